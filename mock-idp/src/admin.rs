@@ -1,0 +1,765 @@
+//! Okta's management API (`/api/v1/…`) as pure operations on the org.
+//!
+//! Shapes follow Okta's: users with `profile`, `status` and lifecycle
+//! operations; groups with members; app user and group assignments. Errors
+//! use Okta's codes and summaries and become its error envelope in the HTTP
+//! layer. Nothing here changes the org before the request has been validated,
+//! so a bad request never loses data.
+
+use std::collections::BTreeMap;
+
+use serde::Deserialize;
+use serde_json::{Value, json};
+use time::OffsetDateTime;
+
+use crate::ids::{AppId, GroupId, IdGenerator, UserId};
+use crate::org::{App, AppGroup, AppUser, Group, Org, User, UserProfile, UserStatus};
+use crate::saml::response::saml_time;
+
+/// An Okta API error: HTTP status, `errorCode`, `errorSummary` and `errorCauses`.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("{code} ({status}): {summary}")]
+pub struct OktaApiError {
+    pub status: u16,
+    pub code: &'static str,
+    pub summary: String,
+    pub causes: Vec<String>,
+}
+
+impl OktaApiError {
+    pub fn validation(field: &str, cause: impl Into<String>) -> Self {
+        OktaApiError {
+            status: 400,
+            code: "E0000001",
+            summary: format!("Api validation failed: {field}"),
+            causes: vec![format!("{field}: {}", cause.into())],
+        }
+    }
+
+    pub fn malformed_body(detail: impl Into<String>) -> Self {
+        OktaApiError {
+            status: 400,
+            code: "E0000003",
+            summary: "The request body was not well-formed.".into(),
+            causes: vec![detail.into()],
+        }
+    }
+
+    pub fn not_found(id: &str, kind: &str) -> Self {
+        OktaApiError {
+            status: 404,
+            code: "E0000007",
+            summary: format!("Not found: Resource not found: {id} ({kind})"),
+            causes: Vec::new(),
+        }
+    }
+
+    pub fn invalid_token() -> Self {
+        OktaApiError { status: 401, code: "E0000011", summary: "Invalid token provided".into(), causes: Vec::new() }
+    }
+
+    pub fn method_not_allowed() -> Self {
+        OktaApiError {
+            status: 405,
+            code: "E0000022",
+            summary: "The endpoint does not support the provided HTTP method".into(),
+            causes: Vec::new(),
+        }
+    }
+
+    fn lifecycle(summary: impl Into<String>) -> Self {
+        OktaApiError { status: 400, code: "E0000001", summary: summary.into(), causes: Vec::new() }
+    }
+}
+
+type ApiResult<T = Value> = Result<T, OktaApiError>;
+
+/// A user lifecycle operation, from `/users/{id}/lifecycle/{operation}`.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Lifecycle {
+    Activate,
+    Reactivate,
+    Deactivate,
+    Suspend,
+    Unsuspend,
+    Unlock,
+}
+
+impl Lifecycle {
+    pub fn parse(operation: &str) -> Option<Self> {
+        Some(match operation {
+            "activate" => Lifecycle::Activate,
+            "reactivate" => Lifecycle::Reactivate,
+            "deactivate" => Lifecycle::Deactivate,
+            "suspend" => Lifecycle::Suspend,
+            "unsuspend" => Lifecycle::Unsuspend,
+            "unlock" => Lifecycle::Unlock,
+            _ => return None,
+        })
+    }
+}
+
+/// The body of a user create or update.
+#[derive(Debug, Deserialize)]
+pub struct UserBody {
+    pub profile: ProfileBody,
+    #[serde(default)]
+    pub credentials: Option<Value>,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct ProfileBody {
+    pub login: Option<String>,
+    pub email: Option<String>,
+    pub first_name: Option<String>,
+    pub last_name: Option<String>,
+    #[serde(flatten)]
+    pub extra: BTreeMap<String, Value>,
+}
+
+/// The body of a group create or update.
+#[derive(Debug, Deserialize)]
+pub struct GroupBody {
+    pub profile: GroupProfileBody,
+}
+
+#[derive(Debug, Deserialize)]
+pub struct GroupProfileBody {
+    pub name: String,
+    #[serde(default)]
+    pub description: Option<String>,
+}
+
+/// The body of an app user assignment.
+#[derive(Debug, Deserialize)]
+pub struct AppUserBody {
+    pub id: Option<String>,
+    #[serde(default)]
+    pub credentials: Option<AppUserCredentials>,
+    #[serde(default)]
+    pub profile: BTreeMap<String, Value>,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct AppUserCredentials {
+    pub user_name: Option<String>,
+}
+
+/// The body of an app group assignment.
+#[derive(Debug, Default, Deserialize)]
+pub struct AppGroupBody {
+    #[serde(default)]
+    pub priority: Option<usize>,
+    #[serde(default)]
+    pub profile: BTreeMap<String, Value>,
+}
+
+/// Parses a JSON body into `T`, with Okta's error for a malformed one.
+pub fn parse_body<T: serde::de::DeserializeOwned>(body: &[u8]) -> ApiResult<T> {
+    serde_json::from_slice(body).map_err(|e| OktaApiError::malformed_body(e.to_string()))
+}
+
+// --- JSON views -------------------------------------------------------------
+
+fn time_or_null(instant: Option<OffsetDateTime>) -> Value {
+    instant.map_or(Value::Null, |t| Value::String(saml_time(t)))
+}
+
+pub fn user_json(org: &Org, user: &User) -> Value {
+    json!({
+        "id": user.id,
+        "status": user.status.as_str(),
+        "created": saml_time(user.created),
+        "activated": time_or_null(user.activated),
+        "statusChanged": time_or_null(user.status_changed),
+        "lastLogin": Value::Null,
+        "lastUpdated": saml_time(user.last_updated),
+        "passwordChanged": Value::Null,
+        "type": { "id": format!("oty{}", &org.id[3..]) },
+        "profile": user.profile.to_json(),
+        "credentials": { "provider": { "type": "OKTA", "name": "OKTA" } },
+        "_links": { "self": { "href": format!("{}/api/v1/users/{}", org.url, user.id) } },
+    })
+}
+
+pub fn group_json(org: &Org, group: &Group) -> Value {
+    json!({
+        "id": group.id,
+        "created": saml_time(group.created),
+        "lastUpdated": saml_time(group.last_updated),
+        "lastMembershipUpdated": saml_time(group.last_updated),
+        "objectClass": ["okta:user_group"],
+        "type": "OKTA_GROUP",
+        "profile": { "name": group.name, "description": group.description },
+        "_links": {
+            "self": { "href": format!("{}/api/v1/groups/{}", org.url, group.id) },
+            "users": { "href": format!("{}/api/v1/groups/{}/users", org.url, group.id) },
+        },
+    })
+}
+
+pub fn app_json(org: &Org, app: &App) -> Value {
+    let saml = &app.saml;
+    json!({
+        "id": app.id,
+        "name": app.name,
+        "label": app.label,
+        "status": if app.active { "ACTIVE" } else { "INACTIVE" },
+        "created": saml_time(app.created),
+        "signOnMode": "SAML_2_0",
+        "settings": { "signOn": {
+            "ssoAcsUrl": saml.sso_url,
+            "acsEndpoints": saml.other_sso_urls,
+            "recipient": saml.recipient,
+            "destination": saml.destination,
+            "audience": saml.audience,
+            "defaultRelayState": saml.default_relay_state,
+            "subjectNameIdFormat": saml.name_id_format.urn(),
+            "responseSigned": saml.signing.signs_response(),
+            "assertionSigned": saml.signing.signs_assertion(),
+            "signatureAlgorithm": match saml.signature_algorithm {
+                crate::org::SignatureAlgorithm::RsaSha256 => "RSA_SHA256",
+                crate::org::SignatureAlgorithm::RsaSha1 => "RSA_SHA1",
+            },
+            "authnContextClassRef": saml.authn_context_class_ref,
+            "honorForceAuthn": saml.honor_force_authn,
+        }},
+        "_links": {
+            "metadata": { "href": crate::saml::metadata::metadata_url(&org.url, app), "type": "application/xml" },
+            "appLinks": [{ "name": app.name, "href": crate::saml::metadata::embed_link(&org.url, app), "type": "text/html" }],
+            "users": { "href": format!("{}/api/v1/apps/{}/users", org.url, app.id) },
+            "groups": { "href": format!("{}/api/v1/apps/{}/groups", org.url, app.id) },
+        },
+    })
+}
+
+fn app_user_json(org: &Org, app: &App, user: &User, scope: &str) -> Value {
+    let assignment = app.users.get(&user.id);
+    json!({
+        "id": user.id,
+        "scope": scope,
+        "status": if user.status.can_sign_in() { "ACTIVE" } else { "INACTIVE" },
+        "created": time_or_null(assignment.and_then(|a| a.created)),
+        "credentials": { "userName": org.app_user_name(app, user) },
+        "profile": org.app_profile(app, &user.id),
+        "_links": {
+            "app": { "href": format!("{}/api/v1/apps/{}", org.url, app.id) },
+            "user": { "href": format!("{}/api/v1/users/{}", org.url, user.id) },
+        },
+    })
+}
+
+fn app_group_json(org: &Org, app: &App, group: &GroupId, assignment: &AppGroup) -> Value {
+    json!({
+        "id": group,
+        "priority": assignment.priority,
+        "profile": assignment.profile,
+        "_links": {
+            "app": { "href": format!("{}/api/v1/apps/{}", org.url, app.id) },
+            "group": { "href": format!("{}/api/v1/groups/{}", org.url, group) },
+        },
+    })
+}
+
+// --- Lookups ------------------------------------------------------------------
+
+fn user_id(org: &Org, id_or_login: &str) -> ApiResult<UserId> {
+    org.find_user(id_or_login).map(|u| u.id.clone()).ok_or_else(|| OktaApiError::not_found(id_or_login, "User"))
+}
+
+fn group_id(org: &Org, id: &str) -> ApiResult<GroupId> {
+    GroupId::parse(id)
+        .ok()
+        .filter(|g| org.groups.contains_key(g))
+        .ok_or_else(|| OktaApiError::not_found(id, "UserGroup"))
+}
+
+fn app_id(org: &Org, id: &str) -> ApiResult<AppId> {
+    AppId::parse(id).ok().filter(|a| org.apps.contains_key(a)).ok_or_else(|| OktaApiError::not_found(id, "AppInstance"))
+}
+
+// --- Users ----------------------------------------------------------------------
+
+/// `GET /api/v1/users` with Okta's `q` (prefix of login, email, first or last
+/// name), `filter` (`status eq "…"`, `profile.login eq "…"`) and `limit`.
+pub fn list_users(org: &Org, q: Option<&str>, filter: Option<&str>, limit: Option<usize>) -> ApiResult {
+    let filter = filter.map(parse_user_filter).transpose()?;
+    let q = q.map(str::to_lowercase);
+    let users: Vec<Value> = org
+        .users
+        .values()
+        .filter(|u| match &q {
+            None => u.status != UserStatus::Deprovisioned,
+            Some(q) => [&u.profile.login, &u.profile.email, &u.profile.first_name, &u.profile.last_name]
+                .iter()
+                .any(|field| field.to_lowercase().starts_with(q.as_str())),
+        })
+        .filter(|u| {
+            filter.as_ref().is_none_or(|(field, value)| match field.as_str() {
+                "status" => u.status.as_str() == value,
+                "profile.login" => u.profile.login.eq_ignore_ascii_case(value),
+                "profile.email" => u.profile.email.eq_ignore_ascii_case(value),
+                "id" => u.id.as_str() == value,
+                _ => false,
+            })
+        })
+        .take(limit.unwrap_or(200).min(200))
+        .map(|u| user_json(org, u))
+        .collect();
+    Ok(Value::Array(users))
+}
+
+fn parse_user_filter(filter: &str) -> ApiResult<(String, String)> {
+    let invalid = || OktaApiError::validation("filter", format!("Invalid filter: {filter}"));
+    let (field, rest) = filter.trim().split_once(' ').ok_or_else(invalid)?;
+    let value = rest.trim().strip_prefix("eq").ok_or_else(invalid)?.trim();
+    let value = value.strip_prefix('"').and_then(|v| v.strip_suffix('"')).ok_or_else(invalid)?;
+    if !matches!(field, "status" | "profile.login" | "profile.email" | "id") {
+        return Err(invalid());
+    }
+    Ok((field.to_owned(), value.to_owned()))
+}
+
+/// `POST /api/v1/users?activate=…`.
+pub fn create_user(
+    org: &mut Org,
+    body: UserBody,
+    activate: bool,
+    now: OffsetDateTime,
+    ids: &dyn IdGenerator,
+) -> ApiResult {
+    let profile = body.profile;
+    let login = required(profile.login, "login")?;
+    let email = required(profile.email, "email")?;
+    let first_name = required(profile.first_name, "firstName")?;
+    let last_name = required(profile.last_name, "lastName")?;
+    check_email("email", &email)?;
+    if org.find_user(&login).is_some() {
+        return Err(OktaApiError::validation(
+            "login",
+            "An object with this field already exists in the current organization",
+        ));
+    }
+    let id = UserId::parse(&ids.okta_id("00u")).map_err(|e| OktaApiError::validation("id", e.to_string()))?;
+    let status = if activate { UserStatus::Active } else { UserStatus::Staged };
+    let user = User {
+        id: id.clone(),
+        status,
+        profile: UserProfile { login, email, first_name, last_name, extra: profile.extra },
+        created: now,
+        activated: activate.then_some(now),
+        status_changed: activate.then_some(now),
+        last_updated: now,
+    };
+    org.users.insert(id.clone(), user);
+    Ok(org.users.get(&id).map(|u| user_json(org, u)).unwrap_or(Value::Null))
+}
+
+pub fn get_user(org: &Org, id_or_login: &str) -> ApiResult {
+    let id = user_id(org, id_or_login)?;
+    Ok(org.users.get(&id).map(|u| user_json(org, u)).unwrap_or(Value::Null))
+}
+
+/// `POST /api/v1/users/{id}` (partial: absent fields keep their value) or
+/// `PUT` (full: the profile is replaced, and the base fields are required).
+pub fn update_user(org: &mut Org, id_or_login: &str, body: UserBody, partial: bool, now: OffsetDateTime) -> ApiResult {
+    let id = user_id(org, id_or_login)?;
+    let current =
+        org.users.get(&id).map(|u| u.profile.clone()).ok_or_else(|| OktaApiError::not_found(id_or_login, "User"))?;
+    let p = body.profile;
+    let pick = |new: Option<String>, old: &str, field: &str| -> ApiResult<String> {
+        match (new, partial) {
+            (Some(v), _) if v.trim().is_empty() => {
+                Err(OktaApiError::validation(field, "The field cannot be left blank"))
+            }
+            (Some(v), _) => Ok(v),
+            (None, true) => Ok(old.to_owned()),
+            (None, false) => Err(OktaApiError::validation(field, "The field cannot be left blank")),
+        }
+    };
+    let login = pick(p.login, &current.login, "login")?;
+    let email = pick(p.email, &current.email, "email")?;
+    check_email("email", &email)?;
+    let first_name = pick(p.first_name, &current.first_name, "firstName")?;
+    let last_name = pick(p.last_name, &current.last_name, "lastName")?;
+    if org.users.values().any(|u| u.id != id && u.profile.login.eq_ignore_ascii_case(&login)) {
+        return Err(OktaApiError::validation(
+            "login",
+            "An object with this field already exists in the current organization",
+        ));
+    }
+    let mut extra = if partial { current.extra } else { BTreeMap::new() };
+    for (key, value) in p.extra {
+        if value.is_null() {
+            extra.remove(&key);
+        } else {
+            extra.insert(key, value);
+        }
+    }
+    let Some(user) = org.users.get_mut(&id) else {
+        return Err(OktaApiError::not_found(id_or_login, "User"));
+    };
+    user.profile = UserProfile { login, email, first_name, last_name, extra };
+    user.last_updated = now;
+    Ok(org.users.get(&id).map(|u| user_json(org, u)).unwrap_or(Value::Null))
+}
+
+/// Runs a lifecycle operation with Okta's allowed transitions.
+pub fn lifecycle(org: &mut Org, id_or_login: &str, operation: Lifecycle, now: OffsetDateTime) -> ApiResult {
+    let id = user_id(org, id_or_login)?;
+    let Some(user) = org.users.get_mut(&id) else {
+        return Err(OktaApiError::not_found(id_or_login, "User"));
+    };
+    use UserStatus::*;
+    let next = match (operation, user.status) {
+        (Lifecycle::Activate, Staged | Provisioned | Deprovisioned) => Active,
+        (Lifecycle::Activate, _) => {
+            return Err(OktaApiError {
+                status: 403,
+                code: "E0000016",
+                summary: "Activation failed because the user is already active".into(),
+                causes: Vec::new(),
+            });
+        }
+        (Lifecycle::Reactivate, Provisioned) => Provisioned,
+        (Lifecycle::Reactivate, _) => {
+            return Err(OktaApiError::lifecycle("This operation is not allowed in the user's current status."));
+        }
+        (Lifecycle::Deactivate, _) => Deprovisioned,
+        (Lifecycle::Suspend, Active) => Suspended,
+        (Lifecycle::Suspend, _) => {
+            return Err(OktaApiError::lifecycle("Cannot suspend a user that is not active"));
+        }
+        (Lifecycle::Unsuspend, Suspended) => Active,
+        (Lifecycle::Unsuspend, _) => {
+            return Err(OktaApiError::lifecycle("Cannot unsuspend a user that is not suspended"));
+        }
+        (Lifecycle::Unlock, LockedOut) => Active,
+        (Lifecycle::Unlock, _) => {
+            return Err(OktaApiError::lifecycle("Cannot unlock a user that is not locked out"));
+        }
+    };
+    if next != user.status {
+        user.status = next;
+        user.status_changed = Some(now);
+        if next == Active {
+            user.activated = Some(now);
+        }
+    }
+    user.last_updated = now;
+    Ok(json!({}))
+}
+
+/// `DELETE /api/v1/users/{id}`: the first call deactivates, the second deletes,
+/// as in Okta. Deleting also removes group memberships and app assignments.
+pub fn delete_user(org: &mut Org, id_or_login: &str, now: OffsetDateTime) -> ApiResult<()> {
+    let id = user_id(org, id_or_login)?;
+    let deprovisioned = org.users.get(&id).is_some_and(|u| u.status == UserStatus::Deprovisioned);
+    if !deprovisioned {
+        lifecycle(org, id.as_str(), Lifecycle::Deactivate, now)?;
+        return Ok(());
+    }
+    org.users.remove(&id);
+    for group in org.groups.values_mut() {
+        group.members.remove(&id);
+    }
+    for app in org.apps.values_mut() {
+        app.users.remove(&id);
+    }
+    Ok(())
+}
+
+// --- Groups --------------------------------------------------------------------
+
+pub fn list_groups(org: &Org, q: Option<&str>) -> ApiResult {
+    let q = q.map(str::to_lowercase);
+    Ok(Value::Array(
+        org.groups
+            .values()
+            .filter(|g| q.as_ref().is_none_or(|q| g.name.to_lowercase().starts_with(q.as_str())))
+            .map(|g| group_json(org, g))
+            .collect(),
+    ))
+}
+
+pub fn create_group(org: &mut Org, body: GroupBody, now: OffsetDateTime, ids: &dyn IdGenerator) -> ApiResult {
+    let name = body.profile.name.trim().to_owned();
+    if name.is_empty() {
+        return Err(OktaApiError::validation("name", "The field cannot be left blank"));
+    }
+    if org.groups.values().any(|g| g.name == name) {
+        return Err(OktaApiError::validation(
+            "name",
+            "An object with this field already exists in the current organization",
+        ));
+    }
+    let id = GroupId::parse(&ids.okta_id("00g")).map_err(|e| OktaApiError::validation("id", e.to_string()))?;
+    let group = Group {
+        id: id.clone(),
+        name,
+        description: body.profile.description.unwrap_or_default(),
+        members: Default::default(),
+        created: now,
+        last_updated: now,
+    };
+    org.groups.insert(id.clone(), group);
+    Ok(org.groups.get(&id).map(|g| group_json(org, g)).unwrap_or(Value::Null))
+}
+
+pub fn get_group(org: &Org, id: &str) -> ApiResult {
+    let id = group_id(org, id)?;
+    Ok(org.groups.get(&id).map(|g| group_json(org, g)).unwrap_or(Value::Null))
+}
+
+pub fn update_group(org: &mut Org, id: &str, body: GroupBody, now: OffsetDateTime) -> ApiResult {
+    let gid = group_id(org, id)?;
+    let name = body.profile.name.trim().to_owned();
+    if name.is_empty() {
+        return Err(OktaApiError::validation("name", "The field cannot be left blank"));
+    }
+    if org.groups.values().any(|g| g.id != gid && g.name == name) {
+        return Err(OktaApiError::validation(
+            "name",
+            "An object with this field already exists in the current organization",
+        ));
+    }
+    let Some(group) = org.groups.get_mut(&gid) else {
+        return Err(OktaApiError::not_found(id, "UserGroup"));
+    };
+    group.name = name;
+    group.description = body.profile.description.unwrap_or_default();
+    group.last_updated = now;
+    Ok(org.groups.get(&gid).map(|g| group_json(org, g)).unwrap_or(Value::Null))
+}
+
+pub fn delete_group(org: &mut Org, id: &str) -> ApiResult<()> {
+    let gid = group_id(org, id)?;
+    org.groups.remove(&gid);
+    for app in org.apps.values_mut() {
+        app.groups.remove(&gid);
+    }
+    Ok(())
+}
+
+pub fn group_members(org: &Org, id: &str) -> ApiResult {
+    let gid = group_id(org, id)?;
+    let members = org
+        .groups
+        .get(&gid)
+        .map(|g| g.members.iter().filter_map(|u| org.users.get(u)).map(|u| user_json(org, u)).collect());
+    Ok(Value::Array(members.unwrap_or_default()))
+}
+
+pub fn add_member(org: &mut Org, group: &str, user: &str, now: OffsetDateTime) -> ApiResult<()> {
+    let gid = group_id(org, group)?;
+    let uid = user_id(org, user)?;
+    if let Some(group) = org.groups.get_mut(&gid) {
+        group.members.insert(uid);
+        group.last_updated = now;
+    }
+    Ok(())
+}
+
+pub fn remove_member(org: &mut Org, group: &str, user: &str, now: OffsetDateTime) -> ApiResult<()> {
+    let gid = group_id(org, group)?;
+    let uid = user_id(org, user)?;
+    if let Some(group) = org.groups.get_mut(&gid) {
+        group.members.remove(&uid);
+        group.last_updated = now;
+    }
+    Ok(())
+}
+
+// --- Apps ------------------------------------------------------------------------
+
+pub fn list_apps(org: &Org) -> ApiResult {
+    Ok(Value::Array(org.apps.values().map(|a| app_json(org, a)).collect()))
+}
+
+pub fn get_app(org: &Org, id: &str) -> ApiResult {
+    let aid = app_id(org, id)?;
+    Ok(org.apps.get(&aid).map(|a| app_json(org, a)).unwrap_or(Value::Null))
+}
+
+/// `GET /api/v1/apps/{id}/users`: direct assignments (`USER`) and users
+/// assigned through groups (`GROUP`).
+pub fn list_app_users(org: &Org, id: &str) -> ApiResult {
+    let aid = app_id(org, id)?;
+    let Some(app) = org.apps.get(&aid) else {
+        return Err(OktaApiError::not_found(id, "AppInstance"));
+    };
+    Ok(Value::Array(
+        org.assigned_users(app)
+            .into_iter()
+            .map(|u| app_user_json(org, app, u, if app.users.contains_key(&u.id) { "USER" } else { "GROUP" }))
+            .collect(),
+    ))
+}
+
+pub fn get_app_user(org: &Org, app: &str, user: &str) -> ApiResult {
+    let aid = app_id(org, app)?;
+    let uid = user_id(org, user)?;
+    let (Some(app), Some(user)) = (org.apps.get(&aid), org.users.get(&uid)) else {
+        return Err(OktaApiError::not_found(user, "AppUser"));
+    };
+    if !org.is_assigned(app, &uid) {
+        return Err(OktaApiError::not_found(uid.as_str(), "AppUser"));
+    }
+    Ok(app_user_json(org, app, user, if app.users.contains_key(&uid) { "USER" } else { "GROUP" }))
+}
+
+/// `POST /api/v1/apps/{id}/users` (assign) and `POST …/users/{uid}` (update).
+pub fn assign_user(org: &mut Org, app: &str, user: Option<&str>, body: AppUserBody, now: OffsetDateTime) -> ApiResult {
+    let aid = app_id(org, app)?;
+    let reference = user
+        .map(str::to_owned)
+        .or(body.id.clone())
+        .ok_or_else(|| OktaApiError::validation("id", "The field cannot be left blank"))?;
+    let uid = user_id(org, &reference)?;
+    let Some(app_entry) = org.apps.get_mut(&aid) else {
+        return Err(OktaApiError::not_found(app, "AppInstance"));
+    };
+    let entry =
+        app_entry.users.entry(uid.clone()).or_insert_with(|| AppUser { created: Some(now), ..AppUser::default() });
+    if let Some(user_name) = body.credentials.and_then(|c| c.user_name) {
+        entry.user_name = Some(user_name);
+    }
+    for (key, value) in body.profile {
+        if value.is_null() {
+            entry.profile.remove(&key);
+        } else {
+            entry.profile.insert(key, value);
+        }
+    }
+    get_app_user(org, aid.as_str(), uid.as_str())
+}
+
+pub fn unassign_user(org: &mut Org, app: &str, user: &str) -> ApiResult<()> {
+    let aid = app_id(org, app)?;
+    let uid = user_id(org, user)?;
+    let removed = org.apps.get_mut(&aid).and_then(|a| a.users.remove(&uid));
+    removed.map(|_| ()).ok_or_else(|| OktaApiError::not_found(uid.as_str(), "AppUser"))
+}
+
+pub fn list_app_groups(org: &Org, id: &str) -> ApiResult {
+    let aid = app_id(org, id)?;
+    let Some(app) = org.apps.get(&aid) else {
+        return Err(OktaApiError::not_found(id, "AppInstance"));
+    };
+    Ok(Value::Array(app.groups.iter().map(|(g, a)| app_group_json(org, app, g, a)).collect()))
+}
+
+pub fn assign_group(org: &mut Org, app: &str, group: &str, body: AppGroupBody) -> ApiResult {
+    let aid = app_id(org, app)?;
+    let gid = group_id(org, group)?;
+    let Some(app_entry) = org.apps.get_mut(&aid) else {
+        return Err(OktaApiError::not_found(app, "AppInstance"));
+    };
+    let priority = body.priority.unwrap_or(app_entry.groups.len());
+    app_entry.groups.insert(gid.clone(), AppGroup { profile: body.profile, priority });
+    let Some(app_entry) = org.apps.get(&aid) else {
+        return Err(OktaApiError::not_found(app, "AppInstance"));
+    };
+    let assignment = app_entry.groups.get(&gid).cloned().unwrap_or_default();
+    Ok(app_group_json(org, app_entry, &gid, &assignment))
+}
+
+pub fn unassign_group(org: &mut Org, app: &str, group: &str) -> ApiResult<()> {
+    let aid = app_id(org, app)?;
+    let gid = group_id(org, group)?;
+    org.apps
+        .get_mut(&aid)
+        .and_then(|a| a.groups.remove(&gid))
+        .map(|_| ())
+        .ok_or_else(|| OktaApiError::not_found(gid.as_str(), "AppGroup"))
+}
+
+fn required(value: Option<String>, field: &str) -> ApiResult<String> {
+    match value {
+        Some(v) if !v.trim().is_empty() => Ok(v.trim().to_owned()),
+        _ => Err(OktaApiError::validation(field, "The field cannot be left blank")),
+    }
+}
+
+fn check_email(field: &str, value: &str) -> ApiResult<()> {
+    let mut parts = value.split('@');
+    match (parts.next(), parts.next(), parts.next()) {
+        (Some(local), Some(domain), None) if !local.is_empty() && domain.contains('.') => Ok(()),
+        _ => Err(OktaApiError::validation(field, "Does not match required pattern")),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::ids::SequentialIds;
+
+    const NOW: OffsetDateTime = time::macros::datetime!(2024-01-01 00:00 UTC);
+
+    fn org() -> Org {
+        crate::org::parse_org("acme.toml", include_str!("../../fixtures/orgs/acme.toml"), NOW).unwrap()
+    }
+
+    fn body(value: Value) -> UserBody {
+        serde_json::from_value(value).unwrap()
+    }
+
+    #[test]
+    fn duplicate_login_gets_e0000001_and_keeps_org() {
+        let mut org = org();
+        let before = org.users.len();
+        let error = create_user(
+            &mut org,
+            body(json!({"profile": {"login": "ALICE@acme.test", "email": "a@acme.test", "firstName": "A", "lastName": "B"}})),
+            true,
+            NOW,
+            &SequentialIds::default(),
+        )
+        .unwrap_err();
+        assert_eq!(error.code, "E0000001");
+        assert_eq!(error.causes, vec!["login: An object with this field already exists in the current organization"]);
+        assert_eq!(org.users.len(), before);
+    }
+
+    #[test]
+    fn lifecycle_follows_okta_transitions() {
+        let mut org = org();
+        lifecycle(&mut org, "alice@acme.test", Lifecycle::Suspend, NOW).unwrap();
+        assert_eq!(org.find_user("alice@acme.test").unwrap().status, UserStatus::Suspended);
+        assert_eq!(lifecycle(&mut org, "alice@acme.test", Lifecycle::Suspend, NOW).unwrap_err().status, 400);
+        lifecycle(&mut org, "alice@acme.test", Lifecycle::Unsuspend, NOW).unwrap();
+        assert_eq!(lifecycle(&mut org, "alice@acme.test", Lifecycle::Activate, NOW).unwrap_err().code, "E0000016");
+    }
+
+    #[test]
+    fn delete_deactivates_first_then_deletes() {
+        let mut org = org();
+        delete_user(&mut org, "bob@acme.test", NOW).unwrap();
+        assert_eq!(org.find_user("bob@acme.test").unwrap().status, UserStatus::Deprovisioned);
+        delete_user(&mut org, "bob@acme.test", NOW).unwrap();
+        assert!(org.find_user("bob@acme.test").is_none());
+        assert!(org.groups.values().all(|g| { g.members.iter().all(|m| m.as_str() != "00ubob00000000000002") }));
+    }
+
+    #[test]
+    fn partial_update_keeps_other_fields() {
+        let mut org = org();
+        update_user(&mut org, "alice@acme.test", body(json!({"profile": {"firstName": "Alicia"}})), true, NOW).unwrap();
+        let alice = org.find_user("alice@acme.test").unwrap();
+        assert_eq!(alice.profile.first_name, "Alicia");
+        assert_eq!(alice.profile.extra.get("department"), Some(&json!("Engineering")));
+        let error = update_user(&mut org, "alice@acme.test", body(json!({"profile": {"firstName": "A"}})), false, NOW)
+            .unwrap_err();
+        assert_eq!(error.summary, "Api validation failed: login");
+    }
+
+    #[test]
+    fn user_filter_parses_okta_syntax() {
+        let org = org();
+        let found = list_users(&org, None, Some("profile.login eq \"bob@acme.test\""), None).unwrap();
+        assert_eq!(found.as_array().unwrap().len(), 1);
+        assert_eq!(list_users(&org, None, Some("nonsense"), None).unwrap_err().code, "E0000001");
+    }
+}

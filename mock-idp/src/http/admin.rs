@@ -1,0 +1,275 @@
+//! Okta's management API under `/api/v1`, authenticated with `SSWS {token}`,
+//! plus mockta's own fault control at `/api/v1/mockta/faults`.
+
+use std::sync::Arc;
+
+use axum::body::Bytes;
+use axum::extract::{Path, Query, Request, State};
+use axum::http::{StatusCode, header};
+use axum::middleware::{self, Next};
+use axum::response::{IntoResponse, Response};
+use axum::routing::{get, post};
+use axum::{Json, Router};
+use serde::Deserialize;
+use serde_json::{Value, json};
+
+use super::HttpError;
+use crate::admin::{self, Lifecycle, OktaApiError};
+use crate::idp::Idp;
+use crate::saml::FaultPlan;
+use crate::saml::faults::Fault;
+
+type ApiResponse = Result<Response, HttpError>;
+
+pub fn routes(idp: Arc<Idp>) -> Router<Arc<Idp>> {
+    Router::new()
+        .route("/users", get(list_users).post(create_user))
+        .route("/users/{user}", get(get_user).post(update_user_partial).put(update_user_full).delete(delete_user))
+        .route("/users/{user}/lifecycle/{operation}", post(lifecycle))
+        .route("/groups", get(list_groups).post(create_group))
+        .route("/groups/{group}", get(get_group).put(update_group).delete(delete_group))
+        .route("/groups/{group}/users", get(group_members))
+        .route("/groups/{group}/users/{user}", axum::routing::put(add_member).delete(remove_member))
+        .route("/apps", get(list_apps))
+        .route("/apps/{app}", get(get_app))
+        .route("/apps/{app}/users", get(list_app_users).post(assign_user))
+        .route("/apps/{app}/users/{user}", get(get_app_user).post(update_app_user).delete(unassign_user))
+        .route("/apps/{app}/groups", get(list_app_groups))
+        .route("/apps/{app}/groups/{group}", axum::routing::put(assign_group).delete(unassign_group))
+        .route("/mockta/faults", get(list_faults).post(arm_fault).delete(clear_faults))
+        .route("/mockta/faults/catalogue", get(fault_catalogue))
+        .fallback(not_found)
+        .method_not_allowed_fallback(method_not_allowed)
+        .layer(middleware::from_fn_with_state(idp, require_ssws))
+}
+
+/// Checks `Authorization: SSWS {token}` against the org's API token.
+async fn require_ssws(State(idp): State<Arc<Idp>>, request: Request, next: Next) -> Response {
+    let presented = request
+        .headers()
+        .get(header::AUTHORIZATION)
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.strip_prefix("SSWS "))
+        .map(str::trim)
+        .map(str::to_owned);
+    let valid = idp.read_org(|org| {
+        presented.as_deref().is_some_and(|token| constant_time_eq(token.as_bytes(), org.api_token.as_bytes()))
+    });
+    if !valid {
+        return HttpError::Api(OktaApiError::invalid_token()).into_response();
+    }
+    next.run(request).await
+}
+
+fn constant_time_eq(a: &[u8], b: &[u8]) -> bool {
+    a.len() == b.len() && a.iter().zip(b).fold(0u8, |acc, (x, y)| acc | (x ^ y)) == 0
+}
+
+async fn not_found(uri: axum::http::Uri) -> HttpError {
+    HttpError::Api(OktaApiError::not_found(uri.path(), "Resource"))
+}
+
+async fn method_not_allowed() -> HttpError {
+    HttpError::Api(OktaApiError::method_not_allowed())
+}
+
+fn ok(value: Value) -> ApiResponse {
+    Ok(Json(value).into_response())
+}
+
+fn no_content() -> ApiResponse {
+    Ok(StatusCode::NO_CONTENT.into_response())
+}
+
+#[derive(Debug, Deserialize)]
+struct UserQuery {
+    q: Option<String>,
+    filter: Option<String>,
+    limit: Option<usize>,
+    activate: Option<bool>,
+}
+
+async fn list_users(State(idp): State<Arc<Idp>>, Query(query): Query<UserQuery>) -> ApiResponse {
+    ok(idp.read_org(|org| admin::list_users(org, query.q.as_deref(), query.filter.as_deref(), query.limit))?)
+}
+
+async fn create_user(State(idp): State<Arc<Idp>>, Query(query): Query<UserQuery>, body: Bytes) -> ApiResponse {
+    let body = admin::parse_body(&body)?;
+    let now = idp.now();
+    ok(idp.write_org(|org| admin::create_user(org, body, query.activate.unwrap_or(true), now, idp.ids()))?)
+}
+
+async fn get_user(State(idp): State<Arc<Idp>>, Path(user): Path<String>) -> ApiResponse {
+    ok(idp.read_org(|org| admin::get_user(org, &user))?)
+}
+
+async fn update_user_partial(State(idp): State<Arc<Idp>>, Path(user): Path<String>, body: Bytes) -> ApiResponse {
+    let body = admin::parse_body(&body)?;
+    let now = idp.now();
+    ok(idp.write_org(|org| admin::update_user(org, &user, body, true, now))?)
+}
+
+async fn update_user_full(State(idp): State<Arc<Idp>>, Path(user): Path<String>, body: Bytes) -> ApiResponse {
+    let body = admin::parse_body(&body)?;
+    let now = idp.now();
+    ok(idp.write_org(|org| admin::update_user(org, &user, body, false, now))?)
+}
+
+async fn delete_user(State(idp): State<Arc<Idp>>, Path(user): Path<String>) -> ApiResponse {
+    let now = idp.now();
+    idp.write_org(|org| admin::delete_user(org, &user, now))?;
+    no_content()
+}
+
+async fn lifecycle(State(idp): State<Arc<Idp>>, Path((user, operation)): Path<(String, String)>) -> ApiResponse {
+    let operation = Lifecycle::parse(&operation).ok_or_else(|| OktaApiError::not_found(&operation, "Resource"))?;
+    let now = idp.now();
+    ok(idp.write_org(|org| admin::lifecycle(org, &user, operation, now))?)
+}
+
+#[derive(Debug, Deserialize)]
+struct GroupQuery {
+    q: Option<String>,
+}
+
+async fn list_groups(State(idp): State<Arc<Idp>>, Query(query): Query<GroupQuery>) -> ApiResponse {
+    ok(idp.read_org(|org| admin::list_groups(org, query.q.as_deref()))?)
+}
+
+async fn create_group(State(idp): State<Arc<Idp>>, body: Bytes) -> ApiResponse {
+    let body = admin::parse_body(&body)?;
+    let now = idp.now();
+    ok(idp.write_org(|org| admin::create_group(org, body, now, idp.ids()))?)
+}
+
+async fn get_group(State(idp): State<Arc<Idp>>, Path(group): Path<String>) -> ApiResponse {
+    ok(idp.read_org(|org| admin::get_group(org, &group))?)
+}
+
+async fn update_group(State(idp): State<Arc<Idp>>, Path(group): Path<String>, body: Bytes) -> ApiResponse {
+    let body = admin::parse_body(&body)?;
+    let now = idp.now();
+    ok(idp.write_org(|org| admin::update_group(org, &group, body, now))?)
+}
+
+async fn delete_group(State(idp): State<Arc<Idp>>, Path(group): Path<String>) -> ApiResponse {
+    idp.write_org(|org| admin::delete_group(org, &group))?;
+    no_content()
+}
+
+async fn group_members(State(idp): State<Arc<Idp>>, Path(group): Path<String>) -> ApiResponse {
+    ok(idp.read_org(|org| admin::group_members(org, &group))?)
+}
+
+async fn add_member(State(idp): State<Arc<Idp>>, Path((group, user)): Path<(String, String)>) -> ApiResponse {
+    let now = idp.now();
+    idp.write_org(|org| admin::add_member(org, &group, &user, now))?;
+    no_content()
+}
+
+async fn remove_member(State(idp): State<Arc<Idp>>, Path((group, user)): Path<(String, String)>) -> ApiResponse {
+    let now = idp.now();
+    idp.write_org(|org| admin::remove_member(org, &group, &user, now))?;
+    no_content()
+}
+
+async fn list_apps(State(idp): State<Arc<Idp>>) -> ApiResponse {
+    ok(idp.read_org(admin::list_apps)?)
+}
+
+async fn get_app(State(idp): State<Arc<Idp>>, Path(app): Path<String>) -> ApiResponse {
+    ok(idp.read_org(|org| admin::get_app(org, &app))?)
+}
+
+async fn list_app_users(State(idp): State<Arc<Idp>>, Path(app): Path<String>) -> ApiResponse {
+    ok(idp.read_org(|org| admin::list_app_users(org, &app))?)
+}
+
+async fn assign_user(State(idp): State<Arc<Idp>>, Path(app): Path<String>, body: Bytes) -> ApiResponse {
+    let body = admin::parse_body(&body)?;
+    let now = idp.now();
+    ok(idp.write_org(|org| admin::assign_user(org, &app, None, body, now))?)
+}
+
+async fn get_app_user(State(idp): State<Arc<Idp>>, Path((app, user)): Path<(String, String)>) -> ApiResponse {
+    ok(idp.read_org(|org| admin::get_app_user(org, &app, &user))?)
+}
+
+async fn update_app_user(
+    State(idp): State<Arc<Idp>>,
+    Path((app, user)): Path<(String, String)>,
+    body: Bytes,
+) -> ApiResponse {
+    let body = admin::parse_body(&body)?;
+    let now = idp.now();
+    ok(idp.write_org(|org| admin::assign_user(org, &app, Some(&user), body, now))?)
+}
+
+async fn unassign_user(State(idp): State<Arc<Idp>>, Path((app, user)): Path<(String, String)>) -> ApiResponse {
+    idp.write_org(|org| admin::unassign_user(org, &app, &user))?;
+    no_content()
+}
+
+async fn list_app_groups(State(idp): State<Arc<Idp>>, Path(app): Path<String>) -> ApiResponse {
+    ok(idp.read_org(|org| admin::list_app_groups(org, &app))?)
+}
+
+async fn assign_group(
+    State(idp): State<Arc<Idp>>,
+    Path((app, group)): Path<(String, String)>,
+    body: Bytes,
+) -> ApiResponse {
+    let body = if body.is_empty() { admin::AppGroupBody::default() } else { admin::parse_body(&body)? };
+    ok(idp.write_org(|org| admin::assign_group(org, &app, &group, body))?)
+}
+
+async fn unassign_group(State(idp): State<Arc<Idp>>, Path((app, group)): Path<(String, String)>) -> ApiResponse {
+    idp.write_org(|org| admin::unassign_group(org, &app, &group))?;
+    no_content()
+}
+
+#[derive(Debug, Deserialize)]
+struct FaultBody {
+    fault: String,
+    user: Option<String>,
+    app: Option<String>,
+    impersonate: Option<String>,
+}
+
+/// Arms a fault for the next matching response. `user` and `app` take ids or
+/// names; leaving one out matches any.
+async fn arm_fault(State(idp): State<Arc<Idp>>, body: Bytes) -> ApiResponse {
+    let body: FaultBody = admin::parse_body(&body)?;
+    let fault: Fault = body
+        .fault
+        .parse()
+        .map_err(|e: crate::saml::faults::UnknownFault| OktaApiError::validation("fault", e.to_string()))?;
+    let (user, app) = idp.read_org(|org| {
+        let user = match &body.user {
+            None => None,
+            Some(u) => Some(org.find_user(u).map(|u| u.id.clone()).ok_or_else(|| OktaApiError::not_found(u, "User"))?),
+        };
+        let app = match &body.app {
+            None => None,
+            Some(a) => {
+                Some(org.find_app(a).map(|a| a.id.clone()).ok_or_else(|| OktaApiError::not_found(a, "AppInstance"))?)
+            }
+        };
+        Ok::<_, OktaApiError>((user, app))
+    })?;
+    let armed = idp.arm_fault(FaultPlan { fault, impersonate: body.impersonate }, user, app);
+    Ok((StatusCode::CREATED, Json(json!(armed))).into_response())
+}
+
+async fn list_faults(State(idp): State<Arc<Idp>>) -> ApiResponse {
+    ok(json!(idp.armed_faults()))
+}
+
+async fn clear_faults(State(idp): State<Arc<Idp>>) -> ApiResponse {
+    idp.clear_faults();
+    no_content()
+}
+
+async fn fault_catalogue() -> ApiResponse {
+    ok(json!(Fault::catalogue()))
+}

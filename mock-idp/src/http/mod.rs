@@ -1,0 +1,100 @@
+//! The HTTP surface of the mock org, with Okta's URL shapes.
+//!
+//! Handlers stay thin: they extract, call one [`Idp`] or [`crate::admin`]
+//! function, and respond. Sign-in work runs in blocking tasks because signing
+//! is CPU-bound and libxml2 documents cannot cross threads. Errors become HTTP
+//! responses only in [`error`].
+
+mod admin;
+mod error;
+mod pages;
+mod sso;
+
+use std::future::Future;
+use std::net::SocketAddr;
+use std::sync::Arc;
+
+use axum::Router;
+use axum::routing::get;
+use tokio::net::TcpListener;
+
+pub use error::HttpError;
+
+use crate::idp::Idp;
+
+/// The largest request body accepted (SAMLRequest forms and API bodies).
+pub const MAX_BODY_BYTES: usize = 256 * 1024;
+
+/// Builds the router for an IdP.
+pub fn router(idp: Arc<Idp>) -> Router {
+    Router::new()
+        .route("/", get(sso::index))
+        .route("/app/{first}/sso/saml/metadata", get(sso::metadata))
+        .route("/app/{first}/{second}/sso/saml", get(sso::sp_initiated_redirect).post(sso::sp_initiated_post))
+        .route("/home/{app_name}/{app_id}", get(sso::idp_initiated))
+        .route("/home/{app_name}/{app_id}/{link}", get(sso::idp_initiated_link))
+        .route("/login/mockta", get(sso::login_page).post(sso::login_submit))
+        .nest("/api/v1", admin::routes(idp.clone()))
+        .layer(axum::extract::DefaultBodyLimit::max(MAX_BODY_BYTES))
+        .with_state(idp)
+}
+
+/// Serves the IdP on a bound listener until `shutdown` completes.
+pub async fn serve(
+    listener: TcpListener,
+    idp: Arc<Idp>,
+    shutdown: impl Future<Output = ()> + Send + 'static,
+) -> std::io::Result<()> {
+    axum::serve(listener, router(idp)).with_graceful_shutdown(shutdown).await
+}
+
+/// A running server, for tests and in-process use: the address it is bound to
+/// and a handle that stops it when dropped.
+pub struct RunningServer {
+    pub addr: SocketAddr,
+    stop: Option<tokio::sync::oneshot::Sender<()>>,
+    task: Option<tokio::task::JoinHandle<std::io::Result<()>>>,
+}
+
+impl RunningServer {
+    /// Binds `addr` (use port 0 for any free port) and starts serving.
+    pub async fn start(addr: SocketAddr, idp: Arc<Idp>) -> std::io::Result<Self> {
+        let listener = TcpListener::bind(addr).await?;
+        let addr = listener.local_addr()?;
+        let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
+        let task = tokio::spawn(serve(listener, idp, async move {
+            let _ = stopped.await;
+        }));
+        Ok(RunningServer { addr, stop: Some(stop), task: Some(task) })
+    }
+
+    pub fn url(&self) -> String {
+        format!("http://{}", self.addr)
+    }
+
+    /// Stops the server and waits for it to finish.
+    pub async fn stop(mut self) -> std::io::Result<()> {
+        if let Some(stop) = self.stop.take() {
+            let _ = stop.send(());
+        }
+        match self.task.take() {
+            Some(task) => task.await.unwrap_or(Ok(())),
+            None => Ok(()),
+        }
+    }
+}
+
+impl Drop for RunningServer {
+    fn drop(&mut self) {
+        if let Some(stop) = self.stop.take() {
+            let _ = stop.send(());
+        }
+    }
+}
+
+/// Runs a blocking IdP call on the blocking pool.
+async fn blocking<T: Send + 'static>(
+    f: impl FnOnce() -> Result<T, HttpError> + Send + 'static,
+) -> Result<T, HttpError> {
+    tokio::task::spawn_blocking(f).await.map_err(|e| HttpError::Internal(e.to_string()))?
+}

@@ -1,0 +1,185 @@
+//! Sign-in handlers: metadata, SP-initiated and IdP-initiated SSO, the login page.
+
+use std::sync::Arc;
+
+use axum::Form;
+use axum::extract::{Path, Query, State};
+use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
+use axum::response::{Html, IntoResponse, Redirect, Response};
+use serde::Deserialize;
+
+use super::{HttpError, blocking, pages};
+use crate::idp::{Idp, SsoOutcome};
+use crate::saml::authn_request::Binding;
+use crate::saml::{form, metadata};
+
+/// The mock's browser session cookie; Okta's is also called `sid`.
+pub const SESSION_COOKIE: &str = "sid";
+
+#[derive(Debug, Deserialize)]
+pub struct SsoParams {
+    #[serde(rename = "SAMLRequest")]
+    saml_request: Option<String>,
+    #[serde(rename = "RelayState")]
+    relay_state: Option<String>,
+    login_hint: Option<String>,
+}
+
+#[derive(Debug, Deserialize)]
+pub struct HintParams {
+    login_hint: Option<String>,
+}
+
+#[derive(Debug, Deserialize)]
+pub struct PendingParams {
+    pending: String,
+}
+
+#[derive(Debug, Deserialize)]
+pub struct LoginForm {
+    pending: String,
+    login: String,
+}
+
+fn session_cookie(headers: &HeaderMap) -> Option<String> {
+    headers.get_all(header::COOKIE).iter().filter_map(|v| v.to_str().ok()).flat_map(|v| v.split(';')).find_map(|pair| {
+        let (name, value) = pair.trim().split_once('=')?;
+        (name == SESSION_COOKIE).then(|| value.to_owned())
+    })
+}
+
+/// Turns an outcome into the auto-post page or a redirect to the login page.
+fn respond(outcome: SsoOutcome) -> Response {
+    match outcome {
+        SsoOutcome::Post { acs_url, response_xml, relay_state, session } => {
+            let mut response = Html(form::render(&acs_url, &response_xml, &relay_state)).into_response();
+            if let Some(token) = session
+                && let Ok(value) =
+                    HeaderValue::from_str(&format!("{SESSION_COOKIE}={token}; Path=/; HttpOnly; SameSite=Lax"))
+            {
+                response.headers_mut().insert(header::SET_COOKIE, value);
+            }
+            response.headers_mut().insert(header::CACHE_CONTROL, HeaderValue::from_static("no-cache, no-store"));
+            response
+        }
+        SsoOutcome::Login { pending } => Redirect::to(&format!("/login/mockta?pending={pending}")).into_response(),
+    }
+}
+
+pub async fn index(State(idp): State<Arc<Idp>>) -> Html<String> {
+    Html(idp.read_org(|org| {
+        let apps: Vec<_> = org
+            .apps
+            .values()
+            .map(|app| {
+                (
+                    app.label.clone(),
+                    metadata::sso_url(&org.url, app),
+                    metadata::embed_link(&org.url, app),
+                    metadata::metadata_url(&org.url, app),
+                )
+            })
+            .collect();
+        pages::index_page(&org.name, &apps)
+    }))
+}
+
+pub async fn metadata(State(idp): State<Arc<Idp>>, Path(app_id): Path<String>) -> Result<Response, HttpError> {
+    let xml = blocking(move || Ok(idp.metadata(&app_id)?)).await?;
+    Ok(([(header::CONTENT_TYPE, "application/xml;charset=utf-8")], xml).into_response())
+}
+
+async fn sp_initiated(
+    idp: Arc<Idp>,
+    app_name: String,
+    app_id: String,
+    params: SsoParams,
+    binding: Binding,
+    login_hint: Option<String>,
+    headers: &HeaderMap,
+) -> Result<Response, HttpError> {
+    let session = session_cookie(headers);
+    let Some(saml_request) = params.saml_request else {
+        // Okta answers a bare GET of the SSO URL with its error page.
+        return Err(crate::idp::IdpError::Saml(crate::saml::SamlError::BadRequest(
+            crate::saml::authn_request::AuthnRequestError::Xml,
+        ))
+        .into());
+    };
+    let outcome = blocking(move || {
+        Ok(idp.sp_initiated(
+            &app_name,
+            &app_id,
+            &saml_request,
+            binding,
+            params.relay_state,
+            login_hint.as_deref(),
+            session.as_deref(),
+        )?)
+    })
+    .await?;
+    Ok(respond(outcome))
+}
+
+pub async fn sp_initiated_redirect(
+    State(idp): State<Arc<Idp>>,
+    Path((app_name, app_id)): Path<(String, String)>,
+    Query(params): Query<SsoParams>,
+    headers: HeaderMap,
+) -> Result<Response, HttpError> {
+    let hint = params.login_hint.clone();
+    sp_initiated(idp, app_name, app_id, params, Binding::Redirect, hint, &headers).await
+}
+
+pub async fn sp_initiated_post(
+    State(idp): State<Arc<Idp>>,
+    Path((app_name, app_id)): Path<(String, String)>,
+    Query(query): Query<HintParams>,
+    headers: HeaderMap,
+    Form(params): Form<SsoParams>,
+) -> Result<Response, HttpError> {
+    let hint = params.login_hint.clone().or(query.login_hint);
+    sp_initiated(idp, app_name, app_id, params, Binding::Post, hint, &headers).await
+}
+
+pub async fn idp_initiated(
+    State(idp): State<Arc<Idp>>,
+    Path((app_name, app_id)): Path<(String, String)>,
+    Query(params): Query<SsoParams>,
+    headers: HeaderMap,
+) -> Result<Response, HttpError> {
+    let session = session_cookie(&headers);
+    let outcome = blocking(move || {
+        Ok(idp.idp_initiated(
+            &app_name,
+            &app_id,
+            params.relay_state,
+            params.login_hint.as_deref(),
+            session.as_deref(),
+        )?)
+    })
+    .await?;
+    Ok(respond(outcome))
+}
+
+pub async fn idp_initiated_link(
+    state: State<Arc<Idp>>,
+    Path((app_name, app_id, _link)): Path<(String, String, String)>,
+    query: Query<SsoParams>,
+    headers: HeaderMap,
+) -> Result<Response, HttpError> {
+    idp_initiated(state, Path((app_name, app_id)), query, headers).await
+}
+
+pub async fn login_page(
+    State(idp): State<Arc<Idp>>,
+    Query(params): Query<PendingParams>,
+) -> Result<Response, HttpError> {
+    let (label, users) = idp.login_choices(&params.pending)?;
+    Ok((StatusCode::OK, Html(pages::login_page(&label, &params.pending, &users))).into_response())
+}
+
+pub async fn login_submit(State(idp): State<Arc<Idp>>, Form(form): Form<LoginForm>) -> Result<Response, HttpError> {
+    let outcome = blocking(move || Ok(idp.complete_login(&form.pending, &form.login)?)).await?;
+    Ok(respond(outcome))
+}

@@ -1,0 +1,431 @@
+//! The running identity provider: the org as it is now, the keys, the mock's
+//! own browser sessions, sign-ins waiting at the login page, and armed faults.
+//!
+//! Methods here are synchronous and do no network IO; the HTTP layer calls them
+//! from blocking tasks because signing is CPU work. The time always comes from
+//! the injected [`Clock`].
+
+use std::collections::{HashMap, VecDeque};
+use std::path::PathBuf;
+use std::sync::{Arc, Mutex, PoisonError, RwLock};
+
+use time::OffsetDateTime;
+
+use crate::clock::{Clock, FixedClock, SystemClock};
+use crate::ids::{AcsUrl, AppId, IdGenerator, RandomIds, SequentialIds, UserId};
+use crate::keys::{KeyError, KeyStore, SigningCredential, deterministic};
+use crate::org::Org;
+use crate::saml::authn_request::{self, AuthnRequest, Binding};
+use crate::saml::faults::Fault;
+use crate::saml::{self, Credentials, FaultPlan, SamlError, SignIn};
+
+/// The most sign-ins kept waiting at the login page; older ones are dropped.
+const MAX_PENDING: usize = 10_000;
+/// The most mock browser sessions kept; older ones are dropped.
+const MAX_SESSIONS: usize = 100_000;
+
+/// Where signing keys come from.
+#[derive(Clone, Debug)]
+pub enum KeySource {
+    /// A key directory: one generated credential per app, kept across restarts.
+    Directory(KeyStore),
+    /// One credential for every app, from a PEM file or deterministic mode.
+    Fixed(SigningCredential),
+}
+
+/// Everything needed to start an IdP.
+pub struct IdpConfig {
+    pub org: Org,
+    pub keys: KeySource,
+    pub untrusted: SigningCredential,
+    pub clock: Arc<dyn Clock>,
+    pub ids: Arc<dyn IdGenerator>,
+}
+
+impl IdpConfig {
+    /// Keys from a directory (generated on first use), the system clock and random ids.
+    pub fn serving(org: Org, keys: KeySource) -> Result<Self, KeyError> {
+        let untrusted = match &keys {
+            KeySource::Directory(store) => store.load_or_create("untrusted", "attacker", OffsetDateTime::now_utc())?,
+            KeySource::Fixed(_) => deterministic::untrusted(&org.name)?,
+        };
+        Ok(IdpConfig { org, keys, untrusted, clock: Arc::new(SystemClock), ids: Arc::new(RandomIds) })
+    }
+
+    /// Fixed keys, a fixed clock and sequential ids: the same output on every run.
+    pub fn deterministic(org: Org) -> Result<Self, KeyError> {
+        Ok(IdpConfig {
+            keys: KeySource::Fixed(deterministic::signing(&org.name)?),
+            untrusted: deterministic::untrusted(&org.name)?,
+            org,
+            clock: Arc::new(FixedClock::deterministic()),
+            ids: Arc::new(SequentialIds::default()),
+        })
+    }
+}
+
+/// A fault waiting for the next response that matches its user and app.
+#[derive(Clone, Debug, PartialEq, Eq, serde::Serialize)]
+pub struct ArmedFault {
+    pub id: String,
+    #[serde(serialize_with = "serialize_display")]
+    pub fault: Fault,
+    pub impersonate: Option<String>,
+    pub user: Option<UserId>,
+    pub app: Option<AppId>,
+}
+
+fn serialize_display<S: serde::Serializer>(value: &Fault, serializer: S) -> Result<S::Ok, S::Error> {
+    serializer.collect_str(value)
+}
+
+#[derive(Clone, Debug)]
+struct MockSession {
+    user: UserId,
+    authn_instant: OffsetDateTime,
+}
+
+/// A sign-in waiting for the user to be chosen at the login page.
+#[derive(Clone, Debug)]
+pub struct PendingSignIn {
+    pub app: AppId,
+    pub request: Option<AuthnRequest>,
+    pub acs_url: AcsUrl,
+    pub relay_state: String,
+}
+
+/// The result of a sign-in step.
+#[derive(Debug)]
+pub enum SsoOutcome {
+    /// Post this response to the SP. `session` is the mock session to set, if new.
+    Post { acs_url: String, response_xml: String, relay_state: String, session: Option<String> },
+    /// Send the browser to the login page with this pending id.
+    Login { pending: String },
+}
+
+/// Errors of the running IdP. `Display` is the text of Okta's error page.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum IdpError {
+    #[error("Not found: Resource not found: {0} (AppInstance)")]
+    AppNotFound(String),
+    #[error("No user matches login_hint '{0}'.")]
+    UnknownUser(String),
+    #[error("This sign-in request has expired or was already used. Start again from the application.")]
+    UnknownPending,
+    #[error("{0}")]
+    Saml(#[from] SamlError),
+    #[error("signing key: {0}")]
+    Key(String),
+}
+
+/// The running IdP.
+pub struct Idp {
+    org: RwLock<Org>,
+    keys: KeySource,
+    untrusted: SigningCredential,
+    credentials: RwLock<HashMap<AppId, SigningCredential>>,
+    clock: Arc<dyn Clock>,
+    ids: Arc<dyn IdGenerator>,
+    faults: Mutex<Vec<ArmedFault>>,
+    sessions: Mutex<(HashMap<String, MockSession>, VecDeque<String>)>,
+    pending: Mutex<(HashMap<String, PendingSignIn>, VecDeque<String>)>,
+}
+
+impl Idp {
+    pub fn new(config: IdpConfig) -> Self {
+        Idp {
+            org: RwLock::new(config.org),
+            keys: config.keys,
+            untrusted: config.untrusted,
+            credentials: RwLock::new(HashMap::new()),
+            clock: config.clock,
+            ids: config.ids,
+            faults: Mutex::new(Vec::new()),
+            sessions: Mutex::new((HashMap::new(), VecDeque::new())),
+            pending: Mutex::new((HashMap::new(), VecDeque::new())),
+        }
+    }
+
+    pub fn now(&self) -> OffsetDateTime {
+        self.clock.now()
+    }
+
+    pub fn ids(&self) -> &dyn IdGenerator {
+        self.ids.as_ref()
+    }
+
+    /// Reads the org. A poisoned lock still holds consistent data, because no
+    /// writer panics halfway (writers validate before they change anything).
+    pub fn read_org<T>(&self, f: impl FnOnce(&Org) -> T) -> T {
+        f(&self.org.read().unwrap_or_else(PoisonError::into_inner))
+    }
+
+    pub fn write_org<T>(&self, f: impl FnOnce(&mut Org) -> T) -> T {
+        f(&mut self.org.write().unwrap_or_else(PoisonError::into_inner))
+    }
+
+    /// The key directory, when keys come from one.
+    pub fn key_dir(&self) -> Option<PathBuf> {
+        match &self.keys {
+            KeySource::Directory(store) => Some(store.dir().to_path_buf()),
+            KeySource::Fixed(_) => None,
+        }
+    }
+
+    /// The app's signing credential, generated and stored on first use.
+    pub fn credential(&self, app: &AppId) -> Result<SigningCredential, IdpError> {
+        if let Some(found) = self.credentials.read().unwrap_or_else(PoisonError::into_inner).get(app) {
+            return Ok(found.clone());
+        }
+        let credential = match &self.keys {
+            KeySource::Fixed(credential) => credential.clone(),
+            KeySource::Directory(store) => {
+                let org_name = self.read_org(|org| org.name.clone());
+                store
+                    .load_or_create(&format!("saml-{app}"), &org_name, self.now())
+                    .map_err(|e| IdpError::Key(e.to_string()))?
+            }
+        };
+        self.credentials.write().unwrap_or_else(PoisonError::into_inner).insert(app.clone(), credential.clone());
+        Ok(credential)
+    }
+
+    /// The metadata document of an app, by id.
+    pub fn metadata(&self, app_id: &str) -> Result<String, IdpError> {
+        let (org_url, app) = self
+            .read_org(|org| {
+                org.find_app(app_id).filter(|a| a.id.as_str() == app_id).map(|app| (org.url.clone(), app.clone()))
+            })
+            .ok_or_else(|| IdpError::AppNotFound(app_id.to_owned()))?;
+        let credential = self.credential(&app.id)?;
+        Ok(saml::metadata::render(&org_url, &app, &credential.cert_base64_wrapped()))
+    }
+
+    /// Arms a fault for the next response to the given user and app (either may be any).
+    pub fn arm_fault(&self, plan: FaultPlan, user: Option<UserId>, app: Option<AppId>) -> ArmedFault {
+        let armed =
+            ArmedFault { id: self.ids.opaque_token(), fault: plan.fault, impersonate: plan.impersonate, user, app };
+        self.faults.lock().unwrap_or_else(PoisonError::into_inner).push(armed.clone());
+        armed
+    }
+
+    pub fn armed_faults(&self) -> Vec<ArmedFault> {
+        self.faults.lock().unwrap_or_else(PoisonError::into_inner).clone()
+    }
+
+    pub fn clear_faults(&self) {
+        self.faults.lock().unwrap_or_else(PoisonError::into_inner).clear();
+    }
+
+    fn take_fault(&self, user: &UserId, app: &AppId) -> Option<FaultPlan> {
+        let mut faults = self.faults.lock().unwrap_or_else(PoisonError::into_inner);
+        let index = faults
+            .iter()
+            .position(|f| f.user.as_ref().is_none_or(|u| u == user) && f.app.as_ref().is_none_or(|a| a == app))?;
+        let armed = faults.remove(index);
+        Some(FaultPlan { fault: armed.fault, impersonate: armed.impersonate })
+    }
+
+    /// SP-initiated sign-in at `/app/{appName}/{appId}/sso/saml`.
+    pub fn sp_initiated(
+        &self,
+        app_name: &str,
+        app_id: &str,
+        saml_request: &str,
+        binding: Binding,
+        relay_state: Option<String>,
+        login_hint: Option<&str>,
+        session: Option<&str>,
+    ) -> Result<SsoOutcome, IdpError> {
+        let app = self.find_app(app_name, app_id)?;
+        let request = authn_request::parse(&authn_request::decode(saml_request, binding).map_err(SamlError::from)?)
+            .map_err(SamlError::from)?;
+        let acs_url = saml::choose_acs(&app, &request)?;
+        let fresh_login_required = request.force_authn && app.saml.honor_force_authn;
+        let pending = PendingSignIn {
+            app: app.id.clone(),
+            request: Some(request),
+            acs_url,
+            relay_state: relay_state.unwrap_or_default(),
+        };
+        self.continue_sign_in(pending, login_hint, if fresh_login_required { None } else { session })
+    }
+
+    /// IdP-initiated sign-in at Okta's embed link, `/home/{appName}/{appId}/…`.
+    pub fn idp_initiated(
+        &self,
+        app_name: &str,
+        app_id: &str,
+        relay_state: Option<String>,
+        login_hint: Option<&str>,
+        session: Option<&str>,
+    ) -> Result<SsoOutcome, IdpError> {
+        let app = self.find_app(app_name, app_id)?;
+        let pending = PendingSignIn {
+            app: app.id.clone(),
+            request: None,
+            acs_url: app.saml.sso_url.clone(),
+            relay_state: relay_state.unwrap_or_else(|| app.saml.default_relay_state.clone()),
+        };
+        self.continue_sign_in(pending, login_hint, session)
+    }
+
+    /// The users the login page offers for a pending sign-in, as (login, display name).
+    pub fn login_choices(&self, pending: &str) -> Result<(String, Vec<(String, String)>), IdpError> {
+        let waiting = self.pending.lock().unwrap_or_else(PoisonError::into_inner).0.get(pending).cloned();
+        let waiting = waiting.ok_or(IdpError::UnknownPending)?;
+        self.read_org(|org| {
+            let app = org.apps.get(&waiting.app).ok_or_else(|| IdpError::AppNotFound(waiting.app.to_string()))?;
+            let users = org
+                .assigned_users(app)
+                .into_iter()
+                .filter(|u| u.status.can_sign_in())
+                .map(|u| (u.profile.login.clone(), format!("{} {}", u.profile.first_name, u.profile.last_name)))
+                .collect();
+            Ok((app.label.clone(), users))
+        })
+    }
+
+    /// The login page's answer: the chosen user signs in and the pending sign-in completes.
+    pub fn complete_login(&self, pending: &str, login: &str) -> Result<SsoOutcome, IdpError> {
+        let waiting = {
+            let mut guard = self.pending.lock().unwrap_or_else(PoisonError::into_inner);
+            guard.0.remove(pending)
+        };
+        let waiting = waiting.ok_or(IdpError::UnknownPending)?;
+        self.continue_sign_in(waiting, Some(login), None)
+    }
+
+    fn find_app(&self, app_name: &str, app_id: &str) -> Result<crate::org::App, IdpError> {
+        self.read_org(|org| {
+            org.find_app(app_id).filter(|a| a.id.as_str() == app_id && a.name == app_name && a.active).cloned()
+        })
+        .ok_or_else(|| IdpError::AppNotFound(app_id.to_owned()))
+    }
+
+    fn continue_sign_in(
+        &self,
+        pending: PendingSignIn,
+        login_hint: Option<&str>,
+        session: Option<&str>,
+    ) -> Result<SsoOutcome, IdpError> {
+        let now = self.now();
+        let (user_id, authn_instant, new_session) = if let Some(login) = login_hint {
+            let user = self.read_org(|org| org.find_user(login).map(|u| u.id.clone()));
+            let user = user.ok_or_else(|| IdpError::UnknownUser(login.to_owned()))?;
+            let token = self.ids.opaque_token();
+            self.remember_session(&token, MockSession { user: user.clone(), authn_instant: now });
+            (user, now, Some(token))
+        } else if let Some(existing) = session.and_then(|token| self.session(token)) {
+            (existing.user, existing.authn_instant, None)
+        } else {
+            let token = self.ids.opaque_token();
+            let mut guard = self.pending.lock().unwrap_or_else(PoisonError::into_inner);
+            let (map, order) = &mut *guard;
+            map.insert(token.clone(), pending);
+            order.push_back(token.clone());
+            while order.len() > MAX_PENDING {
+                if let Some(old) = order.pop_front() {
+                    map.remove(&old);
+                }
+            }
+            return Ok(SsoOutcome::Login { pending: token });
+        };
+        let response_xml = self.respond(&pending, &user_id, authn_instant)?;
+        Ok(SsoOutcome::Post {
+            acs_url: pending.acs_url.0.clone(),
+            response_xml,
+            relay_state: pending.relay_state,
+            session: new_session,
+        })
+    }
+
+    fn session(&self, token: &str) -> Option<MockSession> {
+        self.sessions.lock().unwrap_or_else(PoisonError::into_inner).0.get(token).cloned()
+    }
+
+    fn remember_session(&self, token: &str, session: MockSession) {
+        let mut guard = self.sessions.lock().unwrap_or_else(PoisonError::into_inner);
+        let (map, order) = &mut *guard;
+        map.insert(token.to_owned(), session);
+        order.push_back(token.to_owned());
+        while order.len() > MAX_SESSIONS {
+            if let Some(old) = order.pop_front() {
+                map.remove(&old);
+            }
+        }
+    }
+
+    /// Checks access and issues the signed response, applying an armed fault.
+    fn respond(
+        &self,
+        pending: &PendingSignIn,
+        user_id: &UserId,
+        authn_instant: OffsetDateTime,
+    ) -> Result<String, IdpError> {
+        let now = self.now();
+        let credential = self.credential(&pending.app)?;
+        let credentials = Credentials { signing: credential, untrusted: self.untrusted.clone() };
+        let org = self.org.read().unwrap_or_else(PoisonError::into_inner);
+        let app = org.apps.get(&pending.app).ok_or_else(|| IdpError::AppNotFound(pending.app.to_string()))?;
+        let user = org.users.get(user_id).ok_or_else(|| IdpError::UnknownUser(user_id.to_string()))?;
+        saml::check_access(&org, app, user)?;
+        let sign_in = SignIn {
+            org: &org,
+            app,
+            user,
+            in_response_to: pending.request.as_ref().map(|r| r.id.clone()),
+            acs_url: pending.acs_url.clone(),
+            authn_instant,
+        };
+        let content = saml::build_content(&sign_in, &credentials.signing.cert_base64_wrapped(), now, self.ids.as_ref());
+        let plan = self.take_fault(user_id, &app.id);
+        let fault = plan.as_ref().map(|plan| (plan, &*org, user));
+        Ok(saml::issue(content, fault, &credentials, now)?)
+    }
+
+    /// Issues a response offline, as `mockta saml mint` does: no browser, no
+    /// assignment check skipped. `in_response_to` makes it SP-initiated.
+    pub fn mint(
+        &self,
+        app: &str,
+        login: &str,
+        fault: Option<FaultPlan>,
+        in_response_to: Option<String>,
+    ) -> Result<MintedResponse, IdpError> {
+        let (app_id, user_id, acs_url, relay_state) = self.read_org(|org| {
+            let app = org.find_app(app).ok_or_else(|| IdpError::AppNotFound(app.to_owned()))?;
+            let user = org.find_user(login).ok_or_else(|| IdpError::UnknownUser(login.to_owned()))?;
+            Ok::<_, IdpError>((
+                app.id.clone(),
+                user.id.clone(),
+                app.saml.sso_url.clone(),
+                app.saml.default_relay_state.clone(),
+            ))
+        })?;
+        if let Some(plan) = fault {
+            self.arm_fault(plan, Some(user_id.clone()), Some(app_id.clone()));
+        }
+        let request = in_response_to.map(|id| AuthnRequest {
+            id,
+            issuer: None,
+            acs_url: None,
+            acs_index: None,
+            force_authn: false,
+            is_passive: false,
+            destination: None,
+        });
+        let pending =
+            PendingSignIn { app: app_id, request, acs_url: acs_url.clone(), relay_state: relay_state.clone() };
+        let xml = self.respond(&pending, &user_id, self.now())?;
+        Ok(MintedResponse { xml, acs_url: acs_url.0, relay_state })
+    }
+}
+
+/// A response minted offline.
+#[derive(Clone, Debug)]
+pub struct MintedResponse {
+    pub xml: String,
+    pub acs_url: String,
+    pub relay_state: String,
+}

@@ -1,0 +1,238 @@
+//! Signing keys and certificates, made with rcgen and kept in a key directory.
+//!
+//! Each SAML app has its own signing credential, as in Okta. A credential is
+//! generated on first use and written to the key directory, so that it stays
+//! the same across restarts and across `mockta idp`, `mockta saml mint` and the
+//! conformance suite. The certificate copies the shape of Okta's: self-signed
+//! RSA-2048, sha256WithRSA, subject `C=US, ST=California, L=San Francisco,
+//! O=Okta, OU=SSOProvider, CN={org}, emailAddress=info@okta.com`, a serial that
+//! is the creation time in milliseconds, valid from a minute before creation
+//! for ten years.
+
+use std::fs;
+use std::io::Write;
+use std::path::{Path, PathBuf};
+
+use base64::Engine;
+use base64::engine::general_purpose::STANDARD as BASE64;
+use rcgen::{CertificateParams, DistinguishedName, DnType, KeyPair, SerialNumber};
+use sha2::{Digest, Sha256};
+use time::OffsetDateTime;
+
+#[derive(Debug, thiserror::Error)]
+pub enum KeyError {
+    #[error("cannot generate an RSA-2048 key: {0}")]
+    Generate(rcgen::Error),
+    #[error("{path}: not a PEM private key (PKCS#8 RSA expected): {reason}")]
+    BadKey { path: String, reason: String },
+    #[error("cannot make the certificate: {0}")]
+    Certificate(rcgen::Error),
+    #[error("{path}: {source}")]
+    Io { path: String, source: std::io::Error },
+}
+
+/// A private key with its self-signed certificate.
+#[derive(Clone, Debug)]
+pub struct SigningCredential {
+    /// PKCS#8 PEM.
+    pub key_pem: String,
+    pub cert_pem: String,
+    pub cert_der: Vec<u8>,
+}
+
+/// The instant used for certificates made from a given key, so that the same
+/// key always gives the same certificate.
+const FIXED_CERTIFICATE_TIME: OffsetDateTime = time::macros::datetime!(2024-01-01 00:00 UTC);
+
+impl SigningCredential {
+    /// Generates a new RSA-2048 key and an Okta-shaped certificate created at `now`.
+    pub fn generate(org_name: &str, now: OffsetDateTime) -> Result<Self, KeyError> {
+        let key = KeyPair::generate_for(&rcgen::PKCS_RSA_SHA256).map_err(KeyError::Generate)?;
+        Self::with_certificate(key, org_name, now)
+    }
+
+    /// Makes the certificate for an existing key. The certificate does not
+    /// depend on the time, so a given key and org name always give the same one.
+    pub fn from_key_pem(key_pem: &str, org_name: &str, origin: &str) -> Result<Self, KeyError> {
+        let key = KeyPair::from_pkcs8_pem_and_sign_algo(key_pem, &rcgen::PKCS_RSA_SHA256)
+            .map_err(|e| KeyError::BadKey { path: origin.to_owned(), reason: e.to_string() })?;
+        Self::with_certificate(key, org_name, FIXED_CERTIFICATE_TIME)
+    }
+
+    fn with_certificate(key: KeyPair, org_name: &str, created: OffsetDateTime) -> Result<Self, KeyError> {
+        let mut params = CertificateParams::default();
+        let mut name = DistinguishedName::new();
+        name.push(DnType::CountryName, "US");
+        name.push(DnType::StateOrProvinceName, "California");
+        name.push(DnType::LocalityName, "San Francisco");
+        name.push(DnType::OrganizationName, "Okta");
+        name.push(DnType::OrganizationalUnitName, "SSOProvider");
+        name.push(DnType::CommonName, org_name);
+        name.push(DnType::CustomDnType(vec![1, 2, 840, 113549, 1, 9, 1]), "info@okta.com");
+        params.distinguished_name = name;
+        let millis = u64::try_from(created.unix_timestamp_nanos() / 1_000_000).unwrap_or(0);
+        params.serial_number = Some(SerialNumber::from_slice(&millis.to_be_bytes()[2..]));
+        params.not_before = created - time::Duration::seconds(60);
+        params.not_after = created + time::Duration::days(3652);
+        let cert = params.self_signed(&key).map_err(KeyError::Certificate)?;
+        Ok(SigningCredential { key_pem: key.serialize_pem(), cert_pem: cert.pem(), cert_der: cert.der().to_vec() })
+    }
+
+    /// The certificate as base64, wrapped at 76 columns with LF, as Okta puts
+    /// it in `X509Certificate`.
+    pub fn cert_base64_wrapped(&self) -> String {
+        let flat = BASE64.encode(&self.cert_der);
+        let mut out = String::with_capacity(flat.len() + flat.len() / 76);
+        for (index, chunk) in flat.as_bytes().chunks(76).enumerate() {
+            if index > 0 {
+                out.push('\n');
+            }
+            out.push_str(&String::from_utf8_lossy(chunk));
+        }
+        out
+    }
+
+    /// The SHA-256 fingerprint of the certificate, as lowercase hex. It names
+    /// the credential in caches.
+    pub fn fingerprint(&self) -> String {
+        Sha256::digest(&self.cert_der).iter().map(|b| format!("{b:02x}")).collect()
+    }
+}
+
+/// A directory of credentials, each stored as `{name}.key.pem` and `{name}.cert.pem`.
+#[derive(Clone, Debug)]
+pub struct KeyStore {
+    dir: PathBuf,
+}
+
+impl KeyStore {
+    pub fn new(dir: impl Into<PathBuf>) -> Self {
+        KeyStore { dir: dir.into() }
+    }
+
+    /// The default key directory for an org file:
+    /// `$MOCKTA_KEY_DIR`, else `$XDG_DATA_HOME/mockta/keys`, else
+    /// `~/.local/share/mockta/keys`, followed by a folder named after the org
+    /// file's canonical path, so the same org file always gets the same keys.
+    pub fn default_for_org_file(org_file: &Path) -> Self {
+        let base = std::env::var_os("MOCKTA_KEY_DIR").map(PathBuf::from).unwrap_or_else(|| {
+            let data = std::env::var_os("XDG_DATA_HOME").map(PathBuf::from).unwrap_or_else(|| {
+                std::env::var_os("HOME").map_or_else(|| PathBuf::from("."), PathBuf::from).join(".local/share")
+            });
+            data.join("mockta/keys")
+        });
+        let canonical = fs::canonicalize(org_file).unwrap_or_else(|_| org_file.to_path_buf());
+        let digest = Sha256::digest(canonical.to_string_lossy().as_bytes());
+        let stem = org_file.file_stem().map_or_else(|| "org".to_owned(), |s| s.to_string_lossy().into_owned());
+        let tag: String = digest.iter().take(6).map(|b| format!("{b:02x}")).collect();
+        KeyStore::new(base.join(format!("{stem}-{tag}")))
+    }
+
+    pub fn dir(&self) -> &Path {
+        &self.dir
+    }
+
+    /// Loads the named credential, or generates and stores it. A key whose
+    /// certificate file is missing gets its certificate made again.
+    pub fn load_or_create(
+        &self,
+        name: &str,
+        org_name: &str,
+        now: OffsetDateTime,
+    ) -> Result<SigningCredential, KeyError> {
+        let key_path = self.dir.join(format!("{name}.key.pem"));
+        let cert_path = self.dir.join(format!("{name}.cert.pem"));
+        if let Ok(key_pem) = fs::read_to_string(&key_path) {
+            if let Ok(cert_pem) = fs::read_to_string(&cert_path)
+                && let Some(cert_der) = pem_body(&cert_pem)
+            {
+                return Ok(SigningCredential { key_pem, cert_pem, cert_der });
+            }
+            let credential = SigningCredential::from_key_pem(&key_pem, org_name, &key_path.display().to_string())?;
+            write_atomically(&cert_path, credential.cert_pem.as_bytes(), false)?;
+            return Ok(credential);
+        }
+        let credential = SigningCredential::generate(org_name, now)?;
+        fs::create_dir_all(&self.dir)
+            .map_err(|source| KeyError::Io { path: self.dir.display().to_string(), source })?;
+        write_atomically(&key_path, credential.key_pem.as_bytes(), true)?;
+        write_atomically(&cert_path, credential.cert_pem.as_bytes(), false)?;
+        Ok(credential)
+    }
+}
+
+/// Decodes the body of a single-block PEM file.
+pub fn pem_body(pem: &str) -> Option<Vec<u8>> {
+    let body: String = pem.lines().filter(|l| !l.starts_with("-----")).collect();
+    BASE64.decode(body.trim()).ok()
+}
+
+/// Writes through a temporary file and a rename, so a crash never leaves half a key.
+fn write_atomically(path: &Path, bytes: &[u8], private: bool) -> Result<(), KeyError> {
+    let io = |source| KeyError::Io { path: path.display().to_string(), source };
+    let tmp = path.with_extension(format!("tmp{}", std::process::id()));
+    let mut options = fs::OpenOptions::new();
+    options.write(true).create(true).truncate(true);
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::OpenOptionsExt;
+        options.mode(if private { 0o600 } else { 0o644 });
+    }
+    #[cfg(not(unix))]
+    let _ = private;
+    let mut file = options.open(&tmp).map_err(io)?;
+    file.write_all(bytes).map_err(io)?;
+    file.sync_all().map_err(io)?;
+    fs::rename(&tmp, path).map_err(io)
+}
+
+/// The fixed credentials of deterministic mode, shipped with the source so
+/// snapshots are byte-identical on every machine. Never use them for anything
+/// but tests: the private keys are public.
+pub mod deterministic {
+    use super::{KeyError, SigningCredential};
+
+    pub const SIGNING_KEY_PEM: &str = include_str!("../../fixtures/keys/deterministic-signing.key.pem");
+    pub const UNTRUSTED_KEY_PEM: &str = include_str!("../../fixtures/keys/deterministic-untrusted.key.pem");
+
+    pub fn signing(org_name: &str) -> Result<SigningCredential, KeyError> {
+        SigningCredential::from_key_pem(SIGNING_KEY_PEM, org_name, "deterministic signing key")
+    }
+
+    pub fn untrusted(org_name: &str) -> Result<SigningCredential, KeyError> {
+        SigningCredential::from_key_pem(
+            UNTRUSTED_KEY_PEM,
+            "attacker",
+            &format!("deterministic untrusted key ({org_name})"),
+        )
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn key_store_returns_same_credential_after_restart() {
+        let dir = tempfile::tempdir().unwrap();
+        let now = time::macros::datetime!(2024-05-01 12:00 UTC);
+        let first = KeyStore::new(dir.path()).load_or_create("saml-x", "acme", now).unwrap();
+        let second = KeyStore::new(dir.path()).load_or_create("saml-x", "acme", now).unwrap();
+        assert_eq!(first.cert_der, second.cert_der);
+        assert_eq!(first.key_pem, second.key_pem);
+    }
+
+    #[test]
+    fn certificate_from_key_is_stable() {
+        let a = deterministic::signing("acme").unwrap();
+        let b = deterministic::signing("acme").unwrap();
+        assert_eq!(a.cert_der, b.cert_der);
+        assert!(a.cert_base64_wrapped().lines().all(|l| l.len() <= 76));
+    }
+
+    #[test]
+    fn bad_key_pem_is_reported() {
+        let error = SigningCredential::from_key_pem("not a key", "acme", "k.pem").unwrap_err();
+        assert!(error.to_string().starts_with("k.pem: not a PEM private key"), "{error}");
+    }
+}

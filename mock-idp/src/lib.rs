@@ -1,0 +1,17 @@
+//! mock-idp: a mock Okta org and its SAML 2.0 identity provider.
+//!
+//! The crate is layered. [`org`] holds the validated org model, [`saml`] the
+//! pure protocol logic (what a response says, how it is signed and faulted),
+//! [`keys`] the signing credentials, [`admin`] Okta's management API as pure
+//! operations on the org, and [`idp`] the running provider's state. Only
+//! [`http`] knows axum.
+
+pub mod admin;
+pub mod clock;
+pub mod http;
+pub mod idp;
+pub mod ids;
+pub mod keys;
+pub mod org;
+pub mod saml;
+pub mod setup;

@@ -1,0 +1,153 @@
+//! The org file as written on disk (TOML), before validation.
+//!
+//! These types mirror the file one to one and are deliberately loose (plain
+//! strings, optional fields). [`super::load`] turns them into the validated
+//! [`super::Org`], naming the field of the first problem it finds.
+
+use std::collections::BTreeMap;
+
+use serde::Deserialize;
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct OrgFile {
+    pub org: OrgSection,
+    #[serde(default)]
+    pub users: Vec<UserEntry>,
+    #[serde(default)]
+    pub groups: Vec<GroupEntry>,
+    #[serde(default)]
+    pub apps: Vec<AppEntry>,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct OrgSection {
+    /// A short name for the org, such as `acme`. It is the certificate's CN.
+    pub name: String,
+    /// The org's base URL, such as `http://127.0.0.1:7000`.
+    pub url: String,
+    /// The `SSWS` token that authenticates the management API.
+    pub api_token: String,
+    /// The email domain canary users are created on. Defaults to the domain of
+    /// the first user's email.
+    pub email_domain: Option<String>,
+    /// The org id (`00o…`). Derived from the name when absent.
+    pub id: Option<String>,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct UserEntry {
+    pub id: Option<String>,
+    pub login: String,
+    pub email: Option<String>,
+    pub first_name: String,
+    pub last_name: String,
+    pub status: Option<String>,
+    /// Custom profile attributes, for attribute statements.
+    #[serde(default)]
+    pub profile: BTreeMap<String, toml::Value>,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct GroupEntry {
+    pub id: Option<String>,
+    pub name: String,
+    #[serde(default)]
+    pub description: String,
+    /// Members, each a user login or a user id.
+    #[serde(default)]
+    pub members: Vec<String>,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct AppEntry {
+    pub id: Option<String>,
+    /// The app's name in Okta's URLs (`/app/{name}/{id}/sso/saml`).
+    pub name: String,
+    pub label: Option<String>,
+    /// `SAML_2_0` for now; OIDC modes come with the OIDC provider.
+    pub sign_on_mode: String,
+    pub saml: Option<SamlEntry>,
+    #[serde(default)]
+    pub users: Vec<UserAssignmentEntry>,
+    #[serde(default)]
+    pub groups: Vec<GroupAssignmentEntry>,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct SamlEntry {
+    /// Okta's "Single sign-on URL": the default ACS.
+    pub sso_url: String,
+    /// Okta's "Other Requestable SSO URLs".
+    #[serde(default)]
+    pub other_sso_urls: Vec<String>,
+    /// Okta's "Recipient URL"; defaults to the SSO URL.
+    pub recipient: Option<String>,
+    /// Okta's "Destination URL"; defaults to the SSO URL.
+    pub destination: Option<String>,
+    /// Okta's "Audience URI (SP Entity ID)".
+    pub audience: String,
+    #[serde(default)]
+    pub default_relay_state: String,
+    /// `unspecified` (default), `emailAddress`, `persistent`, `transient` or `x509SubjectName`.
+    pub name_id_format: Option<String>,
+    /// `okta_username` (default), `okta_username_prefix`, `email`, `email_prefix`,
+    /// or a custom template such as `${user.firstName}.${user.lastName}`.
+    pub username_template: Option<String>,
+    /// `both` (Okta's default), `response` or `assertion`.
+    pub signing: Option<String>,
+    /// `RSA_SHA256` (default) or `RSA_SHA1` (legacy).
+    pub signature_algorithm: Option<String>,
+    pub authn_context_class_ref: Option<String>,
+    pub honor_force_authn: Option<bool>,
+    #[serde(default)]
+    pub attributes: Vec<AttributeEntry>,
+    #[serde(default)]
+    pub group_attributes: Vec<GroupAttributeEntry>,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct AttributeEntry {
+    pub name: String,
+    /// `unspecified` (default), `uri` or `basic`.
+    pub name_format: Option<String>,
+    /// An expression: `user.firstName`, `appuser.role`, or a quoted literal.
+    pub value: String,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct GroupAttributeEntry {
+    pub name: String,
+    pub name_format: Option<String>,
+    /// `starts_with`, `equals`, `contains` or `regex`.
+    pub filter: String,
+    #[serde(default)]
+    pub value: String,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct UserAssignmentEntry {
+    /// A user login or id.
+    pub user: String,
+    /// Overrides the app username the template would give.
+    pub user_name: Option<String>,
+    #[serde(default)]
+    pub profile: BTreeMap<String, toml::Value>,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct GroupAssignmentEntry {
+    /// A group name or id.
+    pub group: String,
+    #[serde(default)]
+    pub profile: BTreeMap<String, toml::Value>,
+}

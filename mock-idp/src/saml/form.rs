@@ -1,0 +1,50 @@
+//! The auto-submitting POST page that delivers a response, in Okta's shape:
+//! a form `appForm` with hidden `SAMLResponse` and `RelayState` inputs.
+
+use base64::Engine;
+use base64::engine::general_purpose::STANDARD as BASE64;
+
+/// Encodes an attribute value the way Okta's pages do: letters, digits and
+/// `,.-_` stay, everything else becomes a hex character reference
+/// (`https&#x3a;&#x2f;&#x2f;…`, `&#x2b;`, `&#x3d;`).
+pub fn okta_attribute_escape(value: &str) -> String {
+    let mut out = String::with_capacity(value.len() * 2);
+    for c in value.chars() {
+        if c.is_ascii_alphanumeric() || matches!(c, ',' | '.' | '-' | '_') {
+            out.push(c);
+        } else {
+            out.push_str(&format!("&#x{:x};", u32::from(c)));
+        }
+    }
+    out
+}
+
+/// The response as the SAMLResponse field carries it: base64 with no line breaks.
+pub fn base64(response_xml: &str) -> String {
+    BASE64.encode(response_xml.as_bytes())
+}
+
+/// The page that posts `response_xml` to `acs_url`.
+pub fn render(acs_url: &str, response_xml: &str, relay_state: &str) -> String {
+    let encoded = base64(response_xml);
+    format!(
+        "<!DOCTYPE html PUBLIC \"-//W3C//DTD XHTML 1.0 Strict//EN\" \"http://www.w3.org/TR/xhtml1/DTD/xhtml1-strict.dtd\">\n<html xmlns=\"http://www.w3.org/1999/xhtml\" xml:lang=\"en\" lang=\"en\">\n<head>\n<meta name=\"robots\" content=\"none\" />\n<title>mockta (mock Okta)</title>\n</head>\n<body onload=\"document.forms[0].submit()\">\n<noscript><p><strong>Note:</strong> Since your browser does not support JavaScript, you must press the Continue button once to proceed.</p></noscript>\n<form id=\"appForm\" action=\"{action}\" method=\"POST\">\n<div><input name=\"SAMLResponse\" type=\"hidden\" value=\"{response}\"/><input name=\"RelayState\" type=\"hidden\" value=\"{relay}\"/></div>\n<noscript><div><input type=\"submit\" value=\"Continue\"/></div></noscript>\n</form>\n</body>\n</html>\n",
+        action = okta_attribute_escape(acs_url),
+        response = okta_attribute_escape(&encoded),
+        relay = okta_attribute_escape(relay_state),
+    )
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn attribute_escape_matches_okta_pages() {
+        assert_eq!(
+            okta_attribute_escape("https://signin.aws.amazon.com/saml"),
+            "https&#x3a;&#x2f;&#x2f;signin.aws.amazon.com&#x2f;saml"
+        );
+        assert_eq!(okta_attribute_escape("a+b="), "a&#x2b;b&#x3d;");
+    }
+}

@@ -1,0 +1,254 @@
+//! The SAML 2.0 identity provider: what goes into a response, how it is
+//! signed, and how faults change it.
+//!
+//! [`build_content`] decides what the response says from the org, the app,
+//! the user and the request. [`issue`] renders it, applies the fault, signs it
+//! and returns the finished XML. Neither does any IO; the time comes in as `now`.
+
+pub mod authn_request;
+pub mod faults;
+pub mod form;
+pub mod metadata;
+pub mod response;
+pub mod sign;
+pub mod xml;
+
+use time::{Duration, OffsetDateTime};
+
+use crate::ids::{AcsUrl, IdGenerator};
+use crate::keys::SigningCredential;
+use crate::org::{App, AttributeValueSource, Org, User, json_text};
+use faults::{Fault, FaultError, Identity};
+use response::{Attribute, Authn, Conditions, ResponseContent, Signatures, Status, Subject};
+use sign::SignError;
+
+/// How long a response is valid on either side of its IssueInstant, as in Okta.
+pub const VALIDITY_WINDOW: Duration = Duration::minutes(5);
+
+/// Errors of the SAML layer. `Display` is the text shown on Okta's error page.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum SamlError {
+    #[error("The SAMLRequest could not be read: {0}")]
+    BadRequest(#[from] authn_request::AuthnRequestError),
+    #[error("The AuthnRequest Issuer '{found}' does not match the app's Audience URI '{expected}'.")]
+    IssuerMismatch { found: String, expected: String },
+    #[error(
+        "The requested AssertionConsumerServiceURL '{0}' is not a Single sign-on URL or Requestable SSO URL of this app."
+    )]
+    AcsNotAllowed(String),
+    #[error("The requested AssertionConsumerServiceIndex {0} is not configured for this app.")]
+    AcsIndexNotAllowed(u16),
+    #[error("User is not assigned to this application.")]
+    NotAssigned,
+    #[error("Your account is not active (status {0}).")]
+    UserNotActive(&'static str),
+    #[error("cannot sign the response: {0}")]
+    Sign(#[from] SignError),
+    #[error("cannot apply the fault: {0}")]
+    Fault(#[from] FaultError),
+}
+
+/// The sign-in being answered.
+#[derive(Clone, Debug)]
+pub struct SignIn<'a> {
+    pub org: &'a Org,
+    pub app: &'a App,
+    pub user: &'a User,
+    /// The AuthnRequest ID, for SP-initiated sign-in.
+    pub in_response_to: Option<String>,
+    pub acs_url: AcsUrl,
+    /// When the user authenticated to the mock.
+    pub authn_instant: OffsetDateTime,
+}
+
+/// Checks that the user may sign in to the app, with Okta's errors.
+pub fn check_access(org: &Org, app: &App, user: &User) -> Result<(), SamlError> {
+    if !user.status.can_sign_in() {
+        return Err(SamlError::UserNotActive(user.status.as_str()));
+    }
+    if !org.is_assigned(app, &user.id) {
+        return Err(SamlError::NotAssigned);
+    }
+    Ok(())
+}
+
+/// Picks the ACS URL for an SP-initiated request: the requested URL if the app
+/// allows it, the indexed one, or the app's default.
+pub fn choose_acs(app: &App, request: &authn_request::AuthnRequest) -> Result<AcsUrl, SamlError> {
+    let settings = &app.saml;
+    if let Some(issuer) = &request.issuer
+        && issuer != settings.audience.as_str()
+    {
+        return Err(SamlError::IssuerMismatch { found: issuer.clone(), expected: settings.audience.0.clone() });
+    }
+    if let Some(url) = &request.acs_url {
+        return if settings.allows_acs(url) {
+            Ok(AcsUrl(url.clone()))
+        } else {
+            Err(SamlError::AcsNotAllowed(url.clone()))
+        };
+    }
+    if let Some(index) = request.acs_index {
+        return match index {
+            0 => Ok(settings.sso_url.clone()),
+            n => settings.other_sso_urls.get(usize::from(n) - 1).cloned().ok_or(SamlError::AcsIndexNotAllowed(n)),
+        };
+    }
+    Ok(settings.sso_url.clone())
+}
+
+/// Decides everything the response says.
+pub fn build_content(
+    sign_in: &SignIn<'_>,
+    certificate: &str,
+    now: OffsetDateTime,
+    ids: &dyn IdGenerator,
+) -> ResponseContent {
+    let SignIn { org, app, user, .. } = sign_in;
+    let settings = &app.saml;
+    let name_id = org.app_user_name(app, user);
+    // Okta's Destination and Recipient default to the ACS the response goes
+    // to; a separately configured one applies only to the default ACS.
+    let default_acs = sign_in.acs_url == settings.sso_url;
+    let destination = if default_acs { settings.destination.clone() } else { sign_in.acs_url.0.clone() };
+    let recipient = if default_acs { settings.recipient.clone() } else { sign_in.acs_url.0.clone() };
+    let session_index = match &sign_in.in_response_to {
+        Some(request_id) => request_id.clone(),
+        None => {
+            let millis = now.unix_timestamp_nanos() / 1_000_000;
+            let digits: String = ids.saml_id().chars().skip(2).take(10).collect();
+            format!("id{millis}.{digits}")
+        }
+    };
+    ResponseContent {
+        response_id: ids.saml_id(),
+        assertion_id: ids.saml_id(),
+        issuer: app.idp_entity_id().0,
+        destination,
+        in_response_to: sign_in.in_response_to.clone(),
+        issue_instant: now,
+        status: Status::Success,
+        subject: Subject {
+            name_id,
+            name_id_format: settings.name_id_format.urn().to_owned(),
+            recipient,
+            not_on_or_after: now + VALIDITY_WINDOW,
+        },
+        conditions: Conditions {
+            not_before: now - VALIDITY_WINDOW,
+            not_on_or_after: now + VALIDITY_WINDOW,
+            audience: Some(settings.audience.0.clone()),
+        },
+        authn: Authn {
+            authn_instant: sign_in.authn_instant,
+            session_index,
+            context_class_ref: settings.authn_context_class_ref.clone(),
+        },
+        attributes: attributes(org, app, user),
+        signatures: Signatures {
+            response: settings.signing.signs_response(),
+            assertion: settings.signing.signs_assertion(),
+            algorithm: settings.signature_algorithm,
+            certificate: certificate.to_owned(),
+        },
+    }
+}
+
+/// The attribute statements of the app, evaluated for the user. An attribute
+/// whose value is missing is left out, as Okta does.
+fn attributes(org: &Org, app: &App, user: &User) -> Vec<Attribute> {
+    let mut out = Vec::new();
+    let app_profile = org.app_profile(app, &user.id);
+    for statement in &app.saml.attributes {
+        let value = match &statement.value {
+            AttributeValueSource::User(name) => user.profile.attribute(name),
+            AttributeValueSource::AppUser(name) => app_profile.get(name).cloned(),
+            AttributeValueSource::Literal(text) => Some(serde_json::Value::String(text.clone())),
+        };
+        let values: Vec<String> = match value {
+            None | Some(serde_json::Value::Null) => continue,
+            Some(serde_json::Value::Array(items)) => items.iter().map(json_text).collect(),
+            Some(other) => vec![json_text(&other)],
+        };
+        out.push(Attribute {
+            name: statement.name.clone(),
+            name_format: statement.name_format.urn().to_owned(),
+            values,
+        });
+    }
+    let groups = org.groups_of(&user.id);
+    for statement in &app.saml.group_attributes {
+        let values: Vec<String> =
+            groups.iter().filter(|g| statement.filter.matches(&g.name)).map(|g| g.name.clone()).collect();
+        if values.is_empty() {
+            continue;
+        }
+        out.push(Attribute {
+            name: statement.name.clone(),
+            name_format: statement.name_format.urn().to_owned(),
+            values,
+        });
+    }
+    out
+}
+
+/// The keys a response may be signed with.
+#[derive(Clone, Debug)]
+pub struct Credentials {
+    /// The app's own signing credential, published in its metadata.
+    pub signing: SigningCredential,
+    /// A stranger's key, used by the `untrusted-key` fault.
+    pub untrusted: SigningCredential,
+}
+
+/// A fault to apply, with the identity a forging fault claims.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct FaultPlan {
+    pub fault: Fault,
+    /// The identity forged faults put in the message. When `None`,
+    /// `admin@{org email domain}` is used.
+    pub impersonate: Option<String>,
+}
+
+impl FaultPlan {
+    pub fn impersonated(&self, org: &Org) -> String {
+        self.impersonate.clone().unwrap_or_else(|| format!("admin@{}", org.email_domain))
+    }
+}
+
+/// Renders, faults and signs a response. Returns the finished XML.
+pub fn issue(
+    mut content: ResponseContent,
+    fault: Option<(&FaultPlan, &Org, &User)>,
+    credentials: &Credentials,
+    now: OffsetDateTime,
+) -> Result<String, SamlError> {
+    let mut credential = &credentials.signing;
+    let mut identity = None;
+    if let Some((plan, org, user)) = fault {
+        let impersonate = plan.impersonated(org);
+        identity = Some(Identity {
+            genuine: vec![content.subject.name_id.clone(), user.profile.login.clone(), user.profile.email.clone()],
+            impersonate: impersonate.clone(),
+        });
+        plan.fault.adjust(&mut content, now);
+        match plan.fault {
+            Fault::UntrustedKey => {
+                credential = &credentials.untrusted;
+                content.signatures.certificate = credentials.untrusted.cert_base64_wrapped();
+            }
+            Fault::CommentInNameId => content.subject.name_id = format!("{impersonate}{}", faults::COMMENT_SUFFIX),
+            _ => {}
+        }
+    }
+    let unsigned = response::render(&content);
+    let signed = if content.signatures.response || content.signatures.assertion {
+        sign::sign_templates(&unsigned, credential)?
+    } else {
+        unsigned
+    };
+    match (fault, identity) {
+        (Some((plan, _, _)), Some(identity)) => Ok(plan.fault.after_signing(&signed, &identity)?),
+        _ => Ok(signed),
+    }
+}

@@ -1,0 +1,94 @@
+//! Building an [`Idp`] from command-line style options: which org file, where
+//! the keys are, and whether to run deterministically. Shared by `mockta idp`,
+//! `mockta saml …` and the conformance suite, so that they all use the same
+//! keys for the same org file.
+
+use std::path::{Path, PathBuf};
+
+use crate::clock::{Clock, SystemClock};
+use crate::idp::{Idp, IdpConfig, KeySource};
+use crate::keys::{KeyStore, SigningCredential};
+use crate::org::{Org, OrgFileError, load_org_file, parse_org};
+
+/// The default org, built in so `mockta idp` works from any directory. It is
+/// the same text as `fixtures/orgs/acme.toml`.
+pub const BUILTIN_ORG: &str = include_str!("../../fixtures/orgs/acme.toml");
+const BUILTIN_ORG_NAME: &str = "fixtures/orgs/acme.toml (built in)";
+
+/// Options common to every command that runs or uses the IdP.
+#[derive(Clone, Debug, Default)]
+pub struct IdpOptions {
+    /// The org file; the built-in default org when `None`.
+    pub org_file: Option<PathBuf>,
+    /// The key directory; derived from the org file when `None`.
+    pub key_dir: Option<PathBuf>,
+    /// A PEM private key to sign with for every app, instead of the key directory.
+    pub signing_key: Option<PathBuf>,
+    /// Fixed keys, clock and ids, for reproducible output.
+    pub deterministic: bool,
+    /// Replaces the org file's base URL.
+    pub org_url: Option<String>,
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum SetupError {
+    #[error("{0}")]
+    OrgFile(#[from] OrgFileError),
+    #[error("{0}")]
+    Key(#[from] crate::keys::KeyError),
+    #[error("{path}: cannot be read: {source}")]
+    Read { path: String, source: std::io::Error },
+    #[error("--url: '{0}' is not an absolute http or https URL")]
+    OrgUrl(String),
+}
+
+impl IdpOptions {
+    /// Loads and validates the org.
+    pub fn load_org(&self) -> Result<Org, SetupError> {
+        let now = SystemClock.now();
+        let mut org = match &self.org_file {
+            Some(path) => load_org_file(path, now)?,
+            None => parse_org(BUILTIN_ORG_NAME, BUILTIN_ORG, now)?,
+        };
+        if let Some(url) = &self.org_url {
+            let valid =
+                url::Url::parse(url).is_ok_and(|u| matches!(u.scheme(), "http" | "https") && u.host().is_some());
+            if !valid {
+                return Err(SetupError::OrgUrl(url.clone()));
+            }
+            org.url = url.trim_end_matches('/').to_owned();
+        }
+        Ok(org)
+    }
+
+    /// Where keys come from, per the options.
+    pub fn key_source(&self, org: &Org) -> Result<KeySource, SetupError> {
+        if let Some(path) = &self.signing_key {
+            let pem = std::fs::read_to_string(path)
+                .map_err(|source| SetupError::Read { path: path.display().to_string(), source })?;
+            return Ok(KeySource::Fixed(SigningCredential::from_key_pem(
+                &pem,
+                &org.name,
+                &path.display().to_string(),
+            )?));
+        }
+        let store = match (&self.key_dir, &self.org_file) {
+            (Some(dir), _) => KeyStore::new(dir),
+            (None, Some(file)) => KeyStore::default_for_org_file(file),
+            (None, None) => KeyStore::default_for_org_file(Path::new("builtin-acme")),
+        };
+        Ok(KeySource::Directory(store))
+    }
+
+    /// Builds the IdP.
+    pub fn build(&self) -> Result<Idp, SetupError> {
+        let org = self.load_org()?;
+        let config = if self.deterministic {
+            IdpConfig::deterministic(org)?
+        } else {
+            let keys = self.key_source(&org)?;
+            IdpConfig::serving(org, keys)?
+        };
+        Ok(Idp::new(config))
+    }
+}

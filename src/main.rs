@@ -1,0 +1,236 @@
+//! The `mockta` command line. It parses arguments and calls the libraries;
+//! nothing else lives here.
+
+use std::net::SocketAddr;
+use std::path::PathBuf;
+use std::process::ExitCode;
+use std::sync::Arc;
+
+use clap::{Args, Parser, Subcommand, ValueEnum};
+use mock_idp::http::RunningServer;
+use mock_idp::saml::FaultPlan;
+use mock_idp::saml::faults::Fault;
+use mock_idp::setup::IdpOptions;
+
+#[derive(Parser)]
+#[command(name = "mockta", version, about = "A mock Okta org for testing SSO integrations without a real Okta org.")]
+struct Cli {
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Subcommand)]
+enum Command {
+    /// Run the mock Okta org: SAML IdP, management API and login page.
+    Idp(IdpArgs),
+    /// Mint SAML responses and print IdP metadata offline.
+    #[command(subcommand)]
+    Saml(SamlCommand),
+    /// Start the mock IdP with the default org and print its URLs.
+    Demo(DemoArgs),
+}
+
+#[derive(Args)]
+struct OrgArgs {
+    /// The org file (TOML). Defaults to the built-in copy of fixtures/orgs/acme.toml.
+    #[arg(long, value_name = "FILE")]
+    org: Option<PathBuf>,
+    /// Where generated signing keys are kept. Defaults to a folder per org file
+    /// under $MOCKTA_KEY_DIR or ~/.local/share/mockta/keys.
+    #[arg(long, value_name = "DIR")]
+    key_dir: Option<PathBuf>,
+    /// Sign every app's responses with this PEM (PKCS#8 RSA) private key.
+    #[arg(long, value_name = "PEM", conflicts_with = "key_dir")]
+    signing_key: Option<PathBuf>,
+    /// Fixed keys, clock and ids, so output is the same on every run.
+    #[arg(long)]
+    deterministic: bool,
+}
+
+impl OrgArgs {
+    fn options(&self, org_url: Option<String>) -> IdpOptions {
+        IdpOptions {
+            org_file: self.org.clone(),
+            key_dir: self.key_dir.clone(),
+            signing_key: self.signing_key.clone(),
+            deterministic: self.deterministic,
+            org_url,
+        }
+    }
+}
+
+#[derive(Args)]
+struct IdpArgs {
+    #[command(flatten)]
+    org: OrgArgs,
+    /// The address to listen on.
+    #[arg(long, default_value = "127.0.0.1:7000")]
+    listen: SocketAddr,
+    /// The org's base URL, if not the one in the org file (for example behind a proxy).
+    #[arg(long, value_name = "URL")]
+    url: Option<String>,
+}
+
+#[derive(Args)]
+struct DemoArgs {
+    /// The address the mock IdP listens on.
+    #[arg(long, default_value = "127.0.0.1:7000")]
+    listen: SocketAddr,
+}
+
+#[derive(Subcommand)]
+enum SamlCommand {
+    /// Print a signed SAML response for a user of an app.
+    Mint(MintArgs),
+    /// Print an app's IdP metadata.
+    Metadata(MetadataArgs),
+    /// List the faults `--fault` accepts, with what each changes.
+    Faults,
+}
+
+#[derive(Clone, Copy, ValueEnum)]
+enum MintFormat {
+    /// The XML document.
+    Xml,
+    /// Base64, as the SAMLResponse form field carries it.
+    Base64,
+    /// The auto-submitting HTML form that posts it to the ACS.
+    Form,
+}
+
+#[derive(Args)]
+struct MintArgs {
+    #[command(flatten)]
+    org: OrgArgs,
+    /// The app, by id or name.
+    #[arg(long)]
+    app: String,
+    /// The user, by login or id.
+    #[arg(long)]
+    user: String,
+    /// A fault to apply (see `mockta saml faults`).
+    #[arg(long, value_parser = parse_fault)]
+    fault: Option<Fault>,
+    /// The identity forging faults claim. Defaults to admin@{org email domain}.
+    #[arg(long, value_name = "LOGIN")]
+    impersonate: Option<String>,
+    /// Answer this AuthnRequest ID (SP-initiated); otherwise IdP-initiated.
+    #[arg(long, value_name = "ID")]
+    in_response_to: Option<String>,
+    #[arg(long, value_enum, default_value = "xml")]
+    format: MintFormat,
+}
+
+#[derive(Args)]
+struct MetadataArgs {
+    #[command(flatten)]
+    org: OrgArgs,
+    /// The app, by id or name.
+    #[arg(long)]
+    app: String,
+}
+
+fn parse_fault(text: &str) -> Result<Fault, String> {
+    text.parse::<Fault>().map_err(|e| e.to_string())
+}
+
+/// A failure to report: the one-line message and the exit code.
+struct Failure {
+    message: String,
+    code: u8,
+}
+
+impl Failure {
+    fn usage(message: impl ToString) -> Self {
+        Failure { message: message.to_string(), code: 2 }
+    }
+    fn runtime(message: impl ToString) -> Self {
+        Failure { message: message.to_string(), code: 1 }
+    }
+}
+
+fn main() -> ExitCode {
+    let cli = Cli::parse();
+    tracing_subscriber::fmt()
+        .with_env_filter(tracing_subscriber::EnvFilter::try_from_default_env().unwrap_or_else(|_| "info".into()))
+        .with_writer(std::io::stderr)
+        .init();
+    match run(cli) {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(failure) => {
+            eprintln!("mockta: error: {}", failure.message.replace('\n', " "));
+            ExitCode::from(failure.code)
+        }
+    }
+}
+
+fn run(cli: Cli) -> Result<(), Failure> {
+    match cli.command {
+        Command::Idp(args) => serve_idp(args.org.options(args.url), args.listen),
+        Command::Demo(args) => serve_idp(IdpOptions::default(), args.listen),
+        Command::Saml(SamlCommand::Faults) => {
+            for info in Fault::catalogue() {
+                println!("{:<24} {}\n{:<24} ({})", info.name, info.changes, "", info.exercises);
+            }
+            Ok(())
+        }
+        Command::Saml(SamlCommand::Metadata(args)) => {
+            let idp = args.org.options(None).build().map_err(Failure::usage)?;
+            let app_id = idp.read_org(|org| org.find_app(&args.app).map(|a| a.id.to_string()));
+            let app_id = app_id.ok_or_else(|| Failure::usage(format!("--app: no app '{}' in the org", args.app)))?;
+            println!("{}", idp.metadata(&app_id).map_err(Failure::runtime)?);
+            Ok(())
+        }
+        Command::Saml(SamlCommand::Mint(args)) => {
+            let idp = args.org.options(None).build().map_err(Failure::usage)?;
+            let plan = args.fault.map(|fault| FaultPlan { fault, impersonate: args.impersonate.clone() });
+            let minted = idp.mint(&args.app, &args.user, plan, args.in_response_to).map_err(|e| match e {
+                mock_idp::idp::IdpError::AppNotFound(app) => {
+                    Failure::usage(format!("--app: no app '{app}' in the org"))
+                }
+                mock_idp::idp::IdpError::UnknownUser(user) => {
+                    Failure::usage(format!("--user: no user '{user}' in the org"))
+                }
+                other => Failure::usage(other),
+            })?;
+            match args.format {
+                MintFormat::Xml => println!("{}", minted.xml),
+                MintFormat::Base64 => println!("{}", mock_idp::saml::form::base64(&minted.xml)),
+                MintFormat::Form => {
+                    print!("{}", mock_idp::saml::form::render(&minted.acs_url, &minted.xml, &minted.relay_state))
+                }
+            }
+            Ok(())
+        }
+    }
+}
+
+fn serve_idp(options: IdpOptions, listen: SocketAddr) -> Result<(), Failure> {
+    let idp = Arc::new(options.build().map_err(Failure::usage)?);
+    let runtime = tokio::runtime::Runtime::new().map_err(Failure::runtime)?;
+    runtime.block_on(async move {
+        let server = RunningServer::start(listen, idp.clone())
+            .await
+            .map_err(|e| Failure::runtime(format!("cannot listen on {listen}: {e}")))?;
+        print_urls(&idp, &server);
+        tokio::signal::ctrl_c().await.map_err(Failure::runtime)?;
+        server.stop().await.map_err(Failure::runtime)
+    })
+}
+
+fn print_urls(idp: &mock_idp::idp::Idp, server: &RunningServer) {
+    idp.read_org(|org| {
+        println!("mockta: mock Okta org '{}' listening on {} (org URL {})", org.name, server.url(), org.url);
+        if let Some(dir) = idp.key_dir() {
+            println!("  signing keys: {}", dir.display());
+        }
+        println!("  management API: {}/api/v1/ (Authorization: SSWS <api_token from the org file>)", org.url);
+        for app in org.apps.values() {
+            println!("  app {} ({}, {})", app.name, app.id, app.label);
+            println!("    metadata:      {}", mock_idp::saml::metadata::metadata_url(&org.url, app));
+            println!("    SSO URL:       {}", mock_idp::saml::metadata::sso_url(&org.url, app));
+            println!("    IdP-initiated: {}?login_hint=LOGIN", mock_idp::saml::metadata::embed_link(&org.url, app));
+        }
+        println!("Press Ctrl-C to stop.");
+    });
+}
