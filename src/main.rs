@@ -218,19 +218,24 @@ fn serve_idp(options: IdpOptions, listen: SocketAddr) -> Result<(), Failure> {
     })
 }
 
+/// Prints where everything is. Write errors are ignored: a closed stdout
+/// (for example a parent that read only the first line) must not stop the server.
 fn print_urls(idp: &mock_idp::idp::Idp, server: &RunningServer) {
+    use std::io::Write;
+    let mut out = std::io::stdout().lock();
     idp.read_org(|org| {
-        println!("mockta: mock Okta org '{}' listening on {} (org URL {})", org.name, server.url(), org.url);
+        let _ = writeln!(out, "mockta: mock Okta org '{}' listening on {} (org URL {})", org.name, server.url(), org.url);
         if let Some(dir) = idp.key_dir() {
-            println!("  signing keys: {}", dir.display());
+            let _ = writeln!(out, "  signing keys: {}", dir.display());
         }
-        println!("  management API: {}/api/v1/ (Authorization: SSWS <api_token from the org file>)", org.url);
+        let _ = writeln!(out, "  management API: {}/api/v1/ (Authorization: SSWS <api_token from the org file>)", org.url);
         for app in org.apps.values() {
-            println!("  app {} ({}, {})", app.name, app.id, app.label);
-            println!("    metadata:      {}", mock_idp::saml::metadata::metadata_url(&org.url, app));
-            println!("    SSO URL:       {}", mock_idp::saml::metadata::sso_url(&org.url, app));
-            println!("    IdP-initiated: {}?login_hint=LOGIN", mock_idp::saml::metadata::embed_link(&org.url, app));
+            let _ = writeln!(out, "  app {} ({}, {})", app.name, app.id, app.label);
+            let _ = writeln!(out, "    metadata:      {}", mock_idp::saml::metadata::metadata_url(&org.url, app));
+            let _ = writeln!(out, "    SSO URL:       {}", mock_idp::saml::metadata::sso_url(&org.url, app));
+            let _ = writeln!(out, "    IdP-initiated: {}?login_hint=LOGIN", mock_idp::saml::metadata::embed_link(&org.url, app));
         }
-        println!("Press Ctrl-C to stop.");
+        let _ = writeln!(out, "Press Ctrl-C to stop.");
+        let _ = out.flush();
     });
 }

@@ -543,6 +543,36 @@ group = "Everyone"
         assert!(message.contains("audiense"), "{message}");
     }
 
+    proptest::proptest! {
+        #[test]
+        fn prop_org_loader_never_panics_on_arbitrary_text(text in ".{0,300}") {
+            let _ = parse_org("org.toml", &text, NOW);
+        }
+
+        #[test]
+        fn prop_org_loader_never_panics_on_mutated_org_files(cut in 0usize..4000, insert in ".{0,12}", delete in 0usize..40) {
+            let base = include_str!("../../../fixtures/orgs/acme.toml");
+            let at = (0..=cut.min(base.len())).rev().find(|i| base.is_char_boundary(*i)).unwrap_or(0);
+            let end = (at..=(at + delete).min(base.len())).rev().find(|i| base.is_char_boundary(*i)).unwrap_or(at);
+            let mutated = format!("{}{}{}", &base[..at], insert, &base[end..]);
+            if let Err(error) = parse_org("org.toml", &mutated, NOW) {
+                let message = error.to_string();
+                proptest::prop_assert!(!message.contains('\n'), "one line: {}", message);
+                proptest::prop_assert!(message.starts_with("org.toml: "));
+            }
+        }
+    }
+
+    #[test]
+    fn default_org_file_loads() {
+        let org = parse_org("acme.toml", include_str!("../../../fixtures/orgs/acme.toml"), NOW).unwrap();
+        let app = org.find_app("reference-sp").unwrap();
+        let alice = org.find_user("alice@acme.test").unwrap();
+        assert!(org.is_assigned(app, &alice.id));
+        assert_eq!(app.saml.sso_url.as_str(), "http://127.0.0.1:7100/sso/acs/acme");
+        assert_eq!(org.url, "http://127.0.0.1:7000");
+    }
+
     #[test]
     fn bad_signing_mode_names_field() {
         let text =

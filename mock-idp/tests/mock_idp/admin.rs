@@ -1,0 +1,159 @@
+//! The management API: Okta's shapes, its error envelope, and changes that
+//! take effect at run time.
+
+use reqwest::{Method, StatusCode};
+use serde_json::{Value, json};
+
+use crate::support::{Server, parse_form};
+
+const EMBED: &str = "/home/reference-sp/0oarefsp000000000001/alnrefsp000000000001";
+
+async fn json_of(response: reqwest::Response) -> (StatusCode, Value) {
+    let status = response.status();
+    (status, response.json().await.unwrap())
+}
+
+#[tokio::test]
+async fn api_requires_ssws_token() {
+    let server = Server::start().await;
+    for auth in [None, Some("SSWS wrong"), Some("Bearer mockta-dev-ssws-token")] {
+        let mut request = server.client.get(server.url("/api/v1/users"));
+        if let Some(auth) = auth {
+            request = request.header("Authorization", auth);
+        }
+        let (status, body) = json_of(request.send().await.unwrap()).await;
+        assert_eq!(status, StatusCode::UNAUTHORIZED);
+        assert_eq!(body["errorCode"], "E0000011");
+        assert_eq!(body["errorSummary"], "Invalid token provided");
+        assert!(body["errorId"].as_str().unwrap().starts_with("oae"));
+        let keys: Vec<_> = body.as_object().unwrap().keys().cloned().collect();
+        assert_eq!(keys.len(), 5, "{keys:?}");
+    }
+}
+
+#[tokio::test]
+async fn created_user_assigned_at_runtime_can_sign_in() {
+    let server = Server::start().await;
+    let (status, user) = json_of(
+        server
+            .api(Method::POST, "/users?activate=true")
+            .json(&json!({"profile": {"firstName": "Frank", "lastName": "Foster", "email": "frank@acme.test", "login": "frank@acme.test"}}))
+            .send()
+            .await
+            .unwrap(),
+    )
+    .await;
+    assert_eq!(status, StatusCode::OK);
+    assert_eq!(user["status"], "ACTIVE");
+    let id = user["id"].as_str().unwrap().to_owned();
+    assert!(id.starts_with("00u") && id.len() == 20);
+
+    let (status, html) = {
+        let r = server.client.get(server.url(&format!("{EMBED}?login_hint=frank@acme.test"))).send().await.unwrap();
+        (r.status(), r.text().await.unwrap())
+    };
+    assert_eq!(status, StatusCode::FORBIDDEN, "not assigned yet: {html}");
+
+    let (status, assignment) = json_of(
+        server
+            .api(Method::POST, "/apps/0oarefsp000000000001/users")
+            .json(&json!({"id": id, "scope": "USER", "credentials": {"userName": "frank@acme.test"}, "profile": {"role": "Admin"}}))
+            .send()
+            .await
+            .unwrap(),
+    )
+    .await;
+    assert_eq!(status, StatusCode::OK);
+    assert_eq!(assignment["credentials"]["userName"], "frank@acme.test");
+    assert_eq!(assignment["scope"], "USER");
+
+    let html = server.client.get(server.url(&format!("{EMBED}?login_hint=frank@acme.test"))).send().await.unwrap().text().await.unwrap();
+    let form = parse_form(&html);
+    assert!(form.response_xml.contains(">frank@acme.test</saml2:NameID>"));
+    assert!(form.response_xml.contains(">Admin</saml2:AttributeValue>"), "the app profile role is sent");
+}
+
+#[tokio::test]
+async fn deactivated_user_cannot_sign_in_and_reactivation_restores() {
+    let server = Server::start().await;
+    let response = server.api(Method::POST, "/users/bob@acme.test/lifecycle/deactivate").send().await.unwrap();
+    assert_eq!(response.status(), StatusCode::OK);
+    let status = server.client.get(server.url(&format!("{EMBED}?login_hint=bob@acme.test"))).send().await.unwrap().status();
+    assert_eq!(status, StatusCode::FORBIDDEN);
+    server.api(Method::POST, "/users/bob@acme.test/lifecycle/activate").send().await.unwrap();
+    let status = server.client.get(server.url(&format!("{EMBED}?login_hint=bob@acme.test"))).send().await.unwrap().status();
+    assert_eq!(status, StatusCode::OK);
+}
+
+#[tokio::test]
+async fn group_membership_and_group_assignment_drive_access() {
+    let server = Server::start().await;
+    let (_, group) = json_of(server.api(Method::POST, "/groups").json(&json!({"profile": {"name": "Contractors"}})).send().await.unwrap()).await;
+    let group_id = group["id"].as_str().unwrap().to_owned();
+    assert!(group_id.starts_with("00g"));
+    let status = server.api(Method::PUT, &format!("/groups/{group_id}/users/00uerin0000000000005")).send().await.unwrap().status();
+    assert_eq!(status, StatusCode::NO_CONTENT);
+    let (_, members) = json_of(server.api(Method::GET, &format!("/groups/{group_id}/users")).send().await.unwrap()).await;
+    assert_eq!(members[0]["profile"]["login"], "erin@acme.test");
+    let status = server.api(Method::PUT, &format!("/apps/0oarefsp000000000001/groups/{group_id}")).json(&json!({"profile": {"role": "ReadOnly"}})).send().await.unwrap().status();
+    assert_eq!(status, StatusCode::OK);
+    let html = server.client.get(server.url(&format!("{EMBED}?login_hint=erin@acme.test"))).send().await.unwrap().text().await.unwrap();
+    let form = parse_form(&html);
+    assert!(form.response_xml.contains(">Contractors</saml2:AttributeValue>"), "the groups attribute lists the new group");
+    assert!(form.response_xml.contains(">ReadOnly</saml2:AttributeValue>"));
+}
+
+#[tokio::test]
+async fn okta_error_envelope_for_bad_requests() {
+    let server = Server::start().await;
+    let (status, body) = json_of(server.api(Method::POST, "/users").body("{not json").send().await.unwrap()).await;
+    assert_eq!(status, StatusCode::BAD_REQUEST);
+    assert_eq!(body["errorCode"], "E0000003");
+    let (status, body) = json_of(
+        server
+            .api(Method::POST, "/users")
+            .json(&json!({"profile": {"firstName": "A", "lastName": "B", "email": "alice@acme.test", "login": "alice@acme.test"}}))
+            .send()
+            .await
+            .unwrap(),
+    )
+    .await;
+    assert_eq!(status, StatusCode::BAD_REQUEST);
+    assert_eq!(body["errorCode"], "E0000001");
+    assert_eq!(body["errorCauses"][0]["errorSummary"], "login: An object with this field already exists in the current organization");
+    let (status, body) = json_of(server.api(Method::GET, "/users/00uNOSUCHUSER0000000").send().await.unwrap()).await;
+    assert_eq!(status, StatusCode::NOT_FOUND);
+    assert_eq!(body["errorSummary"], "Not found: Resource not found: 00uNOSUCHUSER0000000 (User)");
+    let (status, body) = json_of(server.api(Method::PATCH, "/users").send().await.unwrap()).await;
+    assert_eq!(status, StatusCode::METHOD_NOT_ALLOWED);
+    assert_eq!(body["errorCode"], "E0000022");
+}
+
+#[tokio::test]
+async fn fault_armed_through_api_applies_to_the_next_response_only() {
+    let server = Server::start().await;
+    let (status, armed) = json_of(
+        server
+            .api(Method::POST, "/mockta/faults")
+            .json(&json!({"fault": "wrong-audience", "user": "alice@acme.test", "app": "reference-sp"}))
+            .send()
+            .await
+            .unwrap(),
+    )
+    .await;
+    assert_eq!(status, StatusCode::CREATED);
+    assert_eq!(armed["fault"], "wrong-audience");
+
+    // Another user is not affected.
+    let bob = server.client.get(server.url(&format!("{EMBED}?login_hint=bob@acme.test"))).send().await.unwrap().text().await.unwrap();
+    assert!(parse_form(&bob).response_xml.contains("<saml2:Audience>http://127.0.0.1:7100/sso/metadata/acme<"));
+
+    let first = server.client.get(server.url(&format!("{EMBED}?login_hint=alice@acme.test"))).send().await.unwrap().text().await.unwrap();
+    assert!(parse_form(&first).response_xml.contains("other-sp.invalid"));
+    let second = server.client.get(server.url(&format!("{EMBED}?login_hint=alice@acme.test"))).send().await.unwrap().text().await.unwrap();
+    assert!(!parse_form(&second).response_xml.contains("other-sp.invalid"));
+
+    let (status, body) = json_of(server.api(Method::POST, "/mockta/faults").json(&json!({"fault": "xsw9"})).send().await.unwrap()).await;
+    assert_eq!(status, StatusCode::BAD_REQUEST);
+    assert!(body["errorCauses"][0]["errorSummary"].as_str().unwrap().contains("unknown fault 'xsw9'"));
+}

@@ -1,0 +1,112 @@
+//! The structure of each fault's output.
+
+use mock_idp::saml::FaultPlan;
+use mock_idp::saml::faults::{EVIL_ASSERTION_ID, EVIL_RESPONSE_ID, Fault, WRONG_ACS, WRONG_AUDIENCE, WRONG_ISSUER};
+use time::OffsetDateTime;
+use time::format_description::well_known::Rfc3339;
+
+use crate::support::{count, idp};
+
+fn mint(fault: Fault) -> String {
+    let idp = idp();
+    let plan = FaultPlan { fault, impersonate: Some("victim@acme.test".into()) };
+    idp.mint("reference-sp", "alice@acme.test", Some(plan), Some("ONELOGIN_request_1".into())).unwrap().xml
+}
+
+fn attribute<'a>(xml: &'a str, element: &str, name: &str) -> &'a str {
+    let start = xml.find(&format!("<{element} ")).unwrap_or_else(|| panic!("no {element}"));
+    let tag = &xml[start..start + xml[start..].find('>').unwrap()];
+    let at = tag.find(&format!(" {name}=\"")).unwrap_or_else(|| panic!("no {name} on {element}")) + name.len() + 3;
+    &tag[at..at + tag[at..].find('"').unwrap()]
+}
+
+fn instant(text: &str) -> OffsetDateTime {
+    OffsetDateTime::parse(text, &Rfc3339).unwrap()
+}
+
+#[test]
+fn audience_and_addressing_faults_change_only_their_field() {
+    assert!(mint(Fault::WrongAudience).contains(&format!("<saml2:Audience>{WRONG_AUDIENCE}</saml2:Audience>")));
+    let missing = mint(Fault::MissingAudience);
+    assert_eq!(count(&missing, "AudienceRestriction"), 0);
+    assert!(missing.contains("<saml2:Conditions "));
+    assert_eq!(attribute(&mint(Fault::WrongRecipient), "saml2:SubjectConfirmationData", "Recipient"), WRONG_ACS);
+    assert_eq!(attribute(&mint(Fault::WrongDestination), "saml2p:Response", "Destination"), WRONG_ACS);
+    assert_eq!(count(&mint(Fault::WrongIssuer), &format!(">{WRONG_ISSUER}</saml2:Issuer>")), 2);
+}
+
+#[test]
+fn time_faults_move_the_validity_window() {
+    let now = OffsetDateTime::now_utc();
+    let expired = mint(Fault::Expired);
+    assert!(instant(attribute(&expired, "saml2:Conditions", "NotOnOrAfter")) < now - time::Duration::minutes(59));
+    assert!(instant(attribute(&expired, "saml2:SubjectConfirmationData", "NotOnOrAfter")) < now - time::Duration::minutes(59));
+    let future = mint(Fault::NotYetValid);
+    assert!(instant(attribute(&future, "saml2:Conditions", "NotBefore")) > now + time::Duration::minutes(59));
+
+    let ahead = mint(Fault::Skew(120));
+    let not_before = instant(attribute(&ahead, "saml2:Conditions", "NotBefore"));
+    assert!((not_before - now - time::Duration::seconds(120)).abs() < time::Duration::seconds(5), "{not_before}");
+    let behind = mint(Fault::Skew(-120));
+    let not_on_or_after = instant(attribute(&behind, "saml2:Conditions", "NotOnOrAfter"));
+    assert!((now - not_on_or_after - time::Duration::seconds(120)).abs() < time::Duration::seconds(5));
+}
+
+#[test]
+fn protocol_faults() {
+    let mismatch = mint(Fault::InResponseToMismatch);
+    assert_ne!(attribute(&mismatch, "saml2p:Response", "InResponseTo"), "ONELOGIN_request_1");
+    assert_ne!(attribute(&mismatch, "saml2:SubjectConfirmationData", "InResponseTo"), "ONELOGIN_request_1");
+    let responder = mint(Fault::StatusResponder);
+    assert!(responder.contains("status:Responder\"><saml2p:StatusCode Value=\"urn:oasis:names:tc:SAML:2.0:status:AuthnFailed\"/>"));
+    assert_eq!(count(&responder, "<saml2:Assertion "), 1, "the signed assertion is still there");
+}
+
+#[test]
+fn xsw_variants_follow_saml_raider() {
+    let victim = ">victim@acme.test<";
+    let genuine = ">alice@acme.test<";
+    for n in 1..=8u8 {
+        let xml = mint(Fault::Xsw(n));
+        assert!(xml.contains(victim), "xsw{n} names the victim");
+        assert!(xml.contains(genuine), "xsw{n} keeps the signed original");
+        match n {
+            1 | 2 => {
+                assert_eq!(attribute(&xml, "saml2p:Response", "ID"), EVIL_RESPONSE_ID, "xsw{n}");
+                assert_eq!(count(&xml, "<saml2p:Response "), 2, "xsw{n}");
+            }
+            3 | 4 | 5 | 6 => {
+                assert!(xml.contains(&format!("ID=\"{EVIL_ASSERTION_ID}\"")), "xsw{n}");
+                assert_eq!(count(&xml, "<saml2:Assertion "), 2, "xsw{n}");
+            }
+            7 => assert!(xml.contains("<Extensions><saml2:Assertion "), "xsw7"),
+            _ => assert!(xml.contains("<Object><saml2:Assertion "), "xsw8"),
+        }
+    }
+    // XSW3 puts the evil copy first; XSW4 nests the original inside it.
+    let xsw3 = mint(Fault::Xsw(3));
+    assert!(xsw3.find(victim) < xsw3.find(genuine));
+    let xsw4 = mint(Fault::Xsw(4));
+    let evil_start = xsw4.find(EVIL_ASSERTION_ID).unwrap();
+    assert!(xsw4.find(genuine).unwrap() > evil_start);
+}
+
+#[test]
+fn multiple_assertions_appends_an_unsigned_one() {
+    let xml = mint(Fault::MultipleAssertions);
+    assert_eq!(count(&xml, "<saml2:Assertion "), 2);
+    assert_eq!(count(&xml, "<ds:Signature "), 2, "only the original assertion and the response are signed");
+    assert!(xml.rfind(">victim@acme.test<") > xml.rfind("</ds:Signature>"));
+}
+
+#[test]
+fn every_fault_applies_to_every_signing_mode() {
+    let idp = idp();
+    for app in ["reference-sp", "response-signed", "assertion-signed", "legacy-sha1"] {
+        for fault in Fault::all() {
+            let plan = FaultPlan { fault, impersonate: None };
+            let minted = idp.mint(app, "alice@acme.test", Some(plan), None);
+            assert!(minted.is_ok(), "{fault} on {app}: {minted:?}");
+        }
+    }
+}

@@ -1,0 +1,125 @@
+//! The command line: help, errors and exit codes, and shared keys between
+//! `mockta idp` and `mockta saml`.
+
+use std::io::{BufRead, BufReader};
+use std::process::{Command, Stdio};
+
+fn mockta() -> Command {
+    Command::new(env!("CARGO_BIN_EXE_mockta"))
+}
+
+fn run(args: &[&str], key_dir: &std::path::Path) -> (i32, String, String) {
+    let output = mockta().args(args).env("MOCKTA_KEY_DIR", key_dir).output().unwrap();
+    (output.status.code().unwrap_or(-1), String::from_utf8_lossy(&output.stdout).into_owned(), String::from_utf8_lossy(&output.stderr).into_owned())
+}
+
+#[test]
+fn help_lists_subcommands_with_descriptions() {
+    let dir = tempfile::tempdir().unwrap();
+    let (code, stdout, _) = run(&["--help"], dir.path());
+    assert_eq!(code, 0);
+    for (command, words) in [("idp", "Run the mock Okta org"), ("saml", "Mint SAML responses"), ("demo", "Start the mock IdP")] {
+        let line = stdout.lines().find(|l| l.trim_start().starts_with(command)).unwrap_or_else(|| panic!("{command} in {stdout}"));
+        assert!(line.contains(words), "{line}");
+    }
+}
+
+#[test]
+fn bad_org_file_gets_one_line_error_naming_file_and_field() {
+    let dir = tempfile::tempdir().unwrap();
+    let org = dir.path().join("org.toml");
+    let text = mock_idp::setup::BUILTIN_ORG.replace("sso_url = \"http://127.0.0.1:7100/sso/acs/acme\"", "sso_url = \"not-a-url\"");
+    std::fs::write(&org, text).unwrap();
+    let (code, stdout, stderr) = run(&["saml", "metadata", "--org", org.to_str().unwrap(), "--app", "reference-sp"], dir.path());
+    assert_eq!(code, 2);
+    assert!(stdout.is_empty());
+    assert_eq!(stderr.lines().count(), 1, "{stderr}");
+    assert!(stderr.contains("org.toml: apps[0].saml.sso_url: 'not-a-url' is not an absolute http or https URL"), "{stderr}");
+
+    let (code, _, stderr) = run(&["idp", "--org", dir.path().join("missing.toml").to_str().unwrap()], dir.path());
+    assert_eq!(code, 2);
+    assert!(stderr.contains("missing.toml: (file): cannot be read"), "{stderr}");
+}
+
+#[test]
+fn unknown_app_user_and_fault_exit_2() {
+    let dir = tempfile::tempdir().unwrap();
+    for (args, expected) in [
+        (vec!["saml", "mint", "--app", "nope", "--user", "alice@acme.test"], "--app: no app 'nope'"),
+        (vec!["saml", "mint", "--app", "reference-sp", "--user", "nobody@acme.test"], "--user: no user 'nobody@acme.test'"),
+        (vec!["saml", "mint", "--app", "reference-sp", "--user", "alice@acme.test", "--fault", "xsw9"], "unknown fault 'xsw9'"),
+        (vec!["saml", "mint", "--app", "reference-sp", "--user", "erin@acme.test"], "not assigned"),
+    ] {
+        let (code, _, stderr) = run(&args, dir.path());
+        assert_eq!(code, 2, "{args:?}: {stderr}");
+        assert!(stderr.contains(expected), "{args:?}: {stderr}");
+    }
+}
+
+#[test]
+fn mint_formats() {
+    let dir = tempfile::tempdir().unwrap();
+    let (code, xml, _) = run(&["saml", "mint", "--app", "0oarefsp000000000001", "--user", "alice@acme.test"], dir.path());
+    assert_eq!(code, 0);
+    assert!(xml.starts_with("<?xml version=\"1.0\" encoding=\"UTF-8\"?><saml2p:Response "));
+    let (_, form, _) = run(&["saml", "mint", "--app", "reference-sp", "--user", "alice@acme.test", "--format", "form"], dir.path());
+    assert!(form.contains("<form id=\"appForm\" action=\"http&#x3a;&#x2f;&#x2f;127.0.0.1&#x3a;7100&#x2f;sso&#x2f;acs&#x2f;acme\""));
+    let (_, b64, _) = run(&["saml", "mint", "--app", "reference-sp", "--user", "alice@acme.test", "--format", "base64"], dir.path());
+    assert!(!b64.trim().contains('\n') && !b64.contains('<'));
+}
+
+#[test]
+fn deterministic_mint_is_reproducible() {
+    let dir = tempfile::tempdir().unwrap();
+    let args = ["saml", "mint", "--app", "reference-sp", "--user", "alice@acme.test", "--deterministic"];
+    assert_eq!(run(&args, dir.path()).1, run(&args, dir.path()).1);
+}
+
+/// A response minted offline verifies against the metadata of a running
+/// `mockta idp` that uses the same key directory.
+#[test]
+fn minted_offline_verifies_against_running_idp_metadata() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut child = mockta()
+        .args(["idp", "--listen", "127.0.0.1:0"])
+        .env("MOCKTA_KEY_DIR", dir.path())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::null())
+        .spawn()
+        .unwrap();
+    let mut lines = BufReader::new(child.stdout.take().unwrap());
+    let mut first_line = String::new();
+    lines.read_line(&mut first_line).unwrap();
+    // Keep reading so the server never writes to a closed pipe.
+    std::thread::spawn(move || std::io::copy(&mut lines, &mut std::io::sink()));
+    let address = first_line.split("listening on http://").nth(1).unwrap().split_whitespace().next().unwrap().to_owned();
+
+    let metadata = reqwest::blocking_get(&format!("http://{address}/app/0oarefsp000000000001/sso/saml/metadata"));
+    let (_, xml, _) = run(&["saml", "mint", "--app", "reference-sp", "--user", "alice@acme.test"], dir.path());
+    let (_, offline_metadata, _) = run(&["saml", "metadata", "--app", "reference-sp"], dir.path());
+    child.kill().unwrap();
+    child.wait().unwrap();
+    assert_eq!(metadata.trim(), offline_metadata.trim());
+
+    let cert = crate::interop::certificate_pem(&metadata);
+    let files = tempfile::tempdir().unwrap();
+    std::fs::write(files.path().join("cert.pem"), cert).unwrap();
+    std::fs::write(files.path().join("r.xml"), xml).unwrap();
+    let output = Command::new("xmlsec1")
+        .args(["--verify", "--pubkey-cert-pem"])
+        .arg(files.path().join("cert.pem"))
+        .args(["--id-attr:ID", "urn:oasis:names:tc:SAML:2.0:assertion:Assertion"])
+        .args(["--id-attr:ID", "urn:oasis:names:tc:SAML:2.0:protocol:Response"])
+        .arg(files.path().join("r.xml"))
+        .output()
+        .unwrap();
+    assert!(output.status.success(), "{}", String::from_utf8_lossy(&output.stderr));
+}
+
+mod reqwest {
+    /// A blocking GET for tests that do not run a Tokio runtime.
+    pub fn blocking_get(url: &str) -> String {
+        let runtime = tokio::runtime::Builder::new_current_thread().enable_all().build().unwrap();
+        runtime.block_on(async { ::reqwest::get(url).await.unwrap().text().await.unwrap() })
+    }
+}

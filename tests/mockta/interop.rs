@@ -1,0 +1,157 @@
+//! Interop with pysaml2, a real Python SAML SP library, against the running
+//! mock. The test command installs pysaml2 into `.local/venv`; set
+//! `MOCKTA_PYTHON` to use another interpreter.
+
+use std::path::PathBuf;
+use std::process::Command;
+use std::sync::Arc;
+
+use base64::Engine;
+use mock_idp::http::RunningServer;
+use mock_idp::idp::{Idp, IdpConfig, KeySource};
+use mock_idp::saml::FaultPlan;
+use mock_idp::saml::faults::Fault;
+use serde_json::Value;
+
+const SP_ENTITY_ID: &str = "http://127.0.0.1:7100/sso/metadata/acme";
+const ACS: &str = "http://127.0.0.1:7100/sso/acs/acme";
+
+pub fn certificate_pem(metadata: &str) -> String {
+    let start = metadata.find("<ds:X509Certificate>").unwrap() + "<ds:X509Certificate>".len();
+    let end = metadata.find("</ds:X509Certificate>").unwrap();
+    format!("-----BEGIN CERTIFICATE-----\n{}\n-----END CERTIFICATE-----\n", &metadata[start..end])
+}
+
+fn python() -> PathBuf {
+    let path = std::env::var_os("MOCKTA_PYTHON")
+        .map(PathBuf::from)
+        .unwrap_or_else(|| PathBuf::from(env!("CARGO_MANIFEST_DIR")).join(".local/venv/bin/python"));
+    assert!(
+        path.exists(),
+        "{} not found: run ./scripts/test (it installs pysaml2 into .local/venv) or set MOCKTA_PYTHON",
+        path.display()
+    );
+    path
+}
+
+fn sp(args: &[&str]) -> Value {
+    let script = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("tests/interop/pysaml2_sp.py");
+    let output = Command::new(python()).arg(script).args(args).output().unwrap();
+    assert!(output.status.success(), "pysaml2_sp.py failed: {}", String::from_utf8_lossy(&output.stderr));
+    serde_json::from_slice(&output.stdout).unwrap_or_else(|e| panic!("{e}: {}", String::from_utf8_lossy(&output.stdout)))
+}
+
+struct Mock {
+    idp: Arc<Idp>,
+    server: RunningServer,
+    client: reqwest::Client,
+    metadata_file: tempfile::NamedTempFile,
+}
+
+impl Mock {
+    async fn start() -> Mock {
+        let org = mock_idp::org::parse_org("acme.toml", mock_idp::setup::BUILTIN_ORG, time::OffsetDateTime::now_utc()).unwrap();
+        let key = mock_idp::keys::deterministic::signing(&org.name).unwrap();
+        let idp = Arc::new(Idp::new(IdpConfig::serving(org, KeySource::Fixed(key)).unwrap()));
+        let server = RunningServer::start("127.0.0.1:0".parse().unwrap(), idp.clone()).await.unwrap();
+        let url = server.url();
+        idp.write_org(|org| org.url = url);
+        let client = reqwest::Client::builder().redirect(reqwest::redirect::Policy::none()).build().unwrap();
+        let metadata = client
+            .get(format!("{}/app/0oarefsp000000000001/sso/saml/metadata", server.url()))
+            .send()
+            .await
+            .unwrap()
+            .text()
+            .await
+            .unwrap();
+        let metadata_file = tempfile::NamedTempFile::new().unwrap();
+        std::fs::write(metadata_file.path(), metadata).unwrap();
+        Mock { idp, server, client, metadata_file }
+    }
+
+    fn base_args(&self) -> Vec<String> {
+        vec![
+            "--metadata".into(),
+            self.metadata_file.path().display().to_string(),
+            "--entity-id".into(),
+            SP_ENTITY_ID.into(),
+            "--acs".into(),
+            ACS.into(),
+        ]
+    }
+
+    /// Fetches a URL and returns the base64 SAMLResponse of the form.
+    async fn saml_response(&self, url: &str) -> String {
+        let html = self.client.get(url).send().await.unwrap().text().await.unwrap();
+        let marker = "name=\"SAMLResponse\" type=\"hidden\" value=\"";
+        let start = html.find(marker).unwrap_or_else(|| panic!("no SAMLResponse in {html}")) + marker.len();
+        let encoded = &html[start..start + html[start..].find('"').unwrap()];
+        // Undo Okta's attribute encoding of '+', '/' and '='.
+        let decoded = encoded.replace("&#x2b;", "+").replace("&#x2f;", "/").replace("&#x3d;", "=");
+        assert!(base64::engine::general_purpose::STANDARD.decode(&decoded).is_ok());
+        decoded
+    }
+
+    fn verify(&self, response: &str, in_response_to: Option<&str>) -> Value {
+        let mut args = vec!["verify".to_owned()];
+        args.extend(self.base_args());
+        args.extend(["--response".to_owned(), response.to_owned()]);
+        if let Some(id) = in_response_to {
+            args.extend(["--in-response-to".to_owned(), id.to_owned()]);
+        }
+        sp(&args.iter().map(String::as_str).collect::<Vec<_>>())
+    }
+
+    fn embed_link(&self) -> String {
+        format!("{}/home/reference-sp/0oarefsp000000000001/alnrefsp000000000001?login_hint=alice@acme.test", self.server.url())
+    }
+}
+
+#[tokio::test]
+async fn pysaml2_accepts_idp_initiated_response() {
+    let mock = Mock::start().await;
+    let verdict = mock.verify(&mock.saml_response(&mock.embed_link()).await, None);
+    assert_eq!(verdict["accepted"], true, "{verdict}");
+    assert_eq!(verdict["name_id"], "alice@acme.test");
+    assert_eq!(verdict["attributes"]["firstName"][0], "Alice");
+    assert_eq!(verdict["attributes"]["groups"], serde_json::json!(["Engineering", "acme-admins"]));
+}
+
+#[tokio::test]
+async fn pysaml2_accepts_sp_initiated_response() {
+    let mock = Mock::start().await;
+    let mut args = vec!["request".to_owned()];
+    args.extend(mock.base_args());
+    let request = sp(&args.iter().map(String::as_str).collect::<Vec<_>>());
+    let url = format!("{}&login_hint=alice@acme.test", request["url"].as_str().unwrap());
+    assert!(url.starts_with(&mock.server.url()), "pysaml2 sends the request to the SSO URL from metadata: {url}");
+    let response = mock.saml_response(&url).await;
+    let id = request["id"].as_str().unwrap();
+    let verdict = mock.verify(&response, Some(id));
+    assert_eq!(verdict["accepted"], true, "{verdict}");
+    assert_eq!(verdict["name_id"], "alice@acme.test");
+    let other = mock.verify(&response, Some("id-some-other-request"));
+    assert_eq!(other["accepted"], false, "a response to another request is refused: {other}");
+}
+
+#[tokio::test]
+async fn pysaml2_rejects_expired_and_wrong_audience() {
+    let mock = Mock::start().await;
+    for (fault, expected_error) in [(Fault::Expired, "ResponseLifetimeExceed"), (Fault::WrongAudience, "AudienceRestrictions")] {
+        mock.idp.arm_fault(FaultPlan { fault, impersonate: None }, None, None);
+        let verdict = mock.verify(&mock.saml_response(&mock.embed_link()).await, None);
+        assert_eq!(verdict["accepted"], false, "{fault}: {verdict}");
+        assert!(verdict["error"].as_str().unwrap().contains(expected_error), "{fault}: {verdict}");
+    }
+}
+
+#[tokio::test]
+async fn pysaml2_rejects_signature_faults() {
+    let mock = Mock::start().await;
+    for fault in [Fault::Unsigned, Fault::BadSignature, Fault::UntrustedKey, Fault::Xsw(3), Fault::DoctypeEntity] {
+        mock.idp.arm_fault(FaultPlan { fault, impersonate: None }, None, None);
+        let verdict = mock.verify(&mock.saml_response(&mock.embed_link()).await, None);
+        assert_eq!(verdict["accepted"], false, "{fault}: {verdict}");
+    }
+}
