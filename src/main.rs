@@ -224,16 +224,22 @@ fn print_urls(idp: &mock_idp::idp::Idp, server: &RunningServer) {
     use std::io::Write;
     let mut out = std::io::stdout().lock();
     idp.read_org(|org| {
-        let _ = writeln!(out, "mockta: mock Okta org '{}' listening on {} (org URL {})", org.name, server.url(), org.url);
+        let _ =
+            writeln!(out, "mockta: mock Okta org '{}' listening on {} (org URL {})", org.name, server.url(), org.url);
         if let Some(dir) = idp.key_dir() {
             let _ = writeln!(out, "  signing keys: {}", dir.display());
         }
-        let _ = writeln!(out, "  management API: {}/api/v1/ (Authorization: SSWS <api_token from the org file>)", org.url);
+        let _ =
+            writeln!(out, "  management API: {}/api/v1/ (Authorization: SSWS <api_token from the org file>)", org.url);
         for app in org.apps.values() {
             let _ = writeln!(out, "  app {} ({}, {})", app.name, app.id, app.label);
             let _ = writeln!(out, "    metadata:      {}", mock_idp::saml::metadata::metadata_url(&org.url, app));
             let _ = writeln!(out, "    SSO URL:       {}", mock_idp::saml::metadata::sso_url(&org.url, app));
-            let _ = writeln!(out, "    IdP-initiated: {}?login_hint=LOGIN", mock_idp::saml::metadata::embed_link(&org.url, app));
+            let _ = writeln!(
+                out,
+                "    IdP-initiated: {}?login_hint=LOGIN",
+                mock_idp::saml::metadata::embed_link(&org.url, app)
+            );
         }
         let _ = writeln!(out, "Press Ctrl-C to stop.");
         let _ = out.flush();

@@ -94,6 +94,14 @@ pub struct PendingSignIn {
     pub relay_state: String,
 }
 
+/// Who the browser is: a `login_hint` (headless sign-in for CI) and the mock's
+/// session cookie, if it has one.
+#[derive(Clone, Copy, Debug, Default)]
+pub struct Browser<'a> {
+    pub login_hint: Option<&'a str>,
+    pub session: Option<&'a str>,
+}
+
 /// The result of a sign-in step.
 #[derive(Debug)]
 pub enum SsoOutcome {
@@ -198,7 +206,7 @@ impl Idp {
             })
             .ok_or_else(|| IdpError::AppNotFound(app_id.to_owned()))?;
         let credential = self.credential(&app.id)?;
-        Ok(saml::metadata::render(&org_url, &app, &credential.cert_base64_wrapped()))
+        Ok(saml::metadata::render(&org_url, &app, credential.cert_base64_wrapped()))
     }
 
     /// Arms a fault for the next response to the given user and app (either may be any).
@@ -234,8 +242,7 @@ impl Idp {
         saml_request: &str,
         binding: Binding,
         relay_state: Option<String>,
-        login_hint: Option<&str>,
-        session: Option<&str>,
+        browser: Browser<'_>,
     ) -> Result<SsoOutcome, IdpError> {
         let app = self.find_app(app_name, app_id)?;
         let request = authn_request::parse(&authn_request::decode(saml_request, binding).map_err(SamlError::from)?)
@@ -248,7 +255,7 @@ impl Idp {
             acs_url,
             relay_state: relay_state.unwrap_or_default(),
         };
-        self.continue_sign_in(pending, login_hint, if fresh_login_required { None } else { session })
+        self.continue_sign_in(pending, browser.login_hint, if fresh_login_required { None } else { browser.session })
     }
 
     /// IdP-initiated sign-in at Okta's embed link, `/home/{appName}/{appId}/…`.
@@ -257,8 +264,7 @@ impl Idp {
         app_name: &str,
         app_id: &str,
         relay_state: Option<String>,
-        login_hint: Option<&str>,
-        session: Option<&str>,
+        browser: Browser<'_>,
     ) -> Result<SsoOutcome, IdpError> {
         let app = self.find_app(app_name, app_id)?;
         let pending = PendingSignIn {
@@ -267,7 +273,7 @@ impl Idp {
             acs_url: app.saml.sso_url.clone(),
             relay_state: relay_state.unwrap_or_else(|| app.saml.default_relay_state.clone()),
         };
-        self.continue_sign_in(pending, login_hint, session)
+        self.continue_sign_in(pending, browser.login_hint, browser.session)
     }
 
     /// The users the login page offers for a pending sign-in, as (login, display name).
@@ -378,14 +384,14 @@ impl Idp {
             acs_url: pending.acs_url.clone(),
             authn_instant,
         };
-        let content = saml::build_content(&sign_in, &credentials.signing.cert_base64_wrapped(), now, self.ids.as_ref());
+        let content = saml::build_content(&sign_in, credentials.signing.cert_base64_wrapped(), now, self.ids.as_ref());
         let plan = self.take_fault(user_id, &app.id);
         let fault = plan.as_ref().map(|plan| (plan, &*org, user));
         Ok(saml::issue(content, fault, &credentials, now)?)
     }
 
-    /// Issues a response offline, as `mockta saml mint` does: no browser, no
-    /// assignment check skipped. `in_response_to` makes it SP-initiated.
+    /// Issues a response offline, as `mockta saml mint` does: no browser, but
+    /// the same access checks. `in_response_to` makes it SP-initiated.
     pub fn mint(
         &self,
         app: &str,

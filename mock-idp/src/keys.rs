@@ -12,6 +12,7 @@
 use std::fs;
 use std::io::Write;
 use std::path::{Path, PathBuf};
+use std::sync::Arc;
 
 use base64::Engine;
 use base64::engine::general_purpose::STANDARD as BASE64;
@@ -31,13 +32,16 @@ pub enum KeyError {
     Io { path: String, source: std::io::Error },
 }
 
-/// A private key with its self-signed certificate.
+/// A private key with its self-signed certificate. Cheap to clone: the
+/// encodings every response needs are computed once and shared.
 #[derive(Clone, Debug)]
 pub struct SigningCredential {
     /// PKCS#8 PEM.
-    pub key_pem: String,
-    pub cert_pem: String,
-    pub cert_der: Vec<u8>,
+    pub key_pem: Arc<str>,
+    pub cert_pem: Arc<str>,
+    pub cert_der: Arc<[u8]>,
+    cert_base64: Arc<str>,
+    fingerprint: Arc<str>,
 }
 
 /// The instant used for certificates made from a given key, so that the same
@@ -45,6 +49,25 @@ pub struct SigningCredential {
 const FIXED_CERTIFICATE_TIME: OffsetDateTime = time::macros::datetime!(2024-01-01 00:00 UTC);
 
 impl SigningCredential {
+    fn new(key_pem: String, cert_pem: String, cert_der: Vec<u8>) -> Self {
+        let flat = BASE64.encode(&cert_der);
+        let mut wrapped = String::with_capacity(flat.len() + flat.len() / 76);
+        for (index, chunk) in flat.as_bytes().chunks(76).enumerate() {
+            if index > 0 {
+                wrapped.push('\n');
+            }
+            wrapped.push_str(&String::from_utf8_lossy(chunk));
+        }
+        let fingerprint: String = Sha256::digest(&cert_der).iter().map(|b| format!("{b:02x}")).collect();
+        SigningCredential {
+            key_pem: key_pem.into(),
+            cert_pem: cert_pem.into(),
+            cert_der: cert_der.into(),
+            cert_base64: wrapped.into(),
+            fingerprint: fingerprint.into(),
+        }
+    }
+
     /// Generates a new RSA-2048 key and an Okta-shaped certificate created at `now`.
     pub fn generate(org_name: &str, now: OffsetDateTime) -> Result<Self, KeyError> {
         let key = KeyPair::generate_for(&rcgen::PKCS_RSA_SHA256).map_err(KeyError::Generate)?;
@@ -75,27 +98,19 @@ impl SigningCredential {
         params.not_before = created - time::Duration::seconds(60);
         params.not_after = created + time::Duration::days(3652);
         let cert = params.self_signed(&key).map_err(KeyError::Certificate)?;
-        Ok(SigningCredential { key_pem: key.serialize_pem(), cert_pem: cert.pem(), cert_der: cert.der().to_vec() })
+        Ok(SigningCredential::new(key.serialize_pem(), cert.pem(), cert.der().to_vec()))
     }
 
     /// The certificate as base64, wrapped at 76 columns with LF, as Okta puts
     /// it in `X509Certificate`.
-    pub fn cert_base64_wrapped(&self) -> String {
-        let flat = BASE64.encode(&self.cert_der);
-        let mut out = String::with_capacity(flat.len() + flat.len() / 76);
-        for (index, chunk) in flat.as_bytes().chunks(76).enumerate() {
-            if index > 0 {
-                out.push('\n');
-            }
-            out.push_str(&String::from_utf8_lossy(chunk));
-        }
-        out
+    pub fn cert_base64_wrapped(&self) -> &str {
+        &self.cert_base64
     }
 
     /// The SHA-256 fingerprint of the certificate, as lowercase hex. It names
     /// the credential in caches.
-    pub fn fingerprint(&self) -> String {
-        Sha256::digest(&self.cert_der).iter().map(|b| format!("{b:02x}")).collect()
+    pub fn fingerprint(&self) -> &str {
+        &self.fingerprint
     }
 }
 
@@ -146,7 +161,7 @@ impl KeyStore {
             if let Ok(cert_pem) = fs::read_to_string(&cert_path)
                 && let Some(cert_der) = pem_body(&cert_pem)
             {
-                return Ok(SigningCredential { key_pem, cert_pem, cert_der });
+                return Ok(SigningCredential::new(key_pem, cert_pem, cert_der));
             }
             let credential = SigningCredential::from_key_pem(&key_pem, org_name, &key_path.display().to_string())?;
             write_atomically(&cert_path, credential.cert_pem.as_bytes(), false)?;

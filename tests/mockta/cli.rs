@@ -10,7 +10,11 @@ fn mockta() -> Command {
 
 fn run(args: &[&str], key_dir: &std::path::Path) -> (i32, String, String) {
     let output = mockta().args(args).env("MOCKTA_KEY_DIR", key_dir).output().unwrap();
-    (output.status.code().unwrap_or(-1), String::from_utf8_lossy(&output.stdout).into_owned(), String::from_utf8_lossy(&output.stderr).into_owned())
+    (
+        output.status.code().unwrap_or(-1),
+        String::from_utf8_lossy(&output.stdout).into_owned(),
+        String::from_utf8_lossy(&output.stderr).into_owned(),
+    )
 }
 
 #[test]
@@ -18,8 +22,13 @@ fn help_lists_subcommands_with_descriptions() {
     let dir = tempfile::tempdir().unwrap();
     let (code, stdout, _) = run(&["--help"], dir.path());
     assert_eq!(code, 0);
-    for (command, words) in [("idp", "Run the mock Okta org"), ("saml", "Mint SAML responses"), ("demo", "Start the mock IdP")] {
-        let line = stdout.lines().find(|l| l.trim_start().starts_with(command)).unwrap_or_else(|| panic!("{command} in {stdout}"));
+    for (command, words) in
+        [("idp", "Run the mock Okta org"), ("saml", "Mint SAML responses"), ("demo", "Start the mock IdP")]
+    {
+        let line = stdout
+            .lines()
+            .find(|l| l.trim_start().starts_with(command))
+            .unwrap_or_else(|| panic!("{command} in {stdout}"));
         assert!(line.contains(words), "{line}");
     }
 }
@@ -28,13 +37,18 @@ fn help_lists_subcommands_with_descriptions() {
 fn bad_org_file_gets_one_line_error_naming_file_and_field() {
     let dir = tempfile::tempdir().unwrap();
     let org = dir.path().join("org.toml");
-    let text = mock_idp::setup::BUILTIN_ORG.replace("sso_url = \"http://127.0.0.1:7100/sso/acs/acme\"", "sso_url = \"not-a-url\"");
+    let text = mock_idp::setup::BUILTIN_ORG
+        .replace("sso_url = \"http://127.0.0.1:7100/sso/acs/acme\"", "sso_url = \"not-a-url\"");
     std::fs::write(&org, text).unwrap();
-    let (code, stdout, stderr) = run(&["saml", "metadata", "--org", org.to_str().unwrap(), "--app", "reference-sp"], dir.path());
+    let (code, stdout, stderr) =
+        run(&["saml", "metadata", "--org", org.to_str().unwrap(), "--app", "reference-sp"], dir.path());
     assert_eq!(code, 2);
     assert!(stdout.is_empty());
     assert_eq!(stderr.lines().count(), 1, "{stderr}");
-    assert!(stderr.contains("org.toml: apps[0].saml.sso_url: 'not-a-url' is not an absolute http or https URL"), "{stderr}");
+    assert!(
+        stderr.contains("org.toml: apps[0].saml.sso_url: 'not-a-url' is not an absolute http or https URL"),
+        "{stderr}"
+    );
 
     let (code, _, stderr) = run(&["idp", "--org", dir.path().join("missing.toml").to_str().unwrap()], dir.path());
     assert_eq!(code, 2);
@@ -46,8 +60,14 @@ fn unknown_app_user_and_fault_exit_2() {
     let dir = tempfile::tempdir().unwrap();
     for (args, expected) in [
         (vec!["saml", "mint", "--app", "nope", "--user", "alice@acme.test"], "--app: no app 'nope'"),
-        (vec!["saml", "mint", "--app", "reference-sp", "--user", "nobody@acme.test"], "--user: no user 'nobody@acme.test'"),
-        (vec!["saml", "mint", "--app", "reference-sp", "--user", "alice@acme.test", "--fault", "xsw9"], "unknown fault 'xsw9'"),
+        (
+            vec!["saml", "mint", "--app", "reference-sp", "--user", "nobody@acme.test"],
+            "--user: no user 'nobody@acme.test'",
+        ),
+        (
+            vec!["saml", "mint", "--app", "reference-sp", "--user", "alice@acme.test", "--fault", "xsw9"],
+            "unknown fault 'xsw9'",
+        ),
         (vec!["saml", "mint", "--app", "reference-sp", "--user", "erin@acme.test"], "not assigned"),
     ] {
         let (code, _, stderr) = run(&args, dir.path());
@@ -59,12 +79,17 @@ fn unknown_app_user_and_fault_exit_2() {
 #[test]
 fn mint_formats() {
     let dir = tempfile::tempdir().unwrap();
-    let (code, xml, _) = run(&["saml", "mint", "--app", "0oarefsp000000000001", "--user", "alice@acme.test"], dir.path());
+    let (code, xml, _) =
+        run(&["saml", "mint", "--app", "0oarefsp000000000001", "--user", "alice@acme.test"], dir.path());
     assert_eq!(code, 0);
     assert!(xml.starts_with("<?xml version=\"1.0\" encoding=\"UTF-8\"?><saml2p:Response "));
-    let (_, form, _) = run(&["saml", "mint", "--app", "reference-sp", "--user", "alice@acme.test", "--format", "form"], dir.path());
-    assert!(form.contains("<form id=\"appForm\" action=\"http&#x3a;&#x2f;&#x2f;127.0.0.1&#x3a;7100&#x2f;sso&#x2f;acs&#x2f;acme\""));
-    let (_, b64, _) = run(&["saml", "mint", "--app", "reference-sp", "--user", "alice@acme.test", "--format", "base64"], dir.path());
+    let (_, form, _) =
+        run(&["saml", "mint", "--app", "reference-sp", "--user", "alice@acme.test", "--format", "form"], dir.path());
+    assert!(form.contains(
+        "<form id=\"appForm\" action=\"http&#x3a;&#x2f;&#x2f;127.0.0.1&#x3a;7100&#x2f;sso&#x2f;acs&#x2f;acme\""
+    ));
+    let (_, b64, _) =
+        run(&["saml", "mint", "--app", "reference-sp", "--user", "alice@acme.test", "--format", "base64"], dir.path());
     assert!(!b64.trim().contains('\n') && !b64.contains('<'));
 }
 
@@ -92,7 +117,8 @@ fn minted_offline_verifies_against_running_idp_metadata() {
     lines.read_line(&mut first_line).unwrap();
     // Keep reading so the server never writes to a closed pipe.
     std::thread::spawn(move || std::io::copy(&mut lines, &mut std::io::sink()));
-    let address = first_line.split("listening on http://").nth(1).unwrap().split_whitespace().next().unwrap().to_owned();
+    let address =
+        first_line.split("listening on http://").nth(1).unwrap().split_whitespace().next().unwrap().to_owned();
 
     let metadata = reqwest::blocking_get(&format!("http://{address}/app/0oarefsp000000000001/sso/saml/metadata"));
     let (_, xml, _) = run(&["saml", "mint", "--app", "reference-sp", "--user", "alice@acme.test"], dir.path());

@@ -38,7 +38,8 @@ fn sp(args: &[&str]) -> Value {
     let script = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("tests/interop/pysaml2_sp.py");
     let output = Command::new(python()).arg(script).args(args).output().unwrap();
     assert!(output.status.success(), "pysaml2_sp.py failed: {}", String::from_utf8_lossy(&output.stderr));
-    serde_json::from_slice(&output.stdout).unwrap_or_else(|e| panic!("{e}: {}", String::from_utf8_lossy(&output.stdout)))
+    serde_json::from_slice(&output.stdout)
+        .unwrap_or_else(|e| panic!("{e}: {}", String::from_utf8_lossy(&output.stdout)))
 }
 
 struct Mock {
@@ -50,7 +51,8 @@ struct Mock {
 
 impl Mock {
     async fn start() -> Mock {
-        let org = mock_idp::org::parse_org("acme.toml", mock_idp::setup::BUILTIN_ORG, time::OffsetDateTime::now_utc()).unwrap();
+        let org = mock_idp::org::parse_org("acme.toml", mock_idp::setup::BUILTIN_ORG, time::OffsetDateTime::now_utc())
+            .unwrap();
         let key = mock_idp::keys::deterministic::signing(&org.name).unwrap();
         let idp = Arc::new(Idp::new(IdpConfig::serving(org, KeySource::Fixed(key)).unwrap()));
         let server = RunningServer::start("127.0.0.1:0".parse().unwrap(), idp.clone()).await.unwrap();
@@ -104,7 +106,10 @@ impl Mock {
     }
 
     fn embed_link(&self) -> String {
-        format!("{}/home/reference-sp/0oarefsp000000000001/alnrefsp000000000001?login_hint=alice@acme.test", self.server.url())
+        format!(
+            "{}/home/reference-sp/0oarefsp000000000001/alnrefsp000000000001?login_hint=alice@acme.test",
+            self.server.url()
+        )
     }
 }
 
@@ -138,7 +143,9 @@ async fn pysaml2_accepts_sp_initiated_response() {
 #[tokio::test]
 async fn pysaml2_rejects_expired_and_wrong_audience() {
     let mock = Mock::start().await;
-    for (fault, expected_error) in [(Fault::Expired, "ResponseLifetimeExceed"), (Fault::WrongAudience, "AudienceRestrictions")] {
+    for (fault, expected_error) in
+        [(Fault::Expired, "ResponseLifetimeExceed"), (Fault::WrongAudience, "AudienceRestrictions")]
+    {
         mock.idp.arm_fault(FaultPlan { fault, impersonate: None }, None, None);
         let verdict = mock.verify(&mock.saml_response(&mock.embed_link()).await, None);
         assert_eq!(verdict["accepted"], false, "{fault}: {verdict}");

@@ -8,8 +8,8 @@ use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
 use axum::response::{Html, IntoResponse, Redirect, Response};
 use serde::Deserialize;
 
-use super::{HttpError, blocking, pages};
-use crate::idp::{Idp, SsoOutcome};
+use super::{HttpError, pages};
+use crate::idp::{Browser, Idp, SsoOutcome};
 use crate::saml::authn_request::Binding;
 use crate::saml::{form, metadata};
 
@@ -85,7 +85,7 @@ pub async fn index(State(idp): State<Arc<Idp>>) -> Html<String> {
 }
 
 pub async fn metadata(State(idp): State<Arc<Idp>>, Path(app_id): Path<String>) -> Result<Response, HttpError> {
-    let xml = blocking(move || Ok(idp.metadata(&app_id)?)).await?;
+    let xml = idp.metadata(&app_id)?;
     Ok(([(header::CONTENT_TYPE, "application/xml;charset=utf-8")], xml).into_response())
 }
 
@@ -106,18 +106,8 @@ async fn sp_initiated(
         ))
         .into());
     };
-    let outcome = blocking(move || {
-        Ok(idp.sp_initiated(
-            &app_name,
-            &app_id,
-            &saml_request,
-            binding,
-            params.relay_state,
-            login_hint.as_deref(),
-            session.as_deref(),
-        )?)
-    })
-    .await?;
+    let browser = Browser { login_hint: login_hint.as_deref(), session: session.as_deref() };
+    let outcome = idp.sp_initiated(&app_name, &app_id, &saml_request, binding, params.relay_state, browser)?;
     Ok(respond(outcome))
 }
 
@@ -149,16 +139,8 @@ pub async fn idp_initiated(
     headers: HeaderMap,
 ) -> Result<Response, HttpError> {
     let session = session_cookie(&headers);
-    let outcome = blocking(move || {
-        Ok(idp.idp_initiated(
-            &app_name,
-            &app_id,
-            params.relay_state,
-            params.login_hint.as_deref(),
-            session.as_deref(),
-        )?)
-    })
-    .await?;
+    let browser = Browser { login_hint: params.login_hint.as_deref(), session: session.as_deref() };
+    let outcome = idp.idp_initiated(&app_name, &app_id, params.relay_state, browser)?;
     Ok(respond(outcome))
 }
 
@@ -180,6 +162,6 @@ pub async fn login_page(
 }
 
 pub async fn login_submit(State(idp): State<Arc<Idp>>, Form(form): Form<LoginForm>) -> Result<Response, HttpError> {
-    let outcome = blocking(move || Ok(idp.complete_login(&form.pending, &form.login)?)).await?;
+    let outcome = idp.complete_login(&form.pending, &form.login)?;
     Ok(respond(outcome))
 }

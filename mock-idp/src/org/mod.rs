@@ -515,7 +515,7 @@ impl Org {
             .filter(|(g, _)| self.groups.get(*g).is_some_and(|group| group.members.contains(user)))
             .map(|(_, assignment)| assignment)
             .collect();
-        groups.sort_by(|a, b| b.priority.cmp(&a.priority));
+        groups.sort_by_key(|g| std::cmp::Reverse(g.priority));
         for assignment in groups {
             profile.extend(assignment.profile.clone());
         }

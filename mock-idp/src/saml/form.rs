@@ -1,6 +1,8 @@
 //! The auto-submitting POST page that delivers a response, in Okta's shape:
 //! a form `appForm` with hidden `SAMLResponse` and `RelayState` inputs.
 
+use std::fmt::Write;
+
 use base64::Engine;
 use base64::engine::general_purpose::STANDARD as BASE64;
 
@@ -13,7 +15,8 @@ pub fn okta_attribute_escape(value: &str) -> String {
         if c.is_ascii_alphanumeric() || matches!(c, ',' | '.' | '-' | '_') {
             out.push(c);
         } else {
-            out.push_str(&format!("&#x{:x};", u32::from(c)));
+            // Writing to a String cannot fail.
+            let _ = write!(out, "&#x{:x};", u32::from(c));
         }
     }
     out

@@ -235,7 +235,7 @@ pub fn issue(
         match plan.fault {
             Fault::UntrustedKey => {
                 credential = &credentials.untrusted;
-                content.signatures.certificate = credentials.untrusted.cert_base64_wrapped();
+                content.signatures.certificate = credentials.untrusted.cert_base64_wrapped().to_owned();
             }
             Fault::CommentInNameId => content.subject.name_id = format!("{impersonate}{}", faults::COMMENT_SUFFIX),
             _ => {}

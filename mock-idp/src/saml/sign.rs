@@ -34,12 +34,12 @@ fn with_key<T>(credential: &SigningCredential, f: impl FnOnce(&XmlSecKey) -> T) 
     KEYS.with(|keys| {
         let mut keys = keys.borrow_mut();
         let fingerprint = credential.fingerprint();
-        if !keys.contains_key(&fingerprint) {
+        if !keys.contains_key(fingerprint) {
             let key = XmlSecKey::from_memory(credential.key_pem.as_bytes(), XmlSecKeyFormat::Pem, None)
                 .map_err(|_| SignError::Key)?;
-            keys.insert(fingerprint.clone(), key);
+            keys.insert(fingerprint.to_owned(), key);
         }
-        keys.get(&fingerprint).map(f).ok_or(SignError::Key)
+        keys.get(fingerprint).map(f).ok_or(SignError::Key)
     })
 }
 

@@ -67,7 +67,15 @@ async fn created_user_assigned_at_runtime_can_sign_in() {
     assert_eq!(assignment["credentials"]["userName"], "frank@acme.test");
     assert_eq!(assignment["scope"], "USER");
 
-    let html = server.client.get(server.url(&format!("{EMBED}?login_hint=frank@acme.test"))).send().await.unwrap().text().await.unwrap();
+    let html = server
+        .client
+        .get(server.url(&format!("{EMBED}?login_hint=frank@acme.test")))
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
     let form = parse_form(&html);
     assert!(form.response_xml.contains(">frank@acme.test</saml2:NameID>"));
     assert!(form.response_xml.contains(">Admin</saml2:AttributeValue>"), "the app profile role is sent");
@@ -78,28 +86,56 @@ async fn deactivated_user_cannot_sign_in_and_reactivation_restores() {
     let server = Server::start().await;
     let response = server.api(Method::POST, "/users/bob@acme.test/lifecycle/deactivate").send().await.unwrap();
     assert_eq!(response.status(), StatusCode::OK);
-    let status = server.client.get(server.url(&format!("{EMBED}?login_hint=bob@acme.test"))).send().await.unwrap().status();
+    let status =
+        server.client.get(server.url(&format!("{EMBED}?login_hint=bob@acme.test"))).send().await.unwrap().status();
     assert_eq!(status, StatusCode::FORBIDDEN);
     server.api(Method::POST, "/users/bob@acme.test/lifecycle/activate").send().await.unwrap();
-    let status = server.client.get(server.url(&format!("{EMBED}?login_hint=bob@acme.test"))).send().await.unwrap().status();
+    let status =
+        server.client.get(server.url(&format!("{EMBED}?login_hint=bob@acme.test"))).send().await.unwrap().status();
     assert_eq!(status, StatusCode::OK);
 }
 
 #[tokio::test]
 async fn group_membership_and_group_assignment_drive_access() {
     let server = Server::start().await;
-    let (_, group) = json_of(server.api(Method::POST, "/groups").json(&json!({"profile": {"name": "Contractors"}})).send().await.unwrap()).await;
+    let (_, group) = json_of(
+        server.api(Method::POST, "/groups").json(&json!({"profile": {"name": "Contractors"}})).send().await.unwrap(),
+    )
+    .await;
     let group_id = group["id"].as_str().unwrap().to_owned();
     assert!(group_id.starts_with("00g"));
-    let status = server.api(Method::PUT, &format!("/groups/{group_id}/users/00uerin0000000000005")).send().await.unwrap().status();
+    let status = server
+        .api(Method::PUT, &format!("/groups/{group_id}/users/00uerin0000000000005"))
+        .send()
+        .await
+        .unwrap()
+        .status();
     assert_eq!(status, StatusCode::NO_CONTENT);
-    let (_, members) = json_of(server.api(Method::GET, &format!("/groups/{group_id}/users")).send().await.unwrap()).await;
+    let (_, members) =
+        json_of(server.api(Method::GET, &format!("/groups/{group_id}/users")).send().await.unwrap()).await;
     assert_eq!(members[0]["profile"]["login"], "erin@acme.test");
-    let status = server.api(Method::PUT, &format!("/apps/0oarefsp000000000001/groups/{group_id}")).json(&json!({"profile": {"role": "ReadOnly"}})).send().await.unwrap().status();
+    let status = server
+        .api(Method::PUT, &format!("/apps/0oarefsp000000000001/groups/{group_id}"))
+        .json(&json!({"profile": {"role": "ReadOnly"}}))
+        .send()
+        .await
+        .unwrap()
+        .status();
     assert_eq!(status, StatusCode::OK);
-    let html = server.client.get(server.url(&format!("{EMBED}?login_hint=erin@acme.test"))).send().await.unwrap().text().await.unwrap();
+    let html = server
+        .client
+        .get(server.url(&format!("{EMBED}?login_hint=erin@acme.test")))
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
     let form = parse_form(&html);
-    assert!(form.response_xml.contains(">Contractors</saml2:AttributeValue>"), "the groups attribute lists the new group");
+    assert!(
+        form.response_xml.contains(">Contractors</saml2:AttributeValue>"),
+        "the groups attribute lists the new group"
+    );
     assert!(form.response_xml.contains(">ReadOnly</saml2:AttributeValue>"));
 }
 
@@ -120,7 +156,10 @@ async fn okta_error_envelope_for_bad_requests() {
     .await;
     assert_eq!(status, StatusCode::BAD_REQUEST);
     assert_eq!(body["errorCode"], "E0000001");
-    assert_eq!(body["errorCauses"][0]["errorSummary"], "login: An object with this field already exists in the current organization");
+    assert_eq!(
+        body["errorCauses"][0]["errorSummary"],
+        "login: An object with this field already exists in the current organization"
+    );
     let (status, body) = json_of(server.api(Method::GET, "/users/00uNOSUCHUSER0000000").send().await.unwrap()).await;
     assert_eq!(status, StatusCode::NOT_FOUND);
     assert_eq!(body["errorSummary"], "Not found: Resource not found: 00uNOSUCHUSER0000000 (User)");
@@ -145,15 +184,40 @@ async fn fault_armed_through_api_applies_to_the_next_response_only() {
     assert_eq!(armed["fault"], "wrong-audience");
 
     // Another user is not affected.
-    let bob = server.client.get(server.url(&format!("{EMBED}?login_hint=bob@acme.test"))).send().await.unwrap().text().await.unwrap();
+    let bob = server
+        .client
+        .get(server.url(&format!("{EMBED}?login_hint=bob@acme.test")))
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
     assert!(parse_form(&bob).response_xml.contains("<saml2:Audience>http://127.0.0.1:7100/sso/metadata/acme<"));
 
-    let first = server.client.get(server.url(&format!("{EMBED}?login_hint=alice@acme.test"))).send().await.unwrap().text().await.unwrap();
+    let first = server
+        .client
+        .get(server.url(&format!("{EMBED}?login_hint=alice@acme.test")))
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
     assert!(parse_form(&first).response_xml.contains("other-sp.invalid"));
-    let second = server.client.get(server.url(&format!("{EMBED}?login_hint=alice@acme.test"))).send().await.unwrap().text().await.unwrap();
+    let second = server
+        .client
+        .get(server.url(&format!("{EMBED}?login_hint=alice@acme.test")))
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
     assert!(!parse_form(&second).response_xml.contains("other-sp.invalid"));
 
-    let (status, body) = json_of(server.api(Method::POST, "/mockta/faults").json(&json!({"fault": "xsw9"})).send().await.unwrap()).await;
+    let (status, body) =
+        json_of(server.api(Method::POST, "/mockta/faults").json(&json!({"fault": "xsw9"})).send().await.unwrap()).await;
     assert_eq!(status, StatusCode::BAD_REQUEST);
     assert!(body["errorCauses"][0]["errorSummary"].as_str().unwrap().contains("unknown fault 'xsw9'"));
 }

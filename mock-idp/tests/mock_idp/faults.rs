@@ -40,7 +40,10 @@ fn time_faults_move_the_validity_window() {
     let now = OffsetDateTime::now_utc();
     let expired = mint(Fault::Expired);
     assert!(instant(attribute(&expired, "saml2:Conditions", "NotOnOrAfter")) < now - time::Duration::minutes(59));
-    assert!(instant(attribute(&expired, "saml2:SubjectConfirmationData", "NotOnOrAfter")) < now - time::Duration::minutes(59));
+    assert!(
+        instant(attribute(&expired, "saml2:SubjectConfirmationData", "NotOnOrAfter"))
+            < now - time::Duration::minutes(59)
+    );
     let future = mint(Fault::NotYetValid);
     assert!(instant(attribute(&future, "saml2:Conditions", "NotBefore")) > now + time::Duration::minutes(59));
 
@@ -58,7 +61,11 @@ fn protocol_faults() {
     assert_ne!(attribute(&mismatch, "saml2p:Response", "InResponseTo"), "ONELOGIN_request_1");
     assert_ne!(attribute(&mismatch, "saml2:SubjectConfirmationData", "InResponseTo"), "ONELOGIN_request_1");
     let responder = mint(Fault::StatusResponder);
-    assert!(responder.contains("status:Responder\"><saml2p:StatusCode Value=\"urn:oasis:names:tc:SAML:2.0:status:AuthnFailed\"/>"));
+    assert!(
+        responder.contains(
+            "status:Responder\"><saml2p:StatusCode Value=\"urn:oasis:names:tc:SAML:2.0:status:AuthnFailed\"/>"
+        )
+    );
     assert_eq!(count(&responder, "<saml2:Assertion "), 1, "the signed assertion is still there");
 }
 

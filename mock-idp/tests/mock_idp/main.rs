@@ -1,6 +1,9 @@
 //! Integration tests for mock-idp: the running HTTP server, signatures checked
 //! by the independent `xmlsec1` tool, faults, the management API and snapshots.
 
+// Test helpers panic on unexpected errors: that is how a test reports failure.
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+
 mod admin;
 mod faults;
 mod signing;

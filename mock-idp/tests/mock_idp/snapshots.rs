@@ -10,7 +10,9 @@ fn deterministic() -> Idp {
 
 #[test]
 fn response_both_signed() {
-    insta::assert_snapshot!(deterministic().mint("reference-sp", "alice@acme.test", None, Some("_request_1".into())).unwrap().xml);
+    insta::assert_snapshot!(
+        deterministic().mint("reference-sp", "alice@acme.test", None, Some("_request_1".into())).unwrap().xml
+    );
 }
 
 #[test]

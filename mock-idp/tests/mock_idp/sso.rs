@@ -3,7 +3,7 @@
 use mock_idp::saml::authn_request::encode_redirect;
 use reqwest::StatusCode;
 
-use crate::support::{Server, count, metadata_certificate_pem, parse_form, SignatureOf, xmlsec1_verifies};
+use crate::support::{Server, SignatureOf, count, metadata_certificate_pem, parse_form, xmlsec1_verifies};
 
 const APP: &str = "/app/reference-sp/0oarefsp000000000001/sso/saml";
 const EMBED: &str = "/home/reference-sp/0oarefsp000000000001/alnrefsp000000000001";
@@ -25,13 +25,15 @@ async fn body(response: reqwest::Response) -> (StatusCode, String) {
 #[tokio::test]
 async fn metadata_has_okta_entity_id_and_both_bindings() {
     let server = Server::start().await;
-    let (status, metadata) = body(server.client.get(server.url("/app/0oarefsp000000000001/sso/saml/metadata")).send().await.unwrap()).await;
+    let (status, metadata) =
+        body(server.client.get(server.url("/app/0oarefsp000000000001/sso/saml/metadata")).send().await.unwrap()).await;
     assert_eq!(status, StatusCode::OK);
     assert!(metadata.starts_with("<?xml version=\"1.0\" encoding=\"UTF-8\"?><md:EntityDescriptor entityID=\"http://www.okta.com/0oarefsp000000000001\""));
     assert_eq!(count(&metadata, "<md:SingleSignOnService "), 2);
     assert!(metadata.contains(&format!("Location=\"{}\"", server.url(APP))));
     assert!(metadata.contains("nameid-format:emailAddress"));
-    let (status, _) = body(server.client.get(server.url("/app/0oaNOSUCHAPP00000000/sso/saml/metadata")).send().await.unwrap()).await;
+    let (status, _) =
+        body(server.client.get(server.url("/app/0oaNOSUCHAPP00000000/sso/saml/metadata")).send().await.unwrap()).await;
     assert_eq!(status, StatusCode::NOT_FOUND);
 }
 
@@ -133,12 +135,14 @@ async fn unassigned_and_inactive_users_never_get_an_assertion() {
         ("dave@acme.test", "user_not_active"),
         ("nobody@acme.test", "unknown_user"),
     ] {
-        let (status, html) = body(server.client.get(server.url(&format!("{EMBED}?login_hint={login}"))).send().await.unwrap()).await;
+        let (status, html) =
+            body(server.client.get(server.url(&format!("{EMBED}?login_hint={login}"))).send().await.unwrap()).await;
         assert_eq!(status, StatusCode::FORBIDDEN, "{login}");
         assert!(html.contains(&format!("data-error-code=\"{code}\"")), "{login}: {html}");
         assert!(!html.contains("SAMLResponse"), "{login}");
     }
-    let (_, html) = body(server.client.get(server.url(&format!("{EMBED}?login_hint=erin@acme.test"))).send().await.unwrap()).await;
+    let (_, html) =
+        body(server.client.get(server.url(&format!("{EMBED}?login_hint=erin@acme.test"))).send().await.unwrap()).await;
     assert!(html.contains("User is not assigned to this application."));
 }
 
@@ -176,6 +180,12 @@ async fn login_page_lists_assigned_users_then_session_is_reused() {
     assert_eq!(response.status(), StatusCode::SEE_OTHER, "ForceAuthn ignores the existing session");
 
     // A used pending sign-in cannot be replayed.
-    let response = server.client.post(server.url("/login/mockta")).form(&[("pending", pending), ("login", "alice@acme.test")]).send().await.unwrap();
+    let response = server
+        .client
+        .post(server.url("/login/mockta"))
+        .form(&[("pending", pending), ("login", "alice@acme.test")])
+        .send()
+        .await
+        .unwrap();
     assert_eq!(response.status(), StatusCode::BAD_REQUEST);
 }

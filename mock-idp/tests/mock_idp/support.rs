@@ -45,7 +45,9 @@ impl Server {
     }
 
     pub fn api(&self, method: reqwest::Method, path: &str) -> reqwest::RequestBuilder {
-        self.client.request(method, self.url(&format!("/api/v1{path}"))).header("Authorization", format!("SSWS {API_TOKEN}"))
+        self.client
+            .request(method, self.url(&format!("/api/v1{path}")))
+            .header("Authorization", format!("SSWS {API_TOKEN}"))
     }
 }
 
