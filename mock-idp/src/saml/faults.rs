@@ -95,7 +95,14 @@ impl Fault {
     pub fn catalogue() -> Vec<FaultInfo> {
         Fault::all()
             .into_iter()
-            .map(|f| FaultInfo { name: f.to_string(), changes: f.changes(), exercises: f.exercises() })
+            .map(|f| {
+                let name = match f {
+                    Fault::Skew(seconds) if seconds > 0 => "skew:+SECONDS".to_owned(),
+                    Fault::Skew(_) => "skew:-SECONDS".to_owned(),
+                    other => other.to_string(),
+                };
+                FaultInfo { name, changes: f.changes(), exercises: f.exercises() }
+            })
             .collect()
     }
 
@@ -119,8 +126,11 @@ impl Fault {
             Fault::WrongIssuer => "Both Issuers name another Okta app; the signature is still by this app's key.",
             Fault::Expired => "Every time is an hour early: NotOnOrAfter passed an hour ago.",
             Fault::NotYetValid => "Every time is an hour late: NotBefore is an hour from now.",
+            Fault::Skew(seconds) if seconds > 0 => {
+                "NotBefore is SECONDS from now, as if the IdP's clock were ahead; the ten-minute window is kept."
+            }
             Fault::Skew(_) => {
-                "skew:+N makes the response valid only from N seconds from now; skew:-N makes it stop being valid N seconds ago."
+                "NotOnOrAfter was SECONDS ago, as if the IdP's clock were behind; the ten-minute window is kept."
             }
             Fault::InResponseToMismatch => "InResponseTo names an AuthnRequest that was never sent.",
             Fault::StatusResponder => "Status is Responder/AuthnFailed, yet a signed Assertion is included.",
