@@ -26,6 +26,8 @@ enum Command {
     /// Mint SAML responses and print IdP metadata offline.
     #[command(subcommand)]
     Saml(SamlCommand),
+    /// Run the reference service provider (SAML ACS, SQLite storage, switchable flaws).
+    Sp(SpArgs),
     /// Start the mock IdP with the default org and print its URLs.
     Demo(DemoArgs),
 }
@@ -69,6 +71,25 @@ struct IdpArgs {
     /// The org's base URL, if not the one in the org file (for example behind a proxy).
     #[arg(long, value_name = "URL")]
     url: Option<String>,
+}
+
+#[derive(Args)]
+struct SpArgs {
+    /// The config file (TOML). Defaults to the built-in copy of fixtures/sp/reference.toml.
+    #[arg(long, value_name = "FILE")]
+    config: Option<PathBuf>,
+    /// The SQLite database file, if not the one in the config.
+    #[arg(long, value_name = "PATH")]
+    db: Option<PathBuf>,
+    /// The address to listen on, if not the one in the config (default 127.0.0.1:7100).
+    #[arg(long)]
+    listen: Option<SocketAddr>,
+    /// Switch on a deliberate bug (repeatable; see --list-flaws).
+    #[arg(long = "flaw", value_name = "NAME")]
+    flaws: Vec<String>,
+    /// Print each flaw with the real bug it reproduces, and exit.
+    #[arg(long)]
+    list_flaws: bool,
 }
 
 #[derive(Args)]
@@ -168,6 +189,21 @@ fn run(cli: Cli) -> Result<(), Failure> {
     match cli.command {
         Command::Idp(args) => serve_idp(args.org.options(args.url), args.listen),
         Command::Demo(args) => serve_idp(IdpOptions::default(), args.listen),
+        Command::Sp(args) if args.list_flaws => {
+            for flaw in reference_sp::flaws::Flaw::ALL {
+                println!("{:<24} {}", flaw.name(), flaw.description());
+            }
+            Ok(())
+        }
+        Command::Sp(args) => {
+            let options = reference_sp::setup::SpOptions {
+                config: args.config,
+                database: args.db,
+                listen: args.listen,
+                flaws: args.flaws,
+            };
+            serve_sp(options)
+        }
         Command::Saml(SamlCommand::Faults) => {
             for info in Fault::catalogue() {
                 println!("{:<24} {}\n{:<24} ({})", info.name, info.changes, "", info.exercises);
@@ -203,6 +239,41 @@ fn run(cli: Cli) -> Result<(), Failure> {
             Ok(())
         }
     }
+}
+
+fn serve_sp(options: reference_sp::setup::SpOptions) -> Result<(), Failure> {
+    let sp = Arc::new(options.build().map_err(Failure::usage)?);
+    let runtime = tokio::runtime::Runtime::new().map_err(Failure::runtime)?;
+    runtime.block_on(async move {
+        let listen = sp.config().listen;
+        let server = reference_sp::http::RunningSp::start(listen, sp.clone())
+            .await
+            .map_err(|e| Failure::runtime(format!("cannot listen on {listen}: {e}")))?;
+        {
+            use std::io::Write;
+            let mut out = std::io::stdout().lock();
+            let _ =
+                writeln!(out, "mockta: reference SP listening on {} (base URL {})", server.url(), sp.config().base_url);
+            let _ = writeln!(out, "  database: {}", sp.config().database.display());
+            for flaw in sp.flaws() {
+                let _ = writeln!(out, "  FLAW ON: {} ({})", flaw.name(), flaw.description());
+            }
+            for tenant in &sp.config().tenants {
+                let _ = writeln!(
+                    out,
+                    "  tenant {}: sign in at {}/login?tenant={}, ACS {}",
+                    tenant.id,
+                    sp.config().base_url,
+                    tenant.id,
+                    sp.config().acs_url(&tenant.id)
+                );
+            }
+            let _ = out.flush();
+        }
+        reference_sp::idp_fetch::refresh_all(&sp).await;
+        tokio::signal::ctrl_c().await.map_err(Failure::runtime)?;
+        server.stop().await.map_err(Failure::runtime)
+    })
 }
 
 fn serve_idp(options: IdpOptions, listen: SocketAddr) -> Result<(), Failure> {

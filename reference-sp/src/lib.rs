@@ -1,1 +1,20 @@
-//! The reference service provider. Its SAML sign-in, storage and flaws are built by the "Reference SP" issue; this crate is an empty placeholder until then.
+//! reference-sp: a correct multi-tenant SAML service provider.
+//!
+//! Vendors read it to learn how Okta SAML sign-in should be done; the
+//! conformance suite uses it as its positive control. It is written
+//! independently of mock-idp and never depends on it.
+//!
+//! [`saml`] holds the protocol logic (pure: time, keys and config come in as
+//! parameters), [`sp`] the sign-in flow over a [`store::Store`], [`flaws`] the
+//! switchable bugs, [`config`] the TOML config. Only [`http`] knows axum, and
+//! only [`store::sqlite`] knows SQLite.
+
+pub mod config;
+pub mod email;
+pub mod flaws;
+pub mod http;
+pub mod idp_fetch;
+pub mod saml;
+pub mod setup;
+pub mod sp;
+pub mod store;

@@ -1,0 +1,321 @@
+//! The SP's configuration file (TOML): the server and its tenants.
+//!
+//! Every problem is reported with the file, the field path and what is wrong.
+
+use std::collections::BTreeSet;
+use std::fmt;
+use std::net::SocketAddr;
+use std::path::{Path, PathBuf};
+
+use serde::Deserialize;
+use time::Duration;
+
+/// A tenant id: lowercase letters, digits and dashes, as it appears in URLs.
+#[derive(Clone, Debug, PartialEq, Eq, Hash, PartialOrd, Ord, serde::Serialize)]
+#[serde(transparent)]
+pub struct TenantId(String);
+
+impl TenantId {
+    pub fn parse(value: &str) -> Option<Self> {
+        let ok = !value.is_empty()
+            && value.len() <= 64
+            && value.bytes().all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'-');
+        ok.then(|| TenantId(value.to_owned()))
+    }
+
+    pub fn as_str(&self) -> &str {
+        &self.0
+    }
+}
+
+impl fmt::Display for TenantId {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(&self.0)
+    }
+}
+
+/// Whether unknown users get an account at first sign-in.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, serde::Serialize, Deserialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum Provisioning {
+    /// Just-in-time: create the account at first sign-in.
+    Jit,
+    /// Only accounts that already exist may sign in.
+    ExistingOnly,
+}
+
+/// Where the tenant's IdP metadata comes from.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum IdpSource {
+    Url(String),
+    File(PathBuf),
+}
+
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct BreakGlass {
+    pub email: String,
+    pub password: String,
+}
+
+/// The settings of one tenant that the admin API may change at run time.
+#[derive(Clone, Debug, PartialEq, Eq, serde::Serialize, Deserialize)]
+pub struct TenantSettings {
+    pub default_relay_state: String,
+    pub allowed_email_domains: Vec<String>,
+    pub provisioning: Provisioning,
+    pub allow_idp_initiated: bool,
+    pub clock_skew_seconds: u32,
+    pub allow_sha1: bool,
+}
+
+#[derive(Clone, Debug)]
+pub struct TenantConfig {
+    pub id: TenantId,
+    pub name: String,
+    pub idp: IdpSource,
+    pub sp_entity_id: String,
+    pub break_glass: BreakGlass,
+    pub settings: TenantSettings,
+}
+
+#[derive(Clone, Debug)]
+pub struct SpConfig {
+    pub listen: SocketAddr,
+    /// The public base URL, without a trailing slash.
+    pub base_url: String,
+    pub database: PathBuf,
+    pub session_ttl: Duration,
+    pub tenants: Vec<TenantConfig>,
+}
+
+impl SpConfig {
+    /// The tenant's own ACS, `{base}/sso/acs/{tenant}`.
+    pub fn acs_url(&self, tenant: &TenantId) -> String {
+        format!("{}/sso/acs/{tenant}", self.base_url)
+    }
+
+    /// The shared ACS, `{base}/sso/acs/`, as in the MoovingON guide.
+    pub fn shared_acs_url(&self) -> String {
+        format!("{}/sso/acs/", self.base_url)
+    }
+
+    pub fn tenant(&self, id: &str) -> Option<&TenantConfig> {
+        self.tenants.iter().find(|t| t.id.as_str() == id)
+    }
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("{file}: {field}: {problem}")]
+pub struct ConfigError {
+    pub file: String,
+    pub field: String,
+    pub problem: String,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct ConfigFile {
+    #[serde(default)]
+    server: ServerSection,
+    #[serde(default)]
+    tenants: Vec<TenantEntry>,
+}
+
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct ServerSection {
+    listen: Option<String>,
+    base_url: Option<String>,
+    database: Option<String>,
+    session_minutes: Option<u32>,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct TenantEntry {
+    id: String,
+    name: Option<String>,
+    idp_metadata_url: Option<String>,
+    idp_metadata_file: Option<String>,
+    sp_entity_id: Option<String>,
+    #[serde(default)]
+    default_relay_state: String,
+    #[serde(default)]
+    allowed_email_domains: Vec<String>,
+    provisioning: Provisioning,
+    allow_idp_initiated: Option<bool>,
+    clock_skew_seconds: Option<u32>,
+    allow_sha1: Option<bool>,
+    break_glass: BreakGlassEntry,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct BreakGlassEntry {
+    email: String,
+    password: String,
+}
+
+/// The built-in default configuration, the same text as `fixtures/sp/reference.toml`.
+pub const BUILTIN_CONFIG: &str = include_str!("../../fixtures/sp/reference.toml");
+
+/// Reads and validates a config file. Relative paths in it are relative to
+/// the current directory.
+pub fn load_config_file(path: &Path) -> Result<SpConfig, ConfigError> {
+    let file = path.display().to_string();
+    let text = std::fs::read_to_string(path).map_err(|e| ConfigError {
+        file: file.clone(),
+        field: "(file)".into(),
+        problem: format!("cannot be read: {e}"),
+    })?;
+    parse_config(&file, &text, path.parent().unwrap_or(Path::new(".")))
+}
+
+/// Validates config text. `file` names it in errors; `dir` resolves relative
+/// metadata file paths.
+pub fn parse_config(file: &str, text: &str, dir: &Path) -> Result<SpConfig, ConfigError> {
+    let fail = |field: String, problem: String| ConfigError { file: file.to_owned(), field, problem };
+    let parsed: ConfigFile = toml::from_str(text).map_err(|e| {
+        let field = e.span().map_or_else(
+            || "(syntax)".to_owned(),
+            |span| {
+                let before = &text[..span.start.min(text.len())];
+                format!("line {}", before.matches('\n').count() + 1)
+            },
+        );
+        fail(field, e.message().replace('\n', " ").trim().to_owned())
+    })?;
+    let listen_text = parsed.server.listen.as_deref().unwrap_or("127.0.0.1:7100");
+    let listen: SocketAddr = listen_text
+        .parse()
+        .map_err(|_| fail("server.listen".into(), format!("'{listen_text}' is not an address:port")))?;
+    let base_url = parsed.server.base_url.clone().unwrap_or_else(|| format!("http://{listen}"));
+    if !is_http_url(&base_url) {
+        return Err(fail("server.base_url".into(), format!("'{base_url}' is not an absolute http or https URL")));
+    }
+    let base_url = base_url.trim_end_matches('/').to_owned();
+    let database = PathBuf::from(parsed.server.database.as_deref().unwrap_or(".local/reference-sp.sqlite3"));
+    let session_minutes = parsed.server.session_minutes.unwrap_or(480);
+    if session_minutes == 0 {
+        return Err(fail("server.session_minutes".into(), "must be at least 1".into()));
+    }
+
+    let mut tenants = Vec::new();
+    let mut seen = BTreeSet::new();
+    for (index, entry) in parsed.tenants.into_iter().enumerate() {
+        let field = |name: &str| format!("tenants[{index}].{name}");
+        let id = TenantId::parse(&entry.id)
+            .ok_or_else(|| fail(field("id"), format!("'{}' must be lowercase letters, digits or '-'", entry.id)))?;
+        if !seen.insert(id.clone()) {
+            return Err(fail(field("id"), format!("'{id}' is used by an earlier tenant")));
+        }
+        let idp = match (entry.idp_metadata_url, entry.idp_metadata_file) {
+            (Some(url), None) if is_http_url(&url) => IdpSource::Url(url),
+            (Some(url), None) => {
+                return Err(fail(field("idp_metadata_url"), format!("'{url}' is not an absolute http or https URL")));
+            }
+            (None, Some(path)) => IdpSource::File(dir.join(path)),
+            (Some(_), Some(_)) => {
+                return Err(fail(
+                    field("idp_metadata_url"),
+                    "give idp_metadata_url or idp_metadata_file, not both".into(),
+                ));
+            }
+            (None, None) => {
+                return Err(fail(
+                    field("idp_metadata_url"),
+                    "one of idp_metadata_url or idp_metadata_file is required".into(),
+                ));
+            }
+        };
+        let mut domains = Vec::new();
+        for (d, domain) in entry.allowed_email_domains.iter().enumerate() {
+            let domain = domain.trim().to_ascii_lowercase();
+            if domain.is_empty() || domain.contains('@') || !domain.contains('.') || !domain.is_ascii() {
+                return Err(fail(
+                    format!("tenants[{index}].allowed_email_domains[{d}]"),
+                    format!("'{domain}' is not a domain"),
+                ));
+            }
+            domains.push(domain);
+        }
+        if !entry.default_relay_state.is_empty() && !crate::saml::relay_state_is_local(&entry.default_relay_state) {
+            return Err(fail(
+                field("default_relay_state"),
+                "must be a relative path on this SP, such as /welcome".into(),
+            ));
+        }
+        if !entry.break_glass.email.contains('@') || entry.break_glass.password.len() < 8 {
+            return Err(fail(field("break_glass"), "needs an email and a password of at least 8 characters".into()));
+        }
+        let skew = entry.clock_skew_seconds.unwrap_or(180);
+        if skew > 600 {
+            return Err(fail(field("clock_skew_seconds"), format!("{skew} is more than the 600 seconds allowed")));
+        }
+        let sp_entity_id = entry.sp_entity_id.unwrap_or_else(|| format!("{base_url}/sso/metadata/{id}"));
+        tenants.push(TenantConfig {
+            name: entry.name.unwrap_or_else(|| id.to_string()),
+            idp,
+            sp_entity_id,
+            break_glass: BreakGlass { email: entry.break_glass.email, password: entry.break_glass.password },
+            settings: TenantSettings {
+                default_relay_state: entry.default_relay_state,
+                allowed_email_domains: domains,
+                provisioning: entry.provisioning,
+                allow_idp_initiated: entry.allow_idp_initiated.unwrap_or(true),
+                clock_skew_seconds: skew,
+                allow_sha1: entry.allow_sha1.unwrap_or(false),
+            },
+            id,
+        });
+    }
+    if tenants.is_empty() {
+        return Err(fail("tenants".into(), "at least one tenant is required".into()));
+    }
+    Ok(SpConfig { listen, base_url, database, session_ttl: Duration::minutes(i64::from(session_minutes)), tenants })
+}
+
+fn is_http_url(value: &str) -> bool {
+    url::Url::parse(value).is_ok_and(|u| matches!(u.scheme(), "http" | "https") && u.host().is_some())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn error_of(text: &str) -> String {
+        parse_config("sp.toml", text, Path::new(".")).unwrap_err().to_string()
+    }
+
+    #[test]
+    fn default_config_has_acme_jit_and_globex_existing_only() {
+        let config = parse_config("reference.toml", BUILTIN_CONFIG, Path::new(".")).unwrap();
+        assert_eq!(config.listen.to_string(), "127.0.0.1:7100");
+        let acme = config.tenant("acme").unwrap();
+        assert_eq!(acme.settings.provisioning, Provisioning::Jit);
+        assert_eq!(acme.sp_entity_id, "http://127.0.0.1:7100/sso/metadata/acme");
+        assert_eq!(config.acs_url(&acme.id), "http://127.0.0.1:7100/sso/acs/acme");
+        assert_eq!(config.tenant("globex").unwrap().settings.provisioning, Provisioning::ExistingOnly);
+    }
+
+    #[test]
+    fn bad_fields_are_named() {
+        let bad_provisioning = BUILTIN_CONFIG.replacen("provisioning = \"jit\"", "provisioning = \"sometimes\"", 1);
+        assert!(error_of(&bad_provisioning).starts_with("sp.toml: line "), "{}", error_of(&bad_provisioning));
+        let bad_url =
+            BUILTIN_CONFIG.replacen("http://127.0.0.1:7000/app/0oarefsp000000000001/sso/saml/metadata", "nope", 1);
+        assert_eq!(
+            error_of(&bad_url),
+            "sp.toml: tenants[0].idp_metadata_url: 'nope' is not an absolute http or https URL"
+        );
+        let bad_relay = BUILTIN_CONFIG.replacen(
+            "default_relay_state = \"/welcome\"",
+            "default_relay_state = \"https://evil.test/\"",
+            1,
+        );
+        assert_eq!(
+            error_of(&bad_relay),
+            "sp.toml: tenants[0].default_relay_state: must be a relative path on this SP, such as /welcome"
+        );
+    }
+}

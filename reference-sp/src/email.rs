@@ -1,0 +1,59 @@
+//! Email normalisation for account matching.
+//!
+//! The normalised form is trimmed and ASCII-lowercased. Non-ASCII characters
+//! are kept as they are, so a Unicode look-alike (`аlice` with a Cyrillic а)
+//! never matches the ASCII address. Case-folding beyond ASCII is deliberately
+//! not done: it is where look-alike and locale bugs come from.
+
+/// The form used to match accounts.
+pub fn normalise(email: &str) -> String {
+    email.trim().to_ascii_lowercase()
+}
+
+/// The domain part of an email, normalised, if the text is an email.
+pub fn domain(email: &str) -> Option<String> {
+    let email = normalise(email);
+    let mut parts = email.split('@');
+    match (parts.next(), parts.next(), parts.next()) {
+        (Some(local), Some(domain), None) if !local.is_empty() && domain.contains('.') => Some(domain.to_owned()),
+        _ => None,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use proptest::prelude::*;
+
+    #[test]
+    fn case_variants_match_and_look_alikes_do_not() {
+        assert_eq!(normalise(" Alice@ACME.test "), normalise("alice@acme.test"));
+        assert_ne!(normalise("\u{430}lice@acme.test"), normalise("alice@acme.test"));
+        assert_eq!(domain("bob@Acme.Test").as_deref(), Some("acme.test"));
+        assert_eq!(domain("not-an-email"), None);
+    }
+
+    proptest! {
+        #[test]
+        fn prop_normalise_is_idempotent(email in "\\PC{0,40}") {
+            let once = normalise(&email);
+            prop_assert_eq!(normalise(&once), once);
+        }
+
+        #[test]
+        fn prop_ascii_case_variants_match(local in "[a-zA-Z0-9._]{1,20}", domain in "[a-zA-Z]{1,10}\\.[a-zA-Z]{2,5}", flips in proptest::collection::vec(any::<bool>(), 40)) {
+            let email = format!("{local}@{domain}");
+            let variant: String = email.chars().zip(flips.iter().cycle()).map(|(c, flip)| if *flip { c.to_ascii_uppercase() } else { c.to_ascii_lowercase() }).collect();
+            prop_assert_eq!(normalise(&variant), normalise(&email));
+        }
+
+        #[test]
+        fn prop_non_ascii_look_alikes_never_match(local in "[a-z]{1,10}", at in 0usize..10) {
+            // Replace one ASCII letter with a visually similar Cyrillic letter.
+            let email = format!("{local}@acme.test");
+            let index = at % local.len();
+            let look_alike: String = email.char_indices().map(|(i, c)| if i == index { match c { 'a' => 'а', 'e' => 'е', 'o' => 'о', 'c' => 'с', 'p' => 'р', _ => 'ꓲ' } } else { c }).collect();
+            prop_assert_ne!(normalise(&look_alike), normalise(&email));
+        }
+    }
+}

@@ -1,0 +1,218 @@
+//! Named flaws: deliberate bugs that real SPs have shipped, switched on with
+//! `--flaw NAME` so the conformance suite can prove it catches each one.
+//!
+//! Flaws never appear as `if flaw` branches in the sign-in code. They only
+//! change the [`Policy`] values the correct code reads, so the correct path
+//! stays easy to follow.
+
+use std::collections::BTreeSet;
+use std::fmt;
+use std::str::FromStr;
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub enum Flaw {
+    AcceptUnsigned,
+    TrustKeyinfoCert,
+    AcceptSha1,
+    IgnoreAudience,
+    IgnoreRecipient,
+    IgnoreDestination,
+    IgnoreTime,
+    IgnoreIssuer,
+    IgnoreStatus,
+    NoReplayCache,
+    AcceptUnsolicited,
+    IgnoreInResponseTo,
+    ReadFirstAssertion,
+    NameidFirstTextNode,
+    AllowDoctype,
+    OpenRelayState,
+    CaseSensitiveEmail,
+    JitIgnoresDomain,
+}
+
+impl Flaw {
+    pub const ALL: [Flaw; 18] = [
+        Flaw::AcceptUnsigned,
+        Flaw::TrustKeyinfoCert,
+        Flaw::AcceptSha1,
+        Flaw::IgnoreAudience,
+        Flaw::IgnoreRecipient,
+        Flaw::IgnoreDestination,
+        Flaw::IgnoreTime,
+        Flaw::IgnoreIssuer,
+        Flaw::IgnoreStatus,
+        Flaw::NoReplayCache,
+        Flaw::AcceptUnsolicited,
+        Flaw::IgnoreInResponseTo,
+        Flaw::ReadFirstAssertion,
+        Flaw::NameidFirstTextNode,
+        Flaw::AllowDoctype,
+        Flaw::OpenRelayState,
+        Flaw::CaseSensitiveEmail,
+        Flaw::JitIgnoresDomain,
+    ];
+
+    pub fn name(self) -> &'static str {
+        match self {
+            Flaw::AcceptUnsigned => "accept-unsigned",
+            Flaw::TrustKeyinfoCert => "trust-keyinfo-cert",
+            Flaw::AcceptSha1 => "accept-sha1",
+            Flaw::IgnoreAudience => "ignore-audience",
+            Flaw::IgnoreRecipient => "ignore-recipient",
+            Flaw::IgnoreDestination => "ignore-destination",
+            Flaw::IgnoreTime => "ignore-time",
+            Flaw::IgnoreIssuer => "ignore-issuer",
+            Flaw::IgnoreStatus => "ignore-status",
+            Flaw::NoReplayCache => "no-replay-cache",
+            Flaw::AcceptUnsolicited => "accept-unsolicited",
+            Flaw::IgnoreInResponseTo => "ignore-in-response-to",
+            Flaw::ReadFirstAssertion => "read-first-assertion",
+            Flaw::NameidFirstTextNode => "nameid-first-text-node",
+            Flaw::AllowDoctype => "allow-doctype",
+            Flaw::OpenRelayState => "open-relay-state",
+            Flaw::CaseSensitiveEmail => "case-sensitive-email",
+            Flaw::JitIgnoresDomain => "jit-ignores-domain",
+        }
+    }
+
+    /// The real bug the flaw reproduces, in one line.
+    pub fn description(self) -> &'static str {
+        match self {
+            Flaw::AcceptUnsigned => "Accepts a response with no signature at all (FusionAuth CVE-2020-12676).",
+            Flaw::TrustKeyinfoCert => {
+                "Verifies with the certificate in the message's KeyInfo instead of the pinned one (xml-crypto CVE-2024-32962)."
+            }
+            Flaw::AcceptSha1 => "Accepts RSA-SHA1 signatures without the tenant opting in.",
+            Flaw::IgnoreAudience => "Does not check the Audience, so a response for another SP is accepted.",
+            Flaw::IgnoreRecipient => "Does not check SubjectConfirmationData Recipient against this ACS.",
+            Flaw::IgnoreDestination => "Does not check the Response Destination against this ACS.",
+            Flaw::IgnoreTime => "Does not check NotBefore and NotOnOrAfter, so expired responses are accepted.",
+            Flaw::IgnoreIssuer => "Does not check that the Issuer is the tenant's IdP.",
+            Flaw::IgnoreStatus => "Reads the assertion even when the Status is not Success.",
+            Flaw::NoReplayCache => "Keeps no record of assertion IDs, so a captured response can be posted again.",
+            Flaw::AcceptUnsolicited => {
+                "Accepts IdP-initiated (unsolicited) responses even where the tenant turned them off."
+            }
+            Flaw::IgnoreInResponseTo => "Does not tie InResponseTo to the request this browser sent.",
+            Flaw::ReadFirstAssertion => {
+                "Verifies any signature, then reads the first Assertion in the document (XML signature wrapping)."
+            }
+            Flaw::NameidFirstTextNode => {
+                "Reads only the first text node of NameID, so a comment truncates it (CVE-2017-11427 class)."
+            }
+            Flaw::AllowDoctype => "Parses documents with a DOCTYPE (CVE-2025-25291 class).",
+            Flaw::OpenRelayState => "Redirects to any RelayState, including other sites (open redirect).",
+            Flaw::CaseSensitiveEmail => {
+                "Matches accounts by exact email, so a case variant creates or misses an account."
+            }
+            Flaw::JitIgnoresDomain => "Creates accounts at first sign-in for emails outside the tenant's domains.",
+        }
+    }
+}
+
+impl fmt::Display for Flaw {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.name())
+    }
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("unknown flaw '{0}' (run `mockta sp --list-flaws`)")]
+pub struct UnknownFlaw(pub String);
+
+impl FromStr for Flaw {
+    type Err = UnknownFlaw;
+    fn from_str(text: &str) -> Result<Self, UnknownFlaw> {
+        Flaw::ALL.into_iter().find(|f| f.name() == text).ok_or_else(|| UnknownFlaw(text.to_owned()))
+    }
+}
+
+/// The decisions the sign-in code reads. [`Policy::correct`] is what a
+/// correct SP does; each flaw loosens exactly one decision.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Policy {
+    pub require_signature: bool,
+    pub trust_keyinfo: bool,
+    pub force_allow_sha1: bool,
+    pub check_audience: bool,
+    pub check_recipient: bool,
+    pub check_destination: bool,
+    pub check_time: bool,
+    pub check_issuer: bool,
+    pub check_status: bool,
+    pub replay_cache: bool,
+    pub force_allow_unsolicited: bool,
+    pub check_in_response_to: bool,
+    pub bind_signature_to_read_element: bool,
+    pub name_id_whole_text: bool,
+    pub reject_doctype: bool,
+    pub local_relay_state_only: bool,
+    pub normalise_email: bool,
+    pub jit_checks_domain: bool,
+}
+
+impl Policy {
+    pub fn correct() -> Self {
+        Policy {
+            require_signature: true,
+            trust_keyinfo: false,
+            force_allow_sha1: false,
+            check_audience: true,
+            check_recipient: true,
+            check_destination: true,
+            check_time: true,
+            check_issuer: true,
+            check_status: true,
+            replay_cache: true,
+            force_allow_unsolicited: false,
+            check_in_response_to: true,
+            bind_signature_to_read_element: true,
+            name_id_whole_text: true,
+            reject_doctype: true,
+            local_relay_state_only: true,
+            normalise_email: true,
+            jit_checks_domain: true,
+        }
+    }
+
+    pub fn with_flaws(flaws: &BTreeSet<Flaw>) -> Self {
+        let mut policy = Policy::correct();
+        for flaw in flaws {
+            match flaw {
+                Flaw::AcceptUnsigned => policy.require_signature = false,
+                Flaw::TrustKeyinfoCert => policy.trust_keyinfo = true,
+                Flaw::AcceptSha1 => policy.force_allow_sha1 = true,
+                Flaw::IgnoreAudience => policy.check_audience = false,
+                Flaw::IgnoreRecipient => policy.check_recipient = false,
+                Flaw::IgnoreDestination => policy.check_destination = false,
+                Flaw::IgnoreTime => policy.check_time = false,
+                Flaw::IgnoreIssuer => policy.check_issuer = false,
+                Flaw::IgnoreStatus => policy.check_status = false,
+                Flaw::NoReplayCache => policy.replay_cache = false,
+                Flaw::AcceptUnsolicited => policy.force_allow_unsolicited = true,
+                Flaw::IgnoreInResponseTo => policy.check_in_response_to = false,
+                Flaw::ReadFirstAssertion => policy.bind_signature_to_read_element = false,
+                Flaw::NameidFirstTextNode => policy.name_id_whole_text = false,
+                Flaw::AllowDoctype => policy.reject_doctype = false,
+                Flaw::OpenRelayState => policy.local_relay_state_only = false,
+                Flaw::CaseSensitiveEmail => policy.normalise_email = false,
+                Flaw::JitIgnoresDomain => policy.jit_checks_domain = false,
+            }
+        }
+        policy
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn every_flaw_round_trips_and_changes_the_policy() {
+        for flaw in Flaw::ALL {
+            assert_eq!(flaw.name().parse::<Flaw>(), Ok(flaw));
+            assert_ne!(Policy::with_flaws(&BTreeSet::from([flaw])), Policy::correct(), "{flaw}");
+        }
+    }
+}

@@ -1,0 +1,136 @@
+//! The small admin API, authenticated as the tenant's break-glass admin with
+//! HTTP Basic. The conformance suite's hooks use it to pre-create accounts.
+
+use std::sync::Arc;
+
+use axum::extract::{Path, State};
+use axum::http::{HeaderMap, StatusCode, header};
+use axum::response::{IntoResponse, Response};
+use axum::routing::{get, post};
+use axum::{Json, Router};
+use base64::Engine;
+use serde::Deserialize;
+
+use super::HttpError;
+use crate::config::{Provisioning, TenantSettings};
+use crate::idp_fetch;
+use crate::sp::Sp;
+
+pub fn routes() -> Router<Arc<Sp>> {
+    Router::new()
+        .route("/tenants/{tenant}/users", get(list_users).post(create_user))
+        .route("/tenants/{tenant}/settings", get(get_settings).patch(update_settings))
+        .route("/tenants/{tenant}/refresh-metadata", post(refresh_metadata))
+}
+
+fn authorize(sp: &Sp, tenant: &str, headers: &HeaderMap) -> Result<(), HttpError> {
+    let credentials = headers
+        .get(header::AUTHORIZATION)
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.strip_prefix("Basic "))
+        .and_then(|v| base64::engine::general_purpose::STANDARD.decode(v.trim()).ok())
+        .and_then(|bytes| String::from_utf8(bytes).ok());
+    match credentials.as_deref().and_then(|c| c.split_once(':')) {
+        Some((email, password)) if sp.is_break_glass(tenant, email, password) => Ok(()),
+        _ => Err(HttpError::AdminUnauthorized),
+    }
+}
+
+async fn list_users(
+    State(sp): State<Arc<Sp>>,
+    Path(tenant): Path<String>,
+    headers: HeaderMap,
+) -> Result<Response, HttpError> {
+    authorize(&sp, &tenant, &headers)?;
+    let tenant = sp.tenant(&tenant)?;
+    let users = sp.store().list_users(&tenant.id).map_err(crate::sp::SpError::from)?;
+    Ok(Json(users).into_response())
+}
+
+#[derive(Debug, Deserialize)]
+struct NewUserBody {
+    email: String,
+    #[serde(default)]
+    name: String,
+    #[serde(default)]
+    roles: Vec<String>,
+}
+
+async fn create_user(
+    State(sp): State<Arc<Sp>>,
+    Path(tenant): Path<String>,
+    headers: HeaderMap,
+    body: axum::body::Bytes,
+) -> Result<Response, HttpError> {
+    authorize(&sp, &tenant, &headers)?;
+    let body: NewUserBody = serde_json::from_slice(&body).map_err(|e| HttpError::BadRequest(e.to_string()))?;
+    let name = if body.name.is_empty() { body.email.clone() } else { body.name };
+    let user = sp.create_local_user(&tenant, &body.email, &name, body.roles)?;
+    Ok((StatusCode::CREATED, Json(user)).into_response())
+}
+
+async fn get_settings(
+    State(sp): State<Arc<Sp>>,
+    Path(tenant): Path<String>,
+    headers: HeaderMap,
+) -> Result<Response, HttpError> {
+    authorize(&sp, &tenant, &headers)?;
+    let config = sp.tenant(&tenant)?;
+    Ok(Json(sp.settings(config)?).into_response())
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct SettingsPatch {
+    default_relay_state: Option<String>,
+    allowed_email_domains: Option<Vec<String>>,
+    provisioning: Option<Provisioning>,
+    allow_idp_initiated: Option<bool>,
+    clock_skew_seconds: Option<u32>,
+    allow_sha1: Option<bool>,
+}
+
+async fn update_settings(
+    State(sp): State<Arc<Sp>>,
+    Path(tenant): Path<String>,
+    headers: HeaderMap,
+    body: axum::body::Bytes,
+) -> Result<Response, HttpError> {
+    authorize(&sp, &tenant, &headers)?;
+    let patch: SettingsPatch = serde_json::from_slice(&body).map_err(|e| HttpError::BadRequest(e.to_string()))?;
+    let config = sp.tenant(&tenant)?;
+    let current = sp.settings(config)?;
+    if let Some(relay) = &patch.default_relay_state
+        && !relay.is_empty()
+        && !crate::saml::relay_state_is_local(relay)
+    {
+        return Err(HttpError::BadRequest("default_relay_state must be a relative path on this SP".into()));
+    }
+    if patch.clock_skew_seconds.is_some_and(|s| s > 600) {
+        return Err(HttpError::BadRequest("clock_skew_seconds must be at most 600".into()));
+    }
+    let updated = TenantSettings {
+        default_relay_state: patch.default_relay_state.unwrap_or(current.default_relay_state),
+        allowed_email_domains: patch
+            .allowed_email_domains
+            .map(|d| d.into_iter().map(|d| d.trim().to_ascii_lowercase()).collect())
+            .unwrap_or(current.allowed_email_domains),
+        provisioning: patch.provisioning.unwrap_or(current.provisioning),
+        allow_idp_initiated: patch.allow_idp_initiated.unwrap_or(current.allow_idp_initiated),
+        clock_skew_seconds: patch.clock_skew_seconds.unwrap_or(current.clock_skew_seconds),
+        allow_sha1: patch.allow_sha1.unwrap_or(current.allow_sha1),
+    };
+    sp.store().update_tenant_settings(&config.id, &updated).map_err(crate::sp::SpError::from)?;
+    Ok(Json(updated).into_response())
+}
+
+async fn refresh_metadata(
+    State(sp): State<Arc<Sp>>,
+    Path(tenant): Path<String>,
+    headers: HeaderMap,
+) -> Result<Response, HttpError> {
+    authorize(&sp, &tenant, &headers)?;
+    let config = sp.tenant(&tenant)?;
+    idp_fetch::refresh(&sp, config).await?;
+    Ok(StatusCode::NO_CONTENT.into_response())
+}

@@ -1,0 +1,99 @@
+//! The SP's HTTP surface. Handlers extract, call one [`Sp`] function and
+//! respond; errors become responses only in [`error`].
+
+mod admin;
+mod error;
+mod pages;
+mod sign_in;
+
+use std::net::SocketAddr;
+use std::sync::Arc;
+
+use axum::Router;
+use axum::routing::{get, post};
+use tokio::net::TcpListener;
+
+pub use error::HttpError;
+
+use crate::sp::Sp;
+
+/// The session cookie.
+pub const SESSION_COOKIE: &str = "rsp_session";
+/// The cookie that ties an outstanding AuthnRequest to this browser.
+pub const PENDING_COOKIE: &str = "rsp_pending";
+/// The largest request body accepted (a SAMLResponse form).
+pub const MAX_BODY_BYTES: usize = 768 * 1024;
+
+pub fn router(sp: Arc<Sp>) -> Router {
+    Router::new()
+        .route("/", get(pages::home))
+        .route("/welcome", get(pages::home))
+        .route("/login", get(sign_in::login))
+        .route("/sso/acs/", post(sign_in::acs_shared))
+        .route("/sso/acs/{tenant}", post(sign_in::acs_tenant))
+        .route("/sso/metadata/{tenant}", get(sign_in::metadata))
+        .route("/whoami", get(sign_in::whoami))
+        .route("/logout", post(sign_in::logout))
+        .nest("/admin", admin::routes())
+        .layer(axum::extract::DefaultBodyLimit::max(MAX_BODY_BYTES))
+        .with_state(sp)
+}
+
+/// A running SP server: its address, and a handle that stops it when dropped.
+pub struct RunningSp {
+    pub addr: SocketAddr,
+    stop: Option<tokio::sync::oneshot::Sender<()>>,
+    task: Option<tokio::task::JoinHandle<std::io::Result<()>>>,
+}
+
+impl RunningSp {
+    pub async fn start(addr: SocketAddr, sp: Arc<Sp>) -> std::io::Result<Self> {
+        let listener = TcpListener::bind(addr).await?;
+        let addr = listener.local_addr()?;
+        let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
+        let app = router(sp);
+        let task = tokio::spawn(async move {
+            axum::serve(listener, app)
+                .with_graceful_shutdown(async move {
+                    let _ = stopped.await;
+                })
+                .await
+        });
+        Ok(RunningSp { addr, stop: Some(stop), task: Some(task) })
+    }
+
+    pub fn url(&self) -> String {
+        format!("http://{}", self.addr)
+    }
+
+    pub async fn stop(mut self) -> std::io::Result<()> {
+        if let Some(stop) = self.stop.take() {
+            let _ = stop.send(());
+        }
+        match self.task.take() {
+            Some(task) => task.await.unwrap_or(Ok(())),
+            None => Ok(()),
+        }
+    }
+}
+
+impl Drop for RunningSp {
+    fn drop(&mut self) {
+        if let Some(stop) = self.stop.take() {
+            let _ = stop.send(());
+        }
+    }
+}
+
+/// Reads one cookie from the request headers.
+fn cookie(headers: &axum::http::HeaderMap, name: &str) -> Option<String> {
+    headers
+        .get_all(axum::http::header::COOKIE)
+        .iter()
+        .filter_map(|v| v.to_str().ok())
+        .flat_map(|v| v.split(';'))
+        .find_map(|pair| {
+            let (key, value) = pair.trim().split_once('=')?;
+            (key == name).then(|| value.to_owned())
+        })
+}

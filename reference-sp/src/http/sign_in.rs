@@ -1,0 +1,119 @@
+//! Sign-in handlers: SP-initiated login, the ACS, SP metadata, whoami, logout.
+
+use std::sync::Arc;
+
+use axum::Form;
+use axum::Json;
+use axum::extract::{Path, Query, State};
+use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
+use axum::response::{IntoResponse, Response};
+use serde::Deserialize;
+
+use super::{HttpError, PENDING_COOKIE, SESSION_COOKIE, cookie};
+use crate::idp_fetch;
+use crate::saml::metadata::render_sp_metadata;
+use crate::sp::Sp;
+
+#[derive(Debug, Deserialize)]
+pub struct LoginParams {
+    tenant: String,
+    relay_state: Option<String>,
+}
+
+#[derive(Debug, Deserialize)]
+pub struct AcsForm {
+    #[serde(rename = "SAMLResponse")]
+    saml_response: String,
+    #[serde(rename = "RelayState")]
+    relay_state: Option<String>,
+}
+
+/// The pending-request cookie travels on the IdP's cross-site POST to the ACS.
+/// `SameSite=None` needs `Secure`, which plain-http development cannot have;
+/// there the attribute is left out (browsers then allow top-level POSTs
+/// shortly after the cookie was set).
+fn pending_cookie(sp: &Sp, value: &str, max_age: i64) -> String {
+    let secure = if sp.config().base_url.starts_with("https://") { "; SameSite=None; Secure" } else { "" };
+    format!("{PENDING_COOKIE}={value}; Path=/sso/acs; HttpOnly; Max-Age={max_age}{secure}")
+}
+
+fn set_cookie(response: &mut Response, value: &str) {
+    if let Ok(value) = HeaderValue::from_str(value) {
+        response.headers_mut().append(header::SET_COOKIE, value);
+    }
+}
+
+pub async fn login(State(sp): State<Arc<Sp>>, Query(params): Query<LoginParams>) -> Result<Response, HttpError> {
+    idp_fetch::ensure(&sp, &params.tenant).await?;
+    let start = sp.start_login(&params.tenant, params.relay_state.as_deref())?;
+    let mut response = (StatusCode::FOUND, [(header::LOCATION, start.redirect_url)]).into_response();
+    set_cookie(&mut response, &pending_cookie(&sp, &start.pending_token, 600));
+    Ok(response)
+}
+
+async fn acs(sp: Arc<Sp>, tenant: Option<String>, form: AcsForm, headers: HeaderMap) -> Result<Response, HttpError> {
+    if let Some(tenant) = &tenant {
+        idp_fetch::ensure(&sp, tenant).await?;
+    }
+    let pending = cookie(&headers, PENDING_COOKIE);
+    let signer = sp.clone();
+    // Verification is CPU work and the store writes with fsync: both run on
+    // the blocking pool.
+    let signed_in = tokio::task::spawn_blocking(move || {
+        signer.acs(tenant.as_deref(), &form.saml_response, form.relay_state.as_deref(), pending.as_deref())
+    })
+    .await
+    .map_err(|e| HttpError::BadRequest(e.to_string()))??;
+    let mut response = (StatusCode::SEE_OTHER, [(header::LOCATION, signed_in.redirect_to)]).into_response();
+    let ttl = sp.config().session_ttl.whole_seconds();
+    set_cookie(
+        &mut response,
+        &format!("{SESSION_COOKIE}={}; Path=/; HttpOnly; SameSite=Lax; Max-Age={ttl}", signed_in.session_token),
+    );
+    set_cookie(&mut response, &pending_cookie(&sp, "", 0));
+    Ok(response)
+}
+
+pub async fn acs_shared(
+    State(sp): State<Arc<Sp>>,
+    headers: HeaderMap,
+    Form(form): Form<AcsForm>,
+) -> Result<Response, HttpError> {
+    acs(sp, None, form, headers).await
+}
+
+pub async fn acs_tenant(
+    State(sp): State<Arc<Sp>>,
+    Path(tenant): Path<String>,
+    headers: HeaderMap,
+    Form(form): Form<AcsForm>,
+) -> Result<Response, HttpError> {
+    acs(sp, Some(tenant), form, headers).await
+}
+
+pub async fn metadata(State(sp): State<Arc<Sp>>, Path(tenant): Path<String>) -> Result<Response, HttpError> {
+    let config = sp.tenant(&tenant)?;
+    let acs = [sp.config().acs_url(&config.id), sp.config().shared_acs_url()];
+    Ok(([(header::CONTENT_TYPE, "application/samlmetadata+xml")], render_sp_metadata(&config.sp_entity_id, &acs))
+        .into_response())
+}
+
+pub async fn whoami(State(sp): State<Arc<Sp>>, headers: HeaderMap) -> Result<Response, HttpError> {
+    let who = match cookie(&headers, SESSION_COOKIE) {
+        Some(token) => sp.whoami(&token)?,
+        None => None,
+    };
+    Ok(match who {
+        Some(who) => Json(who).into_response(),
+        None => (StatusCode::UNAUTHORIZED, Json(serde_json::json!({"error": "no_session"}))).into_response(),
+    })
+}
+
+pub async fn logout(State(sp): State<Arc<Sp>>, headers: HeaderMap) -> Result<Response, HttpError> {
+    if let Some(token) = cookie(&headers, SESSION_COOKIE) {
+        sp.logout(&token)?;
+    }
+    let mut response = StatusCode::NO_CONTENT.into_response();
+    set_cookie(&mut response, &format!("{SESSION_COOKIE}=; Path=/; HttpOnly; SameSite=Lax; Max-Age=0"));
+    Ok(response)
+}

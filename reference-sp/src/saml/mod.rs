@@ -1,0 +1,122 @@
+//! SAML for the SP: reading IdP metadata, writing AuthnRequests and SP
+//! metadata, and validating responses at the ACS ([`verify`]).
+
+pub mod metadata;
+pub mod request;
+pub mod verify;
+
+/// Why a response or request was refused. `code()` is the stable
+/// machine-readable code shown on the refusal page.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum SamlError {
+    #[error("the SAMLResponse is larger than allowed")]
+    TooLarge,
+    #[error("the SAMLResponse is malformed: {0}")]
+    Malformed(&'static str),
+    #[error("the SAMLResponse contains a DTD (DOCTYPE), which is not allowed")]
+    Doctype,
+    #[error("{0} is not supported")]
+    Unsupported(&'static str),
+    #[error("expected exactly one Assertion, found {0}")]
+    AssertionCount(usize),
+    #[error("the ID '{0}' appears more than once")]
+    DuplicateId(String),
+    #[error("neither the Response nor the Assertion is signed")]
+    Unsigned,
+    #[error("the signature does not verify with the tenant's pinned certificate")]
+    SignatureInvalid,
+    #[error("the signature is malformed: {0}")]
+    SignatureStructure(&'static str),
+    #[error("the algorithm '{0}' is not allowed")]
+    AlgorithmNotAllowed(String),
+    #[error("the signature's Reference does not point at the element that carries it")]
+    ReferenceMismatch,
+    #[error("the pinned certificate cannot be loaded")]
+    BadCertificate,
+    #[error("{0} is missing")]
+    Missing(&'static str),
+    #[error("the {0} time is not a valid timestamp")]
+    BadTime(&'static str),
+    #[error("the Issuer '{0}' is not this tenant's IdP")]
+    IssuerMismatch(String),
+    #[error("the Status is '{0}', not Success")]
+    StatusNotSuccess(String),
+    #[error("the Destination '{0}' is not this ACS")]
+    DestinationMismatch(String),
+    #[error("the Recipient '{0}' is not this ACS")]
+    RecipientMismatch(String),
+    #[error("the Audience '{0}' is not this SP")]
+    AudienceMismatch(String),
+    #[error("the assertion is not valid yet (NotBefore is in the future)")]
+    NotYetValid,
+    #[error("the assertion has expired (NotOnOrAfter has passed)")]
+    Expired,
+    #[error("InResponseTo does not match the request this browser sent")]
+    InResponseToMismatch,
+    #[error("unsolicited (IdP-initiated) responses are not allowed for this tenant")]
+    Unsolicited,
+    #[error("this assertion was already used")]
+    Replay,
+    #[error("the IdP metadata is unusable: {0}")]
+    Metadata(String),
+}
+
+impl SamlError {
+    pub fn code(&self) -> &'static str {
+        match self {
+            SamlError::TooLarge => "saml.too_large",
+            SamlError::Malformed(_) => "saml.malformed",
+            SamlError::Doctype => "saml.doctype",
+            SamlError::Unsupported(_) => "saml.unsupported",
+            SamlError::AssertionCount(_) => "saml.assertion_count",
+            SamlError::DuplicateId(_) => "saml.duplicate_id",
+            SamlError::Unsigned => "saml.unsigned",
+            SamlError::SignatureInvalid => "saml.signature_invalid",
+            SamlError::SignatureStructure(_) => "saml.signature_structure",
+            SamlError::AlgorithmNotAllowed(_) => "saml.algorithm_not_allowed",
+            SamlError::ReferenceMismatch => "saml.reference_mismatch",
+            SamlError::BadCertificate => "saml.bad_certificate",
+            SamlError::Missing(_) => "saml.missing_element",
+            SamlError::BadTime(_) => "saml.bad_time",
+            SamlError::IssuerMismatch(_) => "saml.issuer_mismatch",
+            SamlError::StatusNotSuccess(_) => "saml.status_not_success",
+            SamlError::DestinationMismatch(_) => "saml.destination_mismatch",
+            SamlError::RecipientMismatch(_) => "saml.recipient_mismatch",
+            SamlError::AudienceMismatch(_) => "saml.audience_mismatch",
+            SamlError::NotYetValid => "saml.not_yet_valid",
+            SamlError::Expired => "saml.expired",
+            SamlError::InResponseToMismatch => "saml.in_response_to_mismatch",
+            SamlError::Unsolicited => "saml.unsolicited",
+            SamlError::Replay => "saml.replay",
+            SamlError::Metadata(_) => "saml.idp_metadata",
+        }
+    }
+}
+
+/// Whether a RelayState is a relative path on this SP: it starts with one
+/// `/`, is not protocol-relative (`//host`), and has no backslash, scheme or
+/// control character that a browser could turn into another origin.
+pub fn relay_state_is_local(relay_state: &str) -> bool {
+    relay_state.starts_with('/')
+        && !relay_state.starts_with("//")
+        && !relay_state.contains('\\')
+        && !relay_state.chars().any(|c| c.is_control())
+        && relay_state.len() <= 1024
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn only_local_paths_are_local_relay_states() {
+        for good in ["/", "/welcome", "/reports?x=1#y"] {
+            assert!(relay_state_is_local(good), "{good}");
+        }
+        for bad in
+            ["https://evil.test/", "//evil.test", "/\\evil.test", "evil", "", "/\nLocation: x", "javascript:alert(1)"]
+        {
+            assert!(!relay_state_is_local(bad), "{bad}");
+        }
+    }
+}

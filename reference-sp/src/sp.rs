@@ -1,0 +1,387 @@
+//! The service provider's sign-in logic: starting SP-initiated sign-in,
+//! the ACS, account matching and sessions. No HTTP here; the store and the
+//! clock are injected.
+
+use std::collections::{BTreeSet, HashMap};
+use std::sync::{Arc, PoisonError, RwLock};
+
+use base64::Engine;
+use base64::engine::general_purpose::URL_SAFE_NO_PAD;
+use rand::RngCore;
+use sha2::{Digest, Sha256};
+use time::{Duration, OffsetDateTime};
+
+use crate::config::{Provisioning, SpConfig, TenantConfig, TenantId, TenantSettings};
+use crate::email;
+use crate::flaws::{Flaw, Policy};
+use crate::saml::metadata::IdpMetadata;
+use crate::saml::verify::{Expectations, UnverifiedResponse, VerifiedResponse};
+use crate::saml::{SamlError, relay_state_is_local, request};
+use crate::store::{NewUser, PendingRequest, Store, StoreError, User, UserId, UserStatus};
+
+/// How long an SP-initiated sign-in may take.
+const PENDING_TTL: Duration = Duration::minutes(10);
+
+/// The injectable clock.
+pub trait Clock: Send + Sync {
+    fn now(&self) -> OffsetDateTime;
+}
+
+#[derive(Debug, Default, Clone, Copy)]
+pub struct SystemClock;
+
+impl Clock for SystemClock {
+    fn now(&self) -> OffsetDateTime {
+        OffsetDateTime::now_utc()
+    }
+}
+
+/// Errors of the SP layer, each with a stable code for refusal pages.
+#[derive(Debug, thiserror::Error)]
+pub enum SpError {
+    #[error("{0}")]
+    Saml(#[from] SamlError),
+    #[error("no tenant '{0}'")]
+    UnknownTenant(String),
+    #[error("cannot tell which tenant this response is for")]
+    TenantNotIdentified,
+    #[error("the IdP metadata of tenant '{0}' is not available yet")]
+    NoMetadata(TenantId),
+    #[error("the RelayState '{0}' is not a relative path on this SP")]
+    RelayStateRejected(String),
+    #[error("the email '{email}' is not in the domains of tenant {tenant}")]
+    DomainNotAllowed { email: String, tenant: TenantId },
+    #[error("no account for {email} in tenant {tenant}")]
+    NoAccount { email: String, tenant: TenantId },
+    #[error("the account {0} is deactivated")]
+    Deactivated(String),
+    #[error("the response names no email address (NameID or email attribute)")]
+    NoEmail,
+    #[error("storage: {0}")]
+    Store(#[from] StoreError),
+}
+
+impl SpError {
+    pub fn code(&self) -> &'static str {
+        match self {
+            SpError::Saml(e) => e.code(),
+            SpError::UnknownTenant(_) => "tenant.unknown",
+            SpError::TenantNotIdentified => "tenant.not_identified",
+            SpError::NoMetadata(_) => "tenant.idp_metadata_unavailable",
+            SpError::RelayStateRejected(_) => "saml.relay_state_rejected",
+            SpError::DomainNotAllowed { .. } => "account.domain_not_allowed",
+            SpError::NoAccount { .. } => "account.not_found",
+            SpError::Deactivated(_) => "account.deactivated",
+            SpError::NoEmail => "account.no_email",
+            SpError::Store(_) => "internal.store",
+        }
+    }
+}
+
+/// Where SP-initiated sign-in goes next.
+#[derive(Debug)]
+pub struct LoginStart {
+    pub redirect_url: String,
+    /// The browser's pending-request cookie value.
+    pub pending_token: String,
+}
+
+/// A completed sign-in.
+#[derive(Debug)]
+pub struct SignedIn {
+    pub session_token: String,
+    pub redirect_to: String,
+    pub user: User,
+}
+
+/// What `/whoami` reports.
+#[derive(Debug, serde::Serialize)]
+pub struct WhoAmI {
+    pub tenant: TenantId,
+    pub user_id: UserId,
+    pub email: String,
+    pub name: String,
+    pub roles: Vec<String>,
+    pub groups: Vec<String>,
+}
+
+pub struct Sp {
+    config: SpConfig,
+    store: Arc<dyn Store>,
+    policy: Policy,
+    flaws: BTreeSet<Flaw>,
+    idps: RwLock<HashMap<TenantId, IdpMetadata>>,
+    clock: Arc<dyn Clock>,
+}
+
+/// A random token for cookies: 32 bytes, base64url.
+pub fn new_token() -> String {
+    let mut bytes = [0u8; 32];
+    rand::rng().fill_bytes(&mut bytes);
+    URL_SAFE_NO_PAD.encode(bytes)
+}
+
+/// Tokens are stored hashed, so a copy of the database holds no usable cookie.
+pub fn hash_token(token: &str) -> String {
+    Sha256::digest(token.as_bytes()).iter().map(|b| format!("{b:02x}")).collect()
+}
+
+impl Sp {
+    /// Builds the SP and writes the config's tenants to the store.
+    pub fn new(
+        config: SpConfig,
+        store: Arc<dyn Store>,
+        flaws: BTreeSet<Flaw>,
+        clock: Arc<dyn Clock>,
+    ) -> Result<Self, SpError> {
+        for tenant in &config.tenants {
+            store.sync_tenant(&tenant.id, &tenant.name, &tenant.settings)?;
+        }
+        Ok(Sp { policy: Policy::with_flaws(&flaws), config, store, flaws, idps: RwLock::new(HashMap::new()), clock })
+    }
+
+    pub fn config(&self) -> &SpConfig {
+        &self.config
+    }
+
+    pub fn store(&self) -> &Arc<dyn Store> {
+        &self.store
+    }
+
+    pub fn flaws(&self) -> &BTreeSet<Flaw> {
+        &self.flaws
+    }
+
+    pub fn now(&self) -> OffsetDateTime {
+        self.clock.now()
+    }
+
+    pub fn tenant(&self, id: &str) -> Result<&TenantConfig, SpError> {
+        self.config.tenant(id).ok_or_else(|| SpError::UnknownTenant(id.to_owned()))
+    }
+
+    pub fn set_idp_metadata(&self, tenant: &TenantId, metadata: IdpMetadata) {
+        self.idps.write().unwrap_or_else(PoisonError::into_inner).insert(tenant.clone(), metadata);
+    }
+
+    pub fn idp_metadata(&self, tenant: &TenantId) -> Option<IdpMetadata> {
+        self.idps.read().unwrap_or_else(PoisonError::into_inner).get(tenant).cloned()
+    }
+
+    pub fn settings(&self, tenant: &TenantConfig) -> Result<TenantSettings, SpError> {
+        Ok(self.store.tenant_settings(&tenant.id)?.unwrap_or_else(|| tenant.settings.clone()))
+    }
+
+    /// Starts SP-initiated sign-in: a new AuthnRequest whose ID is remembered
+    /// for this browser.
+    pub fn start_login(&self, tenant: &str, relay_state: Option<&str>) -> Result<LoginStart, SpError> {
+        let tenant = self.tenant(tenant)?;
+        let metadata = self.idp_metadata(&tenant.id).ok_or_else(|| SpError::NoMetadata(tenant.id.clone()))?;
+        let settings = self.settings(tenant)?;
+        let relay_state = relay_state.unwrap_or(&settings.default_relay_state).to_owned();
+        if !relay_state.is_empty() && self.policy.local_relay_state_only && !relay_state_is_local(&relay_state) {
+            return Err(SpError::RelayStateRejected(relay_state));
+        }
+        let now = self.now();
+        let request_id = format!("_{}", hash_token(&new_token()).get(..32).unwrap_or_default());
+        let pending_token = new_token();
+        let pending = PendingRequest {
+            tenant: tenant.id.clone(),
+            request_id: request_id.clone(),
+            relay_state: relay_state.clone(),
+        };
+        self.store.save_pending_request(&hash_token(&pending_token), &pending, now + PENDING_TTL)?;
+        let acs = self.config.acs_url(&tenant.id);
+        let redirect_url = request::redirect_url(
+            &metadata.sso_redirect_url,
+            &request_id,
+            &tenant.sp_entity_id,
+            &acs,
+            &relay_state,
+            now,
+        );
+        Ok(LoginStart { redirect_url, pending_token })
+    }
+
+    /// The ACS. `path_tenant` is the tenant in the URL (`/sso/acs/{tenant}`),
+    /// `None` for the shared ACS.
+    pub fn acs(
+        &self,
+        path_tenant: Option<&str>,
+        saml_response: &str,
+        relay_state: Option<&str>,
+        pending_token: Option<&str>,
+    ) -> Result<SignedIn, SpError> {
+        let now = self.now();
+        let unverified = UnverifiedResponse::from_form_value(saml_response)?;
+        let tenant = match path_tenant {
+            Some(id) => self.tenant(id)?,
+            None => self.tenant_for_issuer(unverified.claimed_issuer().as_deref())?,
+        };
+        let acs_urls = match path_tenant {
+            Some(_) => vec![self.config.acs_url(&tenant.id)],
+            None => vec![self.config.shared_acs_url()],
+        };
+        let metadata = self.idp_metadata(&tenant.id).ok_or_else(|| SpError::NoMetadata(tenant.id.clone()))?;
+        let settings = self.settings(tenant)?;
+        let pending = match pending_token {
+            Some(token) => self.store.take_pending_request(&hash_token(token), now)?.filter(|p| p.tenant == tenant.id),
+            None => None,
+        };
+        let expectations = Expectations {
+            idp_entity_id: &metadata.entity_id,
+            certificates: &metadata.certificates,
+            sp_entity_id: &tenant.sp_entity_id,
+            acs_urls: &acs_urls,
+            clock_skew: Duration::seconds(i64::from(settings.clock_skew_seconds)),
+            allow_sha1: settings.allow_sha1,
+            outstanding_request: pending.as_ref().map(|p| p.request_id.as_str()),
+            allow_unsolicited: settings.allow_idp_initiated,
+            policy: &self.policy,
+        };
+        let verified = unverified.verify(&expectations, now)?;
+
+        // 8. Replay.
+        if self.policy.replay_cache
+            && !self.store.remember_assertion(&tenant.id, &verified.assertion_id, verified.replay_until, now)?
+        {
+            return Err(SamlError::Replay.into());
+        }
+
+        // 9. RelayState.
+        let relay_state = relay_state
+            .filter(|r| !r.is_empty())
+            .map(str::to_owned)
+            .or_else(|| pending.as_ref().map(|p| p.relay_state.clone()).filter(|r| !r.is_empty()))
+            .unwrap_or_else(|| settings.default_relay_state.clone());
+        let redirect_to = if relay_state.is_empty() { "/".to_owned() } else { relay_state };
+        if self.policy.local_relay_state_only && !relay_state_is_local(&redirect_to) {
+            return Err(SpError::RelayStateRejected(redirect_to));
+        }
+
+        let user = self.match_account(tenant, &settings, &verified)?;
+        let session_token = new_token();
+        let groups = verified.attributes.get("groups").cloned().unwrap_or_default();
+        self.store.create_session(
+            &hash_token(&session_token),
+            &user.id,
+            &groups,
+            now,
+            now + self.config.session_ttl,
+        )?;
+        tracing::info!(tenant = %tenant.id, user = %user.email, "signed in");
+        Ok(SignedIn { session_token, redirect_to, user })
+    }
+
+    /// For the shared ACS: the one tenant whose IdP has this entity id. The
+    /// claim is not trusted; it only picks the keys to verify with.
+    fn tenant_for_issuer(&self, issuer: Option<&str>) -> Result<&TenantConfig, SpError> {
+        let issuer = issuer.ok_or(SpError::TenantNotIdentified)?;
+        let idps = self.idps.read().unwrap_or_else(PoisonError::into_inner);
+        let mut matching =
+            self.config.tenants.iter().filter(|t| idps.get(&t.id).is_some_and(|m| m.entity_id == issuer));
+        match (matching.next(), matching.next()) {
+            (Some(tenant), None) => Ok(tenant),
+            _ => Err(SpError::TenantNotIdentified),
+        }
+    }
+
+    /// Finds the account: by IdP identity first, then by normalised email;
+    /// creates it under JIT.
+    fn match_account(
+        &self,
+        tenant: &TenantConfig,
+        settings: &TenantSettings,
+        verified: &VerifiedResponse,
+    ) -> Result<User, SpError> {
+        let active = |user: User| {
+            if user.status == UserStatus::Active { Ok(user) } else { Err(SpError::Deactivated(user.email)) }
+        };
+        if let Some(user) = self.store.user_by_identity(&tenant.id, &verified.issuer, &verified.name_id)? {
+            return active(user);
+        }
+        let email = if verified.name_id.contains('@') {
+            verified.name_id.clone()
+        } else {
+            verified.attributes.get("email").and_then(|v| v.first()).cloned().ok_or(SpError::NoEmail)?
+        };
+        if self.policy.jit_checks_domain {
+            let domain = email::domain(&email).ok_or(SpError::NoEmail)?;
+            if !settings.allowed_email_domains.contains(&domain) {
+                return Err(SpError::DomainNotAllowed { email, tenant: tenant.id.clone() });
+            }
+        }
+        let matching_form = if self.policy.normalise_email { email::normalise(&email) } else { email.clone() };
+        let user = match self.store.user_by_email(&tenant.id, &matching_form)? {
+            Some(user) => active(user)?,
+            None if settings.provisioning == Provisioning::Jit => {
+                let first = verified.attributes.get("firstName").and_then(|v| v.first()).cloned().unwrap_or_default();
+                let last = verified.attributes.get("lastName").and_then(|v| v.first()).cloned().unwrap_or_default();
+                let name = format!("{first} {last}").trim().to_owned();
+                let roles = verified.attributes.get("role").cloned().unwrap_or_default();
+                let new = NewUser {
+                    tenant: tenant.id.clone(),
+                    name: if name.is_empty() { email.clone() } else { name },
+                    email: email.trim().to_owned(),
+                    email_normalised: matching_form,
+                    roles,
+                };
+                self.store.create_user(new, UserId(format!("usr_{}", &hash_token(&new_token())[..20])))?
+            }
+            None => return Err(SpError::NoAccount { email, tenant: tenant.id.clone() }),
+        };
+        self.store.link_identity(&tenant.id, &verified.issuer, &verified.name_id, &user.id)?;
+        Ok(user)
+    }
+
+    pub fn whoami(&self, session_token: &str) -> Result<Option<WhoAmI>, SpError> {
+        let Some(session) = self.store.session(&hash_token(session_token), self.now())? else { return Ok(None) };
+        if session.user.status != UserStatus::Active {
+            return Ok(None);
+        }
+        let user = session.user;
+        Ok(Some(WhoAmI {
+            tenant: user.tenant,
+            user_id: user.id,
+            email: user.email,
+            name: user.name,
+            roles: user.roles,
+            groups: session.groups,
+        }))
+    }
+
+    pub fn logout(&self, session_token: &str) -> Result<(), SpError> {
+        Ok(self.store.delete_session(&hash_token(session_token))?)
+    }
+
+    /// Creates a local user (admin API).
+    pub fn create_local_user(
+        &self,
+        tenant: &str,
+        email: &str,
+        name: &str,
+        roles: Vec<String>,
+    ) -> Result<User, SpError> {
+        let tenant = self.tenant(tenant)?;
+        if email::domain(email).is_none() {
+            return Err(SpError::NoEmail);
+        }
+        let new = NewUser {
+            tenant: tenant.id.clone(),
+            email: email.trim().to_owned(),
+            email_normalised: if self.policy.normalise_email { email::normalise(email) } else { email.to_owned() },
+            name: name.to_owned(),
+            roles,
+        };
+        Ok(self.store.create_user(new, UserId(format!("usr_{}", &hash_token(&new_token())[..20])))?)
+    }
+
+    /// The break-glass admin's credentials check, in constant time.
+    pub fn is_break_glass(&self, tenant: &str, email: &str, password: &str) -> bool {
+        let Ok(tenant) = self.tenant(tenant) else { return false };
+        let expected =
+            hash_token(&format!("{}\n{}", email::normalise(&tenant.break_glass.email), tenant.break_glass.password));
+        let given = hash_token(&format!("{}\n{password}", email::normalise(email)));
+        expected.bytes().zip(given.bytes()).fold(0u8, |acc, (a, b)| acc | (a ^ b)) == 0
+    }
+}

@@ -1,0 +1,412 @@
+//! The SQLite store: one file, created on first start, migrated by
+//! `PRAGMA user_version`, in WAL mode with `synchronous=FULL` so that an
+//! acknowledged write survives a crash.
+
+use std::path::Path;
+use std::sync::{Mutex, PoisonError};
+
+use rusqlite::{Connection, OptionalExtension, params};
+use time::OffsetDateTime;
+
+use super::{NewUser, PendingRequest, Session, Store, StoreError, StoreResult, User, UserId, UserStatus};
+use crate::config::{TenantId, TenantSettings};
+
+/// Each migration moves the schema from version N to N+1.
+const MIGRATIONS: &[&str] = &[r"
+CREATE TABLE tenants (
+    id TEXT PRIMARY KEY,
+    name TEXT NOT NULL,
+    settings TEXT NOT NULL
+);
+CREATE TABLE users (
+    id TEXT PRIMARY KEY,
+    tenant TEXT NOT NULL REFERENCES tenants(id),
+    email TEXT NOT NULL,
+    email_normalised TEXT NOT NULL,
+    name TEXT NOT NULL,
+    status TEXT NOT NULL,
+    roles TEXT NOT NULL,
+    created INTEGER NOT NULL,
+    UNIQUE (tenant, email_normalised)
+);
+CREATE TABLE identities (
+    tenant TEXT NOT NULL,
+    issuer TEXT NOT NULL,
+    name_id TEXT NOT NULL,
+    user_id TEXT NOT NULL REFERENCES users(id),
+    PRIMARY KEY (tenant, issuer, name_id)
+);
+CREATE TABLE sessions (
+    token_hash TEXT PRIMARY KEY,
+    user_id TEXT NOT NULL REFERENCES users(id),
+    groups TEXT NOT NULL,
+    created INTEGER NOT NULL,
+    expires INTEGER NOT NULL
+);
+CREATE INDEX sessions_by_user ON sessions(user_id);
+CREATE TABLE replay_cache (
+    tenant TEXT NOT NULL,
+    assertion_id TEXT NOT NULL,
+    expires INTEGER NOT NULL,
+    PRIMARY KEY (tenant, assertion_id)
+);
+CREATE TABLE pending_requests (
+    token_hash TEXT PRIMARY KEY,
+    tenant TEXT NOT NULL,
+    request_id TEXT NOT NULL,
+    relay_state TEXT NOT NULL,
+    expires INTEGER NOT NULL
+);
+"];
+
+pub struct SqliteStore {
+    connection: Mutex<Connection>,
+}
+
+impl SqliteStore {
+    /// Opens (creating if needed) the database file and migrates it.
+    pub fn open(path: &Path) -> StoreResult<Self> {
+        if let Some(parent) = path.parent()
+            && !parent.as_os_str().is_empty()
+        {
+            std::fs::create_dir_all(parent).map_err(|e| StoreError::Corrupt(format!("{}: {e}", parent.display())))?;
+        }
+        Self::setup(Connection::open(path)?)
+    }
+
+    /// An in-memory database, for tests.
+    pub fn in_memory() -> StoreResult<Self> {
+        Self::setup(Connection::open_in_memory()?)
+    }
+
+    fn setup(mut connection: Connection) -> StoreResult<Self> {
+        connection.pragma_update(None, "journal_mode", "WAL")?;
+        connection.pragma_update(None, "synchronous", "FULL")?;
+        connection.pragma_update(None, "foreign_keys", "ON")?;
+        connection.busy_timeout(std::time::Duration::from_secs(5))?;
+        let version: usize = connection.pragma_query_value(None, "user_version", |row| row.get(0))?;
+        if version > MIGRATIONS.len() {
+            return Err(StoreError::Corrupt(format!("schema version {version} is newer than this program")));
+        }
+        for (index, migration) in MIGRATIONS.iter().enumerate().skip(version) {
+            let transaction = connection.transaction()?;
+            transaction.execute_batch(migration)?;
+            transaction.pragma_update(None, "user_version", index + 1)?;
+            transaction.commit()?;
+        }
+        Ok(SqliteStore { connection: Mutex::new(connection) })
+    }
+
+    fn with<T>(&self, f: impl FnOnce(&mut Connection) -> StoreResult<T>) -> StoreResult<T> {
+        let mut connection = self.connection.lock().unwrap_or_else(PoisonError::into_inner);
+        f(&mut connection)
+    }
+
+    /// Runs `PRAGMA integrity_check`; returns its first line (`ok` when sound).
+    pub fn integrity_check(&self) -> StoreResult<String> {
+        self.with(|c| Ok(c.query_row("PRAGMA integrity_check", [], |row| row.get(0))?))
+    }
+}
+
+const USER_COLUMNS: &str = "id, tenant, email, email_normalised, name, status, roles";
+
+fn user_from_row(
+    row: &rusqlite::Row<'_>,
+) -> rusqlite::Result<(String, String, String, String, String, String, String)> {
+    Ok((row.get(0)?, row.get(1)?, row.get(2)?, row.get(3)?, row.get(4)?, row.get(5)?, row.get(6)?))
+}
+
+fn to_user(raw: (String, String, String, String, String, String, String)) -> StoreResult<User> {
+    let (id, tenant, email, email_normalised, name, status, roles) = raw;
+    Ok(User {
+        id: UserId(id),
+        tenant: TenantId::parse(&tenant).ok_or_else(|| StoreError::Corrupt(format!("tenant id '{tenant}'")))?,
+        email,
+        email_normalised,
+        name,
+        status: UserStatus::parse(&status),
+        roles: serde_json::from_str(&roles).map_err(|e| StoreError::Corrupt(e.to_string()))?,
+    })
+}
+
+fn query_user(connection: &Connection, sql: &str, args: impl rusqlite::Params) -> StoreResult<Option<User>> {
+    connection.query_row(sql, args, user_from_row).optional()?.map(to_user).transpose()
+}
+
+fn seconds(instant: OffsetDateTime) -> i64 {
+    instant.unix_timestamp()
+}
+
+impl Store for SqliteStore {
+    fn sync_tenant(&self, id: &TenantId, name: &str, settings: &TenantSettings) -> StoreResult<()> {
+        let settings = serde_json::to_string(settings).map_err(|e| StoreError::Corrupt(e.to_string()))?;
+        self.with(|c| {
+            c.execute(
+                "INSERT INTO tenants (id, name, settings) VALUES (?1, ?2, ?3)
+                 ON CONFLICT(id) DO UPDATE SET name = excluded.name, settings = excluded.settings",
+                params![id.as_str(), name, settings],
+            )?;
+            Ok(())
+        })
+    }
+
+    fn tenant_settings(&self, id: &TenantId) -> StoreResult<Option<TenantSettings>> {
+        let text: Option<String> = self.with(|c| {
+            Ok(c.query_row("SELECT settings FROM tenants WHERE id = ?1", [id.as_str()], |r| r.get(0)).optional()?)
+        })?;
+        text.map(|t| serde_json::from_str(&t).map_err(|e| StoreError::Corrupt(e.to_string()))).transpose()
+    }
+
+    fn update_tenant_settings(&self, id: &TenantId, settings: &TenantSettings) -> StoreResult<()> {
+        let settings = serde_json::to_string(settings).map_err(|e| StoreError::Corrupt(e.to_string()))?;
+        self.with(|c| {
+            c.execute("UPDATE tenants SET settings = ?2 WHERE id = ?1", params![id.as_str(), settings])?;
+            Ok(())
+        })
+    }
+
+    fn user(&self, id: &UserId) -> StoreResult<Option<User>> {
+        self.with(|c| query_user(c, &format!("SELECT {USER_COLUMNS} FROM users WHERE id = ?1"), [&id.0]))
+    }
+
+    fn user_by_identity(&self, tenant: &TenantId, issuer: &str, name_id: &str) -> StoreResult<Option<User>> {
+        self.with(|c| {
+            query_user(
+                c,
+                "SELECT u.id, u.tenant, u.email, u.email_normalised, u.name, u.status, u.roles FROM identities i
+                 JOIN users u ON u.id = i.user_id WHERE i.tenant = ?1 AND i.issuer = ?2 AND i.name_id = ?3",
+                params![tenant.as_str(), issuer, name_id],
+            )
+        })
+    }
+
+    fn user_by_email(&self, tenant: &TenantId, email_normalised: &str) -> StoreResult<Option<User>> {
+        self.with(|c| {
+            query_user(
+                c,
+                &format!("SELECT {USER_COLUMNS} FROM users WHERE tenant = ?1 AND email_normalised = ?2"),
+                params![tenant.as_str(), email_normalised],
+            )
+        })
+    }
+
+    fn create_user(&self, user: NewUser, id: UserId) -> StoreResult<User> {
+        let roles = serde_json::to_string(&user.roles).map_err(|e| StoreError::Corrupt(e.to_string()))?;
+        self.with(|c| {
+            let inserted = c.execute(
+                "INSERT INTO users (id, tenant, email, email_normalised, name, status, roles, created)
+                 VALUES (?1, ?2, ?3, ?4, ?5, 'active', ?6, unixepoch())
+                 ON CONFLICT (tenant, email_normalised) DO NOTHING",
+                params![id.0, user.tenant.as_str(), user.email, user.email_normalised, user.name, roles],
+            )?;
+            if inserted == 0 {
+                return Err(StoreError::DuplicateEmail(user.email.clone()));
+            }
+            query_user(c, &format!("SELECT {USER_COLUMNS} FROM users WHERE id = ?1"), [&id.0])?
+                .ok_or_else(|| StoreError::Corrupt("the new user vanished".into()))
+        })
+    }
+
+    fn list_users(&self, tenant: &TenantId) -> StoreResult<Vec<User>> {
+        self.with(|c| {
+            let mut statement =
+                c.prepare(&format!("SELECT {USER_COLUMNS} FROM users WHERE tenant = ?1 ORDER BY created, id"))?;
+            let rows = statement.query_map([tenant.as_str()], user_from_row)?;
+            rows.map(|row| to_user(row?)).collect()
+        })
+    }
+
+    fn link_identity(&self, tenant: &TenantId, issuer: &str, name_id: &str, user: &UserId) -> StoreResult<()> {
+        self.with(|c| {
+            c.execute(
+                "INSERT INTO identities (tenant, issuer, name_id, user_id) VALUES (?1, ?2, ?3, ?4)
+                 ON CONFLICT (tenant, issuer, name_id) DO UPDATE SET user_id = excluded.user_id",
+                params![tenant.as_str(), issuer, name_id, user.0],
+            )?;
+            Ok(())
+        })
+    }
+
+    fn create_session(
+        &self,
+        token_hash: &str,
+        user: &UserId,
+        groups: &[String],
+        now: OffsetDateTime,
+        expires: OffsetDateTime,
+    ) -> StoreResult<()> {
+        let groups = serde_json::to_string(groups).map_err(|e| StoreError::Corrupt(e.to_string()))?;
+        self.with(|c| {
+            c.execute(
+                "INSERT INTO sessions (token_hash, user_id, groups, created, expires) VALUES (?1, ?2, ?3, ?4, ?5)",
+                params![token_hash, user.0, groups, seconds(now), seconds(expires)],
+            )?;
+            Ok(())
+        })
+    }
+
+    fn session(&self, token_hash: &str, now: OffsetDateTime) -> StoreResult<Option<Session>> {
+        let found: Option<(String, String, i64)> = self.with(|c| {
+            Ok(c.query_row(
+                "SELECT user_id, groups, expires FROM sessions WHERE token_hash = ?1 AND expires > ?2",
+                params![token_hash, seconds(now)],
+                |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)),
+            )
+            .optional()?)
+        })?;
+        let Some((user_id, groups, expires)) = found else { return Ok(None) };
+        let Some(user) = self.user(&UserId(user_id))? else { return Ok(None) };
+        Ok(Some(Session {
+            user,
+            groups: serde_json::from_str(&groups).map_err(|e| StoreError::Corrupt(e.to_string()))?,
+            expires: OffsetDateTime::from_unix_timestamp(expires).map_err(|e| StoreError::Corrupt(e.to_string()))?,
+        }))
+    }
+
+    fn delete_session(&self, token_hash: &str) -> StoreResult<()> {
+        self.with(|c| {
+            c.execute("DELETE FROM sessions WHERE token_hash = ?1", [token_hash])?;
+            Ok(())
+        })
+    }
+
+    fn remember_assertion(
+        &self,
+        tenant: &TenantId,
+        assertion_id: &str,
+        until: OffsetDateTime,
+        now: OffsetDateTime,
+    ) -> StoreResult<bool> {
+        self.with(|c| {
+            let transaction = c.transaction()?;
+            transaction.execute("DELETE FROM replay_cache WHERE expires <= ?1", [seconds(now)])?;
+            let inserted = transaction.execute(
+                "INSERT INTO replay_cache (tenant, assertion_id, expires) VALUES (?1, ?2, ?3) ON CONFLICT DO NOTHING",
+                params![tenant.as_str(), assertion_id, seconds(until).max(seconds(now) + 1)],
+            )?;
+            transaction.commit()?;
+            Ok(inserted == 1)
+        })
+    }
+
+    fn save_pending_request(
+        &self,
+        token_hash: &str,
+        pending: &PendingRequest,
+        expires: OffsetDateTime,
+    ) -> StoreResult<()> {
+        self.with(|c| {
+            c.execute(
+                "INSERT INTO pending_requests (token_hash, tenant, request_id, relay_state, expires) VALUES (?1, ?2, ?3, ?4, ?5)
+                 ON CONFLICT (token_hash) DO UPDATE SET tenant = excluded.tenant, request_id = excluded.request_id,
+                 relay_state = excluded.relay_state, expires = excluded.expires",
+                params![token_hash, pending.tenant.as_str(), pending.request_id, pending.relay_state, seconds(expires)],
+            )?;
+            Ok(())
+        })
+    }
+
+    fn take_pending_request(&self, token_hash: &str, now: OffsetDateTime) -> StoreResult<Option<PendingRequest>> {
+        self.with(|c| {
+            let transaction = c.transaction()?;
+            let found: Option<(String, String, String)> = transaction
+                .query_row(
+                    "SELECT tenant, request_id, relay_state FROM pending_requests WHERE token_hash = ?1 AND expires > ?2",
+                    params![token_hash, seconds(now)],
+                    |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)),
+                )
+                .optional()?;
+            transaction.execute("DELETE FROM pending_requests WHERE token_hash = ?1 OR expires <= ?2", params![token_hash, seconds(now)])?;
+            transaction.commit()?;
+            found
+                .map(|(tenant, request_id, relay_state)| {
+                    let tenant = TenantId::parse(&tenant).ok_or_else(|| StoreError::Corrupt(format!("tenant id '{tenant}'")))?;
+                    Ok(PendingRequest { tenant, request_id, relay_state })
+                })
+                .transpose()
+        })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::config::Provisioning;
+
+    fn tenant() -> TenantId {
+        TenantId::parse("acme").unwrap()
+    }
+
+    fn store() -> SqliteStore {
+        let store = SqliteStore::in_memory().unwrap();
+        let settings = TenantSettings {
+            default_relay_state: "/".into(),
+            allowed_email_domains: vec!["acme.test".into()],
+            provisioning: Provisioning::Jit,
+            allow_idp_initiated: true,
+            clock_skew_seconds: 180,
+            allow_sha1: false,
+        };
+        store.sync_tenant(&tenant(), "Acme", &settings).unwrap();
+        store
+    }
+
+    fn new_user(email: &str) -> NewUser {
+        NewUser {
+            tenant: tenant(),
+            email: email.into(),
+            email_normalised: email.to_lowercase(),
+            name: "A".into(),
+            roles: vec![],
+        }
+    }
+
+    #[test]
+    fn duplicate_normalised_email_is_refused() {
+        let store = store();
+        store.create_user(new_user("alice@acme.test"), UserId("usr_1".into())).unwrap();
+        let error = store.create_user(new_user("ALICE@acme.test"), UserId("usr_2".into())).unwrap_err();
+        assert!(matches!(error, StoreError::DuplicateEmail(_)));
+        assert_eq!(store.list_users(&tenant()).unwrap().len(), 1);
+    }
+
+    #[test]
+    fn replay_cache_refuses_second_use_until_expiry() {
+        let store = store();
+        let now = OffsetDateTime::from_unix_timestamp(1_700_000_000).unwrap();
+        let until = now + time::Duration::minutes(5);
+        assert!(store.remember_assertion(&tenant(), "id1", until, now).unwrap());
+        assert!(!store.remember_assertion(&tenant(), "id1", until, now).unwrap());
+        assert!(
+            store
+                .remember_assertion(
+                    &tenant(),
+                    "id1",
+                    until + time::Duration::minutes(5),
+                    until + time::Duration::seconds(1)
+                )
+                .unwrap()
+        );
+    }
+
+    #[test]
+    fn pending_request_is_taken_once() {
+        let store = store();
+        let now = OffsetDateTime::from_unix_timestamp(1_700_000_000).unwrap();
+        let pending = PendingRequest { tenant: tenant(), request_id: "_r1".into(), relay_state: "/x".into() };
+        store.save_pending_request("h", &pending, now + time::Duration::minutes(10)).unwrap();
+        assert_eq!(store.take_pending_request("h", now).unwrap(), Some(pending));
+        assert_eq!(store.take_pending_request("h", now).unwrap(), None);
+    }
+
+    #[test]
+    fn sessions_expire() {
+        let store = store();
+        let user = store.create_user(new_user("bob@acme.test"), UserId("usr_b".into())).unwrap();
+        let now = OffsetDateTime::from_unix_timestamp(1_700_000_000).unwrap();
+        store.create_session("s", &user.id, &["g".into()], now, now + time::Duration::hours(1)).unwrap();
+        assert_eq!(store.session("s", now).unwrap().unwrap().user.email, "bob@acme.test");
+        assert!(store.session("s", now + time::Duration::hours(2)).unwrap().is_none());
+        assert_eq!(store.integrity_check().unwrap(), "ok");
+    }
+}
