@@ -1,0 +1,11 @@
+//! Integration tests for the reference SP: the real HTTP server, driven with
+//! responses minted and signed by this test's own helper (not mock-idp), so
+//! the SP is checked independently of the mock IdP.
+
+// Test helpers panic on unexpected errors: that is how a test reports failure.
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+
+mod accounts;
+mod properties;
+mod rules;
+mod support;
