@@ -44,8 +44,9 @@ impl SpOptions {
             config.database = database.clone();
         }
         if let Some(listen) = self.listen {
-            // A base URL derived from the old address follows the new one.
-            if config.base_url == format!("http://{}", config.listen) {
+            // A base URL derived from the old address follows the new one,
+            // except to port 0, which only means "any free port".
+            if config.base_url == format!("http://{}", config.listen) && listen.port() != 0 {
                 config.base_url = format!("http://{listen}");
             }
             config.listen = listen;

@@ -326,7 +326,18 @@ impl Sp {
                     email_normalised: matching_form,
                     roles,
                 };
-                self.store.create_user(new, UserId(format!("usr_{}", &hash_token(&new_token())[..20])))?
+                let email_key = new.email_normalised.clone();
+                match self.store.create_user(new, UserId(format!("usr_{}", &hash_token(&new_token())[..20]))) {
+                    Ok(user) => user,
+                    // A concurrent first sign-in of the same person created
+                    // the account a moment ago: use that one.
+                    Err(StoreError::DuplicateEmail(_)) => active(
+                        self.store
+                            .user_by_email(&tenant.id, &email_key)?
+                            .ok_or(SpError::NoAccount { email, tenant: tenant.id.clone() })?,
+                    )?,
+                    Err(other) => return Err(other.into()),
+                }
             }
             None => return Err(SpError::NoAccount { email, tenant: tenant.id.clone() }),
         };

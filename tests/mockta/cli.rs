@@ -149,3 +149,24 @@ mod reqwest {
         runtime.block_on(async { ::reqwest::get(url).await.unwrap().text().await.unwrap() })
     }
 }
+
+#[test]
+fn sp_lists_flaws_and_rejects_bad_config_and_unknown_flaws() {
+    let dir = tempfile::tempdir().unwrap();
+    let (code, stdout, _) = run(&["sp", "--list-flaws"], dir.path());
+    assert_eq!(code, 0);
+    assert_eq!(stdout.lines().count(), reference_sp::flaws::Flaw::ALL.len());
+    assert!(stdout.lines().any(|l| l.starts_with("read-first-assertion") && l.contains("first Assertion")));
+
+    let config = dir.path().join("sp.toml");
+    std::fs::write(&config, reference_sp::config::BUILTIN_CONFIG.replacen("provisioning = \"jit\"\n", "", 1)).unwrap();
+    let (code, _, stderr) = run(&["sp", "--config", config.to_str().unwrap()], dir.path());
+    assert_eq!(code, 2);
+    assert_eq!(stderr.lines().count(), 1, "{stderr}");
+    assert!(stderr.contains("sp.toml") && stderr.contains("provisioning"), "{stderr}");
+
+    let (code, _, stderr) =
+        run(&["sp", "--flaw", "trust-everything", "--db", dir.path().join("x.db").to_str().unwrap()], dir.path());
+    assert_eq!(code, 2);
+    assert!(stderr.contains("--flaw: unknown flaw 'trust-everything'"), "{stderr}");
+}

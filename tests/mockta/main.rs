@@ -6,3 +6,4 @@
 
 mod cli;
 mod interop;
+mod sp;

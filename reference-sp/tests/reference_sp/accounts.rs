@@ -126,3 +126,24 @@ async fn whoami_logout_and_admin_auth() {
         .status();
     assert_eq!(status, 401);
 }
+
+#[tokio::test]
+async fn concurrent_first_sign_ins_create_one_account() {
+    let sp = Harness::start(&[]).await;
+    let mut tasks = Vec::new();
+    for _ in 0..8 {
+        let message = Spec::valid("rush@acme.test").encoded();
+        let browser = sp.browser();
+        let url = sp.url("/sso/acs/acme");
+        tasks.push(tokio::spawn(async move {
+            browser.post(url).form(&[("SAMLResponse", message)]).send().await.unwrap().status().as_u16()
+        }));
+    }
+    for task in tasks {
+        assert_eq!(task.await.unwrap(), 303);
+    }
+    let browser = sp.browser();
+    let users: serde_json::Value =
+        sp.admin(&browser, Method::GET, "/admin/tenants/acme/users").send().await.unwrap().json().await.unwrap();
+    assert_eq!(users.as_array().unwrap().iter().filter(|u| u["email"] == "rush@acme.test").count(), 1);
+}

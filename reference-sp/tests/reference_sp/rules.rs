@@ -320,3 +320,28 @@ async fn garbage_gets_400_never_500() {
     let outcome = sp.post(&sp.browser(), &huge, None).await;
     assert_eq!(outcome.status, 413, "{outcome:?}");
 }
+
+#[tokio::test]
+async fn transforms_outside_the_allow_list_and_foreign_references_refused() {
+    let sp = Harness::start(&[]).await;
+    let xml = Spec::valid("transform@acme.test").xml();
+    let xslt = xml.replacen(
+        "http://www.w3.org/2001/10/xml-exc-c14n#\"/></ds:Transforms>",
+        "http://www.w3.org/TR/1999/REC-xslt-19991116\"/></ds:Transforms>",
+        1,
+    );
+    assert_ne!(xslt, xml);
+    let outcome = sp.post(&sp.browser(), &BASE64.encode(&xslt), None).await;
+    assert_eq!(outcome.code.as_deref(), Some("saml.algorithm_not_allowed"));
+
+    // The Response signature made to point at the Assertion: the element that
+    // carries the signature is no longer the element it covers.
+    let mut spec = Spec::valid("reference@acme.test");
+    spec.signing = Signing::Response;
+    let xml = spec.xml();
+    let start = xml.find("<ds:Reference URI=\"#").unwrap() + "<ds:Reference URI=\"#".len();
+    let end = start + xml[start..].find('"').unwrap();
+    let moved = format!("{}{}{}", &xml[..start], spec.assertion_id, &xml[end..]);
+    let outcome = sp.post(&sp.browser(), &BASE64.encode(moved), None).await;
+    assert_eq!(outcome.code.as_deref(), Some("saml.reference_mismatch"));
+}

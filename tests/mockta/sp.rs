@@ -1,0 +1,269 @@
+//! The reference SP with the mock IdP: sign-in through the running mock, and
+//! a crash test that kills the SP process while sign-ins are being written.
+
+use std::io::{BufRead, BufReader};
+use std::process::{Child, Command, Stdio};
+use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, Ordering};
+
+use mock_idp::http::RunningServer;
+use mock_idp::idp::{Idp, IdpConfig, KeySource};
+use reference_sp::http::RunningSp;
+
+fn mock_idp() -> Arc<Idp> {
+    let org =
+        mock_idp::org::parse_org("acme.toml", mock_idp::setup::BUILTIN_ORG, time::OffsetDateTime::now_utc()).unwrap();
+    let key = mock_idp::keys::deterministic::signing(&org.name).unwrap();
+    Arc::new(Idp::new(IdpConfig::serving(org, KeySource::Fixed(key)).unwrap()))
+}
+
+/// The SP config for tests: the default tenants, trusting the given mock
+/// IdP, with the database in `dir`. The base URL stays the default one the
+/// mock's apps point at; the server itself listens on a free port.
+fn sp_config(dir: &std::path::Path, idp_url: &str) -> std::path::PathBuf {
+    let text = reference_sp::config::BUILTIN_CONFIG.replace("http://127.0.0.1:7000", idp_url).replace(
+        "database = \".local/reference-sp.sqlite3\"",
+        &format!("database = \"{}\"", dir.join("sp.sqlite3").display()),
+    );
+    let path = dir.join("sp.toml");
+    std::fs::write(&path, text).unwrap();
+    path
+}
+
+fn browser() -> reqwest::Client {
+    reqwest::Client::builder().cookie_store(true).redirect(reqwest::redirect::Policy::none()).build().unwrap()
+}
+
+fn form_fields(html: &str) -> (String, String, String) {
+    let field = |marker: &str| {
+        let start = html.find(marker).unwrap_or_else(|| panic!("{marker} in {html}")) + marker.len();
+        let raw = &html[start..start + html[start..].find('"').unwrap()];
+        let mut out = String::new();
+        let mut rest = raw;
+        while let Some(at) = rest.find("&#x") {
+            out.push_str(&rest[..at]);
+            let end = rest[at..].find(';').unwrap() + at;
+            out.push(char::from_u32(u32::from_str_radix(&rest[at + 3..end], 16).unwrap()).unwrap());
+            rest = &rest[end + 1..];
+        }
+        out.push_str(rest);
+        out
+    };
+    (
+        field("action=\""),
+        field("name=\"SAMLResponse\" type=\"hidden\" value=\""),
+        field("name=\"RelayState\" type=\"hidden\" value=\""),
+    )
+}
+
+/// Posts the mock's auto-post form to the SP listening at `sp_url` (the form's
+/// action names the SP's public base URL; only the path is kept).
+async fn post_form(browser: &reqwest::Client, sp_url: &str, html: &str) -> reqwest::Response {
+    let (action, response, relay_state) = form_fields(html);
+    let path = reqwest::Url::parse(&action).unwrap().path().to_owned();
+    browser
+        .post(format!("{sp_url}{path}"))
+        .form(&[("SAMLResponse", response), ("RelayState", relay_state)])
+        .send()
+        .await
+        .unwrap()
+}
+
+#[tokio::test]
+async fn sign_in_through_running_mock_idp_both_ways() {
+    let idp = mock_idp();
+    let idp_server = RunningServer::start("127.0.0.1:0".parse().unwrap(), idp.clone()).await.unwrap();
+    let idp_url = idp_server.url();
+    idp.write_org(|org| org.url = idp_url.clone());
+    let dir = tempfile::tempdir().unwrap();
+    let options =
+        reference_sp::setup::SpOptions { config: Some(sp_config(dir.path(), &idp_url)), ..Default::default() };
+    let sp = Arc::new(options.build().unwrap());
+    reference_sp::idp_fetch::refresh_all(&sp).await;
+    let sp_server = RunningSp::start("127.0.0.1:0".parse().unwrap(), sp.clone()).await.unwrap();
+    let sp_url = sp_server.url();
+
+    // IdP-initiated.
+    let alice = browser();
+    let html = alice
+        .get(format!(
+            "{idp_url}/home/reference-sp/0oarefsp000000000001/alnrefsp000000000001?login_hint=alice@acme.test"
+        ))
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    let response = post_form(&alice, &sp_url, &html).await;
+    assert_eq!(response.status(), 303);
+    assert_eq!(response.headers()["location"], "/welcome");
+    let who: serde_json::Value = alice.get(format!("{sp_url}/whoami")).send().await.unwrap().json().await.unwrap();
+    assert_eq!(who["email"], "alice@acme.test");
+    assert_eq!(who["roles"], serde_json::json!(["Admin"]));
+    assert_eq!(who["groups"], serde_json::json!(["Engineering", "acme-admins"]));
+
+    // SP-initiated: the SP's AuthnRequest goes to the mock, the response comes back.
+    let bob = browser();
+    let login = bob.get(format!("{sp_url}/login?tenant=acme&relay_state=%2Freports")).send().await.unwrap();
+    assert_eq!(login.status(), 302);
+    let location = login.headers()["location"].to_str().unwrap().to_owned();
+    assert!(
+        location.starts_with(&format!("{idp_url}/app/reference-sp/0oarefsp000000000001/sso/saml?SAMLRequest=")),
+        "{location}"
+    );
+    let html = bob.get(format!("{location}&login_hint=bob@acme.test")).send().await.unwrap().text().await.unwrap();
+    let response = post_form(&bob, &sp_url, &html).await;
+    assert_eq!(response.status(), 303, "{:?}", response.headers().get("x-error-code"));
+    assert_eq!(response.headers()["location"], "/reports");
+    let who: serde_json::Value = bob.get(format!("{sp_url}/whoami")).send().await.unwrap().json().await.unwrap();
+    assert_eq!(who["email"], "bob@acme.test");
+}
+
+fn start_sp_process(config: &std::path::Path) -> (Child, String) {
+    let mut child = Command::new(env!("CARGO_BIN_EXE_mockta"))
+        .args(["sp", "--config"])
+        .arg(config)
+        .args(["--listen", "127.0.0.1:0"])
+        .stdout(Stdio::piped())
+        .stderr(Stdio::null())
+        .spawn()
+        .unwrap();
+    let mut lines = BufReader::new(child.stdout.take().unwrap());
+    let mut first = String::new();
+    lines.read_line(&mut first).unwrap();
+    std::thread::spawn(move || std::io::copy(&mut lines, &mut std::io::sink()));
+    let address = first.split("listening on http://").nth(1).unwrap().split_whitespace().next().unwrap().to_owned();
+    (child, address)
+}
+
+/// SIGKILL while sign-ins are being written: after a restart every
+/// acknowledged user and session is still there, and the database is sound.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn acknowledged_sign_ins_survive_sigkill() {
+    let idp = mock_idp();
+    let dir = tempfile::tempdir().unwrap();
+    let app_id = "0oarefsp000000000001";
+    std::fs::write(dir.path().join("idp.xml"), idp.metadata(app_id).unwrap()).unwrap();
+    let config_text = reference_sp::config::BUILTIN_CONFIG
+        .replace(
+            "idp_metadata_url = \"http://127.0.0.1:7000/app/0oarefsp000000000001/sso/saml/metadata\"",
+            "idp_metadata_file = \"idp.xml\"",
+        )
+        .replace(
+            "database = \".local/reference-sp.sqlite3\"",
+            &format!("database = \"{}\"", dir.path().join("sp.sqlite3").display()),
+        );
+    let config = dir.path().join("sp.toml");
+    std::fs::write(&config, config_text).unwrap();
+
+    // Users for the mock org, each assigned to the app.
+    let count = 160;
+    let now = idp.now();
+    idp.write_org(|org| {
+        for i in 0..count {
+            let body = serde_json::from_value(serde_json::json!({"profile": {
+                "login": format!("crash{i}@acme.test"), "email": format!("crash{i}@acme.test"), "firstName": "Crash", "lastName": format!("{i}")
+            }}))
+            .unwrap();
+            mock_idp::admin::create_user(org, body, true, now, idp.ids()).unwrap();
+            let assign = serde_json::from_value(serde_json::json!({})).unwrap();
+            mock_idp::admin::assign_user(org, app_id, Some(&format!("crash{i}@acme.test")), assign, now).unwrap();
+        }
+    });
+    let responses: Vec<(String, String)> = (0..count)
+        .map(|i| {
+            let email = format!("crash{i}@acme.test");
+            let xml = idp.mint(app_id, &email, None, None).unwrap().xml;
+            (email, mock_idp::saml::form::base64(&xml))
+        })
+        .collect();
+
+    let (mut child, address) = start_sp_process(&config);
+    let acknowledged = Arc::new(std::sync::Mutex::new(Vec::<(String, String)>::new()));
+    let killed = Arc::new(AtomicBool::new(false));
+    let mut tasks = Vec::new();
+    for chunk in responses.chunks(count / 4) {
+        let chunk = chunk.to_vec();
+        let acknowledged = acknowledged.clone();
+        let address = address.clone();
+        tasks.push(tokio::spawn(async move {
+            let client = reqwest::Client::builder().redirect(reqwest::redirect::Policy::none()).build().unwrap();
+            for (email, response) in chunk {
+                let sent = client
+                    .post(format!("http://{address}/sso/acs/acme"))
+                    .form(&[("SAMLResponse", response)])
+                    .send()
+                    .await;
+                let Ok(reply) = sent else { break };
+                assert!(
+                    reply.status() == 303 || reply.status().is_server_error(),
+                    "{email}: {} {:?}",
+                    reply.status(),
+                    reply.headers().get("x-error-code")
+                );
+                if reply.status() == 303 {
+                    let cookie = reply
+                        .headers()
+                        .get_all("set-cookie")
+                        .iter()
+                        .filter_map(|v| v.to_str().ok())
+                        .find(|v| v.starts_with("rsp_session="))
+                        .map(|v| v.split(';').next().unwrap().to_owned())
+                        .unwrap();
+                    acknowledged.lock().unwrap().push((email, cookie));
+                }
+            }
+        }));
+    }
+    // Kill once a good share is acknowledged, while the rest are in flight.
+    // The watcher also stops when every poster has finished, so a run in
+    // which sign-ins fail ends with a failed assertion instead of hanging.
+    let posters_done = Arc::new(AtomicBool::new(false));
+    let watcher = {
+        let acknowledged = acknowledged.clone();
+        let killed = killed.clone();
+        let posters_done = posters_done.clone();
+        tokio::spawn(async move {
+            loop {
+                let enough = acknowledged.lock().unwrap().len() >= count / 4;
+                if enough || posters_done.load(Ordering::SeqCst) {
+                    child.kill().unwrap();
+                    child.wait().unwrap();
+                    killed.store(enough, Ordering::SeqCst);
+                    return;
+                }
+                tokio::time::sleep(std::time::Duration::from_millis(1)).await;
+            }
+        })
+    };
+    for task in tasks {
+        task.await.unwrap();
+    }
+    posters_done.store(true, Ordering::SeqCst);
+    watcher.await.unwrap();
+    assert!(killed.load(Ordering::SeqCst));
+    let acknowledged = acknowledged.lock().unwrap().clone();
+    assert!(acknowledged.len() >= count / 4 && acknowledged.len() < count, "killed mid-way: {}", acknowledged.len());
+
+    let store = reference_sp::store::sqlite::SqliteStore::open(&dir.path().join("sp.sqlite3")).unwrap();
+    assert_eq!(store.integrity_check().unwrap(), "ok");
+    drop(store);
+
+    let (mut child, address) = start_sp_process(&config);
+    let client = reqwest::Client::new();
+    for (email, cookie) in &acknowledged {
+        let who: serde_json::Value = client
+            .get(format!("http://{address}/whoami"))
+            .header("cookie", cookie)
+            .send()
+            .await
+            .unwrap()
+            .json()
+            .await
+            .unwrap();
+        assert_eq!(who["email"], email.as_str(), "{email}'s acknowledged session survived");
+    }
+    child.kill().unwrap();
+    child.wait().unwrap();
+}
