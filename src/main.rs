@@ -28,7 +28,7 @@ enum Command {
     Saml(SamlCommand),
     /// Run the reference service provider (SAML ACS, SQLite storage, switchable flaws).
     Sp(SpArgs),
-    /// Start the mock IdP with the default org and print its URLs.
+    /// Start the mock IdP and the reference SP together, with their default configs, and print their URLs.
     Demo(DemoArgs),
 }
 
@@ -94,9 +94,9 @@ struct SpArgs {
 
 #[derive(Args)]
 struct DemoArgs {
-    /// The address the mock IdP listens on.
-    #[arg(long, default_value = "127.0.0.1:7000")]
-    listen: SocketAddr,
+    /// The reference SP's database for the demo.
+    #[arg(long, default_value = ".local/demo-sp.sqlite3", value_name = "PATH")]
+    db: PathBuf,
 }
 
 #[derive(Subcommand)]
@@ -188,7 +188,7 @@ fn main() -> ExitCode {
 fn run(cli: Cli) -> Result<(), Failure> {
     match cli.command {
         Command::Idp(args) => serve_idp(args.org.options(args.url), args.listen),
-        Command::Demo(args) => serve_idp(IdpOptions::default(), args.listen),
+        Command::Demo(args) => demo(args),
         Command::Sp(args) if args.list_flaws => {
             for flaw in reference_sp::flaws::Flaw::ALL {
                 println!("{:<24} {}", flaw.name(), flaw.description());
@@ -241,6 +241,38 @@ fn run(cli: Cli) -> Result<(), Failure> {
     }
 }
 
+/// The mock IdP on 127.0.0.1:7000 and the reference SP on 127.0.0.1:7100,
+/// in one process, each with its built-in default config.
+fn demo(args: DemoArgs) -> Result<(), Failure> {
+    let idp = Arc::new(IdpOptions::default().build().map_err(Failure::usage)?);
+    let sp_options = reference_sp::setup::SpOptions { database: Some(args.db), ..Default::default() };
+    let sp = Arc::new(sp_options.build().map_err(Failure::usage)?);
+    let runtime = tokio::runtime::Runtime::new().map_err(Failure::runtime)?;
+    runtime.block_on(async move {
+        let idp_listen: SocketAddr = "127.0.0.1:7000".parse().map_err(Failure::runtime)?;
+        let idp_server = RunningServer::start(idp_listen, idp.clone())
+            .await
+            .map_err(|e| Failure::runtime(format!("cannot listen on {idp_listen}: {e}")))?;
+        let sp_listen = sp.config().listen;
+        let sp_server = reference_sp::http::RunningSp::start(sp_listen, sp.clone())
+            .await
+            .map_err(|e| Failure::runtime(format!("cannot listen on {sp_listen}: {e}")))?;
+        reference_sp::idp_fetch::refresh_all(&sp).await;
+        print_urls(&idp, &idp_server);
+        {
+            use std::io::Write;
+            let mut out = std::io::stdout().lock();
+            let _ = writeln!(out, "mockta: reference SP listening on {}", sp_server.url());
+            let _ = writeln!(out, "  try: open {}/login?tenant=acme and pick a user, then {}/whoami", sp.config().base_url, sp.config().base_url);
+            let _ = writeln!(out, "  or:  open http://127.0.0.1:7000/home/reference-sp/0oarefsp000000000001/alnrefsp000000000001?login_hint=alice@acme.test");
+            let _ = out.flush();
+        }
+        tokio::signal::ctrl_c().await.map_err(Failure::runtime)?;
+        sp_server.stop().await.map_err(Failure::runtime)?;
+        idp_server.stop().await.map_err(Failure::runtime)
+    })
+}
+
 fn serve_sp(options: reference_sp::setup::SpOptions) -> Result<(), Failure> {
     let sp = Arc::new(options.build().map_err(Failure::usage)?);
     let runtime = tokio::runtime::Runtime::new().map_err(Failure::runtime)?;
@@ -284,6 +316,7 @@ fn serve_idp(options: IdpOptions, listen: SocketAddr) -> Result<(), Failure> {
             .await
             .map_err(|e| Failure::runtime(format!("cannot listen on {listen}: {e}")))?;
         print_urls(&idp, &server);
+        println!("Press Ctrl-C to stop.");
         tokio::signal::ctrl_c().await.map_err(Failure::runtime)?;
         server.stop().await.map_err(Failure::runtime)
     })
@@ -312,7 +345,6 @@ fn print_urls(idp: &mock_idp::idp::Idp, server: &RunningServer) {
                 mock_idp::saml::metadata::embed_link(&org.url, app)
             );
         }
-        let _ = writeln!(out, "Press Ctrl-C to stop.");
         let _ = out.flush();
     });
 }

@@ -22,9 +22,12 @@ fn help_lists_subcommands_with_descriptions() {
     let dir = tempfile::tempdir().unwrap();
     let (code, stdout, _) = run(&["--help"], dir.path());
     assert_eq!(code, 0);
-    for (command, words) in
-        [("idp", "Run the mock Okta org"), ("saml", "Mint SAML responses"), ("demo", "Start the mock IdP")]
-    {
+    for (command, words) in [
+        ("idp", "Run the mock Okta org"),
+        ("saml", "Mint SAML responses"),
+        ("sp", "Run the reference service provider"),
+        ("demo", "Start the mock IdP and the reference SP"),
+    ] {
         let line = stdout
             .lines()
             .find(|l| l.trim_start().starts_with(command))
