@@ -64,3 +64,28 @@ fn valid_xml() -> &'static str {
     static XML: std::sync::OnceLock<String> = std::sync::OnceLock::new();
     XML.get_or_init(|| Spec::valid("prop.user@acme.test").xml())
 }
+
+proptest! {
+    #![proptest_config(ProptestConfig { cases: 32, ..ProptestConfig::default() })]
+
+    /// Through HTTP: a mutated valid response gets a 4xx, or, when the edit
+    /// left every signed byte intact, signs in the genuine user and nobody else.
+    #[test]
+    fn prop_acs_answers_4xx_to_mutated_responses(at in 0usize..6000, cut in 1usize..30, insert in "[<>/a-zA-Z0-9=\" :!-]{0,12}") {
+        let xml = valid_xml();
+        let start = at.min(xml.len());
+        let start = (0..=start).rev().find(|i| xml.is_char_boundary(*i)).unwrap_or(0);
+        let end = (start..=(start + cut).min(xml.len())).rev().find(|i| xml.is_char_boundary(*i)).unwrap_or(start);
+        let mutated = format!("{}{}{}", &xml[..start], insert, &xml[end..]);
+        runtime().block_on(async {
+            let sp = Harness::start(&[]).await;
+            let browser = sp.browser();
+            let outcome = sp.post(&browser, &BASE64.encode(&mutated), None).await;
+            if outcome.signed_in() {
+                assert_eq!(sp.whoami(&browser).await.unwrap()["email"], "prop.user@acme.test");
+            } else {
+                assert!((400..500).contains(&outcome.status), "{outcome:?}");
+            }
+        });
+    }
+}
