@@ -28,7 +28,11 @@ enum Command {
     Saml(SamlCommand),
     /// Run the reference service provider (SAML ACS, SQLite storage, switchable flaws).
     Sp(SpArgs),
-    /// Start the mock IdP and the reference SP together, with their default configs, and print their URLs.
+    /// Run the conformance checks against an SP described by a target file.
+    Check(CheckArgs),
+    /// List the conformance checks.
+    Checks(ChecksArgs),
+    /// Run the mock IdP and the reference SP, run every check against both reference tenants, and print the report.
     Demo(DemoArgs),
 }
 
@@ -94,9 +98,43 @@ struct SpArgs {
 
 #[derive(Args)]
 struct DemoArgs {
-    /// The reference SP's database for the demo.
-    #[arg(long, default_value = ".local/demo-sp.sqlite3", value_name = "PATH")]
-    db: PathBuf,
+    /// Keep serving the mock IdP and the reference SP after the report, until Ctrl-C.
+    #[arg(long)]
+    serve: bool,
+}
+
+#[derive(Clone, Copy, ValueEnum)]
+enum ReportFormat {
+    Human,
+    Json,
+    Junit,
+}
+
+#[derive(Args)]
+struct CheckArgs {
+    /// The target file describing the SP.
+    #[arg(long, value_name = "FILE")]
+    target: PathBuf,
+    /// Run only the checks whose id matches (`*` is a wildcard), such as `saml.xsw.*`.
+    #[arg(long, value_name = "PATTERN")]
+    only: Option<String>,
+    #[arg(long, value_enum, default_value = "human")]
+    format: ReportFormat,
+    /// Write the report here instead of standard output.
+    #[arg(long, value_name = "FILE")]
+    output: Option<PathBuf>,
+}
+
+#[derive(Clone, Copy, ValueEnum)]
+enum CatalogueFormat {
+    Table,
+    Json,
+}
+
+#[derive(Args)]
+struct ChecksArgs {
+    #[arg(long, value_enum, default_value = "table")]
+    format: CatalogueFormat,
 }
 
 #[derive(Subcommand)]
@@ -172,8 +210,14 @@ impl Failure {
 
 fn main() -> ExitCode {
     let cli = Cli::parse();
+    // Servers log each sign-in and refusal; a report run only logs problems,
+    // so its output stays readable.
+    let default_level = match cli.command {
+        Command::Idp(_) | Command::Sp(_) => "info",
+        _ => "warn",
+    };
     tracing_subscriber::fmt()
-        .with_env_filter(tracing_subscriber::EnvFilter::try_from_default_env().unwrap_or_else(|_| "info".into()))
+        .with_env_filter(tracing_subscriber::EnvFilter::try_from_default_env().unwrap_or_else(|_| default_level.into()))
         .with_writer(std::io::stderr)
         .init();
     match run(cli) {
@@ -189,6 +233,26 @@ fn run(cli: Cli) -> Result<(), Failure> {
     match cli.command {
         Command::Idp(args) => serve_idp(args.org.options(args.url), args.listen),
         Command::Demo(args) => demo(args),
+        Command::Checks(args) => {
+            let checks = conformance::catalogue::saml_checks();
+            match args.format {
+                CatalogueFormat::Json => println!("{}", conformance::catalogue::catalogue_json(&checks)),
+                CatalogueFormat::Table => {
+                    println!("{:<32} {:<9} {:<12} TITLE", "ID", "SEVERITY", "CATEGORY");
+                    for check in checks {
+                        println!(
+                            "{:<32} {:<9} {:<12} {}",
+                            check.id,
+                            format!("{:?}", check.severity).to_lowercase(),
+                            check.category,
+                            check.title
+                        );
+                    }
+                }
+            }
+            Ok(())
+        }
+        Command::Check(args) => check(args),
         Command::Sp(args) if args.list_flaws => {
             for flaw in reference_sp::flaws::Flaw::ALL {
                 println!("{:<24} {}", flaw.name(), flaw.description());
@@ -241,11 +305,64 @@ fn run(cli: Cli) -> Result<(), Failure> {
     }
 }
 
-/// The mock IdP on 127.0.0.1:7000 and the reference SP on 127.0.0.1:7100,
-/// in one process, each with its built-in default config.
+/// Prints one line per finished check on stderr, so stdout stays the report.
+fn progress_printer(total: usize) -> impl Fn(&conformance::runner::CheckResult) + Send + Sync + Clone + 'static {
+    let done = Arc::new(std::sync::atomic::AtomicUsize::new(0));
+    move |result| {
+        let n = done.fetch_add(1, std::sync::atomic::Ordering::SeqCst) + 1;
+        eprintln!("[{n:>2}/{total}] {:<5} {}", format!("{:?}", result.verdict).to_lowercase(), result.id);
+    }
+}
+
+fn check(args: CheckArgs) -> Result<(), Failure> {
+    let target = conformance::target::load_target(&args.target).map_err(Failure::usage)?;
+    let checks = conformance::select(args.only.as_deref()).map_err(Failure::usage)?;
+    let progress = progress_printer(checks.len());
+    let runtime = tokio::runtime::Runtime::new().map_err(Failure::runtime)?;
+    let label = args.target.display().to_string();
+    let report = runtime.block_on(conformance::run(target, label, checks, progress)).map_err(Failure::runtime)?;
+    let text = match args.format {
+        ReportFormat::Human => report.to_human(),
+        ReportFormat::Json => report.to_json(),
+        ReportFormat::Junit => report.to_junit(),
+    };
+    match &args.output {
+        Some(path) => std::fs::write(path, text).map_err(|e| Failure::runtime(format!("{}: {e}", path.display())))?,
+        None => print!("{text}"),
+    }
+    if report.ok() {
+        Ok(())
+    } else {
+        Err(Failure { message: format!("{} failed, {} errors", report.summary.fail, report.summary.error), code: 1 })
+    }
+}
+
+/// The reference SP on 127.0.0.1:7100, the mock IdP on 127.0.0.1:7000, and
+/// every check against both reference tenants.
 fn demo(args: DemoArgs) -> Result<(), Failure> {
-    let idp = Arc::new(IdpOptions::default().build().map_err(Failure::usage)?);
-    let sp_options = reference_sp::setup::SpOptions { database: Some(args.db), ..Default::default() };
+    let dir = tempfile::tempdir().map_err(Failure::runtime)?;
+    let total = conformance::catalogue::saml_checks().len() * 2;
+    let runtime = tokio::runtime::Runtime::new().map_err(Failure::runtime)?;
+    let reports =
+        runtime.block_on(conformance::demo::run(dir.path(), progress_printer(total))).map_err(Failure::runtime)?;
+    for report in &reports {
+        print!("{}", report.to_human());
+    }
+    if args.serve {
+        let idp = Arc::new(IdpOptions::default().build().map_err(Failure::usage)?);
+        serve_idp_and_sp(idp, dir.path())?;
+    }
+    if reports.iter().all(|r| r.ok()) {
+        Ok(())
+    } else {
+        Err(Failure { message: "some checks failed against the reference SP".into(), code: 1 })
+    }
+}
+
+/// Serves the mock IdP and the reference SP until Ctrl-C.
+fn serve_idp_and_sp(idp: Arc<mock_idp::idp::Idp>, dir: &std::path::Path) -> Result<(), Failure> {
+    let sp_options =
+        reference_sp::setup::SpOptions { database: Some(dir.join("demo-sp.sqlite3")), ..Default::default() };
     let sp = Arc::new(sp_options.build().map_err(Failure::usage)?);
     let runtime = tokio::runtime::Runtime::new().map_err(Failure::runtime)?;
     runtime.block_on(async move {
@@ -259,14 +376,12 @@ fn demo(args: DemoArgs) -> Result<(), Failure> {
             .map_err(|e| Failure::runtime(format!("cannot listen on {sp_listen}: {e}")))?;
         reference_sp::idp_fetch::refresh_all(&sp).await;
         print_urls(&idp, &idp_server);
-        {
-            use std::io::Write;
-            let mut out = std::io::stdout().lock();
-            let _ = writeln!(out, "mockta: reference SP listening on {}", sp_server.url());
-            let _ = writeln!(out, "  try: open {}/login?tenant=acme and pick a user, then {}/whoami", sp.config().base_url, sp.config().base_url);
-            let _ = writeln!(out, "  or:  open http://127.0.0.1:7000/home/reference-sp/0oarefsp000000000001/alnrefsp000000000001?login_hint=alice@acme.test");
-            let _ = out.flush();
-        }
+        println!(
+            "mockta: reference SP listening on {}; try {}/login?tenant=acme",
+            sp_server.url(),
+            sp.config().base_url
+        );
+        println!("Press Ctrl-C to stop.");
         tokio::signal::ctrl_c().await.map_err(Failure::runtime)?;
         sp_server.stop().await.map_err(Failure::runtime)?;
         idp_server.stop().await.map_err(Failure::runtime)

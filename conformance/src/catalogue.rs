@@ -108,23 +108,128 @@ pub fn saml_checks() -> Vec<Check> {
             fix: "Allow a clock-skew tolerance of 60 to 180 seconds on NotBefore and NotOnOrAfter.",
         },
         fault_check!("saml.sig.unsigned", "Unsigned response refused", "signature", Critical, Fault::Unsigned, SIG_FIX),
-        fault_check!("saml.sig.bad_signature", "Response changed after signing refused", "signature", Critical, Fault::BadSignature, SIG_FIX),
-        fault_check!("saml.sig.untrusted_key", "Response signed by a key from KeyInfo refused", "signature", Critical, Fault::UntrustedKey, SIG_FIX),
+        fault_check!(
+            "saml.sig.bad_signature",
+            "Response changed after signing refused",
+            "signature",
+            Critical,
+            Fault::BadSignature,
+            SIG_FIX
+        ),
+        fault_check!(
+            "saml.sig.untrusted_key",
+            "Response signed by a key from KeyInfo refused",
+            "signature",
+            Critical,
+            Fault::UntrustedKey,
+            SIG_FIX
+        ),
         fault_check!("saml.sig.sha1", "RSA-SHA1 signature refused", "signature", Medium, Fault::Sha1, SIG_FIX),
-        fault_check!("saml.cond.audience", "Response for another SP (wrong Audience) refused", "conditions", High, Fault::WrongAudience, "Require an AudienceRestriction whose Audience is this SP's entity ID."),
-        fault_check!("saml.cond.audience_missing", "Response with no AudienceRestriction refused", "conditions", High, Fault::MissingAudience, "Require an AudienceRestriction whose Audience is this SP's entity ID."),
-        fault_check!("saml.subject.recipient", "Wrong SubjectConfirmationData Recipient refused", "addressing", Medium, Fault::WrongRecipient, "Require the bearer SubjectConfirmationData Recipient to be this ACS URL."),
-        fault_check!("saml.response.destination", "Wrong Response Destination refused", "addressing", Medium, Fault::WrongDestination, "Require the Response Destination to be this ACS URL."),
-        fault_check!("saml.issuer.wrong", "Issuer of another IdP refused", "addressing", High, Fault::WrongIssuer, "Require the Issuer to be the entity ID from this tenant's IdP metadata."),
+        fault_check!(
+            "saml.cond.audience",
+            "Response for another SP (wrong Audience) refused",
+            "conditions",
+            High,
+            Fault::WrongAudience,
+            "Require an AudienceRestriction whose Audience is this SP's entity ID."
+        ),
+        fault_check!(
+            "saml.cond.audience_missing",
+            "Response with no AudienceRestriction refused",
+            "conditions",
+            High,
+            Fault::MissingAudience,
+            "Require an AudienceRestriction whose Audience is this SP's entity ID."
+        ),
+        fault_check!(
+            "saml.subject.recipient",
+            "Wrong SubjectConfirmationData Recipient refused",
+            "addressing",
+            Medium,
+            Fault::WrongRecipient,
+            "Require the bearer SubjectConfirmationData Recipient to be this ACS URL."
+        ),
+        fault_check!(
+            "saml.response.destination",
+            "Wrong Response Destination refused",
+            "addressing",
+            Medium,
+            Fault::WrongDestination,
+            "Require the Response Destination to be this ACS URL."
+        ),
+        fault_check!(
+            "saml.issuer.wrong",
+            "Issuer of another IdP refused",
+            "addressing",
+            High,
+            Fault::WrongIssuer,
+            "Require the Issuer to be the entity ID from this tenant's IdP metadata."
+        ),
         fault_check!("saml.cond.expired", "Expired response refused", "conditions", High, Fault::Expired, TIME_FIX),
-        fault_check!("saml.cond.not_yet_valid", "Response not valid yet refused", "conditions", Medium, Fault::NotYetValid, TIME_FIX),
-        fault_check!("saml.cond.skew_outside_future", "Response valid only 10 minutes from now refused", "conditions", Medium, Fault::Skew(600), TIME_FIX),
-        fault_check!("saml.cond.skew_outside_past", "Response that expired 10 minutes ago refused", "conditions", Medium, Fault::Skew(-600), TIME_FIX),
-        fault_check!("saml.response.in_response_to", "Response to a request this browser never sent refused", "correlation", High, Fault::InResponseToMismatch, "Bind InResponseTo to the AuthnRequest ID stored in this browser's session; refuse any other."),
-        fault_check!("saml.status.responder", "Status Responder with an assertion refused", "protocol", Medium, Fault::StatusResponder, "Refuse any response whose top-level StatusCode is not Success, whatever it contains."),
-        fault_check!("saml.nameid.comment", "Comment inside NameID cannot truncate the identity", "identity", Critical, Fault::CommentInNameId, "Read NameID as the whole text content of the element (comments ignored), never only its first text node."),
-        fault_check!("saml.assertion.multiple", "Second, unsigned assertion refused", "wrapping", Critical, Fault::MultipleAssertions, XSW_FIX),
-        fault_check!("saml.xml.doctype", "Response with a DOCTYPE refused", "xml", High, Fault::DoctypeEntity, "Reject any document with a DTD before parsing further, and use one parser for verifying and reading."),
+        fault_check!(
+            "saml.cond.not_yet_valid",
+            "Response not valid yet refused",
+            "conditions",
+            Medium,
+            Fault::NotYetValid,
+            TIME_FIX
+        ),
+        fault_check!(
+            "saml.cond.skew_outside_future",
+            "Response valid only 10 minutes from now refused",
+            "conditions",
+            Medium,
+            Fault::Skew(600),
+            TIME_FIX
+        ),
+        fault_check!(
+            "saml.cond.skew_outside_past",
+            "Response that expired 10 minutes ago refused",
+            "conditions",
+            Medium,
+            Fault::Skew(-600),
+            TIME_FIX
+        ),
+        fault_check!(
+            "saml.response.in_response_to",
+            "Response to a request this browser never sent refused",
+            "correlation",
+            High,
+            Fault::InResponseToMismatch,
+            "Bind InResponseTo to the AuthnRequest ID stored in this browser's session; refuse any other."
+        ),
+        fault_check!(
+            "saml.status.responder",
+            "Status Responder with an assertion refused",
+            "protocol",
+            Medium,
+            Fault::StatusResponder,
+            "Refuse any response whose top-level StatusCode is not Success, whatever it contains."
+        ),
+        fault_check!(
+            "saml.nameid.comment",
+            "Comment inside NameID cannot truncate the identity",
+            "identity",
+            Critical,
+            Fault::CommentInNameId,
+            "Read NameID as the whole text content of the element (comments ignored), never only its first text node."
+        ),
+        fault_check!(
+            "saml.assertion.multiple",
+            "Second, unsigned assertion refused",
+            "wrapping",
+            Critical,
+            Fault::MultipleAssertions,
+            XSW_FIX
+        ),
+        fault_check!(
+            "saml.xml.doctype",
+            "Response with a DOCTYPE refused",
+            "xml",
+            High,
+            Fault::DoctypeEntity,
+            "Reject any document with a DTD before parsing further, and use one parser for verifying and reading."
+        ),
         Check {
             id: "saml.replay",
             title: "The same assertion posted twice is refused the second time",
@@ -188,7 +293,22 @@ pub fn saml_checks() -> Vec<Check> {
     checks
 }
 
-const XSW_IDS: [&str; 8] = ["saml.xsw.1", "saml.xsw.2", "saml.xsw.3", "saml.xsw.4", "saml.xsw.5", "saml.xsw.6", "saml.xsw.7", "saml.xsw.8"];
+/// The catalogue as JSON: id, title, category, severity, reference, needs.
+pub fn catalogue_json(checks: &[Check]) -> String {
+    let entries: Vec<serde_json::Value> = checks
+        .iter()
+        .map(|c| {
+            serde_json::json!({
+                "id": c.id, "title": c.title, "category": c.category, "severity": c.severity,
+                "reference": c.reference, "needs": c.needs,
+            })
+        })
+        .collect();
+    serde_json::to_string_pretty(&entries).unwrap_or_default()
+}
+
+const XSW_IDS: [&str; 8] =
+    ["saml.xsw.1", "saml.xsw.2", "saml.xsw.3", "saml.xsw.4", "saml.xsw.5", "saml.xsw.6", "saml.xsw.7", "saml.xsw.8"];
 const XSW_TITLES: [&str; 8] = [
     "XSW1 (evil Response, original inside its Signature) refused",
     "XSW2 (evil Response, original before its Signature) refused",

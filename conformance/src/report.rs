@@ -57,6 +57,42 @@ impl Report {
         serde_json::to_string_pretty(self).unwrap_or_default()
     }
 
+    /// JUnit XML: one test suite per category, one test case per check. A
+    /// fail is a `failure`, an error an `error`, a skip `skipped`.
+    pub fn to_junit(&self) -> String {
+        use quick_junit::{NonSuccessKind, TestCase, TestCaseStatus, TestSuite};
+        let mut report = quick_junit::Report::new(format!("mockta check {}", self.target));
+        let mut suites: BTreeMap<&str, TestSuite> = BTreeMap::new();
+        for result in &self.results {
+            let mut status = match result.verdict {
+                Verdict::Pass => TestCaseStatus::success(),
+                Verdict::Fail => TestCaseStatus::non_success(NonSuccessKind::Failure),
+                Verdict::Error => TestCaseStatus::non_success(NonSuccessKind::Error),
+                Verdict::Skip => TestCaseStatus::skipped(),
+            };
+            if result.verdict != Verdict::Pass {
+                status.set_message(result.reason.clone());
+                let mut description = format!("{}\nsource: {}", result.title, result.reference);
+                if let Some(evidence) = &result.evidence {
+                    description.push_str(&format!("\noracle: {}", evidence.oracle));
+                    if let Some(status) = evidence.sp_status {
+                        description.push_str(&format!("\nSP answered: {status}"));
+                    }
+                }
+                if let Some(fix) = result.fix {
+                    description.push_str(&format!("\nfix: {fix}"));
+                }
+                status.set_description(description);
+            }
+            let mut case = TestCase::new(result.id, status);
+            case.set_classname(format!("mockta.{}", result.category));
+            case.set_time(std::time::Duration::from_millis(result.duration_ms));
+            suites.entry(result.category).or_insert_with(|| TestSuite::new(result.category)).add_test_case(case);
+        }
+        report.add_test_suites(suites.into_values());
+        report.to_string().unwrap_or_default()
+    }
+
     /// The human report: a table by category, then each failure with its
     /// evidence and fix.
     pub fn to_human(&self) -> String {
@@ -74,11 +110,17 @@ impl Report {
         }
         let _ = writeln!(out, "{:<14} {:>5} {:>5} {:>5} {:>6}", "category", "pass", "fail", "skip", "error");
         for (category, counts) in &categories {
-            let _ = writeln!(out, "{:<14} {:>5} {:>5} {:>5} {:>6}", category, counts.pass, counts.fail, counts.skip, counts.error);
+            let _ = writeln!(
+                out,
+                "{:<14} {:>5} {:>5} {:>5} {:>6}",
+                category, counts.pass, counts.fail, counts.skip, counts.error
+            );
         }
         let s = &self.summary;
         let _ = writeln!(out, "{:<14} {:>5} {:>5} {:>5} {:>6}", "total", s.pass, s.fail, s.skip, s.error);
-        for result in self.results.iter().filter(|r| matches!(r.verdict, Verdict::Fail | Verdict::Error | Verdict::Skip)) {
+        for result in
+            self.results.iter().filter(|r| matches!(r.verdict, Verdict::Fail | Verdict::Error | Verdict::Skip))
+        {
             let label = match result.verdict {
                 Verdict::Fail => "FAIL",
                 Verdict::Error => "ERROR",
@@ -90,7 +132,11 @@ impl Report {
             if let Some(evidence) = &result.evidence {
                 let _ = writeln!(out, "  oracle: {}", evidence.oracle);
                 if let Some(status) = evidence.sp_status {
-                    let _ = writeln!(out, "  SP answered: {status}{}", evidence.sp_location.as_ref().map(|l| format!(" -> {l}")).unwrap_or_default());
+                    let _ = writeln!(
+                        out,
+                        "  SP answered: {status}{}",
+                        evidence.sp_location.as_ref().map(|l| format!(" -> {l}")).unwrap_or_default()
+                    );
                 }
                 if let Some(message) = &evidence.message {
                     let _ = writeln!(out, "  message sent: {}", message.chars().take(600).collect::<String>());

@@ -109,7 +109,8 @@ impl Suite {
             .read_org(|org| org.find_app(&target.app).map(|a| (a.id.to_string(), a.name.clone())))
             .ok_or_else(|| SuiteError::UnknownApp(target.app.clone()))?;
         let addr = target.idp_listen;
-        let server = RunningServer::start(addr, idp.clone()).await.map_err(|source| SuiteError::Listen { addr, source })?;
+        let server =
+            RunningServer::start(addr, idp.clone()).await.map_err(|source| SuiteError::Listen { addr, source })?;
         // Port 0 means "any free port": the org's URL then follows the port
         // actually bound, so metadata and SSO URLs point at this server.
         if addr.port() == 0 {
@@ -123,12 +124,21 @@ impl Suite {
         &self.idp
     }
 
+    /// Stops serving the mock IdP, freeing its address.
+    pub async fn stop(self) {
+        let _ = self.server.stop().await;
+    }
+
     pub fn idp_url(&self) -> String {
         self.server.url()
     }
 
     /// Runs the checks, `concurrency` at a time, calling `progress` as each ends.
-    pub async fn run(self: &Arc<Self>, checks: Vec<Check>, progress: impl Fn(&CheckResult) + Send + Sync + 'static) -> Vec<CheckResult> {
+    pub async fn run(
+        self: &Arc<Self>,
+        checks: Vec<Check>,
+        progress: impl Fn(&CheckResult) + Send + Sync + 'static,
+    ) -> Vec<CheckResult> {
         let semaphore = Arc::new(tokio::sync::Semaphore::new(self.target.concurrency));
         let progress = Arc::new(progress);
         let mut tasks = Vec::new();
@@ -209,11 +219,25 @@ impl Suite {
 
         match check.action {
             Action::IdpInitiated => {
-                let expected = self.idp.read_org(|org| org.find_app(&self.app_id).map(|a| a.saml.default_relay_state.clone())).unwrap_or_default();
+                let expected = self
+                    .idp
+                    .read_org(|org| org.find_app(&self.app_id).map(|a| a.saml.default_relay_state.clone()))
+                    .unwrap_or_default();
                 let location = answer.location.clone().unwrap_or_default();
                 if !expected.is_empty() && !location.ends_with(&expected) {
-                    let evidence = Evidence { sp_status: Some(answer.status), sp_location: answer.location, oracle: describe(seen.as_deref()), ..Evidence::default() };
-                    return Ok((Verdict::Fail, format!("signed in, but redirected to '{location}' instead of the default RelayState '{expected}'"), Some(evidence)));
+                    let evidence = Evidence {
+                        sp_status: Some(answer.status),
+                        sp_location: answer.location,
+                        oracle: describe(seen.as_deref()),
+                        ..Evidence::default()
+                    };
+                    return Ok((
+                        Verdict::Fail,
+                        format!(
+                            "signed in, but redirected to '{location}' instead of the default RelayState '{expected}'"
+                        ),
+                        Some(evidence),
+                    ));
                 }
                 Ok((Verdict::Pass, "signed in and landed on the default RelayState".into(), None))
             }
@@ -226,7 +250,11 @@ impl Suite {
                 if same_identity(seen.as_deref(), &attacker.email) {
                     Ok((Verdict::Pass, format!("accepted ({fault})"), None))
                 } else {
-                    Ok((Verdict::Fail, format!("a response the SP should accept ({fault}) gave {}", describe(seen.as_deref())), Some(evidence(&message, &answer, seen.as_deref()))))
+                    Ok((
+                        Verdict::Fail,
+                        format!("a response the SP should accept ({fault}) gave {}", describe(seen.as_deref())),
+                        Some(evidence(&message, &answer, seen.as_deref())),
+                    ))
                 }
             }
             Action::RefuseFault(fault) => {
@@ -244,7 +272,11 @@ impl Suite {
                 let (message, answer) = self.idp_initiated_capture(&browser, &attacker, None).await?;
                 let seen = self.oracle(&browser).await?;
                 if same_identity(seen.as_deref(), &named) {
-                    Ok((Verdict::Fail, format!("the {fault} response gave {named} a session"), Some(evidence(&message, &answer, seen.as_deref()))))
+                    Ok((
+                        Verdict::Fail,
+                        format!("the {fault} response gave {named} a session"),
+                        Some(evidence(&message, &answer, seen.as_deref())),
+                    ))
                 } else {
                     Ok((Verdict::Pass, format!("no session for {named} (SP answered {})", answer.status), None))
                 }
@@ -257,9 +289,17 @@ impl Suite {
                 let replayed = self.post(&second, &action, &response, &relay).await?;
                 let seen = self.oracle(&second).await?;
                 if same_identity(seen.as_deref(), &attacker.email) {
-                    Ok((Verdict::Fail, "the same assertion signed a second browser in".into(), Some(evidence(&message, &replayed, seen.as_deref()))))
+                    Ok((
+                        Verdict::Fail,
+                        "the same assertion signed a second browser in".into(),
+                        Some(evidence(&message, &replayed, seen.as_deref())),
+                    ))
                 } else {
-                    Ok((Verdict::Pass, format!("second use refused (first {}, second {})", answer.status, replayed.status), None))
+                    Ok((
+                        Verdict::Pass,
+                        format!("second use refused (first {}, second {})", answer.status, replayed.status),
+                        None,
+                    ))
                 }
             }
             Action::OpenRelayState => {
@@ -268,7 +308,11 @@ impl Suite {
                 let (message, answer) = self.idp_initiated_capture(&browser, &attacker, Some(evil)).await?;
                 if answer.location.as_deref().is_some_and(|l| l.starts_with("https://evil.invalid")) {
                     let seen = self.oracle(&browser).await?;
-                    Ok((Verdict::Fail, format!("the SP redirected to {evil}"), Some(evidence(&message, &answer, seen.as_deref()))))
+                    Ok((
+                        Verdict::Fail,
+                        format!("the SP redirected to {evil}"),
+                        Some(evidence(&message, &answer, seen.as_deref())),
+                    ))
                 } else {
                     Ok((Verdict::Pass, "the foreign RelayState was not followed".into(), None))
                 }
@@ -277,9 +321,11 @@ impl Suite {
                 let variant = upper_local_part(&attacker.email);
                 let now = self.idp.now();
                 self.idp.write_org(|org| {
-                    let body = serde_json::from_value(serde_json::json!({"profile": {"login": variant, "email": variant}}))
-                        .map_err(|e| StepError(e.to_string()))?;
-                    mock_idp::admin::update_user(org, &attacker.email, body, true, now).map_err(|e| StepError(e.to_string()))
+                    let body =
+                        serde_json::from_value(serde_json::json!({"profile": {"login": variant, "email": variant}}))
+                            .map_err(|e| StepError(e.to_string()))?;
+                    mock_idp::admin::update_user(org, &attacker.email, body, true, now)
+                        .map_err(|e| StepError(e.to_string()))
                 })?;
                 let browser = self.browser()?;
                 let moved = Canary { email: variant.clone() };
@@ -291,7 +337,11 @@ impl Suite {
                 } else {
                     Ok((
                         Verdict::Fail,
-                        format!("signing in as {variant} gave {} instead of the account seen first ({})", describe(again.as_deref()), describe(seen.as_deref())),
+                        format!(
+                            "signing in as {variant} gave {} instead of the account seen first ({})",
+                            describe(again.as_deref()),
+                            describe(seen.as_deref())
+                        ),
                         Some(evidence(&message, &answer, again.as_deref())),
                     ))
                 }
@@ -302,9 +352,17 @@ impl Suite {
                 let (message, answer) = self.idp_initiated_capture(&browser, &outsider, None).await?;
                 let seen = self.oracle(&browser).await?;
                 if same_identity(seen.as_deref(), &outsider.email) {
-                    Ok((Verdict::Fail, format!("{} got a session", outsider.email), Some(evidence(&message, &answer, seen.as_deref()))))
+                    Ok((
+                        Verdict::Fail,
+                        format!("{} got a session", outsider.email),
+                        Some(evidence(&message, &answer, seen.as_deref())),
+                    ))
                 } else {
-                    Ok((Verdict::Pass, format!("no session for {} (SP answered {})", outsider.email, answer.status), None))
+                    Ok((
+                        Verdict::Pass,
+                        format!("no session for {} (SP answered {})", outsider.email, answer.status),
+                        None,
+                    ))
                 }
             }
         }
@@ -315,7 +373,11 @@ impl Suite {
         let browser = self.browser()?;
         let first = self.get(&browser, login).await?;
         let Some(location) = first.location.filter(|l| l.starts_with(&self.idp_url())) else {
-            return Ok((Verdict::Fail, format!("the login URL answered {} without a redirect to the IdP", first.status), None));
+            return Ok((
+                Verdict::Fail,
+                format!("the login URL answered {} without a redirect to the IdP", first.status),
+                None,
+            ));
         };
         let separator = if location.contains('?') { '&' } else { '?' };
         let page = self.get(&browser, &format!("{location}{separator}login_hint={}", user.email)).await?;
@@ -326,12 +388,18 @@ impl Suite {
             Ok((Verdict::Pass, "signed in through the SP's login URL".into(), None))
         } else {
             let message = Captured { xml: decode(&response), form: page.body };
-            Ok((Verdict::Fail, format!("SP-initiated sign-in gave {}", describe(seen.as_deref())), Some(evidence(&message, &answer, seen.as_deref()))))
+            Ok((
+                Verdict::Fail,
+                format!("SP-initiated sign-in gave {}", describe(seen.as_deref())),
+                Some(evidence(&message, &answer, seen.as_deref())),
+            ))
         }
     }
 
     fn arm(&self, fault: Fault, user: &Canary, impersonate: Option<String>) {
-        let ids = self.idp.read_org(|org| (org.find_user(&user.email).map(|u| u.id.clone()), org.find_app(&self.app_id).map(|a| a.id.clone())));
+        let ids = self.idp.read_org(|org| {
+            (org.find_user(&user.email).map(|u| u.id.clone()), org.find_app(&self.app_id).map(|a| a.id.clone()))
+        });
         self.idp.arm_fault(FaultPlan { fault, impersonate }, ids.0, ids.1);
     }
 
@@ -348,7 +416,8 @@ impl Suite {
                 "login": email, "email": email, "firstName": "Canary", "lastName": tag
             }}))
             .map_err(|e| StepError(e.to_string()))?;
-            mock_idp::admin::create_user(org, body, true, now, self.idp.ids()).map_err(|e| StepError(format!("cannot add canary: {e}")))?;
+            mock_idp::admin::create_user(org, body, true, now, self.idp.ids())
+                .map_err(|e| StepError(format!("cannot add canary: {e}")))?;
             let assignment = serde_json::from_value(serde_json::json!({})).map_err(|e| StepError(e.to_string()))?;
             mock_idp::admin::assign_user(org, &self.app_id, Some(&email), assignment, now)
                 .map_err(|e| StepError(format!("cannot assign canary: {e}")))?;
@@ -388,7 +457,11 @@ impl Suite {
     }
 
     fn plain_client(&self) -> Step<reqwest::Client> {
-        reqwest::Client::builder().redirect(reqwest::redirect::Policy::limited(3)).timeout(self.target.timeout).build().map_err(|e| StepError(e.to_string()))
+        reqwest::Client::builder()
+            .redirect(reqwest::redirect::Policy::limited(3))
+            .timeout(self.target.timeout)
+            .build()
+            .map_err(|e| StepError(e.to_string()))
     }
 
     async fn get(&self, browser: &reqwest::Client, url: &str) -> Step<SpAnswer> {
@@ -400,11 +473,13 @@ impl Suite {
         if !relay.is_empty() {
             form.push(("RelayState", relay));
         }
-        answer(browser.post(action).form(&form).send().await.map_err(|e| StepError(format!("POST {action}: {e}")))?).await
+        answer(browser.post(action).form(&form).send().await.map_err(|e| StepError(format!("POST {action}: {e}")))?)
+            .await
     }
 
     fn embed_link(&self, user: &Canary, relay: Option<&str>) -> String {
-        let mut url = format!("{}/home/{}/{}/aln?login_hint={}", self.idp_url(), self.app_name, self.app_id, user.email);
+        let mut url =
+            format!("{}/home/{}/{}/aln?login_hint={}", self.idp_url(), self.app_name, self.app_id, user.email);
         if let Some(relay) = relay {
             url.push_str("&RelayState=");
             url.push_str(&url::form_urlencoded::byte_serialize(relay.as_bytes()).collect::<String>());
@@ -416,10 +491,19 @@ impl Suite {
         Ok(self.idp_initiated_capture(browser, user, relay).await?.1)
     }
 
-    async fn idp_initiated_capture(&self, browser: &reqwest::Client, user: &Canary, relay: Option<&str>) -> Step<(Captured, SpAnswer)> {
+    async fn idp_initiated_capture(
+        &self,
+        browser: &reqwest::Client,
+        user: &Canary,
+        relay: Option<&str>,
+    ) -> Step<(Captured, SpAnswer)> {
         let page = self.get(browser, &self.embed_link(user, relay)).await?;
         if page.status != 200 {
-            return Err(StepError(format!("the mock IdP refused the sign-in: {} {}", page.status, excerpt(&page.body, 200))));
+            return Err(StepError(format!(
+                "the mock IdP refused the sign-in: {} {}",
+                page.status,
+                excerpt(&page.body, 200)
+            )));
         }
         let (action, response, relay) = mock_form_fields(&page.body)?;
         let answer = self.post(browser, &action, &response, &relay).await?;
@@ -428,7 +512,11 @@ impl Suite {
 
     /// Asks the session oracle whose session the browser has.
     async fn oracle(&self, browser: &reqwest::Client) -> Step<Option<String>> {
-        let response = browser.get(&self.target.session.url).send().await.map_err(|e| StepError(format!("session oracle: {e}")))?;
+        let response = browser
+            .get(&self.target.session.url)
+            .send()
+            .await
+            .map_err(|e| StepError(format!("session oracle: {e}")))?;
         if !response.status().is_success() {
             return Ok(None);
         }
@@ -514,7 +602,11 @@ fn mock_form_fields(html: &str) -> Step<(String, String, String)> {
         let end = html[start..].find('"').ok_or_else(|| StepError("unterminated attribute".into()))? + start;
         Ok(decode_entities(&html[start..end]))
     };
-    Ok((field("action=\"")?, field("name=\"SAMLResponse\" type=\"hidden\" value=\"")?, field("name=\"RelayState\" type=\"hidden\" value=\"")?))
+    Ok((
+        field("action=\"")?,
+        field("name=\"SAMLResponse\" type=\"hidden\" value=\"")?,
+        field("name=\"RelayState\" type=\"hidden\" value=\"")?,
+    ))
 }
 
 fn decode_entities(value: &str) -> String {

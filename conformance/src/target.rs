@@ -117,8 +117,11 @@ struct LimitsSection {
 /// Reads and validates a target file. Relative paths are relative to it.
 pub fn load_target(path: &Path) -> Result<Target, TargetError> {
     let file = path.display().to_string();
-    let text = std::fs::read_to_string(path)
-        .map_err(|e| TargetError { file: file.clone(), field: "(file)".into(), problem: format!("cannot be read: {e}") })?;
+    let text = std::fs::read_to_string(path).map_err(|e| TargetError {
+        file: file.clone(),
+        field: "(file)".into(),
+        problem: format!("cannot be read: {e}"),
+    })?;
     parse_target(&file, &text, path.parent().unwrap_or(Path::new(".")))
 }
 
@@ -136,7 +139,8 @@ pub fn parse_target(file: &str, text: &str, dir: &Path) -> Result<Target, Target
         .listen
         .parse()
         .map_err(|_| fail("idp.listen", format!("'{}' is not an address:port", parsed.idp.listen)))?;
-    let url_ok = |u: &str| url::Url::parse(u).is_ok_and(|u| matches!(u.scheme(), "http" | "https") && u.host().is_some());
+    let url_ok =
+        |u: &str| url::Url::parse(u).is_ok_and(|u| matches!(u.scheme(), "http" | "https") && u.host().is_some());
     if let Some(login) = &parsed.saml.login_url
         && !url_ok(login)
     {
@@ -151,7 +155,9 @@ pub fn parse_target(file: &str, text: &str, dir: &Path) -> Result<Target, Target
         (None, Some(pattern)) => match regex::Regex::new(&pattern) {
             Ok(regex) if regex.captures_len() > 1 => IdentityPath::Regex(regex),
             Ok(_) => return Err(fail("session.regex", "needs a capture group for the identity".into())),
-            Err(e) => return Err(fail("session.regex", e.to_string().lines().last().unwrap_or("invalid").trim().to_owned())),
+            Err(e) => {
+                return Err(fail("session.regex", e.to_string().lines().last().unwrap_or("invalid").trim().to_owned()));
+            }
         },
         _ => return Err(fail("session", "give exactly one of json_pointer or regex".into())),
     };
@@ -161,7 +167,10 @@ pub fn parse_target(file: &str, text: &str, dir: &Path) -> Result<Target, Target
             let method = reqwest::Method::from_bytes(hook.method.to_ascii_uppercase().as_bytes())
                 .map_err(|_| fail("hooks.create_user.method", format!("'{}' is not an HTTP method", hook.method)))?;
             if !url_ok(&hook.url) {
-                return Err(fail("hooks.create_user.url", format!("'{}' is not an absolute http or https URL", hook.url)));
+                return Err(fail(
+                    "hooks.create_user.url",
+                    format!("'{}' is not an absolute http or https URL", hook.url),
+                ));
             }
             let basic_auth = match hook.basic_auth {
                 None => None,
@@ -214,9 +223,15 @@ mod tests {
 
     #[test]
     fn bad_fields_are_named() {
-        let error = parse_target("t.toml", &REFERENCE.replace("json_pointer = \"/email\"", "json_pointer = \"email\""), Path::new(".")).unwrap_err();
+        let error = parse_target(
+            "t.toml",
+            &REFERENCE.replace("json_pointer = \"/email\"", "json_pointer = \"email\""),
+            Path::new("."),
+        )
+        .unwrap_err();
         assert_eq!(error.to_string(), "t.toml: session.json_pointer: 'email' must start with '/'");
-        let error = parse_target("t.toml", &REFERENCE.replace("127.0.0.1:7000", "nowhere"), Path::new(".")).unwrap_err();
+        let error =
+            parse_target("t.toml", &REFERENCE.replace("127.0.0.1:7000", "nowhere"), Path::new(".")).unwrap_err();
         assert_eq!(error.to_string(), "t.toml: idp.listen: 'nowhere' is not an address:port");
     }
 }

@@ -26,7 +26,7 @@ fn help_lists_subcommands_with_descriptions() {
         ("idp", "Run the mock Okta org"),
         ("saml", "Mint SAML responses"),
         ("sp", "Run the reference service provider"),
-        ("demo", "Start the mock IdP and the reference SP"),
+        ("demo", "Run the mock IdP and the reference SP, run every check"),
     ] {
         let line = stdout
             .lines()
@@ -172,4 +172,28 @@ fn sp_lists_flaws_and_rejects_bad_config_and_unknown_flaws() {
         run(&["sp", "--flaw", "trust-everything", "--db", dir.path().join("x.db").to_str().unwrap()], dir.path());
     assert_eq!(code, 2);
     assert!(stderr.contains("--flaw: unknown flaw 'trust-everything'"), "{stderr}");
+}
+
+#[test]
+fn checks_lists_the_catalogue_and_check_rejects_bad_usage() {
+    let dir = tempfile::tempdir().unwrap();
+    let (code, table, _) = run(&["checks"], dir.path());
+    assert_eq!(code, 0);
+    assert!(table.lines().any(|l| l.starts_with("saml.xsw.3 ")), "{table}");
+    let (_, json, _) = run(&["checks", "--format", "json"], dir.path());
+    let entries: serde_json::Value = serde_json::from_str(&json).unwrap();
+    assert_eq!(entries.as_array().unwrap().len(), conformance::catalogue::saml_checks().len());
+    assert_eq!(entries[0]["id"], "saml.sso.idp_initiated");
+
+    let target = dir.path().join("t.toml");
+    std::fs::write(&target, "[idp]\nlisten = \"nowhere\"\n").unwrap();
+    let (code, _, stderr) = run(&["check", "--target", target.to_str().unwrap()], dir.path());
+    assert_eq!(code, 2);
+    assert_eq!(stderr.lines().count(), 1, "{stderr}");
+    assert!(stderr.contains("t.toml"), "{stderr}");
+
+    let reference = concat!(env!("CARGO_MANIFEST_DIR"), "/fixtures/targets/reference-sp.toml");
+    let (code, _, stderr) = run(&["check", "--target", reference, "--only", "nothing.*"], dir.path());
+    assert_eq!(code, 2);
+    assert!(stderr.contains("--only: 'nothing.*' matches no check"), "{stderr}");
 }

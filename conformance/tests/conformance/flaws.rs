@@ -17,7 +17,15 @@ const FLAW_CHECKS: &[(&str, &[&str])] = &[
     ("ignore-audience", &["saml.cond.audience", "saml.cond.audience_missing"]),
     ("ignore-recipient", &["saml.subject.recipient"]),
     ("ignore-destination", &["saml.response.destination"]),
-    ("ignore-time", &["saml.cond.expired", "saml.cond.not_yet_valid", "saml.cond.skew_outside_future", "saml.cond.skew_outside_past"]),
+    (
+        "ignore-time",
+        &[
+            "saml.cond.expired",
+            "saml.cond.not_yet_valid",
+            "saml.cond.skew_outside_future",
+            "saml.cond.skew_outside_past",
+        ],
+    ),
     ("ignore-issuer", &["saml.issuer.wrong"]),
     ("ignore-status", &["saml.status.responder"]),
     ("no-replay-cache", &["saml.replay"]),
@@ -38,7 +46,12 @@ const NOT_YET_COVERED: &[&str] = &["accept-unsolicited"];
 async fn whole_saml_catalogue_passes_against_reference_sp() {
     let run = run_against_reference_sp(&[]).await;
     assert_eq!(run.results.len(), saml_checks().len());
-    let bad: Vec<_> = run.results.iter().filter(|r| r.verdict != Verdict::Pass).map(|r| format!("{} {:?}: {}", r.id, r.verdict, r.reason)).collect();
+    let bad: Vec<_> = run
+        .results
+        .iter()
+        .filter(|r| r.verdict != Verdict::Pass)
+        .map(|r| format!("{} {:?}: {}", r.id, r.verdict, r.reason))
+        .collect();
     assert!(bad.is_empty(), "{bad:#?}");
 }
 
@@ -64,4 +77,3 @@ async fn each_flaw_fails_exactly_its_checks() {
         }
     }
 }
-

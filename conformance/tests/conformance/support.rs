@@ -34,14 +34,19 @@ pub async fn run_against_reference_sp(flaws: &[Flaw]) -> Run {
     let target_text = include_str!("../../../fixtures/targets/reference-sp.toml")
         .replace("listen = \"127.0.0.1:7000\"", "listen = \"127.0.0.1:0\"")
         .replace("http://127.0.0.1:7100", &sp_url);
-    let target = conformance::target::parse_target("reference-sp.toml", &target_text, std::path::Path::new("fixtures/targets")).unwrap();
+    let target =
+        conformance::target::parse_target("reference-sp.toml", &target_text, std::path::Path::new("fixtures/targets"))
+            .unwrap();
     let suite = Arc::new(Suite::with_idp(target, idp).await.unwrap());
 
     let dir = tempfile::tempdir().unwrap();
     let config = reference_sp::config::BUILTIN_CONFIG
         .replace("http://127.0.0.1:7000", &suite.idp_url())
         .replace("base_url = \"http://127.0.0.1:7100\"", &format!("base_url = \"{sp_url}\""))
-        .replace("database = \".local/reference-sp.sqlite3\"", &format!("database = \"{}\"", dir.path().join("sp.sqlite3").display()));
+        .replace(
+            "database = \".local/reference-sp.sqlite3\"",
+            &format!("database = \"{}\"", dir.path().join("sp.sqlite3").display()),
+        );
     std::fs::write(dir.path().join("sp.toml"), config).unwrap();
     let options = reference_sp::setup::SpOptions {
         config: Some(dir.path().join("sp.toml")),

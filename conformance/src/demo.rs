@@ -1,0 +1,67 @@
+//! `mockta demo`: the reference SP and the mock IdP in one process, and the
+//! whole suite against both reference tenants (JIT and existing-only).
+
+use std::sync::Arc;
+
+use crate::catalogue::saml_checks;
+use crate::report::Report;
+use crate::runner::{CheckResult, Suite, SuiteError};
+use crate::target::{Target, TargetError, parse_target};
+
+const JIT_TARGET: &str = include_str!("../../fixtures/targets/reference-sp.toml");
+const EXISTING_ONLY_TARGET: &str = include_str!("../../fixtures/targets/reference-sp-existing-only.toml");
+
+#[derive(Debug, thiserror::Error)]
+pub enum DemoError {
+    #[error("{0}")]
+    Target(#[from] TargetError),
+    #[error("{0}")]
+    Suite(#[from] SuiteError),
+    #[error("reference SP: {0}")]
+    Sp(String),
+}
+
+/// The built-in target files, serving the built-in org.
+pub fn builtin_targets() -> Result<Vec<(String, Target)>, TargetError> {
+    let mut targets = Vec::new();
+    for (name, text) in [("reference-sp.toml", JIT_TARGET), ("reference-sp-existing-only.toml", EXISTING_ONLY_TARGET)] {
+        let mut target = parse_target(
+            &format!("fixtures/targets/{name} (built in)"),
+            text,
+            std::path::Path::new("fixtures/targets"),
+        )?;
+        target.org = None;
+        targets.push((name.to_owned(), target));
+    }
+    Ok(targets)
+}
+
+/// Runs the demo: the reference SP (database in `database_dir`) on its
+/// default address, then the suite against each reference tenant.
+pub async fn run(
+    database_dir: &std::path::Path,
+    progress: impl Fn(&CheckResult) + Send + Sync + Clone + 'static,
+) -> Result<Vec<Report>, DemoError> {
+    let options =
+        reference_sp::setup::SpOptions { database: Some(database_dir.join("demo-sp.sqlite3")), ..Default::default() };
+    let sp = Arc::new(options.build().map_err(|e| DemoError::Sp(e.to_string()))?);
+    let listen = sp.config().listen;
+    let server = reference_sp::http::RunningSp::start(listen, sp.clone())
+        .await
+        .map_err(|e| DemoError::Sp(format!("cannot listen on {listen}: {e}")))?;
+    let mut reports = Vec::new();
+    for (name, target) in builtin_targets()? {
+        let checks = saml_checks();
+        let order: Vec<&'static str> = checks.iter().map(|c| c.id).collect();
+        let suite = Arc::new(Suite::start(target).await?);
+        // The SP loads the (now running) IdP's metadata before the checks.
+        reference_sp::idp_fetch::refresh_all(&sp).await;
+        let results = suite.run(checks, progress.clone()).await;
+        reports.push(Report::new(name, results, &order));
+        if let Ok(suite) = Arc::try_unwrap(suite) {
+            suite.stop().await;
+        }
+    }
+    let _ = server.stop().await;
+    Ok(reports)
+}
