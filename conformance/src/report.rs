@@ -139,7 +139,14 @@ impl Report {
                     );
                 }
                 if let Some(message) = &evidence.message {
-                    let _ = writeln!(out, "  message sent: {}", message.chars().take(600).collect::<String>());
+                    // The Subject onwards says who and for whom; the signature
+                    // blocks before it are rarely what a reader needs first.
+                    let from = message.find(":Subject ").and_then(|at| message[..at].rfind('<')).unwrap_or(0);
+                    let _ = writeln!(
+                        out,
+                        "  message sent (from the Subject): {}",
+                        message[from..].chars().take(700).collect::<String>()
+                    );
                 }
             }
             if let Some(fix) = result.fix {

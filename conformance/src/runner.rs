@@ -536,9 +536,26 @@ struct Captured {
     form: String,
 }
 
+/// The message for evidence: signature values and certificates are elided,
+/// so the excerpt shows what the message says.
+fn compact_message(xml: &str) -> String {
+    let mut out = xml.to_owned();
+    for element in ["SignatureValue", "X509Certificate"] {
+        let open = format!("<ds:{element}>");
+        let close = format!("</ds:{element}>");
+        let mut cursor = 0;
+        while let Some(start) = out[cursor..].find(&open).map(|i| i + cursor + open.len()) {
+            let Some(end) = out[start..].find(&close).map(|i| i + start) else { break };
+            out.replace_range(start..end, "…");
+            cursor = start + "…".len() + close.len();
+        }
+    }
+    out
+}
+
 fn evidence(message: &Captured, answer: &SpAnswer, seen: Option<&str>) -> Evidence {
     Evidence {
-        message: Some(excerpt(&message.xml, 4096)),
+        message: Some(excerpt(&compact_message(&message.xml), 4096)),
         sp_status: Some(answer.status),
         sp_location: answer.location.clone(),
         sp_body_excerpt: Some(excerpt(&answer.body, 500)),

@@ -19,6 +19,11 @@ impl Run {
 
 /// Runs the whole SAML catalogue against a reference SP with `flaws`.
 pub async fn run_against_reference_sp(flaws: &[Flaw]) -> Run {
+    run_checks_against_reference_sp(flaws, saml_checks()).await
+}
+
+/// Runs the given checks against a reference SP with `flaws`.
+pub async fn run_checks_against_reference_sp(flaws: &[Flaw], checks: Vec<conformance::catalogue::Check>) -> Run {
     let sp_listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
     let sp_url = format!("http://{}", sp_listener.local_addr().unwrap());
 
@@ -56,7 +61,7 @@ pub async fn run_against_reference_sp(flaws: &[Flaw]) -> Run {
     let sp = Arc::new(options.build().unwrap());
     reference_sp::idp_fetch::refresh_all(&sp).await;
     let server = reference_sp::http::RunningSp::serve(sp_listener, sp).unwrap();
-    let results = suite.run(saml_checks(), |_| {}).await;
+    let results = suite.run(checks, |_| {}).await;
     server.stop().await.unwrap();
     Run { results }
 }

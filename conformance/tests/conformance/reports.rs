@@ -1,0 +1,39 @@
+//! Snapshots of the JSON and human reports of a run, with the values that
+//! change from run to run (canary names, ids, times, signatures) redacted.
+
+use conformance::report::Report;
+use reference_sp::flaws::Flaw;
+
+use crate::support::run_checks_against_reference_sp;
+
+fn filters() -> Vec<(&'static str, &'static str)> {
+    vec![
+        (r"(canary|victim|outsider)-[a-z]{10}", "$1-[tag]"),
+        (r"id[0-9]{25}", "[saml-id]"),
+        (r"id[0-9]{13}\.[0-9]{10}", "[session-index]"),
+        (r"[0-9]{4}-[0-9]{2}-[0-9]{2}T[0-9]{2}:[0-9]{2}:[0-9]{2}\.[0-9]{3}Z", "[time]"),
+        (r"(<ds:(?:DigestValue|SignatureValue|X509Certificate)>)[^<]*", "$1[base64]"),
+        (r#""duration_ms": [0-9]+"#, r#""duration_ms": "[ms]""#),
+        (r"127\.0\.0\.1:[0-9]+", "127.0.0.1:[port]"),
+    ]
+}
+
+async fn report() -> Report {
+    let checks = conformance::select(Some("saml.cond.audience*")).unwrap();
+    let order: Vec<&str> = checks.iter().map(|c| c.id).collect();
+    let run = run_checks_against_reference_sp(&[Flaw::IgnoreAudience], checks.clone()).await;
+    Report::new("reference-sp.toml".into(), run.results, &order)
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn json_and_human_reports_of_a_failing_run() {
+    let report = report().await;
+    assert_eq!(report.summary.fail, 2);
+    insta::with_settings!({ filters => filters() }, {
+        insta::assert_snapshot!("report_json", report.to_json());
+        insta::assert_snapshot!("report_human", report.to_human());
+    });
+    let junit = report.to_junit();
+    assert!(junit.contains("<testsuite name=\"conditions\" tests=\"2\""), "{junit}");
+    assert_eq!(junit.matches("<failure").count(), 2);
+}
