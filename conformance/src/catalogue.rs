@@ -39,6 +39,8 @@ pub enum Action {
     OutsideDomain,
     /// The same user signs in again with the email in different case.
     EmailCase,
+    /// SP-initiated in one browser, the response posted from another.
+    OtherBrowser,
 }
 
 #[derive(Clone, Copy, Debug)]
@@ -198,6 +200,16 @@ pub fn saml_checks() -> Vec<Check> {
             Fault::InResponseToMismatch,
             "Bind InResponseTo to the AuthnRequest ID stored in this browser's session; refuse any other."
         ),
+        Check {
+            id: "saml.correlation.other_browser",
+            title: "A response to another browser's request is refused",
+            category: "correlation",
+            severity: Severity::High,
+            reference: "SAML Profiles 4.1.4.3; login CSRF",
+            needs: &[Capability::SpInitiatedLogin],
+            action: Action::OtherBrowser,
+            fix: "Keep the AuthnRequest ID in the browser's session and accept a response only in the browser whose request it answers.",
+        },
         fault_check!(
             "saml.status.responder",
             "Status Responder with an assertion refused",

@@ -205,7 +205,7 @@ impl Suite {
         self.ensure_account(&attacker).await?;
         // Positive control: a correct sign-in gives the canary a session.
         let control = self.browser()?;
-        let answer = self.idp_initiated(&control, &attacker, None).await?;
+        let (control_message, answer) = self.idp_initiated_capture(&control, &attacker, None).await?;
         let seen = self.oracle(&control).await?;
         if !same_identity(seen.as_deref(), &attacker.email) {
             return Err(StepError(format!(
@@ -225,12 +225,7 @@ impl Suite {
                     .unwrap_or_default();
                 let location = answer.location.clone().unwrap_or_default();
                 if !expected.is_empty() && !location.ends_with(&expected) {
-                    let evidence = Evidence {
-                        sp_status: Some(answer.status),
-                        sp_location: answer.location,
-                        oracle: describe(seen.as_deref()),
-                        ..Evidence::default()
-                    };
+                    let evidence = evidence(&control_message, &answer, seen.as_deref());
                     return Ok((
                         Verdict::Fail,
                         format!(
@@ -242,6 +237,37 @@ impl Suite {
                 Ok((Verdict::Pass, "signed in and landed on the default RelayState".into(), None))
             }
             Action::SpInitiated => self.sp_initiated(&attacker).await,
+            Action::OtherBrowser => {
+                let Some(login) = &self.target.login_url else { return Err(StepError("no login_url".into())) };
+                let requester = self.browser()?;
+                let first = self.get(&requester, login).await?;
+                let Some(location) = first.location.filter(|l| l.starts_with(&self.idp_url())) else {
+                    return Err(StepError(format!(
+                        "the login URL answered {} without a redirect to the IdP",
+                        first.status
+                    )));
+                };
+                let separator = if location.contains('?') { '&' } else { '?' };
+                let page = self.get(&requester, &format!("{location}{separator}login_hint={}", attacker.email)).await?;
+                let (action, response, relay) = mock_form_fields(&page.body)?;
+                let other = self.browser()?;
+                let answer = self.post(&other, &action, &response, &relay).await?;
+                let seen = self.oracle(&other).await?;
+                if same_identity(seen.as_deref(), &attacker.email) {
+                    let message = Captured { xml: decode(&response), form: page.body };
+                    Ok((
+                        Verdict::Fail,
+                        "a browser that sent no request was signed in".into(),
+                        Some(evidence(&message, &answer, seen.as_deref())),
+                    ))
+                } else {
+                    Ok((
+                        Verdict::Pass,
+                        format!("no session in the other browser (SP answered {})", answer.status),
+                        None,
+                    ))
+                }
+            }
             Action::AcceptFault(fault) => {
                 let browser = self.browser()?;
                 self.arm(fault, &attacker, None);

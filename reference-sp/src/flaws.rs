@@ -29,10 +29,14 @@ pub enum Flaw {
     OpenRelayState,
     CaseSensitiveEmail,
     JitIgnoresDomain,
+    IgnoreSignatureErrors,
+    ZeroClockSkew,
+    IgnoreRelayState,
+    ForgetRequestId,
 }
 
 impl Flaw {
-    pub const ALL: [Flaw; 18] = [
+    pub const ALL: [Flaw; 22] = [
         Flaw::AcceptUnsigned,
         Flaw::TrustKeyinfoCert,
         Flaw::AcceptSha1,
@@ -51,6 +55,10 @@ impl Flaw {
         Flaw::OpenRelayState,
         Flaw::CaseSensitiveEmail,
         Flaw::JitIgnoresDomain,
+        Flaw::IgnoreSignatureErrors,
+        Flaw::ZeroClockSkew,
+        Flaw::IgnoreRelayState,
+        Flaw::ForgetRequestId,
     ];
 
     pub fn name(self) -> &'static str {
@@ -73,6 +81,10 @@ impl Flaw {
             Flaw::OpenRelayState => "open-relay-state",
             Flaw::CaseSensitiveEmail => "case-sensitive-email",
             Flaw::JitIgnoresDomain => "jit-ignores-domain",
+            Flaw::IgnoreSignatureErrors => "ignore-signature-errors",
+            Flaw::ZeroClockSkew => "zero-clock-skew",
+            Flaw::IgnoreRelayState => "ignore-relay-state",
+            Flaw::ForgetRequestId => "forget-request-id",
         }
     }
 
@@ -107,6 +119,16 @@ impl Flaw {
                 "Matches accounts by exact email, so a case variant creates or misses an account."
             }
             Flaw::JitIgnoresDomain => "Creates accounts at first sign-in for emails outside the tenant's domains.",
+            Flaw::IgnoreSignatureErrors => {
+                "Treats a failed signature verification as success (SimpleSAMLphp CVE-2016-9814 class)."
+            }
+            Flaw::ZeroClockSkew => "Allows no clock skew, so a response from an IdP a minute ahead is refused.",
+            Flaw::IgnoreRelayState => {
+                "Always lands on the home page, ignoring RelayState (deep links and the default RelayState are lost)."
+            }
+            Flaw::ForgetRequestId => {
+                "Does not keep the AuthnRequest ID, so every SP-initiated sign-in fails its InResponseTo check."
+            }
         }
     }
 }
@@ -150,6 +172,10 @@ pub struct Policy {
     pub local_relay_state_only: bool,
     pub normalise_email: bool,
     pub jit_checks_domain: bool,
+    pub signature_failure_is_fatal: bool,
+    pub honour_skew_tolerance: bool,
+    pub follow_relay_state: bool,
+    pub remember_request_id: bool,
 }
 
 impl Policy {
@@ -173,6 +199,10 @@ impl Policy {
             local_relay_state_only: true,
             normalise_email: true,
             jit_checks_domain: true,
+            signature_failure_is_fatal: true,
+            honour_skew_tolerance: true,
+            follow_relay_state: true,
+            remember_request_id: true,
         }
     }
 
@@ -198,6 +228,10 @@ impl Policy {
                 Flaw::OpenRelayState => policy.local_relay_state_only = false,
                 Flaw::CaseSensitiveEmail => policy.normalise_email = false,
                 Flaw::JitIgnoresDomain => policy.jit_checks_domain = false,
+                Flaw::IgnoreSignatureErrors => policy.signature_failure_is_fatal = false,
+                Flaw::ZeroClockSkew => policy.honour_skew_tolerance = false,
+                Flaw::IgnoreRelayState => policy.follow_relay_state = false,
+                Flaw::ForgetRequestId => policy.remember_request_id = false,
             }
         }
         policy

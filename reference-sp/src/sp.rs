@@ -225,8 +225,10 @@ impl Sp {
         let metadata = self.idp_metadata(&tenant.id).ok_or_else(|| SpError::NoMetadata(tenant.id.clone()))?;
         let settings = self.settings(tenant)?;
         let pending = match pending_token {
-            Some(token) => self.store.take_pending_request(&hash_token(token), now)?.filter(|p| p.tenant == tenant.id),
-            None => None,
+            Some(token) if self.policy.remember_request_id => {
+                self.store.take_pending_request(&hash_token(token), now)?.filter(|p| p.tenant == tenant.id)
+            }
+            _ => None,
         };
         let expectations = Expectations {
             idp_entity_id: &metadata.entity_id,
@@ -254,7 +256,8 @@ impl Sp {
             .map(str::to_owned)
             .or_else(|| pending.as_ref().map(|p| p.relay_state.clone()).filter(|r| !r.is_empty()))
             .unwrap_or_else(|| settings.default_relay_state.clone());
-        let redirect_to = if relay_state.is_empty() { "/".to_owned() } else { relay_state };
+        let redirect_to =
+            if relay_state.is_empty() || !self.policy.follow_relay_state { "/".to_owned() } else { relay_state };
         if self.policy.local_relay_state_only && !relay_state_is_local(&redirect_to) {
             return Err(SpError::RelayStateRejected(redirect_to));
         }

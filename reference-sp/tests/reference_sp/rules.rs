@@ -48,6 +48,12 @@ fn comment_in_name_id(email: &str) -> String {
     BASE64.encode(xml)
 }
 
+/// Signed for someone else, then the NameID changed to `email`.
+fn tampered(email: &str) -> String {
+    let xml = Spec::valid("someone.else@acme.test").xml().replace(">someone.else@acme.test<", &format!(">{email}<"));
+    BASE64.encode(xml)
+}
+
 fn doctype(email: &str) -> String {
     let xml = Spec::valid(email).xml();
     let body = match xml.find("<samlp:Response") {
@@ -131,6 +137,12 @@ fn rules() -> Vec<Rule> {
             message: |e| spec_rule(|s| s.status = "urn:oasis:names:tc:SAML:2.0:status:Responder".into())(e),
         },
         Rule { name: "xsw3", code: "saml.assertion_count", flaw: Flaw::ReadFirstAssertion, message: xsw3 },
+        Rule {
+            name: "changed after signing",
+            code: "saml.signature_invalid",
+            flaw: Flaw::IgnoreSignatureErrors,
+            message: tampered,
+        },
         Rule { name: "doctype", code: "saml.doctype", flaw: Flaw::AllowDoctype, message: doctype },
     ]
 }
@@ -196,6 +208,14 @@ async fn skew_inside_tolerance_accepted_outside_refused() {
     let mut outside = Spec::valid("skew.outside@acme.test");
     outside.not_before = OffsetDateTime::now_utc() + Duration::seconds(240);
     assert_eq!(sp.post(&sp.browser(), &outside.encoded(), None).await.code.as_deref(), Some("saml.not_yet_valid"));
+
+    let strict = Harness::start(&[Flaw::ZeroClockSkew]).await;
+    let mut inside = Spec::valid("skew.inside@acme.test");
+    inside.not_before = OffsetDateTime::now_utc() + Duration::seconds(120);
+    assert_eq!(
+        strict.post(&strict.browser(), &inside.encoded(), None).await.code.as_deref(),
+        Some("saml.not_yet_valid")
+    );
 }
 
 #[tokio::test]
@@ -255,6 +275,16 @@ async fn in_response_to_must_match_this_browsers_request() {
     // From the browser that sent the request it signs in.
     spec.assertion_id = crate::support::unique_id();
     assert!(correct.post(&alice_browser, &spec.encoded(), None).await.signed_in());
+
+    let forgetful = Harness::start(&[Flaw::ForgetRequestId]).await;
+    let browser = forgetful.browser();
+    let request_id = outstanding_request_id(&forgetful, &browser).await;
+    let mut spec = Spec::valid("sp.initiated@acme.test");
+    spec.in_response_to = Some(request_id);
+    assert_eq!(
+        forgetful.post(&browser, &spec.encoded(), None).await.code.as_deref(),
+        Some("saml.in_response_to_mismatch")
+    );
 
     let flawed = Harness::start(&[Flaw::IgnoreInResponseTo]).await;
     let mut spec = Spec::valid("sp.initiated@acme.test");
