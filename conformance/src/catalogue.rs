@@ -1,5 +1,6 @@
 //! The check catalogue: stable ids, titles, severities, sources and needs.
 
+use mock_idp::org::SigningMode;
 use mock_idp::saml::faults::Fault;
 use serde::Serialize;
 
@@ -108,6 +109,36 @@ pub fn saml_checks() -> Vec<Check> {
             needs: &[],
             action: Action::AcceptFault(Fault::Skew(60)),
             fix: "Allow a clock-skew tolerance of 60 to 180 seconds on NotBefore and NotOnOrAfter.",
+        },
+        Check {
+            id: "saml.sig.both_signed",
+            title: "Response and Assertion both signed (Okta's default) is accepted",
+            category: "signature",
+            severity: Severity::High,
+            reference: "SAML Profiles 4.1.3.5; Okta signs both by default",
+            needs: &[],
+            action: Action::AcceptFault(Fault::SignOnly(SigningMode::Both)),
+            fix: "Verify each signature present; two signatures (Response and Assertion) are normal from Okta.",
+        },
+        Check {
+            id: "saml.sig.response_only",
+            title: "Only the Response signed is accepted",
+            category: "signature",
+            severity: Severity::Medium,
+            reference: "SAML Profiles 4.1.3.5; Okta's response signing option",
+            needs: &[],
+            action: Action::AcceptFault(Fault::SignOnly(SigningMode::ResponseOnly)),
+            fix: "Accept a signed Response that covers the Assertion, unless the SP's metadata says WantAssertionsSigned and the customer was told so.",
+        },
+        Check {
+            id: "saml.sig.assertion_only",
+            title: "Only the Assertion signed is accepted",
+            category: "signature",
+            severity: Severity::Medium,
+            reference: "SAML Profiles 4.1.3.5; Okta's assertion signing option",
+            needs: &[],
+            action: Action::AcceptFault(Fault::SignOnly(SigningMode::AssertionOnly)),
+            fix: "Accept a signed Assertion inside an unsigned Response, reading identity only from that Assertion.",
         },
         fault_check!("saml.sig.unsigned", "Unsigned response refused", "signature", Critical, Fault::Unsigned, SIG_FIX),
         fault_check!(

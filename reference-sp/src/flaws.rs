@@ -33,10 +33,12 @@ pub enum Flaw {
     ZeroClockSkew,
     IgnoreRelayState,
     ForgetRequestId,
+    RequireSignedResponse,
+    RequireSignedAssertion,
 }
 
 impl Flaw {
-    pub const ALL: [Flaw; 22] = [
+    pub const ALL: [Flaw; 24] = [
         Flaw::AcceptUnsigned,
         Flaw::TrustKeyinfoCert,
         Flaw::AcceptSha1,
@@ -59,6 +61,8 @@ impl Flaw {
         Flaw::ZeroClockSkew,
         Flaw::IgnoreRelayState,
         Flaw::ForgetRequestId,
+        Flaw::RequireSignedResponse,
+        Flaw::RequireSignedAssertion,
     ];
 
     pub fn name(self) -> &'static str {
@@ -85,6 +89,8 @@ impl Flaw {
             Flaw::ZeroClockSkew => "zero-clock-skew",
             Flaw::IgnoreRelayState => "ignore-relay-state",
             Flaw::ForgetRequestId => "forget-request-id",
+            Flaw::RequireSignedResponse => "require-signed-response",
+            Flaw::RequireSignedAssertion => "require-signed-assertion",
         }
     }
 
@@ -128,6 +134,12 @@ impl Flaw {
             }
             Flaw::ForgetRequestId => {
                 "Does not keep the AuthnRequest ID, so every SP-initiated sign-in fails its InResponseTo check."
+            }
+            Flaw::RequireSignedResponse => {
+                "Refuses an unsigned Response element, so Okta apps that sign only the assertion cannot sign in."
+            }
+            Flaw::RequireSignedAssertion => {
+                "Refuses an unsigned Assertion, so Okta apps that sign only the response cannot sign in."
             }
         }
     }
@@ -176,6 +188,8 @@ pub struct Policy {
     pub honour_skew_tolerance: bool,
     pub follow_relay_state: bool,
     pub remember_request_id: bool,
+    pub require_response_signature: bool,
+    pub require_assertion_signature: bool,
 }
 
 impl Policy {
@@ -203,6 +217,8 @@ impl Policy {
             honour_skew_tolerance: true,
             follow_relay_state: true,
             remember_request_id: true,
+            require_response_signature: false,
+            require_assertion_signature: false,
         }
     }
 
@@ -232,6 +248,8 @@ impl Policy {
                 Flaw::ZeroClockSkew => policy.honour_skew_tolerance = false,
                 Flaw::IgnoreRelayState => policy.follow_relay_state = false,
                 Flaw::ForgetRequestId => policy.remember_request_id = false,
+                Flaw::RequireSignedResponse => policy.require_response_signature = true,
+                Flaw::RequireSignedAssertion => policy.require_assertion_signature = true,
             }
         }
         policy

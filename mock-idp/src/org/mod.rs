@@ -298,7 +298,7 @@ pub fn json_text(value: &serde_json::Value) -> String {
 }
 
 /// Which parts of the SAML response are signed.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 pub enum SigningMode {
     Both,
     ResponseOnly,

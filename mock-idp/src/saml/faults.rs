@@ -16,7 +16,7 @@ use time::{Duration, OffsetDateTime};
 
 use super::response::{ResponseContent, STATUS_AUTHN_FAILED, Status};
 use super::xml::{element_span, escape, set_attribute_in_tag};
-use crate::org::SignatureAlgorithm;
+use crate::org::{SignatureAlgorithm, SigningMode};
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
 pub enum Fault {
@@ -41,6 +41,9 @@ pub enum Fault {
     Xsw(u8),
     MultipleAssertions,
     DoctypeEntity,
+    /// Not a fault but a variant a correct SP accepts: only this part signed,
+    /// whatever the app's setting.
+    SignOnly(SigningMode),
 }
 
 /// One entry of the fault catalogue, for `--help` texts and docs.
@@ -91,6 +94,7 @@ impl Fault {
         ];
         all.extend((1..=8).map(Fault::Xsw));
         all.extend([Fault::MultipleAssertions, Fault::DoctypeEntity]);
+        all.extend(SigningMode::ALL.map(Fault::SignOnly));
         all
     }
 
@@ -161,6 +165,11 @@ impl Fault {
                 "A second, unsigned Assertion for the impersonated identity follows the signed one."
             }
             Fault::DoctypeEntity => "A DOCTYPE with an internal entity declaration is put before the signed Response.",
+            Fault::SignOnly(SigningMode::Both) => {
+                "A variant, not a fault: both the Response and the Assertion are signed."
+            }
+            Fault::SignOnly(SigningMode::ResponseOnly) => "A variant, not a fault: only the Response is signed.",
+            Fault::SignOnly(SigningMode::AssertionOnly) => "A variant, not a fault: only the Assertion is signed.",
         }
     }
 
@@ -181,6 +190,9 @@ impl Fault {
             Fault::Xsw(_) => "Somorovsky et al., On Breaking SAML (2012); SAML Raider",
             Fault::MultipleAssertions => "CVE-2022-41912",
             Fault::DoctypeEntity => "CVE-2025-25291, CVE-2025-23369 (reject any DTD)",
+            Fault::SignOnly(_) => {
+                "SAML Profiles 4.1.3.5 (either the Response or the Assertion may be signed); Okta's signing options"
+            }
         }
     }
 
@@ -208,6 +220,10 @@ impl Fault {
             }
             Fault::Xsw(1 | 2) => content.signatures.response = true,
             Fault::Xsw(_) => content.signatures.assertion = true,
+            Fault::SignOnly(mode) => {
+                content.signatures.response = mode.signs_response();
+                content.signatures.assertion = mode.signs_assertion();
+            }
             Fault::BadSignature | Fault::UntrustedKey | Fault::MultipleAssertions | Fault::DoctypeEntity => {}
             Fault::CommentInNameId => {}
         }
@@ -412,6 +428,7 @@ impl fmt::Display for Fault {
             Fault::Xsw(n) => return write!(f, "xsw{n}"),
             Fault::MultipleAssertions => "multiple-assertions",
             Fault::DoctypeEntity => "doctype-entity",
+            Fault::SignOnly(mode) => return write!(f, "sign:{}", mode.as_str()),
         };
         f.write_str(name)
     }
@@ -429,13 +446,19 @@ impl FromStr for Fault {
                 _ => Err(unknown()),
             };
         }
+        if let Some(mode) = text.strip_prefix("sign:") {
+            return SigningMode::parse(mode).map(Fault::SignOnly).ok_or_else(unknown);
+        }
         if let Some(n) = text.strip_prefix("xsw") {
             return match n.parse::<u8>() {
                 Ok(n @ 1..=8) => Ok(Fault::Xsw(n)),
                 _ => Err(unknown()),
             };
         }
-        Fault::all().into_iter().find(|f| !matches!(f, Fault::Skew(_)) && f.to_string() == text).ok_or_else(unknown)
+        Fault::all()
+            .into_iter()
+            .find(|f| !matches!(f, Fault::Skew(_) | Fault::SignOnly(_)) && f.to_string() == text)
+            .ok_or_else(unknown)
     }
 }
 

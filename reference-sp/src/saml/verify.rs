@@ -181,6 +181,12 @@ impl UnverifiedResponse {
             if !response_signed && !assertion_signed && policy.require_signature {
                 return Err(SamlError::Unsigned);
             }
+            if policy.require_response_signature && !response_signed {
+                return Err(SamlError::SignatureStructure("the Response is not signed"));
+            }
+            if policy.require_assertion_signature && !assertion_signed {
+                return Err(SamlError::SignatureStructure("the Assertion is not signed"));
+            }
             first_assertion
         } else {
             // The flawed path: any valid signature anywhere will do, and the

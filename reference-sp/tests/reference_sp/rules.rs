@@ -186,6 +186,24 @@ async fn valid_response_signs_in_for_every_signing_mode() {
 }
 
 #[tokio::test]
+async fn signing_mode_flaws_refuse_the_mode_they_break() {
+    for (flaw, refused) in
+        [(Flaw::RequireSignedResponse, Signing::Assertion), (Flaw::RequireSignedAssertion, Signing::Response)]
+    {
+        let sp = Harness::start(&[flaw]).await;
+        for signing in [Signing::Both, Signing::Response, Signing::Assertion] {
+            let mut spec = Spec::valid(&format!("{signing:?}@acme.test").to_lowercase());
+            spec.signing = signing;
+            let outcome = sp.post(&sp.browser(), &spec.encoded(), None).await;
+            assert_eq!(outcome.signed_in(), signing != refused, "--flaw {flaw}, {signing:?}: {outcome:?}");
+            if signing == refused {
+                assert_eq!(outcome.code.as_deref(), Some("saml.signature_structure"));
+            }
+        }
+    }
+}
+
+#[tokio::test]
 async fn comment_in_name_id_cannot_truncate_the_identity() {
     let correct = Harness::start(&[]).await;
     let browser = correct.browser();
