@@ -19,6 +19,10 @@ pub enum Severity {
 pub enum Capability {
     /// `saml.login_url`: SP-initiated sign-in.
     SpInitiatedLogin,
+    /// `hooks.set_idp_initiated`: turning IdP-initiated sign-in off.
+    IdpInitiatedSwitch,
+    /// The SP does not create accounts at first sign-in (`saml.jit = false`).
+    NoJit,
 }
 
 /// What the check does after the positive control.
@@ -42,6 +46,10 @@ pub enum Action {
     EmailCase,
     /// SP-initiated in one browser, the response posted from another.
     OtherBrowser,
+    /// IdP-initiated sign-in after the target turned it off.
+    UnsolicitedWhenDisabled,
+    /// A user the SP does not know, on a target without JIT.
+    UnknownUser,
 }
 
 #[derive(Clone, Copy, Debug)]
@@ -56,6 +64,8 @@ pub struct Check {
     pub action: Action,
     /// What to do when the check fails, in one paragraph.
     pub fix: &'static str,
+    /// The check changes a tenant-wide setting, so it runs alone, after the others.
+    pub exclusive: bool,
 }
 
 const SIG_FIX: &str = "Verify the XML signature with the certificate from the IdP's metadata, pinned per tenant; never use a key or certificate from the message's KeyInfo. Require a valid signature on the Response or the Assertion, fail closed on any verification error, and allow only RSA-SHA256 or stronger.";
@@ -73,6 +83,7 @@ macro_rules! fault_check {
             needs: &[],
             action: Action::RefuseFault($fault),
             fix: $fix,
+            exclusive: false,
         }
     };
 }
@@ -89,6 +100,7 @@ pub fn saml_checks() -> Vec<Check> {
             needs: &[],
             action: Action::IdpInitiated,
             fix: "Accept a correctly signed unsolicited response when IdP-initiated sign-in is enabled, and send the browser to the RelayState (a local path) afterwards.",
+            exclusive: false,
         },
         Check {
             id: "saml.sso.sp_initiated",
@@ -99,6 +111,7 @@ pub fn saml_checks() -> Vec<Check> {
             needs: &[Capability::SpInitiatedLogin],
             action: Action::SpInitiated,
             fix: "Send an AuthnRequest by HTTP-Redirect to the IdP's SSO URL, remember its ID for this browser, and accept the response whose InResponseTo matches.",
+            exclusive: false,
         },
         Check {
             id: "saml.cond.skew_inside",
@@ -109,6 +122,7 @@ pub fn saml_checks() -> Vec<Check> {
             needs: &[],
             action: Action::AcceptFault(Fault::Skew(60)),
             fix: "Allow a clock-skew tolerance of 60 to 180 seconds on NotBefore and NotOnOrAfter.",
+            exclusive: false,
         },
         Check {
             id: "saml.sig.both_signed",
@@ -119,6 +133,7 @@ pub fn saml_checks() -> Vec<Check> {
             needs: &[],
             action: Action::AcceptFault(Fault::SignOnly(SigningMode::Both)),
             fix: "Verify each signature present; two signatures (Response and Assertion) are normal from Okta.",
+            exclusive: false,
         },
         Check {
             id: "saml.sig.response_only",
@@ -129,6 +144,7 @@ pub fn saml_checks() -> Vec<Check> {
             needs: &[],
             action: Action::AcceptFault(Fault::SignOnly(SigningMode::ResponseOnly)),
             fix: "Accept a signed Response that covers the Assertion, unless the SP's metadata says WantAssertionsSigned and the customer was told so.",
+            exclusive: false,
         },
         Check {
             id: "saml.sig.assertion_only",
@@ -139,6 +155,7 @@ pub fn saml_checks() -> Vec<Check> {
             needs: &[],
             action: Action::AcceptFault(Fault::SignOnly(SigningMode::AssertionOnly)),
             fix: "Accept a signed Assertion inside an unsigned Response, reading identity only from that Assertion.",
+            exclusive: false,
         },
         fault_check!("saml.sig.unsigned", "Unsigned response refused", "signature", Critical, Fault::Unsigned, SIG_FIX),
         fault_check!(
@@ -240,6 +257,7 @@ pub fn saml_checks() -> Vec<Check> {
             needs: &[Capability::SpInitiatedLogin],
             action: Action::OtherBrowser,
             fix: "Keep the AuthnRequest ID in the browser's session and accept a response only in the browser whose request it answers.",
+            exclusive: false,
         },
         fault_check!(
             "saml.status.responder",
@@ -282,6 +300,7 @@ pub fn saml_checks() -> Vec<Check> {
             needs: &[],
             action: Action::Replay,
             fix: "Keep each accepted assertion ID in a replay cache until its NotOnOrAfter (plus skew), shared by every SP node, and refuse a second use.",
+            exclusive: false,
         },
         Check {
             id: "saml.relay_state.open",
@@ -292,6 +311,40 @@ pub fn saml_checks() -> Vec<Check> {
             needs: &[],
             action: Action::OpenRelayState,
             fix: "Redirect after sign-in only to relative paths on this SP (or an allow-list); never to a URL taken from RelayState as it is.",
+            exclusive: false,
+        },
+        Check {
+            id: "saml.cond.skew_inside_past",
+            title: "A response that expired 60 s ago (inside the skew tolerance) is accepted",
+            category: "conditions",
+            severity: Severity::Low,
+            reference: "SAML Core 2.5.1.2",
+            needs: &[],
+            action: Action::AcceptFault(Fault::Skew(-60)),
+            fix: "Allow a clock-skew tolerance of 60 to 180 seconds on NotBefore and NotOnOrAfter.",
+            exclusive: false,
+        },
+        Check {
+            id: "saml.sso.unsolicited_disabled",
+            title: "An unsolicited response is refused when IdP-initiated sign-in is off",
+            category: "correlation",
+            severity: Severity::High,
+            reference: "SAML Profiles 4.1.5; Shibboleth blockUnsolicited",
+            needs: &[Capability::IdpInitiatedSwitch],
+            action: Action::UnsolicitedWhenDisabled,
+            fix: "When a tenant turns IdP-initiated sign-in off, refuse every response without an InResponseTo that matches this browser's request.",
+            exclusive: true,
+        },
+        Check {
+            id: "saml.account.unknown_user",
+            title: "A user the SP does not know gets a refusal and no account (no JIT)",
+            category: "accounts",
+            severity: Severity::High,
+            reference: "MoovingON guide (IdP-initiated needs an existing account)",
+            needs: &[Capability::NoJit],
+            action: Action::UnknownUser,
+            fix: "Without JIT provisioning, refuse a sign-in for an unknown user with a clear message, and create no account.",
+            exclusive: false,
         },
         Check {
             id: "saml.account.email_case",
@@ -302,6 +355,7 @@ pub fn saml_checks() -> Vec<Check> {
             needs: &[],
             action: Action::EmailCase,
             fix: "Match accounts on a normalised email (trimmed, lowercased), never the exact string, so a case variant reaches the same account.",
+            exclusive: false,
         },
         Check {
             id: "saml.account.outside_domain",
@@ -312,6 +366,7 @@ pub fn saml_checks() -> Vec<Check> {
             needs: &[],
             action: Action::OutsideDomain,
             fix: "Check the email domain against the tenant's verified domains before matching or creating an account.",
+            exclusive: false,
         },
     ];
     for n in 1..=8u8 {
@@ -324,6 +379,7 @@ pub fn saml_checks() -> Vec<Check> {
             needs: &[],
             action: Action::RefuseFault(Fault::Xsw(n)),
             fix: XSW_FIX,
+            exclusive: false,
         });
     }
     for check in &mut checks {

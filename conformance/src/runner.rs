@@ -141,8 +141,9 @@ impl Suite {
     ) -> Vec<CheckResult> {
         let semaphore = Arc::new(tokio::sync::Semaphore::new(self.target.concurrency));
         let progress = Arc::new(progress);
+        let (exclusive, shared): (Vec<Check>, Vec<Check>) = checks.into_iter().partition(|c| c.exclusive);
         let mut tasks = Vec::new();
-        for check in checks {
+        for check in shared {
             let suite = self.clone();
             let semaphore = semaphore.clone();
             let progress = progress.clone();
@@ -158,6 +159,12 @@ impl Suite {
             if let Ok(result) = task.await {
                 results.push(result);
             }
+        }
+        // Checks that change tenant-wide settings run alone, one at a time.
+        for check in exclusive {
+            let result = self.run_check(&check).await;
+            progress(&result);
+            results.push(result);
         }
         results
     }
@@ -192,6 +199,14 @@ impl Suite {
                     return Some("the target has no saml.login_url for SP-initiated sign-in".into());
                 }
                 Capability::SpInitiatedLogin => {}
+                Capability::IdpInitiatedSwitch if self.target.set_idp_initiated.is_none() => {
+                    return Some("the target has no set_idp_initiated hook to turn IdP-initiated sign-in off".into());
+                }
+                Capability::IdpInitiatedSwitch => {}
+                Capability::NoJit if self.target.jit => {
+                    return Some("the target declares JIT, so an unknown user is expected to get an account".into());
+                }
+                Capability::NoJit => {}
             }
         }
         if !self.target.jit && self.target.create_user.is_none() {
@@ -372,6 +387,44 @@ impl Suite {
                     ))
                 }
             }
+            Action::UnknownUser => {
+                let stranger = self.canary("stranger", None)?;
+                let browser = self.browser()?;
+                let (message, answer) = self.idp_initiated_capture(&browser, &stranger, None).await?;
+                let seen = self.oracle(&browser).await?;
+                if same_identity(seen.as_deref(), &stranger.email) {
+                    Ok((
+                        Verdict::Fail,
+                        format!("{} had no account but got a session", stranger.email),
+                        Some(evidence(&message, &answer, seen.as_deref())),
+                    ))
+                } else {
+                    Ok((
+                        Verdict::Pass,
+                        format!("no session for the unknown {} (SP answered {})", stranger.email, answer.status),
+                        None,
+                    ))
+                }
+            }
+            Action::UnsolicitedWhenDisabled => {
+                self.set_idp_initiated(false).await?;
+                let browser = self.browser()?;
+                let attempt = self.idp_initiated_capture(&browser, &attacker, None).await;
+                let seen = self.oracle(&browser).await;
+                // Turn it back on whatever happened, so later runs start clean.
+                self.set_idp_initiated(true).await?;
+                let (message, answer) = attempt?;
+                let seen = seen?;
+                if same_identity(seen.as_deref(), &attacker.email) {
+                    Ok((
+                        Verdict::Fail,
+                        "an unsolicited response signed in while IdP-initiated sign-in was off".into(),
+                        Some(evidence(&message, &answer, seen.as_deref())),
+                    ))
+                } else {
+                    Ok((Verdict::Pass, format!("refused while off (SP answered {})", answer.status), None))
+                }
+            }
             Action::OutsideDomain => {
                 let outsider = self.canary("outsider", Some("evil.invalid"))?;
                 let browser = self.browser()?;
@@ -451,25 +504,37 @@ impl Suite {
         })
     }
 
-    /// Creates the SP account through the hook when the SP has no JIT.
-    async fn ensure_account(&self, user: &Canary) -> Step<()> {
-        if self.target.jit {
-            return Ok(());
-        }
-        let Some(hook) = &self.target.create_user else { return Err(StepError("no create_user hook".into())) };
+    async fn set_idp_initiated(&self, on: bool) -> Step<()> {
+        let Some(hook) = &self.target.set_idp_initiated else {
+            return Err(StepError("no set_idp_initiated hook".into()));
+        };
+        self.call_hook("set_idp_initiated", hook, &[("{value}", if on { "true" } else { "false" })]).await
+    }
+
+    async fn call_hook(&self, name: &str, hook: &crate::target::Hook, fills: &[(&str, &str)]) -> Step<()> {
         let client = self.plain_client()?;
         let mut request = client.request(hook.method.clone(), &hook.url);
         if let Some((user_name, password)) = &hook.basic_auth {
             request = request.basic_auth(user_name, Some(password));
         }
         if let Some(body) = &hook.body {
-            let filled = body.replace("{email}", &user.email).replace("{name}", "Canary User");
+            let filled = fills.iter().fold(body.clone(), |text, (key, value)| text.replace(key, value));
             request = request.header("content-type", "application/json").body(filled);
         }
-        let response = request.send().await.map_err(|e| StepError(format!("create_user hook: {e}")))?;
+        let response = request.send().await.map_err(|e| StepError(format!("{name} hook: {e}")))?;
         if !response.status().is_success() {
-            return Err(StepError(format!("create_user hook answered {}", response.status())));
+            return Err(StepError(format!("{name} hook answered {}", response.status())));
         }
+        Ok(())
+    }
+
+    /// Creates the SP account through the hook when the SP has no JIT.
+    async fn ensure_account(&self, user: &Canary) -> Step<()> {
+        if self.target.jit {
+            return Ok(());
+        }
+        let Some(hook) = &self.target.create_user else { return Err(StepError("no create_user hook".into())) };
+        self.call_hook("create_user", hook, &[("{email}", &user.email), ("{name}", "Canary User")]).await?;
         Ok(())
     }
 

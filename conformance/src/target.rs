@@ -19,6 +19,9 @@ pub struct Target {
     pub jit: bool,
     pub session: SessionOracle,
     pub create_user: Option<Hook>,
+    /// Turns IdP-initiated sign-in on or off; the body template gets `{value}`
+    /// (`true` or `false`).
+    pub set_idp_initiated: Option<Hook>,
     pub concurrency: usize,
     pub timeout: Duration,
 }
@@ -96,6 +99,7 @@ struct SessionSection {
 #[serde(deny_unknown_fields)]
 struct HooksSection {
     create_user: Option<HookEntry>,
+    set_idp_initiated: Option<HookEntry>,
 }
 
 #[derive(Debug, Deserialize)]
@@ -161,27 +165,27 @@ pub fn parse_target(file: &str, text: &str, dir: &Path) -> Result<Target, Target
         },
         _ => return Err(fail("session", "give exactly one of json_pointer or regex".into())),
     };
-    let create_user = match parsed.hooks.create_user {
-        None => None,
-        Some(hook) => {
-            let method = reqwest::Method::from_bytes(hook.method.to_ascii_uppercase().as_bytes())
-                .map_err(|_| fail("hooks.create_user.method", format!("'{}' is not an HTTP method", hook.method)))?;
-            if !url_ok(&hook.url) {
-                return Err(fail(
-                    "hooks.create_user.url",
-                    format!("'{}' is not an absolute http or https URL", hook.url),
-                ));
-            }
-            let basic_auth = match hook.basic_auth {
-                None => None,
-                Some(pair) => match pair.split_once(':') {
-                    Some((user, password)) => Some((user.to_owned(), password.to_owned())),
-                    None => return Err(fail("hooks.create_user.basic_auth", "must be USER:PASSWORD".into())),
-                },
-            };
-            Some(Hook { method, url: hook.url, body: hook.body, basic_auth })
+    let hook = |name: &str, entry: Option<HookEntry>| -> Result<Option<Hook>, TargetError> {
+        let Some(entry) = entry else { return Ok(None) };
+        let method = reqwest::Method::from_bytes(entry.method.to_ascii_uppercase().as_bytes())
+            .map_err(|_| fail(&format!("hooks.{name}.method"), format!("'{}' is not an HTTP method", entry.method)))?;
+        if !url_ok(&entry.url) {
+            return Err(fail(
+                &format!("hooks.{name}.url"),
+                format!("'{}' is not an absolute http or https URL", entry.url),
+            ));
         }
+        let basic_auth = match entry.basic_auth {
+            None => None,
+            Some(pair) => match pair.split_once(':') {
+                Some((user, password)) => Some((user.to_owned(), password.to_owned())),
+                None => return Err(fail(&format!("hooks.{name}.basic_auth"), "must be USER:PASSWORD".into())),
+            },
+        };
+        Ok(Some(Hook { method, url: entry.url, body: entry.body, basic_auth }))
     };
+    let create_user = hook("create_user", parsed.hooks.create_user)?;
+    let set_idp_initiated = hook("set_idp_initiated", parsed.hooks.set_idp_initiated)?;
     let concurrency = parsed.limits.concurrency.unwrap_or(8);
     if !(1..=64).contains(&concurrency) {
         return Err(fail("limits.concurrency", format!("{concurrency} is not between 1 and 64")));
@@ -201,6 +205,7 @@ pub fn parse_target(file: &str, text: &str, dir: &Path) -> Result<Target, Target
         jit: parsed.saml.jit,
         session: SessionOracle { url: parsed.session.url, identity },
         create_user,
+        set_idp_initiated,
         concurrency,
         timeout: Duration::from_secs(timeout),
     })

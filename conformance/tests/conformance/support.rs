@@ -12,9 +12,23 @@ pub struct Run {
 }
 
 impl Run {
+    /// Checks that failed or errored.
     pub fn failing(&self) -> BTreeSet<&'static str> {
-        self.results.iter().filter(|r| r.verdict != Verdict::Pass).map(|r| r.id).collect()
+        self.results.iter().filter(|r| matches!(r.verdict, Verdict::Fail | Verdict::Error)).map(|r| r.id).collect()
     }
+
+    pub fn skipped(&self) -> BTreeSet<&'static str> {
+        self.results.iter().filter(|r| r.verdict == Verdict::Skip).map(|r| r.id).collect()
+    }
+}
+
+/// Which reference tenant to run against.
+#[derive(Clone, Copy, Debug)]
+pub enum Tenant {
+    /// acme: JIT accounts.
+    Jit,
+    /// globex: existing accounts only.
+    ExistingOnly,
 }
 
 /// Runs the whole SAML catalogue against a reference SP with `flaws`.
@@ -22,21 +36,32 @@ pub async fn run_against_reference_sp(flaws: &[Flaw]) -> Run {
     run_checks_against_reference_sp(flaws, saml_checks()).await
 }
 
-/// Runs the given checks against a reference SP with `flaws`.
+/// Runs the given checks against the JIT tenant of a reference SP with `flaws`.
 pub async fn run_checks_against_reference_sp(flaws: &[Flaw], checks: Vec<conformance::catalogue::Check>) -> Run {
+    run_against_tenant(Tenant::Jit, flaws, checks).await
+}
+
+/// Runs the given checks against one tenant of a reference SP with `flaws`.
+pub async fn run_against_tenant(tenant: Tenant, flaws: &[Flaw], checks: Vec<conformance::catalogue::Check>) -> Run {
+    let (tenant_id, app_name, target_text) = match tenant {
+        Tenant::Jit => ("acme", "reference-sp", include_str!("../../../fixtures/targets/reference-sp.toml")),
+        Tenant::ExistingOnly => {
+            ("globex", "reference-sp-globex", include_str!("../../../fixtures/targets/reference-sp-existing-only.toml"))
+        }
+    };
     let sp_listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
     let sp_url = format!("http://{}", sp_listener.local_addr().unwrap());
 
     let idp = Arc::new(mock_idp::setup::IdpOptions { deterministic: false, ..Default::default() }.build().unwrap());
     idp.write_org(|org| {
-        let app = org.apps.values_mut().find(|a| a.name == "reference-sp").unwrap();
-        app.saml.sso_url = mock_idp::ids::AcsUrl(format!("{sp_url}/sso/acs/acme"));
+        let app = org.apps.values_mut().find(|a| a.name == app_name).unwrap();
+        app.saml.sso_url = mock_idp::ids::AcsUrl(format!("{sp_url}/sso/acs/{tenant_id}"));
         app.saml.other_sso_urls = vec![];
-        app.saml.destination = format!("{sp_url}/sso/acs/acme");
-        app.saml.recipient = format!("{sp_url}/sso/acs/acme");
-        app.saml.audience = mock_idp::ids::EntityId(format!("{sp_url}/sso/metadata/acme"));
+        app.saml.destination = format!("{sp_url}/sso/acs/{tenant_id}");
+        app.saml.recipient = format!("{sp_url}/sso/acs/{tenant_id}");
+        app.saml.audience = mock_idp::ids::EntityId(format!("{sp_url}/sso/metadata/{tenant_id}"));
     });
-    let target_text = include_str!("../../../fixtures/targets/reference-sp.toml")
+    let target_text = target_text
         .replace("listen = \"127.0.0.1:7000\"", "listen = \"127.0.0.1:0\"")
         .replace("http://127.0.0.1:7100", &sp_url);
     let target =
