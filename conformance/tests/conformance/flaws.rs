@@ -107,6 +107,7 @@ async fn each_flaw_fails_exactly_its_checks() {
             Some((_, checks)) => checks.iter().copied().collect(),
             None => panic!("flaw {flaw} has no row in FLAW_CHECKS"),
         };
+        assert!(!expected.is_empty(), "flaw {flaw} is aimed at no check");
         assert!(expected.is_subset(&ids), "{flaw}: unknown check ids");
         let run = run_against_reference_sp(&[flaw]).await;
         let failing = run.failing();
