@@ -35,10 +35,13 @@ pub enum Flaw {
     ForgetRequestId,
     RequireSignedResponse,
     RequireSignedAssertion,
+    ReadLastAssertion,
+    ReadRootAssertion,
+    ExistingOnlyCreatesAccounts,
 }
 
 impl Flaw {
-    pub const ALL: [Flaw; 24] = [
+    pub const ALL: [Flaw; 27] = [
         Flaw::AcceptUnsigned,
         Flaw::TrustKeyinfoCert,
         Flaw::AcceptSha1,
@@ -63,6 +66,9 @@ impl Flaw {
         Flaw::ForgetRequestId,
         Flaw::RequireSignedResponse,
         Flaw::RequireSignedAssertion,
+        Flaw::ReadLastAssertion,
+        Flaw::ReadRootAssertion,
+        Flaw::ExistingOnlyCreatesAccounts,
     ];
 
     pub fn name(self) -> &'static str {
@@ -91,6 +97,9 @@ impl Flaw {
             Flaw::ForgetRequestId => "forget-request-id",
             Flaw::RequireSignedResponse => "require-signed-response",
             Flaw::RequireSignedAssertion => "require-signed-assertion",
+            Flaw::ReadLastAssertion => "read-last-assertion",
+            Flaw::ReadRootAssertion => "read-root-assertion",
+            Flaw::ExistingOnlyCreatesAccounts => "existing-only-creates-accounts",
         }
     }
 
@@ -138,6 +147,15 @@ impl Flaw {
             Flaw::RequireSignedResponse => {
                 "Refuses an unsigned Response element, so Okta apps that sign only the assertion cannot sign in."
             }
+            Flaw::ReadLastAssertion => {
+                "Verifies any signature, then reads the last Assertion, so an unsigned one appended wins (CVE-2022-41912 class)."
+            }
+            Flaw::ReadRootAssertion => {
+                "Accepts a signature wherever its Reference points, then reads the Response's first Assertion (XSW1, XSW2, XSW6 class)."
+            }
+            Flaw::ExistingOnlyCreatesAccounts => {
+                "Creates accounts at first sign-in even in a tenant that allows existing accounts only."
+            }
             Flaw::RequireSignedAssertion => {
                 "Refuses an unsigned Assertion, so Okta apps that sign only the response cannot sign in."
             }
@@ -178,7 +196,7 @@ pub struct Policy {
     pub replay_cache: bool,
     pub force_allow_unsolicited: bool,
     pub check_in_response_to: bool,
-    pub bind_signature_to_read_element: bool,
+    pub assertion_reader: AssertionReader,
     pub name_id_whole_text: bool,
     pub reject_doctype: bool,
     pub local_relay_state_only: bool,
@@ -190,6 +208,21 @@ pub struct Policy {
     pub remember_request_id: bool,
     pub require_response_signature: bool,
     pub require_assertion_signature: bool,
+    pub respect_existing_only: bool,
+}
+
+/// Which Assertion the ACS reads.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum AssertionReader {
+    /// Correct: the only Assertion, covered by a signature whose Reference is
+    /// the element that carries it.
+    SignedElement,
+    /// Flawed: any valid signature, then the first Assertion in the document.
+    FirstInDocument,
+    /// Flawed: any valid signature, then the last Assertion in the document.
+    LastInDocument,
+    /// Flawed: any valid signature, then the Response's first child Assertion.
+    FirstChildOfResponse,
 }
 
 impl Policy {
@@ -207,7 +240,7 @@ impl Policy {
             replay_cache: true,
             force_allow_unsolicited: false,
             check_in_response_to: true,
-            bind_signature_to_read_element: true,
+            assertion_reader: AssertionReader::SignedElement,
             name_id_whole_text: true,
             reject_doctype: true,
             local_relay_state_only: true,
@@ -219,6 +252,7 @@ impl Policy {
             remember_request_id: true,
             require_response_signature: false,
             require_assertion_signature: false,
+            respect_existing_only: true,
         }
     }
 
@@ -238,7 +272,10 @@ impl Policy {
                 Flaw::NoReplayCache => policy.replay_cache = false,
                 Flaw::AcceptUnsolicited => policy.force_allow_unsolicited = true,
                 Flaw::IgnoreInResponseTo => policy.check_in_response_to = false,
-                Flaw::ReadFirstAssertion => policy.bind_signature_to_read_element = false,
+                Flaw::ReadFirstAssertion => policy.assertion_reader = AssertionReader::FirstInDocument,
+                Flaw::ReadLastAssertion => policy.assertion_reader = AssertionReader::LastInDocument,
+                Flaw::ReadRootAssertion => policy.assertion_reader = AssertionReader::FirstChildOfResponse,
+                Flaw::ExistingOnlyCreatesAccounts => policy.respect_existing_only = false,
                 Flaw::NameidFirstTextNode => policy.name_id_whole_text = false,
                 Flaw::AllowDoctype => policy.reject_doctype = false,
                 Flaw::OpenRelayState => policy.local_relay_state_only = false,

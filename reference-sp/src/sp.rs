@@ -317,7 +317,7 @@ impl Sp {
         let matching_form = if self.policy.normalise_email { email::normalise(&email) } else { email.clone() };
         let user = match self.store.user_by_email(&tenant.id, &matching_form)? {
             Some(user) => active(user)?,
-            None if settings.provisioning == Provisioning::Jit => {
+            None if settings.provisioning == Provisioning::Jit || !self.policy.respect_existing_only => {
                 let first = verified.attributes.get("firstName").and_then(|v| v.first()).cloned().unwrap_or_default();
                 let last = verified.attributes.get("lastName").and_then(|v| v.first()).cloned().unwrap_or_default();
                 let name = format!("{first} {last}").trim().to_owned();

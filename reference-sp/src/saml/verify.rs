@@ -32,7 +32,7 @@ use time::{Duration, OffsetDateTime};
 use xmlsec::{XmlSecDocumentExt, XmlSecKey, XmlSecKeyFormat, XmlSecSignatureContext};
 
 use super::SamlError;
-use crate::flaws::Policy;
+use crate::flaws::{AssertionReader, Policy};
 
 pub const NS_PROTOCOL: &str = "urn:oasis:names:tc:SAML:2.0:protocol";
 pub const NS_ASSERTION: &str = "urn:oasis:names:tc:SAML:2.0:assertion";
@@ -160,13 +160,14 @@ impl UnverifiedResponse {
         if !descendants(&root, NS_ASSERTION, "EncryptedAssertion").is_empty() {
             return Err(SamlError::Unsupported("EncryptedAssertion"));
         }
-        if policy.bind_signature_to_read_element {
+        let bound = policy.assertion_reader == AssertionReader::SignedElement;
+        if bound {
             if assertions.len() != 1 {
                 return Err(SamlError::AssertionCount(assertions.len()));
             }
             check_unique_ids(&root)?;
         }
-        let first_assertion = assertions.into_iter().next().ok_or(SamlError::AssertionCount(0))?;
+        let first_assertion = assertions.first().cloned().ok_or(SamlError::AssertionCount(0))?;
 
         // 3 and 4. Signatures.
         let namespaces = [("samlp", NS_PROTOCOL), ("saml", NS_ASSERTION)];
@@ -175,7 +176,7 @@ impl UnverifiedResponse {
             let _ = document.specify_idattr(search, "ID", Some(&namespaces));
         }
         let allow_sha1 = expect.allow_sha1 || policy.force_allow_sha1;
-        let assertion = if policy.bind_signature_to_read_element {
+        let assertion = if bound {
             let response_signed = verify_enveloped(&document, &root, expect, allow_sha1)?;
             let assertion_signed = verify_enveloped(&document, &first_assertion, expect, allow_sha1)?;
             if !response_signed && !assertion_signed && policy.require_signature {
@@ -189,8 +190,8 @@ impl UnverifiedResponse {
             }
             first_assertion
         } else {
-            // The flawed path: any valid signature anywhere will do, and the
-            // first assertion in document order is read.
+            // The flawed paths: any valid signature anywhere will do, and the
+            // assertion the flaw names is read.
             let signatures = descendants(&root, NS_DSIG, "Signature");
             let mut any_valid = false;
             for signature in &signatures {
@@ -201,7 +202,13 @@ impl UnverifiedResponse {
             if !any_valid && policy.require_signature {
                 return Err(if signatures.is_empty() { SamlError::Unsigned } else { SamlError::SignatureInvalid });
             }
-            first_assertion
+            match policy.assertion_reader {
+                AssertionReader::LastInDocument => assertions.last().cloned().unwrap_or(first_assertion),
+                AssertionReader::FirstChildOfResponse => {
+                    children(&root, NS_ASSERTION, "Assertion").into_iter().next().unwrap_or(first_assertion)
+                }
+                AssertionReader::SignedElement | AssertionReader::FirstInDocument => first_assertion,
+            }
         };
 
         // 5. Issuer, status, addressing, audience.

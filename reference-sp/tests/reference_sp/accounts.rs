@@ -99,6 +99,14 @@ async fn existing_only_tenant_refuses_unknown_users_and_creates_nothing() {
     assert!(sp.post_to(&browser, "/sso/acs/globex", &globex_response("known@acme.test"), None).await.signed_in());
 }
 
+#[tokio::test]
+async fn existing_only_creates_accounts_flaw_lets_unknown_users_in() {
+    let sp = Harness::start(&[Flaw::ExistingOnlyCreatesAccounts]).await;
+    let browser = sp.browser();
+    assert!(sp.post_to(&browser, "/sso/acs/globex", &globex_response("stranger@acme.test"), None).await.signed_in());
+    assert_eq!(sp.whoami(&browser).await.unwrap()["email"], "stranger@acme.test");
+}
+
 fn globex_response(email: &str) -> String {
     let mut spec = Spec::valid(email);
     spec.destination = "http://sp.test/sso/acs/globex".into();

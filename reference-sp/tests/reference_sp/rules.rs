@@ -48,6 +48,21 @@ fn comment_in_name_id(email: &str) -> String {
     BASE64.encode(xml)
 }
 
+/// A valid signed response with an unsigned assertion for `email` appended.
+fn appended(email: &str) -> String {
+    let mut spec = Spec::valid("genuine.user@acme.test");
+    spec.signing = Signing::Assertion;
+    let xml = spec.xml();
+    let start = xml.find("<saml:Assertion").unwrap();
+    let end = xml.find("</saml:Assertion>").unwrap() + "</saml:Assertion>".len();
+    let mut evil =
+        xml[start..end].replace("genuine.user@acme.test", email).replacen(&spec.assertion_id, "_appended_assertion", 1);
+    let sig_start = evil.find("<ds:Signature").unwrap();
+    let sig_end = evil.find("</ds:Signature>").unwrap() + "</ds:Signature>".len();
+    evil.replace_range(sig_start..sig_end, "");
+    BASE64.encode(format!("{}{}{}", &xml[..end], evil, &xml[end..]))
+}
+
 /// Signed for someone else, then the NameID changed to `email`.
 fn tampered(email: &str) -> String {
     let xml = Spec::valid("someone.else@acme.test").xml().replace(">someone.else@acme.test<", &format!(">{email}<"));
@@ -137,6 +152,18 @@ fn rules() -> Vec<Rule> {
             message: |e| spec_rule(|s| s.status = "urn:oasis:names:tc:SAML:2.0:status:Responder".into())(e),
         },
         Rule { name: "xsw3", code: "saml.assertion_count", flaw: Flaw::ReadFirstAssertion, message: xsw3 },
+        Rule {
+            name: "xsw3 read as the first child",
+            code: "saml.assertion_count",
+            flaw: Flaw::ReadRootAssertion,
+            message: xsw3,
+        },
+        Rule {
+            name: "unsigned assertion appended",
+            code: "saml.assertion_count",
+            flaw: Flaw::ReadLastAssertion,
+            message: appended,
+        },
         Rule {
             name: "changed after signing",
             code: "saml.signature_invalid",
