@@ -23,6 +23,8 @@ pub enum Capability {
     IdpInitiatedSwitch,
     /// The SP does not create accounts at first sign-in (`saml.jit = false`).
     NoJit,
+    /// `session.name_pointer`: the session shows the user's name.
+    SessionAttributes,
 }
 
 /// What the check does after the positive control.
@@ -50,6 +52,8 @@ pub enum Action {
     UnsolicitedWhenDisabled,
     /// A user the SP does not know, on a target without JIT.
     UnknownUser,
+    /// The name (and groups) from the attribute statements reach the session.
+    AttributesInSession,
 }
 
 #[derive(Clone, Copy, Debug)]
@@ -344,6 +348,17 @@ pub fn saml_checks() -> Vec<Check> {
             needs: &[Capability::NoJit],
             action: Action::UnknownUser,
             fix: "Without JIT provisioning, refuse a sign-in for an unknown user with a clear message, and create no account.",
+            exclusive: false,
+        },
+        Check {
+            id: "saml.attr.session",
+            title: "First name, last name and groups from the attribute statements reach the session",
+            category: "attributes",
+            severity: Severity::Medium,
+            reference: "SAML Core 2.7.3 (AttributeStatement); Okta attribute statements",
+            needs: &[Capability::SessionAttributes],
+            action: Action::AttributesInSession,
+            fix: "Read firstName, lastName and the groups attribute from the signed Assertion's AttributeStatement, and use them for the account and the session.",
             exclusive: false,
         },
         Check {

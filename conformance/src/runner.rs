@@ -16,6 +16,9 @@ use serde::Serialize;
 use crate::catalogue::{Action, Capability, Check, Severity};
 use crate::target::{IdentityPath, Target};
 
+/// Every canary is a member of this group, so the groups attribute has a value.
+const CANARY_GROUP: &str = "mockta-canaries";
+
 /// The most of a response body kept (and read) from the SP.
 const MAX_BODY: usize = 64 * 1024;
 
@@ -93,6 +96,8 @@ struct SpAnswer {
 #[derive(Clone, Debug)]
 struct Canary {
     email: String,
+    /// The display name, `Canary {tag}`: first name `Canary`, last name the tag.
+    name: String,
 }
 
 impl Suite {
@@ -207,6 +212,10 @@ impl Suite {
                     return Some("the target declares JIT, so an unknown user is expected to get an account".into());
                 }
                 Capability::NoJit => {}
+                Capability::SessionAttributes if self.target.session.name_pointer.is_none() => {
+                    return Some("the target's session has no name_pointer to read attributes from".into());
+                }
+                Capability::SessionAttributes => {}
             }
         }
         if !self.target.jit && self.target.create_user.is_none() {
@@ -369,7 +378,7 @@ impl Suite {
                         .map_err(|e| StepError(e.to_string()))
                 })?;
                 let browser = self.browser()?;
-                let moved = Canary { email: variant.clone() };
+                let moved = Canary { email: variant.clone(), name: attacker.name.clone() };
                 let (message, answer) = self.idp_initiated_capture(&browser, &moved, None).await?;
                 let again = self.oracle(&browser).await?;
                 // The oracle must show the very same account as the control did.
@@ -385,6 +394,36 @@ impl Suite {
                         ),
                         Some(evidence(&message, &answer, again.as_deref())),
                     ))
+                }
+            }
+            Action::AttributesInSession => {
+                let body = self.oracle_json(&control).await?;
+                let name = self
+                    .target
+                    .session
+                    .name_pointer
+                    .as_deref()
+                    .and_then(|p| body.pointer(p))
+                    .and_then(|v| v.as_str())
+                    .unwrap_or_default();
+                let mut problems = Vec::new();
+                if !name.to_lowercase().contains(&attacker.name.to_lowercase()) {
+                    problems.push(format!("the name is '{name}', not '{}'", attacker.name));
+                }
+                if let Some(pointer) = &self.target.session.groups_pointer {
+                    let groups: Vec<&str> = body
+                        .pointer(pointer)
+                        .and_then(|v| v.as_array())
+                        .map(|a| a.iter().filter_map(|g| g.as_str()).collect())
+                        .unwrap_or_default();
+                    if !groups.contains(&CANARY_GROUP) {
+                        problems.push(format!("the groups are {groups:?}, without '{CANARY_GROUP}'"));
+                    }
+                }
+                if problems.is_empty() {
+                    Ok((Verdict::Pass, "the name and groups from the assertion are in the session".into(), None))
+                } else {
+                    Ok((Verdict::Fail, problems.join("; "), Some(evidence(&control_message, &answer, seen.as_deref()))))
                 }
             }
             Action::UnknownUser => {
@@ -500,7 +539,17 @@ impl Suite {
             let assignment = serde_json::from_value(serde_json::json!({})).map_err(|e| StepError(e.to_string()))?;
             mock_idp::admin::assign_user(org, &self.app_id, Some(&email), assignment, now)
                 .map_err(|e| StepError(format!("cannot assign canary: {e}")))?;
-            Ok(Canary { email })
+            // Every canary is in one group, so the groups attribute has a value.
+            if org.find_group(CANARY_GROUP).is_none() {
+                let group = serde_json::from_value(serde_json::json!({"profile": {"name": CANARY_GROUP}}))
+                    .map_err(|e| StepError(e.to_string()))?;
+                mock_idp::admin::create_group(org, group, now, self.idp.ids())
+                    .map_err(|e| StepError(format!("cannot add the canary group: {e}")))?;
+            }
+            let group_id = org.find_group(CANARY_GROUP).map(|g| g.id.to_string()).unwrap_or_default();
+            mock_idp::admin::add_member(org, &group_id, &email, now)
+                .map_err(|e| StepError(format!("cannot add the canary to its group: {e}")))?;
+            Ok(Canary { email, name: format!("Canary {tag}") })
         })
     }
 
@@ -534,7 +583,7 @@ impl Suite {
             return Ok(());
         }
         let Some(hook) = &self.target.create_user else { return Err(StepError("no create_user hook".into())) };
-        self.call_hook("create_user", hook, &[("{email}", &user.email), ("{name}", "Canary User")]).await?;
+        self.call_hook("create_user", hook, &[("{email}", &user.email), ("{name}", &user.name)]).await?;
         Ok(())
     }
 
@@ -599,6 +648,17 @@ impl Suite {
         let (action, response, relay) = mock_form_fields(&page.body)?;
         let answer = self.post(browser, &action, &response, &relay).await?;
         Ok((Captured { xml: decode(&response), form: page.body }, answer))
+    }
+
+    /// The session oracle's JSON body, for checks that read more than the identity.
+    async fn oracle_json(&self, browser: &reqwest::Client) -> Step<serde_json::Value> {
+        let response = browser
+            .get(&self.target.session.url)
+            .send()
+            .await
+            .map_err(|e| StepError(format!("session oracle: {e}")))?;
+        let body = read_capped(response).await;
+        serde_json::from_str(&body).map_err(|e| StepError(format!("the session oracle's body is not JSON: {e}")))
     }
 
     /// Asks the session oracle whose session the browser has.

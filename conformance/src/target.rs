@@ -31,6 +31,10 @@ pub struct Target {
 pub struct SessionOracle {
     pub url: String,
     pub identity: IdentityPath,
+    /// JSON pointer to the user's display name, for the attributes check.
+    pub name_pointer: Option<String>,
+    /// JSON pointer to the user's groups (an array), for the attributes check.
+    pub groups_pointer: Option<String>,
 }
 
 #[derive(Clone, Debug)]
@@ -93,6 +97,8 @@ struct SessionSection {
     url: String,
     json_pointer: Option<String>,
     regex: Option<String>,
+    name_pointer: Option<String>,
+    groups_pointer: Option<String>,
 }
 
 #[derive(Debug, Default, Deserialize)]
@@ -186,6 +192,12 @@ pub fn parse_target(file: &str, text: &str, dir: &Path) -> Result<Target, Target
     };
     let create_user = hook("create_user", parsed.hooks.create_user)?;
     let set_idp_initiated = hook("set_idp_initiated", parsed.hooks.set_idp_initiated)?;
+    let pointer = |field: &str, value: Option<String>| -> Result<Option<String>, TargetError> {
+        match value {
+            Some(p) if !p.starts_with('/') => Err(fail(field, format!("'{p}' must start with '/'"))),
+            other => Ok(other),
+        }
+    };
     let concurrency = parsed.limits.concurrency.unwrap_or(8);
     if !(1..=64).contains(&concurrency) {
         return Err(fail("limits.concurrency", format!("{concurrency} is not between 1 and 64")));
@@ -203,7 +215,12 @@ pub fn parse_target(file: &str, text: &str, dir: &Path) -> Result<Target, Target
         app: parsed.saml.app,
         login_url: parsed.saml.login_url,
         jit: parsed.saml.jit,
-        session: SessionOracle { url: parsed.session.url, identity },
+        session: SessionOracle {
+            url: parsed.session.url,
+            identity,
+            name_pointer: pointer("session.name_pointer", parsed.session.name_pointer)?,
+            groups_pointer: pointer("session.groups_pointer", parsed.session.groups_pointer)?,
+        },
         create_user,
         set_idp_initiated,
         concurrency,

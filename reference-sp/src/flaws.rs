@@ -38,10 +38,11 @@ pub enum Flaw {
     ReadLastAssertion,
     ReadRootAssertion,
     ExistingOnlyCreatesAccounts,
+    DropAttributes,
 }
 
 impl Flaw {
-    pub const ALL: [Flaw; 27] = [
+    pub const ALL: [Flaw; 28] = [
         Flaw::AcceptUnsigned,
         Flaw::TrustKeyinfoCert,
         Flaw::AcceptSha1,
@@ -69,6 +70,7 @@ impl Flaw {
         Flaw::ReadLastAssertion,
         Flaw::ReadRootAssertion,
         Flaw::ExistingOnlyCreatesAccounts,
+        Flaw::DropAttributes,
     ];
 
     pub fn name(self) -> &'static str {
@@ -100,6 +102,7 @@ impl Flaw {
             Flaw::ReadLastAssertion => "read-last-assertion",
             Flaw::ReadRootAssertion => "read-root-assertion",
             Flaw::ExistingOnlyCreatesAccounts => "existing-only-creates-accounts",
+            Flaw::DropAttributes => "drop-attributes",
         }
     }
 
@@ -152,6 +155,9 @@ impl Flaw {
             }
             Flaw::ReadRootAssertion => {
                 "Accepts a signature wherever its Reference points, then reads the Response's first Assertion (XSW1, XSW2, XSW6 class)."
+            }
+            Flaw::DropAttributes => {
+                "Ignores the AttributeStatement, so names, roles and groups from Okta never arrive."
             }
             Flaw::ExistingOnlyCreatesAccounts => {
                 "Creates accounts at first sign-in even in a tenant that allows existing accounts only."
@@ -209,6 +215,7 @@ pub struct Policy {
     pub require_response_signature: bool,
     pub require_assertion_signature: bool,
     pub respect_existing_only: bool,
+    pub read_attributes: bool,
 }
 
 /// Which Assertion the ACS reads.
@@ -253,6 +260,7 @@ impl Policy {
             require_response_signature: false,
             require_assertion_signature: false,
             respect_existing_only: true,
+            read_attributes: true,
         }
     }
 
@@ -276,6 +284,7 @@ impl Policy {
                 Flaw::ReadLastAssertion => policy.assertion_reader = AssertionReader::LastInDocument,
                 Flaw::ReadRootAssertion => policy.assertion_reader = AssertionReader::FirstChildOfResponse,
                 Flaw::ExistingOnlyCreatesAccounts => policy.respect_existing_only = false,
+                Flaw::DropAttributes => policy.read_attributes = false,
                 Flaw::NameidFirstTextNode => policy.name_id_whole_text = false,
                 Flaw::AllowDoctype => policy.reject_doctype = false,
                 Flaw::OpenRelayState => policy.local_relay_state_only = false,

@@ -241,7 +241,10 @@ impl Sp {
             allow_unsolicited: settings.allow_idp_initiated,
             policy: &self.policy,
         };
-        let verified = unverified.verify(&expectations, now)?;
+        let mut verified = unverified.verify(&expectations, now)?;
+        if !self.policy.read_attributes {
+            verified.attributes.clear();
+        }
 
         // 8. Replay.
         if self.policy.replay_cache

@@ -45,6 +45,7 @@ const FLAW_CHECKS: &[(&str, &[&str])] = &[
     ("require-signed-assertion", &["saml.sig.response_only"]),
     ("read-last-assertion", &["saml.assertion.multiple", "saml.xsw.1", "saml.xsw.2"]),
     ("read-root-assertion", &["saml.xsw.1", "saml.xsw.2", "saml.xsw.3", "saml.xsw.4", "saml.xsw.5"]),
+    ("drop-attributes", &["saml.attr.session"]),
 ];
 
 /// Flaws of the existing-only tenant, run against that tenant.

@@ -155,3 +155,19 @@ async fn concurrent_first_sign_ins_create_one_account() {
         sp.admin(&browser, Method::GET, "/admin/tenants/acme/users").send().await.unwrap().json().await.unwrap();
     assert_eq!(users.as_array().unwrap().iter().filter(|u| u["email"] == "rush@acme.test").count(), 1);
 }
+
+#[tokio::test]
+async fn attributes_reach_the_session_unless_dropped() {
+    let sp = Harness::start(&[]).await;
+    let browser = sp.browser();
+    assert!(sp.post(&browser, &Spec::valid("attrs@acme.test").encoded(), None).await.signed_in());
+    let who = sp.whoami(&browser).await.unwrap();
+    assert_eq!((who["name"].as_str(), who["groups"][0].as_str()), (Some("Test User"), Some("Engineering")));
+
+    let flawed = Harness::start(&[Flaw::DropAttributes]).await;
+    let browser = flawed.browser();
+    assert!(flawed.post(&browser, &Spec::valid("attrs@acme.test").encoded(), None).await.signed_in());
+    let who = flawed.whoami(&browser).await.unwrap();
+    assert_eq!(who["name"], "attrs@acme.test");
+    assert_eq!(who["groups"], serde_json::json!([]));
+}
