@@ -2,8 +2,8 @@
 //! own browser sessions, sign-ins waiting at the login page, and armed faults.
 //!
 //! Methods here are synchronous and do no network IO; the HTTP layer calls them
-//! from blocking tasks because signing is CPU work. The time always comes from
-//! the injected [`Clock`].
+//! directly on its worker threads (signing is short CPU work, see
+//! [`crate::http`]). The time always comes from the injected [`Clock`].
 
 use std::collections::{HashMap, VecDeque};
 use std::path::PathBuf;
