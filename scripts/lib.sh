@@ -22,8 +22,10 @@ ensure_system_packages() {
     fi
 }
 
-# pysaml2, the Python SAML library the interop tests run against the mock,
-# goes into .local/venv so nothing is installed system-wide.
+# pysaml2, Authlib and okta-jwt-verifier, the Python SAML and OpenID Connect
+# libraries the interop tests run against the mock, go into .local/venv so
+# nothing is installed system-wide. The copy of requirements.txt kept in the
+# venv tells whether the pins changed since the last install.
 ensure_python_env() {
     local venv=.local/venv
     local stamp="$venv/.requirements"
@@ -38,4 +40,29 @@ ensure_python_env() {
     python3 -m venv "$venv"
     "$venv/bin/pip" install --quiet --disable-pip-version-check -r tests/interop/requirements.txt
     cp tests/interop/requirements.txt "$stamp"
+}
+
+# openid-client and @okta/jwt-verifier, the Node.js OpenID Connect libraries
+# the interop tests run against the mock, go into .local/node so nothing is
+# installed globally. npm ci installs exactly what package-lock.json pins, and
+# the copy of the lock kept beside node_modules tells whether the pins changed
+# since the last install. The scripts in tests/interop load their modules from
+# .local/node/node_modules by a path relative to themselves.
+ensure_node_env() {
+    local prefix=.local/node
+    local stamp="$prefix/.package-lock"
+    if [ -d "$prefix/node_modules" ] && cmp -s tests/interop/package-lock.json "$stamp"; then
+        return
+    fi
+    if ! command -v node >/dev/null 2>&1 || ! command -v npm >/dev/null 2>&1; then
+        as_root apt-get update -qq
+        as_root env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq nodejs npm
+    fi
+    echo "Installing Node.js test dependencies into $prefix"
+    mkdir -p "$prefix"
+    cp tests/interop/package.json tests/interop/package-lock.json "$prefix/"
+    # npm ci starts from an empty node_modules, so a package dropped from the
+    # lock does not linger; audit and funding notices are only noise here.
+    (cd "$prefix" && npm ci --silent --no-audit --no-fund)
+    cp tests/interop/package-lock.json "$stamp"
 }

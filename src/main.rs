@@ -450,8 +450,16 @@ fn print_urls(idp: &mock_idp::idp::Idp, server: &RunningServer) {
         }
         let _ =
             writeln!(out, "  management API: {}/api/v1/ (Authorization: SSWS <api_token from the org file>)", org.url);
+        let _ = writeln!(out, "  OIDC issuers:   {} (org server)", org.url);
+        for server in &org.authorization_servers {
+            let _ = writeln!(out, "                  {}/oauth2/{} ({})", org.url, server.id, server.name);
+        }
         for app in org.apps.values() {
             let _ = writeln!(out, "  app {} ({}, {})", app.name, app.id, app.label);
+            if let Some(oidc) = app.oidc() {
+                let _ = writeln!(out, "    OIDC client:   {} {}", oidc.application_type.as_str(), app.id);
+                continue;
+            }
             let _ = writeln!(out, "    metadata:      {}", mock_idp::saml::metadata::metadata_url(&org.url, app));
             let _ = writeln!(out, "    SSO URL:       {}", mock_idp::saml::metadata::sso_url(&org.url, app));
             let _ = writeln!(

@@ -20,11 +20,8 @@ fn main() {
         let idp = Arc::new(mock_idp::setup::IdpOptions::default().build().unwrap());
         idp.write_org(|org| {
             let app = org.apps.values_mut().find(|a| a.name == "reference-sp").unwrap();
-            app.saml.sso_url = mock_idp::ids::AcsUrl(format!("{sp_url}/sso/acs/acme"));
-            app.saml.other_sso_urls = vec![];
-            app.saml.destination = format!("{sp_url}/sso/acs/acme");
-            app.saml.recipient = format!("{sp_url}/sso/acs/acme");
-            app.saml.audience = mock_idp::ids::EntityId(format!("{sp_url}/sso/metadata/acme"));
+            let saml = app.saml_mut().unwrap();
+            saml.set_endpoints(&format!("{sp_url}/sso/acs/acme"), &format!("{sp_url}/sso/metadata/acme"));
         });
         let (_, target) = conformance::demo::builtin_targets().unwrap().into_iter().next().unwrap();
         let mut target = target;

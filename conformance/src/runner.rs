@@ -63,7 +63,7 @@ pub struct CheckResult {
 pub enum SuiteError {
     #[error("{0}")]
     Setup(#[from] mock_idp::setup::SetupError),
-    #[error("saml.app: no app '{0}' in the org")]
+    #[error("saml.app: no SAML app '{0}' in the org")]
     UnknownApp(String),
     #[error("cannot serve the mock IdP on {addr}: {source}")]
     Listen { addr: std::net::SocketAddr, source: std::io::Error },
@@ -111,7 +111,9 @@ impl Suite {
     /// Serves a given IdP (tests use this to adjust the org first).
     pub async fn with_idp(target: Target, idp: Arc<Idp>) -> Result<Suite, SuiteError> {
         let (app_id, app_name) = idp
-            .read_org(|org| org.find_app(&target.app).map(|a| (a.id.to_string(), a.name.clone())))
+            .read_org(|org| {
+                org.find_app(&target.app).filter(|a| a.saml().is_some()).map(|a| (a.id.to_string(), a.name.clone()))
+            })
             .ok_or_else(|| SuiteError::UnknownApp(target.app.clone()))?;
         let addr = target.idp_listen;
         let server =
@@ -245,7 +247,9 @@ impl Suite {
             Action::IdpInitiated => {
                 let expected = self
                     .idp
-                    .read_org(|org| org.find_app(&self.app_id).map(|a| a.saml.default_relay_state.clone()))
+                    .read_org(|org| {
+                        org.find_app(&self.app_id).and_then(|a| a.saml().map(|s| s.default_relay_state.clone()))
+                    })
                     .unwrap_or_default();
                 let location = answer.location.clone().unwrap_or_default();
                 if !expected.is_empty() && !location.ends_with(&expected) {

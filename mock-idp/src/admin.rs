@@ -13,7 +13,8 @@ use serde_json::{Value, json};
 use time::OffsetDateTime;
 
 use crate::ids::{AppId, GroupId, IdGenerator, UserId};
-use crate::org::{App, AppGroup, AppUser, Group, Org, User, UserProfile, UserStatus};
+use crate::org::oidc::GrantType;
+use crate::org::{App, AppGroup, AppUser, Group, Org, SignOn, User, UserProfile, UserStatus};
 use crate::saml::response::saml_time;
 
 /// An Okta API error: HTTP status, `errorCode`, `errorSummary` and `errorCauses`.
@@ -201,38 +202,70 @@ pub fn group_json(org: &Org, group: &Group) -> Value {
 }
 
 pub fn app_json(org: &Org, app: &App) -> Value {
-    let saml = &app.saml;
-    json!({
-        "id": app.id,
-        "name": app.name,
-        "label": app.label,
-        "status": if app.active { "ACTIVE" } else { "INACTIVE" },
-        "created": saml_time(app.created),
-        "signOnMode": "SAML_2_0",
-        "settings": { "signOn": {
-            "ssoAcsUrl": saml.sso_url,
-            "acsEndpoints": saml.other_sso_urls,
-            "recipient": saml.recipient,
-            "destination": saml.destination,
-            "audience": saml.audience,
-            "defaultRelayState": saml.default_relay_state,
-            "subjectNameIdFormat": saml.name_id_format.urn(),
-            "responseSigned": saml.signing.signs_response(),
-            "assertionSigned": saml.signing.signs_assertion(),
-            "signatureAlgorithm": match saml.signature_algorithm {
-                crate::org::SignatureAlgorithm::RsaSha256 => "RSA_SHA256",
-                crate::org::SignatureAlgorithm::RsaSha1 => "RSA_SHA1",
+    let links = json!({
+        "users": { "href": format!("{}/api/v1/apps/{}/users", org.url, app.id) },
+        "groups": { "href": format!("{}/api/v1/apps/{}/groups", org.url, app.id) },
+    });
+    let mut value = match &app.sign_on {
+        SignOn::Saml(saml) => json!({
+            "id": app.id,
+            "name": app.name,
+            "label": app.label,
+            "status": if app.active { "ACTIVE" } else { "INACTIVE" },
+            "created": saml_time(app.created),
+            "signOnMode": app.sign_on_mode(),
+            "settings": { "signOn": {
+                "ssoAcsUrl": saml.sso_url,
+                "acsEndpoints": saml.other_sso_urls,
+                "recipient": saml.recipient,
+                "destination": saml.destination,
+                "audience": saml.audience,
+                "defaultRelayState": saml.default_relay_state,
+                "subjectNameIdFormat": saml.name_id_format.urn(),
+                "responseSigned": saml.signing.signs_response(),
+                "assertionSigned": saml.signing.signs_assertion(),
+                "signatureAlgorithm": match saml.signature_algorithm {
+                    crate::org::SignatureAlgorithm::RsaSha256 => "RSA_SHA256",
+                    crate::org::SignatureAlgorithm::RsaSha1 => "RSA_SHA1",
+                },
+                "authnContextClassRef": saml.authn_context_class_ref,
+                "honorForceAuthn": saml.honor_force_authn,
+            }},
+            "_links": {
+                "metadata": { "href": crate::saml::metadata::metadata_url(&org.url, app), "type": "application/xml" },
+                "appLinks": [{ "name": app.name, "href": crate::saml::metadata::embed_link(&org.url, app), "type": "text/html" }],
             },
-            "authnContextClassRef": saml.authn_context_class_ref,
-            "honorForceAuthn": saml.honor_force_authn,
-        }},
-        "_links": {
-            "metadata": { "href": crate::saml::metadata::metadata_url(&org.url, app), "type": "application/xml" },
-            "appLinks": [{ "name": app.name, "href": crate::saml::metadata::embed_link(&org.url, app), "type": "text/html" }],
-            "users": { "href": format!("{}/api/v1/apps/{}/users", org.url, app.id) },
-            "groups": { "href": format!("{}/api/v1/apps/{}/groups", org.url, app.id) },
-        },
-    })
+        }),
+        // Okta's OIDC app shape: the client id and authentication method
+        // under credentials, the redirect URIs and grants under settings. The
+        // secret is never shown, as in Okta's list responses.
+        SignOn::Oidc(oidc) => json!({
+            "id": app.id,
+            "name": "oidc_client",
+            "label": app.label,
+            "status": if app.active { "ACTIVE" } else { "INACTIVE" },
+            "created": saml_time(app.created),
+            "signOnMode": app.sign_on_mode(),
+            "credentials": { "oauthClient": {
+                "autoKeyRotation": true,
+                "client_id": app.id,
+                "token_endpoint_auth_method": oidc.token_endpoint_auth_method.as_str(),
+                "pkce_required": oidc.requires_pkce(),
+            }},
+            "settings": { "oauthClient": {
+                "redirect_uris": oidc.redirect_uris,
+                "post_logout_redirect_uris": oidc.post_logout_redirect_uris,
+                "response_types": if oidc.allows_grant(GrantType::AuthorizationCode) { vec!["code"] } else { vec!["token"] },
+                "grant_types": oidc.grant_types.iter().map(|g| g.as_str()).collect::<Vec<_>>(),
+                "application_type": oidc.application_type.as_str(),
+            }},
+            "_links": {},
+        }),
+    };
+    if let (Some(target), Value::Object(extra)) = (value.pointer_mut("/_links").and_then(Value::as_object_mut), links) {
+        target.extend(extra);
+    }
+    value
 }
 
 fn app_user_json(org: &Org, app: &App, user: &User, scope: &str) -> Value {

@@ -176,6 +176,20 @@ impl KeyStore {
     }
 }
 
+impl KeyStore {
+    /// Reads a private file from the key directory, if it exists.
+    pub fn read_private(&self, name: &str) -> Option<String> {
+        fs::read_to_string(self.dir.join(name)).ok()
+    }
+
+    /// Writes a private file (mode 0600) to the key directory atomically.
+    pub fn write_private(&self, name: &str, text: &str) -> Result<(), KeyError> {
+        fs::create_dir_all(&self.dir)
+            .map_err(|source| KeyError::Io { path: self.dir.display().to_string(), source })?;
+        write_atomically(&self.dir.join(name), text.as_bytes(), true)
+    }
+}
+
 /// Decodes the body of a single-block PEM file.
 pub fn pem_body(pem: &str) -> Option<Vec<u8>> {
     let body: String = pem.lines().filter(|l| !l.starts_with("-----")).collect();

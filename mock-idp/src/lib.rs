@@ -1,7 +1,8 @@
-//! mock-idp: a mock Okta org and its SAML 2.0 identity provider.
+//! mock-idp: a mock Okta org, its SAML 2.0 identity provider and its OpenID
+//! Connect authorization servers.
 //!
-//! The crate is layered. [`org`] holds the validated org model, [`saml`] the
-//! pure protocol logic (what a response says, how it is signed and faulted),
+//! The crate is layered. [`org`] holds the validated org model, [`saml`] and
+//! [`oidc`] the pure protocol logic (what a response says, how it is signed and faulted),
 //! [`keys`] the signing credentials, [`admin`] Okta's management API as pure
 //! operations on the org, and [`idp`] the running provider's state. Only
 //! [`http`] knows axum.
@@ -12,6 +13,7 @@ pub mod http;
 pub mod idp;
 pub mod ids;
 pub mod keys;
+pub mod oidc;
 pub mod org;
 pub mod saml;
 pub mod setup;

@@ -55,11 +55,8 @@ pub async fn run_against_tenant(tenant: Tenant, flaws: &[Flaw], checks: Vec<conf
     let idp = Arc::new(mock_idp::setup::IdpOptions { deterministic: false, ..Default::default() }.build().unwrap());
     idp.write_org(|org| {
         let app = org.apps.values_mut().find(|a| a.name == app_name).unwrap();
-        app.saml.sso_url = mock_idp::ids::AcsUrl(format!("{sp_url}/sso/acs/{tenant_id}"));
-        app.saml.other_sso_urls = vec![];
-        app.saml.destination = format!("{sp_url}/sso/acs/{tenant_id}");
-        app.saml.recipient = format!("{sp_url}/sso/acs/{tenant_id}");
-        app.saml.audience = mock_idp::ids::EntityId(format!("{sp_url}/sso/metadata/{tenant_id}"));
+        let saml = app.saml_mut().unwrap();
+        saml.set_endpoints(&format!("{sp_url}/sso/acs/{tenant_id}"), &format!("{sp_url}/sso/metadata/{tenant_id}"));
     });
     let target_text = target_text
         .replace("listen = \"127.0.0.1:7000\"", "listen = \"127.0.0.1:0\"")

@@ -1,5 +1,7 @@
 //! Okta's management API under `/api/v1`, authenticated with `SSWS {token}`,
-//! plus mockta's own fault control at `/api/v1/mockta/faults`.
+//! plus mockta's own controls under `/api/v1/mockta`: SAML and OIDC faults,
+//! and key rotation for the org authorization server, which Okta's API does
+//! not expose.
 
 use std::sync::Arc;
 
@@ -16,6 +18,8 @@ use serde_json::{Value, json};
 use super::HttpError;
 use crate::admin::{self, Lifecycle, OktaApiError};
 use crate::idp::Idp;
+use crate::oidc::ServerRef;
+use crate::oidc::faults::{FaultTarget, OidcFault, OidcFaultPlan};
 use crate::saml::FaultPlan;
 use crate::saml::faults::Fault;
 
@@ -38,6 +42,12 @@ pub fn routes(idp: Arc<Idp>) -> Router<Arc<Idp>> {
         .route("/apps/{app}/groups/{group}", axum::routing::put(assign_group).delete(unassign_group))
         .route("/mockta/faults", get(list_faults).post(arm_fault).delete(clear_faults))
         .route("/mockta/faults/catalogue", get(fault_catalogue))
+        .route("/authorizationServers/{server}/credentials/keys", get(list_server_keys))
+        .route("/authorizationServers/{server}/credentials/lifecycle/keyRotate", post(rotate_server_keys))
+        .route("/mockta/oidc/org/credentials/keys", get(list_org_keys))
+        .route("/mockta/oidc/org/credentials/lifecycle/keyRotate", post(rotate_org_keys))
+        .route("/mockta/oidc/faults", get(list_oidc_faults).post(arm_oidc_fault).delete(clear_oidc_faults))
+        .route("/mockta/oidc/faults/catalogue", get(oidc_fault_catalogue))
         .fallback(not_found)
         .method_not_allowed_fallback(method_not_allowed)
         .layer(middleware::from_fn_with_state(idp, require_ssws))
@@ -272,4 +282,107 @@ async fn clear_faults(State(idp): State<Arc<Idp>>) -> ApiResponse {
 
 async fn fault_catalogue() -> ApiResponse {
     ok(json!(Fault::catalogue()))
+}
+
+#[derive(Debug, Deserialize)]
+struct RotateQuery {
+    /// A mockta extension: remove the old key at once, as after a leak.
+    #[serde(default)]
+    emergency: bool,
+}
+
+#[derive(Debug, Deserialize)]
+struct RotateBody {
+    #[serde(rename = "use")]
+    key_use: String,
+}
+
+/// Okta's `keyRotate` takes `{"use":"sig"}`; anything else is a validation error.
+fn check_rotate_body(body: &Bytes) -> Result<(), HttpError> {
+    let parsed: RotateBody = admin::parse_body(body)?;
+    if parsed.key_use != "sig" {
+        return Err(OktaApiError::validation("use", "must be 'sig'").into());
+    }
+    Ok(())
+}
+
+async fn list_server_keys(State(idp): State<Arc<Idp>>, Path(server): Path<String>) -> ApiResponse {
+    ok(json!(idp.signing_keys(&ServerRef::Custom(server))?))
+}
+
+async fn rotate_server_keys(
+    State(idp): State<Arc<Idp>>,
+    Path(server): Path<String>,
+    Query(query): Query<RotateQuery>,
+    body: Bytes,
+) -> ApiResponse {
+    check_rotate_body(&body)?;
+    ok(json!(idp.rotate_keys(&ServerRef::Custom(server), query.emergency)?))
+}
+
+async fn list_org_keys(State(idp): State<Arc<Idp>>) -> ApiResponse {
+    ok(json!(idp.signing_keys(&ServerRef::Org)?))
+}
+
+async fn rotate_org_keys(State(idp): State<Arc<Idp>>, Query(query): Query<RotateQuery>, body: Bytes) -> ApiResponse {
+    check_rotate_body(&body)?;
+    ok(json!(idp.rotate_keys(&ServerRef::Org, query.emergency)?))
+}
+
+#[derive(Debug, Deserialize)]
+struct OidcFaultBody {
+    fault: String,
+    user: Option<String>,
+    client: Option<String>,
+    /// `id_token` (default), `access_token` or `both`.
+    token: Option<String>,
+}
+
+/// Arms an OIDC fault for the next matching message. `user` and `client`
+/// take ids or names; leaving one out matches any.
+async fn arm_oidc_fault(State(idp): State<Arc<Idp>>, body: Bytes) -> ApiResponse {
+    let body: OidcFaultBody = admin::parse_body(&body)?;
+    let fault: OidcFault = body
+        .fault
+        .parse()
+        .map_err(|e: crate::oidc::faults::UnknownOidcFault| OktaApiError::validation("fault", e.to_string()))?;
+    let target = match body.token.as_deref() {
+        None => FaultTarget::default(),
+        Some(value) => FaultTarget::parse(value).ok_or_else(|| {
+            OktaApiError::validation("token", format!("'{value}' is not id_token, access_token or both"))
+        })?,
+    };
+    let (user, client) = idp.read_org(|org| {
+        let user = match &body.user {
+            None => None,
+            Some(u) => Some(org.find_user(u).map(|u| u.id.clone()).ok_or_else(|| OktaApiError::not_found(u, "User"))?),
+        };
+        let client = match &body.client {
+            None => None,
+            Some(c) => Some(
+                org.find_app(c)
+                    .filter(|a| a.oidc().is_some())
+                    .map(|a| a.id.clone())
+                    .ok_or_else(|| OktaApiError::not_found(c, "PublicClientApp"))?,
+            ),
+        };
+        Ok::<_, OktaApiError>((user, client))
+    })?;
+    let armed = idp.arm_oidc_fault(OidcFaultPlan { fault, target }, user, client);
+    Ok((StatusCode::CREATED, Json(json!(armed))).into_response())
+}
+
+async fn list_oidc_faults(State(idp): State<Arc<Idp>>) -> ApiResponse {
+    ok(json!(idp.armed_oidc_faults()))
+}
+
+async fn clear_oidc_faults(State(idp): State<Arc<Idp>>) -> ApiResponse {
+    idp.clear_oidc_faults();
+    no_content()
+}
+
+async fn oidc_fault_catalogue() -> ApiResponse {
+    let catalogue: Vec<Value> =
+        OidcFault::ALL.iter().map(|f| json!({ "name": f.name(), "description": f.description() })).collect();
+    ok(json!(catalogue))
 }

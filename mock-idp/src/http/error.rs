@@ -10,6 +10,7 @@ use serde_json::json;
 use crate::admin::OktaApiError;
 use crate::idp::IdpError;
 use crate::ids::IdGenerator;
+use crate::oidc::{OAuthCode, OidcError};
 use crate::saml::SamlError;
 
 /// Every error a handler can return.
@@ -19,6 +20,8 @@ pub enum HttpError {
     Api(#[from] OktaApiError),
     #[error(transparent)]
     Sso(#[from] IdpError),
+    #[error(transparent)]
+    Oidc(#[from] OidcError),
     #[error("internal error: {0}")]
     Internal(String),
 }
@@ -31,6 +34,7 @@ impl HttpError {
             IdpError::UnknownUser(_) => (StatusCode::FORBIDDEN, "unknown_user"),
             IdpError::UnknownPending => (StatusCode::BAD_REQUEST, "sign_in_expired"),
             IdpError::Key(_) => (StatusCode::INTERNAL_SERVER_ERROR, "signing_key"),
+            IdpError::Oidc(_) => (StatusCode::BAD_REQUEST, "oidc_error"),
             IdpError::Saml(saml) => match saml {
                 SamlError::BadRequest(_) => (StatusCode::BAD_REQUEST, "invalid_saml_request"),
                 SamlError::IssuerMismatch { .. } => (StatusCode::BAD_REQUEST, "issuer_mismatch"),
@@ -45,26 +49,80 @@ impl HttpError {
     }
 }
 
+/// Okta's management API error envelope, in Okta's member order.
+fn envelope(status: StatusCode, code: &str, summary: &str, causes: &[String]) -> Response {
+    let error_id: String = format!("oae{}", crate::ids::RandomIds.opaque_token().chars().take(22).collect::<String>());
+    let body = json!({
+        "errorCode": code,
+        "errorSummary": summary,
+        "errorLink": code,
+        "errorId": error_id,
+        "errorCauses": causes.iter().map(|c| json!({"errorSummary": c})).collect::<Vec<_>>(),
+    });
+    (status, axum::Json(body)).into_response()
+}
+
+fn html_page(status: StatusCode, code: &str, message: &str) -> Response {
+    let page = super::pages::error_page(status, code, message);
+    (status, [(header::CONTENT_TYPE, "text/html; charset=utf-8")], page).into_response()
+}
+
+/// An OIDC error: OAuth JSON at the token, introspection and revocation
+/// endpoints, Okta's error page at `/authorize`, and Okta's envelope for the
+/// two cases where Okta answers with it.
+fn oidc_response(error: &OidcError) -> Response {
+    match error {
+        OidcError::OAuth { code, description } => {
+            let status = StatusCode::from_u16(code.status()).unwrap_or(StatusCode::BAD_REQUEST);
+            let body = json!({ "error": code.as_str(), "error_description": description });
+            let mut response = (status, axum::Json(body)).into_response();
+            let headers = response.headers_mut();
+            headers.insert(header::CACHE_CONTROL, HeaderValue::from_static("no-cache, no-store"));
+            headers.insert(header::PRAGMA, HeaderValue::from_static("no-cache"));
+            // RFC 6750 §3: bearer errors say what went wrong in the header too.
+            if matches!(code, OAuthCode::InvalidToken | OAuthCode::InsufficientScope) {
+                let challenge = format!(
+                    "Bearer error=\"{}\", error_description=\"{}\"",
+                    code.as_str(),
+                    description.replace('"', "'")
+                );
+                if let Ok(value) = HeaderValue::from_str(&challenge) {
+                    headers.insert(header::WWW_AUTHENTICATE, value);
+                }
+            }
+            response
+        }
+        OidcError::UnknownClient => envelope(StatusCode::UNAUTHORIZED, "invalid_client", &error.to_string(), &[]),
+        OidcError::UnknownServer(_) => envelope(StatusCode::NOT_FOUND, "E0000007", &error.to_string(), &[]),
+        OidcError::RedirectUriNotRegistered { .. } => {
+            html_page(StatusCode::BAD_REQUEST, "redirect_uri_not_registered", &error.to_string())
+        }
+        OidcError::AuthorizeBadClient => html_page(StatusCode::BAD_REQUEST, "invalid_client", &error.to_string()),
+        OidcError::AuthorizePage(_) => html_page(StatusCode::BAD_REQUEST, "invalid_request", &error.to_string()),
+        OidcError::LogoutRedirectNotRegistered => {
+            html_page(StatusCode::BAD_REQUEST, "post_logout_redirect_uri_not_registered", &error.to_string())
+        }
+        OidcError::Key(detail) => {
+            tracing::error!(%detail, "OIDC signing key");
+            let body = json!({ "error": "server_error", "error_description": "The signing key is not available." });
+            (StatusCode::INTERNAL_SERVER_ERROR, axum::Json(body)).into_response()
+        }
+    }
+}
+
 impl IntoResponse for HttpError {
     fn into_response(self) -> Response {
         match self {
             HttpError::Api(error) => {
                 let status = StatusCode::from_u16(error.status).unwrap_or(StatusCode::BAD_REQUEST);
-                let error_id: String =
-                    format!("oae{}", crate::ids::RandomIds.opaque_token().chars().take(22).collect::<String>());
-                let body = json!({
-                    "errorCode": error.code,
-                    "errorSummary": error.summary,
-                    "errorLink": error.code,
-                    "errorId": error_id,
-                    "errorCauses": error.causes.iter().map(|c| json!({"errorSummary": c})).collect::<Vec<_>>(),
-                });
-                let mut response = (status, axum::Json(body)).into_response();
+                let mut response = envelope(status, error.code, &error.summary, &error.causes);
                 if status == StatusCode::UNAUTHORIZED {
                     response.headers_mut().insert(header::WWW_AUTHENTICATE, HeaderValue::from_static("SSWS"));
                 }
                 response
             }
+            HttpError::Oidc(error) => oidc_response(&error),
+            HttpError::Sso(IdpError::Oidc(error)) => oidc_response(&error),
             HttpError::Sso(error) => {
                 let (status, code) = HttpError::sso_status_and_code(&error);
                 tracing::info!(code, %error, "sign-in refused");

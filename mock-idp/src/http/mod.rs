@@ -11,6 +11,7 @@
 
 mod admin;
 mod error;
+mod oidc;
 mod pages;
 mod sso;
 
@@ -38,6 +39,7 @@ pub fn router(idp: Arc<Idp>) -> Router {
         .route("/home/{app_name}/{app_id}", get(sso::idp_initiated))
         .route("/home/{app_name}/{app_id}/{link}", get(sso::idp_initiated_link))
         .route("/login/mockta", get(sso::login_page).post(sso::login_submit))
+        .merge(oidc::routes())
         .nest("/api/v1", admin::routes(idp.clone()))
         .layer(axum::extract::DefaultBodyLimit::max(MAX_BODY_BYTES))
         .with_state(idp)

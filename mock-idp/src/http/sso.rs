@@ -41,27 +41,33 @@ pub struct LoginForm {
     login: String,
 }
 
-fn session_cookie(headers: &HeaderMap) -> Option<String> {
+pub(super) fn session_cookie(headers: &HeaderMap) -> Option<String> {
     headers.get_all(header::COOKIE).iter().filter_map(|v| v.to_str().ok()).flat_map(|v| v.split(';')).find_map(|pair| {
         let (name, value) = pair.trim().split_once('=')?;
         (name == SESSION_COOKIE).then(|| value.to_owned())
     })
 }
 
-/// Turns an outcome into the auto-post page or a redirect to the login page.
+/// Sets the mock's session cookie on a response.
+pub(super) fn set_session_cookie(response: &mut Response, token: &str) {
+    if let Ok(value) = HeaderValue::from_str(&format!("{SESSION_COOKIE}={token}; Path=/; HttpOnly; SameSite=Lax")) {
+        response.headers_mut().insert(header::SET_COOKIE, value);
+    }
+}
+
+/// Turns an outcome into the auto-post page, an OIDC redirect, or a
+/// redirect to the login page.
 fn respond(outcome: SsoOutcome) -> Response {
     match outcome {
         SsoOutcome::Post { acs_url, response_xml, relay_state, session } => {
             let mut response = Html(form::render(&acs_url, &response_xml, &relay_state)).into_response();
-            if let Some(token) = session
-                && let Ok(value) =
-                    HeaderValue::from_str(&format!("{SESSION_COOKIE}={token}; Path=/; HttpOnly; SameSite=Lax"))
-            {
-                response.headers_mut().insert(header::SET_COOKIE, value);
+            if let Some(token) = session {
+                set_session_cookie(&mut response, &token);
             }
             response.headers_mut().insert(header::CACHE_CONTROL, HeaderValue::from_static("no-cache, no-store"));
             response
         }
+        SsoOutcome::OidcReply { reply, session } => super::oidc::reply_response(&reply, session),
         SsoOutcome::Login { pending } => Redirect::to(&format!("/login/mockta?pending={pending}")).into_response(),
     }
 }
@@ -71,6 +77,7 @@ pub async fn index(State(idp): State<Arc<Idp>>) -> Html<String> {
         let apps: Vec<_> = org
             .apps
             .values()
+            .filter(|app| app.saml().is_some())
             .map(|app| {
                 (
                     app.label.clone(),

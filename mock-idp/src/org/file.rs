@@ -18,6 +18,9 @@ pub struct OrgFile {
     pub groups: Vec<GroupEntry>,
     #[serde(default)]
     pub apps: Vec<AppEntry>,
+    /// Custom authorization servers (`/oauth2/{id}`).
+    #[serde(default)]
+    pub authorization_servers: Vec<AuthorizationServerEntry>,
 }
 
 #[derive(Debug, Deserialize)]
@@ -69,9 +72,10 @@ pub struct AppEntry {
     /// The app's name in Okta's URLs (`/app/{name}/{id}/sso/saml`).
     pub name: String,
     pub label: Option<String>,
-    /// `SAML_2_0` for now; OIDC modes come with the OIDC provider.
+    /// `SAML_2_0` or `OPENID_CONNECT`.
     pub sign_on_mode: String,
     pub saml: Option<SamlEntry>,
+    pub oidc: Option<OidcEntry>,
     #[serde(default)]
     pub users: Vec<UserAssignmentEntry>,
     #[serde(default)]
@@ -150,4 +154,91 @@ pub struct GroupAssignmentEntry {
     pub group: String,
     #[serde(default)]
     pub profile: BTreeMap<String, toml::Value>,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct OidcEntry {
+    /// `web`, `native`, `browser` or `service`.
+    pub application_type: String,
+    pub client_secret: Option<String>,
+    /// `client_secret_basic` (default for web and service), `client_secret_post`,
+    /// `private_key_jwt` or `none` (the only choice for native and browser).
+    pub token_endpoint_auth_method: Option<String>,
+    #[serde(default)]
+    pub redirect_uris: Vec<String>,
+    #[serde(default)]
+    pub post_logout_redirect_uris: Vec<String>,
+    /// Defaults: `authorization_code` (web, native, browser) or
+    /// `client_credentials` (service).
+    pub grant_types: Option<Vec<String>>,
+    pub pkce_required: Option<bool>,
+    /// The client's public keys (JWKs), for `private_key_jwt`.
+    #[serde(default)]
+    pub jwks: Vec<toml::Value>,
+    pub groups_claim: Option<GroupsClaimEntry>,
+    #[serde(default)]
+    pub app_profile_claims: bool,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct GroupsClaimEntry {
+    pub name: String,
+    /// `starts_with`, `equals`, `contains` or `regex`.
+    pub filter: String,
+    #[serde(default)]
+    pub value: String,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct AuthorizationServerEntry {
+    /// `default` or an `aus…` id.
+    pub id: String,
+    pub name: Option<String>,
+    #[serde(default)]
+    pub audiences: Vec<String>,
+    #[serde(default)]
+    pub scopes: Vec<String>,
+    #[serde(default)]
+    pub claims: Vec<ClaimEntry>,
+    #[serde(default)]
+    pub policies: Vec<PolicyEntry>,
+    /// `RS256` (default) or `ES256`.
+    pub signing_algorithm: Option<String>,
+    /// Rotate the signing key automatically every this many days.
+    pub rotation_days: Option<i64>,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ClaimEntry {
+    pub name: String,
+    /// `id_token` or `access_token`.
+    pub token: String,
+    /// An expression (`user.department`, `appuser.role`, `"literal"`), or the
+    /// group filter's value when `groups_filter` is set.
+    #[serde(default)]
+    pub value: String,
+    /// Makes this a groups claim: `starts_with`, `equals`, `contains` or `regex`.
+    pub groups_filter: Option<String>,
+    #[serde(default)]
+    pub always_include: bool,
+    #[serde(default)]
+    pub scopes: Vec<String>,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct PolicyEntry {
+    pub name: String,
+    /// App ids or names; absent or `["*"]` means every client.
+    pub clients: Option<Vec<String>>,
+    /// Defaults to authorization_code, refresh_token and client_credentials.
+    pub grant_types: Option<Vec<String>>,
+    /// Absent or `["*"]` means every scope.
+    pub scopes: Option<Vec<String>>,
+    pub access_token_lifetime_minutes: Option<i64>,
+    pub refresh_token_lifetime_minutes: Option<i64>,
 }

@@ -10,11 +10,15 @@ use std::path::Path;
 use sha2::{Digest, Sha256};
 use time::OffsetDateTime;
 
-use super::file::{AppEntry, OrgFile, SamlEntry};
+use super::file::{AppEntry, AuthorizationServerEntry, OidcEntry, OrgFile, SamlEntry};
+use super::oidc::{
+    AccessPolicy, ApplicationType, AuthorizationServer, ClaimTarget, ClaimValue, ClientAuthMethod, CustomClaim,
+    GrantType, GroupsClaim, OIDC_SCOPES, OidcSettings, PolicyClients, SigningAlgorithm,
+};
 use super::{
     App, AppGroup, AppUser, AttributeNameFormat, AttributeStatement, AttributeValueSource, Group,
-    GroupAttributeStatement, GroupFilter, NameIdFormat, Org, SamlSettings, SignatureAlgorithm, SigningMode, User,
-    UserProfile, UserStatus, UsernameTemplate,
+    GroupAttributeStatement, GroupFilter, NameIdFormat, Org, SamlSettings, SignOn, SignatureAlgorithm, SigningMode,
+    User, UserProfile, UserStatus, UsernameTemplate,
 };
 use crate::ids::{AcsUrl, AppId, EntityId, GroupId, UserId};
 
@@ -217,6 +221,18 @@ impl Validator<'_> {
                 .unwrap_or_else(|| format!("{}.test", section.name)),
         };
 
+        let mut authorization_servers: Vec<AuthorizationServer> = Vec::new();
+        for (index, entry) in parsed.authorization_servers.iter().enumerate() {
+            let server = self.authorization_server(index, entry, &apps)?;
+            if authorization_servers.iter().any(|s| s.id == server.id) {
+                return self.fail(
+                    format!("authorization_servers[{index}].id"),
+                    format!("'{}' is used by an earlier authorization server", server.id),
+                );
+            }
+            authorization_servers.push(server);
+        }
+
         Ok(Org {
             id: org_id,
             name: section.name.clone(),
@@ -226,6 +242,7 @@ impl Validator<'_> {
             users,
             groups,
             apps,
+            authorization_servers,
         })
     }
 
@@ -251,14 +268,23 @@ impl Validator<'_> {
             None => AppId::parse(&derived_id("0oa", org_name, &entry.name))
                 .or_else(|e| self.fail(field("id"), e.to_string()))?,
         };
-        if entry.sign_on_mode != "SAML_2_0" {
-            return self
-                .fail(field("sign_on_mode"), format!("'{}' is not supported (use SAML_2_0)", entry.sign_on_mode));
-        }
-        let Some(saml) = &entry.saml else {
-            return self.fail(field("saml"), "is required when sign_on_mode is SAML_2_0");
+        let sign_on = match (entry.sign_on_mode.as_str(), &entry.saml, &entry.oidc) {
+            ("SAML_2_0", Some(saml), None) => SignOn::Saml(Box::new(self.saml(index, saml)?)),
+            ("SAML_2_0", None, _) => return self.fail(field("saml"), "is required when sign_on_mode is SAML_2_0"),
+            ("SAML_2_0", Some(_), Some(_)) => {
+                return self.fail(field("oidc"), "is not allowed when sign_on_mode is SAML_2_0");
+            }
+            ("OPENID_CONNECT", None, Some(oidc)) => SignOn::Oidc(Box::new(self.oidc(index, oidc)?)),
+            ("OPENID_CONNECT", _, None) => {
+                return self.fail(field("oidc"), "is required when sign_on_mode is OPENID_CONNECT");
+            }
+            ("OPENID_CONNECT", Some(_), Some(_)) => {
+                return self.fail(field("saml"), "is not allowed when sign_on_mode is OPENID_CONNECT");
+            }
+            (other, _, _) => {
+                return self.fail(field("sign_on_mode"), format!("'{other}' is not SAML_2_0 or OPENID_CONNECT"));
+            }
         };
-        let saml = self.saml(index, saml)?;
 
         let mut users = BTreeMap::new();
         for (u, assignment) in entry.users.iter().enumerate() {
@@ -291,7 +317,7 @@ impl Validator<'_> {
             name: entry.name.clone(),
             label: entry.label.clone().unwrap_or_else(|| entry.name.clone()),
             active: true,
-            saml,
+            sign_on,
             users,
             groups: app_groups,
             created: self.now,
@@ -374,24 +400,7 @@ impl Validator<'_> {
                 return self.fail(field("name"), "must not be empty");
             }
             let name_format = self.name_format(&field("name_format"), attribute.name_format.as_deref())?;
-            let filter = match attribute.filter.as_str() {
-                "starts_with" => GroupFilter::StartsWith(attribute.value.clone()),
-                "equals" => GroupFilter::Equals(attribute.value.clone()),
-                "contains" => GroupFilter::Contains(attribute.value.clone()),
-                "regex" => match regex::Regex::new(&format!("^(?:{})$", attribute.value)) {
-                    Ok(regex) => GroupFilter::Regex(regex),
-                    Err(e) => {
-                        return self
-                            .fail(field("value"), format!("is not a valid regex: {}", first_line(&e.to_string())));
-                    }
-                },
-                other => {
-                    return self.fail(
-                        field("filter"),
-                        format!("'{other}' is not one of starts_with, equals, contains, regex"),
-                    );
-                }
-            };
+            let filter = self.group_filter(&field("filter"), &field("value"), &attribute.filter, &attribute.value)?;
             group_attributes.push(GroupAttributeStatement { name: attribute.name.clone(), name_format, filter });
         }
         Ok(SamlSettings {
@@ -412,6 +421,289 @@ impl Validator<'_> {
             honor_force_authn: entry.honor_force_authn.unwrap_or(true),
             attributes,
             group_attributes,
+        })
+    }
+
+    fn group_filter(&self, filter_field: &str, value_field: &str, filter: &str, value: &str) -> Checked<GroupFilter> {
+        Ok(match filter {
+            "starts_with" => GroupFilter::StartsWith(value.to_owned()),
+            "equals" => GroupFilter::Equals(value.to_owned()),
+            "contains" => GroupFilter::Contains(value.to_owned()),
+            "regex" => match regex::Regex::new(&format!("^(?:{value})$")) {
+                Ok(regex) => GroupFilter::Regex(regex),
+                Err(e) => {
+                    return self.fail(value_field, format!("is not a valid regex: {}", first_line(&e.to_string())));
+                }
+            },
+            other => {
+                return self
+                    .fail(filter_field, format!("'{other}' is not one of starts_with, equals, contains, regex"));
+            }
+        })
+    }
+
+    fn grant_types(&self, field: &str, values: &[String]) -> Checked<Vec<GrantType>> {
+        let mut grants = Vec::new();
+        for (g, value) in values.iter().enumerate() {
+            match GrantType::parse(value) {
+                Some(grant) => grants.push(grant),
+                None => {
+                    return self.fail(
+                        format!("{field}[{g}]"),
+                        format!(
+                            "'{value}' is not one of authorization_code, refresh_token, client_credentials, implicit"
+                        ),
+                    );
+                }
+            }
+        }
+        Ok(grants)
+    }
+
+    fn oidc(&self, index: usize, entry: &OidcEntry) -> Checked<OidcSettings> {
+        let field = |name: &str| format!("apps[{index}].oidc.{name}");
+        let Some(application_type) = ApplicationType::parse(&entry.application_type) else {
+            return self.fail(
+                field("application_type"),
+                format!("'{}' is not one of web, native, browser, service", entry.application_type),
+            );
+        };
+        let default_method =
+            if application_type.is_public() { ClientAuthMethod::None } else { ClientAuthMethod::ClientSecretBasic };
+        let token_endpoint_auth_method = match &entry.token_endpoint_auth_method {
+            None => default_method,
+            Some(v) => ClientAuthMethod::parse(v).map_or_else(
+                || {
+                    self.fail(
+                        field("token_endpoint_auth_method"),
+                        format!("'{v}' is not one of client_secret_basic, client_secret_post, private_key_jwt, none"),
+                    )
+                },
+                Ok,
+            )?,
+        };
+        if application_type.is_public() && token_endpoint_auth_method != ClientAuthMethod::None {
+            return self.fail(
+                field("token_endpoint_auth_method"),
+                format!("must be none for a {} app (public clients have no secret)", application_type.as_str()),
+            );
+        }
+        if !application_type.is_public() && token_endpoint_auth_method == ClientAuthMethod::None {
+            return self.fail(
+                field("token_endpoint_auth_method"),
+                format!("none is only for native and browser apps, not {}", application_type.as_str()),
+            );
+        }
+        let needs_secret = matches!(
+            token_endpoint_auth_method,
+            ClientAuthMethod::ClientSecretBasic | ClientAuthMethod::ClientSecretPost
+        );
+        match (&entry.client_secret, needs_secret) {
+            (None, true) => {
+                return self
+                    .fail(field("client_secret"), format!("is required with {}", token_endpoint_auth_method.as_str()));
+            }
+            (Some(secret), true) if secret.len() < 8 => {
+                return self.fail(field("client_secret"), "must be at least 8 characters");
+            }
+            _ => {}
+        }
+        let mut redirect_uris = Vec::new();
+        for (u, uri) in entry.redirect_uris.iter().enumerate() {
+            match url::Url::parse(uri) {
+                Ok(parsed) if parsed.fragment().is_none() => redirect_uris.push(uri.clone()),
+                _ => {
+                    return self.fail(
+                        format!("apps[{index}].oidc.redirect_uris[{u}]"),
+                        format!("'{uri}' is not an absolute URI without a fragment"),
+                    );
+                }
+            }
+        }
+        let default_grants = match application_type {
+            ApplicationType::Service => vec![GrantType::ClientCredentials],
+            _ => vec![GrantType::AuthorizationCode],
+        };
+        let grant_types = match &entry.grant_types {
+            None => default_grants,
+            Some(values) => self.grant_types(&field("grant_types"), values)?,
+        };
+        if grant_types.contains(&GrantType::AuthorizationCode) && redirect_uris.is_empty() {
+            return self.fail(field("redirect_uris"), "needs at least one URI for the authorization_code grant");
+        }
+        if application_type == ApplicationType::Service && grant_types != [GrantType::ClientCredentials] {
+            return self.fail(field("grant_types"), "a service app only has client_credentials");
+        }
+        let mut jwks = Vec::new();
+        for (k, value) in entry.jwks.iter().enumerate() {
+            let json = toml_to_json(value);
+            match serde_json::from_value::<jsonwebtoken::jwk::Jwk>(json) {
+                Ok(jwk) => jwks.push(jwk),
+                Err(e) => return self.fail(format!("apps[{index}].oidc.jwks[{k}]"), format!("is not a JWK: {e}")),
+            }
+        }
+        if token_endpoint_auth_method == ClientAuthMethod::PrivateKeyJwt && jwks.is_empty() {
+            return self.fail(field("jwks"), "needs at least one public key for private_key_jwt");
+        }
+        let groups_claim = match &entry.groups_claim {
+            None => None,
+            Some(claim) => {
+                if claim.name.trim().is_empty() {
+                    return self.fail(field("groups_claim.name"), "must not be empty");
+                }
+                let filter = self.group_filter(
+                    &field("groups_claim.filter"),
+                    &field("groups_claim.value"),
+                    &claim.filter,
+                    &claim.value,
+                )?;
+                Some(GroupsClaim { name: claim.name.clone(), filter })
+            }
+        };
+        Ok(OidcSettings {
+            application_type,
+            client_secret: entry.client_secret.clone(),
+            token_endpoint_auth_method,
+            redirect_uris,
+            post_logout_redirect_uris: entry.post_logout_redirect_uris.clone(),
+            grant_types,
+            pkce_required: entry.pkce_required.unwrap_or(application_type.is_public()),
+            jwks,
+            groups_claim,
+            app_profile_claims: entry.app_profile_claims,
+        })
+    }
+
+    fn authorization_server(
+        &self,
+        index: usize,
+        entry: &AuthorizationServerEntry,
+        apps: &BTreeMap<AppId, App>,
+    ) -> Checked<AuthorizationServer> {
+        let field = |name: &str| format!("authorization_servers[{index}].{name}");
+        let id_ok = entry.id == "default"
+            || (entry.id.len() == 20
+                && entry.id.starts_with("aus")
+                && entry.id.bytes().all(|b| b.is_ascii_alphanumeric()));
+        if !id_ok {
+            return self
+                .fail(field("id"), format!("'{}' is not 'default' or an Okta id starting with 'aus'", entry.id));
+        }
+        let audiences =
+            if entry.audiences.is_empty() { vec![format!("api://{}", entry.id)] } else { entry.audiences.clone() };
+        for (s, scope) in entry.scopes.iter().enumerate() {
+            let valid = !scope.is_empty() && scope.bytes().all(|b| b.is_ascii_graphic() && b != b'"' && b != b'\\');
+            if !valid || OIDC_SCOPES.contains(&scope.as_str()) {
+                return self.fail(
+                    format!("authorization_servers[{index}].scopes[{s}]"),
+                    format!("'{scope}' is not a custom scope name (OIDC scopes are built in)"),
+                );
+            }
+        }
+        let mut claims = Vec::new();
+        for (c, claim) in entry.claims.iter().enumerate() {
+            let field = |name: &str| format!("authorization_servers[{index}].claims[{c}].{name}");
+            if claim.name.trim().is_empty() {
+                return self.fail(field("name"), "must not be empty");
+            }
+            let target = match claim.token.as_str() {
+                "id_token" => ClaimTarget::IdToken,
+                "access_token" => ClaimTarget::AccessToken,
+                other => return self.fail(field("token"), format!("'{other}' is not id_token or access_token")),
+            };
+            let value = match &claim.groups_filter {
+                Some(filter) => ClaimValue::Groups(self.group_filter(
+                    &field("groups_filter"),
+                    &field("value"),
+                    filter,
+                    &claim.value,
+                )?),
+                None => match AttributeValueSource::parse(&claim.value) {
+                    Some(source) => ClaimValue::Expression(source),
+                    None => {
+                        return self.fail(
+                            field("value"),
+                            format!("'{}' is not user.ATTR, appuser.ATTR or a \"quoted\" literal", claim.value),
+                        );
+                    }
+                },
+            };
+            claims.push(CustomClaim {
+                name: claim.name.clone(),
+                target,
+                value,
+                always_include: claim.always_include,
+                scopes: claim.scopes.clone(),
+            });
+        }
+        let mut policies = Vec::new();
+        for (p, policy) in entry.policies.iter().enumerate() {
+            let field = |name: &str| format!("authorization_servers[{index}].policies[{p}].{name}");
+            let clients = match &policy.clients {
+                None => PolicyClients::All,
+                Some(list) if list.iter().any(|c| c == "*") => PolicyClients::All,
+                Some(list) => {
+                    let mut ids = Vec::new();
+                    for (c, client) in list.iter().enumerate() {
+                        let found = apps.values().find(|a| a.id.as_str() == client || a.name == *client);
+                        match found {
+                            Some(app) if app.oidc().is_some() => ids.push(app.id.clone()),
+                            _ => {
+                                return self.fail(
+                                    format!("authorization_servers[{index}].policies[{p}].clients[{c}]"),
+                                    format!("no OIDC app '{client}' in this org"),
+                                );
+                            }
+                        }
+                    }
+                    PolicyClients::Only(ids)
+                }
+            };
+            let grant_types = match &policy.grant_types {
+                None => vec![GrantType::AuthorizationCode, GrantType::RefreshToken, GrantType::ClientCredentials],
+                Some(values) => self.grant_types(&field("grant_types"), values)?,
+            };
+            let scopes = match &policy.scopes {
+                None => None,
+                Some(list) if list.iter().any(|s| s == "*") => None,
+                Some(list) => Some(list.clone()),
+            };
+            let access = policy.access_token_lifetime_minutes.unwrap_or(60);
+            if !(5..=1440).contains(&access) {
+                return self.fail(field("access_token_lifetime_minutes"), "must be between 5 and 1440, as in Okta");
+            }
+            if policy.refresh_token_lifetime_minutes.is_some_and(|m| m < access) {
+                return self.fail(
+                    field("refresh_token_lifetime_minutes"),
+                    "must not be shorter than the access token lifetime",
+                );
+            }
+            policies.push(AccessPolicy {
+                name: policy.name.clone(),
+                clients,
+                grant_types,
+                scopes,
+                access_token_lifetime_minutes: access,
+                refresh_token_lifetime_minutes: policy.refresh_token_lifetime_minutes,
+            });
+        }
+        let signing_algorithm = match &entry.signing_algorithm {
+            None => SigningAlgorithm::Rs256,
+            Some(v) => SigningAlgorithm::parse(v)
+                .map_or_else(|| self.fail(field("signing_algorithm"), format!("'{v}' is not RS256 or ES256")), Ok)?,
+        };
+        if entry.rotation_days.is_some_and(|d| d < 1) {
+            return self.fail(field("rotation_days"), "must be at least 1");
+        }
+        Ok(AuthorizationServer {
+            id: entry.id.clone(),
+            name: entry.name.clone().unwrap_or_else(|| entry.id.clone()),
+            audiences,
+            scopes: entry.scopes.clone(),
+            claims,
+            policies,
+            signing_algorithm,
+            rotation_days: entry.rotation_days,
         })
     }
 
@@ -569,7 +861,7 @@ group = "Everyone"
         let app = org.find_app("reference-sp").unwrap();
         let alice = org.find_user("alice@acme.test").unwrap();
         assert!(org.is_assigned(app, &alice.id));
-        assert_eq!(app.saml.sso_url.as_str(), "http://127.0.0.1:7100/sso/acs/acme");
+        assert_eq!(app.saml().unwrap().sso_url.as_str(), "http://127.0.0.1:7100/sso/acs/acme");
         assert_eq!(org.url, "http://127.0.0.1:7000");
     }
 

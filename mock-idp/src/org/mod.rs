@@ -7,6 +7,7 @@
 
 pub mod file;
 mod load;
+pub mod oidc;
 
 use std::collections::{BTreeMap, BTreeSet};
 
@@ -30,6 +31,8 @@ pub struct Org {
     pub users: BTreeMap<UserId, User>,
     pub groups: BTreeMap<GroupId, Group>,
     pub apps: BTreeMap<AppId, App>,
+    /// Custom authorization servers, in file order.
+    pub authorization_servers: Vec<oidc::AuthorizationServer>,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
@@ -138,13 +141,51 @@ pub struct App {
     pub name: String,
     pub label: String,
     pub active: bool,
-    pub saml: SamlSettings,
+    pub sign_on: SignOn,
     pub users: BTreeMap<UserId, AppUser>,
     pub groups: BTreeMap<GroupId, AppGroup>,
     pub created: OffsetDateTime,
 }
 
+/// An app's sign-on mode with its settings.
+#[derive(Debug, Clone)]
+pub enum SignOn {
+    Saml(Box<SamlSettings>),
+    Oidc(Box<oidc::OidcSettings>),
+}
+
 impl App {
+    /// The SAML settings, when the app signs on with SAML.
+    pub fn saml(&self) -> Option<&SamlSettings> {
+        match &self.sign_on {
+            SignOn::Saml(saml) => Some(saml),
+            SignOn::Oidc(_) => None,
+        }
+    }
+
+    pub fn saml_mut(&mut self) -> Option<&mut SamlSettings> {
+        match &mut self.sign_on {
+            SignOn::Saml(saml) => Some(saml),
+            SignOn::Oidc(_) => None,
+        }
+    }
+
+    /// The OIDC settings, when the app signs on with OpenID Connect.
+    pub fn oidc(&self) -> Option<&oidc::OidcSettings> {
+        match &self.sign_on {
+            SignOn::Oidc(oidc) => Some(oidc),
+            SignOn::Saml(_) => None,
+        }
+    }
+
+    /// Okta's `signOnMode`.
+    pub fn sign_on_mode(&self) -> &'static str {
+        match &self.sign_on {
+            SignOn::Saml(_) => "SAML_2_0",
+            SignOn::Oidc(_) => "OPENID_CONNECT",
+        }
+    }
+
     /// The IdP entity id Okta uses for this app.
     pub fn idp_entity_id(&self) -> EntityId {
         EntityId::okta_idp(&self.id)
@@ -188,6 +229,17 @@ pub struct SamlSettings {
 }
 
 impl SamlSettings {
+    /// Points the app at one ACS URL and audience, as an admin does when the
+    /// SP moves. Tests and benchmarks use it to aim an app at an SP on a
+    /// random port.
+    pub fn set_endpoints(&mut self, acs_url: &str, audience: &str) {
+        self.sso_url = AcsUrl(acs_url.to_owned());
+        self.other_sso_urls = Vec::new();
+        self.destination = acs_url.to_owned();
+        self.recipient = acs_url.to_owned();
+        self.audience = EntityId(audience.to_owned());
+    }
+
     /// Whether an AuthnRequest may ask for this ACS URL.
     pub fn allows_acs(&self, url: &str) -> bool {
         self.sso_url.as_str() == url || self.other_sso_urls.iter().any(|u| u.as_str() == url)
@@ -476,6 +528,11 @@ impl Org {
         self.apps.values().find(|a| a.name == id_or_name)
     }
 
+    /// Finds a custom authorization server by id.
+    pub fn authorization_server(&self, id: &str) -> Option<&oidc::AuthorizationServer> {
+        self.authorization_servers.iter().find(|s| s.id == id)
+    }
+
     /// Finds a group by id or by name.
     pub fn find_group(&self, id_or_name: &str) -> Option<&Group> {
         if let Ok(id) = GroupId::parse(id_or_name)
@@ -527,10 +584,10 @@ impl Org {
 
     /// The app username: the assignment's own, or the app's template applied.
     pub fn app_user_name(&self, app: &App, user: &User) -> String {
-        app.users
-            .get(&user.id)
-            .and_then(|a| a.user_name.clone())
-            .unwrap_or_else(|| app.saml.username_template.apply(&user.profile))
+        app.users.get(&user.id).and_then(|a| a.user_name.clone()).unwrap_or_else(|| match app.saml() {
+            Some(saml) => saml.username_template.apply(&user.profile),
+            None => user.profile.login.clone(),
+        })
     }
 }
 

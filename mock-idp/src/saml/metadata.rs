@@ -1,7 +1,7 @@
 //! IdP metadata in the shape Okta serves at `/app/{appId}/sso/saml/metadata`.
 
 use super::xml::escape;
-use crate::org::{App, NameIdFormat};
+use crate::org::{App, NameIdFormat, SamlSettings};
 
 const BINDING_POST: &str = "urn:oasis:names:tc:SAML:2.0:bindings:HTTP-POST";
 const BINDING_REDIRECT: &str = "urn:oasis:names:tc:SAML:2.0:bindings:HTTP-Redirect";
@@ -22,11 +22,11 @@ pub fn embed_link(org_url: &str, app: &App) -> String {
 }
 
 /// Renders the metadata document. `certificate` is base64 wrapped at 76 columns.
-pub fn render(org_url: &str, app: &App, certificate: &str) -> String {
+pub fn render(org_url: &str, app: &App, settings: &SamlSettings, certificate: &str) -> String {
     let sso = escape(&sso_url(org_url, app));
     let mut formats = vec![NameIdFormat::Unspecified, NameIdFormat::EmailAddress];
-    if !formats.contains(&app.saml.name_id_format) {
-        formats.push(app.saml.name_id_format);
+    if !formats.contains(&settings.name_id_format) {
+        formats.push(settings.name_id_format);
     }
     let formats: String = formats.iter().map(|f| format!("<md:NameIDFormat>{}</md:NameIDFormat>", f.urn())).collect();
     format!(

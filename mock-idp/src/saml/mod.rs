@@ -17,7 +17,7 @@ use time::{Duration, OffsetDateTime};
 
 use crate::ids::{AcsUrl, IdGenerator};
 use crate::keys::SigningCredential;
-use crate::org::{App, AttributeValueSource, Org, User, json_text};
+use crate::org::{App, AttributeValueSource, Org, SamlSettings, User, json_text};
 use faults::{Fault, FaultError, Identity};
 use response::{Attribute, Authn, Conditions, ResponseContent, Signatures, Status, Subject};
 use sign::SignError;
@@ -53,6 +53,8 @@ pub enum SamlError {
 pub struct SignIn<'a> {
     pub org: &'a Org,
     pub app: &'a App,
+    /// The app's SAML settings.
+    pub settings: &'a SamlSettings,
     pub user: &'a User,
     /// The AuthnRequest ID, for SP-initiated sign-in.
     pub in_response_to: Option<String>,
@@ -74,8 +76,7 @@ pub fn check_access(org: &Org, app: &App, user: &User) -> Result<(), SamlError> 
 
 /// Picks the ACS URL for an SP-initiated request: the requested URL if the app
 /// allows it, the indexed one, or the app's default.
-pub fn choose_acs(app: &App, request: &authn_request::AuthnRequest) -> Result<AcsUrl, SamlError> {
-    let settings = &app.saml;
+pub fn choose_acs(settings: &SamlSettings, request: &authn_request::AuthnRequest) -> Result<AcsUrl, SamlError> {
     if let Some(issuer) = &request.issuer
         && issuer != settings.audience.as_str()
     {
@@ -104,8 +105,7 @@ pub fn build_content(
     now: OffsetDateTime,
     ids: &dyn IdGenerator,
 ) -> ResponseContent {
-    let SignIn { org, app, user, .. } = sign_in;
-    let settings = &app.saml;
+    let SignIn { org, app, user, settings, .. } = sign_in;
     let name_id = org.app_user_name(app, user);
     // Okta's Destination and Recipient default to the ACS the response goes
     // to; a separately configured one applies only to the default ACS.
@@ -144,7 +144,7 @@ pub fn build_content(
             session_index,
             context_class_ref: settings.authn_context_class_ref.clone(),
         },
-        attributes: attributes(org, app, user),
+        attributes: attributes(org, app, settings, user),
         signatures: Signatures {
             response: settings.signing.signs_response(),
             assertion: settings.signing.signs_assertion(),
@@ -156,10 +156,10 @@ pub fn build_content(
 
 /// The attribute statements of the app, evaluated for the user. An attribute
 /// whose value is missing is left out, as Okta does.
-fn attributes(org: &Org, app: &App, user: &User) -> Vec<Attribute> {
+fn attributes(org: &Org, app: &App, settings: &SamlSettings, user: &User) -> Vec<Attribute> {
     let mut out = Vec::new();
     let app_profile = org.app_profile(app, &user.id);
-    for statement in &app.saml.attributes {
+    for statement in &settings.attributes {
         let value = match &statement.value {
             AttributeValueSource::User(name) => user.profile.attribute(name),
             AttributeValueSource::AppUser(name) => app_profile.get(name).cloned(),
@@ -177,7 +177,7 @@ fn attributes(org: &Org, app: &App, user: &User) -> Vec<Attribute> {
         });
     }
     let groups = org.groups_of(&user.id);
-    for statement in &app.saml.group_attributes {
+    for statement in &settings.group_attributes {
         let values: Vec<String> =
             groups.iter().filter(|g| statement.filter.matches(&g.name)).map(|g| g.name.clone()).collect();
         if values.is_empty() {

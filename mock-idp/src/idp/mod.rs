@@ -5,6 +5,8 @@
 //! directly on its worker threads (signing is short CPU work, see
 //! [`crate::http`]). The time always comes from the injected [`Clock`].
 
+mod oidc;
+
 use std::collections::{HashMap, VecDeque};
 use std::path::PathBuf;
 use std::sync::{Arc, Mutex, PoisonError, RwLock};
@@ -14,7 +16,7 @@ use time::OffsetDateTime;
 use crate::clock::{Clock, FixedClock, SystemClock};
 use crate::ids::{AcsUrl, AppId, IdGenerator, RandomIds, SequentialIds, UserId};
 use crate::keys::{KeyError, KeyStore, SigningCredential, deterministic};
-use crate::org::Org;
+use crate::org::{Org, SamlSettings};
 use crate::saml::authn_request::{self, AuthnRequest, Binding};
 use crate::saml::faults::Fault;
 use crate::saml::{self, Credentials, FaultPlan, SamlError, SignIn};
@@ -23,6 +25,8 @@ use crate::saml::{self, Credentials, FaultPlan, SamlError, SignIn};
 const MAX_PENDING: usize = 10_000;
 /// The most mock browser sessions kept; older ones are dropped.
 const MAX_SESSIONS: usize = 100_000;
+
+pub use oidc::{ArmedOidcFault, AuthorizeOutcome, KeyInfo, MintedTokens, OidcState, TokenResponse};
 
 /// Where signing keys come from.
 #[derive(Clone, Debug)]
@@ -38,6 +42,8 @@ pub struct IdpConfig {
     pub org: Org,
     pub keys: KeySource,
     pub untrusted: SigningCredential,
+    /// The attacker's JWT key, for the OIDC key-injection faults.
+    pub attacker_jwt: crate::oidc::keys::JwtKey,
     pub clock: Arc<dyn Clock>,
     pub ids: Arc<dyn IdGenerator>,
 }
@@ -49,19 +55,29 @@ impl IdpConfig {
             KeySource::Directory(store) => store.load_or_create("untrusted", "attacker", OffsetDateTime::now_utc())?,
             KeySource::Fixed(_) => deterministic::untrusted(&org.name)?,
         };
-        Ok(IdpConfig { org, keys, untrusted, clock: Arc::new(SystemClock), ids: Arc::new(RandomIds) })
+        let attacker_jwt = attacker_jwt(&untrusted)?;
+        Ok(IdpConfig { org, keys, untrusted, attacker_jwt, clock: Arc::new(SystemClock), ids: Arc::new(RandomIds) })
     }
 
     /// Fixed keys, a fixed clock and sequential ids: the same output on every run.
     pub fn deterministic(org: Org) -> Result<Self, KeyError> {
+        let untrusted = deterministic::untrusted(&org.name)?;
         Ok(IdpConfig {
             keys: KeySource::Fixed(deterministic::signing(&org.name)?),
-            untrusted: deterministic::untrusted(&org.name)?,
+            attacker_jwt: attacker_jwt(&untrusted)?,
+            untrusted,
             org,
             clock: Arc::new(FixedClock::deterministic()),
             ids: Arc::new(SequentialIds::default()),
         })
     }
+}
+
+/// The attacker's JWT key is the attacker's SAML key, so one key plays the
+/// attacker everywhere.
+fn attacker_jwt(untrusted: &SigningCredential) -> Result<crate::oidc::keys::JwtKey, KeyError> {
+    crate::oidc::keys::JwtKey::from_pem(&untrusted.key_pem, crate::org::oidc::SigningAlgorithm::Rs256, "attacker key")
+        .map_err(|e| KeyError::BadKey { path: "attacker key".into(), reason: e.to_string() })
 }
 
 /// A fault waiting for the next response that matches its user and app.
@@ -94,6 +110,22 @@ pub struct PendingSignIn {
     pub relay_state: String,
 }
 
+/// A sign-in waiting at the login page: SAML or OIDC.
+#[derive(Clone, Debug)]
+enum Pending {
+    Saml(PendingSignIn),
+    Oidc(Box<crate::oidc::authorize::ValidAuthorization>),
+}
+
+impl Pending {
+    fn app(&self) -> &AppId {
+        match self {
+            Pending::Saml(pending) => &pending.app,
+            Pending::Oidc(valid) => &valid.client,
+        }
+    }
+}
+
 /// Who the browser is: a `login_hint` (headless sign-in for CI) and the mock's
 /// session cookie, if it has one.
 #[derive(Clone, Copy, Debug, Default)]
@@ -109,6 +141,8 @@ pub enum SsoOutcome {
     Post { acs_url: String, response_xml: String, relay_state: String, session: Option<String> },
     /// Send the browser to the login page with this pending id.
     Login { pending: String },
+    /// Send the browser back to an OIDC client with a code or an error.
+    OidcReply { reply: crate::oidc::authorize::AuthorizeReply, session: Option<String> },
 }
 
 /// Errors of the running IdP. `Display` is the text of Okta's error page.
@@ -124,6 +158,8 @@ pub enum IdpError {
     Saml(#[from] SamlError),
     #[error("signing key: {0}")]
     Key(String),
+    #[error("{0}")]
+    Oidc(crate::oidc::OidcError),
 }
 
 /// The running IdP.
@@ -136,7 +172,8 @@ pub struct Idp {
     ids: Arc<dyn IdGenerator>,
     faults: Mutex<Vec<ArmedFault>>,
     sessions: Mutex<(HashMap<String, MockSession>, VecDeque<String>)>,
-    pending: Mutex<(HashMap<String, PendingSignIn>, VecDeque<String>)>,
+    pending: Mutex<(HashMap<String, Pending>, VecDeque<String>)>,
+    oidc: OidcState,
 }
 
 impl Idp {
@@ -151,6 +188,7 @@ impl Idp {
             faults: Mutex::new(Vec::new()),
             sessions: Mutex::new((HashMap::new(), VecDeque::new())),
             pending: Mutex::new((HashMap::new(), VecDeque::new())),
+            oidc: OidcState::new(config.attacker_jwt),
         }
     }
 
@@ -205,8 +243,9 @@ impl Idp {
                 org.find_app(app_id).filter(|a| a.id.as_str() == app_id).map(|app| (org.url.clone(), app.clone()))
             })
             .ok_or_else(|| IdpError::AppNotFound(app_id.to_owned()))?;
+        let settings = app.saml().ok_or_else(|| IdpError::AppNotFound(app_id.to_owned()))?;
         let credential = self.credential(&app.id)?;
-        Ok(saml::metadata::render(&org_url, &app, credential.cert_base64_wrapped()))
+        Ok(saml::metadata::render(&org_url, &app, settings, credential.cert_base64_wrapped()))
     }
 
     /// Arms a fault for the next response to the given user and app (either may be any).
@@ -244,11 +283,11 @@ impl Idp {
         relay_state: Option<String>,
         browser: Browser<'_>,
     ) -> Result<SsoOutcome, IdpError> {
-        let app = self.find_app(app_name, app_id)?;
+        let (app, settings) = self.find_saml_app(app_name, app_id)?;
         let request = authn_request::parse(&authn_request::decode(saml_request, binding).map_err(SamlError::from)?)
             .map_err(SamlError::from)?;
-        let acs_url = saml::choose_acs(&app, &request)?;
-        let fresh_login_required = request.force_authn && app.saml.honor_force_authn;
+        let acs_url = saml::choose_acs(&settings, &request)?;
+        let fresh_login_required = request.force_authn && settings.honor_force_authn;
         let pending = PendingSignIn {
             app: app.id.clone(),
             request: Some(request),
@@ -266,12 +305,12 @@ impl Idp {
         relay_state: Option<String>,
         browser: Browser<'_>,
     ) -> Result<SsoOutcome, IdpError> {
-        let app = self.find_app(app_name, app_id)?;
+        let (app, settings) = self.find_saml_app(app_name, app_id)?;
         let pending = PendingSignIn {
             app: app.id.clone(),
             request: None,
-            acs_url: app.saml.sso_url.clone(),
-            relay_state: relay_state.unwrap_or_else(|| app.saml.default_relay_state.clone()),
+            acs_url: settings.sso_url.clone(),
+            relay_state: relay_state.unwrap_or_else(|| settings.default_relay_state.clone()),
         };
         self.continue_sign_in(pending, browser.login_hint, browser.session)
     }
@@ -280,8 +319,9 @@ impl Idp {
     pub fn login_choices(&self, pending: &str) -> Result<(String, Vec<(String, String)>), IdpError> {
         let waiting = self.pending.lock().unwrap_or_else(PoisonError::into_inner).0.get(pending).cloned();
         let waiting = waiting.ok_or(IdpError::UnknownPending)?;
+        let app_id = waiting.app().clone();
         self.read_org(|org| {
-            let app = org.apps.get(&waiting.app).ok_or_else(|| IdpError::AppNotFound(waiting.app.to_string()))?;
+            let app = org.apps.get(&app_id).ok_or_else(|| IdpError::AppNotFound(app_id.to_string()))?;
             let users = org
                 .assigned_users(app)
                 .into_iter()
@@ -298,13 +338,32 @@ impl Idp {
             let mut guard = self.pending.lock().unwrap_or_else(PoisonError::into_inner);
             guard.0.remove(pending)
         };
-        let waiting = waiting.ok_or(IdpError::UnknownPending)?;
-        self.continue_sign_in(waiting, Some(login), None)
+        match waiting.ok_or(IdpError::UnknownPending)? {
+            Pending::Saml(waiting) => self.continue_sign_in(waiting, Some(login), None),
+            Pending::Oidc(valid) => self.complete_oidc_login(*valid, login),
+        }
     }
 
-    fn find_app(&self, app_name: &str, app_id: &str) -> Result<crate::org::App, IdpError> {
+    /// Keeps a sign-in for the login page and returns its id.
+    fn remember_pending(&self, pending: Pending) -> String {
+        let token = self.ids.opaque_token();
+        let mut guard = self.pending.lock().unwrap_or_else(PoisonError::into_inner);
+        let (map, order) = &mut *guard;
+        map.insert(token.clone(), pending);
+        order.push_back(token.clone());
+        while order.len() > MAX_PENDING {
+            if let Some(old) = order.pop_front() {
+                map.remove(&old);
+            }
+        }
+        token
+    }
+
+    /// An active SAML app by its name and id, as Okta's SSO URLs carry both.
+    fn find_saml_app(&self, app_name: &str, app_id: &str) -> Result<(crate::org::App, SamlSettings), IdpError> {
         self.read_org(|org| {
-            org.find_app(app_id).filter(|a| a.id.as_str() == app_id && a.name == app_name && a.active).cloned()
+            let app = org.find_app(app_id).filter(|a| a.id.as_str() == app_id && a.name == app_name && a.active)?;
+            Some((app.clone(), app.saml()?.clone()))
         })
         .ok_or_else(|| IdpError::AppNotFound(app_id.to_owned()))
     }
@@ -325,16 +384,7 @@ impl Idp {
         } else if let Some(existing) = session.and_then(|token| self.session(token)) {
             (existing.user, existing.authn_instant, None)
         } else {
-            let token = self.ids.opaque_token();
-            let mut guard = self.pending.lock().unwrap_or_else(PoisonError::into_inner);
-            let (map, order) = &mut *guard;
-            map.insert(token.clone(), pending);
-            order.push_back(token.clone());
-            while order.len() > MAX_PENDING {
-                if let Some(old) = order.pop_front() {
-                    map.remove(&old);
-                }
-            }
+            let token = self.remember_pending(Pending::Saml(pending));
             return Ok(SsoOutcome::Login { pending: token });
         };
         let response_xml = self.respond(&pending, &user_id, authn_instant)?;
@@ -375,10 +425,12 @@ impl Idp {
         let org = self.org.read().unwrap_or_else(PoisonError::into_inner);
         let app = org.apps.get(&pending.app).ok_or_else(|| IdpError::AppNotFound(pending.app.to_string()))?;
         let user = org.users.get(user_id).ok_or_else(|| IdpError::UnknownUser(user_id.to_string()))?;
+        let settings = app.saml().ok_or_else(|| IdpError::AppNotFound(pending.app.to_string()))?;
         saml::check_access(&org, app, user)?;
         let sign_in = SignIn {
             org: &org,
             app,
+            settings,
             user,
             in_response_to: pending.request.as_ref().map(|r| r.id.clone()),
             acs_url: pending.acs_url.clone(),
@@ -400,13 +452,14 @@ impl Idp {
         in_response_to: Option<String>,
     ) -> Result<MintedResponse, IdpError> {
         let (app_id, user_id, acs_url, relay_state) = self.read_org(|org| {
-            let app = org.find_app(app).ok_or_else(|| IdpError::AppNotFound(app.to_owned()))?;
+            let found = org.find_app(app).ok_or_else(|| IdpError::AppNotFound(app.to_owned()))?;
+            let settings = found.saml().ok_or_else(|| IdpError::AppNotFound(app.to_owned()))?;
             let user = org.find_user(login).ok_or_else(|| IdpError::UnknownUser(login.to_owned()))?;
             Ok::<_, IdpError>((
-                app.id.clone(),
+                found.id.clone(),
                 user.id.clone(),
-                app.saml.sso_url.clone(),
-                app.saml.default_relay_state.clone(),
+                settings.sso_url.clone(),
+                settings.default_relay_state.clone(),
             ))
         })?;
         if let Some(plan) = fault {

@@ -1,0 +1,269 @@
+//! OIDC endpoints with Okta's paths: the org authorization server under
+//! `/oauth2/v1/…` and custom servers under `/oauth2/{server}/v1/…`, plus the
+//! discovery documents. One handler serves both shapes; [`Server`] tells
+//! them apart by whether the path names a server.
+
+use std::collections::HashMap;
+use std::sync::Arc;
+
+use axum::Router;
+use axum::body::Bytes;
+use axum::extract::{FromRequestParts, Path, RawQuery, State};
+use axum::http::request::Parts;
+use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
+use axum::response::{Html, IntoResponse, Redirect, Response};
+use axum::routing::get;
+
+use super::HttpError;
+use super::sso::{SESSION_COOKIE, session_cookie, set_session_cookie};
+use crate::idp::{AuthorizeOutcome, Browser, Idp};
+use crate::oidc::authorize::{AuthorizeParams, AuthorizeReply, ResponseMode};
+use crate::oidc::discovery::DocumentKind;
+use crate::oidc::token::FormParams;
+use crate::oidc::{OAuthCode, OidcError, ServerRef};
+use crate::saml::form::okta_attribute_escape;
+
+/// The authorization server a request is for, from the path.
+pub struct Server(pub ServerRef);
+
+impl<S: Send + Sync> FromRequestParts<S> for Server {
+    type Rejection = HttpError;
+
+    async fn from_request_parts(parts: &mut Parts, state: &S) -> Result<Self, Self::Rejection> {
+        let params = Path::<HashMap<String, String>>::from_request_parts(parts, state)
+            .await
+            .unwrap_or_else(|_| Path(HashMap::new()));
+        Ok(Server(match params.0.get("server") {
+            Some(id) => ServerRef::Custom(id.clone()),
+            None => ServerRef::Org,
+        }))
+    }
+}
+
+pub fn routes() -> Router<Arc<Idp>> {
+    let endpoints = || {
+        Router::new()
+            .route("/authorize", get(authorize_get).post(authorize_post))
+            .route("/token", axum::routing::post(token))
+            .route("/keys", get(keys))
+            .route("/userinfo", get(userinfo).post(userinfo))
+            .route("/introspect", axum::routing::post(introspect))
+            .route("/revoke", axum::routing::post(revoke))
+            .route("/logout", get(logout_get).post(logout_post))
+    };
+    Router::new()
+        .route("/.well-known/openid-configuration", get(openid_configuration))
+        .route("/.well-known/oauth-authorization-server", get(oauth_authorization_server))
+        .route("/.well-known/oauth-authorization-server/oauth2/{server}", get(oauth_authorization_server))
+        .route("/oauth2/{server}/.well-known/openid-configuration", get(openid_configuration))
+        .route("/oauth2/{server}/.well-known/oauth-authorization-server", get(oauth_authorization_server))
+        .nest("/oauth2/v1", endpoints())
+        .nest("/oauth2/{server}/v1", endpoints())
+        .route("/mockta/attacker/keys", get(attacker_keys))
+}
+
+fn json_response(status: StatusCode, value: &serde_json::Value) -> Response {
+    let mut response = (status, axum::Json(value)).into_response();
+    response.headers_mut().insert(header::CACHE_CONTROL, HeaderValue::from_static("no-cache, no-store"));
+    response.headers_mut().insert(header::PRAGMA, HeaderValue::from_static("no-cache"));
+    response
+}
+
+fn pairs(text: &[u8]) -> Vec<(String, String)> {
+    url::form_urlencoded::parse(text).into_owned().collect()
+}
+
+/// Reads a form body, refusing other content types (RFC 6749 §3.2).
+fn form_body(headers: &HeaderMap, body: &[u8]) -> Result<FormParams, HttpError> {
+    let content_type = headers.get(header::CONTENT_TYPE).and_then(|v| v.to_str().ok()).unwrap_or_default();
+    if !content_type.to_ascii_lowercase().starts_with("application/x-www-form-urlencoded") {
+        return Err(OidcError::oauth(
+            OAuthCode::InvalidRequest,
+            "The request body must be application/x-www-form-urlencoded.",
+        )
+        .into());
+    }
+    Ok(FormParams::from_pairs(pairs(body))?)
+}
+
+fn authorization(headers: &HeaderMap) -> Option<&str> {
+    headers.get(header::AUTHORIZATION).and_then(|v| v.to_str().ok())
+}
+
+async fn openid_configuration(State(idp): State<Arc<Idp>>, Server(server): Server) -> Result<Response, HttpError> {
+    let document = idp.discovery(&server, DocumentKind::OpenIdConfiguration)?;
+    Ok(axum::Json(document).into_response())
+}
+
+async fn oauth_authorization_server(
+    State(idp): State<Arc<Idp>>,
+    Server(server): Server,
+) -> Result<Response, HttpError> {
+    if server == ServerRef::Org {
+        // Okta serves this form for custom servers only.
+        return Err(OidcError::UnknownServer("oauth-authorization-server".into()).into());
+    }
+    let document = idp.discovery(&server, DocumentKind::OAuthAuthorizationServer)?;
+    Ok(axum::Json(document).into_response())
+}
+
+async fn keys(State(idp): State<Arc<Idp>>, Server(server): Server) -> Result<Response, HttpError> {
+    let (jwks, max_age) = idp.jwks(&server)?;
+    let mut response = axum::Json(jwks).into_response();
+    let cache = if max_age > 0 { format!("max-age={max_age}, must-revalidate") } else { "no-cache".to_owned() };
+    if let Ok(value) = HeaderValue::from_str(&cache) {
+        response.headers_mut().insert(header::CACHE_CONTROL, value);
+    }
+    response.headers_mut().insert(header::ACCESS_CONTROL_ALLOW_ORIGIN, HeaderValue::from_static("*"));
+    Ok(response)
+}
+
+async fn attacker_keys(State(idp): State<Arc<Idp>>) -> Response {
+    axum::Json(idp.attacker_jwks()).into_response()
+}
+
+async fn authorize(
+    idp: Arc<Idp>,
+    server: ServerRef,
+    params: Vec<(String, String)>,
+    headers: &HeaderMap,
+) -> Result<Response, HttpError> {
+    let params = AuthorizeParams::from_pairs(params)?;
+    let session = session_cookie(headers);
+    let browser = Browser { login_hint: None, session: session.as_deref() };
+    let outcome = idp.authorize(&server, &params, browser)?;
+    Ok(match outcome {
+        AuthorizeOutcome::Reply { reply, session } => reply_response(&reply, session),
+        AuthorizeOutcome::Login { pending } => {
+            Redirect::to(&format!("/login/mockta?pending={pending}")).into_response()
+        }
+    })
+}
+
+async fn authorize_get(
+    State(idp): State<Arc<Idp>>,
+    Server(server): Server,
+    RawQuery(query): RawQuery,
+    headers: HeaderMap,
+) -> Result<Response, HttpError> {
+    authorize(idp, server, pairs(query.unwrap_or_default().as_bytes()), &headers).await
+}
+
+async fn authorize_post(
+    State(idp): State<Arc<Idp>>,
+    Server(server): Server,
+    headers: HeaderMap,
+    body: Bytes,
+) -> Result<Response, HttpError> {
+    authorize(idp, server, pairs(&body), &headers).await
+}
+
+/// Sends an authorization response: a 302 for query and fragment, an
+/// auto-posting form for `form_post`.
+pub fn reply_response(reply: &AuthorizeReply, session: Option<String>) -> Response {
+    let mut response = match reply.to.mode {
+        ResponseMode::Query | ResponseMode::Fragment => {
+            (StatusCode::FOUND, [(header::LOCATION, reply.location())]).into_response()
+        }
+        ResponseMode::FormPost => {
+            let inputs: String = reply
+                .all_params()
+                .iter()
+                .map(|(name, value)| {
+                    format!(
+                        "<input type=\"hidden\" name=\"{}\" value=\"{}\"/>",
+                        okta_attribute_escape(name),
+                        okta_attribute_escape(value)
+                    )
+                })
+                .collect();
+            Html(format!(
+                "<!DOCTYPE html>\n<html><head><meta charset=\"utf-8\"><title>mockta (mock Okta)</title></head>\n<body onload=\"document.forms[0].submit()\">\n<form method=\"POST\" action=\"{}\">{inputs}<noscript><input type=\"submit\" value=\"Continue\"/></noscript></form>\n</body></html>\n",
+                okta_attribute_escape(&reply.to.redirect_uri)
+            ))
+            .into_response()
+        }
+    };
+    response.headers_mut().insert(header::CACHE_CONTROL, HeaderValue::from_static("no-cache, no-store"));
+    if let Some(token) = session {
+        set_session_cookie(&mut response, &token);
+    }
+    response
+}
+
+async fn token(
+    State(idp): State<Arc<Idp>>,
+    Server(server): Server,
+    headers: HeaderMap,
+    body: Bytes,
+) -> Result<Response, HttpError> {
+    let form = form_body(&headers, &body)?;
+    let issued = idp.token(&server, authorization(&headers), &form)?;
+    Ok(json_response(StatusCode::OK, &issued.body))
+}
+
+async fn userinfo(
+    State(idp): State<Arc<Idp>>,
+    Server(server): Server,
+    headers: HeaderMap,
+) -> Result<Response, HttpError> {
+    let bearer = authorization(&headers).and_then(|v| v.strip_prefix("Bearer "));
+    let claims = idp.userinfo(&server, bearer)?;
+    Ok(json_response(StatusCode::OK, &claims))
+}
+
+async fn introspect(
+    State(idp): State<Arc<Idp>>,
+    Server(server): Server,
+    headers: HeaderMap,
+    body: Bytes,
+) -> Result<Response, HttpError> {
+    let form = form_body(&headers, &body)?;
+    let answer = idp.introspect(&server, authorization(&headers), &form)?;
+    Ok(json_response(StatusCode::OK, &answer))
+}
+
+async fn revoke(
+    State(idp): State<Arc<Idp>>,
+    Server(server): Server,
+    headers: HeaderMap,
+    body: Bytes,
+) -> Result<Response, HttpError> {
+    let form = form_body(&headers, &body)?;
+    idp.revoke(&server, authorization(&headers), &form)?;
+    Ok(StatusCode::OK.into_response())
+}
+
+async fn logout(
+    idp: Arc<Idp>,
+    server: ServerRef,
+    params: Vec<(String, String)>,
+    headers: &HeaderMap,
+) -> Result<Response, HttpError> {
+    let params = AuthorizeParams::from_pairs(params)?;
+    let session = session_cookie(headers);
+    let destination = idp.logout(&server, &params, session.as_deref())?;
+    let mut response = Redirect::to(&destination).into_response();
+    if let Ok(value) = HeaderValue::from_str(&format!("{SESSION_COOKIE}=; Path=/; Max-Age=0; HttpOnly; SameSite=Lax")) {
+        response.headers_mut().insert(header::SET_COOKIE, value);
+    }
+    Ok(response)
+}
+
+async fn logout_get(
+    State(idp): State<Arc<Idp>>,
+    Server(server): Server,
+    RawQuery(query): RawQuery,
+    headers: HeaderMap,
+) -> Result<Response, HttpError> {
+    logout(idp, server, pairs(query.unwrap_or_default().as_bytes()), &headers).await
+}
+
+async fn logout_post(
+    State(idp): State<Arc<Idp>>,
+    Server(server): Server,
+    headers: HeaderMap,
+    body: Bytes,
+) -> Result<Response, HttpError> {
+    logout(idp, server, pairs(&body), &headers).await
+}

@@ -1,0 +1,1166 @@
+//! The running OIDC provider: key rings, authorization codes, issued tokens
+//! and armed OIDC faults, and the flows that use them.
+//!
+//! Protocol decisions are made by the pure functions in [`crate::oidc`];
+//! this module keeps the state between requests. Codes and tokens are kept
+//! in memory only, like the mock's browser sessions: a restart signs
+//! everyone out, but keys survive because they live in the key directory.
+
+use std::collections::{HashMap, VecDeque};
+use std::sync::{Mutex, PoisonError};
+
+use serde_json::{Map, Value, json};
+use sha2::{Digest, Sha256};
+use time::OffsetDateTime;
+
+use super::{Browser, Idp, IdpError, KeySource, MockSession, Pending, SsoOutcome};
+use crate::ids::{AppId, UserId};
+use crate::oidc::authorize::{self, AuthorizeParams, AuthorizeRefusal, AuthorizeReply, ValidAuthorization};
+use crate::oidc::claims::{self, TokenContext};
+use crate::oidc::discovery::{self, DocumentKind};
+use crate::oidc::faults::{FaultStage, FaultTarget, OidcFault, OidcFaultPlan};
+use crate::oidc::jws::{self, TokenSigner};
+use crate::oidc::keys::{JwtKey, KeyRing, KeyStatus, RingKey};
+use crate::oidc::token::{self, FormParams, TokenRequest};
+use crate::oidc::{OAuthCode, OidcError, ServerRef, base64url};
+use crate::org::Org;
+use crate::org::oidc::{GrantType, OIDC_SCOPES, SigningAlgorithm};
+
+/// Authorization codes are single-use and expire after a minute.
+const CODE_LIFETIME_SECONDS: i64 = 60;
+/// Access tokens from the org server live an hour.
+const ORG_ACCESS_TOKEN_SECONDS: i64 = 3600;
+/// The most codes, tokens and assertion ids kept; the oldest go first.
+const MAX_RECORDS: usize = 200_000;
+
+/// A fault waiting for the next matching OIDC message.
+#[derive(Clone, Debug, PartialEq, Eq, serde::Serialize)]
+pub struct ArmedOidcFault {
+    pub id: String,
+    #[serde(serialize_with = "serialize_fault")]
+    pub fault: OidcFault,
+    #[serde(serialize_with = "serialize_target")]
+    pub target: FaultTarget,
+    pub user: Option<UserId>,
+    pub client: Option<AppId>,
+}
+
+fn serialize_fault<S: serde::Serializer>(value: &OidcFault, serializer: S) -> Result<S::Ok, S::Error> {
+    serializer.serialize_str(value.name())
+}
+
+fn serialize_target<S: serde::Serializer>(value: &FaultTarget, serializer: S) -> Result<S::Ok, S::Error> {
+    serializer.serialize_str(value.as_str())
+}
+
+#[derive(Clone, Debug)]
+struct IssuedCode {
+    authorization: ValidAuthorization,
+    user: UserId,
+    auth_time: OffsetDateTime,
+    expires: OffsetDateTime,
+    /// The `code-reuse-allowed` fault: the code survives its first exchange.
+    reusable: bool,
+    /// Set once exchanged; a second exchange revokes what the first issued
+    /// (RFC 6749 §4.1.2).
+    redeemed: bool,
+    issued_access_tokens: Vec<String>,
+    issued_refresh_tokens: Vec<String>,
+}
+
+#[derive(Clone, Debug)]
+struct AccessRecord {
+    server: ServerRef,
+    client: AppId,
+    user: Option<UserId>,
+    scopes: Vec<String>,
+    iat: i64,
+    exp: i64,
+    jti: String,
+    revoked: bool,
+    /// The `userinfo-sub-mismatch` fault was armed for this token.
+    userinfo_fault: bool,
+    /// The refresh token family it came from, so revoking the family revokes it.
+    family: Option<String>,
+}
+
+#[derive(Clone, Debug)]
+struct RefreshRecord {
+    server: ServerRef,
+    client: AppId,
+    user: UserId,
+    scopes: Vec<String>,
+    auth_time: OffsetDateTime,
+    family: String,
+    iat: i64,
+    expires: Option<OffsetDateTime>,
+    /// Rotated: a newer refresh token replaced it. Using it again is a sign
+    /// of theft, so the whole family is revoked.
+    rotated: bool,
+    revoked: bool,
+}
+
+/// A bounded map: the oldest entries are dropped past [`MAX_RECORDS`].
+#[derive(Debug)]
+struct Bounded<T> {
+    map: HashMap<String, T>,
+    order: VecDeque<String>,
+}
+
+impl<T> Default for Bounded<T> {
+    fn default() -> Self {
+        Bounded { map: HashMap::new(), order: VecDeque::new() }
+    }
+}
+
+impl<T> Bounded<T> {
+    fn insert(&mut self, key: String, value: T) {
+        if self.map.insert(key.clone(), value).is_none() {
+            self.order.push_back(key);
+        }
+        while self.order.len() > MAX_RECORDS {
+            if let Some(old) = self.order.pop_front() {
+                self.map.remove(&old);
+            }
+        }
+    }
+}
+
+/// The OIDC state of a running IdP.
+pub struct OidcState {
+    rings: Mutex<HashMap<ServerRef, KeyRing>>,
+    codes: Mutex<Bounded<IssuedCode>>,
+    access: Mutex<Bounded<AccessRecord>>,
+    refresh: Mutex<Bounded<RefreshRecord>>,
+    assertions: Mutex<Bounded<i64>>,
+    faults: Mutex<Vec<ArmedOidcFault>>,
+    /// The next discovery document gets the wrong issuer.
+    discovery_fault: Mutex<bool>,
+    attacker: JwtKey,
+}
+
+impl OidcState {
+    pub fn new(attacker: JwtKey) -> Self {
+        OidcState {
+            rings: Mutex::new(HashMap::new()),
+            codes: Mutex::new(Bounded::default()),
+            access: Mutex::new(Bounded::default()),
+            refresh: Mutex::new(Bounded::default()),
+            assertions: Mutex::new(Bounded::default()),
+            faults: Mutex::new(Vec::new()),
+            discovery_fault: Mutex::new(false),
+            attacker,
+        }
+    }
+}
+
+fn lock<T>(mutex: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
+    mutex.lock().unwrap_or_else(PoisonError::into_inner)
+}
+
+/// A successful token response, in Okta's member order.
+#[derive(Debug, Clone, PartialEq)]
+pub struct TokenResponse {
+    pub body: Value,
+}
+
+/// The outcome of `/authorize`.
+#[derive(Debug)]
+pub enum AuthorizeOutcome {
+    Reply { reply: AuthorizeReply, session: Option<String> },
+    Login { pending: String },
+}
+
+/// Tokens minted offline by `mockta oidc mint`.
+#[derive(Debug, Clone)]
+pub struct MintedTokens {
+    pub id_token: String,
+    pub access_token: String,
+    pub issuer: String,
+}
+
+/// One key as Okta's key API lists it.
+#[derive(Debug, Clone, serde::Serialize)]
+pub struct KeyInfo {
+    pub status: KeyStatus,
+    #[serde(flatten)]
+    pub jwk: Value,
+}
+
+/// The stored form of a key ring in the key directory.
+#[derive(serde::Serialize, serde::Deserialize)]
+struct StoredRing {
+    active_since: i64,
+    keys: Vec<StoredKey>,
+}
+
+#[derive(serde::Serialize, serde::Deserialize)]
+struct StoredKey {
+    status: String,
+    created: i64,
+    pem: String,
+}
+
+fn random_suffix(seed: &str) -> String {
+    base64url(Sha256::digest(seed.as_bytes()))
+}
+
+impl Idp {
+    /// Checks the server exists and returns its custom definition, if any.
+    fn server_exists(org: &Org, server: &ServerRef) -> Result<(), OidcError> {
+        match server {
+            ServerRef::Org => Ok(()),
+            ServerRef::Custom(id) => {
+                org.authorization_server(id).map(|_| ()).ok_or_else(|| OidcError::UnknownServer(id.clone()))
+            }
+        }
+    }
+
+    fn signing_algorithm(&self, server: &ServerRef) -> SigningAlgorithm {
+        match server {
+            ServerRef::Org => SigningAlgorithm::Rs256,
+            ServerRef::Custom(id) => self
+                .read_org(|org| org.authorization_server(id).map(|s| s.signing_algorithm))
+                .unwrap_or(SigningAlgorithm::Rs256),
+        }
+    }
+
+    fn rotation_days(&self, server: &ServerRef) -> Option<i64> {
+        match server {
+            ServerRef::Org => None,
+            ServerRef::Custom(id) => self.read_org(|org| org.authorization_server(id).and_then(|s| s.rotation_days)),
+        }
+    }
+
+    fn new_key(&self, algorithm: SigningAlgorithm) -> Result<JwtKey, OidcError> {
+        JwtKey::generate(algorithm).map_err(|e| OidcError::Key(e.to_string()))
+    }
+
+    /// The first key ring of a server: from the key directory, or made.
+    fn initial_ring(&self, server: &ServerRef, now: OffsetDateTime) -> Result<KeyRing, OidcError> {
+        let algorithm = self.signing_algorithm(server);
+        let key_error = |e: String| OidcError::Key(e);
+        match &self.keys {
+            KeySource::Fixed(credential) => {
+                let (deterministic_active, next) =
+                    crate::oidc::keys::deterministic::pair(algorithm).map_err(|e| key_error(e.to_string()))?;
+                // A PEM given with --signing-key signs RS256 tokens too.
+                let active = match algorithm {
+                    SigningAlgorithm::Rs256 => JwtKey::from_pem(&credential.key_pem, algorithm, "signing key")
+                        .map_err(|e| key_error(e.to_string()))?,
+                    SigningAlgorithm::Es256 => deterministic_active,
+                };
+                Ok(KeyRing::new(active, next, now))
+            }
+            KeySource::Directory(store) => {
+                let file = format!("{}.ring.json", server.key_name());
+                if let Some(text) = store.read_private(&file) {
+                    let stored: StoredRing = serde_json::from_str(&text)
+                        .map_err(|e| key_error(format!("{}/{file}: {e}", store.dir().display())))?;
+                    let mut keys = Vec::new();
+                    for key in stored.keys {
+                        let status = match key.status.as_str() {
+                            "ACTIVE" => KeyStatus::Active,
+                            "NEXT" => KeyStatus::Next,
+                            _ => KeyStatus::Expired,
+                        };
+                        let jwt_key =
+                            JwtKey::from_pem(&key.pem, algorithm, &file).map_err(|e| key_error(e.to_string()))?;
+                        let created = OffsetDateTime::from_unix_timestamp(key.created).unwrap_or(now);
+                        keys.push(RingKey { key: jwt_key, status, created });
+                    }
+                    let since = OffsetDateTime::from_unix_timestamp(stored.active_since).unwrap_or(now);
+                    return KeyRing::from_keys(keys, since).ok_or_else(|| {
+                        key_error(format!("{}/{file}: needs exactly one ACTIVE key", store.dir().display()))
+                    });
+                }
+                let ring = KeyRing::new(self.new_key(algorithm)?, self.new_key(algorithm)?, now);
+                self.store_ring(server, &ring)?;
+                Ok(ring)
+            }
+        }
+    }
+
+    fn store_ring(&self, server: &ServerRef, ring: &KeyRing) -> Result<(), OidcError> {
+        let KeySource::Directory(store) = &self.keys else { return Ok(()) };
+        let stored = StoredRing {
+            active_since: ring.active_since.unix_timestamp(),
+            keys: ring
+                .keys()
+                .iter()
+                .map(|k| StoredKey {
+                    status: serde_json::to_value(k.status)
+                        .ok()
+                        .and_then(|v| v.as_str().map(str::to_owned))
+                        .unwrap_or_default(),
+                    created: k.created.unix_timestamp(),
+                    pem: k.key.private_pem.to_string(),
+                })
+                .collect(),
+        };
+        let text = serde_json::to_string_pretty(&stored).map_err(|e| OidcError::Key(e.to_string()))?;
+        store
+            .write_private(&format!("{}.ring.json", server.key_name()), &text)
+            .map_err(|e| OidcError::Key(e.to_string()))
+    }
+
+    /// Runs `f` on the server's key ring, making it first and rotating it if a
+    /// scheduled rotation is due.
+    fn with_ring<T>(&self, server: &ServerRef, f: impl FnOnce(&KeyRing) -> T) -> Result<T, OidcError> {
+        let now = self.now();
+        let days = self.rotation_days(server);
+        let mut rings = lock(&self.oidc.rings);
+        if !rings.contains_key(server) {
+            let ring = self.initial_ring(server, now)?;
+            rings.insert(server.clone(), ring);
+        }
+        let Some(ring) = rings.get_mut(server) else {
+            return Err(OidcError::Key("key ring missing".into()));
+        };
+        if ring.rotation_due(days, now) {
+            ring.rotate(self.new_key(self.signing_algorithm(server))?, now);
+            let snapshot = ring.clone();
+            self.store_ring(server, &snapshot)?;
+        }
+        Ok(f(ring))
+    }
+
+    /// Rotates a server's signing key, as Okta's `keyRotate` does, or at once
+    /// for a leaked key (`emergency`).
+    pub fn rotate_keys(&self, server: &ServerRef, emergency: bool) -> Result<Vec<KeyInfo>, OidcError> {
+        self.read_org(|org| Self::server_exists(org, server))?;
+        self.with_ring(server, |_| ())?;
+        let now = self.now();
+        let fresh = self.new_key(self.signing_algorithm(server))?;
+        let snapshot = {
+            let mut rings = lock(&self.oidc.rings);
+            let ring = rings.get_mut(server).ok_or_else(|| OidcError::Key("key ring missing".into()))?;
+            if emergency {
+                ring.emergency_rotate(fresh, now);
+            } else {
+                ring.rotate(fresh, now);
+            }
+            ring.clone()
+        };
+        self.store_ring(server, &snapshot)?;
+        self.signing_keys(server)
+    }
+
+    /// The keys of a server with their status, as Okta's key API lists them.
+    pub fn signing_keys(&self, server: &ServerRef) -> Result<Vec<KeyInfo>, OidcError> {
+        self.read_org(|org| Self::server_exists(org, server))?;
+        self.with_ring(server, |ring| {
+            ring.keys().iter().map(|k| KeyInfo { status: k.status, jwk: k.key.public_jwk() }).collect()
+        })
+    }
+
+    /// The JWKS document and how long it may be cached, in seconds.
+    pub fn jwks(&self, server: &ServerRef) -> Result<(Value, i64), OidcError> {
+        self.read_org(|org| Self::server_exists(org, server))?;
+        let now = self.now();
+        let days = self.rotation_days(server);
+        self.with_ring(server, |ring| {
+            // Caches may keep the document until the next scheduled rotation:
+            // the key that becomes active then is already in it. Without a
+            // schedule, thirty days, about what Okta sends.
+            let max_age = match days {
+                Some(days) => ((ring.active_since + time::Duration::days(days)) - now).whole_seconds().max(0),
+                None => 30 * 24 * 3600,
+            };
+            (ring.jwks(), max_age)
+        })
+    }
+
+    /// The attacker's JWKS, served for the `jku-header` fault.
+    pub fn attacker_jwks(&self) -> Value {
+        json!({ "keys": [self.oidc.attacker.public_jwk()] })
+    }
+
+    /// A discovery document, with the `discovery-issuer-mismatch` fault applied once.
+    pub fn discovery(&self, server: &ServerRef, kind: DocumentKind) -> Result<Value, OidcError> {
+        let mut document = self.read_org(|org| {
+            Self::server_exists(org, server)?;
+            let custom = match server {
+                ServerRef::Org => None,
+                ServerRef::Custom(id) => org.authorization_server(id),
+            };
+            Ok::<_, OidcError>(discovery::document(&org.url, server, custom, kind))
+        })?;
+        let faulted = std::mem::take(&mut *lock(&self.oidc.discovery_fault));
+        if faulted && let Some(issuer) = document.get_mut("issuer") {
+            *issuer = Value::from(server.issuer("https://attacker.invalid"));
+        }
+        Ok(document)
+    }
+
+    /// Arms an OIDC fault for the next matching message.
+    pub fn arm_oidc_fault(&self, plan: OidcFaultPlan, user: Option<UserId>, client: Option<AppId>) -> ArmedOidcFault {
+        let armed =
+            ArmedOidcFault { id: self.ids.opaque_token(), fault: plan.fault, target: plan.target, user, client };
+        if plan.fault.stage() == FaultStage::Discovery {
+            *lock(&self.oidc.discovery_fault) = true;
+        } else {
+            lock(&self.oidc.faults).push(armed.clone());
+        }
+        armed
+    }
+
+    pub fn armed_oidc_faults(&self) -> Vec<ArmedOidcFault> {
+        lock(&self.oidc.faults).clone()
+    }
+
+    pub fn clear_oidc_faults(&self) {
+        lock(&self.oidc.faults).clear();
+        *lock(&self.oidc.discovery_fault) = false;
+    }
+
+    fn take_oidc_fault(&self, stages: &[FaultStage], user: Option<&UserId>, client: &AppId) -> Option<ArmedOidcFault> {
+        let mut faults = lock(&self.oidc.faults);
+        let index = faults.iter().position(|f| {
+            stages.contains(&f.fault.stage())
+                && f.user.as_ref().is_none_or(|u| Some(u) == user)
+                && f.client.as_ref().is_none_or(|c| c == client)
+        })?;
+        Some(faults.remove(index))
+    }
+
+    /// `/authorize`: validates the request, signs the browser in (session,
+    /// `login_hint`, or the login page) and answers with a code or an error.
+    pub fn authorize(
+        &self,
+        server: &ServerRef,
+        params: &AuthorizeParams,
+        browser: Browser<'_>,
+    ) -> Result<AuthorizeOutcome, OidcError> {
+        let valid = self.read_org(|org| {
+            Self::server_exists(org, server)?;
+            match authorize::validate(org, server, params) {
+                Ok(valid) => Ok(Ok(valid)),
+                Err(AuthorizeRefusal::Page(error)) => Err(error),
+                Err(AuthorizeRefusal::Reply(reply)) => Ok(Err(reply)),
+            }
+        })?;
+        let valid = match valid {
+            Ok(valid) => valid,
+            Err(reply) => return Ok(AuthorizeOutcome::Reply { reply, session: None }),
+        };
+        let now = self.now();
+        let existing = browser.session.and_then(|token| self.session(token));
+        let fresh_enough = |session: &MockSession| {
+            valid.max_age.is_none_or(|max| (now - session.authn_instant).whole_seconds() <= max)
+        };
+        if valid.prompt.none {
+            // No prompting: only an existing, fresh enough session will do.
+            return match existing.filter(|s| fresh_enough(s)) {
+                Some(session) => self.finish_authorization(valid, session.user, session.authn_instant, None),
+                None => Ok(AuthorizeOutcome::Reply {
+                    reply: AuthorizeReply::error(
+                        valid.reply_to,
+                        OAuthCode::LoginRequired,
+                        "The client specified not to prompt, but the user is not logged in.",
+                    ),
+                    session: None,
+                }),
+            };
+        }
+        if let Some(login) = valid.login_hint.clone() {
+            let user = self.read_org(|org| org.find_user(&login).map(|u| u.id.clone()));
+            if let Some(user) = user {
+                let token = self.ids.opaque_token();
+                self.remember_session(&token, MockSession { user: user.clone(), authn_instant: now });
+                return self.finish_authorization(valid, user, now, Some(token));
+            }
+            // An unknown hint is only a hint: the login page asks instead.
+        } else if let Some(session) = existing.filter(|s| !valid.prompt.login && fresh_enough(s)) {
+            return self.finish_authorization(valid, session.user, session.authn_instant, None);
+        }
+        let pending = self.remember_pending(Pending::Oidc(Box::new(valid)));
+        Ok(AuthorizeOutcome::Login { pending })
+    }
+
+    /// The login page chose a user for a pending authorization.
+    pub(super) fn complete_oidc_login(&self, valid: ValidAuthorization, login: &str) -> Result<SsoOutcome, IdpError> {
+        let now = self.now();
+        let user = self.read_org(|org| org.find_user(login).map(|u| u.id.clone()));
+        let user = user.ok_or_else(|| IdpError::UnknownUser(login.to_owned()))?;
+        let token = self.ids.opaque_token();
+        self.remember_session(&token, MockSession { user: user.clone(), authn_instant: now });
+        match self.finish_authorization(valid, user, now, Some(token)).map_err(IdpError::Oidc)? {
+            AuthorizeOutcome::Reply { reply, session } => Ok(SsoOutcome::OidcReply { reply, session }),
+            AuthorizeOutcome::Login { pending } => Ok(SsoOutcome::Login { pending }),
+        }
+    }
+
+    fn finish_authorization(
+        &self,
+        valid: ValidAuthorization,
+        user: UserId,
+        auth_time: OffsetDateTime,
+        session: Option<String>,
+    ) -> Result<AuthorizeOutcome, OidcError> {
+        let now = self.now();
+        let refusal = self.read_org(|org| {
+            let app = org.apps.get(&valid.client)?;
+            let Some(found) = org.users.get(&user) else {
+                return Some("User is not assigned to the client application.");
+            };
+            if !found.status.can_sign_in() {
+                return Some("The user is not active.");
+            }
+            (!org.is_assigned(app, &user)).then_some("User is not assigned to the client application.")
+        });
+        if let Some(description) = refusal {
+            let reply = AuthorizeReply::error(valid.reply_to, OAuthCode::AccessDenied, description);
+            return Ok(AuthorizeOutcome::Reply { reply, session });
+        }
+        let fault = self.take_oidc_fault(&[FaultStage::Authorize], Some(&user), &valid.client).map(|f| f.fault);
+        let code = self.ids.opaque_token() + &self.ids.opaque_token()[..11];
+        let mut reply_to = valid.reply_to.clone();
+        if fault == Some(OidcFault::StateMismatch) {
+            reply_to.state = Some(format!("mockta-not-your-state-{}", &code[..8]));
+        }
+        let record = IssuedCode {
+            authorization: valid,
+            user,
+            auth_time,
+            expires: now + time::Duration::seconds(CODE_LIFETIME_SECONDS),
+            reusable: fault == Some(OidcFault::CodeReuseAllowed),
+            redeemed: false,
+            issued_access_tokens: Vec::new(),
+            issued_refresh_tokens: Vec::new(),
+        };
+        lock(&self.oidc.codes).insert(code.clone(), record);
+        let reply = AuthorizeReply { to: reply_to, params: vec![("code".into(), code)] };
+        Ok(AuthorizeOutcome::Reply { reply, session })
+    }
+
+    /// The token endpoint.
+    pub fn token(
+        &self,
+        server: &ServerRef,
+        authorization: Option<&str>,
+        form: &FormParams,
+    ) -> Result<TokenResponse, OidcError> {
+        let now = self.now();
+        let (client, request) = self.read_org(|org| {
+            Self::server_exists(org, server)?;
+            let credentials = token::parse_client_authentication(authorization, form)?;
+            let endpoint = server.endpoint(&org.url, "token");
+            let authenticated = token::authenticate(org, &credentials, &endpoint, now)?;
+            let app = org.apps.get(&authenticated.client).ok_or(OidcError::UnknownClient)?;
+            let request = token::parse_token_request(form, app)?;
+            Ok::<_, OidcError>((authenticated, request))
+        })?;
+        if let Some((jti, exp)) = client.assertion_jti {
+            let mut seen = lock(&self.oidc.assertions);
+            if seen.map.get(&jti).is_some_and(|until| *until > now.unix_timestamp()) {
+                return Err(OidcError::oauth(
+                    OAuthCode::InvalidClient,
+                    "The client_assertion token has already been used (its jti was seen before).",
+                ));
+            }
+            seen.insert(jti, exp);
+        }
+        let client = client.client;
+        match request {
+            TokenRequest::AuthorizationCode { code, redirect_uri, code_verifier } => {
+                self.exchange_code(server, &client, &code, redirect_uri.as_deref(), code_verifier.as_deref())
+            }
+            TokenRequest::RefreshToken { refresh_token, scope } => {
+                self.exchange_refresh(server, &client, &refresh_token, scope)
+            }
+            TokenRequest::ClientCredentials { scope } => self.client_credentials(server, &client, scope),
+        }
+    }
+
+    fn exchange_code(
+        &self,
+        server: &ServerRef,
+        client: &AppId,
+        code: &str,
+        redirect_uri: Option<&str>,
+        code_verifier: Option<&str>,
+    ) -> Result<TokenResponse, OidcError> {
+        let now = self.now();
+        let invalid_code =
+            || OidcError::oauth(OAuthCode::InvalidGrant, "The authorization code is invalid or has expired.");
+        let record = {
+            let mut codes = lock(&self.oidc.codes);
+            let Some(record) = codes.map.get_mut(code) else {
+                return Err(invalid_code());
+            };
+            if record.redeemed && !record.reusable {
+                // A replayed code: revoke what it issued (RFC 6749 §4.1.2).
+                let (access, refresh) = (record.issued_access_tokens.clone(), record.issued_refresh_tokens.clone());
+                drop(codes);
+                self.revoke_issued(&access, &refresh);
+                return Err(invalid_code());
+            }
+            let valid_for_client = record.authorization.client == *client && record.authorization.server == *server;
+            if !valid_for_client || record.expires <= now {
+                return Err(invalid_code());
+            }
+            // Any attempt, failed or not, uses the code up, as Okta does
+            // after a failed PKCE check.
+            record.redeemed = true;
+            record.clone()
+        };
+        let authorization = &record.authorization;
+        if redirect_uri != Some(authorization.reply_to.redirect_uri.as_str()) {
+            return Err(OidcError::oauth(
+                OAuthCode::InvalidGrant,
+                "The 'redirect_uri' does not match the redirection URI used in the authorization request.",
+            ));
+        }
+        let pkce_ok = match (&authorization.challenge, code_verifier) {
+            (Some(challenge), Some(verifier)) => challenge.verifies(verifier),
+            (None, None) => true,
+            _ => false,
+        };
+        if !pkce_ok {
+            return Err(OidcError::oauth(OAuthCode::InvalidGrant, "PKCE verification failed."));
+        }
+        let issued = self.issue(Issue {
+            server,
+            client,
+            user: Some(&record.user),
+            scopes: &authorization.scopes,
+            nonce: authorization.nonce.as_deref(),
+            auth_time: Some(record.auth_time),
+            family: None,
+        })?;
+        if let Some(record) = lock(&self.oidc.codes).map.get_mut(code) {
+            record.issued_access_tokens.push(issued.access_token.clone());
+            record.issued_refresh_tokens.extend(issued.refresh_token.clone());
+        }
+        Ok(issued.response)
+    }
+
+    fn exchange_refresh(
+        &self,
+        server: &ServerRef,
+        client: &AppId,
+        refresh_token: &str,
+        scope: Option<Vec<String>>,
+    ) -> Result<TokenResponse, OidcError> {
+        let now = self.now();
+        let invalid = || OidcError::oauth(OAuthCode::InvalidGrant, "The refresh token is invalid or expired.");
+        let record = {
+            let refresh = lock(&self.oidc.refresh);
+            refresh.map.get(refresh_token).cloned().ok_or_else(invalid)?
+        };
+        if record.client != *client || record.server != *server || record.revoked {
+            return Err(invalid());
+        }
+        if record.rotated {
+            // Reuse of a rotated refresh token: revoke the whole family.
+            self.revoke_family(&record.family);
+            return Err(invalid());
+        }
+        if record.expires.is_some_and(|e| e <= now) {
+            return Err(invalid());
+        }
+        let scopes = match scope {
+            None => record.scopes.clone(),
+            Some(requested) if requested.iter().all(|s| record.scopes.contains(s)) => requested,
+            Some(_) => {
+                return Err(OidcError::oauth(
+                    OAuthCode::InvalidScope,
+                    "The requested scopes are not a subset of the scopes of the original grant.",
+                ));
+            }
+        };
+        let active = self.read_org(|org| org.users.get(&record.user).is_some_and(|u| u.status.can_sign_in()));
+        if !active {
+            return Err(invalid());
+        }
+        if let Some(old) = lock(&self.oidc.refresh).map.get_mut(refresh_token) {
+            old.rotated = true;
+        }
+        let issued = self.issue(Issue {
+            server,
+            client,
+            user: Some(&record.user),
+            scopes: &scopes,
+            nonce: None,
+            auth_time: Some(record.auth_time),
+            family: Some(record.family.clone()),
+        })?;
+        Ok(issued.response)
+    }
+
+    fn client_credentials(
+        &self,
+        server: &ServerRef,
+        client: &AppId,
+        scope: Option<Vec<String>>,
+    ) -> Result<TokenResponse, OidcError> {
+        if *server == ServerRef::Org {
+            return Err(OidcError::oauth(
+                OAuthCode::UnsupportedGrantType,
+                "The authorization grant type is not supported by the authorization server. Configured grant types: [authorization_code, refresh_token].",
+            ));
+        }
+        let Some(scopes) = scope.filter(|s| !s.is_empty()) else {
+            return Err(OidcError::oauth(
+                OAuthCode::InvalidScope,
+                "The authorization server resource does not have any configured default scopes, 'scope' must be provided.",
+            ));
+        };
+        if let Some(oidc_scope) = scopes.iter().find(|s| OIDC_SCOPES.contains(&s.as_str())) {
+            return Err(OidcError::oauth(
+                OAuthCode::InvalidScope,
+                format!("The '{oidc_scope}' scope is for users and cannot be granted to a client alone."),
+            ));
+        }
+        self.read_org(|org| {
+            let app = org.apps.get(client).ok_or(OidcError::UnknownClient)?;
+            authorize::check_scopes(org, server, app, &scopes, GrantType::ClientCredentials)
+                .map_err(|(code, description)| OidcError::oauth(code, description))
+        })?;
+        let issued = self.issue(Issue {
+            server,
+            client,
+            user: None,
+            scopes: &scopes,
+            nonce: None,
+            auth_time: None,
+            family: None,
+        })?;
+        Ok(issued.response)
+    }
+
+    /// Issues the access token, and the ID and refresh tokens the scopes call for.
+    fn issue(&self, issue: Issue<'_>) -> Result<Issued, OidcError> {
+        let now = self.now();
+        let user_id = issue.user.cloned();
+        let armed = self.take_oidc_fault(&[FaultStage::Token, FaultStage::Userinfo], user_id.as_ref(), issue.client);
+        let token_fault = armed.as_ref().filter(|f| f.fault.stage() == FaultStage::Token);
+        let userinfo_fault = armed.as_ref().is_some_and(|f| f.fault == OidcFault::UserinfoSubMismatch);
+        let id_fault = token_fault.filter(|f| f.target.id_token()).map(|f| f.fault);
+        let access_fault = token_fault.filter(|f| f.target.access_token()).map(|f| f.fault);
+        let attacker_url = self.read_org(|org| format!("{}/mockta/attacker/keys", org.url));
+        let seed = self.ids.opaque_token();
+        let org = self.org.read().unwrap_or_else(PoisonError::into_inner);
+        let app = org.apps.get(issue.client).ok_or(OidcError::UnknownClient)?;
+        let user = match &user_id {
+            Some(id) => Some(
+                org.users
+                    .get(id)
+                    .ok_or_else(|| OidcError::oauth(OAuthCode::InvalidGrant, "The user no longer exists."))?,
+            ),
+            None => None,
+        };
+        let custom = match issue.server {
+            ServerRef::Org => None,
+            ServerRef::Custom(id) => org.authorization_server(id),
+        };
+        let policy = custom.and_then(|c| c.policy_for(issue.client));
+        let lifetime = policy.map_or(ORG_ACCESS_TOKEN_SECONDS, |p| p.access_token_lifetime_minutes * 60);
+        let ctx = TokenContext {
+            org: &org,
+            server: issue.server,
+            custom,
+            client: app,
+            user,
+            scopes: issue.scopes,
+            nonce: issue.nonce,
+            auth_time: issue.auth_time,
+            now,
+            access_token_lifetime_seconds: lifetime,
+        };
+        let access_jti = format!("AT.{}", random_suffix(&format!("access {seed}")));
+        // The key is cloned out of the ring (it is reference-counted) so that
+        // signing happens outside the ring's lock, in parallel.
+        let active = self.with_ring(issue.server, |ring| ring.active().clone())?;
+        let signer = TokenSigner { active: &active, attacker: &self.oidc.attacker, attacker_jwks_url: &attacker_url };
+        let (access_token, id_token) = (|| {
+            let access_token = match issue.server {
+                // Org server access tokens are opaque to clients, as Okta documents.
+                ServerRef::Org => Ok(format!("{}{}", seed, random_suffix(&format!("opaque {seed}")))),
+                ServerRef::Custom(_) => {
+                    jws::encode(&claims::access_token(&ctx, &access_jti, access_fault), signer, access_fault)
+                }
+            }?;
+            let id_token = match user {
+                Some(_) if issue.scopes.iter().any(|s| s == "openid") => {
+                    let jti = format!("ID.{}", random_suffix(&format!("id {seed}")));
+                    let claims = claims::id_token(&ctx, Some(&access_token), &jti, id_fault);
+                    Some(jws::encode(&claims, signer, id_fault)?)
+                }
+                _ => None,
+            };
+            Ok::<_, crate::oidc::keys::JwtKeyError>((access_token, id_token))
+        })()
+        .map_err(|e| OidcError::Key(e.to_string()))?;
+        let wants_refresh = issue.scopes.iter().any(|s| s == "offline_access")
+            && app.oidc().is_some_and(|s| s.allows_grant(GrantType::RefreshToken))
+            && user.is_some();
+        let refresh_lifetime = policy.and_then(|p| p.refresh_token_lifetime_minutes);
+        drop(org);
+
+        let family = issue.family.clone().unwrap_or_else(|| random_suffix(&format!("family {seed}")));
+        let refresh_token = match (wants_refresh, &user_id) {
+            (true, Some(user)) => {
+                let token = random_suffix(&format!("refresh {seed}"));
+                lock(&self.oidc.refresh).insert(
+                    token.clone(),
+                    RefreshRecord {
+                        server: issue.server.clone(),
+                        client: issue.client.clone(),
+                        user: user.clone(),
+                        scopes: issue.scopes.to_vec(),
+                        auth_time: issue.auth_time.unwrap_or(now),
+                        family: family.clone(),
+                        iat: now.unix_timestamp(),
+                        expires: refresh_lifetime.map(|m| now + time::Duration::minutes(m)),
+                        rotated: false,
+                        revoked: false,
+                    },
+                );
+                Some(token)
+            }
+            _ => None,
+        };
+        lock(&self.oidc.access).insert(
+            access_token.clone(),
+            AccessRecord {
+                server: issue.server.clone(),
+                client: issue.client.clone(),
+                user: user_id,
+                scopes: issue.scopes.to_vec(),
+                iat: now.unix_timestamp(),
+                exp: now.unix_timestamp() + lifetime,
+                jti: access_jti,
+                revoked: false,
+                userinfo_fault,
+                family: refresh_token.as_ref().map(|_| family),
+            },
+        );
+        let mut body = Map::new();
+        body.insert("token_type".into(), "Bearer".into());
+        body.insert("expires_in".into(), lifetime.into());
+        body.insert("access_token".into(), access_token.clone().into());
+        body.insert("scope".into(), issue.scopes.join(" ").into());
+        if let Some(refresh) = &refresh_token {
+            body.insert("refresh_token".into(), refresh.clone().into());
+        }
+        if let Some(id_token) = &id_token {
+            body.insert("id_token".into(), id_token.clone().into());
+        }
+        Ok(Issued { response: TokenResponse { body: Value::Object(body) }, access_token, refresh_token })
+    }
+
+    fn revoke_issued(&self, access: &[String], refresh: &[String]) {
+        {
+            let mut records = lock(&self.oidc.access);
+            for token in access {
+                if let Some(record) = records.map.get_mut(token) {
+                    record.revoked = true;
+                }
+            }
+        }
+        let families: Vec<String> = {
+            let records = lock(&self.oidc.refresh);
+            refresh.iter().filter_map(|t| records.map.get(t).map(|r| r.family.clone())).collect()
+        };
+        for family in families {
+            self.revoke_family(&family);
+        }
+    }
+
+    fn revoke_family(&self, family: &str) {
+        for record in lock(&self.oidc.refresh).map.values_mut().filter(|r| r.family == family) {
+            record.revoked = true;
+        }
+        for record in lock(&self.oidc.access).map.values_mut().filter(|r| r.family.as_deref() == Some(family)) {
+            record.revoked = true;
+        }
+    }
+
+    /// Whether an access token is usable now: issued here, not revoked or
+    /// expired, and its user still active.
+    fn live_access(&self, server: &ServerRef, token: &str) -> Option<AccessRecord> {
+        let now = self.now().unix_timestamp();
+        let record = lock(&self.oidc.access).map.get(token).cloned()?;
+        if record.revoked || record.exp <= now || record.server != *server {
+            return None;
+        }
+        let user_active = match &record.user {
+            None => true,
+            Some(user) => self.read_org(|org| org.users.get(user).is_some_and(|u| u.status.can_sign_in())),
+        };
+        user_active.then_some(record)
+    }
+
+    /// `/userinfo` for a bearer token.
+    pub fn userinfo(&self, server: &ServerRef, access_token: Option<&str>) -> Result<Value, OidcError> {
+        self.read_org(|org| Self::server_exists(org, server))?;
+        let token = access_token.ok_or_else(OidcError::invalid_token)?;
+        let record = self.live_access(server, token).ok_or_else(OidcError::invalid_token)?;
+        if !record.scopes.iter().any(|s| s == "openid") {
+            return Err(OidcError::oauth(
+                OAuthCode::InsufficientScope,
+                "The access token must provide access to at least one of these scopes - openid",
+            ));
+        }
+        let user_id = record.user.clone().ok_or_else(OidcError::invalid_token)?;
+        let now = self.now();
+        self.read_org(|org| {
+            let user = org.users.get(&user_id).ok_or_else(OidcError::invalid_token)?;
+            let app = org.apps.get(&record.client).ok_or_else(OidcError::invalid_token)?;
+            let custom = match server {
+                ServerRef::Org => None,
+                ServerRef::Custom(id) => org.authorization_server(id),
+            };
+            let ctx = TokenContext {
+                org,
+                server,
+                custom,
+                client: app,
+                user: Some(user),
+                scopes: &record.scopes,
+                nonce: None,
+                auth_time: None,
+                now,
+                access_token_lifetime_seconds: 0,
+            };
+            let mut claims = claims::userinfo(&ctx, user);
+            if record.userinfo_fault {
+                let other = org
+                    .users
+                    .keys()
+                    .find(|id| **id != user_id)
+                    .map_or_else(|| format!("00u{}", &random_suffix(user_id.as_str())[..17]), |id| id.to_string());
+                claims.insert("sub".into(), other.into());
+            }
+            Ok(Value::Object(claims))
+        })
+    }
+
+    /// Authenticates the client at introspection and revocation.
+    fn authenticate_client(
+        &self,
+        server: &ServerRef,
+        authorization: Option<&str>,
+        form: &FormParams,
+        endpoint: &str,
+    ) -> Result<AppId, OidcError> {
+        let now = self.now();
+        self.read_org(|org| {
+            Self::server_exists(org, server)?;
+            let credentials = token::parse_client_authentication(authorization, form)?;
+            let url = server.endpoint(&org.url, endpoint);
+            Ok(token::authenticate(org, &credentials, &url, now)?.client)
+        })
+    }
+
+    /// `/introspect` (RFC 7662). A client only learns about its own tokens.
+    pub fn introspect(
+        &self,
+        server: &ServerRef,
+        authorization: Option<&str>,
+        form: &FormParams,
+    ) -> Result<Value, OidcError> {
+        let client = self.authenticate_client(server, authorization, form, "introspect")?;
+        let token = form
+            .get("token")
+            .ok_or_else(|| OidcError::oauth(OAuthCode::InvalidRequest, "The 'token' parameter is required."))?;
+        let inactive = json!({ "active": false });
+        let (org_url, issuer) = self.read_org(|org| (org.url.clone(), server.issuer(&org.url)));
+        if let Some(record) = self.live_access(server, token).filter(|r| r.client == client) {
+            let (username, audience) = self.read_org(|org| {
+                let login = record.user.as_ref().and_then(|u| org.users.get(u)).map(|u| u.profile.login.clone());
+                let audience = match server {
+                    ServerRef::Org => org_url.clone(),
+                    ServerRef::Custom(id) => org
+                        .authorization_server(id)
+                        .and_then(|s| s.audiences.first().cloned())
+                        .unwrap_or_else(|| org_url.clone()),
+                };
+                (login, audience)
+            });
+            let mut body = Map::new();
+            body.insert("active".into(), true.into());
+            body.insert("scope".into(), record.scopes.join(" ").into());
+            if let Some(login) = &username {
+                body.insert("username".into(), login.clone().into());
+            }
+            body.insert("exp".into(), record.exp.into());
+            body.insert("iat".into(), record.iat.into());
+            body.insert("sub".into(), username.clone().unwrap_or_else(|| client.to_string()).into());
+            body.insert("aud".into(), audience.into());
+            body.insert("iss".into(), issuer.into());
+            body.insert("jti".into(), record.jti.clone().into());
+            body.insert("token_type".into(), "Bearer".into());
+            body.insert("client_id".into(), client.to_string().into());
+            if let Some(user) = &record.user {
+                body.insert("uid".into(), user.to_string().into());
+            }
+            return Ok(Value::Object(body));
+        }
+        let now = self.now();
+        let refresh = lock(&self.oidc.refresh).map.get(token).cloned();
+        if let Some(record) = refresh.filter(|r| r.client == client && r.server == *server) {
+            let live = !record.revoked && !record.rotated && record.expires.is_none_or(|e| e > now);
+            let user = self.read_org(|org| {
+                org.users.get(&record.user).filter(|u| u.status.can_sign_in()).map(|u| u.profile.login.clone())
+            });
+            if let (true, Some(login)) = (live, user) {
+                let mut body = Map::new();
+                body.insert("active".into(), true.into());
+                body.insert("scope".into(), record.scopes.join(" ").into());
+                body.insert("username".into(), login.clone().into());
+                if let Some(expires) = record.expires {
+                    body.insert("exp".into(), expires.unix_timestamp().into());
+                }
+                body.insert("iat".into(), record.iat.into());
+                body.insert("sub".into(), login.into());
+                body.insert("iss".into(), issuer.into());
+                body.insert("token_type".into(), "refresh_token".into());
+                body.insert("client_id".into(), client.to_string().into());
+                body.insert("uid".into(), record.user.to_string().into());
+                return Ok(Value::Object(body));
+            }
+        }
+        Ok(inactive)
+    }
+
+    /// `/revoke` (RFC 7009): always succeeds for an authenticated client,
+    /// whether or not the token was known.
+    pub fn revoke(&self, server: &ServerRef, authorization: Option<&str>, form: &FormParams) -> Result<(), OidcError> {
+        let client = self.authenticate_client(server, authorization, form, "revoke")?;
+        let token = form
+            .get("token")
+            .ok_or_else(|| OidcError::oauth(OAuthCode::InvalidRequest, "The 'token' parameter is required."))?;
+        {
+            let mut access = lock(&self.oidc.access);
+            if let Some(record) = access.map.get_mut(token).filter(|r| r.client == client) {
+                record.revoked = true;
+                return Ok(());
+            }
+        }
+        let family = lock(&self.oidc.refresh).map.get(token).filter(|r| r.client == client).map(|r| r.family.clone());
+        if let Some(family) = family {
+            self.revoke_family(&family);
+        }
+        Ok(())
+    }
+
+    /// `/logout`: ends the mock session and redirects to a registered
+    /// sign-out URI of the client named by `id_token_hint`.
+    pub fn logout(
+        &self,
+        server: &ServerRef,
+        params: &AuthorizeParams,
+        session: Option<&str>,
+    ) -> Result<String, OidcError> {
+        let org_url = self.read_org(|org| {
+            Self::server_exists(org, server)?;
+            Ok::<_, OidcError>(org.url.clone())
+        })?;
+        let destination = match params.get("post_logout_redirect_uri") {
+            None => format!("{org_url}/"),
+            Some(uri) => {
+                let hint = params.get("id_token_hint").ok_or(OidcError::LogoutRedirectNotRegistered)?;
+                let client = self.id_token_audience(server, hint).ok_or(OidcError::LogoutRedirectNotRegistered)?;
+                let registered = self.read_org(|org| {
+                    org.apps
+                        .get(&client)
+                        .and_then(|a| a.oidc())
+                        .is_some_and(|s| s.post_logout_redirect_uris.iter().any(|u| u == uri))
+                });
+                if !registered {
+                    return Err(OidcError::LogoutRedirectNotRegistered);
+                }
+                match params.get("state") {
+                    Some(state) => {
+                        let encoded: String =
+                            url::form_urlencoded::Serializer::new(String::new()).append_pair("state", state).finish();
+                        format!("{uri}{}{encoded}", if uri.contains('?') { '&' } else { '?' })
+                    }
+                    None => uri.to_owned(),
+                }
+            }
+        };
+        if let Some(token) = session {
+            lock(&self.sessions).0.remove(token);
+        }
+        Ok(destination)
+    }
+
+    /// The client an ID token of ours was issued to, if its signature verifies
+    /// with a published key. Expiry is not checked: logout hints may be old.
+    fn id_token_audience(&self, server: &ServerRef, token: &str) -> Option<AppId> {
+        let header = jsonwebtoken::decode_header(token).ok()?;
+        let kid = header.kid?;
+        let key = self.with_ring(server, |ring| ring.find(&kid).cloned()).ok()??;
+        let mut validation = jsonwebtoken::Validation::new(key.jwt_algorithm());
+        validation.validate_exp = false;
+        validation.validate_aud = false;
+        validation.set_required_spec_claims(&["aud"]);
+        let data = jsonwebtoken::decode::<Value>(token, &key.decoding_key().ok()?, &validation).ok()?;
+        AppId::parse(data.claims.get("aud")?.as_str()?).ok()
+    }
+
+    /// Issues tokens offline, as `mockta oidc mint` does: no browser and no
+    /// code, but the same access checks and faults.
+    pub fn mint_tokens(
+        &self,
+        server: &ServerRef,
+        app: &str,
+        login: &str,
+        fault: Option<OidcFaultPlan>,
+    ) -> Result<MintedTokens, OidcError> {
+        let (client, user, issuer) = self.read_org(|org| {
+            Self::server_exists(org, server)?;
+            let app = org.find_app(app).filter(|a| a.oidc().is_some()).ok_or(OidcError::UnknownClient)?;
+            let user = org
+                .find_user(login)
+                .ok_or_else(|| OidcError::oauth(OAuthCode::AccessDenied, format!("No user '{login}' in this org.")))?;
+            if !user.status.can_sign_in() {
+                return Err(OidcError::oauth(OAuthCode::AccessDenied, "The user is not active."));
+            }
+            if !org.is_assigned(app, &user.id) {
+                return Err(OidcError::oauth(
+                    OAuthCode::AccessDenied,
+                    "User is not assigned to the client application.",
+                ));
+            }
+            Ok((app.id.clone(), user.id.clone(), server.issuer(&org.url)))
+        })?;
+        if let Some(plan) = fault {
+            self.arm_oidc_fault(plan, Some(user.clone()), Some(client.clone()));
+        }
+        let scopes: Vec<String> = ["openid", "profile", "email"].iter().map(|s| (*s).to_owned()).collect();
+        let issued = self.issue(Issue {
+            server,
+            client: &client,
+            user: Some(&user),
+            scopes: &scopes,
+            nonce: None,
+            auth_time: Some(self.now()),
+            family: None,
+        })?;
+        let id_token = issued.response.body.get("id_token").and_then(Value::as_str).unwrap_or_default().to_owned();
+        Ok(MintedTokens { id_token, access_token: issued.access_token, issuer })
+    }
+}
+
+/// What to issue.
+struct Issue<'a> {
+    server: &'a ServerRef,
+    client: &'a AppId,
+    user: Option<&'a UserId>,
+    scopes: &'a [String],
+    nonce: Option<&'a str>,
+    auth_time: Option<OffsetDateTime>,
+    /// The refresh token family, when refreshing.
+    family: Option<String>,
+}
+
+struct Issued {
+    response: TokenResponse,
+    access_token: String,
+    refresh_token: Option<String>,
+}

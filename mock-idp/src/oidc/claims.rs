@@ -1,0 +1,275 @@
+//! What ID tokens, access tokens and `/userinfo` say, in Okta's claim order.
+//!
+//! The order follows captured Okta tokens (see `okta-wire.md` §5): `sub`,
+//! `name`, `email`, `ver`, `iss`, `aud`, `iat`, `exp`, `jti`, `amr`, `idp`,
+//! `nonce`, `preferred_username`, the other profile claims, `auth_time`,
+//! `at_hash`, then groups and custom claims last.
+
+use serde_json::{Map, Value};
+use sha2::{Digest, Sha256};
+use time::OffsetDateTime;
+
+use super::faults::OidcFault;
+use super::{ServerRef, base64url};
+use crate::org::oidc::{AuthorizationServer, ClaimTarget, ClaimValue};
+use crate::org::{App, AttributeValueSource, Org, User};
+
+/// ID tokens live an hour, as Okta's do.
+pub const ID_TOKEN_LIFETIME_SECONDS: i64 = 3600;
+
+/// Everything a token's claims depend on.
+#[derive(Debug, Clone, Copy)]
+pub struct TokenContext<'a> {
+    pub org: &'a Org,
+    pub server: &'a ServerRef,
+    pub custom: Option<&'a AuthorizationServer>,
+    pub client: &'a App,
+    /// `None` for client credentials.
+    pub user: Option<&'a User>,
+    pub scopes: &'a [String],
+    pub nonce: Option<&'a str>,
+    pub auth_time: Option<OffsetDateTime>,
+    pub now: OffsetDateTime,
+    pub access_token_lifetime_seconds: i64,
+}
+
+impl TokenContext<'_> {
+    fn has_scope(&self, scope: &str) -> bool {
+        self.scopes.iter().any(|s| s == scope)
+    }
+
+    fn issuer(&self) -> String {
+        self.server.issuer(&self.org.url)
+    }
+
+    /// The `aud` of access tokens: the custom server's first audience, or the
+    /// org URL for the org server.
+    pub fn access_token_audience(&self) -> String {
+        self.custom.and_then(|c| c.audiences.first().cloned()).unwrap_or_else(|| self.org.url.clone())
+    }
+}
+
+/// `at_hash`: the left half of the SHA-256 of the access token, base64url
+/// (OIDC Core §3.1.3.6).
+pub fn at_hash(access_token: &str) -> String {
+    let digest = Sha256::digest(access_token.as_bytes());
+    base64url(&digest[..16])
+}
+
+fn put(map: &mut Map<String, Value>, key: &str, value: impl Into<Value>) {
+    map.insert(key.to_owned(), value.into());
+}
+
+/// The `updated_at` claim: the profile's last update in epoch seconds.
+fn updated_at(user: &User) -> i64 {
+    user.last_updated.unix_timestamp()
+}
+
+/// The claims of an ID token. `access_token` gives `at_hash`.
+pub fn id_token(
+    ctx: &TokenContext<'_>,
+    access_token: Option<&str>,
+    jti: &str,
+    fault: Option<OidcFault>,
+) -> Map<String, Value> {
+    let mut claims = Map::new();
+    let iat = ctx.now.unix_timestamp();
+    if let Some(user) = ctx.user {
+        put(&mut claims, "sub", user.id.as_str());
+        if ctx.has_scope("profile") {
+            put(&mut claims, "name", format!("{} {}", user.profile.first_name, user.profile.last_name));
+            put(&mut claims, "locale", "en_US");
+        }
+        if ctx.has_scope("email") {
+            put(&mut claims, "email", user.profile.email.as_str());
+        }
+    }
+    put(&mut claims, "ver", 1);
+    put(&mut claims, "iss", ctx.issuer());
+    put(&mut claims, "aud", ctx.client.id.as_str());
+    put(&mut claims, "iat", iat);
+    put(&mut claims, "exp", iat + ID_TOKEN_LIFETIME_SECONDS);
+    put(&mut claims, "jti", jti);
+    put(&mut claims, "amr", vec!["pwd"]);
+    put(&mut claims, "idp", ctx.org.id.as_str());
+    if let Some(nonce) = ctx.nonce {
+        put(&mut claims, "nonce", nonce);
+    }
+    if let Some(user) = ctx.user {
+        if ctx.has_scope("profile") {
+            put(&mut claims, "preferred_username", user.profile.login.as_str());
+            put(&mut claims, "given_name", user.profile.first_name.as_str());
+            put(&mut claims, "family_name", user.profile.last_name.as_str());
+            put(&mut claims, "zoneinfo", "America/Los_Angeles");
+            put(&mut claims, "updated_at", updated_at(user));
+        }
+        if ctx.has_scope("email") {
+            put(&mut claims, "email_verified", true);
+        }
+    }
+    if let Some(auth_time) = ctx.auth_time {
+        put(&mut claims, "auth_time", auth_time.unix_timestamp());
+    }
+    if let Some(token) = access_token {
+        put(&mut claims, "at_hash", at_hash(token));
+    }
+    extra_claims(ctx, ClaimTarget::IdToken, &mut claims);
+    if let Some(fault) = fault {
+        apply_claim_fault(&mut claims, fault, ctx, "0oauntrustedaudience1");
+    }
+    claims
+}
+
+/// The claims of an access token from a custom authorization server, or the
+/// record behind an org server's opaque token.
+pub fn access_token(ctx: &TokenContext<'_>, jti: &str, fault: Option<OidcFault>) -> Map<String, Value> {
+    let mut claims = Map::new();
+    let iat = ctx.now.unix_timestamp();
+    put(&mut claims, "ver", 1);
+    put(&mut claims, "jti", jti);
+    put(&mut claims, "iss", ctx.issuer());
+    put(&mut claims, "aud", ctx.access_token_audience());
+    put(&mut claims, "iat", iat);
+    put(&mut claims, "exp", iat + ctx.access_token_lifetime_seconds);
+    put(&mut claims, "cid", ctx.client.id.as_str());
+    if let Some(user) = ctx.user {
+        put(&mut claims, "uid", user.id.as_str());
+    }
+    put(&mut claims, "scp", ctx.scopes.to_vec());
+    if let Some(auth_time) = ctx.auth_time {
+        put(&mut claims, "auth_time", auth_time.unix_timestamp());
+    }
+    // Okta's access tokens name the user by login and a client by its id.
+    match ctx.user {
+        Some(user) => put(&mut claims, "sub", user.profile.login.as_str()),
+        None => put(&mut claims, "sub", ctx.client.id.as_str()),
+    }
+    extra_claims(ctx, ClaimTarget::AccessToken, &mut claims);
+    if let Some(fault) = fault {
+        apply_claim_fault(&mut claims, fault, ctx, "api://untrusted");
+    }
+    claims
+}
+
+/// The `/userinfo` answer for a user and the scopes of the access token.
+pub fn userinfo(ctx: &TokenContext<'_>, user: &User) -> Map<String, Value> {
+    let mut claims = Map::new();
+    put(&mut claims, "sub", user.id.as_str());
+    if ctx.has_scope("profile") {
+        put(&mut claims, "name", format!("{} {}", user.profile.first_name, user.profile.last_name));
+        put(&mut claims, "locale", "en_US");
+        put(&mut claims, "preferred_username", user.profile.login.as_str());
+        put(&mut claims, "given_name", user.profile.first_name.as_str());
+        put(&mut claims, "family_name", user.profile.last_name.as_str());
+        put(&mut claims, "zoneinfo", "America/Los_Angeles");
+        put(&mut claims, "updated_at", updated_at(user));
+    }
+    if ctx.has_scope("email") {
+        put(&mut claims, "email", user.profile.email.as_str());
+        put(&mut claims, "email_verified", true);
+    }
+    extra_claims(ctx, ClaimTarget::IdToken, &mut claims);
+    claims
+}
+
+/// Groups, app profile and custom claims, appended last as Okta does.
+fn extra_claims(ctx: &TokenContext<'_>, target: ClaimTarget, claims: &mut Map<String, Value>) {
+    let Some(user) = ctx.user else {
+        if let Some(custom) = ctx.custom {
+            for claim in custom.claims.iter().filter(|c| c.target == target && c.applies(ctx.scopes)) {
+                if let ClaimValue::Expression(AttributeValueSource::Literal(text)) = &claim.value {
+                    put(claims, &claim.name, text.as_str());
+                }
+            }
+        }
+        return;
+    };
+    let groups = ctx.org.groups_of(&user.id);
+    match ctx.custom {
+        None if target == ClaimTarget::IdToken => {
+            let settings = ctx.client.oidc();
+            if let Some(groups_claim) = settings.and_then(|s| s.groups_claim.as_ref())
+                && ctx.has_scope("groups")
+            {
+                let names: Vec<&str> =
+                    groups.iter().filter(|g| groups_claim.filter.matches(&g.name)).map(|g| g.name.as_str()).collect();
+                put(claims, &groups_claim.name, names);
+            }
+            if settings.is_some_and(|s| s.app_profile_claims) {
+                for (name, value) in ctx.org.app_profile(ctx.client, &user.id) {
+                    if !claims.contains_key(&name) {
+                        claims.insert(name, value);
+                    }
+                }
+            }
+        }
+        None => {}
+        Some(custom) => {
+            let app_profile = ctx.org.app_profile(ctx.client, &user.id);
+            for claim in custom.claims.iter().filter(|c| c.target == target && c.applies(ctx.scopes)) {
+                let value = match &claim.value {
+                    ClaimValue::Groups(filter) => Some(Value::from(
+                        groups.iter().filter(|g| filter.matches(&g.name)).map(|g| g.name.as_str()).collect::<Vec<_>>(),
+                    )),
+                    ClaimValue::Expression(AttributeValueSource::User(name)) => user.profile.attribute(name),
+                    ClaimValue::Expression(AttributeValueSource::AppUser(name)) => app_profile.get(name).cloned(),
+                    ClaimValue::Expression(AttributeValueSource::Literal(text)) => Some(Value::from(text.as_str())),
+                };
+                // Okta leaves a claim out when its expression has no value.
+                if let Some(value) = value.filter(|v| !v.is_null()) {
+                    claims.insert(claim.name.clone(), value);
+                }
+            }
+        }
+    }
+}
+
+/// Applies a claim fault in place, keeping each claim where it was.
+fn apply_claim_fault(
+    claims: &mut Map<String, Value>,
+    fault: OidcFault,
+    ctx: &TokenContext<'_>,
+    untrusted_audience: &str,
+) {
+    let now = ctx.now.unix_timestamp();
+    match fault {
+        OidcFault::WrongIss => put(claims, "iss", ctx.server.issuer("https://attacker.invalid")),
+        OidcFault::WrongAud => put(claims, "aud", untrusted_audience),
+        OidcFault::ExtraUntrustedAud => {
+            let aud = claims.get("aud").cloned().unwrap_or(Value::Null);
+            put(claims, "aud", vec![aud, Value::from(untrusted_audience)]);
+        }
+        OidcFault::Expired => {
+            put(claims, "iat", now - 2 * ID_TOKEN_LIFETIME_SECONDS);
+            put(claims, "exp", now - ID_TOKEN_LIFETIME_SECONDS);
+        }
+        OidcFault::IatFuture => {
+            put(claims, "iat", now + ID_TOKEN_LIFETIME_SECONDS);
+            put(claims, "exp", now + 2 * ID_TOKEN_LIFETIME_SECONDS);
+        }
+        OidcFault::NbfFuture => put(claims, "nbf", now + ID_TOKEN_LIFETIME_SECONDS),
+        OidcFault::NonceMismatch => put(claims, "nonce", "mockta-nonce-from-another-sign-in"),
+        OidcFault::MissingNonce => {
+            claims.shift_remove("nonce");
+        }
+        OidcFault::BadAtHash if claims.contains_key("at_hash") => {
+            put(claims, "at_hash", at_hash("not the access token that was issued"));
+        }
+        OidcFault::ExpAsString => {
+            let exp = claims.get("exp").and_then(Value::as_i64).unwrap_or(now);
+            put(claims, "exp", exp.to_string());
+        }
+        _ => {}
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn at_hash_is_left_half_of_sha256_base64url() {
+        // Computed independently with Python's hashlib and base64.
+        assert_eq!(at_hash("jHkWEdUXMU1BwAsC4vtUsZwnNKyzkh5z5P7W3yFGvh8"), "bI1-u4ArQkiC2aoKnddGqg");
+    }
+}
