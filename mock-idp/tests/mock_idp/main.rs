@@ -6,6 +6,8 @@
 
 mod admin;
 mod faults;
+mod oidc;
+mod oidc_props;
 mod signing;
 mod snapshots;
 mod sso;

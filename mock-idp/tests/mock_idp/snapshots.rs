@@ -2,10 +2,14 @@
 
 use mock_idp::idp::{Idp, IdpConfig};
 
-use crate::support::org;
+use mock_idp::clock::{Clock, FixedClock};
 
+/// The org loaded at deterministic mode's instant, so that times taken from
+/// the org (such as `updated_at`) are fixed too.
 fn deterministic() -> Idp {
-    Idp::new(IdpConfig::deterministic(org()).unwrap())
+    let now = FixedClock::deterministic().now();
+    let org = mock_idp::org::parse_org("acme.toml", mock_idp::setup::BUILTIN_ORG, now).unwrap();
+    Idp::new(IdpConfig::deterministic(org).unwrap())
 }
 
 #[test]
@@ -33,4 +37,59 @@ fn response_legacy_sha1() {
 #[test]
 fn metadata() {
     insta::assert_snapshot!(deterministic().metadata("0oarefsp000000000001").unwrap());
+}
+
+mod oidc {
+    use mock_idp::oidc::ServerRef;
+    use mock_idp::oidc::discovery::DocumentKind;
+
+    use super::deterministic;
+    use crate::oidc::{claims_of, header_of};
+
+    fn default_server() -> ServerRef {
+        ServerRef::Custom("default".into())
+    }
+
+    #[test]
+    fn discovery_org_server() {
+        insta::assert_json_snapshot!(
+            deterministic().discovery(&ServerRef::Org, DocumentKind::OpenIdConfiguration).unwrap()
+        );
+    }
+
+    #[test]
+    fn discovery_default_server() {
+        insta::assert_json_snapshot!(
+            deterministic().discovery(&default_server(), DocumentKind::OpenIdConfiguration).unwrap()
+        );
+    }
+
+    #[test]
+    fn discovery_default_server_oauth_metadata() {
+        insta::assert_json_snapshot!(
+            deterministic().discovery(&default_server(), DocumentKind::OAuthAuthorizationServer).unwrap()
+        );
+    }
+
+    #[test]
+    fn jwks_default_server() {
+        insta::assert_json_snapshot!(deterministic().jwks(&default_server()).unwrap().0);
+    }
+
+    #[test]
+    fn id_token_claims_default_server() {
+        let minted =
+            deterministic().mint_tokens(&default_server(), "reference-sp-oidc", "alice@acme.test", None).unwrap();
+        insta::assert_json_snapshot!(serde_json::json!({
+            "header": header_of(&minted.id_token),
+            "id_token": claims_of(&minted.id_token),
+            "access_token": claims_of(&minted.access_token),
+        }));
+    }
+
+    #[test]
+    fn id_token_claims_org_server_with_app_profile_claims() {
+        let minted = deterministic().mint_tokens(&ServerRef::Org, "appenate", "alice@acme.test", None).unwrap();
+        insta::assert_json_snapshot!(claims_of(&minted.id_token));
+    }
 }
