@@ -21,11 +21,14 @@ struct Cli {
 
 #[derive(Subcommand)]
 enum Command {
-    /// Run the mock Okta org: SAML IdP, management API and login page.
+    /// Run the mock Okta org: SAML IdP, OIDC authorization servers, management API and login page.
     Idp(IdpArgs),
     /// Mint SAML responses and print IdP metadata offline.
     #[command(subcommand)]
     Saml(SamlCommand),
+    /// Mint OIDC tokens offline and list the OIDC faults.
+    #[command(subcommand)]
+    Oidc(OidcCommand),
     /// Run the reference service provider (SAML ACS, SQLite storage, switchable flaws).
     Sp(SpArgs),
     /// Run the conformance checks against an SP described by a target file.
@@ -189,6 +192,89 @@ struct MetadataArgs {
     app: String,
 }
 
+#[derive(Subcommand)]
+enum OidcCommand {
+    /// Print a signed ID token (or access token) for a user of an OIDC app.
+    Mint(OidcMintArgs),
+    /// List the faults `--fault` accepts, with what each changes.
+    Faults,
+}
+
+#[derive(Clone, Copy, ValueEnum)]
+enum OidcPrint {
+    /// The ID token.
+    IdToken,
+    /// The access token (a JWT from custom servers, opaque from the org server).
+    AccessToken,
+    /// Both tokens and the issuer, as JSON.
+    Json,
+}
+
+#[derive(Clone, Copy, ValueEnum)]
+enum OidcFaultToken {
+    IdToken,
+    AccessToken,
+    Both,
+}
+
+#[derive(Args)]
+struct OidcMintArgs {
+    #[command(flatten)]
+    org: OrgArgs,
+    /// The OIDC app (the client), by id or name.
+    #[arg(long)]
+    app: String,
+    /// The user, by login or id.
+    #[arg(long)]
+    user: String,
+    /// The authorization server: `org`, `default`, or another custom server's id.
+    #[arg(long, default_value = "org")]
+    server: String,
+    /// A fault to apply (see `mockta oidc faults`).
+    #[arg(long, value_parser = parse_oidc_fault)]
+    fault: Option<mock_idp::oidc::faults::OidcFault>,
+    /// Which token the fault applies to.
+    #[arg(long, value_enum, default_value = "id-token")]
+    fault_token: OidcFaultToken,
+    #[arg(long, value_enum, default_value = "id-token")]
+    print: OidcPrint,
+}
+
+fn parse_oidc_fault(text: &str) -> Result<mock_idp::oidc::faults::OidcFault, String> {
+    text.parse::<mock_idp::oidc::faults::OidcFault>().map_err(|e| e.to_string())
+}
+
+fn oidc_mint(args: OidcMintArgs) -> Result<(), Failure> {
+    use mock_idp::oidc::faults::{FaultTarget, OidcFaultPlan};
+    use mock_idp::oidc::{OidcError, ServerRef};
+    let idp = args.org.options(None).build().map_err(Failure::usage)?;
+    let server = match args.server.as_str() {
+        "org" => ServerRef::Org,
+        id => ServerRef::Custom(id.to_owned()),
+    };
+    let target = match args.fault_token {
+        OidcFaultToken::IdToken => FaultTarget::IdToken,
+        OidcFaultToken::AccessToken => FaultTarget::AccessToken,
+        OidcFaultToken::Both => FaultTarget::Both,
+    };
+    let plan = args.fault.map(|fault| OidcFaultPlan { fault, target });
+    let minted = idp.mint_tokens(&server, &args.app, &args.user, plan).map_err(|e| match e {
+        OidcError::UnknownClient => Failure::usage(format!("--app: no OIDC app '{}' in the org", args.app)),
+        OidcError::UnknownServer(id) => Failure::usage(format!("--server: no authorization server '{id}' in the org")),
+        OidcError::OAuth { description, .. } => Failure::usage(format!("--user: {description}")),
+        other => Failure::runtime(other),
+    })?;
+    match args.print {
+        OidcPrint::IdToken => println!("{}", minted.id_token),
+        OidcPrint::AccessToken => println!("{}", minted.access_token),
+        OidcPrint::Json => println!(
+            "{}",
+            serde_json::json!({"issuer": minted.issuer, "id_token": minted.id_token, "access_token": minted.access_token})
+        ),
+    }
+    Ok(())
+}
+
 fn parse_fault(text: &str) -> Result<Fault, String> {
     text.parse::<Fault>().map_err(|e| e.to_string())
 }
@@ -268,6 +354,13 @@ fn run(cli: Cli) -> Result<(), Failure> {
             };
             serve_sp(options)
         }
+        Command::Oidc(OidcCommand::Faults) => {
+            for fault in mock_idp::oidc::faults::OidcFault::ALL {
+                println!("{:<24} {}", fault.name(), fault.description());
+            }
+            Ok(())
+        }
+        Command::Oidc(OidcCommand::Mint(args)) => oidc_mint(args),
         Command::Saml(SamlCommand::Faults) => {
             for info in Fault::catalogue() {
                 println!("{:<24} {}\n{:<24} ({})", info.name, info.changes, "", info.exercises);

@@ -25,6 +25,7 @@ fn help_lists_subcommands_with_descriptions() {
     for (command, words) in [
         ("idp", "Run the mock Okta org"),
         ("saml", "Mint SAML responses"),
+        ("oidc", "Mint OIDC tokens offline"),
         ("sp", "Run the reference service provider"),
         ("demo", "Run the mock IdP and the reference SP, run every check"),
     ] {
@@ -196,4 +197,32 @@ fn checks_lists_the_catalogue_and_check_rejects_bad_usage() {
     let (code, _, stderr) = run(&["check", "--target", reference, "--only", "nothing.*"], dir.path());
     assert_eq!(code, 2);
     assert!(stderr.contains("--only: 'nothing.*' matches no check"), "{stderr}");
+}
+
+#[test]
+fn oidc_mint_prints_a_token_and_rejects_bad_usage_with_exit_2() {
+    let dir = tempfile::tempdir().unwrap();
+    let base = ["oidc", "mint", "--deterministic", "--app", "reference-sp-oidc", "--user", "alice@acme.test"];
+    let (code, stdout, _) = run(&[&base[..], &["--server", "default"]].concat(), dir.path());
+    assert_eq!(code, 0);
+    let token = stdout.trim();
+    assert_eq!(token.split('.').count(), 3, "{token}");
+    let (_, again, _) = run(&[&base[..], &["--server", "default"]].concat(), dir.path());
+    assert_eq!(again.trim(), token, "deterministic mode mints the same token");
+    let (code, faulted, _) = run(&[&base[..], &["--fault", "alg-none"]].concat(), dir.path());
+    assert_eq!(code, 0);
+    assert!(faulted.trim().ends_with('.'), "alg none has an empty signature: {faulted}");
+    for (args, message) in [
+        (vec!["--fault", "nope"], "'nope' is not an OIDC fault"),
+        (vec!["--server", "ausnosuchserver00001"], "--server: no authorization server 'ausnosuchserver00001'"),
+    ] {
+        let (code, _, stderr) = run(&[&base[..], &args[..]].concat(), dir.path());
+        assert_eq!(code, 2, "{args:?}");
+        // The message is on the first line; clap adds a hint line after its own errors.
+        assert!(stderr.lines().next().unwrap().contains(message), "{stderr}");
+    }
+    let (code, _, stderr) =
+        run(&["oidc", "mint", "--deterministic", "--app", "reference-sp", "--user", "alice@acme.test"], dir.path());
+    assert_eq!(code, 2);
+    assert!(stderr.contains("--app: no OIDC app 'reference-sp'"), "{stderr}");
 }
