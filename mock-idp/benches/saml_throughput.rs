@@ -16,10 +16,7 @@ use mock_idp::http::RunningServer;
 use mock_idp::idp::{Idp, IdpConfig, KeySource};
 use mock_idp::keys::deterministic;
 
-fn seconds() -> Duration {
-    let secs = std::env::var("MOCKTA_BENCH_SECONDS").ok().and_then(|s| s.parse().ok()).unwrap_or(3.0);
-    Duration::from_secs_f64(secs)
-}
+mod support;
 
 /// Raw RSA-2048 PKCS#1 v1.5 SHA-256 signatures per second over `threads`
 /// threads, with OpenSSL, the library xmlsec signs with.
@@ -63,11 +60,8 @@ fn minted_per_second(idp: &Idp, app: &str, threads: usize, duration: Duration) -
 }
 
 /// IdP-initiated responses per second from `clients` concurrent keep-alive
-/// connections. The client is a minimal HTTP/1.1 reader rather than a full
-/// HTTP library, so that as little of the shared CPU as possible goes to load
-/// generation.
+/// connections.
 async fn responses_per_second(server: &RunningServer, path: &str, clients: usize, duration: Duration) -> f64 {
-    use tokio::io::{AsyncReadExt, AsyncWriteExt};
     let count = Arc::new(AtomicU64::new(0));
     let start = Instant::now();
     let mut tasks = Vec::new();
@@ -79,31 +73,9 @@ async fn responses_per_second(server: &RunningServer, path: &str, clients: usize
             let mut stream = tokio::net::TcpStream::connect(addr).await.unwrap();
             let mut buffer = Vec::with_capacity(32 * 1024);
             while start.elapsed() < duration {
-                stream.write_all(&request).await.unwrap();
-                buffer.clear();
-                let (header_end, length) = loop {
-                    let mut chunk = [0u8; 16 * 1024];
-                    let n = stream.read(&mut chunk).await.unwrap();
-                    assert!(n > 0, "server closed the connection");
-                    buffer.extend_from_slice(&chunk[..n]);
-                    if let Some(end) = buffer.windows(4).position(|w| w == b"\r\n\r\n") {
-                        let head = String::from_utf8_lossy(&buffer[..end]).to_lowercase();
-                        assert!(head.starts_with("http/1.1 200"), "{head}");
-                        let length: usize = head
-                            .lines()
-                            .find_map(|l| l.strip_prefix("content-length:"))
-                            .map(|v| v.trim().parse().unwrap())
-                            .unwrap();
-                        break (end + 4, length);
-                    }
-                };
-                while buffer.len() < header_end + length {
-                    let mut chunk = [0u8; 16 * 1024];
-                    let n = stream.read(&mut chunk).await.unwrap();
-                    assert!(n > 0, "server closed the connection");
-                    buffer.extend_from_slice(&chunk[..n]);
-                }
-                assert!(length > 1000);
+                let reply = support::exchange(&mut stream, &request, &mut buffer).await;
+                assert_eq!(reply.status, 200, "{}", reply.head);
+                assert!(reply.body.len() > 1000);
                 count.fetch_add(1, Ordering::Relaxed);
             }
         }));
@@ -115,10 +87,7 @@ async fn responses_per_second(server: &RunningServer, path: &str, clients: usize
 }
 
 fn main() {
-    // `cargo bench` passes `--bench`; `cargo test --benches` passes nothing and
-    // expects a quick run.
-    let quick = !std::env::args().any(|a| a == "--bench");
-    let duration = if quick { Duration::from_millis(200) } else { seconds() };
+    let duration = support::phase_length();
     let cores = std::thread::available_parallelism().map_or(1, |n| n.get());
 
     let org =

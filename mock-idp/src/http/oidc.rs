@@ -3,12 +3,11 @@
 //! discovery documents. One handler serves both shapes; [`Server`] tells
 //! them apart by whether the path names a server.
 
-use std::collections::HashMap;
 use std::sync::Arc;
 
 use axum::Router;
 use axum::body::Bytes;
-use axum::extract::{FromRequestParts, Path, RawQuery, State};
+use axum::extract::{FromRequestParts, RawPathParams, RawQuery, State};
 use axum::http::request::Parts;
 use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
 use axum::response::{Html, IntoResponse, Redirect, Response};
@@ -30,11 +29,13 @@ impl<S: Send + Sync> FromRequestParts<S> for Server {
     type Rejection = HttpError;
 
     async fn from_request_parts(parts: &mut Parts, state: &S) -> Result<Self, Self::Rejection> {
-        let params = Path::<HashMap<String, String>>::from_request_parts(parts, state)
+        // A server id that is not valid UTF-8 names no server; it must not
+        // fall back to the org server.
+        let params = RawPathParams::from_request_parts(parts, state)
             .await
-            .unwrap_or_else(|_| Path(HashMap::new()));
-        Ok(Server(match params.0.get("server") {
-            Some(id) => ServerRef::Custom(id.clone()),
+            .map_err(|_| OidcError::UnknownServer("(not UTF-8)".into()))?;
+        Ok(Server(match params.iter().find(|(name, _)| *name == "server") {
+            Some((_, id)) => ServerRef::Custom(id.to_owned()),
             None => ServerRef::Org,
         }))
     }
@@ -202,13 +203,25 @@ async fn token(
     Ok(json_response(StatusCode::OK, &issued.body))
 }
 
+/// The bearer token of a request: the `Authorization` header (the scheme is
+/// case-insensitive, RFC 6750 §2.1) or an `access_token` form field (§2.2).
+fn bearer_token(headers: &HeaderMap, body: &[u8]) -> Option<String> {
+    if let Some((scheme, token)) = authorization(headers).and_then(|v| v.split_once(' '))
+        && scheme.eq_ignore_ascii_case("bearer")
+    {
+        return Some(token.trim().to_owned());
+    }
+    pairs(body).into_iter().find(|(name, _)| name == "access_token").map(|(_, value)| value)
+}
+
 async fn userinfo(
     State(idp): State<Arc<Idp>>,
     Server(server): Server,
     headers: HeaderMap,
+    body: Bytes,
 ) -> Result<Response, HttpError> {
-    let bearer = authorization(&headers).and_then(|v| v.strip_prefix("Bearer "));
-    let claims = idp.userinfo(&server, bearer)?;
+    let bearer = bearer_token(&headers, &body);
+    let claims = idp.userinfo(&server, bearer.as_deref())?;
     Ok(json_response(StatusCode::OK, &claims))
 }
 

@@ -64,6 +64,9 @@ struct IssuedCode {
     /// Set once exchanged; a second exchange revokes what the first issued
     /// (RFC 6749 §4.1.2).
     redeemed: bool,
+    /// Set when a redeemed code comes back. Tokens issued from it afterwards
+    /// (by an exchange that was still running) are revoked as they land.
+    replayed: bool,
     issued_access_tokens: Vec<String>,
     issued_refresh_tokens: Vec<String>,
 }
@@ -134,8 +137,6 @@ pub struct OidcState {
     refresh: Mutex<Bounded<RefreshRecord>>,
     assertions: Mutex<Bounded<i64>>,
     faults: Mutex<Vec<ArmedOidcFault>>,
-    /// The next discovery document gets the wrong issuer.
-    discovery_fault: Mutex<bool>,
     attacker: JwtKey,
 }
 
@@ -148,7 +149,6 @@ impl OidcState {
             refresh: Mutex::new(Bounded::default()),
             assertions: Mutex::new(Bounded::default()),
             faults: Mutex::new(Vec::new()),
-            discovery_fault: Mutex::new(false),
             attacker,
         }
     }
@@ -237,8 +237,12 @@ impl Idp {
     }
 
     /// The first key ring of a server: from the key directory, or made.
-    fn initial_ring(&self, server: &ServerRef, now: OffsetDateTime) -> Result<KeyRing, OidcError> {
-        let algorithm = self.signing_algorithm(server);
+    fn initial_ring(
+        &self,
+        server: &ServerRef,
+        algorithm: SigningAlgorithm,
+        now: OffsetDateTime,
+    ) -> Result<KeyRing, OidcError> {
         let key_error = |e: String| OidcError::Key(e);
         match &self.keys {
             KeySource::Fixed(credential) => {
@@ -306,19 +310,24 @@ impl Idp {
 
     /// Runs `f` on the server's key ring, making it first and rotating it if a
     /// scheduled rotation is due.
+    ///
+    /// Lock order: the org lock is never taken while the rings lock is held
+    /// (the server's settings are read first), and callers must not hold the
+    /// org lock when they call this.
     fn with_ring<T>(&self, server: &ServerRef, f: impl FnOnce(&KeyRing) -> T) -> Result<T, OidcError> {
         let now = self.now();
         let days = self.rotation_days(server);
+        let algorithm = self.signing_algorithm(server);
         let mut rings = lock(&self.oidc.rings);
         if !rings.contains_key(server) {
-            let ring = self.initial_ring(server, now)?;
+            let ring = self.initial_ring(server, algorithm, now)?;
             rings.insert(server.clone(), ring);
         }
         let Some(ring) = rings.get_mut(server) else {
             return Err(OidcError::Key("key ring missing".into()));
         };
         if ring.rotation_due(days, now) {
-            ring.rotate(self.new_key(self.signing_algorithm(server))?, now);
+            ring.rotate(self.new_key(algorithm)?, now);
             let snapshot = ring.clone();
             self.store_ring(server, &snapshot)?;
         }
@@ -364,7 +373,10 @@ impl Idp {
             // the key that becomes active then is already in it. Without a
             // schedule, thirty days, about what Okta sends.
             let max_age = match days {
-                Some(days) => ((ring.active_since + time::Duration::days(days)) - now).whole_seconds().max(0),
+                Some(days) => ring
+                    .active_since
+                    .checked_add(time::Duration::days(days))
+                    .map_or(0, |next| (next - now).whole_seconds().max(0)),
                 None => 30 * 24 * 3600,
             };
             (ring.jwks(), max_age)
@@ -386,8 +398,14 @@ impl Idp {
             };
             Ok::<_, OidcError>(discovery::document(&org.url, server, custom, kind))
         })?;
-        let faulted = std::mem::take(&mut *lock(&self.oidc.discovery_fault));
-        if faulted && let Some(issuer) = document.get_mut("issuer") {
+        let faulted = {
+            let mut faults = lock(&self.oidc.faults);
+            let index = faults.iter().position(|f| f.fault.stage() == FaultStage::Discovery);
+            index.map(|i| faults.remove(i))
+        };
+        if faulted.is_some()
+            && let Some(issuer) = document.get_mut("issuer")
+        {
             *issuer = Value::from(server.issuer("https://attacker.invalid"));
         }
         Ok(document)
@@ -395,13 +413,12 @@ impl Idp {
 
     /// Arms an OIDC fault for the next matching message.
     pub fn arm_oidc_fault(&self, plan: OidcFaultPlan, user: Option<UserId>, client: Option<AppId>) -> ArmedOidcFault {
+        // Discovery documents are fetched before anyone signs in, so a
+        // discovery fault matches the next document whatever its user and client.
+        let (user, client) = if plan.fault.stage() == FaultStage::Discovery { (None, None) } else { (user, client) };
         let armed =
             ArmedOidcFault { id: self.ids.opaque_token(), fault: plan.fault, target: plan.target, user, client };
-        if plan.fault.stage() == FaultStage::Discovery {
-            *lock(&self.oidc.discovery_fault) = true;
-        } else {
-            lock(&self.oidc.faults).push(armed.clone());
-        }
+        lock(&self.oidc.faults).push(armed.clone());
         armed
     }
 
@@ -411,7 +428,6 @@ impl Idp {
 
     pub fn clear_oidc_faults(&self) {
         lock(&self.oidc.faults).clear();
-        *lock(&self.oidc.discovery_fault) = false;
     }
 
     fn take_oidc_fault(&self, stages: &[FaultStage], user: Option<&UserId>, client: &AppId) -> Option<ArmedOidcFault> {
@@ -500,7 +516,9 @@ impl Idp {
     ) -> Result<AuthorizeOutcome, OidcError> {
         let now = self.now();
         let refusal = self.read_org(|org| {
-            let app = org.apps.get(&valid.client)?;
+            let Some(app) = org.apps.get(&valid.client).filter(|a| a.active) else {
+                return Some("The client application is not active.");
+            };
             let Some(found) = org.users.get(&user) else {
                 return Some("User is not assigned to the client application.");
             };
@@ -526,6 +544,7 @@ impl Idp {
             expires: now + time::Duration::seconds(CODE_LIFETIME_SECONDS),
             reusable: fault == Some(OidcFault::CodeReuseAllowed),
             redeemed: false,
+            replayed: false,
             issued_access_tokens: Vec::new(),
             issued_refresh_tokens: Vec::new(),
         };
@@ -541,27 +560,11 @@ impl Idp {
         authorization: Option<&str>,
         form: &FormParams,
     ) -> Result<TokenResponse, OidcError> {
-        let now = self.now();
-        let (client, request) = self.read_org(|org| {
-            Self::server_exists(org, server)?;
-            let credentials = token::parse_client_authentication(authorization, form)?;
-            let endpoint = server.endpoint(&org.url, "token");
-            let authenticated = token::authenticate(org, &credentials, &endpoint, now)?;
-            let app = org.apps.get(&authenticated.client).ok_or(OidcError::UnknownClient)?;
-            let request = token::parse_token_request(form, app)?;
-            Ok::<_, OidcError>((authenticated, request))
+        let client = self.authenticate_client(server, authorization, form, "token")?;
+        let request = self.read_org(|org| {
+            let app = org.apps.get(&client).ok_or(OidcError::UnknownClient)?;
+            token::parse_token_request(form, app)
         })?;
-        if let Some((jti, exp)) = client.assertion_jti {
-            let mut seen = lock(&self.oidc.assertions);
-            if seen.map.get(&jti).is_some_and(|until| *until > now.unix_timestamp()) {
-                return Err(OidcError::oauth(
-                    OAuthCode::InvalidClient,
-                    "The client_assertion token has already been used (its jti was seen before).",
-                ));
-            }
-            seen.insert(jti, exp);
-        }
-        let client = client.client;
         match request {
             TokenRequest::AuthorizationCode { code, redirect_uri, code_verifier } => {
                 self.exchange_code(server, &client, &code, redirect_uri.as_deref(), code_verifier.as_deref())
@@ -591,6 +594,7 @@ impl Idp {
             };
             if record.redeemed && !record.reusable {
                 // A replayed code: revoke what it issued (RFC 6749 §4.1.2).
+                record.replayed = true;
                 let (access, refresh) = (record.issued_access_tokens.clone(), record.issued_refresh_tokens.clone());
                 drop(codes);
                 self.revoke_issued(&access, &refresh);
@@ -628,10 +632,23 @@ impl Idp {
             nonce: authorization.nonce.as_deref(),
             auth_time: Some(record.auth_time),
             family: None,
+            refresh_scopes: None,
+            fault: None,
         })?;
-        if let Some(record) = lock(&self.oidc.codes).map.get_mut(code) {
-            record.issued_access_tokens.push(issued.access_token.clone());
-            record.issued_refresh_tokens.extend(issued.refresh_token.clone());
+        let replayed = {
+            let mut codes = lock(&self.oidc.codes);
+            match codes.map.get_mut(code) {
+                Some(record) => {
+                    record.issued_access_tokens.push(issued.access_token.clone());
+                    record.issued_refresh_tokens.extend(issued.refresh_token.clone());
+                    record.replayed
+                }
+                None => false,
+            }
+        };
+        if replayed {
+            let refresh: Vec<String> = issued.refresh_token.into_iter().collect();
+            self.revoke_issued(std::slice::from_ref(&issued.access_token), &refresh);
         }
         Ok(issued.response)
     }
@@ -645,21 +662,28 @@ impl Idp {
     ) -> Result<TokenResponse, OidcError> {
         let now = self.now();
         let invalid = || OidcError::oauth(OAuthCode::InvalidGrant, "The refresh token is invalid or expired.");
+        // Checking and marking the token rotated happen under one lock, so two
+        // concurrent refreshes with the same token cannot both succeed.
         let record = {
-            let refresh = lock(&self.oidc.refresh);
-            refresh.map.get(refresh_token).cloned().ok_or_else(invalid)?
+            let mut refresh = lock(&self.oidc.refresh);
+            let record = refresh.map.get_mut(refresh_token).ok_or_else(invalid)?;
+            if record.client != *client || record.server != *server || record.revoked {
+                return Err(invalid());
+            }
+            if record.expires.is_some_and(|e| e <= now) {
+                return Err(invalid());
+            }
+            let reused = record.rotated;
+            record.rotated = true;
+            let record = record.clone();
+            drop(refresh);
+            if reused {
+                // Reuse of a rotated refresh token: revoke the whole family.
+                self.revoke_family(&record.family);
+                return Err(invalid());
+            }
+            record
         };
-        if record.client != *client || record.server != *server || record.revoked {
-            return Err(invalid());
-        }
-        if record.rotated {
-            // Reuse of a rotated refresh token: revoke the whole family.
-            self.revoke_family(&record.family);
-            return Err(invalid());
-        }
-        if record.expires.is_some_and(|e| e <= now) {
-            return Err(invalid());
-        }
         let scopes = match scope {
             None => record.scopes.clone(),
             Some(requested) if requested.iter().all(|s| record.scopes.contains(s)) => requested,
@@ -670,12 +694,24 @@ impl Idp {
                 ));
             }
         };
-        let active = self.read_org(|org| org.users.get(&record.user).is_some_and(|u| u.status.can_sign_in()));
-        if !active {
+        // The user must still be active and assigned, and the policy must
+        // still allow refreshing: access can be taken away after the grant.
+        let still_allowed = self.read_org(|org| {
+            let user_ok = org.users.get(&record.user).is_some_and(|u| u.status.can_sign_in());
+            let app = org.apps.get(client).filter(|a| a.active);
+            let assigned = app.is_some_and(|a| org.is_assigned(a, &record.user));
+            let policy_ok = match server {
+                ServerRef::Org => true,
+                ServerRef::Custom(id) => org
+                    .authorization_server(id)
+                    .and_then(|s| s.policy_for(client))
+                    .is_some_and(|p| p.grant_types.contains(&GrantType::RefreshToken)),
+            };
+            user_ok && assigned && policy_ok
+        });
+        if !still_allowed {
+            self.revoke_family(&record.family);
             return Err(invalid());
-        }
-        if let Some(old) = lock(&self.oidc.refresh).map.get_mut(refresh_token) {
-            old.rotated = true;
         }
         let issued = self.issue(Issue {
             server,
@@ -685,6 +721,8 @@ impl Idp {
             nonce: None,
             auth_time: Some(record.auth_time),
             family: Some(record.family.clone()),
+            refresh_scopes: Some(&record.scopes),
+            fault: None,
         })?;
         Ok(issued.response)
     }
@@ -697,8 +735,8 @@ impl Idp {
     ) -> Result<TokenResponse, OidcError> {
         if *server == ServerRef::Org {
             return Err(OidcError::oauth(
-                OAuthCode::UnsupportedGrantType,
-                "The authorization grant type is not supported by the authorization server. Configured grant types: [authorization_code, refresh_token].",
+                OAuthCode::InvalidScope,
+                "The org authorization server grants client credentials only for Okta API scopes (okta.*), which the mock does not have. Use a custom authorization server.",
             ));
         }
         let Some(scopes) = scope.filter(|s| !s.is_empty()) else {
@@ -726,6 +764,8 @@ impl Idp {
             nonce: None,
             auth_time: None,
             family: None,
+            refresh_scopes: None,
+            fault: None,
         })?;
         Ok(issued.response)
     }
@@ -734,13 +774,27 @@ impl Idp {
     fn issue(&self, issue: Issue<'_>) -> Result<Issued, OidcError> {
         let now = self.now();
         let user_id = issue.user.cloned();
-        let armed = self.take_oidc_fault(&[FaultStage::Token, FaultStage::Userinfo], user_id.as_ref(), issue.client);
+        let armed = match issue.fault {
+            Some(plan) => Some(ArmedOidcFault {
+                id: String::new(),
+                fault: plan.fault,
+                target: plan.target,
+                user: user_id.clone(),
+                client: Some(issue.client.clone()),
+            }),
+            None => self.take_oidc_fault(&[FaultStage::Token, FaultStage::Userinfo], user_id.as_ref(), issue.client),
+        };
         let token_fault = armed.as_ref().filter(|f| f.fault.stage() == FaultStage::Token);
         let userinfo_fault = armed.as_ref().is_some_and(|f| f.fault == OidcFault::UserinfoSubMismatch);
         let id_fault = token_fault.filter(|f| f.target.id_token()).map(|f| f.fault);
         let access_fault = token_fault.filter(|f| f.target.access_token()).map(|f| f.fault);
         let attacker_url = self.read_org(|org| format!("{}/mockta/attacker/keys", org.url));
         let seed = self.ids.opaque_token();
+        // The key is cloned out of the ring (it is reference-counted) so that
+        // signing happens outside the ring's lock, in parallel; and it is
+        // taken before the org guard below, keeping the lock order of
+        // `with_ring`.
+        let active = self.with_ring(issue.server, |ring| ring.active().clone())?;
         let org = self.org.read().unwrap_or_else(PoisonError::into_inner);
         let app = org.apps.get(issue.client).ok_or(OidcError::UnknownClient)?;
         let user = match &user_id {
@@ -770,9 +824,6 @@ impl Idp {
             access_token_lifetime_seconds: lifetime,
         };
         let access_jti = format!("AT.{}", random_suffix(&format!("access {seed}")));
-        // The key is cloned out of the ring (it is reference-counted) so that
-        // signing happens outside the ring's lock, in parallel.
-        let active = self.with_ring(issue.server, |ring| ring.active().clone())?;
         let signer = TokenSigner { active: &active, attacker: &self.oidc.attacker, attacker_jwks_url: &attacker_url };
         let (access_token, id_token) = (|| {
             let access_token = match issue.server {
@@ -793,8 +844,12 @@ impl Idp {
             Ok::<_, crate::oidc::keys::JwtKeyError>((access_token, id_token))
         })()
         .map_err(|e| OidcError::Key(e.to_string()))?;
-        let wants_refresh = issue.scopes.iter().any(|s| s == "offline_access")
+        // A refresh token keeps the scopes of the original grant (RFC 6749
+        // §6), even when this access token was asked for fewer.
+        let refresh_scopes = issue.refresh_scopes.unwrap_or(issue.scopes);
+        let wants_refresh = refresh_scopes.iter().any(|s| s == "offline_access")
             && app.oidc().is_some_and(|s| s.allows_grant(GrantType::RefreshToken))
+            && policy.is_none_or(|p| p.grant_types.contains(&GrantType::RefreshToken))
             && user.is_some();
         let refresh_lifetime = policy.and_then(|p| p.refresh_token_lifetime_minutes);
         drop(org);
@@ -809,11 +864,11 @@ impl Idp {
                         server: issue.server.clone(),
                         client: issue.client.clone(),
                         user: user.clone(),
-                        scopes: issue.scopes.to_vec(),
+                        scopes: refresh_scopes.to_vec(),
                         auth_time: issue.auth_time.unwrap_or(now),
                         family: family.clone(),
                         iat: now.unix_timestamp(),
-                        expires: refresh_lifetime.map(|m| now + time::Duration::minutes(m)),
+                        expires: refresh_lifetime.and_then(|m| now.checked_add(time::Duration::minutes(m))),
                         rotated: false,
                         revoked: false,
                     },
@@ -947,12 +1002,26 @@ impl Idp {
         endpoint: &str,
     ) -> Result<AppId, OidcError> {
         let now = self.now();
-        self.read_org(|org| {
+        let authenticated = self.read_org(|org| {
             Self::server_exists(org, server)?;
             let credentials = token::parse_client_authentication(authorization, form)?;
             let url = server.endpoint(&org.url, endpoint);
-            Ok(token::authenticate(org, &credentials, &url, now)?.client)
-        })
+            token::authenticate(org, &credentials, &url, now)
+        })?;
+        // A client assertion is good for one request (RFC 7523 §3): its jti
+        // is remembered, per client, until the assertion expires.
+        if let Some((jti, exp)) = authenticated.assertion_jti {
+            let key = format!("{} {jti}", authenticated.client);
+            let mut seen = lock(&self.oidc.assertions);
+            if seen.map.get(&key).is_some_and(|until| *until > now.unix_timestamp()) {
+                return Err(OidcError::oauth(
+                    OAuthCode::InvalidClient,
+                    "The client_assertion token has already been used (its jti was seen before).",
+                ));
+            }
+            seen.insert(key, exp);
+        }
+        Ok(authenticated.client)
     }
 
     /// `/introspect` (RFC 7662). A client only learns about its own tokens.
@@ -1035,12 +1104,16 @@ impl Idp {
             .ok_or_else(|| OidcError::oauth(OAuthCode::InvalidRequest, "The 'token' parameter is required."))?;
         {
             let mut access = lock(&self.oidc.access);
-            if let Some(record) = access.map.get_mut(token).filter(|r| r.client == client) {
+            if let Some(record) = access.map.get_mut(token).filter(|r| r.client == client && r.server == *server) {
                 record.revoked = true;
                 return Ok(());
             }
         }
-        let family = lock(&self.oidc.refresh).map.get(token).filter(|r| r.client == client).map(|r| r.family.clone());
+        let family = lock(&self.oidc.refresh)
+            .map
+            .get(token)
+            .filter(|r| r.client == client && r.server == *server)
+            .map(|r| r.family.clone());
         if let Some(family) = family {
             self.revoke_family(&family);
         }
@@ -1129,9 +1202,6 @@ impl Idp {
             }
             Ok((app.id.clone(), user.id.clone(), server.issuer(&org.url)))
         })?;
-        if let Some(plan) = fault {
-            self.arm_oidc_fault(plan, Some(user.clone()), Some(client.clone()));
-        }
         let scopes: Vec<String> = ["openid", "profile", "email"].iter().map(|s| (*s).to_owned()).collect();
         let issued = self.issue(Issue {
             server,
@@ -1141,6 +1211,8 @@ impl Idp {
             nonce: None,
             auth_time: Some(self.now()),
             family: None,
+            refresh_scopes: None,
+            fault,
         })?;
         let id_token = issued.response.body.get("id_token").and_then(Value::as_str).unwrap_or_default().to_owned();
         Ok(MintedTokens { id_token, access_token: issued.access_token, issuer })
@@ -1157,6 +1229,10 @@ struct Issue<'a> {
     auth_time: Option<OffsetDateTime>,
     /// The refresh token family, when refreshing.
     family: Option<String>,
+    /// The scopes of the original grant, when refreshing with fewer.
+    refresh_scopes: Option<&'a [String]>,
+    /// A fault given directly (by `mockta oidc mint`) instead of an armed one.
+    fault: Option<OidcFaultPlan>,
 }
 
 struct Issued {

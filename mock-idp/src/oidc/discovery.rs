@@ -80,8 +80,8 @@ pub fn document(org_url: &str, server: &ServerRef, custom: Option<&Authorization
     put("response_types_supported", json!(["code"]));
     put("response_modes_supported", json!(RESPONSE_MODES));
     put("grant_types_supported", json!(grants));
+    put("subject_types_supported", json!(["public"]));
     if kind == DocumentKind::OpenIdConfiguration {
-        put("subject_types_supported", json!(["public"]));
         put("id_token_signing_alg_values_supported", json!([algorithm]));
     }
     put("scopes_supported", json!(scopes));

@@ -218,7 +218,7 @@ impl KeyRing {
 
     /// Whether an automatic rotation every `days` days is due at `now`.
     pub fn rotation_due(&self, days: Option<i64>, now: OffsetDateTime) -> bool {
-        days.is_some_and(|days| now >= self.active_since + time::Duration::days(days))
+        days.is_some_and(|days| self.active_since.checked_add(time::Duration::days(days)).is_some_and(|due| now >= due))
     }
 
     /// The JWKS document: every published key, active first.

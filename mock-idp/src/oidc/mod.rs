@@ -161,7 +161,7 @@ impl OidcError {
     }
 
     pub fn invalid_token() -> Self {
-        OidcError::oauth(OAuthCode::InvalidToken, "The access token is invalid.")
+        OidcError::oauth(OAuthCode::InvalidToken, "The access token is invalid")
     }
 }
 

@@ -94,8 +94,9 @@ pub fn parse_client_authentication(
             .ok_or_else(OidcError::invalid_client)?;
         let (id, secret) = decoded.split_once(':').ok_or_else(OidcError::invalid_client)?;
         // RFC 6749 §2.3.1: both parts are form-urlencoded before encoding.
-        let decode =
-            |s: &str| url::form_urlencoded::parse(format!("x={s}").as_bytes()).next().map(|(_, v)| v.into_owned());
+        let decode = |s: &str| {
+            percent_encoding::percent_decode_str(&s.replace('+', " ")).decode_utf8().ok().map(|v| v.into_owned())
+        };
         let (Some(client_id), Some(secret)) = (decode(id), decode(secret)) else {
             return Err(OidcError::invalid_client());
         };
@@ -105,6 +106,13 @@ pub fn parse_client_authentication(
         return Ok(ClientAuthentication::Basic { client_id, secret });
     }
     if let Some(assertion) = form.get("client_assertion") {
+        // A body client_id must name the same client as the assertion.
+        if let (Some(body_id), Ok(unverified)) =
+            (form.get("client_id"), jsonwebtoken::dangerous::insecure_decode::<AssertionClaims>(assertion))
+            && unverified.claims.iss != body_id
+        {
+            return Err(OidcError::invalid_client());
+        }
         if form.get("client_secret").is_some() {
             return Err(OidcError::oauth(
                 OAuthCode::InvalidRequest,
@@ -140,9 +148,12 @@ pub struct AuthenticatedClient {
 struct AssertionClaims {
     iss: String,
     sub: String,
-    jti: Option<String>,
+    jti: String,
     exp: i64,
 }
+
+/// How far in the future a client assertion may expire, as Okta allows.
+const MAX_ASSERTION_LIFETIME_SECONDS: i64 = 3600;
 
 /// Checks the credentials against the client's settings.
 pub fn authenticate(
@@ -180,7 +191,7 @@ pub fn authenticate(
             })?;
             let app = find(&unverified.claims.iss)?;
             let claims = verify_assertion(app, assertion, token_endpoint, now)?;
-            (app, claims.jti.map(|jti| (jti, claims.exp)))
+            (app, Some((claims.jti, claims.exp)))
         }
     };
     let configured = app.oidc().map_or(ClientAuthMethod::None, |s| s.token_endpoint_auth_method);
@@ -214,7 +225,7 @@ fn verify_assertion(
         let mut validation = jsonwebtoken::Validation::new(header.alg);
         validation.set_audience(&[token_endpoint]);
         validation.set_issuer(&[app.id.as_str()]);
-        validation.set_required_spec_claims(&["exp", "aud", "iss", "sub"]);
+        validation.set_required_spec_claims(&["exp", "aud", "iss", "sub", "jti"]);
         // The clock is injected, so exp is checked below against `now`.
         validation.validate_exp = false;
         let Ok(data) = jsonwebtoken::decode::<AssertionClaims>(assertion, &key, &validation) else { continue };
@@ -223,6 +234,9 @@ fn verify_assertion(
         }
         if data.claims.exp <= now.unix_timestamp() {
             return Err(invalid("it has expired."));
+        }
+        if data.claims.exp > now.unix_timestamp() + MAX_ASSERTION_LIFETIME_SECONDS {
+            return Err(invalid("'exp' must be no more than one hour in the future."));
         }
         return Ok(data.claims);
     }

@@ -551,6 +551,12 @@ impl Validator<'_> {
                 if claim.name.trim().is_empty() {
                     return self.fail(field("groups_claim.name"), "must not be empty");
                 }
+                if RESERVED_CLAIMS.contains(&claim.name.as_str()) {
+                    return self.fail(
+                        field("groups_claim.name"),
+                        format!("'{}' is a reserved claim and cannot be customised", claim.name),
+                    );
+                }
                 let filter = self.group_filter(
                     &field("groups_claim.filter"),
                     &field("groups_claim.value"),
@@ -605,6 +611,10 @@ impl Validator<'_> {
             let field = |name: &str| format!("authorization_servers[{index}].claims[{c}].{name}");
             if claim.name.trim().is_empty() {
                 return self.fail(field("name"), "must not be empty");
+            }
+            if RESERVED_CLAIMS.contains(&claim.name.as_str()) {
+                return self
+                    .fail(field("name"), format!("'{}' is a reserved claim and cannot be customised", claim.name));
             }
             let target = match claim.token.as_str() {
                 "id_token" => ClaimTarget::IdToken,
@@ -672,10 +682,11 @@ impl Validator<'_> {
             if !(5..=1440).contains(&access) {
                 return self.fail(field("access_token_lifetime_minutes"), "must be between 5 and 1440, as in Okta");
             }
-            if policy.refresh_token_lifetime_minutes.is_some_and(|m| m < access) {
+            // Okta allows refresh tokens to live up to five years.
+            if policy.refresh_token_lifetime_minutes.is_some_and(|m| m < access || m > 5 * 365 * 24 * 60) {
                 return self.fail(
                     field("refresh_token_lifetime_minutes"),
-                    "must not be shorter than the access token lifetime",
+                    "must be between the access token lifetime and five years (2628000 minutes)",
                 );
             }
             policies.push(AccessPolicy {
@@ -692,8 +703,8 @@ impl Validator<'_> {
             Some(v) => SigningAlgorithm::parse(v)
                 .map_or_else(|| self.fail(field("signing_algorithm"), format!("'{v}' is not RS256 or ES256")), Ok)?,
         };
-        if entry.rotation_days.is_some_and(|d| d < 1) {
-            return self.fail(field("rotation_days"), "must be at least 1");
+        if entry.rotation_days.is_some_and(|d| !(1..=3650).contains(&d)) {
+            return self.fail(field("rotation_days"), "must be between 1 and 3650");
         }
         Ok(AuthorizationServer {
             id: entry.id.clone(),
@@ -722,6 +733,36 @@ impl Validator<'_> {
         }
     }
 }
+
+/// Claims the servers set themselves; Okta refuses custom claims with these names.
+const RESERVED_CLAIMS: [&str; 26] = [
+    "iss",
+    "sub",
+    "aud",
+    "exp",
+    "iat",
+    "nbf",
+    "jti",
+    "auth_time",
+    "nonce",
+    "at_hash",
+    "c_hash",
+    "acr",
+    "amr",
+    "azp",
+    "idp",
+    "ver",
+    "cid",
+    "uid",
+    "scp",
+    "name",
+    "email",
+    "email_verified",
+    "preferred_username",
+    "given_name",
+    "family_name",
+    "updated_at",
+];
 
 fn first_line(text: &str) -> &str {
     text.lines().find(|l| !l.trim().is_empty()).unwrap_or(text).trim()
@@ -872,6 +913,18 @@ group = "Everyone"
         assert_eq!(
             error_of(&text),
             "org.toml: apps[0].saml.signing: 'neither' is not one of both, response, assertion"
+        );
+    }
+
+    #[test]
+    fn reserved_claim_names_are_refused() {
+        let text = format!(
+            "{}\n[[authorization_servers]]\nid = \"default\"\n[[authorization_servers.claims]]\nname = \"sub\"\ntoken = \"id_token\"\nvalue = \"user.email\"\n",
+            crate::setup::BUILTIN_ORG.split("[[authorization_servers]]").next().unwrap_or_default()
+        );
+        assert_eq!(
+            error_of(&text),
+            "org.toml: authorization_servers[0].claims[0].name: 'sub' is a reserved claim and cannot be customised"
         );
     }
 }

@@ -423,7 +423,7 @@ async fn oidc_client_credentials_for_service_apps() {
         .json()
         .await
         .unwrap();
-    assert_eq!(org_server["error"], "unsupported_grant_type");
+    assert_eq!(org_server["error"], "invalid_scope", "the org server only grants Okta API scopes to clients");
     let web_client: Value = server
         .client
         .post(&token_url)
@@ -784,4 +784,98 @@ async fn oidc_fault_catalogue_lists_every_fault() {
     let unknown =
         server.api(reqwest::Method::POST, "/mockta/oidc/faults").json(&json!({"fault": "nope"})).send().await.unwrap();
     assert_eq!(unknown.status(), StatusCode::BAD_REQUEST);
+}
+
+#[tokio::test]
+async fn oidc_custom_server_groups_claim_comes_with_its_scope() {
+    let server = Server::start().await;
+    let with = sign_in(&server, &Request { scope: "openid groups", ..Request::native("/oauth2/default") }, None).await;
+    assert_eq!(claims_of(with["id_token"].as_str().unwrap())["groups"], json!(["Engineering", "acme-admins"]));
+    let without = sign_in(&server, &Request { scope: "openid", ..Request::native("/oauth2/default") }, None).await;
+    assert!(claims_of(without["id_token"].as_str().unwrap()).get("groups").is_none());
+}
+
+#[tokio::test]
+async fn oidc_refresh_with_fewer_scopes_keeps_the_original_grant() {
+    let server = Server::start().await;
+    let request = Request { scope: "openid email offline_access", ..Request::native("/oauth2/default") };
+    let tokens = sign_in(&server, &request, None).await;
+    let narrowed: Value = server
+        .client
+        .post(server.url("/oauth2/default/v1/token"))
+        .form(&[
+            ("grant_type", "refresh_token"),
+            ("refresh_token", tokens["refresh_token"].as_str().unwrap()),
+            ("client_id", NATIVE),
+            ("scope", "openid"),
+        ])
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(narrowed["scope"], "openid");
+    let again = server
+        .client
+        .post(server.url("/oauth2/default/v1/token"))
+        .form(&[
+            ("grant_type", "refresh_token"),
+            ("refresh_token", narrowed["refresh_token"].as_str().unwrap()),
+            ("client_id", NATIVE),
+        ])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(again.status(), StatusCode::OK);
+    let again: Value = again.json().await.unwrap();
+    assert_eq!(again["scope"], "openid email offline_access", "the new refresh token kept the original scopes");
+}
+
+#[tokio::test]
+async fn oidc_policy_without_refresh_grant_issues_no_refresh_token() {
+    let server = Server::start().await;
+    let request = Request { scope: "openid offline_access", ..Request::native("/oauth2/ausmocktaes256000001") };
+    let tokens = sign_in(&server, &request, None).await;
+    assert!(tokens.get("refresh_token").is_none(), "{tokens}");
+}
+
+#[tokio::test]
+async fn oidc_basic_credentials_with_reserved_characters_are_decoded_whole() {
+    let server = Server::start().await;
+    let request = Request::web("/oauth2");
+    let (_, params) = authorize(&server, &client(), &request).await;
+    // The secret followed by "&x", form-encoded as RFC 6749 §2.3.1 asks: it
+    // must not authenticate as the bare secret.
+    let header =
+        format!("Basic {}", base64::engine::general_purpose::STANDARD.encode(format!("{WEB}:{WEB_SECRET}%26x")));
+    let response = server
+        .client
+        .post(server.url("/oauth2/v1/token"))
+        .header("Authorization", header)
+        .form(&[("grant_type", "authorization_code"), ("code", &params["code"]), ("redirect_uri", WEB_REDIRECT)])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(response.status(), StatusCode::UNAUTHORIZED);
+}
+
+#[tokio::test]
+async fn oidc_client_assertion_is_single_use_across_endpoints() {
+    let server = Server::start().await;
+    let introspect_url = server.url("/oauth2/default/v1/introspect");
+    let assertion = client_assertion(&introspect_url, "jti-introspect");
+    let send = || {
+        server
+            .client
+            .post(&introspect_url)
+            .form(&[
+                ("token", "anything"),
+                ("client_assertion_type", "urn:ietf:params:oauth:client-assertion-type:jwt-bearer"),
+                ("client_assertion", &assertion),
+            ])
+            .send()
+    };
+    assert_eq!(send().await.unwrap().status(), StatusCode::OK);
+    assert_eq!(send().await.unwrap().status(), StatusCode::UNAUTHORIZED);
 }
