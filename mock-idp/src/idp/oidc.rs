@@ -463,7 +463,8 @@ impl Idp {
         let now = self.now();
         let existing = browser.session.and_then(|token| self.session(token));
         let fresh_enough = |session: &MockSession| {
-            valid.max_age.is_none_or(|max| (now - session.authn_instant).whole_seconds() <= max)
+            // max_age=0 asks for a new authentication every time.
+            valid.max_age.is_none_or(|max| max > 0 && (now - session.authn_instant).whole_seconds() <= max)
         };
         if valid.prompt.none {
             // No prompting: only an existing, fresh enough session will do.

@@ -879,3 +879,35 @@ async fn oidc_client_assertion_is_single_use_across_endpoints() {
     assert_eq!(send().await.unwrap().status(), StatusCode::OK);
     assert_eq!(send().await.unwrap().status(), StatusCode::UNAUTHORIZED);
 }
+
+#[tokio::test]
+async fn oidc_prompt_login_and_max_age_zero_ask_again_despite_a_session() {
+    let server = Server::start().await;
+    let browser = client();
+    authorize(&server, &browser, &Request::web("/oauth2")).await;
+    for extra in [("prompt", "login"), ("max_age", "0")] {
+        let request = Request { login: None, extra: vec![extra], ..Request::web("/oauth2") };
+        let response = browser.get(request.url(&server)).send().await.unwrap();
+        let location = response.headers()["location"].to_str().unwrap().to_owned();
+        assert!(location.starts_with("/login/mockta?pending="), "{extra:?}: {location}");
+    }
+    let request = Request { login: None, extra: vec![("max_age", "3600")], ..Request::web("/oauth2") };
+    let (_, params) = authorize(&server, &browser, &request).await;
+    assert!(params.contains_key("code"), "a fresh enough session is reused");
+}
+
+#[test]
+fn oidc_signing_keys_survive_a_restart_in_the_key_directory() {
+    let dir = tempfile::tempdir().unwrap();
+    let kids = || {
+        let org = org();
+        let store = mock_idp::keys::KeyStore::new(dir.path());
+        let idp = Idp::new(IdpConfig::serving(org, mock_idp::idp::KeySource::Directory(store)).unwrap());
+        let server = ServerRef::Custom("default".into());
+        idp.jwks(&server).unwrap().0["keys"].as_array().unwrap().iter().map(|k| k["kid"].clone()).collect::<Vec<_>>()
+    };
+    let first = kids();
+    assert_eq!(first.len(), 2);
+    assert_eq!(kids(), first);
+    assert!(dir.path().join("oidc-default.ring.json").exists());
+}
