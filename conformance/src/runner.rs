@@ -21,6 +21,8 @@ const CANARY_GROUP: &str = "mockta-canaries";
 
 /// The most of a response body kept (and read) from the SP.
 const MAX_BODY: usize = 64 * 1024;
+/// Hooks may answer with a list of every account, so they get more room.
+const HOOK_BODY_LIMIT: usize = 1024 * 1024;
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
 #[serde(rename_all = "lowercase")]
@@ -436,15 +438,39 @@ impl Suite {
                 let (message, answer) = self.idp_initiated_capture(&browser, &stranger, None).await?;
                 let seen = self.oracle(&browser).await?;
                 if same_identity(seen.as_deref(), &stranger.email) {
-                    Ok((
+                    return Ok((
                         Verdict::Fail,
                         format!("{} had no account but got a session", stranger.email),
+                        Some(evidence(&message, &answer, seen.as_deref())),
+                    ));
+                }
+                let Some(hook) = &self.target.list_users else {
+                    return Ok((
+                        Verdict::Pass,
+                        format!(
+                            "no session for the unknown {} (SP answered {}); accounts not checked: the target has no list_users hook",
+                            stranger.email, answer.status
+                        ),
+                        None,
+                    ));
+                };
+                let listing = self.call_hook("list_users", hook, &[]).await?;
+                if listing.to_ascii_lowercase().contains(&stranger.email.to_ascii_lowercase()) {
+                    Ok((
+                        Verdict::Fail,
+                        format!(
+                            "{} got no session, but the SP created an account for them: the list_users hook shows it",
+                            stranger.email
+                        ),
                         Some(evidence(&message, &answer, seen.as_deref())),
                     ))
                 } else {
                     Ok((
                         Verdict::Pass,
-                        format!("no session for the unknown {} (SP answered {})", stranger.email, answer.status),
+                        format!(
+                            "no session and no account for the unknown {} (SP answered {})",
+                            stranger.email, answer.status
+                        ),
                         None,
                     ))
                 }
@@ -561,10 +587,12 @@ impl Suite {
         let Some(hook) = &self.target.set_idp_initiated else {
             return Err(StepError("no set_idp_initiated hook".into()));
         };
-        self.call_hook("set_idp_initiated", hook, &[("{value}", if on { "true" } else { "false" })]).await
+        self.call_hook("set_idp_initiated", hook, &[("{value}", if on { "true" } else { "false" })]).await?;
+        Ok(())
     }
 
-    async fn call_hook(&self, name: &str, hook: &crate::target::Hook, fills: &[(&str, &str)]) -> Step<()> {
+    /// Calls a hook and returns the text of its answer (at most 1 MiB).
+    async fn call_hook(&self, name: &str, hook: &crate::target::Hook, fills: &[(&str, &str)]) -> Step<String> {
         let client = self.plain_client()?;
         let mut request = client.request(hook.method.clone(), &hook.url);
         if let Some((user_name, password)) = &hook.basic_auth {
@@ -578,7 +606,7 @@ impl Suite {
         if !response.status().is_success() {
             return Err(StepError(format!("{name} hook answered {}", response.status())));
         }
-        Ok(())
+        Ok(read_capped(response, HOOK_BODY_LIMIT).await)
     }
 
     /// Creates the SP account through the hook when the SP has no JIT.
@@ -661,7 +689,7 @@ impl Suite {
             .send()
             .await
             .map_err(|e| StepError(format!("session oracle: {e}")))?;
-        let body = read_capped(response).await;
+        let body = read_capped(response, MAX_BODY).await;
         serde_json::from_str(&body).map_err(|e| StepError(format!("the session oracle's body is not JSON: {e}")))
     }
 
@@ -675,7 +703,7 @@ impl Suite {
         if !response.status().is_success() {
             return Ok(None);
         }
-        let body = read_capped(response).await;
+        let body = read_capped(response, MAX_BODY).await;
         Ok(match &self.target.session.identity {
             IdentityPath::JsonPointer(pointer) => serde_json::from_str::<serde_json::Value>(&body)
                 .ok()
@@ -748,12 +776,12 @@ fn decode(encoded: &str) -> String {
     BASE64.decode(encoded).map(|b| String::from_utf8_lossy(&b).into_owned()).unwrap_or_default()
 }
 
-async fn read_capped(mut response: reqwest::Response) -> String {
+async fn read_capped(mut response: reqwest::Response, limit: usize) -> String {
     let mut body = Vec::new();
     while let Ok(Some(chunk)) = response.chunk().await {
         body.extend_from_slice(&chunk);
-        if body.len() >= MAX_BODY {
-            body.truncate(MAX_BODY);
+        if body.len() >= limit {
+            body.truncate(limit);
             break;
         }
     }
@@ -763,7 +791,7 @@ async fn read_capped(mut response: reqwest::Response) -> String {
 async fn answer(response: reqwest::Response) -> Step<SpAnswer> {
     let status = response.status().as_u16();
     let location = response.headers().get("location").and_then(|v| v.to_str().ok()).map(str::to_owned);
-    let body = tokio::time::timeout(Duration::from_secs(30), read_capped(response)).await.unwrap_or_default();
+    let body = tokio::time::timeout(Duration::from_secs(30), read_capped(response, MAX_BODY)).await.unwrap_or_default();
     Ok(SpAnswer { status, location, body })
 }
 

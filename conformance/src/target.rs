@@ -22,6 +22,9 @@ pub struct Target {
     /// Turns IdP-initiated sign-in on or off; the body template gets `{value}`
     /// (`true` or `false`).
     pub set_idp_initiated: Option<Hook>,
+    /// Lists the SP's accounts; a check looks for an email in the answer's
+    /// text to tell whether an account exists.
+    pub list_users: Option<Hook>,
     pub concurrency: usize,
     pub timeout: Duration,
 }
@@ -106,6 +109,7 @@ struct SessionSection {
 struct HooksSection {
     create_user: Option<HookEntry>,
     set_idp_initiated: Option<HookEntry>,
+    list_users: Option<HookEntry>,
 }
 
 #[derive(Debug, Deserialize)]
@@ -192,6 +196,7 @@ pub fn parse_target(file: &str, text: &str, dir: &Path) -> Result<Target, Target
     };
     let create_user = hook("create_user", parsed.hooks.create_user)?;
     let set_idp_initiated = hook("set_idp_initiated", parsed.hooks.set_idp_initiated)?;
+    let list_users = hook("list_users", parsed.hooks.list_users)?;
     let pointer = |field: &str, value: Option<String>| -> Result<Option<String>, TargetError> {
         match value {
             Some(p) if !p.starts_with('/') => Err(fail(field, format!("'{p}' must start with '/'"))),
@@ -223,6 +228,7 @@ pub fn parse_target(file: &str, text: &str, dir: &Path) -> Result<Target, Target
         },
         create_user,
         set_idp_initiated,
+        list_users,
         concurrency,
         timeout: Duration::from_secs(timeout),
     })

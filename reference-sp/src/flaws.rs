@@ -39,10 +39,12 @@ pub enum Flaw {
     ReadRootAssertion,
     ExistingOnlyCreatesAccounts,
     DropAttributes,
+    RefusedUserKeepsAccount,
+    RejectTwoSignatures,
 }
 
 impl Flaw {
-    pub const ALL: [Flaw; 28] = [
+    pub const ALL: [Flaw; 30] = [
         Flaw::AcceptUnsigned,
         Flaw::TrustKeyinfoCert,
         Flaw::AcceptSha1,
@@ -71,6 +73,8 @@ impl Flaw {
         Flaw::ReadRootAssertion,
         Flaw::ExistingOnlyCreatesAccounts,
         Flaw::DropAttributes,
+        Flaw::RefusedUserKeepsAccount,
+        Flaw::RejectTwoSignatures,
     ];
 
     pub fn name(self) -> &'static str {
@@ -103,6 +107,8 @@ impl Flaw {
             Flaw::ReadRootAssertion => "read-root-assertion",
             Flaw::ExistingOnlyCreatesAccounts => "existing-only-creates-accounts",
             Flaw::DropAttributes => "drop-attributes",
+            Flaw::RefusedUserKeepsAccount => "refused-user-keeps-account",
+            Flaw::RejectTwoSignatures => "reject-two-signatures",
         }
     }
 
@@ -165,6 +171,12 @@ impl Flaw {
             Flaw::RequireSignedAssertion => {
                 "Refuses an unsigned Assertion, so Okta apps that sign only the response cannot sign in."
             }
+            Flaw::RefusedUserKeepsAccount => {
+                "Records an unknown user's account before refusing the sign-in in an existing-accounts-only tenant."
+            }
+            Flaw::RejectTwoSignatures => {
+                "Refuses a response whose Response and Assertion are both signed, Okta's default (passport-saml #112, xml-crypto #223)."
+            }
         }
     }
 }
@@ -216,6 +228,9 @@ pub struct Policy {
     pub require_assertion_signature: bool,
     pub respect_existing_only: bool,
     pub read_attributes: bool,
+    /// Creates the account of an unknown user before refusing them.
+    pub record_refused_users: bool,
+    pub accept_two_signatures: bool,
 }
 
 /// Which Assertion the ACS reads.
@@ -261,6 +276,8 @@ impl Policy {
             require_assertion_signature: false,
             respect_existing_only: true,
             read_attributes: true,
+            record_refused_users: false,
+            accept_two_signatures: true,
         }
     }
 
@@ -285,6 +302,8 @@ impl Policy {
                 Flaw::ReadRootAssertion => policy.assertion_reader = AssertionReader::FirstChildOfResponse,
                 Flaw::ExistingOnlyCreatesAccounts => policy.respect_existing_only = false,
                 Flaw::DropAttributes => policy.read_attributes = false,
+                Flaw::RefusedUserKeepsAccount => policy.record_refused_users = true,
+                Flaw::RejectTwoSignatures => policy.accept_two_signatures = false,
                 Flaw::NameidFirstTextNode => policy.name_id_whole_text = false,
                 Flaw::AllowDoctype => policy.reject_doctype = false,
                 Flaw::OpenRelayState => policy.local_relay_state_only = false,

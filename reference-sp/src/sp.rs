@@ -318,9 +318,10 @@ impl Sp {
             }
         }
         let matching_form = if self.policy.normalise_email { email::normalise(&email) } else { email.clone() };
+        let refusing = settings.provisioning != Provisioning::Jit && self.policy.respect_existing_only;
         let user = match self.store.user_by_email(&tenant.id, &matching_form)? {
             Some(user) => active(user)?,
-            None if settings.provisioning == Provisioning::Jit || !self.policy.respect_existing_only => {
+            None if !refusing || self.policy.record_refused_users => {
                 let first = verified.attributes.get("firstName").and_then(|v| v.first()).cloned().unwrap_or_default();
                 let last = verified.attributes.get("lastName").and_then(|v| v.first()).cloned().unwrap_or_default();
                 let name = format!("{first} {last}").trim().to_owned();
@@ -334,6 +335,10 @@ impl Sp {
                 };
                 let email_key = new.email_normalised.clone();
                 match self.store.create_user(new, UserId(format!("usr_{}", &hash_token(&new_token())[..20]))) {
+                    Ok(_) if refusing => return Err(SpError::NoAccount { email, tenant: tenant.id.clone() }),
+                    Err(StoreError::DuplicateEmail(_)) if refusing => {
+                        return Err(SpError::NoAccount { email, tenant: tenant.id.clone() });
+                    }
                     Ok(user) => user,
                     // A concurrent first sign-in of the same person created
                     // the account a moment ago: use that one.

@@ -7,7 +7,7 @@ use conformance::catalogue::{Action, saml_checks};
 use conformance::runner::Verdict;
 use reference_sp::flaws::Flaw;
 
-use crate::support::{Tenant, run_against_reference_sp, run_against_tenant};
+use crate::support::{Tenant, run_against_reference_sp, run_against_tenant, run_against_tenant_signing};
 
 /// Which checks each flaw must make fail. One table, read by the test.
 const FLAW_CHECKS: &[(&str, &[&str])] = &[
@@ -49,8 +49,18 @@ const FLAW_CHECKS: &[(&str, &[&str])] = &[
 ];
 
 /// Flaws of the existing-only tenant, run against that tenant.
-const EXISTING_ONLY_FLAW_CHECKS: &[(&str, &[&str])] =
-    &[("existing-only-creates-accounts", &["saml.account.unknown_user"])];
+const EXISTING_ONLY_FLAW_CHECKS: &[(&str, &[&str])] = &[
+    ("existing-only-creates-accounts", &["saml.account.unknown_user"]),
+    // No session is given, so only the list_users hook shows the account.
+    ("refused-user-keeps-account", &["saml.account.unknown_user"]),
+];
+
+/// Flaws run with the app signing in another mode, with the mode. A flaw
+/// against both-signed responses breaks every positive control while the app
+/// signs both (Okta's default), so it is run with an assertion-signed app:
+/// the controls then pass and only the both-signed check sends two signatures.
+const SIGNING_FLAW_CHECKS: &[(&str, &str, &[&str])] =
+    &[("reject-two-signatures", "assertion", &["saml.sig.both_signed"])];
 
 /// Checks skipped against the JIT tenant, with the reason in the check.
 const SKIPPED_WITH_JIT: &[&str] = &["saml.account.unknown_user"];
@@ -59,16 +69,18 @@ const SKIPPED_WITH_JIT: &[&str] = &["saml.account.unknown_user"];
 /// on an ID resolution or enveloped-transform behaviour that libxml2 and
 /// xmlsec do not have (duplicate IDs resolve to the first element; a
 /// Reference into its own Signature does not verify), so no policy switch
-/// over them reproduces the bug. Both-signed is what the default app sends,
-/// so a flaw against it breaks every positive control (each check then
-/// reports `error`) rather than this one check. Kept here so that a new flaw
-/// must move them into `FLAW_CHECKS`.
-const CHECKS_WITHOUT_FLAW: &[&str] = &["saml.sig.both_signed", "saml.xsw.6", "saml.xsw.7", "saml.xsw.8"];
+/// over them reproduces the bug. Kept here so that a new flaw must move them
+/// into `FLAW_CHECKS`.
+const CHECKS_WITHOUT_FLAW: &[&str] = &["saml.xsw.6", "saml.xsw.7", "saml.xsw.8"];
 
 #[test]
 fn every_check_is_aimed_at_by_a_flaw_or_listed_as_a_gap() {
-    let aimed: BTreeSet<&str> =
-        FLAW_CHECKS.iter().chain(EXISTING_ONLY_FLAW_CHECKS).flat_map(|(_, checks)| checks.iter().copied()).collect();
+    let aimed: BTreeSet<&str> = FLAW_CHECKS
+        .iter()
+        .chain(EXISTING_ONLY_FLAW_CHECKS)
+        .flat_map(|(_, checks)| checks.iter().copied())
+        .chain(SIGNING_FLAW_CHECKS.iter().flat_map(|(_, _, checks)| checks.iter().copied()))
+        .collect();
     let unaimed: BTreeSet<&str> = saml_checks().iter().map(|c| c.id).filter(|id| !aimed.contains(id)).collect();
     assert_eq!(unaimed, CHECKS_WITHOUT_FLAW.iter().copied().collect::<BTreeSet<_>>());
 }
@@ -103,7 +115,9 @@ async fn whole_saml_catalogue_passes_against_existing_only_tenant() {
 async fn each_flaw_fails_exactly_its_checks() {
     let ids: BTreeSet<&str> = saml_checks().iter().map(|c| c.id).collect();
     for flaw in Flaw::ALL {
-        if EXISTING_ONLY_FLAW_CHECKS.iter().any(|(name, _)| *name == flaw.name()) {
+        if EXISTING_ONLY_FLAW_CHECKS.iter().any(|(name, _)| *name == flaw.name())
+            || SIGNING_FLAW_CHECKS.iter().any(|(name, _, _)| *name == flaw.name())
+        {
             continue;
         }
         let expected: BTreeSet<&str> = match FLAW_CHECKS.iter().find(|(name, _)| *name == flaw.name()) {
@@ -143,5 +157,27 @@ async fn existing_only_flaws_fail_exactly_their_checks() {
             checks.iter().copied().collect::<BTreeSet<_>>(),
             "--flaw {flaw} on the existing-only tenant"
         );
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn signing_flaws_fail_exactly_their_checks() {
+    for (name, signing, checks) in SIGNING_FLAW_CHECKS {
+        let flaw: Flaw = name.parse().unwrap();
+        let clean = run_against_tenant_signing(Tenant::Jit, &[], saml_checks(), Some(signing)).await;
+        assert_eq!(clean.failing(), BTreeSet::new(), "the correct SP with a {signing}-signed app");
+        let run = run_against_tenant_signing(Tenant::Jit, &[flaw], saml_checks(), Some(signing)).await;
+        assert_eq!(
+            run.failing(),
+            checks.iter().copied().collect::<BTreeSet<_>>(),
+            "--flaw {flaw} ({signing}-signed app)"
+        );
+        for result in run.results.iter().filter(|r| r.verdict == Verdict::Fail) {
+            let evidence = result.evidence.as_ref().unwrap_or_else(|| panic!("{}: no evidence", result.id));
+            assert!(
+                evidence.sp_body_excerpt.as_ref().is_some_and(|b| b.contains("more than one signature")),
+                "{evidence:?}"
+            );
+        }
     }
 }

@@ -43,6 +43,17 @@ pub async fn run_checks_against_reference_sp(flaws: &[Flaw], checks: Vec<conform
 
 /// Runs the given checks against one tenant of a reference SP with `flaws`.
 pub async fn run_against_tenant(tenant: Tenant, flaws: &[Flaw], checks: Vec<conformance::catalogue::Check>) -> Run {
+    run_against_tenant_signing(tenant, flaws, checks, None).await
+}
+
+/// As [`run_against_tenant`], with the app's signing mode changed first
+/// (`both`, `response` or `assertion`).
+pub async fn run_against_tenant_signing(
+    tenant: Tenant,
+    flaws: &[Flaw],
+    checks: Vec<conformance::catalogue::Check>,
+    signing: Option<&str>,
+) -> Run {
     let (tenant_id, app_name, target_text) = match tenant {
         Tenant::Jit => ("acme", "reference-sp", include_str!("../../../fixtures/targets/reference-sp.toml")),
         Tenant::ExistingOnly => {
@@ -57,6 +68,9 @@ pub async fn run_against_tenant(tenant: Tenant, flaws: &[Flaw], checks: Vec<conf
         let app = org.apps.values_mut().find(|a| a.name == app_name).unwrap();
         let saml = app.saml_mut().unwrap();
         saml.set_endpoints(&format!("{sp_url}/sso/acs/{tenant_id}"), &format!("{sp_url}/sso/metadata/{tenant_id}"));
+        if let Some(mode) = signing {
+            saml.signing = mock_idp::org::SigningMode::parse(mode).unwrap();
+        }
     });
     let target_text = target_text
         .replace("listen = \"127.0.0.1:7000\"", "listen = \"127.0.0.1:0\"")

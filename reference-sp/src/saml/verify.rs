@@ -188,6 +188,9 @@ impl UnverifiedResponse {
             if policy.require_assertion_signature && !assertion_signed {
                 return Err(SamlError::SignatureStructure("the Assertion is not signed"));
             }
+            if !policy.accept_two_signatures && response_signed && assertion_signed {
+                return Err(SamlError::SignatureStructure("found more than one signature"));
+            }
             first_assertion
         } else {
             // The flawed paths: any valid signature anywhere will do, and the
