@@ -107,6 +107,25 @@ async fn existing_only_creates_accounts_flaw_lets_unknown_users_in() {
     assert_eq!(sp.whoami(&browser).await.unwrap()["email"], "stranger@acme.test");
 }
 
+#[tokio::test]
+async fn refused_user_keeps_account_flaw_refuses_but_records_the_user() {
+    let sp = Harness::start(&[Flaw::RefusedUserKeepsAccount]).await;
+    let browser = sp.browser();
+    let outcome = sp.post_to(&browser, "/sso/acs/globex", &globex_response("stranger@acme.test"), None).await;
+    assert!(!outcome.signed_in());
+    assert_eq!(outcome.code.as_deref(), Some("account.not_found"));
+    let users: serde_json::Value = browser
+        .get(sp.url("/admin/tenants/globex/users"))
+        .basic_auth("breakglass@globex.test", Some(crate::support::ADMIN.1))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(users[0]["email"], "stranger@acme.test", "the flaw left an account behind: {users}");
+}
+
 fn globex_response(email: &str) -> String {
     let mut spec = Spec::valid(email);
     spec.destination = "http://sp.test/sso/acs/globex".into();

@@ -214,9 +214,11 @@ async fn valid_response_signs_in_for_every_signing_mode() {
 
 #[tokio::test]
 async fn signing_mode_flaws_refuse_the_mode_they_break() {
-    for (flaw, refused) in
-        [(Flaw::RequireSignedResponse, Signing::Assertion), (Flaw::RequireSignedAssertion, Signing::Response)]
-    {
+    for (flaw, refused) in [
+        (Flaw::RequireSignedResponse, Signing::Assertion),
+        (Flaw::RequireSignedAssertion, Signing::Response),
+        (Flaw::RejectTwoSignatures, Signing::Both),
+    ] {
         let sp = Harness::start(&[flaw]).await;
         for signing in [Signing::Both, Signing::Response, Signing::Assertion] {
             let mut spec = Spec::valid(&format!("{signing:?}@acme.test").to_lowercase());
