@@ -398,12 +398,35 @@ fn run(cli: Cli) -> Result<(), Failure> {
     }
 }
 
-/// Prints one line per finished check on stderr, so stdout stays the report.
+/// Shows progress on stderr, so stdout stays the report: a progress bar
+/// (indicatif) when stderr is a terminal, with failures printed above it; one
+/// line per finished check otherwise, which reads well in CI logs.
 fn progress_printer(total: usize) -> impl Fn(&conformance::runner::CheckResult) + Send + Sync + Clone + 'static {
+    use std::io::IsTerminal;
+    let bar = std::io::stderr().is_terminal().then(|| {
+        let bar = indicatif::ProgressBar::new(u64::try_from(total).unwrap_or(u64::MAX));
+        if let Ok(style) = indicatif::ProgressStyle::with_template("{bar:32.cyan/blue} {pos:>3}/{len} checks {msg}") {
+            bar.set_style(style);
+        }
+        bar
+    });
     let done = Arc::new(std::sync::atomic::AtomicUsize::new(0));
     move |result| {
         let n = done.fetch_add(1, std::sync::atomic::Ordering::SeqCst) + 1;
-        eprintln!("[{n:>2}/{total}] {:<5} {}", format!("{:?}", result.verdict).to_lowercase(), result.id);
+        let verdict = format!("{:?}", result.verdict).to_lowercase();
+        match &bar {
+            Some(bar) => {
+                if matches!(result.verdict, conformance::runner::Verdict::Fail | conformance::runner::Verdict::Error) {
+                    bar.println(format!("{verdict:<5} {}", result.id));
+                }
+                bar.set_message(result.id.to_string());
+                bar.inc(1);
+                if n >= total {
+                    bar.finish_and_clear();
+                }
+            }
+            None => eprintln!("[{n:>2}/{total}] {verdict:<5} {}", result.id),
+        }
     }
 }
 
