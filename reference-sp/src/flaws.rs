@@ -41,10 +41,11 @@ pub enum Flaw {
     DropAttributes,
     RefusedUserKeepsAccount,
     RejectTwoSignatures,
+    HandRolledSignatureCheck,
 }
 
 impl Flaw {
-    pub const ALL: [Flaw; 30] = [
+    pub const ALL: [Flaw; 31] = [
         Flaw::AcceptUnsigned,
         Flaw::TrustKeyinfoCert,
         Flaw::AcceptSha1,
@@ -75,6 +76,7 @@ impl Flaw {
         Flaw::DropAttributes,
         Flaw::RefusedUserKeepsAccount,
         Flaw::RejectTwoSignatures,
+        Flaw::HandRolledSignatureCheck,
     ];
 
     pub fn name(self) -> &'static str {
@@ -109,6 +111,7 @@ impl Flaw {
             Flaw::DropAttributes => "drop-attributes",
             Flaw::RefusedUserKeepsAccount => "refused-user-keeps-account",
             Flaw::RejectTwoSignatures => "reject-two-signatures",
+            Flaw::HandRolledSignatureCheck => "hand-rolled-signature-check",
         }
     }
 
@@ -174,6 +177,9 @@ impl Flaw {
             Flaw::RefusedUserKeepsAccount => {
                 "Records an unknown user's account before refusing the sign-in in an existing-accounts-only tenant."
             }
+            Flaw::HandRolledSignatureCheck => {
+                "Checks signatures by hand: tries every element with the Reference's ID, strips the Signature only when it lies inside that element, then reads the first Assertion (XSW6-8, On Breaking SAML, 2012)."
+            }
             Flaw::RejectTwoSignatures => {
                 "Refuses a response whose Response and Assertion are both signed, Okta's default (passport-saml #112, xml-crypto #223)."
             }
@@ -231,6 +237,8 @@ pub struct Policy {
     /// Creates the account of an unknown user before refusing them.
     pub record_refused_users: bool,
     pub accept_two_signatures: bool,
+    /// Verify with xmlsec (correct) or with the hand-rolled check.
+    pub hand_rolled_signature_check: bool,
 }
 
 /// Which Assertion the ACS reads.
@@ -278,6 +286,7 @@ impl Policy {
             read_attributes: true,
             record_refused_users: false,
             accept_two_signatures: true,
+            hand_rolled_signature_check: false,
         }
     }
 
@@ -304,6 +313,10 @@ impl Policy {
                 Flaw::DropAttributes => policy.read_attributes = false,
                 Flaw::RefusedUserKeepsAccount => policy.record_refused_users = true,
                 Flaw::RejectTwoSignatures => policy.accept_two_signatures = false,
+                Flaw::HandRolledSignatureCheck => {
+                    policy.hand_rolled_signature_check = true;
+                    policy.assertion_reader = AssertionReader::FirstInDocument;
+                }
                 Flaw::NameidFirstTextNode => policy.name_id_whole_text = false,
                 Flaw::AllowDoctype => policy.reject_doctype = false,
                 Flaw::OpenRelayState => policy.local_relay_state_only = false,

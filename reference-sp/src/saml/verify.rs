@@ -197,10 +197,16 @@ impl UnverifiedResponse {
             // assertion the flaw names is read.
             let signatures = descendants(&root, NS_DSIG, "Signature");
             let mut any_valid = false;
-            for signature in &signatures {
-                if check_signed_info(signature, allow_sha1, None).is_ok() && verify_signature(signature, expect)? {
-                    any_valid = true;
+            for (index, signature) in signatures.iter().enumerate() {
+                if check_signed_info(signature, allow_sha1, None).is_err() {
+                    continue;
                 }
+                let valid = if policy.hand_rolled_signature_check {
+                    hand_rolled::verifies(&self.xml, index, signature, expect.certificates)?
+                } else {
+                    verify_signature(signature, expect)?
+                };
+                any_valid |= valid;
             }
             if !any_valid && policy.require_signature {
                 return Err(if signatures.is_empty() { SamlError::Unsigned } else { SamlError::SignatureInvalid });
@@ -491,4 +497,147 @@ fn pem_certificate(base64_der: &str) -> String {
     }
     pem.push_str("-----END CERTIFICATE-----\n");
     pem
+}
+
+/// The `hand-rolled-signature-check` flaw: signature verification written by
+/// hand, the way SP code that does not trust a library does it. It makes the
+/// three mistakes signature wrapping needs: the Reference is resolved by
+/// trying every element with that ID, the enveloped-signature transform
+/// strips the Signature only when it lies inside the referenced element, and
+/// (through the policy) the first Assertion in the document is read.
+mod hand_rolled {
+    use libxml::parser::Parser;
+    use libxml::tree::Node;
+    use libxml::tree::c14n::{CanonicalizationMode, CanonicalizationOptions};
+    use sha2::Digest;
+
+    use super::{BASE64, NS_DSIG, SamlError, children, descendants};
+    use base64::Engine;
+
+    const EXCLUSIVE: &str = "http://www.w3.org/2001/10/xml-exc-c14n#";
+
+    fn prefix_list(parent: &Node) -> Vec<String> {
+        parent
+            .get_child_elements()
+            .into_iter()
+            .filter(|n| n.get_name() == "InclusiveNamespaces")
+            .filter_map(|n| n.get_attribute_no_ns("PrefixList"))
+            .flat_map(|list| list.split_whitespace().map(str::to_owned).collect::<Vec<_>>())
+            .collect()
+    }
+
+    fn canonical(node: &mut Node, exclusive: bool, prefixes: Vec<String>) -> Option<String> {
+        let mode =
+            if exclusive { CanonicalizationMode::ExclusiveCanonical1_0 } else { CanonicalizationMode::Canonical1_0 };
+        node.canonicalize(CanonicalizationOptions { mode, with_comments: false, inclusive_ns_prefixes: prefixes }).ok()
+    }
+
+    fn elements(root: &Node) -> Vec<Node> {
+        let mut found = Vec::new();
+        let mut stack = vec![root.clone()];
+        while let Some(node) = stack.pop() {
+            found.push(node.clone());
+            let mut kids = node.get_child_elements();
+            kids.reverse();
+            stack.extend(kids);
+        }
+        found
+    }
+
+    fn is_inside(node: &Node, ancestor: &Node) -> bool {
+        let mut current = node.get_parent();
+        while let Some(parent) = current {
+            if parent == *ancestor {
+                return true;
+            }
+            current = parent.get_parent();
+        }
+        false
+    }
+
+    /// Whether the `index`-th Signature of the document verifies, by hand.
+    pub fn verifies(xml: &str, index: usize, signature: &Node, certificates: &[String]) -> Result<bool, SamlError> {
+        let malformed = SamlError::Malformed("a signature the hand-rolled check cannot read");
+        let signed_info = children(signature, NS_DSIG, "SignedInfo").into_iter().next().ok_or(malformed.clone())?;
+        let reference = children(&signed_info, NS_DSIG, "Reference").into_iter().next().ok_or(malformed.clone())?;
+        let id = reference.get_attribute_no_ns("URI").unwrap_or_default().trim_start_matches('#').to_owned();
+        let expected_digest = children(&reference, NS_DSIG, "DigestValue")
+            .into_iter()
+            .next()
+            .and_then(|n| BASE64.decode(n.get_content().split_whitespace().collect::<String>()).ok())
+            .ok_or(malformed.clone())?;
+        let sha1 = children(&reference, NS_DSIG, "DigestMethod")
+            .into_iter()
+            .next()
+            .and_then(|n| n.get_attribute_no_ns("Algorithm"))
+            .is_some_and(|a| a.ends_with("#sha1"));
+        let transforms: Vec<Node> = children(&reference, NS_DSIG, "Transforms")
+            .into_iter()
+            .flat_map(|t| children(&t, NS_DSIG, "Transform"))
+            .collect();
+        let exclusive = transforms.iter().any(|t| t.get_attribute_no_ns("Algorithm").as_deref() == Some(EXCLUSIVE));
+        let prefixes: Vec<String> = transforms.iter().flat_map(prefix_list).collect();
+
+        // Every element with the ID is a candidate; each is digested in a
+        // fresh copy of the document, with the Signature removed only if it
+        // is inside the candidate.
+        let mut digest_matches = false;
+        for attempt in 0.. {
+            let document = Parser::default().parse_string(xml).map_err(|_| malformed.clone())?;
+            let root = document.get_root_element().ok_or(malformed.clone())?;
+            let candidates: Vec<Node> =
+                elements(&root).into_iter().filter(|n| n.get_attribute_no_ns("ID").as_deref() == Some(&id)).collect();
+            let Some(mut candidate) = candidates.into_iter().nth(attempt) else { break };
+            if let Some(mut copy) = descendants(&root, NS_DSIG, "Signature").into_iter().nth(index)
+                && is_inside(&copy, &candidate)
+            {
+                copy.unlink_node();
+            }
+            let Some(text) = canonical(&mut candidate, exclusive, prefixes.clone()) else { continue };
+            let digest = if sha1 {
+                openssl::hash::hash(openssl::hash::MessageDigest::sha1(), text.as_bytes()).map(|d| d.to_vec()).ok()
+            } else {
+                Some(sha2::Sha256::digest(text.as_bytes()).to_vec())
+            };
+            if digest.as_deref() == Some(expected_digest.as_slice()) {
+                digest_matches = true;
+                break;
+            }
+        }
+        if !digest_matches {
+            return Ok(false);
+        }
+
+        let method = children(&signed_info, NS_DSIG, "SignatureMethod")
+            .into_iter()
+            .next()
+            .and_then(|n| n.get_attribute_no_ns("Algorithm"))
+            .unwrap_or_default();
+        let c14n = children(&signed_info, NS_DSIG, "CanonicalizationMethod").into_iter().next();
+        let c14n_exclusive =
+            c14n.as_ref().and_then(|n| n.get_attribute_no_ns("Algorithm")).as_deref() == Some(EXCLUSIVE);
+        let c14n_prefixes = c14n.as_ref().map(prefix_list).unwrap_or_default();
+        let mut signed_info = signed_info;
+        let signed_bytes = canonical(&mut signed_info, c14n_exclusive, c14n_prefixes).ok_or(malformed.clone())?;
+        let signature_value = children(signature, NS_DSIG, "SignatureValue")
+            .into_iter()
+            .next()
+            .and_then(|n| BASE64.decode(n.get_content().split_whitespace().collect::<String>()).ok())
+            .ok_or(malformed)?;
+        let digest = if method.ends_with("#rsa-sha1") {
+            openssl::hash::MessageDigest::sha1()
+        } else {
+            openssl::hash::MessageDigest::sha256()
+        };
+        for certificate in certificates {
+            let compact: String = certificate.split_whitespace().collect();
+            let Ok(der) = BASE64.decode(compact) else { continue };
+            let Ok(key) = openssl::x509::X509::from_der(&der).and_then(|c| c.public_key()) else { continue };
+            let Ok(mut verifier) = openssl::sign::Verifier::new(digest, &key) else { continue };
+            if verifier.update(signed_bytes.as_bytes()).is_ok() && verifier.verify(&signature_value).unwrap_or(false) {
+                return Ok(true);
+            }
+        }
+        Ok(false)
+    }
 }

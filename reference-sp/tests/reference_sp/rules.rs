@@ -422,3 +422,41 @@ async fn transforms_outside_the_allow_list_and_foreign_references_refused() {
     let outcome = sp.post(&sp.browser(), &BASE64.encode(moved), None).await;
     assert_eq!(outcome.code.as_deref(), Some("saml.reference_mismatch"));
 }
+
+/// The XSW6 arrangement: the signed assertion edited for `email` and renamed,
+/// with its unsigned original inside its Signature.
+fn xsw6(email: &str) -> String {
+    let mut spec = Spec::valid("genuine.user@acme.test");
+    spec.signing = Signing::Assertion;
+    let xml = spec.xml();
+    let start = xml.find("<saml:Assertion").unwrap();
+    let end = xml.find("</saml:Assertion>").unwrap() + "</saml:Assertion>".len();
+    let original = &xml[start..end];
+    let sig_start = original.find("<ds:Signature").unwrap();
+    let sig_end = original.find("</ds:Signature>").unwrap() + "</ds:Signature>".len();
+    let unsigned_original = format!("{}{}", &original[..sig_start], &original[sig_end..]);
+    let mut edited =
+        original.replace("genuine.user@acme.test", email).replacen(&spec.assertion_id, "_evil_assertion", 1);
+    let close = edited.find("</ds:Signature>").unwrap();
+    edited.insert_str(close, &unsigned_original);
+    BASE64.encode(format!("{}{}{}", &xml[..start], edited, &xml[end..]))
+}
+
+#[tokio::test]
+async fn hand_rolled_signature_check_verifies_real_signatures_but_falls_for_xsw6() {
+    let flawed = Harness::start(&[Flaw::HandRolledSignatureCheck]).await;
+    for signing in [Signing::Both, Signing::Response, Signing::Assertion] {
+        let mut spec = Spec::valid(&format!("hand.{signing:?}@acme.test").to_lowercase());
+        spec.signing = signing;
+        assert!(flawed.post(&flawed.browser(), &spec.encoded(), None).await.signed_in(), "{signing:?}");
+    }
+    let tampered = flawed.post(&flawed.browser(), &tampered("victim@acme.test"), None).await;
+    assert!(!tampered.signed_in(), "the hand-rolled check still catches a changed NameID: {tampered:?}");
+
+    let correct = Harness::start(&[]).await;
+    let refused = correct.post(&correct.browser(), &xsw6("attacker.target@acme.test"), None).await;
+    assert!(!refused.signed_in(), "{refused:?}");
+    let browser = flawed.browser();
+    assert!(flawed.post(&browser, &xsw6("attacker.target@acme.test"), None).await.signed_in());
+    assert_eq!(flawed.whoami(&browser).await.unwrap()["email"], "attacker.target@acme.test");
+}
