@@ -1,10 +1,11 @@
-//! reference-sp: a correct multi-tenant SAML service provider.
+//! reference-sp: a correct multi-tenant SAML service provider with a SCIM 2.0
+//! server.
 //!
 //! Vendors read it to learn how Okta SAML sign-in should be done; the
 //! conformance suite uses it as its positive control. It is written
 //! independently of mock-idp and never depends on it.
 //!
-//! [`saml`] holds the protocol logic (pure: time, keys and config come in as
+//! [`saml`] and [`scim`] hold the protocol logic (pure: time, keys and config come in as
 //! parameters), [`sp`] the sign-in flow over a [`store::Store`], [`flaws`] the
 //! switchable bugs, [`config`] the TOML config. Only [`http`] knows axum, and
 //! only [`store::sqlite`] knows SQLite.
@@ -15,6 +16,7 @@ pub mod flaws;
 pub mod http;
 pub mod idp_fetch;
 pub mod saml;
+pub mod scim;
 pub mod setup;
 pub mod sp;
 pub mod store;

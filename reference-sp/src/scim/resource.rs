@@ -1,0 +1,273 @@
+//! Users and Groups as SCIM resources: what a request may say, and how the
+//! stored resource is shown.
+//!
+//! A resource is stored as the JSON the client gave, minus the read-only
+//! attributes (`id`, `meta`, `groups`) and the write-only `password`, which
+//! is accepted and never kept or echoed. The fields the SP itself uses
+//! (`userName`, the primary email, the name, `active`, roles) are read out of
+//! it here.
+
+use serde_json::{Map, Value, json};
+
+use super::filter::member;
+use super::{SCHEMA_GROUP, SCHEMA_TENANT, SCHEMA_USER, ScimError};
+
+/// The roles an app profile can give, as in the Appenate guide.
+pub const ROLES: [&str; 4] = ["ReadOnly", "User", "Admin", "EnterpriseAdmin"];
+
+/// What the SP reads out of a valid User resource.
+#[derive(Debug, Clone, PartialEq)]
+pub struct UserInput {
+    /// The resource as stored.
+    pub stored: Value,
+    pub user_name: String,
+    pub email: Option<String>,
+    pub display_name: String,
+    pub active: bool,
+    /// From the tenant extension's `role` and `admin` (the admin group is
+    /// added by the caller, which knows the memberships).
+    pub roles: Vec<String>,
+}
+
+fn invalid(detail: impl Into<String>) -> ScimError {
+    ScimError::InvalidValue(detail.into())
+}
+
+fn string_at<'a>(object: &'a Value, name: &str) -> Result<Option<&'a str>, ScimError> {
+    match member(object, name) {
+        None | Some(Value::Null) => Ok(None),
+        Some(Value::String(text)) => Ok(Some(text)),
+        Some(_) => Err(invalid(format!("'{name}' must be a string"))),
+    }
+}
+
+/// E.164: a `+`, a non-zero digit, at most 15 digits in all.
+fn is_e164(text: &str) -> bool {
+    let Some(digits) = text.strip_prefix('+') else { return false };
+    (2..=15).contains(&digits.len())
+        && digits.bytes().all(|b| b.is_ascii_digit())
+        && digits.bytes().next().is_some_and(|b| b != b'0')
+}
+
+/// Strips what a client may not set and returns the object.
+fn without_read_only(body: &Value, extra: &[&str]) -> Result<Map<String, Value>, ScimError> {
+    let object = body.as_object().ok_or_else(|| ScimError::InvalidSyntax("the body must be a JSON object".into()))?;
+    Ok(object
+        .iter()
+        .filter(|(k, _)| !["id", "meta", "groups", "password"].iter().chain(extra).any(|r| r.eq_ignore_ascii_case(k)))
+        .map(|(k, v)| (k.clone(), v.clone()))
+        .collect())
+}
+
+fn check_schemas(object: &Map<String, Value>, core: &str) -> Result<(), ScimError> {
+    let schemas = object.iter().find(|(k, _)| k.eq_ignore_ascii_case("schemas")).map(|(_, v)| v);
+    match schemas.and_then(Value::as_array) {
+        Some(list) if list.iter().any(|s| s.as_str().is_some_and(|s| s.eq_ignore_ascii_case(core))) => Ok(()),
+        _ => Err(ScimError::InvalidSyntax(format!("'schemas' must list {core}"))),
+    }
+}
+
+/// Validates a User from POST or PUT (or the result of a PATCH).
+pub fn validate_user(body: &Value) -> Result<UserInput, ScimError> {
+    let mut object = without_read_only(body, &[])?;
+    check_schemas(&object, SCHEMA_USER)?;
+    let user_name = string_at(body, "userName")?
+        .map(str::trim)
+        .filter(|u| !u.is_empty())
+        .ok_or_else(|| invalid("'userName' is required"))?
+        .to_owned();
+    if user_name.chars().count() > 256 {
+        return Err(invalid("'userName' is longer than 256 characters"));
+    }
+    // Booleans sent as strings ("False") are read, and stored as booleans.
+    let active = match member(body, "active") {
+        None | Some(Value::Null) => true,
+        Some(Value::Bool(active)) => *active,
+        Some(Value::String(text)) if text.eq_ignore_ascii_case("true") => true,
+        Some(Value::String(text)) if text.eq_ignore_ascii_case("false") => false,
+        Some(_) => return Err(invalid("'active' must be a boolean")),
+    };
+    let active_key = object.keys().find(|k| k.eq_ignore_ascii_case("active")).cloned().unwrap_or("active".into());
+    object.insert(active_key, Value::Bool(active));
+
+    let mut email = None;
+    if let Some(emails) = member(body, "emails").filter(|v| !v.is_null()) {
+        let list = emails.as_array().ok_or_else(|| invalid("'emails' must be an array"))?;
+        for item in list {
+            let value = string_at(item, "value")?.ok_or_else(|| invalid("each email needs a 'value'"))?;
+            if !value.contains('@') {
+                return Err(invalid(format!("'{value}' is not an email address")));
+            }
+        }
+        let primary = list.iter().find(|e| member(e, "primary") == Some(&Value::Bool(true))).or(list.first());
+        email = primary.and_then(|e| member(e, "value")).and_then(Value::as_str).map(str::to_owned);
+    }
+    let name = member(body, "name").filter(|v| !v.is_null());
+    if let Some(name) = name
+        && !name.is_object()
+    {
+        return Err(invalid("'name' must be an object"));
+    }
+    let given = name.map(|n| string_at(n, "givenName")).transpose()?.flatten().unwrap_or_default();
+    let family = name.map(|n| string_at(n, "familyName")).transpose()?.flatten().unwrap_or_default();
+    let display_name = match string_at(body, "displayName")? {
+        Some(display) if !display.trim().is_empty() => display.to_owned(),
+        _ => format!("{given} {family}").trim().to_owned(),
+    };
+
+    let mut roles = Vec::new();
+    let tenant = member(body, SCHEMA_TENANT).filter(|v| !v.is_null());
+    for holder in [Some(body), tenant].into_iter().flatten() {
+        for phone in ["firstPhone", "secondPhone"] {
+            if let Some(number) = string_at(holder, phone)?
+                && !number.is_empty()
+                && !is_e164(number)
+            {
+                return Err(invalid(format!(
+                    "'{phone}' must be in E.164 form: a '+', the country code and the number, such as +972501234567"
+                )));
+            }
+        }
+    }
+    if let Some(tenant) = tenant {
+        if let Some(role) = string_at(tenant, "role")? {
+            let known = ROLES
+                .iter()
+                .find(|r| r.eq_ignore_ascii_case(role))
+                .ok_or_else(|| invalid(format!("'role' must be one of {}", ROLES.join(", "))))?;
+            roles.push((*known).to_owned());
+        }
+        match member(tenant, "admin") {
+            None | Some(Value::Null) | Some(Value::Bool(false)) => {}
+            Some(Value::Bool(true)) => roles.push("Admin".into()),
+            Some(_) => return Err(invalid("'admin' must be a boolean")),
+        }
+    }
+    roles.sort();
+    roles.dedup();
+    Ok(UserInput { stored: Value::Object(object), user_name, email, display_name, active, roles })
+}
+
+/// What the SP reads out of a valid Group resource.
+#[derive(Debug, Clone, PartialEq)]
+pub struct GroupInput {
+    pub stored: Value,
+    pub display_name: String,
+    /// Member user ids, in the order given, without repeats.
+    pub members: Vec<String>,
+}
+
+/// Validates a Group from POST or PUT (or the result of a PATCH).
+pub fn validate_group(body: &Value) -> Result<GroupInput, ScimError> {
+    let object = without_read_only(body, &["members"])?;
+    check_schemas(&object, SCHEMA_GROUP)?;
+    let display_name = string_at(body, "displayName")?
+        .map(str::trim)
+        .filter(|d| !d.is_empty())
+        .ok_or_else(|| invalid("'displayName' is required"))?
+        .to_owned();
+    let mut members = Vec::new();
+    if let Some(list) = member(body, "members").filter(|v| !v.is_null()) {
+        let list = list.as_array().ok_or_else(|| invalid("'members' must be an array"))?;
+        for item in list {
+            let id = string_at(item, "value")?.ok_or_else(|| invalid("each member needs a 'value'"))?;
+            if !members.iter().any(|m| m == id) {
+                members.push(id.to_owned());
+            }
+        }
+    }
+    Ok(GroupInput { stored: Value::Object(object), display_name, members })
+}
+
+/// The `meta` of a resource.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Meta {
+    pub resource_type: &'static str,
+    pub created: String,
+    pub last_modified: String,
+    pub location: String,
+    pub version: i64,
+}
+
+impl Meta {
+    pub fn etag(&self) -> String {
+        format!("W/\"{}\"", self.version)
+    }
+
+    fn json(&self) -> Value {
+        json!({
+            "resourceType": self.resource_type,
+            "created": self.created,
+            "lastModified": self.last_modified,
+            "location": self.location,
+            "version": self.etag(),
+        })
+    }
+}
+
+/// A stored resource shown to the client: `schemas` and `id` first, the
+/// stored attributes, then `groups` or `members`, then `meta`.
+pub fn render(id: &str, stored: &Value, links: Option<(&str, Value)>, meta: &Meta) -> Value {
+    let mut out = Map::new();
+    if let Some(schemas) = member(stored, "schemas") {
+        out.insert("schemas".into(), schemas.clone());
+    }
+    out.insert("id".into(), id.into());
+    if let Some(object) = stored.as_object() {
+        for (key, value) in object.iter().filter(|(k, _)| !k.eq_ignore_ascii_case("schemas")) {
+            out.insert(key.clone(), value.clone());
+        }
+    }
+    if let Some((name, value)) = links {
+        out.insert(name.into(), value);
+    }
+    out.insert("meta".into(), meta.json());
+    Value::Object(out)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn okta_create() -> Value {
+        json!({
+            "schemas": [SCHEMA_USER],
+            "userName": "Alice@Acme.test",
+            "name": {"givenName": "Alice", "familyName": "Anderson"},
+            "emails": [{"primary": true, "value": "alice@acme.test", "type": "work"}],
+            "displayName": "Alice Anderson",
+            "locale": "en-US",
+            "externalId": "00u1",
+            "groups": [],
+            "password": "s3cret!",
+            "active": true
+        })
+    }
+
+    #[test]
+    fn okta_create_body_is_valid_and_password_is_not_kept() {
+        let input = validate_user(&okta_create()).unwrap();
+        assert_eq!(input.user_name, "Alice@Acme.test");
+        assert_eq!(input.email.as_deref(), Some("alice@acme.test"));
+        assert!(input.stored.get("password").is_none());
+        assert!(input.stored.get("groups").is_none());
+    }
+
+    #[test]
+    fn phones_must_be_e164_and_roles_come_from_the_extension() {
+        let mut body = okta_create();
+        body[SCHEMA_TENANT] = json!({"role": "enterpriseadmin", "firstPhone": "+972501234567"});
+        assert_eq!(validate_user(&body).unwrap().roles, ["EnterpriseAdmin"]);
+        body[SCHEMA_TENANT]["secondPhone"] = json!("0501234567");
+        assert!(matches!(validate_user(&body), Err(ScimError::InvalidValue(_))));
+        assert!(is_e164("+14155550100") && !is_e164("+0123") && !is_e164("14155550100"));
+    }
+
+    #[test]
+    fn missing_user_name_or_schema_is_refused() {
+        let mut body = okta_create();
+        body["userName"] = json!(" ");
+        assert!(matches!(validate_user(&body), Err(ScimError::InvalidValue(_))));
+        assert!(matches!(validate_user(&json!({"userName": "x"})), Err(ScimError::InvalidSyntax(_))));
+    }
+}
