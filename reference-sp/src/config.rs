@@ -76,6 +76,27 @@ pub struct TenantConfig {
     pub sp_entity_id: String,
     pub break_glass: BreakGlass,
     pub settings: TenantSettings,
+    /// The tenant's SCIM server, if it has one.
+    pub scim: Option<ScimConfig>,
+}
+
+/// How Okta authenticates to a tenant's SCIM server.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum ScimCredential {
+    /// `Authorization: Bearer {token}`. This is the first token; rotating it
+    /// stores a new hash in the database, which then wins.
+    Bearer(String),
+    /// HTTP Basic, as in the Moxion guide.
+    Basic { user: String, password: String },
+}
+
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct ScimConfig {
+    pub credential: ScimCredential,
+    /// Pushed groups must link to teams that already exist (Moxion).
+    pub teams_must_exist: bool,
+    /// Members of this team are admins.
+    pub admin_team: Option<String>,
 }
 
 #[derive(Clone, Debug)]
@@ -147,6 +168,18 @@ struct TenantEntry {
     clock_skew_seconds: Option<u32>,
     allow_sha1: Option<bool>,
     break_glass: BreakGlassEntry,
+    scim: Option<ScimEntry>,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct ScimEntry {
+    token: Option<String>,
+    basic_user: Option<String>,
+    basic_password: Option<String>,
+    #[serde(default)]
+    teams_must_exist: bool,
+    admin_team: Option<String>,
 }
 
 #[derive(Debug, Deserialize)]
@@ -253,6 +286,24 @@ pub fn parse_config(file: &str, text: &str, dir: &Path) -> Result<SpConfig, Conf
             return Err(fail(field("clock_skew_seconds"), format!("{skew} is more than the 600 seconds allowed")));
         }
         let sp_entity_id = entry.sp_entity_id.unwrap_or_else(|| format!("{base_url}/sso/metadata/{id}"));
+        let scim = match entry.scim {
+            None => None,
+            Some(scim) => {
+                let credential = match (scim.token, scim.basic_user, scim.basic_password) {
+                    (Some(token), None, None) if token.len() >= 8 => ScimCredential::Bearer(token),
+                    (None, Some(user), Some(password)) if !user.is_empty() && password.len() >= 8 => {
+                        ScimCredential::Basic { user, password }
+                    }
+                    _ => {
+                        return Err(fail(
+                            field("scim"),
+                            "needs a token, or basic_user and basic_password, of at least 8 characters".into(),
+                        ));
+                    }
+                };
+                Some(ScimConfig { credential, teams_must_exist: scim.teams_must_exist, admin_team: scim.admin_team })
+            }
+        };
         tenants.push(TenantConfig {
             name: entry.name.unwrap_or_else(|| id.to_string()),
             idp,
@@ -266,6 +317,7 @@ pub fn parse_config(file: &str, text: &str, dir: &Path) -> Result<SpConfig, Conf
                 clock_skew_seconds: skew,
                 allow_sha1: entry.allow_sha1.unwrap_or(false),
             },
+            scim,
             id,
         });
     }

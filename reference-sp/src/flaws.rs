@@ -42,10 +42,19 @@ pub enum Flaw {
     RefusedUserKeepsAccount,
     RejectTwoSignatures,
     HandRolledSignatureCheck,
+    FilterCaseSensitive,
+    ItemsPerPageIsCount,
+    PutPartialMerge,
+    PatchPathlessIgnored,
+    MemberRemoveIgnored,
+    RenameReplaceWipesMembers,
+    DeactivateDeletes,
+    DeactivateKeepsSessions,
+    AllowLastAdminDeactivation,
 }
 
 impl Flaw {
-    pub const ALL: [Flaw; 31] = [
+    pub const ALL: [Flaw; 40] = [
         Flaw::AcceptUnsigned,
         Flaw::TrustKeyinfoCert,
         Flaw::AcceptSha1,
@@ -77,6 +86,15 @@ impl Flaw {
         Flaw::RefusedUserKeepsAccount,
         Flaw::RejectTwoSignatures,
         Flaw::HandRolledSignatureCheck,
+        Flaw::FilterCaseSensitive,
+        Flaw::ItemsPerPageIsCount,
+        Flaw::PutPartialMerge,
+        Flaw::PatchPathlessIgnored,
+        Flaw::MemberRemoveIgnored,
+        Flaw::RenameReplaceWipesMembers,
+        Flaw::DeactivateDeletes,
+        Flaw::DeactivateKeepsSessions,
+        Flaw::AllowLastAdminDeactivation,
     ];
 
     pub fn name(self) -> &'static str {
@@ -112,6 +130,15 @@ impl Flaw {
             Flaw::RefusedUserKeepsAccount => "refused-user-keeps-account",
             Flaw::RejectTwoSignatures => "reject-two-signatures",
             Flaw::HandRolledSignatureCheck => "hand-rolled-signature-check",
+            Flaw::FilterCaseSensitive => "filter-case-sensitive",
+            Flaw::ItemsPerPageIsCount => "items-per-page-is-count",
+            Flaw::PutPartialMerge => "put-partial-merge",
+            Flaw::PatchPathlessIgnored => "patch-pathless-ignored",
+            Flaw::MemberRemoveIgnored => "member-remove-ignored",
+            Flaw::RenameReplaceWipesMembers => "rename-replace-wipes-members",
+            Flaw::DeactivateDeletes => "deactivate-deletes",
+            Flaw::DeactivateKeepsSessions => "deactivate-keeps-sessions",
+            Flaw::AllowLastAdminDeactivation => "allow-last-admin-deactivation",
         }
     }
 
@@ -177,6 +204,29 @@ impl Flaw {
             Flaw::RefusedUserKeepsAccount => {
                 "Records an unknown user's account before refusing the sign-in in an existing-accounts-only tenant."
             }
+            Flaw::FilterCaseSensitive => {
+                "Compares SCIM filter strings exactly, so Okta's userName lookup misses a case variant (langfuse #13528)."
+            }
+            Flaw::ItemsPerPageIsCount => {
+                "Reports the requested count as itemsPerPage instead of the number returned (ory/polis #4054)."
+            }
+            Flaw::PutPartialMerge => {
+                "Merges a PUT into the stored user, so attributes the PUT leaves out are never cleared."
+            }
+            Flaw::PatchPathlessIgnored => {
+                "Ignores PATCH operations without a path, so Okta's deactivation does nothing (keycloak-scim-server #95)."
+            }
+            Flaw::MemberRemoveIgnored => {
+                "Answers 200 to a members[value eq ...] removal but removes nobody (authentik #25686)."
+            }
+            Flaw::RenameReplaceWipesMembers => {
+                "Treats Okta's rename PATCH as the whole group, wiping its members (langwatch #7131)."
+            }
+            Flaw::DeactivateDeletes => "Deletes a user on deactivation, so Okta can no longer read or reactivate them.",
+            Flaw::DeactivateKeepsSessions => "Deactivates the account but leaves its sessions alive.",
+            Flaw::AllowLastAdminDeactivation => {
+                "Lets SCIM deactivate or demote the tenant's last active admin, locking the customer out."
+            }
             Flaw::HandRolledSignatureCheck => {
                 "Checks signatures by hand: tries every element with the Reference's ID, strips the Signature only when it lies inside that element, then reads the first Assertion (XSW6-8, On Breaking SAML, 2012)."
             }
@@ -239,6 +289,15 @@ pub struct Policy {
     pub accept_two_signatures: bool,
     /// Verify with xmlsec (correct) or with the hand-rolled check.
     pub hand_rolled_signature_check: bool,
+    pub scim_filter_ignores_case: bool,
+    pub scim_items_per_page_is_returned: bool,
+    pub scim_put_replaces: bool,
+    pub scim_pathless_patch: bool,
+    pub scim_filtered_remove: bool,
+    pub scim_rename_keeps_members: bool,
+    pub scim_deactivate_deletes: bool,
+    pub scim_deactivate_ends_sessions: bool,
+    pub allow_last_admin_removal: bool,
 }
 
 /// Which Assertion the ACS reads.
@@ -287,6 +346,15 @@ impl Policy {
             record_refused_users: false,
             accept_two_signatures: true,
             hand_rolled_signature_check: false,
+            scim_filter_ignores_case: true,
+            scim_items_per_page_is_returned: true,
+            scim_put_replaces: true,
+            scim_pathless_patch: true,
+            scim_filtered_remove: true,
+            scim_rename_keeps_members: true,
+            scim_deactivate_deletes: false,
+            scim_deactivate_ends_sessions: true,
+            allow_last_admin_removal: false,
         }
     }
 
@@ -313,6 +381,15 @@ impl Policy {
                 Flaw::DropAttributes => policy.read_attributes = false,
                 Flaw::RefusedUserKeepsAccount => policy.record_refused_users = true,
                 Flaw::RejectTwoSignatures => policy.accept_two_signatures = false,
+                Flaw::FilterCaseSensitive => policy.scim_filter_ignores_case = false,
+                Flaw::ItemsPerPageIsCount => policy.scim_items_per_page_is_returned = false,
+                Flaw::PutPartialMerge => policy.scim_put_replaces = false,
+                Flaw::PatchPathlessIgnored => policy.scim_pathless_patch = false,
+                Flaw::MemberRemoveIgnored => policy.scim_filtered_remove = false,
+                Flaw::RenameReplaceWipesMembers => policy.scim_rename_keeps_members = false,
+                Flaw::DeactivateDeletes => policy.scim_deactivate_deletes = true,
+                Flaw::DeactivateKeepsSessions => policy.scim_deactivate_ends_sessions = false,
+                Flaw::AllowLastAdminDeactivation => policy.allow_last_admin_removal = true,
                 Flaw::HandRolledSignatureCheck => {
                     policy.hand_rolled_signature_check = true;
                     policy.assertion_reader = AssertionReader::FirstInDocument;

@@ -15,6 +15,7 @@ pub mod email;
 pub mod flaws;
 pub mod http;
 pub mod idp_fetch;
+pub mod provisioning;
 pub mod saml;
 pub mod scim;
 pub mod setup;

@@ -106,9 +106,9 @@ pub struct WhoAmI {
 }
 
 pub struct Sp {
-    config: SpConfig,
-    store: Arc<dyn Store>,
-    policy: Policy,
+    pub(crate) config: SpConfig,
+    pub(crate) store: Arc<dyn Store>,
+    pub(crate) policy: Policy,
     flaws: BTreeSet<Flaw>,
     idps: RwLock<HashMap<TenantId, IdpMetadata>>,
     clock: Arc<dyn Clock>,
@@ -358,7 +358,7 @@ impl Sp {
 
     pub fn whoami(&self, session_token: &str) -> Result<Option<WhoAmI>, SpError> {
         let Some(session) = self.store.session(&hash_token(session_token), self.now())? else { return Ok(None) };
-        if session.user.status != UserStatus::Active {
+        if session.user.status != UserStatus::Active && self.policy.scim_deactivate_ends_sessions {
             return Ok(None);
         }
         let user = session.user;

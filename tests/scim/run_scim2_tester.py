@@ -5,6 +5,7 @@ Usage:
   python tests/scim/run_scim2_tester.py --base-url URL --token TOKEN
       [--exclude-tag TAG ...] [--include-tag TAG ...] [--resource-type NAME ...]
       [--timeout SECONDS]
+      [--schemas FILE --resource-types FILE --service-provider-config FILE]
 
 URL is the SCIM base URL, e.g. http://127.0.0.1:PORT/scim/v2/acme; every request
 carries "Authorization: Bearer TOKEN". With no tag option every checker runs
@@ -28,6 +29,13 @@ appears once per result, under the same title. "origin" is "check_server" for
 everything scim2_tester.check_server runs, and "extra" for
 core_schemas_validation, the one checker of scim2-tester 0.5.2 that
 check_server never calls, which this script runs after it.
+
+--schemas FILE --resource-types FILE --service-provider-config FILE (all three
+together) describe the server from local JSON files instead of its discovery
+endpoints, as scim2-cli's -s/-r/-c do: the discovery checks still run and
+report what the server serves, but the CRUD and PATCH checks no longer depend
+on them (check_server otherwise stops after discovery when /Schemas,
+/ResourceTypes or /ServiceProviderConfig fail).
 
 Exit codes: 0 whenever the checks ran, whatever they found; 2 on a usage error;
 1 if scim2-tester itself crashed (the JSON object then has "error" too).
@@ -55,6 +63,12 @@ def parse_args(argv):
     parser.add_argument("--resource-type", action="append", default=[], metavar="NAME",
                         help="test only this resource type, e.g. User (repeatable); default: all")
     parser.add_argument("--timeout", type=float, default=30.0, help="per-request timeout in seconds (default 30)")
+    parser.add_argument("--schemas", metavar="FILE",
+                        help="JSON list (or ListResponse) of the Schemas to assume instead of GET /Schemas")
+    parser.add_argument("--resource-types", metavar="FILE",
+                        help="JSON list (or ListResponse) of the ResourceTypes to assume instead of GET /ResourceTypes")
+    parser.add_argument("--service-provider-config", metavar="FILE",
+                        help="JSON ServiceProviderConfig to assume instead of GET /ServiceProviderConfig")
     args = parser.parse_args(argv)
 
     url = urlsplit(args.base_url)
@@ -64,6 +78,15 @@ def parse_args(argv):
         parser.error("--token must not be empty")
     if args.timeout <= 0:
         parser.error("--timeout must be positive")
+    given = [f for f in (args.schemas, args.resource_types, args.service_provider_config) if f]
+    if given and len(given) != 3:
+        parser.error("--schemas, --resource-types and --service-provider-config go together")
+    for path in given:
+        try:
+            with open(path, encoding="utf-8") as fd:
+                json.load(fd)
+        except (OSError, ValueError) as exc:
+            parser.error(f"cannot read {path}: {exc}")
     return args
 
 
@@ -105,6 +128,28 @@ def tag_filters(include, exclude):
     return include_tags, exclude_tags
 
 
+def load_provider(args):
+    """Describe the server from local files, as scim2-cli's -s/-r/-c options do."""
+    from scim2_models import ListResponse
+    from scim2_models import ResourceType
+    from scim2_models import Schema
+    from scim2_models import ScimProvider
+    from scim2_models import ServiceProviderConfig
+
+    def load_list(path, model):
+        with open(path, encoding="utf-8") as fd:
+            payload = json.load(fd)
+        if isinstance(payload, dict):
+            return ListResponse[model].model_validate(payload).resources or []
+        return [model.model_validate(item) for item in payload]
+
+    with open(args.service_provider_config, encoding="utf-8") as fd:
+        config = ServiceProviderConfig.model_validate(json.load(fd))
+    return ScimProvider.from_discovery(
+        load_list(args.schemas, Schema), load_list(args.resource_types, ResourceType), config
+    )
+
+
 def run(args):
     import httpx2
     from scim2_client.engines.httpx2 import SyncSCIMClient
@@ -113,8 +158,8 @@ def run(args):
     from scim2_tester.checkers import core_schemas_validation
     from scim2_tester.utils import CheckContext
 
-    # httpx2 resolves "/Users" below the base URL's path only when that path
-    # ends with a slash; it adds one itself, but be explicit about it.
+    # httpx2 puts "/Users" below the base URL's path (it appends the slash
+    # the base URL lacks); the trailing slash here only makes that explicit.
     base_url = args.base_url.rstrip("/") + "/"
     http = httpx2.Client(
         base_url=base_url,
@@ -124,6 +169,11 @@ def run(args):
     include_tags, exclude_tags = tag_filters(args.include_tag, args.exclude_tag)
     with http:
         client = SyncSCIMClient(http)
+        if args.schemas:
+            # What the client already describes wins over what the server
+            # publishes, so the CRUD and PATCH checks run even when the
+            # discovery endpoints are missing (their own checks then fail).
+            client.provider = load_provider(args)
         results = check_server(
             client,
             raise_exceptions=False,

@@ -21,6 +21,7 @@ pub fn routes() -> Router<Arc<Sp>> {
         .route("/tenants/{tenant}/users", get(list_users).post(create_user))
         .route("/tenants/{tenant}/settings", get(get_settings).patch(update_settings))
         .route("/tenants/{tenant}/refresh-metadata", post(refresh_metadata))
+        .route("/tenants/{tenant}/scim-token", post(rotate_scim_token))
 }
 
 fn authorize(sp: &Sp, tenant: &str, headers: &HeaderMap) -> Result<(), HttpError> {
@@ -133,4 +134,16 @@ async fn refresh_metadata(
     let config = sp.tenant(&tenant)?;
     idp_fetch::refresh(&sp, config).await?;
     Ok(StatusCode::NO_CONTENT.into_response())
+}
+
+/// Makes a new SCIM credential for the tenant; the old one stops working at
+/// once. The new secret is shown in this answer only.
+async fn rotate_scim_token(
+    State(sp): State<Arc<Sp>>,
+    Path(tenant): Path<String>,
+    headers: HeaderMap,
+) -> Result<Response, HttpError> {
+    authorize(&sp, &tenant, &headers)?;
+    let token = sp.rotate_scim_credential(&tenant)?;
+    Ok((StatusCode::OK, Json(serde_json::json!({ "token": token }))).into_response())
 }

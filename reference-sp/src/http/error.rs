@@ -15,6 +15,9 @@ pub enum HttpError {
     AdminUnauthorized,
     #[error("{0}")]
     BadRequest(String),
+    /// SCIM endpoints answer with the SCIM Error schema.
+    #[error(transparent)]
+    Scim(#[from] crate::scim::ScimError),
 }
 
 impl HttpError {
@@ -22,6 +25,9 @@ impl HttpError {
         match self {
             HttpError::AdminUnauthorized => (StatusCode::UNAUTHORIZED, "admin.unauthorized"),
             HttpError::BadRequest(_) => (StatusCode::BAD_REQUEST, "request.invalid"),
+            HttpError::Scim(error) => {
+                (StatusCode::from_u16(error.status()).unwrap_or(StatusCode::BAD_REQUEST), "scim.error")
+            }
             HttpError::Sp(error) => {
                 let status = match error {
                     SpError::Saml(SamlError::TooLarge) => StatusCode::PAYLOAD_TOO_LARGE,
@@ -46,6 +52,18 @@ impl HttpError {
 impl IntoResponse for HttpError {
     fn into_response(self) -> Response {
         let (status, code) = self.status_and_code();
+        if let HttpError::Scim(error) = &self {
+            if status.is_server_error() {
+                tracing::error!(error = %error, "SCIM request failed");
+            }
+            let mut response = (status, error.body().to_string()).into_response();
+            let headers = response.headers_mut();
+            headers.insert(header::CONTENT_TYPE, axum::http::HeaderValue::from_static(super::scim::SCIM_JSON));
+            if status == StatusCode::UNAUTHORIZED {
+                headers.insert(header::WWW_AUTHENTICATE, axum::http::HeaderValue::from_static("Bearer realm=\"SCIM\""));
+            }
+            return response;
+        }
         if status.is_server_error() {
             tracing::error!(code, error = %self, "request failed");
         } else {

@@ -4,6 +4,7 @@
 mod admin;
 mod error;
 mod pages;
+mod scim;
 mod sign_in;
 
 use std::net::SocketAddr;
@@ -35,6 +36,7 @@ pub fn router(sp: Arc<Sp>) -> Router {
         .route("/whoami", get(sign_in::whoami))
         .route("/logout", post(sign_in::logout))
         .nest("/admin", admin::routes())
+        .nest("/scim/v2", scim::routes())
         .layer(axum::extract::DefaultBodyLimit::max(MAX_BODY_BYTES))
         .with_state(sp)
 }

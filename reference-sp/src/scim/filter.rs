@@ -458,7 +458,7 @@ mod tests {
         assert!(!test(r#"externalId eq "00uabc""#), "externalId is caseExact");
         assert!(test(r#"meta.lastModified gt "2024-01-01T00:00:00Z""#));
         assert!(test(r#"urn:ietf:params:scim:schemas:extension:enterprise:2.0:User:department eq "engineering""#));
-        assert!(test("title pr") == false);
+        assert!(!test("title pr"));
         assert!(test("displayName eq null"));
     }
 

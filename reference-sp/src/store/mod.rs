@@ -71,12 +71,71 @@ pub struct PendingRequest {
     pub relay_state: String,
 }
 
+/// A user as SCIM sees it: the account, its SCIM resource and its version.
+#[derive(Clone, Debug, PartialEq)]
+pub struct ScimUser {
+    pub user: User,
+    pub user_name: String,
+    /// The stored resource (see [`crate::scim::resource`]).
+    pub resource: serde_json::Value,
+    pub version: i64,
+    pub created: OffsetDateTime,
+    pub last_modified: OffsetDateTime,
+    /// The teams the user is in, as (id, name).
+    pub teams: Vec<(String, String)>,
+}
+
+/// What a SCIM create or replace writes.
+#[derive(Clone, Debug)]
+pub struct ScimUserWrite {
+    pub user_name: String,
+    pub email: String,
+    pub email_normalised: String,
+    pub name: String,
+    pub active: bool,
+    pub roles: Vec<String>,
+    pub resource: serde_json::Value,
+}
+
+/// What a group push or change writes to a team.
+#[derive(Clone, Debug)]
+pub struct TeamWrite {
+    pub display_name: String,
+    pub resource: serde_json::Value,
+    /// Exactly these members.
+    pub members: Vec<UserId>,
+}
+
+/// A tenant's team, which a pushed Okta group links to.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Team {
+    pub id: String,
+    pub tenant: TenantId,
+    pub display_name: String,
+    pub resource: serde_json::Value,
+    /// Linked to a pushed group; an unlinked team is not visible over SCIM.
+    pub linked: bool,
+    pub version: i64,
+    pub created: OffsetDateTime,
+    pub last_modified: OffsetDateTime,
+    /// Members as (user id, display name).
+    pub members: Vec<(UserId, String)>,
+}
+
 #[derive(Debug, thiserror::Error)]
 pub enum StoreError {
     #[error("database error: {0}")]
     Database(#[from] rusqlite::Error),
     #[error("a user with the email '{0}' already exists in this tenant")]
     DuplicateEmail(String),
+    #[error("a user with the userName '{0}' already exists in this tenant")]
+    DuplicateUserName(String),
+    #[error("a team named '{0}' already exists in this tenant")]
+    DuplicateTeam(String),
+    #[error("no such resource")]
+    NotFound,
+    #[error("the resource is at version {0}")]
+    VersionMismatch(i64),
     #[error("the stored data is invalid: {0}")]
     Corrupt(String),
 }
@@ -126,4 +185,61 @@ pub trait Store: Send + Sync {
     ) -> StoreResult<()>;
     /// Takes (reads and deletes) a browser's outstanding request.
     fn take_pending_request(&self, token_hash: &str, now: OffsetDateTime) -> StoreResult<Option<PendingRequest>>;
+
+    /// Every user of a tenant as SCIM sees them, in creation order (stable
+    /// across pages).
+    fn scim_users(&self, tenant: &TenantId) -> StoreResult<Vec<ScimUser>>;
+    fn scim_user(&self, tenant: &TenantId, id: &UserId) -> StoreResult<Option<ScimUser>>;
+    fn scim_create_user(
+        &self,
+        tenant: &TenantId,
+        id: &UserId,
+        write: &ScimUserWrite,
+        now: OffsetDateTime,
+    ) -> StoreResult<ScimUser>;
+    /// Replaces a user in one transaction. `expected_version` makes it
+    /// conditional (`If-Match`). When the user becomes inactive and
+    /// `end_sessions` is set, their sessions are deleted in the same
+    /// transaction.
+    fn scim_replace_user(
+        &self,
+        tenant: &TenantId,
+        id: &UserId,
+        expected_version: Option<i64>,
+        write: &ScimUserWrite,
+        end_sessions: bool,
+        now: OffsetDateTime,
+    ) -> StoreResult<ScimUser>;
+    /// Deletes a user and everything that points at them (the
+    /// `deactivate-deletes` flaw; the correct SP never deletes).
+    fn delete_user(&self, tenant: &TenantId, id: &UserId) -> StoreResult<()>;
+
+    fn teams(&self, tenant: &TenantId) -> StoreResult<Vec<Team>>;
+    fn team(&self, tenant: &TenantId, id: &str) -> StoreResult<Option<Team>>;
+    fn team_by_name(&self, tenant: &TenantId, display_name: &str) -> StoreResult<Option<Team>>;
+    /// Creates a team (linked), or links an existing unlinked one with the
+    /// same name, with exactly these members.
+    fn create_or_link_team(
+        &self,
+        tenant: &TenantId,
+        id: &str,
+        write: &TeamWrite,
+        now: OffsetDateTime,
+    ) -> StoreResult<Team>;
+    /// Sets a team's name, resource and exact membership.
+    fn replace_team(
+        &self,
+        tenant: &TenantId,
+        id: &str,
+        expected_version: Option<i64>,
+        write: &TeamWrite,
+        now: OffsetDateTime,
+    ) -> StoreResult<Team>;
+    /// Unlinks a team from its pushed group. The team, its members and
+    /// their accounts stay.
+    fn unlink_team(&self, tenant: &TenantId, id: &str) -> StoreResult<()>;
+
+    /// The hash of the tenant's SCIM credential, if one was set.
+    fn scim_credential(&self, tenant: &TenantId) -> StoreResult<Option<String>>;
+    fn set_scim_credential(&self, tenant: &TenantId, secret_hash: &str) -> StoreResult<()>;
 }

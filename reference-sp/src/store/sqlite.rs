@@ -8,11 +8,15 @@ use std::sync::{Mutex, PoisonError};
 use rusqlite::{Connection, OptionalExtension, params};
 use time::OffsetDateTime;
 
-use super::{NewUser, PendingRequest, Session, Store, StoreError, StoreResult, User, UserId, UserStatus};
+use super::{
+    NewUser, PendingRequest, ScimUser, ScimUserWrite, Session, Store, StoreError, StoreResult, Team, TeamWrite, User,
+    UserId, UserStatus,
+};
 use crate::config::{TenantId, TenantSettings};
 
 /// Each migration moves the schema from version N to N+1.
-const MIGRATIONS: &[&str] = &[r"
+const MIGRATIONS: &[&str] = &[
+    r"
 CREATE TABLE tenants (
     id TEXT PRIMARY KEY,
     name TEXT NOT NULL,
@@ -57,7 +61,38 @@ CREATE TABLE pending_requests (
     relay_state TEXT NOT NULL,
     expires INTEGER NOT NULL
 );
-"];
+",
+    r"
+ALTER TABLE users ADD COLUMN user_name TEXT;
+ALTER TABLE users ADD COLUMN user_name_lower TEXT;
+ALTER TABLE users ADD COLUMN scim TEXT;
+ALTER TABLE users ADD COLUMN version INTEGER NOT NULL DEFAULT 1;
+ALTER TABLE users ADD COLUMN last_modified INTEGER;
+CREATE UNIQUE INDEX users_by_user_name ON users(tenant, user_name_lower);
+CREATE TABLE teams (
+    id TEXT PRIMARY KEY,
+    tenant TEXT NOT NULL REFERENCES tenants(id),
+    display_name TEXT NOT NULL,
+    display_name_lower TEXT NOT NULL,
+    scim TEXT NOT NULL,
+    linked INTEGER NOT NULL,
+    version INTEGER NOT NULL,
+    created INTEGER NOT NULL,
+    last_modified INTEGER NOT NULL,
+    UNIQUE (tenant, display_name_lower)
+);
+CREATE TABLE team_members (
+    team_id TEXT NOT NULL REFERENCES teams(id),
+    user_id TEXT NOT NULL REFERENCES users(id),
+    PRIMARY KEY (team_id, user_id)
+);
+CREATE INDEX team_members_by_user ON team_members(user_id);
+CREATE TABLE scim_credentials (
+    tenant TEXT PRIMARY KEY REFERENCES tenants(id),
+    secret_hash TEXT NOT NULL
+);
+",
+];
 
 pub struct SqliteStore {
     connection: Mutex<Connection>,
@@ -135,6 +170,136 @@ fn query_user(connection: &Connection, sql: &str, args: impl rusqlite::Params) -
 
 fn seconds(instant: OffsetDateTime) -> i64 {
     instant.unix_timestamp()
+}
+
+fn instant(seconds: i64) -> StoreResult<OffsetDateTime> {
+    OffsetDateTime::from_unix_timestamp(seconds).map_err(|e| StoreError::Corrupt(e.to_string()))
+}
+
+fn json_text(value: &serde_json::Value) -> StoreResult<String> {
+    serde_json::to_string(value).map_err(|e| StoreError::Corrupt(e.to_string()))
+}
+
+fn is_unique_violation(error: &rusqlite::Error, index_or_column: &str) -> bool {
+    matches!(error, rusqlite::Error::SqliteFailure(e, Some(message))
+        if e.code == rusqlite::ErrorCode::ConstraintViolation && message.contains(index_or_column))
+}
+
+const SCIM_USER_COLUMNS: &str =
+    "id, tenant, email, email_normalised, name, status, roles, user_name, scim, version, created, last_modified";
+
+/// A user row with its SCIM columns; users made by SAML sign-in have no
+/// SCIM resource yet, so one is built from the account.
+fn scim_user_from_row(connection: &Connection, row: &rusqlite::Row<'_>) -> StoreResult<ScimUser> {
+    let user = to_user((row.get(0)?, row.get(1)?, row.get(2)?, row.get(3)?, row.get(4)?, row.get(5)?, row.get(6)?))?;
+    let user_name: Option<String> = row.get(7)?;
+    let resource: Option<String> = row.get(8)?;
+    let version: i64 = row.get(9)?;
+    let created: i64 = row.get(10)?;
+    let last_modified: Option<i64> = row.get(11)?;
+    let resource = match resource {
+        Some(text) => serde_json::from_str(&text).map_err(|e| StoreError::Corrupt(e.to_string()))?,
+        None => serde_json::json!({
+            "schemas": [crate::scim::SCHEMA_USER],
+            "userName": user.email,
+            "name": { "formatted": user.name },
+            "displayName": user.name,
+            "emails": [{ "value": user.email, "type": "work", "primary": true }],
+            "active": user.status == UserStatus::Active,
+        }),
+    };
+    let teams = user_teams(connection, &user.id)?;
+    Ok(ScimUser {
+        user_name: user_name.unwrap_or_else(|| user.email.clone()),
+        resource,
+        version,
+        created: instant(created)?,
+        last_modified: instant(last_modified.unwrap_or(created))?,
+        teams,
+        user,
+    })
+}
+
+fn user_teams(connection: &Connection, user: &UserId) -> StoreResult<Vec<(String, String)>> {
+    let mut statement = connection.prepare(
+        "SELECT t.id, t.display_name FROM team_members m JOIN teams t ON t.id = m.team_id
+         WHERE m.user_id = ?1 ORDER BY t.display_name_lower",
+    )?;
+    let rows = statement.query_map([&user.0], |r| Ok((r.get(0)?, r.get(1)?)))?;
+    Ok(rows.collect::<Result<_, _>>()?)
+}
+
+fn query_scim_users(connection: &Connection, filter: &str, args: impl rusqlite::Params) -> StoreResult<Vec<ScimUser>> {
+    let mut statement =
+        connection.prepare(&format!("SELECT {SCIM_USER_COLUMNS} FROM users WHERE {filter} ORDER BY rowid"))?;
+    let mut rows = statement.query(args)?;
+    let mut users = Vec::new();
+    while let Some(row) = rows.next()? {
+        users.push(scim_user_from_row(connection, row)?);
+    }
+    Ok(users)
+}
+
+/// id, tenant, display name, resource, linked, version, created, last modified.
+type TeamRow = (String, String, String, String, bool, i64, i64, i64);
+
+const TEAM_COLUMNS: &str = "id, tenant, display_name, scim, linked, version, created, last_modified";
+
+fn query_teams(connection: &Connection, filter: &str, args: impl rusqlite::Params) -> StoreResult<Vec<Team>> {
+    let mut statement =
+        connection.prepare(&format!("SELECT {TEAM_COLUMNS} FROM teams WHERE {filter} ORDER BY rowid"))?;
+    let raw: Vec<TeamRow> = statement
+        .query_map(args, |r| {
+            Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?, r.get(4)?, r.get(5)?, r.get(6)?, r.get(7)?))
+        })?
+        .collect::<Result<_, _>>()?;
+    let mut teams = Vec::new();
+    for (id, tenant, display_name, resource, linked, version, created, last_modified) in raw {
+        let mut members = connection.prepare(
+            "SELECT u.id, u.name FROM team_members m JOIN users u ON u.id = m.user_id WHERE m.team_id = ?1 ORDER BY u.rowid",
+        )?;
+        let members: Vec<(UserId, String)> =
+            members.query_map([&id], |r| Ok((UserId(r.get(0)?), r.get(1)?)))?.collect::<Result<_, _>>()?;
+        teams.push(Team {
+            tenant: TenantId::parse(&tenant).ok_or_else(|| StoreError::Corrupt(format!("tenant id '{tenant}'")))?,
+            resource: serde_json::from_str(&resource).map_err(|e| StoreError::Corrupt(e.to_string()))?,
+            created: instant(created)?,
+            last_modified: instant(last_modified)?,
+            id,
+            display_name,
+            linked,
+            version,
+            members,
+        });
+    }
+    Ok(teams)
+}
+
+/// Sets a team's members to exactly `members`, all of the same tenant.
+fn set_members(
+    transaction: &rusqlite::Transaction<'_>,
+    tenant: &TenantId,
+    team: &str,
+    members: &[UserId],
+) -> StoreResult<()> {
+    transaction.execute("DELETE FROM team_members WHERE team_id = ?1", [team])?;
+    for member in members {
+        let inserted = transaction.execute(
+            "INSERT OR IGNORE INTO team_members (team_id, user_id)
+             SELECT ?1, id FROM users WHERE id = ?2 AND tenant = ?3",
+            params![team, member.0, tenant.as_str()],
+        )?;
+        if inserted == 0
+            && !transaction.query_row(
+                "SELECT EXISTS(SELECT 1 FROM users WHERE id = ?1 AND tenant = ?2)",
+                params![member.0, tenant.as_str()],
+                |r| r.get::<_, bool>(0),
+            )?
+        {
+            return Err(StoreError::NotFound);
+        }
+    }
+    Ok(())
 }
 
 impl Store for SqliteStore {
@@ -324,6 +489,272 @@ impl Store for SqliteStore {
                     Ok(PendingRequest { tenant, request_id, relay_state })
                 })
                 .transpose()
+        })
+    }
+
+    fn scim_users(&self, tenant: &TenantId) -> StoreResult<Vec<ScimUser>> {
+        self.with(|c| query_scim_users(c, "tenant = ?1", [tenant.as_str()]))
+    }
+
+    fn scim_user(&self, tenant: &TenantId, id: &UserId) -> StoreResult<Option<ScimUser>> {
+        self.with(|c| Ok(query_scim_users(c, "tenant = ?1 AND id = ?2", params![tenant.as_str(), id.0])?.pop()))
+    }
+
+    fn scim_create_user(
+        &self,
+        tenant: &TenantId,
+        id: &UserId,
+        write: &ScimUserWrite,
+        now: OffsetDateTime,
+    ) -> StoreResult<ScimUser> {
+        let roles = serde_json::to_string(&write.roles).map_err(|e| StoreError::Corrupt(e.to_string()))?;
+        let resource = json_text(&write.resource)?;
+        let status = if write.active { UserStatus::Active } else { UserStatus::Deactivated };
+        self.with(|c| {
+            let result = c.execute(
+                "INSERT INTO users (id, tenant, email, email_normalised, name, status, roles, created,
+                                    user_name, user_name_lower, scim, version, last_modified)
+                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, 1, ?8)",
+                params![
+                    id.0,
+                    tenant.as_str(),
+                    write.email,
+                    write.email_normalised,
+                    write.name,
+                    status.as_str(),
+                    roles,
+                    seconds(now),
+                    write.user_name,
+                    write.user_name.to_lowercase(),
+                    resource
+                ],
+            );
+            match result {
+                Err(e) if is_unique_violation(&e, "user_name_lower") => {
+                    return Err(StoreError::DuplicateUserName(write.user_name.clone()));
+                }
+                Err(e) if is_unique_violation(&e, "email_normalised") => {
+                    return Err(StoreError::DuplicateEmail(write.email.clone()));
+                }
+                other => other?,
+            };
+            query_scim_users(c, "id = ?1", [&id.0])?
+                .pop()
+                .ok_or_else(|| StoreError::Corrupt("the new user vanished".into()))
+        })
+    }
+
+    fn scim_replace_user(
+        &self,
+        tenant: &TenantId,
+        id: &UserId,
+        expected_version: Option<i64>,
+        write: &ScimUserWrite,
+        end_sessions: bool,
+        now: OffsetDateTime,
+    ) -> StoreResult<ScimUser> {
+        let roles = serde_json::to_string(&write.roles).map_err(|e| StoreError::Corrupt(e.to_string()))?;
+        let resource = json_text(&write.resource)?;
+        let status = if write.active { UserStatus::Active } else { UserStatus::Deactivated };
+        self.with(|c| {
+            let transaction = c.transaction()?;
+            let found: Option<(i64, String)> = transaction
+                .query_row(
+                    "SELECT version, email_normalised FROM users WHERE id = ?1 AND tenant = ?2",
+                    params![id.0, tenant.as_str()],
+                    |r| Ok((r.get(0)?, r.get(1)?)),
+                )
+                .optional()?;
+            let (version, old_email) = found.ok_or(StoreError::NotFound)?;
+            if expected_version.is_some_and(|expected| expected != version) {
+                return Err(StoreError::VersionMismatch(version));
+            }
+            let result = transaction.execute(
+                "UPDATE users SET email = ?3, email_normalised = ?4, name = ?5, status = ?6, roles = ?7,
+                        user_name = ?8, user_name_lower = ?9, scim = ?10, version = version + 1, last_modified = ?11
+                 WHERE id = ?1 AND tenant = ?2",
+                params![
+                    id.0,
+                    tenant.as_str(),
+                    write.email,
+                    write.email_normalised,
+                    write.name,
+                    status.as_str(),
+                    roles,
+                    write.user_name,
+                    write.user_name.to_lowercase(),
+                    resource,
+                    seconds(now)
+                ],
+            );
+            match result {
+                Err(e) if is_unique_violation(&e, "user_name_lower") => {
+                    return Err(StoreError::DuplicateUserName(write.user_name.clone()));
+                }
+                Err(e) if is_unique_violation(&e, "email_normalised") => {
+                    return Err(StoreError::DuplicateEmail(write.email.clone()));
+                }
+                other => other?,
+            };
+            if !write.active && end_sessions {
+                transaction.execute("DELETE FROM sessions WHERE user_id = ?1", [&id.0])?;
+            }
+            // A changed email stops signing in: the IdP identity that was the
+            // old email address no longer points at this account.
+            if old_email != write.email_normalised {
+                transaction.execute(
+                    "DELETE FROM identities WHERE user_id = ?1 AND lower(name_id) = ?2",
+                    params![id.0, old_email],
+                )?;
+            }
+            let updated = query_scim_users(&transaction, "id = ?1", [&id.0])?.pop().ok_or(StoreError::NotFound)?;
+            transaction.commit()?;
+            Ok(updated)
+        })
+    }
+
+    fn delete_user(&self, tenant: &TenantId, id: &UserId) -> StoreResult<()> {
+        self.with(|c| {
+            let transaction = c.transaction()?;
+            for table in ["sessions", "identities", "team_members"] {
+                transaction.execute(&format!("DELETE FROM {table} WHERE user_id = ?1"), [&id.0])?;
+            }
+            transaction.execute("DELETE FROM users WHERE id = ?1 AND tenant = ?2", params![id.0, tenant.as_str()])?;
+            transaction.commit()?;
+            Ok(())
+        })
+    }
+
+    fn teams(&self, tenant: &TenantId) -> StoreResult<Vec<Team>> {
+        self.with(|c| query_teams(c, "tenant = ?1", [tenant.as_str()]))
+    }
+
+    fn team(&self, tenant: &TenantId, id: &str) -> StoreResult<Option<Team>> {
+        self.with(|c| Ok(query_teams(c, "tenant = ?1 AND id = ?2", params![tenant.as_str(), id])?.pop()))
+    }
+
+    fn team_by_name(&self, tenant: &TenantId, display_name: &str) -> StoreResult<Option<Team>> {
+        self.with(|c| {
+            Ok(query_teams(
+                c,
+                "tenant = ?1 AND display_name_lower = ?2",
+                params![tenant.as_str(), display_name.to_lowercase()],
+            )?
+            .pop())
+        })
+    }
+
+    fn create_or_link_team(
+        &self,
+        tenant: &TenantId,
+        id: &str,
+        write: &TeamWrite,
+        now: OffsetDateTime,
+    ) -> StoreResult<Team> {
+        let resource = json_text(&write.resource)?;
+        let (display_name, members) = (write.display_name.as_str(), write.members.as_slice());
+        self.with(|c| {
+            let transaction = c.transaction()?;
+            let existing: Option<(String, bool)> = transaction
+                .query_row(
+                    "SELECT id, linked FROM teams WHERE tenant = ?1 AND display_name_lower = ?2",
+                    params![tenant.as_str(), display_name.to_lowercase()],
+                    |r| Ok((r.get(0)?, r.get(1)?)),
+                )
+                .optional()?;
+            let team_id = match existing {
+                Some((_, true)) => return Err(StoreError::DuplicateTeam(display_name.to_owned())),
+                Some((existing_id, false)) => {
+                    transaction.execute(
+                        "UPDATE teams SET linked = 1, scim = ?2, display_name = ?3, version = version + 1, last_modified = ?4 WHERE id = ?1",
+                        params![existing_id, resource, display_name, seconds(now)],
+                    )?;
+                    existing_id
+                }
+                None => {
+                    transaction.execute(
+                        "INSERT INTO teams (id, tenant, display_name, display_name_lower, scim, linked, version, created, last_modified)
+                         VALUES (?1, ?2, ?3, ?4, ?5, 1, 1, ?6, ?6)",
+                        params![id, tenant.as_str(), display_name, display_name.to_lowercase(), resource, seconds(now)],
+                    )?;
+                    id.to_owned()
+                }
+            };
+            set_members(&transaction, tenant, &team_id, members)?;
+            let team = query_teams(&transaction, "id = ?1", [&team_id])?.pop().ok_or(StoreError::NotFound)?;
+            transaction.commit()?;
+            Ok(team)
+        })
+    }
+
+    fn replace_team(
+        &self,
+        tenant: &TenantId,
+        id: &str,
+        expected_version: Option<i64>,
+        write: &TeamWrite,
+        now: OffsetDateTime,
+    ) -> StoreResult<Team> {
+        let resource = json_text(&write.resource)?;
+        let (display_name, members) = (write.display_name.as_str(), write.members.as_slice());
+        self.with(|c| {
+            let transaction = c.transaction()?;
+            let version: Option<i64> = transaction
+                .query_row(
+                    "SELECT version FROM teams WHERE id = ?1 AND tenant = ?2 AND linked = 1",
+                    params![id, tenant.as_str()],
+                    |r| r.get(0),
+                )
+                .optional()?;
+            let version = version.ok_or(StoreError::NotFound)?;
+            if expected_version.is_some_and(|expected| expected != version) {
+                return Err(StoreError::VersionMismatch(version));
+            }
+            let result = transaction.execute(
+                "UPDATE teams SET display_name = ?2, display_name_lower = ?3, scim = ?4, version = version + 1, last_modified = ?5
+                 WHERE id = ?1",
+                params![id, display_name, display_name.to_lowercase(), resource, seconds(now)],
+            );
+            match result {
+                Err(e) if is_unique_violation(&e, "display_name_lower") => {
+                    return Err(StoreError::DuplicateTeam(display_name.to_owned()));
+                }
+                other => other?,
+            };
+            set_members(&transaction, tenant, id, members)?;
+            let team = query_teams(&transaction, "id = ?1", [id])?.pop().ok_or(StoreError::NotFound)?;
+            transaction.commit()?;
+            Ok(team)
+        })
+    }
+
+    fn unlink_team(&self, tenant: &TenantId, id: &str) -> StoreResult<()> {
+        self.with(|c| {
+            let changed = c.execute(
+                "UPDATE teams SET linked = 0, version = version + 1 WHERE id = ?1 AND tenant = ?2 AND linked = 1",
+                params![id, tenant.as_str()],
+            )?;
+            if changed == 0 { Err(StoreError::NotFound) } else { Ok(()) }
+        })
+    }
+
+    fn scim_credential(&self, tenant: &TenantId) -> StoreResult<Option<String>> {
+        self.with(|c| {
+            Ok(c.query_row("SELECT secret_hash FROM scim_credentials WHERE tenant = ?1", [tenant.as_str()], |r| {
+                r.get(0)
+            })
+            .optional()?)
+        })
+    }
+
+    fn set_scim_credential(&self, tenant: &TenantId, secret_hash: &str) -> StoreResult<()> {
+        self.with(|c| {
+            c.execute(
+                "INSERT INTO scim_credentials (tenant, secret_hash) VALUES (?1, ?2)
+                 ON CONFLICT (tenant) DO UPDATE SET secret_hash = excluded.secret_hash",
+                params![tenant.as_str(), secret_hash],
+            )?;
+            Ok(())
         })
     }
 }

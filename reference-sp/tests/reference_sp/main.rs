@@ -8,4 +8,5 @@
 mod accounts;
 mod properties;
 mod rules;
+mod scim;
 mod support;

@@ -219,6 +219,7 @@ pub struct Harness {
 }
 
 pub const ADMIN: (&str, &str) = ("breakglass@acme.test", "test-breakglass-password");
+pub const SCIM_TOKEN: &str = "test-scim-token";
 
 impl Harness {
     pub async fn start(flaws: &[Flaw]) -> Harness {
@@ -238,6 +239,7 @@ default_relay_state = "/welcome"
 allowed_email_domains = ["acme.test"]
 provisioning = "jit"
 break_glass = {{ email = "{admin}", password = "{password}" }}
+scim = {{ token = "{SCIM_TOKEN}", admin_team = "acme-admins" }}
 
 [[tenants]]
 id = "globex"
@@ -245,6 +247,7 @@ idp_metadata_file = "idp.xml"
 allowed_email_domains = ["acme.test"]
 provisioning = "existing-only"
 break_glass = {{ email = "breakglass@globex.test", password = "{password}" }}
+scim = {{ basic_user = "okta", basic_password = "{password}", teams_must_exist = true }}
 "#,
             db = dir.path().join("sp.sqlite3").display(),
             admin = ADMIN.0,

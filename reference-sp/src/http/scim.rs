@@ -1,0 +1,271 @@
+//! `/scim/v2/{tenant}`: the SCIM 2.0 endpoints. Handlers authenticate,
+//! read the body (at most [`MAX_SCIM_BODY`] bytes, JSON or SCIM JSON), call
+//! one [`Sp`] function and answer in `application/scim+json`.
+
+use std::sync::Arc;
+
+use axum::Router;
+use axum::body::Body;
+use axum::extract::{Path, RawQuery, State};
+use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
+use axum::response::{IntoResponse, Response};
+use axum::routing::get;
+use serde_json::{Value, json};
+
+use super::HttpError;
+use crate::provisioning::{ScimReply, parse_if_match};
+use crate::scim::list::{self, ListQuery};
+use crate::scim::{SCHEMA_LIST, ScimError};
+use crate::sp::Sp;
+
+/// The largest SCIM request body accepted.
+pub const MAX_SCIM_BODY: usize = 256 * 1024;
+
+pub const SCIM_JSON: &str = "application/scim+json";
+
+type ScimResult = Result<Response, HttpError>;
+
+pub fn routes() -> Router<Arc<Sp>> {
+    Router::new()
+        .route("/{tenant}/Users", get(list_users).post(create_user))
+        .route("/{tenant}/Users/{id}", get(get_user).put(replace_user).patch(patch_user).delete(delete_user))
+        .route("/{tenant}/Groups", get(list_groups).post(create_group))
+        .route("/{tenant}/Groups/{id}", get(get_group).put(replace_group).patch(patch_group).delete(delete_group))
+        .route("/{tenant}/ServiceProviderConfig", get(service_provider_config))
+        .route("/{tenant}/ResourceTypes", get(resource_types))
+        .route("/{tenant}/ResourceTypes/{id}", get(resource_type))
+        .route("/{tenant}/Schemas", get(schemas))
+        .route("/{tenant}/Schemas/{id}", get(schema))
+}
+
+fn authenticate(sp: &Sp, tenant: &str, headers: &HeaderMap) -> Result<(), HttpError> {
+    let authorization = headers.get(header::AUTHORIZATION).and_then(|v| v.to_str().ok());
+    Ok(sp.scim_authenticate(tenant, authorization)?)
+}
+
+fn scim_json(status: StatusCode, body: &Value) -> Response {
+    let mut response = (status, body.to_string()).into_response();
+    response.headers_mut().insert(header::CONTENT_TYPE, HeaderValue::from_static(SCIM_JSON));
+    response
+}
+
+fn reply(status: StatusCode, reply: ScimReply) -> Response {
+    let location = reply.body.pointer("/meta/location").and_then(Value::as_str).map(str::to_owned);
+    let mut response = scim_json(status, &reply.body);
+    if let Some(etag) = reply.etag.and_then(|e| HeaderValue::from_str(&e).ok()) {
+        response.headers_mut().insert(header::ETAG, etag);
+    }
+    if status == StatusCode::CREATED
+        && let Some(location) = location.and_then(|l| HeaderValue::from_str(&l).ok())
+    {
+        response.headers_mut().insert(header::LOCATION, location);
+    }
+    response
+}
+
+/// Reads a JSON body: SCIM JSON, plain JSON (or no content type, as an old
+/// Okta test sends), within the size limit.
+async fn json_body(headers: &HeaderMap, body: Body) -> Result<Value, HttpError> {
+    let content_type = headers.get(header::CONTENT_TYPE).and_then(|v| v.to_str().ok()).unwrap_or_default();
+    let media = content_type.split(';').next().unwrap_or_default().trim().to_ascii_lowercase();
+    if !media.is_empty() && media != SCIM_JSON && media != "application/json" {
+        return Err(
+            ScimError::InvalidSyntax(format!("the body must be {SCIM_JSON} or application/json, not {media}")).into()
+        );
+    }
+    let bytes = axum::body::to_bytes(body, MAX_SCIM_BODY).await.map_err(|_| ScimError::TooLarge(MAX_SCIM_BODY))?;
+    serde_json::from_slice(&bytes)
+        .map_err(|e| ScimError::InvalidSyntax(format!("the body is not valid JSON: {e}")).into())
+}
+
+fn if_match(headers: &HeaderMap) -> Result<Option<i64>, HttpError> {
+    Ok(parse_if_match(headers.get(header::IF_MATCH).and_then(|v| v.to_str().ok()))?)
+}
+
+fn query(raw: Option<String>) -> Result<ListQuery, HttpError> {
+    let pairs: Vec<(String, String)> =
+        url::form_urlencoded::parse(raw.unwrap_or_default().as_bytes()).into_owned().collect();
+    Ok(list::parse_query(&pairs)?)
+}
+
+async fn list_users(
+    State(sp): State<Arc<Sp>>,
+    Path(tenant): Path<String>,
+    headers: HeaderMap,
+    RawQuery(raw): RawQuery,
+) -> ScimResult {
+    authenticate(&sp, &tenant, &headers)?;
+    Ok(scim_json(StatusCode::OK, &sp.scim_list_users(&tenant, &query(raw)?)?))
+}
+
+async fn get_user(
+    State(sp): State<Arc<Sp>>,
+    Path((tenant, id)): Path<(String, String)>,
+    headers: HeaderMap,
+) -> ScimResult {
+    authenticate(&sp, &tenant, &headers)?;
+    Ok(reply(StatusCode::OK, sp.scim_get_user(&tenant, &id)?))
+}
+
+async fn create_user(
+    State(sp): State<Arc<Sp>>,
+    Path(tenant): Path<String>,
+    headers: HeaderMap,
+    body: Body,
+) -> ScimResult {
+    authenticate(&sp, &tenant, &headers)?;
+    let body = json_body(&headers, body).await?;
+    Ok(reply(StatusCode::CREATED, sp.scim_create_user(&tenant, &body)?))
+}
+
+async fn replace_user(
+    State(sp): State<Arc<Sp>>,
+    Path((tenant, id)): Path<(String, String)>,
+    headers: HeaderMap,
+    body: Body,
+) -> ScimResult {
+    authenticate(&sp, &tenant, &headers)?;
+    let version = if_match(&headers)?;
+    let body = json_body(&headers, body).await?;
+    Ok(reply(StatusCode::OK, sp.scim_replace_user(&tenant, &id, &body, version)?))
+}
+
+async fn patch_user(
+    State(sp): State<Arc<Sp>>,
+    Path((tenant, id)): Path<(String, String)>,
+    headers: HeaderMap,
+    body: Body,
+) -> ScimResult {
+    authenticate(&sp, &tenant, &headers)?;
+    let version = if_match(&headers)?;
+    let body = json_body(&headers, body).await?;
+    Ok(reply(StatusCode::OK, sp.scim_patch_user(&tenant, &id, &body, version)?))
+}
+
+/// Okta never deletes users; this SP deactivates instead and keeps the
+/// record, so a DELETE is refused with the reason.
+async fn delete_user(
+    State(sp): State<Arc<Sp>>,
+    Path((tenant, id)): Path<(String, String)>,
+    headers: HeaderMap,
+) -> ScimResult {
+    authenticate(&sp, &tenant, &headers)?;
+    sp.scim_get_user(&tenant, &id)?;
+    Err(ScimError::MethodNotAllowed(
+        "users are never deleted: deactivate with PATCH {\"op\":\"replace\",\"value\":{\"active\":false}}".into(),
+    )
+    .into())
+}
+
+async fn list_groups(
+    State(sp): State<Arc<Sp>>,
+    Path(tenant): Path<String>,
+    headers: HeaderMap,
+    RawQuery(raw): RawQuery,
+) -> ScimResult {
+    authenticate(&sp, &tenant, &headers)?;
+    Ok(scim_json(StatusCode::OK, &sp.scim_list_groups(&tenant, &query(raw)?)?))
+}
+
+async fn get_group(
+    State(sp): State<Arc<Sp>>,
+    Path((tenant, id)): Path<(String, String)>,
+    headers: HeaderMap,
+) -> ScimResult {
+    authenticate(&sp, &tenant, &headers)?;
+    Ok(reply(StatusCode::OK, sp.scim_get_group(&tenant, &id)?))
+}
+
+async fn create_group(
+    State(sp): State<Arc<Sp>>,
+    Path(tenant): Path<String>,
+    headers: HeaderMap,
+    body: Body,
+) -> ScimResult {
+    authenticate(&sp, &tenant, &headers)?;
+    let body = json_body(&headers, body).await?;
+    Ok(reply(StatusCode::CREATED, sp.scim_create_group(&tenant, &body)?))
+}
+
+async fn replace_group(
+    State(sp): State<Arc<Sp>>,
+    Path((tenant, id)): Path<(String, String)>,
+    headers: HeaderMap,
+    body: Body,
+) -> ScimResult {
+    authenticate(&sp, &tenant, &headers)?;
+    let version = if_match(&headers)?;
+    let body = json_body(&headers, body).await?;
+    Ok(reply(StatusCode::OK, sp.scim_replace_group(&tenant, &id, &body, version)?))
+}
+
+async fn patch_group(
+    State(sp): State<Arc<Sp>>,
+    Path((tenant, id)): Path<(String, String)>,
+    headers: HeaderMap,
+    body: Body,
+) -> ScimResult {
+    authenticate(&sp, &tenant, &headers)?;
+    let version = if_match(&headers)?;
+    let body = json_body(&headers, body).await?;
+    Ok(reply(StatusCode::OK, sp.scim_patch_group(&tenant, &id, &body, version)?))
+}
+
+async fn delete_group(
+    State(sp): State<Arc<Sp>>,
+    Path((tenant, id)): Path<(String, String)>,
+    headers: HeaderMap,
+) -> ScimResult {
+    authenticate(&sp, &tenant, &headers)?;
+    sp.scim_delete_group(&tenant, &id)?;
+    Ok(StatusCode::NO_CONTENT.into_response())
+}
+
+async fn service_provider_config(
+    State(sp): State<Arc<Sp>>,
+    Path(tenant): Path<String>,
+    headers: HeaderMap,
+) -> ScimResult {
+    authenticate(&sp, &tenant, &headers)?;
+    Ok(scim_json(StatusCode::OK, &sp.scim_service_provider_config(&tenant)?))
+}
+
+fn list_of(resources: Vec<Value>) -> Value {
+    json!({
+        "schemas": [SCHEMA_LIST],
+        "totalResults": resources.len(),
+        "startIndex": 1,
+        "itemsPerPage": resources.len(),
+        "Resources": resources,
+    })
+}
+
+async fn resource_types(State(sp): State<Arc<Sp>>, Path(tenant): Path<String>, headers: HeaderMap) -> ScimResult {
+    authenticate(&sp, &tenant, &headers)?;
+    Ok(scim_json(StatusCode::OK, &list_of(sp.scim_resource_types(&tenant)?)))
+}
+
+async fn resource_type(
+    State(sp): State<Arc<Sp>>,
+    Path((tenant, id)): Path<(String, String)>,
+    headers: HeaderMap,
+) -> ScimResult {
+    authenticate(&sp, &tenant, &headers)?;
+    let found = sp.scim_resource_types(&tenant)?.into_iter().find(|t| t["id"] == id.as_str());
+    Ok(scim_json(StatusCode::OK, &found.ok_or(ScimError::NotFound(id))?))
+}
+
+async fn schemas(State(sp): State<Arc<Sp>>, Path(tenant): Path<String>, headers: HeaderMap) -> ScimResult {
+    authenticate(&sp, &tenant, &headers)?;
+    Ok(scim_json(StatusCode::OK, &list_of(sp.scim_schemas(&tenant)?)))
+}
+
+async fn schema(
+    State(sp): State<Arc<Sp>>,
+    Path((tenant, id)): Path<(String, String)>,
+    headers: HeaderMap,
+) -> ScimResult {
+    authenticate(&sp, &tenant, &headers)?;
+    let found = sp.scim_schemas(&tenant)?.into_iter().find(|s| s["id"] == id.as_str());
+    Ok(scim_json(StatusCode::OK, &found.ok_or(ScimError::NotFound(id))?))
+}

@@ -1,0 +1,431 @@
+//! The SCIM server over HTTP: Okta's request shapes, the protocol rules and
+//! the account rules Okta relies on, each with the flaw that breaks it.
+
+use reference_sp::flaws::Flaw;
+use serde_json::{Value, json};
+
+use crate::support::{ADMIN, Harness, SCIM_TOKEN, Spec};
+
+const USER: &str = "urn:ietf:params:scim:schemas:core:2.0:User";
+const GROUP: &str = "urn:ietf:params:scim:schemas:core:2.0:Group";
+const PATCH: &str = "urn:ietf:params:scim:api:messages:2.0:PatchOp";
+const TENANT_EXT: &str = "urn:mockta:params:scim:schemas:extension:tenant:2.0:User";
+
+struct Scim<'a> {
+    sp: &'a Harness,
+    client: reqwest::Client,
+}
+
+impl<'a> Scim<'a> {
+    fn new(sp: &'a Harness) -> Self {
+        Scim { sp, client: reqwest::Client::new() }
+    }
+
+    fn request(&self, method: reqwest::Method, path: &str) -> reqwest::RequestBuilder {
+        self.client
+            .request(method, self.sp.url(&format!("/scim/v2/acme{path}")))
+            .bearer_auth(SCIM_TOKEN)
+            .header("Accept", "application/scim+json")
+            .header("User-Agent", "Okta SCIM Client 1.0.0")
+    }
+
+    async fn send(&self, method: reqwest::Method, path: &str, body: Option<Value>) -> (u16, Value) {
+        let mut request = self.request(method, path);
+        if let Some(body) = body {
+            request = request.header("Content-Type", "application/scim+json; charset=utf-8").body(body.to_string());
+        }
+        let response = request.send().await.unwrap();
+        let status = response.status().as_u16();
+        let text = response.text().await.unwrap();
+        (status, if text.is_empty() { Value::Null } else { serde_json::from_str(&text).unwrap() })
+    }
+
+    async fn create(&self, email: &str) -> Value {
+        let (status, body) = self.send(reqwest::Method::POST, "/Users", Some(okta_user(email))).await;
+        assert_eq!(status, 201, "{body}");
+        body
+    }
+
+    async fn patch(&self, path: &str, operations: Value) -> (u16, Value) {
+        self.send(reqwest::Method::PATCH, path, Some(json!({"schemas": [PATCH], "Operations": operations}))).await
+    }
+
+    async fn lookup(&self, user_name: &str) -> Value {
+        let filter: String =
+            url::form_urlencoded::byte_serialize(format!("userName eq \"{user_name}\"").as_bytes()).collect();
+        self.send(reqwest::Method::GET, &format!("/Users?filter={filter}&startIndex=1&count=100"), None).await.1
+    }
+}
+
+/// The body Okta POSTs to create a user.
+fn okta_user(email: &str) -> Value {
+    json!({
+        "schemas": [USER],
+        "userName": email,
+        "name": {"givenName": "Test", "familyName": "User"},
+        "emails": [{"primary": true, "value": email, "type": "work"}],
+        "displayName": "Test User",
+        "locale": "en-US",
+        "externalId": "00uTEST",
+        "groups": [],
+        "password": "random-password-1!",
+        "active": true
+    })
+}
+
+#[tokio::test]
+async fn scim_create_read_and_okta_lookup_with_case_variant() {
+    let sp = Harness::start(&[]).await;
+    let scim = Scim::new(&sp);
+    let created = scim.create("Ann.Lee@acme.test").await;
+    assert!(created.get("password").is_none(), "the password is never echoed");
+    assert_eq!(created["meta"]["version"], "W/\"1\"");
+    let id = created["id"].as_str().unwrap();
+    let found = scim.lookup("ann.lee@ACME.TEST").await;
+    assert_eq!(found["totalResults"], 1);
+    assert_eq!(found["itemsPerPage"], 1);
+    assert_eq!(found["Resources"][0]["id"], id);
+    let none = scim.lookup("nobody@acme.test").await;
+    assert_eq!(none["totalResults"], 0);
+    assert_eq!(none["Resources"], json!([]));
+
+    let flawed = Harness::start(&[Flaw::FilterCaseSensitive]).await;
+    let flawed_scim = Scim::new(&flawed);
+    flawed_scim.create("Ann.Lee@acme.test").await;
+    assert_eq!(flawed_scim.lookup("ann.lee@ACME.TEST").await["totalResults"], 0, "the flaw misses the case variant");
+}
+
+#[tokio::test]
+async fn scim_duplicate_user_name_is_409_uniqueness_ignoring_case() {
+    let sp = Harness::start(&[]).await;
+    let scim = Scim::new(&sp);
+    scim.create("dup@acme.test").await;
+    let (status, body) = scim.send(reqwest::Method::POST, "/Users", Some(okta_user("DUP@acme.test"))).await;
+    assert_eq!(status, 409);
+    assert_eq!(body["scimType"], "uniqueness");
+    assert_eq!(body["status"], "409");
+    assert_eq!(body["schemas"][0], "urn:ietf:params:scim:api:messages:2.0:Error");
+}
+
+#[tokio::test]
+async fn scim_errors_use_the_error_schema() {
+    let sp = Harness::start(&[]).await;
+    let scim = Scim::new(&sp);
+    let (status, body) = scim.send(reqwest::Method::GET, "/Users/010101001010101011001010101011", None).await;
+    assert_eq!((status, body["status"].as_str()), (404, Some("404")));
+    let (status, body) = scim.send(reqwest::Method::GET, "/Users?filter=userName%20zz%20%22x%22", None).await;
+    assert_eq!((status, body["scimType"].as_str()), (400, Some("invalidFilter")));
+    let unauthenticated = reqwest::Client::new()
+        .get(sp.url("/scim/v2/acme/Users"))
+        .header("Authorization", "non-token")
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(unauthenticated.status(), 401);
+    let body: Value = serde_json::from_str(&unauthenticated.text().await.unwrap()).unwrap();
+    assert_eq!(body["status"], "401");
+    assert!(body["detail"].is_string());
+    let too_big = scim
+        .request(reqwest::Method::POST, "/Users")
+        .header("Content-Type", "application/scim+json")
+        .body(vec![b' '; 300 * 1024])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(too_big.status(), 413);
+}
+
+#[tokio::test]
+async fn scim_pagination_is_stable_with_integer_counts() {
+    let sp = Harness::start(&[]).await;
+    let scim = Scim::new(&sp);
+    for i in 0..5 {
+        scim.create(&format!("page{i}@acme.test")).await;
+    }
+    let mut seen = Vec::new();
+    for start in [1, 3, 5] {
+        let (_, page) = scim.send(reqwest::Method::GET, &format!("/Users?startIndex={start}&count=2"), None).await;
+        assert!(page["totalResults"].is_u64() && page["itemsPerPage"].is_u64() && page["startIndex"].is_u64());
+        assert_eq!(page["itemsPerPage"].as_u64().unwrap() as usize, page["Resources"].as_array().unwrap().len());
+        seen.extend(page["Resources"].as_array().unwrap().iter().map(|r| r["userName"].as_str().unwrap().to_owned()));
+    }
+    assert_eq!(seen, (0..5).map(|i| format!("page{i}@acme.test")).collect::<Vec<_>>());
+
+    let flawed = Harness::start(&[Flaw::ItemsPerPageIsCount]).await;
+    let flawed_scim = Scim::new(&flawed);
+    flawed_scim.create("only@acme.test").await;
+    let (_, page) = flawed_scim.send(reqwest::Method::GET, "/Users?startIndex=1&count=100", None).await;
+    assert_eq!(page["itemsPerPage"], 100, "the flaw reports the count asked for");
+}
+
+#[tokio::test]
+async fn scim_put_replaces_and_clears_what_it_leaves_out() {
+    for (flaws, keeps_title) in [(&[][..], false), (&[Flaw::PutPartialMerge][..], true)] {
+        let sp = Harness::start(flaws).await;
+        let scim = Scim::new(&sp);
+        let mut body = okta_user("put@acme.test");
+        body["title"] = json!("Engineer");
+        let (_, created) = scim.send(reqwest::Method::POST, "/Users", Some(body)).await;
+        let id = created["id"].as_str().unwrap();
+        let mut replacement = okta_user("put@acme.test");
+        replacement["name"]["givenName"] = json!("Changed");
+        let (status, replaced) = scim.send(reqwest::Method::PUT, &format!("/Users/{id}"), Some(replacement)).await;
+        assert_eq!(status, 200);
+        assert_eq!(replaced["name"]["givenName"], "Changed");
+        assert_eq!(replaced.get("title").is_some(), keeps_title, "{flaws:?}: {replaced}");
+    }
+}
+
+#[tokio::test]
+async fn scim_etag_if_match_mismatch_is_412() {
+    let sp = Harness::start(&[]).await;
+    let scim = Scim::new(&sp);
+    let created = scim.create("etag@acme.test").await;
+    let id = created["id"].as_str().unwrap();
+    let stale = scim
+        .request(reqwest::Method::PUT, &format!("/Users/{id}"))
+        .header("If-Match", "W/\"7\"")
+        .header("Content-Type", "application/scim+json")
+        .body(okta_user("etag@acme.test").to_string())
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(stale.status(), 412);
+    let current = scim
+        .request(reqwest::Method::PUT, &format!("/Users/{id}"))
+        .header("If-Match", "W/\"1\"")
+        .header("Content-Type", "application/json")
+        .body(okta_user("etag@acme.test").to_string())
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(current.status(), 200);
+    assert_eq!(current.headers()["etag"], "W/\"2\"");
+}
+
+/// Signs the user in by SAML and returns the browser with the session.
+async fn signed_in(sp: &Harness, email: &str) -> reqwest::Client {
+    let browser = sp.browser();
+    assert!(sp.post(&browser, &Spec::valid(email).encoded(), None).await.signed_in());
+    browser
+}
+
+#[tokio::test]
+async fn scim_deactivation_keeps_the_user_ends_sessions_and_blocks_sign_in() {
+    let sp = Harness::start(&[]).await;
+    let scim = Scim::new(&sp);
+    let id = scim.create("leaver@acme.test").await["id"].as_str().unwrap().to_owned();
+    let browser = signed_in(&sp, "leaver@acme.test").await;
+    assert!(sp.whoami(&browser).await.is_some());
+
+    let (status, body) =
+        scim.patch(&format!("/Users/{id}"), json!([{"op": "replace", "value": {"active": false}}])).await;
+    assert_eq!(status, 200);
+    assert_eq!(body["active"], false);
+    assert!(sp.whoami(&browser).await.is_none(), "deactivation ends the session at once");
+    let (status, read) = scim.send(reqwest::Method::GET, &format!("/Users/{id}"), None).await;
+    assert_eq!((status, read["active"].as_bool()), (200, Some(false)), "a deactivated user stays readable");
+    let refused = sp.post(&sp.browser(), &Spec::valid("leaver@acme.test").encoded(), None).await;
+    assert!(!refused.signed_in());
+    assert_eq!(refused.code.as_deref(), Some("account.deactivated"));
+
+    let (_, reactivated) =
+        scim.patch(&format!("/Users/{id}"), json!([{"op": "replace", "value": {"active": true}}])).await;
+    assert_eq!(reactivated["active"], true);
+    assert!(sp.post(&sp.browser(), &Spec::valid("leaver@acme.test").encoded(), None).await.signed_in());
+}
+
+#[tokio::test]
+async fn scim_deactivation_flaws_break_what_they_name() {
+    let ignored = Harness::start(&[Flaw::PatchPathlessIgnored]).await;
+    let scim = Scim::new(&ignored);
+    let id = scim.create("stays@acme.test").await["id"].as_str().unwrap().to_owned();
+    let (_, body) = scim.patch(&format!("/Users/{id}"), json!([{"op": "replace", "value": {"active": false}}])).await;
+    assert_eq!(body["active"], true, "patch-pathless-ignored leaves the user active");
+
+    let keeps = Harness::start(&[Flaw::DeactivateKeepsSessions]).await;
+    let scim = Scim::new(&keeps);
+    let id = scim.create("ghost@acme.test").await["id"].as_str().unwrap().to_owned();
+    let browser = signed_in(&keeps, "ghost@acme.test").await;
+    scim.patch(&format!("/Users/{id}"), json!([{"op": "replace", "value": {"active": false}}])).await;
+    assert!(keeps.whoami(&browser).await.is_some(), "deactivate-keeps-sessions leaves the session alive");
+    let deletes = Harness::start(&[Flaw::DeactivateDeletes]).await;
+    let scim = Scim::new(&deletes);
+    let id = scim.create("gone@acme.test").await["id"].as_str().unwrap().to_owned();
+    scim.patch(&format!("/Users/{id}"), json!([{"op": "replace", "value": {"active": false}}])).await;
+    assert_eq!(scim.send(reqwest::Method::GET, &format!("/Users/{id}"), None).await.0, 404);
+}
+
+#[tokio::test]
+async fn scim_email_change_moves_the_account() {
+    let sp = Harness::start(&[]).await;
+    let scim = Scim::new(&sp);
+    let id = scim.create("old.name@acme.test").await["id"].as_str().unwrap().to_owned();
+    signed_in(&sp, "old.name@acme.test").await;
+    let (status, _) =
+        scim.send(reqwest::Method::PUT, &format!("/Users/{id}"), Some(okta_user("new.name@acme.test"))).await;
+    assert_eq!(status, 200);
+    let browser = signed_in(&sp, "new.name@acme.test").await;
+    assert_eq!(sp.whoami(&browser).await.unwrap()["user_id"], id.as_str(), "the same account, not a new one");
+    let (_, found) =
+        scim.send(reqwest::Method::GET, "/Users?filter=userName%20eq%20%22old.name%40acme.test%22", None).await;
+    assert_eq!(found["totalResults"], 0);
+    // The old email no longer reaches this account. (The tenant is JIT, so
+    // it may get an account of its own, which must be a different one.)
+    let old_browser = sp.browser();
+    if sp.post(&old_browser, &Spec::valid("old.name@acme.test").encoded(), None).await.signed_in() {
+        assert_ne!(sp.whoami(&old_browser).await.unwrap()["user_id"], id.as_str());
+    }
+}
+
+#[tokio::test]
+async fn scim_group_push_membership_rename_and_unlink() {
+    let sp = Harness::start(&[]).await;
+    let scim = Scim::new(&sp);
+    let a = scim.create("a@acme.test").await["id"].as_str().unwrap().to_owned();
+    let b = scim.create("b@acme.test").await["id"].as_str().unwrap().to_owned();
+    let c = scim.create("c@acme.test").await["id"].as_str().unwrap().to_owned();
+    let (status, group) = scim
+        .send(
+            reqwest::Method::POST,
+            "/Groups",
+            Some(json!({"schemas": [GROUP], "displayName": "Sales", "members": [{"value": a}, {"value": b}]})),
+        )
+        .await;
+    assert_eq!(status, 201, "{group}");
+    let gid = group["id"].as_str().unwrap().to_owned();
+    let members = |g: &Value| -> Vec<String> {
+        let mut m: Vec<String> =
+            g["members"].as_array().unwrap().iter().map(|m| m["value"].as_str().unwrap().to_owned()).collect();
+        m.sort();
+        m
+    };
+    let (_, changed) = scim
+        .patch(
+            &format!("/Groups/{gid}"),
+            json!([
+                {"op": "remove", "path": format!("members[value eq \"{a}\"]")},
+                {"op": "add", "path": "members", "value": [{"value": c, "display": "C"}]}
+            ]),
+        )
+        .await;
+    let mut expected = vec![b.clone(), c.clone()];
+    expected.sort();
+    assert_eq!(members(&changed), expected);
+    let (_, renamed) = scim
+        .patch(&format!("/Groups/{gid}"), json!([{"op": "replace", "value": {"id": gid, "displayName": "Sales EMEA"}}]))
+        .await;
+    assert_eq!(renamed["displayName"], "Sales EMEA");
+    assert_eq!(members(&renamed), expected, "the rename keeps the members");
+    let (_, removed_user) = scim.send(reqwest::Method::GET, &format!("/Users/{a}"), None).await;
+    assert_eq!(removed_user["active"], true, "removing a member never deactivates them");
+    assert_eq!(scim.send(reqwest::Method::DELETE, &format!("/Groups/{gid}"), None).await.0, 204);
+    assert_eq!(scim.send(reqwest::Method::GET, &format!("/Groups/{gid}"), None).await.0, 404);
+    assert_eq!(scim.send(reqwest::Method::GET, &format!("/Users/{b}"), None).await.1["active"], true);
+
+    for (flaw, check) in [(Flaw::MemberRemoveIgnored, "remove"), (Flaw::RenameReplaceWipesMembers, "rename")] {
+        let flawed = Harness::start(&[flaw]).await;
+        let scim = Scim::new(&flawed);
+        let a = scim.create("a@acme.test").await["id"].as_str().unwrap().to_owned();
+        let (_, group) = scim
+            .send(
+                reqwest::Method::POST,
+                "/Groups",
+                Some(json!({"schemas": [GROUP], "displayName": "Sales", "members": [{"value": a}]})),
+            )
+            .await;
+        let gid = group["id"].as_str().unwrap().to_owned();
+        let operations = if check == "remove" {
+            json!([{"op": "remove", "path": format!("members[value eq \"{a}\"]")}])
+        } else {
+            json!([{"op": "replace", "value": {"id": gid, "displayName": "Renamed"}}])
+        };
+        let (_, after) = scim.patch(&format!("/Groups/{gid}"), operations).await;
+        let count = after["members"].as_array().map_or(0, Vec::len);
+        assert_eq!(count, if check == "remove" { 1 } else { 0 }, "--flaw {flaw}: {after}");
+    }
+}
+
+#[tokio::test]
+async fn scim_push_to_unknown_team_refused_where_teams_must_exist() {
+    let sp = Harness::start(&[]).await;
+    let client = reqwest::Client::new();
+    let push = |name: &str| {
+        client
+            .post(sp.url("/scim/v2/globex/Groups"))
+            .basic_auth("okta", Some(ADMIN.1))
+            .header("Content-Type", "application/scim+json")
+            .body(json!({"schemas": [GROUP], "displayName": name, "members": []}).to_string())
+            .send()
+    };
+    let refused = push("No Such Team").await.unwrap();
+    assert_eq!(refused.status(), 400);
+    let body: Value = serde_json::from_str(&refused.text().await.unwrap()).unwrap();
+    assert!(body["detail"].as_str().unwrap().contains("no team named 'No Such Team'"), "{body}");
+    let wrong_password =
+        client.get(sp.url("/scim/v2/globex/Users")).basic_auth("okta", Some("wrong")).send().await.unwrap();
+    assert_eq!(wrong_password.status(), 401);
+}
+
+#[tokio::test]
+async fn scim_last_admin_cannot_be_deactivated_or_demoted() {
+    for (flaws, allowed) in [(&[][..], false), (&[Flaw::AllowLastAdminDeactivation][..], true)] {
+        let sp = Harness::start(flaws).await;
+        let scim = Scim::new(&sp);
+        let mut admin = okta_user("boss@acme.test");
+        admin[TENANT_EXT] = json!({"role": "Admin"});
+        let (_, created) = scim.send(reqwest::Method::POST, "/Users", Some(admin)).await;
+        let id = created["id"].as_str().unwrap().to_owned();
+        let (status, body) =
+            scim.patch(&format!("/Users/{id}"), json!([{"op": "replace", "value": {"active": false}}])).await;
+        assert_eq!(status == 200, allowed, "{flaws:?}: {body}");
+        if !allowed {
+            assert_eq!(status, 409);
+            assert!(body["detail"].as_str().unwrap().contains("last active admin"));
+            let (status, _) = scim
+                .patch(
+                    &format!("/Users/{id}"),
+                    json!([{"op": "replace", "path": format!("{TENANT_EXT}:role"), "value": "User"}]),
+                )
+                .await;
+            assert_eq!(status, 409, "demoting the last admin is refused too");
+            let mut second = okta_user("deputy@acme.test");
+            second[TENANT_EXT] = json!({"role": "EnterpriseAdmin"});
+            scim.send(reqwest::Method::POST, "/Users", Some(second)).await;
+            let (status, _) =
+                scim.patch(&format!("/Users/{id}"), json!([{"op": "replace", "value": {"active": false}}])).await;
+            assert_eq!(status, 200, "with another admin it is allowed");
+        }
+    }
+}
+
+#[tokio::test]
+async fn scim_token_rotation_stops_the_old_token_at_once() {
+    let sp = Harness::start(&[]).await;
+    let scim = Scim::new(&sp);
+    assert_eq!(scim.send(reqwest::Method::GET, "/Users", None).await.0, 200);
+    let rotated: Value = sp
+        .admin(&sp.browser(), reqwest::Method::POST, "/admin/tenants/acme/scim-token")
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    let token = rotated["token"].as_str().unwrap();
+    assert_eq!(scim.send(reqwest::Method::GET, "/Users", None).await.0, 401, "the old token stops working");
+    let fresh = reqwest::Client::new().get(sp.url("/scim/v2/acme/Users")).bearer_auth(token).send().await.unwrap();
+    assert_eq!(fresh.status(), 200);
+}
+
+#[tokio::test]
+async fn scim_discovery_endpoints_answer() {
+    let sp = Harness::start(&[]).await;
+    let scim = Scim::new(&sp);
+    let (status, config) = scim.send(reqwest::Method::GET, "/ServiceProviderConfig", None).await;
+    assert_eq!(status, 200);
+    assert_eq!(config["patch"]["supported"], true);
+    assert_eq!(scim.send(reqwest::Method::GET, "/ResourceTypes", None).await.1["totalResults"], 2);
+    assert_eq!(scim.send(reqwest::Method::GET, "/Schemas", None).await.1["totalResults"], 4);
+    assert_eq!(scim.send(reqwest::Method::GET, &format!("/Schemas/{USER}"), None).await.0, 200);
+}
