@@ -51,10 +51,15 @@ pub enum Flaw {
     DeactivateDeletes,
     DeactivateKeepsSessions,
     AllowLastAdminDeactivation,
+    DupReturns200,
+    NoMatchReturns404,
+    UnstablePagination,
+    JitRevivesDeactivated,
+    ErrorNotScimSchema,
 }
 
 impl Flaw {
-    pub const ALL: [Flaw; 40] = [
+    pub const ALL: [Flaw; 45] = [
         Flaw::AcceptUnsigned,
         Flaw::TrustKeyinfoCert,
         Flaw::AcceptSha1,
@@ -95,6 +100,11 @@ impl Flaw {
         Flaw::DeactivateDeletes,
         Flaw::DeactivateKeepsSessions,
         Flaw::AllowLastAdminDeactivation,
+        Flaw::DupReturns200,
+        Flaw::NoMatchReturns404,
+        Flaw::UnstablePagination,
+        Flaw::JitRevivesDeactivated,
+        Flaw::ErrorNotScimSchema,
     ];
 
     pub fn name(self) -> &'static str {
@@ -139,6 +149,11 @@ impl Flaw {
             Flaw::DeactivateDeletes => "deactivate-deletes",
             Flaw::DeactivateKeepsSessions => "deactivate-keeps-sessions",
             Flaw::AllowLastAdminDeactivation => "allow-last-admin-deactivation",
+            Flaw::DupReturns200 => "dup-returns-200",
+            Flaw::NoMatchReturns404 => "no-match-returns-404",
+            Flaw::UnstablePagination => "unstable-pagination",
+            Flaw::JitRevivesDeactivated => "jit-revives-deactivated",
+            Flaw::ErrorNotScimSchema => "error-not-scim-schema",
         }
     }
 
@@ -227,6 +242,21 @@ impl Flaw {
             Flaw::AllowLastAdminDeactivation => {
                 "Lets SCIM deactivate or demote the tenant's last active admin, locking the customer out."
             }
+            Flaw::DupReturns200 => {
+                "Answers a duplicate create with 200 and the existing user instead of 409 (PostHog #42253)."
+            }
+            Flaw::NoMatchReturns404 => {
+                "Answers a filter that matches nobody with 404 instead of an empty list, which Okta's SPEC test refuses."
+            }
+            Flaw::UnstablePagination => {
+                "Pages without a stable order, so an import by startIndex skips and repeats users (wso2 #9957)."
+            }
+            Flaw::JitRevivesDeactivated => {
+                "Reactivates a deactivated account when its user signs in again through JIT."
+            }
+            Flaw::ErrorNotScimSchema => {
+                "Answers errors with a plain JSON body, not the SCIM Error schema (onyx #8925)."
+            }
             Flaw::HandRolledSignatureCheck => {
                 "Checks signatures by hand: tries every element with the Reference's ID, strips the Signature only when it lies inside that element, then reads the first Assertion (XSW6-8, On Breaking SAML, 2012)."
             }
@@ -298,6 +328,11 @@ pub struct Policy {
     pub scim_deactivate_deletes: bool,
     pub scim_deactivate_ends_sessions: bool,
     pub allow_last_admin_removal: bool,
+    pub scim_duplicate_is_conflict: bool,
+    pub scim_empty_filter_is_list: bool,
+    pub scim_stable_order: bool,
+    pub jit_respects_deactivation: bool,
+    pub scim_errors_use_schema: bool,
 }
 
 /// Which Assertion the ACS reads.
@@ -355,6 +390,11 @@ impl Policy {
             scim_deactivate_deletes: false,
             scim_deactivate_ends_sessions: true,
             allow_last_admin_removal: false,
+            scim_duplicate_is_conflict: true,
+            scim_empty_filter_is_list: true,
+            scim_stable_order: true,
+            jit_respects_deactivation: true,
+            scim_errors_use_schema: true,
         }
     }
 
@@ -390,6 +430,11 @@ impl Policy {
                 Flaw::DeactivateDeletes => policy.scim_deactivate_deletes = true,
                 Flaw::DeactivateKeepsSessions => policy.scim_deactivate_ends_sessions = false,
                 Flaw::AllowLastAdminDeactivation => policy.allow_last_admin_removal = true,
+                Flaw::DupReturns200 => policy.scim_duplicate_is_conflict = false,
+                Flaw::NoMatchReturns404 => policy.scim_empty_filter_is_list = false,
+                Flaw::UnstablePagination => policy.scim_stable_order = false,
+                Flaw::JitRevivesDeactivated => policy.jit_respects_deactivation = false,
+                Flaw::ErrorNotScimSchema => policy.scim_errors_use_schema = false,
                 Flaw::HandRolledSignatureCheck => {
                     policy.hand_rolled_signature_check = true;
                     policy.assertion_reader = AssertionReader::FirstInDocument;

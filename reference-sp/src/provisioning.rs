@@ -200,13 +200,28 @@ impl Sp {
         let tenant = self.scim_tenant(tenant)?;
         let case_sensitive = !self.policy.scim_filter_ignores_case;
         let mut matching = Vec::new();
-        for user in self.store.scim_users(&tenant.id).map_err(store_error)? {
+        let mut users = self.store.scim_users(&tenant.id).map_err(store_error)?;
+        if !self.policy.scim_stable_order {
+            // As a database without ORDER BY may: any order, each time.
+            use rand::seq::SliceRandom;
+            users.shuffle(&mut rand::rng());
+        }
+        for user in users {
             let rendered = self.render_user(tenant, &user).body;
             if query.filter.as_ref().is_none_or(|f| filter::matches(f, &rendered, case_sensitive)) {
                 matching.push(rendered);
             }
         }
+        if matching.is_empty() && query.filter.is_some() && !self.policy.scim_empty_filter_is_list {
+            return Err(ScimError::NotFound("matching the filter".into()));
+        }
         Ok(list::respond(matching, query, PAGE_SIZE, self.page_rules()))
+    }
+
+    /// Whether SCIM errors carry the Error schema (false under the
+    /// `error-not-scim-schema` flaw).
+    pub fn scim_errors_use_schema(&self) -> bool {
+        self.policy.scim_errors_use_schema
     }
 
     fn page_rules(&self) -> PageRules {
@@ -223,12 +238,36 @@ impl Sp {
         Ok(self.render_user(tenant, &user))
     }
 
-    pub fn scim_create_user(&self, tenant: &str, body: &Value) -> Result<ScimReply, ScimError> {
+    /// Creates a user. The flag says whether a new user was made (201); it
+    /// is false only under the `dup-returns-200` flaw, which answers a
+    /// duplicate with the existing user.
+    pub fn scim_create_user(&self, tenant: &str, body: &Value) -> Result<(ScimReply, bool), ScimError> {
         let tenant = self.scim_tenant(tenant)?;
         let write = self.user_write(body)?;
         let id = UserId(format!("usr_{}", &hash_token(&new_token())[..20]));
-        let user = self.store.scim_create_user(&tenant.id, &id, &write, self.now()).map_err(store_error)?;
-        Ok(self.render_user(tenant, &user))
+        match self.store.scim_create_user(&tenant.id, &id, &write, self.now()) {
+            Ok(user) => Ok((self.render_user(tenant, &user), true)),
+            Err(StoreError::DuplicateUserName(_)) if !self.policy.scim_duplicate_is_conflict => {
+                let users = self.store.scim_users(&tenant.id).map_err(store_error)?;
+                let existing = users
+                    .iter()
+                    .find(|u| u.user_name.eq_ignore_ascii_case(&write.user_name))
+                    .ok_or_else(|| ScimError::Internal("the duplicate vanished".into()))?;
+                Ok((self.render_user(tenant, existing), false))
+            }
+            Err(other) => Err(store_error(other)),
+        }
+    }
+
+    /// The `jit-revives-deactivated` flaw: a JIT sign-in makes a deactivated
+    /// account active again.
+    pub(crate) fn revive(&self, tenant: &TenantConfig, id: &UserId) -> Result<(), ScimError> {
+        let Some(user) = self.store.scim_user(&tenant.id, id).map_err(store_error)? else { return Ok(()) };
+        let mut resource = user.resource.clone();
+        resource["active"] = Value::Bool(true);
+        let write = self.user_write(&resource)?;
+        self.store.scim_replace_user(&tenant.id, id, None, &write, true, self.now()).map_err(store_error)?;
+        Ok(())
     }
 
     /// PUT: the body replaces the resource; attributes it leaves out are cleared.

@@ -300,8 +300,18 @@ impl Sp {
         settings: &TenantSettings,
         verified: &VerifiedResponse,
     ) -> Result<User, SpError> {
+        let revives = settings.provisioning == Provisioning::Jit && !self.policy.jit_respects_deactivation;
         let active = |user: User| {
-            if user.status == UserStatus::Active { Ok(user) } else { Err(SpError::Deactivated(user.email)) }
+            if user.status == UserStatus::Active {
+                Ok(user)
+            } else if revives {
+                // The jit-revives-deactivated flaw.
+                self.revive(tenant, &user.id)
+                    .map_err(|e| SpError::Store(crate::store::StoreError::Corrupt(e.to_string())))?;
+                Ok(user)
+            } else {
+                Err(SpError::Deactivated(user.email))
+            }
         };
         if let Some(user) = self.store.user_by_identity(&tenant.id, &verified.issuer, &verified.name_id)? {
             return active(user);

@@ -36,7 +36,7 @@ pub fn router(sp: Arc<Sp>) -> Router {
         .route("/whoami", get(sign_in::whoami))
         .route("/logout", post(sign_in::logout))
         .nest("/admin", admin::routes())
-        .nest("/scim/v2", scim::routes())
+        .nest("/scim/v2", scim::routes(sp.clone()))
         .layer(axum::extract::DefaultBodyLimit::max(MAX_BODY_BYTES))
         .with_state(sp)
 }

@@ -25,7 +25,7 @@ pub const SCIM_JSON: &str = "application/scim+json";
 
 type ScimResult = Result<Response, HttpError>;
 
-pub fn routes() -> Router<Arc<Sp>> {
+pub fn routes(sp: Arc<Sp>) -> Router<Arc<Sp>> {
     Router::new()
         .route("/{tenant}/Users", get(list_users).post(create_user))
         .route("/{tenant}/Users/{id}", get(get_user).put(replace_user).patch(patch_user).delete(delete_user))
@@ -36,6 +36,21 @@ pub fn routes() -> Router<Arc<Sp>> {
         .route("/{tenant}/ResourceTypes/{id}", get(resource_type))
         .route("/{tenant}/Schemas", get(schemas))
         .route("/{tenant}/Schemas/{id}", get(schema))
+        .layer(axum::middleware::map_response_with_state(sp, plain_errors))
+}
+
+/// The `error-not-scim-schema` flaw: error bodies become plain JSON.
+async fn plain_errors(State(sp): State<Arc<Sp>>, response: Response) -> Response {
+    if sp.scim_errors_use_schema() || response.status().as_u16() < 400 {
+        return response;
+    }
+    let status = response.status();
+    let bytes = axum::body::to_bytes(response.into_body(), MAX_SCIM_BODY).await.unwrap_or_default();
+    let detail = serde_json::from_slice::<Value>(&bytes)
+        .ok()
+        .and_then(|v| v.get("detail").and_then(Value::as_str).map(str::to_owned))
+        .unwrap_or_default();
+    (status, axum::Json(json!({ "error": detail }))).into_response()
 }
 
 fn authenticate(sp: &Sp, tenant: &str, headers: &HeaderMap) -> Result<(), HttpError> {
@@ -115,7 +130,8 @@ async fn create_user(
 ) -> ScimResult {
     authenticate(&sp, &tenant, &headers)?;
     let body = json_body(&headers, body).await?;
-    Ok(reply(StatusCode::CREATED, sp.scim_create_user(&tenant, &body)?))
+    let (created, new) = sp.scim_create_user(&tenant, &body)?;
+    Ok(reply(if new { StatusCode::CREATED } else { StatusCode::OK }, created))
 }
 
 async fn replace_user(

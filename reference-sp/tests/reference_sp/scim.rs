@@ -429,3 +429,62 @@ async fn scim_discovery_endpoints_answer() {
     assert_eq!(scim.send(reqwest::Method::GET, "/Schemas", None).await.1["totalResults"], 4);
     assert_eq!(scim.send(reqwest::Method::GET, &format!("/Schemas/{USER}"), None).await.0, 200);
 }
+
+#[tokio::test]
+async fn scim_lookup_and_duplicate_flaws_break_okta_expectations() {
+    let sp = Harness::start(&[Flaw::NoMatchReturns404]).await;
+    let scim = Scim::new(&sp);
+    let filter = "/Users?filter=userName%20eq%20%22nobody%40acme.test%22";
+    assert_eq!(scim.send(reqwest::Method::GET, filter, None).await.0, 404, "no-match-returns-404");
+
+    let sp = Harness::start(&[Flaw::DupReturns200]).await;
+    let scim = Scim::new(&sp);
+    scim.create("twice@acme.test").await;
+    let (status, _) = scim.send(reqwest::Method::POST, "/Users", Some(okta_user("twice@acme.test"))).await;
+    assert_eq!(status, 200, "dup-returns-200 answers a duplicate with the existing user");
+
+    let sp = Harness::start(&[Flaw::ErrorNotScimSchema]).await;
+    let scim = Scim::new(&sp);
+    let (status, body) = scim.send(reqwest::Method::GET, "/Users/nope", None).await;
+    assert_eq!(status, 404);
+    assert!(body.get("schemas").is_none() && body["error"].is_string(), "{body}");
+}
+
+#[tokio::test]
+async fn scim_unstable_pagination_flaw_repeats_or_skips_users() {
+    let sp = Harness::start(&[Flaw::UnstablePagination]).await;
+    let scim = Scim::new(&sp);
+    for i in 0..12 {
+        scim.create(&format!("import{i}@acme.test")).await;
+    }
+    // An import pages by startIndex; with no stable order some page repeats
+    // or misses users. Ten imports make a stable result vanishingly unlikely.
+    let mut every_import_complete = true;
+    for _ in 0..10 {
+        let mut seen = std::collections::BTreeSet::new();
+        for start in (1..=12).step_by(3) {
+            let (_, page) = scim.send(reqwest::Method::GET, &format!("/Users?startIndex={start}&count=3"), None).await;
+            for user in page["Resources"].as_array().unwrap() {
+                seen.insert(user["id"].as_str().unwrap().to_owned());
+            }
+        }
+        every_import_complete &= seen.len() == 12;
+    }
+    assert!(!every_import_complete, "unstable-pagination must make some import incomplete");
+}
+
+#[tokio::test]
+async fn jit_never_revives_a_deactivated_user_unless_flawed() {
+    for (flaws, revived) in [(&[][..], false), (&[Flaw::JitRevivesDeactivated][..], true)] {
+        let sp = Harness::start(flaws).await;
+        let scim = Scim::new(&sp);
+        let id = scim.create("returner@acme.test").await["id"].as_str().unwrap().to_owned();
+        scim.patch(&format!("/Users/{id}"), json!([{"op": "replace", "value": {"active": false}}])).await;
+        let outcome = sp.post(&sp.browser(), &Spec::valid("returner@acme.test").encoded(), None).await;
+        assert_eq!(outcome.signed_in(), revived, "{flaws:?}: {outcome:?}");
+        let (_, user) = scim.send(reqwest::Method::GET, &format!("/Users/{id}"), None).await;
+        assert_eq!(user["active"], revived);
+        let (_, all) = scim.send(reqwest::Method::GET, "/Users", None).await;
+        assert_eq!(all["totalResults"], 1, "JIT never makes a second account for a deactivated user");
+    }
+}
