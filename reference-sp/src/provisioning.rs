@@ -143,7 +143,7 @@ impl Sp {
         let members: Vec<Value> = team
             .members
             .iter()
-            .map(|(id, name)| json!({"value": id.0, "display": name, "$ref": self.user_location(tenant, &id.0)}))
+            .map(|(id, _)| json!({"value": id.0, "$ref": self.user_location(tenant, &id.0)}))
             .collect();
         let mut stored = team.resource.clone();
         if let Some(object) = stored.as_object_mut() {
@@ -508,10 +508,19 @@ impl Sp {
             attribute("type", "string", false, false, false, "none"),
             attribute("primary", "boolean", false, false, false, "none"),
         ]);
-        let mut members = attribute("members", "complex", true, false, false, "none");
-        members["subAttributes"] = json!([
+        let mut groups = attribute("groups", "complex", true, false, false, "none");
+        groups["mutability"] = "readOnly".into();
+        groups["subAttributes"] = json!([
             attribute("value", "string", false, false, true, "none"),
             attribute("display", "string", false, false, false, "none"),
+        ]);
+        let mut members = attribute("members", "complex", true, false, false, "none");
+        let mut member_ref = attribute("$ref", "reference", false, false, true, "none");
+        member_ref["referenceTypes"] = json!(["User"]);
+        members["subAttributes"] = json!([
+            attribute("value", "string", false, false, true, "none"),
+            readonly(attribute("display", "string", false, false, false, "none")),
+            member_ref,
         ]);
         Ok(vec![
             schema(
@@ -524,6 +533,7 @@ impl Sp {
                     emails,
                     attribute("active", "boolean", false, false, false, "none"),
                     attribute("externalId", "string", false, false, true, "none"),
+                    groups,
                 ],
             ),
             schema(
@@ -543,10 +553,33 @@ impl Sp {
                 SCHEMA_TENANT,
                 "TenantUser",
                 vec![
-                    attribute("role", "string", false, false, false, "none"),
+                    with_canonical(attribute("role", "string", false, false, false, "none"), &resource::ROLES),
                     attribute("admin", "boolean", false, false, false, "none"),
-                    attribute("firstPhone", "string", false, false, false, "none"),
-                    attribute("secondPhone", "string", false, false, false, "none"),
+                    // The canonical values show the E.164 form the server requires.
+                    with_canonical(attribute("firstPhone", "string", false, false, false, "none"), &E164_EXAMPLES),
+                    with_canonical(attribute("secondPhone", "string", false, false, false, "none"), &E164_EXAMPLES),
+                ],
+            ),
+            schema(
+                "urn:ietf:params:scim:schemas:core:2.0:ServiceProviderConfig",
+                "ServiceProviderConfig",
+                vec![attribute("documentationUri", "reference", false, false, false, "none")],
+            ),
+            schema(
+                "urn:ietf:params:scim:schemas:core:2.0:ResourceType",
+                "ResourceType",
+                vec![
+                    attribute("name", "string", false, true, false, "none"),
+                    attribute("endpoint", "reference", false, true, false, "none"),
+                    attribute("schema", "reference", false, true, true, "none"),
+                ],
+            ),
+            schema(
+                "urn:ietf:params:scim:schemas:core:2.0:Schema",
+                "Schema",
+                vec![
+                    attribute("name", "string", false, false, false, "none"),
+                    attribute("description", "string", false, false, false, "none"),
                 ],
             ),
         ])
@@ -570,6 +603,19 @@ impl Sp {
             }),
         ])
     }
+}
+
+const E164_EXAMPLES: [&str; 2] = ["+972501234567", "+14155550100"];
+
+/// A member's `display` is accepted and not kept: members are shown by id and `$ref`.
+fn readonly(mut attribute: Value) -> Value {
+    attribute["mutability"] = "readOnly".into();
+    attribute
+}
+
+fn with_canonical(mut attribute: Value, values: &[&str]) -> Value {
+    attribute["canonicalValues"] = json!(values);
+    attribute
 }
 
 /// The flawed PUT of `put-partial-merge`: attributes the body leaves out

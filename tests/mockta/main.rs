@@ -7,4 +7,5 @@
 mod cli;
 mod interop;
 mod interop_oidc;
+mod scim_interop;
 mod sp;

@@ -36,6 +36,10 @@ pub fn routes(sp: Arc<Sp>) -> Router<Arc<Sp>> {
         .route("/{tenant}/ResourceTypes/{id}", get(resource_type))
         .route("/{tenant}/Schemas", get(schemas))
         .route("/{tenant}/Schemas/{id}", get(schema))
+        .route("/{tenant}/.search", axum::routing::post(search))
+        .route("/{tenant}/Users/.search", axum::routing::post(search))
+        .route("/{tenant}/Groups/.search", axum::routing::post(search))
+        .fallback(unknown_endpoint)
         .layer(axum::middleware::map_response_with_state(sp, plain_errors))
 }
 
@@ -113,13 +117,20 @@ async fn list_users(
     Ok(scim_json(StatusCode::OK, &sp.scim_list_users(&tenant, &query(raw)?)?))
 }
 
+/// A single resource, with `attributes` / `excludedAttributes` applied.
+fn projected(found: ScimReply, raw: Option<String>) -> Result<ScimReply, HttpError> {
+    let query = query(raw)?;
+    Ok(ScimReply { body: list::project(found.body, &query.attributes, &query.excluded_attributes), etag: found.etag })
+}
+
 async fn get_user(
     State(sp): State<Arc<Sp>>,
     Path((tenant, id)): Path<(String, String)>,
     headers: HeaderMap,
+    RawQuery(raw): RawQuery,
 ) -> ScimResult {
     authenticate(&sp, &tenant, &headers)?;
-    Ok(reply(StatusCode::OK, sp.scim_get_user(&tenant, &id)?))
+    Ok(reply(StatusCode::OK, projected(sp.scim_get_user(&tenant, &id)?, raw)?))
 }
 
 async fn create_user(
@@ -187,9 +198,10 @@ async fn get_group(
     State(sp): State<Arc<Sp>>,
     Path((tenant, id)): Path<(String, String)>,
     headers: HeaderMap,
+    RawQuery(raw): RawQuery,
 ) -> ScimResult {
     authenticate(&sp, &tenant, &headers)?;
-    Ok(reply(StatusCode::OK, sp.scim_get_group(&tenant, &id)?))
+    Ok(reply(StatusCode::OK, projected(sp.scim_get_group(&tenant, &id)?, raw)?))
 }
 
 async fn create_group(
@@ -284,4 +296,15 @@ async fn schema(
     authenticate(&sp, &tenant, &headers)?;
     let found = sp.scim_schemas(&tenant)?.into_iter().find(|s| s["id"] == id.as_str());
     Ok(scim_json(StatusCode::OK, &found.ok_or(ScimError::NotFound(id))?))
+}
+
+/// Any other path under the SCIM base gets a SCIM 404.
+async fn unknown_endpoint(uri: axum::http::Uri) -> ScimResult {
+    Err(ScimError::NotFound(uri.path().to_owned()).into())
+}
+
+/// `POST .search` (RFC 7644 §3.4.3) is optional; Okta never uses it.
+async fn search(State(sp): State<Arc<Sp>>, Path(tenant): Path<String>, headers: HeaderMap) -> ScimResult {
+    authenticate(&sp, &tenant, &headers)?;
+    Err(ScimError::NotImplemented("POST .search is not supported; use GET with a filter".into()).into())
 }

@@ -24,6 +24,9 @@ pub const SCHEMA_ERROR: &str = "urn:ietf:params:scim:api:messages:2.0:Error";
 /// flag, phone numbers), as in the MoovingON and Appenate guides.
 pub const SCHEMA_TENANT: &str = "urn:mockta:params:scim:schemas:extension:tenant:2.0:User";
 
+/// The User extensions this server knows.
+pub const EXTENSIONS: [&str; 2] = [SCHEMA_ENTERPRISE, SCHEMA_TENANT];
+
 /// Whether a schema URN names a core schema, whose attributes sit at the top level.
 pub fn is_core_schema(uri: &str) -> bool {
     uri.eq_ignore_ascii_case(SCHEMA_USER) || uri.eq_ignore_ascii_case(SCHEMA_GROUP)
@@ -61,6 +64,8 @@ pub enum ScimError {
     #[error("{0}")]
     MethodNotAllowed(String),
     #[error("{0}")]
+    NotImplemented(String),
+    #[error("{0}")]
     Internal(String),
 }
 
@@ -80,6 +85,7 @@ impl ScimError {
             ScimError::PreconditionFailed(_) => 412,
             ScimError::TooLarge(_) => 413,
             ScimError::Internal(_) => 500,
+            ScimError::NotImplemented(_) => 501,
         }
     }
 

@@ -61,6 +61,14 @@ fn is_multi_valued(name: &str) -> bool {
 
 pub fn parse_path(text: &str) -> Result<PatchPath, ScimError> {
     let bad = || ScimError::InvalidPath(format!("'{text}' is not a valid path"));
+    // A whole extension: its URN is the attribute, at the top level.
+    if super::EXTENSIONS.iter().any(|urn| urn.eq_ignore_ascii_case(text)) {
+        return Ok(PatchPath {
+            attr: AttrPath { uri: None, name: text.to_owned(), sub: None },
+            filter: None,
+            sub_after_filter: None,
+        });
+    }
     match text.find('[') {
         None => Ok(PatchPath {
             attr: filter::parse_attr_path(text).map_err(|_| bad())?,
@@ -298,12 +306,10 @@ pub fn apply(resource: &Value, operations: &[PatchOp], rules: PatchRules) -> Res
                         }
                         continue;
                     }
-                    let path = PatchPath {
-                        attr: filter::parse_attr_path(name)
-                            .map_err(|_| ScimError::InvalidPath(format!("'{name}' is not an attribute")))?,
-                        filter: None,
-                        sub_after_filter: None,
-                    };
+                    let path = parse_path(name)?;
+                    if path.filter.is_some() {
+                        return Err(ScimError::InvalidPath(format!("'{name}' is not an attribute")));
+                    }
                     set_path(&mut patched, &path, value.clone(), add, false)?;
                 }
             }

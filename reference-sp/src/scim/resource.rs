@@ -80,15 +80,41 @@ pub fn validate_user(body: &Value) -> Result<UserInput, ScimError> {
         return Err(invalid("'userName' is longer than 256 characters"));
     }
     // Booleans sent as strings ("False") are read, and stored as booleans.
+    // Without `active` the account is active, and the resource keeps no
+    // `active` attribute (so a PATCH that removes it really removes it).
     let active = match member(body, "active") {
-        None | Some(Value::Null) => true,
-        Some(Value::Bool(active)) => *active,
-        Some(Value::String(text)) if text.eq_ignore_ascii_case("true") => true,
-        Some(Value::String(text)) if text.eq_ignore_ascii_case("false") => false,
+        None | Some(Value::Null) => None,
+        Some(Value::Bool(active)) => Some(*active),
+        Some(Value::String(text)) if text.eq_ignore_ascii_case("true") => Some(true),
+        Some(Value::String(text)) if text.eq_ignore_ascii_case("false") => Some(false),
         Some(_) => return Err(invalid("'active' must be a boolean")),
     };
     let active_key = object.keys().find(|k| k.eq_ignore_ascii_case("active")).cloned().unwrap_or("active".into());
-    object.insert(active_key, Value::Bool(active));
+    match active {
+        Some(value) => {
+            object.insert(active_key, Value::Bool(value));
+        }
+        None => {
+            object.remove(&active_key);
+        }
+    }
+    let active = active.unwrap_or(true);
+    // `schemas` lists the core schema and every extension the resource
+    // carries (RFC 7643 §3), and no other.
+    let extensions: Vec<String> = object
+        .iter()
+        .filter(|(key, value)| {
+            key.to_ascii_lowercase().starts_with("urn:") && value.as_object().is_some_and(|o| !o.is_empty())
+        })
+        .map(|(key, _)| key.clone())
+        .collect();
+    object.retain(|key, value| {
+        !key.to_ascii_lowercase().starts_with("urn:") || value.as_object().is_some_and(|o| !o.is_empty())
+    });
+    let schemas_key = object.keys().find(|k| k.eq_ignore_ascii_case("schemas")).cloned().unwrap_or("schemas".into());
+    let mut schemas = vec![Value::from(SCHEMA_USER)];
+    schemas.extend(extensions.into_iter().map(Value::from));
+    object.insert(schemas_key, Value::Array(schemas));
 
     let mut email = None;
     if let Some(emails) = member(body, "emails").filter(|v| !v.is_null()) {
@@ -170,9 +196,18 @@ pub fn validate_group(body: &Value) -> Result<GroupInput, ScimError> {
     if let Some(list) = member(body, "members").filter(|v| !v.is_null()) {
         let list = list.as_array().ok_or_else(|| invalid("'members' must be an array"))?;
         for item in list {
-            let id = string_at(item, "value")?.ok_or_else(|| invalid("each member needs a 'value'"))?;
-            if !members.iter().any(|m| m == id) {
-                members.push(id.to_owned());
+            let value = string_at(item, "value")?;
+            // `$ref` is the member's URI (RFC 7643 §4.2); its last segment is
+            // the id, used when `value` is absent or is not one of our ids.
+            let by_ref = string_at(item, "$ref")?.and_then(|r| r.rsplit('/').next()).map(str::to_owned);
+            let id = match (value, by_ref) {
+                (Some(value), Some(by_ref)) if by_ref.starts_with("usr_") && !value.starts_with("usr_") => by_ref,
+                (Some(value), _) => value.to_owned(),
+                (None, Some(by_ref)) => by_ref,
+                (None, None) => return Err(invalid("each member needs a 'value'")),
+            };
+            if !members.contains(&id) {
+                members.push(id);
             }
         }
     }

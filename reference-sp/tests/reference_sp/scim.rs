@@ -426,7 +426,7 @@ async fn scim_discovery_endpoints_answer() {
     assert_eq!(status, 200);
     assert_eq!(config["patch"]["supported"], true);
     assert_eq!(scim.send(reqwest::Method::GET, "/ResourceTypes", None).await.1["totalResults"], 2);
-    assert_eq!(scim.send(reqwest::Method::GET, "/Schemas", None).await.1["totalResults"], 4);
+    assert_eq!(scim.send(reqwest::Method::GET, "/Schemas", None).await.1["totalResults"], 7);
     assert_eq!(scim.send(reqwest::Method::GET, &format!("/Schemas/{USER}"), None).await.0, 200);
 }
 
