@@ -66,6 +66,14 @@ pub struct TenantSettings {
     pub allow_idp_initiated: bool,
     pub clock_skew_seconds: u32,
     pub allow_sha1: bool,
+    /// Users must sign in through the tenant's IdP. Only the break-glass
+    /// admin keeps a local way in.
+    #[serde(default)]
+    pub sso_required: bool,
+    /// Set when an admin first signs in through the tenant's IdP; until
+    /// then `sso_required` cannot be switched on. Not settable by the API.
+    #[serde(default)]
+    pub admin_signed_in_via_idp: bool,
 }
 
 #[derive(Clone, Debug)]
@@ -97,6 +105,9 @@ pub struct ScimConfig {
     pub teams_must_exist: bool,
     /// Members of this team are admins.
     pub admin_team: Option<String>,
+    /// The user (by email) whose access the SCIM credential stands for;
+    /// SCIM may not deactivate them silently.
+    pub owner: Option<String>,
 }
 
 #[derive(Clone, Debug)]
@@ -180,6 +191,7 @@ struct ScimEntry {
     #[serde(default)]
     teams_must_exist: bool,
     admin_team: Option<String>,
+    owner: Option<String>,
 }
 
 #[derive(Debug, Deserialize)]
@@ -301,7 +313,12 @@ pub fn parse_config(file: &str, text: &str, dir: &Path) -> Result<SpConfig, Conf
                         ));
                     }
                 };
-                Some(ScimConfig { credential, teams_must_exist: scim.teams_must_exist, admin_team: scim.admin_team })
+                Some(ScimConfig {
+                    credential,
+                    teams_must_exist: scim.teams_must_exist,
+                    admin_team: scim.admin_team,
+                    owner: scim.owner,
+                })
             }
         };
         tenants.push(TenantConfig {
@@ -316,6 +333,8 @@ pub fn parse_config(file: &str, text: &str, dir: &Path) -> Result<SpConfig, Conf
                 allow_idp_initiated: entry.allow_idp_initiated.unwrap_or(true),
                 clock_skew_seconds: skew,
                 allow_sha1: entry.allow_sha1.unwrap_or(false),
+                sso_required: false,
+                admin_signed_in_via_idp: false,
             },
             scim,
             id,

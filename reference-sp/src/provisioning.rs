@@ -182,6 +182,29 @@ impl Sp {
         Ok(())
     }
 
+    /// Deactivating the user the SCIM credential stands for would cut the
+    /// integration's own access: it is refused with the reason, not applied
+    /// silently.
+    fn keep_the_credential_owner(
+        &self,
+        tenant: &TenantConfig,
+        id: &UserId,
+        after: &ScimUserWrite,
+    ) -> Result<(), ScimError> {
+        let Some(owner) = tenant.scim.as_ref().and_then(|s| s.owner.as_deref()) else { return Ok(()) };
+        if after.active {
+            return Ok(());
+        }
+        let user = self.store.scim_user(&tenant.id, id).map_err(store_error)?;
+        if user.is_some_and(|u| u.user.email.eq_ignore_ascii_case(owner) && u.user.status == UserStatus::Active) {
+            return Err(ScimError::Conflict(format!(
+                "{owner} owns tenant {}'s SCIM credential; rotate the credential to another admin before deactivating them",
+                tenant.id
+            )));
+        }
+        Ok(())
+    }
+
     fn user_write(&self, body: &Value) -> Result<ScimUserWrite, ScimError> {
         let input = resource::validate_user(body)?;
         let email = input.email.clone().unwrap_or_else(|| input.user_name.clone());
@@ -325,6 +348,7 @@ impl Sp {
     ) -> Result<ScimReply, ScimError> {
         let write = self.user_write(body)?;
         self.keep_an_admin(tenant, id, &write)?;
+        self.keep_the_credential_owner(tenant, id, &write)?;
         if !write.active && self.policy.scim_deactivate_deletes {
             self.store.delete_user(&tenant.id, id).map_err(store_error)?;
             return Ok(ScimReply { body: json!({}), etag: None });

@@ -55,6 +55,8 @@ pub enum SpError {
     NoAccount { email: String, tenant: TenantId },
     #[error("the account {0} is deactivated")]
     Deactivated(String),
+    #[error("{0}")]
+    LockoutRisk(String),
     #[error("the response names no email address (NameID or email attribute)")]
     NoEmail,
     #[error("storage: {0}")]
@@ -72,6 +74,7 @@ impl SpError {
             SpError::DomainNotAllowed { .. } => "account.domain_not_allowed",
             SpError::NoAccount { .. } => "account.not_found",
             SpError::Deactivated(_) => "account.deactivated",
+            SpError::LockoutRisk(_) => "lockout.no_admin_sign_in",
             SpError::NoEmail => "account.no_email",
             SpError::Store(_) => "internal.store",
         }
@@ -276,7 +279,44 @@ impl Sp {
             now + self.config.session_ttl,
         )?;
         tracing::info!(tenant = %tenant.id, user = %user.email, "signed in");
+        if !settings.admin_signed_in_via_idp && self.is_tenant_admin(tenant, &user, &groups)? {
+            // Lockout safety: SSO can be required only once an admin has
+            // shown that sign-in through the IdP works.
+            let mut updated = settings.clone();
+            updated.admin_signed_in_via_idp = true;
+            self.store.update_tenant_settings(&tenant.id, &updated)?;
+        }
         Ok(SignedIn { session_token, redirect_to, user })
+    }
+
+    /// Whether a user is an admin of the tenant: an admin role, or the
+    /// tenant's admin team (from SCIM or the SAML groups attribute).
+    fn is_tenant_admin(&self, tenant: &TenantConfig, user: &User, saml_groups: &[String]) -> Result<bool, SpError> {
+        if user.roles.iter().any(|r| r == "Admin" || r == "EnterpriseAdmin") {
+            return Ok(true);
+        }
+        let Some(team) = tenant.scim.as_ref().and_then(|s| s.admin_team.as_deref()) else { return Ok(false) };
+        if saml_groups.iter().any(|g| g.eq_ignore_ascii_case(team)) {
+            return Ok(true);
+        }
+        let scim_user = self.store.scim_user(&tenant.id, &user.id)?;
+        Ok(scim_user.is_some_and(|u| u.teams.iter().any(|(_, name)| name.eq_ignore_ascii_case(team))))
+    }
+
+    /// Switches "SSO required" on or off. Switching it on is refused until an
+    /// admin has signed in through the tenant's IdP, so a broken IdP set-up
+    /// cannot lock the customer out.
+    pub fn set_sso_required(&self, tenant: &TenantConfig, on: bool) -> Result<TenantSettings, SpError> {
+        let mut settings = self.settings(tenant)?;
+        if on && !settings.admin_signed_in_via_idp {
+            return Err(SpError::LockoutRisk(format!(
+                "SSO cannot be required in tenant {} until an admin has signed in through its IdP at least once",
+                tenant.id
+            )));
+        }
+        settings.sso_required = on;
+        self.store.update_tenant_settings(&tenant.id, &settings)?;
+        Ok(settings)
     }
 
     /// For the shared ACS: the one tenant whose IdP has this entity id. The

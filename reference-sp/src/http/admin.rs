@@ -89,6 +89,7 @@ struct SettingsPatch {
     allow_idp_initiated: Option<bool>,
     clock_skew_seconds: Option<u32>,
     allow_sha1: Option<bool>,
+    sso_required: Option<bool>,
 }
 
 async fn update_settings(
@@ -120,8 +121,14 @@ async fn update_settings(
         allow_idp_initiated: patch.allow_idp_initiated.unwrap_or(current.allow_idp_initiated),
         clock_skew_seconds: patch.clock_skew_seconds.unwrap_or(current.clock_skew_seconds),
         allow_sha1: patch.allow_sha1.unwrap_or(current.allow_sha1),
+        sso_required: current.sso_required,
+        admin_signed_in_via_idp: current.admin_signed_in_via_idp,
     };
     sp.store().update_tenant_settings(&config.id, &updated).map_err(crate::sp::SpError::from)?;
+    let updated = match patch.sso_required {
+        Some(on) => sp.set_sso_required(config, on)?,
+        None => updated,
+    };
     Ok(Json(updated).into_response())
 }
 

@@ -40,7 +40,9 @@ impl HttpError {
                     SpError::DomainNotAllowed { .. } | SpError::NoAccount { .. } | SpError::Deactivated(_) => {
                         StatusCode::FORBIDDEN
                     }
-                    SpError::Store(crate::store::StoreError::DuplicateEmail(_)) => StatusCode::CONFLICT,
+                    SpError::Store(crate::store::StoreError::DuplicateEmail(_)) | SpError::LockoutRisk(_) => {
+                        StatusCode::CONFLICT
+                    }
                     SpError::Store(_) => StatusCode::INTERNAL_SERVER_ERROR,
                 };
                 (status, error.code())

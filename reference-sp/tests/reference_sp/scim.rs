@@ -488,3 +488,43 @@ async fn jit_never_revives_a_deactivated_user_unless_flawed() {
         assert_eq!(all["totalResults"], 1, "JIT never makes a second account for a deactivated user");
     }
 }
+
+#[tokio::test]
+async fn sso_required_waits_for_an_admin_sign_in_and_break_glass_keeps_a_way_in() {
+    let sp = Harness::start(&[]).await;
+    let admin_api = |body: Value| {
+        sp.admin(&sp.browser(), reqwest::Method::PATCH, "/admin/tenants/acme/settings").json(&body).send()
+    };
+    let refused = admin_api(json!({"sso_required": true})).await.unwrap();
+    assert_eq!(refused.status(), 409);
+    assert_eq!(refused.headers()["x-error-code"], "lockout.no_admin_sign_in");
+
+    // A user signs in: not an admin, so still refused.
+    assert!(sp.post(&sp.browser(), &Spec::valid("member@acme.test").encoded(), None).await.signed_in());
+    assert_eq!(admin_api(json!({"sso_required": true})).await.unwrap().status(), 409);
+
+    // An admin (by the role attribute) signs in through the IdP.
+    let mut admin = Spec::valid("chief@acme.test");
+    admin.attributes.push(("role".into(), vec!["Admin".into()]));
+    assert!(sp.post(&sp.browser(), &admin.encoded(), None).await.signed_in());
+    let accepted = admin_api(json!({"sso_required": true})).await.unwrap();
+    assert_eq!(accepted.status(), 200);
+    let settings: Value = accepted.json().await.unwrap();
+    assert_eq!(settings["sso_required"], true);
+
+    // The break-glass admin still gets in, with SSO required.
+    let settings = sp.admin(&sp.browser(), reqwest::Method::GET, "/admin/tenants/acme/settings").send().await.unwrap();
+    assert_eq!(settings.status(), 200);
+}
+
+#[tokio::test]
+async fn deactivating_the_scim_credential_owner_is_reported() {
+    let sp = Harness::start(&[]).await;
+    let scim = Scim::new(&sp);
+    let owner = scim.create("owner@acme.test").await["id"].as_str().unwrap().to_owned();
+    let (status, body) =
+        scim.patch(&format!("/Users/{owner}"), json!([{"op": "replace", "value": {"active": false}}])).await;
+    assert_eq!(status, 409, "{body}");
+    assert!(body["detail"].as_str().unwrap().contains("owns tenant acme's SCIM credential"));
+    assert_eq!(scim.send(reqwest::Method::GET, &format!("/Users/{owner}"), None).await.1["active"], true);
+}

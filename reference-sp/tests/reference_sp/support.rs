@@ -239,7 +239,7 @@ default_relay_state = "/welcome"
 allowed_email_domains = ["acme.test"]
 provisioning = "jit"
 break_glass = {{ email = "{admin}", password = "{password}" }}
-scim = {{ token = "{SCIM_TOKEN}", admin_team = "acme-admins" }}
+scim = {{ token = "{SCIM_TOKEN}", admin_team = "acme-admins", owner = "owner@acme.test" }}
 
 [[tenants]]
 id = "globex"
