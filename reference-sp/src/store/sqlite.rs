@@ -304,7 +304,14 @@ fn set_members(
 
 impl Store for SqliteStore {
     fn sync_tenant(&self, id: &TenantId, name: &str, settings: &TenantSettings) -> StoreResult<()> {
-        let settings = serde_json::to_string(settings).map_err(|e| StoreError::Corrupt(e.to_string()))?;
+        // The config's settings win at start, but the lockout facts do not:
+        // that an admin signed in through the IdP, and that SSO is required.
+        let mut settings = settings.clone();
+        if let Some(stored) = self.tenant_settings(id)? {
+            settings.admin_signed_in_via_idp = stored.admin_signed_in_via_idp;
+            settings.sso_required = stored.sso_required;
+        }
+        let settings = serde_json::to_string(&settings).map_err(|e| StoreError::Corrupt(e.to_string()))?;
         self.with(|c| {
             c.execute(
                 "INSERT INTO tenants (id, name, settings) VALUES (?1, ?2, ?3)
@@ -777,6 +784,8 @@ mod tests {
             allow_idp_initiated: true,
             clock_skew_seconds: 180,
             allow_sha1: false,
+            sso_required: false,
+            admin_signed_in_via_idp: false,
         };
         store.sync_tenant(&tenant(), "Acme", &settings).unwrap();
         store
