@@ -10,4 +10,5 @@ mod okta_spec;
 mod properties;
 mod rules;
 mod scim;
+mod scim_load;
 mod support;
