@@ -267,3 +267,85 @@ async fn acknowledged_sign_ins_survive_sigkill() {
     child.kill().unwrap();
     child.wait().unwrap();
 }
+
+/// SIGKILL while SCIM creates are being written: after a restart every
+/// acknowledged user is there, and the database is sound.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn acknowledged_scim_writes_survive_sigkill() {
+    let dir = tempfile::tempdir().unwrap();
+    let config_text = reference_sp::config::BUILTIN_CONFIG
+        .replace(
+            "idp_metadata_url = \"http://127.0.0.1:7000/app/0oarefsp000000000001/sso/saml/metadata\"",
+            "idp_metadata_file = \"missing.xml\"",
+        )
+        .replace(
+            "database = \".local/reference-sp.sqlite3\"",
+            &format!("database = \"{}\"", dir.path().join("sp.sqlite3").display()),
+        );
+    let config = dir.path().join("sp.toml");
+    std::fs::write(&config, config_text).unwrap();
+    let count = 160;
+    let (child, address) = start_sp_process(&config);
+    let child = Arc::new(std::sync::Mutex::new(child));
+    let acknowledged = Arc::new(std::sync::Mutex::new(Vec::<String>::new()));
+    // The poster that sees a quarter acknowledged kills the server at once,
+    // while the other posters' requests are in flight.
+    let mut tasks = Vec::new();
+    for chunk in 0..4 {
+        let (acknowledged, address, child) = (acknowledged.clone(), address.clone(), child.clone());
+        tasks.push(tokio::spawn(async move {
+            let client = reqwest::Client::new();
+            for i in (chunk * count / 4)..((chunk + 1) * count / 4) {
+                let body = serde_json::json!({
+                    "schemas": ["urn:ietf:params:scim:schemas:core:2.0:User"],
+                    "userName": format!("scim.crash{i}@acme.test"),
+                    "active": true
+                });
+                let sent = client
+                    .post(format!("http://{address}/scim/v2/acme/Users"))
+                    .bearer_auth("mockta-dev-token")
+                    .json(&body)
+                    .send()
+                    .await;
+                let Ok(reply) = sent else { break };
+                if reply.status() != 201 {
+                    break;
+                }
+                let created: serde_json::Value = match reply.json().await {
+                    Ok(created) => created,
+                    Err(_) => break,
+                };
+                let mut acknowledged = acknowledged.lock().unwrap();
+                acknowledged.push(created["id"].as_str().unwrap().to_owned());
+                if acknowledged.len() == count / 4 {
+                    let mut child = child.lock().unwrap();
+                    child.kill().unwrap();
+                    child.wait().unwrap();
+                }
+            }
+        }));
+    }
+    for task in tasks {
+        task.await.unwrap();
+    }
+    let acknowledged = acknowledged.lock().unwrap().clone();
+    assert!(acknowledged.len() >= count / 4 && acknowledged.len() < count, "killed mid-way: {}", acknowledged.len());
+
+    let store = reference_sp::store::sqlite::SqliteStore::open(&dir.path().join("sp.sqlite3")).unwrap();
+    assert_eq!(store.integrity_check().unwrap(), "ok");
+    drop(store);
+
+    let (mut child, address) = start_sp_process(&config);
+    let client = reqwest::Client::new();
+    for id in &acknowledged {
+        let found = client
+            .get(format!("http://{address}/scim/v2/acme/Users/{id}"))
+            .bearer_auth("mockta-dev-token")
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(found.status(), 200, "acknowledged user {id} survived");
+    }
+    child.kill().unwrap();
+    child.wait().unwrap();
+}
