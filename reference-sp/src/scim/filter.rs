@@ -480,3 +480,113 @@ mod tests {
         assert!(parse(&deep).is_err());
     }
 }
+
+#[cfg(test)]
+mod properties {
+    use proptest::prelude::*;
+    use serde_json::json;
+
+    use super::*;
+
+    /// A filter in a small grammar, with its own naive evaluator: an
+    /// independent reading of RFC 7644 §3.4.2.2 to check the parser and
+    /// evaluator against.
+    #[derive(Debug, Clone)]
+    enum Naive {
+        Eq(&'static str, String),
+        Co(&'static str, String),
+        Sw(&'static str, String),
+        Pr(&'static str),
+        Active(bool),
+        Not(Box<Naive>),
+        And(Box<Naive>, Box<Naive>),
+        Or(Box<Naive>, Box<Naive>),
+    }
+
+    const ATTRIBUTES: [&str; 3] = ["userName", "displayName", "emails.value"];
+
+    fn values(user: &(String, Option<String>, Vec<String>, bool), attribute: &str) -> Vec<String> {
+        match attribute {
+            "userName" => vec![user.0.clone()],
+            "displayName" => user.1.clone().into_iter().collect(),
+            _ => user.2.clone(),
+        }
+    }
+
+    fn naive(filter: &Naive, user: &(String, Option<String>, Vec<String>, bool)) -> bool {
+        let lower = |s: &str| s.to_lowercase();
+        match filter {
+            Naive::Eq(a, v) => values(user, a).iter().any(|x| lower(x) == lower(v)),
+            Naive::Co(a, v) => values(user, a).iter().any(|x| lower(x).contains(&lower(v))),
+            Naive::Sw(a, v) => values(user, a).iter().any(|x| lower(x).starts_with(&lower(v))),
+            Naive::Pr(a) => values(user, a).iter().any(|x| !x.is_empty()),
+            Naive::Active(v) => user.3 == *v,
+            Naive::Not(inner) => !naive(inner, user),
+            Naive::And(a, b) => naive(a, user) && naive(b, user),
+            Naive::Or(a, b) => naive(a, user) || naive(b, user),
+        }
+    }
+
+    fn render(filter: &Naive) -> String {
+        let quote = |v: &str| serde_json::to_string(v).unwrap_or_default();
+        match filter {
+            Naive::Eq(a, v) => format!("{a} eq {}", quote(v)),
+            Naive::Co(a, v) => format!("{a} co {}", quote(v)),
+            Naive::Sw(a, v) => format!("{a} sw {}", quote(v)),
+            Naive::Pr(a) => format!("{a} pr"),
+            Naive::Active(v) => format!("active eq {v}"),
+            Naive::Not(inner) => format!("not ({})", render(inner)),
+            Naive::And(a, b) => format!("({}) and ({})", render(a), render(b)),
+            Naive::Or(a, b) => format!("({}) or ({})", render(a), render(b)),
+        }
+    }
+
+    fn leaf() -> impl Strategy<Value = Naive> {
+        let attribute = proptest::sample::select(&ATTRIBUTES[..]);
+        let text = "[aAbB@.\"\\\\ é]{0,4}";
+        prop_oneof![
+            (attribute.clone(), text).prop_map(|(a, v)| Naive::Eq(a, v)),
+            (attribute.clone(), text).prop_map(|(a, v)| Naive::Co(a, v)),
+            (attribute.clone(), text).prop_map(|(a, v)| Naive::Sw(a, v)),
+            attribute.prop_map(Naive::Pr),
+            any::<bool>().prop_map(Naive::Active),
+        ]
+    }
+
+    fn filter() -> impl Strategy<Value = Naive> {
+        leaf().prop_recursive(4, 16, 2, |inner| {
+            prop_oneof![
+                inner.clone().prop_map(|f| Naive::Not(Box::new(f))),
+                (inner.clone(), inner.clone()).prop_map(|(a, b)| Naive::And(Box::new(a), Box::new(b))),
+                (inner.clone(), inner).prop_map(|(a, b)| Naive::Or(Box::new(a), Box::new(b))),
+            ]
+        })
+    }
+
+    fn user() -> impl Strategy<Value = (String, Option<String>, Vec<String>, bool)> {
+        let text = "[aAbB@.\"\\\\ é]{0,5}";
+        (text, proptest::option::of(text), proptest::collection::vec(text, 0..3), any::<bool>())
+    }
+
+    proptest! {
+        #![proptest_config(ProptestConfig { cases: 512, ..ProptestConfig::default() })]
+
+        #[test]
+        fn prop_filter_agrees_with_a_naive_evaluator(filter in filter(), user in user()) {
+            let mut resource = json!({"userName": user.0, "active": user.3,
+                "emails": user.2.iter().map(|e| json!({"value": e})).collect::<Vec<_>>()});
+            if let Some(display) = &user.1 {
+                resource["displayName"] = json!(display);
+            }
+            let parsed = parse(&render(&filter)).map_err(|e| TestCaseError::fail(format!("{e}: {}", render(&filter))))?;
+            prop_assert_eq!(matches(&parsed, &resource, false), naive(&filter, &user), "{}", render(&filter));
+        }
+
+        #[test]
+        fn prop_arbitrary_filter_text_never_panics(text in ".{0,80}") {
+            if let Ok(parsed) = parse(&text) {
+                let _ = matches(&parsed, &json!({"userName": "x"}), false);
+            }
+        }
+    }
+}

@@ -11,4 +11,5 @@ mod properties;
 mod rules;
 mod scim;
 mod scim_load;
+mod scim_props;
 mod support;
