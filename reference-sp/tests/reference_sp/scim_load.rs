@@ -48,7 +48,7 @@ async fn scim_concurrent_clients_lose_nothing_and_duplicate_nothing() {
                     (rng.random_range(0..3), rng.random_range(0..names.len()))
                 };
                 // Half the creates use another case of the same name.
-                let name = if client_number % 2 == 0 { names[index].clone() } else { names[index].to_lowercase() };
+                let name = if client_number.is_multiple_of(2) { names[index].clone() } else { names[index].to_lowercase() };
                 let known = ledger.lock().unwrap().created.get(&names[index].to_lowercase()).cloned();
                 match (action, known) {
                     (0, _) | (_, None) => {
@@ -75,7 +75,7 @@ async fn scim_concurrent_clients_lose_nothing_and_duplicate_nothing() {
                         ledger.lock().unwrap().writes.entry(id).or_default().push((version(&updated), display, true));
                     }
                     (_, Some(id)) => {
-                        let active = step % 2 == 0;
+                        let active = step.is_multiple_of(2);
                         let body = json!({"schemas": [PATCH], "Operations": [{"op": "replace", "value": {"active": active}}]});
                         let response = http.patch(format!("{base}/Users/{id}")).bearer_auth(SCIM_TOKEN).json(&body).send().await.unwrap();
                         assert_eq!(response.status(), 200);
