@@ -35,7 +35,7 @@ async fn scim_concurrent_clients_lose_nothing_and_duplicate_nothing() {
     let names: Vec<String> = (0..24).map(|i| format!("Shared.User{i}@acme.test")).collect();
     let deadline = Instant::now() + Duration::from_secs(3);
     let mut clients = Vec::new();
-    for client_number in 0..16 {
+    for client_number in 0..16u32 {
         let (sp, ledger, names) = (sp.clone(), ledger.clone(), names.clone());
         clients.push(tokio::spawn(async move {
             let http = reqwest::Client::new();
