@@ -162,11 +162,14 @@ impl Sp {
 
     /// Refuses a change that would leave the tenant with no active admin.
     fn keep_an_admin(&self, tenant: &TenantConfig, id: &UserId, after: &ScimUserWrite) -> Result<(), ScimError> {
-        let users = self.store.scim_users(&tenant.id).map_err(store_error)?;
-        let Some(before) = users.iter().find(|u| u.user.id == *id) else { return Ok(()) };
-        if !self.is_admin(tenant, before) {
+        // Only a change to an admin can leave the tenant without one, so the
+        // other users are read only then.
+        let Some(before) = self.store.scim_user(&tenant.id, id).map_err(store_error)? else { return Ok(()) };
+        if !self.is_admin(tenant, &before) {
             return Ok(());
         }
+        let before = &before;
+        let users = self.store.scim_users(&tenant.id).map_err(store_error)?;
         let stays_admin = after.active
             && (after.roles.iter().any(|r| r == "Admin" || r == "EnterpriseAdmin") || {
                 let admin_team = tenant.scim.as_ref().and_then(|s| s.admin_team.as_deref());
@@ -222,6 +225,24 @@ impl Sp {
     pub fn scim_list_users(&self, tenant: &str, query: &ListQuery) -> Result<Value, ScimError> {
         let tenant = self.scim_tenant(tenant)?;
         let case_sensitive = !self.policy.scim_filter_ignores_case;
+        // An import pages through every user: the database cuts the page.
+        if query.filter.is_none() && self.policy.scim_stable_order {
+            let count = list::page_count(query, PAGE_SIZE);
+            let (page, total) = self
+                .store
+                .scim_users_page(&tenant.id, query.start_index.saturating_sub(1), count)
+                .map_err(store_error)?;
+            let page: Vec<Value> = page.iter().map(|u| self.render_user(tenant, u).body).collect();
+            return Ok(list::respond_page(page, total, query, PAGE_SIZE, self.page_rules()));
+        }
+        // Okta's lookups (`userName eq`, `id eq`) read one row, not the tenant.
+        if let Some(found) = self.indexed_lookup(tenant, query.filter.as_ref(), case_sensitive)? {
+            let matching: Vec<Value> = found.iter().map(|u| self.render_user(tenant, u).body).collect();
+            if matching.is_empty() && !self.policy.scim_empty_filter_is_list {
+                return Err(ScimError::NotFound("matching the filter".into()));
+            }
+            return Ok(list::respond(matching, query, PAGE_SIZE, self.page_rules()));
+        }
         let mut matching = Vec::new();
         let mut users = self.store.scim_users(&tenant.id).map_err(store_error)?;
         if !self.policy.scim_stable_order {
@@ -239,6 +260,32 @@ impl Sp {
             return Err(ScimError::NotFound("matching the filter".into()));
         }
         Ok(list::respond(matching, query, PAGE_SIZE, self.page_rules()))
+    }
+
+    /// Answers `userName eq "…"` and `id eq "…"` from the index. `None`: the
+    /// filter needs a scan.
+    fn indexed_lookup(
+        &self,
+        tenant: &TenantConfig,
+        filter: Option<&filter::Filter>,
+        case_sensitive: bool,
+    ) -> Result<Option<Vec<ScimUser>>, ScimError> {
+        let Some(filter::Filter::Compare { path, op: filter::CompareOp::Eq, value: Value::String(wanted) }) = filter
+        else {
+            return Ok(None);
+        };
+        let core = path.uri.as_deref().is_none_or(crate::scim::is_core_schema) && path.sub.is_none();
+        if !core || case_sensitive {
+            return Ok(None);
+        }
+        let found = if path.name.eq_ignore_ascii_case("userName") {
+            self.store.scim_user_by_user_name(&tenant.id, wanted).map_err(store_error)?
+        } else if path.name.eq_ignore_ascii_case("id") {
+            self.store.scim_user(&tenant.id, &UserId(wanted.clone())).map_err(store_error)?
+        } else {
+            return Ok(None);
+        };
+        Ok(Some(found.into_iter().collect()))
     }
 
     /// Whether SCIM errors carry the Error schema (false under the

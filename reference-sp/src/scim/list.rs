@@ -78,16 +78,24 @@ pub struct PageRules {
     pub items_per_page_is_returned: bool,
 }
 
+/// How many resources a page holds for this query.
+pub fn page_count(query: &ListQuery, page_size: usize) -> usize {
+    query.count.unwrap_or(page_size).min(MAX_PAGE)
+}
+
 /// Builds the ListResponse for the matching resources, in their stable order.
 pub fn respond(matching: Vec<Value>, query: &ListQuery, page_size: usize, rules: PageRules) -> Value {
     let total = matching.len();
-    let count = query.count.unwrap_or(page_size).min(MAX_PAGE);
-    let page: Vec<Value> = matching
-        .into_iter()
-        .skip(query.start_index.saturating_sub(1))
-        .take(count)
-        .map(|r| project(r, &query.attributes, &query.excluded_attributes))
-        .collect();
+    let count = page_count(query, page_size);
+    let page: Vec<Value> = matching.into_iter().skip(query.start_index.saturating_sub(1)).take(count).collect();
+    respond_page(page, total, query, page_size, rules)
+}
+
+/// Builds the ListResponse for a page already cut (by the database).
+pub fn respond_page(page: Vec<Value>, total: usize, query: &ListQuery, page_size: usize, rules: PageRules) -> Value {
+    let count = page_count(query, page_size);
+    let page: Vec<Value> =
+        page.into_iter().map(|r| project(r, &query.attributes, &query.excluded_attributes)).collect();
     let items_per_page = if rules.items_per_page_is_returned { page.len() } else { count };
     json!({
         "schemas": [SCHEMA_LIST],

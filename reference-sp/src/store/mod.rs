@@ -190,6 +190,10 @@ pub trait Store: Send + Sync {
     /// across pages).
     fn scim_users(&self, tenant: &TenantId) -> StoreResult<Vec<ScimUser>>;
     fn scim_user(&self, tenant: &TenantId, id: &UserId) -> StoreResult<Option<ScimUser>>;
+    /// One page of a tenant's users in creation order, and how many there are.
+    fn scim_users_page(&self, tenant: &TenantId, offset: usize, limit: usize) -> StoreResult<(Vec<ScimUser>, usize)>;
+    /// The user with this userName, ignoring case (Okta's lookup).
+    fn scim_user_by_user_name(&self, tenant: &TenantId, user_name: &str) -> StoreResult<Option<ScimUser>>;
     fn scim_create_user(
         &self,
         tenant: &TenantId,

@@ -221,7 +221,7 @@ fn scim_user_from_row(connection: &Connection, row: &rusqlite::Row<'_>) -> Store
 }
 
 fn user_teams(connection: &Connection, user: &UserId) -> StoreResult<Vec<(String, String)>> {
-    let mut statement = connection.prepare(
+    let mut statement = connection.prepare_cached(
         "SELECT t.id, t.display_name FROM team_members m JOIN teams t ON t.id = m.team_id
          WHERE m.user_id = ?1 ORDER BY t.display_name_lower",
     )?;
@@ -229,9 +229,9 @@ fn user_teams(connection: &Connection, user: &UserId) -> StoreResult<Vec<(String
     Ok(rows.collect::<Result<_, _>>()?)
 }
 
-fn query_scim_users(connection: &Connection, filter: &str, args: impl rusqlite::Params) -> StoreResult<Vec<ScimUser>> {
-    let mut statement =
-        connection.prepare(&format!("SELECT {SCIM_USER_COLUMNS} FROM users WHERE {filter} ORDER BY rowid"))?;
+/// Users matching `clause` (a WHERE condition, with any ORDER BY and LIMIT).
+fn query_scim_users(connection: &Connection, clause: &str, args: impl rusqlite::Params) -> StoreResult<Vec<ScimUser>> {
+    let mut statement = connection.prepare(&format!("SELECT {SCIM_USER_COLUMNS} FROM users WHERE {clause}"))?;
     let mut rows = statement.query(args)?;
     let mut users = Vec::new();
     while let Some(row) = rows.next()? {
@@ -500,11 +500,43 @@ impl Store for SqliteStore {
     }
 
     fn scim_users(&self, tenant: &TenantId) -> StoreResult<Vec<ScimUser>> {
-        self.with(|c| query_scim_users(c, "tenant = ?1", [tenant.as_str()]))
+        self.with(|c| query_scim_users(c, "tenant = ?1 ORDER BY rowid", [tenant.as_str()]))
+    }
+
+    fn scim_users_page(&self, tenant: &TenantId, offset: usize, limit: usize) -> StoreResult<(Vec<ScimUser>, usize)> {
+        self.with(|c| {
+            let total: i64 =
+                c.query_row("SELECT count(*) FROM users WHERE tenant = ?1", [tenant.as_str()], |r| r.get(0))?;
+            let page = query_scim_users(
+                c,
+                "tenant = ?1 ORDER BY rowid LIMIT ?2 OFFSET ?3",
+                params![
+                    tenant.as_str(),
+                    i64::try_from(limit).unwrap_or(i64::MAX),
+                    i64::try_from(offset).unwrap_or(i64::MAX)
+                ],
+            )?;
+            Ok((page, usize::try_from(total).unwrap_or(0)))
+        })
+    }
+
+    fn scim_user_by_user_name(&self, tenant: &TenantId, user_name: &str) -> StoreResult<Option<ScimUser>> {
+        // Users made by SAML sign-in have no userName of their own: theirs is the email.
+        let lower = user_name.to_lowercase();
+        self.with(|c| {
+            Ok(query_scim_users(
+                c,
+                "tenant = ?1 AND (user_name_lower = ?2 OR (user_name_lower IS NULL AND lower(email) = ?2)) ORDER BY rowid",
+                params![tenant.as_str(), lower],
+            )?
+            .pop())
+        })
     }
 
     fn scim_user(&self, tenant: &TenantId, id: &UserId) -> StoreResult<Option<ScimUser>> {
-        self.with(|c| Ok(query_scim_users(c, "tenant = ?1 AND id = ?2", params![tenant.as_str(), id.0])?.pop()))
+        self.with(|c| {
+            Ok(query_scim_users(c, "tenant = ?1 AND id = ?2 ORDER BY rowid", params![tenant.as_str(), id.0])?.pop())
+        })
     }
 
     fn scim_create_user(
@@ -545,7 +577,7 @@ impl Store for SqliteStore {
                 }
                 other => other?,
             };
-            query_scim_users(c, "id = ?1", [&id.0])?
+            query_scim_users(c, "id = ?1 ORDER BY rowid", [&id.0])?
                 .pop()
                 .ok_or_else(|| StoreError::Corrupt("the new user vanished".into()))
         })
@@ -614,7 +646,8 @@ impl Store for SqliteStore {
                     params![id.0, old_email],
                 )?;
             }
-            let updated = query_scim_users(&transaction, "id = ?1", [&id.0])?.pop().ok_or(StoreError::NotFound)?;
+            let updated =
+                query_scim_users(&transaction, "id = ?1 ORDER BY rowid", [&id.0])?.pop().ok_or(StoreError::NotFound)?;
             transaction.commit()?;
             Ok(updated)
         })
