@@ -519,6 +519,18 @@ impl Sp {
         Ok(self.render_team(tenant, &team))
     }
 
+    /// Creates a team in the app (the admin API), for a push to link to later.
+    pub fn create_local_team(&self, tenant: &str, name: &str) -> Result<Value, ScimError> {
+        let config = self.scim_tenant(tenant)?;
+        let name = name.trim();
+        if name.is_empty() {
+            return Err(ScimError::InvalidValue("a team needs a name".into()));
+        }
+        let id = format!("grp_{}", &hash_token(&new_token())[..20]);
+        let team = self.store.create_local_team(&config.id, &id, name, self.now()).map_err(store_error)?;
+        Ok(json!({ "id": team.id, "name": team.display_name, "linked": team.linked }))
+    }
+
     /// Unlinks the team from the pushed group. Its users stay, and stay active.
     pub fn scim_delete_group(&self, tenant: &str, id: &str) -> Result<(), ScimError> {
         let config = self.scim_tenant(tenant)?;

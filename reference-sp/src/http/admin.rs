@@ -22,6 +22,7 @@ pub fn routes() -> Router<Arc<Sp>> {
         .route("/tenants/{tenant}/settings", get(get_settings).patch(update_settings))
         .route("/tenants/{tenant}/refresh-metadata", post(refresh_metadata))
         .route("/tenants/{tenant}/scim-token", post(rotate_scim_token))
+        .route("/tenants/{tenant}/teams", post(create_team))
 }
 
 fn authorize(sp: &Sp, tenant: &str, headers: &HeaderMap) -> Result<(), HttpError> {
@@ -153,4 +154,23 @@ async fn rotate_scim_token(
     authorize(&sp, &tenant, &headers)?;
     let token = sp.rotate_scim_credential(&tenant)?;
     Ok((StatusCode::OK, Json(serde_json::json!({ "token": token }))).into_response())
+}
+
+#[derive(Debug, Deserialize)]
+struct NewTeamBody {
+    name: String,
+}
+
+/// Creates a team in the app, which a pushed Okta group of the same name
+/// then links to (the tenants whose groups must link to existing teams).
+async fn create_team(
+    State(sp): State<Arc<Sp>>,
+    Path(tenant): Path<String>,
+    headers: HeaderMap,
+    body: axum::body::Bytes,
+) -> Result<Response, HttpError> {
+    authorize(&sp, &tenant, &headers)?;
+    let body: NewTeamBody = serde_json::from_slice(&body).map_err(|e| HttpError::BadRequest(e.to_string()))?;
+    let team = sp.create_local_team(&tenant, &body.name)?;
+    Ok((StatusCode::CREATED, Json(team)).into_response())
 }

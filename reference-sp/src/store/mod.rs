@@ -239,6 +239,14 @@ pub trait Store: Send + Sync {
         write: &TeamWrite,
         now: OffsetDateTime,
     ) -> StoreResult<Team>;
+    /// Creates a team in the app itself, not linked to any pushed group.
+    fn create_local_team(
+        &self,
+        tenant: &TenantId,
+        id: &str,
+        display_name: &str,
+        now: OffsetDateTime,
+    ) -> StoreResult<Team>;
     /// Unlinks a team from its pushed group. The team, its members and
     /// their accounts stay.
     fn unlink_team(&self, tenant: &TenantId, id: &str) -> StoreResult<()>;

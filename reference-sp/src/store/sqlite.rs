@@ -768,6 +768,30 @@ impl Store for SqliteStore {
         })
     }
 
+    fn create_local_team(
+        &self,
+        tenant: &TenantId,
+        id: &str,
+        display_name: &str,
+        now: OffsetDateTime,
+    ) -> StoreResult<Team> {
+        let resource = json_text(&serde_json::json!({ "schemas": [crate::scim::SCHEMA_GROUP] }))?;
+        self.with(|c| {
+            let result = c.execute(
+                "INSERT INTO teams (id, tenant, display_name, display_name_lower, scim, linked, version, created, last_modified)
+                 VALUES (?1, ?2, ?3, ?4, ?5, 0, 1, ?6, ?6)",
+                params![id, tenant.as_str(), display_name, display_name.to_lowercase(), resource, seconds(now)],
+            );
+            match result {
+                Err(e) if is_unique_violation(&e, "display_name_lower") => {
+                    return Err(StoreError::DuplicateTeam(display_name.to_owned()));
+                }
+                other => other?,
+            };
+            query_teams(c, "id = ?1", [id])?.pop().ok_or(StoreError::NotFound)
+        })
+    }
+
     fn unlink_team(&self, tenant: &TenantId, id: &str) -> StoreResult<()> {
         self.with(|c| {
             let changed = c.execute(

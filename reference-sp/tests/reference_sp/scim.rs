@@ -365,6 +365,22 @@ async fn scim_push_to_unknown_team_refused_where_teams_must_exist() {
     let wrong_password =
         client.get(sp.url("/scim/v2/globex/Users")).basic_auth("okta", Some("wrong")).send().await.unwrap();
     assert_eq!(wrong_password.status(), 401);
+
+    // A team that exists in the app is linked by the push, under its id.
+    let created = client
+        .post(sp.url("/admin/tenants/globex/teams"))
+        .basic_auth("breakglass@globex.test", Some(ADMIN.1))
+        .json(&json!({"name": "Field Crew"}))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(created.status(), 201);
+    let team: Value = created.json().await.unwrap();
+    let linked = push("field crew").await.unwrap();
+    assert_eq!(linked.status(), 201);
+    let group: Value = serde_json::from_str(&linked.text().await.unwrap()).unwrap();
+    assert_eq!(group["id"], team["id"], "the push linked the existing team");
+    assert_eq!(push("Field Crew").await.unwrap().status(), 409, "a linked team cannot be pushed twice");
 }
 
 #[tokio::test]
