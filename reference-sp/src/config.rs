@@ -108,6 +108,8 @@ pub struct ScimConfig {
     /// The user (by email) whose access the SCIM credential stands for;
     /// SCIM may not deactivate them silently.
     pub owner: Option<String>,
+    /// The attributes of the tenant's custom User extension.
+    pub extension: Vec<String>,
 }
 
 #[derive(Clone, Debug)]
@@ -192,6 +194,7 @@ struct ScimEntry {
     teams_must_exist: bool,
     admin_team: Option<String>,
     owner: Option<String>,
+    extension: Option<Vec<String>>,
 }
 
 #[derive(Debug, Deserialize)]
@@ -313,11 +316,20 @@ pub fn parse_config(file: &str, text: &str, dir: &Path) -> Result<SpConfig, Conf
                         ));
                     }
                 };
+                let known = crate::scim::resource::TENANT_ATTRIBUTES;
+                let extension = scim.extension.unwrap_or_else(|| known.iter().map(|a| (*a).to_owned()).collect());
+                if let Some(unknown) = extension.iter().find(|a| !known.contains(&a.as_str())) {
+                    return Err(fail(
+                        field("scim.extension"),
+                        format!("'{unknown}' is not one of {}", known.join(", ")),
+                    ));
+                }
                 Some(ScimConfig {
                     credential,
                     teams_must_exist: scim.teams_must_exist,
                     admin_team: scim.admin_team,
                     owner: scim.owner,
+                    extension,
                 })
             }
         };

@@ -208,8 +208,9 @@ impl Sp {
         Ok(())
     }
 
-    fn user_write(&self, body: &Value) -> Result<ScimUserWrite, ScimError> {
-        let input = resource::validate_user(body)?;
+    fn user_write(&self, tenant: &TenantConfig, body: &Value) -> Result<ScimUserWrite, ScimError> {
+        let extension = tenant.scim.as_ref().map(|s| s.extension.as_slice()).unwrap_or_default();
+        let input = resource::validate_user(body, extension)?;
         let email = input.email.clone().unwrap_or_else(|| input.user_name.clone());
         Ok(ScimUserWrite {
             email_normalised: email::normalise(&email),
@@ -313,7 +314,7 @@ impl Sp {
     /// duplicate with the existing user.
     pub fn scim_create_user(&self, tenant: &str, body: &Value) -> Result<(ScimReply, bool), ScimError> {
         let tenant = self.scim_tenant(tenant)?;
-        let write = self.user_write(body)?;
+        let write = self.user_write(tenant, body)?;
         let id = UserId(format!("usr_{}", &hash_token(&new_token())[..20]));
         match self.store.scim_create_user(&tenant.id, &id, &write, self.now()) {
             Ok(user) => Ok((self.render_user(tenant, &user), true)),
@@ -335,7 +336,7 @@ impl Sp {
         let Some(user) = self.store.scim_user(&tenant.id, id).map_err(store_error)? else { return Ok(()) };
         let mut resource = user.resource.clone();
         resource["active"] = Value::Bool(true);
-        let write = self.user_write(&resource)?;
+        let write = self.user_write(tenant, &resource)?;
         self.store.scim_replace_user(&tenant.id, id, None, &write, true, self.now()).map_err(store_error)?;
         Ok(())
     }
@@ -393,7 +394,7 @@ impl Sp {
         body: &Value,
         if_match: Option<i64>,
     ) -> Result<ScimReply, ScimError> {
-        let write = self.user_write(body)?;
+        let write = self.user_write(tenant, body)?;
         self.keep_an_admin(tenant, id, &write)?;
         self.keep_the_credential_owner(tenant, id, &write)?;
         if !write.active && self.policy.scim_deactivate_deletes {
@@ -605,6 +606,18 @@ impl Sp {
             readonly(attribute("display", "string", false, false, false, "none")),
             member_ref,
         ]);
+        // The tenant's own extension: only the attributes it chose.
+        let chosen = config.scim.as_ref().map(|s| s.extension.clone()).unwrap_or_default();
+        let tenant_attributes: Vec<Value> = [
+            with_canonical(attribute("role", "string", false, false, false, "none"), &resource::ROLES),
+            attribute("admin", "boolean", false, false, false, "none"),
+            // The canonical values show the E.164 form the server requires.
+            with_canonical(attribute("firstPhone", "string", false, false, false, "none"), &E164_EXAMPLES),
+            with_canonical(attribute("secondPhone", "string", false, false, false, "none"), &E164_EXAMPLES),
+        ]
+        .into_iter()
+        .filter(|a| chosen.iter().any(|c| Some(c.as_str()) == a["name"].as_str()))
+        .collect();
         Ok(vec![
             schema(
                 SCHEMA_USER,
@@ -632,17 +645,7 @@ impl Sp {
                     attribute("department", "string", false, false, false, "none"),
                 ],
             ),
-            schema(
-                SCHEMA_TENANT,
-                "TenantUser",
-                vec![
-                    with_canonical(attribute("role", "string", false, false, false, "none"), &resource::ROLES),
-                    attribute("admin", "boolean", false, false, false, "none"),
-                    // The canonical values show the E.164 form the server requires.
-                    with_canonical(attribute("firstPhone", "string", false, false, false, "none"), &E164_EXAMPLES),
-                    with_canonical(attribute("secondPhone", "string", false, false, false, "none"), &E164_EXAMPLES),
-                ],
-            ),
+            schema(SCHEMA_TENANT, "TenantUser", tenant_attributes),
             schema(
                 "urn:ietf:params:scim:schemas:core:2.0:ServiceProviderConfig",
                 "ServiceProviderConfig",

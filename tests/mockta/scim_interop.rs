@@ -59,6 +59,21 @@ async fn scim2_tester_passes_against_the_reference_sp() {
     let sp = Arc::new(options.build().unwrap());
     let server = RunningSp::serve(listener, sp).unwrap();
 
+    // A standing admin, as a real tenant has: scim2-tester gives random
+    // users the Admin role and then removes it, which the last-admin rule
+    // would refuse if one of them were the only admin.
+    let admin = reqwest::Client::new()
+        .post(format!("{base}/scim/v2/acme/Users"))
+        .bearer_auth("mockta-dev-token")
+        .json(&serde_json::json!({
+            "schemas": ["urn:ietf:params:scim:schemas:core:2.0:User", "urn:mockta:params:scim:schemas:extension:tenant:2.0:User"],
+            "userName": "standing.admin@acme.test",
+            "urn:mockta:params:scim:schemas:extension:tenant:2.0:User": {"role": "Admin"}
+        }))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(admin.status(), 201);
     let script = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("tests/scim/run_scim2_tester.py");
     let base_url = format!("{base}/scim/v2/acme");
     let output = tokio::task::spawn_blocking(move || {

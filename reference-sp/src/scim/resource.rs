@@ -15,6 +15,9 @@ use super::{SCHEMA_GROUP, SCHEMA_TENANT, SCHEMA_USER, ScimError};
 /// The roles an app profile can give, as in the Appenate guide.
 pub const ROLES: [&str; 4] = ["ReadOnly", "User", "Admin", "EnterpriseAdmin"];
 
+/// The attributes a tenant's extension can have; each tenant picks some.
+pub const TENANT_ATTRIBUTES: [&str; 4] = ["role", "admin", "firstPhone", "secondPhone"];
+
 /// What the SP reads out of a valid User resource.
 #[derive(Debug, Clone, PartialEq)]
 pub struct UserInput {
@@ -67,8 +70,9 @@ fn check_schemas(object: &Map<String, Value>, core: &str) -> Result<(), ScimErro
     }
 }
 
-/// Validates a User from POST or PUT (or the result of a PATCH).
-pub fn validate_user(body: &Value) -> Result<UserInput, ScimError> {
+/// Validates a User from POST or PUT (or the result of a PATCH). `extension`
+/// names the attributes of this tenant's extension.
+pub fn validate_user(body: &Value, extension: &[String]) -> Result<UserInput, ScimError> {
     let mut object = without_read_only(body, &[])?;
     check_schemas(&object, SCHEMA_USER)?;
     let user_name = string_at(body, "userName")?
@@ -143,6 +147,17 @@ pub fn validate_user(body: &Value) -> Result<UserInput, ScimError> {
 
     let mut roles = Vec::new();
     let tenant = member(body, SCHEMA_TENANT).filter(|v| !v.is_null());
+    if let Some(object) = tenant.and_then(Value::as_object)
+        && let Some(unknown) = object
+            .keys()
+            .filter(|k| !k.eq_ignore_ascii_case("schemas"))
+            .find(|k| !extension.iter().any(|e| e.eq_ignore_ascii_case(k)))
+    {
+        return Err(invalid(format!(
+            "'{unknown}' is not an attribute of this tenant's extension, which has: {}",
+            extension.join(", ")
+        )));
+    }
     for holder in [Some(body), tenant].into_iter().flatten() {
         for phone in ["firstPhone", "secondPhone"] {
             if let Some(number) = string_at(holder, phone)?
@@ -264,6 +279,18 @@ pub fn render(id: &str, stored: &Value, links: Option<(&str, Value)>, meta: &Met
 mod tests {
     use super::*;
 
+    fn all() -> Vec<String> {
+        TENANT_ATTRIBUTES.iter().map(|a| (*a).to_owned()).collect()
+    }
+
+    #[test]
+    fn attributes_outside_the_tenant_extension_are_refused() {
+        let mut body = okta_create();
+        body[SCHEMA_TENANT] = json!({"firstPhone": "+14155550100"});
+        assert!(validate_user(&body, &["firstPhone".to_owned()]).is_ok());
+        assert!(matches!(validate_user(&body, &["role".to_owned()]), Err(ScimError::InvalidValue(_))));
+    }
+
     fn okta_create() -> Value {
         json!({
             "schemas": [SCHEMA_USER],
@@ -281,7 +308,7 @@ mod tests {
 
     #[test]
     fn okta_create_body_is_valid_and_password_is_not_kept() {
-        let input = validate_user(&okta_create()).unwrap();
+        let input = validate_user(&okta_create(), &all()).unwrap();
         assert_eq!(input.user_name, "Alice@Acme.test");
         assert_eq!(input.email.as_deref(), Some("alice@acme.test"));
         assert!(input.stored.get("password").is_none());
@@ -292,9 +319,9 @@ mod tests {
     fn phones_must_be_e164_and_roles_come_from_the_extension() {
         let mut body = okta_create();
         body[SCHEMA_TENANT] = json!({"role": "enterpriseadmin", "firstPhone": "+972501234567"});
-        assert_eq!(validate_user(&body).unwrap().roles, ["EnterpriseAdmin"]);
+        assert_eq!(validate_user(&body, &all()).unwrap().roles, ["EnterpriseAdmin"]);
         body[SCHEMA_TENANT]["secondPhone"] = json!("0501234567");
-        assert!(matches!(validate_user(&body), Err(ScimError::InvalidValue(_))));
+        assert!(matches!(validate_user(&body, &all()), Err(ScimError::InvalidValue(_))));
         assert!(is_e164("+14155550100") && !is_e164("+0123") && !is_e164("14155550100"));
     }
 
@@ -302,7 +329,7 @@ mod tests {
     fn missing_user_name_or_schema_is_refused() {
         let mut body = okta_create();
         body["userName"] = json!(" ");
-        assert!(matches!(validate_user(&body), Err(ScimError::InvalidValue(_))));
-        assert!(matches!(validate_user(&json!({"userName": "x"})), Err(ScimError::InvalidSyntax(_))));
+        assert!(matches!(validate_user(&body, &all()), Err(ScimError::InvalidValue(_))));
+        assert!(matches!(validate_user(&json!({"userName": "x"}), &all()), Err(ScimError::InvalidSyntax(_))));
     }
 }
