@@ -306,13 +306,16 @@ pub fn parse_config(file: &str, text: &str, dir: &Path) -> Result<SpConfig, Conf
             Some(scim) => {
                 let credential = match (scim.token, scim.basic_user, scim.basic_password) {
                     (Some(token), None, None) if token.len() >= 8 => ScimCredential::Bearer(token),
-                    (None, Some(user), Some(password)) if !user.is_empty() && password.len() >= 8 => {
+                    (None, Some(user), Some(password))
+                        if !user.is_empty() && !user.contains(':') && password.len() >= 8 =>
+                    {
                         ScimCredential::Basic { user, password }
                     }
                     _ => {
                         return Err(fail(
                             field("scim"),
-                            "needs a token, or basic_user and basic_password, of at least 8 characters".into(),
+                            "needs a token, or basic_user (without ':') and basic_password, of at least 8 characters"
+                                .into(),
                         ));
                     }
                 };
@@ -354,6 +357,17 @@ pub fn parse_config(file: &str, text: &str, dir: &Path) -> Result<SpConfig, Conf
     }
     if tenants.is_empty() {
         return Err(fail("tenants".into(), "at least one tenant is required".into()));
+    }
+    // A SCIM token names one tenant; shared, it would let one tenant's
+    // provisioning into another's.
+    for (index, tenant) in tenants.iter().enumerate() {
+        if let Some(ScimCredential::Bearer(token)) = tenant.scim.as_ref().map(|s| &s.credential)
+            && tenants[..index]
+                .iter()
+                .any(|t| matches!(t.scim.as_ref().map(|s| &s.credential), Some(ScimCredential::Bearer(other)) if other == token))
+        {
+            return Err(fail(format!("tenants[{index}].scim.token"), "is used by an earlier tenant".into()));
+        }
     }
     Ok(SpConfig { listen, base_url, database, session_ttl: Duration::minutes(i64::from(session_minutes)), tenants })
 }

@@ -40,7 +40,10 @@ fn store_error(error: StoreError) -> ScimError {
         StoreError::DuplicateTeam(name) => ScimError::Uniqueness(format!("a group named '{name}' already exists")),
         StoreError::NotFound => ScimError::NotFound("requested".into()),
         StoreError::VersionMismatch(version) => ScimError::PreconditionFailed(format!("W/\"{version}\"")),
-        other => ScimError::Internal(other.to_string()),
+        other => {
+            tracing::error!(error = %other, "SCIM storage error");
+            ScimError::Internal("The server could not complete the request.".into())
+        }
     }
 }
 
@@ -316,6 +319,7 @@ impl Sp {
         let tenant = self.scim_tenant(tenant)?;
         let write = self.user_write(tenant, body)?;
         let id = UserId(format!("usr_{}", &hash_token(&new_token())[..20]));
+        let _writing = self.write_guard();
         match self.store.scim_create_user(&tenant.id, &id, &write, self.now()) {
             Ok(user) => Ok((self.render_user(tenant, &user), true)),
             Err(StoreError::DuplicateUserName(_)) if !self.policy.scim_duplicate_is_conflict => {
@@ -333,12 +337,33 @@ impl Sp {
     /// The `jit-revives-deactivated` flaw: a JIT sign-in makes a deactivated
     /// account active again.
     pub(crate) fn revive(&self, tenant: &TenantConfig, id: &UserId) -> Result<(), ScimError> {
+        let _writing = self.write_guard();
         let Some(user) = self.store.scim_user(&tenant.id, id).map_err(store_error)? else { return Ok(()) };
         let mut resource = user.resource.clone();
         resource["active"] = Value::Bool(true);
         let write = self.user_write(tenant, &resource)?;
-        self.store.scim_replace_user(&tenant.id, id, None, &write, true, self.now()).map_err(store_error)?;
+        self.store
+            .scim_replace_user(&tenant.id, id, Some(user.version), &write, true, self.now())
+            .map_err(store_error)?;
         Ok(())
+    }
+
+    /// Serialises SCIM writes: each one reads, checks and writes while no
+    /// other SCIM write runs, so none is lost and the admin rules hold.
+    fn write_guard(&self) -> std::sync::MutexGuard<'_, ()> {
+        self.scim_writes.lock().unwrap_or_else(std::sync::PoisonError::into_inner)
+    }
+
+    fn current_user(&self, tenant: &TenantConfig, id: &UserId, if_match: Option<i64>) -> Result<ScimUser, ScimError> {
+        let current = self
+            .store
+            .scim_user(&tenant.id, id)
+            .map_err(store_error)?
+            .ok_or_else(|| ScimError::NotFound(id.0.clone()))?;
+        if if_match.is_some_and(|expected| expected != current.version) {
+            return Err(ScimError::PreconditionFailed(format!("W/\"{}\"", current.version)));
+        }
+        Ok(current)
     }
 
     /// PUT: the body replaces the resource; attributes it leaves out are cleared.
@@ -351,13 +376,10 @@ impl Sp {
     ) -> Result<ScimReply, ScimError> {
         let config = self.scim_tenant(tenant)?;
         let user_id = UserId(id.to_owned());
-        let current = self
-            .store
-            .scim_user(&config.id, &user_id)
-            .map_err(store_error)?
-            .ok_or_else(|| ScimError::NotFound(id.to_owned()))?;
+        let _writing = self.write_guard();
+        let current = self.current_user(config, &user_id, if_match)?;
         let body = if self.policy.scim_put_replaces { body.clone() } else { merge(&current.resource, body) };
-        self.write_user(config, &user_id, &body, if_match)
+        self.write_user(config, &current, &body)
     }
 
     pub fn scim_patch_user(
@@ -370,13 +392,14 @@ impl Sp {
         let config = self.scim_tenant(tenant)?;
         let user_id = UserId(id.to_owned());
         let operations = patch::parse_request(body)?;
-        let current = self
-            .store
-            .scim_user(&config.id, &user_id)
-            .map_err(store_error)?
-            .ok_or_else(|| ScimError::NotFound(id.to_owned()))?;
-        let patched = patch::apply(&current.resource, &operations, self.patch_rules())?;
-        self.write_user(config, &user_id, &patched, if_match)
+        let _writing = self.write_guard();
+        let current = self.current_user(config, &user_id, if_match)?;
+        // The id is part of the resource a PATCH sees, so Okta's path-less
+        // value naming the resource's own id is accepted.
+        let mut base = current.resource.clone();
+        base["id"] = Value::from(id);
+        let patched = patch::apply(&base, &operations, self.patch_rules())?;
+        self.write_user(config, &current, &patched)
     }
 
     fn patch_rules(&self) -> PatchRules {
@@ -387,14 +410,15 @@ impl Sp {
         }
     }
 
-    fn write_user(
-        &self,
-        tenant: &TenantConfig,
-        id: &UserId,
-        body: &Value,
-        if_match: Option<i64>,
-    ) -> Result<ScimReply, ScimError> {
-        let write = self.user_write(tenant, body)?;
+    /// Writes a user over `current`, which was read under the write guard.
+    fn write_user(&self, tenant: &TenantConfig, current: &ScimUser, body: &Value) -> Result<ScimReply, ScimError> {
+        let id = &current.user.id;
+        let mut write = self.user_write(tenant, body)?;
+        // Without `active`, the account keeps its status: leaving the
+        // attribute out never reactivates a deactivated user.
+        if filter::member(body, "active").is_none_or(Value::is_null) {
+            write.active = current.user.status == UserStatus::Active;
+        }
         self.keep_an_admin(tenant, id, &write)?;
         self.keep_the_credential_owner(tenant, id, &write)?;
         if !write.active && self.policy.scim_deactivate_deletes {
@@ -403,7 +427,14 @@ impl Sp {
         }
         let user = self
             .store
-            .scim_replace_user(&tenant.id, id, if_match, &write, self.policy.scim_deactivate_ends_sessions, self.now())
+            .scim_replace_user(
+                &tenant.id,
+                id,
+                Some(current.version),
+                &write,
+                self.policy.scim_deactivate_ends_sessions,
+                self.now(),
+            )
             .map_err(|e| match e {
                 StoreError::NotFound => ScimError::NotFound(id.0.clone()),
                 other => store_error(other),
@@ -470,6 +501,7 @@ impl Sp {
         }
         let id = format!("grp_{}", &hash_token(&new_token())[..20]);
         let name = input.display_name.clone();
+        let _writing = self.write_guard();
         let team = self
             .store
             .create_or_link_team(&config.id, &id, &Self::team_write(input), self.now())
@@ -485,8 +517,9 @@ impl Sp {
         if_match: Option<i64>,
     ) -> Result<ScimReply, ScimError> {
         let config = self.scim_tenant(tenant)?;
-        self.linked_team(config, id)?;
-        self.write_group(config, id, body, if_match)
+        let _writing = self.write_guard();
+        let current = self.current_team(config, id, if_match)?;
+        self.write_group(config, &current, body)
     }
 
     pub fn scim_patch_group(
@@ -498,26 +531,79 @@ impl Sp {
     ) -> Result<ScimReply, ScimError> {
         let config = self.scim_tenant(tenant)?;
         let operations = patch::parse_request(body)?;
-        let current = self.render_team(config, &self.linked_team(config, id)?).body;
-        let patched = patch::apply(&current, &operations, self.patch_rules())?;
-        self.write_group(config, id, &patched, if_match)
+        let _writing = self.write_guard();
+        let current = self.current_team(config, id, if_match)?;
+        let rendered = self.render_team(config, &current).body;
+        let patched = patch::apply(&rendered, &operations, self.patch_rules())?;
+        self.write_group(config, &current, &patched)
     }
 
-    fn write_group(
+    fn current_team(&self, tenant: &TenantConfig, id: &str, if_match: Option<i64>) -> Result<Team, ScimError> {
+        let current = self.linked_team(tenant, id)?;
+        if if_match.is_some_and(|expected| expected != current.version) {
+            return Err(ScimError::PreconditionFailed(format!("W/\"{}\"", current.version)));
+        }
+        Ok(current)
+    }
+
+    /// Writes a group over `current`, which was read under the write guard.
+    fn write_group(&self, tenant: &TenantConfig, current: &Team, body: &Value) -> Result<ScimReply, ScimError> {
+        let input = resource::validate_group(body)?;
+        let write = Self::team_write(input);
+        self.keep_an_admin_in_teams(tenant, current, &write)?;
+        let team = self
+            .store
+            .replace_team(&tenant.id, &current.id, Some(current.version), &write, self.now())
+            .map_err(|e| match e {
+                StoreError::NotFound => Self::team_error(&current.id)(StoreError::NotFound),
+                other => store_error(other),
+            })?;
+        Ok(self.render_team(tenant, &team))
+    }
+
+    /// A group write that empties or renames the admin team must leave the
+    /// tenant an active admin, as a user write must.
+    fn keep_an_admin_in_teams(
         &self,
         tenant: &TenantConfig,
-        id: &str,
-        body: &Value,
-        if_match: Option<i64>,
-    ) -> Result<ScimReply, ScimError> {
-        let input = resource::validate_group(body)?;
-        let team = self.store.replace_team(&tenant.id, id, if_match, &Self::team_write(input), self.now()).map_err(
-            |e| match e {
-                StoreError::NotFound => Self::team_error(id)(StoreError::NotFound),
-                other => store_error(other),
-            },
-        )?;
-        Ok(self.render_team(tenant, &team))
+        current: &Team,
+        write: &TeamWrite,
+    ) -> Result<(), ScimError> {
+        let Some(admin_team) = tenant.scim.as_ref().and_then(|s| s.admin_team.as_deref()) else { return Ok(()) };
+        let was = current.display_name.eq_ignore_ascii_case(admin_team);
+        let will_be = write.display_name.eq_ignore_ascii_case(admin_team);
+        if !was && !will_be || self.policy.allow_last_admin_removal {
+            return Ok(());
+        }
+        let users = self.store.scim_users(&tenant.id).map_err(store_error)?;
+        let admin_after = |user: &ScimUser| {
+            let by_role = user.user.roles.iter().any(|r| r == "Admin" || r == "EnterpriseAdmin");
+            let by_this_team = will_be && write.members.contains(&user.user.id);
+            let by_other_team = user
+                .teams
+                .iter()
+                .any(|(team_id, name)| *team_id != current.id && name.eq_ignore_ascii_case(admin_team));
+            user.user.status == UserStatus::Active && (by_role || by_this_team || by_other_team)
+        };
+        let before = users.iter().filter(|u| self.is_admin(tenant, u)).count();
+        let after = users.iter().filter(|u| admin_after(u)).count();
+        if before > 0 && after == 0 {
+            return Err(ScimError::Conflict(format!(
+                "this change to group '{}' would leave tenant {} without an active admin; make another user an admin first",
+                current.display_name, tenant.id
+            )));
+        }
+        Ok(())
+    }
+
+    /// Unlinks the team from the pushed group. Its users stay, and stay active.
+    pub fn scim_delete_group(&self, tenant: &str, id: &str) -> Result<(), ScimError> {
+        let config = self.scim_tenant(tenant)?;
+        let _writing = self.write_guard();
+        self.store.unlink_team(&config.id, id).map_err(|e| match e {
+            StoreError::NotFound => ScimError::NotFound(id.to_owned()),
+            other => store_error(other),
+        })
     }
 
     /// Creates a team in the app (the admin API), for a push to link to later.
@@ -530,15 +616,6 @@ impl Sp {
         let id = format!("grp_{}", &hash_token(&new_token())[..20]);
         let team = self.store.create_local_team(&config.id, &id, name, self.now()).map_err(store_error)?;
         Ok(json!({ "id": team.id, "name": team.display_name, "linked": team.linked }))
-    }
-
-    /// Unlinks the team from the pushed group. Its users stay, and stay active.
-    pub fn scim_delete_group(&self, tenant: &str, id: &str) -> Result<(), ScimError> {
-        let config = self.scim_tenant(tenant)?;
-        self.store.unlink_team(&config.id, id).map_err(|e| match e {
-            StoreError::NotFound => ScimError::NotFound(id.to_owned()),
-            other => store_error(other),
-        })
     }
 
     /// `/ServiceProviderConfig` (RFC 7643 §5).

@@ -115,6 +115,9 @@ pub struct Sp {
     flaws: BTreeSet<Flaw>,
     idps: RwLock<HashMap<TenantId, IdpMetadata>>,
     clock: Arc<dyn Clock>,
+    /// Held across each SCIM write's read, checks and write, so concurrent
+    /// writes cannot undo each other or both remove the last admin.
+    pub(crate) scim_writes: std::sync::Mutex<()>,
 }
 
 /// A random token for cookies: 32 bytes, base64url.
@@ -140,7 +143,15 @@ impl Sp {
         for tenant in &config.tenants {
             store.sync_tenant(&tenant.id, &tenant.name, &tenant.settings)?;
         }
-        Ok(Sp { policy: Policy::with_flaws(&flaws), config, store, flaws, idps: RwLock::new(HashMap::new()), clock })
+        Ok(Sp {
+            policy: Policy::with_flaws(&flaws),
+            config,
+            store,
+            flaws,
+            idps: RwLock::new(HashMap::new()),
+            clock,
+            scim_writes: std::sync::Mutex::new(()),
+        })
     }
 
     pub fn config(&self) -> &SpConfig {
@@ -282,9 +293,7 @@ impl Sp {
         if !settings.admin_signed_in_via_idp && self.is_tenant_admin(tenant, &user, &groups)? {
             // Lockout safety: SSO can be required only once an admin has
             // shown that sign-in through the IdP works.
-            let mut updated = settings.clone();
-            updated.admin_signed_in_via_idp = true;
-            self.store.update_tenant_settings(&tenant.id, &updated)?;
+            self.store.mark_admin_signed_in(&tenant.id)?;
         }
         Ok(SignedIn { session_token, redirect_to, user })
     }
@@ -308,15 +317,21 @@ impl Sp {
     /// cannot lock the customer out.
     pub fn set_sso_required(&self, tenant: &TenantConfig, on: bool) -> Result<TenantSettings, SpError> {
         let mut settings = self.settings(tenant)?;
+        Self::check_sso_required(tenant, &settings, on)?;
+        settings.sso_required = on;
+        self.store.update_tenant_settings(&tenant.id, &settings)?;
+        Ok(settings)
+    }
+
+    /// Refuses to require SSO before an admin has signed in through the IdP.
+    pub fn check_sso_required(tenant: &TenantConfig, settings: &TenantSettings, on: bool) -> Result<(), SpError> {
         if on && !settings.admin_signed_in_via_idp {
             return Err(SpError::LockoutRisk(format!(
                 "SSO cannot be required in tenant {} until an admin has signed in through its IdP at least once",
                 tenant.id
             )));
         }
-        settings.sso_required = on;
-        self.store.update_tenant_settings(&tenant.id, &settings)?;
-        Ok(settings)
+        Ok(())
     }
 
     /// For the shared ACS: the one tenant whose IdP has this entity id. The

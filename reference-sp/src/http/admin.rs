@@ -112,6 +112,11 @@ async fn update_settings(
     if patch.clock_skew_seconds.is_some_and(|s| s > 600) {
         return Err(HttpError::BadRequest("clock_skew_seconds must be at most 600".into()));
     }
+    // The lockout rule is checked before anything is written, so a refused
+    // request changes nothing.
+    if let Some(on) = patch.sso_required {
+        Sp::check_sso_required(config, &current, on)?;
+    }
     let updated = TenantSettings {
         default_relay_state: patch.default_relay_state.unwrap_or(current.default_relay_state),
         allowed_email_domains: patch
@@ -122,14 +127,10 @@ async fn update_settings(
         allow_idp_initiated: patch.allow_idp_initiated.unwrap_or(current.allow_idp_initiated),
         clock_skew_seconds: patch.clock_skew_seconds.unwrap_or(current.clock_skew_seconds),
         allow_sha1: patch.allow_sha1.unwrap_or(current.allow_sha1),
-        sso_required: current.sso_required,
+        sso_required: patch.sso_required.unwrap_or(current.sso_required),
         admin_signed_in_via_idp: current.admin_signed_in_via_idp,
     };
     sp.store().update_tenant_settings(&config.id, &updated).map_err(crate::sp::SpError::from)?;
-    let updated = match patch.sso_required {
-        Some(on) => sp.set_sso_required(config, on)?,
-        None => updated,
-    };
     Ok(Json(updated).into_response())
 }
 

@@ -62,7 +62,11 @@ impl IntoResponse for HttpError {
             let headers = response.headers_mut();
             headers.insert(header::CONTENT_TYPE, axum::http::HeaderValue::from_static(super::scim::SCIM_JSON));
             if status == StatusCode::UNAUTHORIZED {
-                headers.insert(header::WWW_AUTHENTICATE, axum::http::HeaderValue::from_static("Bearer realm=\"SCIM\""));
+                // A tenant takes a bearer token or HTTP Basic; both are offered.
+                headers.insert(
+                    header::WWW_AUTHENTICATE,
+                    axum::http::HeaderValue::from_static("Bearer realm=\"SCIM\", Basic realm=\"SCIM\""),
+                );
             }
             return response;
         }

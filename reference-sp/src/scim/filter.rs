@@ -2,9 +2,11 @@
 //! evaluated against a resource as JSON.
 //!
 //! Attribute names match without regard to case, as the RFC requires.
-//! String comparisons ignore case unless the attribute is `caseExact`
-//! (`id`, `externalId`, `meta.version`); `meta.created` and
-//! `meta.lastModified` compare as instants.
+//! String comparisons ignore case unless the attribute is `caseExact`:
+//! `id`, `externalId` and `meta.version` (the references `groups.value`,
+//! `members.value` and `$ref` are compared ignoring case, which is safe for
+//! this server's lowercase ids). `meta.created` and `meta.lastModified`
+//! compare as instants.
 
 use serde_json::Value;
 use time::OffsetDateTime;

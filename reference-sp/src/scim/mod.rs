@@ -3,9 +3,9 @@
 //! Protocol logic is pure: [`filter`] parses and evaluates filters,
 //! [`patch`] applies PATCH operations to a resource held as JSON,
 //! [`resource`] validates and renders Users and Groups, and [`list`] pages
-//! and projects list responses. [`crate::sp`] applies the account rules
-//! (deactivation ends sessions, the last admin stays) over the store; only
-//! `http/scim.rs` knows axum.
+//! and projects list responses. [`crate::provisioning`] applies the account
+//! rules (deactivation ends sessions, the last admin stays) over the store;
+//! only `http/scim.rs` knows axum.
 
 pub mod filter;
 pub mod list;

@@ -213,6 +213,15 @@ fn set_path(
         };
     }
     match &path.attr.sub {
+        // A sub-attribute of a multi-valued attribute: set in every value.
+        Some(sub) if map.get(&key).is_some_and(Value::is_array) => {
+            if let Some(Value::Array(items)) = map.get_mut(&key) {
+                for item in items.iter_mut().filter_map(Value::as_object_mut) {
+                    let sub_key = key_in(item, sub);
+                    item.insert(sub_key, value.clone());
+                }
+            }
+        }
         Some(sub) => {
             let parent = map.entry(key).or_insert_with(|| Value::Object(Map::new()));
             if !parent.is_object() {
@@ -224,10 +233,18 @@ fn set_path(
             }
         }
         None if add && is_multi_valued(&path.attr.name) => append(map.entry(key).or_insert(Value::Null), value),
-        None if add && value.is_object() && map.get(&key).is_some_and(Value::is_object) => {
-            // Adding to a complex attribute merges sub-attributes.
+        // Add or replace on a complex single-valued attribute: the sub-attributes
+        // given are set, the others are left as they were (RFC 7644 §3.5.2.1
+        // and §3.5.2.3).
+        None if !is_multi_valued(&path.attr.name)
+            && value.is_object()
+            && map.get(&key).is_some_and(Value::is_object) =>
+        {
             if let (Some(Value::Object(target)), Value::Object(values)) = (map.get_mut(&key), value) {
-                target.extend(values);
+                for (sub, sub_value) in values {
+                    let sub_key = key_in(target, &sub);
+                    target.insert(sub_key, sub_value);
+                }
             }
         }
         None => {
@@ -379,6 +396,19 @@ mod tests {
         let patched = apply(&user, &patch, PatchRules::CORRECT).unwrap();
         assert_eq!(patched["emails"][0]["value"], "c@x.test");
         assert_eq!(patched["emails"][1]["value"], "b@y.test");
+    }
+
+    #[test]
+    fn replace_on_a_complex_attribute_keeps_the_sub_attributes_not_named() {
+        let user =
+            json!({"name": {"givenName": "A", "familyName": "B"}, "phoneNumbers": [{"value": "1"}, {"value": "2"}]});
+        let patch = ops(json!({"schemas": [SCHEMA_PATCH], "Operations": [
+            {"op": "replace", "value": {"name": {"givenName": "X"}}},
+            {"op": "replace", "path": "phoneNumbers.type", "value": "work"}
+        ]}));
+        let patched = apply(&user, &patch, PatchRules::CORRECT).unwrap();
+        assert_eq!(patched["name"], json!({"givenName": "X", "familyName": "B"}));
+        assert_eq!(patched["phoneNumbers"], json!([{"value": "1", "type": "work"}, {"value": "2", "type": "work"}]));
     }
 
     #[test]

@@ -3,7 +3,9 @@
 //!
 //! A resource is stored as the JSON the client gave, minus the read-only
 //! attributes (`id`, `meta`, `groups`) and the write-only `password`, which
-//! is accepted and never kept or echoed. The fields the SP itself uses
+//! is accepted and never kept or echoed; `active` is stored as a boolean,
+//! empty extensions are dropped and `schemas` lists the core schema and the
+//! extensions present. The fields the SP itself uses
 //! (`userName`, the primary email, the name, `active`, roles) are read out of
 //! it here.
 

@@ -1,8 +1,9 @@
 //! Storage behind a trait, so that another database can be added without
 //! touching protocol code. [`sqlite::SqliteStore`] is the implementation.
 //!
-//! Every method is one transaction. An `Ok` means the write is durable: the
-//! SQLite store runs in WAL mode with `synchronous=FULL`.
+//! Every write method is one transaction (a read may take two statements).
+//! An `Ok` means the write is durable: the SQLite store runs in WAL mode with
+//! `synchronous=FULL`.
 
 pub mod sqlite;
 
@@ -146,7 +147,11 @@ pub trait Store: Send + Sync {
     /// Writes a tenant's name and settings from the config file.
     fn sync_tenant(&self, id: &TenantId, name: &str, settings: &TenantSettings) -> StoreResult<()>;
     fn tenant_settings(&self, id: &TenantId) -> StoreResult<Option<TenantSettings>>;
+    /// Writes the settings. `admin_signed_in_via_idp` is never cleared here:
+    /// only [`Store::mark_admin_signed_in`] changes it.
     fn update_tenant_settings(&self, id: &TenantId, settings: &TenantSettings) -> StoreResult<()>;
+    /// Records, in one transaction, that an admin signed in through the IdP.
+    fn mark_admin_signed_in(&self, id: &TenantId) -> StoreResult<()>;
 
     fn user(&self, id: &UserId) -> StoreResult<Option<User>>;
     fn user_by_identity(&self, tenant: &TenantId, issuer: &str, name_id: &str) -> StoreResult<Option<User>>;

@@ -68,6 +68,7 @@ ALTER TABLE users ADD COLUMN user_name_lower TEXT;
 ALTER TABLE users ADD COLUMN scim TEXT;
 ALTER TABLE users ADD COLUMN version INTEGER NOT NULL DEFAULT 1;
 ALTER TABLE users ADD COLUMN last_modified INTEGER;
+UPDATE users SET user_name = email, user_name_lower = email_normalised;
 CREATE UNIQUE INDEX users_by_user_name ON users(tenant, user_name_lower);
 CREATE TABLE teams (
     id TEXT PRIMARY KEY,
@@ -330,9 +331,35 @@ impl Store for SqliteStore {
     }
 
     fn update_tenant_settings(&self, id: &TenantId, settings: &TenantSettings) -> StoreResult<()> {
-        let settings = serde_json::to_string(settings).map_err(|e| StoreError::Corrupt(e.to_string()))?;
         self.with(|c| {
-            c.execute("UPDATE tenants SET settings = ?2 WHERE id = ?1", params![id.as_str(), settings])?;
+            let transaction = c.transaction()?;
+            let stored: Option<String> = transaction
+                .query_row("SELECT settings FROM tenants WHERE id = ?1", [id.as_str()], |r| r.get(0))
+                .optional()?;
+            let mut settings = settings.clone();
+            if let Some(stored) = stored.and_then(|s| serde_json::from_str::<TenantSettings>(&s).ok()) {
+                settings.admin_signed_in_via_idp |= stored.admin_signed_in_via_idp;
+            }
+            let text = serde_json::to_string(&settings).map_err(|e| StoreError::Corrupt(e.to_string()))?;
+            transaction.execute("UPDATE tenants SET settings = ?2 WHERE id = ?1", params![id.as_str(), text])?;
+            transaction.commit()?;
+            Ok(())
+        })
+    }
+
+    fn mark_admin_signed_in(&self, id: &TenantId) -> StoreResult<()> {
+        self.with(|c| {
+            let transaction = c.transaction()?;
+            let stored: Option<String> = transaction
+                .query_row("SELECT settings FROM tenants WHERE id = ?1", [id.as_str()], |r| r.get(0))
+                .optional()?;
+            let Some(stored) = stored else { return Ok(()) };
+            let mut settings: TenantSettings =
+                serde_json::from_str(&stored).map_err(|e| StoreError::Corrupt(e.to_string()))?;
+            settings.admin_signed_in_via_idp = true;
+            let text = serde_json::to_string(&settings).map_err(|e| StoreError::Corrupt(e.to_string()))?;
+            transaction.execute("UPDATE tenants SET settings = ?2 WHERE id = ?1", params![id.as_str(), text])?;
+            transaction.commit()?;
             Ok(())
         })
     }
@@ -366,9 +393,10 @@ impl Store for SqliteStore {
         let roles = serde_json::to_string(&user.roles).map_err(|e| StoreError::Corrupt(e.to_string()))?;
         self.with(|c| {
             let inserted = c.execute(
-                "INSERT INTO users (id, tenant, email, email_normalised, name, status, roles, created)
-                 VALUES (?1, ?2, ?3, ?4, ?5, 'active', ?6, unixepoch())
-                 ON CONFLICT (tenant, email_normalised) DO NOTHING",
+                "INSERT INTO users (id, tenant, email, email_normalised, name, status, roles, created,
+                                    user_name, user_name_lower)
+                 VALUES (?1, ?2, ?3, ?4, ?5, 'active', ?6, unixepoch(), ?3, ?4)
+                 ON CONFLICT DO NOTHING",
                 params![id.0, user.tenant.as_str(), user.email, user.email_normalised, user.name, roles],
             )?;
             if inserted == 0 {
@@ -521,15 +549,10 @@ impl Store for SqliteStore {
     }
 
     fn scim_user_by_user_name(&self, tenant: &TenantId, user_name: &str) -> StoreResult<Option<ScimUser>> {
-        // Users made by SAML sign-in have no userName of their own: theirs is the email.
+        // Users made by SAML sign-in take their email as userName.
         let lower = user_name.to_lowercase();
         self.with(|c| {
-            Ok(query_scim_users(
-                c,
-                "tenant = ?1 AND (user_name_lower = ?2 OR (user_name_lower IS NULL AND lower(email) = ?2)) ORDER BY rowid",
-                params![tenant.as_str(), lower],
-            )?
-            .pop())
+            Ok(query_scim_users(c, "tenant = ?1 AND user_name_lower = ?2", params![tenant.as_str(), lower])?.pop())
         })
     }
 

@@ -544,3 +544,52 @@ async fn deactivating_the_scim_credential_owner_is_reported() {
     assert!(body["detail"].as_str().unwrap().contains("owns tenant acme's SCIM credential"));
     assert_eq!(scim.send(reqwest::Method::GET, &format!("/Users/{owner}"), None).await.1["active"], true);
 }
+
+#[tokio::test]
+async fn emptying_the_admin_team_cannot_remove_the_last_admin() {
+    let sp = Harness::start(&[]).await;
+    let scim = Scim::new(&sp);
+    let id = scim.create("team.admin@acme.test").await["id"].as_str().unwrap().to_owned();
+    let (status, team) = scim
+        .send(
+            reqwest::Method::POST,
+            "/Groups",
+            Some(json!({"schemas": [GROUP], "displayName": "acme-admins", "members": [{"value": id}]})),
+        )
+        .await;
+    assert_eq!(status, 201, "{team}");
+    let gid = team["id"].as_str().unwrap().to_owned();
+    let (status, body) =
+        scim.patch(&format!("/Groups/{gid}"), json!([{"op": "replace", "path": "members", "value": []}])).await;
+    assert_eq!(status, 409, "{body}");
+    let (status, _) = scim
+        .patch(&format!("/Groups/{gid}"), json!([{"op": "replace", "value": {"id": gid, "displayName": "not-admins"}}]))
+        .await;
+    assert_eq!(status, 409, "renaming the admin team away demotes its members too");
+}
+
+#[tokio::test]
+async fn put_without_active_keeps_a_deactivated_user_deactivated() {
+    let sp = Harness::start(&[]).await;
+    let scim = Scim::new(&sp);
+    let id = scim.create("quiet@acme.test").await["id"].as_str().unwrap().to_owned();
+    scim.patch(&format!("/Users/{id}"), json!([{"op": "replace", "value": {"active": false}}])).await;
+    let mut body = okta_user("quiet@acme.test");
+    body.as_object_mut().unwrap().remove("active");
+    let (status, user) = scim.send(reqwest::Method::PUT, &format!("/Users/{id}"), Some(body)).await;
+    assert_eq!(status, 200);
+    let refused = sp.post(&sp.browser(), &Spec::valid("quiet@acme.test").encoded(), None).await;
+    assert_eq!(refused.code.as_deref(), Some("account.deactivated"), "{user}");
+}
+
+#[tokio::test]
+async fn okta_pathless_patch_naming_the_users_own_id_is_accepted() {
+    let sp = Harness::start(&[]).await;
+    let scim = Scim::new(&sp);
+    let id = scim.create("self@acme.test").await["id"].as_str().unwrap().to_owned();
+    let (status, body) = scim
+        .patch(&format!("/Users/{id}"), json!([{"op": "replace", "value": {"id": id, "displayName": "Self"}}]))
+        .await;
+    assert_eq!(status, 200, "{body}");
+    assert_eq!(body["displayName"], "Self");
+}
