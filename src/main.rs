@@ -530,6 +530,9 @@ fn serve_sp(options: reference_sp::setup::SpOptions) -> Result<(), Failure> {
                     tenant.id,
                     sp.config().acs_url(&tenant.id)
                 );
+                if tenant.scim.is_some() {
+                    let _ = writeln!(out, "    SCIM base URL: {}/scim/v2/{}", sp.config().base_url, tenant.id);
+                }
             }
             let _ = out.flush();
         }

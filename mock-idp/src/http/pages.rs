@@ -35,8 +35,14 @@ pub fn login_page(app_label: &str, pending: &str, users: &[(String, String)]) ->
     )
 }
 
-/// The index page: each app with its sign-in links.
-pub fn index_page(org_name: &str, apps: &[(String, String, String, String)]) -> String {
+/// The index page: each SAML app with its sign-in links, each OIDC client,
+/// and the authorization servers' issuers.
+pub fn index_page(
+    org_name: &str,
+    apps: &[(String, String, String, String)],
+    clients: &[(String, String, &str)],
+    issuers: &[String],
+) -> String {
     let mut rows = String::new();
     for (label, sso, embed, metadata) in apps {
         rows.push_str(&format!(
@@ -47,8 +53,21 @@ pub fn index_page(org_name: &str, apps: &[(String, String, String, String)]) -> 
             escape(metadata)
         ));
     }
+    let mut oidc = String::new();
+    for (label, client_id, kind) in clients {
+        oidc.push_str(&format!(
+            "<tr><td>{}</td><td><code>{}</code></td><td>{}</td></tr>\n",
+            escape(label),
+            escape(client_id),
+            escape(kind)
+        ));
+    }
+    let issuers: String = issuers
+        .iter()
+        .map(|i| format!("<li><a href=\"{0}/.well-known/openid-configuration\"><code>{0}</code></a></li>\n", escape(i)))
+        .collect();
     format!(
-        "<!DOCTYPE html>\n<html><head><meta charset=\"utf-8\"><title>{0} - mockta (mock Okta)</title></head>\n<body><main>\n<h1>mockta: mock Okta org {0}</h1>\n<table><tr><th>App</th><th>Sign in</th><th>SSO URL</th><th>Metadata</th></tr>\n{rows}</table>\n</main></body></html>\n",
+        "<!DOCTYPE html>\n<html><head><meta charset=\"utf-8\"><title>{0} - mockta (mock Okta)</title></head>\n<body><main>\n<h1>mockta: mock Okta org {0}</h1>\n<h2>SAML apps</h2>\n<table><tr><th>App</th><th>Sign in</th><th>SSO URL</th><th>Metadata</th></tr>\n{rows}</table>\n<h2>OIDC clients</h2>\n<table><tr><th>App</th><th>Client id</th><th>Type</th></tr>\n{oidc}</table>\n<h2>Issuers</h2>\n<ul>\n{issuers}</ul>\n</main></body></html>\n",
         escape(org_name)
     )
 }

@@ -87,7 +87,16 @@ pub async fn index(State(idp): State<Arc<Idp>>) -> Html<String> {
                 )
             })
             .collect();
-        pages::index_page(&org.name, &apps)
+        let clients: Vec<_> = org
+            .apps
+            .values()
+            .filter_map(|app| {
+                app.oidc().map(|oidc| (app.label.clone(), app.id.to_string(), oidc.application_type.as_str()))
+            })
+            .collect();
+        let mut issuers = vec![org.url.clone()];
+        issuers.extend(org.authorization_servers.iter().map(|s| format!("{}/oauth2/{}", org.url, s.id)));
+        pages::index_page(&org.name, &apps, &clients, &issuers)
     }))
 }
 

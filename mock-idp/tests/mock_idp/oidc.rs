@@ -911,3 +911,11 @@ fn oidc_signing_keys_survive_a_restart_in_the_key_directory() {
     assert_eq!(kids(), first);
     assert!(dir.path().join("oidc-default.ring.json").exists());
 }
+
+#[tokio::test]
+async fn index_page_lists_oidc_clients_and_issuers() {
+    let server = Server::start().await;
+    let page = server.client.get(server.url("/")).send().await.unwrap().text().await.unwrap();
+    assert!(page.contains(&format!("<code>{WEB}</code>")), "{page}");
+    assert!(page.contains(&format!("{}/oauth2/default/.well-known/openid-configuration", server.url(""))), "{page}");
+}
