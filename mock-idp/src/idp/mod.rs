@@ -5,9 +5,12 @@
 //! directly on its worker threads (signing is short CPU work, see
 //! [`crate::http`]). The time always comes from the injected [`Clock`].
 
+mod bounded;
 mod oidc;
 
-use std::collections::{HashMap, VecDeque};
+use bounded::BoundedMap;
+
+use std::collections::HashMap;
 use std::path::PathBuf;
 use std::sync::{Arc, Mutex, PoisonError, RwLock};
 
@@ -171,8 +174,8 @@ pub struct Idp {
     clock: Arc<dyn Clock>,
     ids: Arc<dyn IdGenerator>,
     faults: Mutex<Vec<ArmedFault>>,
-    sessions: Mutex<(HashMap<String, MockSession>, VecDeque<String>)>,
-    pending: Mutex<(HashMap<String, Pending>, VecDeque<String>)>,
+    sessions: Mutex<BoundedMap<MockSession>>,
+    pending: Mutex<BoundedMap<Pending>>,
     oidc: OidcState,
 }
 
@@ -186,8 +189,8 @@ impl Idp {
             clock: config.clock,
             ids: config.ids,
             faults: Mutex::new(Vec::new()),
-            sessions: Mutex::new((HashMap::new(), VecDeque::new())),
-            pending: Mutex::new((HashMap::new(), VecDeque::new())),
+            sessions: Mutex::new(BoundedMap::new(MAX_SESSIONS)),
+            pending: Mutex::new(BoundedMap::new(MAX_PENDING)),
             oidc: OidcState::new(config.attacker_jwt),
         }
     }
@@ -317,7 +320,7 @@ impl Idp {
 
     /// The users the login page offers for a pending sign-in, as (login, display name).
     pub fn login_choices(&self, pending: &str) -> Result<(String, Vec<(String, String)>), IdpError> {
-        let waiting = self.pending.lock().unwrap_or_else(PoisonError::into_inner).0.get(pending).cloned();
+        let waiting = self.pending.lock().unwrap_or_else(PoisonError::into_inner).map.get(pending).cloned();
         let waiting = waiting.ok_or(IdpError::UnknownPending)?;
         let app_id = waiting.app().clone();
         self.read_org(|org| {
@@ -336,7 +339,7 @@ impl Idp {
     pub fn complete_login(&self, pending: &str, login: &str) -> Result<SsoOutcome, IdpError> {
         let waiting = {
             let mut guard = self.pending.lock().unwrap_or_else(PoisonError::into_inner);
-            guard.0.remove(pending)
+            guard.map.remove(pending)
         };
         match waiting.ok_or(IdpError::UnknownPending)? {
             Pending::Saml(waiting) => self.continue_sign_in(waiting, Some(login), None),
@@ -347,15 +350,7 @@ impl Idp {
     /// Keeps a sign-in for the login page and returns its id.
     fn remember_pending(&self, pending: Pending) -> String {
         let token = self.ids.opaque_token();
-        let mut guard = self.pending.lock().unwrap_or_else(PoisonError::into_inner);
-        let (map, order) = &mut *guard;
-        map.insert(token.clone(), pending);
-        order.push_back(token.clone());
-        while order.len() > MAX_PENDING {
-            if let Some(old) = order.pop_front() {
-                map.remove(&old);
-            }
-        }
+        self.pending.lock().unwrap_or_else(PoisonError::into_inner).insert(token.clone(), pending);
         token
     }
 
@@ -397,19 +392,11 @@ impl Idp {
     }
 
     fn session(&self, token: &str) -> Option<MockSession> {
-        self.sessions.lock().unwrap_or_else(PoisonError::into_inner).0.get(token).cloned()
+        self.sessions.lock().unwrap_or_else(PoisonError::into_inner).map.get(token).cloned()
     }
 
     fn remember_session(&self, token: &str, session: MockSession) {
-        let mut guard = self.sessions.lock().unwrap_or_else(PoisonError::into_inner);
-        let (map, order) = &mut *guard;
-        map.insert(token.to_owned(), session);
-        order.push_back(token.to_owned());
-        while order.len() > MAX_SESSIONS {
-            if let Some(old) = order.pop_front() {
-                map.remove(&old);
-            }
-        }
+        self.sessions.lock().unwrap_or_else(PoisonError::into_inner).insert(token.to_owned(), session);
     }
 
     /// Checks access and issues the signed response, applying an armed fault.

@@ -6,13 +6,14 @@
 //! in memory only, like the mock's browser sessions: a restart signs
 //! everyone out, but keys survive because they live in the key directory.
 
-use std::collections::{HashMap, VecDeque};
+use std::collections::HashMap;
 use std::sync::{Mutex, PoisonError};
 
 use serde_json::{Map, Value, json};
 use sha2::{Digest, Sha256};
 use time::OffsetDateTime;
 
+use super::bounded::BoundedMap;
 use super::{Browser, Idp, IdpError, KeySource, MockSession, Pending, SsoOutcome};
 use crate::ids::{AppId, UserId};
 use crate::oidc::authorize::{self, AuthorizeParams, AuthorizeRefusal, AuthorizeReply, ValidAuthorization};
@@ -103,39 +104,13 @@ struct RefreshRecord {
     revoked: bool,
 }
 
-/// A bounded map: the oldest entries are dropped past [`MAX_RECORDS`].
-#[derive(Debug)]
-struct Bounded<T> {
-    map: HashMap<String, T>,
-    order: VecDeque<String>,
-}
-
-impl<T> Default for Bounded<T> {
-    fn default() -> Self {
-        Bounded { map: HashMap::new(), order: VecDeque::new() }
-    }
-}
-
-impl<T> Bounded<T> {
-    fn insert(&mut self, key: String, value: T) {
-        if self.map.insert(key.clone(), value).is_none() {
-            self.order.push_back(key);
-        }
-        while self.order.len() > MAX_RECORDS {
-            if let Some(old) = self.order.pop_front() {
-                self.map.remove(&old);
-            }
-        }
-    }
-}
-
 /// The OIDC state of a running IdP.
 pub struct OidcState {
     rings: Mutex<HashMap<ServerRef, KeyRing>>,
-    codes: Mutex<Bounded<IssuedCode>>,
-    access: Mutex<Bounded<AccessRecord>>,
-    refresh: Mutex<Bounded<RefreshRecord>>,
-    assertions: Mutex<Bounded<i64>>,
+    codes: Mutex<BoundedMap<IssuedCode>>,
+    access: Mutex<BoundedMap<AccessRecord>>,
+    refresh: Mutex<BoundedMap<RefreshRecord>>,
+    assertions: Mutex<BoundedMap<i64>>,
     faults: Mutex<Vec<ArmedOidcFault>>,
     attacker: JwtKey,
 }
@@ -144,10 +119,10 @@ impl OidcState {
     pub fn new(attacker: JwtKey) -> Self {
         OidcState {
             rings: Mutex::new(HashMap::new()),
-            codes: Mutex::new(Bounded::default()),
-            access: Mutex::new(Bounded::default()),
-            refresh: Mutex::new(Bounded::default()),
-            assertions: Mutex::new(Bounded::default()),
+            codes: Mutex::new(BoundedMap::new(MAX_RECORDS)),
+            access: Mutex::new(BoundedMap::new(MAX_RECORDS)),
+            refresh: Mutex::new(BoundedMap::new(MAX_RECORDS)),
+            assertions: Mutex::new(BoundedMap::new(MAX_RECORDS)),
             faults: Mutex::new(Vec::new()),
             attacker,
         }
@@ -1158,7 +1133,7 @@ impl Idp {
             }
         };
         if let Some(token) = session {
-            lock(&self.sessions).0.remove(token);
+            lock(&self.sessions).map.remove(token);
         }
         Ok(destination)
     }
