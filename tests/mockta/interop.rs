@@ -22,21 +22,9 @@ pub fn certificate_pem(metadata: &str) -> String {
     format!("-----BEGIN CERTIFICATE-----\n{}\n-----END CERTIFICATE-----\n", &metadata[start..end])
 }
 
-fn python() -> PathBuf {
-    let path = std::env::var_os("MOCKTA_PYTHON")
-        .map(PathBuf::from)
-        .unwrap_or_else(|| PathBuf::from(env!("CARGO_MANIFEST_DIR")).join(".local/venv/bin/python"));
-    assert!(
-        path.exists(),
-        "{} not found: run ./scripts/test (it installs pysaml2 into .local/venv) or set MOCKTA_PYTHON",
-        path.display()
-    );
-    path
-}
-
 fn sp(args: &[&str]) -> Value {
     let script = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("tests/interop/pysaml2_sp.py");
-    let output = Command::new(python()).arg(script).args(args).output().unwrap();
+    let output = Command::new(crate::python()).arg(script).args(args).output().unwrap();
     assert!(output.status.success(), "pysaml2_sp.py failed: {}", String::from_utf8_lossy(&output.stderr));
     serde_json::from_slice(&output.stdout)
         .unwrap_or_else(|e| panic!("{e}: {}", String::from_utf8_lossy(&output.stdout)))

@@ -46,11 +46,7 @@ impl Library {
                 command
             }
             Library::Python => {
-                let python = std::env::var_os("MOCKTA_PYTHON")
-                    .map(PathBuf::from)
-                    .unwrap_or_else(|| root().join(".local/venv/bin/python"));
-                assert!(python.exists(), "{} is missing: run ./scripts/test", python.display());
-                let mut command = Command::new(python);
+                let mut command = Command::new(crate::python());
                 command.arg(root().join("tests/interop/oidc_authlib.py"));
                 command.args(["--client-id", NATIVE, "--redirect-uri", NATIVE_REDIRECT]);
                 command

@@ -31,18 +31,6 @@ const EXPECTED_NOT_PASSING: &[(&str, &str, &str, &str)] = &[
     ),
 ];
 
-fn python() -> PathBuf {
-    let path = std::env::var_os("MOCKTA_PYTHON")
-        .map(PathBuf::from)
-        .unwrap_or_else(|| PathBuf::from(env!("CARGO_MANIFEST_DIR")).join(".local/venv/bin/python"));
-    assert!(
-        path.exists(),
-        "{} not found: run ./scripts/test (it installs scim2-tester into .local/venv)",
-        path.display()
-    );
-    path
-}
-
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn scim2_tester_passes_against_the_reference_sp() {
     let dir = tempfile::tempdir().unwrap();
@@ -77,7 +65,7 @@ async fn scim2_tester_passes_against_the_reference_sp() {
     let script = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("tests/scim/run_scim2_tester.py");
     let base_url = format!("{base}/scim/v2/acme");
     let output = tokio::task::spawn_blocking(move || {
-        std::process::Command::new(python())
+        std::process::Command::new(crate::python())
             .arg(script)
             .args(["--base-url", &base_url, "--token", "mockta-dev-token"])
             .output()
