@@ -7,9 +7,9 @@ use std::sync::Arc;
 
 use axum::Router;
 use axum::body::Bytes;
-use axum::extract::{FromRequestParts, RawPathParams, RawQuery, State};
+use axum::extract::{FromRequest, FromRequestParts, RawPathParams, Request, State};
 use axum::http::request::Parts;
-use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
+use axum::http::{HeaderMap, HeaderValue, Method, StatusCode, header};
 use axum::response::{Html, IntoResponse, Redirect, Response};
 use axum::routing::get;
 
@@ -41,16 +41,33 @@ impl<S: Send + Sync> FromRequestParts<S> for Server {
     }
 }
 
+/// The parameters of a front-channel request: the query string of a GET, the
+/// form body of a POST. `/authorize` and `/logout` accept both (OpenID
+/// Connect Core §3.1.2.1 and RP-Initiated Logout §2).
+pub struct QueryOrForm(pub Vec<(String, String)>);
+
+impl<S: Send + Sync> FromRequest<S> for QueryOrForm {
+    type Rejection = Response;
+
+    async fn from_request(request: Request, state: &S) -> Result<Self, Self::Rejection> {
+        if request.method() == Method::GET || request.method() == Method::HEAD {
+            return Ok(QueryOrForm(pairs(request.uri().query().unwrap_or_default().as_bytes())));
+        }
+        let body = Bytes::from_request(request, state).await.map_err(IntoResponse::into_response)?;
+        Ok(QueryOrForm(pairs(&body)))
+    }
+}
+
 pub fn routes() -> Router<Arc<Idp>> {
     let endpoints = || {
         Router::new()
-            .route("/authorize", get(authorize_get).post(authorize_post))
+            .route("/authorize", get(authorize).post(authorize))
             .route("/token", axum::routing::post(token))
             .route("/keys", get(keys))
             .route("/userinfo", get(userinfo).post(userinfo))
             .route("/introspect", axum::routing::post(introspect))
             .route("/revoke", axum::routing::post(revoke))
-            .route("/logout", get(logout_get).post(logout_post))
+            .route("/logout", get(logout).post(logout))
     };
     Router::new()
         .route("/.well-known/openid-configuration", get(openid_configuration))
@@ -124,13 +141,13 @@ async fn attacker_keys(State(idp): State<Arc<Idp>>) -> Response {
 }
 
 async fn authorize(
-    idp: Arc<Idp>,
-    server: ServerRef,
-    params: Vec<(String, String)>,
-    headers: &HeaderMap,
+    State(idp): State<Arc<Idp>>,
+    Server(server): Server,
+    headers: HeaderMap,
+    QueryOrForm(params): QueryOrForm,
 ) -> Result<Response, HttpError> {
     let params = AuthorizeParams::from_pairs(params)?;
-    let session = session_cookie(headers);
+    let session = session_cookie(&headers);
     let browser = Browser { login_hint: None, session: session.as_deref() };
     let outcome = idp.authorize(&server, &params, browser)?;
     Ok(match outcome {
@@ -139,24 +156,6 @@ async fn authorize(
             Redirect::to(&format!("/login/mockta?pending={pending}")).into_response()
         }
     })
-}
-
-async fn authorize_get(
-    State(idp): State<Arc<Idp>>,
-    Server(server): Server,
-    RawQuery(query): RawQuery,
-    headers: HeaderMap,
-) -> Result<Response, HttpError> {
-    authorize(idp, server, pairs(query.unwrap_or_default().as_bytes()), &headers).await
-}
-
-async fn authorize_post(
-    State(idp): State<Arc<Idp>>,
-    Server(server): Server,
-    headers: HeaderMap,
-    body: Bytes,
-) -> Result<Response, HttpError> {
-    authorize(idp, server, pairs(&body), &headers).await
 }
 
 /// Sends an authorization response: a 302 for query and fragment, an
@@ -248,35 +247,17 @@ async fn revoke(
 }
 
 async fn logout(
-    idp: Arc<Idp>,
-    server: ServerRef,
-    params: Vec<(String, String)>,
-    headers: &HeaderMap,
+    State(idp): State<Arc<Idp>>,
+    Server(server): Server,
+    headers: HeaderMap,
+    QueryOrForm(params): QueryOrForm,
 ) -> Result<Response, HttpError> {
     let params = AuthorizeParams::from_pairs(params)?;
-    let session = session_cookie(headers);
+    let session = session_cookie(&headers);
     let destination = idp.logout(&server, &params, session.as_deref())?;
     let mut response = Redirect::to(&destination).into_response();
     if let Ok(value) = HeaderValue::from_str(&format!("{SESSION_COOKIE}=; Path=/; Max-Age=0; HttpOnly; SameSite=Lax")) {
         response.headers_mut().insert(header::SET_COOKIE, value);
     }
     Ok(response)
-}
-
-async fn logout_get(
-    State(idp): State<Arc<Idp>>,
-    Server(server): Server,
-    RawQuery(query): RawQuery,
-    headers: HeaderMap,
-) -> Result<Response, HttpError> {
-    logout(idp, server, pairs(query.unwrap_or_default().as_bytes()), &headers).await
-}
-
-async fn logout_post(
-    State(idp): State<Arc<Idp>>,
-    Server(server): Server,
-    headers: HeaderMap,
-    body: Bytes,
-) -> Result<Response, HttpError> {
-    logout(idp, server, pairs(&body), &headers).await
 }

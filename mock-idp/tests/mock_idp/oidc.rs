@@ -689,6 +689,35 @@ async fn oidc_logout_redirects_only_to_registered_uris() {
 }
 
 #[tokio::test]
+async fn oidc_authorize_and_logout_accept_a_form_post() {
+    let server = Server::start().await;
+    let request = Request::web("/oauth2/default");
+    let (_, by_get) = authorize(&server, &client(), &request).await;
+    let url = request.url(&server);
+    let (endpoint, query) = url.split_once('?').unwrap();
+    let posted = client()
+        .post(endpoint)
+        .header("content-type", "application/x-www-form-urlencoded")
+        .body(query.to_owned())
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(posted.status(), StatusCode::FOUND);
+    let by_post = redirect_params(posted.headers()["location"].to_str().unwrap());
+    assert_eq!(by_post["state"], by_get["state"]);
+    assert!(by_post.contains_key("code") && by_post["code"] != by_get["code"], "{by_post:?}");
+
+    let tokens = sign_in(&server, &Request::web("/oauth2"), Some(WEB_SECRET)).await;
+    let form = [
+        ("id_token_hint", tokens["id_token"].as_str().unwrap()),
+        ("post_logout_redirect_uri", "http://127.0.0.1:7100/"),
+        ("state", "bye"),
+    ];
+    let logout = client().post(server.url("/oauth2/v1/logout")).form(&form).send().await.unwrap();
+    assert_eq!(logout.headers()["location"], "http://127.0.0.1:7100/?state=bye");
+}
+
+#[tokio::test]
 async fn oidc_token_faults_break_what_they_name() {
     let server = Server::start().await;
     let request = Request::native("/oauth2/default");
