@@ -39,7 +39,7 @@ fn store_error(error: StoreError) -> ScimError {
         }
         StoreError::DuplicateTeam(name) => ScimError::Uniqueness(format!("a group named '{name}' already exists")),
         StoreError::NotFound => ScimError::NotFound("requested".into()),
-        StoreError::VersionMismatch(version) => ScimError::PreconditionFailed(format!("W/\"{version}\"")),
+        StoreError::VersionMismatch(version) => stale(version),
         other => {
             tracing::error!(error = %other, "SCIM storage error");
             ScimError::Internal("The server could not complete the request.".into())
@@ -49,6 +49,20 @@ fn store_error(error: StoreError) -> ScimError {
 
 fn time_text(instant: time::OffsetDateTime) -> String {
     instant.format(&time::format_description::well_known::Rfc3339).unwrap_or_default()
+}
+
+/// The 412 for a write whose `If-Match` names an older version; the detail
+/// carries the current ETag so the client can read again.
+fn stale(current_version: i64) -> ScimError {
+    ScimError::PreconditionFailed(format!("W/\"{current_version}\""))
+}
+
+/// Refuses a write when `If-Match` was given and names another version.
+fn check_if_match(if_match: Option<i64>, current_version: i64) -> Result<(), ScimError> {
+    match if_match {
+        Some(expected) if expected != current_version => Err(stale(current_version)),
+        _ => Ok(()),
+    }
 }
 
 /// Reads an `If-Match` value (`W/"3"` or `"3"`) as a version; `*` matches any.
@@ -360,9 +374,7 @@ impl Sp {
             .scim_user(&tenant.id, id)
             .map_err(store_error)?
             .ok_or_else(|| ScimError::NotFound(id.0.clone()))?;
-        if if_match.is_some_and(|expected| expected != current.version) {
-            return Err(ScimError::PreconditionFailed(format!("W/\"{}\"", current.version)));
-        }
+        check_if_match(if_match, current.version)?;
         Ok(current)
     }
 
@@ -540,9 +552,7 @@ impl Sp {
 
     fn current_team(&self, tenant: &TenantConfig, id: &str, if_match: Option<i64>) -> Result<Team, ScimError> {
         let current = self.linked_team(tenant, id)?;
-        if if_match.is_some_and(|expected| expected != current.version) {
-            return Err(ScimError::PreconditionFailed(format!("W/\"{}\"", current.version)));
-        }
+        check_if_match(if_match, current.version)?;
         Ok(current)
     }
 
