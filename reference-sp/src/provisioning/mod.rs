@@ -8,6 +8,8 @@
 //! deactivates anyone; and SCIM cannot deactivate or demote the last active
 //! admin.
 
+mod discovery;
+
 use serde_json::{Value, json};
 
 use crate::config::{ScimCredential, TenantConfig};
@@ -15,7 +17,7 @@ use crate::email;
 use crate::scim::list::{self, ListQuery, PageRules};
 use crate::scim::patch::{self, PatchRules};
 use crate::scim::resource::{self, Meta};
-use crate::scim::{SCHEMA_ENTERPRISE, SCHEMA_GROUP, SCHEMA_TENANT, SCHEMA_USER, ScimError, filter};
+use crate::scim::{ScimError, filter};
 use crate::sp::{Sp, hash_token, new_token};
 use crate::store::{ScimUser, ScimUserWrite, StoreError, Team, TeamWrite, UserId, UserStatus};
 
@@ -627,168 +629,6 @@ impl Sp {
         let team = self.store.create_local_team(&config.id, &id, name, self.now()).map_err(store_error)?;
         Ok(json!({ "id": team.id, "name": team.display_name, "linked": team.linked }))
     }
-
-    /// `/ServiceProviderConfig` (RFC 7643 §5).
-    pub fn scim_service_provider_config(&self, tenant: &str) -> Result<Value, ScimError> {
-        let config = self.scim_tenant(tenant)?;
-        let basic = matches!(config.scim.as_ref().map(|s| &s.credential), Some(ScimCredential::Basic { .. }));
-        let scheme = if basic {
-            json!({"type": "httpbasic", "name": "HTTP Basic", "description": "HTTP Basic with the tenant's SCIM user and password", "primary": true})
-        } else {
-            json!({"type": "oauthbearertoken", "name": "Bearer token", "description": "The tenant's SCIM bearer token", "primary": true})
-        };
-        Ok(json!({
-            "schemas": ["urn:ietf:params:scim:schemas:core:2.0:ServiceProviderConfig"],
-            "patch": {"supported": true},
-            "bulk": {"supported": false, "maxOperations": 0, "maxPayloadSize": 0},
-            "filter": {"supported": true, "maxResults": list::MAX_PAGE},
-            "changePassword": {"supported": false},
-            "sort": {"supported": false},
-            "etag": {"supported": true},
-            "authenticationSchemes": [scheme],
-            "meta": {"resourceType": "ServiceProviderConfig", "location": format!("{}/scim/v2/{}/ServiceProviderConfig", self.config.base_url, config.id)},
-        }))
-    }
-
-    /// `/Schemas` (RFC 7643 §7): the attributes this server reads and keeps.
-    pub fn scim_schemas(&self, tenant: &str) -> Result<Vec<Value>, ScimError> {
-        let config = self.scim_tenant(tenant)?;
-        let base = format!("{}/scim/v2/{}/Schemas", self.config.base_url, config.id);
-        let attribute = |name: &str, kind: &str, multi: bool, required: bool, case_exact: bool, uniqueness: &str| {
-            json!({
-                "name": name, "type": kind, "multiValued": multi, "required": required, "caseExact": case_exact,
-                "mutability": "readWrite", "returned": "default", "uniqueness": uniqueness,
-            })
-        };
-        let schema = |id: &str, name: &str, attributes: Vec<Value>| {
-            json!({
-                "schemas": ["urn:ietf:params:scim:schemas:core:2.0:Schema"],
-                "id": id, "name": name, "attributes": attributes,
-                "meta": {"resourceType": "Schema", "location": format!("{base}/{id}")},
-            })
-        };
-        let mut name = attribute("name", "complex", false, false, false, "none");
-        name["subAttributes"] = json!([
-            attribute("givenName", "string", false, false, false, "none"),
-            attribute("familyName", "string", false, false, false, "none"),
-            attribute("formatted", "string", false, false, false, "none"),
-        ]);
-        let mut emails = attribute("emails", "complex", true, false, false, "none");
-        emails["subAttributes"] = json!([
-            attribute("value", "string", false, false, false, "none"),
-            attribute("type", "string", false, false, false, "none"),
-            attribute("primary", "boolean", false, false, false, "none"),
-        ]);
-        let mut groups = attribute("groups", "complex", true, false, false, "none");
-        groups["mutability"] = "readOnly".into();
-        groups["subAttributes"] = json!([
-            attribute("value", "string", false, false, true, "none"),
-            attribute("display", "string", false, false, false, "none"),
-        ]);
-        let mut members = attribute("members", "complex", true, false, false, "none");
-        let mut member_ref = attribute("$ref", "reference", false, false, true, "none");
-        member_ref["referenceTypes"] = json!(["User"]);
-        members["subAttributes"] = json!([
-            attribute("value", "string", false, false, true, "none"),
-            readonly(attribute("display", "string", false, false, false, "none")),
-            member_ref,
-        ]);
-        // The tenant's own extension: only the attributes it chose.
-        let chosen = config.scim.as_ref().map(|s| s.extension.clone()).unwrap_or_default();
-        let tenant_attributes: Vec<Value> = [
-            with_canonical(attribute("role", "string", false, false, false, "none"), &resource::ROLES),
-            attribute("admin", "boolean", false, false, false, "none"),
-            // The canonical values show the E.164 form the server requires.
-            with_canonical(attribute("firstPhone", "string", false, false, false, "none"), &E164_EXAMPLES),
-            with_canonical(attribute("secondPhone", "string", false, false, false, "none"), &E164_EXAMPLES),
-        ]
-        .into_iter()
-        .filter(|a| chosen.iter().any(|c| Some(c.as_str()) == a["name"].as_str()))
-        .collect();
-        Ok(vec![
-            schema(
-                SCHEMA_USER,
-                "User",
-                vec![
-                    attribute("userName", "string", false, true, false, "server"),
-                    name,
-                    attribute("displayName", "string", false, false, false, "none"),
-                    emails,
-                    attribute("active", "boolean", false, false, false, "none"),
-                    attribute("externalId", "string", false, false, true, "none"),
-                    groups,
-                ],
-            ),
-            schema(
-                SCHEMA_GROUP,
-                "Group",
-                vec![attribute("displayName", "string", false, true, false, "server"), members],
-            ),
-            schema(
-                SCHEMA_ENTERPRISE,
-                "EnterpriseUser",
-                vec![
-                    attribute("employeeNumber", "string", false, false, false, "none"),
-                    attribute("department", "string", false, false, false, "none"),
-                ],
-            ),
-            schema(SCHEMA_TENANT, "TenantUser", tenant_attributes),
-            schema(
-                "urn:ietf:params:scim:schemas:core:2.0:ServiceProviderConfig",
-                "ServiceProviderConfig",
-                vec![attribute("documentationUri", "reference", false, false, false, "none")],
-            ),
-            schema(
-                "urn:ietf:params:scim:schemas:core:2.0:ResourceType",
-                "ResourceType",
-                vec![
-                    attribute("name", "string", false, true, false, "none"),
-                    attribute("endpoint", "reference", false, true, false, "none"),
-                    attribute("schema", "reference", false, true, true, "none"),
-                ],
-            ),
-            schema(
-                "urn:ietf:params:scim:schemas:core:2.0:Schema",
-                "Schema",
-                vec![
-                    attribute("name", "string", false, false, false, "none"),
-                    attribute("description", "string", false, false, false, "none"),
-                ],
-            ),
-        ])
-    }
-
-    /// `/ResourceTypes` (RFC 7643 §6).
-    pub fn scim_resource_types(&self, tenant: &str) -> Result<Vec<Value>, ScimError> {
-        let config = self.scim_tenant(tenant)?;
-        let base = format!("{}/scim/v2/{}", self.config.base_url, config.id);
-        Ok(vec![
-            json!({
-                "schemas": ["urn:ietf:params:scim:schemas:core:2.0:ResourceType"],
-                "id": "User", "name": "User", "endpoint": "/Users", "schema": SCHEMA_USER,
-                "schemaExtensions": [{"schema": SCHEMA_ENTERPRISE, "required": false}, {"schema": SCHEMA_TENANT, "required": false}],
-                "meta": {"resourceType": "ResourceType", "location": format!("{base}/ResourceTypes/User")},
-            }),
-            json!({
-                "schemas": ["urn:ietf:params:scim:schemas:core:2.0:ResourceType"],
-                "id": "Group", "name": "Group", "endpoint": "/Groups", "schema": SCHEMA_GROUP,
-                "meta": {"resourceType": "ResourceType", "location": format!("{base}/ResourceTypes/Group")},
-            }),
-        ])
-    }
-}
-
-const E164_EXAMPLES: [&str; 2] = ["+972501234567", "+14155550100"];
-
-/// A member's `display` is accepted and not kept: members are shown by id and `$ref`.
-fn readonly(mut attribute: Value) -> Value {
-    attribute["mutability"] = "readOnly".into();
-    attribute
-}
-
-fn with_canonical(mut attribute: Value, values: &[&str]) -> Value {
-    attribute["canonicalValues"] = json!(values);
-    attribute
 }
 
 /// The flawed PUT of `put-partial-merge`: attributes the body leaves out
