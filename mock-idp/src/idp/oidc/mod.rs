@@ -1,31 +1,38 @@
 //! The running OIDC provider: key rings, authorization codes, issued tokens
-//! and armed OIDC faults, and the flows that use them.
+//! and armed OIDC faults, and the flows that use them. This module runs the
+//! flows (`/authorize`, `/token`, `/logout`, minting); `keys.rs` keeps the
+//! key rings and `tokens.rs` the issued tokens and the endpoints that read
+//! them back.
 //!
 //! Protocol decisions are made by the pure functions in [`crate::oidc`];
 //! this module keeps the state between requests. Codes and tokens are kept
 //! in memory only, like the mock's browser sessions: a restart signs
 //! everyone out, but keys survive because they live in the key directory.
 
+mod keys;
+mod tokens;
+
+use tokens::Issue;
+
+pub use keys::KeyInfo;
+
 use std::collections::HashMap;
 use std::sync::{Mutex, PoisonError};
 
-use serde_json::{Map, Value, json};
-use sha2::{Digest, Sha256};
+use serde_json::Value;
 use time::OffsetDateTime;
 
 use super::bounded::BoundedMap;
-use super::{Browser, Idp, IdpError, KeySource, MockSession, Pending, SsoOutcome};
+use super::{Browser, Idp, IdpError, MockSession, Pending, SsoOutcome};
 use crate::ids::{AppId, UserId};
 use crate::oidc::authorize::{self, AuthorizeParams, AuthorizeRefusal, AuthorizeReply, ValidAuthorization};
-use crate::oidc::claims::{self, TokenContext};
 use crate::oidc::discovery::{self, DocumentKind};
 use crate::oidc::faults::{FaultStage, FaultTarget, OidcFault, OidcFaultPlan};
-use crate::oidc::jws::{self, TokenSigner};
-use crate::oidc::keys::{JwtKey, KeyRing, KeyStatus, RingKey};
+use crate::oidc::keys::{JwtKey, KeyRing};
 use crate::oidc::token::{self, FormParams, TokenRequest};
-use crate::oidc::{OAuthCode, OidcError, ServerRef, base64url};
+use crate::oidc::{OAuthCode, OidcError, ServerRef};
 use crate::org::Org;
-use crate::org::oidc::{GrantType, OIDC_SCOPES, SigningAlgorithm};
+use crate::org::oidc::{GrantType, OIDC_SCOPES};
 
 /// Authorization codes are single-use and expire after a minute.
 const CODE_LIFETIME_SECONDS: i64 = 60;
@@ -154,32 +161,6 @@ pub struct MintedTokens {
     pub issuer: String,
 }
 
-/// One key as Okta's key API lists it.
-#[derive(Debug, Clone, serde::Serialize)]
-pub struct KeyInfo {
-    pub status: KeyStatus,
-    #[serde(flatten)]
-    pub jwk: Value,
-}
-
-/// The stored form of a key ring in the key directory.
-#[derive(serde::Serialize, serde::Deserialize)]
-struct StoredRing {
-    active_since: i64,
-    keys: Vec<StoredKey>,
-}
-
-#[derive(serde::Serialize, serde::Deserialize)]
-struct StoredKey {
-    status: String,
-    created: i64,
-    pem: String,
-}
-
-fn random_suffix(seed: &str) -> String {
-    base64url(Sha256::digest(seed.as_bytes()))
-}
-
 impl Idp {
     /// Checks the server exists and returns its custom definition, if any.
     fn server_exists(org: &Org, server: &ServerRef) -> Result<(), OidcError> {
@@ -189,178 +170,6 @@ impl Idp {
                 org.authorization_server(id).map(|_| ()).ok_or_else(|| OidcError::UnknownServer(id.clone()))
             }
         }
-    }
-
-    fn signing_algorithm(&self, server: &ServerRef) -> SigningAlgorithm {
-        match server {
-            ServerRef::Org => SigningAlgorithm::Rs256,
-            ServerRef::Custom(id) => self
-                .read_org(|org| org.authorization_server(id).map(|s| s.signing_algorithm))
-                .unwrap_or(SigningAlgorithm::Rs256),
-        }
-    }
-
-    fn rotation_days(&self, server: &ServerRef) -> Option<i64> {
-        match server {
-            ServerRef::Org => None,
-            ServerRef::Custom(id) => self.read_org(|org| org.authorization_server(id).and_then(|s| s.rotation_days)),
-        }
-    }
-
-    fn new_key(&self, algorithm: SigningAlgorithm) -> Result<JwtKey, OidcError> {
-        JwtKey::generate(algorithm).map_err(|e| OidcError::Key(e.to_string()))
-    }
-
-    /// The first key ring of a server: from the key directory, or made.
-    fn initial_ring(
-        &self,
-        server: &ServerRef,
-        algorithm: SigningAlgorithm,
-        now: OffsetDateTime,
-    ) -> Result<KeyRing, OidcError> {
-        let key_error = |e: String| OidcError::Key(e);
-        match &self.keys {
-            KeySource::Fixed(credential) => {
-                let (deterministic_active, next) =
-                    crate::oidc::keys::deterministic::pair(algorithm).map_err(|e| key_error(e.to_string()))?;
-                // A PEM given with --signing-key signs RS256 tokens too.
-                let active = match algorithm {
-                    SigningAlgorithm::Rs256 => JwtKey::from_pem(&credential.key_pem, algorithm, "signing key")
-                        .map_err(|e| key_error(e.to_string()))?,
-                    SigningAlgorithm::Es256 => deterministic_active,
-                };
-                Ok(KeyRing::new(active, next, now))
-            }
-            KeySource::Directory(store) => {
-                let file = format!("{}.ring.json", server.key_name());
-                if let Some(text) = store.read_private(&file) {
-                    let stored: StoredRing = serde_json::from_str(&text)
-                        .map_err(|e| key_error(format!("{}/{file}: {e}", store.dir().display())))?;
-                    let mut keys = Vec::new();
-                    for key in stored.keys {
-                        let status = match key.status.as_str() {
-                            "ACTIVE" => KeyStatus::Active,
-                            "NEXT" => KeyStatus::Next,
-                            _ => KeyStatus::Expired,
-                        };
-                        let jwt_key =
-                            JwtKey::from_pem(&key.pem, algorithm, &file).map_err(|e| key_error(e.to_string()))?;
-                        let created = OffsetDateTime::from_unix_timestamp(key.created).unwrap_or(now);
-                        keys.push(RingKey { key: jwt_key, status, created });
-                    }
-                    let since = OffsetDateTime::from_unix_timestamp(stored.active_since).unwrap_or(now);
-                    return KeyRing::from_keys(keys, since).ok_or_else(|| {
-                        key_error(format!("{}/{file}: needs exactly one ACTIVE key", store.dir().display()))
-                    });
-                }
-                let ring = KeyRing::new(self.new_key(algorithm)?, self.new_key(algorithm)?, now);
-                self.store_ring(server, &ring)?;
-                Ok(ring)
-            }
-        }
-    }
-
-    fn store_ring(&self, server: &ServerRef, ring: &KeyRing) -> Result<(), OidcError> {
-        let KeySource::Directory(store) = &self.keys else { return Ok(()) };
-        let stored = StoredRing {
-            active_since: ring.active_since.unix_timestamp(),
-            keys: ring
-                .keys()
-                .iter()
-                .map(|k| StoredKey {
-                    status: serde_json::to_value(k.status)
-                        .ok()
-                        .and_then(|v| v.as_str().map(str::to_owned))
-                        .unwrap_or_default(),
-                    created: k.created.unix_timestamp(),
-                    pem: k.key.private_pem.to_string(),
-                })
-                .collect(),
-        };
-        let text = serde_json::to_string_pretty(&stored).map_err(|e| OidcError::Key(e.to_string()))?;
-        store
-            .write_private(&format!("{}.ring.json", server.key_name()), &text)
-            .map_err(|e| OidcError::Key(e.to_string()))
-    }
-
-    /// Runs `f` on the server's key ring, making it first and rotating it if a
-    /// scheduled rotation is due.
-    ///
-    /// Lock order: the org lock is never taken while the rings lock is held
-    /// (the server's settings are read first), and callers must not hold the
-    /// org lock when they call this.
-    fn with_ring<T>(&self, server: &ServerRef, f: impl FnOnce(&KeyRing) -> T) -> Result<T, OidcError> {
-        let now = self.now();
-        let days = self.rotation_days(server);
-        let algorithm = self.signing_algorithm(server);
-        let mut rings = lock(&self.oidc.rings);
-        if !rings.contains_key(server) {
-            let ring = self.initial_ring(server, algorithm, now)?;
-            rings.insert(server.clone(), ring);
-        }
-        let Some(ring) = rings.get_mut(server) else {
-            return Err(OidcError::Key("key ring missing".into()));
-        };
-        if ring.rotation_due(days, now) {
-            ring.rotate(self.new_key(algorithm)?, now);
-            let snapshot = ring.clone();
-            self.store_ring(server, &snapshot)?;
-        }
-        Ok(f(ring))
-    }
-
-    /// Rotates a server's signing key, as Okta's `keyRotate` does, or at once
-    /// for a leaked key (`emergency`).
-    pub fn rotate_keys(&self, server: &ServerRef, emergency: bool) -> Result<Vec<KeyInfo>, OidcError> {
-        self.read_org(|org| Self::server_exists(org, server))?;
-        self.with_ring(server, |_| ())?;
-        let now = self.now();
-        let fresh = self.new_key(self.signing_algorithm(server))?;
-        let snapshot = {
-            let mut rings = lock(&self.oidc.rings);
-            let ring = rings.get_mut(server).ok_or_else(|| OidcError::Key("key ring missing".into()))?;
-            if emergency {
-                ring.emergency_rotate(fresh, now);
-            } else {
-                ring.rotate(fresh, now);
-            }
-            ring.clone()
-        };
-        self.store_ring(server, &snapshot)?;
-        self.signing_keys(server)
-    }
-
-    /// The keys of a server with their status, as Okta's key API lists them.
-    pub fn signing_keys(&self, server: &ServerRef) -> Result<Vec<KeyInfo>, OidcError> {
-        self.read_org(|org| Self::server_exists(org, server))?;
-        self.with_ring(server, |ring| {
-            ring.keys().iter().map(|k| KeyInfo { status: k.status, jwk: k.key.public_jwk() }).collect()
-        })
-    }
-
-    /// The JWKS document and how long it may be cached, in seconds.
-    pub fn jwks(&self, server: &ServerRef) -> Result<(Value, i64), OidcError> {
-        self.read_org(|org| Self::server_exists(org, server))?;
-        let now = self.now();
-        let days = self.rotation_days(server);
-        self.with_ring(server, |ring| {
-            // Caches may keep the document until the next scheduled rotation:
-            // the key that becomes active then is already in it. Without a
-            // schedule, thirty days, about what Okta sends.
-            let max_age = match days {
-                Some(days) => ring
-                    .active_since
-                    .checked_add(time::Duration::days(days))
-                    .map_or(0, |next| (next - now).whole_seconds().max(0)),
-                None => 30 * 24 * 3600,
-            };
-            (ring.jwks(), max_age)
-        })
-    }
-
-    /// The attacker's JWKS, served for the `jku-header` fault.
-    pub fn attacker_jwks(&self) -> Value {
-        json!({ "keys": [self.oidc.attacker.public_jwk()] })
     }
 
     /// A discovery document, with the `discovery-issuer-mismatch` fault applied once.
@@ -746,356 +555,6 @@ impl Idp {
         Ok(issued.response)
     }
 
-    /// Issues the access token, and the ID and refresh tokens the scopes call for.
-    fn issue(&self, issue: Issue<'_>) -> Result<Issued, OidcError> {
-        let now = self.now();
-        let user_id = issue.user.cloned();
-        let armed = match issue.fault {
-            Some(plan) => Some(ArmedOidcFault {
-                id: String::new(),
-                fault: plan.fault,
-                target: plan.target,
-                user: user_id.clone(),
-                client: Some(issue.client.clone()),
-            }),
-            None => self.take_oidc_fault(&[FaultStage::Token, FaultStage::Userinfo], user_id.as_ref(), issue.client),
-        };
-        let token_fault = armed.as_ref().filter(|f| f.fault.stage() == FaultStage::Token);
-        let userinfo_fault = armed.as_ref().is_some_and(|f| f.fault == OidcFault::UserinfoSubMismatch);
-        let id_fault = token_fault.filter(|f| f.target.id_token()).map(|f| f.fault);
-        let access_fault = token_fault.filter(|f| f.target.access_token()).map(|f| f.fault);
-        let attacker_url = self.read_org(|org| format!("{}/mockta/attacker/keys", org.url));
-        let seed = self.ids.opaque_token();
-        // The key is cloned out of the ring (it is reference-counted) so that
-        // signing happens outside the ring's lock, in parallel; and it is
-        // taken before the org guard below, keeping the lock order of
-        // `with_ring`.
-        let active = self.with_ring(issue.server, |ring| ring.active().clone())?;
-        let org = self.org.read().unwrap_or_else(PoisonError::into_inner);
-        let app = org.apps.get(issue.client).ok_or(OidcError::UnknownClient)?;
-        let user = match &user_id {
-            Some(id) => Some(
-                org.users
-                    .get(id)
-                    .ok_or_else(|| OidcError::oauth(OAuthCode::InvalidGrant, "The user no longer exists."))?,
-            ),
-            None => None,
-        };
-        let custom = match issue.server {
-            ServerRef::Org => None,
-            ServerRef::Custom(id) => org.authorization_server(id),
-        };
-        let policy = custom.and_then(|c| c.policy_for(issue.client));
-        let lifetime = policy.map_or(ORG_ACCESS_TOKEN_SECONDS, |p| p.access_token_lifetime_minutes * 60);
-        let ctx = TokenContext {
-            org: &org,
-            server: issue.server,
-            custom,
-            client: app,
-            user,
-            scopes: issue.scopes,
-            nonce: issue.nonce,
-            auth_time: issue.auth_time,
-            now,
-            access_token_lifetime_seconds: lifetime,
-        };
-        let access_jti = format!("AT.{}", random_suffix(&format!("access {seed}")));
-        let signer = TokenSigner { active: &active, attacker: &self.oidc.attacker, attacker_jwks_url: &attacker_url };
-        let (access_token, id_token) = (|| {
-            let access_token = match issue.server {
-                // Org server access tokens are opaque to clients, as Okta documents.
-                ServerRef::Org => Ok(format!("{}{}", seed, random_suffix(&format!("opaque {seed}")))),
-                ServerRef::Custom(_) => {
-                    jws::encode(&claims::access_token(&ctx, &access_jti, access_fault), signer, access_fault)
-                }
-            }?;
-            let id_token = match user {
-                Some(_) if issue.scopes.iter().any(|s| s == "openid") => {
-                    let jti = format!("ID.{}", random_suffix(&format!("id {seed}")));
-                    let claims = claims::id_token(&ctx, Some(&access_token), &jti, id_fault);
-                    Some(jws::encode(&claims, signer, id_fault)?)
-                }
-                _ => None,
-            };
-            Ok::<_, crate::oidc::keys::JwtKeyError>((access_token, id_token))
-        })()
-        .map_err(|e| OidcError::Key(e.to_string()))?;
-        // A refresh token keeps the scopes of the original grant (RFC 6749
-        // §6), even when this access token was asked for fewer.
-        let refresh_scopes = issue.refresh_scopes.unwrap_or(issue.scopes);
-        let wants_refresh = refresh_scopes.iter().any(|s| s == "offline_access")
-            && app.oidc().is_some_and(|s| s.allows_grant(GrantType::RefreshToken))
-            && policy.is_none_or(|p| p.grant_types.contains(&GrantType::RefreshToken))
-            && user.is_some();
-        let refresh_lifetime = policy.and_then(|p| p.refresh_token_lifetime_minutes);
-        drop(org);
-
-        let family = issue.family.clone().unwrap_or_else(|| random_suffix(&format!("family {seed}")));
-        let refresh_token = match (wants_refresh, &user_id) {
-            (true, Some(user)) => {
-                let token = random_suffix(&format!("refresh {seed}"));
-                lock(&self.oidc.refresh).insert(
-                    token.clone(),
-                    RefreshRecord {
-                        server: issue.server.clone(),
-                        client: issue.client.clone(),
-                        user: user.clone(),
-                        scopes: refresh_scopes.to_vec(),
-                        auth_time: issue.auth_time.unwrap_or(now),
-                        family: family.clone(),
-                        iat: now.unix_timestamp(),
-                        expires: refresh_lifetime.and_then(|m| now.checked_add(time::Duration::minutes(m))),
-                        rotated: false,
-                        revoked: false,
-                    },
-                );
-                Some(token)
-            }
-            _ => None,
-        };
-        lock(&self.oidc.access).insert(
-            access_token.clone(),
-            AccessRecord {
-                server: issue.server.clone(),
-                client: issue.client.clone(),
-                user: user_id,
-                scopes: issue.scopes.to_vec(),
-                iat: now.unix_timestamp(),
-                exp: now.unix_timestamp() + lifetime,
-                jti: access_jti,
-                revoked: false,
-                userinfo_fault,
-                family: refresh_token.as_ref().map(|_| family),
-            },
-        );
-        let mut body = Map::new();
-        body.insert("token_type".into(), "Bearer".into());
-        body.insert("expires_in".into(), lifetime.into());
-        body.insert("access_token".into(), access_token.clone().into());
-        body.insert("scope".into(), issue.scopes.join(" ").into());
-        if let Some(refresh) = &refresh_token {
-            body.insert("refresh_token".into(), refresh.clone().into());
-        }
-        if let Some(id_token) = &id_token {
-            body.insert("id_token".into(), id_token.clone().into());
-        }
-        Ok(Issued { response: TokenResponse { body: Value::Object(body) }, access_token, refresh_token })
-    }
-
-    fn revoke_issued(&self, access: &[String], refresh: &[String]) {
-        {
-            let mut records = lock(&self.oidc.access);
-            for token in access {
-                if let Some(record) = records.map.get_mut(token) {
-                    record.revoked = true;
-                }
-            }
-        }
-        let families: Vec<String> = {
-            let records = lock(&self.oidc.refresh);
-            refresh.iter().filter_map(|t| records.map.get(t).map(|r| r.family.clone())).collect()
-        };
-        for family in families {
-            self.revoke_family(&family);
-        }
-    }
-
-    fn revoke_family(&self, family: &str) {
-        for record in lock(&self.oidc.refresh).map.values_mut().filter(|r| r.family == family) {
-            record.revoked = true;
-        }
-        for record in lock(&self.oidc.access).map.values_mut().filter(|r| r.family.as_deref() == Some(family)) {
-            record.revoked = true;
-        }
-    }
-
-    /// Whether an access token is usable now: issued here, not revoked or
-    /// expired, and its user still active.
-    fn live_access(&self, server: &ServerRef, token: &str) -> Option<AccessRecord> {
-        let now = self.now().unix_timestamp();
-        let record = lock(&self.oidc.access).map.get(token).cloned()?;
-        if record.revoked || record.exp <= now || record.server != *server {
-            return None;
-        }
-        let user_active = match &record.user {
-            None => true,
-            Some(user) => self.read_org(|org| org.users.get(user).is_some_and(|u| u.status.can_sign_in())),
-        };
-        user_active.then_some(record)
-    }
-
-    /// `/userinfo` for a bearer token.
-    pub fn userinfo(&self, server: &ServerRef, access_token: Option<&str>) -> Result<Value, OidcError> {
-        self.read_org(|org| Self::server_exists(org, server))?;
-        let token = access_token.ok_or_else(OidcError::invalid_token)?;
-        let record = self.live_access(server, token).ok_or_else(OidcError::invalid_token)?;
-        if !record.scopes.iter().any(|s| s == "openid") {
-            return Err(OidcError::oauth(
-                OAuthCode::InsufficientScope,
-                "The access token must provide access to at least one of these scopes - openid",
-            ));
-        }
-        let user_id = record.user.clone().ok_or_else(OidcError::invalid_token)?;
-        let now = self.now();
-        self.read_org(|org| {
-            let user = org.users.get(&user_id).ok_or_else(OidcError::invalid_token)?;
-            let app = org.apps.get(&record.client).ok_or_else(OidcError::invalid_token)?;
-            let custom = match server {
-                ServerRef::Org => None,
-                ServerRef::Custom(id) => org.authorization_server(id),
-            };
-            let ctx = TokenContext {
-                org,
-                server,
-                custom,
-                client: app,
-                user: Some(user),
-                scopes: &record.scopes,
-                nonce: None,
-                auth_time: None,
-                now,
-                access_token_lifetime_seconds: 0,
-            };
-            let mut claims = claims::userinfo(&ctx, user);
-            if record.userinfo_fault {
-                let other = org
-                    .users
-                    .keys()
-                    .find(|id| **id != user_id)
-                    .map_or_else(|| format!("00u{}", &random_suffix(user_id.as_str())[..17]), |id| id.to_string());
-                claims.insert("sub".into(), other.into());
-            }
-            Ok(Value::Object(claims))
-        })
-    }
-
-    /// Authenticates the client at introspection and revocation.
-    fn authenticate_client(
-        &self,
-        server: &ServerRef,
-        authorization: Option<&str>,
-        form: &FormParams,
-        endpoint: &str,
-    ) -> Result<AppId, OidcError> {
-        let now = self.now();
-        let authenticated = self.read_org(|org| {
-            Self::server_exists(org, server)?;
-            let credentials = token::parse_client_authentication(authorization, form)?;
-            let url = server.endpoint(&org.url, endpoint);
-            token::authenticate(org, &credentials, &url, now)
-        })?;
-        // A client assertion is good for one request (RFC 7523 §3): its jti
-        // is remembered, per client, until the assertion expires.
-        if let Some((jti, exp)) = authenticated.assertion_jti {
-            let key = format!("{} {jti}", authenticated.client);
-            let mut seen = lock(&self.oidc.assertions);
-            if seen.map.get(&key).is_some_and(|until| *until > now.unix_timestamp()) {
-                return Err(OidcError::oauth(
-                    OAuthCode::InvalidClient,
-                    "The client_assertion token has already been used (its jti was seen before).",
-                ));
-            }
-            seen.insert(key, exp);
-        }
-        Ok(authenticated.client)
-    }
-
-    /// `/introspect` (RFC 7662). A client only learns about its own tokens.
-    pub fn introspect(
-        &self,
-        server: &ServerRef,
-        authorization: Option<&str>,
-        form: &FormParams,
-    ) -> Result<Value, OidcError> {
-        let client = self.authenticate_client(server, authorization, form, "introspect")?;
-        let token = form
-            .get("token")
-            .ok_or_else(|| OidcError::oauth(OAuthCode::InvalidRequest, "The 'token' parameter is required."))?;
-        let inactive = json!({ "active": false });
-        let (org_url, issuer) = self.read_org(|org| (org.url.clone(), server.issuer(&org.url)));
-        if let Some(record) = self.live_access(server, token).filter(|r| r.client == client) {
-            let (username, audience) = self.read_org(|org| {
-                let login = record.user.as_ref().and_then(|u| org.users.get(u)).map(|u| u.profile.login.clone());
-                let audience = match server {
-                    ServerRef::Org => org_url.clone(),
-                    ServerRef::Custom(id) => org
-                        .authorization_server(id)
-                        .and_then(|s| s.audiences.first().cloned())
-                        .unwrap_or_else(|| org_url.clone()),
-                };
-                (login, audience)
-            });
-            let mut body = Map::new();
-            body.insert("active".into(), true.into());
-            body.insert("scope".into(), record.scopes.join(" ").into());
-            if let Some(login) = &username {
-                body.insert("username".into(), login.clone().into());
-            }
-            body.insert("exp".into(), record.exp.into());
-            body.insert("iat".into(), record.iat.into());
-            body.insert("sub".into(), username.clone().unwrap_or_else(|| client.to_string()).into());
-            body.insert("aud".into(), audience.into());
-            body.insert("iss".into(), issuer.into());
-            body.insert("jti".into(), record.jti.clone().into());
-            body.insert("token_type".into(), "Bearer".into());
-            body.insert("client_id".into(), client.to_string().into());
-            if let Some(user) = &record.user {
-                body.insert("uid".into(), user.to_string().into());
-            }
-            return Ok(Value::Object(body));
-        }
-        let now = self.now();
-        let refresh = lock(&self.oidc.refresh).map.get(token).cloned();
-        if let Some(record) = refresh.filter(|r| r.client == client && r.server == *server) {
-            let live = !record.revoked && !record.rotated && record.expires.is_none_or(|e| e > now);
-            let user = self.read_org(|org| {
-                org.users.get(&record.user).filter(|u| u.status.can_sign_in()).map(|u| u.profile.login.clone())
-            });
-            if let (true, Some(login)) = (live, user) {
-                let mut body = Map::new();
-                body.insert("active".into(), true.into());
-                body.insert("scope".into(), record.scopes.join(" ").into());
-                body.insert("username".into(), login.clone().into());
-                if let Some(expires) = record.expires {
-                    body.insert("exp".into(), expires.unix_timestamp().into());
-                }
-                body.insert("iat".into(), record.iat.into());
-                body.insert("sub".into(), login.into());
-                body.insert("iss".into(), issuer.into());
-                body.insert("token_type".into(), "refresh_token".into());
-                body.insert("client_id".into(), client.to_string().into());
-                body.insert("uid".into(), record.user.to_string().into());
-                return Ok(Value::Object(body));
-            }
-        }
-        Ok(inactive)
-    }
-
-    /// `/revoke` (RFC 7009): always succeeds for an authenticated client,
-    /// whether or not the token was known.
-    pub fn revoke(&self, server: &ServerRef, authorization: Option<&str>, form: &FormParams) -> Result<(), OidcError> {
-        let client = self.authenticate_client(server, authorization, form, "revoke")?;
-        let token = form
-            .get("token")
-            .ok_or_else(|| OidcError::oauth(OAuthCode::InvalidRequest, "The 'token' parameter is required."))?;
-        {
-            let mut access = lock(&self.oidc.access);
-            if let Some(record) = access.map.get_mut(token).filter(|r| r.client == client && r.server == *server) {
-                record.revoked = true;
-                return Ok(());
-            }
-        }
-        let family = lock(&self.oidc.refresh)
-            .map
-            .get(token)
-            .filter(|r| r.client == client && r.server == *server)
-            .map(|r| r.family.clone());
-        if let Some(family) = family {
-            self.revoke_family(&family);
-        }
-        Ok(())
-    }
-
     /// `/logout`: ends the mock session and redirects to a registered
     /// sign-out URI of the client named by `id_token_hint`.
     pub fn logout(
@@ -1193,26 +652,4 @@ impl Idp {
         let id_token = issued.response.body.get("id_token").and_then(Value::as_str).unwrap_or_default().to_owned();
         Ok(MintedTokens { id_token, access_token: issued.access_token, issuer })
     }
-}
-
-/// What to issue.
-struct Issue<'a> {
-    server: &'a ServerRef,
-    client: &'a AppId,
-    user: Option<&'a UserId>,
-    scopes: &'a [String],
-    nonce: Option<&'a str>,
-    auth_time: Option<OffsetDateTime>,
-    /// The refresh token family, when refreshing.
-    family: Option<String>,
-    /// The scopes of the original grant, when refreshing with fewer.
-    refresh_scopes: Option<&'a [String]>,
-    /// A fault given directly (by `mockta oidc mint`) instead of an armed one.
-    fault: Option<OidcFaultPlan>,
-}
-
-struct Issued {
-    response: TokenResponse,
-    access_token: String,
-    refresh_token: Option<String>,
 }

@@ -1,0 +1,208 @@
+//! Signing keys of the authorization servers: each server's key ring, made
+//! on first use, kept in the key directory, rotated on schedule or on
+//! demand, and published as a JWKS.
+
+use serde_json::{Value, json};
+use time::OffsetDateTime;
+
+use super::lock;
+use crate::idp::{Idp, KeySource};
+use crate::oidc::keys::{JwtKey, KeyRing, KeyStatus, RingKey};
+use crate::oidc::{OidcError, ServerRef};
+use crate::org::oidc::SigningAlgorithm;
+
+/// One key as Okta's key API lists it.
+#[derive(Debug, Clone, serde::Serialize)]
+pub struct KeyInfo {
+    pub status: KeyStatus,
+    #[serde(flatten)]
+    pub jwk: Value,
+}
+
+/// The stored form of a key ring in the key directory.
+#[derive(serde::Serialize, serde::Deserialize)]
+struct StoredRing {
+    active_since: i64,
+    keys: Vec<StoredKey>,
+}
+
+#[derive(serde::Serialize, serde::Deserialize)]
+struct StoredKey {
+    status: String,
+    created: i64,
+    pem: String,
+}
+
+impl Idp {
+    fn signing_algorithm(&self, server: &ServerRef) -> SigningAlgorithm {
+        match server {
+            ServerRef::Org => SigningAlgorithm::Rs256,
+            ServerRef::Custom(id) => self
+                .read_org(|org| org.authorization_server(id).map(|s| s.signing_algorithm))
+                .unwrap_or(SigningAlgorithm::Rs256),
+        }
+    }
+
+    fn rotation_days(&self, server: &ServerRef) -> Option<i64> {
+        match server {
+            ServerRef::Org => None,
+            ServerRef::Custom(id) => self.read_org(|org| org.authorization_server(id).and_then(|s| s.rotation_days)),
+        }
+    }
+
+    fn new_key(&self, algorithm: SigningAlgorithm) -> Result<JwtKey, OidcError> {
+        JwtKey::generate(algorithm).map_err(|e| OidcError::Key(e.to_string()))
+    }
+
+    /// The first key ring of a server: from the key directory, or made.
+    fn initial_ring(
+        &self,
+        server: &ServerRef,
+        algorithm: SigningAlgorithm,
+        now: OffsetDateTime,
+    ) -> Result<KeyRing, OidcError> {
+        let key_error = |e: String| OidcError::Key(e);
+        match &self.keys {
+            KeySource::Fixed(credential) => {
+                let (deterministic_active, next) =
+                    crate::oidc::keys::deterministic::pair(algorithm).map_err(|e| key_error(e.to_string()))?;
+                // A PEM given with --signing-key signs RS256 tokens too.
+                let active = match algorithm {
+                    SigningAlgorithm::Rs256 => JwtKey::from_pem(&credential.key_pem, algorithm, "signing key")
+                        .map_err(|e| key_error(e.to_string()))?,
+                    SigningAlgorithm::Es256 => deterministic_active,
+                };
+                Ok(KeyRing::new(active, next, now))
+            }
+            KeySource::Directory(store) => {
+                let file = format!("{}.ring.json", server.key_name());
+                if let Some(text) = store.read_private(&file) {
+                    let stored: StoredRing = serde_json::from_str(&text)
+                        .map_err(|e| key_error(format!("{}/{file}: {e}", store.dir().display())))?;
+                    let mut keys = Vec::new();
+                    for key in stored.keys {
+                        let status = match key.status.as_str() {
+                            "ACTIVE" => KeyStatus::Active,
+                            "NEXT" => KeyStatus::Next,
+                            _ => KeyStatus::Expired,
+                        };
+                        let jwt_key =
+                            JwtKey::from_pem(&key.pem, algorithm, &file).map_err(|e| key_error(e.to_string()))?;
+                        let created = OffsetDateTime::from_unix_timestamp(key.created).unwrap_or(now);
+                        keys.push(RingKey { key: jwt_key, status, created });
+                    }
+                    let since = OffsetDateTime::from_unix_timestamp(stored.active_since).unwrap_or(now);
+                    return KeyRing::from_keys(keys, since).ok_or_else(|| {
+                        key_error(format!("{}/{file}: needs exactly one ACTIVE key", store.dir().display()))
+                    });
+                }
+                let ring = KeyRing::new(self.new_key(algorithm)?, self.new_key(algorithm)?, now);
+                self.store_ring(server, &ring)?;
+                Ok(ring)
+            }
+        }
+    }
+
+    fn store_ring(&self, server: &ServerRef, ring: &KeyRing) -> Result<(), OidcError> {
+        let KeySource::Directory(store) = &self.keys else { return Ok(()) };
+        let stored = StoredRing {
+            active_since: ring.active_since.unix_timestamp(),
+            keys: ring
+                .keys()
+                .iter()
+                .map(|k| StoredKey {
+                    status: serde_json::to_value(k.status)
+                        .ok()
+                        .and_then(|v| v.as_str().map(str::to_owned))
+                        .unwrap_or_default(),
+                    created: k.created.unix_timestamp(),
+                    pem: k.key.private_pem.to_string(),
+                })
+                .collect(),
+        };
+        let text = serde_json::to_string_pretty(&stored).map_err(|e| OidcError::Key(e.to_string()))?;
+        store
+            .write_private(&format!("{}.ring.json", server.key_name()), &text)
+            .map_err(|e| OidcError::Key(e.to_string()))
+    }
+
+    /// Runs `f` on the server's key ring, making it first and rotating it if a
+    /// scheduled rotation is due.
+    ///
+    /// Lock order: the org lock is never taken while the rings lock is held
+    /// (the server's settings are read first), and callers must not hold the
+    /// org lock when they call this.
+    pub(super) fn with_ring<T>(&self, server: &ServerRef, f: impl FnOnce(&KeyRing) -> T) -> Result<T, OidcError> {
+        let now = self.now();
+        let days = self.rotation_days(server);
+        let algorithm = self.signing_algorithm(server);
+        let mut rings = lock(&self.oidc.rings);
+        if !rings.contains_key(server) {
+            let ring = self.initial_ring(server, algorithm, now)?;
+            rings.insert(server.clone(), ring);
+        }
+        let Some(ring) = rings.get_mut(server) else {
+            return Err(OidcError::Key("key ring missing".into()));
+        };
+        if ring.rotation_due(days, now) {
+            ring.rotate(self.new_key(algorithm)?, now);
+            let snapshot = ring.clone();
+            self.store_ring(server, &snapshot)?;
+        }
+        Ok(f(ring))
+    }
+
+    /// Rotates a server's signing key, as Okta's `keyRotate` does, or at once
+    /// for a leaked key (`emergency`).
+    pub fn rotate_keys(&self, server: &ServerRef, emergency: bool) -> Result<Vec<KeyInfo>, OidcError> {
+        self.read_org(|org| Self::server_exists(org, server))?;
+        self.with_ring(server, |_| ())?;
+        let now = self.now();
+        let fresh = self.new_key(self.signing_algorithm(server))?;
+        let snapshot = {
+            let mut rings = lock(&self.oidc.rings);
+            let ring = rings.get_mut(server).ok_or_else(|| OidcError::Key("key ring missing".into()))?;
+            if emergency {
+                ring.emergency_rotate(fresh, now);
+            } else {
+                ring.rotate(fresh, now);
+            }
+            ring.clone()
+        };
+        self.store_ring(server, &snapshot)?;
+        self.signing_keys(server)
+    }
+
+    /// The keys of a server with their status, as Okta's key API lists them.
+    pub fn signing_keys(&self, server: &ServerRef) -> Result<Vec<KeyInfo>, OidcError> {
+        self.read_org(|org| Self::server_exists(org, server))?;
+        self.with_ring(server, |ring| {
+            ring.keys().iter().map(|k| KeyInfo { status: k.status, jwk: k.key.public_jwk() }).collect()
+        })
+    }
+
+    /// The JWKS document and how long it may be cached, in seconds.
+    pub fn jwks(&self, server: &ServerRef) -> Result<(Value, i64), OidcError> {
+        self.read_org(|org| Self::server_exists(org, server))?;
+        let now = self.now();
+        let days = self.rotation_days(server);
+        self.with_ring(server, |ring| {
+            // Caches may keep the document until the next scheduled rotation:
+            // the key that becomes active then is already in it. Without a
+            // schedule, thirty days, about what Okta sends.
+            let max_age = match days {
+                Some(days) => ring
+                    .active_since
+                    .checked_add(time::Duration::days(days))
+                    .map_or(0, |next| (next - now).whole_seconds().max(0)),
+                None => 30 * 24 * 3600,
+            };
+            (ring.jwks(), max_age)
+        })
+    }
+
+    /// The attacker's JWKS, served for the `jku-header` fault.
+    pub fn attacker_jwks(&self) -> Value {
+        json!({ "keys": [self.oidc.attacker.public_jwk()] })
+    }
+}
