@@ -3,6 +3,8 @@
 //! Every problem is reported with the file, the field path (`apps[0].saml.sso_url`)
 //! and what is wrong, so the CLI can print it as one line.
 
+mod oidc;
+
 use std::collections::{BTreeMap, BTreeSet};
 use std::fmt;
 use std::path::Path;
@@ -10,11 +12,8 @@ use std::path::Path;
 use sha2::{Digest, Sha256};
 use time::OffsetDateTime;
 
-use super::file::{AppEntry, AuthorizationServerEntry, OidcEntry, OrgFile, SamlEntry};
-use super::oidc::{
-    AccessPolicy, ApplicationType, AuthorizationServer, ClaimTarget, ClaimValue, ClientAuthMethod, CustomClaim,
-    GrantType, GroupsClaim, OIDC_SCOPES, OidcSettings, PolicyClients, SigningAlgorithm,
-};
+use super::file::{AppEntry, OrgFile, SamlEntry};
+use super::oidc::AuthorizationServer;
 use super::{
     App, AppGroup, AppUser, AttributeNameFormat, AttributeStatement, AttributeValueSource, Group,
     GroupAttributeStatement, GroupFilter, NameIdFormat, Org, SamlSettings, SignOn, SignatureAlgorithm, SigningMode,
@@ -442,282 +441,6 @@ impl Validator<'_> {
         })
     }
 
-    fn grant_types(&self, field: &str, values: &[String]) -> Checked<Vec<GrantType>> {
-        let mut grants = Vec::new();
-        for (g, value) in values.iter().enumerate() {
-            match GrantType::parse(value) {
-                Some(grant) => grants.push(grant),
-                None => {
-                    return self.fail(
-                        format!("{field}[{g}]"),
-                        format!(
-                            "'{value}' is not one of authorization_code, refresh_token, client_credentials, implicit"
-                        ),
-                    );
-                }
-            }
-        }
-        Ok(grants)
-    }
-
-    fn oidc(&self, index: usize, entry: &OidcEntry) -> Checked<OidcSettings> {
-        let field = |name: &str| format!("apps[{index}].oidc.{name}");
-        let Some(application_type) = ApplicationType::parse(&entry.application_type) else {
-            return self.fail(
-                field("application_type"),
-                format!("'{}' is not one of web, native, browser, service", entry.application_type),
-            );
-        };
-        let default_method =
-            if application_type.is_public() { ClientAuthMethod::None } else { ClientAuthMethod::ClientSecretBasic };
-        let token_endpoint_auth_method = match &entry.token_endpoint_auth_method {
-            None => default_method,
-            Some(v) => ClientAuthMethod::parse(v).map_or_else(
-                || {
-                    self.fail(
-                        field("token_endpoint_auth_method"),
-                        format!("'{v}' is not one of client_secret_basic, client_secret_post, private_key_jwt, none"),
-                    )
-                },
-                Ok,
-            )?,
-        };
-        if application_type.is_public() && token_endpoint_auth_method != ClientAuthMethod::None {
-            return self.fail(
-                field("token_endpoint_auth_method"),
-                format!("must be none for a {} app (public clients have no secret)", application_type.as_str()),
-            );
-        }
-        if !application_type.is_public() && token_endpoint_auth_method == ClientAuthMethod::None {
-            return self.fail(
-                field("token_endpoint_auth_method"),
-                format!("none is only for native and browser apps, not {}", application_type.as_str()),
-            );
-        }
-        let needs_secret = matches!(
-            token_endpoint_auth_method,
-            ClientAuthMethod::ClientSecretBasic | ClientAuthMethod::ClientSecretPost
-        );
-        match (&entry.client_secret, needs_secret) {
-            (None, true) => {
-                return self
-                    .fail(field("client_secret"), format!("is required with {}", token_endpoint_auth_method.as_str()));
-            }
-            (Some(secret), true) if secret.len() < 8 => {
-                return self.fail(field("client_secret"), "must be at least 8 characters");
-            }
-            _ => {}
-        }
-        let mut redirect_uris = Vec::new();
-        for (u, uri) in entry.redirect_uris.iter().enumerate() {
-            match url::Url::parse(uri) {
-                Ok(parsed) if parsed.fragment().is_none() => redirect_uris.push(uri.clone()),
-                _ => {
-                    return self.fail(
-                        format!("apps[{index}].oidc.redirect_uris[{u}]"),
-                        format!("'{uri}' is not an absolute URI without a fragment"),
-                    );
-                }
-            }
-        }
-        let default_grants = match application_type {
-            ApplicationType::Service => vec![GrantType::ClientCredentials],
-            _ => vec![GrantType::AuthorizationCode],
-        };
-        let grant_types = match &entry.grant_types {
-            None => default_grants,
-            Some(values) => self.grant_types(&field("grant_types"), values)?,
-        };
-        if grant_types.contains(&GrantType::AuthorizationCode) && redirect_uris.is_empty() {
-            return self.fail(field("redirect_uris"), "needs at least one URI for the authorization_code grant");
-        }
-        if application_type == ApplicationType::Service && grant_types != [GrantType::ClientCredentials] {
-            return self.fail(field("grant_types"), "a service app only has client_credentials");
-        }
-        let mut jwks = Vec::new();
-        for (k, value) in entry.jwks.iter().enumerate() {
-            let json = toml_to_json(value);
-            match serde_json::from_value::<jsonwebtoken::jwk::Jwk>(json) {
-                Ok(jwk) => jwks.push(jwk),
-                Err(e) => return self.fail(format!("apps[{index}].oidc.jwks[{k}]"), format!("is not a JWK: {e}")),
-            }
-        }
-        if token_endpoint_auth_method == ClientAuthMethod::PrivateKeyJwt && jwks.is_empty() {
-            return self.fail(field("jwks"), "needs at least one public key for private_key_jwt");
-        }
-        let groups_claim = match &entry.groups_claim {
-            None => None,
-            Some(claim) => {
-                if claim.name.trim().is_empty() {
-                    return self.fail(field("groups_claim.name"), "must not be empty");
-                }
-                if RESERVED_CLAIMS.contains(&claim.name.as_str()) {
-                    return self.fail(
-                        field("groups_claim.name"),
-                        format!("'{}' is a reserved claim and cannot be customised", claim.name),
-                    );
-                }
-                let filter = self.group_filter(
-                    &field("groups_claim.filter"),
-                    &field("groups_claim.value"),
-                    &claim.filter,
-                    &claim.value,
-                )?;
-                Some(GroupsClaim { name: claim.name.clone(), filter })
-            }
-        };
-        Ok(OidcSettings {
-            application_type,
-            client_secret: entry.client_secret.clone(),
-            token_endpoint_auth_method,
-            redirect_uris,
-            post_logout_redirect_uris: entry.post_logout_redirect_uris.clone(),
-            grant_types,
-            pkce_required: entry.pkce_required.unwrap_or(application_type.is_public()),
-            jwks,
-            groups_claim,
-            app_profile_claims: entry.app_profile_claims,
-        })
-    }
-
-    fn authorization_server(
-        &self,
-        index: usize,
-        entry: &AuthorizationServerEntry,
-        apps: &BTreeMap<AppId, App>,
-    ) -> Checked<AuthorizationServer> {
-        let field = |name: &str| format!("authorization_servers[{index}].{name}");
-        let id_ok = entry.id == "default"
-            || (entry.id.len() == 20
-                && entry.id.starts_with("aus")
-                && entry.id.bytes().all(|b| b.is_ascii_alphanumeric()));
-        if !id_ok {
-            return self
-                .fail(field("id"), format!("'{}' is not 'default' or an Okta id starting with 'aus'", entry.id));
-        }
-        let audiences =
-            if entry.audiences.is_empty() { vec![format!("api://{}", entry.id)] } else { entry.audiences.clone() };
-        for (s, scope) in entry.scopes.iter().enumerate() {
-            let valid = !scope.is_empty() && scope.bytes().all(|b| b.is_ascii_graphic() && b != b'"' && b != b'\\');
-            if !valid || OIDC_SCOPES.contains(&scope.as_str()) {
-                return self.fail(
-                    format!("authorization_servers[{index}].scopes[{s}]"),
-                    format!("'{scope}' is not a custom scope name (OIDC scopes are built in)"),
-                );
-            }
-        }
-        let mut claims = Vec::new();
-        for (c, claim) in entry.claims.iter().enumerate() {
-            let field = |name: &str| format!("authorization_servers[{index}].claims[{c}].{name}");
-            if claim.name.trim().is_empty() {
-                return self.fail(field("name"), "must not be empty");
-            }
-            if RESERVED_CLAIMS.contains(&claim.name.as_str()) {
-                return self
-                    .fail(field("name"), format!("'{}' is a reserved claim and cannot be customised", claim.name));
-            }
-            let target = match claim.token.as_str() {
-                "id_token" => ClaimTarget::IdToken,
-                "access_token" => ClaimTarget::AccessToken,
-                other => return self.fail(field("token"), format!("'{other}' is not id_token or access_token")),
-            };
-            let value = match &claim.groups_filter {
-                Some(filter) => ClaimValue::Groups(self.group_filter(
-                    &field("groups_filter"),
-                    &field("value"),
-                    filter,
-                    &claim.value,
-                )?),
-                None => match AttributeValueSource::parse(&claim.value) {
-                    Some(source) => ClaimValue::Expression(source),
-                    None => {
-                        return self.fail(
-                            field("value"),
-                            format!("'{}' is not user.ATTR, appuser.ATTR or a \"quoted\" literal", claim.value),
-                        );
-                    }
-                },
-            };
-            claims.push(CustomClaim {
-                name: claim.name.clone(),
-                target,
-                value,
-                always_include: claim.always_include,
-                scopes: claim.scopes.clone(),
-            });
-        }
-        let mut policies = Vec::new();
-        for (p, policy) in entry.policies.iter().enumerate() {
-            let field = |name: &str| format!("authorization_servers[{index}].policies[{p}].{name}");
-            let clients = match &policy.clients {
-                None => PolicyClients::All,
-                Some(list) if list.iter().any(|c| c == "*") => PolicyClients::All,
-                Some(list) => {
-                    let mut ids = Vec::new();
-                    for (c, client) in list.iter().enumerate() {
-                        let found = apps.values().find(|a| a.id.as_str() == client || a.name == *client);
-                        match found {
-                            Some(app) if app.oidc().is_some() => ids.push(app.id.clone()),
-                            _ => {
-                                return self.fail(
-                                    format!("authorization_servers[{index}].policies[{p}].clients[{c}]"),
-                                    format!("no OIDC app '{client}' in this org"),
-                                );
-                            }
-                        }
-                    }
-                    PolicyClients::Only(ids)
-                }
-            };
-            let grant_types = match &policy.grant_types {
-                None => vec![GrantType::AuthorizationCode, GrantType::RefreshToken, GrantType::ClientCredentials],
-                Some(values) => self.grant_types(&field("grant_types"), values)?,
-            };
-            let scopes = match &policy.scopes {
-                None => None,
-                Some(list) if list.iter().any(|s| s == "*") => None,
-                Some(list) => Some(list.clone()),
-            };
-            let access = policy.access_token_lifetime_minutes.unwrap_or(60);
-            if !(5..=1440).contains(&access) {
-                return self.fail(field("access_token_lifetime_minutes"), "must be between 5 and 1440, as in Okta");
-            }
-            // Okta allows refresh tokens to live up to five years.
-            if policy.refresh_token_lifetime_minutes.is_some_and(|m| m < access || m > 5 * 365 * 24 * 60) {
-                return self.fail(
-                    field("refresh_token_lifetime_minutes"),
-                    "must be between the access token lifetime and five years (2628000 minutes)",
-                );
-            }
-            policies.push(AccessPolicy {
-                name: policy.name.clone(),
-                clients,
-                grant_types,
-                scopes,
-                access_token_lifetime_minutes: access,
-                refresh_token_lifetime_minutes: policy.refresh_token_lifetime_minutes,
-            });
-        }
-        let signing_algorithm = match &entry.signing_algorithm {
-            None => SigningAlgorithm::Rs256,
-            Some(v) => SigningAlgorithm::parse(v)
-                .map_or_else(|| self.fail(field("signing_algorithm"), format!("'{v}' is not RS256 or ES256")), Ok)?,
-        };
-        if entry.rotation_days.is_some_and(|d| !(1..=3650).contains(&d)) {
-            return self.fail(field("rotation_days"), "must be between 1 and 3650");
-        }
-        Ok(AuthorizationServer {
-            id: entry.id.clone(),
-            name: entry.name.clone().unwrap_or_else(|| entry.id.clone()),
-            audiences,
-            scopes: entry.scopes.clone(),
-            claims,
-            policies,
-            signing_algorithm,
-            rotation_days: entry.rotation_days,
-        })
-    }
-
     fn name_format(&self, field: &str, value: Option<&str>) -> Checked<AttributeNameFormat> {
         match value {
             None => Ok(AttributeNameFormat::Unspecified),
@@ -733,36 +456,6 @@ impl Validator<'_> {
         }
     }
 }
-
-/// Claims the servers set themselves; Okta refuses custom claims with these names.
-const RESERVED_CLAIMS: [&str; 26] = [
-    "iss",
-    "sub",
-    "aud",
-    "exp",
-    "iat",
-    "nbf",
-    "jti",
-    "auth_time",
-    "nonce",
-    "at_hash",
-    "c_hash",
-    "acr",
-    "amr",
-    "azp",
-    "idp",
-    "ver",
-    "cid",
-    "uid",
-    "scp",
-    "name",
-    "email",
-    "email_verified",
-    "preferred_username",
-    "given_name",
-    "family_name",
-    "updated_at",
-];
 
 fn first_line(text: &str) -> &str {
     text.lines().find(|l| !l.trim().is_empty()).unwrap_or(text).trim()
@@ -884,7 +577,7 @@ group = "Everyone"
 
         #[test]
         fn prop_org_loader_never_panics_on_mutated_org_files(cut in 0usize..4000, insert in ".{0,12}", delete in 0usize..40) {
-            let base = include_str!("../../../fixtures/orgs/acme.toml");
+            let base = include_str!("../../../../fixtures/orgs/acme.toml");
             let at = (0..=cut.min(base.len())).rev().find(|i| base.is_char_boundary(*i)).unwrap_or(0);
             let end = (at..=(at + delete).min(base.len())).rev().find(|i| base.is_char_boundary(*i)).unwrap_or(at);
             let mutated = format!("{}{}{}", &base[..at], insert, &base[end..]);
@@ -898,7 +591,7 @@ group = "Everyone"
 
     #[test]
     fn default_org_file_loads() {
-        let org = parse_org("acme.toml", include_str!("../../../fixtures/orgs/acme.toml"), NOW).unwrap();
+        let org = parse_org("acme.toml", include_str!("../../../../fixtures/orgs/acme.toml"), NOW).unwrap();
         let app = org.find_app("reference-sp").unwrap();
         let alice = org.find_user("alice@acme.test").unwrap();
         assert!(org.is_assigned(app, &alice.id));
