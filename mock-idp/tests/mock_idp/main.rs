@@ -7,6 +7,8 @@
 mod admin;
 mod faults;
 mod oidc;
+mod oidc_faults;
+mod oidc_keys;
 mod oidc_props;
 mod signing;
 mod snapshots;

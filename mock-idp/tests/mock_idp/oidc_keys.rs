@@ -1,0 +1,118 @@
+//! Signing keys over HTTP and in the key directory: rotation (scheduled,
+//! on demand, emergency), JWKS caching, ES256 servers, keys kept across a
+//! restart.
+
+use std::sync::Arc;
+
+use mock_idp::clock::FixedClock;
+use mock_idp::idp::{Idp, IdpConfig};
+use mock_idp::oidc::ServerRef;
+use serde_json::{Value, json};
+
+use crate::oidc::{Request, authorize, header_of, jwks, sign_in, verifies_with};
+use crate::support::{Server, client, org};
+
+#[tokio::test]
+async fn oidc_key_rotation_publishes_next_key_ahead_and_emergency_removes_old() {
+    let server = Server::start().await;
+    let kids = |jwks: &Value| -> Vec<String> {
+        jwks["keys"].as_array().unwrap().iter().map(|k| k["kid"].as_str().unwrap().to_owned()).collect()
+    };
+    let before = jwks(&server, "/oauth2/default").await;
+    assert_eq!(kids(&before).len(), 2, "active and next are both published");
+    let request = Request::native("/oauth2/default");
+    let signed_before = sign_in(&server, &request, None).await;
+    let old_kid = header_of(signed_before["id_token"].as_str().unwrap())["kid"].as_str().unwrap().to_owned();
+    let next_kid = kids(&before).into_iter().find(|k| *k != old_kid).unwrap();
+    let rotate = |query: &'static str| {
+        server
+            .api(
+                reqwest::Method::POST,
+                &format!("/authorizationServers/default/credentials/lifecycle/keyRotate{query}"),
+            )
+            .json(&json!({"use": "sig"}))
+            .send()
+    };
+    let listed: Value = rotate("").await.unwrap().json().await.unwrap();
+    let statuses: Vec<&str> = listed.as_array().unwrap().iter().map(|k| k["status"].as_str().unwrap()).collect();
+    assert_eq!(statuses.iter().filter(|s| **s == "ACTIVE").count(), 1);
+    let after = sign_in(&server, &request, None).await;
+    assert_eq!(
+        header_of(after["id_token"].as_str().unwrap())["kid"],
+        next_kid.as_str(),
+        "the published next key became active"
+    );
+    let published = jwks(&server, "/oauth2/default").await;
+    assert!(kids(&published).contains(&old_kid), "the expired key stays published after a normal rotation");
+    assert!(verifies_with(signed_before["id_token"].as_str().unwrap(), &published));
+    rotate("?emergency=true").await.unwrap();
+    let emergency = jwks(&server, "/oauth2/default").await;
+    assert!(!kids(&emergency).contains(&next_kid), "an emergency rotation removes the active key at once");
+    assert!(!verifies_with(after["id_token"].as_str().unwrap(), &emergency));
+}
+
+#[tokio::test]
+async fn oidc_jwks_carries_cache_control_max_age() {
+    let server = Server::start().await;
+    let response = server.client.get(server.url("/oauth2/v1/keys")).send().await.unwrap();
+    let cache = response.headers()["cache-control"].to_str().unwrap().to_owned();
+    assert!(cache.starts_with("max-age=") && cache.ends_with("must-revalidate"), "{cache}");
+}
+
+#[test]
+fn oidc_scheduled_rotation_happens_when_the_interval_passes() {
+    let clock = Arc::new(FixedClock::new(time::macros::datetime!(2025-01-01 00:00 UTC)));
+    let mut config = IdpConfig::deterministic(org()).unwrap();
+    config.clock = clock.clone();
+    let idp = Idp::new(config);
+    let server = ServerRef::Custom("ausmocktaes256000001".into());
+    let active = |idp: &Idp| {
+        idp.signing_keys(&server)
+            .unwrap()
+            .into_iter()
+            .find(|k| k.status == mock_idp::oidc::keys::KeyStatus::Active)
+            .unwrap()
+            .jwk["kid"]
+            .clone()
+    };
+    let first = active(&idp);
+    clock.advance(time::Duration::days(89));
+    assert_eq!(active(&idp), first);
+    clock.advance(time::Duration::days(1));
+    assert_ne!(active(&idp), first, "ES256 server rotates every 90 days");
+    let (_, max_age) = idp.jwks(&server).unwrap();
+    assert_eq!(max_age, 90 * 24 * 3600);
+}
+
+#[tokio::test]
+async fn oidc_es256_server_signs_with_p256() {
+    let server = Server::start().await;
+    let request = Request { scope: "openid", ..Request::native("/oauth2/ausmocktaes256000001") };
+    let tokens = sign_in(&server, &request, None).await;
+    let id_token = tokens["id_token"].as_str().unwrap();
+    assert_eq!(header_of(id_token)["alg"], "ES256");
+    assert!(verifies_with(id_token, &jwks(&server, "/oauth2/ausmocktaes256000001").await));
+    let web = Request::web("/oauth2/ausmocktaes256000001");
+    let (_, params) = authorize(&server, &client(), &web).await;
+    assert_eq!(params["error"], "access_denied", "its policy admits the native app only");
+    assert_eq!(
+        params["error_description"],
+        "Policy evaluation failed for this request, please check the policy configurations."
+    );
+}
+
+#[test]
+fn oidc_signing_keys_survive_a_restart_in_the_key_directory() {
+    let dir = tempfile::tempdir().unwrap();
+    let kids = || {
+        let org = org();
+        let store = mock_idp::keys::KeyStore::new(dir.path());
+        let idp = Idp::new(IdpConfig::serving(org, mock_idp::idp::KeySource::Directory(store)).unwrap());
+        let server = ServerRef::Custom("default".into());
+        idp.jwks(&server).unwrap().0["keys"].as_array().unwrap().iter().map(|k| k["kid"].clone()).collect::<Vec<_>>()
+    };
+    let first = kids();
+    assert_eq!(first.len(), 2);
+    assert_eq!(kids(), first);
+    assert!(dir.path().join("oidc-default.ring.json").exists());
+}
