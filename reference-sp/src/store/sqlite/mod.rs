@@ -2,6 +2,9 @@
 //! `PRAGMA user_version`, in WAL mode with `synchronous=FULL` so that an
 //! acknowledged write survives a crash.
 
+mod rows;
+mod schema;
+
 use std::path::Path;
 use std::sync::{Mutex, PoisonError};
 
@@ -13,87 +16,10 @@ use super::{
     UserId, UserStatus,
 };
 use crate::config::{TenantId, TenantSettings};
-
-/// Each migration moves the schema from version N to N+1.
-const MIGRATIONS: &[&str] = &[
-    r"
-CREATE TABLE tenants (
-    id TEXT PRIMARY KEY,
-    name TEXT NOT NULL,
-    settings TEXT NOT NULL
-);
-CREATE TABLE users (
-    id TEXT PRIMARY KEY,
-    tenant TEXT NOT NULL REFERENCES tenants(id),
-    email TEXT NOT NULL,
-    email_normalised TEXT NOT NULL,
-    name TEXT NOT NULL,
-    status TEXT NOT NULL,
-    roles TEXT NOT NULL,
-    created INTEGER NOT NULL,
-    UNIQUE (tenant, email_normalised)
-);
-CREATE TABLE identities (
-    tenant TEXT NOT NULL,
-    issuer TEXT NOT NULL,
-    name_id TEXT NOT NULL,
-    user_id TEXT NOT NULL REFERENCES users(id),
-    PRIMARY KEY (tenant, issuer, name_id)
-);
-CREATE TABLE sessions (
-    token_hash TEXT PRIMARY KEY,
-    user_id TEXT NOT NULL REFERENCES users(id),
-    groups TEXT NOT NULL,
-    created INTEGER NOT NULL,
-    expires INTEGER NOT NULL
-);
-CREATE INDEX sessions_by_user ON sessions(user_id);
-CREATE TABLE replay_cache (
-    tenant TEXT NOT NULL,
-    assertion_id TEXT NOT NULL,
-    expires INTEGER NOT NULL,
-    PRIMARY KEY (tenant, assertion_id)
-);
-CREATE TABLE pending_requests (
-    token_hash TEXT PRIMARY KEY,
-    tenant TEXT NOT NULL,
-    request_id TEXT NOT NULL,
-    relay_state TEXT NOT NULL,
-    expires INTEGER NOT NULL
-);
-",
-    r"
-ALTER TABLE users ADD COLUMN user_name TEXT;
-ALTER TABLE users ADD COLUMN user_name_lower TEXT;
-ALTER TABLE users ADD COLUMN scim TEXT;
-ALTER TABLE users ADD COLUMN version INTEGER NOT NULL DEFAULT 1;
-ALTER TABLE users ADD COLUMN last_modified INTEGER;
-UPDATE users SET user_name = email, user_name_lower = email_normalised;
-CREATE UNIQUE INDEX users_by_user_name ON users(tenant, user_name_lower);
-CREATE TABLE teams (
-    id TEXT PRIMARY KEY,
-    tenant TEXT NOT NULL REFERENCES tenants(id),
-    display_name TEXT NOT NULL,
-    display_name_lower TEXT NOT NULL,
-    scim TEXT NOT NULL,
-    linked INTEGER NOT NULL,
-    version INTEGER NOT NULL,
-    created INTEGER NOT NULL,
-    last_modified INTEGER NOT NULL,
-    UNIQUE (tenant, display_name_lower)
-);
-CREATE TABLE team_members (
-    team_id TEXT NOT NULL REFERENCES teams(id),
-    user_id TEXT NOT NULL REFERENCES users(id),
-    PRIMARY KEY (team_id, user_id)
-);
-CREATE INDEX team_members_by_user ON team_members(user_id);
-CREATE TABLE scim_credentials (
-    tenant TEXT PRIMARY KEY REFERENCES tenants(id),
-    secret_hash TEXT NOT NULL
-);
-",
-];
+use rows::{
+    USER_COLUMNS, is_unique_violation, json_text, query_scim_users, query_teams, query_user, seconds, set_members,
+    to_user, user_from_row,
+};
 
 pub struct SqliteStore {
     connection: Mutex<Connection>,
@@ -120,16 +46,7 @@ impl SqliteStore {
         connection.pragma_update(None, "synchronous", "FULL")?;
         connection.pragma_update(None, "foreign_keys", "ON")?;
         connection.busy_timeout(std::time::Duration::from_secs(5))?;
-        let version: usize = connection.pragma_query_value(None, "user_version", |row| row.get(0))?;
-        if version > MIGRATIONS.len() {
-            return Err(StoreError::Corrupt(format!("schema version {version} is newer than this program")));
-        }
-        for (index, migration) in MIGRATIONS.iter().enumerate().skip(version) {
-            let transaction = connection.transaction()?;
-            transaction.execute_batch(migration)?;
-            transaction.pragma_update(None, "user_version", index + 1)?;
-            transaction.commit()?;
-        }
+        schema::migrate(&mut connection)?;
         Ok(SqliteStore { connection: Mutex::new(connection) })
     }
 
@@ -142,165 +59,6 @@ impl SqliteStore {
     pub fn integrity_check(&self) -> StoreResult<String> {
         self.with(|c| Ok(c.query_row("PRAGMA integrity_check", [], |row| row.get(0))?))
     }
-}
-
-const USER_COLUMNS: &str = "id, tenant, email, email_normalised, name, status, roles";
-
-fn user_from_row(
-    row: &rusqlite::Row<'_>,
-) -> rusqlite::Result<(String, String, String, String, String, String, String)> {
-    Ok((row.get(0)?, row.get(1)?, row.get(2)?, row.get(3)?, row.get(4)?, row.get(5)?, row.get(6)?))
-}
-
-fn to_user(raw: (String, String, String, String, String, String, String)) -> StoreResult<User> {
-    let (id, tenant, email, email_normalised, name, status, roles) = raw;
-    Ok(User {
-        id: UserId(id),
-        tenant: TenantId::parse(&tenant).ok_or_else(|| StoreError::Corrupt(format!("tenant id '{tenant}'")))?,
-        email,
-        email_normalised,
-        name,
-        status: UserStatus::parse(&status),
-        roles: serde_json::from_str(&roles).map_err(|e| StoreError::Corrupt(e.to_string()))?,
-    })
-}
-
-fn query_user(connection: &Connection, sql: &str, args: impl rusqlite::Params) -> StoreResult<Option<User>> {
-    connection.query_row(sql, args, user_from_row).optional()?.map(to_user).transpose()
-}
-
-fn seconds(instant: OffsetDateTime) -> i64 {
-    instant.unix_timestamp()
-}
-
-fn instant(seconds: i64) -> StoreResult<OffsetDateTime> {
-    OffsetDateTime::from_unix_timestamp(seconds).map_err(|e| StoreError::Corrupt(e.to_string()))
-}
-
-fn json_text(value: &serde_json::Value) -> StoreResult<String> {
-    serde_json::to_string(value).map_err(|e| StoreError::Corrupt(e.to_string()))
-}
-
-fn is_unique_violation(error: &rusqlite::Error, index_or_column: &str) -> bool {
-    matches!(error, rusqlite::Error::SqliteFailure(e, Some(message))
-        if e.code == rusqlite::ErrorCode::ConstraintViolation && message.contains(index_or_column))
-}
-
-const SCIM_USER_COLUMNS: &str =
-    "id, tenant, email, email_normalised, name, status, roles, user_name, scim, version, created, last_modified";
-
-/// A user row with its SCIM columns; users made by SAML sign-in have no
-/// SCIM resource yet, so one is built from the account.
-fn scim_user_from_row(connection: &Connection, row: &rusqlite::Row<'_>) -> StoreResult<ScimUser> {
-    let user = to_user((row.get(0)?, row.get(1)?, row.get(2)?, row.get(3)?, row.get(4)?, row.get(5)?, row.get(6)?))?;
-    let user_name: Option<String> = row.get(7)?;
-    let resource: Option<String> = row.get(8)?;
-    let version: i64 = row.get(9)?;
-    let created: i64 = row.get(10)?;
-    let last_modified: Option<i64> = row.get(11)?;
-    let resource = match resource {
-        Some(text) => serde_json::from_str(&text).map_err(|e| StoreError::Corrupt(e.to_string()))?,
-        None => serde_json::json!({
-            "schemas": [crate::scim::SCHEMA_USER],
-            "userName": user.email,
-            "name": { "formatted": user.name },
-            "displayName": user.name,
-            "emails": [{ "value": user.email, "type": "work", "primary": true }],
-            "active": user.status == UserStatus::Active,
-        }),
-    };
-    let teams = user_teams(connection, &user.id)?;
-    Ok(ScimUser {
-        user_name: user_name.unwrap_or_else(|| user.email.clone()),
-        resource,
-        version,
-        created: instant(created)?,
-        last_modified: instant(last_modified.unwrap_or(created))?,
-        teams,
-        user,
-    })
-}
-
-fn user_teams(connection: &Connection, user: &UserId) -> StoreResult<Vec<(String, String)>> {
-    let mut statement = connection.prepare_cached(
-        "SELECT t.id, t.display_name FROM team_members m JOIN teams t ON t.id = m.team_id
-         WHERE m.user_id = ?1 ORDER BY t.display_name_lower",
-    )?;
-    let rows = statement.query_map([&user.0], |r| Ok((r.get(0)?, r.get(1)?)))?;
-    Ok(rows.collect::<Result<_, _>>()?)
-}
-
-/// Users matching `clause` (a WHERE condition, with any ORDER BY and LIMIT).
-fn query_scim_users(connection: &Connection, clause: &str, args: impl rusqlite::Params) -> StoreResult<Vec<ScimUser>> {
-    let mut statement = connection.prepare(&format!("SELECT {SCIM_USER_COLUMNS} FROM users WHERE {clause}"))?;
-    let mut rows = statement.query(args)?;
-    let mut users = Vec::new();
-    while let Some(row) = rows.next()? {
-        users.push(scim_user_from_row(connection, row)?);
-    }
-    Ok(users)
-}
-
-/// id, tenant, display name, resource, linked, version, created, last modified.
-type TeamRow = (String, String, String, String, bool, i64, i64, i64);
-
-const TEAM_COLUMNS: &str = "id, tenant, display_name, scim, linked, version, created, last_modified";
-
-fn query_teams(connection: &Connection, filter: &str, args: impl rusqlite::Params) -> StoreResult<Vec<Team>> {
-    let mut statement =
-        connection.prepare(&format!("SELECT {TEAM_COLUMNS} FROM teams WHERE {filter} ORDER BY rowid"))?;
-    let raw: Vec<TeamRow> = statement
-        .query_map(args, |r| {
-            Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?, r.get(4)?, r.get(5)?, r.get(6)?, r.get(7)?))
-        })?
-        .collect::<Result<_, _>>()?;
-    let mut teams = Vec::new();
-    for (id, tenant, display_name, resource, linked, version, created, last_modified) in raw {
-        let mut members = connection.prepare(
-            "SELECT u.id, u.name FROM team_members m JOIN users u ON u.id = m.user_id WHERE m.team_id = ?1 ORDER BY u.rowid",
-        )?;
-        let members: Vec<(UserId, String)> =
-            members.query_map([&id], |r| Ok((UserId(r.get(0)?), r.get(1)?)))?.collect::<Result<_, _>>()?;
-        teams.push(Team {
-            tenant: TenantId::parse(&tenant).ok_or_else(|| StoreError::Corrupt(format!("tenant id '{tenant}'")))?,
-            resource: serde_json::from_str(&resource).map_err(|e| StoreError::Corrupt(e.to_string()))?,
-            created: instant(created)?,
-            last_modified: instant(last_modified)?,
-            id,
-            display_name,
-            linked,
-            version,
-            members,
-        });
-    }
-    Ok(teams)
-}
-
-/// Sets a team's members to exactly `members`, all of the same tenant.
-fn set_members(
-    transaction: &rusqlite::Transaction<'_>,
-    tenant: &TenantId,
-    team: &str,
-    members: &[UserId],
-) -> StoreResult<()> {
-    transaction.execute("DELETE FROM team_members WHERE team_id = ?1", [team])?;
-    for member in members {
-        let inserted = transaction.execute(
-            "INSERT OR IGNORE INTO team_members (team_id, user_id)
-             SELECT ?1, id FROM users WHERE id = ?2 AND tenant = ?3",
-            params![team, member.0, tenant.as_str()],
-        )?;
-        if inserted == 0
-            && !transaction.query_row(
-                "SELECT EXISTS(SELECT 1 FROM users WHERE id = ?1 AND tenant = ?2)",
-                params![member.0, tenant.as_str()],
-                |r| r.get::<_, bool>(0),
-            )?
-        {
-            return Err(StoreError::NotFound);
-        }
-    }
-    Ok(())
 }
 
 impl Store for SqliteStore {
