@@ -268,18 +268,12 @@ impl Suite {
             }
             Action::SpInitiated => self.sp_initiated(&attacker).await,
             Action::OtherBrowser => {
-                let Some(login) = &self.target.login_url else { return Err(StepError("no login_url".into())) };
                 let requester = self.browser()?;
-                let first = self.get(&requester, login).await?;
-                let Some(location) = first.location.filter(|l| l.starts_with(&self.idp_url())) else {
-                    return Err(StepError(format!(
-                        "the login URL answered {} without a redirect to the IdP",
-                        first.status
-                    )));
-                };
-                let separator = if location.contains('?') { '&' } else { '?' };
-                let page = self.get(&requester, &format!("{location}{separator}login_hint={}", attacker.email)).await?;
-                let (action, response, relay) = mock_form_fields(&page.body)?;
+                let LoginForm { page, action, response, relay } =
+                    match self.start_sp_login(&requester, &attacker).await? {
+                        Ok(form) => form,
+                        Err(refusal) => return Err(StepError(refusal)),
+                    };
                 let other = self.browser()?;
                 let answer = self.post(&other, &action, &response, &relay).await?;
                 let seen = self.oracle(&other).await?;
@@ -516,20 +510,27 @@ impl Suite {
         }
     }
 
-    async fn sp_initiated(&self, user: &Canary) -> Step<(Verdict, String, Option<Evidence>)> {
+    /// Starts a sign-in at the SP's login URL in `browser` and follows it to
+    /// the mock's auto-posting form for `user`. The inner `Err` says why the
+    /// login URL did not redirect to the IdP.
+    async fn start_sp_login(&self, browser: &reqwest::Client, user: &Canary) -> Step<Result<LoginForm, String>> {
         let Some(login) = &self.target.login_url else { return Err(StepError("no login_url".into())) };
-        let browser = self.browser()?;
-        let first = self.get(&browser, login).await?;
+        let first = self.get(browser, login).await?;
         let Some(location) = first.location.filter(|l| l.starts_with(&self.idp_url())) else {
-            return Ok((
-                Verdict::Fail,
-                format!("the login URL answered {} without a redirect to the IdP", first.status),
-                None,
-            ));
+            return Ok(Err(format!("the login URL answered {} without a redirect to the IdP", first.status)));
         };
         let separator = if location.contains('?') { '&' } else { '?' };
-        let page = self.get(&browser, &format!("{location}{separator}login_hint={}", user.email)).await?;
+        let page = self.get(browser, &format!("{location}{separator}login_hint={}", user.email)).await?;
         let (action, response, relay) = mock_form_fields(&page.body)?;
+        Ok(Ok(LoginForm { page, action, response, relay }))
+    }
+
+    async fn sp_initiated(&self, user: &Canary) -> Step<(Verdict, String, Option<Evidence>)> {
+        let browser = self.browser()?;
+        let LoginForm { page, action, response, relay } = match self.start_sp_login(&browser, user).await? {
+            Ok(form) => form,
+            Err(refusal) => return Ok((Verdict::Fail, refusal, None)),
+        };
         let answer = self.post(&browser, &action, &response, &relay).await?;
         let seen = self.oracle(&browser).await?;
         if same_identity(seen.as_deref(), &user.email) {
@@ -711,6 +712,14 @@ impl Suite {
             IdentityPath::Regex(regex) => regex.captures(&body).and_then(|c| c.get(1)).map(|m| m.as_str().to_owned()),
         })
     }
+}
+
+/// The mock's auto-posting form, reached from the SP's login URL.
+struct LoginForm {
+    page: SpAnswer,
+    action: String,
+    response: String,
+    relay: String,
 }
 
 /// A response the mock produced: its XML and the page that carried it.
