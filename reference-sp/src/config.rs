@@ -205,6 +205,11 @@ struct BreakGlassEntry {
 }
 
 /// The built-in default configuration, the same text as `fixtures/sp/reference.toml`.
+/// The most clock skew a tenant may allow, in the config file or through
+/// the admin API: ten minutes covers any real clock drift, and more would
+/// let a captured response be replayed long after it was issued.
+pub const MAX_CLOCK_SKEW_SECONDS: u32 = 600;
+
 pub const BUILTIN_CONFIG: &str = include_str!("../../fixtures/sp/reference.toml");
 
 /// Reads and validates a config file. Relative paths in it are relative to
@@ -297,8 +302,11 @@ pub fn parse_config(file: &str, text: &str, dir: &Path) -> Result<SpConfig, Conf
             return Err(fail(field("break_glass"), "needs an email and a password of at least 8 characters".into()));
         }
         let skew = entry.clock_skew_seconds.unwrap_or(180);
-        if skew > 600 {
-            return Err(fail(field("clock_skew_seconds"), format!("{skew} is more than the 600 seconds allowed")));
+        if skew > MAX_CLOCK_SKEW_SECONDS {
+            return Err(fail(
+                field("clock_skew_seconds"),
+                format!("{skew} is more than the {MAX_CLOCK_SKEW_SECONDS} seconds allowed"),
+            ));
         }
         let sp_entity_id = entry.sp_entity_id.unwrap_or_else(|| format!("{base_url}/sso/metadata/{id}"));
         let scim = match entry.scim {

@@ -11,7 +11,7 @@ use rand::RngCore;
 use sha2::{Digest, Sha256};
 use time::{Duration, OffsetDateTime};
 
-use crate::config::{Provisioning, SpConfig, TenantConfig, TenantId, TenantSettings};
+use crate::config::{MAX_CLOCK_SKEW_SECONDS, Provisioning, SpConfig, TenantConfig, TenantId, TenantSettings};
 use crate::email;
 use crate::flaws::{Flaw, Policy};
 use crate::saml::metadata::IdpMetadata;
@@ -36,6 +36,20 @@ impl Clock for SystemClock {
     }
 }
 
+/// A change to a tenant's settings from the admin API; absent fields keep
+/// their value.
+#[derive(Debug, Default, serde::Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct SettingsPatch {
+    pub default_relay_state: Option<String>,
+    pub allowed_email_domains: Option<Vec<String>>,
+    pub provisioning: Option<Provisioning>,
+    pub allow_idp_initiated: Option<bool>,
+    pub clock_skew_seconds: Option<u32>,
+    pub allow_sha1: Option<bool>,
+    pub sso_required: Option<bool>,
+}
+
 /// Errors of the SP layer, each with a stable code for refusal pages.
 #[derive(Debug, thiserror::Error)]
 pub enum SpError {
@@ -57,6 +71,8 @@ pub enum SpError {
     Deactivated(String),
     #[error("{0}")]
     LockoutRisk(String),
+    #[error("{0}")]
+    InvalidSetting(String),
     #[error("the response names no email address (NameID or email attribute)")]
     NoEmail,
     #[error("storage: {0}")]
@@ -75,6 +91,7 @@ impl SpError {
             SpError::NoAccount { .. } => "account.not_found",
             SpError::Deactivated(_) => "account.deactivated",
             SpError::LockoutRisk(_) => "lockout.no_admin_sign_in",
+            SpError::InvalidSetting(_) => "request.invalid",
             SpError::NoEmail => "account.no_email",
             SpError::Store(_) => "internal.store",
         }
@@ -312,26 +329,46 @@ impl Sp {
         Ok(scim_user.is_some_and(|u| u.teams.iter().any(|(_, name)| name.eq_ignore_ascii_case(team))))
     }
 
-    /// Switches "SSO required" on or off. Switching it on is refused until an
-    /// admin has signed in through the tenant's IdP, so a broken IdP set-up
-    /// cannot lock the customer out.
-    pub fn set_sso_required(&self, tenant: &TenantConfig, on: bool) -> Result<TenantSettings, SpError> {
-        let mut settings = self.settings(tenant)?;
-        Self::check_sso_required(tenant, &settings, on)?;
-        settings.sso_required = on;
-        self.store.update_tenant_settings(&tenant.id, &settings)?;
-        Ok(settings)
-    }
-
-    /// Refuses to require SSO before an admin has signed in through the IdP.
-    pub fn check_sso_required(tenant: &TenantConfig, settings: &TenantSettings, on: bool) -> Result<(), SpError> {
-        if on && !settings.admin_signed_in_via_idp {
-            return Err(SpError::LockoutRisk(format!(
-                "SSO cannot be required in tenant {} until an admin has signed in through its IdP at least once",
-                tenant.id
+    /// Changes a tenant's settings; fields the patch leaves out keep their
+    /// value. The whole change is checked before anything is written, so a
+    /// refused change writes nothing. Switching "SSO required" on is refused
+    /// until an admin has signed in through the tenant's IdP, so a broken IdP
+    /// set-up cannot lock the customer out.
+    pub fn update_settings(&self, tenant: &str, patch: SettingsPatch) -> Result<TenantSettings, SpError> {
+        let config = self.tenant(tenant)?;
+        let current = self.settings(config)?;
+        if let Some(relay) = &patch.default_relay_state
+            && !relay.is_empty()
+            && !relay_state_is_local(relay)
+        {
+            return Err(SpError::InvalidSetting("default_relay_state must be a relative path on this SP".into()));
+        }
+        if patch.clock_skew_seconds.is_some_and(|s| s > MAX_CLOCK_SKEW_SECONDS) {
+            return Err(SpError::InvalidSetting(format!(
+                "clock_skew_seconds must be at most {MAX_CLOCK_SKEW_SECONDS}"
             )));
         }
-        Ok(())
+        if patch.sso_required == Some(true) && !current.admin_signed_in_via_idp {
+            return Err(SpError::LockoutRisk(format!(
+                "SSO cannot be required in tenant {} until an admin has signed in through its IdP at least once",
+                config.id
+            )));
+        }
+        let updated = TenantSettings {
+            default_relay_state: patch.default_relay_state.unwrap_or(current.default_relay_state),
+            allowed_email_domains: patch
+                .allowed_email_domains
+                .map(|d| d.into_iter().map(|d| d.trim().to_ascii_lowercase()).collect())
+                .unwrap_or(current.allowed_email_domains),
+            provisioning: patch.provisioning.unwrap_or(current.provisioning),
+            allow_idp_initiated: patch.allow_idp_initiated.unwrap_or(current.allow_idp_initiated),
+            clock_skew_seconds: patch.clock_skew_seconds.unwrap_or(current.clock_skew_seconds),
+            allow_sha1: patch.allow_sha1.unwrap_or(current.allow_sha1),
+            sso_required: patch.sso_required.unwrap_or(current.sso_required),
+            admin_signed_in_via_idp: current.admin_signed_in_via_idp,
+        };
+        self.store.update_tenant_settings(&config.id, &updated)?;
+        Ok(updated)
     }
 
     /// For the shared ACS: the one tenant whose IdP has this entity id. The

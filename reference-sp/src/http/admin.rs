@@ -12,9 +12,8 @@ use base64::Engine;
 use serde::Deserialize;
 
 use super::HttpError;
-use crate::config::{Provisioning, TenantSettings};
 use crate::idp_fetch;
-use crate::sp::Sp;
+use crate::sp::{SettingsPatch, Sp};
 
 pub fn routes() -> Router<Arc<Sp>> {
     Router::new()
@@ -81,18 +80,6 @@ async fn get_settings(
     Ok(Json(sp.settings(config)?).into_response())
 }
 
-#[derive(Debug, Deserialize)]
-#[serde(deny_unknown_fields)]
-struct SettingsPatch {
-    default_relay_state: Option<String>,
-    allowed_email_domains: Option<Vec<String>>,
-    provisioning: Option<Provisioning>,
-    allow_idp_initiated: Option<bool>,
-    clock_skew_seconds: Option<u32>,
-    allow_sha1: Option<bool>,
-    sso_required: Option<bool>,
-}
-
 async fn update_settings(
     State(sp): State<Arc<Sp>>,
     Path(tenant): Path<String>,
@@ -101,37 +88,7 @@ async fn update_settings(
 ) -> Result<Response, HttpError> {
     authorize(&sp, &tenant, &headers)?;
     let patch: SettingsPatch = serde_json::from_slice(&body).map_err(|e| HttpError::BadRequest(e.to_string()))?;
-    let config = sp.tenant(&tenant)?;
-    let current = sp.settings(config)?;
-    if let Some(relay) = &patch.default_relay_state
-        && !relay.is_empty()
-        && !crate::saml::relay_state_is_local(relay)
-    {
-        return Err(HttpError::BadRequest("default_relay_state must be a relative path on this SP".into()));
-    }
-    if patch.clock_skew_seconds.is_some_and(|s| s > 600) {
-        return Err(HttpError::BadRequest("clock_skew_seconds must be at most 600".into()));
-    }
-    // The lockout rule is checked before anything is written, so a refused
-    // request changes nothing.
-    if let Some(on) = patch.sso_required {
-        Sp::check_sso_required(config, &current, on)?;
-    }
-    let updated = TenantSettings {
-        default_relay_state: patch.default_relay_state.unwrap_or(current.default_relay_state),
-        allowed_email_domains: patch
-            .allowed_email_domains
-            .map(|d| d.into_iter().map(|d| d.trim().to_ascii_lowercase()).collect())
-            .unwrap_or(current.allowed_email_domains),
-        provisioning: patch.provisioning.unwrap_or(current.provisioning),
-        allow_idp_initiated: patch.allow_idp_initiated.unwrap_or(current.allow_idp_initiated),
-        clock_skew_seconds: patch.clock_skew_seconds.unwrap_or(current.clock_skew_seconds),
-        allow_sha1: patch.allow_sha1.unwrap_or(current.allow_sha1),
-        sso_required: patch.sso_required.unwrap_or(current.sso_required),
-        admin_signed_in_via_idp: current.admin_signed_in_via_idp,
-    };
-    sp.store().update_tenant_settings(&config.id, &updated).map_err(crate::sp::SpError::from)?;
-    Ok(Json(updated).into_response())
+    Ok(Json(sp.update_settings(&tenant, patch)?).into_response())
 }
 
 async fn refresh_metadata(

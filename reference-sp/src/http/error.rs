@@ -34,6 +34,7 @@ impl HttpError {
                     SpError::Saml(_)
                     | SpError::RelayStateRejected(_)
                     | SpError::TenantNotIdentified
+                    | SpError::InvalidSetting(_)
                     | SpError::NoEmail => StatusCode::BAD_REQUEST,
                     SpError::UnknownTenant(_) => StatusCode::NOT_FOUND,
                     SpError::NoMetadata(_) => StatusCode::SERVICE_UNAVAILABLE,

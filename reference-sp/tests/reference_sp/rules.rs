@@ -297,6 +297,30 @@ async fn sha1_accepted_only_when_tenant_opts_in() {
     assert!(sp.post(&browser, &spec.encoded(), None).await.signed_in());
 }
 
+#[tokio::test]
+async fn settings_change_with_a_bad_value_is_refused_and_writes_nothing() {
+    let sp = Harness::start(&[]).await;
+    let browser = sp.browser();
+    let settings = || sp.admin(&browser, reqwest::Method::GET, "/admin/tenants/acme/settings").send();
+    let before: serde_json::Value = settings().await.unwrap().json().await.unwrap();
+    for body in [
+        serde_json::json!({"allow_sha1": true, "clock_skew_seconds": 601}),
+        serde_json::json!({"allow_sha1": true, "default_relay_state": "https://attacker.invalid/"}),
+        serde_json::json!({"allow_sha1": true, "no_such_setting": 1}),
+    ] {
+        let response = sp
+            .admin(&browser, reqwest::Method::PATCH, "/admin/tenants/acme/settings")
+            .json(&body)
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(response.status(), 400, "{body}");
+        assert_eq!(response.headers()["x-error-code"], "request.invalid", "{body}");
+    }
+    let after: serde_json::Value = settings().await.unwrap().json().await.unwrap();
+    assert_eq!(after, before);
+}
+
 async fn outstanding_request_id(sp: &Harness, browser: &reqwest::Client) -> String {
     let response = browser.get(sp.url("/login?tenant=acme")).send().await.unwrap();
     assert_eq!(response.status(), 302);
