@@ -97,11 +97,7 @@ pub fn id_token(
     }
     if let Some(user) = ctx.user {
         if ctx.has_scope("profile") {
-            put(&mut claims, "preferred_username", user.profile.login.as_str());
-            put(&mut claims, "given_name", user.profile.first_name.as_str());
-            put(&mut claims, "family_name", user.profile.last_name.as_str());
-            put(&mut claims, "zoneinfo", "America/Los_Angeles");
-            put(&mut claims, "updated_at", updated_at(user));
+            put_profile_names(&mut claims, user);
         }
         if ctx.has_scope("email") {
             put(&mut claims, "email_verified", true);
@@ -151,6 +147,17 @@ pub fn access_token(ctx: &TokenContext<'_>, jti: &str, fault: Option<OidcFault>)
     claims
 }
 
+/// The `profile` scope's claims after `name` and `locale`, in Okta's order.
+/// An ID token sends them after its registered claims, `/userinfo` right
+/// after `locale`.
+fn put_profile_names(claims: &mut Map<String, Value>, user: &User) {
+    put(claims, "preferred_username", user.profile.login.as_str());
+    put(claims, "given_name", user.profile.first_name.as_str());
+    put(claims, "family_name", user.profile.last_name.as_str());
+    put(claims, "zoneinfo", "America/Los_Angeles");
+    put(claims, "updated_at", updated_at(user));
+}
+
 /// The `/userinfo` answer for a user and the scopes of the access token.
 pub fn userinfo(ctx: &TokenContext<'_>, user: &User) -> Map<String, Value> {
     let mut claims = Map::new();
@@ -158,11 +165,7 @@ pub fn userinfo(ctx: &TokenContext<'_>, user: &User) -> Map<String, Value> {
     if ctx.has_scope("profile") {
         put(&mut claims, "name", format!("{} {}", user.profile.first_name, user.profile.last_name));
         put(&mut claims, "locale", "en_US");
-        put(&mut claims, "preferred_username", user.profile.login.as_str());
-        put(&mut claims, "given_name", user.profile.first_name.as_str());
-        put(&mut claims, "family_name", user.profile.last_name.as_str());
-        put(&mut claims, "zoneinfo", "America/Los_Angeles");
-        put(&mut claims, "updated_at", updated_at(user));
+        put_profile_names(&mut claims, user);
     }
     if ctx.has_scope("email") {
         put(&mut claims, "email", user.profile.email.as_str());
