@@ -8,7 +8,7 @@ use std::sync::Arc;
 
 use base64::Engine;
 use mock_idp::http::RunningServer;
-use mock_idp::idp::{Idp, IdpConfig, KeySource};
+use mock_idp::idp::Idp;
 use mock_idp::saml::FaultPlan;
 use mock_idp::saml::faults::Fault;
 use serde_json::Value;
@@ -39,13 +39,7 @@ struct Mock {
 
 impl Mock {
     async fn start() -> Mock {
-        let org = mock_idp::org::parse_org("acme.toml", mock_idp::setup::BUILTIN_ORG, time::OffsetDateTime::now_utc())
-            .unwrap();
-        let key = mock_idp::keys::deterministic::signing(&org.name).unwrap();
-        let idp = Arc::new(Idp::new(IdpConfig::serving(org, KeySource::Fixed(key)).unwrap()));
-        let server = RunningServer::start("127.0.0.1:0".parse().unwrap(), idp.clone()).await.unwrap();
-        let url = server.url();
-        idp.write_org(|org| org.url = url);
+        let (idp, server) = crate::serve_builtin_idp().await;
         let client = reqwest::Client::builder().redirect(reqwest::redirect::Policy::none()).build().unwrap();
         let metadata = client
             .get(format!("{}/app/0oarefsp000000000001/sso/saml/metadata", server.url()))

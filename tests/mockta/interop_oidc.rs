@@ -6,10 +6,8 @@
 
 use std::path::PathBuf;
 use std::process::Command;
-use std::sync::Arc;
 
 use mock_idp::http::RunningServer;
-use mock_idp::idp::{Idp, IdpConfig, KeySource};
 use serde_json::{Value, json};
 
 const WEB: &str = "0oarefspoidc00000007";
@@ -62,13 +60,7 @@ struct Mock {
 
 impl Mock {
     async fn start() -> Mock {
-        let org = mock_idp::org::parse_org("acme.toml", mock_idp::setup::BUILTIN_ORG, time::OffsetDateTime::now_utc())
-            .unwrap();
-        let key = mock_idp::keys::deterministic::signing(&org.name).unwrap();
-        let idp = Arc::new(Idp::new(IdpConfig::serving(org, KeySource::Fixed(key)).unwrap()));
-        let server = RunningServer::start("127.0.0.1:0".parse().unwrap(), idp.clone()).await.unwrap();
-        let url = server.url();
-        idp.write_org(|org| org.url = url);
+        let (_, server) = crate::serve_builtin_idp().await;
         Mock { server, client: reqwest::Client::new() }
     }
 

@@ -11,6 +11,28 @@ mod scim_interop;
 mod sp;
 
 use std::path::PathBuf;
+use std::sync::Arc;
+
+use mock_idp::http::RunningServer;
+use mock_idp::idp::{Idp, IdpConfig, KeySource};
+
+/// The mock IdP with the built-in org and its fixed keys.
+fn builtin_idp() -> Arc<Idp> {
+    let org =
+        mock_idp::org::parse_org("acme.toml", mock_idp::setup::BUILTIN_ORG, time::OffsetDateTime::now_utc()).unwrap();
+    let key = mock_idp::keys::deterministic::signing(&org.name).unwrap();
+    Arc::new(Idp::new(IdpConfig::serving(org, KeySource::Fixed(key)).unwrap()))
+}
+
+/// [`builtin_idp`] serving on a free port, with the org's URL set to where
+/// it listens so metadata and discovery name the right host.
+async fn serve_builtin_idp() -> (Arc<Idp>, RunningServer) {
+    let idp = builtin_idp();
+    let server = RunningServer::start("127.0.0.1:0".parse().unwrap(), idp.clone()).await.unwrap();
+    let url = server.url();
+    idp.write_org(|org| org.url = url);
+    (idp, server)
+}
 
 /// The Python interpreter with the interop packages (pysaml2, Authlib,
 /// okta-jwt-verifier, scim2-tester): `MOCKTA_PYTHON`, or the virtual

@@ -6,16 +6,7 @@ use std::process::{Child, Command, Stdio};
 use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
 
-use mock_idp::http::RunningServer;
-use mock_idp::idp::{Idp, IdpConfig, KeySource};
 use reference_sp::http::RunningSp;
-
-fn mock_idp() -> Arc<Idp> {
-    let org =
-        mock_idp::org::parse_org("acme.toml", mock_idp::setup::BUILTIN_ORG, time::OffsetDateTime::now_utc()).unwrap();
-    let key = mock_idp::keys::deterministic::signing(&org.name).unwrap();
-    Arc::new(Idp::new(IdpConfig::serving(org, KeySource::Fixed(key)).unwrap()))
-}
 
 /// The SP config for tests: the default tenants, trusting the given mock
 /// IdP, with the database in `dir`. The base URL stays the default one the
@@ -71,10 +62,8 @@ async fn post_form(browser: &reqwest::Client, sp_url: &str, html: &str) -> reqwe
 
 #[tokio::test]
 async fn sign_in_through_running_mock_idp_both_ways() {
-    let idp = mock_idp();
-    let idp_server = RunningServer::start("127.0.0.1:0".parse().unwrap(), idp.clone()).await.unwrap();
+    let (_, idp_server) = crate::serve_builtin_idp().await;
     let idp_url = idp_server.url();
-    idp.write_org(|org| org.url = idp_url.clone());
     let dir = tempfile::tempdir().unwrap();
     let options =
         reference_sp::setup::SpOptions { config: Some(sp_config(dir.path(), &idp_url)), ..Default::default() };
@@ -141,7 +130,7 @@ fn start_sp_process(config: &std::path::Path) -> (Child, String) {
 /// acknowledged user and session is still there, and the database is sound.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn acknowledged_sign_ins_survive_sigkill() {
-    let idp = mock_idp();
+    let idp = crate::builtin_idp();
     let dir = tempfile::tempdir().unwrap();
     let app_id = "0oarefsp000000000001";
     std::fs::write(dir.path().join("idp.xml"), idp.metadata(app_id).unwrap()).unwrap();
