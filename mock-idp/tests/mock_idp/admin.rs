@@ -8,6 +8,11 @@ use crate::support::{Server, parse_form};
 
 const EMBED: &str = "/home/reference-sp/0oarefsp000000000001/alnrefsp000000000001";
 
+/// Opens the app's embed link for `login`, as a browser would.
+async fn open_embed_link(server: &Server, login: &str) -> reqwest::Response {
+    server.client.get(server.url(&format!("{EMBED}?login_hint={login}"))).send().await.unwrap()
+}
+
 async fn json_of(response: reqwest::Response) -> (StatusCode, Value) {
     let status = response.status();
     (status, response.json().await.unwrap())
@@ -49,7 +54,7 @@ async fn created_user_assigned_at_runtime_can_sign_in() {
     assert!(id.starts_with("00u") && id.len() == 20);
 
     let (status, html) = {
-        let r = server.client.get(server.url(&format!("{EMBED}?login_hint=frank@acme.test"))).send().await.unwrap();
+        let r = open_embed_link(&server, "frank@acme.test").await;
         (r.status(), r.text().await.unwrap())
     };
     assert_eq!(status, StatusCode::FORBIDDEN, "not assigned yet: {html}");
@@ -67,15 +72,7 @@ async fn created_user_assigned_at_runtime_can_sign_in() {
     assert_eq!(assignment["credentials"]["userName"], "frank@acme.test");
     assert_eq!(assignment["scope"], "USER");
 
-    let html = server
-        .client
-        .get(server.url(&format!("{EMBED}?login_hint=frank@acme.test")))
-        .send()
-        .await
-        .unwrap()
-        .text()
-        .await
-        .unwrap();
+    let html = open_embed_link(&server, "frank@acme.test").await.text().await.unwrap();
     let form = parse_form(&html);
     assert!(form.response_xml.contains(">frank@acme.test</saml2:NameID>"));
     assert!(form.response_xml.contains(">Admin</saml2:AttributeValue>"), "the app profile role is sent");
@@ -86,12 +83,10 @@ async fn deactivated_user_cannot_sign_in_and_reactivation_restores() {
     let server = Server::start().await;
     let response = server.api(Method::POST, "/users/bob@acme.test/lifecycle/deactivate").send().await.unwrap();
     assert_eq!(response.status(), StatusCode::OK);
-    let status =
-        server.client.get(server.url(&format!("{EMBED}?login_hint=bob@acme.test"))).send().await.unwrap().status();
+    let status = open_embed_link(&server, "bob@acme.test").await.status();
     assert_eq!(status, StatusCode::FORBIDDEN);
     server.api(Method::POST, "/users/bob@acme.test/lifecycle/activate").send().await.unwrap();
-    let status =
-        server.client.get(server.url(&format!("{EMBED}?login_hint=bob@acme.test"))).send().await.unwrap().status();
+    let status = open_embed_link(&server, "bob@acme.test").await.status();
     assert_eq!(status, StatusCode::OK);
 }
 
@@ -122,15 +117,7 @@ async fn group_membership_and_group_assignment_drive_access() {
         .unwrap()
         .status();
     assert_eq!(status, StatusCode::OK);
-    let html = server
-        .client
-        .get(server.url(&format!("{EMBED}?login_hint=erin@acme.test")))
-        .send()
-        .await
-        .unwrap()
-        .text()
-        .await
-        .unwrap();
+    let html = open_embed_link(&server, "erin@acme.test").await.text().await.unwrap();
     let form = parse_form(&html);
     assert!(
         form.response_xml.contains(">Contractors</saml2:AttributeValue>"),
@@ -184,36 +171,12 @@ async fn fault_armed_through_api_applies_to_the_next_response_only() {
     assert_eq!(armed["fault"], "wrong-audience");
 
     // Another user is not affected.
-    let bob = server
-        .client
-        .get(server.url(&format!("{EMBED}?login_hint=bob@acme.test")))
-        .send()
-        .await
-        .unwrap()
-        .text()
-        .await
-        .unwrap();
+    let bob = open_embed_link(&server, "bob@acme.test").await.text().await.unwrap();
     assert!(parse_form(&bob).response_xml.contains("<saml2:Audience>http://127.0.0.1:7100/sso/metadata/acme<"));
 
-    let first = server
-        .client
-        .get(server.url(&format!("{EMBED}?login_hint=alice@acme.test")))
-        .send()
-        .await
-        .unwrap()
-        .text()
-        .await
-        .unwrap();
+    let first = open_embed_link(&server, "alice@acme.test").await.text().await.unwrap();
     assert!(parse_form(&first).response_xml.contains("other-sp.invalid"));
-    let second = server
-        .client
-        .get(server.url(&format!("{EMBED}?login_hint=alice@acme.test")))
-        .send()
-        .await
-        .unwrap()
-        .text()
-        .await
-        .unwrap();
+    let second = open_embed_link(&server, "alice@acme.test").await.text().await.unwrap();
     assert!(!parse_form(&second).response_xml.contains("other-sp.invalid"));
 
     let (status, body) =
