@@ -204,12 +204,12 @@ struct BreakGlassEntry {
     password: String,
 }
 
-/// The built-in default configuration, the same text as `fixtures/sp/reference.toml`.
 /// The most clock skew a tenant may allow, in the config file or through
 /// the admin API: ten minutes covers any real clock drift, and more would
 /// let a captured response be replayed long after it was issued.
 pub const MAX_CLOCK_SKEW_SECONDS: u32 = 600;
 
+/// The built-in default configuration, the same text as `fixtures/sp/reference.toml`.
 pub const BUILTIN_CONFIG: &str = include_str!("../../fixtures/sp/reference.toml");
 
 /// Reads and validates a config file. Relative paths in it are relative to
