@@ -149,6 +149,18 @@ pub fn hash_token(token: &str) -> String {
     Sha256::digest(token.as_bytes()).iter().map(|b| format!("{b:02x}")).collect()
 }
 
+/// A new random id for a user (`usr_`) or team (`grp_`): the prefix and 20
+/// hex digits.
+pub fn new_id(prefix: &str) -> String {
+    format!("{prefix}_{}", &hash_token(&new_token())[..20])
+}
+
+/// Compares two secrets (hashes, in practice) in time that does not depend
+/// on where they differ, so a timing probe learns nothing.
+pub fn same_secret(given: &str, expected: &str) -> bool {
+    given.len() == expected.len() && given.bytes().zip(expected.bytes()).fold(0u8, |acc, (a, b)| acc | (a ^ b)) == 0
+}
+
 impl Sp {
     /// Builds the SP and writes the config's tenants to the store.
     pub fn new(
@@ -436,7 +448,7 @@ impl Sp {
                     roles,
                 };
                 let email_key = new.email_normalised.clone();
-                match self.store.create_user(new, UserId(format!("usr_{}", &hash_token(&new_token())[..20]))) {
+                match self.store.create_user(new, UserId(new_id("usr"))) {
                     Ok(_) if refusing => return Err(SpError::NoAccount { email, tenant: tenant.id.clone() }),
                     Err(StoreError::DuplicateEmail(_)) if refusing => {
                         return Err(SpError::NoAccount { email, tenant: tenant.id.clone() });
@@ -497,7 +509,7 @@ impl Sp {
             name: name.to_owned(),
             roles,
         };
-        Ok(self.store.create_user(new, UserId(format!("usr_{}", &hash_token(&new_token())[..20])))?)
+        Ok(self.store.create_user(new, UserId(new_id("usr")))?)
     }
 
     /// The break-glass admin's credentials check, in constant time.
@@ -506,6 +518,6 @@ impl Sp {
         let expected =
             hash_token(&format!("{}\n{}", email::normalise(&tenant.break_glass.email), tenant.break_glass.password));
         let given = hash_token(&format!("{}\n{password}", email::normalise(email)));
-        expected.bytes().zip(given.bytes()).fold(0u8, |acc, (a, b)| acc | (a ^ b)) == 0
+        same_secret(&given, &expected)
     }
 }

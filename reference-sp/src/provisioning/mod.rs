@@ -18,7 +18,7 @@ use crate::scim::list::{self, ListQuery, PageRules};
 use crate::scim::patch::{self, PatchRules};
 use crate::scim::resource::{self, Meta};
 use crate::scim::{ScimError, filter};
-use crate::sp::{Sp, hash_token, new_token};
+use crate::sp::{Sp, hash_token, new_id, new_token, same_secret};
 use crate::store::{ScimUser, ScimUserWrite, StoreError, Team, TeamWrite, UserId, UserStatus};
 
 /// The page size when `count` is not given.
@@ -108,9 +108,7 @@ impl Sp {
             }),
         };
         let given = hash_token(&presented);
-        let same = given.len() == expected.len()
-            && given.bytes().zip(expected.bytes()).fold(0u8, |acc, (a, b)| acc | (a ^ b)) == 0;
-        if same { Ok(()) } else { Err(ScimError::Unauthorized) }
+        if same_secret(&given, &expected) { Ok(()) } else { Err(ScimError::Unauthorized) }
     }
 
     /// Makes a new bearer token (or Basic password) for the tenant. The old
@@ -334,7 +332,7 @@ impl Sp {
     pub fn scim_create_user(&self, tenant: &str, body: &Value) -> Result<(ScimReply, bool), ScimError> {
         let tenant = self.scim_tenant(tenant)?;
         let write = self.user_write(tenant, body)?;
-        let id = UserId(format!("usr_{}", &hash_token(&new_token())[..20]));
+        let id = UserId(new_id("usr"));
         let _writing = self.write_guard();
         match self.store.scim_create_user(&tenant.id, &id, &write, self.now()) {
             Ok(user) => Ok((self.render_user(tenant, &user), true)),
@@ -513,7 +511,7 @@ impl Sp {
                 config.id, input.display_name
             )));
         }
-        let id = format!("grp_{}", &hash_token(&new_token())[..20]);
+        let id = new_id("grp");
         let name = input.display_name.clone();
         let _writing = self.write_guard();
         let team = self
@@ -625,7 +623,7 @@ impl Sp {
         if name.is_empty() {
             return Err(ScimError::InvalidValue("a team needs a name".into()));
         }
-        let id = format!("grp_{}", &hash_token(&new_token())[..20]);
+        let id = new_id("grp");
         let team = self.store.create_local_team(&config.id, &id, name, self.now()).map_err(store_error)?;
         Ok(json!({ "id": team.id, "name": team.display_name, "linked": team.linked }))
     }
