@@ -19,6 +19,7 @@ use super::HttpError;
 use crate::admin::{self, Lifecycle, OktaApiError};
 use crate::idp::Idp;
 use crate::oidc::ServerRef;
+use crate::oidc::authorize::constant_time_eq;
 use crate::oidc::faults::{FaultTarget, OidcFault, OidcFaultPlan};
 use crate::saml::FaultPlan;
 use crate::saml::faults::Fault;
@@ -69,10 +70,6 @@ async fn require_ssws(State(idp): State<Arc<Idp>>, request: Request, next: Next)
         return HttpError::Api(OktaApiError::invalid_token()).into_response();
     }
     next.run(request).await
-}
-
-fn constant_time_eq(a: &[u8], b: &[u8]) -> bool {
-    a.len() == b.len() && a.iter().zip(b).fold(0u8, |acc, (x, y)| acc | (x ^ y)) == 0
 }
 
 async fn not_found(uri: axum::http::Uri) -> HttpError {
