@@ -88,6 +88,24 @@ pub struct TenantConfig {
     pub scim: Option<ScimConfig>,
 }
 
+impl TenantConfig {
+    /// The pushed group whose members are admins, if the tenant names one.
+    pub fn admin_team(&self) -> Option<&str> {
+        self.scim.as_ref().and_then(|s| s.admin_team.as_deref())
+    }
+
+    /// Whether a team or group of this name is the admin team; names compare
+    /// without regard to case, as Okta's group names do.
+    pub fn is_admin_team(&self, name: &str) -> bool {
+        self.admin_team().is_some_and(|team| name.eq_ignore_ascii_case(team))
+    }
+}
+
+/// Whether these app roles make a user an admin.
+pub fn has_admin_role(roles: &[String]) -> bool {
+    roles.iter().any(|r| r == "Admin" || r == "EnterpriseAdmin")
+}
+
 /// How Okta authenticates to a tenant's SCIM server.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub enum ScimCredential {

@@ -11,7 +11,9 @@ use rand::RngCore;
 use sha2::{Digest, Sha256};
 use time::{Duration, OffsetDateTime};
 
-use crate::config::{MAX_CLOCK_SKEW_SECONDS, Provisioning, SpConfig, TenantConfig, TenantId, TenantSettings};
+use crate::config::{
+    MAX_CLOCK_SKEW_SECONDS, Provisioning, SpConfig, TenantConfig, TenantId, TenantSettings, has_admin_role,
+};
 use crate::email;
 use crate::flaws::{Flaw, Policy};
 use crate::saml::metadata::IdpMetadata;
@@ -330,15 +332,17 @@ impl Sp {
     /// Whether a user is an admin of the tenant: an admin role, or the
     /// tenant's admin team (from SCIM or the SAML groups attribute).
     fn is_tenant_admin(&self, tenant: &TenantConfig, user: &User, saml_groups: &[String]) -> Result<bool, SpError> {
-        if user.roles.iter().any(|r| r == "Admin" || r == "EnterpriseAdmin") {
+        if has_admin_role(&user.roles) {
             return Ok(true);
         }
-        let Some(team) = tenant.scim.as_ref().and_then(|s| s.admin_team.as_deref()) else { return Ok(false) };
-        if saml_groups.iter().any(|g| g.eq_ignore_ascii_case(team)) {
+        if tenant.admin_team().is_none() {
+            return Ok(false);
+        }
+        if saml_groups.iter().any(|g| tenant.is_admin_team(g)) {
             return Ok(true);
         }
         let scim_user = self.store.scim_user(&tenant.id, &user.id)?;
-        Ok(scim_user.is_some_and(|u| u.teams.iter().any(|(_, name)| name.eq_ignore_ascii_case(team))))
+        Ok(scim_user.is_some_and(|u| u.teams.iter().any(|(_, name)| tenant.is_admin_team(name))))
     }
 
     /// Changes a tenant's settings; fields the patch leaves out keep their

@@ -12,7 +12,7 @@ mod discovery;
 
 use serde_json::{Value, json};
 
-use crate::config::{ScimCredential, TenantConfig};
+use crate::config::{ScimCredential, TenantConfig, has_admin_role};
 use crate::email;
 use crate::scim::list::{self, ListQuery, PageRules};
 use crate::scim::patch::{self, PatchRules};
@@ -170,29 +170,30 @@ impl Sp {
         ScimReply { body, etag: Some(meta.etag()) }
     }
 
-    fn is_admin(&self, tenant: &TenantConfig, user: &ScimUser) -> bool {
-        let admin_team = tenant.scim.as_ref().and_then(|s| s.admin_team.as_deref());
-        user.user.status == UserStatus::Active
-            && (user.user.roles.iter().any(|r| r == "Admin" || r == "EnterpriseAdmin")
-                || admin_team.is_some_and(|team| user.teams.iter().any(|(_, name)| name.eq_ignore_ascii_case(team))))
+    /// Whether a user is an active admin: by role, or by membership of the
+    /// tenant's admin team.
+    fn is_admin(tenant: &TenantConfig, user: &ScimUser) -> bool {
+        user.user.status == UserStatus::Active && Self::is_admin_by(tenant, &user.user.roles, &user.teams)
+    }
+
+    fn is_admin_by(tenant: &TenantConfig, roles: &[String], teams: &[(String, String)]) -> bool {
+        has_admin_role(roles) || teams.iter().any(|(_, name)| tenant.is_admin_team(name))
     }
 
     /// Refuses a change that would leave the tenant with no active admin.
-    fn keep_an_admin(&self, tenant: &TenantConfig, id: &UserId, after: &ScimUserWrite) -> Result<(), ScimError> {
+    /// `before` is the user as read under the write guard.
+    fn keep_an_admin(&self, tenant: &TenantConfig, before: &ScimUser, after: &ScimUserWrite) -> Result<(), ScimError> {
         // Only a change to an admin can leave the tenant without one, so the
         // other users are read only then.
-        let Some(before) = self.store.scim_user(&tenant.id, id).map_err(store_error)? else { return Ok(()) };
-        if !self.is_admin(tenant, &before) {
+        if !Self::is_admin(tenant, before) {
             return Ok(());
         }
-        let before = &before;
+        let id = &before.user.id;
         let users = self.store.scim_users(&tenant.id).map_err(store_error)?;
-        let stays_admin = after.active
-            && (after.roles.iter().any(|r| r == "Admin" || r == "EnterpriseAdmin") || {
-                let admin_team = tenant.scim.as_ref().and_then(|s| s.admin_team.as_deref());
-                admin_team.is_some_and(|team| before.teams.iter().any(|(_, name)| name.eq_ignore_ascii_case(team)))
-            });
-        let other_admins = users.iter().filter(|u| u.user.id != *id && self.is_admin(tenant, u)).count();
+        // A user write does not change team memberships, so the teams are
+        // the ones the user has now.
+        let stays_admin = after.active && Self::is_admin_by(tenant, &after.roles, &before.teams);
+        let other_admins = users.iter().filter(|u| u.user.id != *id && Self::is_admin(tenant, u)).count();
         if !stays_admin && other_admins == 0 && !self.policy.allow_last_admin_removal {
             return Err(ScimError::Conflict(format!(
                 "{} is the last active admin of tenant {}; make another user an admin first",
@@ -206,17 +207,15 @@ impl Sp {
     /// integration's own access: it is refused with the reason, not applied
     /// silently.
     fn keep_the_credential_owner(
-        &self,
         tenant: &TenantConfig,
-        id: &UserId,
+        before: &ScimUser,
         after: &ScimUserWrite,
     ) -> Result<(), ScimError> {
         let Some(owner) = tenant.scim.as_ref().and_then(|s| s.owner.as_deref()) else { return Ok(()) };
         if after.active {
             return Ok(());
         }
-        let user = self.store.scim_user(&tenant.id, id).map_err(store_error)?;
-        if user.is_some_and(|u| u.user.email.eq_ignore_ascii_case(owner) && u.user.status == UserStatus::Active) {
+        if before.user.email.eq_ignore_ascii_case(owner) && before.user.status == UserStatus::Active {
             return Err(ScimError::Conflict(format!(
                 "{owner} owns tenant {}'s SCIM credential; rotate the credential to another admin before deactivating them",
                 tenant.id
@@ -431,8 +430,8 @@ impl Sp {
         if filter::member(body, "active").is_none_or(Value::is_null) {
             write.active = current.user.status == UserStatus::Active;
         }
-        self.keep_an_admin(tenant, id, &write)?;
-        self.keep_the_credential_owner(tenant, id, &write)?;
+        self.keep_an_admin(tenant, current, &write)?;
+        Self::keep_the_credential_owner(tenant, current, &write)?;
         if !write.active && self.policy.scim_deactivate_deletes {
             self.store.delete_user(&tenant.id, id).map_err(store_error)?;
             return Ok(ScimReply { body: json!({}), etag: None });
@@ -579,23 +578,20 @@ impl Sp {
         current: &Team,
         write: &TeamWrite,
     ) -> Result<(), ScimError> {
-        let Some(admin_team) = tenant.scim.as_ref().and_then(|s| s.admin_team.as_deref()) else { return Ok(()) };
-        let was = current.display_name.eq_ignore_ascii_case(admin_team);
-        let will_be = write.display_name.eq_ignore_ascii_case(admin_team);
+        let was = tenant.is_admin_team(&current.display_name);
+        let will_be = tenant.is_admin_team(&write.display_name);
         if !was && !will_be || self.policy.allow_last_admin_removal {
             return Ok(());
         }
         let users = self.store.scim_users(&tenant.id).map_err(store_error)?;
         let admin_after = |user: &ScimUser| {
-            let by_role = user.user.roles.iter().any(|r| r == "Admin" || r == "EnterpriseAdmin");
+            let by_role = has_admin_role(&user.user.roles);
             let by_this_team = will_be && write.members.contains(&user.user.id);
-            let by_other_team = user
-                .teams
-                .iter()
-                .any(|(team_id, name)| *team_id != current.id && name.eq_ignore_ascii_case(admin_team));
+            let by_other_team =
+                user.teams.iter().any(|(team_id, name)| *team_id != current.id && tenant.is_admin_team(name));
             user.user.status == UserStatus::Active && (by_role || by_this_team || by_other_team)
         };
-        let before = users.iter().filter(|u| self.is_admin(tenant, u)).count();
+        let before = users.iter().filter(|u| Self::is_admin(tenant, u)).count();
         let after = users.iter().filter(|u| admin_after(u)).count();
         if before > 0 && after == 0 {
             return Err(ScimError::Conflict(format!(
