@@ -1,7 +1,9 @@
 //! Reading rows into the store's types, and the SQL pieces the queries
 //! share: column lists, time and JSON conversion, team membership.
 
-use rusqlite::{Connection, OptionalExtension, params};
+use std::collections::HashMap;
+
+use rusqlite::{Connection, OptionalExtension, params, params_from_iter};
 use time::OffsetDateTime;
 
 use crate::config::TenantId;
@@ -52,9 +54,9 @@ pub(super) fn is_unique_violation(error: &rusqlite::Error, index_or_column: &str
 pub(super) const SCIM_USER_COLUMNS: &str =
     "id, tenant, email, email_normalised, name, status, roles, user_name, scim, version, created, last_modified";
 
-/// A user row with its SCIM columns; users made by SAML sign-in have no
-/// SCIM resource yet, so one is built from the account.
-pub(super) fn scim_user_from_row(connection: &Connection, row: &rusqlite::Row<'_>) -> StoreResult<ScimUser> {
+/// A user row with its SCIM columns, teams not yet filled in; users made by
+/// SAML sign-in have no SCIM resource yet, so one is built from the account.
+fn scim_user_from_row(row: &rusqlite::Row<'_>) -> StoreResult<ScimUser> {
     let user = to_user((row.get(0)?, row.get(1)?, row.get(2)?, row.get(3)?, row.get(4)?, row.get(5)?, row.get(6)?))?;
     let user_name: Option<String> = row.get(7)?;
     let resource: Option<String> = row.get(8)?;
@@ -72,25 +74,43 @@ pub(super) fn scim_user_from_row(connection: &Connection, row: &rusqlite::Row<'_
             "active": user.status == UserStatus::Active,
         }),
     };
-    let teams = user_teams(connection, &user.id)?;
     Ok(ScimUser {
         user_name: user_name.unwrap_or_else(|| user.email.clone()),
         resource,
         version,
         created: instant(created)?,
         last_modified: instant(last_modified.unwrap_or(created))?,
-        teams,
+        teams: Vec::new(),
         user,
     })
 }
 
-pub(super) fn user_teams(connection: &Connection, user: &UserId) -> StoreResult<Vec<(String, String)>> {
-    let mut statement = connection.prepare_cached(
-        "SELECT t.id, t.display_name FROM team_members m JOIN teams t ON t.id = m.team_id
-         WHERE m.user_id = ?1 ORDER BY t.display_name_lower",
-    )?;
-    let rows = statement.query_map([&user.0], |r| Ok((r.get(0)?, r.get(1)?)))?;
-    Ok(rows.collect::<Result<_, _>>()?)
+/// How many user ids go into one `IN (...)` list, well under SQLite's limit
+/// on bound parameters.
+const USERS_PER_TEAM_QUERY: usize = 500;
+
+/// Fills in each user's teams (id, display name), ordered by name, with one
+/// query per [`USERS_PER_TEAM_QUERY`] users rather than one per user.
+fn fill_teams(connection: &Connection, users: &mut [ScimUser]) -> StoreResult<()> {
+    let mut teams: HashMap<String, Vec<(String, String)>> = HashMap::new();
+    for chunk in users.chunks(USERS_PER_TEAM_QUERY) {
+        let placeholders = vec!["?"; chunk.len()].join(", ");
+        let mut statement = connection.prepare(&format!(
+            "SELECT m.user_id, t.id, t.display_name FROM team_members m JOIN teams t ON t.id = m.team_id
+             WHERE m.user_id IN ({placeholders}) ORDER BY t.display_name_lower"
+        ))?;
+        let rows = statement.query_map(params_from_iter(chunk.iter().map(|u| &u.user.id.0)), |r| {
+            Ok((r.get::<_, String>(0)?, r.get(1)?, r.get(2)?))
+        })?;
+        for row in rows {
+            let (user, id, name) = row?;
+            teams.entry(user).or_default().push((id, name));
+        }
+    }
+    for user in users {
+        user.teams = teams.remove(&user.user.id.0).unwrap_or_default();
+    }
+    Ok(())
 }
 
 /// Users matching `clause` (a WHERE condition, with any ORDER BY and LIMIT).
@@ -103,8 +123,9 @@ pub(super) fn query_scim_users(
     let mut rows = statement.query(args)?;
     let mut users = Vec::new();
     while let Some(row) = rows.next()? {
-        users.push(scim_user_from_row(connection, row)?);
+        users.push(scim_user_from_row(row)?);
     }
+    fill_teams(connection, &mut users)?;
     Ok(users)
 }
 
