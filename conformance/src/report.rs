@@ -24,6 +24,18 @@ pub struct Summary {
     pub error: usize,
 }
 
+impl Summary {
+    /// Counts one result.
+    fn add(&mut self, verdict: Verdict) {
+        match verdict {
+            Verdict::Pass => self.pass += 1,
+            Verdict::Fail => self.fail += 1,
+            Verdict::Skip => self.skip += 1,
+            Verdict::Error => self.error += 1,
+        }
+    }
+}
+
 #[derive(Clone, Debug, Serialize)]
 pub struct Report {
     pub schema: &'static str,
@@ -38,12 +50,7 @@ impl Report {
         results.sort_by_key(|r| order.iter().position(|id| *id == r.id).unwrap_or(usize::MAX));
         let mut summary = Summary::default();
         for result in &results {
-            match result.verdict {
-                Verdict::Pass => summary.pass += 1,
-                Verdict::Fail => summary.fail += 1,
-                Verdict::Skip => summary.skip += 1,
-                Verdict::Error => summary.error += 1,
-            }
+            summary.add(result.verdict);
         }
         Report { schema: SCHEMA, target, summary, results }
     }
@@ -100,13 +107,7 @@ impl Report {
         let _ = writeln!(out, "\nmockta check: {}\n", self.target);
         let mut categories: BTreeMap<&str, Summary> = BTreeMap::new();
         for result in &self.results {
-            let entry = categories.entry(result.category).or_default();
-            match result.verdict {
-                Verdict::Pass => entry.pass += 1,
-                Verdict::Fail => entry.fail += 1,
-                Verdict::Skip => entry.skip += 1,
-                Verdict::Error => entry.error += 1,
-            }
+            categories.entry(result.category).or_default().add(result.verdict);
         }
         let _ = writeln!(out, "{:<14} {:>5} {:>5} {:>5} {:>6}", "category", "pass", "fail", "skip", "error");
         for (category, counts) in &categories {

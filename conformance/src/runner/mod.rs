@@ -369,24 +369,21 @@ impl Suite {
         Ok((Captured { xml: decode(&response), form: page.body }, answer))
     }
 
+    /// Asks the session oracle, with the browser's cookies.
+    async fn ask_oracle(&self, browser: &reqwest::Client) -> Step<reqwest::Response> {
+        browser.get(&self.target.session.url).send().await.map_err(|e| StepError(format!("session oracle: {e}")))
+    }
+
     /// The session oracle's JSON body, for checks that read more than the identity.
     async fn oracle_json(&self, browser: &reqwest::Client) -> Step<serde_json::Value> {
-        let response = browser
-            .get(&self.target.session.url)
-            .send()
-            .await
-            .map_err(|e| StepError(format!("session oracle: {e}")))?;
+        let response = self.ask_oracle(browser).await?;
         let body = read_capped(response, MAX_BODY).await;
         serde_json::from_str(&body).map_err(|e| StepError(format!("the session oracle's body is not JSON: {e}")))
     }
 
     /// Asks the session oracle whose session the browser has.
     async fn oracle(&self, browser: &reqwest::Client) -> Step<Option<String>> {
-        let response = browser
-            .get(&self.target.session.url)
-            .send()
-            .await
-            .map_err(|e| StepError(format!("session oracle: {e}")))?;
+        let response = self.ask_oracle(browser).await?;
         if !response.status().is_success() {
             return Ok(None);
         }
