@@ -10,6 +10,17 @@ as_root() {
     if [ "$(id -u)" -eq 0 ]; then "$@"; else sudo "$@"; fi
 }
 
+# Installs Debian packages, refreshing the package lists at most once per
+# script run however many steps need packages.
+APT_LISTS_FRESH=0
+apt_install() {
+    if [ "$APT_LISTS_FRESH" -eq 0 ]; then
+        as_root apt-get update -qq
+        APT_LISTS_FRESH=1
+    fi
+    as_root env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq "$@"
+}
+
 ensure_system_packages() {
     local missing=()
     for package in "${SYSTEM_PACKAGES[@]}"; do
@@ -17,8 +28,7 @@ ensure_system_packages() {
     done
     if [ "${#missing[@]}" -gt 0 ]; then
         echo "Installing missing system packages: ${missing[*]}"
-        as_root apt-get update -qq
-        as_root env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq "${missing[@]}"
+        apt_install "${missing[@]}"
     fi
 }
 
@@ -33,8 +43,7 @@ ensure_python_env() {
         return
     fi
     if ! python3 -m venv --help >/dev/null 2>&1; then
-        as_root apt-get update -qq
-        as_root env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq python3 python3-venv
+        apt_install python3 python3-venv
     fi
     echo "Installing Python test dependencies into $venv"
     python3 -m venv "$venv"
@@ -55,8 +64,7 @@ ensure_node_env() {
         return
     fi
     if ! command -v node >/dev/null 2>&1 || ! command -v npm >/dev/null 2>&1; then
-        as_root apt-get update -qq
-        as_root env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq nodejs npm
+        apt_install nodejs npm
     fi
     echo "Installing Node.js test dependencies into $prefix"
     mkdir -p "$prefix"
