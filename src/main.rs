@@ -436,7 +436,12 @@ fn check(args: CheckArgs) -> Result<(), Failure> {
     let progress = progress_printer(checks.len());
     let runtime = tokio::runtime::Runtime::new().map_err(Failure::runtime)?;
     let label = args.target.display().to_string();
-    let report = runtime.block_on(conformance::run(target, label, checks, progress)).map_err(Failure::runtime)?;
+    // A target whose org file or app is wrong is bad input (exit 2); only a
+    // failure to serve the mock IdP is a run-time failure.
+    let report = runtime.block_on(conformance::run(target, label, checks, progress)).map_err(|error| match error {
+        conformance::runner::SuiteError::Listen { .. } => Failure::runtime(error),
+        _ => Failure::usage(error),
+    })?;
     let text = match args.format {
         ReportFormat::Human => report.to_human(),
         ReportFormat::Json => report.to_json(),

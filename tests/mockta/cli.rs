@@ -194,6 +194,18 @@ fn checks_lists_the_catalogue_and_check_rejects_bad_usage() {
     assert!(stderr.contains("t.toml"), "{stderr}");
 
     let reference = concat!(env!("CARGO_MANIFEST_DIR"), "/fixtures/targets/reference-sp.toml");
+    let wrong_app = dir.path().join("wrong-app.toml");
+    let text =
+        std::fs::read_to_string(reference).unwrap().replace("app = \"reference-sp\"", "app = \"no-such-app\"").replace(
+            "org = \"../orgs/acme.toml\"",
+            &format!("org = \"{}/fixtures/orgs/acme.toml\"", env!("CARGO_MANIFEST_DIR")),
+        );
+    std::fs::write(&wrong_app, text).unwrap();
+    let (code, _, stderr) = run(&["check", "--target", wrong_app.to_str().unwrap()], dir.path());
+    assert_eq!(code, 2, "{stderr}");
+    assert_eq!(stderr.lines().count(), 1, "{stderr}");
+    assert!(stderr.contains("saml.app: no SAML app 'no-such-app'"), "{stderr}");
+
     let (code, _, stderr) = run(&["check", "--target", reference, "--only", "nothing.*"], dir.path());
     assert_eq!(code, 2);
     assert!(stderr.contains("--only: 'nothing.*' matches no check"), "{stderr}");
