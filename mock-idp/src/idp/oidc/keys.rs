@@ -34,19 +34,15 @@ struct StoredKey {
 }
 
 impl Idp {
-    fn signing_algorithm(&self, server: &ServerRef) -> SigningAlgorithm {
+    /// A server's signing algorithm and rotation interval in days, from one
+    /// look at the org. The org server signs RS256 and rotates only on demand.
+    fn key_settings(&self, server: &ServerRef) -> (SigningAlgorithm, Option<i64>) {
+        let defaults = (SigningAlgorithm::Rs256, None);
         match server {
-            ServerRef::Org => SigningAlgorithm::Rs256,
-            ServerRef::Custom(id) => self
-                .read_org(|org| org.authorization_server(id).map(|s| s.signing_algorithm))
-                .unwrap_or(SigningAlgorithm::Rs256),
-        }
-    }
-
-    fn rotation_days(&self, server: &ServerRef) -> Option<i64> {
-        match server {
-            ServerRef::Org => None,
-            ServerRef::Custom(id) => self.read_org(|org| org.authorization_server(id).and_then(|s| s.rotation_days)),
+            ServerRef::Org => defaults,
+            ServerRef::Custom(id) => self.read_org(|org| {
+                org.authorization_server(id).map_or(defaults, |s| (s.signing_algorithm, s.rotation_days))
+            }),
         }
     }
 
@@ -134,8 +130,7 @@ impl Idp {
     /// org lock when they call this.
     pub(super) fn with_ring<T>(&self, server: &ServerRef, f: impl FnOnce(&KeyRing) -> T) -> Result<T, OidcError> {
         let now = self.now();
-        let days = self.rotation_days(server);
-        let algorithm = self.signing_algorithm(server);
+        let (algorithm, days) = self.key_settings(server);
         let mut rings = lock(&self.oidc.rings);
         if !rings.contains_key(server) {
             let ring = self.initial_ring(server, algorithm, now)?;
@@ -155,10 +150,10 @@ impl Idp {
     /// Rotates a server's signing key, as Okta's `keyRotate` does, or at once
     /// for a leaked key (`emergency`).
     pub fn rotate_keys(&self, server: &ServerRef, emergency: bool) -> Result<Vec<KeyInfo>, OidcError> {
-        self.read_org(|org| Self::server_exists(org, server))?;
+        self.check_server(server)?;
         self.with_ring(server, |_| ())?;
         let now = self.now();
-        let fresh = self.new_key(self.signing_algorithm(server))?;
+        let fresh = self.new_key(self.key_settings(server).0)?;
         let snapshot = {
             let mut rings = lock(&self.oidc.rings);
             let ring = rings.get_mut(server).ok_or_else(|| OidcError::Key("key ring missing".into()))?;
@@ -175,7 +170,7 @@ impl Idp {
 
     /// The keys of a server with their status, as Okta's key API lists them.
     pub fn signing_keys(&self, server: &ServerRef) -> Result<Vec<KeyInfo>, OidcError> {
-        self.read_org(|org| Self::server_exists(org, server))?;
+        self.check_server(server)?;
         self.with_ring(server, |ring| {
             ring.keys().iter().map(|k| KeyInfo { status: k.status, jwk: k.key.public_jwk() }).collect()
         })
@@ -183,9 +178,9 @@ impl Idp {
 
     /// The JWKS document and how long it may be cached, in seconds.
     pub fn jwks(&self, server: &ServerRef) -> Result<(Value, i64), OidcError> {
-        self.read_org(|org| Self::server_exists(org, server))?;
+        self.check_server(server)?;
         let now = self.now();
-        let days = self.rotation_days(server);
+        let (_, days) = self.key_settings(server);
         self.with_ring(server, |ring| {
             // Caches may keep the document until the next scheduled rotation:
             // the key that becomes active then is already in it. Without a

@@ -32,7 +32,7 @@ use crate::oidc::keys::{JwtKey, KeyRing};
 use crate::oidc::token::{self, FormParams, TokenRequest};
 use crate::oidc::{OAuthCode, OidcError, ServerRef};
 use crate::org::Org;
-use crate::org::oidc::{GrantType, OIDC_SCOPES};
+use crate::org::oidc::{AuthorizationServer, GrantType, OIDC_SCOPES};
 
 /// Authorization codes are single-use and expire after a minute.
 const CODE_LIFETIME_SECONDS: i64 = 60;
@@ -163,23 +163,30 @@ pub struct MintedTokens {
 
 impl Idp {
     /// Checks the server exists and returns its custom definition, if any.
-    fn server_exists(org: &Org, server: &ServerRef) -> Result<(), OidcError> {
+    fn server_exists<'o>(org: &'o Org, server: &ServerRef) -> Result<Option<&'o AuthorizationServer>, OidcError> {
         match server {
-            ServerRef::Org => Ok(()),
+            ServerRef::Org => Ok(None),
             ServerRef::Custom(id) => {
-                org.authorization_server(id).map(|_| ()).ok_or_else(|| OidcError::UnknownServer(id.clone()))
+                org.authorization_server(id).map(Some).ok_or_else(|| OidcError::UnknownServer(id.clone()))
             }
         }
+    }
+
+    /// Checks the server exists, for endpoints that need nothing else from it.
+    fn check_server(&self, server: &ServerRef) -> Result<(), OidcError> {
+        self.read_org(|org| Self::server_exists(org, server).map(|_| ()))
+    }
+
+    /// A custom server's definition: `None` for the org server, and for a
+    /// server the org no longer has (callers have checked it existed).
+    fn custom_server<'o>(org: &'o Org, server: &ServerRef) -> Option<&'o AuthorizationServer> {
+        Self::server_exists(org, server).ok().flatten()
     }
 
     /// A discovery document, with the `discovery-issuer-mismatch` fault applied once.
     pub fn discovery(&self, server: &ServerRef, kind: DocumentKind) -> Result<Value, OidcError> {
         let mut document = self.read_org(|org| {
-            Self::server_exists(org, server)?;
-            let custom = match server {
-                ServerRef::Org => None,
-                ServerRef::Custom(id) => org.authorization_server(id),
-            };
+            let custom = Self::server_exists(org, server)?;
             Ok::<_, OidcError>(discovery::document(&org.url, server, custom, kind))
         })?;
         let faulted = {

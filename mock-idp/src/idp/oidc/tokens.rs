@@ -44,7 +44,6 @@ impl Idp {
         let userinfo_fault = armed.as_ref().is_some_and(|f| f.fault == OidcFault::UserinfoSubMismatch);
         let id_fault = token_fault.filter(|f| f.target.id_token()).map(|f| f.fault);
         let access_fault = token_fault.filter(|f| f.target.access_token()).map(|f| f.fault);
-        let attacker_url = self.read_org(|org| format!("{}/mockta/attacker/keys", org.url));
         let seed = self.ids.opaque_token();
         // The key is cloned out of the ring (it is reference-counted) so that
         // signing happens outside the ring's lock, in parallel; and it is
@@ -52,6 +51,7 @@ impl Idp {
         // `with_ring`.
         let active = self.with_ring(issue.server, |ring| ring.active().clone())?;
         let org = self.org.read().unwrap_or_else(PoisonError::into_inner);
+        let attacker_url = format!("{}/mockta/attacker/keys", org.url);
         let app = org.apps.get(issue.client).ok_or(OidcError::UnknownClient)?;
         let user = match &user_id {
             Some(id) => Some(
@@ -61,10 +61,7 @@ impl Idp {
             ),
             None => None,
         };
-        let custom = match issue.server {
-            ServerRef::Org => None,
-            ServerRef::Custom(id) => org.authorization_server(id),
-        };
+        let custom = Self::custom_server(&org, issue.server);
         let policy = custom.and_then(|c| c.policy_for(issue.client));
         let lifetime = policy.map_or(ORG_ACCESS_TOKEN_SECONDS, |p| p.access_token_lifetime_minutes * 60);
         let ctx = TokenContext {
@@ -206,7 +203,7 @@ impl Idp {
 
     /// `/userinfo` for a bearer token.
     pub fn userinfo(&self, server: &ServerRef, access_token: Option<&str>) -> Result<Value, OidcError> {
-        self.read_org(|org| Self::server_exists(org, server))?;
+        self.check_server(server)?;
         let token = access_token.ok_or_else(OidcError::invalid_token)?;
         let record = self.live_access(server, token).ok_or_else(OidcError::invalid_token)?;
         if !record.scopes.iter().any(|s| s == "openid") {
@@ -220,10 +217,7 @@ impl Idp {
         self.read_org(|org| {
             let user = org.users.get(&user_id).ok_or_else(OidcError::invalid_token)?;
             let app = org.apps.get(&record.client).ok_or_else(OidcError::invalid_token)?;
-            let custom = match server {
-                ServerRef::Org => None,
-                ServerRef::Custom(id) => org.authorization_server(id),
-            };
+            let custom = Self::custom_server(org, server);
             let ctx = TokenContext {
                 org,
                 server,
@@ -297,13 +291,9 @@ impl Idp {
         if let Some(record) = self.live_access(server, token).filter(|r| r.client == client) {
             let (username, audience) = self.read_org(|org| {
                 let login = record.user.as_ref().and_then(|u| org.users.get(u)).map(|u| u.profile.login.clone());
-                let audience = match server {
-                    ServerRef::Org => org_url.clone(),
-                    ServerRef::Custom(id) => org
-                        .authorization_server(id)
-                        .and_then(|s| s.audiences.first().cloned())
-                        .unwrap_or_else(|| org_url.clone()),
-                };
+                let audience = Self::custom_server(org, server)
+                    .and_then(|s| s.audiences.first().cloned())
+                    .unwrap_or_else(|| org_url.clone());
                 (login, audience)
             });
             let mut body = Map::new();
