@@ -291,12 +291,8 @@ impl Idp {
             .map_err(SamlError::from)?;
         let acs_url = saml::choose_acs(&settings, &request)?;
         let fresh_login_required = request.force_authn && settings.honor_force_authn;
-        let pending = PendingSignIn {
-            app: app.id.clone(),
-            request: Some(request),
-            acs_url,
-            relay_state: relay_state.unwrap_or_default(),
-        };
+        let pending =
+            PendingSignIn { app, request: Some(request), acs_url, relay_state: relay_state.unwrap_or_default() };
         self.continue_sign_in(pending, browser.login_hint, if fresh_login_required { None } else { browser.session })
     }
 
@@ -310,7 +306,7 @@ impl Idp {
     ) -> Result<SsoOutcome, IdpError> {
         let (app, settings) = self.find_saml_app(app_name, app_id)?;
         let pending = PendingSignIn {
-            app: app.id.clone(),
+            app,
             request: None,
             acs_url: settings.sso_url.clone(),
             relay_state: relay_state.unwrap_or_else(|| settings.default_relay_state.clone()),
@@ -320,9 +316,11 @@ impl Idp {
 
     /// The users the login page offers for a pending sign-in, as (login, display name).
     pub fn login_choices(&self, pending: &str) -> Result<(String, Vec<(String, String)>), IdpError> {
-        let waiting = self.pending.lock().unwrap_or_else(PoisonError::into_inner).map.get(pending).cloned();
-        let waiting = waiting.ok_or(IdpError::UnknownPending)?;
-        let app_id = waiting.app().clone();
+        // Only the app id is copied out: a waiting OIDC sign-in carries its
+        // whole validated request.
+        let app_id =
+            self.pending.lock().unwrap_or_else(PoisonError::into_inner).map.get(pending).map(|p| p.app().clone());
+        let app_id = app_id.ok_or(IdpError::UnknownPending)?;
         self.read_org(|org| {
             let app = org.apps.get(&app_id).ok_or_else(|| IdpError::AppNotFound(app_id.to_string()))?;
             let users = org
@@ -355,10 +353,12 @@ impl Idp {
     }
 
     /// An active SAML app by its name and id, as Okta's SSO URLs carry both.
-    fn find_saml_app(&self, app_name: &str, app_id: &str) -> Result<(crate::org::App, SamlSettings), IdpError> {
+    /// The id and SAML settings of the active SAML app an embed or SSO URL
+    /// names; only what sign-in needs is copied out of the org.
+    fn find_saml_app(&self, app_name: &str, app_id: &str) -> Result<(AppId, SamlSettings), IdpError> {
         self.read_org(|org| {
             let app = org.find_app(app_id).filter(|a| a.id.as_str() == app_id && a.name == app_name && a.active)?;
-            Some((app.clone(), app.saml()?.clone()))
+            Some((app.id.clone(), app.saml()?.clone()))
         })
         .ok_or_else(|| IdpError::AppNotFound(app_id.to_owned()))
     }
