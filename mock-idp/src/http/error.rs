@@ -34,6 +34,8 @@ impl HttpError {
             IdpError::UnknownUser(_) => (StatusCode::FORBIDDEN, "unknown_user"),
             IdpError::UnknownPending => (StatusCode::BAD_REQUEST, "sign_in_expired"),
             IdpError::Key(_) => (StatusCode::INTERNAL_SERVER_ERROR, "signing_key"),
+            // Not reached from `into_response`, which sends OIDC errors to
+            // `oidc_response`; kept so the match stays exhaustive.
             IdpError::Oidc(_) => (StatusCode::BAD_REQUEST, "oidc_error"),
             IdpError::Saml(saml) => match saml {
                 SamlError::BadRequest(_) => (StatusCode::BAD_REQUEST, "invalid_saml_request"),
@@ -75,10 +77,8 @@ fn oidc_response(error: &OidcError) -> Response {
         OidcError::OAuth { code, description } => {
             let status = StatusCode::from_u16(code.status()).unwrap_or(StatusCode::BAD_REQUEST);
             let body = json!({ "error": code.as_str(), "error_description": description });
-            let mut response = (status, axum::Json(body)).into_response();
+            let mut response = super::oidc::json_response(status, &body);
             let headers = response.headers_mut();
-            headers.insert(header::CACHE_CONTROL, HeaderValue::from_static("no-cache, no-store"));
-            headers.insert(header::PRAGMA, HeaderValue::from_static("no-cache"));
             // RFC 6750 §3: bearer errors say what went wrong in the header too.
             if matches!(code, OAuthCode::InvalidToken | OAuthCode::InsufficientScope) {
                 let challenge = format!(
@@ -126,14 +126,11 @@ impl IntoResponse for HttpError {
             HttpError::Sso(error) => {
                 let (status, code) = HttpError::sso_status_and_code(&error);
                 tracing::info!(code, %error, "sign-in refused");
-                let page = super::pages::error_page(status, code, &error.to_string());
-                (status, [(header::CONTENT_TYPE, "text/html; charset=utf-8")], page).into_response()
+                html_page(status, code, &error.to_string())
             }
             HttpError::Internal(detail) => {
                 tracing::error!(%detail, "internal error");
-                let page = super::pages::error_page(StatusCode::INTERNAL_SERVER_ERROR, "internal", "Internal error.");
-                (StatusCode::INTERNAL_SERVER_ERROR, [(header::CONTENT_TYPE, "text/html; charset=utf-8")], page)
-                    .into_response()
+                html_page(StatusCode::INTERNAL_SERVER_ERROR, "internal", "Internal error.")
             }
         }
     }

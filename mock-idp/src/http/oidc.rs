@@ -14,7 +14,7 @@ use axum::response::{Html, IntoResponse, Redirect, Response};
 use axum::routing::get;
 
 use super::HttpError;
-use super::sso::{SESSION_COOKIE, session_cookie, set_session_cookie};
+use super::sso::{clear_session_cookie, session_cookie, set_session_cookie};
 use crate::idp::{AuthorizeOutcome, Browser, Idp};
 use crate::oidc::authorize::{AuthorizeParams, AuthorizeReply, ResponseMode};
 use crate::oidc::discovery::DocumentKind;
@@ -80,7 +80,9 @@ pub fn routes() -> Router<Arc<Idp>> {
         .route("/mockta/attacker/keys", get(attacker_keys))
 }
 
-fn json_response(status: StatusCode, value: &serde_json::Value) -> Response {
+/// A JSON answer that caches must not keep (RFC 6749 §5.1), as Okta sends
+/// from every OAuth endpoint.
+pub(super) fn json_response(status: StatusCode, value: &serde_json::Value) -> Response {
     let mut response = (status, axum::Json(value)).into_response();
     response.headers_mut().insert(header::CACHE_CONTROL, HeaderValue::from_static("no-cache, no-store"));
     response.headers_mut().insert(header::PRAGMA, HeaderValue::from_static("no-cache"));
@@ -256,8 +258,6 @@ async fn logout(
     let session = session_cookie(&headers);
     let destination = idp.logout(&server, &params, session.as_deref())?;
     let mut response = Redirect::to(&destination).into_response();
-    if let Ok(value) = HeaderValue::from_str(&format!("{SESSION_COOKIE}=; Path=/; Max-Age=0; HttpOnly; SameSite=Lax")) {
-        response.headers_mut().insert(header::SET_COOKIE, value);
-    }
+    clear_session_cookie(&mut response);
     Ok(response)
 }

@@ -55,6 +55,13 @@ pub(super) fn set_session_cookie(response: &mut Response, token: &str) {
     }
 }
 
+/// Tells the browser to drop the mock's session cookie.
+pub(super) fn clear_session_cookie(response: &mut Response) {
+    if let Ok(value) = HeaderValue::from_str(&format!("{SESSION_COOKIE}=; Path=/; Max-Age=0; HttpOnly; SameSite=Lax")) {
+        response.headers_mut().insert(header::SET_COOKIE, value);
+    }
+}
+
 /// Turns an outcome into the auto-post page, an OIDC redirect, or a
 /// redirect to the login page.
 fn respond(outcome: SsoOutcome) -> Response {
