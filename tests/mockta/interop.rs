@@ -68,11 +68,8 @@ impl Mock {
     /// Fetches a URL and returns the base64 SAMLResponse of the form.
     async fn saml_response(&self, url: &str) -> String {
         let html = self.client.get(url).send().await.unwrap().text().await.unwrap();
-        let marker = "name=\"SAMLResponse\" type=\"hidden\" value=\"";
-        let start = html.find(marker).unwrap_or_else(|| panic!("no SAMLResponse in {html}")) + marker.len();
-        let encoded = &html[start..start + html[start..].find('"').unwrap()];
-        // Undo Okta's attribute encoding of '+', '/' and '='.
-        let decoded = encoded.replace("&#x2b;", "+").replace("&#x2f;", "/").replace("&#x3d;", "=");
+        let decoded =
+            mock_idp::saml::form::parse(&html).unwrap_or_else(|| panic!("no SAMLResponse in {html}")).saml_response;
         assert!(base64::engine::general_purpose::STANDARD.decode(&decoded).is_ok());
         decoded
     }

@@ -26,25 +26,8 @@ fn browser() -> reqwest::Client {
 }
 
 fn form_fields(html: &str) -> (String, String, String) {
-    let field = |marker: &str| {
-        let start = html.find(marker).unwrap_or_else(|| panic!("{marker} in {html}")) + marker.len();
-        let raw = &html[start..start + html[start..].find('"').unwrap()];
-        let mut out = String::new();
-        let mut rest = raw;
-        while let Some(at) = rest.find("&#x") {
-            out.push_str(&rest[..at]);
-            let end = rest[at..].find(';').unwrap() + at;
-            out.push(char::from_u32(u32::from_str_radix(&rest[at + 3..end], 16).unwrap()).unwrap());
-            rest = &rest[end + 1..];
-        }
-        out.push_str(rest);
-        out
-    };
-    (
-        field("action=\""),
-        field("name=\"SAMLResponse\" type=\"hidden\" value=\""),
-        field("name=\"RelayState\" type=\"hidden\" value=\""),
-    )
+    let fields = mock_idp::saml::form::parse(html).unwrap_or_else(|| panic!("no auto-post form in {html}"));
+    (fields.action, fields.saml_response, fields.relay_state)
 }
 
 /// Posts the mock's auto-post form to the SP listening at `sp_url` (the form's

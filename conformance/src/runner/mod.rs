@@ -481,29 +481,7 @@ async fn answer(response: reqwest::Response) -> Step<SpAnswer> {
 
 /// The action, SAMLResponse and RelayState of the mock's auto-post form.
 fn mock_form_fields(html: &str) -> Step<(String, String, String)> {
-    let field = |marker: &str| -> Step<String> {
-        let start = html.find(marker).ok_or_else(|| StepError(format!("no {marker} in the IdP page")))? + marker.len();
-        let end = html[start..].find('"').ok_or_else(|| StepError("unterminated attribute".into()))? + start;
-        Ok(decode_entities(&html[start..end]))
-    };
-    Ok((
-        field("action=\"")?,
-        field("name=\"SAMLResponse\" type=\"hidden\" value=\"")?,
-        field("name=\"RelayState\" type=\"hidden\" value=\"")?,
-    ))
-}
-
-fn decode_entities(value: &str) -> String {
-    let mut out = String::new();
-    let mut rest = value;
-    while let Some(at) = rest.find("&#x") {
-        out.push_str(&rest[..at]);
-        let Some(end) = rest[at..].find(';').map(|e| e + at) else { break };
-        if let Some(c) = u32::from_str_radix(&rest[at + 3..end], 16).ok().and_then(char::from_u32) {
-            out.push(c);
-        }
-        rest = &rest[end + 1..];
-    }
-    out.push_str(rest);
-    out
+    let fields = mock_idp::saml::form::parse(html)
+        .ok_or_else(|| StepError("the IdP page is not the mock's auto-post form".into()))?;
+    Ok((fields.action, fields.saml_response, fields.relay_state))
 }

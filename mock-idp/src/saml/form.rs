@@ -22,6 +22,46 @@ pub fn okta_attribute_escape(value: &str) -> String {
     out
 }
 
+/// Undoes [`okta_attribute_escape`]: hex character references become the
+/// characters they name. `None` for a malformed reference.
+pub fn okta_attribute_unescape(value: &str) -> Option<String> {
+    let mut out = String::with_capacity(value.len());
+    let mut rest = value;
+    while let Some(at) = rest.find("&#x") {
+        out.push_str(&rest[..at]);
+        let end = rest[at..].find(';')? + at;
+        out.push(char::from_u32(u32::from_str_radix(&rest[at + 3..end], 16).ok()?)?);
+        rest = &rest[end + 1..];
+    }
+    out.push_str(rest);
+    Some(out)
+}
+
+/// The fields of a page made by [`render`], with the attribute encoding undone.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct PostedFields {
+    /// Where the page posts: the ACS URL.
+    pub action: String,
+    /// The SAMLResponse field: the response in base64.
+    pub saml_response: String,
+    pub relay_state: String,
+}
+
+/// Reads an auto-submitting page, as a browser (or a test standing in for
+/// one) would; `None` when the page is not one.
+pub fn parse(html: &str) -> Option<PostedFields> {
+    let field = |marker: &str| {
+        let start = html.find(marker)? + marker.len();
+        let end = html[start..].find('"')? + start;
+        okta_attribute_unescape(&html[start..end])
+    };
+    Some(PostedFields {
+        action: field("<form id=\"appForm\" action=\"")?,
+        saml_response: field("name=\"SAMLResponse\" type=\"hidden\" value=\"")?,
+        relay_state: field("name=\"RelayState\" type=\"hidden\" value=\"")?,
+    })
+}
+
 /// The response as the SAMLResponse field carries it: base64 with no line breaks.
 pub fn base64(response_xml: &str) -> String {
     BASE64.encode(response_xml.as_bytes())
@@ -49,5 +89,16 @@ mod tests {
             "https&#x3a;&#x2f;&#x2f;signin.aws.amazon.com&#x2f;saml"
         );
         assert_eq!(okta_attribute_escape("a+b="), "a&#x2b;b&#x3d;");
+    }
+
+    #[test]
+    fn parse_reads_back_what_render_wrote() {
+        let page = render("https://sp.test/acs?x=1&y=2", "<saml2p:Response ID=\"id1\"/>", "/after login?é");
+        let fields = parse(&page).unwrap();
+        assert_eq!(fields.action, "https://sp.test/acs?x=1&y=2");
+        assert_eq!(fields.saml_response, base64("<saml2p:Response ID=\"id1\"/>"));
+        assert_eq!(fields.relay_state, "/after login?é");
+        assert_eq!(parse("<html>no form</html>"), None);
+        assert_eq!(okta_attribute_unescape("a&#xzz;"), None);
     }
 }
