@@ -83,7 +83,7 @@ macro_rules! fault_check {
             title: $title,
             category: $category,
             severity: Severity::$severity,
-            reference: "",
+            reference: $fault.exercises(),
             needs: &[],
             action: Action::RefuseFault($fault),
             fix: $fix,
@@ -390,19 +390,12 @@ pub fn saml_checks() -> Vec<Check> {
             title: XSW_TITLES[usize::from(n) - 1],
             category: "wrapping",
             severity: Severity::Critical,
-            reference: "Somorovsky et al., On Breaking SAML (2012); SAML Raider",
+            reference: Fault::Xsw(n).exercises(),
             needs: &[],
             action: Action::RefuseFault(Fault::Xsw(n)),
             fix: XSW_FIX,
             exclusive: false,
         });
-    }
-    for check in &mut checks {
-        if check.reference.is_empty()
-            && let Action::RefuseFault(fault) = check.action
-        {
-            check.reference = fault.exercises();
-        }
     }
     checks
 }
