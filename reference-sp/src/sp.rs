@@ -189,10 +189,6 @@ impl Sp {
         &self.config
     }
 
-    pub fn store(&self) -> &Arc<dyn Store> {
-        &self.store
-    }
-
     pub fn flaws(&self) -> &BTreeSet<Flaw> {
         &self.flaws
     }
@@ -494,7 +490,13 @@ impl Sp {
         Ok(self.store.delete_session(&hash_token(session_token))?)
     }
 
-    /// Creates a local user (admin API).
+    /// The tenant's accounts (admin API).
+    pub fn list_users(&self, tenant: &str) -> Result<Vec<User>, SpError> {
+        let tenant = self.tenant(tenant)?;
+        Ok(self.store.list_users(&tenant.id)?)
+    }
+
+    /// Creates a local user (admin API). Without a name, the email is the name.
     pub fn create_local_user(
         &self,
         tenant: &str,
@@ -503,6 +505,7 @@ impl Sp {
         roles: Vec<String>,
     ) -> Result<User, SpError> {
         let tenant = self.tenant(tenant)?;
+        let name = if name.is_empty() { email } else { name };
         if email::domain(email).is_none() {
             return Err(SpError::NoEmail);
         }

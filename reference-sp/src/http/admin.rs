@@ -43,9 +43,7 @@ async fn list_users(
     headers: HeaderMap,
 ) -> Result<Response, HttpError> {
     authorize(&sp, &tenant, &headers)?;
-    let tenant = sp.tenant(&tenant)?;
-    let users = sp.store().list_users(&tenant.id).map_err(crate::sp::SpError::from)?;
-    Ok(Json(users).into_response())
+    Ok(Json(sp.list_users(&tenant)?).into_response())
 }
 
 #[derive(Debug, Deserialize)]
@@ -65,8 +63,7 @@ async fn create_user(
 ) -> Result<Response, HttpError> {
     authorize(&sp, &tenant, &headers)?;
     let body: NewUserBody = serde_json::from_slice(&body).map_err(|e| HttpError::BadRequest(e.to_string()))?;
-    let name = if body.name.is_empty() { body.email.clone() } else { body.name };
-    let user = sp.create_local_user(&tenant, &body.email, &name, body.roles)?;
+    let user = sp.create_local_user(&tenant, &body.email, &body.name, body.roles)?;
     Ok((StatusCode::CREATED, Json(user)).into_response())
 }
 

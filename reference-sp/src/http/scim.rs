@@ -177,11 +177,7 @@ async fn delete_user(
     headers: HeaderMap,
 ) -> ScimResult {
     authenticate(&sp, &tenant, &headers)?;
-    sp.scim_get_user(&tenant, &id)?;
-    Err(ScimError::MethodNotAllowed(
-        "users are never deleted: deactivate with PATCH {\"op\":\"replace\",\"value\":{\"active\":false}}".into(),
-    )
-    .into())
+    Err(sp.scim_user_delete_refusal(&tenant, &id).into())
 }
 
 async fn list_groups(
@@ -279,8 +275,7 @@ async fn resource_type(
     headers: HeaderMap,
 ) -> ScimResult {
     authenticate(&sp, &tenant, &headers)?;
-    let found = sp.scim_resource_types(&tenant)?.into_iter().find(|t| t["id"] == id.as_str());
-    Ok(scim_json(StatusCode::OK, &found.ok_or(ScimError::NotFound(id))?))
+    Ok(scim_json(StatusCode::OK, &sp.scim_resource_type(&tenant, &id)?))
 }
 
 async fn schemas(State(sp): State<Arc<Sp>>, Path(tenant): Path<String>, headers: HeaderMap) -> ScimResult {
@@ -294,8 +289,7 @@ async fn schema(
     headers: HeaderMap,
 ) -> ScimResult {
     authenticate(&sp, &tenant, &headers)?;
-    let found = sp.scim_schemas(&tenant)?.into_iter().find(|s| s["id"] == id.as_str());
-    Ok(scim_json(StatusCode::OK, &found.ok_or(ScimError::NotFound(id))?))
+    Ok(scim_json(StatusCode::OK, &sp.scim_schema(&tenant, &id)?))
 }
 
 /// Any other path under the SCIM base gets a SCIM 404.

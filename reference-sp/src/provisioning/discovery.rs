@@ -141,6 +141,18 @@ impl Sp {
         ])
     }
 
+    /// One schema by its id (`/Schemas/{id}`).
+    pub fn scim_schema(&self, tenant: &str, id: &str) -> Result<Value, ScimError> {
+        let found = self.scim_schemas(tenant)?.into_iter().find(|s| s["id"] == id);
+        found.ok_or_else(|| ScimError::NotFound(id.to_owned()))
+    }
+
+    /// One resource type by its id (`/ResourceTypes/{id}`).
+    pub fn scim_resource_type(&self, tenant: &str, id: &str) -> Result<Value, ScimError> {
+        let found = self.scim_resource_types(tenant)?.into_iter().find(|t| t["id"] == id);
+        found.ok_or_else(|| ScimError::NotFound(id.to_owned()))
+    }
+
     /// `/ResourceTypes` (RFC 7643 §6).
     pub fn scim_resource_types(&self, tenant: &str) -> Result<Vec<Value>, ScimError> {
         let config = self.scim_tenant(tenant)?;

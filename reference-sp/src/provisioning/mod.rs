@@ -393,6 +393,19 @@ impl Sp {
         self.write_user(config, &current, &body)
     }
 
+    /// The answer to DELETE: a refusal with the reason for a user that
+    /// exists, 404 for one that does not. Okta never deletes users; this SP
+    /// deactivates instead and keeps the record.
+    pub fn scim_user_delete_refusal(&self, tenant: &str, id: &str) -> ScimError {
+        match self.scim_get_user(tenant, id) {
+            Err(error) => error,
+            Ok(_) => ScimError::MethodNotAllowed(
+                "users are never deleted: deactivate with PATCH {\"op\":\"replace\",\"value\":{\"active\":false}}"
+                    .into(),
+            ),
+        }
+    }
+
     pub fn scim_patch_user(
         &self,
         tenant: &str,
