@@ -17,8 +17,8 @@ use super::{
 };
 use crate::config::{TenantId, TenantSettings};
 use rows::{
-    USER_COLUMNS, is_unique_violation, json_text, query_scim_users, query_teams, query_user, seconds, set_members,
-    to_user, user_from_row,
+    USER_COLUMNS, instant, is_unique_violation, json_text, query_scim_users, query_teams, query_user, seconds,
+    set_members, to_user, user_from_row,
 };
 
 pub struct SqliteStore {
@@ -204,20 +204,22 @@ impl Store for SqliteStore {
     }
 
     fn session(&self, token_hash: &str, now: OffsetDateTime) -> StoreResult<Option<Session>> {
-        let found: Option<(String, String, i64)> = self.with(|c| {
+        // One query for the session and its user: this runs on every
+        // signed-in request.
+        let found = self.with(|c| {
             Ok(c.query_row(
-                "SELECT user_id, groups, expires FROM sessions WHERE token_hash = ?1 AND expires > ?2",
+                "SELECT u.id, u.tenant, u.email, u.email_normalised, u.name, u.status, u.roles, s.groups, s.expires
+                 FROM sessions s JOIN users u ON u.id = s.user_id WHERE s.token_hash = ?1 AND s.expires > ?2",
                 params![token_hash, seconds(now)],
-                |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)),
+                |r| Ok((user_from_row(r)?, r.get::<_, String>(7)?, r.get::<_, i64>(8)?)),
             )
             .optional()?)
         })?;
-        let Some((user_id, groups, expires)) = found else { return Ok(None) };
-        let Some(user) = self.user(&UserId(user_id))? else { return Ok(None) };
+        let Some((user, groups, expires)) = found else { return Ok(None) };
         Ok(Some(Session {
-            user,
+            user: to_user(user)?,
             groups: serde_json::from_str(&groups).map_err(|e| StoreError::Corrupt(e.to_string()))?,
-            expires: OffsetDateTime::from_unix_timestamp(expires).map_err(|e| StoreError::Corrupt(e.to_string()))?,
+            expires: instant(expires)?,
         }))
     }
 
