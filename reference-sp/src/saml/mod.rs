@@ -5,6 +5,33 @@ pub mod metadata;
 pub mod request;
 pub mod verify;
 
+use libxml::tree::Node;
+
+/// Whether a node is the element `name` in `namespace`.
+fn is(node: &Node, namespace: &str, name: &str) -> bool {
+    node.get_name() == name && node.get_namespace().is_some_and(|ns| ns.get_href() == namespace)
+}
+
+/// The elements `name` in `namespace` at or below `node`, in document order.
+fn descendants(node: &Node, namespace: &str, name: &str) -> Vec<Node> {
+    let mut found = Vec::new();
+    let mut stack = vec![node.clone()];
+    while let Some(current) = stack.pop() {
+        if is(&current, namespace, name) {
+            found.push(current.clone());
+        }
+        let mut kids = current.get_child_elements();
+        kids.reverse();
+        stack.extend(kids);
+    }
+    found
+}
+
+/// Escapes text for an XML attribute value or element content.
+fn xml_escape(text: &str) -> String {
+    text.replace('&', "&amp;").replace('"', "&quot;").replace('<', "&lt;")
+}
+
 /// Why a response or request was refused. `code()` is the stable
 /// machine-readable code shown on the refusal page.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]

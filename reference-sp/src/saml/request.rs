@@ -7,6 +7,8 @@ use base64::engine::general_purpose::STANDARD as BASE64;
 use time::OffsetDateTime;
 use time::format_description::well_known::Rfc3339;
 
+use super::xml_escape;
+
 /// Builds the redirect URL to the IdP carrying a new AuthnRequest.
 pub fn redirect_url(
     sso_url: &str,
@@ -16,14 +18,13 @@ pub fn redirect_url(
     relay_state: &str,
     now: OffsetDateTime,
 ) -> String {
-    let escape = |s: &str| s.replace('&', "&amp;").replace('"', "&quot;").replace('<', "&lt;");
     let xml = format!(
         "<samlp:AuthnRequest xmlns:samlp=\"urn:oasis:names:tc:SAML:2.0:protocol\" xmlns:saml=\"urn:oasis:names:tc:SAML:2.0:assertion\" ID=\"{}\" Version=\"2.0\" IssueInstant=\"{}\" Destination=\"{}\" AssertionConsumerServiceURL=\"{}\" ProtocolBinding=\"urn:oasis:names:tc:SAML:2.0:bindings:HTTP-POST\"><saml:Issuer>{}</saml:Issuer><samlp:NameIDPolicy Format=\"urn:oasis:names:tc:SAML:1.1:nameid-format:unspecified\" AllowCreate=\"true\"/></samlp:AuthnRequest>",
-        escape(request_id),
+        xml_escape(request_id),
         now.format(&Rfc3339).unwrap_or_default(),
-        escape(sso_url),
-        escape(acs_url),
-        escape(sp_entity_id)
+        xml_escape(sso_url),
+        xml_escape(acs_url),
+        xml_escape(sp_entity_id)
     );
     let mut encoder = flate2::write::DeflateEncoder::new(Vec::new(), flate2::Compression::default());
     let deflated = match encoder.write_all(xml.as_bytes()) {

@@ -31,7 +31,7 @@ use time::format_description::well_known::Rfc3339;
 use time::{Duration, OffsetDateTime};
 use xmlsec::{XmlSecDocumentExt, XmlSecKey, XmlSecKeyFormat, XmlSecSignatureContext};
 
-use super::SamlError;
+use super::{SamlError, descendants, is};
 use crate::flaws::{AssertionReader, Policy};
 
 pub const NS_PROTOCOL: &str = "urn:oasis:names:tc:SAML:2.0:protocol";
@@ -346,26 +346,8 @@ impl UnverifiedResponse {
     }
 }
 
-fn is(node: &Node, namespace: &str, name: &str) -> bool {
-    node.get_name() == name && node.get_namespace().is_some_and(|ns| ns.get_href() == namespace)
-}
-
 fn children(node: &Node, namespace: &str, name: &str) -> Vec<Node> {
     node.get_child_elements().into_iter().filter(|c| is(c, namespace, name)).collect()
-}
-
-fn descendants(node: &Node, namespace: &str, name: &str) -> Vec<Node> {
-    let mut found = Vec::new();
-    let mut stack = vec![node.clone()];
-    while let Some(current) = stack.pop() {
-        if is(&current, namespace, name) {
-            found.push(current.clone());
-        }
-        let mut kids = current.get_child_elements();
-        kids.reverse();
-        stack.extend(kids);
-    }
-    found
 }
 
 fn check_unique_ids(root: &Node) -> Result<(), SamlError> {
