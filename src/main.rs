@@ -462,7 +462,8 @@ fn check(args: CheckArgs) -> Result<(), Failure> {
 /// every check against both reference tenants.
 fn demo(args: DemoArgs) -> Result<(), Failure> {
     let dir = tempfile::tempdir().map_err(Failure::runtime)?;
-    let total = conformance::catalogue::saml_checks().len() * 2;
+    let targets = conformance::demo::builtin_targets().map_err(Failure::runtime)?.len();
+    let total = conformance::catalogue::saml_checks().len() * targets;
     let runtime = tokio::runtime::Runtime::new().map_err(Failure::runtime)?;
     let reports =
         runtime.block_on(conformance::demo::run(dir.path(), progress_printer(total))).map_err(Failure::runtime)?;
@@ -482,9 +483,7 @@ fn demo(args: DemoArgs) -> Result<(), Failure> {
 
 /// Serves the mock IdP and the reference SP until Ctrl-C.
 fn serve_idp_and_sp(idp: Arc<mock_idp::idp::Idp>, dir: &std::path::Path) -> Result<(), Failure> {
-    let sp_options =
-        reference_sp::setup::SpOptions { database: Some(dir.join("demo-sp.sqlite3")), ..Default::default() };
-    let sp = Arc::new(sp_options.build().map_err(Failure::usage)?);
+    let sp = Arc::new(conformance::demo::sp_options(dir).build().map_err(Failure::usage)?);
     let runtime = tokio::runtime::Runtime::new().map_err(Failure::runtime)?;
     runtime.block_on(async move {
         let idp_listen: SocketAddr = "127.0.0.1:7000".parse().map_err(Failure::runtime)?;

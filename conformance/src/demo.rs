@@ -36,28 +36,30 @@ pub fn builtin_targets() -> Result<Vec<(String, Target)>, TargetError> {
     Ok(targets)
 }
 
+/// The reference SP as the demo runs it: the built-in config, with the
+/// database in `database_dir`.
+pub fn sp_options(database_dir: &std::path::Path) -> reference_sp::setup::SpOptions {
+    reference_sp::setup::SpOptions { database: Some(database_dir.join("demo-sp.sqlite3")), ..Default::default() }
+}
+
 /// Runs the demo: the reference SP (database in `database_dir`) on its
 /// default address, then the suite against each reference tenant.
 pub async fn run(
     database_dir: &std::path::Path,
     progress: impl Fn(&CheckResult) + Send + Sync + Clone + 'static,
 ) -> Result<Vec<Report>, DemoError> {
-    let options =
-        reference_sp::setup::SpOptions { database: Some(database_dir.join("demo-sp.sqlite3")), ..Default::default() };
-    let sp = Arc::new(options.build().map_err(|e| DemoError::Sp(e.to_string()))?);
+    let sp = Arc::new(sp_options(database_dir).build().map_err(|e| DemoError::Sp(e.to_string()))?);
     let listen = sp.config().listen;
     let server = reference_sp::http::RunningSp::start(listen, sp.clone())
         .await
         .map_err(|e| DemoError::Sp(format!("cannot listen on {listen}: {e}")))?;
     let mut reports = Vec::new();
     for (name, target) in builtin_targets()? {
-        let checks = saml_checks();
-        let order: Vec<&'static str> = checks.iter().map(|c| c.id).collect();
         let suite = Arc::new(Suite::start(target).await?);
         // The SP loads the (now running) IdP's metadata before the checks.
         reference_sp::idp_fetch::refresh_all(&sp).await;
-        let results = suite.run(checks, progress.clone()).await;
-        reports.push(Report::new(name, results, &order));
+        let results = suite.run(saml_checks(), progress.clone()).await;
+        reports.push(Report::new(name, results));
         if let Ok(suite) = Arc::try_unwrap(suite) {
             suite.stop().await;
         }

@@ -40,8 +40,7 @@ pub async fn run(
     checks: Vec<Check>,
     progress: impl Fn(&CheckResult) + Send + Sync + 'static,
 ) -> Result<Report, SuiteError> {
-    let order: Vec<&'static str> = checks.iter().map(|c| c.id).collect();
     let suite = Arc::new(Suite::start(target).await?);
     let results = suite.run(checks, progress).await;
-    Ok(Report::new(label, results, &order))
+    Ok(Report::new(label, results))
 }

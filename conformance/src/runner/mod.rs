@@ -151,6 +151,7 @@ impl Suite {
         checks: Vec<Check>,
         progress: impl Fn(&CheckResult) + Send + Sync + 'static,
     ) -> Vec<CheckResult> {
+        let order: Vec<&'static str> = checks.iter().map(|c| c.id).collect();
         let semaphore = Arc::new(tokio::sync::Semaphore::new(self.target.concurrency));
         let progress = Arc::new(progress);
         let (exclusive, shared): (Vec<Check>, Vec<Check>) = checks.into_iter().partition(|c| c.exclusive);
@@ -178,6 +179,8 @@ impl Suite {
             progress(&result);
             results.push(result);
         }
+        // Checks finish in any order; the results keep the order asked for.
+        results.sort_by_key(|r| order.iter().position(|id| *id == r.id).unwrap_or(usize::MAX));
         results
     }
 
