@@ -313,6 +313,29 @@ fn app_id(org: &Org, id: &str) -> ApiResult<AppId> {
     AppId::parse(id).ok().filter(|a| org.apps.contains_key(a)).ok_or_else(|| OktaApiError::not_found(id, "AppInstance"))
 }
 
+/// The user a fault is armed for (login or id); `None` arms it for anyone.
+pub fn fault_user(org: &Org, user: Option<&str>) -> ApiResult<Option<UserId>> {
+    user.map(|u| user_id(org, u)).transpose()
+}
+
+/// The app a SAML fault is armed for (id or name); `None` for any app.
+pub fn fault_app(org: &Org, app: Option<&str>) -> ApiResult<Option<AppId>> {
+    app.map(|a| org.find_app(a).map(|a| a.id.clone()).ok_or_else(|| OktaApiError::not_found(a, "AppInstance")))
+        .transpose()
+}
+
+/// The OIDC client an OIDC fault is armed for (id or name); `None` for any.
+pub fn fault_client(org: &Org, client: Option<&str>) -> ApiResult<Option<AppId>> {
+    client
+        .map(|c| {
+            org.find_app(c)
+                .filter(|a| a.oidc().is_some())
+                .map(|a| a.id.clone())
+                .ok_or_else(|| OktaApiError::not_found(c, "PublicClientApp"))
+        })
+        .transpose()
+}
+
 // --- Users ----------------------------------------------------------------------
 
 /// `GET /api/v1/users` with Okta's `q` (prefix of login, email, first or last

@@ -252,17 +252,10 @@ async fn arm_fault(State(idp): State<Arc<Idp>>, body: Bytes) -> ApiResponse {
         .parse()
         .map_err(|e: crate::saml::faults::UnknownFault| OktaApiError::validation("fault", e.to_string()))?;
     let (user, app) = idp.read_org(|org| {
-        let user = match &body.user {
-            None => None,
-            Some(u) => Some(org.find_user(u).map(|u| u.id.clone()).ok_or_else(|| OktaApiError::not_found(u, "User"))?),
-        };
-        let app = match &body.app {
-            None => None,
-            Some(a) => {
-                Some(org.find_app(a).map(|a| a.id.clone()).ok_or_else(|| OktaApiError::not_found(a, "AppInstance"))?)
-            }
-        };
-        Ok::<_, OktaApiError>((user, app))
+        Ok::<_, OktaApiError>((
+            admin::fault_user(org, body.user.as_deref())?,
+            admin::fault_app(org, body.app.as_deref())?,
+        ))
     })?;
     let armed = idp.arm_fault(FaultPlan { fault, impersonate: body.impersonate }, user, app);
     Ok((StatusCode::CREATED, Json(json!(armed))).into_response())
@@ -350,20 +343,8 @@ async fn arm_oidc_fault(State(idp): State<Arc<Idp>>, body: Bytes) -> ApiResponse
         })?,
     };
     let (user, client) = idp.read_org(|org| {
-        let user = match &body.user {
-            None => None,
-            Some(u) => Some(org.find_user(u).map(|u| u.id.clone()).ok_or_else(|| OktaApiError::not_found(u, "User"))?),
-        };
-        let client = match &body.client {
-            None => None,
-            Some(c) => Some(
-                org.find_app(c)
-                    .filter(|a| a.oidc().is_some())
-                    .map(|a| a.id.clone())
-                    .ok_or_else(|| OktaApiError::not_found(c, "PublicClientApp"))?,
-            ),
-        };
-        Ok::<_, OktaApiError>((user, client))
+        let user = admin::fault_user(org, body.user.as_deref())?;
+        Ok::<_, OktaApiError>((user, admin::fault_client(org, body.client.as_deref())?))
     })?;
     let armed = idp.arm_oidc_fault(OidcFaultPlan { fault, target }, user, client);
     Ok((StatusCode::CREATED, Json(json!(armed))).into_response())
