@@ -6,6 +6,11 @@
 //! layer. Nothing here changes the org before the request has been validated,
 //! so a bad request never loses data.
 
+mod views;
+
+use views::{app_group_json, app_user_json};
+pub use views::{app_json, group_json, user_json};
+
 use std::collections::BTreeMap;
 
 use serde::Deserialize;
@@ -13,9 +18,7 @@ use serde_json::{Value, json};
 use time::OffsetDateTime;
 
 use crate::ids::{AppId, GroupId, IdGenerator, UserId};
-use crate::org::oidc::GrantType;
-use crate::org::{App, AppGroup, AppUser, Group, Org, SignOn, User, UserProfile, UserStatus};
-use crate::saml::response::saml_time;
+use crate::org::{AppGroup, AppUser, Group, Org, User, UserProfile, UserStatus};
 
 /// An Okta API error: HTTP status, `errorCode`, `errorSummary` and `errorCauses`.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
@@ -160,140 +163,6 @@ pub struct AppGroupBody {
 /// Parses a JSON body into `T`, with Okta's error for a malformed one.
 pub fn parse_body<T: serde::de::DeserializeOwned>(body: &[u8]) -> ApiResult<T> {
     serde_json::from_slice(body).map_err(|e| OktaApiError::malformed_body(e.to_string()))
-}
-
-// --- JSON views -------------------------------------------------------------
-
-fn time_or_null(instant: Option<OffsetDateTime>) -> Value {
-    instant.map_or(Value::Null, |t| Value::String(saml_time(t)))
-}
-
-pub fn user_json(org: &Org, user: &User) -> Value {
-    json!({
-        "id": user.id,
-        "status": user.status.as_str(),
-        "created": saml_time(user.created),
-        "activated": time_or_null(user.activated),
-        "statusChanged": time_or_null(user.status_changed),
-        "lastLogin": Value::Null,
-        "lastUpdated": saml_time(user.last_updated),
-        "passwordChanged": Value::Null,
-        "type": { "id": format!("oty{}", &org.id[3..]) },
-        "profile": user.profile.to_json(),
-        "credentials": { "provider": { "type": "OKTA", "name": "OKTA" } },
-        "_links": { "self": { "href": format!("{}/api/v1/users/{}", org.url, user.id) } },
-    })
-}
-
-pub fn group_json(org: &Org, group: &Group) -> Value {
-    json!({
-        "id": group.id,
-        "created": saml_time(group.created),
-        "lastUpdated": saml_time(group.last_updated),
-        "lastMembershipUpdated": saml_time(group.last_updated),
-        "objectClass": ["okta:user_group"],
-        "type": "OKTA_GROUP",
-        "profile": { "name": group.name, "description": group.description },
-        "_links": {
-            "self": { "href": format!("{}/api/v1/groups/{}", org.url, group.id) },
-            "users": { "href": format!("{}/api/v1/groups/{}/users", org.url, group.id) },
-        },
-    })
-}
-
-pub fn app_json(org: &Org, app: &App) -> Value {
-    let links = json!({
-        "users": { "href": format!("{}/api/v1/apps/{}/users", org.url, app.id) },
-        "groups": { "href": format!("{}/api/v1/apps/{}/groups", org.url, app.id) },
-    });
-    let mut value = match &app.sign_on {
-        SignOn::Saml(saml) => json!({
-            "id": app.id,
-            "name": app.name,
-            "label": app.label,
-            "status": if app.active { "ACTIVE" } else { "INACTIVE" },
-            "created": saml_time(app.created),
-            "signOnMode": app.sign_on_mode(),
-            "settings": { "signOn": {
-                "ssoAcsUrl": saml.sso_url,
-                "acsEndpoints": saml.other_sso_urls,
-                "recipient": saml.recipient,
-                "destination": saml.destination,
-                "audience": saml.audience,
-                "defaultRelayState": saml.default_relay_state,
-                "subjectNameIdFormat": saml.name_id_format.urn(),
-                "responseSigned": saml.signing.signs_response(),
-                "assertionSigned": saml.signing.signs_assertion(),
-                "signatureAlgorithm": match saml.signature_algorithm {
-                    crate::org::SignatureAlgorithm::RsaSha256 => "RSA_SHA256",
-                    crate::org::SignatureAlgorithm::RsaSha1 => "RSA_SHA1",
-                },
-                "authnContextClassRef": saml.authn_context_class_ref,
-                "honorForceAuthn": saml.honor_force_authn,
-            }},
-            "_links": {
-                "metadata": { "href": crate::saml::metadata::metadata_url(&org.url, app), "type": "application/xml" },
-                "appLinks": [{ "name": app.name, "href": crate::saml::metadata::embed_link(&org.url, app), "type": "text/html" }],
-            },
-        }),
-        // Okta's OIDC app shape: the client id and authentication method
-        // under credentials, the redirect URIs and grants under settings. The
-        // secret is never shown, as in Okta's list responses.
-        SignOn::Oidc(oidc) => json!({
-            "id": app.id,
-            "name": "oidc_client",
-            "label": app.label,
-            "status": if app.active { "ACTIVE" } else { "INACTIVE" },
-            "created": saml_time(app.created),
-            "signOnMode": app.sign_on_mode(),
-            "credentials": { "oauthClient": {
-                "autoKeyRotation": true,
-                "client_id": app.id,
-                "token_endpoint_auth_method": oidc.token_endpoint_auth_method.as_str(),
-                "pkce_required": oidc.requires_pkce(),
-            }},
-            "settings": { "oauthClient": {
-                "redirect_uris": oidc.redirect_uris,
-                "post_logout_redirect_uris": oidc.post_logout_redirect_uris,
-                "response_types": if oidc.allows_grant(GrantType::AuthorizationCode) { vec!["code"] } else { vec!["token"] },
-                "grant_types": oidc.grant_types.iter().map(|g| g.as_str()).collect::<Vec<_>>(),
-                "application_type": oidc.application_type.as_str(),
-            }},
-            "_links": {},
-        }),
-    };
-    if let (Some(target), Value::Object(extra)) = (value.pointer_mut("/_links").and_then(Value::as_object_mut), links) {
-        target.extend(extra);
-    }
-    value
-}
-
-fn app_user_json(org: &Org, app: &App, user: &User, scope: &str) -> Value {
-    let assignment = app.users.get(&user.id);
-    json!({
-        "id": user.id,
-        "scope": scope,
-        "status": if user.status.can_sign_in() { "ACTIVE" } else { "INACTIVE" },
-        "created": time_or_null(assignment.and_then(|a| a.created)),
-        "credentials": { "userName": org.app_user_name(app, user) },
-        "profile": org.app_profile(app, &user.id),
-        "_links": {
-            "app": { "href": format!("{}/api/v1/apps/{}", org.url, app.id) },
-            "user": { "href": format!("{}/api/v1/users/{}", org.url, user.id) },
-        },
-    })
-}
-
-fn app_group_json(org: &Org, app: &App, group: &GroupId, assignment: &AppGroup) -> Value {
-    json!({
-        "id": group,
-        "priority": assignment.priority,
-        "profile": assignment.profile,
-        "_links": {
-            "app": { "href": format!("{}/api/v1/apps/{}", org.url, app.id) },
-            "group": { "href": format!("{}/api/v1/groups/{}", org.url, group) },
-        },
-    })
 }
 
 // --- Lookups ------------------------------------------------------------------
@@ -755,7 +624,7 @@ mod tests {
     const NOW: OffsetDateTime = time::macros::datetime!(2024-01-01 00:00 UTC);
 
     fn org() -> Org {
-        crate::org::parse_org("acme.toml", include_str!("../../fixtures/orgs/acme.toml"), NOW).unwrap()
+        crate::org::parse_org("acme.toml", include_str!("../../../fixtures/orgs/acme.toml"), NOW).unwrap()
     }
 
     fn body(value: Value) -> UserBody {
