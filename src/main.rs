@@ -8,8 +8,8 @@ use std::sync::Arc;
 
 use clap::{Args, Parser, Subcommand, ValueEnum};
 use mock_idp::http::RunningServer;
-use mock_idp::saml::FaultPlan;
-use mock_idp::saml::faults::Fault;
+use mock_idp::saml::SamlFaultPlan;
+use mock_idp::saml::faults::SamlFault;
 use mock_idp::setup::IdpOptions;
 
 #[derive(Parser)]
@@ -172,7 +172,7 @@ struct MintArgs {
     user: String,
     /// A fault to apply (see `mockta saml faults`).
     #[arg(long, value_parser = parse_fault)]
-    fault: Option<Fault>,
+    fault: Option<SamlFault>,
     /// The identity forging faults claim. Defaults to admin@{org email domain}.
     #[arg(long, value_name = "LOGIN")]
     impersonate: Option<String>,
@@ -275,8 +275,8 @@ fn oidc_mint(args: OidcMintArgs) -> Result<(), Failure> {
     Ok(())
 }
 
-fn parse_fault(text: &str) -> Result<Fault, String> {
-    text.parse::<Fault>().map_err(|e| e.to_string())
+fn parse_fault(text: &str) -> Result<SamlFault, String> {
+    text.parse::<SamlFault>().map_err(|e| e.to_string())
 }
 
 /// A failure to report: the one-line message and the exit code.
@@ -362,7 +362,7 @@ fn run(cli: Cli) -> Result<(), Failure> {
         }
         Command::Oidc(OidcCommand::Mint(args)) => oidc_mint(args),
         Command::Saml(SamlCommand::Faults) => {
-            for info in Fault::catalogue() {
+            for info in SamlFault::catalogue() {
                 println!("{:<24} {}\n{:<24} ({})", info.name, info.changes, "", info.exercises);
             }
             Ok(())
@@ -376,7 +376,7 @@ fn run(cli: Cli) -> Result<(), Failure> {
         }
         Command::Saml(SamlCommand::Mint(args)) => {
             let idp = args.org.options(None).build().map_err(Failure::usage)?;
-            let plan = args.fault.map(|fault| FaultPlan { fault, impersonate: args.impersonate.clone() });
+            let plan = args.fault.map(|fault| SamlFaultPlan { fault, impersonate: args.impersonate.clone() });
             let minted = idp.mint(&args.app, &args.user, plan, args.in_response_to).map_err(|e| match e {
                 mock_idp::idp::IdpError::AppNotFound(app) => {
                     Failure::usage(format!("--app: no app '{app}' in the org"))

@@ -1,7 +1,7 @@
 //! The check catalogue: stable ids, titles, severities, sources and needs.
 
 use mock_idp::org::SigningMode;
-use mock_idp::saml::faults::Fault;
+use mock_idp::saml::faults::SamlFault;
 use serde::Serialize;
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Serialize)]
@@ -35,9 +35,9 @@ pub enum Action {
     /// Sign-in started at the SP's login URL.
     SpInitiated,
     /// A faulty response that a correct SP accepts.
-    AcceptFault(Fault),
+    AcceptFault(SamlFault),
     /// A faulty or forged response that a correct SP refuses.
-    RefuseFault(Fault),
+    RefuseFault(SamlFault),
     /// The same response posted again from another browser.
     Replay,
     /// IdP-initiated with a RelayState on another site.
@@ -124,7 +124,7 @@ pub fn saml_checks() -> Vec<Check> {
             severity: Severity::Low,
             reference: "SAML Core 2.5.1.2",
             needs: &[],
-            action: Action::AcceptFault(Fault::Skew(60)),
+            action: Action::AcceptFault(SamlFault::Skew(60)),
             fix: "Allow a clock-skew tolerance of 60 to 180 seconds on NotBefore and NotOnOrAfter.",
             exclusive: false,
         },
@@ -135,7 +135,7 @@ pub fn saml_checks() -> Vec<Check> {
             severity: Severity::High,
             reference: "SAML Profiles 4.1.3.5; Okta signs both by default",
             needs: &[],
-            action: Action::AcceptFault(Fault::SignOnly(SigningMode::Both)),
+            action: Action::AcceptFault(SamlFault::SignOnly(SigningMode::Both)),
             fix: "Verify each signature present; two signatures (Response and Assertion) are normal from Okta.",
             exclusive: false,
         },
@@ -146,7 +146,7 @@ pub fn saml_checks() -> Vec<Check> {
             severity: Severity::Medium,
             reference: "SAML Profiles 4.1.3.5; Okta's response signing option",
             needs: &[],
-            action: Action::AcceptFault(Fault::SignOnly(SigningMode::ResponseOnly)),
+            action: Action::AcceptFault(SamlFault::SignOnly(SigningMode::ResponseOnly)),
             fix: "Accept a signed Response that covers the Assertion, unless the SP's metadata says WantAssertionsSigned and the customer was told so.",
             exclusive: false,
         },
@@ -157,17 +157,24 @@ pub fn saml_checks() -> Vec<Check> {
             severity: Severity::Medium,
             reference: "SAML Profiles 4.1.3.5; Okta's assertion signing option",
             needs: &[],
-            action: Action::AcceptFault(Fault::SignOnly(SigningMode::AssertionOnly)),
+            action: Action::AcceptFault(SamlFault::SignOnly(SigningMode::AssertionOnly)),
             fix: "Accept a signed Assertion inside an unsigned Response, reading identity only from that Assertion.",
             exclusive: false,
         },
-        fault_check!("saml.sig.unsigned", "Unsigned response refused", "signature", Critical, Fault::Unsigned, SIG_FIX),
+        fault_check!(
+            "saml.sig.unsigned",
+            "Unsigned response refused",
+            "signature",
+            Critical,
+            SamlFault::Unsigned,
+            SIG_FIX
+        ),
         fault_check!(
             "saml.sig.bad_signature",
             "Response changed after signing refused",
             "signature",
             Critical,
-            Fault::BadSignature,
+            SamlFault::BadSignature,
             SIG_FIX
         ),
         fault_check!(
@@ -175,16 +182,16 @@ pub fn saml_checks() -> Vec<Check> {
             "Response signed by a key from KeyInfo refused",
             "signature",
             Critical,
-            Fault::UntrustedKey,
+            SamlFault::UntrustedKey,
             SIG_FIX
         ),
-        fault_check!("saml.sig.sha1", "RSA-SHA1 signature refused", "signature", Medium, Fault::Sha1, SIG_FIX),
+        fault_check!("saml.sig.sha1", "RSA-SHA1 signature refused", "signature", Medium, SamlFault::Sha1, SIG_FIX),
         fault_check!(
             "saml.cond.audience",
             "Response for another SP (wrong Audience) refused",
             "conditions",
             High,
-            Fault::WrongAudience,
+            SamlFault::WrongAudience,
             "Require an AudienceRestriction whose Audience is this SP's entity ID."
         ),
         fault_check!(
@@ -192,7 +199,7 @@ pub fn saml_checks() -> Vec<Check> {
             "Response with no AudienceRestriction refused",
             "conditions",
             High,
-            Fault::MissingAudience,
+            SamlFault::MissingAudience,
             "Require an AudienceRestriction whose Audience is this SP's entity ID."
         ),
         fault_check!(
@@ -200,7 +207,7 @@ pub fn saml_checks() -> Vec<Check> {
             "Wrong SubjectConfirmationData Recipient refused",
             "addressing",
             Medium,
-            Fault::WrongRecipient,
+            SamlFault::WrongRecipient,
             "Require the bearer SubjectConfirmationData Recipient to be this ACS URL."
         ),
         fault_check!(
@@ -208,7 +215,7 @@ pub fn saml_checks() -> Vec<Check> {
             "Wrong Response Destination refused",
             "addressing",
             Medium,
-            Fault::WrongDestination,
+            SamlFault::WrongDestination,
             "Require the Response Destination to be this ACS URL."
         ),
         fault_check!(
@@ -216,16 +223,16 @@ pub fn saml_checks() -> Vec<Check> {
             "Issuer of another IdP refused",
             "addressing",
             High,
-            Fault::WrongIssuer,
+            SamlFault::WrongIssuer,
             "Require the Issuer to be the entity ID from this tenant's IdP metadata."
         ),
-        fault_check!("saml.cond.expired", "Expired response refused", "conditions", High, Fault::Expired, TIME_FIX),
+        fault_check!("saml.cond.expired", "Expired response refused", "conditions", High, SamlFault::Expired, TIME_FIX),
         fault_check!(
             "saml.cond.not_yet_valid",
             "Response not valid yet refused",
             "conditions",
             Medium,
-            Fault::NotYetValid,
+            SamlFault::NotYetValid,
             TIME_FIX
         ),
         fault_check!(
@@ -233,7 +240,7 @@ pub fn saml_checks() -> Vec<Check> {
             "Response valid only 10 minutes from now refused",
             "conditions",
             Medium,
-            Fault::Skew(600),
+            SamlFault::Skew(600),
             TIME_FIX
         ),
         fault_check!(
@@ -241,7 +248,7 @@ pub fn saml_checks() -> Vec<Check> {
             "Response that expired 10 minutes ago refused",
             "conditions",
             Medium,
-            Fault::Skew(-600),
+            SamlFault::Skew(-600),
             TIME_FIX
         ),
         fault_check!(
@@ -249,7 +256,7 @@ pub fn saml_checks() -> Vec<Check> {
             "Response to a request this browser never sent refused",
             "correlation",
             High,
-            Fault::InResponseToMismatch,
+            SamlFault::InResponseToMismatch,
             "Bind InResponseTo to the AuthnRequest ID stored in this browser's session; refuse any other."
         ),
         Check {
@@ -268,7 +275,7 @@ pub fn saml_checks() -> Vec<Check> {
             "Status Responder with an assertion refused",
             "protocol",
             Medium,
-            Fault::StatusResponder,
+            SamlFault::StatusResponder,
             "Refuse any response whose top-level StatusCode is not Success, whatever it contains."
         ),
         fault_check!(
@@ -276,7 +283,7 @@ pub fn saml_checks() -> Vec<Check> {
             "Comment inside NameID cannot truncate the identity",
             "identity",
             Critical,
-            Fault::CommentInNameId,
+            SamlFault::CommentInNameId,
             "Read NameID as the whole text content of the element (comments ignored), never only its first text node."
         ),
         fault_check!(
@@ -284,7 +291,7 @@ pub fn saml_checks() -> Vec<Check> {
             "Second, unsigned assertion refused",
             "wrapping",
             Critical,
-            Fault::MultipleAssertions,
+            SamlFault::MultipleAssertions,
             XSW_FIX
         ),
         fault_check!(
@@ -292,7 +299,7 @@ pub fn saml_checks() -> Vec<Check> {
             "Response with a DOCTYPE refused",
             "xml",
             High,
-            Fault::DoctypeEntity,
+            SamlFault::DoctypeEntity,
             "Reject any document with a DTD before parsing further, and use one parser for verifying and reading."
         ),
         Check {
@@ -324,7 +331,7 @@ pub fn saml_checks() -> Vec<Check> {
             severity: Severity::Low,
             reference: "SAML Core 2.5.1.2",
             needs: &[],
-            action: Action::AcceptFault(Fault::Skew(-60)),
+            action: Action::AcceptFault(SamlFault::Skew(-60)),
             fix: "Allow a clock-skew tolerance of 60 to 180 seconds on NotBefore and NotOnOrAfter.",
             exclusive: false,
         },
@@ -390,9 +397,9 @@ pub fn saml_checks() -> Vec<Check> {
             title: XSW_TITLES[usize::from(n) - 1],
             category: "wrapping",
             severity: Severity::Critical,
-            reference: Fault::Xsw(n).exercises(),
+            reference: SamlFault::Xsw(n).exercises(),
             needs: &[],
-            action: Action::RefuseFault(Fault::Xsw(n)),
+            action: Action::RefuseFault(SamlFault::Xsw(n)),
             fix: XSW_FIX,
             exclusive: false,
         });

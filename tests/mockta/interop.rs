@@ -9,8 +9,8 @@ use std::sync::Arc;
 use base64::Engine;
 use mock_idp::http::RunningServer;
 use mock_idp::idp::Idp;
-use mock_idp::saml::FaultPlan;
-use mock_idp::saml::faults::Fault;
+use mock_idp::saml::SamlFaultPlan;
+use mock_idp::saml::faults::SamlFault;
 use serde_json::Value;
 
 const SP_ENTITY_ID: &str = "http://127.0.0.1:7100/sso/metadata/acme";
@@ -123,9 +123,9 @@ async fn pysaml2_accepts_sp_initiated_response() {
 async fn pysaml2_rejects_expired_and_wrong_audience() {
     let mock = Mock::start().await;
     for (fault, expected_error) in
-        [(Fault::Expired, "ResponseLifetimeExceed"), (Fault::WrongAudience, "AudienceRestrictions")]
+        [(SamlFault::Expired, "ResponseLifetimeExceed"), (SamlFault::WrongAudience, "AudienceRestrictions")]
     {
-        mock.idp.arm_fault(FaultPlan { fault, impersonate: None }, None, None);
+        mock.idp.arm_saml_fault(SamlFaultPlan { fault, impersonate: None }, None, None);
         let verdict = mock.verify(&mock.saml_response(&mock.embed_link()).await, None);
         assert_eq!(verdict["accepted"], false, "{fault}: {verdict}");
         assert!(verdict["error"].as_str().unwrap().contains(expected_error), "{fault}: {verdict}");
@@ -135,8 +135,14 @@ async fn pysaml2_rejects_expired_and_wrong_audience() {
 #[tokio::test]
 async fn pysaml2_rejects_signature_faults() {
     let mock = Mock::start().await;
-    for fault in [Fault::Unsigned, Fault::BadSignature, Fault::UntrustedKey, Fault::Xsw(3), Fault::DoctypeEntity] {
-        mock.idp.arm_fault(FaultPlan { fault, impersonate: None }, None, None);
+    for fault in [
+        SamlFault::Unsigned,
+        SamlFault::BadSignature,
+        SamlFault::UntrustedKey,
+        SamlFault::Xsw(3),
+        SamlFault::DoctypeEntity,
+    ] {
+        mock.idp.arm_saml_fault(SamlFaultPlan { fault, impersonate: None }, None, None);
         let verdict = mock.verify(&mock.saml_response(&mock.embed_link()).await, None);
         assert_eq!(verdict["accepted"], false, "{fault}: {verdict}");
     }

@@ -11,8 +11,8 @@ use base64::Engine;
 use base64::engine::general_purpose::STANDARD as BASE64;
 use mock_idp::http::RunningServer;
 use mock_idp::idp::Idp;
-use mock_idp::saml::FaultPlan;
-use mock_idp::saml::faults::Fault;
+use mock_idp::saml::SamlFaultPlan;
+use mock_idp::saml::faults::SamlFault;
 use rand::Rng;
 use serde::Serialize;
 
@@ -234,11 +234,11 @@ impl Suite {
         None
     }
 
-    fn arm(&self, fault: Fault, user: &Canary, impersonate: Option<String>) {
+    fn arm(&self, fault: SamlFault, user: &Canary, impersonate: Option<String>) {
         let ids = self.idp.read_org(|org| {
             (org.find_user(&user.email).map(|u| u.id.clone()), org.find_app(&self.app_id).map(|a| a.id.clone()))
         });
-        self.idp.arm_fault(FaultPlan { fault, impersonate }, ids.0, ids.1);
+        self.idp.arm_saml_fault(SamlFaultPlan { fault, impersonate }, ids.0, ids.1);
     }
 
     /// Adds a user to the in-process org and assigns it to the app.

@@ -21,8 +21,8 @@ use crate::idp::Idp;
 use crate::oidc::ServerRef;
 use crate::oidc::authorize::constant_time_eq;
 use crate::oidc::faults::{FaultTarget, OidcFault, OidcFaultPlan};
-use crate::saml::FaultPlan;
-use crate::saml::faults::Fault;
+use crate::saml::SamlFaultPlan;
+use crate::saml::faults::SamlFault;
 
 type ApiResponse = Result<Response, HttpError>;
 
@@ -41,7 +41,7 @@ pub fn routes(idp: Arc<Idp>) -> Router<Arc<Idp>> {
         .route("/apps/{app}/users/{user}", get(get_app_user).post(update_app_user).delete(unassign_user))
         .route("/apps/{app}/groups", get(list_app_groups))
         .route("/apps/{app}/groups/{group}", axum::routing::put(assign_group).delete(unassign_group))
-        .route("/mockta/faults", get(list_faults).post(arm_fault).delete(clear_faults))
+        .route("/mockta/faults", get(list_faults).post(arm_saml_fault).delete(clear_faults))
         .route("/mockta/faults/catalogue", get(fault_catalogue))
         .route("/authorizationServers/{server}/credentials/keys", get(list_server_keys))
         .route("/authorizationServers/{server}/credentials/lifecycle/keyRotate", post(rotate_server_keys))
@@ -245,19 +245,19 @@ struct FaultBody {
 
 /// Arms a fault for the next matching response. `user` and `app` take ids or
 /// names; leaving one out matches any.
-async fn arm_fault(State(idp): State<Arc<Idp>>, body: Bytes) -> ApiResponse {
+async fn arm_saml_fault(State(idp): State<Arc<Idp>>, body: Bytes) -> ApiResponse {
     let body: FaultBody = admin::parse_body(&body)?;
-    let fault: Fault = body
+    let fault: SamlFault = body
         .fault
         .parse()
-        .map_err(|e: crate::saml::faults::UnknownFault| OktaApiError::validation("fault", e.to_string()))?;
+        .map_err(|e: crate::saml::faults::UnknownSamlFault| OktaApiError::validation("fault", e.to_string()))?;
     let (user, app) = idp.read_org(|org| {
         Ok::<_, OktaApiError>((
             admin::fault_user(org, body.user.as_deref())?,
             admin::fault_app(org, body.app.as_deref())?,
         ))
     })?;
-    let armed = idp.arm_fault(FaultPlan { fault, impersonate: body.impersonate }, user, app);
+    let armed = idp.arm_saml_fault(SamlFaultPlan { fault, impersonate: body.impersonate }, user, app);
     Ok((StatusCode::CREATED, Json(json!(armed))).into_response())
 }
 
@@ -271,7 +271,7 @@ async fn clear_faults(State(idp): State<Arc<Idp>>) -> ApiResponse {
 }
 
 async fn fault_catalogue() -> ApiResponse {
-    ok(json!(Fault::catalogue()))
+    ok(json!(SamlFault::catalogue()))
 }
 
 #[derive(Debug, Deserialize)]

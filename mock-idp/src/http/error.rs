@@ -45,7 +45,7 @@ impl HttpError {
                 }
                 SamlError::NotAssigned => (StatusCode::FORBIDDEN, "not_assigned"),
                 SamlError::UserNotActive(_) => (StatusCode::FORBIDDEN, "user_not_active"),
-                SamlError::Sign(_) | SamlError::Fault(_) => (StatusCode::INTERNAL_SERVER_ERROR, "signing_failed"),
+                SamlError::Sign(_) | SamlError::SamlFault(_) => (StatusCode::INTERNAL_SERVER_ERROR, "signing_failed"),
             },
         }
     }

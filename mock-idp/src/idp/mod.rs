@@ -21,8 +21,8 @@ use crate::ids::{AcsUrl, AppId, IdGenerator, RandomIds, SequentialIds, UserId};
 use crate::keys::{KeyError, KeyStore, SigningCredential, deterministic};
 use crate::org::{Org, SamlSettings};
 use crate::saml::authn_request::{self, AuthnRequest, Binding};
-use crate::saml::faults::Fault;
-use crate::saml::{self, Credentials, FaultPlan, SamlError, SignIn};
+use crate::saml::faults::SamlFault;
+use crate::saml::{self, Credentials, SamlError, SamlFaultPlan, SignIn};
 
 /// The most sign-ins kept waiting at the login page; older ones are dropped.
 const MAX_PENDING: usize = 10_000;
@@ -85,16 +85,16 @@ fn attacker_jwt(untrusted: &SigningCredential) -> Result<crate::oidc::keys::JwtK
 
 /// A fault waiting for the next response that matches its user and app.
 #[derive(Clone, Debug, PartialEq, Eq, serde::Serialize)]
-pub struct ArmedFault {
+pub struct ArmedSamlFault {
     pub id: String,
     #[serde(serialize_with = "serialize_display")]
-    pub fault: Fault,
+    pub fault: SamlFault,
     pub impersonate: Option<String>,
     pub user: Option<UserId>,
     pub app: Option<AppId>,
 }
 
-fn serialize_display<S: serde::Serializer>(value: &Fault, serializer: S) -> Result<S::Ok, S::Error> {
+fn serialize_display<S: serde::Serializer>(value: &SamlFault, serializer: S) -> Result<S::Ok, S::Error> {
     serializer.collect_str(value)
 }
 
@@ -173,7 +173,7 @@ pub struct Idp {
     credentials: RwLock<HashMap<AppId, SigningCredential>>,
     clock: Arc<dyn Clock>,
     ids: Arc<dyn IdGenerator>,
-    faults: Mutex<Vec<ArmedFault>>,
+    faults: Mutex<Vec<ArmedSamlFault>>,
     sessions: Mutex<BoundedMap<MockSession>>,
     pending: Mutex<BoundedMap<Pending>>,
     oidc: OidcState,
@@ -252,14 +252,14 @@ impl Idp {
     }
 
     /// Arms a fault for the next response to the given user and app (either may be any).
-    pub fn arm_fault(&self, plan: FaultPlan, user: Option<UserId>, app: Option<AppId>) -> ArmedFault {
+    pub fn arm_saml_fault(&self, plan: SamlFaultPlan, user: Option<UserId>, app: Option<AppId>) -> ArmedSamlFault {
         let armed =
-            ArmedFault { id: self.ids.opaque_token(), fault: plan.fault, impersonate: plan.impersonate, user, app };
+            ArmedSamlFault { id: self.ids.opaque_token(), fault: plan.fault, impersonate: plan.impersonate, user, app };
         self.faults.lock().unwrap_or_else(PoisonError::into_inner).push(armed.clone());
         armed
     }
 
-    pub fn armed_faults(&self) -> Vec<ArmedFault> {
+    pub fn armed_faults(&self) -> Vec<ArmedSamlFault> {
         self.faults.lock().unwrap_or_else(PoisonError::into_inner).clone()
     }
 
@@ -267,13 +267,13 @@ impl Idp {
         self.faults.lock().unwrap_or_else(PoisonError::into_inner).clear();
     }
 
-    fn take_fault(&self, user: &UserId, app: &AppId) -> Option<FaultPlan> {
+    fn take_fault(&self, user: &UserId, app: &AppId) -> Option<SamlFaultPlan> {
         let mut faults = self.faults.lock().unwrap_or_else(PoisonError::into_inner);
         let index = faults
             .iter()
             .position(|f| f.user.as_ref().is_none_or(|u| u == user) && f.app.as_ref().is_none_or(|a| a == app))?;
         let armed = faults.remove(index);
-        Some(FaultPlan { fault: armed.fault, impersonate: armed.impersonate })
+        Some(SamlFaultPlan { fault: armed.fault, impersonate: armed.impersonate })
     }
 
     /// SP-initiated sign-in at `/app/{appName}/{appId}/sso/saml`.
@@ -435,7 +435,7 @@ impl Idp {
         &self,
         app: &str,
         login: &str,
-        fault: Option<FaultPlan>,
+        fault: Option<SamlFaultPlan>,
         in_response_to: Option<String>,
     ) -> Result<MintedResponse, IdpError> {
         let (app_id, user_id, acs_url, relay_state) = self.read_org(|org| {
@@ -450,7 +450,7 @@ impl Idp {
             ))
         })?;
         if let Some(plan) = fault {
-            self.arm_fault(plan, Some(user_id.clone()), Some(app_id.clone()));
+            self.arm_saml_fault(plan, Some(user_id.clone()), Some(app_id.clone()));
         }
         let request = in_response_to.map(|id| AuthnRequest {
             id,

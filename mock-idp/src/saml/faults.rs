@@ -1,9 +1,9 @@
 //! Named faults: deliberate mistakes and attacks applied to one response.
 //!
 //! A fault works in up to two places. Before signing it changes what is said
-//! ([`Fault::adjust`]): times, audience, addressing, status, which parts are
+//! ([`SamlFault::adjust`]): times, audience, addressing, status, which parts are
 //! signed. After signing it rearranges or edits the signed text
-//! ([`Fault::after_signing`]): signature wrapping, comments, a DOCTYPE.
+//! ([`SamlFault::after_signing`]): signature wrapping, comments, a DOCTYPE.
 //!
 //! Faults that forge an identity (bad-signature, comment-in-nameid, the XSW
 //! family, multiple-assertions) put the *impersonated* identity into the
@@ -19,7 +19,7 @@ use super::xml::{element_span, escape, set_attribute_in_tag};
 use crate::org::{SignatureAlgorithm, SigningMode};
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
-pub enum Fault {
+pub enum SamlFault {
     Unsigned,
     BadSignature,
     UntrustedKey,
@@ -48,7 +48,7 @@ pub enum Fault {
 
 /// One entry of the fault catalogue, for `--help` texts and docs.
 #[derive(Clone, Debug, serde::Serialize)]
-pub struct FaultInfo {
+pub struct SamlFaultInfo {
     pub name: String,
     pub changes: &'static str,
     pub exercises: &'static str,
@@ -56,7 +56,7 @@ pub struct FaultInfo {
 
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 #[error("unknown fault '{0}' (run `mockta saml faults` for the list)")]
-pub struct UnknownFault(pub String);
+pub struct UnknownSamlFault(pub String);
 
 /// The audience the `wrong-audience` fault names: another SP's entity id.
 pub const WRONG_AUDIENCE: &str = "https://other-sp.invalid/saml/metadata";
@@ -71,126 +71,137 @@ pub const COMMENT_SUFFIX: &str = ".attacker.invalid";
 /// cache, not its signature handling, refuse the second forged response.
 pub const EVIL_ID_PREFIX: &str = "_evil_";
 
-impl Fault {
+impl SamlFault {
     /// Every fault, with skew shown at a sample value.
-    pub fn all() -> Vec<Fault> {
+    pub fn all() -> Vec<SamlFault> {
         let mut all = vec![
-            Fault::Unsigned,
-            Fault::BadSignature,
-            Fault::UntrustedKey,
-            Fault::Sha1,
-            Fault::WrongAudience,
-            Fault::MissingAudience,
-            Fault::WrongRecipient,
-            Fault::WrongDestination,
-            Fault::WrongIssuer,
-            Fault::Expired,
-            Fault::NotYetValid,
-            Fault::Skew(240),
-            Fault::Skew(-240),
-            Fault::InResponseToMismatch,
-            Fault::StatusResponder,
-            Fault::CommentInNameId,
+            SamlFault::Unsigned,
+            SamlFault::BadSignature,
+            SamlFault::UntrustedKey,
+            SamlFault::Sha1,
+            SamlFault::WrongAudience,
+            SamlFault::MissingAudience,
+            SamlFault::WrongRecipient,
+            SamlFault::WrongDestination,
+            SamlFault::WrongIssuer,
+            SamlFault::Expired,
+            SamlFault::NotYetValid,
+            SamlFault::Skew(240),
+            SamlFault::Skew(-240),
+            SamlFault::InResponseToMismatch,
+            SamlFault::StatusResponder,
+            SamlFault::CommentInNameId,
         ];
-        all.extend((1..=8).map(Fault::Xsw));
-        all.extend([Fault::MultipleAssertions, Fault::DoctypeEntity]);
-        all.extend(SigningMode::ALL.map(Fault::SignOnly));
+        all.extend((1..=8).map(SamlFault::Xsw));
+        all.extend([SamlFault::MultipleAssertions, SamlFault::DoctypeEntity]);
+        all.extend(SigningMode::ALL.map(SamlFault::SignOnly));
         all
     }
 
-    pub fn catalogue() -> Vec<FaultInfo> {
-        Fault::all()
+    pub fn catalogue() -> Vec<SamlFaultInfo> {
+        SamlFault::all()
             .into_iter()
             .map(|f| {
                 let name = match f {
-                    Fault::Skew(seconds) if seconds > 0 => "skew:+SECONDS".to_owned(),
-                    Fault::Skew(_) => "skew:-SECONDS".to_owned(),
+                    SamlFault::Skew(seconds) if seconds > 0 => "skew:+SECONDS".to_owned(),
+                    SamlFault::Skew(_) => "skew:-SECONDS".to_owned(),
                     other => other.to_string(),
                 };
-                FaultInfo { name, changes: f.changes(), exercises: f.exercises() }
+                SamlFaultInfo { name, changes: f.changes(), exercises: f.exercises() }
             })
             .collect()
     }
 
     /// Whether the fault puts an impersonated identity into the message.
     pub fn forges_identity(self) -> bool {
-        matches!(self, Fault::BadSignature | Fault::CommentInNameId | Fault::Xsw(_) | Fault::MultipleAssertions)
+        matches!(
+            self,
+            SamlFault::BadSignature | SamlFault::CommentInNameId | SamlFault::Xsw(_) | SamlFault::MultipleAssertions
+        )
     }
 
     pub fn changes(self) -> &'static str {
         match self {
-            Fault::Unsigned => "No signature at all, on the Response or the Assertion.",
-            Fault::BadSignature => {
+            SamlFault::Unsigned => "No signature at all, on the Response or the Assertion.",
+            SamlFault::BadSignature => {
                 "Signed correctly, then the NameID is changed to the impersonated identity, so the digest no longer matches."
             }
-            Fault::UntrustedKey => "Signed by a different self-signed key, whose certificate is put in KeyInfo.",
-            Fault::Sha1 => "Signed with rsa-sha1 and sha1 digests instead of SHA-256.",
-            Fault::WrongAudience => "The Audience names another SP.",
-            Fault::MissingAudience => "Conditions has no AudienceRestriction.",
-            Fault::WrongRecipient => "SubjectConfirmationData Recipient is another ACS URL.",
-            Fault::WrongDestination => "The Response Destination is another ACS URL.",
-            Fault::WrongIssuer => "Both Issuers name another Okta app; the signature is still by this app's key.",
-            Fault::Expired => "Every time is an hour early: NotOnOrAfter passed an hour ago.",
-            Fault::NotYetValid => "Every time is an hour late: NotBefore is an hour from now.",
-            Fault::Skew(seconds) if seconds > 0 => {
+            SamlFault::UntrustedKey => "Signed by a different self-signed key, whose certificate is put in KeyInfo.",
+            SamlFault::Sha1 => "Signed with rsa-sha1 and sha1 digests instead of SHA-256.",
+            SamlFault::WrongAudience => "The Audience names another SP.",
+            SamlFault::MissingAudience => "Conditions has no AudienceRestriction.",
+            SamlFault::WrongRecipient => "SubjectConfirmationData Recipient is another ACS URL.",
+            SamlFault::WrongDestination => "The Response Destination is another ACS URL.",
+            SamlFault::WrongIssuer => "Both Issuers name another Okta app; the signature is still by this app's key.",
+            SamlFault::Expired => "Every time is an hour early: NotOnOrAfter passed an hour ago.",
+            SamlFault::NotYetValid => "Every time is an hour late: NotBefore is an hour from now.",
+            SamlFault::Skew(seconds) if seconds > 0 => {
                 "NotBefore is SECONDS from now, as if the IdP's clock were ahead; the ten-minute window is kept."
             }
-            Fault::Skew(_) => {
+            SamlFault::Skew(_) => {
                 "NotOnOrAfter was SECONDS ago, as if the IdP's clock were behind; the ten-minute window is kept."
             }
-            Fault::InResponseToMismatch => "InResponseTo names an AuthnRequest that was never sent.",
-            Fault::StatusResponder => "Status is Responder/AuthnFailed, yet a signed Assertion is included.",
-            Fault::CommentInNameId => {
+            SamlFault::InResponseToMismatch => "InResponseTo names an AuthnRequest that was never sent.",
+            SamlFault::StatusResponder => "Status is Responder/AuthnFailed, yet a signed Assertion is included.",
+            SamlFault::CommentInNameId => {
                 "The signed NameID is the impersonated identity plus a suffix; after signing a comment is put before the suffix."
             }
-            Fault::Xsw(1) => {
+            SamlFault::Xsw(1) => {
                 "XSW1: the Response is edited and renamed; an unsigned copy of the original goes inside its Signature."
             }
-            Fault::Xsw(2) => "XSW2: as XSW1, but the copy goes before the Signature.",
-            Fault::Xsw(3) => {
+            SamlFault::Xsw(2) => "XSW2: as XSW1, but the copy goes before the Signature.",
+            SamlFault::Xsw(3) => {
                 "XSW3: an edited, unsigned copy of the Assertion with a new ID goes before the signed one."
             }
-            Fault::Xsw(4) => "XSW4: an edited, unsigned copy of the Assertion wraps the signed one.",
-            Fault::Xsw(5) => {
+            SamlFault::Xsw(4) => "XSW4: an edited, unsigned copy of the Assertion wraps the signed one.",
+            SamlFault::Xsw(5) => {
                 "XSW5: the signed Assertion is edited and renamed; an unsigned copy of the original follows it."
             }
-            Fault::Xsw(6) => "XSW6: as XSW5, but the unsigned original goes inside the edited Assertion's Signature.",
-            Fault::Xsw(7) => {
+            SamlFault::Xsw(6) => {
+                "XSW6: as XSW5, but the unsigned original goes inside the edited Assertion's Signature."
+            }
+            SamlFault::Xsw(7) => {
                 "XSW7: an edited copy with the same ID goes inside an un-namespaced Extensions element before the Assertion."
             }
-            Fault::Xsw(_) => {
+            SamlFault::Xsw(_) => {
                 "XSW8: the Assertion is edited in place; the unsigned original goes in an Object element inside its Signature."
             }
-            Fault::MultipleAssertions => {
+            SamlFault::MultipleAssertions => {
                 "A second, unsigned Assertion for the impersonated identity follows the signed one."
             }
-            Fault::DoctypeEntity => "A DOCTYPE with an internal entity declaration is put before the signed Response.",
-            Fault::SignOnly(SigningMode::Both) => {
+            SamlFault::DoctypeEntity => {
+                "A DOCTYPE with an internal entity declaration is put before the signed Response."
+            }
+            SamlFault::SignOnly(SigningMode::Both) => {
                 "A variant, not a fault: both the Response and the Assertion are signed."
             }
-            Fault::SignOnly(SigningMode::ResponseOnly) => "A variant, not a fault: only the Response is signed.",
-            Fault::SignOnly(SigningMode::AssertionOnly) => "A variant, not a fault: only the Assertion is signed.",
+            SamlFault::SignOnly(SigningMode::ResponseOnly) => "A variant, not a fault: only the Response is signed.",
+            SamlFault::SignOnly(SigningMode::AssertionOnly) => "A variant, not a fault: only the Assertion is signed.",
         }
     }
 
     pub fn exercises(self) -> &'static str {
         match self {
-            Fault::Unsigned => "SAML Profiles 4.1.3.5 (assertions must be signed); CVE-2020-12676",
-            Fault::BadSignature => "XMLDSig core validation; CVE-2016-9814",
-            Fault::UntrustedKey => "trust only the certificate from metadata; CVE-2024-32962",
-            Fault::Sha1 => "XMLDSig 1.1 marks SHA-1 discouraged; Okta requires SHA-256 for OIN",
-            Fault::WrongAudience | Fault::MissingAudience => "SAML Profiles 4.1.4.2 (AudienceRestriction)",
-            Fault::WrongRecipient => "SAML Profiles 4.1.4.2 (Recipient)",
-            Fault::WrongDestination => "SAML Bindings 3.5.5.2 (Destination)",
-            Fault::WrongIssuer => "SAML Core 2.2.5 (Issuer)",
-            Fault::Expired | Fault::NotYetValid | Fault::Skew(_) => "SAML Core 2.5.1.2 (NotBefore, NotOnOrAfter)",
-            Fault::InResponseToMismatch => "SAML Profiles 4.1.4.3 (InResponseTo)",
-            Fault::StatusResponder => "SAML Core 3.2.2.2 (StatusCode)",
-            Fault::CommentInNameId => "CVE-2017-11427, CVE-2017-11428, CVE-2017-11429, CVE-2017-11430, CVE-2018-0489",
-            Fault::Xsw(_) => "Somorovsky et al., On Breaking SAML (2012); SAML Raider",
-            Fault::MultipleAssertions => "CVE-2022-41912",
-            Fault::DoctypeEntity => "CVE-2025-25291, CVE-2025-23369 (reject any DTD)",
-            Fault::SignOnly(_) => {
+            SamlFault::Unsigned => "SAML Profiles 4.1.3.5 (assertions must be signed); CVE-2020-12676",
+            SamlFault::BadSignature => "XMLDSig core validation; CVE-2016-9814",
+            SamlFault::UntrustedKey => "trust only the certificate from metadata; CVE-2024-32962",
+            SamlFault::Sha1 => "XMLDSig 1.1 marks SHA-1 discouraged; Okta requires SHA-256 for OIN",
+            SamlFault::WrongAudience | SamlFault::MissingAudience => "SAML Profiles 4.1.4.2 (AudienceRestriction)",
+            SamlFault::WrongRecipient => "SAML Profiles 4.1.4.2 (Recipient)",
+            SamlFault::WrongDestination => "SAML Bindings 3.5.5.2 (Destination)",
+            SamlFault::WrongIssuer => "SAML Core 2.2.5 (Issuer)",
+            SamlFault::Expired | SamlFault::NotYetValid | SamlFault::Skew(_) => {
+                "SAML Core 2.5.1.2 (NotBefore, NotOnOrAfter)"
+            }
+            SamlFault::InResponseToMismatch => "SAML Profiles 4.1.4.3 (InResponseTo)",
+            SamlFault::StatusResponder => "SAML Core 3.2.2.2 (StatusCode)",
+            SamlFault::CommentInNameId => {
+                "CVE-2017-11427, CVE-2017-11428, CVE-2017-11429, CVE-2017-11430, CVE-2018-0489"
+            }
+            SamlFault::Xsw(_) => "Somorovsky et al., On Breaking SAML (2012); SAML Raider",
+            SamlFault::MultipleAssertions => "CVE-2022-41912",
+            SamlFault::DoctypeEntity => "CVE-2025-25291, CVE-2025-23369 (reject any DTD)",
+            SamlFault::SignOnly(_) => {
                 "SAML Profiles 4.1.3.5 (either the Response or the Assertion may be signed); Okta's signing options"
             }
         }
@@ -199,61 +210,64 @@ impl Fault {
     /// Changes the content before signing. `now` is the current time.
     pub fn adjust(self, content: &mut ResponseContent, now: OffsetDateTime) {
         match self {
-            Fault::Unsigned => {
+            SamlFault::Unsigned => {
                 content.signatures.response = false;
                 content.signatures.assertion = false;
             }
-            Fault::Sha1 => content.signatures.algorithm = SignatureAlgorithm::RsaSha1,
-            Fault::WrongAudience => content.conditions.audience = Some(WRONG_AUDIENCE.to_owned()),
-            Fault::MissingAudience => content.conditions.audience = None,
-            Fault::WrongRecipient => content.subject.recipient = WRONG_ACS.to_owned(),
-            Fault::WrongDestination => content.destination = WRONG_ACS.to_owned(),
-            Fault::WrongIssuer => content.issuer = WRONG_ISSUER.to_owned(),
-            Fault::Expired => shift_validity(content, now, -3600),
-            Fault::NotYetValid => shift_validity(content, now, 3600),
-            Fault::Skew(seconds) => shift_validity(content, now, seconds),
-            Fault::InResponseToMismatch => {
+            SamlFault::Sha1 => content.signatures.algorithm = SignatureAlgorithm::RsaSha1,
+            SamlFault::WrongAudience => content.conditions.audience = Some(WRONG_AUDIENCE.to_owned()),
+            SamlFault::MissingAudience => content.conditions.audience = None,
+            SamlFault::WrongRecipient => content.subject.recipient = WRONG_ACS.to_owned(),
+            SamlFault::WrongDestination => content.destination = WRONG_ACS.to_owned(),
+            SamlFault::WrongIssuer => content.issuer = WRONG_ISSUER.to_owned(),
+            SamlFault::Expired => shift_validity(content, now, -3600),
+            SamlFault::NotYetValid => shift_validity(content, now, 3600),
+            SamlFault::Skew(seconds) => shift_validity(content, now, seconds),
+            SamlFault::InResponseToMismatch => {
                 content.in_response_to = Some("id_mockta_never_requested_0000000000".to_owned());
             }
-            Fault::StatusResponder => {
+            SamlFault::StatusResponder => {
                 content.status = Status::Responder { second_level: STATUS_AUTHN_FAILED.to_owned() };
             }
-            Fault::Xsw(1 | 2) => content.signatures.response = true,
-            Fault::Xsw(_) => content.signatures.assertion = true,
-            Fault::SignOnly(mode) => {
+            SamlFault::Xsw(1 | 2) => content.signatures.response = true,
+            SamlFault::Xsw(_) => content.signatures.assertion = true,
+            SamlFault::SignOnly(mode) => {
                 content.signatures.response = mode.signs_response();
                 content.signatures.assertion = mode.signs_assertion();
             }
-            Fault::BadSignature | Fault::UntrustedKey | Fault::MultipleAssertions | Fault::DoctypeEntity => {}
-            Fault::CommentInNameId => {}
+            SamlFault::BadSignature
+            | SamlFault::UntrustedKey
+            | SamlFault::MultipleAssertions
+            | SamlFault::DoctypeEntity => {}
+            SamlFault::CommentInNameId => {}
         }
     }
 
     /// Edits the signed text. `identity` is what the honest message says and
     /// what to put instead.
-    pub fn after_signing(self, signed: &str, identity: &Identity) -> Result<String, FaultError> {
+    pub fn after_signing(self, signed: &str, identity: &Identity) -> Result<String, SamlFaultError> {
         match self {
-            Fault::BadSignature => {
-                let span =
-                    element_span(signed, "<saml2:NameID ", "</saml2:NameID>", 0).ok_or(FaultError::Shape("NameID"))?;
+            SamlFault::BadSignature => {
+                let span = element_span(signed, "<saml2:NameID ", "</saml2:NameID>", 0)
+                    .ok_or(SamlFaultError::Shape("NameID"))?;
                 let name_id = &signed[span.clone()];
-                let open_end = name_id.find('>').ok_or(FaultError::Shape("NameID"))? + 1;
+                let open_end = name_id.find('>').ok_or(SamlFaultError::Shape("NameID"))? + 1;
                 let replaced = format!("{}{}</saml2:NameID>", &name_id[..open_end], escape(&identity.impersonate));
                 Ok(format!("{}{}{}", &signed[..span.start], replaced, &signed[span.end..]))
             }
-            Fault::CommentInNameId => {
+            SamlFault::CommentInNameId => {
                 let needle = format!(">{}{}<", escape(&identity.impersonate), escape(COMMENT_SUFFIX));
-                let at = signed.find(&needle).ok_or(FaultError::Shape("NameID"))?;
+                let at = signed.find(&needle).ok_or(SamlFaultError::Shape("NameID"))?;
                 let split = at + 1 + escape(&identity.impersonate).len();
                 Ok(format!("{}<!---->{}", &signed[..split], &signed[split..]))
             }
-            Fault::Xsw(n) => xsw(n, signed, identity),
-            Fault::MultipleAssertions => {
+            SamlFault::Xsw(n) => xsw(n, signed, identity),
+            SamlFault::MultipleAssertions => {
                 let assertion = assertion_span(signed)?;
                 let evil = evil_copy(&signed[assertion.clone()], identity, true, true)?;
                 Ok(insert(signed, assertion.end, &evil))
             }
-            Fault::DoctypeEntity => {
+            SamlFault::DoctypeEntity => {
                 let body = signed.strip_prefix(super::response::XML_DECLARATION).unwrap_or(signed);
                 Ok(format!(
                     "{}<!DOCTYPE saml2p:Response [<!ENTITY mockta \"mockta\">]>{body}",
@@ -275,7 +289,7 @@ pub struct Identity {
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
-pub enum FaultError {
+pub enum SamlFaultError {
     #[error("the signed response has no {0} where the fault expects one")]
     Shape(&'static str),
 }
@@ -294,12 +308,12 @@ fn shift_validity(content: &mut ResponseContent, now: OffsetDateTime, skew: i64)
     content.subject.not_on_or_after = issue_instant + window;
 }
 
-fn assertion_span(xml: &str) -> Result<std::ops::Range<usize>, FaultError> {
-    element_span(xml, "<saml2:Assertion ", "</saml2:Assertion>", 0).ok_or(FaultError::Shape("Assertion"))
+fn assertion_span(xml: &str) -> Result<std::ops::Range<usize>, SamlFaultError> {
+    element_span(xml, "<saml2:Assertion ", "</saml2:Assertion>", 0).ok_or(SamlFaultError::Shape("Assertion"))
 }
 
-fn signature_span(xml: &str) -> Result<std::ops::Range<usize>, FaultError> {
-    element_span(xml, "<ds:Signature ", "</ds:Signature>", 0).ok_or(FaultError::Shape("Signature"))
+fn signature_span(xml: &str) -> Result<std::ops::Range<usize>, SamlFaultError> {
+    element_span(xml, "<ds:Signature ", "</ds:Signature>", 0).ok_or(SamlFaultError::Shape("Signature"))
 }
 
 fn insert(xml: &str, at: usize, fragment: &str) -> String {
@@ -329,26 +343,31 @@ fn element_id(element: &str) -> Option<&str> {
     Some(&tag[start..start + tag[start..].find('"')?])
 }
 
-fn evil_id(element: &str) -> Result<String, FaultError> {
-    Ok(format!("{EVIL_ID_PREFIX}{}", element_id(element).ok_or(FaultError::Shape("ID attribute"))?))
+fn evil_id(element: &str) -> Result<String, SamlFaultError> {
+    Ok(format!("{EVIL_ID_PREFIX}{}", element_id(element).ok_or(SamlFaultError::Shape("ID attribute"))?))
 }
 
 /// An edited copy of an element: identity replaced, optionally renamed to
 /// `_evil_{ID}`, and optionally without its first Signature.
-fn evil_copy(element: &str, identity: &Identity, rename: bool, strip_signature: bool) -> Result<String, FaultError> {
+fn evil_copy(
+    element: &str,
+    identity: &Identity,
+    rename: bool,
+    strip_signature: bool,
+) -> Result<String, SamlFaultError> {
     let mut copy = replace_identity(element, identity);
     if strip_signature && let Ok(signature) = signature_span(&copy) {
         copy = remove(&copy, signature);
     }
     if rename {
         let id = evil_id(element)?;
-        copy = set_attribute_in_tag(&copy, 0, "ID", &id).ok_or(FaultError::Shape("ID attribute"))?;
+        copy = set_attribute_in_tag(&copy, 0, "ID", &id).ok_or(SamlFaultError::Shape("ID attribute"))?;
     }
     Ok(copy)
 }
 
 /// The XSW attacks, following SAML Raider's `XSWHelpers`.
-fn xsw(n: u8, signed: &str, identity: &Identity) -> Result<String, FaultError> {
+fn xsw(n: u8, signed: &str, identity: &Identity) -> Result<String, SamlFaultError> {
     let declaration = super::response::XML_DECLARATION;
     let root = signed.strip_prefix(declaration).unwrap_or(signed);
     let rebuilt = match n {
@@ -357,7 +376,7 @@ fn xsw(n: u8, signed: &str, identity: &Identity) -> Result<String, FaultError> {
             // is the first Signature in document order.
             let clone = remove(root, signature_span(root)?);
             let evil = set_attribute_in_tag(&replace_identity(root, identity), 0, "ID", &evil_id(root)?)
-                .ok_or(FaultError::Shape("Response ID"))?;
+                .ok_or(SamlFaultError::Shape("Response ID"))?;
             let signature = signature_span(&evil)?;
             let at = if n == 1 { signature.end - "</ds:Signature>".len() } else { signature.start };
             insert(&evil, at, &clone)
@@ -374,7 +393,7 @@ fn xsw(n: u8, signed: &str, identity: &Identity) -> Result<String, FaultError> {
             let close = "</saml2:Assertion>";
             let wrapped = format!("{}{}{}", &evil[..evil.len() - close.len()], original, close);
             let without = remove(root, assertion);
-            let end = without.rfind("</saml2p:Response>").ok_or(FaultError::Shape("Response end"))?;
+            let end = without.rfind("</saml2p:Response>").ok_or(SamlFaultError::Shape("Response end"))?;
             insert(&without, end, &wrapped)
         }
         5 => {
@@ -383,7 +402,7 @@ fn xsw(n: u8, signed: &str, identity: &Identity) -> Result<String, FaultError> {
             let edited = evil_copy(&original, identity, true, false)?;
             let unsigned_original = remove(&original, signature_span(&original)?);
             let replaced = format!("{}{}{}", &root[..assertion.start], edited, &root[assertion.end..]);
-            let end = replaced.rfind("</saml2p:Response>").ok_or(FaultError::Shape("Response end"))?;
+            let end = replaced.rfind("</saml2p:Response>").ok_or(SamlFaultError::Shape("Response end"))?;
             insert(&replaced, end, &unsigned_original)
         }
         6 | 8 => {
@@ -402,62 +421,62 @@ fn xsw(n: u8, signed: &str, identity: &Identity) -> Result<String, FaultError> {
             let evil = evil_copy(&root[assertion.clone()], identity, false, true)?;
             insert(root, assertion.start, &format!("<Extensions>{evil}</Extensions>"))
         }
-        _ => return Err(FaultError::Shape("XSW variant")),
+        _ => return Err(SamlFaultError::Shape("XSW variant")),
     };
     Ok(format!("{declaration}{rebuilt}"))
 }
 
-impl fmt::Display for Fault {
+impl fmt::Display for SamlFault {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         let name = match self {
-            Fault::Unsigned => "unsigned",
-            Fault::BadSignature => "bad-signature",
-            Fault::UntrustedKey => "untrusted-key",
-            Fault::Sha1 => "sha1",
-            Fault::WrongAudience => "wrong-audience",
-            Fault::MissingAudience => "missing-audience",
-            Fault::WrongRecipient => "wrong-recipient",
-            Fault::WrongDestination => "wrong-destination",
-            Fault::WrongIssuer => "wrong-issuer",
-            Fault::Expired => "expired",
-            Fault::NotYetValid => "not-yet-valid",
-            Fault::Skew(seconds) => return write!(f, "skew:{seconds:+}"),
-            Fault::InResponseToMismatch => "in-response-to-mismatch",
-            Fault::StatusResponder => "status-responder",
-            Fault::CommentInNameId => "comment-in-nameid",
-            Fault::Xsw(n) => return write!(f, "xsw{n}"),
-            Fault::MultipleAssertions => "multiple-assertions",
-            Fault::DoctypeEntity => "doctype-entity",
-            Fault::SignOnly(mode) => return write!(f, "sign:{}", mode.as_str()),
+            SamlFault::Unsigned => "unsigned",
+            SamlFault::BadSignature => "bad-signature",
+            SamlFault::UntrustedKey => "untrusted-key",
+            SamlFault::Sha1 => "sha1",
+            SamlFault::WrongAudience => "wrong-audience",
+            SamlFault::MissingAudience => "missing-audience",
+            SamlFault::WrongRecipient => "wrong-recipient",
+            SamlFault::WrongDestination => "wrong-destination",
+            SamlFault::WrongIssuer => "wrong-issuer",
+            SamlFault::Expired => "expired",
+            SamlFault::NotYetValid => "not-yet-valid",
+            SamlFault::Skew(seconds) => return write!(f, "skew:{seconds:+}"),
+            SamlFault::InResponseToMismatch => "in-response-to-mismatch",
+            SamlFault::StatusResponder => "status-responder",
+            SamlFault::CommentInNameId => "comment-in-nameid",
+            SamlFault::Xsw(n) => return write!(f, "xsw{n}"),
+            SamlFault::MultipleAssertions => "multiple-assertions",
+            SamlFault::DoctypeEntity => "doctype-entity",
+            SamlFault::SignOnly(mode) => return write!(f, "sign:{}", mode.as_str()),
         };
         f.write_str(name)
     }
 }
 
-impl FromStr for Fault {
-    type Err = UnknownFault;
+impl FromStr for SamlFault {
+    type Err = UnknownSamlFault;
 
-    fn from_str(text: &str) -> Result<Self, UnknownFault> {
-        let unknown = || UnknownFault(text.to_owned());
+    fn from_str(text: &str) -> Result<Self, UnknownSamlFault> {
+        let unknown = || UnknownSamlFault(text.to_owned());
         if let Some(seconds) = text.strip_prefix("skew:") {
             let signed = seconds.starts_with('+') || seconds.starts_with('-');
             return match seconds.parse::<i64>() {
-                Ok(value) if signed && value != 0 && value.abs() <= 31_536_000 => Ok(Fault::Skew(value)),
+                Ok(value) if signed && value != 0 && value.abs() <= 31_536_000 => Ok(SamlFault::Skew(value)),
                 _ => Err(unknown()),
             };
         }
         if let Some(mode) = text.strip_prefix("sign:") {
-            return SigningMode::parse(mode).map(Fault::SignOnly).ok_or_else(unknown);
+            return SigningMode::parse(mode).map(SamlFault::SignOnly).ok_or_else(unknown);
         }
         if let Some(n) = text.strip_prefix("xsw") {
             return match n.parse::<u8>() {
-                Ok(n @ 1..=8) => Ok(Fault::Xsw(n)),
+                Ok(n @ 1..=8) => Ok(SamlFault::Xsw(n)),
                 _ => Err(unknown()),
             };
         }
-        Fault::all()
+        SamlFault::all()
             .into_iter()
-            .find(|f| !matches!(f, Fault::Skew(_) | Fault::SignOnly(_)) && f.to_string() == text)
+            .find(|f| !matches!(f, SamlFault::Skew(_) | SamlFault::SignOnly(_)) && f.to_string() == text)
             .ok_or_else(unknown)
     }
 }
@@ -468,15 +487,15 @@ mod tests {
 
     #[test]
     fn every_fault_name_round_trips() {
-        for fault in Fault::all() {
-            assert_eq!(fault.to_string().parse::<Fault>(), Ok(fault));
+        for fault in SamlFault::all() {
+            assert_eq!(fault.to_string().parse::<SamlFault>(), Ok(fault));
         }
     }
 
     #[test]
     fn malformed_fault_names_rejected() {
         for bad in ["", "xsw9", "xsw0", "skew:10", "skew:+x", "skew:+0", "Unsigned"] {
-            assert!(bad.parse::<Fault>().is_err(), "{bad}");
+            assert!(bad.parse::<SamlFault>().is_err(), "{bad}");
         }
     }
 

@@ -18,7 +18,7 @@ use time::{Duration, OffsetDateTime};
 use crate::ids::{AcsUrl, IdGenerator};
 use crate::keys::SigningCredential;
 use crate::org::{App, AttributeValueSource, Org, SamlSettings, User, json_text};
-use faults::{Fault, FaultError, Identity};
+use faults::{Identity, SamlFault, SamlFaultError};
 use response::{Attribute, Authn, Conditions, ResponseContent, Signatures, Status, Subject};
 use sign::SignError;
 
@@ -45,7 +45,7 @@ pub enum SamlError {
     #[error("cannot sign the response: {0}")]
     Sign(#[from] SignError),
     #[error("cannot apply the fault: {0}")]
-    Fault(#[from] FaultError),
+    SamlFault(#[from] SamlFaultError),
 }
 
 /// The sign-in being answered.
@@ -203,14 +203,14 @@ pub struct Credentials {
 
 /// A fault to apply, with the identity a forging fault claims.
 #[derive(Clone, Debug, PartialEq, Eq)]
-pub struct FaultPlan {
-    pub fault: Fault,
+pub struct SamlFaultPlan {
+    pub fault: SamlFault,
     /// The identity forged faults put in the message. When `None`,
     /// `admin@{org email domain}` is used.
     pub impersonate: Option<String>,
 }
 
-impl FaultPlan {
+impl SamlFaultPlan {
     pub fn impersonated(&self, org: &Org) -> String {
         self.impersonate.clone().unwrap_or_else(|| format!("admin@{}", org.email_domain))
     }
@@ -219,7 +219,7 @@ impl FaultPlan {
 /// Renders, faults and signs a response. Returns the finished XML.
 pub fn issue(
     mut content: ResponseContent,
-    fault: Option<(&FaultPlan, &Org, &User)>,
+    fault: Option<(&SamlFaultPlan, &Org, &User)>,
     credentials: &Credentials,
     now: OffsetDateTime,
 ) -> Result<String, SamlError> {
@@ -233,11 +233,11 @@ pub fn issue(
         });
         plan.fault.adjust(&mut content, now);
         match plan.fault {
-            Fault::UntrustedKey => {
+            SamlFault::UntrustedKey => {
                 credential = &credentials.untrusted;
                 content.signatures.certificate = credentials.untrusted.cert_base64_wrapped().to_owned();
             }
-            Fault::CommentInNameId => content.subject.name_id = format!("{impersonate}{}", faults::COMMENT_SUFFIX),
+            SamlFault::CommentInNameId => content.subject.name_id = format!("{impersonate}{}", faults::COMMENT_SUFFIX),
             _ => {}
         }
     }

@@ -1,15 +1,15 @@
 //! The structure of each fault's output.
 
-use mock_idp::saml::FaultPlan;
-use mock_idp::saml::faults::{EVIL_ID_PREFIX, Fault, WRONG_ACS, WRONG_AUDIENCE, WRONG_ISSUER};
+use mock_idp::saml::SamlFaultPlan;
+use mock_idp::saml::faults::{EVIL_ID_PREFIX, SamlFault, WRONG_ACS, WRONG_AUDIENCE, WRONG_ISSUER};
 use time::OffsetDateTime;
 use time::format_description::well_known::Rfc3339;
 
 use crate::support::{count, idp};
 
-fn mint(fault: Fault) -> String {
+fn mint(fault: SamlFault) -> String {
     let idp = idp();
-    let plan = FaultPlan { fault, impersonate: Some("victim@acme.test".into()) };
+    let plan = SamlFaultPlan { fault, impersonate: Some("victim@acme.test".into()) };
     idp.mint("reference-sp", "alice@acme.test", Some(plan), Some("ONELOGIN_request_1".into())).unwrap().xml
 }
 
@@ -26,41 +26,41 @@ fn instant(text: &str) -> OffsetDateTime {
 
 #[test]
 fn audience_and_addressing_faults_change_only_their_field() {
-    assert!(mint(Fault::WrongAudience).contains(&format!("<saml2:Audience>{WRONG_AUDIENCE}</saml2:Audience>")));
-    let missing = mint(Fault::MissingAudience);
+    assert!(mint(SamlFault::WrongAudience).contains(&format!("<saml2:Audience>{WRONG_AUDIENCE}</saml2:Audience>")));
+    let missing = mint(SamlFault::MissingAudience);
     assert_eq!(count(&missing, "AudienceRestriction"), 0);
     assert!(missing.contains("<saml2:Conditions "));
-    assert_eq!(attribute(&mint(Fault::WrongRecipient), "saml2:SubjectConfirmationData", "Recipient"), WRONG_ACS);
-    assert_eq!(attribute(&mint(Fault::WrongDestination), "saml2p:Response", "Destination"), WRONG_ACS);
-    assert_eq!(count(&mint(Fault::WrongIssuer), &format!(">{WRONG_ISSUER}</saml2:Issuer>")), 2);
+    assert_eq!(attribute(&mint(SamlFault::WrongRecipient), "saml2:SubjectConfirmationData", "Recipient"), WRONG_ACS);
+    assert_eq!(attribute(&mint(SamlFault::WrongDestination), "saml2p:Response", "Destination"), WRONG_ACS);
+    assert_eq!(count(&mint(SamlFault::WrongIssuer), &format!(">{WRONG_ISSUER}</saml2:Issuer>")), 2);
 }
 
 #[test]
 fn time_faults_move_the_validity_window() {
     let now = OffsetDateTime::now_utc();
-    let expired = mint(Fault::Expired);
+    let expired = mint(SamlFault::Expired);
     assert!(instant(attribute(&expired, "saml2:Conditions", "NotOnOrAfter")) < now - time::Duration::minutes(59));
     assert!(
         instant(attribute(&expired, "saml2:SubjectConfirmationData", "NotOnOrAfter"))
             < now - time::Duration::minutes(59)
     );
-    let future = mint(Fault::NotYetValid);
+    let future = mint(SamlFault::NotYetValid);
     assert!(instant(attribute(&future, "saml2:Conditions", "NotBefore")) > now + time::Duration::minutes(59));
 
-    let ahead = mint(Fault::Skew(120));
+    let ahead = mint(SamlFault::Skew(120));
     let not_before = instant(attribute(&ahead, "saml2:Conditions", "NotBefore"));
     assert!((not_before - now - time::Duration::seconds(120)).abs() < time::Duration::seconds(5), "{not_before}");
-    let behind = mint(Fault::Skew(-120));
+    let behind = mint(SamlFault::Skew(-120));
     let not_on_or_after = instant(attribute(&behind, "saml2:Conditions", "NotOnOrAfter"));
     assert!((now - not_on_or_after - time::Duration::seconds(120)).abs() < time::Duration::seconds(5));
 }
 
 #[test]
 fn protocol_faults() {
-    let mismatch = mint(Fault::InResponseToMismatch);
+    let mismatch = mint(SamlFault::InResponseToMismatch);
     assert_ne!(attribute(&mismatch, "saml2p:Response", "InResponseTo"), "ONELOGIN_request_1");
     assert_ne!(attribute(&mismatch, "saml2:SubjectConfirmationData", "InResponseTo"), "ONELOGIN_request_1");
-    let responder = mint(Fault::StatusResponder);
+    let responder = mint(SamlFault::StatusResponder);
     assert!(
         responder.contains(
             "status:Responder\"><saml2p:StatusCode Value=\"urn:oasis:names:tc:SAML:2.0:status:AuthnFailed\"/>"
@@ -74,7 +74,7 @@ fn xsw_variants_follow_saml_raider() {
     let victim = ">victim@acme.test<";
     let genuine = ">alice@acme.test<";
     for n in 1..=8u8 {
-        let xml = mint(Fault::Xsw(n));
+        let xml = mint(SamlFault::Xsw(n));
         assert!(xml.contains(victim), "xsw{n} names the victim");
         assert!(xml.contains(genuine), "xsw{n} keeps the signed original");
         match n {
@@ -91,16 +91,16 @@ fn xsw_variants_follow_saml_raider() {
         }
     }
     // XSW3 puts the evil copy first; XSW4 nests the original inside it.
-    let xsw3 = mint(Fault::Xsw(3));
+    let xsw3 = mint(SamlFault::Xsw(3));
     assert!(xsw3.find(victim) < xsw3.find(genuine));
-    let xsw4 = mint(Fault::Xsw(4));
+    let xsw4 = mint(SamlFault::Xsw(4));
     let evil_start = xsw4.find(EVIL_ID_PREFIX).unwrap();
     assert!(xsw4.find(genuine).unwrap() > evil_start);
 }
 
 #[test]
 fn multiple_assertions_appends_an_unsigned_one() {
-    let xml = mint(Fault::MultipleAssertions);
+    let xml = mint(SamlFault::MultipleAssertions);
     assert_eq!(count(&xml, "<saml2:Assertion "), 2);
     assert_eq!(count(&xml, "<ds:Signature "), 2, "only the original assertion and the response are signed");
     assert!(xml.rfind(">victim@acme.test<") > xml.rfind("</ds:Signature>"));
@@ -110,8 +110,8 @@ fn multiple_assertions_appends_an_unsigned_one() {
 fn every_fault_applies_to_every_signing_mode() {
     let idp = idp();
     for app in ["reference-sp", "response-signed", "assertion-signed", "legacy-sha1"] {
-        for fault in Fault::all() {
-            let plan = FaultPlan { fault, impersonate: None };
+        for fault in SamlFault::all() {
+            let plan = SamlFaultPlan { fault, impersonate: None };
             let minted = idp.mint(app, "alice@acme.test", Some(plan), None);
             assert!(minted.is_ok(), "{fault} on {app}: {minted:?}");
         }

@@ -1,16 +1,16 @@
 //! Signatures checked by `xmlsec1`, an implementation independent of ours,
 //! given only the certificate from the app's metadata.
 
-use mock_idp::saml::FaultPlan;
-use mock_idp::saml::faults::Fault;
+use mock_idp::saml::SamlFaultPlan;
+use mock_idp::saml::faults::SamlFault;
 
 use crate::support::{SignatureOf, count, idp, metadata_certificate_pem, xmlsec1_verifies};
 
-fn mint(app: &str, fault: Option<Fault>) -> (String, String) {
+fn mint(app: &str, fault: Option<SamlFault>) -> (String, String) {
     let idp = idp();
     let app_id = idp.read_org(|org| org.find_app(app).unwrap().id.to_string());
     let metadata = idp.metadata(&app_id).unwrap();
-    let plan = fault.map(|fault| FaultPlan { fault, impersonate: None });
+    let plan = fault.map(|fault| SamlFaultPlan { fault, impersonate: None });
     let minted = idp.mint(app, "alice@acme.test", plan, None).unwrap();
     (minted.xml, metadata_certificate_pem(&metadata))
 }
@@ -46,7 +46,7 @@ fn sha256_is_default_and_sha1_is_the_legacy_option() {
 
 #[test]
 fn bad_signature_fails_xmlsec1_verification() {
-    let (xml, cert) = mint("reference-sp", Some(Fault::BadSignature));
+    let (xml, cert) = mint("reference-sp", Some(SamlFault::BadSignature));
     assert!(xml.contains(">admin@acme.test<"), "the tampered NameID names the impersonated user");
     assert!(!xmlsec1_verifies(&xml, &cert, SignatureOf::Assertion));
     assert!(!xmlsec1_verifies(&xml, &cert, SignatureOf::Response));
@@ -54,7 +54,7 @@ fn bad_signature_fails_xmlsec1_verification() {
 
 #[test]
 fn untrusted_key_fails_xmlsec1_verification_against_metadata_certificate() {
-    let (xml, cert) = mint("reference-sp", Some(Fault::UntrustedKey));
+    let (xml, cert) = mint("reference-sp", Some(SamlFault::UntrustedKey));
     let pinned = cert.lines().filter(|l| !l.starts_with("-----")).collect::<Vec<_>>().join("\n");
     assert!(!xml.contains(&pinned), "KeyInfo carries the attacker's certificate, not the app's");
     assert!(!xmlsec1_verifies(&xml, &cert, SignatureOf::Assertion));
@@ -63,14 +63,14 @@ fn untrusted_key_fails_xmlsec1_verification_against_metadata_certificate() {
 
 #[test]
 fn sha1_fault_signs_with_sha1_and_still_verifies() {
-    let (xml, cert) = mint("reference-sp", Some(Fault::Sha1));
+    let (xml, cert) = mint("reference-sp", Some(SamlFault::Sha1));
     assert!(xml.contains("xmldsig#rsa-sha1"));
     assert!(xmlsec1_verifies(&xml, &cert, SignatureOf::Assertion));
 }
 
 #[test]
 fn unsigned_fault_has_no_signature() {
-    let (xml, _) = mint("reference-sp", Some(Fault::Unsigned));
+    let (xml, _) = mint("reference-sp", Some(SamlFault::Unsigned));
     assert_eq!(count(&xml, "Signature"), 0);
 }
 
@@ -78,14 +78,14 @@ fn unsigned_fault_has_no_signature() {
 fn comment_in_nameid_keeps_a_valid_signature() {
     // The attack works because comments are outside the canonical form: the
     // signature stays valid while a careless reader sees only the first text node.
-    let (xml, cert) = mint("reference-sp", Some(Fault::CommentInNameId));
+    let (xml, cert) = mint("reference-sp", Some(SamlFault::CommentInNameId));
     assert!(xml.contains(">admin@acme.test<!---->.attacker.invalid</saml2:NameID>"), "{xml}");
     assert!(xmlsec1_verifies(&xml, &cert, SignatureOf::Assertion));
 }
 
 #[test]
 fn doctype_entity_keeps_a_valid_signature() {
-    let (xml, cert) = mint("reference-sp", Some(Fault::DoctypeEntity));
+    let (xml, cert) = mint("reference-sp", Some(SamlFault::DoctypeEntity));
     assert!(xml.contains("<!DOCTYPE saml2p:Response [<!ENTITY mockta \"mockta\">]><saml2p:Response "));
     assert!(xmlsec1_verifies(&xml, &cert, SignatureOf::Assertion));
 }
