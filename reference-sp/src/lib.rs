@@ -19,5 +19,6 @@ pub mod provisioning;
 pub mod saml;
 pub mod scim;
 pub mod setup;
+pub mod sign_in;
 pub mod sp;
 pub mod store;

@@ -11,14 +11,13 @@ use rand::RngCore;
 use sha2::{Digest, Sha256};
 use time::{Duration, OffsetDateTime};
 
-use crate::config::{
-    MAX_CLOCK_SKEW_SECONDS, Provisioning, SpConfig, TenantConfig, TenantId, TenantSettings, has_admin_role,
-};
+use crate::config::{MAX_CLOCK_SKEW_SECONDS, Provisioning, SpConfig, TenantConfig, TenantId, TenantSettings};
 use crate::email;
 use crate::flaws::{Flaw, Policy};
 use crate::saml::metadata::IdpMetadata;
-use crate::saml::verify::{Expectations, UnverifiedResponse, VerifiedResponse};
+use crate::saml::verify::{Expectations, UnverifiedResponse};
 use crate::saml::{SamlError, relay_state_is_local, request};
+use crate::sign_in::{SessionStarted, VerifiedIdentity};
 use crate::store::{NewUser, PendingRequest, Store, StoreError, User, UserId, UserStatus};
 
 /// How long an SP-initiated sign-in may take.
@@ -77,6 +76,8 @@ pub enum SpError {
     InvalidSetting(String),
     #[error("the response names no email address (NameID or email attribute)")]
     NoEmail,
+    #[error("the IdP does not vouch for the email '{0}', so it cannot find or create an account")]
+    EmailNotVerified(String),
     #[error("storage: {0}")]
     Store(#[from] StoreError),
 }
@@ -95,6 +96,7 @@ impl SpError {
             SpError::LockoutRisk(_) => "lockout.no_admin_sign_in",
             SpError::InvalidSetting(_) => "request.invalid",
             SpError::NoEmail => "account.no_email",
+            SpError::EmailNotVerified(_) => "account.email_not_verified",
             SpError::Store(_) => "internal.store",
         }
     }
@@ -282,14 +284,11 @@ impl Sp {
             allow_unsolicited: settings.allow_idp_initiated,
             policy: &self.policy,
         };
-        let mut verified = unverified.verify(&expectations, now)?;
-        if !self.policy.read_attributes {
-            verified.attributes.clear();
-        }
+        let verified = unverified.verify(&expectations, now)?;
 
         // 8. Replay.
         if self.policy.replay_cache
-            && !self.store.remember_assertion(&tenant.id, &verified.assertion_id, verified.replay_until, now)?
+            && !self.store.remember_assertion(&tenant.id, verified.assertion_id(), verified.replay_until(), now)?
         {
             return Err(SamlError::Replay.into());
         }
@@ -306,39 +305,9 @@ impl Sp {
             return Err(SpError::RelayStateRejected(redirect_to));
         }
 
-        let user = self.match_account(tenant, &settings, &verified)?;
-        let session_token = new_token();
-        let groups = verified.attributes.get("groups").cloned().unwrap_or_default();
-        self.store.create_session(
-            &hash_token(&session_token),
-            &user.id,
-            &groups,
-            now,
-            now + self.config.session_ttl,
-        )?;
-        tracing::info!(tenant = %tenant.id, user = %user.email, "signed in");
-        if !settings.admin_signed_in_via_idp && self.is_tenant_admin(tenant, &user, &groups)? {
-            // Lockout safety: SSO can be required only once an admin has
-            // shown that sign-in through the IdP works.
-            self.store.mark_admin_signed_in(&tenant.id)?;
-        }
+        let identity = VerifiedIdentity::from_saml(&verified, self.policy.read_attributes);
+        let SessionStarted { session_token, user } = self.sign_in(tenant, &settings, &identity, now)?;
         Ok(SignedIn { session_token, redirect_to, user })
-    }
-
-    /// Whether a user is an admin of the tenant: an admin role, or the
-    /// tenant's admin team (from SCIM or the SAML groups attribute).
-    fn is_tenant_admin(&self, tenant: &TenantConfig, user: &User, saml_groups: &[String]) -> Result<bool, SpError> {
-        if has_admin_role(&user.roles) {
-            return Ok(true);
-        }
-        if tenant.admin_team().is_none() {
-            return Ok(false);
-        }
-        if saml_groups.iter().any(|g| tenant.is_admin_team(g)) {
-            return Ok(true);
-        }
-        let scim_user = self.store.scim_user(&tenant.id, &user.id)?;
-        Ok(scim_user.is_some_and(|u| u.teams.iter().any(|(_, name)| tenant.is_admin_team(name))))
     }
 
     /// Changes a tenant's settings; fields the patch leaves out keep their
@@ -394,80 +363,6 @@ impl Sp {
             (Some(tenant), None) => Ok(tenant),
             _ => Err(SpError::TenantNotIdentified),
         }
-    }
-
-    /// Finds the account: by IdP identity first, then by normalised email;
-    /// creates it under JIT.
-    fn match_account(
-        &self,
-        tenant: &TenantConfig,
-        settings: &TenantSettings,
-        verified: &VerifiedResponse,
-    ) -> Result<User, SpError> {
-        let revives = settings.provisioning == Provisioning::Jit && !self.policy.jit_respects_deactivation;
-        let active = |user: User| {
-            if user.status == UserStatus::Active {
-                Ok(user)
-            } else if revives {
-                // The jit-revives-deactivated flaw.
-                self.revive(tenant, &user.id)
-                    .map_err(|e| SpError::Store(crate::store::StoreError::Corrupt(e.to_string())))?;
-                Ok(user)
-            } else {
-                Err(SpError::Deactivated(user.email))
-            }
-        };
-        if let Some(user) = self.store.user_by_identity(&tenant.id, &verified.issuer, &verified.name_id)? {
-            return active(user);
-        }
-        let email = if verified.name_id.contains('@') {
-            verified.name_id.clone()
-        } else {
-            verified.attributes.get("email").and_then(|v| v.first()).cloned().ok_or(SpError::NoEmail)?
-        };
-        if self.policy.jit_checks_domain {
-            let domain = email::domain(&email).ok_or(SpError::NoEmail)?;
-            if !settings.allowed_email_domains.contains(&domain) {
-                return Err(SpError::DomainNotAllowed { email, tenant: tenant.id.clone() });
-            }
-        }
-        let matching_form = if self.policy.normalise_email { email::normalise(&email) } else { email.clone() };
-        let refusing = settings.provisioning != Provisioning::Jit && self.policy.respect_existing_only;
-        let user = match self.store.user_by_email(&tenant.id, &matching_form)? {
-            Some(user) => active(user)?,
-            None if !refusing || self.policy.record_refused_users => {
-                let first = verified.attributes.get("firstName").and_then(|v| v.first()).cloned().unwrap_or_default();
-                let last = verified.attributes.get("lastName").and_then(|v| v.first()).cloned().unwrap_or_default();
-                let name = format!("{first} {last}").trim().to_owned();
-                let roles = verified.attributes.get("role").cloned().unwrap_or_default();
-                let new = NewUser {
-                    tenant: tenant.id.clone(),
-                    name: if name.is_empty() { email.clone() } else { name },
-                    email: email.trim().to_owned(),
-                    email_normalised: matching_form,
-                    roles,
-                };
-                let email_key = new.email_normalised.clone();
-                match self.store.create_user(new, UserId(new_id("usr"))) {
-                    Ok(_) if refusing => return Err(SpError::NoAccount { email, tenant: tenant.id.clone() }),
-                    Err(StoreError::DuplicateEmail(_)) if refusing => {
-                        return Err(SpError::NoAccount { email, tenant: tenant.id.clone() });
-                    }
-                    Ok(user) => user,
-                    // A concurrent first sign-in of the same person created
-                    // the account a moment ago: use that one.
-                    Err(StoreError::DuplicateEmail(_)) => active(
-                        self.store
-                            .user_by_email(&tenant.id, &email_key)?
-                            .ok_or(SpError::NoAccount { email, tenant: tenant.id.clone() })?,
-                    )?,
-                    Err(other) => return Err(other.into()),
-                }
-            }
-            None => return Err(SpError::NoAccount { email, tenant: tenant.id.clone() }),
-        };
-        self.store.link_identity(&tenant.id, &verified.issuer, &verified.name_id, &user.id)?;
-        Ok(user)
     }
 
     pub fn whoami(&self, session_token: &str) -> Result<Option<WhoAmI>, SpError> {

@@ -38,9 +38,10 @@ impl HttpError {
                     | SpError::NoEmail => StatusCode::BAD_REQUEST,
                     SpError::UnknownTenant(_) => StatusCode::NOT_FOUND,
                     SpError::NoMetadata(_) => StatusCode::SERVICE_UNAVAILABLE,
-                    SpError::DomainNotAllowed { .. } | SpError::NoAccount { .. } | SpError::Deactivated(_) => {
-                        StatusCode::FORBIDDEN
-                    }
+                    SpError::DomainNotAllowed { .. }
+                    | SpError::NoAccount { .. }
+                    | SpError::Deactivated(_)
+                    | SpError::EmailNotVerified(_) => StatusCode::FORBIDDEN,
                     SpError::Store(crate::store::StoreError::DuplicateEmail(_)) | SpError::LockoutRisk(_) => {
                         StatusCode::CONFLICT
                     }

@@ -94,16 +94,74 @@ pub struct UnverifiedResponse {
 
 /// Values read from a response whose signature, addressing, time and
 /// correlation have all been checked.
+///
+/// The fields are private and there is no constructor: the only way to a
+/// `VerifiedResponse` is [`UnverifiedResponse::verify`], and once made it
+/// can only be read, so no code can change what was verified. Building one
+/// by hand does not compile:
+///
+/// ```compile_fail
+/// let forged = reference_sp::saml::verify::VerifiedResponse {
+///     issuer: String::new(),
+///     assertion_id: String::new(),
+///     name_id: "admin@acme.test".into(),
+///     attributes: Default::default(),
+///     in_response_to: None,
+///     replay_until: time::OffsetDateTime::UNIX_EPOCH,
+/// };
+/// ```
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct VerifiedResponse {
-    pub issuer: String,
-    pub assertion_id: String,
-    pub name_id: String,
-    pub attributes: BTreeMap<String, Vec<String>>,
-    pub in_response_to: Option<String>,
+    issuer: String,
+    assertion_id: String,
+    name_id: String,
+    attributes: BTreeMap<String, Vec<String>>,
+    in_response_to: Option<String>,
     /// Until when the assertion could be replayed: the replay cache keeps its
     /// ID until then.
-    pub replay_until: OffsetDateTime,
+    replay_until: OffsetDateTime,
+}
+
+impl VerifiedResponse {
+    /// The Issuer of the Assertion that was read.
+    pub fn issuer(&self) -> &str {
+        &self.issuer
+    }
+
+    /// The ID of the Assertion that was read, for the replay cache.
+    pub fn assertion_id(&self) -> &str {
+        &self.assertion_id
+    }
+
+    /// The Subject's NameID, trimmed.
+    pub fn name_id(&self) -> &str {
+        &self.name_id
+    }
+
+    /// Every attribute of the Assertion, by name.
+    pub fn attributes(&self) -> &BTreeMap<String, Vec<String>> {
+        &self.attributes
+    }
+
+    /// The values of one attribute; empty when the Assertion has none.
+    pub fn attribute(&self, name: &str) -> &[String] {
+        self.attributes.get(name).map(Vec::as_slice).unwrap_or_default()
+    }
+
+    /// The first value of one attribute.
+    pub fn first_attribute(&self, name: &str) -> Option<&str> {
+        self.attribute(name).first().map(String::as_str)
+    }
+
+    /// The InResponseTo the response carried, if any.
+    pub fn in_response_to(&self) -> Option<&str> {
+        self.in_response_to.as_deref()
+    }
+
+    /// Until when the assertion could be replayed.
+    pub fn replay_until(&self) -> OffsetDateTime {
+        self.replay_until
+    }
 }
 
 impl UnverifiedResponse {

@@ -55,7 +55,7 @@ proptest! {
         let result = UnverifiedResponse::from_xml(mutated.clone()).verify(&expectations, time::OffsetDateTime::now_utc());
         if let Ok(verified) = result {
             // Only edits outside the signed content can verify: the identity is unchanged.
-            prop_assert_eq!(verified.name_id, "prop.user@acme.test");
+            prop_assert_eq!(verified.name_id(), "prop.user@acme.test");
         }
     }
 }

@@ -1,0 +1,285 @@
+//! The protocol-neutral sign-in core: what happens once a protocol has
+//! verified who the IdP says the user is.
+//!
+//! Account matching, JIT creation, the domain policy, the refusal of
+//! deactivated users, session creation and the lockout fact "an admin has
+//! signed in through the IdP" live here and nowhere else. The SAML ACS turns
+//! its [`crate::saml::verify::VerifiedResponse`] into a [`VerifiedIdentity`]
+//! and calls [`Sp::sign_in`]; an OIDC callback does the same with its
+//! verified ID token, so both protocols apply one set of account rules.
+
+use time::OffsetDateTime;
+
+use crate::config::{Provisioning, TenantConfig, TenantSettings, has_admin_role};
+use crate::email;
+use crate::saml::verify::VerifiedResponse;
+use crate::sp::{Sp, SpError, hash_token, new_id, new_token};
+use crate::store::{NewUser, StoreError, User, UserId, UserStatus};
+
+/// Who the IdP says signed in, read from a message whose signature and
+/// addressing the protocol layer has already checked.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct VerifiedIdentity {
+    /// The IdP that vouched for the user (SAML Issuer, OIDC `iss`).
+    pub issuer: String,
+    /// The IdP's stable name for the user (SAML NameID, OIDC `sub`).
+    pub subject: String,
+    /// The user's email address, if the message carried one.
+    pub email: Option<String>,
+    /// Whether the IdP vouches for the email. An unverified email is never
+    /// used to find or create an account: anyone could claim any address.
+    pub email_verified: bool,
+    pub given_name: Option<String>,
+    pub family_name: Option<String>,
+    /// The IdP's groups for the user; they go into the session and can make
+    /// the user a member of the tenant's admin team.
+    pub groups: Vec<String>,
+    /// App roles, given to an account made at first sign-in.
+    pub roles: Vec<String>,
+}
+
+impl VerifiedIdentity {
+    /// The identity a verified SAML response names. The email is the NameID
+    /// when it is an address (Okta's default format) and the `email`
+    /// attribute otherwise; Okta signs both, so the email counts as verified.
+    /// Without `read_attributes` (the `drop-attributes` flaw) only the
+    /// NameID is read.
+    pub fn from_saml(response: &VerifiedResponse, read_attributes: bool) -> VerifiedIdentity {
+        let attribute = |name: &str| {
+            if read_attributes { response.first_attribute(name).map(str::to_owned) } else { None }
+        };
+        let values = |name: &str| if read_attributes { response.attribute(name).to_vec() } else { Vec::new() };
+        let name_id = response.name_id();
+        VerifiedIdentity {
+            issuer: response.issuer().to_owned(),
+            subject: name_id.to_owned(),
+            email: if name_id.contains('@') { Some(name_id.to_owned()) } else { attribute("email") },
+            email_verified: true,
+            given_name: attribute("firstName"),
+            family_name: attribute("lastName"),
+            groups: values("groups"),
+            roles: values("role"),
+        }
+    }
+
+    /// The display name: given and family name, or the email without them.
+    fn display_name(&self, email: &str) -> String {
+        let name = format!(
+            "{} {}",
+            self.given_name.as_deref().unwrap_or_default(),
+            self.family_name.as_deref().unwrap_or_default()
+        );
+        let name = name.trim();
+        if name.is_empty() { email.to_owned() } else { name.to_owned() }
+    }
+}
+
+/// A session made by [`Sp::sign_in`].
+#[derive(Debug)]
+pub struct SessionStarted {
+    /// The browser's session cookie value (stored only as a hash).
+    pub session_token: String,
+    pub user: User,
+}
+
+impl Sp {
+    /// Signs a verified identity in to a tenant: finds or creates the
+    /// account, refuses a deactivated one, starts a session and records the
+    /// lockout fact. `settings` are the tenant's current settings and `now`
+    /// the time the sign-in happens.
+    pub(crate) fn sign_in(
+        &self,
+        tenant: &TenantConfig,
+        settings: &TenantSettings,
+        identity: &VerifiedIdentity,
+        now: OffsetDateTime,
+    ) -> Result<SessionStarted, SpError> {
+        let user = self.match_account(tenant, settings, identity)?;
+        let session_token = new_token();
+        self.store.create_session(
+            &hash_token(&session_token),
+            &user.id,
+            &identity.groups,
+            now,
+            now + self.config.session_ttl,
+        )?;
+        tracing::info!(tenant = %tenant.id, user = ?user.email, "signed in");
+        if !settings.admin_signed_in_via_idp && self.is_tenant_admin(tenant, &user, &identity.groups)? {
+            // Lockout safety: SSO can be required only once an admin has
+            // shown that sign-in through the IdP works.
+            self.store.mark_admin_signed_in(&tenant.id)?;
+        }
+        Ok(SessionStarted { session_token, user })
+    }
+
+    /// Whether a user is an admin of the tenant: an admin role, or the
+    /// tenant's admin team (from SCIM or the IdP's groups).
+    fn is_tenant_admin(&self, tenant: &TenantConfig, user: &User, idp_groups: &[String]) -> Result<bool, SpError> {
+        if has_admin_role(&user.roles) {
+            return Ok(true);
+        }
+        if tenant.admin_team().is_none() {
+            return Ok(false);
+        }
+        if idp_groups.iter().any(|g| tenant.is_admin_team(g)) {
+            return Ok(true);
+        }
+        let scim_user = self.store.scim_user(&tenant.id, &user.id)?;
+        Ok(scim_user.is_some_and(|u| u.teams.iter().any(|(_, name)| tenant.is_admin_team(name))))
+    }
+
+    /// Finds the account: by IdP identity first, then by normalised email;
+    /// creates it under JIT.
+    fn match_account(
+        &self,
+        tenant: &TenantConfig,
+        settings: &TenantSettings,
+        identity: &VerifiedIdentity,
+    ) -> Result<User, SpError> {
+        let revives = settings.provisioning == Provisioning::Jit && !self.policy.jit_respects_deactivation;
+        let active = |user: User| {
+            if user.status == UserStatus::Active {
+                Ok(user)
+            } else if revives {
+                // The jit-revives-deactivated flaw.
+                self.revive(tenant, &user.id).map_err(|e| SpError::Store(StoreError::Corrupt(e.to_string())))?;
+                Ok(user)
+            } else {
+                Err(SpError::Deactivated(user.email))
+            }
+        };
+        if let Some(user) = self.store.user_by_identity(&tenant.id, &identity.issuer, &identity.subject)? {
+            return active(user);
+        }
+        let email = identity.email.clone().ok_or(SpError::NoEmail)?;
+        if !identity.email_verified {
+            return Err(SpError::EmailNotVerified(email));
+        }
+        if self.policy.jit_checks_domain {
+            let domain = email::domain(&email).ok_or(SpError::NoEmail)?;
+            if !settings.allowed_email_domains.contains(&domain) {
+                return Err(SpError::DomainNotAllowed { email, tenant: tenant.id.clone() });
+            }
+        }
+        let matching_form = if self.policy.normalise_email { email::normalise(&email) } else { email.clone() };
+        let refusing = settings.provisioning != Provisioning::Jit && self.policy.respect_existing_only;
+        let user = match self.store.user_by_email(&tenant.id, &matching_form)? {
+            Some(user) => active(user)?,
+            None if !refusing || self.policy.record_refused_users => {
+                let new = NewUser {
+                    tenant: tenant.id.clone(),
+                    name: identity.display_name(&email),
+                    email: email.trim().to_owned(),
+                    email_normalised: matching_form,
+                    roles: identity.roles.clone(),
+                };
+                let email_key = new.email_normalised.clone();
+                match self.store.create_user(new, UserId(new_id("usr"))) {
+                    Ok(_) if refusing => return Err(SpError::NoAccount { email, tenant: tenant.id.clone() }),
+                    Err(StoreError::DuplicateEmail(_)) if refusing => {
+                        return Err(SpError::NoAccount { email, tenant: tenant.id.clone() });
+                    }
+                    Ok(user) => user,
+                    // A concurrent first sign-in of the same person created
+                    // the account a moment ago: use that one.
+                    Err(StoreError::DuplicateEmail(_)) => active(
+                        self.store
+                            .user_by_email(&tenant.id, &email_key)?
+                            .ok_or(SpError::NoAccount { email, tenant: tenant.id.clone() })?,
+                    )?,
+                    Err(other) => return Err(other.into()),
+                }
+            }
+            None => return Err(SpError::NoAccount { email, tenant: tenant.id.clone() }),
+        };
+        self.store.link_identity(&tenant.id, &identity.issuer, &identity.subject, &user.id)?;
+        Ok(user)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use std::collections::BTreeSet;
+    use std::path::Path;
+    use std::sync::Arc;
+
+    use super::*;
+    use crate::config::{BUILTIN_CONFIG, parse_config};
+    use crate::sp::SystemClock;
+    use crate::store::sqlite::SqliteStore;
+
+    fn sp() -> Sp {
+        let config = parse_config("reference.toml", BUILTIN_CONFIG, Path::new(".")).unwrap();
+        Sp::new(config, Arc::new(SqliteStore::in_memory().unwrap()), BTreeSet::new(), Arc::new(SystemClock)).unwrap()
+    }
+
+    fn identity(subject: &str, email: Option<&str>) -> VerifiedIdentity {
+        VerifiedIdentity {
+            issuer: "https://idp.test".into(),
+            subject: subject.into(),
+            email: email.map(str::to_owned),
+            email_verified: true,
+            given_name: Some("Ada".into()),
+            family_name: Some("Lovelace".into()),
+            groups: vec!["Engineering".into()],
+            roles: vec![],
+        }
+    }
+
+    fn sign_in(sp: &Sp, tenant: &str, identity: &VerifiedIdentity) -> Result<SessionStarted, SpError> {
+        let tenant = sp.tenant(tenant).unwrap();
+        let settings = sp.settings(tenant).unwrap();
+        sp.sign_in(tenant, &settings, identity, sp.now())
+    }
+
+    #[test]
+    fn a_subject_that_is_not_an_email_signs_in_by_its_email_and_again_by_its_subject() {
+        let sp = sp();
+        let first = sign_in(&sp, "acme", &identity("00u1", Some("ada@acme.test"))).unwrap();
+        assert_eq!((first.user.email.as_str(), first.user.name.as_str()), ("ada@acme.test", "Ada Lovelace"));
+        // The link (issuer, subject) finds the account even when the IdP
+        // later sends no email.
+        let again = sign_in(&sp, "acme", &identity("00u1", None)).unwrap();
+        assert_eq!(again.user.id, first.user.id);
+        assert_ne!(again.session_token, first.session_token);
+        assert!(sp.whoami(&again.session_token).unwrap().is_some());
+    }
+
+    #[test]
+    fn an_unverified_email_neither_finds_nor_creates_an_account() {
+        let sp = sp();
+        let owner = sign_in(&sp, "acme", &identity("00u1", Some("ada@acme.test"))).unwrap();
+        let mut claim = identity("00u-attacker", Some("ADA@acme.test"));
+        claim.email_verified = false;
+        let refused = sign_in(&sp, "acme", &claim).unwrap_err();
+        assert_eq!(refused.code(), "account.email_not_verified");
+        claim.email = Some("new@acme.test".into());
+        assert_eq!(sign_in(&sp, "acme", &claim).unwrap_err().code(), "account.email_not_verified");
+        let users = sp.list_users("acme").unwrap();
+        assert_eq!(users.iter().map(|u| &u.id).collect::<Vec<_>>(), vec![&owner.user.id]);
+    }
+
+    #[test]
+    fn the_core_applies_the_domain_policy_and_existing_only() {
+        let sp = sp();
+        let outside = sign_in(&sp, "acme", &identity("00u2", Some("eve@evil.test"))).unwrap_err();
+        assert_eq!(outside.code(), "account.domain_not_allowed");
+        let unknown = sign_in(&sp, "globex", &identity("00u3", Some("bob@acme.test"))).unwrap_err();
+        assert_eq!(unknown.code(), "account.not_found");
+        assert!(sp.list_users("globex").unwrap().is_empty());
+        assert_eq!(sign_in(&sp, "acme", &identity("00u4", None)).unwrap_err().code(), "account.no_email");
+    }
+
+    #[test]
+    fn an_admin_group_sign_in_records_the_lockout_fact() {
+        let sp = sp();
+        let tenant = sp.tenant("acme").unwrap();
+        assert!(!sp.settings(tenant).unwrap().admin_signed_in_via_idp);
+        let mut member = identity("00u5", Some("carol@acme.test"));
+        sign_in(&sp, "acme", &member).unwrap();
+        assert!(!sp.settings(tenant).unwrap().admin_signed_in_via_idp, "a plain member is no admin");
+        member.groups = vec!["ACME-ADMINS".into()];
+        sign_in(&sp, "acme", &member).unwrap();
+        assert!(sp.settings(tenant).unwrap().admin_signed_in_via_idp);
+    }
+}
