@@ -13,6 +13,7 @@ use std::fs;
 use std::io::Write;
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
+use std::sync::atomic::{AtomicU64, Ordering};
 
 use base64::Engine;
 use base64::engine::general_purpose::STANDARD as BASE64;
@@ -149,32 +150,101 @@ impl KeyStore {
 
     /// Loads the named credential, or generates and stores it. A key whose
     /// certificate file is missing gets its certificate made again.
+    ///
+    /// Each credential is generated once, however many threads or processes
+    /// ask for it at the same moment: creation happens under the key
+    /// directory's lock, and whoever comes second reads the first one's key.
     pub fn load_or_create(
         &self,
         name: &str,
         org_name: &str,
         now: OffsetDateTime,
     ) -> Result<SigningCredential, KeyError> {
-        let key_path = self.dir.join(format!("{name}.key.pem"));
-        let cert_path = self.dir.join(format!("{name}.cert.pem"));
-        if let Ok(key_pem) = fs::read_to_string(&key_path) {
-            if let Ok(cert_pem) = fs::read_to_string(&cert_path)
-                && let Some(cert_der) = pem_body(&cert_pem)
-            {
-                return Ok(SigningCredential::new(key_pem, cert_pem, cert_der));
-            }
-            let credential = SigningCredential::from_key_pem(&key_pem, org_name, &key_path.display().to_string())?;
-            write_atomically(&cert_path, credential.cert_pem.as_bytes(), false)?;
-            return Ok(credential);
+        if let Some(found) = self.load_credential(name, org_name)? {
+            return Ok(found);
         }
-        let credential = SigningCredential::generate(org_name, now)?;
+        self.while_locked(|| {
+            if let Some(found) = self.load_credential(name, org_name)? {
+                return Ok(found);
+            }
+            let credential = SigningCredential::generate(org_name, now)?;
+            // The certificate goes first: a key file is only ever seen with
+            // its own certificate beside it, so nobody makes a second,
+            // different certificate for it.
+            write_atomically(&self.cert_path(name), credential.cert_pem.as_bytes(), false)?;
+            write_atomically(&self.key_path(name), credential.key_pem.as_bytes(), true)?;
+            Ok(credential)
+        })
+    }
+
+    fn key_path(&self, name: &str) -> PathBuf {
+        self.dir.join(format!("{name}.key.pem"))
+    }
+
+    fn cert_path(&self, name: &str) -> PathBuf {
+        self.dir.join(format!("{name}.cert.pem"))
+    }
+
+    /// The stored credential, if its key exists. A missing or unreadable
+    /// certificate is made again from the key.
+    fn load_credential(&self, name: &str, org_name: &str) -> Result<Option<SigningCredential>, KeyError> {
+        let key_path = self.key_path(name);
+        let Ok(key_pem) = fs::read_to_string(&key_path) else {
+            return Ok(None);
+        };
+        let cert_path = self.cert_path(name);
+        if let Ok(cert_pem) = fs::read_to_string(&cert_path)
+            && let Some(cert_der) = pem_body(&cert_pem)
+        {
+            return Ok(Some(SigningCredential::new(key_pem, cert_pem, cert_der)));
+        }
+        let credential = SigningCredential::from_key_pem(&key_pem, org_name, &key_path.display().to_string())?;
+        write_atomically(&cert_path, credential.cert_pem.as_bytes(), false)?;
+        Ok(Some(credential))
+    }
+
+    /// Runs `create` while holding an exclusive lock on the key directory's
+    /// lock file, so that of several threads or processes that find a key
+    /// missing, one makes it and the others read it. Only creation takes the
+    /// lock: reading existing keys works in a read-only key directory.
+    fn while_locked<T, E: From<KeyError>>(&self, create: impl FnOnce() -> Result<T, E>) -> Result<T, E> {
         fs::create_dir_all(&self.dir)
             .map_err(|source| KeyError::Io { path: self.dir.display().to_string(), source })?;
-        write_atomically(&key_path, credential.key_pem.as_bytes(), true)?;
-        write_atomically(&cert_path, credential.cert_pem.as_bytes(), false)?;
-        Ok(credential)
+        let lock_path = self.dir.join(LOCK_FILE);
+        let io = |source| KeyError::Io { path: lock_path.display().to_string(), source };
+        let lock_file = fs::OpenOptions::new().create(true).truncate(false).write(true).open(&lock_path).map_err(io)?;
+        lock_file.lock().map_err(io)?;
+        let result = create();
+        // Closing the file would release the lock too; unlocking says so.
+        let _ = lock_file.unlock();
+        result
+    }
+
+    /// Reads the named private file, or makes its text with `create` and
+    /// stores it (mode 0600). Like [`KeyStore::load_or_create`], the file is
+    /// made once however many callers race for it; the others get the text
+    /// the first one stored.
+    pub fn read_or_create_private<E: From<KeyError>>(
+        &self,
+        name: &str,
+        create: impl FnOnce() -> Result<String, E>,
+    ) -> Result<String, E> {
+        if let Some(text) = self.read_private(name) {
+            return Ok(text);
+        }
+        self.while_locked(|| {
+            if let Some(text) = self.read_private(name) {
+                return Ok(text);
+            }
+            let text = create()?;
+            write_atomically(&self.dir.join(name), text.as_bytes(), true)?;
+            Ok(text)
+        })
     }
 }
+
+/// The lock file that serialises key creation in a key directory.
+const LOCK_FILE: &str = ".mockta-keys.lock";
 
 impl KeyStore {
     /// Reads a private file from the key directory, if it exists.
@@ -199,7 +269,11 @@ pub fn pem_body(pem: &str) -> Option<Vec<u8>> {
 /// Writes through a temporary file and a rename, so a crash never leaves half a key.
 fn write_atomically(path: &Path, bytes: &[u8], private: bool) -> Result<(), KeyError> {
     let io = |source| KeyError::Io { path: path.display().to_string(), source };
-    let tmp = path.with_extension(format!("tmp{}", std::process::id()));
+    // The temporary name is unique per write, not only per process, so two
+    // threads writing the same file never share a temporary file.
+    static WRITES: AtomicU64 = AtomicU64::new(0);
+    let serial = WRITES.fetch_add(1, Ordering::Relaxed);
+    let tmp = path.with_extension(format!("tmp{}-{serial}", std::process::id()));
     let mut options = fs::OpenOptions::new();
     options.write(true).create(true).truncate(true);
     #[cfg(unix)]

@@ -6,6 +6,7 @@
 
 mod admin;
 mod faults;
+mod key_race;
 mod oidc;
 mod oidc_faults;
 mod oidc_keys;

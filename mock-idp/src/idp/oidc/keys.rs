@@ -7,6 +7,7 @@ use time::OffsetDateTime;
 
 use super::lock;
 use crate::idp::{Idp, KeySource};
+use crate::keys::KeyError;
 use crate::oidc::keys::{JwtKey, KeyRing, KeyStatus, RingKey};
 use crate::oidc::{OidcError, ServerRef};
 use crate::org::oidc::SigningAlgorithm;
@@ -31,6 +32,34 @@ struct StoredKey {
     status: String,
     created: i64,
     pem: String,
+}
+
+/// A key directory error met while keeping a key ring is an OIDC signing
+/// key error: the endpoints answer `server_error`.
+impl From<KeyError> for OidcError {
+    fn from(error: KeyError) -> Self {
+        OidcError::Key(error.to_string())
+    }
+}
+
+/// The stored form of a ring, as the key directory keeps it.
+fn ring_text(ring: &KeyRing) -> Result<String, OidcError> {
+    let stored = StoredRing {
+        active_since: ring.active_since.unix_timestamp(),
+        keys: ring
+            .keys()
+            .iter()
+            .map(|k| StoredKey {
+                status: serde_json::to_value(k.status)
+                    .ok()
+                    .and_then(|v| v.as_str().map(str::to_owned))
+                    .unwrap_or_default(),
+                created: k.created.unix_timestamp(),
+                pem: k.key.private_pem.to_string(),
+            })
+            .collect(),
+    };
+    serde_json::to_string_pretty(&stored).map_err(|e| OidcError::Key(e.to_string()))
 }
 
 impl Idp {
@@ -72,54 +101,42 @@ impl Idp {
             }
             KeySource::Directory(store) => {
                 let file = format!("{}.ring.json", server.key_name());
-                if let Some(text) = store.read_private(&file) {
-                    let stored: StoredRing = serde_json::from_str(&text)
-                        .map_err(|e| key_error(format!("{}/{file}: {e}", store.dir().display())))?;
-                    let mut keys = Vec::new();
-                    for key in stored.keys {
-                        let status = match key.status.as_str() {
-                            "ACTIVE" => KeyStatus::Active,
-                            "NEXT" => KeyStatus::Next,
-                            _ => KeyStatus::Expired,
-                        };
-                        let jwt_key =
-                            JwtKey::from_pem(&key.pem, algorithm, &file).map_err(|e| key_error(e.to_string()))?;
-                        let created = OffsetDateTime::from_unix_timestamp(key.created).unwrap_or(now);
-                        keys.push(RingKey { key: jwt_key, status, created });
-                    }
-                    let since = OffsetDateTime::from_unix_timestamp(stored.active_since).unwrap_or(now);
-                    return KeyRing::from_keys(keys, since).ok_or_else(|| {
-                        key_error(format!("{}/{file}: needs exactly one ACTIVE key", store.dir().display()))
-                    });
+                // The ring is made under the key directory's lock, so
+                // concurrent first requests all get the one ring that was
+                // stored, never a ring of their own.
+                let mut made = None;
+                let text = store.read_or_create_private(&file, || {
+                    let ring = KeyRing::new(self.new_key(algorithm)?, self.new_key(algorithm)?, now);
+                    let text = ring_text(&ring)?;
+                    made = Some(ring);
+                    Ok::<_, OidcError>(text)
+                })?;
+                if let Some(ring) = made {
+                    return Ok(ring);
                 }
-                let ring = KeyRing::new(self.new_key(algorithm)?, self.new_key(algorithm)?, now);
-                self.store_ring(server, &ring)?;
-                Ok(ring)
+                let stored: StoredRing = serde_json::from_str(&text)
+                    .map_err(|e| key_error(format!("{}/{file}: {e}", store.dir().display())))?;
+                let mut keys = Vec::new();
+                for key in stored.keys {
+                    let status = match key.status.as_str() {
+                        "ACTIVE" => KeyStatus::Active,
+                        "NEXT" => KeyStatus::Next,
+                        _ => KeyStatus::Expired,
+                    };
+                    let jwt_key = JwtKey::from_pem(&key.pem, algorithm, &file).map_err(|e| key_error(e.to_string()))?;
+                    let created = OffsetDateTime::from_unix_timestamp(key.created).unwrap_or(now);
+                    keys.push(RingKey { key: jwt_key, status, created });
+                }
+                let since = OffsetDateTime::from_unix_timestamp(stored.active_since).unwrap_or(now);
+                KeyRing::from_keys(keys, since)
+                    .ok_or_else(|| key_error(format!("{}/{file}: needs exactly one ACTIVE key", store.dir().display())))
             }
         }
     }
 
     fn store_ring(&self, server: &ServerRef, ring: &KeyRing) -> Result<(), OidcError> {
         let KeySource::Directory(store) = &self.keys else { return Ok(()) };
-        let stored = StoredRing {
-            active_since: ring.active_since.unix_timestamp(),
-            keys: ring
-                .keys()
-                .iter()
-                .map(|k| StoredKey {
-                    status: serde_json::to_value(k.status)
-                        .ok()
-                        .and_then(|v| v.as_str().map(str::to_owned))
-                        .unwrap_or_default(),
-                    created: k.created.unix_timestamp(),
-                    pem: k.key.private_pem.to_string(),
-                })
-                .collect(),
-        };
-        let text = serde_json::to_string_pretty(&stored).map_err(|e| OidcError::Key(e.to_string()))?;
-        store
-            .write_private(&format!("{}.ring.json", server.key_name()), &text)
-            .map_err(|e| OidcError::Key(e.to_string()))
+        Ok(store.write_private(&format!("{}.ring.json", server.key_name()), &ring_text(ring)?)?)
     }
 
     /// Runs `f` on the server's key ring, making it first and rotating it if a
