@@ -1,20 +1,26 @@
 //! Okta's management API (`/api/v1/…`) as pure operations on the org.
 //!
+//! Operations that write return [`Applied`]: what they acted on and the
+//! [`OrgChange`]s they made. The HTTP layer renders Okta's JSON from the
+//! ids, and the running IdP hands the changes to its subscribers.
+//!
 //! Shapes follow Okta's: users with `profile`, `status` and lifecycle
 //! operations; groups with members; app user and group assignments. Errors
 //! use Okta's codes and summaries and become its error envelope in the HTTP
 //! layer. Nothing here changes the org before the request has been validated,
 //! so a bad request never loses data.
 
+mod changes;
 mod views;
 
+pub use changes::{Applied, Membership, OrgChange};
+pub use views::{app_group_by_id, app_json, app_user_by_id, group_by_id, group_json, user_by_id, user_json};
 use views::{app_group_json, app_user_json};
-pub use views::{app_json, group_json, user_json};
 
 use std::collections::BTreeMap;
 
 use serde::Deserialize;
-use serde_json::{Value, json};
+use serde_json::Value;
 use time::OffsetDateTime;
 
 use crate::ids::{AppId, GroupId, IdGenerator, UserId};
@@ -254,7 +260,7 @@ pub fn create_user(
     activate: bool,
     now: OffsetDateTime,
     ids: &dyn IdGenerator,
-) -> ApiResult {
+) -> ApiResult<Applied<UserId>> {
     let profile = body.profile;
     let login = required(profile.login, "login")?;
     let email = required(profile.email, "email")?;
@@ -279,7 +285,7 @@ pub fn create_user(
         last_updated: now,
     };
     org.users.insert(id.clone(), user);
-    Ok(org.users.get(&id).map(|u| user_json(org, u)).unwrap_or(Value::Null))
+    Ok(Applied::new(id.clone(), vec![OrgChange::UserCreated { user: id, status }]))
 }
 
 pub fn get_user(org: &Org, id_or_login: &str) -> ApiResult {
@@ -289,7 +295,13 @@ pub fn get_user(org: &Org, id_or_login: &str) -> ApiResult {
 
 /// `POST /api/v1/users/{id}` (partial: absent fields keep their value) or
 /// `PUT` (full: the profile is replaced, and the base fields are required).
-pub fn update_user(org: &mut Org, id_or_login: &str, body: UserBody, partial: bool, now: OffsetDateTime) -> ApiResult {
+pub fn update_user(
+    org: &mut Org,
+    id_or_login: &str,
+    body: UserBody,
+    partial: bool,
+    now: OffsetDateTime,
+) -> ApiResult<Applied<UserId>> {
     let id = user_id(org, id_or_login)?;
     let current =
         org.users.get(&id).map(|u| u.profile.clone()).ok_or_else(|| OktaApiError::not_found(id_or_login, "User"))?;
@@ -326,13 +338,21 @@ pub fn update_user(org: &mut Org, id_or_login: &str, body: UserBody, partial: bo
     let Some(user) = org.users.get_mut(&id) else {
         return Err(OktaApiError::not_found(id_or_login, "User"));
     };
-    user.profile = UserProfile { login, email, first_name, last_name, extra };
+    let profile = UserProfile { login, email, first_name, last_name, extra };
+    let changes =
+        if user.profile == profile { Vec::new() } else { vec![OrgChange::ProfileChanged { user: id.clone() }] };
+    user.profile = profile;
     user.last_updated = now;
-    Ok(org.users.get(&id).map(|u| user_json(org, u)).unwrap_or(Value::Null))
+    Ok(Applied::new(id, changes))
 }
 
 /// Runs a lifecycle operation with Okta's allowed transitions.
-pub fn lifecycle(org: &mut Org, id_or_login: &str, operation: Lifecycle, now: OffsetDateTime) -> ApiResult {
+pub fn lifecycle(
+    org: &mut Org,
+    id_or_login: &str,
+    operation: Lifecycle,
+    now: OffsetDateTime,
+) -> ApiResult<Applied<UserId>> {
     let id = user_id(org, id_or_login)?;
     let Some(user) = org.users.get_mut(&id) else {
         return Err(OktaApiError::not_found(id_or_login, "User"));
@@ -366,7 +386,9 @@ pub fn lifecycle(org: &mut Org, id_or_login: &str, operation: Lifecycle, now: Of
             return Err(OktaApiError::lifecycle("Cannot unlock a user that is not locked out"));
         }
     };
+    let mut changes = Vec::new();
     if next != user.status {
+        changes.push(OrgChange::StatusChanged { user: id.clone(), from: user.status, to: next });
         user.status = next;
         user.status_changed = Some(now);
         if next == Active {
@@ -374,26 +396,35 @@ pub fn lifecycle(org: &mut Org, id_or_login: &str, operation: Lifecycle, now: Of
         }
     }
     user.last_updated = now;
-    Ok(json!({}))
+    Ok(Applied::new(id, changes))
 }
 
 /// `DELETE /api/v1/users/{id}`: the first call deactivates, the second deletes,
 /// as in Okta. Deleting also removes group memberships and app assignments.
-pub fn delete_user(org: &mut Org, id_or_login: &str, now: OffsetDateTime) -> ApiResult<()> {
+pub fn delete_user(org: &mut Org, id_or_login: &str, now: OffsetDateTime) -> ApiResult<Applied<UserId>> {
     let id = user_id(org, id_or_login)?;
     let deprovisioned = org.users.get(&id).is_some_and(|u| u.status == UserStatus::Deprovisioned);
     if !deprovisioned {
-        lifecycle(org, id.as_str(), Lifecycle::Deactivate, now)?;
-        return Ok(());
+        return lifecycle(org, id.as_str(), Lifecycle::Deactivate, now);
     }
-    org.users.remove(&id);
+    let mut changes = Vec::new();
     for group in org.groups.values_mut() {
-        group.members.remove(&id);
+        if group.members.remove(&id) {
+            changes.push(OrgChange::GroupMembershipChanged {
+                group: group.id.clone(),
+                user: id.clone(),
+                membership: Membership::Removed,
+            });
+        }
     }
     for app in org.apps.values_mut() {
-        app.users.remove(&id);
+        if app.users.remove(&id).is_some() {
+            changes.push(OrgChange::UnassignedFromApp { app: app.id.clone(), user: id.clone() });
+        }
     }
-    Ok(())
+    org.users.remove(&id);
+    changes.push(OrgChange::UserDeleted { user: id.clone() });
+    Ok(Applied::new(id, changes))
 }
 
 // --- Groups --------------------------------------------------------------------
@@ -409,7 +440,12 @@ pub fn list_groups(org: &Org, q: Option<&str>) -> ApiResult {
     ))
 }
 
-pub fn create_group(org: &mut Org, body: GroupBody, now: OffsetDateTime, ids: &dyn IdGenerator) -> ApiResult {
+pub fn create_group(
+    org: &mut Org,
+    body: GroupBody,
+    now: OffsetDateTime,
+    ids: &dyn IdGenerator,
+) -> ApiResult<Applied<GroupId>> {
     let name = body.profile.name.trim().to_owned();
     if name.is_empty() {
         return Err(OktaApiError::validation("name", "The field cannot be left blank"));
@@ -430,7 +466,7 @@ pub fn create_group(org: &mut Org, body: GroupBody, now: OffsetDateTime, ids: &d
         last_updated: now,
     };
     org.groups.insert(id.clone(), group);
-    Ok(org.groups.get(&id).map(|g| group_json(org, g)).unwrap_or(Value::Null))
+    Ok(Applied::new(id.clone(), vec![OrgChange::GroupCreated { group: id }]))
 }
 
 pub fn get_group(org: &Org, id: &str) -> ApiResult {
@@ -438,7 +474,7 @@ pub fn get_group(org: &Org, id: &str) -> ApiResult {
     Ok(org.groups.get(&id).map(|g| group_json(org, g)).unwrap_or(Value::Null))
 }
 
-pub fn update_group(org: &mut Org, id: &str, body: GroupBody, now: OffsetDateTime) -> ApiResult {
+pub fn update_group(org: &mut Org, id: &str, body: GroupBody, now: OffsetDateTime) -> ApiResult<Applied<GroupId>> {
     let gid = group_id(org, id)?;
     let name = body.profile.name.trim().to_owned();
     if name.is_empty() {
@@ -453,19 +489,31 @@ pub fn update_group(org: &mut Org, id: &str, body: GroupBody, now: OffsetDateTim
     let Some(group) = org.groups.get_mut(&gid) else {
         return Err(OktaApiError::not_found(id, "UserGroup"));
     };
+    let description = body.profile.description.unwrap_or_default();
+    let mut changes = Vec::new();
+    if group.name != name {
+        changes.push(OrgChange::GroupRenamed { group: gid.clone(), from: group.name.clone(), to: name.clone() });
+    }
+    if group.description != description {
+        changes.push(OrgChange::GroupDescriptionChanged { group: gid.clone() });
+    }
     group.name = name;
-    group.description = body.profile.description.unwrap_or_default();
+    group.description = description;
     group.last_updated = now;
-    Ok(org.groups.get(&gid).map(|g| group_json(org, g)).unwrap_or(Value::Null))
+    Ok(Applied::new(gid, changes))
 }
 
-pub fn delete_group(org: &mut Org, id: &str) -> ApiResult<()> {
+pub fn delete_group(org: &mut Org, id: &str) -> ApiResult<Applied<GroupId>> {
     let gid = group_id(org, id)?;
-    org.groups.remove(&gid);
+    let mut changes = Vec::new();
     for app in org.apps.values_mut() {
-        app.groups.remove(&gid);
+        if app.groups.remove(&gid).is_some() {
+            changes.push(OrgChange::GroupUnassignedFromApp { app: app.id.clone(), group: gid.clone() });
+        }
     }
-    Ok(())
+    org.groups.remove(&gid);
+    changes.push(OrgChange::GroupDeleted { group: gid.clone() });
+    Ok(Applied::new(gid, changes))
 }
 
 pub fn group_members(org: &Org, id: &str) -> ApiResult {
@@ -477,24 +525,35 @@ pub fn group_members(org: &Org, id: &str) -> ApiResult {
     Ok(Value::Array(members.unwrap_or_default()))
 }
 
-pub fn add_member(org: &mut Org, group: &str, user: &str, now: OffsetDateTime) -> ApiResult<()> {
-    let gid = group_id(org, group)?;
-    let uid = user_id(org, user)?;
-    if let Some(group) = org.groups.get_mut(&gid) {
-        group.members.insert(uid);
-        group.last_updated = now;
-    }
-    Ok(())
+pub fn add_member(org: &mut Org, group: &str, user: &str, now: OffsetDateTime) -> ApiResult<Applied<GroupId>> {
+    change_membership(org, group, user, Membership::Added, now)
 }
 
-pub fn remove_member(org: &mut Org, group: &str, user: &str, now: OffsetDateTime) -> ApiResult<()> {
+pub fn remove_member(org: &mut Org, group: &str, user: &str, now: OffsetDateTime) -> ApiResult<Applied<GroupId>> {
+    change_membership(org, group, user, Membership::Removed, now)
+}
+
+fn change_membership(
+    org: &mut Org,
+    group: &str,
+    user: &str,
+    membership: Membership,
+    now: OffsetDateTime,
+) -> ApiResult<Applied<GroupId>> {
     let gid = group_id(org, group)?;
     let uid = user_id(org, user)?;
+    let mut changes = Vec::new();
     if let Some(group) = org.groups.get_mut(&gid) {
-        group.members.remove(&uid);
+        let changed = match membership {
+            Membership::Added => group.members.insert(uid.clone()),
+            Membership::Removed => group.members.remove(&uid),
+        };
+        if changed {
+            changes.push(OrgChange::GroupMembershipChanged { group: gid.clone(), user: uid, membership });
+        }
         group.last_updated = now;
     }
-    Ok(())
+    Ok(Applied::new(gid, changes))
 }
 
 // --- Apps ------------------------------------------------------------------------
@@ -536,7 +595,13 @@ pub fn get_app_user(org: &Org, app: &str, user: &str) -> ApiResult {
 }
 
 /// `POST /api/v1/apps/{id}/users` (assign) and `POST …/users/{uid}` (update).
-pub fn assign_user(org: &mut Org, app: &str, user: Option<&str>, body: AppUserBody, now: OffsetDateTime) -> ApiResult {
+pub fn assign_user(
+    org: &mut Org,
+    app: &str,
+    user: Option<&str>,
+    body: AppUserBody,
+    now: OffsetDateTime,
+) -> ApiResult<Applied<(AppId, UserId)>> {
     let aid = app_id(org, app)?;
     let reference = user
         .map(str::to_owned)
@@ -546,8 +611,10 @@ pub fn assign_user(org: &mut Org, app: &str, user: Option<&str>, body: AppUserBo
     let Some(app_entry) = org.apps.get_mut(&aid) else {
         return Err(OktaApiError::not_found(app, "AppInstance"));
     };
+    let is_new = !app_entry.users.contains_key(&uid);
     let entry =
         app_entry.users.entry(uid.clone()).or_insert_with(|| AppUser { created: Some(now), ..AppUser::default() });
+    let before = (entry.user_name.clone(), entry.profile.clone());
     if let Some(user_name) = body.credentials.and_then(|c| c.user_name) {
         entry.user_name = Some(user_name);
     }
@@ -558,14 +625,23 @@ pub fn assign_user(org: &mut Org, app: &str, user: Option<&str>, body: AppUserBo
             entry.profile.insert(key, value);
         }
     }
-    get_app_user(org, aid.as_str(), uid.as_str())
+    let changes = if is_new {
+        vec![OrgChange::AssignedToApp { app: aid.clone(), user: uid.clone() }]
+    } else if before != (entry.user_name.clone(), entry.profile.clone()) {
+        vec![OrgChange::AppProfileChanged { app: aid.clone(), user: uid.clone() }]
+    } else {
+        Vec::new()
+    };
+    Ok(Applied::new((aid, uid), changes))
 }
 
-pub fn unassign_user(org: &mut Org, app: &str, user: &str) -> ApiResult<()> {
+pub fn unassign_user(org: &mut Org, app: &str, user: &str) -> ApiResult<Applied<(AppId, UserId)>> {
     let aid = app_id(org, app)?;
     let uid = user_id(org, user)?;
     let removed = org.apps.get_mut(&aid).and_then(|a| a.users.remove(&uid));
-    removed.map(|_| ()).ok_or_else(|| OktaApiError::not_found(uid.as_str(), "AppUser"))
+    removed.ok_or_else(|| OktaApiError::not_found(uid.as_str(), "AppUser"))?;
+    let change = OrgChange::UnassignedFromApp { app: aid.clone(), user: uid.clone() };
+    Ok(Applied::new((aid, uid), vec![change]))
 }
 
 pub fn list_app_groups(org: &Org, id: &str) -> ApiResult {
@@ -576,29 +652,34 @@ pub fn list_app_groups(org: &Org, id: &str) -> ApiResult {
     Ok(Value::Array(app.groups.iter().map(|(g, a)| app_group_json(org, app, g, a)).collect()))
 }
 
-pub fn assign_group(org: &mut Org, app: &str, group: &str, body: AppGroupBody) -> ApiResult {
+pub fn assign_group(org: &mut Org, app: &str, group: &str, body: AppGroupBody) -> ApiResult<Applied<(AppId, GroupId)>> {
     let aid = app_id(org, app)?;
     let gid = group_id(org, group)?;
     let Some(app_entry) = org.apps.get_mut(&aid) else {
         return Err(OktaApiError::not_found(app, "AppInstance"));
     };
     let priority = body.priority.unwrap_or(app_entry.groups.len());
-    app_entry.groups.insert(gid.clone(), AppGroup { profile: body.profile, priority });
-    let Some(app_entry) = org.apps.get(&aid) else {
-        return Err(OktaApiError::not_found(app, "AppInstance"));
+    let assignment = AppGroup { profile: body.profile, priority };
+    let previous = app_entry.groups.insert(gid.clone(), assignment.clone());
+    let changes = match previous {
+        None => vec![OrgChange::GroupAssignedToApp { app: aid.clone(), group: gid.clone() }],
+        Some(previous) if previous.priority != assignment.priority || previous.profile != assignment.profile => {
+            vec![OrgChange::GroupAssignmentChanged { app: aid.clone(), group: gid.clone() }]
+        }
+        Some(_) => Vec::new(),
     };
-    let assignment = app_entry.groups.get(&gid).cloned().unwrap_or_default();
-    Ok(app_group_json(org, app_entry, &gid, &assignment))
+    Ok(Applied::new((aid, gid), changes))
 }
 
-pub fn unassign_group(org: &mut Org, app: &str, group: &str) -> ApiResult<()> {
+pub fn unassign_group(org: &mut Org, app: &str, group: &str) -> ApiResult<Applied<(AppId, GroupId)>> {
     let aid = app_id(org, app)?;
     let gid = group_id(org, group)?;
     org.apps
         .get_mut(&aid)
         .and_then(|a| a.groups.remove(&gid))
-        .map(|_| ())
-        .ok_or_else(|| OktaApiError::not_found(gid.as_str(), "AppGroup"))
+        .ok_or_else(|| OktaApiError::not_found(gid.as_str(), "AppGroup"))?;
+    let change = OrgChange::GroupUnassignedFromApp { app: aid.clone(), group: gid.clone() };
+    Ok(Applied::new((aid, gid), vec![change]))
 }
 
 fn required(value: Option<String>, field: &str) -> ApiResult<String> {
@@ -620,6 +701,7 @@ fn check_email(field: &str, value: &str) -> ApiResult<()> {
 mod tests {
     use super::*;
     use crate::ids::SequentialIds;
+    use serde_json::json;
 
     const NOW: OffsetDateTime = time::macros::datetime!(2024-01-01 00:00 UTC);
 
@@ -686,5 +768,189 @@ mod tests {
         let found = list_users(&org, None, Some("profile.login eq \"bob@acme.test\""), None).unwrap();
         assert_eq!(found.as_array().unwrap().len(), 1);
         assert_eq!(list_users(&org, None, Some("nonsense"), None).unwrap_err().code, "E0000001");
+    }
+
+    fn uid(id: &str) -> UserId {
+        UserId::parse(id).unwrap()
+    }
+
+    fn gid(id: &str) -> GroupId {
+        GroupId::parse(id).unwrap()
+    }
+
+    fn aid(id: &str) -> AppId {
+        AppId::parse(id).unwrap()
+    }
+
+    const ALICE: &str = "00ualice000000000001";
+    const BOB: &str = "00ubob00000000000002";
+    const ERIN: &str = "00uerin0000000000005";
+    const ENGINEERING: &str = "00gengineering000001";
+    const SALES: &str = "00gsales000000000003";
+    const REFERENCE_SP: &str = "0oarefsp000000000001";
+
+    #[test]
+    fn create_user_yields_user_created_with_its_status() {
+        let mut org = org();
+        let applied = create_user(
+            &mut org,
+            body(json!({"profile": {"login": "new@acme.test", "email": "new@acme.test", "firstName": "N", "lastName": "U"}})),
+            false,
+            NOW,
+            &SequentialIds::default(),
+        )
+        .unwrap();
+        assert!(org.users.contains_key(&applied.subject));
+        assert_eq!(
+            applied.changes,
+            vec![OrgChange::UserCreated { user: applied.subject.clone(), status: UserStatus::Staged }]
+        );
+    }
+
+    #[test]
+    fn update_user_yields_profile_changed_only_when_the_profile_changes() {
+        let mut org = org();
+        let changed =
+            update_user(&mut org, "alice@acme.test", body(json!({"profile": {"firstName": "Alicia"}})), true, NOW)
+                .unwrap();
+        assert_eq!(changed.changes, vec![OrgChange::ProfileChanged { user: uid(ALICE) }]);
+        let same =
+            update_user(&mut org, "alice@acme.test", body(json!({"profile": {"firstName": "Alicia"}})), true, NOW)
+                .unwrap();
+        assert_eq!(same.subject, uid(ALICE));
+        assert_eq!(same.changes, Vec::new());
+    }
+
+    #[test]
+    fn lifecycle_yields_status_changed_from_and_to() {
+        let mut org = org();
+        let applied = lifecycle(&mut org, "alice@acme.test", Lifecycle::Suspend, NOW).unwrap();
+        assert_eq!(
+            applied.changes,
+            vec![OrgChange::StatusChanged { user: uid(ALICE), from: UserStatus::Active, to: UserStatus::Suspended }]
+        );
+    }
+
+    #[test]
+    fn delete_user_yields_deactivation_then_removals_and_deletion() {
+        let mut org = org();
+        let first = delete_user(&mut org, "bob@acme.test", NOW).unwrap();
+        assert_eq!(
+            first.changes,
+            vec![OrgChange::StatusChanged { user: uid(BOB), from: UserStatus::Active, to: UserStatus::Deprovisioned }]
+        );
+        let second = delete_user(&mut org, "bob@acme.test", NOW).unwrap();
+        assert!(second.changes.contains(&OrgChange::GroupMembershipChanged {
+            group: gid(SALES),
+            user: uid(BOB),
+            membership: Membership::Removed,
+        }));
+        assert!(second.changes.contains(&OrgChange::UnassignedFromApp { app: aid(REFERENCE_SP), user: uid(BOB) }));
+        assert_eq!(second.changes.last(), Some(&OrgChange::UserDeleted { user: uid(BOB) }));
+    }
+
+    #[test]
+    fn group_operations_yield_created_renamed_membership_and_deleted() {
+        let mut org = org();
+        let ids = SequentialIds::default();
+        let group_body =
+            |name: &str| -> GroupBody { serde_json::from_value(json!({"profile": {"name": name}})).unwrap() };
+        let created = create_group(&mut org, group_body("Support"), NOW, &ids).unwrap();
+        let group = created.subject.clone();
+        assert_eq!(created.changes, vec![OrgChange::GroupCreated { group: group.clone() }]);
+        let renamed = update_group(&mut org, group.as_str(), group_body("Customer Support"), NOW).unwrap();
+        assert_eq!(
+            renamed.changes,
+            vec![OrgChange::GroupRenamed {
+                group: group.clone(),
+                from: "Support".into(),
+                to: "Customer Support".into()
+            }]
+        );
+        let added = add_member(&mut org, group.as_str(), "erin@acme.test", NOW).unwrap();
+        assert_eq!(
+            added.changes,
+            vec![OrgChange::GroupMembershipChanged {
+                group: group.clone(),
+                user: uid(ERIN),
+                membership: Membership::Added
+            }]
+        );
+        assert_eq!(add_member(&mut org, group.as_str(), "erin@acme.test", NOW).unwrap().changes, Vec::new());
+        let removed = remove_member(&mut org, group.as_str(), "erin@acme.test", NOW).unwrap();
+        assert_eq!(
+            removed.changes,
+            vec![OrgChange::GroupMembershipChanged {
+                group: group.clone(),
+                user: uid(ERIN),
+                membership: Membership::Removed
+            }]
+        );
+        let deleted = delete_group(&mut org, group.as_str()).unwrap();
+        assert_eq!(deleted.changes, vec![OrgChange::GroupDeleted { group }]);
+    }
+
+    #[test]
+    fn deleting_an_assigned_group_yields_its_unassignments_first() {
+        let mut org = org();
+        let deleted = delete_group(&mut org, ENGINEERING).unwrap();
+        assert!(
+            deleted
+                .changes
+                .contains(&OrgChange::GroupUnassignedFromApp { app: aid(REFERENCE_SP), group: gid(ENGINEERING) })
+        );
+        assert_eq!(deleted.changes.last(), Some(&OrgChange::GroupDeleted { group: gid(ENGINEERING) }));
+    }
+
+    #[test]
+    fn app_assignments_yield_assigned_profile_changed_and_unassigned() {
+        let mut org = org();
+        let assignment = |value: Value| -> AppUserBody { serde_json::from_value(value).unwrap() };
+        let assigned = assign_user(&mut org, REFERENCE_SP, Some("erin@acme.test"), assignment(json!({})), NOW).unwrap();
+        assert_eq!(assigned.subject, (aid(REFERENCE_SP), uid(ERIN)));
+        assert_eq!(assigned.changes, vec![OrgChange::AssignedToApp { app: aid(REFERENCE_SP), user: uid(ERIN) }]);
+        let updated = assign_user(
+            &mut org,
+            REFERENCE_SP,
+            Some("erin@acme.test"),
+            assignment(json!({"profile": {"role": "Admin"}})),
+            NOW,
+        )
+        .unwrap();
+        assert_eq!(updated.changes, vec![OrgChange::AppProfileChanged { app: aid(REFERENCE_SP), user: uid(ERIN) }]);
+        let unassigned = unassign_user(&mut org, REFERENCE_SP, "erin@acme.test").unwrap();
+        assert_eq!(unassigned.changes, vec![OrgChange::UnassignedFromApp { app: aid(REFERENCE_SP), user: uid(ERIN) }]);
+    }
+
+    #[test]
+    fn group_assignments_yield_assigned_changed_and_unassigned() {
+        let mut org = org();
+        let assigned = assign_group(&mut org, REFERENCE_SP, SALES, AppGroupBody::default()).unwrap();
+        assert_eq!(assigned.changes, vec![OrgChange::GroupAssignedToApp { app: aid(REFERENCE_SP), group: gid(SALES) }]);
+        let body: AppGroupBody = serde_json::from_value(json!({"priority": 7})).unwrap();
+        let changed = assign_group(&mut org, REFERENCE_SP, SALES, body).unwrap();
+        assert_eq!(
+            changed.changes,
+            vec![OrgChange::GroupAssignmentChanged { app: aid(REFERENCE_SP), group: gid(SALES) }]
+        );
+        let unassigned = unassign_group(&mut org, REFERENCE_SP, SALES).unwrap();
+        assert_eq!(
+            unassigned.changes,
+            vec![OrgChange::GroupUnassignedFromApp { app: aid(REFERENCE_SP), group: gid(SALES) }]
+        );
+    }
+
+    #[test]
+    fn a_refused_operation_yields_no_change_and_keeps_the_org() {
+        let mut org = org();
+        let error = assign_user(
+            &mut org,
+            REFERENCE_SP,
+            Some("nobody@acme.test"),
+            serde_json::from_value(json!({})).unwrap(),
+            NOW,
+        )
+        .unwrap_err();
+        assert_eq!(error.code, "E0000007");
     }
 }

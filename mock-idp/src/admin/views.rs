@@ -4,7 +4,7 @@
 use serde_json::{Value, json};
 use time::OffsetDateTime;
 
-use crate::ids::GroupId;
+use crate::ids::{AppId, GroupId, UserId};
 use crate::org::oidc::GrantType;
 use crate::org::{App, AppGroup, Group, Org, SignOn, User};
 use crate::saml::response::saml_time;
@@ -139,4 +139,33 @@ pub(super) fn app_group_json(org: &Org, app: &App, group: &GroupId, assignment: 
             "group": { "href": format!("{}/api/v1/groups/{}", org.url, group) },
         },
     })
+}
+
+// The views of what a management operation acted on, by the ids in its
+// `Applied`. A missing entity renders as `null`: the operation that returned
+// the id has just written it under the same lock, so that is never seen.
+
+pub fn user_by_id(org: &Org, user: &UserId) -> Value {
+    org.users.get(user).map_or(Value::Null, |u| user_json(org, u))
+}
+
+pub fn group_by_id(org: &Org, group: &GroupId) -> Value {
+    org.groups.get(group).map_or(Value::Null, |g| group_json(org, g))
+}
+
+/// An app user: `USER` scope when assigned directly, `GROUP` through a group.
+pub fn app_user_by_id(org: &Org, (app, user): &(AppId, UserId)) -> Value {
+    match (org.apps.get(app), org.users.get(user)) {
+        (Some(app), Some(found)) => {
+            app_user_json(org, app, found, if app.users.contains_key(user) { "USER" } else { "GROUP" })
+        }
+        _ => Value::Null,
+    }
+}
+
+pub fn app_group_by_id(org: &Org, (app, group): &(AppId, GroupId)) -> Value {
+    match org.apps.get(app).and_then(|a| Some((a, a.groups.get(group)?))) {
+        Some((app, assignment)) => app_group_json(org, app, group, assignment),
+        None => Value::Null,
+    }
 }

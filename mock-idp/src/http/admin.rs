@@ -16,11 +16,12 @@ use serde::Deserialize;
 use serde_json::{Value, json};
 
 use super::HttpError;
-use crate::admin::{self, Lifecycle, OktaApiError};
+use crate::admin::{self, Applied, Lifecycle, OktaApiError};
 use crate::idp::Idp;
 use crate::oidc::ServerRef;
 use crate::oidc::authorize::constant_time_eq;
 use crate::oidc::faults::{FaultTarget, OidcFault, OidcFaultPlan};
+use crate::org::Org;
 use crate::saml::SamlFaultPlan;
 use crate::saml::faults::SamlFault;
 
@@ -88,6 +89,29 @@ fn no_content() -> ApiResponse {
     Ok(StatusCode::NO_CONTENT.into_response())
 }
 
+/// Runs a management operation, publishes its changes, and answers with
+/// Okta's JSON for what it acted on, rendered under the same lock.
+fn changed<T>(
+    idp: &Idp,
+    operation: impl FnOnce(&mut Org) -> Result<Applied<T>, OktaApiError>,
+    render: impl FnOnce(&Org, &T) -> Value,
+) -> ApiResponse {
+    let view = idp.change_org(|org| {
+        let applied = operation(org)?;
+        Ok::<_, OktaApiError>((render(org, &applied.subject), applied.changes))
+    })?;
+    ok(view)
+}
+
+/// Runs a management operation, publishes its changes, and answers 204.
+fn changed_without_body<T>(
+    idp: &Idp,
+    operation: impl FnOnce(&mut Org) -> Result<Applied<T>, OktaApiError>,
+) -> ApiResponse {
+    idp.apply(operation)?;
+    no_content()
+}
+
 #[derive(Debug, Deserialize)]
 struct UserQuery {
     q: Option<String>,
@@ -103,7 +127,11 @@ async fn list_users(State(idp): State<Arc<Idp>>, Query(query): Query<UserQuery>)
 async fn create_user(State(idp): State<Arc<Idp>>, Query(query): Query<UserQuery>, body: Bytes) -> ApiResponse {
     let body = admin::parse_body(&body)?;
     let now = idp.now();
-    ok(idp.write_org(|org| admin::create_user(org, body, query.activate.unwrap_or(true), now, idp.ids()))?)
+    changed(
+        &idp,
+        |org| admin::create_user(org, body, query.activate.unwrap_or(true), now, idp.ids()),
+        admin::user_by_id,
+    )
 }
 
 async fn get_user(State(idp): State<Arc<Idp>>, Path(user): Path<String>) -> ApiResponse {
@@ -113,25 +141,25 @@ async fn get_user(State(idp): State<Arc<Idp>>, Path(user): Path<String>) -> ApiR
 async fn update_user_partial(State(idp): State<Arc<Idp>>, Path(user): Path<String>, body: Bytes) -> ApiResponse {
     let body = admin::parse_body(&body)?;
     let now = idp.now();
-    ok(idp.write_org(|org| admin::update_user(org, &user, body, true, now))?)
+    changed(&idp, |org| admin::update_user(org, &user, body, true, now), admin::user_by_id)
 }
 
 async fn update_user_full(State(idp): State<Arc<Idp>>, Path(user): Path<String>, body: Bytes) -> ApiResponse {
     let body = admin::parse_body(&body)?;
     let now = idp.now();
-    ok(idp.write_org(|org| admin::update_user(org, &user, body, false, now))?)
+    changed(&idp, |org| admin::update_user(org, &user, body, false, now), admin::user_by_id)
 }
 
 async fn delete_user(State(idp): State<Arc<Idp>>, Path(user): Path<String>) -> ApiResponse {
     let now = idp.now();
-    idp.write_org(|org| admin::delete_user(org, &user, now))?;
-    no_content()
+    changed_without_body(&idp, |org| admin::delete_user(org, &user, now))
 }
 
 async fn lifecycle(State(idp): State<Arc<Idp>>, Path((user, operation)): Path<(String, String)>) -> ApiResponse {
     let operation = Lifecycle::parse(&operation).ok_or_else(|| OktaApiError::not_found(&operation, "Resource"))?;
     let now = idp.now();
-    ok(idp.write_org(|org| admin::lifecycle(org, &user, operation, now))?)
+    // Okta answers a lifecycle operation with an empty object.
+    changed(&idp, |org| admin::lifecycle(org, &user, operation, now), |_, _| json!({}))
 }
 
 #[derive(Debug, Deserialize)]
@@ -146,7 +174,7 @@ async fn list_groups(State(idp): State<Arc<Idp>>, Query(query): Query<GroupQuery
 async fn create_group(State(idp): State<Arc<Idp>>, body: Bytes) -> ApiResponse {
     let body = admin::parse_body(&body)?;
     let now = idp.now();
-    ok(idp.write_org(|org| admin::create_group(org, body, now, idp.ids()))?)
+    changed(&idp, |org| admin::create_group(org, body, now, idp.ids()), admin::group_by_id)
 }
 
 async fn get_group(State(idp): State<Arc<Idp>>, Path(group): Path<String>) -> ApiResponse {
@@ -156,12 +184,11 @@ async fn get_group(State(idp): State<Arc<Idp>>, Path(group): Path<String>) -> Ap
 async fn update_group(State(idp): State<Arc<Idp>>, Path(group): Path<String>, body: Bytes) -> ApiResponse {
     let body = admin::parse_body(&body)?;
     let now = idp.now();
-    ok(idp.write_org(|org| admin::update_group(org, &group, body, now))?)
+    changed(&idp, |org| admin::update_group(org, &group, body, now), admin::group_by_id)
 }
 
 async fn delete_group(State(idp): State<Arc<Idp>>, Path(group): Path<String>) -> ApiResponse {
-    idp.write_org(|org| admin::delete_group(org, &group))?;
-    no_content()
+    changed_without_body(&idp, |org| admin::delete_group(org, &group))
 }
 
 async fn group_members(State(idp): State<Arc<Idp>>, Path(group): Path<String>) -> ApiResponse {
@@ -170,14 +197,12 @@ async fn group_members(State(idp): State<Arc<Idp>>, Path(group): Path<String>) -
 
 async fn add_member(State(idp): State<Arc<Idp>>, Path((group, user)): Path<(String, String)>) -> ApiResponse {
     let now = idp.now();
-    idp.write_org(|org| admin::add_member(org, &group, &user, now))?;
-    no_content()
+    changed_without_body(&idp, |org| admin::add_member(org, &group, &user, now))
 }
 
 async fn remove_member(State(idp): State<Arc<Idp>>, Path((group, user)): Path<(String, String)>) -> ApiResponse {
     let now = idp.now();
-    idp.write_org(|org| admin::remove_member(org, &group, &user, now))?;
-    no_content()
+    changed_without_body(&idp, |org| admin::remove_member(org, &group, &user, now))
 }
 
 async fn list_apps(State(idp): State<Arc<Idp>>) -> ApiResponse {
@@ -195,7 +220,7 @@ async fn list_app_users(State(idp): State<Arc<Idp>>, Path(app): Path<String>) ->
 async fn assign_user(State(idp): State<Arc<Idp>>, Path(app): Path<String>, body: Bytes) -> ApiResponse {
     let body = admin::parse_body(&body)?;
     let now = idp.now();
-    ok(idp.write_org(|org| admin::assign_user(org, &app, None, body, now))?)
+    changed(&idp, |org| admin::assign_user(org, &app, None, body, now), admin::app_user_by_id)
 }
 
 async fn get_app_user(State(idp): State<Arc<Idp>>, Path((app, user)): Path<(String, String)>) -> ApiResponse {
@@ -209,12 +234,11 @@ async fn update_app_user(
 ) -> ApiResponse {
     let body = admin::parse_body(&body)?;
     let now = idp.now();
-    ok(idp.write_org(|org| admin::assign_user(org, &app, Some(&user), body, now))?)
+    changed(&idp, |org| admin::assign_user(org, &app, Some(&user), body, now), admin::app_user_by_id)
 }
 
 async fn unassign_user(State(idp): State<Arc<Idp>>, Path((app, user)): Path<(String, String)>) -> ApiResponse {
-    idp.write_org(|org| admin::unassign_user(org, &app, &user))?;
-    no_content()
+    changed_without_body(&idp, |org| admin::unassign_user(org, &app, &user))
 }
 
 async fn list_app_groups(State(idp): State<Arc<Idp>>, Path(app): Path<String>) -> ApiResponse {
@@ -227,12 +251,11 @@ async fn assign_group(
     body: Bytes,
 ) -> ApiResponse {
     let body = if body.is_empty() { admin::AppGroupBody::default() } else { admin::parse_body(&body)? };
-    ok(idp.write_org(|org| admin::assign_group(org, &app, &group, body))?)
+    changed(&idp, |org| admin::assign_group(org, &app, &group, body), admin::app_group_by_id)
 }
 
 async fn unassign_group(State(idp): State<Arc<Idp>>, Path((app, group)): Path<(String, String)>) -> ApiResponse {
-    idp.write_org(|org| admin::unassign_group(org, &app, &group))?;
-    no_content()
+    changed_without_body(&idp, |org| admin::unassign_group(org, &app, &group))
 }
 
 #[derive(Debug, Deserialize)]

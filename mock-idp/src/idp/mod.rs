@@ -16,6 +16,7 @@ use std::sync::{Arc, Mutex, PoisonError, RwLock};
 
 use time::OffsetDateTime;
 
+use crate::admin::{Applied, OktaApiError, OrgChange};
 use crate::clock::{Clock, FixedClock, SystemClock};
 use crate::ids::{AcsUrl, AppId, IdGenerator, RandomIds, SequentialIds, UserId};
 use crate::keys::{KeyError, KeyStore, SigningCredential, deterministic};
@@ -28,6 +29,9 @@ use crate::saml::{self, Credentials, SamlError, SamlFaultPlan, SignIn};
 const MAX_PENDING: usize = 10_000;
 /// The most mock browser sessions kept; older ones are dropped.
 const MAX_SESSIONS: usize = 100_000;
+/// The most org changes kept for a subscriber that has not read them yet. A
+/// subscriber that falls further behind is told how many it missed.
+const CHANGE_BACKLOG: usize = 4096;
 
 pub use oidc::{ArmedOidcFault, AuthorizeOutcome, KeyInfo, MintedTokens, OidcState, TokenResponse};
 
@@ -55,7 +59,7 @@ impl IdpConfig {
     /// Keys from a directory (generated on first use), the system clock and random ids.
     pub fn serving(org: Org, keys: KeySource) -> Result<Self, KeyError> {
         let untrusted = match &keys {
-            KeySource::Directory(store) => store.load_or_create("untrusted", "attacker", OffsetDateTime::now_utc())?,
+            KeySource::Directory(store) => store.load_or_create("untrusted", "attacker", SystemClock.now())?,
             KeySource::Fixed(_) => deterministic::untrusted(&org.name)?,
         };
         let attacker_jwt = attacker_jwt(&untrusted)?;
@@ -177,6 +181,7 @@ pub struct Idp {
     sessions: Mutex<BoundedMap<MockSession>>,
     pending: Mutex<BoundedMap<Pending>>,
     oidc: OidcState,
+    changes: tokio::sync::broadcast::Sender<OrgChange>,
 }
 
 impl Idp {
@@ -192,6 +197,7 @@ impl Idp {
             sessions: Mutex::new(BoundedMap::new(MAX_SESSIONS)),
             pending: Mutex::new(BoundedMap::new(MAX_PENDING)),
             oidc: OidcState::new(config.attacker_jwt),
+            changes: tokio::sync::broadcast::Sender::new(CHANGE_BACKLOG),
         }
     }
 
@@ -211,6 +217,38 @@ impl Idp {
 
     pub fn write_org<T>(&self, f: impl FnOnce(&mut Org) -> T) -> T {
         f(&mut self.org.write().unwrap_or_else(PoisonError::into_inner))
+    }
+
+    /// Runs a management operation on the org and hands the changes it made
+    /// to every subscriber (see [`Idp::subscribe_changes`]). `operation`
+    /// returns its result and its changes; only the result is returned here.
+    ///
+    /// The changes are sent while the org lock is still held, so subscribers
+    /// receive them in the order they were made. Sending never waits.
+    pub fn change_org<T, E>(&self, operation: impl FnOnce(&mut Org) -> Result<(T, Vec<OrgChange>), E>) -> Result<T, E> {
+        let mut org = self.org.write().unwrap_or_else(PoisonError::into_inner);
+        let (result, changes) = operation(&mut org)?;
+        for change in changes {
+            // An error only means nobody is subscribed, which is fine.
+            let _ = self.changes.send(change);
+        }
+        Ok(result)
+    }
+
+    /// Runs a management operation from [`crate::admin`] and publishes its
+    /// changes, returning what it acted on.
+    pub fn apply<T>(
+        &self,
+        operation: impl FnOnce(&mut Org) -> Result<Applied<T>, OktaApiError>,
+    ) -> Result<T, OktaApiError> {
+        self.change_org(|org| operation(org).map(|applied| (applied.subject, applied.changes)))
+    }
+
+    /// Receives every change that management operations make from now on,
+    /// in order. A receiver that falls more than a few thousand changes
+    /// behind gets `RecvError::Lagged` with the number it missed.
+    pub fn subscribe_changes(&self) -> tokio::sync::broadcast::Receiver<OrgChange> {
+        self.changes.subscribe()
     }
 
     /// The key directory, when keys come from one.

@@ -11,6 +11,7 @@ mod oidc;
 mod oidc_faults;
 mod oidc_keys;
 mod oidc_props;
+mod org_changes;
 mod signing;
 mod snapshots;
 mod sso;
