@@ -76,12 +76,54 @@ pub struct TenantSettings {
     pub admin_signed_in_via_idp: bool,
 }
 
+/// A tenant's SAML connection: where its IdP's metadata comes from and the
+/// entity id this SP has for the tenant.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct SamlConnection {
+    pub idp: IdpSource,
+    pub sp_entity_id: String,
+}
+
+/// How this SP, as an OIDC client, authenticates at the IdP's token endpoint
+/// (OpenID Connect Core §9).
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum OidcClientAuth {
+    ClientSecretBasic {
+        secret: String,
+    },
+    ClientSecretPost {
+        secret: String,
+    },
+    /// A JWT signed with the client's private key, read from this PEM file.
+    PrivateKeyJwt {
+        key_file: PathBuf,
+    },
+    /// A public client (PKCE only).
+    None,
+}
+
+/// A tenant's OIDC connection. Only parsed and checked so far; the relying
+/// party that uses it comes next.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct OidcConnection {
+    /// The authorization server's issuer; discovery is `{issuer}/.well-known/openid-configuration`.
+    pub issuer: String,
+    pub client_id: String,
+    pub client_auth: OidcClientAuth,
+    /// The callback path on this SP, registered as `{base_url}{redirect_path}`.
+    pub redirect_path: String,
+    /// The scopes asked for; always includes `openid`.
+    pub scopes: Vec<String>,
+}
+
 #[derive(Clone, Debug)]
 pub struct TenantConfig {
     pub id: TenantId,
     pub name: String,
-    pub idp: IdpSource,
-    pub sp_entity_id: String,
+    /// The tenant's SAML connection, if it signs in with SAML.
+    pub saml: Option<SamlConnection>,
+    /// The tenant's OIDC connection, if it signs in with OIDC.
+    pub oidc: Option<OidcConnection>,
     pub break_glass: BreakGlass,
     pub settings: TenantSettings,
     /// The tenant's SCIM server, if it has one.
@@ -187,9 +229,13 @@ struct ServerSection {
 struct TenantEntry {
     id: String,
     name: Option<String>,
+    /// The SAML keys may stand at the tenant level (the older form, and
+    /// the built-in config's) or in a `saml` table, not both.
     idp_metadata_url: Option<String>,
     idp_metadata_file: Option<String>,
     sp_entity_id: Option<String>,
+    saml: Option<SamlEntry>,
+    oidc: Option<OidcEntry>,
     #[serde(default)]
     default_relay_state: String,
     #[serde(default)]
@@ -200,6 +246,32 @@ struct TenantEntry {
     allow_sha1: Option<bool>,
     break_glass: BreakGlassEntry,
     scim: Option<ScimEntry>,
+}
+
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct SamlEntry {
+    idp_metadata_url: Option<String>,
+    idp_metadata_file: Option<String>,
+    sp_entity_id: Option<String>,
+}
+
+impl SamlEntry {
+    fn is_empty(&self) -> bool {
+        self.idp_metadata_url.is_none() && self.idp_metadata_file.is_none() && self.sp_entity_id.is_none()
+    }
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct OidcEntry {
+    issuer: String,
+    client_id: String,
+    client_auth: String,
+    client_secret: Option<String>,
+    private_key_file: Option<String>,
+    redirect_path: Option<String>,
+    scopes: Option<Vec<String>>,
 }
 
 #[derive(Debug, Deserialize)]
@@ -280,25 +352,42 @@ pub fn parse_config(file: &str, text: &str, dir: &Path) -> Result<SpConfig, Conf
         if !seen.insert(id.clone()) {
             return Err(fail(field("id"), format!("'{id}' is used by an earlier tenant")));
         }
-        let idp = match (entry.idp_metadata_url, entry.idp_metadata_file) {
-            (Some(url), None) if is_http_url(&url) => IdpSource::Url(url),
-            (Some(url), None) => {
-                return Err(fail(field("idp_metadata_url"), format!("'{url}' is not an absolute http or https URL")));
-            }
-            (None, Some(path)) => IdpSource::File(dir.join(path)),
-            (Some(_), Some(_)) => {
-                return Err(fail(
-                    field("idp_metadata_url"),
-                    "give idp_metadata_url or idp_metadata_file, not both".into(),
-                ));
-            }
-            (None, None) => {
-                return Err(fail(
-                    field("idp_metadata_url"),
-                    "one of idp_metadata_url or idp_metadata_file is required".into(),
-                ));
-            }
+        let at_tenant_level = SamlEntry {
+            idp_metadata_url: entry.idp_metadata_url,
+            idp_metadata_file: entry.idp_metadata_file,
+            sp_entity_id: entry.sp_entity_id,
         };
+        let (saml_entry, saml_field) = match entry.saml {
+            Some(_) if !at_tenant_level.is_empty() => {
+                return Err(fail(
+                    field("saml"),
+                    "give the SAML keys (idp_metadata_url, idp_metadata_file, sp_entity_id) in the saml table or at the tenant level, not both".into(),
+                ));
+            }
+            Some(table) => (Some(table), "saml."),
+            None if at_tenant_level.is_empty() => (None, ""),
+            None => (Some(at_tenant_level), ""),
+        };
+        let saml = saml_entry
+            .map(|saml| {
+                parse_saml(saml, &id, &base_url, dir)
+                    .map_err(|(name, problem)| fail(field(&format!("{saml_field}{name}")), problem))
+            })
+            .transpose()?;
+        let oidc = entry
+            .oidc
+            .map(|oidc| {
+                parse_oidc(oidc, &id, dir).map_err(|(name, problem)| fail(field(&format!("oidc.{name}")), problem))
+            })
+            .transpose()?;
+        if saml.is_none() && oidc.is_none() {
+            return Err(fail(
+                field("saml"),
+                format!(
+                    "tenant '{id}' has no way to sign in: give it a SAML IdP (idp_metadata_url or idp_metadata_file) or an oidc table, or both"
+                ),
+            ));
+        }
         let mut domains = Vec::new();
         for (d, domain) in entry.allowed_email_domains.iter().enumerate() {
             let domain = domain.trim().to_ascii_lowercase();
@@ -326,7 +415,6 @@ pub fn parse_config(file: &str, text: &str, dir: &Path) -> Result<SpConfig, Conf
                 format!("{skew} is more than the {MAX_CLOCK_SKEW_SECONDS} seconds allowed"),
             ));
         }
-        let sp_entity_id = entry.sp_entity_id.unwrap_or_else(|| format!("{base_url}/sso/metadata/{id}"));
         let scim = match entry.scim {
             None => None,
             Some(scim) => {
@@ -364,8 +452,8 @@ pub fn parse_config(file: &str, text: &str, dir: &Path) -> Result<SpConfig, Conf
         };
         tenants.push(TenantConfig {
             name: entry.name.unwrap_or_else(|| id.to_string()),
-            idp,
-            sp_entity_id,
+            saml,
+            oidc,
             break_glass: BreakGlass { email: entry.break_glass.email, password: entry.break_glass.password },
             settings: TenantSettings {
                 default_relay_state: entry.default_relay_state,
@@ -398,6 +486,100 @@ pub fn parse_config(file: &str, text: &str, dir: &Path) -> Result<SpConfig, Conf
     Ok(SpConfig { listen, base_url, database, session_ttl: Duration::minutes(i64::from(session_minutes)), tenants })
 }
 
+/// Checks a tenant's SAML keys. Errors name the key and the problem.
+fn parse_saml(entry: SamlEntry, id: &TenantId, base_url: &str, dir: &Path) -> Result<SamlConnection, (String, String)> {
+    let idp = match (entry.idp_metadata_url, entry.idp_metadata_file) {
+        (Some(url), None) if is_http_url(&url) => IdpSource::Url(url),
+        (Some(url), None) => {
+            return Err(("idp_metadata_url".into(), format!("'{url}' is not an absolute http or https URL")));
+        }
+        (None, Some(path)) => IdpSource::File(dir.join(path)),
+        (Some(_), Some(_)) => {
+            return Err(("idp_metadata_url".into(), "give idp_metadata_url or idp_metadata_file, not both".into()));
+        }
+        (None, None) => {
+            return Err(("idp_metadata_url".into(), "one of idp_metadata_url or idp_metadata_file is required".into()));
+        }
+    };
+    let sp_entity_id = entry.sp_entity_id.unwrap_or_else(|| format!("{base_url}/sso/metadata/{id}"));
+    Ok(SamlConnection { idp, sp_entity_id })
+}
+
+/// Checks a tenant's OIDC table. Errors name the key and the problem.
+fn parse_oidc(entry: OidcEntry, id: &TenantId, dir: &Path) -> Result<OidcConnection, (String, String)> {
+    if !is_http_url(&entry.issuer) || entry.issuer.contains(['?', '#']) {
+        return Err((
+            "issuer".into(),
+            format!("'{}' is not an absolute http or https URL without query", entry.issuer),
+        ));
+    }
+    let issuer = entry.issuer.trim_end_matches('/').to_owned();
+    if entry.client_id.trim().is_empty() {
+        return Err(("client_id".into(), "must not be empty".into()));
+    }
+    let secret = |name: &str| match &entry.client_secret {
+        Some(secret) if secret.len() >= 8 => Ok(secret.clone()),
+        _ => Err(("client_secret".to_owned(), format!("{name} needs a client_secret of at least 8 characters"))),
+    };
+    let unexpected =
+        |key: &str, name: &str| Err((key.to_owned(), format!("is not used with client_auth = \"{name}\"")));
+    let client_auth = match entry.client_auth.as_str() {
+        name @ ("client_secret_basic" | "client_secret_post") => {
+            if entry.private_key_file.is_some() {
+                return unexpected("private_key_file", name);
+            }
+            let secret = secret(name)?;
+            if name == "client_secret_basic" {
+                OidcClientAuth::ClientSecretBasic { secret }
+            } else {
+                OidcClientAuth::ClientSecretPost { secret }
+            }
+        }
+        name @ "private_key_jwt" => {
+            if entry.client_secret.is_some() {
+                return unexpected("client_secret", name);
+            }
+            let key_file = entry
+                .private_key_file
+                .as_ref()
+                .ok_or_else(|| ("private_key_file".to_owned(), format!("{name} needs a private_key_file (PEM)")))?;
+            OidcClientAuth::PrivateKeyJwt { key_file: dir.join(key_file) }
+        }
+        name @ "none" => {
+            if entry.client_secret.is_some() {
+                return unexpected("client_secret", name);
+            }
+            if entry.private_key_file.is_some() {
+                return unexpected("private_key_file", name);
+            }
+            OidcClientAuth::None
+        }
+        other => {
+            return Err((
+                "client_auth".into(),
+                format!("'{other}' is not one of client_secret_basic, client_secret_post, private_key_jwt, none"),
+            ));
+        }
+    };
+    let redirect_path = entry.redirect_path.unwrap_or_else(|| format!("/oidc/callback/{id}"));
+    if !crate::saml::relay_state_is_local(&redirect_path) || redirect_path.contains(['?', '#']) {
+        return Err((
+            "redirect_path".into(),
+            format!("'{redirect_path}' is not a path on this SP, such as /oidc/callback/{id}"),
+        ));
+    }
+    let scopes = entry.scopes.unwrap_or_else(|| vec!["openid".into(), "email".into(), "profile".into()]);
+    if let Some(bad) =
+        scopes.iter().find(|s| s.is_empty() || s.contains(|c: char| c.is_whitespace() || c == '"' || c == '\\'))
+    {
+        return Err(("scopes".into(), format!("'{bad}' is not a scope token")));
+    }
+    if !scopes.iter().any(|s| s == "openid") {
+        return Err(("scopes".into(), "must include openid".into()));
+    }
+    Ok(OidcConnection { issuer, client_id: entry.client_id, client_auth, redirect_path, scopes })
+}
+
 fn is_http_url(value: &str) -> bool {
     url::Url::parse(value).is_ok_and(|u| matches!(u.scheme(), "http" | "https") && u.host().is_some())
 }
@@ -416,7 +598,8 @@ mod tests {
         assert_eq!(config.listen.to_string(), "127.0.0.1:7100");
         let acme = config.tenant("acme").unwrap();
         assert_eq!(acme.settings.provisioning, Provisioning::Jit);
-        assert_eq!(acme.sp_entity_id, "http://127.0.0.1:7100/sso/metadata/acme");
+        assert_eq!(acme.saml.as_ref().unwrap().sp_entity_id, "http://127.0.0.1:7100/sso/metadata/acme");
+        assert_eq!(acme.oidc, None);
         assert_eq!(config.acs_url(&acme.id), "http://127.0.0.1:7100/sso/acs/acme");
         assert_eq!(config.tenant("globex").unwrap().settings.provisioning, Provisioning::ExistingOnly);
     }
@@ -440,5 +623,120 @@ mod tests {
             error_of(&bad_relay),
             "sp.toml: tenants[0].default_relay_state: must be a relative path on this SP, such as /welcome"
         );
+    }
+
+    /// The built-in config with acme's SAML keys replaced by `replacement`.
+    fn acme_with(replacement: &str) -> String {
+        BUILTIN_CONFIG.replacen(
+            "idp_metadata_url = \"http://127.0.0.1:7000/app/0oarefsp000000000001/sso/saml/metadata\"",
+            replacement,
+            1,
+        )
+    }
+
+    #[test]
+    fn saml_keys_may_stand_in_a_saml_table() {
+        let text = acme_with("saml = { idp_metadata_file = \"idp.xml\", sp_entity_id = \"urn:acme\" }");
+        let config = parse_config("sp.toml", &text, Path::new("/conf")).unwrap();
+        let saml = config.tenant("acme").unwrap().saml.clone().unwrap();
+        assert_eq!(
+            saml,
+            SamlConnection { idp: IdpSource::File("/conf/idp.xml".into()), sp_entity_id: "urn:acme".into() }
+        );
+        let both = acme_with("idp_metadata_file = \"a.xml\"\nsaml = { idp_metadata_file = \"idp.xml\" }");
+        assert!(error_of(&both).starts_with("sp.toml: tenants[0].saml: give the SAML keys"), "{}", error_of(&both));
+        let bad = acme_with("saml = { idp_metadata_url = \"nope\" }");
+        assert_eq!(
+            error_of(&bad),
+            "sp.toml: tenants[0].saml.idp_metadata_url: 'nope' is not an absolute http or https URL"
+        );
+    }
+
+    #[test]
+    fn a_tenant_with_neither_saml_nor_oidc_is_refused_with_the_reason() {
+        assert_eq!(
+            error_of(&acme_with("")),
+            "sp.toml: tenants[0].saml: tenant 'acme' has no way to sign in: give it a SAML IdP \
+             (idp_metadata_url or idp_metadata_file) or an oidc table, or both"
+        );
+    }
+
+    #[test]
+    fn an_oidc_only_tenant_is_parsed_with_defaults() {
+        let text = acme_with(
+            "oidc = { issuer = \"https://acme.okta.test/oauth2/default/\", client_id = \"0oa1\", \
+             client_auth = \"client_secret_post\", client_secret = \"a-long-secret\" }",
+        );
+        let config = parse_config("sp.toml", &text, Path::new(".")).unwrap();
+        let acme = config.tenant("acme").unwrap();
+        assert_eq!(acme.saml, None);
+        assert_eq!(
+            acme.oidc,
+            Some(OidcConnection {
+                issuer: "https://acme.okta.test/oauth2/default".into(),
+                client_id: "0oa1".into(),
+                client_auth: OidcClientAuth::ClientSecretPost { secret: "a-long-secret".into() },
+                redirect_path: "/oidc/callback/acme".into(),
+                scopes: vec!["openid".into(), "email".into(), "profile".into()],
+            })
+        );
+        let public = acme_with(
+            "oidc = { issuer = \"https://acme.okta.test\", client_id = \"0oa2\", client_auth = \"none\", \
+             redirect_path = \"/cb\", scopes = [\"openid\"] }",
+        );
+        let public = parse_config("sp.toml", &public, Path::new(".")).unwrap();
+        assert_eq!(public.tenant("acme").unwrap().oidc.as_ref().unwrap().client_auth, OidcClientAuth::None);
+        let jwt = acme_with(
+            "oidc = { issuer = \"https://acme.okta.test\", client_id = \"0oa3\", \
+             client_auth = \"private_key_jwt\", private_key_file = \"client.pem\" }",
+        );
+        let jwt = parse_config("sp.toml", &jwt, Path::new("/conf")).unwrap();
+        assert_eq!(
+            jwt.tenant("acme").unwrap().oidc.as_ref().unwrap().client_auth,
+            OidcClientAuth::PrivateKeyJwt { key_file: "/conf/client.pem".into() }
+        );
+    }
+
+    #[test]
+    fn bad_oidc_fields_are_named() {
+        let oidc = |fields: &str| acme_with(&format!("oidc = {{ {fields} }}"));
+        let cases = [
+            (
+                "issuer = \"nope\", client_id = \"c\", client_auth = \"none\"",
+                "sp.toml: tenants[0].oidc.issuer: 'nope' is not an absolute http or https URL without query",
+            ),
+            (
+                "issuer = \"https://i.test\", client_id = \" \", client_auth = \"none\"",
+                "sp.toml: tenants[0].oidc.client_id: must not be empty",
+            ),
+            (
+                "issuer = \"https://i.test\", client_id = \"c\", client_auth = \"client_secret_jwt\"",
+                "sp.toml: tenants[0].oidc.client_auth: 'client_secret_jwt' is not one of client_secret_basic, \
+                 client_secret_post, private_key_jwt, none",
+            ),
+            (
+                "issuer = \"https://i.test\", client_id = \"c\", client_auth = \"client_secret_basic\"",
+                "sp.toml: tenants[0].oidc.client_secret: client_secret_basic needs a client_secret of at least 8 characters",
+            ),
+            (
+                "issuer = \"https://i.test\", client_id = \"c\", client_auth = \"none\", client_secret = \"12345678\"",
+                "sp.toml: tenants[0].oidc.client_secret: is not used with client_auth = \"none\"",
+            ),
+            (
+                "issuer = \"https://i.test\", client_id = \"c\", client_auth = \"private_key_jwt\"",
+                "sp.toml: tenants[0].oidc.private_key_file: private_key_jwt needs a private_key_file (PEM)",
+            ),
+            (
+                "issuer = \"https://i.test\", client_id = \"c\", client_auth = \"none\", redirect_path = \"https://evil.test/cb\"",
+                "sp.toml: tenants[0].oidc.redirect_path: 'https://evil.test/cb' is not a path on this SP, such as /oidc/callback/acme",
+            ),
+            (
+                "issuer = \"https://i.test\", client_id = \"c\", client_auth = \"none\", scopes = [\"email\"]",
+                "sp.toml: tenants[0].oidc.scopes: must include openid",
+            ),
+        ];
+        for (fields, expected) in cases {
+            assert_eq!(error_of(&oidc(fields)), expected, "{fields}");
+        }
     }
 }

@@ -13,7 +13,8 @@ const MAX_METADATA_BYTES: usize = 1024 * 1024;
 
 /// Fetches and installs one tenant's metadata.
 pub async fn refresh(sp: &Sp, tenant: &TenantConfig) -> Result<(), SpError> {
-    let xml = match &tenant.idp {
+    let saml = tenant.saml.as_ref().ok_or_else(|| SpError::SamlNotConfigured(tenant.id.clone()))?;
+    let xml = match &saml.idp {
         IdpSource::Url(url) => {
             let client = reqwest::Client::builder()
                 .timeout(Duration::from_secs(10))
@@ -42,7 +43,7 @@ pub async fn refresh(sp: &Sp, tenant: &TenantConfig) -> Result<(), SpError> {
 /// Loads every tenant's metadata; a failure is logged and retried at the
 /// tenant's next sign-in, so an IdP that starts later is still picked up.
 pub async fn refresh_all(sp: &Sp) {
-    for tenant in &sp.config().tenants {
+    for tenant in sp.config().tenants.iter().filter(|t| t.saml.is_some()) {
         if let Err(error) = refresh(sp, tenant).await {
             tracing::warn!(tenant = %tenant.id, %error, "IdP metadata not loaded yet");
         }
@@ -51,7 +52,7 @@ pub async fn refresh_all(sp: &Sp) {
 
 /// Loads a tenant's metadata if the SP has none yet.
 pub async fn ensure(sp: &Sp, tenant_id: &str) -> Result<(), SpError> {
-    let tenant = sp.tenant(tenant_id)?;
+    let (tenant, _) = sp.saml_tenant(tenant_id)?;
     if sp.idp_metadata(&tenant.id).is_none() {
         refresh(sp, tenant).await?;
     }

@@ -11,7 +11,9 @@ use rand::RngCore;
 use sha2::{Digest, Sha256};
 use time::{Duration, OffsetDateTime};
 
-use crate::config::{MAX_CLOCK_SKEW_SECONDS, Provisioning, SpConfig, TenantConfig, TenantId, TenantSettings};
+use crate::config::{
+    MAX_CLOCK_SKEW_SECONDS, Provisioning, SamlConnection, SpConfig, TenantConfig, TenantId, TenantSettings,
+};
 use crate::email;
 use crate::flaws::{Flaw, Policy};
 use crate::saml::metadata::IdpMetadata;
@@ -60,6 +62,8 @@ pub enum SpError {
     UnknownTenant(String),
     #[error("cannot tell which tenant this response is for")]
     TenantNotIdentified,
+    #[error("tenant '{0}' does not sign in with SAML")]
+    SamlNotConfigured(TenantId),
     #[error("the IdP metadata of tenant '{0}' is not available yet")]
     NoMetadata(TenantId),
     #[error("the RelayState '{0}' is not a relative path on this SP")]
@@ -88,6 +92,7 @@ impl SpError {
             SpError::Saml(e) => e.code(),
             SpError::UnknownTenant(_) => "tenant.unknown",
             SpError::TenantNotIdentified => "tenant.not_identified",
+            SpError::SamlNotConfigured(_) => "tenant.saml_not_configured",
             SpError::NoMetadata(_) => "tenant.idp_metadata_unavailable",
             SpError::RelayStateRejected(_) => "saml.relay_state_rejected",
             SpError::DomainNotAllowed { .. } => "account.domain_not_allowed",
@@ -203,6 +208,14 @@ impl Sp {
         self.config.tenant(id).ok_or_else(|| SpError::UnknownTenant(id.to_owned()))
     }
 
+    /// A tenant and its SAML connection; a tenant that signs in only with
+    /// OIDC has none.
+    pub fn saml_tenant(&self, id: &str) -> Result<(&TenantConfig, &SamlConnection), SpError> {
+        let tenant = self.tenant(id)?;
+        let saml = tenant.saml.as_ref().ok_or_else(|| SpError::SamlNotConfigured(tenant.id.clone()))?;
+        Ok((tenant, saml))
+    }
+
     pub fn set_idp_metadata(&self, tenant: &TenantId, metadata: IdpMetadata) {
         self.idps.write().unwrap_or_else(PoisonError::into_inner).insert(tenant.clone(), metadata);
     }
@@ -218,7 +231,7 @@ impl Sp {
     /// Starts SP-initiated sign-in: a new AuthnRequest whose ID is remembered
     /// for this browser.
     pub fn start_login(&self, tenant: &str, relay_state: Option<&str>) -> Result<LoginStart, SpError> {
-        let tenant = self.tenant(tenant)?;
+        let (tenant, saml) = self.saml_tenant(tenant)?;
         let metadata = self.idp_metadata(&tenant.id).ok_or_else(|| SpError::NoMetadata(tenant.id.clone()))?;
         let settings = self.settings(tenant)?;
         let relay_state = relay_state.unwrap_or(&settings.default_relay_state).to_owned();
@@ -235,14 +248,8 @@ impl Sp {
         };
         self.store.save_pending_request(&hash_token(&pending_token), &pending, now + PENDING_TTL)?;
         let acs = self.config.acs_url(&tenant.id);
-        let redirect_url = request::redirect_url(
-            &metadata.sso_redirect_url,
-            &request_id,
-            &tenant.sp_entity_id,
-            &acs,
-            &relay_state,
-            now,
-        );
+        let redirect_url =
+            request::redirect_url(&metadata.sso_redirect_url, &request_id, &saml.sp_entity_id, &acs, &relay_state, now);
         Ok(LoginStart { redirect_url, pending_token })
     }
 
@@ -257,8 +264,8 @@ impl Sp {
     ) -> Result<SignedIn, SpError> {
         let now = self.now();
         let unverified = UnverifiedResponse::from_form_value(saml_response)?;
-        let tenant = match path_tenant {
-            Some(id) => self.tenant(id)?,
+        let (tenant, saml) = match path_tenant {
+            Some(id) => self.saml_tenant(id)?,
             None => self.tenant_for_issuer(unverified.claimed_issuer().as_deref())?,
         };
         let acs_urls = match path_tenant {
@@ -276,7 +283,7 @@ impl Sp {
         let expectations = Expectations {
             idp_entity_id: &metadata.entity_id,
             certificates: &metadata.certificates,
-            sp_entity_id: &tenant.sp_entity_id,
+            sp_entity_id: &saml.sp_entity_id,
             acs_urls: &acs_urls,
             clock_skew: Duration::seconds(i64::from(settings.clock_skew_seconds)),
             allow_sha1: settings.allow_sha1,
@@ -354,13 +361,17 @@ impl Sp {
 
     /// For the shared ACS: the one tenant whose IdP has this entity id. The
     /// claim is not trusted; it only picks the keys to verify with.
-    fn tenant_for_issuer(&self, issuer: Option<&str>) -> Result<&TenantConfig, SpError> {
+    fn tenant_for_issuer(&self, issuer: Option<&str>) -> Result<(&TenantConfig, &SamlConnection), SpError> {
         let issuer = issuer.ok_or(SpError::TenantNotIdentified)?;
         let idps = self.idps.read().unwrap_or_else(PoisonError::into_inner);
-        let mut matching =
-            self.config.tenants.iter().filter(|t| idps.get(&t.id).is_some_and(|m| m.entity_id == issuer));
+        let mut matching = self
+            .config
+            .tenants
+            .iter()
+            .filter_map(|t| Some((t, t.saml.as_ref()?)))
+            .filter(|(t, _)| idps.get(&t.id).is_some_and(|m| m.entity_id == issuer));
         match (matching.next(), matching.next()) {
-            (Some(tenant), None) => Ok(tenant),
+            (Some(found), None) => Ok(found),
             _ => Err(SpError::TenantNotIdentified),
         }
     }
@@ -421,5 +432,29 @@ impl Sp {
             hash_token(&format!("{}\n{}", email::normalise(&tenant.break_glass.email), tenant.break_glass.password));
         let given = hash_token(&format!("{}\n{password}", email::normalise(email)));
         same_secret(&given, &expected)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use std::path::Path;
+
+    use super::*;
+    use crate::config::{BUILTIN_CONFIG, parse_config};
+    use crate::store::sqlite::SqliteStore;
+
+    #[test]
+    fn an_oidc_only_tenant_refuses_saml_sign_in_with_the_reason() {
+        let text = BUILTIN_CONFIG.replacen(
+            "idp_metadata_url = \"http://127.0.0.1:7000/app/0oarefsp000000000001/sso/saml/metadata\"",
+            "oidc = { issuer = \"https://acme.okta.test\", client_id = \"0oa1\", client_auth = \"none\" }",
+            1,
+        );
+        let config = parse_config("sp.toml", &text, Path::new(".")).unwrap();
+        let sp = Sp::new(config, Arc::new(SqliteStore::in_memory().unwrap()), BTreeSet::new(), Arc::new(SystemClock))
+            .unwrap();
+        assert_eq!(sp.start_login("acme", None).unwrap_err().code(), "tenant.saml_not_configured");
+        assert_eq!(sp.acs(Some("acme"), "PHg+", None, None).unwrap_err().code(), "tenant.saml_not_configured");
+        assert_eq!(sp.saml_tenant("globex").unwrap().0.id.as_str(), "globex");
     }
 }

@@ -36,7 +36,7 @@ impl HttpError {
                     | SpError::TenantNotIdentified
                     | SpError::InvalidSetting(_)
                     | SpError::NoEmail => StatusCode::BAD_REQUEST,
-                    SpError::UnknownTenant(_) => StatusCode::NOT_FOUND,
+                    SpError::UnknownTenant(_) | SpError::SamlNotConfigured(_) => StatusCode::NOT_FOUND,
                     SpError::NoMetadata(_) => StatusCode::SERVICE_UNAVAILABLE,
                     SpError::DomainNotAllowed { .. }
                     | SpError::NoAccount { .. }

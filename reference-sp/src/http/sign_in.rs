@@ -92,9 +92,9 @@ pub async fn acs_tenant(
 }
 
 pub async fn metadata(State(sp): State<Arc<Sp>>, Path(tenant): Path<String>) -> Result<Response, HttpError> {
-    let config = sp.tenant(&tenant)?;
+    let (config, saml) = sp.saml_tenant(&tenant)?;
     let acs = [sp.config().acs_url(&config.id), sp.config().shared_acs_url()];
-    Ok(([(header::CONTENT_TYPE, "application/samlmetadata+xml")], render_sp_metadata(&config.sp_entity_id, &acs))
+    Ok(([(header::CONTENT_TYPE, "application/samlmetadata+xml")], render_sp_metadata(&saml.sp_entity_id, &acs))
         .into_response())
 }
 
