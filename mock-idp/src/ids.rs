@@ -131,6 +131,14 @@ pub trait IdGenerator: Send + Sync {
     fn saml_id(&self) -> String;
     /// A random token for cookies and pending requests: 32 URL-safe characters.
     fn opaque_token(&self) -> String;
+    /// The `errorId` of a management API error: `oae` and 22 characters, as
+    /// Okta's are. Made from the last 22 characters of an opaque token, so
+    /// a generator that counts keeps its count in the id.
+    fn error_id(&self) -> String {
+        let token = self.opaque_token();
+        let tail: Vec<char> = token.chars().rev().take(22).collect();
+        format!("oae{}", tail.into_iter().rev().collect::<String>())
+    }
 }
 
 /// Ids from the operating system's random source.

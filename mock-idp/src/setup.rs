@@ -4,8 +4,9 @@
 //! keys for the same org file.
 
 use std::path::{Path, PathBuf};
+use std::sync::Arc;
 
-use crate::clock::{Clock, SystemClock};
+use crate::clock::{Clock, FixedClock, SystemClock};
 use crate::idp::{Idp, IdpConfig, KeySource};
 use crate::keys::{KeyStore, SigningCredential};
 use crate::org::{Org, OrgFileError, load_org_file, parse_org};
@@ -43,9 +44,16 @@ pub enum SetupError {
 }
 
 impl IdpOptions {
-    /// Loads and validates the org.
+    /// The clock the IdP will run on: the fixed clock in deterministic mode,
+    /// so the org's timestamps match the responses' on every run.
+    pub fn clock(&self) -> Arc<dyn Clock> {
+        if self.deterministic { Arc::new(FixedClock::deterministic()) } else { Arc::new(SystemClock) }
+    }
+
+    /// Loads and validates the org. Users, groups and assignments are
+    /// created at the time of [`IdpOptions::clock`].
     pub fn load_org(&self) -> Result<Org, SetupError> {
-        let now = SystemClock.now();
+        let now = self.clock().now();
         let mut org = match &self.org_file {
             Some(path) => load_org_file(path, now)?,
             None => parse_org(BUILTIN_ORG_NAME, BUILTIN_ORG, now)?,

@@ -3,12 +3,17 @@
 //! Management API errors become Okta's JSON envelope; sign-in errors become
 //! Okta-style HTML error pages that carry a stable error code.
 
+use std::sync::Arc;
+
+use axum::body::Body;
+use axum::extract::{Request, State};
 use axum::http::{HeaderValue, StatusCode, header};
+use axum::middleware::Next;
 use axum::response::{IntoResponse, Response};
 use serde_json::json;
 
 use crate::admin::OktaApiError;
-use crate::idp::IdpError;
+use crate::idp::{Idp, IdpError};
 use crate::ids::IdGenerator;
 use crate::oidc::{OAuthCode, OidcError};
 use crate::saml::SamlError;
@@ -51,17 +56,51 @@ impl HttpError {
     }
 }
 
-/// Okta's management API error envelope, in Okta's member order.
-fn envelope(status: StatusCode, code: &str, summary: &str, causes: &[String]) -> Response {
-    let error_id: String = format!("oae{}", crate::ids::RandomIds.opaque_token().chars().take(22).collect::<String>());
-    let body = json!({
-        "errorCode": code,
-        "errorSummary": summary,
-        "errorLink": code,
-        "errorId": error_id,
-        "errorCauses": causes.iter().map(|c| json!({"errorSummary": c})).collect::<Vec<_>>(),
-    });
-    (status, axum::Json(body)).into_response()
+/// Okta's management API error envelope without its `errorId`. A response
+/// carries it as an extension so that [`with_error_ids`], which holds the
+/// IdP, can give it an id from the IdP's own id generator (deterministic
+/// mode then gives the same ids on every run).
+#[derive(Clone, Debug)]
+struct Envelope {
+    code: String,
+    summary: String,
+    causes: Vec<String>,
+}
+
+impl Envelope {
+    /// The envelope's JSON, in Okta's member order.
+    fn body(&self, ids: &dyn IdGenerator) -> Vec<u8> {
+        let body = json!({
+            "errorCode": self.code,
+            "errorSummary": self.summary,
+            "errorLink": self.code,
+            "errorId": ids.error_id(),
+            "errorCauses": self.causes.iter().map(|c| json!({"errorSummary": c})).collect::<Vec<_>>(),
+        });
+        serde_json::to_vec(&body).unwrap_or_default()
+    }
+}
+
+/// Okta's management API error envelope. Its `errorId` is random here and
+/// replaced by one from the IdP's generator in [`with_error_ids`].
+pub(super) fn envelope(status: StatusCode, code: &str, summary: &str, causes: &[String]) -> Response {
+    let envelope = Envelope { code: code.to_owned(), summary: summary.to_owned(), causes: causes.to_vec() };
+    let mut response =
+        (status, [(header::CONTENT_TYPE, "application/json")], envelope.body(&crate::ids::RandomIds)).into_response();
+    response.extensions_mut().insert(envelope);
+    response
+}
+
+/// Middleware over the whole router: gives every Okta error envelope its
+/// `errorId` from the IdP's id generator.
+pub(super) async fn with_error_ids(State(idp): State<Arc<Idp>>, request: Request, next: Next) -> Response {
+    let mut response = next.run(request).await;
+    let Some(envelope) = response.extensions_mut().remove::<Envelope>() else {
+        return response;
+    };
+    let (mut parts, _random_id_body) = response.into_parts();
+    parts.headers.remove(header::CONTENT_LENGTH);
+    Response::from_parts(parts, Body::from(envelope.body(idp.ids())))
 }
 
 fn html_page(status: StatusCode, code: &str, message: &str) -> Response {

@@ -42,6 +42,7 @@ pub fn router(idp: Arc<Idp>) -> Router {
         .merge(oidc::routes())
         .nest("/api/v1", admin::routes(idp.clone()))
         .layer(axum::extract::DefaultBodyLimit::max(MAX_BODY_BYTES))
+        .layer(axum::middleware::from_fn_with_state(idp.clone(), error::with_error_ids))
         .with_state(idp)
 }
 

@@ -5,6 +5,7 @@
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
 mod admin;
+mod deterministic;
 mod faults;
 mod key_race;
 mod oidc;
