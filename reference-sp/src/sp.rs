@@ -20,10 +20,16 @@ use crate::saml::metadata::IdpMetadata;
 use crate::saml::verify::{Expectations, UnverifiedResponse};
 use crate::saml::{SamlError, relay_state_is_local, request};
 use crate::sign_in::{SessionStarted, VerifiedIdentity};
-use crate::store::{NewUser, PendingRequest, Store, StoreError, User, UserId, UserStatus};
+use crate::store::{NewUser, PendingSignIn, SignInProtocol, Store, StoreError, User, UserId, UserStatus};
 
 /// How long an SP-initiated sign-in may take.
 const PENDING_TTL: Duration = Duration::minutes(10);
+
+/// The most sign-ins a tenant keeps waiting at once. Anyone can start a
+/// sign-in without authenticating, so the pending ones are capped: a flood
+/// pushes out the oldest, and the store stays bounded. A real sign-in takes
+/// seconds, so it is pushed out only by this many others started after it.
+pub const MAX_PENDING_SIGN_INS_PER_TENANT: usize = 1000;
 
 /// The injectable clock.
 pub trait Clock: Send + Sync {
@@ -241,12 +247,21 @@ impl Sp {
         let now = self.now();
         let request_id = format!("_{}", hash_token(&new_token()).get(..32).unwrap_or_default());
         let pending_token = new_token();
-        let pending = PendingRequest {
+        let pending = PendingSignIn {
             tenant: tenant.id.clone(),
+            protocol: SignInProtocol::Saml,
             request_id: request_id.clone(),
-            relay_state: relay_state.clone(),
+            nonce: None,
+            code_verifier: None,
+            return_to: relay_state.clone(),
         };
-        self.store.save_pending_request(&hash_token(&pending_token), &pending, now + PENDING_TTL)?;
+        self.store.save_pending_sign_in(
+            &hash_token(&pending_token),
+            &pending,
+            now + PENDING_TTL,
+            now,
+            MAX_PENDING_SIGN_INS_PER_TENANT,
+        )?;
         let acs = self.config.acs_url(&tenant.id);
         let redirect_url =
             request::redirect_url(&metadata.sso_redirect_url, &request_id, &saml.sp_entity_id, &acs, &relay_state, now);
@@ -275,9 +290,10 @@ impl Sp {
         let metadata = self.idp_metadata(&tenant.id).ok_or_else(|| SpError::NoMetadata(tenant.id.clone()))?;
         let settings = self.settings(tenant)?;
         let pending = match pending_token {
-            Some(token) if self.policy.remember_request_id => {
-                self.store.take_pending_request(&hash_token(token), now)?.filter(|p| p.tenant == tenant.id)
-            }
+            Some(token) if self.policy.remember_request_id => self
+                .store
+                .take_pending_sign_in(&hash_token(token), now)?
+                .filter(|p| p.tenant == tenant.id && p.protocol == SignInProtocol::Saml),
             _ => None,
         };
         let expectations = Expectations {
@@ -295,7 +311,7 @@ impl Sp {
 
         // 8. Replay.
         if self.policy.replay_cache
-            && !self.store.remember_assertion(&tenant.id, verified.assertion_id(), verified.replay_until(), now)?
+            && !self.store.remember_message_id(&tenant.id, verified.assertion_id(), verified.replay_until(), now)?
         {
             return Err(SamlError::Replay.into());
         }
@@ -304,7 +320,7 @@ impl Sp {
         let relay_state = relay_state
             .filter(|r| !r.is_empty())
             .map(str::to_owned)
-            .or_else(|| pending.as_ref().map(|p| p.relay_state.clone()).filter(|r| !r.is_empty()))
+            .or_else(|| pending.as_ref().map(|p| p.return_to.clone()).filter(|r| !r.is_empty()))
             .unwrap_or_else(|| settings.default_relay_state.clone());
         let redirect_to =
             if relay_state.is_empty() || !self.policy.follow_relay_state { "/".to_owned() } else { relay_state };

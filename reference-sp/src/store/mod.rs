@@ -1,5 +1,8 @@
-//! Storage behind a trait, so that another database can be added without
-//! touching protocol code. [`sqlite::SqliteStore`] is the implementation.
+//! Storage behind role traits, so that another database can be added without
+//! touching protocol code: [`SettingsStore`], [`SignInStore`],
+//! [`SessionStore`], [`ScimUserStore`] and [`ScimGroupStore`], combined in
+//! [`Store`]. [`sqlite::SqliteStore`] is the implementation; every backend
+//! must pass the trait test suite in `tests/reference_sp/store_suite.rs`.
 //!
 //! Every write method is one transaction (a read may take two statements).
 //! An `Ok` means the write is durable: the SQLite store runs in WAL mode with
@@ -64,12 +67,45 @@ pub struct Session {
     pub expires: OffsetDateTime,
 }
 
-/// An AuthnRequest this browser sent and is waiting on.
+/// The protocol a pending sign-in or a remembered message belongs to.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub enum SignInProtocol {
+    Saml,
+    Oidc,
+}
+
+impl SignInProtocol {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            SignInProtocol::Saml => "saml",
+            SignInProtocol::Oidc => "oidc",
+        }
+    }
+
+    pub fn parse(text: &str) -> Option<SignInProtocol> {
+        match text {
+            "saml" => Some(SignInProtocol::Saml),
+            "oidc" => Some(SignInProtocol::Oidc),
+            _ => None,
+        }
+    }
+}
+
+/// A sign-in this browser started and the SP is waiting to complete: an
+/// AuthnRequest (SAML) or an authorization request (OIDC).
 #[derive(Clone, Debug, PartialEq, Eq)]
-pub struct PendingRequest {
+pub struct PendingSignIn {
     pub tenant: TenantId,
+    pub protocol: SignInProtocol,
+    /// What the answer must carry back: the AuthnRequest ID (SAML
+    /// InResponseTo) or the OIDC `state`.
     pub request_id: String,
-    pub relay_state: String,
+    /// The OIDC `nonce` the ID token must carry; `None` for SAML.
+    pub nonce: Option<String>,
+    /// The OIDC PKCE `code_verifier`; `None` for SAML.
+    pub code_verifier: Option<String>,
+    /// Where the browser goes after sign-in (SAML RelayState).
+    pub return_to: String,
 }
 
 /// A user as SCIM sees it: the account, its SCIM resource and its version.
@@ -123,10 +159,20 @@ pub struct Team {
     pub members: Vec<(UserId, String)>,
 }
 
+/// Why a store operation failed. Backends convert their own errors into
+/// these at their boundary, so nothing above the store knows which database
+/// it is; the backend's message is kept as text.
 #[derive(Debug, thiserror::Error)]
 pub enum StoreError {
+    /// The database was busy or locked for longer than the store waits.
+    #[error("the database is busy: {0}")]
+    Busy(String),
+    /// A constraint the caller did not anticipate was violated.
+    #[error("the write conflicts with stored data: {0}")]
+    Conflict(String),
+    /// Any other failure of the database itself (IO, full disk, a bug).
     #[error("database error: {0}")]
-    Database(#[from] rusqlite::Error),
+    Backend(String),
     #[error("a user with the email '{0}' already exists in this tenant")]
     DuplicateEmail(String),
     #[error("a user with the userName '{0}' already exists in this tenant")]
@@ -143,23 +189,61 @@ pub enum StoreError {
 
 pub type StoreResult<T> = Result<T, StoreError>;
 
-pub trait Store: Send + Sync {
+/// A tenant's name and settings (the admin API's and the lockout facts).
+pub trait SettingsStore: Send + Sync {
     /// Writes a tenant's name and settings from the config file.
     fn sync_tenant(&self, id: &TenantId, name: &str, settings: &TenantSettings) -> StoreResult<()>;
     fn tenant_settings(&self, id: &TenantId) -> StoreResult<Option<TenantSettings>>;
     /// Writes the settings. `admin_signed_in_via_idp` is never cleared here:
-    /// only [`Store::mark_admin_signed_in`] changes it.
+    /// only [`SettingsStore::mark_admin_signed_in`] changes it.
     fn update_tenant_settings(&self, id: &TenantId, settings: &TenantSettings) -> StoreResult<()>;
     /// Records, in one transaction, that an admin signed in through the IdP.
     fn mark_admin_signed_in(&self, id: &TenantId) -> StoreResult<()>;
+}
 
+/// What sign-in needs, whatever the protocol: accounts and the identities
+/// linked to them, sign-ins in flight and the replay cache.
+pub trait SignInStore: Send + Sync {
     fn user(&self, id: &UserId) -> StoreResult<Option<User>>;
-    fn user_by_identity(&self, tenant: &TenantId, issuer: &str, name_id: &str) -> StoreResult<Option<User>>;
+    /// The account an IdP's subject (SAML NameID, OIDC `sub`) is linked to.
+    fn user_by_identity(&self, tenant: &TenantId, issuer: &str, subject: &str) -> StoreResult<Option<User>>;
     fn user_by_email(&self, tenant: &TenantId, email_normalised: &str) -> StoreResult<Option<User>>;
     fn create_user(&self, user: NewUser, id: UserId) -> StoreResult<User>;
     fn list_users(&self, tenant: &TenantId) -> StoreResult<Vec<User>>;
-    fn link_identity(&self, tenant: &TenantId, issuer: &str, name_id: &str, user: &UserId) -> StoreResult<()>;
+    fn link_identity(&self, tenant: &TenantId, issuer: &str, subject: &str, user: &UserId) -> StoreResult<()>;
 
+    /// Records a message ID (a SAML assertion ID, an OIDC nonce or `jti`).
+    /// Returns false when it was already recorded and has not expired: a
+    /// replay. IDs are random, so the protocols cannot collide.
+    fn remember_message_id(
+        &self,
+        tenant: &TenantId,
+        message_id: &str,
+        until: OffsetDateTime,
+        now: OffsetDateTime,
+    ) -> StoreResult<bool>;
+
+    /// Saves a sign-in this browser started. In the same transaction, expired
+    /// sign-ins are deleted and, past `keep_at_most` for the tenant, the
+    /// oldest ones, so requests nobody completes cannot grow the store
+    /// without bound.
+    fn save_pending_sign_in(
+        &self,
+        token_hash: &str,
+        pending: &PendingSignIn,
+        expires: OffsetDateTime,
+        now: OffsetDateTime,
+        keep_at_most: usize,
+    ) -> StoreResult<()>;
+    /// Takes (reads and deletes) a browser's pending sign-in.
+    fn take_pending_sign_in(&self, token_hash: &str, now: OffsetDateTime) -> StoreResult<Option<PendingSignIn>>;
+    /// How many sign-ins of the tenant are pending (expired ones included
+    /// until the next write removes them).
+    fn pending_sign_in_count(&self, tenant: &TenantId) -> StoreResult<usize>;
+}
+
+/// Browser sessions.
+pub trait SessionStore: Send + Sync {
     fn create_session(
         &self,
         token_hash: &str,
@@ -171,33 +255,18 @@ pub trait Store: Send + Sync {
     /// The live session for a token hash, with its user.
     fn session(&self, token_hash: &str, now: OffsetDateTime) -> StoreResult<Option<Session>>;
     fn delete_session(&self, token_hash: &str) -> StoreResult<()>;
+}
 
-    /// Records an assertion ID. Returns false when it was already recorded
-    /// and has not expired: a replay.
-    fn remember_assertion(
-        &self,
-        tenant: &TenantId,
-        assertion_id: &str,
-        until: OffsetDateTime,
-        now: OffsetDateTime,
-    ) -> StoreResult<bool>;
-
-    fn save_pending_request(
-        &self,
-        token_hash: &str,
-        pending: &PendingRequest,
-        expires: OffsetDateTime,
-    ) -> StoreResult<()>;
-    /// Takes (reads and deletes) a browser's outstanding request.
-    fn take_pending_request(&self, token_hash: &str, now: OffsetDateTime) -> StoreResult<Option<PendingRequest>>;
-
+/// SCIM Users, and the tenant's SCIM credential.
+pub trait ScimUserStore: Send + Sync {
     /// Every user of a tenant as SCIM sees them, in creation order (stable
     /// across pages).
     fn scim_users(&self, tenant: &TenantId) -> StoreResult<Vec<ScimUser>>;
     fn scim_user(&self, tenant: &TenantId, id: &UserId) -> StoreResult<Option<ScimUser>>;
     /// One page of a tenant's users in creation order, and how many there are.
     fn scim_users_page(&self, tenant: &TenantId, offset: usize, limit: usize) -> StoreResult<(Vec<ScimUser>, usize)>;
-    /// The user with this userName, ignoring case (Okta's lookup).
+    /// The user with this userName, compared in the normalised form of
+    /// [`crate::email::normalise`] (Okta's lookup ignores case).
     fn scim_user_by_user_name(&self, tenant: &TenantId, user_name: &str) -> StoreResult<Option<ScimUser>>;
     fn scim_create_user(
         &self,
@@ -223,6 +292,13 @@ pub trait Store: Send + Sync {
     /// `deactivate-deletes` flaw; the correct SP never deletes).
     fn delete_user(&self, tenant: &TenantId, id: &UserId) -> StoreResult<()>;
 
+    /// The hash of the tenant's SCIM credential, if one was set.
+    fn scim_credential(&self, tenant: &TenantId) -> StoreResult<Option<String>>;
+    fn set_scim_credential(&self, tenant: &TenantId, secret_hash: &str) -> StoreResult<()>;
+}
+
+/// SCIM Groups: the tenant's teams.
+pub trait ScimGroupStore: Send + Sync {
     fn teams(&self, tenant: &TenantId) -> StoreResult<Vec<Team>>;
     fn team(&self, tenant: &TenantId, id: &str) -> StoreResult<Option<Team>>;
     fn team_by_name(&self, tenant: &TenantId, display_name: &str) -> StoreResult<Option<Team>>;
@@ -255,8 +331,10 @@ pub trait Store: Send + Sync {
     /// Unlinks a team from its pushed group. The team, its members and
     /// their accounts stay.
     fn unlink_team(&self, tenant: &TenantId, id: &str) -> StoreResult<()>;
-
-    /// The hash of the tenant's SCIM credential, if one was set.
-    fn scim_credential(&self, tenant: &TenantId) -> StoreResult<Option<String>>;
-    fn set_scim_credential(&self, tenant: &TenantId, secret_hash: &str) -> StoreResult<()>;
 }
+
+/// Every role at once, for the [`crate::sp::Sp`], which serves them all. A
+/// backend implements the role traits; this one comes with them.
+pub trait Store: SettingsStore + SignInStore + SessionStore + ScimUserStore + ScimGroupStore {}
+
+impl<T: SettingsStore + SignInStore + SessionStore + ScimUserStore + ScimGroupStore> Store for T {}

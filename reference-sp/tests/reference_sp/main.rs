@@ -12,4 +12,5 @@ mod rules;
 mod scim;
 mod scim_load;
 mod scim_props;
+mod store_suite;
 mod support;

@@ -12,14 +12,34 @@ use rusqlite::{Connection, OptionalExtension, params};
 use time::OffsetDateTime;
 
 use super::{
-    NewUser, PendingRequest, ScimUser, ScimUserWrite, Session, Store, StoreError, StoreResult, Team, TeamWrite, User,
-    UserId, UserStatus,
+    NewUser, PendingSignIn, ScimGroupStore, ScimUser, ScimUserStore, ScimUserWrite, Session, SessionStore,
+    SettingsStore, SignInProtocol, SignInStore, StoreError, StoreResult, Team, TeamWrite, User, UserId, UserStatus,
 };
 use crate::config::{TenantId, TenantSettings};
 use rows::{
     USER_COLUMNS, instant, is_unique_violation, json_text, query_scim_users, query_teams, query_user, seconds,
     set_members, to_user, user_from_row,
 };
+
+/// The SQLite boundary: SQLite's errors become the store's neutral kinds,
+/// with SQLite's message kept as text.
+impl From<rusqlite::Error> for StoreError {
+    fn from(error: rusqlite::Error) -> Self {
+        use rusqlite::ErrorCode;
+        match &error {
+            rusqlite::Error::SqliteFailure(failure, _) => match failure.code {
+                ErrorCode::DatabaseBusy | ErrorCode::DatabaseLocked => StoreError::Busy(error.to_string()),
+                ErrorCode::DatabaseCorrupt | ErrorCode::NotADatabase => StoreError::Corrupt(error.to_string()),
+                ErrorCode::ConstraintViolation => StoreError::Conflict(error.to_string()),
+                _ => StoreError::Backend(error.to_string()),
+            },
+            rusqlite::Error::FromSqlConversionFailure(..)
+            | rusqlite::Error::IntegralValueOutOfRange(..)
+            | rusqlite::Error::InvalidColumnType(..) => StoreError::Corrupt(error.to_string()),
+            _ => StoreError::Backend(error.to_string()),
+        }
+    }
+}
 
 pub struct SqliteStore {
     connection: Mutex<Connection>,
@@ -61,7 +81,7 @@ impl SqliteStore {
     }
 }
 
-impl Store for SqliteStore {
+impl SettingsStore for SqliteStore {
     fn sync_tenant(&self, id: &TenantId, name: &str, settings: &TenantSettings) -> StoreResult<()> {
         // The config's settings win at start, but the lockout facts do not:
         // that an admin signed in through the IdP, and that SSO is required.
@@ -121,18 +141,20 @@ impl Store for SqliteStore {
             Ok(())
         })
     }
+}
 
+impl SignInStore for SqliteStore {
     fn user(&self, id: &UserId) -> StoreResult<Option<User>> {
         self.with(|c| query_user(c, &format!("SELECT {USER_COLUMNS} FROM users WHERE id = ?1"), [&id.0]))
     }
 
-    fn user_by_identity(&self, tenant: &TenantId, issuer: &str, name_id: &str) -> StoreResult<Option<User>> {
+    fn user_by_identity(&self, tenant: &TenantId, issuer: &str, subject: &str) -> StoreResult<Option<User>> {
         self.with(|c| {
             query_user(
                 c,
                 "SELECT u.id, u.tenant, u.email, u.email_normalised, u.name, u.status, u.roles FROM identities i
                  JOIN users u ON u.id = i.user_id WHERE i.tenant = ?1 AND i.issuer = ?2 AND i.name_id = ?3",
-                params![tenant.as_str(), issuer, name_id],
+                params![tenant.as_str(), issuer, subject],
             )
         })
     }
@@ -174,17 +196,115 @@ impl Store for SqliteStore {
         })
     }
 
-    fn link_identity(&self, tenant: &TenantId, issuer: &str, name_id: &str, user: &UserId) -> StoreResult<()> {
+    fn link_identity(&self, tenant: &TenantId, issuer: &str, subject: &str, user: &UserId) -> StoreResult<()> {
         self.with(|c| {
             c.execute(
                 "INSERT INTO identities (tenant, issuer, name_id, user_id) VALUES (?1, ?2, ?3, ?4)
                  ON CONFLICT (tenant, issuer, name_id) DO UPDATE SET user_id = excluded.user_id",
-                params![tenant.as_str(), issuer, name_id, user.0],
+                params![tenant.as_str(), issuer, subject, user.0],
             )?;
             Ok(())
         })
     }
 
+    fn remember_message_id(
+        &self,
+        tenant: &TenantId,
+        message_id: &str,
+        until: OffsetDateTime,
+        now: OffsetDateTime,
+    ) -> StoreResult<bool> {
+        self.with(|c| {
+            let transaction = c.transaction()?;
+            transaction.execute("DELETE FROM replay_cache WHERE expires <= ?1", [seconds(now)])?;
+            let inserted = transaction.execute(
+                "INSERT INTO replay_cache (tenant, message_id, expires) VALUES (?1, ?2, ?3) ON CONFLICT DO NOTHING",
+                params![tenant.as_str(), message_id, seconds(until).max(seconds(now) + 1)],
+            )?;
+            transaction.commit()?;
+            Ok(inserted == 1)
+        })
+    }
+
+    fn save_pending_sign_in(
+        &self,
+        token_hash: &str,
+        pending: &PendingSignIn,
+        expires: OffsetDateTime,
+        now: OffsetDateTime,
+        keep_at_most: usize,
+    ) -> StoreResult<()> {
+        self.with(|c| {
+            let transaction = c.transaction()?;
+            transaction.execute("DELETE FROM pending_requests WHERE expires <= ?1", [seconds(now)])?;
+            transaction.execute(
+                "INSERT INTO pending_requests (token_hash, tenant, protocol, request_id, nonce, code_verifier, relay_state, expires)
+                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)
+                 ON CONFLICT (token_hash) DO UPDATE SET tenant = excluded.tenant, protocol = excluded.protocol,
+                 request_id = excluded.request_id, nonce = excluded.nonce, code_verifier = excluded.code_verifier,
+                 relay_state = excluded.relay_state, expires = excluded.expires",
+                params![
+                    token_hash,
+                    pending.tenant.as_str(),
+                    pending.protocol.as_str(),
+                    pending.request_id,
+                    pending.nonce,
+                    pending.code_verifier,
+                    pending.return_to,
+                    seconds(expires)
+                ],
+            )?;
+            // The newest `keep_at_most` stay; a flood of sign-ins nobody
+            // completes pushes out only the oldest of them.
+            transaction.execute(
+                "DELETE FROM pending_requests WHERE tenant = ?1 AND rowid IN (
+                     SELECT rowid FROM pending_requests WHERE tenant = ?1
+                     ORDER BY expires DESC, rowid DESC LIMIT -1 OFFSET ?2)",
+                params![pending.tenant.as_str(), i64::try_from(keep_at_most).unwrap_or(i64::MAX)],
+            )?;
+            transaction.commit()?;
+            Ok(())
+        })
+    }
+
+    fn take_pending_sign_in(&self, token_hash: &str, now: OffsetDateTime) -> StoreResult<Option<PendingSignIn>> {
+        type PendingRow = (String, String, String, Option<String>, Option<String>, String);
+        self.with(|c| {
+            let transaction = c.transaction()?;
+            let found: Option<PendingRow> = transaction
+                .query_row(
+                    "SELECT tenant, protocol, request_id, nonce, code_verifier, relay_state FROM pending_requests
+                     WHERE token_hash = ?1 AND expires > ?2",
+                    params![token_hash, seconds(now)],
+                    |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?, r.get(4)?, r.get(5)?)),
+                )
+                .optional()?;
+            transaction.execute(
+                "DELETE FROM pending_requests WHERE token_hash = ?1 OR expires <= ?2",
+                params![token_hash, seconds(now)],
+            )?;
+            transaction.commit()?;
+            found
+                .map(|(tenant, protocol, request_id, nonce, code_verifier, return_to)| {
+                    let tenant =
+                        TenantId::parse(&tenant).ok_or_else(|| StoreError::Corrupt(format!("tenant id '{tenant}'")))?;
+                    let protocol = SignInProtocol::parse(&protocol)
+                        .ok_or_else(|| StoreError::Corrupt(format!("sign-in protocol '{protocol}'")))?;
+                    Ok(PendingSignIn { tenant, protocol, request_id, nonce, code_verifier, return_to })
+                })
+                .transpose()
+        })
+    }
+
+    fn pending_sign_in_count(&self, tenant: &TenantId) -> StoreResult<usize> {
+        let count: i64 = self.with(|c| {
+            Ok(c.query_row("SELECT count(*) FROM pending_requests WHERE tenant = ?1", [tenant.as_str()], |r| r.get(0))?)
+        })?;
+        Ok(usize::try_from(count).unwrap_or(0))
+    }
+}
+
+impl SessionStore for SqliteStore {
     fn create_session(
         &self,
         token_hash: &str,
@@ -229,66 +349,17 @@ impl Store for SqliteStore {
             Ok(())
         })
     }
+}
 
-    fn remember_assertion(
-        &self,
-        tenant: &TenantId,
-        assertion_id: &str,
-        until: OffsetDateTime,
-        now: OffsetDateTime,
-    ) -> StoreResult<bool> {
-        self.with(|c| {
-            let transaction = c.transaction()?;
-            transaction.execute("DELETE FROM replay_cache WHERE expires <= ?1", [seconds(now)])?;
-            let inserted = transaction.execute(
-                "INSERT INTO replay_cache (tenant, assertion_id, expires) VALUES (?1, ?2, ?3) ON CONFLICT DO NOTHING",
-                params![tenant.as_str(), assertion_id, seconds(until).max(seconds(now) + 1)],
-            )?;
-            transaction.commit()?;
-            Ok(inserted == 1)
-        })
-    }
-
-    fn save_pending_request(
-        &self,
-        token_hash: &str,
-        pending: &PendingRequest,
-        expires: OffsetDateTime,
-    ) -> StoreResult<()> {
-        self.with(|c| {
-            c.execute(
-                "INSERT INTO pending_requests (token_hash, tenant, request_id, relay_state, expires) VALUES (?1, ?2, ?3, ?4, ?5)
-                 ON CONFLICT (token_hash) DO UPDATE SET tenant = excluded.tenant, request_id = excluded.request_id,
-                 relay_state = excluded.relay_state, expires = excluded.expires",
-                params![token_hash, pending.tenant.as_str(), pending.request_id, pending.relay_state, seconds(expires)],
-            )?;
-            Ok(())
-        })
-    }
-
-    fn take_pending_request(&self, token_hash: &str, now: OffsetDateTime) -> StoreResult<Option<PendingRequest>> {
-        self.with(|c| {
-            let transaction = c.transaction()?;
-            let found: Option<(String, String, String)> = transaction
-                .query_row(
-                    "SELECT tenant, request_id, relay_state FROM pending_requests WHERE token_hash = ?1 AND expires > ?2",
-                    params![token_hash, seconds(now)],
-                    |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)),
-                )
-                .optional()?;
-            transaction.execute("DELETE FROM pending_requests WHERE token_hash = ?1 OR expires <= ?2", params![token_hash, seconds(now)])?;
-            transaction.commit()?;
-            found
-                .map(|(tenant, request_id, relay_state)| {
-                    let tenant = TenantId::parse(&tenant).ok_or_else(|| StoreError::Corrupt(format!("tenant id '{tenant}'")))?;
-                    Ok(PendingRequest { tenant, request_id, relay_state })
-                })
-                .transpose()
-        })
-    }
-
+impl ScimUserStore for SqliteStore {
     fn scim_users(&self, tenant: &TenantId) -> StoreResult<Vec<ScimUser>> {
         self.with(|c| query_scim_users(c, "tenant = ?1 ORDER BY rowid", [tenant.as_str()]))
+    }
+
+    fn scim_user(&self, tenant: &TenantId, id: &UserId) -> StoreResult<Option<ScimUser>> {
+        self.with(|c| {
+            Ok(query_scim_users(c, "tenant = ?1 AND id = ?2 ORDER BY rowid", params![tenant.as_str(), id.0])?.pop())
+        })
     }
 
     fn scim_users_page(&self, tenant: &TenantId, offset: usize, limit: usize) -> StoreResult<(Vec<ScimUser>, usize)> {
@@ -313,12 +384,6 @@ impl Store for SqliteStore {
         let lower = user_name.to_lowercase();
         self.with(|c| {
             Ok(query_scim_users(c, "tenant = ?1 AND user_name_lower = ?2", params![tenant.as_str(), lower])?.pop())
-        })
-    }
-
-    fn scim_user(&self, tenant: &TenantId, id: &UserId) -> StoreResult<Option<ScimUser>> {
-        self.with(|c| {
-            Ok(query_scim_users(c, "tenant = ?1 AND id = ?2 ORDER BY rowid", params![tenant.as_str(), id.0])?.pop())
         })
     }
 
@@ -448,6 +513,28 @@ impl Store for SqliteStore {
         })
     }
 
+    fn scim_credential(&self, tenant: &TenantId) -> StoreResult<Option<String>> {
+        self.with(|c| {
+            Ok(c.query_row("SELECT secret_hash FROM scim_credentials WHERE tenant = ?1", [tenant.as_str()], |r| {
+                r.get(0)
+            })
+            .optional()?)
+        })
+    }
+
+    fn set_scim_credential(&self, tenant: &TenantId, secret_hash: &str) -> StoreResult<()> {
+        self.with(|c| {
+            c.execute(
+                "INSERT INTO scim_credentials (tenant, secret_hash) VALUES (?1, ?2)
+                 ON CONFLICT (tenant) DO UPDATE SET secret_hash = excluded.secret_hash",
+                params![tenant.as_str(), secret_hash],
+            )?;
+            Ok(())
+        })
+    }
+}
+
+impl ScimGroupStore for SqliteStore {
     fn teams(&self, tenant: &TenantId) -> StoreResult<Vec<Team>> {
         self.with(|c| query_teams(c, "tenant = ?1", [tenant.as_str()]))
     }
@@ -584,109 +671,24 @@ impl Store for SqliteStore {
             if changed == 0 { Err(StoreError::NotFound) } else { Ok(()) }
         })
     }
-
-    fn scim_credential(&self, tenant: &TenantId) -> StoreResult<Option<String>> {
-        self.with(|c| {
-            Ok(c.query_row("SELECT secret_hash FROM scim_credentials WHERE tenant = ?1", [tenant.as_str()], |r| {
-                r.get(0)
-            })
-            .optional()?)
-        })
-    }
-
-    fn set_scim_credential(&self, tenant: &TenantId, secret_hash: &str) -> StoreResult<()> {
-        self.with(|c| {
-            c.execute(
-                "INSERT INTO scim_credentials (tenant, secret_hash) VALUES (?1, ?2)
-                 ON CONFLICT (tenant) DO UPDATE SET secret_hash = excluded.secret_hash",
-                params![tenant.as_str(), secret_hash],
-            )?;
-            Ok(())
-        })
-    }
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::config::Provisioning;
 
-    fn tenant() -> TenantId {
-        TenantId::parse("acme").unwrap()
-    }
-
-    fn store() -> SqliteStore {
+    #[test]
+    fn sqlite_errors_become_neutral_kinds() {
         let store = SqliteStore::in_memory().unwrap();
-        let settings = TenantSettings {
-            default_relay_state: "/".into(),
-            allowed_email_domains: vec!["acme.test".into()],
-            provisioning: Provisioning::Jit,
-            allow_idp_initiated: true,
-            clock_skew_seconds: 180,
-            allow_sha1: false,
-            sso_required: false,
-            admin_signed_in_via_idp: false,
-        };
-        store.sync_tenant(&tenant(), "Acme", &settings).unwrap();
-        store
-    }
-
-    fn new_user(email: &str) -> NewUser {
-        NewUser {
-            tenant: tenant(),
-            email: email.into(),
-            email_normalised: email.to_lowercase(),
-            name: "A".into(),
-            roles: vec![],
-        }
-    }
-
-    #[test]
-    fn duplicate_normalised_email_is_refused() {
-        let store = store();
-        store.create_user(new_user("alice@acme.test"), UserId("usr_1".into())).unwrap();
-        let error = store.create_user(new_user("ALICE@acme.test"), UserId("usr_2".into())).unwrap_err();
-        assert!(matches!(error, StoreError::DuplicateEmail(_)));
-        assert_eq!(store.list_users(&tenant()).unwrap().len(), 1);
-    }
-
-    #[test]
-    fn replay_cache_refuses_second_use_until_expiry() {
-        let store = store();
-        let now = OffsetDateTime::from_unix_timestamp(1_700_000_000).unwrap();
-        let until = now + time::Duration::minutes(5);
-        assert!(store.remember_assertion(&tenant(), "id1", until, now).unwrap());
-        assert!(!store.remember_assertion(&tenant(), "id1", until, now).unwrap());
-        assert!(
-            store
-                .remember_assertion(
-                    &tenant(),
-                    "id1",
-                    until + time::Duration::minutes(5),
-                    until + time::Duration::seconds(1)
-                )
-                .unwrap()
-        );
-    }
-
-    #[test]
-    fn pending_request_is_taken_once() {
-        let store = store();
-        let now = OffsetDateTime::from_unix_timestamp(1_700_000_000).unwrap();
-        let pending = PendingRequest { tenant: tenant(), request_id: "_r1".into(), relay_state: "/x".into() };
-        store.save_pending_request("h", &pending, now + time::Duration::minutes(10)).unwrap();
-        assert_eq!(store.take_pending_request("h", now).unwrap(), Some(pending));
-        assert_eq!(store.take_pending_request("h", now).unwrap(), None);
-    }
-
-    #[test]
-    fn sessions_expire() {
-        let store = store();
-        let user = store.create_user(new_user("bob@acme.test"), UserId("usr_b".into())).unwrap();
-        let now = OffsetDateTime::from_unix_timestamp(1_700_000_000).unwrap();
-        store.create_session("s", &user.id, &["g".into()], now, now + time::Duration::hours(1)).unwrap();
-        assert_eq!(store.session("s", now).unwrap().unwrap().user.email, "bob@acme.test");
-        assert!(store.session("s", now + time::Duration::hours(2)).unwrap().is_none());
+        let busy = rusqlite::Error::SqliteFailure(rusqlite::ffi::Error::new(5), Some("database is locked".into()));
+        assert!(matches!(StoreError::from(busy), StoreError::Busy(m) if m.contains("locked")));
+        let unique = store
+            .with(|c| {
+                c.execute_batch("CREATE TABLE t (x UNIQUE); INSERT INTO t VALUES (1);")?;
+                Ok(c.execute("INSERT INTO t VALUES (1)", [])?)
+            })
+            .unwrap_err();
+        assert!(matches!(unique, StoreError::Conflict(m) if m.contains("UNIQUE")));
         assert_eq!(store.integrity_check().unwrap(), "ok");
     }
 }

@@ -84,6 +84,16 @@ CREATE TABLE scim_credentials (
     secret_hash TEXT NOT NULL
 );
 ",
+    // Pending sign-ins and the replay cache serve OIDC as well as SAML, and
+    // pending sign-ins are expired and capped per tenant on every write.
+    r"
+ALTER TABLE pending_requests ADD COLUMN protocol TEXT NOT NULL DEFAULT 'saml';
+ALTER TABLE pending_requests ADD COLUMN nonce TEXT;
+ALTER TABLE pending_requests ADD COLUMN code_verifier TEXT;
+CREATE INDEX pending_requests_by_tenant ON pending_requests(tenant, expires);
+CREATE INDEX pending_requests_by_expiry ON pending_requests(expires);
+ALTER TABLE replay_cache RENAME COLUMN assertion_id TO message_id;
+",
 ];
 
 /// Applies the migrations the database has not seen, each in its own
