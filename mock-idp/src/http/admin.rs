@@ -6,7 +6,7 @@
 use std::sync::Arc;
 
 use axum::body::Bytes;
-use axum::extract::{Path, Query, Request, State};
+use axum::extract::{Path, Request, State};
 use axum::http::{StatusCode, header};
 use axum::middleware::{self, Next};
 use axum::response::{IntoResponse, Response};
@@ -16,6 +16,7 @@ use serde::Deserialize;
 use serde_json::{Value, json};
 
 use super::HttpError;
+use super::extract::{ApiBody, ApiQuery};
 use crate::admin::{self, Applied, Lifecycle, OktaApiError};
 use crate::idp::Idp;
 use crate::oidc::ServerRef;
@@ -120,11 +121,15 @@ struct UserQuery {
     activate: Option<bool>,
 }
 
-async fn list_users(State(idp): State<Arc<Idp>>, Query(query): Query<UserQuery>) -> ApiResponse {
+async fn list_users(State(idp): State<Arc<Idp>>, ApiQuery(query): ApiQuery<UserQuery>) -> ApiResponse {
     ok(idp.read_org(|org| admin::list_users(org, query.q.as_deref(), query.filter.as_deref(), query.limit))?)
 }
 
-async fn create_user(State(idp): State<Arc<Idp>>, Query(query): Query<UserQuery>, body: Bytes) -> ApiResponse {
+async fn create_user(
+    State(idp): State<Arc<Idp>>,
+    ApiQuery(query): ApiQuery<UserQuery>,
+    ApiBody(body): ApiBody,
+) -> ApiResponse {
     let body = admin::parse_body(&body)?;
     let now = idp.now();
     changed(
@@ -138,13 +143,21 @@ async fn get_user(State(idp): State<Arc<Idp>>, Path(user): Path<String>) -> ApiR
     ok(idp.read_org(|org| admin::get_user(org, &user))?)
 }
 
-async fn update_user_partial(State(idp): State<Arc<Idp>>, Path(user): Path<String>, body: Bytes) -> ApiResponse {
+async fn update_user_partial(
+    State(idp): State<Arc<Idp>>,
+    Path(user): Path<String>,
+    ApiBody(body): ApiBody,
+) -> ApiResponse {
     let body = admin::parse_body(&body)?;
     let now = idp.now();
     changed(&idp, |org| admin::update_user(org, &user, body, true, now), admin::user_by_id)
 }
 
-async fn update_user_full(State(idp): State<Arc<Idp>>, Path(user): Path<String>, body: Bytes) -> ApiResponse {
+async fn update_user_full(
+    State(idp): State<Arc<Idp>>,
+    Path(user): Path<String>,
+    ApiBody(body): ApiBody,
+) -> ApiResponse {
     let body = admin::parse_body(&body)?;
     let now = idp.now();
     changed(&idp, |org| admin::update_user(org, &user, body, false, now), admin::user_by_id)
@@ -167,11 +180,11 @@ struct GroupQuery {
     q: Option<String>,
 }
 
-async fn list_groups(State(idp): State<Arc<Idp>>, Query(query): Query<GroupQuery>) -> ApiResponse {
+async fn list_groups(State(idp): State<Arc<Idp>>, ApiQuery(query): ApiQuery<GroupQuery>) -> ApiResponse {
     ok(idp.read_org(|org| admin::list_groups(org, query.q.as_deref()))?)
 }
 
-async fn create_group(State(idp): State<Arc<Idp>>, body: Bytes) -> ApiResponse {
+async fn create_group(State(idp): State<Arc<Idp>>, ApiBody(body): ApiBody) -> ApiResponse {
     let body = admin::parse_body(&body)?;
     let now = idp.now();
     changed(&idp, |org| admin::create_group(org, body, now, idp.ids()), admin::group_by_id)
@@ -181,7 +194,7 @@ async fn get_group(State(idp): State<Arc<Idp>>, Path(group): Path<String>) -> Ap
     ok(idp.read_org(|org| admin::get_group(org, &group))?)
 }
 
-async fn update_group(State(idp): State<Arc<Idp>>, Path(group): Path<String>, body: Bytes) -> ApiResponse {
+async fn update_group(State(idp): State<Arc<Idp>>, Path(group): Path<String>, ApiBody(body): ApiBody) -> ApiResponse {
     let body = admin::parse_body(&body)?;
     let now = idp.now();
     changed(&idp, |org| admin::update_group(org, &group, body, now), admin::group_by_id)
@@ -217,7 +230,7 @@ async fn list_app_users(State(idp): State<Arc<Idp>>, Path(app): Path<String>) ->
     ok(idp.read_org(|org| admin::list_app_users(org, &app))?)
 }
 
-async fn assign_user(State(idp): State<Arc<Idp>>, Path(app): Path<String>, body: Bytes) -> ApiResponse {
+async fn assign_user(State(idp): State<Arc<Idp>>, Path(app): Path<String>, ApiBody(body): ApiBody) -> ApiResponse {
     let body = admin::parse_body(&body)?;
     let now = idp.now();
     changed(&idp, |org| admin::assign_user(org, &app, None, body, now), admin::app_user_by_id)
@@ -230,7 +243,7 @@ async fn get_app_user(State(idp): State<Arc<Idp>>, Path((app, user)): Path<(Stri
 async fn update_app_user(
     State(idp): State<Arc<Idp>>,
     Path((app, user)): Path<(String, String)>,
-    body: Bytes,
+    ApiBody(body): ApiBody,
 ) -> ApiResponse {
     let body = admin::parse_body(&body)?;
     let now = idp.now();
@@ -248,7 +261,7 @@ async fn list_app_groups(State(idp): State<Arc<Idp>>, Path(app): Path<String>) -
 async fn assign_group(
     State(idp): State<Arc<Idp>>,
     Path((app, group)): Path<(String, String)>,
-    body: Bytes,
+    ApiBody(body): ApiBody,
 ) -> ApiResponse {
     let body = if body.is_empty() { admin::AppGroupBody::default() } else { admin::parse_body(&body)? };
     changed(&idp, |org| admin::assign_group(org, &app, &group, body), admin::app_group_by_id)
@@ -268,7 +281,7 @@ struct FaultBody {
 
 /// Arms a fault for the next matching response. `user` and `app` take ids or
 /// names; leaving one out matches any.
-async fn arm_saml_fault(State(idp): State<Arc<Idp>>, body: Bytes) -> ApiResponse {
+async fn arm_saml_fault(State(idp): State<Arc<Idp>>, ApiBody(body): ApiBody) -> ApiResponse {
     let body: FaultBody = admin::parse_body(&body)?;
     let fault: SamlFault = body
         .fault
@@ -326,8 +339,8 @@ async fn list_server_keys(State(idp): State<Arc<Idp>>, Path(server): Path<String
 async fn rotate_server_keys(
     State(idp): State<Arc<Idp>>,
     Path(server): Path<String>,
-    Query(query): Query<RotateQuery>,
-    body: Bytes,
+    ApiQuery(query): ApiQuery<RotateQuery>,
+    ApiBody(body): ApiBody,
 ) -> ApiResponse {
     check_rotate_body(&body)?;
     ok(json!(idp.rotate_keys(&ServerRef::Custom(server), query.emergency)?))
@@ -337,7 +350,11 @@ async fn list_org_keys(State(idp): State<Arc<Idp>>) -> ApiResponse {
     ok(json!(idp.signing_keys(&ServerRef::Org)?))
 }
 
-async fn rotate_org_keys(State(idp): State<Arc<Idp>>, Query(query): Query<RotateQuery>, body: Bytes) -> ApiResponse {
+async fn rotate_org_keys(
+    State(idp): State<Arc<Idp>>,
+    ApiQuery(query): ApiQuery<RotateQuery>,
+    ApiBody(body): ApiBody,
+) -> ApiResponse {
     check_rotate_body(&body)?;
     ok(json!(idp.rotate_keys(&ServerRef::Org, query.emergency)?))
 }
@@ -353,7 +370,7 @@ struct OidcFaultBody {
 
 /// Arms an OIDC fault for the next matching message. `user` and `client`
 /// take ids or names; leaving one out matches any.
-async fn arm_oidc_fault(State(idp): State<Arc<Idp>>, body: Bytes) -> ApiResponse {
+async fn arm_oidc_fault(State(idp): State<Arc<Idp>>, ApiBody(body): ApiBody) -> ApiResponse {
     let body: OidcFaultBody = admin::parse_body(&body)?;
     let fault: OidcFault = body
         .fault

@@ -27,6 +27,15 @@ pub enum HttpError {
     Sso(#[from] IdpError),
     #[error(transparent)]
     Oidc(#[from] OidcError),
+    /// A request to an OAuth endpoint refused before its parameters were
+    /// read (a body over the limit): RFC 6749's `invalid_request` JSON,
+    /// with the status that says why.
+    #[error("invalid_request: {description}")]
+    OAuthRequestRejected { status: StatusCode, description: String },
+    /// A browser request refused before its parameters were read (a body
+    /// over the limit, a query or form that does not parse): an error page.
+    #[error("{detail}")]
+    PageRequestRejected { status: StatusCode, detail: String },
     #[error("internal error: {0}")]
     Internal(String),
 }
@@ -167,6 +176,11 @@ impl IntoResponse for HttpError {
                 tracing::info!(code, %error, "sign-in refused");
                 html_page(status, code, &error.to_string())
             }
+            HttpError::OAuthRequestRejected { status, description } => {
+                let body = json!({ "error": OAuthCode::InvalidRequest.as_str(), "error_description": description });
+                super::oidc::json_response(status, &body)
+            }
+            HttpError::PageRequestRejected { status, detail } => html_page(status, "invalid_request", &detail),
             HttpError::Internal(detail) => {
                 tracing::error!(%detail, "internal error");
                 html_page(StatusCode::INTERNAL_SERVER_ERROR, "internal", "Internal error.")

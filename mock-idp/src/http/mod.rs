@@ -11,6 +11,7 @@
 
 mod admin;
 mod error;
+mod extract;
 mod oidc;
 mod pages;
 mod sso;

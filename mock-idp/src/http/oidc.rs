@@ -6,7 +6,6 @@
 use std::sync::Arc;
 
 use axum::Router;
-use axum::body::Bytes;
 use axum::extract::{FromRequest, FromRequestParts, RawPathParams, Request, State};
 use axum::http::request::Parts;
 use axum::http::{HeaderMap, HeaderValue, Method, StatusCode, header};
@@ -14,6 +13,7 @@ use axum::response::{Html, IntoResponse, Redirect, Response};
 use axum::routing::get;
 
 use super::HttpError;
+use super::extract::{OAuthBody, page_body};
 use super::sso::{clear_session_cookie, session_cookie, set_session_cookie};
 use crate::idp::{AuthorizeOutcome, Browser, Idp};
 use crate::oidc::authorize::{AuthorizeParams, AuthorizeReply, ResponseMode};
@@ -47,13 +47,15 @@ impl<S: Send + Sync> FromRequestParts<S> for Server {
 pub struct QueryOrForm(pub Vec<(String, String)>);
 
 impl<S: Send + Sync> FromRequest<S> for QueryOrForm {
-    type Rejection = Response;
+    type Rejection = HttpError;
 
     async fn from_request(request: Request, state: &S) -> Result<Self, Self::Rejection> {
         if request.method() == Method::GET || request.method() == Method::HEAD {
             return Ok(QueryOrForm(pairs(request.uri().query().unwrap_or_default().as_bytes())));
         }
-        let body = Bytes::from_request(request, state).await.map_err(IntoResponse::into_response)?;
+        // `/authorize` and `/logout` are browser endpoints: a refused body
+        // gets an error page.
+        let body = page_body(request, state).await?;
         Ok(QueryOrForm(pairs(&body)))
     }
 }
@@ -197,7 +199,7 @@ async fn token(
     State(idp): State<Arc<Idp>>,
     Server(server): Server,
     headers: HeaderMap,
-    body: Bytes,
+    OAuthBody(body): OAuthBody,
 ) -> Result<Response, HttpError> {
     let form = form_body(&headers, &body)?;
     let issued = idp.token(&server, authorization(&headers), &form)?;
@@ -219,7 +221,7 @@ async fn userinfo(
     State(idp): State<Arc<Idp>>,
     Server(server): Server,
     headers: HeaderMap,
-    body: Bytes,
+    OAuthBody(body): OAuthBody,
 ) -> Result<Response, HttpError> {
     let bearer = bearer_token(&headers, &body);
     let claims = idp.userinfo(&server, bearer.as_deref())?;
@@ -230,7 +232,7 @@ async fn introspect(
     State(idp): State<Arc<Idp>>,
     Server(server): Server,
     headers: HeaderMap,
-    body: Bytes,
+    OAuthBody(body): OAuthBody,
 ) -> Result<Response, HttpError> {
     let form = form_body(&headers, &body)?;
     let answer = idp.introspect(&server, authorization(&headers), &form)?;
@@ -241,7 +243,7 @@ async fn revoke(
     State(idp): State<Arc<Idp>>,
     Server(server): Server,
     headers: HeaderMap,
-    body: Bytes,
+    OAuthBody(body): OAuthBody,
 ) -> Result<Response, HttpError> {
     let form = form_body(&headers, &body)?;
     idp.revoke(&server, authorization(&headers), &form)?;

@@ -2,12 +2,12 @@
 
 use std::sync::Arc;
 
-use axum::Form;
-use axum::extract::{Path, Query, State};
+use axum::extract::{Path, State};
 use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
 use axum::response::{Html, IntoResponse, Redirect, Response};
 use serde::Deserialize;
 
+use super::extract::{PageForm, PageQuery};
 use super::{HttpError, pages};
 use crate::idp::{Browser, Idp, SsoOutcome};
 use crate::saml::authn_request::Binding;
@@ -137,7 +137,7 @@ async fn sp_initiated(
 pub async fn sp_initiated_redirect(
     State(idp): State<Arc<Idp>>,
     Path((app_name, app_id)): Path<(String, String)>,
-    Query(params): Query<SsoParams>,
+    PageQuery(params): PageQuery<SsoParams>,
     headers: HeaderMap,
 ) -> Result<Response, HttpError> {
     let hint = params.login_hint.clone();
@@ -147,9 +147,9 @@ pub async fn sp_initiated_redirect(
 pub async fn sp_initiated_post(
     State(idp): State<Arc<Idp>>,
     Path((app_name, app_id)): Path<(String, String)>,
-    Query(query): Query<HintParams>,
+    PageQuery(query): PageQuery<HintParams>,
     headers: HeaderMap,
-    Form(params): Form<SsoParams>,
+    PageForm(params): PageForm<SsoParams>,
 ) -> Result<Response, HttpError> {
     let hint = params.login_hint.clone().or(query.login_hint);
     sp_initiated(idp, app_name, app_id, params, Binding::Post, hint, &headers).await
@@ -158,7 +158,7 @@ pub async fn sp_initiated_post(
 pub async fn idp_initiated(
     State(idp): State<Arc<Idp>>,
     Path((app_name, app_id)): Path<(String, String)>,
-    Query(params): Query<SsoParams>,
+    PageQuery(params): PageQuery<SsoParams>,
     headers: HeaderMap,
 ) -> Result<Response, HttpError> {
     let session = session_cookie(&headers);
@@ -170,7 +170,7 @@ pub async fn idp_initiated(
 pub async fn idp_initiated_link(
     state: State<Arc<Idp>>,
     Path((app_name, app_id, _link)): Path<(String, String, String)>,
-    query: Query<SsoParams>,
+    query: PageQuery<SsoParams>,
     headers: HeaderMap,
 ) -> Result<Response, HttpError> {
     idp_initiated(state, Path((app_name, app_id)), query, headers).await
@@ -178,13 +178,16 @@ pub async fn idp_initiated_link(
 
 pub async fn login_page(
     State(idp): State<Arc<Idp>>,
-    Query(params): Query<PendingParams>,
+    PageQuery(params): PageQuery<PendingParams>,
 ) -> Result<Response, HttpError> {
     let (label, users) = idp.login_choices(&params.pending)?;
     Ok((StatusCode::OK, Html(pages::login_page(&label, &params.pending, &users))).into_response())
 }
 
-pub async fn login_submit(State(idp): State<Arc<Idp>>, Form(form): Form<LoginForm>) -> Result<Response, HttpError> {
+pub async fn login_submit(
+    State(idp): State<Arc<Idp>>,
+    PageForm(form): PageForm<LoginForm>,
+) -> Result<Response, HttpError> {
     let outcome = idp.complete_login(&form.pending, &form.login)?;
     Ok(respond(outcome))
 }

@@ -8,7 +8,7 @@
 mod bounded;
 mod oidc;
 
-use bounded::BoundedMap;
+use bounded::{BoundedList, BoundedMap};
 
 use std::collections::HashMap;
 use std::path::PathBuf;
@@ -29,6 +29,9 @@ use crate::saml::{self, Credentials, SamlError, SamlFaultPlan, SignIn};
 const MAX_PENDING: usize = 10_000;
 /// The most mock browser sessions kept; older ones are dropped.
 const MAX_SESSIONS: usize = 100_000;
+/// The most faults kept armed at once (SAML and OIDC each); arming more
+/// drops the oldest. A conformance run arms one or two per check.
+pub const MAX_ARMED_FAULTS: usize = 10_000;
 /// The most org changes kept for a subscriber that has not read them yet. A
 /// subscriber that falls further behind is told how many it missed.
 const CHANGE_BACKLOG: usize = 4096;
@@ -177,7 +180,7 @@ pub struct Idp {
     credentials: RwLock<HashMap<AppId, SigningCredential>>,
     clock: Arc<dyn Clock>,
     ids: Arc<dyn IdGenerator>,
-    faults: Mutex<Vec<ArmedSamlFault>>,
+    faults: Mutex<BoundedList<ArmedSamlFault>>,
     sessions: Mutex<BoundedMap<MockSession>>,
     pending: Mutex<BoundedMap<Pending>>,
     oidc: OidcState,
@@ -193,7 +196,7 @@ impl Idp {
             credentials: RwLock::new(HashMap::new()),
             clock: config.clock,
             ids: config.ids,
-            faults: Mutex::new(Vec::new()),
+            faults: Mutex::new(BoundedList::new(MAX_ARMED_FAULTS)),
             sessions: Mutex::new(BoundedMap::new(MAX_SESSIONS)),
             pending: Mutex::new(BoundedMap::new(MAX_PENDING)),
             oidc: OidcState::new(config.attacker_jwt),
@@ -298,7 +301,7 @@ impl Idp {
     }
 
     pub fn armed_faults(&self) -> Vec<ArmedSamlFault> {
-        self.faults.lock().unwrap_or_else(PoisonError::into_inner).clone()
+        self.faults.lock().unwrap_or_else(PoisonError::into_inner).to_vec()
     }
 
     pub fn clear_faults(&self) {
@@ -307,10 +310,8 @@ impl Idp {
 
     fn take_fault(&self, user: &UserId, app: &AppId) -> Option<SamlFaultPlan> {
         let mut faults = self.faults.lock().unwrap_or_else(PoisonError::into_inner);
-        let index = faults
-            .iter()
-            .position(|f| f.user.as_ref().is_none_or(|u| u == user) && f.app.as_ref().is_none_or(|a| a == app))?;
-        let armed = faults.remove(index);
+        let armed = faults
+            .take_first(|f| f.user.as_ref().is_none_or(|u| u == user) && f.app.as_ref().is_none_or(|a| a == app))?;
         Some(SamlFaultPlan { fault: armed.fault, impersonate: armed.impersonate })
     }
 

@@ -13,6 +13,7 @@ mod oidc_faults;
 mod oidc_keys;
 mod oidc_props;
 mod org_changes;
+mod refusals;
 mod signing;
 mod snapshots;
 mod sso;

@@ -22,7 +22,7 @@ use std::sync::{Mutex, PoisonError};
 use serde_json::Value;
 use time::OffsetDateTime;
 
-use super::bounded::BoundedMap;
+use super::bounded::{BoundedList, BoundedMap};
 use super::{Browser, Idp, IdpError, MockSession, Pending, SsoOutcome};
 use crate::ids::{AppId, UserId};
 use crate::oidc::authorize::{self, AuthorizeParams, AuthorizeRefusal, AuthorizeReply, ValidAuthorization};
@@ -118,7 +118,7 @@ pub struct OidcState {
     access: Mutex<BoundedMap<AccessRecord>>,
     refresh: Mutex<BoundedMap<RefreshRecord>>,
     assertions: Mutex<BoundedMap<i64>>,
-    faults: Mutex<Vec<ArmedOidcFault>>,
+    faults: Mutex<BoundedList<ArmedOidcFault>>,
     attacker: JwtKey,
 }
 
@@ -130,7 +130,7 @@ impl OidcState {
             access: Mutex::new(BoundedMap::new(MAX_RECORDS)),
             refresh: Mutex::new(BoundedMap::new(MAX_RECORDS)),
             assertions: Mutex::new(BoundedMap::new(MAX_RECORDS)),
-            faults: Mutex::new(Vec::new()),
+            faults: Mutex::new(BoundedList::new(super::MAX_ARMED_FAULTS)),
             attacker,
         }
     }
@@ -191,8 +191,7 @@ impl Idp {
         })?;
         let faulted = {
             let mut faults = lock(&self.oidc.faults);
-            let index = faults.iter().position(|f| f.fault.stage() == FaultStage::Discovery);
-            index.map(|i| faults.remove(i))
+            faults.take_first(|f| f.fault.stage() == FaultStage::Discovery)
         };
         if faulted.is_some()
             && let Some(issuer) = document.get_mut("issuer")
@@ -214,7 +213,7 @@ impl Idp {
     }
 
     pub fn armed_oidc_faults(&self) -> Vec<ArmedOidcFault> {
-        lock(&self.oidc.faults).clone()
+        lock(&self.oidc.faults).to_vec()
     }
 
     pub fn clear_oidc_faults(&self) {
@@ -222,13 +221,11 @@ impl Idp {
     }
 
     fn take_oidc_fault(&self, stages: &[FaultStage], user: Option<&UserId>, client: &AppId) -> Option<ArmedOidcFault> {
-        let mut faults = lock(&self.oidc.faults);
-        let index = faults.iter().position(|f| {
+        lock(&self.oidc.faults).take_first(|f| {
             stages.contains(&f.fault.stage())
                 && f.user.as_ref().is_none_or(|u| Some(u) == user)
                 && f.client.as_ref().is_none_or(|c| c == client)
-        })?;
-        Some(faults.remove(index))
+        })
     }
 
     /// `/authorize`: validates the request, signs the browser in (session,
