@@ -131,17 +131,17 @@ impl KeyStore {
     /// `~/.local/share/mockta/keys`, followed by a folder named after the org
     /// file's canonical path, so the same org file always gets the same keys.
     pub fn default_for_org_file(org_file: &Path) -> Self {
-        let base = std::env::var_os("MOCKTA_KEY_DIR").map(PathBuf::from).unwrap_or_else(|| {
-            let data = std::env::var_os("XDG_DATA_HOME").map(PathBuf::from).unwrap_or_else(|| {
-                std::env::var_os("HOME").map_or_else(|| PathBuf::from("."), PathBuf::from).join(".local/share")
-            });
-            data.join("mockta/keys")
-        });
         let canonical = fs::canonicalize(org_file).unwrap_or_else(|_| org_file.to_path_buf());
-        let digest = Sha256::digest(canonical.to_string_lossy().as_bytes());
         let stem = org_file.file_stem().map_or_else(|| "org".to_owned(), |s| s.to_string_lossy().into_owned());
-        let tag: String = digest.iter().take(6).map(|b| format!("{b:02x}")).collect();
-        KeyStore::new(base.join(format!("{stem}-{tag}")))
+        KeyStore::new(default_base().join(folder_name(&stem, &canonical.to_string_lossy())))
+    }
+
+    /// The default key directory of the built-in org, under the same base
+    /// as [`KeyStore::default_for_org_file`]. Its folder is `builtin-acme-`
+    /// and a tag, the name the built-in org has always had, so keys made
+    /// before stay in use.
+    pub fn default_for_builtin_org() -> Self {
+        KeyStore::new(default_base().join(folder_name(BUILTIN_ORG_KEY_NAME, BUILTIN_ORG_KEY_NAME)))
     }
 
     pub fn dir(&self) -> &Path {
@@ -241,6 +241,27 @@ impl KeyStore {
             Ok(text)
         })
     }
+}
+
+/// The name the built-in org's key folder is made from.
+const BUILTIN_ORG_KEY_NAME: &str = "builtin-acme";
+
+/// `$MOCKTA_KEY_DIR`, else `$XDG_DATA_HOME/mockta/keys`, else
+/// `~/.local/share/mockta/keys`.
+fn default_base() -> PathBuf {
+    std::env::var_os("MOCKTA_KEY_DIR").map(PathBuf::from).unwrap_or_else(|| {
+        let data = std::env::var_os("XDG_DATA_HOME").map(PathBuf::from).unwrap_or_else(|| {
+            std::env::var_os("HOME").map_or_else(|| PathBuf::from("."), PathBuf::from).join(".local/share")
+        });
+        data.join("mockta/keys")
+    })
+}
+
+/// A key folder's name: a readable stem and a tag hashed from `identity`.
+fn folder_name(stem: &str, identity: &str) -> String {
+    let digest = Sha256::digest(identity.as_bytes());
+    let tag: String = digest.iter().take(6).map(|b| format!("{b:02x}")).collect();
+    format!("{stem}-{tag}")
 }
 
 /// The lock file that serialises key creation in a key directory.

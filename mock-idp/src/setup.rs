@@ -16,6 +16,12 @@ use crate::org::{Org, OrgFileError, load_org_file, parse_org};
 pub const BUILTIN_ORG: &str = include_str!("../../fixtures/orgs/acme.toml");
 const BUILTIN_ORG_NAME: &str = "fixtures/orgs/acme.toml (built in)";
 
+/// Whether a file holds the built-in org's text, line endings aside.
+fn is_builtin_org_file(path: &Path) -> bool {
+    let normalise = |text: &str| text.replace("\r\n", "\n");
+    std::fs::read_to_string(path).is_ok_and(|text| normalise(&text) == normalise(BUILTIN_ORG))
+}
+
 /// Options common to every command that runs or uses the IdP.
 #[derive(Clone, Debug, Default)]
 pub struct IdpOptions {
@@ -82,8 +88,13 @@ impl IdpOptions {
         }
         let store = match (&self.key_dir, &self.org_file) {
             (Some(dir), _) => KeyStore::new(dir),
+            // A file with the built-in org's text (`fixtures/orgs/acme.toml`
+            // or a copy of it) is the built-in org, so it gets its keys:
+            // `mockta idp` and `mockta saml mint --org fixtures/orgs/acme.toml`
+            // then sign with the same certificate.
+            (None, Some(file)) if is_builtin_org_file(file) => KeyStore::default_for_builtin_org(),
             (None, Some(file)) => KeyStore::default_for_org_file(file),
-            (None, None) => KeyStore::default_for_org_file(Path::new("builtin-acme")),
+            (None, None) => KeyStore::default_for_builtin_org(),
         };
         Ok(KeySource::Directory(store))
     }

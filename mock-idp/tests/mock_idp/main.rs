@@ -7,6 +7,7 @@
 mod admin;
 mod deterministic;
 mod faults;
+mod key_folders;
 mod key_race;
 mod oidc;
 mod oidc_faults;
