@@ -45,7 +45,7 @@ pub async fn refresh(sp: &Sp, tenant: &TenantConfig) -> Result<(), SpError> {
 pub async fn refresh_all(sp: &Sp) {
     for tenant in sp.config().tenants.iter().filter(|t| t.saml.is_some()) {
         if let Err(error) = refresh(sp, tenant).await {
-            tracing::warn!(tenant = %tenant.id, %error, "IdP metadata not loaded yet");
+            tracing::warn!(tenant = %tenant.id, error = ?error.to_string(), "IdP metadata not loaded yet");
         }
     }
 }

@@ -3,15 +3,15 @@
 
 use std::sync::Arc;
 
-use axum::extract::{Path, State};
-use axum::http::{HeaderMap, StatusCode, header};
+use axum::extract::State;
+use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
 use axum::{Json, Router};
-use base64::Engine;
 use serde::Deserialize;
 
 use super::HttpError;
+use super::extract::{AdminTenant, off_the_runtime};
 use crate::idp_fetch;
 use crate::sp::{SettingsPatch, Sp};
 
@@ -24,25 +24,7 @@ pub fn routes() -> Router<Arc<Sp>> {
         .route("/tenants/{tenant}/teams", post(create_team))
 }
 
-fn authorize(sp: &Sp, tenant: &str, headers: &HeaderMap) -> Result<(), HttpError> {
-    let credentials = headers
-        .get(header::AUTHORIZATION)
-        .and_then(|v| v.to_str().ok())
-        .and_then(|v| v.strip_prefix("Basic "))
-        .and_then(|v| base64::engine::general_purpose::STANDARD.decode(v.trim()).ok())
-        .and_then(|bytes| String::from_utf8(bytes).ok());
-    match credentials.as_deref().and_then(|c| c.split_once(':')) {
-        Some((email, password)) if sp.is_break_glass(tenant, email, password) => Ok(()),
-        _ => Err(HttpError::AdminUnauthorized),
-    }
-}
-
-async fn list_users(
-    State(sp): State<Arc<Sp>>,
-    Path(tenant): Path<String>,
-    headers: HeaderMap,
-) -> Result<Response, HttpError> {
-    authorize(&sp, &tenant, &headers)?;
+async fn list_users(State(sp): State<Arc<Sp>>, AdminTenant(tenant): AdminTenant) -> Result<Response, HttpError> {
     Ok(Json(sp.list_users(&tenant)?).into_response())
 }
 
@@ -57,43 +39,30 @@ struct NewUserBody {
 
 async fn create_user(
     State(sp): State<Arc<Sp>>,
-    Path(tenant): Path<String>,
-    headers: HeaderMap,
+    AdminTenant(tenant): AdminTenant,
     body: axum::body::Bytes,
 ) -> Result<Response, HttpError> {
-    authorize(&sp, &tenant, &headers)?;
     let body: NewUserBody = serde_json::from_slice(&body).map_err(|e| HttpError::BadRequest(e.to_string()))?;
-    let user = sp.create_local_user(&tenant, &body.email, &body.name, body.roles)?;
+    let user =
+        off_the_runtime(&sp, move |sp| sp.create_local_user(&tenant, &body.email, &body.name, body.roles)).await?;
     Ok((StatusCode::CREATED, Json(user)).into_response())
 }
 
-async fn get_settings(
-    State(sp): State<Arc<Sp>>,
-    Path(tenant): Path<String>,
-    headers: HeaderMap,
-) -> Result<Response, HttpError> {
-    authorize(&sp, &tenant, &headers)?;
+async fn get_settings(State(sp): State<Arc<Sp>>, AdminTenant(tenant): AdminTenant) -> Result<Response, HttpError> {
     let config = sp.tenant(&tenant)?;
     Ok(Json(sp.settings(config)?).into_response())
 }
 
 async fn update_settings(
     State(sp): State<Arc<Sp>>,
-    Path(tenant): Path<String>,
-    headers: HeaderMap,
+    AdminTenant(tenant): AdminTenant,
     body: axum::body::Bytes,
 ) -> Result<Response, HttpError> {
-    authorize(&sp, &tenant, &headers)?;
     let patch: SettingsPatch = serde_json::from_slice(&body).map_err(|e| HttpError::BadRequest(e.to_string()))?;
-    Ok(Json(sp.update_settings(&tenant, patch)?).into_response())
+    Ok(Json(off_the_runtime(&sp, move |sp| sp.update_settings(&tenant, patch)).await?).into_response())
 }
 
-async fn refresh_metadata(
-    State(sp): State<Arc<Sp>>,
-    Path(tenant): Path<String>,
-    headers: HeaderMap,
-) -> Result<Response, HttpError> {
-    authorize(&sp, &tenant, &headers)?;
+async fn refresh_metadata(State(sp): State<Arc<Sp>>, AdminTenant(tenant): AdminTenant) -> Result<Response, HttpError> {
     let config = sp.tenant(&tenant)?;
     idp_fetch::refresh(&sp, config).await?;
     Ok(StatusCode::NO_CONTENT.into_response())
@@ -101,13 +70,8 @@ async fn refresh_metadata(
 
 /// Makes a new SCIM credential for the tenant; the old one stops working at
 /// once. The new secret is shown in this answer only.
-async fn rotate_scim_token(
-    State(sp): State<Arc<Sp>>,
-    Path(tenant): Path<String>,
-    headers: HeaderMap,
-) -> Result<Response, HttpError> {
-    authorize(&sp, &tenant, &headers)?;
-    let token = sp.rotate_scim_credential(&tenant)?;
+async fn rotate_scim_token(State(sp): State<Arc<Sp>>, AdminTenant(tenant): AdminTenant) -> Result<Response, HttpError> {
+    let token = off_the_runtime(&sp, move |sp| sp.rotate_scim_credential(&tenant)).await?;
     Ok((StatusCode::OK, Json(serde_json::json!({ "token": token }))).into_response())
 }
 
@@ -120,12 +84,10 @@ struct NewTeamBody {
 /// then links to (the tenants whose groups must link to existing teams).
 async fn create_team(
     State(sp): State<Arc<Sp>>,
-    Path(tenant): Path<String>,
-    headers: HeaderMap,
+    AdminTenant(tenant): AdminTenant,
     body: axum::body::Bytes,
 ) -> Result<Response, HttpError> {
-    authorize(&sp, &tenant, &headers)?;
     let body: NewTeamBody = serde_json::from_slice(&body).map_err(|e| HttpError::BadRequest(e.to_string()))?;
-    let team = sp.create_local_team(&tenant, &body.name)?;
+    let team = off_the_runtime(&sp, move |sp| sp.create_local_team(&tenant, &body.name)).await?;
     Ok((StatusCode::CREATED, Json(team)).into_response())
 }

@@ -15,6 +15,13 @@ pub enum HttpError {
     AdminUnauthorized,
     #[error("{0}")]
     BadRequest(String),
+    /// A blocking task panicked or was cancelled.
+    #[error("the request could not be completed: {0}")]
+    TaskFailed(String),
+    /// The body is not the form the endpoint takes: too large (413), not
+    /// `application/x-www-form-urlencoded` (415) or missing fields (422).
+    #[error("{0}")]
+    Form(#[from] axum::extract::rejection::FormRejection),
     /// SCIM endpoints answer with the SCIM Error schema.
     #[error(transparent)]
     Scim(#[from] crate::scim::ScimError),
@@ -25,6 +32,14 @@ impl HttpError {
         match self {
             HttpError::AdminUnauthorized => (StatusCode::UNAUTHORIZED, "admin.unauthorized"),
             HttpError::BadRequest(_) => (StatusCode::BAD_REQUEST, "request.invalid"),
+            HttpError::TaskFailed(_) => (StatusCode::INTERNAL_SERVER_ERROR, "internal.task"),
+            HttpError::Form(rejection) => match rejection.status() {
+                StatusCode::PAYLOAD_TOO_LARGE => (StatusCode::PAYLOAD_TOO_LARGE, "request.too_large"),
+                StatusCode::UNSUPPORTED_MEDIA_TYPE => {
+                    (StatusCode::UNSUPPORTED_MEDIA_TYPE, "request.unsupported_media_type")
+                }
+                status => (status, "request.invalid_form"),
+            },
             HttpError::Scim(error) => {
                 (StatusCode::from_u16(error.status()).unwrap_or(StatusCode::BAD_REQUEST), "scim.error")
             }
@@ -58,7 +73,7 @@ impl IntoResponse for HttpError {
         let (status, code) = self.status_and_code();
         if let HttpError::Scim(error) = &self {
             if status.is_server_error() {
-                tracing::error!(error = %error, "SCIM request failed");
+                tracing::error!(error = ?error.to_string(), "SCIM request failed");
             }
             let mut response = (status, error.body().to_string()).into_response();
             let headers = response.headers_mut();
@@ -73,13 +88,76 @@ impl IntoResponse for HttpError {
             return response;
         }
         if status.is_server_error() {
-            tracing::error!(code, error = %self, "request failed");
+            // Debug, not Display: the text can hold values from the request
+            // (a tenant id from the URL), and Debug escapes line breaks, so
+            // a request cannot forge a log line.
+            tracing::error!(code, error = ?self.to_string(), "request failed");
         } else {
-            tracing::info!(code, reason = %self, "request refused");
+            tracing::info!(code, reason = ?self.to_string(), "request refused");
         }
         let page = super::pages::refusal(status, code, &self.to_string());
         let mut response = (status, [(header::CONTENT_TYPE, "text/html; charset=utf-8")], page).into_response();
         response.headers_mut().insert("x-error-code", axum::http::HeaderValue::from_static(code));
         response
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use std::sync::{Arc, Mutex};
+
+    use tracing::field::{Field, Visit};
+    use tracing::span::{Attributes, Id, Record};
+    use tracing::{Event, Metadata, Subscriber};
+
+    use super::*;
+
+    /// Writes each event's fields as a log formatter would: `Display` fields
+    /// through their `Display`, `Debug` fields through their `Debug`.
+    struct Lines(Arc<Mutex<Vec<String>>>);
+
+    struct Fields(String);
+
+    impl Visit for Fields {
+        fn record_debug(&mut self, field: &Field, value: &dyn std::fmt::Debug) {
+            self.0.push_str(&format!(" {}={value:?}", field.name()));
+        }
+    }
+
+    impl Subscriber for Lines {
+        fn enabled(&self, _: &Metadata<'_>) -> bool {
+            true
+        }
+        fn new_span(&self, _: &Attributes<'_>) -> Id {
+            Id::from_u64(1)
+        }
+        fn record(&self, _: &Id, _: &Record<'_>) {}
+        fn record_follows_from(&self, _: &Id, _: &Id) {}
+        fn event(&self, event: &Event<'_>) {
+            let mut fields = Fields(String::new());
+            event.record(&mut fields);
+            if let Ok(mut lines) = self.0.lock() {
+                lines.push(fields.0);
+            }
+        }
+        fn enter(&self, _: &Id) {}
+        fn exit(&self, _: &Id) {}
+    }
+
+    #[test]
+    fn a_tenant_from_the_url_cannot_forge_a_log_line() {
+        let lines = Arc::new(Mutex::new(Vec::new()));
+        let forged = "x\n2024-01-01T00:00:00Z INFO signed in tenant=acme user=admin@acme.test";
+        tracing::subscriber::with_default(Lines(lines.clone()), || {
+            let _ = HttpError::Sp(SpError::UnknownTenant(forged.into())).into_response();
+            let _ = HttpError::Sp(SpError::Store(crate::store::StoreError::Backend(forged.into()))).into_response();
+            let _ = HttpError::Scim(crate::scim::ScimError::Internal(forged.into())).into_response();
+        });
+        let lines = lines.lock().unwrap();
+        assert_eq!(lines.len(), 3, "{lines:?}");
+        for line in lines.iter() {
+            assert!(line.contains("2024-01-01T00:00:00Z"), "the value is logged: {line}");
+            assert!(!line.contains('\n'), "the value is escaped: {line}");
+        }
     }
 }

@@ -3,6 +3,7 @@
 
 mod admin;
 mod error;
+mod extract;
 mod pages;
 mod scim;
 mod sign_in;

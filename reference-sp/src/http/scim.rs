@@ -1,5 +1,5 @@
-//! `/scim/v2/{tenant}`: the SCIM 2.0 endpoints. Handlers authenticate,
-//! read the body (at most [`MAX_SCIM_BODY`] bytes, JSON or SCIM JSON), call
+//! `/scim/v2/{tenant}`: the SCIM 2.0 endpoints. Handlers authenticate
+//! through the [`ScimTenant`] extractor, read the body (at most [`MAX_SCIM_BODY`] bytes, JSON or SCIM JSON), call
 //! one [`Sp`] function and answer in `application/scim+json`.
 
 use std::sync::Arc;
@@ -13,6 +13,7 @@ use axum::routing::get;
 use serde_json::{Value, json};
 
 use super::HttpError;
+use super::extract::{ScimTenant, off_the_runtime};
 use crate::provisioning::{ScimReply, parse_if_match};
 use crate::scim::list::{self, ListQuery};
 use crate::scim::{SCHEMA_LIST, ScimError};
@@ -55,11 +56,6 @@ async fn plain_errors(State(sp): State<Arc<Sp>>, response: Response) -> Response
         .and_then(|v| v.get("detail").and_then(Value::as_str).map(str::to_owned))
         .unwrap_or_default();
     (status, axum::Json(json!({ "error": detail }))).into_response()
-}
-
-fn authenticate(sp: &Sp, tenant: &str, headers: &HeaderMap) -> Result<(), HttpError> {
-    let authorization = headers.get(header::AUTHORIZATION).and_then(|v| v.to_str().ok());
-    Ok(sp.scim_authenticate(tenant, authorization)?)
 }
 
 fn scim_json(status: StatusCode, body: &Value) -> Response {
@@ -107,13 +103,7 @@ fn query(raw: Option<String>) -> Result<ListQuery, HttpError> {
     Ok(list::parse_query(&pairs)?)
 }
 
-async fn list_users(
-    State(sp): State<Arc<Sp>>,
-    Path(tenant): Path<String>,
-    headers: HeaderMap,
-    RawQuery(raw): RawQuery,
-) -> ScimResult {
-    authenticate(&sp, &tenant, &headers)?;
+async fn list_users(State(sp): State<Arc<Sp>>, ScimTenant(tenant): ScimTenant, RawQuery(raw): RawQuery) -> ScimResult {
     Ok(scim_json(StatusCode::OK, &sp.scim_list_users(&tenant, &query(raw)?)?))
 }
 
@@ -125,132 +115,118 @@ fn projected(found: ScimReply, raw: Option<String>) -> Result<ScimReply, HttpErr
 
 async fn get_user(
     State(sp): State<Arc<Sp>>,
-    Path((tenant, id)): Path<(String, String)>,
-    headers: HeaderMap,
+    ScimTenant(tenant): ScimTenant,
+    Path((_, id)): Path<(String, String)>,
     RawQuery(raw): RawQuery,
 ) -> ScimResult {
-    authenticate(&sp, &tenant, &headers)?;
     Ok(reply(StatusCode::OK, projected(sp.scim_get_user(&tenant, &id)?, raw)?))
 }
 
 async fn create_user(
     State(sp): State<Arc<Sp>>,
-    Path(tenant): Path<String>,
+    ScimTenant(tenant): ScimTenant,
     headers: HeaderMap,
     body: Body,
 ) -> ScimResult {
-    authenticate(&sp, &tenant, &headers)?;
     let body = json_body(&headers, body).await?;
-    let (created, new) = sp.scim_create_user(&tenant, &body)?;
+    let (created, new) = off_the_runtime(&sp, move |sp| sp.scim_create_user(&tenant, &body)).await?;
     Ok(reply(if new { StatusCode::CREATED } else { StatusCode::OK }, created))
 }
 
 async fn replace_user(
     State(sp): State<Arc<Sp>>,
-    Path((tenant, id)): Path<(String, String)>,
+    ScimTenant(tenant): ScimTenant,
+    Path((_, id)): Path<(String, String)>,
     headers: HeaderMap,
     body: Body,
 ) -> ScimResult {
-    authenticate(&sp, &tenant, &headers)?;
     let version = if_match(&headers)?;
     let body = json_body(&headers, body).await?;
-    Ok(reply(StatusCode::OK, sp.scim_replace_user(&tenant, &id, &body, version)?))
+    Ok(reply(StatusCode::OK, off_the_runtime(&sp, move |sp| sp.scim_replace_user(&tenant, &id, &body, version)).await?))
 }
 
 async fn patch_user(
     State(sp): State<Arc<Sp>>,
-    Path((tenant, id)): Path<(String, String)>,
+    ScimTenant(tenant): ScimTenant,
+    Path((_, id)): Path<(String, String)>,
     headers: HeaderMap,
     body: Body,
 ) -> ScimResult {
-    authenticate(&sp, &tenant, &headers)?;
     let version = if_match(&headers)?;
     let body = json_body(&headers, body).await?;
-    Ok(reply(StatusCode::OK, sp.scim_patch_user(&tenant, &id, &body, version)?))
+    Ok(reply(StatusCode::OK, off_the_runtime(&sp, move |sp| sp.scim_patch_user(&tenant, &id, &body, version)).await?))
 }
 
 /// Okta never deletes users; this SP deactivates instead and keeps the
 /// record, so a DELETE is refused with the reason.
 async fn delete_user(
     State(sp): State<Arc<Sp>>,
-    Path((tenant, id)): Path<(String, String)>,
-    headers: HeaderMap,
+    ScimTenant(tenant): ScimTenant,
+    Path((_, id)): Path<(String, String)>,
 ) -> ScimResult {
-    authenticate(&sp, &tenant, &headers)?;
     Err(sp.scim_user_delete_refusal(&tenant, &id).into())
 }
 
-async fn list_groups(
-    State(sp): State<Arc<Sp>>,
-    Path(tenant): Path<String>,
-    headers: HeaderMap,
-    RawQuery(raw): RawQuery,
-) -> ScimResult {
-    authenticate(&sp, &tenant, &headers)?;
+async fn list_groups(State(sp): State<Arc<Sp>>, ScimTenant(tenant): ScimTenant, RawQuery(raw): RawQuery) -> ScimResult {
     Ok(scim_json(StatusCode::OK, &sp.scim_list_groups(&tenant, &query(raw)?)?))
 }
 
 async fn get_group(
     State(sp): State<Arc<Sp>>,
-    Path((tenant, id)): Path<(String, String)>,
-    headers: HeaderMap,
+    ScimTenant(tenant): ScimTenant,
+    Path((_, id)): Path<(String, String)>,
     RawQuery(raw): RawQuery,
 ) -> ScimResult {
-    authenticate(&sp, &tenant, &headers)?;
     Ok(reply(StatusCode::OK, projected(sp.scim_get_group(&tenant, &id)?, raw)?))
 }
 
 async fn create_group(
     State(sp): State<Arc<Sp>>,
-    Path(tenant): Path<String>,
+    ScimTenant(tenant): ScimTenant,
     headers: HeaderMap,
     body: Body,
 ) -> ScimResult {
-    authenticate(&sp, &tenant, &headers)?;
     let body = json_body(&headers, body).await?;
-    Ok(reply(StatusCode::CREATED, sp.scim_create_group(&tenant, &body)?))
+    Ok(reply(StatusCode::CREATED, off_the_runtime(&sp, move |sp| sp.scim_create_group(&tenant, &body)).await?))
 }
 
 async fn replace_group(
     State(sp): State<Arc<Sp>>,
-    Path((tenant, id)): Path<(String, String)>,
+    ScimTenant(tenant): ScimTenant,
+    Path((_, id)): Path<(String, String)>,
     headers: HeaderMap,
     body: Body,
 ) -> ScimResult {
-    authenticate(&sp, &tenant, &headers)?;
     let version = if_match(&headers)?;
     let body = json_body(&headers, body).await?;
-    Ok(reply(StatusCode::OK, sp.scim_replace_group(&tenant, &id, &body, version)?))
+    Ok(reply(
+        StatusCode::OK,
+        off_the_runtime(&sp, move |sp| sp.scim_replace_group(&tenant, &id, &body, version)).await?,
+    ))
 }
 
 async fn patch_group(
     State(sp): State<Arc<Sp>>,
-    Path((tenant, id)): Path<(String, String)>,
+    ScimTenant(tenant): ScimTenant,
+    Path((_, id)): Path<(String, String)>,
     headers: HeaderMap,
     body: Body,
 ) -> ScimResult {
-    authenticate(&sp, &tenant, &headers)?;
     let version = if_match(&headers)?;
     let body = json_body(&headers, body).await?;
-    Ok(reply(StatusCode::OK, sp.scim_patch_group(&tenant, &id, &body, version)?))
+    Ok(reply(StatusCode::OK, off_the_runtime(&sp, move |sp| sp.scim_patch_group(&tenant, &id, &body, version)).await?))
 }
 
 async fn delete_group(
     State(sp): State<Arc<Sp>>,
-    Path((tenant, id)): Path<(String, String)>,
-    headers: HeaderMap,
+    ScimTenant(tenant): ScimTenant,
+    Path((_, id)): Path<(String, String)>,
 ) -> ScimResult {
-    authenticate(&sp, &tenant, &headers)?;
-    sp.scim_delete_group(&tenant, &id)?;
+    off_the_runtime(&sp, move |sp| sp.scim_delete_group(&tenant, &id)).await?;
     Ok(StatusCode::NO_CONTENT.into_response())
 }
 
-async fn service_provider_config(
-    State(sp): State<Arc<Sp>>,
-    Path(tenant): Path<String>,
-    headers: HeaderMap,
-) -> ScimResult {
-    authenticate(&sp, &tenant, &headers)?;
+async fn service_provider_config(State(sp): State<Arc<Sp>>, ScimTenant(tenant): ScimTenant) -> ScimResult {
     Ok(scim_json(StatusCode::OK, &sp.scim_service_provider_config(&tenant)?))
 }
 
@@ -264,31 +240,27 @@ fn list_of(resources: Vec<Value>) -> Value {
     })
 }
 
-async fn resource_types(State(sp): State<Arc<Sp>>, Path(tenant): Path<String>, headers: HeaderMap) -> ScimResult {
-    authenticate(&sp, &tenant, &headers)?;
+async fn resource_types(State(sp): State<Arc<Sp>>, ScimTenant(tenant): ScimTenant) -> ScimResult {
     Ok(scim_json(StatusCode::OK, &list_of(sp.scim_resource_types(&tenant)?)))
 }
 
 async fn resource_type(
     State(sp): State<Arc<Sp>>,
-    Path((tenant, id)): Path<(String, String)>,
-    headers: HeaderMap,
+    ScimTenant(tenant): ScimTenant,
+    Path((_, id)): Path<(String, String)>,
 ) -> ScimResult {
-    authenticate(&sp, &tenant, &headers)?;
     Ok(scim_json(StatusCode::OK, &sp.scim_resource_type(&tenant, &id)?))
 }
 
-async fn schemas(State(sp): State<Arc<Sp>>, Path(tenant): Path<String>, headers: HeaderMap) -> ScimResult {
-    authenticate(&sp, &tenant, &headers)?;
+async fn schemas(State(sp): State<Arc<Sp>>, ScimTenant(tenant): ScimTenant) -> ScimResult {
     Ok(scim_json(StatusCode::OK, &list_of(sp.scim_schemas(&tenant)?)))
 }
 
 async fn schema(
     State(sp): State<Arc<Sp>>,
-    Path((tenant, id)): Path<(String, String)>,
-    headers: HeaderMap,
+    ScimTenant(tenant): ScimTenant,
+    Path((_, id)): Path<(String, String)>,
 ) -> ScimResult {
-    authenticate(&sp, &tenant, &headers)?;
     Ok(scim_json(StatusCode::OK, &sp.scim_schema(&tenant, &id)?))
 }
 
@@ -298,7 +270,6 @@ async fn unknown_endpoint(uri: axum::http::Uri) -> ScimResult {
 }
 
 /// `POST .search` (RFC 7644 §3.4.3) is optional; Okta never uses it.
-async fn search(State(sp): State<Arc<Sp>>, Path(tenant): Path<String>, headers: HeaderMap) -> ScimResult {
-    authenticate(&sp, &tenant, &headers)?;
+async fn search(_authenticated: ScimTenant) -> ScimResult {
     Err(ScimError::NotImplemented("POST .search is not supported; use GET with a filter".into()).into())
 }

@@ -4,11 +4,13 @@ use std::sync::Arc;
 
 use axum::Form;
 use axum::Json;
+use axum::extract::rejection::FormRejection;
 use axum::extract::{Path, Query, State};
 use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use serde::Deserialize;
 
+use super::extract::off_the_runtime;
 use super::{HttpError, PENDING_COOKIE, SESSION_COOKIE, cookie};
 use crate::idp_fetch;
 use crate::saml::metadata::render_sp_metadata;
@@ -45,7 +47,7 @@ fn set_cookie(response: &mut Response, value: &str) {
 
 pub async fn login(State(sp): State<Arc<Sp>>, Query(params): Query<LoginParams>) -> Result<Response, HttpError> {
     idp_fetch::ensure(&sp, &params.tenant).await?;
-    let start = sp.start_login(&params.tenant, params.relay_state.as_deref())?;
+    let start = off_the_runtime(&sp, move |sp| sp.start_login(&params.tenant, params.relay_state.as_deref())).await?;
     let mut response = (StatusCode::FOUND, [(header::LOCATION, start.redirect_url)]).into_response();
     set_cookie(&mut response, &pending_cookie(&sp, &start.pending_token, 600));
     Ok(response)
@@ -56,14 +58,12 @@ async fn acs(sp: Arc<Sp>, tenant: Option<String>, form: AcsForm, headers: Header
         idp_fetch::ensure(&sp, tenant).await?;
     }
     let pending = cookie(&headers, PENDING_COOKIE);
-    let signer = sp.clone();
     // Verification is CPU work and the store writes with fsync: both run on
     // the blocking pool.
-    let signed_in = tokio::task::spawn_blocking(move || {
-        signer.acs(tenant.as_deref(), &form.saml_response, form.relay_state.as_deref(), pending.as_deref())
+    let signed_in = off_the_runtime(&sp, move |sp| {
+        sp.acs(tenant.as_deref(), &form.saml_response, form.relay_state.as_deref(), pending.as_deref())
     })
-    .await
-    .map_err(|e| HttpError::BadRequest(e.to_string()))??;
+    .await?;
     let mut response = (StatusCode::SEE_OTHER, [(header::LOCATION, signed_in.redirect_to)]).into_response();
     let ttl = sp.config().session_ttl.whole_seconds();
     set_cookie(
@@ -77,8 +77,9 @@ async fn acs(sp: Arc<Sp>, tenant: Option<String>, form: AcsForm, headers: Header
 pub async fn acs_shared(
     State(sp): State<Arc<Sp>>,
     headers: HeaderMap,
-    Form(form): Form<AcsForm>,
+    form: Result<Form<AcsForm>, FormRejection>,
 ) -> Result<Response, HttpError> {
+    let Form(form) = form?;
     acs(sp, None, form, headers).await
 }
 
@@ -86,8 +87,9 @@ pub async fn acs_tenant(
     State(sp): State<Arc<Sp>>,
     Path(tenant): Path<String>,
     headers: HeaderMap,
-    Form(form): Form<AcsForm>,
+    form: Result<Form<AcsForm>, FormRejection>,
 ) -> Result<Response, HttpError> {
+    let Form(form) = form?;
     acs(sp, Some(tenant), form, headers).await
 }
 
@@ -111,7 +113,7 @@ pub async fn whoami(State(sp): State<Arc<Sp>>, headers: HeaderMap) -> Result<Res
 
 pub async fn logout(State(sp): State<Arc<Sp>>, headers: HeaderMap) -> Result<Response, HttpError> {
     if let Some(token) = cookie(&headers, SESSION_COOKIE) {
-        sp.logout(&token)?;
+        off_the_runtime(&sp, move |sp| sp.logout(&token)).await?;
     }
     let mut response = StatusCode::NO_CONTENT.into_response();
     set_cookie(&mut response, &format!("{SESSION_COOKIE}=; Path=/; HttpOnly; SameSite=Lax; Max-Age=0"));

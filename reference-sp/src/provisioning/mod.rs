@@ -43,7 +43,7 @@ fn store_error(error: StoreError) -> ScimError {
         StoreError::NotFound => ScimError::NotFound("requested".into()),
         StoreError::VersionMismatch(version) => stale(version),
         other => {
-            tracing::error!(error = %other, "SCIM storage error");
+            tracing::error!(error = ?other.to_string(), "SCIM storage error");
             ScimError::Internal("The server could not complete the request.".into())
         }
     }

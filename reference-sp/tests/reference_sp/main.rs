@@ -6,6 +6,7 @@
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
 mod accounts;
+mod hardening;
 mod okta_spec;
 mod properties;
 mod rules;
