@@ -10,15 +10,30 @@ as_root() {
     if [ "$(id -u)" -eq 0 ]; then "$@"; else sudo "$@"; fi
 }
 
+# Every set-up step prints one line; what apt, pip and npm print goes to this
+# log, which is shown only when a step fails.
+SETUP_LOG=.local/setup.log
+
+# Runs "$@" with its output in the set-up log; on failure, shows the end of
+# the log and stops the script.
+quietly() {
+    mkdir -p "$(dirname "$SETUP_LOG")"
+    if ! "$@" >>"$SETUP_LOG" 2>&1; then
+        echo "failed: $* (the end of $SETUP_LOG follows)" >&2
+        tail -n 60 "$SETUP_LOG" >&2
+        exit 1
+    fi
+}
+
 # Installs Debian packages, refreshing the package lists at most once per
 # script run however many steps need packages.
 APT_LISTS_FRESH=0
 apt_install() {
     if [ "$APT_LISTS_FRESH" -eq 0 ]; then
-        as_root apt-get update -qq
+        quietly as_root apt-get update -qq
         APT_LISTS_FRESH=1
     fi
-    as_root env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq "$@"
+    quietly as_root env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq "$@"
 }
 
 ensure_system_packages() {
@@ -27,8 +42,10 @@ ensure_system_packages() {
         dpkg-query -W -f='${Status}' "$package" 2>/dev/null | grep -q "install ok installed" || missing+=("$package")
     done
     if [ "${#missing[@]}" -gt 0 ]; then
-        echo "Installing missing system packages: ${missing[*]}"
+        echo "== system packages: installing ${missing[*]}"
         apt_install "${missing[@]}"
+    else
+        echo "== system packages: present"
     fi
 }
 
@@ -40,14 +57,15 @@ ensure_python_env() {
     local venv=.local/venv
     local stamp="$venv/.requirements"
     if [ -x "$venv/bin/python" ] && cmp -s tests/interop/requirements.txt "$stamp"; then
+        echo "== Python test dependencies: present in $venv"
         return
     fi
+    echo "== Python test dependencies: installing into $venv"
     if ! python3 -m venv --help >/dev/null 2>&1; then
         apt_install python3 python3-venv
     fi
-    echo "Installing Python test dependencies into $venv"
-    python3 -m venv "$venv"
-    "$venv/bin/pip" install --quiet --disable-pip-version-check -r tests/interop/requirements.txt
+    quietly python3 -m venv "$venv"
+    quietly "$venv/bin/pip" install --quiet --disable-pip-version-check -r tests/interop/requirements.txt
     cp tests/interop/requirements.txt "$stamp"
 }
 
@@ -61,16 +79,17 @@ ensure_node_env() {
     local prefix=.local/node
     local stamp="$prefix/.package-lock"
     if [ -d "$prefix/node_modules" ] && cmp -s tests/interop/package-lock.json "$stamp"; then
+        echo "== Node.js test dependencies: present in $prefix"
         return
     fi
+    echo "== Node.js test dependencies: installing into $prefix"
     if ! command -v node >/dev/null 2>&1 || ! command -v npm >/dev/null 2>&1; then
         apt_install nodejs npm
     fi
-    echo "Installing Node.js test dependencies into $prefix"
     mkdir -p "$prefix"
     cp tests/interop/package.json tests/interop/package-lock.json "$prefix/"
     # npm ci starts from an empty node_modules, so a package dropped from the
     # lock does not linger; audit and funding notices are only noise here.
-    (cd "$prefix" && npm ci --silent --no-audit --no-fund)
+    quietly bash -c "cd '$prefix' && npm ci --silent --no-audit --no-fund"
     cp tests/interop/package-lock.json "$stamp"
 }
