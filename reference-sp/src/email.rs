@@ -1,13 +1,24 @@
-//! Email normalisation for account matching.
+//! The one normalisation for names that identify an account: emails and
+//! SCIM userNames, wherever they are compared (sign-in, SCIM lookups,
+//! uniqueness, SCIM filters).
 //!
 //! The normalised form is trimmed and ASCII-lowercased. Non-ASCII characters
-//! are kept as they are, so a Unicode look-alike (`аlice` with a Cyrillic а)
-//! never matches the ASCII address. Case-folding beyond ASCII is deliberately
-//! not done: it is where look-alike and locale bugs come from.
+//! are kept as they are, so a Unicode look-alike (`аlice` with a Cyrillic а,
+//! or the Kelvin sign `K`, which Unicode lowercases to an ASCII `k`) never
+//! matches the ASCII address. Case-folding beyond ASCII is deliberately not
+//! done: it is where look-alike and locale bugs come from. SCIM and sign-in
+//! must fold the same way, or a name one of them thinks is free is taken in
+//! the other.
 
-/// The form used to match accounts.
+/// The form used to match accounts, by email or by userName.
 pub fn normalise(email: &str) -> String {
-    email.trim().to_ascii_lowercase()
+    fold_case(email.trim())
+}
+
+/// Case-insensitive comparison text, as [`normalise`] without the trim: for
+/// SCIM filters, which compare values as given.
+pub fn fold_case(text: &str) -> String {
+    text.to_ascii_lowercase()
 }
 
 /// The domain part of an email, normalised, if the text is an email.

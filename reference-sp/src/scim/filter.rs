@@ -343,7 +343,8 @@ fn compare(found: &Value, op: CompareOp, wanted: &Value, exact: bool, instant: b
                     _ => order(a.cmp(&b)),
                 };
             }
-            let (a, b) = if exact { (a.clone(), b.clone()) } else { (a.to_lowercase(), b.to_lowercase()) };
+            let (a, b) =
+                if exact { (a.clone(), b.clone()) } else { (crate::email::fold_case(a), crate::email::fold_case(b)) };
             match op {
                 CompareOp::Eq => a == b,
                 CompareOp::Ne => a != b,
@@ -516,7 +517,7 @@ mod properties {
     }
 
     fn naive(filter: &Naive, user: &(String, Option<String>, Vec<String>, bool)) -> bool {
-        let lower = |s: &str| s.to_lowercase();
+        let lower = crate::email::fold_case;
         match filter {
             Naive::Eq(a, v) => values(user, a).iter().any(|x| lower(x) == lower(v)),
             Naive::Co(a, v) => values(user, a).iter().any(|x| lower(x).contains(&lower(v))),

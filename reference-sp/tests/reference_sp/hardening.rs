@@ -157,3 +157,122 @@ break_glass = {{ email = "{admin}", password = "{password}" }}
     let refused = sp.acs(Some("acme"), &spec.encoded(), None, Some(&first.pending_token)).unwrap_err();
     assert_eq!(refused.code(), "saml.in_response_to_mismatch");
 }
+
+#[tokio::test]
+async fn a_kelvin_sign_scim_user_takes_neither_the_ascii_sign_in_nor_the_ascii_user_name() {
+    let sp = Harness::start(&[]).await;
+    let client = reqwest::Client::new();
+    let create = |user_name: &str| {
+        client.post(sp.url("/scim/v2/acme/Users")).bearer_auth(SCIM_TOKEN).json(&serde_json::json!({
+            "schemas": ["urn:ietf:params:scim:schemas:core:2.0:User"],
+            "userName": user_name,
+            "name": { "givenName": "K", "familyName": "Elvin" },
+            "emails": [{ "value": user_name, "primary": true }],
+            "active": true,
+        }))
+    };
+    // U+212A KELVIN SIGN, which Unicode lowercases to an ASCII k.
+    let kelvin = "\u{212A}elvin@acme.test";
+    assert_eq!(create(kelvin).send().await.unwrap().status(), 201);
+
+    let browser = sp.browser();
+    let outcome = sp.post(&browser, &Spec::valid("kelvin@acme.test").encoded(), None).await;
+    assert!(outcome.signed_in(), "the ASCII user signs in: {outcome:?}");
+    assert_eq!(sp.whoami(&browser).await.unwrap()["email"], "kelvin@acme.test");
+
+    // The ASCII user now exists (made by sign-in) and the Kelvin one stays
+    // apart: a SCIM lookup of either finds exactly its own.
+    for (wanted, found) in [("KELVIN@acme.test", "kelvin@acme.test"), (kelvin, kelvin)] {
+        let filter = format!("userName eq \"{wanted}\"");
+        let list: serde_json::Value = client
+            .get(sp.url("/scim/v2/acme/Users"))
+            .query(&[("filter", filter.as_str())])
+            .bearer_auth(SCIM_TOKEN)
+            .send()
+            .await
+            .unwrap()
+            .json()
+            .await
+            .unwrap();
+        assert_eq!(list["totalResults"], 1, "{wanted}: {list}");
+        assert_eq!(list["Resources"][0]["userName"], found, "{wanted}");
+    }
+}
+
+#[tokio::test]
+async fn a_kelvin_sign_scim_user_does_not_block_the_ascii_scim_user() {
+    let sp = Harness::start(&[]).await;
+    let client = reqwest::Client::new();
+    for user_name in ["\u{212A}ate@acme.test", "kate@acme.test"] {
+        let created = client
+            .post(sp.url("/scim/v2/acme/Users"))
+            .bearer_auth(SCIM_TOKEN)
+            .json(&serde_json::json!({
+                "schemas": ["urn:ietf:params:scim:schemas:core:2.0:User"],
+                "userName": user_name,
+                "emails": [{ "value": user_name, "primary": true }],
+                "active": true,
+            }))
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(created.status(), 201, "{user_name}");
+    }
+}
+
+mod matching {
+    use proptest::prelude::*;
+    use reference_sp::config::{Provisioning, TenantId, TenantSettings};
+    use reference_sp::email;
+    use reference_sp::store::sqlite::SqliteStore;
+    use reference_sp::store::{ScimUserStore, ScimUserWrite, SettingsStore, SignInStore, UserId};
+
+    /// Names built from letters whose case Unicode and ASCII fold
+    /// differently (Kelvin sign, long s, dotted and dotless i, Ångström
+    /// sign), their ASCII cousins, and both cases of each.
+    fn name() -> impl Strategy<Value = String> {
+        let letter = prop::sample::select(vec![
+            'k', 'K', '\u{212A}', 's', 'S', '\u{17F}', 'i', 'I', '\u{130}', '\u{131}', '\u{212B}', '\u{E5}', 'a',
+        ]);
+        prop::collection::vec(letter, 1..5)
+            .prop_map(|letters| format!("{}@acme.test", letters.into_iter().collect::<String>()))
+    }
+
+    proptest! {
+        #![proptest_config(ProptestConfig::with_cases(64))]
+
+        /// SCIM's userName lookup and sign-in's email lookup find the same
+        /// account for every name: one normalisation for both.
+        #[test]
+        fn prop_scim_matching_and_sign_in_matching_agree(stored in name(), wanted in name()) {
+            let store = SqliteStore::in_memory().unwrap();
+            let acme = TenantId::parse("acme").unwrap();
+            let settings = TenantSettings {
+                default_relay_state: "/".into(),
+                allowed_email_domains: vec!["acme.test".into()],
+                provisioning: Provisioning::Jit,
+                allow_idp_initiated: true,
+                clock_skew_seconds: 180,
+                allow_sha1: false,
+                sso_required: false,
+                admin_signed_in_via_idp: false,
+            };
+            store.sync_tenant(&acme, "Acme", &settings).unwrap();
+            let write = ScimUserWrite {
+                user_name: stored.clone(),
+                email: stored.clone(),
+                email_normalised: email::normalise(&stored),
+                name: stored.clone(),
+                active: true,
+                roles: vec![],
+                resource: serde_json::json!({ "userName": stored }),
+            };
+            let now = time::OffsetDateTime::from_unix_timestamp(1_700_000_000).unwrap();
+            store.scim_create_user(&acme, &UserId("usr_p".into()), &write, now).unwrap();
+            let by_scim = store.scim_user_by_user_name(&acme, &wanted).unwrap().map(|u| u.user.id);
+            let by_sign_in = store.user_by_email(&acme, &email::normalise(&wanted)).unwrap().map(|u| u.id);
+            prop_assert_eq!(&by_scim, &by_sign_in, "{} looked up as {}", stored, wanted);
+            prop_assert_eq!(by_scim.is_some(), stored.eq_ignore_ascii_case(&wanted));
+        }
+    }
+}

@@ -380,8 +380,9 @@ impl ScimUserStore for SqliteStore {
     }
 
     fn scim_user_by_user_name(&self, tenant: &TenantId, user_name: &str) -> StoreResult<Option<ScimUser>> {
-        // Users made by SAML sign-in take their email as userName.
-        let lower = user_name.to_lowercase();
+        // Users made by sign-in take their email as userName; both are
+        // compared in the one normalised form.
+        let lower = crate::email::normalise(user_name);
         self.with(|c| {
             Ok(query_scim_users(c, "tenant = ?1 AND user_name_lower = ?2", params![tenant.as_str(), lower])?.pop())
         })
@@ -412,7 +413,7 @@ impl ScimUserStore for SqliteStore {
                     roles,
                     seconds(now),
                     write.user_name,
-                    write.user_name.to_lowercase(),
+                    crate::email::normalise(&write.user_name),
                     resource
                 ],
             );
@@ -469,7 +470,7 @@ impl ScimUserStore for SqliteStore {
                     status.as_str(),
                     roles,
                     write.user_name,
-                    write.user_name.to_lowercase(),
+                    crate::email::normalise(&write.user_name),
                     resource,
                     seconds(now)
                 ],

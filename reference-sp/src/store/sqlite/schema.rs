@@ -94,6 +94,12 @@ CREATE INDEX pending_requests_by_tenant ON pending_requests(tenant, expires);
 CREATE INDEX pending_requests_by_expiry ON pending_requests(expires);
 ALTER TABLE replay_cache RENAME COLUMN assertion_id TO message_id;
 ",
+    // userNames are compared in the same form as emails (trimmed, ASCII
+    // lowercase; SQLite's lower() folds ASCII only), so a Unicode case
+    // variant such as the Kelvin sign no longer takes an ASCII name.
+    r"
+UPDATE users SET user_name_lower = lower(trim(user_name)) WHERE user_name IS NOT NULL;
+",
 ];
 
 /// Applies the migrations the database has not seen, each in its own
