@@ -1,7 +1,8 @@
 //! The HTTP surface of the mock org, with Okta's URL shapes.
 //!
 //! Handlers stay thin: they extract, call one [`Idp`] or [`crate::admin`]
-//! function, and respond. Errors become HTTP responses only in [`error`].
+//! function, and respond. Errors become HTTP responses only in `error.rs`,
+//! through [`HttpError`].
 //!
 //! Signing a response takes a fraction of a millisecond of CPU and never waits
 //! on IO, so handlers sign inline on the runtime's worker thread. Moving it to

@@ -1,6 +1,8 @@
 //! What ID tokens, access tokens and `/userinfo` say, in Okta's claim order.
 //!
-//! The order follows captured Okta tokens (see `okta-wire.md` §5): `sub`,
+//! The order follows captured Okta tokens, and the snapshots
+//! `tests/mock_idp/snapshots/mock_idp__snapshots__oidc__id_token_claims_*.snap`
+//! pin it: `sub`,
 //! `name`, `email`, `ver`, `iss`, `aud`, `iat`, `exp`, `jti`, `amr`, `idp`,
 //! `nonce`, `preferred_username`, the other profile claims, `auth_time`,
 //! `at_hash`, then groups and custom claims last.

@@ -1,7 +1,9 @@
 //! Faults the OIDC provider can put into its next message, each a bug or
-//! attack a relying party must catch (see `attacks.md` in the project notes:
-//! the JWT algorithm-confusion and key-injection attacks, and OIDC Core
-//! §3.1.3.7 for the ID token checks).
+//! attack a relying party must catch: the JWT algorithm-confusion and
+//! key-injection attacks of RFC 8725 (JSON Web Token Best Current
+//! Practices) §2.1 and §3.1, the `jwk` and `jku` headers of RFC 7515
+//! §4.1.2 and §4.1.3, and the ID token checks of OpenID Connect Core
+//! §3.1.3.7.
 
 use std::fmt;
 use std::str::FromStr;

@@ -1,8 +1,9 @@
 //! OpenID Connect and OAuth 2.0, as Okta's org and custom authorization
 //! servers speak them.
 //!
-//! Everything here is pure: requests arrive parsed into enums
-//! ([`authorize::AuthorizeRequest`], [`token::TokenRequest`],
+//! Everything here is pure: requests arrive parsed into typed values
+//! ([`authorize::AuthorizeParams`], checked into an
+//! [`authorize::ValidAuthorization`]; the enums [`token::TokenRequest`] and
 //! [`token::ClientAuthentication`]), time arrives as `now`, keys and the org
 //! as arguments. The running state (codes, tokens, key rings) lives in
 //! [`crate::idp`]; only [`crate::http`] knows axum.

@@ -1,7 +1,7 @@
 //! The org file as written on disk (TOML), before validation.
 //!
 //! These types mirror the file one to one and are deliberately loose (plain
-//! strings, optional fields). [`super::load`] turns them into the validated
+//! strings, optional fields). [`super::parse_org`] turns them into the validated
 //! [`super::Org`], naming the field of the first problem it finds.
 
 use std::collections::BTreeMap;

@@ -1,7 +1,7 @@
 //! The OpenID Connect parts of the org model: OIDC app settings and
 //! authorization servers, with their scopes, claims and access policies.
 //!
-//! These are validated data, loaded by [`super::load`]. The protocol logic that
+//! These are validated data, made by [`super::parse_org`]. The protocol logic that
 //! reads them lives in [`crate::oidc`].
 
 use super::{AttributeValueSource, GroupFilter};
