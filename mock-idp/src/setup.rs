@@ -6,15 +6,29 @@
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
+use time::OffsetDateTime;
+
 use crate::clock::{Clock, FixedClock, SystemClock};
 use crate::idp::{Idp, IdpConfig, KeySource};
 use crate::keys::{KeyStore, SigningCredential};
-use crate::org::{Org, OrgFileError, load_org_file, parse_org};
+use crate::org::{Org, OrgFileError, parse_org};
 
 /// The default org, built in so `mockta idp` works from any directory. It is
 /// the same text as `fixtures/orgs/acme.toml`.
 pub const BUILTIN_ORG: &str = include_str!("../../fixtures/orgs/acme.toml");
 const BUILTIN_ORG_NAME: &str = "fixtures/orgs/acme.toml (built in)";
+
+/// Reads and validates an org file from disk. The reading is here, not in
+/// [`crate::org`], so that nothing under `org/` does IO.
+pub fn load_org_file(path: &Path, now: OffsetDateTime) -> Result<Org, OrgFileError> {
+    let file = path.display().to_string();
+    let text = std::fs::read_to_string(path).map_err(|e| OrgFileError {
+        file: file.clone(),
+        field: "(file)".into(),
+        problem: format!("cannot be read: {e}"),
+    })?;
+    parse_org(&file, &text, now)
+}
 
 /// Whether a file holds the built-in org's text, line endings aside.
 fn is_builtin_org_file(path: &Path) -> bool {

@@ -1,8 +1,9 @@
 //! The mock Okta org: users, groups, apps and their assignments.
 //!
-//! [`Org`] is validated data. It is loaded from an org file by [`load`] and then
-//! changed at run time by the management API in [`crate::admin`]. Lookups that
-//! the SAML provider needs (who is assigned, what the app username is, which
+//! [`Org`] is validated data. It is made from an org file's text by
+//! [`parse_org`] (nothing here does IO; [`crate::setup::load_org_file`]
+//! reads the file) and then changed at run time by the management API in
+//! [`crate::admin`]. Lookups that the SAML provider needs (who is assigned, what the app username is, which
 //! groups a user is in) live here, next to the data they read.
 
 pub mod file;
@@ -16,7 +17,10 @@ use time::OffsetDateTime;
 
 use crate::ids::{AcsUrl, AppId, EntityId, GroupId, UserId};
 
-pub use load::{OrgFileError, load_org_file, parse_org};
+pub use load::{OrgFileError, parse_org};
+// Reading an org file is IO, which nothing under `org/` does; the reader
+// lives in `setup` and is re-exported here so its old path keeps working.
+pub use crate::setup::load_org_file;
 
 /// A validated org.
 #[derive(Debug, Clone)]

@@ -1,4 +1,5 @@
-//! Loading and validating an org file.
+//! Validating the text of an org file. Reading the file is IO and lives in
+//! [`crate::setup::load_org_file`].
 //!
 //! Every problem is reported with the file, the field path (`apps[0].saml.sso_url`)
 //! and what is wrong, so the CLI can print it as one line.
@@ -7,7 +8,6 @@ mod oidc;
 
 use std::collections::{BTreeMap, BTreeSet};
 use std::fmt;
-use std::path::Path;
 
 use sha2::{Digest, Sha256};
 use time::OffsetDateTime;
@@ -34,17 +34,6 @@ impl fmt::Display for OrgFileError {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         write!(f, "{}: {}: {}", self.file, self.field, self.problem)
     }
-}
-
-/// Reads and validates an org file from disk.
-pub fn load_org_file(path: &Path, now: OffsetDateTime) -> Result<Org, OrgFileError> {
-    let file = path.display().to_string();
-    let text = std::fs::read_to_string(path).map_err(|e| OrgFileError {
-        file: file.clone(),
-        field: "(file)".into(),
-        problem: format!("cannot be read: {e}"),
-    })?;
-    parse_org(&file, &text, now)
 }
 
 /// Validates the text of an org file. `file` names it in errors.
