@@ -1,15 +1,17 @@
 //! `mockta demo`: the reference SP and the mock IdP in one process, and the
-//! whole suite against both reference tenants (JIT and existing-only).
+//! whole suite against both reference tenants (JIT and existing-only). It
+//! lives in the CLI package because it is the one place that joins the suite
+//! and the reference SP; the conformance library must not know the SP.
 
 use std::sync::Arc;
 
-use crate::catalogue::saml_checks;
-use crate::report::Report;
-use crate::runner::{CheckResult, Suite, SuiteError};
-use crate::target::{Target, TargetError, parse_target};
+use conformance::catalogue::all_checks;
+use conformance::report::Report;
+use conformance::runner::{CheckResult, Suite, SuiteError};
+use conformance::target::{Target, TargetError, parse_target};
 
-const JIT_TARGET: &str = include_str!("../../fixtures/targets/reference-sp.toml");
-const EXISTING_ONLY_TARGET: &str = include_str!("../../fixtures/targets/reference-sp-existing-only.toml");
+const JIT_TARGET: &str = include_str!("../fixtures/targets/reference-sp.toml");
+const EXISTING_ONLY_TARGET: &str = include_str!("../fixtures/targets/reference-sp-existing-only.toml");
 
 #[derive(Debug, thiserror::Error)]
 pub enum DemoError {
@@ -55,10 +57,10 @@ pub async fn run(
         .map_err(|e| DemoError::Sp(format!("cannot listen on {listen}: {e}")))?;
     let mut reports = Vec::new();
     for (name, target) in builtin_targets()? {
-        let suite = Arc::new(Suite::start(target).await?);
+        let suite = Arc::new(Suite::start(target, None).await?);
         // The SP loads the (now running) IdP's metadata before the checks.
         reference_sp::idp_fetch::refresh_all(&sp).await;
-        let results = suite.run(saml_checks(), progress.clone()).await;
+        let results = suite.run(all_checks(), progress.clone()).await;
         reports.push(Report::new(name, results));
         if let Ok(suite) = Arc::try_unwrap(suite) {
             suite.stop().await;

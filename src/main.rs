@@ -1,5 +1,12 @@
 //! The `mockta` command line. It parses arguments and calls the libraries;
-//! nothing else lives here.
+//! nothing else lives here but `demo`, the one place that joins the suite
+//! and the reference SP.
+//!
+//! Exit codes: 0 success; 1 a check failed or errored; 2 bad input (the
+//! arguments, a target, org or config file); 3 the environment failed (a
+//! port in use, a file that cannot be written).
+
+mod demo;
 
 use std::net::SocketAddr;
 use std::path::PathBuf;
@@ -13,7 +20,12 @@ use mock_idp::saml::faults::SamlFault;
 use mock_idp::setup::IdpOptions;
 
 #[derive(Parser)]
-#[command(name = "mockta", version, about = "A mock Okta org for testing SSO integrations without a real Okta org.")]
+#[command(
+    name = "mockta",
+    version,
+    about = "A mock Okta org for testing SSO integrations without a real Okta org.",
+    after_help = "Exit codes: 0 success, 1 a check failed or errored, 2 bad input, 3 the environment failed (for example a port in use)."
+)]
 struct Cli {
     #[command(subcommand)]
     command: Command,
@@ -118,6 +130,13 @@ struct CheckArgs {
     /// The target file describing the SP.
     #[arg(long, value_name = "FILE")]
     target: PathBuf,
+    /// Run only the checks of this protocol.
+    #[arg(long, value_parser = parse_protocol)]
+    protocol: Option<conformance::catalogue::Protocol>,
+    /// Where the mock IdP keeps its signing keys. Defaults to a folder per org
+    /// file under $MOCKTA_KEY_DIR or ~/.local/share/mockta/keys, as for `mockta idp`.
+    #[arg(long, value_name = "DIR")]
+    key_dir: Option<PathBuf>,
     /// Run only the checks whose id matches (`*` is a wildcard), such as `saml.xsw.*`.
     #[arg(long, value_name = "PATTERN")]
     only: Option<String>,
@@ -138,6 +157,13 @@ enum CatalogueFormat {
 struct ChecksArgs {
     #[arg(long, value_enum, default_value = "table")]
     format: CatalogueFormat,
+    /// List only the checks of this protocol (saml, oidc, scim or cross).
+    #[arg(long, value_parser = parse_protocol)]
+    protocol: Option<conformance::catalogue::Protocol>,
+}
+
+fn parse_protocol(text: &str) -> Result<conformance::catalogue::Protocol, String> {
+    text.parse()
 }
 
 #[derive(Subcommand)]
@@ -286,16 +312,43 @@ struct Failure {
 }
 
 impl Failure {
+    /// Bad input: arguments, or a file the user gave.
     fn usage(message: impl ToString) -> Self {
         Failure { message: message.to_string(), code: 2 }
     }
+    /// The environment failed: a port in use, a file that cannot be written.
     fn runtime(message: impl ToString) -> Self {
-        Failure { message: message.to_string(), code: 1 }
+        Failure { message: message.to_string(), code: 3 }
     }
 }
 
+/// clap's own message in the one-line `mockta: error:` form: the problem
+/// and any list of possible values, without the usage block.
+fn one_line_clap_error(error: &clap::Error) -> String {
+    let text = error.to_string();
+    let mut parts = Vec::new();
+    for line in text.lines().map(str::trim) {
+        if line.is_empty() || line.starts_with("Usage:") || line.starts_with("For more information") {
+            continue;
+        }
+        parts.push(line.strip_prefix("error: ").unwrap_or(line));
+    }
+    parts.join(" ")
+}
+
 fn main() -> ExitCode {
-    let cli = Cli::parse();
+    let cli = match Cli::try_parse() {
+        Ok(cli) => cli,
+        Err(error) if !error.use_stderr() => {
+            // --help and --version: clap prints them to stdout and they succeed.
+            let _ = error.print();
+            return ExitCode::SUCCESS;
+        }
+        Err(error) => {
+            eprintln!("mockta: error: {}", one_line_clap_error(&error));
+            return ExitCode::from(2);
+        }
+    };
     // Servers log each sign-in and refusal; a report run only logs problems,
     // so its output stays readable.
     let default_level = match cli.command {
@@ -320,17 +373,18 @@ fn run(cli: Cli) -> Result<(), Failure> {
         Command::Idp(args) => serve_idp(args.org.options(args.url), args.listen),
         Command::Demo(args) => demo(args),
         Command::Checks(args) => {
-            let checks = conformance::catalogue::saml_checks();
+            let checks = conformance::select(None, args.protocol).map_err(Failure::usage)?;
             match args.format {
                 CatalogueFormat::Json => println!("{}", conformance::catalogue::catalogue_json(&checks)),
                 CatalogueFormat::Table => {
-                    println!("{:<32} {:<9} {:<12} TITLE", "ID", "SEVERITY", "CATEGORY");
+                    println!("{:<32} {:<9} {:<9} {:<12} TITLE", "ID", "PROTOCOL", "SEVERITY", "CATEGORY");
                     for check in checks {
                         println!(
-                            "{:<32} {:<9} {:<12} {}",
+                            "{:<32} {:<9} {:<9} {:<12} {}",
                             check.id,
+                            check.protocol().as_str(),
                             format!("{:?}", check.severity).to_lowercase(),
-                            check.category,
+                            check.category.as_str(),
                             check.title
                         );
                     }
@@ -346,6 +400,9 @@ fn run(cli: Cli) -> Result<(), Failure> {
             Ok(())
         }
         Command::Sp(args) => {
+            if let Some(db) = &args.db {
+                ensure_parent_exists("--db", db)?;
+            }
             let options = reference_sp::setup::SpOptions {
                 config: args.config,
                 database: args.db,
@@ -430,18 +487,35 @@ fn progress_printer(total: usize) -> impl Fn(&conformance::runner::CheckResult) 
     }
 }
 
+/// A file argument whose folder does not exist is bad input, found before
+/// any work is done rather than after it (and no folder is made silently).
+fn ensure_parent_exists(flag: &str, path: &std::path::Path) -> Result<(), Failure> {
+    let parent = path.parent().filter(|p| !p.as_os_str().is_empty()).unwrap_or(std::path::Path::new("."));
+    if parent.is_dir() {
+        Ok(())
+    } else {
+        Err(Failure::usage(format!("{flag}: the folder {} does not exist", parent.display())))
+    }
+}
+
 fn check(args: CheckArgs) -> Result<(), Failure> {
     let target = conformance::target::load_target(&args.target).map_err(Failure::usage)?;
-    let checks = conformance::select(args.only.as_deref()).map_err(Failure::usage)?;
+    let checks = conformance::select(args.only.as_deref(), args.protocol).map_err(Failure::usage)?;
+    if let Some(output) = &args.output {
+        ensure_parent_exists("--output", output)?;
+    }
     let progress = progress_printer(checks.len());
     let runtime = tokio::runtime::Runtime::new().map_err(Failure::runtime)?;
     let label = args.target.display().to_string();
     // A target whose org file or app is wrong is bad input (exit 2); only a
     // failure to serve the mock IdP is a run-time failure.
-    let report = runtime.block_on(conformance::run(target, label, checks, progress)).map_err(|error| match error {
-        conformance::runner::SuiteError::Listen { .. } => Failure::runtime(error),
-        _ => Failure::usage(error),
-    })?;
+    let report =
+        runtime.block_on(conformance::run(target, label, checks, args.key_dir.clone(), progress)).map_err(|error| {
+            match error {
+                conformance::runner::SuiteError::Listen { .. } => Failure::runtime(error),
+                _ => Failure::usage(error),
+            }
+        })?;
     let text = match args.format {
         ReportFormat::Human => report.to_human(),
         ReportFormat::Json => report.to_json(),
@@ -462,11 +536,10 @@ fn check(args: CheckArgs) -> Result<(), Failure> {
 /// every check against both reference tenants.
 fn demo(args: DemoArgs) -> Result<(), Failure> {
     let dir = tempfile::tempdir().map_err(Failure::runtime)?;
-    let targets = conformance::demo::builtin_targets().map_err(Failure::runtime)?.len();
-    let total = conformance::catalogue::saml_checks().len() * targets;
+    let targets = demo::builtin_targets().map_err(Failure::runtime)?.len();
+    let total = conformance::catalogue::all_checks().len() * targets;
     let runtime = tokio::runtime::Runtime::new().map_err(Failure::runtime)?;
-    let reports =
-        runtime.block_on(conformance::demo::run(dir.path(), progress_printer(total))).map_err(Failure::runtime)?;
+    let reports = runtime.block_on(demo::run(dir.path(), progress_printer(total))).map_err(Failure::runtime)?;
     for report in &reports {
         print!("{}", report.to_human());
     }
@@ -483,7 +556,7 @@ fn demo(args: DemoArgs) -> Result<(), Failure> {
 
 /// Serves the mock IdP and the reference SP until Ctrl-C.
 fn serve_idp_and_sp(idp: Arc<mock_idp::idp::Idp>, dir: &std::path::Path) -> Result<(), Failure> {
-    let sp = Arc::new(conformance::demo::sp_options(dir).build().map_err(Failure::usage)?);
+    let sp = Arc::new(demo::sp_options(dir).build().map_err(Failure::usage)?);
     let runtime = tokio::runtime::Runtime::new().map_err(Failure::runtime)?;
     runtime.block_on(async move {
         let idp_listen: SocketAddr = "127.0.0.1:7000".parse().map_err(Failure::runtime)?;

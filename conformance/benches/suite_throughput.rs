@@ -9,7 +9,7 @@
 use std::sync::Arc;
 use std::time::Instant;
 
-use conformance::catalogue::saml_checks;
+use conformance::catalogue::{Protocol, checks_for};
 use conformance::runner::{Suite, Verdict};
 
 fn main() {
@@ -23,15 +23,10 @@ fn main() {
             let saml = app.saml_mut().unwrap();
             saml.set_endpoints(&format!("{sp_url}/sso/acs/acme"), &format!("{sp_url}/sso/metadata/acme"));
         });
-        let (_, target) = conformance::demo::builtin_targets().unwrap().into_iter().next().unwrap();
-        let mut target = target;
-        target.idp_listen = "127.0.0.1:0".parse().unwrap();
-        target.login_url = Some(format!("{sp_url}/login?tenant=acme"));
-        target.session.url = format!("{sp_url}/whoami");
-        target.create_user = None;
-        if let Some(hook) = target.set_idp_initiated.as_mut() {
-            hook.url = hook.url.replace("http://127.0.0.1:7100", &sp_url);
-        }
+        let text = include_str!("../../fixtures/targets/reference-sp.toml")
+            .replace("listen = \"127.0.0.1:7000\"", "listen = \"127.0.0.1:0\"")
+            .replace("http://127.0.0.1:7100", &sp_url);
+        let target = conformance::target::parse_target("reference-sp.toml", &text, std::path::Path::new("fixtures/targets")).unwrap();
         let suite = Arc::new(Suite::with_idp(target, idp).await.unwrap());
         let dir = tempfile::tempdir().unwrap();
         let config = reference_sp::config::BUILTIN_CONFIG
@@ -44,7 +39,7 @@ fn main() {
         reference_sp::idp_fetch::refresh_all(&sp).await;
         let _server = reference_sp::http::RunningSp::serve(sp_listener, sp).unwrap();
 
-        let checks = saml_checks();
+        let checks = checks_for(Protocol::Saml);
         let count = checks.len();
         let started = Instant::now();
         let results = suite.run(checks, |_| {}).await;

@@ -2,27 +2,29 @@
 //! against any SP described by a target file, and judge the SP by what its
 //! session oracle sees, not by status codes.
 //!
-//! [`target`] reads the target file, [`catalogue`] lists the checks,
-//! [`runner`] serves the mock IdP in-process and runs checks with canary
-//! users, and [`report`] renders the results.
+//! [`target`] reads the target file, [`catalogue`] lists the checks (one
+//! module per protocol), [`runner`] serves the mock IdP in-process and runs
+//! checks with canary users through one driver per protocol, and [`report`]
+//! renders the results. The suite knows nothing of the reference SP: that is
+//! only a dev-dependency, the positive control of the tests.
 
 pub mod catalogue;
-pub mod demo;
 pub mod report;
 pub mod runner;
 pub mod target;
 
 use std::sync::Arc;
 
-use catalogue::{Check, saml_checks};
+use catalogue::{Check, Protocol, all_checks};
 use report::Report;
 use runner::{CheckResult, Suite, SuiteError};
 use target::Target;
 
-/// The checks whose id matches `pattern` (`*` matches any run of
-/// characters; no pattern selects all). A pattern that matches nothing is an error.
-pub fn select(pattern: Option<&str>) -> Result<Vec<Check>, String> {
-    let all = saml_checks();
+/// The checks of `protocol` (all protocols when `None`) whose id matches
+/// `pattern` (`*` matches any run of characters; no pattern selects all). A
+/// pattern that matches nothing is an error.
+pub fn select(pattern: Option<&str>, protocol: Option<Protocol>) -> Result<Vec<Check>, String> {
+    let all: Vec<Check> = all_checks().into_iter().filter(|c| protocol.is_none_or(|p| c.protocol() == p)).collect();
     let Some(pattern) = pattern else { return Ok(all) };
     let regex =
         regex::Regex::new(&format!("^{}$", regex::escape(pattern).replace("\\*", ".*"))).map_err(|e| e.to_string())?;
@@ -33,14 +35,16 @@ pub fn select(pattern: Option<&str>) -> Result<Vec<Check>, String> {
     Ok(selected)
 }
 
-/// Serves the target's org, runs the checks and returns the report.
+/// Serves the target's org (signing with the keys in `key_dir`, or the org
+/// file's default key folder), runs the checks and returns the report.
 pub async fn run(
     target: Target,
     label: String,
     checks: Vec<Check>,
+    key_dir: Option<std::path::PathBuf>,
     progress: impl Fn(&CheckResult) + Send + Sync + 'static,
 ) -> Result<Report, SuiteError> {
-    let suite = Arc::new(Suite::start(target).await?);
+    let suite = Arc::new(Suite::start(target, key_dir).await?);
     let results = suite.run(checks, progress).await;
     Ok(Report::new(label, results))
 }

@@ -2,9 +2,11 @@
 //!
 //! JSON schema, version 1: `{"schema": "mockta.report/1", "target": string,
 //! "summary": {"pass", "fail", "skip", "error": integers}, "results": [{"id",
-//! "title", "category", "severity", "reference", "verdict" (pass | fail |
-//! skip | error), "reason", "evidence"?: {"message", "sp_status",
-//! "sp_location", "sp_body_excerpt", "oracle"}, "fix"?, "duration_ms"}]}`.
+//! "title", "protocol" (saml | oidc | scim | cross), "category", "severity",
+//! "reference", "verdict" (pass | fail | skip | error), "reason",
+//! "evidence"?: the protocol's evidence object (SAML: {"message",
+//! "sp_status", "sp_location", "sp_body_excerpt", "oracle"}), "fix"?,
+//! "duration_ms"}]}`.
 //! Results are in catalogue order.
 
 use std::collections::BTreeMap;
@@ -80,9 +82,9 @@ impl Report {
                 status.set_message(result.reason.clone());
                 let mut description = format!("{}\nsource: {}", result.title, result.reference);
                 if let Some(evidence) = &result.evidence {
-                    description.push_str(&format!("\noracle: {}", evidence.oracle));
-                    if let Some(status) = evidence.sp_status {
-                        description.push_str(&format!("\nSP answered: {status}"));
+                    description.push_str(&format!("\noracle: {}", evidence.oracle()));
+                    if let Some(answer) = evidence.sp_answer() {
+                        description.push_str(&format!("\nSP answered: {answer}"));
                     }
                 }
                 if let Some(fix) = result.fix {
@@ -91,9 +93,12 @@ impl Report {
                 status.set_description(description);
             }
             let mut case = TestCase::new(result.id, status);
-            case.set_classname(format!("mockta.{}", result.category));
+            case.set_classname(format!("mockta.{}", result.category.as_str()));
             case.set_time(std::time::Duration::from_millis(result.duration_ms));
-            suites.entry(result.category).or_insert_with(|| TestSuite::new(result.category)).add_test_case(case);
+            suites
+                .entry(result.category.as_str())
+                .or_insert_with(|| TestSuite::new(result.category.as_str()))
+                .add_test_case(case);
         }
         report.add_test_suites(suites.into_values());
         report.to_string().unwrap_or_default()
@@ -106,7 +111,7 @@ impl Report {
         let _ = writeln!(out, "\nmockta check: {}\n", self.target);
         let mut categories: BTreeMap<&str, Summary> = BTreeMap::new();
         for result in &self.results {
-            categories.entry(result.category).or_default().add(result.verdict);
+            categories.entry(result.category.as_str()).or_default().add(result.verdict);
         }
         let _ = writeln!(out, "{:<14} {:>5} {:>5} {:>5} {:>6}", "category", "pass", "fail", "skip", "error");
         for (category, counts) in &categories {
@@ -130,23 +135,12 @@ impl Report {
             let _ = writeln!(out, "  why: {}", result.reason);
             let _ = writeln!(out, "  source: {}", result.reference);
             if let Some(evidence) = &result.evidence {
-                let _ = writeln!(out, "  oracle: {}", evidence.oracle);
-                if let Some(status) = evidence.sp_status {
-                    let _ = writeln!(
-                        out,
-                        "  SP answered: {status}{}",
-                        evidence.sp_location.as_ref().map(|l| format!(" -> {l}")).unwrap_or_default()
-                    );
+                let _ = writeln!(out, "  oracle: {}", evidence.oracle());
+                if let Some(answer) = evidence.sp_answer() {
+                    let _ = writeln!(out, "  SP answered: {answer}");
                 }
-                if let Some(message) = &evidence.message {
-                    // The Subject onwards says who and for whom; the signature
-                    // blocks before it are rarely what a reader needs first.
-                    let from = message.find(":Subject ").and_then(|at| message[..at].rfind('<')).unwrap_or(0);
-                    let _ = writeln!(
-                        out,
-                        "  message sent (from the Subject): {}",
-                        message[from..].chars().take(700).collect::<String>()
-                    );
+                if let Some((label, summary)) = evidence.message_summary() {
+                    let _ = writeln!(out, "  {label}: {summary}");
                 }
             }
             if let Some(fix) = result.fix {

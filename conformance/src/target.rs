@@ -1,4 +1,9 @@
 //! The target file: how the suite reaches an SP, without code.
+//!
+//! `[saml]`, `[oidc]` and `[scim]` are each optional, but a target declares
+//! at least one; `[accounts]` says how the SP keeps accounts, whatever the
+//! protocol. Checks that need something the target does not declare are
+//! skipped with the reason.
 
 use std::net::SocketAddr;
 use std::path::{Path, PathBuf};
@@ -9,15 +14,18 @@ use serde::Deserialize;
 /// A validated target.
 #[derive(Clone, Debug)]
 pub struct Target {
+    /// The file the target came from, for messages.
+    pub source: String,
     /// The org file to serve; `None` is the built-in default org.
     pub org: Option<PathBuf>,
     /// Where the SP expects the mock IdP.
     pub idp_listen: SocketAddr,
-    /// The SAML app (id or name) in the org.
-    pub app: String,
-    pub login_url: Option<String>,
-    pub jit: bool,
-    pub session: SessionOracle,
+    pub saml: Option<SamlTarget>,
+    pub oidc: Option<OidcTarget>,
+    pub scim: Option<ScimTarget>,
+    pub accounts: Accounts,
+    /// How to see a browser's session; required with `[saml]` or `[oidc]`.
+    pub session: Option<SessionOracle>,
     pub create_user: Option<Hook>,
     /// Turns IdP-initiated sign-in on or off; the body template gets `{value}`
     /// (`true` or `false`).
@@ -26,7 +34,61 @@ pub struct Target {
     /// text to tell whether an account exists.
     pub list_users: Option<Hook>,
     pub concurrency: usize,
+    /// The longest any one request to the SP or a hook may take.
     pub timeout: Duration,
+}
+
+/// How the SP signs in by SAML.
+#[derive(Clone, Debug)]
+pub struct SamlTarget {
+    /// The SAML app (id or name) in the org.
+    pub app: String,
+    /// Where SP-initiated sign-in starts.
+    pub login_url: Option<String>,
+}
+
+/// How the SP signs in by OpenID Connect.
+#[derive(Clone, Debug)]
+pub struct OidcTarget {
+    /// The OIDC app (the client, by id or name) in the org.
+    pub app: String,
+    /// Where the relying party starts a sign-in.
+    pub login_url: Option<String>,
+}
+
+/// Where the SP's SCIM 2.0 server is and how Okta authenticates to it.
+#[derive(Clone, Debug)]
+pub struct ScimTarget {
+    pub base_url: String,
+    pub auth: ScimAuth,
+}
+
+#[derive(Clone, Debug)]
+pub enum ScimAuth {
+    Bearer(String),
+    Basic { user_name: String, password: String },
+}
+
+/// How the SP keeps accounts, whatever the protocol.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Accounts {
+    /// Accounts are created at first sign-in.
+    pub jit: bool,
+    pub email_domains: EmailDomains,
+    /// False for an SP that only echoes the identity it was given: then
+    /// checks about accounts are skipped.
+    pub keeps_accounts: bool,
+}
+
+/// The email domains the SP accepts for sign-in.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum EmailDomains {
+    /// The target does not say.
+    Undeclared,
+    /// `"any"`: the SP accepts every domain.
+    Any,
+    /// Only these domains (lowercase).
+    Only(Vec<String>),
 }
 
 /// How to tell whether a browser has a session, and whose.
@@ -34,10 +96,22 @@ pub struct Target {
 pub struct SessionOracle {
     pub url: String,
     pub identity: IdentityPath,
-    /// JSON pointer to the user's display name, for the attributes check.
-    pub name_pointer: Option<String>,
+    /// Where the session shows the user's name, for the attributes check.
+    pub name: Option<NamePointers>,
     /// JSON pointer to the user's groups (an array), for the attributes check.
     pub groups_pointer: Option<String>,
+    /// The statuses that mean "no session" (401 by default). A 2xx without
+    /// the identity also means no session; any other answer makes the check
+    /// an error, never a pass.
+    pub no_session_status: Vec<u16>,
+}
+
+#[derive(Clone, Debug)]
+pub enum NamePointers {
+    /// One pointer to the whole display name.
+    Whole(String),
+    /// Pointers to the given and the family name.
+    GivenAndFamily { given: String, family: String },
 }
 
 #[derive(Clone, Debug)]
@@ -70,8 +144,12 @@ pub struct TargetError {
 #[serde(deny_unknown_fields)]
 struct TargetFile {
     idp: IdpSection,
-    saml: SamlSection,
-    session: SessionSection,
+    saml: Option<SamlSection>,
+    oidc: Option<OidcSection>,
+    scim: Option<ScimSection>,
+    #[serde(default)]
+    accounts: AccountsSection,
+    session: Option<SessionSection>,
     #[serde(default)]
     hooks: HooksSection,
     #[serde(default)]
@@ -90,8 +168,32 @@ struct IdpSection {
 struct SamlSection {
     app: String,
     login_url: Option<String>,
+    /// Read only to say where it moved.
+    jit: Option<bool>,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct OidcSection {
+    app: String,
+    login_url: Option<String>,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct ScimSection {
+    base_url: String,
+    bearer_token: Option<String>,
+    basic_auth: Option<String>,
+}
+
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct AccountsSection {
     #[serde(default)]
     jit: bool,
+    email_domains: Option<toml::Value>,
+    keeps_accounts: Option<bool>,
 }
 
 #[derive(Debug, Deserialize)]
@@ -101,7 +203,10 @@ struct SessionSection {
     json_pointer: Option<String>,
     regex: Option<String>,
     name_pointer: Option<String>,
+    given_name_pointer: Option<String>,
+    family_name_pointer: Option<String>,
     groups_pointer: Option<String>,
+    no_session_status: Option<Vec<u16>>,
 }
 
 #[derive(Debug, Default, Deserialize)]
@@ -139,6 +244,15 @@ pub fn load_target(path: &Path) -> Result<Target, TargetError> {
     parse_target(&file, &text, path.parent().unwrap_or(Path::new(".")))
 }
 
+fn url_ok(text: &str) -> bool {
+    url::Url::parse(text).is_ok_and(|u| matches!(u.scheme(), "http" | "https") && u.host().is_some())
+}
+
+/// Splits `USER:PASSWORD`.
+fn user_and_password(pair: &str) -> Option<(String, String)> {
+    pair.split_once(':').map(|(user, password)| (user.to_owned(), password.to_owned()))
+}
+
 pub fn parse_target(file: &str, text: &str, dir: &Path) -> Result<Target, TargetError> {
     let fail = |field: &str, problem: String| TargetError { file: file.to_owned(), field: field.to_owned(), problem };
     let parsed: TargetFile = toml::from_str(text).map_err(|e| {
@@ -153,56 +267,158 @@ pub fn parse_target(file: &str, text: &str, dir: &Path) -> Result<Target, Target
         .listen
         .parse()
         .map_err(|_| fail("idp.listen", format!("'{}' is not an address:port", parsed.idp.listen)))?;
-    let url_ok =
-        |u: &str| url::Url::parse(u).is_ok_and(|u| matches!(u.scheme(), "http" | "https") && u.host().is_some());
-    if let Some(login) = &parsed.saml.login_url
-        && !url_ok(login)
-    {
-        return Err(fail("saml.login_url", format!("'{login}' is not an absolute http or https URL")));
+    let absolute_url = |field: &str, value: &str| -> Result<(), TargetError> {
+        if url_ok(value) { Ok(()) } else { Err(fail(field, format!("'{value}' is not an absolute http or https URL"))) }
+    };
+    if parsed.saml.is_none() && parsed.oidc.is_none() && parsed.scim.is_none() {
+        return Err(fail("(file)", "declare at least one of [saml], [oidc] or [scim]".into()));
     }
-    if !url_ok(&parsed.session.url) {
-        return Err(fail("session.url", format!("'{}' is not an absolute http or https URL", parsed.session.url)));
-    }
-    let identity = match (parsed.session.json_pointer, parsed.session.regex) {
-        (Some(pointer), None) if pointer.starts_with('/') => IdentityPath::JsonPointer(pointer),
-        (Some(pointer), None) => return Err(fail("session.json_pointer", format!("'{pointer}' must start with '/'"))),
-        (None, Some(pattern)) => match regex::Regex::new(&pattern) {
-            Ok(regex) if regex.captures_len() > 1 => IdentityPath::Regex(regex),
-            Ok(_) => return Err(fail("session.regex", "needs a capture group for the identity".into())),
-            Err(e) => {
-                return Err(fail("session.regex", e.to_string().lines().last().unwrap_or("invalid").trim().to_owned()));
+    let saml = match parsed.saml {
+        None => None,
+        Some(section) => {
+            if section.jit.is_some() {
+                return Err(fail("saml.jit", "moved: say `jit = true` or `false` in [accounts]".into()));
             }
-        },
-        _ => return Err(fail("session", "give exactly one of json_pointer or regex".into())),
-    };
-    let hook = |name: &str, entry: Option<HookEntry>| -> Result<Option<Hook>, TargetError> {
-        let Some(entry) = entry else { return Ok(None) };
-        let method = reqwest::Method::from_bytes(entry.method.to_ascii_uppercase().as_bytes())
-            .map_err(|_| fail(&format!("hooks.{name}.method"), format!("'{}' is not an HTTP method", entry.method)))?;
-        if !url_ok(&entry.url) {
-            return Err(fail(
-                &format!("hooks.{name}.url"),
-                format!("'{}' is not an absolute http or https URL", entry.url),
-            ));
+            if section.app.trim().is_empty() {
+                return Err(fail("saml.app", "must not be empty".into()));
+            }
+            if let Some(login) = &section.login_url {
+                absolute_url("saml.login_url", login)?;
+            }
+            Some(SamlTarget { app: section.app, login_url: section.login_url })
         }
-        let basic_auth = match entry.basic_auth {
-            None => None,
-            Some(pair) => match pair.split_once(':') {
-                Some((user, password)) => Some((user.to_owned(), password.to_owned())),
-                None => return Err(fail(&format!("hooks.{name}.basic_auth"), "must be USER:PASSWORD".into())),
-            },
-        };
-        Ok(Some(Hook { method, url: entry.url, body: entry.body, basic_auth }))
     };
-    let create_user = hook("create_user", parsed.hooks.create_user)?;
-    let set_idp_initiated = hook("set_idp_initiated", parsed.hooks.set_idp_initiated)?;
-    let list_users = hook("list_users", parsed.hooks.list_users)?;
+    let oidc = match parsed.oidc {
+        None => None,
+        Some(section) => {
+            if section.app.trim().is_empty() {
+                return Err(fail("oidc.app", "must not be empty".into()));
+            }
+            if let Some(login) = &section.login_url {
+                absolute_url("oidc.login_url", login)?;
+            }
+            Some(OidcTarget { app: section.app, login_url: section.login_url })
+        }
+    };
+    let scim = match parsed.scim {
+        None => None,
+        Some(section) => {
+            absolute_url("scim.base_url", &section.base_url)?;
+            let auth = match (section.bearer_token, section.basic_auth) {
+                (Some(token), None) if !token.trim().is_empty() => ScimAuth::Bearer(token),
+                (None, Some(pair)) => {
+                    let (user_name, password) = user_and_password(&pair)
+                        .ok_or_else(|| fail("scim.basic_auth", "must be USER:PASSWORD".into()))?;
+                    ScimAuth::Basic { user_name, password }
+                }
+                _ => return Err(fail("scim", "give exactly one of bearer_token or basic_auth".into())),
+            };
+            Some(ScimTarget { base_url: section.base_url, auth })
+        }
+    };
+    let email_domains = match parsed.accounts.email_domains {
+        None => EmailDomains::Undeclared,
+        Some(toml::Value::String(any)) if any == "any" => EmailDomains::Any,
+        Some(toml::Value::Array(list)) if !list.is_empty() => {
+            let mut domains = Vec::new();
+            for value in list {
+                match value.as_str() {
+                    Some(domain) if !domain.trim().is_empty() && !domain.contains('@') => {
+                        domains.push(domain.trim().to_ascii_lowercase());
+                    }
+                    _ => return Err(fail("accounts.email_domains", format!("{value} is not a domain name"))),
+                }
+            }
+            EmailDomains::Only(domains)
+        }
+        Some(other) => {
+            return Err(fail("accounts.email_domains", format!("{other} is neither a list of domains nor \"any\"")));
+        }
+    };
+    let accounts = Accounts {
+        jit: parsed.accounts.jit,
+        email_domains,
+        keeps_accounts: parsed.accounts.keeps_accounts.unwrap_or(true),
+    };
     let pointer = |field: &str, value: Option<String>| -> Result<Option<String>, TargetError> {
         match value {
             Some(p) if !p.starts_with('/') => Err(fail(field, format!("'{p}' must start with '/'"))),
             other => Ok(other),
         }
     };
+    let session = match parsed.session {
+        None if saml.is_some() || oidc.is_some() => {
+            return Err(fail("session", "required with [saml] or [oidc]: the suite judges sign-in by it".into()));
+        }
+        None => None,
+        Some(section) => {
+            absolute_url("session.url", &section.url)?;
+            let identity = match (section.json_pointer, section.regex) {
+                (Some(pointer), None) if pointer.starts_with('/') => IdentityPath::JsonPointer(pointer),
+                (Some(pointer), None) => {
+                    return Err(fail("session.json_pointer", format!("'{pointer}' must start with '/'")));
+                }
+                (None, Some(pattern)) => match regex::Regex::new(&pattern) {
+                    Ok(regex) if regex.captures_len() > 1 => IdentityPath::Regex(regex),
+                    Ok(_) => return Err(fail("session.regex", "needs a capture group for the identity".into())),
+                    Err(e) => {
+                        let problem = e.to_string().lines().last().unwrap_or("invalid").trim().to_owned();
+                        return Err(fail("session.regex", problem));
+                    }
+                },
+                _ => return Err(fail("session", "give exactly one of json_pointer or regex".into())),
+            };
+            let name = match (
+                pointer("session.name_pointer", section.name_pointer)?,
+                pointer("session.given_name_pointer", section.given_name_pointer)?,
+                pointer("session.family_name_pointer", section.family_name_pointer)?,
+            ) {
+                (None, None, None) => None,
+                (Some(whole), None, None) => Some(NamePointers::Whole(whole)),
+                (None, Some(given), Some(family)) => Some(NamePointers::GivenAndFamily { given, family }),
+                _ => {
+                    return Err(fail(
+                        "session",
+                        "give the name as name_pointer, or as given_name_pointer and family_name_pointer".into(),
+                    ));
+                }
+            };
+            let no_session_status = section.no_session_status.unwrap_or_else(|| vec![401]);
+            if no_session_status.is_empty() || no_session_status.iter().any(|s| !(100..=599).contains(s)) {
+                return Err(fail("session.no_session_status", "must list HTTP statuses (100 to 599)".into()));
+            }
+            if no_session_status.iter().any(|s| (200..300).contains(s)) {
+                return Err(fail(
+                    "session.no_session_status",
+                    "a 2xx without the identity already means no session; list only other statuses".into(),
+                ));
+            }
+            Some(SessionOracle {
+                url: section.url,
+                identity,
+                name,
+                groups_pointer: pointer("session.groups_pointer", section.groups_pointer)?,
+                no_session_status,
+            })
+        }
+    };
+    let hook = |name: &str, entry: Option<HookEntry>| -> Result<Option<Hook>, TargetError> {
+        let Some(entry) = entry else { return Ok(None) };
+        let method = reqwest::Method::from_bytes(entry.method.to_ascii_uppercase().as_bytes())
+            .map_err(|_| fail(&format!("hooks.{name}.method"), format!("'{}' is not an HTTP method", entry.method)))?;
+        absolute_url(&format!("hooks.{name}.url"), &entry.url)?;
+        let basic_auth = match entry.basic_auth {
+            None => None,
+            Some(pair) => Some(
+                user_and_password(&pair)
+                    .ok_or_else(|| fail(&format!("hooks.{name}.basic_auth"), "must be USER:PASSWORD".into()))?,
+            ),
+        };
+        Ok(Some(Hook { method, url: entry.url, body: entry.body, basic_auth }))
+    };
+    let create_user = hook("create_user", parsed.hooks.create_user)?;
+    let set_idp_initiated = hook("set_idp_initiated", parsed.hooks.set_idp_initiated)?;
+    let list_users = hook("list_users", parsed.hooks.list_users)?;
     let concurrency = parsed.limits.concurrency.unwrap_or(8);
     if !(1..=64).contains(&concurrency) {
         return Err(fail("limits.concurrency", format!("{concurrency} is not between 1 and 64")));
@@ -211,21 +427,15 @@ pub fn parse_target(file: &str, text: &str, dir: &Path) -> Result<Target, Target
     if !(1..=120).contains(&timeout) {
         return Err(fail("limits.timeout_seconds", format!("{timeout} is not between 1 and 120")));
     }
-    if parsed.saml.app.trim().is_empty() {
-        return Err(fail("saml.app", "must not be empty".into()));
-    }
     Ok(Target {
+        source: file.to_owned(),
         org: parsed.idp.org.map(|org| dir.join(org)),
         idp_listen,
-        app: parsed.saml.app,
-        login_url: parsed.saml.login_url,
-        jit: parsed.saml.jit,
-        session: SessionOracle {
-            url: parsed.session.url,
-            identity,
-            name_pointer: pointer("session.name_pointer", parsed.session.name_pointer)?,
-            groups_pointer: pointer("session.groups_pointer", parsed.session.groups_pointer)?,
-        },
+        saml,
+        oidc,
+        scim,
+        accounts,
+        session,
         create_user,
         set_idp_initiated,
         list_users,
@@ -240,26 +450,85 @@ mod tests {
 
     const REFERENCE: &str = include_str!("../../fixtures/targets/reference-sp.toml");
 
+    fn parse(text: &str) -> Result<Target, TargetError> {
+        parse_target("t.toml", text, Path::new("."))
+    }
+
     #[test]
     fn reference_target_loads() {
         let target = parse_target("reference-sp.toml", REFERENCE, Path::new("fixtures/targets")).unwrap();
-        assert_eq!(target.app, "reference-sp");
-        assert!(target.jit);
+        assert_eq!(target.saml.unwrap().app, "reference-sp");
+        assert!(target.accounts.jit);
+        assert!(target.accounts.keeps_accounts);
+        assert_eq!(target.accounts.email_domains, EmailDomains::Only(vec!["acme.test".into()]));
         assert!(target.create_user.is_some());
+        assert_eq!(target.session.unwrap().no_session_status, vec![401]);
         assert_eq!(target.org.unwrap(), Path::new("fixtures/targets/../orgs/acme.toml"));
     }
 
     #[test]
     fn bad_fields_are_named() {
-        let error = parse_target(
-            "t.toml",
-            &REFERENCE.replace("json_pointer = \"/email\"", "json_pointer = \"email\""),
-            Path::new("."),
-        )
-        .unwrap_err();
+        let error = parse(&REFERENCE.replace("json_pointer = \"/email\"", "json_pointer = \"email\"")).unwrap_err();
         assert_eq!(error.to_string(), "t.toml: session.json_pointer: 'email' must start with '/'");
-        let error =
-            parse_target("t.toml", &REFERENCE.replace("127.0.0.1:7000", "nowhere"), Path::new(".")).unwrap_err();
+        let error = parse(&REFERENCE.replace("127.0.0.1:7000", "nowhere")).unwrap_err();
         assert_eq!(error.to_string(), "t.toml: idp.listen: 'nowhere' is not an address:port");
+    }
+
+    #[test]
+    fn a_target_needs_one_protocol_and_sign_in_needs_a_session() {
+        let error = parse("[idp]\nlisten = \"127.0.0.1:0\"\n").unwrap_err();
+        assert_eq!(error.to_string(), "t.toml: (file): declare at least one of [saml], [oidc] or [scim]");
+        let error = parse("[idp]\nlisten = \"127.0.0.1:0\"\n[oidc]\napp = \"web\"\n").unwrap_err();
+        assert_eq!(error.field, "session");
+        let scim_only = parse(
+            "[idp]\nlisten = \"127.0.0.1:0\"\n[scim]\nbase_url = \"http://127.0.0.1:1/scim/v2\"\nbearer_token = \"t\"\n",
+        )
+        .unwrap();
+        assert!(scim_only.saml.is_none() && scim_only.session.is_none());
+        assert!(matches!(scim_only.scim.unwrap().auth, ScimAuth::Bearer(token) if token == "t"));
+    }
+
+    #[test]
+    fn saml_jit_says_where_it_moved() {
+        let error = parse(&REFERENCE.replace("[saml]\n", "[saml]\njit = true\n")).unwrap_err();
+        assert_eq!(error.field, "saml.jit");
+        assert!(error.problem.contains("[accounts]"), "{error}");
+    }
+
+    #[test]
+    fn accounts_section_reads_domains_any_and_echo_only_sps() {
+        let with = |accounts: &str| {
+            let start = REFERENCE.find("[accounts]").unwrap();
+            let end = REFERENCE[start..].find("\n\n").map_or(REFERENCE.len(), |i| start + i);
+            parse(&format!("{}[accounts]\n{accounts}{}", &REFERENCE[..start], &REFERENCE[end..]))
+        };
+        let target = with("email_domains = \"any\"\nkeeps_accounts = false\n").unwrap();
+        assert_eq!(target.accounts.email_domains, EmailDomains::Any);
+        assert!(!target.accounts.keeps_accounts && !target.accounts.jit);
+        assert_eq!(with("").unwrap().accounts.email_domains, EmailDomains::Undeclared);
+        assert_eq!(
+            with("email_domains = [\"Acme.TEST\"]\n").unwrap().accounts.email_domains,
+            EmailDomains::Only(vec!["acme.test".into()])
+        );
+        assert_eq!(with("email_domains = \"all\"\n").unwrap_err().field, "accounts.email_domains");
+        assert_eq!(with("email_domains = [\"a@b\"]\n").unwrap_err().field, "accounts.email_domains");
+    }
+
+    #[test]
+    fn session_name_is_one_pointer_or_given_and_family() {
+        let split = REFERENCE.replace(
+            "name_pointer = \"/name\"",
+            "given_name_pointer = \"/given_name\"\nfamily_name_pointer = \"/family_name\"",
+        );
+        let session = parse(&split).unwrap().session.unwrap();
+        assert!(
+            matches!(session.name, Some(NamePointers::GivenAndFamily { given, family }) if given == "/given_name" && family == "/family_name")
+        );
+        let both =
+            REFERENCE.replace("name_pointer = \"/name\"", "name_pointer = \"/name\"\ngiven_name_pointer = \"/g\"");
+        assert_eq!(parse(&both).unwrap_err().field, "session");
+        let no_session =
+            REFERENCE.replace("json_pointer = \"/email\"", "json_pointer = \"/email\"\nno_session_status = [200]");
+        assert_eq!(parse(&no_session).unwrap_err().field, "session.no_session_status");
     }
 }

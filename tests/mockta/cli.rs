@@ -183,7 +183,7 @@ fn checks_lists_the_catalogue_and_check_rejects_bad_usage() {
     assert!(table.lines().any(|l| l.starts_with("saml.xsw.3 ")), "{table}");
     let (_, json, _) = run(&["checks", "--format", "json"], dir.path());
     let entries: serde_json::Value = serde_json::from_str(&json).unwrap();
-    assert_eq!(entries.as_array().unwrap().len(), conformance::catalogue::saml_checks().len());
+    assert_eq!(entries.as_array().unwrap().len(), conformance::catalogue::all_checks().len());
     assert_eq!(entries[0]["id"], "saml.sso.idp_initiated");
 
     let target = dir.path().join("t.toml");
@@ -204,11 +204,71 @@ fn checks_lists_the_catalogue_and_check_rejects_bad_usage() {
     let (code, _, stderr) = run(&["check", "--target", wrong_app.to_str().unwrap()], dir.path());
     assert_eq!(code, 2, "{stderr}");
     assert_eq!(stderr.lines().count(), 1, "{stderr}");
-    assert!(stderr.contains("saml.app: no SAML app 'no-such-app'"), "{stderr}");
+    assert!(stderr.contains("wrong-app.toml: saml.app: no SAML app 'no-such-app'"), "{stderr}");
+    assert!(stderr.contains("its SAML apps are: ") && stderr.contains("reference-sp-globex"), "{stderr}");
 
     let (code, _, stderr) = run(&["check", "--target", reference, "--only", "nothing.*"], dir.path());
     assert_eq!(code, 2);
     assert!(stderr.contains("--only: 'nothing.*' matches no check"), "{stderr}");
+
+    // A report aimed at a folder that does not exist is refused before any
+    // check runs: the IdP address 7000 is never bound, so this is fast.
+    let missing = dir.path().join("no-such-folder/report.json");
+    let (code, _, stderr) = run(&["check", "--target", reference, "--output", missing.to_str().unwrap()], dir.path());
+    assert_eq!(code, 2, "{stderr}");
+    assert_eq!(
+        stderr.trim(),
+        format!("mockta: error: --output: the folder {} does not exist", missing.parent().unwrap().display())
+    );
+}
+
+#[test]
+fn checks_filters_by_protocol() {
+    let dir = tempfile::tempdir().unwrap();
+    let (code, table, _) = run(&["checks", "--protocol", "saml"], dir.path());
+    assert_eq!(code, 0);
+    let rows: Vec<&str> = table.lines().skip(1).collect();
+    assert_eq!(rows.len(), 41, "{table}");
+    assert!(rows.iter().all(|row| row.split_whitespace().nth(1) == Some("saml")), "{table}");
+    let (code, _, stderr) = run(&["checks", "--protocol", "ldap"], dir.path());
+    assert_eq!(code, 2);
+    assert_eq!(stderr.lines().count(), 1, "{stderr}");
+}
+
+#[test]
+fn clap_errors_are_one_line_with_exit_2() {
+    let dir = tempfile::tempdir().unwrap();
+    for args in
+        [&["checks", "--format", "bogus"][..], &["idp", "--listen", "not-an-address"][..], &["no-such-command"][..]]
+    {
+        let (code, stdout, stderr) = run(args, dir.path());
+        assert_eq!(code, 2, "{args:?}");
+        assert!(stdout.is_empty(), "{args:?}: {stdout}");
+        assert_eq!(stderr.lines().count(), 1, "{args:?}: {stderr}");
+        assert!(stderr.starts_with("mockta: error: "), "{args:?}: {stderr}");
+    }
+    let (_, _, stderr) = run(&["checks", "--format", "bogus"], dir.path());
+    assert!(stderr.contains("'bogus'") && stderr.contains("table, json"), "{stderr}");
+}
+
+#[test]
+fn a_db_in_a_missing_folder_is_refused_not_created() {
+    let dir = tempfile::tempdir().unwrap();
+    let db = dir.path().join("absent/sp.sqlite3");
+    let (code, _, stderr) = run(&["sp", "--db", db.to_str().unwrap()], dir.path());
+    assert_eq!(code, 2, "{stderr}");
+    assert!(stderr.contains("--db: the folder") && stderr.contains("does not exist"), "{stderr}");
+    assert!(!dir.path().join("absent").exists());
+}
+
+#[test]
+fn a_busy_port_is_an_environment_failure_with_exit_3() {
+    let dir = tempfile::tempdir().unwrap();
+    let taken = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let address = taken.local_addr().unwrap().to_string();
+    let (code, _, stderr) = run(&["idp", "--listen", &address], dir.path());
+    assert_eq!(code, 3, "{stderr}");
+    assert!(stderr.contains(&format!("cannot listen on {address}")), "{stderr}");
 }
 
 #[test]

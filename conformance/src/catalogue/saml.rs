@@ -1,35 +1,13 @@
-//! The check catalogue: stable ids, titles, severities, sources and needs.
+//! The SAML checks and the actions the SAML driver (`runner/saml/`) knows.
 
 use mock_idp::org::SigningMode;
 use mock_idp::saml::faults::SamlFault;
-use serde::Serialize;
 
-#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Serialize)]
-#[serde(rename_all = "lowercase")]
-pub enum Severity {
-    Critical,
-    High,
-    Medium,
-    Low,
-}
+use super::{Action, Capability, Category, Check, Severity};
 
-/// What a check needs from the target beyond an IdP-initiated sign-in.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
-#[serde(rename_all = "kebab-case")]
-pub enum Capability {
-    /// `saml.login_url`: SP-initiated sign-in.
-    SpInitiatedLogin,
-    /// `hooks.set_idp_initiated`: turning IdP-initiated sign-in off.
-    IdpInitiatedSwitch,
-    /// The SP does not create accounts at first sign-in (`saml.jit = false`).
-    NoJit,
-    /// `session.name_pointer`: the session shows the user's name.
-    SessionAttributes,
-}
-
-/// What the check does after the positive control.
+/// What a SAML check does after the positive control.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub enum Action {
+pub enum SamlAction {
     /// The control itself, and the default RelayState is honoured.
     IdpInitiated,
     /// Sign-in started at the SP's login URL.
@@ -56,36 +34,20 @@ pub enum Action {
     AttributesInSession,
 }
 
-#[derive(Clone, Copy, Debug)]
-pub struct Check {
-    pub id: &'static str,
-    pub title: &'static str,
-    pub category: &'static str,
-    pub severity: Severity,
-    /// The spec section or CVE the check comes from.
-    pub reference: &'static str,
-    pub needs: &'static [Capability],
-    pub action: Action,
-    /// What to do when the check fails, in one paragraph.
-    pub fix: &'static str,
-    /// The check changes a tenant-wide setting, so it runs alone, after the others.
-    pub exclusive: bool,
-}
-
 const SIG_FIX: &str = "Verify the XML signature with the certificate from the IdP's metadata, pinned per tenant; never use a key or certificate from the message's KeyInfo. Require a valid signature on the Response or the Assertion, fail closed on any verification error, and allow only RSA-SHA256 or stronger.";
 const XSW_FIX: &str = "Read identity and conditions only from the element the verified signature covers: require exactly one Assertion, unique IDs, a single Reference whose URI is the ID of the element that carries the Signature, and process that same element. Use one XML parser for verifying and for reading.";
 const TIME_FIX: &str = "Check NotBefore and NotOnOrAfter of Conditions and of SubjectConfirmationData against the current time, with a small skew tolerance (60 to 180 seconds).";
 
 macro_rules! fault_check {
-    ($id:literal, $title:literal, $category:literal, $severity:ident, $fault:expr, $fix:expr) => {
+    ($id:literal, $title:literal, $category:ident, $severity:ident, $fault:expr, $fix:expr) => {
         Check {
             id: $id,
             title: $title,
-            category: $category,
+            category: Category::$category,
             severity: Severity::$severity,
             reference: $fault.exercises(),
             needs: &[],
-            action: Action::RefuseFault($fault),
+            action: Action::Saml(SamlAction::RefuseFault($fault)),
             fix: $fix,
             exclusive: false,
         }
@@ -93,78 +55,78 @@ macro_rules! fault_check {
 }
 
 /// Every SAML check, in report order.
-pub fn saml_checks() -> Vec<Check> {
+pub fn checks() -> Vec<Check> {
     let mut checks = vec![
         Check {
             id: "saml.sso.idp_initiated",
             title: "IdP-initiated sign-in works and honours the default RelayState",
-            category: "sign-in",
+            category: Category::SignIn,
             severity: Severity::High,
             reference: "SAML Profiles 4.1.5 (unsolicited responses)",
             needs: &[],
-            action: Action::IdpInitiated,
+            action: Action::Saml(SamlAction::IdpInitiated),
             fix: "Accept a correctly signed unsolicited response when IdP-initiated sign-in is enabled, and send the browser to the RelayState (a local path) afterwards.",
             exclusive: false,
         },
         Check {
             id: "saml.sso.sp_initiated",
             title: "SP-initiated sign-in works",
-            category: "sign-in",
+            category: Category::SignIn,
             severity: Severity::High,
             reference: "SAML Profiles 4.1.3",
             needs: &[Capability::SpInitiatedLogin],
-            action: Action::SpInitiated,
+            action: Action::Saml(SamlAction::SpInitiated),
             fix: "Send an AuthnRequest by HTTP-Redirect to the IdP's SSO URL, remember its ID for this browser, and accept the response whose InResponseTo matches.",
             exclusive: false,
         },
         Check {
             id: "saml.cond.skew_inside",
             title: "A response 60 s early (inside the skew tolerance) is accepted",
-            category: "conditions",
+            category: Category::Conditions,
             severity: Severity::Low,
             reference: "SAML Core 2.5.1.2",
             needs: &[],
-            action: Action::AcceptFault(SamlFault::Skew(60)),
+            action: Action::Saml(SamlAction::AcceptFault(SamlFault::Skew(60))),
             fix: "Allow a clock-skew tolerance of 60 to 180 seconds on NotBefore and NotOnOrAfter.",
             exclusive: false,
         },
         Check {
             id: "saml.sig.both_signed",
             title: "Response and Assertion both signed (Okta's default) is accepted",
-            category: "signature",
+            category: Category::Signature,
             severity: Severity::High,
             reference: "SAML Profiles 4.1.3.5; Okta signs both by default",
             needs: &[],
-            action: Action::AcceptFault(SamlFault::SignOnly(SigningMode::Both)),
+            action: Action::Saml(SamlAction::AcceptFault(SamlFault::SignOnly(SigningMode::Both))),
             fix: "Verify each signature present; two signatures (Response and Assertion) are normal from Okta.",
             exclusive: false,
         },
         Check {
             id: "saml.sig.response_only",
             title: "Only the Response signed is accepted",
-            category: "signature",
+            category: Category::Signature,
             severity: Severity::Medium,
             reference: "SAML Profiles 4.1.3.5; Okta's response signing option",
             needs: &[],
-            action: Action::AcceptFault(SamlFault::SignOnly(SigningMode::ResponseOnly)),
+            action: Action::Saml(SamlAction::AcceptFault(SamlFault::SignOnly(SigningMode::ResponseOnly))),
             fix: "Accept a signed Response that covers the Assertion, unless the SP's metadata says WantAssertionsSigned and the customer was told so.",
             exclusive: false,
         },
         Check {
             id: "saml.sig.assertion_only",
             title: "Only the Assertion signed is accepted",
-            category: "signature",
+            category: Category::Signature,
             severity: Severity::Medium,
             reference: "SAML Profiles 4.1.3.5; Okta's assertion signing option",
             needs: &[],
-            action: Action::AcceptFault(SamlFault::SignOnly(SigningMode::AssertionOnly)),
+            action: Action::Saml(SamlAction::AcceptFault(SamlFault::SignOnly(SigningMode::AssertionOnly))),
             fix: "Accept a signed Assertion inside an unsigned Response, reading identity only from that Assertion.",
             exclusive: false,
         },
         fault_check!(
             "saml.sig.unsigned",
             "Unsigned response refused",
-            "signature",
+            Signature,
             Critical,
             SamlFault::Unsigned,
             SIG_FIX
@@ -172,7 +134,7 @@ pub fn saml_checks() -> Vec<Check> {
         fault_check!(
             "saml.sig.bad_signature",
             "Response changed after signing refused",
-            "signature",
+            Signature,
             Critical,
             SamlFault::BadSignature,
             SIG_FIX
@@ -180,16 +142,16 @@ pub fn saml_checks() -> Vec<Check> {
         fault_check!(
             "saml.sig.untrusted_key",
             "Response signed by a key from KeyInfo refused",
-            "signature",
+            Signature,
             Critical,
             SamlFault::UntrustedKey,
             SIG_FIX
         ),
-        fault_check!("saml.sig.sha1", "RSA-SHA1 signature refused", "signature", Medium, SamlFault::Sha1, SIG_FIX),
+        fault_check!("saml.sig.sha1", "RSA-SHA1 signature refused", Signature, Medium, SamlFault::Sha1, SIG_FIX),
         fault_check!(
             "saml.cond.audience",
             "Response for another SP (wrong Audience) refused",
-            "conditions",
+            Conditions,
             High,
             SamlFault::WrongAudience,
             "Require an AudienceRestriction whose Audience is this SP's entity ID."
@@ -197,7 +159,7 @@ pub fn saml_checks() -> Vec<Check> {
         fault_check!(
             "saml.cond.audience_missing",
             "Response with no AudienceRestriction refused",
-            "conditions",
+            Conditions,
             High,
             SamlFault::MissingAudience,
             "Require an AudienceRestriction whose Audience is this SP's entity ID."
@@ -205,7 +167,7 @@ pub fn saml_checks() -> Vec<Check> {
         fault_check!(
             "saml.subject.recipient",
             "Wrong SubjectConfirmationData Recipient refused",
-            "addressing",
+            Addressing,
             Medium,
             SamlFault::WrongRecipient,
             "Require the bearer SubjectConfirmationData Recipient to be this ACS URL."
@@ -213,7 +175,7 @@ pub fn saml_checks() -> Vec<Check> {
         fault_check!(
             "saml.response.destination",
             "Wrong Response Destination refused",
-            "addressing",
+            Addressing,
             Medium,
             SamlFault::WrongDestination,
             "Require the Response Destination to be this ACS URL."
@@ -221,16 +183,16 @@ pub fn saml_checks() -> Vec<Check> {
         fault_check!(
             "saml.issuer.wrong",
             "Issuer of another IdP refused",
-            "addressing",
+            Addressing,
             High,
             SamlFault::WrongIssuer,
             "Require the Issuer to be the entity ID from this tenant's IdP metadata."
         ),
-        fault_check!("saml.cond.expired", "Expired response refused", "conditions", High, SamlFault::Expired, TIME_FIX),
+        fault_check!("saml.cond.expired", "Expired response refused", Conditions, High, SamlFault::Expired, TIME_FIX),
         fault_check!(
             "saml.cond.not_yet_valid",
             "Response not valid yet refused",
-            "conditions",
+            Conditions,
             Medium,
             SamlFault::NotYetValid,
             TIME_FIX
@@ -238,7 +200,7 @@ pub fn saml_checks() -> Vec<Check> {
         fault_check!(
             "saml.cond.skew_outside_future",
             "Response valid only 10 minutes from now refused",
-            "conditions",
+            Conditions,
             Medium,
             SamlFault::Skew(600),
             TIME_FIX
@@ -246,7 +208,7 @@ pub fn saml_checks() -> Vec<Check> {
         fault_check!(
             "saml.cond.skew_outside_past",
             "Response that expired 10 minutes ago refused",
-            "conditions",
+            Conditions,
             Medium,
             SamlFault::Skew(-600),
             TIME_FIX
@@ -254,7 +216,7 @@ pub fn saml_checks() -> Vec<Check> {
         fault_check!(
             "saml.response.in_response_to",
             "Response to a request this browser never sent refused",
-            "correlation",
+            Correlation,
             High,
             SamlFault::InResponseToMismatch,
             "Bind InResponseTo to the AuthnRequest ID stored in this browser's session; refuse any other."
@@ -262,18 +224,18 @@ pub fn saml_checks() -> Vec<Check> {
         Check {
             id: "saml.correlation.other_browser",
             title: "A response to another browser's request is refused",
-            category: "correlation",
+            category: Category::Correlation,
             severity: Severity::High,
             reference: "SAML Profiles 4.1.4.3; login CSRF",
             needs: &[Capability::SpInitiatedLogin],
-            action: Action::OtherBrowser,
+            action: Action::Saml(SamlAction::OtherBrowser),
             fix: "Keep the AuthnRequest ID in the browser's session and accept a response only in the browser whose request it answers.",
             exclusive: false,
         },
         fault_check!(
             "saml.status.responder",
             "Status Responder with an assertion refused",
-            "protocol",
+            Protocol,
             Medium,
             SamlFault::StatusResponder,
             "Refuse any response whose top-level StatusCode is not Success, whatever it contains."
@@ -281,7 +243,7 @@ pub fn saml_checks() -> Vec<Check> {
         fault_check!(
             "saml.nameid.comment",
             "Comment inside NameID cannot truncate the identity",
-            "identity",
+            Identity,
             Critical,
             SamlFault::CommentInNameId,
             "Read NameID as the whole text content of the element (comments ignored), never only its first text node."
@@ -289,7 +251,7 @@ pub fn saml_checks() -> Vec<Check> {
         fault_check!(
             "saml.assertion.multiple",
             "Second, unsigned assertion refused",
-            "wrapping",
+            Wrapping,
             Critical,
             SamlFault::MultipleAssertions,
             XSW_FIX
@@ -297,7 +259,7 @@ pub fn saml_checks() -> Vec<Check> {
         fault_check!(
             "saml.xml.doctype",
             "Response with a DOCTYPE refused",
-            "xml",
+            Xml,
             High,
             SamlFault::DoctypeEntity,
             "Reject any document with a DTD before parsing further, and use one parser for verifying and reading."
@@ -305,88 +267,88 @@ pub fn saml_checks() -> Vec<Check> {
         Check {
             id: "saml.replay",
             title: "The same assertion posted twice is refused the second time",
-            category: "correlation",
+            category: Category::Correlation,
             severity: Severity::High,
             reference: "SAML Profiles 4.1.4.5",
             needs: &[],
-            action: Action::Replay,
+            action: Action::Saml(SamlAction::Replay),
             fix: "Keep each accepted assertion ID in a replay cache until its NotOnOrAfter (plus skew), shared by every SP node, and refuse a second use.",
             exclusive: false,
         },
         Check {
             id: "saml.relay_state.open",
             title: "RelayState on another site is not followed",
-            category: "redirect",
+            category: Category::Redirect,
             severity: Severity::Medium,
             reference: "OWASP open redirect; SAML Bindings 3.4.3",
             needs: &[],
-            action: Action::OpenRelayState,
+            action: Action::Saml(SamlAction::OpenRelayState),
             fix: "Redirect after sign-in only to relative paths on this SP (or an allow-list); never to a URL taken from RelayState as it is.",
             exclusive: false,
         },
         Check {
             id: "saml.cond.skew_inside_past",
             title: "A response that expired 60 s ago (inside the skew tolerance) is accepted",
-            category: "conditions",
+            category: Category::Conditions,
             severity: Severity::Low,
             reference: "SAML Core 2.5.1.2",
             needs: &[],
-            action: Action::AcceptFault(SamlFault::Skew(-60)),
+            action: Action::Saml(SamlAction::AcceptFault(SamlFault::Skew(-60))),
             fix: "Allow a clock-skew tolerance of 60 to 180 seconds on NotBefore and NotOnOrAfter.",
             exclusive: false,
         },
         Check {
             id: "saml.sso.unsolicited_disabled",
             title: "An unsolicited response is refused when IdP-initiated sign-in is off",
-            category: "correlation",
+            category: Category::Correlation,
             severity: Severity::High,
             reference: "SAML Profiles 4.1.5; Shibboleth blockUnsolicited",
             needs: &[Capability::IdpInitiatedSwitch],
-            action: Action::UnsolicitedWhenDisabled,
+            action: Action::Saml(SamlAction::UnsolicitedWhenDisabled),
             fix: "When a tenant turns IdP-initiated sign-in off, refuse every response without an InResponseTo that matches this browser's request.",
             exclusive: true,
         },
         Check {
             id: "saml.account.unknown_user",
             title: "A user the SP does not know gets a refusal and no account (no JIT)",
-            category: "accounts",
+            category: Category::Accounts,
             severity: Severity::High,
             reference: "MoovingON guide (IdP-initiated needs an existing account)",
-            needs: &[Capability::NoJit],
-            action: Action::UnknownUser,
+            needs: &[Capability::KeepsAccounts, Capability::NoJit],
+            action: Action::Saml(SamlAction::UnknownUser),
             fix: "Without JIT provisioning, refuse a sign-in for an unknown user with a clear message, and create no account.",
             exclusive: false,
         },
         Check {
             id: "saml.attr.session",
             title: "First name, last name and groups from the attribute statements reach the session",
-            category: "attributes",
+            category: Category::Attributes,
             severity: Severity::Medium,
             reference: "SAML Core 2.7.3 (AttributeStatement); Okta attribute statements",
             needs: &[Capability::SessionAttributes],
-            action: Action::AttributesInSession,
+            action: Action::Saml(SamlAction::AttributesInSession),
             fix: "Read firstName, lastName and the groups attribute from the signed Assertion's AttributeStatement, and use them for the account and the session.",
             exclusive: false,
         },
         Check {
             id: "saml.account.email_case",
             title: "An email in different case signs in to the same account",
-            category: "accounts",
+            category: Category::Accounts,
             severity: Severity::Medium,
             reference: "RFC 5321 2.4 (domains are case-insensitive); Okta logins are case-insensitive",
-            needs: &[],
-            action: Action::EmailCase,
+            needs: &[Capability::KeepsAccounts],
+            action: Action::Saml(SamlAction::EmailCase),
             fix: "Match accounts on a normalised email (trimmed, lowercased), never the exact string, so a case variant reaches the same account.",
             exclusive: false,
         },
         Check {
             id: "saml.account.outside_domain",
             title: "A user whose email is outside the tenant's domains gets no account",
-            category: "accounts",
+            category: Category::Accounts,
             severity: Severity::High,
             reference: "account takeover by email (nOAuth class)",
-            needs: &[],
-            action: Action::OutsideDomain,
+            needs: &[Capability::KeepsAccounts, Capability::EmailDomains],
+            action: Action::Saml(SamlAction::OutsideDomain),
             fix: "Check the email domain against the tenant's verified domains before matching or creating an account.",
             exclusive: false,
         },
@@ -395,30 +357,16 @@ pub fn saml_checks() -> Vec<Check> {
         checks.push(Check {
             id: XSW_IDS[usize::from(n) - 1],
             title: XSW_TITLES[usize::from(n) - 1],
-            category: "wrapping",
+            category: Category::Wrapping,
             severity: Severity::Critical,
             reference: SamlFault::Xsw(n).exercises(),
             needs: &[],
-            action: Action::RefuseFault(SamlFault::Xsw(n)),
+            action: Action::Saml(SamlAction::RefuseFault(SamlFault::Xsw(n))),
             fix: XSW_FIX,
             exclusive: false,
         });
     }
     checks
-}
-
-/// The catalogue as JSON: id, title, category, severity, reference, needs.
-pub fn catalogue_json(checks: &[Check]) -> String {
-    let entries: Vec<serde_json::Value> = checks
-        .iter()
-        .map(|c| {
-            serde_json::json!({
-                "id": c.id, "title": c.title, "category": c.category, "severity": c.severity,
-                "reference": c.reference, "needs": c.needs,
-            })
-        })
-        .collect();
-    serde_json::to_string_pretty(&entries).unwrap_or_default()
 }
 
 const XSW_IDS: [&str; 8] =
@@ -433,18 +381,3 @@ const XSW_TITLES: [&str; 8] = [
     "XSW7 (evil copy inside Extensions) refused",
     "XSW8 (original inside an Object in the Signature) refused",
 ];
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn ids_are_unique_and_stable_shaped() {
-        let checks = saml_checks();
-        let mut ids: Vec<_> = checks.iter().map(|c| c.id).collect();
-        ids.sort_unstable();
-        ids.dedup();
-        assert_eq!(ids.len(), checks.len());
-        assert!(checks.iter().all(|c| c.id.starts_with("saml.") && !c.reference.is_empty()));
-    }
-}

@@ -1,29 +1,34 @@
-//! Running checks: the in-process mock IdP, canary users, browsers, the
-//! positive control and the session oracle that gives the verdict. What
-//! each check's action sends is in `actions.rs`.
+//! Running checks. The pieces every protocol shares live here: the
+//! in-process mock IdP, canary users, hooks, the [`browser`] and the session
+//! [`oracle`]. One driver per protocol ([`saml`], [`oidc`], [`scim`],
+//! [`cross`]) runs that protocol's positive control and its checks' actions,
+//! and brings its own kind of evidence.
 
-mod actions;
+mod browser;
+mod cross;
+mod oidc;
+mod oracle;
+mod saml;
+mod scim;
 
+use std::path::PathBuf;
 use std::sync::Arc;
-use std::time::{Duration, Instant};
+use std::time::Instant;
 
-use base64::Engine;
-use base64::engine::general_purpose::STANDARD as BASE64;
 use mock_idp::http::RunningServer;
 use mock_idp::idp::Idp;
-use mock_idp::saml::SamlFaultPlan;
-use mock_idp::saml::faults::SamlFault;
 use rand::Rng;
 use serde::Serialize;
 
-use crate::catalogue::{Capability, Check, Severity};
-use crate::target::{IdentityPath, Target};
+use crate::catalogue::{Action, Capability, Category, Check, Protocol, Severity};
+use crate::target::{EmailDomains, SessionOracle, Target};
+use browser::{Browser, read_capped, transport_error};
+
+pub use saml::SamlEvidence;
 
 /// Every canary is a member of this group, so the groups attribute has a value.
 const CANARY_GROUP: &str = "mockta-canaries";
 
-/// The most of a response body kept (and read) from the SP.
-const MAX_BODY: usize = 64 * 1024;
 /// Hooks may answer with a list of every account, so they get more room.
 const HOOK_BODY_LIMIT: usize = 1024 * 1024;
 
@@ -36,23 +41,46 @@ pub enum Verdict {
     Error,
 }
 
-/// What was sent and what came back, for a failure (or an error).
-#[derive(Clone, Debug, Default, Serialize)]
-pub struct Evidence {
-    /// The SAML response sent, decoded (truncated).
-    pub message: Option<String>,
-    pub sp_status: Option<u16>,
-    pub sp_location: Option<String>,
-    pub sp_body_excerpt: Option<String>,
+/// What was sent and what came back, for a failure (or an error), in the
+/// shape of the check's protocol. It serialises as that protocol's evidence
+/// alone, so the report schema stays one flat object per result.
+#[derive(Clone, Debug, Serialize)]
+#[serde(untagged)]
+pub enum Evidence {
+    Saml(SamlEvidence),
+}
+
+impl Evidence {
     /// What the session oracle saw.
-    pub oracle: String,
+    pub fn oracle(&self) -> &str {
+        match self {
+            Evidence::Saml(evidence) => &evidence.oracle,
+        }
+    }
+
+    /// The SP's status and redirect, as "302 -> /home".
+    pub fn sp_answer(&self) -> Option<String> {
+        match self {
+            Evidence::Saml(evidence) => evidence.sp_status.map(|status| {
+                format!("{status}{}", evidence.sp_location.as_ref().map(|l| format!(" -> {l}")).unwrap_or_default())
+            }),
+        }
+    }
+
+    /// The message sent, in a few lines a reader can take in, with a label.
+    pub fn message_summary(&self) -> Option<(&'static str, String)> {
+        match self {
+            Evidence::Saml(evidence) => evidence.message_summary(),
+        }
+    }
 }
 
 #[derive(Clone, Debug, Serialize)]
 pub struct CheckResult {
     pub id: &'static str,
     pub title: &'static str,
-    pub category: &'static str,
+    pub protocol: Protocol,
+    pub category: Category,
     pub severity: Severity,
     pub reference: &'static str,
     pub verdict: Verdict,
@@ -64,12 +92,30 @@ pub struct CheckResult {
     pub duration_ms: u64,
 }
 
+impl CheckResult {
+    fn new(check: &Check, verdict: Verdict, reason: String, evidence: Option<Evidence>, started: Instant) -> Self {
+        CheckResult {
+            id: check.id,
+            title: check.title,
+            protocol: check.protocol(),
+            category: check.category,
+            severity: check.severity,
+            reference: check.reference,
+            fix: (verdict == Verdict::Fail).then_some(check.fix),
+            evidence: if verdict == Verdict::Pass { None } else { evidence },
+            verdict,
+            reason,
+            duration_ms: u64::try_from(started.elapsed().as_millis()).unwrap_or(u64::MAX),
+        }
+    }
+}
+
 #[derive(Debug, thiserror::Error)]
 pub enum SuiteError {
     #[error("{0}")]
     Setup(#[from] mock_idp::setup::SetupError),
-    #[error("saml.app: no SAML app '{0}' in the org")]
-    UnknownApp(String),
+    #[error("{file}: {field}: no {kind} app '{wanted}' in the org; its {kind} apps are: {}", if available.is_empty() { "none".to_owned() } else { available.join(", ") })]
+    UnknownApp { file: String, field: &'static str, kind: &'static str, wanted: String, available: Vec<String> },
     #[error("cannot serve the mock IdP on {addr}: {source}")]
     Listen { addr: std::net::SocketAddr, source: std::io::Error },
 }
@@ -80,21 +126,36 @@ struct StepError(String);
 
 type Step<T> = Result<T, StepError>;
 
+/// A driver's verdict on one check.
+struct Outcome {
+    verdict: Verdict,
+    reason: String,
+    evidence: Option<Evidence>,
+}
+
+impl Outcome {
+    fn pass(reason: impl Into<String>) -> Self {
+        Outcome { verdict: Verdict::Pass, reason: reason.into(), evidence: None }
+    }
+
+    fn fail(reason: impl Into<String>, evidence: Option<Evidence>) -> Self {
+        Outcome { verdict: Verdict::Fail, reason: reason.into(), evidence }
+    }
+}
+
+/// The SAML app the target names, found in the org once.
+#[derive(Clone, Debug)]
+struct SamlApp {
+    id: String,
+    name: String,
+}
+
 /// The suite for one target: the mock IdP serving the target's org.
 pub struct Suite {
     target: Target,
     idp: Arc<Idp>,
     server: RunningServer,
-    app_id: String,
-    app_name: String,
-}
-
-/// The SP's answer to a posted response.
-#[derive(Clone, Debug)]
-struct SpAnswer {
-    status: u16,
-    location: Option<String>,
-    body: String,
+    saml: Option<SamlApp>,
 }
 
 /// A user of the mock org made for one check.
@@ -103,23 +164,52 @@ struct Canary {
     email: String,
     /// The display name, `Canary {tag}`: first name `Canary`, last name the tag.
     name: String,
+    /// The family name, the random tag.
+    family_name: String,
 }
 
 impl Suite {
-    /// Serves the target's org on the target's IdP address.
-    pub async fn start(target: Target) -> Result<Suite, SuiteError> {
-        let options = mock_idp::setup::IdpOptions { org_file: target.org.clone(), ..Default::default() };
+    /// Serves the target's org on the target's IdP address, with the signing
+    /// keys in `key_dir` (or the default key folder of the org file).
+    pub async fn start(target: Target, key_dir: Option<PathBuf>) -> Result<Suite, SuiteError> {
+        let options = mock_idp::setup::IdpOptions { org_file: target.org.clone(), key_dir, ..Default::default() };
         let idp = Arc::new(options.build()?);
         Self::with_idp(target, idp).await
     }
 
     /// Serves a given IdP (tests use this to adjust the org first).
     pub async fn with_idp(target: Target, idp: Arc<Idp>) -> Result<Suite, SuiteError> {
-        let (app_id, app_name) = idp
-            .read_org(|org| {
-                org.find_app(&target.app).filter(|a| a.saml().is_some()).map(|a| (a.id.to_string(), a.name.clone()))
-            })
-            .ok_or_else(|| SuiteError::UnknownApp(target.app.clone()))?;
+        let saml = match &target.saml {
+            None => None,
+            Some(saml) => Some(
+                idp.read_org(|org| {
+                    org.find_app(&saml.app)
+                        .filter(|a| a.saml().is_some())
+                        .map(|a| SamlApp { id: a.id.to_string(), name: a.name.clone() })
+                })
+                .ok_or_else(|| SuiteError::UnknownApp {
+                    file: target.source.clone(),
+                    field: "saml.app",
+                    kind: "SAML",
+                    wanted: saml.app.clone(),
+                    available: idp.read_org(|org| {
+                        org.apps.values().filter(|a| a.saml().is_some()).map(|a| a.name.clone()).collect()
+                    }),
+                })?,
+            ),
+        };
+        if let Some(oidc) = &target.oidc
+            && idp.read_org(|org| org.find_app(&oidc.app).and_then(|a| a.oidc()).is_none())
+        {
+            return Err(SuiteError::UnknownApp {
+                file: target.source.clone(),
+                field: "oidc.app",
+                kind: "OIDC",
+                wanted: oidc.app.clone(),
+                available: idp
+                    .read_org(|org| org.apps.values().filter(|a| a.oidc().is_some()).map(|a| a.name.clone()).collect()),
+            });
+        }
         let addr = target.idp_listen;
         let server =
             RunningServer::start(addr, idp.clone()).await.map_err(|source| SuiteError::Listen { addr, source })?;
@@ -129,7 +219,7 @@ impl Suite {
             let url = server.url();
             idp.write_org(|org| org.url = url);
         }
-        Ok(Suite { target, idp, server, app_id, app_name })
+        Ok(Suite { target, idp, server, saml })
     }
 
     pub fn idp(&self) -> &Arc<Idp> {
@@ -145,7 +235,9 @@ impl Suite {
         self.server.url()
     }
 
-    /// Runs the checks, `concurrency` at a time, calling `progress` as each ends.
+    /// Runs the checks, `concurrency` at a time, calling `progress` as each
+    /// ends. Every check gets a result, in the order asked: a check whose
+    /// task panics or is cancelled is an `error` with the reason.
     pub async fn run(
         self: &Arc<Self>,
         checks: Vec<Check>,
@@ -159,23 +251,25 @@ impl Suite {
         for check in shared {
             let suite = self.clone();
             let semaphore = semaphore.clone();
-            let progress = progress.clone();
-            tasks.push(tokio::spawn(async move {
+            let started = Instant::now();
+            let task = tokio::spawn(async move {
                 let _permit = semaphore.acquire().await;
-                let result = suite.run_check(&check).await;
-                progress(&result);
-                result
-            }));
+                suite.run_check(&check).await
+            });
+            tasks.push((check, started, task));
         }
         let mut results = Vec::new();
-        for task in tasks {
-            if let Ok(result) = task.await {
-                results.push(result);
-            }
+        for (check, started, task) in tasks {
+            let result = settle(&check, started, task).await;
+            progress(&result);
+            results.push(result);
         }
         // Checks that change tenant-wide settings run alone, one at a time.
         for check in exclusive {
-            let result = self.run_check(&check).await;
+            let suite = self.clone();
+            let started = Instant::now();
+            let task = tokio::spawn(async move { suite.run_check(&check).await });
+            let result = settle(&check, started, task).await;
             progress(&result);
             results.push(result);
         }
@@ -186,63 +280,92 @@ impl Suite {
 
     async fn run_check(&self, check: &Check) -> CheckResult {
         let started = Instant::now();
-        let (verdict, reason, evidence) = match self.missing_capability(check) {
-            Some(reason) => (Verdict::Skip, reason, None),
+        let outcome = match self.missing(check) {
+            Some(reason) => Outcome { verdict: Verdict::Skip, reason, evidence: None },
             None => match self.execute(check).await {
-                Ok((verdict, reason, evidence)) => (verdict, reason, evidence),
-                Err(StepError(reason)) => (Verdict::Error, reason, None),
+                Ok(outcome) => outcome,
+                Err(StepError(reason)) => Outcome { verdict: Verdict::Error, reason, evidence: None },
             },
         };
-        CheckResult {
-            id: check.id,
-            title: check.title,
-            category: check.category,
-            severity: check.severity,
-            reference: check.reference,
-            fix: (verdict == Verdict::Fail).then_some(check.fix),
-            evidence: if verdict == Verdict::Pass { None } else { evidence },
-            verdict,
-            reason,
-            duration_ms: u64::try_from(started.elapsed().as_millis()).unwrap_or(u64::MAX),
+        CheckResult::new(check, outcome.verdict, outcome.reason, outcome.evidence, started)
+    }
+
+    /// Hands the check to its protocol's driver.
+    async fn execute(&self, check: &Check) -> Step<Outcome> {
+        match check.action {
+            Action::Saml(action) => saml::execute(self, action).await,
+            Action::Oidc(action) => oidc::execute(self, action).await,
+            Action::Scim(action) => scim::execute(self, action).await,
+            Action::Cross(action) => cross::execute(self, action).await,
         }
     }
 
-    fn missing_capability(&self, check: &Check) -> Option<String> {
+    /// Why the check cannot run against this target, if it cannot.
+    fn missing(&self, check: &Check) -> Option<String> {
+        let target = &self.target;
+        let protocol_missing = match check.protocol() {
+            Protocol::Saml => target.saml.is_none().then_some("the target declares no [saml] section"),
+            Protocol::Oidc => target.oidc.is_none().then_some("the target declares no [oidc] section"),
+            Protocol::Scim => target.scim.is_none().then_some("the target declares no [scim] section"),
+            Protocol::Cross => (target.scim.is_none() || (target.saml.is_none() && target.oidc.is_none()))
+                .then_some("the target needs [scim] and one of [saml] or [oidc] for checks that cross protocols"),
+        };
+        if let Some(reason) = protocol_missing {
+            return Some(reason.into());
+        }
+        let session = target.session.as_ref();
         for need in check.needs {
-            match need {
-                Capability::SpInitiatedLogin if self.target.login_url.is_none() => {
-                    return Some("the target has no saml.login_url for SP-initiated sign-in".into());
-                }
-                Capability::SpInitiatedLogin => {}
-                Capability::IdpInitiatedSwitch if self.target.set_idp_initiated.is_none() => {
-                    return Some("the target has no set_idp_initiated hook to turn IdP-initiated sign-in off".into());
-                }
-                Capability::IdpInitiatedSwitch => {}
-                Capability::NoJit if self.target.jit => {
-                    return Some("the target declares JIT, so an unknown user is expected to get an account".into());
-                }
-                Capability::NoJit => {}
-                Capability::SessionAttributes if self.target.session.name_pointer.is_none() => {
-                    return Some("the target's session has no name_pointer to read attributes from".into());
-                }
-                Capability::SessionAttributes => {}
+            let reason = match need {
+                Capability::SpInitiatedLogin => target
+                    .saml
+                    .as_ref()
+                    .is_none_or(|s| s.login_url.is_none())
+                    .then_some("the target has no saml.login_url for SP-initiated sign-in"),
+                Capability::IdpInitiatedSwitch => target
+                    .set_idp_initiated
+                    .is_none()
+                    .then_some("the target has no set_idp_initiated hook to turn IdP-initiated sign-in off"),
+                Capability::NoJit => target
+                    .accounts
+                    .jit
+                    .then_some("the target declares JIT, so an unknown user is expected to get an account"),
+                Capability::SessionAttributes => session.is_none_or(|s| s.name.is_none()).then_some(
+                    "the target's session has no name_pointer (or given and family name pointers) to read attributes from",
+                ),
+                Capability::KeepsAccounts => (!target.accounts.keeps_accounts)
+                    .then_some("the target says the SP keeps no accounts (accounts.keeps_accounts = false)"),
+                Capability::EmailDomains => match target.accounts.email_domains {
+                    EmailDomains::Only(_) => None,
+                    EmailDomains::Any => Some("the target says the SP accepts every email domain"),
+                    EmailDomains::Undeclared => Some("the target declares no accounts.email_domains"),
+                },
+            };
+            if let Some(reason) = reason {
+                return Some(reason.into());
             }
         }
-        if !self.target.jit && self.target.create_user.is_none() {
+        if target.accounts.keeps_accounts && !target.accounts.jit && target.create_user.is_none() {
             return Some("the SP does not create users at first sign-in and the target has no create_user hook".into());
         }
         None
     }
 
-    fn arm(&self, fault: SamlFault, user: &Canary, impersonate: Option<String>) {
-        let ids = self.idp.read_org(|org| {
-            (org.find_user(&user.email).map(|u| u.id.clone()), org.find_app(&self.app_id).map(|a| a.id.clone()))
-        });
-        self.idp.arm_saml_fault(SamlFaultPlan { fault, impersonate }, ids.0, ids.1);
+    /// The session oracle; a target that signs in always has one.
+    fn session_oracle(&self) -> Step<&SessionOracle> {
+        self.target.session.as_ref().ok_or_else(|| StepError("the target has no [session] section".into()))
     }
 
-    /// Adds a user to the in-process org and assigns it to the app.
-    fn canary(&self, prefix: &str, domain: Option<&str>) -> Step<Canary> {
+    /// Asks the session oracle whose session `browser` has.
+    async fn oracle(&self, browser: &Browser) -> Step<oracle::Seen> {
+        oracle::ask(self.session_oracle()?, browser).await
+    }
+
+    fn browser(&self) -> Step<Browser> {
+        Browser::new(self.target.timeout)
+    }
+
+    /// Adds a user to the in-process org and assigns it to `app_id`.
+    fn canary(&self, app_id: &str, prefix: &str, domain: Option<&str>) -> Step<Canary> {
         let tag: String = {
             let mut rng = rand::rng();
             (0..10).map(|_| char::from(b'a' + rng.random_range(0..26u8))).collect()
@@ -257,7 +380,7 @@ impl Suite {
             mock_idp::admin::create_user(org, body, true, now, self.idp.ids())
                 .map_err(|e| StepError(format!("cannot add canary: {e}")))?;
             let assignment = serde_json::from_value(serde_json::json!({})).map_err(|e| StepError(e.to_string()))?;
-            mock_idp::admin::assign_user(org, &self.app_id, Some(&email), assignment, now)
+            mock_idp::admin::assign_user(org, app_id, Some(&email), assignment, now)
                 .map_err(|e| StepError(format!("cannot assign canary: {e}")))?;
             // Every canary is in one group, so the groups attribute has a value.
             if org.find_group(CANARY_GROUP).is_none() {
@@ -269,21 +392,17 @@ impl Suite {
             let group_id = org.find_group(CANARY_GROUP).map(|g| g.id.to_string()).unwrap_or_default();
             mock_idp::admin::add_member(org, &group_id, &email, now)
                 .map_err(|e| StepError(format!("cannot add the canary to its group: {e}")))?;
-            Ok(Canary { email, name: format!("Canary {tag}") })
+            Ok(Canary { email, name: format!("Canary {tag}"), family_name: tag })
         })
-    }
-
-    async fn set_idp_initiated(&self, on: bool) -> Step<()> {
-        let Some(hook) = &self.target.set_idp_initiated else {
-            return Err(StepError("no set_idp_initiated hook".into()));
-        };
-        self.call_hook("set_idp_initiated", hook, &[("{value}", if on { "true" } else { "false" })]).await?;
-        Ok(())
     }
 
     /// Calls a hook and returns the text of its answer (at most 1 MiB).
     async fn call_hook(&self, name: &str, hook: &crate::target::Hook, fills: &[(&str, &str)]) -> Step<String> {
-        let client = self.plain_client()?;
+        let client = reqwest::Client::builder()
+            .redirect(reqwest::redirect::Policy::limited(3))
+            .timeout(self.target.timeout)
+            .build()
+            .map_err(|e| StepError(e.to_string()))?;
         let mut request = client.request(hook.method.clone(), &hook.url);
         if let Some((user_name, password)) = &hook.basic_auth {
             request = request.basic_auth(user_name, Some(password));
@@ -292,164 +411,50 @@ impl Suite {
             let filled = fills.iter().fold(body.clone(), |text, (key, value)| text.replace(key, value));
             request = request.header("content-type", "application/json").body(filled);
         }
-        let response = request.send().await.map_err(|e| StepError(format!("{name} hook: {e}")))?;
+        let response = request
+            .send()
+            .await
+            .map_err(|e| transport_error(&format!("{name} hook"), &hook.url, self.target.timeout, &e))?;
         if !response.status().is_success() {
-            return Err(StepError(format!("{name} hook answered {}", response.status())));
+            let status = response.status();
+            let body = read_capped(response, 500).await;
+            return Err(StepError(format!("{name} hook answered {status}: {}", excerpt(&body, 200))));
         }
         Ok(read_capped(response, HOOK_BODY_LIMIT).await)
     }
 
-    /// Creates the SP account through the hook when the SP has no JIT.
+    /// Creates the SP account through the hook when the SP keeps accounts
+    /// and has no JIT.
     async fn ensure_account(&self, user: &Canary) -> Step<()> {
-        if self.target.jit {
+        if self.target.accounts.jit || !self.target.accounts.keeps_accounts {
             return Ok(());
         }
         let Some(hook) = &self.target.create_user else { return Err(StepError("no create_user hook".into())) };
         self.call_hook("create_user", hook, &[("{email}", &user.email), ("{name}", &user.name)]).await?;
         Ok(())
     }
-
-    fn browser(&self) -> Step<reqwest::Client> {
-        reqwest::Client::builder()
-            .cookie_store(true)
-            .redirect(reqwest::redirect::Policy::none())
-            .timeout(self.target.timeout)
-            .build()
-            .map_err(|e| StepError(e.to_string()))
-    }
-
-    fn plain_client(&self) -> Step<reqwest::Client> {
-        reqwest::Client::builder()
-            .redirect(reqwest::redirect::Policy::limited(3))
-            .timeout(self.target.timeout)
-            .build()
-            .map_err(|e| StepError(e.to_string()))
-    }
-
-    async fn get(&self, browser: &reqwest::Client, url: &str) -> Step<SpAnswer> {
-        answer(browser.get(url).send().await.map_err(|e| StepError(format!("GET {url}: {e}")))?).await
-    }
-
-    async fn post(&self, browser: &reqwest::Client, action: &str, response: &str, relay: &str) -> Step<SpAnswer> {
-        let mut form = vec![("SAMLResponse", response)];
-        if !relay.is_empty() {
-            form.push(("RelayState", relay));
-        }
-        answer(browser.post(action).form(&form).send().await.map_err(|e| StepError(format!("POST {action}: {e}")))?)
-            .await
-    }
-
-    fn embed_link(&self, user: &Canary, relay: Option<&str>) -> String {
-        let mut url =
-            format!("{}/home/{}/{}/aln?login_hint={}", self.idp_url(), self.app_name, self.app_id, user.email);
-        if let Some(relay) = relay {
-            url.push_str("&RelayState=");
-            url.push_str(&url::form_urlencoded::byte_serialize(relay.as_bytes()).collect::<String>());
-        }
-        url
-    }
-
-    async fn idp_initiated(&self, browser: &reqwest::Client, user: &Canary, relay: Option<&str>) -> Step<SpAnswer> {
-        Ok(self.idp_initiated_capture(browser, user, relay).await?.1)
-    }
-
-    async fn idp_initiated_capture(
-        &self,
-        browser: &reqwest::Client,
-        user: &Canary,
-        relay: Option<&str>,
-    ) -> Step<(Captured, SpAnswer)> {
-        let page = self.get(browser, &self.embed_link(user, relay)).await?;
-        if page.status != 200 {
-            return Err(StepError(format!(
-                "the mock IdP refused the sign-in: {} {}",
-                page.status,
-                excerpt(&page.body, 200)
-            )));
-        }
-        let (action, response, relay) = mock_form_fields(&page.body)?;
-        let answer = self.post(browser, &action, &response, &relay).await?;
-        Ok((Captured { xml: decode(&response), form: page.body }, answer))
-    }
-
-    /// Asks the session oracle, with the browser's cookies.
-    async fn ask_oracle(&self, browser: &reqwest::Client) -> Step<reqwest::Response> {
-        browser.get(&self.target.session.url).send().await.map_err(|e| StepError(format!("session oracle: {e}")))
-    }
-
-    /// The session oracle's JSON body, for checks that read more than the identity.
-    async fn oracle_json(&self, browser: &reqwest::Client) -> Step<serde_json::Value> {
-        let response = self.ask_oracle(browser).await?;
-        let body = read_capped(response, MAX_BODY).await;
-        serde_json::from_str(&body).map_err(|e| StepError(format!("the session oracle's body is not JSON: {e}")))
-    }
-
-    /// Asks the session oracle whose session the browser has.
-    async fn oracle(&self, browser: &reqwest::Client) -> Step<Option<String>> {
-        let response = self.ask_oracle(browser).await?;
-        if !response.status().is_success() {
-            return Ok(None);
-        }
-        let body = read_capped(response, MAX_BODY).await;
-        Ok(match &self.target.session.identity {
-            IdentityPath::JsonPointer(pointer) => serde_json::from_str::<serde_json::Value>(&body)
-                .ok()
-                .and_then(|v| v.pointer(pointer).and_then(|x| x.as_str()).map(str::to_owned)),
-            IdentityPath::Regex(regex) => regex.captures(&body).and_then(|c| c.get(1)).map(|m| m.as_str().to_owned()),
-        })
-    }
 }
 
-/// A response the mock produced: its XML and the page that carried it.
-struct Captured {
-    xml: String,
-    form: String,
-}
-
-/// The message for evidence: signature values and certificates are elided,
-/// so the excerpt shows what the message says.
-fn compact_message(xml: &str) -> String {
-    let mut out = xml.to_owned();
-    for element in ["SignatureValue", "X509Certificate"] {
-        let open = format!("<ds:{element}>");
-        let close = format!("</ds:{element}>");
-        let mut cursor = 0;
-        while let Some(start) = out[cursor..].find(&open).map(|i| i + cursor + open.len()) {
-            let Some(end) = out[start..].find(&close).map(|i| i + start) else { break };
-            out.replace_range(start..end, "…");
-            cursor = start + "…".len() + close.len();
+/// Waits for a check's task. A task that panicked or was cancelled still
+/// gives a result, an `error` that says so: a check is never dropped.
+async fn settle(check: &Check, started: Instant, task: tokio::task::JoinHandle<CheckResult>) -> CheckResult {
+    match task.await {
+        Ok(result) => result,
+        Err(error) => {
+            let reason = if error.is_panic() {
+                let payload = error.into_panic();
+                let message = payload
+                    .downcast_ref::<&str>()
+                    .map(|s| (*s).to_owned())
+                    .or_else(|| payload.downcast_ref::<String>().cloned())
+                    .unwrap_or_else(|| "no message".to_owned());
+                format!("the check panicked (a bug in mockta, please report it): {message}")
+            } else {
+                "the check's task was cancelled before it finished".to_owned()
+            };
+            CheckResult::new(check, Verdict::Error, reason, None, started)
         }
     }
-    out
-}
-
-fn evidence(message: &Captured, answer: &SpAnswer, seen: Option<&str>) -> Evidence {
-    Evidence {
-        message: Some(excerpt(&compact_message(&message.xml), 4096)),
-        sp_status: Some(answer.status),
-        sp_location: answer.location.clone(),
-        sp_body_excerpt: Some(excerpt(&answer.body, 500)),
-        oracle: describe(seen),
-    }
-}
-
-/// `canary-x@acme.test` becomes `CANARY-X@acme.test`.
-fn upper_local_part(email: &str) -> String {
-    match email.split_once('@') {
-        Some((local, domain)) => format!("{}@{domain}", local.to_uppercase()),
-        None => email.to_uppercase(),
-    }
-}
-
-fn describe(seen: Option<&str>) -> String {
-    match seen {
-        Some(identity) => format!("a session for {identity}"),
-        None => "no session".into(),
-    }
-}
-
-fn same_identity(seen: Option<&str>, expected: &str) -> bool {
-    seen.is_some_and(|s| s.trim().eq_ignore_ascii_case(expected))
 }
 
 fn excerpt(text: &str, limit: usize) -> String {
@@ -459,32 +464,31 @@ fn excerpt(text: &str, limit: usize) -> String {
     }
 }
 
-fn decode(encoded: &str) -> String {
-    BASE64.decode(encoded).map(|b| String::from_utf8_lossy(&b).into_owned()).unwrap_or_default()
-}
+#[cfg(test)]
+mod tests {
+    use super::*;
 
-async fn read_capped(mut response: reqwest::Response, limit: usize) -> String {
-    let mut body = Vec::new();
-    while let Ok(Some(chunk)) = response.chunk().await {
-        body.extend_from_slice(&chunk);
-        if body.len() >= limit {
-            body.truncate(limit);
-            break;
-        }
+    async fn panicking_check() -> CheckResult {
+        panic!("the driver met something it never expected")
     }
-    String::from_utf8_lossy(&body).into_owned()
-}
 
-async fn answer(response: reqwest::Response) -> Step<SpAnswer> {
-    let status = response.status().as_u16();
-    let location = response.headers().get("location").and_then(|v| v.to_str().ok()).map(str::to_owned);
-    let body = tokio::time::timeout(Duration::from_secs(30), read_capped(response, MAX_BODY)).await.unwrap_or_default();
-    Ok(SpAnswer { status, location, body })
-}
+    #[tokio::test]
+    async fn a_check_that_panics_is_an_error_with_the_reason() {
+        let check = crate::catalogue::all_checks().remove(0);
+        let task = tokio::spawn(panicking_check());
+        let result = settle(&check, Instant::now(), task).await;
+        assert_eq!(result.verdict, Verdict::Error);
+        assert_eq!(result.id, check.id);
+        assert!(result.reason.contains("panicked") && result.reason.contains("never expected"), "{}", result.reason);
+    }
 
-/// The action, SAMLResponse and RelayState of the mock's auto-post form.
-fn mock_form_fields(html: &str) -> Step<(String, String, String)> {
-    let fields = mock_idp::saml::form::parse(html)
-        .ok_or_else(|| StepError("the IdP page is not the mock's auto-post form".into()))?;
-    Ok((fields.action, fields.saml_response, fields.relay_state))
+    #[tokio::test]
+    async fn a_check_whose_task_is_cancelled_is_an_error() {
+        let check = crate::catalogue::all_checks().remove(0);
+        let task = tokio::spawn(std::future::pending::<CheckResult>());
+        task.abort();
+        let result = settle(&check, Instant::now(), task).await;
+        assert_eq!(result.verdict, Verdict::Error);
+        assert!(result.reason.contains("cancelled"), "{}", result.reason);
+    }
 }

@@ -3,7 +3,8 @@
 
 use std::collections::BTreeSet;
 
-use conformance::catalogue::{Action, saml_checks};
+use conformance::catalogue::{Action, Protocol, SamlAction, checks_for};
+use conformance::runner::Evidence;
 use conformance::runner::Verdict;
 use reference_sp::flaws::Flaw;
 
@@ -103,14 +104,15 @@ fn every_check_is_aimed_at_by_a_flaw_or_listed_as_a_gap() {
         .flat_map(|(_, checks)| checks.iter().copied())
         .chain(SIGNING_FLAW_CHECKS.iter().flat_map(|(_, _, checks)| checks.iter().copied()))
         .collect();
-    let unaimed: BTreeSet<&str> = saml_checks().iter().map(|c| c.id).filter(|id| !aimed.contains(id)).collect();
+    let unaimed: BTreeSet<&str> =
+        checks_for(Protocol::Saml).iter().map(|c| c.id).filter(|id| !aimed.contains(id)).collect();
     assert_eq!(unaimed, CHECKS_WITHOUT_FLAW.iter().copied().collect::<BTreeSet<_>>());
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn whole_saml_catalogue_passes_against_reference_sp() {
     let run = run_against_reference_sp(&[]).await;
-    assert_eq!(run.results.len(), saml_checks().len());
+    assert_eq!(run.results.len(), checks_for(Protocol::Saml).len());
     assert_eq!(run.skipped(), SKIPPED_WITH_JIT.iter().copied().collect::<BTreeSet<_>>());
     let bad: Vec<_> = run
         .results
@@ -123,7 +125,7 @@ async fn whole_saml_catalogue_passes_against_reference_sp() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn whole_saml_catalogue_passes_against_existing_only_tenant() {
-    let run = run_against_tenant(Tenant::ExistingOnly, &[], saml_checks()).await;
+    let run = run_against_tenant(Tenant::ExistingOnly, &[], checks_for(Protocol::Saml)).await;
     let bad: Vec<_> = run
         .results
         .iter()
@@ -135,7 +137,7 @@ async fn whole_saml_catalogue_passes_against_existing_only_tenant() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn each_flaw_fails_exactly_its_checks() {
-    let ids: BTreeSet<&str> = saml_checks().iter().map(|c| c.id).collect();
+    let ids: BTreeSet<&str> = checks_for(Protocol::Saml).iter().map(|c| c.id).collect();
     for flaw in Flaw::ALL {
         if EXISTING_ONLY_FLAW_CHECKS.iter().any(|(name, _)| *name == flaw.name())
             || SIGNING_FLAW_CHECKS.iter().any(|(name, _, _)| *name == flaw.name())
@@ -152,15 +154,22 @@ async fn each_flaw_fails_exactly_its_checks() {
         let run = run_against_reference_sp(&[flaw]).await;
         let failing = run.failing();
         assert_eq!(failing, expected, "--flaw {flaw}");
-        let catalogue = saml_checks();
+        let catalogue = checks_for(Protocol::Saml);
         for result in run.results.iter().filter(|r| r.verdict == Verdict::Fail) {
-            let evidence = result.evidence.as_ref().unwrap_or_else(|| panic!("{}: no evidence", result.id));
+            let Some(Evidence::Saml(evidence)) = result.evidence.as_ref() else {
+                panic!("{}: no SAML evidence", result.id)
+            };
             assert!(evidence.sp_status.is_some(), "{}", result.id);
             assert!(evidence.message.as_ref().is_some_and(|m| m.contains("Response")), "{}", result.id);
             let check = catalogue.iter().find(|c| c.id == result.id).unwrap();
             let negative = !matches!(
                 check.action,
-                Action::IdpInitiated | Action::SpInitiated | Action::AcceptFault(_) | Action::EmailCase
+                Action::Saml(
+                    SamlAction::IdpInitiated
+                        | SamlAction::SpInitiated
+                        | SamlAction::AcceptFault(_)
+                        | SamlAction::EmailCase
+                )
             );
             if negative {
                 // The flaw gave the named identity a session: that is the evidence.
@@ -174,7 +183,7 @@ async fn each_flaw_fails_exactly_its_checks() {
 async fn existing_only_flaws_fail_exactly_their_checks() {
     for (name, checks) in EXISTING_ONLY_FLAW_CHECKS {
         let flaw: Flaw = name.parse().unwrap();
-        let run = run_against_tenant(Tenant::ExistingOnly, &[flaw], saml_checks()).await;
+        let run = run_against_tenant(Tenant::ExistingOnly, &[flaw], checks_for(Protocol::Saml)).await;
         assert_eq!(
             run.failing(),
             checks.iter().copied().collect::<BTreeSet<_>>(),
@@ -187,16 +196,18 @@ async fn existing_only_flaws_fail_exactly_their_checks() {
 async fn signing_flaws_fail_exactly_their_checks() {
     for (name, signing, checks) in SIGNING_FLAW_CHECKS {
         let flaw: Flaw = name.parse().unwrap();
-        let clean = run_against_tenant_signing(Tenant::Jit, &[], saml_checks(), Some(signing)).await;
+        let clean = run_against_tenant_signing(Tenant::Jit, &[], checks_for(Protocol::Saml), Some(signing)).await;
         assert_eq!(clean.failing(), BTreeSet::new(), "the correct SP with a {signing}-signed app");
-        let run = run_against_tenant_signing(Tenant::Jit, &[flaw], saml_checks(), Some(signing)).await;
+        let run = run_against_tenant_signing(Tenant::Jit, &[flaw], checks_for(Protocol::Saml), Some(signing)).await;
         assert_eq!(
             run.failing(),
             checks.iter().copied().collect::<BTreeSet<_>>(),
             "--flaw {flaw} ({signing}-signed app)"
         );
         for result in run.results.iter().filter(|r| r.verdict == Verdict::Fail) {
-            let evidence = result.evidence.as_ref().unwrap_or_else(|| panic!("{}: no evidence", result.id));
+            let Some(Evidence::Saml(evidence)) = result.evidence.as_ref() else {
+                panic!("{}: no SAML evidence", result.id)
+            };
             assert!(
                 evidence.sp_body_excerpt.as_ref().is_some_and(|b| b.contains("more than one signature")),
                 "{evidence:?}"

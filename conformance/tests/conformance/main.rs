@@ -1,9 +1,10 @@
-//! End to end: the SAML catalogue against the reference SP, correct and with
-//! each flaw.
+//! End to end: the catalogue against the reference SP, correct and with each
+//! flaw, and the suite's own behaviour (catalogue, oracle, skips).
 
 // Test helpers panic on unexpected errors: that is how a test reports failure.
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
 mod flaws;
 mod reports;
+mod suite;
 mod support;

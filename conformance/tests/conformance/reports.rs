@@ -19,7 +19,7 @@ fn filters() -> Vec<(&'static str, &'static str)> {
 }
 
 async fn report() -> Report {
-    let checks = conformance::select(Some("saml.cond.audience*")).unwrap();
+    let checks = conformance::select(Some("saml.cond.audience*"), None).unwrap();
     let run = run_checks_against_reference_sp(&[Flaw::IgnoreAudience], checks).await;
     Report::new("reference-sp.toml".into(), run.results)
 }

@@ -3,7 +3,7 @@
 use std::collections::BTreeSet;
 use std::sync::Arc;
 
-use conformance::catalogue::saml_checks;
+use conformance::catalogue::{Protocol, checks_for};
 use conformance::runner::{CheckResult, Suite, Verdict};
 use reference_sp::flaws::Flaw;
 
@@ -33,7 +33,7 @@ pub enum Tenant {
 
 /// Runs the whole SAML catalogue against a reference SP with `flaws`.
 pub async fn run_against_reference_sp(flaws: &[Flaw]) -> Run {
-    run_checks_against_reference_sp(flaws, saml_checks()).await
+    run_checks_against_reference_sp(flaws, checks_for(Protocol::Saml)).await
 }
 
 /// Runs the given checks against the JIT tenant of a reference SP with `flaws`.
@@ -53,6 +53,18 @@ pub async fn run_against_tenant_signing(
     flaws: &[Flaw],
     checks: Vec<conformance::catalogue::Check>,
     signing: Option<&str>,
+) -> Run {
+    run_with_target_edit(tenant, flaws, checks, signing, |text| text).await
+}
+
+/// As [`run_against_tenant_signing`], with the target file's text changed by
+/// `edit` after its addresses are pointed at the test's servers.
+pub async fn run_with_target_edit(
+    tenant: Tenant,
+    flaws: &[Flaw],
+    checks: Vec<conformance::catalogue::Check>,
+    signing: Option<&str>,
+    edit: impl Fn(String) -> String,
 ) -> Run {
     let (tenant_id, app_name, target_text) = match tenant {
         Tenant::Jit => ("acme", "reference-sp", include_str!("../../../fixtures/targets/reference-sp.toml")),
@@ -75,6 +87,7 @@ pub async fn run_against_tenant_signing(
     let target_text = target_text
         .replace("listen = \"127.0.0.1:7000\"", "listen = \"127.0.0.1:0\"")
         .replace("http://127.0.0.1:7100", &sp_url);
+    let target_text = edit(target_text);
     let target =
         conformance::target::parse_target("reference-sp.toml", &target_text, std::path::Path::new("fixtures/targets"))
             .unwrap();

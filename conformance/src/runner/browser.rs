@@ -1,0 +1,225 @@
+//! The suite's browser, shared by every protocol's driver: a cookie jar,
+//! redirects followed only on request and at most a few times, bodies read
+//! up to a cap, and the target's timeout on every request. Transport
+//! failures say what went wrong (a timeout, a refused connection, a reset),
+//! because "error sending request" tells a reader nothing.
+
+use std::time::Duration;
+
+use super::{Step, StepError};
+
+/// The most of a response body kept (and read) from the SP.
+pub(super) const MAX_BODY: usize = 64 * 1024;
+/// The most redirects [`Browser::follow`] takes before it gives up.
+pub(super) const MAX_REDIRECTS: usize = 5;
+
+/// The SP's answer to one request.
+#[derive(Clone, Debug)]
+pub(super) struct SpAnswer {
+    pub(super) status: u16,
+    pub(super) location: Option<String>,
+    /// The SP's `x-error-code` header, where it sends one.
+    pub(super) error_code: Option<String>,
+    pub(super) body: String,
+}
+
+/// One browser: its own cookies, the target's timeout.
+pub(super) struct Browser {
+    client: reqwest::Client,
+    timeout: Duration,
+}
+
+impl Browser {
+    pub(super) fn new(timeout: Duration) -> Step<Browser> {
+        let client = reqwest::Client::builder()
+            .cookie_store(true)
+            .redirect(reqwest::redirect::Policy::none())
+            .timeout(timeout)
+            .build()
+            .map_err(|e| StepError(format!("cannot make a browser: {e}")))?;
+        Ok(Browser { client, timeout })
+    }
+
+    pub(super) async fn get(&self, url: &str) -> Step<SpAnswer> {
+        let response = self.client.get(url).send().await.map_err(|e| transport_error("GET", url, self.timeout, &e))?;
+        Ok(answer(response).await)
+    }
+
+    pub(super) async fn post_form(&self, url: &str, form: &[(&str, &str)]) -> Step<SpAnswer> {
+        let response = self
+            .client
+            .post(url)
+            .form(form)
+            .send()
+            .await
+            .map_err(|e| transport_error("POST", url, self.timeout, &e))?;
+        Ok(answer(response).await)
+    }
+
+    /// GETs `url` and follows redirects until `stop` says a location is
+    /// where the caller wants to be, or a page answers without a redirect.
+    /// Returns every answer in order, the last one first reached by `stop` or
+    /// without a redirect. More than [`MAX_REDIRECTS`] hops is an error.
+    pub(super) async fn follow(&self, url: &str, stop: impl Fn(&str) -> bool) -> Step<Vec<SpAnswer>> {
+        let mut chain = Vec::new();
+        let mut next = url.to_owned();
+        for _ in 0..=MAX_REDIRECTS {
+            let answer = self.get(&next).await?;
+            let location = answer.location.clone().filter(|_| (300..400).contains(&answer.status));
+            chain.push(answer);
+            let Some(location) = location else { return Ok(chain) };
+            let absolute = url::Url::parse(&next)
+                .and_then(|base| base.join(&location))
+                .map(String::from)
+                .map_err(|e| StepError(format!("{next} redirected to '{location}', which is not a URL: {e}")))?;
+            if stop(&absolute) {
+                return Ok(chain);
+            }
+            next = absolute;
+        }
+        Err(StepError(format!("{url} redirected more than {MAX_REDIRECTS} times")))
+    }
+
+    /// Sends a request built on this browser's client (with its cookies) and
+    /// reads the answer, with the same error reporting as `get`.
+    pub(super) async fn send(&self, what: &str, request: reqwest::RequestBuilder) -> Step<reqwest::Response> {
+        request.send().await.map_err(|e| transport_error(what, "", self.timeout, &e))
+    }
+
+    pub(super) fn client(&self) -> &reqwest::Client {
+        &self.client
+    }
+}
+
+/// Says why a request got no answer.
+pub(super) fn transport_error(method: &str, url: &str, timeout: Duration, error: &reqwest::Error) -> StepError {
+    let target = if url.is_empty() { method.to_owned() } else { format!("{method} {url}") };
+    StepError(format!("{target}: {}", describe_transport_error(timeout, error)))
+}
+
+/// A timeout, a refused or reset connection, or the error's own chain.
+pub(super) fn describe_transport_error(timeout: Duration, error: &reqwest::Error) -> String {
+    if error.is_timeout() {
+        return format!("timed out after {} s (the target's limits.timeout_seconds)", timeout.as_secs());
+    }
+    let mut source: Option<&(dyn std::error::Error + 'static)> = std::error::Error::source(error);
+    while let Some(cause) = source {
+        if let Some(io) = cause.downcast_ref::<std::io::Error>() {
+            match io.kind() {
+                std::io::ErrorKind::ConnectionRefused => return "connection refused (is the SP running?)".into(),
+                std::io::ErrorKind::ConnectionReset => return "the connection was reset by the SP".into(),
+                std::io::ErrorKind::ConnectionAborted => return "the connection was aborted".into(),
+                std::io::ErrorKind::UnexpectedEof => return "the SP closed the connection without answering".into(),
+                _ => {}
+            }
+        }
+        source = cause.source();
+    }
+    // hyper reports a peer that hangs up before answering as an incomplete
+    // message, with no io::Error underneath.
+    let chain = error_chain(error);
+    if chain.contains("connection closed before message completed") || chain.contains("IncompleteMessage") {
+        return "the SP closed the connection without answering".into();
+    }
+    if error.is_connect() {
+        return format!("cannot connect: {chain}");
+    }
+    chain
+}
+
+fn error_chain(error: &reqwest::Error) -> String {
+    let mut text = error.to_string();
+    let mut source: Option<&(dyn std::error::Error + 'static)> = std::error::Error::source(error);
+    while let Some(cause) = source {
+        text.push_str(": ");
+        text.push_str(&cause.to_string());
+        source = cause.source();
+    }
+    text
+}
+
+/// Reads at most `limit` bytes of a body. A body cut short by an error
+/// keeps what arrived: evidence is shown as far as it goes.
+pub(super) async fn read_capped(mut response: reqwest::Response, limit: usize) -> String {
+    let mut body = Vec::new();
+    while let Ok(Some(chunk)) = response.chunk().await {
+        body.extend_from_slice(&chunk);
+        if body.len() >= limit {
+            body.truncate(limit);
+            break;
+        }
+    }
+    String::from_utf8_lossy(&body).into_owned()
+}
+
+async fn answer(response: reqwest::Response) -> SpAnswer {
+    let status = response.status().as_u16();
+    let header = |name: &str| response.headers().get(name).and_then(|v| v.to_str().ok()).map(str::to_owned);
+    let location = header("location");
+    let error_code = header("x-error-code");
+    // The client's timeout covers the body too, so a slow body ends there.
+    let body = read_capped(response, MAX_BODY).await;
+    SpAnswer { status, location, error_code, body }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use tokio::io::AsyncReadExt;
+
+    /// A server that accepts and then does `then` with each connection.
+    async fn server(then: fn(tokio::net::TcpStream)) -> String {
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+        let url = format!("http://{}/", listener.local_addr().unwrap());
+        tokio::spawn(async move {
+            while let Ok((mut stream, _)) = listener.accept().await {
+                let mut buffer = [0u8; 1024];
+                let _ = stream.read(&mut buffer).await;
+                then(stream);
+            }
+        });
+        url
+    }
+
+    #[tokio::test]
+    async fn a_silent_sp_is_reported_as_a_timeout() {
+        // The connection is kept open and never answered.
+        let url = server(|stream| {
+            tokio::spawn(async move {
+                let _keep = stream;
+                std::future::pending::<()>().await;
+            });
+        })
+        .await;
+        let browser = Browser::new(Duration::from_secs(1)).unwrap();
+        let StepError(message) = browser.get(&url).await.unwrap_err();
+        assert!(message.contains("timed out after 1 s"), "{message}");
+    }
+
+    #[tokio::test]
+    async fn a_reset_connection_is_reported_as_reset() {
+        let url = server(|stream| {
+            // Linger zero makes the close a TCP reset rather than a clean FIN.
+            let _ = stream.set_zero_linger();
+            drop(stream);
+        })
+        .await;
+        let browser = Browser::new(Duration::from_secs(5)).unwrap();
+        let StepError(message) = browser.get(&url).await.unwrap_err();
+        assert!(
+            message.contains("reset by the SP") || message.contains("closed the connection without answering"),
+            "{message}"
+        );
+        assert!(!message.contains("error sending request"), "{message}");
+    }
+
+    #[tokio::test]
+    async fn a_closed_port_is_reported_as_refused() {
+        let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+        let url = format!("http://{}/", listener.local_addr().unwrap());
+        drop(listener);
+        let browser = Browser::new(Duration::from_secs(5)).unwrap();
+        let StepError(message) = browser.get(&url).await.unwrap_err();
+        assert!(message.contains("connection refused"), "{message}");
+    }
+}

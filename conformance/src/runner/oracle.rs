@@ -1,0 +1,138 @@
+//! The session oracle, shared by every driver: it asks the target's session
+//! URL, with a browser's cookies, whose session that browser has.
+//!
+//! Only two answers are definite "no session": a status the target declares
+//! for it (401 by default) and a 2xx without the identity. Anything else (a
+//! 503, a 429, a redirect the target did not declare) is no answer at all:
+//! the check becomes an `error` with the answer shown. Reading an SP's outage
+//! as "no session" would pass a check against an SP that accepts forgeries,
+//! and a false pass is the worst verdict a conformance tool can give.
+
+use super::browser::{Browser, MAX_BODY, read_capped};
+use super::{Step, StepError, excerpt};
+use crate::target::{IdentityPath, SessionOracle};
+
+/// What the oracle saw in one browser.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub(super) struct Seen {
+    /// Whose session it is, or `None` for a definite "no session".
+    pub(super) identity: Option<String>,
+    /// What the answer was, for evidence and messages.
+    pub(super) detail: String,
+    /// The session URL's body (capped), for checks that read more than the identity.
+    pub(super) body: String,
+}
+
+impl Seen {
+    /// "a session for X", or "no session (why)".
+    pub(super) fn describe(&self) -> String {
+        match &self.identity {
+            Some(identity) => format!("a session for {identity}"),
+            None => format!("no session ({})", self.detail),
+        }
+    }
+
+    /// Whether the session is `expected`'s (case-insensitive, trimmed).
+    pub(super) fn is(&self, expected: &str) -> bool {
+        self.identity.as_deref().is_some_and(|s| s.trim().eq_ignore_ascii_case(expected))
+    }
+}
+
+/// Asks the oracle whose session `browser` has.
+pub(super) async fn ask(oracle: &SessionOracle, browser: &Browser) -> Step<Seen> {
+    let response = browser.send("session oracle", browser.client().get(&oracle.url)).await?;
+    let status = response.status().as_u16();
+    let body = read_capped(response, MAX_BODY).await;
+    read_answer(oracle, status, body)
+}
+
+/// Judges one answer of the session URL.
+pub(super) fn read_answer(oracle: &SessionOracle, status: u16, body: String) -> Step<Seen> {
+    if oracle.no_session_status.contains(&status) {
+        return Ok(Seen { identity: None, detail: format!("the session URL answered {status}"), body });
+    }
+    if !(200..300).contains(&status) {
+        let declared: Vec<String> = oracle.no_session_status.iter().map(u16::to_string).collect();
+        return Err(StepError(format!(
+            "the session URL {} answered {status}, which is neither a session (2xx) nor the declared \"no session\" ({}), so the verdict cannot be read: {}",
+            oracle.url,
+            declared.join(" or "),
+            excerpt(&body, 200)
+        )));
+    }
+    let (identity, detail) = match &oracle.identity {
+        IdentityPath::JsonPointer(pointer) => match serde_json::from_str::<serde_json::Value>(&body) {
+            Err(_) => (None, format!("the session URL answered {status} with a body that is not JSON")),
+            Ok(json) => match json.pointer(pointer) {
+                Some(serde_json::Value::String(identity)) if !identity.trim().is_empty() => {
+                    (Some(identity.clone()), format!("{pointer} is {identity}"))
+                }
+                Some(other) => (None, format!("the session URL answered {status} with {pointer} = {other}")),
+                None => (None, format!("the session URL answered {status} without {pointer}; {}", keys_found(&json))),
+            },
+        },
+        IdentityPath::Regex(regex) => match regex.captures(&body).and_then(|c| c.get(1)) {
+            Some(found) if !found.as_str().trim().is_empty() => {
+                (Some(found.as_str().to_owned()), format!("the regex found {}", found.as_str()))
+            }
+            _ => (None, format!("the session URL answered {status} but the regex did not match")),
+        },
+    };
+    Ok(Seen { identity, detail, body })
+}
+
+/// The keys of a JSON object, to show where the identity might be instead.
+fn keys_found(json: &serde_json::Value) -> String {
+    match json.as_object() {
+        Some(object) if object.is_empty() => "the body is an empty object".into(),
+        Some(object) => {
+            format!("the keys it has are {}", object.keys().map(|k| format!("/{k}")).collect::<Vec<_>>().join(", "))
+        }
+        None => format!("the body is a JSON {}, not an object", json_kind(json)),
+    }
+}
+
+fn json_kind(json: &serde_json::Value) -> &'static str {
+    match json {
+        serde_json::Value::Null => "null",
+        serde_json::Value::Bool(_) => "boolean",
+        serde_json::Value::Number(_) => "number",
+        serde_json::Value::String(_) => "string",
+        serde_json::Value::Array(_) => "array",
+        serde_json::Value::Object(_) => "object",
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn oracle() -> SessionOracle {
+        SessionOracle {
+            url: "http://sp.invalid/whoami".into(),
+            identity: IdentityPath::JsonPointer("/email".into()),
+            name: None,
+            groups_pointer: None,
+            no_session_status: vec![401],
+        }
+    }
+
+    #[test]
+    fn only_declared_statuses_and_2xx_without_identity_mean_no_session() {
+        let seen = read_answer(&oracle(), 401, String::new()).unwrap();
+        assert_eq!(seen.identity, None);
+        let seen = read_answer(&oracle(), 200, r#"{"email":"a@acme.test"}"#.into()).unwrap();
+        assert!(seen.is("A@acme.test"));
+        for status in [503, 429, 302, 403, 500] {
+            let StepError(message) = read_answer(&oracle(), status, "busy".into()).unwrap_err();
+            assert!(message.contains(&format!("answered {status}")), "{message}");
+        }
+    }
+
+    #[test]
+    fn a_200_without_the_pointer_lists_the_keys_it_has() {
+        let seen = read_answer(&oracle(), 200, r#"{"user":"a","mail":"a@acme.test"}"#.into()).unwrap();
+        assert_eq!(seen.identity, None);
+        assert!(seen.describe().contains("without /email; the keys it has are /user, /mail"), "{}", seen.describe());
+    }
+}

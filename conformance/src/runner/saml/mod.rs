@@ -1,0 +1,258 @@
+//! The SAML driver: the positive control (a correct IdP-initiated sign-in
+//! gives the canary a session), the mock's auto-post form, SP-initiated
+//! logins, faults armed for one canary, and evidence in SAML's terms (the
+//! decoded response). What each SAML action sends is in `actions.rs`.
+
+mod actions;
+
+use base64::Engine;
+use base64::engine::general_purpose::STANDARD as BASE64;
+use mock_idp::saml::SamlFaultPlan;
+use mock_idp::saml::faults::SamlFault;
+use serde::Serialize;
+
+use super::browser::{Browser, SpAnswer};
+use super::oracle::Seen;
+use super::{Canary, Evidence, Outcome, SamlApp, Step, StepError, Suite, excerpt};
+use crate::catalogue::SamlAction;
+
+/// What a SAML check sent and what came back.
+#[derive(Clone, Debug, Default, Serialize)]
+pub struct SamlEvidence {
+    /// The SAML response sent, decoded (truncated, signature values elided).
+    pub message: Option<String>,
+    pub sp_status: Option<u16>,
+    pub sp_location: Option<String>,
+    pub sp_body_excerpt: Option<String>,
+    /// What the session oracle saw.
+    pub oracle: String,
+}
+
+impl SamlEvidence {
+    /// The response from its Subject on: who and for whom. The signature
+    /// blocks before it are rarely what a reader needs first.
+    pub(super) fn message_summary(&self) -> Option<(&'static str, String)> {
+        let message = self.message.as_ref()?;
+        let from = message.find(":Subject ").and_then(|at| message[..at].rfind('<')).unwrap_or(0);
+        Some(("message sent (from the Subject)", message[from..].chars().take(700).collect()))
+    }
+}
+
+/// Runs one SAML check: the positive control, then the action.
+pub(super) async fn execute(suite: &Suite, action: SamlAction) -> Step<Outcome> {
+    let driver = SamlDriver::new(suite)?;
+    let attacker = driver.canary("canary", None)?;
+    suite.ensure_account(&attacker).await?;
+    let control = driver.positive_control(&attacker).await?;
+    driver.act(action, attacker, control).await
+}
+
+/// A response the mock produced: its XML and the page that carried it.
+struct Captured {
+    xml: String,
+    form: String,
+}
+
+/// The mock's auto-posting form, reached from the SP's login URL.
+struct LoginForm {
+    page: SpAnswer,
+    action: String,
+    response: String,
+    relay: String,
+}
+
+/// What the positive control did and saw, for actions that build on it.
+struct Control {
+    message: Captured,
+    answer: SpAnswer,
+    seen: Seen,
+}
+
+struct SamlDriver<'a> {
+    suite: &'a Suite,
+    app: &'a SamlApp,
+}
+
+impl<'a> SamlDriver<'a> {
+    fn new(suite: &'a Suite) -> Step<Self> {
+        let app = suite.saml.as_ref().ok_or_else(|| StepError("the target declares no [saml] section".into()))?;
+        Ok(SamlDriver { suite, app })
+    }
+
+    fn canary(&self, prefix: &str, domain: Option<&str>) -> Step<Canary> {
+        self.suite.canary(&self.app.id, prefix, domain)
+    }
+
+    fn login_url(&self) -> Option<&str> {
+        self.suite.target.saml.as_ref().and_then(|s| s.login_url.as_deref())
+    }
+
+    /// A correct sign-in must give the canary a session, or no verdict on a
+    /// faulty message means anything.
+    async fn positive_control(&self, user: &Canary) -> Step<Control> {
+        let browser = self.suite.browser()?;
+        let (message, answer) = self.idp_initiated_capture(&browser, user, None).await?;
+        let seen = self.suite.oracle(&browser).await?;
+        if seen.is(&user.email) {
+            return Ok(Control { message, answer, seen });
+        }
+        let mut problem = format!(
+            "positive control failed: a correct sign-in for {} gave {} (SP answered {} {})",
+            user.email,
+            seen.describe(),
+            answer.status,
+            excerpt(&answer.body, 200)
+        );
+        if refused_for_signature(&answer) {
+            let metadata = format!("{}/app/{}/sso/saml/metadata", self.suite.idp_url(), self.app.id);
+            problem.push_str(&format!(
+                ". The SP refused the signature of a correct response: it may trust other keys than the suite signs \
+                 with. Point the SP at the mock's metadata for this app ({metadata}), or run the suite with --key-dir \
+                 set to the key folder the SP's certificate came from."
+            ));
+        }
+        Err(StepError(problem))
+    }
+
+    /// Arms a fault for this canary's next response from this app. A canary
+    /// that cannot be found is an error: a fault is never armed for anyone.
+    fn arm(&self, fault: SamlFault, user: &Canary, impersonate: Option<String>) -> Step<()> {
+        let (user_id, app_id) = self.suite.idp.read_org(|org| {
+            (org.find_user(&user.email).map(|u| u.id.clone()), org.find_app(&self.app.id).map(|a| a.id.clone()))
+        });
+        let (Some(user_id), Some(app_id)) = (user_id, app_id) else {
+            return Err(StepError(format!(
+                "cannot arm {fault}: the canary {} or the app {} is not in the org",
+                user.email, self.app.name
+            )));
+        };
+        self.suite.idp.arm_saml_fault(SamlFaultPlan { fault, impersonate }, Some(user_id), Some(app_id));
+        Ok(())
+    }
+
+    async fn post(&self, browser: &Browser, action: &str, response: &str, relay: &str) -> Step<SpAnswer> {
+        let mut form = vec![("SAMLResponse", response)];
+        if !relay.is_empty() {
+            form.push(("RelayState", relay));
+        }
+        browser.post_form(action, &form).await
+    }
+
+    fn embed_link(&self, user: &Canary, relay: Option<&str>) -> String {
+        let mut url =
+            format!("{}/home/{}/{}/aln?login_hint={}", self.suite.idp_url(), self.app.name, self.app.id, user.email);
+        if let Some(relay) = relay {
+            url.push_str("&RelayState=");
+            url.push_str(&url::form_urlencoded::byte_serialize(relay.as_bytes()).collect::<String>());
+        }
+        url
+    }
+
+    async fn idp_initiated(&self, browser: &Browser, user: &Canary, relay: Option<&str>) -> Step<SpAnswer> {
+        Ok(self.idp_initiated_capture(browser, user, relay).await?.1)
+    }
+
+    async fn idp_initiated_capture(
+        &self,
+        browser: &Browser,
+        user: &Canary,
+        relay: Option<&str>,
+    ) -> Step<(Captured, SpAnswer)> {
+        let page = browser.get(&self.embed_link(user, relay)).await?;
+        if page.status != 200 {
+            return Err(StepError(format!(
+                "the mock IdP refused the sign-in: {} {}",
+                page.status,
+                excerpt(&page.body, 200)
+            )));
+        }
+        let (action, response, relay) = mock_form_fields(&page.body)?;
+        let answer = self.post(browser, &action, &response, &relay).await?;
+        Ok((Captured { xml: decode(&response), form: page.body }, answer))
+    }
+
+    /// Starts a sign-in at the SP's login URL in `browser` and follows it
+    /// (through at most a few redirects) to the mock's auto-posting form for
+    /// `user`. The inner `Err` says why the login URL did not reach the IdP.
+    async fn start_sp_login(&self, browser: &Browser, user: &Canary) -> Step<Result<LoginForm, String>> {
+        let Some(login) = self.login_url() else { return Err(StepError("no saml.login_url".into())) };
+        let idp_url = self.suite.idp_url();
+        let chain = browser.follow(login, |location| location.starts_with(&idp_url)).await?;
+        let last = chain.last().ok_or_else(|| StepError("the login URL gave no answer".into()))?;
+        let Some(location) = last.location.clone().filter(|l| l.starts_with(&idp_url)) else {
+            return Ok(Err(format!("the login URL answered {} without a redirect to the IdP", last.status)));
+        };
+        let separator = if location.contains('?') { '&' } else { '?' };
+        let page = browser.get(&format!("{location}{separator}login_hint={}", user.email)).await?;
+        let (action, response, relay) = mock_form_fields(&page.body)?;
+        Ok(Ok(LoginForm { page, action, response, relay }))
+    }
+}
+
+/// Whether the SP's refusal names the signature, in its error code or body.
+fn refused_for_signature(answer: &SpAnswer) -> bool {
+    let says = |text: &str| text.to_ascii_lowercase().contains("signature");
+    answer.error_code.as_deref().is_some_and(says) || says(&excerpt(&answer.body, 2000))
+}
+
+/// The message for evidence: signature values and certificates are elided,
+/// so the excerpt shows what the message says.
+fn compact_message(xml: &str) -> String {
+    let mut out = xml.to_owned();
+    for element in ["SignatureValue", "X509Certificate"] {
+        let open = format!("<ds:{element}>");
+        let close = format!("</ds:{element}>");
+        let mut cursor = 0;
+        while let Some(start) = out[cursor..].find(&open).map(|i| i + cursor + open.len()) {
+            let Some(end) = out[start..].find(&close).map(|i| i + start) else { break };
+            out.replace_range(start..end, "…");
+            cursor = start + "…".len() + close.len();
+        }
+    }
+    out
+}
+
+fn evidence(message: &Captured, answer: &SpAnswer, seen: &Seen) -> Option<Evidence> {
+    Some(Evidence::Saml(SamlEvidence {
+        message: Some(excerpt(&compact_message(&message.xml), 4096)),
+        sp_status: Some(answer.status),
+        sp_location: answer.location.clone(),
+        sp_body_excerpt: Some(excerpt(&answer.body, 500)),
+        oracle: seen.describe(),
+    }))
+}
+
+/// `canary-x@acme.test` becomes `CANARY-X@acme.test`.
+fn upper_local_part(email: &str) -> String {
+    match email.split_once('@') {
+        Some((local, domain)) => format!("{}@{domain}", local.to_uppercase()),
+        None => email.to_uppercase(),
+    }
+}
+
+fn decode(encoded: &str) -> String {
+    BASE64.decode(encoded).map(|b| String::from_utf8_lossy(&b).into_owned()).unwrap_or_default()
+}
+
+/// The action, SAMLResponse and RelayState of the mock's auto-post form.
+fn mock_form_fields(html: &str) -> Step<(String, String, String)> {
+    let fields = mock_idp::saml::form::parse(html)
+        .ok_or_else(|| StepError("the IdP page is not the mock's auto-post form".into()))?;
+    Ok((fields.action, fields.saml_response, fields.relay_state))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn answer(error_code: Option<&str>, body: &str) -> SpAnswer {
+        SpAnswer { status: 403, location: None, error_code: error_code.map(str::to_owned), body: body.to_owned() }
+    }
+
+    #[test]
+    fn a_signature_refusal_is_recognised_by_code_or_body() {
+        assert!(refused_for_signature(&answer(Some("signature_invalid"), "")));
+        assert!(refused_for_signature(&answer(None, "Invalid Signature on SAML Response")));
+        assert!(!refused_for_signature(&answer(Some("audience_mismatch"), "wrong audience")));
+    }
+}

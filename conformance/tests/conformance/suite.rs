@@ -1,0 +1,115 @@
+//! The suite's own behaviour, whatever the SP: the catalogue pinned, the
+//! oracle's outages reported as errors, and checks skipped for what the
+//! target does not declare.
+
+use std::collections::BTreeSet;
+
+use conformance::catalogue::{Protocol, all_checks, catalogue_json, checks_for};
+use conformance::runner::Verdict;
+use reference_sp::flaws::Flaw;
+
+use crate::support::{Tenant, run_with_target_edit};
+
+#[test]
+fn the_whole_catalogue_is_pinned() {
+    // Ids, titles, protocols, categories, severities, references and needs:
+    // any change to the catalogue shows up here for review.
+    insta::assert_snapshot!("catalogue", catalogue_json(&all_checks()));
+}
+
+#[test]
+fn the_saml_catalogue_keeps_its_41_checks() {
+    assert_eq!(checks_for(Protocol::Saml).len(), 41);
+    assert_eq!(all_checks().iter().filter(|c| c.protocol() == Protocol::Saml).count(), 41);
+}
+
+/// A session URL that always answers 503, on a port of its own.
+async fn unavailable_session_url() -> String {
+    use tokio::io::{AsyncReadExt, AsyncWriteExt};
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let url = format!("http://{}/whoami", listener.local_addr().unwrap());
+    tokio::spawn(async move {
+        while let Ok((mut stream, _)) = listener.accept().await {
+            tokio::spawn(async move {
+                let mut buffer = [0u8; 4096];
+                let _ = stream.read(&mut buffer).await;
+                let _ = stream
+                    .write_all(
+                        b"HTTP/1.1 503 Service Unavailable\r\ncontent-length: 4\r\nconnection: close\r\n\r\nbusy",
+                    )
+                    .await;
+            });
+        }
+    });
+    url
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_session_url_answering_503_makes_checks_errors_never_passes() {
+    let session_url = unavailable_session_url().await;
+    // The SP accepts unsigned responses: were a 503 read as "no session",
+    // saml.sig.unsigned would pass against an SP that accepts forgeries.
+    let checks = conformance::select(Some("saml.sig.*"), None).unwrap();
+    let run = run_with_target_edit(Tenant::Jit, &[Flaw::AcceptUnsigned], checks, None, |text| {
+        let start = text.find("\nurl = \"http://127.0.0.1:").unwrap() + 1;
+        let end = start + text[start..].find('\n').unwrap();
+        format!("{}url = \"{session_url}\"{}", &text[..start], &text[end..])
+    })
+    .await;
+    assert!(!run.results.is_empty());
+    for result in &run.results {
+        assert_eq!(result.verdict, Verdict::Error, "{}: {}", result.id, result.reason);
+        assert!(result.reason.contains("answered 503"), "{}: {}", result.id, result.reason);
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_sp_that_keeps_no_accounts_skips_the_account_checks_with_reasons() {
+    let run = run_with_target_edit(Tenant::Jit, &[], checks_for(Protocol::Saml), None, |text| {
+        text.replace("jit = true\n", "jit = true\nkeeps_accounts = false\n")
+    })
+    .await;
+    let account_checks: BTreeSet<&str> =
+        ["saml.account.unknown_user", "saml.account.email_case", "saml.account.outside_domain"].into();
+    assert_eq!(run.skipped(), account_checks);
+    for result in run.results.iter().filter(|r| r.verdict == Verdict::Skip) {
+        assert!(result.reason.contains("keeps no accounts"), "{}: {}", result.id, result.reason);
+    }
+    let bad: Vec<_> = run
+        .results
+        .iter()
+        .filter(|r| !matches!(r.verdict, Verdict::Pass | Verdict::Skip))
+        .map(|r| format!("{} {:?}: {}", r.id, r.verdict, r.reason))
+        .collect();
+    assert!(bad.is_empty(), "{bad:#?}");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn given_and_family_name_pointers_judge_the_attributes() {
+    // The reference SP's session shows only the whole name, so pointers to
+    // given and family names it lacks must fail the check, with the reason.
+    let checks = conformance::select(Some("saml.attr.session"), None).unwrap();
+    let run = run_with_target_edit(Tenant::Jit, &[], checks, None, |text| {
+        text.replace(
+            "name_pointer = \"/name\"",
+            "given_name_pointer = \"/given_name\"\nfamily_name_pointer = \"/family_name\"",
+        )
+    })
+    .await;
+    let result = &run.results[0];
+    assert_eq!(result.verdict, Verdict::Fail, "{}", result.reason);
+    assert!(result.reason.contains("the given name is ''"), "{}", result.reason);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_session_url_without_the_identity_says_which_keys_it_has() {
+    let checks = conformance::select(Some("saml.sso.idp_initiated"), None).unwrap();
+    let run = run_with_target_edit(Tenant::Jit, &[], checks, None, |text| {
+        text.replace("json_pointer = \"/email\"", "json_pointer = \"/mail\"")
+    })
+    .await;
+    let result = &run.results[0];
+    assert_eq!(result.verdict, Verdict::Error);
+    assert!(result.reason.contains("without /mail; the keys it has are"), "{}", result.reason);
+    assert!(result.reason.contains("/email"), "{}", result.reason);
+}
