@@ -113,3 +113,33 @@ async fn a_session_url_without_the_identity_says_which_keys_it_has() {
     assert!(result.reason.contains("without /mail; the keys it has are"), "{}", result.reason);
     assert!(result.reason.contains("/email"), "{}", result.reason);
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_oidc_only_target_needs_no_saml_app_and_skips_the_saml_checks() {
+    let idp = std::sync::Arc::new(mock_idp::setup::IdpOptions::default().build().unwrap());
+    idp.write_org(|org| org.apps.retain(|_, app| app.saml().is_none()));
+    let text = "[idp]\nlisten = \"127.0.0.1:0\"\n[oidc]\napp = \"reference-sp-oidc\"\n\
+                [session]\nurl = \"http://127.0.0.1:9/whoami\"\njson_pointer = \"/email\"\n";
+    let target = conformance::target::parse_target("oidc-only.toml", text, std::path::Path::new(".")).unwrap();
+    let suite = std::sync::Arc::new(conformance::runner::Suite::with_idp(target, idp).await.unwrap());
+    let results = suite.run(all_checks(), |_| {}).await;
+    assert_eq!(results.len(), all_checks().len());
+    for result in &results {
+        assert_eq!(result.verdict, Verdict::Skip, "{}", result.id);
+        assert_eq!(result.reason, "the target declares no [saml] section", "{}", result.id);
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_target_naming_an_app_of_the_wrong_kind_lists_the_right_kind() {
+    let idp = std::sync::Arc::new(mock_idp::setup::IdpOptions::default().build().unwrap());
+    let text = "[idp]\nlisten = \"127.0.0.1:0\"\n[oidc]\napp = \"reference-sp\"\n\
+                [session]\nurl = \"http://127.0.0.1:9/whoami\"\njson_pointer = \"/email\"\n";
+    let target = conformance::target::parse_target("wrong-kind.toml", text, std::path::Path::new(".")).unwrap();
+    let Err(error) = conformance::runner::Suite::with_idp(target, idp).await else {
+        panic!("a SAML app accepted as the OIDC client")
+    };
+    let message = error.to_string();
+    assert!(message.starts_with("wrong-kind.toml: oidc.app: no OIDC app 'reference-sp' in the org"), "{message}");
+    assert!(message.contains("reference-sp-oidc"), "{message}");
+}
