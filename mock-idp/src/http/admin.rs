@@ -43,8 +43,12 @@ pub fn routes(idp: Arc<Idp>) -> Router<Arc<Idp>> {
         .route("/apps/{app}/users/{user}", get(get_app_user).post(update_app_user).delete(unassign_user))
         .route("/apps/{app}/groups", get(list_app_groups))
         .route("/apps/{app}/groups/{group}", axum::routing::put(assign_group).delete(unassign_group))
-        .route("/mockta/faults", get(list_faults).post(arm_saml_fault).delete(clear_faults))
-        .route("/mockta/faults/catalogue", get(fault_catalogue))
+        // SAML faults: `/mockta/saml/faults`, beside `/mockta/oidc/faults`.
+        // `/mockta/faults` is the older path, kept for scripts that use it.
+        .route("/mockta/saml/faults", get(list_saml_faults).post(arm_saml_fault).delete(clear_saml_faults))
+        .route("/mockta/saml/faults/catalogue", get(saml_fault_catalogue))
+        .route("/mockta/faults", get(list_saml_faults).post(arm_saml_fault).delete(clear_saml_faults))
+        .route("/mockta/faults/catalogue", get(saml_fault_catalogue))
         .route("/authorizationServers/{server}/credentials/keys", get(list_server_keys))
         .route("/authorizationServers/{server}/credentials/lifecycle/keyRotate", post(rotate_server_keys))
         .route("/mockta/oidc/org/credentials/keys", get(list_org_keys))
@@ -272,7 +276,7 @@ async fn unassign_group(State(idp): State<Arc<Idp>>, Path((app, group)): Path<(S
 }
 
 #[derive(Debug, Deserialize)]
-struct FaultBody {
+struct SamlFaultBody {
     fault: String,
     user: Option<String>,
     app: Option<String>,
@@ -282,7 +286,7 @@ struct FaultBody {
 /// Arms a fault for the next matching response. `user` and `app` take ids or
 /// names; leaving one out matches any.
 async fn arm_saml_fault(State(idp): State<Arc<Idp>>, ApiBody(body): ApiBody) -> ApiResponse {
-    let body: FaultBody = admin::parse_body(&body)?;
+    let body: SamlFaultBody = admin::parse_body(&body)?;
     let fault: SamlFault = body
         .fault
         .parse()
@@ -297,16 +301,16 @@ async fn arm_saml_fault(State(idp): State<Arc<Idp>>, ApiBody(body): ApiBody) -> 
     Ok((StatusCode::CREATED, Json(json!(armed))).into_response())
 }
 
-async fn list_faults(State(idp): State<Arc<Idp>>) -> ApiResponse {
-    ok(json!(idp.armed_faults()))
+async fn list_saml_faults(State(idp): State<Arc<Idp>>) -> ApiResponse {
+    ok(json!(idp.armed_saml_faults()))
 }
 
-async fn clear_faults(State(idp): State<Arc<Idp>>) -> ApiResponse {
-    idp.clear_faults();
+async fn clear_saml_faults(State(idp): State<Arc<Idp>>) -> ApiResponse {
+    idp.clear_saml_faults();
     no_content()
 }
 
-async fn fault_catalogue() -> ApiResponse {
+async fn saml_fault_catalogue() -> ApiResponse {
     ok(json!(SamlFault::catalogue()))
 }
 

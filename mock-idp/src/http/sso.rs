@@ -66,7 +66,7 @@ pub(super) fn clear_session_cookie(response: &mut Response) {
 /// redirect to the login page.
 fn respond(outcome: SsoOutcome) -> Response {
     match outcome {
-        SsoOutcome::Post { acs_url, response_xml, relay_state, session } => {
+        SsoOutcome::SamlPost { acs_url, response_xml, relay_state, session } => {
             let mut response = Html(form::render(&acs_url, &response_xml, &relay_state)).into_response();
             if let Some(token) = session {
                 set_session_cookie(&mut response, &token);

@@ -113,7 +113,7 @@ struct MockSession {
 
 /// A sign-in waiting for the user to be chosen at the login page.
 #[derive(Clone, Debug)]
-pub struct PendingSignIn {
+pub struct PendingSamlSignIn {
     pub app: AppId,
     pub request: Option<AuthnRequest>,
     pub acs_url: AcsUrl,
@@ -123,7 +123,7 @@ pub struct PendingSignIn {
 /// A sign-in waiting at the login page: SAML or OIDC.
 #[derive(Clone, Debug)]
 enum Pending {
-    Saml(PendingSignIn),
+    Saml(PendingSamlSignIn),
     Oidc(Box<crate::oidc::authorize::ValidAuthorization>),
 }
 
@@ -147,8 +147,8 @@ pub struct Browser<'a> {
 /// The result of a sign-in step.
 #[derive(Debug)]
 pub enum SsoOutcome {
-    /// Post this response to the SP. `session` is the mock session to set, if new.
-    Post { acs_url: String, response_xml: String, relay_state: String, session: Option<String> },
+    /// Post this SAML response to the SP. `session` is the mock session to set, if new.
+    SamlPost { acs_url: String, response_xml: String, relay_state: String, session: Option<String> },
     /// Send the browser to the login page with this pending id.
     Login { pending: String },
     /// Send the browser back to an OIDC client with a code or an error.
@@ -262,8 +262,8 @@ impl Idp {
         }
     }
 
-    /// The app's signing credential, generated and stored on first use.
-    pub fn credential(&self, app: &AppId) -> Result<SigningCredential, IdpError> {
+    /// The app's SAML signing credential, generated and stored on first use.
+    pub fn saml_credential(&self, app: &AppId) -> Result<SigningCredential, IdpError> {
         if let Some(found) = self.credentials.read().unwrap_or_else(PoisonError::into_inner).get(app) {
             return Ok(found.clone());
         }
@@ -288,7 +288,7 @@ impl Idp {
             })
             .ok_or_else(|| IdpError::AppNotFound(app_id.to_owned()))?;
         let settings = app.saml().ok_or_else(|| IdpError::AppNotFound(app_id.to_owned()))?;
-        let credential = self.credential(&app.id)?;
+        let credential = self.saml_credential(&app.id)?;
         Ok(saml::metadata::render(&org_url, &app, settings, credential.cert_base64_wrapped()))
     }
 
@@ -300,15 +300,15 @@ impl Idp {
         armed
     }
 
-    pub fn armed_faults(&self) -> Vec<ArmedSamlFault> {
+    pub fn armed_saml_faults(&self) -> Vec<ArmedSamlFault> {
         self.faults.lock().unwrap_or_else(PoisonError::into_inner).to_vec()
     }
 
-    pub fn clear_faults(&self) {
+    pub fn clear_saml_faults(&self) {
         self.faults.lock().unwrap_or_else(PoisonError::into_inner).clear();
     }
 
-    fn take_fault(&self, user: &UserId, app: &AppId) -> Option<SamlFaultPlan> {
+    fn take_saml_fault(&self, user: &UserId, app: &AppId) -> Option<SamlFaultPlan> {
         let mut faults = self.faults.lock().unwrap_or_else(PoisonError::into_inner);
         let armed = faults
             .take_first(|f| f.user.as_ref().is_none_or(|u| u == user) && f.app.as_ref().is_none_or(|a| a == app))?;
@@ -331,7 +331,7 @@ impl Idp {
         let acs_url = saml::choose_acs(&settings, &request)?;
         let fresh_login_required = request.force_authn && settings.honor_force_authn;
         let pending =
-            PendingSignIn { app, request: Some(request), acs_url, relay_state: relay_state.unwrap_or_default() };
+            PendingSamlSignIn { app, request: Some(request), acs_url, relay_state: relay_state.unwrap_or_default() };
         self.continue_sign_in(pending, browser.login_hint, if fresh_login_required { None } else { browser.session })
     }
 
@@ -344,7 +344,7 @@ impl Idp {
         browser: Browser<'_>,
     ) -> Result<SsoOutcome, IdpError> {
         let (app, settings) = self.find_saml_app(app_name, app_id)?;
-        let pending = PendingSignIn {
+        let pending = PendingSamlSignIn {
             app,
             request: None,
             acs_url: settings.sso_url.clone(),
@@ -404,7 +404,7 @@ impl Idp {
 
     fn continue_sign_in(
         &self,
-        pending: PendingSignIn,
+        pending: PendingSamlSignIn,
         login_hint: Option<&str>,
         session: Option<&str>,
     ) -> Result<SsoOutcome, IdpError> {
@@ -422,7 +422,7 @@ impl Idp {
             return Ok(SsoOutcome::Login { pending: token });
         };
         let response_xml = self.respond(&pending, &user_id, authn_instant)?;
-        Ok(SsoOutcome::Post {
+        Ok(SsoOutcome::SamlPost {
             acs_url: pending.acs_url.0.clone(),
             response_xml,
             relay_state: pending.relay_state,
@@ -441,12 +441,12 @@ impl Idp {
     /// Checks access and issues the signed response, applying an armed fault.
     fn respond(
         &self,
-        pending: &PendingSignIn,
+        pending: &PendingSamlSignIn,
         user_id: &UserId,
         authn_instant: OffsetDateTime,
     ) -> Result<String, IdpError> {
         let now = self.now();
-        let credential = self.credential(&pending.app)?;
+        let credential = self.saml_credential(&pending.app)?;
         let credentials = Credentials { signing: credential, untrusted: self.untrusted.clone() };
         let org = self.org.read().unwrap_or_else(PoisonError::into_inner);
         let app = org.apps.get(&pending.app).ok_or_else(|| IdpError::AppNotFound(pending.app.to_string()))?;
@@ -463,20 +463,20 @@ impl Idp {
             authn_instant,
         };
         let content = saml::build_content(&sign_in, credentials.signing.cert_base64_wrapped(), now, self.ids.as_ref());
-        let plan = self.take_fault(user_id, &app.id);
+        let plan = self.take_saml_fault(user_id, &app.id);
         let fault = plan.as_ref().map(|plan| (plan, &*org, user));
         Ok(saml::issue(content, fault, &credentials, now)?)
     }
 
     /// Issues a response offline, as `mockta saml mint` does: no browser, but
     /// the same access checks. `in_response_to` makes it SP-initiated.
-    pub fn mint(
+    pub fn mint_saml(
         &self,
         app: &str,
         login: &str,
         fault: Option<SamlFaultPlan>,
         in_response_to: Option<String>,
-    ) -> Result<MintedResponse, IdpError> {
+    ) -> Result<MintedSamlResponse, IdpError> {
         let (app_id, user_id, acs_url, relay_state) = self.read_org(|org| {
             let found = org.find_app(app).ok_or_else(|| IdpError::AppNotFound(app.to_owned()))?;
             let settings = found.saml().ok_or_else(|| IdpError::AppNotFound(app.to_owned()))?;
@@ -501,16 +501,32 @@ impl Idp {
             destination: None,
         });
         let pending =
-            PendingSignIn { app: app_id, request, acs_url: acs_url.clone(), relay_state: relay_state.clone() };
+            PendingSamlSignIn { app: app_id, request, acs_url: acs_url.clone(), relay_state: relay_state.clone() };
         let xml = self.respond(&pending, &user_id, self.now())?;
-        Ok(MintedResponse { xml, acs_url: acs_url.0, relay_state })
+        Ok(MintedSamlResponse { xml, acs_url: acs_url.0, relay_state })
     }
 }
 
-/// A response minted offline.
+/// A SAML response minted offline.
 #[derive(Clone, Debug)]
-pub struct MintedResponse {
+pub struct MintedSamlResponse {
     pub xml: String,
     pub acs_url: String,
     pub relay_state: String,
+}
+
+/// The old name of [`MintedSamlResponse`], kept while callers move to it.
+pub type MintedResponse = MintedSamlResponse;
+
+impl Idp {
+    /// The old name of [`Idp::mint_saml`], kept while callers move to it.
+    pub fn mint(
+        &self,
+        app: &str,
+        login: &str,
+        fault: Option<SamlFaultPlan>,
+        in_response_to: Option<String>,
+    ) -> Result<MintedSamlResponse, IdpError> {
+        self.mint_saml(app, login, fault, in_response_to)
+    }
 }

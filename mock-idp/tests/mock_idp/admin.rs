@@ -184,3 +184,22 @@ async fn fault_armed_through_api_applies_to_the_next_response_only() {
     assert_eq!(status, StatusCode::BAD_REQUEST);
     assert!(body["errorCauses"][0]["errorSummary"].as_str().unwrap().contains("unknown fault 'xsw9'"));
 }
+
+#[tokio::test]
+async fn saml_faults_are_served_under_the_saml_path_and_the_older_path() {
+    let server = Server::start().await;
+    let (status, armed) = json_of(
+        server.api(Method::POST, "/mockta/saml/faults").json(&json!({"fault": "unsigned"})).send().await.unwrap(),
+    )
+    .await;
+    assert_eq!(status, StatusCode::CREATED);
+    let (_, listed_new) = json_of(server.api(Method::GET, "/mockta/saml/faults").send().await.unwrap()).await;
+    let (_, listed_old) = json_of(server.api(Method::GET, "/mockta/faults").send().await.unwrap()).await;
+    assert_eq!(listed_new, json!([armed]));
+    assert_eq!(listed_old, listed_new);
+    let (_, catalogue) = json_of(server.api(Method::GET, "/mockta/saml/faults/catalogue").send().await.unwrap()).await;
+    assert!(catalogue.as_array().is_some_and(|faults| !faults.is_empty()));
+    let cleared = server.api(Method::DELETE, "/mockta/saml/faults").send().await.unwrap();
+    assert_eq!(cleared.status(), StatusCode::NO_CONTENT);
+    assert!(server.idp.armed_saml_faults().is_empty());
+}

@@ -10,7 +10,7 @@ use crate::support::{count, idp};
 fn mint(fault: SamlFault) -> String {
     let idp = idp();
     let plan = SamlFaultPlan { fault, impersonate: Some("victim@acme.test".into()) };
-    idp.mint("reference-sp", "alice@acme.test", Some(plan), Some("ONELOGIN_request_1".into())).unwrap().xml
+    idp.mint_saml("reference-sp", "alice@acme.test", Some(plan), Some("ONELOGIN_request_1".into())).unwrap().xml
 }
 
 fn attribute<'a>(xml: &'a str, element: &str, name: &str) -> &'a str {
@@ -112,7 +112,7 @@ fn every_fault_applies_to_every_signing_mode() {
     for app in ["reference-sp", "response-signed", "assertion-signed", "legacy-sha1"] {
         for fault in SamlFault::all() {
             let plan = SamlFaultPlan { fault, impersonate: None };
-            let minted = idp.mint(app, "alice@acme.test", Some(plan), None);
+            let minted = idp.mint_saml(app, "alice@acme.test", Some(plan), None);
             assert!(minted.is_ok(), "{fault} on {app}: {minted:?}");
         }
     }

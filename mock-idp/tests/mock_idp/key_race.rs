@@ -78,7 +78,7 @@ fn two_idps_sharing_a_fresh_key_directory_make_each_key_once() {
                 let idp = idp_over(dir.path());
                 let (app, server) = (app.clone(), server.clone());
                 scope.spawn(move || {
-                    let certificate = idp.credential(&app).unwrap().cert_der.to_vec();
+                    let certificate = idp.saml_credential(&app).unwrap().cert_der.to_vec();
                     let (jwks, _) = idp.jwks(&server).unwrap();
                     (certificate, jwks)
                 })

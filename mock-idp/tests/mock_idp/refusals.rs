@@ -107,7 +107,7 @@ fn armed_fault_lists_keep_only_the_newest() {
         idp.arm_saml_fault(SamlFaultPlan { fault: SamlFault::Unsigned, impersonate: None }, None, None);
         idp.arm_oidc_fault(OidcFaultPlan { fault: OidcFault::ALL[0], target: FaultTarget::default() }, None, None);
     }
-    let saml = idp.armed_faults();
+    let saml = idp.armed_saml_faults();
     let oidc = idp.armed_oidc_faults();
     assert_eq!(saml.len(), MAX_ARMED_FAULTS);
     assert_eq!(oidc.len(), MAX_ARMED_FAULTS);

@@ -11,7 +11,7 @@ fn mint(app: &str, fault: Option<SamlFault>) -> (String, String) {
     let app_id = idp.read_org(|org| org.find_app(app).unwrap().id.to_string());
     let metadata = idp.metadata(&app_id).unwrap();
     let plan = fault.map(|fault| SamlFaultPlan { fault, impersonate: None });
-    let minted = idp.mint(app, "alice@acme.test", plan, None).unwrap();
+    let minted = idp.mint_saml(app, "alice@acme.test", plan, None).unwrap();
     (minted.xml, metadata_certificate_pem(&metadata))
 }
 
