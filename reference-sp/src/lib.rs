@@ -6,7 +6,8 @@
 //! independently of mock-idp and never depends on it.
 //!
 //! [`saml`] and [`scim`] hold the protocol logic (pure: time, keys and config come in as
-//! parameters), [`sp`] the sign-in flow over a [`store::Store`], [`flaws`] the
+//! parameters), [`sign_in`] the protocol-neutral sign-in core, [`sp`] the SAML
+//! sign-in flow over a [`store::Store`], [`flaws`] the
 //! switchable bugs, [`config`] the TOML config. Only [`http`] knows axum, and
 //! only [`store::sqlite`] knows SQLite.
 
