@@ -1,8 +1,8 @@
 //! Running checks. The pieces every protocol shares live here: the
-//! in-process mock IdP, canary users, hooks, the [`browser`] and the session
-//! [`oracle`]. One driver per protocol ([`saml`], [`oidc`], [`scim`],
-//! [`cross`]) runs that protocol's positive control and its checks' actions,
-//! and brings its own kind of evidence.
+//! in-process mock IdP, canary users, hooks, the browser (`browser.rs`) and
+//! the session oracle (`oracle.rs`). One driver per protocol (`saml/`,
+//! `oidc.rs`, `scim.rs`, `cross.rs`) runs that protocol's positive control
+//! and its checks' actions, and brings its own kind of evidence.
 
 mod browser;
 mod cross;
