@@ -7,6 +7,7 @@
 mod cli;
 mod interop;
 mod interop_oidc;
+mod layering;
 mod scim_interop;
 mod sp;
 

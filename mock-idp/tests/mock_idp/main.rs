@@ -9,7 +9,6 @@ mod deterministic;
 mod faults;
 mod key_folders;
 mod key_race;
-mod layering;
 mod oidc;
 mod oidc_faults;
 mod oidc_keys;
