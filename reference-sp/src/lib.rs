@@ -8,9 +8,11 @@
 //! [`saml`] and [`scim`] hold the protocol logic (pure: time, keys and config come in as
 //! parameters), [`sign_in`] the protocol-neutral sign-in core, [`sp`] the SAML
 //! sign-in flow over a [`store::Store`], [`flaws`] the
-//! switchable bugs, [`config`] the TOML config. Only [`http`] knows axum, and
+//! switchable bugs, [`config`] the TOML config, [`clock`] the one reader of
+//! the system time. Only [`http`] knows axum, and
 //! only [`store::sqlite`] knows SQLite.
 
+pub mod clock;
 pub mod config;
 pub mod email;
 pub mod flaws;

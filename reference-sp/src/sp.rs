@@ -11,6 +11,7 @@ use rand::RngCore;
 use sha2::{Digest, Sha256};
 use time::{Duration, OffsetDateTime};
 
+pub use crate::clock::{Clock, SystemClock};
 use crate::config::{
     MAX_CLOCK_SKEW_SECONDS, Provisioning, SamlConnection, SpConfig, TenantConfig, TenantId, TenantSettings,
 };
@@ -30,20 +31,6 @@ const PENDING_TTL: Duration = Duration::minutes(10);
 /// pushes out the oldest, and the store stays bounded. A real sign-in takes
 /// seconds, so it is pushed out only by this many others started after it.
 pub const MAX_PENDING_SIGN_INS_PER_TENANT: usize = 1000;
-
-/// The injectable clock.
-pub trait Clock: Send + Sync {
-    fn now(&self) -> OffsetDateTime;
-}
-
-#[derive(Debug, Default, Clone, Copy)]
-pub struct SystemClock;
-
-impl Clock for SystemClock {
-    fn now(&self) -> OffsetDateTime {
-        OffsetDateTime::now_utc()
-    }
-}
 
 /// A change to a tenant's settings from the admin API; absent fields keep
 /// their value.
