@@ -314,3 +314,57 @@ async fn acknowledged_scim_writes_survive_sigkill() {
     child.kill().unwrap();
     child.wait().unwrap();
 }
+
+/// A refused signature is reported by the SP's own log, once, and not by
+/// libxmlsec1 or libxml2 printing their internals to stderr.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_refused_signature_prints_no_xmlsec_lines() {
+    let idp = crate::builtin_idp();
+    let dir = tempfile::tempdir().unwrap();
+    let app_id = "0oarefsp000000000001";
+    std::fs::write(dir.path().join("idp.xml"), idp.metadata(app_id).unwrap()).unwrap();
+    let config_text = reference_sp::config::BUILTIN_CONFIG
+        .replace(
+            "idp_metadata_url = \"http://127.0.0.1:7000/app/0oarefsp000000000001/sso/saml/metadata\"",
+            "idp_metadata_file = \"idp.xml\"",
+        )
+        .replace(
+            "database = \".local/reference-sp.sqlite3\"",
+            &format!("database = \"{}\"", dir.path().join("sp.sqlite3").display()),
+        );
+    let config = dir.path().join("sp.toml");
+    std::fs::write(&config, config_text).unwrap();
+    let mut child = Command::new(env!("CARGO_BIN_EXE_mockta"))
+        .args(["sp", "--config"])
+        .arg(&config)
+        .args(["--listen", "127.0.0.1:0"])
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let mut lines = BufReader::new(child.stdout.take().unwrap());
+    let mut first = String::new();
+    lines.read_line(&mut first).unwrap();
+    std::thread::spawn(move || std::io::copy(&mut lines, &mut std::io::sink()));
+    let address = first.split("listening on http://").nth(1).unwrap().split_whitespace().next().unwrap().to_owned();
+
+    use mock_idp::saml::SamlFaultPlan;
+    use mock_idp::saml::faults::SamlFault;
+    for fault in [SamlFault::BadSignature, SamlFault::UntrustedKey, SamlFault::Xsw(1)] {
+        let plan = SamlFaultPlan { fault, impersonate: None };
+        let xml = idp.mint(app_id, "alice@acme.test", Some(plan), None).unwrap().xml;
+        let answer = browser()
+            .post(format!("http://{address}/sso/acs/acme"))
+            .form(&[("SAMLResponse", mock_idp::saml::form::base64(&xml))])
+            .send()
+            .await
+            .unwrap();
+        assert!(answer.status().is_client_error(), "{fault}: {}", answer.status());
+    }
+    child.kill().unwrap();
+    let output = child.wait_with_output().unwrap();
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert!(!stderr.contains("func=xmlSec"), "{stderr}");
+    assert!(!stderr.contains("C14N error"), "{stderr}");
+    assert!(!stderr.is_empty(), "the SP logs its refusals");
+}

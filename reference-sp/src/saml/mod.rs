@@ -4,6 +4,7 @@
 pub mod metadata;
 pub mod request;
 pub mod verify;
+mod xmlsec_errors;
 
 use libxml::tree::Node;
 

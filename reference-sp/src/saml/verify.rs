@@ -516,15 +516,23 @@ fn verify_signature(signature: &Node, expect: &Expectations<'_>) -> Result<bool,
     } else {
         expect.certificates
     };
+    // libxmlsec1 would print each step of a failed verification to stderr;
+    // its messages are kept instead, and shown once, at debug level, beside
+    // the refusal the ACS logs.
+    super::xmlsec_errors::install();
+    let _ = super::xmlsec_errors::take();
     for certificate in certificates {
         let key = XmlSecKey::from_memory(pem_certificate(certificate).as_bytes(), XmlSecKeyFormat::CertPem, None)
             .map_err(|_| SamlError::BadCertificate)?;
         let mut context = XmlSecSignatureContext::new();
         context.insert_key(key);
         if context.verify_node(signature).unwrap_or(false) {
+            let _ = super::xmlsec_errors::take();
             return Ok(true);
         }
     }
+    let details = super::xmlsec_errors::take();
+    tracing::debug!(?details, "no pinned certificate verifies the signature");
     Ok(false)
 }
 
