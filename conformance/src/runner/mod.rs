@@ -371,28 +371,35 @@ impl Suite {
             (0..10).map(|_| char::from(b'a' + rng.random_range(0..26u8))).collect()
         };
         let now = self.idp.now();
-        self.idp.write_org(|org| {
+        // Through the IdP's change feed, as the management API would, so a
+        // subscriber (the provisioning engine) sees canaries like any user.
+        self.idp.change_org(|org| {
+            let mut changes = Vec::new();
             let email = format!("{prefix}-{tag}@{}", domain.unwrap_or(&org.email_domain));
             let body = serde_json::from_value(serde_json::json!({"profile": {
                 "login": email, "email": email, "firstName": "Canary", "lastName": tag
             }}))
             .map_err(|e| StepError(e.to_string()))?;
-            mock_idp::admin::create_user(org, body, true, now, self.idp.ids())
+            let created = mock_idp::admin::create_user(org, body, true, now, self.idp.ids())
                 .map_err(|e| StepError(format!("cannot add canary: {e}")))?;
+            changes.extend(created.changes);
             let assignment = serde_json::from_value(serde_json::json!({})).map_err(|e| StepError(e.to_string()))?;
-            mock_idp::admin::assign_user(org, app_id, Some(&email), assignment, now)
+            let assigned = mock_idp::admin::assign_user(org, app_id, Some(&email), assignment, now)
                 .map_err(|e| StepError(format!("cannot assign canary: {e}")))?;
+            changes.extend(assigned.changes);
             // Every canary is in one group, so the groups attribute has a value.
             if org.find_group(CANARY_GROUP).is_none() {
                 let group = serde_json::from_value(serde_json::json!({"profile": {"name": CANARY_GROUP}}))
                     .map_err(|e| StepError(e.to_string()))?;
-                mock_idp::admin::create_group(org, group, now, self.idp.ids())
+                let made = mock_idp::admin::create_group(org, group, now, self.idp.ids())
                     .map_err(|e| StepError(format!("cannot add the canary group: {e}")))?;
+                changes.extend(made.changes);
             }
             let group_id = org.find_group(CANARY_GROUP).map(|g| g.id.to_string()).unwrap_or_default();
-            mock_idp::admin::add_member(org, &group_id, &email, now)
+            let joined = mock_idp::admin::add_member(org, &group_id, &email, now)
                 .map_err(|e| StepError(format!("cannot add the canary to its group: {e}")))?;
-            Ok(Canary { email, name: format!("Canary {tag}"), family_name: tag })
+            changes.extend(joined.changes);
+            Ok((Canary { email, name: format!("Canary {tag}"), family_name: tag }, changes))
         })
     }
 

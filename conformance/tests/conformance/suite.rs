@@ -143,3 +143,21 @@ async fn a_target_naming_an_app_of_the_wrong_kind_lists_the_right_kind() {
     assert!(message.starts_with("wrong-kind.toml: oidc.app: no OIDC app 'reference-sp' in the org"), "{message}");
     assert!(message.contains("reference-sp-oidc"), "{message}");
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn canaries_reach_the_org_change_feed_like_any_user() {
+    // The provisioning engine will learn of users from the IdP's change
+    // feed, so the suite's canaries must go through it too.
+    let idp = std::sync::Arc::new(mock_idp::setup::IdpOptions::default().build().unwrap());
+    let mut feed = idp.subscribe_changes();
+    let checks = conformance::select(Some("saml.sso.idp_initiated"), None).unwrap();
+    let run = crate::support::run_with_idp(Tenant::Jit, idp, checks).await;
+    assert_eq!(run.results[0].verdict, Verdict::Pass, "{}", run.results[0].reason);
+    let mut kinds = Vec::new();
+    while let Ok(change) = feed.try_recv() {
+        kinds.push(format!("{change:?}").split([' ', '{']).next().unwrap_or_default().to_owned());
+    }
+    for expected in ["UserCreated", "AssignedToApp", "GroupMembershipChanged"] {
+        assert!(kinds.iter().any(|k| k == expected), "{expected} missing from {kinds:?}");
+    }
+}

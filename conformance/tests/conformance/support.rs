@@ -66,6 +66,27 @@ pub async fn run_with_target_edit(
     signing: Option<&str>,
     edit: impl Fn(String) -> String,
 ) -> Run {
+    let idp = Arc::new(mock_idp::setup::IdpOptions { deterministic: false, ..Default::default() }.build().unwrap());
+    run_configured(tenant, idp, flaws, checks, signing, edit).await
+}
+
+/// Runs the checks against the JIT tenant, serving the given IdP.
+pub async fn run_with_idp(
+    tenant: Tenant,
+    idp: Arc<mock_idp::idp::Idp>,
+    checks: Vec<conformance::catalogue::Check>,
+) -> Run {
+    run_configured(tenant, idp, &[], checks, None, |text| text).await
+}
+
+async fn run_configured(
+    tenant: Tenant,
+    idp: Arc<mock_idp::idp::Idp>,
+    flaws: &[Flaw],
+    checks: Vec<conformance::catalogue::Check>,
+    signing: Option<&str>,
+    edit: impl Fn(String) -> String,
+) -> Run {
     let (tenant_id, app_name, target_text) = match tenant {
         Tenant::Jit => ("acme", "reference-sp", include_str!("../../../fixtures/targets/reference-sp.toml")),
         Tenant::ExistingOnly => {
@@ -75,7 +96,6 @@ pub async fn run_with_target_edit(
     let sp_listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
     let sp_url = format!("http://{}", sp_listener.local_addr().unwrap());
 
-    let idp = Arc::new(mock_idp::setup::IdpOptions { deterministic: false, ..Default::default() }.build().unwrap());
     idp.write_org(|org| {
         let app = org.apps.values_mut().find(|a| a.name == app_name).unwrap();
         let saml = app.saml_mut().unwrap();

@@ -117,12 +117,13 @@ impl SamlDriver<'_> {
             SamlAction::EmailCase => {
                 let variant = upper_local_part(&attacker.email);
                 let now = self.suite.idp.now();
-                self.suite.idp.write_org(|org| {
+                self.suite.idp.change_org(|org| {
                     let body =
                         serde_json::from_value(serde_json::json!({"profile": {"login": variant, "email": variant}}))
                             .map_err(|e| StepError(e.to_string()))?;
-                    mock_idp::admin::update_user(org, &attacker.email, body, true, now)
-                        .map_err(|e| StepError(e.to_string()))
+                    let renamed = mock_idp::admin::update_user(org, &attacker.email, body, true, now)
+                        .map_err(|e| StepError(e.to_string()))?;
+                    Ok(((), renamed.changes))
                 })?;
                 let browser = self.suite.browser()?;
                 let moved = Canary { email: variant.clone(), ..attacker.clone() };
