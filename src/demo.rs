@@ -14,7 +14,7 @@ const JIT_TARGET: &str = include_str!("../fixtures/targets/reference-sp.toml");
 const EXISTING_ONLY_TARGET: &str = include_str!("../fixtures/targets/reference-sp-existing-only.toml");
 
 #[derive(Debug, thiserror::Error)]
-pub enum DemoError {
+pub(crate) enum DemoError {
     #[error("{0}")]
     Target(#[from] TargetError),
     #[error("{0}")]
@@ -24,7 +24,7 @@ pub enum DemoError {
 }
 
 /// The built-in target files, serving the built-in org.
-pub fn builtin_targets() -> Result<Vec<(String, Target)>, TargetError> {
+pub(crate) fn builtin_targets() -> Result<Vec<(String, Target)>, TargetError> {
     let mut targets = Vec::new();
     for (name, text) in [("reference-sp.toml", JIT_TARGET), ("reference-sp-existing-only.toml", EXISTING_ONLY_TARGET)] {
         let mut target = parse_target(
@@ -40,13 +40,13 @@ pub fn builtin_targets() -> Result<Vec<(String, Target)>, TargetError> {
 
 /// The reference SP as the demo runs it: the built-in config, with the
 /// database in `database_dir`.
-pub fn sp_options(database_dir: &std::path::Path) -> reference_sp::setup::SpOptions {
+pub(crate) fn sp_options(database_dir: &std::path::Path) -> reference_sp::setup::SpOptions {
     reference_sp::setup::SpOptions { database: Some(database_dir.join("demo-sp.sqlite3")), ..Default::default() }
 }
 
 /// Runs the demo: the reference SP (database in `database_dir`) on its
 /// default address, then the suite against each reference tenant.
-pub async fn run(
+pub(crate) async fn run(
     database_dir: &std::path::Path,
     progress: impl Fn(&CheckResult) + Send + Sync + Clone + 'static,
 ) -> Result<Vec<Report>, DemoError> {

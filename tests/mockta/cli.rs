@@ -148,7 +148,7 @@ fn minted_offline_verifies_against_running_idp_metadata() {
 
 mod reqwest {
     /// A blocking GET for tests that do not run a Tokio runtime.
-    pub fn blocking_get(url: &str) -> String {
+    pub(super) fn blocking_get(url: &str) -> String {
         let runtime = tokio::runtime::Builder::new_current_thread().enable_all().build().unwrap();
         runtime.block_on(async { ::reqwest::get(url).await.unwrap().text().await.unwrap() })
     }

@@ -16,7 +16,7 @@ use serde_json::Value;
 const SP_ENTITY_ID: &str = "http://127.0.0.1:7100/sso/metadata/acme";
 const ACS: &str = "http://127.0.0.1:7100/sso/acs/acme";
 
-pub fn certificate_pem(metadata: &str) -> String {
+pub(crate) fn certificate_pem(metadata: &str) -> String {
     let start = metadata.find("<ds:X509Certificate>").unwrap() + "<ds:X509Certificate>".len();
     let end = metadata.find("</ds:X509Certificate>").unwrap();
     format!("-----BEGIN CERTIFICATE-----\n{}\n-----END CERTIFICATE-----\n", &metadata[start..end])

@@ -7,24 +7,24 @@ use conformance::catalogue::{Protocol, checks_for};
 use conformance::runner::{CheckResult, Suite, Verdict};
 use reference_sp::flaws::Flaw;
 
-pub struct Run {
+pub(crate) struct Run {
     pub results: Vec<CheckResult>,
 }
 
 impl Run {
     /// Checks that failed or errored.
-    pub fn failing(&self) -> BTreeSet<&'static str> {
+    pub(crate) fn failing(&self) -> BTreeSet<&'static str> {
         self.results.iter().filter(|r| matches!(r.verdict, Verdict::Fail | Verdict::Error)).map(|r| r.id).collect()
     }
 
-    pub fn skipped(&self) -> BTreeSet<&'static str> {
+    pub(crate) fn skipped(&self) -> BTreeSet<&'static str> {
         self.results.iter().filter(|r| r.verdict == Verdict::Skip).map(|r| r.id).collect()
     }
 }
 
 /// Which reference tenant to run against.
 #[derive(Clone, Copy, Debug)]
-pub enum Tenant {
+pub(crate) enum Tenant {
     /// acme: JIT accounts.
     Jit,
     /// globex: existing accounts only.
@@ -32,23 +32,27 @@ pub enum Tenant {
 }
 
 /// Runs the whole SAML catalogue against a reference SP with `flaws`.
-pub async fn run_against_reference_sp(flaws: &[Flaw]) -> Run {
+pub(crate) async fn run_against_reference_sp(flaws: &[Flaw]) -> Run {
     run_checks_against_reference_sp(flaws, checks_for(Protocol::Saml)).await
 }
 
 /// Runs the given checks against the JIT tenant of a reference SP with `flaws`.
-pub async fn run_checks_against_reference_sp(flaws: &[Flaw], checks: Vec<conformance::catalogue::Check>) -> Run {
+pub(crate) async fn run_checks_against_reference_sp(flaws: &[Flaw], checks: Vec<conformance::catalogue::Check>) -> Run {
     run_against_tenant(Tenant::Jit, flaws, checks).await
 }
 
 /// Runs the given checks against one tenant of a reference SP with `flaws`.
-pub async fn run_against_tenant(tenant: Tenant, flaws: &[Flaw], checks: Vec<conformance::catalogue::Check>) -> Run {
+pub(crate) async fn run_against_tenant(
+    tenant: Tenant,
+    flaws: &[Flaw],
+    checks: Vec<conformance::catalogue::Check>,
+) -> Run {
     run_against_tenant_signing(tenant, flaws, checks, None).await
 }
 
 /// As [`run_against_tenant`], with the app's signing mode changed first
 /// (`both`, `response` or `assertion`).
-pub async fn run_against_tenant_signing(
+pub(crate) async fn run_against_tenant_signing(
     tenant: Tenant,
     flaws: &[Flaw],
     checks: Vec<conformance::catalogue::Check>,
@@ -59,7 +63,7 @@ pub async fn run_against_tenant_signing(
 
 /// As [`run_against_tenant_signing`], with the target file's text changed by
 /// `edit` after its addresses are pointed at the test's servers.
-pub async fn run_with_target_edit(
+pub(crate) async fn run_with_target_edit(
     tenant: Tenant,
     flaws: &[Flaw],
     checks: Vec<conformance::catalogue::Check>,
@@ -71,7 +75,7 @@ pub async fn run_with_target_edit(
 }
 
 /// Runs the checks against the JIT tenant, serving the given IdP.
-pub async fn run_with_idp(
+pub(crate) async fn run_with_idp(
     tenant: Tenant,
     idp: Arc<mock_idp::idp::Idp>,
     checks: Vec<conformance::catalogue::Check>,

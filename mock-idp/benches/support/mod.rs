@@ -10,7 +10,7 @@ use tokio::net::TcpStream;
 
 /// How long each phase runs: `MOCKTA_BENCH_SECONDS` (default 3), or 0.2 s
 /// when run by `cargo test --benches`, which passes no `--bench` flag.
-pub fn phase_length() -> Duration {
+pub(crate) fn phase_length() -> Duration {
     if !std::env::args().any(|a| a == "--bench") {
         return Duration::from_millis(200);
     }
@@ -20,7 +20,7 @@ pub fn phase_length() -> Duration {
 
 /// A response: the status code, the head as sent, and the body.
 #[allow(dead_code)] // Each benchmark uses a different part of it.
-pub struct Reply {
+pub(crate) struct Reply {
     pub status: u16,
     pub head: String,
     pub body: Vec<u8>,
@@ -29,7 +29,7 @@ pub struct Reply {
 #[allow(dead_code)] // Each benchmark uses a different part of it.
 impl Reply {
     /// A header's value; names compare without regard to case.
-    pub fn header(&self, name: &str) -> Option<&str> {
+    pub(crate) fn header(&self, name: &str) -> Option<&str> {
         self.head.lines().find_map(|line| {
             let (found, value) = line.split_once(':')?;
             found.trim().eq_ignore_ascii_case(name).then(|| value.trim())
@@ -39,7 +39,7 @@ impl Reply {
 
 /// Sends one request on a keep-alive connection and reads the whole response
 /// (responses always carry Content-Length here).
-pub async fn exchange(stream: &mut TcpStream, request: &[u8], buffer: &mut Vec<u8>) -> Reply {
+pub(crate) async fn exchange(stream: &mut TcpStream, request: &[u8], buffer: &mut Vec<u8>) -> Reply {
     stream.write_all(request).await.unwrap();
     buffer.clear();
     let mut chunk = [0u8; 16 * 1024];

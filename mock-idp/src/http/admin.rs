@@ -28,7 +28,7 @@ use crate::saml::faults::SamlFault;
 
 type ApiResponse = Result<Response, HttpError>;
 
-pub fn routes(idp: Arc<Idp>) -> Router<Arc<Idp>> {
+pub(super) fn routes(idp: Arc<Idp>) -> Router<Arc<Idp>> {
     Router::new()
         .route("/users", get(list_users).post(create_user))
         .route("/users/{user}", get(get_user).post(update_user_partial).put(update_user_full).delete(delete_user))

@@ -23,7 +23,7 @@ use crate::oidc::{OAuthCode, OidcError, ServerRef};
 use crate::saml::form::okta_attribute_escape;
 
 /// The authorization server a request is for, from the path.
-pub struct Server(pub ServerRef);
+pub(super) struct Server(pub ServerRef);
 
 impl<S: Send + Sync> FromRequestParts<S> for Server {
     type Rejection = HttpError;
@@ -44,7 +44,7 @@ impl<S: Send + Sync> FromRequestParts<S> for Server {
 /// The parameters of a front-channel request: the query string of a GET, the
 /// form body of a POST. `/authorize` and `/logout` accept both (OpenID
 /// Connect Core §3.1.2.1 and RP-Initiated Logout §2).
-pub struct QueryOrForm(pub Vec<(String, String)>);
+pub(super) struct QueryOrForm(pub Vec<(String, String)>);
 
 impl<S: Send + Sync> FromRequest<S> for QueryOrForm {
     type Rejection = HttpError;
@@ -60,7 +60,7 @@ impl<S: Send + Sync> FromRequest<S> for QueryOrForm {
     }
 }
 
-pub fn routes() -> Router<Arc<Idp>> {
+pub(super) fn routes() -> Router<Arc<Idp>> {
     let endpoints = || {
         Router::new()
             .route("/authorize", get(authorize).post(authorize))
@@ -164,7 +164,7 @@ async fn authorize(
 
 /// Sends an authorization response: a 302 for query and fragment, an
 /// auto-posting form for `form_post`.
-pub fn reply_response(reply: &AuthorizeReply, session: Option<String>) -> Response {
+pub(super) fn reply_response(reply: &AuthorizeReply, session: Option<String>) -> Response {
     let mut response = match reply.to.mode {
         ResponseMode::Query | ResponseMode::Fragment => {
             (StatusCode::FOUND, [(header::LOCATION, reply.location())]).into_response()

@@ -6,7 +6,7 @@ use axum::http::StatusCode;
 use crate::saml::xml::escape;
 
 /// An error page. The code is in `data-error-code` so tools can read it.
-pub fn error_page(status: StatusCode, code: &str, message: &str) -> String {
+pub(super) fn error_page(status: StatusCode, code: &str, message: &str) -> String {
     format!(
         "<!DOCTYPE html>\n<html><head><meta charset=\"utf-8\"><title>{status} - mockta (mock Okta)</title></head>\n<body><main class=\"error\" data-error-code=\"{code}\">\n<h1>{}</h1>\n<p class=\"error-message\">{}</p>\n<p><small>mockta error code: <code>{code}</code></small></p>\n</main></body></html>\n",
         status.canonical_reason().unwrap_or("Error"),
@@ -15,7 +15,7 @@ pub fn error_page(status: StatusCode, code: &str, message: &str) -> String {
 }
 
 /// The login page: one button per assigned, active user.
-pub fn login_page(app_label: &str, pending: &str, users: &[(String, String)]) -> String {
+pub(super) fn login_page(app_label: &str, pending: &str, users: &[(String, String)]) -> String {
     let mut buttons = String::new();
     for (login, name) in users {
         buttons.push_str(&format!(
@@ -37,7 +37,7 @@ pub fn login_page(app_label: &str, pending: &str, users: &[(String, String)]) ->
 
 /// The index page: each SAML app with its sign-in links, each OIDC client,
 /// and the authorization servers' issuers.
-pub fn index_page(
+pub(super) fn index_page(
     org_name: &str,
     apps: &[(String, String, String, String)],
     clients: &[(String, String, &str)],

@@ -14,10 +14,10 @@ use crate::saml::authn_request::Binding;
 use crate::saml::{form, metadata};
 
 /// The mock's browser session cookie; Okta's is also called `sid`.
-pub const SESSION_COOKIE: &str = "sid";
+pub(super) const SESSION_COOKIE: &str = "sid";
 
 #[derive(Debug, Deserialize)]
-pub struct SsoParams {
+pub(super) struct SsoParams {
     #[serde(rename = "SAMLRequest")]
     saml_request: Option<String>,
     #[serde(rename = "RelayState")]
@@ -26,17 +26,17 @@ pub struct SsoParams {
 }
 
 #[derive(Debug, Deserialize)]
-pub struct HintParams {
+pub(super) struct HintParams {
     login_hint: Option<String>,
 }
 
 #[derive(Debug, Deserialize)]
-pub struct PendingParams {
+pub(super) struct PendingParams {
     pending: String,
 }
 
 #[derive(Debug, Deserialize)]
-pub struct LoginForm {
+pub(super) struct LoginForm {
     pending: String,
     login: String,
 }
@@ -79,7 +79,7 @@ fn respond(outcome: SsoOutcome) -> Response {
     }
 }
 
-pub async fn index(State(idp): State<Arc<Idp>>) -> Html<String> {
+pub(super) async fn index(State(idp): State<Arc<Idp>>) -> Html<String> {
     Html(idp.read_org(|org| {
         let apps: Vec<_> = org
             .apps
@@ -107,7 +107,7 @@ pub async fn index(State(idp): State<Arc<Idp>>) -> Html<String> {
     }))
 }
 
-pub async fn metadata(State(idp): State<Arc<Idp>>, Path(app_id): Path<String>) -> Result<Response, HttpError> {
+pub(super) async fn metadata(State(idp): State<Arc<Idp>>, Path(app_id): Path<String>) -> Result<Response, HttpError> {
     let xml = idp.metadata(&app_id)?;
     Ok(([(header::CONTENT_TYPE, "application/xml;charset=utf-8")], xml).into_response())
 }
@@ -134,7 +134,7 @@ async fn sp_initiated(
     Ok(respond(outcome))
 }
 
-pub async fn sp_initiated_redirect(
+pub(super) async fn sp_initiated_redirect(
     State(idp): State<Arc<Idp>>,
     Path((app_name, app_id)): Path<(String, String)>,
     PageQuery(params): PageQuery<SsoParams>,
@@ -144,7 +144,7 @@ pub async fn sp_initiated_redirect(
     sp_initiated(idp, app_name, app_id, params, Binding::Redirect, hint, &headers).await
 }
 
-pub async fn sp_initiated_post(
+pub(super) async fn sp_initiated_post(
     State(idp): State<Arc<Idp>>,
     Path((app_name, app_id)): Path<(String, String)>,
     PageQuery(query): PageQuery<HintParams>,
@@ -155,7 +155,7 @@ pub async fn sp_initiated_post(
     sp_initiated(idp, app_name, app_id, params, Binding::Post, hint, &headers).await
 }
 
-pub async fn idp_initiated(
+pub(super) async fn idp_initiated(
     State(idp): State<Arc<Idp>>,
     Path((app_name, app_id)): Path<(String, String)>,
     PageQuery(params): PageQuery<SsoParams>,
@@ -167,7 +167,7 @@ pub async fn idp_initiated(
     Ok(respond(outcome))
 }
 
-pub async fn idp_initiated_link(
+pub(super) async fn idp_initiated_link(
     state: State<Arc<Idp>>,
     Path((app_name, app_id, _link)): Path<(String, String, String)>,
     query: PageQuery<SsoParams>,
@@ -176,7 +176,7 @@ pub async fn idp_initiated_link(
     idp_initiated(state, Path((app_name, app_id)), query, headers).await
 }
 
-pub async fn login_page(
+pub(super) async fn login_page(
     State(idp): State<Arc<Idp>>,
     PageQuery(params): PageQuery<PendingParams>,
 ) -> Result<Response, HttpError> {
@@ -184,7 +184,7 @@ pub async fn login_page(
     Ok((StatusCode::OK, Html(pages::login_page(&label, &params.pending, &users))).into_response())
 }
 
-pub async fn login_submit(
+pub(super) async fn login_submit(
     State(idp): State<Arc<Idp>>,
     PageForm(form): PageForm<LoginForm>,
 ) -> Result<Response, HttpError> {

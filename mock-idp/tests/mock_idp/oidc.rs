@@ -11,31 +11,31 @@ use sha2::{Digest, Sha256};
 
 use crate::support::{Server, client};
 
-pub const WEB: &str = "0oarefspoidc00000007";
-pub const WEB_SECRET: &str = "mockta-dev-oidc-secret";
-pub const WEB_REDIRECT: &str = "http://127.0.0.1:7100/oidc/callback/acme";
-pub const NATIVE: &str = "0oanativepkce0000008";
-pub const NATIVE_REDIRECT: &str = "http://127.0.0.1:7100/oidc/native/callback";
-pub const VERIFIER: &str = "dBjftJeZ4CVP-mB92K27uhbUJU1p1r_wW1gFWFOEjXk";
+pub(crate) const WEB: &str = "0oarefspoidc00000007";
+pub(crate) const WEB_SECRET: &str = "mockta-dev-oidc-secret";
+pub(crate) const WEB_REDIRECT: &str = "http://127.0.0.1:7100/oidc/callback/acme";
+pub(crate) const NATIVE: &str = "0oanativepkce0000008";
+pub(crate) const NATIVE_REDIRECT: &str = "http://127.0.0.1:7100/oidc/native/callback";
+pub(crate) const VERIFIER: &str = "dBjftJeZ4CVP-mB92K27uhbUJU1p1r_wW1gFWFOEjXk";
 
-pub fn challenge(verifier: &str) -> String {
+pub(crate) fn challenge(verifier: &str) -> String {
     base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(Sha256::digest(verifier.as_bytes()))
 }
 
-pub fn b64_json(part: &str) -> Value {
+pub(crate) fn b64_json(part: &str) -> Value {
     serde_json::from_slice(&base64::engine::general_purpose::URL_SAFE_NO_PAD.decode(part).unwrap()).unwrap()
 }
 
-pub fn claims_of(token: &str) -> Value {
+pub(crate) fn claims_of(token: &str) -> Value {
     b64_json(token.split('.').nth(1).unwrap())
 }
 
-pub fn header_of(token: &str) -> Value {
+pub(crate) fn header_of(token: &str) -> Value {
     b64_json(token.split('.').next().unwrap())
 }
 
 /// Whether a token verifies with a key of the JWKS named by its `kid`.
-pub fn verifies_with(token: &str, jwks: &Value) -> bool {
+pub(crate) fn verifies_with(token: &str, jwks: &Value) -> bool {
     let Ok(header) = jsonwebtoken::decode_header(token) else { return false };
     let Some(kid) = header.kid else { return false };
     let set: jsonwebtoken::jwk::JwkSet = serde_json::from_value(jwks.clone()).unwrap();
@@ -46,7 +46,7 @@ pub fn verifies_with(token: &str, jwks: &Value) -> bool {
 }
 
 /// A sign-in request's parameters.
-pub struct Request<'a> {
+pub(crate) struct Request<'a> {
     pub base: &'a str,
     pub client: &'a str,
     pub redirect: &'a str,
@@ -57,7 +57,7 @@ pub struct Request<'a> {
 }
 
 impl<'a> Request<'a> {
-    pub fn native(base: &'a str) -> Self {
+    pub(crate) fn native(base: &'a str) -> Self {
         Request {
             base,
             client: NATIVE,
@@ -69,11 +69,11 @@ impl<'a> Request<'a> {
         }
     }
 
-    pub fn web(base: &'a str) -> Self {
+    pub(crate) fn web(base: &'a str) -> Self {
         Request { client: WEB, redirect: WEB_REDIRECT, pkce: false, ..Request::native(base) }
     }
 
-    pub fn url(&self, server: &Server) -> String {
+    pub(crate) fn url(&self, server: &Server) -> String {
         let challenge = challenge(VERIFIER);
         let mut query = url::form_urlencoded::Serializer::new(String::new());
         query
@@ -97,13 +97,13 @@ impl<'a> Request<'a> {
 }
 
 /// The parameters of a redirect's query.
-pub fn redirect_params(location: &str) -> std::collections::HashMap<String, String> {
+pub(crate) fn redirect_params(location: &str) -> std::collections::HashMap<String, String> {
     let url = url::Url::parse(location).unwrap();
     url.query_pairs().into_owned().collect()
 }
 
 /// Sends the authorization request and returns the redirect's parameters.
-pub async fn authorize(
+pub(crate) async fn authorize(
     server: &Server,
     client: &reqwest::Client,
     request: &Request<'_>,
@@ -115,7 +115,7 @@ pub async fn authorize(
     (location, params)
 }
 
-pub async fn exchange(
+pub(crate) async fn exchange(
     server: &Server,
     base: &str,
     code: &str,
@@ -135,7 +135,7 @@ pub async fn exchange(
 }
 
 /// Signs in through `/authorize` and exchanges the code; returns the token response.
-pub async fn sign_in(server: &Server, request: &Request<'_>, secret: Option<&str>) -> Value {
+pub(crate) async fn sign_in(server: &Server, request: &Request<'_>, secret: Option<&str>) -> Value {
     let (_, params) = authorize(server, &client(), request).await;
     let code = params.get("code").unwrap_or_else(|| panic!("no code: {params:?}"));
     let response = exchange(server, request.base, code, request, secret).await;
@@ -143,11 +143,11 @@ pub async fn sign_in(server: &Server, request: &Request<'_>, secret: Option<&str
     response.json().await.unwrap()
 }
 
-pub async fn jwks(server: &Server, base: &str) -> Value {
+pub(crate) async fn jwks(server: &Server, base: &str) -> Value {
     server.client.get(server.url(&format!("{base}/v1/keys"))).send().await.unwrap().json().await.unwrap()
 }
 
-pub async fn arm(server: &Server, fault: &str, token: &str) {
+pub(crate) async fn arm(server: &Server, fault: &str, token: &str) {
     let response = server
         .api(reqwest::Method::POST, "/mockta/oidc/faults")
         .json(&json!({ "fault": fault, "user": "alice@acme.test", "token": token }))

@@ -10,29 +10,29 @@ use mock_idp::idp::{Idp, IdpConfig, KeySource};
 use mock_idp::keys::deterministic;
 use mock_idp::setup::BUILTIN_ORG;
 
-pub const API_TOKEN: &str = "mockta-dev-ssws-token";
+pub(crate) const API_TOKEN: &str = "mockta-dev-ssws-token";
 
-pub fn org() -> mock_idp::org::Org {
+pub(crate) fn org() -> mock_idp::org::Org {
     mock_idp::org::parse_org("acme.toml", BUILTIN_ORG, time::OffsetDateTime::now_utc()).unwrap()
 }
 
 /// An IdP with the system clock and random ids, signing with the fixed test key
 /// so no key is generated.
-pub fn idp() -> Arc<Idp> {
+pub(crate) fn idp() -> Arc<Idp> {
     let org = org();
     let signing = deterministic::signing(&org.name).unwrap();
     let config = IdpConfig::serving(org, KeySource::Fixed(signing)).unwrap();
     Arc::new(Idp::new(config))
 }
 
-pub struct Server {
+pub(crate) struct Server {
     pub idp: Arc<Idp>,
     pub server: RunningServer,
     pub client: reqwest::Client,
 }
 
 impl Server {
-    pub async fn start() -> Server {
+    pub(crate) async fn start() -> Server {
         let idp = idp();
         let server = RunningServer::start("127.0.0.1:0".parse().unwrap(), idp.clone()).await.unwrap();
         let url = server.url();
@@ -40,11 +40,11 @@ impl Server {
         Server { idp, server, client: client() }
     }
 
-    pub fn url(&self, path: &str) -> String {
+    pub(crate) fn url(&self, path: &str) -> String {
         format!("{}{path}", self.server.url())
     }
 
-    pub fn api(&self, method: reqwest::Method, path: &str) -> reqwest::RequestBuilder {
+    pub(crate) fn api(&self, method: reqwest::Method, path: &str) -> reqwest::RequestBuilder {
         self.client
             .request(method, self.url(&format!("/api/v1{path}")))
             .header("Authorization", format!("SSWS {API_TOKEN}"))
@@ -53,13 +53,13 @@ impl Server {
 
 /// A client that keeps cookies and does not follow redirects, like a browser
 /// test harness that wants to see each step.
-pub fn client() -> reqwest::Client {
+pub(crate) fn client() -> reqwest::Client {
     reqwest::Client::builder().cookie_store(true).redirect(reqwest::redirect::Policy::none()).build().unwrap()
 }
 
 /// The contents of Okta's auto-post form.
 #[derive(Debug)]
-pub struct PostedForm {
+pub(crate) struct PostedForm {
     pub action: String,
     pub response_xml: String,
     pub relay_state: String,
@@ -85,7 +85,7 @@ fn attribute_after(html: &str, marker: &str) -> String {
     decode_entities(&html[start..end])
 }
 
-pub fn parse_form(html: &str) -> PostedForm {
+pub(crate) fn parse_form(html: &str) -> PostedForm {
     let action = attribute_after(html, "<form id=\"appForm\" action=\"");
     let encoded = attribute_after(html, "name=\"SAMLResponse\" type=\"hidden\" value=\"");
     let relay_state = attribute_after(html, "name=\"RelayState\" type=\"hidden\" value=\"");
@@ -94,7 +94,7 @@ pub fn parse_form(html: &str) -> PostedForm {
 }
 
 /// The certificate from an app's metadata, as PEM.
-pub fn metadata_certificate_pem(metadata: &str) -> String {
+pub(crate) fn metadata_certificate_pem(metadata: &str) -> String {
     let start = metadata.find("<ds:X509Certificate>").unwrap() + "<ds:X509Certificate>".len();
     let end = metadata.find("</ds:X509Certificate>").unwrap();
     format!("-----BEGIN CERTIFICATE-----\n{}\n-----END CERTIFICATE-----\n", &metadata[start..end])
@@ -102,14 +102,14 @@ pub fn metadata_certificate_pem(metadata: &str) -> String {
 
 /// Which signature `xmlsec1` should check.
 #[derive(Clone, Copy, Debug)]
-pub enum SignatureOf {
+pub(crate) enum SignatureOf {
     Response,
     Assertion,
 }
 
 /// Verifies one signature with the `xmlsec1` tool, trusting only `cert_pem`.
 /// Returns whether xmlsec1 printed OK.
-pub fn xmlsec1_verifies(xml: &str, cert_pem: &str, which: SignatureOf) -> bool {
+pub(crate) fn xmlsec1_verifies(xml: &str, cert_pem: &str, which: SignatureOf) -> bool {
     let dir = tempfile::tempdir().unwrap();
     let xml_path = dir.path().join("response.xml");
     let cert_path = dir.path().join("cert.pem");
@@ -138,6 +138,6 @@ pub fn xmlsec1_verifies(xml: &str, cert_pem: &str, which: SignatureOf) -> bool {
     output.status.success() && (stdout.contains("OK") || stderr.lines().any(|l| l.trim() == "OK"))
 }
 
-pub fn count(haystack: &str, needle: &str) -> usize {
+pub(crate) fn count(haystack: &str, needle: &str) -> usize {
     haystack.matches(needle).count()
 }

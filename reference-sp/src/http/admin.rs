@@ -15,7 +15,7 @@ use super::extract::{AdminTenant, off_the_runtime};
 use crate::idp_fetch;
 use crate::sp::{SettingsPatch, Sp};
 
-pub fn routes() -> Router<Arc<Sp>> {
+pub(super) fn routes() -> Router<Arc<Sp>> {
     Router::new()
         .route("/tenants/{tenant}/users", get(list_users).post(create_user))
         .route("/tenants/{tenant}/settings", get(get_settings).patch(update_settings))

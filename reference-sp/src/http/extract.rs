@@ -27,7 +27,7 @@ fn authorization(parts: &Parts) -> Option<&str> {
 /// A tenant whose SCIM credential the request presented: the tenant id from
 /// the path, checked against the tenant's bearer token or HTTP Basic pair.
 #[derive(Debug)]
-pub struct ScimTenant(pub String);
+pub(super) struct ScimTenant(pub String);
 
 impl FromRequestParts<Arc<Sp>> for ScimTenant {
     type Rejection = HttpError;
@@ -42,7 +42,7 @@ impl FromRequestParts<Arc<Sp>> for ScimTenant {
 /// A tenant whose break-glass admin the request authenticated as, with
 /// HTTP Basic.
 #[derive(Debug)]
-pub struct AdminTenant(pub String);
+pub(super) struct AdminTenant(pub String);
 
 impl FromRequestParts<Arc<Sp>> for AdminTenant {
     type Rejection = HttpError;
@@ -62,7 +62,7 @@ impl FromRequestParts<Arc<Sp>> for AdminTenant {
 
 /// Runs `call` on the blocking pool. Store writes wait for fsync, and an
 /// async worker thread that waits cannot serve other requests meanwhile.
-pub async fn off_the_runtime<T, E>(
+pub(super) async fn off_the_runtime<T, E>(
     sp: &Arc<Sp>,
     call: impl FnOnce(&Sp) -> Result<T, E> + Send + 'static,
 ) -> Result<T, HttpError>

@@ -8,12 +8,12 @@ use axum::response::Html;
 
 use crate::sp::Sp;
 
-pub fn escape(text: &str) -> String {
+pub(super) fn escape(text: &str) -> String {
     text.replace('&', "&amp;").replace('<', "&lt;").replace('>', "&gt;").replace('"', "&quot;")
 }
 
 /// A refusal page. `data-error-code` holds the stable code for tools.
-pub fn refusal(status: StatusCode, code: &str, message: &str) -> String {
+pub(super) fn refusal(status: StatusCode, code: &str, message: &str) -> String {
     format!(
         "<!DOCTYPE html>\n<html><head><meta charset=\"utf-8\"><title>Sign-in refused</title></head>\n<body><main class=\"refusal\" data-error-code=\"{code}\">\n<h1>{} {}</h1>\n<p class=\"reason\">{}</p>\n<p>Error code: <code>{code}</code></p>\n</main></body></html>\n",
         status.as_u16(),
@@ -22,7 +22,7 @@ pub fn refusal(status: StatusCode, code: &str, message: &str) -> String {
     )
 }
 
-pub async fn home(State(sp): State<Arc<Sp>>, headers: HeaderMap) -> Html<String> {
+pub(super) async fn home(State(sp): State<Arc<Sp>>, headers: HeaderMap) -> Html<String> {
     let who = super::cookie(&headers, super::SESSION_COOKIE).and_then(|token| sp.whoami(&token).ok().flatten());
     let body = match who {
         Some(who) => format!(

@@ -20,13 +20,13 @@ use crate::scim::{SCHEMA_LIST, ScimError};
 use crate::sp::Sp;
 
 /// The largest SCIM request body accepted.
-pub const MAX_SCIM_BODY: usize = 256 * 1024;
+pub(super) const MAX_SCIM_BODY: usize = 256 * 1024;
 
-pub const SCIM_JSON: &str = "application/scim+json";
+pub(super) const SCIM_JSON: &str = "application/scim+json";
 
 type ScimResult = Result<Response, HttpError>;
 
-pub fn routes(sp: Arc<Sp>) -> Router<Arc<Sp>> {
+pub(super) fn routes(sp: Arc<Sp>) -> Router<Arc<Sp>> {
     Router::new()
         .route("/{tenant}/Users", get(list_users).post(create_user))
         .route("/{tenant}/Users/{id}", get(get_user).put(replace_user).patch(patch_user).delete(delete_user))

@@ -17,13 +17,13 @@ use crate::saml::metadata::render_sp_metadata;
 use crate::sp::Sp;
 
 #[derive(Debug, Deserialize)]
-pub struct LoginParams {
+pub(super) struct LoginParams {
     tenant: String,
     relay_state: Option<String>,
 }
 
 #[derive(Debug, Deserialize)]
-pub struct AcsForm {
+pub(super) struct AcsForm {
     #[serde(rename = "SAMLResponse")]
     saml_response: String,
     #[serde(rename = "RelayState")]
@@ -45,7 +45,7 @@ fn set_cookie(response: &mut Response, value: &str) {
     }
 }
 
-pub async fn login(State(sp): State<Arc<Sp>>, Query(params): Query<LoginParams>) -> Result<Response, HttpError> {
+pub(super) async fn login(State(sp): State<Arc<Sp>>, Query(params): Query<LoginParams>) -> Result<Response, HttpError> {
     idp_fetch::ensure(&sp, &params.tenant).await?;
     let start = off_the_runtime(&sp, move |sp| sp.start_login(&params.tenant, params.relay_state.as_deref())).await?;
     let mut response = (StatusCode::FOUND, [(header::LOCATION, start.redirect_url)]).into_response();
@@ -74,7 +74,7 @@ async fn acs(sp: Arc<Sp>, tenant: Option<String>, form: AcsForm, headers: Header
     Ok(response)
 }
 
-pub async fn acs_shared(
+pub(super) async fn acs_shared(
     State(sp): State<Arc<Sp>>,
     headers: HeaderMap,
     form: Result<Form<AcsForm>, FormRejection>,
@@ -83,7 +83,7 @@ pub async fn acs_shared(
     acs(sp, None, form, headers).await
 }
 
-pub async fn acs_tenant(
+pub(super) async fn acs_tenant(
     State(sp): State<Arc<Sp>>,
     Path(tenant): Path<String>,
     headers: HeaderMap,
@@ -93,14 +93,14 @@ pub async fn acs_tenant(
     acs(sp, Some(tenant), form, headers).await
 }
 
-pub async fn metadata(State(sp): State<Arc<Sp>>, Path(tenant): Path<String>) -> Result<Response, HttpError> {
+pub(super) async fn metadata(State(sp): State<Arc<Sp>>, Path(tenant): Path<String>) -> Result<Response, HttpError> {
     let (config, saml) = sp.saml_tenant(&tenant)?;
     let acs = [sp.config().acs_url(&config.id), sp.config().shared_acs_url()];
     Ok(([(header::CONTENT_TYPE, "application/samlmetadata+xml")], render_sp_metadata(&saml.sp_entity_id, &acs))
         .into_response())
 }
 
-pub async fn whoami(State(sp): State<Arc<Sp>>, headers: HeaderMap) -> Result<Response, HttpError> {
+pub(super) async fn whoami(State(sp): State<Arc<Sp>>, headers: HeaderMap) -> Result<Response, HttpError> {
     let who = match cookie(&headers, SESSION_COOKIE) {
         Some(token) => sp.whoami(&token)?,
         None => None,
@@ -111,7 +111,7 @@ pub async fn whoami(State(sp): State<Arc<Sp>>, headers: HeaderMap) -> Result<Res
     })
 }
 
-pub async fn logout(State(sp): State<Arc<Sp>>, headers: HeaderMap) -> Result<Response, HttpError> {
+pub(super) async fn logout(State(sp): State<Arc<Sp>>, headers: HeaderMap) -> Result<Response, HttpError> {
     if let Some(token) = cookie(&headers, SESSION_COOKIE) {
         off_the_runtime(&sp, move |sp| sp.logout(&token)).await?;
     }

@@ -604,7 +604,12 @@ mod hand_rolled {
     }
 
     /// Whether the `index`-th Signature of the document verifies, by hand.
-    pub fn verifies(xml: &str, index: usize, signature: &Node, certificates: &[String]) -> Result<bool, SamlError> {
+    pub(super) fn verifies(
+        xml: &str,
+        index: usize,
+        signature: &Node,
+        certificates: &[String],
+    ) -> Result<bool, SamlError> {
         let malformed = SamlError::Malformed("a signature the hand-rolled check cannot read");
         let signed_info = children(signature, NS_DSIG, "SignedInfo").into_iter().next().ok_or(malformed.clone())?;
         let reference = children(&signed_info, NS_DSIG, "Reference").into_iter().next().ok_or(malformed.clone())?;

@@ -71,7 +71,7 @@ fn pending(tenant_name: &str, request_id: &str) -> PendingSignIn {
     }
 }
 
-pub fn settings_keep_the_lockout_facts(store: impl SettingsStore) {
+pub(crate) fn settings_keep_the_lockout_facts(store: impl SettingsStore) {
     let acme = tenant("acme");
     assert_eq!(store.tenant_settings(&acme).unwrap(), None);
     store.sync_tenant(&acme, "Acme", &settings()).unwrap();
@@ -88,7 +88,7 @@ pub fn settings_keep_the_lockout_facts(store: impl SettingsStore) {
     assert!(restarted.admin_signed_in_via_idp && restarted.sso_required);
 }
 
-pub fn accounts_match_by_normalised_email_and_by_identity(store: impl SignInStore + SettingsStore) {
+pub(crate) fn accounts_match_by_normalised_email_and_by_identity(store: impl SignInStore + SettingsStore) {
     let store = with_tenants(store);
     let acme = tenant("acme");
     let alice = store.create_user(new_user("acme", "alice@acme.test"), UserId("usr_1".into())).unwrap();
@@ -105,7 +105,7 @@ pub fn accounts_match_by_normalised_email_and_by_identity(store: impl SignInStor
     assert_eq!(store.user_by_identity(&tenant("globex"), "https://idp", "00u1").unwrap(), None);
 }
 
-pub fn a_message_id_is_accepted_once_until_it_expires(store: impl SignInStore + SettingsStore) {
+pub(crate) fn a_message_id_is_accepted_once_until_it_expires(store: impl SignInStore + SettingsStore) {
     let store = with_tenants(store);
     let acme = tenant("acme");
     let until = now() + Duration::minutes(5);
@@ -116,7 +116,7 @@ pub fn a_message_id_is_accepted_once_until_it_expires(store: impl SignInStore + 
     assert!(store.remember_message_id(&acme, "id1", later + Duration::minutes(5), later).unwrap());
 }
 
-pub fn a_pending_sign_in_is_taken_once_and_expires(store: impl SignInStore + SettingsStore) {
+pub(crate) fn a_pending_sign_in_is_taken_once_and_expires(store: impl SignInStore + SettingsStore) {
     let store = with_tenants(store);
     let expires = now() + Duration::minutes(10);
     let mut oidc = pending("acme", "state-1");
@@ -130,7 +130,7 @@ pub fn a_pending_sign_in_is_taken_once_and_expires(store: impl SignInStore + Set
     assert_eq!(store.take_pending_sign_in("h2", expires).unwrap(), None, "expired");
 }
 
-pub fn pending_sign_ins_are_bounded_per_tenant(store: impl SignInStore + SettingsStore) {
+pub(crate) fn pending_sign_ins_are_bounded_per_tenant(store: impl SignInStore + SettingsStore) {
     let store = with_tenants(store);
     let (acme, globex) = (tenant("acme"), tenant("globex"));
     store.save_pending_sign_in("globex", &pending("globex", "_g"), now() + Duration::minutes(10), now(), 5).unwrap();
@@ -156,7 +156,7 @@ pub fn pending_sign_ins_are_bounded_per_tenant(store: impl SignInStore + Setting
     assert_eq!(store.take_pending_sign_in("globex", at).unwrap(), Some(pending("globex", "_g")));
 }
 
-pub fn sessions_expire_and_end(store: impl SessionStore + SignInStore + SettingsStore) {
+pub(crate) fn sessions_expire_and_end(store: impl SessionStore + SignInStore + SettingsStore) {
     let store = with_tenants(store);
     let bob = store.create_user(new_user("acme", "bob@acme.test"), UserId("usr_b".into())).unwrap();
     store.create_session("s", &bob.id, &["g".into()], now(), now() + Duration::hours(1)).unwrap();
@@ -167,7 +167,7 @@ pub fn sessions_expire_and_end(store: impl SessionStore + SignInStore + Settings
     assert_eq!(store.session("s", now()).unwrap(), None);
 }
 
-pub fn scim_users_write_conditionally_and_deactivation_ends_sessions(
+pub(crate) fn scim_users_write_conditionally_and_deactivation_ends_sessions(
     store: impl ScimUserStore + SessionStore + SettingsStore,
 ) {
     let store = with_tenants(store);
@@ -204,7 +204,7 @@ pub fn scim_users_write_conditionally_and_deactivation_ends_sessions(
     assert_eq!(store.scim_user(&acme, &id).unwrap(), None);
 }
 
-pub fn scim_credentials_are_per_tenant(store: impl ScimUserStore + SettingsStore) {
+pub(crate) fn scim_credentials_are_per_tenant(store: impl ScimUserStore + SettingsStore) {
     let store = with_tenants(store);
     assert_eq!(store.scim_credential(&tenant("acme")).unwrap(), None);
     store.set_scim_credential(&tenant("acme"), "hash-1").unwrap();
@@ -213,7 +213,7 @@ pub fn scim_credentials_are_per_tenant(store: impl ScimUserStore + SettingsStore
     assert_eq!(store.scim_credential(&tenant("globex")).unwrap(), None);
 }
 
-pub fn teams_link_rename_and_keep_their_tenant(store: impl ScimGroupStore + ScimUserStore + SettingsStore) {
+pub(crate) fn teams_link_rename_and_keep_their_tenant(store: impl ScimGroupStore + ScimUserStore + SettingsStore) {
     let store = with_tenants(store);
     let (acme, globex) = (tenant("acme"), tenant("globex"));
     let dave = UserId("usr_d".into());

@@ -21,12 +21,12 @@ use time::OffsetDateTime;
 use time::format_description::well_known::Rfc3339;
 use xmlsec::{XmlSecDocumentExt, XmlSecKey, XmlSecKeyFormat, XmlSecSignatureContext};
 
-pub const IDP_ENTITY_ID: &str = "http://idp.test/exk-test";
-pub const BASE_URL: &str = "http://sp.test";
-pub const ACS: &str = "http://sp.test/sso/acs/acme";
-pub const AUDIENCE: &str = "http://sp.test/sso/metadata/acme";
+pub(crate) const IDP_ENTITY_ID: &str = "http://idp.test/exk-test";
+pub(crate) const BASE_URL: &str = "http://sp.test";
+pub(crate) const ACS: &str = "http://sp.test/sso/acs/acme";
+pub(crate) const AUDIENCE: &str = "http://sp.test/sso/metadata/acme";
 
-pub struct KeyPair {
+pub(crate) struct KeyPair {
     pub key_pem: String,
     pub cert_base64: String,
 }
@@ -53,19 +53,19 @@ fn make_key(common_name: &str) -> KeyPair {
 }
 
 /// The IdP's key, pinned by the SP through its metadata.
-pub fn idp_key() -> &'static KeyPair {
+pub(crate) fn idp_key() -> &'static KeyPair {
     static KEY: OnceLock<KeyPair> = OnceLock::new();
     KEY.get_or_init(|| make_key("test-idp"))
 }
 
 /// A stranger's key.
-pub fn other_key() -> &'static KeyPair {
+pub(crate) fn other_key() -> &'static KeyPair {
     static KEY: OnceLock<KeyPair> = OnceLock::new();
     KEY.get_or_init(|| make_key("attacker"))
 }
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub enum Signing {
+pub(crate) enum Signing {
     None,
     Response,
     Assertion,
@@ -74,7 +74,7 @@ pub enum Signing {
 
 /// What to put in a response. [`Spec::valid`] gives a correct one.
 #[derive(Clone, Debug)]
-pub struct Spec {
+pub(crate) struct Spec {
     pub issuer: String,
     pub destination: String,
     pub recipient: String,
@@ -92,14 +92,14 @@ pub struct Spec {
     pub attributes: Vec<(String, Vec<String>)>,
 }
 
-pub fn unique_id() -> String {
+pub(crate) fn unique_id() -> String {
     use std::sync::atomic::{AtomicU64, Ordering};
     static NEXT: AtomicU64 = AtomicU64::new(1);
     format!("_t{}_{}", std::process::id(), NEXT.fetch_add(1, Ordering::SeqCst))
 }
 
 impl Spec {
-    pub fn valid(email: &str) -> Spec {
+    pub(crate) fn valid(email: &str) -> Spec {
         let now = OffsetDateTime::now_utc();
         Spec {
             issuer: IDP_ENTITY_ID.into(),
@@ -136,7 +136,7 @@ impl Spec {
     }
 
     /// Renders and signs the response XML.
-    pub fn xml(&self) -> String {
+    pub(crate) fn xml(&self) -> String {
         let key = if self.signed_by_other_key { other_key() } else { idp_key() };
         let t = |instant: OffsetDateTime| instant.format(&Rfc3339).unwrap();
         let response_id = unique_id();
@@ -180,13 +180,13 @@ impl Spec {
         sign(&xml, key)
     }
 
-    pub fn encoded(&self) -> String {
+    pub(crate) fn encoded(&self) -> String {
         BASE64.encode(self.xml())
     }
 }
 
 /// Signs every signature template, the assertion's first.
-pub fn sign(xml: &str, key: &KeyPair) -> String {
+pub(crate) fn sign(xml: &str, key: &KeyPair) -> String {
     let document = Parser::default().parse_string(xml).unwrap();
     let namespaces =
         [("samlp", "urn:oasis:names:tc:SAML:2.0:protocol"), ("saml", "urn:oasis:names:tc:SAML:2.0:assertion")];
@@ -203,7 +203,7 @@ pub fn sign(xml: &str, key: &KeyPair) -> String {
     document.to_string()
 }
 
-pub fn metadata_xml() -> String {
+pub(crate) fn metadata_xml() -> String {
     format!(
         "<md:EntityDescriptor xmlns:md=\"urn:oasis:names:tc:SAML:2.0:metadata\" entityID=\"{IDP_ENTITY_ID}\"><md:IDPSSODescriptor protocolSupportEnumeration=\"urn:oasis:names:tc:SAML:2.0:protocol\"><md:KeyDescriptor use=\"signing\"><ds:KeyInfo xmlns:ds=\"http://www.w3.org/2000/09/xmldsig#\"><ds:X509Data><ds:X509Certificate>{}</ds:X509Certificate></ds:X509Data></ds:KeyInfo></md:KeyDescriptor><md:SingleSignOnService Binding=\"urn:oasis:names:tc:SAML:2.0:bindings:HTTP-Redirect\" Location=\"http://idp.test/sso\"/></md:IDPSSODescriptor></md:EntityDescriptor>",
         idp_key().cert_base64
@@ -212,17 +212,17 @@ pub fn metadata_xml() -> String {
 
 /// A running SP with one JIT tenant `acme` (domain acme.test) and one
 /// existing-only tenant `globex`, trusting the test IdP.
-pub struct Harness {
+pub(crate) struct Harness {
     pub server: RunningSp,
     /// Holds the database and metadata files for the harness's lifetime.
     _dir: tempfile::TempDir,
 }
 
-pub const ADMIN: (&str, &str) = ("breakglass@acme.test", "test-breakglass-password");
-pub const SCIM_TOKEN: &str = "test-scim-token";
+pub(crate) const ADMIN: (&str, &str) = ("breakglass@acme.test", "test-breakglass-password");
+pub(crate) const SCIM_TOKEN: &str = "test-scim-token";
 
 impl Harness {
-    pub async fn start(flaws: &[Flaw]) -> Harness {
+    pub(crate) async fn start(flaws: &[Flaw]) -> Harness {
         let dir = tempfile::tempdir().unwrap();
         std::fs::write(dir.path().join("idp.xml"), metadata_xml()).unwrap();
         let config = format!(
@@ -262,21 +262,21 @@ scim = {{ basic_user = "okta", basic_password = "{password}", teams_must_exist =
         Harness { server, _dir: dir }
     }
 
-    pub fn url(&self, path: &str) -> String {
+    pub(crate) fn url(&self, path: &str) -> String {
         format!("{}{path}", self.server.url())
     }
 
     /// A browser: keeps cookies, does not follow redirects.
-    pub fn browser(&self) -> reqwest::Client {
+    pub(crate) fn browser(&self) -> reqwest::Client {
         reqwest::Client::builder().cookie_store(true).redirect(reqwest::redirect::Policy::none()).build().unwrap()
     }
 
     /// Posts a response to the acme ACS and returns status, error code and location.
-    pub async fn post(&self, browser: &reqwest::Client, encoded: &str, relay_state: Option<&str>) -> Outcome {
+    pub(crate) async fn post(&self, browser: &reqwest::Client, encoded: &str, relay_state: Option<&str>) -> Outcome {
         self.post_to(browser, "/sso/acs/acme", encoded, relay_state).await
     }
 
-    pub async fn post_to(
+    pub(crate) async fn post_to(
         &self,
         browser: &reqwest::Client,
         path: &str,
@@ -295,25 +295,30 @@ scim = {{ basic_user = "okta", basic_password = "{password}", teams_must_exist =
     }
 
     /// Whose session the browser has, by email.
-    pub async fn whoami(&self, browser: &reqwest::Client) -> Option<serde_json::Value> {
+    pub(crate) async fn whoami(&self, browser: &reqwest::Client) -> Option<serde_json::Value> {
         let response = browser.get(self.url("/whoami")).send().await.unwrap();
         if response.status() == 200 { Some(response.json().await.unwrap()) } else { None }
     }
 
-    pub fn admin(&self, browser: &reqwest::Client, method: reqwest::Method, path: &str) -> reqwest::RequestBuilder {
+    pub(crate) fn admin(
+        &self,
+        browser: &reqwest::Client,
+        method: reqwest::Method,
+        path: &str,
+    ) -> reqwest::RequestBuilder {
         browser.request(method, self.url(path)).basic_auth(ADMIN.0, Some(ADMIN.1))
     }
 }
 
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Outcome {
+pub(crate) struct Outcome {
     pub status: u16,
     pub code: Option<String>,
     pub location: Option<String>,
 }
 
 impl Outcome {
-    pub fn signed_in(&self) -> bool {
+    pub(crate) fn signed_in(&self) -> bool {
         self.status == 303 && self.code.is_none()
     }
 }
