@@ -434,7 +434,7 @@ fn run(cli: Cli) -> Result<(), Failure> {
         Command::Saml(SamlCommand::Mint(args)) => {
             let idp = args.org.options(None).build().map_err(Failure::usage)?;
             let plan = args.fault.map(|fault| SamlFaultPlan { fault, impersonate: args.impersonate.clone() });
-            let minted = idp.mint(&args.app, &args.user, plan, args.in_response_to).map_err(|e| match e {
+            let minted = idp.mint_saml(&args.app, &args.user, plan, args.in_response_to).map_err(|e| match e {
                 mock_idp::idp::IdpError::AppNotFound(app) => {
                     Failure::usage(format!("--app: no app '{app}' in the org"))
                 }

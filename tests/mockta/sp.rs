@@ -146,7 +146,7 @@ async fn acknowledged_sign_ins_survive_sigkill() {
     let responses: Vec<(String, String)> = (0..count)
         .map(|i| {
             let email = format!("crash{i}@acme.test");
-            let xml = idp.mint(app_id, &email, None, None).unwrap().xml;
+            let xml = idp.mint_saml(app_id, &email, None, None).unwrap().xml;
             (email, mock_idp::saml::form::base64(&xml))
         })
         .collect();
@@ -352,7 +352,7 @@ async fn a_refused_signature_prints_no_xmlsec_lines() {
     use mock_idp::saml::faults::SamlFault;
     for fault in [SamlFault::BadSignature, SamlFault::UntrustedKey, SamlFault::Xsw(1)] {
         let plan = SamlFaultPlan { fault, impersonate: None };
-        let xml = idp.mint(app_id, "alice@acme.test", Some(plan), None).unwrap().xml;
+        let xml = idp.mint_saml(app_id, "alice@acme.test", Some(plan), None).unwrap().xml;
         let answer = browser()
             .post(format!("http://{address}/sso/acs/acme"))
             .form(&[("SAMLResponse", mock_idp::saml::form::base64(&xml))])

@@ -514,19 +514,3 @@ pub struct MintedSamlResponse {
     pub acs_url: String,
     pub relay_state: String,
 }
-
-/// The old name of [`MintedSamlResponse`], kept while callers move to it.
-pub type MintedResponse = MintedSamlResponse;
-
-impl Idp {
-    /// The old name of [`Idp::mint_saml`], kept while callers move to it.
-    pub fn mint(
-        &self,
-        app: &str,
-        login: &str,
-        fault: Option<SamlFaultPlan>,
-        in_response_to: Option<String>,
-    ) -> Result<MintedSamlResponse, IdpError> {
-        self.mint_saml(app, login, fault, in_response_to)
-    }
-}

@@ -15,23 +15,23 @@ fn deterministic() -> Idp {
 #[test]
 fn response_both_signed() {
     insta::assert_snapshot!(
-        deterministic().mint("reference-sp", "alice@acme.test", None, Some("_request_1".into())).unwrap().xml
+        deterministic().mint_saml("reference-sp", "alice@acme.test", None, Some("_request_1".into())).unwrap().xml
     );
 }
 
 #[test]
 fn response_response_signed() {
-    insta::assert_snapshot!(deterministic().mint("response-signed", "alice@acme.test", None, None).unwrap().xml);
+    insta::assert_snapshot!(deterministic().mint_saml("response-signed", "alice@acme.test", None, None).unwrap().xml);
 }
 
 #[test]
 fn response_assertion_signed() {
-    insta::assert_snapshot!(deterministic().mint("assertion-signed", "alice@acme.test", None, None).unwrap().xml);
+    insta::assert_snapshot!(deterministic().mint_saml("assertion-signed", "alice@acme.test", None, None).unwrap().xml);
 }
 
 #[test]
 fn response_legacy_sha1() {
-    insta::assert_snapshot!(deterministic().mint("legacy-sha1", "alice@acme.test", None, None).unwrap().xml);
+    insta::assert_snapshot!(deterministic().mint_saml("legacy-sha1", "alice@acme.test", None, None).unwrap().xml);
 }
 
 #[test]
