@@ -25,6 +25,12 @@ use target::Target;
 /// pattern that matches nothing is an error.
 pub fn select(pattern: Option<&str>, protocol: Option<Protocol>) -> Result<Vec<Check>, String> {
     let all: Vec<Check> = all_checks().into_iter().filter(|c| protocol.is_none_or(|p| c.protocol() == p)).collect();
+    if let Some(protocol) = protocol
+        && all.is_empty()
+    {
+        // A run that checks nothing must not look like a green one.
+        return Err(format!("--protocol: the catalogue has no {} checks yet", protocol.as_str()));
+    }
     let Some(pattern) = pattern else { return Ok(all) };
     let regex =
         regex::Regex::new(&format!("^{}$", regex::escape(pattern).replace("\\*", ".*"))).map_err(|e| e.to_string())?;

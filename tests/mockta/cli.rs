@@ -233,6 +233,11 @@ fn checks_filters_by_protocol() {
     let (code, _, stderr) = run(&["checks", "--protocol", "ldap"], dir.path());
     assert_eq!(code, 2);
     assert_eq!(stderr.lines().count(), 1, "{stderr}");
+    // A protocol with no checks yet must not give a green run that checked nothing.
+    let reference = concat!(env!("CARGO_MANIFEST_DIR"), "/fixtures/targets/reference-sp.toml");
+    let (code, _, stderr) = run(&["check", "--target", reference, "--protocol", "oidc"], dir.path());
+    assert_eq!(code, 2, "{stderr}");
+    assert!(stderr.contains("no oidc checks yet"), "{stderr}");
 }
 
 #[test]

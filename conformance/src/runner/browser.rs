@@ -42,7 +42,7 @@ impl Browser {
 
     pub(super) async fn get(&self, url: &str) -> Step<SpAnswer> {
         let response = self.client.get(url).send().await.map_err(|e| transport_error("GET", url, self.timeout, &e))?;
-        Ok(answer(response).await)
+        Ok(answer(response, self.timeout).await)
     }
 
     pub(super) async fn post_form(&self, url: &str, form: &[(&str, &str)]) -> Step<SpAnswer> {
@@ -53,7 +53,7 @@ impl Browser {
             .send()
             .await
             .map_err(|e| transport_error("POST", url, self.timeout, &e))?;
-        Ok(answer(response).await)
+        Ok(answer(response, self.timeout).await)
     }
 
     /// GETs `url` and follows redirects until `stop` says a location is
@@ -80,14 +80,47 @@ impl Browser {
         Err(StepError(format!("{url} redirected more than {MAX_REDIRECTS} times")))
     }
 
-    /// Sends a request built on this browser's client (with its cookies) and
-    /// reads the answer, with the same error reporting as `get`.
+    /// Sends a request built on this browser's client (with its cookies),
+    /// with the same error reporting as `get`.
     pub(super) async fn send(&self, what: &str, request: reqwest::RequestBuilder) -> Step<reqwest::Response> {
         request.send().await.map_err(|e| transport_error(what, "", self.timeout, &e))
     }
 
     pub(super) fn client(&self) -> &reqwest::Client {
         &self.client
+    }
+
+    pub(super) fn timeout(&self) -> Duration {
+        self.timeout
+    }
+
+    /// A client for the target's hooks: no cookies, at most three
+    /// redirects, the target's timeout.
+    pub(super) fn for_hooks(timeout: Duration) -> Step<Browser> {
+        let client = reqwest::Client::builder()
+            .redirect(reqwest::redirect::Policy::limited(3))
+            .timeout(timeout)
+            .build()
+            .map_err(|e| StepError(format!("cannot make a hook client: {e}")))?;
+        Ok(Browser { client, timeout })
+    }
+}
+
+/// A body as far as it was read.
+pub(super) struct Body {
+    pub(super) text: String,
+    /// Why the body is not whole: larger than the cap, or the read failed.
+    /// A verdict must never rest on such a body.
+    pub(super) cut_short: Option<String>,
+}
+
+impl Body {
+    /// The whole body, or why there is none to judge by.
+    pub(super) fn whole(self, what: &str) -> Step<String> {
+        match self.cut_short {
+            None => Ok(self.text),
+            Some(why) => Err(StepError(format!("{what}: {why}, so it cannot be judged"))),
+        }
     }
 }
 
@@ -138,27 +171,35 @@ fn error_chain(error: &reqwest::Error) -> String {
     text
 }
 
-/// Reads at most `limit` bytes of a body. A body cut short by an error
-/// keeps what arrived: evidence is shown as far as it goes.
-pub(super) async fn read_capped(mut response: reqwest::Response, limit: usize) -> String {
+/// Reads at most `limit` bytes of a body, and says whether it was cut short.
+pub(super) async fn read_body(mut response: reqwest::Response, limit: usize, timeout: Duration) -> Body {
     let mut body = Vec::new();
-    while let Ok(Some(chunk)) = response.chunk().await {
-        body.extend_from_slice(&chunk);
-        if body.len() >= limit {
-            body.truncate(limit);
-            break;
+    let cut_short = loop {
+        match response.chunk().await {
+            Ok(None) => break None,
+            Ok(Some(chunk)) => {
+                body.extend_from_slice(&chunk);
+                if body.len() > limit {
+                    body.truncate(limit);
+                    break Some(format!("the body is larger than {} KiB", limit / 1024));
+                }
+            }
+            Err(error) => {
+                break Some(format!("reading the body failed: {}", describe_transport_error(timeout, &error)));
+            }
         }
-    }
-    String::from_utf8_lossy(&body).into_owned()
+    };
+    Body { text: String::from_utf8_lossy(&body).into_owned(), cut_short }
 }
 
-async fn answer(response: reqwest::Response) -> SpAnswer {
+async fn answer(response: reqwest::Response, timeout: Duration) -> SpAnswer {
     let status = response.status().as_u16();
     let header = |name: &str| response.headers().get(name).and_then(|v| v.to_str().ok()).map(str::to_owned);
     let location = header("location");
     let error_code = header("x-error-code");
     // The client's timeout covers the body too, so a slow body ends there.
-    let body = read_capped(response, MAX_BODY).await;
+    // An SP answer is evidence, not a verdict, so a cut body is kept as it is.
+    let body = read_body(response, MAX_BODY, timeout).await.text;
     SpAnswer { status, location, error_code, body }
 }
 
@@ -167,7 +208,8 @@ mod tests {
     use super::*;
     use tokio::io::AsyncReadExt;
 
-    /// A server that accepts and then does `then` with each connection.
+    /// A server that accepts, reads the request, and then does `then` with
+    /// each connection.
     async fn server(then: fn(tokio::net::TcpStream)) -> String {
         let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
         let url = format!("http://{}/", listener.local_addr().unwrap());
@@ -211,6 +253,44 @@ mod tests {
             "{message}"
         );
         assert!(!message.contains("error sending request"), "{message}");
+    }
+
+    #[tokio::test]
+    async fn a_body_cut_short_says_so() {
+        use tokio::io::AsyncWriteExt;
+        let url = server(|mut stream| {
+            tokio::spawn(async move {
+                let _ = stream.write_all(b"HTTP/1.1 200 OK\r\ncontent-length: 500\r\n\r\n{\"email\": ").await;
+                let _ = stream.flush().await;
+                let _ = stream.set_zero_linger();
+            });
+        })
+        .await;
+        let browser = Browser::new(Duration::from_secs(5)).unwrap();
+        let response = browser.send("GET", browser.client().get(&url)).await.unwrap();
+        let body = read_body(response, MAX_BODY, browser.timeout()).await;
+        assert_eq!(body.text, "{\"email\": ");
+        let StepError(message) = body.whole("the answer").unwrap_err();
+        assert!(message.contains("reading the body failed") && message.contains("cannot be judged"), "{message}");
+    }
+
+    #[tokio::test]
+    async fn a_body_over_the_cap_is_not_whole() {
+        use tokio::io::AsyncWriteExt;
+        let url = server(|mut stream| {
+            tokio::spawn(async move {
+                let body = "x".repeat(MAX_BODY + 10);
+                let head = format!("HTTP/1.1 200 OK\r\ncontent-length: {}\r\n\r\n", body.len());
+                let _ = stream.write_all(head.as_bytes()).await;
+                let _ = stream.write_all(body.as_bytes()).await;
+            });
+        })
+        .await;
+        let browser = Browser::new(Duration::from_secs(5)).unwrap();
+        let response = browser.send("GET", browser.client().get(&url)).await.unwrap();
+        let body = read_body(response, MAX_BODY, browser.timeout()).await;
+        assert_eq!(body.text.len(), MAX_BODY);
+        assert!(body.cut_short.is_some_and(|why| why.contains("larger than 64 KiB")));
     }
 
     #[tokio::test]

@@ -22,9 +22,11 @@ use serde::Serialize;
 
 use crate::catalogue::{Action, Capability, Category, Check, Protocol, Severity};
 use crate::target::{EmailDomains, SessionOracle, Target};
-use browser::{Browser, read_capped, transport_error};
+use browser::{Browser, read_body, transport_error};
 
+pub use oidc::OidcEvidence;
 pub use saml::SamlEvidence;
+pub use scim::{ScimEvidence, ScimExchange};
 
 /// Every canary is a member of this group, so the groups attribute has a value.
 const CANARY_GROUP: &str = "mockta-canaries";
@@ -48,6 +50,8 @@ pub enum Verdict {
 #[serde(untagged)]
 pub enum Evidence {
     Saml(SamlEvidence),
+    Oidc(OidcEvidence),
+    Scim(ScimEvidence),
 }
 
 impl Evidence {
@@ -55,15 +59,21 @@ impl Evidence {
     pub fn oracle(&self) -> &str {
         match self {
             Evidence::Saml(evidence) => &evidence.oracle,
+            Evidence::Oidc(evidence) => &evidence.oracle,
+            Evidence::Scim(evidence) => &evidence.oracle,
         }
     }
 
-    /// The SP's status and redirect, as "302 -> /home".
+    /// The SP's answer the verdict rests on, as "302 -> /home".
     pub fn sp_answer(&self) -> Option<String> {
+        let browser_answer = |status: Option<u16>, location: &Option<String>| {
+            status
+                .map(|status| format!("{status}{}", location.as_ref().map(|l| format!(" -> {l}")).unwrap_or_default()))
+        };
         match self {
-            Evidence::Saml(evidence) => evidence.sp_status.map(|status| {
-                format!("{status}{}", evidence.sp_location.as_ref().map(|l| format!(" -> {l}")).unwrap_or_default())
-            }),
+            Evidence::Saml(evidence) => browser_answer(evidence.sp_status, &evidence.sp_location),
+            Evidence::Oidc(evidence) => browser_answer(evidence.sp_status, &evidence.sp_location),
+            Evidence::Scim(evidence) => evidence.last_answer(),
         }
     }
 
@@ -71,6 +81,8 @@ impl Evidence {
     pub fn message_summary(&self) -> Option<(&'static str, String)> {
         match self {
             Evidence::Saml(evidence) => evidence.message_summary(),
+            Evidence::Oidc(evidence) => evidence.message_summary(),
+            Evidence::Scim(evidence) => evidence.message_summary(),
         }
     }
 }
@@ -316,11 +328,18 @@ impl Suite {
         let session = target.session.as_ref();
         for need in check.needs {
             let reason = match need {
-                Capability::SpInitiatedLogin => target
-                    .saml
-                    .as_ref()
-                    .is_none_or(|s| s.login_url.is_none())
-                    .then_some("the target has no saml.login_url for SP-initiated sign-in"),
+                Capability::SpInitiatedLogin => match check.protocol() {
+                    Protocol::Oidc => target
+                        .oidc
+                        .as_ref()
+                        .is_none_or(|o| o.login_url.is_none())
+                        .then_some("the target has no oidc.login_url to start a sign-in at the relying party"),
+                    _ => target
+                        .saml
+                        .as_ref()
+                        .is_none_or(|s| s.login_url.is_none())
+                        .then_some("the target has no saml.login_url for SP-initiated sign-in"),
+                },
                 Capability::IdpInitiatedSwitch => target
                     .set_idp_initiated
                     .is_none()
@@ -344,7 +363,10 @@ impl Suite {
                 return Some(reason.into());
             }
         }
-        if target.accounts.keeps_accounts && !target.accounts.jit && target.create_user.is_none() {
+        // Sign-in checks need an account for each canary; a SCIM check makes
+        // its own, so it needs no hook.
+        let signs_in = matches!(check.protocol(), Protocol::Saml | Protocol::Oidc);
+        if signs_in && target.accounts.keeps_accounts && !target.accounts.jit && target.create_user.is_none() {
             return Some("the SP does not create users at first sign-in and the target has no create_user hook".into());
         }
         None
@@ -373,44 +395,46 @@ impl Suite {
         let now = self.idp.now();
         // Through the IdP's change feed, as the management API would, so a
         // subscriber (the provisioning engine) sees canaries like any user.
+        // A step that fails part-way still publishes what the earlier steps
+        // changed, so the feed never misses a change to the org.
         self.idp.change_org(|org| {
             let mut changes = Vec::new();
-            let email = format!("{prefix}-{tag}@{}", domain.unwrap_or(&org.email_domain));
-            let body = serde_json::from_value(serde_json::json!({"profile": {
-                "login": email, "email": email, "firstName": "Canary", "lastName": tag
-            }}))
-            .map_err(|e| StepError(e.to_string()))?;
-            let created = mock_idp::admin::create_user(org, body, true, now, self.idp.ids())
-                .map_err(|e| StepError(format!("cannot add canary: {e}")))?;
-            changes.extend(created.changes);
-            let assignment = serde_json::from_value(serde_json::json!({})).map_err(|e| StepError(e.to_string()))?;
-            let assigned = mock_idp::admin::assign_user(org, app_id, Some(&email), assignment, now)
-                .map_err(|e| StepError(format!("cannot assign canary: {e}")))?;
-            changes.extend(assigned.changes);
-            // Every canary is in one group, so the groups attribute has a value.
-            if org.find_group(CANARY_GROUP).is_none() {
-                let group = serde_json::from_value(serde_json::json!({"profile": {"name": CANARY_GROUP}}))
-                    .map_err(|e| StepError(e.to_string()))?;
-                let made = mock_idp::admin::create_group(org, group, now, self.idp.ids())
-                    .map_err(|e| StepError(format!("cannot add the canary group: {e}")))?;
-                changes.extend(made.changes);
-            }
-            let group_id = org.find_group(CANARY_GROUP).map(|g| g.id.to_string()).unwrap_or_default();
-            let joined = mock_idp::admin::add_member(org, &group_id, &email, now)
-                .map_err(|e| StepError(format!("cannot add the canary to its group: {e}")))?;
-            changes.extend(joined.changes);
-            Ok((Canary { email, name: format!("Canary {tag}"), family_name: tag }, changes))
-        })
+            let domain = domain.map(str::to_owned).unwrap_or_else(|| self.canary_domain(&org.email_domain));
+            let spec = CanarySpec { app_id, prefix, tag: &tag, domain: &domain };
+            let made = add_canary(org, &spec, now, self.idp.ids(), &mut changes);
+            Ok::<_, StepError>((made, changes))
+        })?
     }
 
-    /// Calls a hook and returns the text of its answer (at most 1 MiB).
+    /// The domain of ordinary canaries: the org's, unless the target lists
+    /// the domains the SP accepts without it; then the first of those, so the
+    /// positive control is not refused for its domain.
+    fn canary_domain(&self, org_domain: &str) -> String {
+        match &self.target.accounts.email_domains {
+            EmailDomains::Only(domains) if !domains.iter().any(|d| d.eq_ignore_ascii_case(org_domain)) => {
+                domains.first().cloned().unwrap_or_else(|| org_domain.to_owned())
+            }
+            _ => org_domain.to_owned(),
+        }
+    }
+
+    /// A domain the SP must not accept: outside every declared domain.
+    fn outside_domain(&self) -> String {
+        let mut candidate = "evil.invalid".to_owned();
+        if let EmailDomains::Only(domains) = &self.target.accounts.email_domains {
+            while domains.iter().any(|d| d.eq_ignore_ascii_case(&candidate)) {
+                candidate = format!("outside.{candidate}");
+            }
+        }
+        candidate
+    }
+
+    /// Calls a hook and returns the text of its answer (at most 1 MiB). An
+    /// answer cut short is an error: a listing read in part could miss the
+    /// very account a check looks for.
     async fn call_hook(&self, name: &str, hook: &crate::target::Hook, fills: &[(&str, &str)]) -> Step<String> {
-        let client = reqwest::Client::builder()
-            .redirect(reqwest::redirect::Policy::limited(3))
-            .timeout(self.target.timeout)
-            .build()
-            .map_err(|e| StepError(e.to_string()))?;
-        let mut request = client.request(hook.method.clone(), &hook.url);
+        let client = Browser::for_hooks(self.target.timeout)?;
+        let mut request = client.client().request(hook.method.clone(), &hook.url);
         if let Some((user_name, password)) = &hook.basic_auth {
             request = request.basic_auth(user_name, Some(password));
         }
@@ -422,12 +446,12 @@ impl Suite {
             .send()
             .await
             .map_err(|e| transport_error(&format!("{name} hook"), &hook.url, self.target.timeout, &e))?;
-        if !response.status().is_success() {
-            let status = response.status();
-            let body = read_capped(response, 500).await;
-            return Err(StepError(format!("{name} hook answered {status}: {}", excerpt(&body, 200))));
+        let status = response.status();
+        let body = read_body(response, HOOK_BODY_LIMIT, self.target.timeout).await;
+        if !status.is_success() {
+            return Err(StepError(format!("{name} hook answered {status}: {}", excerpt(&body.text, 200))));
         }
-        Ok(read_capped(response, HOOK_BODY_LIMIT).await)
+        body.whole(&format!("the {name} hook's answer"))
     }
 
     /// Creates the SP account through the hook when the SP keeps accounts
@@ -440,6 +464,51 @@ impl Suite {
         self.call_hook("create_user", hook, &[("{email}", &user.email), ("{name}", &user.name)]).await?;
         Ok(())
     }
+}
+
+/// Who a new canary is: `{prefix}-{tag}@{domain}`, assigned to `app_id`.
+struct CanarySpec<'a> {
+    app_id: &'a str,
+    prefix: &'a str,
+    tag: &'a str,
+    domain: &'a str,
+}
+
+/// Adds a canary user to the org, assigns it to the app and puts it in the
+/// canary group, recording each change in `changes` as it is made.
+fn add_canary(
+    org: &mut mock_idp::org::Org,
+    spec: &CanarySpec<'_>,
+    now: time::OffsetDateTime,
+    ids: &dyn mock_idp::ids::IdGenerator,
+    changes: &mut Vec<mock_idp::admin::OrgChange>,
+) -> Step<Canary> {
+    let CanarySpec { app_id, prefix, tag, domain } = *spec;
+    let email = format!("{prefix}-{tag}@{domain}");
+    let body = serde_json::from_value(serde_json::json!({"profile": {
+        "login": email, "email": email, "firstName": "Canary", "lastName": tag
+    }}))
+    .map_err(|e| StepError(e.to_string()))?;
+    let created = mock_idp::admin::create_user(org, body, true, now, ids)
+        .map_err(|e| StepError(format!("cannot add canary: {e}")))?;
+    changes.extend(created.changes);
+    let assignment = serde_json::from_value(serde_json::json!({})).map_err(|e| StepError(e.to_string()))?;
+    let assigned = mock_idp::admin::assign_user(org, app_id, Some(&email), assignment, now)
+        .map_err(|e| StepError(format!("cannot assign canary: {e}")))?;
+    changes.extend(assigned.changes);
+    // Every canary is in one group, so the groups attribute has a value.
+    if org.find_group(CANARY_GROUP).is_none() {
+        let group = serde_json::from_value(serde_json::json!({"profile": {"name": CANARY_GROUP}}))
+            .map_err(|e| StepError(e.to_string()))?;
+        let made = mock_idp::admin::create_group(org, group, now, ids)
+            .map_err(|e| StepError(format!("cannot add the canary group: {e}")))?;
+        changes.extend(made.changes);
+    }
+    let group_id = org.find_group(CANARY_GROUP).map(|g| g.id.to_string()).unwrap_or_default();
+    let joined = mock_idp::admin::add_member(org, &group_id, &email, now)
+        .map_err(|e| StepError(format!("cannot add the canary to its group: {e}")))?;
+    changes.extend(joined.changes);
+    Ok(Canary { email, name: format!("Canary {tag}"), family_name: tag.to_owned() })
 }
 
 /// Waits for a check's task. A task that panicked or was cancelled still

@@ -8,7 +8,7 @@
 //! as "no session" would pass a check against an SP that accepts forgeries,
 //! and a false pass is the worst verdict a conformance tool can give.
 
-use super::browser::{Browser, MAX_BODY, read_capped};
+use super::browser::{Browser, MAX_BODY, read_body};
 use super::{Step, StepError, excerpt};
 use crate::target::{IdentityPath, SessionOracle};
 
@@ -42,7 +42,11 @@ impl Seen {
 pub(super) async fn ask(oracle: &SessionOracle, browser: &Browser) -> Step<Seen> {
     let response = browser.send("session oracle", browser.client().get(&oracle.url)).await?;
     let status = response.status().as_u16();
-    let body = read_capped(response, MAX_BODY).await;
+    // A body cut short (a reset, a stall, more than the cap) might have held
+    // the identity: it is no answer, never "no session".
+    let body = read_body(response, MAX_BODY, browser.timeout())
+        .await
+        .whole(&format!("the session URL {} answered {status}, but its body", oracle.url))?;
     read_answer(oracle, status, body)
 }
 
@@ -62,7 +66,15 @@ pub(super) fn read_answer(oracle: &SessionOracle, status: u16, body: String) -> 
     }
     let (identity, detail) = match &oracle.identity {
         IdentityPath::JsonPointer(pointer) => match serde_json::from_str::<serde_json::Value>(&body) {
-            Err(_) => (None, format!("the session URL answered {status} with a body that is not JSON")),
+            // The target said the session is JSON: a page that is not (a
+            // proxy's error page, a login form) is no answer about it.
+            Err(_) => {
+                return Err(StepError(format!(
+                    "the session URL {} answered {status} with a body that is not JSON, so the verdict cannot be read (use session.regex for a non-JSON session page): {}",
+                    oracle.url,
+                    excerpt(&body, 200)
+                )));
+            }
             Ok(json) => match json.pointer(pointer) {
                 Some(serde_json::Value::String(identity)) if !identity.trim().is_empty() => {
                     (Some(identity.clone()), format!("{pointer} is {identity}"))
@@ -123,6 +135,8 @@ mod tests {
         assert_eq!(seen.identity, None);
         let seen = read_answer(&oracle(), 200, r#"{"email":"a@acme.test"}"#.into()).unwrap();
         assert!(seen.is("A@acme.test"));
+        let StepError(message) = read_answer(&oracle(), 200, "<html>Bad gateway</html>".into()).unwrap_err();
+        assert!(message.contains("not JSON"), "{message}");
         for status in [503, 429, 302, 403, 500] {
             let StepError(message) = read_answer(&oracle(), status, "busy".into()).unwrap_err();
             assert!(message.contains(&format!("answered {status}")), "{message}");

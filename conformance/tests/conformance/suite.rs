@@ -63,6 +63,101 @@ async fn a_session_url_answering_503_makes_checks_errors_never_passes() {
     }
 }
 
+/// How the oracle proxy answers after its first (forwarded) request.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+enum AfterFirst {
+    /// Forward every request: the SP's own answers.
+    Forward,
+    /// 503 Service Unavailable.
+    Unavailable,
+    /// A 200 whose body stops part-way and the connection is reset.
+    CutBody,
+}
+
+/// A session URL in front of the SP's: it forwards the first request (the
+/// positive control) with its cookies, then answers as `after` says, so the
+/// oracle's answer after the forged message is the one that goes wrong.
+async fn oracle_proxy(upstream: String, after: AfterFirst) -> String {
+    use std::sync::atomic::{AtomicUsize, Ordering};
+    use tokio::io::{AsyncReadExt, AsyncWriteExt};
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let url = format!("http://{}/whoami", listener.local_addr().unwrap());
+    let seen = std::sync::Arc::new(AtomicUsize::new(0));
+    tokio::spawn(async move {
+        while let Ok((mut stream, _)) = listener.accept().await {
+            let upstream = upstream.clone();
+            let number = seen.fetch_add(1, Ordering::SeqCst);
+            tokio::spawn(async move {
+                let mut head = Vec::new();
+                let mut buffer = [0u8; 4096];
+                while !head.windows(4).any(|w| w == b"\r\n\r\n") {
+                    let Ok(read) = stream.read(&mut buffer).await else { return };
+                    if read == 0 {
+                        return;
+                    }
+                    head.extend_from_slice(&buffer[..read]);
+                }
+                let head = String::from_utf8_lossy(&head).into_owned();
+                let cookie = head
+                    .lines()
+                    .find_map(|line| line.split_once(':').filter(|(name, _)| name.eq_ignore_ascii_case("cookie")))
+                    .map(|(_, value)| value.trim().to_owned());
+                if number == 0 || after == AfterFirst::Forward {
+                    let mut request = reqwest::Client::new().get(&upstream);
+                    if let Some(cookie) = cookie {
+                        request = request.header("cookie", cookie);
+                    }
+                    let answer = request.send().await.unwrap();
+                    let status = answer.status().as_u16();
+                    let body = answer.text().await.unwrap();
+                    let reply = format!(
+                        "HTTP/1.1 {status} X\r\ncontent-type: application/json\r\ncontent-length: {}\r\nconnection: close\r\n\r\n{body}",
+                        body.len()
+                    );
+                    let _ = stream.write_all(reply.as_bytes()).await;
+                } else if after == AfterFirst::Unavailable {
+                    let _ = stream
+                        .write_all(
+                            b"HTTP/1.1 503 Service Unavailable\r\ncontent-length: 0\r\nconnection: close\r\n\r\n",
+                        )
+                        .await;
+                } else {
+                    let _ = stream
+                        .write_all(b"HTTP/1.1 200 OK\r\ncontent-type: application/json\r\ncontent-length: 500\r\n\r\n{\"email\": ")
+                        .await;
+                    let _ = stream.flush().await;
+                    let _ = stream.set_zero_linger();
+                }
+            });
+        }
+    });
+    url
+}
+
+/// Runs `saml.sig.unsigned` against an SP that accepts unsigned responses,
+/// with the oracle behind the proxy.
+async fn unsigned_check_through_proxy(after: AfterFirst) -> conformance::runner::CheckResult {
+    let checks = conformance::select(Some("saml.sig.unsigned"), None).unwrap();
+    let run = crate::support::run_with_oracle_proxy(Flaw::AcceptUnsigned, checks, move |upstream| {
+        Box::pin(oracle_proxy(upstream, after))
+    })
+    .await;
+    run.results.into_iter().next().unwrap()
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_oracle_that_fails_after_the_forged_message_makes_an_error_not_a_pass() {
+    // Forwarding throughout, the flaw is caught: the proxy itself is sound.
+    let forwarded = unsigned_check_through_proxy(AfterFirst::Forward).await;
+    assert_eq!(forwarded.verdict, Verdict::Fail, "{}", forwarded.reason);
+    let unavailable = unsigned_check_through_proxy(AfterFirst::Unavailable).await;
+    assert_eq!(unavailable.verdict, Verdict::Error, "{}", unavailable.reason);
+    assert!(unavailable.reason.contains("answered 503"), "{}", unavailable.reason);
+    let cut = unsigned_check_through_proxy(AfterFirst::CutBody).await;
+    assert_eq!(cut.verdict, Verdict::Error, "{}", cut.reason);
+    assert!(cut.reason.contains("cannot be judged"), "{}", cut.reason);
+}
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn an_sp_that_keeps_no_accounts_skips_the_account_checks_with_reasons() {
     let run = run_with_target_edit(Tenant::Jit, &[], checks_for(Protocol::Saml), None, |text| {

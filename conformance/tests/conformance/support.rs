@@ -71,7 +71,26 @@ pub(crate) async fn run_with_target_edit(
     edit: impl Fn(String) -> String,
 ) -> Run {
     let idp = Arc::new(mock_idp::setup::IdpOptions { deterministic: false, ..Default::default() }.build().unwrap());
-    run_configured(tenant, idp, flaws, checks, signing, edit).await
+    run_configured(tenant, idp, flaws, checks, signing, edit, None).await
+}
+
+/// Starts a session URL in front of the SP's `/whoami` (given its URL) and
+/// returns the proxy's URL.
+pub(crate) type ProxyStarter =
+    Box<dyn Fn(String) -> std::pin::Pin<Box<dyn std::future::Future<Output = String> + Send>> + Send + Sync>;
+
+/// Runs the checks against the JIT tenant with `flaw`, one at a time, with
+/// the target's session URL replaced by a proxy in front of the SP's.
+pub(crate) async fn run_with_oracle_proxy(
+    flaw: Flaw,
+    checks: Vec<conformance::catalogue::Check>,
+    start_proxy: impl Fn(String) -> std::pin::Pin<Box<dyn std::future::Future<Output = String> + Send>>
+    + Send
+    + Sync
+    + 'static,
+) -> Run {
+    let idp = Arc::new(mock_idp::setup::IdpOptions { deterministic: false, ..Default::default() }.build().unwrap());
+    run_configured(Tenant::Jit, idp, &[flaw], checks, None, |text| text, Some(Box::new(start_proxy))).await
 }
 
 /// Runs the checks against the JIT tenant, serving the given IdP.
@@ -80,7 +99,7 @@ pub(crate) async fn run_with_idp(
     idp: Arc<mock_idp::idp::Idp>,
     checks: Vec<conformance::catalogue::Check>,
 ) -> Run {
-    run_configured(tenant, idp, &[], checks, None, |text| text).await
+    run_configured(tenant, idp, &[], checks, None, |text| text, None).await
 }
 
 async fn run_configured(
@@ -90,6 +109,7 @@ async fn run_configured(
     checks: Vec<conformance::catalogue::Check>,
     signing: Option<&str>,
     edit: impl Fn(String) -> String,
+    proxy: Option<ProxyStarter>,
 ) -> Run {
     let (tenant_id, app_name, target_text) = match tenant {
         Tenant::Jit => ("acme", "reference-sp", include_str!("../../../fixtures/targets/reference-sp.toml")),
@@ -111,7 +131,13 @@ async fn run_configured(
     let target_text = target_text
         .replace("listen = \"127.0.0.1:7000\"", "listen = \"127.0.0.1:0\"")
         .replace("http://127.0.0.1:7100", &sp_url);
-    let target_text = edit(target_text);
+    let mut target_text = edit(target_text);
+    if let Some(start_proxy) = proxy {
+        let proxy_url = start_proxy(format!("{sp_url}/whoami")).await;
+        target_text = target_text
+            .replace(&format!("url = \"{sp_url}/whoami\""), &format!("url = \"{proxy_url}\""))
+            .replace("concurrency = 8", "concurrency = 1");
+    }
     let target =
         conformance::target::parse_target("reference-sp.toml", &target_text, std::path::Path::new("fixtures/targets"))
             .unwrap();

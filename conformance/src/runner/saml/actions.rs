@@ -4,6 +4,8 @@
 
 use super::{Captured, Control, LoginForm, SamlDriver, decode, evidence, mock_form_fields, upper_local_part};
 use crate::catalogue::SamlAction;
+use crate::runner::browser::SpAnswer;
+use crate::runner::oracle::Seen;
 use crate::runner::{CANARY_GROUP, Canary, Outcome, Step, StepError};
 use crate::target::NamePointers;
 
@@ -49,8 +51,9 @@ impl SamlDriver<'_> {
             }
             SamlAction::AcceptFault(fault) => {
                 let browser = self.suite.browser()?;
-                self.arm(fault, &attacker, None)?;
+                let armed = self.arm(fault, &attacker, None)?;
                 let (message, answer) = self.idp_initiated_capture(&browser, &attacker, None).await?;
+                self.ensure_applied(&armed, fault)?;
                 let seen = self.suite.oracle(&browser).await?;
                 if seen.is(&attacker.email) {
                     Ok(Outcome::pass(format!("accepted ({fault})")))
@@ -72,8 +75,9 @@ impl SamlDriver<'_> {
                     attacker.email.clone()
                 };
                 let browser = self.suite.browser()?;
-                self.arm(fault, &attacker, Some(named.clone()))?;
+                let armed = self.arm(fault, &attacker, Some(named.clone()))?;
                 let (message, answer) = self.idp_initiated_capture(&browser, &attacker, None).await?;
+                self.ensure_applied(&armed, fault)?;
                 let seen = self.suite.oracle(&browser).await?;
                 if seen.is(&named) {
                     Ok(Outcome::fail(
@@ -178,14 +182,20 @@ impl SamlDriver<'_> {
                 }
             }
             SamlAction::UnsolicitedWhenDisabled => {
-                self.set_idp_initiated(false).await?;
-                let browser = self.suite.browser()?;
-                let attempt = self.idp_initiated_capture(&browser, &attacker, None).await;
-                let seen = self.suite.oracle(&browser).await;
-                // Turn it back on whatever happened, so later runs start clean.
-                self.set_idp_initiated(true).await?;
-                let (message, answer) = attempt?;
-                let seen = seen?;
+                // Once the request to turn it off is sent, the setting is
+                // turned back on whatever happened, even if that request
+                // failed: the SP may have applied it all the same.
+                let disabled = self.set_idp_initiated(false).await;
+                let attempt = match &disabled {
+                    Ok(()) => Some(self.unsolicited_attempt(&attacker).await),
+                    Err(_) => None,
+                };
+                let restored = self.set_idp_initiated(true).await;
+                disabled?;
+                let (message, answer, seen) = attempt.unwrap_or_else(|| Err(StepError("not attempted".into())))?;
+                restored.map_err(|StepError(why)| {
+                    StepError(format!("the check ran, but turning IdP-initiated sign-in back on failed: {why}"))
+                })?;
                 if seen.is(&attacker.email) {
                     Ok(Outcome::fail(
                         "an unsolicited response signed in while IdP-initiated sign-in was off",
@@ -196,7 +206,8 @@ impl SamlDriver<'_> {
                 }
             }
             SamlAction::OutsideDomain => {
-                let outsider = self.canary("outsider", Some("evil.invalid"))?;
+                let outside = self.suite.outside_domain();
+                let outsider = self.canary("outsider", Some(&outside))?;
                 let browser = self.suite.browser()?;
                 let (message, answer) = self.idp_initiated_capture(&browser, &outsider, None).await?;
                 let seen = self.suite.oracle(&browser).await?;
@@ -207,6 +218,14 @@ impl SamlDriver<'_> {
                 }
             }
         }
+    }
+
+    /// An unsolicited response in a fresh browser, and what the oracle saw.
+    async fn unsolicited_attempt(&self, attacker: &Canary) -> Step<(Captured, SpAnswer, Seen)> {
+        let browser = self.suite.browser()?;
+        let (message, answer) = self.idp_initiated_capture(&browser, attacker, None).await?;
+        let seen = self.suite.oracle(&browser).await?;
+        Ok((message, answer, seen))
     }
 
     async fn set_idp_initiated(&self, on: bool) -> Step<()> {

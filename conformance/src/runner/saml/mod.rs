@@ -114,9 +114,10 @@ impl<'a> SamlDriver<'a> {
         Err(StepError(problem))
     }
 
-    /// Arms a fault for this canary's next response from this app. A canary
-    /// that cannot be found is an error: a fault is never armed for anyone.
-    fn arm(&self, fault: SamlFault, user: &Canary, impersonate: Option<String>) -> Step<()> {
+    /// Arms a fault for this canary's next response from this app and
+    /// returns its id. A canary that cannot be found is an error: a fault is
+    /// never armed for anyone.
+    fn arm(&self, fault: SamlFault, user: &Canary, impersonate: Option<String>) -> Step<String> {
         let (user_id, app_id) = self.suite.idp.read_org(|org| {
             (org.find_user(&user.email).map(|u| u.id.clone()), org.find_app(&self.app.id).map(|a| a.id.clone()))
         });
@@ -126,7 +127,18 @@ impl<'a> SamlDriver<'a> {
                 user.email, self.app.name
             )));
         };
-        self.suite.idp.arm_saml_fault(SamlFaultPlan { fault, impersonate }, Some(user_id), Some(app_id));
+        Ok(self.suite.idp.arm_saml_fault(SamlFaultPlan { fault, impersonate }, Some(user_id), Some(app_id)).id)
+    }
+
+    /// A fault still armed after its response was sent was never applied:
+    /// the SP then judged a correct response, and its answer says nothing
+    /// about the fault.
+    fn ensure_applied(&self, armed: &str, fault: SamlFault) -> Step<()> {
+        if self.suite.idp.armed_saml_faults().iter().any(|a| a.id == armed) {
+            return Err(StepError(format!(
+                "the mock never applied {fault} (it is still armed), so there is no verdict"
+            )));
+        }
         Ok(())
     }
 
