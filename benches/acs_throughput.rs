@@ -58,7 +58,9 @@ fn main() {
     let users = ["alice@acme.test", "bob@acme.test"];
     let responses: Arc<Vec<String>> = Arc::new(
         (0..wanted)
-            .map(|i| mock_idp::saml::form::base64(&idp.mint_saml("reference-sp", users[i % 2], None, None).unwrap().xml))
+            .map(|i| {
+                mock_idp::saml::form::base64(&idp.mint_saml("reference-sp", users[i % 2], None, None).unwrap().xml)
+            })
             .collect(),
     );
 
