@@ -273,7 +273,7 @@ fn parse_oidc_fault(text: &str) -> Result<mock_idp::oidc::faults::OidcFault, Str
 fn oidc_mint(args: OidcMintArgs) -> Result<(), Failure> {
     use mock_idp::oidc::faults::{FaultTarget, OidcFaultPlan};
     use mock_idp::oidc::{OidcError, ServerRef};
-    let idp = args.org.options(None).build().map_err(Failure::usage)?;
+    let idp = build_idp(&args.org.options(None))?;
     let server = match args.server.as_str() {
         "org" => ServerRef::Org,
         id => ServerRef::Custom(id.to_owned()),
@@ -320,6 +320,32 @@ impl Failure {
     fn runtime(message: impl ToString) -> Self {
         Failure { message: message.to_string(), code: 3 }
     }
+}
+
+/// Builds the mock IdP. A bad org file, `--url` or `--signing-key` is bad
+/// input (exit 2); a key folder that cannot be written, or a key that cannot
+/// be made, is the environment (exit 3).
+fn build_idp(options: &IdpOptions) -> Result<mock_idp::idp::Idp, Failure> {
+    options.build().map_err(|error| setup_failure(error, options.signing_key.is_some()))
+}
+
+fn setup_failure(error: mock_idp::setup::SetupError, key_file_given: bool) -> Failure {
+    use mock_idp::keys::KeyError;
+    use mock_idp::setup::SetupError;
+    match &error {
+        SetupError::Key(KeyError::Io { .. }) if !key_file_given => Failure::runtime(error),
+        SetupError::Key(KeyError::Generate(_) | KeyError::Certificate(_)) => Failure::runtime(error),
+        _ => Failure::usage(error),
+    }
+}
+
+/// Builds the reference SP. A bad config or flaw is bad input (exit 2); a
+/// database that cannot be opened is the environment (exit 3).
+fn build_sp(options: &reference_sp::setup::SpOptions) -> Result<reference_sp::sp::Sp, Failure> {
+    options.build().map_err(|error| match error {
+        reference_sp::setup::SetupError::Database { .. } => Failure::runtime(error),
+        _ => Failure::usage(error),
+    })
 }
 
 /// clap's own message in the one-line `mockta: error:` form: the problem
@@ -425,14 +451,14 @@ fn run(cli: Cli) -> Result<(), Failure> {
             Ok(())
         }
         Command::Saml(SamlCommand::Metadata(args)) => {
-            let idp = args.org.options(None).build().map_err(Failure::usage)?;
+            let idp = build_idp(&args.org.options(None))?;
             let app_id = idp.read_org(|org| org.find_app(&args.app).map(|a| a.id.to_string()));
             let app_id = app_id.ok_or_else(|| Failure::usage(format!("--app: no app '{}' in the org", args.app)))?;
             println!("{}", idp.metadata(&app_id).map_err(Failure::runtime)?);
             Ok(())
         }
         Command::Saml(SamlCommand::Mint(args)) => {
-            let idp = args.org.options(None).build().map_err(Failure::usage)?;
+            let idp = build_idp(&args.org.options(None))?;
             let plan = args.fault.map(|fault| SamlFaultPlan { fault, impersonate: args.impersonate.clone() });
             let minted = idp.mint_saml(&args.app, &args.user, plan, args.in_response_to).map_err(|e| match e {
                 mock_idp::idp::IdpError::AppNotFound(app) => {
@@ -441,6 +467,8 @@ fn run(cli: Cli) -> Result<(), Failure> {
                 mock_idp::idp::IdpError::UnknownUser(user) => {
                     Failure::usage(format!("--user: no user '{user}' in the org"))
                 }
+                // The signing key could not be read or made: the environment.
+                other @ mock_idp::idp::IdpError::Key(_) => Failure::runtime(other),
                 other => Failure::usage(other),
             })?;
             match args.format {
@@ -507,12 +535,13 @@ fn check(args: CheckArgs) -> Result<(), Failure> {
     let progress = progress_printer(checks.len());
     let runtime = tokio::runtime::Runtime::new().map_err(Failure::runtime)?;
     let label = args.target.display().to_string();
-    // A target whose org file or app is wrong is bad input (exit 2); only a
-    // failure to serve the mock IdP is a run-time failure.
+    // A target whose org file or app is wrong is bad input (exit 2); a busy
+    // address or a key folder that cannot be written is the environment (3).
     let report =
         runtime.block_on(conformance::run(target, label, checks, args.key_dir.clone(), progress)).map_err(|error| {
             match error {
                 conformance::runner::SuiteError::Listen { .. } => Failure::runtime(error),
+                conformance::runner::SuiteError::Setup(setup) => setup_failure(setup, false),
                 _ => Failure::usage(error),
             }
         })?;
@@ -544,7 +573,7 @@ fn demo(args: DemoArgs) -> Result<(), Failure> {
         print!("{}", report.to_human());
     }
     if args.serve {
-        let idp = Arc::new(IdpOptions::default().build().map_err(Failure::usage)?);
+        let idp = Arc::new(build_idp(&IdpOptions::default())?);
         serve_idp_and_sp(idp, dir.path())?;
     }
     if reports.iter().all(|r| r.ok()) {
@@ -556,7 +585,7 @@ fn demo(args: DemoArgs) -> Result<(), Failure> {
 
 /// Serves the mock IdP and the reference SP until Ctrl-C.
 fn serve_idp_and_sp(idp: Arc<mock_idp::idp::Idp>, dir: &std::path::Path) -> Result<(), Failure> {
-    let sp = Arc::new(demo::sp_options(dir).build().map_err(Failure::usage)?);
+    let sp = Arc::new(build_sp(&demo::sp_options(dir))?);
     let runtime = tokio::runtime::Runtime::new().map_err(Failure::runtime)?;
     runtime.block_on(async move {
         let idp_listen: SocketAddr = "127.0.0.1:7000".parse().map_err(Failure::runtime)?;
@@ -582,7 +611,7 @@ fn serve_idp_and_sp(idp: Arc<mock_idp::idp::Idp>, dir: &std::path::Path) -> Resu
 }
 
 fn serve_sp(options: reference_sp::setup::SpOptions) -> Result<(), Failure> {
-    let sp = Arc::new(options.build().map_err(Failure::usage)?);
+    let sp = Arc::new(build_sp(&options)?);
     let runtime = tokio::runtime::Runtime::new().map_err(Failure::runtime)?;
     runtime.block_on(async move {
         let listen = sp.config().listen;
@@ -620,7 +649,7 @@ fn serve_sp(options: reference_sp::setup::SpOptions) -> Result<(), Failure> {
 }
 
 fn serve_idp(options: IdpOptions, listen: SocketAddr) -> Result<(), Failure> {
-    let idp = Arc::new(options.build().map_err(Failure::usage)?);
+    let idp = Arc::new(build_idp(&options)?);
     let runtime = tokio::runtime::Runtime::new().map_err(Failure::runtime)?;
     runtime.block_on(async move {
         let server = RunningServer::start(listen, idp.clone())

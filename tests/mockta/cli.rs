@@ -303,3 +303,15 @@ fn oidc_mint_prints_a_token_and_rejects_bad_usage_with_exit_2() {
     assert_eq!(code, 2);
     assert!(stderr.contains("--app: no OIDC app 'reference-sp'"), "{stderr}");
 }
+
+#[test]
+fn a_key_folder_that_cannot_be_written_is_an_environment_failure_with_exit_3() {
+    let dir = tempfile::tempdir().unwrap();
+    // A file where the key folder should be: no key can be written there.
+    let not_a_folder = dir.path().join("keys");
+    std::fs::write(&not_a_folder, "a file").unwrap();
+    let (code, _, stderr) =
+        run(&["saml", "metadata", "--app", "reference-sp", "--key-dir", not_a_folder.to_str().unwrap()], dir.path());
+    assert_eq!(code, 3, "{stderr}");
+    assert_eq!(stderr.lines().count(), 1, "{stderr}");
+}
