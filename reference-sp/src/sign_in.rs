@@ -5,7 +5,7 @@
 //! deactivated users, session creation and the lockout fact "an admin has
 //! signed in through the IdP" live here and nowhere else. The SAML ACS turns
 //! its [`crate::saml::verify::VerifiedResponse`] into a [`VerifiedIdentity`]
-//! and calls [`Sp::sign_in`]; an OIDC callback does the same with its
+//! and calls `Sp::sign_in`; an OIDC callback does the same with its
 //! verified ID token, so both protocols apply one set of account rules.
 
 use time::OffsetDateTime;
@@ -74,7 +74,7 @@ impl VerifiedIdentity {
     }
 }
 
-/// A session made by [`Sp::sign_in`].
+/// A session made by `Sp::sign_in`.
 #[derive(Debug)]
 pub struct SessionStarted {
     /// The browser's session cookie value (stored only as a hash).
