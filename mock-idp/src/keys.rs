@@ -149,23 +149,35 @@ impl KeyStore {
     }
 
     /// Loads the named credential, or generates and stores it. A key whose
-    /// certificate file is missing gets its certificate made again.
+    /// certificate file is missing or unreadable gets its certificate made
+    /// again.
     ///
-    /// Each credential is generated once, however many threads or processes
-    /// ask for it at the same moment: creation happens under the key
-    /// directory's lock, and whoever comes second reads the first one's key.
+    /// Each key and each certificate is made once, however many threads or
+    /// processes ask for it at the same moment: making either happens under
+    /// the key directory's lock, after reading again, and whoever comes
+    /// second reads what the first one stored.
     pub fn load_or_create(
         &self,
         name: &str,
         org_name: &str,
         now: OffsetDateTime,
     ) -> Result<SigningCredential, KeyError> {
-        if let Some(found) = self.load_credential(name, org_name)? {
+        if let Some(found) = self.read_credential(name) {
             return Ok(found);
         }
         self.while_locked(|| {
-            if let Some(found) = self.load_credential(name, org_name)? {
+            // Whoever held the lock before may have stored the key, its
+            // certificate or both while this caller waited.
+            if let Some(found) = self.read_credential(name) {
                 return Ok(found);
+            }
+            let key_path = self.key_path(name);
+            if let Ok(key_pem) = fs::read_to_string(&key_path) {
+                // The certificate is made from the key as it is: replacing
+                // the key would change the credential every SP already trusts.
+                let credential = SigningCredential::from_key_pem(&key_pem, org_name, &key_path.display().to_string())?;
+                write_atomically(&self.cert_path(name), credential.cert_pem.as_bytes(), false)?;
+                return Ok(credential);
             }
             let credential = SigningCredential::generate(org_name, now)?;
             // The certificate goes first: a key file is only ever seen with
@@ -185,27 +197,19 @@ impl KeyStore {
         self.dir.join(format!("{name}.cert.pem"))
     }
 
-    /// The stored credential, if its key exists. A missing or unreadable
-    /// certificate is made again from the key.
-    fn load_credential(&self, name: &str, org_name: &str) -> Result<Option<SigningCredential>, KeyError> {
-        let key_path = self.key_path(name);
-        let Ok(key_pem) = fs::read_to_string(&key_path) else {
-            return Ok(None);
-        };
-        let cert_path = self.cert_path(name);
-        if let Ok(cert_pem) = fs::read_to_string(&cert_path)
-            && let Some(cert_der) = pem_body(&cert_pem)
-        {
-            return Ok(Some(SigningCredential::new(key_pem, cert_pem, cert_der)));
-        }
-        let credential = SigningCredential::from_key_pem(&key_pem, org_name, &key_path.display().to_string())?;
-        write_atomically(&cert_path, credential.cert_pem.as_bytes(), false)?;
-        Ok(Some(credential))
+    /// The stored credential, if both its key and a readable certificate are
+    /// stored. Making anything that is missing is left to the caller, under
+    /// the key directory's lock.
+    fn read_credential(&self, name: &str) -> Option<SigningCredential> {
+        let key_pem = fs::read_to_string(self.key_path(name)).ok()?;
+        let cert_pem = fs::read_to_string(self.cert_path(name)).ok()?;
+        let cert_der = pem_body(&cert_pem)?;
+        Some(SigningCredential::new(key_pem, cert_pem, cert_der))
     }
 
     /// Runs `create` while holding an exclusive lock on the key directory's
-    /// lock file, so that of several threads or processes that find a key
-    /// missing, one makes it and the others read it. Only creation takes the
+    /// lock file, so that of several threads or processes that find a key or
+    /// certificate missing, one makes it and the others read it. Only creation takes the
     /// lock: reading existing keys works in a read-only key directory.
     fn while_locked<T, E: From<KeyError>>(&self, create: impl FnOnce() -> Result<T, E>) -> Result<T, E> {
         fs::create_dir_all(&self.dir)
@@ -344,6 +348,19 @@ mod tests {
         let second = KeyStore::new(dir.path()).load_or_create("saml-x", "acme", now).unwrap();
         assert_eq!(first.cert_der, second.cert_der);
         assert_eq!(first.key_pem, second.key_pem);
+    }
+
+    #[test]
+    fn a_lost_certificate_is_made_again_from_the_stored_key() {
+        let dir = tempfile::tempdir().unwrap();
+        let now = time::macros::datetime!(2024-05-01 12:00 UTC);
+        let store = KeyStore::new(dir.path());
+        let first = store.load_or_create("saml-x", "acme", now).unwrap();
+        fs::remove_file(dir.path().join("saml-x.cert.pem")).unwrap();
+        let again = store.load_or_create("saml-x", "acme", now).unwrap();
+        assert_eq!(again.key_pem, first.key_pem, "the key is kept");
+        let stored = fs::read_to_string(dir.path().join("saml-x.cert.pem")).unwrap();
+        assert_eq!(*again.cert_pem, *stored, "the new certificate is stored");
     }
 
     #[test]

@@ -1,15 +1,16 @@
 //! Keys made on first use are made once: concurrent first requests to a
 //! fresh key directory all get the same certificate and the same key ring,
 //! whether they race inside one IdP or between two IdPs (as two processes
-//! sharing a key directory would).
+//! sharing a key directory would). A key whose certificate file was lost gets
+//! its certificate made once again in the same way.
 
 use std::collections::BTreeSet;
-use std::sync::Arc;
+use std::sync::{Arc, Barrier};
 
 use mock_idp::http::RunningServer;
 use mock_idp::idp::{Idp, IdpConfig, KeySource};
 use mock_idp::ids::AppId;
-use mock_idp::keys::KeyStore;
+use mock_idp::keys::{KeyStore, pem_body};
 use mock_idp::oidc::ServerRef;
 use serde_json::Value;
 
@@ -90,4 +91,40 @@ fn two_idps_sharing_a_fresh_key_directory_make_each_key_once() {
     let key_rings: BTreeSet<String> = results.iter().map(|(_, jwks)| jwks.to_string()).collect();
     assert_eq!(certificates.len(), 1, "one certificate for the app");
     assert_eq!(key_rings.len(), 1, "one key ring for the server");
+}
+
+/// The certificate made again from a stored key names the org, so IdPs of
+/// differently named orgs that share a key directory would each make their
+/// own. All of them must use the one certificate that was stored first.
+#[test]
+fn concurrent_callers_that_find_a_certificate_missing_all_use_the_one_stored() {
+    let dir = tempfile::tempdir().unwrap();
+    let app = AppId::parse(SAML_APP).unwrap();
+    idp_over(dir.path()).saml_credential(&app).unwrap();
+    let certificate_path = dir.path().join(format!("saml-{SAML_APP}.cert.pem"));
+    std::fs::remove_file(&certificate_path).unwrap();
+    let idps: Vec<Arc<Idp>> = (0..CONCURRENT_REQUESTS)
+        .map(|index| {
+            let idp = idp_over(dir.path());
+            idp.write_org(|org| org.name = format!("org number {index}"));
+            idp
+        })
+        .collect();
+    let everyone_ready = Barrier::new(CONCURRENT_REQUESTS);
+    let certificates: BTreeSet<Vec<u8>> = std::thread::scope(|scope| {
+        let handles: Vec<_> = idps
+            .iter()
+            .map(|idp| {
+                let (app, everyone_ready) = (&app, &everyone_ready);
+                scope.spawn(move || {
+                    everyone_ready.wait();
+                    idp.saml_credential(app).unwrap().cert_der.to_vec()
+                })
+            })
+            .collect();
+        handles.into_iter().map(|h| h.join().unwrap()).collect()
+    });
+    assert_eq!(certificates.len(), 1, "every caller uses one certificate, not {}", certificates.len());
+    let stored = pem_body(&std::fs::read_to_string(&certificate_path).unwrap()).unwrap();
+    assert!(certificates.contains(&stored), "the certificate in use is the one stored");
 }
