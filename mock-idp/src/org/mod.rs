@@ -18,9 +18,6 @@ use time::OffsetDateTime;
 use crate::ids::{AcsUrl, AppId, EntityId, GroupId, UserId};
 
 pub use load::{OrgFileError, parse_org};
-// Reading an org file is IO, which nothing under `org/` does; the reader
-// lives in `setup` and is re-exported here so its old path keeps working.
-pub use crate::setup::load_org_file;
 
 /// A validated org.
 #[derive(Debug, Clone)]
