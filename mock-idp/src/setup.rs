@@ -73,7 +73,12 @@ impl IdpOptions {
     /// Loads and validates the org. Users, groups and assignments are
     /// created at the time of [`IdpOptions::clock`].
     pub fn load_org(&self) -> Result<Org, SetupError> {
-        let now = self.clock().now();
+        self.load_org_at(self.clock().now())
+    }
+
+    /// Loads and validates the org with `now` as the time its users, groups
+    /// and assignments are created.
+    fn load_org_at(&self, now: OffsetDateTime) -> Result<Org, SetupError> {
         let mut org = match &self.org_file {
             Some(path) => load_org_file(path, now)?,
             None => parse_org(BUILTIN_ORG_NAME, BUILTIN_ORG, now)?,
@@ -114,14 +119,20 @@ impl IdpOptions {
     }
 
     /// Builds the IdP.
+    ///
+    /// [`IdpOptions::clock`] is the one source of the IdP's clock: the clock
+    /// the org is loaded on is the clock the IdP runs on, whatever clock
+    /// the [`IdpConfig`] constructors would choose, so the org's timestamps
+    /// and the IdP's responses cannot disagree about the mode's time.
     pub fn build(&self) -> Result<Idp, SetupError> {
-        let org = self.load_org()?;
+        let clock = self.clock();
+        let org = self.load_org_at(clock.now())?;
         let config = if self.deterministic {
             IdpConfig::deterministic(org)?
         } else {
             let keys = self.key_source(&org)?;
             IdpConfig::serving(org, keys)?
         };
-        Ok(Idp::new(config))
+        Ok(Idp::new(IdpConfig { clock, ..config }))
     }
 }

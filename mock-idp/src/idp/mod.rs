@@ -70,6 +70,8 @@ impl IdpConfig {
     }
 
     /// Fixed keys, a fixed clock and sequential ids: the same output on every run.
+    /// [`crate::setup::IdpOptions::build`] replaces the clock with the one it
+    /// loaded the org on, so that one clock decides deterministic mode's time.
     pub fn deterministic(org: Org) -> Result<Self, KeyError> {
         let untrusted = deterministic::untrusted(&org.name)?;
         Ok(IdpConfig {

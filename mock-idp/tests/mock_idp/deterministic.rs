@@ -17,6 +17,7 @@ fn deterministic_setup_loads_the_org_on_the_fixed_clock() {
     let fixed = FixedClock::deterministic().now();
     assert_eq!(options.clock().now(), fixed);
     let idp = options.build().unwrap();
+    assert_eq!(idp.now(), options.clock().now(), "the IdP runs on the clock the org was loaded on");
     let created: Vec<_> = idp.read_org(|org| org.users.values().map(|u| u.created).collect());
     assert!(!created.is_empty());
     assert!(created.iter().all(|c| *c == fixed), "{created:?} are not all {fixed}");
