@@ -11,7 +11,7 @@ use axum::{Json, Router};
 use serde::Deserialize;
 
 use super::HttpError;
-use super::extract::{AdminTenant, off_the_runtime};
+use super::extract::{AdminTenant, JsonBody, off_the_runtime};
 use crate::idp_fetch;
 use crate::sp::{SettingsPatch, Sp};
 
@@ -40,9 +40,8 @@ struct NewUserBody {
 async fn create_user(
     State(sp): State<Arc<Sp>>,
     AdminTenant(tenant): AdminTenant,
-    body: axum::body::Bytes,
+    JsonBody(body): JsonBody<NewUserBody>,
 ) -> Result<Response, HttpError> {
-    let body: NewUserBody = serde_json::from_slice(&body).map_err(|e| HttpError::BadRequest(e.to_string()))?;
     let user =
         off_the_runtime(&sp, move |sp| sp.create_local_user(&tenant, &body.email, &body.name, body.roles)).await?;
     Ok((StatusCode::CREATED, Json(user)).into_response())
@@ -56,9 +55,8 @@ async fn get_settings(State(sp): State<Arc<Sp>>, AdminTenant(tenant): AdminTenan
 async fn update_settings(
     State(sp): State<Arc<Sp>>,
     AdminTenant(tenant): AdminTenant,
-    body: axum::body::Bytes,
+    JsonBody(patch): JsonBody<SettingsPatch>,
 ) -> Result<Response, HttpError> {
-    let patch: SettingsPatch = serde_json::from_slice(&body).map_err(|e| HttpError::BadRequest(e.to_string()))?;
     Ok(Json(off_the_runtime(&sp, move |sp| sp.update_settings(&tenant, patch)).await?).into_response())
 }
 
@@ -85,9 +83,8 @@ struct NewTeamBody {
 async fn create_team(
     State(sp): State<Arc<Sp>>,
     AdminTenant(tenant): AdminTenant,
-    body: axum::body::Bytes,
+    JsonBody(body): JsonBody<NewTeamBody>,
 ) -> Result<Response, HttpError> {
-    let body: NewTeamBody = serde_json::from_slice(&body).map_err(|e| HttpError::BadRequest(e.to_string()))?;
     let team = off_the_runtime(&sp, move |sp| sp.create_local_team(&tenant, &body.name)).await?;
     Ok((StatusCode::CREATED, Json(team)).into_response())
 }

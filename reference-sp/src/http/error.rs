@@ -1,6 +1,10 @@
 //! The one place where SP errors become HTTP responses: refusal pages with a
-//! stable machine-readable code, or JSON for the admin API.
+//! stable machine-readable code in `x-error-code`, or the SCIM Error schema
+//! for SCIM. axum's own rejections (a body over the limit, a query or path
+//! that does not parse, no such route) come here too, through the wrappers
+//! in `extract.rs` and the router's fallbacks, so none answers in plain text.
 
+use axum::extract::rejection::{BytesRejection, FormRejection, PathRejection, QueryRejection};
 use axum::http::{StatusCode, header};
 use axum::response::{IntoResponse, Response};
 
@@ -13,15 +17,32 @@ pub enum HttpError {
     Sp(#[from] SpError),
     #[error("authentication required")]
     AdminUnauthorized,
+    /// An admin API body that is not JSON, or not the shape the endpoint
+    /// takes.
+    #[error("the body is not the JSON this endpoint takes: {0}")]
+    InvalidJson(#[from] serde_json::Error),
+    /// A body that could not be read: over the limit (413) or cut short (400).
     #[error("{0}")]
-    BadRequest(String),
+    Body(#[from] BytesRejection),
+    /// A query string that does not parse, or lacks a parameter.
+    #[error("{0}")]
+    Query(#[from] QueryRejection),
+    /// A path segment that is not UTF-8 once percent-decoded.
+    #[error("{0}")]
+    Path(#[from] PathRejection),
+    /// No route has this path.
+    #[error("there is no page at this address")]
+    NoSuchRoute,
+    /// The route exists but does not take this method.
+    #[error("this address does not take the {0} method")]
+    MethodNotAllowed(String),
     /// A blocking task panicked or was cancelled.
     #[error("the request could not be completed: {0}")]
     TaskFailed(String),
     /// The body is not the form the endpoint takes: too large (413), not
     /// `application/x-www-form-urlencoded` (415) or missing fields (422).
     #[error("{0}")]
-    Form(#[from] axum::extract::rejection::FormRejection),
+    Form(#[from] FormRejection),
     /// SCIM endpoints answer with the SCIM Error schema.
     #[error(transparent)]
     Scim(#[from] crate::scim::ScimError),
@@ -31,7 +52,20 @@ impl HttpError {
     fn status_and_code(&self) -> (StatusCode, &'static str) {
         match self {
             HttpError::AdminUnauthorized => (StatusCode::UNAUTHORIZED, "admin.unauthorized"),
-            HttpError::BadRequest(_) => (StatusCode::BAD_REQUEST, "request.invalid"),
+            HttpError::InvalidJson(_) => (StatusCode::BAD_REQUEST, "request.invalid"),
+            HttpError::Body(rejection) => match rejection.status() {
+                StatusCode::PAYLOAD_TOO_LARGE => (StatusCode::PAYLOAD_TOO_LARGE, "request.too_large"),
+                status => (status, "request.unreadable_body"),
+            },
+            HttpError::Query(rejection) => (rejection.status(), "request.invalid_query"),
+            HttpError::Path(rejection) => match rejection.status() {
+                // A route whose handler reads a segment the route lacks is
+                // this crate's bug, not the request's.
+                status if status.is_server_error() => (status, "internal.route"),
+                status => (status, "request.invalid_path"),
+            },
+            HttpError::NoSuchRoute => (StatusCode::NOT_FOUND, "request.no_such_route"),
+            HttpError::MethodNotAllowed(_) => (StatusCode::METHOD_NOT_ALLOWED, "request.method_not_allowed"),
             HttpError::TaskFailed(_) => (StatusCode::INTERNAL_SERVER_ERROR, "internal.task"),
             HttpError::Form(rejection) => match rejection.status() {
                 StatusCode::PAYLOAD_TOO_LARGE => (StatusCode::PAYLOAD_TOO_LARGE, "request.too_large"),

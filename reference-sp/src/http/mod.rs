@@ -38,8 +38,22 @@ pub fn router(sp: Arc<Sp>) -> Router {
         .route("/logout", post(sign_in::logout))
         .nest("/admin", admin::routes())
         .nest("/scim/v2", scim::routes(sp.clone()))
+        .fallback(no_such_route)
+        // After every route, SCIM's included: this sets the refusal on each
+        // route that has none yet, and SCIM's routes already have their own.
+        .method_not_allowed_fallback(method_not_allowed)
         .layer(axum::extract::DefaultBodyLimit::max(MAX_BODY_BYTES))
         .with_state(sp)
+}
+
+/// Any path no route has.
+async fn no_such_route() -> HttpError {
+    HttpError::NoSuchRoute
+}
+
+/// A route that does not take the method; axum adds the `Allow` header.
+async fn method_not_allowed(method: axum::http::Method) -> HttpError {
+    HttpError::MethodNotAllowed(method.to_string())
 }
 
 /// A running SP server: its address, and a handle that stops it when dropped.

@@ -1,19 +1,20 @@
 //! `/scim/v2/{tenant}`: the SCIM 2.0 endpoints. Handlers authenticate
-//! through the [`ScimTenant`] extractor, read the body (at most [`MAX_SCIM_BODY`] bytes, JSON or SCIM JSON), call
-//! one [`Sp`] function and answer in `application/scim+json`.
+//! through the [`ScimTenant`] extractor, read the body through [`ScimBody`]
+//! (at most [`MAX_SCIM_BODY`] bytes, JSON or SCIM JSON), call one [`Sp`]
+//! function and answer in `application/scim+json`. Every refusal, including
+//! an unknown path or method, is a SCIM Error.
 
 use std::sync::Arc;
 
 use axum::Router;
-use axum::body::Body;
-use axum::extract::{Path, RawQuery, State};
+use axum::extract::{RawQuery, State};
 use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use axum::routing::get;
 use serde_json::{Value, json};
 
 use super::HttpError;
-use super::extract::{ScimTenant, off_the_runtime};
+use super::extract::{ScimBody, ScimResourceId, ScimTenant, off_the_runtime};
 use crate::provisioning::{ScimReply, parse_if_match};
 use crate::scim::list::{self, ListQuery};
 use crate::scim::{SCHEMA_LIST, ScimError};
@@ -41,6 +42,7 @@ pub(super) fn routes(sp: Arc<Sp>) -> Router<Arc<Sp>> {
         .route("/{tenant}/Users/.search", axum::routing::post(search))
         .route("/{tenant}/Groups/.search", axum::routing::post(search))
         .fallback(unknown_endpoint)
+        .method_not_allowed_fallback(method_not_allowed)
         .layer(axum::middleware::map_response_with_state(sp, plain_errors))
 }
 
@@ -78,21 +80,6 @@ fn reply(status: StatusCode, reply: ScimReply) -> Response {
     response
 }
 
-/// Reads a JSON body: SCIM JSON, plain JSON (or no content type, as an old
-/// Okta test sends), within the size limit.
-async fn json_body(headers: &HeaderMap, body: Body) -> Result<Value, HttpError> {
-    let content_type = headers.get(header::CONTENT_TYPE).and_then(|v| v.to_str().ok()).unwrap_or_default();
-    let media = content_type.split(';').next().unwrap_or_default().trim().to_ascii_lowercase();
-    if !media.is_empty() && media != SCIM_JSON && media != "application/json" {
-        return Err(
-            ScimError::InvalidSyntax(format!("the body must be {SCIM_JSON} or application/json, not {media}")).into()
-        );
-    }
-    let bytes = axum::body::to_bytes(body, MAX_SCIM_BODY).await.map_err(|_| ScimError::TooLarge(MAX_SCIM_BODY))?;
-    serde_json::from_slice(&bytes)
-        .map_err(|e| ScimError::InvalidSyntax(format!("the body is not valid JSON: {e}")).into())
-}
-
 fn if_match(headers: &HeaderMap) -> Result<Option<i64>, HttpError> {
     Ok(parse_if_match(headers.get(header::IF_MATCH).and_then(|v| v.to_str().ok()))?)
 }
@@ -116,7 +103,7 @@ fn projected(found: ScimReply, raw: Option<String>) -> Result<ScimReply, HttpErr
 async fn get_user(
     State(sp): State<Arc<Sp>>,
     ScimTenant(tenant): ScimTenant,
-    Path((_, id)): Path<(String, String)>,
+    ScimResourceId(id): ScimResourceId,
     RawQuery(raw): RawQuery,
 ) -> ScimResult {
     Ok(reply(StatusCode::OK, projected(sp.scim_get_user(&tenant, &id)?, raw)?))
@@ -125,10 +112,8 @@ async fn get_user(
 async fn create_user(
     State(sp): State<Arc<Sp>>,
     ScimTenant(tenant): ScimTenant,
-    headers: HeaderMap,
-    body: Body,
+    ScimBody(body): ScimBody,
 ) -> ScimResult {
-    let body = json_body(&headers, body).await?;
     let (created, new) = off_the_runtime(&sp, move |sp| sp.scim_create_user(&tenant, &body)).await?;
     Ok(reply(if new { StatusCode::CREATED } else { StatusCode::OK }, created))
 }
@@ -136,24 +121,22 @@ async fn create_user(
 async fn replace_user(
     State(sp): State<Arc<Sp>>,
     ScimTenant(tenant): ScimTenant,
-    Path((_, id)): Path<(String, String)>,
+    ScimResourceId(id): ScimResourceId,
     headers: HeaderMap,
-    body: Body,
+    ScimBody(body): ScimBody,
 ) -> ScimResult {
     let version = if_match(&headers)?;
-    let body = json_body(&headers, body).await?;
     Ok(reply(StatusCode::OK, off_the_runtime(&sp, move |sp| sp.scim_replace_user(&tenant, &id, &body, version)).await?))
 }
 
 async fn patch_user(
     State(sp): State<Arc<Sp>>,
     ScimTenant(tenant): ScimTenant,
-    Path((_, id)): Path<(String, String)>,
+    ScimResourceId(id): ScimResourceId,
     headers: HeaderMap,
-    body: Body,
+    ScimBody(body): ScimBody,
 ) -> ScimResult {
     let version = if_match(&headers)?;
-    let body = json_body(&headers, body).await?;
     Ok(reply(StatusCode::OK, off_the_runtime(&sp, move |sp| sp.scim_patch_user(&tenant, &id, &body, version)).await?))
 }
 
@@ -162,7 +145,7 @@ async fn patch_user(
 async fn delete_user(
     State(sp): State<Arc<Sp>>,
     ScimTenant(tenant): ScimTenant,
-    Path((_, id)): Path<(String, String)>,
+    ScimResourceId(id): ScimResourceId,
 ) -> ScimResult {
     Err(sp.scim_user_delete_refusal(&tenant, &id).into())
 }
@@ -174,7 +157,7 @@ async fn list_groups(State(sp): State<Arc<Sp>>, ScimTenant(tenant): ScimTenant, 
 async fn get_group(
     State(sp): State<Arc<Sp>>,
     ScimTenant(tenant): ScimTenant,
-    Path((_, id)): Path<(String, String)>,
+    ScimResourceId(id): ScimResourceId,
     RawQuery(raw): RawQuery,
 ) -> ScimResult {
     Ok(reply(StatusCode::OK, projected(sp.scim_get_group(&tenant, &id)?, raw)?))
@@ -183,22 +166,19 @@ async fn get_group(
 async fn create_group(
     State(sp): State<Arc<Sp>>,
     ScimTenant(tenant): ScimTenant,
-    headers: HeaderMap,
-    body: Body,
+    ScimBody(body): ScimBody,
 ) -> ScimResult {
-    let body = json_body(&headers, body).await?;
     Ok(reply(StatusCode::CREATED, off_the_runtime(&sp, move |sp| sp.scim_create_group(&tenant, &body)).await?))
 }
 
 async fn replace_group(
     State(sp): State<Arc<Sp>>,
     ScimTenant(tenant): ScimTenant,
-    Path((_, id)): Path<(String, String)>,
+    ScimResourceId(id): ScimResourceId,
     headers: HeaderMap,
-    body: Body,
+    ScimBody(body): ScimBody,
 ) -> ScimResult {
     let version = if_match(&headers)?;
-    let body = json_body(&headers, body).await?;
     Ok(reply(
         StatusCode::OK,
         off_the_runtime(&sp, move |sp| sp.scim_replace_group(&tenant, &id, &body, version)).await?,
@@ -208,19 +188,18 @@ async fn replace_group(
 async fn patch_group(
     State(sp): State<Arc<Sp>>,
     ScimTenant(tenant): ScimTenant,
-    Path((_, id)): Path<(String, String)>,
+    ScimResourceId(id): ScimResourceId,
     headers: HeaderMap,
-    body: Body,
+    ScimBody(body): ScimBody,
 ) -> ScimResult {
     let version = if_match(&headers)?;
-    let body = json_body(&headers, body).await?;
     Ok(reply(StatusCode::OK, off_the_runtime(&sp, move |sp| sp.scim_patch_group(&tenant, &id, &body, version)).await?))
 }
 
 async fn delete_group(
     State(sp): State<Arc<Sp>>,
     ScimTenant(tenant): ScimTenant,
-    Path((_, id)): Path<(String, String)>,
+    ScimResourceId(id): ScimResourceId,
 ) -> ScimResult {
     off_the_runtime(&sp, move |sp| sp.scim_delete_group(&tenant, &id)).await?;
     Ok(StatusCode::NO_CONTENT.into_response())
@@ -247,7 +226,7 @@ async fn resource_types(State(sp): State<Arc<Sp>>, ScimTenant(tenant): ScimTenan
 async fn resource_type(
     State(sp): State<Arc<Sp>>,
     ScimTenant(tenant): ScimTenant,
-    Path((_, id)): Path<(String, String)>,
+    ScimResourceId(id): ScimResourceId,
 ) -> ScimResult {
     Ok(scim_json(StatusCode::OK, &sp.scim_resource_type(&tenant, &id)?))
 }
@@ -259,7 +238,7 @@ async fn schemas(State(sp): State<Arc<Sp>>, ScimTenant(tenant): ScimTenant) -> S
 async fn schema(
     State(sp): State<Arc<Sp>>,
     ScimTenant(tenant): ScimTenant,
-    Path((_, id)): Path<(String, String)>,
+    ScimResourceId(id): ScimResourceId,
 ) -> ScimResult {
     Ok(scim_json(StatusCode::OK, &sp.scim_schema(&tenant, &id)?))
 }
@@ -267,6 +246,12 @@ async fn schema(
 /// Any other path under the SCIM base gets a SCIM 404.
 async fn unknown_endpoint(uri: axum::http::Uri) -> ScimResult {
     Err(ScimError::NotFound(uri.path().to_owned()).into())
+}
+
+/// A SCIM path that does not take the method gets a SCIM 405; axum adds the
+/// `Allow` header.
+async fn method_not_allowed(method: axum::http::Method) -> ScimResult {
+    Err(ScimError::MethodNotAllowed(format!("this endpoint does not take the {method} method")).into())
 }
 
 /// `POST .search` (RFC 7644 §3.4.3) is optional; Okta never uses it.

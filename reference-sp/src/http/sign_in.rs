@@ -2,15 +2,13 @@
 
 use std::sync::Arc;
 
-use axum::Form;
 use axum::Json;
-use axum::extract::rejection::FormRejection;
-use axum::extract::{Path, Query, State};
+use axum::extract::State;
 use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use serde::Deserialize;
 
-use super::extract::off_the_runtime;
+use super::extract::{FormBody, PathSegments, QueryParameters, off_the_runtime};
 use super::{HttpError, PENDING_COOKIE, SESSION_COOKIE, cookie};
 use crate::idp_fetch;
 use crate::saml::metadata::render_sp_metadata;
@@ -45,7 +43,10 @@ fn set_cookie(response: &mut Response, value: &str) {
     }
 }
 
-pub(super) async fn login(State(sp): State<Arc<Sp>>, Query(params): Query<LoginParams>) -> Result<Response, HttpError> {
+pub(super) async fn login(
+    State(sp): State<Arc<Sp>>,
+    QueryParameters(params): QueryParameters<LoginParams>,
+) -> Result<Response, HttpError> {
     idp_fetch::ensure(&sp, &params.tenant).await?;
     let start = off_the_runtime(&sp, move |sp| sp.start_login(&params.tenant, params.relay_state.as_deref())).await?;
     let mut response = (StatusCode::FOUND, [(header::LOCATION, start.redirect_url)]).into_response();
@@ -77,23 +78,24 @@ async fn acs(sp: Arc<Sp>, tenant: Option<String>, form: AcsForm, headers: Header
 pub(super) async fn acs_shared(
     State(sp): State<Arc<Sp>>,
     headers: HeaderMap,
-    form: Result<Form<AcsForm>, FormRejection>,
+    FormBody(form): FormBody<AcsForm>,
 ) -> Result<Response, HttpError> {
-    let Form(form) = form?;
     acs(sp, None, form, headers).await
 }
 
 pub(super) async fn acs_tenant(
     State(sp): State<Arc<Sp>>,
-    Path(tenant): Path<String>,
+    PathSegments(tenant): PathSegments<String>,
     headers: HeaderMap,
-    form: Result<Form<AcsForm>, FormRejection>,
+    FormBody(form): FormBody<AcsForm>,
 ) -> Result<Response, HttpError> {
-    let Form(form) = form?;
     acs(sp, Some(tenant), form, headers).await
 }
 
-pub(super) async fn metadata(State(sp): State<Arc<Sp>>, Path(tenant): Path<String>) -> Result<Response, HttpError> {
+pub(super) async fn metadata(
+    State(sp): State<Arc<Sp>>,
+    PathSegments(tenant): PathSegments<String>,
+) -> Result<Response, HttpError> {
     let (config, saml) = sp.saml_tenant(&tenant)?;
     let acs = [sp.config().acs_url(&config.id), sp.config().shared_acs_url()];
     Ok(([(header::CONTENT_TYPE, "application/samlmetadata+xml")], render_sp_metadata(&saml.sp_entity_id, &acs))
@@ -107,7 +109,14 @@ pub(super) async fn whoami(State(sp): State<Arc<Sp>>, headers: HeaderMap) -> Res
     };
     Ok(match who {
         Some(who) => Json(who).into_response(),
-        None => (StatusCode::UNAUTHORIZED, Json(serde_json::json!({"error": "no_session"}))).into_response(),
+        // No session is the oracle's answer, not a failure, so it keeps its
+        // JSON body; the header still gives it a code like every refusal.
+        None => (
+            StatusCode::UNAUTHORIZED,
+            [("x-error-code", "session.none")],
+            Json(serde_json::json!({"error": "no_session"})),
+        )
+            .into_response(),
     })
 }
 

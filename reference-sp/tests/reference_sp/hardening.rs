@@ -100,6 +100,172 @@ async fn acs_form_refusals_carry_an_error_code() {
     }
 }
 
+/// Asserts a refusal outside SCIM: the status, the `x-error-code` header, and
+/// the crate's HTML refusal page with the same code (not axum's plain text).
+async fn assert_coded_refusal(response: reqwest::Response, status: u16, code: &str, what: &str) {
+    assert_eq!(response.status(), status, "{what}");
+    assert_eq!(response.headers().get("x-error-code").map(|v| v.to_str().unwrap()), Some(code), "{what}");
+    let content_type = response.headers()["content-type"].to_str().unwrap().to_owned();
+    assert!(content_type.starts_with("text/html"), "{what}: {content_type}");
+    let page = response.text().await.unwrap();
+    assert!(page.contains(&format!("data-error-code=\"{code}\"")), "{what}: {page}");
+}
+
+/// Asserts a SCIM refusal: the status and the SCIM Error schema, with the
+/// scimType where the RFC has one.
+async fn assert_scim_refusal(response: reqwest::Response, status: u16, scim_type: Option<&str>, what: &str) {
+    assert_eq!(response.status(), status, "{what}");
+    assert_eq!(response.headers()["content-type"], "application/scim+json", "{what}");
+    let body: serde_json::Value = response.json().await.unwrap();
+    assert_eq!(body["schemas"][0], "urn:ietf:params:scim:api:messages:2.0:Error", "{what}: {body}");
+    assert_eq!(body["status"], status.to_string(), "{what}: {body}");
+    assert_eq!(body.get("scimType").and_then(|v| v.as_str()), scim_type, "{what}: {body}");
+    assert!(body["detail"].as_str().is_some_and(|d| !d.is_empty()), "{what}: {body}");
+}
+
+#[tokio::test]
+async fn requests_axum_would_reject_are_refused_with_an_error_code() {
+    let sp = Harness::start(&[]).await;
+    let client = reqwest::Client::builder().redirect(reqwest::redirect::Policy::none()).build().unwrap();
+    let admin = |method: Method, path: &str| client.request(method, sp.url(path)).basic_auth(ADMIN.0, Some(ADMIN.1));
+    let over_the_limit = "A".repeat(800 * 1024);
+    let cases = [
+        ("login without a tenant", client.get(sp.url("/login")), 400, "request.invalid_query"),
+        (
+            "login with two tenants",
+            client.get(sp.url("/login?tenant=acme&tenant=globex")),
+            400,
+            "request.invalid_query",
+        ),
+        (
+            "ACS with a tenant that is not UTF-8",
+            client.post(sp.url("/sso/acs/%FF")).form(&[("SAMLResponse", "x")]),
+            400,
+            "request.invalid_path",
+        ),
+        (
+            "metadata of a tenant that is not UTF-8",
+            client.get(sp.url("/sso/metadata/%FF")),
+            400,
+            "request.invalid_path",
+        ),
+        (
+            "admin user body over the limit",
+            admin(Method::POST, "/admin/tenants/acme/users").body(over_the_limit.clone()),
+            413,
+            "request.too_large",
+        ),
+        (
+            "admin settings body over the limit",
+            admin(Method::PATCH, "/admin/tenants/acme/settings").body(over_the_limit.clone()),
+            413,
+            "request.too_large",
+        ),
+        (
+            "admin team body over the limit",
+            admin(Method::POST, "/admin/tenants/acme/teams").body(over_the_limit.clone()),
+            413,
+            "request.too_large",
+        ),
+        (
+            "admin user body not JSON",
+            admin(Method::POST, "/admin/tenants/acme/users").body("{not json"),
+            400,
+            "request.invalid",
+        ),
+        (
+            "admin settings body not JSON",
+            admin(Method::PATCH, "/admin/tenants/acme/settings").body("not json"),
+            400,
+            "request.invalid",
+        ),
+        (
+            "admin team body of the wrong shape",
+            admin(Method::POST, "/admin/tenants/acme/teams").json(&serde_json::json!({"name": 5})),
+            400,
+            "request.invalid",
+        ),
+        ("no such page", client.get(sp.url("/no-such-page")), 404, "request.no_such_route"),
+        ("no such admin page", admin(Method::GET, "/admin/tenants/acme/no-such-page"), 404, "request.no_such_route"),
+        ("GET of the logout form", client.get(sp.url("/logout")), 405, "request.method_not_allowed"),
+        (
+            "DELETE of the admin users",
+            admin(Method::DELETE, "/admin/tenants/acme/users"),
+            405,
+            "request.method_not_allowed",
+        ),
+        ("GET of the ACS", client.get(sp.url("/sso/acs/acme")), 405, "request.method_not_allowed"),
+    ];
+    for (what, request, status, code) in cases {
+        assert_coded_refusal(request.send().await.unwrap(), status, code, what).await;
+    }
+
+    let not_allowed = client.get(sp.url("/logout")).send().await.unwrap();
+    assert_eq!(not_allowed.headers()["allow"], "POST", "a 405 still names the methods");
+
+    // No session is the oracle's JSON answer, and it too carries a code.
+    let no_session = client.get(sp.url("/whoami")).send().await.unwrap();
+    assert_eq!(no_session.status(), 401);
+    assert_eq!(no_session.headers()["x-error-code"], "session.none");
+    assert_eq!(no_session.json::<serde_json::Value>().await.unwrap()["error"], "no_session");
+}
+
+#[tokio::test]
+async fn scim_requests_axum_would_reject_are_refused_with_the_scim_error_schema() {
+    let sp = Harness::start(&[]).await;
+    let client = reqwest::Client::new();
+    let scim = |method: Method, path: &str| {
+        client.request(method, sp.url(&format!("/scim/v2/acme{path}"))).bearer_auth(SCIM_TOKEN)
+    };
+    let scim_json = |request: reqwest::RequestBuilder| request.header("content-type", "application/scim+json");
+    let cases = [
+        (
+            "a body over the SCIM limit",
+            scim_json(scim(Method::POST, "/Users")).body(format!("{{\"userName\":\"{}\"}}", "a".repeat(300 * 1024))),
+            413,
+            None,
+        ),
+        (
+            "a body over the router's limit",
+            scim_json(scim(Method::PUT, "/Users/usr_x")).body("A".repeat(800 * 1024)),
+            413,
+            None,
+        ),
+        (
+            "a body that is not JSON",
+            scim_json(scim(Method::POST, "/Users")).body("{not json"),
+            400,
+            Some("invalidSyntax"),
+        ),
+        (
+            "a body that is not JSON at all",
+            scim_json(scim(Method::PATCH, "/Groups/grp_x")).body("userName=x"),
+            400,
+            Some("invalidSyntax"),
+        ),
+        (
+            "a form body",
+            scim(Method::POST, "/Groups").header("content-type", "application/x-www-form-urlencoded").body("a=b"),
+            400,
+            Some("invalidSyntax"),
+        ),
+        ("a count that is not a number", scim(Method::GET, "/Users?count=many"), 400, Some("invalidValue")),
+        ("a startIndex that is not a number", scim(Method::GET, "/Groups?startIndex=%FF"), 400, Some("invalidValue")),
+        ("a filter that does not parse", scim(Method::GET, "/Users?filter=userName%20eq"), 400, Some("invalidFilter")),
+        ("an id that is not UTF-8", scim(Method::GET, "/Users/%FF"), 404, None),
+        ("an id that is not UTF-8, unauthenticated", client.get(sp.url("/scim/v2/acme/Groups/%FF")), 404, None),
+        ("a tenant that is not UTF-8", client.get(sp.url("/scim/v2/%FF/Users")).bearer_auth(SCIM_TOKEN), 401, None),
+        ("a method the collection does not take", scim(Method::PUT, "/Users"), 405, None),
+        ("a method discovery does not take", scim(Method::POST, "/ServiceProviderConfig"), 405, None),
+        ("no such endpoint", scim(Method::GET, "/Nowhere"), 404, None),
+    ];
+    for (what, request, status, scim_type) in cases {
+        assert_scim_refusal(request.send().await.unwrap(), status, scim_type, what).await;
+    }
+    let not_allowed = scim(Method::DELETE, "/Users").send().await.unwrap();
+    assert_eq!(not_allowed.headers()["allow"], "GET,HEAD,POST", "a SCIM 405 still names the methods");
+}
+
 /// The AuthnRequest ID in a login redirect.
 fn request_id(redirect_url: &str) -> String {
     let location = reqwest::Url::parse(redirect_url).unwrap();
