@@ -65,10 +65,10 @@ impl HttpError {
     }
 }
 
-/// Okta's management API error envelope without its `errorId`. A response
-/// carries it as an extension so that [`with_error_ids`], which holds the
-/// IdP, can give it an id from the IdP's own id generator (deterministic
-/// mode then gives the same ids on every run).
+/// Okta's management API error envelope, before its body is written. A
+/// response carries it as an extension so that [`with_error_ids`], which
+/// holds the IdP, writes the body with an `errorId` from the IdP's own id
+/// generator (deterministic mode then gives the same ids on every run).
 #[derive(Clone, Debug)]
 struct Envelope {
     code: String,
@@ -90,24 +90,27 @@ impl Envelope {
     }
 }
 
-/// Okta's management API error envelope. Its `errorId` is random here and
-/// replaced by one from the IdP's generator in [`with_error_ids`].
+/// Okta's management API error envelope: the status and content type, with
+/// the envelope as an extension and no body yet. The body needs an `errorId`
+/// from the IdP's generator, which only [`with_error_ids`] holds, so it is
+/// written there, once; every router from [`super::router`] has that
+/// middleware.
 pub(super) fn envelope(status: StatusCode, code: &str, summary: &str, causes: &[String]) -> Response {
     let envelope = Envelope { code: code.to_owned(), summary: summary.to_owned(), causes: causes.to_vec() };
-    let mut response =
-        (status, [(header::CONTENT_TYPE, "application/json")], envelope.body(&crate::ids::RandomIds)).into_response();
+    let mut response = (status, [(header::CONTENT_TYPE, "application/json")]).into_response();
     response.extensions_mut().insert(envelope);
     response
 }
 
-/// Middleware over the whole router: gives every Okta error envelope its
-/// `errorId` from the IdP's id generator.
+/// Middleware over the whole router: writes the body of every Okta error
+/// envelope, with its `errorId` from the IdP's id generator.
 pub(super) async fn with_error_ids(State(idp): State<Arc<Idp>>, request: Request, next: Next) -> Response {
     let mut response = next.run(request).await;
     let Some(envelope) = response.extensions_mut().remove::<Envelope>() else {
         return response;
     };
-    let (mut parts, _random_id_body) = response.into_parts();
+    let (mut parts, _empty_body) = response.into_parts();
+    // A length set for the empty body would be wrong for the envelope's.
     parts.headers.remove(header::CONTENT_LENGTH);
     Response::from_parts(parts, Body::from(envelope.body(idp.ids())))
 }

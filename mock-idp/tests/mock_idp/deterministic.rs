@@ -2,14 +2,16 @@
 //! fixed clock, and the `errorId` of Okta's error envelope comes from the
 //! IdP's id generator, so two runs give the same bytes.
 
-use std::sync::Arc;
+use std::sync::{Arc, Mutex};
 
 use mock_idp::clock::{Clock, FixedClock};
 use mock_idp::http::RunningServer;
+use mock_idp::idp::{Idp, IdpConfig};
+use mock_idp::ids::{IdGenerator, SequentialIds};
 use mock_idp::setup::IdpOptions;
 use serde_json::Value;
 
-use crate::support::API_TOKEN;
+use crate::support::{API_TOKEN, org};
 
 #[test]
 fn deterministic_setup_loads_the_org_on_the_fixed_clock() {
@@ -56,4 +58,55 @@ async fn deterministic_error_ids_come_from_the_id_generator() {
     assert_eq!(first_run, second_run, "the same requests give the same error ids");
     assert_ne!(first_run[0], first_run[1], "each error gets its own id");
     assert!(first_run.iter().all(|id| id.starts_with("oae") && id.len() == 25), "{first_run:?}");
+}
+
+/// Makes ids as [`SequentialIds`] does and keeps every `errorId` it made.
+#[derive(Default)]
+struct RecordingIds {
+    sequence: SequentialIds,
+    error_ids: Mutex<Vec<String>>,
+}
+
+impl IdGenerator for RecordingIds {
+    fn okta_id(&self, prefix: &str) -> String {
+        self.sequence.okta_id(prefix)
+    }
+
+    fn saml_id(&self) -> String {
+        self.sequence.saml_id()
+    }
+
+    fn opaque_token(&self) -> String {
+        self.sequence.opaque_token()
+    }
+
+    fn error_id(&self) -> String {
+        let id = self.sequence.error_id();
+        self.error_ids.lock().unwrap().push(id.clone());
+        id
+    }
+}
+
+#[tokio::test]
+async fn each_error_envelope_asks_the_id_generator_once_for_its_error_id() {
+    let ids = Arc::new(RecordingIds::default());
+    let config = IdpConfig { ids: ids.clone(), ..IdpConfig::deterministic(org()).unwrap() };
+    let server = RunningServer::start("127.0.0.1:0".parse().unwrap(), Arc::new(Idp::new(config))).await.unwrap();
+    let client = reqwest::Client::new();
+    let mut sent = Vec::new();
+    let refusals = [
+        ("/api/v1/users", "SSWS wrong".to_owned()),
+        ("/api/v1/users/nobody", format!("SSWS {API_TOKEN}")),
+        ("/oauth2/nowhere/v1/keys", String::new()),
+    ];
+    for (path, authorization) in refusals {
+        let response =
+            client.get(format!("{}{path}", server.url())).header("Authorization", authorization).send().await.unwrap();
+        assert!(response.status().is_client_error(), "{path}: {}", response.status());
+        let body: Value = response.json().await.unwrap();
+        sent.push(body["errorId"].as_str().unwrap().to_owned());
+    }
+    server.stop().await.unwrap();
+    let made = ids.error_ids.lock().unwrap().clone();
+    assert_eq!(made, sent, "one errorId made per envelope, and it is the one sent");
 }
