@@ -1,5 +1,5 @@
 //! The SP's HTTP surface. Handlers extract, call one [`Sp`] function and
-//! respond; errors become responses only in [`error`].
+//! respond; errors become responses only in `error.rs`.
 
 mod admin;
 mod error;
