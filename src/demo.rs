@@ -5,7 +5,6 @@
 
 use std::sync::Arc;
 
-use conformance::catalogue::all_checks;
 use conformance::report::Report;
 use conformance::runner::{CheckResult, Suite, SuiteError};
 use conformance::target::{Target, TargetError, parse_target};
@@ -57,10 +56,11 @@ pub(crate) async fn run(
         .map_err(|e| DemoError::Sp(format!("cannot listen on {listen}: {e}")))?;
     let mut reports = Vec::new();
     for (name, target) in builtin_targets()? {
+        let checks = conformance::checks_for_target(&target);
         let suite = Arc::new(Suite::start(target, None).await?);
         // The SP loads the (now running) IdP's metadata before the checks.
         reference_sp::idp_fetch::refresh_all(&sp).await;
-        let results = suite.run(all_checks(), progress.clone()).await;
+        let results = suite.run(checks, progress.clone()).await;
         reports.push(Report::new(name, results));
         if let Ok(suite) = Arc::try_unwrap(suite) {
             suite.stop().await;

@@ -41,6 +41,12 @@ pub fn select(pattern: Option<&str>, protocol: Option<Protocol>) -> Result<Vec<C
     Ok(selected)
 }
 
+/// The checks of the protocols the target declares, in report order: what a
+/// run against it can judge, without a skip for each protocol it lacks.
+pub fn checks_for_target(target: &Target) -> Vec<Check> {
+    all_checks().into_iter().filter(|c| target.declares(c.protocol())).collect()
+}
+
 /// Serves the target's org (signing with the keys in `key_dir`, or the org
 /// file's default key folder), runs the checks and returns the report.
 pub async fn run(

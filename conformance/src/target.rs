@@ -38,6 +38,20 @@ pub struct Target {
     pub timeout: Duration,
 }
 
+impl Target {
+    /// Whether the target declares what checks of `protocol` need: its
+    /// section, or for checks across protocols `[scim]` and a sign-in one.
+    pub fn declares(&self, protocol: crate::catalogue::Protocol) -> bool {
+        use crate::catalogue::Protocol;
+        match protocol {
+            Protocol::Saml => self.saml.is_some(),
+            Protocol::Oidc => self.oidc.is_some(),
+            Protocol::Scim => self.scim.is_some(),
+            Protocol::Cross => self.scim.is_some() && (self.saml.is_some() || self.oidc.is_some()),
+        }
+    }
+}
+
 /// How the SP signs in by SAML.
 #[derive(Clone, Debug)]
 pub struct SamlTarget {
@@ -457,6 +471,11 @@ mod tests {
     #[test]
     fn reference_target_loads() {
         let target = parse_target("reference-sp.toml", REFERENCE, Path::new("fixtures/targets")).unwrap();
+        use crate::catalogue::Protocol;
+        assert!(target.declares(Protocol::Saml));
+        assert!(
+            !target.declares(Protocol::Oidc) && !target.declares(Protocol::Scim) && !target.declares(Protocol::Cross)
+        );
         assert_eq!(target.saml.unwrap().app, "reference-sp");
         assert!(target.accounts.jit);
         assert!(target.accounts.keeps_accounts);
