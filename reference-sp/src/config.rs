@@ -74,6 +74,14 @@ pub struct TenantSettings {
     /// then `sso_required` cannot be switched on. Not settable by the API.
     #[serde(default)]
     pub admin_signed_in_via_idp: bool,
+    /// Whether an OIDC sign-in whose `(iss, sub)` is not linked yet may take
+    /// over the existing account with the same email, when the provider
+    /// says `email_verified: true`. Off by default: Okta's OIN rules say not
+    /// to rely on `email_verified`, and an email match is how account
+    /// takeovers happen (attacks.md K-08). Accounts made at first sign-in
+    /// (JIT) do not need it.
+    #[serde(default)]
+    pub link_accounts_by_verified_email: bool,
 }
 
 /// A tenant's SAML connection: where its IdP's metadata comes from and the
@@ -102,8 +110,8 @@ pub enum OidcClientAuth {
     None,
 }
 
-/// A tenant's OIDC connection. Only parsed and checked so far; the relying
-/// party that uses it comes next.
+/// A tenant's OIDC connection: this SP as a relying party of the tenant's
+/// authorization server.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct OidcConnection {
     /// The authorization server's issuer; discovery is `{issuer}/.well-known/openid-configuration`.
@@ -114,6 +122,10 @@ pub struct OidcConnection {
     pub redirect_path: String,
     /// The scopes asked for; always includes `openid`.
     pub scopes: Vec<String>,
+    /// The one algorithm ID tokens may be signed with, as registered with
+    /// the provider (`id_token_signed_response_alg`): RS256 by default,
+    /// ES256 for a server that signs with P-256. Never read from a token.
+    pub id_token_algorithm: crate::oidc::IdTokenAlgorithm,
 }
 
 #[derive(Clone, Debug)]
@@ -244,6 +256,7 @@ struct TenantEntry {
     allow_idp_initiated: Option<bool>,
     clock_skew_seconds: Option<u32>,
     allow_sha1: Option<bool>,
+    link_accounts_by_verified_email: Option<bool>,
     break_glass: BreakGlassEntry,
     scim: Option<ScimEntry>,
 }
@@ -272,6 +285,7 @@ struct OidcEntry {
     private_key_file: Option<String>,
     redirect_path: Option<String>,
     scopes: Option<Vec<String>>,
+    id_token_signed_response_alg: Option<String>,
 }
 
 #[derive(Debug, Deserialize)]
@@ -464,6 +478,7 @@ pub fn parse_config(file: &str, text: &str, dir: &Path) -> Result<SpConfig, Conf
                 allow_sha1: entry.allow_sha1.unwrap_or(false),
                 sso_required: false,
                 admin_signed_in_via_idp: false,
+                link_accounts_by_verified_email: entry.link_accounts_by_verified_email.unwrap_or(false),
             },
             scim,
             id,
@@ -577,7 +592,13 @@ fn parse_oidc(entry: OidcEntry, id: &TenantId, dir: &Path) -> Result<OidcConnect
     if !scopes.iter().any(|s| s == "openid") {
         return Err(("scopes".into(), "must include openid".into()));
     }
-    Ok(OidcConnection { issuer, client_id: entry.client_id, client_auth, redirect_path, scopes })
+    let id_token_algorithm = match entry.id_token_signed_response_alg.as_deref() {
+        None => crate::oidc::IdTokenAlgorithm::Rs256,
+        Some(text) => crate::oidc::IdTokenAlgorithm::parse(text).ok_or_else(|| {
+            ("id_token_signed_response_alg".to_owned(), format!("'{text}' is not one of RS256, ES256"))
+        })?,
+    };
+    Ok(OidcConnection { issuer, client_id: entry.client_id, client_auth, redirect_path, scopes, id_token_algorithm })
 }
 
 fn is_http_url(value: &str) -> bool {
@@ -678,6 +699,7 @@ mod tests {
                 client_auth: OidcClientAuth::ClientSecretPost { secret: "a-long-secret".into() },
                 redirect_path: "/oidc/callback/acme".into(),
                 scopes: vec!["openid".into(), "email".into(), "profile".into()],
+                id_token_algorithm: crate::oidc::IdTokenAlgorithm::Rs256,
             })
         );
         let public = acme_with(

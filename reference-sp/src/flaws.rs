@@ -56,10 +56,30 @@ pub enum Flaw {
     UnstablePagination,
     JitRevivesDeactivated,
     ErrorNotScimSchema,
+    AcceptAlgNone,
+    Hs256PublicKey,
+    Hs256ClientSecret,
+    TrustHeaderJwk,
+    TrustJku,
+    NoNonceCheck,
+    NoStateCheck,
+    StateNotBoundToBrowser,
+    IgnoreAud,
+    IgnoreIss,
+    IgnoreExp,
+    IgnoreIatNbf,
+    SkipAtHash,
+    UserinfoSubUnchecked,
+    EmailAsIdentity,
+    TrustDiscoveryIssuer,
+    NoJwksRefetch,
+    JwksRefetchUnbounded,
+    AcceptsClaimTypeConfusion,
+    OpenRedirectAfterLogin,
 }
 
 impl Flaw {
-    pub const ALL: [Flaw; 45] = [
+    pub const ALL: [Flaw; 65] = [
         Flaw::AcceptUnsigned,
         Flaw::TrustKeyinfoCert,
         Flaw::AcceptSha1,
@@ -105,6 +125,26 @@ impl Flaw {
         Flaw::UnstablePagination,
         Flaw::JitRevivesDeactivated,
         Flaw::ErrorNotScimSchema,
+        Flaw::AcceptAlgNone,
+        Flaw::Hs256PublicKey,
+        Flaw::Hs256ClientSecret,
+        Flaw::TrustHeaderJwk,
+        Flaw::TrustJku,
+        Flaw::NoNonceCheck,
+        Flaw::NoStateCheck,
+        Flaw::StateNotBoundToBrowser,
+        Flaw::IgnoreAud,
+        Flaw::IgnoreIss,
+        Flaw::IgnoreExp,
+        Flaw::IgnoreIatNbf,
+        Flaw::SkipAtHash,
+        Flaw::UserinfoSubUnchecked,
+        Flaw::EmailAsIdentity,
+        Flaw::TrustDiscoveryIssuer,
+        Flaw::NoJwksRefetch,
+        Flaw::JwksRefetchUnbounded,
+        Flaw::AcceptsClaimTypeConfusion,
+        Flaw::OpenRedirectAfterLogin,
     ];
 
     pub fn name(self) -> &'static str {
@@ -154,6 +194,26 @@ impl Flaw {
             Flaw::UnstablePagination => "unstable-pagination",
             Flaw::JitRevivesDeactivated => "jit-revives-deactivated",
             Flaw::ErrorNotScimSchema => "error-not-scim-schema",
+            Flaw::AcceptAlgNone => "accept-alg-none",
+            Flaw::Hs256PublicKey => "hs256-public-key",
+            Flaw::Hs256ClientSecret => "hs256-client-secret",
+            Flaw::TrustHeaderJwk => "trust-header-jwk",
+            Flaw::TrustJku => "trust-jku",
+            Flaw::NoNonceCheck => "no-nonce-check",
+            Flaw::NoStateCheck => "no-state-check",
+            Flaw::StateNotBoundToBrowser => "state-not-bound-to-browser",
+            Flaw::IgnoreAud => "ignore-aud",
+            Flaw::IgnoreIss => "ignore-iss",
+            Flaw::IgnoreExp => "ignore-exp",
+            Flaw::IgnoreIatNbf => "ignore-iat-nbf",
+            Flaw::SkipAtHash => "skip-at-hash",
+            Flaw::UserinfoSubUnchecked => "userinfo-sub-unchecked",
+            Flaw::EmailAsIdentity => "email-as-identity",
+            Flaw::TrustDiscoveryIssuer => "trust-discovery-issuer",
+            Flaw::NoJwksRefetch => "no-jwks-refetch",
+            Flaw::JwksRefetchUnbounded => "jwks-refetch-unbounded",
+            Flaw::AcceptsClaimTypeConfusion => "accepts-claim-type-confusion",
+            Flaw::OpenRedirectAfterLogin => "open-redirect-after-login",
         }
     }
 
@@ -263,6 +323,66 @@ impl Flaw {
             Flaw::RejectTwoSignatures => {
                 "Refuses a response whose Response and Assertion are both signed, Okta's default (passport-saml #112, xml-crypto #223)."
             }
+            Flaw::AcceptAlgNone => {
+                "Accepts an unsigned ID token (alg none, any spelling) from the token endpoint (McLean 2015, \"Critical vulnerabilities in JSON Web Token libraries\"; RFC 8725 §3.1)."
+            }
+            Flaw::Hs256PublicKey => {
+                "Verifies an HS256 token with the provider's RSA public key as the HMAC secret (algorithm confusion: node-jsonwebtoken CVE-2015-9235, jwt-simple CVE-2016-10555)."
+            }
+            Flaw::Hs256ClientSecret => {
+                "Accepts an HS256 ID token keyed by the client secret although the client registered RS256: it lets the token choose the algorithm (OIDC Core §10.1), so anyone holding the secret mints tokens."
+            }
+            Flaw::TrustHeaderJwk => {
+                "Verifies with the key embedded in the token's jwk header (node-jose CVE-2018-0114)."
+            }
+            Flaw::TrustJku => {
+                "Fetches the key set from the token's jku header and verifies with it (RFC 8725 §3.10; jwt_tool's jku injection)."
+            }
+            Flaw::NoNonceCheck => {
+                "Does not compare the ID token's nonce with the one the login sent, so a token from another login is replayed (OIDF oidcc-client-test-nonce-invalid)."
+            }
+            Flaw::NoStateCheck => {
+                "Does not compare the callback's state with the login's, so an attacker's callback completes the victim's login (login CSRF, RFC 9700 §4.7)."
+            }
+            Flaw::StateNotBoundToBrowser => {
+                "Keeps the state server-side but not tied to the browser that started the login, so a callback from another browser is accepted (login CSRF)."
+            }
+            Flaw::IgnoreAud => {
+                "Does not check aud (or azp), so an ID token issued to another client is accepted (token substitution; OIDF oidcc-client-test-invalid-aud)."
+            }
+            Flaw::IgnoreIss => {
+                "Does not check iss, so a token from another issuer signed with a trusted key is accepted (OIDF oidcc-client-test-invalid-iss)."
+            }
+            Flaw::IgnoreExp => {
+                "Does not check exp, so an expired ID token is accepted (OIDF FAPI invalid-expired-exp)."
+            }
+            Flaw::IgnoreIatNbf => {
+                "Does not check iat and nbf, so a token issued in the future or missing iat is accepted (OIDF oidcc-client-test-missing-iat)."
+            }
+            Flaw::SkipAtHash => {
+                "Does not check at_hash, so an access token swapped into the response goes unnoticed (OIDF oidcc-client-test-invalid-athash)."
+            }
+            Flaw::UserinfoSubUnchecked => {
+                "Takes the userinfo response's user without comparing its sub with the ID token's (OIDC Core §5.3.2; OIDF oidcc-client-test-userinfo-invalid-sub)."
+            }
+            Flaw::EmailAsIdentity => {
+                "Keys the account on the email claim, verified or not, instead of iss and sub (nOAuth, Descope 2023)."
+            }
+            Flaw::TrustDiscoveryIssuer => {
+                "Takes the issuer from the discovery document instead of requiring the configured one (OIDF oidcc-client-test-discovery-issuer-mismatch; mix-up)."
+            }
+            Flaw::NoJwksRefetch => {
+                "Never refetches the key set on an unknown kid, so sign-in breaks until the cache expires after Okta rotates its key (OIDF oidcc-client-test-signing-key-rotation)."
+            }
+            Flaw::JwksRefetchUnbounded => {
+                "Refetches the key set for every unknown kid, so a flood of forged tokens becomes a flood of requests to the provider (attacks.md K-03)."
+            }
+            Flaw::AcceptsClaimTypeConfusion => {
+                "Counts a claim of the wrong JSON type as present but skips its check, so \"exp\":\"never\" passes (jsonwebtoken CVE-2026-25537, before 10.3.0)."
+            }
+            Flaw::OpenRedirectAfterLogin => {
+                "Redirects after an OIDC login to any return_to URL, including other sites (open redirect, CWE-601)."
+            }
         }
     }
 }
@@ -333,6 +453,26 @@ pub struct Policy {
     pub scim_stable_order: bool,
     pub jit_respects_deactivation: bool,
     pub scim_errors_use_schema: bool,
+    pub oidc_accept_alg_none: bool,
+    pub oidc_hmac_with_public_key: bool,
+    pub oidc_hmac_with_client_secret: bool,
+    pub oidc_trust_header_jwk: bool,
+    pub oidc_trust_jku: bool,
+    pub oidc_check_nonce: bool,
+    pub oidc_check_state: bool,
+    pub oidc_state_bound_to_browser: bool,
+    pub oidc_check_audience: bool,
+    pub oidc_check_issuer: bool,
+    pub oidc_check_expiry: bool,
+    pub oidc_check_issued_at: bool,
+    pub oidc_check_at_hash: bool,
+    pub oidc_check_userinfo_subject: bool,
+    pub oidc_identity_is_subject: bool,
+    pub oidc_discovery_issuer_must_match: bool,
+    pub oidc_refetch_jwks_on_unknown_kid: bool,
+    pub oidc_rate_limit_jwks_refetch: bool,
+    pub oidc_strict_claim_types: bool,
+    pub oidc_local_return_only: bool,
 }
 
 /// Which Assertion the ACS reads.
@@ -395,6 +535,26 @@ impl Policy {
             scim_stable_order: true,
             jit_respects_deactivation: true,
             scim_errors_use_schema: true,
+            oidc_accept_alg_none: false,
+            oidc_hmac_with_public_key: false,
+            oidc_hmac_with_client_secret: false,
+            oidc_trust_header_jwk: false,
+            oidc_trust_jku: false,
+            oidc_check_nonce: true,
+            oidc_check_state: true,
+            oidc_state_bound_to_browser: true,
+            oidc_check_audience: true,
+            oidc_check_issuer: true,
+            oidc_check_expiry: true,
+            oidc_check_issued_at: true,
+            oidc_check_at_hash: true,
+            oidc_check_userinfo_subject: true,
+            oidc_identity_is_subject: true,
+            oidc_discovery_issuer_must_match: true,
+            oidc_refetch_jwks_on_unknown_kid: true,
+            oidc_rate_limit_jwks_refetch: true,
+            oidc_strict_claim_types: true,
+            oidc_local_return_only: true,
         }
     }
 
@@ -435,6 +595,26 @@ impl Policy {
                 Flaw::UnstablePagination => policy.scim_stable_order = false,
                 Flaw::JitRevivesDeactivated => policy.jit_respects_deactivation = false,
                 Flaw::ErrorNotScimSchema => policy.scim_errors_use_schema = false,
+                Flaw::AcceptAlgNone => policy.oidc_accept_alg_none = true,
+                Flaw::Hs256PublicKey => policy.oidc_hmac_with_public_key = true,
+                Flaw::Hs256ClientSecret => policy.oidc_hmac_with_client_secret = true,
+                Flaw::TrustHeaderJwk => policy.oidc_trust_header_jwk = true,
+                Flaw::TrustJku => policy.oidc_trust_jku = true,
+                Flaw::NoNonceCheck => policy.oidc_check_nonce = false,
+                Flaw::NoStateCheck => policy.oidc_check_state = false,
+                Flaw::StateNotBoundToBrowser => policy.oidc_state_bound_to_browser = false,
+                Flaw::IgnoreAud => policy.oidc_check_audience = false,
+                Flaw::IgnoreIss => policy.oidc_check_issuer = false,
+                Flaw::IgnoreExp => policy.oidc_check_expiry = false,
+                Flaw::IgnoreIatNbf => policy.oidc_check_issued_at = false,
+                Flaw::SkipAtHash => policy.oidc_check_at_hash = false,
+                Flaw::UserinfoSubUnchecked => policy.oidc_check_userinfo_subject = false,
+                Flaw::EmailAsIdentity => policy.oidc_identity_is_subject = false,
+                Flaw::TrustDiscoveryIssuer => policy.oidc_discovery_issuer_must_match = false,
+                Flaw::NoJwksRefetch => policy.oidc_refetch_jwks_on_unknown_kid = false,
+                Flaw::JwksRefetchUnbounded => policy.oidc_rate_limit_jwks_refetch = false,
+                Flaw::AcceptsClaimTypeConfusion => policy.oidc_strict_claim_types = false,
+                Flaw::OpenRedirectAfterLogin => policy.oidc_local_return_only = false,
                 Flaw::HandRolledSignatureCheck => {
                     policy.hand_rolled_signature_check = true;
                     policy.assertion_reader = AssertionReader::FirstInDocument;

@@ -18,6 +18,7 @@ pub mod email;
 pub mod flaws;
 pub mod http;
 pub mod idp_fetch;
+pub mod oidc;
 pub mod provisioning;
 pub mod saml;
 pub mod scim;

@@ -12,6 +12,7 @@ use time::OffsetDateTime;
 
 use crate::config::{Provisioning, TenantConfig, TenantSettings, has_admin_role};
 use crate::email;
+use crate::oidc::id_token::VerifiedIdToken;
 use crate::saml::verify::VerifiedResponse;
 use crate::sp::{Sp, SpError, hash_token, new_id, new_token};
 use crate::store::{NewUser, StoreError, User, UserId, UserStatus};
@@ -36,6 +37,12 @@ pub struct VerifiedIdentity {
     pub groups: Vec<String>,
     /// App roles, given to an account made at first sign-in.
     pub roles: Vec<String>,
+    /// Whether a verified email may link this identity to an existing
+    /// account it is not linked to yet. SAML: yes (Okta's signed NameID is
+    /// the account's email). OIDC: only when the tenant allows it
+    /// (`link_accounts_by_verified_email`), since the identity is
+    /// `(iss, sub)` and an email match is how accounts are taken over.
+    pub email_links_existing_account: bool,
 }
 
 impl VerifiedIdentity {
@@ -59,6 +66,35 @@ impl VerifiedIdentity {
             family_name: attribute("lastName"),
             groups: values("groups"),
             roles: values("role"),
+            email_links_existing_account: true,
+        }
+    }
+
+    /// The identity a verified ID token (with its userinfo claims) names:
+    /// `(iss, sub)`, never the email. `link_by_verified_email` is the
+    /// tenant's setting. Without `subject_is_identity` (the
+    /// `email-as-identity` flaw) the email stands in for `sub` and finds
+    /// accounts whether or not the provider verified it.
+    pub fn from_oidc(
+        token: &VerifiedIdToken,
+        link_by_verified_email: bool,
+        subject_is_identity: bool,
+    ) -> VerifiedIdentity {
+        let email = token.email().map(str::to_owned);
+        let (subject, email_verified, links) = match (&email, subject_is_identity) {
+            (Some(email), false) => (email.clone(), true, true),
+            _ => (token.subject().to_owned(), token.email_verified(), link_by_verified_email),
+        };
+        VerifiedIdentity {
+            issuer: token.issuer().to_owned(),
+            subject,
+            email,
+            email_verified,
+            given_name: token.given_name().map(str::to_owned),
+            family_name: token.family_name().map(str::to_owned),
+            groups: token.groups().to_vec(),
+            roles: Vec::new(),
+            email_links_existing_account: links,
         }
     }
 
@@ -164,6 +200,9 @@ impl Sp {
         let matching_form = if self.policy.normalise_email { email::normalise(&email) } else { email.clone() };
         let refusing = settings.provisioning != Provisioning::Jit && self.policy.respect_existing_only;
         let user = match self.store.user_by_email(&tenant.id, &matching_form)? {
+            Some(user) if !identity.email_links_existing_account => {
+                return Err(SpError::EmailLinkNotAllowed { email: user.email, tenant: tenant.id.clone() });
+            }
             Some(user) => active(user)?,
             None if !refusing || self.policy.record_refused_users => {
                 let new = NewUser {
@@ -223,6 +262,7 @@ mod tests {
             family_name: Some("Lovelace".into()),
             groups: vec!["Engineering".into()],
             roles: vec![],
+            email_links_existing_account: true,
         }
     }
 
@@ -257,6 +297,19 @@ mod tests {
         assert_eq!(sign_in(&sp, "acme", &claim).unwrap_err().code(), "account.email_not_verified");
         let users = sp.list_users("acme").unwrap();
         assert_eq!(users.iter().map(|u| &u.id).collect::<Vec<_>>(), vec![&owner.user.id]);
+    }
+
+    #[test]
+    fn an_identity_that_may_not_link_by_email_does_not_take_over_an_account() {
+        let sp = sp();
+        let owner = sign_in(&sp, "acme", &identity("00u1", Some("ada@acme.test"))).unwrap();
+        let mut other = identity("00u-other", Some("ada@acme.test"));
+        other.email_links_existing_account = false;
+        assert_eq!(sign_in(&sp, "acme", &other).unwrap_err().code(), "account.link_not_allowed");
+        // Its own first sign-in (JIT) needs no link.
+        other.email = Some("grace@acme.test".into());
+        let created = sign_in(&sp, "acme", &other).unwrap();
+        assert_ne!(created.user.id, owner.user.id);
     }
 
     #[test]

@@ -44,6 +44,7 @@ pub struct SettingsPatch {
     pub clock_skew_seconds: Option<u32>,
     pub allow_sha1: Option<bool>,
     pub sso_required: Option<bool>,
+    pub link_accounts_by_verified_email: Option<bool>,
 }
 
 /// Errors of the SP layer, each with a stable code for refusal pages.
@@ -75,6 +76,14 @@ pub enum SpError {
     NoEmail,
     #[error("the IdP does not vouch for the email '{0}', so it cannot find or create an account")]
     EmailNotVerified(String),
+    #[error(
+        "the account {email} in tenant {tenant} is not linked to this IdP identity, and the tenant does not link accounts by email"
+    )]
+    EmailLinkNotAllowed { email: String, tenant: TenantId },
+    #[error("tenant '{0}' does not sign in with OIDC")]
+    OidcNotConfigured(TenantId),
+    #[error("{0}")]
+    Oidc(#[from] crate::oidc::OidcError),
     #[error("storage: {0}")]
     Store(#[from] StoreError),
 }
@@ -95,6 +104,9 @@ impl SpError {
             SpError::InvalidSetting(_) => "request.invalid",
             SpError::NoEmail => "account.no_email",
             SpError::EmailNotVerified(_) => "account.email_not_verified",
+            SpError::EmailLinkNotAllowed { .. } => "account.link_not_allowed",
+            SpError::OidcNotConfigured(_) => "tenant.oidc_not_configured",
+            SpError::Oidc(e) => e.code(),
             SpError::Store(_) => "internal.store",
         }
     }
@@ -357,6 +369,9 @@ impl Sp {
             allow_sha1: patch.allow_sha1.unwrap_or(current.allow_sha1),
             sso_required: patch.sso_required.unwrap_or(current.sso_required),
             admin_signed_in_via_idp: current.admin_signed_in_via_idp,
+            link_accounts_by_verified_email: patch
+                .link_accounts_by_verified_email
+                .unwrap_or(current.link_accounts_by_verified_email),
         };
         self.store.update_tenant_settings(&config.id, &updated)?;
         Ok(updated)

@@ -85,12 +85,17 @@ impl HttpError {
                     | SpError::TenantNotIdentified
                     | SpError::InvalidSetting(_)
                     | SpError::NoEmail => StatusCode::BAD_REQUEST,
-                    SpError::UnknownTenant(_) | SpError::SamlNotConfigured(_) => StatusCode::NOT_FOUND,
+                    SpError::Oidc(e) if e.is_provider_failure() => StatusCode::BAD_GATEWAY,
+                    SpError::Oidc(_) => StatusCode::BAD_REQUEST,
+                    SpError::UnknownTenant(_) | SpError::SamlNotConfigured(_) | SpError::OidcNotConfigured(_) => {
+                        StatusCode::NOT_FOUND
+                    }
                     SpError::NoMetadata(_) => StatusCode::SERVICE_UNAVAILABLE,
                     SpError::DomainNotAllowed { .. }
                     | SpError::NoAccount { .. }
                     | SpError::Deactivated(_)
-                    | SpError::EmailNotVerified(_) => StatusCode::FORBIDDEN,
+                    | SpError::EmailNotVerified(_)
+                    | SpError::EmailLinkNotAllowed { .. } => StatusCode::FORBIDDEN,
                     SpError::Store(crate::store::StoreError::DuplicateEmail(_)) | SpError::LockoutRisk(_) => {
                         StatusCode::CONFLICT
                     }

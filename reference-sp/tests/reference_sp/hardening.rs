@@ -422,6 +422,7 @@ mod matching {
                 allow_sha1: false,
                 sso_required: false,
                 admin_signed_in_via_idp: false,
+                link_accounts_by_verified_email: false,
             };
             store.sync_tenant(&acme, "Acme", &settings).unwrap();
             let write = ScimUserWrite {

@@ -28,6 +28,7 @@ fn settings() -> TenantSettings {
         allow_sha1: false,
         sso_required: false,
         admin_signed_in_via_idp: false,
+        link_accounts_by_verified_email: false,
     }
 }
 
