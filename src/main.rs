@@ -116,6 +116,9 @@ struct DemoArgs {
     /// Keep serving the mock IdP and the reference SP after the report, until Ctrl-C.
     #[arg(long)]
     serve: bool,
+    /// Exit 1 on a warning too (behaviour the spec allows but should not be).
+    #[arg(long)]
+    strict: bool,
 }
 
 #[derive(Clone, Copy, ValueEnum)]
@@ -145,6 +148,9 @@ struct CheckArgs {
     /// Write the report here instead of standard output.
     #[arg(long, value_name = "FILE")]
     output: Option<PathBuf>,
+    /// Exit 1 on a warning too (behaviour the spec allows but should not be).
+    #[arg(long)]
+    strict: bool,
 }
 
 #[derive(Clone, Copy, ValueEnum)]
@@ -501,7 +507,8 @@ fn progress_printer(total: usize) -> impl Fn(&conformance::runner::CheckResult) 
         let verdict = format!("{:?}", result.verdict).to_lowercase();
         match &bar {
             Some(bar) => {
-                if matches!(result.verdict, conformance::runner::Verdict::Fail | conformance::runner::Verdict::Error) {
+                use conformance::runner::Verdict;
+                if matches!(result.verdict, Verdict::Fail | Verdict::Warn | Verdict::Error) {
                     bar.println(format!("{verdict:<5} {}", result.id));
                 }
                 bar.set_message(result.id.to_string());
@@ -554,10 +561,16 @@ fn check(args: CheckArgs) -> Result<(), Failure> {
         Some(path) => std::fs::write(path, text).map_err(|e| Failure::runtime(format!("{}: {e}", path.display())))?,
         None => print!("{text}"),
     }
-    if report.ok() {
+    if report.ok(args.strict) {
         Ok(())
     } else {
-        Err(Failure { message: format!("{} failed, {} errors", report.summary.fail, report.summary.error), code: 1 })
+        let summary = &report.summary;
+        let message = if args.strict {
+            format!("{} failed, {} errors, {} warnings (--strict)", summary.fail, summary.error, summary.warn)
+        } else {
+            format!("{} failed, {} errors", summary.fail, summary.error)
+        };
+        Err(Failure { message, code: 1 })
     }
 }
 
@@ -579,7 +592,7 @@ fn demo(args: DemoArgs) -> Result<(), Failure> {
         let idp = Arc::new(build_idp(&IdpOptions::default())?);
         serve_idp_and_sp(idp, dir.path())?;
     }
-    if reports.iter().all(|r| r.ok()) {
+    if reports.iter().all(|r| r.ok(args.strict)) {
         Ok(())
     } else {
         Err(Failure { message: "some checks failed against the reference SP".into(), code: 1 })

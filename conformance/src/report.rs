@@ -1,9 +1,9 @@
 //! Reports: JSON (versioned schema) and human text.
 //!
 //! JSON schema, version 1: `{"schema": "mockta.report/1", "target": string,
-//! "summary": {"pass", "fail", "skip", "error": integers}, "results": [{"id",
+//! "summary": {"pass", "fail", "warn", "skip", "error": integers}, "results": [{"id",
 //! "title", "protocol" (saml | oidc | scim | cross), "category", "severity",
-//! "reference", "verdict" (pass | fail | skip | error), "reason",
+//! "reference", "verdict" (pass | fail | warn | skip | error), "reason",
 //! "evidence"?: the protocol's evidence object (SAML: {"message",
 //! "sp_status", "sp_location", "sp_body_excerpt", "oracle"}), "fix"?,
 //! "duration_ms"}]}`.
@@ -22,6 +22,7 @@ pub const SCHEMA: &str = "mockta.report/1";
 pub struct Summary {
     pub pass: usize,
     pub fail: usize,
+    pub warn: usize,
     pub skip: usize,
     pub error: usize,
 }
@@ -32,6 +33,7 @@ impl Summary {
         match verdict {
             Verdict::Pass => self.pass += 1,
             Verdict::Fail => self.fail += 1,
+            Verdict::Warn => self.warn += 1,
             Verdict::Skip => self.skip += 1,
             Verdict::Error => self.error += 1,
         }
@@ -56,9 +58,10 @@ impl Report {
         Report { schema: SCHEMA, target, summary, results }
     }
 
-    /// Whether nothing failed or errored.
-    pub fn ok(&self) -> bool {
-        self.summary.fail == 0 && self.summary.error == 0
+    /// Whether nothing failed or errored; with `strict`, whether nothing
+    /// warned either.
+    pub fn ok(&self, strict: bool) -> bool {
+        self.summary.fail == 0 && self.summary.error == 0 && !(strict && self.summary.warn > 0)
     }
 
     pub fn to_json(&self) -> String {
@@ -73,12 +76,13 @@ impl Report {
         let mut suites: BTreeMap<&str, TestSuite> = BTreeMap::new();
         for result in &self.results {
             let mut status = match result.verdict {
-                Verdict::Pass => TestCaseStatus::success(),
+                // JUnit has no warning: a warn passes, and says why in its output.
+                Verdict::Pass | Verdict::Warn => TestCaseStatus::success(),
                 Verdict::Fail => TestCaseStatus::non_success(NonSuccessKind::Failure),
                 Verdict::Error => TestCaseStatus::non_success(NonSuccessKind::Error),
                 Verdict::Skip => TestCaseStatus::skipped(),
             };
-            if result.verdict != Verdict::Pass {
+            if !matches!(result.verdict, Verdict::Pass | Verdict::Warn) {
                 status.set_message(result.reason.clone());
                 let mut description = format!("{}\nsource: {}", result.title, result.reference);
                 if let Some(evidence) = &result.evidence {
@@ -93,6 +97,9 @@ impl Report {
                 status.set_description(description);
             }
             let mut case = TestCase::new(result.id, status);
+            if result.verdict == Verdict::Warn {
+                case.set_system_out(format!("warn: {}\nsource: {}", result.reason, result.reference));
+            }
             case.set_classname(format!("mockta.{}", result.category.as_str()));
             case.set_time(std::time::Duration::from_millis(result.duration_ms));
             suites
@@ -113,21 +120,25 @@ impl Report {
         for result in &self.results {
             categories.entry(result.category.as_str()).or_default().add(result.verdict);
         }
-        let _ = writeln!(out, "{:<14} {:>5} {:>5} {:>5} {:>6}", "category", "pass", "fail", "skip", "error");
+        let _ =
+            writeln!(out, "{:<14} {:>5} {:>5} {:>5} {:>5} {:>6}", "category", "pass", "fail", "warn", "skip", "error");
         for (category, counts) in &categories {
             let _ = writeln!(
                 out,
-                "{:<14} {:>5} {:>5} {:>5} {:>6}",
-                category, counts.pass, counts.fail, counts.skip, counts.error
+                "{:<14} {:>5} {:>5} {:>5} {:>5} {:>6}",
+                category, counts.pass, counts.fail, counts.warn, counts.skip, counts.error
             );
         }
         let s = &self.summary;
-        let _ = writeln!(out, "{:<14} {:>5} {:>5} {:>5} {:>6}", "total", s.pass, s.fail, s.skip, s.error);
-        for result in
-            self.results.iter().filter(|r| matches!(r.verdict, Verdict::Fail | Verdict::Error | Verdict::Skip))
+        let _ = writeln!(out, "{:<14} {:>5} {:>5} {:>5} {:>5} {:>6}", "total", s.pass, s.fail, s.warn, s.skip, s.error);
+        for result in self
+            .results
+            .iter()
+            .filter(|r| matches!(r.verdict, Verdict::Fail | Verdict::Warn | Verdict::Error | Verdict::Skip))
         {
             let label = match result.verdict {
                 Verdict::Fail => "FAIL",
+                Verdict::Warn => "WARN",
                 Verdict::Error => "ERROR",
                 _ => "SKIP",
             };
@@ -147,7 +158,59 @@ impl Report {
                 let _ = writeln!(out, "  fix: {fix}");
             }
         }
-        let _ = writeln!(out, "\n{} passed, {} failed, {} skipped, {} errors", s.pass, s.fail, s.skip, s.error);
+        let _ = writeln!(
+            out,
+            "\n{} passed, {} failed, {} warnings, {} skipped, {} errors",
+            s.pass, s.fail, s.warn, s.skip, s.error
+        );
         out
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn report_with(verdicts: &[Verdict]) -> Report {
+        let checks = crate::catalogue::all_checks();
+        let results = verdicts
+            .iter()
+            .zip(&checks)
+            .map(|(verdict, check)| CheckResult {
+                id: check.id,
+                title: check.title,
+                protocol: check.protocol(),
+                category: check.category,
+                severity: check.severity,
+                reference: check.reference,
+                verdict: *verdict,
+                reason: "because".into(),
+                evidence: None,
+                fix: None,
+                duration_ms: 0,
+            })
+            .collect();
+        Report::new("t".into(), results)
+    }
+
+    #[test]
+    fn a_warning_fails_the_run_only_when_strict() {
+        let warned = report_with(&[Verdict::Pass, Verdict::Warn, Verdict::Skip]);
+        assert_eq!(warned.summary.warn, 1);
+        assert!(warned.ok(false));
+        assert!(!warned.ok(true));
+        assert!(!report_with(&[Verdict::Fail]).ok(false));
+        assert!(!report_with(&[Verdict::Error]).ok(false));
+        assert!(report_with(&[Verdict::Pass, Verdict::Skip]).ok(true));
+    }
+
+    #[test]
+    fn every_format_shows_a_warning() {
+        let report = report_with(&[Verdict::Warn]);
+        assert!(report.to_human().contains("\nWARN "), "{}", report.to_human());
+        assert!(report.to_json().contains("\"verdict\": \"warn\""));
+        let junit = report.to_junit();
+        assert!(junit.contains("warn: because"), "{junit}");
+        assert!(!junit.contains("<failure"), "{junit}");
     }
 }

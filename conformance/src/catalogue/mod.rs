@@ -101,6 +101,16 @@ impl std::fmt::Display for Category {
     }
 }
 
+/// What a failure of a check is: a `fail`, or for behaviour the spec allows
+/// but that is weaker than it should be (accepting RSA-SHA1, no clock-skew
+/// tolerance), a `warn`.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Weight {
+    Fail,
+    Warn,
+}
+
 /// What a check needs from the target beyond the protocol section itself.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
 #[serde(rename_all = "kebab-case")]
@@ -144,6 +154,8 @@ pub struct Check {
     pub fix: &'static str,
     /// The check changes a tenant-wide setting, so it runs alone, after the others.
     pub exclusive: bool,
+    /// What a failure of this check is.
+    pub weight: Weight,
 }
 
 impl Check {
@@ -181,7 +193,7 @@ pub fn catalogue_json(checks: &[Check]) -> String {
         .map(|c| {
             serde_json::json!({
                 "id": c.id, "title": c.title, "protocol": c.protocol(), "category": c.category,
-                "severity": c.severity, "reference": c.reference, "needs": c.needs,
+                "severity": c.severity, "weight": c.weight, "reference": c.reference, "needs": c.needs,
             })
         })
         .collect();

@@ -3,7 +3,7 @@
 use mock_idp::org::SigningMode;
 use mock_idp::saml::faults::SamlFault;
 
-use super::{Action, Capability, Category, Check, Severity};
+use super::{Action, Capability, Category, Check, Severity, Weight};
 
 /// What a SAML check does after the positive control.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -40,6 +40,9 @@ const TIME_FIX: &str = "Check NotBefore and NotOnOrAfter of Conditions and of Su
 
 macro_rules! fault_check {
     ($id:literal, $title:literal, $category:ident, $severity:ident, $fault:expr, $fix:expr) => {
+        fault_check!($id, $title, $category, $severity, $fault, $fix, Fail)
+    };
+    ($id:literal, $title:literal, $category:ident, $severity:ident, $fault:expr, $fix:expr, $weight:ident) => {
         Check {
             id: $id,
             title: $title,
@@ -50,6 +53,7 @@ macro_rules! fault_check {
             action: Action::Saml(SamlAction::RefuseFault($fault)),
             fix: $fix,
             exclusive: false,
+            weight: Weight::$weight,
         }
     };
 }
@@ -67,6 +71,7 @@ pub fn checks() -> Vec<Check> {
             action: Action::Saml(SamlAction::IdpInitiated),
             fix: "Accept a correctly signed unsolicited response when IdP-initiated sign-in is enabled, and send the browser to the RelayState (a local path) afterwards.",
             exclusive: false,
+            weight: Weight::Fail,
         },
         Check {
             id: "saml.sso.sp_initiated",
@@ -78,6 +83,7 @@ pub fn checks() -> Vec<Check> {
             action: Action::Saml(SamlAction::SpInitiated),
             fix: "Send an AuthnRequest by HTTP-Redirect to the IdP's SSO URL, remember its ID for this browser, and accept the response whose InResponseTo matches.",
             exclusive: false,
+            weight: Weight::Fail,
         },
         Check {
             id: "saml.cond.skew_inside",
@@ -89,6 +95,7 @@ pub fn checks() -> Vec<Check> {
             action: Action::Saml(SamlAction::AcceptFault(SamlFault::Skew(60))),
             fix: "Allow a clock-skew tolerance of 60 to 180 seconds on NotBefore and NotOnOrAfter.",
             exclusive: false,
+            weight: Weight::Warn,
         },
         Check {
             id: "saml.sig.both_signed",
@@ -100,6 +107,7 @@ pub fn checks() -> Vec<Check> {
             action: Action::Saml(SamlAction::AcceptFault(SamlFault::SignOnly(SigningMode::Both))),
             fix: "Verify each signature present; two signatures (Response and Assertion) are normal from Okta.",
             exclusive: false,
+            weight: Weight::Fail,
         },
         Check {
             id: "saml.sig.response_only",
@@ -111,6 +119,7 @@ pub fn checks() -> Vec<Check> {
             action: Action::Saml(SamlAction::AcceptFault(SamlFault::SignOnly(SigningMode::ResponseOnly))),
             fix: "Accept a signed Response that covers the Assertion, unless the SP's metadata says WantAssertionsSigned and the customer was told so.",
             exclusive: false,
+            weight: Weight::Fail,
         },
         Check {
             id: "saml.sig.assertion_only",
@@ -122,6 +131,7 @@ pub fn checks() -> Vec<Check> {
             action: Action::Saml(SamlAction::AcceptFault(SamlFault::SignOnly(SigningMode::AssertionOnly))),
             fix: "Accept a signed Assertion inside an unsigned Response, reading identity only from that Assertion.",
             exclusive: false,
+            weight: Weight::Fail,
         },
         fault_check!(
             "saml.sig.unsigned",
@@ -147,7 +157,9 @@ pub fn checks() -> Vec<Check> {
             SamlFault::UntrustedKey,
             SIG_FIX
         ),
-        fault_check!("saml.sig.sha1", "RSA-SHA1 signature refused", Signature, Medium, SamlFault::Sha1, SIG_FIX),
+        // SHA-1 is allowed by XML Signature and Okta offers it, but it is broken
+        // for collisions: accepting it is weak, not a forged identity.
+        fault_check!("saml.sig.sha1", "RSA-SHA1 signature refused", Signature, Medium, SamlFault::Sha1, SIG_FIX, Warn),
         fault_check!(
             "saml.cond.audience",
             "Response for another SP (wrong Audience) refused",
@@ -231,6 +243,7 @@ pub fn checks() -> Vec<Check> {
             action: Action::Saml(SamlAction::OtherBrowser),
             fix: "Keep the AuthnRequest ID in the browser's session and accept a response only in the browser whose request it answers.",
             exclusive: false,
+            weight: Weight::Fail,
         },
         fault_check!(
             "saml.status.responder",
@@ -260,9 +273,12 @@ pub fn checks() -> Vec<Check> {
             "saml.xml.doctype",
             "Response with a DOCTYPE refused",
             Xml,
-            High,
+            // A DTD whose entity the document never uses forges nothing; the
+            // parser that accepts it is only open to entity expansion.
+            Medium,
             SamlFault::DoctypeEntity,
-            "Reject any document with a DTD before parsing further, and use one parser for verifying and reading."
+            "Reject any document with a DTD before parsing further, and use one parser for verifying and reading.",
+            Warn
         ),
         Check {
             id: "saml.replay",
@@ -274,6 +290,7 @@ pub fn checks() -> Vec<Check> {
             action: Action::Saml(SamlAction::Replay),
             fix: "Keep each accepted assertion ID in a replay cache until its NotOnOrAfter (plus skew), shared by every SP node, and refuse a second use.",
             exclusive: false,
+            weight: Weight::Fail,
         },
         Check {
             id: "saml.relay_state.open",
@@ -285,6 +302,7 @@ pub fn checks() -> Vec<Check> {
             action: Action::Saml(SamlAction::OpenRelayState),
             fix: "Redirect after sign-in only to relative paths on this SP (or an allow-list); never to a URL taken from RelayState as it is.",
             exclusive: false,
+            weight: Weight::Fail,
         },
         Check {
             id: "saml.cond.skew_inside_past",
@@ -296,6 +314,7 @@ pub fn checks() -> Vec<Check> {
             action: Action::Saml(SamlAction::AcceptFault(SamlFault::Skew(-60))),
             fix: "Allow a clock-skew tolerance of 60 to 180 seconds on NotBefore and NotOnOrAfter.",
             exclusive: false,
+            weight: Weight::Warn,
         },
         Check {
             id: "saml.sso.unsolicited_disabled",
@@ -307,6 +326,7 @@ pub fn checks() -> Vec<Check> {
             action: Action::Saml(SamlAction::UnsolicitedWhenDisabled),
             fix: "When a tenant turns IdP-initiated sign-in off, refuse every response without an InResponseTo that matches this browser's request.",
             exclusive: true,
+            weight: Weight::Fail,
         },
         Check {
             id: "saml.account.unknown_user",
@@ -318,6 +338,7 @@ pub fn checks() -> Vec<Check> {
             action: Action::Saml(SamlAction::UnknownUser),
             fix: "Without JIT provisioning, refuse a sign-in for an unknown user with a clear message, and create no account.",
             exclusive: false,
+            weight: Weight::Fail,
         },
         Check {
             id: "saml.attr.session",
@@ -329,6 +350,7 @@ pub fn checks() -> Vec<Check> {
             action: Action::Saml(SamlAction::AttributesInSession),
             fix: "Read firstName, lastName and the groups attribute from the signed Assertion's AttributeStatement, and use them for the account and the session.",
             exclusive: false,
+            weight: Weight::Fail,
         },
         Check {
             id: "saml.account.email_case",
@@ -340,6 +362,7 @@ pub fn checks() -> Vec<Check> {
             action: Action::Saml(SamlAction::EmailCase),
             fix: "Match accounts on a normalised email (trimmed, lowercased), never the exact string, so a case variant reaches the same account.",
             exclusive: false,
+            weight: Weight::Fail,
         },
         Check {
             id: "saml.account.outside_domain",
@@ -351,6 +374,7 @@ pub fn checks() -> Vec<Check> {
             action: Action::Saml(SamlAction::OutsideDomain),
             fix: "Check the email domain against the tenant's verified domains before matching or creating an account.",
             exclusive: false,
+            weight: Weight::Fail,
         },
     ];
     for n in 1..=8u8 {
@@ -364,6 +388,7 @@ pub fn checks() -> Vec<Check> {
             action: Action::Saml(SamlAction::RefuseFault(SamlFault::Xsw(n))),
             fix: XSW_FIX,
             exclusive: false,
+            weight: Weight::Fail,
         });
     }
     checks

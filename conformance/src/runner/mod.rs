@@ -20,7 +20,7 @@ use mock_idp::idp::Idp;
 use rand::Rng;
 use serde::Serialize;
 
-use crate::catalogue::{Action, Capability, Category, Check, Protocol, Severity};
+use crate::catalogue::{Action, Capability, Category, Check, Protocol, Severity, Weight};
 use crate::target::{EmailDomains, SessionOracle, Target};
 use browser::{Browser, read_body, transport_error};
 
@@ -39,6 +39,9 @@ const HOOK_BODY_LIMIT: usize = 1024 * 1024;
 pub enum Verdict {
     Pass,
     Fail,
+    /// Allowed by the spec but weaker than it should be: shown in every
+    /// report, and fails the run only with `--strict`.
+    Warn,
     Skip,
     Error,
 }
@@ -113,7 +116,7 @@ impl CheckResult {
             category: check.category,
             severity: check.severity,
             reference: check.reference,
-            fix: (verdict == Verdict::Fail).then_some(check.fix),
+            fix: matches!(verdict, Verdict::Fail | Verdict::Warn).then_some(check.fix),
             evidence: if verdict == Verdict::Pass { None } else { evidence },
             verdict,
             reason,
@@ -292,13 +295,18 @@ impl Suite {
 
     async fn run_check(&self, check: &Check) -> CheckResult {
         let started = Instant::now();
-        let outcome = match self.missing(check) {
+        let mut outcome = match self.missing(check) {
             Some(reason) => Outcome { verdict: Verdict::Skip, reason, evidence: None },
             None => match self.execute(check).await {
                 Ok(outcome) => outcome,
                 Err(StepError(reason)) => Outcome { verdict: Verdict::Error, reason, evidence: None },
             },
         };
+        // What the check finds weighs what its catalogue entry says: for a
+        // policy the spec allows, a failure is a warning.
+        if outcome.verdict == Verdict::Fail && check.weight == Weight::Warn {
+            outcome.verdict = Verdict::Warn;
+        }
         CheckResult::new(check, outcome.verdict, outcome.reason, outcome.evidence, started)
     }
 

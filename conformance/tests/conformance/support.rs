@@ -17,6 +17,11 @@ impl Run {
         self.results.iter().filter(|r| matches!(r.verdict, Verdict::Fail | Verdict::Error)).map(|r| r.id).collect()
     }
 
+    /// Checks that warned: behaviour the spec allows but should not be.
+    pub(crate) fn warned(&self) -> BTreeSet<&'static str> {
+        self.results.iter().filter(|r| r.verdict == Verdict::Warn).map(|r| r.id).collect()
+    }
+
     pub(crate) fn skipped(&self) -> BTreeSet<&'static str> {
         self.results.iter().filter(|r| r.verdict == Verdict::Skip).map(|r| r.id).collect()
     }
