@@ -487,6 +487,15 @@ pub fn parse_config(file: &str, text: &str, dir: &Path) -> Result<SpConfig, Conf
     if tenants.is_empty() {
         return Err(fail("tenants".into(), "at least one tenant is required".into()));
     }
+    // The callback finds its tenant by the redirect path, so two tenants
+    // cannot share one.
+    for (index, tenant) in tenants.iter().enumerate() {
+        if let Some(path) = tenant.oidc.as_ref().map(|o| &o.redirect_path)
+            && tenants[..index].iter().any(|t| t.oidc.as_ref().is_some_and(|o| o.redirect_path == *path))
+        {
+            return Err(fail(format!("tenants[{index}].oidc.redirect_path"), "is used by an earlier tenant".into()));
+        }
+    }
     // A SCIM token names one tenant; shared, it would let one tenant's
     // provisioning into another's.
     for (index, tenant) in tenants.iter().enumerate() {
@@ -606,7 +615,7 @@ fn is_http_url(value: &str) -> bool {
 }
 
 #[cfg(test)]
-mod tests {
+pub(crate) mod tests {
     use super::*;
 
     fn error_of(text: &str) -> String {
@@ -620,7 +629,12 @@ mod tests {
         let acme = config.tenant("acme").unwrap();
         assert_eq!(acme.settings.provisioning, Provisioning::Jit);
         assert_eq!(acme.saml.as_ref().unwrap().sp_entity_id, "http://127.0.0.1:7100/sso/metadata/acme");
-        assert_eq!(acme.oidc, None);
+        let oidc = acme.oidc.as_ref().unwrap();
+        assert_eq!(
+            (oidc.issuer.as_str(), oidc.client_id.as_str(), oidc.redirect_path.as_str()),
+            ("http://127.0.0.1:7000", "0oarefspoidc00000007", "/oidc/callback/acme")
+        );
+        assert_eq!(config.tenant("globex").unwrap().oidc, None);
         assert_eq!(config.acs_url(&acme.id), "http://127.0.0.1:7100/sso/acs/acme");
         assert_eq!(config.tenant("globex").unwrap().settings.provisioning, Provisioning::ExistingOnly);
     }
@@ -646,9 +660,11 @@ mod tests {
         );
     }
 
-    /// The built-in config with acme's SAML keys replaced by `replacement`.
-    fn acme_with(replacement: &str) -> String {
-        BUILTIN_CONFIG.replacen(
+    /// The built-in config with acme's SAML keys replaced by `replacement`
+    /// and its OIDC table removed.
+    pub(crate) fn acme_with(replacement: &str) -> String {
+        let oidc_line = BUILTIN_CONFIG.lines().find(|l| l.starts_with("oidc = ")).unwrap_or_default();
+        BUILTIN_CONFIG.replacen(oidc_line, "", 1).replacen(
             "idp_metadata_url = \"http://127.0.0.1:7000/app/0oarefsp000000000001/sso/saml/metadata\"",
             replacement,
             1,

@@ -19,6 +19,8 @@ pub mod flaws;
 pub mod http;
 pub mod idp_fetch;
 pub mod oidc;
+pub mod oidc_fetch;
+pub mod oidc_login;
 pub mod provisioning;
 pub mod saml;
 pub mod scim;

@@ -84,6 +84,8 @@ pub enum SpError {
     OidcNotConfigured(TenantId),
     #[error("{0}")]
     Oidc(#[from] crate::oidc::OidcError),
+    #[error("the request could not be completed: {0}")]
+    TaskFailed(String),
     #[error("storage: {0}")]
     Store(#[from] StoreError),
 }
@@ -107,6 +109,7 @@ impl SpError {
             SpError::EmailLinkNotAllowed { .. } => "account.link_not_allowed",
             SpError::OidcNotConfigured(_) => "tenant.oidc_not_configured",
             SpError::Oidc(e) => e.code(),
+            SpError::TaskFailed(_) => "internal.task",
             SpError::Store(_) => "internal.store",
         }
     }
@@ -145,6 +148,9 @@ pub struct Sp {
     pub(crate) policy: Policy,
     flaws: BTreeSet<Flaw>,
     idps: RwLock<HashMap<TenantId, IdpMetadata>>,
+    /// Each OIDC tenant's discovery document and key set, as cached by
+    /// `oidc_fetch`.
+    pub(crate) oidc_providers: std::sync::Mutex<HashMap<TenantId, crate::oidc::jwks_cache::ProviderCache>>,
     clock: Arc<dyn Clock>,
     /// Held across each SCIM write's read, checks and write, so concurrent
     /// writes cannot undo each other or both remove the last admin.
@@ -192,6 +198,7 @@ impl Sp {
             store,
             flaws,
             idps: RwLock::new(HashMap::new()),
+            oidc_providers: std::sync::Mutex::new(HashMap::new()),
             clock,
             scim_writes: std::sync::Mutex::new(()),
         })
@@ -458,15 +465,13 @@ mod tests {
     use std::path::Path;
 
     use super::*;
-    use crate::config::{BUILTIN_CONFIG, parse_config};
+    use crate::config::parse_config;
     use crate::store::sqlite::SqliteStore;
 
     #[test]
     fn an_oidc_only_tenant_refuses_saml_sign_in_with_the_reason() {
-        let text = BUILTIN_CONFIG.replacen(
-            "idp_metadata_url = \"http://127.0.0.1:7000/app/0oarefsp000000000001/sso/saml/metadata\"",
+        let text = crate::config::tests::acme_with(
             "oidc = { issuer = \"https://acme.okta.test\", client_id = \"0oa1\", client_auth = \"none\" }",
-            1,
         );
         let config = parse_config("sp.toml", &text, Path::new(".")).unwrap();
         let sp = Sp::new(config, Arc::new(SqliteStore::in_memory().unwrap()), BTreeSet::new(), Arc::new(SystemClock))

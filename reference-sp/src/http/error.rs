@@ -99,7 +99,7 @@ impl HttpError {
                     SpError::Store(crate::store::StoreError::DuplicateEmail(_)) | SpError::LockoutRisk(_) => {
                         StatusCode::CONFLICT
                     }
-                    SpError::Store(_) => StatusCode::INTERNAL_SERVER_ERROR,
+                    SpError::Store(_) | SpError::TaskFailed(_) => StatusCode::INTERNAL_SERVER_ERROR,
                 };
                 (status, error.code())
             }

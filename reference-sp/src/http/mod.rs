@@ -4,6 +4,7 @@
 mod admin;
 mod error;
 mod extract;
+mod oidc;
 mod pages;
 mod scim;
 mod sign_in;
@@ -16,6 +17,7 @@ use axum::routing::{get, post};
 use tokio::net::TcpListener;
 
 pub use error::HttpError;
+pub use oidc::{OIDC_ID_TOKEN_COOKIE, OIDC_PENDING_COOKIE};
 
 use crate::sp::Sp;
 
@@ -36,6 +38,8 @@ pub fn router(sp: Arc<Sp>) -> Router {
         .route("/sso/metadata/{tenant}", get(sign_in::metadata))
         .route("/whoami", get(sign_in::whoami))
         .route("/logout", post(sign_in::logout))
+        .route("/oidc/login", get(oidc::login))
+        .route("/oidc/logout", get(oidc::logout))
         .nest("/admin", admin::routes())
         .nest("/scim/v2", scim::routes(sp.clone()))
         .fallback(no_such_route)
@@ -46,9 +50,19 @@ pub fn router(sp: Arc<Sp>) -> Router {
         .with_state(sp)
 }
 
-/// Any path no route has.
-async fn no_such_route() -> HttpError {
-    HttpError::NoSuchRoute
+/// Any path no route has, except a tenant's OIDC callback: each tenant
+/// names its own redirect path, so callbacks are found here rather than
+/// registered as routes (two configs cannot then make the router clash).
+async fn no_such_route(
+    axum::extract::State(sp): axum::extract::State<Arc<Sp>>,
+    method: axum::http::Method,
+    uri: axum::http::Uri,
+    headers: axum::http::HeaderMap,
+) -> Result<axum::response::Response, HttpError> {
+    match oidc::callback(&sp, &method, &uri, &headers).await {
+        Some(answer) => answer,
+        None => Err(HttpError::NoSuchRoute),
+    }
 }
 
 /// A route that does not take the method; axum adds the `Allow` header.

@@ -47,6 +47,12 @@ pub(super) async fn login(
     State(sp): State<Arc<Sp>>,
     QueryParameters(params): QueryParameters<LoginParams>,
 ) -> Result<Response, HttpError> {
+    // A tenant that signs in with OIDC only starts an OIDC login here; a
+    // tenant with SAML keeps SAML at /login and has OIDC at /oidc/login.
+    let tenant = sp.tenant(&params.tenant)?;
+    if tenant.saml.is_none() && tenant.oidc.is_some() {
+        return super::oidc::start(sp.clone(), params.tenant, params.relay_state).await;
+    }
     idp_fetch::ensure(&sp, &params.tenant).await?;
     let start = off_the_runtime(&sp, move |sp| sp.start_login(&params.tenant, params.relay_state.as_deref())).await?;
     let mut response = (StatusCode::FOUND, [(header::LOCATION, start.redirect_url)]).into_response();

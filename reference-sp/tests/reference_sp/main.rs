@@ -7,6 +7,10 @@
 
 mod accounts;
 mod hardening;
+mod oidc_flow;
+mod oidc_props;
+mod oidc_rules;
+mod oidc_support;
 mod okta_spec;
 mod properties;
 mod rules;

@@ -1,0 +1,115 @@
+//! OIDC handlers: `/oidc/login`, the tenants' callbacks (served from the
+//! router's fallback, since each tenant names its own redirect path) and
+//! `/oidc/logout`. Each extracts, calls one function of
+//! [`crate::oidc_login`] and answers.
+
+use std::sync::Arc;
+
+use axum::extract::State;
+use axum::http::{HeaderMap, Method, StatusCode, Uri, header};
+use axum::response::{IntoResponse, Response};
+use serde::Deserialize;
+
+use super::extract::QueryParameters;
+use super::{HttpError, SESSION_COOKIE, cookie};
+use crate::oidc_login::{self, Callback};
+use crate::sp::Sp;
+
+/// The cookie that ties a started OIDC login to this browser.
+pub const OIDC_PENDING_COOKIE: &str = "rsp_oidc_pending";
+/// The cookie that keeps the ID token as the `id_token_hint` for logout.
+pub const OIDC_ID_TOKEN_COOKIE: &str = "rsp_oidc_id_token";
+
+#[derive(Debug, Deserialize)]
+pub(super) struct OidcLoginParams {
+    tenant: String,
+    return_to: Option<String>,
+}
+
+/// `Secure` on an https SP. The callback is a top-level GET from the
+/// provider, which `SameSite=Lax` cookies travel on, so no `SameSite=None`
+/// is needed.
+fn cookie_text(sp: &Sp, name: &str, value: &str, path: &str, max_age: i64) -> String {
+    let secure = if sp.config().base_url.starts_with("https://") { "; Secure" } else { "" };
+    format!("{name}={value}; Path={path}; HttpOnly; SameSite=Lax; Max-Age={max_age}{secure}")
+}
+
+fn redirect(status: StatusCode, location: String, cookies: &[String]) -> Response {
+    let mut response = (status, [(header::LOCATION, location)]).into_response();
+    for text in cookies {
+        if let Ok(value) = axum::http::HeaderValue::from_str(text) {
+            response.headers_mut().append(header::SET_COOKIE, value);
+        }
+    }
+    response
+}
+
+/// Starts a login and sends the browser to the provider. `/login` comes
+/// here too for a tenant that signs in with OIDC only.
+pub(super) async fn start(sp: Arc<Sp>, tenant: String, return_to: Option<String>) -> Result<Response, HttpError> {
+    let start = oidc_login::begin(&sp, tenant, return_to).await?;
+    let max_age = oidc_login::OIDC_PENDING_TTL.whole_seconds();
+    let pending = cookie_text(&sp, OIDC_PENDING_COOKIE, &start.pending_token, "/", max_age);
+    Ok(redirect(StatusCode::FOUND, start.redirect_url, &[pending]))
+}
+
+pub(super) async fn login(
+    State(sp): State<Arc<Sp>>,
+    QueryParameters(params): QueryParameters<OidcLoginParams>,
+) -> Result<Response, HttpError> {
+    start(sp, params.tenant, params.return_to).await
+}
+
+/// A tenant's callback, if `uri` is one of their redirect paths and the
+/// method is GET; `None` otherwise, for the router's fallback to refuse.
+pub(super) async fn callback(
+    sp: &Arc<Sp>,
+    method: &Method,
+    uri: &Uri,
+    headers: &HeaderMap,
+) -> Option<Result<Response, HttpError>> {
+    if method != Method::GET {
+        return None;
+    }
+    let tenant = sp.tenant_for_redirect_path(uri.path())?.id.to_string();
+    let mut params = Callback::default();
+    for (name, value) in url::form_urlencoded::parse(uri.query().unwrap_or_default().as_bytes()) {
+        let slot = match name.as_ref() {
+            "code" => &mut params.code,
+            "state" => &mut params.state,
+            "error" => &mut params.error,
+            "error_description" => &mut params.error_description,
+            "iss" => &mut params.iss,
+            _ => continue,
+        };
+        *slot = Some(value.into_owned());
+    }
+    let pending = cookie(headers, OIDC_PENDING_COOKIE);
+    let clear_pending = cookie_text(sp, OIDC_PENDING_COOKIE, "", "/", 0);
+    Some(match oidc_login::complete(sp, tenant, params, pending).await {
+        Ok(done) => {
+            let ttl = sp.config().session_ttl.whole_seconds();
+            let session = cookie_text(sp, SESSION_COOKIE, &done.signed_in.session_token, "/", ttl);
+            let hint = cookie_text(sp, OIDC_ID_TOKEN_COOKIE, &done.id_token, "/oidc/logout", ttl);
+            Ok(redirect(StatusCode::SEE_OTHER, done.signed_in.redirect_to, &[session, hint, clear_pending]))
+        }
+        Err(error) => {
+            // The login was used up whatever went wrong, so its cookie goes.
+            let mut response = HttpError::from(error).into_response();
+            if let Ok(value) = axum::http::HeaderValue::from_str(&clear_pending) {
+                response.headers_mut().append(header::SET_COOKIE, value);
+            }
+            Ok(response)
+        }
+    })
+}
+
+/// RP-initiated logout: ends the session here, then at the provider.
+pub(super) async fn logout(State(sp): State<Arc<Sp>>, headers: HeaderMap) -> Result<Response, HttpError> {
+    let session = cookie(&headers, SESSION_COOKIE);
+    let hint = cookie(&headers, OIDC_ID_TOKEN_COOKIE);
+    let location = oidc_login::logout(&sp, session, hint).await?;
+    let cleared =
+        [cookie_text(&sp, SESSION_COOKIE, "", "/", 0), cookie_text(&sp, OIDC_ID_TOKEN_COOKIE, "", "/oidc/logout", 0)];
+    Ok(redirect(StatusCode::FOUND, location, &cleared))
+}

@@ -1,0 +1,317 @@
+//! The OIDC sign-in flow: authorization code with PKCE S256, `state` and
+//! `nonce` random and single-use, the login bound to the browser that
+//! started it, then the code exchanged, the ID token verified, userinfo
+//! read, and the sign-in done by the protocol-neutral core
+//! (`Sp::sign_in`), so JIT, domains, deactivated users, sessions and the
+//! lockout fact apply as they do for SAML.
+//!
+//! The `Sp` methods here are synchronous (they use the store); the async
+//! functions join them with the network calls of [`crate::oidc_fetch`] and
+//! run the store calls on the blocking pool.
+
+use std::sync::Arc;
+
+use time::Duration;
+
+use crate::config::TenantConfig;
+use crate::oidc::OidcError;
+use crate::oidc::authorize::{AuthorizationRequest, end_session_url};
+use crate::oidc::discovery::ProviderMetadata;
+use crate::oidc::id_token::{IdTokenExpectations, UnverifiedIdToken, VerifiedIdToken};
+use crate::oidc_fetch;
+use crate::saml::relay_state_is_local;
+use crate::sign_in::{SessionStarted, VerifiedIdentity};
+use crate::sp::{
+    LoginStart, MAX_PENDING_SIGN_INS_PER_TENANT, SignedIn, Sp, SpError, hash_token, new_token, same_secret,
+};
+use crate::store::{PendingSignIn, SignInProtocol};
+
+/// How long an OIDC login may take, from `/oidc/login` to the callback.
+pub const OIDC_PENDING_TTL: Duration = Duration::minutes(10);
+
+/// How long a used ID token is remembered, when it names no expiry (only
+/// under flaws that skip `exp`).
+const REPLAY_MEMORY: Duration = Duration::hours(1);
+
+/// The parameters of the callback (RFC 6749 §4.1.2, RFC 9207).
+#[derive(Debug, Default, Clone, serde::Deserialize)]
+pub struct Callback {
+    pub code: Option<String>,
+    pub state: Option<String>,
+    pub error: Option<String>,
+    pub error_description: Option<String>,
+    pub iss: Option<String>,
+}
+
+/// A completed OIDC sign-in: the session, where to go, and the ID token to
+/// keep as the `id_token_hint` for logout.
+#[derive(Debug)]
+pub struct OidcSignedIn {
+    pub signed_in: SignedIn,
+    pub id_token: String,
+}
+
+impl Sp {
+    /// The tenant's redirect URI, `{base_url}{redirect_path}`.
+    pub fn oidc_redirect_uri(&self, tenant: &TenantConfig) -> Result<String, SpError> {
+        Ok(format!("{}{}", self.config.base_url, oidc_fetch::connection(tenant)?.redirect_path))
+    }
+
+    /// The tenant whose redirect path this is, for the callback route.
+    pub fn tenant_for_redirect_path(&self, path: &str) -> Option<&TenantConfig> {
+        self.config.tenants.iter().find(|t| t.oidc.as_ref().is_some_and(|o| o.redirect_path == path))
+    }
+
+    /// Starts an OIDC login: a fresh `state`, `nonce` and PKCE verifier,
+    /// remembered for this browser (the returned pending token goes in its
+    /// cookie), and the authorization URL to send it to.
+    pub fn start_oidc_login(
+        &self,
+        tenant: &str,
+        return_to: Option<&str>,
+        metadata: &ProviderMetadata,
+    ) -> Result<LoginStart, SpError> {
+        let tenant = self.tenant(tenant)?;
+        let oidc = oidc_fetch::connection(tenant)?;
+        let settings = self.settings(tenant)?;
+        let return_to = match return_to.filter(|r| !r.is_empty()) {
+            Some(path) => path.to_owned(),
+            None if settings.default_relay_state.is_empty() => "/".to_owned(),
+            None => settings.default_relay_state.clone(),
+        };
+        self.check_return_to(&return_to)?;
+        let now = self.now();
+        let (state, nonce, code_verifier, pending_token) = (new_token(), new_token(), new_token(), new_token());
+        let pending = PendingSignIn {
+            tenant: tenant.id.clone(),
+            protocol: SignInProtocol::Oidc,
+            request_id: state.clone(),
+            nonce: Some(nonce.clone()),
+            code_verifier: Some(code_verifier.clone()),
+            return_to,
+        };
+        // Correct: the login is found by the browser's cookie, so a callback
+        // from another browser finds nothing. The state-not-bound-to-browser
+        // flaw finds it by the state alone.
+        let key = if self.policy.oidc_state_bound_to_browser { &pending_token } else { &state };
+        self.store.save_pending_sign_in(
+            &hash_token(key),
+            &pending,
+            now + OIDC_PENDING_TTL,
+            now,
+            MAX_PENDING_SIGN_INS_PER_TENANT,
+        )?;
+        let redirect_uri = self.oidc_redirect_uri(tenant)?;
+        let redirect_url = AuthorizationRequest {
+            authorization_endpoint: &metadata.authorization_endpoint,
+            client_id: &oidc.client_id,
+            redirect_uri: &redirect_uri,
+            scopes: &oidc.scopes,
+            state: &state,
+            nonce: &nonce,
+            code_verifier: &code_verifier,
+        }
+        .url()
+        .ok_or_else(|| OidcError::DiscoveryInvalid("the authorization endpoint is not a URL".into()))?;
+        Ok(LoginStart { redirect_url, pending_token })
+    }
+
+    /// The first step of the callback: the login it completes, taken (so it
+    /// is single-use), with the state compared and the provider's answer
+    /// read. Refuses a callback with no login started in this browser, a
+    /// missing or different state, an error answer and a mix-up (RFC 9207).
+    pub fn take_oidc_login(
+        &self,
+        tenant: &str,
+        callback: &Callback,
+        pending_token: Option<&str>,
+        metadata: &ProviderMetadata,
+    ) -> Result<PendingSignIn, SpError> {
+        let tenant = self.tenant(tenant)?;
+        oidc_fetch::connection(tenant)?;
+        let now = self.now();
+        let key = if self.policy.oidc_state_bound_to_browser {
+            pending_token.ok_or(OidcError::NoLoginStarted)?
+        } else {
+            callback.state.as_deref().ok_or(OidcError::StateMissing)?
+        };
+        let pending = self
+            .store
+            .take_pending_sign_in(&hash_token(key), now)?
+            .filter(|p| p.tenant == tenant.id && p.protocol == SignInProtocol::Oidc)
+            .ok_or(OidcError::NoLoginStarted)?;
+        if self.policy.oidc_check_state {
+            let state = callback.state.as_deref().ok_or(OidcError::StateMissing)?;
+            if !same_secret(state, &pending.request_id) {
+                return Err(OidcError::StateMismatch.into());
+            }
+        }
+        if let Some(error) = &callback.error {
+            let description = callback.error_description.as_deref().unwrap_or_default();
+            return Err(OidcError::AuthorizationDenied(format!("{error}: {description}")).into());
+        }
+        match &callback.iss {
+            Some(iss) if *iss != metadata.issuer => {
+                return Err(OidcError::IssuerMismatch { expected: metadata.issuer.clone(), found: iss.clone() }.into());
+            }
+            None if metadata.authorization_response_iss_parameter_supported => {
+                return Err(
+                    OidcError::IssuerMismatch { expected: metadata.issuer.clone(), found: String::new() }.into()
+                );
+            }
+            _ => {}
+        }
+        if callback.code.as_deref().is_none_or(str::is_empty) {
+            return Err(OidcError::CodeMissing.into());
+        }
+        Ok(pending)
+    }
+
+    /// The last step: a verified ID token signs its user in through the
+    /// protocol-neutral core. A token already used is refused (attacks.md
+    /// O-14).
+    pub fn finish_oidc_sign_in(
+        &self,
+        tenant: &str,
+        pending: &PendingSignIn,
+        token: &VerifiedIdToken,
+    ) -> Result<SignedIn, SpError> {
+        let tenant = self.tenant(tenant)?;
+        let settings = self.settings(tenant)?;
+        let now = self.now();
+        let remember_until = token.expires().filter(|e| *e > now).unwrap_or(now + REPLAY_MEMORY);
+        if self.policy.replay_cache
+            && !self.store.remember_message_id(
+                &tenant.id,
+                &format!("oidc-id-token:{}", hash_token(token.raw())),
+                remember_until,
+                now,
+            )?
+        {
+            return Err(OidcError::Replay.into());
+        }
+        self.check_return_to(&pending.return_to)?;
+        let identity = VerifiedIdentity::from_oidc(
+            token,
+            settings.link_accounts_by_verified_email,
+            self.policy.oidc_identity_is_subject,
+        );
+        let SessionStarted { session_token, user } = self.sign_in(tenant, &settings, &identity, now)?;
+        Ok(SignedIn { session_token, redirect_to: pending.return_to.clone(), user })
+    }
+
+    /// Where a browser may be sent after login: a path on this SP (unless
+    /// the open-redirect-after-login flaw is on).
+    fn check_return_to(&self, return_to: &str) -> Result<(), SpError> {
+        if self.policy.oidc_local_return_only && !relay_state_is_local(return_to) {
+            return Err(OidcError::ReturnToRejected(return_to.to_owned()).into());
+        }
+        Ok(())
+    }
+}
+
+/// Runs a store call on the blocking pool: writes wait for fsync.
+async fn blocking<T: Send + 'static>(
+    sp: &Arc<Sp>,
+    call: impl FnOnce(&Sp) -> Result<T, SpError> + Send + 'static,
+) -> Result<T, SpError> {
+    let sp = sp.clone();
+    tokio::task::spawn_blocking(move || call(&sp)).await.map_err(|e| SpError::TaskFailed(e.to_string()))?
+}
+
+/// `/oidc/login`: fetches the provider's metadata if needed and starts.
+pub async fn begin(sp: &Arc<Sp>, tenant: String, return_to: Option<String>) -> Result<LoginStart, SpError> {
+    let metadata = oidc_fetch::provider(sp, sp.tenant(&tenant)?).await?;
+    blocking(sp, move |sp| sp.start_oidc_login(&tenant, return_to.as_deref(), &metadata)).await
+}
+
+/// The callback: finds the login, exchanges the code, verifies the ID
+/// token (refetching the key set once for an unknown `kid`, within the rate
+/// limit), reads userinfo and signs the user in.
+pub async fn complete(
+    sp: &Arc<Sp>,
+    tenant: String,
+    callback: Callback,
+    pending_token: Option<String>,
+) -> Result<OidcSignedIn, SpError> {
+    let config = sp.tenant(&tenant)?;
+    let oidc = oidc_fetch::connection(config)?;
+    let metadata = oidc_fetch::provider(sp, config).await?;
+    let code = callback.code.clone().unwrap_or_default();
+    let pending = {
+        let (tenant, metadata) = (tenant.clone(), metadata.clone());
+        blocking(sp, move |sp| sp.take_oidc_login(&tenant, &callback, pending_token.as_deref(), &metadata)).await?
+    };
+    let verifier = pending.code_verifier.clone().unwrap_or_default();
+    let redirect_uri = sp.oidc_redirect_uri(config)?;
+    let tokens = oidc_fetch::exchange_code(sp, oidc, &metadata, &code, &verifier, &redirect_uri).await?;
+
+    let unverified = UnverifiedIdToken::parse(&tokens.id_token)?;
+    let header_url_keys = match unverified.jku() {
+        Some(jku) if sp.policy.oidc_trust_jku => Some(oidc_fetch::key_set_at(jku).await?),
+        _ => None,
+    };
+    let settings = sp.settings(config)?;
+    let client_secret = match &oidc.client_auth {
+        crate::config::OidcClientAuth::ClientSecretBasic { secret }
+        | crate::config::OidcClientAuth::ClientSecretPost { secret } => Some(secret.as_str()),
+        _ => None,
+    };
+    let verify = |keys: &crate::oidc::jwks::Jwks| {
+        let expectations = IdTokenExpectations {
+            issuer: &metadata.issuer,
+            client_id: &oidc.client_id,
+            client_secret,
+            algorithm: oidc.id_token_algorithm,
+            keys,
+            header_url_keys: header_url_keys.as_ref(),
+            nonce: pending.nonce.as_deref(),
+            access_token: tokens.access_token.as_deref(),
+            clock_skew: Duration::seconds(i64::from(settings.clock_skew_seconds)),
+            policy: &sp.policy,
+        };
+        unverified.verify(&expectations, sp.now())
+    };
+    let keys = oidc_fetch::keys(sp, config, &metadata).await?;
+    let mut verified = match verify(&keys) {
+        Err(unknown @ OidcError::UnknownKid(_)) => {
+            match oidc_fetch::refetch_keys_for_unknown_kid(sp, config, &metadata).await? {
+                Some(fresh) => verify(&fresh)?,
+                None => return Err(unknown.into()),
+            }
+        }
+        other => other?,
+    };
+    if let (Some(endpoint), Some(access_token)) = (&metadata.userinfo_endpoint, &tokens.access_token) {
+        let userinfo = oidc_fetch::userinfo(endpoint, access_token).await?;
+        verified = verified.with_userinfo(&userinfo, &sp.policy)?;
+    }
+    let id_token = verified.raw().to_owned();
+    let signed_in = blocking(sp, move |sp| sp.finish_oidc_sign_in(&tenant, &pending, &verified)).await?;
+    Ok(OidcSignedIn { signed_in, id_token })
+}
+
+/// RP-initiated logout: ends the session and returns where to send the
+/// browser: the provider's end-session endpoint with the ID token as a hint
+/// and this SP's home as the way back, or this SP's home when the tenant
+/// has no OIDC or the browser kept no ID token.
+pub async fn logout(
+    sp: &Arc<Sp>,
+    session_token: Option<String>,
+    id_token_hint: Option<String>,
+) -> Result<String, SpError> {
+    let home = format!("{}/", sp.config().base_url);
+    let Some(session_token) = session_token else { return Ok(home) };
+    let whoami = {
+        let token = session_token.clone();
+        blocking(sp, move |sp| sp.whoami(&token)).await?
+    };
+    blocking(sp, move |sp| sp.logout(&session_token)).await?;
+    let (Some(who), Some(hint)) = (whoami, id_token_hint) else { return Ok(home) };
+    let tenant = sp.tenant(who.tenant.as_str())?;
+    if tenant.oidc.is_none() {
+        return Ok(home);
+    }
+    let metadata = oidc_fetch::provider(sp, tenant).await?;
+    Ok(metadata.end_session_endpoint.as_deref().and_then(|e| end_session_url(e, &hint, &home)).unwrap_or(home))
+}
