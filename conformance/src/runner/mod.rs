@@ -171,6 +171,9 @@ pub struct Suite {
     idp: Arc<Idp>,
     server: RunningServer,
     saml: Option<SamlApp>,
+    /// The session URL's answer to a browser that never signed in, asked
+    /// once: what "no session" looks like at this SP.
+    no_session: tokio::sync::OnceCell<oracle::Seen>,
 }
 
 /// A user of the mock org made for one check.
@@ -234,7 +237,7 @@ impl Suite {
             let url = server.url();
             idp.write_org(|org| org.url = url);
         }
-        Ok(Suite { target, idp, server, saml })
+        Ok(Suite { target, idp, server, saml, no_session: tokio::sync::OnceCell::new() })
     }
 
     pub fn idp(&self) -> &Arc<Idp> {
@@ -388,6 +391,24 @@ impl Suite {
     /// Asks the session oracle whose session `browser` has.
     async fn oracle(&self, browser: &Browser) -> Step<oracle::Seen> {
         oracle::ask(self.session_oracle()?, browser).await
+    }
+
+    /// What the session URL answers a browser that never signed in.
+    async fn no_session_baseline(&self) -> Step<&oracle::Seen> {
+        self.no_session
+            .get_or_try_init(|| async {
+                let fresh = self.browser()?;
+                self.oracle(&fresh).await
+            })
+            .await
+    }
+
+    /// For a message that must be refused outright: whether the SP gave the
+    /// browser a session of any kind, whoever it names or none, and what the
+    /// oracle saw, told against a never-signed-in browser.
+    async fn judge_any_session(&self, seen: &oracle::Seen) -> Step<(bool, String)> {
+        let baseline = self.no_session_baseline().await?;
+        Ok((seen.shows_a_session(baseline), seen.describe_against(baseline)))
     }
 
     fn browser(&self) -> Step<Browser> {

@@ -21,6 +21,8 @@ pub(super) struct Seen {
     pub(super) detail: String,
     /// The session URL's body (capped), for checks that read more than the identity.
     pub(super) body: String,
+    /// The session URL's status.
+    pub(super) status: u16,
 }
 
 impl Seen {
@@ -30,6 +32,46 @@ impl Seen {
             Some(identity) => format!("a session for {identity}"),
             None => format!("no session ({})", self.detail),
         }
+    }
+
+    /// Whether this answer shows a session of any kind, judged against
+    /// `baseline`, the answer to a browser that never signed in: an
+    /// identity, or a 2xx that differs from the baseline in its status or,
+    /// for JSON, in its keys (a session that holds no identity). Values are
+    /// not compared, so a timestamp or token in the body cannot make one.
+    pub(super) fn shows_a_session(&self, baseline: &Seen) -> bool {
+        if self.identity.is_some() {
+            return true;
+        }
+        if !(200..300).contains(&self.status) {
+            return false;
+        }
+        if self.status != baseline.status {
+            return true;
+        }
+        let keys = |body: &str| {
+            serde_json::from_str::<serde_json::Value>(body)
+                .ok()
+                .and_then(|v| v.as_object().map(|o| o.keys().cloned().collect::<std::collections::BTreeSet<_>>()))
+        };
+        match (keys(&self.body), keys(&baseline.body)) {
+            (Some(mine), Some(theirs)) => mine != theirs,
+            _ => false,
+        }
+    }
+
+    /// "a session for X", "a session with no identity (what it held)", or
+    /// "no session (why)", judged against the never-signed-in `baseline`.
+    pub(super) fn describe_against(&self, baseline: &Seen) -> String {
+        if self.identity.is_none() && self.shows_a_session(baseline) {
+            return format!(
+                "a session with no identity: the session URL answered {} with {} (a browser that never signed in gets {})",
+                self.status,
+                excerpt(&self.body, 300),
+                baseline.status
+            );
+        }
+        self.describe()
     }
 
     /// Whether the session is `expected`'s (case-insensitive, trimmed).
@@ -53,7 +95,7 @@ pub(super) async fn ask(oracle: &SessionOracle, browser: &Browser) -> Step<Seen>
 /// Judges one answer of the session URL.
 pub(super) fn read_answer(oracle: &SessionOracle, status: u16, body: String) -> Step<Seen> {
     if oracle.no_session_status.contains(&status) {
-        return Ok(Seen { identity: None, detail: format!("the session URL answered {status}"), body });
+        return Ok(Seen { identity: None, detail: format!("the session URL answered {status}"), body, status });
     }
     if !(200..300).contains(&status) {
         let declared: Vec<String> = oracle.no_session_status.iter().map(u16::to_string).collect();
@@ -90,7 +132,7 @@ pub(super) fn read_answer(oracle: &SessionOracle, status: u16, body: String) -> 
             _ => (None, format!("the session URL answered {status} but the regex did not match")),
         },
     };
-    Ok(Seen { identity, detail, body })
+    Ok(Seen { identity, detail, body, status })
 }
 
 /// The keys of a JSON object, to show where the identity might be instead.
@@ -141,6 +183,23 @@ mod tests {
             let StepError(message) = read_answer(&oracle(), status, "busy".into()).unwrap_err();
             assert!(message.contains(&format!("answered {status}")), "{message}");
         }
+    }
+
+    #[test]
+    fn a_session_without_identity_is_told_from_no_session_by_the_baseline() {
+        let baseline = read_answer(&oracle(), 401, r#"{"error":"no_session"}"#.into()).unwrap();
+        let anonymous = read_answer(&oracle(), 200, r#"{"email":null,"tenant":"acme"}"#.into()).unwrap();
+        assert_eq!(anonymous.identity, None);
+        assert!(anonymous.shows_a_session(&baseline));
+        assert!(anonymous.describe_against(&baseline).contains("a session with no identity"));
+        let refused = read_answer(&oracle(), 401, r#"{"error":"no_session"}"#.into()).unwrap();
+        assert!(!refused.shows_a_session(&baseline));
+        // An SP that answers 200 without a session: only a change of keys counts.
+        let open_baseline = read_answer(&oracle(), 200, r#"{"user":null,"at":"10:00"}"#.into()).unwrap();
+        let same_shape = read_answer(&oracle(), 200, r#"{"user":null,"at":"10:01"}"#.into()).unwrap();
+        assert!(!same_shape.shows_a_session(&open_baseline));
+        let more = read_answer(&oracle(), 200, r#"{"user":null,"at":"10:01","session":"x"}"#.into()).unwrap();
+        assert!(more.shows_a_session(&open_baseline));
     }
 
     #[test]

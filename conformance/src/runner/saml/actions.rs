@@ -2,7 +2,9 @@
 //! can sign in, the action sends its message and the session oracle says
 //! whether the SP let it through.
 
-use super::{Captured, Control, LoginForm, SamlDriver, decode, evidence, mock_form_fields, upper_local_part};
+use super::{
+    Captured, Control, LoginForm, SamlDriver, decode, evidence, evidence_holding, mock_form_fields, upper_local_part,
+};
 use crate::catalogue::SamlAction;
 use crate::runner::browser::SpAnswer;
 use crate::runner::oracle::Seen;
@@ -39,11 +41,11 @@ impl SamlDriver<'_> {
                 let other = self.suite.browser()?;
                 let answer = self.post(&other, &action, &response, &relay).await?;
                 let seen = self.suite.oracle(&other).await?;
-                if seen.is(&attacker.email) {
+                if let Some(held) = self.session_given(&seen).await? {
                     let message = Captured { xml: decode(&response), form: page.body };
                     Ok(Outcome::fail(
-                        "a browser that sent no request was signed in",
-                        evidence(&message, &answer, &seen),
+                        format!("a browser that sent no request got {held}"),
+                        evidence_holding(&message, &answer, held),
                     ))
                 } else {
                     Ok(Outcome::pass(format!("no session in the other browser (SP answered {})", answer.status)))
@@ -80,13 +82,24 @@ impl SamlDriver<'_> {
                 self.ensure_applied(&armed, fault)?;
                 let seen = self.suite.oracle(&browser).await?;
                 if seen.is(&named) {
-                    Ok(Outcome::fail(
+                    return Ok(Outcome::fail(
                         format!("the {fault} response gave {named} a session"),
                         evidence(&message, &answer, &seen),
-                    ))
-                } else {
-                    Ok(Outcome::pass(format!("no session for {named} (SP answered {})", answer.status)))
+                    ));
                 }
+                // A response that forges nobody must be refused outright: a
+                // session of any kind, even one with no identity, is a fail.
+                // (A forging one may be read for its signed original, which
+                // names the attacker: that session is the correct outcome.)
+                if !fault.forges_identity()
+                    && let Some(held) = self.session_given(&seen).await?
+                {
+                    return Ok(Outcome::fail(
+                        format!("the {fault} response gave {held}"),
+                        evidence_holding(&message, &answer, held),
+                    ));
+                }
+                Ok(Outcome::pass(format!("no session for {named} (SP answered {})", answer.status)))
             }
             SamlAction::Replay => {
                 let first = self.suite.browser()?;
@@ -95,10 +108,10 @@ impl SamlDriver<'_> {
                 let (action, response, relay) = mock_form_fields(&message.form)?;
                 let replayed = self.post(&second, &action, &response, &relay).await?;
                 let seen = self.suite.oracle(&second).await?;
-                if seen.is(&attacker.email) {
+                if let Some(held) = self.session_given(&seen).await? {
                     Ok(Outcome::fail(
-                        "the same assertion signed a second browser in",
-                        evidence(&message, &replayed, &seen),
+                        format!("the same assertion gave a second browser {held}"),
+                        evidence_holding(&message, &replayed, held),
                     ))
                 } else {
                     Ok(Outcome::pass(format!(
@@ -196,10 +209,10 @@ impl SamlDriver<'_> {
                 restored.map_err(|StepError(why)| {
                     StepError(format!("the check ran, but turning IdP-initiated sign-in back on failed: {why}"))
                 })?;
-                if seen.is(&attacker.email) {
+                if let Some(held) = self.session_given(&seen).await? {
                     Ok(Outcome::fail(
-                        "an unsolicited response signed in while IdP-initiated sign-in was off",
-                        evidence(&message, &answer, &seen),
+                        format!("an unsolicited response gave {held} while IdP-initiated sign-in was off"),
+                        evidence_holding(&message, &answer, held),
                     ))
                 } else {
                     Ok(Outcome::pass(format!("refused while off (SP answered {})", answer.status)))

@@ -130,6 +130,14 @@ impl<'a> SamlDriver<'a> {
         Ok(self.suite.idp.arm_saml_fault(SamlFaultPlan { fault, impersonate }, Some(user_id), Some(app_id)).id)
     }
 
+    /// For a message that must be refused outright: what the session held,
+    /// when the SP gave the browser a session of any kind (for whoever it
+    /// names, or for no one).
+    async fn session_given(&self, seen: &Seen) -> Step<Option<String>> {
+        let (any, held) = self.suite.judge_any_session(seen).await?;
+        Ok(any.then_some(held))
+    }
+
     /// A fault still armed after its response was sent was never applied:
     /// the SP then judged a correct response, and its answer says nothing
     /// about the fault.
@@ -225,12 +233,18 @@ fn compact_message(xml: &str) -> String {
 }
 
 fn evidence(message: &Captured, answer: &SpAnswer, seen: &Seen) -> Option<Evidence> {
+    evidence_holding(message, answer, seen.describe())
+}
+
+/// Evidence with what the oracle saw said as given (a session with no
+/// identity is described against the never-signed-in answer).
+fn evidence_holding(message: &Captured, answer: &SpAnswer, oracle: String) -> Option<Evidence> {
     Some(Evidence::Saml(SamlEvidence {
         message: Some(excerpt(&compact_message(&message.xml), 4096)),
         sp_status: Some(answer.status),
         sp_location: answer.location.clone(),
         sp_body_excerpt: Some(excerpt(&answer.body, 500)),
-        oracle: seen.describe(),
+        oracle,
     }))
 }
 
