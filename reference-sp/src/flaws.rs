@@ -23,6 +23,7 @@ pub enum Flaw {
     NoReplayCache,
     AcceptUnsolicited,
     IgnoreInResponseTo,
+    InResponseToOwnRequestsOnly,
     ReadFirstAssertion,
     NameidFirstTextNode,
     AllowDoctype,
@@ -79,7 +80,7 @@ pub enum Flaw {
 }
 
 impl Flaw {
-    pub const ALL: [Flaw; 65] = [
+    pub const ALL: [Flaw; 66] = [
         Flaw::AcceptUnsigned,
         Flaw::TrustKeyinfoCert,
         Flaw::AcceptSha1,
@@ -92,6 +93,7 @@ impl Flaw {
         Flaw::NoReplayCache,
         Flaw::AcceptUnsolicited,
         Flaw::IgnoreInResponseTo,
+        Flaw::InResponseToOwnRequestsOnly,
         Flaw::ReadFirstAssertion,
         Flaw::NameidFirstTextNode,
         Flaw::AllowDoctype,
@@ -161,6 +163,7 @@ impl Flaw {
             Flaw::NoReplayCache => "no-replay-cache",
             Flaw::AcceptUnsolicited => "accept-unsolicited",
             Flaw::IgnoreInResponseTo => "ignore-in-response-to",
+            Flaw::InResponseToOwnRequestsOnly => "in-response-to-own-requests-only",
             Flaw::ReadFirstAssertion => "read-first-assertion",
             Flaw::NameidFirstTextNode => "nameid-first-text-node",
             Flaw::AllowDoctype => "allow-doctype",
@@ -236,6 +239,9 @@ impl Flaw {
                 "Accepts IdP-initiated (unsolicited) responses even where the tenant turned them off."
             }
             Flaw::IgnoreInResponseTo => "Does not tie InResponseTo to the request this browser sent.",
+            Flaw::InResponseToOwnRequestsOnly => {
+                "Checks InResponseTo only when this browser has a request outstanding; a response naming a request it never sent is taken as unsolicited (python3-saml without the request id)."
+            }
             Flaw::ReadFirstAssertion => {
                 "Verifies any signature, then reads the first Assertion in the document (XML signature wrapping)."
             }
@@ -420,6 +426,9 @@ pub struct Policy {
     pub replay_cache: bool,
     pub force_allow_unsolicited: bool,
     pub check_in_response_to: bool,
+    /// A response whose InResponseTo names a request this browser never sent
+    /// is refused (true) or taken as unsolicited (false).
+    pub refuse_unknown_in_response_to: bool,
     pub assertion_reader: AssertionReader,
     pub name_id_whole_text: bool,
     pub reject_doctype: bool,
@@ -504,6 +513,7 @@ impl Policy {
             replay_cache: true,
             force_allow_unsolicited: false,
             check_in_response_to: true,
+            refuse_unknown_in_response_to: true,
             assertion_reader: AssertionReader::SignedElement,
             name_id_whole_text: true,
             reject_doctype: true,
@@ -574,6 +584,7 @@ impl Policy {
                 Flaw::NoReplayCache => policy.replay_cache = false,
                 Flaw::AcceptUnsolicited => policy.force_allow_unsolicited = true,
                 Flaw::IgnoreInResponseTo => policy.check_in_response_to = false,
+                Flaw::InResponseToOwnRequestsOnly => policy.refuse_unknown_in_response_to = false,
                 Flaw::ReadFirstAssertion => policy.assertion_reader = AssertionReader::FirstInDocument,
                 Flaw::ReadLastAssertion => policy.assertion_reader = AssertionReader::LastInDocument,
                 Flaw::ReadRootAssertion => policy.assertion_reader = AssertionReader::FirstChildOfResponse,

@@ -372,12 +372,16 @@ impl UnverifiedResponse {
         // 7. Correlation with this browser's request.
         let in_response_to =
             root.get_attribute_no_ns("InResponseTo").or_else(|| confirmation_data.get_attribute_no_ns("InResponseTo"));
+        let unsolicited_allowed = expect.allow_unsolicited || policy.force_allow_unsolicited;
         match (&in_response_to, expect.outstanding_request) {
             (Some(got), Some(expected)) if got == expected => {}
-            (Some(_), _) if policy.check_in_response_to => return Err(SamlError::InResponseToMismatch),
-            (None, _) if !(expect.allow_unsolicited || policy.force_allow_unsolicited) => {
+            // The flaw: a request this browser never sent counts as none.
+            (Some(_), None) if !policy.refuse_unknown_in_response_to && !unsolicited_allowed => {
                 return Err(SamlError::Unsolicited);
             }
+            (Some(_), None) if !policy.refuse_unknown_in_response_to => {}
+            (Some(_), _) if policy.check_in_response_to => return Err(SamlError::InResponseToMismatch),
+            (None, _) if !unsolicited_allowed => return Err(SamlError::Unsolicited),
             _ => {}
         }
 
