@@ -156,6 +156,17 @@ impl Outcome {
     fn fail(reason: impl Into<String>, evidence: Option<Evidence>) -> Self {
         Outcome { verdict: Verdict::Fail, reason: reason.into(), evidence }
     }
+
+    /// Behaviour the spec allows but that is weaker than it should be.
+    fn warn(reason: impl Into<String>, evidence: Option<Evidence>) -> Self {
+        Outcome { verdict: Verdict::Warn, reason: reason.into(), evidence }
+    }
+
+    /// The check could not judge what it is about, for a reason that is the
+    /// SP's choice rather than a fault (an optional step it does not take).
+    fn skip(reason: impl Into<String>) -> Self {
+        Outcome { verdict: Verdict::Skip, reason: reason.into(), evidence: None }
+    }
 }
 
 /// The SAML app the target names, found in the org once.

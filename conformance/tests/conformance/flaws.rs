@@ -8,7 +8,10 @@ use conformance::runner::Evidence;
 use conformance::runner::Verdict;
 use reference_sp::flaws::Flaw;
 
-use crate::support::{Tenant, run_against_reference_sp, run_against_tenant, run_against_tenant_signing};
+use crate::support::{
+    Tenant, run_against_reference_sp, run_against_tenant, run_against_tenant_signing, run_with_sp_config_edit,
+    run_with_target_edit,
+};
 
 /// Which checks each flaw must make fail. One table, read by the test.
 const FLAW_CHECKS: &[(&str, &[&str])] = &[
@@ -29,7 +32,7 @@ const FLAW_CHECKS: &[(&str, &[&str])] = &[
     ("ignore-issuer", &["saml.issuer.wrong"]),
     ("ignore-status", &["saml.status.responder"]),
     ("no-replay-cache", &["saml.replay"]),
-    ("ignore-in-response-to", &["saml.response.in_response_to", "saml.correlation.other_browser"]),
+    ("ignore-in-response-to", &["saml.response.in_response_to"]),
     ("read-first-assertion", &["saml.xsw.3", "saml.xsw.4", "saml.xsw.5"]),
     ("nameid-first-text-node", &["saml.nameid.comment"]),
     ("open-relay-state", &["saml.relay_state.open"]),
@@ -38,7 +41,6 @@ const FLAW_CHECKS: &[(&str, &[&str])] = &[
     ("ignore-signature-errors", &["saml.sig.bad_signature", "saml.sig.untrusted_key"]),
     ("accept-unsolicited", &["saml.sso.unsolicited_disabled"]),
     ("ignore-relay-state", &["saml.sso.idp_initiated"]),
-    ("forget-request-id", &["saml.sso.sp_initiated"]),
     ("require-signed-response", &["saml.sig.assertion_only"]),
     ("require-signed-assertion", &["saml.sig.response_only"]),
     ("read-last-assertion", &["saml.assertion.multiple", "saml.xsw.1", "saml.xsw.2"]),
@@ -59,6 +61,26 @@ const WARN_FLAW_CHECKS: &[(&str, &[&str])] = &[
     ("allow-doctype", &["saml.xml.doctype"]),
     ("zero-clock-skew", &["saml.cond.skew_inside", "saml.cond.skew_inside_past"]),
 ];
+
+/// Flaws that break the flow the suite signs in by. The reference targets
+/// have a login URL, so the suite signs in SP-initiated, as the SP does: a
+/// flaw that breaks SP-initiated sign-in fails that check, and every other
+/// check is an `error` (its positive control fails), never a pass.
+const FLOW_BREAKING_FLAWS: &[(&str, &str)] = &[("forget-request-id", "saml.sso.sp_initiated")];
+
+/// Checks a flaw makes warn beside the ones it fails: the reference tenants
+/// accept unsolicited responses, so a response accepted in another browser
+/// is weak rather than broken there.
+const WARNS_BESIDE_FAILS: &[(&str, &[&str])] = &[("ignore-in-response-to", &["saml.correlation.other_browser"])];
+
+/// Flaws that fail a check where the SP refuses unsolicited responses (the
+/// test turns IdP-initiated sign-in off in the SP's config).
+const FAILS_WITH_UNSOLICITED_OFF: &[(&str, &str)] = &[("ignore-in-response-to", "saml.correlation.other_browser")];
+
+/// Flaws that real SPs get away with in the flow they use: each fails its
+/// check only when the suite signs in unsolicited (no login URL), and passes
+/// when it signs in SP-initiated, as the SP itself does.
+const UNSOLICITED_ONLY_FLAWS: &[(&str, &str)] = &[("in-response-to-own-requests-only", "saml.response.in_response_to")];
 
 /// Flaws of the existing-only tenant, run against that tenant.
 const EXISTING_ONLY_FLAW_CHECKS: &[(&str, &[&str])] = &[
@@ -134,6 +156,9 @@ fn every_check_is_aimed_at_by_a_flaw_or_listed_as_a_gap() {
         .chain(EXISTING_ONLY_FLAW_CHECKS)
         .chain(WARN_FLAW_CHECKS)
         .flat_map(|(_, checks)| checks.iter().copied())
+        .chain(FLOW_BREAKING_FLAWS.iter().map(|(_, check)| *check))
+        .chain(UNSOLICITED_ONLY_FLAWS.iter().map(|(_, check)| *check))
+        .chain(FAILS_WITH_UNSOLICITED_OFF.iter().map(|(_, check)| *check))
         .chain(SIGNING_FLAW_CHECKS.iter().flat_map(|(_, _, checks)| checks.iter().copied()))
         .collect();
     let unaimed: BTreeSet<&str> =
@@ -173,6 +198,8 @@ async fn each_flaw_fails_exactly_its_checks() {
     for flaw in Flaw::ALL {
         if EXISTING_ONLY_FLAW_CHECKS.iter().any(|(name, _)| *name == flaw.name())
             || WARN_FLAW_CHECKS.iter().any(|(name, _)| *name == flaw.name())
+            || FLOW_BREAKING_FLAWS.iter().any(|(name, _)| *name == flaw.name())
+            || UNSOLICITED_ONLY_FLAWS.iter().any(|(name, _)| *name == flaw.name())
             || SIGNING_FLAW_CHECKS.iter().any(|(name, _, _)| *name == flaw.name())
             || SCIM_FLAWS.contains(&flaw.name())
             || OIDC_FLAWS.contains(&flaw.name())
@@ -188,6 +215,12 @@ async fn each_flaw_fails_exactly_its_checks() {
         let run = run_against_reference_sp(&[flaw]).await;
         let failing = run.failing();
         assert_eq!(failing, expected, "--flaw {flaw}");
+        let warns: BTreeSet<&str> = WARNS_BESIDE_FAILS
+            .iter()
+            .find(|(name, _)| *name == flaw.name())
+            .map(|(_, checks)| checks.iter().copied().collect())
+            .unwrap_or_default();
+        assert_eq!(run.warned(), warns, "--flaw {flaw} warnings");
         let catalogue = checks_for(Protocol::Saml);
         for result in run.results.iter().filter(|r| r.verdict == Verdict::Fail) {
             let Some(Evidence::Saml(evidence)) = result.evidence.as_ref() else {
@@ -208,6 +241,54 @@ async fn each_flaw_fails_exactly_its_checks() {
             if negative {
                 // The flaw gave the named identity a session: that is the evidence.
                 assert!(evidence.oracle.starts_with("a session for"), "{}: {evidence:?}", result.id);
+            }
+        }
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn flaws_of_the_unsolicited_flow_fail_only_when_the_suite_signs_in_unsolicited() {
+    for (name, check) in UNSOLICITED_ONLY_FLAWS {
+        let flaw: Flaw = name.parse().unwrap();
+        let sp_initiated = run_with_target_edit(Tenant::Jit, &[flaw], checks_for(Protocol::Saml), None, |t| t).await;
+        assert_eq!(sp_initiated.failing(), BTreeSet::new(), "--flaw {flaw}, SP-initiated");
+        // Taken as unsolicited, another browser's response is accepted: weak
+        // where the SP accepts unsolicited responses anyway.
+        assert_eq!(sp_initiated.warned(), BTreeSet::from(["saml.correlation.other_browser"]), "--flaw {flaw}");
+        let without_login_url =
+            |text: String| text.lines().filter(|line| !line.starts_with("login_url")).collect::<Vec<_>>().join("\n");
+        let unsolicited =
+            run_with_target_edit(Tenant::Jit, &[flaw], checks_for(Protocol::Saml), None, without_login_url).await;
+        assert_eq!(unsolicited.failing(), BTreeSet::from([*check]), "--flaw {flaw}, unsolicited");
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn another_browsers_response_fails_where_the_sp_refuses_unsolicited_ones() {
+    let checks = conformance::select(Some("saml.correlation.other_browser"), None).unwrap();
+    let no_idp_initiated = |config: String| config.replace("allow_idp_initiated = true", "allow_idp_initiated = false");
+    let correct = run_with_sp_config_edit(Tenant::Jit, &[], checks.clone(), no_idp_initiated).await;
+    assert_eq!(correct.results[0].verdict, Verdict::Pass, "{}", correct.results[0].reason);
+    for (name, _) in FAILS_WITH_UNSOLICITED_OFF {
+        let flaw: Flaw = name.parse().unwrap();
+        let run = run_with_sp_config_edit(Tenant::Jit, &[flaw], checks.clone(), no_idp_initiated).await;
+        assert_eq!(run.results[0].verdict, Verdict::Fail, "--flaw {flaw}: {}", run.results[0].reason);
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn flow_breaking_flaws_fail_their_check_and_leave_the_rest_errors() {
+    for (name, check) in FLOW_BREAKING_FLAWS {
+        let flaw: Flaw = name.parse().unwrap();
+        let run = run_against_reference_sp(&[flaw]).await;
+        for result in &run.results {
+            if result.id == *check {
+                assert_eq!(result.verdict, Verdict::Fail, "--flaw {flaw}: {}: {}", result.id, result.reason);
+            } else if SKIPPED_WITH_JIT.contains(&result.id) {
+                assert_eq!(result.verdict, Verdict::Skip, "--flaw {flaw}: {}", result.id);
+            } else {
+                assert_eq!(result.verdict, Verdict::Error, "--flaw {flaw}: {}: {}", result.id, result.reason);
+                assert!(result.reason.starts_with("positive control failed"), "{}: {}", result.id, result.reason);
             }
         }
     }

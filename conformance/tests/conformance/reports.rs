@@ -10,6 +10,10 @@ fn filters() -> Vec<(&'static str, &'static str)> {
     vec![
         (r"(canary|victim|outsider)-[a-z]{10}", "$1-[tag]"),
         (r"id[0-9]{25}", "[saml-id]"),
+        (r"_[0-9a-f]{32}", "[request-id]"),
+        // The human report cuts the message at a fixed length, which can fall
+        // inside the SP's request id.
+        (r#"SessionIndex="_[0-9a-f]*"#, r#"SessionIndex="[request-id]"#),
         (r"id[0-9]{13}\.[0-9]{10}", "[session-index]"),
         (r"[0-9]{4}-[0-9]{2}-[0-9]{2}T[0-9]{2}:[0-9]{2}:[0-9]{2}\.[0-9]{3}Z", "[time]"),
         (r"(<ds:(?:DigestValue|SignatureValue|X509Certificate)>)[^<]*", "$1[base64]"),

@@ -76,7 +76,19 @@ pub(crate) async fn run_with_target_edit(
     edit: impl Fn(String) -> String,
 ) -> Run {
     let idp = Arc::new(mock_idp::setup::IdpOptions { deterministic: false, ..Default::default() }.build().unwrap());
-    run_configured(tenant, idp, flaws, checks, signing, edit, None).await
+    run_configured(tenant, idp, flaws, checks, signing, edit, None, |text| text).await
+}
+
+/// Runs the checks against a reference SP whose config text is changed by
+/// `sp_edit` (after its addresses are pointed at the test's servers).
+pub(crate) async fn run_with_sp_config_edit(
+    tenant: Tenant,
+    flaws: &[Flaw],
+    checks: Vec<conformance::catalogue::Check>,
+    sp_edit: impl Fn(String) -> String,
+) -> Run {
+    let idp = Arc::new(mock_idp::setup::IdpOptions { deterministic: false, ..Default::default() }.build().unwrap());
+    run_configured(tenant, idp, flaws, checks, None, |text| text, None, sp_edit).await
 }
 
 /// Starts a session URL in front of the SP's `/whoami` (given its URL) and
@@ -95,7 +107,7 @@ pub(crate) async fn run_with_oracle_proxy(
     + 'static,
 ) -> Run {
     let idp = Arc::new(mock_idp::setup::IdpOptions { deterministic: false, ..Default::default() }.build().unwrap());
-    run_configured(Tenant::Jit, idp, &[flaw], checks, None, |text| text, Some(Box::new(start_proxy))).await
+    run_configured(Tenant::Jit, idp, &[flaw], checks, None, |text| text, Some(Box::new(start_proxy)), |text| text).await
 }
 
 /// Runs the checks against the JIT tenant, serving the given IdP.
@@ -104,9 +116,10 @@ pub(crate) async fn run_with_idp(
     idp: Arc<mock_idp::idp::Idp>,
     checks: Vec<conformance::catalogue::Check>,
 ) -> Run {
-    run_configured(tenant, idp, &[], checks, None, |text| text, None).await
+    run_configured(tenant, idp, &[], checks, None, |text| text, None, |text| text).await
 }
 
+#[allow(clippy::too_many_arguments)]
 async fn run_configured(
     tenant: Tenant,
     idp: Arc<mock_idp::idp::Idp>,
@@ -115,6 +128,7 @@ async fn run_configured(
     signing: Option<&str>,
     edit: impl Fn(String) -> String,
     proxy: Option<ProxyStarter>,
+    sp_edit: impl Fn(String) -> String,
 ) -> Run {
     let (tenant_id, app_name, target_text) = match tenant {
         Tenant::Jit => ("acme", "reference-sp", include_str!("../../../fixtures/targets/reference-sp.toml")),
@@ -156,7 +170,7 @@ async fn run_configured(
             "database = \".local/reference-sp.sqlite3\"",
             &format!("database = \"{}\"", dir.path().join("sp.sqlite3").display()),
         );
-    std::fs::write(dir.path().join("sp.toml"), config).unwrap();
+    std::fs::write(dir.path().join("sp.toml"), sp_edit(config)).unwrap();
     let options = reference_sp::setup::SpOptions {
         config: Some(dir.path().join("sp.toml")),
         flaws: flaws.iter().map(|f| f.name().to_owned()).collect(),

@@ -22,17 +22,30 @@ impl SamlDriver<'_> {
                         org.find_app(&self.app.id).and_then(|a| a.saml().map(|s| s.default_relay_state.clone()))
                     })
                     .unwrap_or_default();
-                let location = control.answer.location.clone().unwrap_or_default();
+                // This check is about the unsolicited flow itself, whatever
+                // flow the positive control used.
+                let browser = self.suite.browser()?;
+                let (message, answer) = self.idp_initiated_capture(&browser, &attacker, None).await?;
+                let seen = self.suite.oracle(&browser).await?;
+                if !seen.is(&attacker.email) {
+                    return Ok(Outcome::fail(
+                        format!("an IdP-initiated sign-in gave {}", seen.describe()),
+                        evidence(&message, &answer, &seen),
+                    ));
+                }
+                let location = answer.location.clone().unwrap_or_default();
                 if !expected.is_empty() && !location.ends_with(&expected) {
                     return Ok(Outcome::fail(
                         format!(
                             "signed in, but redirected to '{location}' instead of the default RelayState '{expected}'"
                         ),
-                        evidence(&control.message, &control.answer, &control.seen),
+                        evidence(&message, &answer, &seen),
                     ));
                 }
                 Ok(Outcome::pass("signed in and landed on the default RelayState"))
             }
+            // Run without the control, in `execute`; kept here so every
+            // action has one arm.
             SamlAction::SpInitiated => self.sp_initiated(&attacker).await,
             SamlAction::OtherBrowser => {
                 let requester = self.suite.browser()?;
@@ -43,8 +56,24 @@ impl SamlDriver<'_> {
                 let seen = self.suite.oracle(&other).await?;
                 if let Some(held) = self.session_given(&seen).await? {
                     let message = Captured { xml: decode(&response), form: page.body };
+                    // An SP that accepts unsolicited responses lets anyone
+                    // post a response of their own into a browser anyway, so
+                    // accepting another browser's adds no exposure: weak, not
+                    // broken. An SP that refuses them has lost that defence.
+                    let probe = self.suite.browser()?;
+                    self.idp_initiated(&probe, &attacker, None).await?;
+                    if self.suite.oracle(&probe).await?.is(&attacker.email) {
+                        return Ok(Outcome::warn(
+                            format!(
+                                "a browser that sent no request got {held}; the SP accepts unsolicited responses anyway, so binding responses to the browser that asked would only add login-CSRF protection"
+                            ),
+                            evidence_holding(&message, &answer, held),
+                        ));
+                    }
                     Ok(Outcome::fail(
-                        format!("a browser that sent no request got {held}"),
+                        format!(
+                            "a browser that sent no request got {held}, though the SP refuses unsolicited responses"
+                        ),
                         evidence_holding(&message, &answer, held),
                     ))
                 } else {
@@ -54,14 +83,14 @@ impl SamlDriver<'_> {
             SamlAction::AcceptFault(fault) => {
                 let browser = self.suite.browser()?;
                 let armed = self.arm(fault, &attacker, None)?;
-                let (message, answer) = self.idp_initiated_capture(&browser, &attacker, None).await?;
+                let (message, answer) = self.sign_in_capture(&browser, &attacker).await?;
                 self.ensure_applied(&armed, fault)?;
                 let seen = self.suite.oracle(&browser).await?;
                 if seen.is(&attacker.email) {
-                    Ok(Outcome::pass(format!("accepted ({fault})")))
+                    Ok(Outcome::pass(format!("accepted ({fault}, {})", self.flow())))
                 } else {
                     Ok(Outcome::fail(
-                        format!("a response the SP should accept ({fault}) gave {}", seen.describe()),
+                        format!("a response the SP should accept ({fault}, {}) gave {}", self.flow(), seen.describe()),
                         evidence(&message, &answer, &seen),
                     ))
                 }
@@ -78,12 +107,13 @@ impl SamlDriver<'_> {
                 };
                 let browser = self.suite.browser()?;
                 let armed = self.arm(fault, &attacker, Some(named.clone()))?;
-                let (message, answer) = self.idp_initiated_capture(&browser, &attacker, None).await?;
+                let (message, answer) = self.sign_in_capture(&browser, &attacker).await?;
                 self.ensure_applied(&armed, fault)?;
                 let seen = self.suite.oracle(&browser).await?;
+                let flow = self.flow();
                 if seen.is(&named) {
                     return Ok(Outcome::fail(
-                        format!("the {fault} response gave {named} a session"),
+                        format!("the {fault} response ({flow}) gave {named} a session"),
                         evidence(&message, &answer, &seen),
                     ));
                 }
@@ -95,15 +125,23 @@ impl SamlDriver<'_> {
                     && let Some(held) = self.session_given(&seen).await?
                 {
                     return Ok(Outcome::fail(
-                        format!("the {fault} response gave {held}"),
+                        format!("the {fault} response ({flow}) gave {held}"),
                         evidence_holding(&message, &answer, held),
                     ));
                 }
-                Ok(Outcome::pass(format!("no session for {named} (SP answered {})", answer.status)))
+                Ok(Outcome::pass(format!("no session for {named} ({flow}; SP answered {})", answer.status)))
             }
             SamlAction::Replay => {
+                // The unsolicited form on purpose: an SP that accepts
+                // unsolicited responses must still refuse one used twice. A
+                // replayed SP-initiated response is saml.correlation.other_browser.
                 let first = self.suite.browser()?;
                 let (message, answer) = self.idp_initiated_capture(&first, &attacker, None).await?;
+                if !self.suite.oracle(&first).await?.is(&attacker.email) {
+                    return Ok(Outcome::skip(
+                        "the SP refuses unsolicited responses, so none can be replayed (saml.correlation.other_browser covers a replayed SP-initiated one)",
+                    ));
+                }
                 let second = self.suite.browser()?;
                 let (action, response, relay) = mock_form_fields(&message.form)?;
                 let replayed = self.post(&second, &action, &response, &relay).await?;
@@ -144,7 +182,7 @@ impl SamlDriver<'_> {
                 })?;
                 let browser = self.suite.browser()?;
                 let moved = Canary { email: variant.clone(), ..attacker.clone() };
-                let (message, answer) = self.idp_initiated_capture(&browser, &moved, None).await?;
+                let (message, answer) = self.sign_in_capture(&browser, &moved).await?;
                 let again = self.suite.oracle(&browser).await?;
                 // The oracle must show the very same account as the control did.
                 if again.identity.is_some() && again.identity == control.seen.identity {
@@ -164,7 +202,7 @@ impl SamlDriver<'_> {
             SamlAction::UnknownUser => {
                 let stranger = self.canary("stranger", None)?;
                 let browser = self.suite.browser()?;
-                let (message, answer) = self.idp_initiated_capture(&browser, &stranger, None).await?;
+                let (message, answer) = self.sign_in_capture(&browser, &stranger).await?;
                 let seen = self.suite.oracle(&browser).await?;
                 if seen.is(&stranger.email) {
                     return Ok(Outcome::fail(
@@ -222,7 +260,7 @@ impl SamlDriver<'_> {
                 let outside = self.suite.outside_domain();
                 let outsider = self.canary("outsider", Some(&outside))?;
                 let browser = self.suite.browser()?;
-                let (message, answer) = self.idp_initiated_capture(&browser, &outsider, None).await?;
+                let (message, answer) = self.sign_in_capture(&browser, &outsider).await?;
                 let seen = self.suite.oracle(&browser).await?;
                 if seen.is(&outsider.email) {
                     Ok(Outcome::fail(format!("{} got a session", outsider.email), evidence(&message, &answer, &seen)))
@@ -292,7 +330,7 @@ impl SamlDriver<'_> {
         }
     }
 
-    async fn sp_initiated(&self, user: &Canary) -> Step<Outcome> {
+    pub(super) async fn sp_initiated(&self, user: &Canary) -> Step<Outcome> {
         let browser = self.suite.browser()?;
         let LoginForm { page, action, response, relay } = match self.start_sp_login(&browser, user).await? {
             Ok(form) => form,

@@ -43,6 +43,11 @@ pub(super) async fn execute(suite: &Suite, action: SamlAction) -> Step<Outcome> 
     let driver = SamlDriver::new(suite)?;
     let attacker = driver.canary("canary", None)?;
     suite.ensure_account(&attacker).await?;
+    if action == SamlAction::SpInitiated {
+        // This check is the SP-initiated sign-in itself: when it is broken,
+        // that is its failure, not a broken control.
+        return driver.sp_initiated(&attacker).await;
+    }
     let control = driver.positive_control(&attacker).await?;
     driver.act(action, attacker, control).await
 }
@@ -87,17 +92,39 @@ impl<'a> SamlDriver<'a> {
         self.suite.target.saml.as_ref().and_then(|s| s.login_url.as_deref())
     }
 
+    /// The flow the SP uses: SP-initiated when the target has a login URL,
+    /// so a response answers the SP's own AuthnRequest, from the browser
+    /// that sent it (many SPs check InResponseTo, replay and browser binding
+    /// only for their own requests); unsolicited otherwise.
+    fn flow(&self) -> &'static str {
+        if self.login_url().is_some() { "SP-initiated" } else { "unsolicited" }
+    }
+
+    /// Signs `user` in through the SP's flow in `browser`: the mock's
+    /// response (with any fault armed for `user`) is posted from the browser
+    /// that started the sign-in.
+    async fn sign_in_capture(&self, browser: &Browser, user: &Canary) -> Step<(Captured, SpAnswer)> {
+        if self.login_url().is_none() {
+            return self.idp_initiated_capture(browser, user, None).await;
+        }
+        let LoginForm { page, action, response, relay } =
+            self.start_sp_login(browser, user).await?.map_err(StepError)?;
+        let answer = self.post(browser, &action, &response, &relay).await?;
+        Ok((Captured { xml: decode(&response), form: page.body }, answer))
+    }
+
     /// A correct sign-in must give the canary a session, or no verdict on a
     /// faulty message means anything.
     async fn positive_control(&self, user: &Canary) -> Step<Control> {
         let browser = self.suite.browser()?;
-        let (message, answer) = self.idp_initiated_capture(&browser, user, None).await?;
+        let (message, answer) = self.sign_in_capture(&browser, user).await?;
         let seen = self.suite.oracle(&browser).await?;
         if seen.is(&user.email) {
             return Ok(Control { message, answer, seen });
         }
         let mut problem = format!(
-            "positive control failed: a correct sign-in for {} gave {} (SP answered {} {})",
+            "positive control failed: a correct {} sign-in for {} gave {} (SP answered {} {})",
+            self.flow(),
             user.email,
             seen.describe(),
             answer.status,
