@@ -70,6 +70,7 @@ pub enum Flaw {
     IgnoreExp,
     IgnoreIatNbf,
     SkipAtHash,
+    SkipIdTokenSignature,
     UserinfoSubUnchecked,
     EmailAsIdentity,
     TrustDiscoveryIssuer,
@@ -80,7 +81,7 @@ pub enum Flaw {
 }
 
 impl Flaw {
-    pub const ALL: [Flaw; 66] = [
+    pub const ALL: [Flaw; 67] = [
         Flaw::AcceptUnsigned,
         Flaw::TrustKeyinfoCert,
         Flaw::AcceptSha1,
@@ -140,6 +141,7 @@ impl Flaw {
         Flaw::IgnoreExp,
         Flaw::IgnoreIatNbf,
         Flaw::SkipAtHash,
+        Flaw::SkipIdTokenSignature,
         Flaw::UserinfoSubUnchecked,
         Flaw::EmailAsIdentity,
         Flaw::TrustDiscoveryIssuer,
@@ -210,6 +212,7 @@ impl Flaw {
             Flaw::IgnoreExp => "ignore-exp",
             Flaw::IgnoreIatNbf => "ignore-iat-nbf",
             Flaw::SkipAtHash => "skip-at-hash",
+            Flaw::SkipIdTokenSignature => "skip-id-token-signature",
             Flaw::UserinfoSubUnchecked => "userinfo-sub-unchecked",
             Flaw::EmailAsIdentity => "email-as-identity",
             Flaw::TrustDiscoveryIssuer => "trust-discovery-issuer",
@@ -365,6 +368,9 @@ impl Flaw {
             Flaw::IgnoreIatNbf => {
                 "Does not check iat and nbf, so a token issued in the future or missing iat is accepted (OIDF oidcc-client-test-missing-iat)."
             }
+            Flaw::SkipIdTokenSignature => {
+                "Does not verify the ID token's signature because it came from the token endpoint, which OpenID Connect Core 3.1.3.7 allows only over TLS with the issuer checked by the server certificate."
+            }
             Flaw::SkipAtHash => {
                 "Does not check at_hash, so an access token swapped into the response goes unnoticed (OIDF oidcc-client-test-invalid-athash)."
             }
@@ -475,6 +481,9 @@ pub struct Policy {
     pub oidc_check_expiry: bool,
     pub oidc_check_issued_at: bool,
     pub oidc_check_at_hash: bool,
+    /// The ID token's signature is verified (false: a token whose signature
+    /// does not verify is accepted as long as its algorithm is allowed).
+    pub oidc_verify_signature: bool,
     pub oidc_check_userinfo_subject: bool,
     pub oidc_identity_is_subject: bool,
     pub oidc_discovery_issuer_must_match: bool,
@@ -558,6 +567,7 @@ impl Policy {
             oidc_check_expiry: true,
             oidc_check_issued_at: true,
             oidc_check_at_hash: true,
+            oidc_verify_signature: true,
             oidc_check_userinfo_subject: true,
             oidc_identity_is_subject: true,
             oidc_discovery_issuer_must_match: true,
@@ -619,6 +629,7 @@ impl Policy {
                 Flaw::IgnoreExp => policy.oidc_check_expiry = false,
                 Flaw::IgnoreIatNbf => policy.oidc_check_issued_at = false,
                 Flaw::SkipAtHash => policy.oidc_check_at_hash = false,
+                Flaw::SkipIdTokenSignature => policy.oidc_verify_signature = false,
                 Flaw::UserinfoSubUnchecked => policy.oidc_check_userinfo_subject = false,
                 Flaw::EmailAsIdentity => policy.oidc_identity_is_subject = false,
                 Flaw::TrustDiscoveryIssuer => policy.oidc_discovery_issuer_must_match = false,

@@ -243,7 +243,7 @@ impl UnverifiedIdToken {
         let verifies = candidates.iter().filter_map(|key| key.decoding_key()).any(|key| {
             jsonwebtoken::crypto::verify(signature, signing_input.as_bytes(), &key, algorithm).unwrap_or(false)
         });
-        if verifies { Ok(()) } else { Err(OidcError::SignatureInvalid) }
+        if verifies || !policy.oidc_verify_signature { Ok(()) } else { Err(OidcError::SignatureInvalid) }
     }
 
     /// An HMAC-signed token is refused unless a flaw names a secret: the
