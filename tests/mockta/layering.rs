@@ -36,6 +36,7 @@ const PROTOCOL_MODULES: &[&str] = &[
     "mock-idp/src/admin/",
     "mock-idp/src/ids.rs",
     "reference-sp/src/saml/",
+    "reference-sp/src/oidc/",
     "reference-sp/src/scim/",
     "reference-sp/src/sign_in.rs",
     "reference-sp/src/email.rs",
