@@ -14,6 +14,7 @@ use std::fmt::Write;
 
 use serde::Serialize;
 
+use crate::catalogue::Protocol;
 use crate::runner::{CheckResult, Verdict};
 
 pub const SCHEMA: &str = "mockta.report/1";
@@ -68,12 +69,13 @@ impl Report {
         serde_json::to_string_pretty(self).unwrap_or_default()
     }
 
-    /// JUnit XML: one test suite per category, one test case per check. A
+    /// JUnit XML: one test suite per protocol and category (`saml.signature`),
+    /// one test case per check. A
     /// fail is a `failure`, an error an `error`, a skip `skipped`.
     pub fn to_junit(&self) -> String {
         use quick_junit::{NonSuccessKind, TestCase, TestCaseStatus, TestSuite};
         let mut report = quick_junit::Report::new(format!("mockta check {}", self.target));
-        let mut suites: BTreeMap<&str, TestSuite> = BTreeMap::new();
+        let mut suites: BTreeMap<String, TestSuite> = BTreeMap::new();
         for result in &self.results {
             let mut status = match result.verdict {
                 // JUnit has no warning: a warn passes, and says why in its output.
@@ -100,12 +102,10 @@ impl Report {
             if result.verdict == Verdict::Warn {
                 case.set_system_out(format!("warn: {}\nsource: {}", result.reason, result.reference));
             }
-            case.set_classname(format!("mockta.{}", result.category.as_str()));
+            let suite_name = format!("{}.{}", result.protocol.as_str(), result.category.as_str());
+            case.set_classname(format!("mockta.{suite_name}"));
             case.set_time(std::time::Duration::from_millis(result.duration_ms));
-            suites
-                .entry(result.category.as_str())
-                .or_insert_with(|| TestSuite::new(result.category.as_str()))
-                .add_test_case(case);
+            suites.entry(suite_name.clone()).or_insert_with(|| TestSuite::new(suite_name)).add_test_case(case);
         }
         report.add_test_suites(suites.into_values());
         report.to_string().unwrap_or_default()
@@ -116,21 +116,29 @@ impl Report {
     pub fn to_human(&self) -> String {
         let mut out = String::new();
         let _ = writeln!(out, "\nmockta check: {}\n", self.target);
-        let mut categories: BTreeMap<&str, Summary> = BTreeMap::new();
+        // Grouped by protocol, then category, so a target that signs in by
+        // SAML and OIDC reads as two blocks.
+        let mut categories: BTreeMap<(Protocol, &str), Summary> = BTreeMap::new();
         for result in &self.results {
-            categories.entry(result.category.as_str()).or_default().add(result.verdict);
+            categories.entry((result.protocol, result.category.as_str())).or_default().add(result.verdict);
         }
-        let _ =
-            writeln!(out, "{:<14} {:>5} {:>5} {:>5} {:>5} {:>6}", "category", "pass", "fail", "warn", "skip", "error");
-        for (category, counts) in &categories {
+        let row = |out: &mut String, label: &str, counts: &Summary| {
             let _ = writeln!(
                 out,
-                "{:<14} {:>5} {:>5} {:>5} {:>5} {:>6}",
-                category, counts.pass, counts.fail, counts.warn, counts.skip, counts.error
+                "{label:<20} {:>5} {:>5} {:>5} {:>5} {:>6}",
+                counts.pass, counts.fail, counts.warn, counts.skip, counts.error
             );
+        };
+        let _ = writeln!(
+            out,
+            "{:<20} {:>5} {:>5} {:>5} {:>5} {:>6}",
+            "protocol category", "pass", "fail", "warn", "skip", "error"
+        );
+        for ((protocol, category), counts) in &categories {
+            row(&mut out, &format!("{} {category}", protocol.as_str()), counts);
         }
+        row(&mut out, "total", &self.summary);
         let s = &self.summary;
-        let _ = writeln!(out, "{:<14} {:>5} {:>5} {:>5} {:>5} {:>6}", "total", s.pass, s.fail, s.warn, s.skip, s.error);
         for result in self
             .results
             .iter()

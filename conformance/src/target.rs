@@ -472,10 +472,9 @@ mod tests {
     fn reference_target_loads() {
         let target = parse_target("reference-sp.toml", REFERENCE, Path::new("fixtures/targets")).unwrap();
         use crate::catalogue::Protocol;
-        assert!(target.declares(Protocol::Saml));
-        assert!(
-            !target.declares(Protocol::Oidc) && !target.declares(Protocol::Scim) && !target.declares(Protocol::Cross)
-        );
+        assert!(target.declares(Protocol::Saml) && target.declares(Protocol::Oidc));
+        assert!(!target.declares(Protocol::Scim) && !target.declares(Protocol::Cross));
+        assert_eq!(target.oidc.as_ref().unwrap().app, "reference-sp-oidc");
         assert_eq!(target.saml.unwrap().app, "reference-sp");
         assert!(target.accounts.jit);
         assert!(target.accounts.keeps_accounts);

@@ -235,9 +235,9 @@ fn checks_filters_by_protocol() {
     assert_eq!(stderr.lines().count(), 1, "{stderr}");
     // A protocol with no checks yet must not give a green run that checked nothing.
     let reference = concat!(env!("CARGO_MANIFEST_DIR"), "/fixtures/targets/reference-sp.toml");
-    let (code, _, stderr) = run(&["check", "--target", reference, "--protocol", "oidc"], dir.path());
+    let (code, _, stderr) = run(&["check", "--target", reference, "--protocol", "scim"], dir.path());
     assert_eq!(code, 2, "{stderr}");
-    assert!(stderr.contains("no oidc checks yet"), "{stderr}");
+    assert!(stderr.contains("no scim checks yet"), "{stderr}");
 }
 
 #[test]

@@ -1,15 +1,253 @@
-//! The OpenID Connect checks. None yet: the reference SP gains its relying
-//! party, and this module its checks, in the OIDC issue. A check added here
-//! gets a variant of [`OidcAction`], carried out by `runner/oidc.rs`.
+//! The OpenID Connect checks and the actions the OIDC driver
+//! (`runner/oidc.rs`) knows. Each runs the authorization code flow with
+//! PKCE from the target's `oidc.login_url`, after a positive control in
+//! which a canary signs in correctly.
+//!
+//! The mock serves its issuer over plain HTTP, so OpenID Connect Core
+//! 3.1.3.7 step 6 (TLS may stand in for the ID token signature check) does
+//! not apply: a relying party that skips the signature check fails.
 
-use super::Check;
+use mock_idp::oidc::faults::OidcFault;
 
-/// What an OIDC check does. It has no variants until the first OIDC check,
-/// so the OIDC driver's `match` is empty and cannot be called.
+use super::{Action, Capability, Category, Check, Severity, Weight};
+
+/// What an OIDC check does after the positive control.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub enum OidcAction {}
+pub enum OidcAction {
+    /// The mock puts a fault into its next message for the canary; a
+    /// correct relying party gives no session.
+    RefuseFault(OidcFault),
+    /// The redirect back to the relying party carries no `state`.
+    StateMissing,
+    /// Another browser, with a login of its own started, receives the
+    /// canary's redirect back.
+    StateFromOtherBrowser,
+    /// A browser that started no login receives the redirect back (login CSRF).
+    CallbackWithoutLogin,
+    /// A user whose email is outside the domains the relying party accepts.
+    OutsideDomain,
+}
+
+const SIG_FIX: &str = "Verify the ID token's signature with a key from the issuer's JWKS, with the algorithm the client registered (RS256 by default), never the one the token names; refuse alg none, HMAC, and keys or key URLs carried in the token header.";
+const CLAIMS_FIX: &str = "Validate the ID token as OpenID Connect Core 3.1.3.7 says: iss equals the issuer exactly, aud contains the client id (and azp is the client when there are several audiences), exp is in the future and nbf in the past (with a small skew), and every claim has its JSON type.";
+const STATE_FIX: &str = "Keep state, nonce and the PKCE verifier in the session of the browser that started the login, accept the redirect back only with that exact state, and use each only once.";
+
+macro_rules! fault_check {
+    ($id:literal, $title:literal, $category:ident, $severity:ident, $fault:expr, $reference:literal, $fix:expr) => {
+        Check {
+            id: $id,
+            title: $title,
+            category: Category::$category,
+            severity: Severity::$severity,
+            reference: $reference,
+            needs: &[Capability::SpInitiatedLogin],
+            action: Action::Oidc(OidcAction::RefuseFault($fault)),
+            fix: $fix,
+            exclusive: false,
+            weight: Weight::Fail,
+        }
+    };
+}
 
 /// Every OIDC check, in report order.
 pub fn checks() -> Vec<Check> {
-    Vec::new()
+    vec![
+        fault_check!(
+            "oidc.sig.bad_signature",
+            "ID token changed after signing refused",
+            Signature,
+            Critical,
+            OidcFault::BadSignature,
+            "OpenID Connect Core 3.1.3.7 step 6; RFC 7515 5.2",
+            SIG_FIX
+        ),
+        fault_check!(
+            "oidc.sig.alg_none",
+            "ID token with alg none refused",
+            Signature,
+            Critical,
+            OidcFault::AlgNone,
+            "RFC 8725 3.1; CVE-2015-9235",
+            SIG_FIX
+        ),
+        fault_check!(
+            "oidc.sig.hs256_public_key",
+            "ID token signed with HS256 keyed by the public key refused",
+            Signature,
+            Critical,
+            OidcFault::Hs256WithPublicKey,
+            "RFC 8725 2.1 (algorithm confusion); CVE-2016-10555",
+            SIG_FIX
+        ),
+        fault_check!(
+            "oidc.sig.embedded_jwk",
+            "ID token signed by a key carried in its jwk header refused",
+            Signature,
+            Critical,
+            OidcFault::EmbeddedJwk,
+            "RFC 7515 4.1.3; CVE-2018-0114",
+            SIG_FIX
+        ),
+        fault_check!(
+            "oidc.sig.jku",
+            "ID token signed by a key from its jku header refused",
+            Signature,
+            Critical,
+            OidcFault::JkuHeader,
+            "RFC 7515 4.1.2; RFC 8725 3.10",
+            SIG_FIX
+        ),
+        fault_check!(
+            "oidc.claims.iss",
+            "ID token from another issuer refused",
+            Addressing,
+            High,
+            OidcFault::WrongIss,
+            "OpenID Connect Core 3.1.3.7 step 2",
+            CLAIMS_FIX
+        ),
+        fault_check!(
+            "oidc.claims.aud",
+            "ID token for another client refused",
+            Addressing,
+            High,
+            OidcFault::WrongAud,
+            "OpenID Connect Core 3.1.3.7 step 3",
+            CLAIMS_FIX
+        ),
+        fault_check!(
+            "oidc.claims.azp",
+            "ID token with an extra untrusted audience and no azp refused",
+            Addressing,
+            Medium,
+            OidcFault::ExtraUntrustedAud,
+            "OpenID Connect Core 3.1.3.7 steps 3 to 5",
+            CLAIMS_FIX
+        ),
+        fault_check!(
+            "oidc.claims.expired",
+            "Expired ID token refused",
+            Conditions,
+            High,
+            OidcFault::Expired,
+            "OpenID Connect Core 3.1.3.7 step 9",
+            CLAIMS_FIX
+        ),
+        fault_check!(
+            "oidc.claims.nbf_future",
+            "ID token not valid for another hour (nbf) refused",
+            Conditions,
+            Medium,
+            OidcFault::NbfFuture,
+            "RFC 7519 4.1.5",
+            CLAIMS_FIX
+        ),
+        fault_check!(
+            "oidc.claims.exp_type",
+            "ID token whose exp is a string refused",
+            Conditions,
+            Medium,
+            OidcFault::ExpAsString,
+            "RFC 7519 2 and 4.1.4 (NumericDate); attacks.md claim type confusion",
+            CLAIMS_FIX
+        ),
+        fault_check!(
+            "oidc.claims.nonce",
+            "ID token with another login's nonce refused",
+            Correlation,
+            High,
+            OidcFault::NonceMismatch,
+            "OpenID Connect Core 3.1.3.7 step 11",
+            "Send a fresh nonce with every authorization request, keep it in the browser's session, and require the ID token's nonce to equal it."
+        ),
+        fault_check!(
+            "oidc.claims.nonce_missing",
+            "ID token without the nonce that was sent refused",
+            Correlation,
+            High,
+            OidcFault::MissingNonce,
+            "OpenID Connect Core 3.1.3.7 step 11",
+            "Send a fresh nonce with every authorization request, keep it in the browser's session, and require the ID token's nonce to equal it."
+        ),
+        Check {
+            id: "oidc.claims.at_hash",
+            title: "ID token whose at_hash does not match the access token refused",
+            category: Category::Identity,
+            severity: Severity::Medium,
+            reference: "OpenID Connect Core 3.1.3.8 (at_hash is optional in the code flow, and checked when present)",
+            needs: &[Capability::SpInitiatedLogin],
+            action: Action::Oidc(OidcAction::RefuseFault(OidcFault::BadAtHash)),
+            fix: "When the ID token carries at_hash, check it against the access token from the same response.",
+            exclusive: false,
+            // The code flow makes at_hash optional: a relying party that
+            // ignores a wrong one is weak, not broken.
+            weight: Weight::Warn,
+        },
+        fault_check!(
+            "oidc.userinfo.sub",
+            "userinfo for another subject refused",
+            Identity,
+            High,
+            OidcFault::UserinfoSubMismatch,
+            "OpenID Connect Core 5.3.2 (the sub must match the ID token's)",
+            "When calling userinfo, require its sub to equal the ID token's sub before using any of its claims."
+        ),
+        fault_check!(
+            "oidc.state.changed",
+            "A redirect back with another state refused",
+            Correlation,
+            High,
+            OidcFault::StateMismatch,
+            "RFC 6749 10.12; OpenID Connect Core 3.1.2.7",
+            STATE_FIX
+        ),
+        Check {
+            id: "oidc.state.missing",
+            title: "A redirect back with no state refused",
+            category: Category::Correlation,
+            severity: Severity::High,
+            reference: "RFC 6749 10.12 (CSRF)",
+            needs: &[Capability::SpInitiatedLogin],
+            action: Action::Oidc(OidcAction::StateMissing),
+            fix: STATE_FIX,
+            exclusive: false,
+            weight: Weight::Fail,
+        },
+        Check {
+            id: "oidc.state.other_browser",
+            title: "A redirect back meant for another browser's login refused",
+            category: Category::Correlation,
+            severity: Severity::High,
+            reference: "RFC 6749 10.12; RFC 9700 4.7 (CSRF)",
+            needs: &[Capability::SpInitiatedLogin],
+            action: Action::Oidc(OidcAction::StateFromOtherBrowser),
+            fix: STATE_FIX,
+            exclusive: false,
+            weight: Weight::Fail,
+        },
+        Check {
+            id: "oidc.state.no_login_started",
+            title: "A redirect back to a browser that started no login refused (login CSRF)",
+            category: Category::Correlation,
+            severity: Severity::High,
+            reference: "RFC 6749 10.12; OpenID Connect Core 3.1.2.1 (state)",
+            needs: &[Capability::SpInitiatedLogin],
+            action: Action::Oidc(OidcAction::CallbackWithoutLogin),
+            fix: STATE_FIX,
+            exclusive: false,
+            weight: Weight::Fail,
+        },
+        Check {
+            id: "oidc.account.outside_domain",
+            title: "A user whose email is outside the tenant's domains gets no account",
+            category: Category::Accounts,
+            severity: Severity::High,
+            reference: "account takeover by email (nOAuth class)",
+            needs: &[Capability::SpInitiatedLogin, Capability::KeepsAccounts, Capability::EmailDomains],
+            action: Action::Oidc(OidcAction::OutsideDomain),
+            fix: "Check the email domain against the tenant's verified domains before matching or creating an account, and match accounts on (issuer, sub), never the email alone.",
+            exclusive: false,
+            weight: Weight::Fail,
+        },
+    ]
 }

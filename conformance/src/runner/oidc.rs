@@ -1,11 +1,13 @@
-//! The OpenID Connect driver. Its catalogue has no checks yet, so [`OidcAction`] has no
-//! variants and this `match` is empty: it compiles to nothing and cannot be
-//! reached. The first OpenID Connect check adds a variant there and its arm here, with
-//! this driver's positive control and evidence.
+//! The OpenID Connect driver: the positive control (a canary signs in by
+//! authorization code with PKCE, started at the target's `oidc.login_url`,
+//! and the session oracle sees them), faults armed for one canary, and
+//! evidence in OIDC's terms (the browser's way through the flow).
 
+use mock_idp::oidc::faults::{FaultTarget, OidcFault, OidcFaultPlan};
 use serde::Serialize;
 
-use super::{Outcome, Step, Suite};
+use super::browser::{Browser, SpAnswer};
+use super::{Canary, Evidence, Outcome, Step, StepError, Suite, excerpt};
 use crate::catalogue::OidcAction;
 
 /// What an OIDC check sent and what came back: the token the mock issued,
@@ -24,12 +26,268 @@ pub struct OidcEvidence {
 }
 
 impl OidcEvidence {
-    /// The token's claims on one line, as the human report shows them.
+    /// The token's claims on one line, or the way through the flow.
     pub(super) fn message_summary(&self) -> Option<(&'static str, String)> {
-        self.id_token.as_ref().map(|token| ("ID token sent (decoded)", token.to_string()))
+        match &self.id_token {
+            Some(token) => Some(("ID token sent (decoded)", token.to_string())),
+            None if !self.redirect_chain.is_empty() => Some(("redirects", self.redirect_chain.join(" | "))),
+            None => None,
+        }
     }
 }
 
-pub(super) async fn execute(_suite: &Suite, action: OidcAction) -> Step<Outcome> {
-    match action {}
+/// Runs one OIDC check: the positive control, then the action.
+pub(super) async fn execute(suite: &Suite, action: OidcAction) -> Step<Outcome> {
+    let driver = OidcDriver::new(suite)?;
+    let user = driver.canary("canary", None)?;
+    suite.ensure_account(&user).await?;
+    driver.positive_control(&user).await?;
+    driver.act(action, &user).await
+}
+
+/// The OIDC app (the client) the target names, as the org has it.
+struct OidcDriver<'a> {
+    suite: &'a Suite,
+    client_id: String,
+    login_url: &'a str,
+}
+
+/// A login the relying party started and the mock answered: the browser's
+/// way so far and the redirect back to the relying party, not yet followed.
+struct Redirected {
+    chain: Vec<String>,
+    callback: String,
+}
+
+impl<'a> OidcDriver<'a> {
+    fn new(suite: &'a Suite) -> Step<Self> {
+        let target =
+            suite.target.oidc.as_ref().ok_or_else(|| StepError("the target declares no [oidc] section".into()))?;
+        let login_url = target.login_url.as_deref().ok_or_else(|| StepError("no oidc.login_url".into()))?;
+        let client_id = suite
+            .idp
+            .read_org(|org| org.find_app(&target.app).filter(|a| a.oidc().is_some()).map(|a| a.id.to_string()))
+            .ok_or_else(|| StepError(format!("no OIDC app '{}' in the org", target.app)))?;
+        Ok(OidcDriver { suite, client_id, login_url })
+    }
+
+    fn canary(&self, prefix: &str, domain: Option<&str>) -> Step<Canary> {
+        self.suite.canary(&self.client_id, prefix, domain)
+    }
+
+    /// Starts a login at the relying party in `browser`, follows it to the
+    /// mock's `/authorize` and signs `user` in there. Returns the redirect
+    /// back to the relying party, which the caller decides where to open.
+    async fn start(&self, browser: &Browser, user: &Canary) -> Step<Redirected> {
+        let idp_url = self.suite.idp_url();
+        let answers = browser.follow(self.login_url, |location| location.starts_with(&idp_url)).await?;
+        let mut chain: Vec<String> = vec![self.login_url.to_owned()];
+        let last = answers.last().ok_or_else(|| StepError("the login URL gave no answer".into()))?;
+        let Some(authorize) = last.location.clone().filter(|l| l.starts_with(&idp_url)) else {
+            return Err(StepError(format!(
+                "the login URL answered {} without a redirect to the mock's /authorize: {}",
+                last.status,
+                excerpt(&last.body, 200)
+            )));
+        };
+        let separator = if authorize.contains('?') { '&' } else { '?' };
+        let authorize = format!("{authorize}{separator}login_hint={}", encode(&user.email));
+        chain.push(authorize.clone());
+        let answer = browser.get(&authorize).await?;
+        let Some(callback) = answer.location.clone().filter(|_| (300..400).contains(&answer.status)) else {
+            return Err(StepError(format!(
+                "the mock's /authorize did not redirect back (it answered {}): {}",
+                answer.status,
+                excerpt(&answer.body, 300)
+            )));
+        };
+        if callback.contains("error=") && !callback.contains("code=") {
+            return Err(StepError(format!("the mock refused the authorization request: {callback}")));
+        }
+        chain.push(callback.clone());
+        Ok(Redirected { chain, callback })
+    }
+
+    /// Opens the redirect back in `browser` and follows the relying party's
+    /// own redirects on its site, returning the last answer.
+    async fn finish(&self, browser: &Browser, redirected: &mut Redirected) -> Step<SpAnswer> {
+        let idp_url = self.suite.idp_url();
+        let answers = browser.follow(&redirected.callback, |location| location.starts_with(&idp_url)).await?;
+        for answer in &answers {
+            if let Some(location) = &answer.location {
+                redirected.chain.push(format!("{} -> {location}", answer.status));
+            }
+        }
+        answers.last().cloned().ok_or_else(|| StepError("the redirect back gave no answer".into()))
+    }
+
+    /// A correct sign-in must give the canary a session, or no verdict on a
+    /// faulty message means anything.
+    async fn positive_control(&self, user: &Canary) -> Step<()> {
+        let browser = self.suite.browser()?;
+        let mut redirected = self.start(&browser, user).await?;
+        let answer = self.finish(&browser, &mut redirected).await?;
+        let seen = self.suite.oracle(&browser).await?;
+        if seen.is(&user.email) {
+            return Ok(());
+        }
+        Err(StepError(format!(
+            "positive control failed: a correct sign-in for {} gave {} (the relying party answered {} {})",
+            user.email,
+            seen.describe(),
+            answer.status,
+            excerpt(&answer.body, 200)
+        )))
+    }
+
+    /// Arms a fault for this canary and client and returns its id. A canary
+    /// that cannot be found is an error: a fault is never armed for anyone.
+    fn arm(&self, fault: OidcFault, user: &Canary) -> Step<String> {
+        let (user_id, client) = self.suite.idp.read_org(|org| {
+            (org.find_user(&user.email).map(|u| u.id.clone()), org.find_app(&self.client_id).map(|a| a.id.clone()))
+        });
+        let (Some(user_id), Some(client)) = (user_id, client) else {
+            return Err(StepError(format!("cannot arm {fault}: the canary {} is not in the org", user.email)));
+        };
+        let plan = OidcFaultPlan { fault, target: FaultTarget::IdToken };
+        Ok(self.suite.idp.arm_oidc_fault(plan, Some(user_id), Some(client)).id)
+    }
+
+    /// Whether an armed fault is still waiting, never used.
+    fn still_armed(&self, armed: &str) -> bool {
+        self.suite.idp.armed_oidc_faults().iter().any(|a| a.id == armed)
+    }
+
+    async fn act(&self, action: OidcAction, user: &Canary) -> Step<Outcome> {
+        match action {
+            OidcAction::RefuseFault(fault) => self.refuse_fault(fault, user).await,
+            OidcAction::StateMissing => {
+                let browser = self.suite.browser()?;
+                let mut redirected = self.start(&browser, user).await?;
+                redirected.callback = without_parameter(&redirected.callback, "state")?;
+                let answer = self.finish(&browser, &mut redirected).await?;
+                self.judge_refusal(&browser, user, &redirected, &answer, "a redirect back with no state").await
+            }
+            OidcAction::StateFromOtherBrowser => {
+                let started = self.suite.browser()?;
+                let redirected = self.start(&started, user).await?;
+                // The other browser starts a login of its own first, so it
+                // holds a state of its own that the redirect does not carry.
+                let other = self.suite.browser()?;
+                let own = self.start(&other, user).await?;
+                let mut foreign = Redirected { chain: own.chain, callback: redirected.callback };
+                let answer = self.finish(&other, &mut foreign).await?;
+                self.judge_refusal(&other, user, &foreign, &answer, "another browser's redirect back").await
+            }
+            OidcAction::CallbackWithoutLogin => {
+                let started = self.suite.browser()?;
+                let mut redirected = self.start(&started, user).await?;
+                let fresh = self.suite.browser()?;
+                let answer = self.finish(&fresh, &mut redirected).await?;
+                self.judge_refusal(
+                    &fresh,
+                    user,
+                    &redirected,
+                    &answer,
+                    "a redirect back to a browser that started no login",
+                )
+                .await
+            }
+            OidcAction::OutsideDomain => {
+                let outside = self.suite.outside_domain();
+                let outsider = self.canary("outsider", Some(&outside))?;
+                let browser = self.suite.browser()?;
+                let mut redirected = self.start(&browser, &outsider).await?;
+                let answer = self.finish(&browser, &mut redirected).await?;
+                self.judge_refusal(
+                    &browser,
+                    &outsider,
+                    &redirected,
+                    &answer,
+                    "a sign-in from outside the tenant's domains",
+                )
+                .await
+            }
+        }
+    }
+
+    async fn refuse_fault(&self, fault: OidcFault, _control_user: &Canary) -> Step<Outcome> {
+        // A canary that has never signed in: an existing link between the
+        // control's identity and its account cannot mask what the relying
+        // party does with the faulty token (a token from another issuer, for
+        // one, names a new identity, which a JIT relying party would create).
+        let user = &self.canary("faulted", None)?;
+        self.suite.ensure_account(user).await?;
+        let browser = self.suite.browser()?;
+        let armed = self.arm(fault, user)?;
+        let mut redirected = self.start(&browser, user).await?;
+        let answer = self.finish(&browser, &mut redirected).await?;
+        if self.still_armed(&armed) {
+            // userinfo is optional for a relying party: one that never calls
+            // it cannot be judged on what userinfo says.
+            if fault.stage() == mock_idp::oidc::faults::FaultStage::Userinfo {
+                return Ok(Outcome::skip("the relying party did not call userinfo, so its sub check cannot be judged"));
+            }
+            return Err(StepError(format!(
+                "the mock never applied {fault} (it is still armed), so there is no verdict"
+            )));
+        }
+        self.judge_refusal(&browser, user, &redirected, &answer, &format!("the {fault} message")).await
+    }
+
+    /// The relying party must have given `browser` no session of any kind:
+    /// not for `user`, not for anyone else (a faulty userinfo names another
+    /// user), not one with no identity.
+    async fn judge_refusal(
+        &self,
+        browser: &Browser,
+        user: &Canary,
+        redirected: &Redirected,
+        answer: &SpAnswer,
+        what: &str,
+    ) -> Step<Outcome> {
+        let seen = self.suite.oracle(browser).await?;
+        let (any_session, held) = self.suite.judge_any_session(&seen).await?;
+        if any_session {
+            Ok(Outcome::fail(format!("{what} gave {held}"), evidence_holding(redirected, answer, held)))
+        } else {
+            Ok(Outcome::pass(format!("no session for {} (the relying party answered {})", user.email, answer.status)))
+        }
+    }
+}
+
+fn evidence_holding(redirected: &Redirected, answer: &SpAnswer, oracle: String) -> Option<Evidence> {
+    Some(Evidence::Oidc(OidcEvidence {
+        id_token: None,
+        redirect_chain: redirected.chain.clone(),
+        sp_status: Some(answer.status),
+        sp_location: answer.location.clone(),
+        sp_body_excerpt: Some(excerpt(&answer.body, 500)),
+        oracle,
+    }))
+}
+
+fn encode(text: &str) -> String {
+    url::form_urlencoded::byte_serialize(text.as_bytes()).collect()
+}
+
+/// `url` without the query parameter `name`.
+fn without_parameter(url: &str, name: &str) -> Step<String> {
+    let mut parsed =
+        url::Url::parse(url).map_err(|e| StepError(format!("the redirect back '{url}' is not a URL: {e}")))?;
+    let kept: Vec<(String, String)> =
+        parsed.query_pairs().filter(|(key, _)| key != name).map(|(k, v)| (k.into_owned(), v.into_owned())).collect();
+    parsed.query_pairs_mut().clear().extend_pairs(kept);
+    Ok(parsed.to_string())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_parameter_is_taken_out_and_the_rest_kept() {
+        let url = without_parameter("http://sp.test/cb?code=abc&state=xyz&iss=http%3A%2F%2Fidp", "state").unwrap();
+        assert_eq!(url, "http://sp.test/cb?code=abc&iss=http%3A%2F%2Fidp");
+    }
 }

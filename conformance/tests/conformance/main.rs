@@ -5,6 +5,7 @@
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
 mod flaws;
+mod oidc;
 mod reports;
 mod suite;
 mod support;

@@ -37,6 +37,6 @@ async fn json_and_human_reports_of_a_failing_run() {
         insta::assert_snapshot!("report_human", report.to_human());
     });
     let junit = report.to_junit();
-    assert!(junit.contains("<testsuite name=\"conditions\" tests=\"2\""), "{junit}");
+    assert!(junit.contains("<testsuite name=\"saml.conditions\" tests=\"2\""), "{junit}");
     assert_eq!(junit.matches("<failure").count(), 2);
 }

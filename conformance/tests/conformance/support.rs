@@ -146,6 +146,14 @@ async fn run_configured(
         if let Some(mode) = signing {
             saml.signing = mock_idp::org::SigningMode::parse(mode).unwrap();
         }
+        // The OIDC clients send the browser back to the SP at its test address.
+        for app in org.apps.values_mut() {
+            if let mock_idp::org::SignOn::Oidc(oidc) = &mut app.sign_on {
+                for uri in oidc.redirect_uris.iter_mut().chain(oidc.post_logout_redirect_uris.iter_mut()) {
+                    *uri = uri.replace("http://127.0.0.1:7100", &sp_url);
+                }
+            }
+        }
     });
     let target_text = target_text
         .replace("listen = \"127.0.0.1:7000\"", "listen = \"127.0.0.1:0\"")

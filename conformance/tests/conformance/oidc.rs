@@ -1,0 +1,97 @@
+//! The OIDC catalogue against the reference SP's relying party (tenant acme,
+//! which signs in by SAML and by OIDC), correct and with each RP flaw.
+
+use std::collections::BTreeSet;
+
+use conformance::catalogue::{Protocol, checks_for};
+use conformance::runner::{Evidence, Verdict};
+use reference_sp::flaws::Flaw;
+
+use crate::flaws::OIDC_FLAWS;
+use crate::support::{Tenant, run_against_tenant};
+
+/// Which OIDC checks each flaw must make fail. One table, read by the tests.
+const OIDC_FLAW_CHECKS: &[(&str, &[&str])] = &[
+    ("skip-id-token-signature", &["oidc.sig.bad_signature"]),
+    ("accept-alg-none", &["oidc.sig.alg_none"]),
+    ("hs256-public-key", &["oidc.sig.hs256_public_key"]),
+    ("trust-header-jwk", &["oidc.sig.embedded_jwk"]),
+    ("trust-jku", &["oidc.sig.jku"]),
+    ("ignore-iss", &["oidc.claims.iss"]),
+    ("ignore-aud", &["oidc.claims.aud", "oidc.claims.azp"]),
+    ("ignore-exp", &["oidc.claims.expired"]),
+    ("ignore-iat-nbf", &["oidc.claims.nbf_future"]),
+    ("accepts-claim-type-confusion", &["oidc.claims.exp_type"]),
+    ("no-nonce-check", &["oidc.claims.nonce", "oidc.claims.nonce_missing"]),
+    ("userinfo-sub-unchecked", &["oidc.userinfo.sub"]),
+    ("no-state-check", &["oidc.state.changed", "oidc.state.missing"]),
+    ("state-not-bound-to-browser", &["oidc.state.other_browser", "oidc.state.no_login_started"]),
+    // A shared flaw: the domain policy is the sign-in core's, for SAML and OIDC.
+    ("jit-ignores-domain", &["oidc.account.outside_domain"]),
+];
+
+/// Flaws the spec allows, which make these checks warn and none fail.
+const OIDC_WARN_FLAW_CHECKS: &[(&str, &[&str])] = &[("skip-at-hash", &["oidc.claims.at_hash"])];
+
+/// OIDC flaws no check catches yet, each with what the check needs.
+const OIDC_FLAWS_WITHOUT_CHECK: &[(&str, &str)] = &[
+    ("hs256-client-secret", "the mock's hs256-with-client-secret fault"),
+    ("email-as-identity", "a second identity with the same email (the email-matching checks across protocols)"),
+    ("trust-discovery-issuer", "a discovery-issuer fault whose tokens carry the impostor issuer too"),
+    (
+        "no-jwks-refetch",
+        "key-rotation checks on a key ring the suite may rotate without touching the user's key folder",
+    ),
+    ("jwks-refetch-unbounded", "a count of the relying party's JWKS fetches at the mock"),
+    ("open-redirect-after-login", "the target naming the relying party's return parameter"),
+];
+
+#[test]
+fn every_oidc_flaw_is_aimed_at_a_check_or_says_what_its_check_needs() {
+    let tabled: BTreeSet<&str> = OIDC_FLAW_CHECKS
+        .iter()
+        .chain(OIDC_WARN_FLAW_CHECKS)
+        .map(|(flaw, _)| *flaw)
+        .chain(OIDC_FLAWS_WITHOUT_CHECK.iter().map(|(flaw, _)| *flaw))
+        .filter(|flaw| *flaw != "jit-ignores-domain")
+        .collect();
+    assert_eq!(tabled, OIDC_FLAWS.iter().copied().collect::<BTreeSet<_>>());
+    let aimed: BTreeSet<&str> =
+        OIDC_FLAW_CHECKS.iter().chain(OIDC_WARN_FLAW_CHECKS).flat_map(|(_, checks)| checks.iter().copied()).collect();
+    let catalogue: BTreeSet<&str> = checks_for(Protocol::Oidc).iter().map(|c| c.id).collect();
+    assert_eq!(aimed, catalogue, "every OIDC check needs a flaw that makes it fail or warn");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn whole_oidc_catalogue_passes_against_reference_sp() {
+    let run = run_against_tenant(Tenant::Jit, &[], checks_for(Protocol::Oidc)).await;
+    assert_eq!(run.results.len(), checks_for(Protocol::Oidc).len());
+    let bad: Vec<_> = run
+        .results
+        .iter()
+        .filter(|r| r.verdict != Verdict::Pass)
+        .map(|r| format!("{} {:?}: {}", r.id, r.verdict, r.reason))
+        .collect();
+    assert!(bad.is_empty(), "{bad:#?}");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn each_oidc_flaw_fails_exactly_its_checks() {
+    for (name, checks) in OIDC_FLAW_CHECKS {
+        let flaw: Flaw = name.parse().unwrap();
+        let run = run_against_tenant(Tenant::Jit, &[flaw], checks_for(Protocol::Oidc)).await;
+        assert_eq!(run.failing(), checks.iter().copied().collect::<BTreeSet<_>>(), "--flaw {flaw}");
+        assert_eq!(run.warned(), BTreeSet::new(), "--flaw {flaw} warnings");
+        for result in run.results.iter().filter(|r| r.verdict == Verdict::Fail) {
+            let Some(Evidence::Oidc(evidence)) = &result.evidence else { panic!("{}: no OIDC evidence", result.id) };
+            assert!(evidence.oracle.starts_with("a session"), "{}: {evidence:?}", result.id);
+            assert!(!evidence.redirect_chain.is_empty(), "{}: {evidence:?}", result.id);
+        }
+    }
+    for (name, checks) in OIDC_WARN_FLAW_CHECKS {
+        let flaw: Flaw = name.parse().unwrap();
+        let run = run_against_tenant(Tenant::Jit, &[flaw], checks_for(Protocol::Oidc)).await;
+        assert_eq!(run.warned(), checks.iter().copied().collect::<BTreeSet<_>>(), "--flaw {flaw}");
+        assert_eq!(run.failing(), BTreeSet::new(), "--flaw {flaw} must fail nothing");
+    }
+}
