@@ -59,6 +59,11 @@ pub struct SamlTarget {
     pub app: String,
     /// Where SP-initiated sign-in starts.
     pub login_url: Option<String>,
+    /// The SP's metadata, read for what it declares (`WantAssertionsSigned`).
+    pub metadata_url: Option<String>,
+    /// Whether the SP wants signed Assertions, when the target says so; it
+    /// wins over the metadata.
+    pub want_assertions_signed: Option<bool>,
 }
 
 /// How the SP signs in by OpenID Connect.
@@ -182,6 +187,8 @@ struct IdpSection {
 struct SamlSection {
     app: String,
     login_url: Option<String>,
+    metadata_url: Option<String>,
+    want_assertions_signed: Option<bool>,
     /// Read only to say where it moved.
     jit: Option<bool>,
 }
@@ -299,7 +306,15 @@ pub fn parse_target(file: &str, text: &str, dir: &Path) -> Result<Target, Target
             if let Some(login) = &section.login_url {
                 absolute_url("saml.login_url", login)?;
             }
-            Some(SamlTarget { app: section.app, login_url: section.login_url })
+            if let Some(metadata) = &section.metadata_url {
+                absolute_url("saml.metadata_url", metadata)?;
+            }
+            Some(SamlTarget {
+                app: section.app,
+                login_url: section.login_url,
+                metadata_url: section.metadata_url,
+                want_assertions_signed: section.want_assertions_signed,
+            })
         }
     };
     let oidc = match parsed.oidc {

@@ -128,6 +128,10 @@ pub enum Capability {
     KeepsAccounts,
     /// `accounts.email_domains` lists the domains the SP accepts.
     EmailDomains,
+    /// The SP does not declare `WantAssertionsSigned` (in its metadata or
+    /// the target), so a response whose only signature is on the Response
+    /// is one it should take.
+    ResponseSignatureSuffices,
 }
 
 /// What a check does after its driver's positive control: one variant per

@@ -115,7 +115,7 @@ pub fn checks() -> Vec<Check> {
             category: Category::Signature,
             severity: Severity::Medium,
             reference: "SAML Profiles 4.1.3.5; Okta's response signing option",
-            needs: &[],
+            needs: &[Capability::ResponseSignatureSuffices],
             action: Action::Saml(SamlAction::AcceptFault(SamlFault::SignOnly(SigningMode::ResponseOnly))),
             fix: "Accept a signed Response that covers the Assertion, unless the SP's metadata says WantAssertionsSigned and the customer was told so.",
             exclusive: false,

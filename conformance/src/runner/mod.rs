@@ -185,6 +185,10 @@ pub struct Suite {
     /// The session URL's answer to a browser that never signed in, asked
     /// once: what "no session" looks like at this SP.
     no_session: tokio::sync::OnceCell<oracle::Seen>,
+    /// Whether the SP's metadata declares `WantAssertionsSigned`, read once
+    /// before the checks when a check needs it and the target gives a
+    /// metadata URL; the error says why it could not be read.
+    sp_wants_assertions_signed: tokio::sync::OnceCell<Result<bool, String>>,
 }
 
 /// A user of the mock org made for one check.
@@ -248,7 +252,14 @@ impl Suite {
             let url = server.url();
             idp.write_org(|org| org.url = url);
         }
-        Ok(Suite { target, idp, server, saml, no_session: tokio::sync::OnceCell::new() })
+        Ok(Suite {
+            target,
+            idp,
+            server,
+            saml,
+            no_session: tokio::sync::OnceCell::new(),
+            sp_wants_assertions_signed: tokio::sync::OnceCell::new(),
+        })
     }
 
     pub fn idp(&self) -> &Arc<Idp> {
@@ -273,6 +284,9 @@ impl Suite {
         progress: impl Fn(&CheckResult) + Send + Sync + 'static,
     ) -> Vec<CheckResult> {
         let order: Vec<&'static str> = checks.iter().map(|c| c.id).collect();
+        if checks.iter().any(|c| c.needs.contains(&Capability::ResponseSignatureSuffices)) {
+            self.read_sp_metadata().await;
+        }
         let semaphore = Arc::new(tokio::sync::Semaphore::new(self.target.concurrency));
         let progress = Arc::new(progress);
         let (exclusive, shared): (Vec<Check>, Vec<Check>) = checks.into_iter().partition(|c| c.exclusive);
@@ -309,8 +323,15 @@ impl Suite {
 
     async fn run_check(&self, check: &Check) -> CheckResult {
         let started = Instant::now();
+        let metadata_problem =
+            check.needs.contains(&Capability::ResponseSignatureSuffices).then(|| self.sp_metadata_problem()).flatten();
         let mut outcome = match self.missing(check) {
             Some(reason) => Outcome { verdict: Verdict::Skip, reason, evidence: None },
+            None if metadata_problem.is_some() => Outcome {
+                verdict: Verdict::Error,
+                reason: format!("the SP's metadata could not be read: {}", metadata_problem.unwrap_or_default()),
+                evidence: None,
+            },
             None => match self.execute(check).await {
                 Ok(outcome) => outcome,
                 Err(StepError(reason)) => Outcome { verdict: Verdict::Error, reason, evidence: None },
@@ -375,6 +396,14 @@ impl Suite {
                 ),
                 Capability::KeepsAccounts => (!target.accounts.keeps_accounts)
                     .then_some("the target says the SP keeps no accounts (accounts.keeps_accounts = false)"),
+                Capability::ResponseSignatureSuffices => match self.wants_assertions_signed() {
+                    Some((true, source)) => {
+                        return Some(format!(
+                            "the SP declares WantAssertionsSigned ({source}), so it refuses a response whose Assertion is unsigned by design"
+                        ));
+                    }
+                    _ => None,
+                },
                 Capability::EmailDomains => match target.accounts.email_domains {
                     EmailDomains::Only(_) => None,
                     EmailDomains::Any => Some("the target says the SP accepts every email domain"),
@@ -392,6 +421,41 @@ impl Suite {
             return Some("the SP does not create users at first sign-in and the target has no create_user hook".into());
         }
         None
+    }
+
+    /// Reads the SP's metadata once, when the target gives its URL and does
+    /// not say itself whether the SP wants signed Assertions.
+    async fn read_sp_metadata(&self) {
+        let Some(saml) = &self.target.saml else { return };
+        let (Some(url), None) = (&saml.metadata_url, saml.want_assertions_signed) else { return };
+        self.sp_wants_assertions_signed
+            .get_or_init(|| async {
+                let browser = self.browser().map_err(|StepError(why)| why)?;
+                let answer = browser.get(url).await.map_err(|StepError(why)| why)?;
+                if answer.status != 200 {
+                    return Err(format!("the SP metadata URL {url} answered {}", answer.status));
+                }
+                saml::wants_assertions_signed(&answer.body)
+            })
+            .await;
+    }
+
+    /// Whether the SP wants signed Assertions, and where that was read:
+    /// the target's own word first, then the SP's metadata.
+    fn wants_assertions_signed(&self) -> Option<(bool, &'static str)> {
+        let saml = self.target.saml.as_ref()?;
+        if let Some(declared) = saml.want_assertions_signed {
+            return Some((declared, "in the target"));
+        }
+        match self.sp_wants_assertions_signed.get() {
+            Some(Ok(wants)) => Some((*wants, "in its metadata")),
+            _ => None,
+        }
+    }
+
+    /// Why the SP's metadata could not be read, when a check needed it.
+    fn sp_metadata_problem(&self) -> Option<&str> {
+        self.sp_wants_assertions_signed.get().and_then(|read| read.as_ref().err()).map(String::as_str)
     }
 
     /// The session oracle; a target that signs in always has one.

@@ -256,3 +256,44 @@ async fn canaries_reach_the_org_change_feed_like_any_user() {
         assert!(kinds.iter().any(|k| k == expected), "{expected} missing from {kinds:?}");
     }
 }
+
+/// The target with `line` added to its `[saml]` section, after the SP's
+/// address is in it (`{sp}` stands for the SP's base URL).
+fn with_saml_line(text: String, line: &str) -> String {
+    let login = text.lines().find(|l| l.starts_with("login_url = \"")).unwrap().to_owned();
+    let sp = login.trim_start_matches("login_url = \"").split("/login").next().unwrap().to_owned();
+    text.replacen(&login, &format!("{login}\n{}", line.replace("{sp}", &sp)), 1)
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_sp_that_declares_want_assertions_signed_is_not_failed_for_refusing_a_response_only_signature() {
+    let checks = conformance::select(Some("saml.sig.response_only"), None).unwrap();
+    let flaw = [Flaw::RequireSignedAssertion];
+    // Declared in the target.
+    let run = run_with_target_edit(Tenant::Jit, &flaw, checks.clone(), None, |text| {
+        with_saml_line(text, "want_assertions_signed = true")
+    })
+    .await;
+    assert_eq!(run.results[0].verdict, Verdict::Skip, "{}", run.results[0].reason);
+    assert!(run.results[0].reason.contains("WantAssertionsSigned (in the target)"), "{}", run.results[0].reason);
+    // Read from the SP's metadata, which declares it.
+    let run = run_with_target_edit(Tenant::Jit, &flaw, checks.clone(), None, |text| {
+        with_saml_line(text, "metadata_url = \"{sp}/sso/metadata/acme\"")
+    })
+    .await;
+    assert_eq!(run.results[0].verdict, Verdict::Skip, "{}", run.results[0].reason);
+    assert!(run.results[0].reason.contains("in its metadata"), "{}", run.results[0].reason);
+    // The target's word wins over the metadata, and undeclared the refusal fails.
+    let run = run_with_target_edit(Tenant::Jit, &flaw, checks.clone(), None, |text| {
+        with_saml_line(text, "metadata_url = \"{sp}/sso/metadata/acme\"\nwant_assertions_signed = false")
+    })
+    .await;
+    assert_eq!(run.results[0].verdict, Verdict::Fail, "{}", run.results[0].reason);
+    // Metadata that cannot be read makes the check an error, not a guess.
+    let run = run_with_target_edit(Tenant::Jit, &flaw, checks, None, |text| {
+        with_saml_line(text, "metadata_url = \"{sp}/no-such-metadata\"")
+    })
+    .await;
+    assert_eq!(run.results[0].verdict, Verdict::Error, "{}", run.results[0].reason);
+    assert!(run.results[0].reason.contains("metadata could not be read"), "{}", run.results[0].reason);
+}

@@ -4,6 +4,9 @@
 //! decoded response). What each SAML action sends is in `actions.rs`.
 
 mod actions;
+mod metadata;
+
+pub(in crate::runner) use metadata::wants_assertions_signed;
 
 use base64::Engine;
 use base64::engine::general_purpose::STANDARD as BASE64;
