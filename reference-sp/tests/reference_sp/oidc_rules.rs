@@ -177,8 +177,7 @@ fn the_algorithm_is_the_registered_one_not_the_tokens() {
 #[test]
 fn a_bad_signature_is_refused_by_every_flaw_set_but_the_one_that_skips_it() {
     let forged = token_signed(Signing::Key(attacker_key()), |_, _| {});
-    let every_other: Vec<Flaw> =
-        Flaw::ALL.iter().copied().filter(|flaw| *flaw != Flaw::SkipIdTokenSignature).collect();
+    let every_other: Vec<Flaw> = Flaw::ALL.iter().copied().filter(|flaw| *flaw != Flaw::SkipIdTokenSignature).collect();
     assert_eq!(Check::correct().verify(&forged).unwrap_err(), "oidc.signature_invalid");
     assert_eq!(Check::with(&every_other).verify(&forged).unwrap_err(), "oidc.signature_invalid");
     refused_unless(&forged, "oidc.signature_invalid", Some(Flaw::SkipIdTokenSignature));
