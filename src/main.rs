@@ -151,6 +151,10 @@ struct CheckArgs {
     /// Exit 1 on a warning too (behaviour the spec allows but should not be).
     #[arg(long)]
     strict: bool,
+    /// Fail only on checks that regressed against this earlier JSON report
+    /// (`--format json` of a previous run), and print what changed.
+    #[arg(long, value_name = "REPORT.json")]
+    baseline: Option<PathBuf>,
 }
 
 #[derive(Clone, Copy, ValueEnum)]
@@ -539,6 +543,17 @@ fn check(args: CheckArgs) -> Result<(), Failure> {
     if let Some(output) = &args.output {
         ensure_parent_exists("--output", output)?;
     }
+    let baseline = match &args.baseline {
+        None => None,
+        Some(path) => {
+            let text = std::fs::read_to_string(path)
+                .map_err(|e| Failure::usage(format!("--baseline: {}: {e}", path.display())))?;
+            Some(
+                conformance::report::Baseline::parse(&text)
+                    .map_err(|e| Failure::usage(format!("--baseline: {}: {e}", path.display())))?,
+            )
+        }
+    };
     let progress = progress_printer(checks.len());
     let runtime = tokio::runtime::Runtime::new().map_err(Failure::runtime)?;
     let label = args.target.display().to_string();
@@ -560,6 +575,15 @@ fn check(args: CheckArgs) -> Result<(), Failure> {
     match &args.output {
         Some(path) => std::fs::write(path, text).map_err(|e| Failure::runtime(format!("{}: {e}", path.display())))?,
         None => print!("{text}"),
+    }
+    if let Some(baseline) = &baseline {
+        let comparison = report.compare(baseline, args.strict);
+        eprint!("{}", comparison.to_human());
+        return if comparison.has_regressions() {
+            Err(Failure { message: format!("{} checks regressed", comparison.regressed.len()), code: 1 })
+        } else {
+            Ok(())
+        };
     }
     if report.ok(args.strict) {
         Ok(())

@@ -175,6 +175,100 @@ impl Report {
     }
 }
 
+/// A previous report's verdicts, read back so a run can fail only on what
+/// regressed since (`mockta check --baseline`).
+#[derive(Clone, Debug, Default)]
+pub struct Baseline {
+    verdicts: BTreeMap<String, Verdict>,
+}
+
+#[derive(serde::Deserialize)]
+struct BaselineFile {
+    schema: String,
+    results: Vec<BaselineResult>,
+}
+
+#[derive(serde::Deserialize)]
+struct BaselineResult {
+    id: String,
+    verdict: Verdict,
+}
+
+impl Baseline {
+    /// Reads a JSON report this version or an earlier one of schema 1 wrote.
+    pub fn parse(text: &str) -> Result<Baseline, String> {
+        let file: BaselineFile = serde_json::from_str(text).map_err(|e| format!("not a mockta JSON report ({e})"))?;
+        if file.schema != SCHEMA {
+            return Err(format!("the report's schema is '{}', not '{SCHEMA}'", file.schema));
+        }
+        Ok(Baseline { verdicts: file.results.into_iter().map(|r| (r.id, r.verdict)).collect() })
+    }
+}
+
+/// How a run differs from its baseline.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct Comparison {
+    /// Checks that were fine and now fail or error (or warn, when strict),
+    /// with the old and new verdict.
+    pub regressed: Vec<(&'static str, Verdict, Verdict)>,
+    /// Checks that failed and no longer do.
+    pub fixed: Vec<(&'static str, Verdict, Verdict)>,
+    /// Checks the baseline did not have that fail now: news, not regressions.
+    pub new_failing: Vec<(&'static str, Verdict)>,
+}
+
+impl Comparison {
+    pub fn has_regressions(&self) -> bool {
+        !self.regressed.is_empty()
+    }
+
+    /// What changed, one line each, for a CI log.
+    pub fn to_human(&self) -> String {
+        let name = |verdict: Verdict| format!("{verdict:?}").to_lowercase();
+        let mut out = String::new();
+        for (id, old, new) in &self.regressed {
+            let _ = writeln!(out, "regressed: {id} ({} -> {})", name(*old), name(*new));
+        }
+        for (id, old, new) in &self.fixed {
+            let _ = writeln!(out, "fixed: {id} ({} -> {})", name(*old), name(*new));
+        }
+        for (id, new) in &self.new_failing {
+            let _ = writeln!(out, "new check, not in the baseline: {id} ({})", name(*new));
+        }
+        if out.is_empty() {
+            out.push_str("no verdict changed for the worse since the baseline\n");
+        }
+        out
+    }
+}
+
+impl Report {
+    /// Compares this run with `baseline`: a check regressed when it was
+    /// fine there and is bad here. Bad is fail or error, and warn when
+    /// `strict`. A check the baseline lacks is reported, never a regression,
+    /// so a newer catalogue does not break a pipeline by itself.
+    pub fn compare(&self, baseline: &Baseline, strict: bool) -> Comparison {
+        let bad = |verdict: Verdict| {
+            matches!(verdict, Verdict::Fail | Verdict::Error) || (strict && verdict == Verdict::Warn)
+        };
+        let mut comparison = Comparison::default();
+        for result in &self.results {
+            match baseline.verdicts.get(result.id) {
+                None if bad(result.verdict) => comparison.new_failing.push((result.id, result.verdict)),
+                None => {}
+                Some(old) if !bad(*old) && bad(result.verdict) => {
+                    comparison.regressed.push((result.id, *old, result.verdict));
+                }
+                Some(old) if bad(*old) && !bad(result.verdict) => {
+                    comparison.fixed.push((result.id, *old, result.verdict));
+                }
+                Some(_) => {}
+            }
+        }
+        comparison
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -220,5 +314,42 @@ mod tests {
         let junit = report.to_junit();
         assert!(junit.contains("warn: because"), "{junit}");
         assert!(!junit.contains("<failure"), "{junit}");
+    }
+
+    #[test]
+    fn a_run_regresses_only_where_a_fine_check_turned_bad() {
+        let before = report_with(&[Verdict::Fail, Verdict::Pass, Verdict::Pass, Verdict::Warn]);
+        let baseline = Baseline::parse(&before.to_json()).unwrap();
+        // Keeping the old failure is no regression.
+        let same = report_with(&[Verdict::Fail, Verdict::Pass, Verdict::Pass, Verdict::Warn]);
+        assert!(!same.compare(&baseline, false).has_regressions());
+        // A pass that fails, or errors, is.
+        let worse = report_with(&[Verdict::Pass, Verdict::Error, Verdict::Pass, Verdict::Warn]);
+        let comparison = worse.compare(&baseline, false);
+        assert!(comparison.has_regressions());
+        let checks = crate::catalogue::all_checks();
+        assert_eq!(comparison.regressed, vec![(checks[1].id, Verdict::Pass, Verdict::Error)]);
+        assert_eq!(comparison.fixed, vec![(checks[0].id, Verdict::Fail, Verdict::Pass)]);
+        assert!(comparison.to_human().contains(&format!("regressed: {} (pass -> error)", checks[1].id)));
+        // A warning regresses only under --strict, and only from a fine verdict.
+        let warned = report_with(&[Verdict::Fail, Verdict::Pass, Verdict::Warn, Verdict::Warn]);
+        assert!(!warned.compare(&baseline, false).has_regressions());
+        assert_eq!(warned.compare(&baseline, true).regressed, vec![(checks[2].id, Verdict::Pass, Verdict::Warn)]);
+    }
+
+    #[test]
+    fn a_check_the_baseline_lacks_is_news_not_a_regression() {
+        let baseline = Baseline::parse(&report_with(&[Verdict::Pass]).to_json()).unwrap();
+        let grown = report_with(&[Verdict::Pass, Verdict::Fail]);
+        let comparison = grown.compare(&baseline, false);
+        assert!(!comparison.has_regressions());
+        assert_eq!(comparison.new_failing.len(), 1);
+    }
+
+    #[test]
+    fn a_baseline_must_be_a_mockta_report() {
+        assert!(Baseline::parse("{}").is_err());
+        assert!(Baseline::parse(r#"{"schema":"other/1","results":[]}"#).unwrap_err().contains("schema"));
+        assert!(Baseline::parse("not json").is_err());
     }
 }

@@ -34,7 +34,7 @@ const CANARY_GROUP: &str = "mockta-canaries";
 /// Hooks may answer with a list of every account, so they get more room.
 const HOOK_BODY_LIMIT: usize = 1024 * 1024;
 
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, serde::Deserialize)]
 #[serde(rename_all = "lowercase")]
 pub enum Verdict {
     Pass,

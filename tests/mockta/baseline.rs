@@ -1,0 +1,108 @@
+//! `mockta check --baseline`: a CI run that fails only on regressions, run
+//! as a pipeline would run it, against reference SPs with and without a new
+//! flaw.
+
+use std::process::Command;
+use std::sync::Arc;
+
+/// A reference SP with `flaws` on a free port, trusting the mock the suite
+/// will serve at `idp_url`. Returns the server and its base URL.
+async fn flawed_sp(dir: &std::path::Path, idp_url: &str, flaws: &[&str]) -> (reference_sp::http::RunningSp, String) {
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let sp_url = format!("http://{}", listener.local_addr().unwrap());
+    let database = dir.join(format!("sp-{}.sqlite3", flaws.join("+")));
+    let config = reference_sp::config::BUILTIN_CONFIG
+        .replace("http://127.0.0.1:7000", idp_url)
+        .replace("base_url = \"http://127.0.0.1:7100\"", &format!("base_url = \"{sp_url}\""))
+        .replace("database = \".local/reference-sp.sqlite3\"", &format!("database = \"{}\"", database.display()));
+    let config_path = dir.join(format!("sp-{}.toml", flaws.join("+")));
+    std::fs::write(&config_path, config).unwrap();
+    let options = reference_sp::setup::SpOptions {
+        config: Some(config_path),
+        flaws: flaws.iter().map(|f| (*f).to_owned()).collect(),
+        ..Default::default()
+    };
+    let sp = Arc::new(options.build().unwrap());
+    (reference_sp::http::RunningSp::serve(listener, sp).unwrap(), sp_url)
+}
+
+/// Writes the org and target files for an SP at `sp_url` and a mock at
+/// `idp_port`, and returns the target's path.
+fn target_files(dir: &std::path::Path, sp_url: &str, idp_port: u16, name: &str) -> std::path::PathBuf {
+    let org = dir.join(format!("{name}-org.toml"));
+    std::fs::write(
+        &org,
+        mock_idp::setup::BUILTIN_ORG
+            .replace("http://127.0.0.1:7100", sp_url)
+            .replace("http://127.0.0.1:7000", &format!("http://127.0.0.1:{idp_port}")),
+    )
+    .unwrap();
+    let target = dir.join(format!("{name}-target.toml"));
+    let text = include_str!("../../fixtures/targets/reference-sp.toml")
+        .replace("org = \"../orgs/acme.toml\"", &format!("org = \"{}\"", org.display()))
+        .replace("127.0.0.1:7000", &format!("127.0.0.1:{idp_port}"))
+        .replace("http://127.0.0.1:7100", sp_url);
+    std::fs::write(&target, text).unwrap();
+    target
+}
+
+/// Runs `mockta check` on the SAML checks with `extra` arguments; returns
+/// the exit code and standard error.
+fn check(dir: &std::path::Path, target: &std::path::Path, extra: &[&str]) -> (i32, String) {
+    let output = Command::new(env!("CARGO_BIN_EXE_mockta"))
+        .args(["check", "--protocol", "saml", "--target"])
+        .arg(target)
+        .args(["--key-dir"])
+        .arg(dir.join("keys"))
+        .args(extra)
+        .output()
+        .unwrap();
+    (output.status.code().unwrap_or(-1), String::from_utf8_lossy(&output.stderr).into_owned())
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_baseline_run_fails_only_when_the_sp_gains_a_new_failure() {
+    let dir = tempfile::tempdir().unwrap();
+    let idp_port = std::net::TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port();
+    let idp_url = format!("http://127.0.0.1:{idp_port}");
+    let baseline = dir.path().join("baseline.json");
+
+    // The baseline: an SP that ignores the Audience fails two checks.
+    let (server, sp_url) = flawed_sp(dir.path(), &idp_url, &["ignore-audience"]).await;
+    let target = target_files(dir.path(), &sp_url, idp_port, "audience");
+    let path = baseline.to_str().unwrap().to_owned();
+    let (code, stderr) = tokio::task::spawn_blocking({
+        let dir = dir.path().to_owned();
+        let target = target.clone();
+        move || check(&dir, &target, &["--format", "json", "--output", &path])
+    })
+    .await
+    .unwrap();
+    assert_eq!(code, 1, "the baseline run itself fails: {stderr}");
+    // The same SP against its own baseline: nothing regressed.
+    let path = baseline.to_str().unwrap().to_owned();
+    let (code, stderr) = tokio::task::spawn_blocking({
+        let dir = dir.path().to_owned();
+        move || check(&dir, &target, &["--baseline", &path, "--output", "/dev/null"])
+    })
+    .await
+    .unwrap();
+    assert_eq!(code, 0, "{stderr}");
+    assert!(stderr.contains("no verdict changed for the worse"), "{stderr}");
+    server.stop().await.unwrap();
+
+    // The SP gains a flaw: the new failure is a regression, the old ones are not.
+    let (server, sp_url) = flawed_sp(dir.path(), &idp_url, &["ignore-audience", "accept-unsigned"]).await;
+    let target = target_files(dir.path(), &sp_url, idp_port, "unsigned");
+    let path = baseline.to_str().unwrap().to_owned();
+    let (code, stderr) = tokio::task::spawn_blocking({
+        let dir = dir.path().to_owned();
+        move || check(&dir, &target, &["--baseline", &path, "--output", "/dev/null"])
+    })
+    .await
+    .unwrap();
+    assert_eq!(code, 1, "{stderr}");
+    assert!(stderr.contains("regressed: saml.sig.unsigned (pass -> fail)"), "{stderr}");
+    assert!(!stderr.contains("regressed: saml.cond.audience"), "{stderr}");
+    server.stop().await.unwrap();
+}
