@@ -211,6 +211,22 @@ pub fn fault_client(org: &Org, client: Option<&str>) -> ApiResult<Option<AppId>>
         .transpose()
 }
 
+/// The authorization server an OIDC fault is armed for: `org`, or a custom
+/// server's id or name; `None` for any.
+pub fn fault_server(org: &Org, server: Option<&str>) -> ApiResult<Option<crate::oidc::ServerRef>> {
+    server
+        .map(|s| match s {
+            "org" => Ok(crate::oidc::ServerRef::Org),
+            _ => org
+                .authorization_servers
+                .iter()
+                .find(|found| found.id == s || found.name == s)
+                .map(|found| crate::oidc::ServerRef::Custom(found.id.clone()))
+                .ok_or_else(|| OktaApiError::not_found(s, "AuthorizationServer")),
+        })
+        .transpose()
+}
+
 // --- Users ----------------------------------------------------------------------
 
 /// `GET /api/v1/users` with Okta's `q` (prefix of login, email, first or last

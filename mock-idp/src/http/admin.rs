@@ -54,6 +54,7 @@ pub(super) fn routes(idp: Arc<Idp>) -> Router<Arc<Idp>> {
         .route("/mockta/oidc/org/credentials/keys", get(list_org_keys))
         .route("/mockta/oidc/org/credentials/lifecycle/keyRotate", post(rotate_org_keys))
         .route("/mockta/oidc/faults", get(list_oidc_faults).post(arm_oidc_fault).delete(clear_oidc_faults))
+        .route("/mockta/oidc/faults/{id}", axum::routing::delete(disarm_oidc_fault))
         .route("/mockta/oidc/faults/catalogue", get(oidc_fault_catalogue))
         .fallback(not_found)
         .method_not_allowed_fallback(method_not_allowed)
@@ -368,12 +369,15 @@ struct OidcFaultBody {
     fault: String,
     user: Option<String>,
     client: Option<String>,
+    /// `org`, or a custom authorization server's id; leaving it out matches any.
+    server: Option<String>,
     /// `id_token` (default), `access_token` or `both`.
     token: Option<String>,
 }
 
 /// Arms an OIDC fault for the next matching message. `user` and `client`
-/// take ids or names; leaving one out matches any.
+/// take ids or names; leaving one out matches any. A fault that no
+/// matching message could carry is refused with E0000001 and the reason.
 async fn arm_oidc_fault(State(idp): State<Arc<Idp>>, ApiBody(body): ApiBody) -> ApiResponse {
     let body: OidcFaultBody = admin::parse_body(&body)?;
     let fault: OidcFault = body
@@ -386,11 +390,14 @@ async fn arm_oidc_fault(State(idp): State<Arc<Idp>>, ApiBody(body): ApiBody) -> 
             OktaApiError::validation("token", format!("'{value}' is not id_token, access_token or both"))
         })?,
     };
-    let (user, client) = idp.read_org(|org| {
+    let (user, client, server) = idp.read_org(|org| {
         let user = admin::fault_user(org, body.user.as_deref())?;
-        Ok::<_, OktaApiError>((user, admin::fault_client(org, body.client.as_deref())?))
+        let client = admin::fault_client(org, body.client.as_deref())?;
+        Ok::<_, OktaApiError>((user, client, admin::fault_server(org, body.server.as_deref())?))
     })?;
-    let armed = idp.arm_oidc_fault(OidcFaultPlan { fault, target }, user, client);
+    let armed = idp
+        .arm_oidc_fault_on_server(OidcFaultPlan { fault, target }, server, user, client)
+        .map_err(|refusal| OktaApiError::validation("fault", refusal.to_string()))?;
     Ok((StatusCode::CREATED, Json(json!(armed))).into_response())
 }
 
@@ -400,6 +407,15 @@ async fn list_oidc_faults(State(idp): State<Arc<Idp>>) -> ApiResponse {
 
 async fn clear_oidc_faults(State(idp): State<Arc<Idp>>) -> ApiResponse {
     idp.clear_oidc_faults();
+    no_content()
+}
+
+/// Disarms one fault, so a check can take back its own fault without
+/// clearing those of others.
+async fn disarm_oidc_fault(State(idp): State<Arc<Idp>>, Path(id): Path<String>) -> ApiResponse {
+    if !idp.disarm_oidc_fault(&id) {
+        return Err(OktaApiError::not_found(&id, "OidcFault").into());
+    }
     no_content()
 }
 

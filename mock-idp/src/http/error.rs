@@ -153,6 +153,12 @@ fn oidc_response(error: &OidcError) -> Response {
         OidcError::LogoutRedirectNotRegistered => {
             html_page(StatusCode::BAD_REQUEST, "post_logout_redirect_uri_not_registered", &error.to_string())
         }
+        OidcError::FaultRefused(refusal) => envelope(
+            StatusCode::BAD_REQUEST,
+            "E0000001",
+            "Api validation failed: fault",
+            &[format!("fault: {refusal}")],
+        ),
         OidcError::Key(detail) => {
             tracing::error!(%detail, "OIDC signing key");
             let body = json!({ "error": "server_error", "error_description": "The signing key is not available." });

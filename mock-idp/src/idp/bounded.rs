@@ -55,6 +55,16 @@ impl<T: Clone> BoundedList<T> {
         self.items.remove(index)
     }
 
+    /// The oldest entry that `matches`, left in place.
+    pub(super) fn first(&self, matches: impl FnMut(&&T) -> bool) -> Option<&T> {
+        self.items.iter().find(matches)
+    }
+
+    /// Keeps only the entries that `keep` accepts, in order.
+    pub(super) fn retain(&mut self, keep: impl FnMut(&T) -> bool) {
+        self.items.retain(keep);
+    }
+
     pub(super) fn to_vec(&self) -> Vec<T> {
         self.items.iter().cloned().collect()
     }

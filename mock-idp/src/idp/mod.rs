@@ -36,7 +36,9 @@ pub const MAX_ARMED_FAULTS: usize = 10_000;
 /// subscriber that falls further behind is told how many it missed.
 const CHANGE_BACKLOG: usize = 4096;
 
-pub use oidc::{ArmedOidcFault, AuthorizeOutcome, KeyInfo, MintedTokens, OidcState, TokenResponse};
+pub use oidc::{
+    ARMED_OIDC_FAULT_LIFETIME, ArmedOidcFault, AuthorizeOutcome, KeyInfo, MintedTokens, OidcState, TokenResponse,
+};
 
 /// Where signing keys come from.
 #[derive(Clone, Debug)]

@@ -11,7 +11,7 @@ use serde_json::{Map, Value};
 use sha2::{Digest, Sha256};
 use time::OffsetDateTime;
 
-use super::faults::OidcFault;
+use super::faults::{OidcFault, impostor_issuer};
 use super::{ServerRef, base64url};
 use crate::org::oidc::{AuthorizationServer, ClaimTarget, ClaimValue};
 use crate::org::{App, AttributeValueSource, Org, User};
@@ -229,6 +229,16 @@ fn extra_claims(ctx: &TokenContext<'_>, target: ClaimTarget, claims: &mut Map<St
     }
 }
 
+/// Another user's `sub`: another user of the org, or an id made up from
+/// this user's when the org has no one else.
+fn another_subject(ctx: &TokenContext<'_>) -> String {
+    let own = ctx.user.map(|u| u.id.as_str()).unwrap_or_default();
+    ctx.org.users.keys().map(|id| id.as_str()).find(|id| *id != own).map_or_else(
+        || format!("00u{}", &base64url(Sha256::digest(format!("another user than {own}")))[..17]),
+        str::to_owned,
+    )
+}
+
 /// Applies a claim fault in place, keeping each claim where it was.
 fn apply_claim_fault(
     claims: &mut Map<String, Value>,
@@ -238,7 +248,16 @@ fn apply_claim_fault(
 ) {
     let now = ctx.now.unix_timestamp();
     match fault {
-        OidcFault::WrongIss => put(claims, "iss", ctx.server.issuer("https://attacker.invalid")),
+        OidcFault::WrongIss | OidcFault::DiscoveryIssuerMismatch | OidcFault::RefreshTokenChangesIss => {
+            put(claims, "iss", impostor_issuer(ctx.server));
+        }
+        OidcFault::RefreshTokenChangesSub => put(claims, "sub", another_subject(ctx)),
+        OidcFault::MissingSub => {
+            claims.shift_remove("sub");
+        }
+        OidcFault::MissingIat => {
+            claims.shift_remove("iat");
+        }
         OidcFault::WrongAud => put(claims, "aud", untrusted_audience),
         OidcFault::ExtraUntrustedAud => {
             let aud = claims.get("aud").cloned().unwrap_or(Value::Null);

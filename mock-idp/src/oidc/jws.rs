@@ -22,7 +22,19 @@ pub struct TokenSigner<'a> {
     pub attacker: &'a JwtKey,
     /// Where the attacker's JWKS is served, for `jku-header`.
     pub attacker_jwks_url: &'a str,
+    /// The client's secret, for `hs256-with-client-secret`; `None` for
+    /// clients without one, which that fault is never armed for.
+    pub client_secret: Option<&'a str>,
 }
+
+/// The `kid` of `malicious-kid`: a path traversal that also carries SQL
+/// metacharacters, so an RP that puts the kid in a path or a query shows it.
+pub const MALICIOUS_KID: &str = "../../../../../../dev/null' OR '1'='1' --";
+/// The `kid` of `malicious-kid-dev-null`.
+pub const DEV_NULL_KID: &str = "../../../../../../../../dev/null";
+/// The critical header parameter of `unknown-crit`: a collision-resistant
+/// name (RFC 7515 §4.1.11) that no library implements.
+pub const UNKNOWN_CRITICAL_PARAMETER: &str = "https://mockta.invalid/jws/unknown-critical-extension";
 
 fn header(pairs: &[(&str, Value)]) -> Map<String, Value> {
     pairs.iter().map(|(k, v)| ((*k).to_owned(), v.clone())).collect()
@@ -45,16 +57,60 @@ pub fn encode(
     let alg = key.algorithm.as_str();
     let standard = || header(&[("kid", key.kid.clone().into()), ("alg", alg.into())]);
     match fault {
-        Some(OidcFault::AlgNone) => {
-            let input = join(&header(&[("alg", "none".into())]), claims);
+        Some(
+            none @ (OidcFault::AlgNone
+            | OidcFault::AlgNoneCapitalised
+            | OidcFault::AlgNoneUpper
+            | OidcFault::AlgNoneMixed),
+        ) => {
+            let spelling = match none {
+                OidcFault::AlgNoneCapitalised => "None",
+                OidcFault::AlgNoneUpper => "NONE",
+                OidcFault::AlgNoneMixed => "nOnE",
+                _ => "none",
+            };
+            let input = join(&header(&[("alg", spelling.into())]), claims);
             Ok(format!("{input}."))
         }
         Some(OidcFault::Hs256WithPublicKey) => {
             let input = join(&header(&[("kid", key.kid.clone().into()), ("alg", "HS256".into())]), claims);
-            let secret = EncodingKey::from_secret(key.public_pem.as_bytes());
-            let signature = jsonwebtoken::crypto::sign(input.as_bytes(), &secret, Algorithm::HS256)
-                .map_err(|e| JwtKeyError::Sign(e.to_string()))?;
-            Ok(format!("{input}.{signature}"))
+            Ok(format!("{input}.{}", hmac_sha256(&input, key.public_pem.as_bytes())?))
+        }
+        Some(OidcFault::Hs256WithClientSecret) => {
+            // OIDC Core §10.1 symmetric signing names no key: the secret is implied.
+            let secret = signer
+                .client_secret
+                .ok_or_else(|| JwtKeyError::Sign("hs256-with-client-secret needs a client with a secret".into()))?;
+            let input = join(&header(&[("alg", "HS256".into())]), claims);
+            Ok(format!("{input}.{}", hmac_sha256(&input, secret.as_bytes())?))
+        }
+        Some(OidcFault::MaliciousKid) => {
+            let attacker = signer.attacker;
+            let input =
+                join(&header(&[("kid", MALICIOUS_KID.into()), ("alg", attacker.algorithm.as_str().into())]), claims);
+            Ok(format!("{input}.{}", attacker.sign(input.as_bytes())?))
+        }
+        Some(OidcFault::MaliciousKidDevNull) => {
+            // What an RP that reads the kid as a file path gets: nothing, an empty HMAC key.
+            let input = join(&header(&[("kid", DEV_NULL_KID.into()), ("alg", "HS256".into())]), claims);
+            Ok(format!("{input}.{}", hmac_sha256(&input, b"")?))
+        }
+        Some(OidcFault::Es256ZeroSignature) => {
+            // r = s = 0, each 32 bytes in JWS's fixed-width form (RFC 7518 §3.4).
+            let input = join(&header(&[("kid", key.kid.clone().into()), ("alg", "ES256".into())]), claims);
+            Ok(format!("{input}.{}", base64url([0u8; 64])))
+        }
+        Some(OidcFault::UnknownCrit) => {
+            let input = join(
+                &header(&[
+                    ("kid", key.kid.clone().into()),
+                    ("alg", alg.into()),
+                    ("crit", vec![UNKNOWN_CRITICAL_PARAMETER].into()),
+                    (UNKNOWN_CRITICAL_PARAMETER, true.into()),
+                ]),
+                claims,
+            );
+            Ok(format!("{input}.{}", key.sign(input.as_bytes())?))
         }
         Some(OidcFault::UnknownKid) => {
             let unknown = base64url(Sha256::digest(format!("unknown kid for {}", key.kid)));
@@ -101,6 +157,12 @@ pub fn encode(
     }
 }
 
+/// An HS256 signature of a JWS signing input, base64url.
+fn hmac_sha256(input: &str, secret: &[u8]) -> Result<String, JwtKeyError> {
+    jsonwebtoken::crypto::sign(input.as_bytes(), &EncodingKey::from_secret(secret), Algorithm::HS256)
+        .map_err(|e| JwtKeyError::Sign(e.to_string()))
+}
+
 /// Flips bits in the middle of a base64url signature, keeping it well formed.
 fn corrupt(signature: &str) -> String {
     use base64::Engine;
@@ -138,7 +200,12 @@ mod tests {
     #[test]
     fn header_is_kid_then_alg_without_typ() {
         let (key, attacker) = deterministic::pair(SigningAlgorithm::Rs256).unwrap();
-        let signer = TokenSigner { active: &key, attacker: &attacker, attacker_jwks_url: "http://x/keys" };
+        let signer = TokenSigner {
+            active: &key,
+            attacker: &attacker,
+            attacker_jwks_url: "http://x/keys",
+            client_secret: Some("client-secret"),
+        };
         let claims: Map<String, Value> = [("sub".to_owned(), Value::from("00u1"))].into_iter().collect();
         let token = encode(&claims, signer, None).unwrap();
         assert_eq!(
@@ -151,7 +218,12 @@ mod tests {
     #[test]
     fn signature_faults_do_not_verify_with_the_server_key() {
         let (key, attacker) = deterministic::pair(SigningAlgorithm::Rs256).unwrap();
-        let signer = TokenSigner { active: &key, attacker: &attacker, attacker_jwks_url: "http://x/keys" };
+        let signer = TokenSigner {
+            active: &key,
+            attacker: &attacker,
+            attacker_jwks_url: "http://x/keys",
+            client_secret: Some("client-secret"),
+        };
         let claims = Map::new();
         for fault in [OidcFault::BadSignature, OidcFault::EmbeddedJwk, OidcFault::JkuHeader] {
             let token = encode(&claims, signer, Some(fault)).unwrap();
@@ -164,5 +236,55 @@ mod tests {
         assert!(verify(&embedded, &attacker), "the embedded key verifies it, which is the trap");
         let hs = encode(&claims, signer, Some(OidcFault::Hs256WithPublicKey)).unwrap();
         assert_eq!(header_of(&hs)["alg"], "HS256");
+    }
+
+    fn hmac_verifies(token: &str, secret: &[u8]) -> bool {
+        let (input, signature) = token.rsplit_once('.').unwrap();
+        let key = jsonwebtoken::DecodingKey::from_secret(secret);
+        jsonwebtoken::crypto::verify(signature, input.as_bytes(), &key, Algorithm::HS256).unwrap()
+    }
+
+    #[test]
+    fn new_signature_faults_are_what_they_say() {
+        let (rsa, attacker) = deterministic::pair(SigningAlgorithm::Rs256).unwrap();
+        let (ec, _) = deterministic::pair(SigningAlgorithm::Es256).unwrap();
+        let signer = |active| TokenSigner {
+            active,
+            attacker: &attacker,
+            attacker_jwks_url: "http://x/keys",
+            client_secret: Some("client-secret"),
+        };
+        let claims: Map<String, Value> = [("sub".to_owned(), Value::from("00u1"))].into_iter().collect();
+        for (fault, spelling) in [
+            (OidcFault::AlgNoneCapitalised, "None"),
+            (OidcFault::AlgNoneUpper, "NONE"),
+            (OidcFault::AlgNoneMixed, "nOnE"),
+        ] {
+            let token = encode(&claims, signer(&rsa), Some(fault)).unwrap();
+            assert_eq!(header_of(&token), serde_json::json!({ "alg": spelling }));
+            assert!(token.ends_with('.'), "{fault} has an empty signature");
+        }
+        let secret = encode(&claims, signer(&rsa), Some(OidcFault::Hs256WithClientSecret)).unwrap();
+        assert_eq!(header_of(&secret), serde_json::json!({ "alg": "HS256" }));
+        assert!(hmac_verifies(&secret, b"client-secret"));
+        let no_secret = TokenSigner { client_secret: None, ..signer(&rsa) };
+        assert!(encode(&claims, no_secret, Some(OidcFault::Hs256WithClientSecret)).is_err());
+
+        let malicious = encode(&claims, signer(&rsa), Some(OidcFault::MaliciousKid)).unwrap();
+        assert_eq!(header_of(&malicious)["kid"], MALICIOUS_KID);
+        assert!(verify(&malicious, &attacker) && !verify(&malicious, &rsa), "the attacker's key signs it");
+        let dev_null = encode(&claims, signer(&rsa), Some(OidcFault::MaliciousKidDevNull)).unwrap();
+        assert_eq!(header_of(&dev_null), serde_json::json!({ "kid": DEV_NULL_KID, "alg": "HS256" }));
+        assert!(hmac_verifies(&dev_null, b""), "keyed by the empty contents of /dev/null");
+
+        let zero = encode(&claims, signer(&ec), Some(OidcFault::Es256ZeroSignature)).unwrap();
+        assert_eq!(header_of(&zero), serde_json::json!({ "kid": ec.kid, "alg": "ES256" }));
+        assert_eq!(zero.rsplit_once('.').unwrap().1, base64url([0u8; 64]));
+        assert!(!verify(&zero, &ec));
+
+        let crit = encode(&claims, signer(&ec), Some(OidcFault::UnknownCrit)).unwrap();
+        assert_eq!(header_of(&crit)["crit"], serde_json::json!([UNKNOWN_CRITICAL_PARAMETER]));
+        assert_eq!(header_of(&crit)[UNKNOWN_CRITICAL_PARAMETER], true, "a critical parameter must be present");
+        assert!(verify(&crit, &ec), "otherwise validly signed");
     }
 }

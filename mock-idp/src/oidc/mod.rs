@@ -147,6 +147,9 @@ pub enum OidcError {
     LogoutRedirectNotRegistered,
     #[error("signing key: {0}")]
     Key(String),
+    /// A fault given to `mockta oidc mint` that cannot change what it mints.
+    #[error("{0}")]
+    FaultRefused(faults::OidcFaultRefusal),
 }
 
 impl OidcError {

@@ -101,11 +101,13 @@ async fn login_page_query_that_does_not_parse_is_an_error_page_400() {
 fn armed_fault_lists_keep_only_the_newest() {
     let idp = idp();
     let first_saml = idp.arm_saml_fault(SamlFaultPlan { fault: SamlFault::Unsigned, impersonate: None }, None, None);
-    let first_oidc =
-        idp.arm_oidc_fault(OidcFaultPlan { fault: OidcFault::ALL[0], target: FaultTarget::default() }, None, None);
+    let first_oidc = idp
+        .arm_oidc_fault(OidcFaultPlan { fault: OidcFault::ALL[0], target: FaultTarget::default() }, None, None)
+        .unwrap();
     for _ in 0..MAX_ARMED_FAULTS {
         idp.arm_saml_fault(SamlFaultPlan { fault: SamlFault::Unsigned, impersonate: None }, None, None);
-        idp.arm_oidc_fault(OidcFaultPlan { fault: OidcFault::ALL[0], target: FaultTarget::default() }, None, None);
+        idp.arm_oidc_fault(OidcFaultPlan { fault: OidcFault::ALL[0], target: FaultTarget::default() }, None, None)
+            .unwrap();
     }
     let saml = idp.armed_saml_faults();
     let oidc = idp.armed_oidc_faults();

@@ -27,7 +27,9 @@ use super::{Browser, Idp, IdpError, MockSession, Pending, SsoOutcome};
 use crate::ids::{AppId, UserId};
 use crate::oidc::authorize::{self, AuthorizeParams, AuthorizeRefusal, AuthorizeReply, ValidAuthorization};
 use crate::oidc::discovery::{self, DocumentKind};
-use crate::oidc::faults::{FaultStage, FaultTarget, OidcFault, OidcFaultPlan};
+use crate::oidc::faults::{
+    ClientFacts, FaultStage, FaultTarget, OidcFault, OidcFaultPlan, OidcFaultRefusal, ServerFacts, impostor_issuer,
+};
 use crate::oidc::keys::{JwtKey, KeyRing};
 use crate::oidc::token::{self, FormParams, TokenRequest};
 use crate::oidc::{OAuthCode, OidcError, ServerRef};
@@ -40,6 +42,11 @@ const CODE_LIFETIME_SECONDS: i64 = 60;
 const ORG_ACCESS_TOKEN_SECONDS: i64 = 3600;
 /// The most codes, tokens and assertion ids kept; the oldest go first.
 const MAX_RECORDS: usize = 200_000;
+/// How long an armed OIDC fault waits for its message, on the IdP's clock.
+/// A sign-in that failed before the faulty message was sent must not leave
+/// the fault waiting for a later, unrelated sign-in; ten minutes is far
+/// longer than any one check takes.
+pub const ARMED_OIDC_FAULT_LIFETIME: time::Duration = time::Duration::minutes(10);
 
 /// A fault waiting for the next matching OIDC message.
 #[derive(Clone, Debug, PartialEq, Eq, serde::Serialize)]
@@ -51,6 +58,53 @@ pub struct ArmedOidcFault {
     pub target: FaultTarget,
     pub user: Option<UserId>,
     pub client: Option<AppId>,
+    /// The authorization server whose messages it changes; `None` for any.
+    #[serde(serialize_with = "serialize_server")]
+    pub server: Option<ServerRef>,
+    /// When it is dropped if no message has used it.
+    #[serde(serialize_with = "serialize_instant")]
+    pub expires: OffsetDateTime,
+}
+
+impl ArmedOidcFault {
+    fn plan(&self) -> OidcFaultPlan {
+        OidcFaultPlan { fault: self.fault, target: self.target }
+    }
+
+    /// Whether the fault is armed for a message of this scope.
+    fn matches(&self, stages: &[FaultStage], scope: &MessageScope<'_>) -> bool {
+        stages.contains(&self.fault.stage())
+            && self.user.as_ref().is_none_or(|u| Some(u) == scope.user)
+            && self.client.as_ref().is_none_or(|c| *c == scope.client.client)
+            && self.server.as_ref().is_none_or(|s| *s == scope.server.server)
+            && self.plan().acts_on(&scope.server, &scope.client)
+            // A token fault for the ID token alone waits for a message that has one.
+            && (!matches!(self.fault.stage(), FaultStage::Token | FaultStage::RefreshToken)
+                || self.target.access_token()
+                || scope.id_token_issued)
+    }
+}
+
+fn serialize_server<S: serde::Serializer>(value: &Option<ServerRef>, serializer: S) -> Result<S::Ok, S::Error> {
+    match value {
+        Some(server) => serializer.collect_str(server),
+        None => serializer.serialize_none(),
+    }
+}
+
+fn serialize_instant<S: serde::Serializer>(value: &OffsetDateTime, serializer: S) -> Result<S::Ok, S::Error> {
+    let text = value.format(&time::format_description::well_known::Rfc3339).map_err(serde::ser::Error::custom)?;
+    serializer.serialize_str(&text)
+}
+
+/// Who and what a message is for, as armed faults are matched against it.
+/// The facts are read from the org before the faults' lock is taken.
+pub(super) struct MessageScope<'a> {
+    pub(super) user: Option<&'a UserId>,
+    pub(super) server: ServerFacts,
+    pub(super) client: ClientFacts,
+    /// Whether the message carries an ID token (always true outside the token endpoint).
+    pub(super) id_token_issued: bool,
 }
 
 fn serialize_fault<S: serde::Serializer>(value: &OidcFault, serializer: S) -> Result<S::Ok, S::Error> {
@@ -183,49 +237,106 @@ impl Idp {
         Self::server_exists(org, server).ok().flatten()
     }
 
-    /// A discovery document, with the `discovery-issuer-mismatch` fault applied once.
+    /// A discovery document. While `discovery-issuer-mismatch` is armed for
+    /// the server (or for any server) the document names the impostor
+    /// issuer; `discovery-issuer-only` does so once. Discovery is fetched
+    /// without a user or a session, so neither fault's user and client
+    /// matter here.
     pub fn discovery(&self, server: &ServerRef, kind: DocumentKind) -> Result<Value, OidcError> {
         let mut document = self.read_org(|org| {
             let custom = Self::server_exists(org, server)?;
             Ok::<_, OidcError>(discovery::document(&org.url, server, custom, kind))
         })?;
-        let faulted = {
-            let mut faults = lock(&self.oidc.faults);
-            faults.take_first(|f| f.fault.stage() == FaultStage::Discovery)
+        let impostor = {
+            let mut faults = self.live_oidc_faults();
+            let first = faults
+                .first(|f| f.fault.changes_discovery_documents() && f.server.as_ref().is_none_or(|s| s == server))
+                .map(|f| (f.id.clone(), f.fault));
+            match first {
+                Some((id, OidcFault::DiscoveryIssuerOnly)) => faults.take_first(|f| f.id == id).is_some(),
+                // discovery-issuer-mismatch stays armed until its tokens are issued.
+                Some(_) => true,
+                None => false,
+            }
         };
-        if faulted.is_some()
-            && let Some(issuer) = document.get_mut("issuer")
-        {
-            *issuer = Value::from(server.issuer("https://attacker.invalid"));
+        if impostor && let Some(issuer) = document.get_mut("issuer") {
+            *issuer = Value::from(impostor_issuer(server));
         }
         Ok(document)
     }
 
-    /// Arms an OIDC fault for the next matching message.
-    pub fn arm_oidc_fault(&self, plan: OidcFaultPlan, user: Option<UserId>, client: Option<AppId>) -> ArmedOidcFault {
-        // Discovery documents are fetched before anyone signs in, so a
-        // discovery fault matches the next document whatever its user and client.
-        let (user, client) = if plan.fault.stage() == FaultStage::Discovery { (None, None) } else { (user, client) };
-        let armed =
-            ArmedOidcFault { id: self.ids.opaque_token(), fault: plan.fault, target: plan.target, user, client };
-        lock(&self.oidc.faults).push(armed.clone());
-        armed
+    /// Arms an OIDC fault for the next matching message of any server. See
+    /// [`Idp::arm_oidc_fault_on_server`].
+    pub fn arm_oidc_fault(
+        &self,
+        plan: OidcFaultPlan,
+        user: Option<UserId>,
+        client: Option<AppId>,
+    ) -> Result<ArmedOidcFault, OidcFaultRefusal> {
+        self.arm_oidc_fault_on_server(plan, None, user, client)
     }
 
+    /// Arms an OIDC fault for the next matching message: of `server`, to
+    /// `client`, for `user` (`None` matches any). A fault that no matching
+    /// message could carry is refused with the reason. An armed fault that
+    /// no message uses within [`ARMED_OIDC_FAULT_LIFETIME`] is dropped.
+    pub fn arm_oidc_fault_on_server(
+        &self,
+        plan: OidcFaultPlan,
+        server: Option<ServerRef>,
+        user: Option<UserId>,
+        client: Option<AppId>,
+    ) -> Result<ArmedOidcFault, OidcFaultRefusal> {
+        self.read_org(|org| plan.check_arming(org, server.as_ref(), client.as_ref()))?;
+        // `discovery-issuer-only` changes a document fetched before anyone
+        // signs in, so it matches the next document whatever its user and client.
+        let (user, client) = if plan.fault.stage() == FaultStage::Discovery { (None, None) } else { (user, client) };
+        let armed = ArmedOidcFault {
+            id: self.ids.opaque_token(),
+            fault: plan.fault,
+            target: plan.target,
+            user,
+            client,
+            server,
+            expires: self.now() + ARMED_OIDC_FAULT_LIFETIME,
+        };
+        lock(&self.oidc.faults).push(armed.clone());
+        Ok(armed)
+    }
+
+    /// The armed faults still waiting, oldest first.
     pub fn armed_oidc_faults(&self) -> Vec<ArmedOidcFault> {
-        lock(&self.oidc.faults).to_vec()
+        self.live_oidc_faults().to_vec()
     }
 
     pub fn clear_oidc_faults(&self) {
         lock(&self.oidc.faults).clear();
     }
 
-    fn take_oidc_fault(&self, stages: &[FaultStage], user: Option<&UserId>, client: &AppId) -> Option<ArmedOidcFault> {
-        lock(&self.oidc.faults).take_first(|f| {
-            stages.contains(&f.fault.stage())
-                && f.user.as_ref().is_none_or(|u| Some(u) == user)
-                && f.client.as_ref().is_none_or(|c| c == client)
+    /// Disarms one fault by id; false when no such fault is waiting.
+    pub fn disarm_oidc_fault(&self, id: &str) -> bool {
+        self.live_oidc_faults().take_first(|f| f.id == id).is_some()
+    }
+
+    /// The armed faults, with those past their lifetime dropped first.
+    fn live_oidc_faults(&self) -> std::sync::MutexGuard<'_, BoundedList<ArmedOidcFault>> {
+        let now = self.now();
+        let mut faults = lock(&self.oidc.faults);
+        faults.retain(|f| f.expires > now);
+        faults
+    }
+
+    /// The facts faults are matched on, for a message of `server` to `client`.
+    fn message_facts(&self, server: &ServerRef, client: &AppId) -> Option<(ServerFacts, ClientFacts)> {
+        self.read_org(|org| {
+            let server = ServerFacts::of(org, server)?;
+            let client = org.apps.get(client).map(ClientFacts::of)?;
+            Some((server, client))
         })
+    }
+
+    fn take_oidc_fault(&self, stages: &[FaultStage], scope: &MessageScope<'_>) -> Option<ArmedOidcFault> {
+        self.live_oidc_faults().take_first(|f| f.matches(stages, scope))
     }
 
     /// `/authorize`: validates the request, signs the browser in (session,
@@ -320,11 +431,19 @@ impl Idp {
             let reply = AuthorizeReply::error(valid.reply_to, OAuthCode::AccessDenied, description);
             return Ok(AuthorizeOutcome::Reply { reply, session });
         }
-        let fault = self.take_oidc_fault(&[FaultStage::Authorize], Some(&user), &valid.client).map(|f| f.fault);
+        let fault = self.message_facts(&valid.server, &valid.client).and_then(|(server, client)| {
+            let scope = MessageScope { user: Some(&user), server, client, id_token_issued: true };
+            self.take_oidc_fault(&[FaultStage::Authorize], &scope).map(|f| f.fault)
+        });
         let code = self.ids.opaque_token() + &self.ids.opaque_token()[..11];
         let mut reply_to = valid.reply_to.clone();
         if fault == Some(OidcFault::StateMismatch) {
             reply_to.state = Some(format!("mockta-not-your-state-{}", &code[..8]));
+        }
+        let mut params = vec![("code".to_owned(), code.clone())];
+        if fault == Some(OidcFault::AuthorizationResponseWrongIss) {
+            // RFC 9207 §2: the issuer goes beside the code; it names the impostor.
+            params.push(("iss".to_owned(), impostor_issuer(&valid.server)));
         }
         let record = IssuedCode {
             authorization: valid,
@@ -337,8 +456,8 @@ impl Idp {
             issued_access_tokens: Vec::new(),
             issued_refresh_tokens: Vec::new(),
         };
-        lock(&self.oidc.codes).insert(code.clone(), record);
-        let reply = AuthorizeReply { to: reply_to, params: vec![("code".into(), code)] };
+        lock(&self.oidc.codes).insert(code, record);
+        let reply = AuthorizeReply { to: reply_to, params };
         Ok(AuthorizeOutcome::Reply { reply, session })
     }
 
@@ -422,6 +541,7 @@ impl Idp {
             auth_time: Some(record.auth_time),
             family: None,
             refresh_scopes: None,
+            refreshing: false,
             fault: None,
         })?;
         let replayed = {
@@ -511,6 +631,7 @@ impl Idp {
             auth_time: Some(record.auth_time),
             family: Some(record.family.clone()),
             refresh_scopes: Some(&record.scopes),
+            refreshing: true,
             fault: None,
         })?;
         Ok(issued.response)
@@ -554,6 +675,7 @@ impl Idp {
             auth_time: None,
             family: None,
             refresh_scopes: None,
+            refreshing: false,
             fault: None,
         })?;
         Ok(issued.response)
@@ -639,6 +761,9 @@ impl Idp {
                     "User is not assigned to the client application.",
                 ));
             }
+            if let Some(plan) = &fault {
+                plan.check_minting(org, server, &app.id).map_err(OidcError::FaultRefused)?;
+            }
             Ok((app.id.clone(), user.id.clone(), server.issuer(&org.url)))
         })?;
         let scopes: Vec<String> = ["openid", "profile", "email"].iter().map(|s| (*s).to_owned()).collect();
@@ -651,6 +776,7 @@ impl Idp {
             auth_time: Some(self.now()),
             family: None,
             refresh_scopes: None,
+            refreshing: false,
             fault,
         })?;
         let id_token = issued.response.body.get("id_token").and_then(Value::as_str).unwrap_or_default().to_owned();

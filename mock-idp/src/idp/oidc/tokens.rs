@@ -8,7 +8,7 @@ use serde_json::{Map, Value, json};
 use sha2::{Digest, Sha256};
 use time::OffsetDateTime;
 
-use super::{AccessRecord, ArmedOidcFault, ORG_ACCESS_TOKEN_SECONDS, RefreshRecord, TokenResponse, lock};
+use super::{AccessRecord, MessageScope, ORG_ACCESS_TOKEN_SECONDS, RefreshRecord, TokenResponse, lock};
 use crate::idp::Idp;
 use crate::ids::{AppId, UserId};
 use crate::oidc::claims::{self, TokenContext};
@@ -30,20 +30,29 @@ impl Idp {
     pub(super) fn issue(&self, issue: Issue<'_>) -> Result<Issued, OidcError> {
         let now = self.now();
         let user_id = issue.user.cloned();
-        let armed = match issue.fault {
-            Some(plan) => Some(ArmedOidcFault {
-                id: String::new(),
-                fault: plan.fault,
-                target: plan.target,
-                user: user_id.clone(),
-                client: Some(issue.client.clone()),
+        let plan = match issue.fault {
+            Some(plan) => Some(plan),
+            None => self.message_facts(issue.server, issue.client).and_then(|(server, client)| {
+                let scope = MessageScope {
+                    user: user_id.as_ref(),
+                    server,
+                    client,
+                    id_token_issued: user_id.is_some() && issue.scopes.iter().any(|s| s == "openid"),
+                };
+                // Refresh faults wait for a refresh grant; the others take the next issue.
+                let stages: &[FaultStage] = if issue.refreshing {
+                    &[FaultStage::Token, FaultStage::RefreshToken, FaultStage::Userinfo]
+                } else {
+                    &[FaultStage::Token, FaultStage::Userinfo]
+                };
+                self.take_oidc_fault(stages, &scope)
+                    .map(|armed| OidcFaultPlan { fault: armed.fault, target: armed.target })
             }),
-            None => self.take_oidc_fault(&[FaultStage::Token, FaultStage::Userinfo], user_id.as_ref(), issue.client),
         };
-        let token_fault = armed.as_ref().filter(|f| f.fault.stage() == FaultStage::Token);
-        let userinfo_fault = armed.as_ref().is_some_and(|f| f.fault == OidcFault::UserinfoSubMismatch);
-        let id_fault = token_fault.filter(|f| f.target.id_token()).map(|f| f.fault);
-        let access_fault = token_fault.filter(|f| f.target.access_token()).map(|f| f.fault);
+        let token_fault = plan.filter(|p| matches!(p.fault.stage(), FaultStage::Token | FaultStage::RefreshToken));
+        let userinfo_fault = plan.is_some_and(|p| p.fault == OidcFault::UserinfoSubMismatch);
+        let id_fault = token_fault.filter(|p| p.target.id_token()).map(|p| p.fault);
+        let access_fault = token_fault.filter(|p| p.target.access_token()).map(|p| p.fault);
         let seed = self.ids.opaque_token();
         // The key is cloned out of the ring (it is reference-counted) so that
         // signing happens outside the ring's lock, in parallel; and it is
@@ -77,7 +86,13 @@ impl Idp {
             access_token_lifetime_seconds: lifetime,
         };
         let access_jti = format!("AT.{}", random_suffix(&format!("access {seed}")));
-        let signer = TokenSigner { active: &active, attacker: &self.oidc.attacker, attacker_jwks_url: &attacker_url };
+        let client_secret = app.oidc().and_then(|s| s.client_secret.as_deref());
+        let signer = TokenSigner {
+            active: &active,
+            attacker: &self.oidc.attacker,
+            attacker_jwks_url: &attacker_url,
+            client_secret,
+        };
         let (access_token, id_token) = (|| {
             let access_token = match issue.server {
                 // Org server access tokens are opaque to clients, as Okta documents.
@@ -380,6 +395,8 @@ pub(super) struct Issue<'a> {
     pub(super) family: Option<String>,
     /// The scopes of the original grant, when refreshing with fewer.
     pub(super) refresh_scopes: Option<&'a [String]>,
+    /// Issued by the refresh grant, where the refresh faults act.
+    pub(super) refreshing: bool,
     /// A fault given directly (by `mockta oidc mint`) instead of an armed one.
     pub(super) fault: Option<OidcFaultPlan>,
 }
