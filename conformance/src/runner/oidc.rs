@@ -150,7 +150,8 @@ impl<'a> OidcDriver<'a> {
             return Err(StepError(format!("cannot arm {fault}: the canary {} is not in the org", user.email)));
         };
         let plan = OidcFaultPlan { fault, target: FaultTarget::IdToken };
-        Ok(self.suite.idp.arm_oidc_fault(plan, Some(user_id), Some(client)).id)
+        let armed = self.suite.idp.arm_oidc_fault(plan, Some(user_id), Some(client));
+        armed.map(|armed| armed.id).map_err(|refusal| StepError(format!("the mock refused to arm {fault}: {refusal}")))
     }
 
     /// Whether an armed fault is still waiting, never used.
