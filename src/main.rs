@@ -298,6 +298,7 @@ fn oidc_mint(args: OidcMintArgs) -> Result<(), Failure> {
         OidcError::UnknownClient => Failure::usage(format!("--app: no OIDC app '{}' in the org", args.app)),
         OidcError::UnknownServer(id) => Failure::usage(format!("--server: no authorization server '{id}' in the org")),
         OidcError::OAuth { description, .. } => Failure::usage(format!("--user: {description}")),
+        OidcError::FaultRefused(refusal) => Failure::usage(format!("--fault: {refusal}")),
         other => Failure::runtime(other),
     })?;
     match args.print {
