@@ -130,10 +130,9 @@ async fn oauth_authorization_server(
 }
 
 async fn keys(State(idp): State<Arc<Idp>>, Server(server): Server) -> Result<Response, HttpError> {
-    let (jwks, max_age) = idp.jwks(&server)?;
+    let (jwks, caching) = idp.jwks(&server)?;
     let mut response = axum::Json(jwks).into_response();
-    let cache = if max_age > 0 { format!("max-age={max_age}, must-revalidate") } else { "no-cache".to_owned() };
-    if let Ok(value) = HeaderValue::from_str(&cache) {
+    if let Ok(value) = HeaderValue::from_str(&caching.cache_control()) {
         response.headers_mut().insert(header::CACHE_CONTROL, value);
     }
     response.headers_mut().insert(header::ACCESS_CONTROL_ALLOW_ORIGIN, HeaderValue::from_static("*"));

@@ -218,7 +218,13 @@ impl KeyRing {
 
     /// Whether an automatic rotation every `days` days is due at `now`.
     pub fn rotation_due(&self, days: Option<i64>, now: OffsetDateTime) -> bool {
-        days.is_some_and(|days| self.active_since.checked_add(time::Duration::days(days)).is_some_and(|due| now >= due))
+        self.next_rotation(days).is_some_and(|due| now >= due)
+    }
+
+    /// When the next automatic rotation every `days` days is due; `None`
+    /// without a schedule.
+    pub fn next_rotation(&self, days: Option<i64>) -> Option<OffsetDateTime> {
+        days.and_then(|days| self.active_since.checked_add(time::Duration::days(days)))
     }
 
     /// The JWKS document: every published key, active first.
@@ -230,6 +236,52 @@ impl KeyRing {
             KeyStatus::Expired => 2,
         });
         json!({ "keys": keys.iter().map(|k| k.key.public_jwk()).collect::<Vec<_>>() })
+    }
+}
+
+/// How long a JWKS may be cached before the next scheduled rotation. Okta
+/// counts its `max-age` down to the end of the safe period and answers
+/// `no-cache` as that period ends, "so that you don't cache keys that will
+/// soon expire" (Okta's key rotation guide), so this is the window in which
+/// the mock says `no-cache`.
+pub const JWKS_NO_CACHE_BEFORE_ROTATION: time::Duration = time::Duration::hours(24);
+/// The `max-age` of a server without a rotation schedule (the org server,
+/// and custom servers rotated only on demand): thirty days, about what
+/// Okta was seen to send.
+pub const JWKS_MAX_AGE_WITHOUT_SCHEDULE: time::Duration = time::Duration::days(30);
+
+/// The caching a JWKS answer allows, as its `Cache-Control` says.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum JwksCaching {
+    /// Cacheable for this many seconds from the request.
+    MaxAge(i64),
+    /// The next rotation is close: refetch every time.
+    NoCache,
+}
+
+impl JwksCaching {
+    /// The caching at `now` for a ring whose next scheduled rotation is
+    /// `next_rotation` (`None` without a schedule). It counts down to the
+    /// rotation, and within [`JWKS_NO_CACHE_BEFORE_ROTATION`] of it turns
+    /// to `no-cache`.
+    pub fn at(next_rotation: Option<OffsetDateTime>, now: OffsetDateTime) -> Self {
+        let Some(next) = next_rotation else {
+            return JwksCaching::MaxAge(JWKS_MAX_AGE_WITHOUT_SCHEDULE.whole_seconds());
+        };
+        let left = next - now;
+        if left <= JWKS_NO_CACHE_BEFORE_ROTATION {
+            JwksCaching::NoCache
+        } else {
+            JwksCaching::MaxAge(left.whole_seconds())
+        }
+    }
+
+    /// The `Cache-Control` header value, in Okta's form.
+    pub fn cache_control(self) -> String {
+        match self {
+            JwksCaching::MaxAge(seconds) => format!("max-age={seconds}, must-revalidate"),
+            JwksCaching::NoCache => "no-cache".to_owned(),
+        }
     }
 }
 
@@ -303,6 +355,22 @@ mod tests {
         assert!(!ring.rotation_due(Some(90), now() + time::Duration::days(89)));
         assert!(ring.rotation_due(Some(90), now() + time::Duration::days(90)));
         assert!(!ring.rotation_due(None, now() + time::Duration::days(900)));
+    }
+
+    #[test]
+    fn jwks_caching_counts_down_to_the_rotation_then_says_no_cache() {
+        let rotation = now() + time::Duration::days(90);
+        assert_eq!(JwksCaching::at(Some(rotation), now()), JwksCaching::MaxAge(90 * 24 * 3600));
+        let two_days_before = rotation - time::Duration::days(2);
+        assert_eq!(JwksCaching::at(Some(rotation), two_days_before), JwksCaching::MaxAge(2 * 24 * 3600));
+        let just_outside = rotation - JWKS_NO_CACHE_BEFORE_ROTATION - time::Duration::seconds(1);
+        assert_eq!(JwksCaching::at(Some(rotation), just_outside), JwksCaching::MaxAge(24 * 3600 + 1));
+        for close in [rotation - JWKS_NO_CACHE_BEFORE_ROTATION, rotation - time::Duration::minutes(1), rotation] {
+            assert_eq!(JwksCaching::at(Some(rotation), close), JwksCaching::NoCache, "{close}");
+        }
+        assert_eq!(JwksCaching::at(None, now()), JwksCaching::MaxAge(30 * 24 * 3600));
+        assert_eq!(JwksCaching::MaxAge(60).cache_control(), "max-age=60, must-revalidate");
+        assert_eq!(JwksCaching::NoCache.cache_control(), "no-cache");
     }
 
     #[test]

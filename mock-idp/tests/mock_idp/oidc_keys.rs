@@ -7,6 +7,7 @@ use std::sync::Arc;
 use mock_idp::clock::FixedClock;
 use mock_idp::idp::{Idp, IdpConfig};
 use mock_idp::oidc::ServerRef;
+use mock_idp::oidc::keys::JwksCaching;
 use serde_json::{Value, json};
 
 use crate::oidc::{Request, authorize, header_of, jwks, sign_in, verifies_with};
@@ -80,8 +81,37 @@ fn oidc_scheduled_rotation_happens_when_the_interval_passes() {
     assert_eq!(active(&idp), first);
     clock.advance(time::Duration::days(1));
     assert_ne!(active(&idp), first, "ES256 server rotates every 90 days");
-    let (_, max_age) = idp.jwks(&server).unwrap();
-    assert_eq!(max_age, 90 * 24 * 3600);
+    let (_, caching) = idp.jwks(&server).unwrap();
+    assert_eq!(caching, JwksCaching::MaxAge(90 * 24 * 3600));
+}
+
+#[tokio::test]
+async fn oidc_jwks_cache_control_counts_down_and_says_no_cache_before_the_rotation() {
+    let clock = Arc::new(FixedClock::new(time::macros::datetime!(2025-01-01 00:00 UTC)));
+    let mut config = IdpConfig::deterministic(org()).unwrap();
+    config.clock = clock.clone();
+    let idp = Arc::new(Idp::new(config));
+    let running = mock_idp::http::RunningServer::start("127.0.0.1:0".parse().unwrap(), idp).await.unwrap();
+    let http = reqwest::Client::new();
+    let cache_control = || async {
+        let url = format!("{}/oauth2/ausmocktaes256000001/v1/keys", running.url());
+        let response = http.get(url).send().await.unwrap();
+        response.headers()["cache-control"].to_str().unwrap().to_owned()
+    };
+    assert_eq!(cache_control().await, format!("max-age={}, must-revalidate", 90 * 24 * 3600));
+    clock.advance(time::Duration::days(80));
+    assert_eq!(
+        cache_control().await,
+        format!("max-age={}, must-revalidate", 10 * 24 * 3600),
+        "relative to the request"
+    );
+    clock.advance(time::Duration::days(9) + time::Duration::hours(12));
+    assert_eq!(cache_control().await, "no-cache", "half a day before the scheduled rotation");
+    clock.advance(time::Duration::hours(12));
+    assert_eq!(cache_control().await, format!("max-age={}, must-revalidate", 90 * 24 * 3600), "rotated");
+    let org_server = http.get(format!("{}/oauth2/v1/keys", running.url())).send().await.unwrap();
+    assert_eq!(org_server.headers()["cache-control"], "max-age=2592000, must-revalidate", "no schedule: 30 days");
+    running.stop().await.unwrap();
 }
 
 #[tokio::test]

@@ -8,7 +8,7 @@ use time::OffsetDateTime;
 use super::lock;
 use crate::idp::{Idp, KeySource};
 use crate::keys::KeyError;
-use crate::oidc::keys::{JwtKey, KeyRing, KeyStatus, RingKey};
+use crate::oidc::keys::{JwksCaching, JwtKey, KeyRing, KeyStatus, RingKey};
 use crate::oidc::{OidcError, ServerRef};
 use crate::org::oidc::SigningAlgorithm;
 
@@ -193,24 +193,13 @@ impl Idp {
         })
     }
 
-    /// The JWKS document and how long it may be cached, in seconds.
-    pub fn jwks(&self, server: &ServerRef) -> Result<(Value, i64), OidcError> {
+    /// The JWKS document and how long it may be cached: counted down to the
+    /// next scheduled rotation, `no-cache` close to it (see [`JwksCaching`]).
+    pub fn jwks(&self, server: &ServerRef) -> Result<(Value, JwksCaching), OidcError> {
         self.check_server(server)?;
         let now = self.now();
         let (_, days) = self.key_settings(server);
-        self.with_ring(server, |ring| {
-            // Caches may keep the document until the next scheduled rotation:
-            // the key that becomes active then is already in it. Without a
-            // schedule, thirty days, about what Okta sends.
-            let max_age = match days {
-                Some(days) => ring
-                    .active_since
-                    .checked_add(time::Duration::days(days))
-                    .map_or(0, |next| (next - now).whole_seconds().max(0)),
-                None => 30 * 24 * 3600,
-            };
-            (ring.jwks(), max_age)
-        })
+        self.with_ring(server, |ring| (ring.jwks(), JwksCaching::at(ring.next_rotation(days), now)))
     }
 
     /// The attacker's JWKS, served for the `jku-header` fault.
