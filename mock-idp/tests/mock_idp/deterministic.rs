@@ -27,6 +27,28 @@ fn deterministic_setup_loads_the_org_on_the_fixed_clock() {
     assert!(groups_updated.iter().all(|c| *c == fixed));
 }
 
+/// `mockta oidc mint --deterministic` prints what `mint_tokens` returns on an
+/// IdP built this way, so two builds must mint the same bytes, and no
+/// claim may come from the wall clock (`updated_at` once did, after `iat`).
+#[test]
+fn deterministic_oidc_mint_is_byte_identical_across_runs() {
+    use mock_idp::oidc::ServerRef;
+    let mint = |server: &ServerRef, app: &str| {
+        let idp = IdpOptions { deterministic: true, ..IdpOptions::default() }.build().unwrap();
+        let minted = idp.mint_tokens(server, app, "alice@acme.test", None).unwrap();
+        (minted.id_token, minted.access_token, minted.issuer)
+    };
+    for (server, app) in [(ServerRef::Org, "reference-sp-oidc"), (ServerRef::Custom("default".into()), "native-pkce")] {
+        let first = mint(&server, app);
+        assert_eq!(first, mint(&server, app), "{server}");
+        let claims = crate::oidc::claims_of(&first.0);
+        let fixed = FixedClock::deterministic().now().unix_timestamp();
+        assert_eq!(claims["iat"], fixed);
+        assert_eq!(claims["auth_time"], fixed);
+        assert_eq!(claims["updated_at"], fixed, "the profile was loaded on the fixed clock, not after iat");
+    }
+}
+
 /// The error envelopes of one fresh deterministic IdP: a refused token and
 /// a missing user.
 async fn error_ids_of_a_fresh_deterministic_idp() -> Vec<String> {
