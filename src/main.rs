@@ -27,8 +27,18 @@ use mock_idp::setup::IdpOptions;
     after_help = "Exit codes: 0 success, 1 a check failed or errored, 2 bad input, 3 the environment failed (for example a port in use)."
 )]
 struct Cli {
+    /// How the servers log: readable lines, or one JSON object a line for a
+    /// log collector.
+    #[arg(long, global = true, value_enum, default_value = "text")]
+    log_format: LogFormat,
     #[command(subcommand)]
     command: Command,
+}
+
+#[derive(Clone, Copy, ValueEnum)]
+enum LogFormat {
+    Text,
+    Json,
 }
 
 #[derive(Subcommand)]
@@ -49,6 +59,13 @@ enum Command {
     Checks(ChecksArgs),
     /// Run the mock IdP and the reference SP, run every check against both reference tenants, and print the report.
     Demo(DemoArgs),
+    /// Print a shell completion script (bash, zsh, fish, elvish or powershell).
+    Completions {
+        #[arg(value_enum)]
+        shell: clap_complete::Shell,
+    },
+    /// Print the manual page (roff), for `man -l -`.
+    Man,
 }
 
 #[derive(Args)]
@@ -392,10 +409,13 @@ fn main() -> ExitCode {
         Command::Idp(_) | Command::Sp(_) => "info",
         _ => "warn",
     };
-    tracing_subscriber::fmt()
-        .with_env_filter(tracing_subscriber::EnvFilter::try_from_default_env().unwrap_or_else(|_| default_level.into()))
-        .with_writer(std::io::stderr)
-        .init();
+    let filter = tracing_subscriber::EnvFilter::try_from_default_env().unwrap_or_else(|_| default_level.into());
+    match cli.log_format {
+        LogFormat::Text => tracing_subscriber::fmt().with_env_filter(filter).with_writer(std::io::stderr).init(),
+        LogFormat::Json => {
+            tracing_subscriber::fmt().json().with_env_filter(filter).with_writer(std::io::stderr).init();
+        }
+    }
     match run(cli) {
         Ok(()) => ExitCode::SUCCESS,
         Err(failure) => {
@@ -430,6 +450,17 @@ fn run(cli: Cli) -> Result<(), Failure> {
             Ok(())
         }
         Command::Check(args) => check(args),
+        Command::Completions { shell } => {
+            use clap::CommandFactory;
+            clap_complete::generate(shell, &mut Cli::command(), "mockta", &mut std::io::stdout());
+            Ok(())
+        }
+        Command::Man => {
+            use clap::CommandFactory;
+            clap_mangen::Man::new(Cli::command())
+                .render(&mut std::io::stdout())
+                .map_err(|e| Failure::runtime(format!("cannot write the manual page: {e}")))
+        }
         Command::Sp(args) if args.list_flaws => {
             for flaw in reference_sp::flaws::Flaw::ALL {
                 println!("{:<24} {}", flaw.name(), flaw.description());

@@ -315,3 +315,68 @@ fn a_key_folder_that_cannot_be_written_is_an_environment_failure_with_exit_3() {
     assert_eq!(code, 3, "{stderr}");
     assert_eq!(stderr.lines().count(), 1, "{stderr}");
 }
+
+#[test]
+fn completions_and_the_manual_page_come_from_the_command_definitions() {
+    let dir = tempfile::tempdir().unwrap();
+    let (code, bash, _) = run(&["completions", "bash"], dir.path());
+    assert_eq!(code, 0);
+    assert!(bash.contains("_mockta()") && bash.contains("--baseline"), "{bash}");
+    let (code, zsh, _) = run(&["completions", "zsh"], dir.path());
+    assert_eq!(code, 0);
+    assert!(zsh.contains("#compdef mockta"), "{zsh}");
+    let (code, man, _) = run(&["man"], dir.path());
+    assert_eq!(code, 0);
+    assert!(man.contains(".TH mockta") && man.contains("demo"), "{man}");
+    let (code, _, stderr) = run(&["completions", "tcsh"], dir.path());
+    assert_eq!(code, 2, "{stderr}");
+}
+
+#[test]
+fn servers_log_one_json_object_a_line_with_log_format_json() {
+    use std::io::Read;
+    let dir = tempfile::tempdir().unwrap();
+    let config = dir.path().join("sp.toml");
+    std::fs::write(
+        &config,
+        reference_sp::config::BUILTIN_CONFIG.replace(
+            "database = \".local/reference-sp.sqlite3\"",
+            &format!("database = \"{}\"", dir.path().join("sp.sqlite3").display()),
+        ),
+    )
+    .unwrap();
+    let mut child = mockta()
+        .args(["sp", "--log-format", "json", "--listen", "127.0.0.1:0", "--config"])
+        .arg(&config)
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let mut lines = BufReader::new(child.stdout.take().unwrap());
+    let mut first = String::new();
+    lines.read_line(&mut first).unwrap();
+    let address = first.split("listening on http://").nth(1).unwrap().split_whitespace().next().unwrap().to_owned();
+    // A refused response is logged.
+    let mut stream = std::net::TcpStream::connect(&address).unwrap();
+    let body = "SAMLResponse=bm90IHhtbA%3D%3D";
+    use std::io::Write;
+    write!(
+        stream,
+        "POST /sso/acs/acme HTTP/1.1\r\nHost: {address}\r\nContent-Type: application/x-www-form-urlencoded\r\nContent-Length: {}\r\nConnection: close\r\n\r\n{body}",
+        body.len()
+    )
+    .unwrap();
+    let mut answer = String::new();
+    stream.read_to_string(&mut answer).unwrap();
+    assert!(answer.starts_with("HTTP/1.1 4"), "{answer}");
+    child.kill().unwrap();
+    let mut stderr = String::new();
+    child.stderr.take().unwrap().read_to_string(&mut stderr).unwrap();
+    let _ = child.wait();
+    let logged: Vec<&str> = stderr.lines().filter(|l| !l.trim().is_empty()).collect();
+    assert!(!logged.is_empty(), "the refusal is logged");
+    for line in logged {
+        let object: serde_json::Value = serde_json::from_str(line).unwrap_or_else(|e| panic!("{e}: {line}"));
+        assert!(object.get("level").is_some() && object.get("fields").is_some(), "{line}");
+    }
+}
