@@ -71,6 +71,8 @@ pub enum Flaw {
     IgnoreIatNbf,
     SkipAtHash,
     SkipIdTokenSignature,
+    IgnoreCrit,
+    IgnoreAuthorizationResponseIss,
     UserinfoSubUnchecked,
     EmailAsIdentity,
     TrustDiscoveryIssuer,
@@ -81,7 +83,7 @@ pub enum Flaw {
 }
 
 impl Flaw {
-    pub const ALL: [Flaw; 67] = [
+    pub const ALL: [Flaw; 69] = [
         Flaw::AcceptUnsigned,
         Flaw::TrustKeyinfoCert,
         Flaw::AcceptSha1,
@@ -142,6 +144,8 @@ impl Flaw {
         Flaw::IgnoreIatNbf,
         Flaw::SkipAtHash,
         Flaw::SkipIdTokenSignature,
+        Flaw::IgnoreCrit,
+        Flaw::IgnoreAuthorizationResponseIss,
         Flaw::UserinfoSubUnchecked,
         Flaw::EmailAsIdentity,
         Flaw::TrustDiscoveryIssuer,
@@ -213,6 +217,8 @@ impl Flaw {
             Flaw::IgnoreIatNbf => "ignore-iat-nbf",
             Flaw::SkipAtHash => "skip-at-hash",
             Flaw::SkipIdTokenSignature => "skip-id-token-signature",
+            Flaw::IgnoreCrit => "ignore-crit",
+            Flaw::IgnoreAuthorizationResponseIss => "ignore-authorization-response-iss",
             Flaw::UserinfoSubUnchecked => "userinfo-sub-unchecked",
             Flaw::EmailAsIdentity => "email-as-identity",
             Flaw::TrustDiscoveryIssuer => "trust-discovery-issuer",
@@ -368,6 +374,12 @@ impl Flaw {
             Flaw::IgnoreIatNbf => {
                 "Does not check iat and nbf, so a token issued in the future or missing iat is accepted (OIDF oidcc-client-test-missing-iat)."
             }
+            Flaw::IgnoreCrit => {
+                "Ignores the JWS crit header, so a token that demands an extension the client does not implement is processed anyway (RFC 7515 §4.1.11; many JWT libraries before their fixes)."
+            }
+            Flaw::IgnoreAuthorizationResponseIss => {
+                "Ignores the iss parameter of the authorization response, so a code from another issuer is redeemed at this one (the RFC 9207 mix-up)."
+            }
             Flaw::SkipIdTokenSignature => {
                 "Does not verify the ID token's signature because it came from the token endpoint, which OpenID Connect Core 3.1.3.7 allows only over TLS with the issuer checked by the server certificate."
             }
@@ -484,6 +496,12 @@ pub struct Policy {
     /// The ID token's signature is verified (false: a token whose signature
     /// does not verify is accepted as long as its algorithm is allowed).
     pub oidc_verify_signature: bool,
+    /// A JWS with a `crit` header is refused (this client implements no
+    /// extension), or the header is ignored.
+    pub oidc_refuse_crit: bool,
+    /// The authorization response's `iss` (RFC 9207) is compared with the
+    /// issuer, or ignored.
+    pub oidc_check_authorization_response_iss: bool,
     pub oidc_check_userinfo_subject: bool,
     pub oidc_identity_is_subject: bool,
     pub oidc_discovery_issuer_must_match: bool,
@@ -568,6 +586,8 @@ impl Policy {
             oidc_check_issued_at: true,
             oidc_check_at_hash: true,
             oidc_verify_signature: true,
+            oidc_refuse_crit: true,
+            oidc_check_authorization_response_iss: true,
             oidc_check_userinfo_subject: true,
             oidc_identity_is_subject: true,
             oidc_discovery_issuer_must_match: true,
@@ -630,6 +650,8 @@ impl Policy {
                 Flaw::IgnoreIatNbf => policy.oidc_check_issued_at = false,
                 Flaw::SkipAtHash => policy.oidc_check_at_hash = false,
                 Flaw::SkipIdTokenSignature => policy.oidc_verify_signature = false,
+                Flaw::IgnoreCrit => policy.oidc_refuse_crit = false,
+                Flaw::IgnoreAuthorizationResponseIss => policy.oidc_check_authorization_response_iss = false,
                 Flaw::UserinfoSubUnchecked => policy.oidc_check_userinfo_subject = false,
                 Flaw::EmailAsIdentity => policy.oidc_identity_is_subject = false,
                 Flaw::TrustDiscoveryIssuer => policy.oidc_discovery_issuer_must_match = false,

@@ -151,6 +151,7 @@ impl Sp {
             return Err(OidcError::AuthorizationDenied(format!("{error}: {description}")).into());
         }
         match &callback.iss {
+            _ if !self.policy.oidc_check_authorization_response_iss => {}
             Some(iss) if *iss != metadata.issuer => {
                 return Err(OidcError::IssuerMismatch { expected: metadata.issuer.clone(), found: iss.clone() }.into());
             }

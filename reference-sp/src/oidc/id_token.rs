@@ -194,7 +194,7 @@ impl UnverifiedIdToken {
 
     fn check_signature(&self, expected: &IdTokenExpectations<'_>) -> Result<(), OidcError> {
         let policy = expected.policy;
-        if self.header.contains_key("crit") {
+        if self.header.contains_key("crit") && policy.oidc_refuse_crit {
             // This client implements no JWS extension, so every critical one
             // is unknown (RFC 7515 §4.1.11).
             let listed = self.header.get("crit").map(Value::to_string).unwrap_or_default();

@@ -86,6 +86,24 @@ async fn a_callback_without_state_is_refused() {
 }
 
 #[tokio::test]
+async fn a_callback_whose_iss_names_another_issuer_is_refused() {
+    // RFC 9207: the mix-up defence compares the response's iss with the issuer.
+    for (flaws, refused) in [(vec![], true), (vec![Flaw::IgnoreAuthorizationResponseIss], false)] {
+        let harness = OidcHarness::start(&flaws).await;
+        let browser = harness.browser();
+        let callback = harness.authorize(&harness.start_login(&browser, "/oidc/login?tenant=acme").await).await;
+        let mixed_up = with_parameter(&callback, "iss", Some("https://attacker.invalid"));
+        let outcome = harness.callback(&browser, &mixed_up).await;
+        if refused {
+            assert_eq!(outcome.code.as_deref(), Some("oidc.issuer_mismatch"));
+            assert!(harness.whoami(&browser).await.is_none());
+        } else {
+            signed_in_to(&outcome, "/welcome");
+        }
+    }
+}
+
+#[tokio::test]
 async fn a_callback_with_another_state_is_refused() {
     for (flaws, refused) in [(vec![], true), (vec![Flaw::NoStateCheck], false)] {
         let harness = OidcHarness::start(&flaws).await;

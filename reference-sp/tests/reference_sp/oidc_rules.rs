@@ -161,7 +161,7 @@ fn an_unknown_critical_header_is_refused() {
         header.insert("crit".into(), json!(["exp-v2"]));
         header.insert("exp-v2".into(), json!(1));
     });
-    refused_unless(&critical, "oidc.crit_unknown", None);
+    refused_unless(&critical, "oidc.crit_unknown", Some(Flaw::IgnoreCrit));
 }
 
 #[test]
