@@ -71,6 +71,51 @@ pub fn checks() -> Vec<Check> {
             SIG_FIX
         ),
         fault_check!(
+            "oidc.sig.alg_none_capitalised",
+            "ID token with alg None (capital N) refused",
+            Signature,
+            Critical,
+            OidcFault::AlgNoneCapitalised,
+            "RFC 8725 3.1 (alg none in any spelling)",
+            SIG_FIX
+        ),
+        fault_check!(
+            "oidc.sig.alg_none_upper",
+            "ID token with alg NONE refused",
+            Signature,
+            Critical,
+            OidcFault::AlgNoneUpper,
+            "RFC 8725 3.1 (alg none in any spelling)",
+            SIG_FIX
+        ),
+        fault_check!(
+            "oidc.sig.alg_none_mixed",
+            "ID token with alg nOnE refused",
+            Signature,
+            Critical,
+            OidcFault::AlgNoneMixed,
+            "RFC 8725 3.1 (alg none in any spelling)",
+            SIG_FIX
+        ),
+        fault_check!(
+            "oidc.sig.hs256_client_secret",
+            "ID token signed with HS256 keyed by the client secret refused",
+            Signature,
+            High,
+            OidcFault::Hs256WithClientSecret,
+            "OpenID Connect Core 10.1 (symmetric signing only when the client registered it); RFC 8725 3.1",
+            SIG_FIX
+        ),
+        fault_check!(
+            "oidc.sig.unknown_crit",
+            "ID token with an unknown critical header refused",
+            Signature,
+            Medium,
+            OidcFault::UnknownCrit,
+            "RFC 7515 4.1.11 (crit)",
+            "Refuse a JWS whose crit header lists an extension this client does not implement."
+        ),
+        fault_check!(
             "oidc.sig.hs256_public_key",
             "ID token signed with HS256 keyed by the public key refused",
             Signature,
@@ -141,6 +186,24 @@ pub fn checks() -> Vec<Check> {
             OidcFault::NbfFuture,
             "RFC 7519 4.1.5",
             CLAIMS_FIX
+        ),
+        fault_check!(
+            "oidc.claims.missing_iat",
+            "ID token without iat refused",
+            Conditions,
+            Medium,
+            OidcFault::MissingIat,
+            "OpenID Connect Core 2 (iat is REQUIRED) and 3.1.3.7 step 10",
+            CLAIMS_FIX
+        ),
+        fault_check!(
+            "oidc.authorize.mix_up",
+            "A redirect back whose iss names another issuer refused",
+            Addressing,
+            High,
+            OidcFault::AuthorizationResponseWrongIss,
+            "RFC 9207 2.4 (mix-up defence)",
+            "When the authorization response carries iss, require it to equal the issuer the request was sent to."
         ),
         fault_check!(
             "oidc.claims.exp_type",

@@ -123,6 +123,8 @@ const SCIM_FLAWS: &[&str] = &[
 /// catalogue, so the SAML table leaves them out.
 pub(crate) const OIDC_FLAWS: &[&str] = &[
     "skip-id-token-signature",
+    "ignore-crit",
+    "ignore-authorization-response-iss",
     "accept-alg-none",
     "hs256-public-key",
     "hs256-client-secret",

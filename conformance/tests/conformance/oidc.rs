@@ -13,14 +13,20 @@ use crate::support::{Tenant, run_against_tenant};
 /// Which OIDC checks each flaw must make fail. One table, read by the tests.
 const OIDC_FLAW_CHECKS: &[(&str, &[&str])] = &[
     ("skip-id-token-signature", &["oidc.sig.bad_signature"]),
-    ("accept-alg-none", &["oidc.sig.alg_none"]),
+    (
+        "accept-alg-none",
+        &["oidc.sig.alg_none", "oidc.sig.alg_none_capitalised", "oidc.sig.alg_none_upper", "oidc.sig.alg_none_mixed"],
+    ),
+    ("hs256-client-secret", &["oidc.sig.hs256_client_secret"]),
+    ("ignore-crit", &["oidc.sig.unknown_crit"]),
+    ("ignore-authorization-response-iss", &["oidc.authorize.mix_up"]),
     ("hs256-public-key", &["oidc.sig.hs256_public_key"]),
     ("trust-header-jwk", &["oidc.sig.embedded_jwk"]),
     ("trust-jku", &["oidc.sig.jku"]),
     ("ignore-iss", &["oidc.claims.iss"]),
     ("ignore-aud", &["oidc.claims.aud", "oidc.claims.azp"]),
     ("ignore-exp", &["oidc.claims.expired"]),
-    ("ignore-iat-nbf", &["oidc.claims.nbf_future"]),
+    ("ignore-iat-nbf", &["oidc.claims.nbf_future", "oidc.claims.missing_iat"]),
     ("accepts-claim-type-confusion", &["oidc.claims.exp_type"]),
     ("no-nonce-check", &["oidc.claims.nonce", "oidc.claims.nonce_missing"]),
     ("userinfo-sub-unchecked", &["oidc.userinfo.sub"]),
@@ -35,9 +41,11 @@ const OIDC_WARN_FLAW_CHECKS: &[(&str, &[&str])] = &[("skip-at-hash", &["oidc.cla
 
 /// OIDC flaws no check catches yet, each with what the check needs.
 const OIDC_FLAWS_WITHOUT_CHECK: &[(&str, &str)] = &[
-    ("hs256-client-secret", "the mock's hs256-with-client-secret fault"),
     ("email-as-identity", "a second identity with the same email (the email-matching checks across protocols)"),
-    ("trust-discovery-issuer", "a discovery-issuer fault whose tokens carry the impostor issuer too"),
+    (
+        "trust-discovery-issuer",
+        "a relying party that fetches discovery during the check: it caches the document, so the mock's discovery-issuer-mismatch fault reaches it only on a refetch",
+    ),
     (
         "no-jwks-refetch",
         "key-rotation checks on a key ring the suite may rotate without touching the user's key folder",
