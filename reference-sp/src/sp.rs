@@ -152,9 +152,6 @@ pub struct Sp {
     /// `oidc_fetch`.
     pub(crate) oidc_providers: std::sync::Mutex<HashMap<TenantId, crate::oidc::jwks_cache::ProviderCache>>,
     clock: Arc<dyn Clock>,
-    /// Held across each SCIM write's read, checks and write, so concurrent
-    /// writes cannot undo each other or both remove the last admin.
-    pub(crate) scim_writes: std::sync::Mutex<()>,
 }
 
 /// A random token for cookies: 32 bytes, base64url.
@@ -200,7 +197,6 @@ impl Sp {
             idps: RwLock::new(HashMap::new()),
             oidc_providers: std::sync::Mutex::new(HashMap::new()),
             clock,
-            scim_writes: std::sync::Mutex::new(()),
         })
     }
 

@@ -19,7 +19,9 @@ use crate::scim::patch::{self, PatchRules};
 use crate::scim::resource::{self, Meta};
 use crate::scim::{ScimError, filter};
 use crate::sp::{Sp, hash_token, new_id, new_token, same_secret};
-use crate::store::{ScimUser, ScimUserWrite, StoreError, Team, TeamWrite, UserId, UserStatus};
+use crate::store::{
+    GroupCommitWrites, ScimUser, ScimUserWrite, StoreError, Team, TeamWrite, UserId, UserStatus, WriteScope,
+};
 
 /// The page size when `count` is not given.
 const PAGE_SIZE: usize = 100;
@@ -181,15 +183,22 @@ impl Sp {
     }
 
     /// Refuses a change that would leave the tenant with no active admin.
-    /// `before` is the user as read under the write guard.
-    fn keep_an_admin(&self, tenant: &TenantConfig, before: &ScimUser, after: &ScimUserWrite) -> Result<(), ScimError> {
+    /// `before` is the user as read in the same write job, so the other
+    /// users are read as the write will find them.
+    fn keep_an_admin(
+        &self,
+        scope: &dyn WriteScope,
+        tenant: &TenantConfig,
+        before: &ScimUser,
+        after: &ScimUserWrite,
+    ) -> Result<(), ScimError> {
         // Only a change to an admin can leave the tenant without one, so the
         // other users are read only then.
         if !Self::is_admin(tenant, before) {
             return Ok(());
         }
         let id = &before.user.id;
-        let users = self.store.scim_users(&tenant.id).map_err(store_error)?;
+        let users = scope.scim_users(&tenant.id).map_err(store_error)?;
         // A user write does not change team memberships, so the teams are
         // the ones the user has now.
         let stays_admin = after.active && Self::is_admin_by(tenant, &after.roles, &before.teams);
@@ -332,47 +341,53 @@ impl Sp {
         let tenant = self.scim_tenant(tenant)?;
         let write = self.user_write(tenant, body)?;
         let id = UserId(new_id("usr"));
-        let _writing = self.write_guard();
-        match self.store.scim_create_user(&tenant.id, &id, &write, self.now()) {
-            Ok(user) => Ok((self.render_user(tenant, &user), true)),
+        let now = self.now();
+        let (user, created) = self.scim_write(|scope| match scope.scim_create_user(&tenant.id, &id, &write, now) {
+            Ok(user) => Ok((user, true)),
             Err(StoreError::DuplicateUserName(_)) if !self.policy.scim_duplicate_is_conflict => {
-                let users = self.store.scim_users(&tenant.id).map_err(store_error)?;
+                let users = scope.scim_users(&tenant.id).map_err(store_error)?;
                 let existing = users
-                    .iter()
+                    .into_iter()
                     .find(|u| u.user_name.eq_ignore_ascii_case(&write.user_name))
                     .ok_or_else(|| ScimError::Internal("the duplicate vanished".into()))?;
-                Ok((self.render_user(tenant, existing), false))
+                Ok((existing, false))
             }
             Err(other) => Err(store_error(other)),
-        }
+        })?;
+        Ok((self.render_user(tenant, &user), created))
     }
 
     /// The `jit-revives-deactivated` flaw: a JIT sign-in makes a deactivated
     /// account active again.
     pub(crate) fn revive(&self, tenant: &TenantConfig, id: &UserId) -> Result<(), ScimError> {
-        let _writing = self.write_guard();
-        let Some(user) = self.store.scim_user(&tenant.id, id).map_err(store_error)? else { return Ok(()) };
-        let mut resource = user.resource.clone();
-        resource["active"] = Value::Bool(true);
-        let write = self.user_write(tenant, &resource)?;
-        self.store
-            .scim_replace_user(&tenant.id, id, Some(user.version), &write, true, self.now())
-            .map_err(store_error)?;
-        Ok(())
+        let now = self.now();
+        self.scim_write(|scope| {
+            let Some(user) = scope.scim_user(&tenant.id, id).map_err(store_error)? else { return Ok(()) };
+            let mut resource = user.resource.clone();
+            resource["active"] = Value::Bool(true);
+            let write = self.user_write(tenant, &resource)?;
+            scope.scim_replace_user(&tenant.id, id, Some(user.version), &write, true, now).map_err(store_error)?;
+            Ok(())
+        })
     }
 
-    /// Serialises SCIM writes: each one reads, checks and writes while no
-    /// other SCIM write runs, so none is lost and the admin rules hold.
-    fn write_guard(&self) -> std::sync::MutexGuard<'_, ()> {
-        self.scim_writes.lock().unwrap_or_else(std::sync::PoisonError::into_inner)
+    /// Runs a SCIM write (its reads, the account rules and its writes) as
+    /// one job of the store's shared transaction. Jobs run one at a time and
+    /// each sees the writes ahead of it, so none is lost and the admin rules
+    /// hold, while concurrent writes share one commit. The job is answered
+    /// only after that commit; when the commit fails, its error wins.
+    fn scim_write<T>(&self, job: impl FnOnce(&dyn WriteScope) -> Result<T, ScimError>) -> Result<T, ScimError> {
+        self.store.write(job).map_err(store_error)?
     }
 
-    fn current_user(&self, tenant: &TenantConfig, id: &UserId, if_match: Option<i64>) -> Result<ScimUser, ScimError> {
-        let current = self
-            .store
-            .scim_user(&tenant.id, id)
-            .map_err(store_error)?
-            .ok_or_else(|| ScimError::NotFound(id.0.clone()))?;
+    fn current_user(
+        scope: &dyn WriteScope,
+        tenant: &TenantConfig,
+        id: &UserId,
+        if_match: Option<i64>,
+    ) -> Result<ScimUser, ScimError> {
+        let current =
+            scope.scim_user(&tenant.id, id).map_err(store_error)?.ok_or_else(|| ScimError::NotFound(id.0.clone()))?;
         check_if_match(if_match, current.version)?;
         Ok(current)
     }
@@ -387,10 +402,12 @@ impl Sp {
     ) -> Result<ScimReply, ScimError> {
         let config = self.scim_tenant(tenant)?;
         let user_id = UserId(id.to_owned());
-        let _writing = self.write_guard();
-        let current = self.current_user(config, &user_id, if_match)?;
-        let body = if self.policy.scim_put_replaces { body.clone() } else { merge(&current.resource, body) };
-        self.write_user(config, &current, &body)
+        let written = self.scim_write(|scope| {
+            let current = Self::current_user(scope, config, &user_id, if_match)?;
+            let body = if self.policy.scim_put_replaces { body.clone() } else { merge(&current.resource, body) };
+            self.write_user(scope, config, &current, &body)
+        })?;
+        Ok(self.user_reply(config, written))
     }
 
     /// The answer to DELETE: a refusal with the reason for a user that
@@ -416,14 +433,16 @@ impl Sp {
         let config = self.scim_tenant(tenant)?;
         let user_id = UserId(id.to_owned());
         let operations = patch::parse_request(body)?;
-        let _writing = self.write_guard();
-        let current = self.current_user(config, &user_id, if_match)?;
-        // The id is part of the resource a PATCH sees, so Okta's path-less
-        // value naming the resource's own id is accepted.
-        let mut base = current.resource.clone();
-        base["id"] = Value::from(id);
-        let patched = patch::apply(&base, &operations, self.patch_rules())?;
-        self.write_user(config, &current, &patched)
+        let written = self.scim_write(|scope| {
+            let current = Self::current_user(scope, config, &user_id, if_match)?;
+            // The id is part of the resource a PATCH sees, so Okta's
+            // path-less value naming the resource's own id is accepted.
+            let mut base = current.resource.clone();
+            base["id"] = Value::from(id);
+            let patched = patch::apply(&base, &operations, self.patch_rules())?;
+            self.write_user(scope, config, &current, &patched)
+        })?;
+        Ok(self.user_reply(config, written))
     }
 
     fn patch_rules(&self) -> PatchRules {
@@ -434,8 +453,24 @@ impl Sp {
         }
     }
 
-    /// Writes a user over `current`, which was read under the write guard.
-    fn write_user(&self, tenant: &TenantConfig, current: &ScimUser, body: &Value) -> Result<ScimReply, ScimError> {
+    /// The reply to a user write: the user as written, or an empty body for
+    /// a user the `deactivate-deletes` flaw deleted.
+    fn user_reply(&self, tenant: &TenantConfig, written: Option<ScimUser>) -> ScimReply {
+        match written {
+            Some(user) => self.render_user(tenant, &user),
+            None => ScimReply { body: json!({}), etag: None },
+        }
+    }
+
+    /// Writes a user over `current`, which was read in the same write job.
+    /// `None`: the user was deleted (the `deactivate-deletes` flaw).
+    fn write_user(
+        &self,
+        scope: &dyn WriteScope,
+        tenant: &TenantConfig,
+        current: &ScimUser,
+        body: &Value,
+    ) -> Result<Option<ScimUser>, ScimError> {
         let id = &current.user.id;
         let mut write = self.user_write(tenant, body)?;
         // Without `active`, the account keeps its status: leaving the
@@ -443,14 +478,13 @@ impl Sp {
         if filter::member(body, "active").is_none_or(Value::is_null) {
             write.active = current.user.status == UserStatus::Active;
         }
-        self.keep_an_admin(tenant, current, &write)?;
+        self.keep_an_admin(scope, tenant, current, &write)?;
         Self::keep_the_credential_owner(tenant, current, &write)?;
         if !write.active && self.policy.scim_deactivate_deletes {
-            self.store.delete_user(&tenant.id, id).map_err(store_error)?;
-            return Ok(ScimReply { body: json!({}), etag: None });
+            scope.delete_user(&tenant.id, id).map_err(store_error)?;
+            return Ok(None);
         }
-        let user = self
-            .store
+        let user = scope
             .scim_replace_user(
                 &tenant.id,
                 id,
@@ -463,7 +497,7 @@ impl Sp {
                 StoreError::NotFound => ScimError::NotFound(id.0.clone()),
                 other => store_error(other),
             })?;
-        Ok(self.render_user(tenant, &user))
+        Ok(Some(user))
     }
 
     pub fn scim_list_groups(&self, tenant: &str, query: &ListQuery) -> Result<Value, ScimError> {
@@ -478,17 +512,11 @@ impl Sp {
         Ok(list::respond(matching, query, PAGE_SIZE, self.page_rules()))
     }
 
-    fn linked_team(&self, tenant: &TenantConfig, id: &str) -> Result<Team, ScimError> {
-        self.store
-            .team(&tenant.id, id)
-            .map_err(store_error)?
-            .filter(|t| t.linked)
-            .ok_or_else(|| ScimError::NotFound(id.to_owned()))
-    }
-
     pub fn scim_get_group(&self, tenant: &str, id: &str) -> Result<ScimReply, ScimError> {
         let tenant = self.scim_tenant(tenant)?;
-        Ok(self.render_team(tenant, &self.linked_team(tenant, id)?))
+        let team = self.store.team(&tenant.id, id).map_err(store_error)?;
+        let team = team.filter(|t| t.linked).ok_or_else(|| ScimError::NotFound(id.to_owned()))?;
+        Ok(self.render_team(tenant, &team))
     }
 
     fn team_write(input: resource::GroupInput) -> TeamWrite {
@@ -513,23 +541,22 @@ impl Sp {
     pub fn scim_create_group(&self, tenant: &str, body: &Value) -> Result<ScimReply, ScimError> {
         let config = self.scim_tenant(tenant)?;
         let input = resource::validate_group(body)?;
-        let existing = self.store.team_by_name(&config.id, &input.display_name).map_err(store_error)?;
-        if existing.as_ref().is_some_and(|t| t.linked) {
-            return Err(ScimError::Uniqueness(format!("a group named '{}' already exists", input.display_name)));
-        }
-        if existing.is_none() && config.scim.as_ref().is_some_and(|s| s.teams_must_exist) {
-            return Err(ScimError::InvalidValue(format!(
-                "tenant {} has no team named '{}'; create the team in the app first, then push the group (pushed groups link to existing teams only)",
-                config.id, input.display_name
-            )));
-        }
         let id = new_id("grp");
-        let name = input.display_name.clone();
-        let _writing = self.write_guard();
-        let team = self
-            .store
-            .create_or_link_team(&config.id, &id, &Self::team_write(input), self.now())
-            .map_err(Self::team_error(&name))?;
+        let now = self.now();
+        let team = self.scim_write(|scope| {
+            let existing = scope.team_by_name(&config.id, &input.display_name).map_err(store_error)?;
+            if existing.as_ref().is_some_and(|t| t.linked) {
+                return Err(ScimError::Uniqueness(format!("a group named '{}' already exists", input.display_name)));
+            }
+            if existing.is_none() && config.scim.as_ref().is_some_and(|s| s.teams_must_exist) {
+                return Err(ScimError::InvalidValue(format!(
+                    "tenant {} has no team named '{}'; create the team in the app first, then push the group (pushed groups link to existing teams only)",
+                    config.id, input.display_name
+                )));
+            }
+            let name = input.display_name.clone();
+            scope.create_or_link_team(&config.id, &id, &Self::team_write(input), now).map_err(Self::team_error(&name))
+        })?;
         Ok(self.render_team(config, &team))
     }
 
@@ -541,9 +568,11 @@ impl Sp {
         if_match: Option<i64>,
     ) -> Result<ScimReply, ScimError> {
         let config = self.scim_tenant(tenant)?;
-        let _writing = self.write_guard();
-        let current = self.current_team(config, id, if_match)?;
-        self.write_group(config, &current, body)
+        let team = self.scim_write(|scope| {
+            let current = Self::current_team(scope, config, id, if_match)?;
+            self.write_group(scope, config, &current, body)
+        })?;
+        Ok(self.render_team(config, &team))
     }
 
     pub fn scim_patch_group(
@@ -555,38 +584,49 @@ impl Sp {
     ) -> Result<ScimReply, ScimError> {
         let config = self.scim_tenant(tenant)?;
         let operations = patch::parse_request(body)?;
-        let _writing = self.write_guard();
-        let current = self.current_team(config, id, if_match)?;
-        let rendered = self.render_team(config, &current).body;
-        let patched = patch::apply(&rendered, &operations, self.patch_rules())?;
-        self.write_group(config, &current, &patched)
+        let team = self.scim_write(|scope| {
+            let current = Self::current_team(scope, config, id, if_match)?;
+            let rendered = self.render_team(config, &current).body;
+            let patched = patch::apply(&rendered, &operations, self.patch_rules())?;
+            self.write_group(scope, config, &current, &patched)
+        })?;
+        Ok(self.render_team(config, &team))
     }
 
-    fn current_team(&self, tenant: &TenantConfig, id: &str, if_match: Option<i64>) -> Result<Team, ScimError> {
-        let current = self.linked_team(tenant, id)?;
+    fn current_team(
+        scope: &dyn WriteScope,
+        tenant: &TenantConfig,
+        id: &str,
+        if_match: Option<i64>,
+    ) -> Result<Team, ScimError> {
+        let current = scope.team(&tenant.id, id).map_err(store_error)?;
+        let current = current.filter(|t| t.linked).ok_or_else(|| ScimError::NotFound(id.to_owned()))?;
         check_if_match(if_match, current.version)?;
         Ok(current)
     }
 
-    /// Writes a group over `current`, which was read under the write guard.
-    fn write_group(&self, tenant: &TenantConfig, current: &Team, body: &Value) -> Result<ScimReply, ScimError> {
+    /// Writes a group over `current`, which was read in the same write job.
+    fn write_group(
+        &self,
+        scope: &dyn WriteScope,
+        tenant: &TenantConfig,
+        current: &Team,
+        body: &Value,
+    ) -> Result<Team, ScimError> {
         let input = resource::validate_group(body)?;
         let write = Self::team_write(input);
-        self.keep_an_admin_in_teams(tenant, current, &write)?;
-        let team = self
-            .store
-            .replace_team(&tenant.id, &current.id, Some(current.version), &write, self.now())
-            .map_err(|e| match e {
-                StoreError::NotFound => Self::team_error(&current.id)(StoreError::NotFound),
-                other => store_error(other),
-            })?;
-        Ok(self.render_team(tenant, &team))
+        self.keep_an_admin_in_teams(scope, tenant, current, &write)?;
+        scope.replace_team(&tenant.id, &current.id, Some(current.version), &write, self.now()).map_err(|e| match e {
+            StoreError::NotFound => Self::team_error(&current.id)(StoreError::NotFound),
+            other => store_error(other),
+        })
     }
 
     /// A group write that empties or renames the admin team must leave the
     /// tenant an active admin, as a user write must.
     fn keep_an_admin_in_teams(
         &self,
+        scope: &dyn WriteScope,
         tenant: &TenantConfig,
         current: &Team,
         write: &TeamWrite,
@@ -596,7 +636,7 @@ impl Sp {
         if !was && !will_be || self.policy.allow_last_admin_removal {
             return Ok(());
         }
-        let users = self.store.scim_users(&tenant.id).map_err(store_error)?;
+        let users = scope.scim_users(&tenant.id).map_err(store_error)?;
         let admin_after = |user: &ScimUser| {
             let by_role = has_admin_role(&user.user.roles);
             let by_this_team = will_be && write.members.contains(&user.user.id);
@@ -618,7 +658,6 @@ impl Sp {
     /// Unlinks the team from the pushed group. Its users stay, and stay active.
     pub fn scim_delete_group(&self, tenant: &str, id: &str) -> Result<(), ScimError> {
         let config = self.scim_tenant(tenant)?;
-        let _writing = self.write_guard();
         self.store.unlink_team(&config.id, id).map_err(|e| match e {
             StoreError::NotFound => ScimError::NotFound(id.to_owned()),
             other => store_error(other),

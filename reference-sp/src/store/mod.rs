@@ -4,9 +4,13 @@
 //! [`Store`]. [`sqlite::SqliteStore`] is the implementation; every backend
 //! must pass the trait test suite in `tests/reference_sp/store_suite.rs`.
 //!
-//! Every write method is one transaction (a read may take two statements).
-//! An `Ok` means the write is durable: the SQLite store runs in WAL mode with
-//! `synchronous=FULL`.
+//! Every write method is one write, atomic on its own (a read may take two
+//! statements). An `Ok` means the write is durable: the SQLite store runs in
+//! WAL mode with `synchronous=FULL`. Concurrent writes share commits (group
+//! commit, see [`GroupCommitStore`]): a write that reads, checks and then
+//! writes runs as one job through [`GroupCommitWrites::write`], inside the
+//! shared transaction, and sees the writes committed before it and those
+//! ahead of it in its own transaction.
 
 pub mod sqlite;
 
@@ -162,7 +166,7 @@ pub struct Team {
 /// Why a store operation failed. Backends convert their own errors into
 /// these at their boundary, so nothing above the store knows which database
 /// it is; the backend's message is kept as text.
-#[derive(Debug, thiserror::Error)]
+#[derive(Clone, Debug, thiserror::Error)]
 pub enum StoreError {
     /// The database was busy or locked for longer than the store waits.
     #[error("the database is busy: {0}")]
@@ -333,8 +337,104 @@ pub trait ScimGroupStore: Send + Sync {
     fn unlink_team(&self, tenant: &TenantId, id: &str) -> StoreResult<()>;
 }
 
+/// What one write job sees inside a shared transaction: the data committed
+/// before the transaction began, then the writes of the jobs ahead of it in
+/// the same transaction, in order, exactly as if the jobs had run one after
+/// another. Each write method here is atomic on its own, so a job that
+/// handles a method's error and goes on keeps nothing of the failed call.
+pub trait WriteScope {
+    fn scim_user(&self, tenant: &TenantId, id: &UserId) -> StoreResult<Option<ScimUser>>;
+    /// Every user of a tenant, in creation order.
+    fn scim_users(&self, tenant: &TenantId) -> StoreResult<Vec<ScimUser>>;
+    fn team(&self, tenant: &TenantId, id: &str) -> StoreResult<Option<Team>>;
+    fn team_by_name(&self, tenant: &TenantId, display_name: &str) -> StoreResult<Option<Team>>;
+    /// As [`ScimUserStore::scim_create_user`].
+    fn scim_create_user(
+        &self,
+        tenant: &TenantId,
+        id: &UserId,
+        write: &ScimUserWrite,
+        now: OffsetDateTime,
+    ) -> StoreResult<ScimUser>;
+    /// As [`ScimUserStore::scim_replace_user`].
+    fn scim_replace_user(
+        &self,
+        tenant: &TenantId,
+        id: &UserId,
+        expected_version: Option<i64>,
+        write: &ScimUserWrite,
+        end_sessions: bool,
+        now: OffsetDateTime,
+    ) -> StoreResult<ScimUser>;
+    /// As [`ScimUserStore::delete_user`].
+    fn delete_user(&self, tenant: &TenantId, id: &UserId) -> StoreResult<()>;
+    /// As [`ScimGroupStore::create_or_link_team`].
+    fn create_or_link_team(
+        &self,
+        tenant: &TenantId,
+        id: &str,
+        write: &TeamWrite,
+        now: OffsetDateTime,
+    ) -> StoreResult<Team>;
+    /// As [`ScimGroupStore::replace_team`].
+    fn replace_team(
+        &self,
+        tenant: &TenantId,
+        id: &str,
+        expected_version: Option<i64>,
+        write: &TeamWrite,
+        now: OffsetDateTime,
+    ) -> StoreResult<Team>;
+}
+
+/// Whether a write job's changes stay in the shared transaction.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum WriteJobOutcome {
+    Keep,
+    /// The job failed: its changes are rolled back, and only its own.
+    Undo,
+}
+
+/// Writes that share commits. A job reads, checks and writes through its
+/// [`WriteScope`]; the store runs it inside a transaction that other
+/// concurrent jobs share, so that one fsync makes all of them durable.
+pub trait GroupCommitStore: Send + Sync {
+    /// Runs `job` once, inside a shared transaction, and returns after that
+    /// transaction has committed; an error means the transaction failed, and
+    /// nothing of the job was kept. The job must not call the store itself.
+    fn run_write_job(&self, job: &mut dyn FnMut(&dyn WriteScope) -> WriteJobOutcome) -> StoreResult<()>;
+}
+
+/// The typed way to run a write job, for any [`GroupCommitStore`].
+pub trait GroupCommitWrites {
+    /// Runs `job` as in [`GroupCommitStore::run_write_job`]: an `Err` from the
+    /// job undoes its changes. The outer error is the shared transaction's
+    /// failure, which wins over the job's own result (a refusal may have been
+    /// judged against writes that were never made durable); the inner result
+    /// is the job's.
+    fn write<T, E>(&self, job: impl FnOnce(&dyn WriteScope) -> Result<T, E>) -> StoreResult<Result<T, E>>;
+}
+
+impl<S: GroupCommitStore + ?Sized> GroupCommitWrites for S {
+    fn write<T, E>(&self, job: impl FnOnce(&dyn WriteScope) -> Result<T, E>) -> StoreResult<Result<T, E>> {
+        let mut job = Some(job);
+        let mut result = None;
+        self.run_write_job(&mut |scope| {
+            let Some(job) = job.take() else { return WriteJobOutcome::Undo };
+            let ran = job(scope);
+            let outcome = if ran.is_ok() { WriteJobOutcome::Keep } else { WriteJobOutcome::Undo };
+            result = Some(ran);
+            outcome
+        })?;
+        result.ok_or_else(|| StoreError::Backend("the store never ran the write job".into()))
+    }
+}
+
 /// Every role at once, for the [`crate::sp::Sp`], which serves them all. A
 /// backend implements the role traits; this one comes with them.
-pub trait Store: SettingsStore + SignInStore + SessionStore + ScimUserStore + ScimGroupStore {}
+pub trait Store:
+    SettingsStore + SignInStore + SessionStore + ScimUserStore + ScimGroupStore + GroupCommitStore
+{
+}
 
-impl<T: SettingsStore + SignInStore + SessionStore + ScimUserStore + ScimGroupStore> Store for T {}
+impl<T: SettingsStore + SignInStore + SessionStore + ScimUserStore + ScimGroupStore + GroupCommitStore> Store for T {}

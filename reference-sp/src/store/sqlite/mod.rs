@@ -4,22 +4,28 @@
 
 mod rows;
 mod schema;
+mod scope;
+mod writer;
 
-use std::path::Path;
+use std::path::{Path, PathBuf};
 use std::sync::{Mutex, PoisonError};
 
 use rusqlite::{Connection, OptionalExtension, params};
 use time::OffsetDateTime;
 
 use super::{
-    NewUser, PendingSignIn, ScimGroupStore, ScimUser, ScimUserStore, ScimUserWrite, Session, SessionStore,
-    SettingsStore, SignInProtocol, SignInStore, StoreError, StoreResult, Team, TeamWrite, User, UserId, UserStatus,
+    GroupCommitStore, NewUser, PendingSignIn, ScimGroupStore, ScimUser, ScimUserStore, ScimUserWrite, Session,
+    SessionStore, SettingsStore, SignInProtocol, SignInStore, StoreError, StoreResult, Team, TeamWrite, User, UserId,
+    WriteJobOutcome, WriteScope,
 };
 use crate::config::{TenantId, TenantSettings};
 use rows::{
-    USER_COLUMNS, instant, is_unique_violation, json_text, query_scim_users, query_teams, query_user, seconds,
-    set_members, to_user, user_from_row,
+    USER_COLUMNS, instant, is_unique_violation, json_text, query_scim_users, query_teams, query_user, seconds, to_user,
+    user_from_row,
 };
+use scope::ConnectionScope;
+pub use writer::GroupCommitCounts;
+use writer::GroupCommitWriter;
 
 /// The SQLite boundary: SQLite's errors become the store's neutral kinds,
 /// with SQLite's message kept as text.
@@ -41,8 +47,61 @@ impl From<rusqlite::Error> for StoreError {
     }
 }
 
+/// One connection writes, through the group-commit writer (see
+/// `writer.rs`); reads of a file database go through a pool of other
+/// connections, which WAL lets read while a commit is being synced.
 pub struct SqliteStore {
-    connection: Mutex<Connection>,
+    writer: GroupCommitWriter,
+    /// `None` for an in-memory database, which no other connection can see:
+    /// its reads wait for the write connection instead.
+    readers: Option<ReaderPool>,
+}
+
+/// How many idle reading connections are kept for reuse.
+const MOST_IDLE_READERS: usize = 8;
+
+/// How many prepared statements each connection keeps, enough for every
+/// query the store makes.
+const CACHED_STATEMENTS: usize = 64;
+
+struct ReaderPool {
+    path: PathBuf,
+    idle: Mutex<Vec<Connection>>,
+}
+
+impl ReaderPool {
+    fn open_reader(&self) -> StoreResult<Connection> {
+        let connection = Connection::open(&self.path)?;
+        connection.busy_timeout(std::time::Duration::from_secs(5))?;
+        // A reading connection must never write, so that every write goes
+        // through the group-commit writer.
+        connection.pragma_update(None, "query_only", "ON")?;
+        connection.set_prepared_statement_cache_capacity(CACHED_STATEMENTS);
+        Ok(connection)
+    }
+
+    /// Runs `read` in one read transaction, so that a read of several
+    /// statements sees one committed state.
+    fn read<T>(&self, read: impl FnOnce(&Connection) -> StoreResult<T>) -> StoreResult<T> {
+        let idle = self.idle.lock().unwrap_or_else(PoisonError::into_inner).pop();
+        let connection = match idle {
+            Some(connection) => connection,
+            None => self.open_reader()?,
+        };
+        let result = (|| {
+            connection.prepare_cached("BEGIN")?.execute([])?;
+            let result = read(&connection);
+            connection.prepare_cached("COMMIT")?.execute([])?;
+            result
+        })();
+        if connection.is_autocommit() {
+            let mut idle = self.idle.lock().unwrap_or_else(PoisonError::into_inner);
+            if idle.len() < MOST_IDLE_READERS {
+                idle.push(connection);
+            }
+        }
+        result
+    }
 }
 
 impl SqliteStore {
@@ -53,31 +112,50 @@ impl SqliteStore {
         {
             std::fs::create_dir_all(parent).map_err(|e| StoreError::Corrupt(format!("{}: {e}", parent.display())))?;
         }
-        Self::setup(Connection::open(path)?)
+        let writer = Self::setup(Connection::open(path)?)?;
+        let readers = ReaderPool { path: path.to_owned(), idle: Mutex::new(Vec::new()) };
+        Ok(SqliteStore { writer, readers: Some(readers) })
     }
 
     /// An in-memory database, for tests.
     pub fn in_memory() -> StoreResult<Self> {
-        Self::setup(Connection::open_in_memory()?)
+        Ok(SqliteStore { writer: Self::setup(Connection::open_in_memory()?)?, readers: None })
     }
 
-    fn setup(mut connection: Connection) -> StoreResult<Self> {
+    fn setup(mut connection: Connection) -> StoreResult<GroupCommitWriter> {
         connection.pragma_update(None, "journal_mode", "WAL")?;
         connection.pragma_update(None, "synchronous", "FULL")?;
         connection.pragma_update(None, "foreign_keys", "ON")?;
         connection.busy_timeout(std::time::Duration::from_secs(5))?;
+        connection.set_prepared_statement_cache_capacity(CACHED_STATEMENTS);
         schema::migrate(&mut connection)?;
-        Ok(SqliteStore { connection: Mutex::new(connection) })
+        Ok(GroupCommitWriter::new(connection))
     }
 
-    fn with<T>(&self, f: impl FnOnce(&mut Connection) -> StoreResult<T>) -> StoreResult<T> {
-        let mut connection = self.connection.lock().unwrap_or_else(PoisonError::into_inner);
-        f(&mut connection)
+    /// Runs one write as its own job of a shared transaction (see
+    /// `writer.rs`), returning once it is durable.
+    fn write_job<T>(&self, job: impl FnOnce(&Connection) -> StoreResult<T>) -> StoreResult<T> {
+        let arrival = self.writer.arrive();
+        self.writer.run(arrival, job)?
+    }
+
+    /// Runs a read on committed data.
+    fn read<T>(&self, read: impl FnOnce(&Connection) -> StoreResult<T>) -> StoreResult<T> {
+        match &self.readers {
+            Some(readers) => readers.read(read),
+            None => self.writer.read_committed(read),
+        }
+    }
+
+    /// How many commits carried how many writes since the store was opened:
+    /// under concurrent writes there are fewer commits than writes.
+    pub fn group_commit_counts(&self) -> GroupCommitCounts {
+        self.writer.counts()
     }
 
     /// Runs `PRAGMA integrity_check`; returns its first line (`ok` when sound).
     pub fn integrity_check(&self) -> StoreResult<String> {
-        self.with(|c| Ok(c.query_row("PRAGMA integrity_check", [], |row| row.get(0))?))
+        self.read(|c| Ok(c.query_row("PRAGMA integrity_check", [], |row| row.get(0))?))
     }
 }
 
@@ -85,13 +163,17 @@ impl SettingsStore for SqliteStore {
     fn sync_tenant(&self, id: &TenantId, name: &str, settings: &TenantSettings) -> StoreResult<()> {
         // The config's settings win at start, but the lockout facts do not:
         // that an admin signed in through the IdP, and that SSO is required.
-        let mut settings = settings.clone();
-        if let Some(stored) = self.tenant_settings(id)? {
-            settings.admin_signed_in_via_idp = stored.admin_signed_in_via_idp;
-            settings.sso_required = stored.sso_required;
-        }
-        let settings = serde_json::to_string(&settings).map_err(|e| StoreError::Corrupt(e.to_string()))?;
-        self.with(|c| {
+        self.write_job(|c| {
+            let stored: Option<String> =
+                c.query_row("SELECT settings FROM tenants WHERE id = ?1", [id.as_str()], |r| r.get(0)).optional()?;
+            let mut settings = settings.clone();
+            if let Some(stored) = stored {
+                let stored: TenantSettings =
+                    serde_json::from_str(&stored).map_err(|e| StoreError::Corrupt(e.to_string()))?;
+                settings.admin_signed_in_via_idp = stored.admin_signed_in_via_idp;
+                settings.sso_required = stored.sso_required;
+            }
+            let settings = serde_json::to_string(&settings).map_err(|e| StoreError::Corrupt(e.to_string()))?;
             c.execute(
                 "INSERT INTO tenants (id, name, settings) VALUES (?1, ?2, ?3)
                  ON CONFLICT(id) DO UPDATE SET name = excluded.name, settings = excluded.settings",
@@ -102,15 +184,15 @@ impl SettingsStore for SqliteStore {
     }
 
     fn tenant_settings(&self, id: &TenantId) -> StoreResult<Option<TenantSettings>> {
-        let text: Option<String> = self.with(|c| {
+        let text: Option<String> = self.read(|c| {
             Ok(c.query_row("SELECT settings FROM tenants WHERE id = ?1", [id.as_str()], |r| r.get(0)).optional()?)
         })?;
         text.map(|t| serde_json::from_str(&t).map_err(|e| StoreError::Corrupt(e.to_string()))).transpose()
     }
 
     fn update_tenant_settings(&self, id: &TenantId, settings: &TenantSettings) -> StoreResult<()> {
-        self.with(|c| {
-            let transaction = c.transaction()?;
+        self.write_job(|c| {
+            let transaction = c;
             let stored: Option<String> = transaction
                 .query_row("SELECT settings FROM tenants WHERE id = ?1", [id.as_str()], |r| r.get(0))
                 .optional()?;
@@ -120,14 +202,13 @@ impl SettingsStore for SqliteStore {
             }
             let text = serde_json::to_string(&settings).map_err(|e| StoreError::Corrupt(e.to_string()))?;
             transaction.execute("UPDATE tenants SET settings = ?2 WHERE id = ?1", params![id.as_str(), text])?;
-            transaction.commit()?;
             Ok(())
         })
     }
 
     fn mark_admin_signed_in(&self, id: &TenantId) -> StoreResult<()> {
-        self.with(|c| {
-            let transaction = c.transaction()?;
+        self.write_job(|c| {
+            let transaction = c;
             let stored: Option<String> = transaction
                 .query_row("SELECT settings FROM tenants WHERE id = ?1", [id.as_str()], |r| r.get(0))
                 .optional()?;
@@ -137,7 +218,6 @@ impl SettingsStore for SqliteStore {
             settings.admin_signed_in_via_idp = true;
             let text = serde_json::to_string(&settings).map_err(|e| StoreError::Corrupt(e.to_string()))?;
             transaction.execute("UPDATE tenants SET settings = ?2 WHERE id = ?1", params![id.as_str(), text])?;
-            transaction.commit()?;
             Ok(())
         })
     }
@@ -145,11 +225,11 @@ impl SettingsStore for SqliteStore {
 
 impl SignInStore for SqliteStore {
     fn user(&self, id: &UserId) -> StoreResult<Option<User>> {
-        self.with(|c| query_user(c, &format!("SELECT {USER_COLUMNS} FROM users WHERE id = ?1"), [&id.0]))
+        self.read(|c| query_user(c, &format!("SELECT {USER_COLUMNS} FROM users WHERE id = ?1"), [&id.0]))
     }
 
     fn user_by_identity(&self, tenant: &TenantId, issuer: &str, subject: &str) -> StoreResult<Option<User>> {
-        self.with(|c| {
+        self.read(|c| {
             query_user(
                 c,
                 "SELECT u.id, u.tenant, u.email, u.email_normalised, u.name, u.status, u.roles FROM identities i
@@ -160,7 +240,7 @@ impl SignInStore for SqliteStore {
     }
 
     fn user_by_email(&self, tenant: &TenantId, email_normalised: &str) -> StoreResult<Option<User>> {
-        self.with(|c| {
+        self.read(|c| {
             query_user(
                 c,
                 &format!("SELECT {USER_COLUMNS} FROM users WHERE tenant = ?1 AND email_normalised = ?2"),
@@ -171,7 +251,7 @@ impl SignInStore for SqliteStore {
 
     fn create_user(&self, user: NewUser, id: UserId) -> StoreResult<User> {
         let roles = serde_json::to_string(&user.roles).map_err(|e| StoreError::Corrupt(e.to_string()))?;
-        self.with(|c| {
+        self.write_job(|c| {
             let inserted = c.execute(
                 "INSERT INTO users (id, tenant, email, email_normalised, name, status, roles, created,
                                     user_name, user_name_lower)
@@ -188,7 +268,7 @@ impl SignInStore for SqliteStore {
     }
 
     fn list_users(&self, tenant: &TenantId) -> StoreResult<Vec<User>> {
-        self.with(|c| {
+        self.read(|c| {
             let mut statement =
                 c.prepare(&format!("SELECT {USER_COLUMNS} FROM users WHERE tenant = ?1 ORDER BY created, id"))?;
             let rows = statement.query_map([tenant.as_str()], user_from_row)?;
@@ -197,7 +277,7 @@ impl SignInStore for SqliteStore {
     }
 
     fn link_identity(&self, tenant: &TenantId, issuer: &str, subject: &str, user: &UserId) -> StoreResult<()> {
-        self.with(|c| {
+        self.write_job(|c| {
             c.execute(
                 "INSERT INTO identities (tenant, issuer, name_id, user_id) VALUES (?1, ?2, ?3, ?4)
                  ON CONFLICT (tenant, issuer, name_id) DO UPDATE SET user_id = excluded.user_id",
@@ -214,14 +294,13 @@ impl SignInStore for SqliteStore {
         until: OffsetDateTime,
         now: OffsetDateTime,
     ) -> StoreResult<bool> {
-        self.with(|c| {
-            let transaction = c.transaction()?;
+        self.write_job(|c| {
+            let transaction = c;
             transaction.execute("DELETE FROM replay_cache WHERE expires <= ?1", [seconds(now)])?;
             let inserted = transaction.execute(
                 "INSERT INTO replay_cache (tenant, message_id, expires) VALUES (?1, ?2, ?3) ON CONFLICT DO NOTHING",
                 params![tenant.as_str(), message_id, seconds(until).max(seconds(now) + 1)],
             )?;
-            transaction.commit()?;
             Ok(inserted == 1)
         })
     }
@@ -234,8 +313,8 @@ impl SignInStore for SqliteStore {
         now: OffsetDateTime,
         keep_at_most: usize,
     ) -> StoreResult<()> {
-        self.with(|c| {
-            let transaction = c.transaction()?;
+        self.write_job(|c| {
+            let transaction = c;
             transaction.execute("DELETE FROM pending_requests WHERE expires <= ?1", [seconds(now)])?;
             transaction.execute(
                 "INSERT INTO pending_requests (token_hash, tenant, protocol, request_id, nonce, code_verifier, relay_state, expires)
@@ -262,15 +341,14 @@ impl SignInStore for SqliteStore {
                      ORDER BY expires DESC, rowid DESC LIMIT -1 OFFSET ?2)",
                 params![pending.tenant.as_str(), i64::try_from(keep_at_most).unwrap_or(i64::MAX)],
             )?;
-            transaction.commit()?;
             Ok(())
         })
     }
 
     fn take_pending_sign_in(&self, token_hash: &str, now: OffsetDateTime) -> StoreResult<Option<PendingSignIn>> {
         type PendingRow = (String, String, String, Option<String>, Option<String>, String);
-        self.with(|c| {
-            let transaction = c.transaction()?;
+        self.write_job(|c| {
+            let transaction = c;
             let found: Option<PendingRow> = transaction
                 .query_row(
                     "SELECT tenant, protocol, request_id, nonce, code_verifier, relay_state FROM pending_requests
@@ -283,7 +361,6 @@ impl SignInStore for SqliteStore {
                 "DELETE FROM pending_requests WHERE token_hash = ?1 OR expires <= ?2",
                 params![token_hash, seconds(now)],
             )?;
-            transaction.commit()?;
             found
                 .map(|(tenant, protocol, request_id, nonce, code_verifier, return_to)| {
                     let tenant =
@@ -297,7 +374,7 @@ impl SignInStore for SqliteStore {
     }
 
     fn pending_sign_in_count(&self, tenant: &TenantId) -> StoreResult<usize> {
-        let count: i64 = self.with(|c| {
+        let count: i64 = self.read(|c| {
             Ok(c.query_row("SELECT count(*) FROM pending_requests WHERE tenant = ?1", [tenant.as_str()], |r| r.get(0))?)
         })?;
         Ok(usize::try_from(count).unwrap_or(0))
@@ -314,7 +391,7 @@ impl SessionStore for SqliteStore {
         expires: OffsetDateTime,
     ) -> StoreResult<()> {
         let groups = serde_json::to_string(groups).map_err(|e| StoreError::Corrupt(e.to_string()))?;
-        self.with(|c| {
+        self.write_job(|c| {
             c.execute(
                 "INSERT INTO sessions (token_hash, user_id, groups, created, expires) VALUES (?1, ?2, ?3, ?4, ?5)",
                 params![token_hash, user.0, groups, seconds(now), seconds(expires)],
@@ -326,7 +403,7 @@ impl SessionStore for SqliteStore {
     fn session(&self, token_hash: &str, now: OffsetDateTime) -> StoreResult<Option<Session>> {
         // One query for the session and its user: this runs on every
         // signed-in request.
-        let found = self.with(|c| {
+        let found = self.read(|c| {
             Ok(c.query_row(
                 "SELECT u.id, u.tenant, u.email, u.email_normalised, u.name, u.status, u.roles, s.groups, s.expires
                  FROM sessions s JOIN users u ON u.id = s.user_id WHERE s.token_hash = ?1 AND s.expires > ?2",
@@ -344,7 +421,7 @@ impl SessionStore for SqliteStore {
     }
 
     fn delete_session(&self, token_hash: &str) -> StoreResult<()> {
-        self.with(|c| {
+        self.write_job(|c| {
             c.execute("DELETE FROM sessions WHERE token_hash = ?1", [token_hash])?;
             Ok(())
         })
@@ -353,17 +430,15 @@ impl SessionStore for SqliteStore {
 
 impl ScimUserStore for SqliteStore {
     fn scim_users(&self, tenant: &TenantId) -> StoreResult<Vec<ScimUser>> {
-        self.with(|c| query_scim_users(c, "tenant = ?1 ORDER BY rowid", [tenant.as_str()]))
+        self.read(|c| ConnectionScope { connection: c }.scim_users(tenant))
     }
 
     fn scim_user(&self, tenant: &TenantId, id: &UserId) -> StoreResult<Option<ScimUser>> {
-        self.with(|c| {
-            Ok(query_scim_users(c, "tenant = ?1 AND id = ?2 ORDER BY rowid", params![tenant.as_str(), id.0])?.pop())
-        })
+        self.read(|c| ConnectionScope { connection: c }.scim_user(tenant, id))
     }
 
     fn scim_users_page(&self, tenant: &TenantId, offset: usize, limit: usize) -> StoreResult<(Vec<ScimUser>, usize)> {
-        self.with(|c| {
+        self.read(|c| {
             let total: i64 =
                 c.query_row("SELECT count(*) FROM users WHERE tenant = ?1", [tenant.as_str()], |r| r.get(0))?;
             let page = query_scim_users(
@@ -383,7 +458,7 @@ impl ScimUserStore for SqliteStore {
         // Users made by sign-in take their email as userName; both are
         // compared in the one normalised form.
         let lower = crate::email::normalise(user_name);
-        self.with(|c| {
+        self.read(|c| {
             Ok(query_scim_users(c, "tenant = ?1 AND user_name_lower = ?2", params![tenant.as_str(), lower])?.pop())
         })
     }
@@ -395,41 +470,7 @@ impl ScimUserStore for SqliteStore {
         write: &ScimUserWrite,
         now: OffsetDateTime,
     ) -> StoreResult<ScimUser> {
-        let roles = serde_json::to_string(&write.roles).map_err(|e| StoreError::Corrupt(e.to_string()))?;
-        let resource = json_text(&write.resource)?;
-        let status = if write.active { UserStatus::Active } else { UserStatus::Deactivated };
-        self.with(|c| {
-            let result = c.execute(
-                "INSERT INTO users (id, tenant, email, email_normalised, name, status, roles, created,
-                                    user_name, user_name_lower, scim, version, last_modified)
-                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, 1, ?8)",
-                params![
-                    id.0,
-                    tenant.as_str(),
-                    write.email,
-                    write.email_normalised,
-                    write.name,
-                    status.as_str(),
-                    roles,
-                    seconds(now),
-                    write.user_name,
-                    crate::email::normalise(&write.user_name),
-                    resource
-                ],
-            );
-            match result {
-                Err(e) if is_unique_violation(&e, "user_name_lower") => {
-                    return Err(StoreError::DuplicateUserName(write.user_name.clone()));
-                }
-                Err(e) if is_unique_violation(&e, "email_normalised") => {
-                    return Err(StoreError::DuplicateEmail(write.email.clone()));
-                }
-                other => other?,
-            };
-            query_scim_users(c, "id = ?1 ORDER BY rowid", [&id.0])?
-                .pop()
-                .ok_or_else(|| StoreError::Corrupt("the new user vanished".into()))
-        })
+        self.write_job(|c| ConnectionScope { connection: c }.scim_create_user(tenant, id, write, now))
     }
 
     fn scim_replace_user(
@@ -441,90 +482,25 @@ impl ScimUserStore for SqliteStore {
         end_sessions: bool,
         now: OffsetDateTime,
     ) -> StoreResult<ScimUser> {
-        let roles = serde_json::to_string(&write.roles).map_err(|e| StoreError::Corrupt(e.to_string()))?;
-        let resource = json_text(&write.resource)?;
-        let status = if write.active { UserStatus::Active } else { UserStatus::Deactivated };
-        self.with(|c| {
-            let transaction = c.transaction()?;
-            let found: Option<(i64, String)> = transaction
-                .query_row(
-                    "SELECT version, email_normalised FROM users WHERE id = ?1 AND tenant = ?2",
-                    params![id.0, tenant.as_str()],
-                    |r| Ok((r.get(0)?, r.get(1)?)),
-                )
-                .optional()?;
-            let (version, old_email) = found.ok_or(StoreError::NotFound)?;
-            if expected_version.is_some_and(|expected| expected != version) {
-                return Err(StoreError::VersionMismatch(version));
-            }
-            let result = transaction.execute(
-                "UPDATE users SET email = ?3, email_normalised = ?4, name = ?5, status = ?6, roles = ?7,
-                        user_name = ?8, user_name_lower = ?9, scim = ?10, version = version + 1, last_modified = ?11
-                 WHERE id = ?1 AND tenant = ?2",
-                params![
-                    id.0,
-                    tenant.as_str(),
-                    write.email,
-                    write.email_normalised,
-                    write.name,
-                    status.as_str(),
-                    roles,
-                    write.user_name,
-                    crate::email::normalise(&write.user_name),
-                    resource,
-                    seconds(now)
-                ],
-            );
-            match result {
-                Err(e) if is_unique_violation(&e, "user_name_lower") => {
-                    return Err(StoreError::DuplicateUserName(write.user_name.clone()));
-                }
-                Err(e) if is_unique_violation(&e, "email_normalised") => {
-                    return Err(StoreError::DuplicateEmail(write.email.clone()));
-                }
-                other => other?,
-            };
-            if !write.active && end_sessions {
-                transaction.execute("DELETE FROM sessions WHERE user_id = ?1", [&id.0])?;
-            }
-            // A changed email stops signing in: the IdP identity that was the
-            // old email address no longer points at this account.
-            if old_email != write.email_normalised {
-                transaction.execute(
-                    "DELETE FROM identities WHERE user_id = ?1 AND lower(name_id) = ?2",
-                    params![id.0, old_email],
-                )?;
-            }
-            let updated =
-                query_scim_users(&transaction, "id = ?1 ORDER BY rowid", [&id.0])?.pop().ok_or(StoreError::NotFound)?;
-            transaction.commit()?;
-            Ok(updated)
+        self.write_job(|c| {
+            ConnectionScope { connection: c }.scim_replace_user(tenant, id, expected_version, write, end_sessions, now)
         })
     }
 
     fn delete_user(&self, tenant: &TenantId, id: &UserId) -> StoreResult<()> {
-        self.with(|c| {
-            let transaction = c.transaction()?;
-            for table in ["sessions", "identities", "team_members"] {
-                transaction.execute(&format!("DELETE FROM {table} WHERE user_id = ?1"), [&id.0])?;
-            }
-            transaction.execute("DELETE FROM users WHERE id = ?1 AND tenant = ?2", params![id.0, tenant.as_str()])?;
-            transaction.commit()?;
-            Ok(())
-        })
+        self.write_job(|c| ConnectionScope { connection: c }.delete_user(tenant, id))
     }
 
     fn scim_credential(&self, tenant: &TenantId) -> StoreResult<Option<String>> {
-        self.with(|c| {
-            Ok(c.query_row("SELECT secret_hash FROM scim_credentials WHERE tenant = ?1", [tenant.as_str()], |r| {
-                r.get(0)
-            })
-            .optional()?)
+        self.read(|c| {
+            Ok(c.prepare_cached("SELECT secret_hash FROM scim_credentials WHERE tenant = ?1")?
+                .query_row([tenant.as_str()], |r| r.get(0))
+                .optional()?)
         })
     }
 
     fn set_scim_credential(&self, tenant: &TenantId, secret_hash: &str) -> StoreResult<()> {
-        self.with(|c| {
+        self.write_job(|c| {
             c.execute(
                 "INSERT INTO scim_credentials (tenant, secret_hash) VALUES (?1, ?2)
                  ON CONFLICT (tenant) DO UPDATE SET secret_hash = excluded.secret_hash",
@@ -537,22 +513,15 @@ impl ScimUserStore for SqliteStore {
 
 impl ScimGroupStore for SqliteStore {
     fn teams(&self, tenant: &TenantId) -> StoreResult<Vec<Team>> {
-        self.with(|c| query_teams(c, "tenant = ?1", [tenant.as_str()]))
+        self.read(|c| query_teams(c, "tenant = ?1", [tenant.as_str()]))
     }
 
     fn team(&self, tenant: &TenantId, id: &str) -> StoreResult<Option<Team>> {
-        self.with(|c| Ok(query_teams(c, "tenant = ?1 AND id = ?2", params![tenant.as_str(), id])?.pop()))
+        self.read(|c| ConnectionScope { connection: c }.team(tenant, id))
     }
 
     fn team_by_name(&self, tenant: &TenantId, display_name: &str) -> StoreResult<Option<Team>> {
-        self.with(|c| {
-            Ok(query_teams(
-                c,
-                "tenant = ?1 AND display_name_lower = ?2",
-                params![tenant.as_str(), display_name.to_lowercase()],
-            )?
-            .pop())
-        })
+        self.read(|c| ConnectionScope { connection: c }.team_by_name(tenant, display_name))
     }
 
     fn create_or_link_team(
@@ -562,40 +531,7 @@ impl ScimGroupStore for SqliteStore {
         write: &TeamWrite,
         now: OffsetDateTime,
     ) -> StoreResult<Team> {
-        let resource = json_text(&write.resource)?;
-        let (display_name, members) = (write.display_name.as_str(), write.members.as_slice());
-        self.with(|c| {
-            let transaction = c.transaction()?;
-            let existing: Option<(String, bool)> = transaction
-                .query_row(
-                    "SELECT id, linked FROM teams WHERE tenant = ?1 AND display_name_lower = ?2",
-                    params![tenant.as_str(), display_name.to_lowercase()],
-                    |r| Ok((r.get(0)?, r.get(1)?)),
-                )
-                .optional()?;
-            let team_id = match existing {
-                Some((_, true)) => return Err(StoreError::DuplicateTeam(display_name.to_owned())),
-                Some((existing_id, false)) => {
-                    transaction.execute(
-                        "UPDATE teams SET linked = 1, scim = ?2, display_name = ?3, version = version + 1, last_modified = ?4 WHERE id = ?1",
-                        params![existing_id, resource, display_name, seconds(now)],
-                    )?;
-                    existing_id
-                }
-                None => {
-                    transaction.execute(
-                        "INSERT INTO teams (id, tenant, display_name, display_name_lower, scim, linked, version, created, last_modified)
-                         VALUES (?1, ?2, ?3, ?4, ?5, 1, 1, ?6, ?6)",
-                        params![id, tenant.as_str(), display_name, display_name.to_lowercase(), resource, seconds(now)],
-                    )?;
-                    id.to_owned()
-                }
-            };
-            set_members(&transaction, tenant, &team_id, members)?;
-            let team = query_teams(&transaction, "id = ?1", [&team_id])?.pop().ok_or(StoreError::NotFound)?;
-            transaction.commit()?;
-            Ok(team)
-        })
+        self.write_job(|c| ConnectionScope { connection: c }.create_or_link_team(tenant, id, write, now))
     }
 
     fn replace_team(
@@ -606,37 +542,7 @@ impl ScimGroupStore for SqliteStore {
         write: &TeamWrite,
         now: OffsetDateTime,
     ) -> StoreResult<Team> {
-        let resource = json_text(&write.resource)?;
-        let (display_name, members) = (write.display_name.as_str(), write.members.as_slice());
-        self.with(|c| {
-            let transaction = c.transaction()?;
-            let version: Option<i64> = transaction
-                .query_row(
-                    "SELECT version FROM teams WHERE id = ?1 AND tenant = ?2 AND linked = 1",
-                    params![id, tenant.as_str()],
-                    |r| r.get(0),
-                )
-                .optional()?;
-            let version = version.ok_or(StoreError::NotFound)?;
-            if expected_version.is_some_and(|expected| expected != version) {
-                return Err(StoreError::VersionMismatch(version));
-            }
-            let result = transaction.execute(
-                "UPDATE teams SET display_name = ?2, display_name_lower = ?3, scim = ?4, version = version + 1, last_modified = ?5
-                 WHERE id = ?1",
-                params![id, display_name, display_name.to_lowercase(), resource, seconds(now)],
-            );
-            match result {
-                Err(e) if is_unique_violation(&e, "display_name_lower") => {
-                    return Err(StoreError::DuplicateTeam(display_name.to_owned()));
-                }
-                other => other?,
-            };
-            set_members(&transaction, tenant, id, members)?;
-            let team = query_teams(&transaction, "id = ?1", [id])?.pop().ok_or(StoreError::NotFound)?;
-            transaction.commit()?;
-            Ok(team)
-        })
+        self.write_job(|c| ConnectionScope { connection: c }.replace_team(tenant, id, expected_version, write, now))
     }
 
     fn create_local_team(
@@ -647,7 +553,7 @@ impl ScimGroupStore for SqliteStore {
         now: OffsetDateTime,
     ) -> StoreResult<Team> {
         let resource = json_text(&serde_json::json!({ "schemas": [crate::scim::SCHEMA_GROUP] }))?;
-        self.with(|c| {
+        self.write_job(|c| {
             let result = c.execute(
                 "INSERT INTO teams (id, tenant, display_name, display_name_lower, scim, linked, version, created, last_modified)
                  VALUES (?1, ?2, ?3, ?4, ?5, 0, 1, ?6, ?6)",
@@ -664,7 +570,7 @@ impl ScimGroupStore for SqliteStore {
     }
 
     fn unlink_team(&self, tenant: &TenantId, id: &str) -> StoreResult<()> {
-        self.with(|c| {
+        self.write_job(|c| {
             let changed = c.execute(
                 "UPDATE teams SET linked = 0, version = version + 1 WHERE id = ?1 AND tenant = ?2 AND linked = 1",
                 params![id, tenant.as_str()],
@@ -674,8 +580,24 @@ impl ScimGroupStore for SqliteStore {
     }
 }
 
+impl GroupCommitStore for SqliteStore {
+    fn run_write_job(&self, job: &mut dyn FnMut(&dyn WriteScope) -> WriteJobOutcome) -> StoreResult<()> {
+        let arrival = self.writer.arrive();
+        // An undone job is the job's own answer, which it keeps for its
+        // caller; only the shared transaction's failure is the store's.
+        self.writer
+            .run(arrival, |c| match job(&ConnectionScope { connection: c }) {
+                WriteJobOutcome::Keep => Ok(()),
+                WriteJobOutcome::Undo => Err(()),
+            })
+            .map(|_kept_or_undone| ())
+    }
+}
+
 #[cfg(test)]
 mod tests {
+    use std::sync::mpsc;
+
     use super::*;
 
     #[test]
@@ -684,12 +606,147 @@ mod tests {
         let busy = rusqlite::Error::SqliteFailure(rusqlite::ffi::Error::new(5), Some("database is locked".into()));
         assert!(matches!(StoreError::from(busy), StoreError::Busy(m) if m.contains("locked")));
         let unique = store
-            .with(|c| {
+            .write_job(|c| {
                 c.execute_batch("CREATE TABLE t (x UNIQUE); INSERT INTO t VALUES (1);")?;
                 Ok(c.execute("INSERT INTO t VALUES (1)", [])?)
             })
             .unwrap_err();
         assert!(matches!(unique, StoreError::Conflict(m) if m.contains("UNIQUE")));
+        assert_eq!(store.integrity_check().unwrap(), "ok");
+    }
+
+    type TestJob<'a> = Box<dyn FnOnce(&ConnectionScope<'_>) -> StoreResult<()> + Send + 'a>;
+
+    /// Runs `jobs` as one batch, deterministically: the first job holds the
+    /// connection until every other job has arrived, so each of them finds
+    /// the shared transaction open and the last one commits it. Returns each
+    /// job's result, in the order given.
+    fn run_as_one_batch(store: &SqliteStore, jobs: Vec<TestJob<'_>>) -> Vec<StoreResult<()>> {
+        let mut jobs = jobs.into_iter();
+        let first = jobs.next().unwrap();
+        let (entered, first_entered) = mpsc::channel();
+        let (release, first_released) = mpsc::channel::<()>();
+        std::thread::scope(|threads| {
+            let first_thread = threads.spawn(move || {
+                let arrival = store.writer.arrive();
+                store.writer.run(arrival, |c| {
+                    entered.send(()).unwrap();
+                    first_released.recv().unwrap();
+                    first(&ConnectionScope { connection: c })
+                })
+            });
+            first_entered.recv().unwrap();
+            let others: Vec<_> = jobs
+                .map(|job| {
+                    let arrival = store.writer.arrive();
+                    threads.spawn(move || store.writer.run(arrival, |c| job(&ConnectionScope { connection: c })))
+                })
+                .collect();
+            release.send(()).unwrap();
+            std::iter::once(first_thread)
+                .chain(others)
+                .map(|thread| thread.join().unwrap().and_then(|result| result))
+                .collect()
+        })
+    }
+
+    fn user_write(user_name: &str) -> ScimUserWrite {
+        ScimUserWrite {
+            user_name: user_name.into(),
+            email: user_name.into(),
+            email_normalised: user_name.to_lowercase(),
+            name: user_name.into(),
+            active: true,
+            roles: Vec::new(),
+            resource: serde_json::json!({ "userName": user_name }),
+        }
+    }
+
+    fn create(user_name: &str) -> TestJob<'_> {
+        Box::new(move |scope| {
+            let id = UserId(format!("usr_{}", user_name.replace(['@', '.'], "_")));
+            scope.scim_create_user(&acme(), &id, &user_write(user_name), OffsetDateTime::UNIX_EPOCH).map(|_| ())
+        })
+    }
+
+    fn acme() -> TenantId {
+        TenantId::parse("acme").unwrap()
+    }
+
+    fn user_names(store: &SqliteStore) -> Vec<String> {
+        let mut names: Vec<String> = store.scim_users(&acme()).unwrap().into_iter().map(|u| u.user_name).collect();
+        names.sort();
+        names
+    }
+
+    fn file_store(dir: &Path) -> SqliteStore {
+        let store = SqliteStore::open(&dir.join("batch.sqlite3")).unwrap();
+        let settings = TenantSettings {
+            default_relay_state: "/".into(),
+            allowed_email_domains: vec!["acme.test".into()],
+            provisioning: crate::config::Provisioning::Jit,
+            allow_idp_initiated: true,
+            clock_skew_seconds: 180,
+            allow_sha1: false,
+            sso_required: false,
+            admin_signed_in_via_idp: false,
+            link_accounts_by_verified_email: false,
+        };
+        store.sync_tenant(&acme(), "Acme", &settings).unwrap();
+        store
+    }
+
+    #[test]
+    fn concurrent_writes_share_one_commit() {
+        let dir = tempfile::tempdir().unwrap();
+        let store = file_store(dir.path());
+        let before = store.group_commit_counts();
+        let names: Vec<String> = (0..6).map(|i| format!("batch{i}@acme.test")).collect();
+        let results = run_as_one_batch(&store, names.iter().map(|name| create(name)).collect());
+        assert!(results.iter().all(Result::is_ok), "{results:?}");
+        let after = store.group_commit_counts();
+        assert_eq!((after.commits - before.commits, after.writes - before.writes), (1, 6), "six writes, one commit");
+        assert_eq!(user_names(&store), names, "every write of the shared commit is stored");
+    }
+
+    #[test]
+    fn a_failing_write_in_a_batch_undoes_only_itself() {
+        let dir = tempfile::tempdir().unwrap();
+        let store = file_store(dir.path());
+        let before = store.group_commit_counts();
+        let refused_after_writing: TestJob<'_> = Box::new(|scope| {
+            create("refused@acme.test")(scope)?;
+            Err(StoreError::Conflict("an account rule refuses this write".into()))
+        });
+        let panicking: TestJob<'_> = Box::new(|scope| {
+            create("panicked@acme.test")(scope).unwrap();
+            panic!("a write that panics after writing");
+        });
+        let results = run_as_one_batch(
+            &store,
+            vec![
+                create("first@acme.test"),
+                refused_after_writing,
+                // The duplicate sees the first write, ahead of it in the same
+                // transaction, exactly as if the writes had run one by one.
+                create("FIRST@acme.test"),
+                create("last@acme.test"),
+            ],
+        );
+        assert!(results[0].is_ok() && results[3].is_ok(), "{results:?}");
+        assert!(matches!(results[1], Err(StoreError::Conflict(_))), "{:?}", results[1]);
+        assert!(matches!(results[2], Err(StoreError::DuplicateUserName(_))), "{:?}", results[2]);
+        let after = store.group_commit_counts();
+        assert_eq!((after.commits - before.commits, after.writes - before.writes), (1, 4));
+        assert_eq!(user_names(&store), ["first@acme.test", "last@acme.test"], "the refused write left nothing");
+
+        // A write that panics is undone too, its panic reaches its own
+        // caller, and the writes sharing its transaction are kept.
+        let panicked = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
+            run_as_one_batch(&store, vec![create("kept@acme.test"), panicking])
+        }));
+        assert!(panicked.is_err(), "the panic reached the caller");
+        assert_eq!(user_names(&store), ["first@acme.test", "kept@acme.test", "last@acme.test"]);
         assert_eq!(store.integrity_check().unwrap(), "ok");
     }
 }

@@ -95,7 +95,7 @@ fn fill_teams(connection: &Connection, users: &mut [ScimUser]) -> StoreResult<()
     let mut teams: HashMap<String, Vec<(String, String)>> = HashMap::new();
     for chunk in users.chunks(USERS_PER_TEAM_QUERY) {
         let placeholders = vec!["?"; chunk.len()].join(", ");
-        let mut statement = connection.prepare(&format!(
+        let mut statement = connection.prepare_cached(&format!(
             "SELECT m.user_id, t.id, t.display_name FROM team_members m JOIN teams t ON t.id = m.team_id
              WHERE m.user_id IN ({placeholders}) ORDER BY t.display_name_lower"
         ))?;
@@ -119,7 +119,7 @@ pub(super) fn query_scim_users(
     clause: &str,
     args: impl rusqlite::Params,
 ) -> StoreResult<Vec<ScimUser>> {
-    let mut statement = connection.prepare(&format!("SELECT {SCIM_USER_COLUMNS} FROM users WHERE {clause}"))?;
+    let mut statement = connection.prepare_cached(&format!("SELECT {SCIM_USER_COLUMNS} FROM users WHERE {clause}"))?;
     let mut rows = statement.query(args)?;
     let mut users = Vec::new();
     while let Some(row) = rows.next()? {
@@ -170,7 +170,7 @@ pub(super) fn query_teams(
 
 /// Sets a team's members to exactly `members`, all of the same tenant.
 pub(super) fn set_members(
-    transaction: &rusqlite::Transaction<'_>,
+    transaction: &Connection,
     tenant: &TenantId,
     team: &str,
     members: &[UserId],

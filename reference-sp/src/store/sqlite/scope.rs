@@ -1,0 +1,254 @@
+//! The SCIM reads and writes over one connection, as a write job sees them
+//! inside the shared transaction (and as the store's own reads use them on a
+//! reading connection).
+
+use rusqlite::{Connection, OptionalExtension, params};
+use time::OffsetDateTime;
+
+use super::rows::{is_unique_violation, json_text, query_scim_users, query_teams, seconds, set_members};
+use crate::config::TenantId;
+use crate::store::{ScimUser, ScimUserWrite, StoreError, StoreResult, Team, TeamWrite, UserId, UserStatus, WriteScope};
+
+pub(super) struct ConnectionScope<'connection> {
+    pub(super) connection: &'connection Connection,
+}
+
+impl ConnectionScope<'_> {
+    /// Runs one write method in a nested savepoint, so that a job which
+    /// handles the method's error and goes on keeps nothing of the failed
+    /// call (its earlier statements included).
+    fn atomically<T>(&self, write: impl FnOnce(&Connection) -> StoreResult<T>) -> StoreResult<T> {
+        let connection = self.connection;
+        connection.prepare_cached("SAVEPOINT write_step")?.execute([])?;
+        match write(connection) {
+            Ok(value) => {
+                connection.prepare_cached("RELEASE write_step")?.execute([])?;
+                Ok(value)
+            }
+            Err(error) => {
+                connection.prepare_cached("ROLLBACK TO write_step")?.execute([])?;
+                connection.prepare_cached("RELEASE write_step")?.execute([])?;
+                Err(error)
+            }
+        }
+    }
+}
+
+fn user_columns(write: &ScimUserWrite) -> StoreResult<(String, String, &'static str)> {
+    let roles = serde_json::to_string(&write.roles).map_err(|e| StoreError::Corrupt(e.to_string()))?;
+    let resource = json_text(&write.resource)?;
+    let status = if write.active { UserStatus::Active } else { UserStatus::Deactivated };
+    Ok((roles, resource, status.as_str()))
+}
+
+/// The store's duplicate errors for a user write that hit a unique index.
+fn user_uniqueness(result: rusqlite::Result<usize>, write: &ScimUserWrite) -> StoreResult<usize> {
+    match result {
+        Err(e) if is_unique_violation(&e, "user_name_lower") => {
+            Err(StoreError::DuplicateUserName(write.user_name.clone()))
+        }
+        Err(e) if is_unique_violation(&e, "email_normalised") => Err(StoreError::DuplicateEmail(write.email.clone())),
+        other => Ok(other?),
+    }
+}
+
+impl WriteScope for ConnectionScope<'_> {
+    fn scim_user(&self, tenant: &TenantId, id: &UserId) -> StoreResult<Option<ScimUser>> {
+        Ok(query_scim_users(self.connection, "tenant = ?1 AND id = ?2 ORDER BY rowid", params![tenant.as_str(), id.0])?
+            .pop())
+    }
+
+    fn scim_users(&self, tenant: &TenantId) -> StoreResult<Vec<ScimUser>> {
+        query_scim_users(self.connection, "tenant = ?1 ORDER BY rowid", [tenant.as_str()])
+    }
+
+    fn team(&self, tenant: &TenantId, id: &str) -> StoreResult<Option<Team>> {
+        Ok(query_teams(self.connection, "tenant = ?1 AND id = ?2", params![tenant.as_str(), id])?.pop())
+    }
+
+    fn team_by_name(&self, tenant: &TenantId, display_name: &str) -> StoreResult<Option<Team>> {
+        Ok(query_teams(
+            self.connection,
+            "tenant = ?1 AND display_name_lower = ?2",
+            params![tenant.as_str(), display_name.to_lowercase()],
+        )?
+        .pop())
+    }
+
+    fn scim_create_user(
+        &self,
+        tenant: &TenantId,
+        id: &UserId,
+        write: &ScimUserWrite,
+        now: OffsetDateTime,
+    ) -> StoreResult<ScimUser> {
+        let (roles, resource, status) = user_columns(write)?;
+        self.atomically(|c| {
+            let result = c
+                .prepare_cached(
+                    "INSERT INTO users (id, tenant, email, email_normalised, name, status, roles, created,
+                                        user_name, user_name_lower, scim, version, last_modified)
+                     VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, 1, ?8)",
+                )?
+                .execute(params![
+                    id.0,
+                    tenant.as_str(),
+                    write.email,
+                    write.email_normalised,
+                    write.name,
+                    status,
+                    roles,
+                    seconds(now),
+                    write.user_name,
+                    crate::email::normalise(&write.user_name),
+                    resource
+                ]);
+            user_uniqueness(result, write)?;
+            query_scim_users(c, "id = ?1 ORDER BY rowid", [&id.0])?
+                .pop()
+                .ok_or_else(|| StoreError::Corrupt("the new user vanished".into()))
+        })
+    }
+
+    fn scim_replace_user(
+        &self,
+        tenant: &TenantId,
+        id: &UserId,
+        expected_version: Option<i64>,
+        write: &ScimUserWrite,
+        end_sessions: bool,
+        now: OffsetDateTime,
+    ) -> StoreResult<ScimUser> {
+        let (roles, resource, status) = user_columns(write)?;
+        self.atomically(|c| {
+            let found: Option<(i64, String)> = c
+                .prepare_cached("SELECT version, email_normalised FROM users WHERE id = ?1 AND tenant = ?2")?
+                .query_row(params![id.0, tenant.as_str()], |r| Ok((r.get(0)?, r.get(1)?)))
+                .optional()?;
+            let (version, old_email) = found.ok_or(StoreError::NotFound)?;
+            if expected_version.is_some_and(|expected| expected != version) {
+                return Err(StoreError::VersionMismatch(version));
+            }
+            let result = c
+                .prepare_cached(
+                    "UPDATE users SET email = ?3, email_normalised = ?4, name = ?5, status = ?6, roles = ?7,
+                            user_name = ?8, user_name_lower = ?9, scim = ?10, version = version + 1, last_modified = ?11
+                     WHERE id = ?1 AND tenant = ?2",
+                )?
+                .execute(params![
+                    id.0,
+                    tenant.as_str(),
+                    write.email,
+                    write.email_normalised,
+                    write.name,
+                    status,
+                    roles,
+                    write.user_name,
+                    crate::email::normalise(&write.user_name),
+                    resource,
+                    seconds(now)
+                ]);
+            user_uniqueness(result, write)?;
+            if !write.active && end_sessions {
+                c.execute("DELETE FROM sessions WHERE user_id = ?1", [&id.0])?;
+            }
+            // A changed email stops signing in: the IdP identity that was the
+            // old email address no longer points at this account.
+            if old_email != write.email_normalised {
+                c.execute(
+                    "DELETE FROM identities WHERE user_id = ?1 AND lower(name_id) = ?2",
+                    params![id.0, old_email],
+                )?;
+            }
+            query_scim_users(c, "id = ?1 ORDER BY rowid", [&id.0])?.pop().ok_or(StoreError::NotFound)
+        })
+    }
+
+    fn delete_user(&self, tenant: &TenantId, id: &UserId) -> StoreResult<()> {
+        self.atomically(|c| {
+            for table in ["sessions", "identities", "team_members"] {
+                c.execute(&format!("DELETE FROM {table} WHERE user_id = ?1"), [&id.0])?;
+            }
+            c.execute("DELETE FROM users WHERE id = ?1 AND tenant = ?2", params![id.0, tenant.as_str()])?;
+            Ok(())
+        })
+    }
+
+    fn create_or_link_team(
+        &self,
+        tenant: &TenantId,
+        id: &str,
+        write: &TeamWrite,
+        now: OffsetDateTime,
+    ) -> StoreResult<Team> {
+        let resource = json_text(&write.resource)?;
+        let (display_name, members) = (write.display_name.as_str(), write.members.as_slice());
+        self.atomically(|c| {
+            let existing: Option<(String, bool)> = c
+                .query_row(
+                    "SELECT id, linked FROM teams WHERE tenant = ?1 AND display_name_lower = ?2",
+                    params![tenant.as_str(), display_name.to_lowercase()],
+                    |r| Ok((r.get(0)?, r.get(1)?)),
+                )
+                .optional()?;
+            let team_id = match existing {
+                Some((_, true)) => return Err(StoreError::DuplicateTeam(display_name.to_owned())),
+                Some((existing_id, false)) => {
+                    c.execute(
+                        "UPDATE teams SET linked = 1, scim = ?2, display_name = ?3, version = version + 1, last_modified = ?4 WHERE id = ?1",
+                        params![existing_id, resource, display_name, seconds(now)],
+                    )?;
+                    existing_id
+                }
+                None => {
+                    c.execute(
+                        "INSERT INTO teams (id, tenant, display_name, display_name_lower, scim, linked, version, created, last_modified)
+                         VALUES (?1, ?2, ?3, ?4, ?5, 1, 1, ?6, ?6)",
+                        params![id, tenant.as_str(), display_name, display_name.to_lowercase(), resource, seconds(now)],
+                    )?;
+                    id.to_owned()
+                }
+            };
+            set_members(c, tenant, &team_id, members)?;
+            query_teams(c, "id = ?1", [&team_id])?.pop().ok_or(StoreError::NotFound)
+        })
+    }
+
+    fn replace_team(
+        &self,
+        tenant: &TenantId,
+        id: &str,
+        expected_version: Option<i64>,
+        write: &TeamWrite,
+        now: OffsetDateTime,
+    ) -> StoreResult<Team> {
+        let resource = json_text(&write.resource)?;
+        let (display_name, members) = (write.display_name.as_str(), write.members.as_slice());
+        self.atomically(|c| {
+            let version: Option<i64> = c
+                .query_row(
+                    "SELECT version FROM teams WHERE id = ?1 AND tenant = ?2 AND linked = 1",
+                    params![id, tenant.as_str()],
+                    |r| r.get(0),
+                )
+                .optional()?;
+            let version = version.ok_or(StoreError::NotFound)?;
+            if expected_version.is_some_and(|expected| expected != version) {
+                return Err(StoreError::VersionMismatch(version));
+            }
+            let result = c.execute(
+                "UPDATE teams SET display_name = ?2, display_name_lower = ?3, scim = ?4, version = version + 1, last_modified = ?5
+                 WHERE id = ?1",
+                params![id, display_name, display_name.to_lowercase(), resource, seconds(now)],
+            );
+            match result {
+                Err(e) if is_unique_violation(&e, "display_name_lower") => {
+                    return Err(StoreError::DuplicateTeam(display_name.to_owned()));
+                }
+                other => other?,
+            };
+            set_members(c, tenant, id, members)?;
+            query_teams(c, "id = ?1", [id])?.pop().ok_or(StoreError::NotFound)
+        })
+    }
+}
