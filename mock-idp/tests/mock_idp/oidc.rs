@@ -190,6 +190,11 @@ async fn oidc_code_flow_with_pkce_issues_tokens_that_verify() {
         serde_json::to_string(&header).unwrap(),
         format!(r#"{{"kid":"{}","alg":"RS256"}}"#, header["kid"].as_str().unwrap())
     );
+    // The last ID token issued to this client for this user is kept, as sent,
+    // for harnesses that show it as evidence.
+    let client = mock_idp::ids::AppId::parse(NATIVE).unwrap();
+    let alice = mock_idp::ids::UserId::parse("00ualice000000000001").unwrap();
+    assert_eq!(server.idp.last_id_token(&client, &alice).as_deref(), Some(id_token));
     let access = claims_of(access_token);
     assert_eq!(access["aud"], "api://default");
     assert_eq!(access["sub"], "alice@acme.test");

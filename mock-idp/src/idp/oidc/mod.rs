@@ -42,6 +42,10 @@ const CODE_LIFETIME_SECONDS: i64 = 60;
 const ORG_ACCESS_TOKEN_SECONDS: i64 = 3600;
 /// The most codes, tokens and assertion ids kept; the oldest go first.
 const MAX_RECORDS: usize = 200_000;
+
+/// The most "last ID token" records kept (one per client and user): enough
+/// for a conformance run's canaries, small enough to stay a few megabytes.
+const MAX_LAST_ID_TOKENS: usize = 4_096;
 /// How long an armed OIDC fault waits for its message, on the IdP's clock.
 /// A sign-in that failed before the faulty message was sent must not leave
 /// the fault waiting for a later, unrelated sign-in; ten minutes is far
@@ -173,6 +177,9 @@ pub struct OidcState {
     refresh: Mutex<BoundedMap<RefreshRecord>>,
     assertions: Mutex<BoundedMap<i64>>,
     faults: Mutex<BoundedList<ArmedOidcFault>>,
+    /// The ID token last issued to each client for each user, so a test
+    /// harness (the conformance suite's evidence) can show what was sent.
+    last_id_tokens: Mutex<BoundedMap<String>>,
     attacker: JwtKey,
 }
 
@@ -185,6 +192,7 @@ impl OidcState {
             refresh: Mutex::new(BoundedMap::new(MAX_RECORDS)),
             assertions: Mutex::new(BoundedMap::new(MAX_RECORDS)),
             faults: Mutex::new(BoundedList::new(super::MAX_ARMED_FAULTS)),
+            last_id_tokens: Mutex::new(BoundedMap::new(MAX_LAST_ID_TOKENS)),
             attacker,
         }
     }
@@ -302,6 +310,12 @@ impl Idp {
         };
         lock(&self.oidc.faults).push(armed.clone());
         Ok(armed)
+    }
+
+    /// The ID token last issued to `client` for `user`, as it was sent
+    /// (faults included), while it is among the most recent few thousand.
+    pub fn last_id_token(&self, client: &AppId, user: &UserId) -> Option<String> {
+        lock(&self.oidc.last_id_tokens).map.get(&last_id_token_key(client, user)).cloned()
     }
 
     /// The armed faults still waiting, oldest first.
@@ -782,4 +796,9 @@ impl Idp {
         let id_token = issued.response.body.get("id_token").and_then(Value::as_str).unwrap_or_default().to_owned();
         Ok(MintedTokens { id_token, access_token: issued.access_token, issuer })
     }
+}
+
+/// The key of a "last ID token" record.
+fn last_id_token_key(client: &AppId, user: &UserId) -> String {
+    format!("{client}/{user}")
 }
