@@ -154,6 +154,17 @@ impl<'a> OidcDriver<'a> {
         armed.map(|armed| armed.id).map_err(|refusal| StepError(format!("the mock refused to arm {fault}: {refusal}")))
     }
 
+    /// The ID token the mock last issued to the client for `user`, decoded
+    /// (header and claims; the signature is left out, as it says nothing a
+    /// reader can check by eye).
+    fn last_id_token(&self, user: &Canary) -> Option<serde_json::Value> {
+        let (user_id, client) = self.suite.idp.read_org(|org| {
+            (org.find_user(&user.email).map(|u| u.id.clone()), org.find_app(&self.client_id).map(|a| a.id.clone()))
+        });
+        let token = self.suite.idp.last_id_token(&client?, &user_id?)?;
+        Some(decode_jwt(&token))
+    }
+
     /// Whether an armed fault is still waiting, never used.
     fn still_armed(&self, armed: &str) -> bool {
         self.suite.idp.armed_oidc_faults().iter().any(|a| a.id == armed)
@@ -250,22 +261,46 @@ impl<'a> OidcDriver<'a> {
         let seen = self.suite.oracle(browser).await?;
         let (any_session, held) = self.suite.judge_any_session(&seen).await?;
         if any_session {
-            Ok(Outcome::fail(format!("{what} gave {held}"), evidence_holding(redirected, answer, held)))
+            let id_token = self.last_id_token(user);
+            Ok(Outcome::fail(format!("{what} gave {held}"), evidence_holding(redirected, answer, held, id_token)))
         } else {
             Ok(Outcome::pass(format!("no session for {} (the relying party answered {})", user.email, answer.status)))
         }
     }
 }
 
-fn evidence_holding(redirected: &Redirected, answer: &SpAnswer, oracle: String) -> Option<Evidence> {
+fn evidence_holding(
+    redirected: &Redirected,
+    answer: &SpAnswer,
+    oracle: String,
+    id_token: Option<serde_json::Value>,
+) -> Option<Evidence> {
     Some(Evidence::Oidc(OidcEvidence {
-        id_token: None,
+        id_token,
         redirect_chain: redirected.chain.clone(),
         sp_status: Some(answer.status),
         sp_location: answer.location.clone(),
         sp_body_excerpt: Some(excerpt(&answer.body, 500)),
         oracle,
     }))
+}
+
+/// A compact JWS's header and claims as JSON; a part that does not decode
+/// is shown as the text it was.
+fn decode_jwt(token: &str) -> serde_json::Value {
+    use base64::Engine;
+    let part = |text: &str| {
+        base64::engine::general_purpose::URL_SAFE_NO_PAD
+            .decode(text.trim_end_matches('='))
+            .ok()
+            .and_then(|bytes| serde_json::from_slice::<serde_json::Value>(&bytes).ok())
+            .unwrap_or_else(|| serde_json::Value::String(text.to_owned()))
+    };
+    let mut parts = token.split('.');
+    serde_json::json!({
+        "header": part(parts.next().unwrap_or_default()),
+        "claims": part(parts.next().unwrap_or_default()),
+    })
 }
 
 fn encode(text: &str) -> String {
@@ -285,6 +320,15 @@ fn without_parameter(url: &str, name: &str) -> Step<String> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_token_decodes_to_its_header_and_claims() {
+        let token = "eyJhbGciOiJub25lIn0.eyJzdWIiOiIwMHUxIn0.";
+        let decoded = decode_jwt(token);
+        assert_eq!(decoded["header"]["alg"], "none");
+        assert_eq!(decoded["claims"]["sub"], "00u1");
+        assert_eq!(decode_jwt("not a token")["header"], "not a token");
+    }
 
     #[test]
     fn a_parameter_is_taken_out_and_the_rest_kept() {

@@ -94,6 +94,14 @@ async fn each_oidc_flaw_fails_exactly_its_checks() {
             let Some(Evidence::Oidc(evidence)) = &result.evidence else { panic!("{}: no OIDC evidence", result.id) };
             assert!(evidence.oracle.starts_with("a session"), "{}: {evidence:?}", result.id);
             assert!(!evidence.redirect_chain.is_empty(), "{}: {evidence:?}", result.id);
+            if result.id.starts_with("oidc.sig.") || result.id.starts_with("oidc.claims.") {
+                // The token the relying party took is shown, decoded.
+                assert!(
+                    evidence.id_token.as_ref().is_some_and(|t| t["claims"].is_object()),
+                    "{}: {evidence:?}",
+                    result.id
+                );
+            }
         }
     }
     for (name, checks) in OIDC_WARN_FLAW_CHECKS {
