@@ -146,7 +146,7 @@ impl Idp {
             _ => None,
         };
         if let (Some(id_token), Some(user)) = (&id_token, &user_id) {
-            lock(&self.oidc.last_id_tokens).insert(super::last_id_token_key(&issue.client, user), id_token.clone());
+            lock(&self.oidc.last_id_tokens).insert(super::last_id_token_key(issue.client, user), id_token.clone());
         }
         lock(&self.oidc.access).insert(
             access_token.clone(),
