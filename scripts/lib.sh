@@ -2,9 +2,11 @@
 # only what is missing, so running a script twice costs nothing extra.
 
 # The Debian packages the build and the tests need: libclang for xmlsec's
-# bindings, the libxml2/libxmlsec1 headers, pkg-config, and the xmlsec1 tool
-# that tests use as an independent signature verifier.
-SYSTEM_PACKAGES=(libclang-dev libxml2-dev libxmlsec1-dev libssl-dev pkg-config xmlsec1)
+# bindings, the libxml2/libxmlsec1 headers, pkg-config, the xmlsec1 tool
+# that tests use as an independent signature verifier, and Apache with
+# mod_auth_openidc, the real OpenID Connect relying party the OIDC checks
+# are run against (tests/mockta/interop_openidc.rs).
+SYSTEM_PACKAGES=(libclang-dev libxml2-dev libxmlsec1-dev libssl-dev pkg-config xmlsec1 apache2 libapache2-mod-auth-openidc)
 
 as_root() {
     if [ "$(id -u)" -eq 0 ]; then "$@"; else sudo "$@"; fi

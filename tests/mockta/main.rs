@@ -8,6 +8,7 @@ mod baseline;
 mod cli;
 mod interop;
 mod interop_oidc;
+mod interop_openidc;
 mod layering;
 mod scim_interop;
 mod sp;
