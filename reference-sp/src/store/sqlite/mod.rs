@@ -48,8 +48,11 @@ impl From<rusqlite::Error> for StoreError {
 }
 
 /// One connection writes, through the group-commit writer (see
-/// `writer.rs`); reads of a file database go through a pool of other
-/// connections, which WAL lets read while a commit is being synced.
+/// `writer.rs`): every write, sign-in's as well as SCIM's, is a job of a
+/// shared transaction, since the one connection can hold only one
+/// transaction and sign-ins gain from sharing fsyncs as much as SCIM does.
+/// Reads of a file database go through a pool of other connections, which
+/// WAL lets read while a commit is being synced.
 pub struct SqliteStore {
     writer: GroupCommitWriter,
     /// `None` for an in-memory database, which no other connection can see:

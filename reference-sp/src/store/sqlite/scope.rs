@@ -19,6 +19,12 @@ impl ConnectionScope<'_> {
     /// call (its earlier statements included).
     fn atomically<T>(&self, write: impl FnOnce(&Connection) -> StoreResult<T>) -> StoreResult<T> {
         let connection = self.connection;
+        // SQLite ends a transaction by itself after some failures (a full
+        // disk, an IO error). A write after that would commit alone, outside
+        // the batch that is about to report the failure, so none is made.
+        if connection.is_autocommit() {
+            return Err(StoreError::Backend("the shared transaction has ended".into()));
+        }
         connection.prepare_cached("SAVEPOINT write_step")?.execute([])?;
         match write(connection) {
             Ok(value) => {
