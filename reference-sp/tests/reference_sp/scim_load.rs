@@ -122,3 +122,43 @@ async fn scim_concurrent_clients_lose_nothing_and_duplicate_nothing() {
         assert_eq!(user["active"], *last_active, "{id}");
     }
 }
+
+/// Two clients deactivate the tenant's only two admins at the same moment,
+/// round after round. Whether the two writes share a commit or not, exactly
+/// one is applied: the second is judged against the first, as if they had
+/// run one after the other.
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn concurrent_deactivations_never_remove_the_last_admin() {
+    const TENANT_EXTENSION: &str = "urn:mockta:params:scim:schemas:extension:tenant:2.0:User";
+    let sp = Harness::start(&[]).await;
+    let http = reqwest::Client::new();
+    let base = sp.url("/scim/v2/acme");
+    let create_admin = |name: String| {
+        let (http, base) = (http.clone(), base.clone());
+        async move {
+            let body = json!({"schemas": [USER, TENANT_EXTENSION], "userName": name, "active": true, TENANT_EXTENSION: {"role": "Admin"}});
+            let response = http.post(format!("{base}/Users")).bearer_auth(SCIM_TOKEN).json(&body).send().await.unwrap();
+            assert_eq!(response.status(), 201);
+            response.json::<Value>().await.unwrap()["id"].as_str().unwrap().to_owned()
+        }
+    };
+    let mut remaining_admin = create_admin("admin.first@acme.test".into()).await;
+    for round in 0..12 {
+        let newcomer = create_admin(format!("admin.round{round}@acme.test")).await;
+        let deactivate = |id: String| {
+            let (http, base) = (http.clone(), base.clone());
+            tokio::spawn(async move {
+                let body = json!({"schemas": [PATCH], "Operations": [{"op": "replace", "value": {"active": false}}]});
+                let response =
+                    http.patch(format!("{base}/Users/{id}")).bearer_auth(SCIM_TOKEN).json(&body).send().await.unwrap();
+                (id, response.status().as_u16())
+            })
+        };
+        let (first, second) = (deactivate(remaining_admin.clone()), deactivate(newcomer.clone()));
+        let mut outcomes = vec![first.await.unwrap(), second.await.unwrap()];
+        outcomes.sort_by_key(|(_, status)| *status);
+        let statuses: Vec<u16> = outcomes.iter().map(|(_, status)| *status).collect();
+        assert_eq!(statuses, [200, 409], "round {round}: exactly one of the two admins is deactivated");
+        remaining_admin = outcomes[1].0.clone();
+    }
+}
