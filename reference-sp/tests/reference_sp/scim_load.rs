@@ -155,7 +155,7 @@ async fn concurrent_deactivations_never_remove_the_last_admin() {
             })
         };
         let (first, second) = (deactivate(remaining_admin.clone()), deactivate(newcomer.clone()));
-        let mut outcomes = vec![first.await.unwrap(), second.await.unwrap()];
+        let mut outcomes = [first.await.unwrap(), second.await.unwrap()];
         outcomes.sort_by_key(|(_, status)| *status);
         let statuses: Vec<u16> = outcomes.iter().map(|(_, status)| *status).collect();
         assert_eq!(statuses, [200, 409], "round {round}: exactly one of the two admins is deactivated");
