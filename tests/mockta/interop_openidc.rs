@@ -20,6 +20,8 @@
 //!
 //! | check | verdict | why |
 //! |---|---|---|
+//! | `oidc.sig.hs256_client_secret` | fail | `oidc_proto_parse_idtoken` always adds an HMAC key made from the client secret to the verification keys (OIDC Core 3.1.3.7 step 8), and nothing pins the algorithm unless `OIDCIDTokenSignedResponseAlg` is set, so an HS256 token keyed by the secret is taken though the client registered RS256 (step 7, a SHOULD). With `OIDCIDTokenSignedResponseAlg RS256` it is refused ("HS256 != RS256"). |
+//! | `oidc.sig.unknown_crit` | fail | neither mod_auth_openidc nor cjose reads the `crit` header (no occurrence in either's JWS code), so a validly signed token naming an unknown critical extension is taken; RFC 7515 4.1.11 says it MUST be refused. |
 //! | `oidc.claims.azp` | fail | `oidc_proto_validate_aud_and_azp` accepts any `aud` array that holds the client id; a missing `azp` is a debug line only, and it has no notion of untrusted audiences, which OIDC Core 3.1.3.7 step 3 says MUST be refused. |
 //! | `oidc.claims.nbf_future` | fail | it never reads `nbf`: `oidc_proto_validate_jwt` checks `iss`, `exp` and `iat` only. OIDC Core 3.1.3.7 has no `nbf` step (and section 2 says claims not understood are ignored); RFC 7519 4.1.5 says a JWT MUST NOT be accepted before its `nbf`. |
 //! | `oidc.userinfo.sub` | fail | `oidc_proto_resolve_userinfo` refuses the userinfo answer for another `sub` and stores none of its claims ("nothing will be stored in the session"), then signs in the ID token's own, verified subject, as OIDC Core 5.3.2 asks ("the UserInfo Response values MUST NOT be used"). The check counts any session as a failure, so this is the suite's false alarm. |
@@ -29,13 +31,17 @@
 //! than its title: in the code flow `oidc_proto_parse_idtoken` skips the
 //! signature check of an `alg: none` token (OIDC Core 3.1.3.7 step 6, TLS
 //! standing in for the signature, though the token endpoint here is plain
-//! HTTP), and the token is refused only because its `at_hash` cannot be
-//! computed for `none` ("no OpenSSL digest algorithm name found"). State
-//! lives in a cookie named after the state itself
-//! (`mod_auth_openidc_state_<state>`), so a changed or foreign state finds
-//! no cookie (400), and a redirect back without `state` is not taken for an
-//! authorization response at all ("Invalid Request" page). A refused token
-//! gets an error page with status 200.
+//! HTTP, and even with `OIDCIDTokenSignedResponseAlg` set), and the token
+//! is refused only because its `at_hash` cannot be computed for `none` ("no
+//! OpenSSL digest algorithm name found"). The other spellings (`None`,
+//! `NONE`, `nOnE`) fail cjose's import. The RFC 9207 mix-up is refused by
+//! the `iss` parameter check of the authorization response
+//! (`oidc_proto_validate_issuer_client_id`), a missing `iat` by
+//! `oidc_proto_validate_iat`. State lives in a cookie named after the state
+//! itself (`mod_auth_openidc_state_<state>`), so a changed or foreign state
+//! finds no cookie (400), and a redirect back without `state` is not taken
+//! for an authorization response at all ("Invalid Request" page). A refused
+//! token gets an error page with status 200.
 
 use std::io::{BufRead, BufReader};
 use std::os::unix::fs::PermissionsExt;
@@ -305,9 +311,10 @@ fn verdict_name(verdict: Verdict) -> &'static str {
     }
 }
 
-/// One line per check: id, verdict and reason.
+/// One line per check: id, verdict and reason, in columns.
 fn verdict_table(results: &[CheckResult]) -> String {
-    results.iter().map(|r| format!("{:<27} {:<5} {}\n", r.id, verdict_name(r.verdict), r.reason)).collect()
+    let width = results.iter().map(|r| r.id.len()).max().unwrap_or(0);
+    results.iter().map(|r| format!("{:<width$} {:<5} {}\n", r.id, verdict_name(r.verdict), r.reason)).collect()
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
