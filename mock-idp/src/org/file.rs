@@ -80,6 +80,47 @@ pub struct AppEntry {
     pub users: Vec<UserAssignmentEntry>,
     #[serde(default)]
     pub groups: Vec<GroupAssignmentEntry>,
+    /// SCIM provisioning to the app (Okta's "Provisioning" tab).
+    pub provisioning: Option<ProvisioningEntry>,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ProvisioningEntry {
+    /// The SCIM base URL, such as `https://sp.example/scim/v2`.
+    pub base_url: String,
+    /// `header` (Okta's "HTTP Header": the token as the whole Authorization
+    /// value), `bearer` or `basic`.
+    pub auth: String,
+    /// The token, for `header` and `bearer`.
+    pub token: Option<String>,
+    /// The user name and password, for `basic`.
+    pub basic_user: Option<String>,
+    pub basic_password: Option<String>,
+    /// The SCIM attribute users are looked up by; only `userName` (default).
+    pub unique_identifier: Option<String>,
+    /// `push_new_users`, `push_profile_updates`, `push_groups`,
+    /// `deactivate_users`, `import_users`, `import_groups`, `sync_password`.
+    /// Defaults to every one but `sync_password`.
+    pub features: Option<Vec<String>>,
+    /// `oin` (default), `oin_patch` or `wizard`.
+    pub profile: Option<String>,
+    /// Groups to push, by name or id.
+    #[serde(default)]
+    pub push_groups: Vec<String>,
+    /// Mappings added to (or replacing, for the same target) Okta's defaults.
+    #[serde(default)]
+    pub mappings: Vec<MappingEntry>,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct MappingEntry {
+    /// The SCIM attribute: `title`, `name.middleName`,
+    /// `emails[type eq "work"].value`, or `urn:…:User:department`.
+    pub scim: String,
+    /// An expression: `user.firstName`, `appuser.role`, or a quoted literal.
+    pub value: String,
 }
 
 #[derive(Debug, Deserialize)]

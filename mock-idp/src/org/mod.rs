@@ -9,6 +9,7 @@
 pub mod file;
 mod load;
 pub mod oidc;
+pub mod provisioning;
 
 use std::collections::{BTreeMap, BTreeSet};
 
@@ -146,6 +147,8 @@ pub struct App {
     pub users: BTreeMap<UserId, AppUser>,
     pub groups: BTreeMap<GroupId, AppGroup>,
     pub created: OffsetDateTime,
+    /// SCIM provisioning, when the app has it.
+    pub provisioning: Option<provisioning::ScimProvisioning>,
 }
 
 /// An app's sign-on mode with its settings.

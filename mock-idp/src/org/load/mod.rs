@@ -5,6 +5,7 @@
 //! and what is wrong, so the CLI can print it as one line.
 
 mod oidc;
+mod provisioning;
 
 use std::collections::{BTreeMap, BTreeSet};
 use std::fmt;
@@ -300,6 +301,10 @@ impl Validator<'_> {
             let profile = assignment.profile.iter().map(|(k, v)| (k.clone(), toml_to_json(v))).collect();
             app_groups.insert(group, AppGroup { profile, priority: g });
         }
+        let provisioning = match &entry.provisioning {
+            Some(provisioning) => Some(self.provisioning(index, provisioning, groups)?),
+            None => None,
+        };
         Ok(App {
             id,
             name: entry.name.clone(),
@@ -309,6 +314,7 @@ impl Validator<'_> {
             users,
             groups: app_groups,
             created: self.now,
+            provisioning,
         })
     }
 
