@@ -16,4 +16,5 @@ pub mod keys;
 pub mod oidc;
 pub mod org;
 pub mod saml;
+pub mod scim;
 pub mod setup;
