@@ -15,6 +15,7 @@ pub mod ids;
 pub mod keys;
 pub mod oidc;
 pub mod org;
+pub mod provisioning;
 pub mod saml;
 pub mod scim;
 pub mod setup;

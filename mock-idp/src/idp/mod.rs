@@ -12,7 +12,8 @@ use bounded::{BoundedList, BoundedMap};
 
 use std::collections::HashMap;
 use std::path::PathBuf;
-use std::sync::{Arc, Mutex, PoisonError, RwLock};
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::{Arc, Mutex, OnceLock, PoisonError, RwLock};
 
 use time::OffsetDateTime;
 
@@ -189,6 +190,11 @@ pub struct Idp {
     pending: Mutex<BoundedMap<Pending>>,
     oidc: OidcState,
     changes: tokio::sync::broadcast::Sender<OrgChange>,
+    /// How many changes have been published, counted under the org lock, so
+    /// a subscriber can tell when it has handled every change made so far.
+    published_changes: AtomicU64,
+    /// The SCIM provisioning engine, once one is started for this IdP.
+    provisioner: OnceLock<Arc<crate::provisioning::Provisioner>>,
 }
 
 impl Idp {
@@ -205,6 +211,8 @@ impl Idp {
             pending: Mutex::new(BoundedMap::new(MAX_PENDING)),
             oidc: OidcState::new(config.attacker_jwt),
             changes: tokio::sync::broadcast::Sender::new(CHANGE_BACKLOG),
+            published_changes: AtomicU64::new(0),
+            provisioner: OnceLock::new(),
         }
     }
 
@@ -238,6 +246,7 @@ impl Idp {
         for change in changes {
             // An error only means nobody is subscribed, which is fine.
             let _ = self.changes.send(change);
+            self.published_changes.fetch_add(1, Ordering::SeqCst);
         }
         Ok(result)
     }
@@ -256,6 +265,30 @@ impl Idp {
     /// behind gets `RecvError::Lagged` with the number it missed.
     pub fn subscribe_changes(&self) -> tokio::sync::broadcast::Receiver<OrgChange> {
         self.changes.subscribe()
+    }
+
+    /// Like [`Idp::subscribe_changes`], with the number of changes published
+    /// before the first one the receiver gets. Both are read under the org
+    /// lock, which every publisher holds, so no change falls between them.
+    pub fn subscribe_changes_counted(&self) -> (u64, tokio::sync::broadcast::Receiver<OrgChange>) {
+        let _org = self.org.read().unwrap_or_else(PoisonError::into_inner);
+        (self.published_changes.load(Ordering::SeqCst), self.changes.subscribe())
+    }
+
+    /// How many changes management operations have published so far.
+    pub fn published_change_count(&self) -> u64 {
+        self.published_changes.load(Ordering::SeqCst)
+    }
+
+    /// The SCIM provisioning engine, when one was started for this IdP.
+    pub fn provisioner(&self) -> Option<Arc<crate::provisioning::Provisioner>> {
+        self.provisioner.get().cloned()
+    }
+
+    /// Keeps the provisioning engine so the management API can reach it.
+    /// Returns `false` when one was already kept.
+    pub(crate) fn keep_provisioner(&self, provisioner: Arc<crate::provisioning::Provisioner>) -> bool {
+        self.provisioner.set(provisioner).is_ok()
     }
 
     /// The key directory, when keys come from one.

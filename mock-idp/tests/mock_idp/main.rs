@@ -15,6 +15,7 @@ mod oidc_keys;
 mod oidc_props;
 mod org_changes;
 mod refusals;
+mod scim_provisioning;
 mod signing;
 mod snapshots;
 mod sso;

@@ -1,0 +1,879 @@
+//! The running provisioning engine: Okta's SCIM client inside the mock.
+//!
+//! [`Provisioner::start`] subscribes to the IdP's org changes and, for each,
+//! runs the operations [`crate::scim::plan_change`] plans, one request at a
+//! time, through the one HTTP module ([`transport`]). Every exchange goes
+//! into a bounded transcript; an operation that fails becomes a failed task
+//! that can be listed and retried, as in Okta's provisioning dashboard. The
+//! manual operations ("Test API Credentials", "Push now", import) run
+//! through the same engine, one operation at a time, so their requests never
+//! interleave with those an org change causes.
+
+pub mod transport;
+
+use std::collections::VecDeque;
+use std::sync::{Arc, Mutex, PoisonError, Weak};
+use std::time::Duration;
+
+use serde::Serialize;
+use serde_json::Value;
+use time::OffsetDateTime;
+use tokio::sync::broadcast::error::RecvError;
+
+use crate::admin::OrgChange;
+use crate::idp::Idp;
+use crate::ids::{AppId, GroupId, UserId};
+use crate::org::Org;
+use crate::org::provisioning::{RequestProfile, UserLink};
+use crate::scim::plan::{MembershipDirection, plan_push};
+use crate::scim::requests::{self, ImportResource, Member, MembershipEdit};
+use crate::scim::{
+    ImportReport, Operation, PAGE_SIZE, ReplyError, ScimRequest, ScimResponse, UserAction, UserView, decide_user,
+    match_import, plan_change, read_list, read_resource, require_success,
+};
+use transport::{HttpTransport, TransportBuildError};
+
+/// How long Okta waits for a SCIM reply: 60 s, as Okta's SCIM FAQ states.
+pub const OKTA_TIMEOUT: Duration = Duration::from_secs(60);
+/// The most exchanges the transcript keeps; older ones are dropped.
+pub const TRANSCRIPT_LIMIT: usize = 10_000;
+/// The most failed tasks kept; older ones are dropped.
+pub const TASK_LIMIT: usize = 1_000;
+
+/// When a request is sent again. Okta documents no retry policy for its SCIM
+/// client (a failing create is reported to be retried "indefinitely, about
+/// every 30 minutes"), so this is a model: a 429, a 5xx or no reply at all
+/// is tried again up to `attempts` times in all, after the reply's
+/// `Retry-After` or else `first_delay` doubled each time, never longer than
+/// `longest_delay`. What still fails becomes a failed task to retry by hand.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct RetryPolicy {
+    pub attempts: u32,
+    pub first_delay: Duration,
+    pub longest_delay: Duration,
+}
+
+impl Default for RetryPolicy {
+    fn default() -> Self {
+        RetryPolicy { attempts: 3, first_delay: Duration::from_secs(1), longest_delay: Duration::from_secs(60) }
+    }
+}
+
+impl RetryPolicy {
+    /// The wait before attempt `next` (2 for the first retry).
+    fn delay(&self, next: u32, retry_after: Option<Duration>) -> Duration {
+        let doubled = self.first_delay.saturating_mul(2u32.saturating_pow(next.saturating_sub(2)));
+        retry_after.unwrap_or(doubled).min(self.longest_delay)
+    }
+}
+
+/// The engine's settings.
+#[derive(Clone, Copy, Debug)]
+pub struct ProvisionerOptions {
+    pub timeout: Duration,
+    pub retry: RetryPolicy,
+    pub transcript_limit: usize,
+    pub task_limit: usize,
+}
+
+impl Default for ProvisionerOptions {
+    fn default() -> Self {
+        ProvisionerOptions {
+            timeout: OKTA_TIMEOUT,
+            retry: RetryPolicy::default(),
+            transcript_limit: TRANSCRIPT_LIMIT,
+            task_limit: TASK_LIMIT,
+        }
+    }
+}
+
+/// Errors of the provisioning engine and its manual operations.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum ProvisioningError {
+    #[error("no app '{0}' in this org")]
+    UnknownApp(String),
+    #[error("the app '{0}' has no SCIM provisioning settings")]
+    NotProvisioned(String),
+    #[error("the app '{app}' does not have the {feature} feature on")]
+    FeatureOff { app: String, feature: &'static str },
+    #[error("no failed provisioning task '{0}'")]
+    UnknownTask(String),
+    #[error("a provisioning engine is already running for this IdP")]
+    AlreadyRunning,
+    #[error("{0}")]
+    Build(String),
+    #[error("the IdP has stopped")]
+    IdpGone,
+    #[error("{0}")]
+    Failed(#[from] TaskFailure),
+}
+
+impl ProvisioningError {
+    /// A stable code for the error.
+    pub fn code(&self) -> &'static str {
+        match self {
+            ProvisioningError::UnknownApp(_) => "provisioning.unknown_app",
+            ProvisioningError::NotProvisioned(_) => "provisioning.not_configured",
+            ProvisioningError::FeatureOff { .. } => "provisioning.feature_off",
+            ProvisioningError::UnknownTask(_) => "provisioning.unknown_task",
+            ProvisioningError::AlreadyRunning => "provisioning.already_running",
+            ProvisioningError::Build(_) => "provisioning.client",
+            ProvisioningError::IdpGone => "provisioning.stopped",
+            ProvisioningError::Failed(failure) => failure.code(),
+        }
+    }
+}
+
+impl From<TransportBuildError> for ProvisioningError {
+    fn from(error: TransportBuildError) -> Self {
+        ProvisioningError::Build(error.to_string())
+    }
+}
+
+/// Why an operation failed: what its failed task shows.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum TaskFailure {
+    #[error(transparent)]
+    Reply(#[from] ReplyError),
+    /// No reply came: the connection failed or timed out.
+    #[error("{0}")]
+    NoReply(String),
+}
+
+impl TaskFailure {
+    pub fn code(&self) -> &'static str {
+        match self {
+            TaskFailure::Reply(reply) => reply.code(),
+            TaskFailure::NoReply(_) => "scim.no_reply",
+        }
+    }
+
+    /// The SP's HTTP status, when it answered.
+    pub fn status(&self) -> Option<u16> {
+        match self {
+            TaskFailure::Reply(reply) => Some(reply.status()),
+            TaskFailure::NoReply(_) => None,
+        }
+    }
+}
+
+/// One request and its reply, as the transcript keeps them.
+#[derive(Clone, Debug, PartialEq, Serialize)]
+pub struct Exchange {
+    /// The exchange's place in the transcript, from 1.
+    pub sequence: u64,
+    pub app: AppId,
+    /// The operation that sent it, such as `sync user 00u…`.
+    pub operation: String,
+    /// 1 for the first try, more for a retry.
+    pub attempt: u32,
+    pub request: RecordedRequest,
+    /// The reply, when one came.
+    pub response: Option<RecordedResponse>,
+    /// Why no reply came.
+    pub error: Option<String>,
+    /// When the request was sent (RFC 3339, on the IdP's clock).
+    pub started: String,
+    /// How long the reply took, in milliseconds on the IdP's clock.
+    pub duration_ms: u64,
+}
+
+#[derive(Clone, Debug, PartialEq, Serialize)]
+pub struct RecordedRequest {
+    pub method: &'static str,
+    pub url: String,
+    /// The headers as sent, the secret in `Authorization` redacted.
+    pub headers: Vec<(String, String)>,
+    pub body: Option<Value>,
+}
+
+#[derive(Clone, Debug, PartialEq, Serialize)]
+pub struct RecordedResponse {
+    pub status: u16,
+    /// The body as JSON when it is JSON, else as text; `null` when empty.
+    pub body: Value,
+}
+
+/// A failed provisioning task, as Okta's dashboard lists it.
+#[derive(Clone, Debug, PartialEq, Serialize)]
+pub struct FailedTask {
+    pub id: String,
+    pub app: AppId,
+    pub label: String,
+    #[serde(flatten)]
+    pub operation: Operation,
+    /// The SP's HTTP status, when it answered.
+    pub status: Option<u16>,
+    pub code: &'static str,
+    /// The SP's error text (its SCIM `detail`) or why no reply came.
+    pub error: String,
+    /// How many times the task was run, counting the first.
+    pub runs: u32,
+    pub created: String,
+    pub last_run: String,
+}
+
+/// The result of "Test API Credentials".
+#[derive(Clone, Debug, PartialEq, Serialize)]
+pub struct CredentialsCheck {
+    pub app: AppId,
+    pub status: u16,
+    pub total_results: usize,
+}
+
+/// What "Push now" did.
+#[derive(Clone, Debug, PartialEq, Serialize)]
+pub struct PushSummary {
+    pub app: AppId,
+    pub operations: usize,
+    /// The ids of the tasks that failed.
+    pub failed_tasks: Vec<String>,
+}
+
+/// What Okta needs to talk to one app's SCIM server.
+#[derive(Clone)]
+struct Connection {
+    app: AppId,
+    base_url: String,
+    authorization: String,
+    redacted_authorization: String,
+    profile: RequestProfile,
+    sync_password: bool,
+    push_groups: bool,
+}
+
+impl Connection {
+    fn of(org: &Org, app: &AppId) -> Option<Self> {
+        let settings = org.apps.get(app)?.provisioning.as_ref()?;
+        Some(Connection {
+            app: app.clone(),
+            base_url: settings.base_url.clone(),
+            authorization: settings.authentication.authorization(),
+            redacted_authorization: settings.authentication.redacted(),
+            profile: settings.request_profile,
+            sync_password: settings.features.sync_password,
+            push_groups: settings.features.push_groups,
+        })
+    }
+}
+
+/// The transcript and failed tasks, behind one lock.
+struct Records {
+    transcript: VecDeque<Exchange>,
+    next_sequence: u64,
+    tasks: VecDeque<FailedTask>,
+}
+
+/// The running provisioning engine of one IdP.
+pub struct Provisioner {
+    /// Weak, because the IdP keeps the engine ([`Idp::provisioner`]).
+    idp: Weak<Idp>,
+    transport: HttpTransport,
+    options: ProvisionerOptions,
+    /// Held while an operation runs, so operations never interleave.
+    work: tokio::sync::Mutex<()>,
+    records: Mutex<Records>,
+    /// How many published org changes the engine has handled.
+    handled: tokio::sync::watch::Sender<u64>,
+}
+
+impl Provisioner {
+    /// Starts the engine for an IdP on the current tokio runtime: it handles
+    /// every org change published from now on. The IdP keeps it, so the
+    /// management API reaches it through [`Idp::provisioner`].
+    pub fn start(idp: &Arc<Idp>, options: ProvisionerOptions) -> Result<Arc<Self>, ProvisioningError> {
+        let transport = HttpTransport::new(options.timeout)?;
+        let (published, receiver) = idp.subscribe_changes_counted();
+        let provisioner = Arc::new(Provisioner {
+            idp: Arc::downgrade(idp),
+            transport,
+            options,
+            work: tokio::sync::Mutex::new(()),
+            records: Mutex::new(Records { transcript: VecDeque::new(), next_sequence: 1, tasks: VecDeque::new() }),
+            handled: tokio::sync::watch::Sender::new(published),
+        });
+        if !idp.keep_provisioner(provisioner.clone()) {
+            return Err(ProvisioningError::AlreadyRunning);
+        }
+        tokio::spawn(provisioner.clone().handle_changes(receiver));
+        Ok(provisioner)
+    }
+
+    /// Waits until every org change published before this call has been
+    /// handled (its requests sent and answered, or its task failed).
+    pub async fn wait_idle(&self) {
+        let Some(idp) = self.idp.upgrade() else { return };
+        let target = idp.published_change_count();
+        drop(idp);
+        let mut handled = self.handled.subscribe();
+        // An error means the engine stopped, so nothing is left to wait for.
+        let _ = handled.wait_for(|count| *count >= target).await;
+    }
+
+    async fn handle_changes(self: Arc<Self>, mut receiver: tokio::sync::broadcast::Receiver<OrgChange>) {
+        loop {
+            let handled = match receiver.recv().await {
+                Ok(change) => {
+                    self.handle_change(&change).await;
+                    1
+                }
+                Err(RecvError::Lagged(missed)) => {
+                    // The changes that were missed are unknown, so every
+                    // provisioning app is brought in line, as "Push now" does.
+                    tracing::warn!(missed, "the provisioning engine fell behind; pushing every app");
+                    self.push_every_app().await;
+                    missed
+                }
+                Err(RecvError::Closed) => return,
+            };
+            self.handled.send_modify(|count| *count += handled);
+        }
+    }
+
+    async fn handle_change(&self, change: &OrgChange) {
+        let Some(idp) = self.idp.upgrade() else { return };
+        let operations = idp.read_org(|org| plan_change(org, change));
+        for operation in operations {
+            self.run_as_task(&idp, operation).await;
+        }
+    }
+
+    async fn push_every_app(&self) {
+        let Some(idp) = self.idp.upgrade() else { return };
+        let apps: Vec<AppId> = idp.read_org(|org| {
+            org.apps.values().filter(|app| app.provisioning.is_some()).map(|app| app.id.clone()).collect()
+        });
+        for app in apps {
+            let operations = idp.read_org(|org| plan_push(org, &app));
+            for operation in operations {
+                self.run_as_task(&idp, operation).await;
+            }
+        }
+    }
+
+    /// Runs an operation; a failure becomes a failed task, whose id is
+    /// returned.
+    async fn run_as_task(&self, idp: &Idp, operation: Operation) -> Option<String> {
+        let _turn = self.work.lock().await;
+        let failure = self.run(idp, &operation).await.err()?;
+        tracing::warn!(operation = %operation.label(), error = %failure, "SCIM provisioning task failed");
+        let now = time_text(idp.now());
+        let task = FailedTask {
+            id: idp.ids().opaque_token(),
+            app: operation.app().clone(),
+            label: operation.label(),
+            operation,
+            status: failure.status(),
+            code: failure.code(),
+            error: failure.to_string(),
+            runs: 1,
+            created: now.clone(),
+            last_run: now,
+        };
+        let id = task.id.clone();
+        let mut records = self.lock_records();
+        records.tasks.push_back(task);
+        while records.tasks.len() > self.options.task_limit {
+            records.tasks.pop_front();
+        }
+        Some(id)
+    }
+
+    fn lock_records(&self) -> std::sync::MutexGuard<'_, Records> {
+        self.records.lock().unwrap_or_else(PoisonError::into_inner)
+    }
+
+    /// Every exchange kept, oldest first.
+    pub fn transcript(&self) -> Vec<Exchange> {
+        self.lock_records().transcript.iter().cloned().collect()
+    }
+
+    /// The exchanges after `sequence`, for a caller that has read the
+    /// earlier ones.
+    pub fn transcript_after(&self, sequence: u64) -> Vec<Exchange> {
+        self.lock_records().transcript.iter().filter(|e| e.sequence > sequence).cloned().collect()
+    }
+
+    /// Empties the transcript; sequence numbers keep counting.
+    pub fn clear_transcript(&self) {
+        self.lock_records().transcript.clear();
+    }
+
+    /// The failed tasks, oldest first.
+    pub fn failed_tasks(&self) -> Vec<FailedTask> {
+        self.lock_records().tasks.iter().cloned().collect()
+    }
+
+    /// Runs a failed task again, on the org as it is now. On success the
+    /// task is gone; on failure it stays with the new error.
+    pub async fn retry_task(&self, id: &str) -> Result<(), ProvisioningError> {
+        let idp = self.idp.upgrade().ok_or(ProvisioningError::IdpGone)?;
+        let operation = self
+            .lock_records()
+            .tasks
+            .iter()
+            .find(|task| task.id == id)
+            .map(|task| task.operation.clone())
+            .ok_or_else(|| ProvisioningError::UnknownTask(id.to_owned()))?;
+        let outcome = {
+            let _turn = self.work.lock().await;
+            self.run(&idp, &operation).await
+        };
+        let mut records = self.lock_records();
+        match outcome {
+            Ok(()) => {
+                records.tasks.retain(|task| task.id != id);
+                Ok(())
+            }
+            Err(failure) => {
+                if let Some(task) = records.tasks.iter_mut().find(|task| task.id == id) {
+                    task.runs += 1;
+                    task.status = failure.status();
+                    task.code = failure.code();
+                    task.error = failure.to_string();
+                    task.last_run = time_text(idp.now());
+                }
+                Err(failure.into())
+            }
+        }
+    }
+
+    /// The app's id, checking that it provisions.
+    fn provisioning_app(&self, idp: &Idp, app: &str) -> Result<AppId, ProvisioningError> {
+        idp.read_org(|org| {
+            let found = org.find_app(app).ok_or_else(|| ProvisioningError::UnknownApp(app.to_owned()))?;
+            if found.provisioning.is_none() {
+                return Err(ProvisioningError::NotProvisioned(app.to_owned()));
+            }
+            Ok(found.id.clone())
+        })
+    }
+
+    /// "Test API Credentials": `GET /Users?startIndex=1&count=2`.
+    pub async fn test_credentials(&self, app: &str) -> Result<CredentialsCheck, ProvisioningError> {
+        let idp = self.idp.upgrade().ok_or(ProvisioningError::IdpGone)?;
+        let app = self.provisioning_app(&idp, app)?;
+        let connection = idp.read_org(|org| Connection::of(org, &app)).ok_or(ProvisioningError::IdpGone)?;
+        let _turn = self.work.lock().await;
+        let label = Operation::TestCredentials { app: app.clone() }.label();
+        let response = self.send(&idp, &connection, &label, requests::test_credentials()).await?;
+        let page = read_list(&response, false).map_err(TaskFailure::from)?;
+        Ok(CredentialsCheck { app, status: response.status, total_results: page.total_results })
+    }
+
+    /// "Push now": provisions every assigned user and pushes every pushed
+    /// group of the app. Failures become failed tasks, named in the summary.
+    pub async fn push_now(&self, app: &str) -> Result<PushSummary, ProvisioningError> {
+        let idp = self.idp.upgrade().ok_or(ProvisioningError::IdpGone)?;
+        let app = self.provisioning_app(&idp, app)?;
+        let operations = idp.read_org(|org| plan_push(org, &app));
+        let mut summary = PushSummary { app, operations: operations.len(), failed_tasks: Vec::new() };
+        for operation in operations {
+            if let Some(task) = self.run_as_task(&idp, operation).await {
+                summary.failed_tasks.push(task);
+            }
+        }
+        Ok(summary)
+    }
+
+    /// Imports users and groups (as the app's import features allow): paged
+    /// `GET /Users` and `GET /Groups` until `totalResults` is reached,
+    /// matched to the org.
+    pub async fn import(&self, app: &str) -> Result<ImportReport, ProvisioningError> {
+        let idp = self.idp.upgrade().ok_or(ProvisioningError::IdpGone)?;
+        let app = self.provisioning_app(&idp, app)?;
+        let (connection, features) = idp
+            .read_org(|org| {
+                let features = org.apps.get(&app)?.provisioning.as_ref()?.features;
+                Some((Connection::of(org, &app)?, features))
+            })
+            .ok_or(ProvisioningError::IdpGone)?;
+        if !features.import_users && !features.import_groups {
+            return Err(ProvisioningError::FeatureOff { app: app.to_string(), feature: "import_users" });
+        }
+        let _turn = self.work.lock().await;
+        let label = Operation::Import { app: app.clone() }.label();
+        let mut users = Vec::new();
+        if features.import_users {
+            users = self.read_all(&idp, &connection, &label, ImportResource::Users).await?;
+        }
+        let mut groups = Vec::new();
+        if features.import_groups {
+            groups = self.read_all(&idp, &connection, &label, ImportResource::Groups).await?;
+        }
+        Ok(idp.read_org(|org| match_import(org, &app, &users, &groups)))
+    }
+
+    /// Reads every page: `startIndex` moves on by the number each page
+    /// returned, until `totalResults` resources are read or a page is empty.
+    async fn read_all(
+        &self,
+        idp: &Idp,
+        connection: &Connection,
+        label: &str,
+        resource: ImportResource,
+    ) -> Result<Vec<Value>, TaskFailure> {
+        let mut resources = Vec::new();
+        let mut start_index = 1;
+        loop {
+            let response = self.send(idp, connection, label, requests::import_page(resource, start_index)).await?;
+            let page = read_list(&response, false)?;
+            let read = page.resources.len();
+            resources.extend(page.resources);
+            if read == 0 || resources.len() >= page.total_results {
+                return Ok(resources);
+            }
+            // A server may return fewer than were asked for; Okta's next
+            // page starts after what it has.
+            start_index += read.min(PAGE_SIZE);
+        }
+    }
+
+    /// Runs one operation against the org as it is now.
+    async fn run(&self, idp: &Idp, operation: &Operation) -> Result<(), TaskFailure> {
+        let Some(connection) = idp.read_org(|org| Connection::of(org, operation.app())) else {
+            return Ok(());
+        };
+        let label = operation.label();
+        match operation {
+            Operation::SyncUser { app, user, profile_changed } => {
+                let action = idp.read_org(|org| decide_user(org, app, user, *profile_changed));
+                self.sync_user(idp, &connection, &label, user, action).await
+            }
+            Operation::PushGroup { group, .. } => self.push_group(idp, &connection, &label, group).await,
+            Operation::ChangeMembership { group, user, membership, .. } => {
+                self.change_membership(idp, &connection, &label, group, user, *membership).await
+            }
+            Operation::RenameGroup { group, .. } => {
+                let target = idp.read_org(|org| {
+                    let scim_id = group_link(org, &connection.app, group)?;
+                    Some((scim_id, org.groups.get(group)?.name.clone()))
+                });
+                let Some((scim_id, name)) = target.filter(|_| connection.push_groups) else { return Ok(()) };
+                let request = requests::patch_group(&scim_id, &name, &MembershipEdit::None);
+                require_success(&self.send(idp, &connection, &label, request).await?)?;
+                Ok(())
+            }
+            Operation::UnlinkGroup { group, .. } => {
+                update_links(idp, &connection.app, |links| {
+                    links.groups.remove(group);
+                });
+                Ok(())
+            }
+            Operation::TestCredentials { .. } => {
+                read_list(&self.send(idp, &connection, &label, requests::test_credentials()).await?, false)?;
+                Ok(())
+            }
+            Operation::Import { .. } => {
+                self.read_all(idp, &connection, &label, ImportResource::Users).await?;
+                self.read_all(idp, &connection, &label, ImportResource::Groups).await?;
+                Ok(())
+            }
+        }
+    }
+
+    async fn sync_user(
+        &self,
+        idp: &Idp,
+        connection: &Connection,
+        label: &str,
+        user: &UserId,
+        action: UserAction,
+    ) -> Result<(), TaskFailure> {
+        match action {
+            UserAction::Nothing => Ok(()),
+            UserAction::Provision(view) => {
+                let lookup = self.send(idp, connection, label, requests::find_user(&view.user_name)).await?;
+                let page = read_list(&lookup, true)?;
+                match page.resources.first() {
+                    Some(existing) => {
+                        // "User already exists in the app": link it and push
+                        // the profile over it.
+                        let scim_id = existing.get("id").and_then(Value::as_str).unwrap_or_default().to_owned();
+                        if scim_id.is_empty() {
+                            return Err(ReplyError::Unusable {
+                                status: lookup.status,
+                                problem: "the matching user has no id".into(),
+                            }
+                            .into());
+                        }
+                        link_user(idp, &connection.app, user, &scim_id, true);
+                        self.update_user(idp, connection, label, &scim_id, &view).await
+                    }
+                    None => {
+                        let password = connection.sync_password.then(|| idp.ids().opaque_token());
+                        let request = requests::create_user(&view, password.as_deref());
+                        let created = self.send(idp, connection, label, request).await?;
+                        let (scim_id, _) = read_resource(&created)?;
+                        link_user(idp, &connection.app, user, &scim_id, true);
+                        Ok(())
+                    }
+                }
+            }
+            UserAction::Update { scim_id, view } => self.update_user(idp, connection, label, &scim_id, &view).await,
+            UserAction::Deactivate { scim_id, view } => {
+                self.set_active(idp, connection, label, &scim_id, view.as_ref(), false).await?;
+                link_user(idp, &connection.app, user, &scim_id, false);
+                Ok(())
+            }
+            UserAction::Reactivate { scim_id, view } => {
+                self.set_active(idp, connection, label, &scim_id, Some(&view), true).await?;
+                link_user(idp, &connection.app, user, &scim_id, true);
+                Ok(())
+            }
+        }
+    }
+
+    /// A profile push: `GET /Users/{id}`, then `PUT` the whole object or
+    /// `PATCH` what changed, as the request profile says.
+    async fn update_user(
+        &self,
+        idp: &Idp,
+        connection: &Connection,
+        label: &str,
+        scim_id: &str,
+        view: &UserView,
+    ) -> Result<(), TaskFailure> {
+        let (_, current) = read_resource(&self.send(idp, connection, label, requests::get_user(scim_id)).await?)?;
+        let request = match connection.profile {
+            RequestProfile::Oin | RequestProfile::AppIntegrationWizard => {
+                Some(requests::replace_user(scim_id, &current, Some(view), view.active))
+            }
+            RequestProfile::OinPatch => requests::patch_user_profile(scim_id, &current, view),
+        };
+        if let Some(request) = request {
+            require_success(&self.send(idp, connection, label, request).await?)?;
+        }
+        Ok(())
+    }
+
+    /// Deactivation or reactivation: the path-less `PATCH`, or under the
+    /// wizard profile `GET` then `PUT` with `active` set.
+    async fn set_active(
+        &self,
+        idp: &Idp,
+        connection: &Connection,
+        label: &str,
+        scim_id: &str,
+        view: Option<&UserView>,
+        active: bool,
+    ) -> Result<(), TaskFailure> {
+        let request = match connection.profile {
+            RequestProfile::AppIntegrationWizard => {
+                let read = self.send(idp, connection, label, requests::get_user(scim_id)).await?;
+                let (_, current) = read_resource(&read)?;
+                requests::replace_user(scim_id, &current, view, active)
+            }
+            RequestProfile::Oin | RequestProfile::OinPatch => requests::set_user_active(scim_id, active),
+        };
+        require_success(&self.send(idp, connection, label, request).await?)?;
+        Ok(())
+    }
+
+    /// Finds, creates or links a pushed group, then sends its whole
+    /// membership.
+    async fn push_group(
+        &self,
+        idp: &Idp,
+        connection: &Connection,
+        label: &str,
+        group: &GroupId,
+    ) -> Result<(), TaskFailure> {
+        let target = idp.read_org(|org| {
+            let name = org.groups.get(group)?.name.clone();
+            Some((name, group_link(org, &connection.app, group), linked_members(org, &connection.app, group)))
+        });
+        let Some((name, linked, members)) = target.filter(|_| connection.push_groups) else { return Ok(()) };
+        let (scim_id, edit) = match linked {
+            Some(scim_id) => (scim_id, MembershipEdit::Replace(members)),
+            None => {
+                let lookup = self.send(idp, connection, label, requests::find_group(&name)).await?;
+                let page = read_list(&lookup, true)?;
+                match page.resources.first().and_then(|g| g.get("id")).and_then(Value::as_str) {
+                    Some(existing) => (existing.to_owned(), MembershipEdit::Replace(members)),
+                    None => {
+                        let created = self.send(idp, connection, label, requests::create_group(&name)).await?;
+                        let (scim_id, _) = read_resource(&created)?;
+                        (scim_id, MembershipEdit::Add(members))
+                    }
+                }
+            }
+        };
+        update_links(idp, &connection.app, |links| {
+            links.groups.insert(group.clone(), scim_id.clone());
+        });
+        if matches!(&edit, MembershipEdit::Add(members) if members.is_empty()) {
+            return Ok(());
+        }
+        let request = requests::patch_group(&scim_id, &name, &edit);
+        require_success(&self.send(idp, connection, label, request).await?)?;
+        Ok(())
+    }
+
+    async fn change_membership(
+        &self,
+        idp: &Idp,
+        connection: &Connection,
+        label: &str,
+        group: &GroupId,
+        user: &UserId,
+        membership: MembershipDirection,
+    ) -> Result<(), TaskFailure> {
+        if !connection.push_groups {
+            return Ok(());
+        }
+        let target = idp.read_org(|org| {
+            let app = org.apps.get(&connection.app)?;
+            let link = app.provisioning.as_ref()?.links.users.get(user).cloned();
+            let display = org.users.get(user).map(|u| org.app_user_name(app, u));
+            let name = org.groups.get(group).map(|g| g.name.clone());
+            Some((group_link(org, &connection.app, group), link, display, name))
+        });
+        let Some((group_scim_id, user_link, display, name)) = target else { return Ok(()) };
+        let Some(name) = name else { return Ok(()) };
+        let Some(group_scim_id) = group_scim_id else {
+            // A group not yet linked is pushed whole when it gains a member.
+            if membership == MembershipDirection::Add {
+                return self.push_group(idp, connection, label, group).await;
+            }
+            return Ok(());
+        };
+        let Some(user_link) = user_link else { return Ok(()) };
+        let edit = match membership {
+            MembershipDirection::Add => MembershipEdit::Add(vec![Member {
+                scim_id: user_link.scim_id.clone(),
+                display: display.unwrap_or_default(),
+            }]),
+            MembershipDirection::Remove => MembershipEdit::Remove(vec![user_link.scim_id.clone()]),
+        };
+        let request = requests::patch_group(&group_scim_id, &name, &edit);
+        require_success(&self.send(idp, connection, label, request).await?)?;
+        Ok(())
+    }
+
+    /// Sends a request with the retry policy, recording every attempt.
+    /// Returns the last reply, whatever its status; fails only when no reply
+    /// came at all.
+    async fn send(
+        &self,
+        idp: &Idp,
+        connection: &Connection,
+        label: &str,
+        request: ScimRequest,
+    ) -> Result<ScimResponse, TaskFailure> {
+        let url = format!("{}{}", connection.base_url, request.path);
+        let retry = self.options.retry;
+        let mut attempt = 1;
+        loop {
+            let started = idp.now();
+            let outcome = self.transport.send(&url, &connection.authorization, &request).await;
+            let finished = idp.now();
+            self.record(connection, label, attempt, &url, &request, &outcome, started, finished);
+            let retry_after = match &outcome {
+                Ok(reply) if reply.response.status == 429 || reply.response.status >= 500 => reply.retry_after,
+                Ok(reply) => return Ok(reply.response.clone()),
+                Err(_) => None,
+            };
+            if attempt >= retry.attempts.max(1) {
+                return match outcome {
+                    Ok(reply) => Ok(reply.response),
+                    Err(error) => Err(TaskFailure::NoReply(error)),
+                };
+            }
+            attempt += 1;
+            tokio::time::sleep(retry.delay(attempt, retry_after)).await;
+        }
+    }
+
+    #[allow(clippy::too_many_arguments)]
+    fn record(
+        &self,
+        connection: &Connection,
+        label: &str,
+        attempt: u32,
+        url: &str,
+        request: &ScimRequest,
+        outcome: &Result<transport::Reply, String>,
+        started: OffsetDateTime,
+        finished: OffsetDateTime,
+    ) {
+        let mut headers = vec![
+            ("User-Agent".to_owned(), transport::USER_AGENT.to_owned()),
+            ("Authorization".to_owned(), connection.redacted_authorization.clone()),
+        ];
+        headers.extend(HttpTransport::content_headers(request));
+        let (response, error) = match outcome {
+            Ok(reply) => {
+                let body = if reply.response.text.is_empty() {
+                    Value::Null
+                } else {
+                    reply.response.json().unwrap_or_else(|| Value::String(reply.response.text.clone()))
+                };
+                (Some(RecordedResponse { status: reply.response.status, body }), None)
+            }
+            Err(error) => (None, Some(error.clone())),
+        };
+        let duration_ms = u64::try_from((finished - started).whole_milliseconds()).unwrap_or(0);
+        let mut records = self.lock_records();
+        let sequence = records.next_sequence;
+        records.next_sequence += 1;
+        records.transcript.push_back(Exchange {
+            sequence,
+            app: connection.app.clone(),
+            operation: label.to_owned(),
+            attempt,
+            request: RecordedRequest {
+                method: request.method.as_str(),
+                url: url.to_owned(),
+                headers,
+                body: request.body.clone(),
+            },
+            response,
+            error,
+            started: time_text(started),
+            duration_ms,
+        });
+        while records.transcript.len() > self.options.transcript_limit {
+            records.transcript.pop_front();
+        }
+    }
+}
+
+fn time_text(instant: OffsetDateTime) -> String {
+    instant.format(&time::format_description::well_known::Rfc3339).unwrap_or_default()
+}
+
+fn group_link(org: &Org, app: &AppId, group: &GroupId) -> Option<String> {
+    org.apps.get(app)?.provisioning.as_ref()?.links.groups.get(group).cloned()
+}
+
+/// The group's members that are linked in the app, as Okta pushes them:
+/// the SCIM id and the app username.
+fn linked_members(org: &Org, app: &AppId, group: &GroupId) -> Vec<Member> {
+    let Some(found) = org.apps.get(app) else { return Vec::new() };
+    let Some(settings) = found.provisioning.as_ref() else { return Vec::new() };
+    let Some(group) = org.groups.get(group) else { return Vec::new() };
+    group
+        .members
+        .iter()
+        .filter_map(|member| {
+            let link = settings.links.users.get(member)?;
+            let user = org.users.get(member)?;
+            Some(Member { scim_id: link.scim_id.clone(), display: org.app_user_name(found, user) })
+        })
+        .collect()
+}
+
+fn update_links(idp: &Idp, app: &AppId, change: impl FnOnce(&mut crate::org::provisioning::ProvisioningLinks)) {
+    idp.write_org(|org| {
+        if let Some(settings) = org.apps.get_mut(app).and_then(|a| a.provisioning.as_mut()) {
+            change(&mut settings.links);
+        }
+    });
+}
+
+fn link_user(idp: &Idp, app: &AppId, user: &UserId, scim_id: &str, active: bool) {
+    update_links(idp, app, |links| {
+        links.users.insert(user.clone(), UserLink { scim_id: scim_id.to_owned(), active });
+    });
+}

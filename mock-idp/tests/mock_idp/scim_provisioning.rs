@@ -1,0 +1,477 @@
+//! Okta's SCIM client in the mock, against a small recording SCIM server
+//! written here (mock-idp's tests never use the reference SP): each org
+//! change's request sequence is snapshotted as the server received it, with
+//! the mock's deterministic ids and clock.
+
+use std::collections::{BTreeMap, VecDeque};
+use std::sync::{Arc, Mutex};
+
+use axum::Router;
+use axum::body::Bytes;
+use axum::extract::State;
+use axum::http::{HeaderMap, Method, StatusCode, Uri};
+use axum::response::{IntoResponse, Response};
+use mock_idp::admin::{self, Lifecycle};
+use mock_idp::idp::{Idp, IdpConfig};
+use mock_idp::provisioning::{Provisioner, ProvisionerOptions, RetryPolicy};
+use serde_json::{Value, json};
+
+const APP: &str = "0oascimapp0000000001";
+const ALICE: &str = "00ualice000000000001";
+const BOB: &str = "00ubob00000000000002";
+const ENGINEERING: &str = "00gengineering000001";
+
+/// A SCIM server that keeps users and groups in memory, records every
+/// request, and answers with a queued failure when one is queued.
+#[derive(Default)]
+struct Recorder {
+    users: BTreeMap<String, Value>,
+    groups: BTreeMap<String, Value>,
+    next_id: u32,
+    recorded: Vec<Value>,
+    failures: VecDeque<(u16, Option<&'static str>, Value)>,
+}
+
+type Shared = Arc<Mutex<Recorder>>;
+
+fn scim_json(status: StatusCode, body: Value) -> Response {
+    (status, [("content-type", "application/scim+json")], body.to_string()).into_response()
+}
+
+fn not_found() -> Response {
+    scim_json(
+        StatusCode::NOT_FOUND,
+        json!({"schemas": ["urn:ietf:params:scim:api:messages:2.0:Error"], "detail": "not found", "status": "404"}),
+    )
+}
+
+fn query_value(uri: &Uri, key: &str) -> Option<String> {
+    let query = uri.query()?;
+    query.split('&').find_map(|pair| {
+        let (name, value) = pair.split_once('=')?;
+        (name == key).then(|| percent_encoding::percent_decode_str(value).decode_utf8_lossy().into_owned())
+    })
+}
+
+fn list(resources: Vec<Value>, uri: &Uri) -> Response {
+    let start: usize = query_value(uri, "startIndex").and_then(|v| v.parse().ok()).unwrap_or(1);
+    let count: usize = query_value(uri, "count").and_then(|v| v.parse().ok()).unwrap_or(100);
+    let total = resources.len();
+    let page: Vec<Value> = resources.into_iter().skip(start.saturating_sub(1)).take(count).collect();
+    scim_json(
+        StatusCode::OK,
+        json!({
+            "schemas": ["urn:ietf:params:scim:api:messages:2.0:ListResponse"],
+            "totalResults": total, "startIndex": start, "itemsPerPage": page.len(), "Resources": page,
+        }),
+    )
+}
+
+/// The value of a filter `attr eq "value"`, for the one attribute asked.
+fn filter_value(uri: &Uri, attribute: &str) -> Option<String> {
+    let filter = query_value(uri, "filter")?;
+    let value = filter.strip_prefix(&format!("{attribute} eq \""))?.strip_suffix('"')?;
+    Some(value.replace("\\\"", "\"").replace("\\\\", "\\"))
+}
+
+fn set_path(resource: &mut Value, path: &str, value: Value) {
+    match path.split_once('.') {
+        Some((head, sub)) if !head.contains('[') => resource[head][sub] = value,
+        Some((head, sub)) => {
+            let attribute = head.split('[').next().unwrap_or(head);
+            if let Some(items) = resource[attribute].as_array_mut()
+                && let Some(first) = items.first_mut()
+            {
+                first[sub] = value;
+            }
+        }
+        None => resource[path] = value,
+    }
+}
+
+async fn handle(State(shared): State<Shared>, method: Method, uri: Uri, headers: HeaderMap, body: Bytes) -> Response {
+    let mut server = shared.lock().unwrap();
+    let header = |name: &str| headers.get(name).and_then(|v| v.to_str().ok()).map(str::to_owned);
+    let body: Option<Value> = serde_json::from_slice(&body).ok();
+    server.recorded.push(json!({
+        "method": method.as_str(),
+        "path": uri.path_and_query().map(|p| p.as_str()).unwrap_or_default(),
+        "user_agent": header("user-agent"),
+        "accept": header("accept"),
+        "content_type": header("content-type"),
+        "authorization": header("authorization"),
+        "body": body,
+    }));
+    if let Some((status, retry_after, body)) = server.failures.pop_front() {
+        let mut response = scim_json(StatusCode::from_u16(status).unwrap(), body);
+        if let Some(retry_after) = retry_after {
+            response.headers_mut().insert("retry-after", retry_after.parse().unwrap());
+        }
+        return response;
+    }
+    let path = uri.path().trim_start_matches("/scim/v2").to_owned();
+    let segments: Vec<&str> = path.trim_start_matches('/').split('/').collect();
+    let body = body.unwrap_or(Value::Null);
+    match (method.as_str(), segments.as_slice()) {
+        ("GET", ["Users"]) => {
+            let wanted = filter_value(&uri, "userName");
+            let users = server
+                .users
+                .values()
+                .filter(|u| {
+                    wanted.as_ref().is_none_or(|w| u["userName"].as_str().is_some_and(|n| n.eq_ignore_ascii_case(w)))
+                })
+                .cloned()
+                .collect();
+            list(users, &uri)
+        }
+        ("GET", ["Groups"]) => {
+            let wanted = filter_value(&uri, "displayName");
+            let groups = server
+                .groups
+                .values()
+                .filter(|g| wanted.as_ref().is_none_or(|w| g["displayName"].as_str() == Some(w)))
+                .cloned()
+                .collect();
+            list(groups, &uri)
+        }
+        ("POST", [kind @ ("Users" | "Groups")]) => {
+            server.next_id += 1;
+            let id = format!("{}-{}", kind.to_lowercase(), server.next_id);
+            let mut resource = body;
+            resource["id"] = json!(id);
+            if let Some(object) = resource.as_object_mut() {
+                object.remove("password");
+            }
+            if *kind == "Users" {
+                server.users.insert(id, resource.clone());
+            } else {
+                server.groups.insert(id, resource.clone());
+            }
+            scim_json(StatusCode::CREATED, resource)
+        }
+        ("GET", ["Users", id]) => match server.users.get(*id) {
+            Some(user) => scim_json(StatusCode::OK, user.clone()),
+            None => not_found(),
+        },
+        ("PUT", ["Users", id]) => match server.users.get_mut(*id) {
+            Some(user) => {
+                *user = body;
+                scim_json(StatusCode::OK, user.clone())
+            }
+            None => not_found(),
+        },
+        ("PATCH", ["Users", id]) => match server.users.get_mut(*id) {
+            Some(user) => {
+                for operation in body["Operations"].as_array().cloned().unwrap_or_default() {
+                    match operation["path"].as_str() {
+                        Some(path) => set_path(user, path, operation["value"].clone()),
+                        None => {
+                            for (key, value) in operation["value"].as_object().cloned().unwrap_or_default() {
+                                user[key] = value;
+                            }
+                        }
+                    }
+                }
+                scim_json(StatusCode::OK, user.clone())
+            }
+            None => not_found(),
+        },
+        ("PATCH", ["Groups", id]) => match server.groups.get_mut(*id) {
+            Some(group) => {
+                for operation in body["Operations"].as_array().cloned().unwrap_or_default() {
+                    let op = operation["op"].as_str().unwrap_or_default();
+                    match (op, operation["path"].as_str()) {
+                        ("replace", None) => group["displayName"] = operation["value"]["displayName"].clone(),
+                        ("add", Some("members")) => {
+                            let mut members = group["members"].as_array().cloned().unwrap_or_default();
+                            members.extend(operation["value"].as_array().cloned().unwrap_or_default());
+                            group["members"] = json!(members);
+                        }
+                        ("replace", Some("members")) => group["members"] = operation["value"].clone(),
+                        ("remove", Some(path)) => {
+                            let id = path.trim_start_matches("members[value eq \"").trim_end_matches("\"]");
+                            let mut members = group["members"].as_array().cloned().unwrap_or_default();
+                            members.retain(|m| m["value"] != id);
+                            group["members"] = json!(members);
+                        }
+                        _ => {}
+                    }
+                }
+                StatusCode::NO_CONTENT.into_response()
+            }
+            None => not_found(),
+        },
+        _ => not_found(),
+    }
+}
+
+/// The org, the recording server and the engine.
+struct Harness {
+    idp: Arc<Idp>,
+    provisioner: Arc<Provisioner>,
+    server: Shared,
+    _stop: tokio::sync::oneshot::Sender<()>,
+}
+
+impl Harness {
+    async fn start(profile: &str) -> Self {
+        let server: Shared = Arc::default();
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+        let base = format!("http://{}/scim/v2", listener.local_addr().unwrap());
+        let router = Router::new().fallback(handle).with_state(server.clone());
+        let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
+        tokio::spawn(async move {
+            axum::serve(listener, router)
+                .with_graceful_shutdown(async move {
+                    let _ = stopped.await;
+                })
+                .await
+                .unwrap();
+        });
+        let text = format!(
+            r#"
+[org]
+name = "acme"
+url = "http://127.0.0.1:7000"
+api_token = "t"
+
+[[users]]
+id = "{ALICE}"
+login = "alice@acme.test"
+first_name = "Alice"
+last_name = "Anderson"
+profile = {{ department = "Engineering" }}
+
+[[users]]
+id = "{BOB}"
+login = "bob@acme.test"
+first_name = "Bob"
+last_name = "Brown"
+
+[[groups]]
+id = "{ENGINEERING}"
+name = "Engineering"
+members = ["alice@acme.test"]
+
+[[apps]]
+id = "{APP}"
+name = "scim-app"
+sign_on_mode = "SAML_2_0"
+[apps.saml]
+sso_url = "http://sp.test/acs"
+audience = "http://sp.test"
+[apps.provisioning]
+base_url = "{base}"
+auth = "bearer"
+token = "scim-secret"
+profile = "{profile}"
+push_groups = ["Engineering"]
+mappings = [{{ scim = "urn:ietf:params:scim:schemas:extension:enterprise:2.0:User:department", value = "user.department" }}]
+"#
+        );
+        let clock = mock_idp::clock::FixedClock::deterministic();
+        let org = mock_idp::org::parse_org("org.toml", &text, mock_idp::clock::Clock::now(&clock)).unwrap();
+        let idp = Arc::new(Idp::new(IdpConfig::deterministic(org).unwrap()));
+        // No waiting between attempts: the tests check what is sent, not
+        // the model's delays.
+        let retry = RetryPolicy { attempts: 3, first_delay: std::time::Duration::ZERO, ..RetryPolicy::default() };
+        let provisioner =
+            Provisioner::start(&idp, ProvisionerOptions { retry, ..ProvisionerOptions::default() }).unwrap();
+        Harness { idp, provisioner, server, _stop: stop }
+    }
+
+    /// The requests received since the last call, and waits for the engine
+    /// to finish first.
+    async fn requests(&self) -> Vec<Value> {
+        self.provisioner.wait_idle().await;
+        std::mem::take(&mut self.server.lock().unwrap().recorded)
+    }
+
+    fn apply<T>(
+        &self,
+        operation: impl FnOnce(&mut mock_idp::org::Org) -> Result<admin::Applied<T>, admin::OktaApiError>,
+    ) {
+        self.idp.apply(operation).unwrap();
+    }
+
+    fn assign(&self, user: &str) {
+        let now = self.idp.now();
+        self.apply(|org| {
+            admin::assign_user(
+                org,
+                APP,
+                None,
+                admin::parse_body(json!({"id": user}).to_string().as_bytes()).unwrap(),
+                now,
+            )
+        });
+    }
+
+    fn rename_alice(&self) {
+        let now = self.idp.now();
+        let body = admin::parse_body(br#"{"profile":{"firstName":"Alicia"}}"#).unwrap();
+        self.apply(|org| admin::update_user(org, ALICE, body, true, now));
+    }
+
+    fn lifecycle(&self, user: &str, operation: Lifecycle) {
+        let now = self.idp.now();
+        self.apply(|org| admin::lifecycle(org, user, operation, now));
+    }
+
+    fn queue_failure(&self, status: u16, retry_after: Option<&'static str>, detail: &str) {
+        let body = json!({"schemas": ["urn:ietf:params:scim:api:messages:2.0:Error"], "detail": detail, "status": status.to_string()});
+        self.server.lock().unwrap().failures.push_back((status, retry_after, body));
+    }
+
+    fn seed_user(&self, id: &str, user_name: &str) {
+        let user = json!({"schemas": ["urn:ietf:params:scim:schemas:core:2.0:User"], "id": id, "userName": user_name, "name": {"givenName": "Old", "familyName": "Name"}, "active": true, "meta": {"resourceType": "User"}});
+        self.server.lock().unwrap().users.insert(id.to_owned(), user);
+    }
+}
+
+#[tokio::test]
+async fn assignment_looks_the_user_up_then_creates_it() {
+    let harness = Harness::start("oin").await;
+    harness.assign(ALICE);
+    insta::assert_json_snapshot!("assign_creates", harness.requests().await);
+    let link = harness.idp.read_org(|org| {
+        org.find_app(APP)
+            .unwrap()
+            .provisioning
+            .as_ref()
+            .unwrap()
+            .links
+            .users
+            .get(&mock_idp::ids::UserId::parse(ALICE).unwrap())
+            .cloned()
+    });
+    assert_eq!(
+        link.map(|l| (l.scim_id, l.active)),
+        Some(("users-1".to_owned(), true)),
+        "the SCIM id is the app user's link"
+    );
+}
+
+#[tokio::test]
+async fn assignment_links_an_existing_user_and_pushes_the_profile() {
+    let harness = Harness::start("oin").await;
+    harness.seed_user("existing-7", "ALICE@acme.test");
+    harness.assign(ALICE);
+    insta::assert_json_snapshot!("assign_links_existing", harness.requests().await);
+}
+
+#[tokio::test]
+async fn profile_updates_follow_each_request_profile() {
+    for profile in ["oin", "oin_patch", "wizard"] {
+        let harness = Harness::start(profile).await;
+        harness.assign(ALICE);
+        harness.requests().await;
+        harness.rename_alice();
+        insta::assert_json_snapshot!(format!("profile_update_{profile}"), harness.requests().await);
+    }
+}
+
+#[tokio::test]
+async fn deactivation_and_reactivation_follow_each_request_profile() {
+    for profile in ["oin", "wizard"] {
+        let harness = Harness::start(profile).await;
+        harness.assign(ALICE);
+        harness.requests().await;
+        harness.lifecycle(ALICE, Lifecycle::Suspend);
+        harness.lifecycle(ALICE, Lifecycle::Unsuspend);
+        harness.apply(|org| admin::unassign_user(org, APP, ALICE));
+        let sent = harness.requests().await;
+        assert!(sent.iter().all(|r| r["method"] != "DELETE"), "Okta never deletes users");
+        insta::assert_json_snapshot!(format!("deactivate_reactivate_unassign_{profile}"), sent);
+    }
+}
+
+#[tokio::test]
+async fn group_push_membership_and_rename() {
+    let harness = Harness::start("oin").await;
+    harness.assign(ALICE);
+    harness.assign(BOB);
+    harness.requests().await;
+    let summary = harness.provisioner.push_now(APP).await.unwrap();
+    assert!(summary.failed_tasks.is_empty());
+    insta::assert_json_snapshot!("push_now", harness.requests().await);
+    let now = harness.idp.now();
+    harness.apply(|org| admin::add_member(org, ENGINEERING, BOB, now));
+    harness.apply(|org| admin::remove_member(org, ENGINEERING, ALICE, now));
+    let rename = admin::parse_body(br#"{"profile":{"name":"Platform"}}"#).unwrap();
+    harness.apply(|org| admin::update_group(org, ENGINEERING, rename, now));
+    insta::assert_json_snapshot!("membership_and_rename", harness.requests().await);
+    let group = harness.server.lock().unwrap().groups.get("groups-3").cloned().unwrap();
+    assert_eq!(group["displayName"], "Platform");
+    assert_eq!(group["members"], json!([{"value": "users-2", "display": "bob@acme.test"}]));
+}
+
+#[tokio::test]
+async fn test_credentials_and_paged_import() {
+    let harness = Harness::start("oin").await;
+    for n in 0..150 {
+        harness.seed_user(&format!("seed-{n:03}"), &format!("user{n:03}@acme.test"));
+    }
+    harness.seed_user("seed-alice", "alice@acme.test");
+    harness.assign(ALICE);
+    harness.requests().await;
+    let check = harness.provisioner.test_credentials("scim-app").await.unwrap();
+    assert_eq!((check.status, check.total_results), (200, 151));
+    let report = harness.provisioner.import("scim-app").await.unwrap();
+    assert_eq!(report.users_scanned, 151);
+    let matched: Vec<_> =
+        report.users.iter().filter(|u| u.matched_user.is_some()).map(|u| u.scim_id.as_str()).collect();
+    assert_eq!(matched, ["seed-alice"], "the linked user matches; the others are unmatched");
+    let requests: Vec<Value> = harness.requests().await.into_iter().map(|r| r["path"].clone()).collect();
+    insta::assert_json_snapshot!("test_credentials_and_import", requests);
+}
+
+#[tokio::test]
+async fn a_failed_request_becomes_a_retryable_task_and_every_attempt_is_in_the_transcript() {
+    let harness = Harness::start("oin").await;
+    harness.queue_failure(429, Some("0"), "slow down");
+    harness.queue_failure(503, None, "maintenance");
+    harness.queue_failure(500, None, "database is down");
+    harness.assign(ALICE);
+    harness.provisioner.wait_idle().await;
+    let tasks = harness.provisioner.failed_tasks();
+    assert_eq!(tasks.len(), 1);
+    let task = &tasks[0];
+    assert_eq!((task.status, task.code, task.runs), (Some(500), "scim.status", 1));
+    assert_eq!(task.error, "the SCIM server answered 500: database is down");
+    let attempts: Vec<(u32, Option<u16>)> =
+        harness.provisioner.transcript().iter().map(|e| (e.attempt, e.response.as_ref().map(|r| r.status))).collect();
+    assert_eq!(attempts, [(1, Some(429)), (2, Some(503)), (3, Some(500))]);
+
+    harness.queue_failure(409, None, "a user with this userName already exists");
+    let again = harness.provisioner.retry_task(&task.id).await.unwrap_err();
+    assert_eq!(again.to_string(), "the SCIM server answered 409: a user with this userName already exists");
+    assert_eq!(harness.provisioner.failed_tasks()[0].runs, 2, "a 409 is not retried by the policy, and the task stays");
+    harness.provisioner.retry_task(&task.id).await.unwrap();
+    assert!(harness.provisioner.failed_tasks().is_empty(), "a task that succeeds is gone");
+    let transcript = harness.provisioner.transcript();
+    let last = transcript.last().unwrap();
+    assert_eq!(last.request.method, "POST");
+    assert_eq!(last.request.headers[1], ("Authorization".to_owned(), "Bearer [redacted]".to_owned()));
+    assert_eq!(last.response.as_ref().map(|r| r.status), Some(201));
+    assert_eq!(last.started, "2024-03-29T07:42:22.136Z", "the IdP's clock times the exchange");
+}
+
+#[tokio::test]
+async fn a_server_that_is_down_fails_the_task_with_the_reason() {
+    let harness = Harness::start("oin").await;
+    let dead = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let dead_url = format!("http://{}/scim/v2", dead.local_addr().unwrap());
+    drop(dead);
+    harness.idp.write_org(|org| {
+        let app = org.apps.values_mut().next().unwrap();
+        app.provisioning.as_mut().unwrap().base_url = dead_url;
+    });
+    harness.assign(ALICE);
+    harness.provisioner.wait_idle().await;
+    let tasks = harness.provisioner.failed_tasks();
+    assert_eq!((tasks[0].status, tasks[0].code), (None, "scim.no_reply"));
+    assert!(tasks[0].error.contains("could not connect"), "{}", tasks[0].error);
+    assert_eq!(harness.provisioner.transcript().len(), 3, "no reply is retried too");
+}
