@@ -279,6 +279,13 @@ fn apply_claim_fault(
         OidcFault::BadAtHash if claims.contains_key("at_hash") => {
             put(claims, "at_hash", at_hash("not the access token that was issued"));
         }
+        // at_hash is half the hash of the signing algorithm (OIDC Core
+        // 3.1.3.6), and `none` has no hash: an unsigned token carries none, so
+        // a relying party meets the algorithm rule rather than an at_hash it
+        // cannot compute.
+        OidcFault::AlgNone | OidcFault::AlgNoneCapitalised | OidcFault::AlgNoneUpper | OidcFault::AlgNoneMixed => {
+            claims.shift_remove("at_hash");
+        }
         OidcFault::ExpAsString => {
             let exp = claims.get("exp").and_then(Value::as_i64).unwrap_or(now);
             put(claims, "exp", exp.to_string());

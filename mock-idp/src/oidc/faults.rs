@@ -100,7 +100,7 @@ oidc_faults! {
     ExpAsString = "exp-as-string", Token, "exp is a JSON string, not a number.";
     RefreshTokenChangesSub = "refresh-token-changes-sub", RefreshToken, "The ID token from the next refresh grant names another user's sub (OIDC Core §12.2 requires the original one).";
     RefreshTokenChangesIss = "refresh-token-changes-iss", RefreshToken, "The ID token from the next refresh grant names another issuer (OIDC Core §12.2 requires the original one).";
-    UserinfoSubMismatch = "userinfo-sub-mismatch", Userinfo, "/userinfo answers with another user's sub for this access token.";
+    UserinfoSubMismatch = "userinfo-sub-mismatch", Userinfo, "/userinfo answers for another user (sub, email, names) for this access token.";
     DiscoveryIssuerMismatch = "discovery-issuer-mismatch", Token, "While armed, discovery documents name an impostor issuer, and the next tokens carry it as iss, so only an RP that compares the document's issuer with the one it configured refuses.";
     DiscoveryIssuerOnly = "discovery-issuer-only", Discovery, "The next discovery document names an impostor issuer; the tokens keep the real one.";
     StateMismatch = "state-mismatch", Authorize, "The redirect from /authorize carries a state the client did not send.";

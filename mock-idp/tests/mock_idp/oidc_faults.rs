@@ -73,7 +73,9 @@ async fn oidc_token_faults_break_what_they_name() {
     type Check = fn(&str, &Value, i64) -> bool;
     let checks: Vec<(&str, Check)> = vec![
         ("bad-signature", |t, k, _| !verifies_with(t, k)),
-        ("alg-none", |t, _, _| header_of(t)["alg"] == "none" && t.ends_with('.')),
+        ("alg-none", |t, _, _| {
+            header_of(t)["alg"] == "none" && t.ends_with('.') && claims_of(t).get("at_hash").is_none()
+        }),
         ("hs256-with-public-key", |t, _, _| header_of(t)["alg"] == "HS256"),
         ("unknown-kid", |t, k, _| !verifies_with(t, k) && header_of(t)["kid"].is_string()),
         ("no-kid-multiple-keys", |t, k, _| {
@@ -95,9 +97,15 @@ async fn oidc_token_faults_break_what_they_name() {
         ("missing-nonce", |t, _, _| claims_of(t).get("nonce").is_none()),
         ("bad-at-hash", |t, _, _| claims_of(t)["at_hash"].is_string()),
         ("exp-as-string", |t, _, _| claims_of(t)["exp"].is_string()),
-        ("alg-none-capitalised", |t, _, _| header_of(t) == json!({"alg": "None"}) && t.ends_with('.')),
-        ("alg-none-upper", |t, _, _| header_of(t) == json!({"alg": "NONE"}) && t.ends_with('.')),
-        ("alg-none-mixed", |t, _, _| header_of(t) == json!({"alg": "nOnE"}) && t.ends_with('.')),
+        ("alg-none-capitalised", |t, _, _| {
+            header_of(t) == json!({"alg": "None"}) && t.ends_with('.') && claims_of(t).get("at_hash").is_none()
+        }),
+        ("alg-none-upper", |t, _, _| {
+            header_of(t) == json!({"alg": "NONE"}) && t.ends_with('.') && claims_of(t).get("at_hash").is_none()
+        }),
+        ("alg-none-mixed", |t, _, _| {
+            header_of(t) == json!({"alg": "nOnE"}) && t.ends_with('.') && claims_of(t).get("at_hash").is_none()
+        }),
         ("malicious-kid", |t, k, _| header_of(t)["kid"] == MALICIOUS_KID && !verifies_with_any(t, k)),
         ("malicious-kid-dev-null", |t, _, _| {
             header_of(t) == json!({"kid": DEV_NULL_KID, "alg": "HS256"}) && hmac_verifies(t, b"")

@@ -248,14 +248,17 @@ impl Idp {
                 now,
                 access_token_lifetime_seconds: 0,
             };
-            let mut claims = claims::userinfo(&ctx, user);
-            if record.userinfo_fault {
-                let other = org
-                    .users
-                    .keys()
-                    .find(|id| **id != user_id)
-                    .map_or_else(|| format!("00u{}", &random_suffix(user_id.as_str())[..17]), |id| id.to_string());
-                claims.insert("sub".into(), other.into());
+            // The fault answers for another user altogether (sub, email,
+            // names), as a swapped token would: a relying party that uses the
+            // answer without comparing sub signs the wrong person in.
+            let other = record.userinfo_fault.then(|| org.users.values().find(|u| u.id != user_id)).flatten();
+            let mut claims = match other {
+                Some(other) => claims::userinfo(&TokenContext { user: Some(other), ..ctx }, other),
+                None => claims::userinfo(&ctx, user),
+            };
+            if record.userinfo_fault && other.is_none() {
+                // An org of one user: only the sub can differ.
+                claims.insert("sub".into(), format!("00u{}", &random_suffix(user_id.as_str())[..17]).into());
             }
             Ok(Value::Object(claims))
         })
