@@ -34,6 +34,9 @@ const STATE_FIX: &str = "Keep state, nonce and the PKCE verifier in the session 
 
 macro_rules! fault_check {
     ($id:literal, $title:literal, $category:ident, $severity:ident, $fault:expr, $reference:literal, $fix:expr) => {
+        fault_check!($id, $title, $category, $severity, $fault, $reference, $fix, Fail)
+    };
+    ($id:literal, $title:literal, $category:ident, $severity:ident, $fault:expr, $reference:literal, $fix:expr, $weight:ident) => {
         Check {
             id: $id,
             title: $title,
@@ -44,7 +47,7 @@ macro_rules! fault_check {
             action: Action::Oidc(OidcAction::RefuseFault($fault)),
             fix: $fix,
             exclusive: false,
-            weight: Weight::Fail,
+            weight: Weight::$weight,
         }
     };
 }
@@ -103,8 +106,12 @@ pub fn checks() -> Vec<Check> {
             Signature,
             High,
             OidcFault::Hs256WithClientSecret,
-            "OpenID Connect Core 10.1 (symmetric signing only when the client registered it); RFC 8725 3.1",
-            SIG_FIX
+            "OpenID Connect Core 3.1.3.7 steps 7 and 8 (RS256 SHOULD be pinned; an HMAC key is the client secret)",
+            SIG_FIX,
+            // Step 8 tells a relying party how to check an HMAC token, and
+            // only the provider and the client know the secret: taking one is
+            // weaker than pinning RS256 (step 7's SHOULD), not a forgery.
+            Warn
         ),
         fault_check!(
             "oidc.sig.unknown_crit",
@@ -184,8 +191,12 @@ pub fn checks() -> Vec<Check> {
             Conditions,
             Medium,
             OidcFault::NbfFuture,
-            "RFC 7519 4.1.5",
-            CLAIMS_FIX
+            "RFC 7519 4.1.5; OpenID Connect Core 2 (claims an RP does not use are ignored)",
+            CLAIMS_FIX,
+            // nbf is not an ID token claim in OpenID Connect Core, which says
+            // claims not understood are ignored: honouring it is better, not
+            // required.
+            Warn
         ),
         fault_check!(
             "oidc.claims.missing_iat",
@@ -248,12 +259,12 @@ pub fn checks() -> Vec<Check> {
         },
         fault_check!(
             "oidc.userinfo.sub",
-            "userinfo for another subject refused",
+            "userinfo for another subject is not used",
             Identity,
             High,
             OidcFault::UserinfoSubMismatch,
             "OpenID Connect Core 5.3.2 (the sub must match the ID token's)",
-            "When calling userinfo, require its sub to equal the ID token's sub before using any of its claims."
+            "When calling userinfo, require its sub to equal the ID token's sub before using any of its claims; sign in the ID token's own subject or no one."
         ),
         fault_check!(
             "oidc.state.changed",

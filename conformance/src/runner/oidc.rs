@@ -244,7 +244,41 @@ impl<'a> OidcDriver<'a> {
                 "the mock never applied {fault} (it is still armed), so there is no verdict"
             )));
         }
+        if fault == OidcFault::UserinfoSubMismatch {
+            return self.judge_userinfo_not_used(&browser, user, &redirected, &answer).await;
+        }
         self.judge_refusal(&browser, user, &redirected, &answer, &format!("the {fault} message")).await
+    }
+
+    /// OpenID Connect Core 5.3.2: userinfo for another `sub` MUST NOT be
+    /// used. Signing in the ID token's own subject without it is correct;
+    /// a session for anyone else, or for no one, is not.
+    async fn judge_userinfo_not_used(
+        &self,
+        browser: &Browser,
+        user: &Canary,
+        redirected: &Redirected,
+        answer: &SpAnswer,
+    ) -> Step<Outcome> {
+        let seen = self.suite.oracle(browser).await?;
+        if seen.is(&user.email) {
+            return Ok(Outcome::pass(format!(
+                "the userinfo answer was not used: the session is the ID token's own subject, {}",
+                user.email
+            )));
+        }
+        let (any_session, held) = self.suite.judge_any_session(&seen).await?;
+        if any_session {
+            let id_token = self.last_id_token(user);
+            return Ok(Outcome::fail(
+                format!(
+                    "userinfo for another subject was used: the ID token names {}, but the SP gave {held}",
+                    user.email
+                ),
+                evidence_holding(redirected, answer, held, id_token),
+            ));
+        }
+        Ok(Outcome::pass(format!("no session (the relying party answered {})", answer.status)))
     }
 
     /// The relying party must have given `browser` no session of any kind:
