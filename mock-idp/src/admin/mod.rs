@@ -14,7 +14,9 @@ mod changes;
 mod views;
 
 pub use changes::{Applied, Membership, OrgChange};
-pub use views::{app_group_by_id, app_json, app_user_by_id, group_by_id, group_json, user_by_id, user_json};
+pub use views::{
+    app_group_by_id, app_json, app_user_by_id, group_by_id, group_json, provisioning_json, user_by_id, user_json,
+};
 use views::{app_group_json, app_user_json};
 
 use std::collections::BTreeMap;
@@ -658,6 +660,19 @@ pub fn unassign_user(org: &mut Org, app: &str, user: &str) -> ApiResult<Applied<
     removed.ok_or_else(|| OktaApiError::not_found(uid.as_str(), "AppUser"))?;
     let change = OrgChange::UnassignedFromApp { app: aid.clone(), user: uid.clone() };
     Ok(Applied::new((aid, uid), vec![change]))
+}
+
+/// An app's SCIM provisioning settings (mockta's view; Okta's own API
+/// splits them over connections and features).
+pub fn provisioning_settings(org: &Org, app: &str) -> ApiResult {
+    let found = org.find_app(app).ok_or_else(|| OktaApiError::not_found(app, "AppInstance"))?;
+    if found.provisioning.is_none() {
+        return Err(OktaApiError::validation(
+            "provisioning",
+            format!("the app '{app}' has no SCIM provisioning settings"),
+        ));
+    }
+    Ok(provisioning_json(found))
 }
 
 pub fn list_app_groups(org: &Org, id: &str) -> ApiResult {

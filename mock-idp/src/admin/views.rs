@@ -169,3 +169,30 @@ pub fn app_group_by_id(org: &Org, (app, group): &(AppId, GroupId)) -> Value {
         None => Value::Null,
     }
 }
+
+/// An app's SCIM provisioning settings and links, secrets left out.
+pub fn provisioning_json(app: &App) -> Value {
+    let Some(settings) = app.provisioning.as_ref() else { return Value::Null };
+    let users: serde_json::Map<String, Value> = settings
+        .links
+        .users
+        .iter()
+        .map(|(user, link)| (user.to_string(), json!({"externalId": link.scim_id, "active": link.active})))
+        .collect();
+    let groups: serde_json::Map<String, Value> =
+        settings.links.groups.iter().map(|(group, id)| (group.to_string(), json!(id))).collect();
+    json!({
+        "baseUrl": settings.base_url,
+        "authScheme": settings.authentication.mode(),
+        "uniqueIdentifier": settings.unique_identifier,
+        "features": settings.features.enabled_names(),
+        "requestProfile": settings.request_profile.as_str(),
+        "mappings": settings
+            .mappings
+            .iter()
+            .map(|m| json!({"scim": m.target.text(), "value": m.source.expression()}))
+            .collect::<Vec<_>>(),
+        "pushGroups": settings.pushed_groups,
+        "links": {"users": users, "groups": groups},
+    })
+}

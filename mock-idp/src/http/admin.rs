@@ -56,6 +56,13 @@ pub(super) fn routes(idp: Arc<Idp>) -> Router<Arc<Idp>> {
         .route("/mockta/oidc/faults", get(list_oidc_faults).post(arm_oidc_fault).delete(clear_oidc_faults))
         .route("/mockta/oidc/faults/{id}", axum::routing::delete(disarm_oidc_fault))
         .route("/mockta/oidc/faults/catalogue", get(oidc_fault_catalogue))
+        .route("/mockta/scim/transcript", get(scim_transcript).delete(clear_scim_transcript))
+        .route("/mockta/scim/tasks", get(scim_failed_tasks))
+        .route("/mockta/scim/tasks/{id}/retry", post(retry_scim_task))
+        .route("/mockta/scim/apps/{app}/settings", get(scim_settings))
+        .route("/mockta/scim/apps/{app}/test-credentials", post(scim_test_credentials))
+        .route("/mockta/scim/apps/{app}/push", post(scim_push_now))
+        .route("/mockta/scim/apps/{app}/import", post(scim_import))
         .fallback(not_found)
         .method_not_allowed_fallback(method_not_allowed)
         .layer(middleware::from_fn_with_state(idp, require_ssws))
@@ -423,4 +430,50 @@ async fn oidc_fault_catalogue() -> ApiResponse {
     let catalogue: Vec<Value> =
         OidcFault::ALL.iter().map(|f| json!({ "name": f.name(), "description": f.description() })).collect();
     ok(json!(catalogue))
+}
+
+/// The running provisioning engine, or Okta's 404 when none was started.
+fn provisioner(idp: &Idp) -> Result<Arc<crate::provisioning::Provisioner>, HttpError> {
+    idp.provisioner().ok_or_else(|| OktaApiError::not_found("provisioning", "ProvisioningEngine").into())
+}
+
+#[derive(Debug, Deserialize)]
+struct TranscriptQuery {
+    /// Only exchanges after this sequence number.
+    after: Option<u64>,
+}
+
+async fn scim_transcript(State(idp): State<Arc<Idp>>, ApiQuery(query): ApiQuery<TranscriptQuery>) -> ApiResponse {
+    let engine = provisioner(&idp)?;
+    ok(json!(engine.transcript_after(query.after.unwrap_or(0))))
+}
+
+async fn clear_scim_transcript(State(idp): State<Arc<Idp>>) -> ApiResponse {
+    provisioner(&idp)?.clear_transcript();
+    no_content()
+}
+
+async fn scim_failed_tasks(State(idp): State<Arc<Idp>>) -> ApiResponse {
+    ok(json!(provisioner(&idp)?.failed_tasks()))
+}
+
+async fn retry_scim_task(State(idp): State<Arc<Idp>>, Path(id): Path<String>) -> ApiResponse {
+    provisioner(&idp)?.retry_task(&id).await?;
+    no_content()
+}
+
+async fn scim_settings(State(idp): State<Arc<Idp>>, Path(app): Path<String>) -> ApiResponse {
+    ok(idp.read_org(|org| admin::provisioning_settings(org, &app))?)
+}
+
+async fn scim_test_credentials(State(idp): State<Arc<Idp>>, Path(app): Path<String>) -> ApiResponse {
+    ok(json!(provisioner(&idp)?.test_credentials(&app).await?))
+}
+
+async fn scim_push_now(State(idp): State<Arc<Idp>>, Path(app): Path<String>) -> ApiResponse {
+    ok(json!(provisioner(&idp)?.push_now(&app).await?))
+}
+
+async fn scim_import(State(idp): State<Arc<Idp>>, Path(app): Path<String>) -> ApiResponse {
+    ok(json!(provisioner(&idp)?.import(&app).await?))
 }

@@ -36,6 +36,9 @@ pub enum HttpError {
     /// over the limit, a query or form that does not parse): an error page.
     #[error("{detail}")]
     PageRequestRejected { status: StatusCode, detail: String },
+    /// A provisioning operation refused or failed.
+    #[error(transparent)]
+    Provisioning(#[from] crate::provisioning::ProvisioningError),
     #[error("internal error: {0}")]
     Internal(String),
 }
@@ -167,6 +170,31 @@ fn oidc_response(error: &OidcError) -> Response {
     }
 }
 
+/// A provisioning error in Okta's envelope: an unknown app or task is 404,
+/// an app without the setting or feature is a validation error, and a
+/// request the SCIM server failed is 502 with the server's status and error
+/// text among the causes.
+fn provisioning_response(error: &crate::provisioning::ProvisioningError) -> Response {
+    use crate::provisioning::ProvisioningError;
+    let api = match error {
+        ProvisioningError::UnknownApp(app) => OktaApiError::not_found(app, "AppInstance"),
+        ProvisioningError::UnknownTask(task) => OktaApiError::not_found(task, "ProvisioningTask"),
+        ProvisioningError::NotProvisioned(_) | ProvisioningError::FeatureOff { .. } => {
+            OktaApiError::validation("provisioning", error.to_string())
+        }
+        ProvisioningError::Failed(_)
+        | ProvisioningError::AlreadyRunning
+        | ProvisioningError::Build(_)
+        | ProvisioningError::IdpGone => OktaApiError {
+            status: 502,
+            code: "E0000009",
+            summary: "The SCIM provisioning request failed".into(),
+            causes: vec![format!("{}: {error}", error.code())],
+        },
+    };
+    HttpError::Api(api).into_response()
+}
+
 impl IntoResponse for HttpError {
     fn into_response(self) -> Response {
         match self {
@@ -190,6 +218,7 @@ impl IntoResponse for HttpError {
                 super::oidc::json_response(status, &body)
             }
             HttpError::PageRequestRejected { status, detail } => html_page(status, "invalid_request", &detail),
+            HttpError::Provisioning(error) => provisioning_response(&error),
             HttpError::Internal(detail) => {
                 tracing::error!(%detail, "internal error");
                 html_page(StatusCode::INTERNAL_SERVER_ERROR, "internal", "Internal error.")

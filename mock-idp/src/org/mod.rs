@@ -470,6 +470,15 @@ impl AttributeValueSource {
         let quoted = value.len() >= 2 && value.starts_with('"') && value.ends_with('"');
         quoted.then(|| AttributeValueSource::Literal(value[1..value.len() - 1].to_owned()))
     }
+
+    /// The expression as an org file writes it.
+    pub fn expression(&self) -> String {
+        match self {
+            AttributeValueSource::User(attribute) => format!("user.{attribute}"),
+            AttributeValueSource::AppUser(attribute) => format!("appuser.{attribute}"),
+            AttributeValueSource::Literal(text) => format!("\"{text}\""),
+        }
+    }
 }
 
 fn valid_attribute_name(name: &str) -> bool {

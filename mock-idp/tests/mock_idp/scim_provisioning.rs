@@ -475,3 +475,52 @@ async fn a_server_that_is_down_fails_the_task_with_the_reason() {
     assert!(tasks[0].error.contains("could not connect"), "{}", tasks[0].error);
     assert_eq!(harness.provisioner.transcript().len(), 3, "no reply is retried too");
 }
+
+#[tokio::test]
+async fn the_management_api_lists_retries_and_shows_provisioning() {
+    let harness = Harness::start("oin").await;
+    let server =
+        mock_idp::http::RunningServer::start("127.0.0.1:0".parse().unwrap(), harness.idp.clone()).await.unwrap();
+    let api = |method: reqwest::Method, path: &str| {
+        reqwest::Client::new()
+            .request(method, format!("{}/api/v1/mockta/scim{path}", server.url()))
+            .header("authorization", "SSWS t")
+    };
+    for _ in 0..3 {
+        harness.queue_failure(500, None, "database is down");
+    }
+    harness.assign(ALICE);
+    harness.provisioner.wait_idle().await;
+    let tasks: Value = api(reqwest::Method::GET, "/tasks").send().await.unwrap().json().await.unwrap();
+    assert_eq!(tasks[0]["status"], 500);
+    assert_eq!(tasks[0]["error"], "the SCIM server answered 500: database is down");
+    assert_eq!(tasks[0]["operation"], "sync_user");
+    assert_eq!(tasks[0]["user"], ALICE);
+    let id = tasks[0]["id"].as_str().unwrap();
+    let retried = api(reqwest::Method::POST, &format!("/tasks/{id}/retry")).send().await.unwrap();
+    assert_eq!(retried.status(), 204);
+    let tasks: Value = api(reqwest::Method::GET, "/tasks").send().await.unwrap().json().await.unwrap();
+    assert_eq!(tasks, json!([]));
+
+    let transcript: Value =
+        api(reqwest::Method::GET, "/transcript?after=3").send().await.unwrap().json().await.unwrap();
+    let methods: Vec<&str> =
+        transcript.as_array().unwrap().iter().map(|e| e["request"]["method"].as_str().unwrap()).collect();
+    assert_eq!(methods, ["GET", "POST"], "the retry's lookup and create, after the three failed attempts");
+    assert_eq!(transcript[1]["response"]["status"], 201);
+
+    let settings: Value =
+        api(reqwest::Method::GET, &format!("/apps/{APP}/settings")).send().await.unwrap().json().await.unwrap();
+    assert_eq!(settings["authScheme"], "bearer");
+    assert_eq!(settings["links"]["users"][ALICE], json!({"externalId": "users-1", "active": true}));
+    assert!(!settings.to_string().contains("scim-secret"), "the secret is not shown");
+
+    let check: Value =
+        api(reqwest::Method::POST, "/apps/scim-app/test-credentials").send().await.unwrap().json().await.unwrap();
+    assert_eq!(check["total_results"], 1);
+    let import: Value = api(reqwest::Method::POST, "/apps/scim-app/import").send().await.unwrap().json().await.unwrap();
+    assert_eq!(import["users"][0]["matched_user"], ALICE);
+    let unknown = api(reqwest::Method::POST, "/tasks/nope/retry").send().await.unwrap();
+    assert_eq!(unknown.status(), 404);
+    server.stop().await.unwrap();
+}
