@@ -35,7 +35,18 @@ apt_install() {
         quietly as_root apt-get update -qq
         APT_LISTS_FRESH=1
     fi
+    # Packages such as apache2 start their service when installed; the tests
+    # start their own servers on free ports, so a policy-rc.d that says "not
+    # now" keeps a system Apache off port 80 while apt runs.
+    local added_policy=0
+    if [ ! -e /usr/sbin/policy-rc.d ]; then
+        as_root sh -c 'printf "#!/bin/sh\nexit 101\n" > /usr/sbin/policy-rc.d && chmod 755 /usr/sbin/policy-rc.d'
+        added_policy=1
+    fi
     quietly as_root env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq "$@"
+    if [ "$added_policy" -eq 1 ]; then
+        as_root rm -f /usr/sbin/policy-rc.d
+    fi
 }
 
 ensure_system_packages() {
