@@ -11,6 +11,7 @@ mod interop_oidc;
 mod interop_openidc;
 mod layering;
 mod scim_interop;
+mod scim_provisioning;
 mod sp;
 
 use std::path::PathBuf;
