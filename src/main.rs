@@ -727,6 +727,9 @@ fn serve_idp(options: IdpOptions, listen: SocketAddr) -> Result<(), Failure> {
         let server = RunningServer::start(listen, idp.clone())
             .await
             .map_err(|e| Failure::runtime(format!("cannot listen on {listen}: {e}")))?;
+        // Okta's SCIM client: org changes made through the management API
+        // are provisioned to every app with provisioning settings.
+        mock_idp::provisioning::Provisioner::start(&idp, Default::default()).map_err(Failure::runtime)?;
         print_urls(&idp, &server);
         println!("Press Ctrl-C to stop.");
         tokio::signal::ctrl_c().await.map_err(Failure::runtime)?;
