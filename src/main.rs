@@ -7,6 +7,7 @@
 //! port in use, a file that cannot be written).
 
 mod demo;
+mod scim;
 
 use std::net::SocketAddr;
 use std::path::PathBuf;
@@ -51,6 +52,9 @@ enum Command {
     /// Mint OIDC tokens offline and list the OIDC faults.
     #[command(subcommand)]
     Oidc(OidcCommand),
+    /// Okta's SCIM provisioning: test credentials, push, import, and a running mock's transcript.
+    #[command(subcommand)]
+    Scim(scim::ScimCommand),
     /// Run the reference service provider (SAML ACS, SQLite storage, switchable flaws).
     Sp(SpArgs),
     /// Run the conformance checks against an SP described by a target file.
@@ -429,6 +433,7 @@ fn run(cli: Cli) -> Result<(), Failure> {
     match cli.command {
         Command::Idp(args) => serve_idp(args.org.options(args.url), args.listen),
         Command::Demo(args) => demo(args),
+        Command::Scim(command) => scim::run(command),
         Command::Checks(args) => {
             let checks = conformance::select(None, args.protocol).map_err(Failure::usage)?;
             match args.format {
