@@ -41,71 +41,27 @@
 //! for an authorization response at all ("Invalid Request" page). A refused
 //! token gets an error page with status 200.
 
-use std::io::{BufRead, BufReader};
-use std::os::unix::fs::PermissionsExt;
-use std::os::unix::process::CommandExt;
 use std::path::Path;
-use std::process::{Child, Command, Stdio};
-use std::sync::{Arc, Mutex};
-use std::time::Duration;
+use std::sync::Arc;
 
 use conformance::catalogue::{Protocol, checks_for};
-use conformance::runner::{CheckResult, Suite, Verdict};
+use conformance::runner::Suite;
+
+use crate::apache::{Apache, StartError, assert_port_closed, base_config, free_port, verdict_table};
 
 /// The org's confidential web client, `reference-sp-oidc`.
 const CLIENT_NAME: &str = "reference-sp-oidc";
 const CLIENT_ID: &str = "0oarefspoidc00000007";
 const CLIENT_SECRET: &str = "mockta-dev-oidc-secret";
 
-/// Where Debian installs Apache and its modules.
-const APACHE: &str = "/usr/sbin/apache2";
-const MODULES: &str = "/usr/lib/apache2/modules";
-
-/// How long Apache may take to say it is serving.
-const STARTUP: Duration = Duration::from_secs(30);
-
-/// Apache's `ErrorLog` line once its listener is bound and it serves.
-const READY: &str = "resuming normal operations";
-
-/// The Apache config: the modules mod_auth_openidc needs, one small worker
-/// process, the error log on stderr (the test reads it for readiness and
-/// shows it when a check goes wrong), and mod_auth_openidc with only what a
-/// deployment must say (provider, client, redirect URI, passphrase, scopes)
-/// plus the info hook the session oracle reads.
+/// The Apache config: the shared base with mod_auth_openidc, and
+/// mod_auth_openidc with only what a deployment must say (provider, client,
+/// redirect URI, passphrase, scopes) plus the info hook the session oracle
+/// reads.
 fn apache_config(dir: &Path, port: u16, issuer: &str) -> String {
-    let dir = dir.display();
+    let base = base_config(dir, port, &[("auth_openidc_module", "mod_auth_openidc.so")]);
     format!(
-        r#"ServerRoot "{dir}"
-DefaultRuntimeDir "{dir}"
-PidFile "{dir}/httpd.pid"
-ErrorLog "/dev/stderr"
-LogLevel warn
-Listen 127.0.0.1:{port}
-ServerName 127.0.0.1:{port}
-
-LoadModule mpm_event_module {MODULES}/mod_mpm_event.so
-LoadModule authn_core_module {MODULES}/mod_authn_core.so
-LoadModule authz_core_module {MODULES}/mod_authz_core.so
-LoadModule authz_user_module {MODULES}/mod_authz_user.so
-LoadModule dir_module {MODULES}/mod_dir.so
-LoadModule auth_openidc_module {MODULES}/mod_auth_openidc.so
-
-# One worker process. Started as root (as CI runs it), Apache serves as
-# www-data; started as another user, it stays that user.
-StartServers 1
-ServerLimit 1
-ThreadLimit 16
-ThreadsPerChild 16
-MaxRequestWorkers 16
-MinSpareThreads 1
-MaxSpareThreads 16
-User www-data
-Group www-data
-
-DocumentRoot "{dir}/htdocs"
-DirectoryIndex index.html
-
-OIDCProviderMetadataURL {issuer}/.well-known/openid-configuration
+        r#"{base}OIDCProviderMetadataURL {issuer}/.well-known/openid-configuration
 OIDCClientID {CLIENT_ID}
 OIDCClientSecret {CLIENT_SECRET}
 OIDCProviderTokenEndpointAuth client_secret_basic
@@ -150,131 +106,19 @@ timeout_seconds = 10
     )
 }
 
-/// Apache in the foreground in its own process group, its error log kept.
-/// Dropping it ends the whole group (the parent and its worker).
-struct Apache {
-    child: Child,
-    log: Arc<Mutex<Vec<String>>>,
-    /// Disconnects when the error log ends: every process of the group,
-    /// each holding the log's pipe, has exited.
-    log_closed: std::sync::mpsc::Receiver<()>,
-    _dir: tempfile::TempDir,
-}
-
-/// Why Apache did not start.
-enum StartError {
-    /// The port was taken between picking it and Apache binding it.
-    PortTaken,
-    Other(String),
-}
-
-impl Apache {
-    /// Starts Apache on `port` of 127.0.0.1, its mod_auth_openidc pointed at
-    /// `issuer`. Returns once Apache's error log says it serves.
-    async fn start(issuer: &str, port: u16) -> Result<Apache, StartError> {
-        let dir = tempfile::tempdir().unwrap();
-        // Apache's worker serves as www-data when started as root: it must
-        // reach the document root inside the (otherwise 0700) temporary folder.
-        std::fs::set_permissions(dir.path(), std::fs::Permissions::from_mode(0o755)).unwrap();
-        std::fs::create_dir_all(dir.path().join("htdocs/protected")).unwrap();
-        std::fs::write(dir.path().join("htdocs/protected/index.html"), "<p>signed in</p>\n").unwrap();
-        let config = dir.path().join("httpd.conf");
-        std::fs::write(&config, apache_config(dir.path(), port, issuer)).unwrap();
-
-        let mut child = Command::new(APACHE)
-            .arg("-DFOREGROUND")
-            .arg("-f")
-            .arg(&config)
-            .stdin(Stdio::null())
-            .stdout(Stdio::null())
-            .stderr(Stdio::piped())
-            .process_group(0)
-            .spawn()
-            .unwrap_or_else(|e| panic!("cannot run {APACHE}: {e}"));
-
-        // A thread reads the error log to its end (Apache would block on a
-        // full pipe otherwise) and says once whether Apache serves: at the
-        // ready line, or at the end of the log (Apache exited).
-        let log = Arc::new(Mutex::new(Vec::new()));
-        let (ready_tx, ready_rx) = tokio::sync::oneshot::channel::<bool>();
-        let (closed_tx, log_closed) = std::sync::mpsc::channel::<()>();
-        let stderr = child.stderr.take().unwrap();
-        let kept = log.clone();
-        std::thread::spawn(move || {
-            let _closed_tx = closed_tx;
-            let mut ready_tx = Some(ready_tx);
-            for line in BufReader::new(stderr).lines() {
-                let Ok(line) = line else { break };
-                let ready = line.contains(READY);
-                kept.lock().unwrap().push(line);
-                if ready && let Some(tx) = ready_tx.take() {
-                    let _ = tx.send(true);
-                }
-            }
-            if let Some(tx) = ready_tx.take() {
-                let _ = tx.send(false);
-            }
-        });
-
-        let apache = Apache { child, log, log_closed, _dir: dir };
-        match tokio::time::timeout(STARTUP, ready_rx).await {
-            Ok(Ok(true)) => Ok(apache),
-            Ok(_) => {
-                let log = apache.log();
-                if log.contains("could not bind") || log.contains("Address already in use") {
-                    Err(StartError::PortTaken)
-                } else {
-                    Err(StartError::Other(format!("it exited; its error log:\n{log}")))
-                }
-            }
-            Err(_) => Err(StartError::Other(format!(
-                "no '{READY}' within {} s; its error log:\n{}",
-                STARTUP.as_secs(),
-                apache.log()
-            ))),
-        }
-    }
-
-    /// Apache's error log so far.
-    fn log(&self) -> String {
-        self.log.lock().unwrap().join("\n")
-    }
-
-    /// Sends `signal` to Apache's whole process group.
-    fn signal_group(&self, signal: &str) {
-        // std can only SIGKILL its own child, not a group; bash's kill can.
-        let _ = Command::new("bash")
-            .args(["-c", &format!("kill -s {signal} -- -{}", self.child.id())])
-            .stdout(Stdio::null())
-            .stderr(Stdio::null())
-            .status();
-    }
-}
-
-impl Drop for Apache {
-    fn drop(&mut self) {
-        // SIGTERM to the group: Apache's parent stops its worker and exits.
-        // The end of the error log says every process of the group is gone;
-        // one still running after a bound gets SIGKILL instead.
-        self.signal_group("TERM");
-        if let Err(std::sync::mpsc::RecvTimeoutError::Timeout) = self.log_closed.recv_timeout(Duration::from_secs(10)) {
-            self.signal_group("KILL");
-        }
-        let _ = self.child.wait();
-    }
-}
-
-/// A port of 127.0.0.1 that was free a moment ago.
-fn free_port() -> u16 {
-    std::net::TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port()
+/// Starts Apache on `port` of 127.0.0.1, its mod_auth_openidc pointed at
+/// `issuer`. Returns once Apache's error log says it serves.
+async fn start_apache(issuer: &str, port: u16) -> Result<Apache, StartError> {
+    let dir = crate::apache::workdir();
+    std::fs::create_dir_all(dir.path().join("htdocs/protected")).unwrap();
+    std::fs::write(dir.path().join("htdocs/protected/index.html"), "<p>signed in</p>\n").unwrap();
+    let config = apache_config(dir.path(), port, issuer);
+    Apache::start(dir, &config).await
 }
 
 /// The suite serving the mock IdP, and Apache signing in through it.
 async fn start_suite_and_apache() -> (Arc<Suite>, Apache, u16) {
-    assert!(
-        Path::new(APACHE).exists() && Path::new(MODULES).join("mod_auth_openidc.so").exists(),
-        "{APACHE} or mod_auth_openidc is missing: run ./scripts/test (it installs apache2 and libapache2-mod-auth-openidc)"
-    );
+    crate::apache::require_module("mod_auth_openidc.so", "libapache2-mod-auth-openidc");
     // The target names Apache's port, so it is picked first: by binding port
     // 0 and letting it go. Another process may take it before Apache binds
     // it; Apache then exits saying so, and the whole set-up starts again.
@@ -290,29 +134,13 @@ async fn start_suite_and_apache() -> (Arc<Suite>, Apache, u16) {
             let mock_idp::org::SignOn::Oidc(oidc) = &mut app.sign_on else { panic!("{CLIENT_NAME} is not OIDC") };
             oidc.redirect_uris = vec![format!("http://127.0.0.1:{port}/protected/redirect_uri")];
         });
-        match Apache::start(&suite.idp_url(), port).await {
+        match start_apache(&suite.idp_url(), port).await {
             Ok(apache) => return (suite, apache, port),
             Err(StartError::PortTaken) => continue,
             Err(StartError::Other(why)) => panic!("Apache did not start: {why}"),
         }
     }
     panic!("Apache did not start: three ports in a row were taken before it bound them")
-}
-
-fn verdict_name(verdict: Verdict) -> &'static str {
-    match verdict {
-        Verdict::Pass => "pass",
-        Verdict::Fail => "fail",
-        Verdict::Warn => "warn",
-        Verdict::Skip => "skip",
-        Verdict::Error => "error",
-    }
-}
-
-/// One line per check: id, verdict and reason, in columns.
-fn verdict_table(results: &[CheckResult]) -> String {
-    let width = results.iter().map(|r| r.id.len()).max().unwrap_or(0);
-    results.iter().map(|r| format!("{:<width$} {:<5} {}\n", r.id, verdict_name(r.verdict), r.reason)).collect()
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -325,10 +153,7 @@ async fn mod_auth_openidc_verdicts_are_the_documented_ones() {
 
     drop(apache);
     // Dropping Apache ended its process group: nothing listens on its port.
-    assert!(
-        std::net::TcpStream::connect(("127.0.0.1", port)).is_err(),
-        "Apache still listens on 127.0.0.1:{port} after it was dropped"
-    );
+    assert_port_closed(port);
 
     insta::with_settings!({ filters => vec![
         // Canary users carry a random tag.

@@ -4,9 +4,11 @@
 // Test helpers panic on unexpected errors: that is how a test reports failure.
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
+mod apache;
 mod baseline;
 mod cli;
 mod interop;
+mod interop_mellon;
 mod interop_oidc;
 mod interop_openidc;
 mod layering;

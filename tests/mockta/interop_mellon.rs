@@ -1,0 +1,290 @@
+//! The suite's SAML checks against a real service provider: Apache with
+//! `mod_auth_mellon` (Debian's `apache2` and `libapache2-mod-auth-mellon`,
+//! mod_auth_mellon 0.18.1 on liblasso3 2.8.1, which the test command
+//! installs).
+//!
+//! The verdict table is filled in below once the run is snapshotted.
+
+use std::os::unix::fs::PermissionsExt;
+use std::path::Path;
+use std::sync::Arc;
+
+use base64::Engine;
+use base64::engine::general_purpose::STANDARD as BASE64;
+use conformance::catalogue::{Protocol, checks_for};
+use conformance::runner::Suite;
+
+use crate::apache::{Apache, StartError, assert_port_closed, base_config, free_port, verdict_table};
+
+/// The org's SAML app the test points at mellon: `reference-sp` (NameID
+/// format emailAddress, the email as NameID, signs Response and Assertion,
+/// default RelayState `/welcome`, attributes firstName, lastName, email,
+/// role and groups).
+const APP_NAME: &str = "reference-sp";
+
+/// mellon's endpoints live under this path (its default).
+const ENDPOINT_PATH: &str = "/mellon";
+
+/// The session oracle: a CGI behind `MellonEnable info` and `Require
+/// valid-user`. mod_auth_mellon itself answers 401 to a browser without a
+/// session (its `check_user_id` hook, `am_check_uid`), so the "no session"
+/// answer comes from the code that decides sessions; with a session, the
+/// script prints the `MELLON_*` variables mellon set from that session as
+/// JSON. Perl's JSON::PP (in Debian's perl, which apache2 depends on)
+/// quotes them, so no NameID or attribute value can break the JSON.
+const WHOAMI: &str = r#"#!/usr/bin/perl
+# The signed-in user as mod_auth_mellon put it into the environment.
+use strict;
+use warnings;
+use JSON::PP;
+
+my @groups = map { $ENV{$_} }
+    sort { (split /_/, $a)[-1] <=> (split /_/, $b)[-1] }
+    grep { /^MELLON_groups_\d+$/ } keys %ENV;
+my %session = (
+    name_id   => $ENV{MELLON_NAME_ID},
+    user      => $ENV{REMOTE_USER},
+    email     => $ENV{MELLON_email},
+    firstName => $ENV{MELLON_firstName},
+    lastName  => $ENV{MELLON_lastName},
+    groups    => \@groups,
+);
+print "Content-Type: application/json\r\n\r\n";
+print JSON::PP->new->canonical->encode(\%session), "\n";
+"#;
+
+/// mellon's SP key and self-signed certificate (PEM), made for this run.
+struct SpKey {
+    key_pem: String,
+    cert_pem: String,
+    cert_base64: String,
+}
+
+fn sp_key() -> SpKey {
+    use openssl::asn1::Asn1Time;
+    use openssl::hash::MessageDigest;
+    use openssl::pkey::PKey;
+    use openssl::rsa::Rsa;
+    use openssl::x509::{X509, X509NameBuilder};
+
+    let key = PKey::from_rsa(Rsa::generate(2048).unwrap()).unwrap();
+    let mut name = X509NameBuilder::new().unwrap();
+    name.append_entry_by_text("CN", "127.0.0.1").unwrap();
+    let name = name.build();
+    let mut builder = X509::builder().unwrap();
+    builder.set_version(2).unwrap();
+    builder.set_subject_name(&name).unwrap();
+    builder.set_issuer_name(&name).unwrap();
+    builder.set_pubkey(&key).unwrap();
+    builder.set_not_before(&Asn1Time::days_from_now(0).unwrap()).unwrap();
+    builder.set_not_after(&Asn1Time::days_from_now(3652).unwrap()).unwrap();
+    builder.sign(&key, MessageDigest::sha256()).unwrap();
+    let cert = builder.build();
+    SpKey {
+        key_pem: String::from_utf8(key.private_key_to_pem_pkcs8().unwrap()).unwrap(),
+        cert_pem: String::from_utf8(cert.to_pem().unwrap()).unwrap(),
+        cert_base64: BASE64.encode(cert.to_der().unwrap()),
+    }
+}
+
+/// mellon's URLs on `port`: its entity id (its metadata URL, as mellon's own
+/// convention has it) and its ACS.
+fn entity_id(port: u16) -> String {
+    format!("http://127.0.0.1:{port}{ENDPOINT_PATH}/metadata")
+}
+
+fn acs_url(port: u16) -> String {
+    format!("http://127.0.0.1:{port}{ENDPOINT_PATH}/postResponse")
+}
+
+/// The SP metadata, in the shape Debian's `mellon_create_metadata` writes
+/// (signing and encryption key, HTTP-Redirect logout, HTTP-POST ACS,
+/// `AuthnRequestsSigned`, no `WantAssertionsSigned`).
+fn sp_metadata(port: u16, cert_base64: &str) -> String {
+    let entity_id = entity_id(port);
+    let acs = acs_url(port);
+    format!(
+        r#"<EntityDescriptor entityID="{entity_id}" xmlns="urn:oasis:names:tc:SAML:2.0:metadata" xmlns:ds="http://www.w3.org/2000/09/xmldsig#">
+  <SPSSODescriptor protocolSupportEnumeration="urn:oasis:names:tc:SAML:2.0:protocol" AuthnRequestsSigned="true">
+    <KeyDescriptor use="encryption">
+      <ds:KeyInfo xmlns:ds="http://www.w3.org/2000/09/xmldsig#">
+        <ds:X509Data>
+          <ds:X509Certificate>{cert_base64}</ds:X509Certificate>
+        </ds:X509Data>
+      </ds:KeyInfo>
+    </KeyDescriptor>
+    <KeyDescriptor use="signing">
+      <ds:KeyInfo xmlns:ds="http://www.w3.org/2000/09/xmldsig#">
+        <ds:X509Data>
+          <ds:X509Certificate>{cert_base64}</ds:X509Certificate>
+        </ds:X509Data>
+      </ds:KeyInfo>
+    </KeyDescriptor>
+    <SingleLogoutService Binding="urn:oasis:names:tc:SAML:2.0:bindings:HTTP-Redirect" Location="http://127.0.0.1:{port}{ENDPOINT_PATH}/logout"/>
+    <AssertionConsumerService Binding="urn:oasis:names:tc:SAML:2.0:bindings:HTTP-POST" Location="{acs}" index="0"/>
+  </SPSSODescriptor>
+</EntityDescriptor>
+"#
+    )
+}
+
+/// The Apache config: the shared base with mod_auth_mellon, mod_cgid (the
+/// oracle's script; the event MPM wants cgid rather than cgi) and mod_alias
+/// (`ScriptAlias`). mod_auth_mellon is set up as its README shows, with its
+/// defaults for everything a deployment need not say: the SP's metadata,
+/// key and certificate, the IdP's metadata, the endpoint path, a protected
+/// location, and the session oracle.
+fn apache_config(dir: &Path, port: u16) -> String {
+    let base = base_config(
+        dir,
+        port,
+        &[
+            ("alias_module", "mod_alias.so"),
+            ("cgid_module", "mod_cgid.so"),
+            ("auth_mellon_module", "mod_auth_mellon.so"),
+        ],
+    );
+    let dir = dir.display();
+    format!(
+        r#"{base}# mellon's session store is shared memory guarded by this lock; the
+# test's own file, so that two Apaches never share one.
+MellonLockFile "{dir}/mellon.lock"
+ScriptSock "{dir}/cgid.sock"
+
+<Location />
+    # Every path knows the session (and mellon's endpoints live here);
+    # only /protected and /whoami need one.
+    MellonEnable info
+    MellonEndpointPath {ENDPOINT_PATH}
+    MellonSPMetadataFile "{dir}/mellon/sp-metadata.xml"
+    MellonSPPrivateKeyFile "{dir}/mellon/sp-key.pem"
+    MellonSPCertFile "{dir}/mellon/sp-cert.pem"
+    MellonIdPMetadataFile "{dir}/mellon/idp-metadata.xml"
+</Location>
+
+# An unauthenticated browser is sent to the IdP with an AuthnRequest.
+<Location /protected>
+    AuthType Mellon
+    MellonEnable auth
+    Require valid-user
+</Location>
+
+# The session oracle: 401 from mellon without a session, the session's
+# NameID and attributes as JSON with one.
+ScriptAlias /whoami "{dir}/cgi/whoami"
+<Location /whoami>
+    AuthType Mellon
+    MellonEnable info
+    Require valid-user
+</Location>
+"#
+    )
+}
+
+/// The target: the protected page starts an SP-initiated sign-in, the
+/// oracle shows the NameID (the mock sends the email as NameID for this
+/// app), mellon's metadata says what it wants signed, and mellon keeps no
+/// accounts.
+fn target_text(port: u16) -> String {
+    format!(
+        r#"[idp]
+listen = "127.0.0.1:0"
+
+[saml]
+app = "{APP_NAME}"
+login_url = "http://127.0.0.1:{port}/protected/"
+metadata_url = "http://127.0.0.1:{port}{ENDPOINT_PATH}/metadata"
+
+[accounts]
+keeps_accounts = false
+
+[session]
+url = "http://127.0.0.1:{port}/whoami"
+json_pointer = "/name_id"
+given_name_pointer = "/firstName"
+family_name_pointer = "/lastName"
+groups_pointer = "/groups"
+no_session_status = [401]
+
+[limits]
+concurrency = 4
+timeout_seconds = 10
+"#
+    )
+}
+
+/// Starts Apache on `port` of 127.0.0.1 with mellon trusting `idp_metadata`.
+/// Returns once Apache's error log says it serves.
+async fn start_apache(port: u16, idp_metadata: &str) -> Result<Apache, StartError> {
+    let dir = crate::apache::workdir();
+    let write = |path: &str, text: &str, mode: u32| {
+        let path = dir.path().join(path);
+        std::fs::create_dir_all(path.parent().unwrap()).unwrap();
+        std::fs::write(&path, text).unwrap();
+        std::fs::set_permissions(&path, std::fs::Permissions::from_mode(mode)).unwrap();
+    };
+    let key = sp_key();
+    // mellon reads its files when Apache parses the config, as the user
+    // that started Apache; the script runs as the worker's user.
+    write("mellon/sp-key.pem", &key.key_pem, 0o600);
+    write("mellon/sp-cert.pem", &key.cert_pem, 0o644);
+    write("mellon/sp-metadata.xml", &sp_metadata(port, &key.cert_base64), 0o644);
+    write("mellon/idp-metadata.xml", idp_metadata, 0o644);
+    write("cgi/whoami", WHOAMI, 0o755);
+    std::fs::set_permissions(dir.path().join("cgi"), std::fs::Permissions::from_mode(0o755)).unwrap();
+    std::fs::write(dir.path().join("htdocs/index.html"), "<p>mellon</p>\n").unwrap();
+    std::fs::create_dir_all(dir.path().join("htdocs/protected")).unwrap();
+    std::fs::write(dir.path().join("htdocs/protected/index.html"), "<p>signed in</p>\n").unwrap();
+    std::fs::write(dir.path().join("htdocs/welcome"), "<p>welcome</p>\n").unwrap();
+    let config = apache_config(dir.path(), port);
+    Apache::start(dir, &config).await
+}
+
+/// The suite serving the mock IdP, and Apache signing in through it.
+async fn start_suite_and_apache() -> (Arc<Suite>, Apache, u16) {
+    crate::apache::require_module("mod_auth_mellon.so", "libapache2-mod-auth-mellon");
+    // The target names Apache's port, so it is picked first (see
+    // interop_openidc.rs): a port taken before Apache binds it starts the
+    // whole set-up again.
+    for _ in 0..3 {
+        let port = free_port();
+        let idp = crate::builtin_idp();
+        let target =
+            conformance::target::parse_target("mod_auth_mellon.toml", &target_text(port), Path::new(".")).unwrap();
+        let suite = Arc::new(Suite::with_idp(target, idp.clone()).await.unwrap());
+        // The app's ACS, Destination, Recipient and Audience are mellon's.
+        let app_id = idp.write_org(|org| {
+            let app = org.apps.values_mut().find(|a| a.name == APP_NAME).unwrap();
+            app.saml_mut().unwrap().set_endpoints(&acs_url(port), &entity_id(port));
+            app.id.to_string()
+        });
+        let idp_metadata = idp.metadata(&app_id).unwrap();
+        match start_apache(port, &idp_metadata).await {
+            Ok(apache) => return (suite, apache, port),
+            Err(StartError::PortTaken) => continue,
+            Err(StartError::Other(why)) => panic!("Apache did not start: {why}"),
+        }
+    }
+    panic!("Apache did not start: three ports in a row were taken before it bound them")
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn mod_auth_mellon_verdicts_are_the_documented_ones() {
+    let (suite, apache, port) = start_suite_and_apache().await;
+    let results = suite.run(checks_for(Protocol::Saml), |_| {}).await;
+    let table = verdict_table(&results);
+    // Shown only when the test fails: what mod_auth_mellon logged for each refusal.
+    eprintln!("verdicts:\n{table}\nApache's error log:\n{}", apache.log());
+
+    drop(apache);
+    // Dropping Apache ended its process group: nothing listens on its port.
+    assert_port_closed(port);
+
+    insta::with_settings!({ filters => vec![
+        // Canary users carry a random tag.
+        (r"\b(canary|victim|stranger|faulted|outsider)-[a-z]{10}@", "$1-[tag]@"),
+        (r"127\.0\.0\.1:\d+", "127.0.0.1:[port]"),
+    ] }, {
+        insta::assert_snapshot!("mod_auth_mellon_verdicts", table);
+    });
+}
