@@ -34,6 +34,7 @@ const PROTOCOL_MODULES: &[&str] = &[
     "mock-idp/src/oidc/",
     "mock-idp/src/org/",
     "mock-idp/src/admin/",
+    "mock-idp/src/scim/",
     "mock-idp/src/ids.rs",
     "reference-sp/src/saml/",
     "reference-sp/src/oidc/",
