@@ -1,9 +1,60 @@
 //! The suite's SAML checks against a real service provider: Apache with
-//! `mod_auth_mellon` (Debian's `apache2` and `libapache2-mod-auth-mellon`,
+//! `mod_auth_mellon` (Debian's `apache2` and `libapache2-mod-auth-mellon`:
 //! mod_auth_mellon 0.18.1 on liblasso3 2.8.1, which the test command
-//! installs).
+//! installs), the SAML SP most often put in front of an Apache site.
 //!
-//! The verdict table is filled in below once the run is snapshotted.
+//! The mock IdP runs in-process, served by the suite on a free port; Apache
+//! runs in the foreground from a config written into a temporary folder
+//! (the harness is `apache.rs`, shared with `interop_openidc.rs`). The org's
+//! `reference-sp` app is pointed at mellon (ACS, Destination and Recipient
+//! `/mellon/postResponse`, audience `/mellon/metadata`); mellon gets the
+//! mock's metadata for that app, a key and certificate made for the run,
+//! and SP metadata in the shape Debian's `mellon_create_metadata` writes.
+//! Everything else is mellon's default, as its README documents it.
+//! `/protected/` needs a session (`MellonEnable auth`: an unauthenticated
+//! browser goes through `/mellon/login` to the mock with an AuthnRequest,
+//! so it is the target's `saml.login_url`). The session oracle is
+//! `/whoami`, `MellonEnable info` behind `Require valid-user`: mellon's own
+//! `check_user_id` hook answers 401 without a session, and with one a tiny
+//! Perl CGI prints the `MELLON_*` variables mellon set from the session as
+//! JSON (JSON::PP does the quoting). A CGI rather than SSI or headers
+//! because only a program can both quote any value as JSON and list every
+//! value of a multi-valued attribute (the groups); the 401 stays mellon's.
+//! The identity is the NameID (`MELLON_NAME_ID`): the app sends the email
+//! as an emailAddress NameID.
+//!
+//! The verdicts are pinned by a snapshot (`snapshots/`). Each one that is
+//! not a pass, with what mod_auth_mellon 0.18.1 and lasso 2.8.1 do, and
+//! where (`auth_mellon_handler.c`):
+//!
+//! | check | verdict | why |
+//! |---|---|---|
+//! | `saml.sig.sha1` | warn | signatures are verified by lasso, whose minimum hash is a build option (`--min-hash-algo`, added in 2.7.0 with a default of `sha1` "for backwards compatibility"); Debian builds with the default, and mellon has no directive of its own to refuse RSA-SHA1 (`MellonSignatureMethod` only chooses how mellon signs). |
+//! | `saml.cond.audience_missing` | fail | `am_validate_conditions` compares every `AudienceRestriction` present with the SP's entity id, but accepts an assertion with none (and one with no `Conditions` at all: "nothing to validate"). SAML Profiles 4.1.4.2 requires the restriction in every bearer assertion. |
+//! | `saml.response.in_response_to` | fail | mellon never stores the ID of the AuthnRequest it sends; `am_handle_post_reply` reads `InResponseTo` only to decide whether to require mellon's cookie (any value), and lasso gets a fresh login object with no request to compare with. So a response to a request this browser never sent is taken. SAML Profiles 4.1.4.3: the SP must verify that `InResponseTo` equals its AuthnRequest's ID. |
+//! | `saml.cond.skew_inside_past` | warn | mellon allows exactly 60 s of skew (`am_validate_subject` and `am_validate_conditions` refuse when `now >= NotOnOrAfter + 60 s`); the check sends a `NotOnOrAfter` 60 s in the past, so it arrives just beyond that tolerance. `saml.cond.skew_inside` (+60 s) passes because mellon refuses `NotBefore - 60 s > now`. |
+//! | `saml.sso.unsolicited_disabled` | skip | mellon has no setting that refuses unsolicited responses (a response without `InResponseTo` skips even the cookie test), so the target has no `set_idp_initiated` hook. |
+//! | `saml.account.unknown_user`, `saml.account.email_case`, `saml.account.outside_domain` | skip | mellon keeps no accounts (it passes the NameID and attributes to the application), so the target says `keeps_accounts = false`. |
+//!
+//! Every other check passes. Bad or missing signatures, XSW 1 to 8 and a
+//! second assertion are refused by lasso before mellon reads the assertion
+//! (its log says "Failed to verify signature", or its schema-bound parser
+//! turns the wrapped document down: "Unsupported protocol profile", "did
+//! not found" the assertion), a DOCTYPE by lasso ("Denied message with DTD
+//! content"), and a comment in the NameID is read as the whole text the
+//! signature covers.
+//! Destination, Recipient, Audience, expiry and `NotBefore` are checked by
+//! mellon itself, with 60 s of skew; the issuer by lasso (an unknown
+//! provider). A non-Success status gets 401 (`MellonNoSuccessErrorPage` is
+//! unset). A replay is refused because `am_validate_unique_assertion_id`
+//! finds the assertion's ID among the live sessions (the replay cache is
+//! the session cache, `MellonCacheSize` sessions). A RelayState on another
+//! site fails `MellonRedirectDomains [self]` (the default since 0.12.0):
+//! the browser gets a 400 instead of the redirect (the session is already
+//! made by then, which the check does not mind). The other-browser
+//! check passes through mellon's cookie test: a response with
+//! `InResponseTo` is refused (400) in a browser with no mellon cookie at
+//! all; any mellon cookie would do (see `saml.response.in_response_to`).
 
 use std::os::unix::fs::PermissionsExt;
 use std::path::Path;

@@ -3,7 +3,8 @@
 //! which the test command installs), the most deployed OpenID Connect RP.
 //!
 //! The mock IdP runs in-process, served by the suite on a free port; Apache
-//! runs in the foreground from a config written into a temporary folder, as
+//! runs in the foreground from a config written into a temporary folder
+//! (the harness is `apache.rs`, shared with `interop_mellon.rs`), as
 //! a confidential client (`client_secret_basic`) of the org's
 //! `reference-sp-oidc` app, with mod_auth_openidc's defaults for everything
 //! else. `/protected/` needs a session (an unauthenticated browser is sent
