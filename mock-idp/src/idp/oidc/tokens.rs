@@ -251,7 +251,12 @@ impl Idp {
             // The fault answers for another user altogether (sub, email,
             // names), as a swapped token would: a relying party that uses the
             // answer without comparing sub signs the wrong person in.
-            let other = record.userinfo_fault.then(|| org.users.values().find(|u| u.id != user_id)).flatten();
+            // The org's oldest other user, so concurrent sign-ins (a test
+            // suite's canaries) never answer for each other.
+            let other = record
+                .userinfo_fault
+                .then(|| org.users.values().filter(|u| u.id != user_id).min_by_key(|u| (u.created, u.id.clone())))
+                .flatten();
             let mut claims = match other {
                 Some(other) => claims::userinfo(&TokenContext { user: Some(other), ..ctx }, other),
                 None => claims::userinfo(&ctx, user),
