@@ -87,12 +87,14 @@ pub fn checks() -> Vec<Check> {
         },
         Check {
             id: "saml.cond.skew_inside",
-            title: "A response 60 s early (inside the skew tolerance) is accepted",
+            // 30 s: well inside the smallest tolerance the fix recommends
+            // (60 s), so an SP with exactly that is not judged on the edge.
+            title: "A response 30 s early (inside the skew tolerance) is accepted",
             category: Category::Conditions,
             severity: Severity::Low,
             reference: "SAML Core 2.5.1.2",
             needs: &[],
-            action: Action::Saml(SamlAction::AcceptFault(SamlFault::Skew(60))),
+            action: Action::Saml(SamlAction::AcceptFault(SamlFault::Skew(30))),
             fix: "Allow a clock-skew tolerance of 60 to 180 seconds on NotBefore and NotOnOrAfter.",
             exclusive: false,
             weight: Weight::Warn,
@@ -306,12 +308,12 @@ pub fn checks() -> Vec<Check> {
         },
         Check {
             id: "saml.cond.skew_inside_past",
-            title: "A response that expired 60 s ago (inside the skew tolerance) is accepted",
+            title: "A response that expired 30 s ago (inside the skew tolerance) is accepted",
             category: Category::Conditions,
             severity: Severity::Low,
             reference: "SAML Core 2.5.1.2",
             needs: &[],
-            action: Action::Saml(SamlAction::AcceptFault(SamlFault::Skew(-60))),
+            action: Action::Saml(SamlAction::AcceptFault(SamlFault::Skew(-30))),
             fix: "Allow a clock-skew tolerance of 60 to 180 seconds on NotBefore and NotOnOrAfter.",
             exclusive: false,
             weight: Weight::Warn,

@@ -95,7 +95,7 @@ async fn each_oidc_flaw_fails_exactly_its_checks() {
     for (name, checks) in OIDC_FLAW_CHECKS {
         let flaw: Flaw = name.parse().unwrap();
         let run = run_against_tenant(Tenant::Jit, &[flaw], checks_for(Protocol::Oidc)).await;
-        assert_eq!(run.failing(), checks.iter().copied().collect::<BTreeSet<_>>(), "--flaw {flaw}");
+        assert_eq!(run.failing(), checks.iter().copied().collect::<BTreeSet<_>>(), "--flaw {flaw}:\n{}", run.explain());
         let warns: BTreeSet<&str> = OIDC_WARNS_BESIDE_FAILS
             .iter()
             .find(|(other, _)| other == name)

@@ -17,6 +17,17 @@ impl Run {
         self.results.iter().filter(|r| matches!(r.verdict, Verdict::Fail | Verdict::Error)).map(|r| r.id).collect()
     }
 
+    /// Every result that is not a pass, with its reason, for an assertion's
+    /// message: a flaky error then says what went wrong.
+    pub(crate) fn explain(&self) -> String {
+        self.results
+            .iter()
+            .filter(|r| r.verdict != Verdict::Pass)
+            .map(|r| format!("{} {:?}: {}", r.id, r.verdict, r.reason))
+            .collect::<Vec<_>>()
+            .join("\n")
+    }
+
     /// Checks that warned: behaviour the spec allows but should not be.
     pub(crate) fn warned(&self) -> BTreeSet<&'static str> {
         self.results.iter().filter(|r| r.verdict == Verdict::Warn).map(|r| r.id).collect()
@@ -155,9 +166,13 @@ async fn run_configured(
             }
         }
     });
+    // A loaded test machine (other test binaries, builds) can stall a
+    // request for seconds; the reference SP is local, so a longer limit only
+    // matters when something is wrong, and then the test says what.
     let target_text = target_text
         .replace("listen = \"127.0.0.1:7000\"", "listen = \"127.0.0.1:0\"")
-        .replace("http://127.0.0.1:7100", &sp_url);
+        .replace("http://127.0.0.1:7100", &sp_url)
+        .replace("timeout_seconds = 10", "timeout_seconds = 60");
     let mut target_text = edit(target_text);
     if let Some(start_proxy) = proxy {
         let proxy_url = start_proxy(format!("{sp_url}/whoami")).await;

@@ -51,7 +51,12 @@ impl SamlDriver<'_> {
                 let requester = self.suite.browser()?;
                 let LoginForm { page, action, response, relay } =
                     self.start_sp_login(&requester, &attacker).await?.map_err(StepError)?;
+                // The other browser starts a sign-in of its own first, so it
+                // holds whatever the SP gives a browser that asked (its
+                // cookies): the response must still be refused there, as it
+                // answers the first browser's request, not this one's.
                 let other = self.suite.browser()?;
+                self.start_sp_login(&other, &attacker).await?.map_err(StepError)?;
                 let answer = self.post(&other, &action, &response, &relay).await?;
                 let seen = self.suite.oracle(&other).await?;
                 if let Some(held) = self.session_given(&seen).await? {
@@ -65,14 +70,14 @@ impl SamlDriver<'_> {
                     if self.suite.oracle(&probe).await?.is(&attacker.email) {
                         return Ok(Outcome::warn(
                             format!(
-                                "a browser that sent no request got {held}; the SP accepts unsolicited responses anyway, so binding responses to the browser that asked would only add login-CSRF protection"
+                                "another browser, with a sign-in of its own started, got {held} from the first browser's response; the SP accepts unsolicited responses anyway, so binding responses to the browser that asked would only add login-CSRF protection"
                             ),
                             evidence_holding(&message, &answer, held),
                         ));
                     }
                     Ok(Outcome::fail(
                         format!(
-                            "a browser that sent no request got {held}, though the SP refuses unsolicited responses"
+                            "another browser, with a sign-in of its own started, got {held} from the first browser's response, though the SP refuses unsolicited responses"
                         ),
                         evidence_holding(&message, &answer, held),
                     ))
