@@ -32,7 +32,7 @@
 //! | `saml.sig.sha1` | warn | signatures are verified by lasso, whose minimum hash is a build option (`--min-hash-algo`, added in 2.7.0 with a default of `sha1` "for backwards compatibility"); Debian builds with the default, and mellon has no directive of its own to refuse RSA-SHA1 (`MellonSignatureMethod` only chooses how mellon signs). |
 //! | `saml.cond.audience_missing` | fail | `am_validate_conditions` compares every `AudienceRestriction` present with the SP's entity id, but accepts an assertion with none (and one with no `Conditions` at all: "nothing to validate"). SAML Profiles 4.1.4.2 requires the restriction in every bearer assertion. |
 //! | `saml.response.in_response_to` | fail | mellon never stores the ID of the AuthnRequest it sends; `am_handle_post_reply` reads `InResponseTo` only to decide whether to require mellon's cookie (any value), and lasso gets a fresh login object with no request to compare with. So a response to a request this browser never sent is taken. SAML Profiles 4.1.4.3: the SP must verify that `InResponseTo` equals its AuthnRequest's ID. |
-//! | `saml.cond.skew_inside_past` | warn | mellon allows exactly 60 s of skew (`am_validate_subject` and `am_validate_conditions` refuse when `now >= NotOnOrAfter + 60 s`); the check sends a `NotOnOrAfter` 60 s in the past, so it arrives just beyond that tolerance. `saml.cond.skew_inside` (+60 s) passes because mellon refuses `NotBefore - 60 s > now`. |
+//! | `saml.correlation.other_browser` | warn | a second browser that has started a sign-in of its own holds mellon's cookie, and mellon, which keeps no request ids (see `saml.response.in_response_to`), takes the first browser's response there; as mellon also takes unsolicited responses, binding a response to the browser that asked would only add login-CSRF protection, so a `warn`. |
 //! | `saml.sso.unsolicited_disabled` | skip | mellon has no setting that refuses unsolicited responses (a response without `InResponseTo` skips even the cookie test), so the target has no `set_idp_initiated` hook. |
 //! | `saml.account.unknown_user`, `saml.account.email_case`, `saml.account.outside_domain` | skip | mellon keeps no accounts (it passes the NameID and attributes to the application), so the target says `keeps_accounts = false`. |
 //!
@@ -51,10 +51,13 @@
 //! the session cache, `MellonCacheSize` sessions). A RelayState on another
 //! site fails `MellonRedirectDomains [self]` (the default since 0.12.0):
 //! the browser gets a 400 instead of the redirect (the session is already
-//! made by then, which the check does not mind). The other-browser
-//! check passes through mellon's cookie test: a response with
-//! `InResponseTo` is refused (400) in a browser with no mellon cookie at
-//! all; any mellon cookie would do (see `saml.response.in_response_to`).
+//! made by then, which the check does not mind). Mellon allows exactly 60 s
+//! of clock skew, so the skew checks, 30 s inside the recommended minimum,
+//! pass. This run found two mistakes in the suite, fixed there and not in
+//! the snapshot: the inside-the-skew checks were sent at exactly 60 s and so
+//! judged mellon on the edge of its tolerance, and the other-browser check
+//! posted from a browser with no cookies at all, which mellon's cookie test
+//! refuses, instead of one that had started a sign-in of its own.
 
 use std::os::unix::fs::PermissionsExt;
 use std::path::Path;
