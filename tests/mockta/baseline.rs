@@ -60,6 +60,18 @@ fn check(dir: &std::path::Path, target: &std::path::Path, extra: &[&str]) -> (i3
     (output.status.code().unwrap_or(-1), String::from_utf8_lossy(&output.stderr).into_owned())
 }
 
+/// [`check`] off the test's runtime, which serves the SP it judges.
+async fn check_off_runtime(dir: &std::path::Path, target: &std::path::Path, extra: &[&str]) -> (i32, String) {
+    let (dir, target) = (dir.to_owned(), target.to_owned());
+    let extra: Vec<String> = extra.iter().map(|a| (*a).to_owned()).collect();
+    tokio::task::spawn_blocking(move || {
+        let extra: Vec<&str> = extra.iter().map(String::as_str).collect();
+        check(&dir, &target, &extra)
+    })
+    .await
+    .unwrap()
+}
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_baseline_run_fails_only_when_the_sp_gains_a_new_failure() {
     let dir = tempfile::tempdir().unwrap();
@@ -71,22 +83,10 @@ async fn a_baseline_run_fails_only_when_the_sp_gains_a_new_failure() {
     let (server, sp_url) = flawed_sp(dir.path(), &idp_url, &["ignore-audience"]).await;
     let target = target_files(dir.path(), &sp_url, idp_port, "audience");
     let path = baseline.to_str().unwrap().to_owned();
-    let (code, stderr) = tokio::task::spawn_blocking({
-        let dir = dir.path().to_owned();
-        let target = target.clone();
-        move || check(&dir, &target, &["--format", "json", "--output", &path])
-    })
-    .await
-    .unwrap();
+    let (code, stderr) = check_off_runtime(dir.path(), &target, &["--format", "json", "--output", &path]).await;
     assert_eq!(code, 1, "the baseline run itself fails: {stderr}");
     // The same SP against its own baseline: nothing regressed.
-    let path = baseline.to_str().unwrap().to_owned();
-    let (code, stderr) = tokio::task::spawn_blocking({
-        let dir = dir.path().to_owned();
-        move || check(&dir, &target, &["--baseline", &path, "--output", "/dev/null"])
-    })
-    .await
-    .unwrap();
+    let (code, stderr) = check_off_runtime(dir.path(), &target, &["--baseline", &path, "--output", "/dev/null"]).await;
     assert_eq!(code, 0, "{stderr}");
     assert!(stderr.contains("no verdict changed for the worse"), "{stderr}");
     server.stop().await.unwrap();
@@ -94,13 +94,7 @@ async fn a_baseline_run_fails_only_when_the_sp_gains_a_new_failure() {
     // The SP gains a flaw: the new failure is a regression, the old ones are not.
     let (server, sp_url) = flawed_sp(dir.path(), &idp_url, &["ignore-audience", "accept-unsigned"]).await;
     let target = target_files(dir.path(), &sp_url, idp_port, "unsigned");
-    let path = baseline.to_str().unwrap().to_owned();
-    let (code, stderr) = tokio::task::spawn_blocking({
-        let dir = dir.path().to_owned();
-        move || check(&dir, &target, &["--baseline", &path, "--output", "/dev/null"])
-    })
-    .await
-    .unwrap();
+    let (code, stderr) = check_off_runtime(dir.path(), &target, &["--baseline", &path, "--output", "/dev/null"]).await;
     assert_eq!(code, 1, "{stderr}");
     assert!(stderr.contains("regressed: saml.sig.unsigned (pass -> fail)"), "{stderr}");
     assert!(!stderr.contains("regressed: saml.cond.audience"), "{stderr}");

@@ -345,17 +345,7 @@ fn servers_log_one_json_object_a_line_with_log_format_json() {
         ),
     )
     .unwrap();
-    let mut child = mockta()
-        .args(["sp", "--log-format", "json", "--listen", "127.0.0.1:0", "--config"])
-        .arg(&config)
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .spawn()
-        .unwrap();
-    let mut lines = BufReader::new(child.stdout.take().unwrap());
-    let mut first = String::new();
-    lines.read_line(&mut first).unwrap();
-    let address = first.split("listening on http://").nth(1).unwrap().split_whitespace().next().unwrap().to_owned();
+    let (mut child, address) = crate::sp::start_sp_process_with(&config, &["--log-format", "json"], Stdio::piped());
     // A refused response is logged.
     let mut stream = std::net::TcpStream::connect(&address).unwrap();
     let body = "SAMLResponse=bm90IHhtbA%3D%3D";

@@ -92,13 +92,34 @@ async fn sign_in_through_running_mock_idp_both_ways() {
     assert_eq!(who["email"], "bob@acme.test");
 }
 
-fn start_sp_process(config: &std::path::Path) -> (Child, String) {
+/// A config for `mockta sp` in `dir`: the default tenants reading the IdP
+/// metadata from `dir/{metadata_file}` (which may not exist) and the
+/// database in `dir`.
+fn sp_config_with_metadata_file(dir: &std::path::Path, metadata_file: &str) -> std::path::PathBuf {
+    let config_text = reference_sp::config::BUILTIN_CONFIG
+        .replace(
+            "idp_metadata_url = \"http://127.0.0.1:7000/app/0oarefsp000000000001/sso/saml/metadata\"",
+            &format!("idp_metadata_file = \"{metadata_file}\""),
+        )
+        .replace(
+            "database = \".local/reference-sp.sqlite3\"",
+            &format!("database = \"{}\"", dir.join("sp.sqlite3").display()),
+        );
+    let config = dir.join("sp.toml");
+    std::fs::write(&config, config_text).unwrap();
+    config
+}
+
+/// Starts `mockta sp` with `config` (and `extra` arguments) on a free port;
+/// returns the process and its address. `stderr` is where its log goes.
+pub(crate) fn start_sp_process_with(config: &std::path::Path, extra: &[&str], stderr: Stdio) -> (Child, String) {
     let mut child = Command::new(env!("CARGO_BIN_EXE_mockta"))
+        .args(extra)
         .args(["sp", "--config"])
         .arg(config)
         .args(["--listen", "127.0.0.1:0"])
         .stdout(Stdio::piped())
-        .stderr(Stdio::null())
+        .stderr(stderr)
         .spawn()
         .unwrap();
     let mut lines = BufReader::new(child.stdout.take().unwrap());
@@ -109,6 +130,10 @@ fn start_sp_process(config: &std::path::Path) -> (Child, String) {
     (child, address)
 }
 
+fn start_sp_process(config: &std::path::Path) -> (Child, String) {
+    start_sp_process_with(config, &[], Stdio::null())
+}
+
 /// SIGKILL while sign-ins are being written: after a restart every
 /// acknowledged user and session is still there, and the database is sound.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -117,17 +142,7 @@ async fn acknowledged_sign_ins_survive_sigkill() {
     let dir = tempfile::tempdir().unwrap();
     let app_id = "0oarefsp000000000001";
     std::fs::write(dir.path().join("idp.xml"), idp.metadata(app_id).unwrap()).unwrap();
-    let config_text = reference_sp::config::BUILTIN_CONFIG
-        .replace(
-            "idp_metadata_url = \"http://127.0.0.1:7000/app/0oarefsp000000000001/sso/saml/metadata\"",
-            "idp_metadata_file = \"idp.xml\"",
-        )
-        .replace(
-            "database = \".local/reference-sp.sqlite3\"",
-            &format!("database = \"{}\"", dir.path().join("sp.sqlite3").display()),
-        );
-    let config = dir.path().join("sp.toml");
-    std::fs::write(&config, config_text).unwrap();
+    let config = sp_config_with_metadata_file(dir.path(), "idp.xml");
 
     // Users for the mock org, each assigned to the app.
     let count = 160;
@@ -238,17 +253,7 @@ async fn acknowledged_sign_ins_survive_sigkill() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn acknowledged_scim_writes_survive_sigkill() {
     let dir = tempfile::tempdir().unwrap();
-    let config_text = reference_sp::config::BUILTIN_CONFIG
-        .replace(
-            "idp_metadata_url = \"http://127.0.0.1:7000/app/0oarefsp000000000001/sso/saml/metadata\"",
-            "idp_metadata_file = \"missing.xml\"",
-        )
-        .replace(
-            "database = \".local/reference-sp.sqlite3\"",
-            &format!("database = \"{}\"", dir.path().join("sp.sqlite3").display()),
-        );
-    let config = dir.path().join("sp.toml");
-    std::fs::write(&config, config_text).unwrap();
+    let config = sp_config_with_metadata_file(dir.path(), "missing.xml");
     let count = 160;
     let (child, address) = start_sp_process(&config);
     let child = Arc::new(std::sync::Mutex::new(child));
@@ -323,30 +328,8 @@ async fn a_refused_signature_prints_no_xmlsec_lines() {
     let dir = tempfile::tempdir().unwrap();
     let app_id = "0oarefsp000000000001";
     std::fs::write(dir.path().join("idp.xml"), idp.metadata(app_id).unwrap()).unwrap();
-    let config_text = reference_sp::config::BUILTIN_CONFIG
-        .replace(
-            "idp_metadata_url = \"http://127.0.0.1:7000/app/0oarefsp000000000001/sso/saml/metadata\"",
-            "idp_metadata_file = \"idp.xml\"",
-        )
-        .replace(
-            "database = \".local/reference-sp.sqlite3\"",
-            &format!("database = \"{}\"", dir.path().join("sp.sqlite3").display()),
-        );
-    let config = dir.path().join("sp.toml");
-    std::fs::write(&config, config_text).unwrap();
-    let mut child = Command::new(env!("CARGO_BIN_EXE_mockta"))
-        .args(["sp", "--config"])
-        .arg(&config)
-        .args(["--listen", "127.0.0.1:0"])
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .spawn()
-        .unwrap();
-    let mut lines = BufReader::new(child.stdout.take().unwrap());
-    let mut first = String::new();
-    lines.read_line(&mut first).unwrap();
-    std::thread::spawn(move || std::io::copy(&mut lines, &mut std::io::sink()));
-    let address = first.split("listening on http://").nth(1).unwrap().split_whitespace().next().unwrap().to_owned();
+    let config = sp_config_with_metadata_file(dir.path(), "idp.xml");
+    let (mut child, address) = start_sp_process_with(&config, &[], Stdio::piped());
 
     use mock_idp::saml::SamlFaultPlan;
     use mock_idp::saml::faults::SamlFault;
