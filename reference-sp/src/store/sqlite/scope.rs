@@ -40,15 +40,48 @@ impl ConnectionScope<'_> {
     }
 }
 
-fn user_columns(write: &ScimUserWrite) -> StoreResult<(String, String, &'static str)> {
+/// The columns of a user row that are computed from a SCIM write rather
+/// than copied from it.
+struct UserColumns {
+    roles: String,
+    resource: String,
+    status: &'static str,
+}
+
+fn user_columns(write: &ScimUserWrite) -> StoreResult<UserColumns> {
     let roles = serde_json::to_string(&write.roles).map_err(|e| StoreError::Corrupt(e.to_string()))?;
     let resource = json_text(&write.resource)?;
     let status = if write.active { UserStatus::Active } else { UserStatus::Deactivated };
-    Ok((roles, resource, status.as_str()))
+    Ok(UserColumns { roles, resource, status: status.as_str() })
 }
 
-/// The store's duplicate errors for a user write that hit a unique index.
-fn user_uniqueness(result: rusqlite::Result<usize>, write: &ScimUserWrite) -> StoreResult<usize> {
+/// Runs a statement that inserts or updates one user row from a SCIM write.
+/// Its parameters are, in this order: the id, the tenant, the email, the
+/// normalised email, the name, the status, the roles, the userName, the
+/// normalised userName, the SCIM resource and the time of the write. A write
+/// that hits a unique index becomes the store's duplicate error.
+fn write_user_row(
+    connection: &Connection,
+    statement: &str,
+    tenant: &TenantId,
+    id: &UserId,
+    write: &ScimUserWrite,
+    columns: &UserColumns,
+    now: OffsetDateTime,
+) -> StoreResult<usize> {
+    let result = connection.prepare_cached(statement)?.execute(params![
+        id.0,
+        tenant.as_str(),
+        write.email,
+        write.email_normalised,
+        write.name,
+        columns.status,
+        columns.roles,
+        write.user_name,
+        crate::email::normalise(&write.user_name),
+        columns.resource,
+        seconds(now)
+    ]);
     match result {
         Err(e) if is_unique_violation(&e, "user_name_lower") => {
             Err(StoreError::DuplicateUserName(write.user_name.clone()))
@@ -88,28 +121,19 @@ impl WriteScope for ConnectionScope<'_> {
         write: &ScimUserWrite,
         now: OffsetDateTime,
     ) -> StoreResult<ScimUser> {
-        let (roles, resource, status) = user_columns(write)?;
+        let columns = user_columns(write)?;
         self.atomically(|c| {
-            let result = c
-                .prepare_cached(
-                    "INSERT INTO users (id, tenant, email, email_normalised, name, status, roles, created,
-                                        user_name, user_name_lower, scim, version, last_modified)
-                     VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, 1, ?8)",
-                )?
-                .execute(params![
-                    id.0,
-                    tenant.as_str(),
-                    write.email,
-                    write.email_normalised,
-                    write.name,
-                    status,
-                    roles,
-                    seconds(now),
-                    write.user_name,
-                    crate::email::normalise(&write.user_name),
-                    resource
-                ]);
-            user_uniqueness(result, write)?;
+            write_user_row(
+                c,
+                "INSERT INTO users (id, tenant, email, email_normalised, name, status, roles,
+                                    user_name, user_name_lower, scim, created, version, last_modified)
+                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, 1, ?11)",
+                tenant,
+                id,
+                write,
+                &columns,
+                now,
+            )?;
             query_scim_users(c, "id = ?1 ORDER BY rowid", [&id.0])?
                 .pop()
                 .ok_or_else(|| StoreError::Corrupt("the new user vanished".into()))
@@ -125,7 +149,7 @@ impl WriteScope for ConnectionScope<'_> {
         end_sessions: bool,
         now: OffsetDateTime,
     ) -> StoreResult<ScimUser> {
-        let (roles, resource, status) = user_columns(write)?;
+        let columns = user_columns(write)?;
         self.atomically(|c| {
             let found: Option<(i64, String)> = c
                 .prepare_cached("SELECT version, email_normalised FROM users WHERE id = ?1 AND tenant = ?2")?
@@ -135,26 +159,17 @@ impl WriteScope for ConnectionScope<'_> {
             if expected_version.is_some_and(|expected| expected != version) {
                 return Err(StoreError::VersionMismatch(version));
             }
-            let result = c
-                .prepare_cached(
-                    "UPDATE users SET email = ?3, email_normalised = ?4, name = ?5, status = ?6, roles = ?7,
-                            user_name = ?8, user_name_lower = ?9, scim = ?10, version = version + 1, last_modified = ?11
-                     WHERE id = ?1 AND tenant = ?2",
-                )?
-                .execute(params![
-                    id.0,
-                    tenant.as_str(),
-                    write.email,
-                    write.email_normalised,
-                    write.name,
-                    status,
-                    roles,
-                    write.user_name,
-                    crate::email::normalise(&write.user_name),
-                    resource,
-                    seconds(now)
-                ]);
-            user_uniqueness(result, write)?;
+            write_user_row(
+                c,
+                "UPDATE users SET email = ?3, email_normalised = ?4, name = ?5, status = ?6, roles = ?7,
+                        user_name = ?8, user_name_lower = ?9, scim = ?10, version = version + 1, last_modified = ?11
+                 WHERE id = ?1 AND tenant = ?2",
+                tenant,
+                id,
+                write,
+                &columns,
+                now,
+            )?;
             if !write.active && end_sessions {
                 c.execute("DELETE FROM sessions WHERE user_id = ?1", [&id.0])?;
             }
