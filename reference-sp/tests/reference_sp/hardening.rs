@@ -388,7 +388,7 @@ async fn a_kelvin_sign_scim_user_does_not_block_the_ascii_scim_user() {
 
 mod matching {
     use proptest::prelude::*;
-    use reference_sp::config::{Provisioning, TenantId, TenantSettings};
+    use reference_sp::config::TenantId;
     use reference_sp::email;
     use reference_sp::store::sqlite::SqliteStore;
     use reference_sp::store::{ScimUserStore, ScimUserWrite, SettingsStore, SignInStore, UserId};
@@ -413,18 +413,7 @@ mod matching {
         fn prop_scim_matching_and_sign_in_matching_agree(stored in name(), wanted in name()) {
             let store = SqliteStore::in_memory().unwrap();
             let acme = TenantId::parse("acme").unwrap();
-            let settings = TenantSettings {
-                default_relay_state: "/".into(),
-                allowed_email_domains: vec!["acme.test".into()],
-                provisioning: Provisioning::Jit,
-                allow_idp_initiated: true,
-                clock_skew_seconds: 180,
-                allow_sha1: false,
-                sso_required: false,
-                admin_signed_in_via_idp: false,
-                link_accounts_by_verified_email: false,
-            };
-            store.sync_tenant(&acme, "Acme", &settings).unwrap();
+            store.sync_tenant(&acme, "Acme", &crate::store_suite::settings()).unwrap();
             let write = ScimUserWrite {
                 user_name: stored.clone(),
                 email: stored.clone(),

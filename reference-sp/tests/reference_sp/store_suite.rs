@@ -18,7 +18,10 @@ fn now() -> OffsetDateTime {
     OffsetDateTime::from_unix_timestamp(1_700_000_000).unwrap()
 }
 
-fn settings() -> TenantSettings {
+/// The settings every test tenant of the store starts with: just-in-time
+/// provisioning for `acme.test` emails, IdP-initiated sign-in allowed, 180 s
+/// of clock skew, and every other option off.
+pub(crate) fn settings() -> TenantSettings {
     TenantSettings {
         default_relay_state: "/".into(),
         allowed_email_domains: vec!["acme.test".into()],
