@@ -2,7 +2,10 @@
 //! `interop_mellon.rs`): Debian's `apache2` in the foreground, from a config
 //! written into a temporary folder, on a free port of 127.0.0.1, in its own
 //! process group, ready once its error log says it serves, and stopped (the
-//! whole group) when dropped. Also the verdict table both tests snapshot.
+//! whole group) when dropped. Also what both tests do around it: starting
+//! the suite and Apache on a free port (again on another port when the first
+//! is taken), and running the checks, stopping Apache and making the verdict
+//! table they snapshot.
 
 use std::io::{BufRead, BufReader};
 use std::os::unix::fs::PermissionsExt;
@@ -12,7 +15,8 @@ use std::process::{Child, Command, Stdio};
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
-use conformance::runner::{CheckResult, Verdict};
+use conformance::catalogue::{Protocol, checks_for};
+use conformance::runner::{CheckResult, Suite, Verdict};
 
 /// Where Debian installs Apache and its modules.
 pub(crate) const APACHE: &str = "/usr/sbin/apache2";
@@ -196,12 +200,46 @@ impl Drop for Apache {
 }
 
 /// A port of 127.0.0.1 that was free a moment ago.
-pub(crate) fn free_port() -> u16 {
+fn free_port() -> u16 {
     std::net::TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port()
 }
 
+/// Sets up a test whose suite target names Apache's port, so the port is
+/// picked first: by binding port 0 and letting it go. `start_on_port` builds
+/// the suite for the port and starts Apache on it. Another process may take
+/// the port before Apache binds it; Apache then exits saying so, and the
+/// whole set-up starts again, three times at the most. Returns what
+/// `start_on_port` made and the port.
+pub(crate) async fn start_on_a_free_port<Started>(
+    mut start_on_port: impl AsyncFnMut(u16) -> Result<Started, StartError>,
+) -> (Started, u16) {
+    for _ in 0..3 {
+        let port = free_port();
+        match start_on_port(port).await {
+            Ok(started) => return (started, port),
+            Err(StartError::PortTaken) => continue,
+            Err(StartError::Other(why)) => panic!("Apache did not start: {why}"),
+        }
+    }
+    panic!("Apache did not start: three ports in a row were taken before it bound them")
+}
+
+/// Runs the suite's checks of `protocol` against the SP module in `apache`
+/// and returns the verdict table. The table and Apache's error log are
+/// printed (shown only when the test fails: what the module logged for each
+/// refusal); then Apache is dropped, which ends its process group, and
+/// nothing may listen on its port any more.
+pub(crate) async fn run_checks_and_stop(suite: &Arc<Suite>, apache: Apache, port: u16, protocol: Protocol) -> String {
+    let results = suite.run(checks_for(protocol), |_| {}).await;
+    let table = verdict_table(&results);
+    eprintln!("verdicts:\n{table}\nApache's error log:\n{}", apache.log());
+    drop(apache);
+    assert_port_closed(port);
+    table
+}
+
 /// Asserts that nothing listens on `port` any more (after Apache was dropped).
-pub(crate) fn assert_port_closed(port: u16) {
+fn assert_port_closed(port: u16) {
     assert!(
         std::net::TcpStream::connect(("127.0.0.1", port)).is_err(),
         "Apache still listens on 127.0.0.1:{port} after it was dropped"
@@ -219,7 +257,7 @@ fn verdict_name(verdict: Verdict) -> &'static str {
 }
 
 /// One line per check: id, verdict and reason, in columns.
-pub(crate) fn verdict_table(results: &[CheckResult]) -> String {
+fn verdict_table(results: &[CheckResult]) -> String {
     let width = results.iter().map(|r| r.id.len()).max().unwrap_or(0);
     results.iter().map(|r| format!("{:<width$} {:<5} {}\n", r.id, verdict_name(r.verdict), r.reason)).collect()
 }

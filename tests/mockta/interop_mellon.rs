@@ -65,10 +65,10 @@ use std::sync::Arc;
 
 use base64::Engine;
 use base64::engine::general_purpose::STANDARD as BASE64;
-use conformance::catalogue::{Protocol, checks_for};
+use conformance::catalogue::Protocol;
 use conformance::runner::Suite;
 
-use crate::apache::{Apache, StartError, assert_port_closed, base_config, free_port, verdict_table};
+use crate::apache::{Apache, StartError, base_config, run_checks_and_stop, start_on_a_free_port};
 
 /// The org's SAML app the test points at mellon: `reference-sp` (NameID
 /// format emailAddress, the email as NameID, signs Response and Assertion,
@@ -295,13 +295,9 @@ async fn start_apache(port: u16, idp_metadata: &str) -> Result<Apache, StartErro
 }
 
 /// The suite serving the mock IdP, and Apache signing in through it.
-async fn start_suite_and_apache() -> (Arc<Suite>, Apache, u16) {
+async fn start_suite_and_apache() -> ((Arc<Suite>, Apache), u16) {
     crate::apache::require_module("mod_auth_mellon.so", "libapache2-mod-auth-mellon");
-    // The target names Apache's port, so it is picked first (see
-    // interop_openidc.rs): a port taken before Apache binds it starts the
-    // whole set-up again.
-    for _ in 0..3 {
-        let port = free_port();
+    start_on_a_free_port(async |port| {
         let idp = crate::builtin_idp();
         let target =
             conformance::target::parse_target("mod_auth_mellon.toml", &target_text(port), Path::new(".")).unwrap();
@@ -313,26 +309,16 @@ async fn start_suite_and_apache() -> (Arc<Suite>, Apache, u16) {
             app.id.to_string()
         });
         let idp_metadata = idp.metadata(&app_id).unwrap();
-        match start_apache(port, &idp_metadata).await {
-            Ok(apache) => return (suite, apache, port),
-            Err(StartError::PortTaken) => continue,
-            Err(StartError::Other(why)) => panic!("Apache did not start: {why}"),
-        }
-    }
-    panic!("Apache did not start: three ports in a row were taken before it bound them")
+        let apache = start_apache(port, &idp_metadata).await?;
+        Ok((suite, apache))
+    })
+    .await
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn mod_auth_mellon_verdicts_are_the_documented_ones() {
-    let (suite, apache, port) = start_suite_and_apache().await;
-    let results = suite.run(checks_for(Protocol::Saml), |_| {}).await;
-    let table = verdict_table(&results);
-    // Shown only when the test fails: what mod_auth_mellon logged for each refusal.
-    eprintln!("verdicts:\n{table}\nApache's error log:\n{}", apache.log());
-
-    drop(apache);
-    // Dropping Apache ended its process group: nothing listens on its port.
-    assert_port_closed(port);
+    let ((suite, apache), port) = start_suite_and_apache().await;
+    let table = run_checks_and_stop(&suite, apache, port, Protocol::Saml).await;
 
     insta::with_settings!({ filters => vec![
         // Canary users carry a random tag.

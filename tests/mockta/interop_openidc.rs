@@ -45,10 +45,10 @@
 use std::path::Path;
 use std::sync::Arc;
 
-use conformance::catalogue::{Protocol, checks_for};
+use conformance::catalogue::Protocol;
 use conformance::runner::Suite;
 
-use crate::apache::{Apache, StartError, assert_port_closed, base_config, free_port, verdict_table};
+use crate::apache::{Apache, StartError, base_config, run_checks_and_stop, start_on_a_free_port};
 
 /// The org's confidential web client, `reference-sp-oidc`.
 const CLIENT_NAME: &str = "reference-sp-oidc";
@@ -118,13 +118,9 @@ async fn start_apache(issuer: &str, port: u16) -> Result<Apache, StartError> {
 }
 
 /// The suite serving the mock IdP, and Apache signing in through it.
-async fn start_suite_and_apache() -> (Arc<Suite>, Apache, u16) {
+async fn start_suite_and_apache() -> ((Arc<Suite>, Apache), u16) {
     crate::apache::require_module("mod_auth_openidc.so", "libapache2-mod-auth-openidc");
-    // The target names Apache's port, so it is picked first: by binding port
-    // 0 and letting it go. Another process may take it before Apache binds
-    // it; Apache then exits saying so, and the whole set-up starts again.
-    for _ in 0..3 {
-        let port = free_port();
+    start_on_a_free_port(async |port| {
         let idp = crate::builtin_idp();
         let target =
             conformance::target::parse_target("mod_auth_openidc.toml", &target_text(port), Path::new(".")).unwrap();
@@ -135,26 +131,16 @@ async fn start_suite_and_apache() -> (Arc<Suite>, Apache, u16) {
             let mock_idp::org::SignOn::Oidc(oidc) = &mut app.sign_on else { panic!("{CLIENT_NAME} is not OIDC") };
             oidc.redirect_uris = vec![format!("http://127.0.0.1:{port}/protected/redirect_uri")];
         });
-        match start_apache(&suite.idp_url(), port).await {
-            Ok(apache) => return (suite, apache, port),
-            Err(StartError::PortTaken) => continue,
-            Err(StartError::Other(why)) => panic!("Apache did not start: {why}"),
-        }
-    }
-    panic!("Apache did not start: three ports in a row were taken before it bound them")
+        let apache = start_apache(&suite.idp_url(), port).await?;
+        Ok((suite, apache))
+    })
+    .await
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn mod_auth_openidc_verdicts_are_the_documented_ones() {
-    let (suite, apache, port) = start_suite_and_apache().await;
-    let results = suite.run(checks_for(Protocol::Oidc), |_| {}).await;
-    let table = verdict_table(&results);
-    // Shown only when the test fails: what mod_auth_openidc logged for each refusal.
-    eprintln!("verdicts:\n{table}\nApache's error log:\n{}", apache.log());
-
-    drop(apache);
-    // Dropping Apache ended its process group: nothing listens on its port.
-    assert_port_closed(port);
+    let ((suite, apache), port) = start_suite_and_apache().await;
+    let table = run_checks_and_stop(&suite, apache, port, Protocol::Oidc).await;
 
     insta::with_settings!({ filters => vec![
         // Canary users carry a random tag.
