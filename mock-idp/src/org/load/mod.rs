@@ -491,9 +491,11 @@ fn toml_to_json(value: &toml::Value) -> serde_json::Value {
 mod tests {
     use super::*;
 
-    const NOW: OffsetDateTime = time::macros::datetime!(2024-01-01 00:00 UTC);
+    pub(super) const NOW: OffsetDateTime = time::macros::datetime!(2024-01-01 00:00 UTC);
 
-    const MINIMAL: &str = r#"
+    /// One user, one group holding them, and one SAML app assigned to the
+    /// group. The tests of the other loaders add their own sections to it.
+    pub(super) const MINIMAL: &str = r#"
 [org]
 name = "acme"
 url = "http://127.0.0.1:7000/"
@@ -518,7 +520,8 @@ audience = "http://sp.test"
 group = "Everyone"
 "#;
 
-    fn error_of(text: &str) -> String {
+    /// The message of the error that loading `text` fails with.
+    pub(super) fn error_of(text: &str) -> String {
         match parse_org("org.toml", text, NOW) {
             Ok(_) => panic!("expected an error"),
             Err(e) => e.to_string(),

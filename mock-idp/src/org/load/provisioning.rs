@@ -147,45 +147,17 @@ impl Validator<'_> {
 
 #[cfg(test)]
 mod tests {
+    use crate::org::load::tests::{MINIMAL, NOW, error_of as org_error_of};
     use crate::org::parse_org;
     use crate::org::provisioning::{RequestProfile, ScimAuthentication};
 
-    const NOW: time::OffsetDateTime = time::macros::datetime!(2024-01-01 00:00 UTC);
-
+    /// The minimal org, its app provisioning with these settings.
     fn org_with(provisioning: &str) -> String {
-        format!(
-            r#"
-[org]
-name = "acme"
-url = "http://127.0.0.1:7000"
-api_token = "t"
-
-[[users]]
-login = "alice@acme.test"
-first_name = "Alice"
-last_name = "Anderson"
-
-[[groups]]
-name = "Engineering"
-members = ["alice@acme.test"]
-
-[[apps]]
-name = "sp"
-sign_on_mode = "SAML_2_0"
-[apps.saml]
-sso_url = "http://sp.test/acs"
-audience = "http://sp.test"
-[apps.provisioning]
-{provisioning}
-"#
-        )
+        format!("{MINIMAL}[apps.provisioning]\n{provisioning}\n")
     }
 
     fn error_of(provisioning: &str) -> String {
-        match parse_org("org.toml", &org_with(provisioning), NOW) {
-            Ok(_) => panic!("expected an error"),
-            Err(e) => e.to_string(),
-        }
+        org_error_of(&org_with(provisioning))
     }
 
     #[test]
@@ -195,7 +167,7 @@ audience = "http://sp.test"
 auth = "bearer"
 token = "secret"
 profile = "oin_patch"
-push_groups = ["Engineering"]
+push_groups = ["Everyone"]
 mappings = [
   { scim = "name.givenName", value = "user.login" },
   { scim = "urn:ietf:params:scim:schemas:extension:enterprise:2.0:User:department", value = "user.department" },
