@@ -23,6 +23,13 @@ async fn json_of(response: reqwest::Response) -> (u16, Value) {
     (status, response.json().await.unwrap())
 }
 
+/// Sends `request` with a body one byte over the limit, as `content_type`,
+/// and returns the status and the JSON body of the answer.
+async fn json_answer_to_too_large(request: reqwest::RequestBuilder, content_type: &str) -> (u16, Value) {
+    let response = request.header("content-type", content_type).body(too_large()).send().await.unwrap();
+    json_of(response).await
+}
+
 async fn page_of(response: reqwest::Response) -> (u16, String) {
     let status = response.status().as_u16();
     let content_type = response.headers()["content-type"].to_str().unwrap().to_owned();
@@ -33,14 +40,7 @@ async fn page_of(response: reqwest::Response) -> (u16, String) {
 #[tokio::test]
 async fn management_api_body_over_the_limit_is_okta_envelope_413() {
     let server = Server::start().await;
-    let response = server
-        .api(Method::POST, "/users")
-        .header("content-type", "application/json")
-        .body(too_large())
-        .send()
-        .await
-        .unwrap();
-    let (status, body) = json_of(response).await;
+    let (status, body) = json_answer_to_too_large(server.api(Method::POST, "/users"), "application/json").await;
     assert_eq!(status, 413);
     assert_eq!(body["errorCode"], "E0000003");
     assert!(body["errorId"].as_str().unwrap().starts_with("oae"));
@@ -59,15 +59,8 @@ async fn management_api_query_that_does_not_parse_is_okta_envelope_400() {
 #[tokio::test]
 async fn token_endpoint_body_over_the_limit_is_oauth_invalid_request_413() {
     let server = Server::start().await;
-    let response = server
-        .client
-        .post(server.url("/oauth2/default/v1/token"))
-        .header("content-type", "application/x-www-form-urlencoded")
-        .body(too_large())
-        .send()
-        .await
-        .unwrap();
-    let (status, body) = json_of(response).await;
+    let request = server.client.post(server.url("/oauth2/default/v1/token"));
+    let (status, body) = json_answer_to_too_large(request, "application/x-www-form-urlencoded").await;
     assert_eq!(status, 413);
     assert_eq!(body["error"], "invalid_request");
     assert!(body["error_description"].as_str().is_some_and(|d| !d.is_empty()));
