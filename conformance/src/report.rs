@@ -244,7 +244,7 @@ impl Comparison {
 
 impl Report {
     /// Compares this run with `baseline`: a check regressed when it was
-    /// fine there and is bad here. Bad is fail or error, and warn when
+    /// fine there (or an error, which is no verdict) and fails here. Bad is fail or error, and warn when
     /// `strict`. A check the baseline lacks is reported, never a regression,
     /// so a newer catalogue does not break a pipeline by itself.
     pub fn compare(&self, baseline: &Baseline, strict: bool) -> Comparison {
@@ -256,6 +256,12 @@ impl Report {
             match baseline.verdicts.get(result.id) {
                 None if bad(result.verdict) => comparison.new_failing.push((result.id, result.verdict)),
                 None => {}
+                // An error in the baseline was no verdict at all: a failure
+                // now is news about the SP, so it counts as a regression
+                // rather than hiding behind the old error.
+                Some(Verdict::Error) if bad(result.verdict) && result.verdict != Verdict::Error => {
+                    comparison.regressed.push((result.id, Verdict::Error, result.verdict));
+                }
                 Some(old) if !bad(*old) && bad(result.verdict) => {
                     comparison.regressed.push((result.id, *old, result.verdict));
                 }
@@ -335,6 +341,15 @@ mod tests {
         let warned = report_with(&[Verdict::Fail, Verdict::Pass, Verdict::Warn, Verdict::Warn]);
         assert!(!warned.compare(&baseline, false).has_regressions());
         assert_eq!(warned.compare(&baseline, true).regressed, vec![(checks[2].id, Verdict::Pass, Verdict::Warn)]);
+    }
+
+    #[test]
+    fn a_failure_behind_an_old_error_is_a_regression() {
+        let baseline = Baseline::parse(&report_with(&[Verdict::Error, Verdict::Error]).to_json()).unwrap();
+        let now = report_with(&[Verdict::Fail, Verdict::Error]);
+        let comparison = now.compare(&baseline, false);
+        let checks = crate::catalogue::all_checks();
+        assert_eq!(comparison.regressed, vec![(checks[0].id, Verdict::Error, Verdict::Fail)]);
     }
 
     #[test]

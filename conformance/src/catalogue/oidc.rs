@@ -205,7 +205,10 @@ pub fn checks() -> Vec<Check> {
             Medium,
             OidcFault::MissingIat,
             "OpenID Connect Core 2 (iat is REQUIRED) and 3.1.3.7 step 10",
-            CLAIMS_FIX
+            CLAIMS_FIX,
+            // Step 10 says iat "can" be used to reject tokens; refusing a
+            // token without one is better, not required.
+            Warn
         ),
         fault_check!(
             "oidc.authorize.mix_up",
@@ -214,7 +217,11 @@ pub fn checks() -> Vec<Check> {
             High,
             OidcFault::AuthorizationResponseWrongIss,
             "RFC 9207 2.4 (mix-up defence)",
-            "When the authorization response carries iss, require it to equal the issuer the request was sent to."
+            "When the authorization response carries iss, require it to equal the issuer the request was sent to.",
+            // RFC 9207 binds only clients that implement it, and RFC 6749
+            // 4.1.2 tells others to ignore parameters they do not know; a
+            // client of one issuer without it is weaker, not broken.
+            Warn
         ),
         fault_check!(
             "oidc.claims.exp_type",

@@ -468,12 +468,28 @@ impl Suite {
         oracle::ask(self.session_oracle()?, browser).await
     }
 
-    /// What the session URL answers a browser that never signed in.
+    /// What the session URL answers a browser that started a sign-in and
+    /// never finished it.
     async fn no_session_baseline(&self) -> Step<&oracle::Seen> {
         self.no_session
             .get_or_try_init(|| async {
-                let fresh = self.browser()?;
-                self.oracle(&fresh).await
+                // A browser that has started a sign-in but not finished it,
+                // as every judged browser has: an SP may keep some state
+                // for a login in progress (a nonce, a return path), which is
+                // no session. Starting one is best effort; the answer of a
+                // fresh browser serves where it cannot start.
+                let started = self.browser()?;
+                let idp_url = self.idp_url();
+                let login_url = self
+                    .target
+                    .saml
+                    .as_ref()
+                    .and_then(|s| s.login_url.clone())
+                    .or_else(|| self.target.oidc.as_ref().and_then(|o| o.login_url.clone()));
+                if let Some(login_url) = login_url {
+                    let _ = started.follow(&login_url, |location| location.starts_with(&idp_url)).await;
+                }
+                self.oracle(&started).await
             })
             .await
     }

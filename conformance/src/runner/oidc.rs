@@ -57,6 +57,10 @@ struct OidcDriver<'a> {
 struct Redirected {
     chain: Vec<String>,
     callback: String,
+    /// The relying party sent a PKCE S256 challenge, which binds the code to
+    /// the browser that started the login (RFC 9700 4.7.1 lets that stand in
+    /// for `state` against CSRF).
+    uses_pkce: bool,
 }
 
 impl<'a> OidcDriver<'a> {
@@ -105,7 +109,13 @@ impl<'a> OidcDriver<'a> {
             return Err(StepError(format!("the mock refused the authorization request: {callback}")));
         }
         chain.push(callback.clone());
-        Ok(Redirected { chain, callback })
+        let uses_pkce = url::Url::parse(&authorize).is_ok_and(|url| {
+            let pairs: Vec<(String, String)> =
+                url.query_pairs().map(|(k, v)| (k.into_owned(), v.into_owned())).collect();
+            pairs.iter().any(|(k, _)| k == "code_challenge")
+                && pairs.iter().any(|(k, v)| k == "code_challenge_method" && v == "S256")
+        });
+        Ok(Redirected { chain, callback, uses_pkce })
     }
 
     /// Opens the redirect back in `browser` and follows the relying party's
@@ -178,7 +188,9 @@ impl<'a> OidcDriver<'a> {
                 let mut redirected = self.start(&browser, user).await?;
                 redirected.callback = without_parameter(&redirected.callback, "state")?;
                 let answer = self.finish(&browser, &mut redirected).await?;
-                self.judge_refusal(&browser, user, &redirected, &answer, "a redirect back with no state").await
+                let outcome =
+                    self.judge_refusal(&browser, user, &redirected, &answer, "a redirect back with no state").await?;
+                Ok(pkce_softens_a_state_failure(outcome, &redirected))
             }
             OidcAction::StateFromOtherBrowser => {
                 let started = self.suite.browser()?;
@@ -187,7 +199,8 @@ impl<'a> OidcDriver<'a> {
                 // holds a state of its own that the redirect does not carry.
                 let other = self.suite.browser()?;
                 let own = self.start(&other, user).await?;
-                let mut foreign = Redirected { chain: own.chain, callback: redirected.callback };
+                let mut foreign =
+                    Redirected { chain: own.chain, callback: redirected.callback, uses_pkce: redirected.uses_pkce };
                 let answer = self.finish(&other, &mut foreign).await?;
                 self.judge_refusal(&other, user, &foreign, &answer, "another browser's redirect back").await
             }
@@ -247,7 +260,11 @@ impl<'a> OidcDriver<'a> {
         if fault == OidcFault::UserinfoSubMismatch {
             return self.judge_userinfo_not_used(&browser, user, &redirected, &answer).await;
         }
-        self.judge_refusal(&browser, user, &redirected, &answer, &format!("the {fault} message")).await
+        let outcome = self.judge_refusal(&browser, user, &redirected, &answer, &format!("the {fault} message")).await?;
+        if fault == OidcFault::StateMismatch {
+            return Ok(pkce_softens_a_state_failure(outcome, &redirected));
+        }
+        Ok(outcome)
     }
 
     /// OpenID Connect Core 5.3.2: userinfo for another `sub` MUST NOT be
@@ -301,6 +318,19 @@ impl<'a> OidcDriver<'a> {
             Ok(Outcome::pass(format!("no session for {} (the relying party answered {})", user.email, answer.status)))
         }
     }
+}
+
+/// A state the relying party does not check, in the browser that started
+/// the login, is a weakness rather than a hole when PKCE binds the code to
+/// that browser (RFC 9700 4.7.1): the failure becomes a warning.
+fn pkce_softens_a_state_failure(outcome: Outcome, redirected: &Redirected) -> Outcome {
+    if outcome.verdict == super::Verdict::Fail && redirected.uses_pkce {
+        return Outcome::warn(
+            format!("{}; the relying party uses PKCE S256, which still binds the code to this browser", outcome.reason),
+            outcome.evidence,
+        );
+    }
+    outcome
 }
 
 fn evidence_holding(

@@ -18,29 +18,33 @@ const OIDC_FLAW_CHECKS: &[(&str, &[&str])] = &[
         &["oidc.sig.alg_none", "oidc.sig.alg_none_capitalised", "oidc.sig.alg_none_upper", "oidc.sig.alg_none_mixed"],
     ),
     ("ignore-crit", &["oidc.sig.unknown_crit"]),
-    ("ignore-authorization-response-iss", &["oidc.authorize.mix_up"]),
     ("hs256-public-key", &["oidc.sig.hs256_public_key"]),
     ("trust-header-jwk", &["oidc.sig.embedded_jwk"]),
     ("trust-jku", &["oidc.sig.jku"]),
     ("ignore-iss", &["oidc.claims.iss"]),
     ("ignore-aud", &["oidc.claims.aud", "oidc.claims.azp"]),
     ("ignore-exp", &["oidc.claims.expired"]),
-    ("ignore-iat-nbf", &["oidc.claims.missing_iat"]),
     ("accepts-claim-type-confusion", &["oidc.claims.exp_type"]),
     ("no-nonce-check", &["oidc.claims.nonce", "oidc.claims.nonce_missing"]),
     ("userinfo-sub-unchecked", &["oidc.userinfo.sub"]),
-    ("no-state-check", &["oidc.state.changed", "oidc.state.missing"]),
     ("state-not-bound-to-browser", &["oidc.state.other_browser", "oidc.state.no_login_started"]),
     // A shared flaw: the domain policy is the sign-in core's, for SAML and OIDC.
     ("jit-ignores-domain", &["oidc.account.outside_domain"]),
 ];
 
 /// Flaws the spec allows, which make these checks warn and none fail.
-const OIDC_WARN_FLAW_CHECKS: &[(&str, &[&str])] =
-    &[("skip-at-hash", &["oidc.claims.at_hash"]), ("hs256-client-secret", &["oidc.sig.hs256_client_secret"])];
+const OIDC_WARN_FLAW_CHECKS: &[(&str, &[&str])] = &[
+    ("skip-at-hash", &["oidc.claims.at_hash"]),
+    ("hs256-client-secret", &["oidc.sig.hs256_client_secret"]),
+    ("ignore-iat-nbf", &["oidc.claims.nbf_future", "oidc.claims.missing_iat"]),
+    ("ignore-authorization-response-iss", &["oidc.authorize.mix_up"]),
+    // The reference SP always sends PKCE S256, which still binds the code
+    // to the browser, so an unchecked state is weak there, not a hole.
+    ("no-state-check", &["oidc.state.changed", "oidc.state.missing"]),
+];
 
 /// Checks a flaw makes warn beside the ones it fails.
-const OIDC_WARNS_BESIDE_FAILS: &[(&str, &[&str])] = &[("ignore-iat-nbf", &["oidc.claims.nbf_future"])];
+const OIDC_WARNS_BESIDE_FAILS: &[(&str, &[&str])] = &[];
 
 /// OIDC flaws no check catches yet, each with what the check needs.
 const OIDC_FLAWS_WITHOUT_CHECK: &[(&str, &str)] = &[

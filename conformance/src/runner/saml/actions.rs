@@ -167,11 +167,27 @@ impl SamlDriver<'_> {
                 let browser = self.suite.browser()?;
                 let evil = "https://evil.invalid/landing";
                 let (message, answer) = self.idp_initiated_capture(&browser, &attacker, Some(evil)).await?;
+                let seen = self.suite.oracle(&browser).await?;
                 if answer.location.as_deref().is_some_and(|l| l.starts_with("https://evil.invalid")) {
-                    let seen = self.suite.oracle(&browser).await?;
                     Ok(Outcome::fail(format!("the SP redirected to {evil}"), evidence(&message, &answer, &seen)))
+                } else if seen.is(&attacker.email) {
+                    Ok(Outcome::pass("signed in, and the foreign RelayState was not followed"))
                 } else {
-                    Ok(Outcome::pass("the foreign RelayState was not followed"))
+                    // No sign-in: refusing the foreign RelayState is a pass,
+                    // but an SP that refuses every unsolicited response never
+                    // reached its RelayState rule, so there is nothing to judge.
+                    let probe = self.suite.browser()?;
+                    self.idp_initiated(&probe, &attacker, None).await?;
+                    if self.suite.oracle(&probe).await?.is(&attacker.email) {
+                        Ok(Outcome::pass(format!(
+                            "the response with the foreign RelayState was refused (SP answered {})",
+                            answer.status
+                        )))
+                    } else {
+                        Ok(Outcome::skip(
+                            "the SP refuses unsolicited responses, so where it redirects after an IdP-initiated sign-in cannot be judged",
+                        ))
+                    }
                 }
             }
             SamlAction::EmailCase => {
