@@ -9,11 +9,14 @@
 //! in memory only, like the mock's browser sessions: a restart signs
 //! everyone out, but keys survive because they live in the key directory.
 
+mod faults;
 mod keys;
 mod tokens;
 
 use tokens::Issue;
 
+use faults::MessageScope;
+pub use faults::{ARMED_OIDC_FAULT_LIFETIME, ArmedOidcFault};
 pub use keys::KeyInfo;
 
 use std::collections::HashMap;
@@ -27,9 +30,7 @@ use super::{Browser, Idp, IdpError, MockSession, Pending, SsoOutcome};
 use crate::ids::{AppId, UserId};
 use crate::oidc::authorize::{self, AuthorizeParams, AuthorizeRefusal, AuthorizeReply, ValidAuthorization};
 use crate::oidc::discovery::{self, DocumentKind};
-use crate::oidc::faults::{
-    ClientFacts, FaultStage, FaultTarget, OidcFault, OidcFaultPlan, OidcFaultRefusal, ServerFacts, impostor_issuer,
-};
+use crate::oidc::faults::{FaultStage, OidcFault, OidcFaultPlan, impostor_issuer};
 use crate::oidc::keys::{JwtKey, KeyRing};
 use crate::oidc::token::{self, FormParams, TokenRequest};
 use crate::oidc::{OAuthCode, OidcError, ServerRef};
@@ -46,78 +47,6 @@ const MAX_RECORDS: usize = 200_000;
 /// The most "last ID token" records kept (one per client and user): enough
 /// for a conformance run's canaries, small enough to stay a few megabytes.
 const MAX_LAST_ID_TOKENS: usize = 4_096;
-/// How long an armed OIDC fault waits for its message, on the IdP's clock.
-/// A sign-in that failed before the faulty message was sent must not leave
-/// the fault waiting for a later, unrelated sign-in; ten minutes is far
-/// longer than any one check takes.
-pub const ARMED_OIDC_FAULT_LIFETIME: time::Duration = time::Duration::minutes(10);
-
-/// A fault waiting for the next matching OIDC message.
-#[derive(Clone, Debug, PartialEq, Eq, serde::Serialize)]
-pub struct ArmedOidcFault {
-    pub id: String,
-    #[serde(serialize_with = "serialize_fault")]
-    pub fault: OidcFault,
-    #[serde(serialize_with = "serialize_target")]
-    pub target: FaultTarget,
-    pub user: Option<UserId>,
-    pub client: Option<AppId>,
-    /// The authorization server whose messages it changes; `None` for any.
-    #[serde(serialize_with = "serialize_server")]
-    pub server: Option<ServerRef>,
-    /// When it is dropped if no message has used it.
-    #[serde(serialize_with = "serialize_instant")]
-    pub expires: OffsetDateTime,
-}
-
-impl ArmedOidcFault {
-    fn plan(&self) -> OidcFaultPlan {
-        OidcFaultPlan { fault: self.fault, target: self.target }
-    }
-
-    /// Whether the fault is armed for a message of this scope.
-    fn matches(&self, stages: &[FaultStage], scope: &MessageScope<'_>) -> bool {
-        stages.contains(&self.fault.stage())
-            && self.user.as_ref().is_none_or(|u| Some(u) == scope.user)
-            && self.client.as_ref().is_none_or(|c| *c == scope.client.client)
-            && self.server.as_ref().is_none_or(|s| *s == scope.server.server)
-            && self.plan().acts_on(&scope.server, &scope.client)
-            // A token fault for the ID token alone waits for a message that has one.
-            && (!matches!(self.fault.stage(), FaultStage::Token | FaultStage::RefreshToken)
-                || self.target.access_token()
-                || scope.id_token_issued)
-    }
-}
-
-fn serialize_server<S: serde::Serializer>(value: &Option<ServerRef>, serializer: S) -> Result<S::Ok, S::Error> {
-    match value {
-        Some(server) => serializer.collect_str(server),
-        None => serializer.serialize_none(),
-    }
-}
-
-fn serialize_instant<S: serde::Serializer>(value: &OffsetDateTime, serializer: S) -> Result<S::Ok, S::Error> {
-    let text = value.format(&time::format_description::well_known::Rfc3339).map_err(serde::ser::Error::custom)?;
-    serializer.serialize_str(&text)
-}
-
-/// Who and what a message is for, as armed faults are matched against it.
-/// The facts are read from the org before the faults' lock is taken.
-pub(super) struct MessageScope<'a> {
-    pub(super) user: Option<&'a UserId>,
-    pub(super) server: ServerFacts,
-    pub(super) client: ClientFacts,
-    /// Whether the message carries an ID token (always true outside the token endpoint).
-    pub(super) id_token_issued: bool,
-}
-
-fn serialize_fault<S: serde::Serializer>(value: &OidcFault, serializer: S) -> Result<S::Ok, S::Error> {
-    serializer.serialize_str(value.name())
-}
-
-fn serialize_target<S: serde::Serializer>(value: &FaultTarget, serializer: S) -> Result<S::Ok, S::Error> {
-    serializer.serialize_str(value.as_str())
-}
 
 #[derive(Clone, Debug)]
 struct IssuedCode {
@@ -273,84 +202,10 @@ impl Idp {
         Ok(document)
     }
 
-    /// Arms an OIDC fault for the next matching message of any server. See
-    /// [`Idp::arm_oidc_fault_on_server`].
-    pub fn arm_oidc_fault(
-        &self,
-        plan: OidcFaultPlan,
-        user: Option<UserId>,
-        client: Option<AppId>,
-    ) -> Result<ArmedOidcFault, OidcFaultRefusal> {
-        self.arm_oidc_fault_on_server(plan, None, user, client)
-    }
-
-    /// Arms an OIDC fault for the next matching message: of `server`, to
-    /// `client`, for `user` (`None` matches any). A fault that no matching
-    /// message could carry is refused with the reason. An armed fault that
-    /// no message uses within [`ARMED_OIDC_FAULT_LIFETIME`] is dropped.
-    pub fn arm_oidc_fault_on_server(
-        &self,
-        plan: OidcFaultPlan,
-        server: Option<ServerRef>,
-        user: Option<UserId>,
-        client: Option<AppId>,
-    ) -> Result<ArmedOidcFault, OidcFaultRefusal> {
-        self.read_org(|org| plan.check_arming(org, server.as_ref(), client.as_ref()))?;
-        // `discovery-issuer-only` changes a document fetched before anyone
-        // signs in, so it matches the next document whatever its user and client.
-        let (user, client) = if plan.fault.stage() == FaultStage::Discovery { (None, None) } else { (user, client) };
-        let armed = ArmedOidcFault {
-            id: self.ids.opaque_token(),
-            fault: plan.fault,
-            target: plan.target,
-            user,
-            client,
-            server,
-            expires: self.now() + ARMED_OIDC_FAULT_LIFETIME,
-        };
-        lock(&self.oidc.faults).push(armed.clone());
-        Ok(armed)
-    }
-
     /// The ID token last issued to `client` for `user`, as it was sent
     /// (faults included), while it is among the most recent few thousand.
     pub fn last_id_token(&self, client: &AppId, user: &UserId) -> Option<String> {
         lock(&self.oidc.last_id_tokens).map.get(&last_id_token_key(client, user)).cloned()
-    }
-
-    /// The armed faults still waiting, oldest first.
-    pub fn armed_oidc_faults(&self) -> Vec<ArmedOidcFault> {
-        self.live_oidc_faults().to_vec()
-    }
-
-    pub fn clear_oidc_faults(&self) {
-        lock(&self.oidc.faults).clear();
-    }
-
-    /// Disarms one fault by id; false when no such fault is waiting.
-    pub fn disarm_oidc_fault(&self, id: &str) -> bool {
-        self.live_oidc_faults().take_first(|f| f.id == id).is_some()
-    }
-
-    /// The armed faults, with those past their lifetime dropped first.
-    fn live_oidc_faults(&self) -> std::sync::MutexGuard<'_, BoundedList<ArmedOidcFault>> {
-        let now = self.now();
-        let mut faults = lock(&self.oidc.faults);
-        faults.retain(|f| f.expires > now);
-        faults
-    }
-
-    /// The facts faults are matched on, for a message of `server` to `client`.
-    fn message_facts(&self, server: &ServerRef, client: &AppId) -> Option<(ServerFacts, ClientFacts)> {
-        self.read_org(|org| {
-            let server = ServerFacts::of(org, server)?;
-            let client = org.apps.get(client).map(ClientFacts::of)?;
-            Some((server, client))
-        })
-    }
-
-    fn take_oidc_fault(&self, stages: &[FaultStage], scope: &MessageScope<'_>) -> Option<ArmedOidcFault> {
-        self.live_oidc_faults().take_first(|f| f.matches(stages, scope))
     }
 
     /// `/authorize`: validates the request, signs the browser in (session,
