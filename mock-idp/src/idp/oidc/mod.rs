@@ -1,8 +1,8 @@
 //! The running OIDC provider: key rings, authorization codes, issued tokens
 //! and armed OIDC faults, and the flows that use them. This module runs the
 //! flows (`/authorize`, `/token`, `/logout`, minting); `keys.rs` keeps the
-//! key rings and `tokens.rs` the issued tokens and the endpoints that read
-//! them back.
+//! key rings, `faults.rs` the armed faults, and `tokens.rs` the issued
+//! tokens and the endpoints that read them back.
 //!
 //! Protocol decisions are made by the pure functions in [`crate::oidc`];
 //! this module keeps the state between requests. Codes and tokens are kept
