@@ -97,6 +97,7 @@ impl OrgArgs {
             signing_key: self.signing_key.clone(),
             deterministic: self.deterministic,
             org_url,
+            tls: false,
         }
     }
 }

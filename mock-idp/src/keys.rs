@@ -31,6 +31,8 @@ pub enum KeyError {
     Certificate(rcgen::Error),
     #[error("{path}: {source}")]
     Io { path: String, source: std::io::Error },
+    #[error("cannot make the HTTPS certificate: {0}")]
+    Tls(rcgen::Error),
 }
 
 /// A private key with its self-signed certificate. Cheap to clone: the
@@ -245,6 +247,124 @@ impl KeyStore {
             Ok(text)
         })
     }
+}
+
+/// The local certificate authority's files in a key directory: the
+/// certificate is the file users trust, so it keeps the same name.
+const TLS_CA_NAME: &str = "tls-ca";
+
+impl KeyStore {
+    /// Loads the local certificate authority that signs the mock's HTTPS
+    /// certificates, or makes and stores it. It is made once per key
+    /// directory, under the directory's lock like every other key, so a user
+    /// who trusts its certificate once keeps trusting the mock across
+    /// restarts.
+    pub fn load_or_create_tls_authority(&self, now: OffsetDateTime) -> Result<TlsAuthority, KeyError> {
+        if let Some(found) = self.read_tls_authority()? {
+            return Ok(found);
+        }
+        self.while_locked(|| {
+            if let Some(found) = self.read_tls_authority()? {
+                return Ok(found);
+            }
+            let key = KeyPair::generate_for(&rcgen::PKCS_ECDSA_P256_SHA256).map_err(KeyError::Tls)?;
+            let cert_pem = tls_authority_params(&key, now).self_signed(&key).map_err(KeyError::Tls)?.pem();
+            // The certificate goes first, as for signing credentials: a key
+            // is never seen without the certificate users trust for it.
+            write_atomically(&self.cert_path(TLS_CA_NAME), cert_pem.as_bytes(), false)?;
+            write_atomically(&self.key_path(TLS_CA_NAME), key.serialize_pem().as_bytes(), true)?;
+            Ok(TlsAuthority { key_pem: key.serialize_pem().into(), cert_path: self.cert_path(TLS_CA_NAME) })
+        })
+    }
+
+    /// The stored authority, if its key and certificate are both stored. A
+    /// stored key that does not parse is an error rather than a reason to
+    /// make a new authority, which would silently break the trust users gave
+    /// the old one.
+    fn read_tls_authority(&self) -> Result<Option<TlsAuthority>, KeyError> {
+        let key_path = self.key_path(TLS_CA_NAME);
+        let cert_path = self.cert_path(TLS_CA_NAME);
+        let (Ok(key_pem), true) = (fs::read_to_string(&key_path), cert_path.is_file()) else { return Ok(None) };
+        KeyPair::from_pem(&key_pem)
+            .map_err(|e| KeyError::BadKey { path: key_path.display().to_string(), reason: e.to_string() })?;
+        Ok(Some(TlsAuthority { key_pem: key_pem.into(), cert_path }))
+    }
+}
+
+/// The local certificate authority of a key directory. Its certificate is
+/// stored at [`TlsAuthority::cert_path`]; HTTPS clients that trust that file
+/// trust every server certificate it issues.
+#[derive(Clone, Debug)]
+pub struct TlsAuthority {
+    key_pem: Arc<str>,
+    cert_path: PathBuf,
+}
+
+/// What serving HTTPS needs: the server's certificate chain and key, and
+/// where the authority's certificate is for clients to trust.
+#[derive(Clone, Debug)]
+pub struct TlsServerIdentity {
+    /// The server certificate, DER. The authority's certificate is not sent:
+    /// a client must already trust it.
+    pub cert_der: Vec<u8>,
+    /// The server's private key, PKCS#8 DER.
+    pub key_der: Vec<u8>,
+    /// The authority's certificate file, PEM.
+    pub ca_cert_path: PathBuf,
+}
+
+impl TlsAuthority {
+    /// The authority's certificate file, PEM.
+    pub fn cert_path(&self) -> &Path {
+        &self.cert_path
+    }
+
+    /// Issues a server certificate for `hosts` (IP addresses or DNS names),
+    /// with a fresh key. It is not stored: every start makes its own, and
+    /// only the authority needs to be trusted.
+    pub fn issue_server_identity(&self, hosts: &[String], now: OffsetDateTime) -> Result<TlsServerIdentity, KeyError> {
+        let authority_key = KeyPair::from_pem(&self.key_pem).map_err(KeyError::Tls)?;
+        let issuer = rcgen::Issuer::new(tls_authority_params(&authority_key, now), &authority_key);
+        let key = KeyPair::generate_for(&rcgen::PKCS_ECDSA_P256_SHA256).map_err(KeyError::Tls)?;
+        let mut params = CertificateParams::new(hosts.to_vec()).map_err(KeyError::Tls)?;
+        let mut name = DistinguishedName::new();
+        name.push(DnType::CommonName, hosts.first().map_or("localhost", String::as_str));
+        params.distinguished_name = name;
+        params.is_ca = rcgen::IsCa::ExplicitNoCa;
+        params.key_usages = vec![rcgen::KeyUsagePurpose::DigitalSignature];
+        params.extended_key_usages = vec![rcgen::ExtendedKeyUsagePurpose::ServerAuth];
+        params.use_authority_key_identifier_extension = true;
+        params.not_before = now - time::Duration::seconds(60);
+        // Some clients (Apple's among them) refuse server certificates valid
+        // for longer than 398 days, even from a private authority.
+        params.not_after = now + time::Duration::days(397);
+        let cert = params.signed_by(&key, &issuer).map_err(KeyError::Tls)?;
+        Ok(TlsServerIdentity {
+            cert_der: cert.der().to_vec(),
+            key_der: key.serialize_der(),
+            ca_cert_path: self.cert_path.clone(),
+        })
+    }
+}
+
+/// The authority's certificate parameters. The subject names the key (a tag
+/// hashed from its public key), so that two key directories' authorities are
+/// told apart in a trust store, and so that the issuer of a server
+/// certificate can be rebuilt from the stored key alone.
+fn tls_authority_params(key: &KeyPair, now: OffsetDateTime) -> CertificateParams {
+    use rcgen::PublicKeyData;
+    let digest = Sha256::digest(key.der_bytes());
+    let tag: String = digest.iter().take(6).map(|b| format!("{b:02x}")).collect();
+    let mut params = CertificateParams::default();
+    let mut name = DistinguishedName::new();
+    name.push(DnType::OrganizationName, "mockta");
+    name.push(DnType::CommonName, format!("mockta local CA {tag}"));
+    params.distinguished_name = name;
+    params.is_ca = rcgen::IsCa::Ca(rcgen::BasicConstraints::Constrained(0));
+    params.key_usages = vec![rcgen::KeyUsagePurpose::KeyCertSign, rcgen::KeyUsagePurpose::CrlSign];
+    params.not_before = now - time::Duration::seconds(60);
+    params.not_after = now + time::Duration::days(3652);
+    params
 }
 
 /// The name the built-in org's key folder is made from.

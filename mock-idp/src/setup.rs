@@ -30,6 +30,16 @@ pub fn load_org_file(path: &Path, now: OffsetDateTime) -> Result<Org, OrgFileErr
     parse_org(&file, &text, now)
 }
 
+/// A URL's host as a certificate names it: an IPv6 address without its
+/// brackets.
+fn tls_host_name(host: &url::Host<&str>) -> String {
+    match host {
+        url::Host::Domain(name) => name.to_string(),
+        url::Host::Ipv4(address) => address.to_string(),
+        url::Host::Ipv6(address) => address.to_string(),
+    }
+}
+
 /// Whether a file holds the built-in org's text, line endings aside.
 fn is_builtin_org_file(path: &Path) -> bool {
     let normalise = |text: &str| text.replace("\r\n", "\n");
@@ -49,6 +59,18 @@ pub struct IdpOptions {
     pub deterministic: bool,
     /// Replaces the org file's base URL.
     pub org_url: Option<String>,
+    /// Key rotations change the rings in memory only, never the key
+    /// directory: the conformance suite rotates keys to test a relying
+    /// party and must leave the user's key folder as it was.
+    pub keep_key_rotations_in_memory: bool,
+    /// The `Cache-Control` header of discovery documents; none (as Okta
+    /// sends) when `None`. The suite sends `no-cache`, so a client that
+    /// honours HTTP caching fetches the document at each sign-in.
+    pub discovery_cache_control: Option<String>,
+    /// Serve HTTPS with a certificate from the key directory's local
+    /// authority; the org's URL (and so every issuer and metadata URL) is
+    /// then `https`.
+    pub tls: bool,
 }
 
 #[derive(Debug, thiserror::Error)]
@@ -61,6 +83,8 @@ pub enum SetupError {
     Read { path: String, source: std::io::Error },
     #[error("--url: '{0}' is not an absolute http or https URL")]
     OrgUrl(String),
+    #[error("--tls: {0}")]
+    Tls(crate::keys::KeyError),
 }
 
 impl IdpOptions {
@@ -91,7 +115,30 @@ impl IdpOptions {
             }
             org.url = url.trim_end_matches('/').to_owned();
         }
+        if self.tls
+            && let Some(rest) = org.url.strip_prefix("http://")
+        {
+            org.url = format!("https://{rest}");
+        }
         Ok(org)
+    }
+
+    /// The HTTPS identity for serving with `--tls`: the key directory's local
+    /// authority (made once, then reused) and a server certificate for
+    /// 127.0.0.1, ::1, localhost and the host of `org_url`. The authority
+    /// lives in the same key directory as the signing keys, in deterministic
+    /// mode too: a certificate must be valid at the real time, so it is made
+    /// on the system clock.
+    pub fn tls_identity(&self, org_url: &str) -> Result<crate::keys::TlsServerIdentity, SetupError> {
+        let now = SystemClock.now();
+        let authority = self.key_store().load_or_create_tls_authority(now).map_err(SetupError::Tls)?;
+        let mut hosts: Vec<String> = ["127.0.0.1", "::1", "localhost"].map(String::from).into();
+        if let Some(host) = url::Url::parse(org_url).ok().and_then(|u| u.host().map(|h| tls_host_name(&h)))
+            && !hosts.contains(&host)
+        {
+            hosts.push(host);
+        }
+        authority.issue_server_identity(&hosts, now).map_err(SetupError::Tls)
     }
 
     /// Where keys come from, per the options.
@@ -105,7 +152,12 @@ impl IdpOptions {
                 &path.display().to_string(),
             )?));
         }
-        let store = match (&self.key_dir, &self.org_file) {
+        Ok(KeySource::Directory(self.key_store()))
+    }
+
+    /// The key directory the options name, or the org file's default one.
+    fn key_store(&self) -> KeyStore {
+        match (&self.key_dir, &self.org_file) {
             (Some(dir), _) => KeyStore::new(dir),
             // A file with the built-in org's text (`fixtures/orgs/acme.toml`
             // or a copy of it) is the built-in org, so it gets its keys:
@@ -114,8 +166,7 @@ impl IdpOptions {
             (None, Some(file)) if is_builtin_org_file(file) => KeyStore::default_for_builtin_org(),
             (None, Some(file)) => KeyStore::default_for_org_file(file),
             (None, None) => KeyStore::default_for_builtin_org(),
-        };
-        Ok(KeySource::Directory(store))
+        }
     }
 
     /// Builds the IdP.
@@ -133,6 +184,9 @@ impl IdpOptions {
             let keys = self.key_source(&org)?;
             IdpConfig::serving(org, keys)?
         };
-        Ok(Idp::new(IdpConfig { clock, ..config }))
+        let idp = Idp::new(IdpConfig { clock, ..config });
+        idp.keep_key_rotations_in_memory(self.keep_key_rotations_in_memory);
+        idp.set_discovery_cache_control(self.discovery_cache_control.clone());
+        Ok(idp)
     }
 }

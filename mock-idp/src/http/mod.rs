@@ -16,6 +16,7 @@ mod extract;
 mod oidc;
 mod pages;
 mod sso;
+mod tls;
 
 use std::future::Future;
 use std::net::SocketAddr;
@@ -26,8 +27,10 @@ use axum::routing::get;
 use tokio::net::TcpListener;
 
 pub use error::HttpError;
+pub use tls::serve_tls;
 
 use crate::idp::Idp;
+use crate::keys::TlsServerIdentity;
 
 /// The largest request body accepted (SAMLRequest forms and API bodies).
 pub const MAX_BODY_BYTES: usize = 256 * 1024;
@@ -61,6 +64,8 @@ pub async fn serve(
 /// and a handle that stops it when dropped.
 pub struct RunningServer {
     pub addr: SocketAddr,
+    /// `https` when serving with TLS, else `http`.
+    scheme: &'static str,
     stop: Option<tokio::sync::oneshot::Sender<()>>,
     task: Option<tokio::task::JoinHandle<std::io::Result<()>>>,
 }
@@ -74,11 +79,29 @@ impl RunningServer {
         let task = tokio::spawn(serve(listener, idp, async move {
             let _ = stopped.await;
         }));
-        Ok(RunningServer { addr, stop: Some(stop), task: Some(task) })
+        Ok(RunningServer { addr, scheme: "http", stop: Some(stop), task: Some(task) })
     }
 
+    /// Binds `addr` and starts serving HTTPS with `identity`'s certificate.
+    /// A certificate or key that rustls refuses is an error here, before
+    /// anything is served.
+    pub async fn start_tls(addr: SocketAddr, idp: Arc<Idp>, identity: TlsServerIdentity) -> std::io::Result<Self> {
+        let listener = TcpListener::bind(addr).await?;
+        let addr = listener.local_addr()?;
+        tls::server_config(&identity)?;
+        let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
+        let task = tokio::spawn(async move {
+            serve_tls(listener, idp, &identity, async move {
+                let _ = stopped.await;
+            })
+            .await
+        });
+        Ok(RunningServer { addr, scheme: "https", stop: Some(stop), task: Some(task) })
+    }
+
+    /// The server's own URL, `https` when it serves with TLS.
     pub fn url(&self) -> String {
-        format!("http://{}", self.addr)
+        format!("{}://{}", self.scheme, self.addr)
     }
 
     /// Stops the server and waits for it to finish.

@@ -20,3 +20,4 @@ mod signing;
 mod snapshots;
 mod sso;
 mod support;
+mod tls;
