@@ -98,6 +98,7 @@ impl OrgArgs {
             deterministic: self.deterministic,
             org_url,
             tls: false,
+            ..IdpOptions::default()
         }
     }
 }

@@ -114,7 +114,17 @@ fn authorization(headers: &HeaderMap) -> Option<&str> {
 
 async fn openid_configuration(State(idp): State<Arc<Idp>>, Server(server): Server) -> Result<Response, HttpError> {
     let document = idp.discovery(&server, DocumentKind::OpenIdConfiguration)?;
-    Ok(axum::Json(document).into_response())
+    Ok(discovery_response(&idp, &document))
+}
+
+/// A discovery document, with the `Cache-Control` header the IdP was told
+/// to send (none by default, as Okta).
+fn discovery_response(idp: &Idp, document: &serde_json::Value) -> Response {
+    let mut response = axum::Json(document).into_response();
+    if let Some(value) = idp.discovery_cache_control().and_then(|v| HeaderValue::from_str(&v).ok()) {
+        response.headers_mut().insert(header::CACHE_CONTROL, value);
+    }
+    response
 }
 
 async fn oauth_authorization_server(
@@ -126,7 +136,7 @@ async fn oauth_authorization_server(
         return Err(OidcError::UnknownServer("oauth-authorization-server".into()).into());
     }
     let document = idp.discovery(&server, DocumentKind::OAuthAuthorizationServer)?;
-    Ok(axum::Json(document).into_response())
+    Ok(discovery_response(&idp, &document))
 }
 
 async fn keys(State(idp): State<Arc<Idp>>, Server(server): Server) -> Result<Response, HttpError> {

@@ -38,7 +38,8 @@ pub const MAX_ARMED_FAULTS: usize = 10_000;
 const CHANGE_BACKLOG: usize = 4096;
 
 pub use oidc::{
-    ARMED_OIDC_FAULT_LIFETIME, ArmedOidcFault, AuthorizeOutcome, KeyInfo, MintedTokens, OidcState, TokenResponse,
+    ARMED_OIDC_FAULT_LIFETIME, ArmedOidcFault, AuthorizeOutcome, KeyInfo, MintedTokens, OidcState, PkceExchange,
+    ProviderFetches, TokenResponse,
 };
 
 /// Where signing keys come from.

@@ -79,6 +79,7 @@ oidc_faults! {
     Hs256WithPublicKey = "hs256-with-public-key", Token, "Signed with HS256, using the server's public key PEM as the HMAC secret (algorithm confusion).";
     Hs256WithClientSecret = "hs256-with-client-secret", Token, "Signed with HS256 keyed by the client's secret, with no kid (OIDC Core §10.1 symmetric signing, which Okta never uses); for clients with a secret only.";
     UnknownKid = "unknown-kid", Token, "Signed by the active key but the header names a kid that is in no JWKS.";
+    UnknownKidPerToken = "unknown-kid-per-token", Token, "Signed by the attacker's key, which no server publishes, under a kid taken from a hash of the token's claims, so every token names a kid never seen before (the unknown-kid flood of attacks.md K-03).";
     NoKidMultipleKeys = "no-kid-multiple-keys", Token, "The header has no kid while the JWKS publishes several keys.";
     MaliciousKid = "malicious-kid", Token, "The kid is a path traversal with SQL metacharacters (../../../../../../dev/null' OR '1'='1' --) and the attacker's key signs; the kid must be an opaque lookup key.";
     MaliciousKidDevNull = "malicious-kid-dev-null", Token, "The kid is ../../../../../../../../dev/null and the token is HS256 keyed by an empty secret, what an RP reading the kid as a file path would verify it with.";

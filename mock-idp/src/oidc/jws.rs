@@ -117,6 +117,15 @@ pub fn encode(
             let input = join(&header(&[("kid", unknown.into()), ("alg", alg.into())]), claims);
             Ok(format!("{input}.{}", key.sign(input.as_bytes())?))
         }
+        Some(OidcFault::UnknownKidPerToken) => {
+            // The claims carry a fresh jti and nonce, so each token gets a
+            // kid of its own, as a flood of random kids would.
+            let seed = serde_json::to_vec(claims).unwrap_or_default();
+            let unknown = base64url(Sha256::digest(&seed));
+            let attacker = signer.attacker;
+            let input = join(&header(&[("kid", unknown.into()), ("alg", attacker.algorithm.as_str().into())]), claims);
+            Ok(format!("{input}.{}", attacker.sign(input.as_bytes())?))
+        }
         Some(OidcFault::NoKidMultipleKeys) => {
             let input = join(&header(&[("alg", alg.into())]), claims);
             Ok(format!("{input}.{}", key.sign(input.as_bytes())?))
@@ -286,5 +295,23 @@ mod tests {
         assert_eq!(header_of(&crit)["crit"], serde_json::json!([UNKNOWN_CRITICAL_PARAMETER]));
         assert_eq!(header_of(&crit)[UNKNOWN_CRITICAL_PARAMETER], true, "a critical parameter must be present");
         assert!(verify(&crit, &ec), "otherwise validly signed");
+    }
+
+    #[test]
+    fn unknown_kid_per_token_names_a_new_kid_for_every_token_and_the_attacker_signs() {
+        let (rsa, attacker) = deterministic::pair(SigningAlgorithm::Rs256).unwrap();
+        let signer =
+            TokenSigner { active: &rsa, attacker: &attacker, attacker_jwks_url: "http://x/keys", client_secret: None };
+        let claims = |jti: &str| -> Map<String, Value> {
+            [("sub".to_owned(), Value::from("00u1")), ("jti".to_owned(), Value::from(jti))].into_iter().collect()
+        };
+        let first = encode(&claims("ID.1"), signer, Some(OidcFault::UnknownKidPerToken)).unwrap();
+        let second = encode(&claims("ID.2"), signer, Some(OidcFault::UnknownKidPerToken)).unwrap();
+        let kid = |token: &str| header_of(token)["kid"].as_str().unwrap().to_owned();
+        assert_ne!(kid(&first), kid(&second), "each token names a kid of its own");
+        for token in [&first, &second] {
+            assert!(kid(token) != rsa.kid && kid(token) != attacker.kid, "the kid is no key's");
+            assert!(verify(token, &attacker) && !verify(token, &rsa), "the attacker's unpublished key signs it");
+        }
     }
 }

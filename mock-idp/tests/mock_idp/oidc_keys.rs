@@ -146,3 +146,83 @@ fn oidc_signing_keys_survive_a_restart_in_the_key_directory() {
     assert_eq!(kids(), first);
     assert!(dir.path().join("oidc-default.ring.json").exists());
 }
+
+/// Every file in a folder with its bytes, to compare a folder before and after.
+fn folder_contents(dir: &std::path::Path) -> std::collections::BTreeMap<String, Vec<u8>> {
+    std::fs::read_dir(dir)
+        .unwrap()
+        .map(|entry| entry.unwrap().path())
+        .filter(|path| path.is_file())
+        .map(|path| (path.file_name().unwrap().to_string_lossy().into_owned(), std::fs::read(&path).unwrap()))
+        .collect()
+}
+
+fn active_kid(idp: &Idp) -> Value {
+    idp.signing_keys(&ServerRef::Org)
+        .unwrap()
+        .into_iter()
+        .find(|k| k.status == mock_idp::oidc::keys::KeyStatus::Active)
+        .unwrap()
+        .jwk["kid"]
+        .clone()
+}
+
+#[test]
+fn rotations_kept_in_memory_leave_the_key_folder_as_it_was() {
+    let dir = tempfile::tempdir().unwrap();
+    let options = |in_memory: bool| mock_idp::setup::IdpOptions {
+        key_dir: Some(dir.path().to_path_buf()),
+        keep_key_rotations_in_memory: in_memory,
+        ..Default::default()
+    };
+    let idp = options(true).build().unwrap();
+    let first = active_kid(&idp);
+    let before = folder_contents(dir.path());
+    assert!(before.keys().any(|name| name.ends_with(".ring.json")), "the ring is made in the folder: {before:?}");
+    idp.rotate_keys(&ServerRef::Org, false).unwrap();
+    idp.rotate_keys(&ServerRef::Org, true).unwrap();
+    assert_ne!(active_kid(&idp), first, "the rotations changed the ring in memory");
+    assert_eq!(folder_contents(dir.path()), before, "a rotation kept in memory wrote to the key folder");
+    // The same rotation without the option is written back, so the
+    // comparison above can fail.
+    let writing = options(false).build().unwrap();
+    writing.rotate_keys(&ServerRef::Org, false).unwrap();
+    assert_ne!(folder_contents(dir.path()), before);
+}
+
+#[tokio::test]
+async fn discovery_and_jwks_fetches_are_counted_and_discovery_caching_is_configurable() {
+    let server = Server::start().await;
+    let server_ref = ServerRef::Custom("default".into());
+    let fetch = |path: &'static str| server.client.get(server.url(path)).send();
+    let plain = fetch("/oauth2/default/.well-known/openid-configuration").await.unwrap();
+    assert!(plain.headers().get("cache-control").is_none(), "Okta sends discovery without Cache-Control");
+    server.idp.set_discovery_cache_control(Some("no-cache".into()));
+    let told = fetch("/oauth2/default/.well-known/openid-configuration").await.unwrap();
+    assert_eq!(told.headers()["cache-control"], "no-cache");
+    jwks(&server, "/oauth2/default").await;
+    let counted = server.idp.provider_fetches(&server_ref);
+    assert_eq!((counted.discovery, counted.jwks), (2, 1));
+    assert_eq!(server.idp.provider_fetches(&ServerRef::Org), Default::default(), "counts are per server");
+}
+
+#[tokio::test]
+async fn pkce_exchanges_record_the_challenge_and_the_verifier_length() {
+    let server = Server::start().await;
+    let request = Request::native("/oauth2/default");
+    sign_in(&server, &request, None).await;
+    let (app, user) = server.idp.read_org(|org| {
+        (org.find_app(request.client).unwrap().id.clone(), org.find_user("alice@acme.test").unwrap().id.clone())
+    });
+    let exchanges = server.idp.pkce_exchanges(&app, &user);
+    assert_eq!(exchanges.len(), 1, "{exchanges:?}");
+    assert_eq!(exchanges[0].code_challenge.as_ref().map(String::len), Some(43));
+    assert!(exchanges[0].exchanged);
+    assert_eq!(exchanges[0].verifier_length, Some(crate::oidc::VERIFIER.len()));
+    // A code not yet exchanged has no verifier length.
+    let (_, params) = authorize(&server, &client(), &request).await;
+    assert!(params.contains_key("code"));
+    let exchanges = server.idp.pkce_exchanges(&app, &user);
+    assert_eq!(exchanges.len(), 2);
+    assert!(!exchanges[1].exchanged && exchanges[1].verifier_length.is_none(), "{exchanges:?}");
+}

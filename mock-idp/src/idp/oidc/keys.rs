@@ -134,7 +134,12 @@ impl Idp {
         }
     }
 
+    /// Writes a rotated ring back to the key directory, unless rotations are
+    /// kept in memory ([`Idp::keep_key_rotations_in_memory`]).
     fn store_ring(&self, server: &ServerRef, ring: &KeyRing) -> Result<(), OidcError> {
+        if self.oidc.rotations_in_memory.load(std::sync::atomic::Ordering::SeqCst) {
+            return Ok(());
+        }
         let KeySource::Directory(store) = &self.keys else { return Ok(()) };
         Ok(store.write_private(&format!("{}.ring.json", server.key_name()), &ring_text(ring)?)?)
     }
@@ -199,7 +204,9 @@ impl Idp {
         self.check_server(server)?;
         let now = self.now();
         let (_, days) = self.key_settings(server);
-        self.with_ring(server, |ring| (ring.jwks(), JwksCaching::at(ring.next_rotation(days), now)))
+        let served = self.with_ring(server, |ring| (ring.jwks(), JwksCaching::at(ring.next_rotation(days), now)))?;
+        self.count_fetch(server, |fetches| fetches.jwks += 1);
+        Ok(served)
     }
 
     /// The attacker's JWKS, served for the `jku-header` fault.

@@ -64,6 +64,33 @@ struct IssuedCode {
     replayed: bool,
     issued_access_tokens: Vec<String>,
     issued_refresh_tokens: Vec<String>,
+    /// The length of the PKCE verifier the first exchange sent, if any, so a
+    /// test harness can tell what the client sent (see [`PkceExchange`]).
+    verifier_length: Option<usize>,
+    issued_at: OffsetDateTime,
+}
+
+/// What a client sent for PKCE in one authorization request and its code's
+/// first exchange, as the conformance suite reads it to judge the client.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct PkceExchange {
+    /// The `code_challenge` the authorization request carried, if any. The
+    /// mock refuses any method but S256, so a challenge here is S256.
+    pub code_challenge: Option<String>,
+    /// The length of the `code_verifier` sent to the token endpoint; `None`
+    /// when the code was not exchanged yet or no verifier was sent.
+    pub verifier_length: Option<usize>,
+    /// Whether the code was exchanged at the token endpoint.
+    pub exchanged: bool,
+    pub issued_at: OffsetDateTime,
+}
+
+/// How many times relying parties fetched a server's discovery documents
+/// and its JWKS, for a test harness to see whether a client refetched.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct ProviderFetches {
+    pub discovery: u64,
+    pub jwks: u64,
 }
 
 #[derive(Clone, Debug)]
@@ -110,6 +137,15 @@ pub struct OidcState {
     /// harness (the conformance suite's evidence) can show what was sent.
     last_id_tokens: Mutex<BoundedMap<String>>,
     attacker: JwtKey,
+    /// Discovery and JWKS fetches per server.
+    fetches: Mutex<HashMap<ServerRef, ProviderFetches>>,
+    /// When set, rotations change the key rings in memory only and never
+    /// write them back to the key directory (the conformance suite rotates
+    /// keys without touching the user's key folder).
+    rotations_in_memory: std::sync::atomic::AtomicBool,
+    /// The `Cache-Control` header of discovery documents, if any (Okta
+    /// sends none).
+    discovery_cache_control: Mutex<Option<String>>,
 }
 
 impl OidcState {
@@ -123,6 +159,9 @@ impl OidcState {
             faults: Mutex::new(BoundedList::new(super::MAX_ARMED_FAULTS)),
             last_id_tokens: Mutex::new(BoundedMap::new(MAX_LAST_ID_TOKENS)),
             attacker,
+            fetches: Mutex::new(HashMap::new()),
+            rotations_in_memory: std::sync::atomic::AtomicBool::new(false),
+            discovery_cache_control: Mutex::new(None),
         }
     }
 }
@@ -184,6 +223,7 @@ impl Idp {
             let custom = Self::server_exists(org, server)?;
             Ok::<_, OidcError>(discovery::document(&org.url, server, custom, kind))
         })?;
+        self.count_fetch(server, |fetches| fetches.discovery += 1);
         let impostor = {
             let mut faults = self.live_oidc_faults();
             let first = faults
@@ -200,6 +240,51 @@ impl Idp {
             *issuer = Value::from(impostor_issuer(server));
         }
         Ok(document)
+    }
+
+    /// Counts a fetch of one of a server's documents.
+    pub(super) fn count_fetch(&self, server: &ServerRef, count: impl FnOnce(&mut ProviderFetches)) {
+        count(lock(&self.oidc.fetches).entry(server.clone()).or_default());
+    }
+
+    /// How many discovery documents and JWKS of `server` were served so far.
+    pub fn provider_fetches(&self, server: &ServerRef) -> ProviderFetches {
+        lock(&self.oidc.fetches).get(server).copied().unwrap_or_default()
+    }
+
+    /// Keeps key rotations in memory (`true`) or writes them back to the key
+    /// directory (`false`, the default).
+    pub fn keep_key_rotations_in_memory(&self, in_memory: bool) {
+        self.oidc.rotations_in_memory.store(in_memory, std::sync::atomic::Ordering::SeqCst);
+    }
+
+    /// Sets the `Cache-Control` header sent with discovery documents.
+    pub fn set_discovery_cache_control(&self, value: Option<String>) {
+        *lock(&self.oidc.discovery_cache_control) = value;
+    }
+
+    /// The `Cache-Control` header to send with discovery documents, if any.
+    pub fn discovery_cache_control(&self) -> Option<String> {
+        lock(&self.oidc.discovery_cache_control).clone()
+    }
+
+    /// What `client` sent for PKCE in each authorization that gave `user` a
+    /// code, oldest first, while the codes are among the most recent kept.
+    pub fn pkce_exchanges(&self, client: &AppId, user: &UserId) -> Vec<PkceExchange> {
+        let codes = lock(&self.oidc.codes);
+        let mut found: Vec<PkceExchange> = codes
+            .map
+            .values()
+            .filter(|code| code.authorization.client == *client && code.user == *user)
+            .map(|code| PkceExchange {
+                code_challenge: code.authorization.challenge.as_ref().map(|c| c.challenge.clone()),
+                verifier_length: code.verifier_length,
+                exchanged: code.redeemed,
+                issued_at: code.issued_at,
+            })
+            .collect();
+        found.sort_by_key(|exchange| exchange.issued_at);
+        found
     }
 
     /// The ID token last issued to `client` for `user`, as it was sent
@@ -324,6 +409,8 @@ impl Idp {
             replayed: false,
             issued_access_tokens: Vec::new(),
             issued_refresh_tokens: Vec::new(),
+            verifier_length: None,
+            issued_at: now,
         };
         lock(&self.oidc.codes).insert(code, record);
         let reply = AuthorizeReply { to: reply_to, params };
@@ -383,6 +470,9 @@ impl Idp {
             }
             // Any attempt, failed or not, uses the code up, as Okta does
             // after a failed PKCE check.
+            if !record.redeemed {
+                record.verifier_length = code_verifier.map(str::len);
+            }
             record.redeemed = true;
             record.clone()
         };
