@@ -1,5 +1,6 @@
 //! `mockta demo`: the reference SP and the mock IdP in one process, and the
-//! whole suite against both reference tenants (JIT and existing-only). It
+//! whole suite against the three reference tenants (JIT, existing-only, and
+//! the OIDC public client). It
 //! lives in the CLI package because it is the one place that joins the suite
 //! and the reference SP; the conformance library must not know the SP.
 
@@ -11,6 +12,7 @@ use conformance::target::{Target, TargetError, parse_target};
 
 const JIT_TARGET: &str = include_str!("../fixtures/targets/reference-sp.toml");
 const EXISTING_ONLY_TARGET: &str = include_str!("../fixtures/targets/reference-sp-existing-only.toml");
+const PUBLIC_CLIENT_TARGET: &str = include_str!("../fixtures/targets/reference-sp-public-client.toml");
 
 #[derive(Debug, thiserror::Error)]
 pub(crate) enum DemoError {
@@ -25,7 +27,11 @@ pub(crate) enum DemoError {
 /// The built-in target files, serving the built-in org.
 pub(crate) fn builtin_targets() -> Result<Vec<(String, Target)>, TargetError> {
     let mut targets = Vec::new();
-    for (name, text) in [("reference-sp.toml", JIT_TARGET), ("reference-sp-existing-only.toml", EXISTING_ONLY_TARGET)] {
+    for (name, text) in [
+        ("reference-sp.toml", JIT_TARGET),
+        ("reference-sp-existing-only.toml", EXISTING_ONLY_TARGET),
+        ("reference-sp-public-client.toml", PUBLIC_CLIENT_TARGET),
+    ] {
         let mut target = parse_target(
             &format!("fixtures/targets/{name} (built in)"),
             text,

@@ -3,7 +3,7 @@
 //! and the session oracle sees them), faults armed for one canary, and
 //! evidence in OIDC's terms (the browser's way through the flow).
 
-use mock_idp::oidc::faults::{FaultTarget, OidcFault, OidcFaultPlan};
+use mock_idp::oidc::faults::{FaultTarget, OidcFault, OidcFaultPlan, OidcFaultRefusal};
 use serde::Serialize;
 
 use super::browser::{Browser, SpAnswer};
@@ -152,7 +152,11 @@ impl<'a> OidcDriver<'a> {
 
     /// Arms a fault for this canary and client and returns its id. A canary
     /// that cannot be found is an error: a fault is never armed for anyone.
-    fn arm(&self, fault: OidcFault, user: &Canary) -> Step<String> {
+    ///
+    /// A fault that cannot apply to the target's client is a skip, not an
+    /// error: HMAC keyed by the client secret means nothing to a public
+    /// client, which has no secret an attacker could abuse.
+    fn arm(&self, fault: OidcFault, user: &Canary) -> Step<Result<String, Outcome>> {
         let (user_id, client) = self.suite.idp.read_org(|org| {
             (org.find_user(&user.email).map(|u| u.id.clone()), org.find_app(&self.client_id).map(|a| a.id.clone()))
         });
@@ -160,8 +164,14 @@ impl<'a> OidcDriver<'a> {
             return Err(StepError(format!("cannot arm {fault}: the canary {} is not in the org", user.email)));
         };
         let plan = OidcFaultPlan { fault, target: FaultTarget::IdToken };
-        let armed = self.suite.idp.arm_oidc_fault(plan, Some(user_id), Some(client));
-        armed.map(|armed| armed.id).map_err(|refusal| StepError(format!("the mock refused to arm {fault}: {refusal}")))
+        match self.suite.idp.arm_oidc_fault(plan, Some(user_id), Some(client)) {
+            Ok(armed) => Ok(Ok(armed.id)),
+            Err(OidcFaultRefusal::ClientHasNoSecret { .. }) => Ok(Err(Outcome::skip(format!(
+                "{fault} needs a client secret, and the target's client {} has none (a public client or private_key_jwt)",
+                self.client_id
+            )))),
+            Err(refusal) => Err(StepError(format!("the mock refused to arm {fault}: {refusal}"))),
+        }
     }
 
     /// The ID token the mock last issued to the client for `user`, decoded
@@ -244,7 +254,10 @@ impl<'a> OidcDriver<'a> {
         let user = &self.canary("faulted", None)?;
         self.suite.ensure_account(user).await?;
         let browser = self.suite.browser()?;
-        let armed = self.arm(fault, user)?;
+        let armed = match self.arm(fault, user)? {
+            Ok(armed) => armed,
+            Err(not_applicable) => return Ok(not_applicable),
+        };
         let mut redirected = self.start(&browser, user).await?;
         let answer = self.finish(&browser, &mut redirected).await?;
         if self.still_armed(&armed) {

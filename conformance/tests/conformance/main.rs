@@ -6,6 +6,7 @@
 
 mod flaws;
 mod oidc;
+mod oidc_public;
 mod reports;
 mod suite;
 mod support;

@@ -45,6 +45,9 @@ pub(crate) enum Tenant {
     Jit,
     /// globex: existing accounts only.
     ExistingOnly,
+    /// initech: OIDC only, a public client (PKCE, no secret) on the
+    /// default custom authorization server, JIT accounts.
+    PublicClient,
 }
 
 /// Runs the whole SAML catalogue against a reference SP with `flaws`.
@@ -146,16 +149,23 @@ async fn run_configured(
         Tenant::ExistingOnly => {
             ("globex", "reference-sp-globex", include_str!("../../../fixtures/targets/reference-sp-existing-only.toml"))
         }
+        Tenant::PublicClient => (
+            "initech",
+            "reference-sp-oidc-public",
+            include_str!("../../../fixtures/targets/reference-sp-public-client.toml"),
+        ),
     };
     let sp_listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
     let sp_url = format!("http://{}", sp_listener.local_addr().unwrap());
 
     idp.write_org(|org| {
         let app = org.apps.values_mut().find(|a| a.name == app_name).unwrap();
-        let saml = app.saml_mut().unwrap();
-        saml.set_endpoints(&format!("{sp_url}/sso/acs/{tenant_id}"), &format!("{sp_url}/sso/metadata/{tenant_id}"));
-        if let Some(mode) = signing {
-            saml.signing = mock_idp::org::SigningMode::parse(mode).unwrap();
+        // The public-client tenant signs in by OIDC only: its app has no SAML.
+        if let Some(saml) = app.saml_mut() {
+            saml.set_endpoints(&format!("{sp_url}/sso/acs/{tenant_id}"), &format!("{sp_url}/sso/metadata/{tenant_id}"));
+            if let Some(mode) = signing {
+                saml.signing = mock_idp::org::SigningMode::parse(mode).unwrap();
+            }
         }
         // The OIDC clients send the browser back to the SP at its test address.
         for app in org.apps.values_mut() {

@@ -1,0 +1,27 @@
+//! The OIDC catalogue against the reference SP's public-client tenant
+//! (initech: no client secret, PKCE S256, on the default custom
+//! authorization server), beside the confidential client on the org server
+//! that `oidc.rs` runs.
+
+use conformance::catalogue::{Protocol, checks_for};
+use conformance::runner::Verdict;
+
+use crate::support::{Tenant, run_against_tenant};
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn whole_oidc_catalogue_passes_against_public_client_on_custom_server() {
+    let run = run_against_tenant(Tenant::PublicClient, &[], checks_for(Protocol::Oidc)).await;
+    assert_eq!(run.results.len(), checks_for(Protocol::Oidc).len());
+    // A public client has no secret, so the HMAC-keyed-by-secret forgery
+    // does not apply to it: that check is skipped, and says why.
+    let skipped: Vec<_> = run.results.iter().filter(|r| r.verdict == Verdict::Skip).collect();
+    assert_eq!(skipped.iter().map(|r| r.id).collect::<Vec<_>>(), ["oidc.sig.hs256_client_secret"]);
+    assert!(skipped[0].reason.contains("has none"), "{}", skipped[0].reason);
+    let not_passed: Vec<_> = run
+        .results
+        .iter()
+        .filter(|r| r.verdict != Verdict::Pass && r.verdict != Verdict::Skip)
+        .map(|r| format!("{} {:?}: {}", r.id, r.verdict, r.reason))
+        .collect();
+    assert!(not_passed.is_empty(), "{not_passed:#?}");
+}
