@@ -12,6 +12,7 @@ mod interop_mellon;
 mod interop_oidc;
 mod interop_openidc;
 mod layering;
+mod oidc_sign_in;
 mod scim_interop;
 mod scim_provisioning;
 mod sp;
