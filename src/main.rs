@@ -113,6 +113,11 @@ struct IdpArgs {
     /// The org's base URL, if not the one in the org file (for example behind a proxy).
     #[arg(long, value_name = "URL")]
     url: Option<String>,
+    /// Serve HTTPS (the org URL becomes https) with a certificate from a
+    /// local CA kept in the key folder; the CA certificate's file is printed
+    /// at start, for clients to trust.
+    #[arg(long)]
+    tls: bool,
 }
 
 #[derive(Args)]
@@ -132,6 +137,11 @@ struct SpArgs {
     /// Print each flaw with the real bug it reproduces, and exit.
     #[arg(long)]
     list_flaws: bool,
+    /// Trust the CA certificates in this PEM file (besides the built-in
+    /// roots) when fetching from IdPs, such as the file `mockta idp --tls`
+    /// prints; replaces the config's `extra_ca_file`.
+    #[arg(long, value_name = "PATH")]
+    ca_file: Option<PathBuf>,
 }
 
 #[derive(Args)]
@@ -433,7 +443,7 @@ fn main() -> ExitCode {
 
 fn run(cli: Cli) -> Result<(), Failure> {
     match cli.command {
-        Command::Idp(args) => serve_idp(args.org.options(args.url), args.listen),
+        Command::Idp(args) => serve_idp(IdpOptions { tls: args.tls, ..args.org.options(args.url) }, args.listen),
         Command::Demo(args) => demo(args),
         Command::Scim(command) => scim::run(command),
         Command::Checks(args) => {
@@ -483,6 +493,7 @@ fn run(cli: Cli) -> Result<(), Failure> {
                 database: args.db,
                 listen: args.listen,
                 flaws: args.flaws,
+                extra_ca_file: args.ca_file,
             };
             serve_sp(options)
         }
@@ -676,7 +687,7 @@ fn serve_idp_and_sp(idp: Arc<mock_idp::idp::Idp>, dir: &std::path::Path) -> Resu
             .await
             .map_err(|e| Failure::runtime(format!("cannot listen on {sp_listen}: {e}")))?;
         reference_sp::idp_fetch::refresh_all(&sp).await;
-        print_urls(&idp, &idp_server);
+        print_urls(&idp, &idp_server, None);
         println!(
             "mockta: reference SP listening on {}; try {}/login?tenant=acme",
             sp_server.url(),
@@ -729,24 +740,43 @@ fn serve_sp(options: reference_sp::setup::SpOptions) -> Result<(), Failure> {
 
 fn serve_idp(options: IdpOptions, listen: SocketAddr) -> Result<(), Failure> {
     let idp = Arc::new(build_idp(&options)?);
+    let tls = match options.tls {
+        true => Some(options.tls_identity(&idp.read_org(|org| org.url.clone())).map_err(tls_failure)?),
+        false => None,
+    };
+    let tls_ca = tls.as_ref().map(|identity| identity.ca_cert_path.clone());
     let runtime = tokio::runtime::Runtime::new().map_err(Failure::runtime)?;
     runtime.block_on(async move {
-        let server = RunningServer::start(listen, idp.clone())
-            .await
-            .map_err(|e| Failure::runtime(format!("cannot listen on {listen}: {e}")))?;
+        let started = match tls {
+            Some(identity) => RunningServer::start_tls(listen, idp.clone(), identity).await,
+            None => RunningServer::start(listen, idp.clone()).await,
+        };
+        let server = started.map_err(|e| Failure::runtime(format!("cannot listen on {listen}: {e}")))?;
         // Okta's SCIM client: org changes made through the management API
         // are provisioned to every app with provisioning settings.
         mock_idp::provisioning::Provisioner::start(&idp, Default::default()).map_err(Failure::runtime)?;
-        print_urls(&idp, &server);
+        print_urls(&idp, &server, tls_ca.as_deref());
         println!("Press Ctrl-C to stop.");
         tokio::signal::ctrl_c().await.map_err(Failure::runtime)?;
         server.stop().await.map_err(Failure::runtime)
     })
 }
 
+/// A `--tls` set-up that failed: a stored CA key that does not parse is bad
+/// input (exit 2); a key folder that cannot be written, or a certificate
+/// that cannot be made, is the environment (exit 3).
+fn tls_failure(error: mock_idp::setup::SetupError) -> Failure {
+    use mock_idp::keys::KeyError;
+    use mock_idp::setup::SetupError;
+    match &error {
+        SetupError::Tls(KeyError::BadKey { .. }) => Failure::usage(error),
+        _ => Failure::runtime(error),
+    }
+}
+
 /// Prints where everything is. Write errors are ignored: a closed stdout
 /// (for example a parent that read only the first line) must not stop the server.
-fn print_urls(idp: &mock_idp::idp::Idp, server: &RunningServer) {
+fn print_urls(idp: &mock_idp::idp::Idp, server: &RunningServer, tls_ca: Option<&std::path::Path>) {
     use std::io::Write;
     let mut out = std::io::stdout().lock();
     idp.read_org(|org| {
@@ -754,6 +784,9 @@ fn print_urls(idp: &mock_idp::idp::Idp, server: &RunningServer) {
             writeln!(out, "mockta: mock Okta org '{}' listening on {} (org URL {})", org.name, server.url(), org.url);
         if let Some(dir) = idp.key_dir() {
             let _ = writeln!(out, "  signing keys: {}", dir.display());
+        }
+        if let Some(ca) = tls_ca {
+            let _ = writeln!(out, "  TLS CA certificate: {} (trust it to reach {} over https)", ca.display(), org.url);
         }
         let _ =
             writeln!(out, "  management API: {}/api/v1/ (Authorization: SSWS <api_token from the org file>)", org.url);

@@ -192,6 +192,10 @@ pub struct SpConfig {
     pub database: PathBuf,
     pub session_ttl: Duration,
     pub tenants: Vec<TenantConfig>,
+    /// A PEM file of CA certificates trusted for fetches from IdPs, besides
+    /// the built-in roots (`[server] extra_ca_file`), such as the CA of
+    /// `mockta idp --tls`.
+    pub extra_ca_file: Option<PathBuf>,
 }
 
 impl SpConfig {
@@ -234,6 +238,7 @@ struct ServerSection {
     base_url: Option<String>,
     database: Option<String>,
     session_minutes: Option<u32>,
+    extra_ca_file: Option<String>,
 }
 
 #[derive(Debug, Deserialize)]
@@ -507,7 +512,17 @@ pub fn parse_config(file: &str, text: &str, dir: &Path) -> Result<SpConfig, Conf
             return Err(fail(format!("tenants[{index}].scim.token"), "is used by an earlier tenant".into()));
         }
     }
-    Ok(SpConfig { listen, base_url, database, session_ttl: Duration::minutes(i64::from(session_minutes)), tenants })
+    // Relative to the config file, like the metadata files: it is the
+    // config's own companion, not a working file such as the database.
+    let extra_ca_file = parsed.server.extra_ca_file.as_deref().map(|path| dir.join(path));
+    Ok(SpConfig {
+        listen,
+        base_url,
+        database,
+        session_ttl: Duration::minutes(i64::from(session_minutes)),
+        tenants,
+        extra_ca_file,
+    })
 }
 
 /// Checks a tenant's SAML keys. Errors name the key and the problem.
@@ -776,5 +791,14 @@ pub(crate) mod tests {
         for (fields, expected) in cases {
             assert_eq!(error_of(&oidc(fields)), expected, "{fields}");
         }
+    }
+
+    #[test]
+    fn extra_ca_file_is_relative_to_the_config_file_and_absent_by_default() {
+        let default = parse_config("reference.toml", BUILTIN_CONFIG, Path::new("conf")).unwrap();
+        assert_eq!(default.extra_ca_file, None, "only the built-in roots unless the config names a CA");
+        let text = BUILTIN_CONFIG.replacen("[server]\n", "[server]\nextra_ca_file = \"keys/tls-ca.cert.pem\"\n", 1);
+        let config = parse_config("sp.toml", &text, Path::new("conf")).unwrap();
+        assert_eq!(config.extra_ca_file, Some(PathBuf::from("conf/keys/tls-ca.cert.pem")));
     }
 }

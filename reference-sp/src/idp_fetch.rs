@@ -1,6 +1,7 @@
 //! Loading each tenant's IdP metadata, from its URL or file: at start, when a
 //! sign-in finds none, and when the admin API asks for a refresh.
 
+use std::path::Path;
 use std::time::Duration;
 
 use crate::config::{IdpSource, TenantConfig};
@@ -11,16 +12,62 @@ use crate::sp::{Sp, SpError};
 /// The largest metadata document accepted.
 const MAX_METADATA_BYTES: usize = 1024 * 1024;
 
+/// The HTTP clients for everything the SP fetches from an IdP: SAML
+/// metadata here, and the OIDC provider's documents and endpoints in
+/// `oidc_fetch`. They trust the built-in roots and, when the config names
+/// one (`extra_ca_file`), the certificates of one more file, such as the CA
+/// of `mockta idp --tls`: an HTTPS issuer can then be tested without
+/// relaxing certificate checks.
+#[derive(Clone, Debug)]
+pub struct IdpClients {
+    /// OIDC provider requests: no redirects (a provider's endpoints are
+    /// where its discovery document says), a timeout, and the connection
+    /// pool shared.
+    pub(crate) provider: reqwest::Client,
+    /// SAML metadata: at most three redirects.
+    pub(crate) metadata: reqwest::Client,
+}
+
+impl IdpClients {
+    /// Builds the clients, reading `extra_ca_file` (PEM, one or more
+    /// certificates) if given. The error is one line naming the file.
+    pub fn new(extra_ca_file: Option<&Path>) -> Result<Self, String> {
+        let extra = match extra_ca_file {
+            None => Vec::new(),
+            Some(path) => {
+                let problem = |what: String| format!("{}: {what}", path.display());
+                let pem = std::fs::read(path).map_err(|e| problem(format!("cannot be read: {e}")))?;
+                let certificates = reqwest::Certificate::from_pem_bundle(&pem)
+                    .map_err(|e| problem(format!("not PEM certificates: {e}")))?;
+                if certificates.is_empty() {
+                    return Err(problem("holds no PEM certificate".into()));
+                }
+                certificates
+            }
+        };
+        let build = |redirect: reqwest::redirect::Policy| {
+            let mut builder = reqwest::Client::builder().timeout(Duration::from_secs(10)).redirect(redirect);
+            for certificate in &extra {
+                builder = builder.add_root_certificate(certificate.clone());
+            }
+            builder.build().map_err(|e| match extra_ca_file {
+                Some(path) => format!("{}: cannot be trusted: {e}", path.display()),
+                None => format!("cannot make an HTTP client: {e}"),
+            })
+        };
+        Ok(IdpClients {
+            provider: build(reqwest::redirect::Policy::none())?,
+            metadata: build(reqwest::redirect::Policy::limited(3))?,
+        })
+    }
+}
+
 /// Fetches and installs one tenant's metadata.
 pub async fn refresh(sp: &Sp, tenant: &TenantConfig) -> Result<(), SpError> {
     let saml = tenant.saml.as_ref().ok_or_else(|| SpError::SamlNotConfigured(tenant.id.clone()))?;
     let xml = match &saml.idp {
         IdpSource::Url(url) => {
-            let client = reqwest::Client::builder()
-                .timeout(Duration::from_secs(10))
-                .redirect(reqwest::redirect::Policy::limited(3))
-                .build()
-                .map_err(|e| SamlError::Metadata(e.to_string()))?;
+            let client = &sp.idp_clients().map_err(|e| SamlError::Metadata(e.to_owned()))?.metadata;
             let response = client.get(url).send().await.map_err(|e| SamlError::Metadata(format!("{url}: {e}")))?;
             if !response.status().is_success() {
                 return Err(SamlError::Metadata(format!("{url}: HTTP {}", response.status())).into());

@@ -4,8 +4,7 @@
 //! fetched live in the pure [`crate::oidc`] modules; this module only moves
 //! bytes and keeps the cache.
 
-use std::sync::{OnceLock, PoisonError};
-use std::time::Duration;
+use std::sync::PoisonError;
 
 use serde_json::{Map, Value};
 
@@ -21,21 +20,11 @@ const MAX_RESPONSE_BYTES: usize = 1024 * 1024;
 /// How long a client assertion (`private_key_jwt`) is valid.
 const CLIENT_ASSERTION_LIFETIME: time::Duration = time::Duration::minutes(5);
 
-/// One client for every provider request: no redirects (a provider's
-/// endpoints are where its discovery document says), a timeout, and the
-/// connection pool shared.
-fn client() -> Result<&'static reqwest::Client, OidcError> {
-    static CLIENT: OnceLock<Result<reqwest::Client, String>> = OnceLock::new();
-    CLIENT
-        .get_or_init(|| {
-            reqwest::Client::builder()
-                .timeout(Duration::from_secs(10))
-                .redirect(reqwest::redirect::Policy::none())
-                .build()
-                .map_err(|e| e.to_string())
-        })
-        .as_ref()
-        .map_err(|e| OidcError::ProviderUnreachable(e.clone()))
+/// The SP's one client for provider requests (see
+/// [`crate::idp_fetch::IdpClients`]): no redirects, a timeout, the
+/// connection pool shared, and the configured extra CA trusted.
+fn client(sp: &Sp) -> Result<&reqwest::Client, OidcError> {
+    sp.idp_clients().map(|clients| &clients.provider).map_err(|e| OidcError::ProviderUnreachable(e.to_owned()))
 }
 
 /// A response's body as text, within the size limit, with its
@@ -62,8 +51,8 @@ async fn read(request: reqwest::RequestBuilder, what: &str) -> Result<Fetched, O
     Ok(Fetched { status, body: String::from_utf8_lossy(&bytes).into_owned(), cache_control })
 }
 
-async fn get(url: &str, what: &str) -> Result<Fetched, OidcError> {
-    let fetched = read(client()?.get(url), what).await?;
+async fn get(sp: &Sp, url: &str, what: &str) -> Result<Fetched, OidcError> {
+    let fetched = read(client(sp)?.get(url), what).await?;
     if !fetched.status.is_success() {
         return Err(OidcError::ProviderUnreachable(format!("{what} {url}: HTTP {}", fetched.status)));
     }
@@ -90,7 +79,7 @@ pub async fn provider(sp: &Sp, tenant: &TenantConfig) -> Result<ProviderMetadata
         return Ok(cached.value);
     }
     let url = discovery_url(&oidc.issuer);
-    let fetched = get(&url, "discovery").await?;
+    let fetched = get(sp, &url, "discovery").await?;
     let metadata = parse_discovery(&fetched.body, &oidc.issuer, sp.policy.oidc_discovery_issuer_must_match)?;
     let cache_for = max_age(fetched.cache_control.as_deref());
     with_cache(sp, &tenant.id, |cache| cache.metadata = Some(Cached::new(metadata.clone(), now, cache_for)));
@@ -135,7 +124,7 @@ pub async fn refetch_keys_for_unknown_kid(
 
 async fn fetch_keys(sp: &Sp, tenant: &TenantId, metadata: &ProviderMetadata) -> Result<Jwks, SpError> {
     let now = sp.now();
-    let fetched = get(&metadata.jwks_uri, "key set").await.map_err(|e| match e {
+    let fetched = get(sp, &metadata.jwks_uri, "key set").await.map_err(|e| match e {
         OidcError::ProviderUnreachable(why) => OidcError::JwksInvalid(why),
         other => other,
     })?;
@@ -147,8 +136,8 @@ async fn fetch_keys(sp: &Sp, tenant: &TenantId, metadata: &ProviderMetadata) -> 
 
 /// The key set at a token header's `jku`. Only the `trust-jku` flaw calls
 /// this; the correct SP never fetches a URL a token names.
-pub async fn key_set_at(url: &str) -> Result<Jwks, SpError> {
-    let fetched = get(url, "jku key set").await?;
+pub async fn key_set_at(sp: &Sp, url: &str) -> Result<Jwks, SpError> {
+    let fetched = get(sp, url, "jku key set").await?;
     Ok(Jwks::parse(&fetched.body)?)
 }
 
@@ -175,7 +164,7 @@ pub async fn exchange_code(
         ("redirect_uri", redirect_uri.into()),
         ("code_verifier", code_verifier.into()),
     ];
-    let mut request = client()?.post(&metadata.token_endpoint).header(reqwest::header::ACCEPT, "application/json");
+    let mut request = client(sp)?.post(&metadata.token_endpoint).header(reqwest::header::ACCEPT, "application/json");
     match &oidc.client_auth {
         OidcClientAuth::ClientSecretBasic { secret } => {
             // RFC 6749 §2.3.1: both parts are form-encoded before Basic.
@@ -245,8 +234,8 @@ fn client_assertion(
 }
 
 /// The userinfo response for an access token (Core §5.3), as a JSON object.
-pub async fn userinfo(endpoint: &str, access_token: &str) -> Result<Map<String, Value>, SpError> {
-    let fetched = read(client()?.get(endpoint).bearer_auth(access_token), "userinfo").await?;
+pub async fn userinfo(sp: &Sp, endpoint: &str, access_token: &str) -> Result<Map<String, Value>, SpError> {
+    let fetched = read(client(sp)?.get(endpoint).bearer_auth(access_token), "userinfo").await?;
     if !fetched.status.is_success() {
         return Err(OidcError::UserinfoFailed(format!("HTTP {}", fetched.status)).into());
     }

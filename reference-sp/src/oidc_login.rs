@@ -249,7 +249,7 @@ pub async fn complete(
 
     let unverified = UnverifiedIdToken::parse(&tokens.id_token)?;
     let header_url_keys = match unverified.jku() {
-        Some(jku) if sp.policy.oidc_trust_jku => Some(oidc_fetch::key_set_at(jku).await?),
+        Some(jku) if sp.policy.oidc_trust_jku => Some(oidc_fetch::key_set_at(sp, jku).await?),
         _ => None,
     };
     let settings = sp.settings(config)?;
@@ -284,7 +284,7 @@ pub async fn complete(
         other => other?,
     };
     if let (Some(endpoint), Some(access_token)) = (&metadata.userinfo_endpoint, &tokens.access_token) {
-        let userinfo = oidc_fetch::userinfo(endpoint, access_token).await?;
+        let userinfo = oidc_fetch::userinfo(sp, endpoint, access_token).await?;
         verified = verified.with_userinfo(&userinfo, &sp.policy)?;
     }
     let id_token = verified.raw().to_owned();

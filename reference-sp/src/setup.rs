@@ -20,6 +20,9 @@ pub struct SpOptions {
     pub listen: Option<SocketAddr>,
     /// Flaw names to switch on.
     pub flaws: Vec<String>,
+    /// Replaces the config's `extra_ca_file`: CA certificates (PEM) trusted
+    /// for fetches from IdPs besides the built-in roots.
+    pub extra_ca_file: Option<PathBuf>,
 }
 
 #[derive(Debug, thiserror::Error)]
@@ -32,6 +35,8 @@ pub enum SetupError {
     Database { path: String, source: crate::store::StoreError },
     #[error("{0}")]
     Sp(#[from] SpError),
+    #[error("extra CA file: {0}")]
+    ExtraCa(String),
 }
 
 impl SpOptions {
@@ -51,6 +56,9 @@ impl SpOptions {
             }
             config.listen = listen;
         }
+        if let Some(file) = &self.extra_ca_file {
+            config.extra_ca_file = Some(file.clone());
+        }
         Ok(config)
     }
 
@@ -63,8 +71,34 @@ impl SpOptions {
     pub fn build(&self) -> Result<Sp, SetupError> {
         let config = self.load_config()?;
         let flaws = self.flaws()?;
+        // The extra CA is read at start-up, so a file that is missing or
+        // holds no certificate stops the SP here rather than at a sign-in.
+        crate::idp_fetch::IdpClients::new(config.extra_ca_file.as_deref()).map_err(SetupError::ExtraCa)?;
         let store = SqliteStore::open(&config.database)
             .map_err(|source| SetupError::Database { path: config.database.display().to_string(), source })?;
         Ok(Sp::new(config, Arc::new(store), flaws, Arc::new(SystemClock))?)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    #![allow(clippy::unwrap_used)]
+
+    use super::*;
+
+    fn options_with_ca(dir: &std::path::Path, ca_file: PathBuf) -> SpOptions {
+        SpOptions { database: Some(dir.join("sp.sqlite3")), extra_ca_file: Some(ca_file), ..SpOptions::default() }
+    }
+
+    #[test]
+    fn an_extra_ca_file_that_is_missing_or_holds_no_certificate_stops_the_start() {
+        let dir = tempfile::tempdir().unwrap();
+        let missing = dir.path().join("missing.pem");
+        let error = options_with_ca(dir.path(), missing.clone()).build().err().unwrap().to_string();
+        assert!(error.starts_with(&format!("extra CA file: {}: cannot be read", missing.display())), "{error}");
+        let empty = dir.path().join("empty.pem");
+        std::fs::write(&empty, "no certificate here\n").unwrap();
+        let error = options_with_ca(dir.path(), empty.clone()).build().err().unwrap().to_string();
+        assert_eq!(error, format!("extra CA file: {}: holds no PEM certificate", empty.display()));
     }
 }

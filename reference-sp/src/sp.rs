@@ -151,6 +151,9 @@ pub struct Sp {
     /// Each OIDC tenant's discovery document and key set, as cached by
     /// `oidc_fetch`.
     pub(crate) oidc_providers: std::sync::Mutex<HashMap<TenantId, crate::oidc::jwks_cache::ProviderCache>>,
+    /// The clients for fetches from IdPs, trusting the config's extra CA, or
+    /// why they could not be made (each fetch then fails with the reason).
+    idp_clients: Result<crate::idp_fetch::IdpClients, String>,
     clock: Arc<dyn Clock>,
 }
 
@@ -189,6 +192,7 @@ impl Sp {
         for tenant in &config.tenants {
             store.sync_tenant(&tenant.id, &tenant.name, &tenant.settings)?;
         }
+        let idp_clients = crate::idp_fetch::IdpClients::new(config.extra_ca_file.as_deref());
         Ok(Sp {
             policy: Policy::with_flaws(&flaws),
             config,
@@ -196,8 +200,14 @@ impl Sp {
             flaws,
             idps: RwLock::new(HashMap::new()),
             oidc_providers: std::sync::Mutex::new(HashMap::new()),
+            idp_clients,
             clock,
         })
+    }
+
+    /// The clients for fetches from IdPs, or why they could not be made.
+    pub(crate) fn idp_clients(&self) -> Result<&crate::idp_fetch::IdpClients, &str> {
+        self.idp_clients.as_ref().map_err(String::as_str)
     }
 
     pub fn config(&self) -> &SpConfig {

@@ -16,6 +16,7 @@ mod oidc_sign_in;
 mod scim_interop;
 mod scim_provisioning;
 mod sp;
+mod tls;
 
 use std::path::PathBuf;
 use std::sync::Arc;
