@@ -6,6 +6,7 @@
 
 mod browser;
 mod cross;
+mod form;
 mod oidc;
 mod oracle;
 mod saml;

@@ -15,6 +15,7 @@ use mock_idp::saml::faults::SamlFault;
 use serde::Serialize;
 
 use super::browser::{Browser, SpAnswer};
+use super::form;
 use super::oracle::Seen;
 use super::{Canary, Evidence, Outcome, SamlApp, Step, StepError, Suite, excerpt};
 use crate::catalogue::SamlAction;
@@ -229,11 +230,30 @@ impl<'a> SamlDriver<'a> {
         let idp_url = self.suite.idp_url();
         let chain = browser.follow(login, |location| location.starts_with(&idp_url)).await?;
         let last = chain.last().ok_or_else(|| StepError("the login URL gave no answer".into()))?;
-        let Some(location) = last.location.clone().filter(|l| l.starts_with(&idp_url)) else {
-            return Ok(Err(format!("the login URL answered {} without a redirect to the IdP", last.status)));
+        let hint = url::form_urlencoded::byte_serialize(user.email.as_bytes()).collect::<String>();
+        let page = match last.location.clone().filter(|l| l.starts_with(&idp_url)) {
+            // HTTP-Redirect binding: the AuthnRequest is in the query.
+            Some(location) => {
+                let separator = if location.contains('?') { '&' } else { '?' };
+                browser.get(&format!("{location}{separator}login_hint={hint}")).await?
+            }
+            // HTTP-POST binding: the SP answers with a form that a browser's
+            // script posts to the IdP's SSO URL.
+            None => match form::parse(&last.body).filter(|f| f.action.starts_with(&idp_url)) {
+                Some(request) if last.status == 200 && request.field("SAMLRequest").is_some() => {
+                    let separator = if request.action.contains('?') { '&' } else { '?' };
+                    browser
+                        .post_form(&format!("{}{separator}login_hint={hint}", request.action), &request.pairs())
+                        .await?
+                }
+                _ => {
+                    return Ok(Err(format!(
+                        "the login URL answered {} with neither a redirect to the IdP nor a form posting a SAMLRequest to it",
+                        last.status
+                    )));
+                }
+            },
         };
-        let separator = if location.contains('?') { '&' } else { '?' };
-        let page = browser.get(&format!("{location}{separator}login_hint={}", user.email)).await?;
         let (action, response, relay) = mock_form_fields(&page.body)?;
         Ok(Ok(LoginForm { page, action, response, relay }))
     }
