@@ -65,6 +65,7 @@ pub(super) fn routes() -> Router<Arc<Idp>> {
         Router::new()
             .route("/authorize", get(authorize).post(authorize))
             .route("/token", axum::routing::post(token))
+            .route("/par", axum::routing::post(pushed_authorization_request))
             .route("/keys", get(keys))
             .route("/userinfo", get(userinfo).post(userinfo))
             .route("/introspect", axum::routing::post(introspect))
@@ -213,6 +214,18 @@ async fn token(
     let form = form_body(&headers, &body)?;
     let issued = idp.token(&server, authorization(&headers), &form)?;
     Ok(json_response(StatusCode::OK, &issued.body))
+}
+
+/// `/par` (RFC 9126): 201 with the request URI, as the RFC requires.
+async fn pushed_authorization_request(
+    State(idp): State<Arc<Idp>>,
+    Server(server): Server,
+    headers: HeaderMap,
+    OAuthBody(body): OAuthBody,
+) -> Result<Response, HttpError> {
+    let form = form_body(&headers, &body)?;
+    let pushed = idp.push_authorization_request(&server, authorization(&headers), &form)?;
+    Ok(json_response(StatusCode::CREATED, &pushed))
 }
 
 /// The bearer token of a request: the `Authorization` header (the scheme is

@@ -32,11 +32,12 @@ impl ResponseMode {
     }
 }
 
-/// The PKCE transformation (RFC 7636 §4.2).
+/// The PKCE transformation (RFC 7636 §4.2). Okta supports only `S256`
+/// (its discovery documents list no other), so `plain` is refused at
+/// `/authorize` and never reaches a stored challenge.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum CodeChallengeMethod {
     S256,
-    Plain,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -52,7 +53,6 @@ impl CodeChallenge {
             return false;
         }
         match self.method {
-            CodeChallengeMethod::Plain => constant_time_eq(verifier.as_bytes(), self.challenge.as_bytes()),
             CodeChallengeMethod::S256 => {
                 let computed = base64url(Sha256::digest(verifier.as_bytes()));
                 constant_time_eq(computed.as_bytes(), self.challenge.as_bytes())
@@ -100,6 +100,16 @@ impl AuthorizeParams {
 
     pub fn get(&self, name: &str) -> Option<&str> {
         self.values.get(name).map(String::as_str).filter(|v| !v.is_empty())
+    }
+
+    /// Sets a parameter, replacing any value it had: how a request object's
+    /// parameters take precedence over the query's.
+    pub fn set(&mut self, name: &str, value: String) {
+        self.values.insert(name.to_owned(), value);
+    }
+
+    pub fn remove(&mut self, name: &str) -> Option<String> {
+        self.values.remove(name)
     }
 }
 
@@ -258,11 +268,15 @@ pub fn validate(
             );
         }
         (Some(challenge), method) => {
+            // A missing method means `plain` (RFC 7636 §4.3), which Okta
+            // does not support: only S256 is accepted.
             let method = match method {
-                None | Some("plain") => CodeChallengeMethod::Plain,
                 Some("S256") => CodeChallengeMethod::S256,
-                Some(_) => {
-                    return refuse(OAuthCode::InvalidRequest, "PKCE code challenge method must be 'S256' or 'plain'.");
+                _ => {
+                    return refuse(
+                        OAuthCode::InvalidRequest,
+                        "PKCE code challenge method is not supported. Use 'S256' as the 'code_challenge_method'.",
+                    );
                 }
             };
             if !valid_pkce_string(challenge) {

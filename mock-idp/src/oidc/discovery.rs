@@ -1,19 +1,32 @@
 //! Discovery documents: `/.well-known/openid-configuration` and
-//! `/.well-known/oauth-authorization-server`, in Okta's key order.
+//! `/.well-known/oauth-authorization-server`, with Okta's keys in Okta's
+//! order and Okta's values, less what the mock does not implement.
 //!
-//! They list what the mock really supports, not everything Okta does: only
-//! the `code` response type, the grants the mock implements, and the client
-//! authentication methods it checks. There is no `registration_endpoint`:
-//! the mock has no dynamic client registration. An RP that reads discovery therefore
-//! never picks a feature the mock would refuse.
+//! OIDC libraries choose their path from these documents, so they list only
+//! what the mock really serves: an RP that reads discovery never picks a
+//! feature the mock would refuse. Each omission (the implicit and hybrid
+//! response types, `okta_post_message`, the password, device and CIBA
+//! grants, `registration_endpoint`, `device_authorization_endpoint`, the
+//! backchannel keys, DPoP, `device_sso`, and the profile claims the mock's
+//! users do not have) is listed in the README. A test walks the document and
+//! checks that every endpoint and authentication method it names is served.
 
 use serde_json::{Value, json};
 
 use super::ServerRef;
 use crate::org::oidc::{AuthorizationServer, OIDC_SCOPES, ORG_SERVER_SCOPES, SigningAlgorithm};
 
+/// Okta's response modes less `okta_post_message`, which the mock lacks.
 const RESPONSE_MODES: [&str; 3] = ["query", "fragment", "form_post"];
-const AUTH_METHODS: [&str; 4] = ["client_secret_basic", "client_secret_post", "private_key_jwt", "none"];
+/// Okta's five client authentication methods, in Okta's order, for the
+/// token, introspection and revocation endpoints alike.
+const AUTH_METHODS: [&str; 5] =
+    ["client_secret_basic", "client_secret_post", "client_secret_jwt", "private_key_jwt", "none"];
+/// Okta's nine request object algorithms less ES512, which the mock's JWT
+/// library cannot verify.
+const REQUEST_OBJECT_ALGORITHMS: [&str; 8] = ["HS256", "HS384", "HS512", "RS256", "RS384", "RS512", "ES256", "ES384"];
+/// Okta's ID token claims in Okta's order, less `picture`, `website`,
+/// `gender` and `birthdate`: the mock's user profiles have no such attributes.
 const CLAIMS: [&str; 27] = [
     "iss",
     "ver",
@@ -59,9 +72,12 @@ pub fn document(org_url: &str, server: &ServerRef, custom: Option<&Authorization
         None => ORG_SERVER_SCOPES.iter().map(|s| (*s).to_owned()).collect(),
         Some(custom) => custom.scopes.iter().cloned().chain(OIDC_SCOPES.iter().map(|s| (*s).to_owned())).collect(),
     };
+    // Okta's order is authorization_code, implicit, refresh_token, password,
+    // then client_credentials (custom servers only: the org server gives it
+    // only for Okta's own `okta.*` scopes, which the mock does not have),
+    // device_code and CIBA. The mock has no implicit, password, device or
+    // CIBA grant.
     let mut grants = vec!["authorization_code", "refresh_token"];
-    // Okta's org server only gives client credentials for its own `okta.*`
-    // scopes, which the mock does not have, so only custom servers list it.
     if custom.is_some() {
         grants.push("client_credentials");
     }
@@ -87,24 +103,20 @@ pub fn document(org_url: &str, server: &ServerRef, custom: Option<&Authorization
     put("scopes_supported", json!(scopes));
     put("token_endpoint_auth_methods_supported", json!(AUTH_METHODS));
     let claims: Value = match kind {
-        DocumentKind::OpenIdConfiguration => {
-            let mut claims: Vec<&str> = CLAIMS.to_vec();
-            if custom.is_none() {
-                claims.push("groups");
-            }
-            json!(claims)
-        }
+        DocumentKind::OpenIdConfiguration => json!(CLAIMS),
         DocumentKind::OAuthAuthorizationServer => {
             json!(["ver", "jti", "iss", "aud", "iat", "exp", "cid", "uid", "scp", "sub"])
         }
     };
     put("claims_supported", claims);
-    put("code_challenge_methods_supported", json!(["S256", "plain"]));
+    put("code_challenge_methods_supported", json!(["S256"]));
     put("introspection_endpoint", endpoint("introspect").into());
     put("introspection_endpoint_auth_methods_supported", json!(AUTH_METHODS));
     put("revocation_endpoint", endpoint("revoke").into());
     put("revocation_endpoint_auth_methods_supported", json!(AUTH_METHODS));
     put("end_session_endpoint", endpoint("logout").into());
-    put("request_parameter_supported", false.into());
+    put("request_parameter_supported", true.into());
+    put("request_object_signing_alg_values_supported", json!(REQUEST_OBJECT_ALGORITHMS));
+    put("pushed_authorization_request_endpoint", endpoint("par").into());
     Value::Object(doc)
 }

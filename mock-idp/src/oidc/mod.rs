@@ -14,6 +14,7 @@ pub mod discovery;
 pub mod faults;
 pub mod jws;
 pub mod keys;
+pub mod request_object;
 pub mod token;
 
 use std::fmt;
@@ -80,6 +81,11 @@ pub enum OAuthCode {
     LoginRequired,
     InvalidToken,
     InsufficientScope,
+    /// OIDC Core §3.1.2.6: the `request` parameter holds a bad request object.
+    InvalidRequestObject,
+    /// OIDC Core §3.1.2.6 and RFC 9126 §4: a `request_uri` that is unknown,
+    /// expired or used.
+    InvalidRequestUri,
 }
 
 impl OAuthCode {
@@ -96,7 +102,30 @@ impl OAuthCode {
             OAuthCode::LoginRequired => "login_required",
             OAuthCode::InvalidToken => "invalid_token",
             OAuthCode::InsufficientScope => "insufficient_scope",
+            OAuthCode::InvalidRequestObject => "invalid_request_object",
+            OAuthCode::InvalidRequestUri => "invalid_request_uri",
         }
+    }
+
+    /// The code with this wire name.
+    pub fn parse(value: &str) -> Option<Self> {
+        [
+            OAuthCode::InvalidRequest,
+            OAuthCode::InvalidClient,
+            OAuthCode::InvalidGrant,
+            OAuthCode::UnauthorizedClient,
+            OAuthCode::UnsupportedGrantType,
+            OAuthCode::UnsupportedResponseType,
+            OAuthCode::InvalidScope,
+            OAuthCode::AccessDenied,
+            OAuthCode::LoginRequired,
+            OAuthCode::InvalidToken,
+            OAuthCode::InsufficientScope,
+            OAuthCode::InvalidRequestObject,
+            OAuthCode::InvalidRequestUri,
+        ]
+        .into_iter()
+        .find(|code| code.as_str() == value)
     }
 
     /// The HTTP status of a JSON error body with this code.

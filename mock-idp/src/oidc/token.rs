@@ -37,6 +37,11 @@ impl FormParams {
     pub fn get(&self, name: &str) -> Option<&str> {
         self.values.get(name).map(String::as_str).filter(|v| !v.is_empty())
     }
+
+    /// Every parameter, for a pushed authorization request's form.
+    pub fn iter(&self) -> impl Iterator<Item = (&str, &str)> {
+        self.values.iter().map(|(name, value)| (name.as_str(), value.as_str()))
+    }
 }
 
 /// How the client says who it is.
@@ -50,6 +55,11 @@ pub enum ClientAuthentication {
         client_id: String,
         secret: String,
     },
+    /// An HMAC-signed assertion keyed by the client secret (`client_secret_jwt`).
+    ClientSecretJwt {
+        assertion: String,
+    },
+    /// An assertion signed with the client's private key (`private_key_jwt`).
     PrivateKeyJwt {
         assertion: String,
     },
@@ -64,6 +74,7 @@ impl ClientAuthentication {
         match self {
             ClientAuthentication::Basic { .. } => ClientAuthMethod::ClientSecretBasic,
             ClientAuthentication::Post { .. } => ClientAuthMethod::ClientSecretPost,
+            ClientAuthentication::ClientSecretJwt { .. } => ClientAuthMethod::ClientSecretJwt,
             ClientAuthentication::PrivateKeyJwt { .. } => ClientAuthMethod::PrivateKeyJwt,
             ClientAuthentication::None { .. } => ClientAuthMethod::None,
         }
@@ -125,7 +136,16 @@ pub fn parse_client_authentication(
                 format!("The 'client_assertion_type' parameter must be '{JWT_BEARER}'."),
             ));
         }
-        return Ok(ClientAuthentication::PrivateKeyJwt { assertion: assertion.to_owned() });
+        // The method follows from the signature: an HMAC one can only be
+        // keyed by the client secret (OIDC Core §9), any other by a key pair.
+        let hmac = jsonwebtoken::decode_header(assertion)
+            .is_ok_and(|header| header.alg.family() == jsonwebtoken::AlgorithmFamily::Hmac);
+        let assertion = assertion.to_owned();
+        return Ok(if hmac {
+            ClientAuthentication::ClientSecretJwt { assertion }
+        } else {
+            ClientAuthentication::PrivateKeyJwt { assertion }
+        });
     }
     match (form.get("client_id"), form.get("client_secret")) {
         (Some(id), Some(secret)) => {
@@ -136,8 +156,9 @@ pub fn parse_client_authentication(
     }
 }
 
-/// A client that proved who it is. For `private_key_jwt`, the assertion's
-/// `jti` and `exp`, so the caller can refuse a replayed assertion.
+/// A client that proved who it is. For `client_secret_jwt` and
+/// `private_key_jwt`, the assertion's `jti` and `exp`, so the caller can
+/// refuse a replayed assertion.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct AuthenticatedClient {
     pub client: AppId,
@@ -155,11 +176,13 @@ struct AssertionClaims {
 /// How far in the future a client assertion may expire, as Okta allows.
 const MAX_ASSERTION_LIFETIME_SECONDS: i64 = 3600;
 
-/// Checks the credentials against the client's settings.
+/// Checks the credentials against the client's settings. `audiences` are
+/// the values an assertion's `aud` may take: the URL of the endpoint it was
+/// sent to, and for pushed authorization requests also the issuer (RFC 9126 §2).
 pub fn authenticate(
     org: &Org,
     credentials: &ClientAuthentication,
-    token_endpoint: &str,
+    audiences: &[String],
     now: OffsetDateTime,
 ) -> Result<AuthenticatedClient, OidcError> {
     let find = |client_id: &str| -> Result<&App, OidcError> {
@@ -185,12 +208,12 @@ pub fn authenticate(
             (app, None)
         }
         ClientAuthentication::None { client_id } => (find(client_id)?, None),
-        ClientAuthentication::PrivateKeyJwt { assertion } => {
+        ClientAuthentication::ClientSecretJwt { assertion } | ClientAuthentication::PrivateKeyJwt { assertion } => {
             let unverified = jsonwebtoken::dangerous::insecure_decode::<AssertionClaims>(assertion).map_err(|_| {
                 OidcError::oauth(OAuthCode::InvalidClient, "The client_assertion token is not a valid JWT.")
             })?;
             let app = find(&unverified.claims.iss)?;
-            let claims = verify_assertion(app, assertion, token_endpoint, now)?;
+            let claims = verify_assertion(app, assertion, audiences, now)?;
             (app, Some((claims.jti, claims.exp)))
         }
     };
@@ -206,24 +229,40 @@ pub fn authenticate(
     Ok(AuthenticatedClient { client: app.id.clone(), assertion_jti })
 }
 
+/// The keys that may have signed a client's JWT: its secret for an HMAC
+/// signature, its registered public keys (matched by `kid` when the header
+/// names one) for any other.
+pub(super) fn client_keys(app: &App, header: &jsonwebtoken::Header) -> Vec<jsonwebtoken::DecodingKey> {
+    let Some(settings) = app.oidc() else { return Vec::new() };
+    if header.alg.family() == jsonwebtoken::AlgorithmFamily::Hmac {
+        return settings
+            .client_secret
+            .iter()
+            .filter(|secret| !secret.is_empty())
+            .map(|secret| jsonwebtoken::DecodingKey::from_secret(secret.as_bytes()))
+            .collect();
+    }
+    settings
+        .jwks
+        .iter()
+        .filter(|jwk| header.kid.is_none() || jwk.common.key_id == header.kid)
+        .filter_map(|jwk| jsonwebtoken::DecodingKey::from_jwk(jwk).ok())
+        .filter(|key| key.family() == header.alg.family())
+        .collect()
+}
+
 fn verify_assertion(
     app: &App,
     assertion: &str,
-    token_endpoint: &str,
+    audiences: &[String],
     now: OffsetDateTime,
 ) -> Result<AssertionClaims, OidcError> {
     let invalid =
         |why: &str| OidcError::oauth(OAuthCode::InvalidClient, format!("The client_assertion token is invalid: {why}"));
     let header = jsonwebtoken::decode_header(assertion).map_err(|_| invalid("its header cannot be read."))?;
-    let keys = app.oidc().map(|s| s.jwks.as_slice()).unwrap_or_default();
-    let candidates = keys.iter().filter(|jwk| header.kid.is_none() || jwk.common.key_id == header.kid);
-    for jwk in candidates {
-        let Ok(key) = jsonwebtoken::DecodingKey::from_jwk(jwk) else { continue };
-        if key.family() != header.alg.family() {
-            continue;
-        }
+    for key in client_keys(app, &header) {
         let mut validation = jsonwebtoken::Validation::new(header.alg);
-        validation.set_audience(&[token_endpoint]);
+        validation.set_audience(audiences);
         validation.set_issuer(&[app.id.as_str()]);
         validation.set_required_spec_claims(&["exp", "aud", "iss", "sub", "jti"]);
         // The clock is injected, so exp is checked below against `now`.

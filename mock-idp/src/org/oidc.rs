@@ -51,6 +51,8 @@ impl ApplicationType {
 pub enum ClientAuthMethod {
     ClientSecretBasic,
     ClientSecretPost,
+    /// An HMAC-signed JWT keyed by the client secret (OIDC Core §9).
+    ClientSecretJwt,
     PrivateKeyJwt,
     /// A public client: no credential, PKCE instead.
     None,
@@ -61,6 +63,7 @@ impl ClientAuthMethod {
         Some(match value {
             "client_secret_basic" => ClientAuthMethod::ClientSecretBasic,
             "client_secret_post" => ClientAuthMethod::ClientSecretPost,
+            "client_secret_jwt" => ClientAuthMethod::ClientSecretJwt,
             "private_key_jwt" => ClientAuthMethod::PrivateKeyJwt,
             "none" => ClientAuthMethod::None,
             _ => return None,
@@ -71,6 +74,7 @@ impl ClientAuthMethod {
         match self {
             ClientAuthMethod::ClientSecretBasic => "client_secret_basic",
             ClientAuthMethod::ClientSecretPost => "client_secret_post",
+            ClientAuthMethod::ClientSecretJwt => "client_secret_jwt",
             ClientAuthMethod::PrivateKeyJwt => "private_key_jwt",
             ClientAuthMethod::None => "none",
         }

@@ -11,6 +11,7 @@ mod key_folders;
 mod key_race;
 mod oidc;
 mod oidc_faults;
+mod oidc_features;
 mod oidc_keys;
 mod oidc_props;
 mod org_changes;

@@ -11,6 +11,7 @@
 
 mod faults;
 mod keys;
+mod pushed;
 mod tokens;
 
 use tokens::Issue;
@@ -136,6 +137,8 @@ pub struct OidcState {
     /// The ID token last issued to each client for each user, so a test
     /// harness (the conformance suite's evidence) can show what was sent.
     last_id_tokens: Mutex<BoundedMap<String>>,
+    /// Pushed authorization requests waiting for their `/authorize`.
+    pushed: Mutex<BoundedMap<pushed::PushedRequest>>,
     attacker: JwtKey,
     /// Discovery and JWKS fetches per server.
     fetches: Mutex<HashMap<ServerRef, ProviderFetches>>,
@@ -158,6 +161,7 @@ impl OidcState {
             assertions: Mutex::new(BoundedMap::new(MAX_RECORDS)),
             faults: Mutex::new(BoundedList::new(super::MAX_ARMED_FAULTS)),
             last_id_tokens: Mutex::new(BoundedMap::new(MAX_LAST_ID_TOKENS)),
+            pushed: Mutex::new(pushed::pushed_requests()),
             attacker,
             fetches: Mutex::new(HashMap::new()),
             rotations_in_memory: std::sync::atomic::AtomicBool::new(false),
@@ -301,6 +305,12 @@ impl Idp {
         params: &AuthorizeParams,
         browser: Browser<'_>,
     ) -> Result<AuthorizeOutcome, OidcError> {
+        // A pushed request or a request object gives the parameters to check.
+        let params = match self.expand_authorization_request(server, params)? {
+            Ok(params) => params,
+            Err(reply) => return Ok(AuthorizeOutcome::Reply { reply, session: None }),
+        };
+        let params = &params;
         let valid = self.read_org(|org| {
             Self::server_exists(org, server)?;
             match authorize::validate(org, server, params) {

@@ -282,8 +282,13 @@ impl Idp {
         let authenticated = self.read_org(|org| {
             Self::server_exists(org, server)?;
             let credentials = token::parse_client_authentication(authorization, form)?;
-            let url = server.endpoint(&org.url, endpoint);
-            token::authenticate(org, &credentials, &url, now)
+            let mut audiences = vec![server.endpoint(&org.url, endpoint)];
+            if endpoint == "par" {
+                // RFC 9126 §2: a pushed request's assertion may name the
+                // issuer or the token endpoint as well as the PAR endpoint.
+                audiences.extend([server.issuer(&org.url), server.endpoint(&org.url, "token")]);
+            }
+            token::authenticate(org, &credentials, &audiences, now)
         })?;
         // A client assertion is good for one request (RFC 7523 §3): its jti
         // is remembered, per client, until the assertion expires.

@@ -47,7 +47,7 @@ impl Validator<'_> {
                 || {
                     self.fail(
                         field("token_endpoint_auth_method"),
-                        format!("'{v}' is not one of client_secret_basic, client_secret_post, private_key_jwt, none"),
+                        format!("'{v}' is not one of client_secret_basic, client_secret_post, client_secret_jwt, private_key_jwt, none"),
                     )
                 },
                 Ok,
@@ -67,7 +67,9 @@ impl Validator<'_> {
         }
         let needs_secret = matches!(
             token_endpoint_auth_method,
-            ClientAuthMethod::ClientSecretBasic | ClientAuthMethod::ClientSecretPost
+            ClientAuthMethod::ClientSecretBasic
+                | ClientAuthMethod::ClientSecretPost
+                | ClientAuthMethod::ClientSecretJwt
         );
         match (&entry.client_secret, needs_secret) {
             (None, true) => {
