@@ -73,6 +73,10 @@ pub struct OidcTarget {
     pub app: String,
     /// Where the relying party starts a sign-in.
     pub login_url: Option<String>,
+    /// The query parameter of the login URL that names where to return
+    /// after sign-in (`return_to` at the reference SP), for the open
+    /// redirect check; that check is skipped without it.
+    pub return_parameter: Option<String>,
 }
 
 /// Where the SP's SCIM 2.0 server is and how Okta authenticates to it.
@@ -198,6 +202,7 @@ struct SamlSection {
 struct OidcSection {
     app: String,
     login_url: Option<String>,
+    return_parameter: Option<String>,
 }
 
 #[derive(Debug, Deserialize)]
@@ -326,7 +331,11 @@ pub fn parse_target(file: &str, text: &str, dir: &Path) -> Result<Target, Target
             if let Some(login) = &section.login_url {
                 absolute_url("oidc.login_url", login)?;
             }
-            Some(OidcTarget { app: section.app, login_url: section.login_url })
+            Some(OidcTarget {
+                app: section.app,
+                login_url: section.login_url,
+                return_parameter: section.return_parameter.filter(|name| !name.is_empty()),
+            })
         }
     };
     let scim = match parsed.scim {

@@ -26,6 +26,24 @@ pub enum OidcAction {
     CallbackWithoutLogin,
     /// A user whose email is outside the domains the relying party accepts.
     OutsideDomain,
+    /// The signing key of the app's issuer is rotated, gracefully (the next
+    /// key, published ahead, becomes active) or in an emergency (the active
+    /// key removed at once); then a canary must still sign in.
+    RotateKeys { emergency: bool },
+    /// Several ID tokens name kids the JWKS does not have; the relying
+    /// party must not fetch the JWKS once per token.
+    RefetchBounded,
+    /// The discovery document and the tokens name an impostor issuer.
+    DiscoveryIssuerMismatch,
+    /// The relying party sends PKCE S256 with a fresh verifier of 43 to 128
+    /// characters.
+    PkceS256,
+    /// The login starts with the target's return parameter naming another
+    /// site; the relying party must not send the browser there.
+    OpenRedirectAfterLogin,
+    /// A second user with an existing account's email, but their own
+    /// `sub`, signs in.
+    EmailNotIdentity,
 }
 
 const SIG_FIX: &str = "Verify the ID token's signature with a key from the issuer's JWKS, with the algorithm the client registered (RS256 by default), never the one the token names; refuse alg none, HMAC, and keys or key URLs carried in the token header.";
@@ -316,6 +334,100 @@ pub fn checks() -> Vec<Check> {
             action: Action::Oidc(OidcAction::CallbackWithoutLogin),
             fix: STATE_FIX,
             exclusive: false,
+            weight: Weight::Fail,
+        },
+        Check {
+            id: "oidc.pkce.s256",
+            title: "The relying party sends PKCE S256 with a fresh verifier of 43 to 128 characters",
+            category: Category::Correlation,
+            severity: Severity::Medium,
+            reference: "RFC 7636 4.1 and 4.2; RFC 9700 2.1.1 (PKCE for every client; public clients MUST)",
+            needs: &[Capability::SpInitiatedLogin],
+            action: Action::Oidc(OidcAction::PkceS256),
+            fix: "Send code_challenge_method=S256 with a challenge made from a new random verifier (43 to 128 characters) for every login, keep the verifier with the login, and send it to the token endpoint.",
+            exclusive: false,
+            // RFC 9700 RECOMMENDS PKCE for confidential clients (the driver
+            // fails a public client without it before the weight applies).
+            weight: Weight::Warn,
+        },
+        Check {
+            id: "oidc.redirect.open_after_login",
+            title: "After sign-in the relying party does not send the browser to another site named in its return parameter",
+            category: Category::Addressing,
+            severity: Severity::Medium,
+            reference: "CWE-601; RFC 9700 4.11 (open redirection)",
+            needs: &[Capability::SpInitiatedLogin],
+            action: Action::Oidc(OidcAction::OpenRedirectAfterLogin),
+            fix: "Accept only a relative path on this site as the place to return to after login (or an allow-list of URLs), checked when the login starts and again before redirecting.",
+            exclusive: false,
+            weight: Weight::Fail,
+        },
+        Check {
+            id: "oidc.account.email_not_identity",
+            title: "Another user with an existing account's email does not get that account",
+            category: Category::Accounts,
+            severity: Severity::High,
+            reference: "OpenID Connect Core 5.7 (only iss and sub identify a user); attacks.md K-08",
+            needs: &[Capability::SpInitiatedLogin, Capability::KeepsAccounts],
+            action: Action::Oidc(OidcAction::EmailNotIdentity),
+            fix: "Key accounts on the issuer and sub; link a new sub to an existing account by email only when email_verified is true and the tenant opted in, never by the email alone.",
+            exclusive: false,
+            weight: Weight::Fail,
+        },
+        Check {
+            id: "oidc.rotation.graceful",
+            title: "Sign-in still works after a graceful key rotation",
+            category: Category::Signature,
+            severity: Severity::High,
+            reference: "OpenID Connect Core 10.1.1 (rotation of asymmetric signing keys); attacks.md K-01",
+            needs: &[Capability::SpInitiatedLogin],
+            action: Action::Oidc(OidcAction::RotateKeys { emergency: false }),
+            fix: "Take every key in the issuer's JWKS (the next key is published ahead of use), honour its Cache-Control, and pick the key by the token's kid.",
+            // It changes the keys every concurrent check's tokens are signed with.
+            exclusive: true,
+            weight: Weight::Fail,
+        },
+        Check {
+            id: "oidc.rotation.emergency",
+            title: "Sign-in still works after an emergency key rotation (the JWKS is refetched for an unknown kid)",
+            category: Category::Signature,
+            severity: Severity::High,
+            reference: "OpenID Connect Core 10.1.1 (on an unfamiliar kid, re-retrieve the keys); attacks.md K-02",
+            needs: &[Capability::SpInitiatedLogin],
+            action: Action::Oidc(OidcAction::RotateKeys { emergency: true }),
+            fix: "When a token names a kid the cached JWKS lacks, fetch the JWKS again (at most once a minute or so) before refusing it.",
+            exclusive: true,
+            weight: Weight::Fail,
+        },
+        Check {
+            id: "oidc.jwks.refetch_bounded",
+            title: "Tokens with unknown kids do not make the relying party fetch the JWKS once per token",
+            category: Category::Signature,
+            severity: Severity::Medium,
+            reference: "attacks.md K-03 (unknown-kid flood); OpenID Connect Core 10.1.1",
+            needs: &[Capability::SpInitiatedLogin],
+            action: Action::Oidc(OidcAction::RefetchBounded),
+            fix: "Refetch the JWKS for an unknown kid at most once in a while (say once a minute per issuer), and refuse the token otherwise.",
+            // It counts the JWKS fetches of every client of the issuer, so
+            // it runs alone.
+            exclusive: true,
+            // In the code flow the ID token comes from the provider's token
+            // endpoint, so a flood needs the provider's help: refetching for
+            // every unknown kid is a weakness the spec does not forbid.
+            weight: Weight::Warn,
+        },
+        Check {
+            id: "oidc.discovery.issuer_mismatch",
+            title: "A discovery document naming another issuer is refused",
+            category: Category::Addressing,
+            severity: Severity::High,
+            reference: "OpenID Connect Discovery 4.3 (the issuer MUST be identical to the one the document was fetched for)",
+            needs: &[Capability::SpInitiatedLogin],
+            action: Action::Oidc(OidcAction::DiscoveryIssuerMismatch),
+            fix: "Compare the discovery document's issuer with the configured issuer exactly and refuse the document when they differ; then require the ID token's iss to be the configured issuer.",
+            // While it waits, every discovery document names the impostor,
+            // which would break every concurrent check's sign-in.
+            exclusive: true,
             weight: Weight::Fail,
         },
         Check {

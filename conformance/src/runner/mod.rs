@@ -32,6 +32,9 @@ pub use scim::{ScimEvidence, ScimExchange};
 /// Every canary is a member of this group, so the groups attribute has a value.
 const CANARY_GROUP: &str = "mockta-canaries";
 
+/// The `Cache-Control` of discovery documents while the suite runs.
+const SUITE_DISCOVERY_CACHE_CONTROL: &str = "no-cache";
+
 /// Hooks may answer with a list of every account, so they get more room.
 const HOOK_BODY_LIMIT: usize = 1024 * 1024;
 
@@ -206,13 +209,26 @@ impl Suite {
     /// Serves the target's org on the target's IdP address, with the signing
     /// keys in `key_dir` (or the default key folder of the org file).
     pub async fn start(target: Target, key_dir: Option<PathBuf>) -> Result<Suite, SuiteError> {
-        let options = mock_idp::setup::IdpOptions { org_file: target.org.clone(), key_dir, ..Default::default() };
+        // Rotations stay in memory, so the checks that rotate keys never
+        // change the user's key folder; discovery is `no-cache`, so a
+        // relying party that honours HTTP caching fetches it during a check.
+        let options = mock_idp::setup::IdpOptions {
+            org_file: target.org.clone(),
+            key_dir,
+            keep_key_rotations_in_memory: true,
+            discovery_cache_control: Some(SUITE_DISCOVERY_CACHE_CONTROL.to_owned()),
+            ..Default::default()
+        };
         let idp = Arc::new(options.build()?);
         Self::with_idp(target, idp).await
     }
 
     /// Serves a given IdP (tests use this to adjust the org first).
     pub async fn with_idp(target: Target, idp: Arc<Idp>) -> Result<Suite, SuiteError> {
+        // Whatever IdP the suite is given, its rotations stay in memory and
+        // its discovery documents say no-cache, as in `Suite::start`.
+        idp.keep_key_rotations_in_memory(true);
+        idp.set_discovery_cache_control(Some(SUITE_DISCOVERY_CACHE_CONTROL.to_owned()));
         let saml = match &target.saml {
             None => None,
             Some(saml) => Some(
@@ -291,6 +307,19 @@ impl Suite {
         let semaphore = Arc::new(tokio::sync::Semaphore::new(self.target.concurrency));
         let progress = Arc::new(progress);
         let (exclusive, shared): (Vec<Check>, Vec<Check>) = checks.into_iter().partition(|c| c.exclusive);
+        let (first, exclusive): (Vec<Check>, Vec<Check>) = exclusive.into_iter().partition(runs_before_the_rest);
+        let mut results = Vec::new();
+        // Key rotations run alone before every other check: a relying party
+        // may refetch keys for an unknown kid only once a minute, and other
+        // checks send unknown kids.
+        for check in first {
+            let suite = self.clone();
+            let started = Instant::now();
+            let task = tokio::spawn(async move { suite.run_check(&check).await });
+            let result = settle(&check, started, task).await;
+            progress(&result);
+            results.push(result);
+        }
         let mut tasks = Vec::new();
         for check in shared {
             let suite = self.clone();
@@ -302,7 +331,6 @@ impl Suite {
             });
             tasks.push((check, started, task));
         }
-        let mut results = Vec::new();
         for (check, started, task) in tasks {
             let result = settle(&check, started, task).await;
             progress(&result);
@@ -630,6 +658,12 @@ fn add_canary(
         .map_err(|e| StepError(format!("cannot add the canary to its group: {e}")))?;
     changes.extend(joined.changes);
     Ok(Canary { email, name: format!("Canary {tag}"), family_name: tag.to_owned() })
+}
+
+/// Whether an exclusive check runs before the shared ones rather than after:
+/// the key rotations, which must not follow the checks that send unknown kids.
+fn runs_before_the_rest(check: &Check) -> bool {
+    matches!(check.action, Action::Oidc(crate::catalogue::OidcAction::RotateKeys { .. }))
 }
 
 /// Waits for a check's task. A task that panicked or was cancelled still

@@ -6,6 +6,8 @@
 use mock_idp::oidc::faults::{FaultTarget, OidcFault, OidcFaultPlan, OidcFaultRefusal};
 use serde::Serialize;
 
+mod scenarios;
+
 use super::browser::{Browser, SpAnswer};
 use super::{Canary, Evidence, Outcome, Step, StepError, Suite, excerpt};
 use crate::catalogue::OidcAction;
@@ -41,8 +43,8 @@ pub(super) async fn execute(suite: &Suite, action: OidcAction) -> Step<Outcome> 
     let driver = OidcDriver::new(suite)?;
     let user = driver.canary("canary", None)?;
     suite.ensure_account(&user).await?;
-    driver.positive_control(&user).await?;
-    driver.act(action, &user).await
+    let server = driver.positive_control(&user).await?;
+    driver.act(action, &user, &server).await
 }
 
 /// The OIDC app (the client) the target names, as the org has it.
@@ -133,13 +135,14 @@ impl<'a> OidcDriver<'a> {
 
     /// A correct sign-in must give the canary a session, or no verdict on a
     /// faulty message means anything.
-    async fn positive_control(&self, user: &Canary) -> Step<()> {
+    /// Returns the authorization server the relying party signs in with.
+    async fn positive_control(&self, user: &Canary) -> Step<mock_idp::oidc::ServerRef> {
         let browser = self.suite.browser()?;
         let mut redirected = self.start(&browser, user).await?;
         let answer = self.finish(&browser, &mut redirected).await?;
         let seen = self.suite.oracle(&browser).await?;
         if seen.is(&user.email) {
-            return Ok(());
+            return self.server_of(&redirected);
         }
         Err(StepError(format!(
             "positive control failed: a correct sign-in for {} gave {} (the relying party answered {} {})",
@@ -190,8 +193,14 @@ impl<'a> OidcDriver<'a> {
         self.suite.idp.armed_oidc_faults().iter().any(|a| a.id == armed)
     }
 
-    async fn act(&self, action: OidcAction, user: &Canary) -> Step<Outcome> {
+    async fn act(&self, action: OidcAction, user: &Canary, server: &mock_idp::oidc::ServerRef) -> Step<Outcome> {
         match action {
+            OidcAction::RotateKeys { emergency } => self.rotate_keys(emergency, server).await,
+            OidcAction::RefetchBounded => self.refetch_bounded(server).await,
+            OidcAction::DiscoveryIssuerMismatch => self.discovery_issuer_mismatch(server).await,
+            OidcAction::PkceS256 => self.pkce_s256().await,
+            OidcAction::OpenRedirectAfterLogin => self.open_redirect_after_login().await,
+            OidcAction::EmailNotIdentity => self.email_not_identity(user).await,
             OidcAction::RefuseFault(fault) => self.refuse_fault(fault, user).await,
             OidcAction::StateMissing => {
                 let browser = self.suite.browser()?;

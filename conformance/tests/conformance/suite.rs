@@ -297,3 +297,35 @@ async fn an_sp_that_declares_want_assertions_signed_is_not_failed_for_refusing_a
     assert_eq!(run.results[0].verdict, Verdict::Error, "{}", run.results[0].reason);
     assert!(run.results[0].reason.contains("metadata could not be read"), "{}", run.results[0].reason);
 }
+
+/// The rotation checks rotate the keys of the suite's in-process IdP; the
+/// key folder the user gave must stay as it was, and discovery is served
+/// no-cache so that a relying party refetches it during a check.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_suite_rotates_keys_in_memory_and_leaves_the_key_folder_as_it_was() {
+    let dir = tempfile::tempdir().unwrap();
+    let text = "[idp]\nlisten = \"127.0.0.1:0\"\n[oidc]\napp = \"reference-sp-oidc\"\n\
+                [session]\nurl = \"http://127.0.0.1:9/whoami\"\njson_pointer = \"/email\"\n";
+    let target = conformance::target::parse_target("oidc-only.toml", text, std::path::Path::new(".")).unwrap();
+    let suite = conformance::runner::Suite::start(target, Some(dir.path().to_path_buf())).await.unwrap();
+    let server = mock_idp::oidc::ServerRef::Org;
+    let first = suite.idp().signing_keys(&server).unwrap();
+    let contents = || {
+        let mut files: Vec<(String, Vec<u8>)> = std::fs::read_dir(dir.path())
+            .unwrap()
+            .map(|e| e.unwrap().path())
+            .filter(|p| p.is_file())
+            .map(|p| (p.file_name().unwrap().to_string_lossy().into_owned(), std::fs::read(&p).unwrap()))
+            .collect();
+        files.sort();
+        files
+    };
+    let before = contents();
+    assert!(before.iter().any(|(name, _)| name.ends_with(".ring.json")), "{:?}", before.iter().map(|f| &f.0));
+    suite.idp().rotate_keys(&server, false).unwrap();
+    suite.idp().rotate_keys(&server, true).unwrap();
+    assert_ne!(suite.idp().signing_keys(&server).unwrap()[0].jwk, first[0].jwk, "the keys did rotate");
+    assert_eq!(contents(), before, "a rotation by the suite changed the key folder");
+    assert_eq!(suite.idp().discovery_cache_control().as_deref(), Some("no-cache"));
+    suite.stop().await;
+}

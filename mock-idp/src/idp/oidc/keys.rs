@@ -190,6 +190,22 @@ impl Idp {
         self.signing_keys(server)
     }
 
+    /// A copy of a server's key ring as it is now, for
+    /// [`Idp::restore_key_ring`].
+    pub fn key_ring(&self, server: &ServerRef) -> Result<KeyRing, OidcError> {
+        self.check_server(server)?;
+        self.with_ring(server, KeyRing::clone)
+    }
+
+    /// Puts back a key ring taken with [`Idp::key_ring`]. Okta has no such
+    /// operation; the conformance suite uses it to undo a rotation it made
+    /// to test a client, so that the keys the client has cached sign again.
+    pub fn restore_key_ring(&self, server: &ServerRef, ring: KeyRing) -> Result<(), OidcError> {
+        self.check_server(server)?;
+        lock(&self.oidc.rings).insert(server.clone(), ring.clone());
+        self.store_ring(server, &ring)
+    }
+
     /// The keys of a server with their status, as Okta's key API lists them.
     pub fn signing_keys(&self, server: &ServerRef) -> Result<Vec<KeyInfo>, OidcError> {
         self.check_server(server)?;
