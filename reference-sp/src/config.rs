@@ -90,6 +90,20 @@ pub struct TenantSettings {
 pub struct SamlConnection {
     pub idp: IdpSource,
     pub sp_entity_id: String,
+    /// How the AuthnRequest of SP-initiated sign-in travels to the IdP.
+    pub authn_request_binding: AuthnRequestBinding,
+}
+
+/// The SAML binding an SP-initiated AuthnRequest is sent with (SAML
+/// Bindings 3.4 and 3.5). Redirect is the common choice; some SPs (Spring
+/// Security, when the IdP's metadata lists POST first, as Okta's does) post
+/// an auto-submitting form instead, and the reference SP can do either so
+/// the suite is shown to follow both.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub enum AuthnRequestBinding {
+    #[default]
+    HttpRedirect,
+    HttpPost,
 }
 
 /// How this SP, as an OIDC client, authenticates at the IdP's token endpoint
@@ -251,6 +265,7 @@ struct TenantEntry {
     idp_metadata_url: Option<String>,
     idp_metadata_file: Option<String>,
     sp_entity_id: Option<String>,
+    authn_request_binding: Option<String>,
     saml: Option<SamlEntry>,
     oidc: Option<OidcEntry>,
     #[serde(default)]
@@ -272,11 +287,15 @@ struct SamlEntry {
     idp_metadata_url: Option<String>,
     idp_metadata_file: Option<String>,
     sp_entity_id: Option<String>,
+    authn_request_binding: Option<String>,
 }
 
 impl SamlEntry {
     fn is_empty(&self) -> bool {
-        self.idp_metadata_url.is_none() && self.idp_metadata_file.is_none() && self.sp_entity_id.is_none()
+        self.idp_metadata_url.is_none()
+            && self.idp_metadata_file.is_none()
+            && self.sp_entity_id.is_none()
+            && self.authn_request_binding.is_none()
     }
 }
 
@@ -375,12 +394,13 @@ pub fn parse_config(file: &str, text: &str, dir: &Path) -> Result<SpConfig, Conf
             idp_metadata_url: entry.idp_metadata_url,
             idp_metadata_file: entry.idp_metadata_file,
             sp_entity_id: entry.sp_entity_id,
+            authn_request_binding: entry.authn_request_binding,
         };
         let (saml_entry, saml_field) = match entry.saml {
             Some(_) if !at_tenant_level.is_empty() => {
                 return Err(fail(
                     field("saml"),
-                    "give the SAML keys (idp_metadata_url, idp_metadata_file, sp_entity_id) in the saml table or at the tenant level, not both".into(),
+                    "give the SAML keys (idp_metadata_url, idp_metadata_file, sp_entity_id, authn_request_binding) in the saml table or at the tenant level, not both".into(),
                 ));
             }
             Some(table) => (Some(table), "saml."),
@@ -541,7 +561,14 @@ fn parse_saml(entry: SamlEntry, id: &TenantId, base_url: &str, dir: &Path) -> Re
         }
     };
     let sp_entity_id = entry.sp_entity_id.unwrap_or_else(|| format!("{base_url}/sso/metadata/{id}"));
-    Ok(SamlConnection { idp, sp_entity_id })
+    let authn_request_binding = match entry.authn_request_binding.as_deref() {
+        None | Some("redirect") => AuthnRequestBinding::HttpRedirect,
+        Some("post") => AuthnRequestBinding::HttpPost,
+        Some(other) => {
+            return Err(("authn_request_binding".into(), format!("'{other}' is not one of redirect, post")));
+        }
+    };
+    Ok(SamlConnection { idp, sp_entity_id, authn_request_binding })
 }
 
 /// Checks a tenant's OIDC table. Errors name the key and the problem.
@@ -693,7 +720,11 @@ pub(crate) mod tests {
         let saml = config.tenant("acme").unwrap().saml.clone().unwrap();
         assert_eq!(
             saml,
-            SamlConnection { idp: IdpSource::File("/conf/idp.xml".into()), sp_entity_id: "urn:acme".into() }
+            SamlConnection {
+                idp: IdpSource::File("/conf/idp.xml".into()),
+                sp_entity_id: "urn:acme".into(),
+                authn_request_binding: AuthnRequestBinding::HttpRedirect,
+            }
         );
         let both = acme_with("idp_metadata_file = \"a.xml\"\nsaml = { idp_metadata_file = \"idp.xml\" }");
         assert!(error_of(&both).starts_with("sp.toml: tenants[0].saml: give the SAML keys"), "{}", error_of(&both));

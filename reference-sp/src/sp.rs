@@ -13,7 +13,8 @@ use time::{Duration, OffsetDateTime};
 
 pub use crate::clock::{Clock, SystemClock};
 use crate::config::{
-    MAX_CLOCK_SKEW_SECONDS, Provisioning, SamlConnection, SpConfig, TenantConfig, TenantId, TenantSettings,
+    AuthnRequestBinding, MAX_CLOCK_SKEW_SECONDS, Provisioning, SamlConnection, SpConfig, TenantConfig, TenantId,
+    TenantSettings,
 };
 use crate::email;
 use crate::flaws::{Flaw, Policy};
@@ -115,7 +116,24 @@ impl SpError {
     }
 }
 
-/// Where SP-initiated sign-in goes next.
+/// Where SP-initiated SAML sign-in goes next, by the tenant's binding.
+#[derive(Debug)]
+pub struct SamlLoginStart {
+    pub request: AuthnRequestDelivery,
+    /// The browser's pending-request cookie value.
+    pub pending_token: String,
+}
+
+/// How the browser takes the AuthnRequest to the IdP.
+#[derive(Debug)]
+pub enum AuthnRequestDelivery {
+    /// HTTP-Redirect: the URL to send the browser to.
+    Redirect(String),
+    /// HTTP-POST: the form the browser posts.
+    Post(request::PostedAuthnRequest),
+}
+
+/// Where OIDC sign-in goes next.
 #[derive(Debug)]
 pub struct LoginStart {
     pub redirect_url: String,
@@ -248,7 +266,7 @@ impl Sp {
 
     /// Starts SP-initiated sign-in: a new AuthnRequest whose ID is remembered
     /// for this browser.
-    pub fn start_login(&self, tenant: &str, relay_state: Option<&str>) -> Result<LoginStart, SpError> {
+    pub fn start_login(&self, tenant: &str, relay_state: Option<&str>) -> Result<SamlLoginStart, SpError> {
         let (tenant, saml) = self.saml_tenant(tenant)?;
         let metadata = self.idp_metadata(&tenant.id).ok_or_else(|| SpError::NoMetadata(tenant.id.clone()))?;
         let settings = self.settings(tenant)?;
@@ -275,9 +293,27 @@ impl Sp {
             MAX_PENDING_SIGN_INS_PER_TENANT,
         )?;
         let acs = self.config.acs_url(&tenant.id);
-        let redirect_url =
-            request::redirect_url(&metadata.sso_redirect_url, &request_id, &saml.sp_entity_id, &acs, &relay_state, now);
-        Ok(LoginStart { redirect_url, pending_token })
+        let request = match (saml.authn_request_binding, &metadata.sso_post_url) {
+            (AuthnRequestBinding::HttpPost, Some(sso_post_url)) => AuthnRequestDelivery::Post(request::posted(
+                sso_post_url,
+                &request_id,
+                &saml.sp_entity_id,
+                &acs,
+                &relay_state,
+                now,
+            )),
+            // An IdP without a POST endpoint gets the redirect, which every
+            // IdP must offer (the metadata parser insists on it).
+            _ => AuthnRequestDelivery::Redirect(request::redirect_url(
+                &metadata.sso_redirect_url,
+                &request_id,
+                &saml.sp_entity_id,
+                &acs,
+                &relay_state,
+                now,
+            )),
+        };
+        Ok(SamlLoginStart { request, pending_token })
     }
 
     /// The ACS. `path_tenant` is the tenant in the URL (`/sso/acs/{tenant}`),

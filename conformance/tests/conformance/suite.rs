@@ -8,7 +8,7 @@ use conformance::catalogue::{Protocol, all_checks, catalogue_json, checks_for};
 use conformance::runner::Verdict;
 use reference_sp::flaws::Flaw;
 
-use crate::support::{Tenant, run_with_target_edit};
+use crate::support::{Tenant, run_against_tenant, run_with_sp_config_edit, run_with_target_edit};
 
 #[test]
 fn the_whole_catalogue_is_pinned() {
@@ -328,4 +328,26 @@ async fn the_suite_rotates_keys_in_memory_and_leaves_the_key_folder_as_it_was() 
     assert_eq!(contents(), before, "a rotation by the suite changed the key folder");
     assert_eq!(suite.idp().discovery_cache_control().as_deref(), Some("no-cache"));
     suite.stop().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_sp_sending_its_authn_request_by_http_post_gets_the_same_saml_verdicts_as_by_redirect() {
+    // Spring Security posts its AuthnRequest when the IdP's metadata lists
+    // the POST binding first, as Okta's does; the suite must follow the
+    // SP's auto-submitting form rather than call it a refusal.
+    let by_redirect = run_against_tenant(Tenant::Jit, &[], checks_for(Protocol::Saml)).await;
+    let by_post = run_with_sp_config_edit(Tenant::Jit, &[], checks_for(Protocol::Saml), |config| {
+        config.replacen(
+            "allow_idp_initiated = true\n",
+            "allow_idp_initiated = true\nauthn_request_binding = \"post\"\n",
+            1,
+        )
+    })
+    .await;
+    let verdicts = |run: &crate::support::Run| -> Vec<(&'static str, Verdict)> {
+        run.results.iter().map(|r| (r.id, r.verdict)).collect()
+    };
+    assert_eq!(verdicts(&by_post), verdicts(&by_redirect), "{}", by_post.explain());
+    let sp_initiated = by_post.results.iter().find(|r| r.id == "saml.sso.sp_initiated").unwrap();
+    assert_eq!(sp_initiated.verdict, Verdict::Pass, "{}", sp_initiated.reason);
 }

@@ -5,14 +5,15 @@ use std::sync::Arc;
 use axum::Json;
 use axum::extract::State;
 use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
-use axum::response::{IntoResponse, Response};
+use axum::response::{Html, IntoResponse, Response};
 use serde::Deserialize;
 
 use super::extract::{FormBody, PathSegments, QueryParameters, off_the_runtime};
 use super::{HttpError, PENDING_COOKIE, SESSION_COOKIE, cookie};
 use crate::idp_fetch;
 use crate::saml::metadata::render_sp_metadata;
-use crate::sp::Sp;
+use crate::saml::request::render_post_form;
+use crate::sp::{AuthnRequestDelivery, Sp};
 
 #[derive(Debug, Deserialize)]
 pub(super) struct LoginParams {
@@ -55,7 +56,10 @@ pub(super) async fn login(
     }
     idp_fetch::ensure(&sp, &params.tenant).await?;
     let start = off_the_runtime(&sp, move |sp| sp.start_login(&params.tenant, params.relay_state.as_deref())).await?;
-    let mut response = (StatusCode::FOUND, [(header::LOCATION, start.redirect_url)]).into_response();
+    let mut response = match start.request {
+        AuthnRequestDelivery::Redirect(url) => (StatusCode::FOUND, [(header::LOCATION, url)]).into_response(),
+        AuthnRequestDelivery::Post(form) => Html(render_post_form(&form)).into_response(),
+    };
     set_cookie(&mut response, &pending_cookie(&sp, &start.pending_token, 600));
     Ok(response)
 }

@@ -6,6 +6,7 @@ use libxml::parser::Parser;
 
 const NS_METADATA: &str = "urn:oasis:names:tc:SAML:2.0:metadata";
 const BINDING_REDIRECT: &str = "urn:oasis:names:tc:SAML:2.0:bindings:HTTP-Redirect";
+const BINDING_POST: &str = "urn:oasis:names:tc:SAML:2.0:bindings:HTTP-POST";
 
 /// What the SP needs from its IdP's metadata.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -14,6 +15,8 @@ pub struct IdpMetadata {
     /// Signing certificates, base64 DER; more than one during a rollover.
     pub certificates: Vec<String>,
     pub sso_redirect_url: String,
+    /// The HTTP-POST SingleSignOnService, when the IdP offers one.
+    pub sso_post_url: Option<String>,
 }
 
 /// Reads an IdP's EntityDescriptor.
@@ -51,7 +54,11 @@ pub fn parse_idp_metadata(xml: &str) -> Result<IdpMetadata, SamlError> {
         .find(|s| s.get_attribute_no_ns("Binding").as_deref() == Some(BINDING_REDIRECT))
         .and_then(|s| s.get_attribute_no_ns("Location"))
         .ok_or_else(|| SamlError::Metadata("no HTTP-Redirect SingleSignOnService".into()))?;
-    Ok(IdpMetadata { entity_id, certificates, sso_redirect_url })
+    let sso_post_url = descendants(&descriptor, NS_METADATA, "SingleSignOnService")
+        .into_iter()
+        .find(|s| s.get_attribute_no_ns("Binding").as_deref() == Some(BINDING_POST))
+        .and_then(|s| s.get_attribute_no_ns("Location"));
+    Ok(IdpMetadata { entity_id, certificates, sso_redirect_url, sso_post_url })
 }
 
 /// The SP's metadata for a tenant.

@@ -267,7 +267,10 @@ async fn scim_requests_axum_would_reject_are_refused_with_the_scim_error_schema(
 }
 
 /// The AuthnRequest ID in a login redirect.
-fn request_id(redirect_url: &str) -> String {
+fn request_id(start: &reference_sp::sp::SamlLoginStart) -> String {
+    let reference_sp::sp::AuthnRequestDelivery::Redirect(redirect_url) = &start.request else {
+        panic!("the built-in tenant sends its AuthnRequest by redirect")
+    };
     let location = reqwest::Url::parse(redirect_url).unwrap();
     let encoded = location.query_pairs().find(|(k, _)| k == "SAMLRequest").unwrap().1.into_owned();
     let deflated = BASE64.decode(encoded).unwrap();
@@ -312,14 +315,14 @@ break_glass = {{ email = "{admin}", password = "{password}" }}
 
     let recent = sp.start_login("acme", None).unwrap();
     let mut spec = Spec::valid("flooded@acme.test");
-    spec.in_response_to = Some(request_id(&recent.redirect_url));
+    spec.in_response_to = Some(request_id(&recent));
     let signed_in = sp.acs(Some("acme"), &spec.encoded(), None, Some(&recent.pending_token)).unwrap();
     assert_eq!(signed_in.user.email, "flooded@acme.test");
 
     // The oldest login was pushed out by the flood: its answer finds no
     // outstanding request and is refused.
     let mut spec = Spec::valid("first@acme.test");
-    spec.in_response_to = Some(request_id(&first.redirect_url));
+    spec.in_response_to = Some(request_id(&first));
     let refused = sp.acs(Some("acme"), &spec.encoded(), None, Some(&first.pending_token)).unwrap_err();
     assert_eq!(refused.code(), "saml.in_response_to_mismatch");
 }
@@ -431,4 +434,74 @@ mod matching {
             prop_assert_eq!(by_scim.is_some(), stored.eq_ignore_ascii_case(&wanted));
         }
     }
+}
+
+/// The SP with one tenant whose AuthnRequests go by `binding`, trusting
+/// `metadata` (the IdP's metadata XML).
+fn sp_with_binding(binding: &str, metadata: &str) -> Sp {
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::write(dir.path().join("idp.xml"), metadata).unwrap();
+    let config = format!(
+        r#"
+[server]
+base_url = "{base}"
+[[tenants]]
+id = "acme"
+idp_metadata_file = "idp.xml"
+authn_request_binding = "{binding}"
+allowed_email_domains = ["acme.test"]
+provisioning = "jit"
+break_glass = {{ email = "{admin}", password = "{password}" }}
+"#,
+        base = crate::support::BASE_URL,
+        admin = ADMIN.0,
+        password = ADMIN.1,
+    );
+    let config = reference_sp::config::parse_config("sp.toml", &config, dir.path()).unwrap();
+    let sp =
+        Sp::new(config, Arc::new(SqliteStore::in_memory().unwrap()), BTreeSet::new(), Arc::new(SystemClock)).unwrap();
+    let acme = sp.tenant("acme").unwrap().id.clone();
+    sp.set_idp_metadata(&acme, reference_sp::saml::metadata::parse_idp_metadata(metadata).unwrap());
+    sp
+}
+
+#[test]
+fn a_tenant_on_the_post_binding_posts_its_authn_request_and_signs_in_with_its_answer() {
+    let with_post = metadata_xml().replace(
+        "</md:IDPSSODescriptor>",
+        "<md:SingleSignOnService Binding=\"urn:oasis:names:tc:SAML:2.0:bindings:HTTP-POST\" Location=\"http://idp.test/sso/post\"/></md:IDPSSODescriptor>",
+    );
+    let sp = sp_with_binding("post", &with_post);
+    let start = sp.start_login("acme", Some("/reports")).unwrap();
+    let reference_sp::sp::AuthnRequestDelivery::Post(form) = &start.request else {
+        panic!("expected the POST binding: {:?}", start.request)
+    };
+    assert_eq!(form.action, "http://idp.test/sso/post");
+    assert_eq!(form.relay_state, "/reports");
+    // The POST binding carries the request base64-encoded, not deflated.
+    let xml = String::from_utf8(BASE64.decode(&form.saml_request).unwrap()).unwrap();
+    assert!(
+        xml.starts_with("<samlp:AuthnRequest ") && xml.contains("Destination=\"http://idp.test/sso/post\""),
+        "{xml}"
+    );
+    let request_id = {
+        let at = xml.find(" ID=\"").unwrap() + 5;
+        xml[at..at + xml[at..].find('"').unwrap()].to_owned()
+    };
+    let page = reference_sp::saml::request::render_post_form(form);
+    assert!(page.contains("document.forms[0].submit()") && page.contains("name=\"SAMLRequest\""), "{page}");
+
+    // The IdP's answer to that request signs in, as by redirect.
+    let mut spec = Spec::valid("posted@acme.test");
+    spec.in_response_to = Some(request_id);
+    let signed_in = sp.acs(Some("acme"), &spec.encoded(), Some("/reports"), Some(&start.pending_token)).unwrap();
+    assert_eq!(signed_in.user.email, "posted@acme.test");
+}
+
+#[test]
+fn a_tenant_on_the_post_binding_falls_back_to_redirect_when_the_idp_offers_no_post_endpoint() {
+    let sp = sp_with_binding("post", &metadata_xml());
+    let start = sp.start_login("acme", None).unwrap();
+    assert!(matches!(start.request, reference_sp::sp::AuthnRequestDelivery::Redirect(_)), "{:?}", start.request);
+    request_id(&start);
 }
