@@ -379,6 +379,11 @@ fn setup_failure(error: mock_idp::setup::SetupError, key_file_given: bool) -> Fa
     match &error {
         SetupError::Key(KeyError::Io { .. }) if !key_file_given => Failure::runtime(error),
         SetupError::Key(KeyError::Generate(_) | KeyError::Certificate(_)) => Failure::runtime(error),
+        // --tls: a stored CA key that does not parse is bad input; a key
+        // folder that cannot be written, or a certificate that cannot be
+        // made, is the environment.
+        SetupError::Tls(KeyError::BadKey { .. }) => Failure::usage(error),
+        SetupError::Tls(_) => Failure::runtime(error),
         _ => Failure::usage(error),
     }
 }
@@ -741,7 +746,7 @@ fn serve_sp(options: reference_sp::setup::SpOptions) -> Result<(), Failure> {
 fn serve_idp(options: IdpOptions, listen: SocketAddr) -> Result<(), Failure> {
     let idp = Arc::new(build_idp(&options)?);
     let tls = match options.tls {
-        true => Some(options.tls_identity(&idp.read_org(|org| org.url.clone())).map_err(tls_failure)?),
+        true => Some(options.tls_identity(&idp.read_org(|org| org.url.clone())).map_err(|e| setup_failure(e, false))?),
         false => None,
     };
     let tls_ca = tls.as_ref().map(|identity| identity.ca_cert_path.clone());
@@ -760,18 +765,6 @@ fn serve_idp(options: IdpOptions, listen: SocketAddr) -> Result<(), Failure> {
         tokio::signal::ctrl_c().await.map_err(Failure::runtime)?;
         server.stop().await.map_err(Failure::runtime)
     })
-}
-
-/// A `--tls` set-up that failed: a stored CA key that does not parse is bad
-/// input (exit 2); a key folder that cannot be written, or a certificate
-/// that cannot be made, is the environment (exit 3).
-fn tls_failure(error: mock_idp::setup::SetupError) -> Failure {
-    use mock_idp::keys::KeyError;
-    use mock_idp::setup::SetupError;
-    match &error {
-        SetupError::Tls(KeyError::BadKey { .. }) => Failure::usage(error),
-        _ => Failure::runtime(error),
-    }
 }
 
 /// Prints where everything is. Write errors are ignored: a closed stdout

@@ -58,5 +58,7 @@ pub async fn run(
 ) -> Result<Report, SuiteError> {
     let suite = Arc::new(Suite::start(target, key_dir).await?);
     let results = suite.run(checks, progress).await;
-    Ok(Report::new(label, results))
+    let mut report = Report::new(label, results);
+    report.idp_ca_file = suite.tls_ca_file().map(|path| path.display().to_string());
+    Ok(report)
 }

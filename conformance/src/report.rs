@@ -45,6 +45,10 @@ impl Summary {
 pub struct Report {
     pub schema: &'static str,
     pub target: String,
+    /// The mock's local CA certificate file when the suite served the mock
+    /// over TLS (`[idp] tls = true`): the SP must trust it.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub idp_ca_file: Option<String>,
     pub summary: Summary,
     pub results: Vec<CheckResult>,
 }
@@ -56,7 +60,7 @@ impl Report {
         for result in &results {
             summary.add(result.verdict);
         }
-        Report { schema: SCHEMA, target, summary, results }
+        Report { schema: SCHEMA, target, idp_ca_file: None, summary, results }
     }
 
     /// Whether nothing failed or errored; with `strict`, whether nothing
@@ -116,6 +120,9 @@ impl Report {
     pub fn to_human(&self) -> String {
         let mut out = String::new();
         let _ = writeln!(out, "\nmockta check: {}\n", self.target);
+        if let Some(ca) = &self.idp_ca_file {
+            let _ = writeln!(out, "The mock IdP served HTTPS; its CA certificate (trust it at the SP): {ca}\n");
+        }
         // Grouped by protocol, then category, so a target that signs in by
         // SAML and OIDC reads as two blocks.
         let mut categories: BTreeMap<(Protocol, &str), Summary> = BTreeMap::new();

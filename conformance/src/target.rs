@@ -20,6 +20,10 @@ pub struct Target {
     pub org: Option<PathBuf>,
     /// Where the SP expects the mock IdP.
     pub idp_listen: SocketAddr,
+    /// `[idp] tls = true`: serve the mock over HTTPS with a certificate from
+    /// a local CA kept in the key folder (its file is named in the report),
+    /// for SPs that insist on an https issuer. Off by default.
+    pub idp_tls: bool,
     pub saml: Option<SamlTarget>,
     pub oidc: Option<OidcTarget>,
     pub scim: Option<ScimTarget>,
@@ -184,6 +188,8 @@ struct TargetFile {
 struct IdpSection {
     org: Option<String>,
     listen: String,
+    #[serde(default)]
+    tls: bool,
 }
 
 #[derive(Debug, Deserialize)]
@@ -469,6 +475,7 @@ pub fn parse_target(file: &str, text: &str, dir: &Path) -> Result<Target, Target
         source: file.to_owned(),
         org: parsed.idp.org.map(|org| dir.join(org)),
         idp_listen,
+        idp_tls: parsed.idp.tls,
         saml,
         oidc,
         scim,
@@ -572,5 +579,14 @@ mod tests {
         let no_session =
             REFERENCE.replace("json_pointer = \"/email\"", "json_pointer = \"/email\"\nno_session_status = [200]");
         assert_eq!(parse(&no_session).unwrap_err().field, "session.no_session_status");
+    }
+
+    #[test]
+    fn idp_tls_is_off_unless_the_target_asks() {
+        assert!(!parse(REFERENCE).unwrap().idp_tls, "plain HTTP by default");
+        let tls = REFERENCE.replacen("[idp]\n", "[idp]\ntls = true\n", 1);
+        assert!(parse(&tls).unwrap().idp_tls);
+        let not_a_bool = REFERENCE.replacen("[idp]\n", "[idp]\ntls = \"yes\"\n", 1);
+        assert!(parse(&not_a_bool).unwrap_err().to_string().starts_with("t.toml: line "), "a bad value is named");
     }
 }

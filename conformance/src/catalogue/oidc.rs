@@ -3,9 +3,14 @@
 //! PKCE from the target's `oidc.login_url`, after a positive control in
 //! which a canary signs in correctly.
 //!
-//! The mock serves its issuer over plain HTTP, so OpenID Connect Core
-//! 3.1.3.7 step 6 (TLS may stand in for the ID token signature check) does
-//! not apply: a relying party that skips the signature check fails.
+//! OpenID Connect Core 3.1.3.7 step 6 lets a code-flow relying party use TLS
+//! server validation in place of the ID token signature check when the
+//! token came straight from the token endpoint. By default the mock serves
+//! plain HTTP, so the step does not apply and a relying party that skips the
+//! signature check fails. When the target asks for TLS (`[idp] tls = true`)
+//! and the relying party uses the code flow, a check whose fault only
+//! breaks the signature ([`tls_may_stand_in_for_signature`]) is a `warn`
+//! citing step 6 instead of a `fail`.
 
 use mock_idp::oidc::faults::OidcFault;
 
@@ -49,6 +54,37 @@ pub enum OidcAction {
 const SIG_FIX: &str = "Verify the ID token's signature with a key from the issuer's JWKS, with the algorithm the client registered (RS256 by default), never the one the token names; refuse alg none, HMAC, and keys or key URLs carried in the token header.";
 const CLAIMS_FIX: &str = "Validate the ID token as OpenID Connect Core 3.1.3.7 says: iss equals the issuer exactly, aud contains the client id (and azp is the client when there are several audiences), exp is in the future and nbf in the past (with a small skew), and every claim has its JSON type.";
 const STATE_FIX: &str = "Keep state, nonce and the PKCE verifier in the session of the browser that started the login, accept the redirect back only with that exact state, and use each only once.";
+
+/// Whether `fault` changes nothing but the ID token's signature or the key
+/// it names (its `alg`, `kid`, `jwk`, `jku` or the signature bytes), so that
+/// a relying party that skips the signature check under OpenID Connect Core
+/// 3.1.3.7 step 6 accepts it and is still right about who signed in: the
+/// token came from the real token endpoint over TLS.
+///
+/// Faults in the claims are not (the token would still name the wrong
+/// issuer, audience or time), and neither is `unknown-crit`: RFC 7515
+/// 4.1.11 makes an unknown critical header a reason to refuse the JWS
+/// whether or not its signature is checked.
+pub fn tls_may_stand_in_for_signature(fault: OidcFault) -> bool {
+    matches!(
+        fault,
+        OidcFault::BadSignature
+            | OidcFault::AlgNone
+            | OidcFault::AlgNoneCapitalised
+            | OidcFault::AlgNoneUpper
+            | OidcFault::AlgNoneMixed
+            | OidcFault::Hs256WithPublicKey
+            | OidcFault::Hs256WithClientSecret
+            | OidcFault::UnknownKid
+            | OidcFault::UnknownKidPerToken
+            | OidcFault::NoKidMultipleKeys
+            | OidcFault::MaliciousKid
+            | OidcFault::MaliciousKidDevNull
+            | OidcFault::Es256ZeroSignature
+            | OidcFault::EmbeddedJwk
+            | OidcFault::JkuHeader
+    )
+}
 
 macro_rules! fault_check {
     ($id:literal, $title:literal, $category:ident, $severity:ident, $fault:expr, $reference:literal, $fix:expr) => {

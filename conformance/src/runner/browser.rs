@@ -30,8 +30,20 @@ pub(super) struct Browser {
 }
 
 impl Browser {
+    #[cfg(test)]
     pub(super) fn new(timeout: Duration) -> Step<Browser> {
-        let client = reqwest::Client::builder()
+        Self::trusting(timeout, None)
+    }
+
+    /// A browser that also trusts `extra_root`: the mock's local CA when the
+    /// suite serves it over TLS, as a user's browser would after they
+    /// trusted it.
+    pub(super) fn trusting(timeout: Duration, extra_root: Option<&reqwest::Certificate>) -> Step<Browser> {
+        let mut builder = reqwest::Client::builder();
+        if let Some(root) = extra_root {
+            builder = builder.add_root_certificate(root.clone());
+        }
+        let client = builder
             .cookie_store(true)
             .redirect(reqwest::redirect::Policy::none())
             .timeout(timeout)

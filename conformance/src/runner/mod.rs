@@ -193,6 +193,39 @@ pub struct Suite {
     /// before the checks when a check needs it and the target gives a
     /// metadata URL; the error says why it could not be read.
     sp_wants_assertions_signed: tokio::sync::OnceCell<Result<bool, String>>,
+    /// When the mock serves over TLS (`[idp] tls = true`): its local CA's
+    /// certificate file and the certificate the suite's browsers trust.
+    tls_ca: Option<(PathBuf, reqwest::Certificate)>,
+}
+
+/// The HTTPS identity of the mock for a target with `[idp] tls = true`: a
+/// server certificate from the local CA of the IdP's key folder (or the org
+/// file's default one). The org URL becomes https if it was http, for an IdP
+/// built without the TLS option (tests adjust one before serving it).
+fn tls_identity(target: &Target, idp: &Idp) -> Result<mock_idp::keys::TlsServerIdentity, SuiteError> {
+    idp.write_org(|org| {
+        if let Some(rest) = org.url.strip_prefix("http://") {
+            org.url = format!("https://{rest}");
+        }
+    });
+    let options =
+        mock_idp::setup::IdpOptions { org_file: target.org.clone(), key_dir: idp.key_dir(), ..Default::default() };
+    Ok(options.tls_identity(&idp.read_org(|org| org.url.clone()))?)
+}
+
+/// The CA certificate of an HTTPS identity, read back from its file, for the
+/// suite's browsers to trust.
+fn trusted_ca(identity: &mock_idp::keys::TlsServerIdentity) -> Result<(PathBuf, reqwest::Certificate), SuiteError> {
+    let path = identity.ca_cert_path.clone();
+    let unreadable = |source: std::io::Error| {
+        SuiteError::Setup(mock_idp::setup::SetupError::Tls(mock_idp::keys::KeyError::Io {
+            path: path.display().to_string(),
+            source,
+        }))
+    };
+    let pem = std::fs::read(&path).map_err(unreadable)?;
+    let certificate = reqwest::Certificate::from_pem(&pem).map_err(|e| unreadable(std::io::Error::other(e)))?;
+    Ok((path, certificate))
 }
 
 /// A user of the mock org made for one check.
@@ -216,6 +249,7 @@ impl Suite {
             org_file: target.org.clone(),
             key_dir,
             keep_key_rotations_in_memory: true,
+            tls: target.idp_tls,
             discovery_cache_control: Some(SUITE_DISCOVERY_CACHE_CONTROL.to_owned()),
             ..Default::default()
         };
@@ -261,8 +295,13 @@ impl Suite {
             });
         }
         let addr = target.idp_listen;
-        let server =
-            RunningServer::start(addr, idp.clone()).await.map_err(|source| SuiteError::Listen { addr, source })?;
+        let tls = if target.idp_tls { Some(tls_identity(&target, &idp)?) } else { None };
+        let tls_ca = tls.as_ref().map(trusted_ca).transpose()?;
+        let started = match tls {
+            Some(identity) => RunningServer::start_tls(addr, idp.clone(), identity).await,
+            None => RunningServer::start(addr, idp.clone()).await,
+        };
+        let server = started.map_err(|source| SuiteError::Listen { addr, source })?;
         // Port 0 means "any free port": the org's URL then follows the port
         // actually bound, so metadata and SSO URLs point at this server.
         if addr.port() == 0 {
@@ -276,7 +315,20 @@ impl Suite {
             saml,
             no_session: tokio::sync::OnceCell::new(),
             sp_wants_assertions_signed: tokio::sync::OnceCell::new(),
+            tls_ca,
         })
+    }
+
+    /// The mock's local CA certificate file, when the suite serves the mock
+    /// over TLS: the SP must trust it.
+    pub fn tls_ca_file(&self) -> Option<&std::path::Path> {
+        self.tls_ca.as_ref().map(|(path, _)| path.as_path())
+    }
+
+    /// Whether the mock serves over TLS, so that OpenID Connect Core 3.1.3.7
+    /// step 6 applies to ID tokens from its token endpoint.
+    fn serves_tls(&self) -> bool {
+        self.tls_ca.is_some()
     }
 
     pub fn idp(&self) -> &Arc<Idp> {
@@ -532,7 +584,7 @@ impl Suite {
     }
 
     fn browser(&self) -> Step<Browser> {
-        Browser::new(self.target.timeout)
+        Browser::trusting(self.target.timeout, self.tls_ca.as_ref().map(|(_, certificate)| certificate))
     }
 
     /// Adds a user to the in-process org and assigns it to `app_id`.

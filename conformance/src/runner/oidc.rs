@@ -38,6 +38,36 @@ impl OidcEvidence {
     }
 }
 
+/// OpenID Connect Core 3.1.3.7 step 6: an ID token received straight from
+/// the token endpoint over TLS may be trusted on TLS server validation
+/// instead of its signature. So when the mock serves over TLS and the
+/// relying party uses the code flow (`response_type=code`, so its ID token
+/// came only from the token endpoint), accepting a fault that breaks only
+/// the signature is a `warn`, not a `fail`. Over plain HTTP, or in a flow
+/// that also takes an ID token from the browser, nothing changes.
+fn tls_softens_a_signature_failure(outcome: Outcome, fault: OidcFault, redirected: &Redirected) -> Outcome {
+    let code_flow = redirected
+        .chain
+        .iter()
+        .filter_map(|url| url::Url::parse(url).ok())
+        .filter(|url| url.path().ends_with("/authorize"))
+        .find_map(|url| url.query_pairs().find(|(name, _)| name == "response_type").map(|(_, value)| value == "code"))
+        .unwrap_or(false);
+    if outcome.verdict != super::Verdict::Fail
+        || !code_flow
+        || !crate::catalogue::oidc::tls_may_stand_in_for_signature(fault)
+    {
+        return outcome;
+    }
+    Outcome::warn(
+        format!(
+            "{} (OpenID Connect Core 3.1.3.7 step 6 allows a code-flow relying party to skip the ID token signature check when the token came straight from the token endpoint over TLS, as it did here; still, check the signature: a relying party that instead trusts a key or algorithm the token names is forgeable)",
+            outcome.reason
+        ),
+        outcome.evidence,
+    )
+}
+
 /// Runs one OIDC check: the positive control, then the action.
 pub(super) async fn execute(suite: &Suite, action: OidcAction) -> Step<Outcome> {
     let driver = OidcDriver::new(suite)?;
@@ -285,6 +315,9 @@ impl<'a> OidcDriver<'a> {
         let outcome = self.judge_refusal(&browser, user, &redirected, &answer, &format!("the {fault} message")).await?;
         if fault == OidcFault::StateMismatch {
             return Ok(pkce_softens_a_state_failure(outcome, &redirected));
+        }
+        if self.suite.serves_tls() {
+            return Ok(tls_softens_a_signature_failure(outcome, fault, &redirected));
         }
         Ok(outcome)
     }

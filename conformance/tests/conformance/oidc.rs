@@ -136,3 +136,58 @@ async fn each_oidc_flaw_fails_exactly_its_checks() {
         assert_eq!(run.failing(), BTreeSet::new(), "--flaw {flaw} must fail nothing");
     }
 }
+
+/// The target's `[idp]` section with `tls = true`: the suite serves the mock
+/// over HTTPS and the reference SP trusts its CA.
+fn over_tls(target: String) -> String {
+    target.replacen("[idp]\n", "[idp]\ntls = true\n", 1)
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn whole_oidc_catalogue_passes_against_reference_sp_over_tls() {
+    let run = crate::support::run_with_target_edit(Tenant::Jit, &[], checks_for(Protocol::Oidc), None, over_tls).await;
+    assert_eq!(run.results.len(), checks_for(Protocol::Oidc).len());
+    let bad: Vec<_> = run
+        .results
+        .iter()
+        .filter(|r| r.verdict != Verdict::Pass)
+        .map(|r| format!("{} {:?}: {}", r.id, r.verdict, r.reason))
+        .collect();
+    assert!(bad.is_empty(), "{bad:#?}");
+}
+
+/// OpenID Connect Core 3.1.3.7 step 6: over TLS, a code-flow relying party
+/// may skip the ID token signature check, so `skip-id-token-signature` makes
+/// `oidc.sig.bad_signature` warn with that reason; over plain HTTP it fails.
+/// An unknown critical header is no signature matter: `ignore-crit` fails
+/// over TLS too.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn over_tls_a_skipped_signature_check_warns_citing_step_6_and_over_http_fails() {
+    let only = |ids: &[&str]| -> Vec<conformance::catalogue::Check> {
+        checks_for(Protocol::Oidc).into_iter().filter(|c| ids.contains(&c.id)).collect()
+    };
+    let skip_signature: Flaw = "skip-id-token-signature".parse().unwrap();
+    let checks = || only(&["oidc.sig.bad_signature", "oidc.sig.alg_none"]);
+
+    let tls = crate::support::run_with_target_edit(Tenant::Jit, &[skip_signature], checks(), None, over_tls).await;
+    assert_eq!(tls.warned(), BTreeSet::from(["oidc.sig.bad_signature"]), "{}", tls.explain());
+    assert_eq!(tls.failing(), BTreeSet::new(), "{}", tls.explain());
+    let warned = tls.results.iter().find(|r| r.id == "oidc.sig.bad_signature").unwrap();
+    assert!(warned.reason.contains("OpenID Connect Core 3.1.3.7 step 6"), "{}", warned.reason);
+    assert!(warned.reason.contains("over TLS"), "{}", warned.reason);
+
+    let http = run_against_tenant(Tenant::Jit, &[skip_signature], checks()).await;
+    assert_eq!(http.failing(), BTreeSet::from(["oidc.sig.bad_signature"]), "{}", http.explain());
+    assert_eq!(http.warned(), BTreeSet::new(), "{}", http.explain());
+
+    let ignore_crit: Flaw = "ignore-crit".parse().unwrap();
+    let crit = crate::support::run_with_target_edit(
+        Tenant::Jit,
+        &[ignore_crit],
+        only(&["oidc.sig.unknown_crit"]),
+        None,
+        over_tls,
+    )
+    .await;
+    assert_eq!(crit.failing(), BTreeSet::from(["oidc.sig.unknown_crit"]), "{}", crit.explain());
+}

@@ -207,6 +207,8 @@ async fn run_configured(
     let options = reference_sp::setup::SpOptions {
         config: Some(dir.path().join("sp.toml")),
         flaws: flaws.iter().map(|f| f.name().to_owned()).collect(),
+        // A target with `[idp] tls = true`: the SP trusts the mock's CA.
+        extra_ca_file: suite.tls_ca_file().map(std::path::Path::to_path_buf),
         ..Default::default()
     };
     let sp = Arc::new(options.build().unwrap());
