@@ -209,6 +209,41 @@ async fn oidc_request_object_with_a_bad_signature_or_a_replayed_jti_is_refused()
     assert_eq!(second["error"], "invalid_request_object", "{second:?}");
 }
 
+#[tokio::test]
+async fn oidc_request_object_signed_with_a_registered_key_is_accepted() {
+    let server = Server::start().await;
+    register_service_key_on_web_app(&server);
+    let key = std::fs::read_to_string(concat!(env!("CARGO_MANIFEST_DIR"), "/../fixtures/keys/service-client.key.pem"))
+        .unwrap();
+    let claims = json!({"iss": WEB, "aud": server.url("/oauth2/default"), "exp": now() + 300, "state": "state-by-key"});
+    let mut header = jsonwebtoken::Header::new(jsonwebtoken::Algorithm::RS256);
+    header.kid = Some("Ae1Fa9Xz_ete6z6SsEpivfeUBIuqG_PnO80lF2LJZKI".into());
+    let object =
+        jsonwebtoken::encode(&header, &claims, &jsonwebtoken::EncodingKey::from_rsa_pem(key.as_bytes()).unwrap())
+            .unwrap();
+    let request = Request { extra: vec![("request", &object)], ..Request::web("/oauth2/default") };
+    let (_, params) = authorize(&server, &client(), &request).await;
+    assert!(params.contains_key("code"), "{params:?}");
+    assert_eq!(params["state"], "state-by-key");
+
+    // The same object for another server: its audience is not that issuer.
+    let request = Request { extra: vec![("request", &object)], ..Request::web("/oauth2") };
+    let (_, params) = authorize(&server, &client(), &request).await;
+    assert_eq!(params["error"], "invalid_request_object", "{params:?}");
+}
+
+/// Registers the service client's public key on the web app, so that the web
+/// app can sign with it (`private_key_jwt`, request objects).
+fn register_service_key_on_web_app(server: &Server) {
+    let service = AppId::parse("0oaservicejwt0000010").unwrap();
+    let web = AppId::parse(WEB).unwrap();
+    server.idp.write_org(|org| {
+        let jwks = org.apps[&service].oidc().unwrap().jwks.clone();
+        let Some(SignOn::Oidc(settings)) = org.apps.get_mut(&web).map(|a| &mut a.sign_on) else { panic!() };
+        settings.jwks = jwks;
+    });
+}
+
 async fn push(server: &Server, secret: &str, extra: &[(&str, &str)]) -> reqwest::Response {
     let mut form = vec![
         ("response_type", "code"),
@@ -338,13 +373,7 @@ async fn oidc_every_endpoint_and_auth_method_the_discovery_documents_advertise_i
     let server = Server::start().await;
     // The web app gets the service client's public key, so that it can use
     // private_key_jwt when the walk reaches it.
-    let service = AppId::parse("0oaservicejwt0000010").unwrap();
-    let web = AppId::parse(WEB).unwrap();
-    server.idp.write_org(|org| {
-        let jwks = org.apps[&service].oidc().unwrap().jwks.clone();
-        let Some(SignOn::Oidc(settings)) = org.apps.get_mut(&web).map(|a| &mut a.sign_on) else { panic!() };
-        settings.jwks = jwks;
-    });
+    register_service_key_on_web_app(&server);
     let documents = [
         ("/oauth2", "/.well-known/openid-configuration"),
         ("/oauth2/default", "/oauth2/default/.well-known/openid-configuration"),

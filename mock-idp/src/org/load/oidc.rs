@@ -321,3 +321,30 @@ const RESERVED_CLAIMS: [&str; 26] = [
     "family_name",
     "updated_at",
 ];
+
+#[cfg(test)]
+mod tests {
+    use crate::org::load::tests::{MINIMAL, NOW, error_of};
+    use crate::org::oidc::ClientAuthMethod;
+    use crate::org::parse_org;
+
+    /// The minimal org with a web OIDC app authenticating with `method`.
+    fn org_with(method: &str, secret: Option<&str>) -> String {
+        let secret = secret.map(|s| format!("client_secret = \"{s}\"\n")).unwrap_or_default();
+        format!(
+            "{MINIMAL}\n[[apps]]\nname = \"web\"\nsign_on_mode = \"OPENID_CONNECT\"\n[apps.oidc]\napplication_type = \"web\"\n{secret}token_endpoint_auth_method = \"{method}\"\nredirect_uris = [\"http://rp.test/cb\"]\ngrant_types = [\"authorization_code\"]\n"
+        )
+    }
+
+    #[test]
+    fn client_secret_jwt_apps_load_and_need_a_secret() {
+        let org =
+            parse_org("org.toml", &org_with("client_secret_jwt", Some("a-secret-of-enough-length")), NOW).unwrap();
+        let settings = org.find_app("web").and_then(|app| app.oidc()).unwrap();
+        assert_eq!(settings.token_endpoint_auth_method, ClientAuthMethod::ClientSecretJwt);
+        assert_eq!(
+            error_of(&org_with("client_secret_jwt", None)),
+            "org.toml: apps[1].oidc.client_secret: is required with client_secret_jwt"
+        );
+    }
+}
