@@ -66,7 +66,8 @@ function requireInstalled(name) {
 
 const USAGE =
     'usage: node tests/interop/oidc_openid_client.js --issuer URL --client-id ID [--client-secret S] ' +
-    '--redirect-uri URI --login-hint LOGIN [--audience AUD] [--scope SCOPE] [--rotate-url URL --api-token TOKEN]';
+    '--redirect-uri URI --login-hint LOGIN [--audience AUD] [--scope SCOPE] [--rotate-url URL --api-token TOKEN] ' +
+    '[--auth-method METHOD] [--par]';
 
 // openid-client 5 fetches the JWKS again for an unknown kid only when its
 // last fetch is more than a minute old (lib/helpers/issuer.js, queryKeyStore),
@@ -115,6 +116,12 @@ function parseCommandLine(argv) {
                 scope: { type: 'string', default: 'openid profile email' },
                 'rotate-url': { type: 'string' },
                 'api-token': { type: 'string' },
+                // The token endpoint authentication method; by default
+                // client_secret_basic with a secret and none without.
+                'auth-method': { type: 'string' },
+                // Push the authorization request to the PAR endpoint (RFC 9126)
+                // and send only its request_uri through the browser.
+                par: { type: 'boolean' },
                 help: { type: 'boolean', short: 'h' },
             },
             strict: true,
@@ -204,7 +211,10 @@ async function makeClient(options, openidClient) {
         ...(secret ? { client_secret: secret } : {}),
         redirect_uris: [options['redirect-uri']],
         response_types: ['code'],
-        token_endpoint_auth_method: secret ? 'client_secret_basic' : 'none',
+        token_endpoint_auth_method: options['auth-method'] || (secret ? 'client_secret_basic' : 'none'),
+        // Okta's discovery documents name no token_endpoint_auth_signing_alg_values_supported,
+        // so openid-client needs the assertion algorithm from the client, as it does against Okta.
+        ...(options['auth-method'] === 'client_secret_jwt' ? { token_endpoint_auth_signing_alg: 'HS256' } : {}),
         id_token_signed_response_alg: 'RS256',
     });
 }
@@ -225,7 +235,7 @@ async function signIn(options, client, verifier, openidClient) {
     const state = generators.state();
     const nonce = generators.nonce();
 
-    const authorizationUrl = client.authorizationUrl({
+    const authorizationParams = {
         scope: options.scope,
         response_type: 'code',
         code_challenge: generators.codeChallenge(codeVerifier),
@@ -233,10 +243,22 @@ async function signIn(options, client, verifier, openidClient) {
         state,
         nonce,
         login_hint: options['login-hint'],
-    });
+    };
+    // Okta wants a client assertion's aud to be the URL of the endpoint it is
+    // sent to; openid-client 5 names the issuer unless told otherwise. (The
+    // PAR endpoint accepts the issuer, as RFC 9126 section 2 requires.)
+    const assertionFor = (endpoint) =>
+        (options['auth-method'] || '').endsWith('_jwt') ? { clientAssertionPayload: { aud: endpoint } } : {};
 
     let callbackUrl;
     try {
+        let authorizationUrl;
+        if (options.par) {
+            const pushed = await client.pushedAuthorizationRequest(authorizationParams);
+            authorizationUrl = client.authorizationUrl({ request_uri: pushed.request_uri });
+        } else {
+            authorizationUrl = client.authorizationUrl(authorizationParams);
+        }
         const response = await send('GET', authorizationUrl);
         const location = response.headers.location;
         if (response.status < 300 || response.status > 399 || !location) {
@@ -257,7 +279,7 @@ async function signIn(options, client, verifier, openidClient) {
             state,
             nonce,
             code_verifier: codeVerifier,
-        });
+        }, assertionFor(client.issuer.token_endpoint));
     } catch (err) {
         if (err.idTokenValidation) {
             const stageError = new StageError('id_token', err);

@@ -54,14 +54,15 @@ impl Library {
 }
 
 struct Mock {
+    idp: std::sync::Arc<mock_idp::idp::Idp>,
     server: RunningServer,
     client: reqwest::Client,
 }
 
 impl Mock {
     async fn start() -> Mock {
-        let (_, server) = crate::serve_builtin_idp().await;
-        Mock { server, client: reqwest::Client::new() }
+        let (idp, server) = crate::serve_builtin_idp().await;
+        Mock { idp, server, client: reqwest::Client::new() }
     }
 
     fn issuer(&self) -> String {
@@ -155,4 +156,27 @@ async fn openid_client_and_okta_verifier_reject_faulted_tokens() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn authlib_and_okta_verifier_reject_faulted_tokens() {
     rejects_faulted_tokens(Library::Python).await;
+}
+
+/// openid-client pushes the request to `/par` and authenticates there and at
+/// the token endpoint with `client_secret_jwt`, on both kinds of server: the
+/// features the discovery documents advertise work for a real library.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn openid_client_signs_in_with_client_secret_jwt_and_a_pushed_request() {
+    let mock = Mock::start().await;
+    let web = mock_idp::ids::AppId::parse(WEB).unwrap();
+    mock.idp.write_org(|org| {
+        if let Some(mock_idp::org::SignOn::Oidc(settings)) = org.apps.get_mut(&web).map(|app| &mut app.sign_on) {
+            settings.token_endpoint_auth_method = mock_idp::org::oidc::ClientAuthMethod::ClientSecretJwt;
+        }
+    });
+    for issuer in [mock.issuer(), mock.server.url()] {
+        let verdict = mock.sign_in(Library::Node, &issuer, &["--auth-method", "client_secret_jwt", "--par"]).await;
+        assert_eq!(verdict["ok"], true, "{issuer}: {verdict}");
+        assert_eq!(verdict["id_token_claims"]["iss"], issuer);
+    }
+    // Basic authentication is now refused, so the sign-in above really used
+    // client_secret_jwt.
+    let basic = mock.sign_in(Library::Node, &mock.issuer(), &["--par"]).await;
+    assert_eq!(basic["ok"], false, "{basic}");
 }
