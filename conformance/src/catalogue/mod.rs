@@ -121,6 +121,8 @@ pub enum Capability {
     IdpInitiatedSwitch,
     /// The SP does not create accounts at first sign-in (`accounts.jit = false`).
     NoJit,
+    /// The SP creates accounts at first sign-in (`accounts.jit = true`).
+    Jit,
     /// `session.name_pointer` (or the given and family name pointers): the
     /// session shows the user's name.
     SessionAttributes,

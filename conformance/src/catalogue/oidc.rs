@@ -472,7 +472,12 @@ pub fn checks() -> Vec<Check> {
             category: Category::Accounts,
             severity: Severity::High,
             reference: "account takeover by email (nOAuth class)",
-            needs: &[Capability::SpInitiatedLogin, Capability::KeepsAccounts, Capability::EmailDomains],
+            needs: &[
+                Capability::SpInitiatedLogin,
+                Capability::KeepsAccounts,
+                Capability::EmailDomains,
+                Capability::Jit,
+            ],
             action: Action::Oidc(OidcAction::OutsideDomain),
             fix: "Check the email domain against the tenant's verified domains before matching or creating an account, and match accounts on (issuer, sub), never the email alone.",
             exclusive: false,

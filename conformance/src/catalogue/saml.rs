@@ -372,7 +372,7 @@ pub fn checks() -> Vec<Check> {
             category: Category::Accounts,
             severity: Severity::High,
             reference: "account takeover by email (nOAuth class)",
-            needs: &[Capability::KeepsAccounts, Capability::EmailDomains],
+            needs: &[Capability::KeepsAccounts, Capability::EmailDomains, Capability::Jit],
             action: Action::Saml(SamlAction::OutsideDomain),
             fix: "Check the email domain against the tenant's verified domains before matching or creating an account.",
             exclusive: false,

@@ -472,6 +472,9 @@ impl Suite {
                     .accounts
                     .jit
                     .then_some("the target declares JIT, so an unknown user is expected to get an account"),
+                Capability::Jit => (!target.accounts.jit).then_some(
+                    "the SP creates no accounts at first sign-in (accounts.jit = false), so a user outside its domains is refused for having no account whatever its domain rule: there is nothing to judge",
+                ),
                 Capability::SessionAttributes => session.is_none_or(|s| s.name.is_none()).then_some(
                     "the target's session has no name_pointer (or given and family name pointers) to read attributes from",
                 ),

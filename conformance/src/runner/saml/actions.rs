@@ -284,10 +284,34 @@ impl SamlDriver<'_> {
                 let (message, answer) = self.sign_in_capture(&browser, &outsider).await?;
                 let seen = self.suite.oracle(&browser).await?;
                 if seen.is(&outsider.email) {
-                    Ok(Outcome::fail(format!("{} got a session", outsider.email), evidence(&message, &answer, &seen)))
-                } else {
-                    Ok(Outcome::pass(format!("no session for {} (SP answered {})", outsider.email, answer.status)))
+                    return Ok(Outcome::fail(
+                        format!("{} got a session", outsider.email),
+                        evidence(&message, &answer, &seen),
+                    ));
                 }
+                // A session of any kind, one with no identity included, lets
+                // the outsider in.
+                if let Some(held) = self.session_given(&seen).await? {
+                    return Ok(Outcome::fail(
+                        format!("{} got {held}", outsider.email),
+                        evidence_holding(&message, &answer, held),
+                    ));
+                }
+                // Refused at the door, but an account made on the way in is
+                // still one the domain rule should have stopped.
+                if let Some(hook) = &self.suite.target.list_users {
+                    let listing = self.suite.call_hook("list_users", hook, &[]).await?;
+                    if listing.to_ascii_lowercase().contains(&outsider.email.to_ascii_lowercase()) {
+                        return Ok(Outcome::fail(
+                            format!(
+                                "{} got no session, but the SP created an account for them: the list_users hook shows it",
+                                outsider.email
+                            ),
+                            evidence(&message, &answer, &seen),
+                        ));
+                    }
+                }
+                Ok(Outcome::pass(format!("no session for {} (SP answered {})", outsider.email, answer.status)))
             }
         }
     }
