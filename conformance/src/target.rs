@@ -68,6 +68,10 @@ pub struct SamlTarget {
     /// Whether the SP wants signed Assertions, when the target says so; it
     /// wins over the metadata.
     pub want_assertions_signed: Option<bool>,
+    /// `idp_initiated = false`: the SP refuses unsolicited responses by
+    /// design (it signs in only from its own AuthnRequests). The IdP-initiated
+    /// check then verifies the refusal instead of failing the SP for it.
+    pub idp_initiated: bool,
 }
 
 /// How the SP signs in by OpenID Connect.
@@ -199,6 +203,7 @@ struct SamlSection {
     login_url: Option<String>,
     metadata_url: Option<String>,
     want_assertions_signed: Option<bool>,
+    idp_initiated: Option<bool>,
     /// Read only to say where it moved.
     jit: Option<bool>,
 }
@@ -325,6 +330,7 @@ pub fn parse_target(file: &str, text: &str, dir: &Path) -> Result<Target, Target
                 login_url: section.login_url,
                 metadata_url: section.metadata_url,
                 want_assertions_signed: section.want_assertions_signed,
+                idp_initiated: section.idp_initiated.unwrap_or(true),
             })
         }
     };

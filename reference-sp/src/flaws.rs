@@ -22,6 +22,7 @@ pub enum Flaw {
     IgnoreStatus,
     NoReplayCache,
     AcceptUnsolicited,
+    RefuseUnsolicited,
     IgnoreInResponseTo,
     InResponseToOwnRequestsOnly,
     ReadFirstAssertion,
@@ -83,7 +84,7 @@ pub enum Flaw {
 }
 
 impl Flaw {
-    pub const ALL: [Flaw; 69] = [
+    pub const ALL: [Flaw; 70] = [
         Flaw::AcceptUnsigned,
         Flaw::TrustKeyinfoCert,
         Flaw::AcceptSha1,
@@ -95,6 +96,7 @@ impl Flaw {
         Flaw::IgnoreStatus,
         Flaw::NoReplayCache,
         Flaw::AcceptUnsolicited,
+        Flaw::RefuseUnsolicited,
         Flaw::IgnoreInResponseTo,
         Flaw::InResponseToOwnRequestsOnly,
         Flaw::ReadFirstAssertion,
@@ -168,6 +170,7 @@ impl Flaw {
             Flaw::IgnoreStatus => "ignore-status",
             Flaw::NoReplayCache => "no-replay-cache",
             Flaw::AcceptUnsolicited => "accept-unsolicited",
+            Flaw::RefuseUnsolicited => "refuse-unsolicited",
             Flaw::IgnoreInResponseTo => "ignore-in-response-to",
             Flaw::InResponseToOwnRequestsOnly => "in-response-to-own-requests-only",
             Flaw::ReadFirstAssertion => "read-first-assertion",
@@ -244,6 +247,9 @@ impl Flaw {
             Flaw::IgnoreIssuer => "Does not check that the Issuer is the tenant's IdP.",
             Flaw::IgnoreStatus => "Reads the assertion even when the Status is not Success.",
             Flaw::NoReplayCache => "Keeps no record of assertion IDs, so a captured response can be posted again.",
+            Flaw::RefuseUnsolicited => {
+                "Refuses every response without InResponseTo even where the tenant turned IdP-initiated sign-in on (a setting that is shown but never wired in, as with Keycloak brokers missing their IdP-initiated URL name), so the Okta dashboard tile fails."
+            }
             Flaw::AcceptUnsolicited => {
                 "Accepts IdP-initiated (unsolicited) responses even where the tenant turned them off."
             }
@@ -443,6 +449,9 @@ pub struct Policy {
     pub check_status: bool,
     pub replay_cache: bool,
     pub force_allow_unsolicited: bool,
+    /// Under the `refuse-unsolicited` flaw: the tenant's IdP-initiated
+    /// setting is ignored and unsolicited responses are always refused.
+    pub ignore_allow_unsolicited: bool,
     pub check_in_response_to: bool,
     /// A response whose InResponseTo names a request this browser never sent
     /// is refused (true) or taken as unsolicited (false).
@@ -539,6 +548,7 @@ impl Policy {
             check_status: true,
             replay_cache: true,
             force_allow_unsolicited: false,
+            ignore_allow_unsolicited: false,
             check_in_response_to: true,
             refuse_unknown_in_response_to: true,
             assertion_reader: AssertionReader::SignedElement,
@@ -613,6 +623,7 @@ impl Policy {
                 Flaw::IgnoreStatus => policy.check_status = false,
                 Flaw::NoReplayCache => policy.replay_cache = false,
                 Flaw::AcceptUnsolicited => policy.force_allow_unsolicited = true,
+                Flaw::RefuseUnsolicited => policy.ignore_allow_unsolicited = true,
                 Flaw::IgnoreInResponseTo => policy.check_in_response_to = false,
                 Flaw::InResponseToOwnRequestsOnly => policy.refuse_unknown_in_response_to = false,
                 Flaw::ReadFirstAssertion => policy.assertion_reader = AssertionReader::FirstInDocument,

@@ -40,7 +40,7 @@ const FLAW_CHECKS: &[(&str, &[&str])] = &[
     ("jit-ignores-domain", &["saml.account.outside_domain"]),
     ("ignore-signature-errors", &["saml.sig.bad_signature", "saml.sig.untrusted_key"]),
     ("accept-unsolicited", &["saml.sso.unsolicited_disabled"]),
-    ("ignore-relay-state", &["saml.sso.idp_initiated"]),
+    ("refuse-unsolicited", &["saml.sso.idp_initiated"]),
     ("require-signed-response", &["saml.sig.assertion_only"]),
     ("require-signed-assertion", &["saml.sig.response_only"]),
     ("read-last-assertion", &["saml.assertion.multiple", "saml.xsw.1", "saml.xsw.2"]),
@@ -60,6 +60,9 @@ const WARN_FLAW_CHECKS: &[(&str, &[&str])] = &[
     ("accept-sha1", &["saml.sig.sha1"]),
     ("allow-doctype", &["saml.xml.doctype"]),
     ("zero-clock-skew", &["saml.cond.skew_inside", "saml.cond.skew_inside_past"]),
+    // Signing in but landing elsewhere than the app's default RelayState
+    // loses only the deep link the Okta admin set.
+    ("ignore-relay-state", &["saml.sso.idp_initiated"]),
 ];
 
 /// Flaws that break the flow the suite signs in by. The reference targets

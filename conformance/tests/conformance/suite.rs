@@ -351,3 +351,22 @@ async fn an_sp_sending_its_authn_request_by_http_post_gets_the_same_saml_verdict
     let sp_initiated = by_post.results.iter().find(|r| r.id == "saml.sso.sp_initiated").unwrap();
     assert_eq!(sp_initiated.verdict, Verdict::Pass, "{}", sp_initiated.reason);
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_sp_that_refuses_unsolicited_responses_by_declaration_is_checked_for_the_refusal() {
+    let declared_off = |target: String| target.replacen("[saml]\n", "[saml]\nidp_initiated = false\n", 1);
+    let only_idp_initiated =
+        || checks_for(Protocol::Saml).into_iter().filter(|c| c.id == "saml.sso.idp_initiated").collect::<Vec<_>>();
+    // The SP really refuses them: the check passes, where it would fail an
+    // SP that is meant to take them.
+    let refusing = |config: String| config.replacen("allow_idp_initiated = true\n", "allow_idp_initiated = false\n", 1);
+    let run = crate::support::run_configured_with(Tenant::Jit, &[], only_idp_initiated(), declared_off, refusing).await;
+    assert_eq!(run.results[0].verdict, Verdict::Pass, "{}", run.results[0].reason);
+    assert!(run.results[0].reason.contains("as the target declares"), "{}", run.results[0].reason);
+    let undeclared = run_with_sp_config_edit(Tenant::Jit, &[], only_idp_initiated(), refusing).await;
+    assert_eq!(undeclared.results[0].verdict, Verdict::Fail, "{}", undeclared.results[0].reason);
+    // The SP takes them after all: the declaration is not what it does.
+    let run = run_with_target_edit(Tenant::Jit, &[], only_idp_initiated(), None, declared_off).await;
+    assert_eq!(run.results[0].verdict, Verdict::Fail, "{}", run.results[0].reason);
+    assert!(run.results[0].reason.contains("saml.idp_initiated = false"), "{}", run.results[0].reason);
+}

@@ -105,6 +105,19 @@ pub(crate) async fn run_with_sp_config_edit(
     run_configured(tenant, idp, flaws, checks, None, |text| text, None, sp_edit).await
 }
 
+/// Runs the checks with both the target file's text (`edit`) and the
+/// reference SP's config text (`sp_edit`) changed.
+pub(crate) async fn run_configured_with(
+    tenant: Tenant,
+    flaws: &[Flaw],
+    checks: Vec<conformance::catalogue::Check>,
+    edit: impl Fn(String) -> String,
+    sp_edit: impl Fn(String) -> String,
+) -> Run {
+    let idp = Arc::new(mock_idp::setup::IdpOptions { deterministic: false, ..Default::default() }.build().unwrap());
+    run_configured(tenant, idp, flaws, checks, None, edit, None, sp_edit).await
+}
+
 /// Starts a session URL in front of the SP's `/whoami` (given its URL) and
 /// returns the proxy's URL.
 pub(crate) type ProxyStarter =

@@ -372,7 +372,8 @@ impl UnverifiedResponse {
         // 7. Correlation with this browser's request.
         let in_response_to =
             root.get_attribute_no_ns("InResponseTo").or_else(|| confirmation_data.get_attribute_no_ns("InResponseTo"));
-        let unsolicited_allowed = expect.allow_unsolicited || policy.force_allow_unsolicited;
+        let unsolicited_allowed =
+            (expect.allow_unsolicited && !policy.ignore_allow_unsolicited) || policy.force_allow_unsolicited;
         match (&in_response_to, expect.outstanding_request) {
             (Some(got), Some(expected)) if got == expected => {}
             // The flaw: a request this browser never sent counts as none.

@@ -96,6 +96,12 @@ impl<'a> SamlDriver<'a> {
         self.suite.target.saml.as_ref().and_then(|s| s.login_url.as_deref())
     }
 
+    /// Whether the target says the SP takes unsolicited (IdP-initiated)
+    /// responses; true unless it declares `saml.idp_initiated = false`.
+    fn declares_idp_initiated(&self) -> bool {
+        self.suite.target.saml.as_ref().is_none_or(|s| s.idp_initiated)
+    }
+
     /// The flow the SP uses: SP-initiated when the target has a login URL,
     /// so a response answers the SP's own AuthnRequest, from the browser
     /// that sent it (many SPs check InResponseTo, replay and browser binding
