@@ -354,3 +354,18 @@ async fn signing_flaws_fail_exactly_their_checks() {
         }
     }
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn where_the_sp_refuses_unsolicited_responses_a_used_sp_initiated_response_is_replayed() {
+    let checks = conformance::select(Some("saml.replay"), None).unwrap();
+    let no_idp_initiated = |config: String| config.replace("allow_idp_initiated = true", "allow_idp_initiated = false");
+    let correct = run_with_sp_config_edit(Tenant::Jit, &[], checks.clone(), no_idp_initiated).await;
+    assert_eq!(correct.results[0].verdict, Verdict::Pass, "{}", correct.results[0].reason);
+    assert!(correct.results[0].reason.contains("SP-initiated"), "{}", correct.results[0].reason);
+    // With no replay cache and no tie between a response and the browser's
+    // own request, the used response signs in the second browser.
+    let flaws: [Flaw; 2] = ["no-replay-cache".parse().unwrap(), "ignore-in-response-to".parse().unwrap()];
+    let flawed = run_with_sp_config_edit(Tenant::Jit, &flaws, checks, no_idp_initiated).await;
+    assert_eq!(flawed.results[0].verdict, Verdict::Fail, "{}", flawed.results[0].reason);
+    assert!(flawed.results[0].reason.contains("SP-initiated"), "{}", flawed.results[0].reason);
+}

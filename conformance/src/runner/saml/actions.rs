@@ -156,28 +156,53 @@ impl SamlDriver<'_> {
                 Ok(Outcome::pass(format!("no session for {named} ({flow}; SP answered {})", answer.status)))
             }
             SamlAction::Replay => {
-                // The unsolicited form on purpose: an SP that accepts
-                // unsolicited responses must still refuse one used twice. A
-                // replayed SP-initiated response is saml.correlation.other_browser.
+                // The unsolicited form first: an SP that accepts unsolicited
+                // responses must still refuse one used twice.
                 let first = self.suite.browser()?;
                 let (message, answer) = self.idp_initiated_capture(&first, &attacker, None).await?;
-                if !self.suite.oracle(&first).await?.is(&attacker.email) {
+                let (message, answer, flow) = if self.suite.oracle(&first).await?.is(&attacker.email) {
+                    (message, answer, "unsolicited")
+                } else if self.login_url().is_some() {
+                    // The SP takes only answers to its own requests: one of
+                    // those, used once, is what can be replayed.
+                    let first = self.suite.browser()?;
+                    let LoginForm { page, action, response, relay } =
+                        self.start_sp_login(&first, &attacker).await?.map_err(StepError)?;
+                    let answer = self.post(&first, &action, &response, &relay).await?;
+                    if !self.suite.oracle(&first).await?.is(&attacker.email) {
+                        return Err(StepError(format!(
+                            "the first use of the SP-initiated response gave no session (SP answered {})",
+                            answer.status
+                        )));
+                    }
+                    (Captured { xml: decode(&response), form: page.body }, answer, "SP-initiated")
+                } else {
                     return Ok(Outcome::skip(
-                        "the SP refuses unsolicited responses, so none can be replayed (saml.correlation.other_browser covers a replayed SP-initiated one)",
+                        "the SP refuses unsolicited responses and the target has no saml.login_url, so no response it takes can be captured and replayed",
                     ));
-                }
+                };
+                // The second browser first gets whatever cookies the SP gives
+                // a browser that visits it (a login of its own when there is
+                // a login URL), so an SP that refuses cookie-less posts
+                // cannot pass for that reason alone.
                 let second = self.suite.browser()?;
+                if self.login_url().is_some() {
+                    self.start_sp_login(&second, &attacker).await?.map_err(StepError)?;
+                } else {
+                    self.suite.oracle(&second).await?;
+                }
+                // Both flows captured the mock's own auto-post page.
                 let (action, response, relay) = mock_form_fields(&message.form)?;
                 let replayed = self.post(&second, &action, &response, &relay).await?;
                 let seen = self.suite.oracle(&second).await?;
                 if let Some(held) = self.session_given(&seen).await? {
                     Ok(Outcome::fail(
-                        format!("the same assertion gave a second browser {held}"),
+                        format!("the same {flow} response, used once, gave a second browser {held}"),
                         evidence_holding(&message, &replayed, held),
                     ))
                 } else {
                     Ok(Outcome::pass(format!(
-                        "second use refused (first {}, second {})",
+                        "second use of the {flow} response refused (first {}, second {})",
                         answer.status, replayed.status
                     )))
                 }
