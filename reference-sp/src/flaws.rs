@@ -81,10 +81,13 @@ pub enum Flaw {
     JwksRefetchUnbounded,
     AcceptsClaimTypeConfusion,
     OpenRedirectAfterLogin,
+    StateReusable,
+    NoPkce,
+    FirstJwksKey,
 }
 
 impl Flaw {
-    pub const ALL: [Flaw; 70] = [
+    pub const ALL: [Flaw; 73] = [
         Flaw::AcceptUnsigned,
         Flaw::TrustKeyinfoCert,
         Flaw::AcceptSha1,
@@ -155,6 +158,9 @@ impl Flaw {
         Flaw::JwksRefetchUnbounded,
         Flaw::AcceptsClaimTypeConfusion,
         Flaw::OpenRedirectAfterLogin,
+        Flaw::StateReusable,
+        Flaw::NoPkce,
+        Flaw::FirstJwksKey,
     ];
 
     pub fn name(self) -> &'static str {
@@ -229,6 +235,9 @@ impl Flaw {
             Flaw::JwksRefetchUnbounded => "jwks-refetch-unbounded",
             Flaw::AcceptsClaimTypeConfusion => "accepts-claim-type-confusion",
             Flaw::OpenRedirectAfterLogin => "open-redirect-after-login",
+            Flaw::StateReusable => "state-reusable",
+            Flaw::NoPkce => "no-pkce",
+            Flaw::FirstJwksKey => "first-jwks-key",
         }
     }
 
@@ -413,6 +422,15 @@ impl Flaw {
             Flaw::OpenRedirectAfterLogin => {
                 "Redirects after an OIDC login to any return_to URL, including other sites (open redirect, CWE-601)."
             }
+            Flaw::StateReusable => {
+                "Never uses up a started login: its state, nonce and PKCE verifier stay valid, and their cookie stays in the browser, until they expire, so a callback URL opened again from the browser's history signs in again (micronaut-security PR #2323: the state, PKCE and nonce cookies were never cleared after use)."
+            }
+            Flaw::NoPkce => {
+                "Sends no PKCE code_challenge, as relying parties written before RFC 9700 do (mod_auth_openidc 2.4 sends none unless OIDCPKCEMethod is set), so a stolen code can be redeemed by anyone holding the client's credentials, and a public client has nothing binding the code to it."
+            }
+            Flaw::FirstJwksKey => {
+                "Verifies the ID token with the first key of the cached JWKS whatever the token's kid, so sign-in breaks when a graceful rotation makes the pre-published next key active (istio-ecosystem/authservice #110: verification fails once the JWKS has several keys)."
+            }
         }
     }
 }
@@ -518,6 +536,14 @@ pub struct Policy {
     pub oidc_rate_limit_jwks_refetch: bool,
     pub oidc_strict_claim_types: bool,
     pub oidc_local_return_only: bool,
+    /// A started OIDC login is taken when its callback arrives, and its
+    /// cookie cleared, so the callback cannot be used twice.
+    pub oidc_single_use_login: bool,
+    /// The authorization request carries a PKCE S256 challenge.
+    pub oidc_send_pkce: bool,
+    /// The ID token is verified with the JWKS key its kid names (false: the
+    /// set's first key, whatever the kid).
+    pub oidc_select_key_by_kid: bool,
 }
 
 /// Which Assertion the ACS reads.
@@ -605,6 +631,9 @@ impl Policy {
             oidc_rate_limit_jwks_refetch: true,
             oidc_strict_claim_types: true,
             oidc_local_return_only: true,
+            oidc_single_use_login: true,
+            oidc_send_pkce: true,
+            oidc_select_key_by_kid: true,
         }
     }
 
@@ -670,6 +699,9 @@ impl Policy {
                 Flaw::JwksRefetchUnbounded => policy.oidc_rate_limit_jwks_refetch = false,
                 Flaw::AcceptsClaimTypeConfusion => policy.oidc_strict_claim_types = false,
                 Flaw::OpenRedirectAfterLogin => policy.oidc_local_return_only = false,
+                Flaw::StateReusable => policy.oidc_single_use_login = false,
+                Flaw::NoPkce => policy.oidc_send_pkce = false,
+                Flaw::FirstJwksKey => policy.oidc_select_key_by_kid = false,
                 Flaw::HandRolledSignatureCheck => {
                     policy.hand_rolled_signature_check = true;
                     policy.assertion_reader = AssertionReader::FirstInDocument;

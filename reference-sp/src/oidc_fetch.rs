@@ -149,21 +149,21 @@ pub struct TokenResponse {
 }
 
 /// Exchanges an authorization code (RFC 6749 §4.1.3) with the PKCE
-/// verifier, authenticating as the tenant's client says.
+/// verifier (none only under the `no-pkce` flaw), authenticating as the
+/// tenant's client says.
 pub async fn exchange_code(
     sp: &Sp,
     oidc: &OidcConnection,
     metadata: &ProviderMetadata,
     code: &str,
-    code_verifier: &str,
+    code_verifier: Option<&str>,
     redirect_uri: &str,
 ) -> Result<TokenResponse, SpError> {
-    let mut form: Vec<(&str, String)> = vec![
-        ("grant_type", "authorization_code".into()),
-        ("code", code.into()),
-        ("redirect_uri", redirect_uri.into()),
-        ("code_verifier", code_verifier.into()),
-    ];
+    let mut form: Vec<(&str, String)> =
+        vec![("grant_type", "authorization_code".into()), ("code", code.into()), ("redirect_uri", redirect_uri.into())];
+    if let Some(verifier) = code_verifier {
+        form.push(("code_verifier", verifier.into()));
+    }
     let mut request = client(sp)?.post(&metadata.token_endpoint).header(reqwest::header::ACCEPT, "application/json");
     match &oidc.client_auth {
         OidcClientAuth::ClientSecretBasic { secret } => {

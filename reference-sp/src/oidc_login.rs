@@ -81,13 +81,15 @@ impl Sp {
         };
         self.check_return_to(&return_to)?;
         let now = self.now();
-        let (state, nonce, code_verifier, pending_token) = (new_token(), new_token(), new_token(), new_token());
+        let (state, nonce, pending_token) = (new_token(), new_token(), new_token());
+        // The no-pkce flaw sends no challenge, so it keeps no verifier.
+        let code_verifier = self.policy.oidc_send_pkce.then(new_token);
         let pending = PendingSignIn {
             tenant: tenant.id.clone(),
             protocol: SignInProtocol::Oidc,
             request_id: state.clone(),
             nonce: Some(nonce.clone()),
-            code_verifier: Some(code_verifier.clone()),
+            code_verifier: code_verifier.clone(),
             return_to,
         };
         // Correct: the login is found by the browser's cookie, so a callback
@@ -109,7 +111,7 @@ impl Sp {
             scopes: &oidc.scopes,
             state: &state,
             nonce: &nonce,
-            code_verifier: &code_verifier,
+            code_verifier: code_verifier.as_deref(),
         }
         .url()
         .ok_or_else(|| OidcError::DiscoveryInvalid("the authorization endpoint is not a URL".into()))?;
@@ -140,6 +142,17 @@ impl Sp {
             .take_pending_sign_in(&hash_token(key), now)?
             .filter(|p| p.tenant == tenant.id && p.protocol == SignInProtocol::Oidc)
             .ok_or(OidcError::NoLoginStarted)?;
+        if !self.policy.oidc_single_use_login {
+            // The state-reusable flaw: the login is put back as it was, so
+            // the same callback completes it again.
+            self.store.save_pending_sign_in(
+                &hash_token(key),
+                &pending,
+                now + OIDC_PENDING_TTL,
+                now,
+                MAX_PENDING_SIGN_INS_PER_TENANT,
+            )?;
+        }
         if self.policy.oidc_check_state {
             let state = callback.state.as_deref().ok_or(OidcError::StateMissing)?;
             if !same_secret(state, &pending.request_id) {
@@ -243,9 +256,9 @@ pub async fn complete(
         let (tenant, metadata) = (tenant.clone(), metadata.clone());
         blocking(sp, move |sp| sp.take_oidc_login(&tenant, &callback, pending_token.as_deref(), &metadata)).await?
     };
-    let verifier = pending.code_verifier.clone().unwrap_or_default();
+    let verifier = pending.code_verifier.clone();
     let redirect_uri = sp.oidc_redirect_uri(config)?;
-    let tokens = oidc_fetch::exchange_code(sp, oidc, &metadata, &code, &verifier, &redirect_uri).await?;
+    let tokens = oidc_fetch::exchange_code(sp, oidc, &metadata, &code, verifier.as_deref(), &redirect_uri).await?;
 
     let unverified = UnverifiedIdToken::parse(&tokens.id_token)?;
     let header_url_keys = match unverified.jku() {

@@ -29,6 +29,11 @@ pub enum OidcAction {
     StateFromOtherBrowser,
     /// A browser that started no login receives the redirect back (login CSRF).
     CallbackWithoutLogin,
+    /// After a sign-in, the same browser, its session ended (the cookies the
+    /// sign-in set are gone), opens the redirect back again, as from its
+    /// history; the mock lets the code be redeemed twice, so only the
+    /// relying party's single-use login stands in the way.
+    CallbackReplayed,
     /// A user whose email is outside the domains the relying party accepts.
     OutsideDomain,
     /// The signing key of the app's issuer is rotated, gracefully (the next
@@ -265,6 +270,18 @@ pub fn checks() -> Vec<Check> {
             Warn
         ),
         fault_check!(
+            "oidc.claims.iat_future",
+            "ID token issued an hour in the future (iat) refused",
+            Conditions,
+            Medium,
+            OidcFault::IatFuture,
+            "OpenID Connect Core 3.1.3.7 step 10; attacks.md O-10",
+            CLAIMS_FIX,
+            // Step 10 says iat "can" be used to reject tokens issued too far
+            // from the current time: refusing is better, not required.
+            Warn
+        ),
+        fault_check!(
             "oidc.authorize.mix_up",
             "A redirect back whose iss names another issuer refused",
             Addressing,
@@ -373,6 +390,18 @@ pub fn checks() -> Vec<Check> {
             weight: Weight::Fail,
         },
         Check {
+            id: "oidc.state.callback_replayed",
+            title: "A redirect back opened again after the session ended is refused (the login is single-use)",
+            category: Category::Correlation,
+            severity: Severity::High,
+            reference: "RFC 9700 4.7.1 and 2.1 (one-time use of the CSRF token); RFC 6749 10.12; OpenID Connect Core 3.1.2.7",
+            needs: &[Capability::SpInitiatedLogin],
+            action: Action::Oidc(OidcAction::CallbackReplayed),
+            fix: "Use each login's state, nonce and PKCE verifier once: remove them from the browser's session (or clear their cookie) when the redirect back arrives, whatever its outcome.",
+            exclusive: false,
+            weight: Weight::Fail,
+        },
+        Check {
             id: "oidc.pkce.s256",
             title: "The relying party sends PKCE S256 with a fresh verifier of 43 to 128 characters",
             category: Category::Correlation,
@@ -382,9 +411,12 @@ pub fn checks() -> Vec<Check> {
             action: Action::Oidc(OidcAction::PkceS256),
             fix: "Send code_challenge_method=S256 with a challenge made from a new random verifier (43 to 128 characters) for every login, keep the verifier with the login, and send it to the token endpoint.",
             exclusive: false,
-            // RFC 9700 RECOMMENDS PKCE for confidential clients (the driver
-            // fails a public client without it before the weight applies).
-            weight: Weight::Warn,
+            // The driver weighs what it finds itself: a warning for a
+            // confidential client, for which RFC 9700 2.1.1 only RECOMMENDS
+            // PKCE, and a failure for a public client, which MUST use it. A
+            // warn weight here would turn the public client's failure into a
+            // warning too.
+            weight: Weight::Fail,
         },
         Check {
             id: "oidc.redirect.open_after_login",

@@ -27,6 +27,9 @@ pub(super) struct SpAnswer {
 pub(super) struct Browser {
     client: reqwest::Client,
     timeout: Duration,
+    /// The cookie jar, kept so that a check can read which cookies the
+    /// browser holds for a URL and give a fresh browser some of them.
+    jar: std::sync::Arc<reqwest::cookie::Jar>,
 }
 
 impl Browser {
@@ -43,13 +46,35 @@ impl Browser {
         if let Some(root) = extra_root {
             builder = builder.add_root_certificate(root.clone());
         }
+        let jar = std::sync::Arc::new(reqwest::cookie::Jar::default());
         let client = builder
-            .cookie_store(true)
+            .cookie_provider(jar.clone())
             .redirect(reqwest::redirect::Policy::none())
             .timeout(timeout)
             .build()
             .map_err(|e| StepError(format!("cannot make a browser: {e}")))?;
-        Ok(Browser { client, timeout })
+        Ok(Browser { client, timeout, jar })
+    }
+
+    /// The cookies (name and value) this browser would send to `url`.
+    pub(super) fn cookies_for(&self, url: &str) -> Vec<(String, String)> {
+        use reqwest::cookie::CookieStore;
+        let Ok(parsed) = url::Url::parse(url) else { return Vec::new() };
+        let header = self.jar.cookies(&parsed);
+        let text = header.as_ref().and_then(|h| h.to_str().ok()).unwrap_or_default();
+        text.split("; ")
+            .filter_map(|pair| pair.split_once('='))
+            .map(|(name, value)| (name.to_owned(), value.to_owned()))
+            .collect()
+    }
+
+    /// Gives this browser `cookies` for `url`'s site (path `/`).
+    pub(super) fn add_cookies(&self, url: &str, cookies: &[(String, String)]) -> Step<()> {
+        let parsed = url::Url::parse(url).map_err(|e| StepError(format!("'{url}' is not a URL: {e}")))?;
+        for (name, value) in cookies {
+            self.jar.add_cookie_str(&format!("{name}={value}; Path=/"), &parsed);
+        }
+        Ok(())
     }
 
     pub(super) async fn get(&self, url: &str) -> Step<SpAnswer> {
@@ -114,7 +139,8 @@ impl Browser {
             .timeout(timeout)
             .build()
             .map_err(|e| StepError(format!("cannot make a hook client: {e}")))?;
-        Ok(Browser { client, timeout })
+        // Hooks send no cookies: the jar is never given to the client.
+        Ok(Browser { client, timeout, jar: std::sync::Arc::default() })
     }
 }
 

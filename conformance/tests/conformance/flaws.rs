@@ -125,6 +125,9 @@ const SCIM_FLAWS: &[&str] = &[
 /// The relying party's flaws: `oidc.rs` runs them against the OIDC
 /// catalogue, so the SAML table leaves them out.
 pub(crate) const OIDC_FLAWS: &[&str] = &[
+    "state-reusable",
+    "no-pkce",
+    "first-jwks-key",
     "skip-id-token-signature",
     "ignore-crit",
     "ignore-authorization-response-iss",

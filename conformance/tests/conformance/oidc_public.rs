@@ -25,3 +25,16 @@ async fn whole_oidc_catalogue_passes_against_public_client_on_custom_server() {
         .collect();
     assert!(not_passed.is_empty(), "{not_passed:#?}");
 }
+
+/// RFC 9700 2.1.1: a public client MUST use PKCE. Without it the mock
+/// refuses the login, as Okta does, and the PKCE check fails (the same flaw
+/// only warns for the confidential client in `oidc.rs`).
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_public_client_without_pkce_fails_the_pkce_check() {
+    let no_pkce: reference_sp::flaws::Flaw = "no-pkce".parse().unwrap();
+    let checks = checks_for(Protocol::Oidc).into_iter().filter(|c| c.id == "oidc.pkce.s256").collect();
+    let run = run_against_tenant(Tenant::PublicClient, &[no_pkce], checks).await;
+    let [result] = run.results.as_slice() else { panic!("{}", run.explain()) };
+    assert_eq!(result.verdict, Verdict::Fail, "{}", run.explain());
+    assert!(result.reason.contains("no PKCE code_challenge") && result.reason.contains("public"), "{}", result.reason);
+}

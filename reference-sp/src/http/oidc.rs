@@ -85,19 +85,28 @@ pub(super) async fn callback(
         *slot = Some(value.into_owned());
     }
     let pending = cookie(headers, OIDC_PENDING_COOKIE);
-    let clear_pending = cookie_text(sp, OIDC_PENDING_COOKIE, "", "/", 0);
+    // The login is used up by its callback, so its cookie goes (the
+    // state-reusable flaw keeps both).
+    let clear_pending: Vec<String> = if sp.policy.oidc_single_use_login {
+        vec![cookie_text(sp, OIDC_PENDING_COOKIE, "", "/", 0)]
+    } else {
+        Vec::new()
+    };
     Some(match oidc_login::complete(sp, tenant, params, pending).await {
         Ok(done) => {
             let ttl = sp.config().session_ttl.whole_seconds();
             let session = cookie_text(sp, SESSION_COOKIE, &done.signed_in.session_token, "/", ttl);
             let hint = cookie_text(sp, OIDC_ID_TOKEN_COOKIE, &done.id_token, "/oidc/logout", ttl);
-            Ok(redirect(StatusCode::SEE_OTHER, done.signed_in.redirect_to, &[session, hint, clear_pending]))
+            let cookies: Vec<String> = [session, hint].into_iter().chain(clear_pending).collect();
+            Ok(redirect(StatusCode::SEE_OTHER, done.signed_in.redirect_to, &cookies))
         }
         Err(error) => {
             // The login was used up whatever went wrong, so its cookie goes.
             let mut response = HttpError::from(error).into_response();
-            if let Ok(value) = axum::http::HeaderValue::from_str(&clear_pending) {
-                response.headers_mut().append(header::SET_COOKIE, value);
+            for text in &clear_pending {
+                if let Ok(value) = axum::http::HeaderValue::from_str(text) {
+                    response.headers_mut().append(header::SET_COOKIE, value);
+                }
             }
             Ok(response)
         }

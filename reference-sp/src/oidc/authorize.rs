@@ -20,7 +20,9 @@ pub struct AuthorizationRequest<'a> {
     pub scopes: &'a [String],
     pub state: &'a str,
     pub nonce: &'a str,
-    pub code_verifier: &'a str,
+    /// The PKCE verifier whose S256 challenge the request carries; `None`
+    /// only under the `no-pkce` flaw.
+    pub code_verifier: Option<&'a str>,
 }
 
 impl AuthorizationRequest<'_> {
@@ -28,15 +30,18 @@ impl AuthorizationRequest<'_> {
     /// query are kept (Okta has none, but RFC 6749 §3.1 allows them).
     pub fn url(&self) -> Option<String> {
         let mut url = url::Url::parse(self.authorization_endpoint).ok()?;
-        url.query_pairs_mut()
+        let mut query = url.query_pairs_mut();
+        query
             .append_pair("response_type", "code")
             .append_pair("client_id", self.client_id)
             .append_pair("redirect_uri", self.redirect_uri)
             .append_pair("scope", &self.scopes.join(" "))
             .append_pair("state", self.state)
-            .append_pair("nonce", self.nonce)
-            .append_pair("code_challenge", &code_challenge(self.code_verifier))
-            .append_pair("code_challenge_method", "S256");
+            .append_pair("nonce", self.nonce);
+        if let Some(verifier) = self.code_verifier {
+            query.append_pair("code_challenge", &code_challenge(verifier)).append_pair("code_challenge_method", "S256");
+        }
+        drop(query);
         Some(url.into())
     }
 }
@@ -74,7 +79,7 @@ mod tests {
             scopes: &scopes,
             state: "s",
             nonce: "n",
-            code_verifier: "dBjftJeZ4CVP-mB92K27uhbUJU1p1r_wW1gFWFOEjXk",
+            code_verifier: Some("dBjftJeZ4CVP-mB92K27uhbUJU1p1r_wW1gFWFOEjXk"),
         }
         .url()
         .unwrap();

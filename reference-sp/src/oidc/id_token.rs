@@ -238,7 +238,16 @@ impl UnverifiedIdToken {
                 vec![&header_key]
             }
             (None, Some(_), Some(url_keys)) => url_keys.candidates(self.kid(), expected.algorithm)?,
-            _ => expected.keys.candidates(self.kid(), expected.algorithm)?,
+            _ => {
+                let by_kid = expected.keys.candidates(self.kid(), expected.algorithm)?;
+                if policy.oidc_select_key_by_kid {
+                    by_kid
+                } else {
+                    // The first-jwks-key flaw: a known kid is taken as a sign
+                    // that the set is current, and then its first key is used.
+                    expected.keys.keys.iter().filter(|k| k.fits(expected.algorithm)).take(1).collect()
+                }
+            }
         };
         let verifies = candidates.iter().filter_map(|key| key.decoding_key()).any(|key| {
             jsonwebtoken::crypto::verify(signature, signing_input.as_bytes(), &key, algorithm).unwrap_or(false)

@@ -61,12 +61,15 @@ impl OidcDriver<'_> {
     /// A graceful or an emergency rotation of the issuer's signing key, then
     /// a fresh canary must sign in.
     ///
-    /// After a graceful rotation the suite puts the ring back as it was, and
-    /// after an emergency one it makes the next key (published since before
-    /// the check) active. Either way the key that signs afterwards is one
-    /// every relying party had cached before the check, whether or not it
-    /// refetched the JWKS, so the checks after this one judge it on their own
-    /// subject and not on this one's.
+    /// After a graceful rotation the suite puts the ring back as it was.
+    /// After an emergency one, the new key stays active when the relying
+    /// party fetched the JWKS since the rotation (it holds the new key, first
+    /// in the set as the mock orders it); when it fetched nothing, the suite
+    /// makes the next key (published since before the check) active. Either
+    /// way the key that signs afterwards is one the relying party holds, so
+    /// the checks after this one judge it on their own subject and not on
+    /// this one's, even a relying party that only ever uses its cached
+    /// set's first key.
     pub(super) async fn rotate_keys(&self, emergency: bool, server: &ServerRef) -> Step<Outcome> {
         let idp = &self.suite.idp;
         let key_error = |e: mock_idp::oidc::OidcError| StepError(format!("cannot rotate the keys of {server:?}: {e}"));
@@ -80,8 +83,11 @@ impl OidcDriver<'_> {
         }
         .await;
         let fetched = idp.provider_fetches(server).jwks.saturating_sub(fetches_before);
-        let restored =
-            if emergency { idp.rotate_keys(server, false).map(|_| ()) } else { idp.restore_key_ring(server, before) };
+        let restored = match (emergency, fetched) {
+            (true, 0) => idp.rotate_keys(server, false).map(|_| ()),
+            (true, _) => Ok(()),
+            (false, _) => idp.restore_key_ring(server, before),
+        };
         restored
             .map_err(|e| StepError(format!("the keys of {server:?} could not be put back after the check: {e}")))?;
         let (_, redirected, answer, signed_in) = judged?;
@@ -193,6 +199,53 @@ impl OidcDriver<'_> {
         }
     }
 
+    /// A sign-in, then the same browser with its session ended (the cookies
+    /// the sign-in set or changed are dropped, as a logout or an expired
+    /// session leaves it; the rest are kept) opens the redirect back again,
+    /// as from its history. The mock lets this code be redeemed twice
+    /// (`code-reuse-allowed`), so its own single-use codes do not hide a
+    /// relying party that never uses up the login's state.
+    pub(super) async fn callback_replayed(&self) -> Step<Outcome> {
+        let user = self.canary("replayed", None)?;
+        self.suite.ensure_account(&user).await?;
+        let armed = self.arm_for(OidcFault::CodeReuseAllowed, &user)?;
+        let browser = self.suite.browser()?;
+        let started = self.start(&browser, &user).await;
+        if self.still_armed(&armed) {
+            self.suite.idp.disarm_oidc_fault(&armed);
+            return Err(StepError("the mock never applied code-reuse-allowed, so there is no verdict".into()));
+        }
+        let mut redirected = started?;
+        let before_callback = browser.cookies_for(&redirected.callback);
+        let answer = self.finish(&browser, &mut redirected).await?;
+        if !self.suite.oracle(&browser).await?.is(&user.email) {
+            return Err(StepError(format!(
+                "the first use of the redirect back gave {} no session (the relying party answered {} {}), so a replay says nothing",
+                user.email,
+                answer.status,
+                excerpt(&answer.body, 200)
+            )));
+        }
+        let kept: Vec<(String, String)> = browser
+            .cookies_for(&redirected.callback)
+            .into_iter()
+            .filter(|cookie| before_callback.contains(cookie))
+            .collect();
+        let replaying = self.suite.browser()?;
+        replaying.add_cookies(&redirected.callback, &kept)?;
+        let names: Vec<&str> = kept.iter().map(|(name, _)| name.as_str()).collect();
+        redirected.chain.push(format!("replayed with the cookies kept from before the sign-in: {names:?}"));
+        let answer = self.finish(&replaying, &mut redirected).await?;
+        self.judge_refusal(
+            &replaying,
+            &user,
+            &redirected,
+            &answer,
+            "the redirect back, opened again after the session ended,",
+        )
+        .await
+    }
+
     /// Two sign-ins: each must carry an S256 challenge, exchange its code
     /// with a verifier of 43 to 128 characters, and the two challenges (so
     /// the verifiers) must differ.
@@ -214,9 +267,7 @@ impl OidcDriver<'_> {
         let (Some(client), Some(user_id)) = (client, user_id) else {
             return Err(StepError(format!("the canary {} or the client is not in the org", user.email)));
         };
-        let public = self.suite.idp.read_org(|org| {
-            org.apps.get(&client).and_then(|a| a.oidc()).is_some_and(|o| o.application_type.is_public())
-        });
+        let public = self.client_is_public();
         let exchanges = self.suite.idp.pkce_exchanges(&client, &user_id);
         let [.., first, second] = exchanges.as_slice() else {
             return Err(StepError(format!("the mock recorded {} authorizations, not two", exchanges.len())));
@@ -252,6 +303,40 @@ impl OidcDriver<'_> {
                 None,
             )),
         }
+    }
+
+    /// Whether the target's client is public (no client authentication).
+    fn client_is_public(&self) -> bool {
+        self.suite.idp.read_org(|org| {
+            org.find_app(&self.client_id).and_then(|a| a.oidc()).is_some_and(|o| o.application_type.is_public())
+        })
+    }
+
+    /// The positive control failed for the PKCE check: when the client is
+    /// public and its login carries no `code_challenge`, the mock refused it
+    /// as Okta does, and that is the check's failure. Otherwise the control
+    /// is broken and `broken` stands.
+    pub(super) async fn public_client_without_pkce(&self, broken: StepError) -> Step<Outcome> {
+        if !self.client_is_public() {
+            return Err(broken);
+        }
+        let browser = self.suite.browser()?;
+        let idp_url = self.suite.idp_url();
+        let answers = browser.follow(self.login_url, |location| location.starts_with(&idp_url)).await?;
+        let authorize = answers.last().and_then(|a| a.location.clone()).filter(|l| l.starts_with(&idp_url));
+        let Some(authorize) = authorize else { return Err(broken) };
+        let sends_challenge =
+            url::Url::parse(&authorize).is_ok_and(|url| url.query_pairs().any(|(name, _)| name == "code_challenge"));
+        if sends_challenge {
+            return Err(broken);
+        }
+        Ok(Outcome::fail(
+            format!(
+                "the relying party sent no PKCE code_challenge, and the client is public (no client authentication), where RFC 9700 2.1.1 requires PKCE: the mock refused the login as Okta does ({})",
+                broken.0
+            ),
+            None,
+        ))
     }
 
     /// Starts the login with the target's return parameter naming another
