@@ -23,6 +23,7 @@ pub enum Flaw {
     NoReplayCache,
     AcceptUnsolicited,
     RefuseUnsolicited,
+    EmptySessionOnWrongDestination,
     IgnoreInResponseTo,
     InResponseToOwnRequestsOnly,
     ReadFirstAssertion,
@@ -87,7 +88,7 @@ pub enum Flaw {
 }
 
 impl Flaw {
-    pub const ALL: [Flaw; 73] = [
+    pub const ALL: [Flaw; 74] = [
         Flaw::AcceptUnsigned,
         Flaw::TrustKeyinfoCert,
         Flaw::AcceptSha1,
@@ -100,6 +101,7 @@ impl Flaw {
         Flaw::NoReplayCache,
         Flaw::AcceptUnsolicited,
         Flaw::RefuseUnsolicited,
+        Flaw::EmptySessionOnWrongDestination,
         Flaw::IgnoreInResponseTo,
         Flaw::InResponseToOwnRequestsOnly,
         Flaw::ReadFirstAssertion,
@@ -177,6 +179,7 @@ impl Flaw {
             Flaw::NoReplayCache => "no-replay-cache",
             Flaw::AcceptUnsolicited => "accept-unsolicited",
             Flaw::RefuseUnsolicited => "refuse-unsolicited",
+            Flaw::EmptySessionOnWrongDestination => "empty-session-on-wrong-destination",
             Flaw::IgnoreInResponseTo => "ignore-in-response-to",
             Flaw::InResponseToOwnRequestsOnly => "in-response-to-own-requests-only",
             Flaw::ReadFirstAssertion => "read-first-assertion",
@@ -256,6 +259,9 @@ impl Flaw {
             Flaw::IgnoreIssuer => "Does not check that the Issuer is the tenant's IdP.",
             Flaw::IgnoreStatus => "Reads the assertion even when the Status is not Success.",
             Flaw::NoReplayCache => "Keeps no record of assertion IDs, so a captured response can be posted again.",
+            Flaw::EmptySessionOnWrongDestination => {
+                "Answers a response with a wrong Destination by sending the browser home with a new, empty session instead of refusing it outright (a session middleware that issues the session before the ACS's checks run); pages that only ask whether a session exists let the browser in."
+            }
             Flaw::RefuseUnsolicited => {
                 "Refuses every response without InResponseTo even where the tenant turned IdP-initiated sign-in on (a setting that is shown but never wired in, as with Keycloak brokers missing their IdP-initiated URL name), so the Okta dashboard tile fails."
             }
@@ -470,6 +476,9 @@ pub struct Policy {
     /// Under the `refuse-unsolicited` flaw: the tenant's IdP-initiated
     /// setting is ignored and unsolicited responses are always refused.
     pub ignore_allow_unsolicited: bool,
+    /// Under `empty-session-on-wrong-destination`: a wrong Destination
+    /// leaves the browser a session with no user.
+    pub empty_session_on_wrong_destination: bool,
     pub check_in_response_to: bool,
     /// A response whose InResponseTo names a request this browser never sent
     /// is refused (true) or taken as unsolicited (false).
@@ -575,6 +584,7 @@ impl Policy {
             replay_cache: true,
             force_allow_unsolicited: false,
             ignore_allow_unsolicited: false,
+            empty_session_on_wrong_destination: false,
             check_in_response_to: true,
             refuse_unknown_in_response_to: true,
             assertion_reader: AssertionReader::SignedElement,
@@ -653,6 +663,7 @@ impl Policy {
                 Flaw::NoReplayCache => policy.replay_cache = false,
                 Flaw::AcceptUnsolicited => policy.force_allow_unsolicited = true,
                 Flaw::RefuseUnsolicited => policy.ignore_allow_unsolicited = true,
+                Flaw::EmptySessionOnWrongDestination => policy.empty_session_on_wrong_destination = true,
                 Flaw::IgnoreInResponseTo => policy.check_in_response_to = false,
                 Flaw::InResponseToOwnRequestsOnly => policy.refuse_unknown_in_response_to = false,
                 Flaw::ReadFirstAssertion => policy.assertion_reader = AssertionReader::FirstInDocument,

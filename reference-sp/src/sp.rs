@@ -89,6 +89,10 @@ pub enum SpError {
     TaskFailed(String),
     #[error("storage: {0}")]
     Store(#[from] StoreError),
+    /// Only under the `empty-session-on-wrong-destination` flaw: the
+    /// response was refused, yet the browser is given a session with no user.
+    #[error("{refused} (the browser was given an empty session)")]
+    RefusedWithEmptySession { refused: SamlError, session_token: String },
 }
 
 impl SpError {
@@ -112,6 +116,7 @@ impl SpError {
             SpError::Oidc(e) => e.code(),
             SpError::TaskFailed(_) => "internal.task",
             SpError::Store(_) => "internal.store",
+            SpError::RefusedWithEmptySession { refused, .. } => refused.code(),
         }
     }
 }
@@ -149,15 +154,22 @@ pub struct SignedIn {
     pub user: User,
 }
 
-/// What `/whoami` reports.
+/// What `/whoami` reports. `user_id` and `email` are `None` only for an
+/// empty session, which exists only under a flaw.
 #[derive(Debug, serde::Serialize)]
 pub struct WhoAmI {
     pub tenant: TenantId,
-    pub user_id: UserId,
-    pub email: String,
+    pub user_id: Option<UserId>,
+    pub email: Option<String>,
     pub name: String,
     pub roles: Vec<String>,
     pub groups: Vec<String>,
+}
+
+impl WhoAmI {
+    fn empty(tenant: TenantId) -> WhoAmI {
+        WhoAmI { tenant, user_id: None, email: None, name: String::new(), roles: Vec::new(), groups: Vec::new() }
+    }
 }
 
 pub struct Sp {
@@ -172,8 +184,15 @@ pub struct Sp {
     /// The clients for fetches from IdPs, trusting the config's extra CA, or
     /// why they could not be made (each fetch then fails with the reason).
     idp_clients: Result<crate::idp_fetch::IdpClients, String>,
+    /// Sessions with no user, made only under the
+    /// `empty-session-on-wrong-destination` flaw (hashed token, tenant); the
+    /// oldest are dropped past [`MAX_EMPTY_SESSIONS`].
+    empty_sessions: std::sync::Mutex<std::collections::VecDeque<(String, TenantId)>>,
     clock: Arc<dyn Clock>,
 }
+
+/// How many empty sessions the `empty-session-on-wrong-destination` flaw keeps.
+const MAX_EMPTY_SESSIONS: usize = 10_000;
 
 /// A random token for cookies: 32 bytes, base64url.
 pub fn new_token() -> String {
@@ -219,6 +238,7 @@ impl Sp {
             idps: RwLock::new(HashMap::new()),
             oidc_providers: std::sync::Mutex::new(HashMap::new()),
             idp_clients,
+            empty_sessions: std::sync::Mutex::new(std::collections::VecDeque::new()),
             clock,
         })
     }
@@ -355,7 +375,18 @@ impl Sp {
             allow_unsolicited: settings.allow_idp_initiated,
             policy: &self.policy,
         };
-        let verified = unverified.verify(&expectations, now)?;
+        let verified = match unverified.verify(&expectations, now) {
+            Err(refused @ SamlError::DestinationMismatch(_)) if self.policy.empty_session_on_wrong_destination => {
+                let session_token = new_token();
+                let mut empty = self.empty_sessions.lock().unwrap_or_else(PoisonError::into_inner);
+                if empty.len() >= MAX_EMPTY_SESSIONS {
+                    empty.pop_front();
+                }
+                empty.push_back((hash_token(&session_token), tenant.id.clone()));
+                return Err(SpError::RefusedWithEmptySession { refused, session_token });
+            }
+            other => other?,
+        };
 
         // 8. Replay.
         if self.policy.replay_cache
@@ -444,15 +475,21 @@ impl Sp {
     }
 
     pub fn whoami(&self, session_token: &str) -> Result<Option<WhoAmI>, SpError> {
-        let Some(session) = self.store.session(&hash_token(session_token), self.now())? else { return Ok(None) };
+        let hashed = hash_token(session_token);
+        if let Some((_, tenant)) =
+            self.empty_sessions.lock().unwrap_or_else(PoisonError::into_inner).iter().find(|(h, _)| *h == hashed)
+        {
+            return Ok(Some(WhoAmI::empty(tenant.clone())));
+        }
+        let Some(session) = self.store.session(&hashed, self.now())? else { return Ok(None) };
         if session.user.status != UserStatus::Active && self.policy.scim_deactivate_ends_sessions {
             return Ok(None);
         }
         let user = session.user;
         Ok(Some(WhoAmI {
             tenant: user.tenant,
-            user_id: user.id,
-            email: user.email,
+            user_id: Some(user.id),
+            email: Some(user.email),
             name: user.name,
             roles: user.roles,
             groups: session.groups,

@@ -20,6 +20,8 @@ const FLAW_CHECKS: &[(&str, &[&str])] = &[
     ("ignore-audience", &["saml.cond.audience", "saml.cond.audience_missing"]),
     ("ignore-recipient", &["saml.subject.recipient"]),
     ("ignore-destination", &["saml.response.destination"]),
+    // No identity in the session: only the any-session rule catches it.
+    ("empty-session-on-wrong-destination", &["saml.response.destination"]),
     (
         "ignore-time",
         &[
@@ -252,8 +254,11 @@ async fn each_flaw_fails_exactly_its_checks() {
                 )
             );
             if negative {
-                // The flaw gave the named identity a session: that is the evidence.
-                assert!(evidence.oracle.starts_with("a session for"), "{}: {evidence:?}", result.id);
+                // The flaw gave the named identity a session, or (the empty
+                // session flaw) a session with none: that is the evidence.
+                let anonymous = flaw.name() == "empty-session-on-wrong-destination";
+                let expected = if anonymous { "a session with no identity" } else { "a session for" };
+                assert!(evidence.oracle.starts_with(expected), "{}: {evidence:?}", result.id);
             }
         }
     }
@@ -371,4 +376,15 @@ async fn where_the_sp_refuses_unsolicited_responses_a_used_sp_initiated_response
     let flawed = run_with_sp_config_edit(Tenant::Jit, &flaws, checks, no_idp_initiated).await;
     assert_eq!(flawed.results[0].verdict, Verdict::Fail, "{}", flawed.results[0].reason);
     assert!(flawed.results[0].reason.contains("SP-initiated"), "{}", flawed.results[0].reason);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_session_with_no_identity_for_a_wrong_destination_fails_and_the_evidence_shows_it() {
+    let flaw: Flaw = "empty-session-on-wrong-destination".parse().unwrap();
+    let checks = conformance::select(Some("saml.response.destination"), None).unwrap();
+    let run = crate::support::run_checks_against_reference_sp(&[flaw], checks).await;
+    let result = &run.results[0];
+    assert_eq!(result.verdict, Verdict::Fail, "{}", result.reason);
+    let Some(Evidence::Saml(evidence)) = &result.evidence else { panic!("no SAML evidence: {:?}", result.evidence) };
+    assert!(evidence.oracle.contains("no identity"), "{}", evidence.oracle);
 }

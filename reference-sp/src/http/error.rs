@@ -100,6 +100,7 @@ impl HttpError {
                         StatusCode::CONFLICT
                     }
                     SpError::Store(_) | SpError::TaskFailed(_) => StatusCode::INTERNAL_SERVER_ERROR,
+                    SpError::RefusedWithEmptySession { .. } => StatusCode::SEE_OTHER,
                 };
                 (status, error.code())
             }
@@ -110,6 +111,16 @@ impl HttpError {
 impl IntoResponse for HttpError {
     fn into_response(self) -> Response {
         let (status, code) = self.status_and_code();
+        if let HttpError::Sp(SpError::RefusedWithEmptySession { refused, session_token }) = &self {
+            // The flaw's answer: home, with a session cookie for no one.
+            tracing::info!(code, reason = ?refused.to_string(), "response refused, empty session given (flaw)");
+            let cookie = format!("{}={session_token}; Path=/; HttpOnly; SameSite=Lax", super::SESSION_COOKIE);
+            let mut response = (status, [(header::LOCATION, "/")]).into_response();
+            if let Ok(value) = axum::http::HeaderValue::from_str(&cookie) {
+                response.headers_mut().insert(header::SET_COOKIE, value);
+            }
+            return response;
+        }
         if let HttpError::Scim(error) = &self {
             if status.is_server_error() {
                 tracing::error!(error = ?error.to_string(), "SCIM request failed");

@@ -28,7 +28,7 @@ pub(super) async fn home(State(sp): State<Arc<Sp>>, headers: HeaderMap) -> Html<
         Some(who) => format!(
             "<p>Signed in as <strong>{}</strong> ({}) in tenant {}.</p><form method=\"POST\" action=\"/logout\"><button>Sign out</button></form>",
             escape(&who.name),
-            escape(&who.email),
+            escape(who.email.as_deref().unwrap_or("no account")),
             who.tenant
         ),
         None => sp
