@@ -136,10 +136,10 @@ impl SamlFault {
             SamlFault::Expired => "Every time is an hour early: NotOnOrAfter passed an hour ago.",
             SamlFault::NotYetValid => "Every time is an hour late: NotBefore is an hour from now.",
             SamlFault::Skew(seconds) if seconds > 0 => {
-                "NotBefore is SECONDS from now, as if the IdP's clock were ahead; the ten-minute window is kept."
+                "IssueInstant and NotBefore are SECONDS from now, as if the IdP's clock were ahead; the response is valid for one minute from then."
             }
             SamlFault::Skew(_) => {
-                "NotOnOrAfter was SECONDS ago, as if the IdP's clock were behind; the ten-minute window is kept."
+                "NotOnOrAfter was SECONDS ago, one minute after IssueInstant, as if the IdP's clock were behind."
             }
             SamlFault::InResponseToMismatch => "InResponseTo names an AuthnRequest that was never sent.",
             SamlFault::StatusResponder => "Status is Responder/AuthnFailed, yet a signed Assertion is included.",
@@ -296,14 +296,21 @@ pub enum SamlFaultError {
 
 /// Moves every instant so that, with skew > 0, the response becomes valid
 /// `skew` seconds from now, and with skew < 0, stopped being valid `-skew`
-/// seconds ago. The ten-minute window of Okta's responses is kept.
+/// seconds ago.
+///
+/// The response is valid for one minute from its IssueInstant, not Okta's
+/// five minutes either side: with Okta's window, NotBefore 30 s ahead would
+/// need an IssueInstant 330 s ahead, and SPs that bound the IssueInstant by
+/// their skew tolerance (Shibboleth's MessageFlow rule) would rightly refuse
+/// a message from an IdP that far off, whatever the check meant to measure.
+/// With the short window every instant is within `skew` (plus the minute) of
+/// now, so only the skew tolerance decides.
 fn shift_validity(content: &mut ResponseContent, now: OffsetDateTime, skew: i64) {
-    let window = Duration::minutes(5);
-    let issue_instant =
-        if skew >= 0 { now + Duration::seconds(skew) + window } else { now + Duration::seconds(skew) - window };
+    let window = Duration::minutes(1);
+    let issue_instant = if skew >= 0 { now + Duration::seconds(skew) } else { now + Duration::seconds(skew) - window };
     content.issue_instant = issue_instant;
     content.authn.authn_instant = issue_instant;
-    content.conditions.not_before = issue_instant - window;
+    content.conditions.not_before = issue_instant;
     content.conditions.not_on_or_after = issue_instant + window;
     content.subject.not_on_or_after = issue_instant + window;
 }

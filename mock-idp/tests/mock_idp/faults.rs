@@ -53,6 +53,13 @@ fn time_faults_move_the_validity_window() {
     let behind = mint(SamlFault::Skew(-120));
     let not_on_or_after = instant(attribute(&behind, "saml2:Conditions", "NotOnOrAfter"));
     assert!((now - not_on_or_after - time::Duration::seconds(120)).abs() < time::Duration::seconds(5));
+    // The IssueInstant moves with the window (one minute long), so an SP
+    // that bounds the IssueInstant by its skew tolerance judges the same
+    // skew: 120 s ahead, and 180 s behind.
+    let issued_ahead = instant(attribute(&ahead, "saml2p:Response", "IssueInstant"));
+    assert!((issued_ahead - now - time::Duration::seconds(120)).abs() < time::Duration::seconds(5), "{issued_ahead}");
+    let issued_behind = instant(attribute(&behind, "saml2p:Response", "IssueInstant"));
+    assert!((now - issued_behind - time::Duration::seconds(180)).abs() < time::Duration::seconds(5), "{issued_behind}");
 }
 
 #[test]
