@@ -4,10 +4,12 @@
 # The Debian packages the build and the tests need: libclang for xmlsec's
 # bindings, the libxml2/libxmlsec1 headers, pkg-config, the xmlsec1 tool
 # that tests use as an independent signature verifier, and Apache with
-# mod_auth_openidc and mod_auth_mellon, the real OpenID Connect relying
-# party and SAML service provider the OIDC and SAML checks are run against
-# (tests/mockta/interop_openidc.rs, tests/mockta/interop_mellon.rs).
-SYSTEM_PACKAGES=(libclang-dev libxml2-dev libxmlsec1-dev libssl-dev pkg-config xmlsec1 apache2 libapache2-mod-auth-openidc libapache2-mod-auth-mellon)
+# mod_auth_openidc, mod_auth_mellon and the Shibboleth SP 3 (mod_shib and
+# its shibd daemon), the real OpenID Connect relying party and SAML service
+# providers the OIDC and SAML checks are run against
+# (tests/mockta/interop_openidc.rs, tests/mockta/interop_mellon.rs,
+# tests/mockta/interop_shibboleth.rs).
+SYSTEM_PACKAGES=(libclang-dev libxml2-dev libxmlsec1-dev libssl-dev pkg-config xmlsec1 apache2 libapache2-mod-auth-openidc libapache2-mod-auth-mellon libapache2-mod-shib)
 
 as_root() {
     if [ "$(id -u)" -eq 0 ]; then "$@"; else sudo "$@"; fi

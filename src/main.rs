@@ -793,12 +793,13 @@ fn print_urls(idp: &mock_idp::idp::Idp, server: &RunningServer, tls_ca: Option<&
                 let _ = writeln!(out, "    OIDC client:   {} {}", oidc.application_type.as_str(), app.id);
                 continue;
             }
-            let _ = writeln!(out, "    metadata:      {}", mock_idp::saml::metadata::metadata_url(&org.url, app));
-            let _ = writeln!(out, "    SSO URL:       {}", mock_idp::saml::metadata::sso_url(&org.url, app));
+            let Some(saml) = app.saml() else { continue };
+            let _ = writeln!(out, "    metadata:      {}", mock_idp::saml::metadata::metadata_url(&org.url, saml));
+            let _ = writeln!(out, "    SSO URL:       {}", mock_idp::saml::metadata::sso_url(&org.url, saml));
             let _ = writeln!(
                 out,
                 "    IdP-initiated: {}?login_hint=LOGIN",
-                mock_idp::saml::metadata::embed_link(&org.url, app)
+                mock_idp::saml::metadata::embed_link(&org.url, app, saml)
             );
         }
         let _ = out.flush();

@@ -1,8 +1,9 @@
 //! Identifiers in Okta's formats, and the generator that makes new ones.
 //!
 //! Okta object ids are 20 characters: a three-character prefix that names the
-//! kind of object (`00u` user, `00g` group, `0oa` app) and 17 alphanumerics.
-//! SAML message ids are `id` followed by decimal digits. Generation goes through
+//! kind of object (`00u` user, `00g` group, `0oa` app, `exk` a SAML app's
+//! external key) and 17 alphanumerics. SAML message ids are `id` followed by
+//! 24 to 27 decimal digits. Generation goes through
 //! [`IdGenerator`] so that snapshots can use a deterministic sequence.
 
 use std::fmt;
@@ -70,6 +71,13 @@ okta_id!(
     AppId,
     "0oa"
 );
+okta_id!(
+    /// A SAML app's external key, `exk…`: Okta names the IdP side of a SAML
+    /// app by it (`http://www.okta.com/exk…`) and puts it in the app's
+    /// metadata and SSO URLs, where the `0oa…` id never appears.
+    AppExternalKey,
+    "exk"
+);
 
 /// Why a string is not a valid Okta id.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
@@ -84,15 +92,16 @@ fn check_okta_id(value: &str, prefix: &'static str) -> Result<(), IdError> {
     if well_formed { Ok(()) } else { Err(IdError::Malformed { value: value.to_owned(), prefix }) }
 }
 
-/// A SAML entity id, such as `http://www.okta.com/0oa…` or an SP's audience URI.
+/// A SAML entity id, such as `http://www.okta.com/exk…` or an SP's audience URI.
 #[derive(Clone, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
 #[serde(transparent)]
 pub struct EntityId(pub String);
 
 impl EntityId {
-    /// The entity id Okta gives the IdP side of a SAML app.
-    pub fn okta_idp(app: &AppId) -> Self {
-        EntityId(format!("http://www.okta.com/{app}"))
+    /// The entity id Okta gives the IdP side of a SAML app: its external
+    /// key under Okta's `http` (not `https`) address.
+    pub fn okta_idp(key: &AppExternalKey) -> Self {
+        EntityId(format!("http://www.okta.com/{key}"))
     }
     pub fn as_str(&self) -> &str {
         &self.0
@@ -129,6 +138,17 @@ pub trait IdGenerator: Send + Sync {
     fn okta_id(&self, prefix: &str) -> String;
     /// A new SAML message id: `id` followed by 25 decimal digits.
     fn saml_id(&self) -> String;
+    /// The Response and Assertion ids of one message, as Okta makes them:
+    /// each `id` and 24 to 27 digits, the two sharing their first ten
+    /// digits. A generator that only makes single ids gets a pair whose
+    /// second id takes the first one's leading digits.
+    fn saml_id_pair(&self) -> SamlIdPair {
+        let response = self.saml_id();
+        let assertion = self.saml_id();
+        let shared = response.get(..2 + SAML_ID_SHARED_DIGITS).unwrap_or(&response);
+        let tail = assertion.get(shared.len()..).unwrap_or_default();
+        SamlIdPair { assertion: format!("{shared}{tail}"), response }
+    }
     /// A random token for cookies and pending requests: 32 URL-safe characters.
     fn opaque_token(&self) -> String;
     /// The `errorId` of a management API error: `oae` and 22 characters, as
@@ -139,6 +159,20 @@ pub trait IdGenerator: Send + Sync {
         let tail: Vec<char> = token.chars().rev().take(22).collect();
         format!("oae{}", tail.into_iter().rev().collect::<String>())
     }
+}
+
+/// How many leading digits the Response and Assertion ids of one message
+/// share. Okta's observed pairs share about ten.
+pub const SAML_ID_SHARED_DIGITS: usize = 10;
+
+/// The shortest and longest digit counts of Okta's SAML message ids.
+pub const SAML_ID_DIGITS: std::ops::RangeInclusive<usize> = 24..=27;
+
+/// The ids of one SAML Response and the Assertion inside it.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct SamlIdPair {
+    pub response: String,
+    pub assertion: String,
 }
 
 /// Ids from the operating system's random source.
@@ -167,6 +201,20 @@ impl IdGenerator for RandomIds {
         id
     }
 
+    fn saml_id_pair(&self) -> SamlIdPair {
+        let mut rng = rand::rng();
+        // Okta's ids never start with a zero digit after the prefix.
+        let mut shared = String::from(char::from(b'1' + rng.random_range(0..9u8)));
+        shared.extend((1..SAML_ID_SHARED_DIGITS).map(|_| char::from(b'0' + rng.random_range(0..10u8))));
+        let mut id = || {
+            let length = rng.random_range(SAML_ID_DIGITS);
+            let tail: String =
+                (SAML_ID_SHARED_DIGITS..length).map(|_| char::from(b'0' + rng.random_range(0..10u8))).collect();
+            format!("id{shared}{tail}")
+        };
+        SamlIdPair { response: id(), assertion: id() }
+    }
+
     fn opaque_token(&self) -> String {
         let mut rng = rand::rng();
         (0..32).map(|_| char::from(ALPHANUMERIC[rng.random_range(0..62)])).collect()
@@ -192,6 +240,25 @@ impl IdGenerator for SequentialIds {
 
     fn saml_id(&self) -> String {
         format!("id{:0>25}", 1_000_000_000_000_000_000_000_000u128 + u128::from(self.next()))
+    }
+
+    /// The shared digits count messages from 1000000001; each tail is the
+    /// count again, padded so that the lengths cycle through Okta's 24 to 27
+    /// digits and the Response and Assertion ids differ in length.
+    fn saml_id_pair(&self) -> SamlIdPair {
+        let count = self.next();
+        let shared = 1_000_000_000u64 + count % 9_000_000_000;
+        let lengths = SAML_ID_DIGITS.end() - SAML_ID_DIGITS.start() + 1;
+        let tail_length = |offset: u64| {
+            let step = usize::try_from((count + offset) % lengths as u64).unwrap_or(0);
+            SAML_ID_DIGITS.start() + step - SAML_ID_SHARED_DIGITS
+        };
+        // The shortest tail has room for fourteen digits of the count.
+        let tail = |offset: u64| {
+            let width = tail_length(offset);
+            format!("{:0>width$}", (count + offset) % 100_000_000_000_000)
+        };
+        SamlIdPair { response: format!("id{shared}{}", tail(0)), assertion: format!("id{shared}{}", tail(1)) }
     }
 
     fn opaque_token(&self) -> String {

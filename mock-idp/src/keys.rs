@@ -7,7 +7,8 @@
 //! RSA-2048, sha256WithRSA, subject `C=US, ST=California, L=San Francisco,
 //! O=Okta, OU=SSOProvider, CN={org}, emailAddress=info@okta.com`, a serial that
 //! is the creation time in milliseconds, valid from a minute before creation
-//! for ten years.
+//! until ten calendar years after it. As in Okta's, the country is a
+//! PrintableString and the email an IA5String; the other names are UTF8String.
 
 use std::fs;
 use std::io::Write;
@@ -17,7 +18,8 @@ use std::sync::atomic::{AtomicU64, Ordering};
 
 use base64::Engine;
 use base64::engine::general_purpose::STANDARD as BASE64;
-use rcgen::{CertificateParams, DistinguishedName, DnType, KeyPair, SerialNumber};
+use rcgen::string::{Ia5String, PrintableString};
+use rcgen::{CertificateParams, DistinguishedName, DnType, DnValue, KeyPair, SerialNumber};
 use sha2::{Digest, Sha256};
 use time::OffsetDateTime;
 
@@ -88,18 +90,20 @@ impl SigningCredential {
     fn with_certificate(key: KeyPair, org_name: &str, created: OffsetDateTime) -> Result<Self, KeyError> {
         let mut params = CertificateParams::default();
         let mut name = DistinguishedName::new();
-        name.push(DnType::CountryName, "US");
+        let country = PrintableString::try_from("US").map_err(KeyError::Certificate)?;
+        let email = Ia5String::try_from("info@okta.com").map_err(KeyError::Certificate)?;
+        name.push(DnType::CountryName, DnValue::PrintableString(country));
         name.push(DnType::StateOrProvinceName, "California");
         name.push(DnType::LocalityName, "San Francisco");
         name.push(DnType::OrganizationName, "Okta");
         name.push(DnType::OrganizationalUnitName, "SSOProvider");
         name.push(DnType::CommonName, org_name);
-        name.push(DnType::CustomDnType(vec![1, 2, 840, 113549, 1, 9, 1]), "info@okta.com");
+        name.push(DnType::CustomDnType(vec![1, 2, 840, 113549, 1, 9, 1]), DnValue::Ia5String(email));
         params.distinguished_name = name;
         let millis = u64::try_from(created.unix_timestamp_nanos() / 1_000_000).unwrap_or(0);
         params.serial_number = Some(SerialNumber::from_slice(&millis.to_be_bytes()[2..]));
         params.not_before = created - time::Duration::seconds(60);
-        params.not_after = created + time::Duration::days(3652);
+        params.not_after = ten_years_after(created);
         let cert = params.self_signed(&key).map_err(KeyError::Certificate)?;
         Ok(SigningCredential::new(key.serialize_pem(), cert.pem(), cert.der().to_vec()))
     }
@@ -115,6 +119,17 @@ impl SigningCredential {
     pub fn fingerprint(&self) -> &str {
         &self.fingerprint
     }
+}
+
+/// The same instant ten calendar years later, as Okta's certificates end:
+/// a fixed count of days would fall a day short or long across leap years.
+/// February 29th becomes February 28th in a year that has no 29th.
+fn ten_years_after(instant: OffsetDateTime) -> OffsetDateTime {
+    let year = instant.year() + 10;
+    instant
+        .replace_year(year)
+        .or_else(|_| instant.replace_day(28).and_then(|earlier| earlier.replace_year(year)))
+        .unwrap_or(instant + time::Duration::days(3652))
 }
 
 /// A directory of credentials, each stored as `{name}.key.pem` and `{name}.cert.pem`.

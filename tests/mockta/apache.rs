@@ -1,5 +1,5 @@
 //! Apache for the interop tests against real SPs (`interop_openidc.rs`,
-//! `interop_mellon.rs`): Debian's `apache2` in the foreground, from a config
+//! `interop_mellon.rs`, `interop_shibboleth.rs`): Debian's `apache2` in the foreground, from a config
 //! written into a temporary folder, on a free port of 127.0.0.1, in its own
 //! process group, ready once its error log says it serves, and stopped (the
 //! whole group) when dropped. Also what both tests do around it: starting

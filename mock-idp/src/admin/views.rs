@@ -54,7 +54,7 @@ pub fn app_json(org: &Org, app: &App) -> Value {
     let mut value = match &app.sign_on {
         SignOn::Saml(saml) => json!({
             "id": app.id,
-            "name": app.name,
+            "name": saml.instance_name,
             "label": app.label,
             "status": if app.active { "ACTIVE" } else { "INACTIVE" },
             "created": saml_time(app.created),
@@ -77,8 +77,8 @@ pub fn app_json(org: &Org, app: &App) -> Value {
                 "honorForceAuthn": saml.honor_force_authn,
             }},
             "_links": {
-                "metadata": { "href": crate::saml::metadata::metadata_url(&org.url, app), "type": "application/xml" },
-                "appLinks": [{ "name": app.name, "href": crate::saml::metadata::embed_link(&org.url, app), "type": "text/html" }],
+                "metadata": { "href": crate::saml::metadata::metadata_url(&org.url, saml), "type": "application/xml" },
+                "appLinks": [{ "name": saml.instance_name, "href": crate::saml::metadata::embed_link(&org.url, app, saml), "type": "text/html" }],
             },
         }),
         // Okta's OIDC app shape: the client id and authentication method

@@ -63,6 +63,8 @@ impl HttpError {
                 SamlError::NotAssigned => (StatusCode::FORBIDDEN, "not_assigned"),
                 SamlError::UserNotActive(_) => (StatusCode::FORBIDDEN, "user_not_active"),
                 SamlError::Sign(_) | SamlError::SamlFault(_) => (StatusCode::INTERNAL_SERVER_ERROR, "signing_failed"),
+                SamlError::Encrypt(_) => (StatusCode::INTERNAL_SERVER_ERROR, "encryption_failed"),
+                SamlError::FaultNeedsEncryption(_) => (StatusCode::CONFLICT, "fault_needs_encryption"),
             },
         }
     }

@@ -84,14 +84,14 @@ pub(super) async fn index(State(idp): State<Arc<Idp>>) -> Html<String> {
         let apps: Vec<_> = org
             .apps
             .values()
-            .filter(|app| app.saml().is_some())
-            .map(|app| {
-                (
+            .filter_map(|app| {
+                let saml = app.saml()?;
+                Some((
                     app.label.clone(),
-                    metadata::sso_url(&org.url, app),
-                    metadata::embed_link(&org.url, app),
-                    metadata::metadata_url(&org.url, app),
-                )
+                    metadata::sso_url(&org.url, saml),
+                    metadata::embed_link(&org.url, app, saml),
+                    metadata::metadata_url(&org.url, saml),
+                ))
             })
             .collect();
         let clients: Vec<_> = org
@@ -107,8 +107,11 @@ pub(super) async fn index(State(idp): State<Arc<Idp>>) -> Html<String> {
     }))
 }
 
-pub(super) async fn metadata(State(idp): State<Arc<Idp>>, Path(app_id): Path<String>) -> Result<Response, HttpError> {
-    let xml = idp.metadata(&app_id)?;
+pub(super) async fn metadata(
+    State(idp): State<Arc<Idp>>,
+    Path(key_or_id): Path<String>,
+) -> Result<Response, HttpError> {
+    let xml = idp.metadata(&key_or_id)?;
     Ok(([(header::CONTENT_TYPE, "application/xml;charset=utf-8")], xml).into_response())
 }
 

@@ -318,16 +318,18 @@ impl Idp {
         Ok(credential)
     }
 
-    /// The metadata document of an app, by id.
-    pub fn metadata(&self, app_id: &str) -> Result<String, IdpError> {
-        let (org_url, app) = self
+    /// The metadata document of a SAML app, by its external key (Okta's
+    /// `/app/{exk…}/sso/saml/metadata`) or by its `0oa…` id, the path older
+    /// configurations of the mock point at.
+    pub fn metadata(&self, key_or_id: &str) -> Result<String, IdpError> {
+        let (org_url, app_id, settings) = self
             .read_org(|org| {
-                org.find_app(app_id).filter(|a| a.id.as_str() == app_id).map(|app| (org.url.clone(), app.clone()))
+                let app = org.find_saml_app_by_key_or_id(key_or_id)?;
+                Some((org.url.clone(), app.id.clone(), app.saml()?.clone()))
             })
-            .ok_or_else(|| IdpError::AppNotFound(app_id.to_owned()))?;
-        let settings = app.saml().ok_or_else(|| IdpError::AppNotFound(app_id.to_owned()))?;
-        let credential = self.saml_credential(&app.id)?;
-        Ok(saml::metadata::render(&org_url, &app, settings, credential.cert_base64_wrapped()))
+            .ok_or_else(|| IdpError::AppNotFound(key_or_id.to_owned()))?;
+        let credential = self.saml_credential(&app_id)?;
+        Ok(saml::metadata::render(&org_url, &settings, credential.cert_base64_wrapped()))
     }
 
     /// Arms a fault for the next response to the given user and app (either may be any).
@@ -353,7 +355,8 @@ impl Idp {
         Some(SamlFaultPlan { fault: armed.fault, impersonate: armed.impersonate })
     }
 
-    /// SP-initiated sign-in at `/app/{appName}/{appId}/sso/saml`.
+    /// SP-initiated sign-in at `/app/{org}_{appslug}_{n}/{exk…}/sso/saml`
+    /// (or the older `/app/{name}/{0oa…}/sso/saml`).
     pub fn sp_initiated(
         &self,
         app_name: &str,
@@ -429,15 +432,17 @@ impl Idp {
         token
     }
 
-    /// An active SAML app by its name and id, as Okta's SSO URLs carry both.
     /// The id and SAML settings of the active SAML app an embed or SSO URL
-    /// names; only what sign-in needs is copied out of the org.
-    fn find_saml_app(&self, app_name: &str, app_id: &str) -> Result<(AppId, SamlSettings), IdpError> {
+    /// names; only what sign-in needs is copied out of the org. Okta's URLs
+    /// carry the instance name and the external key (SSO) or app id (embed
+    /// link); the mock's older URLs, the app's name and its id, still work.
+    fn find_saml_app(&self, app_name: &str, key_or_id: &str) -> Result<(AppId, SamlSettings), IdpError> {
         self.read_org(|org| {
-            let app = org.find_app(app_id).filter(|a| a.id.as_str() == app_id && a.name == app_name && a.active)?;
-            Some((app.id.clone(), app.saml()?.clone()))
+            let app = org.find_saml_app_by_key_or_id(key_or_id).filter(|a| a.active)?;
+            let settings = app.saml()?;
+            (settings.instance_name == app_name || app.name == app_name).then(|| (app.id.clone(), settings.clone()))
         })
-        .ok_or_else(|| IdpError::AppNotFound(app_id.to_owned()))
+        .ok_or_else(|| IdpError::AppNotFound(key_or_id.to_owned()))
     }
 
     fn continue_sign_in(

@@ -69,7 +69,13 @@ pub struct GroupEntry {
 #[serde(deny_unknown_fields)]
 pub struct AppEntry {
     pub id: Option<String>,
-    /// The app's name in Okta's URLs (`/app/{name}/{id}/sso/saml`).
+    /// A SAML app's external key (`exk…`), which its IdP entity id and its
+    /// metadata and SSO URLs carry. Derived from the org and app names when
+    /// absent; refused on OIDC apps, which have none.
+    pub external_key: Option<String>,
+    /// The app's name: it finds the app in the CLI and the management API,
+    /// and gives the slug of Okta's instance name `{org}_{appslug}_{n}` in
+    /// SAML URLs (`/app/{org}_{appslug}_{n}/{exk…}/sso/saml`).
     pub name: String,
     pub label: Option<String>,
     /// `SAML_2_0` or `OPENID_CONNECT`.

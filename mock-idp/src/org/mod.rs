@@ -16,7 +16,7 @@ use std::collections::{BTreeMap, BTreeSet};
 use serde::{Deserialize, Serialize};
 use time::OffsetDateTime;
 
-use crate::ids::{AcsUrl, AppId, EntityId, GroupId, UserId};
+use crate::ids::{AcsUrl, AppExternalKey, AppId, EntityId, GroupId, UserId};
 
 pub use load::{OrgFileError, parse_org};
 
@@ -189,11 +189,6 @@ impl App {
             SignOn::Oidc(_) => "OPENID_CONNECT",
         }
     }
-
-    /// The IdP entity id Okta uses for this app.
-    pub fn idp_entity_id(&self) -> EntityId {
-        EntityId::okta_idp(&self.id)
-    }
 }
 
 /// A user's direct assignment to an app.
@@ -216,6 +211,12 @@ pub struct AppGroup {
 
 #[derive(Debug, Clone)]
 pub struct SamlSettings {
+    /// The app's external key, `exk…`: the IdP entity id and the metadata
+    /// and SSO URLs carry it.
+    pub external_key: AppExternalKey,
+    /// Okta's app instance name, `{org}_{appslug}_{n}`: the first segment of
+    /// the SSO URL and embed link, and the app's `name` in the management API.
+    pub instance_name: String,
     pub sso_url: AcsUrl,
     pub other_sso_urls: Vec<AcsUrl>,
     pub recipient: String,
@@ -233,6 +234,11 @@ pub struct SamlSettings {
 }
 
 impl SamlSettings {
+    /// The IdP entity id Okta uses for this app, `http://www.okta.com/exk…`.
+    pub fn idp_entity_id(&self) -> EntityId {
+        EntityId::okta_idp(&self.external_key)
+    }
+
     /// Points the app at one ACS URL and audience, as an admin does when the
     /// SP moves. Tests and benchmarks use it to aim an app at an SP on a
     /// random port.
@@ -539,6 +545,15 @@ impl Org {
             return Some(app);
         }
         self.apps.values().find(|a| a.name == id_or_name)
+    }
+
+    /// Finds a SAML app by its external key (`exk…`) or its app id (`0oa…`),
+    /// the two ways a metadata or SSO URL may name it.
+    pub fn find_saml_app_by_key_or_id(&self, key_or_id: &str) -> Option<&App> {
+        let by_id = AppId::parse(key_or_id).ok().and_then(|id| self.apps.get(&id));
+        by_id
+            .or_else(|| self.apps.values().find(|a| a.saml().is_some_and(|s| s.external_key.as_str() == key_or_id)))
+            .filter(|a| a.saml().is_some())
     }
 
     /// Finds a custom authorization server by id.

@@ -41,6 +41,13 @@ pub enum SamlFault {
     Xsw(u8),
     MultipleAssertions,
     DoctypeEntity,
+    /// P-15: an unsigned Assertion for the impersonated identity, encrypted
+    /// with the SP's public key, which anyone can do. Needs an app that
+    /// encrypts assertions.
+    EncryptedUnsigned,
+    /// P-16: the genuine signed Assertion, encrypted with the legacy
+    /// aes128-cbc and rsa-1_5 (PKCS#1 v1.5 key transport).
+    LegacyEncryption,
     /// Not a fault but a variant a correct SP accepts: only this part signed,
     /// whatever the app's setting.
     SignOnly(SigningMode),
@@ -93,7 +100,12 @@ impl SamlFault {
             SamlFault::CommentInNameId,
         ];
         all.extend((1..=8).map(SamlFault::Xsw));
-        all.extend([SamlFault::MultipleAssertions, SamlFault::DoctypeEntity]);
+        all.extend([
+            SamlFault::MultipleAssertions,
+            SamlFault::DoctypeEntity,
+            SamlFault::EncryptedUnsigned,
+            SamlFault::LegacyEncryption,
+        ]);
         all.extend(SigningMode::ALL.map(SamlFault::SignOnly));
         all
     }
@@ -116,8 +128,18 @@ impl SamlFault {
     pub fn forges_identity(self) -> bool {
         matches!(
             self,
-            SamlFault::BadSignature | SamlFault::CommentInNameId | SamlFault::Xsw(_) | SamlFault::MultipleAssertions
+            SamlFault::BadSignature
+                | SamlFault::CommentInNameId
+                | SamlFault::Xsw(_)
+                | SamlFault::MultipleAssertions
+                | SamlFault::EncryptedUnsigned
         )
+    }
+
+    /// Whether the fault encrypts the Assertion, which needs the SP's
+    /// certificate from the app's encryption setting.
+    pub fn needs_encryption(self) -> bool {
+        matches!(self, SamlFault::EncryptedUnsigned | SamlFault::LegacyEncryption)
     }
 
     pub fn changes(self) -> &'static str {
@@ -172,6 +194,12 @@ impl SamlFault {
             SamlFault::DoctypeEntity => {
                 "A DOCTYPE with an internal entity declaration is put before the signed Response."
             }
+            SamlFault::EncryptedUnsigned => {
+                "An unsigned Assertion for the impersonated identity, encrypted to the SP's certificate; nothing is signed."
+            }
+            SamlFault::LegacyEncryption => {
+                "The signed Assertion is encrypted with aes128-cbc and the session key with rsa-1_5 instead of OAEP."
+            }
             SamlFault::SignOnly(SigningMode::Both) => {
                 "A variant, not a fault: both the Response and the Assertion are signed."
             }
@@ -201,6 +229,12 @@ impl SamlFault {
             SamlFault::Xsw(_) => "Somorovsky et al., On Breaking SAML (2012); SAML Raider",
             SamlFault::MultipleAssertions => "CVE-2022-41912",
             SamlFault::DoctypeEntity => "CVE-2025-25291, CVE-2025-23369 (reject any DTD)",
+            SamlFault::EncryptedUnsigned => {
+                "attacks.md P-15; CVE-2024-4985, CVE-2024-9487 (decrypt, then still require a signature)"
+            }
+            SamlFault::LegacyEncryption => {
+                "attacks.md P-16; Jager and Somorovsky, XML Encryption attacks (refuse rsa-1_5 key transport)"
+            }
             SamlFault::SignOnly(_) => {
                 "SAML Profiles 4.1.3.5 (either the Response or the Assertion may be signed); Okta's signing options"
             }
@@ -235,10 +269,15 @@ impl SamlFault {
                 content.signatures.response = mode.signs_response();
                 content.signatures.assertion = mode.signs_assertion();
             }
+            SamlFault::EncryptedUnsigned => {
+                content.signatures.response = false;
+                content.signatures.assertion = false;
+            }
             SamlFault::BadSignature
             | SamlFault::UntrustedKey
             | SamlFault::MultipleAssertions
-            | SamlFault::DoctypeEntity => {}
+            | SamlFault::DoctypeEntity
+            | SamlFault::LegacyEncryption => {}
             SamlFault::CommentInNameId => {}
         }
     }
@@ -454,6 +493,8 @@ impl fmt::Display for SamlFault {
             SamlFault::Xsw(n) => return write!(f, "xsw{n}"),
             SamlFault::MultipleAssertions => "multiple-assertions",
             SamlFault::DoctypeEntity => "doctype-entity",
+            SamlFault::EncryptedUnsigned => "encrypted-unsigned-assertion",
+            SamlFault::LegacyEncryption => "legacy-encryption",
             SamlFault::SignOnly(mode) => return write!(f, "sign:{}", mode.as_str()),
         };
         f.write_str(name)

@@ -1,4 +1,4 @@
-//! IdP metadata in the shape Okta serves at `/app/{appId}/sso/saml/metadata`.
+//! IdP metadata in the shape Okta serves at `/app/{exk…}/sso/saml/metadata`.
 
 use super::xml::escape;
 use crate::org::{App, NameIdFormat, SamlSettings};
@@ -6,24 +6,26 @@ use crate::org::{App, NameIdFormat, SamlSettings};
 const BINDING_POST: &str = "urn:oasis:names:tc:SAML:2.0:bindings:HTTP-POST";
 const BINDING_REDIRECT: &str = "urn:oasis:names:tc:SAML:2.0:bindings:HTTP-Redirect";
 
-/// Okta's SSO URL for an app: `{org}/app/{appName}/{appId}/sso/saml`.
-pub fn sso_url(org_url: &str, app: &App) -> String {
-    format!("{org_url}/app/{}/{}/sso/saml", app.name, app.id)
+/// Okta's SSO URL for an app: `{org}/app/{org}_{appslug}_{n}/{exk…}/sso/saml`.
+pub fn sso_url(org_url: &str, settings: &SamlSettings) -> String {
+    format!("{org_url}/app/{}/{}/sso/saml", settings.instance_name, settings.external_key)
 }
 
-/// Okta's metadata URL for an app.
-pub fn metadata_url(org_url: &str, app: &App) -> String {
-    format!("{org_url}/app/{}/sso/saml/metadata", app.id)
+/// Okta's metadata URL for an app: `{org}/app/{exk…}/sso/saml/metadata`.
+pub fn metadata_url(org_url: &str, settings: &SamlSettings) -> String {
+    format!("{org_url}/app/{}/sso/saml/metadata", settings.external_key)
 }
 
-/// Okta's IdP-initiated embed link for an app.
-pub fn embed_link(org_url: &str, app: &App) -> String {
-    format!("{org_url}/home/{}/{}/aln{}", app.name, app.id, &app.id.as_str()[3..])
+/// Okta's IdP-initiated embed link for an app,
+/// `{org}/home/{org}_{appslug}_{n}/{0oa…}/{aln…}`: unlike the SAML URLs it
+/// carries the app id, not the external key.
+pub fn embed_link(org_url: &str, app: &App, settings: &SamlSettings) -> String {
+    format!("{org_url}/home/{}/{}/aln{}", settings.instance_name, app.id, &app.id.as_str()[3..])
 }
 
 /// Renders the metadata document. `certificate` is base64 wrapped at 76 columns.
-pub fn render(org_url: &str, app: &App, settings: &SamlSettings, certificate: &str) -> String {
-    let sso = escape(&sso_url(org_url, app));
+pub fn render(org_url: &str, settings: &SamlSettings, certificate: &str) -> String {
+    let sso = escape(&sso_url(org_url, settings));
     let mut formats = vec![NameIdFormat::Unspecified, NameIdFormat::EmailAddress];
     if !formats.contains(&settings.name_id_format) {
         formats.push(settings.name_id_format);
@@ -31,6 +33,6 @@ pub fn render(org_url: &str, app: &App, settings: &SamlSettings, certificate: &s
     let formats: String = formats.iter().map(|f| format!("<md:NameIDFormat>{}</md:NameIDFormat>", f.urn())).collect();
     format!(
         "<?xml version=\"1.0\" encoding=\"UTF-8\"?><md:EntityDescriptor entityID=\"{entity}\" xmlns:md=\"urn:oasis:names:tc:SAML:2.0:metadata\"><md:IDPSSODescriptor WantAuthnRequestsSigned=\"false\" protocolSupportEnumeration=\"urn:oasis:names:tc:SAML:2.0:protocol\"><md:KeyDescriptor use=\"signing\"><ds:KeyInfo xmlns:ds=\"http://www.w3.org/2000/09/xmldsig#\"><ds:X509Data><ds:X509Certificate>{certificate}</ds:X509Certificate></ds:X509Data></ds:KeyInfo></md:KeyDescriptor>{formats}<md:SingleSignOnService Binding=\"{BINDING_POST}\" Location=\"{sso}\"/><md:SingleSignOnService Binding=\"{BINDING_REDIRECT}\" Location=\"{sso}\"/></md:IDPSSODescriptor></md:EntityDescriptor>",
-        entity = escape(app.idp_entity_id().as_str()),
+        entity = escape(settings.idp_entity_id().as_str()),
     )
 }

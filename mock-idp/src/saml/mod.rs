@@ -120,10 +120,13 @@ pub fn build_content(
             format!("id{millis}.{digits}")
         }
     };
+    // Okta's Response and Assertion ids of one message share their leading
+    // digits; the pair comes from one call so that they do.
+    let message_ids = ids.saml_id_pair();
     ResponseContent {
-        response_id: ids.saml_id(),
-        assertion_id: ids.saml_id(),
-        issuer: app.idp_entity_id().0,
+        response_id: message_ids.response,
+        assertion_id: message_ids.assertion,
+        issuer: settings.idp_entity_id().0,
         destination,
         in_response_to: sign_in.in_response_to.clone(),
         issue_instant: now,

@@ -61,6 +61,17 @@ pub fn sign_templates(unsigned: &str, credential: &SigningCredential) -> Result<
     Ok(text)
 }
 
+/// Signs only the Assertion's template, for an Assertion that is encrypted
+/// before the Response is signed.
+pub fn sign_assertion_template(unsigned: &str, credential: &SigningCredential) -> Result<String, SignError> {
+    sign_one(unsigned, Target::Assertion, credential)
+}
+
+/// Signs only the Response's template (if it has one).
+pub fn sign_response_template(text: &str, credential: &SigningCredential) -> Result<String, SignError> {
+    sign_one(text, Target::Response, credential)
+}
+
 fn sign_one(text: &str, target: Target, credential: &SigningCredential) -> Result<String, SignError> {
     let xpath = match target {
         Target::Assertion => "./*[local-name()='Assertion']/*[local-name()='Signature']",
@@ -108,8 +119,14 @@ fn sign_one(text: &str, target: Target, credential: &SigningCredential) -> Resul
 /// which `#id` references resolve against.
 fn register_ids(document: &Document) -> Result<(), String> {
     let namespaces = [("saml2p", NS_PROTOCOL), ("saml2", NS_ASSERTION)];
-    for search in ["//saml2p:Response", "//saml2:Assertion"] {
-        document.specify_idattr(search, "ID", Some(&namespaces)).map_err(|e| e.to_string())?;
+    document.specify_idattr("//saml2p:Response", "ID", Some(&namespaces)).map_err(|e| e.to_string())?;
+    // An Assertion that was encrypted is no longer in the document, and the
+    // Response signature then has no Assertion id to resolve.
+    if document
+        .get_root_element()
+        .is_some_and(|root| root.findnodes("./*[local-name()='Assertion']").is_ok_and(|found| !found.is_empty()))
+    {
+        document.specify_idattr("//saml2:Assertion", "ID", Some(&namespaces)).map_err(|e| e.to_string())?;
     }
     Ok(())
 }

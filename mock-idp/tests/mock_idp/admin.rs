@@ -6,7 +6,7 @@ use serde_json::{Value, json};
 
 use crate::support::{Server, parse_form};
 
-const EMBED: &str = "/home/reference-sp/0oarefsp000000000001/alnrefsp000000000001";
+const EMBED: &str = "/home/acme_referencesp_1/0oarefsp000000000001/alnrefsp000000000001";
 
 /// Opens the app's embed link for `login`, as a browser would.
 async fn open_embed_link(server: &Server, login: &str) -> reqwest::Response {
@@ -202,4 +202,25 @@ async fn saml_faults_are_served_under_the_saml_path_and_the_older_path() {
     let cleared = server.api(Method::DELETE, "/mockta/saml/faults").send().await.unwrap();
     assert_eq!(cleared.status(), StatusCode::NO_CONTENT);
     assert!(server.idp.armed_saml_faults().is_empty());
+}
+
+#[tokio::test]
+async fn a_saml_apps_object_shows_oktas_instance_name_and_links() {
+    let server = Server::start().await;
+    let (status, app) = json_of(server.api(Method::GET, "/apps/0oarefsp000000000001").send().await.unwrap()).await;
+    assert_eq!(status, StatusCode::OK);
+    // The links carry the server's random port; the snapshot names it `{org}`.
+    let shown = json!({ "id": app["id"], "name": app["name"], "_links": {
+        "metadata": app["_links"]["metadata"],
+        "appLinks": app["_links"]["appLinks"],
+    }})
+    .to_string()
+    .replace(&server.url(""), "{org}");
+    insta::assert_snapshot!(shown);
+    // The links lead where they say: the metadata and the embed link answer.
+    let metadata = app["_links"]["metadata"]["href"].as_str().unwrap();
+    assert_eq!(server.client.get(metadata).send().await.unwrap().status(), StatusCode::OK);
+    let embed = app["_links"]["appLinks"][0]["href"].as_str().unwrap();
+    let signed_in = server.client.get(format!("{embed}?login_hint=alice@acme.test")).send().await.unwrap();
+    assert!(!parse_form(&signed_in.text().await.unwrap()).response_xml.is_empty());
 }

@@ -117,7 +117,9 @@ fn multiple_assertions_appends_an_unsigned_one() {
 fn every_fault_applies_to_every_signing_mode() {
     let idp = idp();
     for app in ["reference-sp", "response-signed", "assertion-signed", "legacy-sha1"] {
-        for fault in SamlFault::all() {
+        // The encryption faults need an app that encrypts; encryption.rs
+        // tests them, and that they are refused elsewhere.
+        for fault in SamlFault::all().into_iter().filter(|f| !f.needs_encryption()) {
             let plan = SamlFaultPlan { fault, impersonate: None };
             let minted = idp.mint_saml(app, "alice@acme.test", Some(plan), None);
             assert!(minted.is_ok(), "{fault} on {app}: {minted:?}");

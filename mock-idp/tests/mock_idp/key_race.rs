@@ -18,6 +18,7 @@ use crate::support::{client, org};
 
 const CONCURRENT_REQUESTS: usize = 16;
 const SAML_APP: &str = "0oarefsp000000000001";
+const SAML_APP_KEY: &str = "exkrefsp000000000001";
 
 fn idp_over(dir: &std::path::Path) -> Arc<Idp> {
     let config = IdpConfig::serving(org(), KeySource::Directory(KeyStore::new(dir))).unwrap();
@@ -30,7 +31,7 @@ async fn concurrent_first_requests_to_a_fresh_key_directory_see_one_certificate_
     let idp = idp_over(dir.path());
     let server = RunningServer::start("127.0.0.1:0".parse().unwrap(), idp).await.unwrap();
     let client = client();
-    let metadata_url = format!("{}/app/{SAML_APP}/sso/saml/metadata", server.url());
+    let metadata_url = format!("{}/app/{SAML_APP_KEY}/sso/saml/metadata", server.url());
     let jwks_url = format!("{}/oauth2/default/v1/keys", server.url());
     let mut requests = tokio::task::JoinSet::new();
     for index in 0..CONCURRENT_REQUESTS * 2 {

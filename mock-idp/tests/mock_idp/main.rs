@@ -5,6 +5,7 @@
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
 mod admin;
+mod certificate;
 mod deterministic;
 mod faults;
 mod key_folders;
@@ -16,6 +17,7 @@ mod oidc_keys;
 mod oidc_props;
 mod org_changes;
 mod refusals;
+mod saml_ids;
 mod scim_provisioning;
 mod signing;
 mod snapshots;

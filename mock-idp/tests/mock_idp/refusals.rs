@@ -71,7 +71,7 @@ async fn sign_in_form_over_the_limit_is_an_error_page_413() {
     let server = Server::start().await;
     let response = server
         .client
-        .post(server.url("/app/reference-sp/0oarefsp000000000001/sso/saml"))
+        .post(server.url("/app/acme_referencesp_1/exkrefsp000000000001/sso/saml"))
         .header("content-type", "application/x-www-form-urlencoded")
         .body(format!("SAMLRequest={}", too_large()))
         .send()

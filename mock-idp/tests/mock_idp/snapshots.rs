@@ -36,7 +36,7 @@ fn response_legacy_sha1() {
 
 #[test]
 fn metadata() {
-    insta::assert_snapshot!(deterministic().metadata("0oarefsp000000000001").unwrap());
+    insta::assert_snapshot!(deterministic().metadata("exkrefsp000000000001").unwrap());
 }
 
 mod oidc {

@@ -5,8 +5,14 @@ use reqwest::StatusCode;
 
 use crate::support::{Server, SignatureOf, count, metadata_certificate_pem, parse_form, xmlsec1_verifies};
 
-const APP: &str = "/app/reference-sp/0oarefsp000000000001/sso/saml";
-const EMBED: &str = "/home/reference-sp/0oarefsp000000000001/alnrefsp000000000001";
+/// Okta's SSO path: the instance name `{org}_{appslug}_{n}` and the external key.
+const APP: &str = "/app/acme_referencesp_1/exkrefsp000000000001/sso/saml";
+/// The mock's older SSO path, the app's name and id, kept as an alias.
+const OLD_APP: &str = "/app/reference-sp/0oarefsp000000000001/sso/saml";
+const EMBED: &str = "/home/acme_referencesp_1/0oarefsp000000000001/alnrefsp000000000001";
+const OLD_EMBED: &str = "/home/reference-sp/0oarefsp000000000001/alnrefsp000000000001";
+const METADATA: &str = "/app/exkrefsp000000000001/sso/saml/metadata";
+const OLD_METADATA: &str = "/app/0oarefsp000000000001/sso/saml/metadata";
 
 fn authn_request(id: &str, acs: Option<&str>, issuer: &str, force: bool) -> String {
     let acs = acs.map(|url| format!(" AssertionConsumerServiceURL=\"{url}\"")).unwrap_or_default();
@@ -25,10 +31,9 @@ async fn body(response: reqwest::Response) -> (StatusCode, String) {
 #[tokio::test]
 async fn metadata_has_okta_entity_id_and_both_bindings() {
     let server = Server::start().await;
-    let (status, metadata) =
-        body(server.client.get(server.url("/app/0oarefsp000000000001/sso/saml/metadata")).send().await.unwrap()).await;
+    let (status, metadata) = body(server.client.get(server.url(METADATA)).send().await.unwrap()).await;
     assert_eq!(status, StatusCode::OK);
-    assert!(metadata.starts_with("<?xml version=\"1.0\" encoding=\"UTF-8\"?><md:EntityDescriptor entityID=\"http://www.okta.com/0oarefsp000000000001\""));
+    assert!(metadata.starts_with("<?xml version=\"1.0\" encoding=\"UTF-8\"?><md:EntityDescriptor entityID=\"http://www.okta.com/exkrefsp000000000001\""));
     assert_eq!(count(&metadata, "<md:SingleSignOnService "), 2);
     assert!(metadata.contains(&format!("Location=\"{}\"", server.url(APP))));
     assert!(metadata.contains("nameid-format:emailAddress"));
@@ -50,6 +55,52 @@ async fn idp_initiated_with_login_hint_posts_default_relay_state() {
     assert!(form.response_xml.contains(">alice@acme.test</saml2:NameID>"));
     let metadata = server.idp.metadata("0oarefsp000000000001").unwrap();
     assert!(xmlsec1_verifies(&form.response_xml, &metadata_certificate_pem(&metadata), SignatureOf::Response));
+    assert_eq!(
+        count(&form.response_xml, ">http://www.okta.com/exkrefsp000000000001</saml2:Issuer>"),
+        2,
+        "both Issuers carry the external key"
+    );
+}
+
+#[tokio::test]
+async fn the_mocks_older_metadata_path_answers_the_same_metadata() {
+    let server = Server::start().await;
+    let (status, okta_shape) = body(server.client.get(server.url(METADATA)).send().await.unwrap()).await;
+    assert_eq!(status, StatusCode::OK);
+    let (status, alias) = body(server.client.get(server.url(OLD_METADATA)).send().await.unwrap()).await;
+    assert_eq!(status, StatusCode::OK);
+    assert_eq!(alias, okta_shape);
+    // An OIDC app has no metadata under either name.
+    let (status, _) =
+        body(server.client.get(server.url("/app/0oarefspoidc00000007/sso/saml/metadata")).send().await.unwrap()).await;
+    assert_eq!(status, StatusCode::NOT_FOUND);
+}
+
+#[tokio::test]
+async fn the_mocks_older_sso_paths_still_sign_in() {
+    let server = Server::start().await;
+    for embed in [EMBED, OLD_EMBED] {
+        let response =
+            server.client.get(server.url(&format!("{embed}?login_hint=alice@acme.test"))).send().await.unwrap();
+        let (status, html) = body(response).await;
+        assert_eq!(status, StatusCode::OK, "{embed}: {html}");
+        assert!(parse_form(&html).response_xml.contains(">alice@acme.test</saml2:NameID>"), "{embed}");
+    }
+    for app in [APP, OLD_APP] {
+        let request = encode_redirect(&authn_request("_req_alias_1", None, SP, false));
+        let url = reqwest::Url::parse_with_params(
+            &server.url(app),
+            &[("SAMLRequest", request.as_str()), ("login_hint", "alice@acme.test")],
+        )
+        .unwrap();
+        let (status, html) = body(server.client.get(url).send().await.unwrap()).await;
+        assert_eq!(status, StatusCode::OK, "{app}: {html}");
+        assert_eq!(count(&parse_form(&html).response_xml, "InResponseTo=\"_req_alias_1\""), 2, "{app}");
+    }
+    // Another app's instance name with this app's id names no app.
+    let url =
+        server.url("/home/acme_responsesigned_1/0oarefsp000000000001/alnrefsp000000000001?login_hint=alice@acme.test");
+    assert_eq!(server.client.get(url).send().await.unwrap().status(), StatusCode::NOT_FOUND);
 }
 
 #[tokio::test]

@@ -20,7 +20,7 @@ use super::{
     GroupAttributeStatement, GroupFilter, NameIdFormat, Org, SamlSettings, SignOn, SignatureAlgorithm, SigningMode,
     User, UserProfile, UserStatus, UsernameTemplate,
 };
-use crate::ids::{AcsUrl, AppId, EntityId, GroupId, UserId};
+use crate::ids::{AcsUrl, AppExternalKey, AppId, EntityId, GroupId, UserId};
 
 /// A problem with an org file: which file, which field, and what is wrong.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
@@ -188,12 +188,18 @@ impl Validator<'_> {
 
         let mut apps = BTreeMap::new();
         for (index, entry) in parsed.apps.iter().enumerate() {
-            let app = self.app(index, entry, &section.name, &find_user, &groups)?;
+            let instance_name = instance_name(&section.name, &parsed.apps[..index], &entry.name);
+            let app = self.app(index, entry, &section.name, instance_name, &find_user, &groups)?;
             if apps.values().any(|a: &App| a.name == app.name) {
                 return self.fail(format!("apps[{index}].name"), format!("'{}' is used by an earlier app", app.name));
             }
             if apps.contains_key(&app.id) {
                 return self.fail(format!("apps[{index}].id"), format!("'{}' is used by an earlier app", app.id));
+            }
+            if let Some(key) = app.saml().map(|saml| &saml.external_key)
+                && apps.values().any(|a: &App| a.saml().is_some_and(|saml| &saml.external_key == key))
+            {
+                return self.fail(format!("apps[{index}].external_key"), format!("'{key}' is used by an earlier app"));
             }
             apps.insert(app.id.clone(), app);
         }
@@ -240,6 +246,7 @@ impl Validator<'_> {
         index: usize,
         entry: &AppEntry,
         org_name: &str,
+        instance_name: String,
         find_user: &dyn Fn(&str) -> Option<UserId>,
         groups: &BTreeMap<GroupId, Group>,
     ) -> Checked<App> {
@@ -257,8 +264,18 @@ impl Validator<'_> {
             None => AppId::parse(&derived_id("0oa", org_name, &entry.name))
                 .or_else(|e| self.fail(field("id"), e.to_string()))?,
         };
+        let external_key = match &entry.external_key {
+            Some(_) if entry.sign_on_mode != "SAML_2_0" => {
+                return self.fail(field("external_key"), "only SAML apps have an external key");
+            }
+            Some(key) => AppExternalKey::parse(key).or_else(|e| self.fail(field("external_key"), e.to_string()))?,
+            None => AppExternalKey::parse(&derived_id("exk", org_name, &entry.name))
+                .or_else(|e| self.fail(field("external_key"), e.to_string()))?,
+        };
         let sign_on = match (entry.sign_on_mode.as_str(), &entry.saml, &entry.oidc) {
-            ("SAML_2_0", Some(saml), None) => SignOn::Saml(Box::new(self.saml(index, saml)?)),
+            ("SAML_2_0", Some(saml), None) => {
+                SignOn::Saml(Box::new(self.saml(index, saml, external_key, instance_name)?))
+            }
             ("SAML_2_0", None, _) => return self.fail(field("saml"), "is required when sign_on_mode is SAML_2_0"),
             ("SAML_2_0", Some(_), Some(_)) => {
                 return self.fail(field("oidc"), "is not allowed when sign_on_mode is SAML_2_0");
@@ -318,7 +335,13 @@ impl Validator<'_> {
         })
     }
 
-    fn saml(&self, index: usize, entry: &SamlEntry) -> Checked<SamlSettings> {
+    fn saml(
+        &self,
+        index: usize,
+        entry: &SamlEntry,
+        external_key: AppExternalKey,
+        instance_name: String,
+    ) -> Checked<SamlSettings> {
         let field = |name: &str| format!("apps[{index}].saml.{name}");
         let sso_url = AcsUrl(self.http_url(&field("sso_url"), &entry.sso_url)?.to_owned());
         let mut other_sso_urls = Vec::new();
@@ -398,6 +421,8 @@ impl Validator<'_> {
             group_attributes.push(GroupAttributeStatement { name: attribute.name.clone(), name_format, filter });
         }
         Ok(SamlSettings {
+            external_key,
+            instance_name,
             sso_url,
             other_sso_urls,
             recipient,
@@ -459,6 +484,22 @@ fn first_line(text: &str) -> &str {
 fn looks_like_email(value: &str) -> bool {
     let mut parts = value.split('@');
     matches!((parts.next(), parts.next(), parts.next()), (Some(local), Some(domain), None) if !local.is_empty() && domain.contains('.'))
+}
+
+/// Okta's instance name of an app, `{org}_{appslug}_{n}`: the org's
+/// subdomain-like name, the app's name in lowercase letters and digits only
+/// (as Okta makes the slug from the name the app was created with), and a
+/// number counting the org's earlier SAML apps with the same slug from 1, so that
+/// `reference-sp` and `referencesp` get `_1` and `_2`.
+fn instance_name(org_name: &str, earlier_apps: &[AppEntry], app_name: &str) -> String {
+    let org: String =
+        org_name.chars().filter(|c| c.is_ascii_alphanumeric() || *c == '-').map(|c| c.to_ascii_lowercase()).collect();
+    let slug = |name: &str| -> String {
+        name.chars().filter(char::is_ascii_alphanumeric).map(|c| c.to_ascii_lowercase()).collect()
+    };
+    let own = slug(app_name);
+    let number = 1 + earlier_apps.iter().filter(|app| app.sign_on_mode == "SAML_2_0" && slug(&app.name) == own).count();
+    format!("{org}_{own}_{number}")
 }
 
 /// A stable Okta-shaped id for an object the file gives no id, so that ids
@@ -539,6 +580,48 @@ group = "Everyone"
         let app = org.find_app("sp").unwrap();
         assert!(org.is_assigned(app, &alice.id), "group assignment counts");
         assert_eq!(org.find_app(app.id.as_str()).unwrap().name, "sp");
+    }
+
+    #[test]
+    fn saml_apps_get_a_stable_derived_external_key_and_oktas_instance_name() {
+        let text = format!(
+            "{MINIMAL}\n[[apps]]\nname = \"S.P\"\nsign_on_mode = \"SAML_2_0\"\n[apps.saml]\nsso_url = \"http://sp.test/acs\"\naudience = \"http://sp.test/2\"\n"
+        );
+        let org = parse_org("org.toml", &text, NOW).unwrap();
+        let first = org.find_app("sp").and_then(App::saml).unwrap();
+        let second = org.find_app("S.P").and_then(App::saml).unwrap();
+        assert_eq!(first.external_key.as_str(), derived_id("exk", "acme", "sp"));
+        assert!(first.external_key.as_str().starts_with("exk") && first.external_key.as_str().len() == 20);
+        assert_ne!(first.external_key, second.external_key);
+        assert_eq!(first.idp_entity_id().as_str(), format!("http://www.okta.com/{}", first.external_key));
+        // The same slug twice counts up, as Okta's instance names do.
+        assert_eq!((first.instance_name.as_str(), second.instance_name.as_str()), ("acme_sp_1", "acme_sp_2"));
+        let again = parse_org("org.toml", &text, NOW).unwrap();
+        assert_eq!(again.find_app("sp").and_then(App::saml).unwrap().external_key, first.external_key);
+    }
+
+    #[test]
+    fn external_key_is_taken_from_the_file_and_checked() {
+        let with_key =
+            |key: &str| MINIMAL.replace("name = \"sp\"\n", &format!("name = \"sp\"\nexternal_key = \"{key}\"\n"));
+        let org = parse_org("org.toml", &with_key("exkABCDEFGHIJKLMNOPQ"), NOW).unwrap();
+        assert_eq!(org.find_app("sp").and_then(App::saml).unwrap().external_key.as_str(), "exkABCDEFGHIJKLMNOPQ");
+        assert_eq!(
+            error_of(&with_key("0oaABCDEFGHIJKLMNOPQ")),
+            "org.toml: apps[0].external_key: '0oaABCDEFGHIJKLMNOPQ' is not an Okta id: it must start with 'exk' and be 20 letters or digits"
+        );
+        let twice = format!(
+            "{}\n[[apps]]\nname = \"other\"\nexternal_key = \"exkABCDEFGHIJKLMNOPQ\"\nsign_on_mode = \"SAML_2_0\"\n[apps.saml]\nsso_url = \"http://sp.test/acs\"\naudience = \"http://sp.test/2\"\n",
+            with_key("exkABCDEFGHIJKLMNOPQ")
+        );
+        assert_eq!(
+            error_of(&twice),
+            "org.toml: apps[1].external_key: 'exkABCDEFGHIJKLMNOPQ' is used by an earlier app"
+        );
+        let oidc = format!(
+            "{MINIMAL}\n[[apps]]\nname = \"web\"\nexternal_key = \"exkABCDEFGHIJKLMNOPQ\"\nsign_on_mode = \"OPENID_CONNECT\"\n"
+        );
+        assert_eq!(error_of(&oidc), "org.toml: apps[1].external_key: only SAML apps have an external key");
     }
 
     #[test]
