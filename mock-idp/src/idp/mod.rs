@@ -490,11 +490,15 @@ impl Idp {
     ) -> Result<String, IdpError> {
         let now = self.now();
         let credential = self.saml_credential(&pending.app)?;
-        let credentials = Credentials { signing: credential, untrusted: self.untrusted.clone() };
         let org = self.org.read().unwrap_or_else(PoisonError::into_inner);
         let app = org.apps.get(&pending.app).ok_or_else(|| IdpError::AppNotFound(pending.app.to_string()))?;
         let user = org.users.get(user_id).ok_or_else(|| IdpError::UnknownUser(user_id.to_string()))?;
         let settings = app.saml().ok_or_else(|| IdpError::AppNotFound(pending.app.to_string()))?;
+        let credentials = Credentials {
+            signing: credential,
+            untrusted: self.untrusted.clone(),
+            encryption: settings.assertion_encryption.clone(),
+        };
         saml::check_access(&org, app, user)?;
         let sign_in = SignIn {
             org: &org,

@@ -160,6 +160,19 @@ pub struct SamlEntry {
     pub attributes: Vec<AttributeEntry>,
     #[serde(default)]
     pub group_attributes: Vec<GroupAttributeEntry>,
+    /// Okta's "Assertion Encryption": the Assertion is encrypted to the SP's
+    /// certificate. Absent: not encrypted (Okta's default).
+    pub assertion_encryption: Option<AssertionEncryptionEntry>,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct AssertionEncryptionEntry {
+    /// The SP's encryption certificate, PEM.
+    pub certificate: String,
+    /// `aes256-gcm` (default, Okta's "AES256-GCM") or `aes256-cbc`. The key
+    /// transport is RSA-OAEP, as in Okta.
+    pub algorithm: Option<String>,
 }
 
 #[derive(Debug, Deserialize)]

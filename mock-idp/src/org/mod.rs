@@ -231,6 +231,8 @@ pub struct SamlSettings {
     pub honor_force_authn: bool,
     pub attributes: Vec<AttributeStatement>,
     pub group_attributes: Vec<GroupAttributeStatement>,
+    /// Okta's "Assertion Encryption": the SP's certificate and the cipher.
+    pub assertion_encryption: Option<crate::saml::encrypt::EncryptionRecipient>,
 }
 
 impl SamlSettings {

@@ -6,6 +6,7 @@
 //! and returns the finished XML. Neither does any IO; the time comes in as `now`.
 
 pub mod authn_request;
+pub mod encrypt;
 pub mod faults;
 pub mod form;
 pub mod metadata;
@@ -46,6 +47,10 @@ pub enum SamlError {
     Sign(#[from] SignError),
     #[error("cannot apply the fault: {0}")]
     SamlFault(#[from] SamlFaultError),
+    #[error("cannot encrypt the assertion: {0}")]
+    Encrypt(#[from] encrypt::EncryptError),
+    #[error("the fault {0} needs an app that encrypts assertions (saml.assertion_encryption)")]
+    FaultNeedsEncryption(SamlFault),
 }
 
 /// The sign-in being answered.
@@ -202,6 +207,8 @@ pub struct Credentials {
     pub signing: SigningCredential,
     /// A stranger's key, used by the `untrusted-key` fault.
     pub untrusted: SigningCredential,
+    /// The SP's certificate when the app encrypts assertions.
+    pub encryption: Option<encrypt::EncryptionRecipient>,
 }
 
 /// A fault to apply, with the identity a forging fault claims.
@@ -241,17 +248,55 @@ pub fn issue(
                 content.signatures.certificate = credentials.untrusted.cert_base64_wrapped().to_owned();
             }
             SamlFault::CommentInNameId => content.subject.name_id = format!("{impersonate}{}", faults::COMMENT_SUFFIX),
+            SamlFault::EncryptedUnsigned => content.subject.name_id = impersonate.clone(),
             _ => {}
         }
     }
     let unsigned = response::render(&content);
-    let signed = if content.signatures.response || content.signatures.assertion {
-        sign::sign_templates(&unsigned, credential)?
-    } else {
-        unsigned
+    let encryption = encryption_for(fault.map(|(plan, _, _)| plan.fault), credentials)?;
+    let signed = match encryption {
+        // Okta signs the Assertion, encrypts it, then signs the Response over
+        // the EncryptedAssertion.
+        Some(recipient) => {
+            let assertion_signed = sign::sign_assertion_template(&unsigned, credential)?;
+            let ids = (encrypt_id(&content.assertion_id, 'd'), encrypt_id(&content.assertion_id, 'k'));
+            let encrypted = encrypt::encrypt_assertion(&assertion_signed, &recipient, (&ids.0, &ids.1))?;
+            sign::sign_response_template(&encrypt::without_plaintext_namespaces(&encrypted), credential)?
+        }
+        None if content.signatures.response || content.signatures.assertion => {
+            sign::sign_templates(&unsigned, credential)?
+        }
+        None => unsigned,
     };
     match (fault, identity) {
         (Some((plan, _, _)), Some(identity)) => Ok(plan.fault.after_signing(&signed, &identity)?),
         _ => Ok(signed),
     }
+}
+
+/// The encryption a response gets: the app's, or the one an encryption fault
+/// asks for (which needs the SP's certificate from the app's setting).
+fn encryption_for(
+    fault: Option<SamlFault>,
+    credentials: &Credentials,
+) -> Result<Option<encrypt::EncryptionRecipient>, SamlError> {
+    let Some(fault) = fault.filter(|f| f.needs_encryption()) else {
+        return Ok(credentials.encryption.clone());
+    };
+    let mut recipient = credentials.encryption.clone().ok_or(SamlError::FaultNeedsEncryption(fault))?;
+    if fault == SamlFault::LegacyEncryption {
+        recipient.block = encrypt::BlockAlgorithm::Aes128Cbc;
+        recipient.transport = encrypt::KeyTransport::Rsa15;
+    }
+    Ok(Some(recipient))
+}
+
+/// The `Id` of the EncryptedData (`role` 'd') or EncryptedKey ('k'): `_` and
+/// 32 hex digits as in Okta, derived from the Assertion id so that the
+/// injected id generator alone decides them.
+fn encrypt_id(assertion_id: &str, role: char) -> String {
+    use sha2::{Digest, Sha256};
+    let digest = Sha256::digest(format!("{role}{assertion_id}").as_bytes());
+    let hex: String = digest.iter().take(16).map(|b| format!("{b:02x}")).collect();
+    format!("_{hex}")
 }

@@ -7,6 +7,7 @@
 mod admin;
 mod certificate;
 mod deterministic;
+mod encryption;
 mod faults;
 mod key_folders;
 mod key_race;

@@ -420,7 +420,12 @@ impl Validator<'_> {
             let filter = self.group_filter(&field("filter"), &field("value"), &attribute.filter, &attribute.value)?;
             group_attributes.push(GroupAttributeStatement { name: attribute.name.clone(), name_format, filter });
         }
+        let assertion_encryption = match &entry.assertion_encryption {
+            None => None,
+            Some(encryption) => Some(self.assertion_encryption(index, encryption)?),
+        };
         Ok(SamlSettings {
+            assertion_encryption,
             external_key,
             instance_name,
             sso_url,
@@ -440,6 +445,28 @@ impl Validator<'_> {
             honor_force_authn: entry.honor_force_authn.unwrap_or(true),
             attributes,
             group_attributes,
+        })
+    }
+
+    fn assertion_encryption(
+        &self,
+        index: usize,
+        entry: &super::file::AssertionEncryptionEntry,
+    ) -> Checked<crate::saml::encrypt::EncryptionRecipient> {
+        use crate::saml::encrypt::{BlockAlgorithm, EncryptionRecipient, KeyTransport};
+        let field = |name: &str| format!("apps[{index}].saml.assertion_encryption.{name}");
+        let block = match &entry.algorithm {
+            None => BlockAlgorithm::Aes256Gcm,
+            Some(v) => BlockAlgorithm::parse_setting(v)
+                .map_or_else(|| self.fail(field("algorithm"), format!("'{v}' is not aes256-gcm or aes256-cbc")), Ok)?,
+        };
+        if !crate::saml::encrypt::is_certificate_pem(&entry.certificate) {
+            return self.fail(field("certificate"), "is not a PEM certificate (-----BEGIN CERTIFICATE-----)");
+        }
+        Ok(EncryptionRecipient {
+            certificate_pem: entry.certificate.clone(),
+            block,
+            transport: KeyTransport::RsaOaepMgf1p,
         })
     }
 
