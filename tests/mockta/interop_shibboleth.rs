@@ -447,6 +447,15 @@ async fn start_apache(port: u16, shibboleth2: &Path) -> Result<Apache, StartErro
     Apache::start(dir, &config).await
 }
 
+/// The IdP's entity id as the mock's metadata states it (the SP's `SSO`
+/// element must name it), read from the document rather than assumed, so
+/// the test follows the mock's id shapes.
+fn metadata_entity_id(metadata: &str) -> String {
+    let start = metadata.find("entityID=\"").unwrap() + "entityID=\"".len();
+    let end = start + metadata[start..].find('"').unwrap();
+    metadata[start..end].to_owned()
+}
+
 /// The suite serving the mock IdP, shibd, and Apache signing in through
 /// them.
 async fn start_suite_shibd_and_apache() -> ((Arc<Suite>, Shibd, Apache), u16) {
@@ -456,16 +465,14 @@ async fn start_suite_shibd_and_apache() -> ((Arc<Suite>, Shibd, Apache), u16) {
         let target =
             conformance::target::parse_target("shibboleth-sp.toml", &target_text(port), Path::new(".")).unwrap();
         let suite = Arc::new(Suite::with_idp(target, idp.clone()).await.unwrap());
-        // The app's ACS, Destination, Recipient and Audience are the SP's;
-        // its IdP entity id is the mock's own.
-        let (app_id, idp_entity_id) = idp.write_org(|org| {
+        // The app's ACS, Destination, Recipient and Audience are the SP's.
+        let app_id = idp.write_org(|org| {
             let app = org.apps.values_mut().find(|a| a.name == APP_NAME).unwrap();
-            let settings = app.saml_mut().unwrap();
-            settings.set_endpoints(&acs_url(port), &entity_id(port));
-            let idp_entity_id = settings.idp_entity_id().to_string();
-            (app.id.to_string(), idp_entity_id)
+            app.saml_mut().unwrap().set_endpoints(&acs_url(port), &entity_id(port));
+            app.id.to_string()
         });
         let idp_metadata = idp.metadata(&app_id).unwrap();
+        let idp_entity_id = metadata_entity_id(&idp_metadata);
         let shibd = Shibd::start(port, &idp_entity_id, &idp_metadata).await;
         let apache = start_apache(port, &shibd.dir.path().join("shibboleth2.xml")).await?;
         Ok((suite, shibd, apache))
