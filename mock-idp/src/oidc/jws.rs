@@ -2,8 +2,8 @@
 //!
 //! The header is written as Okta writes it, `{"kid":…,"alg":…}` with no
 //! `typ`, so tokens are built here rather than with `jsonwebtoken::encode`
-//! (whose header always leads with `typ`). Only the signature itself comes
-//! from jsonwebtoken.
+//! (whose header always leads with `typ`). RS256 and ES256 signatures come
+//! from the key parsed once in [`JwtKey`]; HS256 ones from jsonwebtoken.
 
 use jsonwebtoken::{Algorithm, EncodingKey};
 use serde_json::{Map, Value};

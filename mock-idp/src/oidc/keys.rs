@@ -4,9 +4,18 @@
 //! A key's `kid` is its RFC 7638 thumbprint (SHA-256, base64url): 43
 //! characters, the same shape as Okta's. JWKS members are written in Okta's
 //! order (`kty, alg, kid, use, e, n`), with no `x5c`.
+//!
+//! A key is parsed once, when it is loaded, and kept parsed: signing with
+//! `jsonwebtoken::crypto::sign` parses the DER key again on every
+//! signature (its aws-lc backend calls `RsaKeyPair::from_der` per call),
+//! which cost more than half of each token. The kept aws-lc-rs key pair
+//! signs byte for byte what jsonwebtoken would (RS256 is deterministic), and
+//! jsonwebtoken still verifies.
 
 use std::sync::Arc;
 
+use aws_lc_rs::rand::SystemRandom;
+use aws_lc_rs::signature::{ECDSA_P256_SHA256_FIXED_SIGNING, EcdsaKeyPair, RSA_PKCS1_SHA256, RsaKeyPair};
 use jsonwebtoken::jwk::{AlgorithmParameters, Jwk, ThumbprintHash};
 use jsonwebtoken::{Algorithm, EncodingKey};
 use serde_json::{Map, Value, json};
@@ -34,8 +43,47 @@ pub struct JwtKey {
     /// The public key as SPKI PEM. The `hs256-with-public-key` fault uses it
     /// as an HMAC secret, as the attack does.
     pub public_pem: Arc<str>,
-    encoding: Arc<EncodingKey>,
+    signing: Arc<ParsedSigningKey>,
     public: Arc<Jwk>,
+}
+
+/// A private key parsed once, ready to sign.
+enum ParsedSigningKey {
+    /// RSA-2048, signing RS256 (PKCS#1 v1.5 with SHA-256).
+    Rsa(RsaKeyPair),
+    /// P-256, signing ES256 in JWS's fixed-width `r || s` form.
+    Ecdsa(EcdsaKeyPair),
+}
+
+impl ParsedSigningKey {
+    fn from_pkcs8(algorithm: SigningAlgorithm, der: &[u8]) -> Result<Self, String> {
+        match algorithm {
+            SigningAlgorithm::Rs256 => {
+                RsaKeyPair::from_pkcs8(der).map(ParsedSigningKey::Rsa).map_err(|e| e.to_string())
+            }
+            SigningAlgorithm::Es256 => EcdsaKeyPair::from_pkcs8(&ECDSA_P256_SHA256_FIXED_SIGNING, der)
+                .map(ParsedSigningKey::Ecdsa)
+                .map_err(|e| e.to_string()),
+        }
+    }
+
+    fn sign(&self, message: &[u8]) -> Result<Vec<u8>, JwtKeyError> {
+        // aws-lc-rs takes a random source for ring compatibility; RSA
+        // PKCS#1 v1.5 ignores it and ECDSA draws its own nonce.
+        let random = SystemRandom::new();
+        match self {
+            ParsedSigningKey::Rsa(pair) => {
+                let mut signature = vec![0; pair.public_modulus_len()];
+                pair.sign(&RSA_PKCS1_SHA256, &random, message, &mut signature)
+                    .map_err(|e| JwtKeyError::Sign(e.to_string()))?;
+                Ok(signature)
+            }
+            ParsedSigningKey::Ecdsa(pair) => pair
+                .sign(&random, message)
+                .map(|signature| signature.as_ref().to_vec())
+                .map_err(|e| JwtKeyError::Sign(e.to_string())),
+        }
+    }
 }
 
 impl std::fmt::Debug for JwtKey {
@@ -61,7 +109,9 @@ impl JwtKey {
             SigningAlgorithm::Es256 => EncodingKey::from_ec_pem(pem.as_bytes()),
         }
         .map_err(|e| bad(e.to_string()))?;
-        let public_pem = rcgen::KeyPair::from_pem(pem).map_err(|e| bad(e.to_string()))?.public_key_pem();
+        let pair = rcgen::KeyPair::from_pem(pem).map_err(|e| bad(e.to_string()))?;
+        let public_pem = pair.public_key_pem();
+        let signing = ParsedSigningKey::from_pkcs8(algorithm, &pair.serialize_der()).map_err(bad)?;
         let public = Jwk::from_encoding_key(&encoding, jwt_algorithm(algorithm)).map_err(|e| bad(e.to_string()))?;
         let kid = public.thumbprint(ThumbprintHash::SHA256);
         Ok(JwtKey {
@@ -69,7 +119,7 @@ impl JwtKey {
             algorithm,
             private_pem: pem.into(),
             public_pem: public_pem.into(),
-            encoding: Arc::new(encoding),
+            signing: Arc::new(signing),
             public: Arc::new(public),
         })
     }
@@ -91,8 +141,7 @@ impl JwtKey {
 
     /// Signs a JWS signing input and returns the base64url signature.
     pub fn sign(&self, signing_input: &[u8]) -> Result<String, JwtKeyError> {
-        jsonwebtoken::crypto::sign(signing_input, &self.encoding, self.jwt_algorithm())
-            .map_err(|e| JwtKeyError::Sign(e.to_string()))
+        self.signing.sign(signing_input).map(super::base64url)
     }
 
     /// The public JWK, in Okta's member order.
@@ -371,6 +420,37 @@ mod tests {
         assert_eq!(JwksCaching::at(None, now()), JwksCaching::MaxAge(30 * 24 * 3600));
         assert_eq!(JwksCaching::MaxAge(60).cache_control(), "max-age=60, must-revalidate");
         assert_eq!(JwksCaching::NoCache.cache_control(), "no-cache");
+    }
+
+    #[test]
+    fn rs256_signatures_equal_jsonwebtokens_byte_for_byte() {
+        // RS256 (PKCS#1 v1.5) is deterministic, so the key parsed once must
+        // give exactly the signature jsonwebtoken computes from the PEM.
+        let generated = JwtKey::generate(SigningAlgorithm::Rs256).unwrap();
+        let (active, next) = deterministic::pair(SigningAlgorithm::Rs256).unwrap();
+        let long_input = vec![b'e'; 700];
+        for key in [generated, active, next] {
+            let encoding = EncodingKey::from_rsa_pem(key.private_pem.as_bytes()).unwrap();
+            for input in [&b""[..], b"header.payload", &long_input] {
+                let expected = jsonwebtoken::crypto::sign(input, &encoding, Algorithm::RS256).unwrap();
+                assert_eq!(key.sign(input).unwrap(), expected, "{}", key.kid);
+            }
+        }
+    }
+
+    #[test]
+    fn es256_signatures_are_64_bytes_and_verify_with_jsonwebtoken() {
+        let generated = JwtKey::generate(SigningAlgorithm::Es256).unwrap();
+        let (active, _) = deterministic::pair(SigningAlgorithm::Es256).unwrap();
+        for key in [generated, active] {
+            let signature = key.sign(b"header.payload").unwrap();
+            use base64::Engine;
+            let bytes = base64::engine::general_purpose::URL_SAFE_NO_PAD.decode(&signature).unwrap();
+            assert_eq!(bytes.len(), 64, "JWS's fixed-width r || s");
+            let decoding = key.decoding_key().unwrap();
+            assert!(jsonwebtoken::crypto::verify(&signature, b"header.payload", &decoding, Algorithm::ES256).unwrap());
+            assert!(!jsonwebtoken::crypto::verify(&signature, b"header.payloaD", &decoding, Algorithm::ES256).unwrap());
+        }
     }
 
     #[test]
