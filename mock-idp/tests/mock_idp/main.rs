@@ -15,6 +15,7 @@ mod oidc;
 mod oidc_faults;
 mod oidc_features;
 mod oidc_keys;
+mod oidc_memory;
 mod oidc_props;
 mod org_changes;
 mod refusals;

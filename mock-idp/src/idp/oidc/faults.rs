@@ -36,6 +36,12 @@ pub struct ArmedOidcFault {
     pub expires: OffsetDateTime,
 }
 
+impl crate::idp::bounded::Footprint for ArmedOidcFault {
+    fn footprint(&self) -> usize {
+        crate::idp::bounded::debug_footprint(self)
+    }
+}
+
 impl ArmedOidcFault {
     pub(super) fn plan(&self) -> OidcFaultPlan {
         OidcFaultPlan { fault: self.fault, target: self.target }

@@ -24,9 +24,10 @@ use std::collections::HashMap;
 use std::sync::{Mutex, PoisonError};
 
 use serde_json::Value;
+use sha2::Digest as _;
 use time::OffsetDateTime;
 
-use super::bounded::{BoundedList, BoundedMap};
+use super::bounded::{BoundedList, BoundedMap, Footprint, debug_footprint, string_heap_bytes};
 use super::{Browser, Idp, IdpError, MockSession, Pending, SsoOutcome};
 use crate::ids::{AppId, UserId};
 use crate::oidc::authorize::{self, AuthorizeParams, AuthorizeRefusal, AuthorizeReply, ValidAuthorization};
@@ -49,6 +50,48 @@ const MAX_RECORDS: usize = 200_000;
 /// for a conformance run's canaries, small enough to stay a few megabytes.
 const MAX_LAST_ID_TOKENS: usize = 4_096;
 
+/// The byte budgets of the OIDC tables (estimated bytes, see
+/// [`Footprint`]). Together with the other tables' they keep the mock under
+/// 64 MB however many tokens it issues: access token records are about 400
+/// bytes, so 12 MiB remembers the newest 30,000 or so for introspection,
+/// revocation and `/userinfo`, and older ones answer as unknown tokens do.
+const ACCESS_TOKEN_BYTES: usize = 12 * 1024 * 1024;
+const REFRESH_TOKEN_BYTES: usize = 4 * 1024 * 1024;
+const CODE_BYTES: usize = 4 * 1024 * 1024;
+const ASSERTION_BYTES: usize = 2 * 1024 * 1024;
+const LAST_ID_TOKEN_BYTES: usize = 4 * 1024 * 1024;
+
+/// The most tokens a code's record remembers having issued (a code is
+/// exchanged once, or again under the `code-reuse-allowed` fault), so the
+/// record cannot grow in place without bound.
+const MAX_TOKENS_PER_CODE: usize = 8;
+
+/// A token as the tables keep it: its SHA-256, not its text. A JWT access
+/// token is a kilobyte or two, and what introspection, revocation and
+/// `/userinfo` need is in the record; the digest only finds the record for
+/// a token presented again.
+type TokenDigest = [u8; 32];
+
+fn token_digest(token: &str) -> TokenDigest {
+    sha2::Sha256::digest(token.as_bytes()).into()
+}
+
+/// The heap bytes of a list of strings, the strings' included.
+fn strings_heap_bytes(strings: &[String]) -> usize {
+    let list = if strings.is_empty() { 0 } else { std::mem::size_of_val(strings) + ALLOCATION };
+    list + strings.iter().map(|s| string_heap_bytes(s)).sum::<usize>()
+}
+
+/// The heap bytes of a server reference (the org server's is none).
+fn server_heap_bytes(server: &ServerRef) -> usize {
+    match server {
+        ServerRef::Org => 0,
+        ServerRef::Custom(id) => string_heap_bytes(id),
+    }
+}
+
+const ALLOCATION: usize = super::bounded::ALLOCATION_OVERHEAD;
+
 #[derive(Clone, Debug)]
 struct IssuedCode {
     authorization: ValidAuthorization,
@@ -63,8 +106,9 @@ struct IssuedCode {
     /// Set when a redeemed code comes back. Tokens issued from it afterwards
     /// (by an exchange that was still running) are revoked as they land.
     replayed: bool,
-    issued_access_tokens: Vec<String>,
-    issued_refresh_tokens: Vec<String>,
+    /// What its exchanges issued, at most [`MAX_TOKENS_PER_CODE`] of each.
+    issued_access_tokens: Vec<TokenDigest>,
+    issued_refresh_tokens: Vec<TokenDigest>,
     /// The length of the PKCE verifier the first exchange sent, if any, so a
     /// test harness can tell what the client sent (see [`PkceExchange`]).
     verifier_length: Option<usize>,
@@ -94,6 +138,17 @@ pub struct ProviderFetches {
     pub jwks: u64,
 }
 
+impl Footprint for IssuedCode {
+    fn footprint(&self) -> usize {
+        // The issued lists are counted full from the start: they grow in
+        // place, after the record was counted.
+        let issued = 2 * (MAX_TOKENS_PER_CODE * std::mem::size_of::<TokenDigest>() + ALLOCATION);
+        debug_footprint(&self.authorization) + std::mem::size_of::<Self>() + issued
+    }
+}
+
+/// What introspection, revocation and `/userinfo` need of an access token;
+/// the token itself is not kept (see [`TokenDigest`]).
 #[derive(Clone, Debug)]
 struct AccessRecord {
     server: ServerRef,
@@ -108,6 +163,18 @@ struct AccessRecord {
     userinfo_fault: bool,
     /// The refresh token family it came from, so revoking the family revokes it.
     family: Option<String>,
+}
+
+impl Footprint for AccessRecord {
+    fn footprint(&self) -> usize {
+        std::mem::size_of::<Self>()
+            + server_heap_bytes(&self.server)
+            + string_heap_bytes(self.client.as_str())
+            + self.user.as_ref().map_or(0, |user| string_heap_bytes(user.as_str()))
+            + strings_heap_bytes(&self.scopes)
+            + string_heap_bytes(&self.jti)
+            + self.family.as_deref().map_or(0, string_heap_bytes)
+    }
 }
 
 #[derive(Clone, Debug)]
@@ -126,12 +193,23 @@ struct RefreshRecord {
     revoked: bool,
 }
 
+impl Footprint for RefreshRecord {
+    fn footprint(&self) -> usize {
+        std::mem::size_of::<Self>()
+            + server_heap_bytes(&self.server)
+            + string_heap_bytes(self.client.as_str())
+            + string_heap_bytes(self.user.as_str())
+            + strings_heap_bytes(&self.scopes)
+            + string_heap_bytes(&self.family)
+    }
+}
+
 /// The OIDC state of a running IdP.
 pub struct OidcState {
     rings: Mutex<HashMap<ServerRef, KeyRing>>,
     codes: Mutex<BoundedMap<IssuedCode>>,
-    access: Mutex<BoundedMap<AccessRecord>>,
-    refresh: Mutex<BoundedMap<RefreshRecord>>,
+    access: Mutex<BoundedMap<AccessRecord, TokenDigest>>,
+    refresh: Mutex<BoundedMap<RefreshRecord, TokenDigest>>,
     assertions: Mutex<BoundedMap<i64>>,
     faults: Mutex<BoundedList<ArmedOidcFault>>,
     /// The ID token last issued to each client for each user, so a test
@@ -155,12 +233,12 @@ impl OidcState {
     pub fn new(attacker: JwtKey) -> Self {
         OidcState {
             rings: Mutex::new(HashMap::new()),
-            codes: Mutex::new(BoundedMap::new(MAX_RECORDS)),
-            access: Mutex::new(BoundedMap::new(MAX_RECORDS)),
-            refresh: Mutex::new(BoundedMap::new(MAX_RECORDS)),
-            assertions: Mutex::new(BoundedMap::new(MAX_RECORDS)),
+            codes: Mutex::new(BoundedMap::with_byte_budget(MAX_RECORDS, CODE_BYTES)),
+            access: Mutex::new(BoundedMap::with_byte_budget(MAX_RECORDS, ACCESS_TOKEN_BYTES)),
+            refresh: Mutex::new(BoundedMap::with_byte_budget(MAX_RECORDS, REFRESH_TOKEN_BYTES)),
+            assertions: Mutex::new(BoundedMap::with_byte_budget(MAX_RECORDS, ASSERTION_BYTES)),
             faults: Mutex::new(BoundedList::new(super::MAX_ARMED_FAULTS)),
-            last_id_tokens: Mutex::new(BoundedMap::new(MAX_LAST_ID_TOKENS)),
+            last_id_tokens: Mutex::new(BoundedMap::with_byte_budget(MAX_LAST_ID_TOKENS, LAST_ID_TOKEN_BYTES)),
             pushed: Mutex::new(pushed::pushed_requests()),
             attacker,
             fetches: Mutex::new(HashMap::new()),
@@ -289,6 +367,27 @@ impl Idp {
             .collect();
         found.sort_by_key(|exchange| exchange.issued_at);
         found
+    }
+
+    /// The estimated bytes each OIDC table holds, by name (see
+    /// [`Footprint`]), so tests and benchmarks can see that the mock's
+    /// memory stays bounded however many tokens it issues.
+    pub fn oidc_table_bytes(&self) -> Vec<(&'static str, usize)> {
+        vec![
+            ("access tokens", lock(&self.oidc.access).accounted_bytes()),
+            ("refresh tokens", lock(&self.oidc.refresh).accounted_bytes()),
+            ("codes", lock(&self.oidc.codes).accounted_bytes()),
+            ("client assertions", lock(&self.oidc.assertions).accounted_bytes()),
+            ("last ID tokens", lock(&self.oidc.last_id_tokens).accounted_bytes()),
+            ("pushed requests", lock(&self.oidc.pushed).accounted_bytes()),
+            ("armed faults", lock(&self.oidc.faults).accounted_bytes()),
+        ]
+    }
+
+    /// How many access tokens are remembered for introspection, revocation
+    /// and `/userinfo`: the newest, as many as the table's budgets allow.
+    pub fn remembered_access_tokens(&self) -> usize {
+        lock(&self.oidc.access).len()
     }
 
     /// The ID token last issued to `client` for `user`, as it was sent
@@ -517,16 +616,20 @@ impl Idp {
             let mut codes = lock(&self.oidc.codes);
             match codes.map.get_mut(code) {
                 Some(record) => {
-                    record.issued_access_tokens.push(issued.access_token.clone());
-                    record.issued_refresh_tokens.extend(issued.refresh_token.clone());
+                    if record.issued_access_tokens.len() < MAX_TOKENS_PER_CODE {
+                        record.issued_access_tokens.push(token_digest(&issued.access_token));
+                    }
+                    if record.issued_refresh_tokens.len() < MAX_TOKENS_PER_CODE {
+                        record.issued_refresh_tokens.extend(issued.refresh_token.as_deref().map(token_digest));
+                    }
                     record.replayed
                 }
                 None => false,
             }
         };
         if replayed {
-            let refresh: Vec<String> = issued.refresh_token.into_iter().collect();
-            self.revoke_issued(std::slice::from_ref(&issued.access_token), &refresh);
+            let refresh: Vec<TokenDigest> = issued.refresh_token.as_deref().map(token_digest).into_iter().collect();
+            self.revoke_issued(&[token_digest(&issued.access_token)], &refresh);
         }
         Ok(issued.response)
     }
@@ -544,7 +647,7 @@ impl Idp {
         // concurrent refreshes with the same token cannot both succeed.
         let record = {
             let mut refresh = lock(&self.oidc.refresh);
-            let record = refresh.map.get_mut(refresh_token).ok_or_else(invalid)?;
+            let record = refresh.map.get_mut(&token_digest(refresh_token)).ok_or_else(invalid)?;
             if record.client != *client || record.server != *server || record.revoked {
                 return Err(invalid());
             }

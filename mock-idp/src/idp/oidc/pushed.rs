@@ -36,6 +36,12 @@ pub(super) struct PushedRequest {
     expires: OffsetDateTime,
 }
 
+impl crate::idp::bounded::Footprint for PushedRequest {
+    fn footprint(&self) -> usize {
+        crate::idp::bounded::debug_footprint(self)
+    }
+}
+
 /// The pushed requests waiting, by request URI.
 pub(super) fn pushed_requests() -> BoundedMap<PushedRequest> {
     BoundedMap::new(MAX_PUSHED_REQUESTS)

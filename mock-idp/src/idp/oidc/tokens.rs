@@ -8,7 +8,9 @@ use serde_json::{Map, Value, json};
 use sha2::{Digest, Sha256};
 use time::OffsetDateTime;
 
-use super::{AccessRecord, MessageScope, ORG_ACCESS_TOKEN_SECONDS, RefreshRecord, TokenResponse, lock};
+use super::{
+    AccessRecord, MessageScope, ORG_ACCESS_TOKEN_SECONDS, RefreshRecord, TokenDigest, TokenResponse, lock, token_digest,
+};
 use crate::idp::Idp;
 use crate::ids::{AppId, UserId};
 use crate::oidc::claims::{self, TokenContext};
@@ -127,7 +129,7 @@ impl Idp {
             (true, Some(user)) => {
                 let token = random_suffix(&format!("refresh {seed}"));
                 lock(&self.oidc.refresh).insert(
-                    token.clone(),
+                    token_digest(&token),
                     RefreshRecord {
                         server: issue.server.clone(),
                         client: issue.client.clone(),
@@ -149,7 +151,7 @@ impl Idp {
             lock(&self.oidc.last_id_tokens).insert(super::last_id_token_key(issue.client, user), id_token.clone());
         }
         lock(&self.oidc.access).insert(
-            access_token.clone(),
+            token_digest(&access_token),
             AccessRecord {
                 server: issue.server.clone(),
                 client: issue.client.clone(),
@@ -177,7 +179,7 @@ impl Idp {
         Ok(Issued { response: TokenResponse { body: Value::Object(body) }, access_token, refresh_token })
     }
 
-    pub(super) fn revoke_issued(&self, access: &[String], refresh: &[String]) {
+    pub(super) fn revoke_issued(&self, access: &[TokenDigest], refresh: &[TokenDigest]) {
         {
             let mut records = lock(&self.oidc.access);
             for token in access {
@@ -208,7 +210,7 @@ impl Idp {
     /// expired, and its user still active.
     fn live_access(&self, server: &ServerRef, token: &str) -> Option<AccessRecord> {
         let now = self.now().unix_timestamp();
-        let record = lock(&self.oidc.access).map.get(token).cloned()?;
+        let record = lock(&self.oidc.access).map.get(&token_digest(token)).cloned()?;
         if record.revoked || record.exp <= now || record.server != *server {
             return None;
         }
@@ -347,7 +349,7 @@ impl Idp {
             return Ok(Value::Object(body));
         }
         let now = self.now();
-        let refresh = lock(&self.oidc.refresh).map.get(token).cloned();
+        let refresh = lock(&self.oidc.refresh).map.get(&token_digest(token)).cloned();
         if let Some(record) = refresh.filter(|r| r.client == client && r.server == *server) {
             let live = !record.revoked && !record.rotated && record.expires.is_none_or(|e| e > now);
             let user = self.read_org(|org| {
@@ -382,14 +384,15 @@ impl Idp {
             .ok_or_else(|| OidcError::oauth(OAuthCode::InvalidRequest, "The 'token' parameter is required."))?;
         {
             let mut access = lock(&self.oidc.access);
-            if let Some(record) = access.map.get_mut(token).filter(|r| r.client == client && r.server == *server) {
+            let found = access.map.get_mut(&token_digest(token));
+            if let Some(record) = found.filter(|r| r.client == client && r.server == *server) {
                 record.revoked = true;
                 return Ok(());
             }
         }
         let family = lock(&self.oidc.refresh)
             .map
-            .get(token)
+            .get(&token_digest(token))
             .filter(|r| r.client == client && r.server == *server)
             .map(|r| r.family.clone());
         if let Some(family) = family {
