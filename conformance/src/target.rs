@@ -31,6 +31,10 @@ pub struct Target {
     /// How to see a browser's session; required with `[saml]` or `[oidc]`.
     pub session: Option<SessionOracle>,
     pub create_user: Option<Hook>,
+    /// Makes a group (a team) in the SP before a SCIM check pushes one of
+    /// that name, for an SP whose pushed groups link only to groups that
+    /// exist; the body template gets `{name}`.
+    pub create_group: Option<Hook>,
     /// Turns IdP-initiated sign-in on or off; the body template gets `{value}`
     /// (`true` or `false`).
     pub set_idp_initiated: Option<Hook>,
@@ -92,6 +96,10 @@ pub struct OidcTarget {
 pub struct ScimTarget {
     pub base_url: String,
     pub auth: ScimAuth,
+    /// Which of Okta's request profiles the SP expects (`profile = "oin"`,
+    /// `"oin_patch"` or `"wizard"`; `oin` when left out): how the checks that
+    /// replay Okta's flows update and deactivate users.
+    pub profile: mock_idp::org::provisioning::RequestProfile,
 }
 
 #[derive(Clone, Debug)]
@@ -222,6 +230,7 @@ struct ScimSection {
     base_url: String,
     bearer_token: Option<String>,
     basic_auth: Option<String>,
+    profile: Option<String>,
 }
 
 #[derive(Debug, Default, Deserialize)]
@@ -250,6 +259,7 @@ struct SessionSection {
 #[serde(deny_unknown_fields)]
 struct HooksSection {
     create_user: Option<HookEntry>,
+    create_group: Option<HookEntry>,
     set_idp_initiated: Option<HookEntry>,
     list_users: Option<HookEntry>,
 }
@@ -363,7 +373,14 @@ pub fn parse_target(file: &str, text: &str, dir: &Path) -> Result<Target, Target
                 }
                 _ => return Err(fail("scim", "give exactly one of bearer_token or basic_auth".into())),
             };
-            Some(ScimTarget { base_url: section.base_url, auth })
+            use mock_idp::org::provisioning::RequestProfile;
+            let profile = match section.profile.as_deref() {
+                None => RequestProfile::Oin,
+                Some(name) => RequestProfile::parse(name).ok_or_else(|| {
+                    fail("scim.profile", format!("'{name}' is not one of Okta's profiles: oin, oin_patch or wizard"))
+                })?,
+            };
+            Some(ScimTarget { base_url: section.base_url, auth, profile })
         }
     };
     let email_domains = match parsed.accounts.email_domains {
@@ -467,6 +484,7 @@ pub fn parse_target(file: &str, text: &str, dir: &Path) -> Result<Target, Target
         Ok(Some(Hook { method, url: entry.url, body: entry.body, basic_auth }))
     };
     let create_user = hook("create_user", parsed.hooks.create_user)?;
+    let create_group = hook("create_group", parsed.hooks.create_group)?;
     let set_idp_initiated = hook("set_idp_initiated", parsed.hooks.set_idp_initiated)?;
     let list_users = hook("list_users", parsed.hooks.list_users)?;
     let concurrency = parsed.limits.concurrency.unwrap_or(8);
@@ -488,6 +506,7 @@ pub fn parse_target(file: &str, text: &str, dir: &Path) -> Result<Target, Target
         accounts,
         session,
         create_user,
+        create_group,
         set_idp_initiated,
         list_users,
         concurrency,
@@ -510,7 +529,10 @@ mod tests {
         let target = parse_target("reference-sp.toml", REFERENCE, Path::new("fixtures/targets")).unwrap();
         use crate::catalogue::Protocol;
         assert!(target.declares(Protocol::Saml) && target.declares(Protocol::Oidc));
-        assert!(!target.declares(Protocol::Scim) && !target.declares(Protocol::Cross));
+        assert!(target.declares(Protocol::Scim) && target.declares(Protocol::Cross));
+        let scim = target.scim.as_ref().unwrap();
+        assert!(matches!(&scim.auth, ScimAuth::Bearer(token) if token == "mockta-dev-token"));
+        assert_eq!(scim.profile, mock_idp::org::provisioning::RequestProfile::Oin);
         assert_eq!(target.oidc.as_ref().unwrap().app, "reference-sp-oidc");
         assert_eq!(target.saml.unwrap().app, "reference-sp");
         assert!(target.accounts.jit);
@@ -541,6 +563,22 @@ mod tests {
         .unwrap();
         assert!(scim_only.saml.is_none() && scim_only.session.is_none());
         assert!(matches!(scim_only.scim.unwrap().auth, ScimAuth::Bearer(token) if token == "t"));
+    }
+
+    #[test]
+    fn scim_profile_is_one_of_oktas_and_oin_by_default() {
+        use mock_idp::org::provisioning::RequestProfile;
+        let scim = |profile: &str| {
+            parse(&format!(
+                "[idp]\nlisten = \"127.0.0.1:0\"\n[scim]\nbase_url = \"http://127.0.0.1:1/scim/v2\"\nbearer_token = \"t\"\n{profile}"
+            ))
+        };
+        assert_eq!(scim("").unwrap().scim.unwrap().profile, RequestProfile::Oin);
+        assert_eq!(scim("profile = \"wizard\"\n").unwrap().scim.unwrap().profile, RequestProfile::AppIntegrationWizard);
+        assert_eq!(scim("profile = \"oin_patch\"\n").unwrap().scim.unwrap().profile, RequestProfile::OinPatch);
+        let error = scim("profile = \"azure\"\n").unwrap_err();
+        assert_eq!(error.field, "scim.profile");
+        assert!(error.problem.contains("oin, oin_patch or wizard"), "{error}");
     }
 
     #[test]

@@ -59,6 +59,13 @@ pub enum Flaw {
     UnstablePagination,
     JitRevivesDeactivated,
     ErrorNotScimSchema,
+    KeepUndeclaredAttributes,
+    ScimIgnoresEmailDomains,
+    ConflictWithoutScimType,
+    RefusePlainJson,
+    IgnoreIfMatch,
+    EchoPassword,
+    TotalResultsIsPageSize,
     AcceptAlgNone,
     Hs256PublicKey,
     Hs256ClientSecret,
@@ -88,7 +95,7 @@ pub enum Flaw {
 }
 
 impl Flaw {
-    pub const ALL: [Flaw; 74] = [
+    pub const ALL: [Flaw; 81] = [
         Flaw::AcceptUnsigned,
         Flaw::TrustKeyinfoCert,
         Flaw::AcceptSha1,
@@ -137,6 +144,13 @@ impl Flaw {
         Flaw::UnstablePagination,
         Flaw::JitRevivesDeactivated,
         Flaw::ErrorNotScimSchema,
+        Flaw::KeepUndeclaredAttributes,
+        Flaw::ScimIgnoresEmailDomains,
+        Flaw::ConflictWithoutScimType,
+        Flaw::RefusePlainJson,
+        Flaw::IgnoreIfMatch,
+        Flaw::EchoPassword,
+        Flaw::TotalResultsIsPageSize,
         Flaw::AcceptAlgNone,
         Flaw::Hs256PublicKey,
         Flaw::Hs256ClientSecret,
@@ -215,6 +229,13 @@ impl Flaw {
             Flaw::UnstablePagination => "unstable-pagination",
             Flaw::JitRevivesDeactivated => "jit-revives-deactivated",
             Flaw::ErrorNotScimSchema => "error-not-scim-schema",
+            Flaw::KeepUndeclaredAttributes => "keep-undeclared-attributes",
+            Flaw::ScimIgnoresEmailDomains => "scim-ignores-email-domains",
+            Flaw::ConflictWithoutScimType => "conflict-without-scim-type",
+            Flaw::RefusePlainJson => "refuse-plain-json",
+            Flaw::IgnoreIfMatch => "ignore-if-match",
+            Flaw::EchoPassword => "echo-password",
+            Flaw::TotalResultsIsPageSize => "total-results-is-page-size",
             Flaw::AcceptAlgNone => "accept-alg-none",
             Flaw::Hs256PublicKey => "hs256-public-key",
             Flaw::Hs256ClientSecret => "hs256-client-secret",
@@ -358,6 +379,27 @@ impl Flaw {
             }
             Flaw::RejectTwoSignatures => {
                 "Refuses a response whose Response and Assertion are both signed, Okta's default (passport-saml #112, xml-crypto #223)."
+            }
+            Flaw::KeepUndeclaredAttributes => {
+                "Stores and returns User attributes and extension URNs that /Schemas does not declare, so what a client reads of the schema is not what the server keeps (the reference SP before issue 12; keycloak #48602)."
+            }
+            Flaw::ScimIgnoresEmailDomains => {
+                "Provisions through SCIM users whose email is outside the tenant's allowed domains, accounts that sign-in then refuses (the reference SP before issue 12)."
+            }
+            Flaw::ConflictWithoutScimType => {
+                "Answers a duplicate userName with 409 but no scimType uniqueness (ory/polis #4065, getsentry/sentry #117860)."
+            }
+            Flaw::RefusePlainJson => {
+                "Refuses a user create sent as application/json, taking only application/scim+json, so Okta's SPEC test create fails (the 415s of MicrosoftDocs/azure-docs #116775)."
+            }
+            Flaw::IgnoreIfMatch => {
+                "Offers ETags but ignores If-Match, so a write based on a stale read overwrites a newer one (apache/directory-scimple #534)."
+            }
+            Flaw::EchoPassword => {
+                "Keeps the password sent on create with the user and returns it in every read, though its returned characteristic is never (pond/scimitar #56)."
+            }
+            Flaw::TotalResultsIsPageSize => {
+                "Reports the page's length as totalResults, so Okta's import stops after the first page (better-auth/better-auth #10398)."
             }
             Flaw::AcceptAlgNone => {
                 "Accepts an unsigned ID token (alg none, any spelling) from the token endpoint (McLean 2015, \"Critical vulnerabilities in JSON Web Token libraries\"; RFC 8725 §3.1)."
@@ -516,6 +558,17 @@ pub struct Policy {
     pub scim_stable_order: bool,
     pub jit_respects_deactivation: bool,
     pub scim_errors_use_schema: bool,
+    /// SCIM writes refuse User attributes and extension URNs that /Schemas
+    /// does not declare (false: they are stored and returned).
+    pub scim_refuse_undeclared: bool,
+    /// SCIM writes refuse a user whose email is outside the tenant's
+    /// allowed domains, as sign-in does.
+    pub scim_checks_email_domain: bool,
+    pub scim_conflict_has_type: bool,
+    pub scim_accepts_plain_json: bool,
+    pub scim_honours_if_match: bool,
+    pub scim_never_returns_password: bool,
+    pub scim_total_results_is_whole: bool,
     pub oidc_accept_alg_none: bool,
     pub oidc_hmac_with_public_key: bool,
     pub oidc_hmac_with_client_secret: bool,
@@ -618,6 +671,13 @@ impl Policy {
             scim_stable_order: true,
             jit_respects_deactivation: true,
             scim_errors_use_schema: true,
+            scim_refuse_undeclared: true,
+            scim_checks_email_domain: true,
+            scim_conflict_has_type: true,
+            scim_accepts_plain_json: true,
+            scim_honours_if_match: true,
+            scim_never_returns_password: true,
+            scim_total_results_is_whole: true,
             oidc_accept_alg_none: false,
             oidc_hmac_with_public_key: false,
             oidc_hmac_with_client_secret: false,
@@ -687,6 +747,13 @@ impl Policy {
                 Flaw::UnstablePagination => policy.scim_stable_order = false,
                 Flaw::JitRevivesDeactivated => policy.jit_respects_deactivation = false,
                 Flaw::ErrorNotScimSchema => policy.scim_errors_use_schema = false,
+                Flaw::KeepUndeclaredAttributes => policy.scim_refuse_undeclared = false,
+                Flaw::ScimIgnoresEmailDomains => policy.scim_checks_email_domain = false,
+                Flaw::ConflictWithoutScimType => policy.scim_conflict_has_type = false,
+                Flaw::RefusePlainJson => policy.scim_accepts_plain_json = false,
+                Flaw::IgnoreIfMatch => policy.scim_honours_if_match = false,
+                Flaw::EchoPassword => policy.scim_never_returns_password = false,
+                Flaw::TotalResultsIsPageSize => policy.scim_total_results_is_whole = false,
                 Flaw::AcceptAlgNone => policy.oidc_accept_alg_none = true,
                 Flaw::Hs256PublicKey => policy.oidc_hmac_with_public_key = true,
                 Flaw::Hs256ClientSecret => policy.oidc_hmac_with_client_secret = true,

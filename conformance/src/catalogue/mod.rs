@@ -74,6 +74,14 @@ pub enum Category {
     Redirect,
     Accounts,
     Attributes,
+    /// SCIM: a user's life in the SP (create, update, deactivate).
+    Lifecycle,
+    /// SCIM: list responses, filters and pages.
+    Lists,
+    /// SCIM: pushed groups and their members.
+    Groups,
+    /// SCIM: what the server declares about itself.
+    Schema,
 }
 
 impl Category {
@@ -91,6 +99,10 @@ impl Category {
             Category::Redirect => "redirect",
             Category::Accounts => "accounts",
             Category::Attributes => "attributes",
+            Category::Lifecycle => "lifecycle",
+            Category::Lists => "lists",
+            Category::Groups => "groups",
+            Category::Schema => "schema",
         }
     }
 }

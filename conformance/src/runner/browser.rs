@@ -123,6 +123,33 @@ impl Browser {
         request.send().await.map_err(|e| transport_error(what, "", self.timeout, &e))
     }
 
+    /// Sends one SCIM request. A body cut short is an error: a verdict on
+    /// a SCIM answer reads all of it.
+    pub(super) async fn scim(&self, call: ScimCall<'_>) -> Step<ScimAnswer> {
+        let method = reqwest::Method::from_bytes(call.method.as_bytes())
+            .map_err(|_| StepError(format!("'{}' is not an HTTP method", call.method)))?;
+        let mut request = self.client.request(method, call.url).header(reqwest::header::ACCEPT, call.accept);
+        if let Some(user_agent) = call.user_agent {
+            request = request.header(reqwest::header::USER_AGENT, user_agent);
+        }
+        if let Some(authorization) = call.authorization {
+            request = request.header(reqwest::header::AUTHORIZATION, authorization);
+        }
+        if let Some(if_match) = call.if_match {
+            request = request.header(reqwest::header::IF_MATCH, if_match);
+        }
+        if let Some(body) = call.body {
+            request = request.header(reqwest::header::CONTENT_TYPE, call.content_type).body(body);
+        }
+        let response = request.send().await.map_err(|e| transport_error(call.method, call.url, self.timeout, &e))?;
+        let status = response.status().as_u16();
+        let etag = response.headers().get(reqwest::header::ETAG).and_then(|v| v.to_str().ok()).map(str::to_owned);
+        let body = read_body(response, MAX_SCIM_BODY, self.timeout)
+            .await
+            .whole(&format!("the answer to {} {}", call.method, call.url))?;
+        Ok(ScimAnswer { status, etag, body })
+    }
+
     pub(super) fn client(&self) -> &reqwest::Client {
         &self.client
     }
@@ -142,6 +169,34 @@ impl Browser {
         // Hooks send no cookies: the jar is never given to the client.
         Ok(Browser { client, timeout, jar: std::sync::Arc::default() })
     }
+}
+
+/// The most of a SCIM response body read: a page of a hundred users is
+/// larger than a sign-in page.
+pub(super) const MAX_SCIM_BODY: usize = 1024 * 1024;
+
+/// One SCIM request as the suite sends it, with the headers Okta's client
+/// sends (or, for a check about them, others).
+pub(super) struct ScimCall<'a> {
+    pub(super) method: &'a str,
+    pub(super) url: &'a str,
+    /// The whole `Authorization` value; `None` sends none.
+    pub(super) authorization: Option<&'a str>,
+    /// `None` sends none, as Okta's SPEC test's POSTs do.
+    pub(super) user_agent: Option<&'a str>,
+    pub(super) accept: &'a str,
+    /// The body's media type, sent only with a body.
+    pub(super) content_type: &'a str,
+    pub(super) if_match: Option<&'a str>,
+    pub(super) body: Option<String>,
+}
+
+/// The SP's answer to a SCIM request.
+#[derive(Clone, Debug)]
+pub(super) struct ScimAnswer {
+    pub(super) status: u16,
+    pub(super) etag: Option<String>,
+    pub(super) body: String,
 }
 
 /// A body as far as it was read.

@@ -8,5 +8,6 @@ mod flaws;
 mod oidc;
 mod oidc_public;
 mod reports;
+mod scim;
 mod suite;
 mod support;

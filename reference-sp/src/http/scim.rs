@@ -80,8 +80,23 @@ fn reply(status: StatusCode, reply: ScimReply) -> Response {
     response
 }
 
-fn if_match(headers: &HeaderMap) -> Result<Option<i64>, HttpError> {
+/// The version `If-Match` names; ignored under the `ignore-if-match` flaw.
+fn if_match(sp: &Sp, headers: &HeaderMap) -> Result<Option<i64>, HttpError> {
+    if !sp.scim_honours_if_match() {
+        return Ok(None);
+    }
     Ok(parse_if_match(headers.get(header::IF_MATCH).and_then(|v| v.to_str().ok()))?)
+}
+
+/// Under the `refuse-plain-json` flaw, a user body sent as
+/// `application/json` is refused.
+fn refuse_plain_json(sp: &Sp, headers: &HeaderMap) -> Result<(), HttpError> {
+    let media = headers.get(header::CONTENT_TYPE).and_then(|v| v.to_str().ok()).unwrap_or_default();
+    let plain = media.split(';').next().unwrap_or_default().trim().eq_ignore_ascii_case("application/json");
+    if plain && !sp.scim_accepts_plain_json() {
+        return Err(ScimError::InvalidSyntax(format!("the body must be {SCIM_JSON}")).into());
+    }
+    Ok(())
 }
 
 fn query(raw: Option<String>) -> Result<ListQuery, HttpError> {
@@ -112,8 +127,10 @@ async fn get_user(
 async fn create_user(
     State(sp): State<Arc<Sp>>,
     ScimTenant(tenant): ScimTenant,
+    headers: HeaderMap,
     ScimBody(body): ScimBody,
 ) -> ScimResult {
+    refuse_plain_json(&sp, &headers)?;
     let (created, new) = off_the_runtime(&sp, move |sp| sp.scim_create_user(&tenant, &body)).await?;
     Ok(reply(if new { StatusCode::CREATED } else { StatusCode::OK }, created))
 }
@@ -125,7 +142,7 @@ async fn replace_user(
     headers: HeaderMap,
     ScimBody(body): ScimBody,
 ) -> ScimResult {
-    let version = if_match(&headers)?;
+    let version = if_match(&sp, &headers)?;
     Ok(reply(StatusCode::OK, off_the_runtime(&sp, move |sp| sp.scim_replace_user(&tenant, &id, &body, version)).await?))
 }
 
@@ -136,7 +153,7 @@ async fn patch_user(
     headers: HeaderMap,
     ScimBody(body): ScimBody,
 ) -> ScimResult {
-    let version = if_match(&headers)?;
+    let version = if_match(&sp, &headers)?;
     Ok(reply(StatusCode::OK, off_the_runtime(&sp, move |sp| sp.scim_patch_user(&tenant, &id, &body, version)).await?))
 }
 
@@ -178,7 +195,7 @@ async fn replace_group(
     headers: HeaderMap,
     ScimBody(body): ScimBody,
 ) -> ScimResult {
-    let version = if_match(&headers)?;
+    let version = if_match(&sp, &headers)?;
     Ok(reply(
         StatusCode::OK,
         off_the_runtime(&sp, move |sp| sp.scim_replace_group(&tenant, &id, &body, version)).await?,
@@ -192,7 +209,7 @@ async fn patch_group(
     headers: HeaderMap,
     ScimBody(body): ScimBody,
 ) -> ScimResult {
-    let version = if_match(&headers)?;
+    let version = if_match(&sp, &headers)?;
     Ok(reply(StatusCode::OK, off_the_runtime(&sp, move |sp| sp.scim_patch_group(&tenant, &id, &body, version)).await?))
 }
 

@@ -33,7 +33,10 @@ impl Sp {
         }))
     }
 
-    /// `/Schemas` (RFC 7643 §7): the attributes this server reads and keeps.
+    /// `/Schemas` (RFC 7643 §7): the attributes this server reads and keeps,
+    /// and no others: a User write naming another is refused
+    /// (`resource::USER_ATTRIBUTES` and `ENTERPRISE_ATTRIBUTES` are the same
+    /// lists).
     pub fn scim_schemas(&self, tenant: &str) -> Result<Vec<Value>, ScimError> {
         let config = self.scim_tenant(tenant)?;
         let base = format!("{}/scim/v2/{}/Schemas", self.config.base_url, config.id);
@@ -55,13 +58,34 @@ impl Sp {
             attribute("givenName", "string", false, false, false, "none"),
             attribute("familyName", "string", false, false, false, "none"),
             attribute("formatted", "string", false, false, false, "none"),
+            attribute("middleName", "string", false, false, false, "none"),
+            attribute("honorificPrefix", "string", false, false, false, "none"),
+            attribute("honorificSuffix", "string", false, false, false, "none"),
         ]);
-        let mut emails = attribute("emails", "complex", true, false, false, "none");
-        emails["subAttributes"] = json!([
+        let typed_values = |name: &str| {
+            let mut typed = attribute(name, "complex", true, false, false, "none");
+            typed["subAttributes"] = json!([
+                attribute("value", "string", false, false, false, "none"),
+                attribute("display", "string", false, false, false, "none"),
+                attribute("type", "string", false, false, false, "none"),
+                attribute("primary", "boolean", false, false, false, "none"),
+            ]);
+            typed
+        };
+        let mut addresses = attribute("addresses", "complex", true, false, false, "none");
+        addresses["subAttributes"] = json!(
+            ["formatted", "streetAddress", "locality", "region", "postalCode", "country", "type"]
+                .iter()
+                .map(|name| attribute(name, "string", false, false, false, "none"))
+                .chain([attribute("primary", "boolean", false, false, false, "none")])
+                .collect::<Vec<_>>()
+        );
+        let mut manager = attribute("manager", "complex", false, false, false, "none");
+        manager["subAttributes"] = json!([
             attribute("value", "string", false, false, false, "none"),
-            attribute("type", "string", false, false, false, "none"),
-            attribute("primary", "boolean", false, false, false, "none"),
+            attribute("displayName", "string", false, false, false, "none"),
         ]);
+        let emails = typed_values("emails");
         let mut groups = attribute("groups", "complex", true, false, false, "none");
         groups["mutability"] = "readOnly".into();
         groups["subAttributes"] = json!([
@@ -96,8 +120,17 @@ impl Sp {
                     attribute("userName", "string", false, true, false, "server"),
                     name,
                     attribute("displayName", "string", false, false, false, "none"),
-                    emails,
+                    attribute("nickName", "string", false, false, false, "none"),
+                    attribute("profileUrl", "reference", false, false, false, "none"),
+                    attribute("title", "string", false, false, false, "none"),
+                    attribute("userType", "string", false, false, false, "none"),
+                    attribute("preferredLanguage", "string", false, false, false, "none"),
+                    attribute("locale", "string", false, false, false, "none"),
+                    attribute("timezone", "string", false, false, false, "none"),
                     attribute("active", "boolean", false, false, false, "none"),
+                    emails,
+                    typed_values("phoneNumbers"),
+                    addresses,
                     attribute("externalId", "string", false, false, true, "none"),
                     groups,
                 ],
@@ -112,7 +145,11 @@ impl Sp {
                 "EnterpriseUser",
                 vec![
                     attribute("employeeNumber", "string", false, false, false, "none"),
+                    attribute("costCenter", "string", false, false, false, "none"),
+                    attribute("organization", "string", false, false, false, "none"),
+                    attribute("division", "string", false, false, false, "none"),
                     attribute("department", "string", false, false, false, "none"),
+                    manager,
                 ],
             ),
             schema(SCHEMA_TENANT, "TenantUser", tenant_attributes),

@@ -235,8 +235,24 @@ impl Sp {
 
     fn user_write(&self, tenant: &TenantConfig, body: &Value) -> Result<ScimUserWrite, ScimError> {
         let extension = tenant.scim.as_ref().map(|s| s.extension.as_slice()).unwrap_or_default();
-        let input = resource::validate_user(body, extension)?;
+        let rules = resource::UserRules {
+            refuse_undeclared: self.policy.scim_refuse_undeclared,
+            keep_password: !self.policy.scim_never_returns_password,
+        };
+        let input = resource::validate_user(body, extension, rules)?;
         let email = input.email.clone().unwrap_or_else(|| input.user_name.clone());
+        // SCIM makes no account that sign-in would refuse for its domain.
+        if self.policy.scim_checks_email_domain {
+            let settings = self.settings(tenant).map_err(|e| ScimError::Internal(e.to_string()))?;
+            let domain = email::domain(&email).unwrap_or_default();
+            if !settings.allowed_email_domains.contains(&domain) {
+                return Err(ScimError::InvalidValue(format!(
+                    "'{email}' is outside tenant {}'s email domains ({}), so it could never sign in",
+                    tenant.id,
+                    settings.allowed_email_domains.join(", ")
+                )));
+            }
+        }
         Ok(ScimUserWrite {
             email_normalised: email::normalise(&email),
             name: if input.display_name.is_empty() { email.clone() } else { input.display_name.clone() },
@@ -320,8 +336,23 @@ impl Sp {
         self.policy.scim_errors_use_schema
     }
 
+    /// Whether user bodies may be `application/json` (false under the
+    /// `refuse-plain-json` flaw).
+    pub fn scim_accepts_plain_json(&self) -> bool {
+        self.policy.scim_accepts_plain_json
+    }
+
+    /// Whether `If-Match` is compared before a write (false under the
+    /// `ignore-if-match` flaw).
+    pub fn scim_honours_if_match(&self) -> bool {
+        self.policy.scim_honours_if_match
+    }
+
     fn page_rules(&self) -> PageRules {
-        PageRules { items_per_page_is_returned: self.policy.scim_items_per_page_is_returned }
+        PageRules {
+            items_per_page_is_returned: self.policy.scim_items_per_page_is_returned,
+            total_results_is_whole: self.policy.scim_total_results_is_whole,
+        }
     }
 
     pub fn scim_get_user(&self, tenant: &str, id: &str) -> Result<ScimReply, ScimError> {
@@ -344,6 +375,9 @@ impl Sp {
         let now = self.now();
         let (user, created) = self.scim_write(|scope| match scope.scim_create_user(&tenant.id, &id, &write, now) {
             Ok(user) => Ok((user, true)),
+            Err(StoreError::DuplicateUserName(name)) if !self.policy.scim_conflict_has_type => {
+                Err(ScimError::Conflict(format!("a user with the userName '{name}' already exists")))
+            }
             Err(StoreError::DuplicateUserName(_)) if !self.policy.scim_duplicate_is_conflict => {
                 let users = scope.scim_users(&tenant.id).map_err(store_error)?;
                 let existing = users
@@ -508,6 +542,9 @@ impl Sp {
             if query.filter.as_ref().is_none_or(|f| filter::matches(f, &rendered, false)) {
                 matching.push(rendered);
             }
+        }
+        if matching.is_empty() && query.filter.is_some() && !self.policy.scim_empty_filter_is_list {
+            return Err(ScimError::NotFound("matching the filter".into()));
         }
         Ok(list::respond(matching, query, PAGE_SIZE, self.page_rules()))
     }

@@ -76,6 +76,8 @@ pub struct PageRules {
     /// `itemsPerPage` is the number of resources returned (correct), or the
     /// `count` asked for.
     pub items_per_page_is_returned: bool,
+    /// `totalResults` is every match (correct), or the page's length.
+    pub total_results_is_whole: bool,
 }
 
 /// How many resources a page holds for this query.
@@ -97,6 +99,7 @@ pub fn respond_page(page: Vec<Value>, total: usize, query: &ListQuery, page_size
     let page: Vec<Value> =
         page.into_iter().map(|r| project(r, &query.attributes, &query.excluded_attributes)).collect();
     let items_per_page = if rules.items_per_page_is_returned { page.len() } else { count };
+    let total = if rules.total_results_is_whole { total } else { page.len() };
     json!({
         "schemas": [SCHEMA_LIST],
         "totalResults": total,
@@ -119,13 +122,14 @@ mod tests {
         let resources: Vec<Value> =
             (1..=5).map(|i| json!({"id": i.to_string(), "userName": format!("u{i}")})).collect();
         let query = parse_query(&pairs(&[("startIndex", "4"), ("count", "100")])).unwrap();
-        let page = respond(resources.clone(), &query, 100, PageRules { items_per_page_is_returned: true });
+        let rules = PageRules { items_per_page_is_returned: true, total_results_is_whole: true };
+        let page = respond(resources.clone(), &query, 100, rules);
         assert_eq!(page["totalResults"], 5);
         assert_eq!(page["startIndex"], 4);
         assert_eq!(page["itemsPerPage"], 2);
         assert_eq!(page["Resources"][0]["id"], "4");
         let zero = parse_query(&pairs(&[("startIndex", "0"), ("count", "-3")])).unwrap();
-        assert_eq!(respond(resources, &zero, 100, PageRules { items_per_page_is_returned: true })["itemsPerPage"], 0);
+        assert_eq!(respond(resources, &zero, 100, rules)["itemsPerPage"], 0);
         assert!(matches!(parse_query(&pairs(&[("count", "ten")])), Err(ScimError::InvalidValue(_))));
     }
 

@@ -20,6 +20,85 @@ pub const ROLES: [&str; 4] = ["ReadOnly", "User", "Admin", "EnterpriseAdmin"];
 /// The attributes a tenant's extension can have; each tenant picks some.
 pub const TENANT_ATTRIBUTES: [&str; 4] = ["role", "admin", "firstPhone", "secondPhone"];
 
+/// The core User attributes this server keeps, as `/Schemas` declares them
+/// (besides `schemas`, and the read-only `id`, `meta` and `groups`). A
+/// write naming any other is refused: what a client reads of the schema is
+/// what the server keeps.
+pub const USER_ATTRIBUTES: [&str; 15] = [
+    "userName",
+    "name",
+    "displayName",
+    "nickName",
+    "profileUrl",
+    "title",
+    "userType",
+    "preferredLanguage",
+    "locale",
+    "timezone",
+    "active",
+    "emails",
+    "phoneNumbers",
+    "addresses",
+    "externalId",
+];
+
+/// The enterprise extension's attributes this server keeps (RFC 7643 4.3).
+pub const ENTERPRISE_ATTRIBUTES: [&str; 6] =
+    ["employeeNumber", "costCenter", "organization", "division", "department", "manager"];
+
+/// How strictly a User write is read. Each switch off is a flaw.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct UserRules {
+    /// Attributes and extension URNs `/Schemas` does not declare are
+    /// refused (correct), or stored and returned.
+    pub refuse_undeclared: bool,
+    /// The password is kept with the resource (and so returned), where a
+    /// correct server never returns it.
+    pub keep_password: bool,
+}
+
+impl UserRules {
+    pub const STRICT: UserRules = UserRules { refuse_undeclared: true, keep_password: false };
+}
+
+/// Refuses a User attribute or extension URN that `/Schemas` does not declare.
+fn refuse_undeclared(object: &Map<String, Value>) -> Result<(), ScimError> {
+    let known = |list: &[&str], key: &str| list.iter().any(|name| name.eq_ignore_ascii_case(key));
+    for (key, value) in object {
+        if key.eq_ignore_ascii_case("schemas") || key.eq_ignore_ascii_case("password") {
+            continue;
+        }
+        if key.to_ascii_lowercase().starts_with("urn:") {
+            if key.eq_ignore_ascii_case(SCHEMA_TENANT) {
+                continue;
+            }
+            if !key.eq_ignore_ascii_case(super::SCHEMA_ENTERPRISE) {
+                return Err(invalid(format!("'{key}' is not a schema extension of this server (see /Schemas)")));
+            }
+            if let Some(unknown) = value.as_object().and_then(|o| {
+                o.keys().find(|k| !k.eq_ignore_ascii_case("schemas") && !known(&ENTERPRISE_ATTRIBUTES, k))
+            }) {
+                return Err(invalid(format!(
+                    "'{unknown}' is not an attribute of the enterprise extension (see /Schemas)"
+                )));
+            }
+            continue;
+        }
+        if !known(&USER_ATTRIBUTES, key) {
+            return Err(invalid(format!("'{key}' is not a User attribute of this server (see /Schemas)")));
+        }
+    }
+    let schemas = object.iter().find(|(k, _)| k.eq_ignore_ascii_case("schemas")).and_then(|(_, v)| v.as_array());
+    for schema in schemas.into_iter().flatten().filter_map(Value::as_str) {
+        if !schema.eq_ignore_ascii_case(SCHEMA_USER)
+            && !super::EXTENSIONS.iter().any(|e| e.eq_ignore_ascii_case(schema))
+        {
+            return Err(invalid(format!("'{schema}' is not a schema of this server's Users (see /ResourceTypes)")));
+        }
+    }
+    Ok(())
+}
+
 /// What the SP reads out of a valid User resource.
 #[derive(Debug, Clone, PartialEq)]
 pub struct UserInput {
@@ -54,7 +133,8 @@ fn is_e164(text: &str) -> bool {
         && digits.bytes().next().is_some_and(|b| b != b'0')
 }
 
-/// Strips what a client may not set and returns the object.
+/// Strips what a client may not set (and the write-only password) and
+/// returns the object.
 fn without_read_only(body: &Value, extra: &[&str]) -> Result<Map<String, Value>, ScimError> {
     let object = body.as_object().ok_or_else(|| ScimError::InvalidSyntax("the body must be a JSON object".into()))?;
     Ok(object
@@ -74,9 +154,19 @@ fn check_schemas(object: &Map<String, Value>, core: &str) -> Result<(), ScimErro
 
 /// Validates a User from POST or PUT (or the result of a PATCH). `extension`
 /// names the attributes of this tenant's extension.
-pub fn validate_user(body: &Value, extension: &[String]) -> Result<UserInput, ScimError> {
+pub fn validate_user(body: &Value, extension: &[String], rules: UserRules) -> Result<UserInput, ScimError> {
     let mut object = without_read_only(body, &[])?;
     check_schemas(&object, SCHEMA_USER)?;
+    if rules.refuse_undeclared {
+        refuse_undeclared(&object)?;
+    }
+    // The `echo-password` flaw keeps the password with the resource.
+    if rules.keep_password
+        && let Some((key, value)) =
+            body.as_object().and_then(|o| o.iter().find(|(k, _)| k.eq_ignore_ascii_case("password")))
+    {
+        object.insert(key.clone(), value.clone());
+    }
     let user_name = string_at(body, "userName")?
         .map(str::trim)
         .filter(|u| !u.is_empty())
@@ -289,8 +379,11 @@ mod tests {
     fn attributes_outside_the_tenant_extension_are_refused() {
         let mut body = okta_create();
         body[SCHEMA_TENANT] = json!({"firstPhone": "+14155550100"});
-        assert!(validate_user(&body, &["firstPhone".to_owned()]).is_ok());
-        assert!(matches!(validate_user(&body, &["role".to_owned()]), Err(ScimError::InvalidValue(_))));
+        assert!(validate_user(&body, &["firstPhone".to_owned()], UserRules::STRICT).is_ok());
+        assert!(matches!(
+            validate_user(&body, &["role".to_owned()], UserRules::STRICT),
+            Err(ScimError::InvalidValue(_))
+        ));
     }
 
     fn okta_create() -> Value {
@@ -310,7 +403,7 @@ mod tests {
 
     #[test]
     fn okta_create_body_is_valid_and_password_is_not_kept() {
-        let input = validate_user(&okta_create(), &all()).unwrap();
+        let input = validate_user(&okta_create(), &all(), UserRules::STRICT).unwrap();
         assert_eq!(input.user_name, "Alice@Acme.test");
         assert_eq!(input.email.as_deref(), Some("alice@acme.test"));
         assert!(input.stored.get("password").is_none());
@@ -321,17 +414,43 @@ mod tests {
     fn phones_must_be_e164_and_roles_come_from_the_extension() {
         let mut body = okta_create();
         body[SCHEMA_TENANT] = json!({"role": "enterpriseadmin", "firstPhone": "+972501234567"});
-        assert_eq!(validate_user(&body, &all()).unwrap().roles, ["EnterpriseAdmin"]);
+        assert_eq!(validate_user(&body, &all(), UserRules::STRICT).unwrap().roles, ["EnterpriseAdmin"]);
         body[SCHEMA_TENANT]["secondPhone"] = json!("0501234567");
-        assert!(matches!(validate_user(&body, &all()), Err(ScimError::InvalidValue(_))));
+        assert!(matches!(validate_user(&body, &all(), UserRules::STRICT), Err(ScimError::InvalidValue(_))));
         assert!(is_e164("+14155550100") && !is_e164("+0123") && !is_e164("14155550100"));
+    }
+
+    #[test]
+    fn undeclared_attributes_and_extensions_are_refused_unless_the_flaw_keeps_them() {
+        let mut body = okta_create();
+        body["mocktaNote"] = json!("x");
+        assert!(matches!(validate_user(&body, &all(), UserRules::STRICT), Err(ScimError::InvalidValue(_))));
+        let loose = UserRules { refuse_undeclared: false, keep_password: false };
+        assert_eq!(validate_user(&body, &all(), loose).unwrap().stored["mocktaNote"], "x");
+        let mut body = okta_create();
+        body["urn:example:params:scim:schemas:extension:other:2.0:User"] = json!({"note": "x"});
+        assert!(matches!(validate_user(&body, &all(), UserRules::STRICT), Err(ScimError::InvalidValue(_))));
+        let mut body = okta_create();
+        body["urn:ietf:params:scim:schemas:extension:enterprise:2.0:User"] = json!({"department": "R&D", "badge": 7});
+        assert!(matches!(validate_user(&body, &all(), UserRules::STRICT), Err(ScimError::InvalidValue(_))));
+        body["urn:ietf:params:scim:schemas:extension:enterprise:2.0:User"] = json!({"department": "R&D"});
+        assert!(validate_user(&body, &all(), UserRules::STRICT).is_ok(), "a declared extension attribute is kept");
+    }
+
+    #[test]
+    fn the_echo_password_flaw_keeps_the_password() {
+        let keep = UserRules { refuse_undeclared: true, keep_password: true };
+        assert_eq!(validate_user(&okta_create(), &all(), keep).unwrap().stored["password"], "s3cret!");
     }
 
     #[test]
     fn missing_user_name_or_schema_is_refused() {
         let mut body = okta_create();
         body["userName"] = json!(" ");
-        assert!(matches!(validate_user(&body, &all()), Err(ScimError::InvalidValue(_))));
-        assert!(matches!(validate_user(&json!({"userName": "x"}), &all()), Err(ScimError::InvalidSyntax(_))));
+        assert!(matches!(validate_user(&body, &all(), UserRules::STRICT), Err(ScimError::InvalidValue(_))));
+        assert!(matches!(
+            validate_user(&json!({"userName": "x"}), &all(), UserRules::STRICT),
+            Err(ScimError::InvalidSyntax(_))
+        ));
     }
 }
