@@ -68,7 +68,7 @@ fn main() {
     std::fs::write(dir.path().join("idp.xml"), idp.metadata("0oarefsp000000000001").unwrap()).unwrap();
     let config = reference_sp::config::BUILTIN_CONFIG
         .replace(
-            "idp_metadata_url = \"http://127.0.0.1:7000/app/0oarefsp000000000001/sso/saml/metadata\"",
+            "idp_metadata_url = \"http://127.0.0.1:7000/app/exkrefsp000000000001/sso/saml/metadata\"",
             "idp_metadata_file = \"idp.xml\"",
         )
         .replace(

@@ -124,7 +124,7 @@ fn minted_offline_verifies_against_running_idp_metadata() {
     let address =
         first_line.split("listening on http://").nth(1).unwrap().split_whitespace().next().unwrap().to_owned();
 
-    let metadata = reqwest::blocking_get(&format!("http://{address}/app/0oarefsp000000000001/sso/saml/metadata"));
+    let metadata = reqwest::blocking_get(&format!("http://{address}/app/exkrefsp000000000001/sso/saml/metadata"));
     let (_, xml, _) = run(&["saml", "mint", "--app", "reference-sp", "--user", "alice@acme.test"], dir.path());
     let (_, offline_metadata, _) = run(&["saml", "metadata", "--app", "reference-sp"], dir.path());
     child.kill().unwrap();

@@ -42,7 +42,7 @@ impl Mock {
         let (idp, server) = crate::serve_builtin_idp().await;
         let client = reqwest::Client::builder().redirect(reqwest::redirect::Policy::none()).build().unwrap();
         let metadata = client
-            .get(format!("{}/app/0oarefsp000000000001/sso/saml/metadata", server.url()))
+            .get(format!("{}/app/exkrefsp000000000001/sso/saml/metadata", server.url()))
             .send()
             .await
             .unwrap()
@@ -86,7 +86,7 @@ impl Mock {
 
     fn embed_link(&self) -> String {
         format!(
-            "{}/home/reference-sp/0oarefsp000000000001/alnrefsp000000000001?login_hint=alice@acme.test",
+            "{}/home/acme_referencesp_1/0oarefsp000000000001/alnrefsp000000000001?login_hint=alice@acme.test",
             self.server.url()
         )
     }

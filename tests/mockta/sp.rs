@@ -59,7 +59,7 @@ async fn sign_in_through_running_mock_idp_both_ways() {
     let alice = browser();
     let html = alice
         .get(format!(
-            "{idp_url}/home/reference-sp/0oarefsp000000000001/alnrefsp000000000001?login_hint=alice@acme.test"
+            "{idp_url}/home/acme_referencesp_1/0oarefsp000000000001/alnrefsp000000000001?login_hint=alice@acme.test"
         ))
         .send()
         .await
@@ -81,7 +81,7 @@ async fn sign_in_through_running_mock_idp_both_ways() {
     assert_eq!(login.status(), 302);
     let location = login.headers()["location"].to_str().unwrap().to_owned();
     assert!(
-        location.starts_with(&format!("{idp_url}/app/reference-sp/0oarefsp000000000001/sso/saml?SAMLRequest=")),
+        location.starts_with(&format!("{idp_url}/app/acme_referencesp_1/exkrefsp000000000001/sso/saml?SAMLRequest=")),
         "{location}"
     );
     let html = bob.get(format!("{location}&login_hint=bob@acme.test")).send().await.unwrap().text().await.unwrap();
@@ -98,7 +98,7 @@ async fn sign_in_through_running_mock_idp_both_ways() {
 fn sp_config_with_metadata_file(dir: &std::path::Path, metadata_file: &str) -> std::path::PathBuf {
     let config_text = reference_sp::config::BUILTIN_CONFIG
         .replace(
-            "idp_metadata_url = \"http://127.0.0.1:7000/app/0oarefsp000000000001/sso/saml/metadata\"",
+            "idp_metadata_url = \"http://127.0.0.1:7000/app/exkrefsp000000000001/sso/saml/metadata\"",
             &format!("idp_metadata_file = \"{metadata_file}\""),
         )
         .replace(
