@@ -140,6 +140,10 @@ pub struct OidcConnection {
     /// the provider (`id_token_signed_response_alg`): RS256 by default,
     /// ES256 for a server that signs with P-256. Never read from a token.
     pub id_token_algorithm: crate::oidc::IdTokenAlgorithm,
+    /// How the provider sends the authorization response back: `true` asks
+    /// for `response_mode=form_post` (an auto-submitting form POSTed to the
+    /// redirect URI), `false` for the default query string.
+    pub form_post: bool,
 }
 
 #[derive(Clone, Debug)]
@@ -310,6 +314,7 @@ struct OidcEntry {
     redirect_path: Option<String>,
     scopes: Option<Vec<String>>,
     id_token_signed_response_alg: Option<String>,
+    response_mode: Option<String>,
 }
 
 #[derive(Debug, Deserialize)]
@@ -649,7 +654,20 @@ fn parse_oidc(entry: OidcEntry, id: &TenantId, dir: &Path) -> Result<OidcConnect
             ("id_token_signed_response_alg".to_owned(), format!("'{text}' is not one of RS256, ES256"))
         })?,
     };
-    Ok(OidcConnection { issuer, client_id: entry.client_id, client_auth, redirect_path, scopes, id_token_algorithm })
+    let form_post = match entry.response_mode.as_deref() {
+        None | Some("query") => false,
+        Some("form_post") => true,
+        Some(text) => return Err(("response_mode".to_owned(), format!("'{text}' is not one of query, form_post"))),
+    };
+    Ok(OidcConnection {
+        issuer,
+        client_id: entry.client_id,
+        client_auth,
+        redirect_path,
+        scopes,
+        id_token_algorithm,
+        form_post,
+    })
 }
 
 fn is_http_url(value: &str) -> bool {
@@ -762,6 +780,7 @@ pub(crate) mod tests {
                 redirect_path: "/oidc/callback/acme".into(),
                 scopes: vec!["openid".into(), "email".into(), "profile".into()],
                 id_token_algorithm: crate::oidc::IdTokenAlgorithm::Rs256,
+                form_post: false,
             })
         );
         let public = acme_with(

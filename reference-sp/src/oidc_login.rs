@@ -112,6 +112,7 @@ impl Sp {
             state: &state,
             nonce: &nonce,
             code_verifier: code_verifier.as_deref(),
+            form_post: oidc.form_post,
         }
         .url()
         .ok_or_else(|| OidcError::DiscoveryInvalid("the authorization endpoint is not a URL".into()))?;

@@ -95,7 +95,13 @@ struct OidcDriver<'a> {
 /// way so far and the redirect back to the relying party, not yet followed.
 struct Redirected {
     chain: Vec<String>,
+    /// The redirect back. With `response_mode=form_post` the mock answers
+    /// with an auto-submitting form instead; its fields are then kept here
+    /// as the query of the form's action, so that a check changes them the
+    /// same way, and [`OidcDriver::deliver`] POSTs them.
     callback: String,
+    /// The mock answered with a form to POST, not a redirect.
+    form_post: bool,
     /// The relying party sent a PKCE S256 challenge, which binds the code to
     /// the browser that started the login (RFC 9700 4.7.1 lets that stand in
     /// for `state` against CSRF).
@@ -137,12 +143,21 @@ impl<'a> OidcDriver<'a> {
         let authorize = format!("{authorize}{separator}login_hint={}", encode(&user.email));
         chain.push(authorize.clone());
         let answer = browser.get(&authorize).await?;
-        let Some(callback) = answer.location.clone().filter(|_| (300..400).contains(&answer.status)) else {
-            return Err(StepError(format!(
-                "the mock's /authorize did not redirect back (it answered {}): {}",
-                answer.status,
-                excerpt(&answer.body, 300)
-            )));
+        let redirect = answer.location.clone().filter(|_| (300..400).contains(&answer.status));
+        // response_mode=form_post: a page whose form posts the response to
+        // the relying party's redirect URI.
+        let form = (answer.status == 200).then(|| super::form::parse(&answer.body)).flatten();
+        let form_post = redirect.is_none() && form.is_some();
+        let callback = match (redirect, form) {
+            (Some(location), _) => location,
+            (None, Some(form)) => with_query(&form.action, &form.fields)?,
+            (None, None) => {
+                return Err(StepError(format!(
+                    "the mock's /authorize did not redirect back (it answered {}): {}",
+                    answer.status,
+                    excerpt(&answer.body, 300)
+                )));
+            }
         };
         if callback.contains("error=") && !callback.contains("code=") {
             return Err(StepError(format!("the mock refused the authorization request: {callback}")));
@@ -154,14 +169,46 @@ impl<'a> OidcDriver<'a> {
             pairs.iter().any(|(k, _)| k == "code_challenge")
                 && pairs.iter().any(|(k, v)| k == "code_challenge_method" && v == "S256")
         });
-        Ok(Redirected { chain, callback, uses_pkce })
+        Ok(Redirected { chain, callback, form_post, uses_pkce })
+    }
+
+    /// Opens the redirect back in `browser` (or POSTs its form, for
+    /// `form_post`) and follows the relying party's redirects until `stop`
+    /// says a location is where the caller wants to be. Returns every answer.
+    async fn deliver(
+        &self,
+        browser: &Browser,
+        redirected: &Redirected,
+        stop: impl Fn(&str) -> bool,
+    ) -> Step<Vec<SpAnswer>> {
+        if !redirected.form_post {
+            return browser.follow(&redirected.callback, stop).await;
+        }
+        let mut action = url::Url::parse(&redirected.callback)
+            .map_err(|e| StepError(format!("the form's action '{}' is not a URL: {e}", redirected.callback)))?;
+        let fields: Vec<(String, String)> =
+            action.query_pairs().map(|(k, v)| (k.into_owned(), v.into_owned())).collect();
+        action.set_query(None);
+        let pairs: Vec<(&str, &str)> = fields.iter().map(|(k, v)| (k.as_str(), v.as_str())).collect();
+        let posted = browser.post_form(action.as_str(), &pairs).await?;
+        let location = posted.location.clone().filter(|_| (300..400).contains(&posted.status));
+        let mut answers = vec![posted];
+        if let Some(location) = location {
+            let next = action
+                .join(&location)
+                .map_err(|e| StepError(format!("{action} redirected to '{location}', which is not a URL: {e}")))?;
+            if !stop(next.as_str()) {
+                answers.extend(browser.follow(next.as_str(), stop).await?);
+            }
+        }
+        Ok(answers)
     }
 
     /// Opens the redirect back in `browser` and follows the relying party's
     /// own redirects on its site, returning the last answer.
     async fn finish(&self, browser: &Browser, redirected: &mut Redirected) -> Step<SpAnswer> {
         let idp_url = self.suite.idp_url();
-        let answers = browser.follow(&redirected.callback, |location| location.starts_with(&idp_url)).await?;
+        let answers = self.deliver(browser, redirected, |location| location.starts_with(&idp_url)).await?;
         for answer in &answers {
             if let Some(location) = &answer.location {
                 redirected.chain.push(format!("{} -> {location}", answer.status));
@@ -256,8 +303,12 @@ impl<'a> OidcDriver<'a> {
                 // holds a state of its own that the redirect does not carry.
                 let other = self.suite.browser()?;
                 let own = self.start(&other, user).await?;
-                let mut foreign =
-                    Redirected { chain: own.chain, callback: redirected.callback, uses_pkce: redirected.uses_pkce };
+                let mut foreign = Redirected {
+                    chain: own.chain,
+                    callback: redirected.callback,
+                    form_post: redirected.form_post,
+                    uses_pkce: redirected.uses_pkce,
+                };
                 let answer = self.finish(&other, &mut foreign).await?;
                 self.judge_refusal(&other, user, &foreign, &answer, "another browser's redirect back").await
             }
@@ -432,6 +483,14 @@ fn decode_jwt(token: &str) -> serde_json::Value {
 
 fn encode(text: &str) -> String {
     url::form_urlencoded::byte_serialize(text.as_bytes()).collect()
+}
+
+/// `action` with `fields` as its query (after any query it has).
+fn with_query(action: &str, fields: &[(String, String)]) -> Step<String> {
+    let mut url = url::Url::parse(action)
+        .map_err(|e| StepError(format!("the mock's form posts to '{action}', which is not a URL: {e}")))?;
+    url.query_pairs_mut().extend_pairs(fields);
+    Ok(url.to_string())
 }
 
 /// `url` without the query parameter `name`.

@@ -192,3 +192,29 @@ async fn over_tls_a_skipped_signature_check_warns_citing_step_6_and_over_http_fa
     .await;
     assert_eq!(crit.failing(), BTreeSet::from(["oidc.sig.unknown_crit"]), "{}", crit.explain());
 }
+
+/// A relying party that asks for `response_mode=form_post` gets the mock's
+/// auto-submitting form instead of a redirect; the suite posts it to the
+/// redirect URI as a browser would, and every OIDC check gives the verdict it
+/// gives by query.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_rp_asking_for_form_post_gets_the_same_oidc_verdicts_as_by_query() {
+    let by_query = run_against_tenant(Tenant::Jit, &[], checks_for(Protocol::Oidc)).await;
+    let by_form_post =
+        crate::support::run_with_sp_config_edit(Tenant::Jit, &[], checks_for(Protocol::Oidc), |config| {
+            config.replacen(
+                "redirect_path = \"/oidc/callback/acme\" }",
+                "redirect_path = \"/oidc/callback/acme\", response_mode = \"form_post\" }",
+                1,
+            )
+        })
+        .await;
+    let verdicts = |run: &crate::support::Run| -> Vec<(&'static str, Verdict)> {
+        run.results.iter().map(|r| (r.id, r.verdict)).collect()
+    };
+    assert_eq!(verdicts(&by_form_post), verdicts(&by_query), "{}", by_form_post.explain());
+    // Once it asks for form_post the reference SP's callback takes only
+    // POST, so these passes mean the suite posted the mock's form.
+    let control = by_form_post.results.iter().find(|r| r.id == "oidc.pkce.s256").unwrap();
+    assert_eq!(control.verdict, Verdict::Pass, "{}", control.reason);
+}

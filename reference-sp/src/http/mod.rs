@@ -55,11 +55,9 @@ pub fn router(sp: Arc<Sp>) -> Router {
 /// registered as routes (two configs cannot then make the router clash).
 async fn no_such_route(
     axum::extract::State(sp): axum::extract::State<Arc<Sp>>,
-    method: axum::http::Method,
-    uri: axum::http::Uri,
-    headers: axum::http::HeaderMap,
+    request: axum::extract::Request,
 ) -> Result<axum::response::Response, HttpError> {
-    match oidc::callback(&sp, &method, &uri, &headers).await {
+    match oidc::callback(&sp, request).await {
         Some(answer) => answer,
         None => Err(HttpError::NoSuchRoute),
     }

@@ -5,8 +5,8 @@
 
 use std::sync::Arc;
 
-use axum::extract::State;
-use axum::http::{HeaderMap, Method, StatusCode, Uri, header};
+use axum::extract::{FromRequest, Request, State};
+use axum::http::{HeaderMap, Method, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use serde::Deserialize;
 
@@ -44,12 +44,26 @@ fn redirect(status: StatusCode, location: String, cookies: &[String]) -> Respons
     response
 }
 
+/// The pending-login cookie. With `response_mode=form_post` it must travel
+/// on the provider's cross-site POST, which `SameSite=Lax` cookies do not,
+/// so it is `SameSite=None; Secure` on an https SP and carries no SameSite
+/// attribute on plain http (browsers then allow top-level POSTs shortly
+/// after the cookie was set), as the SAML ACS's pending cookie does.
+fn pending_cookie_text(sp: &Sp, form_post: bool, value: &str, max_age: i64) -> String {
+    if !form_post {
+        return cookie_text(sp, OIDC_PENDING_COOKIE, value, "/", max_age);
+    }
+    let secure = if sp.config().base_url.starts_with("https://") { "; SameSite=None; Secure" } else { "" };
+    format!("{OIDC_PENDING_COOKIE}={value}; Path=/; HttpOnly; Max-Age={max_age}{secure}")
+}
+
 /// Starts a login and sends the browser to the provider. `/login` comes
 /// here too for a tenant that signs in with OIDC only.
 pub(super) async fn start(sp: Arc<Sp>, tenant: String, return_to: Option<String>) -> Result<Response, HttpError> {
+    let form_post = sp.tenant(&tenant)?.oidc.as_ref().is_some_and(|o| o.form_post);
     let start = oidc_login::begin(&sp, tenant, return_to).await?;
     let max_age = oidc_login::OIDC_PENDING_TTL.whole_seconds();
-    let pending = cookie_text(&sp, OIDC_PENDING_COOKIE, &start.pending_token, "/", max_age);
+    let pending = pending_cookie_text(&sp, form_post, &start.pending_token, max_age);
     Ok(redirect(StatusCode::FOUND, start.redirect_url, &[pending]))
 }
 
@@ -60,31 +74,40 @@ pub(super) async fn login(
     start(sp, params.tenant, params.return_to).await
 }
 
-/// A tenant's callback, if `uri` is one of their redirect paths and the
-/// method is GET; `None` otherwise, for the router's fallback to refuse.
-pub(super) async fn callback(
-    sp: &Arc<Sp>,
-    method: &Method,
-    uri: &Uri,
-    headers: &HeaderMap,
-) -> Option<Result<Response, HttpError>> {
-    if method != Method::GET {
+/// A tenant's callback, if the request's path is one of their redirect
+/// paths and its method the one the tenant's response mode uses (GET with
+/// the query, or POST with a form for `form_post`); `None` otherwise, for
+/// the router's fallback to refuse.
+pub(super) async fn callback(sp: &Arc<Sp>, request: Request) -> Option<Result<Response, HttpError>> {
+    let oidc = sp.tenant_for_redirect_path(request.uri().path())?;
+    let tenant = oidc.id.to_string();
+    let form_post = oidc.oidc.as_ref().is_some_and(|o| o.form_post);
+    let expected = if form_post { Method::POST } else { Method::GET };
+    if request.method() != expected {
         return None;
     }
-    let tenant = sp.tenant_for_redirect_path(uri.path())?.id.to_string();
-    let mut params = Callback::default();
-    for (name, value) in url::form_urlencoded::parse(uri.query().unwrap_or_default().as_bytes()) {
-        let slot = match name.as_ref() {
-            "code" => &mut params.code,
-            "state" => &mut params.state,
-            "error" => &mut params.error,
-            "error_description" => &mut params.error_description,
-            "iss" => &mut params.iss,
-            _ => continue,
-        };
-        *slot = Some(value.into_owned());
-    }
-    let pending = cookie(headers, OIDC_PENDING_COOKIE);
+    let headers = request.headers().clone();
+    let params = if form_post {
+        match axum::Form::<Callback>::from_request(request, &()).await {
+            Ok(axum::Form(params)) => params,
+            Err(rejection) => return Some(Err(rejection.into())),
+        }
+    } else {
+        let mut params = Callback::default();
+        for (name, value) in url::form_urlencoded::parse(request.uri().query().unwrap_or_default().as_bytes()) {
+            let slot = match name.as_ref() {
+                "code" => &mut params.code,
+                "state" => &mut params.state,
+                "error" => &mut params.error,
+                "error_description" => &mut params.error_description,
+                "iss" => &mut params.iss,
+                _ => continue,
+            };
+            *slot = Some(value.into_owned());
+        }
+        params
+    };
+    let pending = cookie(&headers, OIDC_PENDING_COOKIE);
     // The login is used up by its callback, so its cookie goes (the
     // state-reusable flaw keeps both).
     let clear_pending: Vec<String> = if sp.policy.oidc_single_use_login {

@@ -23,6 +23,8 @@ pub struct AuthorizationRequest<'a> {
     /// The PKCE verifier whose S256 challenge the request carries; `None`
     /// only under the `no-pkce` flaw.
     pub code_verifier: Option<&'a str>,
+    /// Asks for `response_mode=form_post` instead of the query string.
+    pub form_post: bool,
 }
 
 impl AuthorizationRequest<'_> {
@@ -38,6 +40,9 @@ impl AuthorizationRequest<'_> {
             .append_pair("scope", &self.scopes.join(" "))
             .append_pair("state", self.state)
             .append_pair("nonce", self.nonce);
+        if self.form_post {
+            query.append_pair("response_mode", "form_post");
+        }
         if let Some(verifier) = self.code_verifier {
             query.append_pair("code_challenge", &code_challenge(verifier)).append_pair("code_challenge_method", "S256");
         }
@@ -80,6 +85,7 @@ mod tests {
             state: "s",
             nonce: "n",
             code_verifier: Some("dBjftJeZ4CVP-mB92K27uhbUJU1p1r_wW1gFWFOEjXk"),
+            form_post: false,
         }
         .url()
         .unwrap();
@@ -89,5 +95,24 @@ mod tests {
              &redirect_uri=http%3A%2F%2Fsp.test%2Foidc%2Fcallback%2Facme&scope=openid+email&state=s&nonce=n\
              &code_challenge=E9Melhoa2OwvFrEMTJguCHaoeK1t8URWbuGJSstw-cM&code_challenge_method=S256"
         );
+    }
+
+    #[test]
+    fn a_form_post_tenant_asks_for_it_and_the_no_pkce_flaw_sends_no_challenge() {
+        let scopes = vec!["openid".to_owned()];
+        let url = AuthorizationRequest {
+            authorization_endpoint: "https://acme.okta.test/oauth2/v1/authorize",
+            client_id: "0oa1",
+            redirect_uri: "http://sp.test/cb",
+            scopes: &scopes,
+            state: "s",
+            nonce: "n",
+            code_verifier: None,
+            form_post: true,
+        }
+        .url()
+        .unwrap();
+        assert!(url.ends_with("&state=s&nonce=n&response_mode=form_post"), "{url}");
+        assert!(!url.contains("code_challenge"), "{url}");
     }
 }

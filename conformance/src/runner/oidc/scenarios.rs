@@ -363,8 +363,8 @@ impl OidcDriver<'_> {
         // The browser never goes to the other site: a redirect there is the
         // finding, and the suite does not touch hosts it was not given.
         let idp_url = self.suite.idp_url();
-        let answers = browser
-            .follow(&redirected.callback, |location| location.starts_with(&idp_url) || is_elsewhere(location))
+        let answers = driver
+            .deliver(&browser, &redirected, |location| location.starts_with(&idp_url) || is_elsewhere(location))
             .await?;
         for answer in &answers {
             if let Some(location) = &answer.location {
