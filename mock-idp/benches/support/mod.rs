@@ -18,6 +18,50 @@ pub(crate) fn phase_length() -> Duration {
     Duration::from_secs_f64(secs)
 }
 
+/// Linux reports thread times in USER_HZ ticks, which it fixes at 100 on
+/// x86 and ARM whatever the kernel's own tick rate.
+const TICKS_PER_SECOND: f64 = 100.0;
+
+/// CPU seconds (user and system) used so far by the process's threads named
+/// `name`, read from `/proc/self/task` as the reference SP's SCIM benchmark
+/// does. Threads that have exited no longer count, so runtimes measured this
+/// way keep their threads alive for the whole run.
+#[allow(dead_code)] // Each benchmark uses a different part of this module.
+pub(crate) fn cpu_seconds_of_threads(name: &str) -> f64 {
+    let mut ticks = 0u64;
+    for task in std::fs::read_dir("/proc/self/task").unwrap() {
+        let Ok(stat) = std::fs::read_to_string(task.unwrap().path().join("stat")) else { continue };
+        // The name sits in parentheses and may hold spaces; the fields
+        // after it are space-separated, utime and stime being the 12th and
+        // 13th of them.
+        let Some((head, rest)) = stat.rsplit_once(')') else { continue };
+        let Some((_, comm)) = head.split_once('(') else { continue };
+        if comm != name {
+            continue;
+        }
+        let fields: Vec<&str> = rest.split_whitespace().collect();
+        ticks += fields[11].parse::<u64>().unwrap() + fields[12].parse::<u64>().unwrap();
+    }
+    ticks as f64 / TICKS_PER_SECOND
+}
+
+/// CPU seconds (user and system) the calling thread has used so far.
+#[allow(dead_code)] // Each benchmark uses a different part of this module.
+pub(crate) fn cpu_seconds_of_this_thread() -> f64 {
+    let stat = std::fs::read_to_string("/proc/thread-self/stat").unwrap();
+    let (_, rest) = stat.rsplit_once(')').unwrap();
+    let fields: Vec<&str> = rest.split_whitespace().collect();
+    (fields[11].parse::<u64>().unwrap() + fields[12].parse::<u64>().unwrap()) as f64 / TICKS_PER_SECOND
+}
+
+/// A line of `/proc/self/status` in kilobytes (`VmRSS`, `VmHWM`).
+#[allow(dead_code)] // Each benchmark uses a different part of this module.
+pub(crate) fn status_kilobytes(field: &str) -> u64 {
+    let status = std::fs::read_to_string("/proc/self/status").unwrap();
+    let line = status.lines().find(|line| line.starts_with(&format!("{field}:"))).unwrap();
+    line.split_whitespace().nth(1).unwrap().parse().unwrap()
+}
+
 /// A response: the status code, the head as sent, and the body.
 #[allow(dead_code)] // Each benchmark uses a different part of it.
 pub(crate) struct Reply {

@@ -27,7 +27,7 @@ use serde_json::Value;
 use sha2::Digest as _;
 use time::OffsetDateTime;
 
-use super::bounded::{BoundedList, BoundedMap, Footprint, debug_footprint, string_heap_bytes};
+use super::bounded::{BoundedList, BoundedMap, Footprint, string_heap_bytes};
 use super::{Browser, Idp, IdpError, MockSession, Pending, SsoOutcome};
 use crate::ids::{AppId, UserId};
 use crate::oidc::authorize::{self, AuthorizeParams, AuthorizeRefusal, AuthorizeReply, ValidAuthorization};
@@ -143,7 +143,21 @@ impl Footprint for IssuedCode {
         // The issued lists are counted full from the start: they grow in
         // place, after the record was counted.
         let issued = 2 * (MAX_TOKENS_PER_CODE * std::mem::size_of::<TokenDigest>() + ALLOCATION);
-        debug_footprint(&self.authorization) + std::mem::size_of::<Self>() + issued
+        // Counted field by field: a code is made on every sign-in, too often
+        // for the `Debug` estimate.
+        let authorization = &self.authorization;
+        let optional = |text: &Option<String>| text.as_deref().map_or(0, string_heap_bytes);
+        std::mem::size_of::<Self>()
+            + issued
+            + server_heap_bytes(&authorization.server)
+            + string_heap_bytes(authorization.client.as_str())
+            + string_heap_bytes(&authorization.reply_to.redirect_uri)
+            + optional(&authorization.reply_to.state)
+            + strings_heap_bytes(&authorization.scopes)
+            + optional(&authorization.nonce)
+            + authorization.challenge.as_ref().map_or(0, |c| string_heap_bytes(&c.challenge))
+            + optional(&authorization.login_hint)
+            + string_heap_bytes(self.user.as_str())
     }
 }
 
