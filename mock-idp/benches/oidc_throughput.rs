@@ -323,7 +323,15 @@ fn main() {
     server_runtime.block_on(server.stop()).unwrap();
 
     let tokens = memory_phase_tokens();
-    let issuing = issue_tokens(&idp, tokens, cores);
+    // Issued in six steps, with the RSS after each, so a table that kept
+    // growing would show as a rising line rather than only in the total.
+    let steps = 6;
+    let mut issuing = Duration::ZERO;
+    let mut rss_after_steps = Vec::new();
+    for step in 1..=steps {
+        issuing += issue_tokens(&idp, tokens / steps, cores);
+        rss_after_steps.push((step * (tokens / steps), support::status_kilobytes("VmRSS")));
+    }
     let rss = support::status_kilobytes("VmRSS");
     let peak = support::status_kilobytes("VmHWM");
     let tables = idp.oidc_table_bytes();
@@ -374,6 +382,9 @@ fn main() {
         peak as f64 / 1024.0,
         RSS_LIMIT_KILOBYTES as f64 / 1024.0
     );
+    let steps: Vec<String> =
+        rss_after_steps.iter().map(|(issued, rss)| format!("{issued}: {:.1}", *rss as f64 / 1024.0)).collect();
+    println!("    RSS in MB after each step's tokens: {}", steps.join(", "));
     println!(
         "    OIDC tables: {:.1} MB accounted, {} access tokens remembered",
         accounted as f64 / (1024.0 * 1024.0),
