@@ -15,6 +15,9 @@ pub enum OrgChange {
     UserCreated { user: UserId, status: UserStatus },
     /// A user's profile (login, email, names or custom attributes) changed.
     ProfileChanged { user: UserId },
+    /// A user's password was set through the management API. The change
+    /// does not carry the password: the mock keeps no user passwords.
+    PasswordChanged { user: UserId },
     /// A lifecycle operation moved a user from one status to another.
     StatusChanged { user: UserId, from: UserStatus, to: UserStatus },
     /// A deactivated user was deleted. Their group memberships and app

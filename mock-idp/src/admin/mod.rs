@@ -357,8 +357,19 @@ pub fn update_user(
         return Err(OktaApiError::not_found(id_or_login, "User"));
     };
     let profile = UserProfile { login, email, first_name, last_name, extra };
-    let changes =
+    let mut changes =
         if user.profile == profile { Vec::new() } else { vec![OrgChange::ProfileChanged { user: id.clone() }] };
+    // Okta's `credentials.password.value` sets the password; the mock keeps
+    // none, but apps that sync passwords must hear of the change.
+    let password_set = body
+        .credentials
+        .as_ref()
+        .and_then(|credentials| credentials.pointer("/password/value"))
+        .and_then(Value::as_str)
+        .is_some_and(|password| !password.is_empty());
+    if password_set {
+        changes.push(OrgChange::PasswordChanged { user: id.clone() });
+    }
     user.profile = profile;
     user.last_updated = now;
     Ok(Applied::new(id, changes))

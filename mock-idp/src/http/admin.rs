@@ -63,6 +63,9 @@ pub(super) fn routes(idp: Arc<Idp>) -> Router<Arc<Idp>> {
         .route("/mockta/scim/apps/{app}/test-credentials", post(scim_test_credentials))
         .route("/mockta/scim/apps/{app}/push", post(scim_push_now))
         .route("/mockta/scim/apps/{app}/import", post(scim_import))
+        .route("/mockta/scim/apps/{app}/groups/{group}", axum::routing::put(scim_push_group).delete(scim_unlink_group))
+        .route("/mockta/scim/faults", get(list_scim_faults).post(arm_scim_fault).delete(clear_scim_faults))
+        .route("/mockta/scim/faults/catalogue", get(scim_fault_catalogue))
         .fallback(not_found)
         .method_not_allowed_fallback(method_not_allowed)
         .layer(middleware::from_fn_with_state(idp, require_ssws))
@@ -476,4 +479,61 @@ async fn scim_push_now(State(idp): State<Arc<Idp>>, Path(app): Path<String>) -> 
 
 async fn scim_import(State(idp): State<Arc<Idp>>, Path(app): Path<String>) -> ApiResponse {
     ok(json!(provisioner(&idp)?.import(&app).await?))
+}
+
+/// "Push Groups" for one group: it is added to the app's pushed groups and
+/// pushed now.
+async fn scim_push_group(State(idp): State<Arc<Idp>>, Path((app, group)): Path<(String, String)>) -> ApiResponse {
+    ok(json!(provisioner(&idp)?.push_group_now(&app, &group).await?))
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(rename_all = "camelCase")]
+struct UnlinkQuery {
+    /// Okta's "Delete the group in the target app" box.
+    delete_in_app: Option<bool>,
+}
+
+/// "Unlink pushed group", with or without deleting the group in the app.
+async fn scim_unlink_group(
+    State(idp): State<Arc<Idp>>,
+    Path((app, group)): Path<(String, String)>,
+    ApiQuery(query): ApiQuery<UnlinkQuery>,
+) -> ApiResponse {
+    let engine = provisioner(&idp)?;
+    ok(json!(engine.unlink_group(&app, &group, query.delete_in_app.unwrap_or(false)).await?))
+}
+
+#[derive(Debug, Deserialize)]
+struct ScimFaultBody {
+    fault: String,
+    /// The app, by id or name; every provisioning app when absent.
+    app: Option<String>,
+}
+
+async fn arm_scim_fault(State(idp): State<Arc<Idp>>, ApiBody(body): ApiBody) -> ApiResponse {
+    let body: ScimFaultBody = admin::parse_body(&body)?;
+    let fault: crate::scim::ScimFault = body
+        .fault
+        .parse()
+        .map_err(|e: crate::scim::UnknownScimFault| OktaApiError::validation("fault", e.to_string()))?;
+    let armed = provisioner(&idp)?.arm_fault(fault, body.app.as_deref())?;
+    Ok((StatusCode::CREATED, Json(json!(armed))).into_response())
+}
+
+async fn list_scim_faults(State(idp): State<Arc<Idp>>) -> ApiResponse {
+    ok(json!(provisioner(&idp)?.armed_faults()))
+}
+
+async fn clear_scim_faults(State(idp): State<Arc<Idp>>) -> ApiResponse {
+    provisioner(&idp)?.clear_faults();
+    no_content()
+}
+
+async fn scim_fault_catalogue() -> ApiResponse {
+    let catalogue: Vec<Value> = crate::scim::ScimFault::ALL
+        .iter()
+        .map(|f| json!({ "name": f.name(), "description": f.description() }))
+        .collect();
+    ok(json!(catalogue))
 }

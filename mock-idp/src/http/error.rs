@@ -181,9 +181,10 @@ fn provisioning_response(error: &crate::provisioning::ProvisioningError) -> Resp
     let api = match error {
         ProvisioningError::UnknownApp(app) => OktaApiError::not_found(app, "AppInstance"),
         ProvisioningError::UnknownTask(task) => OktaApiError::not_found(task, "ProvisioningTask"),
-        ProvisioningError::NotProvisioned(_) | ProvisioningError::FeatureOff { .. } => {
-            OktaApiError::validation("provisioning", error.to_string())
-        }
+        ProvisioningError::UnknownGroup(group) => OktaApiError::not_found(group, "UserGroup"),
+        ProvisioningError::NotProvisioned(_)
+        | ProvisioningError::FeatureOff { .. }
+        | ProvisioningError::NotPushed { .. } => OktaApiError::validation("provisioning", error.to_string()),
         ProvisioningError::Failed(_)
         | ProvisioningError::AlreadyRunning
         | ProvisioningError::Build(_)

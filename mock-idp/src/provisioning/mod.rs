@@ -29,6 +29,7 @@ use crate::idp::Idp;
 use crate::ids::{AppId, GroupId, UserId};
 use crate::org::Org;
 use crate::org::provisioning::{RequestProfile, UserLink};
+use crate::scim::faults::{self, ArmedFaults, ScimFault};
 use crate::scim::plan::{MembershipDirection, plan_push};
 use crate::scim::requests::{self, ImportResource, Member, MembershipEdit};
 use crate::scim::{
@@ -43,6 +44,34 @@ pub const OKTA_TIMEOUT: Duration = Duration::from_secs(60);
 pub const TRANSCRIPT_LIMIT: usize = 10_000;
 /// The most failed tasks kept; older ones are dropped.
 pub const TASK_LIMIT: usize = 1_000;
+
+/// How long an armed SCIM fault stays armed, on the IdP's clock, so a
+/// forgotten fault cannot skew every later run.
+pub const ARMED_SCIM_FAULT_LIFETIME: time::Duration = time::Duration::minutes(10);
+/// The most SCIM faults armed at once; arming another drops the oldest.
+pub const ARMED_SCIM_FAULT_LIMIT: usize = 100;
+
+/// A SCIM fault armed through the management API or `mockta scim --fault`.
+#[derive(Clone, Debug, PartialEq, serde::Serialize)]
+pub struct ArmedScimFault {
+    pub id: String,
+    pub fault: ScimFault,
+    /// The app it acts on; every provisioning app when absent.
+    pub app: Option<AppId>,
+    pub armed: String,
+    pub expires: String,
+    #[serde(skip)]
+    expires_at: OffsetDateTime,
+}
+
+/// What pushing or unlinking one group did.
+#[derive(Clone, Debug, PartialEq, serde::Serialize)]
+pub struct GroupTaskResult {
+    pub app: AppId,
+    pub group: GroupId,
+    /// The failed task's id, when the operation failed.
+    pub failed_task: Option<String>,
+}
 
 /// When a request is sent again. Okta documents no retry policy for its SCIM
 /// client (a failing create is reported to be retried "indefinitely, about
@@ -100,6 +129,10 @@ pub enum ProvisioningError {
     NotProvisioned(String),
     #[error("the app '{app}' does not have the {feature} feature on")]
     FeatureOff { app: String, feature: &'static str },
+    #[error("no group '{0}' in this org")]
+    UnknownGroup(String),
+    #[error("the group '{group}' is not pushed to the app '{app}'")]
+    NotPushed { app: String, group: String },
     #[error("no failed provisioning task '{0}'")]
     UnknownTask(String),
     #[error("a provisioning engine is already running for this IdP")]
@@ -120,6 +153,8 @@ impl ProvisioningError {
             ProvisioningError::NotProvisioned(_) => "provisioning.not_configured",
             ProvisioningError::FeatureOff { .. } => "provisioning.feature_off",
             ProvisioningError::UnknownTask(_) => "provisioning.unknown_task",
+            ProvisioningError::UnknownGroup(_) => "provisioning.unknown_group",
+            ProvisioningError::NotPushed { .. } => "provisioning.group_not_pushed",
             ProvisioningError::AlreadyRunning => "provisioning.already_running",
             ProvisioningError::Build(_) => "provisioning.client",
             ProvisioningError::IdpGone => "provisioning.stopped",
@@ -144,6 +179,8 @@ struct Connection {
     profile: RequestProfile,
     sync_password: bool,
     push_groups: bool,
+    /// The SCIM faults armed for the app when the operation started.
+    faults: ArmedFaults,
 }
 
 impl Connection {
@@ -157,6 +194,7 @@ impl Connection {
             profile: settings.request_profile,
             sync_password: settings.features.sync_password,
             push_groups: settings.features.push_groups,
+            faults: ArmedFaults::default(),
         })
     }
 }
@@ -177,6 +215,8 @@ pub struct Provisioner {
     /// Held while an operation runs, so operations never interleave.
     work: tokio::sync::Mutex<()>,
     records: Mutex<Records>,
+    /// Armed SCIM faults, oldest first.
+    faults: Mutex<VecDeque<ArmedScimFault>>,
     /// How many published org changes the engine has handled.
     handled: tokio::sync::watch::Sender<u64>,
 }
@@ -194,6 +234,7 @@ impl Provisioner {
             options,
             work: tokio::sync::Mutex::new(()),
             records: Mutex::new(Records { transcript: VecDeque::new(), next_sequence: 1, tasks: VecDeque::new() }),
+            faults: Mutex::new(VecDeque::new()),
             handled: tokio::sync::watch::Sender::new(published),
         });
         if !idp.keep_provisioner(provisioner.clone()) {
@@ -285,6 +326,107 @@ impl Provisioner {
 
     fn lock_records(&self) -> std::sync::MutexGuard<'_, Records> {
         self.records.lock().unwrap_or_else(PoisonError::into_inner)
+    }
+
+    fn lock_faults(&self) -> std::sync::MutexGuard<'_, VecDeque<ArmedScimFault>> {
+        self.faults.lock().unwrap_or_else(PoisonError::into_inner)
+    }
+
+    /// Arms a SCIM fault for one app (by id or name), or for every
+    /// provisioning app when none is named. It acts on every operation that
+    /// starts until it is cleared or expires.
+    pub fn arm_fault(&self, fault: ScimFault, app: Option<&str>) -> Result<ArmedScimFault, ProvisioningError> {
+        let idp = self.idp.upgrade().ok_or(ProvisioningError::IdpGone)?;
+        let app = app.map(|app| self.provisioning_app(&idp, app)).transpose()?;
+        let now = idp.now();
+        let expires_at = now + ARMED_SCIM_FAULT_LIFETIME;
+        let armed = ArmedScimFault {
+            id: idp.ids().opaque_token(),
+            fault,
+            app,
+            armed: time_text(now),
+            expires: time_text(expires_at),
+            expires_at,
+        };
+        let mut armed_faults = self.lock_faults();
+        armed_faults.retain(|f| f.expires_at > now);
+        armed_faults.push_back(armed.clone());
+        while armed_faults.len() > ARMED_SCIM_FAULT_LIMIT {
+            armed_faults.pop_front();
+        }
+        Ok(armed)
+    }
+
+    /// The faults armed now, oldest first; expired ones are dropped.
+    pub fn armed_faults(&self) -> Vec<ArmedScimFault> {
+        let now = self.idp.upgrade().map(|idp| idp.now());
+        let mut armed_faults = self.lock_faults();
+        if let Some(now) = now {
+            armed_faults.retain(|f| f.expires_at > now);
+        }
+        armed_faults.iter().cloned().collect()
+    }
+
+    /// Disarms every SCIM fault.
+    pub fn clear_faults(&self) {
+        self.lock_faults().clear();
+    }
+
+    /// The faults that act on an operation for the app now.
+    fn faults_for(&self, idp: &Idp, app: &AppId) -> ArmedFaults {
+        let now = idp.now();
+        let armed_faults = self.lock_faults();
+        ArmedFaults::new(
+            armed_faults
+                .iter()
+                .filter(|f| f.expires_at > now && f.app.as_ref().is_none_or(|armed| armed == app))
+                .map(|f| f.fault),
+        )
+    }
+
+    /// Adds a group to the app's "Push Groups" and pushes it now: found by
+    /// `displayName`, created or linked, then its whole membership.
+    pub async fn push_group_now(&self, app: &str, group: &str) -> Result<GroupTaskResult, ProvisioningError> {
+        let idp = self.idp.upgrade().ok_or(ProvisioningError::IdpGone)?;
+        let app = self.provisioning_app(&idp, app)?;
+        let group_id = idp
+            .read_org(|org| org.find_group(group).map(|g| g.id.clone()))
+            .ok_or_else(|| ProvisioningError::UnknownGroup(group.to_owned()))?;
+        update_settings(&idp, &app, |settings| {
+            if !settings.pushed_groups.contains(&group_id) {
+                settings.pushed_groups.push(group_id.clone());
+            }
+        });
+        let operation = Operation::PushGroup { app: app.clone(), group: group_id.clone() };
+        let failed_task = self.run_as_task(&idp, operation).await;
+        Ok(GroupTaskResult { app, group: group_id, failed_task })
+    }
+
+    /// Unlinks a pushed group: it is no longer pushed or linked. With
+    /// `delete_in_app`, Okta first sends `DELETE /Groups/{id}`; without, no
+    /// request is sent and the group stays in the app.
+    pub async fn unlink_group(
+        &self,
+        app: &str,
+        group: &str,
+        delete_in_app: bool,
+    ) -> Result<GroupTaskResult, ProvisioningError> {
+        let idp = self.idp.upgrade().ok_or(ProvisioningError::IdpGone)?;
+        let app = self.provisioning_app(&idp, app)?;
+        let group_id = idp
+            .read_org(|org| org.find_group(group).map(|g| g.id.clone()))
+            .ok_or_else(|| ProvisioningError::UnknownGroup(group.to_owned()))?;
+        let pushed = idp.read_org(|org| {
+            org.apps.get(&app).and_then(|a| a.provisioning.as_ref()).is_some_and(|settings| {
+                settings.pushed_groups.contains(&group_id) || settings.links.groups.contains_key(&group_id)
+            })
+        });
+        if !pushed {
+            return Err(ProvisioningError::NotPushed { app: app.to_string(), group: group.to_owned() });
+        }
+        let operation = Operation::UnlinkGroup { app: app.clone(), group: group_id.clone(), delete_in_app };
+        let failed_task = self.run_as_task(&idp, operation).await;
+        Ok(GroupTaskResult { app, group: group_id, failed_task })
     }
 
     /// Every exchange kept, oldest first.
@@ -435,13 +577,16 @@ impl Provisioner {
 
     /// Runs one operation against the org as it is now.
     async fn run(&self, idp: &Idp, operation: &Operation) -> Result<(), TaskFailure> {
-        let Some(connection) = idp.read_org(|org| Connection::of(org, operation.app())) else {
+        let Some(mut connection) = idp.read_org(|org| Connection::of(org, operation.app())) else {
             return Ok(());
         };
+        connection.faults = self.faults_for(idp, operation.app());
         let label = operation.label();
         match operation {
             Operation::SyncUser { app, user, profile_changed } => {
-                let action = idp.read_org(|org| decide_user(org, app, user, *profile_changed));
+                let action = idp.read_org(|org| {
+                    with_fault_values(org, app, decide_user(org, app, user, *profile_changed), &connection.faults)
+                });
                 self.sync_user(idp, &connection, &label, user, action).await
             }
             Operation::PushGroup { group, .. } => self.push_group(idp, &connection, &label, group).await,
@@ -451,17 +596,59 @@ impl Provisioner {
             Operation::RenameGroup { group, .. } => {
                 let target = idp.read_org(|org| {
                     let scim_id = group_link(org, &connection.app, group)?;
-                    Some((scim_id, org.groups.get(group)?.name.clone()))
+                    let members = linked_members(org, &connection.app, group);
+                    Some((scim_id, org.groups.get(group)?.name.clone(), members))
                 });
-                let Some((scim_id, name)) = target.filter(|_| connection.push_groups) else { return Ok(()) };
-                let request = requests::patch_group(&scim_id, &name, &MembershipEdit::None);
+                let Some((scim_id, name, members)) = target.filter(|_| connection.push_groups) else {
+                    return Ok(());
+                };
+                // Under the fault, the rename travels with a membership add.
+                let edit = if connection.faults.has(ScimFault::RenameWithMembership) && !members.is_empty() {
+                    MembershipEdit::Add(members)
+                } else {
+                    MembershipEdit::None
+                };
+                let request = requests::patch_group(&scim_id, &name, &edit);
                 require_success(&self.send(idp, &connection, &label, request).await?)?;
                 Ok(())
             }
-            Operation::UnlinkGroup { group, .. } => {
-                update_links(idp, &connection.app, |links| {
-                    links.groups.remove(group);
+            Operation::UnlinkGroup { group, delete_in_app, .. } => {
+                let linked = idp.read_org(|org| group_link(org, &connection.app, group));
+                if *delete_in_app && let Some(scim_id) = linked {
+                    let reply = self.send(idp, &connection, &label, requests::delete_group(&scim_id)).await?;
+                    // A group already gone from the app is as good as deleted.
+                    if reply.status != 404 {
+                        require_success(&reply)?;
+                    }
+                }
+                update_settings(idp, &connection.app, |settings| {
+                    settings.links.groups.remove(group);
+                    settings.pushed_groups.retain(|pushed| pushed != group);
                 });
+                Ok(())
+            }
+            Operation::SyncPassword { app, user } => {
+                let target = idp.read_org(|org| {
+                    let found = org.apps.get(app)?;
+                    let settings = found.provisioning.as_ref()?;
+                    let link = settings.links.users.get(user).filter(|link| link.active)?;
+                    let view = org.users.get(user).map(|u| UserView::of(org, found, settings, u));
+                    Some((link.scim_id.clone(), view))
+                });
+                let Some((scim_id, view)) = target.filter(|_| connection.sync_password) else { return Ok(()) };
+                // The mock keeps no user passwords, so the synced password is
+                // a fresh random one, as the create's is.
+                let password = idp.ids().opaque_token();
+                let request = match connection.profile {
+                    RequestProfile::AppIntegrationWizard => {
+                        let read = self.send(idp, &connection, &label, requests::get_user(&scim_id)).await?;
+                        let (_, current) = read_resource(&read)?;
+                        let put = requests::replace_user(&scim_id, &current, view.as_ref(), true);
+                        requests::with_password(faults::trim_put(put, &connection.faults), &password)
+                    }
+                    RequestProfile::Oin | RequestProfile::OinPatch => requests::set_user_password(&scim_id, &password),
+                };
+                require_success(&self.send(idp, &connection, &label, request).await?)?;
                 Ok(())
             }
             Operation::TestCredentials { .. } => {
@@ -487,7 +674,8 @@ impl Provisioner {
         match action {
             UserAction::Nothing => Ok(()),
             UserAction::Provision(view) => {
-                let lookup = self.send(idp, connection, label, requests::find_user(&view.user_name)).await?;
+                let lookup_name = faults::lookup_user_name(&view.user_name, &connection.faults);
+                let lookup = self.send(idp, connection, label, requests::find_user(&lookup_name)).await?;
                 let page = read_list(&lookup, true)?;
                 match page.resources.first() {
                     Some(existing) => {
@@ -507,7 +695,13 @@ impl Provisioner {
                     None => {
                         let password = connection.sync_password.then(|| idp.ids().opaque_token());
                         let request = requests::create_user(&view, password.as_deref());
-                        let created = self.send(idp, connection, label, request).await?;
+                        let mut created = self.send(idp, connection, label, request.clone()).await?;
+                        if connection.faults.has(ScimFault::DuplicateCreate) {
+                            // The first reply is taken as lost to a timeout:
+                            // Okta sends the same create again and reads
+                            // that reply instead.
+                            created = self.send(idp, connection, label, request).await?;
+                        }
                         let (scim_id, _) = read_resource(&created)?;
                         link_user(idp, &connection.app, user, &scim_id, true);
                         Ok(())
@@ -540,9 +734,10 @@ impl Provisioner {
     ) -> Result<(), TaskFailure> {
         let (_, current) = read_resource(&self.send(idp, connection, label, requests::get_user(scim_id)).await?)?;
         let request = match connection.profile {
-            RequestProfile::Oin | RequestProfile::AppIntegrationWizard => {
-                Some(requests::replace_user(scim_id, &current, Some(view), view.active))
-            }
+            RequestProfile::Oin | RequestProfile::AppIntegrationWizard => Some(faults::trim_put(
+                requests::replace_user(scim_id, &current, Some(view), view.active),
+                &connection.faults,
+            )),
             RequestProfile::OinPatch => requests::patch_user_profile(scim_id, &current, view),
         };
         if let Some(request) = request {
@@ -566,7 +761,7 @@ impl Provisioner {
             RequestProfile::AppIntegrationWizard => {
                 let read = self.send(idp, connection, label, requests::get_user(scim_id)).await?;
                 let (_, current) = read_resource(&read)?;
-                requests::replace_user(scim_id, &current, view, active)
+                faults::trim_put(requests::replace_user(scim_id, &current, view, active), &connection.faults)
             }
             RequestProfile::Oin | RequestProfile::OinPatch => requests::set_user_active(scim_id, active),
         };
@@ -606,11 +801,24 @@ impl Provisioner {
         update_links(idp, &connection.app, |links| {
             links.groups.insert(group.clone(), scim_id.clone());
         });
-        if matches!(&edit, MembershipEdit::Add(members) if members.is_empty()) {
-            return Ok(());
+        // One PATCH, or under the large-push fault one per page of members:
+        // the first replaces (or adds), the rest add.
+        let edits: Vec<MembershipEdit> = match edit {
+            MembershipEdit::Replace(members) => faults::member_batches(members, &connection.faults)
+                .into_iter()
+                .enumerate()
+                .map(|(n, batch)| if n == 0 { MembershipEdit::Replace(batch) } else { MembershipEdit::Add(batch) })
+                .collect(),
+            MembershipEdit::Add(members) if members.is_empty() => Vec::new(),
+            MembershipEdit::Add(members) => {
+                faults::member_batches(members, &connection.faults).into_iter().map(MembershipEdit::Add).collect()
+            }
+            other => vec![other],
+        };
+        for edit in edits {
+            let request = requests::patch_group(&scim_id, &name, &edit);
+            require_success(&self.send(idp, connection, label, request).await?)?;
         }
-        let request = requests::patch_group(&scim_id, &name, &edit);
-        require_success(&self.send(idp, connection, label, request).await?)?;
         Ok(())
     }
 
@@ -774,6 +982,28 @@ fn update_links(idp: &Idp, app: &AppId, change: impl FnOnce(&mut crate::org::pro
             change(&mut settings.links);
         }
     });
+}
+
+fn update_settings(idp: &Idp, app: &AppId, change: impl FnOnce(&mut crate::org::provisioning::ScimProvisioning)) {
+    idp.write_org(|org| {
+        if let Some(settings) = org.apps.get_mut(app).and_then(|a| a.provisioning.as_mut()) {
+            change(settings);
+        }
+    });
+}
+
+/// The action with the armed faults' values: under the empty-strings fault,
+/// every unset mapped attribute as `""`.
+fn with_fault_values(org: &Org, app: &AppId, action: UserAction, armed: &ArmedFaults) -> UserAction {
+    let Some(settings) = org.apps.get(app).and_then(|a| a.provisioning.as_ref()) else { return action };
+    let fill = |view: UserView| faults::with_empty_strings(view, settings, armed);
+    match action {
+        UserAction::Provision(view) => UserAction::Provision(fill(view)),
+        UserAction::Update { scim_id, view } => UserAction::Update { scim_id, view: fill(view) },
+        UserAction::Deactivate { scim_id, view } => UserAction::Deactivate { scim_id, view: view.map(fill) },
+        UserAction::Reactivate { scim_id, view } => UserAction::Reactivate { scim_id, view: fill(view) },
+        UserAction::Nothing => UserAction::Nothing,
+    }
 }
 
 fn link_user(idp: &Idp, app: &AppId, user: &UserId, scim_id: &str, active: bool) {

@@ -6,6 +6,7 @@
 //! that read it. Request shapes follow Okta's SCIM 2.0 reference and its
 //! test suites (see `../shared/notes/okta-scim.md`).
 
+pub mod faults;
 pub mod import;
 pub mod plan;
 pub mod requests;
@@ -13,6 +14,7 @@ pub mod requests;
 use serde::Serialize;
 use serde_json::Value;
 
+pub use faults::{ArmedFaults, ScimFault, UnknownScimFault};
 pub use import::{ImportReport, match_import};
 pub use plan::{Operation, UserAction, decide_user, plan_change, plan_push};
 pub use requests::UserView;

@@ -28,8 +28,12 @@ pub enum Operation {
     ChangeMembership { app: AppId, group: GroupId, user: UserId, membership: MembershipDirection },
     /// Sends a pushed group's new name.
     RenameGroup { app: AppId, group: GroupId },
-    /// Forgets a deleted group's link; Okta's default leaves the SCIM group.
-    UnlinkGroup { app: AppId, group: GroupId },
+    /// Stops pushing a group and forgets its link. With "Delete the group
+    /// in the target app" it first sends `DELETE /Groups/{id}`; without (and
+    /// for a group deleted in Okta) no request is sent.
+    UnlinkGroup { app: AppId, group: GroupId, delete_in_app: bool },
+    /// Sends a linked user's new password ("Sync Password").
+    SyncPassword { app: AppId, user: UserId },
     /// "Test API Credentials".
     TestCredentials { app: AppId },
     /// Reads every user and group page.
@@ -52,6 +56,7 @@ impl Operation {
             | Operation::ChangeMembership { app, .. }
             | Operation::RenameGroup { app, .. }
             | Operation::UnlinkGroup { app, .. }
+            | Operation::SyncPassword { app, .. }
             | Operation::TestCredentials { app }
             | Operation::Import { app } => app,
         }
@@ -70,7 +75,11 @@ impl Operation {
                 format!("remove user {user} from group {group}")
             }
             Operation::RenameGroup { group, .. } => format!("rename group {group}"),
-            Operation::UnlinkGroup { group, .. } => format!("unlink group {group}"),
+            Operation::UnlinkGroup { group, delete_in_app: false, .. } => format!("unlink group {group}"),
+            Operation::UnlinkGroup { group, delete_in_app: true, .. } => {
+                format!("unlink group {group} and delete it in the app")
+            }
+            Operation::SyncPassword { user, .. } => format!("sync password of user {user}"),
             Operation::TestCredentials { .. } => "test API credentials".to_owned(),
             Operation::Import { .. } => "import users and groups".to_owned(),
         }
@@ -106,6 +115,14 @@ pub fn plan_change(org: &Org, change: &OrgChange) -> Vec<Operation> {
         | OrgChange::UserCreated { user, .. } => {
             for (app, _) in provisioning_apps(org) {
                 operations.push(sync(app, user, false));
+            }
+        }
+        OrgChange::PasswordChanged { user } => {
+            for (app, settings) in provisioning_apps(org) {
+                let linked_active = settings.links.users.get(user).is_some_and(|link| link.active);
+                if settings.features.sync_password && linked_active {
+                    operations.push(Operation::SyncPassword { app: app.clone(), user: user.clone() });
+                }
             }
         }
         OrgChange::ProfileChanged { user } => {
@@ -165,7 +182,13 @@ pub fn plan_change(org: &Org, change: &OrgChange) -> Vec<Operation> {
         OrgChange::GroupDeleted { group } => {
             for (app, settings) in provisioning_apps(org) {
                 if settings.links.groups.contains_key(group) {
-                    operations.push(Operation::UnlinkGroup { app: app.clone(), group: group.clone() });
+                    // Okta's default for a group deleted in Okta leaves the
+                    // SCIM group in the app.
+                    operations.push(Operation::UnlinkGroup {
+                        app: app.clone(),
+                        group: group.clone(),
+                        delete_in_app: false,
+                    });
                 }
             }
         }

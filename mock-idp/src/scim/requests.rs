@@ -259,6 +259,38 @@ pub fn set_user_active(scim_id: &str, active: bool) -> ScimRequest {
     }
 }
 
+/// `PATCH /Users/{id}` with the new password in a path-less `replace`, as
+/// Okta syncs a password under the OIN profiles (the same shape as its
+/// deactivation).
+pub fn set_user_password(scim_id: &str, password: &str) -> ScimRequest {
+    ScimRequest {
+        method: Method::Patch,
+        path: format!("/Users/{}", encode(scim_id)),
+        body: Some(json!({
+            "schemas": [PATCH_SCHEMA],
+            "Operations": [{"op": "replace", "value": {"password": password}}],
+        })),
+    }
+}
+
+/// A `PUT` with the password set: the wizard profile syncs a password by
+/// `PUT`, as it sends everything.
+pub fn with_password(request: ScimRequest, password: &str) -> ScimRequest {
+    let body = request.body.map(|mut body| {
+        if let Some(object) = body.as_object_mut() {
+            object.insert("password".into(), Value::String(password.to_owned()));
+        }
+        body
+    });
+    ScimRequest { body, ..request }
+}
+
+/// `DELETE /Groups/{id}`: unlinking a pushed group with "Delete the group in
+/// the target app". Okta never deletes users.
+pub fn delete_group(scim_id: &str) -> ScimRequest {
+    ScimRequest { method: Method::Delete, path: format!("/Groups/{}", encode(scim_id)), body: None }
+}
+
 /// `GET /Users?startIndex=1&count=2`: "Test API Credentials".
 pub fn test_credentials() -> ScimRequest {
     ScimRequest { method: Method::Get, path: "/Users?startIndex=1&count=2".into(), body: None }

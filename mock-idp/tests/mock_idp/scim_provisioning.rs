@@ -202,6 +202,10 @@ async fn handle(State(shared): State<Shared>, method: Method, uri: Uri, headers:
             }
             None => not_found(),
         },
+        ("DELETE", ["Groups", id]) => match server.groups.remove(*id) {
+            Some(_) => StatusCode::NO_CONTENT.into_response(),
+            None => not_found(),
+        },
         _ => not_found(),
     }
 }
@@ -216,6 +220,12 @@ struct Harness {
 
 impl Harness {
     async fn start(profile: &str) -> Self {
+        Harness::start_with(profile, 0).await
+    }
+
+    /// The harness with `bulk` more users in the org, all members of
+    /// Engineering.
+    async fn start_with(profile: &str, bulk: usize) -> Self {
         let server: Shared = Arc::default();
         let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
         let base = format!("http://{}/scim/v2", listener.local_addr().unwrap());
@@ -229,6 +239,15 @@ impl Harness {
                 .await
                 .unwrap();
         });
+        let mut bulk_members = vec!["\"alice@acme.test\"".to_owned()];
+        let mut bulk_users = String::new();
+        for n in 0..bulk {
+            bulk_members.push(format!("\"bulk{n:03}@acme.test\""));
+            bulk_users.push_str(&format!(
+                "\n[[users]]\nid = \"00ubulk{n:013}\"\nlogin = \"bulk{n:03}@acme.test\"\nfirst_name = \"Bulk\"\nlast_name = \"User{n:03}\"\n"
+            ));
+        }
+        let bulk_members = bulk_members.join(", ");
         let text = format!(
             r#"
 [org]
@@ -252,7 +271,7 @@ last_name = "Brown"
 [[groups]]
 id = "{ENGINEERING}"
 name = "Engineering"
-members = ["alice@acme.test"]
+members = [{bulk_members}]
 
 [[apps]]
 id = "{APP}"
@@ -268,7 +287,7 @@ token = "scim-secret"
 profile = "{profile}"
 push_groups = ["Engineering"]
 mappings = [{{ scim = "urn:ietf:params:scim:schemas:extension:enterprise:2.0:User:department", value = "user.department" }}]
-"#
+{bulk_users}"#
         );
         let clock = mock_idp::clock::FixedClock::deterministic();
         let org = mock_idp::org::parse_org("org.toml", &text, mock_idp::clock::Clock::now(&clock)).unwrap();
@@ -523,4 +542,222 @@ async fn the_management_api_lists_retries_and_shows_provisioning() {
     let unknown = api(reqwest::Method::POST, "/tasks/nope/retry").send().await.unwrap();
     assert_eq!(unknown.status(), 404);
     server.stop().await.unwrap();
+}
+
+impl Harness {
+    fn arm(&self, fault: &str) {
+        self.provisioner.arm_fault(fault.parse().unwrap(), Some("scim-app")).unwrap();
+    }
+
+    fn set_sync_password(&self) {
+        self.idp.write_org(|org| {
+            let app = org.apps.values_mut().next().unwrap();
+            app.provisioning.as_mut().unwrap().features.sync_password = true;
+        });
+    }
+
+    fn rename_group(&self, name: &str) {
+        let now = self.idp.now();
+        let body = admin::parse_body(json!({"profile": {"name": name}}).to_string().as_bytes()).unwrap();
+        self.apply(|org| admin::update_group(org, ENGINEERING, body, now));
+    }
+}
+
+#[tokio::test]
+async fn a_lookup_in_a_different_case_then_the_create() {
+    let harness = Harness::start("oin").await;
+    harness.arm("username-case");
+    harness.assign(ALICE);
+    let sent = harness.requests().await;
+    assert_eq!(sent[0]["path"], "/scim/v2/Users?filter=userName%20eq%20%22ALICE%40ACME.TEST%22&startIndex=1&count=100");
+    assert_eq!(sent[1]["body"]["userName"], "alice@acme.test", "the create keeps the app username's case");
+    insta::assert_json_snapshot!("fault_username_case", sent);
+}
+
+#[tokio::test]
+async fn the_same_create_twice_after_a_timeout_exposes_a_server_that_duplicates() {
+    let harness = Harness::start("oin").await;
+    harness.arm("duplicate-create");
+    harness.assign(ALICE);
+    let sent = harness.requests().await;
+    let methods: Vec<&str> = sent.iter().map(|r| r["method"].as_str().unwrap()).collect();
+    assert_eq!(methods, ["GET", "POST", "POST"]);
+    assert_eq!(sent[1]["body"], sent[2]["body"], "the same create, byte for byte");
+    assert_eq!(harness.server.lock().unwrap().users.len(), 2, "this recorder has no uniqueness check: two accounts");
+    insta::assert_json_snapshot!("fault_duplicate_create", sent);
+    let link = harness.provisioner.transcript().last().and_then(|e| e.response.as_ref()).map(|r| r.body["id"].clone());
+    assert_eq!(link, Some(json!("users-2")), "the second reply is the one Okta reads");
+}
+
+#[tokio::test]
+async fn unset_attributes_as_empty_strings() {
+    let harness = Harness::start("oin").await;
+    harness.arm("empty-strings");
+    harness.assign(BOB);
+    let sent = harness.requests().await;
+    assert_eq!(sent[1]["body"]["urn:ietf:params:scim:schemas:extension:enterprise:2.0:User"]["department"], "");
+    insta::assert_json_snapshot!("fault_empty_strings", sent);
+}
+
+#[tokio::test]
+async fn a_put_that_omits_optional_attributes() {
+    let harness = Harness::start("oin").await;
+    harness.assign(ALICE);
+    harness.requests().await;
+    harness.arm("put-omits-optional");
+    harness.rename_alice();
+    let sent = harness.requests().await;
+    let put = &sent[1];
+    assert_eq!(put["method"], "PUT");
+    let mut keys: Vec<&str> = put["body"].as_object().unwrap().keys().map(String::as_str).collect();
+    keys.sort();
+    assert_eq!(keys, ["active", "emails", "id", "name", "schemas", "userName"]);
+    insta::assert_json_snapshot!("fault_put_omits_optional", sent);
+}
+
+#[tokio::test]
+async fn a_rename_sent_with_a_membership_change() {
+    let harness = Harness::start("oin").await;
+    harness.assign(ALICE);
+    harness.provisioner.push_now(APP).await.unwrap();
+    harness.requests().await;
+    harness.arm("rename-with-membership");
+    harness.rename_group("Platform");
+    let sent = harness.requests().await;
+    assert_eq!(
+        sent[0]["body"]["Operations"],
+        json!([
+            {"op": "replace", "value": {"id": "groups-2", "displayName": "Platform"}},
+            {"op": "add", "path": "members", "value": [{"value": "users-1", "display": "alice@acme.test"}]},
+        ])
+    );
+    insta::assert_json_snapshot!("fault_rename_with_membership", sent);
+}
+
+#[tokio::test]
+async fn a_group_push_larger_than_one_page_goes_in_batches() {
+    let harness = Harness::start_with("oin", 149).await;
+    let now = harness.idp.now();
+    let body = admin::parse_body(b"{}").unwrap();
+    harness.apply(|org| admin::assign_group(org, APP, ENGINEERING, body));
+    harness.requests().await;
+    let _ = now;
+    harness.arm("large-group-push");
+    let summary = harness.provisioner.push_now(APP).await.unwrap();
+    assert!(summary.failed_tasks.is_empty());
+    let sent = harness.requests().await;
+    let group_patches: Vec<Value> = sent
+        .iter()
+        .filter(|r| r["method"] == "PATCH")
+        .map(|r| {
+            let operations = r["body"]["Operations"].as_array().unwrap();
+            json!({
+                "path": r["path"],
+                "operations": operations.iter().map(|o| json!({
+                    "op": o["op"], "path": o["path"],
+                    "members": o["value"].as_array().map(Vec::len),
+                })).collect::<Vec<_>>(),
+            })
+        })
+        .collect();
+    insta::assert_json_snapshot!("fault_large_group_push", group_patches);
+    let group = harness.server.lock().unwrap().groups.values().next().cloned().unwrap();
+    assert_eq!(group["members"].as_array().map(Vec::len), Some(150), "every member arrived");
+}
+
+#[tokio::test]
+async fn scim_faults_through_the_management_api_are_listed_bounded_and_cleared() {
+    let harness = Harness::start("oin").await;
+    let server =
+        mock_idp::http::RunningServer::start("127.0.0.1:0".parse().unwrap(), harness.idp.clone()).await.unwrap();
+    let api = |method: reqwest::Method, path: &str| {
+        reqwest::Client::new()
+            .request(method, format!("{}/api/v1/mockta/scim{path}", server.url()))
+            .header("authorization", "SSWS t")
+    };
+    let armed = api(reqwest::Method::POST, "/faults")
+        .json(&json!({"fault": "username-case", "app": "scim-app"}))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(armed.status(), 201);
+    let armed: Value = armed.json().await.unwrap();
+    assert_eq!((armed["fault"].as_str(), armed["app"].as_str()), (Some("username-case"), Some(APP)));
+    assert_eq!(armed["expires"], "2024-03-29T07:52:22.136Z", "ten minutes on the IdP's clock");
+    let unknown = api(reqwest::Method::POST, "/faults").json(&json!({"fault": "teleport"})).send().await.unwrap();
+    assert_eq!(unknown.status(), 400);
+    let unknown: Value = unknown.json().await.unwrap();
+    assert_eq!(unknown["errorCode"], "E0000001");
+    let catalogue: Value = api(reqwest::Method::GET, "/faults/catalogue").send().await.unwrap().json().await.unwrap();
+    assert_eq!(catalogue.as_array().map(Vec::len), Some(6));
+    for _ in 0..150 {
+        harness.arm("empty-strings");
+    }
+    let listed: Value = api(reqwest::Method::GET, "/faults").send().await.unwrap().json().await.unwrap();
+    assert_eq!(listed.as_array().map(Vec::len), Some(100), "at most 100 armed; the oldest dropped");
+    let cleared = api(reqwest::Method::DELETE, "/faults").send().await.unwrap();
+    assert_eq!(cleared.status(), 204);
+    let listed: Value = api(reqwest::Method::GET, "/faults").send().await.unwrap().json().await.unwrap();
+    assert_eq!(listed, json!([]));
+    harness.assign(ALICE);
+    let sent = harness.requests().await;
+    assert!(sent[0]["path"].as_str().unwrap().contains("alice%40acme.test"), "cleared faults act no more");
+    server.stop().await.unwrap();
+}
+
+#[tokio::test]
+async fn a_password_change_is_synced_by_each_request_profile() {
+    for profile in ["oin", "oin_patch", "wizard"] {
+        let harness = Harness::start(profile).await;
+        harness.set_sync_password();
+        harness.assign(ALICE);
+        let created = harness.requests().await;
+        assert!(created[1]["body"]["password"].is_string(), "the create carries a password");
+        let now = harness.idp.now();
+        let body =
+            admin::parse_body(br#"{"profile":{},"credentials":{"password":{"value":"N3w-Passw0rd!"}}}"#).unwrap();
+        harness.apply(|org| admin::update_user(org, ALICE, body, true, now));
+        let sent = harness.requests().await;
+        insta::assert_json_snapshot!(format!("password_sync_{profile}"), sent);
+        let last = sent.last().unwrap();
+        assert!(last["body"]["password"].is_string() || last["body"]["Operations"][0]["value"]["password"].is_string());
+    }
+    // Without the feature, a password change sends nothing.
+    let harness = Harness::start("oin").await;
+    harness.assign(ALICE);
+    harness.requests().await;
+    let now = harness.idp.now();
+    let body = admin::parse_body(br#"{"profile":{},"credentials":{"password":{"value":"N3w-Passw0rd!"}}}"#).unwrap();
+    harness.apply(|org| admin::update_user(org, ALICE, body, true, now));
+    assert_eq!(harness.requests().await, Vec::<Value>::new());
+}
+
+#[tokio::test]
+async fn unlinking_a_pushed_group_deletes_it_only_when_asked() {
+    let harness = Harness::start("oin").await;
+    harness.assign(ALICE);
+    harness.provisioner.push_now(APP).await.unwrap();
+    harness.requests().await;
+    let kept = harness.provisioner.unlink_group("scim-app", "Engineering", false).await.unwrap();
+    assert_eq!(kept.failed_task, None);
+    assert_eq!(harness.requests().await, Vec::<Value>::new(), "unlink without delete sends nothing");
+    assert_eq!(harness.server.lock().unwrap().groups.len(), 1, "the group stays in the app");
+    let again = harness.provisioner.unlink_group("scim-app", "Engineering", true).await.unwrap_err();
+    assert_eq!(again.code(), "provisioning.group_not_pushed");
+
+    harness.provisioner.push_group_now("scim-app", "Engineering").await.unwrap();
+    let pushed = harness.requests().await;
+    assert_eq!(pushed[0]["method"], "GET", "a push looks the group up by displayName and links it");
+    let deleted = harness.provisioner.unlink_group("scim-app", ENGINEERING, true).await.unwrap();
+    assert_eq!(deleted.failed_task, None);
+    let sent = harness.requests().await;
+    insta::assert_json_snapshot!("unlink_group_delete", sent);
+    assert!(harness.server.lock().unwrap().groups.is_empty());
+    // Users are never deleted, whatever happens to them.
+    harness.lifecycle(ALICE, Lifecycle::Deactivate);
+    harness.apply(|org| admin::unassign_user(org, APP, ALICE));
+    let later = harness.requests().await;
+    assert!(later.iter().all(|r| r["method"] != "DELETE"), "Okta never deletes users: {later:#?}");
+    let settings = harness.idp.read_org(|org| org.find_app(APP).unwrap().provisioning.clone().unwrap());
+    assert!(settings.pushed_groups.is_empty() && settings.links.groups.is_empty());
 }
