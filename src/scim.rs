@@ -29,6 +29,11 @@ pub(crate) struct AppArgs {
     /// The app, by id or name; it needs `[apps.provisioning]` in the org file.
     #[arg(long)]
     app: String,
+    /// A SCIM fault to arm for the app while the command runs (repeatable):
+    /// username-case, duplicate-create, empty-strings, put-omits-optional,
+    /// rename-with-membership, large-group-push.
+    #[arg(long = "fault")]
+    faults: Vec<String>,
 }
 
 #[derive(Args)]
@@ -57,9 +62,18 @@ pub(crate) fn run(command: ScimCommand) -> Result<(), Failure> {
         ScimCommand::Push(args) => (args, Operation::Push),
         ScimCommand::Import(args) => (args, Operation::Import),
     };
+    // An unknown fault name is a usage error, found before anything runs.
+    let faults = args
+        .faults
+        .iter()
+        .map(|name| name.parse::<mock_idp::scim::ScimFault>().map_err(Failure::usage))
+        .collect::<Result<Vec<_>, _>>()?;
     let idp = Arc::new(build_idp(&args.org.options(None))?);
     runtime.block_on(async move {
         let provisioner = Provisioner::start(&idp, ProvisionerOptions::default()).map_err(Failure::runtime)?;
+        for fault in faults {
+            provisioner.arm_fault(fault, Some(&args.app)).map_err(Failure::usage)?;
+        }
         let outcome = match operation {
             Operation::TestCredentials => provisioner.test_credentials(&args.app).await.map(|r| json!(r)),
             Operation::Push => provisioner.push_now(&args.app).await.map(|r| json!(r)),

@@ -370,3 +370,13 @@ fn servers_log_one_json_object_a_line_with_log_format_json() {
         assert!(object.get("level").is_some() && object.get("fields").is_some(), "{line}");
     }
 }
+
+#[test]
+fn an_unknown_scim_fault_is_a_one_line_usage_error() {
+    let dir = tempfile::tempdir().unwrap();
+    let (code, stdout, stderr) = run(&["scim", "push", "--app", "reference-sp", "--fault", "teleport"], dir.path());
+    assert_eq!(code, 2, "{stderr}");
+    assert!(stdout.is_empty(), "{stdout}");
+    assert_eq!(stderr.lines().count(), 1, "{stderr}");
+    assert!(stderr.contains("unknown SCIM fault 'teleport' (known: username-case, duplicate-create"), "{stderr}");
+}
