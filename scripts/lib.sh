@@ -66,9 +66,11 @@ ensure_system_packages() {
 }
 
 # pysaml2, Authlib and okta-jwt-verifier, the Python SAML and OpenID Connect
-# libraries the interop tests run against the mock, go into .local/venv so
-# nothing is installed system-wide. The copy of requirements.txt kept in the
-# venv tells whether the pins changed since the last install.
+# libraries the interop tests run against the mock, and Django with
+# django-scim2, the third-party SCIM server the mock provisions, go into
+# .local/venv so nothing is installed system-wide. The copy of
+# requirements.txt kept in the venv tells whether the pins changed since the
+# last install.
 ensure_python_env() {
     local venv=.local/venv
     local stamp="$venv/.requirements"

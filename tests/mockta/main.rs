@@ -11,6 +11,7 @@ mod interop;
 mod interop_mellon;
 mod interop_oidc;
 mod interop_openidc;
+mod interop_scim_server;
 mod interop_shibboleth;
 mod layering;
 mod oidc_sign_in;
