@@ -425,7 +425,7 @@ mod tests {
             assert_eq!(fault.name().parse::<OidcFault>(), Ok(*fault));
         }
         assert!("nope".parse::<OidcFault>().is_err());
-        assert_eq!(OidcFault::ALL.len(), 35);
+        assert_eq!(OidcFault::ALL.len(), 36);
     }
 
     fn org() -> Org {
