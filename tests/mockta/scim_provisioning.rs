@@ -210,3 +210,232 @@ async fn the_mock_provisions_the_reference_sp_and_the_sp_ends_as_the_org_sees_it
     assert!(old_name.is_empty(), "the old name is gone");
     sp.stop().await.unwrap();
 }
+
+/// One org change the model property makes.
+#[derive(Clone, Debug)]
+enum Step {
+    Assign(usize),
+    Unassign(usize),
+    UpdateProfile(usize, usize),
+    Deactivate(usize),
+    Reactivate(usize),
+    AddMember(usize, usize),
+    RemoveMember(usize, usize),
+    RenameGroup(usize, usize),
+}
+
+const MODEL_USERS: usize = 3;
+const MODEL_GROUPS: usize = 2;
+const GIVEN_NAMES: [&str; 3] = ["Ada", "Grace", "Edsger"];
+const GROUP_NAMES: [&str; 3] = ["Prop Red", "Prop Blue", "Prop Green"];
+
+fn model_user(n: usize) -> String {
+    format!("00upropuser00000000{n}")
+}
+
+fn model_group(n: usize) -> String {
+    format!("00gpropgroup0000000{n}")
+}
+
+fn step() -> impl proptest::strategy::Strategy<Value = Step> {
+    use proptest::prelude::*;
+    let user = 0..MODEL_USERS;
+    let group = 0..MODEL_GROUPS;
+    prop_oneof![
+        3 => user.clone().prop_map(Step::Assign),
+        1 => user.clone().prop_map(Step::Unassign),
+        2 => (user.clone(), 0..GIVEN_NAMES.len()).prop_map(|(u, n)| Step::UpdateProfile(u, n)),
+        1 => user.clone().prop_map(Step::Deactivate),
+        1 => user.clone().prop_map(Step::Reactivate),
+        2 => (group.clone(), user.clone()).prop_map(|(g, u)| Step::AddMember(g, u)),
+        1 => (group.clone(), user.clone()).prop_map(|(g, u)| Step::RemoveMember(g, u)),
+        1 => (group, 0..GROUP_NAMES.len()).prop_map(|(g, n)| Step::RenameGroup(g, n)),
+    ]
+}
+
+/// The org for the model: three users, two groups pushed to the SP's acme
+/// tenant, nothing assigned yet.
+fn model_idp(scim_base: &str) -> Arc<Idp> {
+    let mut text = format!(
+        r#"
+[org]
+name = "acme"
+url = "http://127.0.0.1:7000"
+api_token = "t"
+
+[[apps]]
+id = "{APP}"
+name = "reference-sp"
+sign_on_mode = "SAML_2_0"
+[apps.saml]
+sso_url = "http://127.0.0.1:7100/sso/acs/acme"
+audience = "http://127.0.0.1:7100/sso/metadata/acme"
+[apps.provisioning]
+base_url = "{scim_base}"
+auth = "bearer"
+token = "mockta-dev-token"
+push_groups = ["Prop Group 0", "Prop Group 1"]
+"#
+    );
+    for n in 0..MODEL_USERS {
+        text.push_str(&format!(
+            "\n[[users]]\nid = \"{}\"\nlogin = \"prop.user{n}@acme.test\"\nfirst_name = \"First{n}\"\nlast_name = \"Last{n}\"\n",
+            model_user(n)
+        ));
+    }
+    for n in 0..MODEL_GROUPS {
+        text.push_str(&format!("\n[[groups]]\nid = \"{}\"\nname = \"Prop Group {n}\"\n", model_group(n)));
+    }
+    let org = mock_idp::org::parse_org("org.toml", &text, time::OffsetDateTime::now_utc()).unwrap();
+    let key = mock_idp::keys::deterministic::signing(&org.name).unwrap();
+    Arc::new(Idp::new(IdpConfig::serving(org, KeySource::Fixed(key)).unwrap()))
+}
+
+/// Applies one step; a refused change (reactivating an active user, say)
+/// changes nothing and publishes nothing, as in Okta.
+fn apply_step(idp: &Idp, step: &Step) {
+    let now = idp.now();
+    let _ = match step {
+        Step::Assign(u) => {
+            let body = admin::parse_body(json!({"id": model_user(*u)}).to_string().as_bytes()).unwrap();
+            idp.apply(|org| admin::assign_user(org, APP, None, body, now)).map(drop)
+        }
+        Step::Unassign(u) => idp.apply(|org| admin::unassign_user(org, APP, &model_user(*u))).map(drop),
+        Step::UpdateProfile(u, n) => {
+            let body =
+                admin::parse_body(json!({"profile": {"firstName": GIVEN_NAMES[*n]}}).to_string().as_bytes()).unwrap();
+            idp.apply(|org| admin::update_user(org, &model_user(*u), body, true, now)).map(drop)
+        }
+        Step::Deactivate(u) => {
+            idp.apply(|org| admin::lifecycle(org, &model_user(*u), Lifecycle::Deactivate, now)).map(drop)
+        }
+        Step::Reactivate(u) => {
+            idp.apply(|org| admin::lifecycle(org, &model_user(*u), Lifecycle::Activate, now)).map(drop)
+        }
+        Step::AddMember(g, u) => {
+            idp.apply(|org| admin::add_member(org, &model_group(*g), &model_user(*u), now)).map(drop)
+        }
+        Step::RemoveMember(g, u) => {
+            idp.apply(|org| admin::remove_member(org, &model_group(*g), &model_user(*u), now)).map(drop)
+        }
+        Step::RenameGroup(g, n) => {
+            let body = admin::parse_body(json!({"profile": {"name": GROUP_NAMES[*n]}}).to_string().as_bytes()).unwrap();
+            idp.apply(|org| admin::update_group(org, &model_group(*g), body, now)).map(drop)
+        }
+    };
+}
+
+/// What the org says the app should hold: each linked user (SCIM id →
+/// userName, active, given name, family name) and each linked pushed group
+/// (SCIM id → name, sorted member SCIM ids).
+type UserRows = std::collections::BTreeMap<String, (String, bool, String, String)>;
+type GroupRows = std::collections::BTreeMap<String, (String, Vec<String>)>;
+
+fn org_view(idp: &Idp) -> (UserRows, GroupRows) {
+    idp.read_org(|org| {
+        let app = org.apps.values().find(|a| a.id.as_str() == APP).unwrap();
+        let settings = app.provisioning.as_ref().unwrap();
+        let mut users = UserRows::new();
+        for (id, link) in &settings.links.users {
+            let user = &org.users[id];
+            let wanted = org.is_assigned(app, id) && mock_idp::scim::requests::active_in_apps(user.status);
+            assert_eq!(link.active, wanted, "the link agrees with the org for {id}");
+            users.insert(
+                link.scim_id.clone(),
+                (org.app_user_name(app, user), wanted, user.profile.first_name.clone(), user.profile.last_name.clone()),
+            );
+        }
+        let mut groups = GroupRows::new();
+        for group_id in &settings.pushed_groups {
+            let Some(scim_id) = settings.links.groups.get(group_id) else { continue };
+            let group = &org.groups[group_id];
+            let mut members: Vec<String> = group
+                .members
+                .iter()
+                .filter_map(|member| settings.links.users.get(member).map(|link| link.scim_id.clone()))
+                .collect();
+            members.sort();
+            groups.insert(scim_id.clone(), (group.name.clone(), members));
+        }
+        (users, groups)
+    })
+}
+
+/// What the SP holds, read back by SCIM: the model's users (by the
+/// `prop.` userName prefix) and every group.
+async fn sp_view(scim_base: &str) -> (UserRows, GroupRows) {
+    let mut users = UserRows::new();
+    for user in scim_list(scim_base, "/Users?startIndex=1&count=1000").await {
+        let user_name = user["userName"].as_str().unwrap_or_default().to_owned();
+        if !user_name.starts_with("prop.") {
+            continue;
+        }
+        // A user that was deactivated before any profile push keeps the
+        // names it was created with; names are compared as the SP has them.
+        users.insert(
+            user["id"].as_str().unwrap().to_owned(),
+            (
+                user_name,
+                user["active"].as_bool().unwrap(),
+                user["name"]["givenName"].as_str().unwrap_or_default().to_owned(),
+                user["name"]["familyName"].as_str().unwrap_or_default().to_owned(),
+            ),
+        );
+    }
+    let mut groups = GroupRows::new();
+    for group in scim_list(scim_base, "/Groups?startIndex=1&count=1000").await {
+        let name = group["displayName"].as_str().unwrap_or_default().to_owned();
+        if !name.starts_with("Prop ") {
+            continue;
+        }
+        let mut members: Vec<String> = group["members"]
+            .as_array()
+            .cloned()
+            .unwrap_or_default()
+            .iter()
+            .filter_map(|m| m["value"].as_str().map(str::to_owned))
+            .collect();
+        members.sort();
+        groups.insert(group["id"].as_str().unwrap().to_owned(), (name, members));
+    }
+    (users, groups)
+}
+
+proptest::proptest! {
+    #![proptest_config(proptest::prelude::ProptestConfig { cases: 16, failure_persistence: None, ..Default::default() })]
+
+    /// Random sequences of org changes, provisioned to the reference SP one
+    /// at a time, leave the SP's users and groups equal to the org's view of
+    /// the app: the linked users with their userNames, active flags and
+    /// names (an inactive user's names as last pushed), and the linked
+    /// pushed groups with their names and linked members.
+    #[test]
+    fn prop_provisioning_leaves_the_sp_as_the_org_sees_it(steps in proptest::collection::vec(step(), 1..14)) {
+        let runtime = tokio::runtime::Builder::new_multi_thread().worker_threads(2).enable_all().build().unwrap();
+        runtime.block_on(async {
+            let dir = tempfile::tempdir().unwrap();
+            let (base, sp) = start_sp(dir.path()).await;
+            let scim_base = format!("{base}/scim/v2/acme");
+            let idp = model_idp(&scim_base);
+            let provisioner = Provisioner::start(&idp, ProvisionerOptions::default()).unwrap();
+            for step in &steps {
+                apply_step(&idp, step);
+                provisioner.wait_idle().await;
+            }
+            assert_eq!(provisioner.failed_tasks(), Vec::new(), "no task failed after {steps:?}");
+            let (mut want_users, want_groups) = org_view(&idp);
+            let (have_users, have_groups) = sp_view(&scim_base).await;
+            // Okta does not push profiles to inactive app users, so an
+            // inactive user's names are whatever was last pushed.
+            for (scim_id, row) in want_users.iter_mut() {
+                if !row.1 && let Some(have) = have_users.get(scim_id) {
+                    row.2.clone_from(&have.2);
+                    row.3.clone_from(&have.3);
+                }
+            }
+            assert_eq!(have_users, want_users, "users after {steps:?}");
+            assert_eq!(have_groups, want_groups, "groups after {steps:?}");
+            sp.stop().await.unwrap();
+        });
+    }
+}

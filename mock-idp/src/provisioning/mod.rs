@@ -179,6 +179,7 @@ struct Connection {
     profile: RequestProfile,
     sync_password: bool,
     push_groups: bool,
+    push_profile_updates: bool,
     /// The SCIM faults armed for the app when the operation started.
     faults: ArmedFaults,
 }
@@ -194,6 +195,7 @@ impl Connection {
             profile: settings.request_profile,
             sync_password: settings.features.sync_password,
             push_groups: settings.features.push_groups,
+            push_profile_updates: settings.features.push_profile_updates,
             faults: ArmedFaults::default(),
         })
     }
@@ -690,7 +692,8 @@ impl Provisioner {
                             .into());
                         }
                         link_user(idp, &connection.app, user, &scim_id, true);
-                        self.update_user(idp, connection, label, &scim_id, &view).await
+                        self.update_user(idp, connection, label, &scim_id, &view).await?;
+                        self.join_pushed_groups(idp, connection, label, user).await
                     }
                     None => {
                         let password = connection.sync_password.then(|| idp.ids().opaque_token());
@@ -704,7 +707,7 @@ impl Provisioner {
                         }
                         let (scim_id, _) = read_resource(&created)?;
                         link_user(idp, &connection.app, user, &scim_id, true);
-                        Ok(())
+                        self.join_pushed_groups(idp, connection, label, user).await
                     }
                 }
             }
@@ -715,8 +718,20 @@ impl Provisioner {
                 Ok(())
             }
             UserAction::Reactivate { scim_id, view } => {
-                self.set_active(idp, connection, label, &scim_id, Some(&view), true).await?;
+                let reply = self.set_active(idp, connection, label, &scim_id, Some(&view), true).await?;
                 link_user(idp, &connection.app, user, &scim_id, true);
+                // Profile changes made while the user was inactive were not
+                // pushed; when the reactivation's reply shows a stale
+                // profile, the update follows, as a profile push would send
+                // it (the wizard's PUT already carried the whole profile).
+                let stale = connection.push_profile_updates
+                    && connection.profile != RequestProfile::AppIntegrationWizard
+                    && reply
+                        .json()
+                        .is_some_and(|current| requests::patch_user_profile(&scim_id, &current, &view).is_some());
+                if stale {
+                    self.update_user(idp, connection, label, &scim_id, &view).await?;
+                }
                 Ok(())
             }
         }
@@ -746,6 +761,43 @@ impl Provisioner {
         Ok(())
     }
 
+    /// A user just provisioned joins the linked pushed groups they are a
+    /// member of: their membership changes, sent while they were not yet in
+    /// the app, were skipped.
+    async fn join_pushed_groups(
+        &self,
+        idp: &Idp,
+        connection: &Connection,
+        label: &str,
+        user: &UserId,
+    ) -> Result<(), TaskFailure> {
+        if !connection.push_groups {
+            return Ok(());
+        }
+        let joins: Vec<(String, String, Member)> = idp.read_org(|org| {
+            let Some(app) = org.apps.get(&connection.app) else { return Vec::new() };
+            let Some(settings) = app.provisioning.as_ref() else { return Vec::new() };
+            let (Some(link), Some(found)) = (settings.links.users.get(user), org.users.get(user)) else {
+                return Vec::new();
+            };
+            let member = Member { scim_id: link.scim_id.clone(), display: org.app_user_name(app, found) };
+            settings
+                .pushed_groups
+                .iter()
+                .filter_map(|group_id| {
+                    let group = org.groups.get(group_id).filter(|g| g.members.contains(user))?;
+                    let scim_id = settings.links.groups.get(group_id)?;
+                    Some((scim_id.clone(), group.name.clone(), member.clone()))
+                })
+                .collect()
+        });
+        for (group_scim_id, name, member) in joins {
+            let request = requests::patch_group(&group_scim_id, &name, &MembershipEdit::Add(vec![member]));
+            require_success(&self.send(idp, connection, label, request).await?)?;
+        }
+        Ok(())
+    }
+
     /// Deactivation or reactivation: the path-less `PATCH`, or under the
     /// wizard profile `GET` then `PUT` with `active` set.
     async fn set_active(
@@ -756,7 +808,7 @@ impl Provisioner {
         scim_id: &str,
         view: Option<&UserView>,
         active: bool,
-    ) -> Result<(), TaskFailure> {
+    ) -> Result<ScimResponse, TaskFailure> {
         let request = match connection.profile {
             RequestProfile::AppIntegrationWizard => {
                 let read = self.send(idp, connection, label, requests::get_user(scim_id)).await?;
@@ -765,8 +817,9 @@ impl Provisioner {
             }
             RequestProfile::Oin | RequestProfile::OinPatch => requests::set_user_active(scim_id, active),
         };
-        require_success(&self.send(idp, connection, label, request).await?)?;
-        Ok(())
+        let reply = self.send(idp, connection, label, request).await?;
+        require_success(&reply)?;
+        Ok(reply)
     }
 
     /// Finds, creates or links a pushed group, then sends its whole
