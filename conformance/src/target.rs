@@ -76,6 +76,13 @@ pub struct SamlTarget {
     /// design (it signs in only from its own AuthnRequests). The IdP-initiated
     /// check then verifies the refusal instead of failing the SP for it.
     pub idp_initiated: bool,
+    /// `encrypted_assertions`: whether the SP takes encrypted assertions,
+    /// when the target says so; otherwise read from an encryption
+    /// `KeyDescriptor` in the SP's metadata.
+    pub encrypted_assertions: Option<bool>,
+    /// `encryption_certificate_file`: the SP's encryption certificate (PEM),
+    /// relative to the target file; the metadata's is used without it.
+    pub encryption_certificate_file: Option<PathBuf>,
 }
 
 /// How the SP signs in by OpenID Connect.
@@ -212,6 +219,8 @@ struct SamlSection {
     metadata_url: Option<String>,
     want_assertions_signed: Option<bool>,
     idp_initiated: Option<bool>,
+    encrypted_assertions: Option<bool>,
+    encryption_certificate_file: Option<String>,
     /// Read only to say where it moved.
     jit: Option<bool>,
 }
@@ -341,6 +350,8 @@ pub fn parse_target(file: &str, text: &str, dir: &Path) -> Result<Target, Target
                 metadata_url: section.metadata_url,
                 want_assertions_signed: section.want_assertions_signed,
                 idp_initiated: section.idp_initiated.unwrap_or(true),
+                encrypted_assertions: section.encrypted_assertions,
+                encryption_certificate_file: section.encryption_certificate_file.map(|file| dir.join(file)),
             })
         }
     };

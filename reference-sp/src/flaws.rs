@@ -45,6 +45,9 @@ pub enum Flaw {
     RefusedUserKeepsAccount,
     RejectTwoSignatures,
     HandRolledSignatureCheck,
+    AcceptUnsignedEncryptedAssertion,
+    AcceptRsa15,
+    EncryptedKeyInsideOnly,
     FilterCaseSensitive,
     ItemsPerPageIsCount,
     PutPartialMerge,
@@ -95,7 +98,7 @@ pub enum Flaw {
 }
 
 impl Flaw {
-    pub const ALL: [Flaw; 81] = [
+    pub const ALL: [Flaw; 84] = [
         Flaw::AcceptUnsigned,
         Flaw::TrustKeyinfoCert,
         Flaw::AcceptSha1,
@@ -130,6 +133,9 @@ impl Flaw {
         Flaw::RefusedUserKeepsAccount,
         Flaw::RejectTwoSignatures,
         Flaw::HandRolledSignatureCheck,
+        Flaw::AcceptUnsignedEncryptedAssertion,
+        Flaw::AcceptRsa15,
+        Flaw::EncryptedKeyInsideOnly,
         Flaw::FilterCaseSensitive,
         Flaw::ItemsPerPageIsCount,
         Flaw::PutPartialMerge,
@@ -215,6 +221,9 @@ impl Flaw {
             Flaw::RefusedUserKeepsAccount => "refused-user-keeps-account",
             Flaw::RejectTwoSignatures => "reject-two-signatures",
             Flaw::HandRolledSignatureCheck => "hand-rolled-signature-check",
+            Flaw::AcceptUnsignedEncryptedAssertion => "accept-unsigned-encrypted-assertion",
+            Flaw::AcceptRsa15 => "accept-rsa-1_5",
+            Flaw::EncryptedKeyInsideOnly => "encrypted-key-inside-only",
             Flaw::FilterCaseSensitive => "filter-case-sensitive",
             Flaw::ItemsPerPageIsCount => "items-per-page-is-count",
             Flaw::PutPartialMerge => "put-partial-merge",
@@ -373,6 +382,15 @@ impl Flaw {
             }
             Flaw::ErrorNotScimSchema => {
                 "Answers errors with a plain JSON body, not the SCIM Error schema (onyx #8925)."
+            }
+            Flaw::AcceptUnsignedEncryptedAssertion => {
+                "Trusts a decrypted Assertion that nothing signed, because it was encrypted to the SP's public certificate (GitHub Enterprise Server CVE-2024-4985, CVE-2024-9487)."
+            }
+            Flaw::AcceptRsa15 => {
+                "Decrypts session keys carried with RSA PKCS#1 v1.5 (rsa-1_5), open to Bleichenbacher's attack on XML Encryption (Jager, Schinzel and Somorovsky, 2012)."
+            }
+            Flaw::EncryptedKeyInsideOnly => {
+                "Looks for the EncryptedKey only inside EncryptedData's KeyInfo, so Okta's form (the EncryptedKey a sibling of EncryptedData, reached by a RetrievalMethod) cannot be decrypted and encrypted sign-in fails."
             }
             Flaw::HandRolledSignatureCheck => {
                 "Checks signatures by hand: tries every element with the Reference's ID, strips the Signature only when it lies inside that element, then reads the first Assertion (XSW6-8, On Breaking SAML, 2012)."
@@ -544,6 +562,16 @@ pub struct Policy {
     pub accept_two_signatures: bool,
     /// Verify with xmlsec (correct) or with the hand-rolled check.
     pub hand_rolled_signature_check: bool,
+    /// A decrypted Assertion still needs a signature (its own, or the
+    /// Response's over the EncryptedAssertion); false under
+    /// `accept-unsigned-encrypted-assertion`.
+    pub require_signature_when_encrypted: bool,
+    /// rsa-1_5 key transport is refused before any decryption; false under
+    /// `accept-rsa-1_5`.
+    pub refuse_rsa_1_5: bool,
+    /// The EncryptedKey may be a sibling of EncryptedData (Okta's form);
+    /// false under `encrypted-key-inside-only`.
+    pub find_sibling_encrypted_key: bool,
     pub scim_filter_ignores_case: bool,
     pub scim_items_per_page_is_returned: bool,
     pub scim_put_replaces: bool,
@@ -657,6 +685,9 @@ impl Policy {
             record_refused_users: false,
             accept_two_signatures: true,
             hand_rolled_signature_check: false,
+            require_signature_when_encrypted: true,
+            refuse_rsa_1_5: true,
+            find_sibling_encrypted_key: true,
             scim_filter_ignores_case: true,
             scim_items_per_page_is_returned: true,
             scim_put_replaces: true,
@@ -780,6 +811,9 @@ impl Policy {
                 Flaw::StateReusable => policy.oidc_single_use_login = false,
                 Flaw::NoPkce => policy.oidc_send_pkce = false,
                 Flaw::FirstJwksKey => policy.oidc_select_key_by_kid = false,
+                Flaw::AcceptUnsignedEncryptedAssertion => policy.require_signature_when_encrypted = false,
+                Flaw::AcceptRsa15 => policy.refuse_rsa_1_5 = false,
+                Flaw::EncryptedKeyInsideOnly => policy.find_sibling_encrypted_key = false,
                 Flaw::HandRolledSignatureCheck => {
                     policy.hand_rolled_signature_check = true;
                     policy.assertion_reader = AssertionReader::FirstInDocument;

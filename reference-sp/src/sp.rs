@@ -18,6 +18,7 @@ use crate::config::{
 };
 use crate::email;
 use crate::flaws::{Flaw, Policy};
+use crate::saml::decrypt::DecryptionKey;
 use crate::saml::metadata::IdpMetadata;
 use crate::saml::verify::{Expectations, UnverifiedResponse};
 use crate::saml::{SamlError, relay_state_is_local, request};
@@ -93,6 +94,8 @@ pub enum SpError {
     /// response was refused, yet the browser is given a session with no user.
     #[error("{refused} (the browser was given an empty session)")]
     RefusedWithEmptySession { refused: SamlError, session_token: String },
+    #[error("tenants[{tenant}].saml: the encryption key pair: {problem}")]
+    EncryptionKeys { tenant: TenantId, problem: String },
 }
 
 impl SpError {
@@ -117,6 +120,7 @@ impl SpError {
             SpError::TaskFailed(_) => "internal.task",
             SpError::Store(_) => "internal.store",
             SpError::RefusedWithEmptySession { refused, .. } => refused.code(),
+            SpError::EncryptionKeys { .. } => "config.encryption_keys",
         }
     }
 }
@@ -178,6 +182,8 @@ pub struct Sp {
     pub(crate) policy: Policy,
     flaws: BTreeSet<Flaw>,
     idps: RwLock<HashMap<TenantId, IdpMetadata>>,
+    /// Each SAML tenant's encryption key pair, read once at start-up.
+    encryption_keys: HashMap<TenantId, crate::config::EncryptionKeys>,
     /// Each OIDC tenant's discovery document and key set, as cached by
     /// `oidc_fetch`.
     pub(crate) oidc_providers: std::sync::Mutex<HashMap<TenantId, crate::oidc::jwks_cache::ProviderCache>>,
@@ -230,7 +236,18 @@ impl Sp {
             store.sync_tenant(&tenant.id, &tenant.name, &tenant.settings)?;
         }
         let idp_clients = crate::idp_fetch::IdpClients::new(config.extra_ca_file.as_deref());
+        // The key files are read here, once, so a missing or mismatched
+        // key stops the start instead of each encrypted sign-in.
+        let mut encryption_keys = HashMap::new();
+        for tenant in &config.tenants {
+            if let Some(files) = tenant.saml.as_ref().and_then(|saml| saml.encryption.as_ref()) {
+                let keys = crate::config::read_encryption_keys(files)
+                    .map_err(|problem| SpError::EncryptionKeys { tenant: tenant.id.clone(), problem })?;
+                encryption_keys.insert(tenant.id.clone(), keys);
+            }
+        }
         Ok(Sp {
+            encryption_keys,
             policy: Policy::with_flaws(&flaws),
             config,
             store,
@@ -274,6 +291,11 @@ impl Sp {
 
     pub fn set_idp_metadata(&self, tenant: &TenantId, metadata: IdpMetadata) {
         self.idps.write().unwrap_or_else(PoisonError::into_inner).insert(tenant.clone(), metadata);
+    }
+
+    /// The certificate (base64 DER) the tenant publishes for encryption.
+    pub fn encryption_certificate(&self, tenant: &TenantId) -> Option<&str> {
+        self.encryption_keys.get(tenant).map(|keys| keys.certificate_base64.as_str())
     }
 
     pub fn idp_metadata(&self, tenant: &TenantId) -> Option<IdpMetadata> {
@@ -364,6 +386,10 @@ impl Sp {
                 .filter(|p| p.tenant == tenant.id && p.protocol == SignInProtocol::Saml),
             _ => None,
         };
+        let decryption_key = self
+            .encryption_keys
+            .get(&tenant.id)
+            .map(|keys| DecryptionKey { private_key_pem: keys.private_key_pem.clone() });
         let expectations = Expectations {
             idp_entity_id: &metadata.entity_id,
             certificates: &metadata.certificates,
@@ -373,6 +399,8 @@ impl Sp {
             allow_sha1: settings.allow_sha1,
             outstanding_request: pending.as_ref().map(|p| p.request_id.as_str()),
             allow_unsolicited: settings.allow_idp_initiated,
+            decryption_key: decryption_key.as_ref(),
+            require_encryption: saml.require_encrypted_assertions,
             policy: &self.policy,
         };
         let verified = match unverified.verify(&expectations, now) {

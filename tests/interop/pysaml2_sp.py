@@ -5,8 +5,10 @@ Subcommands:
   request --metadata FILE --entity-id ID --acs URL
       Prints {"id": ..., "url": ...}: an AuthnRequest sent with HTTP-Redirect.
   verify --metadata FILE --entity-id ID --acs URL --response B64 [--in-response-to ID]
+         [--key-file PEM --cert-file PEM]
       Prints {"accepted": true, "name_id": ..., "attributes": {...}} or
-      {"accepted": false, "error": "..."}; exits 0 either way.
+      {"accepted": false, "error": "..."}; exits 0 either way. With a key
+      and certificate, pysaml2 decrypts an EncryptedAssertion with them.
 """
 import argparse
 import json
@@ -40,8 +42,18 @@ logging.getLogger("saml2").addHandler(ERRORS)
 
 def make_client(args, allow_unsolicited):
     config = SPConfig()
+    # The SP's encryption key pair, when given: pysaml2 decrypts an
+    # EncryptedAssertion with the keys listed in encryption_keypairs.
+    keys = {}
+    if getattr(args, "key_file", None):
+        keys = {
+            "key_file": args.key_file,
+            "cert_file": args.cert_file,
+            "encryption_keypairs": [{"key_file": args.key_file, "cert_file": args.cert_file}],
+        }
     config.load(
         {
+            **keys,
             "entityid": args.entity_id,
             # The IdP is trusted only through the certificate in its metadata,
             # which is how a real SP is set up against Okta; no chain is built.
@@ -117,6 +129,8 @@ def main():
         if name == "verify":
             p.add_argument("--response", required=True)
             p.add_argument("--in-response-to")
+            p.add_argument("--key-file")
+            p.add_argument("--cert-file")
     args = parser.parse_args()
     result = cmd_request(args) if args.command == "request" else cmd_verify(args)
     print(json.dumps(result, sort_keys=True))

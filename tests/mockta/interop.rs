@@ -147,3 +147,42 @@ async fn pysaml2_rejects_signature_faults() {
         assert_eq!(verdict["accepted"], false, "{fault}: {verdict}");
     }
 }
+
+/// The SP's encryption key pair, public test keys in `fixtures/keys`.
+fn sp_encryption_files() -> (PathBuf, PathBuf) {
+    let keys = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("fixtures/keys");
+    (keys.join("sp-encryption.key.pem"), keys.join("sp-encryption.cert.pem"))
+}
+
+#[tokio::test]
+async fn pysaml2_decrypts_and_accepts_the_mock_s_encrypted_assertion() {
+    let mock = Mock::start().await;
+    let (key_file, cert_file) = sp_encryption_files();
+    let certificate = std::fs::read_to_string(&cert_file).unwrap();
+    // The app encrypts to the SP's certificate, as Okta's Assertion
+    // Encryption does: AES256-GCM by default, then AES256-CBC.
+    for block in
+        [mock_idp::saml::encrypt::BlockAlgorithm::Aes256Gcm, mock_idp::saml::encrypt::BlockAlgorithm::Aes256Cbc]
+    {
+        mock.idp.write_org(|org| {
+            let app = org.apps.values_mut().find(|a| a.name == "reference-sp").unwrap();
+            app.saml_mut().unwrap().assertion_encryption = Some(mock_idp::saml::encrypt::EncryptionRecipient {
+                certificate_pem: certificate.clone(),
+                block,
+                transport: mock_idp::saml::encrypt::KeyTransport::RsaOaepMgf1p,
+            });
+        });
+        let response = mock.saml_response(&mock.embed_link()).await;
+        let xml = String::from_utf8(base64::engine::general_purpose::STANDARD.decode(&response).unwrap()).unwrap();
+        assert!(xml.contains("<saml2:EncryptedAssertion") && !xml.contains("<saml2:Assertion "), "{xml}");
+        assert!(xml.contains(block.uri()), "{xml}");
+        let mut args = vec!["verify".to_owned()];
+        args.extend(mock.base_args());
+        args.extend(["--response".to_owned(), response]);
+        args.extend(["--key-file".to_owned(), key_file.display().to_string()]);
+        args.extend(["--cert-file".to_owned(), cert_file.display().to_string()]);
+        let verdict = sp(&args.iter().map(String::as_str).collect::<Vec<_>>());
+        assert_eq!(verdict["accepted"], true, "{}: {verdict}", block.as_str());
+        assert_eq!(verdict["name_id"], "alice@acme.test", "{}", block.as_str());
+    }
+}

@@ -42,7 +42,13 @@
 //! | `saml.sso.unsolicited_disabled` | skip | the SP refuses unsolicited responses only under the shipped `blockUnsolicited` policy (`policyId="blockUnsolicited"`), a config change that needs shibd and Apache restarted, so the target has no `set_idp_initiated` hook. |
 //! | `saml.account.unknown_user`, `saml.account.email_case`, `saml.account.outside_domain` | skip | the SP keeps no accounts (it passes the NameID and attributes to the application), so the target says `keeps_accounts = false`. |
 //!
-//! Every other check passes. A bad, missing or untrusted signature is
+//! Every other check passes. The encrypted-assertion checks run because the
+//! SP's generated metadata (`/Shibboleth.sso/Metadata`) publishes its key
+//! for encryption: shibd decrypts Okta's form (AES-256-GCM, RSA-OAEP, the
+//! `EncryptedKey` a sibling found by `RetrievalMethod`), still refuses a
+//! decrypted Assertion that nothing signed, and refuses `rsa-1_5` key
+//! transport, which its default `ExcludedAlgorithms` keep out (above). A
+//! bad, missing or untrusted signature is
 //! refused by the `XMLSigning` rule ("Message was signed, but signature
 //! could not be verified", or "Unable to establish security of incoming
 //! assertion" when nothing is signed); XSW 1 to 8, a second assertion and a

@@ -12,7 +12,7 @@ use serde::Serialize;
 
 pub use cross::CrossAction;
 pub use oidc::OidcAction;
-pub use saml::SamlAction;
+pub use saml::{EncryptedCase, SamlAction};
 pub use scim::ScimAction;
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Serialize)]

@@ -32,6 +32,19 @@ pub enum SamlAction {
     UnknownUser,
     /// The name (and groups) from the attribute statements reach the session.
     AttributesInSession,
+    /// With the app encrypting assertions to the SP's certificate (for this
+    /// check only): a correct sign-in, or a fault the SP must refuse.
+    Encrypted(EncryptedCase),
+}
+
+/// What an encrypted-assertion check sends once the app encrypts.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum EncryptedCase {
+    /// A correct response: the signed Assertion, encrypted (AES-256-GCM,
+    /// RSA-OAEP), in a signed Response, as Okta sends it.
+    Signed,
+    /// A fault that needs encryption, which the SP must refuse.
+    Refuse(SamlFault),
 }
 
 const SIG_FIX: &str = "Verify the XML signature with the certificate from the IdP's metadata, pinned per tenant; never use a key or certificate from the message's KeyInfo. Require a valid signature on the Response or the Assertion, fail closed on any verification error, and allow only RSA-SHA256 or stronger.";
@@ -379,6 +392,7 @@ pub fn checks() -> Vec<Check> {
             weight: Weight::Fail,
         },
     ];
+    checks.extend(encrypted_checks());
     for n in 1..=8u8 {
         checks.push(Check {
             id: XSW_IDS[usize::from(n) - 1],
@@ -394,6 +408,55 @@ pub fn checks() -> Vec<Check> {
         });
     }
     checks
+}
+
+/// The checks of Okta's assertion encryption. Each turns encryption on for
+/// the app (to the SP's certificate) for its own run, so they are exclusive.
+/// They are skipped when the SP does not take encrypted assertions.
+fn encrypted_checks() -> Vec<Check> {
+    vec![
+        Check {
+            id: "saml.enc.signed",
+            title: "An encrypted, signed assertion (Okta's assertion encryption) signs in",
+            category: Category::SignIn,
+            severity: Severity::High,
+            reference: "SAML Core 2.3.4 (EncryptedAssertion), 6.2; Okta's Assertion Encryption (AES256-GCM, RSA-OAEP)",
+            needs: &[],
+            action: Action::Saml(SamlAction::Encrypted(EncryptedCase::Signed)),
+            fix: "Decrypt an EncryptedAssertion with the key whose certificate the SP's metadata publishes for encryption (AES-GCM or AES-CBC data, RSA-OAEP session key), then verify and read it as any Assertion.",
+            exclusive: true,
+            weight: Weight::Fail,
+        },
+        Check {
+            id: "saml.enc.unsigned_encrypted",
+            title: "An encrypted but unsigned assertion for another user is refused",
+            category: Category::Signature,
+            severity: Severity::Critical,
+            reference: SamlFault::EncryptedUnsigned.exercises(),
+            needs: &[],
+            action: Action::Saml(SamlAction::Encrypted(EncryptedCase::Refuse(SamlFault::EncryptedUnsigned))),
+            fix: "After decrypting, still require a valid signature from the IdP's pinned key on the Assertion or on the Response that carries the EncryptedAssertion: anyone can encrypt to the SP's public certificate, so encryption proves nothing about who wrote the Assertion.",
+            exclusive: true,
+            weight: Weight::Fail,
+        },
+        Check {
+            // A warn: the message is the genuine signed Assertion, so no one
+            // is impersonated; what is shown is that the SP decrypts with
+            // RSA PKCS#1 v1.5, which XML Encryption 1.1 still lists but
+            // which lets an attacker decrypt (Bleichenbacher) what was
+            // encrypted to the SP.
+            id: "saml.enc.legacy_algorithms",
+            title: "An assertion encrypted with rsa-1_5 key transport and aes128-cbc is refused",
+            category: Category::Signature,
+            severity: Severity::Medium,
+            reference: SamlFault::LegacyEncryption.exercises(),
+            needs: &[],
+            action: Action::Saml(SamlAction::Encrypted(EncryptedCase::Refuse(SamlFault::LegacyEncryption))),
+            fix: "Refuse RSA PKCS#1 v1.5 (rsa-1_5) key transport and accept only RSA-OAEP; prefer AES-GCM, verify a Response signature over the EncryptedAssertion before decrypting, and give one identical error for every decryption failure.",
+            exclusive: true,
+            weight: Weight::Warn,
+        },
+    ]
 }
 
 const XSW_IDS: [&str; 8] =

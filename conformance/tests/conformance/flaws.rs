@@ -101,8 +101,26 @@ const EXISTING_ONLY_FLAW_CHECKS: &[(&str, &[&str])] = &[
 const SIGNING_FLAW_CHECKS: &[(&str, &str, &[&str])] =
     &[("reject-two-signatures", "assertion", &["saml.sig.both_signed"])];
 
-/// Checks skipped against the JIT tenant, with the reason in the check.
-const SKIPPED_WITH_JIT: &[&str] = &["saml.account.unknown_user"];
+/// Checks skipped against the JIT tenant, with the reason in the check. The
+/// encrypted-assertion checks are skipped because the reference targets give
+/// no metadata URL and the reference tenants no encryption key;
+/// `encryption_checks_...` below runs them against a tenant that has one.
+const SKIPPED_WITH_JIT: &[&str] =
+    &["saml.account.unknown_user", "saml.enc.signed", "saml.enc.unsigned_encrypted", "saml.enc.legacy_algorithms"];
+
+/// The encrypted-assertion checks.
+const ENCRYPTION_CHECKS: &[&str] = &["saml.enc.signed", "saml.enc.unsigned_encrypted", "saml.enc.legacy_algorithms"];
+
+/// Flaws of encrypted sign-in, with the checks each fails and those it makes
+/// warn, run against acme with an encryption key pair and a target that
+/// reads the SP's metadata. Looking for the EncryptedKey only inside
+/// KeyInfo breaks every encrypted sign-in, so the refusal checks, whose
+/// control is an encrypted sign-in, are errors beside the failed one.
+const ENCRYPTION_FLAW_CHECKS: &[(&str, &[&str], &[&str])] = &[
+    ("accept-unsigned-encrypted-assertion", &["saml.enc.unsigned_encrypted"], &[]),
+    ("accept-rsa-1_5", &[], &["saml.enc.legacy_algorithms"]),
+    ("encrypted-key-inside-only", ENCRYPTION_CHECKS, &[]),
+];
 
 /// The SCIM server's flaws: `scim.rs` runs them against the SCIM
 /// catalogue, so the SAML table leaves them out.
@@ -176,6 +194,7 @@ fn every_check_is_aimed_at_by_a_flaw_or_listed_as_a_gap() {
         .chain(UNSOLICITED_ONLY_FLAWS.iter().map(|(_, check)| *check))
         .chain(FAILS_WITH_UNSOLICITED_OFF.iter().map(|(_, check)| *check))
         .chain(SIGNING_FLAW_CHECKS.iter().flat_map(|(_, _, checks)| checks.iter().copied()))
+        .chain(ENCRYPTION_FLAW_CHECKS.iter().flat_map(|(_, fails, warns)| fails.iter().chain(warns.iter()).copied()))
         .collect();
     let unaimed: BTreeSet<&str> =
         checks_for(Protocol::Saml).iter().map(|c| c.id).filter(|id| !aimed.contains(id)).collect();
@@ -201,8 +220,10 @@ async fn whole_saml_catalogue_passes_against_existing_only_tenant() {
     let run = run_against_tenant(Tenant::ExistingOnly, &[], checks_for(Protocol::Saml)).await;
     // Without JIT an outsider has no account whatever the domain rule, so
     // the domain check has nothing to judge and says so.
-    assert_eq!(run.skipped(), BTreeSet::from(["saml.account.outside_domain"]));
-    let skipped = run.results.iter().find(|r| r.verdict == Verdict::Skip).unwrap();
+    let mut expected_skips: BTreeSet<&str> = ENCRYPTION_CHECKS.iter().copied().collect();
+    expected_skips.insert("saml.account.outside_domain");
+    assert_eq!(run.skipped(), expected_skips);
+    let skipped = run.results.iter().find(|r| r.id == "saml.account.outside_domain").unwrap();
     assert!(skipped.reason.contains("accounts.jit = false"), "{}", skipped.reason);
     let bad: Vec<_> = run
         .results
@@ -222,6 +243,7 @@ async fn each_flaw_fails_exactly_its_checks() {
             || FLOW_BREAKING_FLAWS.iter().any(|(name, _)| *name == flaw.name())
             || UNSOLICITED_ONLY_FLAWS.iter().any(|(name, _)| *name == flaw.name())
             || SIGNING_FLAW_CHECKS.iter().any(|(name, _, _)| *name == flaw.name())
+            || ENCRYPTION_FLAW_CHECKS.iter().any(|(name, _, _)| *name == flaw.name())
             || SCIM_FLAWS.contains(&flaw.name())
             || OIDC_FLAWS.contains(&flaw.name())
         {
@@ -393,4 +415,79 @@ async fn a_session_with_no_identity_for_a_wrong_destination_fails_and_the_eviden
     assert_eq!(result.verdict, Verdict::Fail, "{}", result.reason);
     let Some(Evidence::Saml(evidence)) = &result.evidence else { panic!("no SAML evidence: {:?}", result.evidence) };
     assert!(evidence.oracle.contains("no identity"), "{}", evidence.oracle);
+}
+
+/// The reference SP's acme tenant with the test encryption key pair, and a
+/// target that reads acme's SP metadata (where the certificate is published).
+async fn run_encrypting(flaws: &[Flaw]) -> crate::support::Run {
+    let keys = concat!(env!("CARGO_MANIFEST_DIR"), "/../fixtures/keys");
+    let with_keys = move |config: String| {
+        let line = config.lines().find(|l| l.starts_with("idp_metadata_url = ")).unwrap().to_owned();
+        let url = line.trim_start_matches("idp_metadata_url = ");
+        config.replacen(
+            &line,
+            &format!(
+                "saml = {{ idp_metadata_url = {url}, encryption_key_file = \"{keys}/sp-encryption.key.pem\", encryption_certificate_file = \"{keys}/sp-encryption.cert.pem\" }}"
+            ),
+            1,
+        )
+    };
+    let with_metadata_url = |target: String| {
+        let login = target.lines().find(|l| l.starts_with("login_url = ")).unwrap().to_owned();
+        let metadata = login.replace("login_url", "metadata_url").replace("/login?tenant=acme", "/sso/metadata/acme");
+        target.replacen(&login, &format!("{login}\n{metadata}"), 1)
+    };
+    let checks = checks_for(Protocol::Saml).into_iter().filter(|c| ENCRYPTION_CHECKS.contains(&c.id)).collect();
+    crate::support::run_configured_with(Tenant::Jit, flaws, checks, with_metadata_url, with_keys).await
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn encryption_checks_pass_against_an_encrypting_tenant_and_each_encryption_flaw_fails_its_own() {
+    let correct = run_encrypting(&[]).await;
+    assert_eq!(correct.results.len(), ENCRYPTION_CHECKS.len());
+    for result in &correct.results {
+        assert_eq!(result.verdict, Verdict::Pass, "{}: {}", result.id, result.reason);
+    }
+    let signed = correct.results.iter().find(|r| r.id == "saml.enc.signed").unwrap();
+    assert!(signed.reason.contains("the SP's metadata"), "{}", signed.reason);
+    for (name, fails, warns) in ENCRYPTION_FLAW_CHECKS {
+        let flaw: Flaw = name.parse().unwrap();
+        let run = run_encrypting(&[flaw]).await;
+        assert_eq!(run.failing(), fails.iter().copied().collect::<BTreeSet<_>>(), "--flaw {flaw}:\n{}", run.explain());
+        assert_eq!(run.warned(), warns.iter().copied().collect::<BTreeSet<_>>(), "--flaw {flaw}:\n{}", run.explain());
+        for result in run.results.iter().filter(|r| matches!(r.verdict, Verdict::Fail | Verdict::Warn)) {
+            let Some(Evidence::Saml(evidence)) = result.evidence.as_ref() else {
+                panic!("{}: no SAML evidence", result.id)
+            };
+            // The response sent is the encrypted one.
+            assert!(
+                evidence.message.as_ref().is_some_and(|m| m.contains("EncryptedAssertion")),
+                "{}: {evidence:?}",
+                result.id
+            );
+        }
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn encryption_checks_are_skipped_with_the_reason_when_the_sp_publishes_no_encryption_key() {
+    let checks: Vec<_> = checks_for(Protocol::Saml).into_iter().filter(|c| ENCRYPTION_CHECKS.contains(&c.id)).collect();
+    let with_metadata_url = |target: String| {
+        let login = target.lines().find(|l| l.starts_with("login_url = ")).unwrap().to_owned();
+        let metadata = login.replace("login_url", "metadata_url").replace("/login?tenant=acme", "/sso/metadata/acme");
+        target.replacen(&login, &format!("{login}\n{metadata}"), 1)
+    };
+    let run = crate::support::run_configured_with(Tenant::Jit, &[], checks.clone(), with_metadata_url, |c| c).await;
+    for result in &run.results {
+        assert_eq!(result.verdict, Verdict::Skip, "{}: {}", result.id, result.reason);
+        assert!(result.reason.contains("publishes no encryption key"), "{}", result.reason);
+    }
+    let declared = |target: String| target.replacen("[saml]\n", "[saml]\nencrypted_assertions = true\n", 1);
+    let run = run_with_target_edit(Tenant::Jit, &[], checks, None, declared).await;
+    for result in &run.results {
+        // Declared, but with no certificate to encrypt to: the suite cannot
+        // carry the check out, which is an error, not a verdict.
+        assert_eq!(result.verdict, Verdict::Error, "{}: {}", result.id, result.reason);
+        assert!(result.reason.contains("encryption_certificate_file"), "{}", result.reason);
+    }
 }

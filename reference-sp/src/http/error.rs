@@ -99,7 +99,9 @@ impl HttpError {
                     SpError::Store(crate::store::StoreError::DuplicateEmail(_)) | SpError::LockoutRisk(_) => {
                         StatusCode::CONFLICT
                     }
-                    SpError::Store(_) | SpError::TaskFailed(_) => StatusCode::INTERNAL_SERVER_ERROR,
+                    SpError::Store(_) | SpError::TaskFailed(_) | SpError::EncryptionKeys { .. } => {
+                        StatusCode::INTERNAL_SERVER_ERROR
+                    }
                     SpError::RefusedWithEmptySession { .. } => StatusCode::SEE_OTHER,
                 };
                 (status, error.code())

@@ -108,7 +108,10 @@ pub(super) async fn metadata(
 ) -> Result<Response, HttpError> {
     let (config, saml) = sp.saml_tenant(&tenant)?;
     let acs = [sp.config().acs_url(&config.id), sp.config().shared_acs_url()];
-    Ok(([(header::CONTENT_TYPE, "application/samlmetadata+xml")], render_sp_metadata(&saml.sp_entity_id, &acs))
+    Ok((
+        [(header::CONTENT_TYPE, "application/samlmetadata+xml")],
+        render_sp_metadata(&saml.sp_entity_id, &acs, sp.encryption_certificate(&config.id)),
+    )
         .into_response())
 }
 

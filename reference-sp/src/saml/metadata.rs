@@ -1,5 +1,6 @@
 //! IdP metadata (read) and SP metadata (written).
 
+use super::decrypt::RSA_OAEP_MGF1P;
 use super::verify::NS_DSIG;
 use super::{SamlError, descendants, xml_escape};
 use libxml::parser::Parser;
@@ -61,8 +62,21 @@ pub fn parse_idp_metadata(xml: &str) -> Result<IdpMetadata, SamlError> {
     Ok(IdpMetadata { entity_id, certificates, sso_redirect_url, sso_post_url })
 }
 
-/// The SP's metadata for a tenant.
-pub fn render_sp_metadata(entity_id: &str, acs_urls: &[String]) -> String {
+/// The SP's metadata for a tenant. `encryption_certificate` (base64 DER) is
+/// published as `KeyDescriptor use="encryption"`, with the algorithms the
+/// ACS accepts, so that an IdP reading the metadata encrypts with those.
+pub fn render_sp_metadata(entity_id: &str, acs_urls: &[String], encryption_certificate: Option<&str>) -> String {
+    let key = encryption_certificate
+        .map(|certificate| {
+            format!(
+                "<md:KeyDescriptor use=\"encryption\"><ds:KeyInfo xmlns:ds=\"{NS_DSIG}\"><ds:X509Data><ds:X509Certificate>{}</ds:X509Certificate></ds:X509Data></ds:KeyInfo>\
+<md:EncryptionMethod Algorithm=\"http://www.w3.org/2009/xmlenc11#aes256-gcm\"/>\
+<md:EncryptionMethod Algorithm=\"http://www.w3.org/2001/04/xmlenc#aes256-cbc\"/>\
+<md:EncryptionMethod Algorithm=\"{RSA_OAEP_MGF1P}\"/></md:KeyDescriptor>",
+                xml_escape(certificate)
+            )
+        })
+        .unwrap_or_default();
     let services: String = acs_urls
         .iter()
         .enumerate()
@@ -75,7 +89,7 @@ pub fn render_sp_metadata(entity_id: &str, acs_urls: &[String]) -> String {
         })
         .collect();
     format!(
-        "<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n<md:EntityDescriptor xmlns:md=\"{NS_METADATA}\" entityID=\"{}\"><md:SPSSODescriptor AuthnRequestsSigned=\"false\" WantAssertionsSigned=\"true\" protocolSupportEnumeration=\"urn:oasis:names:tc:SAML:2.0:protocol\"><md:NameIDFormat>urn:oasis:names:tc:SAML:1.1:nameid-format:emailAddress</md:NameIDFormat>{services}</md:SPSSODescriptor></md:EntityDescriptor>\n",
+        "<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n<md:EntityDescriptor xmlns:md=\"{NS_METADATA}\" entityID=\"{}\"><md:SPSSODescriptor AuthnRequestsSigned=\"false\" WantAssertionsSigned=\"true\" protocolSupportEnumeration=\"urn:oasis:names:tc:SAML:2.0:protocol\">{key}<md:NameIDFormat>urn:oasis:names:tc:SAML:1.1:nameid-format:emailAddress</md:NameIDFormat>{services}</md:SPSSODescriptor></md:EntityDescriptor>\n",
         xml_escape(entity_id)
     )
 }

@@ -1,9 +1,11 @@
 //! SAML for the SP: reading IdP metadata, writing AuthnRequests and SP
 //! metadata, and validating responses at the ACS ([`verify`]).
 
+pub mod decrypt;
 pub mod metadata;
 pub mod request;
 pub mod verify;
+mod xmlsec_decrypt;
 mod xmlsec_errors;
 
 use libxml::tree::Node;
@@ -87,6 +89,16 @@ pub enum SamlError {
     Replay,
     #[error("the IdP metadata is unusable: {0}")]
     Metadata(String),
+    #[error("the EncryptedAssertion is malformed: expected {0}")]
+    EncryptionStructure(&'static str),
+    /// One text for every failure from decryption to parsing the plaintext,
+    /// so that the SP is no oracle for the ciphertext (attacks.md P-16).
+    #[error("the EncryptedAssertion could not be decrypted")]
+    DecryptionFailed,
+    #[error("the tenant's decryption key cannot be loaded")]
+    DecryptionKey,
+    #[error("this tenant requires encrypted assertions")]
+    NotEncrypted,
 }
 
 impl SamlError {
@@ -117,6 +129,10 @@ impl SamlError {
             SamlError::Unsolicited => "saml.unsolicited",
             SamlError::Replay => "saml.replay",
             SamlError::Metadata(_) => "saml.idp_metadata",
+            SamlError::EncryptionStructure(_) => "saml.encryption_structure",
+            SamlError::DecryptionFailed => "saml.decryption_failed",
+            SamlError::DecryptionKey => "saml.decryption_key",
+            SamlError::NotEncrypted => "saml.not_encrypted",
         }
     }
 }

@@ -6,6 +6,13 @@
 //! from the signed element, never the document.
 //!
 //! 1. Size limit, then one libxml2 parse; a DOCTYPE is rejected.
+//!    1b. An `EncryptedAssertion` (only with the tenant's decryption key):
+//!    the Response signature, if any, is verified over the ciphertext
+//!    first; then the Assertion is decrypted ([`super::decrypt`]: allowed
+//!    algorithms only, one error for every decryption failure) and put in
+//!    its place. The decrypted Assertion must still be signed, by itself or
+//!    by that Response signature: encryption to the SP's public certificate
+//!    proves nothing about who wrote it (attacks.md P-15).
 //! 2. Exactly one Assertion, and every ID is unique.
 //! 3. Signatures verified with the tenant's pinned certificates, never a key
 //!    from KeyInfo; algorithms and transforms from an allow-list.
@@ -83,6 +90,12 @@ pub struct Expectations<'a> {
     /// The AuthnRequest ID this browser is waiting for, if any.
     pub outstanding_request: Option<&'a str>,
     pub allow_unsolicited: bool,
+    /// The tenant's key for encrypted assertions; without one an
+    /// `EncryptedAssertion` is refused.
+    pub decryption_key: Option<&'a super::decrypt::DecryptionKey>,
+    /// Whether a plaintext Assertion is refused (the tenant requires
+    /// encrypted assertions).
+    pub require_encryption: bool,
     pub policy: &'a Policy,
 }
 
@@ -212,12 +225,42 @@ impl UnverifiedResponse {
         if !is(&root, NS_PROTOCOL, "Response") {
             return Err(SamlError::Malformed("the root element is not samlp:Response"));
         }
+        let allow_sha1 = expect.allow_sha1 || policy.force_allow_sha1;
+        let namespaces = [("samlp", NS_PROTOCOL), ("saml", NS_ASSERTION)];
+
+        // 1b. Decryption. The Response signature covers the ciphertext, so it
+        // is verified on the document as received, before anything is
+        // decrypted, and the decrypted Assertion then replaces the
+        // EncryptedAssertion in a document parsed again.
+        let encrypted = descendants(&root, NS_ASSERTION, "EncryptedAssertion");
+        let (document, root, signed_before_decryption) = match encrypted.as_slice() {
+            [] if expect.require_encryption => return Err(SamlError::NotEncrypted),
+            [] => (document, root, None),
+            [encrypted_assertion] => {
+                let key = expect
+                    .decryption_key
+                    .ok_or(SamlError::Unsupported("EncryptedAssertion (this tenant has no decryption key)"))?;
+                let plain = descendants(&root, NS_ASSERTION, "Assertion");
+                if !plain.is_empty() {
+                    return Err(SamlError::AssertionCount(plain.len() + 1));
+                }
+                check_unique_ids(&root)?;
+                let _ = document.specify_idattr("//samlp:Response", "ID", Some(&namespaces));
+                let response_signed = verify_enveloped(&document, &root, expect, allow_sha1)?;
+                let assertion = super::decrypt::decrypt_assertion(encrypted_assertion, key, policy)?;
+                let prefix = encrypted_assertion.get_namespace().map(|ns| ns.get_prefix());
+                let decrypted = super::decrypt::splice(&self.xml, prefix.as_deref(), &assertion)?;
+                let document = Parser::default()
+                    .parse_string(&decrypted)
+                    .map_err(|_| SamlError::Malformed("not well-formed XML once decrypted"))?;
+                let root = document.get_root_element().ok_or(SamlError::Malformed("no root element"))?;
+                (document, root, Some(response_signed))
+            }
+            more => return Err(SamlError::AssertionCount(more.len())),
+        };
 
         // 2. Exactly one assertion and unique IDs.
         let assertions = descendants(&root, NS_ASSERTION, "Assertion");
-        if !descendants(&root, NS_ASSERTION, "EncryptedAssertion").is_empty() {
-            return Err(SamlError::Unsupported("EncryptedAssertion"));
-        }
         let bound = policy.assertion_reader == AssertionReader::SignedElement;
         if bound {
             if assertions.len() != 1 {
@@ -228,16 +271,22 @@ impl UnverifiedResponse {
         let first_assertion = assertions.first().cloned().ok_or(SamlError::AssertionCount(0))?;
 
         // 3 and 4. Signatures.
-        let namespaces = [("samlp", NS_PROTOCOL), ("saml", NS_ASSERTION)];
         for search in ["//samlp:Response", "//saml:Assertion"] {
             // No element of that kind is not an error; the checks below decide.
             let _ = document.specify_idattr(search, "ID", Some(&namespaces));
         }
-        let allow_sha1 = expect.allow_sha1 || policy.force_allow_sha1;
         let assertion = if bound {
-            let response_signed = verify_enveloped(&document, &root, expect, allow_sha1)?;
+            // A Response signature over an EncryptedAssertion was verified
+            // before decryption; the decrypted document no longer matches it.
+            let response_signed = match signed_before_decryption {
+                Some(signed) => signed,
+                None => verify_enveloped(&document, &root, expect, allow_sha1)?,
+            };
             let assertion_signed = verify_enveloped(&document, &first_assertion, expect, allow_sha1)?;
-            if !response_signed && !assertion_signed && policy.require_signature {
+            // The flaw: an Assertion encrypted to this SP is taken as the
+            // IdP's, although anyone can encrypt to a public certificate.
+            let trusted_for_encryption = signed_before_decryption.is_some() && !policy.require_signature_when_encrypted;
+            if !response_signed && !assertion_signed && policy.require_signature && !trusted_for_encryption {
                 return Err(SamlError::Unsigned);
             }
             if policy.require_response_signature && !response_signed {

@@ -50,6 +50,8 @@ proptest! {
             allow_sha1: false,
             outstanding_request: None,
             allow_unsolicited: true,
+            decryption_key: None,
+            require_encryption: false,
             policy: &policy,
         };
         let result = UnverifiedResponse::from_xml(mutated.clone()).verify(&expectations, time::OffsetDateTime::now_utc());

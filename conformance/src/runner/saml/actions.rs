@@ -264,6 +264,9 @@ impl SamlDriver<'_> {
                 }
             }
             SamlAction::AttributesInSession => self.attributes_in_session(&attacker, &control),
+            // Run without the unencrypted control, in `execute`, which never
+            // comes here; kept so every action has one arm.
+            SamlAction::Encrypted(_) => Err(StepError("an encrypted-assertion check runs on its own control".into())),
             SamlAction::UnknownUser => {
                 let stranger = self.canary("stranger", None)?;
                 let browser = self.suite.browser()?;

@@ -27,6 +27,43 @@ pub(in crate::runner) fn wants_assertions_signed(xml: &str) -> Result<bool, Stri
     Err("the metadata has no SPSSODescriptor".into())
 }
 
+/// The certificate (base64 DER) of the first `KeyDescriptor` of the
+/// `SPSSODescriptor` usable for encryption: `use="encryption"`, or no `use`
+/// (SAML Metadata 2.4.1.1: then it serves both). `None` when there is none.
+pub(in crate::runner) fn encryption_certificate(xml: &str) -> Result<Option<String>, String> {
+    if xml.contains("<!DOCTYPE") {
+        return Err("the metadata has a DOCTYPE, which the suite does not read".into());
+    }
+    let document = Parser::default().parse_string(xml).map_err(|e| format!("the metadata is not XML: {e:?}"))?;
+    let root = document.get_root_element().ok_or("the metadata has no root element")?;
+    let mut stack = vec![root];
+    let mut descriptor = None;
+    while let Some(node) = stack.pop() {
+        if node.get_name() == "SPSSODescriptor" && node.get_namespace().is_some_and(|ns| ns.get_href() == NS_METADATA) {
+            descriptor = Some(node);
+            break;
+        }
+        stack.extend(node.get_child_elements());
+    }
+    let descriptor = descriptor.ok_or("the metadata has no SPSSODescriptor")?;
+    for key in descriptor.get_child_elements().into_iter().filter(|n| n.get_name() == "KeyDescriptor") {
+        if key.get_attribute_no_ns("use").is_some_and(|u| u.trim() != "encryption") {
+            continue;
+        }
+        let mut stack = vec![key];
+        while let Some(node) = stack.pop() {
+            if node.get_name() == "X509Certificate" {
+                let text: String = node.get_content().chars().filter(|c| !c.is_whitespace()).collect();
+                if !text.is_empty() {
+                    return Ok(Some(text));
+                }
+            }
+            stack.extend(node.get_child_elements());
+        }
+    }
+    Ok(None)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -35,6 +72,25 @@ mod tests {
         format!(
             r#"<md:EntityDescriptor xmlns:md="urn:oasis:names:tc:SAML:2.0:metadata" entityID="sp"><md:SPSSODescriptor {attribute} protocolSupportEnumeration="urn:oasis:names:tc:SAML:2.0:protocol"/></md:EntityDescriptor>"#
         )
+    }
+
+    #[test]
+    fn the_encryption_certificate_is_read_from_an_encryption_or_unmarked_key_descriptor() {
+        let with = |descriptors: &str| {
+            format!(
+                r#"<md:EntityDescriptor xmlns:md="urn:oasis:names:tc:SAML:2.0:metadata" xmlns:ds="http://www.w3.org/2000/09/xmldsig#" entityID="sp"><md:SPSSODescriptor protocolSupportEnumeration="urn:oasis:names:tc:SAML:2.0:protocol">{descriptors}</md:SPSSODescriptor></md:EntityDescriptor>"#
+            )
+        };
+        let key = |usage: &str, cert: &str| {
+            format!(
+                "<md:KeyDescriptor{usage}><ds:KeyInfo><ds:X509Data><ds:X509Certificate>{cert}</ds:X509Certificate></ds:X509Data></ds:KeyInfo></md:KeyDescriptor>"
+            )
+        };
+        let signing_then_encryption = with(&(key(" use=\"signing\"", "SIGN") + &key(" use=\"encryption\"", "EN\nC")));
+        assert_eq!(encryption_certificate(&signing_then_encryption), Ok(Some("ENC".into())));
+        assert_eq!(encryption_certificate(&with(&key("", "BOTH"))), Ok(Some("BOTH".into())));
+        assert_eq!(encryption_certificate(&with(&key(" use=\"signing\"", "SIGN"))), Ok(None));
+        assert!(encryption_certificate("<x/>").is_err());
     }
 
     #[test]

@@ -4,6 +4,7 @@
 //! decoded response). What each SAML action sends is in `actions.rs`.
 
 mod actions;
+mod encryption;
 mod metadata;
 
 pub(in crate::runner) use metadata::wants_assertions_signed;
@@ -51,6 +52,11 @@ pub(super) async fn execute(suite: &Suite, action: SamlAction) -> Step<Outcome> 
         // This check is the SP-initiated sign-in itself: when it is broken,
         // that is its failure, not a broken control.
         return driver.sp_initiated(&attacker).await;
+    }
+    if let SamlAction::Encrypted(case) = action {
+        // The app encrypts only for this check, and its control is the
+        // encrypted sign-in, so it runs its own.
+        return driver.encrypted(case, attacker).await;
     }
     let control = driver.positive_control(&attacker).await?;
     driver.act(action, attacker, control).await
