@@ -95,10 +95,15 @@ pub enum Flaw {
     StateReusable,
     NoPkce,
     FirstJwksKey,
+    PkcePlain,
+    DropOidcClaims,
+    MissingSubUsesEmail,
+    KidAsFilePath,
+    PsychicSignature,
 }
 
 impl Flaw {
-    pub const ALL: [Flaw; 84] = [
+    pub const ALL: [Flaw; 89] = [
         Flaw::AcceptUnsigned,
         Flaw::TrustKeyinfoCert,
         Flaw::AcceptSha1,
@@ -183,6 +188,11 @@ impl Flaw {
         Flaw::StateReusable,
         Flaw::NoPkce,
         Flaw::FirstJwksKey,
+        Flaw::PkcePlain,
+        Flaw::DropOidcClaims,
+        Flaw::MissingSubUsesEmail,
+        Flaw::KidAsFilePath,
+        Flaw::PsychicSignature,
     ];
 
     pub fn name(self) -> &'static str {
@@ -271,6 +281,11 @@ impl Flaw {
             Flaw::StateReusable => "state-reusable",
             Flaw::NoPkce => "no-pkce",
             Flaw::FirstJwksKey => "first-jwks-key",
+            Flaw::PkcePlain => "pkce-plain",
+            Flaw::DropOidcClaims => "drop-oidc-claims",
+            Flaw::MissingSubUsesEmail => "missing-sub-uses-email",
+            Flaw::KidAsFilePath => "kid-as-file-path",
+            Flaw::PsychicSignature => "psychic-signature",
         }
     }
 
@@ -497,6 +512,21 @@ impl Flaw {
             Flaw::FirstJwksKey => {
                 "Verifies the ID token with the first key of the cached JWKS whatever the token's kid, so sign-in breaks when a graceful rotation makes the pre-published next key active (istio-ecosystem/authservice #110: verification fails once the JWKS has several keys)."
             }
+            Flaw::PkcePlain => {
+                "Sends code_challenge_method=plain (the verifier itself as the challenge), which RFC 7636 §4.2 allows only when S256 is impossible and which Okta refuses, so no one can sign in: the plain option clients add for providers without S256 (Kong/insomnia #2973), left on against Okta."
+            }
+            Flaw::DropOidcClaims => {
+                "Keeps only the email from the ID token and userinfo, dropping the name and groups the provider sends, so group-based access and the display name never work (the OIDC side of drop-attributes; Grafana's generic OAuth ignores groups unless groups_attribute_path is set)."
+            }
+            Flaw::MissingSubUsesEmail => {
+                "Accepts an ID token without sub and keys the user on its email instead, because its JWT library only requires the claims it is told to (the Rust jsonwebtoken crate's Validation requires only exp by default) although OpenID Connect Core §2 makes sub REQUIRED."
+            }
+            Flaw::KidAsFilePath => {
+                "Reads the ID token's kid as the path of a key file and verifies HMAC tokens with that file's bytes, so kid ../../dev/null with an empty HMAC key verifies (RFC 8725 §3.10; PortSwigger Web Security Academy, \"JWT authentication bypass via kid header path traversal\")."
+            }
+            Flaw::PsychicSignature => {
+                "Verifies ES256 signatures without checking that r and s lie in [1, n-1], so the all-zero signature verifies any token (the psychic signatures bug of Java 15 to 18, CVE-2022-21449)."
+            }
         }
     }
 }
@@ -634,6 +664,18 @@ pub struct Policy {
     /// The ID token is verified with the JWKS key its kid names (false: the
     /// set's first key, whatever the kid).
     pub oidc_select_key_by_kid: bool,
+    /// The PKCE challenge is sent with method S256 (false: `plain`).
+    pub oidc_pkce_method_s256: bool,
+    /// The name and groups of the ID token and userinfo reach the session.
+    pub oidc_keep_profile_claims: bool,
+    /// An ID token without `sub` is refused (false: the email stands in).
+    pub oidc_require_subject: bool,
+    /// The kid is only a lookup key in the provider's JWKS (false: it is
+    /// read as the path of a key file).
+    pub oidc_kid_is_opaque: bool,
+    /// An ECDSA signature's r and s must lie in [1, n-1] (false: the
+    /// all-zero signature verifies, CVE-2022-21449).
+    pub oidc_ecdsa_checks_range: bool,
 }
 
 /// Which Assertion the ACS reads.
@@ -735,6 +777,11 @@ impl Policy {
             oidc_single_use_login: true,
             oidc_send_pkce: true,
             oidc_select_key_by_kid: true,
+            oidc_pkce_method_s256: true,
+            oidc_keep_profile_claims: true,
+            oidc_require_subject: true,
+            oidc_kid_is_opaque: true,
+            oidc_ecdsa_checks_range: true,
         }
     }
 
@@ -811,6 +858,11 @@ impl Policy {
                 Flaw::StateReusable => policy.oidc_single_use_login = false,
                 Flaw::NoPkce => policy.oidc_send_pkce = false,
                 Flaw::FirstJwksKey => policy.oidc_select_key_by_kid = false,
+                Flaw::PkcePlain => policy.oidc_pkce_method_s256 = false,
+                Flaw::DropOidcClaims => policy.oidc_keep_profile_claims = false,
+                Flaw::MissingSubUsesEmail => policy.oidc_require_subject = false,
+                Flaw::KidAsFilePath => policy.oidc_kid_is_opaque = false,
+                Flaw::PsychicSignature => policy.oidc_ecdsa_checks_range = false,
                 Flaw::AcceptUnsignedEncryptedAssertion => policy.require_signature_when_encrypted = false,
                 Flaw::AcceptRsa15 => policy.refuse_rsa_1_5 = false,
                 Flaw::EncryptedKeyInsideOnly => policy.find_sibling_encrypted_key = false,

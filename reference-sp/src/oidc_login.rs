@@ -113,6 +113,7 @@ impl Sp {
             nonce: &nonce,
             code_verifier: code_verifier.as_deref(),
             form_post: oidc.form_post,
+            pkce_s256: self.policy.oidc_pkce_method_s256,
         }
         .url()
         .ok_or_else(|| OidcError::DiscoveryInvalid("the authorization endpoint is not a URL".into()))?;
@@ -206,11 +207,17 @@ impl Sp {
             return Err(OidcError::Replay.into());
         }
         self.check_return_to(&pending.return_to)?;
-        let identity = VerifiedIdentity::from_oidc(
+        let mut identity = VerifiedIdentity::from_oidc(
             token,
             settings.link_accounts_by_verified_email,
             self.policy.oidc_identity_is_subject,
         );
+        if !self.policy.oidc_keep_profile_claims {
+            // The drop-oidc-claims flaw: only the email is kept.
+            identity.given_name = None;
+            identity.family_name = None;
+            identity.groups.clear();
+        }
         let SessionStarted { session_token, user } = self.sign_in(tenant, &settings, &identity, now)?;
         Ok(SignedIn { session_token, redirect_to: pending.return_to.clone(), user })
     }

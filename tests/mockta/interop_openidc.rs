@@ -28,11 +28,19 @@
 //! | `oidc.claims.nbf_future` | warn | it never reads `nbf`: `oidc_proto_validate_jwt` checks `iss`, `exp` and `iat` only. OIDC Core 3.1.3.7 has no `nbf` step (and section 2 says claims not understood are ignored); RFC 7519 4.1.5 says a JWT MUST NOT be accepted before its `nbf`: weaker than it should be, so a `warn`. |
 //! | `oidc.pkce.s256` | warn | with no `OIDCPKCEMethod` it sends no PKCE (its `auth_openidc.conf`: "When not defined PKCE is not used"); RFC 9700 2.1.1 recommends PKCE for a confidential client like this one, so a `warn`. Setting `OIDCPKCEMethod S256` makes it pass. |
 //! | `oidc.jwks.refetch_bounded` | warn | a token whose `kid` no cached key has makes it fetch the `jwks_uri` again, every time (5 tokens, 5 fetches): `OIDCJWKSRefreshInterval` (3600 s) bounds only how long found keys are cached. In the code flow the token comes from the provider's own token endpoint, so a flood needs the provider's help: a `warn`. |
+//! | `oidc.sig.es256_zero_signature` | skip | the all-zero ES256 signature needs a client of an authorization server that signs ES256; this client is on the org server, which signs RS256, so the mock refuses to arm it and the check says so. |
 //! | `oidc.discovery.issuer_mismatch` | skip | it caches the discovery document for a day (`OIDCProviderMetadataRefreshInterval` 0 "means the default of 1 day" with `OIDCProviderMetadataURL`), so it fetched none during the check and never met the impostor issuer. |
 //! | `oidc.redirect.open_after_login` | skip | a sign-in starts at the protected page itself, so the login URL has no return parameter to point elsewhere. |
 //! | `oidc.account.outside_domain`, `oidc.account.email_not_identity` | skip | mod_auth_openidc keeps no accounts and has no domain policy, so the target says `keeps_accounts = false`. |
 //!
-//! Every other check passes. `oidc.userinfo.sub` passes because
+//! Every other check passes. A token whose `kid` no JWKS has (signed by
+//! the active key, or by another key under a path-traversal `kid`) is
+//! refused after one forced JWKS refresh ("could not find key with kid");
+//! the HS256 token keyed by an empty secret under a `/dev/null` `kid` does
+//! not verify (its only HMAC key is the client secret); a token without
+//! `sub` gets no session. The claims check reads the name from the info
+//! hook's `id_token` (this target shows no groups, and the client does not
+//! ask for the groups scope). `oidc.userinfo.sub` passes because
 //! `oidc_proto_resolve_userinfo` refuses a userinfo answer for another `sub`
 //! and stores none of its claims ("nothing will be stored in the session"),
 //! then signs in the ID token's own, verified subject, as OIDC Core 5.3.2
@@ -152,7 +160,7 @@ async fn mod_auth_openidc_verdicts_are_the_documented_ones() {
 
     insta::with_settings!({ filters => vec![
         // Canary users carry a random tag.
-        (r"\b(canary|faulted|outsider|replayed|rotated|flood|impostor|pkce|redirected)-[a-z]{10}@", "$1-[tag]@"),
+        (r"\b(canary|faulted|outsider|replayed|rotated|flood|impostor|pkce|redirected|claims)-[a-z]{10}@", "$1-[tag]@"),
         (r"127\.0\.0\.1:\d+", "127.0.0.1:[port]"),
     ] }, {
         insta::assert_snapshot!("mod_auth_openidc_verdicts", table);

@@ -11,6 +11,21 @@
 //! and the relying party uses the code flow, a check whose fault only
 //! breaks the signature ([`tls_may_stand_in_for_signature`]) is a `warn`
 //! citing step 6 instead of a `fail`.
+//!
+//! Two of the mock's faults have no check, on purpose:
+//! - `no-kid-multiple-keys` (a validly signed token whose header names no
+//!   kid while the JWKS has several keys) has no verdict a correct relying
+//!   party must give: RFC 7515 4.1.4 makes `kid` optional and lets a
+//!   verifier try each key, so accepting is right, and refusing a token
+//!   without a kid (Okta always sends one) is right too.
+//! - `refresh-token-changes-sub` and `refresh-token-changes-iss` act on the
+//!   ID token of a refresh grant. Sign-in never refreshes: the suite could
+//!   judge them only on a relying party that refreshes its tokens on its own
+//!   schedule, which it cannot make happen, and the reference SP does not
+//!   use refresh tokens (its session lasts as long as the tenant says, with
+//!   no call back to the provider). OpenID Connect Core 12.2 (the refreshed
+//!   ID token's iss and sub must equal the original's) is left to a later
+//!   check that drives a refresh through a target hook.
 
 use mock_idp::oidc::faults::OidcFault;
 
@@ -19,6 +34,12 @@ use super::{Action, Capability, Category, Check, Severity, Weight};
 /// What an OIDC check does after the positive control.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum OidcAction {
+    /// Only the positive control: the canary signs in by code and PKCE
+    /// through the issuer the relying party uses, and the verdict names it.
+    SignIn,
+    /// The name and groups the provider sends are in the session the
+    /// positive control made.
+    ClaimsInSession,
     /// The mock puts a fault into its next message for the canary; a
     /// correct relying party gives no session.
     RefuseFault(OidcFault),
@@ -114,6 +135,30 @@ macro_rules! fault_check {
 /// Every OIDC check, in report order.
 pub fn checks() -> Vec<Check> {
     vec![
+        Check {
+            id: "oidc.sso.sign_in",
+            title: "Sign-in by authorization code with PKCE works through the relying party's issuer",
+            category: Category::SignIn,
+            severity: Severity::High,
+            reference: "OpenID Connect Core 3.1; RFC 7636 (PKCE); Okta's org and custom authorization servers",
+            needs: &[Capability::SpInitiatedLogin],
+            action: Action::Oidc(OidcAction::SignIn),
+            fix: "Send the browser to the issuer's authorization_endpoint (from its discovery document) with response_type=code, state, nonce and a PKCE S256 challenge, then redeem the code at the token endpoint with the verifier and validate the ID token.",
+            exclusive: false,
+            weight: Weight::Fail,
+        },
+        Check {
+            id: "oidc.sso.claims_in_session",
+            title: "The name and groups the provider sends reach the session",
+            category: Category::Attributes,
+            severity: Severity::Medium,
+            reference: "OpenID Connect Core 5.1 (standard claims) and 5.4 (profile scope); Okta's groups claim",
+            needs: &[Capability::SpInitiatedLogin, Capability::SessionAttributes],
+            action: Action::Oidc(OidcAction::ClaimsInSession),
+            fix: "Read given_name, family_name (or name) and groups from the validated ID token or from userinfo with the same sub, and use them for the account and the session.",
+            exclusive: false,
+            weight: Weight::Fail,
+        },
         fault_check!(
             "oidc.sig.bad_signature",
             "ID token changed after signing refused",
@@ -173,6 +218,42 @@ pub fn checks() -> Vec<Check> {
             Warn
         ),
         fault_check!(
+            "oidc.sig.unknown_kid",
+            "ID token naming a kid in no JWKS refused",
+            Signature,
+            High,
+            OidcFault::UnknownKid,
+            "OpenID Connect Core 10.1.1 (re-retrieve the keys on an unfamiliar kid, then refuse); RFC 7515 4.1.4",
+            SIG_FIX
+        ),
+        fault_check!(
+            "oidc.sig.malicious_kid",
+            "ID token whose kid is a path traversal with SQL metacharacters, signed by another key, refused",
+            Signature,
+            Critical,
+            OidcFault::MaliciousKid,
+            "RFC 8725 3.10 (kid is an opaque lookup key); attacks.md O-05",
+            "Use the kid only to look a key up in the issuer's JWKS (as an opaque string, never a path or a query), refuse the token when no published key verifies it."
+        ),
+        fault_check!(
+            "oidc.sig.malicious_kid_dev_null",
+            "HS256 ID token whose kid names /dev/null, keyed by an empty secret, refused",
+            Signature,
+            Critical,
+            OidcFault::MaliciousKidDevNull,
+            "RFC 8725 3.10; attacks.md O-05 (kid path traversal)",
+            "Use the kid only to look a key up in the issuer's JWKS, never as a file path, and pin the algorithm the client registered, so an HMAC token is refused before any key is read."
+        ),
+        fault_check!(
+            "oidc.sig.es256_zero_signature",
+            "ES256 ID token with r = s = 0 refused",
+            Signature,
+            Critical,
+            OidcFault::Es256ZeroSignature,
+            "FIPS 186-4 6.4.2 (r and s in [1, n-1]); CVE-2022-21449; attacks.md O-06",
+            "Verify ECDSA signatures with a library that refuses r or s outside [1, n-1] (on Java, a JDK with the April 2022 fix)."
+        ),
+        fault_check!(
             "oidc.sig.unknown_crit",
             "ID token with an unknown critical header refused",
             Signature,
@@ -216,6 +297,15 @@ pub fn checks() -> Vec<Check> {
             OidcFault::WrongIss,
             "OpenID Connect Core 3.1.3.7 step 2",
             CLAIMS_FIX
+        ),
+        fault_check!(
+            "oidc.claims.missing_sub",
+            "ID token without sub gives no session",
+            Identity,
+            High,
+            OidcFault::MissingSub,
+            "OpenID Connect Core 2 (sub is REQUIRED) and 5.7 (iss and sub identify the user)",
+            "Refuse an ID token without a non-empty sub; key the account on (iss, sub), never on the email in its place."
         ),
         fault_check!(
             "oidc.claims.aud",

@@ -78,8 +78,22 @@ pub(super) async fn execute(suite: &Suite, action: OidcAction) -> Step<Outcome> 
         // A public client that sends no PKCE cannot sign in at all: Okta,
         // and the mock, refuse its authorization request. For the PKCE
         // check that refusal is the finding, not a broken control.
-        Err(broken) if action == OidcAction::PkceS256 => return driver.public_client_without_pkce(broken).await,
-        Err(broken) => return Err(broken),
+        // For the sign-in check the control is the check: its failure is
+        // the finding.
+        Err(StepError(why)) if action == OidcAction::SignIn => {
+            return Ok(Outcome::fail(format!("a correct sign-in for {} did not work: {why}", user.email), None));
+        }
+        Err(StepError(why)) => {
+            let broken = if why.starts_with("positive control failed") {
+                StepError(why)
+            } else {
+                StepError(format!("positive control failed: {why}"))
+            };
+            if action == OidcAction::PkceS256 {
+                return driver.public_client_without_pkce(broken).await;
+            }
+            return Err(broken);
+        }
     };
     driver.act(action, &user, &server).await
 }
@@ -243,7 +257,16 @@ impl<'a> OidcDriver<'a> {
     /// A fault that cannot apply to the target's client is a skip, not an
     /// error: HMAC keyed by the client secret means nothing to a public
     /// client, which has no secret an attacker could abuse.
-    fn arm(&self, fault: OidcFault, user: &Canary) -> Step<Result<String, Outcome>> {
+    ///
+    /// The fault is armed for the authorization server the relying party
+    /// signs in with, so that a fault that server cannot carry (ES256's
+    /// all-zero signature on an RS256 server) is refused, and is a skip.
+    fn arm(
+        &self,
+        fault: OidcFault,
+        user: &Canary,
+        server: &mock_idp::oidc::ServerRef,
+    ) -> Step<Result<String, Outcome>> {
         let (user_id, client) = self.suite.idp.read_org(|org| {
             (org.find_user(&user.email).map(|u| u.id.clone()), org.find_app(&self.client_id).map(|a| a.id.clone()))
         });
@@ -251,8 +274,12 @@ impl<'a> OidcDriver<'a> {
             return Err(StepError(format!("cannot arm {fault}: the canary {} is not in the org", user.email)));
         };
         let plan = OidcFaultPlan { fault, target: FaultTarget::IdToken };
-        match self.suite.idp.arm_oidc_fault(plan, Some(user_id), Some(client)) {
+        match self.suite.idp.arm_oidc_fault_on_server(plan, Some(server.clone()), Some(user_id), Some(client)) {
             Ok(armed) => Ok(Ok(armed.id)),
+            Err(OidcFaultRefusal::NeedsEs256Server { server, algorithm, .. }) => Ok(Err(Outcome::skip(format!(
+                "{fault} needs a client on an authorization server that signs ES256, and the target's client {} signs in through {server}, which signs {algorithm}",
+                self.client_id
+            )))),
             Err(OidcFaultRefusal::ClientHasNoSecret { .. }) => Ok(Err(Outcome::skip(format!(
                 "{fault} needs a client secret, and the target's client {} has none (a public client or private_key_jwt)",
                 self.client_id
@@ -286,7 +313,13 @@ impl<'a> OidcDriver<'a> {
             OidcAction::CallbackReplayed => self.callback_replayed().await,
             OidcAction::OpenRedirectAfterLogin => self.open_redirect_after_login().await,
             OidcAction::EmailNotIdentity => self.email_not_identity(user).await,
-            OidcAction::RefuseFault(fault) => self.refuse_fault(fault, user).await,
+            OidcAction::RefuseFault(fault) => self.refuse_fault(fault, server).await,
+            OidcAction::SignIn => Ok(Outcome::pass(format!(
+                "{} signed in by authorization code with PKCE through {}",
+                user.email,
+                describe_server(server)
+            ))),
+            OidcAction::ClaimsInSession => self.claims_in_session().await,
             OidcAction::StateMissing => {
                 let browser = self.suite.browser()?;
                 let mut redirected = self.start(&browser, user).await?;
@@ -344,7 +377,7 @@ impl<'a> OidcDriver<'a> {
         }
     }
 
-    async fn refuse_fault(&self, fault: OidcFault, _control_user: &Canary) -> Step<Outcome> {
+    async fn refuse_fault(&self, fault: OidcFault, server: &mock_idp::oidc::ServerRef) -> Step<Outcome> {
         // A canary that has never signed in: an existing link between the
         // control's identity and its account cannot mask what the relying
         // party does with the faulty token (a token from another issuer, for
@@ -352,7 +385,7 @@ impl<'a> OidcDriver<'a> {
         let user = &self.canary("faulted", None)?;
         self.suite.ensure_account(user).await?;
         let browser = self.suite.browser()?;
-        let armed = match self.arm(fault, user)? {
+        let armed = match self.arm(fault, user, server)? {
             Ok(armed) => armed,
             Err(not_applicable) => return Ok(not_applicable),
         };
@@ -431,6 +464,15 @@ impl<'a> OidcDriver<'a> {
         } else {
             Ok(Outcome::pass(format!("no session for {} (the relying party answered {})", user.email, answer.status)))
         }
+    }
+}
+
+/// The authorization server in words, for reasons: the org server or a
+/// custom server by its id.
+fn describe_server(server: &mock_idp::oidc::ServerRef) -> String {
+    match server {
+        mock_idp::oidc::ServerRef::Org => "the org authorization server".to_owned(),
+        mock_idp::oidc::ServerRef::Custom(id) => format!("the custom authorization server '{id}'"),
     }
 }
 

@@ -177,6 +177,11 @@ pub(crate) const OIDC_FLAWS: &[&str] = &[
     "jwks-refetch-unbounded",
     "accepts-claim-type-confusion",
     "open-redirect-after-login",
+    "pkce-plain",
+    "drop-oidc-claims",
+    "missing-sub-uses-email",
+    "kid-as-file-path",
+    "psychic-signature",
 ];
 
 /// Checks that no reference-SP flaw makes fail. Empty: every check has one.

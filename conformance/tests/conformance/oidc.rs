@@ -12,7 +12,11 @@ use crate::support::{Tenant, run_against_tenant};
 
 /// Which OIDC checks each flaw must make fail. One table, read by the tests.
 const OIDC_FLAW_CHECKS: &[(&str, &[&str])] = &[
-    ("skip-id-token-signature", &["oidc.sig.bad_signature"]),
+    // It never looks at the key set, so a kid no JWKS has changes nothing.
+    ("skip-id-token-signature", &["oidc.sig.bad_signature", "oidc.sig.unknown_kid", "oidc.sig.malicious_kid"]),
+    ("kid-as-file-path", &["oidc.sig.malicious_kid_dev_null"]),
+    ("missing-sub-uses-email", &["oidc.claims.missing_sub"]),
+    ("drop-oidc-claims", &["oidc.sso.claims_in_session"]),
     (
         "accept-alg-none",
         &["oidc.sig.alg_none", "oidc.sig.alg_none_capitalised", "oidc.sig.alg_none_upper", "oidc.sig.alg_none_mixed"],
@@ -56,7 +60,22 @@ const OIDC_WARN_FLAW_CHECKS: &[(&str, &[&str])] = &[
 ];
 
 /// Checks a flaw makes warn beside the ones it fails.
-const OIDC_WARNS_BESIDE_FAILS: &[(&str, &[&str])] = &[];
+const OIDC_WARNS_BESIDE_FAILS: &[(&str, &[&str])] = &[
+    // The flood's tokens are signed by an unpublished key: a relying party
+    // that checks no signature takes them, and that check weighs warn.
+    ("skip-id-token-signature", &["oidc.jwks.refetch_bounded"]),
+];
+
+/// A flaw that breaks every sign-in, with the one check that fails for it;
+/// every other check errors, its positive control broken.
+const OIDC_FLOW_BREAKING_FLAWS: &[(&str, &str)] = &[("pkce-plain", "oidc.sso.sign_in")];
+
+/// Flaws judged on a client of the mock's ES256 server (the public-client
+/// tenant configured as the `native-pkce` app there), with their checks.
+const OIDC_ES256_FLAW_CHECKS: &[(&str, &[&str])] = &[("psychic-signature", &["oidc.sig.es256_zero_signature"])];
+
+/// Checks that only a client of an ES256 server can run; elsewhere they skip.
+const ES256_ONLY_CHECKS: &[&str] = &["oidc.sig.es256_zero_signature"];
 
 /// OIDC flaws no check catches yet, each with what the check needs.
 const OIDC_FLAWS_WITHOUT_CHECK: &[(&str, &str)] = &[];
@@ -66,7 +85,9 @@ fn every_oidc_flaw_is_aimed_at_a_check_or_says_what_its_check_needs() {
     let tabled: BTreeSet<&str> = OIDC_FLAW_CHECKS
         .iter()
         .chain(OIDC_WARN_FLAW_CHECKS)
+        .chain(OIDC_ES256_FLAW_CHECKS)
         .map(|(flaw, _)| *flaw)
+        .chain(OIDC_FLOW_BREAKING_FLAWS.iter().map(|(flaw, _)| *flaw))
         .chain(OIDC_FLAWS_WITHOUT_CHECK.iter().map(|(flaw, _)| *flaw))
         .filter(|flaw| *flaw != "jit-ignores-domain")
         .collect();
@@ -75,7 +96,9 @@ fn every_oidc_flaw_is_aimed_at_a_check_or_says_what_its_check_needs() {
         .iter()
         .chain(OIDC_WARN_FLAW_CHECKS)
         .chain(OIDC_WARNS_BESIDE_FAILS)
+        .chain(OIDC_ES256_FLAW_CHECKS)
         .flat_map(|(_, checks)| checks.iter().copied())
+        .chain(OIDC_FLOW_BREAKING_FLAWS.iter().map(|(_, check)| *check))
         .collect();
     let catalogue: BTreeSet<&str> = checks_for(Protocol::Oidc).iter().map(|c| c.id).collect();
     assert_eq!(aimed, catalogue, "every OIDC check needs a flaw that makes it fail or warn");
@@ -92,10 +115,13 @@ fn the_oidc_catalogue_has_at_least_35_checks() {
 async fn whole_oidc_catalogue_passes_against_reference_sp() {
     let run = run_against_tenant(Tenant::Jit, &[], checks_for(Protocol::Oidc)).await;
     assert_eq!(run.results.len(), checks_for(Protocol::Oidc).len());
+    assert_es256_only_checks_skip(&run);
+    let sign_in = run.results.iter().find(|r| r.id == "oidc.sso.sign_in").unwrap();
+    assert!(sign_in.reason.contains("the org authorization server"), "{}", sign_in.reason);
     let bad: Vec<_> = run
         .results
         .iter()
-        .filter(|r| r.verdict != Verdict::Pass)
+        .filter(|r| r.verdict != Verdict::Pass && !ES256_ONLY_CHECKS.contains(&r.id))
         .map(|r| format!("{} {:?}: {}", r.id, r.verdict, r.reason))
         .collect();
     assert!(bad.is_empty(), "{bad:#?}");
@@ -138,6 +164,94 @@ async fn each_oidc_flaw_fails_exactly_its_checks() {
     }
 }
 
+/// The ES256-only checks skip on an RS256 server, saying why.
+fn assert_es256_only_checks_skip(run: &crate::support::Run) {
+    for result in run.results.iter().filter(|r| ES256_ONLY_CHECKS.contains(&r.id)) {
+        assert_eq!(result.verdict, Verdict::Skip, "{}: {}", result.id, result.reason);
+        assert!(result.reason.contains("signs RS256"), "{}", result.reason);
+    }
+}
+
+/// `pkce-plain` breaks every sign-in (the mock, like Okta, refuses
+/// `code_challenge_method=plain`): the sign-in check fails, naming the
+/// refusal, and every other check errors for its broken positive control.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_flow_breaking_oidc_flaw_fails_the_sign_in_check_and_errors_the_rest() {
+    for (name, check) in OIDC_FLOW_BREAKING_FLAWS {
+        let flaw: Flaw = name.parse().unwrap();
+        let run = run_against_tenant(Tenant::Jit, &[flaw], checks_for(Protocol::Oidc)).await;
+        for result in &run.results {
+            if result.id == *check {
+                assert_eq!(result.verdict, Verdict::Fail, "--flaw {flaw}: {}: {}", result.id, result.reason);
+                assert!(result.reason.contains("did not work"), "{}", result.reason);
+            } else {
+                assert_eq!(result.verdict, Verdict::Error, "--flaw {flaw}: {}: {}", result.id, result.reason);
+                assert!(result.reason.starts_with("positive control failed"), "{}: {}", result.id, result.reason);
+            }
+        }
+    }
+}
+
+/// The public-client tenant as a client of the mock's ES256 server: the
+/// `native-pkce` app (the only client that server's policy admits), with
+/// ID tokens registered as ES256.
+fn on_es256_server_target(target: String) -> String {
+    target.replacen("app = \"reference-sp-oidc-public\"", "app = \"native-pkce\"", 1)
+}
+
+fn on_es256_server_sp(config: String) -> String {
+    // The ES256 server has no groups scope, so the client does not ask for it.
+    let config = config.replacen(
+        "scopes = [\"openid\", \"email\", \"profile\", \"groups\"], redirect_path = \"/oidc/callback/initech\"",
+        "scopes = [\"openid\", \"email\", \"profile\"], redirect_path = \"/oidc/native/callback\"",
+        1,
+    );
+    config.replacen(
+        "/oauth2/default\", client_id = \"0oarefsppublic000014\", client_auth = \"none\",",
+        "/oauth2/ausmocktaes256000001\", client_id = \"0oanativepkce0000008\", client_auth = \"none\", id_token_signed_response_alg = \"ES256\",",
+        1,
+    )
+}
+
+/// On an ES256 server the all-zero signature check runs: a correct relying
+/// party refuses it, and `psychic-signature` (CVE-2022-21449) fails exactly it.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn on_an_es256_server_the_zero_signature_is_refused_and_the_psychic_signature_flaw_fails_it() {
+    let es256_checks = || -> Vec<conformance::catalogue::Check> {
+        checks_for(Protocol::Oidc)
+            .into_iter()
+            .filter(|c| {
+                ES256_ONLY_CHECKS.contains(&c.id) || ["oidc.sso.sign_in", "oidc.sig.bad_signature"].contains(&c.id)
+            })
+            .collect()
+    };
+    let correct = crate::support::run_configured_with(
+        Tenant::PublicClient,
+        &[],
+        es256_checks(),
+        on_es256_server_target,
+        on_es256_server_sp,
+    )
+    .await;
+    let not_passed: Vec<_> = correct.results.iter().filter(|r| r.verdict != Verdict::Pass).collect();
+    assert!(not_passed.is_empty(), "{}", correct.explain());
+    let sign_in = correct.results.iter().find(|r| r.id == "oidc.sso.sign_in").unwrap();
+    assert!(sign_in.reason.contains("ausmocktaes256000001"), "{}", sign_in.reason);
+    for (name, checks) in OIDC_ES256_FLAW_CHECKS {
+        let flaw: Flaw = name.parse().unwrap();
+        let run = crate::support::run_configured_with(
+            Tenant::PublicClient,
+            &[flaw],
+            es256_checks(),
+            on_es256_server_target,
+            on_es256_server_sp,
+        )
+        .await;
+        assert_eq!(run.failing(), checks.iter().copied().collect::<BTreeSet<_>>(), "--flaw {flaw}:\n{}", run.explain());
+        assert_eq!(run.warned(), BTreeSet::new(), "--flaw {flaw}");
+    }
+}
+
 /// The target's `[idp]` section with `tls = true`: the suite serves the mock
 /// over HTTPS and the reference SP trusts its CA.
 fn over_tls(target: String) -> String {
@@ -148,10 +262,11 @@ fn over_tls(target: String) -> String {
 async fn whole_oidc_catalogue_passes_against_reference_sp_over_tls() {
     let run = crate::support::run_with_target_edit(Tenant::Jit, &[], checks_for(Protocol::Oidc), None, over_tls).await;
     assert_eq!(run.results.len(), checks_for(Protocol::Oidc).len());
+    assert_es256_only_checks_skip(&run);
     let bad: Vec<_> = run
         .results
         .iter()
-        .filter(|r| r.verdict != Verdict::Pass)
+        .filter(|r| r.verdict != Verdict::Pass && !ES256_ONLY_CHECKS.contains(&r.id))
         .map(|r| format!("{} {:?}: {}", r.id, r.verdict, r.reason))
         .collect();
     assert!(bad.is_empty(), "{bad:#?}");

@@ -15,8 +15,15 @@ async fn whole_oidc_catalogue_passes_against_public_client_on_custom_server() {
     // A public client has no secret, so the HMAC-keyed-by-secret forgery
     // does not apply to it: that check is skipped, and says why.
     let skipped: Vec<_> = run.results.iter().filter(|r| r.verdict == Verdict::Skip).collect();
-    assert_eq!(skipped.iter().map(|r| r.id).collect::<Vec<_>>(), ["oidc.sig.hs256_client_secret"]);
+    // Nor can the ES256 all-zero signature be sent by an RS256 server.
+    assert_eq!(
+        skipped.iter().map(|r| r.id).collect::<Vec<_>>(),
+        ["oidc.sig.hs256_client_secret", "oidc.sig.es256_zero_signature"]
+    );
     assert!(skipped[0].reason.contains("has none"), "{}", skipped[0].reason);
+    assert!(skipped[1].reason.contains("signs RS256"), "{}", skipped[1].reason);
+    let sign_in = run.results.iter().find(|r| r.id == "oidc.sso.sign_in").unwrap();
+    assert!(sign_in.reason.contains("the custom authorization server 'default'"), "{}", sign_in.reason);
     let not_passed: Vec<_> = run
         .results
         .iter()

@@ -25,6 +25,9 @@ pub struct AuthorizationRequest<'a> {
     pub code_verifier: Option<&'a str>,
     /// Asks for `response_mode=form_post` instead of the query string.
     pub form_post: bool,
+    /// Sends the challenge with method S256; false only under the
+    /// `pkce-plain` flaw, which sends the verifier itself with method plain.
+    pub pkce_s256: bool,
 }
 
 impl AuthorizationRequest<'_> {
@@ -43,8 +46,16 @@ impl AuthorizationRequest<'_> {
         if self.form_post {
             query.append_pair("response_mode", "form_post");
         }
-        if let Some(verifier) = self.code_verifier {
-            query.append_pair("code_challenge", &code_challenge(verifier)).append_pair("code_challenge_method", "S256");
+        match (self.code_verifier, self.pkce_s256) {
+            (Some(verifier), true) => {
+                query
+                    .append_pair("code_challenge", &code_challenge(verifier))
+                    .append_pair("code_challenge_method", "S256");
+            }
+            (Some(verifier), false) => {
+                query.append_pair("code_challenge", verifier).append_pair("code_challenge_method", "plain");
+            }
+            (None, _) => {}
         }
         drop(query);
         Some(url.into())
@@ -86,6 +97,7 @@ mod tests {
             nonce: "n",
             code_verifier: Some("dBjftJeZ4CVP-mB92K27uhbUJU1p1r_wW1gFWFOEjXk"),
             form_post: false,
+            pkce_s256: true,
         }
         .url()
         .unwrap();
@@ -109,6 +121,7 @@ mod tests {
             nonce: "n",
             code_verifier: None,
             form_post: true,
+            pkce_s256: true,
         }
         .url()
         .unwrap();

@@ -74,6 +74,9 @@ pub struct VerifiedIdToken {
     raw: String,
     issuer: String,
     subject: String,
+    /// The token named no `sub` and the email stands in for it (only under
+    /// the `missing-sub-uses-email` flaw).
+    subject_is_email: bool,
     nonce: Option<String>,
     expires: Option<OffsetDateTime>,
     profile: Profile,
@@ -121,7 +124,9 @@ impl VerifiedIdToken {
         let reader = ClaimReader { claims: userinfo, strict: policy.oidc_strict_claim_types };
         let subject = reader.string("sub")?.value();
         if policy.oidc_check_userinfo_subject {
-            if subject.as_deref() != Some(self.subject.as_str()) {
+            // A token that named no sub (the missing-sub-uses-email flaw)
+            // has none to compare userinfo's with.
+            if !self.subject_is_email && subject.as_deref() != Some(self.subject.as_str()) {
                 return Err(OidcError::UserinfoSubjectMismatch);
             }
         } else if let Some(subject) = subject.filter(|s| !s.is_empty()) {
@@ -226,6 +231,11 @@ impl UnverifiedIdToken {
         if alg != expected.algorithm.as_str() {
             return Err(refused());
         }
+        if !policy.oidc_verify_signature {
+            // The skip-id-token-signature flaw trusts the token endpoint and
+            // so never looks at the key set: no kid is looked up either.
+            return Ok(());
+        }
         let algorithm = match expected.algorithm {
             IdTokenAlgorithm::Rs256 => jsonwebtoken::Algorithm::RS256,
             IdTokenAlgorithm::Es256 => jsonwebtoken::Algorithm::ES256,
@@ -252,7 +262,10 @@ impl UnverifiedIdToken {
         let verifies = candidates.iter().filter_map(|key| key.decoding_key()).any(|key| {
             jsonwebtoken::crypto::verify(signature, signing_input.as_bytes(), &key, algorithm).unwrap_or(false)
         });
-        if verifies || !policy.oidc_verify_signature { Ok(()) } else { Err(OidcError::SignatureInvalid) }
+        let psychic = !policy.oidc_ecdsa_checks_range
+            && expected.algorithm == IdTokenAlgorithm::Es256
+            && is_all_zero_ecdsa_signature(signature);
+        if verifies || psychic { Ok(()) } else { Err(OidcError::SignatureInvalid) }
     }
 
     /// An HMAC-signed token is refused unless a flaw names a secret: the
@@ -279,7 +292,10 @@ impl UnverifiedIdToken {
         {
             secrets.push(secret.as_bytes().to_vec());
         }
-        if !policy.oidc_hmac_with_public_key && !policy.oidc_hmac_with_client_secret {
+        let key_file = if policy.oidc_kid_is_opaque { None } else { self.kid().and_then(key_file_contents) };
+        let reads_key_file = key_file.is_some();
+        secrets.extend(key_file);
+        if !policy.oidc_hmac_with_public_key && !policy.oidc_hmac_with_client_secret && !reads_key_file {
             return None;
         }
         let verifies = secrets.iter().any(|secret| {
@@ -310,7 +326,15 @@ impl UnverifiedIdToken {
                 found: found.chars().take(200).collect(),
             });
         }
-        let subject = claims.string("sub")?;
+        let mut subject = claims.string("sub")?;
+        let subject_is_email = !policy.oidc_require_subject && matches!(subject, Claim::Absent);
+        if subject_is_email {
+            // The missing-sub-uses-email flaw: the email stands in for the
+            // subject the token does not name.
+            if let Claim::Value(email) = claims.string("email")? {
+                subject = Claim::Value(email);
+            }
+        }
         subject.require("sub")?;
         if matches!(&subject, Claim::Value(s) if s.is_empty()) {
             return Err(OidcError::ClaimMissing("sub"));
@@ -373,11 +397,44 @@ impl UnverifiedIdToken {
             raw: self.raw.clone(),
             issuer: issuer.value().unwrap_or_default(),
             subject: subject.value().unwrap_or_default(),
+            subject_is_email,
             nonce,
             expires: expires.value().and_then(|exp| OffsetDateTime::from_unix_timestamp(exp).ok()),
             profile: claims.profile()?,
         })
     }
+}
+
+/// Where the `kid-as-file-path` flaw looks for key files: the kid is
+/// joined to this directory as a relative path.
+const KEY_FILE_DIRECTORY: &str = "/var/lib/reference-sp/keys";
+
+/// What the `kid-as-file-path` flaw reads as the HMAC key the kid names.
+/// The flawed code opens `KEY_FILE_DIRECTORY/{kid}`. This module does no IO,
+/// and the reference SP keeps no key files, so the one path such code could
+/// open everywhere is modelled: a kid that climbs out of the directory to
+/// `/dev/null`, which every Unix has and which reads as no bytes. Any other
+/// kid names a file that does not exist, and the flawed code refuses it.
+fn key_file_contents(kid: &str) -> Option<Vec<u8>> {
+    let mut path: Vec<&str> = KEY_FILE_DIRECTORY.split('/').filter(|part| !part.is_empty()).collect();
+    for part in kid.split('/') {
+        match part {
+            "" | "." => {}
+            ".." => {
+                path.pop();
+            }
+            name => path.push(name),
+        }
+    }
+    (path == ["dev", "null"]).then(Vec::new)
+}
+
+/// Whether an ES256 signature (r and s, 32 bytes each) is all zeros. A
+/// verifier that does not check r and s lie in [1, n-1] (CVE-2022-21449)
+/// takes s⁻¹ as 0, computes the point at infinity, reads its x as 0, and
+/// finds it equal to r: the all-zero signature verifies any message.
+fn is_all_zero_ecdsa_signature(signature: &str) -> bool {
+    from_base64url(signature).is_some_and(|bytes| bytes.len() == 64 && bytes.iter().all(|b| *b == 0))
 }
 
 /// `at_hash` for an access token: the left half of its SHA-256, base64url
