@@ -70,6 +70,14 @@
 //! `application/scim+json`; unknown attributes and extensions are dropped
 //! (the adapter reads only what it maps). No verdict here was the suite's
 //! mistake.
+//!
+//! A second snapshot runs the same checks with the project's Okta group
+//! adapter on: every `scim.groups.*` check then passes (created and found by
+//! `displayName`, members added, a rename that keeps them, exactly the
+//! filtered member removed, "Push now" replacing them, a delete that leaves
+//! the members active), and the user verdicts are the same as above. So the
+//! group checks judge a third-party server without false alarms once its
+//! PATCH handling reaches what they look at.
 
 use std::io::{BufRead, BufReader};
 use std::path::{Path, PathBuf};
@@ -370,9 +378,9 @@ async fn interop_scim_the_mock_provisions_django_scim2_with_an_okta_group_adapte
     assert_eq!(provisioned.org_group_members.len(), 1);
 }
 
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn interop_scim_the_suites_checks_judge_django_scim2() {
-    let server = DjangoScim::start(false);
+/// Runs the suite's SCIM checks against the server (Okta's OIN profile, the
+/// bearer token, no hooks) and returns the redacted verdict table.
+async fn scim_verdicts(server: &DjangoScim) -> String {
     let dir = tempfile::tempdir().unwrap();
     let text = format!(
         "[idp]\nlisten = \"127.0.0.1:0\"\n[scim]\nbase_url = \"{}\"\nbearer_token = \"{TOKEN}\"\nprofile = \"oin\"\n",
@@ -386,7 +394,21 @@ async fn interop_scim_the_suites_checks_judge_django_scim2() {
     if let Ok(suite) = Arc::try_unwrap(suite) {
         suite.stop().await;
     }
-    insta::assert_snapshot!("django_scim2_scim_verdicts", table);
+    table
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn interop_scim_the_suites_checks_judge_django_scim2() {
+    let server = DjangoScim::start(false);
+    insta::assert_snapshot!("django_scim2_scim_verdicts", scim_verdicts(&server).await);
+}
+
+/// The group checks that the library's own adapter stops at their first
+/// PATCH reach what they judge once the project's Okta group adapter is on.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn interop_scim_the_suites_checks_judge_django_scim2_with_the_okta_group_adapter() {
+    let server = DjangoScim::start(true);
+    insta::assert_snapshot!("django_scim2_okta_group_adapter_scim_verdicts", scim_verdicts(&server).await);
 }
 
 /// Replaces what changes from run to run: the canaries' random suffixes
