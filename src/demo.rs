@@ -22,6 +22,10 @@ pub(crate) enum DemoError {
     Suite(#[from] SuiteError),
     #[error("reference SP: {0}")]
     Sp(String),
+    #[error("{0}")]
+    Act(#[from] crate::demo_provisioning::ActError),
+    #[error("mock IdP: {0}")]
+    Idp(String),
 }
 
 /// The built-in target files, serving the built-in org.
@@ -50,11 +54,13 @@ pub(crate) fn sp_options(database_dir: &std::path::Path) -> reference_sp::setup:
 }
 
 /// Runs the demo: the reference SP (database in `database_dir`) on its
-/// default address, then the suite against each reference tenant.
+/// default address, then the suite against each reference tenant, then the
+/// provisioning act (the mock on its default address provisions the acme
+/// tenant and the provisioned user signs in by SAML).
 pub(crate) async fn run(
     database_dir: &std::path::Path,
     progress: impl Fn(&CheckResult) + Send + Sync + Clone + 'static,
-) -> Result<Vec<Report>, DemoError> {
+) -> Result<(Vec<Report>, crate::demo_provisioning::ProvisioningAct), DemoError> {
     let sp = Arc::new(sp_options(database_dir).build().map_err(|e| DemoError::Sp(e.to_string()))?);
     let listen = sp.config().listen;
     let server = reference_sp::http::RunningSp::start(listen, sp.clone())
@@ -72,6 +78,13 @@ pub(crate) async fn run(
             suite.stop().await;
         }
     }
+    let idp = Arc::new(mock_idp::setup::IdpOptions::default().build().map_err(|e| DemoError::Idp(e.to_string()))?);
+    let idp_listen = std::net::SocketAddr::from(([127, 0, 0, 1], 7000));
+    let idp_server = mock_idp::http::RunningServer::start(idp_listen, idp.clone())
+        .await
+        .map_err(|e| DemoError::Idp(format!("cannot listen on {idp_listen}: {e}")))?;
+    let act = crate::demo_provisioning::run(&idp, &idp_server.url(), &sp, &server.url()).await;
+    let _ = idp_server.stop().await;
     let _ = server.stop().await;
-    Ok(reports)
+    Ok((reports, act?))
 }

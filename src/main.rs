@@ -7,6 +7,7 @@
 //! port in use, a file that cannot be written).
 
 mod demo;
+mod demo_provisioning;
 mod scim;
 
 use std::net::SocketAddr;
@@ -654,7 +655,7 @@ fn check(args: CheckArgs) -> Result<(), Failure> {
 }
 
 /// The reference SP on 127.0.0.1:7100, the mock IdP on 127.0.0.1:7000, and
-/// every check against both reference tenants.
+/// every check against the three reference tenants.
 fn demo(args: DemoArgs) -> Result<(), Failure> {
     let dir = tempfile::tempdir().map_err(Failure::runtime)?;
     let total: usize = demo::builtin_targets()
@@ -663,13 +664,17 @@ fn demo(args: DemoArgs) -> Result<(), Failure> {
         .map(|(_, target)| conformance::checks_for_target(target).len())
         .sum();
     let runtime = tokio::runtime::Runtime::new().map_err(Failure::runtime)?;
-    let reports = runtime.block_on(demo::run(dir.path(), progress_printer(total))).map_err(Failure::runtime)?;
+    let (reports, act) = runtime.block_on(demo::run(dir.path(), progress_printer(total))).map_err(Failure::runtime)?;
     for report in &reports {
         print!("{}", report.to_human());
     }
+    print!("{}", act.to_human());
     if args.serve {
         let idp = Arc::new(build_idp(&IdpOptions::default())?);
         serve_idp_and_sp(idp, dir.path())?;
+    }
+    if !act.passed() {
+        return Err(Failure { message: "the provisioning act failed against the reference SP".into(), code: 1 });
     }
     if reports.iter().all(|r| r.ok(args.strict)) {
         Ok(())

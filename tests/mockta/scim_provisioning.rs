@@ -439,3 +439,45 @@ proptest::proptest! {
         });
     }
 }
+
+/// The demo's provisioning act, compiled from the CLI's own source.
+#[path = "../../src/demo_provisioning.rs"]
+mod demo_act;
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_demo_provisioning_act_passes_against_the_reference_sp() {
+    let (idp, idp_server) = crate::serve_builtin_idp().await;
+    let idp_url = idp_server.url();
+    let dir = tempfile::tempdir().unwrap();
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let base = format!("http://{}", listener.local_addr().unwrap());
+    // The base URL stays the default the org's apps point at; the SP
+    // listens on a free port.
+    let config = reference_sp::config::BUILTIN_CONFIG
+        .replace(
+            "database = \".local/reference-sp.sqlite3\"",
+            &format!("database = \"{}\"", dir.path().join("sp.sqlite3").display()),
+        )
+        .replace("http://127.0.0.1:7000", &idp_url);
+    std::fs::write(dir.path().join("sp.toml"), config).unwrap();
+    let options = reference_sp::setup::SpOptions { config: Some(dir.path().join("sp.toml")), ..Default::default() };
+    let sp = Arc::new(options.build().unwrap());
+    let running = RunningSp::serve(listener, sp.clone()).unwrap();
+
+    let act = demo_act::run(&idp, &idp_url, &sp, &base).await.unwrap();
+    let text = act.to_human();
+    assert!(act.passed(), "{text}");
+    assert_eq!(act.lines.len(), 5, "{text}");
+    assert!(text.contains("alice@acme.test signed in by SAML as account usr_"), "{text}");
+    let (account, scim_id) = text
+        .split("signed in by SAML as account ")
+        .nth(1)
+        .and_then(|rest| rest.split_once("; the SCIM id is "))
+        .map(|(account, rest)| (account.to_owned(), rest.lines().next().unwrap_or_default().to_owned()))
+        .unwrap();
+    assert_eq!(account, scim_id, "the SAML sign-in is the account SCIM made");
+    assert!(text.contains("the SP's account reads active = false"), "{text}");
+    assert!(text.contains("× POST /Users → 201") && text.contains("× PATCH /Groups → 200"), "{text}");
+    running.stop().await.unwrap();
+    idp_server.stop().await.unwrap();
+}
