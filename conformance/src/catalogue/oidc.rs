@@ -15,9 +15,14 @@
 //! Two of the mock's faults have no check, on purpose:
 //! - `no-kid-multiple-keys` (a validly signed token whose header names no
 //!   kid while the JWKS has several keys) has no verdict a correct relying
-//!   party must give: RFC 7515 4.1.4 makes `kid` optional and lets a
-//!   verifier try each key, so accepting is right, and refusing a token
-//!   without a kid (Okta always sends one) is right too.
+//!   party must give. OpenID Connect Core 10.1 tells the provider to send a
+//!   kid when its JWK Set has several keys, but says nothing of what a
+//!   relying party does without one; RFC 7515 4.1.4 makes `kid` optional,
+//!   and a verifier may try each eligible key. The OpenID Foundation's own
+//!   RP test for this case ("Reject ID Token without kid claim if multiple
+//!   JWKs supplied") lets a relying party accept or refuse. Accepting the
+//!   validly signed token is right, and so is refusing it (Okta always
+//!   sends a kid).
 //! - `refresh-token-changes-sub` and `refresh-token-changes-iss` act on the
 //!   ID token of a refresh grant. Sign-in never refreshes: the suite could
 //!   judge them only on a relying party that refreshes its tokens on its own
