@@ -65,6 +65,7 @@ impl HttpError {
                 SamlError::Sign(_) | SamlError::SamlFault(_) => (StatusCode::INTERNAL_SERVER_ERROR, "signing_failed"),
                 SamlError::Encrypt(_) => (StatusCode::INTERNAL_SERVER_ERROR, "encryption_failed"),
                 SamlError::FaultNeedsEncryption(_) => (StatusCode::CONFLICT, "fault_needs_encryption"),
+                SamlError::RequestSignature(_) => (StatusCode::BAD_REQUEST, "invalid_request_signature"),
             },
         }
     }

@@ -2,7 +2,7 @@
 
 use std::sync::Arc;
 
-use axum::extract::{Path, State};
+use axum::extract::{Path, RawQuery, State};
 use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
 use axum::response::{Html, IntoResponse, Redirect, Response};
 use serde::Deserialize;
@@ -10,7 +10,7 @@ use serde::Deserialize;
 use super::extract::{PageForm, PageQuery};
 use super::{HttpError, pages};
 use crate::idp::{Browser, Idp, SsoOutcome};
-use crate::saml::authn_request::Binding;
+use crate::saml::authn_request::{Binding, ReceivedRequest};
 use crate::saml::{form, metadata};
 
 /// The mock's browser session cookie; Okta's is also called `sid`.
@@ -117,12 +117,12 @@ pub(super) async fn metadata(
 
 async fn sp_initiated(
     idp: Arc<Idp>,
-    app_name: String,
-    app_id: String,
+    (app_name, app_id): (String, String),
     params: SsoParams,
     binding: Binding,
     login_hint: Option<String>,
     headers: &HeaderMap,
+    raw_query: Option<&str>,
 ) -> Result<Response, HttpError> {
     let session = session_cookie(headers);
     let Some(saml_request) = params.saml_request else {
@@ -133,7 +133,8 @@ async fn sp_initiated(
         .into());
     };
     let browser = Browser { login_hint: login_hint.as_deref(), session: session.as_deref() };
-    let outcome = idp.sp_initiated(&app_name, &app_id, &saml_request, binding, params.relay_state, browser)?;
+    let received = ReceivedRequest { saml_request: &saml_request, binding, relay_state: params.relay_state, raw_query };
+    let outcome = idp.sp_initiated(&app_name, &app_id, received, browser)?;
     Ok(respond(outcome))
 }
 
@@ -141,10 +142,12 @@ pub(super) async fn sp_initiated_redirect(
     State(idp): State<Arc<Idp>>,
     Path((app_name, app_id)): Path<(String, String)>,
     PageQuery(params): PageQuery<SsoParams>,
+    RawQuery(raw_query): RawQuery,
     headers: HeaderMap,
 ) -> Result<Response, HttpError> {
     let hint = params.login_hint.clone();
-    sp_initiated(idp, app_name, app_id, params, Binding::Redirect, hint, &headers).await
+    // The redirect binding's signature covers the query's encoded bytes.
+    sp_initiated(idp, (app_name, app_id), params, Binding::Redirect, hint, &headers, raw_query.as_deref()).await
 }
 
 pub(super) async fn sp_initiated_post(
@@ -155,7 +158,7 @@ pub(super) async fn sp_initiated_post(
     PageForm(params): PageForm<SsoParams>,
 ) -> Result<Response, HttpError> {
     let hint = params.login_hint.clone().or(query.login_hint);
-    sp_initiated(idp, app_name, app_id, params, Binding::Post, hint, &headers).await
+    sp_initiated(idp, (app_name, app_id), params, Binding::Post, hint, &headers, None).await
 }
 
 pub(super) async fn idp_initiated(

@@ -361,14 +361,24 @@ impl Idp {
         &self,
         app_name: &str,
         app_id: &str,
-        saml_request: &str,
-        binding: Binding,
-        relay_state: Option<String>,
+        received: authn_request::ReceivedRequest<'_>,
         browser: Browser<'_>,
     ) -> Result<SsoOutcome, IdpError> {
+        let authn_request::ReceivedRequest { saml_request, binding, relay_state, raw_query } = received;
         let (app, settings) = self.find_saml_app(app_name, app_id)?;
-        let request = authn_request::parse(&authn_request::decode(saml_request, binding).map_err(SamlError::from)?)
+        let xml = authn_request::decode(saml_request, binding).map_err(SamlError::from)?;
+        let request = authn_request::parse(&xml).map_err(SamlError::from)?;
+        // Okta's signed requests: checked after the request parsed (so a DTD
+        // was already refused), before anything it asks for is used.
+        if let Some(certificate) = &settings.request_signing_certificate {
+            match binding {
+                Binding::Redirect => {
+                    saml::request_signature::verify_redirect(raw_query.unwrap_or_default(), certificate)
+                }
+                Binding::Post => saml::request_signature::verify_post(&xml, certificate),
+            }
             .map_err(SamlError::from)?;
+        }
         let acs_url = saml::choose_acs(&settings, &request)?;
         let fresh_login_required = request.force_authn && settings.honor_force_authn;
         let pending =

@@ -163,6 +163,10 @@ pub struct SamlEntry {
     /// Okta's "Assertion Encryption": the Assertion is encrypted to the SP's
     /// certificate. Absent: not encrypted (Okta's default).
     pub assertion_encryption: Option<AssertionEncryptionEntry>,
+    /// Okta's signed requests: refuse an AuthnRequest that the SP's
+    /// `request_signing_certificate` (PEM) did not sign. Off by default.
+    pub require_signed_authn_requests: Option<bool>,
+    pub request_signing_certificate: Option<String>,
 }
 
 #[derive(Debug, Deserialize)]

@@ -233,6 +233,9 @@ pub struct SamlSettings {
     pub group_attributes: Vec<GroupAttributeStatement>,
     /// Okta's "Assertion Encryption": the SP's certificate and the cipher.
     pub assertion_encryption: Option<crate::saml::encrypt::EncryptionRecipient>,
+    /// Okta's signed requests: when set, every AuthnRequest must be signed
+    /// by this certificate of the SP (PEM), by either binding.
+    pub request_signing_certificate: Option<String>,
 }
 
 impl SamlSettings {

@@ -26,6 +26,18 @@ pub enum Binding {
     Post,
 }
 
+/// An AuthnRequest as it arrived at the SSO URL, before it is decoded.
+#[derive(Clone, Debug)]
+pub struct ReceivedRequest<'a> {
+    /// The SAMLRequest parameter.
+    pub saml_request: &'a str,
+    pub binding: Binding,
+    pub relay_state: Option<String>,
+    /// The query string as sent, for the redirect binding's signature, which
+    /// covers the encoded bytes.
+    pub raw_query: Option<&'a str>,
+}
+
 /// What the IdP needs from an AuthnRequest.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct AuthnRequest {

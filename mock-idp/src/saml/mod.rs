@@ -10,6 +10,7 @@ pub mod encrypt;
 pub mod faults;
 pub mod form;
 pub mod metadata;
+pub mod request_signature;
 pub mod response;
 pub mod sign;
 pub mod xml;
@@ -51,6 +52,8 @@ pub enum SamlError {
     Encrypt(#[from] encrypt::EncryptError),
     #[error("the fault {0} needs an app that encrypts assertions (saml.assertion_encryption)")]
     FaultNeedsEncryption(SamlFault),
+    #[error("{0}")]
+    RequestSignature(#[from] request_signature::RequestSignatureError),
 }
 
 /// The sign-in being answered.

@@ -21,6 +21,7 @@ mod org_changes;
 mod refusals;
 mod saml_ids;
 mod scim_provisioning;
+mod signed_requests;
 mod signing;
 mod snapshots;
 mod sso;

@@ -424,8 +424,35 @@ impl Validator<'_> {
             None => None,
             Some(encryption) => Some(self.assertion_encryption(index, encryption)?),
         };
+        let field = |name: &str| format!("apps[{index}].saml.{name}");
+        let request_signing_certificate =
+            match (entry.require_signed_authn_requests.unwrap_or(false), &entry.request_signing_certificate) {
+                (true, Some(certificate)) if crate::saml::encrypt::is_certificate_pem(certificate) => {
+                    Some(certificate.clone())
+                }
+                (true, Some(_)) => {
+                    return self.fail(
+                        field("request_signing_certificate"),
+                        "is not a PEM certificate (-----BEGIN CERTIFICATE-----)",
+                    );
+                }
+                (true, None) => {
+                    return self.fail(
+                        field("request_signing_certificate"),
+                        "is needed with require_signed_authn_requests = true (the SP's signing certificate, PEM)",
+                    );
+                }
+                (false, Some(_)) => {
+                    return self.fail(
+                        field("request_signing_certificate"),
+                        "is used only with require_signed_authn_requests = true",
+                    );
+                }
+                (false, None) => None,
+            };
         Ok(SamlSettings {
             assertion_encryption,
+            request_signing_certificate,
             external_key,
             instance_name,
             sso_url,
