@@ -222,6 +222,8 @@ enum Step {
     AddMember(usize, usize),
     RemoveMember(usize, usize),
     RenameGroup(usize, usize),
+    /// "Push Groups" for one group, pushed now.
+    PushGroup(usize),
 }
 
 const MODEL_USERS: usize = 3;
@@ -249,12 +251,13 @@ fn step() -> impl proptest::strategy::Strategy<Value = Step> {
         1 => user.clone().prop_map(Step::Reactivate),
         2 => (group.clone(), user.clone()).prop_map(|(g, u)| Step::AddMember(g, u)),
         1 => (group.clone(), user.clone()).prop_map(|(g, u)| Step::RemoveMember(g, u)),
-        1 => (group, 0..GROUP_NAMES.len()).prop_map(|(g, n)| Step::RenameGroup(g, n)),
+        1 => (group.clone(), 0..GROUP_NAMES.len()).prop_map(|(g, n)| Step::RenameGroup(g, n)),
+        2 => group.prop_map(Step::PushGroup),
     ]
 }
 
-/// The org for the model: three users, two groups pushed to the SP's acme
-/// tenant, nothing assigned yet.
+/// The org for the model: three users and two groups, an app that
+/// provisions to the SP's acme tenant, nothing assigned or pushed yet.
 fn model_idp(scim_base: &str) -> Arc<Idp> {
     let mut text = format!(
         r#"
@@ -274,7 +277,6 @@ audience = "http://127.0.0.1:7100/sso/metadata/acme"
 base_url = "{scim_base}"
 auth = "bearer"
 token = "mockta-dev-token"
-push_groups = ["Prop Group 0", "Prop Group 1"]
 "#
     );
     for n in 0..MODEL_USERS {
@@ -293,7 +295,7 @@ push_groups = ["Prop Group 0", "Prop Group 1"]
 
 /// Applies one step; a refused change (reactivating an active user, say)
 /// changes nothing and publishes nothing, as in Okta.
-fn apply_step(idp: &Idp, step: &Step) {
+async fn apply_step(idp: &Idp, provisioner: &Provisioner, step: &Step) {
     let now = idp.now();
     let _ = match step {
         Step::Assign(u) => {
@@ -321,6 +323,11 @@ fn apply_step(idp: &Idp, step: &Step) {
         Step::RenameGroup(g, n) => {
             let body = admin::parse_body(json!({"profile": {"name": GROUP_NAMES[*n]}}).to_string().as_bytes()).unwrap();
             idp.apply(|org| admin::update_group(org, &model_group(*g), body, now)).map(drop)
+        }
+        Step::PushGroup(g) => {
+            let pushed = provisioner.push_group_now("reference-sp", &model_group(*g)).await.unwrap();
+            assert_eq!(pushed.failed_task, None, "the push of group {g} failed");
+            Ok(())
         }
     };
 }
@@ -419,7 +426,7 @@ proptest::proptest! {
             let idp = model_idp(&scim_base);
             let provisioner = Provisioner::start(&idp, ProvisionerOptions::default()).unwrap();
             for step in &steps {
-                apply_step(&idp, step);
+                apply_step(&idp, &provisioner, step).await;
                 provisioner.wait_idle().await;
             }
             assert_eq!(provisioner.failed_tasks(), Vec::new(), "no task failed after {steps:?}");

@@ -145,30 +145,12 @@ pub fn with_empty_strings(view: UserView, settings: &ScimProvisioning, faults: &
 }
 
 /// The core attributes Okta requires of every SCIM user; a PUT under
-/// [`ScimFault::PutOmitsOptional`] keeps only these of what it read.
+/// [`ScimFault::PutOmitsOptional`] carries only these.
 const REQUIRED_USER_ATTRIBUTES: [&str; 6] = ["schemas", "id", "userName", "name", "emails", "active"];
 
-/// Under [`ScimFault::PutOmitsOptional`], the object read with every
-/// attribute but the required ones left out, for the PUT built from it.
-pub fn put_base(current: &Value, faults: &ArmedFaults) -> Value {
-    if !faults.has(ScimFault::PutOmitsOptional) {
-        return current.clone();
-    }
-    let kept = current
-        .as_object()
-        .map(|object| {
-            object
-                .iter()
-                .filter(|(key, _)| REQUIRED_USER_ATTRIBUTES.contains(&key.as_str()))
-                .map(|(key, value)| (key.clone(), value.clone()))
-                .collect()
-        })
-        .unwrap_or_default();
-    Value::Object(kept)
-}
-
-/// Under [`ScimFault::PutOmitsOptional`], the PUT without the mapped values
-/// outside the required attributes (`displayName`, extension attributes).
+/// Under [`ScimFault::PutOmitsOptional`], the PUT with only the required
+/// attributes: what the server had beyond them, `displayName`, `externalId`
+/// and extension attributes are left out.
 pub fn trim_put(request: ScimRequest, faults: &ArmedFaults) -> ScimRequest {
     if !faults.has(ScimFault::PutOmitsOptional) {
         return request;
