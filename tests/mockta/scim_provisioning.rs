@@ -430,6 +430,13 @@ proptest::proptest! {
                 provisioner.wait_idle().await;
             }
             assert_eq!(provisioner.failed_tasks(), Vec::new(), "no task failed after {steps:?}");
+            let deletes: Vec<String> = provisioner
+                .transcript()
+                .iter()
+                .filter(|e| e.request.method == "DELETE" && e.request.url.contains("/Users"))
+                .map(|e| e.request.url.clone())
+                .collect();
+            assert!(deletes.is_empty(), "Okta never deletes users, but {deletes:?} after {steps:?}");
             let (mut want_users, want_groups) = org_view(&idp);
             let (have_users, have_groups) = sp_view(&scim_base).await;
             // Okta does not push profiles to inactive app users, so an
