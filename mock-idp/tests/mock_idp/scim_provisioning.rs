@@ -30,6 +30,8 @@ struct Recorder {
     next_id: u32,
     recorded: Vec<Value>,
     failures: VecDeque<(u16, Option<&'static str>, Value)>,
+    /// Refuse a second user with the same userName (any case) with 409.
+    unique_user_names: bool,
 }
 
 type Shared = Arc<Mutex<Recorder>>;
@@ -134,6 +136,20 @@ async fn handle(State(shared): State<Shared>, method: Method, uri: Uri, headers:
                 .cloned()
                 .collect();
             list(groups, &uri)
+        }
+        ("POST", ["Users"])
+            if server.unique_user_names
+                && server.users.values().any(|u| {
+                    u["userName"]
+                        .as_str()
+                        .zip(body["userName"].as_str())
+                        .is_some_and(|(a, b)| a.eq_ignore_ascii_case(b))
+                }) =>
+        {
+            scim_json(
+                StatusCode::CONFLICT,
+                json!({"schemas": ["urn:ietf:params:scim:api:messages:2.0:Error"], "scimType": "uniqueness", "detail": "userName is taken", "status": "409"}),
+            )
         }
         ("POST", [kind @ ("Users" | "Groups")]) => {
             server.next_id += 1;
@@ -587,6 +603,40 @@ async fn the_same_create_twice_after_a_timeout_exposes_a_server_that_duplicates(
     insta::assert_json_snapshot!("fault_duplicate_create", sent);
     let link = harness.provisioner.transcript().last().and_then(|e| e.response.as_ref()).map(|r| r.body["id"].clone());
     assert_eq!(link, Some(json!("users-2")), "the second reply is the one Okta reads");
+
+    // A server that refuses the second create with 409 gives a failed task;
+    // its retry finds the user the first create made and links it.
+    let harness = Harness::start("oin").await;
+    harness.server.lock().unwrap().unique_user_names = true;
+    harness.arm("duplicate-create");
+    harness.assign(ALICE);
+    harness.provisioner.wait_idle().await;
+    let tasks = harness.provisioner.failed_tasks();
+    assert_eq!(tasks.len(), 1);
+    assert_eq!(
+        (tasks[0].status, tasks[0].error.as_str()),
+        (Some(409), "the SCIM server answered 409: userName is taken")
+    );
+    harness.provisioner.clear_faults();
+    harness.provisioner.retry_task(&tasks[0].id).await.unwrap();
+    let sent: Vec<String> = harness
+        .requests()
+        .await
+        .iter()
+        .map(|r| format!("{} {}", r["method"].as_str().unwrap(), r["path"].as_str().unwrap()))
+        .collect();
+    assert_eq!(
+        sent,
+        [
+            "GET /scim/v2/Users?filter=userName%20eq%20%22alice%40acme.test%22&startIndex=1&count=100",
+            "POST /scim/v2/Users",
+            "POST /scim/v2/Users",
+            "GET /scim/v2/Users?filter=userName%20eq%20%22alice%40acme.test%22&startIndex=1&count=100",
+            "GET /scim/v2/Users/users-1",
+            "PUT /scim/v2/Users/users-1",
+        ]
+    );
+    assert_eq!(harness.server.lock().unwrap().users.len(), 1, "one account");
 }
 
 #[tokio::test]
