@@ -811,3 +811,30 @@ async fn unlinking_a_pushed_group_deletes_it_only_when_asked() {
     let settings = harness.idp.read_org(|org| org.find_app(APP).unwrap().provisioning.clone().unwrap());
     assert!(settings.pushed_groups.is_empty() && settings.links.groups.is_empty());
 }
+
+#[tokio::test]
+async fn groups_are_pushed_and_unlinked_through_the_management_api() {
+    let harness = Harness::start("oin").await;
+    harness.assign(ALICE);
+    harness.requests().await;
+    let server =
+        mock_idp::http::RunningServer::start("127.0.0.1:0".parse().unwrap(), harness.idp.clone()).await.unwrap();
+    let api = |method: reqwest::Method, path: &str| {
+        reqwest::Client::new()
+            .request(method, format!("{}/api/v1/mockta/scim/apps/scim-app/groups{path}", server.url()))
+            .header("authorization", "SSWS t")
+    };
+    let pushed: Value = api(reqwest::Method::PUT, "/Engineering").send().await.unwrap().json().await.unwrap();
+    assert_eq!(pushed, json!({"app": APP, "group": ENGINEERING, "failed_task": null}));
+    let sent: Vec<Value> = harness.requests().await.into_iter().map(|r| r["method"].clone()).collect();
+    assert_eq!(sent, ["GET", "POST", "PATCH"], "looked up, created, members added");
+    let unknown = api(reqwest::Method::PUT, "/Nobody").send().await.unwrap();
+    assert_eq!(unknown.status(), 404);
+    let deleted = api(reqwest::Method::DELETE, &format!("/{ENGINEERING}?deleteInApp=true")).send().await.unwrap();
+    assert_eq!(deleted.status(), 200);
+    let sent: Vec<Value> = harness.requests().await.into_iter().map(|r| json!([r["method"], r["path"]])).collect();
+    assert_eq!(sent, [json!(["DELETE", "/scim/v2/Groups/groups-2"])]);
+    let again = api(reqwest::Method::DELETE, "/Engineering").send().await.unwrap();
+    assert_eq!(again.status(), 400, "a group no longer pushed cannot be unlinked");
+    server.stop().await.unwrap();
+}
