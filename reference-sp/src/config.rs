@@ -95,24 +95,29 @@ pub struct SamlConnection {
     /// The tenant's key pair for encrypted assertions, if it takes them: the
     /// certificate is published in the SP metadata as
     /// `KeyDescriptor use="encryption"`, and the key decrypts.
-    pub encryption: Option<EncryptionKeyFiles>,
+    pub encryption: Option<KeyPairFiles>,
     /// Refuse assertions that arrive unencrypted. Off by default: Okta
     /// encrypts only when the app is set to, and an SP that publishes a key
     /// may still be connected to an app that does not use it.
     pub require_encrypted_assertions: bool,
+    /// The tenant's key pair for signing its AuthnRequests
+    /// (`sign_authn_requests = true`, for an Okta app that requires signed
+    /// requests): the certificate is published in the SP metadata as
+    /// `KeyDescriptor use="signing"` with `AuthnRequestsSigned="true"`.
+    pub request_signing: Option<KeyPairFiles>,
 }
 
-/// The PEM files of a tenant's encryption key pair, relative to the config
-/// file. They are read when the SP starts ([`read_encryption_keys`]).
+/// The PEM files of one of a tenant's key pairs, relative to the config
+/// file. They are read when the SP starts ([`read_key_pair`]).
 #[derive(Clone, Debug, PartialEq, Eq)]
-pub struct EncryptionKeyFiles {
+pub struct KeyPairFiles {
     pub key_file: PathBuf,
     pub certificate_file: PathBuf,
 }
 
 /// A tenant's encryption key pair as read from its files.
 #[derive(Clone, Debug, PartialEq, Eq)]
-pub struct EncryptionKeys {
+pub struct KeyPair {
     /// The RSA private key, PEM.
     pub private_key_pem: String,
     /// The certificate's base64 DER on one line, for the SP metadata.
@@ -122,7 +127,7 @@ pub struct EncryptionKeys {
 /// Reads a tenant's encryption key pair and checks that the certificate is
 /// the key's: a mismatch would publish a certificate the SP cannot decrypt
 /// for, so it stops the start rather than every encrypted sign-in.
-pub fn read_encryption_keys(files: &EncryptionKeyFiles) -> Result<EncryptionKeys, String> {
+pub fn read_key_pair(files: &KeyPairFiles) -> Result<KeyPair, String> {
     let read =
         |path: &Path| std::fs::read_to_string(path).map_err(|e| format!("{} cannot be read: {e}", path.display()));
     let private_key_pem = read(&files.key_file)?;
@@ -144,7 +149,7 @@ pub fn read_encryption_keys(files: &EncryptionKeyFiles) -> Result<EncryptionKeys
     }
     let der = certificate.to_der().map_err(|_| format!("{} cannot be encoded", files.certificate_file.display()))?;
     use base64::Engine;
-    Ok(EncryptionKeys { private_key_pem, certificate_base64: base64::engine::general_purpose::STANDARD.encode(der) })
+    Ok(KeyPair { private_key_pem, certificate_base64: base64::engine::general_purpose::STANDARD.encode(der) })
 }
 
 /// The SAML binding an SP-initiated AuthnRequest is sent with (SAML
@@ -350,6 +355,10 @@ struct SamlEntry {
     encryption_key_file: Option<String>,
     encryption_certificate_file: Option<String>,
     require_encrypted_assertions: Option<bool>,
+    /// Sign AuthnRequests with the key pair below (PEM files).
+    sign_authn_requests: Option<bool>,
+    signing_key_file: Option<String>,
+    signing_certificate_file: Option<String>,
 }
 
 impl SamlEntry {
@@ -634,7 +643,7 @@ fn parse_saml(entry: SamlEntry, id: &TenantId, base_url: &str, dir: &Path) -> Re
     };
     let encryption = match (entry.encryption_key_file, entry.encryption_certificate_file) {
         (Some(key), Some(certificate)) => {
-            Some(EncryptionKeyFiles { key_file: dir.join(key), certificate_file: dir.join(certificate) })
+            Some(KeyPairFiles { key_file: dir.join(key), certificate_file: dir.join(certificate) })
         }
         (None, None) => None,
         (Some(_), None) => {
@@ -651,7 +660,33 @@ fn parse_saml(entry: SamlEntry, id: &TenantId, base_url: &str, dir: &Path) -> Re
             "needs encryption_key_file and encryption_certificate_file".into(),
         ));
     }
-    Ok(SamlConnection { idp, sp_entity_id, authn_request_binding, encryption, require_encrypted_assertions })
+    let request_signing =
+        match (entry.sign_authn_requests.unwrap_or(false), entry.signing_key_file, entry.signing_certificate_file) {
+            (true, Some(key), Some(certificate)) => {
+                Some(KeyPairFiles { key_file: dir.join(key), certificate_file: dir.join(certificate) })
+            }
+            (true, _, _) => {
+                return Err((
+                    "sign_authn_requests".into(),
+                    "needs signing_key_file and signing_certificate_file".into(),
+                ));
+            }
+            (false, None, None) => None,
+            (false, _, _) => {
+                return Err((
+                    "signing_key_file".into(),
+                    "the signing key pair is used only with sign_authn_requests = true".into(),
+                ));
+            }
+        };
+    Ok(SamlConnection {
+        idp,
+        sp_entity_id,
+        authn_request_binding,
+        encryption,
+        require_encrypted_assertions,
+        request_signing,
+    })
 }
 
 /// Checks a tenant's OIDC table. Errors name the key and the problem.
@@ -817,7 +852,7 @@ pub(crate) mod tests {
         let saml = saml.unwrap();
         assert_eq!(
             saml.encryption,
-            Some(EncryptionKeyFiles { key_file: "/conf/k.pem".into(), certificate_file: "/conf/c.pem".into() })
+            Some(KeyPairFiles { key_file: "/conf/k.pem".into(), certificate_file: "/conf/c.pem".into() })
         );
         assert!(saml.require_encrypted_assertions);
         let lonely = acme_with("saml = { idp_metadata_file = \"idp.xml\", encryption_key_file = \"k.pem\" }");
@@ -829,6 +864,28 @@ pub(crate) mod tests {
         assert_eq!(
             error_of(&required),
             "sp.toml: tenants[0].saml.require_encrypted_assertions: needs encryption_key_file and encryption_certificate_file"
+        );
+    }
+
+    #[test]
+    fn signing_authn_requests_needs_a_key_pair_and_a_key_pair_needs_the_setting() {
+        let text = acme_with(
+            "saml = { idp_metadata_file = \"idp.xml\", sign_authn_requests = true, signing_key_file = \"s.pem\", signing_certificate_file = \"sc.pem\" }",
+        );
+        let saml = parse_config("sp.toml", &text, Path::new("/conf")).unwrap().tenant("acme").unwrap().saml.clone();
+        assert_eq!(
+            saml.unwrap().request_signing,
+            Some(KeyPairFiles { key_file: "/conf/s.pem".into(), certificate_file: "/conf/sc.pem".into() })
+        );
+        let unsigned = acme_with("saml = { idp_metadata_file = \"idp.xml\", sign_authn_requests = true }");
+        assert_eq!(
+            error_of(&unsigned),
+            "sp.toml: tenants[0].saml.sign_authn_requests: needs signing_key_file and signing_certificate_file"
+        );
+        let unused = acme_with("saml = { idp_metadata_file = \"idp.xml\", signing_key_file = \"s.pem\" }");
+        assert_eq!(
+            error_of(&unused),
+            "sp.toml: tenants[0].saml.signing_key_file: the signing key pair is used only with sign_authn_requests = true"
         );
     }
 
@@ -845,6 +902,7 @@ pub(crate) mod tests {
                 authn_request_binding: AuthnRequestBinding::HttpRedirect,
                 encryption: None,
                 require_encrypted_assertions: false,
+                request_signing: None,
             }
         );
         let both = acme_with("idp_metadata_file = \"a.xml\"\nsaml = { idp_metadata_file = \"idp.xml\" }");

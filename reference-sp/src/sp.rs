@@ -94,8 +94,8 @@ pub enum SpError {
     /// response was refused, yet the browser is given a session with no user.
     #[error("{refused} (the browser was given an empty session)")]
     RefusedWithEmptySession { refused: SamlError, session_token: String },
-    #[error("tenants[{tenant}].saml: the encryption key pair: {problem}")]
-    EncryptionKeys { tenant: TenantId, problem: String },
+    #[error("tenants[{tenant}].saml: {problem}")]
+    KeyPair { tenant: TenantId, problem: String },
 }
 
 impl SpError {
@@ -120,7 +120,7 @@ impl SpError {
             SpError::TaskFailed(_) => "internal.task",
             SpError::Store(_) => "internal.store",
             SpError::RefusedWithEmptySession { refused, .. } => refused.code(),
-            SpError::EncryptionKeys { .. } => "config.encryption_keys",
+            SpError::KeyPair { .. } => "config.key_pair",
         }
     }
 }
@@ -183,7 +183,10 @@ pub struct Sp {
     flaws: BTreeSet<Flaw>,
     idps: RwLock<HashMap<TenantId, IdpMetadata>>,
     /// Each SAML tenant's encryption key pair, read once at start-up.
-    encryption_keys: HashMap<TenantId, crate::config::EncryptionKeys>,
+    encryption_keys: HashMap<TenantId, crate::config::KeyPair>,
+    /// Each SAML tenant's key pair for signing AuthnRequests, read once at
+    /// start-up.
+    signing_keys: HashMap<TenantId, crate::config::KeyPair>,
     /// Each OIDC tenant's discovery document and key set, as cached by
     /// `oidc_fetch`.
     pub(crate) oidc_providers: std::sync::Mutex<HashMap<TenantId, crate::oidc::jwks_cache::ProviderCache>>,
@@ -239,15 +242,25 @@ impl Sp {
         // The key files are read here, once, so a missing or mismatched
         // key stops the start instead of each encrypted sign-in.
         let mut encryption_keys = HashMap::new();
+        let mut signing_keys = HashMap::new();
         for tenant in &config.tenants {
-            if let Some(files) = tenant.saml.as_ref().and_then(|saml| saml.encryption.as_ref()) {
-                let keys = crate::config::read_encryption_keys(files)
-                    .map_err(|problem| SpError::EncryptionKeys { tenant: tenant.id.clone(), problem })?;
-                encryption_keys.insert(tenant.id.clone(), keys);
+            let Some(saml) = tenant.saml.as_ref() else { continue };
+            let read = |files: &crate::config::KeyPairFiles, role: &str| {
+                crate::config::read_key_pair(files).map_err(|problem| SpError::KeyPair {
+                    tenant: tenant.id.clone(),
+                    problem: format!("the {role} key pair: {problem}"),
+                })
+            };
+            if let Some(files) = &saml.encryption {
+                encryption_keys.insert(tenant.id.clone(), read(files, "encryption")?);
+            }
+            if let Some(files) = &saml.request_signing {
+                signing_keys.insert(tenant.id.clone(), read(files, "signing")?);
             }
         }
         Ok(Sp {
             encryption_keys,
+            signing_keys,
             policy: Policy::with_flaws(&flaws),
             config,
             store,
@@ -293,6 +306,11 @@ impl Sp {
         self.idps.write().unwrap_or_else(PoisonError::into_inner).insert(tenant.clone(), metadata);
     }
 
+    /// The certificate (base64 DER) the tenant signs its AuthnRequests with.
+    pub fn signing_certificate(&self, tenant: &TenantId) -> Option<&str> {
+        self.signing_keys.get(tenant).map(|keys| keys.certificate_base64.as_str())
+    }
+
     /// The certificate (base64 DER) the tenant publishes for encryption.
     pub fn encryption_certificate(&self, tenant: &TenantId) -> Option<&str> {
         self.encryption_keys.get(tenant).map(|keys| keys.certificate_base64.as_str())
@@ -335,6 +353,7 @@ impl Sp {
             MAX_PENDING_SIGN_INS_PER_TENANT,
         )?;
         let acs = self.config.acs_url(&tenant.id);
+        let signing_key = self.signing_keys.get(&tenant.id).map(|keys| keys.private_key_pem.as_str());
         let request = match (saml.authn_request_binding, &metadata.sso_post_url) {
             (AuthnRequestBinding::HttpPost, Some(sso_post_url)) => AuthnRequestDelivery::Post(request::posted(
                 sso_post_url,
@@ -343,7 +362,8 @@ impl Sp {
                 &acs,
                 &relay_state,
                 now,
-            )),
+                signing_key,
+            )?),
             // An IdP without a POST endpoint gets the redirect, which every
             // IdP must offer (the metadata parser insists on it).
             _ => AuthnRequestDelivery::Redirect(request::redirect_url(
@@ -353,7 +373,8 @@ impl Sp {
                 &acs,
                 &relay_state,
                 now,
-            )),
+                signing_key,
+            )?),
         };
         Ok(SamlLoginStart { request, pending_token })
     }

@@ -351,3 +351,118 @@ async fn a_refused_signature_prints_no_xmlsec_lines() {
     assert!(!stderr.contains("C14N error"), "{stderr}");
     assert!(!stderr.is_empty(), "the SP logs its refusals");
 }
+
+/// A signing key pair for the SP, written as PEM files into `dir`.
+fn sp_signing_files(dir: &std::path::Path) -> (std::path::PathBuf, std::path::PathBuf, String) {
+    use openssl::asn1::Asn1Time;
+    use openssl::hash::MessageDigest;
+    use openssl::pkey::PKey;
+    use openssl::rsa::Rsa;
+    use openssl::x509::{X509, X509NameBuilder};
+    let key = PKey::from_rsa(Rsa::generate(2048).unwrap()).unwrap();
+    let mut name = X509NameBuilder::new().unwrap();
+    name.append_entry_by_text("CN", "reference-sp request signing").unwrap();
+    let name = name.build();
+    let mut builder = X509::builder().unwrap();
+    builder.set_version(2).unwrap();
+    builder.set_subject_name(&name).unwrap();
+    builder.set_issuer_name(&name).unwrap();
+    builder.set_pubkey(&key).unwrap();
+    builder.set_not_before(&Asn1Time::days_from_now(0).unwrap()).unwrap();
+    builder.set_not_after(&Asn1Time::days_from_now(365).unwrap()).unwrap();
+    builder.sign(&key, MessageDigest::sha256()).unwrap();
+    let cert_pem = String::from_utf8(builder.build().to_pem().unwrap()).unwrap();
+    let (key_file, cert_file) = (dir.join("signing.key.pem"), dir.join("signing.cert.pem"));
+    std::fs::write(&key_file, key.private_key_to_pem_pkcs8().unwrap()).unwrap();
+    std::fs::write(&cert_file, &cert_pem).unwrap();
+    (key_file, cert_file, cert_pem)
+}
+
+/// The value of the hidden field `name` in an auto-post page.
+fn hidden_field(html: &str, name: &str) -> String {
+    let marker = format!("name=\"{name}\" value=\"");
+    let start = html.find(&marker).unwrap_or_else(|| panic!("no {name} in {html}")) + marker.len();
+    html[start..].split('"').next().unwrap().replace("&amp;", "&").replace("&quot;", "\"").replace("&lt;", "<")
+}
+
+/// Okta's signed requests end to end: the mock requires AuthnRequests signed
+/// by the SP's certificate; the reference SP with `sign_authn_requests`
+/// signs them by either binding and signs in, and without it is refused.
+#[tokio::test]
+async fn the_reference_sp_s_signed_authn_requests_pass_a_mock_app_that_requires_them() {
+    let (idp, idp_server) = crate::serve_builtin_idp().await;
+    let idp_url = idp_server.url();
+    let dir = tempfile::tempdir().unwrap();
+    let (key_file, cert_file, cert_pem) = sp_signing_files(dir.path());
+    idp.write_org(|org| {
+        let app = org.apps.values_mut().find(|a| a.name == "reference-sp").unwrap();
+        app.saml_mut().unwrap().request_signing_certificate = Some(cert_pem.clone());
+    });
+    for (binding, signs) in [("redirect", true), ("post", true), ("redirect", false), ("post", false)] {
+        let config = std::fs::read_to_string(sp_config(dir.path(), &idp_url)).unwrap();
+        let line = config.lines().find(|l| l.starts_with("idp_metadata_url = ")).unwrap().to_owned();
+        let url = line.trim_start_matches("idp_metadata_url = ");
+        let signing = if signs {
+            format!(
+                ", sign_authn_requests = true, signing_key_file = \"{}\", signing_certificate_file = \"{}\"",
+                key_file.display(),
+                cert_file.display()
+            )
+        } else {
+            String::new()
+        };
+        let config = config.replacen(
+            &line,
+            &format!("saml = {{ idp_metadata_url = {url}, authn_request_binding = \"{binding}\"{signing} }}"),
+            1,
+        );
+        let path = dir.path().join(format!("sp-{binding}-{signs}.toml"));
+        std::fs::write(&path, config).unwrap();
+        let database = dir.path().join(format!("sp-{binding}-{signs}.sqlite3"));
+        let options =
+            reference_sp::setup::SpOptions { config: Some(path), database: Some(database), ..Default::default() };
+        let sp = Arc::new(options.build().unwrap());
+        reference_sp::idp_fetch::refresh_all(&sp).await;
+        let sp_server = RunningSp::start("127.0.0.1:0".parse().unwrap(), sp.clone()).await.unwrap();
+        let sp_url = sp_server.url();
+        let metadata = browser().get(format!("{sp_url}/sso/metadata/acme")).send().await.unwrap().text().await.unwrap();
+        assert_eq!(metadata.contains("AuthnRequestsSigned=\"true\""), signs, "{metadata}");
+        assert_eq!(metadata.contains("<md:KeyDescriptor use=\"signing\">"), signs, "{metadata}");
+
+        let carol = browser();
+        let login = carol.get(format!("{sp_url}/login?tenant=acme")).send().await.unwrap();
+        let idp_answer = if binding == "redirect" {
+            assert_eq!(login.status(), 302);
+            let location = login.headers()["location"].to_str().unwrap().to_owned();
+            assert_eq!(location.contains("&Signature="), signs, "{location}");
+            carol.get(format!("{location}&login_hint=bob@acme.test")).send().await.unwrap()
+        } else {
+            let page = login.text().await.unwrap();
+            let action = page.split("action=\"").nth(1).unwrap().split('"').next().unwrap().replace("&amp;", "&");
+            let request = hidden_field(&page, "SAMLRequest");
+            let xml = String::from_utf8(
+                base64::Engine::decode(&base64::engine::general_purpose::STANDARD, &request).unwrap(),
+            )
+            .unwrap();
+            assert_eq!(xml.contains("<ds:Signature"), signs, "{xml}");
+            carol
+                .post(format!("{action}?login_hint=bob@acme.test"))
+                .form(&[("SAMLRequest", request), ("RelayState", hidden_field(&page, "RelayState"))])
+                .send()
+                .await
+                .unwrap()
+        };
+        let status = idp_answer.status();
+        let html = idp_answer.text().await.unwrap();
+        if !signs {
+            assert_eq!(status, 400, "{binding}: {html}");
+            assert!(html.contains("data-error-code=\"invalid_request_signature\""), "{binding}: {html}");
+            continue;
+        }
+        assert_eq!(status, 200, "{binding}: {html}");
+        let response = post_form(&carol, &sp_url, &html).await;
+        assert_eq!(response.status(), 303, "{binding}: {:?}", response.headers().get("x-error-code"));
+        let who: serde_json::Value = carol.get(format!("{sp_url}/whoami")).send().await.unwrap().json().await.unwrap();
+        assert_eq!(who["email"], "bob@acme.test", "{binding}");
+    }
+}

@@ -99,7 +99,7 @@ impl HttpError {
                     SpError::Store(crate::store::StoreError::DuplicateEmail(_)) | SpError::LockoutRisk(_) => {
                         StatusCode::CONFLICT
                     }
-                    SpError::Store(_) | SpError::TaskFailed(_) | SpError::EncryptionKeys { .. } => {
+                    SpError::Store(_) | SpError::TaskFailed(_) | SpError::KeyPair { .. } => {
                         StatusCode::INTERNAL_SERVER_ERROR
                     }
                     SpError::RefusedWithEmptySession { .. } => StatusCode::SEE_OTHER,

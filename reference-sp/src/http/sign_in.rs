@@ -110,7 +110,12 @@ pub(super) async fn metadata(
     let acs = [sp.config().acs_url(&config.id), sp.config().shared_acs_url()];
     Ok((
         [(header::CONTENT_TYPE, "application/samlmetadata+xml")],
-        render_sp_metadata(&saml.sp_entity_id, &acs, sp.encryption_certificate(&config.id)),
+        render_sp_metadata(
+            &saml.sp_entity_id,
+            &acs,
+            sp.encryption_certificate(&config.id),
+            sp.signing_certificate(&config.id),
+        ),
     )
         .into_response())
 }

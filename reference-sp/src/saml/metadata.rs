@@ -65,7 +65,23 @@ pub fn parse_idp_metadata(xml: &str) -> Result<IdpMetadata, SamlError> {
 /// The SP's metadata for a tenant. `encryption_certificate` (base64 DER) is
 /// published as `KeyDescriptor use="encryption"`, with the algorithms the
 /// ACS accepts, so that an IdP reading the metadata encrypts with those.
-pub fn render_sp_metadata(entity_id: &str, acs_urls: &[String], encryption_certificate: Option<&str>) -> String {
+pub fn render_sp_metadata(
+    entity_id: &str,
+    acs_urls: &[String],
+    encryption_certificate: Option<&str>,
+    signing_certificate: Option<&str>,
+) -> String {
+    // A tenant that signs its AuthnRequests says so and publishes the
+    // certificate an IdP checks them with.
+    let signing = signing_certificate
+        .map(|certificate| {
+            format!(
+                "<md:KeyDescriptor use=\"signing\"><ds:KeyInfo xmlns:ds=\"{NS_DSIG}\"><ds:X509Data><ds:X509Certificate>{}</ds:X509Certificate></ds:X509Data></ds:KeyInfo></md:KeyDescriptor>",
+                xml_escape(certificate)
+            )
+        })
+        .unwrap_or_default();
+    let requests_signed = signing_certificate.is_some();
     let key = encryption_certificate
         .map(|certificate| {
             format!(
@@ -89,7 +105,7 @@ pub fn render_sp_metadata(entity_id: &str, acs_urls: &[String], encryption_certi
         })
         .collect();
     format!(
-        "<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n<md:EntityDescriptor xmlns:md=\"{NS_METADATA}\" entityID=\"{}\"><md:SPSSODescriptor AuthnRequestsSigned=\"false\" WantAssertionsSigned=\"true\" protocolSupportEnumeration=\"urn:oasis:names:tc:SAML:2.0:protocol\">{key}<md:NameIDFormat>urn:oasis:names:tc:SAML:1.1:nameid-format:emailAddress</md:NameIDFormat>{services}</md:SPSSODescriptor></md:EntityDescriptor>\n",
+        "<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n<md:EntityDescriptor xmlns:md=\"{NS_METADATA}\" entityID=\"{}\"><md:SPSSODescriptor AuthnRequestsSigned=\"{requests_signed}\" WantAssertionsSigned=\"true\" protocolSupportEnumeration=\"urn:oasis:names:tc:SAML:2.0:protocol\">{signing}{key}<md:NameIDFormat>urn:oasis:names:tc:SAML:1.1:nameid-format:emailAddress</md:NameIDFormat>{services}</md:SPSSODescriptor></md:EntityDescriptor>\n",
         xml_escape(entity_id)
     )
 }

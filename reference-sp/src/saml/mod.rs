@@ -99,6 +99,8 @@ pub enum SamlError {
     DecryptionKey,
     #[error("this tenant requires encrypted assertions")]
     NotEncrypted,
+    #[error("the tenant's signing key cannot sign the AuthnRequest")]
+    RequestSigning,
 }
 
 impl SamlError {
@@ -133,6 +135,7 @@ impl SamlError {
             SamlError::DecryptionFailed => "saml.decryption_failed",
             SamlError::DecryptionKey => "saml.decryption_key",
             SamlError::NotEncrypted => "saml.not_encrypted",
+            SamlError::RequestSigning => "saml.request_signing",
         }
     }
 }

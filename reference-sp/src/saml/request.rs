@@ -1,6 +1,9 @@
 //! AuthnRequests for SP-initiated sign-in, sent with the HTTP-Redirect
 //! binding (deflated, in the query) or the HTTP-POST binding (base64, in an
-//! auto-submitting form).
+//! auto-submitting form). With the tenant's signing key, the request is
+//! signed as SAML Bindings says for each binding: RSA-SHA256 over the
+//! encoded query (`SAMLRequest`, `RelayState`, `SigAlg`, 3.4.4.1), or an
+//! enveloped XML signature on the AuthnRequest (3.5.4).
 
 use std::io::Write;
 
@@ -9,7 +12,10 @@ use base64::engine::general_purpose::STANDARD as BASE64;
 use time::OffsetDateTime;
 use time::format_description::well_known::Rfc3339;
 
-use super::xml_escape;
+use super::{SamlError, xml_escape};
+
+/// The signature algorithm of signed AuthnRequests.
+pub const RSA_SHA256: &str = "http://www.w3.org/2001/04/xmldsig-more#rsa-sha256";
 
 /// An AuthnRequest posted to the IdP by the browser (SAML Bindings 3.5):
 /// the form's action and its two fields.
@@ -29,13 +35,47 @@ pub fn posted(
     acs_url: &str,
     relay_state: &str,
     now: OffsetDateTime,
-) -> PostedAuthnRequest {
-    let xml = authn_request_xml(sso_url, request_id, sp_entity_id, acs_url, now);
-    PostedAuthnRequest {
+    signing_key: Option<&str>,
+) -> Result<PostedAuthnRequest, SamlError> {
+    let mut xml = authn_request_xml(sso_url, request_id, sp_entity_id, acs_url, now);
+    if let Some(key) = signing_key {
+        xml = sign_enveloped(&xml, request_id, key)?;
+    }
+    Ok(PostedAuthnRequest {
         action: sso_url.to_owned(),
         saml_request: BASE64.encode(xml.as_bytes()),
         relay_state: relay_state.to_owned(),
-    }
+    })
+}
+
+/// Signs the AuthnRequest with an enveloped signature after its Issuer, as
+/// SAML Core 5.4 places it, with libxmlsec1.
+fn sign_enveloped(xml: &str, request_id: &str, key_pem: &str) -> Result<String, SamlError> {
+    use xmlsec::{XmlSecDocumentExt, XmlSecKey, XmlSecKeyFormat, XmlSecSignatureContext};
+    let template = format!(
+        "<ds:Signature xmlns:ds=\"http://www.w3.org/2000/09/xmldsig#\"><ds:SignedInfo><ds:CanonicalizationMethod Algorithm=\"http://www.w3.org/2001/10/xml-exc-c14n#\"/><ds:SignatureMethod Algorithm=\"{RSA_SHA256}\"/><ds:Reference URI=\"#{}\"><ds:Transforms><ds:Transform Algorithm=\"http://www.w3.org/2000/09/xmldsig#enveloped-signature\"/><ds:Transform Algorithm=\"http://www.w3.org/2001/10/xml-exc-c14n#\"/></ds:Transforms><ds:DigestMethod Algorithm=\"http://www.w3.org/2001/04/xmlenc#sha256\"/><ds:DigestValue/></ds:Reference></ds:SignedInfo><ds:SignatureValue/></ds:Signature>",
+        xml_escape(request_id)
+    );
+    let with_template = xml.replacen("</saml:Issuer>", &format!("</saml:Issuer>{template}"), 1);
+    let document =
+        libxml::parser::Parser::default().parse_string(&with_template).map_err(|_| SamlError::RequestSigning)?;
+    document
+        .specify_idattr("//samlp:AuthnRequest", "ID", Some(&[("samlp", super::verify::NS_PROTOCOL)]))
+        .map_err(|_| SamlError::RequestSigning)?;
+    let root = document.get_root_element().ok_or(SamlError::RequestSigning)?;
+    let signature =
+        root.get_child_elements().into_iter().find(|n| n.get_name() == "Signature").ok_or(SamlError::RequestSigning)?;
+    let key = XmlSecKey::from_memory(key_pem.as_bytes(), XmlSecKeyFormat::Pem, None)
+        .map_err(|_| SamlError::RequestSigning)?;
+    let mut context = XmlSecSignatureContext::new();
+    context.insert_key(key);
+    context.sign_node(&signature).map_err(|_| SamlError::RequestSigning)?;
+    Ok(root_text(&document))
+}
+
+/// The document's root element as text, without the XML declaration.
+fn root_text(document: &libxml::tree::Document) -> String {
+    document.get_root_element().map(|root| document.node_to_string(&root)).unwrap_or_default()
 }
 
 /// The page that posts `request` to the IdP as soon as it loads, with a
@@ -78,7 +118,8 @@ pub fn redirect_url(
     acs_url: &str,
     relay_state: &str,
     now: OffsetDateTime,
-) -> String {
+    signing_key: Option<&str>,
+) -> Result<String, SamlError> {
     let xml = authn_request_xml(sso_url, request_id, sp_entity_id, acs_url, now);
     let mut encoder = flate2::write::DeflateEncoder::new(Vec::new(), flate2::Compression::default());
     let deflated = match encoder.write_all(xml.as_bytes()) {
@@ -87,11 +128,24 @@ pub fn redirect_url(
     };
     let mut url = match url::Url::parse(sso_url) {
         Ok(url) => url,
-        Err(_) => return sso_url.to_owned(),
+        Err(_) => return Ok(sso_url.to_owned()),
     };
     url.query_pairs_mut().append_pair("SAMLRequest", &BASE64.encode(deflated));
     if !relay_state.is_empty() {
         url.query_pairs_mut().append_pair("RelayState", relay_state);
     }
-    url.into()
+    if let Some(key_pem) = signing_key {
+        url.query_pairs_mut().append_pair("SigAlg", RSA_SHA256);
+        // The signature covers the encoded parameters exactly as sent; the
+        // IdP's SSO URL is assumed to carry no query of its own.
+        let signed = url.query().unwrap_or_default().to_owned();
+        let key =
+            openssl::pkey::PKey::private_key_from_pem(key_pem.as_bytes()).map_err(|_| SamlError::RequestSigning)?;
+        let mut signer = openssl::sign::Signer::new(openssl::hash::MessageDigest::sha256(), &key)
+            .map_err(|_| SamlError::RequestSigning)?;
+        signer.update(signed.as_bytes()).map_err(|_| SamlError::RequestSigning)?;
+        let signature = signer.sign_to_vec().map_err(|_| SamlError::RequestSigning)?;
+        url.query_pairs_mut().append_pair("Signature", &BASE64.encode(signature));
+    }
+    Ok(url.into())
 }

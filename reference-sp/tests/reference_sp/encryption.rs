@@ -393,17 +393,17 @@ fn a_certificate_that_is_not_the_keys_stops_the_start() {
     let (one, two) = (sp_keys(), sp_keys());
     std::fs::write(dir.path().join("k.pem"), &one.key_pem).unwrap();
     std::fs::write(dir.path().join("c.pem"), &two.cert_pem).unwrap();
-    let files = reference_sp::config::EncryptionKeyFiles {
+    let files = reference_sp::config::KeyPairFiles {
         key_file: dir.path().join("k.pem"),
         certificate_file: dir.path().join("c.pem"),
     };
-    let problem = reference_sp::config::read_encryption_keys(&files).unwrap_err();
+    let problem = reference_sp::config::read_key_pair(&files).unwrap_err();
     assert!(
         problem.ends_with(&format!("is not the certificate of {}", dir.path().join("k.pem").display())),
         "{problem}"
     );
     std::fs::write(dir.path().join("c.pem"), &one.cert_pem).unwrap();
-    let keys = reference_sp::config::read_encryption_keys(&files).unwrap();
+    let keys = reference_sp::config::read_key_pair(&files).unwrap();
     assert_eq!(keys.certificate_base64, one.cert_base64);
 }
 
