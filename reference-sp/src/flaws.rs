@@ -69,6 +69,14 @@ pub enum Flaw {
     IgnoreIfMatch,
     EchoPassword,
     TotalResultsIsPageSize,
+    ListOmitsAttributes,
+    UserLookupFindsNobody,
+    PutIgnoresName,
+    RefuseBareScimJson,
+    GroupLookupFindsNobody,
+    MemberAddIgnored,
+    ReplaceMembersAdds,
+    GroupExitDeactivates,
     AcceptAlgNone,
     Hs256PublicKey,
     Hs256ClientSecret,
@@ -103,7 +111,7 @@ pub enum Flaw {
 }
 
 impl Flaw {
-    pub const ALL: [Flaw; 89] = [
+    pub const ALL: [Flaw; 97] = [
         Flaw::AcceptUnsigned,
         Flaw::TrustKeyinfoCert,
         Flaw::AcceptSha1,
@@ -162,6 +170,14 @@ impl Flaw {
         Flaw::IgnoreIfMatch,
         Flaw::EchoPassword,
         Flaw::TotalResultsIsPageSize,
+        Flaw::ListOmitsAttributes,
+        Flaw::UserLookupFindsNobody,
+        Flaw::PutIgnoresName,
+        Flaw::RefuseBareScimJson,
+        Flaw::GroupLookupFindsNobody,
+        Flaw::MemberAddIgnored,
+        Flaw::ReplaceMembersAdds,
+        Flaw::GroupExitDeactivates,
         Flaw::AcceptAlgNone,
         Flaw::Hs256PublicKey,
         Flaw::Hs256ClientSecret,
@@ -255,6 +271,14 @@ impl Flaw {
             Flaw::IgnoreIfMatch => "ignore-if-match",
             Flaw::EchoPassword => "echo-password",
             Flaw::TotalResultsIsPageSize => "total-results-is-page-size",
+            Flaw::ListOmitsAttributes => "list-omits-attributes",
+            Flaw::UserLookupFindsNobody => "user-lookup-finds-nobody",
+            Flaw::PutIgnoresName => "put-ignores-name",
+            Flaw::RefuseBareScimJson => "refuse-bare-scim-json",
+            Flaw::GroupLookupFindsNobody => "group-lookup-finds-nobody",
+            Flaw::MemberAddIgnored => "member-add-ignored",
+            Flaw::ReplaceMembersAdds => "replace-members-adds",
+            Flaw::GroupExitDeactivates => "group-exit-deactivates",
             Flaw::AcceptAlgNone => "accept-alg-none",
             Flaw::Hs256PublicKey => "hs256-public-key",
             Flaw::Hs256ClientSecret => "hs256-client-secret",
@@ -433,6 +457,30 @@ impl Flaw {
             }
             Flaw::TotalResultsIsPageSize => {
                 "Reports the page's length as totalResults, so Okta's import stops after the first page (better-auth/better-auth #10398)."
+            }
+            Flaw::ListOmitsAttributes => {
+                "Lists users without their names and emails (only id, userName and active), so the user Okta's SPEC test reads from the first page lacks what it asserts (onyx-dot-app/onyx #8959)."
+            }
+            Flaw::UserLookupFindsNobody => {
+                "Answers a userName eq filter with no users although the user exists and the unfiltered list shows it, so Okta creates instead of linking (wso2/product-is #4415)."
+            }
+            Flaw::PutIgnoresName => {
+                "Ignores the name in a PUT, so Okta's profile updates of givenName and familyName never land (Metatavu/keycloak-scim-server #106)."
+            }
+            Flaw::RefuseBareScimJson => {
+                "Matches the whole Content-Type header against the strings it has seen (application/json, and Okta's application/scim+json; charset=utf-8), so a bare application/scim+json, the media type RFC 7644 names, is refused (the media-type allow list medplum/medplum #4143 fixed)."
+            }
+            Flaw::GroupLookupFindsNobody => {
+                "Answers every filter on Groups, Okta's displayName eq among them, with no groups, so Okta cannot find a group it pushed and pushes it again (the filter okta/okta-developer-docs #3506 says Okta sends; ssoready/ssoready #232 added it)."
+            }
+            Flaw::MemberAddIgnored => {
+                "Answers Okta's PATCH add of members with 200 but adds nobody (pond/scimitar #8)."
+            }
+            Flaw::ReplaceMembersAdds => {
+                "Reads a PATCH replace of members as an add, so Okta's \"Push now\" never removes members who left (keycloak/keycloak #52752, and PostHog/posthog #47336 made it additive on purpose)."
+            }
+            Flaw::GroupExitDeactivates => {
+                "Treats membership of a pushed group as access to the app: a user removed from the group, or whose group is deleted, is deactivated, though Okta's assignment still holds (the group-removal deprovisioning of goauthentik/authentik #26265, done by the server)."
             }
             Flaw::AcceptAlgNone => {
                 "Accepts an unsigned ID token (alg none, any spelling) from the token endpoint (McLean 2015, \"Critical vulnerabilities in JSON Web Token libraries\"; RFC 8725 §3.1)."
@@ -627,6 +675,14 @@ pub struct Policy {
     pub scim_honours_if_match: bool,
     pub scim_never_returns_password: bool,
     pub scim_total_results_is_whole: bool,
+    pub scim_lists_full_users: bool,
+    pub scim_user_lookup_finds: bool,
+    pub scim_put_updates_name: bool,
+    pub scim_accepts_bare_scim_json: bool,
+    pub scim_group_lookup_finds: bool,
+    pub scim_applies_member_add: bool,
+    pub scim_replace_members_replaces: bool,
+    pub scim_membership_is_not_access: bool,
     pub oidc_accept_alg_none: bool,
     pub oidc_hmac_with_public_key: bool,
     pub oidc_hmac_with_client_secret: bool,
@@ -751,6 +807,14 @@ impl Policy {
             scim_honours_if_match: true,
             scim_never_returns_password: true,
             scim_total_results_is_whole: true,
+            scim_lists_full_users: true,
+            scim_user_lookup_finds: true,
+            scim_put_updates_name: true,
+            scim_accepts_bare_scim_json: true,
+            scim_group_lookup_finds: true,
+            scim_applies_member_add: true,
+            scim_replace_members_replaces: true,
+            scim_membership_is_not_access: true,
             oidc_accept_alg_none: false,
             oidc_hmac_with_public_key: false,
             oidc_hmac_with_client_secret: false,
@@ -832,6 +896,14 @@ impl Policy {
                 Flaw::IgnoreIfMatch => policy.scim_honours_if_match = false,
                 Flaw::EchoPassword => policy.scim_never_returns_password = false,
                 Flaw::TotalResultsIsPageSize => policy.scim_total_results_is_whole = false,
+                Flaw::ListOmitsAttributes => policy.scim_lists_full_users = false,
+                Flaw::UserLookupFindsNobody => policy.scim_user_lookup_finds = false,
+                Flaw::PutIgnoresName => policy.scim_put_updates_name = false,
+                Flaw::RefuseBareScimJson => policy.scim_accepts_bare_scim_json = false,
+                Flaw::GroupLookupFindsNobody => policy.scim_group_lookup_finds = false,
+                Flaw::MemberAddIgnored => policy.scim_applies_member_add = false,
+                Flaw::ReplaceMembersAdds => policy.scim_replace_members_replaces = false,
+                Flaw::GroupExitDeactivates => policy.scim_membership_is_not_access = false,
                 Flaw::AcceptAlgNone => policy.oidc_accept_alg_none = true,
                 Flaw::Hs256PublicKey => policy.oidc_hmac_with_public_key = true,
                 Flaw::Hs256ClientSecret => policy.oidc_hmac_with_client_secret = true,

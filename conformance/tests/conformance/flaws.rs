@@ -146,6 +146,14 @@ pub(crate) const SCIM_FLAWS: &[&str] = &[
     "ignore-if-match",
     "echo-password",
     "total-results-is-page-size",
+    "list-omits-attributes",
+    "user-lookup-finds-nobody",
+    "put-ignores-name",
+    "refuse-bare-scim-json",
+    "group-lookup-finds-nobody",
+    "member-add-ignored",
+    "replace-members-adds",
+    "group-exit-deactivates",
 ];
 
 /// The relying party's flaws: `oidc.rs` runs them against the OIDC

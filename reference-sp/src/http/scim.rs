@@ -96,6 +96,12 @@ fn refuse_plain_json(sp: &Sp, headers: &HeaderMap) -> Result<(), HttpError> {
     if plain && !sp.scim_accepts_plain_json() {
         return Err(ScimError::InvalidSyntax(format!("the body must be {SCIM_JSON}")).into());
     }
+    if sp.scim_refuses_media_type(media) {
+        return Err(ScimError::InvalidSyntax(format!(
+            "the body must be {SCIM_JSON}; charset=utf-8 or application/json"
+        ))
+        .into());
+    }
     Ok(())
 }
 

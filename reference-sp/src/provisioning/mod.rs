@@ -274,12 +274,12 @@ impl Sp {
                 .store
                 .scim_users_page(&tenant.id, query.start_index.saturating_sub(1), count)
                 .map_err(store_error)?;
-            let page: Vec<Value> = page.iter().map(|u| self.render_user(tenant, u).body).collect();
+            let page: Vec<Value> = page.iter().map(|u| self.listed_user(tenant, u)).collect();
             return Ok(list::respond_page(page, total, query, PAGE_SIZE, self.page_rules()));
         }
         // Okta's lookups (`userName eq`, `id eq`) read one row, not the tenant.
         if let Some(found) = self.indexed_lookup(tenant, query.filter.as_ref(), case_sensitive)? {
-            let matching: Vec<Value> = found.iter().map(|u| self.render_user(tenant, u).body).collect();
+            let matching: Vec<Value> = found.iter().map(|u| self.listed_user(tenant, u)).collect();
             if matching.is_empty() && !self.policy.scim_empty_filter_is_list {
                 return Err(ScimError::NotFound("matching the filter".into()));
             }
@@ -295,13 +295,30 @@ impl Sp {
         for user in users {
             let rendered = self.render_user(tenant, &user).body;
             if query.filter.as_ref().is_none_or(|f| filter::matches(f, &rendered, case_sensitive)) {
-                matching.push(rendered);
+                matching.push(self.list_view(rendered));
             }
         }
         if matching.is_empty() && query.filter.is_some() && !self.policy.scim_empty_filter_is_list {
             return Err(ScimError::NotFound("matching the filter".into()));
         }
         Ok(list::respond(matching, query, PAGE_SIZE, self.page_rules()))
+    }
+
+    /// A user as a list shows it.
+    fn listed_user(&self, tenant: &TenantConfig, user: &ScimUser) -> Value {
+        self.list_view(self.render_user(tenant, user).body)
+    }
+
+    /// A rendered user as a list shows it: whole, or (the
+    /// `list-omits-attributes` flaw) without its name and emails.
+    fn list_view(&self, mut rendered: Value) -> Value {
+        if !self.policy.scim_lists_full_users
+            && let Some(object) = rendered.as_object_mut()
+        {
+            object.remove("name");
+            object.remove("emails");
+        }
+        rendered
     }
 
     /// Answers `userName eq "…"` and `id eq "…"` from the index. `None`: the
@@ -317,6 +334,9 @@ impl Sp {
             return Ok(None);
         };
         let core = path.uri.as_deref().is_none_or(crate::scim::is_core_schema) && path.sub.is_none();
+        if core && path.name.eq_ignore_ascii_case("userName") && !self.policy.scim_user_lookup_finds {
+            return Ok(Some(Vec::new()));
+        }
         if !core || case_sensitive {
             return Ok(None);
         }
@@ -344,6 +364,13 @@ impl Sp {
 
     /// Whether `If-Match` is compared before a write (false under the
     /// `ignore-if-match` flaw).
+    /// Whether a body sent with this Content-Type is refused: the bare
+    /// `application/scim+json` under the `refuse-bare-scim-json` flaw, which
+    /// compares the whole header with the values it has seen.
+    pub fn scim_refuses_media_type(&self, content_type: &str) -> bool {
+        !self.policy.scim_accepts_bare_scim_json && content_type.trim().eq_ignore_ascii_case("application/scim+json")
+    }
+
     pub fn scim_honours_if_match(&self) -> bool {
         self.policy.scim_honours_if_match
     }
@@ -438,7 +465,19 @@ impl Sp {
         let user_id = UserId(id.to_owned());
         let written = self.scim_write(|scope| {
             let current = Self::current_user(scope, config, &user_id, if_match)?;
-            let body = if self.policy.scim_put_replaces { body.clone() } else { merge(&current.resource, body) };
+            let mut body = if self.policy.scim_put_replaces { body.clone() } else { merge(&current.resource, body) };
+            if !self.policy.scim_put_updates_name
+                && let Some(object) = body.as_object_mut()
+            {
+                // The flawed PUT keeps the stored name, whatever the body says.
+                let key = object.keys().find(|k| k.eq_ignore_ascii_case("name")).cloned();
+                if let Some(key) = key {
+                    object.remove(&key);
+                }
+                if let Some(name) = filter::member(&current.resource, "name") {
+                    object.insert("name".into(), name.clone());
+                }
+            }
             self.write_user(scope, config, &current, &body)
         })?;
         Ok(self.user_reply(config, written))
@@ -484,6 +523,8 @@ impl Sp {
             apply_pathless: self.policy.scim_pathless_patch,
             apply_filtered_remove: self.policy.scim_filtered_remove,
             rename_keeps_members: self.policy.scim_rename_keeps_members,
+            apply_member_add: self.policy.scim_applies_member_add,
+            replace_members_replaces: self.policy.scim_replace_members_replaces,
         }
     }
 
@@ -537,7 +578,11 @@ impl Sp {
     pub fn scim_list_groups(&self, tenant: &str, query: &ListQuery) -> Result<Value, ScimError> {
         let tenant = self.scim_tenant(tenant)?;
         let mut matching = Vec::new();
-        for team in self.store.teams(&tenant.id).map_err(store_error)?.iter().filter(|t| t.linked) {
+        let teams = self.store.teams(&tenant.id).map_err(store_error)?;
+        // The `group-lookup-finds-nobody` flaw: a filtered list of groups is empty.
+        let searchable =
+            if query.filter.is_some() && !self.policy.scim_group_lookup_finds { &[][..] } else { &teams[..] };
+        for team in searchable.iter().filter(|t| t.linked) {
             let rendered = self.render_team(tenant, team).body;
             if query.filter.as_ref().is_none_or(|f| filter::matches(f, &rendered, false)) {
                 matching.push(rendered);
@@ -653,10 +698,38 @@ impl Sp {
         let input = resource::validate_group(body)?;
         let write = Self::team_write(input);
         self.keep_an_admin_in_teams(scope, tenant, current, &write)?;
-        scope.replace_team(&tenant.id, &current.id, Some(current.version), &write, self.now()).map_err(|e| match e {
-            StoreError::NotFound => Self::team_error(&current.id)(StoreError::NotFound),
-            other => store_error(other),
-        })
+        let team = scope.replace_team(&tenant.id, &current.id, Some(current.version), &write, self.now()).map_err(
+            |e| match e {
+                StoreError::NotFound => Self::team_error(&current.id)(StoreError::NotFound),
+                other => store_error(other),
+            },
+        )?;
+        if !self.policy.scim_membership_is_not_access {
+            let left: Vec<UserId> =
+                current.members.iter().map(|(id, _)| id.clone()).filter(|id| !write.members.contains(id)).collect();
+            self.deactivate_leavers(scope, tenant, &left)?;
+        }
+        Ok(team)
+    }
+
+    /// The `group-exit-deactivates` flaw: users who left a pushed group are
+    /// deactivated, as if the group were their assignment.
+    fn deactivate_leavers(
+        &self,
+        scope: &dyn WriteScope,
+        tenant: &TenantConfig,
+        left: &[UserId],
+    ) -> Result<(), ScimError> {
+        for id in left {
+            let Some(user) = scope.scim_user(&tenant.id, id).map_err(store_error)? else { continue };
+            if user.user.status != UserStatus::Active {
+                continue;
+            }
+            let mut body = user.resource.clone();
+            body["active"] = Value::Bool(false);
+            self.write_user(scope, tenant, &user, &body)?;
+        }
+        Ok(())
     }
 
     /// A group write that empties or renames the admin team must leave the
@@ -695,10 +768,20 @@ impl Sp {
     /// Unlinks the team from the pushed group. Its users stay, and stay active.
     pub fn scim_delete_group(&self, tenant: &str, id: &str) -> Result<(), ScimError> {
         let config = self.scim_tenant(tenant)?;
+        let left: Vec<UserId> = if self.policy.scim_membership_is_not_access {
+            Vec::new()
+        } else {
+            let team = self.store.team(&config.id, id).map_err(store_error)?;
+            team.map(|t| t.members.into_iter().map(|(user, _)| user).collect()).unwrap_or_default()
+        };
         self.store.unlink_team(&config.id, id).map_err(|e| match e {
             StoreError::NotFound => ScimError::NotFound(id.to_owned()),
             other => store_error(other),
-        })
+        })?;
+        if !left.is_empty() {
+            self.scim_write(|scope| self.deactivate_leavers(scope, config, &left))?;
+        }
+        Ok(())
     }
 
     /// Creates a team in the app (the admin API), for a push to link to later.

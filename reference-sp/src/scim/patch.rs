@@ -31,11 +31,21 @@ pub struct PatchRules {
     pub apply_pathless: bool,
     pub apply_filtered_remove: bool,
     pub rename_keeps_members: bool,
+    /// An `add` of `members` adds them (false: it is answered and dropped).
+    pub apply_member_add: bool,
+    /// A `replace` of `members` replaces the list (false: it is read as an
+    /// add, so members the replace leaves out stay).
+    pub replace_members_replaces: bool,
 }
 
 impl PatchRules {
-    pub const CORRECT: PatchRules =
-        PatchRules { apply_pathless: true, apply_filtered_remove: true, rename_keeps_members: true };
+    pub const CORRECT: PatchRules = PatchRules {
+        apply_pathless: true,
+        apply_filtered_remove: true,
+        rename_keeps_members: true,
+        apply_member_add: true,
+        replace_members_replaces: true,
+    };
 }
 
 /// Attributes that hold several values.
@@ -287,6 +297,13 @@ fn remove_path(resource: &mut Value, path: &PatchPath, case_sensitive: bool) -> 
     Ok(())
 }
 
+/// Whether a path names a group's whole member list (`members`, with no
+/// filter and no sub-attribute), as Okta's membership adds and "Push now"
+/// replaces do.
+fn is_whole_members(path: &PatchPath) -> bool {
+    path.attr.name.eq_ignore_ascii_case("members") && path.attr.sub.is_none() && path.filter.is_none()
+}
+
 /// Applies the operations in order. On an error the caller keeps the
 /// resource it had: the operations apply to a copy.
 pub fn apply(resource: &Value, operations: &[PatchOp], rules: PatchRules) -> Result<Value, ScimError> {
@@ -294,8 +311,16 @@ pub fn apply(resource: &Value, operations: &[PatchOp], rules: PatchRules) -> Res
     let current_id = member(resource, "id").cloned();
     for operation in operations {
         match operation {
-            PatchOp::Add { path: Some(path), value } => set_path(&mut patched, path, value.clone(), true, false)?,
-            PatchOp::Replace { path: Some(path), value } => set_path(&mut patched, path, value.clone(), false, false)?,
+            PatchOp::Add { path: Some(path), value } => {
+                if is_whole_members(path) && !rules.apply_member_add {
+                    continue;
+                }
+                set_path(&mut patched, path, value.clone(), true, false)?
+            }
+            PatchOp::Replace { path: Some(path), value } => {
+                let add = is_whole_members(path) && !rules.replace_members_replaces;
+                set_path(&mut patched, path, value.clone(), add, false)?
+            }
             PatchOp::Remove { path } => {
                 if path.filter.is_some() && !rules.apply_filtered_remove {
                     continue;
@@ -385,6 +410,26 @@ mod tests {
         let other =
             ops(json!({"schemas": [SCHEMA_PATCH], "Operations": [{"op": "replace", "value": {"id": "grp_2"}}]}));
         assert!(matches!(apply(&group(), &other, PatchRules::CORRECT), Err(ScimError::Mutability(_))));
+    }
+
+    #[test]
+    fn push_now_replaces_members_and_the_flawed_rules_add_or_drop() {
+        let member_values = |group: &Value| -> Vec<String> {
+            group["members"].as_array().unwrap().iter().map(|m| m["value"].as_str().unwrap().to_owned()).collect()
+        };
+        let replace = ops(
+            json!({"schemas": [SCHEMA_PATCH], "Operations": [{"op": "replace", "path": "members", "value": [{"value": "u3"}]}]}),
+        );
+        assert_eq!(member_values(&apply(&group(), &replace, PatchRules::CORRECT).unwrap()), ["u3"]);
+        let as_add =
+            apply(&group(), &replace, PatchRules { replace_members_replaces: false, ..PatchRules::CORRECT }).unwrap();
+        assert_eq!(member_values(&as_add), ["u1", "u2", "u3"]);
+        let add = ops(
+            json!({"schemas": [SCHEMA_PATCH], "Operations": [{"op": "add", "path": "members", "value": [{"value": "u3"}]}]}),
+        );
+        assert_eq!(member_values(&apply(&group(), &add, PatchRules::CORRECT).unwrap()), ["u1", "u2", "u3"]);
+        let dropped = apply(&group(), &add, PatchRules { apply_member_add: false, ..PatchRules::CORRECT }).unwrap();
+        assert_eq!(member_values(&dropped), ["u1", "u2"]);
     }
 
     #[test]
