@@ -108,10 +108,11 @@ pub enum Flaw {
     MissingSubUsesEmail,
     KidAsFilePath,
     PsychicSignature,
+    RefreshTrustsNewClaims,
 }
 
 impl Flaw {
-    pub const ALL: [Flaw; 97] = [
+    pub const ALL: [Flaw; 98] = [
         Flaw::AcceptUnsigned,
         Flaw::TrustKeyinfoCert,
         Flaw::AcceptSha1,
@@ -209,6 +210,7 @@ impl Flaw {
         Flaw::MissingSubUsesEmail,
         Flaw::KidAsFilePath,
         Flaw::PsychicSignature,
+        Flaw::RefreshTrustsNewClaims,
     ];
 
     pub fn name(self) -> &'static str {
@@ -310,6 +312,7 @@ impl Flaw {
             Flaw::MissingSubUsesEmail => "missing-sub-uses-email",
             Flaw::KidAsFilePath => "kid-as-file-path",
             Flaw::PsychicSignature => "psychic-signature",
+            Flaw::RefreshTrustsNewClaims => "refresh-trusts-new-claims",
         }
     }
 
@@ -575,6 +578,9 @@ impl Flaw {
             Flaw::PsychicSignature => {
                 "Verifies ES256 signatures without checking that r and s lie in [1, n-1], so the all-zero signature verifies any token (the psychic signatures bug of Java 15 to 18, CVE-2022-21449)."
             }
+            Flaw::RefreshTrustsNewClaims => {
+                "Takes the ID token of a refresh grant as the session's identity without comparing its iss, sub, aud and auth_time with the original's, as OpenID Connect Core §12.2 requires (python-social-auth/social-core #589, fixed by #1898; jumbojett/OpenID-Connect-PHP #396)."
+            }
         }
     }
 }
@@ -732,6 +738,9 @@ pub struct Policy {
     /// An ECDSA signature's r and s must lie in [1, n-1] (false: the
     /// all-zero signature verifies, CVE-2022-21449).
     pub oidc_ecdsa_checks_range: bool,
+    /// A refreshed ID token must name the original iss, sub, aud and
+    /// auth_time (false: its claims replace the session's identity).
+    pub oidc_refresh_keeps_identity: bool,
 }
 
 /// Which Assertion the ACS reads.
@@ -846,6 +855,7 @@ impl Policy {
             oidc_require_subject: true,
             oidc_kid_is_opaque: true,
             oidc_ecdsa_checks_range: true,
+            oidc_refresh_keeps_identity: true,
         }
     }
 
@@ -935,6 +945,7 @@ impl Policy {
                 Flaw::MissingSubUsesEmail => policy.oidc_require_subject = false,
                 Flaw::KidAsFilePath => policy.oidc_kid_is_opaque = false,
                 Flaw::PsychicSignature => policy.oidc_ecdsa_checks_range = false,
+                Flaw::RefreshTrustsNewClaims => policy.oidc_refresh_keeps_identity = false,
                 Flaw::AcceptUnsignedEncryptedAssertion => policy.require_signature_when_encrypted = false,
                 Flaw::AcceptRsa15 => policy.refuse_rsa_1_5 = false,
                 Flaw::EncryptedKeyInsideOnly => policy.find_sibling_encrypted_key = false,

@@ -146,6 +146,8 @@ pub async fn key_set_at(sp: &Sp, url: &str) -> Result<Jwks, SpError> {
 pub struct TokenResponse {
     pub id_token: String,
     pub access_token: Option<String>,
+    /// Sent when the client asked for `offline_access` and may refresh.
+    pub refresh_token: Option<String>,
 }
 
 /// Exchanges an authorization code (RFC 6749 §4.1.3) with the PKCE
@@ -164,6 +166,30 @@ pub async fn exchange_code(
     if let Some(verifier) = code_verifier {
         form.push(("code_verifier", verifier.into()));
     }
+    token_request(sp, oidc, metadata, form).await
+}
+
+/// Redeems a refresh token (RFC 6749 §6), authenticating as the tenant's
+/// client says. The answer must carry an ID token (OpenID Connect Core
+/// 12.2), which the caller verifies and compares with the original.
+pub async fn refresh(
+    sp: &Sp,
+    oidc: &OidcConnection,
+    metadata: &ProviderMetadata,
+    refresh_token: &str,
+) -> Result<TokenResponse, SpError> {
+    let form: Vec<(&str, String)> =
+        vec![("grant_type", "refresh_token".into()), ("refresh_token", refresh_token.into())];
+    token_request(sp, oidc, metadata, form).await
+}
+
+/// A token request with `form`, plus the client's authentication.
+async fn token_request(
+    sp: &Sp,
+    oidc: &OidcConnection,
+    metadata: &ProviderMetadata,
+    mut form: Vec<(&str, String)>,
+) -> Result<TokenResponse, SpError> {
     let mut request = client(sp)?.post(&metadata.token_endpoint).header(reqwest::header::ACCEPT, "application/json");
     match &oidc.client_auth {
         OidcClientAuth::ClientSecretBasic { secret } => {
@@ -202,6 +228,7 @@ pub async fn exchange_code(
     Ok(TokenResponse {
         id_token: id_token.to_owned(),
         access_token: body.get("access_token").and_then(Value::as_str).map(str::to_owned),
+        refresh_token: body.get("refresh_token").and_then(Value::as_str).map(str::to_owned),
     })
 }
 

@@ -17,14 +17,14 @@ use crate::config::TenantConfig;
 use crate::oidc::OidcError;
 use crate::oidc::authorize::{AuthorizationRequest, end_session_url};
 use crate::oidc::discovery::ProviderMetadata;
-use crate::oidc::id_token::{IdTokenExpectations, UnverifiedIdToken, VerifiedIdToken};
+use crate::oidc::id_token::{IdTokenExpectations, UnverifiedIdToken, VerifiedIdToken, check_refreshed_identity};
 use crate::oidc_fetch;
 use crate::saml::relay_state_is_local;
 use crate::sign_in::{SessionStarted, VerifiedIdentity};
 use crate::sp::{
-    LoginStart, MAX_PENDING_SIGN_INS_PER_TENANT, SignedIn, Sp, SpError, hash_token, new_token, same_secret,
+    LoginStart, MAX_PENDING_SIGN_INS_PER_TENANT, SignedIn, Sp, SpError, WhoAmI, hash_token, new_token, same_secret,
 };
-use crate::store::{PendingSignIn, SignInProtocol};
+use crate::store::{OidcRefreshGrant, PendingSignIn, SignInProtocol};
 
 /// How long an OIDC login may take, from `/oidc/login` to the callback.
 pub const OIDC_PENDING_TTL: Duration = Duration::minutes(10);
@@ -222,6 +222,71 @@ impl Sp {
         Ok(SignedIn { session_token, redirect_to: pending.return_to.clone(), user })
     }
 
+    /// Keeps the refresh token a sign-in was given with its session, with the
+    /// ID token's identity that every refreshed ID token must repeat.
+    pub fn keep_oidc_refresh_grant(
+        &self,
+        session_token: &str,
+        token: &VerifiedIdToken,
+        refresh_token: String,
+    ) -> Result<(), SpError> {
+        let grant = OidcRefreshGrant {
+            refresh_token,
+            issuer: token.issuer().to_owned(),
+            subject: token.subject().to_owned(),
+            audiences: token.audiences().to_vec(),
+            auth_time: token.auth_time(),
+        };
+        Ok(self.store.set_session_oidc_refresh(&hash_token(session_token), Some(&grant))?)
+    }
+
+    /// The session's tenant and refresh grant, for `/oidc/refresh`. `None`
+    /// when the browser has no live session.
+    pub fn oidc_refresh_grant(&self, session_token: &str) -> Result<Option<(WhoAmI, OidcRefreshGrant)>, SpError> {
+        let Some(who) = self.whoami(session_token)? else { return Ok(None) };
+        let grant = self
+            .store
+            .session_oidc_refresh(&hash_token(session_token), self.now())?
+            .ok_or(OidcError::NoRefreshToken)?;
+        Ok(Some((who, grant)))
+    }
+
+    /// The end of a refresh: the refreshed ID token must name the original
+    /// identity (OpenID Connect Core 12.2). If it does, the session keeps
+    /// the new refresh token when the provider rotated it; if it does not,
+    /// the session ends, since a changed identity is an attack or a broken
+    /// provider. The `refresh-trusts-new-claims` flaw compares nothing and
+    /// remembers the new token's identity as the session's.
+    pub fn finish_oidc_refresh(
+        &self,
+        session_token: &str,
+        original: &OidcRefreshGrant,
+        token: &VerifiedIdToken,
+        rotated: Option<String>,
+    ) -> Result<WhoAmI, SpError> {
+        let hashed = hash_token(session_token);
+        let refresh_token = rotated.unwrap_or_else(|| original.refresh_token.clone());
+        let grant = if self.policy.oidc_refresh_keeps_identity {
+            if let Err(changed) = check_refreshed_identity(original, token) {
+                self.store.delete_session(&hashed)?;
+                return Err(changed.into());
+            }
+            OidcRefreshGrant { refresh_token, ..original.clone() }
+        } else {
+            OidcRefreshGrant {
+                refresh_token,
+                issuer: token.issuer().to_owned(),
+                subject: token.subject().to_owned(),
+                audiences: token.audiences().to_vec(),
+                auth_time: token.auth_time(),
+            }
+        };
+        self.store.set_session_oidc_refresh(&hashed, Some(&grant))?;
+        // The session was live a moment ago; if it ended meanwhile (a logout
+        // racing the refresh), the refresh has nothing to report on.
+        Ok(self.whoami(session_token)?.ok_or(OidcError::NoRefreshToken)?)
+    }
+
     /// Where a browser may be sent after login: a path on this SP (unless
     /// the open-redirect-after-login flaw is on).
     fn check_return_to(&self, return_to: &str) -> Result<(), SpError> {
@@ -268,6 +333,37 @@ pub async fn complete(
     let redirect_uri = sp.oidc_redirect_uri(config)?;
     let tokens = oidc_fetch::exchange_code(sp, oidc, &metadata, &code, verifier.as_deref(), &redirect_uri).await?;
 
+    let mut verified = verify_id_token(sp, config, &metadata, &tokens, pending.nonce.as_deref()).await?;
+    if let (Some(endpoint), Some(access_token)) = (&metadata.userinfo_endpoint, &tokens.access_token) {
+        let userinfo = oidc_fetch::userinfo(sp, endpoint, access_token).await?;
+        verified = verified.with_userinfo(&userinfo, &sp.policy)?;
+    }
+    let id_token = verified.raw().to_owned();
+    // A tenant that asks for offline_access keeps the refresh token with
+    // the session, for `/oidc/refresh`.
+    let refresh_token = tokens.refresh_token.filter(|_| oidc.scopes.iter().any(|s| s == "offline_access"));
+    let signed_in = blocking(sp, move |sp| {
+        let signed_in = sp.finish_oidc_sign_in(&tenant, &pending, &verified)?;
+        if let Some(refresh_token) = refresh_token {
+            sp.keep_oidc_refresh_grant(&signed_in.session_token, &verified, refresh_token)?;
+        }
+        Ok(signed_in)
+    })
+    .await?;
+    Ok(OidcSignedIn { signed_in, id_token })
+}
+
+/// Verifies the ID token of a token response with the tenant's key set
+/// (refetched once for an unknown `kid`, within the rate limit). `nonce` is
+/// the one the login sent; a refresh has none to compare.
+async fn verify_id_token(
+    sp: &Arc<Sp>,
+    config: &TenantConfig,
+    metadata: &ProviderMetadata,
+    tokens: &oidc_fetch::TokenResponse,
+    nonce: Option<&str>,
+) -> Result<VerifiedIdToken, SpError> {
+    let oidc = oidc_fetch::connection(config)?;
     let unverified = UnverifiedIdToken::parse(&tokens.id_token)?;
     let header_url_keys = match unverified.jku() {
         Some(jku) if sp.policy.oidc_trust_jku => Some(oidc_fetch::key_set_at(sp, jku).await?),
@@ -287,30 +383,43 @@ pub async fn complete(
             algorithm: oidc.id_token_algorithm,
             keys,
             header_url_keys: header_url_keys.as_ref(),
-            nonce: pending.nonce.as_deref(),
+            nonce,
             access_token: tokens.access_token.as_deref(),
             clock_skew: Duration::seconds(i64::from(settings.clock_skew_seconds)),
             policy: &sp.policy,
         };
         unverified.verify(&expectations, sp.now())
     };
-    let keys = oidc_fetch::keys(sp, config, &metadata).await?;
-    let mut verified = match verify(&keys) {
+    let keys = oidc_fetch::keys(sp, config, metadata).await?;
+    let verified = match verify(&keys) {
         Err(unknown @ OidcError::UnknownKid(_)) => {
-            match oidc_fetch::refetch_keys_for_unknown_kid(sp, config, &metadata).await? {
+            match oidc_fetch::refetch_keys_for_unknown_kid(sp, config, metadata).await? {
                 Some(fresh) => verify(&fresh)?,
                 None => return Err(unknown.into()),
             }
         }
         other => other?,
     };
-    if let (Some(endpoint), Some(access_token)) = (&metadata.userinfo_endpoint, &tokens.access_token) {
-        let userinfo = oidc_fetch::userinfo(sp, endpoint, access_token).await?;
-        verified = verified.with_userinfo(&userinfo, &sp.policy)?;
-    }
-    let id_token = verified.raw().to_owned();
-    let signed_in = blocking(sp, move |sp| sp.finish_oidc_sign_in(&tenant, &pending, &verified)).await?;
-    Ok(OidcSignedIn { signed_in, id_token })
+    Ok(verified)
+}
+
+/// `POST /oidc/refresh`: redeems the session's refresh token, verifies the
+/// new ID token as at sign-in and checks it names the original identity.
+/// `None` when the browser has no session.
+pub async fn refresh(sp: &Arc<Sp>, session_token: String) -> Result<Option<WhoAmI>, SpError> {
+    let found = {
+        let token = session_token.clone();
+        blocking(sp, move |sp| sp.oidc_refresh_grant(&token)).await?
+    };
+    let Some((who, grant)) = found else { return Ok(None) };
+    let config = sp.tenant(who.tenant.as_str())?;
+    let oidc = oidc_fetch::connection(config)?;
+    let metadata = oidc_fetch::provider(sp, config).await?;
+    let tokens = oidc_fetch::refresh(sp, oidc, &metadata, &grant.refresh_token).await?;
+    let verified = verify_id_token(sp, config, &metadata, &tokens, None).await?;
+    let rotated = tokens.refresh_token;
+    let who = blocking(sp, move |sp| sp.finish_oidc_refresh(&session_token, &grant, &verified, rotated)).await?;
+    Ok(Some(who))
 }
 
 /// RP-initiated logout: ends the session and returns where to send the

@@ -40,6 +40,7 @@ pub fn router(sp: Arc<Sp>) -> Router {
         .route("/logout", post(sign_in::logout))
         .route("/oidc/login", get(oidc::login))
         .route("/oidc/logout", get(oidc::logout))
+        .route("/oidc/refresh", post(oidc::refresh))
         .nest("/admin", admin::routes())
         .nest("/scim/v2", scim::routes(sp.clone()))
         .fallback(no_such_route)

@@ -136,6 +136,34 @@ pub(super) async fn callback(sp: &Arc<Sp>, request: Request) -> Option<Result<Re
     })
 }
 
+/// `POST /oidc/refresh`: redeems the session's refresh token and answers
+/// the session as `/whoami` does. A refreshed ID token that names another
+/// identity ends the session (`oidc.refresh_identity_changed`), and the
+/// session cookie is cleared with the refusal.
+pub(super) async fn refresh(State(sp): State<Arc<Sp>>, headers: HeaderMap) -> Result<Response, HttpError> {
+    let no_session = || {
+        (
+            StatusCode::UNAUTHORIZED,
+            [("x-error-code", "session.none")],
+            axum::Json(serde_json::json!({"error": "no_session"})),
+        )
+            .into_response()
+    };
+    let Some(session) = cookie(&headers, SESSION_COOKIE) else { return Ok(no_session()) };
+    match oidc_login::refresh(&sp, session).await {
+        Ok(Some(who)) => Ok(axum::Json(who).into_response()),
+        Ok(None) => Ok(no_session()),
+        Err(error @ crate::sp::SpError::Oidc(crate::oidc::OidcError::RefreshIdentityChanged(_))) => {
+            let mut response = HttpError::from(error).into_response();
+            if let Ok(value) = axum::http::HeaderValue::from_str(&cookie_text(&sp, SESSION_COOKIE, "", "/", 0)) {
+                response.headers_mut().append(header::SET_COOKIE, value);
+            }
+            Ok(response)
+        }
+        Err(error) => Err(error.into()),
+    }
+}
+
 /// RP-initiated logout: ends the session here, then at the provider.
 pub(super) async fn logout(State(sp): State<Arc<Sp>>, headers: HeaderMap) -> Result<Response, HttpError> {
     let session = cookie(&headers, SESSION_COOKIE);

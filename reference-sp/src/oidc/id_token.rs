@@ -79,6 +79,10 @@ pub struct VerifiedIdToken {
     subject_is_email: bool,
     nonce: Option<String>,
     expires: Option<OffsetDateTime>,
+    /// The `aud` claim as a list, and `auth_time`, which a refreshed ID
+    /// token must repeat (OpenID Connect Core 12.2).
+    audiences: Vec<String>,
+    auth_time: Option<i64>,
     profile: Profile,
 }
 
@@ -95,6 +99,12 @@ impl VerifiedIdToken {
     }
     pub fn nonce(&self) -> Option<&str> {
         self.nonce.as_deref()
+    }
+    pub fn audiences(&self) -> &[String] {
+        &self.audiences
+    }
+    pub fn auth_time(&self) -> Option<i64> {
+        self.auth_time
     }
     /// When the token expires; `None` only under flaws that skip `exp`.
     pub fn expires(&self) -> Option<OffsetDateTime> {
@@ -400,9 +410,43 @@ impl UnverifiedIdToken {
             subject_is_email,
             nonce,
             expires: expires.value().and_then(|exp| OffsetDateTime::from_unix_timestamp(exp).ok()),
+            audiences: audiences.value().unwrap_or_default(),
+            auth_time: claims.number("auth_time")?.value(),
             profile: claims.profile()?,
         })
     }
+}
+
+/// OpenID Connect Core 12.2: a refreshed ID token's `iss`, `sub` and `aud`
+/// must be those of the ID token from the original sign-in, and its
+/// `auth_time`, when the original had one, the original's. Anything else
+/// is another identity (an attack or a broken provider), named in the error.
+pub fn check_refreshed_identity(
+    original: &crate::store::OidcRefreshGrant,
+    refreshed: &VerifiedIdToken,
+) -> Result<(), OidcError> {
+    let changed = |claim: &str, was: String, now: String| {
+        Err(OidcError::RefreshIdentityChanged(format!("{claim} was {was}, the refreshed token says {now}")))
+    };
+    if refreshed.issuer != original.issuer {
+        return changed("iss", original.issuer.clone(), refreshed.issuer.clone());
+    }
+    if refreshed.subject != original.subject {
+        return changed("sub", original.subject.clone(), refreshed.subject.clone());
+    }
+    let (mut was, mut now) = (original.audiences.clone(), refreshed.audiences.clone());
+    was.sort();
+    now.sort();
+    if was != now {
+        return changed("aud", format!("{was:?}"), format!("{now:?}"));
+    }
+    if let Some(original_auth_time) = original.auth_time
+        && refreshed.auth_time != Some(original_auth_time)
+    {
+        let found = refreshed.auth_time.map_or_else(|| "nothing".to_owned(), |t| t.to_string());
+        return changed("auth_time", original_auth_time.to_string(), found);
+    }
+    Ok(())
 }
 
 /// Where the `kid-as-file-path` flaw looks for key files: the kid is

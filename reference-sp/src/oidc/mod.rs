@@ -114,6 +114,12 @@ pub enum OidcError {
     ReturnToRejected(String),
     #[error("the client's key for private_key_jwt cannot be used: {0}")]
     ClientKey(String),
+    #[error(
+        "this session keeps no refresh token (its tenant does not ask for offline_access, or it is not an OIDC session)"
+    )]
+    NoRefreshToken,
+    #[error("the refreshed ID token names another identity ({0}); the session is ended")]
+    RefreshIdentityChanged(String),
 }
 
 impl OidcError {
@@ -152,6 +158,8 @@ impl OidcError {
             OidcError::UserinfoSubjectMismatch => "oidc.userinfo_sub_mismatch",
             OidcError::ReturnToRejected(_) => "oidc.return_to_rejected",
             OidcError::ClientKey(_) => "oidc.client_key",
+            OidcError::NoRefreshToken => "oidc.no_refresh_token",
+            OidcError::RefreshIdentityChanged(_) => "oidc.refresh_identity_changed",
         }
     }
 

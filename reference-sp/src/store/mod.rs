@@ -71,6 +71,19 @@ pub struct Session {
     pub expires: OffsetDateTime,
 }
 
+/// What an OIDC session keeps to refresh its tokens: the refresh token
+/// (kept in the clear, since it must be sent back to the provider), and the
+/// original ID token's `iss`, `sub`, `aud` and `auth_time`, which OpenID
+/// Connect Core 12.2 requires every refreshed ID token to repeat.
+#[derive(Clone, Debug, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+pub struct OidcRefreshGrant {
+    pub refresh_token: String,
+    pub issuer: String,
+    pub subject: String,
+    pub audiences: Vec<String>,
+    pub auth_time: Option<i64>,
+}
+
 /// The protocol a pending sign-in or a remembered message belongs to.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
 pub enum SignInProtocol {
@@ -259,6 +272,11 @@ pub trait SessionStore: Send + Sync {
     /// The live session for a token hash, with its user.
     fn session(&self, token_hash: &str, now: OffsetDateTime) -> StoreResult<Option<Session>>;
     fn delete_session(&self, token_hash: &str) -> StoreResult<()>;
+    /// Keeps (or, with `None`, forgets) the OIDC refresh grant of a
+    /// session; a session that does not exist is left alone.
+    fn set_session_oidc_refresh(&self, token_hash: &str, grant: Option<&OidcRefreshGrant>) -> StoreResult<()>;
+    /// The OIDC refresh grant of a live session, if it keeps one.
+    fn session_oidc_refresh(&self, token_hash: &str, now: OffsetDateTime) -> StoreResult<Option<OidcRefreshGrant>>;
 }
 
 /// SCIM Users, and the tenant's SCIM credential.

@@ -10,6 +10,7 @@ mod encryption;
 mod hardening;
 mod oidc_flow;
 mod oidc_props;
+mod oidc_refresh;
 mod oidc_rules;
 mod oidc_support;
 mod okta_spec;

@@ -177,6 +177,8 @@ pub(crate) struct OpState {
     /// Every accepted `/token` form, in order.
     pub token_requests: Mutex<Vec<HashMap<String, String>>>,
     grants: Mutex<HashMap<String, Grant>>,
+    /// The refresh tokens that may be redeemed; each is used once (rotation).
+    refresh_tokens: Mutex<BTreeSet<String>>,
     next: AtomicUsize,
 }
 
@@ -321,6 +323,22 @@ async fn token(
     if !client_authenticated(&op, &headers, &form) {
         return oauth_error(StatusCode::UNAUTHORIZED, "invalid_client");
     }
+    if form.get("grant_type").map(String::as_str) == Some("refresh_token") {
+        // A refresh: the token is used up and a new one issued (rotation);
+        // the ID token carries no nonce (OpenID Connect Core 12.2).
+        let redeemed = form.get("refresh_token").is_some_and(|t| op.refresh_tokens.lock().unwrap().remove(t));
+        if !redeemed {
+            return oauth_error(StatusCode::BAD_REQUEST, "invalid_grant");
+        }
+        op.token_requests.lock().unwrap().push(form.clone());
+        let access_token = format!("access-{}", op.next.fetch_add(1, Ordering::SeqCst));
+        let refresh_token = format!("refresh-{}", op.next.fetch_add(1, Ordering::SeqCst));
+        op.refresh_tokens.lock().unwrap().insert(refresh_token.clone());
+        let id_token = op.mint(CLIENT_ID, None, &access_token);
+        return axum::Json(json!({"token_type": "Bearer", "expires_in": 3600, "access_token": access_token,
+            "id_token": id_token, "refresh_token": refresh_token}))
+        .into_response();
+    }
     let Some(grant) = form.get("code").and_then(|c| op.grants.lock().unwrap().remove(c)) else {
         return oauth_error(StatusCode::BAD_REQUEST, "invalid_grant");
     };
@@ -334,8 +352,13 @@ async fn token(
     op.token_requests.lock().unwrap().push(form.clone());
     let access_token = format!("access-{}", op.next.fetch_add(1, Ordering::SeqCst));
     let id_token = op.mint(CLIENT_ID, grant.nonce.as_deref(), &access_token);
-    axum::Json(json!({"token_type": "Bearer", "expires_in": 3600, "access_token": access_token, "id_token": id_token}))
-        .into_response()
+    // Every code exchange offers a refresh token; the SP keeps it only when
+    // its tenant asks for offline_access.
+    let refresh_token = format!("refresh-{}", op.next.fetch_add(1, Ordering::SeqCst));
+    op.refresh_tokens.lock().unwrap().insert(refresh_token.clone());
+    axum::Json(json!({"token_type": "Bearer", "expires_in": 3600, "access_token": access_token, "id_token": id_token,
+        "refresh_token": refresh_token}))
+    .into_response()
 }
 
 async fn userinfo(State(op): State<Arc<OpState>>, headers: HeaderMap) -> Response {
@@ -376,6 +399,8 @@ pub(crate) struct HarnessOptions {
     pub flaws: Vec<Flaw>,
     pub algorithm: &'static str,
     pub link_accounts_by_verified_email: bool,
+    /// Tenant `acme` asks for `offline_access`, so it keeps refresh tokens.
+    pub offline_access: bool,
 }
 
 impl Default for HarnessOptions {
@@ -385,6 +410,7 @@ impl Default for HarnessOptions {
             flaws: Vec::new(),
             algorithm: "RS256",
             link_accounts_by_verified_email: false,
+            offline_access: false,
         }
     }
 }
@@ -415,6 +441,7 @@ impl OidcHarness {
             authorize_requests: Mutex::new(Vec::new()),
             token_requests: Mutex::new(Vec::new()),
             grants: Mutex::new(HashMap::new()),
+            refresh_tokens: Mutex::new(BTreeSet::new()),
             next: AtomicUsize::new(1),
         });
         let app = Router::new()
@@ -450,7 +477,7 @@ allowed_email_domains = ["acme.test"]
 provisioning = "jit"
 link_accounts_by_verified_email = {link}
 break_glass = {{ email = "breakglass@acme.test", password = "test-breakglass-password" }}
-oidc = {{ issuer = "{issuer}", client_id = "{CLIENT_ID}", {auth}, id_token_signed_response_alg = "{alg}" }}
+oidc = {{ issuer = "{issuer}", client_id = "{CLIENT_ID}", {auth}, id_token_signed_response_alg = "{alg}"{scopes} }}
 
 [[tenants]]
 id = "beta"
@@ -462,6 +489,11 @@ oidc = {{ issuer = "{issuer}", client_id = "{CLIENT_ID}", {auth}, id_token_signe
             db = dir.path().join("sp.sqlite3").display(),
             link = options.link_accounts_by_verified_email,
             alg = options.algorithm,
+            scopes = if options.offline_access {
+                r#", scopes = ["openid", "email", "profile", "offline_access"]"#
+            } else {
+                ""
+            },
         );
         let config = reference_sp::config::parse_config("oidc-test.toml", &config, dir.path()).unwrap();
         let store = SqliteStore::open(&config.database).unwrap();
@@ -508,6 +540,21 @@ oidc = {{ issuer = "{issuer}", client_id = "{CLIENT_ID}", {auth}, id_token_signe
         let authorization = self.start_login(browser, "/oidc/login?tenant=acme").await;
         let callback = self.authorize(&authorization).await;
         self.callback(browser, &callback).await
+    }
+
+    /// `POST /oidc/refresh` in `browser`: the status, the error code and
+    /// the JSON body.
+    pub(crate) async fn refresh(&self, browser: &reqwest::Client) -> (u16, Option<String>, Option<Value>) {
+        let response = browser.post(self.url("/oidc/refresh")).send().await.unwrap();
+        let status = response.status().as_u16();
+        let code = response.headers().get("x-error-code").map(|v| v.to_str().unwrap().to_owned());
+        (status, code, response.json().await.ok())
+    }
+
+    /// The `/token` forms of refresh grants the provider accepted.
+    pub(crate) fn refresh_requests(&self) -> Vec<HashMap<String, String>> {
+        let requests = self.op.token_requests.lock().unwrap();
+        requests.iter().filter(|f| f.get("grant_type").map(String::as_str) == Some("refresh_token")).cloned().collect()
     }
 
     /// Whose session the browser has.

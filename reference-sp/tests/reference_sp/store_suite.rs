@@ -171,6 +171,28 @@ pub(crate) fn sessions_expire_and_end(store: impl SessionStore + SignInStore + S
     assert_eq!(store.session("s", now()).unwrap(), None);
 }
 
+pub(crate) fn a_session_keeps_its_oidc_refresh_grant(store: impl SessionStore + SignInStore + SettingsStore) {
+    let store = with_tenants(store);
+    let bob = store.create_user(new_user("acme", "bob@acme.test"), UserId("usr_b".into())).unwrap();
+    store.create_session("s", &bob.id, &[], now(), now() + Duration::hours(1)).unwrap();
+    assert_eq!(store.session_oidc_refresh("s", now()).unwrap(), None, "a new session keeps no grant");
+    let grant = reference_sp::store::OidcRefreshGrant {
+        refresh_token: "rt-1".into(),
+        issuer: "https://idp.test".into(),
+        subject: "00u1".into(),
+        audiences: vec!["client".into()],
+        auth_time: Some(1_700_000_000),
+    };
+    store.set_session_oidc_refresh("s", Some(&grant)).unwrap();
+    assert_eq!(store.session_oidc_refresh("s", now()).unwrap(), Some(grant.clone()));
+    assert_eq!(store.session_oidc_refresh("s", now() + Duration::hours(2)).unwrap(), None, "expired with its session");
+    store.set_session_oidc_refresh("s", None).unwrap();
+    assert_eq!(store.session_oidc_refresh("s", now()).unwrap(), None);
+    store.set_session_oidc_refresh("s", Some(&grant)).unwrap();
+    store.delete_session("s").unwrap();
+    assert_eq!(store.session_oidc_refresh("s", now()).unwrap(), None, "gone with its session");
+}
+
 pub(crate) fn scim_users_write_conditionally_and_deactivation_ends_sessions(
     store: impl ScimUserStore + SessionStore + SettingsStore,
 ) {
@@ -295,6 +317,12 @@ macro_rules! store_suite {
             fn sessions_expire_and_end() {
                 let dir = tempfile::tempdir().unwrap();
                 super::sessions_expire_and_end(($make)(dir.path()));
+            }
+
+            #[test]
+            fn a_session_keeps_its_oidc_refresh_grant() {
+                let dir = tempfile::tempdir().unwrap();
+                super::a_session_keeps_its_oidc_refresh_grant(($make)(dir.path()));
             }
 
             #[test]

@@ -14,9 +14,9 @@ use rusqlite::{Connection, OptionalExtension, params};
 use time::OffsetDateTime;
 
 use super::{
-    GroupCommitStore, NewUser, PendingSignIn, ScimGroupStore, ScimUser, ScimUserStore, ScimUserWrite, Session,
-    SessionStore, SettingsStore, SignInProtocol, SignInStore, StoreError, StoreResult, Team, TeamWrite, User, UserId,
-    WriteJobOutcome, WriteScope,
+    GroupCommitStore, NewUser, OidcRefreshGrant, PendingSignIn, ScimGroupStore, ScimUser, ScimUserStore, ScimUserWrite,
+    Session, SessionStore, SettingsStore, SignInProtocol, SignInStore, StoreError, StoreResult, Team, TeamWrite, User,
+    UserId, WriteJobOutcome, WriteScope,
 };
 use crate::config::{TenantId, TenantSettings};
 use rows::{
@@ -428,6 +428,29 @@ impl SessionStore for SqliteStore {
             c.execute("DELETE FROM sessions WHERE token_hash = ?1", [token_hash])?;
             Ok(())
         })
+    }
+
+    fn set_session_oidc_refresh(&self, token_hash: &str, grant: Option<&OidcRefreshGrant>) -> StoreResult<()> {
+        let text = grant.map(serde_json::to_string).transpose().map_err(|e| StoreError::Corrupt(e.to_string()))?;
+        self.write_job(|c| {
+            c.execute("UPDATE sessions SET oidc_refresh = ?2 WHERE token_hash = ?1", params![token_hash, text])?;
+            Ok(())
+        })
+    }
+
+    fn session_oidc_refresh(&self, token_hash: &str, now: OffsetDateTime) -> StoreResult<Option<OidcRefreshGrant>> {
+        let found: Option<Option<String>> = self.read(|c| {
+            Ok(c.query_row(
+                "SELECT oidc_refresh FROM sessions WHERE token_hash = ?1 AND expires > ?2",
+                params![token_hash, seconds(now)],
+                |r| r.get(0),
+            )
+            .optional()?)
+        })?;
+        found
+            .flatten()
+            .map(|text| serde_json::from_str(&text).map_err(|e| StoreError::Corrupt(e.to_string())))
+            .transpose()
     }
 }
 

@@ -100,6 +100,13 @@ ALTER TABLE replay_cache RENAME COLUMN assertion_id TO message_id;
     r"
 UPDATE users SET user_name_lower = lower(trim(user_name)) WHERE user_name IS NOT NULL;
 ",
+    // An OIDC session may keep the refresh token it was given, with the
+    // original ID token's identity that a refreshed token must repeat
+    // (OpenID Connect Core 12.2), as one JSON value; sessions without one
+    // (SAML, or no offline_access) keep NULL.
+    r"
+ALTER TABLE sessions ADD COLUMN oidc_refresh TEXT;
+",
 ];
 
 /// Applies the migrations the database has not seen, each in its own
