@@ -579,7 +579,7 @@ impl Flaw {
                 "Verifies ES256 signatures without checking that r and s lie in [1, n-1], so the all-zero signature verifies any token (the psychic signatures bug of Java 15 to 18, CVE-2022-21449)."
             }
             Flaw::RefreshTrustsNewClaims => {
-                "Takes the ID token of a refresh grant as the session's identity without comparing its iss, sub, aud and auth_time with the original's, as OpenID Connect Core §12.2 requires (python-social-auth/social-core #589, fixed by #1898; jumbojett/OpenID-Connect-PHP #396)."
+                "Takes the ID token of a refresh grant as the session's identity on trust: its iss is not compared with the provider's, nor its iss, sub, aud and auth_time with the original's, as OpenID Connect Core §12.2 requires (python-social-auth/social-core #589, fixed by #1898; jumbojett/OpenID-Connect-PHP #396)."
             }
         }
     }
@@ -738,8 +738,9 @@ pub struct Policy {
     /// An ECDSA signature's r and s must lie in [1, n-1] (false: the
     /// all-zero signature verifies, CVE-2022-21449).
     pub oidc_ecdsa_checks_range: bool,
-    /// A refreshed ID token must name the original iss, sub, aud and
-    /// auth_time (false: its claims replace the session's identity).
+    /// A refreshed ID token must name the provider's issuer and the
+    /// original iss, sub, aud and auth_time (false: its claims replace the
+    /// session's identity unchecked).
     pub oidc_refresh_keeps_identity: bool,
 }
 

@@ -333,7 +333,7 @@ pub async fn complete(
     let redirect_uri = sp.oidc_redirect_uri(config)?;
     let tokens = oidc_fetch::exchange_code(sp, oidc, &metadata, &code, verifier.as_deref(), &redirect_uri).await?;
 
-    let mut verified = verify_id_token(sp, config, &metadata, &tokens, pending.nonce.as_deref()).await?;
+    let mut verified = verify_id_token(sp, config, &metadata, &tokens, pending.nonce.as_deref(), &sp.policy).await?;
     if let (Some(endpoint), Some(access_token)) = (&metadata.userinfo_endpoint, &tokens.access_token) {
         let userinfo = oidc_fetch::userinfo(sp, endpoint, access_token).await?;
         verified = verified.with_userinfo(&userinfo, &sp.policy)?;
@@ -362,6 +362,7 @@ async fn verify_id_token(
     metadata: &ProviderMetadata,
     tokens: &oidc_fetch::TokenResponse,
     nonce: Option<&str>,
+    policy: &crate::flaws::Policy,
 ) -> Result<VerifiedIdToken, SpError> {
     let oidc = oidc_fetch::connection(config)?;
     let unverified = UnverifiedIdToken::parse(&tokens.id_token)?;
@@ -386,7 +387,7 @@ async fn verify_id_token(
             nonce,
             access_token: tokens.access_token.as_deref(),
             clock_skew: Duration::seconds(i64::from(settings.clock_skew_seconds)),
-            policy: &sp.policy,
+            policy,
         };
         unverified.verify(&expectations, sp.now())
     };
@@ -416,7 +417,14 @@ pub async fn refresh(sp: &Arc<Sp>, session_token: String) -> Result<Option<WhoAm
     let oidc = oidc_fetch::connection(config)?;
     let metadata = oidc_fetch::provider(sp, config).await?;
     let tokens = oidc_fetch::refresh(sp, oidc, &metadata, &grant.refresh_token).await?;
-    let verified = verify_id_token(sp, config, &metadata, &tokens, None).await?;
+    // The refresh-trusts-new-claims flaw takes the refreshed token's
+    // identity on trust, as the buggy clients did: not even its issuer is
+    // compared with the provider's.
+    let mut policy = sp.policy.clone();
+    if !sp.policy.oidc_refresh_keeps_identity {
+        policy.oidc_check_issuer = false;
+    }
+    let verified = verify_id_token(sp, config, &metadata, &tokens, None, &policy).await?;
     let rotated = tokens.refresh_token;
     let who = blocking(sp, move |sp| sp.finish_oidc_refresh(&session_token, &grant, &verified, rotated)).await?;
     Ok(Some(who))

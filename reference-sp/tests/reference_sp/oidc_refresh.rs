@@ -93,7 +93,7 @@ async fn a_refreshed_token_from_another_issuer_is_refused() {
 }
 
 #[tokio::test]
-async fn the_refresh_trusts_new_claims_flaw_accepts_another_subject() {
+async fn the_refresh_trusts_new_claims_flaw_accepts_another_subject_and_issuer() {
     let harness = harness(&[Flaw::RefreshTrustsNewClaims]).await;
     let browser = harness.browser();
     assert_eq!(harness.sign_in(&browser).await.status, 303);
@@ -103,4 +103,9 @@ async fn the_refresh_trusts_new_claims_flaw_accepts_another_subject() {
     let (status, code, _) = harness.refresh(&browser).await;
     assert_eq!((status, code), (200, None), "--flaw refresh-trusts-new-claims accepts the new sub");
     assert!(harness.whoami(&browser).await.is_some());
+    harness.op.set_edit(|_, claims| {
+        claims.insert("iss".into(), "https://impostor.test".into());
+    });
+    let (status, code, _) = harness.refresh(&browser).await;
+    assert_eq!((status, code), (200, None), "--flaw refresh-trusts-new-claims accepts another issuer");
 }
