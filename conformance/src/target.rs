@@ -96,6 +96,12 @@ pub struct OidcTarget {
     /// after sign-in (`return_to` at the reference SP), for the open
     /// redirect check; that check is skipped without it.
     pub return_parameter: Option<String>,
+    /// `refresh_url`: the relying party's hook that redeems the session's
+    /// refresh token now, POSTed with the browser's cookies. It answers 2xx
+    /// only when the refresh succeeded and the session goes on with the new
+    /// tokens, and an error status when it refused them. The refresh checks
+    /// are skipped without it.
+    pub refresh_url: Option<String>,
 }
 
 /// Where the SP's SCIM 2.0 server is and how Okta authenticates to it.
@@ -231,6 +237,7 @@ struct OidcSection {
     app: String,
     login_url: Option<String>,
     return_parameter: Option<String>,
+    refresh_url: Option<String>,
 }
 
 #[derive(Debug, Deserialize)]
@@ -364,10 +371,14 @@ pub fn parse_target(file: &str, text: &str, dir: &Path) -> Result<Target, Target
             if let Some(login) = &section.login_url {
                 absolute_url("oidc.login_url", login)?;
             }
+            if let Some(refresh) = &section.refresh_url {
+                absolute_url("oidc.refresh_url", refresh)?;
+            }
             Some(OidcTarget {
                 app: section.app,
                 login_url: section.login_url,
                 return_parameter: section.return_parameter.filter(|name| !name.is_empty()),
+                refresh_url: section.refresh_url,
             })
         }
     };
@@ -552,6 +563,17 @@ mod tests {
         assert!(target.create_user.is_some());
         assert_eq!(target.session.unwrap().no_session_status, vec![401]);
         assert_eq!(target.org.unwrap(), Path::new("fixtures/targets/../orgs/acme.toml"));
+    }
+
+    #[test]
+    fn the_refresh_url_is_optional_and_absolute() {
+        let declared = parse(REFERENCE).unwrap().oidc.unwrap().refresh_url;
+        assert_eq!(declared.as_deref(), Some("http://127.0.0.1:7100/oidc/refresh"));
+        let without = REFERENCE.replace("refresh_url = \"http://127.0.0.1:7100/oidc/refresh\"\n", "");
+        assert_eq!(parse(&without).unwrap().oidc.unwrap().refresh_url, None);
+        let error =
+            parse(&REFERENCE.replace("\"http://127.0.0.1:7100/oidc/refresh\"", "\"/oidc/refresh\"")).unwrap_err();
+        assert_eq!(error.field, "oidc.refresh_url");
     }
 
     #[test]

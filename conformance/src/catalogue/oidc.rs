@@ -23,14 +23,21 @@
 //!   JWKs supplied") lets a relying party accept or refuse. Accepting the
 //!   validly signed token is right, and so is refusing it (Okta always
 //!   sends a kid).
-//! - `refresh-token-changes-sub` and `refresh-token-changes-iss` act on the
-//!   ID token of a refresh grant. Sign-in never refreshes: the suite could
-//!   judge them only on a relying party that refreshes its tokens on its own
-//!   schedule, which it cannot make happen, and the reference SP does not
-//!   use refresh tokens (its session lasts as long as the tenant says, with
-//!   no call back to the provider). OpenID Connect Core 12.2 (the refreshed
-//!   ID token's iss and sub must equal the original's) is left to a later
-//!   check that drives a refresh through a target hook.
+//!
+//! The refresh faults `refresh-token-changes-sub` and
+//! `refresh-token-changes-iss` act on the ID token of a refresh grant, which
+//! sign-in never makes. Their checks (`oidc.refresh.sub_changed`,
+//! `oidc.refresh.iss_changed`) drive a refresh through the target's
+//! `oidc.refresh_url` hook, POSTed in the canary's browser, and are skipped
+//! with the reason when the target has none. OpenID Connect Core 12.2: the
+//! refreshed ID token's iss, sub and aud must be the original's. The verdict
+//! (see `runner/oidc/refresh.rs`): a session for anyone but the canary
+//! afterwards is a fail (the new identity took over); a 2xx answer is a fail
+//! too, since the hook answers 2xx only when the relying party took the
+//! refreshed tokens, and the mock only issues them carrying the fault (it
+//! is no longer armed); an error answer, with the session ended or still
+//! the canary's, is a pass. If the fault is still armed, the relying party
+//! made no refresh grant and there is no verdict (an error).
 
 use mock_idp::oidc::faults::OidcFault;
 
@@ -80,10 +87,15 @@ pub enum OidcAction {
     /// A second user with an existing account's email, but their own
     /// `sub`, signs in.
     EmailNotIdentity,
+    /// After a canary signs in, the mock puts a fault into the ID token of
+    /// the next refresh grant, and the browser POSTs the target's
+    /// `oidc.refresh_url`: the relying party must not take the new identity.
+    RefreshChangesIdentity(OidcFault),
 }
 
 const SIG_FIX: &str = "Verify the ID token's signature with a key from the issuer's JWKS, with the algorithm the client registered (RS256 by default), never the one the token names; refuse alg none, HMAC, and keys or key URLs carried in the token header.";
 const CLAIMS_FIX: &str = "Validate the ID token as OpenID Connect Core 3.1.3.7 says: iss equals the issuer exactly, aud contains the client id (and azp is the client when there are several audiences), exp is in the future and nbf in the past (with a small skew), and every claim has its JSON type.";
+const REFRESH_FIX: &str = "Validate the ID token of a refresh response as at sign-in, then compare it with the original: the same iss, sub and aud (and auth_time when the original had one); on any difference refuse it and end the session.";
 const STATE_FIX: &str = "Keep state, nonce and the PKCE verifier in the session of the browser that started the login, accept the redirect back only with that exact state, and use each only once.";
 
 /// Whether `fault` changes nothing but the ID token's signature or the key
@@ -534,6 +546,30 @@ pub fn checks() -> Vec<Check> {
             needs: &[Capability::SpInitiatedLogin, Capability::KeepsAccounts],
             action: Action::Oidc(OidcAction::EmailNotIdentity),
             fix: "Key accounts on the issuer and sub; link a new sub to an existing account by email only when email_verified is true and the tenant opted in, never by the email alone.",
+            exclusive: false,
+            weight: Weight::Fail,
+        },
+        Check {
+            id: "oidc.refresh.sub_changed",
+            title: "A refreshed ID token naming another sub is refused",
+            category: Category::Identity,
+            severity: Severity::Critical,
+            reference: "OpenID Connect Core 12.2 (a refreshed ID token's sub MUST be the original's)",
+            needs: &[Capability::SpInitiatedLogin],
+            action: Action::Oidc(OidcAction::RefreshChangesIdentity(OidcFault::RefreshTokenChangesSub)),
+            fix: REFRESH_FIX,
+            exclusive: false,
+            weight: Weight::Fail,
+        },
+        Check {
+            id: "oidc.refresh.iss_changed",
+            title: "A refreshed ID token naming another issuer is refused",
+            category: Category::Identity,
+            severity: Severity::High,
+            reference: "OpenID Connect Core 12.2 (a refreshed ID token's iss MUST be the original's) and 3.1.3.7 step 2",
+            needs: &[Capability::SpInitiatedLogin],
+            action: Action::Oidc(OidcAction::RefreshChangesIdentity(OidcFault::RefreshTokenChangesIss)),
+            fix: REFRESH_FIX,
             exclusive: false,
             weight: Weight::Fail,
         },

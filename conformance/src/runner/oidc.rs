@@ -6,6 +6,7 @@
 use mock_idp::oidc::faults::{FaultTarget, OidcFault, OidcFaultPlan, OidcFaultRefusal};
 use serde::Serialize;
 
+mod refresh;
 mod scenarios;
 
 use super::browser::{Browser, SpAnswer};
@@ -313,6 +314,7 @@ impl<'a> OidcDriver<'a> {
             OidcAction::CallbackReplayed => self.callback_replayed().await,
             OidcAction::OpenRedirectAfterLogin => self.open_redirect_after_login().await,
             OidcAction::EmailNotIdentity => self.email_not_identity(user).await,
+            OidcAction::RefreshChangesIdentity(fault) => self.refresh_changes_identity(fault, server).await,
             OidcAction::RefuseFault(fault) => self.refuse_fault(fault, server).await,
             OidcAction::SignIn => Ok(Outcome::pass(format!(
                 "{} signed in by authorization code with PKCE through {}",

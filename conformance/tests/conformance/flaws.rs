@@ -159,6 +159,7 @@ pub(crate) const SCIM_FLAWS: &[&str] = &[
 /// The relying party's flaws: `oidc.rs` runs them against the OIDC
 /// catalogue, so the SAML table leaves them out.
 pub(crate) const OIDC_FLAWS: &[&str] = &[
+    "refresh-trusts-new-claims",
     "state-reusable",
     "no-pkce",
     "first-jwks-key",

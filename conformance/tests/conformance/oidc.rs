@@ -38,6 +38,8 @@ const OIDC_FLAW_CHECKS: &[(&str, &[&str])] = &[
     ("open-redirect-after-login", &["oidc.redirect.open_after_login"]),
     ("state-reusable", &["oidc.state.callback_replayed"]),
     ("first-jwks-key", &["oidc.rotation.graceful"]),
+    // It takes the refreshed token on trust, issuer and all.
+    ("refresh-trusts-new-claims", &["oidc.refresh.sub_changed", "oidc.refresh.iss_changed"]),
     // A shared flaw: the domain policy is the sign-in core's, for SAML and OIDC.
     ("jit-ignores-domain", &["oidc.account.outside_domain"]),
 ];
@@ -200,9 +202,10 @@ fn on_es256_server_target(target: String) -> String {
 }
 
 fn on_es256_server_sp(config: String) -> String {
-    // The ES256 server has no groups scope, so the client does not ask for it.
+    // The ES256 server has no groups scope, and its client no refresh grant,
+    // so the client asks for neither.
     let config = config.replacen(
-        "scopes = [\"openid\", \"email\", \"profile\", \"groups\"], redirect_path = \"/oidc/callback/initech\"",
+        "scopes = [\"openid\", \"email\", \"profile\", \"groups\", \"offline_access\"], redirect_path = \"/oidc/callback/initech\"",
         "scopes = [\"openid\", \"email\", \"profile\"], redirect_path = \"/oidc/native/callback\"",
         1,
     );
