@@ -120,6 +120,14 @@ async fn whole_oidc_catalogue_passes_against_reference_sp() {
     assert_es256_only_checks_skip(&run);
     let sign_in = run.results.iter().find(|r| r.id == "oidc.sso.sign_in").unwrap();
     assert!(sign_in.reason.contains("the org authorization server"), "{}", sign_in.reason);
+    // The refresh checks pass because the relying party refused the
+    // refreshed token, not because no refresh happened: a changed sub ends
+    // the session, another issuer fails the ID token's own iss check.
+    let reason = |id: &str| run.results.iter().find(|r| r.id == id).unwrap().reason.clone();
+    let sub_changed = reason("oidc.refresh.sub_changed");
+    assert!(sub_changed.contains("400 oidc.refresh_identity_changed) and the session ended"), "{sub_changed}");
+    let iss_changed = reason("oidc.refresh.iss_changed");
+    assert!(iss_changed.contains("400 oidc.issuer_mismatch)"), "{iss_changed}");
     let bad: Vec<_> = run
         .results
         .iter()
