@@ -116,27 +116,9 @@ struct SpKey {
 }
 
 fn sp_key() -> SpKey {
-    use openssl::asn1::Asn1Time;
-    use openssl::hash::MessageDigest;
-    use openssl::pkey::PKey;
-    use openssl::rsa::Rsa;
-    use openssl::x509::{X509, X509NameBuilder};
-
-    let key = PKey::from_rsa(Rsa::generate(2048).unwrap()).unwrap();
-    let mut name = X509NameBuilder::new().unwrap();
-    name.append_entry_by_text("CN", "127.0.0.1").unwrap();
-    let name = name.build();
-    let mut builder = X509::builder().unwrap();
-    builder.set_version(2).unwrap();
-    builder.set_subject_name(&name).unwrap();
-    builder.set_issuer_name(&name).unwrap();
-    builder.set_pubkey(&key).unwrap();
-    builder.set_not_before(&Asn1Time::days_from_now(0).unwrap()).unwrap();
-    builder.set_not_after(&Asn1Time::days_from_now(3652).unwrap()).unwrap();
-    builder.sign(&key, MessageDigest::sha256()).unwrap();
-    let cert = builder.build();
+    let (key_pem, cert) = crate::self_signed_key_pair("127.0.0.1", 3652);
     SpKey {
-        key_pem: String::from_utf8(key.private_key_to_pem_pkcs8().unwrap()).unwrap(),
+        key_pem,
         cert_pem: String::from_utf8(cert.to_pem().unwrap()).unwrap(),
         cert_base64: BASE64.encode(cert.to_der().unwrap()),
     }

@@ -58,3 +58,28 @@ fn python() -> PathBuf {
     );
     path
 }
+
+/// A fresh RSA-2048 key (PKCS#8 PEM) and a self-signed certificate for it
+/// (PEM), named `common_name` and valid for `days`: what the SPs in these
+/// tests sign or decrypt with.
+fn self_signed_key_pair(common_name: &str, days: u32) -> (String, openssl::x509::X509) {
+    use openssl::asn1::Asn1Time;
+    use openssl::hash::MessageDigest;
+    use openssl::pkey::PKey;
+    use openssl::rsa::Rsa;
+    use openssl::x509::{X509, X509NameBuilder};
+
+    let key = PKey::from_rsa(Rsa::generate(2048).unwrap()).unwrap();
+    let mut name = X509NameBuilder::new().unwrap();
+    name.append_entry_by_text("CN", common_name).unwrap();
+    let name = name.build();
+    let mut builder = X509::builder().unwrap();
+    builder.set_version(2).unwrap();
+    builder.set_subject_name(&name).unwrap();
+    builder.set_issuer_name(&name).unwrap();
+    builder.set_pubkey(&key).unwrap();
+    builder.set_not_before(&Asn1Time::days_from_now(0).unwrap()).unwrap();
+    builder.set_not_after(&Asn1Time::days_from_now(days).unwrap()).unwrap();
+    builder.sign(&key, MessageDigest::sha256()).unwrap();
+    (String::from_utf8(key.private_key_to_pem_pkcs8().unwrap()).unwrap(), builder.build())
+}

@@ -354,26 +354,10 @@ async fn a_refused_signature_prints_no_xmlsec_lines() {
 
 /// A signing key pair for the SP, written as PEM files into `dir`.
 fn sp_signing_files(dir: &std::path::Path) -> (std::path::PathBuf, std::path::PathBuf, String) {
-    use openssl::asn1::Asn1Time;
-    use openssl::hash::MessageDigest;
-    use openssl::pkey::PKey;
-    use openssl::rsa::Rsa;
-    use openssl::x509::{X509, X509NameBuilder};
-    let key = PKey::from_rsa(Rsa::generate(2048).unwrap()).unwrap();
-    let mut name = X509NameBuilder::new().unwrap();
-    name.append_entry_by_text("CN", "reference-sp request signing").unwrap();
-    let name = name.build();
-    let mut builder = X509::builder().unwrap();
-    builder.set_version(2).unwrap();
-    builder.set_subject_name(&name).unwrap();
-    builder.set_issuer_name(&name).unwrap();
-    builder.set_pubkey(&key).unwrap();
-    builder.set_not_before(&Asn1Time::days_from_now(0).unwrap()).unwrap();
-    builder.set_not_after(&Asn1Time::days_from_now(365).unwrap()).unwrap();
-    builder.sign(&key, MessageDigest::sha256()).unwrap();
-    let cert_pem = String::from_utf8(builder.build().to_pem().unwrap()).unwrap();
+    let (key_pem, cert) = crate::self_signed_key_pair("reference-sp request signing", 365);
+    let cert_pem = String::from_utf8(cert.to_pem().unwrap()).unwrap();
     let (key_file, cert_file) = (dir.join("signing.key.pem"), dir.join("signing.cert.pem"));
-    std::fs::write(&key_file, key.private_key_to_pem_pkcs8().unwrap()).unwrap();
+    std::fs::write(&key_file, key_pem).unwrap();
     std::fs::write(&cert_file, &cert_pem).unwrap();
     (key_file, cert_file, cert_pem)
 }
