@@ -377,6 +377,33 @@ pub fn checks() -> Vec<Check> {
             Warn
         ),
         fault_check!(
+            "oidc.claims.missing_aud",
+            "ID token without aud refused",
+            Addressing,
+            High,
+            OidcFault::MissingAud,
+            "OpenID Connect Core 2 (aud is REQUIRED) and 3.1.3.7 step 3; OIDF oidcc-client-test-missing-aud",
+            CLAIMS_FIX
+        ),
+        fault_check!(
+            "oidc.claims.missing_iss",
+            "ID token without iss refused",
+            Addressing,
+            High,
+            OidcFault::MissingIss,
+            "OpenID Connect Core 2 (iss is REQUIRED) and 3.1.3.7 step 2; OIDF FAPI invalid-missing-iss",
+            CLAIMS_FIX
+        ),
+        fault_check!(
+            "oidc.claims.missing_exp",
+            "ID token without exp refused",
+            Conditions,
+            High,
+            OidcFault::MissingExp,
+            "OpenID Connect Core 2 (exp is REQUIRED) and 3.1.3.7 step 9; OIDF FAPI invalid-missing-exp",
+            CLAIMS_FIX
+        ),
+        fault_check!(
             "oidc.claims.iat_future",
             "ID token issued an hour in the future (iat) refused",
             Conditions,

@@ -258,6 +258,15 @@ fn apply_claim_fault(
         OidcFault::MissingIat => {
             claims.shift_remove("iat");
         }
+        OidcFault::MissingAud => {
+            claims.shift_remove("aud");
+        }
+        OidcFault::MissingIss => {
+            claims.shift_remove("iss");
+        }
+        OidcFault::MissingExp => {
+            claims.shift_remove("exp");
+        }
         OidcFault::WrongAud => put(claims, "aud", untrusted_audience),
         OidcFault::ExtraUntrustedAud => {
             let aud = claims.get("aud").cloned().unwrap_or(Value::Null);

@@ -95,6 +95,9 @@ oidc_faults! {
     NbfFuture = "nbf-future", Token, "nbf is an hour in the future.";
     MissingSub = "missing-sub", Token, "The sub claim is left out, so the token names no one.";
     MissingIat = "missing-iat", Token, "The iat claim is left out.";
+    MissingAud = "missing-aud", Token, "The aud claim is left out, so the token names no audience (OIDF -missing-aud).";
+    MissingIss = "missing-iss", Token, "The iss claim is left out, so the token names no issuer (FAPI invalid-missing-iss).";
+    MissingExp = "missing-exp", Token, "The exp claim is left out, so the token never expires (FAPI invalid-missing-exp).";
     NonceMismatch = "nonce-mismatch", Token, "The nonce claim is not the one the client sent.";
     MissingNonce = "missing-nonce", Token, "The nonce claim is left out although the client sent one.";
     BadAtHash = "bad-at-hash", Token, "at_hash does not match the access token.";
@@ -425,7 +428,7 @@ mod tests {
             assert_eq!(fault.name().parse::<OidcFault>(), Ok(*fault));
         }
         assert!("nope".parse::<OidcFault>().is_err());
-        assert_eq!(OidcFault::ALL.len(), 36);
+        assert_eq!(OidcFault::ALL.len(), 39);
     }
 
     fn org() -> Org {

@@ -326,7 +326,11 @@ impl UnverifiedIdToken {
         let now_seconds = now.unix_timestamp();
 
         let issuer = claims.string("iss")?;
-        issuer.require("iss")?;
+        // Under the ignore-iss flaw the client never looks at iss, so a token
+        // without one gets through as well as one naming another issuer.
+        if policy.oidc_check_issuer {
+            issuer.require("iss")?;
+        }
         if policy.oidc_check_issuer
             && let Claim::Value(found) = &issuer
             && found != expected.issuer
@@ -351,8 +355,10 @@ impl UnverifiedIdToken {
         }
 
         let audiences = claims.audiences()?;
-        audiences.require("aud")?;
         if policy.oidc_check_audience {
+            // Under the ignore-aud flaw the client never looks at aud, so a
+            // token without one gets through as well as one for another client.
+            audiences.require("aud")?;
             let list = audiences.clone().value().unwrap_or_default();
             if !list.iter().any(|a| a == expected.client_id) {
                 return Err(OidcError::AudienceMismatch(serde_json::to_string(&list).unwrap_or_default()));
