@@ -82,6 +82,7 @@ pub enum Flaw {
     Hs256ClientSecret,
     TrustHeaderJwk,
     TrustJku,
+    TrustHeaderX5c,
     NoNonceCheck,
     NoStateCheck,
     StateNotBoundToBrowser,
@@ -112,7 +113,7 @@ pub enum Flaw {
 }
 
 impl Flaw {
-    pub const ALL: [Flaw; 98] = [
+    pub const ALL: [Flaw; 99] = [
         Flaw::AcceptUnsigned,
         Flaw::TrustKeyinfoCert,
         Flaw::AcceptSha1,
@@ -184,6 +185,7 @@ impl Flaw {
         Flaw::Hs256ClientSecret,
         Flaw::TrustHeaderJwk,
         Flaw::TrustJku,
+        Flaw::TrustHeaderX5c,
         Flaw::NoNonceCheck,
         Flaw::NoStateCheck,
         Flaw::StateNotBoundToBrowser,
@@ -285,6 +287,7 @@ impl Flaw {
             Flaw::Hs256PublicKey => "hs256-public-key",
             Flaw::Hs256ClientSecret => "hs256-client-secret",
             Flaw::TrustHeaderJwk => "trust-header-jwk",
+            Flaw::TrustHeaderX5c => "trust-header-x5c",
             Flaw::TrustJku => "trust-jku",
             Flaw::NoNonceCheck => "no-nonce-check",
             Flaw::NoStateCheck => "no-state-check",
@@ -497,6 +500,9 @@ impl Flaw {
             Flaw::TrustHeaderJwk => {
                 "Verifies with the key embedded in the token's jwk header (node-jose CVE-2018-0114)."
             }
+            Flaw::TrustHeaderX5c => {
+                "Verifies with the public key of the certificate in the token's x5c header, without chaining it to anything (attacks.md O-04)."
+            }
             Flaw::TrustJku => {
                 "Fetches the key set from the token's jku header and verifies with it (RFC 8725 §3.10; jwt_tool's jku injection)."
             }
@@ -693,6 +699,7 @@ pub struct Policy {
     pub oidc_hmac_with_public_key: bool,
     pub oidc_hmac_with_client_secret: bool,
     pub oidc_trust_header_jwk: bool,
+    pub oidc_trust_header_x5c: bool,
     pub oidc_trust_jku: bool,
     pub oidc_check_nonce: bool,
     pub oidc_check_state: bool,
@@ -829,6 +836,7 @@ impl Policy {
             oidc_hmac_with_public_key: false,
             oidc_hmac_with_client_secret: false,
             oidc_trust_header_jwk: false,
+            oidc_trust_header_x5c: false,
             oidc_trust_jku: false,
             oidc_check_nonce: true,
             oidc_check_state: true,
@@ -919,6 +927,7 @@ impl Policy {
                 Flaw::Hs256PublicKey => policy.oidc_hmac_with_public_key = true,
                 Flaw::Hs256ClientSecret => policy.oidc_hmac_with_client_secret = true,
                 Flaw::TrustHeaderJwk => policy.oidc_trust_header_jwk = true,
+                Flaw::TrustHeaderX5c => policy.oidc_trust_header_x5c = true,
                 Flaw::TrustJku => policy.oidc_trust_jku = true,
                 Flaw::NoNonceCheck => policy.oidc_check_nonce = false,
                 Flaw::NoStateCheck => policy.oidc_check_state = false,

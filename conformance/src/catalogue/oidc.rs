@@ -126,6 +126,7 @@ pub fn tls_may_stand_in_for_signature(fault: OidcFault) -> bool {
             | OidcFault::Es256ZeroSignature
             | OidcFault::EmbeddedJwk
             | OidcFault::JkuHeader
+            | OidcFault::X5cHeader
     )
 }
 
@@ -304,6 +305,15 @@ pub fn checks() -> Vec<Check> {
             Critical,
             OidcFault::JkuHeader,
             "RFC 7515 4.1.2; RFC 8725 3.10",
+            SIG_FIX
+        ),
+        fault_check!(
+            "oidc.sig.x5c",
+            "ID token signed by a key from its x5c header's certificate refused",
+            Signature,
+            Critical,
+            OidcFault::X5cHeader,
+            "RFC 7515 4.1.6; RFC 8725 3.10; attacks.md O-04",
             SIG_FIX
         ),
         fault_check!(

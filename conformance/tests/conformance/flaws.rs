@@ -171,6 +171,7 @@ pub(crate) const OIDC_FLAWS: &[&str] = &[
     "hs256-client-secret",
     "trust-header-jwk",
     "trust-jku",
+    "trust-header-x5c",
     "no-nonce-check",
     "no-state-check",
     "state-not-bound-to-browser",

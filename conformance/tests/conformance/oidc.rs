@@ -25,6 +25,7 @@ const OIDC_FLAW_CHECKS: &[(&str, &[&str])] = &[
     ("hs256-public-key", &["oidc.sig.hs256_public_key"]),
     ("trust-header-jwk", &["oidc.sig.embedded_jwk"]),
     ("trust-jku", &["oidc.sig.jku"]),
+    ("trust-header-x5c", &["oidc.sig.x5c"]),
     ("ignore-iss", &["oidc.claims.iss", "oidc.claims.missing_iss"]),
     ("ignore-aud", &["oidc.claims.aud", "oidc.claims.azp", "oidc.claims.missing_aud"]),
     ("ignore-exp", &["oidc.claims.expired", "oidc.claims.missing_exp"]),

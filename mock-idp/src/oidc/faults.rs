@@ -87,6 +87,7 @@ oidc_faults! {
     UnknownCrit = "unknown-crit", Token, "Validly signed, but the header's crit names an extension no one implements, so it must be refused (RFC 7515 §4.1.11).";
     EmbeddedJwk = "embedded-jwk", Token, "Signed by an attacker key that the header carries as jwk (CVE-2018-0114).";
     JkuHeader = "jku-header", Token, "Signed by an attacker key whose JWKS the header's jku points to.";
+    X5cHeader = "x5c-header", Token, "Signed by an attacker key whose self-signed certificate the header carries as x5c (attacks.md O-04).";
     WrongIss = "wrong-iss", Token, "The iss claim names another issuer.";
     WrongAud = "wrong-aud", Token, "The aud claim names another client.";
     ExtraUntrustedAud = "extra-untrusted-aud", Token, "The aud claim lists the client and an untrusted audience, with no azp.";
@@ -428,7 +429,7 @@ mod tests {
             assert_eq!(fault.name().parse::<OidcFault>(), Ok(*fault));
         }
         assert!("nope".parse::<OidcFault>().is_err());
-        assert_eq!(OidcFault::ALL.len(), 39);
+        assert_eq!(OidcFault::ALL.len(), 40);
     }
 
     fn org() -> Org {

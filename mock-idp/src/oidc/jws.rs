@@ -5,6 +5,7 @@
 //! (whose header always leads with `typ`). RS256 and ES256 signatures come
 //! from the key parsed once in [`JwtKey`]; HS256 ones from jsonwebtoken.
 
+use base64::Engine;
 use jsonwebtoken::{Algorithm, EncodingKey};
 use serde_json::{Map, Value};
 use sha2::{Digest, Sha256};
@@ -154,6 +155,20 @@ pub fn encode(
             );
             Ok(format!("{input}.{}", attacker.sign(input.as_bytes())?))
         }
+        Some(OidcFault::X5cHeader) => {
+            let attacker = signer.attacker;
+            // x5c holds standard base64 DER, not base64url (RFC 7515 4.1.6).
+            let certificate = base64::engine::general_purpose::STANDARD.encode(attacker.self_signed_certificate_der()?);
+            let input = join(
+                &header(&[
+                    ("kid", attacker.kid.clone().into()),
+                    ("alg", attacker.algorithm.as_str().into()),
+                    ("x5c", Value::from(vec![certificate])),
+                ]),
+                claims,
+            );
+            Ok(format!("{input}.{}", attacker.sign(input.as_bytes())?))
+        }
         Some(OidcFault::BadSignature) => {
             let input = join(&standard(), claims);
             let signature = key.sign(input.as_bytes())?;
@@ -234,7 +249,7 @@ mod tests {
             client_secret: Some("client-secret"),
         };
         let claims = Map::new();
-        for fault in [OidcFault::BadSignature, OidcFault::EmbeddedJwk, OidcFault::JkuHeader] {
+        for fault in [OidcFault::BadSignature, OidcFault::EmbeddedJwk, OidcFault::JkuHeader, OidcFault::X5cHeader] {
             let token = encode(&claims, signer, Some(fault)).unwrap();
             assert!(!verify(&token, &key), "{fault}");
         }
@@ -245,6 +260,11 @@ mod tests {
         assert!(verify(&embedded, &attacker), "the embedded key verifies it, which is the trap");
         let hs = encode(&claims, signer, Some(OidcFault::Hs256WithPublicKey)).unwrap();
         assert_eq!(header_of(&hs)["alg"], "HS256");
+        let with_certificate = encode(&claims, signer, Some(OidcFault::X5cHeader)).unwrap();
+        assert!(verify(&with_certificate, &attacker), "the certificate's key verifies it, which is the trap");
+        let chain = header_of(&with_certificate)["x5c"].as_array().unwrap().clone();
+        let der = base64::engine::general_purpose::STANDARD.decode(chain[0].as_str().unwrap()).unwrap();
+        assert_eq!(der[0], 0x30, "x5c carries standard base64 DER, a SEQUENCE");
     }
 
     fn hmac_verifies(token: &str, secret: &[u8]) -> bool {

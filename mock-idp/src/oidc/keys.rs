@@ -135,6 +135,15 @@ impl JwtKey {
         JwtKey::from_pem(&pair.serialize_pem(), algorithm, "generated key")
     }
 
+    /// A self-signed certificate for this key, DER: what an attacker puts
+    /// in a token's `x5c` header. rcgen's default validity needs no clock.
+    pub fn self_signed_certificate_der(&self) -> Result<Vec<u8>, JwtKeyError> {
+        let sign_error = |e: rcgen::Error| JwtKeyError::Sign(e.to_string());
+        let pair = rcgen::KeyPair::from_pem(&self.private_pem).map_err(sign_error)?;
+        let params = rcgen::CertificateParams::new(vec!["attacker.invalid".to_owned()]).map_err(sign_error)?;
+        Ok(params.self_signed(&pair).map_err(sign_error)?.der().to_vec())
+    }
+
     pub fn jwt_algorithm(&self) -> Algorithm {
         jwt_algorithm(self.algorithm)
     }

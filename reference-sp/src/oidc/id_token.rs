@@ -215,9 +215,12 @@ impl UnverifiedIdToken {
             let listed = self.header.get("crit").map(Value::to_string).unwrap_or_default();
             return Err(OidcError::UnknownCritical(listed.chars().take(200).collect()));
         }
-        for (name, allowed) in
-            [("x5u", false), ("x5c", false), ("jwk", policy.oidc_trust_header_jwk), ("jku", policy.oidc_trust_jku)]
-        {
+        for (name, allowed) in [
+            ("x5u", false),
+            ("x5c", policy.oidc_trust_header_x5c),
+            ("jwk", policy.oidc_trust_header_jwk),
+            ("jku", policy.oidc_trust_jku),
+        ] {
             if self.header.contains_key(name) && !allowed {
                 return Err(OidcError::HeaderKeyRefused(name));
             }
@@ -258,6 +261,16 @@ impl UnverifiedIdToken {
                 vec![&header_key]
             }
             (None, Some(_), Some(url_keys)) => url_keys.candidates(self.kid(), expected.algorithm)?,
+            (None, None, _) if self.header.contains_key("x5c") => {
+                // The trust-header-x5c flaw: the token brings a certificate
+                // and its key is used without chaining it to anything.
+                let first = self.header.get("x5c").and_then(Value::as_array).and_then(|chain| chain.first());
+                header_key = first
+                    .and_then(Value::as_str)
+                    .and_then(PublicJwk::from_certificate)
+                    .ok_or(OidcError::NoUsableKey)?;
+                vec![&header_key]
+            }
             _ => {
                 let by_kid = expected.keys.candidates(self.kid(), expected.algorithm)?;
                 if policy.oidc_select_key_by_kid {

@@ -73,6 +73,25 @@ impl PublicJwk {
         }
     }
 
+    /// The public key of a certificate given as standard base64 DER, as an
+    /// `x5c` header carries it; only the `trust-header-x5c` flaw reads one.
+    pub(crate) fn from_certificate(base64_der: &str) -> Option<PublicJwk> {
+        use base64::Engine;
+        let der = base64::engine::general_purpose::STANDARD.decode(base64_der).ok()?;
+        let key = openssl::x509::X509::from_der(&der).ok()?.public_key().ok()?;
+        let encode = |bytes: Vec<u8>| base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(bytes);
+        let material = if let Ok(rsa) = key.rsa() {
+            KeyMaterial::Rsa { n: encode(rsa.n().to_vec()), e: encode(rsa.e().to_vec()) }
+        } else {
+            let ec = key.ec_key().ok()?;
+            let mut context = openssl::bn::BigNumContext::new().ok()?;
+            let (mut x, mut y) = (openssl::bn::BigNum::new().ok()?, openssl::bn::BigNum::new().ok()?);
+            ec.public_key().affine_coordinates(ec.group(), &mut x, &mut y, &mut context).ok()?;
+            KeyMaterial::EcP256 { x: encode(x.to_vec_padded(32).ok()?), y: encode(y.to_vec_padded(32).ok()?) }
+        };
+        Some(PublicJwk { kid: None, alg: None, material })
+    }
+
     /// The RSA public key as SPKI PEM, in the forms a vulnerable library
     /// would have it (LF and CRLF line ends). Only the `hs256-public-key`
     /// flaw reads it, as an HMAC secret.
