@@ -83,6 +83,7 @@ pub enum Flaw {
     TrustHeaderJwk,
     TrustJku,
     TrustHeaderX5c,
+    TrustX5u,
     NoNonceCheck,
     NoStateCheck,
     StateNotBoundToBrowser,
@@ -113,7 +114,7 @@ pub enum Flaw {
 }
 
 impl Flaw {
-    pub const ALL: [Flaw; 99] = [
+    pub const ALL: [Flaw; 100] = [
         Flaw::AcceptUnsigned,
         Flaw::TrustKeyinfoCert,
         Flaw::AcceptSha1,
@@ -186,6 +187,7 @@ impl Flaw {
         Flaw::TrustHeaderJwk,
         Flaw::TrustJku,
         Flaw::TrustHeaderX5c,
+        Flaw::TrustX5u,
         Flaw::NoNonceCheck,
         Flaw::NoStateCheck,
         Flaw::StateNotBoundToBrowser,
@@ -288,6 +290,7 @@ impl Flaw {
             Flaw::Hs256ClientSecret => "hs256-client-secret",
             Flaw::TrustHeaderJwk => "trust-header-jwk",
             Flaw::TrustHeaderX5c => "trust-header-x5c",
+            Flaw::TrustX5u => "trust-x5u",
             Flaw::TrustJku => "trust-jku",
             Flaw::NoNonceCheck => "no-nonce-check",
             Flaw::NoStateCheck => "no-state-check",
@@ -500,6 +503,9 @@ impl Flaw {
             Flaw::TrustHeaderJwk => {
                 "Verifies with the key embedded in the token's jwk header (node-jose CVE-2018-0114)."
             }
+            Flaw::TrustX5u => {
+                "Fetches the certificate at the token header's x5u and verifies with its key, unchained (attacks.md O-04; RFC 8725 3.10: never fetch keys from header URLs)."
+            }
             Flaw::TrustHeaderX5c => {
                 "Verifies with the public key of the certificate in the token's x5c header, without chaining it to anything (attacks.md O-04)."
             }
@@ -700,6 +706,8 @@ pub struct Policy {
     pub oidc_hmac_with_client_secret: bool,
     pub oidc_trust_header_jwk: bool,
     pub oidc_trust_header_x5c: bool,
+    /// Under `trust-x5u`: the certificate at the header's `x5u` is trusted.
+    pub oidc_trust_x5u: bool,
     pub oidc_trust_jku: bool,
     pub oidc_check_nonce: bool,
     pub oidc_check_state: bool,
@@ -837,6 +845,7 @@ impl Policy {
             oidc_hmac_with_client_secret: false,
             oidc_trust_header_jwk: false,
             oidc_trust_header_x5c: false,
+            oidc_trust_x5u: false,
             oidc_trust_jku: false,
             oidc_check_nonce: true,
             oidc_check_state: true,
@@ -928,6 +937,7 @@ impl Policy {
                 Flaw::Hs256ClientSecret => policy.oidc_hmac_with_client_secret = true,
                 Flaw::TrustHeaderJwk => policy.oidc_trust_header_jwk = true,
                 Flaw::TrustHeaderX5c => policy.oidc_trust_header_x5c = true,
+                Flaw::TrustX5u => policy.oidc_trust_x5u = true,
                 Flaw::TrustJku => policy.oidc_trust_jku = true,
                 Flaw::NoNonceCheck => policy.oidc_check_nonce = false,
                 Flaw::NoStateCheck => policy.oidc_check_state = false,

@@ -141,6 +141,16 @@ pub async fn key_set_at(sp: &Sp, url: &str) -> Result<Jwks, SpError> {
     Ok(Jwks::parse(&fetched.body)?)
 }
 
+/// The key of the PEM certificate at `url`, as a one-key set. Only the
+/// `trust-x5u` flaw fetches a token header's `x5u`.
+pub async fn certificate_key_at(sp: &Sp, url: &str) -> Result<Jwks, SpError> {
+    let fetched = get(sp, url, "x5u certificate").await?;
+    let base64_der: String =
+        fetched.body.lines().filter(|line| !line.starts_with("-----")).flat_map(|line| line.trim().chars()).collect();
+    let key = crate::oidc::jwks::PublicJwk::from_certificate(&base64_der).ok_or(crate::oidc::OidcError::NoUsableKey)?;
+    Ok(Jwks { keys: vec![key] })
+}
+
 /// What the token endpoint answered.
 #[derive(Debug)]
 pub struct TokenResponse {

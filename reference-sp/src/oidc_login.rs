@@ -368,7 +368,10 @@ async fn verify_id_token(
     let unverified = UnverifiedIdToken::parse(&tokens.id_token)?;
     let header_url_keys = match unverified.jku() {
         Some(jku) if sp.policy.oidc_trust_jku => Some(oidc_fetch::key_set_at(sp, jku).await?),
-        _ => None,
+        _ => match unverified.x5u() {
+            Some(x5u) if sp.policy.oidc_trust_x5u => Some(oidc_fetch::certificate_key_at(sp, x5u).await?),
+            _ => None,
+        },
     };
     let settings = sp.settings(config)?;
     let client_secret = match &oidc.client_auth {

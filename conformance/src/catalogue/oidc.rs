@@ -127,6 +127,7 @@ pub fn tls_may_stand_in_for_signature(fault: OidcFault) -> bool {
             | OidcFault::EmbeddedJwk
             | OidcFault::JkuHeader
             | OidcFault::X5cHeader
+            | OidcFault::X5uHeader
     )
 }
 
@@ -314,6 +315,15 @@ pub fn checks() -> Vec<Check> {
             Critical,
             OidcFault::X5cHeader,
             "RFC 7515 4.1.6; RFC 8725 3.10; attacks.md O-04",
+            SIG_FIX
+        ),
+        fault_check!(
+            "oidc.sig.x5u",
+            "ID token signed by a key from the certificate its x5u header names refused",
+            Signature,
+            Critical,
+            OidcFault::X5uHeader,
+            "RFC 7515 4.1.5; RFC 8725 3.10; attacks.md O-04",
             SIG_FIX
         ),
         fault_check!(

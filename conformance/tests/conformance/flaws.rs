@@ -172,6 +172,7 @@ pub(crate) const OIDC_FLAWS: &[&str] = &[
     "trust-header-jwk",
     "trust-jku",
     "trust-header-x5c",
+    "trust-x5u",
     "no-nonce-check",
     "no-state-check",
     "state-not-bound-to-browser",

@@ -26,6 +26,7 @@ const OIDC_FLAW_CHECKS: &[(&str, &[&str])] = &[
     ("trust-header-jwk", &["oidc.sig.embedded_jwk"]),
     ("trust-jku", &["oidc.sig.jku"]),
     ("trust-header-x5c", &["oidc.sig.x5c"]),
+    ("trust-x5u", &["oidc.sig.x5u"]),
     ("ignore-iss", &["oidc.claims.iss", "oidc.claims.missing_iss"]),
     ("ignore-aud", &["oidc.claims.aud", "oidc.claims.azp", "oidc.claims.missing_aud"]),
     ("ignore-exp", &["oidc.claims.expired", "oidc.claims.missing_exp"]),

@@ -81,6 +81,7 @@ pub(super) fn routes() -> Router<Arc<Idp>> {
         .nest("/oauth2/v1", endpoints())
         .nest("/oauth2/{server}/v1", endpoints())
         .route("/mockta/attacker/keys", get(attacker_keys))
+        .route("/mockta/attacker/certificate", get(attacker_certificate))
 }
 
 /// A JSON answer that caches must not keep (RFC 6749 §5.1), as Okta sends
@@ -152,6 +153,11 @@ async fn keys(State(idp): State<Arc<Idp>>, Server(server): Server) -> Result<Res
 
 async fn attacker_keys(State(idp): State<Arc<Idp>>) -> Response {
     axum::Json(idp.attacker_jwks()).into_response()
+}
+
+async fn attacker_certificate(State(idp): State<Arc<Idp>>) -> Result<Response, HttpError> {
+    let pem = idp.attacker_certificate_pem()?;
+    Ok(([(header::CONTENT_TYPE, "application/x-pem-file")], pem).into_response())
 }
 
 async fn authorize(

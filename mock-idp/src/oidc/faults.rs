@@ -88,6 +88,7 @@ oidc_faults! {
     EmbeddedJwk = "embedded-jwk", Token, "Signed by an attacker key that the header carries as jwk (CVE-2018-0114).";
     JkuHeader = "jku-header", Token, "Signed by an attacker key whose JWKS the header's jku points to.";
     X5cHeader = "x5c-header", Token, "Signed by an attacker key whose self-signed certificate the header carries as x5c (attacks.md O-04).";
+    X5uHeader = "x5u-header", Token, "Signed by an attacker key whose self-signed certificate (PEM, served at /mockta/attacker/certificate) the header's x5u points to (attacks.md O-04).";
     WrongIss = "wrong-iss", Token, "The iss claim names another issuer.";
     WrongAud = "wrong-aud", Token, "The aud claim names another client.";
     ExtraUntrustedAud = "extra-untrusted-aud", Token, "The aud claim lists the client and an untrusted audience, with no azp.";
@@ -429,7 +430,7 @@ mod tests {
             assert_eq!(fault.name().parse::<OidcFault>(), Ok(*fault));
         }
         assert!("nope".parse::<OidcFault>().is_err());
-        assert_eq!(OidcFault::ALL.len(), 40);
+        assert_eq!(OidcFault::ALL.len(), 41);
     }
 
     fn org() -> Org {

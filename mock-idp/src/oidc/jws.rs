@@ -23,6 +23,8 @@ pub struct TokenSigner<'a> {
     pub attacker: &'a JwtKey,
     /// Where the attacker's JWKS is served, for `jku-header`.
     pub attacker_jwks_url: &'a str,
+    /// Where the attacker's certificate is served, for `x5u-header`.
+    pub attacker_certificate_url: &'a str,
     /// The client's secret, for `hs256-with-client-secret`; `None` for
     /// clients without one, which that fault is never armed for.
     pub client_secret: Option<&'a str>,
@@ -155,6 +157,18 @@ pub fn encode(
             );
             Ok(format!("{input}.{}", attacker.sign(input.as_bytes())?))
         }
+        Some(OidcFault::X5uHeader) => {
+            let attacker = signer.attacker;
+            let input = join(
+                &header(&[
+                    ("kid", attacker.kid.clone().into()),
+                    ("alg", attacker.algorithm.as_str().into()),
+                    ("x5u", signer.attacker_certificate_url.into()),
+                ]),
+                claims,
+            );
+            Ok(format!("{input}.{}", attacker.sign(input.as_bytes())?))
+        }
         Some(OidcFault::X5cHeader) => {
             let attacker = signer.attacker;
             // x5c holds standard base64 DER, not base64url (RFC 7515 4.1.6).
@@ -228,6 +242,7 @@ mod tests {
             active: &key,
             attacker: &attacker,
             attacker_jwks_url: "http://x/keys",
+            attacker_certificate_url: "http://x/certificate",
             client_secret: Some("client-secret"),
         };
         let claims: Map<String, Value> = [("sub".to_owned(), Value::from("00u1"))].into_iter().collect();
@@ -246,10 +261,17 @@ mod tests {
             active: &key,
             attacker: &attacker,
             attacker_jwks_url: "http://x/keys",
+            attacker_certificate_url: "http://x/certificate",
             client_secret: Some("client-secret"),
         };
         let claims = Map::new();
-        for fault in [OidcFault::BadSignature, OidcFault::EmbeddedJwk, OidcFault::JkuHeader, OidcFault::X5cHeader] {
+        for fault in [
+            OidcFault::BadSignature,
+            OidcFault::EmbeddedJwk,
+            OidcFault::JkuHeader,
+            OidcFault::X5cHeader,
+            OidcFault::X5uHeader,
+        ] {
             let token = encode(&claims, signer, Some(fault)).unwrap();
             assert!(!verify(&token, &key), "{fault}");
         }
@@ -281,6 +303,7 @@ mod tests {
             active,
             attacker: &attacker,
             attacker_jwks_url: "http://x/keys",
+            attacker_certificate_url: "http://x/certificate",
             client_secret: Some("client-secret"),
         };
         let claims: Map<String, Value> = [("sub".to_owned(), Value::from("00u1"))].into_iter().collect();
@@ -320,8 +343,13 @@ mod tests {
     #[test]
     fn unknown_kid_per_token_names_a_new_kid_for_every_token_and_the_attacker_signs() {
         let (rsa, attacker) = deterministic::pair(SigningAlgorithm::Rs256).unwrap();
-        let signer =
-            TokenSigner { active: &rsa, attacker: &attacker, attacker_jwks_url: "http://x/keys", client_secret: None };
+        let signer = TokenSigner {
+            active: &rsa,
+            attacker: &attacker,
+            attacker_jwks_url: "http://x/keys",
+            attacker_certificate_url: "http://x/certificate",
+            client_secret: None,
+        };
         let claims = |jti: &str| -> Map<String, Value> {
             [("sub".to_owned(), Value::from("00u1")), ("jti".to_owned(), Value::from(jti))].into_iter().collect()
         };

@@ -197,6 +197,11 @@ impl UnverifiedIdToken {
         self.header.get("jku").and_then(Value::as_str)
     }
 
+    /// The header's `x5u`, a URL of the signer's certificate.
+    pub fn x5u(&self) -> Option<&str> {
+        self.header.get("x5u").and_then(Value::as_str)
+    }
+
     /// Checks everything, in the order of the module documentation.
     pub fn verify(
         &self,
@@ -216,7 +221,7 @@ impl UnverifiedIdToken {
             return Err(OidcError::UnknownCritical(listed.chars().take(200).collect()));
         }
         for (name, allowed) in [
-            ("x5u", false),
+            ("x5u", policy.oidc_trust_x5u),
             ("x5c", policy.oidc_trust_header_x5c),
             ("jwk", policy.oidc_trust_header_jwk),
             ("jku", policy.oidc_trust_jku),
@@ -261,6 +266,9 @@ impl UnverifiedIdToken {
                 vec![&header_key]
             }
             (None, Some(_), Some(url_keys)) => url_keys.candidates(self.kid(), expected.algorithm)?,
+            // The trust-x5u flaw: the certificate the header's URL names,
+            // fetched and used unchained.
+            (None, None, Some(url_keys)) if self.x5u().is_some() => url_keys.keys.iter().collect(),
             (None, None, _) if self.header.contains_key("x5c") => {
                 // The trust-header-x5c flaw: the token brings a certificate
                 // and its key is used without chaining it to anything.

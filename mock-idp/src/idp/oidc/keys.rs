@@ -229,4 +229,14 @@ impl Idp {
     pub fn attacker_jwks(&self) -> Value {
         json!({ "keys": [self.oidc.attacker.public_jwk()] })
     }
+
+    /// The attacker's self-signed certificate as PEM, served for the
+    /// `x5u-header` fault (RFC 7515 4.1.5: x5u names a PEM resource).
+    pub fn attacker_certificate_pem(&self) -> Result<String, OidcError> {
+        use base64::Engine;
+        let der = self.oidc.attacker.self_signed_certificate_der().map_err(|e| OidcError::Key(e.to_string()))?;
+        let body = base64::engine::general_purpose::STANDARD.encode(der);
+        let lines: Vec<&str> = body.as_bytes().chunks(64).filter_map(|chunk| std::str::from_utf8(chunk).ok()).collect();
+        Ok(format!("-----BEGIN CERTIFICATE-----\n{}\n-----END CERTIFICATE-----\n", lines.join("\n")))
+    }
 }

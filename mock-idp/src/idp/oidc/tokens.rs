@@ -63,6 +63,7 @@ impl Idp {
         let active = self.with_ring(issue.server, |ring| ring.active().clone())?;
         let org = self.org.read().unwrap_or_else(PoisonError::into_inner);
         let attacker_url = format!("{}/mockta/attacker/keys", org.url);
+        let attacker_certificate_url = format!("{}/mockta/attacker/certificate", org.url);
         let app = org.apps.get(issue.client).ok_or(OidcError::UnknownClient)?;
         let user = match &user_id {
             Some(id) => Some(
@@ -93,6 +94,7 @@ impl Idp {
             active: &active,
             attacker: &self.oidc.attacker,
             attacker_jwks_url: &attacker_url,
+            attacker_certificate_url: &attacker_certificate_url,
             client_secret,
         };
         let (access_token, id_token) = (|| {
