@@ -22,7 +22,7 @@ use rand::Rng;
 use serde::Serialize;
 
 use crate::catalogue::{Action, Capability, Category, Check, Protocol, Severity, Weight};
-use crate::target::{EmailDomains, SessionOracle, Target};
+use crate::target::{EmailDomains, NamePointers, SessionOracle, Target};
 use browser::{Browser, read_body, transport_error};
 
 pub use oidc::OidcEvidence;
@@ -545,6 +545,47 @@ impl Suite {
     /// The session oracle; a target that signs in always has one.
     fn session_oracle(&self) -> Step<&SessionOracle> {
         self.target.session.as_ref().ok_or_else(|| StepError("the target has no [session] section".into()))
+    }
+
+    /// What the session body `body_text` lacks of `user`: the name (whole,
+    /// or given and family, as the target's pointers say) and, when
+    /// `look_for_groups` and the target has a groups pointer, the canary
+    /// group. The SAML and OIDC attribute checks both judge by it.
+    fn session_attribute_problems(&self, body_text: &str, user: &Canary, look_for_groups: bool) -> Step<Vec<String>> {
+        let oracle = self.session_oracle()?;
+        let body: serde_json::Value = serde_json::from_str(body_text)
+            .map_err(|e| StepError(format!("the session oracle's body is not JSON: {e}")))?;
+        let text_at = |pointer: &str| body.pointer(pointer).and_then(|v| v.as_str()).unwrap_or_default().to_owned();
+        let mut problems = Vec::new();
+        match &oracle.name {
+            Some(NamePointers::Whole(pointer)) => {
+                let name = text_at(pointer);
+                if !name.to_lowercase().contains(&user.name.to_lowercase()) {
+                    problems.push(format!("the name is '{name}', not '{}'", user.name));
+                }
+            }
+            Some(NamePointers::GivenAndFamily { given, family }) => {
+                let (given_name, family_name) = (text_at(given), text_at(family));
+                if !given_name.eq_ignore_ascii_case("Canary") {
+                    problems.push(format!("the given name is '{given_name}', not 'Canary'"));
+                }
+                if !family_name.eq_ignore_ascii_case(&user.family_name) {
+                    problems.push(format!("the family name is '{family_name}', not '{}'", user.family_name));
+                }
+            }
+            None => return Err(StepError("the target's session shows no name".into())),
+        }
+        if let Some(pointer) = oracle.groups_pointer.as_ref().filter(|_| look_for_groups) {
+            let groups: Vec<&str> = body
+                .pointer(pointer)
+                .and_then(|v| v.as_array())
+                .map(|a| a.iter().filter_map(|g| g.as_str()).collect())
+                .unwrap_or_default();
+            if !groups.contains(&CANARY_GROUP) {
+                problems.push(format!("the groups are {groups:?}, without '{CANARY_GROUP}'"));
+            }
+        }
+        Ok(problems)
     }
 
     /// Asks the session oracle whose session `browser` has.

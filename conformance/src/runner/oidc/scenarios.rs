@@ -11,7 +11,6 @@ use mock_idp::oidc::faults::{FaultTarget, OidcFault, OidcFaultPlan};
 use super::super::browser::Browser;
 use super::super::{CANARY_GROUP, Canary, Outcome, Step, StepError, excerpt};
 use super::{OidcDriver, Redirected, encode, evidence_holding};
-use crate::target::NamePointers;
 
 /// How many tokens with unknown kids the flood sends.
 const FLOOD_TOKENS: u64 = 5;
@@ -463,45 +462,14 @@ impl OidcDriver<'_> {
                 answer.status
             )));
         }
-        let oracle = self.suite.session_oracle()?;
-        let body: serde_json::Value = serde_json::from_str(&seen.body)
-            .map_err(|e| StepError(format!("the session oracle's body is not JSON: {e}")))?;
-        let text_at = |pointer: &str| body.pointer(pointer).and_then(|v| v.as_str()).unwrap_or_default().to_owned();
-        let mut problems = Vec::new();
-        match &oracle.name {
-            Some(NamePointers::Whole(pointer)) => {
-                let name = text_at(pointer);
-                if !name.to_lowercase().contains(&user.name.to_lowercase()) {
-                    problems.push(format!("the name is '{name}', not '{}'", user.name));
-                }
-            }
-            Some(NamePointers::GivenAndFamily { given, family }) => {
-                let (given_name, family_name) = (text_at(given), text_at(family));
-                if !given_name.eq_ignore_ascii_case("Canary") {
-                    problems.push(format!("the given name is '{given_name}', not 'Canary'"));
-                }
-                if !family_name.eq_ignore_ascii_case(&user.family_name) {
-                    problems.push(format!("the family name is '{family_name}', not '{}'", user.family_name));
-                }
-            }
-            None => return Err(StepError("the target's session shows no name".into())),
-        }
         // Only the groups the provider sent can be looked for: a relying
         // party that does not ask for the groups scope gets none.
         let id_token = self.last_id_token(&user);
         let sent_groups = id_token.as_ref().is_some_and(|token| {
             token["claims"]["groups"].as_array().is_some_and(|groups| groups.iter().any(|g| g == CANARY_GROUP))
         });
-        if let Some(pointer) = oracle.groups_pointer.as_ref().filter(|_| sent_groups) {
-            let groups: Vec<&str> = body
-                .pointer(pointer)
-                .and_then(|v| v.as_array())
-                .map(|a| a.iter().filter_map(|g| g.as_str()).collect())
-                .unwrap_or_default();
-            if !groups.contains(&CANARY_GROUP) {
-                problems.push(format!("the groups are {groups:?}, without '{CANARY_GROUP}'"));
-            }
-        }
+        let problems = self.suite.session_attribute_problems(&seen.body, &user, sent_groups)?;
+        let oracle = self.suite.session_oracle()?;
         if problems.is_empty() {
             return Ok(Outcome::pass(match (&oracle.groups_pointer, sent_groups) {
                 (Some(_), true) => "the name and groups the provider sent are in the session",

@@ -8,8 +8,7 @@ use super::{
 use crate::catalogue::SamlAction;
 use crate::runner::browser::SpAnswer;
 use crate::runner::oracle::Seen;
-use crate::runner::{CANARY_GROUP, Canary, Outcome, Step, StepError};
-use crate::target::NamePointers;
+use crate::runner::{Canary, Outcome, Step, StepError};
 
 impl SamlDriver<'_> {
     pub(super) async fn act(&self, action: SamlAction, attacker: Canary, control: Control) -> Step<Outcome> {
@@ -382,39 +381,7 @@ impl SamlDriver<'_> {
     /// The name (whole, or given and family) and the groups from the
     /// assertion must be in the session the control made.
     fn attributes_in_session(&self, attacker: &Canary, control: &Control) -> Step<Outcome> {
-        let oracle = self.suite.session_oracle()?;
-        let body: serde_json::Value = serde_json::from_str(&control.seen.body)
-            .map_err(|e| StepError(format!("the session oracle's body is not JSON: {e}")))?;
-        let text_at = |pointer: &str| body.pointer(pointer).and_then(|v| v.as_str()).unwrap_or_default().to_owned();
-        let mut problems = Vec::new();
-        match &oracle.name {
-            Some(NamePointers::Whole(pointer)) => {
-                let name = text_at(pointer);
-                if !name.to_lowercase().contains(&attacker.name.to_lowercase()) {
-                    problems.push(format!("the name is '{name}', not '{}'", attacker.name));
-                }
-            }
-            Some(NamePointers::GivenAndFamily { given, family }) => {
-                let (given_name, family_name) = (text_at(given), text_at(family));
-                if !given_name.eq_ignore_ascii_case("Canary") {
-                    problems.push(format!("the given name is '{given_name}', not 'Canary'"));
-                }
-                if !family_name.eq_ignore_ascii_case(&attacker.family_name) {
-                    problems.push(format!("the family name is '{family_name}', not '{}'", attacker.family_name));
-                }
-            }
-            None => return Err(StepError("the target's session shows no name".into())),
-        }
-        if let Some(pointer) = &oracle.groups_pointer {
-            let groups: Vec<&str> = body
-                .pointer(pointer)
-                .and_then(|v| v.as_array())
-                .map(|a| a.iter().filter_map(|g| g.as_str()).collect())
-                .unwrap_or_default();
-            if !groups.contains(&CANARY_GROUP) {
-                problems.push(format!("the groups are {groups:?}, without '{CANARY_GROUP}'"));
-            }
-        }
+        let problems = self.suite.session_attribute_problems(&control.seen.body, attacker, true)?;
         if problems.is_empty() {
             Ok(Outcome::pass("the name and groups from the assertion are in the session"))
         } else {
