@@ -14,6 +14,7 @@ pub mod request_signature;
 pub mod response;
 pub mod sign;
 pub mod xml;
+mod xmlsec_quiet;
 
 use time::{Duration, OffsetDateTime};
 

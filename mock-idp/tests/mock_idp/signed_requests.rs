@@ -192,3 +192,34 @@ fn the_org_file_needs_a_certificate_with_the_setting_and_the_setting_with_a_cert
     let org = mock_idp::org::parse_org("acme.toml", &good, time::OffsetDateTime::UNIX_EPOCH).unwrap();
     assert!(org.apps.values().any(|a| a.saml().is_some_and(|s| s.request_signing_certificate.is_some())));
 }
+
+/// A refused enveloped signature is answered by the mock's own error only:
+/// libxmlsec1 prints nothing on stderr. Stderr of this test process cannot
+/// be read from inside it, so the test runs itself again as a child process
+/// (the same test binary, this test only, marked by an environment
+/// variable) and reads the child's stderr.
+#[test]
+fn a_refused_post_signature_prints_no_xmlsec_lines() {
+    const CHILD: &str = "MOCKTA_SIGNED_REQUESTS_STDERR_CHILD";
+    if std::env::var_os(CHILD).is_some() {
+        let signer = sp_signer();
+        let foreign = post_signed("_quiet_foreign", &sp_signer().key_pem);
+        let edited =
+            post_signed("_quiet_edited", &signer.key_pem).replace(SP, "http://127.0.0.1:7100/sso/metadata/other");
+        for xml in [foreign, edited] {
+            let refused = mock_idp::saml::request_signature::verify_post(&xml, &signer.cert_pem);
+            assert_eq!(refused, Err(mock_idp::saml::request_signature::RequestSignatureError::Invalid));
+        }
+        return;
+    }
+    let output = std::process::Command::new(std::env::current_exe().unwrap())
+        .args(["--exact", "signed_requests::a_refused_post_signature_prints_no_xmlsec_lines", "--test-threads=1"])
+        .env(CHILD, "1")
+        .output()
+        .unwrap();
+    let stdout = String::from_utf8_lossy(&output.stdout);
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert!(output.status.success(), "{stdout}{stderr}");
+    assert!(stdout.contains("1 passed"), "the child ran the refusals: {stdout}");
+    assert!(!stderr.contains("func="), "{stderr}");
+}
