@@ -66,6 +66,10 @@ impl HttpError {
                 SamlError::Encrypt(_) => (StatusCode::INTERNAL_SERVER_ERROR, "encryption_failed"),
                 SamlError::FaultNeedsEncryption(_) => (StatusCode::CONFLICT, "fault_needs_encryption"),
                 SamlError::RequestSignature(_) => (StatusCode::BAD_REQUEST, "invalid_request_signature"),
+                SamlError::Logout(crate::saml::logout::LogoutError::NotEnabled) => {
+                    (StatusCode::BAD_REQUEST, "single_logout_not_enabled")
+                }
+                SamlError::Logout(_) => (StatusCode::BAD_REQUEST, "invalid_logout_request"),
             },
         }
     }

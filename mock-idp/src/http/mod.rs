@@ -41,6 +41,8 @@ pub fn router(idp: Arc<Idp>) -> Router {
         .route("/", get(sso::index))
         .route("/app/{first}/sso/saml/metadata", get(sso::metadata))
         .route("/app/{first}/{second}/sso/saml", get(sso::sp_initiated_redirect).post(sso::sp_initiated_post))
+        // Single Logout, on Okta's path and the same aliases as SSO.
+        .route("/app/{first}/{second}/slo/saml", get(sso::single_logout_redirect).post(sso::single_logout_post))
         .route("/home/{app_name}/{app_id}", get(sso::idp_initiated))
         .route("/home/{app_name}/{app_id}/{link}", get(sso::idp_initiated_link))
         .route("/login/mockta", get(sso::login_page).post(sso::login_submit))

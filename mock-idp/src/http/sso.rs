@@ -182,6 +182,63 @@ pub(super) async fn idp_initiated_link(
     idp_initiated(state, Path((app_name, app_id)), query, headers).await
 }
 
+/// The auto-post page of a LogoutResponse to the app's Single Logout URL.
+/// The mock session cookie is dropped only when the logout was honoured.
+fn logout_page(outcome: crate::idp::LogoutOutcome) -> Response {
+    if let Some(refusal) = &outcome.refusal {
+        tracing::info!(reason = %refusal, "LogoutRequest refused with Requester/RequestDenied");
+    }
+    let mut response =
+        Html(form::render(&outcome.slo_url, &outcome.response_xml, &outcome.relay_state)).into_response();
+    if outcome.honoured {
+        clear_session_cookie(&mut response);
+    }
+    response.headers_mut().insert(header::CACHE_CONTROL, HeaderValue::from_static("no-cache, no-store"));
+    response
+}
+
+fn single_logout(
+    idp: &Idp,
+    (app_name, key_or_id): (String, String),
+    params: SsoParams,
+    binding: Binding,
+    headers: &HeaderMap,
+    raw_query: Option<&str>,
+) -> Result<Response, HttpError> {
+    let Some(saml_request) = params.saml_request else {
+        return Err(crate::idp::IdpError::Saml(crate::saml::SamlError::Logout(
+            crate::saml::logout::LogoutError::Unreadable,
+        ))
+        .into());
+    };
+    let session = session_cookie(headers);
+    let received = ReceivedRequest { saml_request: &saml_request, binding, relay_state: params.relay_state, raw_query };
+    let outcome = idp.single_logout(&app_name, &key_or_id, received, session.as_deref())?;
+    Ok(logout_page(outcome))
+}
+
+/// Single Logout by the HTTP-Redirect binding; its signature covers the
+/// query's encoded bytes, so the raw query goes along.
+pub(super) async fn single_logout_redirect(
+    State(idp): State<Arc<Idp>>,
+    Path(path): Path<(String, String)>,
+    PageQuery(params): PageQuery<SsoParams>,
+    RawQuery(raw_query): RawQuery,
+    headers: HeaderMap,
+) -> Result<Response, HttpError> {
+    single_logout(&idp, path, params, Binding::Redirect, &headers, raw_query.as_deref())
+}
+
+/// Single Logout by the HTTP-POST binding.
+pub(super) async fn single_logout_post(
+    State(idp): State<Arc<Idp>>,
+    Path(path): Path<(String, String)>,
+    headers: HeaderMap,
+    PageForm(params): PageForm<SsoParams>,
+) -> Result<Response, HttpError> {
+    single_logout(&idp, path, params, Binding::Post, &headers, None)
+}
+
 pub(super) async fn login_page(
     State(idp): State<Arc<Idp>>,
     PageQuery(params): PageQuery<PendingParams>,

@@ -6,6 +6,7 @@
 //! [`crate::http`]). The time always comes from the injected [`Clock`].
 
 mod bounded;
+mod logout;
 mod oidc;
 
 use bounded::{BoundedList, BoundedMap};
@@ -37,6 +38,7 @@ pub const MAX_ARMED_FAULTS: usize = 10_000;
 /// subscriber that falls further behind is told how many it missed.
 const CHANGE_BACKLOG: usize = 4096;
 
+pub use logout::LogoutOutcome;
 pub use oidc::{
     ARMED_OIDC_FAULT_LIFETIME, ArmedOidcFault, AuthorizeOutcome, KeyInfo, MintedTokens, OidcState, PkceExchange,
     ProviderFetches, TokenResponse,

@@ -166,7 +166,16 @@ pub struct SamlEntry {
     /// Okta's signed requests: refuse an AuthnRequest that the SP's
     /// `request_signing_certificate` (PEM) did not sign. Off by default.
     pub require_signed_authn_requests: Option<bool>,
+    /// The SP's "Signature Certificate" (PEM): checks signed AuthnRequests
+    /// and, with `slo_url`, every LogoutRequest.
     pub request_signing_certificate: Option<String>,
+    /// Okta's "Allow application to initiate Single Logout": the SP's
+    /// "Single Logout URL", where Okta POSTs its LogoutResponse. Needs
+    /// `request_signing_certificate`, since Okta takes only signed
+    /// LogoutRequests. Absent: Single Logout is off (Okta's default).
+    pub slo_url: Option<String>,
+    /// The "SP Issuer" a LogoutRequest must carry; defaults to `audience`.
+    pub sp_issuer: Option<String>,
 }
 
 #[derive(Debug, Deserialize)]

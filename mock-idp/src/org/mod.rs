@@ -236,6 +236,20 @@ pub struct SamlSettings {
     /// Okta's signed requests: when set, every AuthnRequest must be signed
     /// by this certificate of the SP (PEM), by either binding.
     pub request_signing_certificate: Option<String>,
+    /// Okta's "Allow application to initiate Single Logout", when on.
+    pub single_logout: Option<SingleLogout>,
+}
+
+/// Okta's SP-initiated Single Logout settings of a SAML app.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct SingleLogout {
+    /// The SP's "Single Logout URL", where the LogoutResponse is POSTed.
+    pub url: String,
+    /// The "SP Issuer" every LogoutRequest must carry.
+    pub sp_issuer: String,
+    /// The SP's "Signature Certificate" (PEM), the one Okta also checks
+    /// signed AuthnRequests with: every LogoutRequest must be signed by it.
+    pub certificate: String,
 }
 
 impl SamlSettings {

@@ -11,6 +11,12 @@ pub fn sso_url(org_url: &str, settings: &SamlSettings) -> String {
     format!("{org_url}/app/{}/{}/sso/saml", settings.instance_name, settings.external_key)
 }
 
+/// Okta's Single Logout URL for an app:
+/// `{org}/app/{org}_{appslug}_{n}/{exk…}/slo/saml`, for both bindings.
+pub fn slo_url(org_url: &str, settings: &SamlSettings) -> String {
+    format!("{org_url}/app/{}/{}/slo/saml", settings.instance_name, settings.external_key)
+}
+
 /// Okta's metadata URL for an app: `{org}/app/{exk…}/sso/saml/metadata`.
 pub fn metadata_url(org_url: &str, settings: &SamlSettings) -> String {
     format!("{org_url}/app/{}/sso/saml/metadata", settings.external_key)
@@ -31,8 +37,19 @@ pub fn render(org_url: &str, settings: &SamlSettings, certificate: &str) -> Stri
         formats.push(settings.name_id_format);
     }
     let formats: String = formats.iter().map(|f| format!("<md:NameIDFormat>{}</md:NameIDFormat>", f.urn())).collect();
+    // Okta lists the Single Logout endpoints only when the app has Single
+    // Logout on, POST first, before the NameID formats.
+    let logout = match &settings.single_logout {
+        Some(_) => {
+            let slo = escape(&slo_url(org_url, settings));
+            format!(
+                "<md:SingleLogoutService Binding=\"{BINDING_POST}\" Location=\"{slo}\"/><md:SingleLogoutService Binding=\"{BINDING_REDIRECT}\" Location=\"{slo}\"/>"
+            )
+        }
+        None => String::new(),
+    };
     format!(
-        "<?xml version=\"1.0\" encoding=\"UTF-8\"?><md:EntityDescriptor entityID=\"{entity}\" xmlns:md=\"urn:oasis:names:tc:SAML:2.0:metadata\"><md:IDPSSODescriptor WantAuthnRequestsSigned=\"false\" protocolSupportEnumeration=\"urn:oasis:names:tc:SAML:2.0:protocol\"><md:KeyDescriptor use=\"signing\"><ds:KeyInfo xmlns:ds=\"http://www.w3.org/2000/09/xmldsig#\"><ds:X509Data><ds:X509Certificate>{certificate}</ds:X509Certificate></ds:X509Data></ds:KeyInfo></md:KeyDescriptor>{formats}<md:SingleSignOnService Binding=\"{BINDING_POST}\" Location=\"{sso}\"/><md:SingleSignOnService Binding=\"{BINDING_REDIRECT}\" Location=\"{sso}\"/></md:IDPSSODescriptor></md:EntityDescriptor>",
+        "<?xml version=\"1.0\" encoding=\"UTF-8\"?><md:EntityDescriptor entityID=\"{entity}\" xmlns:md=\"urn:oasis:names:tc:SAML:2.0:metadata\"><md:IDPSSODescriptor WantAuthnRequestsSigned=\"false\" protocolSupportEnumeration=\"urn:oasis:names:tc:SAML:2.0:protocol\"><md:KeyDescriptor use=\"signing\"><ds:KeyInfo xmlns:ds=\"http://www.w3.org/2000/09/xmldsig#\"><ds:X509Data><ds:X509Certificate>{certificate}</ds:X509Certificate></ds:X509Data></ds:KeyInfo></md:KeyDescriptor>{logout}{formats}<md:SingleSignOnService Binding=\"{BINDING_POST}\" Location=\"{sso}\"/><md:SingleSignOnService Binding=\"{BINDING_REDIRECT}\" Location=\"{sso}\"/></md:IDPSSODescriptor></md:EntityDescriptor>",
         entity = escape(settings.idp_entity_id().as_str()),
     )
 }

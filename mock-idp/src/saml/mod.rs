@@ -9,6 +9,7 @@ pub mod authn_request;
 pub mod encrypt;
 pub mod faults;
 pub mod form;
+pub mod logout;
 pub mod metadata;
 pub mod request_signature;
 pub mod response;
@@ -55,6 +56,8 @@ pub enum SamlError {
     FaultNeedsEncryption(SamlFault),
     #[error("{0}")]
     RequestSignature(#[from] request_signature::RequestSignatureError),
+    #[error("{0}")]
+    Logout(#[from] logout::LogoutError),
 }
 
 /// The sign-in being answered.

@@ -210,7 +210,7 @@ fn render_assertion(content: &ResponseContent) -> String {
     xml
 }
 
-fn push_issuer(xml: &mut String, issuer: &str) {
+pub(crate) fn push_issuer(xml: &mut String, issuer: &str) {
     xml.push_str(&format!(
         "<saml2:Issuer Format=\"{ENTITY_FORMAT}\" xmlns:saml2=\"{NS_ASSERTION}\">{}</saml2:Issuer>",
         escape(issuer)
@@ -219,7 +219,7 @@ fn push_issuer(xml: &mut String, issuer: &str) {
 
 /// An enveloped signature template referencing `#id`, with Okta's transforms:
 /// enveloped-signature, then exclusive c14n keeping the `xs` prefix.
-fn push_signature_template(xml: &mut String, id: &str, signatures: &Signatures) {
+pub(crate) fn push_signature_template(xml: &mut String, id: &str, signatures: &Signatures) {
     xml.push_str(&format!(
         "<ds:Signature xmlns:ds=\"{NS_DSIG}\"><ds:SignedInfo><ds:CanonicalizationMethod Algorithm=\"http://www.w3.org/2001/10/xml-exc-c14n#\"/><ds:SignatureMethod Algorithm=\"{}\"/><ds:Reference URI=\"#{}\"><ds:Transforms><ds:Transform Algorithm=\"http://www.w3.org/2000/09/xmldsig#enveloped-signature\"/><ds:Transform Algorithm=\"http://www.w3.org/2001/10/xml-exc-c14n#\"><ec:InclusiveNamespaces PrefixList=\"xs\" xmlns:ec=\"http://www.w3.org/2001/10/xml-exc-c14n#\"/></ds:Transform></ds:Transforms><ds:DigestMethod Algorithm=\"{}\"/><ds:DigestValue></ds:DigestValue></ds:Reference></ds:SignedInfo><ds:SignatureValue></ds:SignatureValue><ds:KeyInfo><ds:X509Data><ds:X509Certificate>{}</ds:X509Certificate></ds:X509Data></ds:KeyInfo></ds:Signature>",
         signatures.algorithm.signature_method(),

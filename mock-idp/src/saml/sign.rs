@@ -119,6 +119,11 @@ fn sign_one(text: &str, target: Target, credential: &SigningCredential) -> Resul
 /// which `#id` references resolve against.
 fn register_ids(document: &Document) -> Result<(), String> {
     let namespaces = [("saml2p", NS_PROTOCOL), ("saml2", NS_ASSERTION)];
+    // A LogoutResponse (Single Logout) is signed by the same code and has
+    // no Assertion; its own ID is the one its signature references.
+    if document.get_root_element().is_some_and(|root| root.get_name() == "LogoutResponse") {
+        return document.specify_idattr("/saml2p:LogoutResponse", "ID", Some(&namespaces)).map_err(|e| e.to_string());
+    }
     document.specify_idattr("//saml2p:Response", "ID", Some(&namespaces)).map_err(|e| e.to_string())?;
     // An Assertion that was encrypted is no longer in the document, and the
     // Response signature then has no Assertion id to resolve.

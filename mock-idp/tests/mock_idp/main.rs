@@ -23,6 +23,7 @@ mod saml_ids;
 mod scim_provisioning;
 mod signed_requests;
 mod signing;
+mod single_logout;
 mod snapshots;
 mod sso;
 mod support;

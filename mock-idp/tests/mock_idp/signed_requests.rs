@@ -23,13 +23,14 @@ const APP: &str = "/app/acme_referencesp_1/exkrefsp000000000001/sso/saml";
 const SP: &str = "http://127.0.0.1:7100/sso/metadata/acme";
 const RSA_SHA256: &str = "http://www.w3.org/2001/04/xmldsig-more#rsa-sha256";
 
-struct SpSigner {
-    key: PKey<Private>,
-    key_pem: String,
-    cert_pem: String,
+/// The SP's signing key pair; `single_logout.rs` signs LogoutRequests with it too.
+pub(crate) struct SpSigner {
+    pub(crate) key: PKey<Private>,
+    pub(crate) key_pem: String,
+    pub(crate) cert_pem: String,
 }
 
-fn sp_signer() -> SpSigner {
+pub(crate) fn sp_signer() -> SpSigner {
     let key = PKey::from_rsa(Rsa::generate(2048).unwrap()).unwrap();
     let mut name = X509NameBuilder::new().unwrap();
     name.append_entry_by_text("CN", "sp.example signing").unwrap();
@@ -61,7 +62,7 @@ fn encode(value: &str) -> String {
 
 /// The query of a redirect-binding request, signed with `key` over the
 /// encoded parameters when `signed` (SAML Bindings 3.4.4.1).
-fn redirect_query(xml: &str, relay_state: &str, key: &PKey<Private>, sig_alg: &str, signed: bool) -> String {
+pub(crate) fn redirect_query(xml: &str, relay_state: &str, key: &PKey<Private>, sig_alg: &str, signed: bool) -> String {
     let mut query = format!("SAMLRequest={}&RelayState={}", encode(&encode_redirect(xml)), encode(relay_state));
     if signed {
         query.push_str(&format!("&SigAlg={}", encode(sig_alg)));

@@ -442,17 +442,45 @@ impl Validator<'_> {
                         "is needed with require_signed_authn_requests = true (the SP's signing certificate, PEM)",
                     );
                 }
+                (false, Some(_)) if entry.slo_url.is_some() => None,
                 (false, Some(_)) => {
                     return self.fail(
                         field("request_signing_certificate"),
-                        "is used only with require_signed_authn_requests = true",
+                        "is used only with require_signed_authn_requests = true or slo_url",
                     );
                 }
                 (false, None) => None,
             };
+        let single_logout = match (&entry.slo_url, &entry.request_signing_certificate) {
+            (None, _) if entry.sp_issuer.is_some() => {
+                return self.fail(field("sp_issuer"), "is used only with slo_url");
+            }
+            (None, _) => None,
+            (Some(url), _) if !(url.starts_with("https://") || url.starts_with("http://")) => {
+                return self.fail(field("slo_url"), format!("'{url}' is not an absolute http or https URL"));
+            }
+            (Some(_), Some(certificate)) if !crate::saml::encrypt::is_certificate_pem(certificate) => {
+                return self.fail(
+                    field("request_signing_certificate"),
+                    "is not a PEM certificate (-----BEGIN CERTIFICATE-----)",
+                );
+            }
+            (Some(url), Some(certificate)) => Some(crate::org::SingleLogout {
+                url: url.clone(),
+                sp_issuer: entry.sp_issuer.clone().unwrap_or_else(|| entry.audience.clone()),
+                certificate: certificate.clone(),
+            }),
+            (Some(_), None) => {
+                return self.fail(
+                    field("request_signing_certificate"),
+                    "is needed with slo_url (Okta takes only LogoutRequests signed by the SP's certificate, PEM)",
+                );
+            }
+        };
         Ok(SamlSettings {
             assertion_encryption,
             request_signing_certificate,
+            single_logout,
             external_key,
             instance_name,
             sso_url,
