@@ -105,6 +105,22 @@ pub struct SamlConnection {
     /// requests): the certificate is published in the SP metadata as
     /// `KeyDescriptor use="signing"` with `AuthnRequestsSigned="true"`.
     pub request_signing: Option<KeyPairFiles>,
+    /// SAML Single Logout with the IdP, when configured.
+    pub single_logout: Option<SingleLogoutSettings>,
+}
+
+/// A tenant's Single Logout: `/sso/logout/{tenant}` sends a LogoutRequest,
+/// signed with the request-signing key pair (Okta takes only signed ones),
+/// to the IdP's Single Logout URL, and `/sso/slo/{tenant}` takes the IdP's
+/// LogoutResponse.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct SingleLogoutSettings {
+    /// The IdP's Single Logout URL (Okta's `…/slo/saml`).
+    pub idp_url: String,
+    /// Whether a LogoutRequest from the IdP, verified by its own signature,
+    /// may end the session it names. Okta sends none for SAML apps, so it
+    /// is off by default.
+    pub allow_idp_initiated: bool,
 }
 
 /// The PEM files of one of a tenant's key pairs, relative to the config
@@ -359,6 +375,10 @@ struct SamlEntry {
     sign_authn_requests: Option<bool>,
     signing_key_file: Option<String>,
     signing_certificate_file: Option<String>,
+    /// The IdP's Single Logout URL; needs the signing key pair above.
+    single_logout_url: Option<String>,
+    /// Accept LogoutRequests from the IdP (verified by their own signature).
+    allow_idp_initiated_logout: Option<bool>,
 }
 
 impl SamlEntry {
@@ -679,6 +699,25 @@ fn parse_saml(entry: SamlEntry, id: &TenantId, base_url: &str, dir: &Path) -> Re
                 ));
             }
         };
+    let single_logout = match entry.single_logout_url {
+        None if entry.allow_idp_initiated_logout.is_some() => {
+            return Err(("allow_idp_initiated_logout".into(), "is used only with single_logout_url".into()));
+        }
+        None => None,
+        Some(url) if !is_http_url(&url) => {
+            return Err(("single_logout_url".into(), format!("'{url}' is not an absolute http or https URL")));
+        }
+        Some(_) if request_signing.is_none() => {
+            return Err((
+                "single_logout_url".into(),
+                "needs sign_authn_requests = true with signing_key_file and signing_certificate_file: Okta takes only signed LogoutRequests".into(),
+            ));
+        }
+        Some(url) => Some(SingleLogoutSettings {
+            idp_url: url,
+            allow_idp_initiated: entry.allow_idp_initiated_logout.unwrap_or(false),
+        }),
+    };
     Ok(SamlConnection {
         idp,
         sp_entity_id,
@@ -686,6 +725,7 @@ fn parse_saml(entry: SamlEntry, id: &TenantId, base_url: &str, dir: &Path) -> Re
         encryption,
         require_encrypted_assertions,
         request_signing,
+        single_logout,
     })
 }
 
@@ -903,6 +943,7 @@ pub(crate) mod tests {
                 encryption: None,
                 require_encrypted_assertions: false,
                 request_signing: None,
+                single_logout: None,
             }
         );
         let both = acme_with("idp_metadata_file = \"a.xml\"\nsaml = { idp_metadata_file = \"idp.xml\" }");
@@ -921,6 +962,29 @@ pub(crate) mod tests {
             "sp.toml: tenants[0].saml: tenant 'acme' has no way to sign in: give it a SAML IdP \
              (idp_metadata_url or idp_metadata_file) or an oidc table, or both"
         );
+    }
+
+    #[test]
+    fn single_logout_needs_the_signing_key_pair() {
+        let signed = "sign_authn_requests = true, signing_key_file = \"k.pem\", signing_certificate_file = \"c.pem\"";
+        let text = acme_with(&format!(
+            "saml = {{ idp_metadata_file = \"idp.xml\", {signed}, single_logout_url = \"https://idp.test/slo/saml\" }}"
+        ));
+        let config = parse_config("sp.toml", &text, Path::new("/conf")).unwrap();
+        let slo = config.tenant("acme").unwrap().saml.clone().unwrap().single_logout.unwrap();
+        assert_eq!(
+            slo,
+            SingleLogoutSettings { idp_url: "https://idp.test/slo/saml".into(), allow_idp_initiated: false }
+        );
+        let unsigned =
+            acme_with("saml = { idp_metadata_file = \"idp.xml\", single_logout_url = \"https://idp.test/slo\" }");
+        assert!(
+            error_of(&unsigned).contains("single_logout_url: needs sign_authn_requests = true"),
+            "{}",
+            error_of(&unsigned)
+        );
+        let alone = acme_with("saml = { idp_metadata_file = \"idp.xml\", allow_idp_initiated_logout = true }");
+        assert!(error_of(&alone).contains("allow_idp_initiated_logout: is used only with single_logout_url"));
     }
 
     #[test]

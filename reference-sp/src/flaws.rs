@@ -48,6 +48,8 @@ pub enum Flaw {
     AcceptUnsignedEncryptedAssertion,
     AcceptRsa15,
     EncryptedKeyInsideOnly,
+    SloSignatureAnywhere,
+    UnsignedLogoutRequest,
     FilterCaseSensitive,
     ItemsPerPageIsCount,
     PutPartialMerge,
@@ -114,7 +116,7 @@ pub enum Flaw {
 }
 
 impl Flaw {
-    pub const ALL: [Flaw; 100] = [
+    pub const ALL: [Flaw; 102] = [
         Flaw::AcceptUnsigned,
         Flaw::TrustKeyinfoCert,
         Flaw::AcceptSha1,
@@ -152,6 +154,8 @@ impl Flaw {
         Flaw::AcceptUnsignedEncryptedAssertion,
         Flaw::AcceptRsa15,
         Flaw::EncryptedKeyInsideOnly,
+        Flaw::SloSignatureAnywhere,
+        Flaw::UnsignedLogoutRequest,
         Flaw::FilterCaseSensitive,
         Flaw::ItemsPerPageIsCount,
         Flaw::PutPartialMerge,
@@ -256,6 +260,8 @@ impl Flaw {
             Flaw::AcceptUnsignedEncryptedAssertion => "accept-unsigned-encrypted-assertion",
             Flaw::AcceptRsa15 => "accept-rsa-1_5",
             Flaw::EncryptedKeyInsideOnly => "encrypted-key-inside-only",
+            Flaw::SloSignatureAnywhere => "slo-signature-anywhere",
+            Flaw::UnsignedLogoutRequest => "unsigned-logout-request",
             Flaw::FilterCaseSensitive => "filter-case-sensitive",
             Flaw::ItemsPerPageIsCount => "items-per-page-is-count",
             Flaw::PutPartialMerge => "put-partial-merge",
@@ -436,6 +442,12 @@ impl Flaw {
             }
             Flaw::AcceptRsa15 => {
                 "Decrypts session keys carried with RSA PKCS#1 v1.5 (rsa-1_5), open to Bleichenbacher's attack on XML Encryption (Jager, Schinzel and Somorovsky, 2012)."
+            }
+            Flaw::SloSignatureAnywhere => {
+                "Takes a LogoutRequest as signed when any signature in the document verifies with the IdP's key, so a captured signed Assertion wrapped in an unsigned LogoutRequest ends the victim's session (samlify before 2.8.11, GHSA-63ch-w8pw-4mf2)."
+            }
+            Flaw::UnsignedLogoutRequest => {
+                "Sends its LogoutRequest unsigned, which Okta refuses (it takes only signed Single Logout requests), so the Okta session outlives the app's."
             }
             Flaw::EncryptedKeyInsideOnly => {
                 "Looks for the EncryptedKey only inside EncryptedData's KeyInfo, so Okta's form (the EncryptedKey a sibling of EncryptedData, reached by a RetrievalMethod) cannot be decrypted and encrypted sign-in fails."
@@ -668,6 +680,11 @@ pub struct Policy {
     /// The EncryptedKey may be a sibling of EncryptedData (Okta's form);
     /// false under `encrypted-key-inside-only`.
     pub find_sibling_encrypted_key: bool,
+    /// A LogoutRequest from the IdP counts only by its own signature; true
+    /// under `slo-signature-anywhere`, which takes any signature in it.
+    pub logout_signature_anywhere: bool,
+    /// The SP signs its LogoutRequests; false under `unsigned-logout-request`.
+    pub sign_logout_requests: bool,
     pub scim_filter_ignores_case: bool,
     pub scim_items_per_page_is_returned: bool,
     pub scim_put_replaces: bool,
@@ -811,6 +828,8 @@ impl Policy {
             require_signature_when_encrypted: true,
             refuse_rsa_1_5: true,
             find_sibling_encrypted_key: true,
+            logout_signature_anywhere: false,
+            sign_logout_requests: true,
             scim_filter_ignores_case: true,
             scim_items_per_page_is_returned: true,
             scim_put_replaces: true,
@@ -969,6 +988,8 @@ impl Policy {
                 Flaw::AcceptUnsignedEncryptedAssertion => policy.require_signature_when_encrypted = false,
                 Flaw::AcceptRsa15 => policy.refuse_rsa_1_5 = false,
                 Flaw::EncryptedKeyInsideOnly => policy.find_sibling_encrypted_key = false,
+                Flaw::SloSignatureAnywhere => policy.logout_signature_anywhere = true,
+                Flaw::UnsignedLogoutRequest => policy.sign_logout_requests = false,
                 Flaw::HandRolledSignatureCheck => {
                     policy.hand_rolled_signature_check = true;
                     policy.assertion_reader = AssertionReader::FirstInDocument;

@@ -26,5 +26,6 @@ pub mod saml;
 pub mod scim;
 pub mod setup;
 pub mod sign_in;
+pub mod slo;
 pub mod sp;
 pub mod store;

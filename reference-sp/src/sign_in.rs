@@ -43,6 +43,9 @@ pub struct VerifiedIdentity {
     /// (`link_accounts_by_verified_email`), since the identity is
     /// `(iss, sub)` and an email match is how accounts are taken over.
     pub email_links_existing_account: bool,
+    /// The NameID and SessionIndex a SAML session keeps for Single Logout;
+    /// `None` for OIDC.
+    pub saml_session: Option<crate::store::SamlSessionKey>,
 }
 
 impl VerifiedIdentity {
@@ -67,6 +70,10 @@ impl VerifiedIdentity {
             groups: values("groups"),
             roles: values("role"),
             email_links_existing_account: true,
+            saml_session: Some(crate::store::SamlSessionKey {
+                name_id: name_id.to_owned(),
+                session_index: response.session_index().map(str::to_owned),
+            }),
         }
     }
 
@@ -95,6 +102,7 @@ impl VerifiedIdentity {
             groups: token.groups().to_vec(),
             roles: Vec::new(),
             email_links_existing_account: links,
+            saml_session: None,
         }
     }
 
@@ -136,6 +144,7 @@ impl Sp {
             &hash_token(&session_token),
             &user.id,
             &identity.groups,
+            identity.saml_session.as_ref(),
             now,
             now + self.config.session_ttl,
         )?;
@@ -263,6 +272,7 @@ mod tests {
             groups: vec!["Engineering".into()],
             roles: vec![],
             email_links_existing_account: true,
+            saml_session: None,
         }
     }
 

@@ -311,6 +311,12 @@ impl Sp {
         self.signing_keys.get(tenant).map(|keys| keys.certificate_base64.as_str())
     }
 
+    /// The private key (PEM) the tenant signs AuthnRequests and
+    /// LogoutRequests with.
+    pub(crate) fn signing_key_pem(&self, tenant: &TenantId) -> Option<&str> {
+        self.signing_keys.get(tenant).map(|keys| keys.private_key_pem.as_str())
+    }
+
     /// The certificate (base64 DER) the tenant publishes for encryption.
     pub fn encryption_certificate(&self, tenant: &TenantId) -> Option<&str> {
         self.encryption_keys.get(tenant).map(|keys| keys.certificate_base64.as_str())

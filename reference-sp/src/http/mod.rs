@@ -4,6 +4,7 @@
 mod admin;
 mod error;
 mod extract;
+mod logout;
 mod oidc;
 mod pages;
 mod scim;
@@ -17,6 +18,7 @@ use axum::routing::{get, post};
 use tokio::net::TcpListener;
 
 pub use error::HttpError;
+pub use logout::LOGOUT_PENDING_COOKIE;
 pub use oidc::{OIDC_ID_TOKEN_COOKIE, OIDC_PENDING_COOKIE};
 
 use crate::sp::Sp;
@@ -38,6 +40,8 @@ pub fn router(sp: Arc<Sp>) -> Router {
         .route("/sso/metadata/{tenant}", get(sign_in::metadata))
         .route("/whoami", get(sign_in::whoami))
         .route("/logout", post(sign_in::logout))
+        .route("/sso/logout/{tenant}", get(logout::start).post(logout::start))
+        .route("/sso/slo/{tenant}", post(logout::single_logout))
         .route("/oidc/login", get(oidc::login))
         .route("/oidc/logout", get(oidc::logout))
         .route("/oidc/refresh", post(oidc::refresh))

@@ -2,6 +2,7 @@
 //! metadata, and validating responses at the ACS ([`verify`]).
 
 pub mod decrypt;
+pub mod logout;
 pub mod metadata;
 pub mod request;
 pub mod verify;
@@ -101,6 +102,14 @@ pub enum SamlError {
     NotEncrypted,
     #[error("the tenant's signing key cannot sign the AuthnRequest")]
     RequestSigning,
+    #[error("the logout message is not signed by the IdP itself")]
+    LogoutUnsigned,
+    #[error("the logout message's Destination '{0}' is not this tenant's Single Logout URL")]
+    LogoutDestinationMismatch(String),
+    #[error("this tenant does not accept LogoutRequests from the IdP")]
+    IdpLogoutNotAllowed,
+    #[error("this tenant has no Single Logout with its IdP")]
+    LogoutNotConfigured,
 }
 
 impl SamlError {
@@ -136,6 +145,10 @@ impl SamlError {
             SamlError::DecryptionKey => "saml.decryption_key",
             SamlError::NotEncrypted => "saml.not_encrypted",
             SamlError::RequestSigning => "saml.request_signing",
+            SamlError::LogoutUnsigned => "saml.logout_unsigned",
+            SamlError::LogoutDestinationMismatch(_) => "saml.logout_destination_mismatch",
+            SamlError::IdpLogoutNotAllowed => "saml.idp_logout_not_allowed",
+            SamlError::LogoutNotConfigured => "saml.logout_not_configured",
         }
     }
 }

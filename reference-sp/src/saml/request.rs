@@ -121,14 +121,26 @@ pub fn redirect_url(
     signing_key: Option<&str>,
 ) -> Result<String, SamlError> {
     let xml = authn_request_xml(sso_url, request_id, sp_entity_id, acs_url, now);
+    redirect_binding_url(sso_url, &xml, relay_state, signing_key)
+}
+
+/// The HTTP-Redirect binding (SAML Bindings 3.4.4): `xml` deflated and
+/// base64-encoded as `SAMLRequest` on `endpoint`, signed over the encoded
+/// query when a key is given.
+pub(super) fn redirect_binding_url(
+    endpoint: &str,
+    xml: &str,
+    relay_state: &str,
+    signing_key: Option<&str>,
+) -> Result<String, SamlError> {
     let mut encoder = flate2::write::DeflateEncoder::new(Vec::new(), flate2::Compression::default());
     let deflated = match encoder.write_all(xml.as_bytes()) {
         Ok(()) => encoder.finish().unwrap_or_default(),
         Err(_) => Vec::new(),
     };
-    let mut url = match url::Url::parse(sso_url) {
+    let mut url = match url::Url::parse(endpoint) {
         Ok(url) => url,
-        Err(_) => return Ok(sso_url.to_owned()),
+        Err(_) => return Ok(endpoint.to_owned()),
     };
     url.query_pairs_mut().append_pair("SAMLRequest", &BASE64.encode(deflated));
     if !relay_state.is_empty() {
@@ -137,7 +149,7 @@ pub fn redirect_url(
     if let Some(key_pem) = signing_key {
         url.query_pairs_mut().append_pair("SigAlg", RSA_SHA256);
         // The signature covers the encoded parameters exactly as sent; the
-        // IdP's SSO URL is assumed to carry no query of its own.
+        // IdP's endpoint is assumed to carry no query of its own.
         let signed = url.query().unwrap_or_default().to_owned();
         let key =
             openssl::pkey::PKey::private_key_from_pem(key_pem.as_bytes()).map_err(|_| SamlError::RequestSigning)?;

@@ -118,6 +118,7 @@ pub struct UnverifiedResponse {
 ///     issuer: String::new(),
 ///     assertion_id: String::new(),
 ///     name_id: "admin@acme.test".into(),
+///     session_index: None,
 ///     attributes: Default::default(),
 ///     in_response_to: None,
 ///     replay_until: time::OffsetDateTime::UNIX_EPOCH,
@@ -128,6 +129,7 @@ pub struct VerifiedResponse {
     issuer: String,
     assertion_id: String,
     name_id: String,
+    session_index: Option<String>,
     attributes: BTreeMap<String, Vec<String>>,
     in_response_to: Option<String>,
     /// Until when the assertion could be replayed: the replay cache keeps its
@@ -149,6 +151,11 @@ impl VerifiedResponse {
     /// The Subject's NameID, trimmed.
     pub fn name_id(&self) -> &str {
         &self.name_id
+    }
+
+    /// The `SessionIndex` of the Assertion's AuthnStatement, if it has one.
+    pub fn session_index(&self) -> Option<&str> {
+        self.session_index.as_deref()
     }
 
     /// Every attribute of the Assertion, by name.
@@ -447,10 +454,17 @@ impl UnverifiedResponse {
             }
         }
         let latest = conditions_expiry.map_or(subject_expiry, |c| c.max(subject_expiry));
+        // The IdP's session the assertion came from, for Single Logout: a
+        // LogoutRequest names it (SAML Core 2.7.2, 3.7.1).
+        let session_index = children(&assertion, NS_ASSERTION, "AuthnStatement")
+            .into_iter()
+            .find_map(|statement| statement.get_attribute_no_ns("SessionIndex"))
+            .filter(|index| !index.is_empty());
         Ok(VerifiedResponse {
             issuer: assertion_issuer,
             assertion_id,
             name_id,
+            session_index,
             attributes,
             in_response_to,
             replay_until: latest + expect.clock_skew,
@@ -458,7 +472,7 @@ impl UnverifiedResponse {
     }
 }
 
-fn children(node: &Node, namespace: &str, name: &str) -> Vec<Node> {
+pub(super) fn children(node: &Node, namespace: &str, name: &str) -> Vec<Node> {
     node.get_child_elements().into_iter().filter(|c| is(c, namespace, name)).collect()
 }
 
@@ -509,7 +523,11 @@ fn verify_enveloped(
 
 /// Checks the shape of SignedInfo: one Reference to `#expected_id` (when
 /// given), and only allowed algorithms and transforms.
-fn check_signed_info(signature: &Node, allow_sha1: bool, expected_id: Option<&str>) -> Result<(), SamlError> {
+pub(super) fn check_signed_info(
+    signature: &Node,
+    allow_sha1: bool,
+    expected_id: Option<&str>,
+) -> Result<(), SamlError> {
     let signed_infos = children(signature, NS_DSIG, "SignedInfo");
     let [signed_info] = signed_infos.as_slice() else {
         return Err(SamlError::SignatureStructure("SignedInfo must appear exactly once"));
@@ -590,7 +608,7 @@ fn verify_signature(signature: &Node, expect: &Expectations<'_>) -> Result<bool,
     Ok(false)
 }
 
-fn pem_certificate(base64_der: &str) -> String {
+pub(super) fn pem_certificate(base64_der: &str) -> String {
     let compact: String = base64_der.chars().filter(|c| !c.is_whitespace()).collect();
     let mut pem = String::from("-----BEGIN CERTIFICATE-----\n");
     for chunk in compact.as_bytes().chunks(64) {

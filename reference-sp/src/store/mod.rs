@@ -71,6 +71,15 @@ pub struct Session {
     pub expires: OffsetDateTime,
 }
 
+/// What a SAML session keeps for Single Logout: the NameID and SessionIndex
+/// of the assertion it was made from, which a LogoutRequest names (SAML
+/// Profiles 4.4.4.1).
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct SamlSessionKey {
+    pub name_id: String,
+    pub session_index: Option<String>,
+}
+
 /// What an OIDC session keeps to refresh its tokens: the refresh token
 /// (kept in the clear, since it must be sent back to the provider), and the
 /// original ID token's `iss`, `sub`, `aud` and `auth_time`, which OpenID
@@ -89,6 +98,9 @@ pub struct OidcRefreshGrant {
 pub enum SignInProtocol {
     Saml,
     Oidc,
+    /// An SP-initiated Single Logout waiting for the IdP's LogoutResponse:
+    /// its `request_id` is the LogoutRequest's ID.
+    SamlLogout,
 }
 
 impl SignInProtocol {
@@ -96,6 +108,7 @@ impl SignInProtocol {
         match self {
             SignInProtocol::Saml => "saml",
             SignInProtocol::Oidc => "oidc",
+            SignInProtocol::SamlLogout => "saml_logout",
         }
     }
 
@@ -103,6 +116,7 @@ impl SignInProtocol {
         match text {
             "saml" => Some(SignInProtocol::Saml),
             "oidc" => Some(SignInProtocol::Oidc),
+            "saml_logout" => Some(SignInProtocol::SamlLogout),
             _ => None,
         }
     }
@@ -266,9 +280,16 @@ pub trait SessionStore: Send + Sync {
         token_hash: &str,
         user: &UserId,
         groups: &[String],
+        saml: Option<&SamlSessionKey>,
         now: OffsetDateTime,
         expires: OffsetDateTime,
     ) -> StoreResult<()>;
+    /// The NameID and SessionIndex a live SAML session was made from.
+    fn session_saml_key(&self, token_hash: &str, now: OffsetDateTime) -> StoreResult<Option<SamlSessionKey>>;
+    /// Ends the tenant's SAML sessions for `name_id`: those with one of
+    /// `session_indexes`, or all of them when it is empty (SAML Core
+    /// 3.7.3.2). Returns how many ended.
+    fn end_saml_sessions(&self, tenant: &TenantId, name_id: &str, session_indexes: &[String]) -> StoreResult<usize>;
     /// The live session for a token hash, with its user.
     fn session(&self, token_hash: &str, now: OffsetDateTime) -> StoreResult<Option<Session>>;
     fn delete_session(&self, token_hash: &str) -> StoreResult<()>;

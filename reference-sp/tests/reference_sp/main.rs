@@ -19,5 +19,6 @@ mod rules;
 mod scim;
 mod scim_load;
 mod scim_props;
+mod single_logout;
 mod store_suite;
 mod support;

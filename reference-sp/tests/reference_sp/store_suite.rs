@@ -163,7 +163,7 @@ pub(crate) fn pending_sign_ins_are_bounded_per_tenant(store: impl SignInStore + 
 pub(crate) fn sessions_expire_and_end(store: impl SessionStore + SignInStore + SettingsStore) {
     let store = with_tenants(store);
     let bob = store.create_user(new_user("acme", "bob@acme.test"), UserId("usr_b".into())).unwrap();
-    store.create_session("s", &bob.id, &["g".into()], now(), now() + Duration::hours(1)).unwrap();
+    store.create_session("s", &bob.id, &["g".into()], None, now(), now() + Duration::hours(1)).unwrap();
     let session = store.session("s", now()).unwrap().unwrap();
     assert_eq!((session.user, session.groups), (bob, vec!["g".to_owned()]));
     assert_eq!(store.session("s", now() + Duration::hours(2)).unwrap(), None);
@@ -171,10 +171,33 @@ pub(crate) fn sessions_expire_and_end(store: impl SessionStore + SignInStore + S
     assert_eq!(store.session("s", now()).unwrap(), None);
 }
 
+pub(crate) fn saml_sessions_end_by_name_id_and_session_index(store: impl SessionStore + SignInStore + SettingsStore) {
+    use reference_sp::store::SamlSessionKey;
+    let store = with_tenants(store);
+    let bob = store.create_user(new_user("acme", "bob@acme.test"), UserId("usr_b".into())).unwrap();
+    let other_tenant = store.create_user(new_user("globex", "bob@acme.test"), UserId("usr_g".into())).unwrap();
+    let key = |index: &str| SamlSessionKey { name_id: "bob@acme.test".into(), session_index: Some(index.into()) };
+    let later = now() + Duration::hours(1);
+    store.create_session("first", &bob.id, &[], Some(&key("i1")), now(), later).unwrap();
+    store.create_session("second", &bob.id, &[], Some(&key("i2")), now(), later).unwrap();
+    store.create_session("globex", &other_tenant.id, &[], Some(&key("i1")), now(), later).unwrap();
+    store.create_session("oidc", &bob.id, &[], None, now(), later).unwrap();
+    assert_eq!(store.session_saml_key("first", now()).unwrap(), Some(key("i1")));
+    assert_eq!(store.session_saml_key("oidc", now()).unwrap(), None, "an OIDC session keeps no SAML key");
+    let acme = tenant("acme");
+    assert_eq!(store.end_saml_sessions(&acme, "bob@acme.test", &["i1".into()]).unwrap(), 1);
+    assert_eq!(store.session("first", now()).unwrap(), None);
+    assert!(store.session("second", now()).unwrap().is_some(), "another SessionIndex stays");
+    assert!(store.session("globex", now()).unwrap().is_some(), "another tenant's session stays");
+    assert_eq!(store.end_saml_sessions(&acme, "someone@acme.test", &[]).unwrap(), 0);
+    assert_eq!(store.end_saml_sessions(&acme, "bob@acme.test", &[]).unwrap(), 1, "no SessionIndex: all of them");
+    assert!(store.session("oidc", now()).unwrap().is_some(), "an OIDC session is not a SAML one");
+}
+
 pub(crate) fn a_session_keeps_its_oidc_refresh_grant(store: impl SessionStore + SignInStore + SettingsStore) {
     let store = with_tenants(store);
     let bob = store.create_user(new_user("acme", "bob@acme.test"), UserId("usr_b".into())).unwrap();
-    store.create_session("s", &bob.id, &[], now(), now() + Duration::hours(1)).unwrap();
+    store.create_session("s", &bob.id, &[], None, now(), now() + Duration::hours(1)).unwrap();
     assert_eq!(store.session_oidc_refresh("s", now()).unwrap(), None, "a new session keeps no grant");
     let grant = reference_sp::store::OidcRefreshGrant {
         refresh_token: "rt-1".into(),
@@ -206,7 +229,7 @@ pub(crate) fn scim_users_write_conditionally_and_deactivation_ends_sessions(
         .unwrap_err();
     assert!(matches!(duplicate, StoreError::DuplicateUserName(_)), "{duplicate:?}");
     assert_eq!(store.scim_user_by_user_name(&acme, "CAROL@acme.test").unwrap().map(|u| u.user.id), Some(id.clone()));
-    store.create_session("c", &id, &[], now(), now() + Duration::hours(1)).unwrap();
+    store.create_session("c", &id, &[], None, now(), now() + Duration::hours(1)).unwrap();
     let stale = store.scim_replace_user(&acme, &id, Some(7), &scim_write("carol@acme.test", false), true, now());
     assert!(matches!(stale, Err(StoreError::VersionMismatch(1))), "{stale:?}");
     assert!(store.session("c", now()).unwrap().is_some(), "a refused write changes nothing");
@@ -317,6 +340,12 @@ macro_rules! store_suite {
             fn sessions_expire_and_end() {
                 let dir = tempfile::tempdir().unwrap();
                 super::sessions_expire_and_end(($make)(dir.path()));
+            }
+
+            #[test]
+            fn saml_sessions_end_by_name_id_and_session_index() {
+                let dir = tempfile::tempdir().unwrap();
+                super::saml_sessions_end_by_name_id_and_session_index(($make)(dir.path()));
             }
 
             #[test]

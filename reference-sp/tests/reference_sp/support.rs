@@ -31,7 +31,7 @@ pub(crate) struct KeyPair {
     pub cert_base64: String,
 }
 
-fn make_key(common_name: &str) -> KeyPair {
+pub(crate) fn make_key(common_name: &str) -> KeyPair {
     let rsa = Rsa::generate(2048).unwrap();
     let key: PKey<Private> = PKey::from_rsa(rsa).unwrap();
     let mut name = X509NameBuilder::new().unwrap();
@@ -90,6 +90,8 @@ pub(crate) struct Spec {
     pub signed_by_other_key: bool,
     pub assertion_id: String,
     pub attributes: Vec<(String, Vec<String>)>,
+    /// The AuthnStatement's SessionIndex (Single Logout names it).
+    pub session_index: Option<String>,
 }
 
 pub(crate) fn unique_id() -> String {
@@ -120,6 +122,7 @@ impl Spec {
                 ("lastName".into(), vec!["User".into()]),
                 ("groups".into(), vec!["Engineering".into()]),
             ],
+            session_index: None,
         }
     }
 
@@ -167,7 +170,7 @@ impl Spec {
         };
         let now = t(OffsetDateTime::now_utc());
         let xml = format!(
-            "<samlp:Response xmlns:samlp=\"urn:oasis:names:tc:SAML:2.0:protocol\" xmlns:saml=\"urn:oasis:names:tc:SAML:2.0:assertion\" ID=\"{response_id}\" Version=\"2.0\" IssueInstant=\"{now}\" Destination=\"{dest}\"{irt}><saml:Issuer>{issuer}</saml:Issuer>{response_signature}<samlp:Status><samlp:StatusCode Value=\"{status}\"/></samlp:Status><saml:Assertion ID=\"{aid}\" Version=\"2.0\" IssueInstant=\"{now}\"><saml:Issuer>{issuer}</saml:Issuer>{assertion_signature}<saml:Subject><saml:NameID Format=\"urn:oasis:names:tc:SAML:1.1:nameid-format:emailAddress\">{name_id}</saml:NameID><saml:SubjectConfirmation Method=\"urn:oasis:names:tc:SAML:2.0:cm:bearer\"><saml:SubjectConfirmationData{irt} NotOnOrAfter=\"{nooa}\" Recipient=\"{recipient}\"/></saml:SubjectConfirmation></saml:Subject><saml:Conditions NotBefore=\"{nb}\" NotOnOrAfter=\"{nooa}\">{audience}</saml:Conditions><saml:AuthnStatement AuthnInstant=\"{now}\"><saml:AuthnContext><saml:AuthnContextClassRef>urn:oasis:names:tc:SAML:2.0:ac:classes:PasswordProtectedTransport</saml:AuthnContextClassRef></saml:AuthnContext></saml:AuthnStatement><saml:AttributeStatement>{attributes}</saml:AttributeStatement></saml:Assertion></samlp:Response>",
+            "<samlp:Response xmlns:samlp=\"urn:oasis:names:tc:SAML:2.0:protocol\" xmlns:saml=\"urn:oasis:names:tc:SAML:2.0:assertion\" ID=\"{response_id}\" Version=\"2.0\" IssueInstant=\"{now}\" Destination=\"{dest}\"{irt}><saml:Issuer>{issuer}</saml:Issuer>{response_signature}<samlp:Status><samlp:StatusCode Value=\"{status}\"/></samlp:Status><saml:Assertion ID=\"{aid}\" Version=\"2.0\" IssueInstant=\"{now}\"><saml:Issuer>{issuer}</saml:Issuer>{assertion_signature}<saml:Subject><saml:NameID Format=\"urn:oasis:names:tc:SAML:1.1:nameid-format:emailAddress\">{name_id}</saml:NameID><saml:SubjectConfirmation Method=\"urn:oasis:names:tc:SAML:2.0:cm:bearer\"><saml:SubjectConfirmationData{irt} NotOnOrAfter=\"{nooa}\" Recipient=\"{recipient}\"/></saml:SubjectConfirmation></saml:Subject><saml:Conditions NotBefore=\"{nb}\" NotOnOrAfter=\"{nooa}\">{audience}</saml:Conditions><saml:AuthnStatement AuthnInstant=\"{now}\"{session_index}><saml:AuthnContext><saml:AuthnContextClassRef>urn:oasis:names:tc:SAML:2.0:ac:classes:PasswordProtectedTransport</saml:AuthnContextClassRef></saml:AuthnContext></saml:AuthnStatement><saml:AttributeStatement>{attributes}</saml:AttributeStatement></saml:Assertion></samlp:Response>",
             dest = self.destination,
             issuer = self.issuer,
             status = self.status,
@@ -176,6 +179,7 @@ impl Spec {
             nooa = t(self.not_on_or_after),
             nb = t(self.not_before),
             recipient = self.recipient,
+            session_index = self.session_index.as_ref().map(|i| format!(" SessionIndex=\"{i}\"")).unwrap_or_default(),
         );
         sign(&xml, key)
     }

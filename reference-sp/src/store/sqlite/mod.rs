@@ -14,9 +14,9 @@ use rusqlite::{Connection, OptionalExtension, params};
 use time::OffsetDateTime;
 
 use super::{
-    GroupCommitStore, NewUser, OidcRefreshGrant, PendingSignIn, ScimGroupStore, ScimUser, ScimUserStore, ScimUserWrite,
-    Session, SessionStore, SettingsStore, SignInProtocol, SignInStore, StoreError, StoreResult, Team, TeamWrite, User,
-    UserId, WriteJobOutcome, WriteScope,
+    GroupCommitStore, NewUser, OidcRefreshGrant, PendingSignIn, SamlSessionKey, ScimGroupStore, ScimUser,
+    ScimUserStore, ScimUserWrite, Session, SessionStore, SettingsStore, SignInProtocol, SignInStore, StoreError,
+    StoreResult, Team, TeamWrite, User, UserId, WriteJobOutcome, WriteScope,
 };
 use crate::config::{TenantId, TenantSettings};
 use rows::{
@@ -390,16 +390,44 @@ impl SessionStore for SqliteStore {
         token_hash: &str,
         user: &UserId,
         groups: &[String],
+        saml: Option<&SamlSessionKey>,
         now: OffsetDateTime,
         expires: OffsetDateTime,
     ) -> StoreResult<()> {
         let groups = serde_json::to_string(groups).map_err(|e| StoreError::Corrupt(e.to_string()))?;
+        let name_id = saml.map(|key| key.name_id.as_str());
+        let session_index = saml.and_then(|key| key.session_index.as_deref());
         self.write_job(|c| {
             c.execute(
-                "INSERT INTO sessions (token_hash, user_id, groups, created, expires) VALUES (?1, ?2, ?3, ?4, ?5)",
-                params![token_hash, user.0, groups, seconds(now), seconds(expires)],
+                "INSERT INTO sessions (token_hash, user_id, groups, created, expires, saml_name_id, saml_session_index)
+                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)",
+                params![token_hash, user.0, groups, seconds(now), seconds(expires), name_id, session_index],
             )?;
             Ok(())
+        })
+    }
+
+    fn session_saml_key(&self, token_hash: &str, now: OffsetDateTime) -> StoreResult<Option<SamlSessionKey>> {
+        let found: Option<(Option<String>, Option<String>)> = self.read(|c| {
+            Ok(c.query_row(
+                "SELECT saml_name_id, saml_session_index FROM sessions WHERE token_hash = ?1 AND expires > ?2",
+                params![token_hash, seconds(now)],
+                |r| Ok((r.get(0)?, r.get(1)?)),
+            )
+            .optional()?)
+        })?;
+        Ok(found.and_then(|(name_id, session_index)| Some(SamlSessionKey { name_id: name_id?, session_index })))
+    }
+
+    fn end_saml_sessions(&self, tenant: &TenantId, name_id: &str, session_indexes: &[String]) -> StoreResult<usize> {
+        let indexes = serde_json::to_string(session_indexes).map_err(|e| StoreError::Corrupt(e.to_string()))?;
+        self.write_job(|c| {
+            Ok(c.execute(
+                "DELETE FROM sessions WHERE saml_name_id = ?2
+                   AND user_id IN (SELECT id FROM users WHERE tenant = ?1)
+                   AND (json_array_length(?3) = 0 OR saml_session_index IN (SELECT value FROM json_each(?3)))",
+                params![tenant.as_str(), name_id, indexes],
+            )?)
         })
     }
 

@@ -107,6 +107,14 @@ UPDATE users SET user_name_lower = lower(trim(user_name)) WHERE user_name IS NOT
     r"
 ALTER TABLE sessions ADD COLUMN oidc_refresh TEXT;
 ",
+    // A SAML session keeps the NameID and SessionIndex it was made from, so
+    // a verified LogoutRequest from the IdP can find it (Single Logout);
+    // OIDC sessions keep NULL.
+    r"
+ALTER TABLE sessions ADD COLUMN saml_name_id TEXT;
+ALTER TABLE sessions ADD COLUMN saml_session_index TEXT;
+CREATE INDEX sessions_saml_name_id ON sessions (saml_name_id) WHERE saml_name_id IS NOT NULL;
+",
 ];
 
 /// Applies the migrations the database has not seen, each in its own
