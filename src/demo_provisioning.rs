@@ -12,7 +12,8 @@ use std::sync::Arc;
 use mock_idp::admin::{self, Lifecycle};
 use mock_idp::idp::Idp;
 use mock_idp::org::provisioning::{
-    ProvisioningFeatures, ProvisioningLinks, RequestProfile, ScimAuthentication, ScimProvisioning, default_mappings,
+    PasswordChange, ProvisioningFeatures, ProvisioningLinks, RequestProfile, ScimAuthentication, ScimProvisioning,
+    default_mappings,
 };
 use mock_idp::provisioning::{Provisioner, ProvisionerOptions};
 use serde_json::{Value, json};
@@ -96,6 +97,8 @@ pub(crate) async fn run(
             mappings: default_mappings(),
             pushed_groups: vec![pushed_group_id.clone()],
             links: ProvisioningLinks::default(),
+            connection_active: true,
+            password_change: PasswordChange::Change,
         });
         true
     });

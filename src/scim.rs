@@ -20,6 +20,22 @@ pub(crate) enum ScimCommand {
     Import(AppArgs),
     /// Print a running mock's provisioning transcript (JSON).
     Transcript(TranscriptArgs),
+    /// "Authenticate with {app}": start an OAuth 2.0 authorization of a running
+    /// mock's provisioning connection and print the URL to open in a browser.
+    Authorize(AuthorizeArgs),
+}
+
+#[derive(Args)]
+pub(crate) struct AuthorizeArgs {
+    /// The app, by id or name; its provisioning `auth` must be `oauth2`.
+    #[arg(long)]
+    app: String,
+    /// The running mock's base URL.
+    #[arg(long, default_value = "http://127.0.0.1:7000")]
+    url: String,
+    /// The mock's management API token (`SSWS`).
+    #[arg(long, default_value = "mockta-dev-ssws-token")]
+    token: String,
 }
 
 #[derive(Args)]
@@ -56,6 +72,23 @@ pub(crate) fn run(command: ScimCommand) -> Result<(), Failure> {
                 .block_on(mock_idp::provisioning::transport::fetch_transcript(&args.url, &args.token))
                 .map_err(Failure::runtime)?;
             println!("{}", pretty(&transcript));
+            return Ok(());
+        }
+        ScimCommand::Authorize(args) => {
+            use mock_idp::provisioning::transport::{RemoteError, start_remote_authorization};
+            let started =
+                runtime.block_on(start_remote_authorization(&args.url, &args.token, &args.app)).map_err(|error| {
+                    match error {
+                        RemoteError::Refused(message) => Failure::usage(message),
+                        RemoteError::Unreachable(message) => Failure::runtime(message),
+                    }
+                })?;
+            let url = started
+                .get("authorizeUrl")
+                .and_then(Value::as_str)
+                .ok_or_else(|| Failure::runtime(format!("{} answered without an authorizeUrl", args.url)))?;
+            // The URL alone on stdout, so a script can open it.
+            println!("{url}");
             return Ok(());
         }
         ScimCommand::TestCredentials(args) => (args, Operation::TestCredentials),

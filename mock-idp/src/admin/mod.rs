@@ -11,6 +11,7 @@
 //! so a bad request never loses data.
 
 mod changes;
+pub mod connections;
 mod views;
 
 pub use changes::{Applied, Membership, OrgChange};

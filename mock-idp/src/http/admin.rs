@@ -43,6 +43,10 @@ pub(super) fn routes(idp: Arc<Idp>) -> Router<Arc<Idp>> {
         .route("/apps/{app}/users/{user}", get(get_app_user).post(update_app_user).delete(unassign_user))
         .route("/apps/{app}/groups", get(list_app_groups))
         .route("/apps/{app}/groups/{group}", axum::routing::put(assign_group).delete(unassign_group))
+        .route("/apps/{app}/connections/default", get(get_connection).post(update_connection))
+        .route("/apps/{app}/connections/default/lifecycle/{operation}", post(connection_lifecycle))
+        .route("/apps/{app}/features", get(list_features))
+        .route("/apps/{app}/features/{feature}", get(get_feature).put(update_feature))
         // SAML faults: `/mockta/saml/faults`, beside `/mockta/oidc/faults`.
         // `/mockta/faults` is the older path, kept for scripts that use it.
         .route("/mockta/saml/faults", get(list_saml_faults).post(arm_saml_fault).delete(clear_saml_faults))
@@ -60,6 +64,7 @@ pub(super) fn routes(idp: Arc<Idp>) -> Router<Arc<Idp>> {
         .route("/mockta/scim/tasks", get(scim_failed_tasks))
         .route("/mockta/scim/tasks/{id}/retry", post(retry_scim_task))
         .route("/mockta/scim/apps/{app}/settings", get(scim_settings))
+        .route("/mockta/scim/apps/{app}/oauth/authorize", post(scim_start_authorization))
         .route("/mockta/scim/apps/{app}/test-credentials", post(scim_test_credentials))
         .route("/mockta/scim/apps/{app}/push", post(scim_push_now))
         .route("/mockta/scim/apps/{app}/import", post(scim_import))
@@ -536,4 +541,77 @@ async fn scim_fault_catalogue() -> ApiResponse {
         .map(|f| json!({ "name": f.name(), "description": f.description() }))
         .collect();
     ok(json!(catalogue))
+}
+
+#[derive(Debug, Deserialize)]
+struct ConnectionQuery {
+    /// Okta's `activate`: activate the connection with the update.
+    activate: Option<String>,
+}
+
+async fn get_connection(State(idp): State<Arc<Idp>>, Path(app): Path<String>) -> ApiResponse {
+    ok(idp.read_org(|org| admin::connections::get_connection(org, &app))?)
+}
+
+/// Sets the base URL and authentication. The engine reads them when its
+/// next operation starts, so they take effect then.
+async fn update_connection(
+    State(idp): State<Arc<Idp>>,
+    Path(app): Path<String>,
+    ApiQuery(query): ApiQuery<ConnectionQuery>,
+    ApiBody(body): ApiBody,
+) -> ApiResponse {
+    let body: admin::connections::ConnectionBody = admin::parse_body(&body)?;
+    let activate = match query.activate.as_deref().map(str::to_ascii_lowercase).as_deref() {
+        None | Some("false") => false,
+        Some("true") => true,
+        Some(other) => {
+            return Err(OktaApiError::validation("activate", format!("'{other}' is not true or false")).into());
+        }
+    };
+    changed(
+        &idp,
+        |org| admin::connections::update_connection(org, &app, body, activate),
+        admin::connections::connection_by_id,
+    )
+}
+
+/// `activate` or `deactivate`; Okta answers 204.
+async fn connection_lifecycle(
+    State(idp): State<Arc<Idp>>,
+    Path((app, operation)): Path<(String, String)>,
+) -> ApiResponse {
+    let active = match operation.as_str() {
+        "activate" => true,
+        "deactivate" => false,
+        _ => return Err(OktaApiError::not_found(&operation, "Resource").into()),
+    };
+    changed_without_body(&idp, |org| admin::connections::set_connection_active(org, &app, active))
+}
+
+async fn list_features(State(idp): State<Arc<Idp>>, Path(app): Path<String>) -> ApiResponse {
+    ok(idp.read_org(|org| admin::connections::list_features(org, &app))?)
+}
+
+async fn get_feature(State(idp): State<Arc<Idp>>, Path((app, feature)): Path<(String, String)>) -> ApiResponse {
+    ok(idp.read_org(|org| admin::connections::get_feature(org, &app, &feature))?)
+}
+
+async fn update_feature(
+    State(idp): State<Arc<Idp>>,
+    Path((app, feature)): Path<(String, String)>,
+    ApiBody(body): ApiBody,
+) -> ApiResponse {
+    let body: admin::connections::CapabilitiesBody = admin::parse_body(&body)?;
+    changed(
+        &idp,
+        |org| admin::connections::update_feature(org, &app, &feature, body),
+        admin::connections::feature_by_id,
+    )
+}
+
+/// "Authenticate with {app}": starts an OAuth 2.0 authorization and answers
+/// with the URL to open in a browser.
+async fn scim_start_authorization(State(idp): State<Arc<Idp>>, Path(app): Path<String>) -> ApiResponse {
+    ok(json!(provisioner(&idp)?.start_authorization(&app)?))
 }

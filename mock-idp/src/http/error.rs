@@ -189,7 +189,11 @@ fn provisioning_response(error: &crate::provisioning::ProvisioningError) -> Resp
         ProvisioningError::UnknownGroup(group) => OktaApiError::not_found(group, "UserGroup"),
         ProvisioningError::NotProvisioned(_)
         | ProvisioningError::FeatureOff { .. }
-        | ProvisioningError::NotPushed { .. } => OktaApiError::validation("provisioning", error.to_string()),
+        | ProvisioningError::NotPushed { .. }
+        | ProvisioningError::NotOAuth(_)
+        | ProvisioningError::ConnectionInactive(_)
+        | ProvisioningError::UnknownAuthorization
+        | ProvisioningError::AuthorizationRefused { .. } => OktaApiError::validation("provisioning", error.to_string()),
         ProvisioningError::Failed(_)
         | ProvisioningError::AlreadyRunning
         | ProvisioningError::Build(_)

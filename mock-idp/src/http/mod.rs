@@ -15,6 +15,7 @@ mod error;
 mod extract;
 mod oidc;
 mod pages;
+mod provisioning_oauth;
 mod sso;
 mod tls;
 
@@ -46,6 +47,7 @@ pub fn router(idp: Arc<Idp>) -> Router {
         .route("/home/{app_name}/{app_id}", get(sso::idp_initiated))
         .route("/home/{app_name}/{app_id}/{link}", get(sso::idp_initiated_link))
         .route("/login/mockta", get(sso::login_page).post(sso::login_submit))
+        .route("/admin/app/cpc/{app_name}/oauth/callback", get(provisioning_oauth::callback))
         .merge(oidc::routes())
         .nest("/api/v1", admin::routes(idp.clone()))
         .layer(axum::extract::DefaultBodyLimit::max(MAX_BODY_BYTES))

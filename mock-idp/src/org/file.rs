@@ -96,13 +96,22 @@ pub struct ProvisioningEntry {
     /// The SCIM base URL, such as `https://sp.example/scim/v2`.
     pub base_url: String,
     /// `header` (Okta's "HTTP Header": the token as the whole Authorization
-    /// value), `bearer` or `basic`.
+    /// value), `bearer`, `basic` or `oauth2`.
     pub auth: String,
     /// The token, for `header` and `bearer`.
     pub token: Option<String>,
     /// The user name and password, for `basic`.
     pub basic_user: Option<String>,
     pub basic_password: Option<String>,
+    /// For `oauth2` (OAuth 2.0 authorization code): the SP's authorization
+    /// and token endpoints, the client Okta is registered as, and the scopes
+    /// it asks for.
+    pub authorize_url: Option<String>,
+    pub token_url: Option<String>,
+    pub client_id: Option<String>,
+    pub client_secret: Option<String>,
+    #[serde(default)]
+    pub scopes: Vec<String>,
     /// The SCIM attribute users are looked up by; only `userName` (default).
     pub unique_identifier: Option<String>,
     /// `push_new_users`, `push_profile_updates`, `push_groups`,

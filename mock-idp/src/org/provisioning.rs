@@ -37,12 +37,43 @@ pub struct ScimProvisioning {
     pub pushed_groups: Vec<GroupId>,
     /// What Okta has linked so far.
     pub links: ProvisioningLinks,
+    /// Whether the connection is active (Okta's `connections/default`
+    /// status): a deactivated connection sends no provisioning traffic.
+    pub connection_active: bool,
+    /// Whether a password changed in Okta is pushed again (Okta's
+    /// `update.password.change`); the create carries one either way when
+    /// password sync is on.
+    pub password_change: PasswordChange,
+}
+
+/// Okta's `update.password.change`: what happens to the app's password
+/// after the create.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum PasswordChange {
+    /// `KEEP_EXISTING`: only the create sets a password.
+    KeepExisting,
+    /// `CHANGE`: a password changed in Okta is synced to the app too.
+    Change,
+}
+
+impl PasswordChange {
+    pub fn as_okta(self) -> &'static str {
+        match self {
+            PasswordChange::KeepExisting => "KEEP_EXISTING",
+            PasswordChange::Change => "CHANGE",
+        }
+    }
+
+    pub fn parse_okta(value: &str) -> Option<Self> {
+        match value {
+            "KEEP_EXISTING" => Some(PasswordChange::KeepExisting),
+            "CHANGE" => Some(PasswordChange::Change),
+            _ => None,
+        }
+    }
 }
 
 /// How Okta authenticates to the SCIM server.
-///
-/// Okta also offers OAuth 2.0 authorization code with token refresh; the mock
-/// does not model it.
 #[derive(Clone, PartialEq, Eq)]
 pub enum ScimAuthentication {
     /// "HTTP Header": `Authorization: {token}`, the token as entered.
@@ -52,6 +83,23 @@ pub enum ScimAuthentication {
     /// `Authorization: Basic base64(user:password)`, as the "SCIM 2.0 Test App
     /// (Basic Auth)" uses.
     Basic { user: String, password: String },
+    /// OAuth 2.0 authorization code with token refresh, as Okta's OIN SCIM
+    /// apps may use: an admin authorizes once, Okta keeps the access and
+    /// refresh tokens and sends `Authorization: Bearer {access token}`.
+    OAuth2(OAuthClientSettings),
+}
+
+/// The SP's OAuth 2.0 authorization server as Okta's provisioning client
+/// knows it: where to send the admin, where to redeem codes and refresh
+/// tokens, and the client Okta authenticates as.
+#[derive(Clone, PartialEq, Eq)]
+pub struct OAuthClientSettings {
+    pub authorize_url: String,
+    pub token_url: String,
+    pub client_id: String,
+    pub client_secret: String,
+    /// The scopes asked for, sent space-separated; none when empty.
+    pub scopes: Vec<String>,
 }
 
 impl std::fmt::Debug for ScimAuthentication {
@@ -68,18 +116,23 @@ impl ScimAuthentication {
             ScimAuthentication::HeaderToken(_) => "header",
             ScimAuthentication::Bearer(_) => "bearer",
             ScimAuthentication::Basic { .. } => "basic",
+            ScimAuthentication::OAuth2(_) => "oauth2",
         }
     }
 
-    /// The `Authorization` header's value.
-    pub fn authorization(&self) -> String {
+    /// The `Authorization` header's value, for the modes whose header is
+    /// fixed; `None` under OAuth 2.0, whose header carries the access token
+    /// the provisioning engine holds at the time.
+    pub fn authorization(&self) -> Option<String> {
         use base64::Engine;
         match self {
-            ScimAuthentication::HeaderToken(token) => token.clone(),
-            ScimAuthentication::Bearer(token) => format!("Bearer {token}"),
-            ScimAuthentication::Basic { user, password } => {
-                format!("Basic {}", base64::engine::general_purpose::STANDARD.encode(format!("{user}:{password}")))
-            }
+            ScimAuthentication::HeaderToken(token) => Some(token.clone()),
+            ScimAuthentication::Bearer(token) => Some(format!("Bearer {token}")),
+            ScimAuthentication::Basic { user, password } => Some(format!(
+                "Basic {}",
+                base64::engine::general_purpose::STANDARD.encode(format!("{user}:{password}"))
+            )),
+            ScimAuthentication::OAuth2(_) => None,
         }
     }
 
@@ -90,6 +143,15 @@ impl ScimAuthentication {
             ScimAuthentication::HeaderToken(_) => "[redacted]".to_owned(),
             ScimAuthentication::Bearer(_) => "Bearer [redacted]".to_owned(),
             ScimAuthentication::Basic { .. } => "Basic [redacted]".to_owned(),
+            ScimAuthentication::OAuth2(_) => "Bearer [redacted]".to_owned(),
+        }
+    }
+
+    /// The OAuth 2.0 client settings, under that mode.
+    pub fn oauth(&self) -> Option<&OAuthClientSettings> {
+        match self {
+            ScimAuthentication::OAuth2(settings) => Some(settings),
+            _ => None,
         }
     }
 }
@@ -349,10 +411,10 @@ mod tests {
 
     #[test]
     fn authentication_modes_render_their_headers() {
-        assert_eq!(ScimAuthentication::HeaderToken("abc".into()).authorization(), "abc");
-        assert_eq!(ScimAuthentication::Bearer("abc".into()).authorization(), "Bearer abc");
+        assert_eq!(ScimAuthentication::HeaderToken("abc".into()).authorization().as_deref(), Some("abc"));
+        assert_eq!(ScimAuthentication::Bearer("abc".into()).authorization().as_deref(), Some("Bearer abc"));
         let basic = ScimAuthentication::Basic { user: "okta".into(), password: "pw".into() };
-        assert_eq!(basic.authorization(), "Basic b2t0YTpwdw==");
+        assert_eq!(basic.authorization().as_deref(), Some("Basic b2t0YTpwdw=="));
         assert_eq!(format!("{basic:?}"), "basic");
     }
 }

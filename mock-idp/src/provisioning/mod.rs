@@ -16,7 +16,7 @@ pub use records::{
     CredentialsCheck, Exchange, FailedTask, PushSummary, RecordedRequest, RecordedResponse, TaskFailure,
 };
 
-use std::collections::VecDeque;
+use std::collections::{BTreeMap, VecDeque};
 use std::sync::{Arc, Mutex, PoisonError, Weak};
 use std::time::Duration;
 
@@ -28,8 +28,9 @@ use crate::admin::OrgChange;
 use crate::idp::Idp;
 use crate::ids::{AppId, GroupId, UserId};
 use crate::org::Org;
-use crate::org::provisioning::{RequestProfile, UserLink};
+use crate::org::provisioning::{OAuthClientSettings, RequestProfile, ScimAuthentication, UserLink};
 use crate::scim::faults::{self, ArmedFaults, ScimFault};
+use crate::scim::oauth::{self, OAuthTokens, TokenGrant};
 use crate::scim::plan::{MembershipDirection, plan_push};
 use crate::scim::requests::{self, ImportResource, Member, MembershipEdit};
 use crate::scim::{
@@ -50,6 +51,49 @@ pub const TASK_LIMIT: usize = 1_000;
 pub const ARMED_SCIM_FAULT_LIFETIME: time::Duration = time::Duration::minutes(10);
 /// The most SCIM faults armed at once; arming another drops the oldest.
 pub const ARMED_SCIM_FAULT_LIMIT: usize = 100;
+
+/// How long an OAuth 2.0 authorization may wait for its callback, on the
+/// IdP's clock (a model; Okta documents none).
+pub const OAUTH_AUTHORIZATION_LIFETIME: time::Duration = time::Duration::minutes(10);
+/// The most OAuth 2.0 authorizations waiting at once; starting another drops
+/// the oldest.
+pub const OAUTH_PENDING_LIMIT: usize = 100;
+
+/// An OAuth 2.0 authorization started for an app: where to send the admin.
+#[derive(Clone, Debug, PartialEq, serde::Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct AuthorizationStart {
+    pub app: AppId,
+    pub authorize_url: String,
+    pub redirect_uri: String,
+    /// When the authorization stops waiting for its callback (RFC 3339).
+    pub expires: String,
+}
+
+/// What the SP sent back to the callback: a code, or RFC 6749 §4.1.2.1's
+/// error.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum AuthorizationReply {
+    Code(String),
+    Error { error: String, description: Option<String> },
+}
+
+/// An authorization waiting for its callback.
+#[derive(Clone, Debug)]
+struct PendingAuthorization {
+    state: String,
+    app: AppId,
+    redirect_uri: String,
+    expires_at: OffsetDateTime,
+}
+
+/// The OAuth 2.0 tokens held per app, in memory only, and the
+/// authorizations waiting for their callback.
+#[derive(Default)]
+struct OAuthState {
+    tokens: BTreeMap<AppId, OAuthTokens>,
+    pending: VecDeque<PendingAuthorization>,
+}
 
 /// A SCIM fault armed through the management API or `mockta scim --fault`.
 #[derive(Clone, Debug, PartialEq, serde::Serialize)]
@@ -141,6 +185,14 @@ pub enum ProvisioningError {
     Build(String),
     #[error("the IdP has stopped")]
     IdpGone,
+    #[error("the app '{0}' does not authenticate by OAuth 2.0")]
+    NotOAuth(String),
+    #[error("the app '{0}' has its provisioning connection deactivated")]
+    ConnectionInactive(String),
+    #[error("no OAuth 2.0 authorization is waiting for this state: it was never started, was used, or expired")]
+    UnknownAuthorization,
+    #[error("the SP refused the authorization: {error}{}", description.as_ref().map(|d| format!(": {d}")).unwrap_or_default())]
+    AuthorizationRefused { error: String, description: Option<String> },
     #[error("{0}")]
     Failed(#[from] TaskFailure),
 }
@@ -158,6 +210,10 @@ impl ProvisioningError {
             ProvisioningError::AlreadyRunning => "provisioning.already_running",
             ProvisioningError::Build(_) => "provisioning.client",
             ProvisioningError::IdpGone => "provisioning.stopped",
+            ProvisioningError::NotOAuth(_) => "provisioning.not_oauth",
+            ProvisioningError::ConnectionInactive(_) => "provisioning.connection_inactive",
+            ProvisioningError::UnknownAuthorization => "oauth.unknown_state",
+            ProvisioningError::AuthorizationRefused { .. } => "oauth.authorization_refused",
             ProvisioningError::Failed(failure) => failure.code(),
         }
     }
@@ -174,8 +230,10 @@ impl From<TransportBuildError> for ProvisioningError {
 struct Connection {
     app: AppId,
     base_url: String,
-    authorization: String,
+    authentication: ScimAuthentication,
     redacted_authorization: String,
+    /// Whether the connection is active; an inactive one sends nothing.
+    active: bool,
     profile: RequestProfile,
     sync_password: bool,
     push_groups: bool,
@@ -190,8 +248,9 @@ impl Connection {
         Some(Connection {
             app: app.clone(),
             base_url: settings.base_url.clone(),
-            authorization: settings.authentication.authorization(),
+            authentication: settings.authentication.clone(),
             redacted_authorization: settings.authentication.redacted(),
+            active: settings.connection_active,
             profile: settings.request_profile,
             sync_password: settings.features.sync_password,
             push_groups: settings.features.push_groups,
@@ -219,6 +278,8 @@ pub struct Provisioner {
     records: Mutex<Records>,
     /// Armed SCIM faults, oldest first.
     faults: Mutex<VecDeque<ArmedScimFault>>,
+    /// OAuth 2.0 tokens and waiting authorizations.
+    oauth: Mutex<OAuthState>,
     /// How many published org changes the engine has handled.
     handled: tokio::sync::watch::Sender<u64>,
 }
@@ -237,6 +298,7 @@ impl Provisioner {
             work: tokio::sync::Mutex::new(()),
             records: Mutex::new(Records { transcript: VecDeque::new(), next_sequence: 1, tasks: VecDeque::new() }),
             faults: Mutex::new(VecDeque::new()),
+            oauth: Mutex::new(OAuthState::default()),
             handled: tokio::sync::watch::Sender::new(published),
         });
         if !idp.keep_provisioner(provisioner.clone()) {
@@ -328,6 +390,10 @@ impl Provisioner {
 
     fn lock_records(&self) -> std::sync::MutexGuard<'_, Records> {
         self.records.lock().unwrap_or_else(PoisonError::into_inner)
+    }
+
+    fn lock_oauth(&self) -> std::sync::MutexGuard<'_, OAuthState> {
+        self.oauth.lock().unwrap_or_else(PoisonError::into_inner)
     }
 
     fn lock_faults(&self) -> std::sync::MutexGuard<'_, VecDeque<ArmedScimFault>> {
@@ -486,21 +552,34 @@ impl Provisioner {
         }
     }
 
-    /// The app's id, checking that it provisions.
+    /// The app's id, checking that it provisions and that its connection
+    /// is active.
     fn provisioning_app(&self, idp: &Idp, app: &str) -> Result<AppId, ProvisioningError> {
+        let (id, active) = self.configured_app(idp, app)?;
+        if !active {
+            return Err(ProvisioningError::ConnectionInactive(app.to_owned()));
+        }
+        Ok(id)
+    }
+
+    /// The app's id and whether its connection is active, checking that it
+    /// provisions.
+    fn configured_app(&self, idp: &Idp, app: &str) -> Result<(AppId, bool), ProvisioningError> {
         idp.read_org(|org| {
             let found = org.find_app(app).ok_or_else(|| ProvisioningError::UnknownApp(app.to_owned()))?;
-            if found.provisioning.is_none() {
+            let Some(settings) = found.provisioning.as_ref() else {
                 return Err(ProvisioningError::NotProvisioned(app.to_owned()));
-            }
-            Ok(found.id.clone())
+            };
+            Ok((found.id.clone(), settings.connection_active))
         })
     }
 
     /// "Test API Credentials": `GET /Users?startIndex=1&count=2`.
     pub async fn test_credentials(&self, app: &str) -> Result<CredentialsCheck, ProvisioningError> {
         let idp = self.idp.upgrade().ok_or(ProvisioningError::IdpGone)?;
-        let app = self.provisioning_app(&idp, app)?;
+        // Okta tests credentials before the integration is enabled, so an
+        // inactive connection may be tested.
+        let (app, _) = self.configured_app(&idp, app)?;
         let connection = idp.read_org(|org| Connection::of(org, &app)).ok_or(ProvisioningError::IdpGone)?;
         let _turn = self.work.lock().await;
         let label = Operation::TestCredentials { app: app.clone() }.label();
@@ -582,6 +661,9 @@ impl Provisioner {
         let Some(mut connection) = idp.read_org(|org| Connection::of(org, operation.app())) else {
             return Ok(());
         };
+        if !connection.active {
+            return Err(TaskFailure::ConnectionInactive);
+        }
         connection.faults = self.faults_for(idp, operation.app());
         let label = operation.label();
         match operation {
@@ -929,11 +1011,26 @@ impl Provisioner {
         let url = format!("{}{}", connection.base_url, request.path);
         let retry = self.options.retry;
         let mut attempt = 1;
+        let mut refreshed_after_401 = false;
         loop {
+            let authorization = self.authorization(idp, connection, label).await?;
             let started = idp.now();
-            let outcome = self.transport.send(&url, &connection.authorization, &request).await;
+            let outcome = self.transport.send(&url, &authorization, &request).await;
             let finished = idp.now();
             self.record(connection, label, attempt, &url, &request, &outcome, started, finished);
+            // Under OAuth 2.0 a 401 means the access token was refused
+            // before its time: Okta refreshes once and sends the request
+            // again.
+            let unauthorized = matches!(&outcome, Ok(reply) if reply.response.status == 401);
+            if unauthorized
+                && !refreshed_after_401
+                && let ScimAuthentication::OAuth2(settings) = &connection.authentication
+            {
+                refreshed_after_401 = true;
+                self.refresh(idp, connection, settings, label).await?;
+                attempt += 1;
+                continue;
+            }
             let retry_after = match &outcome {
                 Ok(reply) if reply.response.status == 429 || reply.response.status >= 500 => reply.retry_after,
                 Ok(reply) => return Ok(reply.response.clone()),
@@ -948,6 +1045,175 @@ impl Provisioner {
             attempt += 1;
             tokio::time::sleep(retry.delay(attempt, retry_after)).await;
         }
+    }
+
+    /// The `Authorization` header for the next request: the fixed one, or
+    /// under OAuth 2.0 the access token held, refreshed first when it has
+    /// expired on the IdP's clock.
+    async fn authorization(&self, idp: &Idp, connection: &Connection, label: &str) -> Result<String, TaskFailure> {
+        let settings = match &connection.authentication {
+            ScimAuthentication::OAuth2(settings) => settings,
+            fixed => return fixed.authorization().ok_or_else(|| TaskFailure::NotAuthorized("no header".into())),
+        };
+        let tokens = self.lock_oauth().tokens.get(&connection.app).cloned();
+        let tokens = match tokens {
+            None => return Err(TaskFailure::NotAuthorized("no token yet; start an authorization first".into())),
+            Some(tokens) if tokens.expired(idp.now()) => self.refresh(idp, connection, settings, label).await?,
+            Some(tokens) => tokens,
+        };
+        Ok(format!("Bearer {}", tokens.access_token))
+    }
+
+    /// Redeems the refresh token held for the app. A refusal leaves the
+    /// tokens as they were, so every later operation fails the same way
+    /// until an admin authorizes again.
+    async fn refresh(
+        &self,
+        idp: &Idp,
+        connection: &Connection,
+        settings: &OAuthClientSettings,
+        label: &str,
+    ) -> Result<OAuthTokens, TaskFailure> {
+        let current = self.lock_oauth().tokens.get(&connection.app).cloned();
+        let Some(refresh_token) = current.and_then(|tokens| tokens.refresh_token) else {
+            return Err(TaskFailure::NotAuthorized("the access token expired and the SP gave no refresh token".into()));
+        };
+        let grant = TokenGrant::RefreshToken { refresh_token: refresh_token.clone() };
+        let tokens = self.redeem(idp, &connection.app, settings, &grant, Some(&refresh_token), label).await?;
+        self.lock_oauth().tokens.insert(connection.app.clone(), tokens.clone());
+        Ok(tokens)
+    }
+
+    /// Sends a token request through the transport, records it in the
+    /// transcript (the code or token and the client secret redacted) and
+    /// reads the reply.
+    async fn redeem(
+        &self,
+        idp: &Idp,
+        app: &AppId,
+        settings: &OAuthClientSettings,
+        grant: &TokenGrant,
+        previous_refresh_token: Option<&str>,
+        label: &str,
+    ) -> Result<OAuthTokens, TaskFailure> {
+        let request = oauth::token_request(settings, grant);
+        let started = idp.now();
+        let outcome = self.transport.send_token_request(&request).await;
+        let finished = idp.now();
+        let (response, error) = match &outcome {
+            Ok((status, text)) => {
+                // The token reply is shown without its tokens.
+                let body = serde_json::from_str::<Value>(text)
+                    .map(|mut body| {
+                        for secret in ["access_token", "refresh_token", "id_token"] {
+                            if let Some(value) = body.get_mut(secret) {
+                                *value = Value::String("[redacted]".into());
+                            }
+                        }
+                        body
+                    })
+                    .unwrap_or_else(|_| Value::String(text.chars().take(200).collect()));
+                (Some(RecordedResponse { status: *status, body }), None)
+            }
+            Err(error) => (None, Some(error.clone())),
+        };
+        let recorded = RecordedRequest {
+            method: "POST",
+            url: request.url.clone(),
+            headers: vec![
+                ("User-Agent".to_owned(), transport::USER_AGENT.to_owned()),
+                ("Authorization".to_owned(), "Basic [redacted]".to_owned()),
+                ("Content-Type".to_owned(), "application/x-www-form-urlencoded".to_owned()),
+            ],
+            body: Some(Value::String(request.redacted_form.clone())),
+        };
+        self.push_exchange(
+            app,
+            &format!("{label} (OAuth {} grant)", grant.name()),
+            1,
+            recorded,
+            response,
+            error,
+            started,
+            finished,
+        );
+        let (status, text) = outcome.map_err(TaskFailure::NoReply)?;
+        Ok(oauth::read_token_reply(status, &text, idp.now(), previous_refresh_token)?)
+    }
+
+    /// "Authenticate with {app}": starts an OAuth 2.0 authorization and
+    /// returns the URL the admin's browser goes to. The callback must come
+    /// back within [`OAUTH_AUTHORIZATION_LIFETIME`].
+    pub fn start_authorization(&self, app: &str) -> Result<AuthorizationStart, ProvisioningError> {
+        let idp = self.idp.upgrade().ok_or(ProvisioningError::IdpGone)?;
+        let (id, _) = self.configured_app(&idp, app)?;
+        let (settings, redirect_uri) = idp
+            .read_org(|org| {
+                let found = org.apps.get(&id)?;
+                let settings = found.provisioning.as_ref()?.authentication.oauth()?.clone();
+                Some((settings, oauth::redirect_uri(&org.url, &found.name)))
+            })
+            .ok_or_else(|| ProvisioningError::NotOAuth(app.to_owned()))?;
+        let state = idp.ids().opaque_token();
+        let now = idp.now();
+        let expires_at = now + OAUTH_AUTHORIZATION_LIFETIME;
+        let authorize_url = oauth::authorize_url(&settings, &redirect_uri, &state);
+        let mut oauth_state = self.lock_oauth();
+        oauth_state.pending.retain(|pending| pending.expires_at > now);
+        oauth_state.pending.push_back(PendingAuthorization {
+            state,
+            app: id.clone(),
+            redirect_uri: redirect_uri.clone(),
+            expires_at,
+        });
+        while oauth_state.pending.len() > OAUTH_PENDING_LIMIT {
+            oauth_state.pending.pop_front();
+        }
+        Ok(AuthorizationStart { app: id, authorize_url, redirect_uri, expires: time_text(expires_at) })
+    }
+
+    /// The callback: the authorization waiting for `state` (started for the
+    /// app named in the path) is used up, and its code is exchanged at the
+    /// SP's token endpoint for the tokens Okta then holds.
+    pub async fn complete_authorization(
+        &self,
+        app_name: &str,
+        state: &str,
+        reply: AuthorizationReply,
+    ) -> Result<AppId, ProvisioningError> {
+        let idp = self.idp.upgrade().ok_or(ProvisioningError::IdpGone)?;
+        let now = idp.now();
+        let pending = {
+            let mut oauth_state = self.lock_oauth();
+            oauth_state.pending.retain(|pending| pending.expires_at > now);
+            let position = oauth_state.pending.iter().position(|pending| {
+                crate::oidc::authorize::constant_time_eq(pending.state.as_bytes(), state.as_bytes())
+            });
+            position.and_then(|position| oauth_state.pending.remove(position))
+        };
+        let pending = pending.ok_or(ProvisioningError::UnknownAuthorization)?;
+        let named = idp.read_org(|org| org.apps.get(&pending.app).is_some_and(|app| app.name == app_name));
+        if !named {
+            return Err(ProvisioningError::UnknownAuthorization);
+        }
+        let code = match reply {
+            AuthorizationReply::Code(code) => code,
+            AuthorizationReply::Error { error, description } => {
+                return Err(ProvisioningError::AuthorizationRefused { error, description });
+            }
+        };
+        let settings = idp
+            .read_org(|org| org.apps.get(&pending.app)?.provisioning.as_ref()?.authentication.oauth().cloned())
+            .ok_or_else(|| ProvisioningError::NotOAuth(app_name.to_owned()))?;
+        let grant = TokenGrant::AuthorizationCode { code, redirect_uri: pending.redirect_uri.clone() };
+        let tokens = self.redeem(&idp, &pending.app, &settings, &grant, None, "authorize").await?;
+        self.lock_oauth().tokens.insert(pending.app.clone(), tokens);
+        Ok(pending.app)
+    }
+
+    /// Whether Okta holds OAuth 2.0 tokens for the app.
+    pub fn has_oauth_tokens(&self, app: &AppId) -> bool {
+        self.lock_oauth().tokens.contains_key(app)
     }
 
     #[allow(clippy::too_many_arguments)]
@@ -978,21 +1244,37 @@ impl Provisioner {
             }
             Err(error) => (None, Some(error.clone())),
         };
+        let recorded = RecordedRequest {
+            method: request.method.as_str(),
+            url: url.to_owned(),
+            headers,
+            body: request.body.clone(),
+        };
+        self.push_exchange(&connection.app, label, attempt, recorded, response, error, started, finished);
+    }
+
+    #[allow(clippy::too_many_arguments)]
+    fn push_exchange(
+        &self,
+        app: &AppId,
+        label: &str,
+        attempt: u32,
+        request: RecordedRequest,
+        response: Option<RecordedResponse>,
+        error: Option<String>,
+        started: OffsetDateTime,
+        finished: OffsetDateTime,
+    ) {
         let duration_ms = u64::try_from((finished - started).whole_milliseconds()).unwrap_or(0);
         let mut records = self.lock_records();
         let sequence = records.next_sequence;
         records.next_sequence += 1;
         records.transcript.push_back(Exchange {
             sequence,
-            app: connection.app.clone(),
+            app: app.clone(),
             operation: label.to_owned(),
             attempt,
-            request: RecordedRequest {
-                method: request.method.as_str(),
-                url: url.to_owned(),
-                headers,
-                body: request.body.clone(),
-            },
+            request,
             response,
             error,
             started: time_text(started),

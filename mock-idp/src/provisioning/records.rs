@@ -15,6 +15,16 @@ pub enum TaskFailure {
     /// No reply came: the connection failed or timed out.
     #[error("{0}")]
     NoReply(String),
+    /// The app's provisioning connection is deactivated, so nothing is sent.
+    #[error("the app's provisioning connection is deactivated")]
+    ConnectionInactive,
+    /// OAuth 2.0: Okta holds no token it can use; an admin must authorize.
+    #[error("the app's OAuth 2.0 connection is not authorized: {0}")]
+    NotAuthorized(String),
+    /// OAuth 2.0: the SP's token endpoint refused a code or refresh token,
+    /// with its RFC 6749 error, or answered with something unusable.
+    #[error(transparent)]
+    Token(#[from] crate::scim::oauth::TokenError),
 }
 
 impl TaskFailure {
@@ -22,6 +32,10 @@ impl TaskFailure {
         match self {
             TaskFailure::Reply(reply) => reply.code(),
             TaskFailure::NoReply(_) => "scim.no_reply",
+            TaskFailure::ConnectionInactive => "provisioning.connection_inactive",
+            TaskFailure::NotAuthorized(_) => "oauth.not_authorized",
+            TaskFailure::Token(crate::scim::oauth::TokenError::Refused { .. }) => "oauth.token_refused",
+            TaskFailure::Token(crate::scim::oauth::TokenError::Unusable { .. }) => "oauth.token_unusable",
         }
     }
 
@@ -29,7 +43,8 @@ impl TaskFailure {
     pub fn status(&self) -> Option<u16> {
         match self {
             TaskFailure::Reply(reply) => Some(reply.status()),
-            TaskFailure::NoReply(_) => None,
+            TaskFailure::Token(token) => Some(token.status()),
+            TaskFailure::NoReply(_) | TaskFailure::ConnectionInactive | TaskFailure::NotAuthorized(_) => None,
         }
     }
 }

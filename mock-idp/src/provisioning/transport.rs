@@ -81,6 +81,30 @@ impl HttpTransport {
     }
 }
 
+impl HttpTransport {
+    /// Sends an OAuth 2.0 token request (a form, HTTP Basic client
+    /// authentication) and returns the status and body. An error is the text
+    /// of why no reply came.
+    pub(crate) async fn send_token_request(
+        &self,
+        request: &crate::scim::oauth::TokenRequest,
+    ) -> Result<(u16, String), String> {
+        let response = self
+            .client
+            .post(&request.url)
+            .header(reqwest::header::AUTHORIZATION, &request.authorization)
+            .header(reqwest::header::CONTENT_TYPE, "application/x-www-form-urlencoded")
+            .header(reqwest::header::ACCEPT, "application/json")
+            .body(request.form.clone())
+            .send()
+            .await
+            .map_err(|e| describe(&e))?;
+        let status = response.status().as_u16();
+        let text = response.text().await.map_err(|e| describe(&e))?;
+        Ok((status, text))
+    }
+}
+
 /// reqwest's error with its causes, on one line.
 fn describe(error: &reqwest::Error) -> String {
     let kind = if error.is_timeout() {
@@ -115,4 +139,61 @@ pub async fn fetch_transcript(org_url: &str, api_token: &str) -> Result<serde_js
         return Err(format!("{url} answered {status}: {text}"));
     }
     serde_json::from_str(&text).map_err(|e| format!("{url} answered with JSON that does not parse: {e}"))
+}
+
+/// Why a running mock did not start an authorization.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum RemoteError {
+    /// The mock refused the request (an unknown app, one that does not use
+    /// OAuth 2.0): its `errorSummary` and causes.
+    #[error("{0}")]
+    Refused(String),
+    /// No usable answer came.
+    #[error("{0}")]
+    Unreachable(String),
+}
+
+/// Asks a running mock to start an OAuth 2.0 authorization for an app's
+/// provisioning connection, for `mockta scim authorize`: the answer holds
+/// the URL to open in a browser.
+pub async fn start_remote_authorization(
+    org_url: &str,
+    api_token: &str,
+    app: &str,
+) -> Result<serde_json::Value, RemoteError> {
+    let app_segment: String = url::form_urlencoded::byte_serialize(app.as_bytes()).collect();
+    let url = format!("{}/api/v1/mockta/scim/apps/{app_segment}/oauth/authorize", org_url.trim_end_matches('/'));
+    let response = reqwest::Client::new()
+        .post(&url)
+        .header(reqwest::header::AUTHORIZATION, format!("SSWS {api_token}"))
+        .send()
+        .await
+        .map_err(|e| RemoteError::Unreachable(describe(&e)))?;
+    let status = response.status();
+    let text = response.text().await.map_err(|e| RemoteError::Unreachable(describe(&e)))?;
+    let body: Option<serde_json::Value> = serde_json::from_str(&text).ok();
+    if status.is_success() {
+        return body.ok_or_else(|| RemoteError::Unreachable(format!("{url} answered with JSON that does not parse")));
+    }
+    // Okta's envelope: the summary, then each cause.
+    let summary = body.as_ref().and_then(|b| b.get("errorSummary")).and_then(serde_json::Value::as_str);
+    let causes: Vec<&str> = body
+        .as_ref()
+        .and_then(|b| b.get("errorCauses"))
+        .and_then(serde_json::Value::as_array)
+        .map(|causes| causes.iter().filter_map(|c| c.get("errorSummary").and_then(serde_json::Value::as_str)).collect())
+        .unwrap_or_default();
+    match summary {
+        Some(summary) if status.is_client_error() && status != reqwest::StatusCode::UNAUTHORIZED => {
+            let mut message = summary.to_owned();
+            for cause in causes {
+                message.push_str(&format!(": {cause}"));
+            }
+            Err(RemoteError::Refused(message))
+        }
+        _ => Err(RemoteError::Unreachable(format!(
+            "{url} answered {status}: {}",
+            text.chars().take(200).collect::<String>()
+        ))),
+    }
 }

@@ -8,6 +8,7 @@
 
 pub mod faults;
 pub mod import;
+pub mod oauth;
 pub mod plan;
 pub mod requests;
 

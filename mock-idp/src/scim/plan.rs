@@ -86,9 +86,12 @@ impl Operation {
     }
 }
 
-/// The apps that provision, with their settings.
+/// The apps that provision, with their settings: those whose connection is
+/// active, since a deactivated connection sends no provisioning traffic.
 fn provisioning_apps(org: &Org) -> impl Iterator<Item = (&AppId, &ScimProvisioning)> {
-    org.apps.iter().filter_map(|(id, app)| app.provisioning.as_ref().map(|settings| (id, settings)))
+    org.apps.iter().filter_map(|(id, app)| {
+        app.provisioning.as_ref().filter(|settings| settings.connection_active).map(|settings| (id, settings))
+    })
 }
 
 /// The operations an org change calls for, in the order to run them.
@@ -120,7 +123,10 @@ pub fn plan_change(org: &Org, change: &OrgChange) -> Vec<Operation> {
         OrgChange::PasswordChanged { user } => {
             for (app, settings) in provisioning_apps(org) {
                 let linked_active = settings.links.users.get(user).is_some_and(|link| link.active);
-                if settings.features.sync_password && linked_active {
+                // Okta's "KEEP_EXISTING" sets a password at the create only.
+                let sync_changes = settings.features.sync_password
+                    && settings.password_change == crate::org::provisioning::PasswordChange::Change;
+                if sync_changes && linked_active {
                     operations.push(Operation::SyncPassword { app: app.clone(), user: user.clone() });
                 }
             }
@@ -133,7 +139,9 @@ pub fn plan_change(org: &Org, change: &OrgChange) -> Vec<Operation> {
         OrgChange::GroupAssignedToApp { app, group }
         | OrgChange::GroupAssignmentChanged { app, group }
         | OrgChange::GroupUnassignedFromApp { app, group } => {
-            let Some(settings) = org.apps.get(app).and_then(|a| a.provisioning.as_ref()) else {
+            let Some(settings) =
+                org.apps.get(app).and_then(|a| a.provisioning.as_ref()).filter(|s| s.connection_active)
+            else {
                 return operations;
             };
             // The group's members and every linked user: a group that was

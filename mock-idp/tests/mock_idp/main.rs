@@ -18,6 +18,7 @@ mod oidc_keys;
 mod oidc_memory;
 mod oidc_props;
 mod org_changes;
+mod provisioning_api;
 mod refusals;
 mod saml_ids;
 mod scim_provisioning;

@@ -16,9 +16,9 @@ use mock_idp::idp::{Idp, IdpConfig};
 use mock_idp::provisioning::{Provisioner, ProvisionerOptions, RetryPolicy};
 use serde_json::{Value, json};
 
-const APP: &str = "0oascimapp0000000001";
-const ALICE: &str = "00ualice000000000001";
-const BOB: &str = "00ubob00000000000002";
+pub(super) const APP: &str = "0oascimapp0000000001";
+pub(super) const ALICE: &str = "00ualice000000000001";
+pub(super) const BOB: &str = "00ubob00000000000002";
 const ENGINEERING: &str = "00gengineering000001";
 
 /// A SCIM server that keeps users and groups in memory, records every
@@ -227,15 +227,15 @@ async fn handle(State(shared): State<Shared>, method: Method, uri: Uri, headers:
 }
 
 /// The org, the recording server and the engine.
-struct Harness {
-    idp: Arc<Idp>,
-    provisioner: Arc<Provisioner>,
+pub(super) struct Harness {
+    pub(super) idp: Arc<Idp>,
+    pub(super) provisioner: Arc<Provisioner>,
     server: Shared,
     _stop: tokio::sync::oneshot::Sender<()>,
 }
 
 impl Harness {
-    async fn start(profile: &str) -> Self {
+    pub(super) async fn start(profile: &str) -> Self {
         Harness::start_with(profile, 0).await
     }
 
@@ -318,7 +318,7 @@ mappings = [{{ scim = "urn:ietf:params:scim:schemas:extension:enterprise:2.0:Use
 
     /// The requests received since the last call, and waits for the engine
     /// to finish first.
-    async fn requests(&self) -> Vec<Value> {
+    pub(super) async fn requests(&self) -> Vec<Value> {
         self.provisioner.wait_idle().await;
         std::mem::take(&mut self.server.lock().unwrap().recorded)
     }
@@ -330,7 +330,7 @@ mappings = [{{ scim = "urn:ietf:params:scim:schemas:extension:enterprise:2.0:Use
         self.idp.apply(operation).unwrap();
     }
 
-    fn assign(&self, user: &str) {
+    pub(super) fn assign(&self, user: &str) {
         let now = self.idp.now();
         self.apply(|org| {
             admin::assign_user(
@@ -343,18 +343,18 @@ mappings = [{{ scim = "urn:ietf:params:scim:schemas:extension:enterprise:2.0:Use
         });
     }
 
-    fn rename_alice(&self) {
+    pub(super) fn rename_alice(&self) {
         let now = self.idp.now();
         let body = admin::parse_body(br#"{"profile":{"firstName":"Alicia"}}"#).unwrap();
         self.apply(|org| admin::update_user(org, ALICE, body, true, now));
     }
 
-    fn lifecycle(&self, user: &str, operation: Lifecycle) {
+    pub(super) fn lifecycle(&self, user: &str, operation: Lifecycle) {
         let now = self.idp.now();
         self.apply(|org| admin::lifecycle(org, user, operation, now));
     }
 
-    fn queue_failure(&self, status: u16, retry_after: Option<&'static str>, detail: &str) {
+    pub(super) fn queue_failure(&self, status: u16, retry_after: Option<&'static str>, detail: &str) {
         let body = json!({"schemas": ["urn:ietf:params:scim:api:messages:2.0:Error"], "detail": detail, "status": status.to_string()});
         self.server.lock().unwrap().failures.push_back((status, retry_after, body));
     }

@@ -6,8 +6,8 @@ use super::{Checked, Validator};
 use crate::ids::GroupId;
 use crate::org::file::ProvisioningEntry;
 use crate::org::provisioning::{
-    AttributeMapping, ProvisioningFeatures, ProvisioningLinks, RequestProfile, ScimAttributePath, ScimAuthentication,
-    ScimProvisioning, default_mappings,
+    AttributeMapping, OAuthClientSettings, PasswordChange, ProvisioningFeatures, ProvisioningLinks, RequestProfile,
+    ScimAttributePath, ScimAuthentication, ScimProvisioning, default_mappings,
 };
 use crate::org::{AttributeValueSource, Group};
 
@@ -97,6 +97,8 @@ impl Validator<'_> {
             mappings,
             pushed_groups,
             links: ProvisioningLinks::default(),
+            connection_active: true,
+            password_change: PasswordChange::Change,
         })
     }
 
@@ -106,7 +108,21 @@ impl Validator<'_> {
             Some(token) if !token.is_empty() => Ok(token.to_owned()),
             _ => self.fail(field("token"), format!("is required when auth is {}", entry.auth)),
         };
+        let refuse_oauth = || {
+            let oauth_fields = [
+                ("authorize_url", entry.authorize_url.is_some()),
+                ("token_url", entry.token_url.is_some()),
+                ("client_id", entry.client_id.is_some()),
+                ("client_secret", entry.client_secret.is_some()),
+                ("scopes", !entry.scopes.is_empty()),
+            ];
+            match oauth_fields.iter().find(|(_, present)| *present) {
+                Some((name, _)) => self.fail(field(name), format!("is not allowed when auth is {}", entry.auth)),
+                None => Ok(()),
+            }
+        };
         let refuse_basic = || {
+            refuse_oauth()?;
             if entry.basic_user.is_some() || entry.basic_password.is_some() {
                 return self.fail(field("basic_user"), format!("is not allowed when auth is {}", entry.auth));
             }
@@ -122,6 +138,7 @@ impl Validator<'_> {
                 Ok(ScimAuthentication::Bearer(token()?))
             }
             "basic" => {
+                refuse_oauth()?;
                 if entry.token.is_some() {
                     return self.fail(field("token"), "is not allowed when auth is basic");
                 }
@@ -136,11 +153,41 @@ impl Validator<'_> {
                     (None, _) => self.fail(field("basic_user"), "is required when auth is basic"),
                 }
             }
-            "oauth" | "oauth2" => self.fail(
-                field("auth"),
-                "OAuth 2.0 authorization code is not supported by the mock; use header, bearer or basic",
-            ),
-            other => self.fail(field("auth"), format!("'{other}' is not one of header, bearer, basic")),
+            "oauth2" => {
+                if entry.token.is_some() {
+                    return self
+                        .fail(field("token"), "is not allowed when auth is oauth2: the token comes from the SP");
+                }
+                if entry.basic_user.is_some() || entry.basic_password.is_some() {
+                    return self.fail(field("basic_user"), "is not allowed when auth is oauth2");
+                }
+                let required = |name: &str, value: &Option<String>| match value.as_deref().map(str::trim) {
+                    Some(value) if !value.is_empty() => Ok(value.to_owned()),
+                    _ => self.fail(field(name), "is required when auth is oauth2"),
+                };
+                let authorize_url = required("authorize_url", &entry.authorize_url)?;
+                let authorize_url = self.http_url(&field("authorize_url"), &authorize_url)?.to_owned();
+                let token_url = required("token_url", &entry.token_url)?;
+                let token_url = self.http_url(&field("token_url"), &token_url)?.to_owned();
+                let client_id = required("client_id", &entry.client_id)?;
+                let client_secret = required("client_secret", &entry.client_secret)?;
+                if let Some((s, scope)) =
+                    entry.scopes.iter().enumerate().find(|(_, scope)| scope.is_empty() || scope.contains(' '))
+                {
+                    return self.fail(
+                        format!("apps[{index}].provisioning.scopes[{s}]"),
+                        format!("'{scope}' is not one OAuth scope (no spaces, not empty)"),
+                    );
+                }
+                Ok(ScimAuthentication::OAuth2(OAuthClientSettings {
+                    authorize_url,
+                    token_url,
+                    client_id,
+                    client_secret,
+                    scopes: entry.scopes.clone(),
+                }))
+            }
+            other => self.fail(field("auth"), format!("'{other}' is not one of header, bearer, basic, oauth2")),
         }
     }
 }
@@ -195,6 +242,27 @@ mappings = [
     }
 
     #[test]
+    fn oauth2_settings_load_with_their_endpoints_client_and_scopes() {
+        let text = org_with(
+            r#"base_url = "http://sp.test/scim/v2"
+auth = "oauth2"
+authorize_url = "http://sp.test/oauth/authorize"
+token_url = "http://sp.test/oauth/token"
+client_id = "okta"
+client_secret = "shh"
+scopes = ["scim"]"#,
+        );
+        let org = parse_org("org.toml", &text, NOW).unwrap_or_else(|e| panic!("{e}"));
+        let settings = org.find_app("sp").and_then(|app| app.provisioning.clone()).unwrap_or_else(|| panic!("app"));
+        let oauth = settings.authentication.oauth().unwrap_or_else(|| panic!("oauth2"));
+        assert_eq!(oauth.token_url, "http://sp.test/oauth/token");
+        assert_eq!(oauth.scopes, ["scim"]);
+        assert_eq!(settings.authentication.authorization(), None, "the header waits for a token");
+        assert_eq!(format!("{:?}", settings.authentication), "oauth2", "no secret in Debug");
+        assert!(settings.connection_active);
+    }
+
+    #[test]
     fn provisioning_problems_name_their_field() {
         assert_eq!(
             error_of("base_url = \"nope\"\nauth = \"bearer\"\ntoken = \"t\""),
@@ -208,7 +276,18 @@ mappings = [
             error_of("base_url = \"http://sp.test\"\nauth = \"basic\"\nbasic_user = \"okta\""),
             "org.toml: apps[0].provisioning.basic_password: is required when auth is basic"
         );
-        assert!(error_of("base_url = \"http://sp.test\"\nauth = \"oauth\"").contains("provisioning.auth: OAuth 2.0"));
+        assert!(
+            error_of("base_url = \"http://sp.test\"\nauth = \"oauth\"")
+                .contains("not one of header, bearer, basic, oauth2")
+        );
+        assert_eq!(
+            error_of("base_url = \"http://sp.test\"\nauth = \"oauth2\"\nauthorize_url = \"http://sp.test/a\""),
+            "org.toml: apps[0].provisioning.token_url: is required when auth is oauth2"
+        );
+        assert_eq!(
+            error_of("base_url = \"http://sp.test\"\nauth = \"bearer\"\ntoken = \"t\"\nclient_id = \"c\""),
+            "org.toml: apps[0].provisioning.client_id: is not allowed when auth is bearer"
+        );
         assert_eq!(
             error_of(
                 "base_url = \"http://sp.test\"\nauth = \"header\"\ntoken = \"t\"\nfeatures = [\"push_new_users\", \"teleport\"]"
