@@ -18,6 +18,8 @@ pub enum Flaw {
     IgnoreRecipient,
     IgnoreDestination,
     IgnoreTime,
+    IgnoreConfirmationExpiry,
+    IgnoreConditionsExpiry,
     IgnoreIssuer,
     IgnoreStatus,
     NoReplayCache,
@@ -117,7 +119,7 @@ pub enum Flaw {
 }
 
 impl Flaw {
-    pub const ALL: [Flaw; 103] = [
+    pub const ALL: [Flaw; 105] = [
         Flaw::AcceptUnsigned,
         Flaw::TrustKeyinfoCert,
         Flaw::AcceptSha1,
@@ -125,6 +127,8 @@ impl Flaw {
         Flaw::IgnoreRecipient,
         Flaw::IgnoreDestination,
         Flaw::IgnoreTime,
+        Flaw::IgnoreConfirmationExpiry,
+        Flaw::IgnoreConditionsExpiry,
         Flaw::IgnoreIssuer,
         Flaw::IgnoreStatus,
         Flaw::NoReplayCache,
@@ -232,6 +236,8 @@ impl Flaw {
             Flaw::IgnoreRecipient => "ignore-recipient",
             Flaw::IgnoreDestination => "ignore-destination",
             Flaw::IgnoreTime => "ignore-time",
+            Flaw::IgnoreConfirmationExpiry => "ignore-confirmation-expiry",
+            Flaw::IgnoreConditionsExpiry => "ignore-conditions-expiry",
             Flaw::IgnoreIssuer => "ignore-issuer",
             Flaw::IgnoreStatus => "ignore-status",
             Flaw::NoReplayCache => "no-replay-cache",
@@ -343,6 +349,12 @@ impl Flaw {
             Flaw::IgnoreRecipient => "Does not check SubjectConfirmationData Recipient against this ACS.",
             Flaw::IgnoreDestination => "Does not check the Response Destination against this ACS.",
             Flaw::IgnoreTime => "Does not check NotBefore and NotOnOrAfter, so expired responses are accepted.",
+            Flaw::IgnoreConfirmationExpiry => {
+                "Checks the Conditions' validity window but not the bearer SubjectConfirmationData's NotOnOrAfter, so a confirmation that has run out is accepted while the Conditions last (attacks.md P-05)."
+            }
+            Flaw::IgnoreConditionsExpiry => {
+                "Checks the SubjectConfirmationData's NotOnOrAfter but not the Conditions' NotOnOrAfter, so an assertion past its validity window is accepted (attacks.md P-06)."
+            }
             Flaw::IgnoreIssuer => "Does not check that the Issuer is the tenant's IdP.",
             Flaw::IgnoreStatus => "Reads the assertion even when the Status is not Success.",
             Flaw::NoReplayCache => "Keeps no record of assertion IDs, so a captured response can be posted again.",
@@ -643,6 +655,10 @@ pub struct Policy {
     pub check_recipient: bool,
     pub check_destination: bool,
     pub check_time: bool,
+    /// The bearer SubjectConfirmationData's NotOnOrAfter is checked.
+    pub check_confirmation_expiry: bool,
+    /// The Conditions' NotOnOrAfter is checked.
+    pub check_conditions_expiry: bool,
     pub check_issuer: bool,
     pub check_status: bool,
     pub replay_cache: bool,
@@ -810,6 +826,8 @@ impl Policy {
             check_recipient: true,
             check_destination: true,
             check_time: true,
+            check_confirmation_expiry: true,
+            check_conditions_expiry: true,
             check_issuer: true,
             check_status: true,
             replay_cache: true,
@@ -917,6 +935,8 @@ impl Policy {
                 Flaw::IgnoreRecipient => policy.check_recipient = false,
                 Flaw::IgnoreDestination => policy.check_destination = false,
                 Flaw::IgnoreTime => policy.check_time = false,
+                Flaw::IgnoreConfirmationExpiry => policy.check_confirmation_expiry = false,
+                Flaw::IgnoreConditionsExpiry => policy.check_conditions_expiry = false,
                 Flaw::IgnoreIssuer => policy.check_issuer = false,
                 Flaw::IgnoreStatus => policy.check_status = false,
                 Flaw::NoReplayCache => policy.replay_cache = false,

@@ -132,6 +132,17 @@ async fn pysaml2_rejects_expired_and_wrong_audience() {
     }
 }
 
+/// attacks.md P-05 and P-06: one time in the past is enough, whichever.
+#[tokio::test]
+async fn pysaml2_rejects_an_expired_confirmation_or_expired_conditions() {
+    let mock = Mock::start().await;
+    for fault in [SamlFault::ExpiredConfirmation, SamlFault::ExpiredConditions] {
+        mock.idp.arm_saml_fault(SamlFaultPlan { fault, impersonate: None }, None, None);
+        let verdict = mock.verify(&mock.saml_response(&mock.embed_link()).await, None);
+        assert_eq!(verdict["accepted"], false, "{fault}: {verdict}");
+    }
+}
+
 #[tokio::test]
 async fn pysaml2_rejects_signature_faults() {
     let mock = Mock::start().await;

@@ -217,6 +217,22 @@ pub fn checks() -> Vec<Check> {
         ),
         fault_check!("saml.cond.expired", "Expired response refused", Conditions, High, SamlFault::Expired, TIME_FIX),
         fault_check!(
+            "saml.subject.expired",
+            "Expired SubjectConfirmationData (Conditions still valid) refused",
+            Conditions,
+            High,
+            SamlFault::ExpiredConfirmation,
+            TIME_FIX
+        ),
+        fault_check!(
+            "saml.cond.conditions_expired",
+            "Expired Conditions (SubjectConfirmationData still valid) refused",
+            Conditions,
+            High,
+            SamlFault::ExpiredConditions,
+            TIME_FIX
+        ),
+        fault_check!(
             "saml.cond.not_yet_valid",
             "Response not valid yet refused",
             Conditions,

@@ -26,11 +26,17 @@ const FLAW_CHECKS: &[(&str, &[&str])] = &[
         "ignore-time",
         &[
             "saml.cond.expired",
+            "saml.subject.expired",
+            "saml.cond.conditions_expired",
             "saml.cond.not_yet_valid",
             "saml.cond.skew_outside_future",
             "saml.cond.skew_outside_past",
         ],
     ),
+    // Each fails only its own field's check: `expired` moves both times,
+    // so the other one still refuses it.
+    ("ignore-confirmation-expiry", &["saml.subject.expired"]),
+    ("ignore-conditions-expiry", &["saml.cond.conditions_expired"]),
     ("ignore-issuer", &["saml.issuer.wrong"]),
     ("ignore-status", &["saml.status.responder"]),
     ("no-replay-cache", &["saml.replay"]),

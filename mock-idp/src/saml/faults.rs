@@ -30,6 +30,12 @@ pub enum SamlFault {
     WrongDestination,
     WrongIssuer,
     Expired,
+    /// P-05: only the bearer SubjectConfirmationData's NotOnOrAfter has
+    /// passed; Conditions are still valid.
+    ExpiredConfirmation,
+    /// P-06: only the Conditions' NotOnOrAfter has passed; the
+    /// SubjectConfirmationData is still valid.
+    ExpiredConditions,
     NotYetValid,
     /// Positive: the response becomes valid this many seconds from now.
     /// Negative: it stopped being valid this many seconds ago.
@@ -79,6 +85,9 @@ pub const WRONG_AUDIENCE: &str = "https://other-sp.invalid/saml/metadata";
 pub const WRONG_ACS: &str = "https://attacker.invalid/sso/acs";
 /// The issuer `wrong-issuer` names: another Okta app's entity id.
 pub const WRONG_ISSUER: &str = "http://www.okta.com/0oaWRONGISSUER0000";
+/// How long ago `expired-confirmation` and `expired-conditions` expire: past
+/// any reasonable skew tolerance (the suite recommends 60 to 180 seconds).
+pub const STALE: Duration = Duration::minutes(10);
 /// The suffix `comment-in-nameid` signs after the impersonated identity.
 pub const COMMENT_SUFFIX: &str = ".attacker.invalid";
 /// Renamed (evil) elements get this prefix before their original ID, so the
@@ -100,6 +109,8 @@ impl SamlFault {
             SamlFault::WrongDestination,
             SamlFault::WrongIssuer,
             SamlFault::Expired,
+            SamlFault::ExpiredConfirmation,
+            SamlFault::ExpiredConditions,
             SamlFault::NotYetValid,
             SamlFault::Skew(240),
             SamlFault::Skew(-240),
@@ -167,6 +178,12 @@ impl SamlFault {
             SamlFault::WrongDestination => "The Response Destination is another ACS URL.",
             SamlFault::WrongIssuer => "Both Issuers name another Okta app; the signature is still by this app's key.",
             SamlFault::Expired => "Every time is an hour early: NotOnOrAfter passed an hour ago.",
+            SamlFault::ExpiredConfirmation => {
+                "Only SubjectConfirmationData NotOnOrAfter is in the past (ten minutes ago); Conditions and IssueInstant are current."
+            }
+            SamlFault::ExpiredConditions => {
+                "Only the Conditions window is in the past (NotOnOrAfter ten minutes ago, NotBefore an hour before it); SubjectConfirmationData and IssueInstant are current."
+            }
             SamlFault::NotYetValid => "Every time is an hour late: NotBefore is an hour from now.",
             SamlFault::Skew(seconds) if seconds > 0 => {
                 "IssueInstant and NotBefore are SECONDS from now, as if the IdP's clock were ahead; the response is valid for one minute from then."
@@ -235,6 +252,10 @@ impl SamlFault {
             SamlFault::WrongRecipient => "SAML Profiles 4.1.4.2 (Recipient)",
             SamlFault::WrongDestination => "SAML Bindings 3.5.5.2 (Destination)",
             SamlFault::WrongIssuer => "SAML Core 2.2.5 (Issuer)",
+            SamlFault::ExpiredConfirmation => {
+                "attacks.md P-05; SAML Profiles 4.1.4.2 (the bearer SubjectConfirmationData's NotOnOrAfter)"
+            }
+            SamlFault::ExpiredConditions => "attacks.md P-06; SAML Core 2.5.1.2 (the Conditions' NotOnOrAfter)",
             SamlFault::Expired | SamlFault::NotYetValid | SamlFault::Skew(_) => {
                 "SAML Core 2.5.1.2 (NotBefore, NotOnOrAfter)"
             }
@@ -275,6 +296,13 @@ impl SamlFault {
             SamlFault::WrongDestination => content.destination = WRONG_ACS.to_owned(),
             SamlFault::WrongIssuer => content.issuer = WRONG_ISSUER.to_owned(),
             SamlFault::Expired => shift_validity(content, now, -3600),
+            SamlFault::ExpiredConfirmation => content.subject.not_on_or_after = now - STALE,
+            // NotBefore moves too, so the window stays well formed and only
+            // its end decides.
+            SamlFault::ExpiredConditions => {
+                content.conditions.not_on_or_after = now - STALE;
+                content.conditions.not_before = now - STALE - Duration::hours(1);
+            }
             SamlFault::NotYetValid => shift_validity(content, now, 3600),
             SamlFault::Skew(seconds) => shift_validity(content, now, seconds),
             SamlFault::InResponseToMismatch => {
@@ -546,6 +574,8 @@ impl fmt::Display for SamlFault {
             SamlFault::WrongDestination => "wrong-destination",
             SamlFault::WrongIssuer => "wrong-issuer",
             SamlFault::Expired => "expired",
+            SamlFault::ExpiredConfirmation => "expired-confirmation",
+            SamlFault::ExpiredConditions => "expired-conditions",
             SamlFault::NotYetValid => "not-yet-valid",
             SamlFault::Skew(seconds) => return write!(f, "skew:{seconds:+}"),
             SamlFault::InResponseToMismatch => "in-response-to-mismatch",

@@ -63,6 +63,25 @@ fn time_faults_move_the_validity_window() {
 }
 
 #[test]
+fn single_field_expiry_faults_move_only_their_field() {
+    let now = OffsetDateTime::now_utc();
+    let past = now - mock_idp::saml::faults::STALE + time::Duration::minutes(1);
+    let confirmation = mint(SamlFault::ExpiredConfirmation);
+    assert!(instant(attribute(&confirmation, "saml2:SubjectConfirmationData", "NotOnOrAfter")) < past);
+    assert!(instant(attribute(&confirmation, "saml2:Conditions", "NotOnOrAfter")) > now);
+    assert!(instant(attribute(&confirmation, "saml2:Conditions", "NotBefore")) < now);
+    let conditions = mint(SamlFault::ExpiredConditions);
+    let window_end = instant(attribute(&conditions, "saml2:Conditions", "NotOnOrAfter"));
+    assert!(window_end < past);
+    assert!(instant(attribute(&conditions, "saml2:Conditions", "NotBefore")) < window_end, "a well-formed window");
+    assert!(instant(attribute(&conditions, "saml2:SubjectConfirmationData", "NotOnOrAfter")) > now);
+    for xml in [&confirmation, &conditions] {
+        let issued = instant(attribute(xml, "saml2p:Response", "IssueInstant"));
+        assert!((issued - now).abs() < time::Duration::seconds(5), "{issued}");
+    }
+}
+
+#[test]
 fn protocol_faults() {
     let mismatch = mint(SamlFault::InResponseToMismatch);
     assert_ne!(attribute(&mismatch, "saml2p:Response", "InResponseTo"), "ONELOGIN_request_1");

@@ -421,7 +421,9 @@ impl UnverifiedResponse {
             {
                 return Err(SamlError::NotYetValid);
             }
-            for expiry in std::iter::once(subject_expiry).chain(conditions_expiry) {
+            let confirmation_expiry = Some(subject_expiry).filter(|_| policy.check_confirmation_expiry);
+            let window_expiry = conditions_expiry.filter(|_| policy.check_conditions_expiry);
+            for expiry in confirmation_expiry.into_iter().chain(window_expiry) {
                 if now - skew >= expiry {
                     return Err(SamlError::Expired);
                 }
