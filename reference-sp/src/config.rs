@@ -274,6 +274,32 @@ pub struct ScimConfig {
     pub owner: Option<String>,
     /// The attributes of the tenant's custom User extension.
     pub extension: Vec<String>,
+    /// The tenant's own OAuth 2.0 authorization server for its SCIM API,
+    /// when it has one (`[tenants.scim.oauth]`).
+    pub oauth: Option<ScimOAuthConfig>,
+}
+
+/// An OAuth 2.0 authorization server in front of a tenant's SCIM API, as OIN
+/// SCIM apps that authenticate Okta by authorization code have: one client
+/// (Okta), the redirect URIs it may use, and how long tokens live. Access
+/// tokens it issues are accepted by the SCIM API beside the static
+/// credential.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct ScimOAuthConfig {
+    pub client_id: String,
+    /// The client secret's SHA-256 in lowercase hex, so the config file holds
+    /// no usable secret.
+    pub client_secret_hash: String,
+    /// The redirect URIs allowed, compared exactly: Okta's OIN test plan
+    /// requires an authorization with any other to fail.
+    pub redirect_uris: Vec<String>,
+    pub access_token_lifetime_seconds: u32,
+    pub refresh_token_lifetime_seconds: u32,
+    /// Approve every authorization request without asking: for tests only.
+    /// Without it the authorize endpoint asks for the tenant's break-glass
+    /// admin by HTTP Basic, the reference SP's stand-in for an admin's
+    /// sign-in and consent.
+    pub auto_approve: bool,
 }
 
 #[derive(Clone, Debug)]
@@ -415,6 +441,19 @@ struct ScimEntry {
     admin_team: Option<String>,
     owner: Option<String>,
     extension: Option<Vec<String>>,
+    oauth: Option<ScimOAuthEntry>,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct ScimOAuthEntry {
+    client_id: String,
+    client_secret_hash: String,
+    redirect_uris: Vec<String>,
+    access_token_lifetime_seconds: Option<u32>,
+    refresh_token_lifetime_seconds: Option<u32>,
+    #[serde(default)]
+    auto_approve: bool,
 }
 
 #[derive(Debug, Deserialize)]
@@ -573,12 +612,17 @@ pub fn parse_config(file: &str, text: &str, dir: &Path) -> Result<SpConfig, Conf
                         format!("'{unknown}' is not one of {}", known.join(", ")),
                     ));
                 }
+                let oauth = match scim.oauth {
+                    None => None,
+                    Some(oauth) => Some(scim_oauth(oauth).map_err(|(name, problem)| fail(field(name), problem))?),
+                };
                 Some(ScimConfig {
                     credential,
                     teams_must_exist: scim.teams_must_exist,
                     admin_team: scim.admin_team,
                     owner: scim.owner,
                     extension,
+                    oauth,
                 })
             }
         };
@@ -827,6 +871,50 @@ fn is_http_url(value: &str) -> bool {
     url::Url::parse(value).is_ok_and(|u| matches!(u.scheme(), "http" | "https") && u.host().is_some())
 }
 
+/// The default access token lifetime of a tenant's SCIM OAuth server: one
+/// hour.
+pub const SCIM_ACCESS_TOKEN_SECONDS: u32 = 3600;
+/// The default refresh token lifetime: 30 days.
+pub const SCIM_REFRESH_TOKEN_SECONDS: u32 = 30 * 24 * 3600;
+
+/// Checks a `[tenants.scim.oauth]` table; an error names the field under
+/// `scim.oauth` and the problem.
+fn scim_oauth(entry: ScimOAuthEntry) -> Result<ScimOAuthConfig, (&'static str, String)> {
+    if entry.client_id.trim().is_empty() {
+        return Err(("scim.oauth.client_id", "must not be empty".into()));
+    }
+    let hash = entry.client_secret_hash.trim().to_ascii_lowercase();
+    if hash.len() != 64 || !hash.bytes().all(|b| b.is_ascii_hexdigit()) {
+        return Err(("scim.oauth.client_secret_hash", "must be the secret's SHA-256 in hex (64 digits)".into()));
+    }
+    if entry.redirect_uris.is_empty() {
+        return Err(("scim.oauth.redirect_uris", "must list at least one redirect URI".into()));
+    }
+    for uri in &entry.redirect_uris {
+        let absolute = url::Url::parse(uri)
+            .is_ok_and(|parsed| matches!(parsed.scheme(), "http" | "https") && parsed.fragment().is_none());
+        if !absolute {
+            return Err((
+                "scim.oauth.redirect_uris",
+                format!("'{uri}' is not an absolute http or https URL without a fragment (RFC 6749 3.1.2)"),
+            ));
+        }
+    }
+    let access = entry.access_token_lifetime_seconds.unwrap_or(SCIM_ACCESS_TOKEN_SECONDS);
+    let refresh = entry.refresh_token_lifetime_seconds.unwrap_or(SCIM_REFRESH_TOKEN_SECONDS);
+    if access == 0 || refresh == 0 {
+        return Err(("scim.oauth", "token lifetimes must be at least one second".into()));
+    }
+    Ok(ScimOAuthConfig {
+        client_id: entry.client_id,
+        client_secret_hash: hash,
+        redirect_uris: entry.redirect_uris,
+        access_token_lifetime_seconds: access,
+        refresh_token_lifetime_seconds: refresh,
+        auto_approve: entry.auto_approve,
+    })
+}
+
 #[cfg(test)]
 pub(crate) mod tests {
     use super::*;
@@ -930,6 +1018,29 @@ pub(crate) mod tests {
     }
 
     #[test]
+    fn single_logout_needs_the_signing_key_pair() {
+        let signed = "sign_authn_requests = true, signing_key_file = \"k.pem\", signing_certificate_file = \"c.pem\"";
+        let text = acme_with(&format!(
+            "saml = {{ idp_metadata_file = \"idp.xml\", {signed}, single_logout_url = \"https://idp.test/slo/saml\" }}"
+        ));
+        let config = parse_config("sp.toml", &text, Path::new("/conf")).unwrap();
+        let slo = config.tenant("acme").unwrap().saml.clone().unwrap().single_logout.unwrap();
+        assert_eq!(
+            slo,
+            SingleLogoutSettings { idp_url: "https://idp.test/slo/saml".into(), allow_idp_initiated: false }
+        );
+        let unsigned =
+            acme_with("saml = { idp_metadata_file = \"idp.xml\", single_logout_url = \"https://idp.test/slo\" }");
+        assert!(
+            error_of(&unsigned).contains("single_logout_url: needs sign_authn_requests = true"),
+            "{}",
+            error_of(&unsigned)
+        );
+        let alone = acme_with("saml = { idp_metadata_file = \"idp.xml\", allow_idp_initiated_logout = true }");
+        assert!(error_of(&alone).contains("allow_idp_initiated_logout: is used only with single_logout_url"));
+    }
+
+    #[test]
     fn saml_keys_may_stand_in_a_saml_table() {
         let text = acme_with("saml = { idp_metadata_file = \"idp.xml\", sp_entity_id = \"urn:acme\" }");
         let config = parse_config("sp.toml", &text, Path::new("/conf")).unwrap();
@@ -962,29 +1073,6 @@ pub(crate) mod tests {
             "sp.toml: tenants[0].saml: tenant 'acme' has no way to sign in: give it a SAML IdP \
              (idp_metadata_url or idp_metadata_file) or an oidc table, or both"
         );
-    }
-
-    #[test]
-    fn single_logout_needs_the_signing_key_pair() {
-        let signed = "sign_authn_requests = true, signing_key_file = \"k.pem\", signing_certificate_file = \"c.pem\"";
-        let text = acme_with(&format!(
-            "saml = {{ idp_metadata_file = \"idp.xml\", {signed}, single_logout_url = \"https://idp.test/slo/saml\" }}"
-        ));
-        let config = parse_config("sp.toml", &text, Path::new("/conf")).unwrap();
-        let slo = config.tenant("acme").unwrap().saml.clone().unwrap().single_logout.unwrap();
-        assert_eq!(
-            slo,
-            SingleLogoutSettings { idp_url: "https://idp.test/slo/saml".into(), allow_idp_initiated: false }
-        );
-        let unsigned =
-            acme_with("saml = { idp_metadata_file = \"idp.xml\", single_logout_url = \"https://idp.test/slo\" }");
-        assert!(
-            error_of(&unsigned).contains("single_logout_url: needs sign_authn_requests = true"),
-            "{}",
-            error_of(&unsigned)
-        );
-        let alone = acme_with("saml = { idp_metadata_file = \"idp.xml\", allow_idp_initiated_logout = true }");
-        assert!(error_of(&alone).contains("allow_idp_initiated_logout: is used only with single_logout_url"));
     }
 
     #[test]

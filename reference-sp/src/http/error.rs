@@ -46,6 +46,10 @@ pub enum HttpError {
     /// SCIM endpoints answer with the SCIM Error schema.
     #[error(transparent)]
     Scim(#[from] crate::scim::ScimError),
+    /// The SCIM OAuth server's refusals: RFC 6749's JSON at the token
+    /// endpoint, a redirect or an error page at the authorization endpoint.
+    #[error(transparent)]
+    ScimOAuth(#[from] crate::provisioning::oauth::ScimOAuthError),
 }
 
 impl HttpError {
@@ -76,6 +80,19 @@ impl HttpError {
             },
             HttpError::Scim(error) => {
                 (StatusCode::from_u16(error.status()).unwrap_or(StatusCode::BAD_REQUEST), "scim.error")
+            }
+            HttpError::ScimOAuth(error) => {
+                use crate::provisioning::oauth::ScimOAuthError;
+                let status = match error {
+                    ScimOAuthError::NotConfigured(_) => StatusCode::NOT_FOUND,
+                    ScimOAuthError::NotRedirectable { .. } => StatusCode::BAD_REQUEST,
+                    ScimOAuthError::Redirected { .. } => StatusCode::FOUND,
+                    ScimOAuthError::AdminRequired => StatusCode::UNAUTHORIZED,
+                    ScimOAuthError::Token { error, .. } => {
+                        StatusCode::from_u16(error.status()).unwrap_or(StatusCode::BAD_REQUEST)
+                    }
+                };
+                (status, error.code())
             }
             HttpError::Sp(error) => {
                 let status = match error {
@@ -123,6 +140,12 @@ impl IntoResponse for HttpError {
             }
             return response;
         }
+        if let HttpError::ScimOAuth(error) = &self
+            && let Some(response) = scim_oauth_response(status, error)
+        {
+            tracing::info!(code, reason = ?self.to_string(), "SCIM OAuth request refused");
+            return response;
+        }
         if let HttpError::Scim(error) = &self {
             if status.is_server_error() {
                 tracing::error!(error = ?error.to_string(), "SCIM request failed");
@@ -151,6 +174,44 @@ impl IntoResponse for HttpError {
         let mut response = (status, [(header::CONTENT_TYPE, "text/html; charset=utf-8")], page).into_response();
         response.headers_mut().insert("x-error-code", axum::http::HeaderValue::from_static(code));
         response
+    }
+}
+
+/// The SCIM OAuth refusals that are not error pages: RFC 6749 §4.1.2.1's
+/// redirect back to the client, §5.2's JSON, and the consent challenge.
+fn scim_oauth_response(status: StatusCode, error: &crate::provisioning::oauth::ScimOAuthError) -> Option<Response> {
+    use crate::provisioning::oauth::{ScimOAuthError, redirect_location};
+    use axum::http::HeaderValue;
+    match error {
+        ScimOAuthError::Redirected { redirect_uri, error, description, state } => {
+            let mut parameters = vec![("error", error.as_str()), ("error_description", description.as_str())];
+            if let Some(state) = state.as_deref() {
+                parameters.push(("state", state));
+            }
+            let location = redirect_location(redirect_uri, &parameters);
+            Some((status, [(header::LOCATION, location)]).into_response())
+        }
+        ScimOAuthError::Token { error: code, description } => {
+            let body = serde_json::json!({ "error": code.as_str(), "error_description": description });
+            let mut response = (status, axum::Json(body)).into_response();
+            let headers = response.headers_mut();
+            headers.insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
+            if status == StatusCode::UNAUTHORIZED {
+                headers.insert(header::WWW_AUTHENTICATE, HeaderValue::from_static("Basic realm=\"SCIM OAuth client\""));
+            }
+            Some(response)
+        }
+        ScimOAuthError::AdminRequired => {
+            let page = super::pages::refusal(status, error.code(), &error.to_string());
+            let mut response = (status, [(header::CONTENT_TYPE, "text/html; charset=utf-8")], page).into_response();
+            response.headers_mut().insert(
+                header::WWW_AUTHENTICATE,
+                HeaderValue::from_static("Basic realm=\"Approve Okta's access to SCIM (tenant admin)\""),
+            );
+            response.headers_mut().insert("x-error-code", HeaderValue::from_static("oauth.admin_required"));
+            Some(response)
+        }
+        ScimOAuthError::NotConfigured(_) | ScimOAuthError::NotRedirectable { .. } => None,
     }
 }
 

@@ -8,6 +8,7 @@ mod logout;
 mod oidc;
 mod pages;
 mod scim;
+mod scim_oauth;
 mod sign_in;
 
 use std::net::SocketAddr;
@@ -45,6 +46,8 @@ pub fn router(sp: Arc<Sp>) -> Router {
         .route("/oidc/login", get(oidc::login))
         .route("/oidc/logout", get(oidc::logout))
         .route("/oidc/refresh", post(oidc::refresh))
+        .route("/oauth/scim/{tenant}/authorize", get(scim_oauth::authorize))
+        .route("/oauth/scim/{tenant}/token", post(scim_oauth::token))
         .nest("/admin", admin::routes())
         .nest("/scim/v2", scim::routes(sp.clone()))
         .fallback(no_such_route)

@@ -9,6 +9,7 @@
 //! admin.
 
 mod discovery;
+pub mod oauth;
 
 use serde_json::{Value, json};
 
@@ -89,6 +90,11 @@ impl Sp {
         let Some(scim) = &config.scim else { return Err(ScimError::Unauthorized) };
         let header = authorization.map(str::trim).ok_or(ScimError::Unauthorized)?;
         let (scheme, value) = header.split_once(' ').ok_or(ScimError::Unauthorized)?;
+        // An access token of the tenant's own OAuth server is accepted
+        // beside the static credential.
+        if scheme.eq_ignore_ascii_case("bearer") && self.scim_oauth_access_token_live(config, value.trim()) {
+            return Ok(());
+        }
         let presented = match (&scim.credential, scheme.to_ascii_lowercase().as_str()) {
             (ScimCredential::Bearer(_), "bearer") => value.trim().to_owned(),
             (ScimCredential::Basic { .. }, "basic") => {

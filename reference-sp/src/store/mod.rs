@@ -469,11 +469,86 @@ impl<S: GroupCommitStore + ?Sized> GroupCommitWrites for S {
     }
 }
 
+/// The tokens a tenant's SCIM OAuth server issues at once, as their hashes
+/// with their expiry.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct NewOAuthTokens {
+    pub access_hash: String,
+    pub access_expires: OffsetDateTime,
+    pub refresh_hash: String,
+    pub refresh_expires: OffsetDateTime,
+}
+
+/// What redeeming a refresh token did.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum RefreshRedemption {
+    /// It was live and unused: it is now used, and the new tokens belong to
+    /// its grant.
+    Rotated,
+    /// It had been redeemed before, so it was stolen or replayed: every
+    /// token of its grant is revoked (OAuth 2.0 Security BCP, refresh token
+    /// rotation).
+    Reused,
+    /// No live refresh token has this hash.
+    Unknown,
+}
+
+/// The SCIM API's OAuth 2.0 authorization server: codes and tokens, kept as
+/// hashes.
+pub trait ScimOAuthStore: Send + Sync {
+    /// Keeps a code's hash with the redirect URI it was issued for. Expired
+    /// codes are deleted, and at most `keep_at_most` per tenant are kept.
+    fn save_scim_oauth_code(
+        &self,
+        tenant: &TenantId,
+        code_hash: &str,
+        redirect_uri: &str,
+        expires: OffsetDateTime,
+        now: OffsetDateTime,
+        keep_at_most: usize,
+    ) -> StoreResult<()>;
+    /// Takes a code (single use: it is gone afterwards, whatever the
+    /// answer) and returns its redirect URI when it was live.
+    fn take_scim_oauth_code(
+        &self,
+        tenant: &TenantId,
+        code_hash: &str,
+        now: OffsetDateTime,
+    ) -> StoreResult<Option<String>>;
+    /// Keeps the first tokens of a new grant.
+    fn save_scim_oauth_tokens(
+        &self,
+        tenant: &TenantId,
+        grant: &str,
+        tokens: &NewOAuthTokens,
+        now: OffsetDateTime,
+    ) -> StoreResult<()>;
+    /// Whether a live access token has this hash.
+    fn scim_oauth_access_token_live(
+        &self,
+        tenant: &TenantId,
+        access_hash: &str,
+        now: OffsetDateTime,
+    ) -> StoreResult<bool>;
+    /// Redeems a refresh token in one write: checking it and marking it used
+    /// cannot be split by another redemption of the same token.
+    fn redeem_scim_oauth_refresh_token(
+        &self,
+        tenant: &TenantId,
+        refresh_hash: &str,
+        tokens: &NewOAuthTokens,
+        now: OffsetDateTime,
+    ) -> StoreResult<RefreshRedemption>;
+}
+
 /// Every role at once, for the [`crate::sp::Sp`], which serves them all. A
 /// backend implements the role traits; this one comes with them.
 pub trait Store:
-    SettingsStore + SignInStore + SessionStore + ScimUserStore + ScimGroupStore + GroupCommitStore
+    SettingsStore + SignInStore + SessionStore + ScimUserStore + ScimGroupStore + ScimOAuthStore + GroupCommitStore
 {
 }
 
-impl<T: SettingsStore + SignInStore + SessionStore + ScimUserStore + ScimGroupStore + GroupCommitStore> Store for T {}
+impl<T: SettingsStore + SignInStore + SessionStore + ScimUserStore + ScimGroupStore + ScimOAuthStore + GroupCommitStore>
+    Store for T
+{
+}

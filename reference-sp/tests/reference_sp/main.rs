@@ -18,6 +18,7 @@ mod properties;
 mod rules;
 mod scim;
 mod scim_load;
+mod scim_oauth;
 mod scim_props;
 mod single_logout;
 mod store_suite;

@@ -5,8 +5,8 @@
 use reference_sp::config::{Provisioning, TenantId, TenantSettings};
 use reference_sp::store::sqlite::SqliteStore;
 use reference_sp::store::{
-    NewUser, PendingSignIn, ScimGroupStore, ScimUserStore, ScimUserWrite, SessionStore, SettingsStore, SignInProtocol,
-    SignInStore, StoreError, TeamWrite, UserId, UserStatus,
+    NewUser, PendingSignIn, ScimGroupStore, ScimOAuthStore, ScimUserStore, ScimUserWrite, SessionStore, SettingsStore,
+    SignInProtocol, SignInStore, StoreError, TeamWrite, UserId, UserStatus,
 };
 use time::{Duration, OffsetDateTime};
 
@@ -262,6 +262,67 @@ pub(crate) fn scim_credentials_are_per_tenant(store: impl ScimUserStore + Settin
     assert_eq!(store.scim_credential(&tenant("globex")).unwrap(), None);
 }
 
+pub(crate) fn scim_oauth_codes_are_single_use_and_refresh_tokens_rotate(store: impl ScimOAuthStore + SettingsStore) {
+    use reference_sp::store::{NewOAuthTokens, RefreshRedemption};
+    let store = with_tenants(store);
+    let acme = tenant("acme");
+    let later = now() + Duration::seconds(30);
+    store.save_scim_oauth_code(&acme, "code-1", "https://okta.test/cb", later, now(), 2).unwrap();
+    assert_eq!(store.take_scim_oauth_code(&tenant("globex"), "code-1", now()).unwrap(), None, "another tenant's");
+    assert_eq!(store.take_scim_oauth_code(&acme, "code-1", now()).unwrap(), None, "the wrong tenant used it up");
+    store.save_scim_oauth_code(&acme, "code-2", "https://okta.test/cb", later, now(), 2).unwrap();
+    assert_eq!(store.take_scim_oauth_code(&acme, "code-2", now()).unwrap().as_deref(), Some("https://okta.test/cb"));
+    assert_eq!(store.take_scim_oauth_code(&acme, "code-2", now()).unwrap(), None, "single use");
+    store.save_scim_oauth_code(&acme, "code-3", "https://okta.test/cb", later, now(), 2).unwrap();
+    assert_eq!(store.take_scim_oauth_code(&acme, "code-3", later).unwrap(), None, "expired");
+    for n in 0..3 {
+        store.save_scim_oauth_code(&acme, &format!("many-{n}"), "u", later, now(), 2).unwrap();
+    }
+    assert_eq!(store.take_scim_oauth_code(&acme, "many-0", now()).unwrap(), None, "at most two are kept");
+    assert!(store.take_scim_oauth_code(&acme, "many-2", now()).unwrap().is_some());
+
+    let tokens = |n: u32| NewOAuthTokens {
+        access_hash: format!("access-{n}"),
+        access_expires: now() + Duration::seconds(60),
+        refresh_hash: format!("refresh-{n}"),
+        refresh_expires: now() + Duration::seconds(600),
+    };
+    store.save_scim_oauth_tokens(&acme, "grant-a", &tokens(1), now()).unwrap();
+    assert!(store.scim_oauth_access_token_live(&acme, "access-1", now()).unwrap());
+    assert!(!store.scim_oauth_access_token_live(&acme, "access-1", now() + Duration::seconds(60)).unwrap(), "expired");
+    assert!(!store.scim_oauth_access_token_live(&tenant("globex"), "access-1", now()).unwrap());
+    assert!(
+        !store.scim_oauth_access_token_live(&acme, "refresh-1", now()).unwrap(),
+        "a refresh token is no access token"
+    );
+    assert_eq!(
+        store.redeem_scim_oauth_refresh_token(&acme, "access-1", &tokens(9), now()).unwrap(),
+        RefreshRedemption::Unknown
+    );
+    assert_eq!(
+        store.redeem_scim_oauth_refresh_token(&acme, "refresh-1", &tokens(2), now()).unwrap(),
+        RefreshRedemption::Rotated
+    );
+    assert!(store.scim_oauth_access_token_live(&acme, "access-2", now()).unwrap());
+    // The rotated token again: a replay, so the grant's tokens all go.
+    assert_eq!(
+        store.redeem_scim_oauth_refresh_token(&acme, "refresh-1", &tokens(3), now()).unwrap(),
+        RefreshRedemption::Reused
+    );
+    assert!(!store.scim_oauth_access_token_live(&acme, "access-2", now()).unwrap());
+    assert!(!store.scim_oauth_access_token_live(&acme, "access-3", now()).unwrap());
+    assert_eq!(
+        store.redeem_scim_oauth_refresh_token(&acme, "refresh-2", &tokens(4), now()).unwrap(),
+        RefreshRedemption::Unknown
+    );
+    store.save_scim_oauth_tokens(&acme, "grant-b", &tokens(5), now()).unwrap();
+    let expired = now() + Duration::seconds(600);
+    assert_eq!(
+        store.redeem_scim_oauth_refresh_token(&acme, "refresh-5", &tokens(6), expired).unwrap(),
+        RefreshRedemption::Unknown
+    );
+}
+
 pub(crate) fn teams_link_rename_and_keep_their_tenant(store: impl ScimGroupStore + ScimUserStore + SettingsStore) {
     let store = with_tenants(store);
     let (acme, globex) = (tenant("acme"), tenant("globex"));
@@ -364,6 +425,12 @@ macro_rules! store_suite {
             fn scim_credentials_are_per_tenant() {
                 let dir = tempfile::tempdir().unwrap();
                 super::scim_credentials_are_per_tenant(($make)(dir.path()));
+            }
+
+            #[test]
+            fn scim_oauth_codes_are_single_use_and_refresh_tokens_rotate() {
+                let dir = tempfile::tempdir().unwrap();
+                super::scim_oauth_codes_are_single_use_and_refresh_tokens_rotate(($make)(dir.path()));
             }
 
             #[test]

@@ -4,6 +4,7 @@
 
 mod rows;
 mod schema;
+mod scim_oauth;
 mod scope;
 mod writer;
 

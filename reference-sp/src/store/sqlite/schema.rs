@@ -115,6 +115,28 @@ ALTER TABLE sessions ADD COLUMN saml_name_id TEXT;
 ALTER TABLE sessions ADD COLUMN saml_session_index TEXT;
 CREATE INDEX sessions_saml_name_id ON sessions (saml_name_id) WHERE saml_name_id IS NOT NULL;
 ",
+    // The SCIM API's OAuth 2.0 authorization server: codes and tokens as
+    // SHA-256 hashes. A token belongs to a grant (one authorization and its
+    // refreshes), so a replayed refresh token can revoke the whole grant.
+    r"
+CREATE TABLE scim_oauth_codes (
+    code_hash TEXT PRIMARY KEY,
+    tenant TEXT NOT NULL,
+    redirect_uri TEXT NOT NULL,
+    expires INTEGER NOT NULL
+);
+CREATE INDEX scim_oauth_codes_by_tenant ON scim_oauth_codes(tenant, expires);
+CREATE TABLE scim_oauth_tokens (
+    token_hash TEXT PRIMARY KEY,
+    tenant TEXT NOT NULL,
+    grant_id TEXT NOT NULL,
+    kind TEXT NOT NULL CHECK (kind IN ('access', 'refresh')),
+    expires INTEGER NOT NULL,
+    used INTEGER NOT NULL DEFAULT 0
+);
+CREATE INDEX scim_oauth_tokens_by_grant ON scim_oauth_tokens(tenant, grant_id);
+CREATE INDEX scim_oauth_tokens_by_expiry ON scim_oauth_tokens(expires);
+",
 ];
 
 /// Applies the migrations the database has not seen, each in its own
