@@ -83,6 +83,18 @@ pub struct SamlTarget {
     /// `encryption_certificate_file`: the SP's encryption certificate (PEM),
     /// relative to the target file; the metadata's is used without it.
     pub encryption_certificate_file: Option<PathBuf>,
+    /// `slo_url`: the SP's Single Logout endpoint, where an IdP sends its
+    /// LogoutRequests and LogoutResponses (HTTP-POST binding). The Single
+    /// Logout checks are skipped without it.
+    pub slo_url: Option<String>,
+    /// `logout_url`: where the browser starts the SP's own (SP-initiated)
+    /// logout, which sends a LogoutRequest to the IdP.
+    pub logout_url: Option<String>,
+    /// `slo_certificate_file`: the certificate the SP signs its
+    /// LogoutRequests with (PEM, relative to the target file), Okta's
+    /// "Signature Certificate"; the suite turns Single Logout on for the app
+    /// with it when the org file has not.
+    pub slo_certificate_file: Option<PathBuf>,
 }
 
 /// How the SP signs in by OpenID Connect.
@@ -227,6 +239,9 @@ struct SamlSection {
     idp_initiated: Option<bool>,
     encrypted_assertions: Option<bool>,
     encryption_certificate_file: Option<String>,
+    slo_url: Option<String>,
+    logout_url: Option<String>,
+    slo_certificate_file: Option<String>,
     /// Read only to say where it moved.
     jit: Option<bool>,
 }
@@ -351,6 +366,12 @@ pub fn parse_target(file: &str, text: &str, dir: &Path) -> Result<Target, Target
             if let Some(metadata) = &section.metadata_url {
                 absolute_url("saml.metadata_url", metadata)?;
             }
+            if let Some(slo) = &section.slo_url {
+                absolute_url("saml.slo_url", slo)?;
+            }
+            if let Some(logout) = &section.logout_url {
+                absolute_url("saml.logout_url", logout)?;
+            }
             Some(SamlTarget {
                 app: section.app,
                 login_url: section.login_url,
@@ -359,6 +380,9 @@ pub fn parse_target(file: &str, text: &str, dir: &Path) -> Result<Target, Target
                 idp_initiated: section.idp_initiated.unwrap_or(true),
                 encrypted_assertions: section.encrypted_assertions,
                 encryption_certificate_file: section.encryption_certificate_file.map(|file| dir.join(file)),
+                slo_url: section.slo_url,
+                logout_url: section.logout_url,
+                slo_certificate_file: section.slo_certificate_file.map(|file| dir.join(file)),
             })
         }
     };
@@ -574,6 +598,28 @@ mod tests {
         let error =
             parse(&REFERENCE.replace("\"http://127.0.0.1:7100/oidc/refresh\"", "\"/oidc/refresh\"")).unwrap_err();
         assert_eq!(error.field, "oidc.refresh_url");
+    }
+
+    #[test]
+    fn the_single_logout_fields_are_optional_absolute_and_relative_to_the_file() {
+        let saml = parse(REFERENCE).unwrap().saml.unwrap();
+        assert_eq!((saml.slo_url, saml.logout_url, saml.slo_certificate_file), (None, None, None));
+        let login = "login_url = \"http://127.0.0.1:7100/login?tenant=acme\"";
+        let declared = REFERENCE.replacen(
+            login,
+            &format!(
+                "{login}\nslo_url = \"http://sp/slo\"\nlogout_url = \"http://sp/out\"\nslo_certificate_file = \"c.pem\""
+            ),
+            1,
+        );
+        let saml = parse(&declared).unwrap().saml.unwrap();
+        assert_eq!(saml.slo_url.as_deref(), Some("http://sp/slo"));
+        assert_eq!(saml.logout_url.as_deref(), Some("http://sp/out"));
+        assert!(saml.slo_certificate_file.unwrap().ends_with("c.pem"));
+        let error = parse(&declared.replace("\"http://sp/slo\"", "\"/slo\"")).unwrap_err();
+        assert_eq!(error.field, "saml.slo_url");
+        let error = parse(&declared.replace("\"http://sp/out\"", "\"/out\"")).unwrap_err();
+        assert_eq!(error.field, "saml.logout_url");
     }
 
     #[test]

@@ -146,6 +146,11 @@ pub enum Capability {
     /// the target), so a response whose only signature is on the Response
     /// is one it should take.
     ResponseSignatureSuffices,
+    /// `saml.slo_url`: the SP's Single Logout endpoint.
+    SingleLogoutEndpoint,
+    /// `saml.logout_url` and `saml.slo_url`: the SP starts a logout and
+    /// takes the IdP's LogoutResponse.
+    SpInitiatedLogout,
 }
 
 /// What a check does after its driver's positive control: one variant per

@@ -35,6 +35,13 @@ pub enum SamlAction {
     /// With the app encrypting assertions to the SP's certificate (for this
     /// check only): a correct sign-in, or a fault the SP must refuse.
     Encrypted(EncryptedCase),
+    /// SP-initiated Single Logout from the target's logout URL: the session
+    /// must end at the SP and at the mock.
+    SingleLogout,
+    /// attacks.md S-33: LogoutRequests for the canary's session that are
+    /// unsigned themselves (one wrapping the canary's captured signed
+    /// Assertion, one bare), sent to the SP's Single Logout URL.
+    LogoutWrapping,
 }
 
 /// What an encrypted-assertion check sends once the app encrypts.
@@ -409,6 +416,7 @@ pub fn checks() -> Vec<Check> {
         },
     ];
     checks.extend(encrypted_checks());
+    checks.extend(single_logout_checks());
     for n in 1..=8u8 {
         checks.push(Check {
             id: XSW_IDS[usize::from(n) - 1],
@@ -449,6 +457,38 @@ fn schema_valid_wrapping_checks() -> Vec<Check> {
             SamlFault::XswStatusDetail,
             XSW_FIX
         ),
+    ]
+}
+
+/// The Single Logout checks, run only when the target gives the SP's Single
+/// Logout endpoint (`saml.slo_url`). Okta sends SAML apps no LogoutRequests
+/// of its own, so an SP is judged on what an attacker can send it.
+fn single_logout_checks() -> Vec<Check> {
+    vec![
+        Check {
+            id: "saml.slo.sp_initiated",
+            title: "SP-initiated Single Logout ends the session at the SP and at the IdP",
+            category: Category::SignIn,
+            severity: Severity::Medium,
+            reference: "SAML Profiles 4.4 (Single Logout), Bindings 3.4.4.1; Okta's \"Allow application to initiate Single Logout\" (signed LogoutRequests only)",
+            needs: &[Capability::SpInitiatedLogout],
+            action: Action::Saml(SamlAction::SingleLogout),
+            fix: "End the local session, then send the IdP a LogoutRequest naming the session's NameID and SessionIndex, signed with the certificate uploaded to Okta as the app's Signature Certificate; take the IdP's LogoutResponse only when it is signed by the IdP and answers that request.",
+            exclusive: false,
+            weight: Weight::Fail,
+        },
+        Check {
+            id: "saml.slo.wrapped_signature",
+            title: "A LogoutRequest that is not signed itself (bare, or wrapping a signed Assertion) ends no session",
+            category: Category::Wrapping,
+            severity: Severity::High,
+            reference: "attacks.md S-33; SAML Bindings 3.5.5.2, Core 5.4; samlify GHSA-63ch-w8pw-4mf2",
+            needs: &[Capability::SingleLogoutEndpoint],
+            action: Action::Saml(SamlAction::LogoutWrapping),
+            fix: "Verify the signature of the LogoutRequest itself: exactly one Signature, a child of the LogoutRequest, whose Reference is the LogoutRequest's own ID, with the IdP's pinned key; a signature found elsewhere in the document (inside a carried Assertion) proves nothing about the request.",
+            exclusive: false,
+            weight: Weight::Fail,
+        },
     ]
 }
 

@@ -488,6 +488,16 @@ impl Suite {
                     }
                     _ => None,
                 },
+                Capability::SingleLogoutEndpoint => target
+                    .saml
+                    .as_ref()
+                    .is_none_or(|s| s.slo_url.is_none())
+                    .then_some("the target has no saml.slo_url (the SP's Single Logout endpoint)"),
+                Capability::SpInitiatedLogout => target
+                    .saml
+                    .as_ref()
+                    .is_none_or(|s| s.logout_url.is_none() || s.slo_url.is_none())
+                    .then_some("the target has no saml.logout_url and saml.slo_url for SP-initiated Single Logout"),
                 Capability::EmailDomains => match target.accounts.email_domains {
                     EmailDomains::Only(_) => None,
                     EmailDomains::Any => Some("the target says the SP accepts every email domain"),

@@ -146,6 +146,19 @@ const ENCRYPTION_FLAW_CHECKS: &[(&str, &[&str], &[&str])] = &[
     ("encrypted-key-inside-only", ENCRYPTION_CHECKS, &[]),
 ];
 
+/// The Single Logout checks, skipped against the reference targets (they
+/// declare no SLO endpoint); `single_logout_checks_...` below runs them
+/// against acme with Single Logout on.
+const SLO_CHECKS: &[&str] = &["saml.slo.sp_initiated", "saml.slo.wrapped_signature"];
+
+/// Flaws of Single Logout, with the checks each fails, run against acme
+/// with Single Logout on (and IdP-initiated logout allowed, which S-33
+/// needs to mean anything).
+const SLO_FLAW_CHECKS: &[(&str, &[&str])] = &[
+    ("slo-signature-anywhere", &["saml.slo.wrapped_signature"]),
+    ("unsigned-logout-request", &["saml.slo.sp_initiated"]),
+];
+
 /// The SCIM server's flaws: `scim.rs` runs them against the SCIM
 /// catalogue, so the SAML table leaves them out.
 pub(crate) const SCIM_FLAWS: &[&str] = &[
@@ -235,6 +248,7 @@ fn every_check_is_aimed_at_by_a_flaw_or_listed_as_a_gap() {
         .chain(FAILS_WITH_UNSOLICITED_OFF.iter().map(|(_, check)| *check))
         .chain(SIGNING_FLAW_CHECKS.iter().flat_map(|(_, _, checks)| checks.iter().copied()))
         .chain(ENCRYPTION_FLAW_CHECKS.iter().flat_map(|(_, fails, warns)| fails.iter().chain(warns.iter()).copied()))
+        .chain(SLO_FLAW_CHECKS.iter().flat_map(|(_, checks)| checks.iter().copied()))
         .collect();
     let unaimed: BTreeSet<&str> =
         checks_for(Protocol::Saml).iter().map(|c| c.id).filter(|id| !aimed.contains(id)).collect();
@@ -245,7 +259,8 @@ fn every_check_is_aimed_at_by_a_flaw_or_listed_as_a_gap() {
 async fn whole_saml_catalogue_passes_against_reference_sp() {
     let run = run_against_reference_sp(&[]).await;
     assert_eq!(run.results.len(), checks_for(Protocol::Saml).len());
-    assert_eq!(run.skipped(), SKIPPED_WITH_JIT.iter().copied().collect::<BTreeSet<_>>());
+    let expected_skips: BTreeSet<&str> = SKIPPED_WITH_JIT.iter().chain(SLO_CHECKS).copied().collect();
+    assert_eq!(run.skipped(), expected_skips);
     let bad: Vec<_> = run
         .results
         .iter()
@@ -260,7 +275,7 @@ async fn whole_saml_catalogue_passes_against_existing_only_tenant() {
     let run = run_against_tenant(Tenant::ExistingOnly, &[], checks_for(Protocol::Saml)).await;
     // Without JIT an outsider has no account whatever the domain rule, so
     // the domain check has nothing to judge and says so.
-    let mut expected_skips: BTreeSet<&str> = ENCRYPTION_CHECKS.iter().copied().collect();
+    let mut expected_skips: BTreeSet<&str> = ENCRYPTION_CHECKS.iter().chain(SLO_CHECKS).copied().collect();
     expected_skips.insert("saml.account.outside_domain");
     assert_eq!(run.skipped(), expected_skips);
     let skipped = run.results.iter().find(|r| r.id == "saml.account.outside_domain").unwrap();
@@ -284,6 +299,7 @@ async fn each_flaw_fails_exactly_its_checks() {
             || UNSOLICITED_ONLY_FLAWS.iter().any(|(name, _)| *name == flaw.name())
             || SIGNING_FLAW_CHECKS.iter().any(|(name, _, _)| *name == flaw.name())
             || ENCRYPTION_FLAW_CHECKS.iter().any(|(name, _, _)| *name == flaw.name())
+            || SLO_FLAW_CHECKS.iter().any(|(name, _)| *name == flaw.name())
             || SCIM_FLAWS.contains(&flaw.name())
             || OIDC_FLAWS.contains(&flaw.name())
         {
@@ -547,5 +563,75 @@ async fn encryption_checks_are_skipped_with_the_reason_when_the_sp_publishes_no_
         // carry the check out, which is an error, not a verdict.
         assert_eq!(result.verdict, Verdict::Error, "{}: {}", result.id, result.reason);
         assert!(result.reason.contains("encryption_certificate_file"), "{}", result.reason);
+    }
+}
+
+/// The reference SP's acme tenant with Single Logout on (signing its
+/// LogoutRequests with the test signing key pair, taking the IdP's
+/// LogoutRequests too), and a target that declares its logout and SLO URLs
+/// and the certificate the mock checks LogoutRequests with.
+async fn run_single_logout(flaws: &[Flaw]) -> crate::support::Run {
+    let keys = concat!(env!("CARGO_MANIFEST_DIR"), "/../fixtures/keys");
+    let with_slo = move |config: String| {
+        let line = config.lines().find(|l| l.starts_with("idp_metadata_url = ")).unwrap().to_owned();
+        let url = line.trim_start_matches("idp_metadata_url = ");
+        let slo = url.replace(
+            "/app/exkrefsp000000000001/sso/saml/metadata",
+            "/app/acme_referencesp_1/exkrefsp000000000001/slo/saml",
+        );
+        config.replacen(
+            &line,
+            &format!(
+                "saml = {{ idp_metadata_url = {url}, sign_authn_requests = true, signing_key_file = \"{keys}/sp-signing.key.pem\", signing_certificate_file = \"{keys}/sp-signing.cert.pem\", single_logout_url = {slo}, allow_idp_initiated_logout = true }}"
+            ),
+            1,
+        )
+    };
+    let with_slo_urls = move |target: String| {
+        let login = target.lines().find(|l| l.starts_with("login_url = ")).unwrap().to_owned();
+        let base = login.trim_start_matches("login_url = \"").split("/login?").next().unwrap().to_owned();
+        target.replacen(
+            &login,
+            &format!(
+                "{login}\nslo_url = \"{base}/sso/slo/acme\"\nlogout_url = \"{base}/sso/logout/acme\"\nslo_certificate_file = \"{keys}/sp-signing.cert.pem\""
+            ),
+            1,
+        )
+    };
+    let checks = checks_for(Protocol::Saml).into_iter().filter(|c| SLO_CHECKS.contains(&c.id)).collect();
+    crate::support::run_configured_with(Tenant::Jit, flaws, checks, with_slo_urls, with_slo).await
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn single_logout_checks_pass_against_a_tenant_with_slo_and_each_slo_flaw_fails_its_own() {
+    let correct = run_single_logout(&[]).await;
+    assert_eq!(correct.results.len(), SLO_CHECKS.len());
+    for result in &correct.results {
+        assert_eq!(result.verdict, Verdict::Pass, "{}: {}", result.id, result.reason);
+    }
+    for (name, fails) in SLO_FLAW_CHECKS {
+        let flaw: Flaw = name.parse().unwrap();
+        let run = run_single_logout(&[flaw]).await;
+        assert_eq!(run.failing(), fails.iter().copied().collect::<BTreeSet<_>>(), "--flaw {flaw}:\n{}", run.explain());
+        for result in run.results.iter().filter(|r| r.verdict == Verdict::Fail) {
+            let Some(Evidence::Saml(evidence)) = result.evidence.as_ref() else {
+                panic!("{}: no SAML evidence", result.id)
+            };
+            // The evidence is the logout message: the wrapping LogoutRequest,
+            // or the mock's refusal of the unsigned one.
+            let message = evidence.message.as_deref().unwrap_or_default();
+            let expected = if result.id == "saml.slo.wrapped_signature" { "Extensions" } else { "RequestDenied" };
+            assert!(message.contains(expected), "{}: {evidence:?}", result.id);
+        }
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn single_logout_checks_are_skipped_with_the_reason_without_the_slo_urls() {
+    let checks: Vec<_> = checks_for(Protocol::Saml).into_iter().filter(|c| SLO_CHECKS.contains(&c.id)).collect();
+    let run = run_with_target_edit(Tenant::Jit, &[], checks, None, |t| t).await;
+    for result in &run.results {
+        assert_eq!(result.verdict, Verdict::Skip, "{}: {}", result.id, result.reason);
+        assert!(result.reason.contains("saml.slo_url"), "{}", result.reason);
     }
 }

@@ -266,6 +266,9 @@ impl SamlDriver<'_> {
             // Run without the unencrypted control, in `execute`, which never
             // comes here; kept so every action has one arm.
             SamlAction::Encrypted(_) => Err(StepError("an encrypted-assertion check runs on its own control".into())),
+            SamlAction::SingleLogout | SamlAction::LogoutWrapping => {
+                Err(StepError("a Single Logout check runs on its own control".into()))
+            }
             SamlAction::UnknownUser => {
                 let stranger = self.canary("stranger", None)?;
                 let browser = self.suite.browser()?;

@@ -5,6 +5,7 @@
 
 mod actions;
 mod encryption;
+mod logout;
 mod metadata;
 
 pub(in crate::runner) use metadata::wants_assertions_signed;
@@ -57,6 +58,10 @@ pub(super) async fn execute(suite: &Suite, action: SamlAction) -> Step<Outcome> 
         // The app encrypts only for this check, and its control is the
         // encrypted sign-in, so it runs its own.
         return driver.encrypted(case, attacker).await;
+    }
+    if matches!(action, SamlAction::SingleLogout | SamlAction::LogoutWrapping) {
+        // These keep the browser their control signed in with.
+        return driver.single_logout(action, attacker).await;
     }
     let control = driver.positive_control(&attacker).await?;
     driver.act(action, attacker, control).await
