@@ -16,6 +16,7 @@ mod interop_shibboleth;
 mod layering;
 mod oidc_sign_in;
 mod scim_interop;
+mod scim_oauth;
 mod scim_provisioning;
 mod sp;
 mod tls;
