@@ -8,6 +8,7 @@
 
 mod demo;
 mod demo_provisioning;
+mod explain;
 mod scim;
 
 use std::net::SocketAddr;
@@ -62,6 +63,8 @@ enum Command {
     Check(CheckArgs),
     /// List the conformance checks.
     Checks(ChecksArgs),
+    /// Explain a customer's SAMLResponse, JWT or HAR file: every rule it breaks, by check id, with the fix and who must make it.
+    Explain(explain::ExplainArgs),
     /// Run the mock IdP and the reference SP, run every check against both reference tenants, and print the report.
     Demo(DemoArgs),
     /// Print a shell completion script (bash, zsh, fish, elvish or powershell).
@@ -452,6 +455,7 @@ fn run(cli: Cli) -> Result<(), Failure> {
         Command::Idp(args) => serve_idp(IdpOptions { tls: args.tls, ..args.org.options(args.url) }, args.listen),
         Command::Demo(args) => demo(args),
         Command::Scim(command) => scim::run(command),
+        Command::Explain(args) => explain::run(args),
         Command::Checks(args) => {
             let checks = conformance::select(None, args.protocol).map_err(Failure::usage)?;
             match args.format {

@@ -9,6 +9,7 @@
 //! only a dev-dependency, the positive control of the tests.
 
 pub mod catalogue;
+pub mod explain;
 pub mod report;
 pub mod runner;
 pub mod target;

@@ -42,6 +42,7 @@ const PROTOCOL_MODULES: &[&str] = &[
     "reference-sp/src/sign_in.rs",
     "reference-sp/src/email.rs",
     "conformance/src/catalogue/",
+    "conformance/src/explain/",
 ];
 
 const RULES: &[Rule] = &[

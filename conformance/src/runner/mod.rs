@@ -6,7 +6,7 @@
 
 mod browser;
 mod cross;
-mod form;
+pub(crate) mod form;
 mod oidc;
 mod oracle;
 mod saml;
