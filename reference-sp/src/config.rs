@@ -322,6 +322,12 @@ impl SpConfig {
         format!("{}/sso/acs/{tenant}", self.base_url)
     }
 
+    /// A tenant's Single Logout URL, `{base}/sso/slo/{tenant}`, where the
+    /// IdP sends its LogoutResponses (and LogoutRequests).
+    pub fn slo_url(&self, tenant: &TenantId) -> String {
+        format!("{}/sso/slo/{tenant}", self.base_url)
+    }
+
     /// The shared ACS, `{base}/sso/acs/`, as in the MoovingON guide.
     pub fn shared_acs_url(&self) -> String {
         format!("{}/sso/acs/", self.base_url)

@@ -39,7 +39,7 @@ impl Sp {
     fn single_logout(&self, tenant: &str) -> Result<(crate::config::TenantId, SingleLogoutSettings, String), SpError> {
         let (tenant, saml) = self.saml_tenant(tenant)?;
         let settings = saml.single_logout.clone().ok_or(SamlError::LogoutNotConfigured)?;
-        Ok((tenant.id.clone(), settings, format!("{}/sso/slo/{}", self.config.base_url, tenant.id)))
+        Ok((tenant.id.clone(), settings, self.config.slo_url(&tenant.id)))
     }
 
     /// SP-initiated logout: the local session ends at once, whatever the

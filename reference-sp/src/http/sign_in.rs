@@ -115,6 +115,7 @@ pub(super) async fn metadata(
             &acs,
             sp.encryption_certificate(&config.id),
             sp.signing_certificate(&config.id),
+            saml.single_logout.as_ref().map(|_| sp.config().slo_url(&config.id)).as_deref(),
         ),
     )
         .into_response())

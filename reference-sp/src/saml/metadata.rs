@@ -65,11 +65,14 @@ pub fn parse_idp_metadata(xml: &str) -> Result<IdpMetadata, SamlError> {
 /// The SP's metadata for a tenant. `encryption_certificate` (base64 DER) is
 /// published as `KeyDescriptor use="encryption"`, with the algorithms the
 /// ACS accepts, so that an IdP reading the metadata encrypts with those.
+/// `slo_url`, the tenant's Single Logout URL when it has Single Logout, is
+/// published as its HTTP-POST `SingleLogoutService`.
 pub fn render_sp_metadata(
     entity_id: &str,
     acs_urls: &[String],
     encryption_certificate: Option<&str>,
     signing_certificate: Option<&str>,
+    slo_url: Option<&str>,
 ) -> String {
     // A tenant that signs its AuthnRequests says so and publishes the
     // certificate an IdP checks them with.
@@ -93,6 +96,16 @@ pub fn render_sp_metadata(
             )
         })
         .unwrap_or_default();
+    // The schema puts SingleLogoutService after the keys and before the
+    // NameID formats.
+    let logout = slo_url
+        .map(|url| {
+            format!(
+                "<md:SingleLogoutService Binding=\"urn:oasis:names:tc:SAML:2.0:bindings:HTTP-POST\" Location=\"{}\"/>",
+                xml_escape(url)
+            )
+        })
+        .unwrap_or_default();
     let services: String = acs_urls
         .iter()
         .enumerate()
@@ -105,7 +118,7 @@ pub fn render_sp_metadata(
         })
         .collect();
     format!(
-        "<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n<md:EntityDescriptor xmlns:md=\"{NS_METADATA}\" entityID=\"{}\"><md:SPSSODescriptor AuthnRequestsSigned=\"{requests_signed}\" WantAssertionsSigned=\"true\" protocolSupportEnumeration=\"urn:oasis:names:tc:SAML:2.0:protocol\">{signing}{key}<md:NameIDFormat>urn:oasis:names:tc:SAML:1.1:nameid-format:emailAddress</md:NameIDFormat>{services}</md:SPSSODescriptor></md:EntityDescriptor>\n",
+        "<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n<md:EntityDescriptor xmlns:md=\"{NS_METADATA}\" entityID=\"{}\"><md:SPSSODescriptor AuthnRequestsSigned=\"{requests_signed}\" WantAssertionsSigned=\"true\" protocolSupportEnumeration=\"urn:oasis:names:tc:SAML:2.0:protocol\">{signing}{key}{logout}<md:NameIDFormat>urn:oasis:names:tc:SAML:1.1:nameid-format:emailAddress</md:NameIDFormat>{services}</md:SPSSODescriptor></md:EntityDescriptor>\n",
         xml_escape(entity_id)
     )
 }

@@ -279,6 +279,16 @@ async fn an_idp_logout_request_counts_only_by_its_own_signature() {
 }
 
 #[tokio::test]
+async fn the_sp_metadata_publishes_the_single_logout_url() {
+    let sp = SloSp::start(&[], false).await;
+    let metadata = reqwest::get(sp.url("/sso/metadata/acme")).await.unwrap().text().await.unwrap();
+    let expected = format!(
+        "<md:SingleLogoutService Binding=\"urn:oasis:names:tc:SAML:2.0:bindings:HTTP-POST\" Location=\"{SP_SLO}\"/><md:NameIDFormat>"
+    );
+    assert!(metadata.contains(&expected), "{metadata}");
+}
+
+#[tokio::test]
 async fn a_tenant_that_does_not_allow_idp_logout_refuses_even_a_signed_request() {
     let sp = SloSp::start(&[], false).await;
     let victim = sp.browser();
