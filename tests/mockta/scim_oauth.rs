@@ -280,5 +280,18 @@ async fn the_mock_authorizes_at_the_sp_provisions_with_the_token_and_refreshes_w
     assert_eq!(tasks.len(), 1, "{tasks:?}");
     assert_eq!((tasks[0].code, tasks[0].status), ("oauth.token_refused", Some(400)));
     assert!(tasks[0].error.contains("invalid_grant"), "{}", tasks[0].error);
+
+    // Another OAuth client for the connection: the tokens held came from
+    // the old one, so none is sent and an admin must authorize again.
+    setup.idp.write_org(|org| {
+        let settings = org.apps.values_mut().next().unwrap().provisioning.as_mut().unwrap();
+        if let mock_idp::org::provisioning::ScimAuthentication::OAuth2(oauth) = &mut settings.authentication {
+            oauth.client_id = "another-client".into();
+        }
+    });
+    let before = setup.last_sequence();
+    setup.provisioner.retry_task(&tasks[0].id).await.unwrap_err();
+    assert_eq!(setup.exchanges_after(before), Vec::new(), "nothing is sent");
+    assert_eq!(setup.provisioner.failed_tasks()[0].code, "oauth.not_authorized");
     setup.mock.stop().await.unwrap();
 }

@@ -249,9 +249,9 @@ fn authentication_of(profile: &ConnectionProfileBody, current: &ScimAuthenticati
 
 /// `POST /api/v1/apps/{appId}/connections/default[?activate=true]`: sets the
 /// base URL (when given) and the authentication. Everything is checked
-/// before anything changes. A change of authentication drops the OAuth
-/// tokens Okta held (the engine forgets them when the mode's settings
-/// differ).
+/// before anything changes. OAuth tokens the engine holds are used only
+/// with the token URL and client they were issued for, so a change of
+/// either needs a new authorization.
 pub fn update_connection(org: &mut Org, id: &str, body: ConnectionBody, activate: bool) -> ApiResult<Applied<AppId>> {
     let (app, settings) = provisioning_app(org, id)?;
     let aid = app.id.clone();

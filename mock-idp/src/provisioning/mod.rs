@@ -91,8 +91,32 @@ struct PendingAuthorization {
 /// authorizations waiting for their callback.
 #[derive(Default)]
 struct OAuthState {
-    tokens: BTreeMap<AppId, OAuthTokens>,
+    tokens: BTreeMap<AppId, HeldTokens>,
     pending: VecDeque<PendingAuthorization>,
+}
+
+/// Tokens and the authorization server and client they came from: tokens
+/// obtained before the connection's OAuth settings changed are not sent to
+/// the new ones.
+#[derive(Clone, Debug)]
+struct HeldTokens {
+    issuer: String,
+    tokens: OAuthTokens,
+}
+
+fn token_issuer(settings: &OAuthClientSettings) -> String {
+    format!("{} {}", settings.token_url, settings.client_id)
+}
+
+impl OAuthState {
+    /// The tokens held for the app under these settings.
+    fn held(&self, app: &AppId, settings: &OAuthClientSettings) -> Option<OAuthTokens> {
+        self.tokens.get(app).filter(|held| held.issuer == token_issuer(settings)).map(|held| held.tokens.clone())
+    }
+
+    fn hold(&mut self, app: &AppId, settings: &OAuthClientSettings, tokens: OAuthTokens) {
+        self.tokens.insert(app.clone(), HeldTokens { issuer: token_issuer(settings), tokens });
+    }
 }
 
 /// A SCIM fault armed through the management API or `mockta scim --fault`.
@@ -1055,9 +1079,13 @@ impl Provisioner {
             ScimAuthentication::OAuth2(settings) => settings,
             fixed => return fixed.authorization().ok_or_else(|| TaskFailure::NotAuthorized("no header".into())),
         };
-        let tokens = self.lock_oauth().tokens.get(&connection.app).cloned();
+        let tokens = self.lock_oauth().held(&connection.app, settings);
         let tokens = match tokens {
-            None => return Err(TaskFailure::NotAuthorized("no token yet; start an authorization first".into())),
+            None => {
+                return Err(TaskFailure::NotAuthorized(
+                    "no token for the connection's OAuth settings; start an authorization first".into(),
+                ));
+            }
             Some(tokens) if tokens.expired(idp.now()) => self.refresh(idp, connection, settings, label).await?,
             Some(tokens) => tokens,
         };
@@ -1074,13 +1102,13 @@ impl Provisioner {
         settings: &OAuthClientSettings,
         label: &str,
     ) -> Result<OAuthTokens, TaskFailure> {
-        let current = self.lock_oauth().tokens.get(&connection.app).cloned();
+        let current = self.lock_oauth().held(&connection.app, settings);
         let Some(refresh_token) = current.and_then(|tokens| tokens.refresh_token) else {
             return Err(TaskFailure::NotAuthorized("the access token expired and the SP gave no refresh token".into()));
         };
         let grant = TokenGrant::RefreshToken { refresh_token: refresh_token.clone() };
         let tokens = self.redeem(idp, &connection.app, settings, &grant, Some(&refresh_token), label).await?;
-        self.lock_oauth().tokens.insert(connection.app.clone(), tokens.clone());
+        self.lock_oauth().hold(&connection.app, settings, tokens.clone());
         Ok(tokens)
     }
 
@@ -1207,7 +1235,7 @@ impl Provisioner {
             .ok_or_else(|| ProvisioningError::NotOAuth(app_name.to_owned()))?;
         let grant = TokenGrant::AuthorizationCode { code, redirect_uri: pending.redirect_uri.clone() };
         let tokens = self.redeem(&idp, &pending.app, &settings, &grant, None, "authorize").await?;
-        self.lock_oauth().tokens.insert(pending.app.clone(), tokens);
+        self.lock_oauth().hold(&pending.app, &settings, tokens);
         Ok(pending.app)
     }
 

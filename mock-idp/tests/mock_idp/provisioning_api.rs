@@ -325,3 +325,67 @@ async fn provisioning_settings_errors_use_oktas_envelope() {
     assert_eq!((status, code.as_str()), (404, "E0000007"));
     api.server.stop().await.unwrap();
 }
+
+#[tokio::test]
+async fn an_authorization_starts_only_for_an_oauth_connection_and_needs_its_callback() {
+    let api = Api::start().await;
+    // A token connection has nothing to authorize.
+    let (status, code, causes) = api.refused(Method::POST, "/mockta/scim/apps/scim-app/oauth/authorize", None).await;
+    assert_eq!((status, code.as_str()), (400, "E0000001"));
+    assert!(causes[0].contains("does not authenticate by OAuth 2.0"), "{causes:?}");
+    let (status, _, _) = api.refused(Method::POST, "/mockta/scim/apps/nope/oauth/authorize", None).await;
+    assert_eq!(status, 404);
+
+    // Switched to OAuth 2.0 through the Connections API, the next request
+    // has no token to send: the task fails until an admin authorizes.
+    let (status, _) = api
+        .call(
+            Method::POST,
+            &format!("/apps/{APP}/connections/default"),
+            Some(
+                r#"{"profile":{"authScheme":"OAUTH2","clientId":"okta-client","clientSecret":"shh","authorizeUrl":"http://sp.test/oauth/authorize?tenant=a","tokenUrl":"http://sp.test/oauth/token"}}"#,
+            ),
+        )
+        .await;
+    assert_eq!(status, 200);
+    api.harness.assign(ALICE);
+    assert_eq!(api.harness.requests().await, Vec::<Value>::new(), "nothing reaches the SP without a token");
+    let tasks = api.harness.provisioner.failed_tasks();
+    assert_eq!(tasks.len(), 1);
+    assert_eq!(tasks[0].code, "oauth.not_authorized");
+
+    let started = api.call(Method::POST, "/mockta/scim/apps/scim-app/oauth/authorize", None).await;
+    assert_eq!(started.0, 200, "{}", started.1);
+    let authorize_url = reqwest::Url::parse(started.1["authorizeUrl"].as_str().unwrap()).unwrap();
+    let query: std::collections::HashMap<String, String> = authorize_url.query_pairs().into_owned().collect();
+    assert_eq!(query["tenant"], "a", "the authorize URL's own query is kept");
+    assert_eq!(query["client_id"], "okta-client");
+    assert_eq!(query["redirect_uri"], "http://127.0.0.1:7000/admin/app/cpc/scim-app/oauth/callback");
+    assert_eq!(started.1["redirectUri"], query["redirect_uri"].as_str());
+    assert!(!query.contains_key("scope"), "no scopes, no scope parameter");
+
+    // The callback refuses a state it did not issue, another app's path,
+    // and the SP's refusal, each with an error page.
+    let callback = |app: &str, query: &str| format!("{}/admin/app/cpc/{app}/oauth/callback?{query}", api.server.url());
+    let state = &query["state"];
+    for (url, code) in [
+        (callback("scim-app", "code=c&state=forged"), "oauth.unknown_state"),
+        (callback("other-app", &format!("code=c&state={state}")), "oauth.unknown_state"),
+        (callback("scim-app", "code=c"), "oauth.no_state"),
+    ] {
+        let response = reqwest::get(&url).await.unwrap();
+        assert_eq!(response.status(), 400, "{url}");
+        assert!(response.text().await.unwrap().contains(&format!("data-error-code=\"{code}\"")), "{url}");
+    }
+    // The other app's path used the state up, so the SP's error needs a new one.
+    let again = api.call(Method::POST, "/mockta/scim/apps/scim-app/oauth/authorize", None).await.1;
+    let again_url = reqwest::Url::parse(again["authorizeUrl"].as_str().unwrap()).unwrap();
+    let again_state = again_url.query_pairs().find(|(k, _)| k == "state").unwrap().1.into_owned();
+    let denied =
+        reqwest::get(callback("scim-app", &format!("error=access_denied&error_description=no&state={again_state}")))
+            .await
+            .unwrap();
+    assert_eq!(denied.status(), 400);
+    assert!(denied.text().await.unwrap().contains("access_denied"));
+    api.server.stop().await.unwrap();
+}
