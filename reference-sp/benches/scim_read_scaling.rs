@@ -18,9 +18,10 @@
 //! - `id eq` with a random existing id;
 //! - `userName eq` with a name nobody has (Okta's lookup of a new user).
 //!
-//! The sizes are measured in rounds, every size once per round, so that a
-//! burst of other work on the machine falls on all sizes alike; each figure
-//! is the median of its rounds. Each rate is also reported per server
+//! The sizes are measured in rounds: in each round, each lookup against
+//! every size one after another, forwards in one round and backwards in the
+//! next, so that a burst of other work on the machine falls on all sizes
+//! alike; each figure is the median of its rounds. Each rate is also reported per server
 //! CPU-second (the threads named `sp-server`, read from `/proc/self/task`
 //! as `scim_throughput` does), which the load generator sharing the machine
 //! does not distort; flatness is judged on that ratio, and the ratio of the
@@ -304,12 +305,19 @@ fn main() {
         tenants.push(Arc::new(Tenant { size, server, base, user_names, ids }));
     }
 
-    // rates[tenant][lookup]: one rate per round.
+    // rates[tenant][lookup]: one rate per round. The sizes a ratio compares
+    // are measured one after another, in turn forwards and backwards, so
+    // that neither drift in the machine's load nor a place in the order
+    // favours one of them.
     let mut rates = vec![vec![Vec::new(); Lookup::ALL.len()]; tenants.len()];
-    for _ in 0..plan.rounds {
-        for (t, tenant) in tenants.iter().enumerate() {
-            for (l, &lookup) in Lookup::ALL.iter().enumerate() {
-                rates[t][l].push(client_runtime.block_on(measure(tenant.clone(), lookup, plan.phase)));
+    for round in 0..plan.rounds {
+        for (l, &lookup) in Lookup::ALL.iter().enumerate() {
+            let mut order: Vec<usize> = (0..tenants.len()).collect();
+            if round % 2 == 1 {
+                order.reverse();
+            }
+            for t in order {
+                rates[t][l].push(client_runtime.block_on(measure(tenants[t].clone(), lookup, plan.phase)));
             }
         }
     }
