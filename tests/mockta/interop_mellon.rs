@@ -32,6 +32,7 @@
 //! | `saml.sig.sha1` | warn | signatures are verified by lasso, whose minimum hash is a build option (`--min-hash-algo`, added in 2.7.0 with a default of `sha1` "for backwards compatibility"); Debian builds with the default, and mellon has no directive of its own to refuse RSA-SHA1 (`MellonSignatureMethod` only chooses how mellon signs). |
 //! | `saml.cond.audience_missing` | fail | `am_validate_conditions` compares every `AudienceRestriction` present with the SP's entity id, but accepts an assertion with none (and one with no `Conditions` at all: "nothing to validate"). SAML Profiles 4.1.4.2 requires the restriction in every bearer assertion. |
 //! | `saml.response.in_response_to` | fail | mellon never stores the ID of the AuthnRequest it sends; `am_handle_post_reply` reads `InResponseTo` only to decide whether to require mellon's cookie (any value), and lasso gets a fresh login object with no request to compare with. So a response to a request this browser never sent is taken. SAML Profiles 4.1.4.3: the SP must verify that `InResponseTo` equals its AuthnRequest's ID. |
+//! | `saml.subject.without_data` | fail | `am_validate_subject` refuses any Method but bearer (so holder-of-key and sender-vouches pass), but a bearer `SubjectConfirmation` with no `SubjectConfirmationData` returns OK ("Nothing to verify"), so no Recipient, NotOnOrAfter or InResponseTo binds the assertion. SAML Profiles 4.1.4.2 requires that data, with Recipient and NotOnOrAfter, in the bearer confirmation. |
 //! | `saml.correlation.other_browser` | warn | a second browser that has started a sign-in of its own holds mellon's cookie, and mellon, which keeps no request ids (see `saml.response.in_response_to`), takes the first browser's response there; as mellon also takes unsolicited responses, binding a response to the browser that asked would only add login-CSRF protection, so a `warn`. |
 //! | `saml.enc.legacy_algorithms` | warn | mellon's metadata publishes its key for encryption, so the suite encrypts to it; lasso decrypts with libxmlsec1 without narrowing the key transport, and mellon has no directive to refuse an algorithm, so `rsa-1_5` (PKCS#1 v1.5, open to Bleichenbacher's attack on XML Encryption) with `aes128-cbc` is taken. The message is the genuine signed Assertion, so nobody is impersonated: a `warn`. An unsigned encrypted Assertion is refused (`saml.enc.unsigned_encrypted` passes). |
 //! | `saml.sso.unsolicited_disabled` | skip | mellon has no setting that refuses unsolicited responses (a response without `InResponseTo` skips even the cookie test), so the target has no `set_idp_initiated` hook. |
@@ -231,6 +232,10 @@ listen = "127.0.0.1:0"
 app = "{APP_NAME}"
 login_url = "http://127.0.0.1:{port}/protected/"
 metadata_url = "http://127.0.0.1:{port}{ENDPOINT_PATH}/metadata"
+# mellon's logout endpoint: ReturnTo starts its logout, and it takes the
+# IdP's logout messages.
+slo_url = "http://127.0.0.1:{port}{ENDPOINT_PATH}/logout"
+logout_url = "http://127.0.0.1:{port}{ENDPOINT_PATH}/logout?ReturnTo=/"
 
 [accounts]
 keeps_accounts = false
@@ -252,7 +257,7 @@ timeout_seconds = 10
 
 /// Starts Apache on `port` of 127.0.0.1 with mellon trusting `idp_metadata`.
 /// Returns once Apache's error log says it serves.
-async fn start_apache(port: u16, idp_metadata: &str) -> Result<Apache, StartError> {
+async fn start_apache(port: u16, idp_metadata: &str, key: &SpKey) -> Result<Apache, StartError> {
     let dir = crate::apache::workdir();
     let write = |path: &str, text: &str, mode: u32| {
         let path = dir.path().join(path);
@@ -260,7 +265,6 @@ async fn start_apache(port: u16, idp_metadata: &str) -> Result<Apache, StartErro
         std::fs::write(&path, text).unwrap();
         std::fs::set_permissions(&path, std::fs::Permissions::from_mode(mode)).unwrap();
     };
-    let key = sp_key();
     // mellon reads its files when Apache parses the config, as the user
     // that started Apache; the script runs as the worker's user.
     write("mellon/sp-key.pem", &key.key_pem, 0o600);
@@ -285,14 +289,24 @@ async fn start_suite_and_apache() -> ((Arc<Suite>, Apache), u16) {
         let target =
             conformance::target::parse_target("mod_auth_mellon.toml", &target_text(port), Path::new(".")).unwrap();
         let suite = Arc::new(Suite::with_idp(target, idp.clone()).await.unwrap());
-        // The app's ACS, Destination, Recipient and Audience are mellon's.
+        // The app's ACS, Destination, Recipient and Audience are mellon's,
+        // and so is its Single Logout (mellon's logout endpoint, entity id
+        // and signing certificate, as an Okta admin enters them), so the
+        // IdP metadata mellon reads lists the SingleLogoutService.
+        let key = sp_key();
         let app_id = idp.write_org(|org| {
             let app = org.apps.values_mut().find(|a| a.name == APP_NAME).unwrap();
-            app.saml_mut().unwrap().set_endpoints(&acs_url(port), &entity_id(port));
+            let saml = app.saml_mut().unwrap();
+            saml.set_endpoints(&acs_url(port), &entity_id(port));
+            saml.single_logout = Some(mock_idp::org::SingleLogout {
+                url: format!("http://127.0.0.1:{port}{ENDPOINT_PATH}/logout"),
+                sp_issuer: entity_id(port),
+                certificate: key.cert_pem.clone(),
+            });
             app.id.to_string()
         });
         let idp_metadata = idp.metadata(&app_id).unwrap();
-        let apache = start_apache(port, &idp_metadata).await?;
+        let apache = start_apache(port, &idp_metadata, &key).await?;
         Ok((suite, apache))
     })
     .await
