@@ -253,7 +253,7 @@ struct Shibd {
 impl Shibd {
     /// Writes the SP's configuration for `port` into a new folder and starts
     /// shibd from it. Returns once shibd's log says it listens.
-    async fn start(port: u16, idp_entity_id: &str, idp_metadata: &str) -> Shibd {
+    async fn start(port: u16, idp_entity_id: &str, idp_metadata: &str, key: &(String, String)) -> Shibd {
         assert!(
             Path::new(SHIBD).exists() && Path::new(crate::apache::MODULES).join("mod_shib.so").exists(),
             "{SHIBD} or mod_shib.so is missing: run ./scripts/test (it installs libapache2-mod-shib)"
@@ -267,9 +267,9 @@ impl Shibd {
             std::fs::write(&path, text).unwrap();
             std::fs::set_permissions(&path, std::fs::Permissions::from_mode(0o644)).unwrap();
         };
-        let (key_pem, cert_pem) = sp_key();
-        write("sp-key.pem", &key_pem);
-        write("sp-cert.pem", &cert_pem);
+        let (key_pem, cert_pem) = key;
+        write("sp-key.pem", key_pem);
+        write("sp-cert.pem", cert_pem);
         write("idp-metadata.xml", idp_metadata);
         write("attribute-map.xml", ATTRIBUTE_MAP);
         write("shibd.logger", SHIBD_LOGGER);
@@ -397,6 +397,10 @@ listen = "127.0.0.1:0"
 app = "{APP_NAME}"
 login_url = "http://127.0.0.1:{port}/protected/"
 metadata_url = "http://127.0.0.1:{port}/Shibboleth.sso/Metadata"
+# The SP's SAML 2.0 HTTP-POST Single Logout endpoint, and its logout
+# initiator (Debian's `<Logout>SAML2 Local</Logout>`).
+slo_url = "http://127.0.0.1:{port}/Shibboleth.sso/SLO/POST"
+logout_url = "http://127.0.0.1:{port}/Shibboleth.sso/Logout?return=http%3A%2F%2F127.0.0.1%3A{port}%2F"
 
 [accounts]
 keeps_accounts = false
@@ -450,15 +454,25 @@ async fn start_suite_shibd_and_apache() -> ((Arc<Suite>, Shibd, Apache), u16) {
         let target =
             conformance::target::parse_target("shibboleth-sp.toml", &target_text(port), Path::new(".")).unwrap();
         let suite = Arc::new(Suite::with_idp(target, idp.clone()).await.unwrap());
-        // The app's ACS, Destination, Recipient and Audience are the SP's.
+        // The app's ACS, Destination, Recipient and Audience are the SP's,
+        // and so is its Single Logout (the SP's HTTP-POST SLO endpoint,
+        // entity id and signing certificate, as an Okta admin enters them),
+        // so the IdP metadata the SP reads lists the SingleLogoutService.
+        let key = sp_key();
         let app_id = idp.write_org(|org| {
             let app = org.apps.values_mut().find(|a| a.name == APP_NAME).unwrap();
-            app.saml_mut().unwrap().set_endpoints(&acs_url(port), &entity_id(port));
+            let saml = app.saml_mut().unwrap();
+            saml.set_endpoints(&acs_url(port), &entity_id(port));
+            saml.single_logout = Some(mock_idp::org::SingleLogout {
+                url: format!("http://127.0.0.1:{port}/Shibboleth.sso/SLO/POST"),
+                sp_issuer: entity_id(port),
+                certificate: key.1.clone(),
+            });
             app.id.to_string()
         });
         let idp_metadata = idp.metadata(&app_id).unwrap();
         let idp_entity_id = metadata_entity_id(&idp_metadata);
-        let shibd = Shibd::start(port, &idp_entity_id, &idp_metadata).await;
+        let shibd = Shibd::start(port, &idp_entity_id, &idp_metadata, &key).await;
         let apache = start_apache(port, &shibd.dir.path().join("shibboleth2.xml")).await?;
         Ok((suite, shibd, apache))
     })
