@@ -31,7 +31,7 @@ pub(crate) struct ExplainArgs {
     /// The OIDC issuer's JWKS (a file or an http(s) URL).
     #[arg(long, value_name = "FILE|URL")]
     jwks: Option<String>,
-    /// The expected SAML Issuer or OIDC iss (overrides the metadata's entityID).
+    /// The expected OIDC iss, and the SAML Issuer when no --metadata names one.
     #[arg(long)]
     issuer: Option<String>,
     /// The SP's entity id (SAML Audience) or the OIDC client id (aud).
@@ -78,7 +78,8 @@ pub(crate) fn run(args: ExplainArgs) -> Result<(), Failure> {
     let text = read_input(args.input.as_deref())?;
     let message = decode(&text).map_err(Failure::usage)?;
     let mut expect = Expectations {
-        issuer: None,
+        idp_entity_id: None,
+        issuer: args.issuer.clone(),
         audience: args.audience.clone(),
         acs_url: args.acs_url.clone(),
         request_id: args.request_id.clone(),
@@ -90,7 +91,7 @@ pub(crate) fn run(args: ExplainArgs) -> Result<(), Failure> {
     if let Some(source) = &args.metadata {
         let metadata = parse_idp_metadata(&read_source("--metadata", source)?)
             .map_err(|e| Failure::usage(format!("--metadata: {e}")))?;
-        expect.issuer = Some(metadata.entity_id);
+        expect.idp_entity_id = Some(metadata.entity_id);
         expect.certificates = metadata.certificates;
     }
     if let Some(path) = &args.certificate {
@@ -103,9 +104,6 @@ pub(crate) fn run(args: ExplainArgs) -> Result<(), Failure> {
     if let Some(source) = &args.jwks {
         expect.jwks =
             Some(parse_jwks(&read_source("--jwks", source)?).map_err(|e| Failure::usage(format!("--jwks: {e}")))?);
-    }
-    if args.issuer.is_some() {
-        expect.issuer = args.issuer.clone();
     }
     let (now, source) = match args.at {
         Some(at) => (at, "--at"),

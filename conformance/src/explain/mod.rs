@@ -134,8 +134,12 @@ impl Explanation {
 /// own certificate without a trusted one), and says so.
 #[derive(Clone, Debug, Default)]
 pub struct Expectations {
-    /// The IdP entity id or OIDC issuer; for SAML it defaults to the
-    /// metadata's entityID.
+    /// The SAML IdP's entity id, from the metadata: the expected Issuer of
+    /// SAML messages (before `issuer`, so one HAR file can hold both
+    /// protocols).
+    pub idp_entity_id: Option<String>,
+    /// The expected OIDC `iss` (`--issuer`), and the SAML Issuer when no
+    /// metadata gives one.
     pub issuer: Option<String>,
     /// The SP entity id (SAML Audience) or OIDC client id (`aud`).
     pub audience: Option<String>,

@@ -397,7 +397,7 @@ fn wrapping(step: &mut Step, root: &Node, signatures: &[SignatureView], ids: &Id
 }
 
 fn issuer(step: &mut Step, root: &Node, read: Option<&Node>, expect: &Expectations) {
-    let Some(expected) = &expect.issuer else { return };
+    let Some(expected) = expect.idp_entity_id.as_ref().or(expect.issuer.as_ref()) else { return };
     let mut issuers = vec![("Response", first_text(root, NS_ASSERTION, "Issuer"))];
     if let Some(assertion) = read {
         issuers.push(("Assertion", first_text(assertion, NS_ASSERTION, "Issuer")));
@@ -874,7 +874,7 @@ fn confirmation_problem(assertion: &Node) -> super::Finding {
     let shown = if methods.is_empty() { "none".to_owned() } else { methods.join(", ") };
     let (id, what) = if has_bearer {
         (
-            "saml.subject.no_confirmation_data",
+            "saml.subject.without_data",
             "its bearer SubjectConfirmation has no SubjectConfirmationData (no Recipient, NotOnOrAfter or InResponseTo to check)",
         )
     } else if methods.iter().any(|m| m.ends_with(":cm:holder-of-key")) {

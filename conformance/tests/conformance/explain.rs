@@ -56,7 +56,7 @@ pub(crate) fn saml_expectations(idp: &Idp) -> Expectations {
     });
     let metadata = parse_idp_metadata(&idp.metadata(&app_id).unwrap()).unwrap();
     Expectations {
-        issuer: Some(metadata.entity_id),
+        idp_entity_id: Some(metadata.entity_id),
         audience: Some(audience),
         acs_url: Some(acs),
         request_id: Some(REQUEST_ID.to_owned()),
@@ -225,6 +225,17 @@ fn corpus(name: &str) -> String {
 const CORPUS_AT: &str = "2024-03-29T07:42:22.136Z";
 
 fn corpus_expectations(name: &str) -> Expectations {
+    if name.starts_with("flow-") {
+        // What a support engineer has beside a HAR file: the app's metadata
+        // and the issuer's JWKS; the rest comes from the flow itself.
+        let metadata = parse_idp_metadata(&corpus("reference-sp.metadata.xml")).unwrap();
+        return Expectations {
+            idp_entity_id: Some(metadata.entity_id),
+            certificates: metadata.certificates,
+            jwks: Some(conformance::explain::metadata::parse_jwks(&corpus("org-server.jwks.json")).unwrap()),
+            ..Expectations::default()
+        };
+    }
     if name.starts_with("id-token") {
         return Expectations {
             issuer: Some("http://127.0.0.1:7000".to_owned()),
@@ -235,7 +246,7 @@ fn corpus_expectations(name: &str) -> Expectations {
     }
     let metadata = parse_idp_metadata(&corpus("reference-sp.metadata.xml")).unwrap();
     Expectations {
-        issuer: Some(metadata.entity_id),
+        idp_entity_id: Some(metadata.entity_id),
         certificates: metadata.certificates,
         audience: Some("http://127.0.0.1:7100/sso/metadata/acme".to_owned()),
         acs_url: Some("http://127.0.0.1:7100/sso/acs/acme".to_owned()),
@@ -267,6 +278,8 @@ const CORPUS: &[&str] = &[
     "id-token-wrong-aud.jwt",
     "id-token-expired.jwt",
     "id-token-embedded-jwk.jwt",
+    "flow-genuine.har",
+    "flow-faulty.har",
 ];
 
 #[test]
@@ -286,8 +299,30 @@ fn the_json_report_names_each_finding_with_its_fix_and_side() {
 
 #[test]
 fn the_genuine_corpus_messages_break_no_rule() {
-    for name in ["saml-genuine.xml", "id-token-genuine.jwt"] {
+    for name in ["saml-genuine.xml", "id-token-genuine.jwt", "flow-genuine.har"] {
         let explanation = explain_corpus(name);
         assert!(explanation.check_ids().is_empty(), "{name}: {}", render::text(&explanation));
+    }
+}
+
+/// The HAR file's steps are judged by what earlier steps said: the
+/// AuthnRequest's ID, the state and the client id.
+#[test]
+fn a_har_flow_is_judged_step_by_step_against_its_own_requests() {
+    let explanation = explain_corpus("flow-faulty.har");
+    let titles: Vec<&str> = explanation.steps.iter().map(|s| s.title.as_str()).collect();
+    assert_eq!(
+        titles,
+        [
+            "SAML AuthnRequest (HTTP-Redirect)",
+            "SAML Response",
+            "OIDC authorization request",
+            "OIDC authorization response",
+            "ID token"
+        ]
+    );
+    let ids = explanation.check_ids();
+    for expected in ["saml.cond.audience", "oidc.state.changed", "oidc.claims.iss"] {
+        assert!(ids.contains(&expected), "{expected} missing from {ids:?}");
     }
 }
