@@ -16,6 +16,7 @@ pub enum Flaw {
     AcceptSha1,
     IgnoreAudience,
     IgnoreRecipient,
+    AnySubjectConfirmation,
     IgnoreDestination,
     IgnoreTime,
     IgnoreConfirmationExpiry,
@@ -119,12 +120,13 @@ pub enum Flaw {
 }
 
 impl Flaw {
-    pub const ALL: [Flaw; 105] = [
+    pub const ALL: [Flaw; 106] = [
         Flaw::AcceptUnsigned,
         Flaw::TrustKeyinfoCert,
         Flaw::AcceptSha1,
         Flaw::IgnoreAudience,
         Flaw::IgnoreRecipient,
+        Flaw::AnySubjectConfirmation,
         Flaw::IgnoreDestination,
         Flaw::IgnoreTime,
         Flaw::IgnoreConfirmationExpiry,
@@ -234,6 +236,7 @@ impl Flaw {
             Flaw::AcceptSha1 => "accept-sha1",
             Flaw::IgnoreAudience => "ignore-audience",
             Flaw::IgnoreRecipient => "ignore-recipient",
+            Flaw::AnySubjectConfirmation => "any-subject-confirmation",
             Flaw::IgnoreDestination => "ignore-destination",
             Flaw::IgnoreTime => "ignore-time",
             Flaw::IgnoreConfirmationExpiry => "ignore-confirmation-expiry",
@@ -347,6 +350,9 @@ impl Flaw {
             Flaw::AcceptSha1 => "Accepts RSA-SHA1 signatures without the tenant opting in.",
             Flaw::IgnoreAudience => "Does not check the Audience, so a response for another SP is accepted.",
             Flaw::IgnoreRecipient => "Does not check SubjectConfirmationData Recipient against this ACS.",
+            Flaw::AnySubjectConfirmation => {
+                "Takes the first SubjectConfirmation whatever its Method (holder-of-key and sender-vouches included), and checks its Recipient and NotOnOrAfter only when it has SubjectConfirmationData, though Web Browser SSO requires a bearer confirmation with both (SAML Profiles 4.1.4.2; attacks.md P-14)."
+            }
             Flaw::IgnoreDestination => "Does not check the Response Destination against this ACS.",
             Flaw::IgnoreTime => "Does not check NotBefore and NotOnOrAfter, so expired responses are accepted.",
             Flaw::IgnoreConfirmationExpiry => {
@@ -653,6 +659,9 @@ pub struct Policy {
     pub force_allow_sha1: bool,
     pub check_audience: bool,
     pub check_recipient: bool,
+    /// The Subject must have a bearer SubjectConfirmation with
+    /// SubjectConfirmationData (false: any confirmation, data optional).
+    pub require_bearer_confirmation: bool,
     pub check_destination: bool,
     pub check_time: bool,
     /// The bearer SubjectConfirmationData's NotOnOrAfter is checked.
@@ -824,6 +833,7 @@ impl Policy {
             force_allow_sha1: false,
             check_audience: true,
             check_recipient: true,
+            require_bearer_confirmation: true,
             check_destination: true,
             check_time: true,
             check_confirmation_expiry: true,
@@ -933,6 +943,7 @@ impl Policy {
                 Flaw::AcceptSha1 => policy.force_allow_sha1 = true,
                 Flaw::IgnoreAudience => policy.check_audience = false,
                 Flaw::IgnoreRecipient => policy.check_recipient = false,
+                Flaw::AnySubjectConfirmation => policy.require_bearer_confirmation = false,
                 Flaw::IgnoreDestination => policy.check_destination = false,
                 Flaw::IgnoreTime => policy.check_time = false,
                 Flaw::IgnoreConfirmationExpiry => policy.check_confirmation_expiry = false,

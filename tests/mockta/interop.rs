@@ -143,6 +143,28 @@ async fn pysaml2_rejects_an_expired_confirmation_or_expired_conditions() {
     }
 }
 
+/// attacks.md P-14, as pysaml2 7.5.5 judges each SubjectConfirmation
+/// (`AuthnResponse.verify_subject` in `saml2/response.py`): holder-of-key
+/// needs a KeyInfo in its data, which the fault does not carry, and a
+/// bearer confirmation without data is refused ("No valid subject
+/// confirmation"). sender-vouches is accepted, a finding the suite reports:
+/// the method's branch is `pass`, so only the Recipient is then compared,
+/// though Web Browser SSO takes bearer confirmations only (Profiles 4.1.4.2).
+#[tokio::test]
+async fn pysaml2_judges_subject_confirmations() {
+    let mock = Mock::start().await;
+    for (fault, accepted) in
+        [(SamlFault::HolderOfKey, false), (SamlFault::SenderVouches, true), (SamlFault::NoConfirmationData, false)]
+    {
+        mock.idp.arm_saml_fault(SamlFaultPlan { fault, impersonate: None }, None, None);
+        let verdict = mock.verify(&mock.saml_response(&mock.embed_link()).await, None);
+        assert_eq!(verdict["accepted"], accepted, "{fault}: {verdict}");
+        if !accepted {
+            assert!(verdict["error"].as_str().unwrap().contains("No valid subject confirmation"), "{fault}: {verdict}");
+        }
+    }
+}
+
 #[tokio::test]
 async fn pysaml2_rejects_signature_faults() {
     let mock = Mock::start().await;

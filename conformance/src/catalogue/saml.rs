@@ -56,6 +56,7 @@ pub enum EncryptedCase {
 
 const SIG_FIX: &str = "Verify the XML signature with the certificate from the IdP's metadata, pinned per tenant; never use a key or certificate from the message's KeyInfo. Require a valid signature on the Response or the Assertion, fail closed on any verification error, and allow only RSA-SHA256 or stronger.";
 const XSW_FIX: &str = "Read identity and conditions only from the element the verified signature covers: require exactly one Assertion, unique IDs, a single Reference whose URI is the ID of the element that carries the Signature, and process that same element. Use one XML parser for verifying and for reading.";
+const CONFIRMATION_FIX: &str = "For Web Browser SSO, require a SubjectConfirmation whose Method is bearer and whose SubjectConfirmationData has this ACS URL as Recipient and a NotOnOrAfter still ahead; refuse holder-of-key, sender-vouches and data-less confirmations.";
 const TIME_FIX: &str = "Check NotBefore and NotOnOrAfter of Conditions and of SubjectConfirmationData against the current time, with a small skew tolerance (60 to 180 seconds).";
 
 macro_rules! fault_check {
@@ -205,6 +206,30 @@ pub fn checks() -> Vec<Check> {
             Medium,
             SamlFault::WrongRecipient,
             "Require the bearer SubjectConfirmationData Recipient to be this ACS URL."
+        ),
+        fault_check!(
+            "saml.subject.holder_of_key",
+            "SubjectConfirmation with Method holder-of-key refused",
+            Addressing,
+            Medium,
+            SamlFault::HolderOfKey,
+            CONFIRMATION_FIX
+        ),
+        fault_check!(
+            "saml.subject.sender_vouches",
+            "SubjectConfirmation with Method sender-vouches refused",
+            Addressing,
+            Medium,
+            SamlFault::SenderVouches,
+            CONFIRMATION_FIX
+        ),
+        fault_check!(
+            "saml.subject.without_data",
+            "Bearer SubjectConfirmation without SubjectConfirmationData refused",
+            Addressing,
+            Medium,
+            SamlFault::NoConfirmationData,
+            CONFIRMATION_FIX
         ),
         fault_check!(
             "saml.response.destination",

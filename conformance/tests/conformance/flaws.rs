@@ -19,6 +19,10 @@ const FLAW_CHECKS: &[(&str, &[&str])] = &[
     ("trust-keyinfo-cert", &["saml.sig.untrusted_key"]),
     ("ignore-audience", &["saml.cond.audience", "saml.cond.audience_missing"]),
     ("ignore-recipient", &["saml.subject.recipient"]),
+    (
+        "any-subject-confirmation",
+        &["saml.subject.holder_of_key", "saml.subject.sender_vouches", "saml.subject.without_data"],
+    ),
     ("ignore-destination", &["saml.response.destination"]),
     // No identity in the session: only the any-session rule catches it.
     ("empty-session-on-wrong-destination", &["saml.response.destination"]),

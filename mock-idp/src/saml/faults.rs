@@ -14,7 +14,7 @@ use std::str::FromStr;
 
 use time::{Duration, OffsetDateTime};
 
-use super::response::{ResponseContent, STATUS_AUTHN_FAILED, Status};
+use super::response::{CM_HOLDER_OF_KEY, CM_SENDER_VOUCHES, ResponseContent, STATUS_AUTHN_FAILED, Status};
 use super::xml::{element_span, escape, set_attribute_in_tag};
 use crate::org::{SignatureAlgorithm, SigningMode};
 
@@ -42,6 +42,14 @@ pub enum SamlFault {
     Skew(i64),
     InResponseToMismatch,
     StatusResponder,
+    /// P-14: the SubjectConfirmation's Method is holder-of-key, its data
+    /// as a bearer one would have.
+    HolderOfKey,
+    /// P-14: the SubjectConfirmation's Method is sender-vouches.
+    SenderVouches,
+    /// P-14: a bearer SubjectConfirmation without SubjectConfirmationData,
+    /// so no Recipient, NotOnOrAfter or InResponseTo binds it.
+    NoConfirmationData,
     CommentInNameId,
     /// XML signature wrapping, numbered as SAML Raider numbers them (1 to 8).
     Xsw(u8),
@@ -116,6 +124,9 @@ impl SamlFault {
             SamlFault::Skew(-240),
             SamlFault::InResponseToMismatch,
             SamlFault::StatusResponder,
+            SamlFault::HolderOfKey,
+            SamlFault::SenderVouches,
+            SamlFault::NoConfirmationData,
             SamlFault::CommentInNameId,
         ];
         all.extend((1..=8).map(SamlFault::Xsw));
@@ -193,6 +204,15 @@ impl SamlFault {
             }
             SamlFault::InResponseToMismatch => "InResponseTo names an AuthnRequest that was never sent.",
             SamlFault::StatusResponder => "Status is Responder/AuthnFailed, yet a signed Assertion is included.",
+            SamlFault::HolderOfKey => {
+                "The SubjectConfirmation Method is holder-of-key instead of bearer; its data is unchanged."
+            }
+            SamlFault::SenderVouches => {
+                "The SubjectConfirmation Method is sender-vouches instead of bearer; its data is unchanged."
+            }
+            SamlFault::NoConfirmationData => {
+                "The bearer SubjectConfirmation has no SubjectConfirmationData (no Recipient, NotOnOrAfter or InResponseTo)."
+            }
             SamlFault::CommentInNameId => {
                 "The signed NameID is the impersonated identity plus a suffix; after signing a comment is put before the suffix."
             }
@@ -261,6 +281,9 @@ impl SamlFault {
             }
             SamlFault::InResponseToMismatch => "SAML Profiles 4.1.4.3 (InResponseTo)",
             SamlFault::StatusResponder => "SAML Core 3.2.2.2 (StatusCode)",
+            SamlFault::HolderOfKey | SamlFault::SenderVouches | SamlFault::NoConfirmationData => {
+                "attacks.md P-14; SAML Profiles 4.1.4.2 (a bearer SubjectConfirmation whose SubjectConfirmationData has Recipient and NotOnOrAfter)"
+            }
             SamlFault::CommentInNameId => {
                 "CVE-2017-11427, CVE-2017-11428, CVE-2017-11429, CVE-2017-11430, CVE-2018-0489"
             }
@@ -311,6 +334,9 @@ impl SamlFault {
             SamlFault::StatusResponder => {
                 content.status = Status::Responder { second_level: STATUS_AUTHN_FAILED.to_owned() };
             }
+            SamlFault::HolderOfKey => content.subject.confirmation_method = CM_HOLDER_OF_KEY.to_owned(),
+            SamlFault::SenderVouches => content.subject.confirmation_method = CM_SENDER_VOUCHES.to_owned(),
+            SamlFault::NoConfirmationData => content.subject.confirmation_data = false,
             SamlFault::Xsw(1 | 2) => content.signatures.response = true,
             // Only the Assertion is signed, as an IdP may send it: a Response
             // signature would cover the wrapper and give the forgery away,
@@ -580,6 +606,9 @@ impl fmt::Display for SamlFault {
             SamlFault::Skew(seconds) => return write!(f, "skew:{seconds:+}"),
             SamlFault::InResponseToMismatch => "in-response-to-mismatch",
             SamlFault::StatusResponder => "status-responder",
+            SamlFault::HolderOfKey => "holder-of-key",
+            SamlFault::SenderVouches => "sender-vouches",
+            SamlFault::NoConfirmationData => "no-confirmation-data",
             SamlFault::CommentInNameId => "comment-in-nameid",
             SamlFault::Xsw(n) => return write!(f, "xsw{n}"),
             SamlFault::XswAdvice => "xsw-advice",

@@ -148,6 +148,8 @@ pub fn build_content(
             name_id_format: settings.name_id_format.urn().to_owned(),
             recipient,
             not_on_or_after: now + VALIDITY_WINDOW,
+            confirmation_method: response::CM_BEARER.to_owned(),
+            confirmation_data: true,
         },
         conditions: Conditions {
             not_before: now - VALIDITY_WINDOW,

@@ -17,6 +17,11 @@ const ENTITY_FORMAT: &str = "urn:oasis:names:tc:SAML:2.0:nameid-format:entity";
 pub const STATUS_SUCCESS: &str = "urn:oasis:names:tc:SAML:2.0:status:Success";
 pub const STATUS_RESPONDER: &str = "urn:oasis:names:tc:SAML:2.0:status:Responder";
 pub const STATUS_AUTHN_FAILED: &str = "urn:oasis:names:tc:SAML:2.0:status:AuthnFailed";
+/// The SubjectConfirmation methods of SAML Profiles 3: Web Browser SSO uses
+/// bearer only (Profiles 4.1.4.2).
+pub const CM_BEARER: &str = "urn:oasis:names:tc:SAML:2.0:cm:bearer";
+pub const CM_HOLDER_OF_KEY: &str = "urn:oasis:names:tc:SAML:2.0:cm:holder-of-key";
+pub const CM_SENDER_VOUCHES: &str = "urn:oasis:names:tc:SAML:2.0:cm:sender-vouches";
 
 /// Everything that goes into one Response.
 #[derive(Clone, Debug, PartialEq)]
@@ -50,6 +55,12 @@ pub struct Subject {
     pub name_id_format: String,
     pub recipient: String,
     pub not_on_or_after: OffsetDateTime,
+    /// The SubjectConfirmation's Method: [`CM_BEARER`] from Okta, another
+    /// only under a fault.
+    pub confirmation_method: String,
+    /// Whether the confirmation carries its SubjectConfirmationData
+    /// (Recipient, NotOnOrAfter, InResponseTo); always, from Okta.
+    pub confirmation_data: bool,
 }
 
 #[derive(Clone, Debug, PartialEq)]
@@ -154,17 +165,19 @@ fn render_assertion(content: &ResponseContent) -> String {
         escape(&subject.name_id_format),
         escape(&subject.name_id)
     ));
-    xml.push_str(
-        "<saml2:SubjectConfirmation Method=\"urn:oasis:names:tc:SAML:2.0:cm:bearer\"><saml2:SubjectConfirmationData",
-    );
-    if let Some(in_response_to) = &content.in_response_to {
-        xml.push_str(&format!(" InResponseTo=\"{}\"", escape(in_response_to)));
+    xml.push_str(&format!("<saml2:SubjectConfirmation Method=\"{}\">", escape(&subject.confirmation_method)));
+    if subject.confirmation_data {
+        xml.push_str("<saml2:SubjectConfirmationData");
+        if let Some(in_response_to) = &content.in_response_to {
+            xml.push_str(&format!(" InResponseTo=\"{}\"", escape(in_response_to)));
+        }
+        xml.push_str(&format!(
+            " NotOnOrAfter=\"{}\" Recipient=\"{}\"/>",
+            saml_time(subject.not_on_or_after),
+            escape(&subject.recipient)
+        ));
     }
-    xml.push_str(&format!(
-        " NotOnOrAfter=\"{}\" Recipient=\"{}\"/></saml2:SubjectConfirmation></saml2:Subject>",
-        saml_time(subject.not_on_or_after),
-        escape(&subject.recipient)
-    ));
+    xml.push_str("</saml2:SubjectConfirmation></saml2:Subject>");
 
     let conditions = &content.conditions;
     xml.push_str(&format!(

@@ -82,6 +82,28 @@ fn single_field_expiry_faults_move_only_their_field() {
 }
 
 #[test]
+fn subject_confirmation_faults_change_the_method_or_drop_the_data() {
+    let bearer = "urn:oasis:names:tc:SAML:2.0:cm:bearer";
+    let correct = mint(SamlFault::SignOnly(mock_idp::org::SigningMode::Both));
+    assert_eq!(attribute(&correct, "saml2:SubjectConfirmation", "Method"), bearer);
+    let holder = mint(SamlFault::HolderOfKey);
+    assert_eq!(
+        attribute(&holder, "saml2:SubjectConfirmation", "Method"),
+        "urn:oasis:names:tc:SAML:2.0:cm:holder-of-key"
+    );
+    assert_eq!(count(&holder, "<saml2:SubjectConfirmationData "), 1);
+    let vouches = mint(SamlFault::SenderVouches);
+    assert_eq!(
+        attribute(&vouches, "saml2:SubjectConfirmation", "Method"),
+        "urn:oasis:names:tc:SAML:2.0:cm:sender-vouches"
+    );
+    let bare = mint(SamlFault::NoConfirmationData);
+    assert_eq!(attribute(&bare, "saml2:SubjectConfirmation", "Method"), bearer);
+    assert_eq!(count(&bare, "SubjectConfirmationData"), 0);
+    assert!(bare.contains(&format!("<saml2:SubjectConfirmation Method=\"{bearer}\"></saml2:SubjectConfirmation>")));
+}
+
+#[test]
 fn protocol_faults() {
     let mismatch = mint(SamlFault::InResponseToMismatch);
     assert_ne!(attribute(&mismatch, "saml2p:Response", "InResponseTo"), "ONELOGIN_request_1");

@@ -382,15 +382,20 @@ impl UnverifiedResponse {
         if name_id.is_empty() {
             return Err(SamlError::Missing("NameID value"));
         }
+        let strict_confirmation = policy.require_bearer_confirmation;
         let confirmation = children(&subject, NS_ASSERTION, "SubjectConfirmation")
             .into_iter()
-            .find(|c| c.get_attribute_no_ns("Method").as_deref() == Some(BEARER))
+            .find(|c| !strict_confirmation || c.get_attribute_no_ns("Method").as_deref() == Some(BEARER))
             .ok_or(SamlError::Missing("bearer SubjectConfirmation"))?;
-        let confirmation_data = children(&confirmation, NS_ASSERTION, "SubjectConfirmationData")
-            .into_iter()
-            .next()
-            .ok_or(SamlError::Missing("SubjectConfirmationData"))?;
-        if policy.check_recipient {
+        // Only the flaw gets past here without data, and then leaves the
+        // Recipient and NotOnOrAfter it would carry unchecked.
+        let confirmation_data = children(&confirmation, NS_ASSERTION, "SubjectConfirmationData").into_iter().next();
+        if confirmation_data.is_none() && strict_confirmation {
+            return Err(SamlError::Missing("SubjectConfirmationData"));
+        }
+        if policy.check_recipient
+            && let Some(confirmation_data) = &confirmation_data
+        {
             let recipient =
                 confirmation_data.get_attribute_no_ns("Recipient").ok_or(SamlError::Missing("Recipient"))?;
             if !expect.acs_urls.contains(&recipient) {
@@ -411,8 +416,13 @@ impl UnverifiedResponse {
         }
 
         // 6. Time.
-        let subject_expiry = time_attribute(&confirmation_data, "NotOnOrAfter")?
-            .ok_or(SamlError::Missing("SubjectConfirmationData NotOnOrAfter"))?;
+        let subject_expiry = match &confirmation_data {
+            Some(data) => Some(
+                time_attribute(data, "NotOnOrAfter")?
+                    .ok_or(SamlError::Missing("SubjectConfirmationData NotOnOrAfter"))?,
+            ),
+            None => None,
+        };
         let not_before = conditions.as_ref().map(|c| time_attribute(c, "NotBefore")).transpose()?.flatten();
         let conditions_expiry = conditions.as_ref().map(|c| time_attribute(c, "NotOnOrAfter")).transpose()?.flatten();
         if policy.check_time {
@@ -421,7 +431,7 @@ impl UnverifiedResponse {
             {
                 return Err(SamlError::NotYetValid);
             }
-            let confirmation_expiry = Some(subject_expiry).filter(|_| policy.check_confirmation_expiry);
+            let confirmation_expiry = subject_expiry.filter(|_| policy.check_confirmation_expiry);
             let window_expiry = conditions_expiry.filter(|_| policy.check_conditions_expiry);
             for expiry in confirmation_expiry.into_iter().chain(window_expiry) {
                 if now - skew >= expiry {
@@ -431,8 +441,9 @@ impl UnverifiedResponse {
         }
 
         // 7. Correlation with this browser's request.
-        let in_response_to =
-            root.get_attribute_no_ns("InResponseTo").or_else(|| confirmation_data.get_attribute_no_ns("InResponseTo"));
+        let in_response_to = root
+            .get_attribute_no_ns("InResponseTo")
+            .or_else(|| confirmation_data.as_ref().and_then(|data| data.get_attribute_no_ns("InResponseTo")));
         let unsolicited_allowed =
             (expect.allow_unsolicited && !policy.ignore_allow_unsolicited) || policy.force_allow_unsolicited;
         match (&in_response_to, expect.outstanding_request) {
@@ -458,7 +469,9 @@ impl UnverifiedResponse {
                 attributes.entry(name).or_default().extend(values);
             }
         }
-        let latest = conditions_expiry.map_or(subject_expiry, |c| c.max(subject_expiry));
+        // Without either time (the flaw's data-less confirmation and no
+        // Conditions) the replay cache still keeps the ID for the skew.
+        let latest = subject_expiry.into_iter().chain(conditions_expiry).max().unwrap_or(now);
         // The IdP's session the assertion came from, for Single Logout: a
         // LogoutRequest names it (SAML Core 2.7.2, 3.7.1).
         let session_index = children(&assertion, NS_ASSERTION, "AuthnStatement")
