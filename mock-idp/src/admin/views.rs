@@ -186,6 +186,8 @@ pub fn provisioning_json(app: &App) -> Value {
         "authScheme": settings.authentication.mode(),
         "uniqueIdentifier": settings.unique_identifier,
         "features": settings.features.enabled_names(),
+        "passwordChange": settings.password_change.as_okta(),
+        "connectionActive": settings.connection_active,
         "requestProfile": settings.request_profile.as_str(),
         "mappings": settings
             .mappings

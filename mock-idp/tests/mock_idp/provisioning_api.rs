@@ -119,6 +119,8 @@ async fn a_connection_change_takes_effect_on_the_next_operation() {
     assert_eq!((status, body), (204, Value::Null));
     let connection = api.get(&path).await;
     assert_eq!(connection["status"], "DISABLED");
+    let settings = api.get("/mockta/scim/apps/scim-app/settings").await;
+    assert_eq!(settings["connectionActive"], false, "mockta's settings view agrees");
     assert!(connection["_links"]["activate"]["href"].as_str().unwrap().ends_with("/lifecycle/activate"));
     assert_eq!(api.get(&format!("/apps/{APP}/features/USER_PROVISIONING")).await["status"], "DISABLED");
     api.harness.assign(BOB);
