@@ -7,6 +7,7 @@
 mod apache;
 mod baseline;
 mod cli;
+mod explain;
 mod interop;
 mod interop_mellon;
 mod interop_oidc;

@@ -1,0 +1,143 @@
+//! `mockta explain` as a command: its exit codes (0 nothing broken, 1 a
+//! rule broken, 2 bad input), stdin, the JSON report, and `--replay` to a
+//! running reference SP.
+
+use std::io::Write;
+use std::process::{Command, Output, Stdio};
+use std::sync::Arc;
+
+const CORPUS: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/fixtures/explain");
+const AT: &str = "2024-03-29T07:42:22.136Z";
+
+fn explain(args: &[&str], stdin: Option<&str>) -> Output {
+    let mut child = Command::new(env!("CARGO_BIN_EXE_mockta"))
+        .arg("explain")
+        .args(args)
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let mut input = child.stdin.take().unwrap();
+    input.write_all(stdin.unwrap_or_default().as_bytes()).unwrap();
+    drop(input);
+    child.wait_with_output().unwrap()
+}
+
+fn corpus(name: &str) -> String {
+    format!("{CORPUS}/{name}")
+}
+
+fn saml_args(file: &str) -> Vec<String> {
+    [
+        corpus(file).as_str(),
+        "--metadata",
+        &corpus("reference-sp.metadata.xml"),
+        "--audience",
+        "http://127.0.0.1:7100/sso/metadata/acme",
+        "--acs-url",
+        "http://127.0.0.1:7100/sso/acs/acme",
+        "--request-id",
+        "id_sp_request_0001",
+        "--at",
+        AT,
+    ]
+    .map(str::to_owned)
+    .to_vec()
+}
+
+#[test]
+fn explain_exits_0_for_a_genuine_response_and_1_for_a_broken_rule() {
+    let genuine = saml_args("saml-genuine.xml");
+    let output = explain(&genuine.iter().map(String::as_str).collect::<Vec<_>>(), None);
+    assert_eq!(output.status.code(), Some(0), "{}", String::from_utf8_lossy(&output.stderr));
+    assert!(String::from_utf8_lossy(&output.stdout).contains("No rule broken."));
+
+    let faulty = saml_args("saml-wrong-audience.html");
+    let output = explain(&faulty.iter().map(String::as_str).collect::<Vec<_>>(), None);
+    assert_eq!(output.status.code(), Some(1));
+    let stdout = String::from_utf8_lossy(&output.stdout);
+    assert!(stdout.contains("FAIL saml.cond.audience"), "{stdout}");
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert_eq!(stderr.lines().count(), 1, "one line on stderr: {stderr}");
+}
+
+#[test]
+fn explain_reads_stdin_and_prints_json() {
+    let token = std::fs::read_to_string(corpus("id-token-alg-none.jwt")).unwrap();
+    let jwks = corpus("org-server.jwks.json");
+    let output = explain(&["-", "--jwks", &jwks, "--at", AT, "--format", "json"], Some(&token));
+    assert_eq!(output.status.code(), Some(1));
+    let report: serde_json::Value = serde_json::from_slice(&output.stdout).unwrap();
+    assert_eq!(report["format"], "mockta.explain/1");
+    let finding = &report["steps"][0]["findings"][0];
+    assert_eq!(finding["check"], "oidc.sig.alg_none");
+    assert_eq!(finding["side"], "sp");
+    assert_eq!(finding["level"], "fail");
+    assert!(!finding["fix"].as_str().unwrap().is_empty());
+}
+
+#[test]
+fn bad_input_is_one_line_and_exit_2() {
+    for (args, stdin) in [
+        (vec!["-"], "this is not a message"),
+        (vec!["-", "--at", "yesterday"], ""),
+        (vec![CORPUS, "--format", "json"], ""),
+        (vec!["-", "--metadata", "/nonexistent/metadata.xml"], "eyJhbGciOiJub25lIn0.eyJzdWIiOiJ4In0."),
+        (vec!["-", "--replay", "https://sp.example.com/acs"], "eyJhbGciOiJub25lIn0.eyJzdWIiOiJ4In0."),
+    ] {
+        let output = explain(&args, Some(stdin));
+        let stderr = String::from_utf8_lossy(&output.stderr);
+        assert_eq!(output.status.code(), Some(2), "{args:?}: {stderr}");
+        assert_eq!(stderr.trim_end().lines().count(), 1, "{args:?}: {stderr}");
+        assert!(stderr.starts_with("mockta: error: "), "{stderr}");
+    }
+}
+
+/// `--replay` posts the message to a running reference SP and prints its
+/// answer: the genuine response signs in (303 to /welcome), the one for
+/// another audience is refused with the SP's error code.
+#[tokio::test]
+async fn replay_posts_the_message_to_a_local_sp_and_prints_its_answer() {
+    let (idp, idp_server) = crate::serve_builtin_idp().await;
+    let dir = tempfile::tempdir().unwrap();
+    let config = reference_sp::config::BUILTIN_CONFIG.replace("http://127.0.0.1:7000", &idp_server.url()).replace(
+        "database = \".local/reference-sp.sqlite3\"",
+        &format!("database = \"{}\"", dir.path().join("sp.sqlite3").display()),
+    );
+    std::fs::write(dir.path().join("sp.toml"), config).unwrap();
+    let options = reference_sp::setup::SpOptions { config: Some(dir.path().join("sp.toml")), ..Default::default() };
+    let sp = Arc::new(options.build().unwrap());
+    reference_sp::idp_fetch::refresh_all(&sp).await;
+    let sp_server = reference_sp::http::RunningSp::start("127.0.0.1:0".parse().unwrap(), sp.clone()).await.unwrap();
+    let acs = format!("{}/sso/acs/acme", sp_server.url());
+
+    use mock_idp::saml::SamlFaultPlan;
+    use mock_idp::saml::faults::SamlFault;
+    let mut answers = Vec::new();
+    for fault in [None, Some(SamlFault::WrongAudience)] {
+        let plan = fault.map(|fault| SamlFaultPlan { fault, impersonate: None });
+        let xml = idp.mint_saml("reference-sp", "alice@acme.test", plan, None).unwrap().xml;
+        let file = dir.path().join("response.xml");
+        std::fs::write(&file, xml).unwrap();
+        let args: Vec<String> = vec![
+            file.display().to_string(),
+            "--audience".into(),
+            "http://127.0.0.1:7100/sso/metadata/acme".into(),
+            "--replay".into(),
+            acs.clone(),
+        ];
+        let output =
+            tokio::task::spawn_blocking(move || explain(&args.iter().map(String::as_str).collect::<Vec<_>>(), None))
+                .await
+                .unwrap();
+        answers.push((output.status.code(), String::from_utf8_lossy(&output.stdout).into_owned()));
+    }
+    let (code, stdout) = &answers[0];
+    assert_eq!(*code, Some(0), "{stdout}");
+    assert!(stdout.contains(&format!("Replayed to {acs}: 303 See Other, Location /welcome")), "{stdout}");
+    let (code, stdout) = &answers[1];
+    assert_eq!(*code, Some(1), "{stdout}");
+    assert!(stdout.contains("FAIL saml.cond.audience"), "{stdout}");
+    assert!(stdout.contains("x-error-code saml.audience_mismatch"), "{stdout}");
+}
