@@ -1,4 +1,55 @@
 //! The SAML checks and the actions the SAML driver (`runner/saml/`) knows.
+//!
+//! # The attack catalogue, row by row
+//!
+//! Sections A and B of the research notes' attack catalogue (attacks.md),
+//! and what covers each row. A row a check covers is a mock fault, the
+//! check and a reference-SP flaw the check catches (the flaw table in
+//! `tests/conformance/flaws.rs`).
+//!
+//! | row | covered by | or left out because |
+//! |---|---|---|
+//! | S-01 to S-08 (XSW1-8) | `saml.xsw.1` to `saml.xsw.8` | |
+//! | S-09 signature exclusion | `saml.sig.unsigned` | |
+//! | S-10 verification error as success | `saml.sig.bad_signature` | |
+//! | S-11 fake certificate, KeyValue | `saml.sig.untrusted_key`, `saml.sig.key_value` | |
+//! | S-12 HMAC keyed with the certificate | `saml.sig.hmac_certificate` | |
+//! | S-13 multiple assertions | `saml.assertion.multiple` | |
+//! | S-14 unsigned assertion in a signed Response | `saml.sig.response_only` (accepted, skipped where the SP declares `WantAssertionsSigned`) | not built yet: the refusal of that message by an SP that declares `WantAssertionsSigned` |
+//! | S-15 unsigned Response edits | `saml.response.destination`, `saml.response.in_response_to`, `saml.status.responder`, when the app signs only the Assertion (the fault's Response is then unsigned; `with_only_the_assertion_signed_...` in the flaw tests) | |
+//! | S-16 comment in NameID | `saml.nameid.comment` | |
+//! | S-17 comment in DigestValue | `saml.sig.digest_comment` | |
+//! | S-18 second SignedInfo | `saml.sig.second_signed_info` | |
+//! | S-19 DigestValue elsewhere | `saml.sig.extra_digest_value` | |
+//! | S-20 DOCTYPE/CDATA parser differential | `saml.xml.doctype` refuses the DTD it needs | the differential itself plays two parsers of one SP against each other (ruby-saml's REXML and Nokogiri); from outside, an SP that refuses the DTD and one that parses it once look the same |
+//! | S-21 namespace differential | `saml.xml.doctype` refuses its `ATTLIST` | as S-20, specific to ruby-saml's two parsers |
+//! | S-22 void canonicalization | | the input must make the SP's own canonicaliser return nothing, which depends on its library and version; no message works across SPs, and the mock signs with the one library it would be aimed at |
+//! | S-23 libxml2 entity and ID quirk | `saml.xml.doctype` refuses the entity it needs | the ID trick works only through a DTD entity |
+//! | S-24 Go round-trip instability | | mutations that change meaning only after Go's `encoding/xml` re-serialises them; no other parser reads them differently |
+//! | S-25 goxmldsig reference substitution | | needs a signature with several References, which Okta never makes; an SP's one-Reference rule is exercised by `saml.sig.second_signed_info` |
+//! | S-26 ambiguous Reference URI | | not built yet: the variants (`URI=""`, `#xpointer`, a namespaced duplicate ID) need a signer that writes them, which libxmlsec1's templates do not |
+//! | S-27 transform allow-list | | not built yet: an XSLT or XPath transform needs signing through those transforms, and a run must never ask an SP to execute XSLT from a test |
+//! | S-28 XXE, billion laughs | `saml.xml.doctype` refuses any DTD | no outbound-request oracle (a canary URL the SP must never fetch) yet |
+//! | S-29 SHA-1 | `saml.sig.sha1` (warn) | |
+//! | S-30 fail-open configuration | | a configuration of the SP (no IdP certificate), not a message an IdP can send |
+//! | S-31 oversized message | | not built yet; the DEFLATE bomb half needs the HTTP-Redirect binding, which an SP's ACS does not take for Responses |
+//! | S-32 schema-valid wrapping | `saml.xsw.advice`, `saml.xsw.status_detail` | |
+//! | S-33 SLO wrapping | `saml.slo.wrapped_signature` | |
+//! | P-01, P-02 audience | `saml.cond.audience`, `saml.cond.audience_missing` | |
+//! | P-03, P-04 addressing | `saml.subject.recipient`, `saml.response.destination` | |
+//! | P-05 expired confirmation | `saml.subject.expired` | |
+//! | P-06 expired Conditions | `saml.cond.conditions_expired` (and `saml.cond.expired`, both at once) | |
+//! | P-07 not yet valid | `saml.cond.not_yet_valid` | |
+//! | P-08 skew boundaries | `saml.cond.skew_inside`, `saml.cond.skew_inside_past` (warn), `saml.cond.skew_outside_future`, `saml.cond.skew_outside_past` | |
+//! | P-09 InResponseTo | `saml.response.in_response_to`, `saml.correlation.other_browser` | |
+//! | P-10 unsolicited | `saml.sso.unsolicited_disabled` | |
+//! | P-11 replay | `saml.replay` | the second SP node is the target's own deployment |
+//! | P-12 status not Success | `saml.status.responder` | |
+//! | P-13 wrong issuer | `saml.issuer.wrong` | |
+//! | P-14 SubjectConfirmation | `saml.subject.holder_of_key`, `saml.subject.sender_vouches`, `saml.subject.without_data` | |
+//! | P-15, P-16 encryption | `saml.enc.unsigned_encrypted`, `saml.enc.legacy_algorithms` (warn) | tampered ciphertexts (padding oracles) need many requests and a timing or error oracle |
+//! | P-17 RelayState | `saml.relay_state.open` | |
+//! | P-18 expired session | | not built yet: it needs the SP's clock moved past `SessionNotOnOrAfter`, which a black-box SP cannot be asked to do without waiting |
 
 use mock_idp::org::SigningMode;
 use mock_idp::saml::faults::SamlFault;

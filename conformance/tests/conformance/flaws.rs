@@ -370,6 +370,32 @@ async fn a_schema_validating_sp_refuses_xsw1_to_8_and_falls_to_schema_valid_wrap
     }
 }
 
+/// attacks.md S-15 (a signed Assertion in an unsigned Response whose
+/// Destination or InResponseTo was changed) is covered by the existing
+/// checks once the app signs only the Assertion: the fault's Response is
+/// then unsigned, and an SP that skips those fields fails them.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn with_only_the_assertion_signed_the_unsigned_response_fields_are_still_checked() {
+    for (flaw, check) in [
+        ("ignore-destination", "saml.response.destination"),
+        ("ignore-in-response-to", "saml.response.in_response_to"),
+        ("ignore-status", "saml.status.responder"),
+    ] {
+        let checks = conformance::select(Some(check), None).unwrap();
+        let correct = run_against_tenant_signing(Tenant::Jit, &[], checks.clone(), Some("assertion")).await;
+        assert_eq!(correct.results[0].verdict, Verdict::Pass, "{check}: {}", correct.results[0].reason);
+        let flaw: Flaw = flaw.parse().unwrap();
+        let run = run_against_tenant_signing(Tenant::Jit, &[flaw], checks, Some("assertion")).await;
+        let result = &run.results[0];
+        assert_eq!(result.verdict, Verdict::Fail, "--flaw {flaw}: {}", result.reason);
+        let Some(Evidence::Saml(evidence)) = result.evidence.as_ref() else { panic!("{check}: no evidence") };
+        let message = evidence.message.as_deref().unwrap_or_default();
+        // One Signature, inside the Assertion: the Response itself is unsigned.
+        assert_eq!(message.matches("<ds:Signature ").count(), 1, "{check}: {message}");
+        assert!(message.find("<ds:Signature ") > message.find("<saml2:Assertion "), "{check}: {message}");
+    }
+}
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn flaws_of_the_unsolicited_flow_fail_only_when_the_suite_signs_in_unsolicited() {
     for (name, check) in UNSOLICITED_ONLY_FLAWS {
