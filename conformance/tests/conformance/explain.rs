@@ -326,3 +326,81 @@ fn a_har_flow_is_judged_step_by_step_against_its_own_requests() {
         assert!(ids.contains(&expected), "{expected} missing from {ids:?}");
     }
 }
+
+/// A HAR file of two requests: the `/authorize` request and the redirect
+/// back to `location`, as a browser records them.
+fn authorize_har(authorize: &str, location: &str) -> String {
+    let entry = |url: &str, status: u16, location: Option<&str>| {
+        serde_json::json!({
+            "request": {"method": "GET", "url": url},
+            "response": {
+                "status": status,
+                "headers": location.map(|l| vec![serde_json::json!({"name": "Location", "value": l})]).unwrap_or_default(),
+                "content": {"text": ""}
+            }
+        })
+    };
+    serde_json::json!({"log": {"entries": [entry(authorize, 302, Some(location)), entry(location, 200, None)]}})
+        .to_string()
+}
+
+/// The faults of the redirect from `/authorize` are in no token: each is
+/// armed on the running mock, the redirect it gives a browser is recorded
+/// as a HAR file, and explain names the fault's check from the flow.
+#[tokio::test]
+async fn explain_names_the_check_of_every_oidc_authorize_fault_from_a_har_flow() {
+    let mut missed = Vec::new();
+    for &fault in OidcFault::ALL.iter().filter(|f| f.stage() == FaultStage::Authorize) {
+        let idp = deterministic_idp(false);
+        let server = mock_idp::http::RunningServer::start("127.0.0.1:0".parse().unwrap(), idp.clone()).await.unwrap();
+        let url = server.url();
+        idp.write_org(|org| org.url = url.clone());
+        let (client, user) = idp.read_org(|org| {
+            (org.find_app("reference-sp-oidc").unwrap().id.clone(), org.find_user(USER).unwrap().id.clone())
+        });
+        idp.arm_oidc_fault_on_server(
+            OidcFaultPlan { fault, target: FaultTarget::IdToken },
+            Some(ServerRef::Org),
+            Some(user),
+            Some(client.clone()),
+        )
+        .unwrap();
+        let authorize = format!(
+            "{url}/oauth2/v1/authorize?client_id={client}&response_type=code&scope=openid&state=state-sent-0001&nonce=nonce-sent-0001&redirect_uri=http%3A%2F%2F127.0.0.1%3A7100%2Foidc%2Fcallback%2Facme&code_challenge=E9Melhoa2OwvFrEMTJguCHaoeK1t8URWbuGJSstw-cM&code_challenge_method=S256&login_hint={USER}"
+        );
+        let browser = reqwest::Client::builder().redirect(reqwest::redirect::Policy::none()).build().unwrap();
+        let answer = browser.get(&authorize).send().await.unwrap();
+        let location = answer.headers().get("location").map(|l| l.to_str().unwrap().to_owned());
+        let Some(location) = location else {
+            missed.push(format!("{}: /authorize answered {} without a redirect", fault.name(), answer.status()));
+            continue;
+        };
+        let message = decode(&authorize_har(&authorize, &location)).unwrap();
+        let explanation = explain(&message, &Expectations::default(), idp.now(), "--at").unwrap();
+        let expected = match fault {
+            // The code can be redeemed twice; a single flow shows nothing
+            // wrong (its check replays the callback).
+            OidcFault::CodeReuseAllowed => None,
+            other => match oidc_check_for(other) {
+                Some(check) => Some(check.id),
+                None => {
+                    missed.push(format!("{}: no check in the catalogue judges it", fault.name()));
+                    continue;
+                }
+            },
+        };
+        match expected {
+            Some(id) if !explanation.check_ids().contains(&id) => missed.push(format!(
+                "{}: expected {id}, explain says {:?}\n{}",
+                fault.name(),
+                explanation.check_ids(),
+                render::text(&explanation)
+            )),
+            None if explanation.breaks_a_rule() => {
+                missed.push(format!("{}: breaks no rule, explain says {:?}", fault.name(), broken(&explanation)))
+            }
+            _ => {}
+        }
+    }
+    assert!(missed.is_empty(), "explain missed faults:\n{}", missed.join("\n"));
+}
