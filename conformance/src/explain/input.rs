@@ -1,6 +1,7 @@
 //! What a customer pastes into a support ticket, decoded into one typed
 //! [`Message`]: a SAMLResponse as base64, XML, a form body or the whole
-//! auto-post page; a compact JWT; or a HAR file exported from the browser.
+//! auto-post page; a compact JWT, alone, in a `form_post` body or in a token
+//! endpoint's JSON answer; or a HAR file exported from the browser.
 
 use base64::Engine;
 use base64::engine::general_purpose::STANDARD;
@@ -28,6 +29,13 @@ pub fn decode(text: &str) -> Result<Message, ExplainError> {
         return Err(ExplainError::Empty);
     }
     if trimmed.starts_with('{') {
+        // A token endpoint's answer, pasted from the browser's network tab,
+        // carries the ID token in a field; anything else in JSON is a HAR file.
+        if let Ok(serde_json::Value::Object(answer)) = serde_json::from_str::<serde_json::Value>(trimmed)
+            && let Some(serde_json::Value::String(token)) = answer.get("id_token")
+        {
+            return Ok(Message::Jwt(token.clone()));
+        }
         return Har::parse(trimmed).map(Message::Har);
     }
     if trimmed.starts_with('<') {
@@ -44,6 +52,9 @@ pub fn decode(text: &str) -> Result<Message, ExplainError> {
     }
     if let Some(value) = form_body_field(trimmed, "SAMLResponse") {
         return saml_from_base64(&value);
+    }
+    if let Some(token) = form_body_field(trimmed, "id_token") {
+        return Ok(Message::Jwt(token));
     }
     if looks_like_jwt(trimmed) {
         return Ok(Message::Jwt(trimmed.to_owned()));

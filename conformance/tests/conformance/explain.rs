@@ -404,3 +404,38 @@ async fn explain_names_the_check_of_every_oidc_authorize_fault_from_a_har_flow()
     }
     assert!(missed.is_empty(), "explain missed faults:\n{}", missed.join("\n"));
 }
+
+/// Every shape a customer may paste decodes to the same message.
+#[test]
+fn each_pasted_shape_decodes_to_its_message() {
+    let xml = corpus("saml-genuine.xml");
+    let base64 = mock_idp::saml::form::base64(&xml);
+    let token = corpus("id-token-genuine.jwt").trim().to_owned();
+    let saml_shapes = [
+        xml.clone(),
+        base64.clone(),
+        format!("SAMLResponse={}&RelayState=%2F", url_encode(&base64)),
+        mock_idp::saml::form::render("http://127.0.0.1:7100/sso/acs/acme", &xml, "/"),
+    ];
+    for shape in saml_shapes {
+        assert!(matches!(decode(&shape).unwrap(), Message::SamlResponse(found) if found.trim() == xml.trim()));
+    }
+    let token_shapes = [
+        token.clone(),
+        format!("id_token={token}&state=s"),
+        serde_json::json!({"token_type": "Bearer", "id_token": token}).to_string(),
+    ];
+    for shape in token_shapes {
+        assert!(matches!(decode(&shape).unwrap(), Message::Jwt(found) if found == token), "{shape}");
+    }
+    assert!(matches!(decode(&corpus("flow-genuine.har")).unwrap(), Message::Har(_)));
+    for bad in ["", "   ", "{\"not\": \"a har\"}", "<html><body>no form</body></html>", "bm90IFhNTA=="] {
+        assert!(decode(bad).is_err(), "{bad:?} decoded");
+    }
+}
+
+fn url_encode(text: &str) -> String {
+    text.bytes()
+        .map(|b| if b.is_ascii_alphanumeric() { (b as char).to_string() } else { format!("%{b:02X}") })
+        .collect()
+}
