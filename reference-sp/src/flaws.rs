@@ -13,6 +13,11 @@ use std::str::FromStr;
 pub enum Flaw {
     AcceptUnsigned,
     TrustKeyinfoCert,
+    TrustKeyValue,
+    HmacWithCertificate,
+    DigestValueFirstChild,
+    FirstSignedInfo,
+    FirstDigestValueInDocument,
     AcceptSha1,
     IgnoreAudience,
     IgnoreRecipient,
@@ -120,9 +125,14 @@ pub enum Flaw {
 }
 
 impl Flaw {
-    pub const ALL: [Flaw; 106] = [
+    pub const ALL: [Flaw; 111] = [
         Flaw::AcceptUnsigned,
         Flaw::TrustKeyinfoCert,
+        Flaw::TrustKeyValue,
+        Flaw::HmacWithCertificate,
+        Flaw::DigestValueFirstChild,
+        Flaw::FirstSignedInfo,
+        Flaw::FirstDigestValueInDocument,
         Flaw::AcceptSha1,
         Flaw::IgnoreAudience,
         Flaw::IgnoreRecipient,
@@ -233,6 +243,11 @@ impl Flaw {
         match self {
             Flaw::AcceptUnsigned => "accept-unsigned",
             Flaw::TrustKeyinfoCert => "trust-keyinfo-cert",
+            Flaw::TrustKeyValue => "trust-key-value",
+            Flaw::HmacWithCertificate => "hmac-with-certificate",
+            Flaw::DigestValueFirstChild => "digest-value-first-child",
+            Flaw::FirstSignedInfo => "first-signed-info",
+            Flaw::FirstDigestValueInDocument => "first-digest-value-in-document",
             Flaw::AcceptSha1 => "accept-sha1",
             Flaw::IgnoreAudience => "ignore-audience",
             Flaw::IgnoreRecipient => "ignore-recipient",
@@ -346,6 +361,21 @@ impl Flaw {
             Flaw::AcceptUnsigned => "Accepts a response with no signature at all (FusionAuth CVE-2020-12676).",
             Flaw::TrustKeyinfoCert => {
                 "Verifies with the certificate in the message's KeyInfo instead of the pinned one (xml-crypto CVE-2024-32962)."
+            }
+            Flaw::TrustKeyValue => {
+                "Verifies with the RSA key in the message's KeyInfo/KeyValue when there is one, instead of the pinned certificate (pysaml2 CVE-2021-21239: xmlsec1 run without restricting its key sources)."
+            }
+            Flaw::HmacWithCertificate => {
+                "Takes the SignatureMethod from the message, so an HMAC signature is checked with the IdP's certificate (its PEM text) as the secret, which anyone can read from the metadata (SimpleSAMLphp/xmlseclibs CVE-2018-7644)."
+            }
+            Flaw::DigestValueFirstChild => {
+                "Reads a DigestValue as its first child node, a comment included, while the canonical SignedInfo drops comments, so a comment holding the digest of edited content wins (xml-crypto before 6.0.1, CVE-2025-29775)."
+            }
+            Flaw::FirstSignedInfo => {
+                "Takes the References of the first SignedInfo but checks the SignatureValue over the SignedInfo next to it, so a second SignedInfo put before the signed one carries the digest of edited content (xml-crypto before 6.0.1, CVE-2025-29774)."
+            }
+            Flaw::FirstDigestValueInDocument => {
+                "Reads the digest as the first DigestValue of the document outside other signatures (an absolute //ds:DigestValue), so one planted in Extensions before the Assertion wins (ruby-saml before 1.17.0, CVE-2024-45409)."
             }
             Flaw::AcceptSha1 => "Accepts RSA-SHA1 signatures without the tenant opting in.",
             Flaw::IgnoreAudience => "Does not check the Audience, so a response for another SP is accepted.",
@@ -656,6 +686,22 @@ impl FromStr for Flaw {
 pub struct Policy {
     pub require_signature: bool,
     pub trust_keyinfo: bool,
+    /// A signature whose KeyInfo holds a KeyValue/RSAKeyValue is verified
+    /// with that key (false: only with the pinned certificates).
+    pub trust_key_value: bool,
+    /// An HMAC SignatureMethod is allowed and keyed by the pinned
+    /// certificate's PEM text (false: only asymmetric methods).
+    pub hmac_keyed_by_certificate: bool,
+    /// A DigestValue is read as its first child node, a comment included
+    /// (false: its whole text, comments left out).
+    pub digest_value_first_child: bool,
+    /// A Signature may have more than one SignedInfo; the References come
+    /// from the first and the SignatureValue is checked over the last
+    /// (false: exactly one SignedInfo).
+    pub references_from_first_signed_info: bool,
+    /// The digest is the document's first DigestValue outside other
+    /// signatures (false: the Reference's own DigestValue child).
+    pub digest_value_first_in_document: bool,
     pub force_allow_sha1: bool,
     pub check_audience: bool,
     pub check_recipient: bool,
@@ -826,10 +872,25 @@ pub enum AssertionReader {
 }
 
 impl Policy {
+    /// Whether a signature is checked by the SP's own code instead of
+    /// libxmlsec1: only under the flaws that reproduce a hand-written
+    /// verifier's mistake.
+    pub fn own_signature_check(&self) -> bool {
+        self.hmac_keyed_by_certificate
+            || self.digest_value_first_child
+            || self.references_from_first_signed_info
+            || self.digest_value_first_in_document
+    }
+
     pub fn correct() -> Self {
         Policy {
             require_signature: true,
             trust_keyinfo: false,
+            trust_key_value: false,
+            hmac_keyed_by_certificate: false,
+            digest_value_first_child: false,
+            references_from_first_signed_info: false,
+            digest_value_first_in_document: false,
             force_allow_sha1: false,
             check_audience: true,
             check_recipient: true,
@@ -940,6 +1001,11 @@ impl Policy {
             match flaw {
                 Flaw::AcceptUnsigned => policy.require_signature = false,
                 Flaw::TrustKeyinfoCert => policy.trust_keyinfo = true,
+                Flaw::TrustKeyValue => policy.trust_key_value = true,
+                Flaw::HmacWithCertificate => policy.hmac_keyed_by_certificate = true,
+                Flaw::DigestValueFirstChild => policy.digest_value_first_child = true,
+                Flaw::FirstSignedInfo => policy.references_from_first_signed_info = true,
+                Flaw::FirstDigestValueInDocument => policy.digest_value_first_in_document = true,
                 Flaw::AcceptSha1 => policy.force_allow_sha1 = true,
                 Flaw::IgnoreAudience => policy.check_audience = false,
                 Flaw::IgnoreRecipient => policy.check_recipient = false,

@@ -234,3 +234,24 @@ async fn pysaml2_decrypts_and_accepts_the_mock_s_encrypted_assertion() {
         assert_eq!(verdict["name_id"], "alice@acme.test", "{}", block.as_str());
     }
 }
+
+/// attacks.md S-11, S-12 and S-17 to S-19: pysaml2 verifies with the
+/// `xmlsec1` tool, with its key sources restricted to the pinned certificate
+/// since CVE-2021-21239, so none of the forged signatures gets the victim in.
+#[tokio::test]
+async fn pysaml2_rejects_forged_signatures() {
+    let mock = Mock::start().await;
+    for fault in [
+        SamlFault::UntrustedKeyValue,
+        SamlFault::HmacWithCertificate,
+        SamlFault::CommentInDigestValue,
+        SamlFault::SecondSignedInfo,
+        SamlFault::ExtraDigestValue,
+    ] {
+        let plan = SamlFaultPlan { fault, impersonate: Some("victim@acme.test".into()) };
+        mock.idp.arm_saml_fault(plan, None, None);
+        let verdict = mock.verify(&mock.saml_response(&mock.embed_link()).await, None);
+        assert_eq!(verdict["accepted"], false, "{fault}: {verdict}");
+        assert_ne!(verdict["name_id"], "victim@acme.test", "{fault}: {verdict}");
+    }
+}

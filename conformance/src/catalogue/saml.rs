@@ -106,6 +106,7 @@ pub enum EncryptedCase {
 }
 
 const SIG_FIX: &str = "Verify the XML signature with the certificate from the IdP's metadata, pinned per tenant; never use a key or certificate from the message's KeyInfo. Require a valid signature on the Response or the Assertion, fail closed on any verification error, and allow only RSA-SHA256 or stronger.";
+const DIGEST_FIX: &str = "Verify with a maintained XML Signature library (libxmlsec1, Apache Santuario) rather than reading the signature by hand: require exactly one SignedInfo, check the SignatureValue over that SignedInfo and the digests of its own References, and read each DigestValue only as the child of its Reference, as its whole text content (comments refused or ignored).";
 const XSW_FIX: &str = "Read identity and conditions only from the element the verified signature covers: require exactly one Assertion, unique IDs, a single Reference whose URI is the ID of the element that carries the Signature, and process that same element. Use one XML parser for verifying and for reading.";
 const CONFIRMATION_FIX: &str = "For Web Browser SSO, require a SubjectConfirmation whose Method is bearer and whose SubjectConfirmationData has this ACS URL as Recipient and a NotOnOrAfter still ahead; refuse holder-of-key, sender-vouches and data-less confirmations.";
 const TIME_FIX: &str = "Check NotBefore and NotOnOrAfter of Conditions and of SubjectConfirmationData against the current time, with a small skew tolerance (60 to 180 seconds).";
@@ -230,6 +231,46 @@ pub fn checks() -> Vec<Check> {
             Critical,
             SamlFault::UntrustedKey,
             SIG_FIX
+        ),
+        fault_check!(
+            "saml.sig.key_value",
+            "Response for another user re-signed by the key in its own KeyInfo/KeyValue refused",
+            Signature,
+            Critical,
+            SamlFault::UntrustedKeyValue,
+            SIG_FIX
+        ),
+        fault_check!(
+            "saml.sig.hmac_certificate",
+            "Response for another user signed with HMAC keyed by the IdP's public certificate refused",
+            Signature,
+            Critical,
+            SamlFault::HmacWithCertificate,
+            SIG_FIX
+        ),
+        fault_check!(
+            "saml.sig.digest_comment",
+            "Edited response whose DigestValue starts with a comment holding the forged digest refused",
+            Signature,
+            Critical,
+            SamlFault::CommentInDigestValue,
+            DIGEST_FIX
+        ),
+        fault_check!(
+            "saml.sig.second_signed_info",
+            "Edited response with a second SignedInfo carrying the forged digest refused",
+            Signature,
+            Critical,
+            SamlFault::SecondSignedInfo,
+            DIGEST_FIX
+        ),
+        fault_check!(
+            "saml.sig.extra_digest_value",
+            "Edited response with the forged digest in a DigestValue elsewhere in the document refused",
+            Signature,
+            Critical,
+            SamlFault::ExtraDigestValue,
+            DIGEST_FIX
         ),
         // SHA-1 is allowed by XML Signature and Okta offers it, but it is broken
         // for collisions: accepting it is weak, not a forged identity.

@@ -17,6 +17,11 @@ use crate::support::{
 const FLAW_CHECKS: &[(&str, &[&str])] = &[
     ("accept-unsigned", &["saml.sig.unsigned"]),
     ("trust-keyinfo-cert", &["saml.sig.untrusted_key"]),
+    ("trust-key-value", &["saml.sig.key_value"]),
+    ("hmac-with-certificate", &["saml.sig.hmac_certificate"]),
+    ("digest-value-first-child", &["saml.sig.digest_comment"]),
+    ("first-signed-info", &["saml.sig.second_signed_info"]),
+    ("first-digest-value-in-document", &["saml.sig.extra_digest_value"]),
     ("ignore-audience", &["saml.cond.audience", "saml.cond.audience_missing"]),
     ("ignore-recipient", &["saml.subject.recipient"]),
     (
@@ -52,7 +57,18 @@ const FLAW_CHECKS: &[(&str, &[&str])] = &[
     ("open-relay-state", &["saml.relay_state.open"]),
     ("case-sensitive-email", &["saml.account.email_case"]),
     ("jit-ignores-domain", &["saml.account.outside_domain"]),
-    ("ignore-signature-errors", &["saml.sig.bad_signature", "saml.sig.untrusted_key"]),
+    // A forged digest fails libxmlsec1's check, and this flaw ignores that
+    // failure; a second SignedInfo is refused by the shape check first.
+    (
+        "ignore-signature-errors",
+        &[
+            "saml.sig.bad_signature",
+            "saml.sig.untrusted_key",
+            "saml.sig.key_value",
+            "saml.sig.digest_comment",
+            "saml.sig.extra_digest_value",
+        ],
+    ),
     ("accept-unsolicited", &["saml.sso.unsolicited_disabled"]),
     ("refuse-unsolicited", &["saml.sso.idp_initiated"]),
     ("require-signed-response", &["saml.sig.assertion_only"]),

@@ -18,9 +18,9 @@ fn the_whole_catalogue_is_pinned() {
 }
 
 #[test]
-fn the_saml_catalogue_keeps_its_53_checks() {
-    assert_eq!(checks_for(Protocol::Saml).len(), 53);
-    assert_eq!(all_checks().iter().filter(|c| c.protocol() == Protocol::Saml).count(), 53);
+fn the_saml_catalogue_keeps_its_58_checks() {
+    assert_eq!(checks_for(Protocol::Saml).len(), 58);
+    assert_eq!(all_checks().iter().filter(|c| c.protocol() == Protocol::Saml).count(), 58);
 }
 
 /// A session URL that always answers 503, on a port of its own.

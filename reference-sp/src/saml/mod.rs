@@ -4,6 +4,7 @@
 pub mod decrypt;
 pub mod logout;
 pub mod metadata;
+mod own_signature_check;
 pub mod request;
 pub mod verify;
 mod xmlsec_decrypt;

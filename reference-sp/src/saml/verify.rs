@@ -541,7 +541,7 @@ fn time_attribute(node: &Node, name: &'static str) -> Result<Option<OffsetDateTi
 /// Checks and verifies the enveloped signature of `element`, if it has one.
 /// Returns whether it is signed; a signature that is present but wrong is an error.
 fn verify_enveloped(
-    _document: &Document,
+    document: &Document,
     element: &Node,
     expect: &Expectations<'_>,
     allow_sha1: bool,
@@ -553,12 +553,13 @@ fn verify_enveloped(
         _ => return Err(SamlError::SignatureStructure("more than one Signature on one element")),
     };
     let id = element.get_attribute_no_ns("ID").ok_or(SamlError::Missing("ID of the signed element"))?;
-    check_signed_info(signature, allow_sha1, Some(&id))?;
-    if verify_signature(signature, expect)? || !expect.policy.signature_failure_is_fatal {
-        Ok(true)
+    check_signed_info_with(signature, allow_sha1, Some(&id), SignedInfoLeniency::of(expect.policy))?;
+    let valid = if expect.policy.own_signature_check() {
+        super::own_signature_check::verifies(document, element, signature, expect.certificates, expect.policy)?
     } else {
-        Err(SamlError::SignatureInvalid)
-    }
+        verify_signature(signature, expect)?
+    };
+    if valid || !expect.policy.signature_failure_is_fatal { Ok(true) } else { Err(SamlError::SignatureInvalid) }
 }
 
 /// Checks the shape of SignedInfo: one Reference to `#expected_id` (when
@@ -568,9 +569,40 @@ pub(super) fn check_signed_info(
     allow_sha1: bool,
     expected_id: Option<&str>,
 ) -> Result<(), SamlError> {
+    check_signed_info_with(signature, allow_sha1, expected_id, SignedInfoLeniency::default())
+}
+
+/// What the flaws of the SP's own signature check let through the shape
+/// check; nothing by default.
+#[derive(Clone, Copy, Debug, Default)]
+struct SignedInfoLeniency {
+    /// An HMAC SignatureMethod (the `hmac-with-certificate` flaw).
+    hmac: bool,
+    /// More than one SignedInfo, the first checked (the `first-signed-info`
+    /// flaw).
+    first_signed_info: bool,
+}
+
+impl SignedInfoLeniency {
+    fn of(policy: &Policy) -> Self {
+        SignedInfoLeniency {
+            hmac: policy.hmac_keyed_by_certificate,
+            first_signed_info: policy.references_from_first_signed_info,
+        }
+    }
+}
+
+fn check_signed_info_with(
+    signature: &Node,
+    allow_sha1: bool,
+    expected_id: Option<&str>,
+    leniency: SignedInfoLeniency,
+) -> Result<(), SamlError> {
     let signed_infos = children(signature, NS_DSIG, "SignedInfo");
-    let [signed_info] = signed_infos.as_slice() else {
-        return Err(SamlError::SignatureStructure("SignedInfo must appear exactly once"));
+    let signed_info = match signed_infos.as_slice() {
+        [one] => one,
+        [first, ..] if leniency.first_signed_info => first,
+        _ => return Err(SamlError::SignatureStructure("SignedInfo must appear exactly once")),
     };
     let algorithm_of = |name: &str| -> Option<String> {
         children(signed_info, NS_DSIG, name).into_iter().next().and_then(|n| n.get_attribute_no_ns("Algorithm"))
@@ -581,7 +613,8 @@ pub(super) fn check_signed_info(
     }
     let method = algorithm_of("SignatureMethod").unwrap_or_default();
     let sha1_ok = allow_sha1 && method == SHA1_SIGNATURE;
-    if !STRONG_SIGNATURES.contains(&method.as_str()) && !sha1_ok {
+    let hmac_ok = leniency.hmac && super::own_signature_check::HMAC_METHODS.contains(&method.as_str());
+    if !STRONG_SIGNATURES.contains(&method.as_str()) && !sha1_ok && !hmac_ok {
         return Err(SamlError::AlgorithmNotAllowed(method));
     }
     let references = children(signed_info, NS_DSIG, "Reference");
@@ -620,6 +653,20 @@ pub(super) fn check_signed_info(
 /// Verifies one signature with the pinned certificates (or, under the
 /// `trust-keyinfo-cert` flaw, the certificate the message carries).
 fn verify_signature(signature: &Node, expect: &Expectations<'_>) -> Result<bool, SamlError> {
+    // The `trust-key-value` flaw: a key the message carries in KeyValue is
+    // used as it is, so whoever made the message chose the key.
+    if expect.policy.trust_key_value
+        && let Some(pem) = key_value_public_key_pem(signature)
+    {
+        super::xmlsec_errors::install();
+        let _ = super::xmlsec_errors::take();
+        let key = XmlSecKey::from_memory(&pem, XmlSecKeyFormat::Pem, None).map_err(|_| SamlError::BadCertificate)?;
+        let mut context = XmlSecSignatureContext::new();
+        context.insert_key(key);
+        let verified = context.verify_node(signature).unwrap_or(false);
+        let _ = super::xmlsec_errors::take();
+        return Ok(verified);
+    }
     let keyinfo_certificates: Vec<String>;
     let certificates: &[String] = if expect.policy.trust_keyinfo {
         keyinfo_certificates =
@@ -646,6 +693,20 @@ fn verify_signature(signature: &Node, expect: &Expectations<'_>) -> Result<bool,
     let details = super::xmlsec_errors::take();
     tracing::debug!(?details, "no pinned certificate verifies the signature");
     Ok(false)
+}
+
+/// The RSA public key of a signature's `KeyInfo/KeyValue/RSAKeyValue`, as
+/// PEM, for the `trust-key-value` flaw only; `None` when there is none or it
+/// does not make an RSA key.
+fn key_value_public_key_pem(signature: &Node) -> Option<Vec<u8>> {
+    let key_value = descendants(signature, NS_DSIG, "RSAKeyValue").into_iter().next()?;
+    let number = |name: &str| -> Option<openssl::bn::BigNum> {
+        let text = children(&key_value, NS_DSIG, name).into_iter().next()?.get_content();
+        let bytes = BASE64.decode(text.split_whitespace().collect::<String>()).ok()?;
+        openssl::bn::BigNum::from_slice(&bytes).ok()
+    };
+    let rsa = openssl::rsa::Rsa::from_public_components(number("Modulus")?, number("Exponent")?).ok()?;
+    openssl::pkey::PKey::from_rsa(rsa).ok()?.public_key_to_pem().ok()
 }
 
 pub(super) fn pem_certificate(base64_der: &str) -> String {
