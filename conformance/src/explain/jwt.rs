@@ -55,17 +55,13 @@ pub fn explain_token(token: &str, expect: &Expectations, now: OffsetDateTime) ->
             let shown = value
                 .as_i64()
                 .and_then(|s| OffsetDateTime::from_unix_timestamp(s).ok())
-                .map_or_else(|| display(value), |at| format!("{} ({})", super::render::instant(at), s_of(value)));
+                .map_or_else(|| display(value), |at| format!("{} ({value})", super::render::instant(at)));
             step.fact(name, shown);
         }
     }
     header_rules(&mut step, &token, &alg, kid.as_deref(), expect);
     claim_rules(&mut step, &token, expect, now);
     Ok(step)
-}
-
-fn s_of(value: &Value) -> String {
-    value.to_string()
 }
 
 fn display(value: &Value) -> String {

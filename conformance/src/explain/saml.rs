@@ -801,8 +801,12 @@ fn short_algorithm(uri: &str) -> &str {
 }
 
 fn fingerprint_hint(certificate: Option<&str>) -> String {
+    // Characters, not bytes: the text comes from the message and need not
+    // be ASCII.
     match certificate {
-        Some(text) if text.len() > 16 => format!("a certificate beginning {}…", &text[..16]),
+        Some(text) if text.chars().count() > 16 => {
+            format!("a certificate beginning {}…", text.chars().take(16).collect::<String>())
+        }
         Some(text) => text.to_owned(),
         None => "none".to_owned(),
     }
