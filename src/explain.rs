@@ -75,6 +75,10 @@ fn parse_instant(text: &str) -> Result<OffsetDateTime, String> {
 /// Runs `mockta explain`: exit 0 when no rule is broken, 1 when one is, 2
 /// for input that cannot be read.
 pub(crate) fn run(args: ExplainArgs) -> Result<(), Failure> {
+    // A forged message's signature is refused on purpose; libxmlsec1 would
+    // print each step of that to stderr, where only explain's one line
+    // belongs.
+    mock_idp::saml::silence_xmlsec_default_errors();
     let text = read_input(args.input.as_deref())?;
     let message = decode(&text).map_err(Failure::usage)?;
     let mut expect = Expectations {

@@ -141,3 +141,16 @@ async fn replay_posts_the_message_to_a_local_sp_and_prints_its_answer() {
     assert!(stdout.contains("FAIL saml.cond.audience"), "{stdout}");
     assert!(stdout.contains("x-error-code saml.audience_mismatch"), "{stdout}");
 }
+
+/// A forged message's refused signature leaves stderr with explain's one
+/// line: libxmlsec1 prints nothing of its own.
+#[test]
+fn a_refused_signature_prints_no_xmlsec_lines() {
+    let args = saml_args("saml-xsw3.xml");
+    let output = explain(&args.iter().map(String::as_str).collect::<Vec<_>>(), None);
+    assert_eq!(output.status.code(), Some(1));
+    assert!(String::from_utf8_lossy(&output.stdout).contains("saml.sig.bad_signature"));
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert!(!stderr.contains("func=xmlSec"), "{stderr}");
+    assert_eq!(stderr.lines().count(), 1, "{stderr}");
+}

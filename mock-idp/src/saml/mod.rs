@@ -18,6 +18,11 @@ pub mod sign;
 pub mod xml;
 mod xmlsec_quiet;
 
+/// Turns off libxmlsec1's default printing of refused signatures to stderr
+/// (once per process), for other crates' command-line tools that verify
+/// with libxmlsec1, such as `mockta explain`.
+pub use xmlsec_quiet::install as silence_xmlsec_default_errors;
+
 use time::{Duration, OffsetDateTime};
 
 use crate::ids::{AcsUrl, IdGenerator};

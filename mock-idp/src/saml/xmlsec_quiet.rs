@@ -27,7 +27,7 @@ unsafe extern "C" {
 
 /// Silences the default callback, once per process. Call it before a
 /// verification that may be refused.
-pub(crate) fn install() {
+pub fn install() {
     static INSTALL: Once = Once::new();
     INSTALL.call_once(|| {
         // xmlSecInit resets the error settings, and the xmlsec crate runs it
