@@ -60,6 +60,16 @@ pub(crate) struct ExplainArgs {
     /// form_post for an ID token) and print its answer.
     #[arg(long, value_name = "URL")]
     replay: Option<String>,
+    /// With --replay: send a repaired SAMLResponse instead (Issuer,
+    /// Audience, Destination, Recipient, InResponseTo set to what the SP
+    /// expects, a fresh time window), signed again with --signing-key. If
+    /// the SP then signs in, the Okta app's settings were the problem.
+    #[arg(long, requires_all = ["replay", "signing_key"])]
+    repair: bool,
+    /// The PEM (PKCS#8 RSA) key --repair signs with: the key of the local
+    /// mock the SP trusts.
+    #[arg(long, value_name = "PEM", requires = "repair")]
+    signing_key: Option<PathBuf>,
 }
 
 #[derive(Clone, Copy, ValueEnum)]
@@ -119,7 +129,22 @@ pub(crate) fn run(args: ExplainArgs) -> Result<(), Failure> {
         ExplainFormat::Json => println!("{:#}", render::json(&explanation)),
     }
     if let Some(url) = &args.replay {
-        replay(url, &message)?;
+        let sent = match (&message, &args.signing_key) {
+            (Message::SamlResponse(xml), Some(key_file)) if args.repair => {
+                let pem = std::fs::read_to_string(key_file)
+                    .map_err(|e| Failure::usage(format!("--signing-key: cannot read {}: {e}", key_file.display())))?;
+                let credential = mock_idp::keys::SigningCredential::from_key_pem(&pem, "mockta", "--signing-key")
+                    .map_err(|e| Failure::usage(format!("--signing-key: {e}")))?;
+                let repaired = conformance::explain::repair::repair_saml(xml, &expect, now, &credential)
+                    .map_err(Failure::usage)?;
+                println!();
+                println!("Repaired: {}", repaired.changes.join(", "));
+                Message::SamlResponse(repaired.xml)
+            }
+            (_, _) if args.repair => return Err(Failure::usage("--repair: only a SAMLResponse is repaired")),
+            (message, _) => message.clone(),
+        };
+        replay(url, &sent)?;
     }
     if explanation.breaks_a_rule() {
         let count = explanation.steps.iter().flat_map(|s| &s.findings).filter(|f| f.level.as_str() != "note").count();

@@ -154,3 +154,51 @@ fn a_refused_signature_prints_no_xmlsec_lines() {
     assert!(!stderr.contains("func=xmlSec"), "{stderr}");
     assert_eq!(stderr.lines().count(), 1, "{stderr}");
 }
+
+/// `--replay --repair`: the wrong-audience response, repaired to the SP's
+/// audience and signed again with the key the mock signs with, signs in,
+/// which shows the Okta app's Audience setting was the whole problem.
+#[tokio::test]
+async fn a_repaired_response_replayed_to_the_sp_signs_in() {
+    let (idp, idp_server) = crate::serve_builtin_idp().await;
+    let dir = tempfile::tempdir().unwrap();
+    let config = reference_sp::config::BUILTIN_CONFIG.replace("http://127.0.0.1:7000", &idp_server.url()).replace(
+        "database = \".local/reference-sp.sqlite3\"",
+        &format!("database = \"{}\"", dir.path().join("sp.sqlite3").display()),
+    );
+    std::fs::write(dir.path().join("sp.toml"), config).unwrap();
+    let options = reference_sp::setup::SpOptions { config: Some(dir.path().join("sp.toml")), ..Default::default() };
+    let sp = Arc::new(options.build().unwrap());
+    reference_sp::idp_fetch::refresh_all(&sp).await;
+    let sp_server = reference_sp::http::RunningSp::start("127.0.0.1:0".parse().unwrap(), sp.clone()).await.unwrap();
+    let acs = format!("{}/sso/acs/acme", sp_server.url());
+
+    use mock_idp::saml::SamlFaultPlan;
+    use mock_idp::saml::faults::SamlFault;
+    let plan = SamlFaultPlan { fault: SamlFault::WrongAudience, impersonate: None };
+    let xml = idp.mint_saml("reference-sp", "alice@acme.test", Some(plan), None).unwrap().xml;
+    let file = dir.path().join("response.xml");
+    std::fs::write(&file, xml).unwrap();
+    let key = format!("{}/fixtures/keys/deterministic-signing.key.pem", env!("CARGO_MANIFEST_DIR"));
+    let mut runs = Vec::new();
+    for repair in [false, true] {
+        let mut args: Vec<String> = vec![
+            file.display().to_string(),
+            "--audience".into(),
+            "http://127.0.0.1:7100/sso/metadata/acme".into(),
+            "--replay".into(),
+            acs.clone(),
+        ];
+        if repair {
+            args.extend(["--repair".into(), "--signing-key".into(), key.clone()]);
+        }
+        let output =
+            tokio::task::spawn_blocking(move || explain(&args.iter().map(String::as_str).collect::<Vec<_>>(), None))
+                .await
+                .unwrap();
+        runs.push(String::from_utf8_lossy(&output.stdout).into_owned());
+    }
+    assert!(runs[0].contains("x-error-code saml.audience_mismatch"), "{}", runs[0]);
+    assert!(runs[1].contains("Repaired: Audience"), "{}", runs[1]);
+    assert!(runs[1].contains(&format!("Replayed to {acs}: 303 See Other, Location /welcome")), "{}", runs[1]);
+}

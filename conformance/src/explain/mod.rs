@@ -15,6 +15,7 @@ pub mod input;
 pub mod jwt;
 pub mod metadata;
 pub mod render;
+pub mod repair;
 pub mod rules;
 pub mod saml;
 
