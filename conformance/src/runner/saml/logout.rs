@@ -181,7 +181,7 @@ impl SamlDriver<'_> {
         ];
         for (n, (what, wrapped)) in cases.into_iter().enumerate() {
             let id = format!("_mockta_slo_{}_{n}", user.email.split('@').next().unwrap_or("canary"));
-            let xml = unsigned_logout_request(&id, &issuer, &slo_url, &captured, wrapped);
+            let xml = unsigned_logout_request(&id, &issuer, &slo_url, &captured, wrapped, self.suite.idp.now());
             // The attacker sends it from a browser of its own: the victim's
             // cookies never travel with it.
             let attacker = self.suite.browser()?;
@@ -251,15 +251,17 @@ impl CapturedAssertion {
 }
 
 /// A LogoutRequest from the IdP for the captured session, unsigned, with
-/// `wrapped` (the captured signed Assertion) in its Extensions when given.
+/// `wrapped` (the captured signed Assertion) in its Extensions when given,
+/// issued at `now` (the mock IdP's clock, as its own messages are).
 fn unsigned_logout_request(
     id: &str,
     issuer: &str,
     destination: &str,
     captured: &CapturedAssertion,
     wrapped: Option<&str>,
+    now: time::OffsetDateTime,
 ) -> String {
-    let now = mock_idp::saml::response::saml_time(time::OffsetDateTime::now_utc());
+    let now = mock_idp::saml::response::saml_time(now);
     let extensions = wrapped.map(|a| format!("<saml2p:Extensions>{a}</saml2p:Extensions>")).unwrap_or_default();
     let format = captured.name_id_format.as_ref().map(|f| format!(" Format=\"{f}\"")).unwrap_or_default();
     let session_index = captured
@@ -284,11 +286,24 @@ mod tests {
         assert_eq!(captured.name_id, "ann@acme.test");
         assert_eq!(captured.name_id_format.as_deref(), Some("urn:f"));
         assert_eq!(captured.session_index.as_deref(), Some("id42"));
-        let xml = unsigned_logout_request("_x", "http://www.okta.com/exk1", "https://sp/slo", &captured, None);
+        let xml = unsigned_logout_request(
+            "_x",
+            "http://www.okta.com/exk1",
+            "https://sp/slo",
+            &captured,
+            None,
+            time::OffsetDateTime::UNIX_EPOCH,
+        );
         assert!(xml.contains("<saml2p:SessionIndex>id42</saml2p:SessionIndex>"), "{xml}");
         assert!(!xml.contains("Extensions"));
-        let wrapped =
-            unsigned_logout_request("_x", "http://www.okta.com/exk1", "https://sp/slo", &captured, Some("<a/>"));
+        let wrapped = unsigned_logout_request(
+            "_x",
+            "http://www.okta.com/exk1",
+            "https://sp/slo",
+            &captured,
+            Some("<a/>"),
+            time::OffsetDateTime::UNIX_EPOCH,
+        );
         assert!(wrapped.contains("<saml2p:Extensions><a/></saml2p:Extensions><saml2:NameID"), "{wrapped}");
         assert!(CapturedAssertion::from_response("<saml2:Assertion ID=\"x\"></saml2:Assertion>").is_none());
     }
