@@ -100,6 +100,10 @@ pub struct SamlConnection {
     /// encrypts only when the app is set to, and an SP that publishes a key
     /// may still be connected to an app that does not use it.
     pub require_encrypted_assertions: bool,
+    /// Publish `WantAssertionsSigned="true"` in the SP metadata and refuse
+    /// an Assertion that is not signed itself (a signed Response around it
+    /// is not enough). Off by default: Okta apps may sign the Response only.
+    pub want_assertions_signed: bool,
     /// The tenant's key pair for signing its AuthnRequests
     /// (`sign_authn_requests = true`, for an Okta app that requires signed
     /// requests): the certificate is published in the SP metadata as
@@ -403,6 +407,7 @@ struct SamlEntry {
     encryption_key_file: Option<String>,
     encryption_certificate_file: Option<String>,
     require_encrypted_assertions: Option<bool>,
+    want_assertions_signed: Option<bool>,
     /// Sign AuthnRequests with the key pair below (PEM files).
     sign_authn_requests: Option<bool>,
     signing_key_file: Option<String>,
@@ -774,6 +779,7 @@ fn parse_saml(entry: SamlEntry, id: &TenantId, base_url: &str, dir: &Path) -> Re
         authn_request_binding,
         encryption,
         require_encrypted_assertions,
+        want_assertions_signed: entry.want_assertions_signed.unwrap_or(false),
         request_signing,
         single_logout,
     })
@@ -1059,6 +1065,7 @@ pub(crate) mod tests {
                 authn_request_binding: AuthnRequestBinding::HttpRedirect,
                 encryption: None,
                 require_encrypted_assertions: false,
+                want_assertions_signed: false,
                 request_signing: None,
                 single_logout: None,
             }

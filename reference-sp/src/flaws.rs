@@ -46,6 +46,7 @@ pub enum Flaw {
     ForgetRequestId,
     RequireSignedResponse,
     RequireSignedAssertion,
+    UnenforcedWantAssertionsSigned,
     ReadLastAssertion,
     ReadRootAssertion,
     SignedAssertionAnywhere,
@@ -125,7 +126,7 @@ pub enum Flaw {
 }
 
 impl Flaw {
-    pub const ALL: [Flaw; 111] = [
+    pub const ALL: [Flaw; 112] = [
         Flaw::AcceptUnsigned,
         Flaw::TrustKeyinfoCert,
         Flaw::TrustKeyValue,
@@ -161,6 +162,7 @@ impl Flaw {
         Flaw::ForgetRequestId,
         Flaw::RequireSignedResponse,
         Flaw::RequireSignedAssertion,
+        Flaw::UnenforcedWantAssertionsSigned,
         Flaw::ReadLastAssertion,
         Flaw::ReadRootAssertion,
         Flaw::SignedAssertionAnywhere,
@@ -276,6 +278,7 @@ impl Flaw {
             Flaw::ForgetRequestId => "forget-request-id",
             Flaw::RequireSignedResponse => "require-signed-response",
             Flaw::RequireSignedAssertion => "require-signed-assertion",
+            Flaw::UnenforcedWantAssertionsSigned => "unenforced-want-assertions-signed",
             Flaw::ReadLastAssertion => "read-last-assertion",
             Flaw::ReadRootAssertion => "read-root-assertion",
             Flaw::SignedAssertionAnywhere => "signed-assertion-anywhere",
@@ -446,6 +449,9 @@ impl Flaw {
             }
             Flaw::ExistingOnlyCreatesAccounts => {
                 "Creates accounts at first sign-in even in a tenant that allows existing accounts only."
+            }
+            Flaw::UnenforcedWantAssertionsSigned => {
+                "Publishes WantAssertionsSigned=\"true\" in its metadata but accepts an unsigned Assertion inside a signed Response, so what the IdP is told and what the ACS checks differ (SAML Metadata 2.4.4; attacks.md S-14)."
             }
             Flaw::RequireSignedAssertion => {
                 "Refuses an unsigned Assertion, so Okta apps that sign only the response cannot sign in."
@@ -740,6 +746,9 @@ pub struct Policy {
     pub remember_request_id: bool,
     pub require_response_signature: bool,
     pub require_assertion_signature: bool,
+    /// A tenant that publishes WantAssertionsSigned refuses an unsigned
+    /// Assertion (false: it publishes it and accepts one anyway).
+    pub enforce_want_assertions_signed: bool,
     pub respect_existing_only: bool,
     pub read_attributes: bool,
     /// Creates the account of an unknown user before refusing them.
@@ -919,6 +928,7 @@ impl Policy {
             remember_request_id: true,
             require_response_signature: false,
             require_assertion_signature: false,
+            enforce_want_assertions_signed: true,
             respect_existing_only: true,
             read_attributes: true,
             record_refused_users: false,
@@ -1113,6 +1123,7 @@ impl Policy {
                 Flaw::ForgetRequestId => policy.remember_request_id = false,
                 Flaw::RequireSignedResponse => policy.require_response_signature = true,
                 Flaw::RequireSignedAssertion => policy.require_assertion_signature = true,
+                Flaw::UnenforcedWantAssertionsSigned => policy.enforce_want_assertions_signed = false,
             }
         }
         policy

@@ -428,6 +428,7 @@ impl Sp {
             allow_unsolicited: settings.allow_idp_initiated,
             decryption_key: decryption_key.as_ref(),
             require_encryption: saml.require_encrypted_assertions,
+            want_assertions_signed: saml.want_assertions_signed,
             policy: &self.policy,
         };
         let verified = match unverified.verify(&expectations, now) {

@@ -146,6 +146,10 @@ pub enum Capability {
     /// the target), so a response whose only signature is on the Response
     /// is one it should take.
     ResponseSignatureSuffices,
+    /// The SP declares `WantAssertionsSigned` (in its metadata or the
+    /// target), so an unsigned Assertion in a signed Response must be
+    /// refused.
+    AssertionSignatureWanted,
     /// `saml.slo_url`: the SP's Single Logout endpoint.
     SingleLogoutEndpoint,
     /// `saml.logout_url` and `saml.slo_url`: the SP starts a logout and

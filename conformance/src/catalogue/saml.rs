@@ -15,7 +15,7 @@
 //! | S-11 fake certificate, KeyValue | `saml.sig.untrusted_key`, `saml.sig.key_value` | |
 //! | S-12 HMAC keyed with the certificate | `saml.sig.hmac_certificate` | |
 //! | S-13 multiple assertions | `saml.assertion.multiple` | |
-//! | S-14 unsigned assertion in a signed Response | `saml.sig.response_only` (accepted, skipped where the SP declares `WantAssertionsSigned`) | not built yet: the refusal of that message by an SP that declares `WantAssertionsSigned` |
+//! | S-14 unsigned assertion in a signed Response | `saml.sig.assertion_wanted` (refused where the SP declares `WantAssertionsSigned`, in its metadata or the target), `saml.sig.response_only` (accepted where it does not) | |
 //! | S-15 unsigned Response edits | `saml.response.destination`, `saml.response.in_response_to`, `saml.status.responder`, when the app signs only the Assertion (the fault's Response is then unsigned; `with_only_the_assertion_signed_...` in the flaw tests) | |
 //! | S-16 comment in NameID | `saml.nameid.comment` | |
 //! | S-17 comment in DigestValue | `saml.sig.digest_comment` | |
@@ -193,6 +193,18 @@ pub fn checks() -> Vec<Check> {
             needs: &[Capability::ResponseSignatureSuffices],
             action: Action::Saml(SamlAction::AcceptFault(SamlFault::SignOnly(SigningMode::ResponseOnly))),
             fix: "Accept a signed Response that covers the Assertion, unless the SP's metadata says WantAssertionsSigned and the customer was told so.",
+            exclusive: false,
+            weight: Weight::Fail,
+        },
+        Check {
+            id: "saml.sig.assertion_wanted",
+            title: "Only the Response signed is refused where the SP declares WantAssertionsSigned",
+            category: Category::Signature,
+            severity: Severity::High,
+            reference: "attacks.md S-14; SAML Metadata 2.4.4 (WantAssertionsSigned)",
+            needs: &[Capability::AssertionSignatureWanted],
+            action: Action::Saml(SamlAction::RefuseFault(SamlFault::SignOnly(SigningMode::ResponseOnly))),
+            fix: "Enforce what the metadata declares: with WantAssertionsSigned=\"true\", refuse an Assertion that carries no valid signature of its own, whatever signs the Response around it.",
             exclusive: false,
             weight: Weight::Fail,
         },

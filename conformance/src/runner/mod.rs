@@ -353,7 +353,10 @@ impl Suite {
         progress: impl Fn(&CheckResult) + Send + Sync + 'static,
     ) -> Vec<CheckResult> {
         let order: Vec<&'static str> = checks.iter().map(|c| c.id).collect();
-        if checks.iter().any(|c| c.needs.contains(&Capability::ResponseSignatureSuffices)) {
+        if checks.iter().any(|c| {
+            c.needs.contains(&Capability::ResponseSignatureSuffices)
+                || c.needs.contains(&Capability::AssertionSignatureWanted)
+        }) {
             self.read_sp_metadata().await;
         }
         let semaphore = Arc::new(tokio::sync::Semaphore::new(self.target.concurrency));
@@ -404,8 +407,9 @@ impl Suite {
 
     async fn run_check(&self, check: &Check) -> CheckResult {
         let started = Instant::now();
-        let metadata_problem =
-            check.needs.contains(&Capability::ResponseSignatureSuffices).then(|| self.sp_metadata_problem()).flatten();
+        let reads_metadata = check.needs.contains(&Capability::ResponseSignatureSuffices)
+            || check.needs.contains(&Capability::AssertionSignatureWanted);
+        let metadata_problem = reads_metadata.then(|| self.sp_metadata_problem()).flatten();
         let mut outcome = match self.missing(check) {
             Some(reason) => Outcome { verdict: Verdict::Skip, reason, evidence: None },
             None if metadata_problem.is_some() => Outcome {
@@ -487,6 +491,14 @@ impl Suite {
                         ));
                     }
                     _ => None,
+                },
+                Capability::AssertionSignatureWanted => match self.wants_assertions_signed() {
+                    Some((true, _)) => None,
+                    _ => {
+                        return Some(
+                            "the SP does not declare WantAssertionsSigned (in its metadata or the target's saml.want_assertions_signed), so a signed Response around an unsigned Assertion is allowed (saml.sig.response_only)".into(),
+                        );
+                    }
                 },
                 Capability::SingleLogoutEndpoint => target
                     .saml

@@ -149,8 +149,22 @@ const SIGNING_FLAW_CHECKS: &[(&str, &str, &[&str])] =
 /// encrypted-assertion checks are skipped because the reference targets give
 /// no metadata URL and the reference tenants no encryption key;
 /// `encryption_checks_...` below runs them against a tenant that has one.
-const SKIPPED_WITH_JIT: &[&str] =
-    &["saml.account.unknown_user", "saml.enc.signed", "saml.enc.unsigned_encrypted", "saml.enc.legacy_algorithms"];
+/// `saml.sig.assertion_wanted` is skipped because the reference tenants
+/// do not want signed Assertions (their metadata says
+/// `WantAssertionsSigned="false"`); `an_sp_that_publishes_...` below runs
+/// it against one that does.
+const SKIPPED_WITH_JIT: &[&str] = &[
+    "saml.account.unknown_user",
+    "saml.enc.signed",
+    "saml.enc.unsigned_encrypted",
+    "saml.enc.legacy_algorithms",
+    "saml.sig.assertion_wanted",
+];
+
+/// Flaws of a tenant that wants signed Assertions, with the checks each
+/// fails there (`an_sp_that_publishes_...`).
+const WANT_ASSERTIONS_SIGNED_FLAW_CHECKS: &[(&str, &[&str])] =
+    &[("unenforced-want-assertions-signed", &["saml.sig.assertion_wanted"])];
 
 /// The encrypted-assertion checks.
 const ENCRYPTION_CHECKS: &[&str] = &["saml.enc.signed", "saml.enc.unsigned_encrypted", "saml.enc.legacy_algorithms"];
@@ -269,6 +283,7 @@ fn every_check_is_aimed_at_by_a_flaw_or_listed_as_a_gap() {
         .chain(SIGNING_FLAW_CHECKS.iter().flat_map(|(_, _, checks)| checks.iter().copied()))
         .chain(ENCRYPTION_FLAW_CHECKS.iter().flat_map(|(_, fails, warns)| fails.iter().chain(warns.iter()).copied()))
         .chain(SLO_FLAW_CHECKS.iter().flat_map(|(_, checks)| checks.iter().copied()))
+        .chain(WANT_ASSERTIONS_SIGNED_FLAW_CHECKS.iter().flat_map(|(_, checks)| checks.iter().copied()))
         .collect();
     let unaimed: BTreeSet<&str> =
         checks_for(Protocol::Saml).iter().map(|c| c.id).filter(|id| !aimed.contains(id)).collect();
@@ -297,6 +312,7 @@ async fn whole_saml_catalogue_passes_against_existing_only_tenant() {
     // the domain check has nothing to judge and says so.
     let mut expected_skips: BTreeSet<&str> = ENCRYPTION_CHECKS.iter().chain(SLO_CHECKS).copied().collect();
     expected_skips.insert("saml.account.outside_domain");
+    expected_skips.insert("saml.sig.assertion_wanted");
     assert_eq!(run.skipped(), expected_skips);
     let skipped = run.results.iter().find(|r| r.id == "saml.account.outside_domain").unwrap();
     assert!(skipped.reason.contains("accounts.jit = false"), "{}", skipped.reason);
@@ -320,6 +336,7 @@ async fn each_flaw_fails_exactly_its_checks() {
             || SIGNING_FLAW_CHECKS.iter().any(|(name, _, _)| *name == flaw.name())
             || ENCRYPTION_FLAW_CHECKS.iter().any(|(name, _, _)| *name == flaw.name())
             || SLO_FLAW_CHECKS.iter().any(|(name, _)| *name == flaw.name())
+            || WANT_ASSERTIONS_SIGNED_FLAW_CHECKS.iter().any(|(name, _)| *name == flaw.name())
             || SCIM_FLAWS.contains(&flaw.name())
             || OIDC_FLAWS.contains(&flaw.name())
         {
@@ -535,6 +552,64 @@ async fn a_session_with_no_identity_for_a_wrong_destination_fails_and_the_eviden
     assert_eq!(result.verdict, Verdict::Fail, "{}", result.reason);
     let Some(Evidence::Saml(evidence)) = &result.evidence else { panic!("no SAML evidence: {:?}", result.evidence) };
     assert!(evidence.oracle.contains("no identity"), "{}", evidence.oracle);
+}
+
+/// acme's SP config with `want_assertions_signed = true`: its metadata
+/// then says `WantAssertionsSigned="true"` and its ACS enforces it.
+pub(crate) fn acme_wants_assertions_signed(config: String) -> String {
+    let line = config.lines().find(|l| l.starts_with("idp_metadata_url = ")).unwrap().to_owned();
+    let url = line.trim_start_matches("idp_metadata_url = ");
+    config.replacen(&line, &format!("saml = {{ idp_metadata_url = {url}, want_assertions_signed = true }}"), 1)
+}
+
+/// attacks.md S-14: where the SP publishes `WantAssertionsSigned`, a
+/// signed Response around an unsigned Assertion must be refused, and
+/// `saml.sig.response_only` (which expects it accepted) is skipped.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_sp_that_publishes_want_assertions_signed_must_refuse_an_unsigned_assertion() {
+    let checks = checks_for(Protocol::Saml)
+        .into_iter()
+        .filter(|c| ["saml.sig.assertion_wanted", "saml.sig.response_only", "saml.sig.both_signed"].contains(&c.id))
+        .collect::<Vec<_>>();
+    let with_metadata_url = |target: String| {
+        let login = target.lines().find(|l| l.starts_with("login_url = ")).unwrap().to_owned();
+        let metadata = login.replace("login_url", "metadata_url").replace("/login?tenant=acme", "/sso/metadata/acme");
+        target.replacen(&login, &format!("{login}\n{metadata}"), 1)
+    };
+    let verdict = |run: &crate::support::Run, id: &str| {
+        let result = run.results.iter().find(|r| r.id == id).unwrap();
+        (result.verdict, result.reason.clone())
+    };
+    let correct = crate::support::run_configured_with(
+        Tenant::Jit,
+        &[],
+        checks.clone(),
+        with_metadata_url,
+        acme_wants_assertions_signed,
+    )
+    .await;
+    assert_eq!(verdict(&correct, "saml.sig.assertion_wanted").0, Verdict::Pass, "{}", correct.explain());
+    assert_eq!(verdict(&correct, "saml.sig.both_signed").0, Verdict::Pass, "{}", correct.explain());
+    let (skipped, why) = verdict(&correct, "saml.sig.response_only");
+    assert_eq!(skipped, Verdict::Skip, "{why}");
+    assert!(why.contains("in its metadata"), "{why}");
+    for (name, fails) in WANT_ASSERTIONS_SIGNED_FLAW_CHECKS {
+        let flaw: Flaw = name.parse().unwrap();
+        let run = crate::support::run_configured_with(
+            Tenant::Jit,
+            &[flaw],
+            checks.clone(),
+            with_metadata_url,
+            acme_wants_assertions_signed,
+        )
+        .await;
+        assert_eq!(run.failing(), fails.iter().copied().collect::<BTreeSet<_>>(), "--flaw {flaw}:\n{}", run.explain());
+    }
+    // Where the SP does not declare it, the check is skipped with the reason.
+    let undeclared = crate::support::run_configured_with(Tenant::Jit, &[], checks, with_metadata_url, |c| c).await;
+    let (skipped, why) = verdict(&undeclared, "saml.sig.assertion_wanted");
+    assert_eq!(skipped, Verdict::Skip, "{why}");
+    assert!(why.contains("does not declare WantAssertionsSigned"), "{why}");
 }
 
 /// The reference SP's acme tenant with the test encryption key pair, and a

@@ -18,9 +18,9 @@ fn the_whole_catalogue_is_pinned() {
 }
 
 #[test]
-fn the_saml_catalogue_keeps_its_58_checks() {
-    assert_eq!(checks_for(Protocol::Saml).len(), 58);
-    assert_eq!(all_checks().iter().filter(|c| c.protocol() == Protocol::Saml).count(), 58);
+fn the_saml_catalogue_keeps_its_59_checks() {
+    assert_eq!(checks_for(Protocol::Saml).len(), 59);
+    assert_eq!(all_checks().iter().filter(|c| c.protocol() == Protocol::Saml).count(), 59);
 }
 
 /// A session URL that always answers 503, on a port of its own.
@@ -57,7 +57,9 @@ async fn a_session_url_answering_503_makes_checks_errors_never_passes() {
     })
     .await;
     assert!(!run.results.is_empty());
-    for result in &run.results {
+    // saml.sig.assertion_wanted is skipped before any request is sent: the
+    // reference tenant does not declare WantAssertionsSigned.
+    for result in run.results.iter().filter(|r| r.id != "saml.sig.assertion_wanted") {
         assert_eq!(result.verdict, Verdict::Error, "{}: {}", result.id, result.reason);
         assert!(result.reason.contains("answered 503"), "{}: {}", result.id, result.reason);
     }
@@ -168,8 +170,11 @@ async fn an_sp_that_keeps_no_accounts_skips_the_account_checks_with_reasons() {
         ["saml.account.unknown_user", "saml.account.email_case", "saml.account.outside_domain"].into();
     // The encrypted-assertion checks skip too: the reference tenant has no
     // encryption key.
+    // So does saml.sig.assertion_wanted: the tenant does not declare
+    // WantAssertionsSigned.
     let encryption_checks: BTreeSet<&str> =
-        ["saml.enc.signed", "saml.enc.unsigned_encrypted", "saml.enc.legacy_algorithms"].into();
+        ["saml.enc.signed", "saml.enc.unsigned_encrypted", "saml.enc.legacy_algorithms", "saml.sig.assertion_wanted"]
+            .into();
     assert_eq!(run.skipped(), &account_checks | &encryption_checks);
     for result in run.results.iter().filter(|r| r.verdict == Verdict::Skip && account_checks.contains(r.id)) {
         assert!(result.reason.contains("keeps no accounts"), "{}: {}", result.id, result.reason);
@@ -280,10 +285,15 @@ async fn an_sp_that_declares_want_assertions_signed_is_not_failed_for_refusing_a
     .await;
     assert_eq!(run.results[0].verdict, Verdict::Skip, "{}", run.results[0].reason);
     assert!(run.results[0].reason.contains("WantAssertionsSigned (in the target)"), "{}", run.results[0].reason);
-    // Read from the SP's metadata, which declares it.
-    let run = run_with_target_edit(Tenant::Jit, &flaw, checks.clone(), None, |text| {
-        with_saml_line(text, "metadata_url = \"{sp}/sso/metadata/acme\"")
-    })
+    // Read from the SP's metadata, which declares it when the tenant wants
+    // signed Assertions.
+    let run = crate::support::run_configured_with(
+        Tenant::Jit,
+        &flaw,
+        checks.clone(),
+        |text| with_saml_line(text, "metadata_url = \"{sp}/sso/metadata/acme\""),
+        crate::flaws::acme_wants_assertions_signed,
+    )
     .await;
     assert_eq!(run.results[0].verdict, Verdict::Skip, "{}", run.results[0].reason);
     assert!(run.results[0].reason.contains("in its metadata"), "{}", run.results[0].reason);

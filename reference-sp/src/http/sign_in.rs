@@ -116,6 +116,7 @@ pub(super) async fn metadata(
             sp.encryption_certificate(&config.id),
             sp.signing_certificate(&config.id),
             saml.single_logout.as_ref().map(|_| sp.config().slo_url(&config.id)).as_deref(),
+            saml.want_assertions_signed,
         ),
     )
         .into_response())

@@ -66,13 +66,15 @@ pub fn parse_idp_metadata(xml: &str) -> Result<IdpMetadata, SamlError> {
 /// published as `KeyDescriptor use="encryption"`, with the algorithms the
 /// ACS accepts, so that an IdP reading the metadata encrypts with those.
 /// `slo_url`, the tenant's Single Logout URL when it has Single Logout, is
-/// published as its HTTP-POST `SingleLogoutService`.
+/// published as its HTTP-POST `SingleLogoutService`. `WantAssertionsSigned`
+/// says whether the ACS refuses an Assertion that is not signed itself.
 pub fn render_sp_metadata(
     entity_id: &str,
     acs_urls: &[String],
     encryption_certificate: Option<&str>,
     signing_certificate: Option<&str>,
     slo_url: Option<&str>,
+    want_assertions_signed: bool,
 ) -> String {
     // A tenant that signs its AuthnRequests says so and publishes the
     // certificate an IdP checks them with.
@@ -118,7 +120,7 @@ pub fn render_sp_metadata(
         })
         .collect();
     format!(
-        "<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n<md:EntityDescriptor xmlns:md=\"{NS_METADATA}\" entityID=\"{}\"><md:SPSSODescriptor AuthnRequestsSigned=\"{requests_signed}\" WantAssertionsSigned=\"true\" protocolSupportEnumeration=\"urn:oasis:names:tc:SAML:2.0:protocol\">{signing}{key}{logout}<md:NameIDFormat>urn:oasis:names:tc:SAML:1.1:nameid-format:emailAddress</md:NameIDFormat>{services}</md:SPSSODescriptor></md:EntityDescriptor>\n",
+        "<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n<md:EntityDescriptor xmlns:md=\"{NS_METADATA}\" entityID=\"{}\"><md:SPSSODescriptor AuthnRequestsSigned=\"{requests_signed}\" WantAssertionsSigned=\"{want_assertions_signed}\" protocolSupportEnumeration=\"urn:oasis:names:tc:SAML:2.0:protocol\">{signing}{key}{logout}<md:NameIDFormat>urn:oasis:names:tc:SAML:1.1:nameid-format:emailAddress</md:NameIDFormat>{services}</md:SPSSODescriptor></md:EntityDescriptor>\n",
         xml_escape(entity_id)
     )
 }

@@ -96,6 +96,9 @@ pub struct Expectations<'a> {
     /// Whether a plaintext Assertion is refused (the tenant requires
     /// encrypted assertions).
     pub require_encryption: bool,
+    /// Whether the tenant wants signed Assertions (its metadata says
+    /// `WantAssertionsSigned="true"`): a signed Response is then not enough.
+    pub want_assertions_signed: bool,
     pub policy: &'a Policy,
 }
 
@@ -302,7 +305,8 @@ impl UnverifiedResponse {
             if policy.require_response_signature && !response_signed {
                 return Err(SamlError::SignatureStructure("the Response is not signed"));
             }
-            if policy.require_assertion_signature && !assertion_signed {
+            let wants_assertion_signature = expect.want_assertions_signed && policy.enforce_want_assertions_signed;
+            if (policy.require_assertion_signature || wants_assertion_signature) && !assertion_signed {
                 return Err(SamlError::SignatureStructure("the Assertion is not signed"));
             }
             if !policy.accept_two_signatures && response_signed && assertion_signed {

@@ -52,6 +52,7 @@ proptest! {
             allow_unsolicited: true,
             decryption_key: None,
             require_encryption: false,
+            want_assertions_signed: false,
             policy: &policy,
         };
         let result = UnverifiedResponse::from_xml(mutated.clone()).verify(&expectations, time::OffsetDateTime::now_utc());
