@@ -36,6 +36,10 @@ pub enum HttpError {
     /// over the limit, a query or form that does not parse): an error page.
     #[error("{detail}")]
     PageRequestRejected { status: StatusCode, detail: String },
+    /// A web console request refused (a form token that does not match,
+    /// no admin session, a refused operation): an error page with its code.
+    #[error("{message}")]
+    ConsoleRefused { status: StatusCode, code: &'static str, message: String },
     /// A provisioning operation refused or failed.
     #[error(transparent)]
     Provisioning(#[from] crate::provisioning::ProvisioningError),
@@ -230,6 +234,7 @@ impl IntoResponse for HttpError {
                 super::oidc::json_response(status, &body)
             }
             HttpError::PageRequestRejected { status, detail } => html_page(status, "invalid_request", &detail),
+            HttpError::ConsoleRefused { status, code, message } => html_page(status, code, &message),
             HttpError::Provisioning(error) => provisioning_response(&error),
             HttpError::Internal(detail) => {
                 tracing::error!(%detail, "internal error");

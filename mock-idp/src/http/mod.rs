@@ -18,6 +18,8 @@ mod pages;
 mod provisioning_oauth;
 mod sso;
 mod tls;
+mod ui;
+mod ui_pages;
 
 use std::future::Future;
 use std::net::SocketAddr;
@@ -49,6 +51,8 @@ pub fn router(idp: Arc<Idp>) -> Router {
         .route("/login/mockta", get(sso::login_page).post(sso::login_submit))
         .route("/admin/app/cpc/{app_name}/oauth/callback", get(provisioning_oauth::callback))
         .merge(oidc::routes())
+        // The web console: end-user sign-in and dashboard, admin console.
+        .merge(ui::routes())
         .nest("/api/v1", admin::routes(idp.clone()))
         .layer(axum::extract::DefaultBodyLimit::max(MAX_BODY_BYTES))
         .layer(axum::middleware::from_fn_with_state(idp.clone(), error::with_error_ids))

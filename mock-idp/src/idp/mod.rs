@@ -6,6 +6,7 @@
 //! [`crate::http`]). The time always comes from the injected [`Clock`].
 
 mod bounded;
+mod console;
 mod logout;
 mod oidc;
 

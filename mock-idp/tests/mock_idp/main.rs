@@ -6,6 +6,7 @@
 
 mod admin;
 mod certificate;
+mod console;
 mod deterministic;
 mod encryption;
 mod faults;
