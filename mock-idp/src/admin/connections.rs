@@ -14,7 +14,9 @@ use serde_json::{Value, json};
 
 use super::{ApiResult, Applied, OktaApiError, app_id};
 use crate::ids::AppId;
-use crate::org::provisioning::{OAuthClientSettings, PasswordChange, ScimAuthentication, ScimProvisioning};
+use crate::org::provisioning::{
+    OAuthClientSettings, PasswordChange, RequestProfile, ScimAuthentication, ScimProvisioning,
+};
 use crate::org::{App, Org};
 
 /// The feature names of Okta's Application Features API.
@@ -264,6 +266,49 @@ pub fn update_connection(org: &mut Org, id: &str, body: ConnectionBody, activate
     settings.authentication = authentication;
     if activate {
         settings.connection_active = true;
+    }
+    Ok(Applied::new(aid, Vec::new()))
+}
+
+/// The body of `PUT /api/v1/mockta/scim/apps/{app}/settings`: what Okta
+/// keeps in the app integration's definition (the OIN submission or the App
+/// Integration Wizard), not in its Connections or Features APIs, and the
+/// org file sets as `profile` and `unique_identifier`. Both are optional (a
+/// partial update); a member the mock does not know is refused.
+#[derive(Debug, Deserialize)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub struct IntegrationSettingsBody {
+    pub request_profile: Option<String>,
+    pub unique_identifier: Option<String>,
+}
+
+/// Changes the request profile (`oin`, `oin_patch`, `wizard`) and the unique
+/// identifier field, after checking both, so a refused body changes nothing.
+pub fn update_integration_settings(
+    org: &mut Org,
+    id: &str,
+    body: IntegrationSettingsBody,
+) -> ApiResult<Applied<AppId>> {
+    let (app, _) = provisioning_app(org, id)?;
+    let aid = app.id.clone();
+    let request_profile = body
+        .request_profile
+        .as_deref()
+        .map(|value| {
+            RequestProfile::parse(value).ok_or_else(|| {
+                OktaApiError::validation("requestProfile", format!("'{value}' is not oin, oin_patch or wizard"))
+            })
+        })
+        .transpose()?;
+    if let Some(field) = body.unique_identifier.as_deref().filter(|field| *field != "userName") {
+        return Err(OktaApiError::validation(
+            "uniqueIdentifier",
+            format!("'{field}' is not supported: Okta's SCIM 2.0 template looks users up by userName"),
+        ));
+    }
+    let settings = settings_mut(org, &aid, id)?;
+    if let Some(request_profile) = request_profile {
+        settings.request_profile = request_profile;
     }
     Ok(Applied::new(aid, Vec::new()))
 }

@@ -63,7 +63,7 @@ pub(super) fn routes(idp: Arc<Idp>) -> Router<Arc<Idp>> {
         .route("/mockta/scim/transcript", get(scim_transcript).delete(clear_scim_transcript))
         .route("/mockta/scim/tasks", get(scim_failed_tasks))
         .route("/mockta/scim/tasks/{id}/retry", post(retry_scim_task))
-        .route("/mockta/scim/apps/{app}/settings", get(scim_settings))
+        .route("/mockta/scim/apps/{app}/settings", get(scim_settings).put(update_scim_settings))
         .route("/mockta/scim/apps/{app}/oauth/authorize", post(scim_start_authorization))
         .route("/mockta/scim/apps/{app}/test-credentials", post(scim_test_credentials))
         .route("/mockta/scim/apps/{app}/push", post(scim_push_now))
@@ -472,6 +472,22 @@ async fn retry_scim_task(State(idp): State<Arc<Idp>>, Path(id): Path<String>) ->
 
 async fn scim_settings(State(idp): State<Arc<Idp>>, Path(app): Path<String>) -> ApiResponse {
     ok(idp.read_org(|org| admin::provisioning_settings(org, &app))?)
+}
+
+/// Sets what Okta keeps in the integration's definition: the request profile
+/// and the unique identifier field. The engine reads them when its next
+/// operation starts.
+async fn update_scim_settings(
+    State(idp): State<Arc<Idp>>,
+    Path(app): Path<String>,
+    ApiBody(body): ApiBody,
+) -> ApiResponse {
+    let body: admin::connections::IntegrationSettingsBody = admin::parse_body(&body)?;
+    changed(
+        &idp,
+        |org| admin::connections::update_integration_settings(org, &app, body),
+        |org, app| org.apps.get(app).map(admin::provisioning_json).unwrap_or(Value::Null),
+    )
 }
 
 async fn scim_test_credentials(State(idp): State<Arc<Idp>>, Path(app): Path<String>) -> ApiResponse {

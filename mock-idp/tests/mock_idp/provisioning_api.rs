@@ -391,3 +391,40 @@ async fn an_authorization_starts_only_for_an_oauth_connection_and_needs_its_call
     assert!(denied.text().await.unwrap().contains("access_denied"));
     api.server.stop().await.unwrap();
 }
+
+/// The request profile, which Okta keeps in the integration's definition
+/// rather than in its APIs, is set through the mock's settings endpoint and
+/// takes effect on the next operation: a profile change goes out as `GET`
+/// then `PUT` under `oin` and as `GET` then `PATCH` under `oin_patch`. A
+/// bad value is refused with Okta's envelope and changes nothing.
+#[tokio::test]
+async fn the_request_profile_set_through_the_settings_endpoint_decides_the_next_profile_update() {
+    let api = Api::start().await;
+    let settings = format!("/mockta/scim/apps/{APP}/settings");
+    api.harness.assign(ALICE);
+    api.harness.requests().await;
+    api.harness.rename_alice();
+    let methods = |sent: &[Value]| sent.iter().map(|r| r["method"].as_str().unwrap().to_owned()).collect::<Vec<_>>();
+    assert_eq!(methods(&api.harness.requests().await), ["GET", "PUT"], "the oin profile");
+
+    let (status, shown) =
+        api.call(Method::PUT, &settings, Some(r#"{"requestProfile":"oin_patch","uniqueIdentifier":"userName"}"#)).await;
+    assert_eq!(status, 200, "{shown}");
+    assert_eq!(shown["requestProfile"], "oin_patch");
+    assert_eq!(api.get(&settings).await["requestProfile"], "oin_patch");
+    let now = api.harness.idp.now();
+    let body = admin::parse_body(br#"{"profile":{"firstName":"Alison"}}"#).unwrap();
+    api.harness.idp.apply(|org| admin::update_user(org, ALICE, body, true, now)).unwrap();
+    assert_eq!(methods(&api.harness.requests().await), ["GET", "PATCH"], "the oin_patch profile");
+
+    let (status, code, causes) = api.refused(Method::PUT, &settings, Some(r#"{"requestProfile":"soap"}"#)).await;
+    assert_eq!((status, code.as_str()), (400, "E0000001"));
+    assert_eq!(causes, ["requestProfile: 'soap' is not oin, oin_patch or wizard"]);
+    let (status, code, causes) = api.refused(Method::PUT, &settings, Some(r#"{"uniqueIdentifier":"email"}"#)).await;
+    assert_eq!((status, code.as_str()), (400, "E0000001"));
+    assert!(causes[0].starts_with("uniqueIdentifier: 'email' is not supported"), "{causes:?}");
+    let (status, code, _) = api.refused(Method::PUT, &settings, Some(r#"{"requestProfiles":"oin"}"#)).await;
+    assert_eq!((status, code.as_str()), (400, "E0000003"), "an unknown member");
+    assert_eq!(api.get(&settings).await["requestProfile"], "oin_patch", "refused bodies changed nothing");
+    api.server.stop().await.unwrap();
+}
