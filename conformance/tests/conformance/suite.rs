@@ -171,10 +171,17 @@ async fn an_sp_that_keeps_no_accounts_skips_the_account_checks_with_reasons() {
     // The encrypted-assertion checks skip too: the reference tenant has no
     // encryption key.
     // So does saml.sig.assertion_wanted: the tenant does not declare
-    // WantAssertionsSigned.
-    let encryption_checks: BTreeSet<&str> =
-        ["saml.enc.signed", "saml.enc.unsigned_encrypted", "saml.enc.legacy_algorithms", "saml.sig.assertion_wanted"]
-            .into();
+    // WantAssertionsSigned; and the Single Logout checks: the target
+    // declares no SLO endpoints.
+    let encryption_checks: BTreeSet<&str> = [
+        "saml.enc.signed",
+        "saml.enc.unsigned_encrypted",
+        "saml.enc.legacy_algorithms",
+        "saml.sig.assertion_wanted",
+        "saml.slo.sp_initiated",
+        "saml.slo.wrapped_signature",
+    ]
+    .into();
     assert_eq!(run.skipped(), &account_checks | &encryption_checks);
     for result in run.results.iter().filter(|r| r.verdict == Verdict::Skip && account_checks.contains(r.id)) {
         assert!(result.reason.contains("keeps no accounts"), "{}: {}", result.id, result.reason);
