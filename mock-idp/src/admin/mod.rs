@@ -12,9 +12,13 @@
 
 mod changes;
 pub mod connections;
+pub mod paging;
+pub mod search;
 mod views;
 
 pub use changes::{Applied, Membership, OrgChange};
+pub use paging::{Page, PageRequest, PageSize};
+pub use search::UserSearch;
 pub use views::{
     app_group_by_id, app_json, app_user_by_id, group_by_id, group_json, provisioning_json, user_by_id, user_json,
 };
@@ -69,6 +73,13 @@ impl OktaApiError {
 
     pub fn invalid_token() -> Self {
         OktaApiError { status: 401, code: "E0000011", summary: "Invalid token provided".into(), causes: Vec::new() }
+    }
+
+    /// Okta's answer to a request with no `Authorization` header, or one
+    /// that names no token scheme (`SSWS` or `Bearer`): 403 "Invalid
+    /// session", the error of a request that carries no credential at all.
+    pub fn invalid_session() -> Self {
+        OktaApiError { status: 403, code: "E0000005", summary: "Invalid session".into(), causes: Vec::new() }
     }
 
     pub fn method_not_allowed() -> Self {
@@ -233,19 +244,30 @@ pub fn fault_server(org: &Org, server: Option<&str>) -> ApiResult<Option<crate::
 // --- Users ----------------------------------------------------------------------
 
 /// `GET /api/v1/users` with Okta's `q` (prefix of login, email, first or last
-/// name), `filter` (`status eq "…"`, `profile.login eq "…"`) and `limit`.
-pub fn list_users(org: &Org, q: Option<&str>, filter: Option<&str>, limit: Option<usize>) -> ApiResult {
+/// name), `filter` (`status eq "…"`, `profile.login eq "…"`), `search`
+/// ([`UserSearch`]; it also finds deprovisioned users, as Okta's does) and
+/// the paging parameters.
+pub fn list_users(
+    org: &Org,
+    q: Option<&str>,
+    filter: Option<&str>,
+    search: Option<&str>,
+    paging: &PageRequest,
+) -> ApiResult<Page> {
     let filter = filter.map(parse_user_filter).transpose()?;
+    let search = search.map(UserSearch::parse).transpose()?;
     let q = q.map(str::to_lowercase);
-    let users: Vec<Value> = org
+    let users = org
         .users
         .values()
-        .filter(|u| match &q {
-            None => u.status != UserStatus::Deprovisioned,
-            Some(q) => [&u.profile.login, &u.profile.email, &u.profile.first_name, &u.profile.last_name]
+        .filter(|u| match (&q, &search) {
+            (Some(q), _) => [&u.profile.login, &u.profile.email, &u.profile.first_name, &u.profile.last_name]
                 .iter()
                 .any(|field| field.to_lowercase().starts_with(q.as_str())),
+            (None, Some(_)) => true,
+            (None, None) => u.status != UserStatus::Deprovisioned,
         })
+        .filter(|u| search.as_ref().is_none_or(|search| search.matches(u)))
         .filter(|u| {
             filter.as_ref().is_none_or(|(field, value)| match field.as_str() {
                 "status" => u.status.as_str() == value,
@@ -255,10 +277,8 @@ pub fn list_users(org: &Org, q: Option<&str>, filter: Option<&str>, limit: Optio
                 _ => false,
             })
         })
-        .take(limit.unwrap_or(200).min(200))
-        .map(|u| user_json(org, u))
-        .collect();
-    Ok(Value::Array(users))
+        .map(|u| (u.id.as_str().to_owned(), user_json(org, u)));
+    paging::take_page(users, paging, PageSize::USERS)
 }
 
 fn parse_user_filter(filter: &str) -> ApiResult<(String, String)> {
@@ -459,15 +479,14 @@ pub fn delete_user(org: &mut Org, id_or_login: &str, now: OffsetDateTime) -> Api
 
 // --- Groups --------------------------------------------------------------------
 
-pub fn list_groups(org: &Org, q: Option<&str>) -> ApiResult {
+pub fn list_groups(org: &Org, q: Option<&str>, paging: &PageRequest) -> ApiResult<Page> {
     let q = q.map(str::to_lowercase);
-    Ok(Value::Array(
-        org.groups
-            .values()
-            .filter(|g| q.as_ref().is_none_or(|q| g.name.to_lowercase().starts_with(q.as_str())))
-            .map(|g| group_json(org, g))
-            .collect(),
-    ))
+    let groups = org
+        .groups
+        .values()
+        .filter(|g| q.as_ref().is_none_or(|q| g.name.to_lowercase().starts_with(q.as_str())))
+        .map(|g| (g.id.as_str().to_owned(), group_json(org, g)));
+    paging::take_page(groups, paging, PageSize::GROUPS)
 }
 
 pub fn create_group(
@@ -546,13 +565,20 @@ pub fn delete_group(org: &mut Org, id: &str) -> ApiResult<Applied<GroupId>> {
     Ok(Applied::new(gid, changes))
 }
 
-pub fn group_members(org: &Org, id: &str) -> ApiResult {
+pub fn group_members(org: &Org, id: &str, paging: &PageRequest) -> ApiResult<Page> {
     let gid = group_id(org, id)?;
-    let members = org
+    let members: Vec<(String, Value)> = org
         .groups
         .get(&gid)
-        .map(|g| g.members.iter().filter_map(|u| org.users.get(u)).map(|u| user_json(org, u)).collect());
-    Ok(Value::Array(members.unwrap_or_default()))
+        .map(|g| {
+            g.members
+                .iter()
+                .filter_map(|u| org.users.get(u))
+                .map(|u| (u.id.as_str().to_owned(), user_json(org, u)))
+                .collect()
+        })
+        .unwrap_or_default();
+    paging::take_page(members, paging, PageSize::GROUP_MEMBERS)
 }
 
 pub fn add_member(org: &mut Org, group: &str, user: &str, now: OffsetDateTime) -> ApiResult<Applied<GroupId>> {
@@ -588,8 +614,9 @@ fn change_membership(
 
 // --- Apps ------------------------------------------------------------------------
 
-pub fn list_apps(org: &Org) -> ApiResult {
-    Ok(Value::Array(org.apps.values().map(|a| app_json(org, a)).collect()))
+pub fn list_apps(org: &Org, paging: &PageRequest) -> ApiResult<Page> {
+    let apps = org.apps.values().map(|a| (a.id.as_str().to_owned(), app_json(org, a)));
+    paging::take_page(apps, paging, PageSize::APPS)
 }
 
 pub fn get_app(org: &Org, id: &str) -> ApiResult {
@@ -599,17 +626,16 @@ pub fn get_app(org: &Org, id: &str) -> ApiResult {
 
 /// `GET /api/v1/apps/{id}/users`: direct assignments (`USER`) and users
 /// assigned through groups (`GROUP`).
-pub fn list_app_users(org: &Org, id: &str) -> ApiResult {
+pub fn list_app_users(org: &Org, id: &str, paging: &PageRequest) -> ApiResult<Page> {
     let aid = app_id(org, id)?;
     let Some(app) = org.apps.get(&aid) else {
         return Err(OktaApiError::not_found(id, "AppInstance"));
     };
-    Ok(Value::Array(
-        org.assigned_users(app)
-            .into_iter()
-            .map(|u| app_user_json(org, app, u, if app.users.contains_key(&u.id) { "USER" } else { "GROUP" }))
-            .collect(),
-    ))
+    let users = org.assigned_users(app).into_iter().map(|u| {
+        let scope = if app.users.contains_key(&u.id) { "USER" } else { "GROUP" };
+        (u.id.as_str().to_owned(), app_user_json(org, app, u, scope))
+    });
+    paging::take_page(users, paging, PageSize::APP_USERS)
 }
 
 pub fn get_app_user(org: &Org, app: &str, user: &str) -> ApiResult {
@@ -687,12 +713,13 @@ pub fn provisioning_settings(org: &Org, app: &str) -> ApiResult {
     Ok(provisioning_json(found))
 }
 
-pub fn list_app_groups(org: &Org, id: &str) -> ApiResult {
+pub fn list_app_groups(org: &Org, id: &str, paging: &PageRequest) -> ApiResult<Page> {
     let aid = app_id(org, id)?;
     let Some(app) = org.apps.get(&aid) else {
         return Err(OktaApiError::not_found(id, "AppInstance"));
     };
-    Ok(Value::Array(app.groups.iter().map(|(g, a)| app_group_json(org, app, g, a)).collect()))
+    let groups = app.groups.iter().map(|(g, a)| (g.as_str().to_owned(), app_group_json(org, app, g, a)));
+    paging::take_page(groups, paging, PageSize::APP_GROUPS)
 }
 
 pub fn assign_group(org: &mut Org, app: &str, group: &str, body: AppGroupBody) -> ApiResult<Applied<(AppId, GroupId)>> {

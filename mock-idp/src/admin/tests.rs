@@ -69,9 +69,10 @@ fn partial_update_keeps_other_fields() {
 #[test]
 fn user_filter_parses_okta_syntax() {
     let org = org();
-    let found = list_users(&org, None, Some("profile.login eq \"bob@acme.test\""), None).unwrap();
-    assert_eq!(found.as_array().unwrap().len(), 1);
-    assert_eq!(list_users(&org, None, Some("nonsense"), None).unwrap_err().code, "E0000001");
+    let paging = PageRequest::default();
+    let found = list_users(&org, None, Some("profile.login eq \"bob@acme.test\""), None, &paging).unwrap();
+    assert_eq!(found.items.len(), 1);
+    assert_eq!(list_users(&org, None, Some("nonsense"), None, &paging).unwrap_err().code, "E0000001");
 }
 
 fn uid(id: &str) -> UserId {

@@ -6,7 +6,7 @@
 use std::sync::Arc;
 
 use axum::body::Bytes;
-use axum::extract::{Path, Request, State};
+use axum::extract::{OriginalUri, Path, Request, State};
 use axum::http::{StatusCode, header};
 use axum::middleware::{self, Next};
 use axum::response::{IntoResponse, Response};
@@ -17,7 +17,7 @@ use serde_json::{Value, json};
 
 use super::HttpError;
 use super::extract::{ApiBody, ApiQuery};
-use crate::admin::{self, Applied, Lifecycle, OktaApiError};
+use crate::admin::{self, Applied, Lifecycle, OktaApiError, Page, PageRequest};
 use crate::idp::Idp;
 use crate::oidc::ServerRef;
 use crate::oidc::authorize::constant_time_eq;
@@ -76,18 +76,43 @@ pub(super) fn routes(idp: Arc<Idp>) -> Router<Arc<Idp>> {
         .layer(middleware::from_fn_with_state(idp, require_ssws))
 }
 
-/// Checks `Authorization: SSWS {token}` against the org's API token.
+/// What a request's `Authorization` header presents.
+enum Presented {
+    /// No header, one that is not text, or one without a token scheme.
+    Nothing,
+    /// An `SSWS` API token.
+    ApiToken(String),
+    /// Another token, such as an OAuth `Bearer` access token, which the
+    /// mock's management API does not accept.
+    OtherToken,
+}
+
+fn presented_credential(request: &Request) -> Presented {
+    let Some(value) = request.headers().get(header::AUTHORIZATION).and_then(|v| v.to_str().ok()) else {
+        return Presented::Nothing;
+    };
+    // Okta's Python SDK 3.x sends `SSWS{token}` with no space after the
+    // scheme, and Okta accepts it, so the space is optional here too.
+    if let Some(token) = value.strip_prefix("SSWS").map(str::trim).filter(|token| !token.is_empty()) {
+        return Presented::ApiToken(token.to_owned());
+    }
+    match value.strip_prefix("Bearer ").map(str::trim) {
+        Some(token) if !token.is_empty() => Presented::OtherToken,
+        _ => Presented::Nothing,
+    }
+}
+
+/// Checks `Authorization: SSWS {token}` against the org's API token. As at
+/// Okta, a request that presents no credential at all (no header, or a
+/// header naming no token scheme) is 403 `E0000005` "Invalid session", and
+/// a token that is not the org's is 401 `E0000011` "Invalid token provided".
 async fn require_ssws(State(idp): State<Arc<Idp>>, request: Request, next: Next) -> Response {
-    let presented = request
-        .headers()
-        .get(header::AUTHORIZATION)
-        .and_then(|v| v.to_str().ok())
-        .and_then(|v| v.strip_prefix("SSWS "))
-        .map(str::trim)
-        .map(str::to_owned);
-    let valid = idp.read_org(|org| {
-        presented.as_deref().is_some_and(|token| constant_time_eq(token.as_bytes(), org.api_token.as_bytes()))
-    });
+    let token = match presented_credential(&request) {
+        Presented::Nothing => return HttpError::Api(OktaApiError::invalid_session()).into_response(),
+        Presented::OtherToken => return HttpError::Api(OktaApiError::invalid_token()).into_response(),
+        Presented::ApiToken(token) => token,
+    };
+    let valid = idp.read_org(|org| constant_time_eq(token.as_bytes(), org.api_token.as_bytes()));
     if !valid {
         return HttpError::Api(OktaApiError::invalid_token()).into_response();
     }
@@ -104,6 +129,41 @@ async fn method_not_allowed() -> HttpError {
 
 fn ok(value: Value) -> ApiResponse {
     Ok(Json(value).into_response())
+}
+
+/// Answers with one page of a list and Okta's `Link` headers, built on the
+/// org URL from the request's own path and query.
+fn paged(uri: &axum::http::Uri, org_url: &str, page: Page) -> ApiResponse {
+    let query: Vec<(String, String)> = uri
+        .query()
+        .map(|query| url::form_urlencoded::parse(query.as_bytes()).into_owned().collect())
+        .unwrap_or_default();
+    let links = admin::paging::link_headers(org_url, uri.path(), &query, &page);
+    let mut response = Json(Value::Array(page.items)).into_response();
+    for link in links {
+        let value = header::HeaderValue::from_str(&link)
+            .map_err(|e| OktaApiError::validation("query", format!("cannot be echoed in a Link header: {e}")))?;
+        response.headers_mut().append(header::LINK, value);
+    }
+    Ok(response)
+}
+
+/// Reads one page under the org lock, with the org URL for its links.
+fn read_page(idp: &Idp, uri: &axum::http::Uri, list: impl FnOnce(&Org) -> Result<Page, OktaApiError>) -> ApiResponse {
+    let (org_url, page) = idp.read_org(|org| Ok::<_, OktaApiError>((org.url.clone(), list(org)?)))?;
+    paged(uri, &org_url, page)
+}
+
+#[derive(Debug, Deserialize)]
+struct PagingQuery {
+    after: Option<String>,
+    limit: Option<String>,
+}
+
+impl PagingQuery {
+    fn request(self) -> PageRequest {
+        PageRequest { after: self.after, limit: self.limit }
+    }
 }
 
 fn no_content() -> ApiResponse {
@@ -137,12 +197,21 @@ fn changed_without_body<T>(
 struct UserQuery {
     q: Option<String>,
     filter: Option<String>,
-    limit: Option<usize>,
+    search: Option<String>,
+    after: Option<String>,
+    limit: Option<String>,
     activate: Option<bool>,
 }
 
-async fn list_users(State(idp): State<Arc<Idp>>, ApiQuery(query): ApiQuery<UserQuery>) -> ApiResponse {
-    ok(idp.read_org(|org| admin::list_users(org, query.q.as_deref(), query.filter.as_deref(), query.limit))?)
+async fn list_users(
+    State(idp): State<Arc<Idp>>,
+    OriginalUri(uri): OriginalUri,
+    ApiQuery(query): ApiQuery<UserQuery>,
+) -> ApiResponse {
+    let paging = PageRequest { after: query.after, limit: query.limit };
+    read_page(&idp, &uri, |org| {
+        admin::list_users(org, query.q.as_deref(), query.filter.as_deref(), query.search.as_deref(), &paging)
+    })
 }
 
 async fn create_user(
@@ -198,10 +267,17 @@ async fn lifecycle(State(idp): State<Arc<Idp>>, Path((user, operation)): Path<(S
 #[derive(Debug, Deserialize)]
 struct GroupQuery {
     q: Option<String>,
+    after: Option<String>,
+    limit: Option<String>,
 }
 
-async fn list_groups(State(idp): State<Arc<Idp>>, ApiQuery(query): ApiQuery<GroupQuery>) -> ApiResponse {
-    ok(idp.read_org(|org| admin::list_groups(org, query.q.as_deref()))?)
+async fn list_groups(
+    State(idp): State<Arc<Idp>>,
+    OriginalUri(uri): OriginalUri,
+    ApiQuery(query): ApiQuery<GroupQuery>,
+) -> ApiResponse {
+    let paging = PageRequest { after: query.after, limit: query.limit };
+    read_page(&idp, &uri, |org| admin::list_groups(org, query.q.as_deref(), &paging))
 }
 
 async fn create_group(State(idp): State<Arc<Idp>>, ApiBody(body): ApiBody) -> ApiResponse {
@@ -224,8 +300,14 @@ async fn delete_group(State(idp): State<Arc<Idp>>, Path(group): Path<String>) ->
     changed_without_body(&idp, |org| admin::delete_group(org, &group))
 }
 
-async fn group_members(State(idp): State<Arc<Idp>>, Path(group): Path<String>) -> ApiResponse {
-    ok(idp.read_org(|org| admin::group_members(org, &group))?)
+async fn group_members(
+    State(idp): State<Arc<Idp>>,
+    OriginalUri(uri): OriginalUri,
+    Path(group): Path<String>,
+    ApiQuery(query): ApiQuery<PagingQuery>,
+) -> ApiResponse {
+    let paging = query.request();
+    read_page(&idp, &uri, |org| admin::group_members(org, &group, &paging))
 }
 
 async fn add_member(State(idp): State<Arc<Idp>>, Path((group, user)): Path<(String, String)>) -> ApiResponse {
@@ -238,16 +320,27 @@ async fn remove_member(State(idp): State<Arc<Idp>>, Path((group, user)): Path<(S
     changed_without_body(&idp, |org| admin::remove_member(org, &group, &user, now))
 }
 
-async fn list_apps(State(idp): State<Arc<Idp>>) -> ApiResponse {
-    ok(idp.read_org(admin::list_apps)?)
+async fn list_apps(
+    State(idp): State<Arc<Idp>>,
+    OriginalUri(uri): OriginalUri,
+    ApiQuery(query): ApiQuery<PagingQuery>,
+) -> ApiResponse {
+    let paging = query.request();
+    read_page(&idp, &uri, |org| admin::list_apps(org, &paging))
 }
 
 async fn get_app(State(idp): State<Arc<Idp>>, Path(app): Path<String>) -> ApiResponse {
     ok(idp.read_org(|org| admin::get_app(org, &app))?)
 }
 
-async fn list_app_users(State(idp): State<Arc<Idp>>, Path(app): Path<String>) -> ApiResponse {
-    ok(idp.read_org(|org| admin::list_app_users(org, &app))?)
+async fn list_app_users(
+    State(idp): State<Arc<Idp>>,
+    OriginalUri(uri): OriginalUri,
+    Path(app): Path<String>,
+    ApiQuery(query): ApiQuery<PagingQuery>,
+) -> ApiResponse {
+    let paging = query.request();
+    read_page(&idp, &uri, |org| admin::list_app_users(org, &app, &paging))
 }
 
 async fn assign_user(State(idp): State<Arc<Idp>>, Path(app): Path<String>, ApiBody(body): ApiBody) -> ApiResponse {
@@ -274,8 +367,14 @@ async fn unassign_user(State(idp): State<Arc<Idp>>, Path((app, user)): Path<(Str
     changed_without_body(&idp, |org| admin::unassign_user(org, &app, &user))
 }
 
-async fn list_app_groups(State(idp): State<Arc<Idp>>, Path(app): Path<String>) -> ApiResponse {
-    ok(idp.read_org(|org| admin::list_app_groups(org, &app))?)
+async fn list_app_groups(
+    State(idp): State<Arc<Idp>>,
+    OriginalUri(uri): OriginalUri,
+    Path(app): Path<String>,
+    ApiQuery(query): ApiQuery<PagingQuery>,
+) -> ApiResponse {
+    let paging = query.request();
+    read_page(&idp, &uri, |org| admin::list_app_groups(org, &app, &paging))
 }
 
 async fn assign_group(

@@ -18,21 +18,47 @@ async fn json_of(response: reqwest::Response) -> (StatusCode, Value) {
     (status, response.json().await.unwrap())
 }
 
+/// Okta answers a request that presents no credential (no header, or a
+/// header without a token scheme) with 403 `E0000005` "Invalid session"
+/// (Okta's error-code reference; okta-powershell-cli issues 52 and 91 show
+/// it for requests sent without the header), and a token that is not the
+/// org's with 401 `E0000011`. Both keep the five-key envelope.
 #[tokio::test]
 async fn api_requires_ssws_token() {
     let server = Server::start().await;
-    for auth in [None, Some("SSWS wrong"), Some("Bearer mockta-dev-ssws-token")] {
+    let cases = [
+        (None, StatusCode::FORBIDDEN, "E0000005", "Invalid session"),
+        (Some("Basic bW9ja3RhOnRva2Vu"), StatusCode::FORBIDDEN, "E0000005", "Invalid session"),
+        (Some("SSWS"), StatusCode::FORBIDDEN, "E0000005", "Invalid session"),
+        (Some("mockta-dev-ssws-token"), StatusCode::FORBIDDEN, "E0000005", "Invalid session"),
+        (Some("SSWS wrong"), StatusCode::UNAUTHORIZED, "E0000011", "Invalid token provided"),
+        (Some("Bearer mockta-dev-ssws-token"), StatusCode::UNAUTHORIZED, "E0000011", "Invalid token provided"),
+    ];
+    for (auth, expected_status, expected_code, expected_summary) in cases {
         let mut request = server.client.get(server.url("/api/v1/users"));
         if let Some(auth) = auth {
             request = request.header("Authorization", auth);
         }
         let (status, body) = json_of(request.send().await.unwrap()).await;
-        assert_eq!(status, StatusCode::UNAUTHORIZED);
-        assert_eq!(body["errorCode"], "E0000011");
-        assert_eq!(body["errorSummary"], "Invalid token provided");
+        assert_eq!(status, expected_status, "{auth:?}");
+        assert_eq!(body["errorCode"], expected_code, "{auth:?}");
+        assert_eq!(body["errorSummary"], expected_summary, "{auth:?}");
+        assert_eq!(body["errorLink"], expected_code, "{auth:?}");
         assert!(body["errorId"].as_str().unwrap().starts_with("oae"));
         let keys: Vec<_> = body.as_object().unwrap().keys().cloned().collect();
         assert_eq!(keys.len(), 5, "{keys:?}");
+    }
+}
+
+/// Okta's Python SDK 3.x sends `SSWS{token}` without a space; the token is
+/// read after the scheme either way.
+#[tokio::test]
+async fn the_api_token_is_read_with_or_without_a_space_after_ssws() {
+    let server = Server::start().await;
+    for auth in ["SSWS mockta-dev-ssws-token", "SSWSmockta-dev-ssws-token"] {
+        let response =
+            server.client.get(server.url("/api/v1/users")).header("Authorization", auth).send().await.unwrap();
+        assert_eq!(response.status(), StatusCode::OK, "{auth}");
     }
 }
 

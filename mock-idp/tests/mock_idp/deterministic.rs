@@ -55,7 +55,12 @@ async fn error_ids_of_a_fresh_deterministic_idp() -> Vec<String> {
     let idp = Arc::new(IdpOptions { deterministic: true, ..IdpOptions::default() }.build().unwrap());
     let server = RunningServer::start("127.0.0.1:0".parse().unwrap(), idp).await.unwrap();
     let client = reqwest::Client::new();
-    let refused = client.get(format!("{}/api/v1/users", server.url())).send().await.unwrap();
+    let refused = client
+        .get(format!("{}/api/v1/users", server.url()))
+        .header("Authorization", "SSWS wrong")
+        .send()
+        .await
+        .unwrap();
     assert_eq!(refused.status(), 401);
     let missing = client
         .get(format!("{}/api/v1/users/nobody", server.url()))

@@ -5,6 +5,7 @@
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
 mod admin;
+mod admin_lists;
 mod certificate;
 mod console;
 mod deterministic;
