@@ -11,6 +11,7 @@ mod explain;
 mod interop;
 mod interop_mellon;
 mod interop_oidc;
+mod interop_okta_sdk;
 mod interop_openidc;
 mod interop_scim_server;
 mod interop_shibboleth;
@@ -21,6 +22,7 @@ mod scim_oauth;
 mod scim_provisioning;
 mod sp;
 mod tls;
+mod ui_browser;
 
 use std::path::PathBuf;
 use std::sync::Arc;
