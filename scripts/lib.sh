@@ -8,8 +8,9 @@
 # its shibd daemon), the real OpenID Connect relying party and SAML service
 # providers the OIDC and SAML checks are run against
 # (tests/mockta/interop_openidc.rs, tests/mockta/interop_mellon.rs,
-# tests/mockta/interop_shibboleth.rs).
-SYSTEM_PACKAGES=(libclang-dev libxml2-dev libxmlsec1-dev libssl-dev pkg-config xmlsec1 apache2 libapache2-mod-auth-openidc libapache2-mod-auth-mellon libapache2-mod-shib)
+# tests/mockta/interop_shibboleth.rs), and Chromium with its driver, the
+# browser the web console's test clicks through (tests/mockta/ui_browser.rs).
+SYSTEM_PACKAGES=(libclang-dev libxml2-dev libxmlsec1-dev libssl-dev pkg-config xmlsec1 apache2 libapache2-mod-auth-openidc libapache2-mod-auth-mellon libapache2-mod-shib chromium chromium-driver)
 
 as_root() {
     if [ "$(id -u)" -eq 0 ]; then "$@"; else sudo "$@"; fi
@@ -113,4 +114,23 @@ ensure_node_env() {
     # lock does not linger; audit and funding notices are only noise here.
     quietly bash -c "cd '$prefix' && npm ci --silent --no-audit --no-fund"
     cp tests/interop/package-lock.json "$stamp"
+}
+
+# playwright-core, the library the web console's browser test drives
+# Debian's Chromium with (it downloads no browser of its own), goes into
+# .local/node/browser, apart from .local/node's own npm ci, which would
+# remove it. Pinned by tests/interop/browser/package-lock.json; the copy of
+# the lock kept beside node_modules tells whether the pin changed.
+ensure_browser_env() {
+    local prefix=.local/node/browser
+    local stamp="$prefix/.package-lock"
+    if [ -d "$prefix/node_modules" ] && cmp -s tests/interop/browser/package-lock.json "$stamp"; then
+        echo "== browser test dependencies: present in $prefix"
+        return
+    fi
+    echo "== browser test dependencies: installing into $prefix"
+    mkdir -p "$prefix"
+    cp tests/interop/browser/package.json tests/interop/browser/package-lock.json "$prefix/"
+    quietly bash -c "cd '$prefix' && npm ci --silent --no-audit --no-fund"
+    cp tests/interop/browser/package-lock.json "$stamp"
 }

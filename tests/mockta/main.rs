@@ -22,6 +22,7 @@ mod scim_oauth;
 mod scim_provisioning;
 mod sp;
 mod tls;
+mod ui_browser;
 
 use std::path::PathBuf;
 use std::sync::Arc;
