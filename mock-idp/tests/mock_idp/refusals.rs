@@ -50,7 +50,9 @@ async fn management_api_body_over_the_limit_is_okta_envelope_413() {
 #[tokio::test]
 async fn management_api_query_that_does_not_parse_is_okta_envelope_400() {
     let server = Server::start().await;
-    let (status, body) = json_of(server.api(Method::GET, "/users?limit=many").send().await.unwrap()).await;
+    // `activate` must be a boolean; a `limit` that is no number is refused
+    // by name instead (admin_lists).
+    let (status, body) = json_of(server.api(Method::GET, "/users?activate=maybe").send().await.unwrap()).await;
     assert_eq!(status, 400);
     assert_eq!(body["errorCode"], "E0000001");
     assert_eq!(body["errorSummary"], "Api validation failed: query");
