@@ -225,9 +225,14 @@ fn tiles(org: &Org, user: &crate::ids::UserId) -> Vec<Tile> {
         .filter(|app| app.active && org.is_assigned(app, user))
         .map(|app| Tile {
             label: app.label.clone(),
-            // An OIDC app starts from the dashboard only through an
-            // "initiate login URI", which the mock's org model has not got.
-            link: app.saml().map(|saml| metadata::embed_link(&org.url, app, saml)),
+            // A SAML tile is the app's embed link (IdP-initiated sign-in);
+            // an OIDC tile sends the browser to the app's "initiate login
+            // URI", as Okta does, and has no link without one.
+            link: match (app.saml(), app.oidc()) {
+                (Some(saml), _) => Some(metadata::embed_link(&org.url, app, saml)),
+                (None, Some(oidc)) => oidc.initiate_login_uri.clone(),
+                (None, None) => None,
+            },
         })
         .collect();
     tiles.sort_by(|a, b| a.label.cmp(&b.label));

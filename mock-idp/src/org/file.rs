@@ -261,6 +261,9 @@ pub struct OidcEntry {
     pub groups_claim: Option<GroupsClaimEntry>,
     #[serde(default)]
     pub app_profile_claims: bool,
+    /// Okta's "Initiate login URI": where the end-user dashboard's tile
+    /// sends the browser to start sign-in at the app (OIDC Core section 4).
+    pub initiate_login_uri: Option<String>,
 }
 
 #[derive(Debug, Deserialize)]

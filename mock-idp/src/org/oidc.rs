@@ -138,6 +138,10 @@ pub struct OidcSettings {
     pub groups_claim: Option<GroupsClaim>,
     /// "Claims for this token include all user attributes on the app profile."
     pub app_profile_claims: bool,
+    /// Okta's "Initiate login URI": the dashboard tile links here, and
+    /// the app then starts an ordinary authorization request. No tile link
+    /// without one.
+    pub initiate_login_uri: Option<String>,
 }
 
 impl OidcSettings {

@@ -340,3 +340,41 @@ async fn push_now_without_a_provisioning_engine_says_so() {
     assert_eq!(response.status(), 409);
     assert_eq!(error_code(&response.text().await.unwrap()), "provisioning_not_running");
 }
+
+/// The built-in org with `initiate_login_uri` set on the reference SP's web
+/// OIDC client to `uri`.
+fn org_with_initiate_login_uri(uri: &str) -> Result<mock_idp::org::Org, mock_idp::org::OrgFileError> {
+    let anchor = "client_secret = \"mockta-dev-oidc-secret\"\n";
+    assert!(mock_idp::setup::BUILTIN_ORG.contains(anchor));
+    let text = mock_idp::setup::BUILTIN_ORG.replacen(anchor, &format!("{anchor}initiate_login_uri = \"{uri}\"\n"), 1);
+    mock_idp::org::parse_org("acme.toml", &text, time::OffsetDateTime::now_utc())
+}
+
+#[tokio::test]
+async fn an_oidc_apps_tile_is_its_initiate_login_uri_and_without_one_has_no_link() {
+    let org = org_with_initiate_login_uri("http://127.0.0.1:7100/oidc/login?tenant=acme").unwrap();
+    let server = Server::start().await;
+    server.idp.write_org(|current| {
+        let url = current.url.clone();
+        *current = org;
+        current.url = url;
+    });
+    let browser = client();
+    sign_in_as(&server, &browser, "alice@acme.test").await;
+    let (_, dashboard) = text(&browser, &server.url("/app/UserHome")).await;
+    assert!(
+        dashboard.contains(
+            "<a href=\"http://127.0.0.1:7100/oidc/login?tenant=acme\" data-se=\"app-tile\">Reference SP (OIDC)</a>"
+        ),
+        "{dashboard}"
+    );
+    // The native client has no initiate login URI: a tile without a link.
+    assert!(dashboard.contains("\">Native app (PKCE)</span>"), "{dashboard}");
+}
+
+#[test]
+fn an_initiate_login_uri_that_is_not_an_http_url_is_refused() {
+    let error = org_with_initiate_login_uri("javascript:alert(1)").unwrap_err().to_string();
+    assert!(error.contains("initiate_login_uri"), "{error}");
+    assert!(error.contains("is not an absolute http or https URL"), "{error}");
+}

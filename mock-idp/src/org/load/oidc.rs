@@ -139,6 +139,10 @@ impl Validator<'_> {
                 Some(GroupsClaim { name: claim.name.clone(), filter })
             }
         };
+        let initiate_login_uri = match &entry.initiate_login_uri {
+            None => None,
+            Some(uri) => Some(self.http_url(&field("initiate_login_uri"), uri)?.to_owned()),
+        };
         Ok(OidcSettings {
             application_type,
             client_secret: entry.client_secret.clone(),
@@ -150,6 +154,7 @@ impl Validator<'_> {
             jwks,
             groups_claim,
             app_profile_claims: entry.app_profile_claims,
+            initiate_login_uri,
         })
     }
 
