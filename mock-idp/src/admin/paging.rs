@@ -135,6 +135,37 @@ mod tests {
         assert_eq!(last.next_after, None);
     }
 
+    proptest::proptest! {
+        /// Following the next cursor from the first page, with any limit
+        /// and any set of ids, yields every item once, in order, and each
+        /// page but the last is full.
+        #[test]
+        fn prop_walking_the_pages_yields_every_item_once(
+            ids in proptest::collection::btree_set("[a-z0-9]{1,6}", 0..40),
+            limit in 1usize..12,
+        ) {
+            let items: Vec<(String, Value)> = ids.iter().map(|id| (id.clone(), json!(id))).collect();
+            let size = PageSize { default: limit, maximum: limit };
+            let mut request = PageRequest::default();
+            let mut walked = Vec::new();
+            loop {
+                let page = take_page(items.clone(), &request, size).unwrap();
+                proptest::prop_assert!(page.items.len() <= limit);
+                let full = page.items.len() == limit;
+                walked.extend(page.items);
+                match page.next_after {
+                    Some(after) => {
+                        proptest::prop_assert!(full, "only a full page has a next one");
+                        request.after = Some(after);
+                    }
+                    None => break,
+                }
+            }
+            let expected: Vec<Value> = ids.iter().map(|id| json!(id)).collect();
+            proptest::prop_assert_eq!(walked, expected);
+        }
+    }
+
     #[test]
     fn a_limit_that_is_not_a_positive_number_is_refused() {
         for limit in ["0", "-1", "ten"] {
