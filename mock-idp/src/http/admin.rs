@@ -91,8 +91,10 @@ fn presented_credential(request: &Request) -> Presented {
     let Some(value) = request.headers().get(header::AUTHORIZATION).and_then(|v| v.to_str().ok()) else {
         return Presented::Nothing;
     };
-    // Okta's Python SDK 3.x sends `SSWS{token}` with no space after the
-    // scheme, and Okta accepts it, so the space is optional here too.
+    // Okta's Python SDK 3.x (okta 3.4.6) sends `SSWS{token}` with no space
+    // after the scheme. It is Okta's own client for this API, so the space
+    // is optional here; that Okta itself accepts the form is inferred from
+    // the SDK, not seen on a live org.
     if let Some(token) = value.strip_prefix("SSWS").map(str::trim).filter(|token| !token.is_empty()) {
         return Presented::ApiToken(token.to_owned());
     }
