@@ -792,6 +792,13 @@ fn print_urls(idp: &mock_idp::idp::Idp, server: &RunningServer, tls_ca: Option<&
         }
         let _ =
             writeln!(out, "  management API: {}/api/v1/ (Authorization: SSWS <api_token from the org file>)", org.url);
+        let _ = writeln!(
+            out,
+            "  web console:    {0}/app/UserHome (end-user dashboard; sign in at {0}/login/login.htm)",
+            org.url
+        );
+        let _ =
+            writeln!(out, "                  {}/admin/dashboard (admin console; sign in with the API token)", org.url);
         let _ = writeln!(out, "  OIDC issuers:   {} (org server)", org.url);
         for server in &org.authorization_servers {
             let _ = writeln!(out, "                  {}/oauth2/{} ({})", org.url, server.id, server.name);

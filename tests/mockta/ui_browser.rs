@@ -113,3 +113,38 @@ async fn a_user_signs_in_from_the_dashboard_tile_and_an_armed_fault_is_refused_i
         assert!(screenshots.join(shot).exists(), "{shot} was not saved");
     }
 }
+
+/// `mockta idp` says where the web console is (on the org URL), and serves it.
+#[tokio::test]
+async fn mockta_idp_prints_where_the_web_console_is() {
+    use std::io::BufRead;
+    let keys = tempfile::tempdir().unwrap();
+    let mut child = Command::new(env!("CARGO_BIN_EXE_mockta"))
+        .args(["idp", "--listen", "127.0.0.1:0"])
+        .env("MOCKTA_KEY_DIR", keys.path())
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::null())
+        .spawn()
+        .unwrap();
+    let mut lines = std::io::BufReader::new(child.stdout.take().unwrap());
+    let mut printed = Vec::new();
+    // The console lines come before the issuers, which every org has.
+    while !printed.last().is_some_and(|line: &String| line.contains("OIDC issuers")) {
+        let mut line = String::new();
+        assert!(lines.read_line(&mut line).unwrap() > 0, "mockta idp stopped printing: {printed:?}");
+        printed.push(line);
+    }
+    // Keep reading so the server never writes to a closed pipe.
+    std::thread::spawn(move || std::io::copy(&mut lines, &mut std::io::sink()));
+    let address = printed[0].split("listening on http://").nth(1).unwrap().split_whitespace().next().unwrap();
+    let org_url = printed[0].split("(org URL ").nth(1).unwrap().trim_end().trim_end_matches(')');
+    let text = printed.concat();
+    let dashboard_line = format!("web console:    {org_url}/app/UserHome");
+    let admin_line = format!("{org_url}/admin/dashboard (admin console");
+    let sign_in = reqwest::get(format!("http://{address}/login/login.htm")).await.unwrap();
+    let status = sign_in.status();
+    child.kill().unwrap();
+    child.wait().unwrap();
+    assert!(text.contains(&dashboard_line) && text.contains(&admin_line), "{text}");
+    assert_eq!(status, 200);
+}
