@@ -170,6 +170,10 @@ pub(super) struct FaultForm {
     /// An app id, or empty for any app.
     #[serde(default)]
     app: String,
+    /// The identity a forging fault puts in the message; empty for the
+    /// default (`admin@` the org's email domain), as in the API.
+    #[serde(default)]
+    impersonate: String,
 }
 
 pub(super) async fn sign_in_page(State(idp): State<Arc<Idp>>, headers: HeaderMap) -> Response {
@@ -417,7 +421,7 @@ pub(super) async fn admin_arm_fault(
             ))
         })
         .map_err(api_refusal)?;
-    idp.arm_saml_fault(SamlFaultPlan { fault, impersonate: None }, user, app);
+    idp.arm_saml_fault(SamlFaultPlan { fault, impersonate: chosen(&form.impersonate) }, user, app);
     Ok(Redirect::to("/admin/dashboard#faults").into_response())
 }
 

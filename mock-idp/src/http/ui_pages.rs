@@ -282,6 +282,7 @@ pub(super) fn admin_page(view: &AdminView) -> String {
 <label>Fault <select name=\"fault\">{fault_options}</select></label> \
 <label>User <select name=\"user\"><option value=\"\">any user</option>{user_options}</select></label> \
 <label>App <select name=\"app\"><option value=\"\">any app</option>{app_options}</select></label> \
+<label>Impersonate <input name=\"impersonate\" placeholder=\"admin@ the org's domain\"></label> \
 <button type=\"submit\">Arm</button></form>\n\
 <table id=\"armed-faults\"><tr><th>Armed fault</th><th>User</th><th>App</th></tr>\n{armed}</table>\n{clear}\n\
 <h2 id=\"provisioning\">Provisioning transcript</h2>\n{transcript}",

@@ -237,6 +237,7 @@ async fn the_admin_console_changes_a_users_status_and_arms_a_fault() {
             ("fault", "wrong-audience"),
             ("user", "00ubob00000000000002"),
             ("app", "0oarefsp000000000001"),
+            ("impersonate", "ceo@acme.test"),
         ])
         .send()
         .await
@@ -246,6 +247,7 @@ async fn the_admin_console_changes_a_users_status_and_arms_a_fault() {
     assert_eq!(faults.len(), 1);
     assert_eq!(faults[0].fault.to_string(), "wrong-audience");
     assert_eq!(faults[0].user.as_ref().unwrap().as_str(), "00ubob00000000000002");
+    assert_eq!(faults[0].impersonate.as_deref(), Some("ceo@acme.test"));
     let (_, console) = text(&browser, &server.url("/admin/dashboard")).await;
     assert!(console.contains("<code>wrong-audience</code></td><td>bob@acme.test</td>"), "{console}");
 
