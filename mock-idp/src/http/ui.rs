@@ -248,7 +248,9 @@ pub(super) async fn dashboard(State(idp): State<Arc<Idp>>, headers: HeaderMap) -
     let user = session_cookie(&headers).and_then(|token| idp.session_user(&token));
     let page = user.and_then(|user| {
         idp.read_org(|org| {
-            let found = org.users.get(&user)?;
+            // A user who may no longer sign in (deactivated, suspended)
+            // is sent to the sign-in page, as Okta ends their sessions.
+            let found = org.users.get(&user).filter(|u| u.status.can_sign_in())?;
             let name = format!("{} {}", found.profile.first_name, found.profile.last_name);
             Some((org.name.clone(), name, found.profile.login.clone(), tiles(org, &user)))
         })

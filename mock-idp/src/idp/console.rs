@@ -15,6 +15,10 @@ use super::{Idp, IdpError, MockSession};
 use crate::ids::UserId;
 use crate::oidc::authorize::constant_time_eq;
 
+/// How long an admin console session lasts: Okta's default admin session
+/// lifetime is a working day, and the mock keeps to that order.
+pub const ADMIN_CONSOLE_SESSION_LIFETIME: time::Duration = time::Duration::hours(12);
+
 /// What a MAC in the console is for, so a value made for one purpose is
 /// never accepted for another (a form token is not an admin cookie).
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -68,15 +72,24 @@ impl Idp {
         if !valid {
             return None;
         }
-        let nonce = self.ids.opaque_token();
+        // The nonce carries the time it was made, under the MAC, so the
+        // session ends after ADMIN_CONSOLE_SESSION_LIFETIME without a table.
+        let nonce = format!("{}-{}", self.now().unix_timestamp(), self.ids.opaque_token());
         Some(format!("{nonce}.{}", self.console_mac(Purpose::AdminSession, &nonce)))
     }
 
-    /// Whether a cookie value is an admin session this org made.
+    /// Whether a cookie value is an admin session this org made, and not
+    /// older than [`ADMIN_CONSOLE_SESSION_LIFETIME`] on the IdP's clock.
     pub fn is_admin_console_session(&self, cookie: &str) -> bool {
-        cookie.split_once('.').is_some_and(|(nonce, mac)| {
-            !nonce.is_empty() && self.console_mac_matches(Purpose::AdminSession, nonce, mac)
-        })
+        let Some((nonce, mac)) = cookie.split_once('.') else {
+            return false;
+        };
+        let Some(issued) = nonce.split_once('-').and_then(|(issued, _)| issued.parse::<i64>().ok()) else {
+            return false;
+        };
+        let age = self.now().unix_timestamp().saturating_sub(issued);
+        (0..=ADMIN_CONSOLE_SESSION_LIFETIME.whole_seconds()).contains(&age)
+            && self.console_mac_matches(Purpose::AdminSession, nonce, mac)
     }
 
     /// Signs a user in at the end-user sign-in page: a new mock browser

@@ -39,6 +39,7 @@ pub const MAX_ARMED_FAULTS: usize = 10_000;
 /// subscriber that falls further behind is told how many it missed.
 const CHANGE_BACKLOG: usize = 4096;
 
+pub use console::ADMIN_CONSOLE_SESSION_LIFETIME;
 pub use logout::LogoutOutcome;
 pub use oidc::{
     ARMED_OIDC_FAULT_LIFETIME, ArmedOidcFault, AuthorizeOutcome, KeyInfo, MintedTokens, OidcState, PkceExchange,

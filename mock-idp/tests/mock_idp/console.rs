@@ -380,3 +380,42 @@ fn an_initiate_login_uri_that_is_not_an_http_url_is_refused() {
     assert!(error.contains("initiate_login_uri"), "{error}");
     assert!(error.contains("is not an absolute http or https URL"), "{error}");
 }
+
+#[test]
+fn an_admin_console_session_is_this_orgs_and_ends_after_its_lifetime() {
+    use std::sync::Arc;
+
+    use mock_idp::clock::FixedClock;
+    use mock_idp::idp::{ADMIN_CONSOLE_SESSION_LIFETIME, Idp, IdpConfig, KeySource};
+
+    let org = super::support::org();
+    let signing = mock_idp::keys::deterministic::signing(&org.name).unwrap();
+    let mut config = IdpConfig::serving(org, KeySource::Fixed(signing)).unwrap();
+    let clock = Arc::new(FixedClock::deterministic());
+    config.clock = clock.clone();
+    let idp = Idp::new(config);
+
+    assert!(idp.start_admin_console_session("not-the-token").is_none());
+    let cookie = idp.start_admin_console_session(API_TOKEN).unwrap();
+    assert!(idp.is_admin_console_session(&cookie));
+    // The time in the cookie is under the MAC: a later one is refused.
+    assert!(!idp.is_admin_console_session(&format!("9{cookie}")));
+    assert!(!idp.is_admin_console_session("123-abc.not-a-mac"));
+    clock.advance(ADMIN_CONSOLE_SESSION_LIFETIME);
+    assert!(idp.is_admin_console_session(&cookie));
+    clock.advance(time::Duration::seconds(1));
+    assert!(!idp.is_admin_console_session(&cookie), "the session outlived its lifetime");
+}
+
+#[tokio::test]
+async fn a_user_who_may_no_longer_sign_in_loses_the_dashboard() {
+    let server = Server::start().await;
+    let browser = client();
+    sign_in_as(&server, &browser, "alice@acme.test").await;
+    assert_eq!(browser.get(server.url("/app/UserHome")).send().await.unwrap().status(), 200);
+    let suspended = server.api(reqwest::Method::POST, "/users/alice@acme.test/lifecycle/suspend").send().await.unwrap();
+    assert_eq!(suspended.status(), 200);
+    let response = browser.get(server.url("/app/UserHome")).send().await.unwrap();
+    assert_eq!(response.status(), 303);
+    assert_eq!(location(&response), "/login/login.htm");
+}
