@@ -10,6 +10,7 @@
 
 pub mod catalogue;
 pub mod explain;
+pub mod init;
 pub mod report;
 pub mod runner;
 pub mod target;

@@ -10,6 +10,7 @@ pub(crate) mod form;
 mod oidc;
 mod oracle;
 mod saml;
+pub(crate) use saml::{ConsumerService, SpDescriptor, read_sp_descriptor};
 mod scim;
 
 use std::path::PathBuf;

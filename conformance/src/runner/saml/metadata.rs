@@ -64,6 +64,134 @@ pub(in crate::runner) fn encryption_certificate(xml: &str) -> Result<Option<Stri
     Ok(None)
 }
 
+/// One `AssertionConsumerService` of an SP's metadata.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub(crate) struct ConsumerService {
+    pub(crate) binding: String,
+    pub(crate) location: String,
+    pub(crate) index: Option<u32>,
+    pub(crate) is_default: bool,
+}
+
+/// What `mockta target init` takes from an SP's metadata: its
+/// `SPSSODescriptor` as an Okta admin would copy it into a new SAML app.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub(crate) struct SpDescriptor {
+    pub(crate) entity_id: String,
+    pub(crate) consumer_services: Vec<ConsumerService>,
+    pub(crate) want_assertions_signed: bool,
+    pub(crate) authn_requests_signed: bool,
+    /// Base64 DER of every `KeyDescriptor` usable for signing (`use="signing"` or none).
+    pub(crate) signing_certificates: Vec<String>,
+    /// Base64 DER of the first `KeyDescriptor` usable for encryption.
+    pub(crate) encryption_certificate: Option<String>,
+    /// Every `SingleLogoutService` as (binding, location).
+    pub(crate) single_logout_services: Vec<(String, String)>,
+}
+
+/// Reads the `SPSSODescriptor` of an SP's metadata (an `EntityDescriptor`,
+/// or the first SP inside an `EntitiesDescriptor`).
+pub(crate) fn read_sp_descriptor(xml: &str) -> Result<SpDescriptor, String> {
+    if xml.contains("<!DOCTYPE") {
+        return Err("the metadata has a DOCTYPE, which the suite does not read".into());
+    }
+    let document = Parser::default().parse_string(xml).map_err(|e| format!("the metadata is not XML: {e:?}"))?;
+    let root = document.get_root_element().ok_or("the metadata has no root element")?;
+    // Depth first in document order, so the first SP of an aggregate wins.
+    let mut stack = vec![root];
+    let mut found = None;
+    while let Some(node) = stack.pop() {
+        if node.get_name() == "SPSSODescriptor" && node.get_namespace().is_some_and(|ns| ns.get_href() == NS_METADATA) {
+            found = Some(node);
+            break;
+        }
+        let mut children = node.get_child_elements();
+        children.reverse();
+        stack.extend(children);
+    }
+    let descriptor = found.ok_or("the metadata has no SPSSODescriptor")?;
+    let entity = descriptor.get_parent().ok_or("the SPSSODescriptor has no EntityDescriptor")?;
+    let entity_id = entity
+        .get_attribute_no_ns("entityID")
+        .map(|id| id.trim().to_owned())
+        .filter(|id| !id.is_empty())
+        .ok_or("the EntityDescriptor has no entityID")?;
+    let boolean = |name: &str| match descriptor.get_attribute_no_ns(name).as_deref().map(str::trim) {
+        None | Some("false") | Some("0") => Ok(false),
+        Some("true") | Some("1") => Ok(true),
+        Some(other) => Err(format!("{name} is '{other}', not a boolean")),
+    };
+    let want_assertions_signed = boolean("WantAssertionsSigned")?;
+    let authn_requests_signed = boolean("AuthnRequestsSigned")?;
+    let mut consumer_services = Vec::new();
+    let mut single_logout_services = Vec::new();
+    let mut signing_certificates = Vec::new();
+    let mut encryption_certificate = None;
+    for child in descriptor.get_child_elements() {
+        match child.get_name().as_str() {
+            "AssertionConsumerService" => {
+                let binding = child.get_attribute_no_ns("Binding").unwrap_or_default().trim().to_owned();
+                let location = child
+                    .get_attribute_no_ns("Location")
+                    .map(|l| l.trim().to_owned())
+                    .ok_or("an AssertionConsumerService has no Location")?;
+                let index = match child.get_attribute_no_ns("index") {
+                    None => None,
+                    Some(text) => Some(
+                        text.trim()
+                            .parse::<u32>()
+                            .map_err(|_| format!("an AssertionConsumerService index is '{text}', not a number"))?,
+                    ),
+                };
+                let is_default =
+                    matches!(child.get_attribute_no_ns("isDefault").as_deref().map(str::trim), Some("true" | "1"));
+                consumer_services.push(ConsumerService { binding, location, index, is_default });
+            }
+            "SingleLogoutService" => {
+                let binding = child.get_attribute_no_ns("Binding").unwrap_or_default().trim().to_owned();
+                if let Some(location) = child.get_attribute_no_ns("Location") {
+                    single_logout_services.push((binding, location.trim().to_owned()));
+                }
+            }
+            "KeyDescriptor" => {
+                let usage = child.get_attribute_no_ns("use").map(|u| u.trim().to_owned());
+                let mut stack = vec![child.clone()];
+                let mut certificate = None;
+                while let Some(node) = stack.pop() {
+                    if node.get_name() == "X509Certificate" {
+                        let text: String = node.get_content().chars().filter(|c| !c.is_whitespace()).collect();
+                        if !text.is_empty() {
+                            certificate = Some(text);
+                            break;
+                        }
+                    }
+                    stack.extend(node.get_child_elements());
+                }
+                let Some(certificate) = certificate else { continue };
+                if usage.as_deref() != Some("encryption") {
+                    signing_certificates.push(certificate.clone());
+                }
+                if usage.as_deref() != Some("signing") && encryption_certificate.is_none() {
+                    encryption_certificate = Some(certificate);
+                }
+            }
+            _ => {}
+        }
+    }
+    if consumer_services.is_empty() {
+        return Err("the SPSSODescriptor has no AssertionConsumerService".into());
+    }
+    Ok(SpDescriptor {
+        entity_id,
+        consumer_services,
+        want_assertions_signed,
+        authn_requests_signed,
+        signing_certificates,
+        encryption_certificate,
+        single_logout_services,
+    })
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -7,6 +7,8 @@ mod actions;
 mod encryption;
 mod logout;
 mod metadata;
+// `mockta target init` reads an SP's metadata with the same parser.
+pub(crate) use metadata::{ConsumerService, SpDescriptor, read_sp_descriptor};
 
 pub(in crate::runner) use metadata::wants_assertions_signed;
 
