@@ -70,7 +70,8 @@ ensure_system_packages() {
 # libraries the interop tests run against the mock, Okta's Python management
 # SDK (okta), which tests/mockta/interop_okta_sdk.rs drives against the
 # mock's management API, and Django with django-scim2, the third-party SCIM
-# server the mock provisions, go into
+# server the mock provisions, and PyYAML, with which
+# tests/mockta/ci_recipe.rs reads the CI recipes in docs/ci/, go into
 # .local/venv so nothing is installed system-wide. The copy of
 # requirements.txt kept in the venv tells whether the pins changed since the
 # last install.

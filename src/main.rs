@@ -192,6 +192,10 @@ struct CheckArgs {
     /// (`--format json` of a previous run), and print what changed.
     #[arg(long, value_name = "REPORT.json")]
     baseline: Option<PathBuf>,
+    /// Also write the JSON report to this file, whatever --format says, so
+    /// one run gives both a JUnit report and the next run's --baseline.
+    #[arg(long, value_name = "FILE")]
+    json_output: Option<PathBuf>,
 }
 
 #[derive(Clone, Copy, ValueEnum)]
@@ -603,6 +607,9 @@ fn check(args: CheckArgs) -> Result<(), Failure> {
     if let Some(output) = &args.output {
         ensure_parent_exists("--output", output)?;
     }
+    if let Some(json_output) = &args.json_output {
+        ensure_parent_exists("--json-output", json_output)?;
+    }
     let baseline = match &args.baseline {
         None => None,
         Some(path) => {
@@ -635,6 +642,9 @@ fn check(args: CheckArgs) -> Result<(), Failure> {
     match &args.output {
         Some(path) => std::fs::write(path, text).map_err(|e| Failure::runtime(format!("{}: {e}", path.display())))?,
         None => print!("{text}"),
+    }
+    if let Some(path) = &args.json_output {
+        std::fs::write(path, report.to_json()).map_err(|e| Failure::runtime(format!("{}: {e}", path.display())))?;
     }
     if let Some(baseline) = &baseline {
         let comparison = report.compare(baseline, args.strict);

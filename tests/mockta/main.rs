@@ -6,6 +6,7 @@
 
 mod apache;
 mod baseline;
+mod ci_recipe;
 mod cli;
 mod explain;
 mod interop;
