@@ -255,3 +255,33 @@ async fn pysaml2_rejects_forged_signatures() {
         assert_ne!(verdict["name_id"], "victim@acme.test", "{fault}: {verdict}");
     }
 }
+
+/// attacks.md S-26 and S-27: pysaml2's own check of a signature's shape
+/// (saml2.xmldsig `_check_signature_constraints`, since 6.5.0) refuses a
+/// Reference that is not an anchor to the enclosing element's ID ("the URI
+/// attribute contains an anchor", "the anchor points to the enclosing
+/// element ID attribute") and a transform outside its allowed list (the
+/// XPath filter, so the edited Subject never gets the victim in), but its
+/// allowed list holds exclusive c14n with comments, as SAML Core 5.4.4
+/// allows: that response signs in (`saml.sig.transform_with_comments` would
+/// warn), with the NameID read whole, not as the text before the comment.
+#[tokio::test]
+async fn pysaml2_judges_reference_uris_and_transforms() {
+    let mock = Mock::start().await;
+    for (fault, accepted, failed_constraint) in [
+        (SamlFault::ReferenceWholeDocument, false, "'the URI attribute contains an anchor': False"),
+        (SamlFault::ReferenceOtherElement, false, "'the anchor points to the enclosing element ID attribute': False"),
+        (SamlFault::TransformXPath, false, "'all transform algs are allowed': False"),
+        (SamlFault::TransformWithComments, true, ""),
+    ] {
+        let plan = SamlFaultPlan { fault, impersonate: None };
+        mock.idp.arm_saml_fault(plan, None, None);
+        let verdict = mock.verify(&mock.saml_response(&mock.embed_link()).await, None);
+        assert_eq!(verdict["accepted"], accepted, "{fault}: {verdict}");
+        if accepted {
+            assert_eq!(verdict["name_id"], "alice@acme.test", "{fault}: {verdict}");
+        } else {
+            assert!(verdict["error"].as_str().unwrap().contains(failed_constraint), "{fault}: {verdict}");
+        }
+    }
+}

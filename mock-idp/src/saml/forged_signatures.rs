@@ -279,3 +279,90 @@ pub fn plant_forged_digest(signed: &str, impersonate: &str, plant: DigestPlant) 
     }
     Ok(text)
 }
+
+/// The exclusive c14n transform as Okta's templates write it, and the
+/// algorithm of its `#WithComments` form (S-27).
+const EXCLUSIVE_TRANSFORM: &str = "<ds:Transform Algorithm=\"http://www.w3.org/2001/10/xml-exc-c14n#\">";
+const EXCLUSIVE_WITH_COMMENTS: &str = "http://www.w3.org/2001/10/xml-exc-c14n#WithComments";
+const ENVELOPED_TRANSFORM: &str = "<ds:Transform Algorithm=\"http://www.w3.org/2000/09/xmldsig#enveloped-signature\"/>";
+/// The XPath 1.0 filter transform (XMLDSig 6.6.3).
+pub const XPATH_FILTER: &str = "http://www.w3.org/TR/1999/REC-xpath-19991116";
+
+/// How a template edit (S-26, S-27) changes the Assertion's signature
+/// before it is signed.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum TemplateEdit {
+    /// S-26: the Reference's URI is `""`, the whole document.
+    WholeDocumentReference,
+    /// S-26: the Reference names the Response's ID.
+    ResponseReference,
+    /// S-27: the exclusive c14n transform becomes its `#WithComments`
+    /// form, and an empty comment is put inside the NameID's text.
+    WithComments,
+    /// S-27: an XPath filter transform after the enveloped-signature one
+    /// leaves the Subject out of the digest.
+    XPathWithoutSubject,
+}
+
+/// Edits the unsigned template of the Assertion's Signature (and, for
+/// `WithComments`, the NameID it covers) so that libxmlsec1 signs what the
+/// edit asks for: these signatures are the IdP's own and verify, and only
+/// their shape is wrong. Only the Assertion's template is touched; the
+/// faults that use this sign nothing else.
+pub fn edit_assertion_template(unsigned: &str, edit: TemplateEdit) -> Result<String, SamlFaultError> {
+    let span = signature_span(unsigned, SignatureOf::Assertion)?;
+    let signature = &unsigned[span.clone()];
+    let edited = match edit {
+        TemplateEdit::WholeDocumentReference | TemplateEdit::ResponseReference => {
+            let open = "<ds:Reference URI=\"";
+            let start = signature.find(open).ok_or(SamlFaultError::Shape("Reference"))? + open.len();
+            let end = start + signature[start..].find('"').ok_or(SamlFaultError::Shape("Reference"))?;
+            let uri = if edit == TemplateEdit::WholeDocumentReference {
+                String::new()
+            } else {
+                format!("#{}", response_id(unsigned)?)
+            };
+            format!("{}{uri}{}", &signature[..start], &signature[end..])
+        }
+        TemplateEdit::WithComments => {
+            if !signature.contains(EXCLUSIVE_TRANSFORM) {
+                return Err(SamlFaultError::Shape("exclusive c14n Transform"));
+            }
+            signature.replacen(
+                EXCLUSIVE_TRANSFORM,
+                &format!("<ds:Transform Algorithm=\"{EXCLUSIVE_WITH_COMMENTS}\">"),
+                1,
+            )
+        }
+        TemplateEdit::XPathWithoutSubject => {
+            if !signature.contains(ENVELOPED_TRANSFORM) {
+                return Err(SamlFaultError::Shape("enveloped-signature Transform"));
+            }
+            let xpath = format!(
+                "<ds:Transform Algorithm=\"{XPATH_FILTER}\"><ds:XPath xmlns:saml2=\"{}\">not(ancestor-or-self::saml2:Subject)</ds:XPath></ds:Transform>",
+                super::response::NS_ASSERTION
+            );
+            signature.replacen(ENVELOPED_TRANSFORM, &format!("{ENVELOPED_TRANSFORM}{xpath}"), 1)
+        }
+    };
+    let text = format!("{}{edited}{}", &unsigned[..span.start], &unsigned[span.end..]);
+    if edit != TemplateEdit::WithComments {
+        return Ok(text);
+    }
+    // The comment splits the NameID's text after its first character, so
+    // the whole text (comments dropped) is still the genuine identity.
+    let name_id = element_span(&text, "<saml2:NameID ", "</saml2:NameID>", 0).ok_or(SamlFaultError::Shape("NameID"))?;
+    let open_end = text[name_id.clone()].find('>').ok_or(SamlFaultError::Shape("NameID"))? + name_id.start + 1;
+    let first = text[open_end..].chars().next().filter(|c| *c != '<').ok_or(SamlFaultError::Shape("NameID text"))?;
+    let at = open_end + first.len_utf8();
+    Ok(format!("{}<!---->{}", &text[..at], &text[at..]))
+}
+
+/// The ID of the Response, from its start tag.
+fn response_id(xml: &str) -> Result<String, SamlFaultError> {
+    let start = xml.find("<saml2p:Response ").ok_or(SamlFaultError::Shape("Response"))?;
+    let tag = &xml[start..start + xml[start..].find('>').ok_or(SamlFaultError::Shape("Response"))?];
+    let id = tag.find(" ID=\"").ok_or(SamlFaultError::Shape("Response ID"))? + 5;
+    let end = id + tag[id..].find('"').ok_or(SamlFaultError::Shape("Response ID"))?;
+    Ok(tag[id..end].to_owned())
+}

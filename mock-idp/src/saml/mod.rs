@@ -29,6 +29,7 @@ use crate::ids::{AcsUrl, IdGenerator};
 use crate::keys::SigningCredential;
 use crate::org::{App, AttributeValueSource, Org, SamlSettings, User, json_text};
 use faults::{Identity, SamlFault, SamlFaultError};
+use forged_signatures::TemplateEdit;
 use response::{Attribute, Authn, Conditions, ResponseContent, Signatures, Status, Subject};
 use sign::SignError;
 
@@ -288,6 +289,20 @@ pub fn issue(
             forged_signatures::key_info_as_key_value(&unsigned, &credentials.untrusted)?
         }
         _ => unsigned,
+        // The shape of the Assertion's signature is what these faults
+        // change, so it is changed in the template and the IdP's key signs it.
+        Some(SamlFault::ReferenceWholeDocument) => {
+            forged_signatures::edit_assertion_template(&unsigned, TemplateEdit::WholeDocumentReference)?
+        }
+        Some(SamlFault::ReferenceOtherElement) => {
+            forged_signatures::edit_assertion_template(&unsigned, TemplateEdit::ResponseReference)?
+        }
+        Some(SamlFault::TransformWithComments) => {
+            forged_signatures::edit_assertion_template(&unsigned, TemplateEdit::WithComments)?
+        }
+        Some(SamlFault::TransformXPath) => {
+            forged_signatures::edit_assertion_template(&unsigned, TemplateEdit::XPathWithoutSubject)?
+        }
     };
     let encryption = encryption_for(fault.map(|(plan, _, _)| plan.fault), credentials)?;
     let signed = match encryption {

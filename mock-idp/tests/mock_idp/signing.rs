@@ -218,3 +218,41 @@ fn extra_digest_value_signs_only_the_assertion_and_plants_the_digest_in_extensio
     assert_eq!(count(&xml, "<ds:DigestValue"), 2);
     assert!(!xmlsec1_verifies(&xml, &cert, SignatureOf::Assertion));
 }
+
+#[test]
+fn reference_faults_are_the_idps_own_signatures_over_another_uri() {
+    let (whole, cert) = mint("reference-sp", Some(SamlFault::ReferenceWholeDocument));
+    assert_eq!(count(&whole, "<ds:Signature "), 1, "only the Assertion is signed: {whole}");
+    assert!(whole.contains("<ds:Reference URI=\"\">"), "{whole}");
+    assert!(xmlsec1_verifies(&whole, &cert, SignatureOf::Assertion), "the IdP's key signed the whole document");
+    let (other, cert) = mint("reference-sp", Some(SamlFault::ReferenceOtherElement));
+    assert_eq!(count(&other, "<ds:Signature "), 1);
+    let response_id = other.split("<saml2p:Response ").nth(1).unwrap().split(" ID=\"").nth(1).unwrap();
+    let response_id = &response_id[..response_id.find('"').unwrap()];
+    assert!(other.contains(&format!("<ds:Reference URI=\"#{response_id}\">")), "{other}");
+    assert!(xmlsec1_verifies(&other, &cert, SignatureOf::Assertion), "the signature covers the Response");
+}
+
+#[test]
+fn transform_with_comments_signs_through_with_comments_c14n_and_splits_the_nameid_by_a_comment() {
+    let (xml, cert) = mint("reference-sp", Some(SamlFault::TransformWithComments));
+    assert_eq!(count(&xml, "<ds:Signature "), 1, "only the Assertion is signed: {xml}");
+    assert!(xml.contains("<ds:Transform Algorithm=\"http://www.w3.org/2001/10/xml-exc-c14n#WithComments\">"));
+    let name_id = xml.split("<saml2:NameID ").nth(1).unwrap().split("</saml2:NameID>").next().unwrap();
+    assert!(name_id.contains("<!---->"), "{name_id}");
+    assert!(xmlsec1_verifies(&xml, &cert, SignatureOf::Assertion));
+}
+
+#[test]
+fn transform_xpath_leaves_the_subject_out_so_the_edited_nameid_still_verifies() {
+    let (xml, cert) = mint("reference-sp", Some(SamlFault::TransformXPath));
+    assert!(xml.contains(">admin@acme.test</saml2:NameID>"), "{xml}");
+    assert!(xml.contains("<ds:Transform Algorithm=\"http://www.w3.org/TR/1999/REC-xpath-19991116\"><ds:XPath "));
+    assert!(
+        xmlsec1_verifies(&xml, &cert, SignatureOf::Assertion),
+        "a verifier that runs any transform accepts the edited Subject"
+    );
+    // Without the filter the same edit breaks the digest.
+    let (bad, cert) = mint("reference-sp", Some(SamlFault::BadSignature));
+    assert!(!xmlsec1_verifies(&bad, &cert, SignatureOf::Assertion));
+}
