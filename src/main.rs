@@ -10,6 +10,7 @@ mod demo;
 mod demo_provisioning;
 mod explain;
 mod scim;
+mod target_init;
 
 use std::net::SocketAddr;
 use std::path::PathBuf;
@@ -61,6 +62,9 @@ enum Command {
     Sp(SpArgs),
     /// Run the conformance checks against an SP described by a target file.
     Check(CheckArgs),
+    /// Write target files: `init` builds an org and a target from the SP's metadata.
+    #[command(subcommand)]
+    Target(target_init::TargetCommand),
     /// List the conformance checks.
     Checks(ChecksArgs),
     /// Explain a customer's SAMLResponse, JWT or HAR file: every rule it breaks, by check id, with the fix and who must make it.
@@ -481,6 +485,7 @@ fn run(cli: Cli) -> Result<(), Failure> {
             Ok(())
         }
         Command::Check(args) => check(args),
+        Command::Target(command) => target_init::run(command),
         Command::Completions { shell } => {
             use clap::CommandFactory;
             clap_complete::generate(shell, &mut Cli::command(), "mockta", &mut std::io::stdout());

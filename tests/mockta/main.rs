@@ -22,6 +22,7 @@ mod scim_interop;
 mod scim_oauth;
 mod scim_provisioning;
 mod sp;
+mod target_init;
 mod tls;
 mod ui_browser;
 
