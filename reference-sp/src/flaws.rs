@@ -17,8 +17,6 @@ pub enum Flaw {
     HmacWithCertificate,
     DigestValueFirstChild,
     FirstSignedInfo,
-    AnyReferenceUri,
-    AnyTransform,
     FirstDigestValueInDocument,
     AcceptSha1,
     IgnoreAudience,
@@ -39,6 +37,7 @@ pub enum Flaw {
     ReadFirstAssertion,
     NameidFirstTextNode,
     AllowDoctype,
+    AnyBodySize,
     OpenRelayState,
     CaseSensitiveEmail,
     JitIgnoresDomain,
@@ -128,7 +127,7 @@ pub enum Flaw {
 }
 
 impl Flaw {
-    pub const ALL: [Flaw; 114] = [
+    pub const ALL: [Flaw; 113] = [
         Flaw::AcceptUnsigned,
         Flaw::TrustKeyinfoCert,
         Flaw::TrustKeyValue,
@@ -137,8 +136,6 @@ impl Flaw {
         Flaw::FirstSignedInfo,
         Flaw::FirstDigestValueInDocument,
         Flaw::AcceptSha1,
-        Flaw::AnyReferenceUri,
-        Flaw::AnyTransform,
         Flaw::IgnoreAudience,
         Flaw::IgnoreRecipient,
         Flaw::AnySubjectConfirmation,
@@ -157,6 +154,7 @@ impl Flaw {
         Flaw::ReadFirstAssertion,
         Flaw::NameidFirstTextNode,
         Flaw::AllowDoctype,
+        Flaw::AnyBodySize,
         Flaw::OpenRelayState,
         Flaw::CaseSensitiveEmail,
         Flaw::JitIgnoresDomain,
@@ -257,8 +255,6 @@ impl Flaw {
             Flaw::AcceptSha1 => "accept-sha1",
             Flaw::IgnoreAudience => "ignore-audience",
             Flaw::IgnoreRecipient => "ignore-recipient",
-            Flaw::AnyReferenceUri => "any-reference-uri",
-            Flaw::AnyTransform => "any-transform",
             Flaw::AnySubjectConfirmation => "any-subject-confirmation",
             Flaw::IgnoreDestination => "ignore-destination",
             Flaw::IgnoreTime => "ignore-time",
@@ -275,6 +271,7 @@ impl Flaw {
             Flaw::ReadFirstAssertion => "read-first-assertion",
             Flaw::NameidFirstTextNode => "nameid-first-text-node",
             Flaw::AllowDoctype => "allow-doctype",
+            Flaw::AnyBodySize => "any-body-size",
             Flaw::OpenRelayState => "open-relay-state",
             Flaw::CaseSensitiveEmail => "case-sensitive-email",
             Flaw::JitIgnoresDomain => "jit-ignores-domain",
@@ -389,12 +386,6 @@ impl Flaw {
             Flaw::AcceptSha1 => "Accepts RSA-SHA1 signatures without the tenant opting in.",
             Flaw::IgnoreAudience => "Does not check the Audience, so a response for another SP is accepted.",
             Flaw::IgnoreRecipient => "Does not check SubjectConfirmationData Recipient against this ACS.",
-            Flaw::AnyReferenceUri => {
-                "Accepts any Reference the XML signature library verified, without checking that it names the element that carries the Signature: URI=\"\" (the whole document) or another element's ID will do (attacks.md S-26; SAML Core 5.4.2)."
-            }
-            Flaw::AnyTransform => {
-                "Lets the XML signature library run any Transform the signature lists (an XPath filter, #WithComments c14n), so an XPath filter can leave the Subject out of what is signed (attacks.md S-27; XML Signature Best Practices)."
-            }
             Flaw::AnySubjectConfirmation => {
                 "Takes the first SubjectConfirmation whatever its Method (holder-of-key and sender-vouches included), and checks its Recipient and NotOnOrAfter only when it has SubjectConfirmationData, though Web Browser SSO requires a bearer confirmation with both (SAML Profiles 4.1.4.2; attacks.md P-14)."
             }
@@ -429,6 +420,9 @@ impl Flaw {
                 "Reads only the first text node of NameID, so a comment truncates it (CVE-2017-11427 class)."
             }
             Flaw::AllowDoctype => "Parses documents with a DOCTYPE (CVE-2025-25291 class).",
+            Flaw::AnyBodySize => {
+                "Sets no limit on a request body, so the ACS decodes and parses a SAMLResponse of any size (attacks.md S-31; ruby-saml CVE-2025-25293)."
+            }
             Flaw::OpenRelayState => "Redirects to any RelayState, including other sites (open redirect).",
             Flaw::CaseSensitiveEmail => {
                 "Matches accounts by exact email, so a case variant creates or misses an account."
@@ -729,12 +723,6 @@ pub struct Policy {
     pub check_destination: bool,
     pub check_time: bool,
     /// The bearer SubjectConfirmationData's NotOnOrAfter is checked.
-    /// A Reference's URI may be anything the library resolves (false:
-    /// `#` and the ID of the element that carries the Signature).
-    pub any_reference_uri: bool,
-    /// Any Transform is allowed (false: enveloped-signature and the
-    /// canonicalisations without comments).
-    pub any_transform: bool,
     pub check_confirmation_expiry: bool,
     /// The Conditions' NotOnOrAfter is checked.
     pub check_conditions_expiry: bool,
@@ -755,6 +743,9 @@ pub struct Policy {
     pub assertion_reader: AssertionReader,
     pub name_id_whole_text: bool,
     pub reject_doctype: bool,
+    /// Request bodies are limited to `http::MAX_BODY_BYTES` (false: no
+    /// limit at all).
+    pub limit_body_size: bool,
     pub local_relay_state_only: bool,
     pub normalise_email: bool,
     pub jit_checks_domain: bool,
@@ -935,10 +926,9 @@ impl Policy {
             check_in_response_to: true,
             refuse_unknown_in_response_to: true,
             assertion_reader: AssertionReader::SignedElement,
-            any_reference_uri: false,
-            any_transform: false,
             name_id_whole_text: true,
             reject_doctype: true,
+            limit_body_size: true,
             local_relay_state_only: true,
             normalise_email: true,
             jit_checks_domain: true,
@@ -1055,8 +1045,6 @@ impl Policy {
                 Flaw::ReadFirstAssertion => policy.assertion_reader = AssertionReader::FirstInDocument,
                 Flaw::ReadLastAssertion => policy.assertion_reader = AssertionReader::LastInDocument,
                 Flaw::ReadRootAssertion => policy.assertion_reader = AssertionReader::FirstChildOfResponse,
-                Flaw::AnyReferenceUri => policy.any_reference_uri = true,
-                Flaw::AnyTransform => policy.any_transform = true,
                 Flaw::SignedAssertionAnywhere => policy.assertion_reader = AssertionReader::RootChildOfValidShape,
                 Flaw::ExistingOnlyCreatesAccounts => policy.respect_existing_only = false,
                 Flaw::DropAttributes => policy.read_attributes = false,
@@ -1136,6 +1124,7 @@ impl Policy {
                 }
                 Flaw::NameidFirstTextNode => policy.name_id_whole_text = false,
                 Flaw::AllowDoctype => policy.reject_doctype = false,
+                Flaw::AnyBodySize => policy.limit_body_size = false,
                 Flaw::OpenRelayState => policy.local_relay_state_only = false,
                 Flaw::CaseSensitiveEmail => policy.normalise_email = false,
                 Flaw::JitIgnoresDomain => policy.jit_checks_domain = false,

@@ -395,7 +395,11 @@ impl Sp {
         pending_token: Option<&str>,
     ) -> Result<SignedIn, SpError> {
         let now = self.now();
-        let unverified = UnverifiedResponse::from_form_value(saml_response)?;
+        let unverified = if self.policy.limit_body_size {
+            UnverifiedResponse::from_form_value(saml_response)?
+        } else {
+            UnverifiedResponse::from_form_value_of_any_size(saml_response)?
+        };
         let (tenant, saml) = match path_tenant {
             Some(id) => self.saml_tenant(id)?,
             None => self.tenant_for_issuer(unverified.claimed_issuer().as_deref())?,

@@ -10,6 +10,10 @@ use super::{Step, StepError};
 
 /// The most of a response body kept (and read) from the SP.
 pub(super) const MAX_BODY: usize = 64 * 1024;
+/// The most of a page from the mock IdP kept: its auto-post form carries the
+/// whole SAMLResponse, which the oversized fault pads to several MB
+/// (attacks.md S-31), and a cut form could not be posted at all.
+pub(super) const MAX_IDP_PAGE: usize = 8 * 1024 * 1024;
 /// The most redirects [`Browser::follow`] takes before it gives up.
 pub(super) const MAX_REDIRECTS: usize = 5;
 
@@ -83,14 +87,40 @@ impl Browser {
     }
 
     pub(super) async fn post_form(&self, url: &str, form: &[(&str, &str)]) -> Step<SpAnswer> {
-        let response = self
-            .client
-            .post(url)
-            .form(form)
-            .send()
-            .await
-            .map_err(|e| transport_error("POST", url, self.timeout, &e))?;
-        Ok(answer(response, self.timeout).await)
+        self.post_form_up_to(url, form, MAX_BODY).await
+    }
+
+    /// As [`Browser::get`], for a page of the mock IdP, read up to
+    /// [`MAX_IDP_PAGE`].
+    pub(super) async fn get_idp_page(&self, url: &str) -> Step<SpAnswer> {
+        let response = self.client.get(url).send().await.map_err(|e| transport_error("GET", url, self.timeout, &e))?;
+        Ok(answer_up_to(response, MAX_IDP_PAGE, self.timeout).await)
+    }
+
+    /// As [`Browser::post_form`], for a page of the mock IdP, read up to
+    /// [`MAX_IDP_PAGE`].
+    pub(super) async fn post_form_idp_page(&self, url: &str, form: &[(&str, &str)]) -> Step<SpAnswer> {
+        self.post_form_up_to(url, form, MAX_IDP_PAGE).await
+    }
+
+    async fn post_form_up_to(&self, url: &str, form: &[(&str, &str)], cap: usize) -> Step<SpAnswer> {
+        let response = match self.client.post(url).form(form).send().await {
+            Ok(response) => response,
+            // A server that refuses a body by its size may answer and close
+            // the connection before the client has written it all (the
+            // reference SP's 413 does); that is a refusal, not a transport
+            // failure.
+            Err(error) if closed_while_sending_the_body(&error) => {
+                return Ok(SpAnswer {
+                    status: CLOSED_WHILE_SENDING,
+                    location: None,
+                    error_code: None,
+                    body: String::new(),
+                });
+            }
+            Err(error) => return Err(transport_error("POST", url, self.timeout, &error)),
+        };
+        Ok(answer_up_to(response, cap, self.timeout).await)
     }
 
     /// GETs `url` and follows redirects until `stop` says a location is
@@ -223,6 +253,36 @@ pub(super) fn transport_error(method: &str, url: &str, timeout: Duration, error:
     StepError(format!("{target}: {}", describe_transport_error(timeout, error)))
 }
 
+/// The status of an [`SpAnswer`] whose server closed the connection while
+/// the request body was still being sent: no HTTP status was read.
+pub(super) const CLOSED_WHILE_SENDING: u16 = 0;
+
+impl SpAnswer {
+    /// "SP answered 413", or that the SP closed the connection before it
+    /// had the whole body.
+    pub(super) fn answered(&self) -> String {
+        if self.status == CLOSED_WHILE_SENDING {
+            "the SP closed the connection before taking the whole body".to_owned()
+        } else {
+            format!("SP answered {}", self.status)
+        }
+    }
+}
+
+/// Whether the send failed because the peer closed the connection (a broken
+/// pipe or a reset) while hyper was writing the request body.
+fn closed_while_sending_the_body(error: &reqwest::Error) -> bool {
+    let mut closed = false;
+    let mut source: Option<&(dyn std::error::Error + 'static)> = std::error::Error::source(error);
+    while let Some(cause) = source {
+        if let Some(io) = cause.downcast_ref::<std::io::Error>() {
+            closed |= matches!(io.kind(), std::io::ErrorKind::BrokenPipe | std::io::ErrorKind::ConnectionReset);
+        }
+        source = cause.source();
+    }
+    closed && error_chain(error).contains("writing a body")
+}
+
 /// A timeout, a refused or reset connection, or the error's own chain.
 pub(super) fn describe_transport_error(timeout: Duration, error: &reqwest::Error) -> String {
     if error.is_timeout() {
@@ -286,13 +346,17 @@ pub(super) async fn read_body(mut response: reqwest::Response, limit: usize, tim
 }
 
 async fn answer(response: reqwest::Response, timeout: Duration) -> SpAnswer {
+    answer_up_to(response, MAX_BODY, timeout).await
+}
+
+async fn answer_up_to(response: reqwest::Response, cap: usize, timeout: Duration) -> SpAnswer {
     let status = response.status().as_u16();
     let header = |name: &str| response.headers().get(name).and_then(|v| v.to_str().ok()).map(str::to_owned);
     let location = header("location");
     let error_code = header("x-error-code");
     // The client's timeout covers the body too, so a slow body ends there.
     // An SP answer is evidence, not a verdict, so a cut body is kept as it is.
-    let body = read_body(response, MAX_BODY, timeout).await.text;
+    let body = read_body(response, cap, timeout).await.text;
     SpAnswer { status, location, error_code, body }
 }
 

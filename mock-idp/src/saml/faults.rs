@@ -15,9 +15,9 @@ use std::str::FromStr;
 use time::{Duration, OffsetDateTime};
 
 use super::forged_signatures::{DigestPlant, plant_forged_digest};
-use super::response::{CM_HOLDER_OF_KEY, CM_SENDER_VOUCHES, ResponseContent, STATUS_AUTHN_FAILED, Status};
+use super::response::{Attribute, CM_HOLDER_OF_KEY, CM_SENDER_VOUCHES, ResponseContent, STATUS_AUTHN_FAILED, Status};
 use super::xml::{element_span, escape, set_attribute_in_tag};
-use crate::org::{SignatureAlgorithm, SigningMode};
+use crate::org::{AttributeNameFormat, SignatureAlgorithm, SigningMode};
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
 pub enum SamlFault {
@@ -40,19 +40,6 @@ pub enum SamlFault {
     /// of the edited Assertion in a DigestValue inside the Response's
     /// Extensions, before the signature.
     ExtraDigestValue,
-    /// S-26: only the Assertion signed, its Reference `URI=""` (the whole
-    /// document) instead of `#` and the Assertion's ID.
-    ReferenceWholeDocument,
-    /// S-26: only the Assertion signed, its Reference naming the Response's
-    /// ID instead of the Assertion's own.
-    ReferenceOtherElement,
-    /// S-27: only the Assertion signed, through the exclusive c14n
-    /// `#WithComments` transform, with a comment inside the NameID.
-    TransformWithComments,
-    /// S-27: only the Assertion signed, through an XPath filter transform
-    /// that leaves the Subject out of the digest; then the NameID is changed
-    /// to the impersonated identity.
-    TransformXPath,
     Sha1,
     WrongAudience,
     MissingAudience,
@@ -100,6 +87,10 @@ pub enum SamlFault {
     /// P-16: the genuine signed Assertion, encrypted with the legacy
     /// aes128-cbc and rsa-1_5 (PKCS#1 v1.5 key transport).
     LegacyEncryption,
+    /// S-31: a genuine, correctly signed response padded to several MB by
+    /// one attribute value of [`OVERSIZED_PADDING_BYTES`]; only its size is
+    /// wrong.
+    Oversized,
     /// Not a fault but a variant a correct SP accepts: only this part signed,
     /// whatever the app's setting.
     SignOnly(SigningMode),
@@ -132,6 +123,13 @@ pub const COMMENT_SUFFIX: &str = ".attacker.invalid";
 /// new ID is unique per response: a fixed one would make the SP's replay
 /// cache, not its signature handling, refuse the second forged response.
 pub const EVIL_ID_PREFIX: &str = "_evil_";
+/// How long the `oversized` fault's padding attribute value is: 4 MiB,
+/// which base64 and form encoding make a POST body of about 5.6 MB, past
+/// the body limits SAML libraries and web servers set (ruby-saml's 250 KB,
+/// the reference SP's 768 KiB, a reverse proxy's usual 1 MB).
+pub const OVERSIZED_PADDING_BYTES: usize = 4 * 1024 * 1024;
+/// The name of the `oversized` fault's padding attribute.
+pub const OVERSIZED_ATTRIBUTE: &str = "mocktaPadding";
 
 impl SamlFault {
     /// Every fault, with skew shown at a sample value.
@@ -164,10 +162,6 @@ impl SamlFault {
             SamlFault::NoConfirmationData,
             SamlFault::CommentInNameId,
         ];
-            SamlFault::ReferenceWholeDocument,
-            SamlFault::ReferenceOtherElement,
-            SamlFault::TransformWithComments,
-            SamlFault::TransformXPath,
         all.extend((1..=8).map(SamlFault::Xsw));
         all.extend([SamlFault::XswAdvice, SamlFault::XswStatusDetail]);
         all.extend([
@@ -175,6 +169,7 @@ impl SamlFault {
             SamlFault::DoctypeEntity,
             SamlFault::EncryptedUnsigned,
             SamlFault::LegacyEncryption,
+            SamlFault::Oversized,
         ]);
         all.extend(SigningMode::ALL.map(SamlFault::SignOnly));
         all
@@ -225,7 +220,6 @@ impl SamlFault {
             SamlFault::BadSignature => {
                 "Signed correctly, then the NameID is changed to the impersonated identity, so the digest no longer matches."
             }
-                | SamlFault::TransformXPath
             SamlFault::UntrustedKey => "Signed by a different self-signed key, whose certificate is put in KeyInfo.",
             SamlFault::UntrustedKeyValue => {
                 "The NameID is the impersonated identity and both signatures are the attacker's, whose RSA public key is put in KeyInfo as KeyValue/RSAKeyValue (Modulus, Exponent), with no certificate."
@@ -243,6 +237,9 @@ impl SamlFault {
                 "Only the Assertion is signed; then its NameID is changed to the impersonated identity and a DigestValue with the digest of the edited Assertion is put in the Response's Extensions, before the Assertion; SignedInfo is untouched."
             }
             SamlFault::Sha1 => "Signed with rsa-sha1 and sha1 digests instead of SHA-256.",
+            SamlFault::Oversized => {
+                "The genuine response with one more attribute, mocktaPadding, whose value is 4 MiB of letters; correctly signed, so only its size is wrong."
+            }
             SamlFault::WrongAudience => "The Audience names another SP.",
             SamlFault::MissingAudience => "Conditions has no AudienceRestriction.",
             SamlFault::WrongRecipient => "SubjectConfirmationData Recipient is another ACS URL.",
@@ -263,18 +260,6 @@ impl SamlFault {
                 "NotOnOrAfter was SECONDS ago, one minute after IssueInstant, as if the IdP's clock were behind."
             }
             SamlFault::InResponseToMismatch => "InResponseTo names an AuthnRequest that was never sent.",
-            SamlFault::ReferenceWholeDocument => {
-                "Only the Assertion is signed, and its Reference has URI=\"\" (the whole document, less that Signature) instead of the Assertion's ID; the signature is the IdP's and verifies."
-            }
-            SamlFault::ReferenceOtherElement => {
-                "Only the Assertion is signed, and its Reference names the Response's ID instead of the Assertion's; the signature is the IdP's and verifies."
-            }
-            SamlFault::TransformWithComments => {
-                "Only the Assertion is signed, its Reference's canonicalisation transform is exclusive c14n #WithComments, and the NameID's text is split by an empty comment (its whole text is unchanged)."
-            }
-            SamlFault::TransformXPath => {
-                "Only the Assertion is signed, through an XPath filter transform, not(ancestor-or-self::saml2:Subject), that leaves the Subject out of the digest; then the NameID is changed to the impersonated identity, and the signature still verifies."
-            }
             SamlFault::StatusResponder => "Status is Responder/AuthnFailed, yet a signed Assertion is included.",
             SamlFault::HolderOfKey => {
                 "The SubjectConfirmation Method is holder-of-key instead of bearer; its data is unchanged."
@@ -355,6 +340,9 @@ impl SamlFault {
                 "attacks.md S-19; ruby-saml CVE-2024-45409 (DigestValue read only as a child of its Reference)"
             }
             SamlFault::Sha1 => "XMLDSig 1.1 marks SHA-1 discouraged; Okta requires SHA-256 for OIN",
+            SamlFault::Oversized => {
+                "attacks.md S-31; ruby-saml CVE-2025-25293, crewjam/saml CVE-2023-28119 (limit the message size before parsing)"
+            }
             SamlFault::WrongAudience | SamlFault::MissingAudience => "SAML Profiles 4.1.4.2 (AudienceRestriction)",
             SamlFault::WrongRecipient => "SAML Profiles 4.1.4.2 (Recipient)",
             SamlFault::WrongDestination => "SAML Bindings 3.5.5.2 (Destination)",
@@ -381,12 +369,6 @@ impl SamlFault {
             SamlFault::MultipleAssertions => "CVE-2022-41912",
             SamlFault::DoctypeEntity => "CVE-2025-25291, CVE-2025-23369 (reject any DTD)",
             SamlFault::EncryptedUnsigned => {
-            SamlFault::ReferenceWholeDocument | SamlFault::ReferenceOtherElement => {
-                "attacks.md S-26; SAML Core 5.4.2 (one Reference, to the ID of the element that carries the Signature)"
-            }
-            SamlFault::TransformWithComments | SamlFault::TransformXPath => {
-                "attacks.md S-27; SAML Core 5.4.4 (only enveloped-signature and exclusive c14n transforms); W3C XML Signature Best Practices (transform allow-list)"
-            }
                 "attacks.md P-15; CVE-2024-4985, CVE-2024-9487 (decrypt, then still require a signature)"
             }
             SamlFault::LegacyEncryption => {
@@ -406,6 +388,11 @@ impl SamlFault {
                 content.signatures.assertion = false;
             }
             SamlFault::Sha1 => content.signatures.algorithm = SignatureAlgorithm::RsaSha1,
+            SamlFault::Oversized => content.attributes.push(Attribute {
+                name: OVERSIZED_ATTRIBUTE.to_owned(),
+                name_format: AttributeNameFormat::Unspecified.urn().to_owned(),
+                values: vec!["A".repeat(OVERSIZED_PADDING_BYTES)],
+            }),
             SamlFault::WrongAudience => content.conditions.audience = Some(WRONG_AUDIENCE.to_owned()),
             SamlFault::MissingAudience => content.conditions.audience = None,
             SamlFault::WrongRecipient => content.subject.recipient = WRONG_ACS.to_owned(),
@@ -469,7 +456,7 @@ impl SamlFault {
     /// what to put instead.
     pub fn after_signing(self, signed: &str, identity: &Identity) -> Result<String, SamlFaultError> {
         match self {
-            SamlFault::BadSignature | SamlFault::TransformXPath => {
+            SamlFault::BadSignature => {
                 let span = element_span(signed, "<saml2:NameID ", "</saml2:NameID>", 0)
                     .ok_or(SamlFaultError::Shape("NameID"))?;
                 let name_id = &signed[span.clone()];
@@ -478,15 +465,6 @@ impl SamlFault {
                 Ok(format!("{}{}{}", &signed[..span.start], replaced, &signed[span.end..]))
             }
             SamlFault::CommentInNameId => {
-            // A Response signature would name the Response by its ID and
-            // cover the Subject, which is what these faults take away.
-            SamlFault::ReferenceWholeDocument
-            | SamlFault::ReferenceOtherElement
-            | SamlFault::TransformWithComments
-            | SamlFault::TransformXPath => {
-                content.signatures.response = false;
-                content.signatures.assertion = true;
-            }
                 let needle = format!(">{}{}<", escape(&identity.impersonate), escape(COMMENT_SUFFIX));
                 let at = signed.find(&needle).ok_or(SamlFaultError::Shape("NameID"))?;
                 let split = at + 1 + escape(&identity.impersonate).len();
@@ -723,6 +701,7 @@ impl fmt::Display for SamlFault {
             SamlFault::SecondSignedInfo => "second-signed-info",
             SamlFault::ExtraDigestValue => "extra-digest-value",
             SamlFault::Sha1 => "sha1",
+            SamlFault::Oversized => "oversized",
             SamlFault::WrongAudience => "wrong-audience",
             SamlFault::MissingAudience => "missing-audience",
             SamlFault::WrongRecipient => "wrong-recipient",
@@ -761,10 +740,6 @@ impl FromStr for SamlFault {
             let signed = seconds.starts_with('+') || seconds.starts_with('-');
             return match seconds.parse::<i64>() {
                 Ok(value) if signed && value != 0 && value.abs() <= 31_536_000 => Ok(SamlFault::Skew(value)),
-            SamlFault::ReferenceWholeDocument => "reference-whole-document",
-            SamlFault::ReferenceOtherElement => "reference-other-element",
-            SamlFault::TransformWithComments => "transform-with-comments",
-            SamlFault::TransformXPath => "transform-xpath",
                 _ => Err(unknown()),
             };
         }

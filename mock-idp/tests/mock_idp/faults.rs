@@ -208,3 +208,26 @@ fn every_fault_applies_to_every_signing_mode() {
         }
     }
 }
+
+/// attacks.md S-31: only the size is wrong. The padding is one attribute
+/// value inside the signed Assertion, and both signatures still verify with
+/// the app's certificate, so an SP that refuses it does so by its size.
+#[test]
+fn oversized_pads_a_response_that_is_still_genuinely_signed() {
+    use mock_idp::saml::faults::{OVERSIZED_ATTRIBUTE, OVERSIZED_PADDING_BYTES};
+
+    use crate::support::{SignatureOf, metadata_certificate_pem, xmlsec1_verifies};
+
+    let idp = idp();
+    let plan = SamlFaultPlan { fault: SamlFault::Oversized, impersonate: None };
+    let xml = idp.mint_saml("reference-sp", "alice@acme.test", Some(plan), None).unwrap().xml;
+    assert!(xml.len() > OVERSIZED_PADDING_BYTES, "{}", xml.len());
+    assert!(xml.len() < OVERSIZED_PADDING_BYTES + 64 * 1024, "only the padding makes it large: {}", xml.len());
+    let padding = xml.find(&format!("Name=\"{OVERSIZED_ATTRIBUTE}\"")).expect("the padding attribute");
+    let assertion = xml.find("<saml2:Assertion ").unwrap()..xml.find("</saml2:Assertion>").unwrap();
+    assert!(assertion.contains(&padding), "the padding is inside the signed Assertion");
+    assert!(xml.contains(&"A".repeat(OVERSIZED_PADDING_BYTES)));
+    let app_id = idp.read_org(|org| org.find_app("reference-sp").unwrap().id.to_string());
+    let certificate = metadata_certificate_pem(&idp.metadata(&app_id).unwrap());
+    assert!(xmlsec1_verifies(&xml, &certificate, SignatureOf::Response));
+}

@@ -32,6 +32,14 @@ pub const PENDING_COOKIE: &str = "rsp_pending";
 pub const MAX_BODY_BYTES: usize = 768 * 1024;
 
 pub fn router(sp: Arc<Sp>) -> Router {
+    // The limit applies before any handler reads the body, so an oversized
+    // SAMLResponse is refused with 413 before it is decoded or parsed; the
+    // any-body-size flaw lifts it (attacks.md S-31).
+    let body_limit = if sp.policy.limit_body_size {
+        axum::extract::DefaultBodyLimit::max(MAX_BODY_BYTES)
+    } else {
+        axum::extract::DefaultBodyLimit::disable()
+    };
     Router::new()
         .route("/", get(pages::home))
         .route("/welcome", get(pages::home))
@@ -54,7 +62,7 @@ pub fn router(sp: Arc<Sp>) -> Router {
         // After every route, SCIM's included: this sets the refusal on each
         // route that has none yet, and SCIM's routes already have their own.
         .method_not_allowed_fallback(method_not_allowed)
-        .layer(axum::extract::DefaultBodyLimit::max(MAX_BODY_BYTES))
+        .layer(body_limit)
         .with_state(sp)
 }
 

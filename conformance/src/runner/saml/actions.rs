@@ -152,7 +152,7 @@ impl SamlDriver<'_> {
                         evidence_holding(&message, &answer, held),
                     ));
                 }
-                Ok(Outcome::pass(format!("no session for {named} ({flow}; SP answered {})", answer.status)))
+                Ok(Outcome::pass(format!("no session for {named} ({flow}; {})", answer.answered())))
             }
             SamlAction::Replay => {
                 // The unsolicited form first: an SP that accepts unsolicited

@@ -228,7 +228,7 @@ impl<'a> SamlDriver<'a> {
         user: &Canary,
         relay: Option<&str>,
     ) -> Step<(Captured, SpAnswer)> {
-        let page = browser.get(&self.embed_link(user, relay)).await?;
+        let page = browser.get_idp_page(&self.embed_link(user, relay)).await?;
         if page.status != 200 {
             return Err(StepError(format!(
                 "the mock IdP refused the sign-in: {} {}",
@@ -254,7 +254,7 @@ impl<'a> SamlDriver<'a> {
             // HTTP-Redirect binding: the AuthnRequest is in the query.
             Some(location) => {
                 let separator = if location.contains('?') { '&' } else { '?' };
-                browser.get(&format!("{location}{separator}login_hint={hint}")).await?
+                browser.get_idp_page(&format!("{location}{separator}login_hint={hint}")).await?
             }
             // HTTP-POST binding: the SP answers with a form that a browser's
             // script posts to the IdP's SSO URL.
@@ -262,7 +262,10 @@ impl<'a> SamlDriver<'a> {
                 Some(request) if last.status == 200 && request.field("SAMLRequest").is_some() => {
                     let separator = if request.action.contains('?') { '&' } else { '?' };
                     browser
-                        .post_form(&format!("{}{separator}login_hint={hint}", request.action), &request.pairs())
+                        .post_form_idp_page(
+                            &format!("{}{separator}login_hint={hint}", request.action),
+                            &request.pairs(),
+                        )
                         .await?
                 }
                 _ => {
