@@ -17,6 +17,8 @@ pub enum Flaw {
     HmacWithCertificate,
     DigestValueFirstChild,
     FirstSignedInfo,
+    AnyReferenceUri,
+    AnyTransform,
     FirstDigestValueInDocument,
     AcceptSha1,
     IgnoreAudience,
@@ -127,7 +129,7 @@ pub enum Flaw {
 }
 
 impl Flaw {
-    pub const ALL: [Flaw; 113] = [
+    pub const ALL: [Flaw; 115] = [
         Flaw::AcceptUnsigned,
         Flaw::TrustKeyinfoCert,
         Flaw::TrustKeyValue,
@@ -136,6 +138,8 @@ impl Flaw {
         Flaw::FirstSignedInfo,
         Flaw::FirstDigestValueInDocument,
         Flaw::AcceptSha1,
+        Flaw::AnyReferenceUri,
+        Flaw::AnyTransform,
         Flaw::IgnoreAudience,
         Flaw::IgnoreRecipient,
         Flaw::AnySubjectConfirmation,
@@ -255,6 +259,8 @@ impl Flaw {
             Flaw::AcceptSha1 => "accept-sha1",
             Flaw::IgnoreAudience => "ignore-audience",
             Flaw::IgnoreRecipient => "ignore-recipient",
+            Flaw::AnyReferenceUri => "any-reference-uri",
+            Flaw::AnyTransform => "any-transform",
             Flaw::AnySubjectConfirmation => "any-subject-confirmation",
             Flaw::IgnoreDestination => "ignore-destination",
             Flaw::IgnoreTime => "ignore-time",
@@ -386,6 +392,12 @@ impl Flaw {
             Flaw::AcceptSha1 => "Accepts RSA-SHA1 signatures without the tenant opting in.",
             Flaw::IgnoreAudience => "Does not check the Audience, so a response for another SP is accepted.",
             Flaw::IgnoreRecipient => "Does not check SubjectConfirmationData Recipient against this ACS.",
+            Flaw::AnyReferenceUri => {
+                "Accepts any Reference the XML signature library verified, without checking that it names the element that carries the Signature: URI=\"\" (the whole document) or another element's ID will do (attacks.md S-26; SAML Core 5.4.2)."
+            }
+            Flaw::AnyTransform => {
+                "Lets the XML signature library run any Transform the signature lists (an XPath filter, #WithComments c14n), so an XPath filter can leave the Subject out of what is signed (attacks.md S-27; XML Signature Best Practices)."
+            }
             Flaw::AnySubjectConfirmation => {
                 "Takes the first SubjectConfirmation whatever its Method (holder-of-key and sender-vouches included), and checks its Recipient and NotOnOrAfter only when it has SubjectConfirmationData, though Web Browser SSO requires a bearer confirmation with both (SAML Profiles 4.1.4.2; attacks.md P-14)."
             }
@@ -723,6 +735,12 @@ pub struct Policy {
     pub check_destination: bool,
     pub check_time: bool,
     /// The bearer SubjectConfirmationData's NotOnOrAfter is checked.
+    /// A Reference's URI may be anything the library resolves (false:
+    /// `#` and the ID of the element that carries the Signature).
+    pub any_reference_uri: bool,
+    /// Any Transform is allowed (false: enveloped-signature and the
+    /// canonicalisations without comments).
+    pub any_transform: bool,
     pub check_confirmation_expiry: bool,
     /// The Conditions' NotOnOrAfter is checked.
     pub check_conditions_expiry: bool,
@@ -926,6 +944,8 @@ impl Policy {
             check_in_response_to: true,
             refuse_unknown_in_response_to: true,
             assertion_reader: AssertionReader::SignedElement,
+            any_reference_uri: false,
+            any_transform: false,
             name_id_whole_text: true,
             reject_doctype: true,
             limit_body_size: true,
@@ -1045,6 +1065,8 @@ impl Policy {
                 Flaw::ReadFirstAssertion => policy.assertion_reader = AssertionReader::FirstInDocument,
                 Flaw::ReadLastAssertion => policy.assertion_reader = AssertionReader::LastInDocument,
                 Flaw::ReadRootAssertion => policy.assertion_reader = AssertionReader::FirstChildOfResponse,
+                Flaw::AnyReferenceUri => policy.any_reference_uri = true,
+                Flaw::AnyTransform => policy.any_transform = true,
                 Flaw::SignedAssertionAnywhere => policy.assertion_reader = AssertionReader::RootChildOfValidShape,
                 Flaw::ExistingOnlyCreatesAccounts => policy.respect_existing_only = false,
                 Flaw::DropAttributes => policy.read_attributes = false,

@@ -21,14 +21,14 @@
 //! | S-17 comment in DigestValue | `saml.sig.digest_comment` | |
 //! | S-18 second SignedInfo | `saml.sig.second_signed_info` | |
 //! | S-19 DigestValue elsewhere | `saml.sig.extra_digest_value` | |
-//! | S-20 DOCTYPE/CDATA parser differential | `saml.xml.doctype` refuses the DTD it needs | the differential itself plays two parsers of one SP against each other (ruby-saml's REXML and Nokogiri); from outside, an SP that refuses the DTD and one that parses it once look the same |
-//! | S-21 namespace differential | `saml.xml.doctype` refuses its `ATTLIST` | as S-20, specific to ruby-saml's two parsers |
+//! | S-20 DOCTYPE/CDATA parser differential | `saml.xml.doctype` refuses the DTD it needs | the differential itself plays two parsers of one SP against each other (ruby-saml's REXML and Nokogiri); from outside, an SP that refuses the DTD and one that parses it once look the same. No fault of its own: the payload (`<!DOCTYPE x SYSTEM 'x"><!--'>`, then CDATA) reads the same to every SP that reads a message with one parser (the reference SP and mellon's lasso on libxml2, the Shibboleth SP on Xerces), so its only effect beyond `saml.xml.doctype` is on a two-parser SP, where `saml.xml.doctype` already fails it |
+//! | S-21 namespace differential | `saml.xml.doctype` refuses its `ATTLIST` | as S-20, specific to ruby-saml's two parsers; the un-namespaced `Signature` copy in `StatusDetail` works only with the DTD's `<!ATTLIST Signature xmlns CDATA #FIXED ...>` giving it the dsig namespace in one parser, and without the DTD it is an unknown element that a namespace-aware SP ignores, so a fault without the DTD would test nothing |
 //! | S-22 void canonicalization | | the input must make the SP's own canonicaliser return nothing, which depends on its library and version; no message works across SPs, and the mock signs with the one library it would be aimed at |
 //! | S-23 libxml2 entity and ID quirk | `saml.xml.doctype` refuses the entity it needs | the ID trick works only through a DTD entity |
 //! | S-24 Go round-trip instability | | mutations that change meaning only after Go's `encoding/xml` re-serialises them; no other parser reads them differently |
 //! | S-25 goxmldsig reference substitution | | needs a signature with several References, which Okta never makes; an SP's one-Reference rule is exercised by `saml.sig.second_signed_info` |
-//! | S-26 ambiguous Reference URI | | not built yet: the variants (`URI=""`, `#xpointer`, a namespaced duplicate ID) need a signer that writes them, which libxmlsec1's templates do not |
-//! | S-27 transform allow-list | | not built yet: an XSLT or XPath transform needs signing through those transforms, and a run must never ask an SP to execute XSLT from a test |
+//! | S-26 ambiguous Reference URI | `saml.sig.reference_whole_document` (`URI=""`), `saml.sig.reference_other_element` (the Assertion's signature naming the Response's ID) | `#xpointer(id(...))` is the same rule as `URI=""` (refused by the same `#`-and-ID test); the namespace-prefixed duplicate `saml:ID` needs a verifier that resolves IDs by local name, while libxmlsec1 resolves only the attributes registered as IDs (the un-namespaced `ID`), so the fault would forge nothing on a libxml2 SP, and on others the XSW checks' duplicate-ID rule (`saml.xsw.7`) covers it |
+//! | S-27 transform allow-list | `saml.sig.transform_xpath` (an XPath filter leaving the Subject out of the digest, the NameID then forged), `saml.sig.transform_with_comments` (warn: SAML Core 5.4.4 allows c14n with comments) | XSLT and base64: a run must never ask an SP to execute XSLT from a test, and any SP that refuses the XPath filter refuses them by the same allow-list |
 //! | S-28 XXE, billion laughs | `saml.xml.doctype` refuses any DTD | no outbound-request oracle (a canary URL the SP must never fetch) yet |
 //! | S-29 SHA-1 | `saml.sig.sha1` (warn) | |
 //! | S-30 fail-open configuration | | a configuration of the SP (no IdP certificate), not a message an IdP can send |
@@ -110,6 +110,8 @@ const DIGEST_FIX: &str = "Verify with a maintained XML Signature library (libxml
 const XSW_FIX: &str = "Read identity and conditions only from the element the verified signature covers: require exactly one Assertion, unique IDs, a single Reference whose URI is the ID of the element that carries the Signature, and process that same element. Use one XML parser for verifying and for reading.";
 const CONFIRMATION_FIX: &str = "For Web Browser SSO, require a SubjectConfirmation whose Method is bearer and whose SubjectConfirmationData has this ACS URL as Recipient and a NotOnOrAfter still ahead; refuse holder-of-key, sender-vouches and data-less confirmations.";
 const TIME_FIX: &str = "Check NotBefore and NotOnOrAfter of Conditions and of SubjectConfirmationData against the current time, with a small skew tolerance (60 to 180 seconds).";
+const REFERENCE_FIX: &str = "Require exactly one Reference, whose URI is '#' and the ID of the element that carries the Signature (the Response or the Assertion the SP reads), with that ID unique in the document; refuse URI=\"\", XPointer forms and any other ID, whatever the XML signature library says about the digest.";
+const TRANSFORM_FIX: &str = "Allow only the enveloped-signature transform and exclusive (or inclusive) canonicalisation without comments, as SAML Core 5.4.4 profiles them; refuse XPath, XPath Filter 2.0, XSLT, base64 and #WithComments transforms before the library runs any of them (libxmlsec1: set the signature context's enabled reference transforms).";
 
 macro_rules! fault_check {
     ($id:literal, $title:literal, $category:ident, $severity:ident, $fault:expr, $fix:expr) => {
@@ -288,6 +290,50 @@ pub fn checks() -> Vec<Check> {
         // for collisions: accepting it is weak, not a forged identity.
         fault_check!("saml.sig.sha1", "RSA-SHA1 signature refused", Signature, Medium, SamlFault::Sha1, SIG_FIX, Warn),
         fault_check!(
+        // SAML Core 5.4.2 requires the Reference to name the signed
+        // element's ID, but what these two sign (the whole document, or the
+        // Response around the Assertion) still contains the Assertion the SP
+        // reads, so accepting them forges nothing: weak, not broken. The
+        // same missing rule with a Reference outside the element read is
+        // wrapping, which the XSW checks fail.
+        fault_check!(
+            "saml.sig.reference_whole_document",
+            "Assertion signature whose Reference is URI=\"\" (the whole document) refused",
+            Signature,
+            Medium,
+            SamlFault::ReferenceWholeDocument,
+            REFERENCE_FIX,
+            Warn
+        ),
+        fault_check!(
+            "saml.sig.reference_other_element",
+            "Assertion signature whose Reference names another element's ID refused",
+            Signature,
+            Medium,
+            SamlFault::ReferenceOtherElement,
+            REFERENCE_FIX,
+            Warn
+        ),
+        fault_check!(
+            "saml.sig.transform_xpath",
+            "Edited response signed through an XPath filter that leaves the Subject out refused",
+            Signature,
+            Critical,
+            SamlFault::TransformXPath,
+            TRANSFORM_FIX
+        ),
+        // SAML Core 5.4.4 lets exclusive c14n be used with or without
+        // comments, so accepting the #WithComments form is weak, not a
+        // forged identity: a comment then counts in what is signed.
+        fault_check!(
+            "saml.sig.transform_with_comments",
+            "Assertion signed through #WithComments canonicalisation refused",
+            Signature,
+            Medium,
+            SamlFault::TransformWithComments,
+            TRANSFORM_FIX,
+            Warn
+        ),
             "saml.cond.audience",
             "Response for another SP (wrong Audience) refused",
             Conditions,

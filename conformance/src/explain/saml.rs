@@ -281,6 +281,9 @@ fn signature_findings(step: &mut Step, signatures: &[SignatureView], expect: &Ex
     }
     if signatures.is_empty() {
         if encrypted.is_some() {
+    for signature in signatures {
+        reference_and_transforms(step, signature);
+    }
             step.findings.push(saml_note(
                 SamlFault::EncryptedUnsigned,
                 Side::Either,
@@ -298,6 +301,66 @@ fn signature_findings(step: &mut Step, signatures: &[SignatureView], expect: &Ex
 
 /// Signature wrapping: the element an SP reads is not the element the
 /// signature covers. Classified by where the signed element sits, as SAML
+/// The Transforms SAML Core 5.4.4 allows in a Reference.
+const ALLOWED_TRANSFORMS: [&str; 4] = [
+    "http://www.w3.org/2000/09/xmldsig#enveloped-signature",
+    "http://www.w3.org/2001/10/xml-exc-c14n#",
+    "http://www.w3.org/TR/2001/REC-xml-c14n-20010315",
+    "http://www.w3.org/2006/12/xml-c14n11",
+];
+
+/// S-26 and S-27: a Reference that does not name the element carrying the
+/// Signature (the whole document, or an element around it), and Transforms
+/// outside SAML's profile. Wrapping, where the Reference names an element
+/// elsewhere, is judged by [`wrapping`].
+fn reference_and_transforms(step: &mut Step, signature: &SignatureView) {
+    let what = signature.what();
+    let carrier_id = signature.carrier.as_ref().and_then(|c| c.get_attribute("ID")).unwrap_or_default();
+    if let [uri] = signature.references.as_slice() {
+        let mut around = signature.carrier.as_ref().and_then(Node::get_parent);
+        let mut names_an_ancestor = false;
+        while let Some(element) = around {
+            names_an_ancestor |= element.get_attribute("ID").is_some_and(|id| id == *uri);
+            around = element.get_parent();
+        }
+        if uri.is_empty() || uri.starts_with("xpointer(") {
+            step.findings.push(saml_finding(
+                SamlFault::ReferenceWholeDocument,
+                Side::Sp,
+                format!(
+                    "The signature {what} references the whole document (URI=\"{uri}\"), not '#{carrier_id}', the element it is on; SAML Core 5.4.2 asks for the ID of the signed element, and an SP that takes such a signature as the element's cannot tell what was signed."
+                ),
+            ));
+        } else if names_an_ancestor && *uri != carrier_id {
+            step.findings.push(saml_finding(
+                SamlFault::ReferenceOtherElement,
+                Side::Sp,
+                format!(
+                    "The signature {what} references #{uri}, an element around the one it is on (#{carrier_id}); SAML Core 5.4.2 asks for the ID of the element that carries the Signature."
+                ),
+            ));
+        }
+    }
+    let transforms: Vec<String> = descendants(&signature.node, NS_DSIG, "Transform")
+        .iter()
+        .filter_map(|t| t.get_attribute("Algorithm"))
+        .collect();
+    for transform in transforms.iter().filter(|t| !ALLOWED_TRANSFORMS.contains(&t.as_str())) {
+        let fault = if transform.ends_with("#WithComments") {
+            SamlFault::TransformWithComments
+        } else {
+            SamlFault::TransformXPath
+        };
+        step.findings.push(saml_finding(
+            fault,
+            Side::Sp,
+            format!(
+                "The signature {what} runs the Transform {transform}, outside the enveloped-signature and c14n-without-comments transforms SAML Core 5.4.4 allows: an XPath or XSLT transform can leave part of the element out of what is signed, and #WithComments signs comments a reader may skip."
+            ),
+        ));
+    }
+}
+
 /// Raider and the schema-valid variants place it.
 fn wrapping(step: &mut Step, root: &Node, signatures: &[SignatureView], ids: &IdTable, read: Option<&Node>) {
     let mut found: Vec<(SamlFault, String)> = Vec::new();

@@ -18,9 +18,9 @@ fn the_whole_catalogue_is_pinned() {
 }
 
 #[test]
-fn the_saml_catalogue_keeps_its_60_checks() {
-    assert_eq!(checks_for(Protocol::Saml).len(), 60);
-    assert_eq!(all_checks().iter().filter(|c| c.protocol() == Protocol::Saml).count(), 60);
+fn the_saml_catalogue_keeps_its_64_checks() {
+    assert_eq!(checks_for(Protocol::Saml).len(), 64);
+    assert_eq!(all_checks().iter().filter(|c| c.protocol() == Protocol::Saml).count(), 64);
 }
 
 /// A session URL that always answers 503, on a port of its own.

@@ -40,6 +40,19 @@ pub enum SamlFault {
     /// of the edited Assertion in a DigestValue inside the Response's
     /// Extensions, before the signature.
     ExtraDigestValue,
+    /// S-26: only the Assertion signed, its Reference `URI=""` (the whole
+    /// document) instead of `#` and the Assertion's ID.
+    ReferenceWholeDocument,
+    /// S-26: only the Assertion signed, its Reference naming the Response's
+    /// ID instead of the Assertion's own.
+    ReferenceOtherElement,
+    /// S-27: only the Assertion signed, through the exclusive c14n
+    /// `#WithComments` transform, with a comment inside the NameID.
+    TransformWithComments,
+    /// S-27: only the Assertion signed, through an XPath filter transform
+    /// that leaves the Subject out of the digest; then the NameID is changed
+    /// to the impersonated identity.
+    TransformXPath,
     Sha1,
     WrongAudience,
     MissingAudience,
@@ -162,6 +175,10 @@ impl SamlFault {
             SamlFault::NoConfirmationData,
             SamlFault::CommentInNameId,
         ];
+            SamlFault::ReferenceWholeDocument,
+            SamlFault::ReferenceOtherElement,
+            SamlFault::TransformWithComments,
+            SamlFault::TransformXPath,
         all.extend((1..=8).map(SamlFault::Xsw));
         all.extend([SamlFault::XswAdvice, SamlFault::XswStatusDetail]);
         all.extend([
@@ -220,6 +237,7 @@ impl SamlFault {
             SamlFault::BadSignature => {
                 "Signed correctly, then the NameID is changed to the impersonated identity, so the digest no longer matches."
             }
+                | SamlFault::TransformXPath
             SamlFault::UntrustedKey => "Signed by a different self-signed key, whose certificate is put in KeyInfo.",
             SamlFault::UntrustedKeyValue => {
                 "The NameID is the impersonated identity and both signatures are the attacker's, whose RSA public key is put in KeyInfo as KeyValue/RSAKeyValue (Modulus, Exponent), with no certificate."
@@ -260,6 +278,18 @@ impl SamlFault {
                 "NotOnOrAfter was SECONDS ago, one minute after IssueInstant, as if the IdP's clock were behind."
             }
             SamlFault::InResponseToMismatch => "InResponseTo names an AuthnRequest that was never sent.",
+            SamlFault::ReferenceWholeDocument => {
+                "Only the Assertion is signed, and its Reference has URI=\"\" (the whole document, less that Signature) instead of the Assertion's ID; the signature is the IdP's and verifies."
+            }
+            SamlFault::ReferenceOtherElement => {
+                "Only the Assertion is signed, and its Reference names the Response's ID instead of the Assertion's; the signature is the IdP's and verifies."
+            }
+            SamlFault::TransformWithComments => {
+                "Only the Assertion is signed, its Reference's canonicalisation transform is exclusive c14n #WithComments, and the NameID's text is split by an empty comment (its whole text is unchanged)."
+            }
+            SamlFault::TransformXPath => {
+                "Only the Assertion is signed, through an XPath filter transform, not(ancestor-or-self::saml2:Subject), that leaves the Subject out of the digest; then the NameID is changed to the impersonated identity, and the signature still verifies."
+            }
             SamlFault::StatusResponder => "Status is Responder/AuthnFailed, yet a signed Assertion is included.",
             SamlFault::HolderOfKey => {
                 "The SubjectConfirmation Method is holder-of-key instead of bearer; its data is unchanged."
@@ -369,6 +399,12 @@ impl SamlFault {
             SamlFault::MultipleAssertions => "CVE-2022-41912",
             SamlFault::DoctypeEntity => "CVE-2025-25291, CVE-2025-23369 (reject any DTD)",
             SamlFault::EncryptedUnsigned => {
+            SamlFault::ReferenceWholeDocument | SamlFault::ReferenceOtherElement => {
+                "attacks.md S-26; SAML Core 5.4.2 (one Reference, to the ID of the element that carries the Signature)"
+            }
+            SamlFault::TransformWithComments | SamlFault::TransformXPath => {
+                "attacks.md S-27; SAML Core 5.4.4 (only enveloped-signature and exclusive c14n transforms); W3C XML Signature Best Practices (transform allow-list)"
+            }
                 "attacks.md P-15; CVE-2024-4985, CVE-2024-9487 (decrypt, then still require a signature)"
             }
             SamlFault::LegacyEncryption => {
@@ -456,7 +492,7 @@ impl SamlFault {
     /// what to put instead.
     pub fn after_signing(self, signed: &str, identity: &Identity) -> Result<String, SamlFaultError> {
         match self {
-            SamlFault::BadSignature => {
+            SamlFault::BadSignature | SamlFault::TransformXPath => {
                 let span = element_span(signed, "<saml2:NameID ", "</saml2:NameID>", 0)
                     .ok_or(SamlFaultError::Shape("NameID"))?;
                 let name_id = &signed[span.clone()];
@@ -465,6 +501,15 @@ impl SamlFault {
                 Ok(format!("{}{}{}", &signed[..span.start], replaced, &signed[span.end..]))
             }
             SamlFault::CommentInNameId => {
+            // A Response signature would name the Response by its ID and
+            // cover the Subject, which is what these faults take away.
+            SamlFault::ReferenceWholeDocument
+            | SamlFault::ReferenceOtherElement
+            | SamlFault::TransformWithComments
+            | SamlFault::TransformXPath => {
+                content.signatures.response = false;
+                content.signatures.assertion = true;
+            }
                 let needle = format!(">{}{}<", escape(&identity.impersonate), escape(COMMENT_SUFFIX));
                 let at = signed.find(&needle).ok_or(SamlFaultError::Shape("NameID"))?;
                 let split = at + 1 + escape(&identity.impersonate).len();
@@ -740,6 +785,10 @@ impl FromStr for SamlFault {
             let signed = seconds.starts_with('+') || seconds.starts_with('-');
             return match seconds.parse::<i64>() {
                 Ok(value) if signed && value != 0 && value.abs() <= 31_536_000 => Ok(SamlFault::Skew(value)),
+            SamlFault::ReferenceWholeDocument => "reference-whole-document",
+            SamlFault::ReferenceOtherElement => "reference-other-element",
+            SamlFault::TransformWithComments => "transform-with-comments",
+            SamlFault::TransformXPath => "transform-xpath",
                 _ => Err(unknown()),
             };
         }

@@ -614,6 +614,11 @@ fn check_signed_info_with(
         [first, ..] if leniency.first_signed_info => first,
         _ => return Err(SamlError::SignatureStructure("SignedInfo must appear exactly once")),
     };
+    /// A Reference URI other than `#` and the carrier's ID (the
+    /// `any-reference-uri` flaw).
+    any_reference_uri: bool,
+    /// A Transform outside the allow-list (the `any-transform` flaw).
+    any_transform: bool,
     let algorithm_of = |name: &str| -> Option<String> {
         children(signed_info, NS_DSIG, name).into_iter().next().and_then(|n| n.get_attribute_no_ns("Algorithm"))
     };
@@ -621,6 +626,8 @@ fn check_signed_info_with(
     if !CANONICALIZATIONS.contains(&c14n.as_str()) {
         return Err(SamlError::AlgorithmNotAllowed(c14n));
     }
+            any_reference_uri: policy.any_reference_uri,
+            any_transform: policy.any_transform,
     let method = algorithm_of("SignatureMethod").unwrap_or_default();
     let sha1_ok = allow_sha1 && method == SHA1_SIGNATURE;
     let hmac_ok = leniency.hmac && super::own_signature_check::HMAC_METHODS.contains(&method.as_str());
@@ -632,18 +639,21 @@ fn check_signed_info_with(
         return Err(SamlError::SignatureStructure("SignedInfo must have exactly one Reference"));
     };
     let uri = reference.get_attribute_no_ns("URI").unwrap_or_default();
-    if let Some(expected) = expected_id
+    // The `any-reference-uri` flaw skips both URI rules: whatever the
+    // library resolves the URI to and verifies is taken as the signed element.
+    if !leniency.any_reference_uri
+        && let Some(expected) = expected_id
         && uri != format!("#{expected}")
     {
         return Err(SamlError::ReferenceMismatch);
     }
-    if !uri.starts_with('#') || uri.len() < 2 {
+    if !leniency.any_reference_uri && (!uri.starts_with('#') || uri.len() < 2) {
         return Err(SamlError::ReferenceMismatch);
     }
     for transforms in children(reference, NS_DSIG, "Transforms") {
         for transform in children(&transforms, NS_DSIG, "Transform") {
             let algorithm = transform.get_attribute_no_ns("Algorithm").unwrap_or_default();
-            if !TRANSFORMS.contains(&algorithm.as_str()) {
+            if !TRANSFORMS.contains(&algorithm.as_str()) && !leniency.any_transform {
                 return Err(SamlError::AlgorithmNotAllowed(algorithm));
             }
         }
