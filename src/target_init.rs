@@ -46,6 +46,12 @@ pub(crate) struct InitArgs {
     /// Where the relying party starts an OIDC sign-in.
     #[arg(long, value_name = "URL", requires = "oidc_redirect_uri")]
     oidc_login_url: Option<String>,
+    /// The login URL's parameter that names where to go after sign-in (for the open redirect check).
+    #[arg(long, value_name = "NAME", requires = "oidc_redirect_uri")]
+    oidc_return_parameter: Option<String>,
+    /// The relying party's hook that redeems its refresh token now, POSTed with the browser's cookies (for the refresh checks).
+    #[arg(long, value_name = "URL", requires = "oidc_redirect_uri")]
+    oidc_refresh_url: Option<String>,
     /// The SP's SCIM 2.0 base URL; adds provisioning.
     #[arg(long, value_name = "URL")]
     scim_base_url: Option<String>,
@@ -158,6 +164,8 @@ fn init(args: InitArgs) -> Result<(), Failure> {
                 "--oidc-login-url",
                 "Where does the relying party start an OIDC sign-in (URL)",
             )?,
+            return_parameter: args.oidc_return_parameter,
+            refresh_url: args.oidc_refresh_url,
         }),
         _ => None,
     };

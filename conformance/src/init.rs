@@ -41,6 +41,12 @@ pub struct OidcOptions {
     pub auth_method: Option<String>,
     /// Where the relying party starts a sign-in.
     pub login_url: String,
+    /// The login URL's parameter naming where to go after sign-in, for the
+    /// open redirect check.
+    pub return_parameter: Option<String>,
+    /// The relying party's hook that redeems its refresh token now, for the
+    /// refresh checks.
+    pub refresh_url: Option<String>,
 }
 
 /// How Okta authenticates to the SP's SCIM server.
@@ -220,6 +226,9 @@ fn validate(input: &InitInput) -> Result<(), InitError> {
     if let Some(oidc) = &input.oidc {
         absolute_url("--oidc-redirect-uri", &oidc.redirect_uri)?;
         absolute_url("--oidc-login-url", &oidc.login_url)?;
+        if let Some(refresh_url) = &oidc.refresh_url {
+            absolute_url("--oidc-refresh-url", refresh_url)?;
+        }
         match (oidc.client_type, oidc.auth_method.as_deref()) {
             (OidcClientType::Public, None | Some("none")) => {}
             (OidcClientType::Public, Some(other)) => {
@@ -328,7 +337,7 @@ fn org_file(
         text.push_str(&format!("request_signing_certificate = '''\n{}'''\n", pem_certificate(certificate)));
     }
     if descriptor.encryption_certificate.is_some() {
-        text.push_str("# The metadata publishes an encryption key; Okta encrypts assertions only when the admin\n# turns it on, so this org does not, and the suite's encryption checks read the key themselves.\n");
+        text.push_str("# The metadata publishes an encryption key; Okta encrypts assertions only when the admin\n# turns it on, so this org does not. The suite's encryption checks find the key through\n# the target's saml.metadata_url (or saml.encryption_certificate_file).\n");
     }
     for (name, value) in [("firstName", "user.firstName"), ("lastName", "user.lastName"), ("email", "user.email")] {
         text.push_str(&format!("[[apps.saml.attributes]]\nname = {}\nvalue = {}\n", quoted(name), quoted(value)));
@@ -403,6 +412,12 @@ fn target_file(input: &InitInput, descriptor: &SpDescriptor, saml_app: &str, oid
     }
     if let (Some(oidc), Some(app)) = (&input.oidc, oidc_app) {
         text.push_str(&format!("\n[oidc]\napp = {}\nlogin_url = {}\n", quoted(app), quoted(&oidc.login_url)));
+        if let Some(parameter) = &oidc.return_parameter {
+            text.push_str(&format!("return_parameter = {}\n", quoted(parameter)));
+        }
+        if let Some(refresh_url) = &oidc.refresh_url {
+            text.push_str(&format!("refresh_url = {}\n", quoted(refresh_url)));
+        }
     }
     if let Some(scim) = &input.scim {
         text.push_str(&format!("\n[scim]\nbase_url = {}\n", quoted(&scim.base_url)));
@@ -504,6 +519,8 @@ mod tests {
             client_type: OidcClientType::Confidential,
             auth_method: Some("client_secret_post".into()),
             login_url: "https://sp.example/oidc/login".into(),
+            return_parameter: Some("next".into()),
+            refresh_url: Some("https://sp.example/oidc/refresh".into()),
         });
         input.scim = Some(ScimOptions {
             base_url: "https://sp.example/scim/v2".into(),
@@ -526,6 +543,8 @@ mod tests {
             client_type: OidcClientType::Public,
             auth_method: None,
             login_url: "https://sp.example/oidc/login".into(),
+            return_parameter: None,
+            refresh_url: None,
         });
         input.scim = Some(ScimOptions {
             base_url: "https://sp.example/scim/v2".into(),
@@ -572,6 +591,8 @@ mod tests {
             client_type: OidcClientType::Public,
             auth_method: Some("client_secret_basic".into()),
             login_url: "https://sp.example/oidc/login".into(),
+            return_parameter: None,
+            refresh_url: None,
         });
         assert!(generate(&bad).unwrap_err().to_string().starts_with("--oidc-auth-method: "));
     }

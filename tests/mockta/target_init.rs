@@ -8,18 +8,25 @@ use std::process::Command;
 use std::sync::Arc;
 
 /// The reference SP on `listener`, with its acme tenant's IdP metadata URL
-/// set to `acme_idp_metadata_url` and the other tenants' IdP at `idp_url`.
+/// and OIDC client set to what init said (`acme_idp`), and the tenants' IdP at `idp_url`.
 fn serve_sp(
     dir: &Path,
     listener: tokio::net::TcpListener,
     idp_url: &str,
-    acme_idp_metadata_url: Option<&str>,
+    acme_idp: Option<&AcmeIdp>,
     name: &str,
 ) -> (reference_sp::http::RunningSp, String) {
     let sp_url = format!("http://{}", listener.local_addr().unwrap());
     let mut config = reference_sp::config::BUILTIN_CONFIG.to_owned();
-    if let Some(url) = acme_idp_metadata_url {
-        config = config.replace("http://127.0.0.1:7000/app/exkrefsp000000000001/sso/saml/metadata", url);
+    if let Some(acme) = acme_idp {
+        config = config
+            .replace("http://127.0.0.1:7000/app/exkrefsp000000000001/sso/saml/metadata", &acme.metadata_url)
+            .replace("client_id = \"0oarefspoidc00000007\"", &format!("client_id = \"{}\"", acme.client_id))
+            .replacen(
+                "client_secret = \"mockta-dev-oidc-secret\"",
+                &format!("client_secret = \"{}\"", acme.client_secret),
+                1,
+            );
     }
     let config = config
         .replace("http://127.0.0.1:7000", idp_url)
@@ -33,6 +40,14 @@ fn serve_sp(
     let options = reference_sp::setup::SpOptions { config: Some(config_path), ..Default::default() };
     let sp = Arc::new(options.build().unwrap());
     (reference_sp::http::RunningSp::serve(listener, sp).unwrap(), sp_url)
+}
+
+/// What init told the vendor to configure in the acme tenant: the SAML
+/// app's IdP metadata URL and the OIDC client.
+struct AcmeIdp {
+    metadata_url: String,
+    client_id: String,
+    client_secret: String,
 }
 
 fn free_port() -> u16 {
@@ -54,11 +69,18 @@ fn init(args: &[String]) -> (i32, String, String) {
     )
 }
 
-/// Runs the SAML checks against `target` and returns each check's verdict.
+/// Runs the SAML and then the OIDC checks against `target` and returns
+/// each check's verdict.
 fn verdicts(dir: &Path, target: &Path, name: &str) -> BTreeMap<String, (String, String)> {
-    let report = dir.join(format!("{name}-report.json"));
+    let mut all = verdicts_of("saml", dir, target, name);
+    all.extend(verdicts_of("oidc", dir, target, name));
+    all
+}
+
+fn verdicts_of(protocol: &str, dir: &Path, target: &Path, name: &str) -> BTreeMap<String, (String, String)> {
+    let report = dir.join(format!("{name}-{protocol}-report.json"));
     let output = Command::new(env!("CARGO_BIN_EXE_mockta"))
-        .args(["check", "--protocol", "saml", "--format", "json", "--target"])
+        .args(["check", "--protocol", protocol, "--format", "json", "--target"])
         .arg(target)
         .arg("--key-dir")
         .arg(dir.join(format!("{name}-keys")))
@@ -141,6 +163,16 @@ async fn a_target_written_by_init_from_the_reference_sps_metadata_gets_the_hand_
         "/name",
         "--groups-pointer",
         "/groups",
+        "--oidc-redirect-uri",
+        &format!("{sp_url}/oidc/callback/acme"),
+        "--oidc-client-type",
+        "confidential",
+        "--oidc-login-url",
+        &format!("{sp_url}/oidc/login?tenant=acme"),
+        "--oidc-return-parameter",
+        "return_to",
+        "--oidc-refresh-url",
+        &format!("{sp_url}/oidc/refresh"),
         "--jit",
         "--email-domain",
         "acme.test",
@@ -163,16 +195,22 @@ async fn a_target_written_by_init_from_the_reference_sps_metadata_gets_the_hand_
     assert_eq!(stderr.trim().lines().count(), 1, "{stderr}");
     assert!(stderr.contains("give --force"), "{stderr}");
 
-    // The vendor points the SP at the new app's IdP metadata, as init says.
-    let metadata_url = stdout
-        .lines()
-        .find_map(|line| line.strip_prefix("configure the SP's IdP metadata URL: "))
-        .unwrap_or_else(|| panic!("{stdout}"))
-        .to_owned();
+    // The vendor points the SP at the new apps, as init says.
+    let said = |prefix: &str| {
+        stdout
+            .lines()
+            .find_map(|line| line.trim().strip_prefix(prefix))
+            .unwrap_or_else(|| panic!("{stdout}"))
+            .to_owned()
+    };
+    let metadata_url = said("configure the SP's IdP metadata URL: ");
     assert!(metadata_url.starts_with(&format!("{init_idp_url}/app/")), "{metadata_url}");
+    let client = said("configure the relying party: ");
+    let client_id = client.rsplit_once("client id ").unwrap().1.to_owned();
+    let acme = AcmeIdp { metadata_url, client_id, client_secret: said("client secret ") };
     server.stop().await.unwrap();
     let listener = tokio::net::TcpListener::bind(address).await.unwrap();
-    let (server, _) = serve_sp(dir.path(), listener, &init_idp_url, Some(&metadata_url), "init-sp");
+    let (server, _) = serve_sp(dir.path(), listener, &init_idp_url, Some(&acme), "init-sp");
     let init_target = out_dir.join("target.toml");
     let mut text = std::fs::read_to_string(&init_target).unwrap();
     std::fs::write(out_dir.join("target-without-hooks.toml"), &text).unwrap();
@@ -207,6 +245,14 @@ async fn a_target_written_by_init_from_the_reference_sps_metadata_gets_the_hand_
         })
         .collect();
     assert!(differences.is_empty(), "verdicts differ:\n{}", differences.join("\n"));
+    eprintln!(
+        "DEBUG {:?}",
+        hand_written
+            .iter()
+            .filter(|(id, _)| id.starts_with("oidc"))
+            .map(|(id, (v, _))| format!("{id}={v}/{}", from_init[id].0))
+            .collect::<Vec<_>>()
+    );
     let passes = hand_written.values().filter(|(verdict, _)| verdict == "pass").count();
     assert!(passes * 2 > hand_written.len(), "most checks pass against the reference SP: {hand_written:?}");
 
@@ -214,7 +260,7 @@ async fn a_target_written_by_init_from_the_reference_sps_metadata_gets_the_hand_
     // a hook are skipped, and they say so.
     let (dir_path, without_hooks) = (dir.path().to_owned(), out_dir.join("target-without-hooks.toml"));
     let listener = tokio::net::TcpListener::bind(address).await.unwrap();
-    let (server, _) = serve_sp(dir.path(), listener, &init_idp_url, Some(&metadata_url), "init-sp");
+    let (server, _) = serve_sp(dir.path(), listener, &init_idp_url, Some(&acme), "init-sp");
     let as_written =
         tokio::task::spawn_blocking(move || verdicts(&dir_path, &without_hooks, "as-written")).await.unwrap();
     server.stop().await.unwrap();
