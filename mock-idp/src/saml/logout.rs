@@ -15,12 +15,11 @@
 
 use libxml::parser::Parser;
 use time::OffsetDateTime;
-use xmlsec::{XmlSecDocumentExt, XmlSecKey, XmlSecKeyFormat, XmlSecSignatureContext};
 
 use super::authn_request::Binding;
+use super::request_signature::EnvelopedRefusal;
 use super::response::{
-    NS_ASSERTION, NS_DSIG, NS_PROTOCOL, STATUS_SUCCESS, XML_DECLARATION, push_issuer, push_signature_template,
-    saml_time,
+    NS_ASSERTION, NS_PROTOCOL, STATUS_SUCCESS, XML_DECLARATION, push_issuer, push_signature_template, saml_time,
 };
 use super::xml::escape;
 use crate::org::SignatureAlgorithm;
@@ -29,13 +28,6 @@ use crate::org::SignatureAlgorithm;
 pub const STATUS_REQUESTER: &str = "urn:oasis:names:tc:SAML:2.0:status:Requester";
 /// The second-level status of a refused LogoutRequest.
 pub const STATUS_REQUEST_DENIED: &str = "urn:oasis:names:tc:SAML:2.0:status:RequestDenied";
-
-/// The signature algorithms a POSTed LogoutRequest may use.
-const ACCEPTED_SIGNATURE_METHODS: [&str; 3] = [
-    "http://www.w3.org/2001/04/xmldsig-more#rsa-sha256",
-    "http://www.w3.org/2001/04/xmldsig-more#rsa-sha384",
-    "http://www.w3.org/2001/04/xmldsig-more#rsa-sha512",
-];
 
 /// Why a LogoutRequest was not honoured. Each becomes a `Requester` /
 /// `RequestDenied` LogoutResponse, except an unreadable message, which has
@@ -114,53 +106,16 @@ pub fn verify_signature(
     }
 }
 
-/// The POST binding: exactly one `ds:Signature` child of the LogoutRequest,
-/// one Reference to the LogoutRequest's own ID, verified with libxmlsec1
-/// against the SP's certificate only. A signature anywhere else (inside a
-/// carried Assertion, say) is not looked at.
+/// The POST binding: the LogoutRequest's own enveloped signature, checked as
+/// a POSTed AuthnRequest's is (`request_signature::verify_enveloped_root`).
 fn verify_enveloped(xml: &str, certificate_pem: &str) -> Result<(), LogoutError> {
-    let document = Parser::default().parse_string(xml).map_err(|_| LogoutError::Unreadable)?;
-    let root = document.get_root_element().ok_or(LogoutError::Unreadable)?;
-    let id = root.get_attribute_no_ns("ID").ok_or(LogoutError::Unreadable)?;
-    let in_dsig = |node: &libxml::tree::Node, name: &str| {
-        node.get_name() == name && node.get_namespace().is_some_and(|ns| ns.get_href() == NS_DSIG)
-    };
-    let signatures: Vec<_> = root.get_child_elements().into_iter().filter(|n| in_dsig(n, "Signature")).collect();
-    let signature = match signatures.as_slice() {
-        [] => return Err(LogoutError::Unsigned),
-        [one] => one,
-        _ => return Err(LogoutError::BadSignature),
-    };
-    let signed_info = signature
-        .get_child_elements()
-        .into_iter()
-        .find(|n| in_dsig(n, "SignedInfo"))
-        .ok_or(LogoutError::BadSignature)?;
-    let method = signed_info
-        .get_child_elements()
-        .into_iter()
-        .find(|n| in_dsig(n, "SignatureMethod"))
-        .and_then(|n| n.get_attribute_no_ns("Algorithm"))
-        .unwrap_or_default();
-    if !ACCEPTED_SIGNATURE_METHODS.contains(&method.as_str()) {
-        return Err(LogoutError::BadSignature);
-    }
-    let references: Vec<_> = signed_info.get_child_elements().into_iter().filter(|n| in_dsig(n, "Reference")).collect();
-    let [reference] = references.as_slice() else {
-        return Err(LogoutError::BadSignature);
-    };
-    if reference.get_attribute_no_ns("URI").as_deref() != Some(&format!("#{id}")) {
-        return Err(LogoutError::BadSignature);
-    }
-    document.specify_idattr("/*", "ID", Some(&[("samlp", NS_PROTOCOL)])).map_err(|_| LogoutError::BadSignature)?;
-    let key = XmlSecKey::from_memory(certificate_pem.as_bytes(), XmlSecKeyFormat::CertPem, None)
-        .map_err(|_| LogoutError::BadSignature)?;
-    // A refusal is answered with a LogoutResponse; libxmlsec1's stderr
-    // report of it would only be noise.
-    super::xmlsec_quiet::install();
-    let mut context = XmlSecSignatureContext::new();
-    context.insert_key(key);
-    if context.verify_node(signature).unwrap_or(false) { Ok(()) } else { Err(LogoutError::BadSignature) }
+    super::request_signature::verify_enveloped_root(xml, certificate_pem).map_err(|refusal| match refusal {
+        EnvelopedRefusal::Unreadable => LogoutError::Unreadable,
+        EnvelopedRefusal::Unsigned => LogoutError::Unsigned,
+        EnvelopedRefusal::Algorithm(_) | EnvelopedRefusal::Invalid | EnvelopedRefusal::Certificate => {
+            LogoutError::BadSignature
+        }
+    })
 }
 
 /// Whether Okta honoured the LogoutRequest.

@@ -94,48 +94,73 @@ pub fn verify_redirect(raw_query: &str, certificate_pem: &str) -> Result<(), Req
 
 /// Checks the HTTP-POST binding's enveloped signature on the AuthnRequest.
 pub fn verify_post(xml: &str, certificate_pem: &str) -> Result<(), RequestSignatureError> {
-    let document = Parser::default().parse_string(xml).map_err(|_| RequestSignatureError::Invalid)?;
-    let root = document.get_root_element().ok_or(RequestSignatureError::Invalid)?;
-    let id = root.get_attribute_no_ns("ID").ok_or(RequestSignatureError::Invalid)?;
+    verify_enveloped_root(xml, certificate_pem).map_err(|refusal| match refusal {
+        EnvelopedRefusal::Unreadable | EnvelopedRefusal::Invalid => RequestSignatureError::Invalid,
+        EnvelopedRefusal::Unsigned => RequestSignatureError::Unsigned,
+        EnvelopedRefusal::Algorithm(uri) => RequestSignatureError::Algorithm(uri),
+        EnvelopedRefusal::Certificate => RequestSignatureError::Certificate,
+    })
+}
+
+/// Why an enveloped signature on a message's root was refused; each caller
+/// turns it into its own protocol error.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub(crate) enum EnvelopedRefusal {
+    /// The text is not XML with a root element carrying an `ID`.
+    Unreadable,
+    Unsigned,
+    Algorithm(String),
+    Invalid,
+    Certificate,
+}
+
+/// The HTTP-POST binding's signature on a request (an AuthnRequest or a
+/// LogoutRequest): exactly one `ds:Signature` child of the root, an
+/// accepted algorithm, one Reference to the root's own ID, verified with
+/// libxmlsec1 against `certificate_pem` only. A signature anywhere else (in
+/// a carried Assertion, say) is never looked at, so a signed element
+/// wrapped inside proves nothing about the message.
+pub(crate) fn verify_enveloped_root(xml: &str, certificate_pem: &str) -> Result<(), EnvelopedRefusal> {
+    let document = Parser::default().parse_string(xml).map_err(|_| EnvelopedRefusal::Unreadable)?;
+    let root = document.get_root_element().ok_or(EnvelopedRefusal::Unreadable)?;
+    let id = root.get_attribute_no_ns("ID").ok_or(EnvelopedRefusal::Unreadable)?;
     let in_dsig = |node: &libxml::tree::Node, name: &str| {
         node.get_name() == name && node.get_namespace().is_some_and(|ns| ns.get_href() == NS_DSIG)
     };
     let signatures: Vec<_> = root.get_child_elements().into_iter().filter(|n| in_dsig(n, "Signature")).collect();
     let signature = match signatures.as_slice() {
-        [] => return Err(RequestSignatureError::Unsigned),
+        [] => return Err(EnvelopedRefusal::Unsigned),
         [one] => one,
-        _ => return Err(RequestSignatureError::Invalid),
+        _ => return Err(EnvelopedRefusal::Invalid),
     };
     let signed_info = signature
         .get_child_elements()
         .into_iter()
         .find(|n| in_dsig(n, "SignedInfo"))
-        .ok_or(RequestSignatureError::Invalid)?;
+        .ok_or(EnvelopedRefusal::Invalid)?;
     let method = signed_info
         .get_child_elements()
         .into_iter()
         .find(|n| in_dsig(n, "SignatureMethod"))
         .and_then(|n| n.get_attribute_no_ns("Algorithm"))
         .unwrap_or_default();
-    algorithm(&method)?;
+    algorithm(&method).map_err(|_| EnvelopedRefusal::Algorithm(method.clone()))?;
     let references: Vec<_> = signed_info.get_child_elements().into_iter().filter(|n| in_dsig(n, "Reference")).collect();
     let [reference] = references.as_slice() else {
-        return Err(RequestSignatureError::Invalid);
+        return Err(EnvelopedRefusal::Invalid);
     };
-    // The signature must cover the AuthnRequest that is read, not another
+    // The signature must cover the message that is read, not another
     // element with an ID.
     if reference.get_attribute_no_ns("URI").as_deref() != Some(&format!("#{id}")) {
-        return Err(RequestSignatureError::Invalid);
+        return Err(EnvelopedRefusal::Invalid);
     }
-    document
-        .specify_idattr("//samlp:AuthnRequest", "ID", Some(&[("samlp", NS_PROTOCOL)]))
-        .map_err(|_| RequestSignatureError::Invalid)?;
+    document.specify_idattr("/*", "ID", Some(&[("samlp", NS_PROTOCOL)])).map_err(|_| EnvelopedRefusal::Invalid)?;
     let key = XmlSecKey::from_memory(certificate_pem.as_bytes(), XmlSecKeyFormat::CertPem, None)
-        .map_err(|_| RequestSignatureError::Certificate)?;
-    // A refusal is answered with this module's own error; libxmlsec1's
+        .map_err(|_| EnvelopedRefusal::Certificate)?;
+    // A refusal is answered with the caller's own error; libxmlsec1's
     // stderr report of it would only be noise.
     super::xmlsec_quiet::install();
     let mut context = XmlSecSignatureContext::new();
     context.insert_key(key);
-    if context.verify_node(signature).unwrap_or(false) { Ok(()) } else { Err(RequestSignatureError::Invalid) }
+    if context.verify_node(signature).unwrap_or(false) { Ok(()) } else { Err(EnvelopedRefusal::Invalid) }
 }
