@@ -1,6 +1,7 @@
 //! `mockta target init` against the reference SP: the target it writes from
-//! the acme tenant's metadata judges the SP as the hand-written reference
-//! target does, check by check.
+//! the acme tenant's metadata, OIDC redirect URI and SCIM server judges the
+//! SP as the hand-written reference target does, check by check (SAML, OIDC
+//! and SCIM).
 
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
@@ -69,11 +70,12 @@ fn init(args: &[String]) -> (i32, String, String) {
     )
 }
 
-/// Runs the SAML and then the OIDC checks against `target` and returns
+/// Runs the SAML, the OIDC and the SCIM checks against `target` and returns
 /// each check's verdict.
 fn verdicts(dir: &Path, target: &Path, name: &str) -> BTreeMap<String, (String, String)> {
     let mut all = verdicts_of("saml", dir, target, name);
     all.extend(verdicts_of("oidc", dir, target, name));
+    all.extend(verdicts_of("scim", dir, target, name));
     all
 }
 
@@ -173,6 +175,10 @@ async fn a_target_written_by_init_from_the_reference_sps_metadata_gets_the_hand_
         "return_to",
         "--oidc-refresh-url",
         &format!("{sp_url}/oidc/refresh"),
+        "--scim-base-url",
+        &format!("{sp_url}/scim/v2/acme"),
+        "--scim-token",
+        "mockta-dev-token",
         "--jit",
         "--email-domain",
         "acme.test",
