@@ -38,6 +38,10 @@ pub struct Target {
     /// Turns IdP-initiated sign-in on or off; the body template gets `{value}`
     /// (`true` or `false`).
     pub set_idp_initiated: Option<Hook>,
+    /// Moves the SP's clock forward (or back, with a negative number); the
+    /// body template gets `{seconds}`. Checks that need time to pass at the
+    /// SP (a session past its SessionNotOnOrAfter) use it instead of waiting.
+    pub advance_clock: Option<Hook>,
     /// Lists the SP's accounts; a check looks for an email in the answer's
     /// text to tell whether an account exists.
     pub list_users: Option<Hook>,
@@ -292,6 +296,7 @@ struct HooksSection {
     create_user: Option<HookEntry>,
     create_group: Option<HookEntry>,
     set_idp_initiated: Option<HookEntry>,
+    advance_clock: Option<HookEntry>,
     list_users: Option<HookEntry>,
 }
 
@@ -532,6 +537,7 @@ pub fn parse_target(file: &str, text: &str, dir: &Path) -> Result<Target, Target
     let create_user = hook("create_user", parsed.hooks.create_user)?;
     let create_group = hook("create_group", parsed.hooks.create_group)?;
     let set_idp_initiated = hook("set_idp_initiated", parsed.hooks.set_idp_initiated)?;
+    let advance_clock = hook("advance_clock", parsed.hooks.advance_clock)?;
     let list_users = hook("list_users", parsed.hooks.list_users)?;
     let concurrency = parsed.limits.concurrency.unwrap_or(8);
     if !(1..=64).contains(&concurrency) {
@@ -554,6 +560,7 @@ pub fn parse_target(file: &str, text: &str, dir: &Path) -> Result<Target, Target
         create_user,
         create_group,
         set_idp_initiated,
+        advance_clock,
         list_users,
         concurrency,
         timeout: Duration::from_secs(timeout),

@@ -28,6 +28,7 @@ pub enum Flaw {
     IgnoreTime,
     IgnoreConfirmationExpiry,
     IgnoreConditionsExpiry,
+    IgnoreSessionNotOnOrAfter,
     IgnoreIssuer,
     IgnoreStatus,
     NoReplayCache,
@@ -129,7 +130,7 @@ pub enum Flaw {
 }
 
 impl Flaw {
-    pub const ALL: [Flaw; 115] = [
+    pub const ALL: [Flaw; 116] = [
         Flaw::AcceptUnsigned,
         Flaw::TrustKeyinfoCert,
         Flaw::TrustKeyValue,
@@ -147,6 +148,7 @@ impl Flaw {
         Flaw::IgnoreTime,
         Flaw::IgnoreConfirmationExpiry,
         Flaw::IgnoreConditionsExpiry,
+        Flaw::IgnoreSessionNotOnOrAfter,
         Flaw::IgnoreIssuer,
         Flaw::IgnoreStatus,
         Flaw::NoReplayCache,
@@ -266,6 +268,7 @@ impl Flaw {
             Flaw::IgnoreTime => "ignore-time",
             Flaw::IgnoreConfirmationExpiry => "ignore-confirmation-expiry",
             Flaw::IgnoreConditionsExpiry => "ignore-conditions-expiry",
+            Flaw::IgnoreSessionNotOnOrAfter => "ignore-session-not-on-or-after",
             Flaw::IgnoreIssuer => "ignore-issuer",
             Flaw::IgnoreStatus => "ignore-status",
             Flaw::NoReplayCache => "no-replay-cache",
@@ -405,6 +408,9 @@ impl Flaw {
             Flaw::IgnoreTime => "Does not check NotBefore and NotOnOrAfter, so expired responses are accepted.",
             Flaw::IgnoreConfirmationExpiry => {
                 "Checks the Conditions' validity window but not the bearer SubjectConfirmationData's NotOnOrAfter, so a confirmation that has run out is accepted while the Conditions last (attacks.md P-05)."
+            }
+            Flaw::IgnoreSessionNotOnOrAfter => {
+                "Ignores the AuthnStatement's SessionNotOnOrAfter, so the session lasts the SP's own lifetime after the IdP said it must end (attacks.md P-18; Samly CVE-2024-25718)."
             }
             Flaw::IgnoreConditionsExpiry => {
                 "Checks the SubjectConfirmationData's NotOnOrAfter but not the Conditions' NotOnOrAfter, so an assertion past its validity window is accepted (attacks.md P-06)."
@@ -744,6 +750,9 @@ pub struct Policy {
     pub check_confirmation_expiry: bool,
     /// The Conditions' NotOnOrAfter is checked.
     pub check_conditions_expiry: bool,
+    /// A session ends at the AuthnStatement's SessionNotOnOrAfter when that
+    /// comes before the SP's own session lifetime.
+    pub honour_session_not_on_or_after: bool,
     pub check_issuer: bool,
     pub check_status: bool,
     pub replay_cache: bool,
@@ -935,6 +944,7 @@ impl Policy {
             check_time: true,
             check_confirmation_expiry: true,
             check_conditions_expiry: true,
+            honour_session_not_on_or_after: true,
             check_issuer: true,
             check_status: true,
             replay_cache: true,
@@ -1054,6 +1064,7 @@ impl Policy {
                 Flaw::IgnoreTime => policy.check_time = false,
                 Flaw::IgnoreConfirmationExpiry => policy.check_confirmation_expiry = false,
                 Flaw::IgnoreConditionsExpiry => policy.check_conditions_expiry = false,
+                Flaw::IgnoreSessionNotOnOrAfter => policy.honour_session_not_on_or_after = false,
                 Flaw::IgnoreIssuer => policy.check_issuer = false,
                 Flaw::IgnoreStatus => policy.check_status = false,
                 Flaw::NoReplayCache => policy.replay_cache = false,

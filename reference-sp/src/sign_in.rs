@@ -46,6 +46,10 @@ pub struct VerifiedIdentity {
     /// The NameID and SessionIndex a SAML session keeps for Single Logout;
     /// `None` for OIDC.
     pub saml_session: Option<crate::store::SamlSessionKey>,
+    /// When the IdP says the session must end (SAML's
+    /// `SessionNotOnOrAfter`); the session ends then if that comes before
+    /// the SP's own lifetime. `None` for OIDC and when the IdP says nothing.
+    pub session_not_on_or_after: Option<OffsetDateTime>,
 }
 
 impl VerifiedIdentity {
@@ -74,6 +78,7 @@ impl VerifiedIdentity {
                 name_id: name_id.to_owned(),
                 session_index: response.session_index().map(str::to_owned),
             }),
+            session_not_on_or_after: response.session_not_on_or_after(),
         }
     }
 
@@ -103,6 +108,7 @@ impl VerifiedIdentity {
             roles: Vec::new(),
             email_links_existing_account: links,
             saml_session: None,
+            session_not_on_or_after: None,
         }
     }
 
@@ -146,7 +152,7 @@ impl Sp {
             &identity.groups,
             identity.saml_session.as_ref(),
             now,
-            now + self.config.session_ttl,
+            session_expiry(now + self.config.session_ttl, identity.session_not_on_or_after),
         )?;
         tracing::info!(tenant = %tenant.id, user = ?user.email, "signed in");
         if !settings.admin_signed_in_via_idp && self.is_tenant_admin(tenant, &user, &identity.groups)? {
@@ -245,6 +251,13 @@ impl Sp {
     }
 }
 
+/// The session's end: the SP's own lifetime, or the IdP's
+/// `SessionNotOnOrAfter` when that comes first (SAML Core 2.7.2; attacks.md
+/// P-18: a session kept past it outlives what the IdP vouched for).
+fn session_expiry(own_lifetime_end: OffsetDateTime, idp_end: Option<OffsetDateTime>) -> OffsetDateTime {
+    idp_end.map_or(own_lifetime_end, |end| end.min(own_lifetime_end))
+}
+
 #[cfg(test)]
 mod tests {
     use std::collections::BTreeSet;
@@ -273,6 +286,7 @@ mod tests {
             roles: vec![],
             email_links_existing_account: true,
             saml_session: None,
+            session_not_on_or_after: None,
         }
     }
 

@@ -198,6 +198,10 @@ pub struct Sp {
     /// oldest are dropped past [`MAX_EMPTY_SESSIONS`].
     empty_sessions: std::sync::Mutex<std::collections::VecDeque<(String, TenantId)>>,
     clock: Arc<dyn Clock>,
+    /// Seconds added to the clock's time, moved by the admin API's clock
+    /// route so that a test can see what the SP does once a session's end
+    /// has passed without waiting for it (attacks.md P-18).
+    clock_offset_seconds: std::sync::atomic::AtomicI64,
 }
 
 /// How many empty sessions the `empty-session-on-wrong-destination` flaw keeps.
@@ -270,6 +274,7 @@ impl Sp {
             idp_clients,
             empty_sessions: std::sync::Mutex::new(std::collections::VecDeque::new()),
             clock,
+            clock_offset_seconds: std::sync::atomic::AtomicI64::new(0),
         })
     }
 
@@ -287,7 +292,14 @@ impl Sp {
     }
 
     pub fn now(&self) -> OffsetDateTime {
-        self.clock.now()
+        let offset = self.clock_offset_seconds.load(std::sync::atomic::Ordering::SeqCst);
+        self.clock.now() + time::Duration::seconds(offset)
+    }
+
+    /// Moves the SP's clock by `seconds` (back when negative) and returns
+    /// the offset from the injected clock now in force.
+    pub fn advance_clock(&self, seconds: i64) -> i64 {
+        self.clock_offset_seconds.fetch_add(seconds, std::sync::atomic::Ordering::SeqCst) + seconds
     }
 
     pub fn tenant(&self, id: &str) -> Result<&TenantConfig, SpError> {
@@ -467,7 +479,10 @@ impl Sp {
             return Err(SpError::RelayStateRejected(redirect_to));
         }
 
-        let identity = VerifiedIdentity::from_saml(&verified, self.policy.read_attributes);
+        let mut identity = VerifiedIdentity::from_saml(&verified, self.policy.read_attributes);
+        if !self.policy.honour_session_not_on_or_after {
+            identity.session_not_on_or_after = None;
+        }
         let SessionStarted { session_token, user } = self.sign_in(tenant, &settings, &identity, now)?;
         Ok(SignedIn { session_token, redirect_to, user })
     }

@@ -131,6 +131,9 @@ pub enum Capability {
     SpInitiatedLogin,
     /// `hooks.set_idp_initiated`: turning IdP-initiated sign-in off.
     IdpInitiatedSwitch,
+    /// `hooks.advance_clock`: moving the SP's clock, so that time can pass
+    /// at the SP without the suite waiting.
+    ClockHook,
     /// The SP does not create accounts at first sign-in (`accounts.jit = false`).
     NoJit,
     /// The SP creates accounts at first sign-in (`accounts.jit = true`).

@@ -49,7 +49,7 @@
 //! | P-14 SubjectConfirmation | `saml.subject.holder_of_key`, `saml.subject.sender_vouches`, `saml.subject.without_data` | |
 //! | P-15, P-16 encryption | `saml.enc.unsigned_encrypted`, `saml.enc.legacy_algorithms` (warn) | tampered ciphertexts (padding oracles) need many requests and a timing or error oracle |
 //! | P-17 RelayState | `saml.relay_state.open` | |
-//! | P-18 expired session | | not built yet: it needs the SP's clock moved past `SessionNotOnOrAfter`, which a black-box SP cannot be asked to do without waiting |
+//! | P-18 expired session | `saml.session.expired`: SessionNotOnOrAfter two minutes ahead, then the target's `advance_clock` hook moves the SP's clock ten minutes on (and back) | skipped with the reason where the target has no `advance_clock` hook: the suite never waits for time to pass |
 
 use mock_idp::org::SigningMode;
 use mock_idp::saml::faults::SamlFault;
@@ -89,6 +89,10 @@ pub enum SamlAction {
     /// SP-initiated Single Logout from the target's logout URL: the session
     /// must end at the SP and at the mock.
     SingleLogout,
+    /// attacks.md P-18: a sign-in whose AuthnStatement carries
+    /// SessionNotOnOrAfter two minutes ahead, then the SP's clock moved past
+    /// it through the target's `advance_clock` hook: the session must be over.
+    SessionExpiry,
     /// attacks.md S-33: LogoutRequests for the canary's session that are
     /// unsigned themselves (one wrapping the canary's captured signed
     /// Assertion, one bare), sent to the SP's Single Logout URL.
@@ -516,6 +520,20 @@ pub fn checks() -> Vec<Check> {
             action: Action::Saml(SamlAction::Replay),
             fix: "Keep each accepted assertion ID in a replay cache until its NotOnOrAfter (plus skew), shared by every SP node, and refuse a second use.",
             exclusive: false,
+            weight: Weight::Fail,
+        },
+        // It moves the SP's clock, which every other check's times depend
+        // on, so it runs alone.
+        Check {
+            id: "saml.session.expired",
+            title: "Session ended at the assertion's SessionNotOnOrAfter",
+            category: Category::Conditions,
+            severity: Severity::Medium,
+            reference: SamlFault::ShortSession.exercises(),
+            needs: &[Capability::ClockHook],
+            action: Action::Saml(SamlAction::SessionExpiry),
+            fix: "Keep the AuthnStatement's SessionNotOnOrAfter with the session and end the session then, if it comes before the SP's own session lifetime; check it on every request, not only at sign-in.",
+            exclusive: true,
             weight: Weight::Fail,
         },
         Check {

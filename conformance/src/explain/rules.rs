@@ -30,6 +30,9 @@ pub fn saml_check_for(fault: SamlFault) -> Option<Check> {
         Action::Saml(
             SamlAction::RefuseFault(f) | SamlAction::AcceptFault(f) | SamlAction::Encrypted(EncryptedCase::Refuse(f)),
         ) => judges(f),
+        // The session check signs in with the short-session response, then
+        // moves the SP's clock past its end.
+        Action::Saml(SamlAction::SessionExpiry) => judges(SamlFault::ShortSession),
         _ => false,
     })
 }

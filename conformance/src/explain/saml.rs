@@ -51,6 +51,7 @@ pub fn explain_response(xml: &str, expect: &Expectations, now: OffsetDateTime) -
     if let Some(assertion) = &read {
         audience(&mut step, assertion, expect);
         times(&mut step, &root, assertion, now);
+        session_end(&mut step, assertion);
         name_id(&mut step, assertion);
     }
     if let Some(encrypted) = &encrypted {
@@ -746,6 +747,23 @@ fn doctype(step: &mut Step, root: &Node) {
             return;
         }
         sibling = node.get_prev_sibling();
+    }
+}
+
+/// P-18: an AuthnStatement's SessionNotOnOrAfter breaks no rule by itself,
+/// but the SP must end the session it makes then; the note names the check
+/// that looks.
+fn session_end(step: &mut Step, assertion: &Node) {
+    for statement in children(assertion, NS_ASSERTION, "AuthnStatement") {
+        if let Some(end) = statement.get_attribute("SessionNotOnOrAfter") {
+            step.findings.push(saml_note(
+                SamlFault::ShortSession,
+                Side::Sp,
+                format!(
+                    "The AuthnStatement says SessionNotOnOrAfter {end}: the SP must end the session it makes at that instant, whatever its own session lifetime (Okta itself sends none)."
+                ),
+            ));
+        }
     }
 }
 

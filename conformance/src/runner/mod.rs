@@ -473,6 +473,9 @@ impl Suite {
                     .set_idp_initiated
                     .is_none()
                     .then_some("the target has no set_idp_initiated hook to turn IdP-initiated sign-in off"),
+                Capability::ClockHook => target.advance_clock.is_none().then_some(
+                    "the target has no advance_clock hook to move the SP's clock past the session's SessionNotOnOrAfter, and the suite never waits for time to pass",
+                ),
                 Capability::NoJit => target
                     .accounts
                     .jit

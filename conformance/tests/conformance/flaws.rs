@@ -47,6 +47,9 @@ const FLAW_CHECKS: &[(&str, &[&str])] = &[
     // so the other one still refuses it.
     ("ignore-confirmation-expiry", &["saml.subject.expired"]),
     ("ignore-conditions-expiry", &["saml.cond.conditions_expired"]),
+    // The session outlives the SessionNotOnOrAfter once the target's
+    // advance_clock hook moves the SP ten minutes on.
+    ("ignore-session-not-on-or-after", &["saml.session.expired"]),
     ("ignore-issuer", &["saml.issuer.wrong"]),
     ("ignore-status", &["saml.status.responder"]),
     ("no-replay-cache", &["saml.replay"]),

@@ -18,9 +18,9 @@ fn the_whole_catalogue_is_pinned() {
 }
 
 #[test]
-fn the_saml_catalogue_keeps_its_64_checks() {
-    assert_eq!(checks_for(Protocol::Saml).len(), 64);
-    assert_eq!(all_checks().iter().filter(|c| c.protocol() == Protocol::Saml).count(), 64);
+fn the_saml_catalogue_keeps_its_65_checks() {
+    assert_eq!(checks_for(Protocol::Saml).len(), 65);
+    assert_eq!(all_checks().iter().filter(|c| c.protocol() == Protocol::Saml).count(), 65);
 }
 
 /// A session URL that always answers 503, on a port of its own.

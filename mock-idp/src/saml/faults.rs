@@ -104,6 +104,10 @@ pub enum SamlFault {
     /// one attribute value of [`OVERSIZED_PADDING_BYTES`]; only its size is
     /// wrong.
     Oversized,
+    /// P-18: the AuthnStatement's `SessionNotOnOrAfter` is
+    /// [`SHORT_SESSION`] from now; the response is otherwise genuine, and an
+    /// SP must end the session it makes at that instant.
+    ShortSession,
     /// Not a fault but a variant a correct SP accepts: only this part signed,
     /// whatever the app's setting.
     SignOnly(SigningMode),
@@ -143,6 +147,10 @@ pub const EVIL_ID_PREFIX: &str = "_evil_";
 pub const OVERSIZED_PADDING_BYTES: usize = 4 * 1024 * 1024;
 /// The name of the `oversized` fault's padding attribute.
 pub const OVERSIZED_ATTRIBUTE: &str = "mocktaPadding";
+/// How long after issue the `short-session` fault's SessionNotOnOrAfter
+/// falls: long enough for the sign-in itself, short against any SP's own
+/// session lifetime.
+pub const SHORT_SESSION: Duration = Duration::minutes(2);
 
 impl SamlFault {
     /// Every fault, with skew shown at a sample value.
@@ -187,6 +195,7 @@ impl SamlFault {
             SamlFault::EncryptedUnsigned,
             SamlFault::LegacyEncryption,
             SamlFault::Oversized,
+            SamlFault::ShortSession,
         ]);
         all.extend(SigningMode::ALL.map(SamlFault::SignOnly));
         all
@@ -255,6 +264,9 @@ impl SamlFault {
                 "Only the Assertion is signed; then its NameID is changed to the impersonated identity and a DigestValue with the digest of the edited Assertion is put in the Response's Extensions, before the Assertion; SignedInfo is untouched."
             }
             SamlFault::Sha1 => "Signed with rsa-sha1 and sha1 digests instead of SHA-256.",
+            SamlFault::ShortSession => {
+                "The genuine response, whose AuthnStatement carries SessionNotOnOrAfter two minutes after issue."
+            }
             SamlFault::Oversized => {
                 "The genuine response with one more attribute, mocktaPadding, whose value is 4 MiB of letters; correctly signed, so only its size is wrong."
             }
@@ -370,6 +382,9 @@ impl SamlFault {
                 "attacks.md S-19; ruby-saml CVE-2024-45409 (DigestValue read only as a child of its Reference)"
             }
             SamlFault::Sha1 => "XMLDSig 1.1 marks SHA-1 discouraged; Okta requires SHA-256 for OIN",
+            SamlFault::ShortSession => {
+                "attacks.md P-18; SAML Core 2.7.2 (SessionNotOnOrAfter: the SP ends the session then); Samly CVE-2024-25718"
+            }
             SamlFault::Oversized => {
                 "attacks.md S-31; ruby-saml CVE-2025-25293, crewjam/saml CVE-2023-28119 (limit the message size before parsing)"
             }
@@ -424,6 +439,7 @@ impl SamlFault {
                 content.signatures.assertion = false;
             }
             SamlFault::Sha1 => content.signatures.algorithm = SignatureAlgorithm::RsaSha1,
+            SamlFault::ShortSession => content.authn.session_not_on_or_after = Some(now + SHORT_SESSION),
             SamlFault::Oversized => content.attributes.push(Attribute {
                 name: OVERSIZED_ATTRIBUTE.to_owned(),
                 name_format: AttributeNameFormat::Unspecified.urn().to_owned(),
@@ -747,6 +763,7 @@ impl fmt::Display for SamlFault {
             SamlFault::ExtraDigestValue => "extra-digest-value",
             SamlFault::Sha1 => "sha1",
             SamlFault::Oversized => "oversized",
+            SamlFault::ShortSession => "short-session",
             SamlFault::WrongAudience => "wrong-audience",
             SamlFault::MissingAudience => "missing-audience",
             SamlFault::WrongRecipient => "wrong-recipient",

@@ -167,6 +167,7 @@ pub fn build_content(
             authn_instant: sign_in.authn_instant,
             session_index,
             context_class_ref: settings.authn_context_class_ref.clone(),
+            session_not_on_or_after: None,
         },
         attributes: attributes(org, app, settings, user),
         signatures: Signatures {
@@ -288,7 +289,6 @@ pub fn issue(
         Some(SamlFault::UntrustedKeyValue) => {
             forged_signatures::key_info_as_key_value(&unsigned, &credentials.untrusted)?
         }
-        _ => unsigned,
         // The shape of the Assertion's signature is what these faults
         // change, so it is changed in the template and the IdP's key signs it.
         Some(SamlFault::ReferenceWholeDocument) => {
@@ -303,6 +303,7 @@ pub fn issue(
         Some(SamlFault::TransformXPath) => {
             forged_signatures::edit_assertion_template(&unsigned, TemplateEdit::XPathWithoutSubject)?
         }
+        _ => unsigned,
     };
     let encryption = encryption_for(fault.map(|(plan, _, _)| plan.fault), credentials)?;
     let signed = match encryption {

@@ -76,6 +76,10 @@ pub struct Authn {
     pub authn_instant: OffsetDateTime,
     pub session_index: String,
     pub context_class_ref: String,
+    /// `SessionNotOnOrAfter`: when the SP must end the session. Okta sends
+    /// none (its session policy is the IdP's own); the `short-session` fault
+    /// sets it (attacks.md P-18).
+    pub session_not_on_or_after: Option<OffsetDateTime>,
 }
 
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -194,8 +198,12 @@ fn render_assertion(content: &ResponseContent) -> String {
     }
 
     let authn = &content.authn;
+    let session_end = authn
+        .session_not_on_or_after
+        .map(|instant| format!(" SessionNotOnOrAfter=\"{}\"", saml_time(instant)))
+        .unwrap_or_default();
     xml.push_str(&format!(
-        "<saml2:AuthnStatement AuthnInstant=\"{}\" SessionIndex=\"{}\" xmlns:saml2=\"{NS_ASSERTION}\"><saml2:AuthnContext><saml2:AuthnContextClassRef>{}</saml2:AuthnContextClassRef></saml2:AuthnContext></saml2:AuthnStatement>",
+        "<saml2:AuthnStatement AuthnInstant=\"{}\" SessionIndex=\"{}\"{session_end} xmlns:saml2=\"{NS_ASSERTION}\"><saml2:AuthnContext><saml2:AuthnContextClassRef>{}</saml2:AuthnContextClassRef></saml2:AuthnContext></saml2:AuthnStatement>",
         saml_time(authn.authn_instant),
         escape(&authn.session_index),
         escape(&authn.context_class_ref)

@@ -231,3 +231,21 @@ fn oversized_pads_a_response_that_is_still_genuinely_signed() {
     let certificate = metadata_certificate_pem(&idp.metadata(&app_id).unwrap());
     assert!(xmlsec1_verifies(&xml, &certificate, SignatureOf::Response));
 }
+
+/// attacks.md P-18: only the AuthnStatement changes, with SessionNotOnOrAfter
+/// two minutes after issue; an honest response carries none, as Okta's do.
+#[test]
+fn short_session_sets_session_not_on_or_after_two_minutes_ahead() {
+    use mock_idp::saml::faults::SHORT_SESSION;
+
+    assert!(!idp_response(None).contains("SessionNotOnOrAfter"));
+    let xml = mint(SamlFault::ShortSession);
+    let issued = instant(attribute(&xml, "saml2p:Response", "IssueInstant"));
+    let end = instant(attribute(&xml, "saml2:AuthnStatement", "SessionNotOnOrAfter"));
+    assert!((end - issued - SHORT_SESSION).abs() < time::Duration::seconds(1), "{issued} {end}");
+    assert!(instant(attribute(&xml, "saml2:Conditions", "NotOnOrAfter")) > issued);
+}
+
+fn idp_response(plan: Option<SamlFaultPlan>) -> String {
+    idp().mint_saml("reference-sp", "alice@acme.test", plan, None).unwrap().xml
+}

@@ -22,6 +22,7 @@ pub(super) fn routes() -> Router<Arc<Sp>> {
         .route("/tenants/{tenant}/refresh-metadata", post(refresh_metadata))
         .route("/tenants/{tenant}/scim-token", post(rotate_scim_token))
         .route("/tenants/{tenant}/teams", post(create_team))
+        .route("/tenants/{tenant}/clock", post(advance_clock))
 }
 
 async fn list_users(State(sp): State<Arc<Sp>>, AdminTenant(tenant): AdminTenant) -> Result<Response, HttpError> {
@@ -71,6 +72,25 @@ async fn refresh_metadata(State(sp): State<Arc<Sp>>, AdminTenant(tenant): AdminT
 async fn rotate_scim_token(State(sp): State<Arc<Sp>>, AdminTenant(tenant): AdminTenant) -> Result<Response, HttpError> {
     let token = off_the_runtime(&sp, move |sp| sp.rotate_scim_credential(&tenant)).await?;
     Ok((StatusCode::OK, Json(serde_json::json!({ "token": token }))).into_response())
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct AdvanceClockBody {
+    advance_seconds: i64,
+}
+
+/// Moves the SP's clock, for every tenant, by `advance_seconds` (back when
+/// negative), so a test can see a session outlive its end without waiting:
+/// the conformance suite's `advance_clock` hook (attacks.md P-18). Any
+/// tenant's break-glass admin may, as this SP exists to be tested.
+async fn advance_clock(
+    State(sp): State<Arc<Sp>>,
+    AdminTenant(_tenant): AdminTenant,
+    JsonBody(body): JsonBody<AdvanceClockBody>,
+) -> Result<Response, HttpError> {
+    let offset = sp.advance_clock(body.advance_seconds);
+    Ok((StatusCode::OK, Json(serde_json::json!({ "offset_seconds": offset }))).into_response())
 }
 
 #[derive(Debug, Deserialize)]

@@ -133,6 +133,9 @@ pub struct VerifiedResponse {
     assertion_id: String,
     name_id: String,
     session_index: Option<String>,
+    /// The AuthnStatement's `SessionNotOnOrAfter`: the IdP's end of the
+    /// session the SP makes (attacks.md P-18).
+    session_not_on_or_after: Option<OffsetDateTime>,
     attributes: BTreeMap<String, Vec<String>>,
     in_response_to: Option<String>,
     /// Until when the assertion could be replayed: the replay cache keeps its
@@ -159,6 +162,12 @@ impl VerifiedResponse {
     /// The `SessionIndex` of the Assertion's AuthnStatement, if it has one.
     pub fn session_index(&self) -> Option<&str> {
         self.session_index.as_deref()
+    }
+
+    /// The AuthnStatement's `SessionNotOnOrAfter`, if it has one: no
+    /// session made from this response may outlive it.
+    pub fn session_not_on_or_after(&self) -> Option<OffsetDateTime> {
+        self.session_not_on_or_after
     }
 
     /// Every attribute of the Assertion, by name.
@@ -488,11 +497,19 @@ impl UnverifiedResponse {
             .into_iter()
             .find_map(|statement| statement.get_attribute_no_ns("SessionIndex"))
             .filter(|index| !index.is_empty());
+        // The earliest of the statements' ends, should there be several.
+        let mut session_not_on_or_after: Option<OffsetDateTime> = None;
+        for statement in children(&assertion, NS_ASSERTION, "AuthnStatement") {
+            if let Some(end) = time_attribute(&statement, "SessionNotOnOrAfter")? {
+                session_not_on_or_after = Some(session_not_on_or_after.map_or(end, |earlier| earlier.min(end)));
+            }
+        }
         Ok(VerifiedResponse {
             issuer: assertion_issuer,
             assertion_id,
             name_id,
             session_index,
+            session_not_on_or_after,
             attributes,
             in_response_to,
             replay_until: latest + expect.clock_skew,

@@ -5,10 +5,18 @@
 use super::{
     Captured, Control, LoginForm, SamlDriver, decode, evidence, evidence_holding, mock_form_fields, upper_local_part,
 };
+use mock_idp::saml::faults::SamlFault;
+
 use crate::catalogue::SamlAction;
 use crate::runner::browser::SpAnswer;
 use crate::runner::oracle::Seen;
 use crate::runner::{Canary, Outcome, Step, StepError};
+
+/// How far the `saml.session.expired` check moves the SP's clock: past the
+/// two-minute SessionNotOnOrAfter and any skew tolerance (the suite
+/// recommends 60 to 180 seconds), and far inside any SP's own session
+/// lifetime, so only SessionNotOnOrAfter can have ended the session.
+const CLOCK_JUMP_SECONDS: i64 = 600;
 
 impl SamlDriver<'_> {
     pub(super) async fn act(&self, action: SamlAction, attacker: Canary, control: Control) -> Step<Outcome> {
@@ -302,6 +310,7 @@ impl SamlDriver<'_> {
                     )))
                 }
             }
+            SamlAction::SessionExpiry => self.session_expiry(&attacker).await,
             SamlAction::UnsolicitedWhenDisabled => {
                 // Once the request to turn it off is sent, the setting is
                 // turned back on whatever happened, even if that request
@@ -371,6 +380,57 @@ impl SamlDriver<'_> {
         let (message, answer) = self.idp_initiated_capture(&browser, attacker, None).await?;
         let seen = self.suite.oracle(&browser).await?;
         Ok((message, answer, seen))
+    }
+
+    /// attacks.md P-18: a session made from an assertion whose
+    /// SessionNotOnOrAfter is two minutes ahead must be over once the SP's
+    /// clock is [`CLOCK_JUMP_SECONDS`] on. The clock is moved back whatever
+    /// the oracle said, once the move was made.
+    async fn session_expiry(&self, attacker: &Canary) -> Step<Outcome> {
+        let fault = SamlFault::ShortSession;
+        let browser = self.suite.browser()?;
+        let armed = self.arm(fault, attacker, None)?;
+        let (message, answer) = self.sign_in_capture(&browser, attacker).await?;
+        self.ensure_applied(&armed, fault)?;
+        let before = self.suite.oracle(&browser).await?;
+        if !before.is(&attacker.email) {
+            return Err(StepError(format!(
+                "a correct response whose SessionNotOnOrAfter is two minutes ahead gave {} (SP answered {}), so there is no session to see end",
+                before.describe(),
+                answer.status
+            )));
+        }
+        self.advance_clock(CLOCK_JUMP_SECONDS).await?;
+        let after = self.suite.oracle(&browser).await;
+        let restored = self.advance_clock(-CLOCK_JUMP_SECONDS).await;
+        let after = after?;
+        restored.map_err(|StepError(why)| {
+            StepError(format!("the check ran, but moving the SP's clock back failed: {why}"))
+        })?;
+        let flow = self.flow();
+        if after.is(&attacker.email) {
+            Ok(Outcome::fail(
+                format!(
+                    "the session from a response whose SessionNotOnOrAfter was two minutes ahead ({flow}) still held {} with the SP's clock {} minutes on",
+                    attacker.email,
+                    CLOCK_JUMP_SECONDS / 60
+                ),
+                evidence(&message, &answer, &after),
+            ))
+        } else {
+            Ok(Outcome::pass(format!(
+                "the session was over with the SP's clock {} minutes on, past its SessionNotOnOrAfter ({flow})",
+                CLOCK_JUMP_SECONDS / 60
+            )))
+        }
+    }
+
+    async fn advance_clock(&self, seconds: i64) -> Step<()> {
+        let Some(hook) = &self.suite.target.advance_clock else {
+            return Err(StepError("no advance_clock hook".into()));
+        };
+        self.suite.call_hook("advance_clock", hook, &[("{seconds}", &seconds.to_string())]).await?;
+        Ok(())
     }
 
     async fn set_idp_initiated(&self, on: bool) -> Step<()> {
