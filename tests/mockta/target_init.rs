@@ -307,9 +307,29 @@ fn init_without_a_terminal_names_what_it_still_needs_in_one_line() {
         "--saml-metadata".into(),
         dir.path().join("missing.xml").to_str().unwrap().into(),
         "--out-dir".into(),
-        out,
+        out.clone(),
     ]);
     assert_eq!(code, 2, "{stderr}");
     assert!(stderr.contains("error: --saml-metadata: cannot read"), "{stderr}");
+    // Everything given but a bad value: one line naming the option.
+    let all_but = |extra: &[&str]| -> Vec<String> {
+        let mut args: Vec<String> = vec![
+            "--saml-metadata".into(),
+            metadata.to_str().unwrap().into(),
+            "--login-url".into(),
+            "https://sp.example/login".into(),
+            "--session-url".into(),
+            "http://127.0.0.1:9/whoami".into(),
+            "--out-dir".into(),
+            out.clone(),
+        ];
+        args.extend(extra.iter().map(|arg| (*arg).to_owned()));
+        args
+    };
+    let (code, _, stderr) = init(&all_but(&["--identity-pointer", "email"]));
+    assert_eq!((code, stderr.trim()), (2, "mockta: error: --identity-pointer: 'email' must start with '/'"));
+    let (code, _, stderr) =
+        init(&all_but(&["--identity-pointer", "/email", "--scim-base-url", "https://sp.example/scim/v2"]));
+    assert_eq!((code, stderr.trim()), (2, "mockta: error: --scim-base-url: give --scim-token or --scim-basic"));
     assert!(!dir.path().join("target.toml").exists());
 }
