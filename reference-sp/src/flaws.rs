@@ -137,10 +137,10 @@ impl Flaw {
         Flaw::HmacWithCertificate,
         Flaw::DigestValueFirstChild,
         Flaw::FirstSignedInfo,
-        Flaw::FirstDigestValueInDocument,
-        Flaw::AcceptSha1,
         Flaw::AnyReferenceUri,
         Flaw::AnyTransform,
+        Flaw::FirstDigestValueInDocument,
+        Flaw::AcceptSha1,
         Flaw::IgnoreAudience,
         Flaw::IgnoreRecipient,
         Flaw::AnySubjectConfirmation,
@@ -257,12 +257,12 @@ impl Flaw {
             Flaw::HmacWithCertificate => "hmac-with-certificate",
             Flaw::DigestValueFirstChild => "digest-value-first-child",
             Flaw::FirstSignedInfo => "first-signed-info",
+            Flaw::AnyReferenceUri => "any-reference-uri",
+            Flaw::AnyTransform => "any-transform",
             Flaw::FirstDigestValueInDocument => "first-digest-value-in-document",
             Flaw::AcceptSha1 => "accept-sha1",
             Flaw::IgnoreAudience => "ignore-audience",
             Flaw::IgnoreRecipient => "ignore-recipient",
-            Flaw::AnyReferenceUri => "any-reference-uri",
-            Flaw::AnyTransform => "any-transform",
             Flaw::AnySubjectConfirmation => "any-subject-confirmation",
             Flaw::IgnoreDestination => "ignore-destination",
             Flaw::IgnoreTime => "ignore-time",
@@ -389,18 +389,18 @@ impl Flaw {
             Flaw::FirstSignedInfo => {
                 "Takes the References of the first SignedInfo but checks the SignatureValue over the SignedInfo next to it, so a second SignedInfo put before the signed one carries the digest of edited content (xml-crypto before 6.0.1, CVE-2025-29774)."
             }
-            Flaw::FirstDigestValueInDocument => {
-                "Reads the digest as the first DigestValue of the document outside other signatures (an absolute //ds:DigestValue), so one planted in Extensions before the Assertion wins (ruby-saml before 1.17.0, CVE-2024-45409)."
-            }
-            Flaw::AcceptSha1 => "Accepts RSA-SHA1 signatures without the tenant opting in.",
-            Flaw::IgnoreAudience => "Does not check the Audience, so a response for another SP is accepted.",
-            Flaw::IgnoreRecipient => "Does not check SubjectConfirmationData Recipient against this ACS.",
             Flaw::AnyReferenceUri => {
                 "Accepts any Reference the XML signature library verified, without checking that it names the element that carries the Signature: URI=\"\" (the whole document) or another element's ID will do (attacks.md S-26; SAML Core 5.4.2)."
             }
             Flaw::AnyTransform => {
                 "Lets the XML signature library run any Transform the signature lists (an XPath filter, #WithComments c14n), so an XPath filter can leave the Subject out of what is signed (attacks.md S-27; XML Signature Best Practices)."
             }
+            Flaw::FirstDigestValueInDocument => {
+                "Reads the digest as the first DigestValue of the document outside other signatures (an absolute //ds:DigestValue), so one planted in Extensions before the Assertion wins (ruby-saml before 1.17.0, CVE-2024-45409)."
+            }
+            Flaw::AcceptSha1 => "Accepts RSA-SHA1 signatures without the tenant opting in.",
+            Flaw::IgnoreAudience => "Does not check the Audience, so a response for another SP is accepted.",
+            Flaw::IgnoreRecipient => "Does not check SubjectConfirmationData Recipient against this ACS.",
             Flaw::AnySubjectConfirmation => {
                 "Takes the first SubjectConfirmation whatever its Method (holder-of-key and sender-vouches included), and checks its Recipient and NotOnOrAfter only when it has SubjectConfirmationData, though Web Browser SSO requires a bearer confirmation with both (SAML Profiles 4.1.4.2; attacks.md P-14)."
             }
@@ -729,6 +729,12 @@ pub struct Policy {
     /// from the first and the SignatureValue is checked over the last
     /// (false: exactly one SignedInfo).
     pub references_from_first_signed_info: bool,
+    /// A Reference's URI may be anything the library resolves (false:
+    /// `#` and the ID of the element that carries the Signature).
+    pub any_reference_uri: bool,
+    /// Any Transform is allowed (false: enveloped-signature and the
+    /// canonicalisations without comments).
+    pub any_transform: bool,
     /// The digest is the document's first DigestValue outside other
     /// signatures (false: the Reference's own DigestValue child).
     pub digest_value_first_in_document: bool,
@@ -741,12 +747,6 @@ pub struct Policy {
     pub check_destination: bool,
     pub check_time: bool,
     /// The bearer SubjectConfirmationData's NotOnOrAfter is checked.
-    /// A Reference's URI may be anything the library resolves (false:
-    /// `#` and the ID of the element that carries the Signature).
-    pub any_reference_uri: bool,
-    /// Any Transform is allowed (false: enveloped-signature and the
-    /// canonicalisations without comments).
-    pub any_transform: bool,
     pub check_confirmation_expiry: bool,
     /// The Conditions' NotOnOrAfter is checked.
     pub check_conditions_expiry: bool,
@@ -935,6 +935,8 @@ impl Policy {
             hmac_keyed_by_certificate: false,
             digest_value_first_child: false,
             references_from_first_signed_info: false,
+            any_reference_uri: false,
+            any_transform: false,
             digest_value_first_in_document: false,
             force_allow_sha1: false,
             check_audience: true,
@@ -954,8 +956,6 @@ impl Policy {
             check_in_response_to: true,
             refuse_unknown_in_response_to: true,
             assertion_reader: AssertionReader::SignedElement,
-            any_reference_uri: false,
-            any_transform: false,
             name_id_whole_text: true,
             reject_doctype: true,
             limit_body_size: true,
@@ -1055,6 +1055,8 @@ impl Policy {
                 Flaw::HmacWithCertificate => policy.hmac_keyed_by_certificate = true,
                 Flaw::DigestValueFirstChild => policy.digest_value_first_child = true,
                 Flaw::FirstSignedInfo => policy.references_from_first_signed_info = true,
+                Flaw::AnyReferenceUri => policy.any_reference_uri = true,
+                Flaw::AnyTransform => policy.any_transform = true,
                 Flaw::FirstDigestValueInDocument => policy.digest_value_first_in_document = true,
                 Flaw::AcceptSha1 => policy.force_allow_sha1 = true,
                 Flaw::IgnoreAudience => policy.check_audience = false,
@@ -1076,8 +1078,6 @@ impl Policy {
                 Flaw::ReadFirstAssertion => policy.assertion_reader = AssertionReader::FirstInDocument,
                 Flaw::ReadLastAssertion => policy.assertion_reader = AssertionReader::LastInDocument,
                 Flaw::ReadRootAssertion => policy.assertion_reader = AssertionReader::FirstChildOfResponse,
-                Flaw::AnyReferenceUri => policy.any_reference_uri = true,
-                Flaw::AnyTransform => policy.any_transform = true,
                 Flaw::SignedAssertionAnywhere => policy.assertion_reader = AssertionReader::RootChildOfValidShape,
                 Flaw::ExistingOnlyCreatesAccounts => policy.respect_existing_only = false,
                 Flaw::DropAttributes => policy.read_attributes = false,

@@ -110,12 +110,12 @@ pub enum EncryptedCase {
 }
 
 const SIG_FIX: &str = "Verify the XML signature with the certificate from the IdP's metadata, pinned per tenant; never use a key or certificate from the message's KeyInfo. Require a valid signature on the Response or the Assertion, fail closed on any verification error, and allow only RSA-SHA256 or stronger.";
+const REFERENCE_FIX: &str = "Require exactly one Reference, whose URI is '#' and the ID of the element that carries the Signature (the Response or the Assertion the SP reads), with that ID unique in the document; refuse URI=\"\", XPointer forms and any other ID, whatever the XML signature library says about the digest.";
+const TRANSFORM_FIX: &str = "Allow only the enveloped-signature transform and exclusive (or inclusive) canonicalisation without comments, as SAML Core 5.4.4 profiles them; refuse XPath, XPath Filter 2.0, XSLT, base64 and #WithComments transforms before the library runs any of them (libxmlsec1: set the signature context's enabled reference transforms).";
 const DIGEST_FIX: &str = "Verify with a maintained XML Signature library (libxmlsec1, Apache Santuario) rather than reading the signature by hand: require exactly one SignedInfo, check the SignatureValue over that SignedInfo and the digests of its own References, and read each DigestValue only as the child of its Reference, as its whole text content (comments refused or ignored).";
 const XSW_FIX: &str = "Read identity and conditions only from the element the verified signature covers: require exactly one Assertion, unique IDs, a single Reference whose URI is the ID of the element that carries the Signature, and process that same element. Use one XML parser for verifying and for reading.";
 const CONFIRMATION_FIX: &str = "For Web Browser SSO, require a SubjectConfirmation whose Method is bearer and whose SubjectConfirmationData has this ACS URL as Recipient and a NotOnOrAfter still ahead; refuse holder-of-key, sender-vouches and data-less confirmations.";
 const TIME_FIX: &str = "Check NotBefore and NotOnOrAfter of Conditions and of SubjectConfirmationData against the current time, with a small skew tolerance (60 to 180 seconds).";
-const REFERENCE_FIX: &str = "Require exactly one Reference, whose URI is '#' and the ID of the element that carries the Signature (the Response or the Assertion the SP reads), with that ID unique in the document; refuse URI=\"\", XPointer forms and any other ID, whatever the XML signature library says about the digest.";
-const TRANSFORM_FIX: &str = "Allow only the enveloped-signature transform and exclusive (or inclusive) canonicalisation without comments, as SAML Core 5.4.4 profiles them; refuse XPath, XPath Filter 2.0, XSLT, base64 and #WithComments transforms before the library runs any of them (libxmlsec1: set the signature context's enabled reference transforms).";
 
 macro_rules! fault_check {
     ($id:literal, $title:literal, $category:ident, $severity:ident, $fault:expr, $fix:expr) => {
@@ -290,10 +290,6 @@ pub fn checks() -> Vec<Check> {
             SamlFault::ExtraDigestValue,
             DIGEST_FIX
         ),
-        // SHA-1 is allowed by XML Signature and Okta offers it, but it is broken
-        // for collisions: accepting it is weak, not a forged identity.
-        fault_check!("saml.sig.sha1", "RSA-SHA1 signature refused", Signature, Medium, SamlFault::Sha1, SIG_FIX, Warn),
-        fault_check!(
         // SAML Core 5.4.2 requires the Reference to name the signed
         // element's ID, but what these two sign (the whole document, or the
         // Response around the Assertion) still contains the Assertion the SP
@@ -338,6 +334,10 @@ pub fn checks() -> Vec<Check> {
             TRANSFORM_FIX,
             Warn
         ),
+        // SHA-1 is allowed by XML Signature and Okta offers it, but it is broken
+        // for collisions: accepting it is weak, not a forged identity.
+        fault_check!("saml.sig.sha1", "RSA-SHA1 signature refused", Signature, Medium, SamlFault::Sha1, SIG_FIX, Warn),
+        fault_check!(
             "saml.cond.audience",
             "Response for another SP (wrong Audience) refused",
             Conditions,

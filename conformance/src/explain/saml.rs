@@ -280,11 +280,11 @@ fn signature_findings(step: &mut Step, signatures: &[SignatureView], expect: &Ex
             ));
         }
     }
-    if signatures.is_empty() {
-        if encrypted.is_some() {
     for signature in signatures {
         reference_and_transforms(step, signature);
     }
+    if signatures.is_empty() {
+        if encrypted.is_some() {
             step.findings.push(saml_note(
                 SamlFault::EncryptedUnsigned,
                 Side::Either,
@@ -300,8 +300,6 @@ fn signature_findings(step: &mut Step, signatures: &[SignatureView], expect: &Ex
     }
 }
 
-/// Signature wrapping: the element an SP reads is not the element the
-/// signature covers. Classified by where the signed element sits, as SAML
 /// The Transforms SAML Core 5.4.4 allows in a Reference.
 const ALLOWED_TRANSFORMS: [&str; 4] = [
     "http://www.w3.org/2000/09/xmldsig#enveloped-signature",
@@ -362,6 +360,8 @@ fn reference_and_transforms(step: &mut Step, signature: &SignatureView) {
     }
 }
 
+/// Signature wrapping: the element an SP reads is not the element the
+/// signature covers. Classified by where the signed element sits, as SAML
 /// Raider and the schema-valid variants place it.
 fn wrapping(step: &mut Step, root: &Node, signatures: &[SignatureView], ids: &IdTable, read: Option<&Node>) {
     let mut found: Vec<(SamlFault, String)> = Vec::new();

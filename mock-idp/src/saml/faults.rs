@@ -164,6 +164,10 @@ impl SamlFault {
             SamlFault::CommentInDigestValue,
             SamlFault::SecondSignedInfo,
             SamlFault::ExtraDigestValue,
+            SamlFault::ReferenceWholeDocument,
+            SamlFault::ReferenceOtherElement,
+            SamlFault::TransformWithComments,
+            SamlFault::TransformXPath,
             SamlFault::Sha1,
             SamlFault::WrongAudience,
             SamlFault::MissingAudience,
@@ -183,10 +187,6 @@ impl SamlFault {
             SamlFault::NoConfirmationData,
             SamlFault::CommentInNameId,
         ];
-            SamlFault::ReferenceWholeDocument,
-            SamlFault::ReferenceOtherElement,
-            SamlFault::TransformWithComments,
-            SamlFault::TransformXPath,
         all.extend((1..=8).map(SamlFault::Xsw));
         all.extend([SamlFault::XswAdvice, SamlFault::XswStatusDetail]);
         all.extend([
@@ -225,6 +225,7 @@ impl SamlFault {
                 | SamlFault::CommentInDigestValue
                 | SamlFault::SecondSignedInfo
                 | SamlFault::ExtraDigestValue
+                | SamlFault::TransformXPath
                 | SamlFault::CommentInNameId
                 | SamlFault::Xsw(_)
                 | SamlFault::XswAdvice
@@ -246,7 +247,6 @@ impl SamlFault {
             SamlFault::BadSignature => {
                 "Signed correctly, then the NameID is changed to the impersonated identity, so the digest no longer matches."
             }
-                | SamlFault::TransformXPath
             SamlFault::UntrustedKey => "Signed by a different self-signed key, whose certificate is put in KeyInfo.",
             SamlFault::UntrustedKeyValue => {
                 "The NameID is the impersonated identity and both signatures are the attacker's, whose RSA public key is put in KeyInfo as KeyValue/RSAKeyValue (Modulus, Exponent), with no certificate."
@@ -262,6 +262,18 @@ impl SamlFault {
             }
             SamlFault::ExtraDigestValue => {
                 "Only the Assertion is signed; then its NameID is changed to the impersonated identity and a DigestValue with the digest of the edited Assertion is put in the Response's Extensions, before the Assertion; SignedInfo is untouched."
+            }
+            SamlFault::ReferenceWholeDocument => {
+                "Only the Assertion is signed, and its Reference has URI=\"\" (the whole document, less that Signature) instead of the Assertion's ID; the signature is the IdP's and verifies."
+            }
+            SamlFault::ReferenceOtherElement => {
+                "Only the Assertion is signed, and its Reference names the Response's ID instead of the Assertion's; the signature is the IdP's and verifies."
+            }
+            SamlFault::TransformWithComments => {
+                "Only the Assertion is signed, its Reference's canonicalisation transform is exclusive c14n #WithComments, and the NameID's text is split by an empty comment (its whole text is unchanged)."
+            }
+            SamlFault::TransformXPath => {
+                "Only the Assertion is signed, through an XPath filter transform, not(ancestor-or-self::saml2:Subject), that leaves the Subject out of the digest; then the NameID is changed to the impersonated identity, and the signature still verifies."
             }
             SamlFault::Sha1 => "Signed with rsa-sha1 and sha1 digests instead of SHA-256.",
             SamlFault::ShortSession => {
@@ -290,18 +302,6 @@ impl SamlFault {
                 "NotOnOrAfter was SECONDS ago, one minute after IssueInstant, as if the IdP's clock were behind."
             }
             SamlFault::InResponseToMismatch => "InResponseTo names an AuthnRequest that was never sent.",
-            SamlFault::ReferenceWholeDocument => {
-                "Only the Assertion is signed, and its Reference has URI=\"\" (the whole document, less that Signature) instead of the Assertion's ID; the signature is the IdP's and verifies."
-            }
-            SamlFault::ReferenceOtherElement => {
-                "Only the Assertion is signed, and its Reference names the Response's ID instead of the Assertion's; the signature is the IdP's and verifies."
-            }
-            SamlFault::TransformWithComments => {
-                "Only the Assertion is signed, its Reference's canonicalisation transform is exclusive c14n #WithComments, and the NameID's text is split by an empty comment (its whole text is unchanged)."
-            }
-            SamlFault::TransformXPath => {
-                "Only the Assertion is signed, through an XPath filter transform, not(ancestor-or-self::saml2:Subject), that leaves the Subject out of the digest; then the NameID is changed to the impersonated identity, and the signature still verifies."
-            }
             SamlFault::StatusResponder => "Status is Responder/AuthnFailed, yet a signed Assertion is included.",
             SamlFault::HolderOfKey => {
                 "The SubjectConfirmation Method is holder-of-key instead of bearer; its data is unchanged."
@@ -381,6 +381,12 @@ impl SamlFault {
             SamlFault::ExtraDigestValue => {
                 "attacks.md S-19; ruby-saml CVE-2024-45409 (DigestValue read only as a child of its Reference)"
             }
+            SamlFault::ReferenceWholeDocument | SamlFault::ReferenceOtherElement => {
+                "attacks.md S-26; SAML Core 5.4.2 (one Reference, to the ID of the element that carries the Signature)"
+            }
+            SamlFault::TransformWithComments | SamlFault::TransformXPath => {
+                "attacks.md S-27; SAML Core 5.4.4 (only enveloped-signature and exclusive c14n transforms); W3C XML Signature Best Practices (transform allow-list)"
+            }
             SamlFault::Sha1 => "XMLDSig 1.1 marks SHA-1 discouraged; Okta requires SHA-256 for OIN",
             SamlFault::ShortSession => {
                 "attacks.md P-18; SAML Core 2.7.2 (SessionNotOnOrAfter: the SP ends the session then); Samly CVE-2024-25718"
@@ -414,12 +420,6 @@ impl SamlFault {
             SamlFault::MultipleAssertions => "CVE-2022-41912",
             SamlFault::DoctypeEntity => "CVE-2025-25291, CVE-2025-23369 (reject any DTD)",
             SamlFault::EncryptedUnsigned => {
-            SamlFault::ReferenceWholeDocument | SamlFault::ReferenceOtherElement => {
-                "attacks.md S-26; SAML Core 5.4.2 (one Reference, to the ID of the element that carries the Signature)"
-            }
-            SamlFault::TransformWithComments | SamlFault::TransformXPath => {
-                "attacks.md S-27; SAML Core 5.4.4 (only enveloped-signature and exclusive c14n transforms); W3C XML Signature Best Practices (transform allow-list)"
-            }
                 "attacks.md P-15; CVE-2024-4985, CVE-2024-9487 (decrypt, then still require a signature)"
             }
             SamlFault::LegacyEncryption => {
@@ -478,6 +478,15 @@ impl SamlFault {
                 content.signatures.assertion = true;
             }
             SamlFault::Xsw(_) => content.signatures.assertion = true,
+            // A Response signature would name the Response by its ID and
+            // cover the Subject, which is what these faults take away.
+            SamlFault::ReferenceWholeDocument
+            | SamlFault::ReferenceOtherElement
+            | SamlFault::TransformWithComments
+            | SamlFault::TransformXPath => {
+                content.signatures.response = false;
+                content.signatures.assertion = true;
+            }
             // A Response signature would cover the planted DigestValue.
             SamlFault::ExtraDigestValue => {
                 content.signatures.response = false;
@@ -517,15 +526,6 @@ impl SamlFault {
                 Ok(format!("{}{}{}", &signed[..span.start], replaced, &signed[span.end..]))
             }
             SamlFault::CommentInNameId => {
-            // A Response signature would name the Response by its ID and
-            // cover the Subject, which is what these faults take away.
-            SamlFault::ReferenceWholeDocument
-            | SamlFault::ReferenceOtherElement
-            | SamlFault::TransformWithComments
-            | SamlFault::TransformXPath => {
-                content.signatures.response = false;
-                content.signatures.assertion = true;
-            }
                 let needle = format!(">{}{}<", escape(&identity.impersonate), escape(COMMENT_SUFFIX));
                 let at = signed.find(&needle).ok_or(SamlFaultError::Shape("NameID"))?;
                 let split = at + 1 + escape(&identity.impersonate).len();
@@ -761,6 +761,10 @@ impl fmt::Display for SamlFault {
             SamlFault::CommentInDigestValue => "comment-in-digest-value",
             SamlFault::SecondSignedInfo => "second-signed-info",
             SamlFault::ExtraDigestValue => "extra-digest-value",
+            SamlFault::ReferenceWholeDocument => "reference-whole-document",
+            SamlFault::ReferenceOtherElement => "reference-other-element",
+            SamlFault::TransformWithComments => "transform-with-comments",
+            SamlFault::TransformXPath => "transform-xpath",
             SamlFault::Sha1 => "sha1",
             SamlFault::Oversized => "oversized",
             SamlFault::ShortSession => "short-session",
@@ -802,10 +806,6 @@ impl FromStr for SamlFault {
             let signed = seconds.starts_with('+') || seconds.starts_with('-');
             return match seconds.parse::<i64>() {
                 Ok(value) if signed && value != 0 && value.abs() <= 31_536_000 => Ok(SamlFault::Skew(value)),
-            SamlFault::ReferenceWholeDocument => "reference-whole-document",
-            SamlFault::ReferenceOtherElement => "reference-other-element",
-            SamlFault::TransformWithComments => "transform-with-comments",
-            SamlFault::TransformXPath => "transform-xpath",
                 _ => Err(unknown()),
             };
         }

@@ -608,6 +608,11 @@ struct SignedInfoLeniency {
     /// More than one SignedInfo, the first checked (the `first-signed-info`
     /// flaw).
     first_signed_info: bool,
+    /// A Reference URI other than `#` and the carrier's ID (the
+    /// `any-reference-uri` flaw).
+    any_reference_uri: bool,
+    /// A Transform outside the allow-list (the `any-transform` flaw).
+    any_transform: bool,
 }
 
 impl SignedInfoLeniency {
@@ -615,6 +620,8 @@ impl SignedInfoLeniency {
         SignedInfoLeniency {
             hmac: policy.hmac_keyed_by_certificate,
             first_signed_info: policy.references_from_first_signed_info,
+            any_reference_uri: policy.any_reference_uri,
+            any_transform: policy.any_transform,
         }
     }
 }
@@ -631,11 +638,6 @@ fn check_signed_info_with(
         [first, ..] if leniency.first_signed_info => first,
         _ => return Err(SamlError::SignatureStructure("SignedInfo must appear exactly once")),
     };
-    /// A Reference URI other than `#` and the carrier's ID (the
-    /// `any-reference-uri` flaw).
-    any_reference_uri: bool,
-    /// A Transform outside the allow-list (the `any-transform` flaw).
-    any_transform: bool,
     let algorithm_of = |name: &str| -> Option<String> {
         children(signed_info, NS_DSIG, name).into_iter().next().and_then(|n| n.get_attribute_no_ns("Algorithm"))
     };
@@ -643,8 +645,6 @@ fn check_signed_info_with(
     if !CANONICALIZATIONS.contains(&c14n.as_str()) {
         return Err(SamlError::AlgorithmNotAllowed(c14n));
     }
-            any_reference_uri: policy.any_reference_uri,
-            any_transform: policy.any_transform,
     let method = algorithm_of("SignatureMethod").unwrap_or_default();
     let sha1_ok = allow_sha1 && method == SHA1_SIGNATURE;
     let hmac_ok = leniency.hmac && super::own_signature_check::HMAC_METHODS.contains(&method.as_str());
