@@ -215,7 +215,7 @@ fn validate(input: &InitInput) -> Result<(), InitError> {
     if let Some(url) = &input.saml_metadata_url {
         absolute_url("--saml-metadata", url)?;
     }
-    if input.idp_listen.parse::<std::net::SocketAddr>().is_err() {
+    if input.idp_listen.parse::<core::net::SocketAddr>().is_err() {
         return Err(input_error("--idp-listen", format!("'{}' is not an address:port", input.idp_listen)));
     }
     for domain in &input.email_domains {

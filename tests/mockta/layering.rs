@@ -43,6 +43,7 @@ const PROTOCOL_MODULES: &[&str] = &[
     "reference-sp/src/email.rs",
     "conformance/src/catalogue/",
     "conformance/src/explain/",
+    "conformance/src/init.rs",
 ];
 
 const RULES: &[Rule] = &[
