@@ -38,6 +38,7 @@ pub(crate) struct InitArgs {
     /// The relying party's OIDC redirect URI; adds an OIDC app.
     #[arg(long, value_name = "URI", requires = "oidc_client_type")]
     oidc_redirect_uri: Option<String>,
+    /// Whether the relying party keeps a client secret (confidential) or not (public).
     #[arg(long, value_enum, requires = "oidc_redirect_uri")]
     oidc_client_type: Option<ClientType>,
     /// client_secret_basic (default) or client_secret_post, for a confidential client.
