@@ -110,7 +110,7 @@ impl Browser {
             // the connection before the client has written it all (the
             // reference SP's 413 does); that is a refusal, not a transport
             // failure.
-            Err(error) if closed_while_sending_the_body(&error) => {
+            Err(error) if closed_while_sending_the_body(&error, form_is_large(form)) => {
                 return Ok(SpAnswer {
                     status: CLOSED_WHILE_SENDING,
                     location: None,
@@ -269,9 +269,23 @@ impl SpAnswer {
     }
 }
 
+/// A form body this large is past any SP's limit for a SAMLResponse, so a
+/// connection closed while sending it is the SP refusing it by its size.
+const LARGE_FORM: usize = 1024 * 1024;
+
+/// Whether the form's fields (before encoding, so a lower bound of the
+/// body) come to [`LARGE_FORM`] or more.
+fn form_is_large(form: &[(&str, &str)]) -> bool {
+    form.iter().map(|(name, value)| name.len() + value.len()).sum::<usize>() >= LARGE_FORM
+}
+
 /// Whether the send failed because the peer closed the connection (a broken
-/// pipe or a reset) while hyper was writing the request body.
-fn closed_while_sending_the_body(error: &reqwest::Error) -> bool {
+/// pipe or a reset) while hyper was writing the request body. hyper names
+/// the body write in its error when the close comes after the headers went
+/// out; when the headers and the first part of a large body share a write,
+/// the same close has no such name, so for a large body the broken pipe or
+/// reset alone is enough.
+fn closed_while_sending_the_body(error: &reqwest::Error, large_body: bool) -> bool {
     let mut closed = false;
     let mut source: Option<&(dyn std::error::Error + 'static)> = std::error::Error::source(error);
     while let Some(cause) = source {
@@ -280,7 +294,7 @@ fn closed_while_sending_the_body(error: &reqwest::Error) -> bool {
         }
         source = cause.source();
     }
-    closed && error_chain(error).contains("writing a body")
+    closed && (large_body || error_chain(error).contains("writing a body"))
 }
 
 /// A timeout, a refused or reset connection, or the error's own chain.
