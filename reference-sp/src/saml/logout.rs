@@ -17,11 +17,9 @@ use libxml::parser::Parser;
 use libxml::tree::{Document, Node};
 use time::OffsetDateTime;
 use time::format_description::well_known::Rfc3339;
-use xmlsec::{XmlSecDocumentExt, XmlSecKey, XmlSecKeyFormat, XmlSecSignatureContext};
+use xmlsec::XmlSecDocumentExt;
 
-use super::verify::{
-    MAX_ENCODED_LEN, NS_ASSERTION, NS_DSIG, NS_PROTOCOL, check_signed_info, children, pem_certificate,
-};
+use super::verify::{MAX_ENCODED_LEN, NS_ASSERTION, NS_DSIG, NS_PROTOCOL, check_signed_info, children};
 use super::{SamlError, descendants, is, xml_escape};
 
 const STATUS_SUCCESS: &str = "urn:oasis:names:tc:SAML:2.0:status:Success";
@@ -114,21 +112,7 @@ fn parse(xml: &str, root_name: &'static str) -> Result<(Document, Node), SamlErr
 
 /// Verifies one signature with the pinned certificates.
 fn verifies_with_pinned(signature: &Node, certificates: &[String]) -> Result<bool, SamlError> {
-    super::xmlsec_errors::install();
-    let _ = super::xmlsec_errors::take();
-    for certificate in certificates {
-        let key = XmlSecKey::from_memory(pem_certificate(certificate).as_bytes(), XmlSecKeyFormat::CertPem, None)
-            .map_err(|_| SamlError::BadCertificate)?;
-        let mut context = XmlSecSignatureContext::new();
-        context.insert_key(key);
-        if context.verify_node(signature).unwrap_or(false) {
-            let _ = super::xmlsec_errors::take();
-            return Ok(true);
-        }
-    }
-    let details = super::xmlsec_errors::take();
-    tracing::debug!(?details, "no pinned certificate verifies the logout message's signature");
-    Ok(false)
+    super::verify::verifies_with_any(signature, certificates, "the logout message's signature")
 }
 
 /// The message's own signature: one `ds:Signature` child of the root that

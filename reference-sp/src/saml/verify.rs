@@ -712,9 +712,14 @@ fn verify_signature(signature: &Node, expect: &Expectations<'_>) -> Result<bool,
     } else {
         expect.certificates
     };
-    // libxmlsec1 would print each step of a failed verification to stderr;
-    // its messages are kept instead, and shown once, at debug level, beside
-    // the refusal the ACS logs.
+    verifies_with_any(signature, certificates, "the signature")
+}
+
+/// Whether one of `certificates` (base64 DER) verifies `signature` with
+/// libxmlsec1. libxmlsec1 would print each step of a failed verification to
+/// stderr; its messages are kept instead, and shown once, at debug level,
+/// beside the refusal the caller logs, naming `what` was refused.
+pub(super) fn verifies_with_any(signature: &Node, certificates: &[String], what: &str) -> Result<bool, SamlError> {
     super::xmlsec_errors::install();
     let _ = super::xmlsec_errors::take();
     for certificate in certificates {
@@ -728,7 +733,7 @@ fn verify_signature(signature: &Node, expect: &Expectations<'_>) -> Result<bool,
         }
     }
     let details = super::xmlsec_errors::take();
-    tracing::debug!(?details, "no pinned certificate verifies the signature");
+    tracing::debug!(?details, "no pinned certificate verifies {what}");
     Ok(false)
 }
 
