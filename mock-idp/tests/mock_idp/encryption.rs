@@ -8,38 +8,15 @@ use mock_idp::idp::Idp;
 use mock_idp::saml::SamlFaultPlan;
 use mock_idp::saml::encrypt::{BlockAlgorithm, EncryptionRecipient, KeyTransport};
 use mock_idp::saml::faults::SamlFault;
-use openssl::asn1::Asn1Time;
-use openssl::hash::MessageDigest;
-use openssl::pkey::PKey;
-use openssl::rsa::Rsa;
-use openssl::x509::{X509, X509NameBuilder};
 
 use crate::support::{SignatureOf, count, idp, metadata_certificate_pem, xmlsec1_verifies};
 
 /// An SP's encryption key and self-signed certificate, both PEM.
-struct SpKey {
-    key_pem: String,
-    cert_pem: String,
-}
+/// The SP's encryption key pair.
+type SpKey = crate::signed_requests::SpSigner;
 
 fn sp_key() -> SpKey {
-    let rsa = Rsa::generate(2048).unwrap();
-    let key = PKey::from_rsa(rsa).unwrap();
-    let mut name = X509NameBuilder::new().unwrap();
-    name.append_entry_by_text("CN", "sp.example").unwrap();
-    let name = name.build();
-    let mut builder = X509::builder().unwrap();
-    builder.set_version(2).unwrap();
-    builder.set_subject_name(&name).unwrap();
-    builder.set_issuer_name(&name).unwrap();
-    builder.set_pubkey(&key).unwrap();
-    builder.set_not_before(&Asn1Time::days_from_now(0).unwrap()).unwrap();
-    builder.set_not_after(&Asn1Time::days_from_now(365).unwrap()).unwrap();
-    builder.sign(&key, MessageDigest::sha256()).unwrap();
-    SpKey {
-        key_pem: String::from_utf8(key.private_key_to_pem_pkcs8().unwrap()).unwrap(),
-        cert_pem: String::from_utf8(builder.build().to_pem().unwrap()).unwrap(),
-    }
+    crate::signed_requests::self_signed_key_pair("sp.example")
 }
 
 fn encrypting_idp(sp: &SpKey, block: BlockAlgorithm) -> Arc<Idp> {

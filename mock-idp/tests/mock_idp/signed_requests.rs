@@ -31,9 +31,15 @@ pub(crate) struct SpSigner {
 }
 
 pub(crate) fn sp_signer() -> SpSigner {
+    self_signed_key_pair("sp.example signing")
+}
+
+/// A fresh RSA-2048 key and a self-signed certificate for it, valid for a
+/// year, as an SP's metadata would carry; `encryption.rs` uses it too.
+pub(crate) fn self_signed_key_pair(common_name: &str) -> SpSigner {
     let key = PKey::from_rsa(Rsa::generate(2048).unwrap()).unwrap();
     let mut name = X509NameBuilder::new().unwrap();
-    name.append_entry_by_text("CN", "sp.example signing").unwrap();
+    name.append_entry_by_text("CN", common_name).unwrap();
     let name = name.build();
     let mut builder = X509::builder().unwrap();
     builder.set_version(2).unwrap();
