@@ -104,7 +104,16 @@ impl Browser {
     }
 
     async fn post_form_up_to(&self, url: &str, form: &[(&str, &str)], cap: usize) -> Step<SpAnswer> {
-        let response = match self.client.post(url).form(form).send().await {
+        let mut request = self.client.post(url).form(form);
+        // A server may answer a large body early (a 413) while hyper is still
+        // writing it; the connection is then half-written, and if the pool
+        // kept it the next request (the session oracle's) would fail with
+        // the old body's broken pipe. Closing it after this one exchange
+        // keeps every later request on a clean connection.
+        if form_is_large(form) {
+            request = request.header(reqwest::header::CONNECTION, "close");
+        }
+        let response = match request.send().await {
             Ok(response) => response,
             // A server that refuses a body by its size may answer and close
             // the connection before the client has written it all (the
