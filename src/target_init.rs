@@ -2,13 +2,20 @@
 //! metadata (a file, or a URL fetched here), asks on a terminal for what it
 //! was not given and cannot find, checks the session URL once, and writes
 //! `org.toml` and `target.toml`.
+//!
+//! An answer typed on the terminal is checked as soon as it is typed (a URL's
+//! shape, a JSON pointer's shape, and the session URL's one GET), and a wrong
+//! one is said in a line and asked again, so a typo does not throw away the
+//! answers before it. A value given as an option is checked after all of
+//! them and fails in one line (exit 2), as a script needs.
 
 use std::io::{BufRead, IsTerminal, Write};
 use std::path::PathBuf;
 
 use clap::{Args, Subcommand, ValueEnum};
 use conformance::init::{
-    InitInput, ORG_FILE_NAME, OidcClientType, OidcOptions, ScimCredentials, ScimOptions, TARGET_FILE_NAME, generate,
+    InitError, InitInput, ORG_FILE_NAME, OidcClientType, OidcOptions, ScimCredentials, ScimOptions, SessionUrlAnswer,
+    TARGET_FILE_NAME, check_absolute_url, check_json_pointer, generate,
 };
 
 use crate::Failure;
@@ -104,25 +111,85 @@ fn is_url(text: &str) -> bool {
     text.starts_with("http://") || text.starts_with("https://")
 }
 
-/// The value given, else an answer typed on the terminal, else one line
-/// naming the option (exit 2): a script must say everything.
-fn given_or_asked(given: Option<String>, option: &str, question: &str) -> Result<String, Failure> {
+/// Where a value came from: an option is checked with the others after the
+/// questions, an answer was checked when it was typed.
+enum Source {
+    Option,
+    Terminal,
+}
+
+/// The value given, else an answer typed on the terminal that passes
+/// `check` (a wrong answer is said on one line and the question asked
+/// again), else one line naming the option (exit 2): a script must say
+/// everything. The end of input (Ctrl-D) ends init the same way, since there
+/// is no one left to ask.
+fn given_or_asked(
+    given: Option<String>,
+    option: &str,
+    question: &str,
+    mut check: impl FnMut(&str) -> Result<(), String>,
+) -> Result<(String, Source), Failure> {
     if let Some(value) = given {
-        return Ok(value);
+        return Ok((value, Source::Option));
     }
     let stdin = std::io::stdin();
     if !stdin.is_terminal() {
         return Err(Failure::usage(format!("{option}: required ({question}); stdin is not a terminal to ask on")));
     }
-    eprint!("{question}: ");
-    std::io::stderr().flush().map_err(Failure::runtime)?;
-    let mut line = String::new();
-    stdin.lock().read_line(&mut line).map_err(Failure::runtime)?;
-    let answer = line.trim().to_owned();
-    if answer.is_empty() {
-        return Err(Failure::usage(format!("{option}: required ({question})")));
+    loop {
+        eprint!("{question}: ");
+        std::io::stderr().flush().map_err(Failure::runtime)?;
+        let mut line = String::new();
+        if stdin.lock().read_line(&mut line).map_err(Failure::runtime)? == 0 {
+            eprintln!();
+            return Err(Failure::usage(format!("{option}: required ({question}); the input ended before an answer")));
+        }
+        let answer = line.trim();
+        if answer.is_empty() {
+            eprintln!("an answer is required (or give {option})");
+            continue;
+        }
+        match check(answer) {
+            Ok(()) => return Ok((answer.to_owned(), Source::Terminal)),
+            Err(problem) => eprintln!("{problem}"),
+        }
     }
-    Ok(answer)
+}
+
+/// The problem alone, without the option's name, for an answer typed on the
+/// terminal, where no option was written.
+fn problem_of(error: InitError) -> String {
+    match error {
+        InitError::Input { problem, .. } => problem,
+        InitError::Metadata(problem) => problem,
+    }
+}
+
+/// The one GET of the session URL, without a session: what the SP answered,
+/// or why it could not be reached.
+fn session_url_answer(
+    runtime: &tokio::runtime::Runtime,
+    client: &reqwest::Client,
+    url: &str,
+) -> Result<reqwest::StatusCode, String> {
+    runtime
+        .block_on(async { client.get(url).send().await.map(|response| response.status()) })
+        .map_err(|e| format!("cannot reach {url}: {}", innermost_cause(&e)))
+}
+
+/// The error's deepest cause, such as "Connection refused (os error 111)":
+/// reqwest's own message only repeats the URL it could not send to.
+fn innermost_cause(error: &dyn std::error::Error) -> String {
+    let mut cause = error;
+    while let Some(source) = cause.source() {
+        cause = source;
+    }
+    cause.to_string()
+}
+
+/// The line init says about the session URL's answer.
+fn session_url_report(url: &str, status: reqwest::StatusCode) -> String {
+    format!("session URL {url} answered {status}: {}", SessionUrlAnswer::from_status(status.as_u16()).meaning())
 }
 
 fn init(args: InitArgs) -> Result<(), Failure> {
@@ -150,8 +217,14 @@ fn init(args: InitArgs) -> Result<(), Failure> {
             .map_err(|e| Failure::usage(format!("--saml-metadata: cannot read {}: {e}", args.saml_metadata)))?;
         (text, None)
     };
-    let saml_login_url =
-        given_or_asked(args.login_url, "--login-url", "Where does SP-initiated SAML sign-in start (URL)")?;
+    let absolute_url =
+        |option: &'static str| move |answer: &str| check_absolute_url(option, answer).map_err(problem_of);
+    let (saml_login_url, _) = given_or_asked(
+        args.login_url,
+        "--login-url",
+        "Where does SP-initiated SAML sign-in start (URL)",
+        absolute_url("--login-url"),
+    )?;
     let oidc = match (args.oidc_redirect_uri, args.oidc_client_type) {
         (Some(redirect_uri), Some(client_type)) => Some(OidcOptions {
             redirect_uri,
@@ -164,7 +237,9 @@ fn init(args: InitArgs) -> Result<(), Failure> {
                 args.oidc_login_url,
                 "--oidc-login-url",
                 "Where does the relying party start an OIDC sign-in (URL)",
-            )?,
+                absolute_url("--oidc-login-url"),
+            )?
+            .0,
             return_parameter: args.oidc_return_parameter,
             refresh_url: args.oidc_refresh_url,
         }),
@@ -186,15 +261,29 @@ fn init(args: InitArgs) -> Result<(), Failure> {
             Some(ScimOptions { base_url, credentials, profile: args.scim_profile })
         }
     };
-    let session_url = given_or_asked(
+    // A typed session URL gets its one GET at once: unreachable, or a page
+    // the SP does not have, is a typo to be asked again; any other answer is
+    // reported and kept, as an option's would be.
+    let (session_url, session_url_source) = given_or_asked(
         args.session_url,
         "--session-url",
         "Which URL of the SP shows the signed-in user (it answers 401 or no identity without a session)",
+        |answer| {
+            check_absolute_url("--session-url", answer).map_err(problem_of)?;
+            let status = session_url_answer(&runtime, &client, answer)?;
+            let report = session_url_report(answer, status);
+            if SessionUrlAnswer::from_status(status.as_u16()) == SessionUrlAnswer::NoSuchPage {
+                return Err(format!("{report} (give --session-url to keep it)"));
+            }
+            eprintln!("{report}");
+            Ok(())
+        },
     )?;
-    let identity_pointer = given_or_asked(
+    let (identity_pointer, _) = given_or_asked(
         args.identity_pointer,
         "--identity-pointer",
         "The JSON pointer to the user's email in that answer (such as /email)",
+        |answer| check_json_pointer("--identity-pointer", answer).map_err(problem_of),
     )?;
     let input = InitInput {
         saml_metadata,
@@ -212,18 +301,13 @@ fn init(args: InitArgs) -> Result<(), Failure> {
     };
     let files = generate(&input).map_err(Failure::usage)?;
     // The session URL is checked once: no session is expected yet, so a 401
-    // is what a correct SP answers; only an unreachable URL is refused.
-    let answer = runtime
-        .block_on(async { client.get(&input.session_url).send().await.map(|response| response.status()) })
-        .map_err(|e| Failure::usage(format!("--session-url: cannot reach {}: {e}", input.session_url)))?;
-    let meaning = match answer.as_u16() {
-        401 => "no session yet, as expected",
-        200..=299 => "a 2xx without a session must not carry the identity",
-        _ => {
-            "the suite takes only 401 (or a 2xx without the identity) as no session; set session.no_session_status otherwise"
-        }
-    };
-    eprintln!("session URL {} answered {answer}: {meaning}", input.session_url);
+    // is what a correct SP answers; only an unreachable URL given as an
+    // option is refused (a typed one was checked when it was typed).
+    if let Source::Option = session_url_source {
+        let status = session_url_answer(&runtime, &client, &input.session_url)
+            .map_err(|problem| Failure::usage(format!("--session-url: {problem}")))?;
+        eprintln!("{}", session_url_report(&input.session_url, status));
+    }
     // The files are checked where they are read before they are written.
     let now = time::OffsetDateTime::now_utc();
     let org = mock_idp::org::parse_org(ORG_FILE_NAME, &files.org_toml, now).map_err(Failure::usage)?;

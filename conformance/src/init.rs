@@ -116,15 +116,59 @@ fn input_error(option: &'static str, problem: impl Into<String>) -> InitError {
     InitError::Input { option, problem: problem.into() }
 }
 
-fn absolute_url(option: &'static str, value: &str) -> Result<(), InitError> {
+/// Whether `value`, given for `option`, is an absolute http or https URL.
+/// Public so that the edge can check an answer typed on a terminal at once
+/// and ask again, instead of failing after the last question.
+pub fn check_absolute_url(option: &'static str, value: &str) -> Result<(), InitError> {
     match url::Url::parse(value) {
         Ok(url) if matches!(url.scheme(), "http" | "https") && url.host().is_some() => Ok(()),
         _ => Err(input_error(option, format!("'{value}' is not an absolute http or https URL"))),
     }
 }
 
-fn json_pointer(option: &'static str, value: &str) -> Result<(), InitError> {
+/// Whether `value`, given for `option`, has the shape of a JSON pointer
+/// (RFC 6901: empty or starting with `/`; the empty pointer, the whole
+/// answer, is never an email, so it is refused too).
+pub fn check_json_pointer(option: &'static str, value: &str) -> Result<(), InitError> {
     if value.starts_with('/') { Ok(()) } else { Err(input_error(option, format!("'{value}' must start with '/'"))) }
+}
+
+/// What the SP's answer to the one GET of its session URL, sent before any
+/// sign-in and so without a session, says about that URL.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum SessionUrlAnswer {
+    /// 401: no session yet, which is what the suite expects.
+    NoSession,
+    /// A 2xx: usable only if it carries no identity without a session.
+    Success,
+    /// 404 or 410: the SP has no such page, so the URL is most likely mistyped.
+    NoSuchPage,
+    /// Any other status, which the suite takes as no session only when the
+    /// target lists it in `session.no_session_status`.
+    Other,
+}
+
+impl SessionUrlAnswer {
+    pub fn from_status(status: u16) -> Self {
+        match status {
+            401 => SessionUrlAnswer::NoSession,
+            200..=299 => SessionUrlAnswer::Success,
+            404 | 410 => SessionUrlAnswer::NoSuchPage,
+            _ => SessionUrlAnswer::Other,
+        }
+    }
+
+    /// What the answer means for the target, said after the status.
+    pub fn meaning(self) -> &'static str {
+        match self {
+            SessionUrlAnswer::NoSession => "no session yet, as expected",
+            SessionUrlAnswer::Success => "a 2xx without a session must not carry the identity",
+            SessionUrlAnswer::NoSuchPage => "the SP has no such page, so the URL is likely mistyped",
+            SessionUrlAnswer::Other => {
+                "the suite takes only 401 (or a 2xx without the identity) as no session; set session.no_session_status otherwise"
+            }
+        }
+    }
 }
 
 /// A TOML basic string, quoted and escaped.
@@ -203,17 +247,17 @@ pub fn generate(input: &InitInput) -> Result<InitFiles, InitError> {
 }
 
 fn validate(input: &InitInput) -> Result<(), InitError> {
-    absolute_url("--login-url", &input.saml_login_url)?;
-    absolute_url("--session-url", &input.session_url)?;
-    json_pointer("--identity-pointer", &input.identity_pointer)?;
+    check_absolute_url("--login-url", &input.saml_login_url)?;
+    check_absolute_url("--session-url", &input.session_url)?;
+    check_json_pointer("--identity-pointer", &input.identity_pointer)?;
     if let Some(pointer) = &input.name_pointer {
-        json_pointer("--name-pointer", pointer)?;
+        check_json_pointer("--name-pointer", pointer)?;
     }
     if let Some(pointer) = &input.groups_pointer {
-        json_pointer("--groups-pointer", pointer)?;
+        check_json_pointer("--groups-pointer", pointer)?;
     }
     if let Some(url) = &input.saml_metadata_url {
-        absolute_url("--saml-metadata", url)?;
+        check_absolute_url("--saml-metadata", url)?;
     }
     if input.idp_listen.parse::<core::net::SocketAddr>().is_err() {
         return Err(input_error("--idp-listen", format!("'{}' is not an address:port", input.idp_listen)));
@@ -224,10 +268,10 @@ fn validate(input: &InitInput) -> Result<(), InitError> {
         }
     }
     if let Some(oidc) = &input.oidc {
-        absolute_url("--oidc-redirect-uri", &oidc.redirect_uri)?;
-        absolute_url("--oidc-login-url", &oidc.login_url)?;
+        check_absolute_url("--oidc-redirect-uri", &oidc.redirect_uri)?;
+        check_absolute_url("--oidc-login-url", &oidc.login_url)?;
         if let Some(refresh_url) = &oidc.refresh_url {
-            absolute_url("--oidc-refresh-url", refresh_url)?;
+            check_absolute_url("--oidc-refresh-url", refresh_url)?;
         }
         match (oidc.client_type, oidc.auth_method.as_deref()) {
             (OidcClientType::Public, None | Some("none")) => {}
@@ -247,7 +291,7 @@ fn validate(input: &InitInput) -> Result<(), InitError> {
         }
     }
     if let Some(scim) = &input.scim {
-        absolute_url("--scim-base-url", &scim.base_url)?;
+        check_absolute_url("--scim-base-url", &scim.base_url)?;
         if let Some(profile) = &scim.profile
             && mock_idp::org::provisioning::RequestProfile::parse(profile).is_none()
         {
@@ -607,6 +651,25 @@ mod tests {
         assert_eq!(descriptor.single_logout_services.len(), 2);
         let indexes: Vec<Option<u32>> = descriptor.consumer_services.iter().map(|s| s.index).collect();
         assert_eq!(indexes, vec![Some(0), Some(2), Some(1)]);
+    }
+
+    #[test]
+    fn only_a_missing_page_makes_the_session_url_wrong() {
+        let answers: Vec<SessionUrlAnswer> =
+            [401, 200, 204, 404, 410, 403, 302, 500].into_iter().map(SessionUrlAnswer::from_status).collect();
+        assert_eq!(
+            answers,
+            [
+                SessionUrlAnswer::NoSession,
+                SessionUrlAnswer::Success,
+                SessionUrlAnswer::Success,
+                SessionUrlAnswer::NoSuchPage,
+                SessionUrlAnswer::NoSuchPage,
+                SessionUrlAnswer::Other,
+                SessionUrlAnswer::Other,
+                SessionUrlAnswer::Other,
+            ]
+        );
     }
 
     #[test]

@@ -1,12 +1,16 @@
 //! `mockta target init` against the reference SP: the target it writes from
 //! the acme tenant's metadata, OIDC redirect URI and SCIM server judges the
 //! SP as the hand-written reference target does, check by check (SAML, OIDC
-//! and SCIM).
+//! and SCIM). Its questions are answered on a real terminal: a
+//! pseudo-terminal from util-linux's `script`.
 
 use std::collections::BTreeMap;
+use std::io::{Read, Write};
 use std::path::{Path, PathBuf};
-use std::process::Command;
+use std::process::{Child, ChildStdin, Command, Stdio};
 use std::sync::Arc;
+use std::sync::mpsc::{Receiver, RecvTimeoutError};
+use std::time::{Duration, Instant};
 
 /// The reference SP on `listener`, with its acme tenant's IdP metadata URL
 /// and OIDC client set to what init said (`acme_idp`), and the tenants' IdP at `idp_url`.
@@ -80,9 +84,20 @@ fn verdicts(dir: &Path, target: &Path, name: &str) -> BTreeMap<String, (String, 
 }
 
 fn verdicts_of(protocol: &str, dir: &Path, target: &Path, name: &str) -> BTreeMap<String, (String, String)> {
+    verdicts_of_checks(protocol, "*", dir, target, name)
+}
+
+/// The verdicts of the checks of `protocol` whose id matches `only`.
+fn verdicts_of_checks(
+    protocol: &str,
+    only: &str,
+    dir: &Path,
+    target: &Path,
+    name: &str,
+) -> BTreeMap<String, (String, String)> {
     let report = dir.join(format!("{name}-{protocol}-report.json"));
     let output = Command::new(env!("CARGO_BIN_EXE_mockta"))
-        .args(["check", "--protocol", protocol, "--format", "json", "--target"])
+        .args(["check", "--protocol", protocol, "--only", only, "--format", "json", "--target"])
         .arg(target)
         .arg("--key-dir")
         .arg(dir.join(format!("{name}-keys")))
@@ -331,5 +346,320 @@ fn init_without_a_terminal_names_what_it_still_needs_in_one_line() {
     let (code, _, stderr) =
         init(&all_but(&["--identity-pointer", "/email", "--scim-base-url", "https://sp.example/scim/v2"]));
     assert_eq!((code, stderr.trim()), (2, "mockta: error: --scim-base-url: give --scim-token or --scim-basic"));
+    assert!(!dir.path().join("target.toml").exists());
+}
+
+/// A command on a pseudo-terminal, through util-linux's `script` (Debian's
+/// essential bsdutils package has it, so every machine that runs these tests
+/// does): the command's stdin, stdout and stderr are the terminal, what the
+/// test writes to `script`'s stdin is typed on it, and what the command
+/// prints comes out of `script`'s stdout. The terminal does not echo, so the
+/// transcript holds the typed answers once, where the test typed them.
+struct Terminal {
+    script: Child,
+    /// `None` once the test has ended the input (Ctrl-D).
+    keyboard: Option<ChildStdin>,
+    screen: Receiver<Vec<u8>>,
+    /// What the command printed and the test typed, in order, without the
+    /// terminal's carriage returns.
+    transcript: String,
+    /// Printed bytes that do not yet make a whole UTF-8 character.
+    partial: Vec<u8>,
+    /// Where the next `expect` starts looking: after the last text it found
+    /// and the last answer typed.
+    read_up_to: usize,
+    /// One deadline for the whole conversation: a question that never comes
+    /// fails the test instead of hanging it.
+    deadline: Instant,
+}
+
+/// Quotes `word` for the shell `script` runs the command with.
+fn shell_quoted(word: &str) -> String {
+    format!("'{}'", word.replace('\'', "'\\''"))
+}
+
+impl Terminal {
+    fn start(program: &str, args: &[String]) -> Terminal {
+        let command: Vec<String> =
+            std::iter::once(program).chain(args.iter().map(String::as_str)).map(shell_quoted).collect();
+        let mut script = Command::new("script")
+            .args(["--quiet", "--return", "--echo", "never", "--command"])
+            .arg(command.join(" "))
+            .arg("/dev/null")
+            .env("SHELL", "/bin/sh")
+            .stdin(Stdio::piped())
+            .stdout(Stdio::piped())
+            .stderr(Stdio::inherit())
+            .spawn()
+            .expect("util-linux's script runs");
+        let keyboard = script.stdin.take();
+        let mut output = script.stdout.take().unwrap();
+        let (sender, screen) = std::sync::mpsc::channel();
+        // A thread reads the terminal, so that the test waits on a channel
+        // with the deadline instead of blocking in a read.
+        std::thread::spawn(move || {
+            let mut buffer = [0u8; 4096];
+            while let Ok(length @ 1..) = output.read(&mut buffer) {
+                if sender.send(buffer[..length].to_vec()).is_err() {
+                    break;
+                }
+            }
+        });
+        Terminal {
+            script,
+            keyboard,
+            screen,
+            transcript: String::new(),
+            partial: Vec::new(),
+            read_up_to: 0,
+            deadline: Instant::now() + Duration::from_secs(60),
+        }
+    }
+
+    /// Adds printed bytes to the transcript, keeping an incomplete UTF-8
+    /// character for the next ones.
+    fn append(&mut self, bytes: &[u8]) {
+        self.partial.extend_from_slice(bytes);
+        let whole = match std::str::from_utf8(&self.partial) {
+            Ok(text) => text.len(),
+            Err(error) => error.valid_up_to(),
+        };
+        let text = String::from_utf8_lossy(&self.partial[..whole]).replace('\r', "");
+        self.transcript.push_str(&text);
+        self.partial.drain(..whole);
+    }
+
+    /// Reads the terminal until `text` shows after what was already found.
+    fn expect(&mut self, text: &str) {
+        loop {
+            if let Some(position) = self.transcript[self.read_up_to..].find(text) {
+                self.read_up_to += position + text.len();
+                return;
+            }
+            let left = self.deadline.saturating_duration_since(Instant::now());
+            match self.screen.recv_timeout(left) {
+                Ok(bytes) => self.append(&bytes),
+                Err(RecvTimeoutError::Timeout) => {
+                    panic!("{text:?} did not show within the deadline; the terminal showed:\n{}", self.transcript)
+                }
+                Err(RecvTimeoutError::Disconnected) => {
+                    panic!("the terminal closed before {text:?} showed; it showed:\n{}", self.transcript)
+                }
+            }
+        }
+    }
+
+    /// Types `answer` and Enter. The command waits on its question, so
+    /// nothing it prints falls between the question and the answer.
+    fn answer(&mut self, answer: &str) {
+        let keyboard = self.keyboard.as_mut().expect("the input has not ended");
+        keyboard.write_all(format!("{answer}\n").as_bytes()).unwrap();
+        keyboard.flush().unwrap();
+        self.transcript.push_str(answer);
+        self.transcript.push('\n');
+        self.read_up_to = self.transcript.len();
+    }
+
+    /// Ends the input, as Ctrl-D does: `script` passes the end on to the
+    /// command's terminal.
+    fn end_input(&mut self) {
+        self.keyboard = None;
+    }
+
+    /// Reads the terminal until the command ends; returns its exit code and
+    /// the whole transcript.
+    fn finish(mut self) -> (i32, String) {
+        loop {
+            let left = self.deadline.saturating_duration_since(Instant::now());
+            match self.screen.recv_timeout(left) {
+                Ok(bytes) => self.append(&bytes),
+                Err(RecvTimeoutError::Disconnected) => break,
+                Err(RecvTimeoutError::Timeout) => {
+                    panic!("the command did not end within the deadline; the terminal showed:\n{}", self.transcript)
+                }
+            }
+        }
+        let status = self.script.wait().unwrap();
+        (status.code().unwrap_or(-1), std::mem::take(&mut self.transcript))
+    }
+}
+
+impl Drop for Terminal {
+    /// A test that failed half way does not leave `script` and the command
+    /// waiting for an answer.
+    fn drop(&mut self) {
+        let _ = self.script.kill();
+        let _ = self.script.wait();
+    }
+}
+
+const SESSION_URL_QUESTION: &str =
+    "Which URL of the SP shows the signed-in user (it answers 401 or no identity without a session): ";
+const IDENTITY_POINTER_QUESTION: &str = "The JSON pointer to the user's email in that answer (such as /email): ";
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn init_on_a_terminal_asks_again_after_a_wrong_answer_and_writes_what_the_options_write() {
+    let dir = tempfile::tempdir().unwrap();
+    let idp_port = free_port();
+    let idp_url = format!("http://127.0.0.1:{idp_port}");
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let address = listener.local_addr().unwrap();
+    let (server, sp_url) = serve_sp(dir.path(), listener, &idp_url, None, "terminal-sp");
+    let unreachable_url = format!("http://127.0.0.1:{}/whoami", free_port());
+    // Everything but the two answers init cannot find in the metadata.
+    let given: Vec<String> = [
+        "--saml-metadata",
+        &format!("{sp_url}/sso/metadata/acme"),
+        "--login-url",
+        &format!("{sp_url}/login?tenant=acme"),
+        "--jit",
+        "--email-domain",
+        "acme.test",
+        "--idp-listen",
+        &format!("127.0.0.1:{idp_port}"),
+    ]
+    .iter()
+    .map(|arg| (*arg).to_owned())
+    .collect();
+    let asked_dir = dir.path().join("asked");
+    let mut asked_args = given.clone();
+    asked_args.extend(["--out-dir".to_owned(), asked_dir.to_str().unwrap().to_owned()]);
+    let (dialogue_sp_url, dialogue_unreachable_url) = (sp_url.clone(), unreachable_url.clone());
+    let (code, transcript) = tokio::task::spawn_blocking(move || {
+        let sp_url = dialogue_sp_url;
+        let mut terminal = Terminal::start(
+            env!("CARGO_BIN_EXE_mockta"),
+            &["target".into(), "init".into()].into_iter().chain(asked_args).collect::<Vec<String>>(),
+        );
+        terminal.expect(SESSION_URL_QUESTION);
+        terminal.answer("whoami");
+        terminal.expect("'whoami' is not an absolute http or https URL\n");
+        terminal.expect(SESSION_URL_QUESTION);
+        terminal.answer(&dialogue_unreachable_url);
+        terminal.expect(&format!("cannot reach {dialogue_unreachable_url}: "));
+        terminal.expect(SESSION_URL_QUESTION);
+        terminal.answer(&format!("{sp_url}/who-am-i"));
+        terminal.expect(&format!("session URL {sp_url}/who-am-i answered 404 Not Found: "));
+        terminal.expect(SESSION_URL_QUESTION);
+        terminal.answer(&format!("{sp_url}/whoami"));
+        terminal
+            .expect(&format!("session URL {sp_url}/whoami answered 401 Unauthorized: no session yet, as expected\n"));
+        terminal.expect(IDENTITY_POINTER_QUESTION);
+        terminal.answer("");
+        terminal.expect("an answer is required (or give --identity-pointer)\n");
+        terminal.expect(IDENTITY_POINTER_QUESTION);
+        terminal.answer("email");
+        terminal.expect("'email' must start with '/'\n");
+        terminal.expect(IDENTITY_POINTER_QUESTION);
+        terminal.answer("/email");
+        terminal.expect("wrote ");
+        terminal.finish()
+    })
+    .await
+    .unwrap();
+    assert_eq!(code, 0, "{transcript}");
+    // The whole conversation, with the ports, the folder and the derived
+    // app key (which depends on the SP's port) written as names.
+    let app_key = regex::Regex::new("exk[0-9A-Za-z]+").unwrap();
+    let redacted = app_key
+        .replace_all(&transcript, "exk{key}")
+        .replace(&unreachable_url, "http://127.0.0.1:{closed_port}/whoami")
+        .replace(&sp_url, "http://127.0.0.1:{sp_port}")
+        .replace(&idp_url, "http://127.0.0.1:{idp_port}")
+        .replace(dir.path().to_str().unwrap(), "{dir}");
+    insta::assert_snapshot!("init_on_a_terminal", redacted);
+
+    // The same answers given as options write the same two files.
+    let options_dir = dir.path().join("options");
+    let mut options_args = given.clone();
+    options_args.extend(
+        [
+            "--session-url",
+            &format!("{sp_url}/whoami"),
+            "--identity-pointer",
+            "/email",
+            "--out-dir",
+            options_dir.to_str().unwrap(),
+        ]
+        .iter()
+        .map(|arg| (*arg).to_owned()),
+    );
+    let (code, _, stderr) = tokio::task::spawn_blocking(move || init(&options_args)).await.unwrap();
+    assert_eq!(code, 0, "{stderr}");
+    for file in ["org.toml", "target.toml"] {
+        assert_eq!(
+            std::fs::read_to_string(asked_dir.join(file)).unwrap(),
+            std::fs::read_to_string(options_dir.join(file)).unwrap(),
+            "{file}"
+        );
+    }
+
+    // The written target runs: the SP, pointed at the app init made as init
+    // said, passes the SP-initiated sign-in check.
+    let metadata_url = transcript
+        .lines()
+        .find_map(|line| line.strip_prefix("configure the SP's IdP metadata URL: "))
+        .unwrap_or_else(|| panic!("{transcript}"))
+        .to_owned();
+    let acme = AcmeIdp {
+        metadata_url,
+        client_id: "0oarefspoidc00000007".to_owned(),
+        client_secret: "mockta-dev-oidc-secret".to_owned(),
+    };
+    server.stop().await.unwrap();
+    let listener = tokio::net::TcpListener::bind(address).await.unwrap();
+    let (server, _) = serve_sp(dir.path(), listener, &idp_url, Some(&acme), "terminal-sp");
+    let (check_dir, target) = (dir.path().to_owned(), asked_dir.join("target.toml"));
+    let verdicts = tokio::task::spawn_blocking(move || {
+        verdicts_of_checks("saml", "saml.sso.sp_initiated", &check_dir, &target, "terminal")
+    })
+    .await
+    .unwrap();
+    server.stop().await.unwrap();
+    let (verdict, reason) = &verdicts["saml.sso.sp_initiated"];
+    assert_eq!(verdict, "pass", "{reason}");
+}
+
+#[test]
+fn init_on_a_terminal_whose_input_ends_names_what_it_still_needs_in_one_line() {
+    let dir = tempfile::tempdir().unwrap();
+    let metadata = dir.path().join("sp.xml");
+    std::fs::write(
+        &metadata,
+        reference_sp::saml::metadata::render_sp_metadata(
+            "https://sp.example/metadata",
+            &["https://sp.example/acs".to_owned()],
+            None,
+            None,
+            None,
+            false,
+        ),
+    )
+    .unwrap();
+    let args: Vec<String> = [
+        "target",
+        "init",
+        "--saml-metadata",
+        metadata.to_str().unwrap(),
+        "--login-url",
+        "https://sp.example/login",
+        "--out-dir",
+        dir.path().to_str().unwrap(),
+    ]
+    .iter()
+    .map(|arg| (*arg).to_owned())
+    .collect();
+    let mut terminal = Terminal::start(env!("CARGO_BIN_EXE_mockta"), &args);
+    terminal.expect(SESSION_URL_QUESTION);
+    terminal.end_input();
+    let (code, transcript) = terminal.finish();
+    assert_eq!(code, 2, "{transcript}");
+    let last_line = transcript.trim_end().lines().last().unwrap_or_default().to_owned();
+    assert_eq!(
+        last_line,
+        "mockta: error: --session-url: required (Which URL of the SP shows the signed-in user (it answers 401 or no \
+         identity without a session)); the input ended before an answer",
+        "{transcript}"
+    );
     assert!(!dir.path().join("target.toml").exists());
 }
