@@ -266,14 +266,6 @@ async fn a_target_written_by_init_from_the_reference_sps_metadata_gets_the_hand_
         })
         .collect();
     assert!(differences.is_empty(), "verdicts differ:\n{}", differences.join("\n"));
-    eprintln!(
-        "DEBUG {:?}",
-        hand_written
-            .iter()
-            .filter(|(id, _)| id.starts_with("oidc"))
-            .map(|(id, (v, _))| format!("{id}={v}/{}", from_init[id].0))
-            .collect::<Vec<_>>()
-    );
     let passes = hand_written.values().filter(|(verdict, _)| verdict == "pass").count();
     assert!(passes * 2 > hand_written.len(), "most checks pass against the reference SP: {hand_written:?}");
 
