@@ -18,7 +18,9 @@ use crate::Failure;
 #[derive(Args)]
 pub(crate) struct ExplainArgs {
     /// The message: a SAMLResponse (base64, XML, a form body or the whole
-    /// auto-post page), a JWT, or a HAR file. `-` or nothing reads stdin.
+    /// auto-post page), a JWT, a HAR file (a browser's, or a proxy's with
+    /// the back-channel requests), or an OIDC discovery document (judged
+    /// against --issuer). `-` or nothing reads stdin.
     #[arg(value_name = "FILE|-")]
     input: Option<PathBuf>,
     /// The IdP's SAML metadata (a file or an http(s) URL): its entityID is
@@ -208,6 +210,11 @@ fn replay(url: &str, message: &Message) -> Result<(), Failure> {
         Message::SamlResponse(xml) => vec![("SAMLResponse", mock_idp::saml::form::base64(xml))],
         Message::Jwt(token) => vec![("id_token", token.clone())],
         Message::Har(_) => return Err(Failure::usage("--replay: give the one message to replay, not a HAR file")),
+        Message::Discovery(_) => {
+            return Err(Failure::usage(
+                "--replay: a discovery document is fetched by the relying party, not posted to it",
+            ));
+        }
     };
     let runtime = tokio::runtime::Runtime::new().map_err(Failure::runtime)?;
     let answer = runtime.block_on(async {

@@ -202,3 +202,40 @@ async fn a_repaired_response_replayed_to_the_sp_signs_in() {
     assert!(runs[1].contains("Repaired: Audience"), "{}", runs[1]);
     assert!(runs[1].contains(&format!("Replayed to {acs}: 303 See Other, Location /welcome")), "{}", runs[1]);
 }
+
+/// A HAR file from the relying party's side, with nothing beside it:
+/// explain names the back-channel rules (the discovery document's issuer,
+/// userinfo's sub, the refreshed ID token's sub) and says Okta's side sent
+/// them; the JSON report carries the same ids.
+#[test]
+fn a_back_channel_har_names_its_rules_on_its_own() {
+    let har = corpus("flow-back-channel-faulty.har");
+    let output = explain(&[&har, "--at", AT], None);
+    assert_eq!(output.status.code(), Some(1));
+    let stdout = String::from_utf8_lossy(&output.stdout);
+    for line in [
+        "FAIL oidc.discovery.issuer_mismatch (high; fix on the okta side)",
+        "FAIL oidc.userinfo.sub (high; fix on the okta side)",
+        "FAIL oidc.refresh.sub_changed (critical; fix on the okta side)",
+    ] {
+        assert!(stdout.contains(line), "{line} missing from {stdout}");
+    }
+    assert_eq!(String::from_utf8_lossy(&output.stderr).trim_end(), "mockta: error: the message breaks 3 rule(s)");
+    let output = explain(&[&corpus("flow-back-channel-genuine.har"), "--at", AT], None);
+    assert_eq!(output.status.code(), Some(0), "{}", String::from_utf8_lossy(&output.stdout));
+}
+
+/// A discovery document on stdin is judged against --issuer; without one
+/// explain says what it could not compare.
+#[test]
+fn a_discovery_document_on_stdin_is_judged_against_the_issuer() {
+    let har: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(corpus("flow-back-channel-faulty.har")).unwrap()).unwrap();
+    let document = har["log"]["entries"][0]["response"]["content"]["text"].as_str().unwrap().to_owned();
+    let output = explain(&["-", "--issuer", "http://127.0.0.1:7000"], Some(&document));
+    assert_eq!(output.status.code(), Some(1));
+    assert!(String::from_utf8_lossy(&output.stdout).contains("FAIL oidc.discovery.issuer_mismatch"));
+    let output = explain(&["-"], Some(&document));
+    assert_eq!(output.status.code(), Some(0));
+    assert!(String::from_utf8_lossy(&output.stdout).contains("issuer compared with: nothing (give --issuer"));
+}

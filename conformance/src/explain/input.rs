@@ -1,7 +1,8 @@
 //! What a customer pastes into a support ticket, decoded into one typed
 //! [`Message`]: a SAMLResponse as base64, XML, a form body or the whole
 //! auto-post page; a compact JWT, alone, in a `form_post` body or in a token
-//! endpoint's JSON answer; or a HAR file exported from the browser.
+//! endpoint's JSON answer; a HAR file exported from the browser, a proxy or
+//! the relying party's HTTP client; or an OpenID Connect discovery document.
 
 use base64::Engine;
 use base64::engine::general_purpose::STANDARD;
@@ -16,8 +17,10 @@ pub enum Message {
     SamlResponse(String),
     /// A compact JWS (`header.payload.signature`).
     Jwt(String),
-    /// A browser's HAR export.
+    /// A HAR export (a browser's, a proxy's or an HTTP client's).
     Har(Har),
+    /// An OpenID Connect discovery document (or RFC 8414 metadata).
+    Discovery(serde_json::Map<String, serde_json::Value>),
 }
 
 /// Decodes `text` by its shape. The order matters: JSON first (a HAR file),
@@ -31,10 +34,18 @@ pub fn decode(text: &str) -> Result<Message, ExplainError> {
     if trimmed.starts_with('{') {
         // A token endpoint's answer, pasted from the browser's network tab,
         // carries the ID token in a field; anything else in JSON is a HAR file.
-        if let Ok(serde_json::Value::Object(answer)) = serde_json::from_str::<serde_json::Value>(trimmed)
-            && let Some(serde_json::Value::String(token)) = answer.get("id_token")
-        {
-            return Ok(Message::Jwt(token.clone()));
+        if let Ok(serde_json::Value::Object(answer)) = serde_json::from_str::<serde_json::Value>(trimmed) {
+            if let Some(serde_json::Value::String(token)) = answer.get("id_token") {
+                return Ok(Message::Jwt(token.clone()));
+            }
+            // A discovery document names its issuer and its endpoints; a HAR
+            // file has neither at the top.
+            let endpoint = ["jwks_uri", "authorization_endpoint", "token_endpoint"];
+            if answer.get("issuer").is_some_and(serde_json::Value::is_string)
+                && endpoint.iter().any(|name| answer.contains_key(*name))
+            {
+                return Ok(Message::Discovery(answer));
+            }
         }
         return Har::parse(trimmed).map(Message::Har);
     }

@@ -36,6 +36,16 @@ fn split(token: &str) -> Result<Token<'_>, ExplainError> {
     Ok(Token { header: object(header, "header")?, claims: object(claims, "payload")?, signing_input, signature })
 }
 
+/// The header and claims of a compact JWS, unverified, for a HAR flow that
+/// compares one token with another (a refreshed ID token with the
+/// original, a userinfo answer with the ID token); `None` when it does not
+/// decode, which [`explain_token`] reports.
+pub(crate) fn header_and_claims(
+    token: &str,
+) -> Option<(serde_json::Map<String, Value>, serde_json::Map<String, Value>)> {
+    split(token.trim()).ok().map(|token| (token.header, token.claims))
+}
+
 /// Explains a compact JWT (an ID token, or an access token from a custom
 /// authorization server).
 pub fn explain_token(token: &str, expect: &Expectations, now: OffsetDateTime) -> Result<Step, ExplainError> {

@@ -1,8 +1,9 @@
 //! `mockta explain`: what a support engineer does with a customer's SSO
-//! error. The customer sends a SAMLResponse, an ID token or a HAR file; this
-//! module decodes it, verifies it against the IdP's metadata, certificate or
-//! JWKS, and lists every rule it breaks, named by the conformance checks'
-//! own ids and fix hints (`catalogue/`), with the side that must fix it.
+//! error. The customer sends a SAMLResponse, an ID token, a HAR file or a
+//! discovery document; this module decodes it, verifies it against the
+//! IdP's metadata, certificate or JWKS, and lists every rule it breaks,
+//! named by the conformance checks' own ids and fix hints (`catalogue/`),
+//! with the side that must fix it.
 //!
 //! Unlike an SP, which stops at the first problem, explain reports them all,
 //! since a customer fixing one setting at a time would otherwise come back
@@ -195,6 +196,7 @@ pub fn explain(
         input::Message::SamlResponse(xml) => vec![saml::explain_response(xml, expect, now)?],
         input::Message::Jwt(token) => vec![jwt::explain_token(token, expect, now)?],
         input::Message::Har(har) => har::explain_flow(har, expect, now)?,
+        input::Message::Discovery(document) => vec![har::explain_discovery(document, expect.issuer.as_deref())],
     };
     Ok(Explanation { judged_at: format!("{} ({now_source})", render::instant(now)), steps })
 }

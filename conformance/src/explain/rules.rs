@@ -37,10 +37,20 @@ pub fn saml_check_for(fault: SamlFault) -> Option<Check> {
     })
 }
 
-/// The catalogue check that judges an SP on the OIDC `fault`.
+/// The catalogue check that judges an SP on the OIDC `fault`: the check
+/// that sends it, or, for a fault a scenario check arms (the JWKS flood,
+/// the impostor discovery document, the code that can be redeemed twice),
+/// that scenario's check. `discovery-issuer-only` is armed by no check, but
+/// its document breaks the rule of the discovery check.
 pub fn oidc_check_for(fault: OidcFault) -> Option<Check> {
-    oidc::checks().into_iter().find(|check| {
-        matches!(check.action, Action::Oidc(OidcAction::RefuseFault(f) | OidcAction::RefreshChangesIdentity(f)) if f == fault)
+    oidc::checks().into_iter().find(|check| match check.action {
+        Action::Oidc(OidcAction::RefuseFault(f) | OidcAction::RefreshChangesIdentity(f)) => f == fault,
+        Action::Oidc(OidcAction::RefetchBounded) => fault == OidcFault::UnknownKidPerToken,
+        Action::Oidc(OidcAction::DiscoveryIssuerMismatch) => {
+            matches!(fault, OidcFault::DiscoveryIssuerMismatch | OidcFault::DiscoveryIssuerOnly)
+        }
+        Action::Oidc(OidcAction::CallbackReplayed) => fault == OidcFault::CodeReuseAllowed,
+        _ => false,
     })
 }
 
