@@ -76,6 +76,13 @@ pub struct SamlTarget {
     /// Whether the SP wants signed Assertions, when the target says so; it
     /// wins over the metadata.
     pub want_assertions_signed: Option<bool>,
+    /// `authn_requests_signed`: whether the SP signs its AuthnRequests, when
+    /// the target says so; it wins over the metadata's `AuthnRequestsSigned`.
+    /// The certificate to verify them with comes from the metadata's signing
+    /// `KeyDescriptor`, else from the org app's `request_signing_certificate`,
+    /// else from `slo_certificate_file` (Okta has one Signature Certificate
+    /// for both).
+    pub authn_requests_signed: Option<bool>,
     /// `idp_initiated = false`: the SP refuses unsolicited responses by
     /// design (it signs in only from its own AuthnRequests). The IdP-initiated
     /// check then verifies the refusal instead of failing the SP for it.
@@ -240,6 +247,7 @@ struct SamlSection {
     login_url: Option<String>,
     metadata_url: Option<String>,
     want_assertions_signed: Option<bool>,
+    authn_requests_signed: Option<bool>,
     idp_initiated: Option<bool>,
     encrypted_assertions: Option<bool>,
     encryption_certificate_file: Option<String>,
@@ -382,6 +390,7 @@ pub fn parse_target(file: &str, text: &str, dir: &Path) -> Result<Target, Target
                 login_url: section.login_url,
                 metadata_url: section.metadata_url,
                 want_assertions_signed: section.want_assertions_signed,
+                authn_requests_signed: section.authn_requests_signed,
                 idp_initiated: section.idp_initiated.unwrap_or(true),
                 encrypted_assertions: section.encrypted_assertions,
                 encryption_certificate_file: section.encryption_certificate_file.map(|file| dir.join(file)),

@@ -64,6 +64,7 @@ pub enum Flaw {
     EncryptedKeyInsideOnly,
     SloSignatureAnywhere,
     UnsignedLogoutRequest,
+    UnsignedAuthnRequests,
     FilterCaseSensitive,
     ItemsPerPageIsCount,
     PutPartialMerge,
@@ -130,7 +131,7 @@ pub enum Flaw {
 }
 
 impl Flaw {
-    pub const ALL: [Flaw; 116] = [
+    pub const ALL: [Flaw; 117] = [
         Flaw::AcceptUnsigned,
         Flaw::TrustKeyinfoCert,
         Flaw::TrustKeyValue,
@@ -184,6 +185,7 @@ impl Flaw {
         Flaw::EncryptedKeyInsideOnly,
         Flaw::SloSignatureAnywhere,
         Flaw::UnsignedLogoutRequest,
+        Flaw::UnsignedAuthnRequests,
         Flaw::FilterCaseSensitive,
         Flaw::ItemsPerPageIsCount,
         Flaw::PutPartialMerge,
@@ -304,6 +306,7 @@ impl Flaw {
             Flaw::EncryptedKeyInsideOnly => "encrypted-key-inside-only",
             Flaw::SloSignatureAnywhere => "slo-signature-anywhere",
             Flaw::UnsignedLogoutRequest => "unsigned-logout-request",
+            Flaw::UnsignedAuthnRequests => "unsigned-authn-requests",
             Flaw::FilterCaseSensitive => "filter-case-sensitive",
             Flaw::ItemsPerPageIsCount => "items-per-page-is-count",
             Flaw::PutPartialMerge => "put-partial-merge",
@@ -532,6 +535,9 @@ impl Flaw {
             }
             Flaw::UnsignedLogoutRequest => {
                 "Sends its LogoutRequest unsigned, which Okta refuses (it takes only signed Single Logout requests), so the Okta session outlives the app's."
+            }
+            Flaw::UnsignedAuthnRequests => {
+                "Sends its AuthnRequests unsigned while its metadata still says AuthnRequestsSigned=\"true\" with a signing key (a signing step lost in a refactor, a key that failed to load and was skipped), so an Okta app set up from the metadata, with Signed Requests on, refuses every SP-initiated sign-in."
             }
             Flaw::EncryptedKeyInsideOnly => {
                 "Looks for the EncryptedKey only inside EncryptedData's KeyInfo, so Okta's form (the EncryptedKey a sibling of EncryptedData, reached by a RetrievalMethod) cannot be decrypted and encrypted sign-in fails."
@@ -807,6 +813,10 @@ pub struct Policy {
     pub logout_signature_anywhere: bool,
     /// The SP signs its LogoutRequests; false under `unsigned-logout-request`.
     pub sign_logout_requests: bool,
+    /// The SP signs its AuthnRequests when the tenant has a signing key
+    /// pair; false under `unsigned-authn-requests`, which still publishes
+    /// `AuthnRequestsSigned="true"`.
+    pub sign_authn_requests: bool,
     pub scim_filter_ignores_case: bool,
     pub scim_items_per_page_is_returned: bool,
     pub scim_put_replaces: bool,
@@ -979,6 +989,7 @@ impl Policy {
             find_sibling_encrypted_key: true,
             logout_signature_anywhere: false,
             sign_logout_requests: true,
+            sign_authn_requests: true,
             scim_filter_ignores_case: true,
             scim_items_per_page_is_returned: true,
             scim_put_replaces: true,
@@ -1151,6 +1162,7 @@ impl Policy {
                 Flaw::EncryptedKeyInsideOnly => policy.find_sibling_encrypted_key = false,
                 Flaw::SloSignatureAnywhere => policy.logout_signature_anywhere = true,
                 Flaw::UnsignedLogoutRequest => policy.sign_logout_requests = false,
+                Flaw::UnsignedAuthnRequests => policy.sign_authn_requests = false,
                 Flaw::HandRolledSignatureCheck => {
                     policy.hand_rolled_signature_check = true;
                     policy.assertion_reader = AssertionReader::FirstInDocument;

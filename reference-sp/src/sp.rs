@@ -371,7 +371,13 @@ impl Sp {
             MAX_PENDING_SIGN_INS_PER_TENANT,
         )?;
         let acs = self.config.acs_url(&tenant.id);
-        let signing_key = self.signing_keys.get(&tenant.id).map(|keys| keys.private_key_pem.as_str());
+        // The metadata publishes AuthnRequestsSigned from the key pair alone,
+        // so under `unsigned-authn-requests` it goes on promising signatures.
+        let signing_key = self
+            .signing_keys
+            .get(&tenant.id)
+            .filter(|_| self.policy.sign_authn_requests)
+            .map(|keys| keys.private_key_pem.as_str());
         let request = match (saml.authn_request_binding, &metadata.sso_post_url) {
             (AuthnRequestBinding::HttpPost, Some(sso_post_url)) => AuthnRequestDelivery::Post(request::posted(
                 sso_post_url,

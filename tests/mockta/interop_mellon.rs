@@ -40,7 +40,13 @@
 //! | `saml.session.expired` | skip | neither Apache nor mellon offers a way to move the SP's clock, so the target has no `advance_clock` hook, and the suite never waits two minutes for a session to end. |
 //! | `saml.account.unknown_user`, `saml.account.email_case`, `saml.account.outside_domain` | skip | mellon keeps no accounts (it passes the NameID and attributes to the application), so the target says `keeps_accounts = false`. |
 //!
-//! Every other check passes. Bad or missing signatures, XSW 1 to 8 and a
+//! Every other check passes. The metadata mellon serves declares
+//! `AuthnRequestsSigned="true"` with its signing key, so the suite turns
+//! Okta's Signed Requests on for the app with that certificate, and
+//! mellon's AuthnRequests (HTTP-Redirect, signed by lasso with RSA-SHA256,
+//! `MellonSignatureMethod`'s default since 0.14.0) verify with it
+//! (`saml.authn_request.signed`); every SP-initiated sign-in of the run
+//! goes through that check at the mock. Bad or missing signatures, XSW 1 to 8 and a
 //! second assertion are refused by lasso before mellon reads the assertion
 //! (its log says "Failed to verify signature", or its schema-bound parser
 //! turns the wrapped document down: "Unsupported protocol profile", "did

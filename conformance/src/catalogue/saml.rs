@@ -97,6 +97,10 @@ pub enum SamlAction {
     /// unsigned themselves (one wrapping the canary's captured signed
     /// Assertion, one bare), sent to the SP's Single Logout URL.
     LogoutWrapping,
+    /// Where the SP declares `AuthnRequestsSigned` (its metadata or the
+    /// target): the AuthnRequest its login URL sends must carry a signature
+    /// that verifies with the SP's declared signing certificate.
+    SignedAuthnRequest,
 }
 
 /// What an encrypted-assertion check sends once the app encrypts.
@@ -161,6 +165,18 @@ pub fn checks() -> Vec<Check> {
             needs: &[Capability::SpInitiatedLogin],
             action: Action::Saml(SamlAction::SpInitiated),
             fix: "Send an AuthnRequest by HTTP-Redirect to the IdP's SSO URL, remember its ID for this browser, and accept the response whose InResponseTo matches.",
+            exclusive: false,
+            weight: Weight::Fail,
+        },
+        Check {
+            id: "saml.authn_request.signed",
+            title: "An SP that declares AuthnRequestsSigned signs its AuthnRequests with its declared certificate",
+            category: Category::Signature,
+            severity: Severity::Medium,
+            reference: "SAML Metadata 2.4.4 (AuthnRequestsSigned), Bindings 3.4.4.1 and 3.5.4; Okta's \"Signed Requests\" (an app that validates requests with the SP's Signature Certificate)",
+            needs: &[Capability::SpInitiatedLogin],
+            action: Action::Saml(SamlAction::SignedAuthnRequest),
+            fix: "Sign every AuthnRequest with the key whose certificate the metadata publishes as KeyDescriptor use=\"signing\" (the certificate uploaded to Okta): by HTTP-Redirect, RSA-SHA256 over the encoded SAMLRequest, RelayState and SigAlg of the query; by HTTP-POST, an enveloped signature on the AuthnRequest whose one Reference is its own ID. Or stop declaring AuthnRequestsSigned=\"true\": an Okta app set up from the metadata then refuses every unsigned request.",
             exclusive: false,
             weight: Weight::Fail,
         },

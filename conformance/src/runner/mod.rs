@@ -194,6 +194,10 @@ pub struct Suite {
     /// before the checks when a check needs it and the target gives a
     /// metadata URL; the error says why it could not be read.
     sp_wants_assertions_signed: tokio::sync::OnceCell<Result<bool, String>>,
+    /// Whether the SP signs its AuthnRequests and with which certificates,
+    /// read once (the target's word, then its metadata); the error says why
+    /// it could not be read.
+    sp_request_signing: tokio::sync::OnceCell<Result<saml::DeclaredRequestSigning, String>>,
     /// When the mock serves over TLS (`[idp] tls = true`): its local CA's
     /// certificate file and the certificate the suite's browsers trust.
     tls_ca: Option<(PathBuf, reqwest::Certificate)>,
@@ -316,6 +320,7 @@ impl Suite {
             saml,
             no_session: tokio::sync::OnceCell::new(),
             sp_wants_assertions_signed: tokio::sync::OnceCell::new(),
+            sp_request_signing: tokio::sync::OnceCell::new(),
             tls_ca,
         })
     }
@@ -359,6 +364,14 @@ impl Suite {
                 || c.needs.contains(&Capability::AssertionSignatureWanted)
         }) {
             self.read_sp_metadata().await;
+        }
+        // An SP that declares signed AuthnRequests gets an app that requires
+        // them, as Okta's would be set up from its metadata, before any
+        // check signs in.
+        if checks.iter().any(|c| c.protocol() == Protocol::Saml)
+            && let Ok(declared) = self.declared_request_signing().await
+        {
+            saml::require_signed_requests(self, &declared);
         }
         let semaphore = Arc::new(tokio::sync::Semaphore::new(self.target.concurrency));
         let progress = Arc::new(progress);
@@ -561,6 +574,11 @@ impl Suite {
             Some(Ok(wants)) => Some((*wants, "in its metadata")),
             _ => None,
         }
+    }
+
+    /// What the SP declares about signing its AuthnRequests, read once.
+    async fn declared_request_signing(&self) -> Result<saml::DeclaredRequestSigning, String> {
+        self.sp_request_signing.get_or_init(|| saml::read_declaration(self)).await.clone()
     }
 
     /// Why the SP's metadata could not be read, when a check needed it.

@@ -2,6 +2,7 @@
 //! fail, with flaw-specific evidence, and every other check still passes.
 
 use std::collections::BTreeSet;
+use std::sync::Arc;
 
 use conformance::catalogue::{Action, Protocol, SamlAction, checks_for};
 use conformance::runner::Evidence;
@@ -177,6 +178,10 @@ const SIGNING_FLAW_CHECKS: &[(&str, &str, &[&str])] =
 /// it against one that does.
 const SKIPPED_WITH_JIT: &[&str] = &[
     "saml.account.unknown_user",
+    // Nothing in the reference target says the SP signs its AuthnRequests
+    // (no metadata URL, no saml.authn_requests_signed);
+    // `signed_authn_requests_...` below runs it against a signing tenant.
+    "saml.authn_request.signed",
     "saml.enc.signed",
     "saml.enc.unsigned_encrypted",
     "saml.enc.legacy_algorithms",
@@ -214,6 +219,13 @@ const SLO_FLAW_CHECKS: &[(&str, &[&str])] = &[
     ("slo-signature-anywhere", &["saml.slo.wrapped_signature"]),
     ("unsigned-logout-request", &["saml.slo.sp_initiated"]),
 ];
+
+/// Flaws of a tenant that signs its AuthnRequests, with the checks each
+/// fails there (`signed_authn_requests_...`): the mock app then requires
+/// signed requests, as Okta's would be set up from the SP's metadata, so
+/// SP-initiated sign-in itself fails too.
+const REQUEST_SIGNING_FLAW_CHECKS: &[(&str, &[&str])] =
+    &[("unsigned-authn-requests", &["saml.sso.sp_initiated", "saml.authn_request.signed"])];
 
 /// The SCIM server's flaws: `scim.rs` runs them against the SCIM
 /// catalogue, so the SAML table leaves them out.
@@ -305,6 +317,7 @@ fn every_check_is_aimed_at_by_a_flaw_or_listed_as_a_gap() {
         .chain(SIGNING_FLAW_CHECKS.iter().flat_map(|(_, _, checks)| checks.iter().copied()))
         .chain(ENCRYPTION_FLAW_CHECKS.iter().flat_map(|(_, fails, warns)| fails.iter().chain(warns.iter()).copied()))
         .chain(SLO_FLAW_CHECKS.iter().flat_map(|(_, checks)| checks.iter().copied()))
+        .chain(REQUEST_SIGNING_FLAW_CHECKS.iter().flat_map(|(_, checks)| checks.iter().copied()))
         .chain(WANT_ASSERTIONS_SIGNED_FLAW_CHECKS.iter().flat_map(|(_, checks)| checks.iter().copied()))
         .chain(WARNS_BESIDE_FAILS.iter().flat_map(|(_, checks)| checks.iter().copied()))
         .collect();
@@ -336,6 +349,7 @@ async fn whole_saml_catalogue_passes_against_existing_only_tenant() {
     let mut expected_skips: BTreeSet<&str> = ENCRYPTION_CHECKS.iter().chain(SLO_CHECKS).copied().collect();
     expected_skips.insert("saml.account.outside_domain");
     expected_skips.insert("saml.sig.assertion_wanted");
+    expected_skips.insert("saml.authn_request.signed");
     assert_eq!(run.skipped(), expected_skips);
     let skipped = run.results.iter().find(|r| r.id == "saml.account.outside_domain").unwrap();
     assert!(skipped.reason.contains("accounts.jit = false"), "{}", skipped.reason);
@@ -359,6 +373,7 @@ async fn each_flaw_fails_exactly_its_checks() {
             || SIGNING_FLAW_CHECKS.iter().any(|(name, _, _)| *name == flaw.name())
             || ENCRYPTION_FLAW_CHECKS.iter().any(|(name, _, _)| *name == flaw.name())
             || SLO_FLAW_CHECKS.iter().any(|(name, _)| *name == flaw.name())
+            || REQUEST_SIGNING_FLAW_CHECKS.iter().any(|(name, _)| *name == flaw.name())
             || WANT_ASSERTIONS_SIGNED_FLAW_CHECKS.iter().any(|(name, _)| *name == flaw.name())
             || SCIM_FLAWS.contains(&flaw.name())
             || OIDC_FLAWS.contains(&flaw.name())
@@ -780,4 +795,153 @@ async fn single_logout_checks_are_skipped_with_the_reason_without_the_slo_urls()
         assert_eq!(result.verdict, Verdict::Skip, "{}: {}", result.id, result.reason);
         assert!(result.reason.contains("saml.slo_url"), "{}", result.reason);
     }
+}
+
+/// The reference SP's acme tenant signing its AuthnRequests with the test
+/// signing key pair, by `binding` (`redirect` or `post`), so its metadata
+/// says `AuthnRequestsSigned="true"` with that certificate.
+fn acme_signs_its_requests(binding: &'static str) -> impl Fn(String) -> String {
+    move |config: String| {
+        let keys = concat!(env!("CARGO_MANIFEST_DIR"), "/../fixtures/keys");
+        let line = config.lines().find(|l| l.starts_with("idp_metadata_url = ")).unwrap().to_owned();
+        let url = line.trim_start_matches("idp_metadata_url = ");
+        config.replacen(
+            &line,
+            &format!(
+                "saml = {{ idp_metadata_url = {url}, authn_request_binding = \"{binding}\", sign_authn_requests = true, signing_key_file = \"{keys}/sp-signing.key.pem\", signing_certificate_file = \"{keys}/sp-signing.cert.pem\" }}"
+            ),
+            1,
+        )
+    }
+}
+
+/// The target with the SP's metadata URL, where the suite reads
+/// `AuthnRequestsSigned` and the signing certificate.
+fn with_sp_metadata_url(target: String) -> String {
+    let login = target.lines().find(|l| l.starts_with("login_url = ")).unwrap().to_owned();
+    let base = login.trim_start_matches("login_url = \"").split("/login?").next().unwrap().to_owned();
+    target.replacen(&login, &format!("{login}\nmetadata_url = \"{base}/sso/metadata/acme\""), 1)
+}
+
+fn the_checks(ids: &[&str]) -> Vec<conformance::catalogue::Check> {
+    checks_for(Protocol::Saml).into_iter().filter(|c| ids.contains(&c.id)).collect()
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn signed_authn_requests_pass_with_the_app_requiring_them_and_the_unsigned_flaw_fails() {
+    // The whole catalogue against a tenant that signs by HTTP-Redirect: the
+    // suite turns Signed Requests on for the app with the metadata's
+    // certificate, and every check still passes.
+    let idp = Arc::new(mock_idp::setup::IdpOptions { deterministic: false, ..Default::default() }.build().unwrap());
+    let run = crate::support::run_configured_with_idp(
+        Tenant::Jit,
+        idp.clone(),
+        &[],
+        checks_for(Protocol::Saml),
+        with_sp_metadata_url,
+        acme_signs_its_requests("redirect"),
+    )
+    .await;
+    let expected_skips: BTreeSet<&str> =
+        SKIPPED_WITH_JIT.iter().chain(SLO_CHECKS).copied().filter(|id| *id != "saml.authn_request.signed").collect();
+    assert_eq!(run.skipped(), expected_skips, "{}", run.explain());
+    assert_eq!(run.failing(), BTreeSet::new(), "{}", run.explain());
+    let signed = run.results.iter().find(|r| r.id == "saml.authn_request.signed").unwrap();
+    assert!(signed.reason.contains("HTTP-Redirect") && signed.reason.contains("rsa-sha256"), "{}", signed.reason);
+    let required = idp.read_org(|org| {
+        org.apps.values().find(|a| a.name == "reference-sp").and_then(|a| a.saml()?.request_signing_certificate.clone())
+    });
+    let certificate =
+        std::fs::read_to_string(concat!(env!("CARGO_MANIFEST_DIR"), "/../fixtures/keys/sp-signing.cert.pem")).unwrap();
+    let compact = |pem: &str| pem.lines().filter(|l| !l.starts_with("-----")).collect::<String>();
+    assert_eq!(required.as_deref().map(compact), Some(compact(&certificate)), "the app requires the SP's certificate");
+
+    // By either binding, the correct SP passes, and the flaw fails both the
+    // signature check and SP-initiated sign-in, which the mock refuses with
+    // Okta's error for an unsigned request.
+    let pair = the_checks(&["saml.sso.sp_initiated", "saml.authn_request.signed"]);
+    for (binding, name) in [("redirect", "HTTP-Redirect"), ("post", "HTTP-POST")] {
+        let correct = crate::support::run_configured_with(
+            Tenant::Jit,
+            &[],
+            pair.clone(),
+            with_sp_metadata_url,
+            acme_signs_its_requests(binding),
+        )
+        .await;
+        for result in &correct.results {
+            assert_eq!(result.verdict, Verdict::Pass, "{binding}: {}: {}", result.id, result.reason);
+        }
+        for (flaw, fails) in REQUEST_SIGNING_FLAW_CHECKS {
+            let flaw: Flaw = flaw.parse().unwrap();
+            let run = crate::support::run_configured_with(
+                Tenant::Jit,
+                &[flaw],
+                pair.clone(),
+                with_sp_metadata_url,
+                acme_signs_its_requests(binding),
+            )
+            .await;
+            assert_eq!(
+                run.failing(),
+                fails.iter().copied().collect::<BTreeSet<_>>(),
+                "--flaw {flaw} ({binding}):\n{}",
+                run.explain()
+            );
+            for result in &run.results {
+                assert_eq!(result.verdict, Verdict::Fail, "{}: {}", result.id, result.reason);
+                assert!(result.reason.contains(name), "{}: {}", result.id, result.reason);
+                assert!(result.reason.contains("invalid_request_signature"), "{}: {}", result.id, result.reason);
+            }
+            let signed = run.results.iter().find(|r| r.id == "saml.authn_request.signed").unwrap();
+            assert!(signed.reason.contains("unsigned"), "{}", signed.reason);
+            let Some(Evidence::Saml(evidence)) = signed.evidence.as_ref() else { panic!("no SAML evidence") };
+            assert!(evidence.message.as_deref().unwrap_or_default().contains("AuthnRequest"), "{evidence:?}");
+        }
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_signed_authn_request_is_judged_by_the_target_declaration_and_its_certificate() {
+    let keys = concat!(env!("CARGO_MANIFEST_DIR"), "/../fixtures/keys");
+    let declared = |certificate: &'static str| {
+        move |target: String| {
+            target.replacen(
+                "[saml]\n",
+                &format!("[saml]\nauthn_requests_signed = true\nslo_certificate_file = \"{keys}/{certificate}\"\n"),
+                1,
+            )
+        }
+    };
+    let check = the_checks(&["saml.authn_request.signed"]);
+    // Declared in the target, verified with the certificate it gives.
+    let run = crate::support::run_configured_with(
+        Tenant::Jit,
+        &[],
+        check.clone(),
+        declared("sp-signing.cert.pem"),
+        acme_signs_its_requests("redirect"),
+    )
+    .await;
+    assert_eq!(run.results[0].verdict, Verdict::Pass, "{}", run.explain());
+    assert!(run.results[0].reason.contains("saml.authn_requests_signed"), "{}", run.results[0].reason);
+    // Signed, but not by the certificate declared: a fail that says so.
+    let run = crate::support::run_configured_with(
+        Tenant::Jit,
+        &[],
+        check.clone(),
+        declared("sp-encryption.cert.pem"),
+        acme_signs_its_requests("post"),
+    )
+    .await;
+    assert_eq!(run.results[0].verdict, Verdict::Fail, "{}", run.explain());
+    assert!(run.results[0].reason.contains("does not verify"), "{}", run.results[0].reason);
+    assert!(run.results[0].reason.contains("HTTP-POST"), "{}", run.results[0].reason);
+    // Nothing declared: skipped with the reason, by the metadata or without it.
+    let run = run_with_target_edit(Tenant::Jit, &[], check.clone(), None, with_sp_metadata_url).await;
+    assert_eq!(run.results[0].verdict, Verdict::Skip, "{}", run.explain());
+    assert!(run.results[0].reason.contains("does not declare AuthnRequestsSigned"), "{}", run.results[0].reason);
+    let run = run_with_target_edit(Tenant::Jit, &[], check, None, |t| t).await;
+    assert_eq!(run.results[0].verdict, Verdict::Skip, "{}", run.explain());
+    assert!(run.results[0].reason.contains("saml.authn_requests_signed"), "{}", run.results[0].reason);
 }

@@ -18,9 +18,9 @@ fn the_whole_catalogue_is_pinned() {
 }
 
 #[test]
-fn the_saml_catalogue_keeps_its_65_checks() {
-    assert_eq!(checks_for(Protocol::Saml).len(), 65);
-    assert_eq!(all_checks().iter().filter(|c| c.protocol() == Protocol::Saml).count(), 65);
+fn the_saml_catalogue_keeps_its_66_checks() {
+    assert_eq!(checks_for(Protocol::Saml).len(), 66);
+    assert_eq!(all_checks().iter().filter(|c| c.protocol() == Protocol::Saml).count(), 66);
 }
 
 /// A session URL that always answers 503, on a port of its own.
@@ -171,9 +171,11 @@ async fn an_sp_that_keeps_no_accounts_skips_the_account_checks_with_reasons() {
     // The encrypted-assertion checks skip too: the reference tenant has no
     // encryption key.
     // So does saml.sig.assertion_wanted: the tenant does not declare
-    // WantAssertionsSigned; and the Single Logout checks: the target
-    // declares no SLO endpoints.
+    // WantAssertionsSigned; the Single Logout checks: the target
+    // declares no SLO endpoints; and saml.authn_request.signed: nothing
+    // says the SP signs its AuthnRequests.
     let encryption_checks: BTreeSet<&str> = [
+        "saml.authn_request.signed",
         "saml.enc.signed",
         "saml.enc.unsigned_encrypted",
         "saml.enc.legacy_algorithms",

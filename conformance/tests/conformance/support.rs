@@ -118,6 +118,19 @@ pub(crate) async fn run_configured_with(
     run_configured(tenant, idp, flaws, checks, None, edit, None, sp_edit).await
 }
 
+/// As [`run_configured_with`], serving the given IdP, so the test can read
+/// what the suite did to its org.
+pub(crate) async fn run_configured_with_idp(
+    tenant: Tenant,
+    idp: Arc<mock_idp::idp::Idp>,
+    flaws: &[Flaw],
+    checks: Vec<conformance::catalogue::Check>,
+    edit: impl Fn(String) -> String,
+    sp_edit: impl Fn(String) -> String,
+) -> Run {
+    run_configured(tenant, idp, flaws, checks, None, edit, None, sp_edit).await
+}
+
 /// Starts a session URL in front of the SP's `/whoami` (given its URL) and
 /// returns the proxy's URL.
 pub(crate) type ProxyStarter =

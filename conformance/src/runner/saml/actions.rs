@@ -277,6 +277,9 @@ impl SamlDriver<'_> {
             SamlAction::SingleLogout | SamlAction::LogoutWrapping => {
                 Err(StepError("a Single Logout check runs on its own control".into()))
             }
+            SamlAction::SignedAuthnRequest => {
+                Err(StepError("the signed-AuthnRequest check runs on its own control".into()))
+            }
             SamlAction::UnknownUser => {
                 let stranger = self.canary("stranger", None)?;
                 let browser = self.suite.browser()?;

@@ -59,7 +59,7 @@ impl Drop for EncryptionSwitch {
 }
 
 /// A certificate's base64 DER as PEM.
-fn pem(base64_der: &str) -> String {
+pub(super) fn pem(base64_der: &str) -> String {
     let mut text = String::from("-----BEGIN CERTIFICATE-----\n");
     for chunk in base64_der.as_bytes().chunks(64) {
         text.push_str(&String::from_utf8_lossy(chunk));

@@ -64,6 +64,62 @@ pub(in crate::runner) fn encryption_certificate(xml: &str) -> Result<Option<Stri
     Ok(None)
 }
 
+/// What an SP's metadata says about signing its AuthnRequests: its
+/// `AuthnRequestsSigned` (false when absent, SAML Metadata 2.4.4) and the
+/// certificates (base64 DER) of every `KeyDescriptor` usable for signing
+/// (`use="signing"`, or no `use`: SAML Metadata 2.4.1.1).
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub(in crate::runner) struct RequestSigning {
+    pub(in crate::runner) authn_requests_signed: bool,
+    pub(in crate::runner) signing_certificates: Vec<String>,
+}
+
+/// Reads [`RequestSigning`] from the metadata's `SPSSODescriptor`. Unlike
+/// [`read_sp_descriptor`], it asks for nothing else, so metadata without an
+/// AssertionConsumerService still says whether requests are signed.
+pub(in crate::runner) fn request_signing(xml: &str) -> Result<RequestSigning, String> {
+    if xml.contains("<!DOCTYPE") {
+        return Err("the metadata has a DOCTYPE, which the suite does not read".into());
+    }
+    let document = Parser::default().parse_string(xml).map_err(|e| format!("the metadata is not XML: {e:?}"))?;
+    let root = document.get_root_element().ok_or("the metadata has no root element")?;
+    let mut stack = vec![root];
+    let mut descriptor = None;
+    while let Some(node) = stack.pop() {
+        if node.get_name() == "SPSSODescriptor" && node.get_namespace().is_some_and(|ns| ns.get_href() == NS_METADATA) {
+            descriptor = Some(node);
+            break;
+        }
+        let mut children = node.get_child_elements();
+        children.reverse();
+        stack.extend(children);
+    }
+    let descriptor = descriptor.ok_or("the metadata has no SPSSODescriptor")?;
+    let authn_requests_signed = match descriptor.get_attribute_no_ns("AuthnRequestsSigned").as_deref().map(str::trim) {
+        None | Some("false") | Some("0") => false,
+        Some("true") | Some("1") => true,
+        Some(other) => return Err(format!("AuthnRequestsSigned is '{other}', not a boolean")),
+    };
+    let mut signing_certificates = Vec::new();
+    for key in descriptor.get_child_elements().into_iter().filter(|n| n.get_name() == "KeyDescriptor") {
+        if key.get_attribute_no_ns("use").is_some_and(|u| u.trim() != "signing") {
+            continue;
+        }
+        let mut stack = vec![key];
+        while let Some(node) = stack.pop() {
+            if node.get_name() == "X509Certificate" {
+                let text: String = node.get_content().chars().filter(|c| !c.is_whitespace()).collect();
+                if !text.is_empty() {
+                    signing_certificates.push(text);
+                    break;
+                }
+            }
+            stack.extend(node.get_child_elements());
+        }
+    }
+    Ok(RequestSigning { authn_requests_signed, signing_certificates })
+}
+
 /// One `AssertionConsumerService` of an SP's metadata.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub(crate) struct ConsumerService {
@@ -219,6 +275,34 @@ mod tests {
         assert_eq!(encryption_certificate(&with(&key("", "BOTH"))), Ok(Some("BOTH".into())));
         assert_eq!(encryption_certificate(&with(&key(" use=\"signing\"", "SIGN"))), Ok(None));
         assert!(encryption_certificate("<x/>").is_err());
+    }
+
+    #[test]
+    fn request_signing_is_read_with_every_signing_or_unmarked_certificate() {
+        let with = |attribute: &str, descriptors: &str| {
+            format!(
+                r#"<md:EntityDescriptor xmlns:md="urn:oasis:names:tc:SAML:2.0:metadata" xmlns:ds="http://www.w3.org/2000/09/xmldsig#" entityID="sp"><md:SPSSODescriptor {attribute} protocolSupportEnumeration="urn:oasis:names:tc:SAML:2.0:protocol">{descriptors}</md:SPSSODescriptor></md:EntityDescriptor>"#
+            )
+        };
+        let key = |usage: &str, cert: &str| {
+            format!(
+                "<md:KeyDescriptor{usage}><ds:KeyInfo><ds:X509Data><ds:X509Certificate>{cert}</ds:X509Certificate></ds:X509Data></ds:KeyInfo></md:KeyDescriptor>"
+            )
+        };
+        let keys = key(" use=\"encryption\"", "ENC") + &key(" use=\"signing\"", "SI\nGN") + &key("", "BOTH");
+        assert_eq!(
+            request_signing(&with(r#"AuthnRequestsSigned="true""#, &keys)),
+            Ok(RequestSigning {
+                authn_requests_signed: true,
+                signing_certificates: vec!["SIGN".into(), "BOTH".into()]
+            })
+        );
+        assert_eq!(
+            request_signing(&with("", "")),
+            Ok(RequestSigning { authn_requests_signed: false, signing_certificates: vec![] })
+        );
+        assert!(request_signing(&with(r#"AuthnRequestsSigned="yes""#, "")).is_err());
+        assert!(request_signing("<x/>").is_err());
     }
 
     #[test]

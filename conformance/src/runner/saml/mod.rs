@@ -7,10 +7,12 @@ mod actions;
 mod encryption;
 mod logout;
 mod metadata;
+mod request_signing;
 // `mockta target init` reads an SP's metadata with the same parser.
 pub(crate) use metadata::{ConsumerService, SpDescriptor, read_sp_descriptor};
 
 pub(in crate::runner) use metadata::wants_assertions_signed;
+pub(in crate::runner) use request_signing::{DeclaredRequestSigning, read_declaration, require_signed_requests};
 
 use base64::Engine;
 use base64::engine::general_purpose::STANDARD as BASE64;
@@ -60,6 +62,11 @@ pub(super) async fn execute(suite: &Suite, action: SamlAction) -> Step<Outcome> 
         // The app encrypts only for this check, and its control is the
         // encrypted sign-in, so it runs its own.
         return driver.encrypted(case, attacker).await;
+    }
+    if action == SamlAction::SignedAuthnRequest {
+        // The AuthnRequest is judged on its way to the mock, and the
+        // sign-in it starts is the check's positive control.
+        return driver.signed_authn_request(&attacker).await;
     }
     if matches!(action, SamlAction::SingleLogout | SamlAction::LogoutWrapping) {
         // These keep the browser their control signed in with.
@@ -243,30 +250,46 @@ impl<'a> SamlDriver<'a> {
 
     /// Starts a sign-in at the SP's login URL in `browser` and follows it
     /// (through at most a few redirects) to the mock's auto-posting form for
-    /// `user`. The inner `Err` says why the login URL did not reach the IdP.
+    /// `user`. The inner `Err` says why the login URL did not reach the IdP,
+    /// or why the mock refused the SP's AuthnRequest.
     async fn start_sp_login(&self, browser: &Browser, user: &Canary) -> Step<Result<LoginForm, String>> {
+        let request = match self.outgoing_request(browser).await? {
+            Ok((request, _)) => request,
+            Err(refusal) => return Ok(Err(refusal)),
+        };
+        let page = self.deliver_request(browser, &request, user).await?;
+        if page.status != 200 {
+            // The mock refuses a request as Okta would (an unsigned one where
+            // the app requires signed requests, an ACS it does not list):
+            // the SP's sign-in does not reach the IdP's login.
+            return Ok(Err(format!(
+                "the mock IdP refused the SP's AuthnRequest ({}): {} {}",
+                request.binding(),
+                page.status,
+                mock_error_code(&page.body).unwrap_or_else(|| excerpt(&page.body, 200))
+            )));
+        }
+        let (action, response, relay) = mock_form_fields(&page.body)?;
+        Ok(Ok(LoginForm { page, action, response, relay }))
+    }
+
+    /// Starts a sign-in at the SP's login URL in `browser` and follows it to
+    /// where the AuthnRequest leaves for the IdP, without sending it there:
+    /// the request, and the SP's answer that carried it. The inner `Err`
+    /// says why the login URL did not reach the IdP.
+    async fn outgoing_request(&self, browser: &Browser) -> Step<Result<(OutgoingRequest, SpAnswer), String>> {
         let Some(login) = self.login_url() else { return Err(StepError("no saml.login_url".into())) };
         let idp_url = self.suite.idp_url();
         let chain = browser.follow(login, |location| location.starts_with(&idp_url)).await?;
         let last = chain.last().ok_or_else(|| StepError("the login URL gave no answer".into()))?;
-        let hint = url::form_urlencoded::byte_serialize(user.email.as_bytes()).collect::<String>();
-        let page = match last.location.clone().filter(|l| l.starts_with(&idp_url)) {
+        let request = match last.location.clone().filter(|l| l.starts_with(&idp_url)) {
             // HTTP-Redirect binding: the AuthnRequest is in the query.
-            Some(location) => {
-                let separator = if location.contains('?') { '&' } else { '?' };
-                browser.get_idp_page(&format!("{location}{separator}login_hint={hint}")).await?
-            }
+            Some(location) => OutgoingRequest::Redirect { location },
             // HTTP-POST binding: the SP answers with a form that a browser's
             // script posts to the IdP's SSO URL.
             None => match form::parse(&last.body).filter(|f| f.action.starts_with(&idp_url)) {
-                Some(request) if last.status == 200 && request.field("SAMLRequest").is_some() => {
-                    let separator = if request.action.contains('?') { '&' } else { '?' };
-                    browser
-                        .post_form_idp_page(
-                            &format!("{}{separator}login_hint={hint}", request.action),
-                            &request.pairs(),
-                        )
-                        .await?
+                Some(form) if last.status == 200 && form.field("SAMLRequest").is_some() => {
+                    OutgoingRequest::Post { action: form.action, fields: form.fields }
                 }
                 _ => {
                     return Ok(Err(format!(
@@ -276,9 +299,50 @@ impl<'a> SamlDriver<'a> {
                 }
             },
         };
-        let (action, response, relay) = mock_form_fields(&page.body)?;
-        Ok(Ok(LoginForm { page, action, response, relay }))
+        Ok(Ok((request, last.clone())))
     }
+
+    /// Carries the SP's AuthnRequest to the mock as the browser would, with
+    /// `login_hint` naming `user`, and returns the mock's page.
+    async fn deliver_request(&self, browser: &Browser, request: &OutgoingRequest, user: &Canary) -> Step<SpAnswer> {
+        let hint = url::form_urlencoded::byte_serialize(user.email.as_bytes()).collect::<String>();
+        match request {
+            OutgoingRequest::Redirect { location } => {
+                let separator = if location.contains('?') { '&' } else { '?' };
+                browser.get_idp_page(&format!("{location}{separator}login_hint={hint}")).await
+            }
+            OutgoingRequest::Post { action, fields } => {
+                let separator = if action.contains('?') { '&' } else { '?' };
+                let pairs: Vec<(&str, &str)> = fields.iter().map(|(k, v)| (k.as_str(), v.as_str())).collect();
+                browser.post_form_idp_page(&format!("{action}{separator}login_hint={hint}"), &pairs).await
+            }
+        }
+    }
+}
+
+/// The SP's AuthnRequest as it leaves for the IdP.
+enum OutgoingRequest {
+    /// HTTP-Redirect: the IdP's URL with the request (and, when signed,
+    /// `SigAlg` and `Signature`) in its query, as the SP encoded it.
+    Redirect { location: String },
+    /// HTTP-POST: the form's action and fields (`SAMLRequest`, base64 XML).
+    Post { action: String, fields: Vec<(String, String)> },
+}
+
+impl OutgoingRequest {
+    fn binding(&self) -> &'static str {
+        match self {
+            OutgoingRequest::Redirect { .. } => "HTTP-Redirect",
+            OutgoingRequest::Post { .. } => "HTTP-POST",
+        }
+    }
+}
+
+/// The `data-error-code` of the mock's error page, where the page is one.
+fn mock_error_code(html: &str) -> Option<String> {
+    let at = html.find("data-error-code=\"")? + "data-error-code=\"".len();
+    let code = &html[at..];
+    code.find('"').map(|end| code[..end].to_owned())
 }
 
 /// Whether the SP's refusal names the signature, in its error code or body.
