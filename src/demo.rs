@@ -1,6 +1,7 @@
 //! `mockta demo`: the reference SP and the mock IdP in one process, and the
-//! whole suite against the three reference tenants (JIT, existing-only, and
-//! the OIDC public client). It
+//! whole suite against the four reference tenants (JIT, existing-only, the
+//! OIDC public client, and hooli, whose generated keys let the encryption,
+//! Single Logout and WantAssertionsSigned checks run). It
 //! lives in the CLI package because it is the one place that joins the suite
 //! and the reference SP; the conformance library must not know the SP.
 
@@ -13,6 +14,7 @@ use conformance::target::{Target, TargetError, parse_target};
 const JIT_TARGET: &str = include_str!("../fixtures/targets/reference-sp.toml");
 const EXISTING_ONLY_TARGET: &str = include_str!("../fixtures/targets/reference-sp-existing-only.toml");
 const PUBLIC_CLIENT_TARGET: &str = include_str!("../fixtures/targets/reference-sp-public-client.toml");
+const GENERATED_KEYS_TARGET: &str = include_str!("../fixtures/targets/reference-sp-hooli.toml");
 
 #[derive(Debug, thiserror::Error)]
 pub(crate) enum DemoError {
@@ -35,6 +37,7 @@ pub(crate) fn builtin_targets() -> Result<Vec<(String, Target)>, TargetError> {
         ("reference-sp.toml", JIT_TARGET),
         ("reference-sp-existing-only.toml", EXISTING_ONLY_TARGET),
         ("reference-sp-public-client.toml", PUBLIC_CLIENT_TARGET),
+        ("reference-sp-hooli.toml", GENERATED_KEYS_TARGET),
     ] {
         let mut target = parse_target(
             &format!("fixtures/targets/{name} (built in)"),

@@ -674,7 +674,7 @@ fn check(args: CheckArgs) -> Result<(), Failure> {
 }
 
 /// The reference SP on 127.0.0.1:7100, the mock IdP on 127.0.0.1:7000, and
-/// every check against the three reference tenants.
+/// every check against the four reference tenants.
 fn demo(args: DemoArgs) -> Result<(), Failure> {
     let dir = tempfile::tempdir().map_err(Failure::runtime)?;
     let total: usize = demo::builtin_targets()

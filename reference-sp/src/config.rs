@@ -95,7 +95,7 @@ pub struct SamlConnection {
     /// The tenant's key pair for encrypted assertions, if it takes them: the
     /// certificate is published in the SP metadata as
     /// `KeyDescriptor use="encryption"`, and the key decrypts.
-    pub encryption: Option<KeyPairFiles>,
+    pub encryption: Option<KeyPairSource>,
     /// Refuse assertions that arrive unencrypted. Off by default: Okta
     /// encrypts only when the app is set to, and an SP that publishes a key
     /// may still be connected to an app that does not use it.
@@ -108,7 +108,7 @@ pub struct SamlConnection {
     /// (`sign_authn_requests = true`, for an Okta app that requires signed
     /// requests): the certificate is published in the SP metadata as
     /// `KeyDescriptor use="signing"` with `AuthnRequestsSigned="true"`.
-    pub request_signing: Option<KeyPairFiles>,
+    pub request_signing: Option<KeyPairSource>,
     /// SAML Single Logout with the IdP, when configured.
     pub single_logout: Option<SingleLogoutSettings>,
 }
@@ -135,7 +135,21 @@ pub struct KeyPairFiles {
     pub certificate_file: PathBuf,
 }
 
-/// A tenant's encryption key pair as read from its files.
+/// Where one of a tenant's key pairs comes from.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum KeyPairSource {
+    /// PEM files, read when the SP starts.
+    Files(KeyPairFiles),
+    /// An RSA-2048 key and a self-signed certificate made when the SP starts
+    /// and kept only in memory (`generate_encryption_key = true`,
+    /// `generate_signing_key = true`). The built-in config uses these, since
+    /// it is compiled into the binary and cannot name files that exist
+    /// wherever `mockta sp` runs; an IdP learns the certificate from the
+    /// tenant's SP metadata, which publishes it.
+    Generated,
+}
+
+/// A tenant's key pair as read from its files or generated.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct KeyPair {
     /// The RSA private key, PEM.
@@ -406,12 +420,16 @@ struct SamlEntry {
     /// neither.
     encryption_key_file: Option<String>,
     encryption_certificate_file: Option<String>,
+    /// Instead of the files: make the encryption key pair at start-up.
+    generate_encryption_key: Option<bool>,
     require_encrypted_assertions: Option<bool>,
     want_assertions_signed: Option<bool>,
     /// Sign AuthnRequests with the key pair below (PEM files).
     sign_authn_requests: Option<bool>,
     signing_key_file: Option<String>,
     signing_certificate_file: Option<String>,
+    /// Instead of the files: make the signing key pair at start-up.
+    generate_signing_key: Option<bool>,
     /// The IdP's Single Logout URL; needs the signing key pair above.
     single_logout_url: Option<String>,
     /// Accept LogoutRequests from the IdP (verified by their own signature).
@@ -716,10 +734,19 @@ fn parse_saml(entry: SamlEntry, id: &TenantId, base_url: &str, dir: &Path) -> Re
             return Err(("authn_request_binding".into(), format!("'{other}' is not one of redirect, post")));
         }
     };
+    let generate_encryption_key = entry.generate_encryption_key.unwrap_or(false);
+    if generate_encryption_key && (entry.encryption_key_file.is_some() || entry.encryption_certificate_file.is_some()) {
+        return Err((
+            "generate_encryption_key".into(),
+            "give generate_encryption_key or encryption_key_file and encryption_certificate_file, not both".into(),
+        ));
+    }
     let encryption = match (entry.encryption_key_file, entry.encryption_certificate_file) {
-        (Some(key), Some(certificate)) => {
-            Some(KeyPairFiles { key_file: dir.join(key), certificate_file: dir.join(certificate) })
-        }
+        (Some(key), Some(certificate)) => Some(KeyPairSource::Files(KeyPairFiles {
+            key_file: dir.join(key),
+            certificate_file: dir.join(certificate),
+        })),
+        (None, None) if generate_encryption_key => Some(KeyPairSource::Generated),
         (None, None) => None,
         (Some(_), None) => {
             return Err(("encryption_certificate_file".into(), "encryption_key_file needs its certificate".into()));
@@ -732,18 +759,33 @@ fn parse_saml(entry: SamlEntry, id: &TenantId, base_url: &str, dir: &Path) -> Re
     if require_encrypted_assertions && encryption.is_none() {
         return Err((
             "require_encrypted_assertions".into(),
-            "needs encryption_key_file and encryption_certificate_file".into(),
+            "needs encryption_key_file and encryption_certificate_file (or generate_encryption_key = true)".into(),
+        ));
+    }
+    let generate_signing_key = entry.generate_signing_key.unwrap_or(false);
+    if generate_signing_key && (entry.signing_key_file.is_some() || entry.signing_certificate_file.is_some()) {
+        return Err((
+            "generate_signing_key".into(),
+            "give generate_signing_key or signing_key_file and signing_certificate_file, not both".into(),
         ));
     }
     let request_signing =
         match (entry.sign_authn_requests.unwrap_or(false), entry.signing_key_file, entry.signing_certificate_file) {
-            (true, Some(key), Some(certificate)) => {
-                Some(KeyPairFiles { key_file: dir.join(key), certificate_file: dir.join(certificate) })
-            }
+            (true, Some(key), Some(certificate)) => Some(KeyPairSource::Files(KeyPairFiles {
+                key_file: dir.join(key),
+                certificate_file: dir.join(certificate),
+            })),
+            (true, None, None) if generate_signing_key => Some(KeyPairSource::Generated),
             (true, _, _) => {
                 return Err((
                     "sign_authn_requests".into(),
-                    "needs signing_key_file and signing_certificate_file".into(),
+                    "needs signing_key_file and signing_certificate_file (or generate_signing_key = true)".into(),
+                ));
+            }
+            (false, None, None) if generate_signing_key => {
+                return Err((
+                    "generate_signing_key".into(),
+                    "the signing key pair is used only with sign_authn_requests = true".into(),
                 ));
             }
             (false, None, None) => None,
@@ -950,6 +992,14 @@ pub(crate) mod tests {
         assert_eq!(config.tenant("globex").unwrap().oidc, None);
         assert_eq!(config.acs_url(&acme.id), "http://127.0.0.1:7100/sso/acs/acme");
         assert_eq!(config.tenant("globex").unwrap().settings.provisioning, Provisioning::ExistingOnly);
+        // hooli's key pairs are made at start-up: the built-in config names
+        // no files, so `mockta sp` starts wherever it runs.
+        let hooli = config.tenant("hooli").unwrap().saml.clone().unwrap();
+        assert_eq!(
+            (hooli.encryption, hooli.request_signing),
+            (Some(KeyPairSource::Generated), Some(KeyPairSource::Generated))
+        );
+        assert!(hooli.want_assertions_signed && hooli.single_logout.is_some());
     }
 
     #[test]
@@ -992,7 +1042,10 @@ pub(crate) mod tests {
         let saml = saml.unwrap();
         assert_eq!(
             saml.encryption,
-            Some(KeyPairFiles { key_file: "/conf/k.pem".into(), certificate_file: "/conf/c.pem".into() })
+            Some(KeyPairSource::Files(KeyPairFiles {
+                key_file: "/conf/k.pem".into(),
+                certificate_file: "/conf/c.pem".into()
+            }))
         );
         assert!(saml.require_encrypted_assertions);
         let lonely = acme_with("saml = { idp_metadata_file = \"idp.xml\", encryption_key_file = \"k.pem\" }");
@@ -1003,7 +1056,7 @@ pub(crate) mod tests {
         let required = acme_with("saml = { idp_metadata_file = \"idp.xml\", require_encrypted_assertions = true }");
         assert_eq!(
             error_of(&required),
-            "sp.toml: tenants[0].saml.require_encrypted_assertions: needs encryption_key_file and encryption_certificate_file"
+            "sp.toml: tenants[0].saml.require_encrypted_assertions: needs encryption_key_file and encryption_certificate_file (or generate_encryption_key = true)"
         );
     }
 
@@ -1015,18 +1068,57 @@ pub(crate) mod tests {
         let saml = parse_config("sp.toml", &text, Path::new("/conf")).unwrap().tenant("acme").unwrap().saml.clone();
         assert_eq!(
             saml.unwrap().request_signing,
-            Some(KeyPairFiles { key_file: "/conf/s.pem".into(), certificate_file: "/conf/sc.pem".into() })
+            Some(KeyPairSource::Files(KeyPairFiles {
+                key_file: "/conf/s.pem".into(),
+                certificate_file: "/conf/sc.pem".into()
+            }))
         );
         let unsigned = acme_with("saml = { idp_metadata_file = \"idp.xml\", sign_authn_requests = true }");
         assert_eq!(
             error_of(&unsigned),
-            "sp.toml: tenants[0].saml.sign_authn_requests: needs signing_key_file and signing_certificate_file"
+            "sp.toml: tenants[0].saml.sign_authn_requests: needs signing_key_file and signing_certificate_file (or generate_signing_key = true)"
         );
         let unused = acme_with("saml = { idp_metadata_file = \"idp.xml\", signing_key_file = \"s.pem\" }");
         assert_eq!(
             error_of(&unused),
             "sp.toml: tenants[0].saml.signing_key_file: the signing key pair is used only with sign_authn_requests = true"
         );
+    }
+
+    #[test]
+    fn generated_key_pairs_stand_instead_of_files_never_beside_them() {
+        let text = acme_with(
+            "saml = { idp_metadata_file = \"idp.xml\", generate_encryption_key = true, sign_authn_requests = true, generate_signing_key = true }",
+        );
+        let config = parse_config("sp.toml", &text, Path::new("/conf")).unwrap();
+        let saml = config.tenant("acme").unwrap().saml.clone().unwrap();
+        assert_eq!(
+            (saml.encryption, saml.request_signing),
+            (Some(KeyPairSource::Generated), Some(KeyPairSource::Generated))
+        );
+        let both = acme_with(
+            "saml = { idp_metadata_file = \"idp.xml\", generate_encryption_key = true, encryption_key_file = \"k.pem\", encryption_certificate_file = \"c.pem\" }",
+        );
+        assert_eq!(
+            error_of(&both),
+            "sp.toml: tenants[0].saml.generate_encryption_key: give generate_encryption_key or encryption_key_file and encryption_certificate_file, not both"
+        );
+        let both = acme_with(
+            "saml = { idp_metadata_file = \"idp.xml\", sign_authn_requests = true, generate_signing_key = true, signing_key_file = \"s.pem\" }",
+        );
+        assert!(
+            error_of(&both).contains("saml.generate_signing_key: give generate_signing_key or"),
+            "{}",
+            error_of(&both)
+        );
+        let unused = acme_with("saml = { idp_metadata_file = \"idp.xml\", generate_signing_key = true }");
+        assert_eq!(
+            error_of(&unused),
+            "sp.toml: tenants[0].saml.generate_signing_key: the signing key pair is used only with sign_authn_requests = true"
+        );
+        let off = acme_with("saml = { idp_metadata_file = \"idp.xml\", generate_encryption_key = false }");
+        let config = parse_config("sp.toml", &off, Path::new("/conf")).unwrap();
+        assert_eq!(config.tenant("acme").unwrap().saml.clone().unwrap().encryption, None);
     }
 
     #[test]

@@ -16,6 +16,7 @@ pub mod clock;
 pub mod config;
 pub mod email;
 pub mod flaws;
+pub mod generated_keys;
 pub mod http;
 pub mod idp_fetch;
 pub mod oidc;

@@ -244,22 +244,29 @@ impl Sp {
         }
         let idp_clients = crate::idp_fetch::IdpClients::new(config.extra_ca_file.as_deref());
         // The key files are read here, once, so a missing or mismatched
-        // key stops the start instead of each encrypted sign-in.
+        // key stops the start instead of each encrypted sign-in; generated
+        // pairs are made here for the same reason.
         let mut encryption_keys = HashMap::new();
         let mut signing_keys = HashMap::new();
         for tenant in &config.tenants {
             let Some(saml) = tenant.saml.as_ref() else { continue };
-            let read = |files: &crate::config::KeyPairFiles, role: &str| {
-                crate::config::read_key_pair(files).map_err(|problem| SpError::KeyPair {
+            let obtain = |source: &crate::config::KeyPairSource, role: crate::generated_keys::KeyRole| {
+                let pair = match source {
+                    crate::config::KeyPairSource::Files(files) => crate::config::read_key_pair(files),
+                    crate::config::KeyPairSource::Generated => {
+                        crate::generated_keys::generated_key_pair(&tenant.id, role, clock.now())
+                    }
+                };
+                pair.map_err(|problem| SpError::KeyPair {
                     tenant: tenant.id.clone(),
-                    problem: format!("the {role} key pair: {problem}"),
+                    problem: format!("the {} key pair: {problem}", role.as_str()),
                 })
             };
-            if let Some(files) = &saml.encryption {
-                encryption_keys.insert(tenant.id.clone(), read(files, "encryption")?);
+            if let Some(source) = &saml.encryption {
+                encryption_keys.insert(tenant.id.clone(), obtain(source, crate::generated_keys::KeyRole::Encryption)?);
             }
-            if let Some(files) = &saml.request_signing {
-                signing_keys.insert(tenant.id.clone(), read(files, "signing")?);
+            if let Some(source) = &saml.request_signing {
+                signing_keys.insert(tenant.id.clone(), obtain(source, crate::generated_keys::KeyRole::Signing)?);
             }
         }
         Ok(Sp {

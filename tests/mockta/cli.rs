@@ -154,6 +154,57 @@ mod reqwest {
     }
 }
 
+/// `mockta sp` with the built-in config starts in a folder that holds no
+/// key files (outside the repository), and its hooli tenant publishes the
+/// key pairs the SP generated at start-up: an encryption and a signing
+/// certificate (two different ones), signed requests, WantAssertionsSigned
+/// and its Single Logout endpoint, which is what lets `mockta demo` run the
+/// encryption, Single Logout and WantAssertionsSigned checks against it.
+#[test]
+fn the_built_in_sp_starts_anywhere_and_publishes_the_generated_keys_of_its_hooli_tenant() {
+    let dir = tempfile::tempdir().unwrap();
+    let database = dir.path().join("sp.sqlite3");
+    let mut child = mockta()
+        .current_dir(dir.path())
+        .args(["sp", "--db", database.to_str().unwrap(), "--listen", "127.0.0.1:0"])
+        .stdout(Stdio::piped())
+        .stderr(Stdio::null())
+        .spawn()
+        .unwrap();
+    let mut lines = BufReader::new(child.stdout.take().unwrap());
+    let mut first = String::new();
+    lines.read_line(&mut first).unwrap();
+    let address =
+        first.split("listening on http://").nth(1).map(|rest| rest.split_whitespace().next().unwrap().to_owned());
+    let Some(address) = address else {
+        child.kill().unwrap();
+        panic!("mockta sp did not start: {first}");
+    };
+    let metadata = reqwest::blocking_get(&format!("http://{address}/sso/metadata/hooli"));
+    child.kill().unwrap();
+    let _ = child.wait();
+    let certificate = |usage: &str| {
+        let start =
+            metadata.find(&format!("<md:KeyDescriptor use=\"{usage}\">")).unwrap_or_else(|| panic!("{metadata}"));
+        let rest = &metadata[start..];
+        let from = rest.find("<ds:X509Certificate>").unwrap() + "<ds:X509Certificate>".len();
+        rest[from..from + rest[from..].find('<').unwrap()].to_owned()
+    };
+    let (signing, encryption) = (certificate("signing"), certificate("encryption"));
+    assert!(signing.len() > 500 && encryption.len() > 500, "{metadata}");
+    assert_ne!(signing, encryption, "one key pair per role");
+    for declared in ["AuthnRequestsSigned=\"true\"", "WantAssertionsSigned=\"true\"", "/sso/slo/hooli\""] {
+        assert!(metadata.contains(declared), "{declared}: {metadata}");
+    }
+    // Nothing was written beside the database: the keys stay in memory.
+    let written: Vec<_> = std::fs::read_dir(dir.path())
+        .unwrap()
+        .map(|entry| entry.unwrap().file_name().to_string_lossy().into_owned())
+        .filter(|name| !name.starts_with("sp.sqlite3"))
+        .collect();
+    assert!(written.is_empty(), "{written:?}");
+}
+
 #[test]
 fn sp_lists_flaws_and_rejects_bad_config_and_unknown_flaws() {
     let dir = tempfile::tempdir().unwrap();

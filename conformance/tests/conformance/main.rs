@@ -6,6 +6,7 @@
 
 mod explain;
 mod flaws;
+mod generated_keys;
 mod oidc;
 mod oidc_public;
 mod reports;

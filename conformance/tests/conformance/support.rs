@@ -48,6 +48,9 @@ pub(crate) enum Tenant {
     /// initech: OIDC only, a public client (PKCE, no secret) on the
     /// default custom authorization server, JIT accounts.
     PublicClient,
+    /// hooli: SAML with key pairs the SP generates at start-up (encryption
+    /// and request signing), Single Logout and WantAssertionsSigned.
+    GeneratedKeys,
 }
 
 /// Runs the whole SAML catalogue against a reference SP with `flaws`.
@@ -180,6 +183,9 @@ async fn run_configured(
             "reference-sp-oidc-public",
             include_str!("../../../fixtures/targets/reference-sp-public-client.toml"),
         ),
+        Tenant::GeneratedKeys => {
+            ("hooli", "reference-sp-hooli", include_str!("../../../fixtures/targets/reference-sp-hooli.toml"))
+        }
     };
     let sp_listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
     let sp_url = format!("http://{}", sp_listener.local_addr().unwrap());

@@ -14,7 +14,7 @@ use base64::Engine;
 use base64::engine::general_purpose::STANDARD as BASE64;
 use openssl::asn1::Asn1Time;
 use openssl::hash::MessageDigest;
-use openssl::pkey::{PKey, Private};
+use openssl::pkey::PKey;
 use openssl::rsa::{Padding, Rsa};
 use openssl::symm::{Cipher, encrypt, encrypt_aead};
 use openssl::x509::{X509, X509NameBuilder};
@@ -27,9 +27,10 @@ use crate::support::{ADMIN, BASE_URL, Outcome, Signing, Spec, idp_key, metadata_
 
 const NS_ASSERTION: &str = "urn:oasis:names:tc:SAML:2.0:assertion";
 
-/// The SP's encryption key pair, made here.
+/// The SP's encryption key pair, made here (or, for a tenant whose SP
+/// generates its own, only the certificate it publishes: the key never
+/// leaves the SP, and encrypting needs only the certificate).
 struct SpKeys {
-    key: PKey<Private>,
     key_pem: String,
     cert_pem: String,
     cert_base64: String,
@@ -53,7 +54,6 @@ fn sp_keys() -> SpKeys {
         key_pem: String::from_utf8(key.private_key_to_pem_pkcs8().unwrap()).unwrap(),
         cert_pem: String::from_utf8(cert.to_pem().unwrap()).unwrap(),
         cert_base64: BASE64.encode(cert.to_der().unwrap()),
-        key,
     }
 }
 
@@ -113,7 +113,8 @@ fn encrypt_response(
         edit(&mut bytes);
         BASE64.encode(bytes)
     };
-    let rsa = keys.key.rsa().unwrap();
+    let certificate = X509::from_der(&BASE64.decode(&keys.cert_base64).unwrap()).unwrap();
+    let rsa = certificate.public_key().unwrap().rsa().unwrap();
     let mut wrapped = vec![0u8; rsa.size() as usize];
     let padding = if transport == Transport::Oaep { Padding::PKCS1_OAEP } else { Padding::PKCS1 };
     let length = rsa.public_encrypt(&session_key, &mut wrapped, padding).unwrap();
@@ -192,6 +193,12 @@ impl EncryptingSp {
                 saml.push_str(", require_encrypted_assertions = true");
             }
         }
+        EncryptingSp::start_with(dir, &saml, flaws).await
+    }
+
+    /// An SP whose acme tenant has the SAML settings `saml`, its config and
+    /// database in `dir` (with the IdP's metadata in `idp.xml`).
+    async fn start_with(dir: tempfile::TempDir, saml: &str, flaws: &[Flaw]) -> EncryptingSp {
         let config = format!(
             r#"
 [server]
@@ -385,6 +392,50 @@ async fn the_sp_metadata_publishes_the_encryption_certificate_only_when_the_tena
     let without = EncryptingSp::start(None, false, &[]).await;
     let metadata = reqwest::get(without.url("/sso/metadata/acme")).await.unwrap().text().await.unwrap();
     assert!(!metadata.contains("KeyDescriptor"), "{metadata}");
+}
+
+/// The encryption certificate in acme's SP metadata.
+async fn published_encryption_certificate(sp: &EncryptingSp) -> String {
+    let metadata = reqwest::get(sp.url("/sso/metadata/acme")).await.unwrap().text().await.unwrap();
+    let document = libxml::parser::Parser::default().parse_string(&metadata).unwrap();
+    let mut context = libxml::xpath::Context::new(&document).unwrap();
+    context.register_namespace("md", "urn:oasis:names:tc:SAML:2.0:metadata").unwrap();
+    context.register_namespace("ds", "http://www.w3.org/2000/09/xmldsig#").unwrap();
+    let certificates = context
+        .findnodes(
+            "//md:SPSSODescriptor/md:KeyDescriptor[@use='encryption']/ds:KeyInfo/ds:X509Data/ds:X509Certificate",
+            None,
+        )
+        .unwrap();
+    assert_eq!(certificates.len(), 1, "{metadata}");
+    certificates[0].get_content()
+}
+
+/// `generate_encryption_key = true`, as the built-in config's hooli tenant
+/// has it: the SP makes its key pair at start-up, publishes the certificate,
+/// and decrypts what an IdP encrypts to that certificate. The pair lives as
+/// long as the process, so a second SP built for the same tenant publishes
+/// the same certificate.
+#[tokio::test]
+async fn a_generated_encryption_key_is_published_and_decrypts_what_is_encrypted_to_it() {
+    let start = || async {
+        let dir = tempfile::tempdir().unwrap();
+        std::fs::write(dir.path().join("idp.xml"), metadata_xml()).unwrap();
+        EncryptingSp::start_with(dir, "idp_metadata_file = \"idp.xml\", generate_encryption_key = true", &[]).await
+    };
+    let sp = start().await;
+    let certificate = published_encryption_certificate(&sp).await;
+    let published = SpKeys { key_pem: String::new(), cert_pem: String::new(), cert_base64: certificate.clone() };
+    let response = encrypted("generated@acme.test", &published, Signing::Both, Block::Aes256Gcm, Transport::Oaep);
+    let (outcome, who) = sp.post(&response).await;
+    assert!(outcome.signed_in(), "{outcome:?}");
+    assert_eq!(who.as_deref(), Some("generated@acme.test"));
+    // Encrypted to another key, it is the one decryption error.
+    let (outcome, _) =
+        sp.post(&encrypted("other@acme.test", &sp_keys(), Signing::Both, Block::Aes256Gcm, Transport::Oaep)).await;
+    assert_eq!(outcome.code.as_deref(), Some("saml.decryption_failed"), "{outcome:?}");
+    let again = start().await;
+    assert_eq!(published_encryption_certificate(&again).await, certificate);
 }
 
 #[test]

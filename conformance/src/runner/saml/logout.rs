@@ -7,7 +7,8 @@
 //! back, as a browser does; the session must end at both ends. The mock
 //! takes only LogoutRequests signed by the app's signature certificate, as
 //! Okta does, so it turns Single Logout on for the app from the target's
-//! `slo_certificate_file` when the org file has not.
+//! `slo_certificate_file`, or else from the signing certificate in the SP's
+//! metadata (`metadata_url`), when the org file has not.
 //!
 //! `saml.slo.wrapped_signature` (attacks.md S-33) plays the IdP from another
 //! browser: LogoutRequests naming the canary's NameID and SessionIndex that
@@ -66,8 +67,12 @@ impl SamlDriver<'_> {
     }
 
     /// Turns the app's Single Logout on from the target when the org file
-    /// has not, so the mock can check the SP's signed LogoutRequests.
-    fn ensure_app_single_logout(&self) -> Step<()> {
+    /// has not, so the mock can check the SP's signed LogoutRequests. The
+    /// certificate is the target's `slo_certificate_file`, or else the
+    /// signing `KeyDescriptor` of the SP's metadata (`metadata_url`), where an
+    /// admin would copy it from into Okta: an SP whose keys are made at
+    /// start-up has no file to name.
+    async fn ensure_app_single_logout(&self) -> Step<()> {
         let saml = self.saml_target()?;
         let enabled = self
             .suite
@@ -76,16 +81,28 @@ impl SamlDriver<'_> {
         if enabled.unwrap_or(false) {
             return Ok(());
         }
-        let (Some(slo_url), Some(file)) = (&saml.slo_url, &saml.slo_certificate_file) else {
-            return Err(StepError(
-                "the app has no Single Logout in the org file (slo_url) and the target gives no saml.slo_certificate_file to turn it on with".into(),
-            ));
+        let nothing_to_turn_it_on_with = || {
+            StepError(
+                "the app has no Single Logout in the org file (slo_url) and the target gives neither saml.slo_certificate_file nor saml.metadata_url to turn it on with".into(),
+            )
         };
-        let certificate = std::fs::read_to_string(file)
-            .map_err(|e| StepError(format!("saml.slo_certificate_file {} cannot be read: {e}", file.display())))?;
-        if !certificate.contains("-----BEGIN CERTIFICATE-----") {
-            return Err(StepError(format!("saml.slo_certificate_file {} is not a PEM certificate", file.display())));
-        }
+        let slo_url = saml.slo_url.as_ref().ok_or_else(nothing_to_turn_it_on_with)?;
+        let certificate = match (&saml.slo_certificate_file, &saml.metadata_url) {
+            (Some(file), _) => {
+                let certificate = std::fs::read_to_string(file).map_err(|e| {
+                    StepError(format!("saml.slo_certificate_file {} cannot be read: {e}", file.display()))
+                })?;
+                if !certificate.contains("-----BEGIN CERTIFICATE-----") {
+                    return Err(StepError(format!(
+                        "saml.slo_certificate_file {} is not a PEM certificate",
+                        file.display()
+                    )));
+                }
+                certificate
+            }
+            (None, Some(url)) => self.sp_signing_certificate(url).await?,
+            (None, None) => return Err(nothing_to_turn_it_on_with()),
+        };
         self.suite.idp.write_org(|org| {
             let id = org.find_app(&self.app.id).map(|a| a.id.clone());
             if let Some(settings) = id.and_then(|id| org.apps.get_mut(&id)).and_then(|a| a.saml_mut()) {
@@ -99,8 +116,25 @@ impl SamlDriver<'_> {
         Ok(())
     }
 
+    /// The SP's signing certificate (PEM) from the first signing
+    /// `KeyDescriptor` (`use="signing"` or no `use`) of its metadata at `url`.
+    async fn sp_signing_certificate(&self, url: &str) -> Step<String> {
+        let answer = self.suite.browser()?.get(url).await?;
+        if answer.status != 200 {
+            return Err(StepError(format!("the SP metadata URL {url} answered {}", answer.status)));
+        }
+        let descriptor = super::metadata::read_sp_descriptor(&answer.body)
+            .map_err(|why| StepError(format!("the SP metadata at {url}: {why}")))?;
+        let certificate = descriptor.signing_certificates.first().ok_or_else(|| {
+            StepError(format!(
+                "the SP's metadata at {url} has no signing KeyDescriptor to check its LogoutRequests with; give saml.slo_certificate_file"
+            ))
+        })?;
+        Ok(super::encryption::pem(certificate))
+    }
+
     async fn sp_initiated_logout(&self, user: &Canary, signed_in: SignedIn) -> Step<Outcome> {
-        self.ensure_app_single_logout()?;
+        self.ensure_app_single_logout().await?;
         let saml = self.saml_target()?;
         let logout_url = saml.logout_url.clone().ok_or_else(|| StepError("no saml.logout_url".into()))?;
         let browser = signed_in.browser;
