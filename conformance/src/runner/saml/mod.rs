@@ -51,6 +51,12 @@ impl SamlEvidence {
 /// Runs one SAML check: the positive control, then the action.
 pub(super) async fn execute(suite: &Suite, action: SamlAction) -> Step<Outcome> {
     let driver = SamlDriver::new(suite)?;
+    if action == SamlAction::SignedAuthnRequest {
+        // The AuthnRequest is judged on its way to the mock, and the
+        // sign-in it starts is the check's positive control; the check
+        // makes its canary only once it knows the SP declares signing.
+        return driver.signed_authn_request().await;
+    }
     let attacker = driver.canary("canary", None)?;
     suite.ensure_account(&attacker).await?;
     if action == SamlAction::SpInitiated {
@@ -62,11 +68,6 @@ pub(super) async fn execute(suite: &Suite, action: SamlAction) -> Step<Outcome> 
         // The app encrypts only for this check, and its control is the
         // encrypted sign-in, so it runs its own.
         return driver.encrypted(case, attacker).await;
-    }
-    if action == SamlAction::SignedAuthnRequest {
-        // The AuthnRequest is judged on its way to the mock, and the
-        // sign-in it starts is the check's positive control.
-        return driver.signed_authn_request(&attacker).await;
     }
     if matches!(action, SamlAction::SingleLogout | SamlAction::LogoutWrapping) {
         // These keep the browser their control signed in with.

@@ -21,7 +21,7 @@ use mock_idp::saml::request_signature::{self, RequestSignatureError};
 
 use super::{OutgoingRequest, SamlDriver, mock_form_fields};
 use crate::runner::browser::SpAnswer;
-use crate::runner::{Canary, Evidence, Outcome, SamlEvidence, Step, StepError, Suite, excerpt};
+use crate::runner::{Evidence, Outcome, SamlEvidence, Step, StepError, Suite, excerpt};
 
 const NS_DSIG: &str = "http://www.w3.org/2000/09/xmldsig#";
 
@@ -246,7 +246,7 @@ impl SamlDriver<'_> {
     /// the AuthnRequest verified on its way to the mock. It passes only when
     /// the signature verifies and the sign-in then gives the canary a
     /// session (its positive control).
-    pub(super) async fn signed_authn_request(&self, user: &Canary) -> Step<Outcome> {
+    pub(super) async fn signed_authn_request(&self) -> Step<Outcome> {
         let (declared_in, certificates, certificates_from) = match self.suite.declared_request_signing().await {
             Ok(DeclaredRequestSigning::Signs { declared_in, certificates, certificates_from }) => {
                 (declared_in, certificates, certificates_from)
@@ -254,6 +254,8 @@ impl SamlDriver<'_> {
             Ok(DeclaredRequestSigning::NotDeclared(reason)) => return Ok(Outcome::skip(reason)),
             Err(problem) => return Err(StepError(format!("what the SP declares about signing: {problem}"))),
         };
+        let user = &self.canary("canary", None)?;
+        self.suite.ensure_account(user).await?;
         let browser = self.suite.browser()?;
         let (request, carried_by) = self.outgoing_request(&browser).await?.map_err(StepError)?;
         let xml = request_xml(&request)?;
