@@ -104,7 +104,8 @@ pub struct SamlTarget {
     /// `slo_certificate_file`: the certificate the SP signs its
     /// LogoutRequests with (PEM, relative to the target file), Okta's
     /// "Signature Certificate"; the suite turns Single Logout on for the app
-    /// with it when the org file has not.
+    /// with it when the org file has not. Without it, the signing
+    /// `KeyDescriptor` of the SP's metadata (`metadata_url`) serves.
     pub slo_certificate_file: Option<PathBuf>,
 }
 
