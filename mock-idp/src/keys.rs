@@ -13,8 +13,8 @@
 use std::fs;
 use std::io::Write;
 use std::path::{Path, PathBuf};
-use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::{Arc, OnceLock};
 
 use base64::Engine;
 use base64::engine::general_purpose::STANDARD as BASE64;
@@ -47,6 +47,9 @@ pub struct SigningCredential {
     pub cert_der: Arc<[u8]>,
     cert_base64: Arc<str>,
     fingerprint: Arc<str>,
+    /// The private key parsed for aws-lc-rs on first use and shared by every
+    /// clone, so that no response pays for parsing the PEM again.
+    rsa_key_pair: Arc<OnceLock<Option<aws_lc_rs::signature::RsaKeyPair>>>,
 }
 
 /// The instant used for certificates made from a given key, so that the same
@@ -70,6 +73,7 @@ impl SigningCredential {
             cert_der: cert_der.into(),
             cert_base64: wrapped.into(),
             fingerprint: fingerprint.into(),
+            rsa_key_pair: Arc::new(OnceLock::new()),
         }
     }
 
@@ -118,6 +122,18 @@ impl SigningCredential {
     /// the credential in caches.
     pub fn fingerprint(&self) -> &str {
         &self.fingerprint
+    }
+
+    /// The private key as an aws-lc-rs RSA key pair, parsed once per
+    /// credential; `None` when aws-lc-rs does not take it (the signer then
+    /// falls back to libxmlsec1, which parses the PEM itself).
+    pub fn rsa_key_pair(&self) -> Option<&aws_lc_rs::signature::RsaKeyPair> {
+        self.rsa_key_pair
+            .get_or_init(|| {
+                let der = KeyPair::from_pem(&self.key_pem).ok()?.serialize_der();
+                aws_lc_rs::signature::RsaKeyPair::from_pkcs8(&der).ok()
+            })
+            .as_ref()
     }
 }
 

@@ -10,15 +10,28 @@ use base64::engine::general_purpose::STANDARD as BASE64;
 /// `,.-_` stay, everything else becomes a hex character reference
 /// (`https&#x3a;&#x2f;&#x2f;…`, `&#x2b;`, `&#x3d;`).
 pub fn okta_attribute_escape(value: &str) -> String {
-    let mut out = String::with_capacity(value.len() * 2);
-    for c in value.chars() {
+    // The SAMLResponse field is kilobytes of base64, so runs of plain
+    // characters are copied whole, and base64's own three symbols have
+    // their references written out.
+    let mut out = String::with_capacity(value.len() + value.len() / 4);
+    let mut plain_from = 0;
+    for (at, c) in value.char_indices() {
         if c.is_ascii_alphanumeric() || matches!(c, ',' | '.' | '-' | '_') {
-            out.push(c);
-        } else {
-            // Writing to a String cannot fail.
-            let _ = write!(out, "&#x{:x};", u32::from(c));
+            continue;
         }
+        out.push_str(&value[plain_from..at]);
+        match c {
+            '+' => out.push_str("&#x2b;"),
+            '/' => out.push_str("&#x2f;"),
+            '=' => out.push_str("&#x3d;"),
+            // Writing to a String cannot fail.
+            c => {
+                let _ = write!(out, "&#x{:x};", u32::from(c));
+            }
+        }
+        plain_from = at + c.len_utf8();
     }
+    out.push_str(&value[plain_from..]);
     out
 }
 
@@ -89,6 +102,8 @@ mod tests {
             "https&#x3a;&#x2f;&#x2f;signin.aws.amazon.com&#x2f;saml"
         );
         assert_eq!(okta_attribute_escape("a+b="), "a&#x2b;b&#x3d;");
+        assert_eq!(okta_attribute_escape("/é\u{1F600} ,.-_"), "&#x2f;&#xe9;&#x1f600;&#x20;,.-_");
+        assert_eq!(okta_attribute_escape(""), "");
     }
 
     #[test]

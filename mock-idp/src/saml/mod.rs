@@ -6,6 +6,7 @@
 //! and returns the finished XML. Neither does any IO; the time comes in as `now`.
 
 pub mod authn_request;
+pub mod canonical;
 pub mod encrypt;
 pub mod faults;
 pub mod forged_signatures;
@@ -329,7 +330,7 @@ pub fn issue(
             text
         }
         None if content.signatures.response || content.signatures.assertion => {
-            sign::sign_templates(&unsigned, credential)?
+            sign::sign_rendered(&unsigned, &content.signatures, credential)?
         }
         None => unsigned,
     };
