@@ -451,6 +451,9 @@ fn target_file(input: &InitInput, descriptor: &SpDescriptor, saml_app: &str, oid
         text.push_str(&format!("# Read at each run for what the SP declares.\nmetadata_url = {}\n", quoted(url)));
     }
     text.push_str(&format!("want_assertions_signed = {}\n", descriptor.want_assertions_signed));
+    // Written as well as the metadata URL, so a target made from a metadata
+    // file still runs saml.authn_request.signed.
+    text.push_str(&format!("authn_requests_signed = {}\n", descriptor.authn_requests_signed));
     if let Some((_, slo_url)) = descriptor.single_logout_services.iter().find(|(binding, _)| binding == BINDING_POST) {
         text.push_str(&format!("slo_url = {}\n", quoted(slo_url)));
     }
