@@ -1,16 +1,26 @@
 //! Checks that cross protocols: lockout safety, email matching,
 //! deactivation and push groups, each a scenario that provisions by SCIM and
-//! signs in by SAML or OIDC. None yet. A check added here gets a variant of
-//! [`CrossAction`], carried out by `runner/cross.rs`.
+//! signs in by SAML or OIDC. One module per behaviour declares its checks
+//! and its action enum; `runner/cross/` carries each out.
 
 use super::Check;
 
-/// What a cross-protocol check does. It has no variants until the first
-/// such check, so the driver's `match` is empty and cannot be called.
+mod deactivation;
+mod email_matching;
+
+pub use deactivation::DeactivationAction;
+pub use email_matching::EmailMatchingAction;
+
+/// What a cross-protocol check does, by behaviour.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub enum CrossAction {}
+pub enum CrossAction {
+    Deactivation(DeactivationAction),
+    EmailMatching(EmailMatchingAction),
+}
 
 /// Every cross-protocol check, in report order.
 pub fn checks() -> Vec<Check> {
-    Vec::new()
+    let mut checks = deactivation::checks();
+    checks.extend(email_matching::checks());
+    checks
 }

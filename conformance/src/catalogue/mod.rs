@@ -10,7 +10,7 @@ pub mod scim;
 
 use serde::Serialize;
 
-pub use cross::CrossAction;
+pub use cross::{CrossAction, DeactivationAction, EmailMatchingAction};
 pub use oidc::OidcAction;
 pub use saml::{EncryptedCase, SamlAction};
 pub use scim::ScimAction;
@@ -82,6 +82,15 @@ pub enum Category {
     Groups,
     /// SCIM: what the server declares about itself.
     Schema,
+    /// Cross-protocol: no one is locked out of the SP by SSO (break-glass
+    /// admin, last admin, key rollover, failed sign-ins).
+    LockoutSafety,
+    /// Cross-protocol: which emails resolve to which account.
+    EmailMatching,
+    /// Cross-protocol: a user deactivated at Okta is out everywhere.
+    Deactivation,
+    /// Cross-protocol: pushed groups and the groups seen at sign-in.
+    PushGroups,
 }
 
 impl Category {
@@ -103,6 +112,10 @@ impl Category {
             Category::Lists => "lists",
             Category::Groups => "groups",
             Category::Schema => "schema",
+            Category::LockoutSafety => "lockout-safety",
+            Category::EmailMatching => "email-matching",
+            Category::Deactivation => "deactivation",
+            Category::PushGroups => "push-groups",
         }
     }
 }

@@ -1,0 +1,15 @@
+//! The cross-protocol driver: one module per behaviour, each with its
+//! scenarios' positive controls and evidence.
+
+use super::{Outcome, Step, Suite};
+use crate::catalogue::CrossAction;
+
+mod deactivation;
+mod email_matching;
+
+pub(super) async fn execute(suite: &Suite, action: CrossAction) -> Step<Outcome> {
+    match action {
+        CrossAction::Deactivation(action) => deactivation::execute(suite, action).await,
+        CrossAction::EmailMatching(action) => email_matching::execute(suite, action).await,
+    }
+}
