@@ -31,6 +31,46 @@ pub fn domain(email: &str) -> Option<String> {
     }
 }
 
+/// Matching forms that real SPs have used and that are wrong: the flaws
+/// `match-email-transliterated` and `match-email-ignoring-plus` switch them
+/// on through the policy; the correct SP never calls them.
+pub mod flawed {
+    /// Folds full-width forms (U+FF01 to U+FF5E) to their ASCII letters, as
+    /// compatibility normalisation does, and the Cyrillic letters that look
+    /// like Latin ones to those, as a transliteration to ASCII does.
+    pub fn fold_look_alikes(text: &str) -> String {
+        text.chars()
+            .map(|c| match c {
+                '\u{FF01}'..='\u{FF5E}' => char::from_u32(u32::from(c) - 0xFF01 + 0x21).unwrap_or(c),
+                'а' => 'a',
+                'е' => 'e',
+                'і' => 'i',
+                'ј' => 'j',
+                'о' => 'o',
+                'р' => 'p',
+                'с' => 'c',
+                'у' => 'y',
+                'х' => 'x',
+                'ѕ' => 's',
+                other => other,
+            })
+            .collect::<String>()
+            .to_ascii_lowercase()
+    }
+
+    /// Drops a `+tag` from the local part: `alice+x@acme.test` becomes
+    /// `alice@acme.test`.
+    pub fn without_plus_tag(email: &str) -> String {
+        match email.rsplit_once('@') {
+            Some((local, domain)) => {
+                let mailbox = local.split_once('+').map_or(local, |(mailbox, _)| mailbox);
+                format!("{mailbox}@{domain}")
+            }
+            None => email.to_owned(),
+        }
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -42,6 +82,16 @@ mod tests {
         assert_ne!(normalise("\u{430}lice@acme.test"), normalise("alice@acme.test"));
         assert_eq!(domain("bob@Acme.Test").as_deref(), Some("acme.test"));
         assert_eq!(domain("not-an-email"), None);
+    }
+
+    #[test]
+    fn the_flawed_forms_fold_what_the_correct_one_keeps_apart() {
+        assert_eq!(flawed::fold_look_alikes("\u{FF41}lice@acme.test"), "alice@acme.test");
+        assert_eq!(flawed::fold_look_alikes("\u{430}lice@acme.test"), "alice@acme.test");
+        assert_eq!(flawed::without_plus_tag("alice+x@acme.test"), "alice@acme.test");
+        assert_eq!(flawed::without_plus_tag("alice@acme.test"), "alice@acme.test");
+        assert_ne!(normalise("\u{FF41}lice@acme.test"), normalise("alice@acme.test"));
+        assert_ne!(normalise("alice+x@acme.test"), normalise("alice@acme.test"));
     }
 
     proptest! {

@@ -128,10 +128,13 @@ pub enum Flaw {
     KidAsFilePath,
     PsychicSignature,
     RefreshTrustsNewClaims,
+    MatchEmailTransliterated,
+    MatchEmailIgnoringPlus,
+    ScimUpdateKeepsEmail,
 }
 
 impl Flaw {
-    pub const ALL: [Flaw; 117] = [
+    pub const ALL: [Flaw; 120] = [
         Flaw::AcceptUnsigned,
         Flaw::TrustKeyinfoCert,
         Flaw::TrustKeyValue,
@@ -249,6 +252,9 @@ impl Flaw {
         Flaw::KidAsFilePath,
         Flaw::PsychicSignature,
         Flaw::RefreshTrustsNewClaims,
+        Flaw::MatchEmailTransliterated,
+        Flaw::MatchEmailIgnoringPlus,
+        Flaw::ScimUpdateKeepsEmail,
     ];
 
     pub fn name(self) -> &'static str {
@@ -370,6 +376,9 @@ impl Flaw {
             Flaw::KidAsFilePath => "kid-as-file-path",
             Flaw::PsychicSignature => "psychic-signature",
             Flaw::RefreshTrustsNewClaims => "refresh-trusts-new-claims",
+            Flaw::MatchEmailTransliterated => "match-email-transliterated",
+            Flaw::MatchEmailIgnoringPlus => "match-email-ignoring-plus",
+            Flaw::ScimUpdateKeepsEmail => "scim-update-keeps-email",
         }
     }
 
@@ -447,6 +456,15 @@ impl Flaw {
             Flaw::OpenRelayState => "Redirects to any RelayState, including other sites (open redirect).",
             Flaw::CaseSensitiveEmail => {
                 "Matches accounts by exact email, so a case variant creates or misses an account."
+            }
+            Flaw::MatchEmailTransliterated => {
+                "Matches accounts by the email transliterated to ASCII (full-width forms and Cyrillic look-alikes folded, as unidecode does), so a look-alike address takes over an account."
+            }
+            Flaw::MatchEmailIgnoringPlus => {
+                "Matches accounts by the email without its +tag, so another mailbox (alice+x@) takes over alice@'s account."
+            }
+            Flaw::ScimUpdateKeepsEmail => {
+                "Keeps the account's sign-in email from its creation when SCIM changes userName and emails, so the user's new email misses the account."
             }
             Flaw::JitIgnoresDomain => "Creates accounts at first sign-in for emails outside the tenant's domains.",
             Flaw::IgnoreSignatureErrors => {
@@ -781,6 +799,15 @@ pub struct Policy {
     pub limit_body_size: bool,
     pub local_relay_state_only: bool,
     pub normalise_email: bool,
+    /// Emails are matched after folding full-width forms and Cyrillic
+    /// look-alikes to ASCII (false: look-alikes are other addresses).
+    pub fold_email_look_alikes: bool,
+    /// `alice+x@` is its own mailbox (false: the +tag is dropped before
+    /// matching).
+    pub email_plus_is_mailbox: bool,
+    /// A SCIM update of userName and emails moves the account's sign-in
+    /// email (false: it keeps the email it was created with).
+    pub scim_update_moves_email: bool,
     pub jit_checks_domain: bool,
     pub signature_failure_is_fatal: bool,
     pub honour_skew_tolerance: bool,
@@ -971,6 +998,9 @@ impl Policy {
             limit_body_size: true,
             local_relay_state_only: true,
             normalise_email: true,
+            fold_email_look_alikes: false,
+            email_plus_is_mailbox: true,
+            scim_update_moves_email: true,
             jit_checks_domain: true,
             signature_failure_is_fatal: true,
             honour_skew_tolerance: true,
@@ -1172,6 +1202,9 @@ impl Policy {
                 Flaw::AnyBodySize => policy.limit_body_size = false,
                 Flaw::OpenRelayState => policy.local_relay_state_only = false,
                 Flaw::CaseSensitiveEmail => policy.normalise_email = false,
+                Flaw::MatchEmailTransliterated => policy.fold_email_look_alikes = true,
+                Flaw::MatchEmailIgnoringPlus => policy.email_plus_is_mailbox = false,
+                Flaw::ScimUpdateKeepsEmail => policy.scim_update_moves_email = false,
                 Flaw::JitIgnoresDomain => policy.jit_checks_domain = false,
                 Flaw::IgnoreSignatureErrors => policy.signature_failure_is_fatal = false,
                 Flaw::ZeroClockSkew => policy.honour_skew_tolerance = false,

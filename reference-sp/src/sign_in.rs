@@ -212,7 +212,13 @@ impl Sp {
                 return Err(SpError::DomainNotAllowed { email, tenant: tenant.id.clone() });
             }
         }
-        let matching_form = if self.policy.normalise_email { email::normalise(&email) } else { email.clone() };
+        let mut matching_form = if self.policy.normalise_email { email::normalise(&email) } else { email.clone() };
+        if self.policy.fold_email_look_alikes {
+            matching_form = email::flawed::fold_look_alikes(&matching_form);
+        }
+        if !self.policy.email_plus_is_mailbox {
+            matching_form = email::flawed::without_plus_tag(&matching_form);
+        }
         let refusing = settings.provisioning != Provisioning::Jit && self.policy.respect_existing_only;
         let user = match self.store.user_by_email(&tenant.id, &matching_form)? {
             Some(user) if !identity.email_links_existing_account => {

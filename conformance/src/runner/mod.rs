@@ -367,8 +367,8 @@ impl Suite {
         }
         // An SP that declares signed AuthnRequests gets an app that requires
         // them, as Okta's would be set up from its metadata, before any
-        // check signs in.
-        if checks.iter().any(|c| c.protocol() == Protocol::Saml)
+        // check signs in (the cross-protocol checks sign in by SAML too).
+        if checks.iter().any(|c| matches!(c.protocol(), Protocol::Saml | Protocol::Cross))
             && let Ok(declared) = self.declared_request_signing().await
         {
             saml::require_signed_requests(self, &declared);
@@ -695,6 +695,18 @@ impl Suite {
         })?
     }
 
+    /// Adds a user with the given email to the in-process org, assigned to
+    /// `app_id`, for checks whose person needs an address of a given shape
+    /// (a case variant, a look-alike, a +tag).
+    fn org_user(&self, app_id: &str, email: &str, tag: &str) -> Step<Canary> {
+        let now = self.idp.now();
+        self.idp.change_org(|org| {
+            let mut changes = Vec::new();
+            let made = add_org_user(org, app_id, email, tag, now, self.idp.ids(), &mut changes);
+            Ok::<_, StepError>((made, changes))
+        })?
+    }
+
     /// The domain of ordinary canaries: the org's, unless the target lists
     /// the domains the SP accepts without it; then the first of those, so the
     /// positive control is not refused for its domain.
@@ -773,7 +785,22 @@ fn add_canary(
     changes: &mut Vec<mock_idp::admin::OrgChange>,
 ) -> Step<Canary> {
     let CanarySpec { app_id, prefix, tag, domain } = *spec;
-    let email = format!("{prefix}-{tag}@{domain}");
+    add_org_user(org, app_id, &format!("{prefix}-{tag}@{domain}"), tag, now, ids, changes)
+}
+
+/// Adds a user whose login and email are `email` (first name `Canary`, last
+/// name `tag`), assigns it to the app and puts it in the canary group,
+/// recording each change in `changes` as it is made.
+fn add_org_user(
+    org: &mut mock_idp::org::Org,
+    app_id: &str,
+    email: &str,
+    tag: &str,
+    now: time::OffsetDateTime,
+    ids: &dyn mock_idp::ids::IdGenerator,
+    changes: &mut Vec<mock_idp::admin::OrgChange>,
+) -> Step<Canary> {
+    let email = email.to_owned();
     let body = serde_json::from_value(serde_json::json!({"profile": {
         "login": email, "email": email, "firstName": "Canary", "lastName": tag
     }}))

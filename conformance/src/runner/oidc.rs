@@ -100,7 +100,7 @@ pub(super) async fn execute(suite: &Suite, action: OidcAction) -> Step<Outcome> 
 }
 
 /// The OIDC app (the client) the target names, as the org has it.
-struct OidcDriver<'a> {
+pub(in crate::runner) struct OidcDriver<'a> {
     suite: &'a Suite,
     client_id: String,
     login_url: &'a str,
@@ -108,7 +108,7 @@ struct OidcDriver<'a> {
 
 /// A login the relying party started and the mock answered: the browser's
 /// way so far and the redirect back to the relying party, not yet followed.
-struct Redirected {
+pub(in crate::runner) struct Redirected {
     chain: Vec<String>,
     /// The redirect back. With `response_mode=form_post` the mock answers
     /// with an auto-submitting form instead; its fields are then kept here
@@ -124,7 +124,7 @@ struct Redirected {
 }
 
 impl<'a> OidcDriver<'a> {
-    fn new(suite: &'a Suite) -> Step<Self> {
+    pub(in crate::runner) fn new(suite: &'a Suite) -> Step<Self> {
         let target =
             suite.target.oidc.as_ref().ok_or_else(|| StepError("the target declares no [oidc] section".into()))?;
         let login_url = target.login_url.as_deref().ok_or_else(|| StepError("no oidc.login_url".into()))?;
@@ -135,14 +135,14 @@ impl<'a> OidcDriver<'a> {
         Ok(OidcDriver { suite, client_id, login_url })
     }
 
-    fn canary(&self, prefix: &str, domain: Option<&str>) -> Step<Canary> {
+    pub(in crate::runner) fn canary(&self, prefix: &str, domain: Option<&str>) -> Step<Canary> {
         self.suite.canary(&self.client_id, prefix, domain)
     }
 
     /// Starts a login at the relying party in `browser`, follows it to the
     /// mock's `/authorize` and signs `user` in there. Returns the redirect
     /// back to the relying party, which the caller decides where to open.
-    async fn start(&self, browser: &Browser, user: &Canary) -> Step<Redirected> {
+    pub(in crate::runner) async fn start(&self, browser: &Browser, user: &Canary) -> Step<Redirected> {
         let idp_url = self.suite.idp_url();
         let answers = browser.follow(self.login_url, |location| location.starts_with(&idp_url)).await?;
         let mut chain: Vec<String> = vec![self.login_url.to_owned()];
@@ -221,7 +221,7 @@ impl<'a> OidcDriver<'a> {
 
     /// Opens the redirect back in `browser` and follows the relying party's
     /// own redirects on its site, returning the last answer.
-    async fn finish(&self, browser: &Browser, redirected: &mut Redirected) -> Step<SpAnswer> {
+    pub(in crate::runner) async fn finish(&self, browser: &Browser, redirected: &mut Redirected) -> Step<SpAnswer> {
         let idp_url = self.suite.idp_url();
         let answers = self.deliver(browser, redirected, |location| location.starts_with(&idp_url)).await?;
         for answer in &answers {

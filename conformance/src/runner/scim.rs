@@ -82,14 +82,14 @@ const SPEC_POST: Headers = Headers { user_agent: None, accept: OKTA_MEDIA_TYPE, 
 
 /// A SCIM answer, read.
 #[derive(Clone, Debug)]
-struct Reply {
-    status: u16,
+pub(super) struct Reply {
+    pub(super) status: u16,
     etag: Option<String>,
-    json: Option<Value>,
+    pub(super) json: Option<Value>,
 }
 
 impl Reply {
-    fn ok(&self) -> bool {
+    pub(super) fn ok(&self) -> bool {
         (200..300).contains(&self.status)
     }
 
@@ -97,27 +97,27 @@ impl Reply {
         self.json.as_ref().and_then(|body| body.pointer(pointer))
     }
 
-    fn text(&self, pointer: &str) -> Option<&str> {
+    pub(super) fn text(&self, pointer: &str) -> Option<&str> {
         self.get(pointer).and_then(Value::as_str)
     }
 }
 
 /// A canary user: what Okta knows about it and sends.
 #[derive(Clone, Debug)]
-struct CanaryUser {
-    user_name: String,
+pub(super) struct CanaryUser {
+    pub(super) user_name: String,
     given: String,
     family: String,
-    view: UserView,
+    pub(super) view: UserView,
 }
 
 /// One check's conversation with the SCIM server, recorded as evidence.
-struct Session<'a> {
+pub(super) struct Session<'a> {
     suite: &'a Suite,
     target: &'a ScimTarget,
     browser: Browser,
     authorization: String,
-    exchanges: Vec<ScimExchange>,
+    pub(super) exchanges: Vec<ScimExchange>,
 }
 
 fn random_tag(length: usize) -> String {
@@ -155,13 +155,13 @@ fn redacted_text(text: &str) -> String {
 
 /// Finds a member of an object ignoring the case of its name, as SCIM
 /// attribute names are (RFC 7643 2.1).
-fn member<'v>(object: &'v Value, name: &str) -> Option<&'v Value> {
+pub(super) fn member<'v>(object: &'v Value, name: &str) -> Option<&'v Value> {
     object.as_object()?.iter().find(|(key, _)| key.eq_ignore_ascii_case(name)).map(|(_, value)| value)
 }
 
 /// Whether a JSON value is true, or the string "true" (Okta's CRUD test
 /// reads `active` either way).
-fn is_true(value: Option<&Value>) -> Option<bool> {
+pub(super) fn is_true(value: Option<&Value>) -> Option<bool> {
     match value? {
         Value::Bool(flag) => Some(*flag),
         Value::String(text) if text.eq_ignore_ascii_case("true") => Some(true),
@@ -213,11 +213,11 @@ fn page_size_problems(reply: &Reply) -> Vec<String> {
     problems
 }
 
-fn resources(body: &Value) -> Vec<Value> {
+pub(super) fn resources(body: &Value) -> Vec<Value> {
     member(body, "Resources").and_then(Value::as_array).cloned().unwrap_or_default()
 }
 
-fn total_results(reply: &Reply) -> Option<u64> {
+pub(super) fn total_results(reply: &Reply) -> Option<u64> {
     reply.json.as_ref().and_then(|body| member(body, "totalResults")).and_then(Value::as_u64)
 }
 
@@ -262,7 +262,7 @@ fn sorted(mut ids: Vec<String>) -> Vec<String> {
 }
 
 impl<'a> Session<'a> {
-    fn new(suite: &'a Suite) -> Step<Self> {
+    pub(super) fn new(suite: &'a Suite) -> Step<Self> {
         let target = suite.target.scim.as_ref().ok_or_else(|| StepError("the target has no [scim] section".into()))?;
         let authorization = match &target.auth {
             ScimAuth::Bearer(token) => format!("Bearer {token}"),
@@ -317,7 +317,7 @@ impl<'a> Session<'a> {
     }
 
     /// Sends a request as Okta's client sends it.
-    async fn send(&mut self, request: &ScimRequest) -> Step<Reply> {
+    pub(super) async fn send(&mut self, request: &ScimRequest) -> Step<Reply> {
         let authorization = self.authorization.clone();
         self.send_with(request.method.as_str(), &request.path, request.body.as_ref(), OKTA, Some(&authorization), None)
             .await
@@ -361,7 +361,7 @@ impl<'a> Session<'a> {
 
     /// The positive control: Okta's assignment of a new canary, its lookup
     /// (nobody found) and its create (201 with an id). Returns the id.
-    async fn provision(&mut self, user: &CanaryUser) -> Step<String> {
+    pub(super) async fn provision(&mut self, user: &CanaryUser) -> Step<String> {
         let lookup = self.send(&requests::find_user(&user.user_name)).await?;
         let found = lookup.status != 404 && total_results(&lookup).unwrap_or(0) > 0;
         if !(lookup.ok() || lookup.status == 404) || found {
@@ -393,7 +393,7 @@ impl<'a> Session<'a> {
     /// A new canary group pushed as Okta pushes one (its lookup, then its
     /// create), after the target's `create_group` hook when it has one.
     /// Returns the name and id.
-    async fn pushed_group(&mut self, label: &str) -> Step<(String, String)> {
+    pub(super) async fn pushed_group(&mut self, label: &str) -> Step<(String, String)> {
         let name = format!("scim-{label}-{}", random_tag(10));
         if let Some(hook) = &self.suite.target.create_group {
             self.suite.call_hook("create_group", hook, &[("{name}", &name)]).await?;
@@ -418,7 +418,7 @@ impl<'a> Session<'a> {
 
     /// Adds members with Okta's membership PATCH (its rename, then `add`),
     /// as part of a check's set-up: a refusal is an error there.
-    async fn add_members(&mut self, group: &(String, String), members: &[(&CanaryUser, &str)]) -> Step<()> {
+    pub(super) async fn add_members(&mut self, group: &(String, String), members: &[(&CanaryUser, &str)]) -> Step<()> {
         let members: Vec<Member> = members
             .iter()
             .map(|(user, id)| Member { scim_id: (*id).to_owned(), display: user.user_name.clone() })
@@ -434,13 +434,13 @@ impl<'a> Session<'a> {
         self.get(&format!("/Groups/{}", encode(id))).await
     }
 
-    async fn read_user(&mut self, id: &str) -> Step<Reply> {
+    pub(super) async fn read_user(&mut self, id: &str) -> Step<Reply> {
         self.get(&format!("/Users/{}", encode(id))).await
     }
 
     /// Sets a user active or not the way the target's profile says Okta
     /// does: the path-less PATCH, or (wizard) a PUT of the object just read.
-    async fn set_active(&mut self, user: &CanaryUser, id: &str, active: bool) -> Step<Reply> {
+    pub(super) async fn set_active(&mut self, user: &CanaryUser, id: &str, active: bool) -> Step<Reply> {
         match self.target.profile {
             RequestProfile::Oin | RequestProfile::OinPatch => self.send(&requests::set_user_active(id, active)).await,
             RequestProfile::AppIntegrationWizard => {
@@ -473,6 +473,16 @@ impl<'a> Session<'a> {
 /// no spaces, so form encoding's `+` never shows).
 fn encode(value: &str) -> String {
     url::form_urlencoded::byte_serialize(value.as_bytes()).collect()
+}
+
+impl CanaryUser {
+    /// The SCIM side of a user the org already has: what Okta sends when it
+    /// provisions that user (userName and email the login, externalId the
+    /// Okta user id), so a sign-in of the org user reaches this account.
+    pub(super) fn of_org_user(okta_id: mock_idp::ids::UserId, email: &str, given: &str, family: &str) -> CanaryUser {
+        let view = view_of(okta_id, email, given, family, true);
+        CanaryUser { user_name: email.to_owned(), given: given.to_owned(), family: family.to_owned(), view }
+    }
 }
 
 /// What Okta sends for a user with the default mappings.

@@ -559,6 +559,12 @@ impl Sp {
         if filter::member(body, "active").is_none_or(Value::is_null) {
             write.active = current.user.status == UserStatus::Active;
         }
+        if !self.policy.scim_update_moves_email {
+            // The `scim-update-keeps-email` flaw: the account signs in by the
+            // email it was created with, whatever userName and emails say now.
+            write.email = current.user.email.clone();
+            write.email_normalised = current.user.email_normalised.clone();
+        }
         self.keep_an_admin(scope, tenant, current, &write)?;
         Self::keep_the_credential_owner(tenant, current, &write)?;
         if !write.active && self.policy.scim_deactivate_deletes {

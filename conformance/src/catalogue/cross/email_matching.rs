@@ -1,14 +1,102 @@
 //! Email matching: which emails, as Okta sends them by SCIM, SAML and OIDC,
-//! resolve to which account at the SP.
+//! resolve to which account at the SP (attacks.md K-08, K-09).
+//!
+//! Each check makes one person twice, as Okta has them: a user of the mock
+//! org assigned to the target's sign-in app, and the same user provisioned
+//! to the SP's SCIM server with Okta's requests (userName and email the
+//! Okta login, externalId the Okta user id). The positive control is that
+//! person signing in (by SAML when the target has it, else by OIDC) and
+//! reaching the provisioned account. The SP's account is told by what the
+//! session oracle shows, as the SAML account checks tell it.
 
-use crate::catalogue::Check;
+use crate::catalogue::{Action, Category, Check, CrossAction, Severity, Weight};
 
-/// What an email-matching check does. It has no variants until the first
-/// such check, so the driver's `match` is empty and cannot be called.
+/// What an email-matching check does.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub enum EmailMatchingAction {}
+pub enum EmailMatchingAction {
+    /// The provisioned person signs in with their email in other case and
+    /// reaches the same account.
+    Case,
+    /// Another Okta user whose email is the provisioned one with Cyrillic
+    /// look-alike letters does not reach the account.
+    CyrillicLookAlike,
+    /// Another Okta user whose email is the provisioned one in full-width
+    /// letters does not reach the account.
+    FullWidthLookAlike,
+    /// Another Okta user at `local+tag@` does not reach `local@`'s account.
+    PlusAddress,
+    /// Okta changes the person's email (and SCIM sends the update); signing
+    /// in with the new email reaches the same account.
+    ChangedAtOkta,
+}
+
+/// The fix for look-alike and plus-address takeovers.
+const DISTINCT_ADDRESS_FIX: &str = "Match accounts on the IdP's stable identifier (the SCIM externalId, the OIDC sub, a persistent NameID) and, where an email must be compared, compare it trimmed and ASCII-case-insensitively only: no Unicode compatibility folding, no transliteration, no dropping of +tags. Two addresses that differ in any other way are two mailboxes and two people.";
+
+fn check(
+    id: &'static str,
+    title: &'static str,
+    severity: Severity,
+    action: EmailMatchingAction,
+    reference: &'static str,
+    fix: &'static str,
+) -> Check {
+    Check {
+        id,
+        title,
+        category: Category::EmailMatching,
+        severity,
+        reference,
+        needs: &[],
+        action: Action::Cross(CrossAction::EmailMatching(action)),
+        fix,
+        exclusive: false,
+        weight: Weight::Fail,
+    }
+}
 
 /// The email-matching checks, in report order.
 pub(super) fn checks() -> Vec<Check> {
-    Vec::new()
+    vec![
+        check(
+            "cross.email_matching.case",
+            "A SCIM-provisioned user signing in with their email in other case reaches the same account",
+            Severity::High,
+            EmailMatchingAction::Case,
+            "attacks.md K-09; RFC 7643 4.1 (userName caseExact false)",
+            "Compare emails and userNames ASCII-case-insensitively in one normalised form (trimmed, lowercased), the same for SCIM and for sign-in, so a case variant from the IdP finds the provisioned account instead of making a second one.",
+        ),
+        check(
+            "cross.email_matching.lookalike_cyrillic",
+            "Another Okta user whose email has Cyrillic look-alike letters does not reach a SCIM-provisioned account",
+            Severity::Critical,
+            EmailMatchingAction::CyrillicLookAlike,
+            "attacks.md K-08, K-09; Unicode TR 36 (visual spoofing)",
+            DISTINCT_ADDRESS_FIX,
+        ),
+        check(
+            "cross.email_matching.lookalike_fullwidth",
+            "Another Okta user whose email is in full-width letters does not reach a SCIM-provisioned account",
+            Severity::Critical,
+            EmailMatchingAction::FullWidthLookAlike,
+            "attacks.md K-08, K-09; Unicode TR 15 (compatibility forms)",
+            DISTINCT_ADDRESS_FIX,
+        ),
+        check(
+            "cross.email_matching.plus_address",
+            "Another Okta user at local+tag@ does not reach the SCIM-provisioned account of local@",
+            Severity::Critical,
+            EmailMatchingAction::PlusAddress,
+            "attacks.md K-08; RFC 5321 2.4 (the local part is the mailbox's own)",
+            DISTINCT_ADDRESS_FIX,
+        ),
+        check(
+            "cross.email_matching.changed_at_okta",
+            "After Okta changes a user's email (SCIM update of userName and emails), signing in with the new email reaches the same account",
+            Severity::High,
+            EmailMatchingAction::ChangedAtOkta,
+            "attacks.md K-08, K-09; Okta SCIM 2.0 reference (profile updates)",
+            "Apply a SCIM update of userName and emails to the account's sign-in email as well, and match sign-ins on the IdP's stable identifier (externalId, sub) or the current email, so the user's new address finds their account and the old one no longer does.",
+        ),
+    ]
 }

@@ -1,8 +1,363 @@
-//! Carries out the email-matching checks.
+//! Carries out the email-matching checks. Each makes one person at the mock
+//! org and at the SP's SCIM server (Okta's lookup and create, externalId the
+//! Okta user id), signs that person in as the positive control, then signs
+//! in a variant: the same person under another case or a changed email, or
+//! another Okta user whose address only looks like theirs.
+
+use mock_idp::scim::requests;
+use rand::Rng;
 
 use crate::catalogue::EmailMatchingAction;
-use crate::runner::{Outcome, Step, Suite};
+use crate::runner::browser::SpAnswer;
+use crate::runner::oidc::OidcDriver;
+use crate::runner::oracle::Seen;
+use crate::runner::saml::SamlDriver;
+use crate::runner::scim::{CanaryUser, Session, resources, total_results};
+use crate::runner::{Canary, Evidence, Outcome, ScimEvidence, Step, StepError, Suite, excerpt};
+use mock_idp::org::provisioning::RequestProfile;
 
-pub(super) async fn execute(_suite: &Suite, action: EmailMatchingAction) -> Step<Outcome> {
-    match action {}
+pub(super) async fn execute(suite: &Suite, action: EmailMatchingAction) -> Step<Outcome> {
+    if !suite.target.accounts.keeps_accounts {
+        return Ok(Outcome::skip("the target says the SP keeps no accounts (accounts.keeps_accounts = false)"));
+    }
+    let door = Door::of(suite)?;
+    let mut scim = Session::new(suite)?;
+    let person = door.provisioned_person(&mut scim, "email").await?;
+    let control = door.sign_in(&person.canary).await?;
+    if !control.seen.is(&person.canary.email) {
+        return Err(StepError(format!(
+            "positive control failed: {} (provisioned by SCIM as {}) signed in by {} and got {} (the SP answered {} {})",
+            person.canary.email,
+            person.scim_id,
+            door.protocol(),
+            control.seen.describe(),
+            control.answer.status,
+            excerpt(&control.answer.body, 200)
+        )));
+    }
+    let mut check = EmailCheck { suite, door, scim, person, control: control.seen };
+    match action {
+        EmailMatchingAction::Case => check.case().await,
+        EmailMatchingAction::CyrillicLookAlike => {
+            let email = cyrillic_look_alike(&check.person.canary.email);
+            check.other_person_refused(&email, "a Cyrillic look-alike").await
+        }
+        EmailMatchingAction::FullWidthLookAlike => {
+            let email = full_width_look_alike(&check.person.canary.email);
+            check.other_person_refused(&email, "a full-width look-alike").await
+        }
+        EmailMatchingAction::PlusAddress => {
+            let email = plus_address(&check.person.canary.email, "mockta");
+            check.other_person_refused(&email, "a +tag address").await
+        }
+        EmailMatchingAction::ChangedAtOkta => check.changed_at_okta().await,
+    }
+}
+
+/// Where the checks' people sign in: the target's SAML app when it has
+/// one, else its OIDC app.
+struct Door<'a> {
+    suite: &'a Suite,
+    app_id: String,
+    via: Via<'a>,
+}
+
+/// The protocol the checks sign in by.
+enum Via<'a> {
+    Saml(SamlDriver<'a>),
+    Oidc(OidcDriver<'a>),
+}
+
+/// One sign-in: the SP's last answer and what the oracle then saw.
+struct Attempt {
+    answer: SpAnswer,
+    seen: Seen,
+}
+
+/// One person as Okta has them: the org user and the SCIM account made for
+/// them.
+struct Person {
+    canary: Canary,
+    scim_user: CanaryUser,
+    scim_id: String,
+}
+
+impl<'a> Door<'a> {
+    fn of(suite: &'a Suite) -> Step<Self> {
+        if let Some(app) = &suite.saml {
+            return Ok(Door { suite, app_id: app.id.clone(), via: Via::Saml(SamlDriver::new(suite)?) });
+        }
+        let wanted = suite.target.oidc.as_ref().map(|o| o.app.clone()).unwrap_or_default();
+        let app_id = suite
+            .idp
+            .read_org(|org| org.find_app(&wanted).filter(|a| a.oidc().is_some()).map(|a| a.id.to_string()))
+            .ok_or_else(|| StepError("the target declares neither a SAML nor an OIDC app to sign in by".into()))?;
+        Ok(Door { suite, app_id, via: Via::Oidc(OidcDriver::new(suite)?) })
+    }
+
+    fn protocol(&self) -> &'static str {
+        match self.via {
+            Via::Saml(_) => "SAML",
+            Via::Oidc(_) => "OIDC",
+        }
+    }
+
+    /// A user of the mock org with this email, assigned to the sign-in app.
+    fn org_user(&self, email: &str, tag: &str) -> Step<Canary> {
+        self.suite.org_user(&self.app_id, email, tag)
+    }
+
+    /// A new person: an org user in the canary domain, then Okta's SCIM
+    /// lookup and create of them, with externalId their Okta user id.
+    async fn provisioned_person(&self, scim: &mut Session<'_>, label: &str) -> Step<Person> {
+        let tag = random_tag();
+        let domain = self.suite.idp.read_org(|org| org.email_domain.clone());
+        let domain = self.suite.canary_domain(&domain);
+        // SCIM makes the account, so no create_user hook is called.
+        let canary = self.org_user(&format!("{label}-{tag}@{domain}"), &tag)?;
+        let scim_user = scim_user_of(self.suite, &canary)?;
+        let scim_id = scim.provision(&scim_user).await?;
+        Ok(Person { canary, scim_user, scim_id })
+    }
+
+    /// Signs `user` in, in a fresh browser, and asks the oracle.
+    async fn sign_in(&self, user: &Canary) -> Step<Attempt> {
+        let suite = self.suite;
+        let browser = suite.browser()?;
+        let answer = match &self.via {
+            Via::Saml(driver) => driver.sign_in_capture(&browser, user).await?.1,
+            Via::Oidc(driver) => {
+                let mut redirected = driver.start(&browser, user).await?;
+                driver.finish(&browser, &mut redirected).await?
+            }
+        };
+        let seen = suite.oracle(&browser).await?;
+        Ok(Attempt { answer, seen })
+    }
+}
+
+/// What Okta sends by SCIM for an org user: userName and email its login,
+/// externalId its Okta user id.
+fn scim_user_of(suite: &Suite, canary: &Canary) -> Step<CanaryUser> {
+    let okta_id = suite
+        .idp
+        .read_org(|org| org.find_user(&canary.email).map(|u| u.id.clone()))
+        .ok_or_else(|| StepError(format!("the org user {} vanished", canary.email)))?;
+    Ok(CanaryUser::of_org_user(okta_id, &canary.email, "Canary", &canary.family_name))
+}
+
+struct EmailCheck<'a> {
+    suite: &'a Suite,
+    door: Door<'a>,
+    scim: Session<'a>,
+    person: Person,
+    /// What the oracle showed after the positive control: the account.
+    control: Seen,
+}
+
+impl EmailCheck<'_> {
+    /// Evidence: the SCIM exchanges, and what the sign-in got.
+    fn evidence(&self, attempt: &Attempt) -> Option<Evidence> {
+        Some(Evidence::Scim(ScimEvidence {
+            exchanges: self.scim.exchanges.clone(),
+            oracle: format!(
+                "{} (the SP answered the {} sign-in {}{})",
+                attempt.seen.describe(),
+                self.door.protocol(),
+                attempt.answer.status,
+                attempt.answer.location.as_ref().map(|l| format!(" -> {l}")).unwrap_or_default()
+            ),
+        }))
+    }
+
+    /// Changes the org user's login and email, as an Okta admin does.
+    fn rename_at_okta(&self, to: &str) -> Step<()> {
+        let now = self.suite.idp.now();
+        let from = self.person.canary.email.clone();
+        self.suite.idp.change_org(|org| {
+            let body = serde_json::from_value(serde_json::json!({"profile": {"login": to, "email": to}}))
+                .map_err(|e| StepError(e.to_string()))?;
+            let renamed = mock_idp::admin::update_user(org, &from, body, true, now)
+                .map_err(|e| StepError(format!("cannot change {from} to {to} at the mock org: {e}")))?;
+            Ok(((), renamed.changes))
+        })
+    }
+
+    /// The same person, their email's local part upper-cased at Okta (no
+    /// SCIM update: Okta's login and the SP's userName compare without
+    /// case), must reach the very account the control reached.
+    async fn case(&mut self) -> Step<Outcome> {
+        let variant = upper_local_part(&self.person.canary.email);
+        self.rename_at_okta(&variant)?;
+        let moved = Canary { email: variant.clone(), ..self.person.canary.clone() };
+        let attempt = self.door.sign_in(&moved).await?;
+        if attempt.seen.identity.is_some() && attempt.seen.identity == self.control.identity {
+            return Ok(Outcome::pass(format!(
+                "{variant} reached the account provisioned as {}",
+                self.person.canary.email
+            )));
+        }
+        Ok(Outcome::fail(
+            format!(
+                "{} was provisioned by SCIM as {} and reached {}; signing in as {variant} gave {} instead",
+                self.person.canary.name,
+                self.person.canary.email,
+                self.control.describe(),
+                attempt.seen.describe()
+            ),
+            self.evidence(&attempt),
+        ))
+    }
+
+    /// Another Okta user, at `email`, signs in: whatever the SP does with
+    /// them (a new account, a refusal), they must not get the provisioned
+    /// person's account.
+    async fn other_person_refused(&mut self, email: &str, what: &str) -> Step<Outcome> {
+        let other = self.door.org_user(email, &format!("{}-other", self.person.canary.family_name))?;
+        let attempt = self.door.sign_in(&other).await?;
+        if attempt.seen.is(&self.person.canary.email) {
+            return Ok(Outcome::fail(
+                format!(
+                    "another Okta user at {email} ({what} of {}) signed in and got {}'s account: {}",
+                    self.person.canary.email,
+                    self.person.canary.email,
+                    attempt.seen.describe()
+                ),
+                self.evidence(&attempt),
+            ));
+        }
+        Ok(Outcome::pass(format!(
+            "{what} of {} got {}, not that account",
+            self.person.canary.email,
+            attempt.seen.describe()
+        )))
+    }
+
+    /// Okta changes the person's email and sends its profile update; the
+    /// person signs in with the new email and must reach the same account,
+    /// which SCIM then finds under the new userName alone.
+    async fn changed_at_okta(&mut self) -> Step<Outcome> {
+        let (local, domain) = self.person.canary.email.split_once('@').unwrap_or_default();
+        let new_email = format!("{local}-moved@{domain}");
+        self.rename_at_okta(&new_email)?;
+        let id = self.person.scim_id.clone();
+        let current = self.scim.read_user(&id).await?;
+        let current = current.json.filter(|_| current.status == 200).ok_or_else(|| {
+            StepError(format!("Okta's read of user {id} before its update answered {}", current.status))
+        })?;
+        let okta_id = self.person.scim_user.view.okta_id.clone();
+        let moved_user = CanaryUser::of_org_user(okta_id, &new_email, "Canary", &self.person.canary.family_name);
+        let profile = self.suite.target.scim.as_ref().map(|s| s.profile);
+        let request = match profile {
+            Some(RequestProfile::OinPatch) => requests::patch_user_profile(&id, &current, &moved_user.view)
+                .ok_or_else(|| StepError("Okta would send no PATCH: nothing differs".into()))?,
+            _ => requests::replace_user(&id, &current, Some(&moved_user.view), true),
+        };
+        let updated = self.scim.send(&request).await?;
+        if !updated.ok() {
+            return Err(StepError(format!("Okta's update of {id} to {new_email} answered {}", updated.status)));
+        }
+        let moved = Canary { email: new_email.clone(), ..self.person.canary.clone() };
+        let attempt = self.door.sign_in(&moved).await?;
+        let mut problems = Vec::new();
+        if !attempt.seen.is(&new_email) {
+            problems.push(format!("signing in as {new_email} gave {}", attempt.seen.describe()));
+        }
+        let lookup = self.scim.send(&requests::find_user(&new_email)).await?;
+        let found: Vec<String> = lookup
+            .json
+            .as_ref()
+            .map(resources)
+            .unwrap_or_default()
+            .iter()
+            .filter_map(|u| u.get("id").and_then(|v| v.as_str()).map(str::to_owned))
+            .collect();
+        if total_results(&lookup) != Some(1) || found != [id.clone()] {
+            problems.push(format!(
+                "Okta's lookup of {new_email} after the sign-in finds {found:?}, not the one account {id}"
+            ));
+        }
+        if problems.is_empty() {
+            Ok(Outcome::pass(format!(
+                "{new_email} reached the account {id} provisioned as {}",
+                self.person.canary.email
+            )))
+        } else {
+            Ok(Outcome::fail(
+                format!(
+                    "after Okta changed {} to {new_email} (SCIM update answered {}): {}",
+                    self.person.canary.email,
+                    updated.status,
+                    problems.join("; ")
+                ),
+                self.evidence(&attempt),
+            ))
+        }
+    }
+}
+
+fn random_tag() -> String {
+    let mut rng = rand::rng();
+    (0..10).map(|_| char::from(b'a' + rng.random_range(0..26u8))).collect()
+}
+
+/// `email-x@acme.test` becomes `EMAIL-X@acme.test`.
+fn upper_local_part(email: &str) -> String {
+    match email.split_once('@') {
+        Some((local, domain)) => format!("{}@{domain}", local.to_uppercase()),
+        None => email.to_uppercase(),
+    }
+}
+
+/// The address with the Latin letters of its local part that have a
+/// Cyrillic twin (a, c, e, o, p, x, y) replaced by it; the domain is kept,
+/// so the address passes a domain rule.
+fn cyrillic_look_alike(email: &str) -> String {
+    map_local_part(email, |c| match c {
+        'a' => 'а',
+        'c' => 'с',
+        'e' => 'е',
+        'o' => 'о',
+        'p' => 'р',
+        'x' => 'х',
+        'y' => 'у',
+        other => other,
+    })
+}
+
+/// The address with its local part's ASCII letters and digits in their
+/// full-width forms (U+FF01 to U+FF5E).
+fn full_width_look_alike(email: &str) -> String {
+    map_local_part(email, |c| match c {
+        '!'..='~' if c.is_ascii_alphanumeric() => char::from_u32(u32::from(c) - 0x21 + 0xFF01).unwrap_or(c),
+        other => other,
+    })
+}
+
+fn map_local_part(email: &str, map: impl Fn(char) -> char) -> String {
+    match email.split_once('@') {
+        Some((local, domain)) => format!("{}@{domain}", local.chars().map(map).collect::<String>()),
+        None => email.to_owned(),
+    }
+}
+
+/// `local@domain` becomes `local+tag@domain`.
+fn plus_address(email: &str, tag: &str) -> String {
+    match email.split_once('@') {
+        Some((local, domain)) => format!("{local}+{tag}@{domain}"),
+        None => email.to_owned(),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_variants_differ_only_where_they_should() {
+        assert_eq!(upper_local_part("email-ab@acme.test"), "EMAIL-AB@acme.test");
+        assert_eq!(cyrillic_look_alike("email-ab@acme.test"), "\u{435}m\u{430}il-\u{430}b@acme.test");
+        assert_eq!(full_width_look_alike("ab-1@acme.test"), "\u{FF41}\u{FF42}-\u{FF11}@acme.test");
+        assert_eq!(plus_address("ab@acme.test", "mockta"), "ab+mockta@acme.test");
+    }
 }

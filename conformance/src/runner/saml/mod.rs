@@ -78,7 +78,7 @@ pub(super) async fn execute(suite: &Suite, action: SamlAction) -> Step<Outcome> 
 }
 
 /// A response the mock produced: its XML and the page that carried it.
-struct Captured {
+pub(in crate::runner) struct Captured {
     xml: String,
     form: String,
 }
@@ -98,18 +98,18 @@ struct Control {
     seen: Seen,
 }
 
-struct SamlDriver<'a> {
+pub(in crate::runner) struct SamlDriver<'a> {
     suite: &'a Suite,
     app: &'a SamlApp,
 }
 
 impl<'a> SamlDriver<'a> {
-    fn new(suite: &'a Suite) -> Step<Self> {
+    pub(in crate::runner) fn new(suite: &'a Suite) -> Step<Self> {
         let app = suite.saml.as_ref().ok_or_else(|| StepError("the target declares no [saml] section".into()))?;
         Ok(SamlDriver { suite, app })
     }
 
-    fn canary(&self, prefix: &str, domain: Option<&str>) -> Step<Canary> {
+    pub(in crate::runner) fn canary(&self, prefix: &str, domain: Option<&str>) -> Step<Canary> {
         self.suite.canary(&self.app.id, prefix, domain)
     }
 
@@ -134,7 +134,11 @@ impl<'a> SamlDriver<'a> {
     /// Signs `user` in through the SP's flow in `browser`: the mock's
     /// response (with any fault armed for `user`) is posted from the browser
     /// that started the sign-in.
-    async fn sign_in_capture(&self, browser: &Browser, user: &Canary) -> Step<(Captured, SpAnswer)> {
+    pub(in crate::runner) async fn sign_in_capture(
+        &self,
+        browser: &Browser,
+        user: &Canary,
+    ) -> Step<(Captured, SpAnswer)> {
         if self.login_url().is_none() {
             return self.idp_initiated_capture(browser, user, None).await;
         }

@@ -1,0 +1,90 @@
+//! The email-matching checks (`cross.email_matching.*`) against the
+//! reference SP's two SCIM tenants: acme (JIT, SAML, Okta's OIN profile)
+//! and globex (existing accounts only, the App Integration Wizard
+//! profile), correct and with each flaw aimed at them.
+
+use std::collections::BTreeSet;
+
+use conformance::catalogue::{Category, Check, Protocol, checks_for};
+use conformance::runner::{Evidence, Verdict};
+use reference_sp::flaws::Flaw;
+
+use crate::support::{Tenant, run_against_tenant};
+
+/// Which email-matching checks each flaw must make fail, at acme and at
+/// globex alike: a case variant makes a second account at acme and finds
+/// none at globex; a look-alike or a +tag address takes the provisioned
+/// account over at both; an email change SCIM did not apply leaves the new
+/// address without the account.
+const EMAIL_MATCHING_FLAW_CHECKS: &[(&str, &[&str])] = &[
+    ("case-sensitive-email", &["cross.email_matching.case"]),
+    (
+        "match-email-transliterated",
+        &["cross.email_matching.lookalike_cyrillic", "cross.email_matching.lookalike_fullwidth"],
+    ),
+    ("match-email-ignoring-plus", &["cross.email_matching.plus_address"]),
+    ("scim-update-keeps-email", &["cross.email_matching.changed_at_okta"]),
+];
+
+/// Flaws that only the email-matching checks catch, so the SAML table
+/// leaves them out.
+pub(crate) const EMAIL_MATCHING_FLAWS: &[&str] =
+    &["match-email-transliterated", "match-email-ignoring-plus", "scim-update-keeps-email"];
+
+fn email_matching_checks() -> Vec<Check> {
+    checks_for(Protocol::Cross).into_iter().filter(|c| c.category == Category::EmailMatching).collect()
+}
+
+#[test]
+fn every_email_matching_check_is_aimed_at_by_a_flaw() {
+    let ids: BTreeSet<&str> = email_matching_checks().iter().map(|c| c.id).collect();
+    let aimed: BTreeSet<&str> =
+        EMAIL_MATCHING_FLAW_CHECKS.iter().flat_map(|(_, checks)| checks.iter().copied()).collect();
+    assert_eq!(aimed, ids);
+    for name in EMAIL_MATCHING_FLAWS {
+        assert!(EMAIL_MATCHING_FLAW_CHECKS.iter().any(|(flaw, _)| flaw == name), "{name}");
+    }
+}
+
+async fn passes_and_each_flaw_fails_its_own(tenant: Tenant) {
+    let checks = email_matching_checks();
+    let correct = run_against_tenant(tenant, &[], checks.clone()).await;
+    assert_eq!(correct.results.len(), checks.len());
+    assert!(correct.results.iter().all(|r| r.verdict == Verdict::Pass), "{tenant:?}:\n{}", correct.explain());
+    for (name, expected) in EMAIL_MATCHING_FLAW_CHECKS {
+        let flaw: Flaw = name.parse().unwrap();
+        let run = run_against_tenant(tenant, &[flaw], checks.clone()).await;
+        let expected: BTreeSet<&str> = expected.iter().copied().collect();
+        assert_eq!(run.failing(), expected, "{tenant:?} --flaw {flaw}:\n{}", run.explain());
+        assert!(
+            run.results.iter().all(|r| r.verdict != Verdict::Error),
+            "{tenant:?} --flaw {flaw}:\n{}",
+            run.explain()
+        );
+        for result in run.results.iter().filter(|r| r.verdict == Verdict::Fail) {
+            // The evidence is Okta's SCIM traffic (the create, at least)
+            // and what the sign-in got.
+            let Some(Evidence::Scim(evidence)) = result.evidence.as_ref() else { panic!("{}: no evidence", result.id) };
+            assert!(evidence.exchanges.iter().any(|e| e.method == "POST"), "{}: {evidence:?}", result.id);
+            assert!(evidence.oracle.contains("SAML sign-in"), "{}: {}", result.id, evidence.oracle);
+        }
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn email_matching_checks_pass_at_acme_and_each_flaw_fails_its_own() {
+    passes_and_each_flaw_fails_its_own(Tenant::Jit).await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn email_matching_checks_pass_at_globex_and_each_flaw_fails_its_own() {
+    passes_and_each_flaw_fails_its_own(Tenant::ExistingOnly).await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn email_matching_checks_are_skipped_with_the_reason_without_scim() {
+    let checks = email_matching_checks();
+    let run = run_against_tenant(Tenant::GeneratedKeys, &[], checks.clone()).await;
+    assert_eq!(run.skipped().len(), checks.len(), "{}", run.explain());
+    assert!(run.results.iter().all(|r| r.reason.contains("[scim]")), "{}", run.explain());
+}
