@@ -145,6 +145,7 @@ impl Report {
             row(&mut out, &format!("{} {category}", protocol.as_str()), counts);
         }
         row(&mut out, "total", &self.summary);
+        out.push_str(&behaviour_lines(&self.results));
         let s = &self.summary;
         for result in self
             .results
@@ -180,6 +181,34 @@ impl Report {
         );
         out
     }
+}
+
+/// The checks that cross protocols, one line per behaviour by its name
+/// with its non-zero counts ("deactivation: 6 pass, 1 fail"), so a vendor
+/// reads each of the four behaviours at a glance. Empty when the run had
+/// none of these checks.
+fn behaviour_lines(results: &[CheckResult]) -> String {
+    let mut behaviours: BTreeMap<crate::catalogue::Category, Summary> = BTreeMap::new();
+    for result in results.iter().filter(|r| r.protocol == Protocol::Cross) {
+        behaviours.entry(result.category).or_default().add(result.verdict);
+    }
+    if behaviours.is_empty() {
+        return String::new();
+    }
+    let mut out = String::from("\nbehaviours across protocols:\n");
+    for (category, counts) in &behaviours {
+        let named = [
+            (counts.pass, "pass"),
+            (counts.fail, "fail"),
+            (counts.warn, "warn"),
+            (counts.skip, "skip"),
+            (counts.error, "error"),
+        ];
+        let counted: Vec<String> =
+            named.iter().filter(|(count, _)| *count > 0).map(|(count, name)| format!("{count} {name}")).collect();
+        let _ = writeln!(out, "  {}: {}", category.as_str().replace('-', " "), counted.join(", "));
+    }
+    out
 }
 
 /// A previous report's verdicts, read back so a run can fail only on what
@@ -327,6 +356,36 @@ mod tests {
         let junit = report.to_junit();
         assert!(junit.contains("warn: because"), "{junit}");
         assert!(!junit.contains("<failure"), "{junit}");
+    }
+
+    #[test]
+    fn the_human_report_sums_each_cross_protocol_behaviour_by_its_name() {
+        let cross: Vec<_> =
+            crate::catalogue::all_checks().into_iter().filter(|c| c.protocol() == Protocol::Cross).collect();
+        let deactivation: Vec<_> =
+            cross.iter().filter(|c| c.category == crate::catalogue::Category::Deactivation).take(3).collect();
+        assert_eq!(deactivation.len(), 3, "the deactivation checks");
+        let results = deactivation
+            .iter()
+            .zip([Verdict::Pass, Verdict::Pass, Verdict::Fail])
+            .map(|(check, verdict)| CheckResult {
+                id: check.id,
+                title: check.title,
+                protocol: check.protocol(),
+                category: check.category,
+                severity: check.severity,
+                reference: check.reference,
+                verdict,
+                reason: "because".into(),
+                evidence: None,
+                fix: None,
+                duration_ms: 0,
+            })
+            .collect();
+        let human = Report::new("t".into(), results).to_human();
+        assert!(human.contains("\nbehaviours across protocols:\n  deactivation: 2 pass, 1 fail\n"), "{human}");
+        let without = report_with(&[Verdict::Pass]).to_human();
+        assert!(!without.contains("behaviours across protocols"), "{without}");
     }
 
     #[test]

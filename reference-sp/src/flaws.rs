@@ -78,6 +78,7 @@ pub enum Flaw {
     NoMatchReturns404,
     UnstablePagination,
     JitRevivesDeactivated,
+    GroupsOverrideDeactivation,
     ErrorNotScimSchema,
     KeepUndeclaredAttributes,
     ScimIgnoresEmailDomains,
@@ -131,10 +132,11 @@ pub enum Flaw {
     MatchEmailTransliterated,
     MatchEmailIgnoringPlus,
     ScimUpdateKeepsEmail,
+    EmailChangeKeepsIdentity,
 }
 
 impl Flaw {
-    pub const ALL: [Flaw; 120] = [
+    pub const ALL: [Flaw; 122] = [
         Flaw::AcceptUnsigned,
         Flaw::TrustKeyinfoCert,
         Flaw::TrustKeyValue,
@@ -202,6 +204,7 @@ impl Flaw {
         Flaw::NoMatchReturns404,
         Flaw::UnstablePagination,
         Flaw::JitRevivesDeactivated,
+        Flaw::GroupsOverrideDeactivation,
         Flaw::ErrorNotScimSchema,
         Flaw::KeepUndeclaredAttributes,
         Flaw::ScimIgnoresEmailDomains,
@@ -255,6 +258,7 @@ impl Flaw {
         Flaw::MatchEmailTransliterated,
         Flaw::MatchEmailIgnoringPlus,
         Flaw::ScimUpdateKeepsEmail,
+        Flaw::EmailChangeKeepsIdentity,
     ];
 
     pub fn name(self) -> &'static str {
@@ -326,6 +330,7 @@ impl Flaw {
             Flaw::NoMatchReturns404 => "no-match-returns-404",
             Flaw::UnstablePagination => "unstable-pagination",
             Flaw::JitRevivesDeactivated => "jit-revives-deactivated",
+            Flaw::GroupsOverrideDeactivation => "groups-override-deactivation",
             Flaw::ErrorNotScimSchema => "error-not-scim-schema",
             Flaw::KeepUndeclaredAttributes => "keep-undeclared-attributes",
             Flaw::ScimIgnoresEmailDomains => "scim-ignores-email-domains",
@@ -379,6 +384,7 @@ impl Flaw {
             Flaw::MatchEmailTransliterated => "match-email-transliterated",
             Flaw::MatchEmailIgnoringPlus => "match-email-ignoring-plus",
             Flaw::ScimUpdateKeepsEmail => "scim-update-keeps-email",
+            Flaw::EmailChangeKeepsIdentity => "email-change-keeps-identity",
         }
     }
 
@@ -466,6 +472,9 @@ impl Flaw {
             Flaw::ScimUpdateKeepsEmail => {
                 "Keeps the account's sign-in email from its creation when SCIM changes userName and emails, so the user's new email misses the account."
             }
+            Flaw::EmailChangeKeepsIdentity => {
+                "Keeps the IdP identity that was a user's old email (their SAML NameID) linked to their account after SCIM changes the email, so whoever Okta gives that address next signs in to it (attacks.md K-08)."
+            }
             Flaw::JitIgnoresDomain => "Creates accounts at first sign-in for emails outside the tenant's domains.",
             Flaw::IgnoreSignatureErrors => {
                 "Treats a failed signature verification as success (SimpleSAMLphp CVE-2016-9814 class)."
@@ -538,6 +547,9 @@ impl Flaw {
             }
             Flaw::JitRevivesDeactivated => {
                 "Reactivates a deactivated account when its user signs in again through JIT."
+            }
+            Flaw::GroupsOverrideDeactivation => {
+                "Lets a deactivated account sign in while it is still a member of a pushed group, reading team membership as access although Okta leaves deactivated users in their groups (attacks.md K-12)."
             }
             Flaw::ErrorNotScimSchema => {
                 "Answers errors with a plain JSON body, not the SCIM Error schema (onyx #8925)."
@@ -808,6 +820,9 @@ pub struct Policy {
     /// A SCIM update of userName and emails moves the account's sign-in
     /// email (false: it keeps the email it was created with).
     pub scim_update_moves_email: bool,
+    /// A SCIM email change unlinks the IdP identity that was the old
+    /// address (false: the old NameID still signs in to the account).
+    pub scim_email_change_unlinks_identity: bool,
     pub jit_checks_domain: bool,
     pub signature_failure_is_fatal: bool,
     pub honour_skew_tolerance: bool,
@@ -857,6 +872,9 @@ pub struct Policy {
     pub scim_empty_filter_is_list: bool,
     pub scim_stable_order: bool,
     pub jit_respects_deactivation: bool,
+    /// A deactivated account is refused at sign-in whatever its pushed
+    /// groups (false: membership of a pushed group lets it in).
+    pub deactivation_overrides_groups: bool,
     pub scim_errors_use_schema: bool,
     /// SCIM writes refuse User attributes and extension URNs that /Schemas
     /// does not declare (false: they are stored and returned).
@@ -1001,6 +1019,7 @@ impl Policy {
             fold_email_look_alikes: false,
             email_plus_is_mailbox: true,
             scim_update_moves_email: true,
+            scim_email_change_unlinks_identity: true,
             jit_checks_domain: true,
             signature_failure_is_fatal: true,
             honour_skew_tolerance: true,
@@ -1033,6 +1052,7 @@ impl Policy {
             scim_empty_filter_is_list: true,
             scim_stable_order: true,
             jit_respects_deactivation: true,
+            deactivation_overrides_groups: true,
             scim_errors_use_schema: true,
             scim_refuse_undeclared: true,
             scim_checks_email_domain: true,
@@ -1137,6 +1157,7 @@ impl Policy {
                 Flaw::NoMatchReturns404 => policy.scim_empty_filter_is_list = false,
                 Flaw::UnstablePagination => policy.scim_stable_order = false,
                 Flaw::JitRevivesDeactivated => policy.jit_respects_deactivation = false,
+                Flaw::GroupsOverrideDeactivation => policy.deactivation_overrides_groups = false,
                 Flaw::ErrorNotScimSchema => policy.scim_errors_use_schema = false,
                 Flaw::KeepUndeclaredAttributes => policy.scim_refuse_undeclared = false,
                 Flaw::ScimIgnoresEmailDomains => policy.scim_checks_email_domain = false,
@@ -1205,6 +1226,7 @@ impl Policy {
                 Flaw::MatchEmailTransliterated => policy.fold_email_look_alikes = true,
                 Flaw::MatchEmailIgnoringPlus => policy.email_plus_is_mailbox = false,
                 Flaw::ScimUpdateKeepsEmail => policy.scim_update_moves_email = false,
+                Flaw::EmailChangeKeepsIdentity => policy.scim_email_change_unlinks_identity = false,
                 Flaw::JitIgnoresDomain => policy.jit_checks_domain = false,
                 Flaw::IgnoreSignatureErrors => policy.signature_failure_is_fatal = false,
                 Flaw::ZeroClockSkew => policy.honour_skew_tolerance = false,

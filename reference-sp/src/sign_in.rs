@@ -179,6 +179,14 @@ impl Sp {
         Ok(scim_user.is_some_and(|u| u.teams.iter().any(|(_, name)| tenant.is_admin_team(name))))
     }
 
+    /// Whether a deactivated account gets in for its pushed groups: only
+    /// under the `groups-override-deactivation` flaw, which reads membership
+    /// of a pushed group as access whatever the status.
+    pub(crate) fn groups_let_in(&self, user: &User) -> Result<bool, SpError> {
+        Ok(!self.policy.deactivation_overrides_groups
+            && self.store.scim_user(&user.tenant, &user.id)?.is_some_and(|u| !u.teams.is_empty()))
+    }
+
     /// Finds the account: by IdP identity first, then by normalised email;
     /// creates it under JIT.
     fn match_account(
@@ -189,7 +197,7 @@ impl Sp {
     ) -> Result<User, SpError> {
         let revives = settings.provisioning == Provisioning::Jit && !self.policy.jit_respects_deactivation;
         let active = |user: User| {
-            if user.status == UserStatus::Active {
+            if user.status == UserStatus::Active || self.groups_let_in(&user)? {
                 Ok(user)
             } else if revives {
                 // The jit-revives-deactivated flaw.

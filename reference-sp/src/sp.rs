@@ -570,7 +570,10 @@ impl Sp {
             return Ok(Some(WhoAmI::empty(tenant.clone())));
         }
         let Some(session) = self.store.session(&hashed, self.now())? else { return Ok(None) };
-        if session.user.status != UserStatus::Active && self.policy.scim_deactivate_ends_sessions {
+        if session.user.status != UserStatus::Active
+            && self.policy.scim_deactivate_ends_sessions
+            && !self.groups_let_in(&session.user)?
+        {
             return Ok(None);
         }
         let user = session.user;

@@ -43,3 +43,27 @@ async fn json_and_human_reports_of_a_failing_run() {
     assert!(junit.contains("<testsuite name=\"saml.conditions\" tests=\"2\""), "{junit}");
     assert_eq!(junit.matches("<failure").count(), 2);
 }
+
+/// The checks that cross protocols are summed per behaviour, by its name,
+/// under the table ("deactivation: 5 pass, 2 fail"); JUnit gives the
+/// behaviour its own test suite and JSON names it as each result's category.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn reports_name_the_deactivation_behaviour_with_its_counts() {
+    let checks = conformance::select(Some("cross.deactivation.*"), None).unwrap();
+    let total = checks.len();
+    let flaw: Flaw = "deactivate-keeps-sessions".parse().unwrap();
+    let run = run_checks_against_reference_sp(&[flaw], checks).await;
+    let report = Report::new("reference-sp.toml".into(), run.results);
+    assert_eq!(report.summary.fail, 2, "{}", report.to_human());
+    let human = report.to_human();
+    // The table and the behaviour lines, before the first finding.
+    let table = human.split("\nFAIL ").next().unwrap();
+    insta::assert_snapshot!("report_human_deactivation_table", table);
+    let junit = report.to_junit();
+    assert!(junit.contains(&format!("<testsuite name=\"cross.deactivation\" tests=\"{total}\"")), "{junit}");
+    assert_eq!(junit.matches("<failure").count(), 2);
+    let json: serde_json::Value = serde_json::from_str(&report.to_json()).unwrap();
+    let categories: Vec<&str> =
+        json["results"].as_array().unwrap().iter().map(|r| r["category"].as_str().unwrap()).collect();
+    assert!(categories.iter().all(|c| *c == "deactivation"), "{categories:?}");
+}

@@ -1,0 +1,120 @@
+//! The deactivation checks (attacks.md K-10 to K-12) against the reference
+//! SP: tenant acme (SAML, OIDC and SCIM, JIT, Okta's OIN profile) and tenant
+//! globex (SAML and SCIM, existing accounts only, the App Integration
+//! Wizard's PUT), correct and with each flaw aimed at them; and skipped with
+//! the reason where the target cannot provision or cannot sign in.
+
+use std::collections::BTreeSet;
+
+use conformance::catalogue::{Category, Check, Protocol, checks_for};
+use conformance::runner::{Evidence, Verdict};
+use reference_sp::flaws::Flaw;
+
+use crate::support::{Tenant, run_against_tenant};
+
+/// Flaws added for these checks, which the SAML and SCIM flaw tables leave
+/// out.
+pub(crate) const DEACTIVATION_FLAWS: &[&str] = &["groups-override-deactivation"];
+
+/// Which deactivation checks each flaw must make fail, against acme.
+const DEACTIVATION_FLAW_CHECKS: &[(&str, &[&str])] = &[
+    // The session from before the deactivation, and its refresh token, live on.
+    ("deactivate-keeps-sessions", &["cross.deactivation.session_ends", "cross.deactivation.refresh_refused"]),
+    // Every sign-in after the deactivation sets the account active again.
+    (
+        "jit-revives-deactivated",
+        &[
+            "cross.deactivation.saml_refused",
+            "cross.deactivation.oidc_refused",
+            "cross.deactivation.jit_never_revives",
+            "cross.deactivation.group_member_refused",
+        ],
+    ),
+    // The deleted account is gone for SCIM, and JIT makes a new one at the
+    // next sign-in, which the reactivation cannot reach.
+    (
+        "deactivate-deletes",
+        &[
+            "cross.deactivation.saml_refused",
+            "cross.deactivation.oidc_refused",
+            "cross.deactivation.jit_never_revives",
+            "cross.deactivation.group_member_refused",
+            "cross.deactivation.reactivation_restores",
+        ],
+    ),
+    ("groups-override-deactivation", &["cross.deactivation.group_member_refused"]),
+];
+
+fn deactivation_checks() -> Vec<Check> {
+    checks_for(Protocol::Cross).into_iter().filter(|c| c.category == Category::Deactivation).collect()
+}
+
+#[test]
+fn every_deactivation_check_is_aimed_at_by_a_flaw() {
+    let aimed: BTreeSet<&str> =
+        DEACTIVATION_FLAW_CHECKS.iter().flat_map(|(_, checks)| checks.iter().copied()).collect();
+    let catalogue: BTreeSet<&str> = deactivation_checks().iter().map(|c| c.id).collect();
+    assert_eq!(aimed, catalogue);
+    assert!(catalogue.len() >= 6, "{} deactivation checks", catalogue.len());
+    for flaw in DEACTIVATION_FLAWS {
+        assert!(DEACTIVATION_FLAW_CHECKS.iter().any(|(name, _)| name == flaw), "{flaw} has no row");
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn deactivation_checks_pass_against_the_jit_tenant() {
+    let run = run_against_tenant(Tenant::Jit, &[], deactivation_checks()).await;
+    assert_eq!(run.results.len(), deactivation_checks().len());
+    let bad: Vec<_> = run
+        .results
+        .iter()
+        .filter(|r| r.verdict != Verdict::Pass)
+        .map(|r| format!("{} {:?}: {}", r.id, r.verdict, r.reason))
+        .collect();
+    assert!(bad.is_empty(), "{bad:#?}");
+}
+
+/// globex signs in by SAML only and takes Okta's wizard PUT: the OIDC
+/// checks skip with the reason, the rest pass with accounts SCIM made.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn deactivation_checks_pass_against_the_existing_only_tenant_and_skip_oidc() {
+    let run = run_against_tenant(Tenant::ExistingOnly, &[], deactivation_checks()).await;
+    assert_eq!(
+        run.skipped(),
+        BTreeSet::from(["cross.deactivation.oidc_refused", "cross.deactivation.refresh_refused"]),
+        "{}",
+        run.explain()
+    );
+    for result in run.results.iter().filter(|r| r.verdict == Verdict::Skip) {
+        assert!(result.reason.contains("[oidc]"), "{}: {}", result.id, result.reason);
+    }
+    assert_eq!(run.failing(), BTreeSet::new(), "{}", run.explain());
+}
+
+/// Without a [scim] section there is nobody to deactivate: every check
+/// skips, saying so.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn deactivation_checks_skip_where_the_target_has_no_scim() {
+    let run = run_against_tenant(Tenant::PublicClient, &[], deactivation_checks()).await;
+    assert_eq!(run.skipped().len(), deactivation_checks().len(), "{}", run.explain());
+    for result in &run.results {
+        assert!(result.reason.contains("[scim]"), "{}: {}", result.id, result.reason);
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn each_deactivation_flaw_fails_exactly_its_checks() {
+    for (name, checks) in DEACTIVATION_FLAW_CHECKS {
+        let flaw: Flaw = name.parse().unwrap();
+        let run = run_against_tenant(Tenant::Jit, &[flaw], deactivation_checks()).await;
+        let failed: BTreeSet<&str> = run.results.iter().filter(|r| r.verdict == Verdict::Fail).map(|r| r.id).collect();
+        assert_eq!(failed, checks.iter().copied().collect::<BTreeSet<_>>(), "--flaw {flaw}:\n{}", run.explain());
+        assert_eq!(run.failing(), failed, "--flaw {flaw}: no errors beside the failures:\n{}", run.explain());
+        for result in run.results.iter().filter(|r| r.verdict == Verdict::Fail) {
+            let Some(Evidence::Scim(evidence)) = &result.evidence else { panic!("{}: no evidence", result.id) };
+            assert!(!evidence.exchanges.is_empty(), "{}: {evidence:?}", result.id);
+            assert!(!evidence.oracle.is_empty(), "{}: the oracle's answer is part of the evidence", result.id);
+            assert!(result.fix.is_some(), "{}", result.id);
+        }
+    }
+}
