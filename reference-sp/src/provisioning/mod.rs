@@ -21,7 +21,8 @@ use crate::scim::resource::{self, Meta};
 use crate::scim::{ScimError, filter};
 use crate::sp::{Sp, hash_token, new_id, new_token, same_secret};
 use crate::store::{
-    GroupCommitWrites, ScimUser, ScimUserWrite, StoreError, Team, TeamWrite, UserId, UserStatus, WriteScope,
+    GroupCommitWrites, ReplaceEffects, ScimUser, ScimUserWrite, StoreError, Team, TeamWrite, UserId, UserStatus,
+    WriteScope,
 };
 
 /// The page size when `count` is not given.
@@ -433,7 +434,9 @@ impl Sp {
             let mut resource = user.resource.clone();
             resource["active"] = Value::Bool(true);
             let write = self.user_write(tenant, &resource)?;
-            scope.scim_replace_user(&tenant.id, id, Some(user.version), &write, true, now).map_err(store_error)?;
+            scope
+                .scim_replace_user(&tenant.id, id, Some(user.version), &write, ReplaceEffects::CORRECT, now)
+                .map_err(store_error)?;
             Ok(())
         })
     }
@@ -577,7 +580,10 @@ impl Sp {
                 id,
                 Some(current.version),
                 &write,
-                self.policy.scim_deactivate_ends_sessions,
+                ReplaceEffects {
+                    end_sessions: self.policy.scim_deactivate_ends_sessions,
+                    unlink_old_email: self.policy.scim_email_change_unlinks_identity,
+                },
                 self.now(),
             )
             .map_err(|e| match e {

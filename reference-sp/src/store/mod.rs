@@ -55,6 +55,23 @@ pub struct User {
     pub roles: Vec<String>,
 }
 
+/// What replacing a user by SCIM does besides writing it, in the same
+/// transaction.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct ReplaceEffects {
+    /// When the user becomes inactive, their sessions are deleted.
+    pub end_sessions: bool,
+    /// When the email changes, the IdP identity that was the old address
+    /// (a SAML NameID in email format) stops pointing at the account, so
+    /// whoever the IdP gives that address next does not sign in to it.
+    pub unlink_old_email: bool,
+}
+
+impl ReplaceEffects {
+    /// What the correct SP does.
+    pub const CORRECT: ReplaceEffects = ReplaceEffects { end_sessions: true, unlink_old_email: true };
+}
+
 #[derive(Clone, Debug)]
 pub struct NewUser {
     pub tenant: TenantId,
@@ -319,16 +336,15 @@ pub trait ScimUserStore: Send + Sync {
         now: OffsetDateTime,
     ) -> StoreResult<ScimUser>;
     /// Replaces a user in one transaction. `expected_version` makes it
-    /// conditional (`If-Match`). When the user becomes inactive and
-    /// `end_sessions` is set, their sessions are deleted in the same
-    /// transaction.
+    /// conditional (`If-Match`); `effects` says what else the same
+    /// transaction does (see [`ReplaceEffects`]).
     fn scim_replace_user(
         &self,
         tenant: &TenantId,
         id: &UserId,
         expected_version: Option<i64>,
         write: &ScimUserWrite,
-        end_sessions: bool,
+        effects: ReplaceEffects,
         now: OffsetDateTime,
     ) -> StoreResult<ScimUser>;
     /// Deletes a user and everything that points at them (the
@@ -402,7 +418,7 @@ pub trait WriteScope {
         id: &UserId,
         expected_version: Option<i64>,
         write: &ScimUserWrite,
-        end_sessions: bool,
+        effects: ReplaceEffects,
         now: OffsetDateTime,
     ) -> StoreResult<ScimUser>;
     /// As [`ScimUserStore::delete_user`].

@@ -5,8 +5,8 @@
 use reference_sp::config::{Provisioning, TenantId, TenantSettings};
 use reference_sp::store::sqlite::SqliteStore;
 use reference_sp::store::{
-    NewUser, PendingSignIn, ScimGroupStore, ScimOAuthStore, ScimUserStore, ScimUserWrite, SessionStore, SettingsStore,
-    SignInProtocol, SignInStore, StoreError, TeamWrite, UserId, UserStatus,
+    NewUser, PendingSignIn, ReplaceEffects, ScimGroupStore, ScimOAuthStore, ScimUserStore, ScimUserWrite, SessionStore,
+    SettingsStore, SignInProtocol, SignInStore, StoreError, TeamWrite, UserId, UserStatus,
 };
 use time::{Duration, OffsetDateTime};
 
@@ -230,15 +230,29 @@ pub(crate) fn scim_users_write_conditionally_and_deactivation_ends_sessions(
     assert!(matches!(duplicate, StoreError::DuplicateUserName(_)), "{duplicate:?}");
     assert_eq!(store.scim_user_by_user_name(&acme, "CAROL@acme.test").unwrap().map(|u| u.user.id), Some(id.clone()));
     store.create_session("c", &id, &[], None, now(), now() + Duration::hours(1)).unwrap();
-    let stale = store.scim_replace_user(&acme, &id, Some(7), &scim_write("carol@acme.test", false), true, now());
+    let stale = store.scim_replace_user(
+        &acme,
+        &id,
+        Some(7),
+        &scim_write("carol@acme.test", false),
+        ReplaceEffects::CORRECT,
+        now(),
+    );
     assert!(matches!(stale, Err(StoreError::VersionMismatch(1))), "{stale:?}");
     assert!(store.session("c", now()).unwrap().is_some(), "a refused write changes nothing");
-    let replaced =
-        store.scim_replace_user(&acme, &id, Some(1), &scim_write("carol@acme.test", false), true, now()).unwrap();
+    let replaced = store
+        .scim_replace_user(&acme, &id, Some(1), &scim_write("carol@acme.test", false), ReplaceEffects::CORRECT, now())
+        .unwrap();
     assert_eq!((replaced.version, replaced.user.status), (2, UserStatus::Deactivated));
     assert_eq!(store.session("c", now()).unwrap(), None);
-    let missing =
-        store.scim_replace_user(&acme, &UserId("usr_x".into()), None, &scim_write("x@acme.test", true), true, now());
+    let missing = store.scim_replace_user(
+        &acme,
+        &UserId("usr_x".into()),
+        None,
+        &scim_write("x@acme.test", true),
+        ReplaceEffects::CORRECT,
+        now(),
+    );
     assert!(matches!(missing, Err(StoreError::NotFound)), "{missing:?}");
     for index in 0..5 {
         let user_name = format!("page{index}@acme.test");

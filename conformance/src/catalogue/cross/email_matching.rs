@@ -28,6 +28,10 @@ pub enum EmailMatchingAction {
     /// Okta changes the person's email (and SCIM sends the update); signing
     /// in with the new email reaches the same account.
     ChangedAtOkta,
+    /// Okta changes the person's email and gives the old one to a new
+    /// person (a new Okta user, provisioned with a new externalId); the new
+    /// person's sign-in does not reach the first person's account (K-08).
+    ReassignedEmail,
 }
 
 /// The fix for look-alike and plus-address takeovers.
@@ -97,6 +101,14 @@ pub(super) fn checks() -> Vec<Check> {
             EmailMatchingAction::ChangedAtOkta,
             "attacks.md K-08, K-09; Okta SCIM 2.0 reference (profile updates)",
             "Apply a SCIM update of userName and emails to the account's sign-in email as well, and match sign-ins on the IdP's stable identifier (externalId, sub) or the current email, so the user's new address finds their account and the old one no longer does.",
+        ),
+        check(
+            "cross.email_matching.reassigned_email",
+            "An email Okta moved from one user to a new one signs the new user in to their own account, never the first user's",
+            Severity::Critical,
+            EmailMatchingAction::ReassignedEmail,
+            "attacks.md K-08; OpenID Connect Core 5.7 (email is not a stable identifier)",
+            "When SCIM changes a user's email, drop every link from the old address (a NameID in email format, a remembered login) to the account, and key accounts on the IdP's stable identifier (the SCIM externalId, the OIDC sub, a persistent NameID), so the next person Okta gives the address to is a new person to the SP.",
         ),
     ]
 }

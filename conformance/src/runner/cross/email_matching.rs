@@ -51,6 +51,7 @@ pub(super) async fn execute(suite: &Suite, action: EmailMatchingAction) -> Step<
             check.other_person_refused(&email, "a +tag address").await
         }
         EmailMatchingAction::ChangedAtOkta => check.changed_at_okta().await,
+        EmailMatchingAction::ReassignedEmail => check.reassigned_email().await,
     }
 }
 
@@ -233,10 +234,11 @@ impl EmailCheck<'_> {
         )))
     }
 
-    /// Okta changes the person's email and sends its profile update; the
-    /// person signs in with the new email and must reach the same account,
-    /// which SCIM then finds under the new userName alone.
-    async fn changed_at_okta(&mut self) -> Step<Outcome> {
+    /// Okta changes the person's email to `{local}-moved@{domain}` and sends
+    /// its profile update (GET then PUT, or PATCH, as the target's profile
+    /// says). Returns the new email and the update's status; a refused
+    /// update is an error, since Okta's update itself is not judged here.
+    async fn move_email_at_okta(&mut self) -> Step<(String, u16)> {
         let (local, domain) = self.person.canary.email.split_once('@').unwrap_or_default();
         let new_email = format!("{local}-moved@{domain}");
         self.rename_at_okta(&new_email)?;
@@ -257,6 +259,15 @@ impl EmailCheck<'_> {
         if !updated.ok() {
             return Err(StepError(format!("Okta's update of {id} to {new_email} answered {}", updated.status)));
         }
+        Ok((new_email, updated.status))
+    }
+
+    /// Okta changes the person's email and sends its profile update; the
+    /// person signs in with the new email and must reach the same account,
+    /// which SCIM then finds under the new userName alone.
+    async fn changed_at_okta(&mut self) -> Step<Outcome> {
+        let (new_email, update_status) = self.move_email_at_okta().await?;
+        let id = self.person.scim_id.clone();
         let moved = Canary { email: new_email.clone(), ..self.person.canary.clone() };
         let attempt = self.door.sign_in(&moved).await?;
         let mut problems = Vec::new();
@@ -287,12 +298,63 @@ impl EmailCheck<'_> {
                 format!(
                     "after Okta changed {} to {new_email} (SCIM update answered {}): {}",
                     self.person.canary.email,
-                    updated.status,
+                    update_status,
                     problems.join("; ")
                 ),
                 self.evidence(&attempt),
             ))
         }
+    }
+
+    /// Okta moves the person to a new email, then gives the old one to a new
+    /// Okta user and provisions them (lookup, create with their own
+    /// externalId). The new user's sign-in must not reach the first
+    /// person's account, which now shows the new email.
+    async fn reassigned_email(&mut self) -> Step<Outcome> {
+        let old_email = self.person.canary.email.clone();
+        let (new_email, _) = self.move_email_at_okta().await?;
+        let successor_tag = format!("{}-next", self.person.canary.family_name);
+        let successor = self.door.org_user(&old_email, &successor_tag)?;
+        let successor_scim = scim_user_of(self.suite, &successor)?;
+        // Okta's lookup of the old address must find nobody now: the SP
+        // moved the account to the new one.
+        let lookup = self.scim.send(&requests::find_user(&old_email)).await?;
+        if total_results(&lookup).unwrap_or(0) > 0 {
+            let attempt = self.door.sign_in(&successor).await?;
+            return Ok(Outcome::fail(
+                format!(
+                    "after Okta moved {old_email} to {new_email}, Okta's lookup of {old_email} for its new owner still finds an account, so Okta would link the new person to it"
+                ),
+                self.evidence(&attempt),
+            ));
+        }
+        let created = self.scim.send(&requests::create_user(&successor_scim.view, None)).await?;
+        if created.status != 201 {
+            let attempt = self.door.sign_in(&successor).await?;
+            return Ok(Outcome::fail(
+                format!(
+                    "after Okta moved {old_email} to {new_email}, Okta's create of the address's new owner answered {}: the SP still holds {old_email} for the first account",
+                    created.status
+                ),
+                self.evidence(&attempt),
+            ));
+        }
+        let successor_id = created.text("/id").unwrap_or_default().to_owned();
+        let attempt = self.door.sign_in(&successor).await?;
+        if attempt.seen.is(&new_email) {
+            return Ok(Outcome::fail(
+                format!(
+                    "the new owner of {old_email} (Okta user {}, SCIM id {successor_id}) signed in and got the first person's account, which Okta moved to {new_email}: {}",
+                    successor_scim.view.okta_id,
+                    attempt.seen.describe()
+                ),
+                self.evidence(&attempt),
+            ));
+        }
+        Ok(Outcome::pass(format!(
+            "the new owner of {old_email} got {}, not the account moved to {new_email}",
+            attempt.seen.describe()
+        )))
     }
 }
 

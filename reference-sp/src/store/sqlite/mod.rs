@@ -15,9 +15,9 @@ use rusqlite::{Connection, OptionalExtension, params};
 use time::OffsetDateTime;
 
 use super::{
-    GroupCommitStore, NewUser, OidcRefreshGrant, PendingSignIn, SamlSessionKey, ScimGroupStore, ScimUser,
-    ScimUserStore, ScimUserWrite, Session, SessionStore, SettingsStore, SignInProtocol, SignInStore, StoreError,
-    StoreResult, Team, TeamWrite, User, UserId, WriteJobOutcome, WriteScope,
+    GroupCommitStore, NewUser, OidcRefreshGrant, PendingSignIn, ReplaceEffects, SamlSessionKey, ScimGroupStore,
+    ScimUser, ScimUserStore, ScimUserWrite, Session, SessionStore, SettingsStore, SignInProtocol, SignInStore,
+    StoreError, StoreResult, Team, TeamWrite, User, UserId, WriteJobOutcome, WriteScope,
 };
 use crate::config::{TenantId, TenantSettings};
 use rows::{
@@ -545,11 +545,11 @@ impl ScimUserStore for SqliteStore {
         id: &UserId,
         expected_version: Option<i64>,
         write: &ScimUserWrite,
-        end_sessions: bool,
+        effects: ReplaceEffects,
         now: OffsetDateTime,
     ) -> StoreResult<ScimUser> {
         self.write_job(|c| {
-            ConnectionScope { connection: c }.scim_replace_user(tenant, id, expected_version, write, end_sessions, now)
+            ConnectionScope { connection: c }.scim_replace_user(tenant, id, expected_version, write, effects, now)
         })
     }
 

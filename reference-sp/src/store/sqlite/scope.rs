@@ -7,7 +7,9 @@ use time::OffsetDateTime;
 
 use super::rows::{is_unique_violation, json_text, query_scim_users, query_teams, seconds, set_members};
 use crate::config::TenantId;
-use crate::store::{ScimUser, ScimUserWrite, StoreError, StoreResult, Team, TeamWrite, UserId, UserStatus, WriteScope};
+use crate::store::{
+    ReplaceEffects, ScimUser, ScimUserWrite, StoreError, StoreResult, Team, TeamWrite, UserId, UserStatus, WriteScope,
+};
 
 pub(super) struct ConnectionScope<'connection> {
     pub(super) connection: &'connection Connection,
@@ -146,7 +148,7 @@ impl WriteScope for ConnectionScope<'_> {
         id: &UserId,
         expected_version: Option<i64>,
         write: &ScimUserWrite,
-        end_sessions: bool,
+        effects: ReplaceEffects,
         now: OffsetDateTime,
     ) -> StoreResult<ScimUser> {
         let columns = user_columns(write)?;
@@ -170,12 +172,12 @@ impl WriteScope for ConnectionScope<'_> {
                 &columns,
                 now,
             )?;
-            if !write.active && end_sessions {
+            if !write.active && effects.end_sessions {
                 c.execute("DELETE FROM sessions WHERE user_id = ?1", [&id.0])?;
             }
             // A changed email stops signing in: the IdP identity that was the
             // old email address no longer points at this account.
-            if old_email != write.email_normalised {
+            if old_email != write.email_normalised && effects.unlink_old_email {
                 c.execute(
                     "DELETE FROM identities WHERE user_id = ?1 AND lower(name_id) = ?2",
                     params![id.0, old_email],
