@@ -51,6 +51,8 @@ struct Element<'a> {
     qualified_name: &'a str,
     prefix: &'a str,
     local_name: &'a str,
+    /// The URI of the element's prefix, resolved once when parsed.
+    namespace_uri: &'a str,
     /// The namespaces declared on this element (prefix and URI), as a
     /// range of the document's list.
     namespaces: Range<usize>,
@@ -71,6 +73,9 @@ struct Attribute<'a> {
     /// `None` for an attribute without a prefix (in no namespace).
     prefix: Option<&'a str>,
     local_name: &'a str,
+    /// The URI of the attribute's prefix, resolved once when parsed; empty
+    /// for an attribute without a prefix.
+    namespace_uri: &'a str,
     value: Cow<'a, str>,
 }
 
@@ -148,31 +153,38 @@ impl<'a> RenderedDocument<'a> {
         if !root_closed {
             return None;
         }
-        let document = RenderedDocument { text, nodes, namespaces, attributes };
-        document.namespaces_resolve().then_some(document)
+        let mut document = RenderedDocument { text, nodes, namespaces, attributes };
+        document.resolve_namespaces().then_some(document)
     }
 
-    /// Every element's and prefixed attribute's prefix is declared, and no
-    /// element has two attributes of the same expanded name.
-    fn namespaces_resolve(&self) -> bool {
-        for (index, node) in self.nodes.iter().enumerate() {
-            let Node::Start(element) = node else { continue };
-            if self.namespace_in_scope(index, element.prefix).is_none() {
-                return false;
-            }
-            let mut expanded: Vec<(&str, &str)> = Vec::with_capacity(element.attributes.len());
-            for attribute in &self.attributes[element.attributes.clone()] {
-                let uri = match attribute.prefix {
+    /// Resolves every element's and prefixed attribute's prefix, once;
+    /// `false` when one is not declared, or when an element has two
+    /// attributes of the same expanded name.
+    fn resolve_namespaces(&mut self) -> bool {
+        for index in 0..self.nodes.len() {
+            let Node::Start(element) = &self.nodes[index] else { continue };
+            let (prefix, attributes) = (element.prefix, element.attributes.clone());
+            let Some(uri) = self.namespace_in_scope(index, prefix) else { return false };
+            for at in attributes.clone() {
+                let uri = match self.attributes[at].prefix {
                     Some(prefix) => match self.namespace_in_scope(index, prefix) {
                         Some(uri) => uri,
                         None => return false,
                     },
                     None => "",
                 };
-                if expanded.contains(&(uri, attribute.local_name)) {
+                self.attributes[at].namespace_uri = uri;
+            }
+            let own = &self.attributes[attributes];
+            for (position, attribute) in own.iter().enumerate() {
+                if own[..position].iter().any(|earlier| {
+                    (earlier.namespace_uri, earlier.local_name) == (attribute.namespace_uri, attribute.local_name)
+                }) {
                     return false;
                 }
-                expanded.push((uri, attribute.local_name));
+            }
+            if let Node::Start(element) = &mut self.nodes[index] {
+                element.namespace_uri = uri;
             }
         }
         true
@@ -209,7 +221,7 @@ impl<'a> RenderedDocument<'a> {
     /// The element's namespace URI and local name.
     pub fn name(&self, element: ElementRef) -> Option<(&'a str, &'a str)> {
         let found = self.element(element)?;
-        Some((self.namespace_in_scope(element.0, found.prefix)?, found.local_name))
+        Some((found.namespace_uri, found.local_name))
     }
 
     /// The value of the element's attribute `name` (without a prefix).
@@ -276,6 +288,9 @@ impl<'a> RenderedDocument<'a> {
         // where each open element's own entries start.
         let mut rendered: Vec<(&str, &str)> = Vec::with_capacity(16);
         let mut marks: Vec<usize> = Vec::with_capacity(16);
+        // Scratch lists, reused for every element.
+        let mut emitted: Vec<(&str, &str)> = Vec::with_capacity(4);
+        let mut sorted: Vec<&Attribute<'a>> = Vec::with_capacity(8);
         let mut index = apex.0;
         while index <= last {
             if excluded.is_some_and(|skip| skip.0 == index) {
@@ -285,47 +300,34 @@ impl<'a> RenderedDocument<'a> {
             match &self.nodes[index] {
                 Node::Start(element) => {
                     marks.push(rendered.len());
-                    let mut emitted: Vec<(&str, &str)> = Vec::with_capacity(4);
-                    let mut render = |prefix: &'a str, rendered: &mut Vec<(&'a str, &'a str)>| -> Option<()> {
-                        let uri = self.namespace_in_scope(index, prefix)?;
-                        let already = rendered.iter().rev().find(|(seen, _)| *seen == prefix).map(|(_, seen)| *seen);
-                        rendered.push((prefix, uri));
-                        if already != Some(uri) && !emitted.iter().any(|(seen, _)| *seen == prefix) {
-                            emitted.push((prefix, uri));
-                        }
-                        Some(())
-                    };
+                    emitted.clear();
                     for prefix in inclusive_prefixes {
-                        if let Some(declared) = self.declared_prefix(index, prefix) {
-                            render(declared, &mut rendered)?;
+                        if let Some((declared, uri)) = self.declaration_in_scope(index, prefix) {
+                            note_namespace(declared, uri, &mut rendered, &mut emitted);
                         }
                     }
-                    render(element.prefix, &mut rendered)?;
+                    note_namespace(element.prefix, element.namespace_uri, &mut rendered, &mut emitted);
                     let own_attributes = &self.attributes[element.attributes.clone()];
                     for attribute in own_attributes {
                         if let Some(prefix) = attribute.prefix {
-                            render(prefix, &mut rendered)?;
+                            note_namespace(prefix, attribute.namespace_uri, &mut rendered, &mut emitted);
                         }
                     }
                     emitted.sort_unstable_by(|a, b| a.0.cmp(b.0));
                     out.push('<');
                     out.push_str(element.qualified_name);
-                    for (prefix, uri) in emitted {
+                    for (prefix, uri) in &emitted {
                         out.push_str(" xmlns:");
                         out.push_str(prefix);
                         out.push_str("=\"");
                         out.push_str(uri);
                         out.push('"');
                     }
-                    let mut attributes: Vec<(&str, &Attribute<'a>)> = own_attributes
-                        .iter()
-                        .map(|attribute| {
-                            let uri = attribute.prefix.and_then(|p| self.namespace_in_scope(index, p)).unwrap_or("");
-                            (uri, attribute)
-                        })
-                        .collect();
-                    attributes.sort_unstable_by(|a, b| (a.0, a.1.local_name).cmp(&(b.0, b.1.local_name)));
-                    for (_, attribute) in attributes {
+                    sorted.clear();
+                    sorted.extend(own_attributes);
+                    sorted
+                        .sort_unstable_by(|a, b| (a.namespace_uri, a.local_name).cmp(&(b.namespace_uri, b.local_name)));
+                    for attribute in &sorted {
                         out.push(' ');
                         out.push_str(attribute.qualified_name);
                         out.push_str("=\"");
@@ -350,19 +352,36 @@ impl<'a> RenderedDocument<'a> {
         Some(out)
     }
 
-    /// `prefix` as declared in scope at the element `index`, if it is.
-    fn declared_prefix(&self, index: usize, prefix: &str) -> Option<&'a str> {
+    /// The declaration of `prefix` in scope at the element `index` (the
+    /// prefix as declared, and its URI), if there is one.
+    fn declaration_in_scope(&self, index: usize, prefix: &str) -> Option<(&'a str, &'a str)> {
         let mut current = Some(index);
         while let Some(at) = current {
             let Node::Start(element) = &self.nodes[at] else { return None };
-            if let Some((declared, _)) =
+            if let Some(found) =
                 self.namespaces[element.namespaces.clone()].iter().find(|(declared, _)| *declared == prefix)
             {
-                return Some(declared);
+                return Some(*found);
             }
             current = element.parent;
         }
         None
+    }
+}
+
+/// Exclusive c14n's rule for one visibly used (or PrefixList) namespace of
+/// an element: it is emitted unless the nearest output ancestor rendered
+/// the same prefix with the same URI, and it is rendered from here on.
+fn note_namespace<'a>(
+    prefix: &'a str,
+    uri: &'a str,
+    rendered: &mut Vec<(&'a str, &'a str)>,
+    emitted: &mut Vec<(&'a str, &'a str)>,
+) {
+    let already = rendered.iter().rev().find(|(seen, _)| *seen == prefix).map(|(_, seen)| *seen);
+    rendered.push((prefix, uri));
+    if already != Some(uri) && !emitted.iter().any(|(seen, _)| *seen == prefix) {
+        emitted.push((prefix, uri));
     }
 }
 
@@ -393,6 +412,7 @@ fn parse_start_tag<'a>(
                     qualified_name,
                     prefix,
                     local_name,
+                    namespace_uri: "",
                     namespaces: namespaces_start..namespaces.len(),
                     attributes: attributes_start..attributes.len(),
                     parent,
@@ -408,6 +428,7 @@ fn parse_start_tag<'a>(
                     qualified_name,
                     prefix,
                     local_name,
+                    namespace_uri: "",
                     namespaces: namespaces_start..namespaces.len(),
                     attributes: attributes_start..attributes.len(),
                     parent,
@@ -461,7 +482,13 @@ fn parse_start_tag<'a>(
                 {
                     return None;
                 }
-                attributes.push(Attribute { qualified_name: name, prefix, local_name, value: decode_attribute(raw)? });
+                attributes.push(Attribute {
+                    qualified_name: name,
+                    prefix,
+                    local_name,
+                    namespace_uri: "",
+                    value: decode_attribute(raw)?,
+                });
             }
             _ => return None,
         }
@@ -528,10 +555,15 @@ fn reference(name: &str) -> Option<char> {
 /// Text content as the parser gives it: references replaced, line ends
 /// made `\n`. `None` where libxml2 would report an error.
 fn decode_text(raw: &str) -> Option<Cow<'_, str>> {
+    // Most text is printable ASCII, which needs no decoding; bytes are
+    // checked rather than characters because this runs on every response.
+    if raw.bytes().all(|b| matches!(b, b'\n' | b'\t' | 0x20..=0x7e) && b != b'&' && b != b']') {
+        return Some(Cow::Borrowed(raw));
+    }
     if raw.contains("]]>") {
         return None;
     }
-    if !raw.contains(['&', '\r']) {
+    if !raw.bytes().any(|b| b == b'&' || b == b'\r') {
         return raw.chars().all(is_xml_char).then_some(Cow::Borrowed(raw));
     }
     let mut out = String::with_capacity(raw.len());
@@ -562,10 +594,13 @@ fn decode_text(raw: &str) -> Option<Cow<'_, str>> {
 /// CDATA): references replaced, literal whitespace made a space (a `\r\n`
 /// pair one space).
 fn decode_attribute(raw: &str) -> Option<Cow<'_, str>> {
+    if raw.bytes().all(|b| matches!(b, 0x20..=0x7e) && b != b'&' && b != b'<') {
+        return Some(Cow::Borrowed(raw));
+    }
     if raw.contains('<') {
         return None;
     }
-    if !raw.contains(['&', '\r', '\n', '\t']) {
+    if !raw.bytes().any(|b| matches!(b, b'&' | b'\r' | b'\n' | b'\t')) {
         return raw.chars().all(is_xml_char).then_some(Cow::Borrowed(raw));
     }
     let mut out = String::with_capacity(raw.len());
@@ -596,7 +631,7 @@ fn decode_attribute(raw: &str) -> Option<Cow<'_, str>> {
 /// Text as canonical XML writes it.
 fn escape_text_into(out: &mut String, text: &str) {
     let mut rest = text;
-    while let Some(at) = rest.find(['&', '<', '>', '\r']) {
+    while let Some(at) = rest.bytes().position(|b| matches!(b, b'&' | b'<' | b'>' | b'\r')) {
         out.push_str(&rest[..at]);
         out.push_str(match rest.as_bytes()[at] {
             b'&' => "&amp;",
@@ -612,7 +647,7 @@ fn escape_text_into(out: &mut String, text: &str) {
 /// An attribute value as canonical XML writes it.
 fn escape_attribute_into(out: &mut String, value: &str) {
     let mut rest = value;
-    while let Some(at) = rest.find(['&', '<', '"', '\t', '\n', '\r']) {
+    while let Some(at) = rest.bytes().position(|b| matches!(b, b'&' | b'<' | b'"' | b'\t' | b'\n' | b'\r')) {
         out.push_str(&rest[..at]);
         out.push_str(match rest.as_bytes()[at] {
             b'&' => "&amp;",

@@ -6,6 +6,19 @@ use std::fmt::Write;
 use base64::Engine;
 use base64::engine::general_purpose::STANDARD as BASE64;
 
+/// Which bytes [`okta_attribute_escape`] keeps as they are: ASCII letters,
+/// digits and `,.-_`.
+const PLAIN: [bool; 256] = {
+    let mut plain = [false; 256];
+    let mut byte = 0;
+    while byte < 256 {
+        let b = byte as u8;
+        plain[byte] = b.is_ascii_alphanumeric() || matches!(b, b',' | b'.' | b'-' | b'_');
+        byte += 1;
+    }
+    plain
+};
+
 /// Encodes an attribute value the way Okta's pages do: letters, digits and
 /// `,.-_` stay, everything else becomes a hex character reference
 /// (`https&#x3a;&#x2f;&#x2f;…`, `&#x2b;`, `&#x3d;`).
@@ -14,11 +27,16 @@ pub fn okta_attribute_escape(value: &str) -> String {
     // characters are copied whole, and base64's own three symbols have
     // their references written out.
     let mut out = String::with_capacity(value.len() + value.len() / 4);
+    let bytes = value.as_bytes();
     let mut plain_from = 0;
-    for (at, c) in value.char_indices() {
-        if c.is_ascii_alphanumeric() || matches!(c, ',' | '.' | '-' | '_') {
+    let mut at = 0;
+    while at < bytes.len() {
+        if PLAIN[usize::from(bytes[at])] {
+            at += 1;
             continue;
         }
+        // Only whole characters are skipped, so `at` is where one starts.
+        let Some(c) = value.get(at..).and_then(|rest| rest.chars().next()) else { break };
         out.push_str(&value[plain_from..at]);
         match c {
             '+' => out.push_str("&#x2b;"),
@@ -29,7 +47,8 @@ pub fn okta_attribute_escape(value: &str) -> String {
                 let _ = write!(out, "&#x{:x};", u32::from(c));
             }
         }
-        plain_from = at + c.len_utf8();
+        at += c.len_utf8();
+        plain_from = at;
     }
     out.push_str(&value[plain_from..]);
     out
