@@ -72,6 +72,10 @@ async fn deactivation_checks_pass_against_the_jit_tenant() {
         .map(|r| format!("{} {:?}: {}", r.id, r.verdict, r.reason))
         .collect();
     assert!(bad.is_empty(), "{bad:#?}");
+    // The reference SP's session shows the account's id, which is its SCIM
+    // id: the reactivated sign-in is judged by it too.
+    let reactivation = run.results.iter().find(|r| r.id == "cross.deactivation.reactivation_restores").unwrap();
+    assert!(reactivation.reason.contains("which the session shows"), "{}", reactivation.reason);
 }
 
 /// globex signs in by SAML only and takes Okta's wizard PUT: the OIDC

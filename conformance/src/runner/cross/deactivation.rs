@@ -106,6 +106,8 @@ struct Person<'a> {
     scim: Session<'a>,
     /// The browser of the positive control, still signed in.
     control: Browser,
+    /// The session URL's body after the positive control.
+    control_session: String,
 }
 
 impl<'a> Person<'a> {
@@ -124,15 +126,16 @@ impl<'a> Person<'a> {
         let user = CanaryUser::of_org_user(okta_id, &canary.email, "Canary", &canary.family_name);
         let scim = Session::new(suite)?;
         let control = suite.browser()?;
-        let mut person = Person { suite, by, canary, user, scim_id: String::new(), scim, control };
+        let mut person =
+            Person { suite, by, canary, user, scim_id: String::new(), scim, control, control_session: String::new() };
         match by {
             SignInBy::Saml => {
                 person.scim_id = person.scim.provision(&person.user).await?;
-                person.control_sign_in().await?;
+                person.control_session = person.control_sign_in().await?;
             }
             SignInBy::Oidc => {
                 suite.ensure_account(&person.canary).await?;
-                person.control_sign_in().await?;
+                person.control_session = person.control_sign_in().await?;
                 person.scim_id = person.okta_assignment().await?;
             }
         }
@@ -140,10 +143,11 @@ impl<'a> Person<'a> {
     }
 
     /// The positive control: the person signs in, in the control browser.
-    async fn control_sign_in(&self) -> Step<()> {
+    /// Returns the session URL's body.
+    async fn control_sign_in(&self) -> Step<String> {
         let attempt = self.sign_in(&self.control).await?;
         if attempt.seen.is(&self.canary.email) {
-            return Ok(());
+            return Ok(attempt.seen.body);
         }
         Err(StepError(format!(
             "positive control failed: a correct {} sign-in for {} before any deactivation gave {} (the SP answered {}: {})",
@@ -415,6 +419,15 @@ async fn reactivation_restores(suite: &Suite) -> Step<Outcome> {
             attempt.answered()
         ));
     }
+    // Where the session shows the account's id (the SCIM id), the session
+    // after the reactivation must show the same one.
+    let shows_the_account = person.control_session.contains(&person.scim_id);
+    if shows_the_account && attempt.seen.is(&person.canary.email) && !attempt.seen.body.contains(&person.scim_id) {
+        problems.push(format!(
+            "the session after the reactivation is not the account {}'s, which the session before showed",
+            person.scim_id
+        ));
+    }
     if (status, active) != (200, Some(true)) {
         problems.push(format!("the user {} reads {status} with active {active:?}", person.scim_id));
     }
@@ -425,8 +438,9 @@ async fn reactivation_restores(suite: &Suite) -> Step<Outcome> {
         ));
     }
     if problems.is_empty() {
+        let seen_as = if shows_the_account { ", which the session shows" } else { "" };
         return Ok(Outcome::pass(format!(
-            "refused while deactivated ({}), then signed in to the same account {} after the reactivation",
+            "refused while deactivated ({}), then signed in to the same account {}{seen_as} after the reactivation",
             refused.answered(),
             person.scim_id
         )));
