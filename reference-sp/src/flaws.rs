@@ -133,10 +133,11 @@ pub enum Flaw {
     MatchEmailIgnoringPlus,
     ScimUpdateKeepsEmail,
     EmailChangeKeepsIdentity,
+    ScimLookupSkipsJitAccounts,
 }
 
 impl Flaw {
-    pub const ALL: [Flaw; 122] = [
+    pub const ALL: [Flaw; 123] = [
         Flaw::AcceptUnsigned,
         Flaw::TrustKeyinfoCert,
         Flaw::TrustKeyValue,
@@ -259,6 +260,7 @@ impl Flaw {
         Flaw::MatchEmailIgnoringPlus,
         Flaw::ScimUpdateKeepsEmail,
         Flaw::EmailChangeKeepsIdentity,
+        Flaw::ScimLookupSkipsJitAccounts,
     ];
 
     pub fn name(self) -> &'static str {
@@ -385,6 +387,7 @@ impl Flaw {
             Flaw::MatchEmailIgnoringPlus => "match-email-ignoring-plus",
             Flaw::ScimUpdateKeepsEmail => "scim-update-keeps-email",
             Flaw::EmailChangeKeepsIdentity => "email-change-keeps-identity",
+            Flaw::ScimLookupSkipsJitAccounts => "scim-lookup-skips-jit-accounts",
         }
     }
 
@@ -474,6 +477,9 @@ impl Flaw {
             }
             Flaw::EmailChangeKeepsIdentity => {
                 "Keeps the IdP identity that was a user's old email (their SAML NameID) linked to their account after SCIM changes the email, so whoever Okta gives that address next signs in to it (attacks.md K-08)."
+            }
+            Flaw::ScimLookupSkipsJitAccounts => {
+                "Answers Okta's userName lookup from the accounts SCIM created only, so a user who signed in first is not found and Okta's assignment makes (or fails to make) a second account for them."
             }
             Flaw::JitIgnoresDomain => "Creates accounts at first sign-in for emails outside the tenant's domains.",
             Flaw::IgnoreSignatureErrors => {
@@ -823,6 +829,10 @@ pub struct Policy {
     /// A SCIM email change unlinks the IdP identity that was the old
     /// address (false: the old NameID still signs in to the account).
     pub scim_email_change_unlinks_identity: bool,
+    /// Okta's userName lookup finds every account, those made at sign-in
+    /// included (false: only accounts SCIM created, which carry an
+    /// externalId).
+    pub scim_lookup_finds_sign_in_accounts: bool,
     pub jit_checks_domain: bool,
     pub signature_failure_is_fatal: bool,
     pub honour_skew_tolerance: bool,
@@ -1020,6 +1030,7 @@ impl Policy {
             email_plus_is_mailbox: true,
             scim_update_moves_email: true,
             scim_email_change_unlinks_identity: true,
+            scim_lookup_finds_sign_in_accounts: true,
             jit_checks_domain: true,
             signature_failure_is_fatal: true,
             honour_skew_tolerance: true,
@@ -1227,6 +1238,7 @@ impl Policy {
                 Flaw::MatchEmailIgnoringPlus => policy.email_plus_is_mailbox = false,
                 Flaw::ScimUpdateKeepsEmail => policy.scim_update_moves_email = false,
                 Flaw::EmailChangeKeepsIdentity => policy.scim_email_change_unlinks_identity = false,
+                Flaw::ScimLookupSkipsJitAccounts => policy.scim_lookup_finds_sign_in_accounts = false,
                 Flaw::JitIgnoresDomain => policy.jit_checks_domain = false,
                 Flaw::IgnoreSignatureErrors => policy.signature_failure_is_fatal = false,
                 Flaw::ZeroClockSkew => policy.honour_skew_tolerance = false,

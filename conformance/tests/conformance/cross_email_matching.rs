@@ -28,6 +28,7 @@ const EMAIL_MATCHING_FLAW_CHECKS: &[(&str, &[&str])] = &[
     // provisioned either.
     ("scim-update-keeps-email", &["cross.email_matching.changed_at_okta", "cross.email_matching.reassigned_email"]),
     ("email-change-keeps-identity", &["cross.email_matching.reassigned_email"]),
+    ("scim-lookup-skips-jit-accounts", &["cross.email_matching.one_account"]),
 ];
 
 /// Flaws that only the email-matching checks catch, so the SAML table
@@ -37,6 +38,7 @@ pub(crate) const EMAIL_MATCHING_FLAWS: &[&str] = &[
     "match-email-ignoring-plus",
     "scim-update-keeps-email",
     "email-change-keeps-identity",
+    "scim-lookup-skips-jit-accounts",
 ];
 
 fn email_matching_checks() -> Vec<Check> {

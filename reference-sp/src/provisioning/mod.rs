@@ -348,7 +348,12 @@ impl Sp {
             return Ok(None);
         }
         let found = if path.name.eq_ignore_ascii_case("userName") {
-            self.store.scim_user_by_user_name(&tenant.id, wanted).map_err(store_error)?
+            let found = self.store.scim_user_by_user_name(&tenant.id, wanted).map_err(store_error)?;
+            // The `scim-lookup-skips-jit-accounts` flaw answers from the
+            // accounts SCIM made (those with an externalId) alone.
+            found.filter(|user| {
+                self.policy.scim_lookup_finds_sign_in_accounts || filter::member(&user.resource, "externalId").is_some()
+            })
         } else if path.name.eq_ignore_ascii_case("id") {
             self.store.scim_user(&tenant.id, &UserId(wanted.clone())).map_err(store_error)?
         } else {

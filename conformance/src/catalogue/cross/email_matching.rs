@@ -32,6 +32,11 @@ pub enum EmailMatchingAction {
     /// person (a new Okta user, provisioned with a new externalId); the new
     /// person's sign-in does not reach the first person's account (K-08).
     ReassignedEmail,
+    /// A person who signed in first (an account made at sign-in, or by the
+    /// target's create_user hook) is the account Okta's SCIM lookup of their
+    /// userName finds, so Okta's assignment links it instead of making a
+    /// second one.
+    OneAccount,
 }
 
 /// The fix for look-alike and plus-address takeovers.
@@ -109,6 +114,14 @@ pub(super) fn checks() -> Vec<Check> {
             EmailMatchingAction::ReassignedEmail,
             "attacks.md K-08; OpenID Connect Core 5.7 (email is not a stable identifier)",
             "When SCIM changes a user's email, drop every link from the old address (a NameID in email format, a remembered login) to the account, and key accounts on the IdP's stable identifier (the SCIM externalId, the OIDC sub, a persistent NameID), so the next person Okta gives the address to is a new person to the SP.",
+        ),
+        check(
+            "cross.email_matching.one_account",
+            "A user who signed in before Okta provisioned them is the account Okta's SCIM lookup finds, so assignment makes no second account",
+            Severity::High,
+            EmailMatchingAction::OneAccount,
+            "attacks.md K-09; Okta SCIM 2.0 reference (assignment looks the user up by userName eq before it creates)",
+            "Answer Okta's `userName eq` lookup from every account of the tenant, those made at first sign-in or by an admin included, comparing userName and email in the one normalised form sign-in uses, so Okta links the existing account instead of creating a duplicate or failing the assignment.",
         ),
     ]
 }

@@ -22,36 +22,27 @@ pub(super) async fn execute(suite: &Suite, action: EmailMatchingAction) -> Step<
     }
     let door = Door::of(suite)?;
     let mut scim = Session::new(suite)?;
-    let person = door.provisioned_person(&mut scim, "email").await?;
-    let control = door.sign_in(&person.canary).await?;
-    if !control.seen.is(&person.canary.email) {
-        return Err(StepError(format!(
-            "positive control failed: {} (provisioned by SCIM as {}) signed in by {} and got {} (the SP answered {} {})",
-            person.canary.email,
-            person.scim_id,
-            door.protocol(),
-            control.seen.describe(),
-            control.answer.status,
-            excerpt(&control.answer.body, 200)
-        )));
-    }
-    let mut check = EmailCheck { suite, door, scim, person, control: control.seen };
     match action {
-        EmailMatchingAction::Case => check.case().await,
+        // The person signs in before Okta provisions them.
+        EmailMatchingAction::OneAccount => one_account(suite, &door, &mut scim).await,
+        EmailMatchingAction::Case => EmailCheck::start(suite, door, scim).await?.case().await,
         EmailMatchingAction::CyrillicLookAlike => {
+            let mut check = EmailCheck::start(suite, door, scim).await?;
             let email = cyrillic_look_alike(&check.person.canary.email);
             check.other_person_refused(&email, "a Cyrillic look-alike").await
         }
         EmailMatchingAction::FullWidthLookAlike => {
+            let mut check = EmailCheck::start(suite, door, scim).await?;
             let email = full_width_look_alike(&check.person.canary.email);
             check.other_person_refused(&email, "a full-width look-alike").await
         }
         EmailMatchingAction::PlusAddress => {
+            let mut check = EmailCheck::start(suite, door, scim).await?;
             let email = plus_address(&check.person.canary.email, "mockta");
             check.other_person_refused(&email, "a +tag address").await
         }
-        EmailMatchingAction::ChangedAtOkta => check.changed_at_okta().await,
-        EmailMatchingAction::ReassignedEmail => check.reassigned_email().await,
+        EmailMatchingAction::ChangedAtOkta => EmailCheck::start(suite, door, scim).await?.changed_at_okta().await,
+        EmailMatchingAction::ReassignedEmail => EmailCheck::start(suite, door, scim).await?.reassigned_email().await,
     }
 }
 
@@ -156,7 +147,26 @@ struct EmailCheck<'a> {
     control: Seen,
 }
 
-impl EmailCheck<'_> {
+impl<'a> EmailCheck<'a> {
+    /// A new person provisioned by Okta's SCIM lookup and create, then the
+    /// positive control: their sign-in reaches that account.
+    async fn start(suite: &'a Suite, door: Door<'a>, mut scim: Session<'a>) -> Step<Self> {
+        let person = door.provisioned_person(&mut scim, "email").await?;
+        let control = door.sign_in(&person.canary).await?;
+        if !control.seen.is(&person.canary.email) {
+            return Err(StepError(format!(
+                "positive control failed: {} (provisioned by SCIM as {}) signed in by {} and got {} (the SP answered {} {})",
+                person.canary.email,
+                person.scim_id,
+                door.protocol(),
+                control.seen.describe(),
+                control.answer.status,
+                excerpt(&control.answer.body, 200)
+            )));
+        }
+        Ok(EmailCheck { suite, door, scim, person, control: control.seen })
+    }
+
     /// Evidence: the SCIM exchanges, and what the sign-in got.
     fn evidence(&self, attempt: &Attempt) -> Option<Evidence> {
         Some(Evidence::Scim(ScimEvidence {
@@ -356,6 +366,61 @@ impl EmailCheck<'_> {
             attempt.seen.describe()
         )))
     }
+}
+
+/// A person signs in first (their account made at sign-in, or by the
+/// target's create_user hook where the SP has no JIT); then Okta assigns
+/// them and looks their userName up, which must find that one account.
+async fn one_account(suite: &Suite, door: &Door<'_>, scim: &mut Session<'_>) -> Step<Outcome> {
+    let tag = random_tag();
+    let domain = suite.idp.read_org(|org| org.email_domain.clone());
+    let domain = suite.canary_domain(&domain);
+    let person = door.org_user(&format!("first-{tag}@{domain}"), &tag)?;
+    suite.ensure_account(&person).await?;
+    let control = door.sign_in(&person).await?;
+    if !control.seen.is(&person.email) {
+        return Err(StepError(format!(
+            "positive control failed: {} signed in by {} before any provisioning and got {} (the SP answered {} {})",
+            person.email,
+            door.protocol(),
+            control.seen.describe(),
+            control.answer.status,
+            excerpt(&control.answer.body, 200)
+        )));
+    }
+    let lookup = scim.send(&requests::find_user(&person.email)).await?;
+    let found: Vec<String> = lookup
+        .json
+        .as_ref()
+        .map(resources)
+        .unwrap_or_default()
+        .iter()
+        .filter_map(|u| u.get("id").and_then(|v| v.as_str()).map(str::to_owned))
+        .collect();
+    if lookup.ok() && total_results(&lookup) == Some(1) && found.len() == 1 {
+        return Ok(Outcome::pass(format!(
+            "Okta's lookup of {} finds the one account {} that signing in reached",
+            person.email, found[0]
+        )));
+    }
+    // Okta, finding nobody, creates the user: show what that does.
+    let scim_user = scim_user_of(suite, &person)?;
+    let created = scim.send(&requests::create_user(&scim_user.view, None)).await?;
+    let outcome = if created.status == 201 { "makes a second account" } else { "fails" };
+    let evidence = Some(Evidence::Scim(ScimEvidence {
+        exchanges: scim.exchanges.clone(),
+        oracle: format!("{} (after the {} sign-in before provisioning)", control.seen.describe(), door.protocol()),
+    }));
+    Ok(Outcome::fail(
+        format!(
+            "{} signed in and has an account, but Okta's lookup of that userName answered {} with {found:?} (totalResults {:?}), so Okta's assignment {outcome} (its create answered {})",
+            person.email,
+            lookup.status,
+            total_results(&lookup),
+            created.status
+        ),
+        evidence,
+    ))
 }
 
 fn random_tag() -> String {
