@@ -9,7 +9,7 @@
 //! reaching the provisioned account. The SP's account is told by what the
 //! session oracle shows, as the SAML account checks tell it.
 
-use crate::catalogue::{Action, Category, Check, CrossAction, Severity, Weight};
+use crate::catalogue::{Action, Capability, Category, Check, CrossAction, Severity, Weight};
 
 /// What an email-matching check does.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -37,6 +37,10 @@ pub enum EmailMatchingAction {
     /// userName finds, so Okta's assignment links it instead of making a
     /// second one.
     OneAccount,
+    /// Okta moves the person's email outside the SP's email domains; the
+    /// SCIM update may be refused, but signing in with that address gives
+    /// no session.
+    MovedOutsideDomain,
 }
 
 /// The fix for look-alike and plus-address takeovers.
@@ -123,5 +127,16 @@ pub(super) fn checks() -> Vec<Check> {
             "attacks.md K-09; Okta SCIM 2.0 reference (assignment looks the user up by userName eq before it creates)",
             "Answer Okta's `userName eq` lookup from every account of the tenant, those made at first sign-in or by an admin included, comparing userName and email in the one normalised form sign-in uses, so Okta links the existing account instead of creating a duplicate or failing the assignment.",
         ),
+        Check {
+            needs: &[Capability::EmailDomains],
+            ..check(
+                "cross.email_matching.moved_outside_domain",
+                "A provisioned user whose email Okta moves outside the SP's email domains does not sign in with it",
+                Severity::High,
+                EmailMatchingAction::MovedOutsideDomain,
+                "attacks.md K-08; Okta SCIM 2.0 reference (profile updates)",
+                "Apply the tenant's email domains to every address an account can sign in with, whichever way it arrives: refuse a SCIM create or update outside them, and check the domain at sign-in before finding or making an account.",
+            )
+        },
     ]
 }

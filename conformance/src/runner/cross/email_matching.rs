@@ -12,7 +12,7 @@ use crate::runner::browser::SpAnswer;
 use crate::runner::oidc::OidcDriver;
 use crate::runner::oracle::Seen;
 use crate::runner::saml::SamlDriver;
-use crate::runner::scim::{CanaryUser, Session, resources, total_results};
+use crate::runner::scim::{CanaryUser, Reply, Session, resources, total_results};
 use crate::runner::{Canary, Evidence, Outcome, ScimEvidence, Step, StepError, Suite, excerpt};
 use mock_idp::org::provisioning::RequestProfile;
 
@@ -42,6 +42,9 @@ pub(super) async fn execute(suite: &Suite, action: EmailMatchingAction) -> Step<
             check.other_person_refused(&email, "a +tag address").await
         }
         EmailMatchingAction::ChangedAtOkta => EmailCheck::start(suite, door, scim).await?.changed_at_okta().await,
+        EmailMatchingAction::MovedOutsideDomain => {
+            EmailCheck::start(suite, door, scim).await?.moved_outside_domain().await
+        }
         EmailMatchingAction::ReassignedEmail => EmailCheck::start(suite, door, scim).await?.reassigned_email().await,
     }
 }
@@ -251,25 +254,60 @@ impl<'a> EmailCheck<'a> {
     async fn move_email_at_okta(&mut self) -> Step<(String, u16)> {
         let (local, domain) = self.person.canary.email.split_once('@').unwrap_or_default();
         let new_email = format!("{local}-moved@{domain}");
-        self.rename_at_okta(&new_email)?;
+        let updated = self.send_email_change(&new_email).await?;
+        if !updated.ok() {
+            let id = &self.person.scim_id;
+            return Err(StepError(format!("Okta's update of {id} to {new_email} answered {}", updated.status)));
+        }
+        Ok((new_email, updated.status))
+    }
+
+    /// Okta changes the person's login and email to `new_email` and sends
+    /// its profile update; returns the SP's answer to the update.
+    async fn send_email_change(&mut self, new_email: &str) -> Step<Reply> {
+        self.rename_at_okta(new_email)?;
         let id = self.person.scim_id.clone();
         let current = self.scim.read_user(&id).await?;
         let current = current.json.filter(|_| current.status == 200).ok_or_else(|| {
             StepError(format!("Okta's read of user {id} before its update answered {}", current.status))
         })?;
         let okta_id = self.person.scim_user.view.okta_id.clone();
-        let moved_user = CanaryUser::of_org_user(okta_id, &new_email, "Canary", &self.person.canary.family_name);
+        let moved_user = CanaryUser::of_org_user(okta_id, new_email, "Canary", &self.person.canary.family_name);
         let profile = self.suite.target.scim.as_ref().map(|s| s.profile);
         let request = match profile {
             Some(RequestProfile::OinPatch) => requests::patch_user_profile(&id, &current, &moved_user.view)
                 .ok_or_else(|| StepError("Okta would send no PATCH: nothing differs".into()))?,
             _ => requests::replace_user(&id, &current, Some(&moved_user.view), true),
         };
-        let updated = self.scim.send(&request).await?;
-        if !updated.ok() {
-            return Err(StepError(format!("Okta's update of {id} to {new_email} answered {}", updated.status)));
+        self.scim.send(&request).await
+    }
+
+    /// Okta moves the person to an address outside the SP's email domains
+    /// and sends its profile update, which the SP may refuse. Either way
+    /// the person signing in with that address must get no session: SCIM
+    /// and sign-in apply one domain rule.
+    async fn moved_outside_domain(&mut self) -> Step<Outcome> {
+        let (local, _) = self.person.canary.email.split_once('@').unwrap_or_default();
+        let outside = format!("{local}@{}", self.suite.outside_domain());
+        let updated = self.send_email_change(&outside).await?;
+        let moved = Canary { email: outside.clone(), ..self.person.canary.clone() };
+        let attempt = self.door.sign_in(&moved).await?;
+        let (any, held) = self.suite.judge_any_session(&attempt.seen).await?;
+        let update = if updated.ok() { "taken" } else { "refused" };
+        if any {
+            return Ok(Outcome::fail(
+                format!(
+                    "after Okta moved {} to {outside}, outside the SP's email domains (SCIM update {update}, {}), signing in as {outside} gave {held}",
+                    self.person.canary.email, updated.status
+                ),
+                self.evidence(&attempt),
+            ));
         }
-        Ok((new_email, updated.status))
+        Ok(Outcome::pass(format!(
+            "the SCIM update to {outside} was {update} ({}) and signing in with it gave {}",
+            updated.status,
+            attempt.seen.describe()
+        )))
     }
 
     /// Okta changes the person's email and sends its profile update; the
