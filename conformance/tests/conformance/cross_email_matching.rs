@@ -9,7 +9,7 @@ use conformance::catalogue::{Category, Check, Protocol, checks_for};
 use conformance::runner::{Evidence, Verdict};
 use reference_sp::flaws::Flaw;
 
-use crate::support::{Tenant, run_against_tenant};
+use crate::support::{Tenant, run_against_tenant, run_with_target_edit};
 
 /// Which email-matching checks each flaw must make fail, at acme and at
 /// globex: a case variant makes a second account at acme and finds none at
@@ -103,6 +103,32 @@ async fn email_matching_checks_pass_at_acme_and_each_flaw_fails_its_own() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn email_matching_checks_pass_at_globex_and_each_flaw_fails_its_own() {
     passes_and_each_flaw_fails_its_own(Tenant::ExistingOnly).await;
+}
+
+/// The acme target without its `[saml]` section: the checks sign in by
+/// OIDC, the person first and Okta's assignment linking the account after.
+fn without_saml(target: String) -> String {
+    let start = target.find("[saml]").unwrap();
+    let end = target.find("[oidc]").unwrap();
+    format!("{}{}", &target[..start], &target[end..])
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn email_matching_checks_pass_by_oidc_where_the_target_has_no_saml() {
+    let checks = email_matching_checks();
+    let correct = run_with_target_edit(Tenant::Jit, &[], checks.clone(), None, without_saml).await;
+    assert_eq!(correct.results.len(), checks.len());
+    assert!(correct.results.iter().all(|r| r.verdict == Verdict::Pass), "{}", correct.explain());
+    // The relying party keys accounts on (iss, sub): a flaw in matching
+    // emails cannot reach its accounts, but a SCIM lookup blind to the
+    // account made at sign-in still makes Okta's assignment fail.
+    let flaw: Flaw = "scim-lookup-skips-jit-accounts".parse().unwrap();
+    let run = run_with_target_edit(Tenant::Jit, &[flaw], checks, None, without_saml).await;
+    assert!(run.failing().contains("cross.email_matching.one_account"), "{}", run.explain());
+    for result in run.results.iter().filter(|r| r.verdict == Verdict::Fail) {
+        let Some(Evidence::Scim(evidence)) = result.evidence.as_ref() else { panic!("{}: no evidence", result.id) };
+        assert!(evidence.oracle.contains("OIDC sign-in"), "{}: {}", result.id, evidence.oracle);
+    }
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
