@@ -134,10 +134,11 @@ pub enum Flaw {
     ScimUpdateKeepsEmail,
     EmailChangeKeepsIdentity,
     ScimLookupSkipsJitAccounts,
+    ScimEmailUntrimmed,
 }
 
 impl Flaw {
-    pub const ALL: [Flaw; 123] = [
+    pub const ALL: [Flaw; 124] = [
         Flaw::AcceptUnsigned,
         Flaw::TrustKeyinfoCert,
         Flaw::TrustKeyValue,
@@ -261,6 +262,7 @@ impl Flaw {
         Flaw::ScimUpdateKeepsEmail,
         Flaw::EmailChangeKeepsIdentity,
         Flaw::ScimLookupSkipsJitAccounts,
+        Flaw::ScimEmailUntrimmed,
     ];
 
     pub fn name(self) -> &'static str {
@@ -388,6 +390,7 @@ impl Flaw {
             Flaw::ScimUpdateKeepsEmail => "scim-update-keeps-email",
             Flaw::EmailChangeKeepsIdentity => "email-change-keeps-identity",
             Flaw::ScimLookupSkipsJitAccounts => "scim-lookup-skips-jit-accounts",
+            Flaw::ScimEmailUntrimmed => "scim-email-untrimmed",
         }
     }
 
@@ -477,6 +480,9 @@ impl Flaw {
             }
             Flaw::EmailChangeKeepsIdentity => {
                 "Keeps the IdP identity that was a user's old email (their SAML NameID) linked to their account after SCIM changes the email, so whoever Okta gives that address next signs in to it (attacks.md K-08)."
+            }
+            Flaw::ScimEmailUntrimmed => {
+                "Keys the email SCIM sends without trimming it, so a value with surrounding whitespace becomes another address and the person's sign-in no longer finds their account."
             }
             Flaw::ScimLookupSkipsJitAccounts => {
                 "Answers Okta's userName lookup from the accounts SCIM created only, so a user who signed in first is not found and Okta's assignment makes (or fails to make) a second account for them."
@@ -833,6 +839,9 @@ pub struct Policy {
     /// included (false: only accounts SCIM created, which carry an
     /// externalId).
     pub scim_lookup_finds_sign_in_accounts: bool,
+    /// The email SCIM sends is keyed trimmed, as sign-in keys it (false:
+    /// surrounding whitespace stays part of the address).
+    pub scim_trims_email: bool,
     pub jit_checks_domain: bool,
     pub signature_failure_is_fatal: bool,
     pub honour_skew_tolerance: bool,
@@ -1031,6 +1040,7 @@ impl Policy {
             scim_update_moves_email: true,
             scim_email_change_unlinks_identity: true,
             scim_lookup_finds_sign_in_accounts: true,
+            scim_trims_email: true,
             jit_checks_domain: true,
             signature_failure_is_fatal: true,
             honour_skew_tolerance: true,
@@ -1239,6 +1249,7 @@ impl Policy {
                 Flaw::ScimUpdateKeepsEmail => policy.scim_update_moves_email = false,
                 Flaw::EmailChangeKeepsIdentity => policy.scim_email_change_unlinks_identity = false,
                 Flaw::ScimLookupSkipsJitAccounts => policy.scim_lookup_finds_sign_in_accounts = false,
+                Flaw::ScimEmailUntrimmed => policy.scim_trims_email = false,
                 Flaw::JitIgnoresDomain => policy.jit_checks_domain = false,
                 Flaw::IgnoreSignatureErrors => policy.signature_failure_is_fatal = false,
                 Flaw::ZeroClockSkew => policy.honour_skew_tolerance = false,

@@ -42,6 +42,7 @@ const EMAIL_MATCHING_FLAW_CHECKS: &[(&str, &[&str], &[&str])] = &[
     ),
     ("scim-lookup-skips-jit-accounts", &["cross.email_matching.one_account"], &["cross.email_matching.one_account"]),
     ("jit-ignores-domain", &["cross.email_matching.moved_outside_domain"], &[]),
+    ("scim-email-untrimmed", &["cross.email_matching.whitespace"], &["cross.email_matching.whitespace"]),
 ];
 
 /// Flaws that only the email-matching checks catch, so the SAML table
@@ -52,6 +53,7 @@ pub(crate) const EMAIL_MATCHING_FLAWS: &[&str] = &[
     "scim-update-keeps-email",
     "email-change-keeps-identity",
     "scim-lookup-skips-jit-accounts",
+    "scim-email-untrimmed",
 ];
 
 fn email_matching_checks() -> Vec<Check> {

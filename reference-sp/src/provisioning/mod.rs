@@ -261,7 +261,11 @@ impl Sp {
             }
         }
         Ok(ScimUserWrite {
-            email_normalised: email::normalise(&email),
+            email_normalised: if self.policy.scim_trims_email {
+                email::normalise(&email)
+            } else {
+                email::fold_case(&email)
+            },
             name: if input.display_name.is_empty() { email.clone() } else { input.display_name.clone() },
             email,
             user_name: input.user_name,

@@ -17,6 +17,9 @@ pub enum EmailMatchingAction {
     /// The provisioned person signs in with their email in other case and
     /// reaches the same account.
     Case,
+    /// Okta re-sends the person's email with surrounding whitespace; their
+    /// next sign-in reaches the same account.
+    Whitespace,
     /// Another Okta user whose email is the provisioned one with Cyrillic
     /// look-alike letters does not reach the account.
     CyrillicLookAlike,
@@ -78,6 +81,14 @@ pub(super) fn checks() -> Vec<Check> {
             EmailMatchingAction::Case,
             "attacks.md K-09; RFC 7643 4.1 (userName caseExact false)",
             "Compare emails and userNames ASCII-case-insensitively in one normalised form (trimmed, lowercased), the same for SCIM and for sign-in, so a case variant from the IdP finds the provisioned account instead of making a second one.",
+        ),
+        check(
+            "cross.email_matching.whitespace",
+            "An email Okta sends by SCIM with surrounding whitespace still signs the person in to their account",
+            Severity::Medium,
+            EmailMatchingAction::Whitespace,
+            "attacks.md K-09; RFC 5321 4.1.2 (a Mailbox has no surrounding whitespace)",
+            "Trim an email or userName before keying an account on it, the same way for SCIM and for sign-in (or refuse the padded value), so surrounding whitespace never makes another address of the same one.",
         ),
         check(
             "cross.email_matching.lookalike_cyrillic",

@@ -4,7 +4,7 @@
 //! in a variant: the same person under another case or a changed email, or
 //! another Okta user whose address only looks like theirs.
 
-use mock_idp::scim::requests;
+use mock_idp::scim::requests::{self, UserView};
 use rand::Rng;
 
 use crate::catalogue::EmailMatchingAction;
@@ -42,6 +42,7 @@ pub(super) async fn execute(suite: &Suite, action: EmailMatchingAction) -> Step<
             check.other_person_refused(&email, "a +tag address").await
         }
         EmailMatchingAction::ChangedAtOkta => EmailCheck::start(suite, door, scim).await?.changed_at_okta().await,
+        EmailMatchingAction::Whitespace => EmailCheck::start(suite, door, scim).await?.whitespace().await,
         EmailMatchingAction::MovedOutsideDomain => {
             EmailCheck::start(suite, door, scim).await?.moved_outside_domain().await
         }
@@ -291,20 +292,59 @@ impl<'a> EmailCheck<'a> {
     /// its profile update; returns the SP's answer to the update.
     async fn send_email_change(&mut self, new_email: &str) -> Step<Reply> {
         self.rename_at_okta(new_email)?;
+        let okta_id = self.person.scim_user.view.okta_id.clone();
+        let moved_user = CanaryUser::of_org_user(okta_id, new_email, "Canary", &self.person.canary.family_name);
+        self.send_profile_update(&moved_user.view).await
+    }
+
+    /// Sends Okta's profile update of the person to `view`: GET then PUT,
+    /// or PATCH, as the target's profile says.
+    async fn send_profile_update(&mut self, view: &UserView) -> Step<Reply> {
         let id = self.person.scim_id.clone();
         let current = self.scim.read_user(&id).await?;
         let current = current.json.filter(|_| current.status == 200).ok_or_else(|| {
             StepError(format!("Okta's read of user {id} before its update answered {}", current.status))
         })?;
-        let okta_id = self.person.scim_user.view.okta_id.clone();
-        let moved_user = CanaryUser::of_org_user(okta_id, new_email, "Canary", &self.person.canary.family_name);
         let profile = self.suite.target.scim.as_ref().map(|s| s.profile);
         let request = match profile {
-            Some(RequestProfile::OinPatch) => requests::patch_user_profile(&id, &current, &moved_user.view)
+            Some(RequestProfile::OinPatch) => requests::patch_user_profile(&id, &current, view)
                 .ok_or_else(|| StepError("Okta would send no PATCH: nothing differs".into()))?,
-            _ => requests::replace_user(&id, &current, Some(&moved_user.view), true),
+            _ => requests::replace_user(&id, &current, Some(view), true),
         };
         self.scim.send(&request).await
+    }
+
+    /// Okta re-sends the person's email with surrounding whitespace (a
+    /// profile update whose emails value is ` {email} `, as a mapping that
+    /// pads the value sends it); the SP may refuse the update, but the
+    /// person's next sign-in must reach the same account.
+    async fn whitespace(&mut self) -> Step<Outcome> {
+        let email = self.person.canary.email.clone();
+        let padded = format!(" {email} ");
+        let mut view = self.person.scim_user.view.clone();
+        for (path, value) in &mut view.values {
+            if path.attribute.eq_ignore_ascii_case("emails") {
+                *value = serde_json::Value::String(padded.clone());
+            }
+        }
+        let updated = self.send_profile_update(&view).await?;
+        let attempt = self.door.sign_in(&self.person.canary).await?;
+        let update = if updated.ok() { "taken" } else { "refused" };
+        if attempt.seen.is(&email) {
+            return Ok(Outcome::pass(format!(
+                "after Okta's update with \"{padded}\" ({update}, {}), {email} still reached its account",
+                updated.status
+            )));
+        }
+        Ok(Outcome::fail(
+            format!(
+                "after Okta's update sent the email as \"{padded}\" ({update}, {}), signing in as {email} gave {} instead of {}",
+                updated.status,
+                attempt.seen.describe(),
+                self.control.describe()
+            ),
+            self.evidence(&attempt),
+        ))
     }
 
     /// Okta moves the person to an address outside the SP's email domains
