@@ -83,6 +83,13 @@ struct Attribute<'a> {
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub struct ElementRef(usize);
 
+impl ElementRef {
+    /// Whether this element starts before `other` in the document.
+    pub fn precedes(self, other: ElementRef) -> bool {
+        self.0 < other.0
+    }
+}
+
 impl<'a> RenderedDocument<'a> {
     /// Splits `text` into nodes; `None` when the text is outside the subset
     /// described in the module documentation.

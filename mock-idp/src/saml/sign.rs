@@ -215,9 +215,17 @@ fn own_templates(document: &RenderedDocument<'_>, signatures: &Signatures) -> Op
             templates.push((what, template));
         }
     }
+    // libxmlsec1's values go to the last empty values for the Assertion and
+    // the first for the Response, which are theirs only while the
+    // Response's template comes first, as rendered.
+    let rendered_order = match templates.as_slice() {
+        [(_, assertion), (_, response)] => response.signature.precedes(assertion.signature),
+        _ => true,
+    };
     if ids.len() == 2 && ids[0] == ids[1]
         || signature_elements != templates.len()
         || empty_values != 2 * templates.len()
+        || !rendered_order
     {
         return None;
     }

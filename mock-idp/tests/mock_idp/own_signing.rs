@@ -271,6 +271,19 @@ fn own_signer_leaves_sha1_edited_templates_and_other_text_to_libxmlsec1() {
         &text[assertion_start..]
     );
     assert!(sign_own_rendering(&doubled, &content.signatures, &credential).unwrap().is_none());
+
+    // With the Response's template after the Assertion, libxmlsec1's values
+    // would land in the other template's places, so that order is left to it.
+    let response_template_start = text.find("<ds:Signature ").unwrap();
+    let response_template_end = text.find("</ds:Signature>").unwrap() + "</ds:Signature>".len();
+    let template = &text[response_template_start..response_template_end];
+    let moved = format!(
+        "{}{}{template}</saml2p:Response>",
+        &text[..response_template_start],
+        &text[response_template_end..text.len() - "</saml2p:Response>".len()]
+    );
+    assert!(moved.contains(&format!("</saml2:Assertion>{template}</saml2p:Response>")));
+    assert!(sign_own_rendering(&moved, &content.signatures, &credential).unwrap().is_none());
 }
 
 #[test]
