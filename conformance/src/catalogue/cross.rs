@@ -7,20 +7,24 @@ use super::Check;
 
 mod deactivation;
 mod email_matching;
+mod push_groups;
 
 pub use deactivation::DeactivationAction;
 pub use email_matching::EmailMatchingAction;
+pub use push_groups::PushGroupsAction;
 
 /// What a cross-protocol check does, by behaviour.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum CrossAction {
     Deactivation(DeactivationAction),
     EmailMatching(EmailMatchingAction),
+    PushGroups(PushGroupsAction),
 }
 
 /// Every cross-protocol check, in report order.
 pub fn checks() -> Vec<Check> {
     let mut checks = deactivation::checks();
     checks.extend(email_matching::checks());
+    checks.extend(push_groups::checks());
     checks
 }

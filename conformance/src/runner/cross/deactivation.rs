@@ -27,13 +27,13 @@ use crate::catalogue::DeactivationAction;
 
 /// The protocol a scenario signs in by.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
-enum SignInBy {
+pub(super) enum SignInBy {
     Saml,
     Oidc,
 }
 
 impl SignInBy {
-    fn name(self) -> &'static str {
+    pub(super) fn name(self) -> &'static str {
         match self {
             SignInBy::Saml => "SAML",
             SignInBy::Oidc => "OIDC",
@@ -69,21 +69,21 @@ fn cannot_sign_in_by(suite: &Suite, by: SignInBy) -> Option<String> {
 
 /// The protocol of a check that needs one sign-in protocol, whichever:
 /// SAML where the target declares it, else OIDC. `Err` is why there is none.
-fn any_sign_in(suite: &Suite) -> Result<SignInBy, String> {
+pub(super) fn any_sign_in(suite: &Suite) -> Result<SignInBy, String> {
     [SignInBy::Saml, SignInBy::Oidc].into_iter().find(|by| cannot_sign_in_by(suite, *by).is_none()).ok_or_else(|| {
         "the target has neither a [saml] section nor an [oidc] section with a login_url to sign in by".to_owned()
     })
 }
 
 /// A sign-in: the SP's last answer and what the oracle then saw.
-struct Attempt {
-    answer: SpAnswer,
-    seen: Seen,
+pub(super) struct Attempt {
+    pub(super) answer: SpAnswer,
+    pub(super) seen: Seen,
 }
 
 impl Attempt {
     /// "403 account.deactivated" or "302 -> /welcome".
-    fn answered(&self) -> String {
+    pub(super) fn answered(&self) -> String {
         let mut text = self.answer.status.to_string();
         if let Some(code) = &self.answer.error_code {
             text.push_str(&format!(" {code}"));
@@ -97,13 +97,13 @@ impl Attempt {
 
 /// One person at the mock org and at the SP, signed in once, and the
 /// check's SCIM conversation with the SP.
-struct Person<'a> {
+pub(super) struct Person<'a> {
     suite: &'a Suite,
-    by: SignInBy,
-    canary: Canary,
-    user: CanaryUser,
-    scim_id: String,
-    scim: Session<'a>,
+    pub(super) by: SignInBy,
+    pub(super) canary: Canary,
+    pub(super) user: CanaryUser,
+    pub(super) scim_id: String,
+    pub(super) scim: Session<'a>,
     /// The browser of the positive control, still signed in.
     control: Browser,
     /// The session URL's body after the positive control.
@@ -113,7 +113,7 @@ struct Person<'a> {
 impl<'a> Person<'a> {
     /// Makes the person, provisions them as Okta does and signs them in:
     /// the positive control.
-    async fn signed_in(suite: &'a Suite, by: SignInBy, label: &str) -> Step<Person<'a>> {
+    pub(super) async fn signed_in(suite: &'a Suite, by: SignInBy, label: &str) -> Step<Person<'a>> {
         let prefix = format!("deactivation-{label}");
         let canary = match by {
             SignInBy::Saml => SamlDriver::new(suite)?.canary(&prefix, None)?,
@@ -191,7 +191,7 @@ impl<'a> Person<'a> {
     }
 
     /// Signs the person in from a browser that has never signed in.
-    async fn sign_in_anew(&self) -> Step<Attempt> {
+    pub(super) async fn sign_in_anew(&self) -> Step<Attempt> {
         let browser = self.suite.browser()?;
         self.sign_in(&browser).await
     }
@@ -211,7 +211,7 @@ impl<'a> Person<'a> {
 
     /// The user as the SCIM server reads them now: the status, and whether
     /// `active` is true, false or neither.
-    async fn read_back(&mut self) -> Step<(u16, Option<bool>)> {
+    pub(super) async fn read_back(&mut self) -> Step<(u16, Option<bool>)> {
         let read = self.scim.read_user(&self.scim_id).await?;
         let active = is_true(read.json.as_ref().and_then(|body| member(body, "active")));
         Ok((read.status, active))
@@ -227,7 +227,7 @@ impl<'a> Person<'a> {
         Some(Evidence::Scim(ScimEvidence { exchanges: self.scim.exchanges.clone(), oracle: oracle.to_owned() }))
     }
 
-    fn fail(&self, reason: impl Into<String>, oracle: &str) -> Outcome {
+    pub(super) fn fail(&self, reason: impl Into<String>, oracle: &str) -> Outcome {
         Outcome::fail(reason, self.evidence(oracle))
     }
 
@@ -351,7 +351,7 @@ async fn jit_never_revives(suite: &Suite) -> Step<Outcome> {
 
 /// Puts the org user in a group of `name` too, so the groups Okta's SAML
 /// attribute or OIDC claim carries agree with the pushed membership.
-fn join_org_group(suite: &Suite, name: &str, email: &str) -> Step<()> {
+pub(super) fn join_org_group(suite: &Suite, name: &str, email: &str) -> Step<()> {
     let now = suite.idp.now();
     suite.idp.change_org(|org| {
         let mut changes = Vec::new();

@@ -6,10 +6,12 @@ use crate::catalogue::CrossAction;
 
 mod deactivation;
 mod email_matching;
+mod push_groups;
 
 pub(super) async fn execute(suite: &Suite, action: CrossAction) -> Step<Outcome> {
     match action {
         CrossAction::Deactivation(action) => deactivation::execute(suite, action).await,
         CrossAction::EmailMatching(action) => email_matching::execute(suite, action).await,
+        CrossAction::PushGroups(action) => push_groups::execute(suite, action).await,
     }
 }
