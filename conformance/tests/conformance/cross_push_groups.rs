@@ -10,7 +10,7 @@ use conformance::catalogue::{Category, Check, Protocol, checks_for};
 use conformance::runner::{Evidence, Verdict};
 use reference_sp::flaws::Flaw;
 
-use crate::support::{Tenant, run_against_tenant};
+use crate::support::{Tenant, run_against_tenant, run_with_target_edit};
 
 /// Which push-groups checks each flaw must make fail, against acme.
 const PUSH_GROUPS_FLAW_CHECKS: &[(&str, &[&str])] = &[
@@ -89,6 +89,49 @@ async fn each_push_groups_flaw_fails_exactly_its_checks() {
             assert!(evidence.exchanges.iter().any(|e| e.url.contains("/Groups")), "{}: {evidence:?}", result.id);
             assert!(!evidence.oracle.is_empty(), "{}: the oracle's answer is part of the evidence", result.id);
             assert!(result.fix.is_some(), "{}", result.id);
+        }
+    }
+}
+
+/// acme's target without its [saml] section, so the checks sign in by OIDC.
+fn without_saml(target: String) -> String {
+    let start = target.find("[saml]").unwrap();
+    let end = target.find("[oidc]").unwrap();
+    format!("{}{}", &target[..start], &target[end..])
+}
+
+/// Where the target signs in by OIDC only, the groups come from the ID
+/// token's groups claim: the correct relying party passes all three, one
+/// that drops the claims fails the groups check, and the group-exit flaw
+/// fails all three there too.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn push_groups_checks_judge_the_oidc_sign_in_where_the_target_has_no_saml() {
+    let checks = push_groups_checks();
+    let correct = run_with_target_edit(Tenant::Jit, &[], checks.clone(), None, without_saml).await;
+    assert_eq!(correct.results.len(), checks.len());
+    assert!(correct.results.iter().all(|r| r.verdict == Verdict::Pass), "{}", correct.explain());
+    assert!(correct.results.iter().all(|r| r.reason.contains("OIDC")), "{}", correct.explain());
+    for (name, failing) in [
+        ("drop-oidc-claims", &["cross.push_groups.sign_in_groups_agree"][..]),
+        (
+            "group-exit-deactivates",
+            &[
+                "cross.push_groups.sign_in_groups_agree",
+                "cross.push_groups.removed_member_signs_in",
+                "cross.push_groups.deleted_group_member_signs_in",
+            ][..],
+        ),
+    ] {
+        let flaw: Flaw = name.parse().unwrap();
+        let run = run_with_target_edit(Tenant::Jit, &[flaw], checks.clone(), None, without_saml).await;
+        assert_eq!(
+            run.failing(),
+            failing.iter().copied().collect::<BTreeSet<_>>(),
+            "--flaw {flaw}:\n{}",
+            run.explain()
+        );
+        for result in run.results.iter().filter(|r| r.verdict == Verdict::Fail) {
+            assert!(result.reason.contains("OIDC"), "{}: {}", result.id, result.reason);
         }
     }
 }
