@@ -135,10 +135,11 @@ pub enum Flaw {
     EmailChangeKeepsIdentity,
     ScimLookupSkipsJitAccounts,
     ScimEmailUntrimmed,
+    EmailAttributeAsIdentity,
 }
 
 impl Flaw {
-    pub const ALL: [Flaw; 124] = [
+    pub const ALL: [Flaw; 125] = [
         Flaw::AcceptUnsigned,
         Flaw::TrustKeyinfoCert,
         Flaw::TrustKeyValue,
@@ -263,6 +264,7 @@ impl Flaw {
         Flaw::EmailChangeKeepsIdentity,
         Flaw::ScimLookupSkipsJitAccounts,
         Flaw::ScimEmailUntrimmed,
+        Flaw::EmailAttributeAsIdentity,
     ];
 
     pub fn name(self) -> &'static str {
@@ -391,6 +393,7 @@ impl Flaw {
             Flaw::EmailChangeKeepsIdentity => "email-change-keeps-identity",
             Flaw::ScimLookupSkipsJitAccounts => "scim-lookup-skips-jit-accounts",
             Flaw::ScimEmailUntrimmed => "scim-email-untrimmed",
+            Flaw::EmailAttributeAsIdentity => "email-attribute-as-identity",
         }
     }
 
@@ -481,8 +484,11 @@ impl Flaw {
             Flaw::EmailChangeKeepsIdentity => {
                 "Keeps the IdP identity that was a user's old email (their SAML NameID) linked to their account after SCIM changes the email, so whoever Okta gives that address next signs in to it (attacks.md K-08)."
             }
+            Flaw::EmailAttributeAsIdentity => {
+                "Finds the account by the SAML email attribute instead of the NameID, so another Okta user whose email is the same (Okta does not keep emails unique) signs in to it (attacks.md K-08)."
+            }
             Flaw::ScimEmailUntrimmed => {
-                "Keys the email SCIM sends without trimming it, so a value with surrounding whitespace becomes another address and the person's sign-in no longer finds their account."
+                "Keys the email and userName SCIM sends without trimming them, so a value with surrounding whitespace becomes another address and the person's sign-in no longer finds their account."
             }
             Flaw::ScimLookupSkipsJitAccounts => {
                 "Answers Okta's userName lookup from the accounts SCIM created only, so a user who signed in first is not found and Okta's assignment makes (or fails to make) a second account for them."
@@ -839,9 +845,12 @@ pub struct Policy {
     /// included (false: only accounts SCIM created, which carry an
     /// externalId).
     pub scim_lookup_finds_sign_in_accounts: bool,
-    /// The email SCIM sends is keyed trimmed, as sign-in keys it (false:
-    /// surrounding whitespace stays part of the address).
+    /// The email and userName SCIM sends are keyed trimmed, as sign-in keys
+    /// them (false: surrounding whitespace stays part of the address).
     pub scim_trims_email: bool,
+    /// The SAML NameID names the account (false: the email attribute does,
+    /// when the response has one).
+    pub name_id_is_identity: bool,
     pub jit_checks_domain: bool,
     pub signature_failure_is_fatal: bool,
     pub honour_skew_tolerance: bool,
@@ -1041,6 +1050,7 @@ impl Policy {
             scim_email_change_unlinks_identity: true,
             scim_lookup_finds_sign_in_accounts: true,
             scim_trims_email: true,
+            name_id_is_identity: true,
             jit_checks_domain: true,
             signature_failure_is_fatal: true,
             honour_skew_tolerance: true,
@@ -1250,6 +1260,7 @@ impl Policy {
                 Flaw::EmailChangeKeepsIdentity => policy.scim_email_change_unlinks_identity = false,
                 Flaw::ScimLookupSkipsJitAccounts => policy.scim_lookup_finds_sign_in_accounts = false,
                 Flaw::ScimEmailUntrimmed => policy.scim_trims_email = false,
+                Flaw::EmailAttributeAsIdentity => policy.name_id_is_identity = false,
                 Flaw::JitIgnoresDomain => policy.jit_checks_domain = false,
                 Flaw::IgnoreSignatureErrors => policy.signature_failure_is_fatal = false,
                 Flaw::ZeroClockSkew => policy.honour_skew_tolerance = false,

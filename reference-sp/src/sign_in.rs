@@ -228,7 +228,25 @@ impl Sp {
             matching_form = email::flawed::without_plus_tag(&matching_form);
         }
         let refusing = settings.provisioning != Provisioning::Jit && self.policy.respect_existing_only;
-        let user = match self.store.user_by_email(&tenant.id, &matching_form)? {
+        let by_email = self.store.user_by_email(&tenant.id, &matching_form)?;
+        // A NameID that is Okta's app username and not the email (an
+        // overridden app username) is the SCIM userName of the account Okta
+        // provisioned: both are the app username, unique in the app.
+        let found = match by_email {
+            Some(user) => Some(user),
+            // The store compares userNames in the normalised form. An SP
+            // that matches emails exactly (`case-sensitive-email`) compares
+            // userNames exactly too, and one that keys SCIM values untrimmed
+            // (`scim-email-untrimmed`) holds a padded userName as another
+            // name.
+            None => self
+                .store
+                .scim_user_by_user_name(&tenant.id, &identity.subject)?
+                .filter(|scim| self.policy.normalise_email || scim.user_name == identity.subject)
+                .filter(|scim| self.policy.scim_trims_email || scim.user_name == scim.user_name.trim())
+                .map(|scim| scim.user),
+        };
+        let user = match found {
             Some(user) if !identity.email_links_existing_account => {
                 return Err(SpError::EmailLinkNotAllowed { email: user.email, tenant: tenant.id.clone() });
             }

@@ -493,6 +493,13 @@ impl Sp {
         }
 
         let mut identity = VerifiedIdentity::from_saml(&verified, self.policy.read_attributes);
+        if !self.policy.name_id_is_identity
+            && let Some(email) = verified.first_attribute("email")
+        {
+            // The `email-attribute-as-identity` flaw: the email attribute
+            // names the account, whatever the NameID says.
+            identity.email = Some(email.to_owned());
+        }
         if !self.policy.honour_session_not_on_or_after {
             identity.session_not_on_or_after = None;
         }

@@ -43,6 +43,8 @@ const EMAIL_MATCHING_FLAW_CHECKS: &[(&str, &[&str], &[&str])] = &[
     ("scim-lookup-skips-jit-accounts", &["cross.email_matching.one_account"], &["cross.email_matching.one_account"]),
     ("jit-ignores-domain", &["cross.email_matching.moved_outside_domain"], &[]),
     ("scim-email-untrimmed", &["cross.email_matching.whitespace"], &["cross.email_matching.whitespace"]),
+    // globex's app sends no email attribute, so that check skips there.
+    ("email-attribute-as-identity", &["cross.email_matching.name_id_not_email"], &[]),
 ];
 
 /// Flaws that only the email-matching checks catch, so the SAML table
@@ -54,6 +56,7 @@ pub(crate) const EMAIL_MATCHING_FLAWS: &[&str] = &[
     "email-change-keeps-identity",
     "scim-lookup-skips-jit-accounts",
     "scim-email-untrimmed",
+    "email-attribute-as-identity",
 ];
 
 fn email_matching_checks() -> Vec<Check> {
@@ -75,7 +78,16 @@ async fn passes_and_each_flaw_fails_its_own(tenant: Tenant) {
     let checks = email_matching_checks();
     let correct = run_against_tenant(tenant, &[], checks.clone()).await;
     assert_eq!(correct.results.len(), checks.len());
-    assert!(correct.results.iter().all(|r| r.verdict == Verdict::Pass), "{tenant:?}:\n{}", correct.explain());
+    let expected_skips: BTreeSet<&str> = match tenant {
+        Tenant::ExistingOnly => BTreeSet::from(["cross.email_matching.name_id_not_email"]),
+        _ => BTreeSet::new(),
+    };
+    assert_eq!(correct.skipped(), expected_skips, "{tenant:?}:\n{}", correct.explain());
+    assert!(
+        correct.results.iter().all(|r| matches!(r.verdict, Verdict::Pass | Verdict::Skip)),
+        "{tenant:?}:\n{}",
+        correct.explain()
+    );
     for (name, at_acme, at_globex) in EMAIL_MATCHING_FLAW_CHECKS {
         let flaw: Flaw = name.parse().unwrap();
         let run = run_against_tenant(tenant, &[flaw], checks.clone()).await;
@@ -120,7 +132,15 @@ async fn email_matching_checks_pass_by_oidc_where_the_target_has_no_saml() {
     let checks = email_matching_checks();
     let correct = run_with_target_edit(Tenant::Jit, &[], checks.clone(), None, without_saml).await;
     assert_eq!(correct.results.len(), checks.len());
-    assert!(correct.results.iter().all(|r| r.verdict == Verdict::Pass), "{}", correct.explain());
+    // A NameID is SAML's: that check says so and skips.
+    assert_eq!(correct.skipped(), BTreeSet::from(["cross.email_matching.name_id_not_email"]), "{}", correct.explain());
+    let skipped = correct.results.iter().find(|r| r.verdict == Verdict::Skip).unwrap();
+    assert!(skipped.reason.contains("OIDC only"), "{}", skipped.reason);
+    assert!(
+        correct.results.iter().all(|r| matches!(r.verdict, Verdict::Pass | Verdict::Skip)),
+        "{}",
+        correct.explain()
+    );
     // The relying party keys accounts on (iss, sub): a flaw in matching
     // emails cannot reach its accounts, but a SCIM lookup blind to the
     // account made at sign-in still makes Okta's assignment fail.

@@ -268,7 +268,11 @@ impl Sp {
             },
             name: if input.display_name.is_empty() { email.clone() } else { input.display_name.clone() },
             email,
-            user_name: input.user_name,
+            // The `scim-email-untrimmed` flaw keeps the userName as sent.
+            user_name: match filter::member(body, "userName").and_then(Value::as_str) {
+                Some(sent) if !self.policy.scim_trims_email => sent.to_owned(),
+                _ => input.user_name,
+            },
             active: input.active,
             roles: input.roles,
             resource: input.stored,

@@ -40,6 +40,10 @@ pub enum EmailMatchingAction {
     /// userName finds, so Okta's assignment links it instead of making a
     /// second one.
     OneAccount,
+    /// The NameID (Okta's app username, the SCIM userName) and the email
+    /// attribute disagree: the NameID decides the account, so another Okta
+    /// user with the same email does not get it.
+    NameIdNotEmail,
     /// Okta moves the person's email outside the SP's email domains; the
     /// SCIM update may be refused, but signing in with that address gives
     /// no session.
@@ -137,6 +141,14 @@ pub(super) fn checks() -> Vec<Check> {
             EmailMatchingAction::OneAccount,
             "attacks.md K-09; Okta SCIM 2.0 reference (assignment looks the user up by userName eq before it creates)",
             "Answer Okta's `userName eq` lookup from every account of the tenant, those made at first sign-in or by an admin included, comparing userName and email in the one normalised form sign-in uses, so Okta links the existing account instead of creating a duplicate or failing the assignment.",
+        ),
+        check(
+            "cross.email_matching.name_id_not_email",
+            "Where the NameID (the app username, the SCIM userName) and the email attribute disagree, the NameID decides the account",
+            Severity::Critical,
+            EmailMatchingAction::NameIdNotEmail,
+            "attacks.md K-08, K-09; SAML Core 2.2.3 (the NameID identifies the principal)",
+            "Find the account by the NameID (Okta's app username, which is also the SCIM userName Okta provisioned) or a stored link to it, never by the email attribute: Okta keeps logins and app usernames unique, not emails, so another user can carry the same email.",
         ),
         Check {
             needs: &[Capability::EmailDomains],

@@ -25,6 +25,7 @@ pub(super) async fn execute(suite: &Suite, action: EmailMatchingAction) -> Step<
     match action {
         // The person signs in before Okta provisions them.
         EmailMatchingAction::OneAccount => one_account(suite, &door, &mut scim).await,
+        EmailMatchingAction::NameIdNotEmail => name_id_not_email(suite, &door, &mut scim).await,
         EmailMatchingAction::Case => EmailCheck::start(suite, door, scim).await?.case().await,
         EmailMatchingAction::CyrillicLookAlike => {
             let mut check = EmailCheck::start(suite, door, scim).await?;
@@ -315,13 +316,14 @@ impl<'a> EmailCheck<'a> {
     }
 
     /// Okta re-sends the person's email with surrounding whitespace (a
-    /// profile update whose emails value is ` {email} `, as a mapping that
-    /// pads the value sends it); the SP may refuse the update, but the
-    /// person's next sign-in must reach the same account.
+    /// profile update whose userName and emails value are ` {email} `, as a
+    /// mapping that pads the value sends them); the SP may refuse the
+    /// update, but the person's next sign-in must reach the same account.
     async fn whitespace(&mut self) -> Step<Outcome> {
         let email = self.person.canary.email.clone();
         let padded = format!(" {email} ");
         let mut view = self.person.scim_user.view.clone();
+        view.user_name = padded.clone();
         for (path, value) in &mut view.values {
             if path.attribute.eq_ignore_ascii_case("emails") {
                 *value = serde_json::Value::String(padded.clone());
@@ -510,6 +512,108 @@ async fn one_account(suite: &Suite, door: &Door<'_>, scim: &mut Session<'_>) -> 
         ),
         evidence,
     ))
+}
+
+/// Changes an org user as an Okta admin does: their email (`email`), and
+/// their app username in the sign-in app (`app_user_name`, the assignment's
+/// `credentials.userName`), which becomes the SAML NameID and the SCIM
+/// userName.
+fn set_at_okta(suite: &Suite, door: &Door<'_>, login: &str, email: Option<&str>, app_user_name: &str) -> Step<()> {
+    let now = suite.idp.now();
+    suite.idp.change_org(|org| {
+        let mut changes = Vec::new();
+        if let Some(email) = email {
+            let body = serde_json::from_value(serde_json::json!({"profile": {"email": email}}))
+                .map_err(|e| StepError(e.to_string()))?;
+            let changed = mock_idp::admin::update_user(org, login, body, true, now)
+                .map_err(|e| StepError(format!("cannot set {login}'s email to {email} at the mock org: {e}")))?;
+            changes.extend(changed.changes);
+        }
+        let body = serde_json::from_value(serde_json::json!({"credentials": {"userName": app_user_name}}))
+            .map_err(|e| StepError(e.to_string()))?;
+        let assigned = mock_idp::admin::assign_user(org, &door.app_id, Some(login), body, now)
+            .map_err(|e| StepError(format!("cannot give {login} the app username {app_user_name}: {e}")))?;
+        changes.extend(assigned.changes);
+        Ok(((), changes))
+    })
+}
+
+/// A NameID and an email attribute that disagree. The person's app
+/// username (NameID, SCIM userName) is not their email; Okta provisions
+/// them (userName the app username, emails their email) and their sign-in
+/// reaches that account (the positive control). Then another Okta user with
+/// the same email (Okta keeps logins unique, not emails) and their own app
+/// username signs in: the NameID decides, so they must not get the
+/// person's account.
+async fn name_id_not_email(suite: &Suite, door: &Door<'_>, scim: &mut Session<'_>) -> Step<Outcome> {
+    if !matches!(door.via, Via::Saml(_)) {
+        return Ok(Outcome::skip("a NameID and an email attribute are SAML's; the target signs in by OIDC only"));
+    }
+    // The attribute the app sends the user's email in, if it sends one.
+    let email_attribute = suite.idp.read_org(|org| {
+        org.find_app(&door.app_id).and_then(|app| app.saml()).and_then(|saml| {
+            saml.attributes
+                .iter()
+                .find(|a| matches!(&a.value, mock_idp::org::AttributeValueSource::User(name) if name == "email"))
+                .map(|a| a.name.clone())
+        })
+    });
+    let Some(email_attribute) = email_attribute else {
+        return Ok(Outcome::skip(
+            "the org's SAML app sends no attribute with the user's email, so no email attribute can disagree with the NameID",
+        ));
+    };
+    let person = door.new_person("mail")?;
+    let (local, domain) = person.email.split_once('@').unwrap_or_default();
+    let app_user_name = format!("{local}-app@{domain}");
+    set_at_okta(suite, door, &person.email, None, &app_user_name)?;
+    let mut scim_user = scim_user_of(suite, &person)?;
+    scim_user = CanaryUser::of_org_user(scim_user.view.okta_id.clone(), &app_user_name, "Canary", &person.family_name);
+    for (path, value) in &mut scim_user.view.values {
+        if path.attribute.eq_ignore_ascii_case("emails") {
+            *value = serde_json::Value::String(person.email.clone());
+        }
+    }
+    let scim_id = scim.provision(&scim_user).await?;
+    let control = door.sign_in(&person).await?;
+    if !control.seen.is(&person.email) {
+        return Err(StepError(format!(
+            "positive control failed: {} (NameID {app_user_name}, provisioned by SCIM as userName {app_user_name} with email {}, SCIM id {scim_id}) signed in by SAML and got {} (the SP answered {} {})",
+            person.email,
+            person.email,
+            control.seen.describe(),
+            control.answer.status,
+            excerpt(&control.answer.body, 200)
+        )));
+    }
+    let other_login = format!("{local}-other@{domain}");
+    let other = door.org_user(&other_login, &format!("{}-other", person.family_name))?;
+    set_at_okta(suite, door, &other_login, Some(&person.email), &other_login)?;
+    let attempt = door.sign_in(&other).await?;
+    let evidence = Some(Evidence::Scim(ScimEvidence {
+        exchanges: scim.exchanges.clone(),
+        oracle: format!(
+            "{} (the SP answered the SAML sign-in {}{})",
+            attempt.seen.describe(),
+            attempt.answer.status,
+            attempt.answer.location.as_ref().map(|l| format!(" -> {l}")).unwrap_or_default()
+        ),
+    }));
+    if attempt.seen.is(&person.email) {
+        return Ok(Outcome::fail(
+            format!(
+                "another Okta user (NameID {other_login}) whose {email_attribute} attribute is {} got the account of the person whose NameID is {app_user_name}: {}",
+                person.email,
+                attempt.seen.describe()
+            ),
+            evidence,
+        ));
+    }
+    Ok(Outcome::pass(format!(
+        "the NameID decided: another user with the email {} (NameID {other_login}) got {}",
+        person.email,
+        attempt.seen.describe()
+    )))
 }
 
 /// The ids of the users a SCIM list answer holds.
