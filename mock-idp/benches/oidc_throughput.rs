@@ -52,6 +52,7 @@ use mock_idp::http::RunningServer;
 use mock_idp::idp::{Idp, IdpConfig, KeySource};
 use mock_idp::keys::deterministic;
 use mock_idp::oidc::ServerRef;
+use support::{RAW_MESSAGE, Rate, aws_lc_rate, openssl_rate, threaded_rate};
 
 /// The name of every thread of the server's runtime.
 const SERVER_THREAD_NAME: &str = "idp-server";
@@ -61,71 +62,13 @@ const TARGET_RATIO: f64 = 0.8;
 /// The RSS the mock must stay under, however many tokens it issued.
 const RSS_LIMIT_KILOBYTES: u64 = 64 * 1024;
 
-/// A raw signing rate: per second of wall time over every thread, and per
-/// CPU-second of the signing threads.
-#[derive(Clone, Copy)]
-struct Rate {
-    per_second: f64,
-    per_cpu_second: f64,
-}
-
-/// Signs a 700-byte message (about an ID token's signing input) on
-/// `threads` threads for `duration`, each thread with its own signer from
-/// `make_signer`. Each thread reads its own CPU time as it finishes.
-fn raw_rate<S: FnMut(&[u8])>(threads: usize, duration: Duration, make_signer: impl Fn() -> S + Sync) -> Rate {
-    let count = AtomicU64::new(0);
-    let start = Instant::now();
-    let cpu: f64 = std::thread::scope(|scope| {
-        let handles: Vec<_> = (0..threads)
-            .map(|_| {
-                scope.spawn(|| {
-                    let cpu_before = support::cpu_seconds_of_this_thread();
-                    let mut sign = make_signer();
-                    let message = [b'e'; 700];
-                    while start.elapsed() < duration {
-                        sign(&message);
-                        count.fetch_add(1, Ordering::Relaxed);
-                    }
-                    support::cpu_seconds_of_this_thread() - cpu_before
-                })
-            })
-            .collect();
-        handles.into_iter().map(|handle| handle.join().unwrap()).sum()
-    });
-    let signatures = count.load(Ordering::Relaxed) as f64;
-    Rate { per_second: signatures / start.elapsed().as_secs_f64(), per_cpu_second: signatures / cpu.max(f64::EPSILON) }
-}
-
-fn openssl_rate(key_pem: &str, threads: usize, duration: Duration) -> Rate {
-    let key = openssl::pkey::PKey::private_key_from_pem(key_pem.as_bytes()).unwrap();
-    raw_rate(threads, duration, || {
-        let key = key.clone();
-        move |message: &[u8]| {
-            let mut signer = openssl::sign::Signer::new(openssl::hash::MessageDigest::sha256(), &key).unwrap();
-            signer.update(message).unwrap();
-            std::hint::black_box(signer.sign_to_vec().unwrap());
-        }
-    })
-}
-
-fn aws_lc_rate(key_pem: &str, threads: usize, duration: Duration) -> Rate {
-    let der = rcgen::KeyPair::from_pem(key_pem).unwrap().serialize_der();
-    let pair = aws_lc_rs::signature::RsaKeyPair::from_pkcs8(&der).unwrap();
-    let random = aws_lc_rs::rand::SystemRandom::new();
-    raw_rate(threads, duration, || {
-        |message: &[u8]| {
-            let mut signature = vec![0; pair.public_modulus_len()];
-            pair.sign(&aws_lc_rs::signature::RSA_PKCS1_SHA256, &random, message, &mut signature).unwrap();
-            std::hint::black_box(signature);
-        }
-    })
-}
-
 fn jsonwebtoken_rate(key_pem: &str, threads: usize, duration: Duration) -> Rate {
     let key = jsonwebtoken::EncodingKey::from_rsa_pem(key_pem.as_bytes()).unwrap();
-    raw_rate(threads, duration, || {
-        |message: &[u8]| {
-            std::hint::black_box(jsonwebtoken::crypto::sign(message, &key, jsonwebtoken::Algorithm::RS256).unwrap());
+    threaded_rate(threads, duration, || {
+        || {
+            std::hint::black_box(
+                jsonwebtoken::crypto::sign(&RAW_MESSAGE, &key, jsonwebtoken::Algorithm::RS256).unwrap(),
+            );
         }
     })
 }

@@ -29,6 +29,7 @@ use std::time::{Duration, Instant};
 use mock_idp::http::RunningServer;
 use mock_idp::idp::{Idp, IdpConfig, KeySource};
 use mock_idp::keys::deterministic;
+use support::{Rate, aws_lc_rate, openssl_rate, threaded_rate};
 
 mod support;
 
@@ -37,68 +38,6 @@ const SERVER_THREAD_NAME: &str = "idp-server";
 /// The target ratio of signatures per server CPU-second to raw signatures
 /// per core-second, for both-signed responses.
 const TARGET_RATIO: f64 = 0.8;
-
-/// A rate per second of wall time, and per CPU-second of the threads that
-/// did the work.
-#[derive(Clone, Copy)]
-struct Rate {
-    per_second: f64,
-    per_cpu_second: f64,
-}
-
-/// Runs `work` on `threads` threads for `duration`, each thread with its
-/// own state from `make_work`; each thread reads its own CPU time as it
-/// finishes.
-fn threaded_rate<W: FnMut()>(threads: usize, duration: Duration, make_work: impl Fn() -> W + Sync) -> Rate {
-    let count = AtomicU64::new(0);
-    let start = Instant::now();
-    let cpu: f64 = std::thread::scope(|scope| {
-        let handles: Vec<_> = (0..threads)
-            .map(|_| {
-                scope.spawn(|| {
-                    let cpu_before = support::cpu_seconds_of_this_thread();
-                    let mut work = make_work();
-                    while start.elapsed() < duration {
-                        work();
-                        count.fetch_add(1, Ordering::Relaxed);
-                    }
-                    support::cpu_seconds_of_this_thread() - cpu_before
-                })
-            })
-            .collect();
-        handles.into_iter().map(|handle| handle.join().unwrap()).sum()
-    });
-    let done = count.load(Ordering::Relaxed) as f64;
-    Rate { per_second: done / start.elapsed().as_secs_f64(), per_cpu_second: done / cpu.max(f64::EPSILON) }
-}
-
-/// Raw RSA-2048 PKCS#1 v1.5 SHA-256 signatures over a SignedInfo-sized
-/// message with OpenSSL, the library libxmlsec1 signs with.
-fn openssl_rate(key_pem: &str, threads: usize, duration: Duration) -> Rate {
-    let key = openssl::pkey::PKey::private_key_from_pem(key_pem.as_bytes()).unwrap();
-    threaded_rate(threads, duration, || {
-        let key = key.clone();
-        move || {
-            let mut signer = openssl::sign::Signer::new(openssl::hash::MessageDigest::sha256(), &key).unwrap();
-            signer.update(&[7u8; 700]).unwrap();
-            std::hint::black_box(signer.sign_to_vec().unwrap());
-        }
-    })
-}
-
-/// The same with aws-lc-rs.
-fn aws_lc_rate(key_pem: &str, threads: usize, duration: Duration) -> Rate {
-    let der = rcgen::KeyPair::from_pem(key_pem).unwrap().serialize_der();
-    let pair = aws_lc_rs::signature::RsaKeyPair::from_pkcs8(&der).unwrap();
-    let random = aws_lc_rs::rand::SystemRandom::new();
-    threaded_rate(threads, duration, || {
-        || {
-            let mut signature = vec![0; pair.public_modulus_len()];
-            pair.sign(&aws_lc_rs::signature::RSA_PKCS1_SHA256, &random, &[7u8; 700], &mut signature).unwrap();
-            std::hint::black_box(signature);
-        }
-    })
-}
 
 /// Responses minted in-process (render, sign, no HTTP).
 fn minted_rate(idp: &Idp, app: &str, threads: usize, duration: Duration) -> Rate {

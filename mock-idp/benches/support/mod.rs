@@ -3,7 +3,8 @@
 //! library, so that as little of the shared CPU as possible goes to load
 //! generation (client and server share the same cores, as they would in CI).
 
-use std::time::Duration;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::time::{Duration, Instant};
 
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::net::TcpStream;
@@ -52,6 +53,73 @@ pub(crate) fn cpu_seconds_of_this_thread() -> f64 {
     let (_, rest) = stat.rsplit_once(')').unwrap();
     let fields: Vec<&str> = rest.split_whitespace().collect();
     (fields[11].parse::<u64>().unwrap() + fields[12].parse::<u64>().unwrap()) as f64 / TICKS_PER_SECOND
+}
+
+/// A rate per second of wall time, and per CPU-second of the threads that
+/// did the work.
+#[derive(Clone, Copy)]
+pub(crate) struct Rate {
+    pub per_second: f64,
+    pub per_cpu_second: f64,
+}
+
+/// Runs `work` on `threads` threads for `duration`, each thread with its
+/// own state from `make_work`; each thread reads its own CPU time as it
+/// finishes.
+pub(crate) fn threaded_rate<W: FnMut()>(threads: usize, duration: Duration, make_work: impl Fn() -> W + Sync) -> Rate {
+    let count = AtomicU64::new(0);
+    let start = Instant::now();
+    let cpu: f64 = std::thread::scope(|scope| {
+        let handles: Vec<_> = (0..threads)
+            .map(|_| {
+                scope.spawn(|| {
+                    let cpu_before = cpu_seconds_of_this_thread();
+                    let mut work = make_work();
+                    while start.elapsed() < duration {
+                        work();
+                        count.fetch_add(1, Ordering::Relaxed);
+                    }
+                    cpu_seconds_of_this_thread() - cpu_before
+                })
+            })
+            .collect();
+        handles.into_iter().map(|handle| handle.join().unwrap()).sum()
+    });
+    let done = count.load(Ordering::Relaxed) as f64;
+    Rate { per_second: done / start.elapsed().as_secs_f64(), per_cpu_second: done / cpu.max(f64::EPSILON) }
+}
+
+/// The message the raw baselines sign: about a SignedInfo's or an ID
+/// token's signing input.
+pub(crate) const RAW_MESSAGE: [u8; 700] = [b'e'; 700];
+
+/// Raw RSA-2048 PKCS#1 v1.5 SHA-256 signatures with OpenSSL (the library
+/// libxmlsec1 signs with), the key parsed once.
+pub(crate) fn openssl_rate(key_pem: &str, threads: usize, duration: Duration) -> Rate {
+    let key = openssl::pkey::PKey::private_key_from_pem(key_pem.as_bytes()).unwrap();
+    threaded_rate(threads, duration, || {
+        let key = key.clone();
+        move || {
+            let mut signer = openssl::sign::Signer::new(openssl::hash::MessageDigest::sha256(), &key).unwrap();
+            signer.update(&RAW_MESSAGE).unwrap();
+            std::hint::black_box(signer.sign_to_vec().unwrap());
+        }
+    })
+}
+
+/// The same with aws-lc-rs (what the mock signs tokens and rendered
+/// responses with), the key parsed once.
+pub(crate) fn aws_lc_rate(key_pem: &str, threads: usize, duration: Duration) -> Rate {
+    let der = rcgen::KeyPair::from_pem(key_pem).unwrap().serialize_der();
+    let pair = aws_lc_rs::signature::RsaKeyPair::from_pkcs8(&der).unwrap();
+    let random = aws_lc_rs::rand::SystemRandom::new();
+    threaded_rate(threads, duration, || {
+        || {
+            let mut signature = vec![0; pair.public_modulus_len()];
+            pair.sign(&aws_lc_rs::signature::RSA_PKCS1_SHA256, &random, &RAW_MESSAGE, &mut signature).unwrap();
+            std::hint::black_box(signature);
+        }
+    })
 }
 
 /// A line of `/proc/self/status` in kilobytes (`VmRSS`, `VmHWM`).
