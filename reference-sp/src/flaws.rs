@@ -136,10 +136,15 @@ pub enum Flaw {
     ScimLookupSkipsJitAccounts,
     ScimEmailUntrimmed,
     EmailAttributeAsIdentity,
+    LockAfterFailedSso,
 }
 
+/// How many refused SAML responses lock an account under the
+/// `lock-after-failed-sso` flaw: the usual password-lockout threshold.
+pub const FAILED_SSO_LOCK_THRESHOLD: u32 = 5;
+
 impl Flaw {
-    pub const ALL: [Flaw; 125] = [
+    pub const ALL: [Flaw; 126] = [
         Flaw::AcceptUnsigned,
         Flaw::TrustKeyinfoCert,
         Flaw::TrustKeyValue,
@@ -265,6 +270,7 @@ impl Flaw {
         Flaw::ScimLookupSkipsJitAccounts,
         Flaw::ScimEmailUntrimmed,
         Flaw::EmailAttributeAsIdentity,
+        Flaw::LockAfterFailedSso,
     ];
 
     pub fn name(self) -> &'static str {
@@ -394,6 +400,7 @@ impl Flaw {
             Flaw::ScimLookupSkipsJitAccounts => "scim-lookup-skips-jit-accounts",
             Flaw::ScimEmailUntrimmed => "scim-email-untrimmed",
             Flaw::EmailAttributeAsIdentity => "email-attribute-as-identity",
+            Flaw::LockAfterFailedSso => "lock-after-failed-sso",
         }
     }
 
@@ -483,6 +490,9 @@ impl Flaw {
             }
             Flaw::EmailChangeKeepsIdentity => {
                 "Keeps the IdP identity that was a user's old email (their SAML NameID) linked to their account after SCIM changes the email, so whoever Okta gives that address next signs in to it (attacks.md K-08)."
+            }
+            Flaw::LockAfterFailedSso => {
+                "Counts refused SAML responses against the account their NameID names, as it would wrong passwords, and locks it after five, so anyone who can post a forged response locks a person out of SSO (attacks.md K-14)."
             }
             Flaw::EmailAttributeAsIdentity => {
                 "Finds the account by the SAML email attribute instead of the NameID, so another Okta user whose email is the same (Okta does not keep emails unique) signs in to it (attacks.md K-08)."
@@ -851,6 +861,11 @@ pub struct Policy {
     /// The SAML NameID names the account (false: the email attribute does,
     /// when the response has one).
     pub name_id_is_identity: bool,
+    /// Refused SAML responses lock the account their NameID names after
+    /// `FAILED_SSO_LOCK_THRESHOLD` of them (the `lock-after-failed-sso`
+    /// flaw); false in the correct SP, where a refused response changes
+    /// nothing about any account.
+    pub lock_after_failed_sso: bool,
     pub jit_checks_domain: bool,
     pub signature_failure_is_fatal: bool,
     pub honour_skew_tolerance: bool,
@@ -1051,6 +1066,7 @@ impl Policy {
             scim_lookup_finds_sign_in_accounts: true,
             scim_trims_email: true,
             name_id_is_identity: true,
+            lock_after_failed_sso: false,
             jit_checks_domain: true,
             signature_failure_is_fatal: true,
             honour_skew_tolerance: true,
@@ -1261,6 +1277,7 @@ impl Policy {
                 Flaw::ScimLookupSkipsJitAccounts => policy.scim_lookup_finds_sign_in_accounts = false,
                 Flaw::ScimEmailUntrimmed => policy.scim_trims_email = false,
                 Flaw::EmailAttributeAsIdentity => policy.name_id_is_identity = false,
+                Flaw::LockAfterFailedSso => policy.lock_after_failed_sso = true,
                 Flaw::JitIgnoresDomain => policy.jit_checks_domain = false,
                 Flaw::IgnoreSignatureErrors => policy.signature_failure_is_fatal = false,
                 Flaw::ZeroClockSkew => policy.honour_skew_tolerance = false,

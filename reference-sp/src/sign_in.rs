@@ -145,6 +145,13 @@ impl Sp {
         now: OffsetDateTime,
     ) -> Result<SessionStarted, SpError> {
         let user = self.match_account(tenant, settings, identity)?;
+        if self.policy.lock_after_failed_sso {
+            let failed = self.failed_sso.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
+            let count = failed.get(&(tenant.id.clone(), crate::email::normalise(&user.email))).copied().unwrap_or(0);
+            if count >= crate::flaws::FAILED_SSO_LOCK_THRESHOLD {
+                return Err(SpError::Locked(user.email));
+            }
+        }
         let session_token = new_token();
         self.store.create_session(
             &hash_token(&session_token),

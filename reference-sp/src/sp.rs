@@ -70,6 +70,9 @@ pub enum SpError {
     NoAccount { email: String, tenant: TenantId },
     #[error("the account {0} is deactivated")]
     Deactivated(String),
+    /// Only under the `lock-after-failed-sso` flaw.
+    #[error("the account {0} is locked after too many failed sign-ins")]
+    Locked(String),
     #[error("{0}")]
     LockoutRisk(String),
     #[error("{0}")]
@@ -110,6 +113,7 @@ impl SpError {
             SpError::DomainNotAllowed { .. } => "account.domain_not_allowed",
             SpError::NoAccount { .. } => "account.not_found",
             SpError::Deactivated(_) => "account.deactivated",
+            SpError::Locked(_) => "account.locked",
             SpError::LockoutRisk(_) => "lockout.no_admin_sign_in",
             SpError::InvalidSetting(_) => "request.invalid",
             SpError::NoEmail => "account.no_email",
@@ -197,6 +201,9 @@ pub struct Sp {
     /// `empty-session-on-wrong-destination` flaw (hashed token, tenant); the
     /// oldest are dropped past [`MAX_EMPTY_SESSIONS`].
     empty_sessions: std::sync::Mutex<std::collections::VecDeque<(String, TenantId)>>,
+    /// Refused SAML responses counted by the (tenant, normalised NameID)
+    /// they claimed, kept only under the `lock-after-failed-sso` flaw.
+    pub(crate) failed_sso: std::sync::Mutex<HashMap<(TenantId, String), u32>>,
     clock: Arc<dyn Clock>,
     /// Seconds added to the clock's time, moved by the admin API's clock
     /// route so that a test can see what the SP does once a session's end
@@ -280,6 +287,7 @@ impl Sp {
             oidc_providers: std::sync::Mutex::new(HashMap::new()),
             idp_clients,
             empty_sessions: std::sync::Mutex::new(std::collections::VecDeque::new()),
+            failed_sso: std::sync::Mutex::new(HashMap::new()),
             clock,
             clock_offset_seconds: std::sync::atomic::AtomicI64::new(0),
         })
@@ -460,6 +468,10 @@ impl Sp {
             want_assertions_signed: saml.want_assertions_signed,
             policy: &self.policy,
         };
+        // The `lock-after-failed-sso` flaw reads the NameID before the
+        // response is verified, as an SP that counts failures per account
+        // must, so a refused response can be counted against it.
+        let claimed_name_id = if self.policy.lock_after_failed_sso { unverified.claimed_name_id() } else { None };
         let verified = match unverified.verify(&expectations, now) {
             Err(refused @ SamlError::DestinationMismatch(_)) if self.policy.empty_session_on_wrong_destination => {
                 let session_token = new_token();
@@ -470,7 +482,14 @@ impl Sp {
                 empty.push_back((hash_token(&session_token), tenant.id.clone()));
                 return Err(SpError::RefusedWithEmptySession { refused, session_token });
             }
-            other => other?,
+            Err(refused) => {
+                if let Some(name_id) = claimed_name_id {
+                    let mut failed = self.failed_sso.lock().unwrap_or_else(PoisonError::into_inner);
+                    *failed.entry((tenant.id.clone(), email::normalise(&name_id))).or_insert(0) += 1;
+                }
+                return Err(refused.into());
+            }
+            Ok(verified) => verified,
         };
 
         // 8. Replay.

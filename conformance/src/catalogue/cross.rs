@@ -7,10 +7,12 @@ use super::Check;
 
 mod deactivation;
 mod email_matching;
+mod lockout_safety;
 mod push_groups;
 
 pub use deactivation::DeactivationAction;
 pub use email_matching::EmailMatchingAction;
+pub use lockout_safety::LockoutSafetyAction;
 pub use push_groups::PushGroupsAction;
 
 /// What a cross-protocol check does, by behaviour.
@@ -18,6 +20,7 @@ pub use push_groups::PushGroupsAction;
 pub enum CrossAction {
     Deactivation(DeactivationAction),
     EmailMatching(EmailMatchingAction),
+    LockoutSafety(LockoutSafetyAction),
     PushGroups(PushGroupsAction),
 }
 
@@ -26,5 +29,6 @@ pub fn checks() -> Vec<Check> {
     let mut checks = deactivation::checks();
     checks.extend(email_matching::checks());
     checks.extend(push_groups::checks());
+    checks.extend(lockout_safety::checks());
     checks
 }

@@ -10,7 +10,7 @@ pub mod scim;
 
 use serde::Serialize;
 
-pub use cross::{CrossAction, DeactivationAction, EmailMatchingAction, PushGroupsAction};
+pub use cross::{CrossAction, DeactivationAction, EmailMatchingAction, LockoutSafetyAction, PushGroupsAction};
 pub use oidc::OidcAction;
 pub use saml::{EncryptedCase, SamlAction};
 pub use scim::ScimAction;

@@ -379,6 +379,7 @@ async fn each_flaw_fails_exactly_its_checks() {
             || OIDC_FLAWS.contains(&flaw.name())
             || crate::cross_email_matching::EMAIL_MATCHING_FLAWS.contains(&flaw.name())
             || crate::cross_deactivation::DEACTIVATION_FLAWS.contains(&flaw.name())
+            || crate::cross_lockout_safety::LOCKOUT_SAFETY_FLAWS.contains(&flaw.name())
         {
             continue;
         }

@@ -6,6 +6,7 @@
 
 mod cross_deactivation;
 mod cross_email_matching;
+mod cross_lockout_safety;
 mod cross_push_groups;
 mod explain;
 mod flaws;

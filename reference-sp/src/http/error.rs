@@ -111,6 +111,7 @@ impl HttpError {
                     SpError::DomainNotAllowed { .. }
                     | SpError::NoAccount { .. }
                     | SpError::Deactivated(_)
+                    | SpError::Locked(_)
                     | SpError::EmailNotVerified(_)
                     | SpError::EmailLinkNotAllowed { .. } => StatusCode::FORBIDDEN,
                     SpError::Store(crate::store::StoreError::DuplicateEmail(_)) | SpError::LockoutRisk(_) => {

@@ -236,6 +236,21 @@ impl UnverifiedResponse {
         Some(issuer.get_content().trim().to_owned())
     }
 
+    /// The first Assertion's Subject NameID, read without trusting it: only
+    /// the `lock-after-failed-sso` flaw uses it, to count a refused
+    /// response against the account it names.
+    pub fn claimed_name_id(&self) -> Option<String> {
+        if self.xml.contains("<!DOCTYPE") {
+            return None;
+        }
+        let document = Parser::default().parse_string(&self.xml).ok()?;
+        let root = document.get_root_element()?;
+        let assertion = children(&root, NS_ASSERTION, "Assertion").into_iter().next()?;
+        let subject = children(&assertion, NS_ASSERTION, "Subject").into_iter().next()?;
+        let name_id = children(&subject, NS_ASSERTION, "NameID").into_iter().next()?;
+        Some(name_id.get_content().trim().to_owned())
+    }
+
     /// Applies steps 1 to 7. `now` is the current time.
     pub fn verify(self, expect: &Expectations<'_>, now: OffsetDateTime) -> Result<VerifiedResponse, SamlError> {
         let policy = expect.policy;

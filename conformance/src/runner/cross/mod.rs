@@ -6,6 +6,7 @@ use crate::catalogue::CrossAction;
 
 mod deactivation;
 mod email_matching;
+mod lockout_safety;
 mod push_groups;
 
 pub(super) async fn execute(suite: &Suite, action: CrossAction) -> Step<Outcome> {
@@ -13,5 +14,6 @@ pub(super) async fn execute(suite: &Suite, action: CrossAction) -> Step<Outcome>
         CrossAction::Deactivation(action) => deactivation::execute(suite, action).await,
         CrossAction::EmailMatching(action) => email_matching::execute(suite, action).await,
         CrossAction::PushGroups(action) => push_groups::execute(suite, action).await,
+        CrossAction::LockoutSafety(action) => lockout_safety::execute(suite, action).await,
     }
 }

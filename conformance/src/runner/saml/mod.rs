@@ -179,7 +179,7 @@ impl<'a> SamlDriver<'a> {
     /// Arms a fault for this canary's next response from this app and
     /// returns its id. A canary that cannot be found is an error: a fault is
     /// never armed for anyone.
-    fn arm(&self, fault: SamlFault, user: &Canary, impersonate: Option<String>) -> Step<String> {
+    pub(in crate::runner) fn arm(&self, fault: SamlFault, user: &Canary, impersonate: Option<String>) -> Step<String> {
         let (user_id, app_id) = self.suite.idp.read_org(|org| {
             (org.find_user(&user.email).map(|u| u.id.clone()), org.find_app(&self.app.id).map(|a| a.id.clone()))
         });
@@ -203,7 +203,7 @@ impl<'a> SamlDriver<'a> {
     /// A fault still armed after its response was sent was never applied:
     /// the SP then judged a correct response, and its answer says nothing
     /// about the fault.
-    fn ensure_applied(&self, armed: &str, fault: SamlFault) -> Step<()> {
+    pub(in crate::runner) fn ensure_applied(&self, armed: &str, fault: SamlFault) -> Step<()> {
         if self.suite.idp.armed_saml_faults().iter().any(|a| a.id == armed) {
             return Err(StepError(format!(
                 "the mock never applied {fault} (it is still armed), so there is no verdict"

@@ -1,0 +1,53 @@
+//! Lockout safety: single sign-on must never be the thing that locks a
+//! person out of the SP (attacks.md K-14). An IdP outage, a forged or
+//! broken response, or a misconfiguration makes sign-ins fail; the SP must
+//! refuse those sign-ins without counting them against the account, so the
+//! person's next good sign-in still works.
+//!
+//! Each check signs one person of the mock org in once as the positive
+//! control, then does what would lock them out at a careless SP, then
+//! signs them in again.
+
+use crate::catalogue::{Action, Category, Check, CrossAction, Severity, Weight};
+
+/// What a lockout-safety check does.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum LockoutSafetyAction {
+    /// Many refused SAML sign-ins (unsigned responses naming the person)
+    /// leave the account unlocked: the person's next good sign-in works.
+    FailedSsoNeverLocks,
+}
+
+fn check(
+    id: &'static str,
+    title: &'static str,
+    severity: Severity,
+    action: LockoutSafetyAction,
+    reference: &'static str,
+    fix: &'static str,
+) -> Check {
+    Check {
+        id,
+        title,
+        category: Category::LockoutSafety,
+        severity,
+        reference,
+        needs: &[],
+        action: Action::Cross(CrossAction::LockoutSafety(action)),
+        fix,
+        exclusive: false,
+        weight: Weight::Fail,
+    }
+}
+
+/// The lockout-safety checks, in report order.
+pub(super) fn checks() -> Vec<Check> {
+    vec![check(
+        "cross.lockout_safety.failed_sso_never_locks",
+        "Many refused SAML sign-ins naming a person never lock their account: their next good sign-in works",
+        Severity::High,
+        LockoutSafetyAction::FailedSsoNeverLocks,
+        "attacks.md K-14; GitLab #5294",
+        "Refuse a response that fails verification without writing anything about the account it names: its NameID is unverified, so anyone can send it. Keep password lockout counters for passwords alone.",
+    )]
+}

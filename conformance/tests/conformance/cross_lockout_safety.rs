@@ -1,0 +1,85 @@
+//! The lockout-safety checks (attacks.md K-14) against the reference SP:
+//! tenants acme (JIT, Okta's OIN profile) and globex (existing accounts
+//! only, the wizard's PUT), correct and with the flaw aimed at each check;
+//! and skipped with the reason at initech (OIDC only, no [scim]) and hooli
+//! (SAML, no [scim]).
+
+use std::collections::BTreeSet;
+
+use conformance::catalogue::{Category, Check, Protocol, checks_for};
+use conformance::runner::{Evidence, Verdict};
+use reference_sp::flaws::Flaw;
+
+use crate::support::{Tenant, run_against_tenant};
+
+/// Flaws added for these checks, which the SAML and SCIM flaw tables leave
+/// out: the SAML catalogue never sends five refused responses for one
+/// person, so none of its checks sees the lock.
+pub(crate) const LOCKOUT_SAFETY_FLAWS: &[&str] = &["lock-after-failed-sso"];
+
+/// Which lockout-safety checks each flaw must make fail, against acme.
+const LOCKOUT_SAFETY_FLAW_CHECKS: &[(&str, &[&str])] = &[
+    // Five refused responses naming the person lock their account.
+    ("lock-after-failed-sso", &["cross.lockout_safety.failed_sso_never_locks"]),
+];
+
+fn lockout_safety_checks() -> Vec<Check> {
+    checks_for(Protocol::Cross).into_iter().filter(|c| c.category == Category::LockoutSafety).collect()
+}
+
+#[test]
+fn every_lockout_safety_check_is_aimed_at_by_a_flaw() {
+    let aimed: BTreeSet<&str> =
+        LOCKOUT_SAFETY_FLAW_CHECKS.iter().flat_map(|(_, checks)| checks.iter().copied()).collect();
+    let catalogue: BTreeSet<&str> = lockout_safety_checks().iter().map(|c| c.id).collect();
+    assert_eq!(aimed, catalogue);
+    for flaw in LOCKOUT_SAFETY_FLAWS {
+        assert!(LOCKOUT_SAFETY_FLAW_CHECKS.iter().any(|(name, _)| name == flaw), "{flaw} has no row");
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn lockout_safety_checks_pass_against_the_saml_tenants() {
+    for tenant in [Tenant::Jit, Tenant::ExistingOnly] {
+        let run = run_against_tenant(tenant, &[], lockout_safety_checks()).await;
+        assert_eq!(run.results.len(), lockout_safety_checks().len());
+        let bad: Vec<_> = run
+            .results
+            .iter()
+            .filter(|r| r.verdict != Verdict::Pass)
+            .map(|r| format!("{} {:?}: {}", r.id, r.verdict, r.reason))
+            .collect();
+        assert!(bad.is_empty(), "{tenant:?}: {bad:#?}");
+    }
+}
+
+/// initech (OIDC only) and hooli (SAML only) have no [scim] to provision
+/// the person by: the checks skip, saying so.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn lockout_safety_checks_skip_where_the_target_has_no_scim() {
+    for tenant in [Tenant::PublicClient, Tenant::GeneratedKeys] {
+        let run = run_against_tenant(tenant, &[], lockout_safety_checks()).await;
+        assert_eq!(run.skipped().len(), lockout_safety_checks().len(), "{tenant:?}: {}", run.explain());
+        for result in &run.results {
+            assert!(result.reason.contains("[scim]"), "{}: {}", result.id, result.reason);
+        }
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn each_lockout_safety_flaw_fails_exactly_its_checks() {
+    for (name, checks) in LOCKOUT_SAFETY_FLAW_CHECKS {
+        let flaw: Flaw = name.parse().unwrap();
+        let run = run_against_tenant(Tenant::Jit, &[flaw], lockout_safety_checks()).await;
+        let failed: BTreeSet<&str> = run.results.iter().filter(|r| r.verdict == Verdict::Fail).map(|r| r.id).collect();
+        assert_eq!(failed, checks.iter().copied().collect::<BTreeSet<_>>(), "--flaw {flaw}:\n{}", run.explain());
+        assert_eq!(run.failing(), failed, "--flaw {flaw}: no errors beside the failures:\n{}", run.explain());
+        for result in run.results.iter().filter(|r| r.verdict == Verdict::Fail) {
+            let Some(Evidence::Scim(evidence)) = &result.evidence else { panic!("{}: no evidence", result.id) };
+            assert!(!evidence.exchanges.is_empty(), "{}: {evidence:?}", result.id);
+            assert!(!evidence.oracle.is_empty(), "{}: the oracle's answer is part of the evidence", result.id);
+            assert!(result.reason.contains("account.locked"), "{}", result.reason);
+            assert!(result.fix.is_some(), "{}", result.id);
+        }
+    }
+}
