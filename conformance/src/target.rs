@@ -154,6 +154,10 @@ pub struct Accounts {
     /// False for an SP that only echoes the identity it was given: then
     /// checks about accounts are skipped.
     pub keeps_accounts: bool,
+    /// The group whose members the SP makes admins when Okta pushes it by
+    /// SCIM; the lockout-safety check of the last admin is skipped without
+    /// it.
+    pub admin_group: Option<String>,
 }
 
 /// The email domains the SP accepts for sign-in.
@@ -284,6 +288,7 @@ struct AccountsSection {
     jit: bool,
     email_domains: Option<toml::Value>,
     keeps_accounts: Option<bool>,
+    admin_group: Option<String>,
 }
 
 #[derive(Debug, Deserialize)]
@@ -467,6 +472,12 @@ pub fn parse_target(file: &str, text: &str, dir: &Path) -> Result<Target, Target
         jit: parsed.accounts.jit,
         email_domains,
         keeps_accounts: parsed.accounts.keeps_accounts.unwrap_or(true),
+        admin_group: match parsed.accounts.admin_group {
+            Some(name) if name.trim().is_empty() => {
+                return Err(fail("accounts.admin_group", "must name a group".into()));
+            }
+            other => other,
+        },
     };
     let pointer = |field: &str, value: Option<String>| -> Result<Option<String>, TargetError> {
         match value {
@@ -701,6 +712,9 @@ mod tests {
         );
         assert_eq!(with("email_domains = \"all\"\n").unwrap_err().field, "accounts.email_domains");
         assert_eq!(with("email_domains = [\"a@b\"]\n").unwrap_err().field, "accounts.email_domains");
+        assert_eq!(with("").unwrap().accounts.admin_group, None);
+        assert_eq!(with("admin_group = \"admins\"\n").unwrap().accounts.admin_group.as_deref(), Some("admins"));
+        assert_eq!(with("admin_group = \" \"\n").unwrap_err().field, "accounts.admin_group");
     }
 
     #[test]

@@ -430,7 +430,7 @@ impl<'a> Session<'a> {
         Ok(())
     }
 
-    async fn read_group(&mut self, id: &str) -> Step<Reply> {
+    pub(super) async fn read_group(&mut self, id: &str) -> Step<Reply> {
         self.get(&format!("/Groups/{}", encode(id))).await
     }
 

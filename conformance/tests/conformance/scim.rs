@@ -98,7 +98,7 @@ const SCIM_FLAWS_WITHOUT_CHECK: &[(&str, &str)] = &[
     ("jit-revives-deactivated", "a cross check: deactivate a canary by SCIM, sign it in, then read it by SCIM"),
     (
         "allow-last-admin-deactivation",
-        "the last-admin rule is this SP's own (no RFC or Okta document asks for it) and the target names no admin",
+        "the last-admin rule is this SP's own (no RFC or Okta document asks for it); the cross check cross.lockout_safety.last_admin_kept, given accounts.admin_group, catches it",
     ),
 ];
 

@@ -16,6 +16,10 @@ pub enum LockoutSafetyAction {
     /// Many refused SAML sign-ins (unsigned responses naming the person)
     /// leave the account unlocked: the person's next good sign-in works.
     FailedSsoNeverLocks,
+    /// Okta's deactivation of the SP's only admin (a member of the pushed
+    /// admin group) leaves them able to sign in: the SP refuses it, or
+    /// keeps them active.
+    LastAdminKept,
 }
 
 fn check(
@@ -42,12 +46,22 @@ fn check(
 
 /// The lockout-safety checks, in report order.
 pub(super) fn checks() -> Vec<Check> {
-    vec![check(
-        "cross.lockout_safety.failed_sso_never_locks",
-        "Many refused SAML sign-ins naming a person never lock their account: their next good sign-in works",
-        Severity::High,
-        LockoutSafetyAction::FailedSsoNeverLocks,
-        "attacks.md K-14; GitLab #5294",
-        "Refuse a response that fails verification without writing anything about the account it names: its NameID is unverified, so anyone can send it. Keep password lockout counters for passwords alone.",
-    )]
+    vec![
+        check(
+            "cross.lockout_safety.failed_sso_never_locks",
+            "Many refused SAML sign-ins naming a person never lock their account: their next good sign-in works",
+            Severity::High,
+            LockoutSafetyAction::FailedSsoNeverLocks,
+            "attacks.md K-14; GitLab #5294",
+            "Refuse a response that fails verification without writing anything about the account it names: its NameID is unverified, so anyone can send it. Keep password lockout counters for passwords alone.",
+        ),
+        check(
+            "cross.lockout_safety.last_admin_kept",
+            "Okta's SCIM deactivation of the SP's last active admin is refused (or leaves them active), and they still sign in",
+            Severity::High,
+            LockoutSafetyAction::LastAdminKept,
+            "attacks.md K-14; issue 13 (SCIM cannot deactivate or demote the last active admin)",
+            "Before applying a deactivation or a demotion, count the other active admins; when there are none, refuse it with 409 and the reason, so Okta shows the error and the customer keeps an admin.",
+        ),
+    ]
 }

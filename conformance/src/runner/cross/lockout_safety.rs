@@ -6,10 +6,13 @@
 //! browser and reads their SCIM user back.
 
 use mock_idp::saml::faults::SamlFault;
+use mock_idp::scim::requests;
+use serde_json::Value;
 
 use super::super::saml::SamlDriver;
+use super::super::scim::{Session, is_true, member, resources, total_results};
 use super::super::{Outcome, Step, StepError, Suite};
-use super::deactivation::{Person, SignInBy};
+use super::deactivation::{Person, SignInBy, any_sign_in};
 use crate::catalogue::LockoutSafetyAction;
 
 /// How many refused sign-ins the check sends: twice the usual password
@@ -20,6 +23,7 @@ const FAILED_SIGN_INS: usize = 10;
 pub(super) async fn execute(suite: &Suite, action: LockoutSafetyAction) -> Step<Outcome> {
     match action {
         LockoutSafetyAction::FailedSsoNeverLocks => failed_sso_never_locks(suite).await,
+        LockoutSafetyAction::LastAdminKept => last_admin_kept(suite).await,
     }
 }
 
@@ -71,6 +75,102 @@ async fn failed_sso_never_locks(suite: &Suite) -> Step<Outcome> {
         return Ok(Outcome::pass(format!(
             "{} signed in before and after {FAILED_SIGN_INS} refused unsigned SAML responses naming them, and SCIM reads them active",
             person.canary.email
+        )));
+    }
+    Ok(person.fail(problems.join("; "), &after.seen.describe()))
+}
+
+/// The admin group as Okta pushes it: its lookup by name links the group
+/// the SP already has, else Okta creates it. Returns its id.
+async fn pushed_admin_group(scim: &mut Session<'_>, name: &str) -> Step<String> {
+    let lookup = scim.send(&requests::find_group(name)).await?;
+    if lookup.status != 404 && total_results(&lookup).unwrap_or(0) > 0 {
+        let ids = lookup.json.as_ref().map(resources).unwrap_or_default();
+        if let Some(id) = ids.first().and_then(|g| g.get("id")).and_then(Value::as_str) {
+            return Ok(id.to_owned());
+        }
+    }
+    let created = scim.send(&requests::create_group(name)).await?;
+    match (created.status, created.text("/id")) {
+        (201, Some(id)) if !id.is_empty() => Ok(id.to_owned()),
+        (status, _) => {
+            Err(StepError(format!("positive control failed: Okta's create of group {name} answered {status}")))
+        }
+    }
+}
+
+/// The other members of the admin group that SCIM reads active: an SP
+/// with one of them may rightly take the deactivation.
+async fn other_active_admins(scim: &mut Session<'_>, group_id: &str, person_id: &str) -> Step<Vec<String>> {
+    let group = scim.read_group(group_id).await?;
+    let members: Vec<String> = group
+        .json
+        .as_ref()
+        .and_then(|g| member(g, "members"))
+        .and_then(Value::as_array)
+        .cloned()
+        .unwrap_or_default()
+        .iter()
+        .filter_map(|m| m.get("value").and_then(Value::as_str).map(str::to_owned))
+        .filter(|id| id != person_id)
+        .collect();
+    let mut active = Vec::new();
+    for id in members {
+        let read = scim.read_user(&id).await?;
+        if read.status == 200 && is_true(read.json.as_ref().and_then(|u| member(u, "active"))) == Some(true) {
+            active.push(id);
+        }
+    }
+    Ok(active)
+}
+
+async fn last_admin_kept(suite: &Suite) -> Step<Outcome> {
+    let Some(admin_group) = suite.target.accounts.admin_group.clone() else {
+        return Ok(Outcome::skip(
+            "the target declares no accounts.admin_group, so the suite cannot make anyone the SP's admin",
+        ));
+    };
+    let by = match any_sign_in(suite) {
+        Ok(by) => by,
+        Err(why) => return Ok(Outcome::skip(why)),
+    };
+    // The positive control: Okta provisions the person, they sign in, and
+    // Okta pushes the admin group with them in it.
+    let mut person = Person::signed_in(suite, by, "lockout-last-admin").await?;
+    let group_id = pushed_admin_group(&mut person.scim, &admin_group).await?;
+    let (user, scim_id) = (person.user.clone(), person.scim_id.clone());
+    person.scim.add_members(&(admin_group.clone(), group_id.clone()), &[(&user, &scim_id)]).await?;
+    let others = other_active_admins(&mut person.scim, &group_id, &scim_id).await?;
+    if !others.is_empty() {
+        return Ok(Outcome::skip(format!(
+            "the admin group {admin_group} already has other active members ({}), so the person is not the last admin",
+            others.join(", ")
+        )));
+    }
+    let reply = person.scim.set_active(&user, &scim_id, false).await?;
+    let (status, active) = person.read_back().await?;
+    let after = person.sign_in_anew().await?;
+    let mut problems = Vec::new();
+    if reply.ok() && active != Some(true) {
+        problems.push(format!(
+            "the SP took Okta's deactivation of {}, its only active admin ({}), and the user reads {status} with active {active:?}",
+            person.canary.email, reply.status
+        ));
+    }
+    if !after.seen.is(&person.canary.email) {
+        problems.push(format!(
+            "the last admin's {} sign-in after the deactivation gave {} (the SP answered {})",
+            by.name(),
+            after.seen.describe(),
+            after.answered()
+        ));
+    }
+    if problems.is_empty() {
+        return Ok(Outcome::pass(format!(
+            "the SP answered Okta's deactivation of its only admin {} with {} and they still sign in by {}",
+            person.canary.email,
+            reply.status,
+            by.name()
         )));
     }
     Ok(person.fail(problems.join("; "), &after.seen.describe()))
