@@ -137,6 +137,7 @@ pub enum Flaw {
     ScimEmailUntrimmed,
     EmailAttributeAsIdentity,
     LockAfterFailedSso,
+    AllowLastAdminGroupRemoval,
 }
 
 /// How many refused SAML responses lock an account under the
@@ -144,7 +145,7 @@ pub enum Flaw {
 pub const FAILED_SSO_LOCK_THRESHOLD: u32 = 5;
 
 impl Flaw {
-    pub const ALL: [Flaw; 126] = [
+    pub const ALL: [Flaw; 127] = [
         Flaw::AcceptUnsigned,
         Flaw::TrustKeyinfoCert,
         Flaw::TrustKeyValue,
@@ -271,6 +272,7 @@ impl Flaw {
         Flaw::ScimEmailUntrimmed,
         Flaw::EmailAttributeAsIdentity,
         Flaw::LockAfterFailedSso,
+        Flaw::AllowLastAdminGroupRemoval,
     ];
 
     pub fn name(self) -> &'static str {
@@ -401,6 +403,7 @@ impl Flaw {
             Flaw::ScimEmailUntrimmed => "scim-email-untrimmed",
             Flaw::EmailAttributeAsIdentity => "email-attribute-as-identity",
             Flaw::LockAfterFailedSso => "lock-after-failed-sso",
+            Flaw::AllowLastAdminGroupRemoval => "allow-last-admin-group-removal",
         }
     }
 
@@ -490,6 +493,9 @@ impl Flaw {
             }
             Flaw::EmailChangeKeepsIdentity => {
                 "Keeps the IdP identity that was a user's old email (their SAML NameID) linked to their account after SCIM changes the email, so whoever Okta gives that address next signs in to it (attacks.md K-08)."
+            }
+            Flaw::AllowLastAdminGroupRemoval => {
+                "Guards the last active admin on user writes alone, so Okta's group PATCH that removes the only admin from the admin team demotes them and leaves the customer without an admin."
             }
             Flaw::LockAfterFailedSso => {
                 "Counts refused SAML responses against the account their NameID names, as it would wrong passwords, and locks it after five, so anyone who can post a forged response locks a person out of SSO (attacks.md K-14)."
@@ -866,6 +872,10 @@ pub struct Policy {
     /// flaw); false in the correct SP, where a refused response changes
     /// nothing about any account.
     pub lock_after_failed_sso: bool,
+    /// A group write may empty the admin team of its last active admin
+    /// (the `allow-last-admin-group-removal` flaw); user writes are still
+    /// guarded.
+    pub allow_last_admin_group_removal: bool,
     pub jit_checks_domain: bool,
     pub signature_failure_is_fatal: bool,
     pub honour_skew_tolerance: bool,
@@ -1067,6 +1077,7 @@ impl Policy {
             scim_trims_email: true,
             name_id_is_identity: true,
             lock_after_failed_sso: false,
+            allow_last_admin_group_removal: false,
             jit_checks_domain: true,
             signature_failure_is_fatal: true,
             honour_skew_tolerance: true,
@@ -1278,6 +1289,7 @@ impl Policy {
                 Flaw::ScimEmailUntrimmed => policy.scim_trims_email = false,
                 Flaw::EmailAttributeAsIdentity => policy.name_id_is_identity = false,
                 Flaw::LockAfterFailedSso => policy.lock_after_failed_sso = true,
+                Flaw::AllowLastAdminGroupRemoval => policy.allow_last_admin_group_removal = true,
                 Flaw::JitIgnoresDomain => policy.jit_checks_domain = false,
                 Flaw::IgnoreSignatureErrors => policy.signature_failure_is_fatal = false,
                 Flaw::ZeroClockSkew => policy.honour_skew_tolerance = false,

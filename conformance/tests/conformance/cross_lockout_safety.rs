@@ -15,7 +15,7 @@ use crate::support::{Tenant, run_against_tenant};
 /// Flaws added for these checks, which the SAML and SCIM flaw tables leave
 /// out: the SAML catalogue never sends five refused responses for one
 /// person, so none of its checks sees the lock.
-pub(crate) const LOCKOUT_SAFETY_FLAWS: &[&str] = &["lock-after-failed-sso"];
+pub(crate) const LOCKOUT_SAFETY_FLAWS: &[&str] = &["lock-after-failed-sso", "allow-last-admin-group-removal"];
 
 /// Which lockout-safety checks each flaw must make fail, against acme.
 const LOCKOUT_SAFETY_FLAW_CHECKS: &[(&str, &[&str])] = &[
@@ -23,6 +23,9 @@ const LOCKOUT_SAFETY_FLAW_CHECKS: &[(&str, &[&str])] = &[
     ("lock-after-failed-sso", &["cross.lockout_safety.failed_sso_never_locks"]),
     // Okta's deactivation of the only admin is taken, and they are out.
     ("allow-last-admin-deactivation", &["cross.lockout_safety.last_admin_kept"]),
+    // The deactivation is refused, but Okta's removal from the admin group
+    // is taken.
+    ("allow-last-admin-group-removal", &["cross.lockout_safety.last_admin_kept"]),
 ];
 
 fn lockout_safety_checks() -> Vec<Check> {
@@ -53,7 +56,11 @@ async fn lockout_safety_checks_pass_against_the_jit_tenant() {
     assert!(bad.is_empty(), "{bad:#?}");
     // The reference SP refuses the last admin's deactivation with 409.
     let last_admin = run.results.iter().find(|r| r.id == "cross.lockout_safety.last_admin_kept").unwrap();
-    assert!(last_admin.reason.contains("with 409"), "{}", last_admin.reason);
+    assert!(
+        last_admin.reason.contains("with 409, and their removal from acme-admins with 409"),
+        "{}",
+        last_admin.reason
+    );
 }
 
 /// globex's target names no admin group: the last-admin check skips,

@@ -774,7 +774,7 @@ impl Sp {
     ) -> Result<(), ScimError> {
         let was = tenant.is_admin_team(&current.display_name);
         let will_be = tenant.is_admin_team(&write.display_name);
-        if !was && !will_be || self.policy.allow_last_admin_removal {
+        if !was && !will_be || self.policy.allow_last_admin_removal || self.policy.allow_last_admin_group_removal {
             return Ok(());
         }
         let users = scope.scim_users(&tenant.id).map_err(store_error)?;

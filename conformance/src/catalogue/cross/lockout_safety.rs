@@ -17,8 +17,9 @@ pub enum LockoutSafetyAction {
     /// leave the account unlocked: the person's next good sign-in works.
     FailedSsoNeverLocks,
     /// Okta's deactivation of the SP's only admin (a member of the pushed
-    /// admin group) leaves them able to sign in: the SP refuses it, or
-    /// keeps them active.
+    /// admin group) leaves them able to sign in, and Okta's removal of them
+    /// from the admin group leaves them in it: the SP refuses both, or
+    /// keeps them active and admin.
     LastAdminKept,
 }
 
@@ -57,7 +58,7 @@ pub(super) fn checks() -> Vec<Check> {
         ),
         check(
             "cross.lockout_safety.last_admin_kept",
-            "Okta's SCIM deactivation of the SP's last active admin is refused (or leaves them active), and they still sign in",
+            "Okta's SCIM deactivation of the SP's last active admin, and their removal from the admin group, are refused (or leave them active and admin), and they still sign in",
             Severity::High,
             LockoutSafetyAction::LastAdminKept,
             "attacks.md K-14; issue 13 (SCIM cannot deactivate or demote the last active admin)",

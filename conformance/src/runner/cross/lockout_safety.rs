@@ -6,7 +6,7 @@
 //! browser and reads their SCIM user back.
 
 use mock_idp::saml::faults::SamlFault;
-use mock_idp::scim::requests;
+use mock_idp::scim::requests::{self, MembershipEdit};
 use serde_json::Value;
 
 use super::super::saml::SamlDriver;
@@ -165,13 +165,34 @@ async fn last_admin_kept(suite: &Suite) -> Step<Outcome> {
             after.answered()
         ));
     }
-    if problems.is_empty() {
-        return Ok(Outcome::pass(format!(
-            "the SP answered Okta's deactivation of its only admin {} with {} and they still sign in by {}",
-            person.canary.email,
-            reply.status,
-            by.name()
-        )));
+    if !problems.is_empty() {
+        return Ok(person.fail(problems.join("; "), &after.seen.describe()));
     }
-    Ok(person.fail(problems.join("; "), &after.seen.describe()))
+    // Demotion: Okta's PATCH that removes the still-only admin from the
+    // admin group must be refused, or leave them in it.
+    let edit = MembershipEdit::Remove(vec![scim_id.clone()]);
+    let removal = person.scim.send(&requests::patch_group(&group_id, &admin_group, &edit)).await?;
+    let group = person.scim.read_group(&group_id).await?;
+    let still_member = group
+        .json
+        .as_ref()
+        .and_then(|g| member(g, "members"))
+        .and_then(Value::as_array)
+        .is_some_and(|members| members.iter().any(|m| m.get("value").and_then(Value::as_str) == Some(&scim_id)));
+    if removal.ok() && !still_member {
+        return Ok(person.fail(
+            format!(
+                "the SP took Okta's removal of {}, its only active admin, from the admin group {admin_group} ({}), leaving it no admin",
+                person.canary.email, removal.status
+            ),
+            &after.seen.describe(),
+        ));
+    }
+    Ok(Outcome::pass(format!(
+        "the SP answered Okta's deactivation of its only admin {} with {}, and their removal from {admin_group} with {}; they still sign in by {}",
+        person.canary.email,
+        reply.status,
+        removal.status,
+        by.name()
+    )))
 }
