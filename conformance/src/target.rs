@@ -137,6 +137,10 @@ pub struct ScimTarget {
     /// `"oin_patch"` or `"wizard"`; `oin` when left out): how the checks that
     /// replay Okta's flows update and deactivate users.
     pub profile: mock_idp::org::provisioning::RequestProfile,
+    /// The email of the person the SCIM credential stands for (`owner =
+    /// "email"`: the SP's API user whose token Okta holds), whom Okta's
+    /// deactivation must not lock out; no owner check runs without it.
+    pub owner: Option<String>,
 }
 
 #[derive(Clone, Debug)]
@@ -279,6 +283,7 @@ struct ScimSection {
     bearer_token: Option<String>,
     basic_auth: Option<String>,
     profile: Option<String>,
+    owner: Option<String>,
 }
 
 #[derive(Debug, Default, Deserialize)]
@@ -446,7 +451,13 @@ pub fn parse_target(file: &str, text: &str, dir: &Path) -> Result<Target, Target
                     fail("scim.profile", format!("'{name}' is not one of Okta's profiles: oin, oin_patch or wizard"))
                 })?,
             };
-            Some(ScimTarget { base_url: section.base_url, auth, profile })
+            let owner = match section.owner {
+                Some(email) if !email.contains('@') || email.trim() != email => {
+                    return Err(fail("scim.owner", format!("'{email}' is not an email address")));
+                }
+                owner => owner,
+            };
+            Some(ScimTarget { base_url: section.base_url, auth, profile, owner })
         }
     };
     let email_domains = match parsed.accounts.email_domains {
@@ -685,6 +696,9 @@ mod tests {
         assert_eq!(scim("profile = \"oin_patch\"\n").unwrap().scim.unwrap().profile, RequestProfile::OinPatch);
         let error = scim("profile = \"azure\"\n").unwrap_err();
         assert_eq!(error.field, "scim.profile");
+        assert_eq!(scim("").unwrap().scim.unwrap().owner, None);
+        assert_eq!(scim("owner = \"api@acme.test\"\n").unwrap().scim.unwrap().owner.as_deref(), Some("api@acme.test"));
+        assert_eq!(scim("owner = \"api\"\n").unwrap_err().field, "scim.owner");
         assert!(error.problem.contains("oin, oin_patch or wizard"), "{error}");
     }
 

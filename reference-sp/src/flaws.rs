@@ -138,6 +138,7 @@ pub enum Flaw {
     EmailAttributeAsIdentity,
     LockAfterFailedSso,
     AllowLastAdminGroupRemoval,
+    AllowOwnerDeactivation,
 }
 
 /// How many refused SAML responses lock an account under the
@@ -145,7 +146,7 @@ pub enum Flaw {
 pub const FAILED_SSO_LOCK_THRESHOLD: u32 = 5;
 
 impl Flaw {
-    pub const ALL: [Flaw; 127] = [
+    pub const ALL: [Flaw; 128] = [
         Flaw::AcceptUnsigned,
         Flaw::TrustKeyinfoCert,
         Flaw::TrustKeyValue,
@@ -273,6 +274,7 @@ impl Flaw {
         Flaw::EmailAttributeAsIdentity,
         Flaw::LockAfterFailedSso,
         Flaw::AllowLastAdminGroupRemoval,
+        Flaw::AllowOwnerDeactivation,
     ];
 
     pub fn name(self) -> &'static str {
@@ -404,6 +406,7 @@ impl Flaw {
             Flaw::EmailAttributeAsIdentity => "email-attribute-as-identity",
             Flaw::LockAfterFailedSso => "lock-after-failed-sso",
             Flaw::AllowLastAdminGroupRemoval => "allow-last-admin-group-removal",
+            Flaw::AllowOwnerDeactivation => "allow-owner-deactivation",
         }
     }
 
@@ -493,6 +496,9 @@ impl Flaw {
             }
             Flaw::EmailChangeKeepsIdentity => {
                 "Keeps the IdP identity that was a user's old email (their SAML NameID) linked to their account after SCIM changes the email, so whoever Okta gives that address next signs in to it (attacks.md K-08)."
+            }
+            Flaw::AllowOwnerDeactivation => {
+                "Lets SCIM deactivate the user the tenant's SCIM credential stands for (its API user), so Okta's deactivation locks out the integration's own owner."
             }
             Flaw::AllowLastAdminGroupRemoval => {
                 "Guards the last active admin on user writes alone, so Okta's group PATCH that removes the only admin from the admin team demotes them and leaves the customer without an admin."
@@ -876,6 +882,10 @@ pub struct Policy {
     /// (the `allow-last-admin-group-removal` flaw); user writes are still
     /// guarded.
     pub allow_last_admin_group_removal: bool,
+    /// SCIM may deactivate the user the tenant's SCIM credential stands for
+    /// (the `allow-owner-deactivation` flaw); false in the correct SP,
+    /// which refuses it with 409 and the reason.
+    pub allow_owner_deactivation: bool,
     pub jit_checks_domain: bool,
     pub signature_failure_is_fatal: bool,
     pub honour_skew_tolerance: bool,
@@ -1078,6 +1088,7 @@ impl Policy {
             name_id_is_identity: true,
             lock_after_failed_sso: false,
             allow_last_admin_group_removal: false,
+            allow_owner_deactivation: false,
             jit_checks_domain: true,
             signature_failure_is_fatal: true,
             honour_skew_tolerance: true,
@@ -1290,6 +1301,7 @@ impl Policy {
                 Flaw::EmailAttributeAsIdentity => policy.name_id_is_identity = false,
                 Flaw::LockAfterFailedSso => policy.lock_after_failed_sso = true,
                 Flaw::AllowLastAdminGroupRemoval => policy.allow_last_admin_group_removal = true,
+                Flaw::AllowOwnerDeactivation => policy.allow_owner_deactivation = true,
                 Flaw::JitIgnoresDomain => policy.jit_checks_domain = false,
                 Flaw::IgnoreSignatureErrors => policy.signature_failure_is_fatal = false,
                 Flaw::ZeroClockSkew => policy.honour_skew_tolerance = false,

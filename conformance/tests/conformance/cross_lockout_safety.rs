@@ -15,7 +15,8 @@ use crate::support::{Tenant, run_against_tenant};
 /// Flaws added for these checks, which the SAML and SCIM flaw tables leave
 /// out: the SAML catalogue never sends five refused responses for one
 /// person, so none of its checks sees the lock.
-pub(crate) const LOCKOUT_SAFETY_FLAWS: &[&str] = &["lock-after-failed-sso", "allow-last-admin-group-removal"];
+pub(crate) const LOCKOUT_SAFETY_FLAWS: &[&str] =
+    &["lock-after-failed-sso", "allow-last-admin-group-removal", "allow-owner-deactivation"];
 
 /// Which lockout-safety checks each flaw must make fail, against acme.
 const LOCKOUT_SAFETY_FLAW_CHECKS: &[(&str, &[&str])] = &[
@@ -26,6 +27,8 @@ const LOCKOUT_SAFETY_FLAW_CHECKS: &[(&str, &[&str])] = &[
     // The deactivation is refused, but Okta's removal from the admin group
     // is taken.
     ("allow-last-admin-group-removal", &["cross.lockout_safety.last_admin_kept"]),
+    // Okta's deactivation of the SCIM credential's owner is taken.
+    ("allow-owner-deactivation", &["cross.lockout_safety.scim_owner_kept"]),
 ];
 
 fn lockout_safety_checks() -> Vec<Check> {
@@ -61,16 +64,25 @@ async fn lockout_safety_checks_pass_against_the_jit_tenant() {
         "{}",
         last_admin.reason
     );
+    // And refuses the deactivation of its SCIM credential's owner with 409.
+    let owner = run.results.iter().find(|r| r.id == "cross.lockout_safety.scim_owner_kept").unwrap();
+    assert!(owner.reason.contains("scim-owner@acme.test") && owner.reason.contains("with 409"), "{}", owner.reason);
 }
 
-/// globex's target names no admin group: the last-admin check skips,
-/// saying so, and the rest pass.
+/// globex's target names no admin group and no SCIM owner: the last-admin
+/// and owner checks skip, saying so, and the rest pass.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn lockout_safety_checks_pass_against_the_existing_only_tenant_and_skip_without_an_admin_group() {
     let run = run_against_tenant(Tenant::ExistingOnly, &[], lockout_safety_checks()).await;
-    assert_eq!(run.skipped(), BTreeSet::from(["cross.lockout_safety.last_admin_kept"]), "{}", run.explain());
+    assert_eq!(
+        run.skipped(),
+        BTreeSet::from(["cross.lockout_safety.last_admin_kept", "cross.lockout_safety.scim_owner_kept"]),
+        "{}",
+        run.explain()
+    );
     for result in run.results.iter().filter(|r| r.verdict == Verdict::Skip) {
-        assert!(result.reason.contains("accounts.admin_group"), "{}: {}", result.id, result.reason);
+        let field = if result.id.ends_with("scim_owner_kept") { "scim.owner" } else { "accounts.admin_group" };
+        assert!(result.reason.contains(field), "{}: {}", result.id, result.reason);
     }
     assert_eq!(run.failing(), BTreeSet::new(), "{}", run.explain());
 }

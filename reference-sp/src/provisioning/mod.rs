@@ -582,7 +582,10 @@ impl Sp {
             write.email_normalised = current.user.email_normalised.clone();
         }
         self.keep_an_admin(scope, tenant, current, &write)?;
-        Self::keep_the_credential_owner(tenant, current, &write)?;
+        // The `allow-owner-deactivation` flaw drops the owner's guard.
+        if !self.policy.allow_owner_deactivation {
+            Self::keep_the_credential_owner(tenant, current, &write)?;
+        }
         if !write.active && self.policy.scim_deactivate_deletes {
             scope.delete_user(&tenant.id, id).map_err(store_error)?;
             return Ok(None);

@@ -21,6 +21,10 @@ pub enum LockoutSafetyAction {
     /// from the admin group leaves them in it: the SP refuses both, or
     /// keeps them active and admin.
     LastAdminKept,
+    /// Okta's deactivation of the person the SP's SCIM credential stands
+    /// for (its API user, the target's `scim.owner`) leaves them able to
+    /// sign in: the SP refuses it, or keeps them active.
+    ScimOwnerKept,
 }
 
 fn check(
@@ -63,6 +67,14 @@ pub(super) fn checks() -> Vec<Check> {
             LockoutSafetyAction::LastAdminKept,
             "attacks.md K-14; issue 13 (SCIM cannot deactivate or demote the last active admin)",
             "Before applying a deactivation or a demotion, count the other active admins; when there are none, refuse it with 409 and the reason, so Okta shows the error and the customer keeps an admin.",
+        ),
+        check(
+            "cross.lockout_safety.scim_owner_kept",
+            "Okta's SCIM deactivation of the user the SCIM credential stands for is refused (or leaves them active), and they still sign in",
+            Severity::High,
+            LockoutSafetyAction::ScimOwnerKept,
+            "attacks.md K-14; Okta's Moxion SCIM guide (the API user whose token Okta holds)",
+            "Refuse Okta's deactivation of the user your SCIM token belongs to with 409 and the reason (rotate the token to another admin first), so Okta shows the error and the integration keeps its owner.",
         ),
     ]
 }

@@ -119,6 +119,13 @@ impl<'a> Person<'a> {
             SignInBy::Saml => SamlDriver::new(suite)?.canary(&prefix, None)?,
             SignInBy::Oidc => OidcDriver::new(suite)?.canary(&prefix, None)?,
         };
+        Self::of_canary(suite, by, canary).await
+    }
+
+    /// As [`Person::signed_in`], for a user of the mock org the caller has
+    /// made already (one whose email the check needs, such as the SCIM
+    /// credential's owner).
+    pub(super) async fn of_canary(suite: &'a Suite, by: SignInBy, canary: Canary) -> Step<Person<'a>> {
         let okta_id = suite
             .idp
             .read_org(|org| org.find_user(&canary.email).map(|u| u.id.clone()))

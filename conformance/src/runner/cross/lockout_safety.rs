@@ -24,6 +24,7 @@ pub(super) async fn execute(suite: &Suite, action: LockoutSafetyAction) -> Step<
     match action {
         LockoutSafetyAction::FailedSsoNeverLocks => failed_sso_never_locks(suite).await,
         LockoutSafetyAction::LastAdminKept => last_admin_kept(suite).await,
+        LockoutSafetyAction::ScimOwnerKept => scim_owner_kept(suite).await,
     }
 }
 
@@ -193,6 +194,74 @@ async fn last_admin_kept(suite: &Suite) -> Step<Outcome> {
         person.canary.email,
         reply.status,
         removal.status,
+        by.name()
+    )))
+}
+
+/// The id of the mock org's app the person signs in to `by`: the target's
+/// SAML app, or its OIDC client's app.
+fn sign_in_app_id(suite: &Suite, by: SignInBy) -> Step<String> {
+    let wanted = match by {
+        SignInBy::Saml => {
+            return suite
+                .saml
+                .as_ref()
+                .map(|app| app.id.to_string())
+                .ok_or_else(|| StepError("the target declares no SAML app".into()));
+        }
+        SignInBy::Oidc => suite.target.oidc.as_ref().map(|o| o.app.clone()).unwrap_or_default(),
+    };
+    suite
+        .idp
+        .read_org(|org| org.find_app(&wanted).filter(|a| a.oidc().is_some()).map(|a| a.id.to_string()))
+        .ok_or_else(|| StepError(format!("the target's OIDC app {wanted} is not an OIDC app of the org")))
+}
+
+async fn scim_owner_kept(suite: &Suite) -> Step<Outcome> {
+    let Some(owner) = suite.target.scim.as_ref().and_then(|scim| scim.owner.clone()) else {
+        return Ok(Outcome::skip(
+            "the target declares no scim.owner, so the suite does not know whom the SCIM credential stands for",
+        ));
+    };
+    let by = match any_sign_in(suite) {
+        Ok(by) => by,
+        Err(why) => return Ok(Outcome::skip(why)),
+    };
+    // The owner is an Okta user too, assigned to the app like anyone.
+    let already = suite.idp.read_org(|org| org.find_user(&owner).is_some());
+    if already {
+        return Err(StepError(format!(
+            "the mock org already has a user {owner}, so the suite cannot make the owner as Okta's assignment would"
+        )));
+    }
+    let canary = suite.org_user(&sign_in_app_id(suite, by)?, &owner, "Owner")?;
+    // The positive control: Okta provisions the owner and they sign in.
+    let mut person = Person::of_canary(suite, by, canary).await?;
+    let (user, scim_id) = (person.user.clone(), person.scim_id.clone());
+    let reply = person.scim.set_active(&user, &scim_id, false).await?;
+    let (status, active) = person.read_back().await?;
+    let after = person.sign_in_anew().await?;
+    let mut problems = Vec::new();
+    if active != Some(true) {
+        problems.push(format!(
+            "the SP took Okta's deactivation of {owner}, whom its SCIM credential stands for ({}), and the user reads {status} with active {active:?}",
+            reply.status
+        ));
+    }
+    if !after.seen.is(&owner) {
+        problems.push(format!(
+            "the owner's {} sign-in after the deactivation gave {} (the SP answered {})",
+            by.name(),
+            after.seen.describe(),
+            after.answered()
+        ));
+    }
+    if !problems.is_empty() {
+        return Ok(person.fail(problems.join("; "), &after.seen.describe()));
+    }
+    Ok(Outcome::pass(format!(
+        "the SP answered Okta's deactivation of {owner}, whom its SCIM credential stands for, with {}; SCIM reads them active and they still sign in by {}",
+        reply.status,
         by.name()
     )))
 }
