@@ -139,6 +139,7 @@ pub enum Flaw {
     LockAfterFailedSso,
     AllowLastAdminGroupRemoval,
     AllowOwnerDeactivation,
+    LinkUnverifiedEmail,
 }
 
 /// How many refused SAML responses lock an account under the
@@ -146,7 +147,7 @@ pub enum Flaw {
 pub const FAILED_SSO_LOCK_THRESHOLD: u32 = 5;
 
 impl Flaw {
-    pub const ALL: [Flaw; 128] = [
+    pub const ALL: [Flaw; 129] = [
         Flaw::AcceptUnsigned,
         Flaw::TrustKeyinfoCert,
         Flaw::TrustKeyValue,
@@ -275,6 +276,7 @@ impl Flaw {
         Flaw::LockAfterFailedSso,
         Flaw::AllowLastAdminGroupRemoval,
         Flaw::AllowOwnerDeactivation,
+        Flaw::LinkUnverifiedEmail,
     ];
 
     pub fn name(self) -> &'static str {
@@ -407,6 +409,7 @@ impl Flaw {
             Flaw::LockAfterFailedSso => "lock-after-failed-sso",
             Flaw::AllowLastAdminGroupRemoval => "allow-last-admin-group-removal",
             Flaw::AllowOwnerDeactivation => "allow-owner-deactivation",
+            Flaw::LinkUnverifiedEmail => "link-unverified-email",
         }
     }
 
@@ -496,6 +499,9 @@ impl Flaw {
             }
             Flaw::EmailChangeKeepsIdentity => {
                 "Keeps the IdP identity that was a user's old email (their SAML NameID) linked to their account after SCIM changes the email, so whoever Okta gives that address next signs in to it (attacks.md K-08)."
+            }
+            Flaw::LinkUnverifiedEmail => {
+                "Finds the account for an OIDC sign-in by its email claim without reading email_verified (or the tenant's linking setting), so an IdP user holding an unverified copy of someone's address gets their account (nOAuth; attacks.md K-08)."
             }
             Flaw::AllowOwnerDeactivation => {
                 "Lets SCIM deactivate the user the tenant's SCIM credential stands for (its API user), so Okta's deactivation locks out the integration's own owner."
@@ -886,6 +892,10 @@ pub struct Policy {
     /// (the `allow-owner-deactivation` flaw); false in the correct SP,
     /// which refuses it with 409 and the reason.
     pub allow_owner_deactivation: bool,
+    /// An OIDC email links to an existing account only when the provider
+    /// verified it and the tenant allows linking; false under the
+    /// `link-unverified-email` flaw, where any email claim links.
+    pub oidc_links_only_verified_email: bool,
     pub jit_checks_domain: bool,
     pub signature_failure_is_fatal: bool,
     pub honour_skew_tolerance: bool,
@@ -1089,6 +1099,7 @@ impl Policy {
             lock_after_failed_sso: false,
             allow_last_admin_group_removal: false,
             allow_owner_deactivation: false,
+            oidc_links_only_verified_email: true,
             jit_checks_domain: true,
             signature_failure_is_fatal: true,
             honour_skew_tolerance: true,
@@ -1302,6 +1313,7 @@ impl Policy {
                 Flaw::LockAfterFailedSso => policy.lock_after_failed_sso = true,
                 Flaw::AllowLastAdminGroupRemoval => policy.allow_last_admin_group_removal = true,
                 Flaw::AllowOwnerDeactivation => policy.allow_owner_deactivation = true,
+                Flaw::LinkUnverifiedEmail => policy.oidc_links_only_verified_email = false,
                 Flaw::JitIgnoresDomain => policy.jit_checks_domain = false,
                 Flaw::IgnoreSignatureErrors => policy.signature_failure_is_fatal = false,
                 Flaw::ZeroClockSkew => policy.honour_skew_tolerance = false,

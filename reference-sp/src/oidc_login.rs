@@ -218,6 +218,12 @@ impl Sp {
             identity.family_name = None;
             identity.groups.clear();
         }
+        if !self.policy.oidc_links_only_verified_email && identity.email.is_some() {
+            // The link-unverified-email flaw: any email claim is taken as
+            // the account's, verified or not (nOAuth).
+            identity.email_verified = true;
+            identity.email_links_existing_account = true;
+        }
         let SessionStarted { session_token, user } = self.sign_in(tenant, &settings, &identity, now)?;
         Ok(SignedIn { session_token, redirect_to: pending.return_to.clone(), user })
     }

@@ -102,7 +102,7 @@ pub fn id_token(
             put_profile_names(&mut claims, user);
         }
         if ctx.has_scope("email") {
-            put(&mut claims, "email_verified", true);
+            put(&mut claims, "email_verified", user.profile.email_verified());
         }
     }
     if let Some(auth_time) = ctx.auth_time {
@@ -171,7 +171,7 @@ pub fn userinfo(ctx: &TokenContext<'_>, user: &User) -> Map<String, Value> {
     }
     if ctx.has_scope("email") {
         put(&mut claims, "email", user.profile.email.as_str());
-        put(&mut claims, "email_verified", true);
+        put(&mut claims, "email_verified", user.profile.email_verified());
     }
     extra_claims(ctx, ClaimTarget::IdToken, &mut claims);
     claims

@@ -110,6 +110,14 @@ impl UserProfile {
         }
     }
 
+    /// Whether the org vouches for the user's email: the OIDC
+    /// `email_verified` claim. True unless the profile says
+    /// `emailVerified = false` (in the org file or the management API), so
+    /// a test can give one user an address the org has not verified.
+    pub fn email_verified(&self) -> bool {
+        self.extra.get("emailVerified").and_then(serde_json::Value::as_bool).unwrap_or(true)
+    }
+
     /// The profile as Okta's management API shows it.
     pub fn to_json(&self) -> serde_json::Value {
         let mut map = serde_json::Map::new();
@@ -661,6 +669,16 @@ mod tests {
         assert_eq!(UsernameTemplate::EmailPrefix.apply(&p), "alice.anderson");
         let custom = UsernameTemplate::Custom("${user.firstName}.${user.lastName}-${user.department}".into());
         assert_eq!(custom.apply(&p), "Alice.Anderson-Engineering");
+    }
+
+    #[test]
+    fn email_is_verified_unless_the_profile_says_email_verified_false() {
+        let mut p = profile();
+        assert!(p.email_verified());
+        p.extra.insert("emailVerified".into(), serde_json::json!(false));
+        assert!(!p.email_verified());
+        p.extra.insert("emailVerified".into(), serde_json::json!(true));
+        assert!(p.email_verified());
     }
 
     #[test]

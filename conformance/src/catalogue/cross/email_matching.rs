@@ -48,6 +48,10 @@ pub enum EmailMatchingAction {
     /// SCIM update may be refused, but signing in with that address gives
     /// no session.
     MovedOutsideDomain,
+    /// Another Okta user whose ID token carries the person's email with
+    /// `email_verified: false` signs in by OIDC: they do not get the
+    /// person's account (K-08, OIDC Core 5.7).
+    UnverifiedEmailNeverLinks,
 }
 
 /// The fix for look-alike and plus-address takeovers.
@@ -161,5 +165,13 @@ pub(super) fn checks() -> Vec<Check> {
                 "Apply the tenant's email domains to every address an account can sign in with, whichever way it arrives: refuse a SCIM create or update outside them, and check the domain at sign-in before finding or making an account.",
             )
         },
+        check(
+            "cross.email_matching.unverified_email_never_links",
+            "An OIDC sign-in whose ID token says email_verified false never reaches the existing account with that email",
+            Severity::Critical,
+            EmailMatchingAction::UnverifiedEmailNeverLinks,
+            "attacks.md K-08; OIDC Core 5.7 (use only verified emails; sub identifies the user)",
+            "Find the account by (iss, sub); link a new sub to an existing account by email only when the ID token says email_verified true and the tenant allows it, and never when the claim is false or missing.",
+        ),
     ]
 }

@@ -48,6 +48,18 @@ pub(super) async fn execute(suite: &Suite, action: EmailMatchingAction) -> Step<
             EmailCheck::start(suite, door, scim).await?.moved_outside_domain().await
         }
         EmailMatchingAction::ReassignedEmail => EmailCheck::start(suite, door, scim).await?.reassigned_email().await,
+        EmailMatchingAction::UnverifiedEmailNeverLinks => {
+            // email_verified is an ID token claim: the other user signs in
+            // by OIDC whatever else the target declares, while the person
+            // is made as the other checks make them (by SAML where the
+            // target has it).
+            let Some(oidc) = Door::oidc(suite)? else {
+                return Ok(Outcome::skip(
+                    "the target declares no [oidc] section: email_verified is a claim of OIDC's ID token",
+                ));
+            };
+            EmailCheck::start(suite, door, scim).await?.unverified_email_never_links(&oidc).await
+        }
     }
 }
 
@@ -84,12 +96,18 @@ impl<'a> Door<'a> {
         if let Some(app) = &suite.saml {
             return Ok(Door { suite, app_id: app.id.clone(), via: Via::Saml(SamlDriver::new(suite)?) });
         }
-        let wanted = suite.target.oidc.as_ref().map(|o| o.app.clone()).unwrap_or_default();
+        Door::oidc(suite)?
+            .ok_or_else(|| StepError("the target declares neither a SAML nor an OIDC app to sign in by".into()))
+    }
+
+    /// The target's OIDC app, when it declares one.
+    fn oidc(suite: &'a Suite) -> Step<Option<Self>> {
+        let Some(wanted) = suite.target.oidc.as_ref().map(|o| o.app.clone()) else { return Ok(None) };
         let app_id = suite
             .idp
             .read_org(|org| org.find_app(&wanted).filter(|a| a.oidc().is_some()).map(|a| a.id.to_string()))
-            .ok_or_else(|| StepError("the target declares neither a SAML nor an OIDC app to sign in by".into()))?;
-        Ok(Door { suite, app_id, via: Via::Oidc(OidcDriver::new(suite)?) })
+            .ok_or_else(|| StepError(format!("the target's OIDC app {wanted} is not an OIDC app of the org")))?;
+        Ok(Some(Door { suite, app_id, via: Via::Oidc(OidcDriver::new(suite)?) }))
     }
 
     fn protocol(&self) -> &'static str {
@@ -271,6 +289,53 @@ impl<'a> EmailCheck<'a> {
             "{what} of {} got {}, not that account",
             self.person.canary.email,
             attempt.seen.describe()
+        )))
+    }
+
+    /// Another Okta user (their own login, Okta keeps logins unique, not
+    /// emails) is given the person's email unverified, as an Okta admin can
+    /// (profile `emailVerified = false`), so their ID token says
+    /// `email_verified: false`. Their OIDC sign-in must not reach the
+    /// person's account: only a verified email may link a new sub to an
+    /// account (OIDC Core 5.7).
+    async fn unverified_email_never_links(&mut self, oidc: &Door<'_>) -> Step<Outcome> {
+        let email = self.person.canary.email.clone();
+        let (local, domain) = email.split_once('@').unwrap_or_default();
+        let other_login = format!("{local}-unverified@{domain}");
+        let other = oidc.org_user(&other_login, &format!("{}-unverified", self.person.canary.family_name))?;
+        let now = self.suite.idp.now();
+        self.suite.idp.change_org(|org| {
+            let body = serde_json::from_value(serde_json::json!({"profile": {"email": email, "emailVerified": false}}))
+                .map_err(|e| StepError(e.to_string()))?;
+            let changed = mock_idp::admin::update_user(org, &other_login, body, true, now)
+                .map_err(|e| StepError(format!("cannot give {other_login} the unverified email {email}: {e}")))?;
+            Ok::<_, StepError>(((), changed.changes))
+        })?;
+        let attempt = oidc.sign_in(&other).await?;
+        if attempt.seen.is(&email) {
+            let evidence = Some(Evidence::Scim(ScimEvidence {
+                exchanges: self.scim.exchanges.clone(),
+                oracle: format!(
+                    "{} (the SP answered the OIDC sign-in {}{})",
+                    attempt.seen.describe(),
+                    attempt.answer.status,
+                    attempt.answer.location.as_ref().map(|l| format!(" -> {l}")).unwrap_or_default()
+                ),
+            }));
+            return Ok(Outcome::fail(
+                format!(
+                    "another Okta user ({other_login}) whose ID token says email_verified false for {email} signed in by OIDC and got {email}'s account, which {} reached by {}: {}",
+                    self.person.canary.email,
+                    self.door.protocol(),
+                    attempt.seen.describe()
+                ),
+                evidence,
+            ));
+        }
+        Ok(Outcome::pass(format!(
+            "another Okta user whose ID token says email_verified false for {email} got {} (the SP answered {}), not that account",
+            attempt.seen.describe(),
+            attempt.answer.status
         )))
     }
 
