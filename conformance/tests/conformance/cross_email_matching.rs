@@ -9,7 +9,7 @@ use conformance::catalogue::{Category, Check, Protocol, checks_for};
 use conformance::runner::{Evidence, Verdict};
 use reference_sp::flaws::Flaw;
 
-use crate::support::{Tenant, run_against_tenant, run_with_target_edit};
+use crate::support::{Tenant, run_against_tenant, run_configured_with, run_with_target_edit};
 
 /// Which email-matching checks each flaw must make fail, at acme and at
 /// globex: a case variant makes a second account at acme and finds none at
@@ -159,6 +159,36 @@ async fn email_matching_checks_pass_by_oidc_where_the_target_has_no_saml() {
     for result in run.results.iter().filter(|r| r.verdict == Verdict::Fail) {
         let Some(Evidence::Scim(evidence)) = result.evidence.as_ref() else { panic!("{}: no evidence", result.id) };
         assert!(evidence.oracle.contains("OIDC sign-in"), "{}: {}", result.id, evidence.oracle);
+    }
+}
+
+/// The reference SP's acme tenant with linking by verified email on
+/// (`link_accounts_by_verified_email`), so an OIDC sign-in may link an
+/// existing account by a verified email.
+fn linking_verified_emails(config: String) -> String {
+    let edited = config.replacen("id = \"acme\"\n", "id = \"acme\"\nlink_accounts_by_verified_email = true\n", 1);
+    assert_ne!(edited, config, "the config names no tenant acme");
+    edited
+}
+
+/// Where the tenant links verified emails, and where the target signs in
+/// by OIDC only, an unverified email still reaches no account; the
+/// link-unverified-email flaw fails the check in each.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn unverified_email_never_links_where_the_tenant_links_verified_emails_and_by_oidc_only() {
+    let id = "cross.email_matching.unverified_email_never_links";
+    let check: Vec<Check> = email_matching_checks().into_iter().filter(|c| c.id == id).collect();
+    let flaw: Flaw = "link-unverified-email".parse().unwrap();
+    type Edit = fn(String) -> String;
+    let setups: [(&str, Edit, Edit); 2] =
+        [("linking on", |target| target, linking_verified_emails), ("OIDC only", without_saml, |config| config)];
+    for (name, target_edit, sp_edit) in setups {
+        let correct = run_configured_with(Tenant::Jit, &[], check.clone(), target_edit, sp_edit).await;
+        assert_eq!(correct.results.len(), 1);
+        assert_eq!(correct.results[0].verdict, Verdict::Pass, "{name}:\n{}", correct.explain());
+        let flawed = run_configured_with(Tenant::Jit, &[flaw], check.clone(), target_edit, sp_edit).await;
+        assert_eq!(flawed.failing(), BTreeSet::from([id]), "{name} --flaw {flaw}:\n{}", flawed.explain());
+        assert!(flawed.results[0].reason.contains("email_verified false"), "{}", flawed.results[0].reason);
     }
 }
 
