@@ -65,12 +65,7 @@ fn every_deactivation_check_is_aimed_at_by_a_flaw() {
 async fn deactivation_checks_pass_against_the_jit_tenant() {
     let run = run_against_tenant(Tenant::Jit, &[], deactivation_checks()).await;
     assert_eq!(run.results.len(), deactivation_checks().len());
-    let bad: Vec<_> = run
-        .results
-        .iter()
-        .filter(|r| r.verdict != Verdict::Pass)
-        .map(|r| format!("{} {:?}: {}", r.id, r.verdict, r.reason))
-        .collect();
+    let bad = run.described(|r| r.verdict != Verdict::Pass);
     assert!(bad.is_empty(), "{bad:#?}");
     // The reference SP's session shows the account's id, which is its SCIM
     // id: the reactivated sign-in is judged by it too.
@@ -111,7 +106,7 @@ async fn each_deactivation_flaw_fails_exactly_its_checks() {
     for (name, checks) in DEACTIVATION_FLAW_CHECKS {
         let flaw: Flaw = name.parse().unwrap();
         let run = run_against_tenant(Tenant::Jit, &[flaw], deactivation_checks()).await;
-        let failed: BTreeSet<&str> = run.results.iter().filter(|r| r.verdict == Verdict::Fail).map(|r| r.id).collect();
+        let failed = run.failed();
         assert_eq!(failed, checks.iter().copied().collect::<BTreeSet<_>>(), "--flaw {flaw}:\n{}", run.explain());
         assert_eq!(run.failing(), failed, "--flaw {flaw}: no errors beside the failures:\n{}", run.explain());
         for result in run.results.iter().filter(|r| r.verdict == Verdict::Fail) {

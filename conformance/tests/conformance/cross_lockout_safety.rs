@@ -50,12 +50,7 @@ fn every_lockout_safety_check_is_aimed_at_by_a_flaw() {
 async fn lockout_safety_checks_pass_against_the_jit_tenant() {
     let run = run_against_tenant(Tenant::Jit, &[], lockout_safety_checks()).await;
     assert_eq!(run.results.len(), lockout_safety_checks().len());
-    let bad: Vec<_> = run
-        .results
-        .iter()
-        .filter(|r| r.verdict != Verdict::Pass)
-        .map(|r| format!("{} {:?}: {}", r.id, r.verdict, r.reason))
-        .collect();
+    let bad = run.described(|r| r.verdict != Verdict::Pass);
     assert!(bad.is_empty(), "{bad:#?}");
     // The reference SP refuses the last admin's deactivation with 409.
     let last_admin = run.results.iter().find(|r| r.id == "cross.lockout_safety.last_admin_kept").unwrap();
@@ -105,7 +100,7 @@ async fn each_lockout_safety_flaw_fails_exactly_its_checks() {
     for (name, checks) in LOCKOUT_SAFETY_FLAW_CHECKS {
         let flaw: Flaw = name.parse().unwrap();
         let run = run_against_tenant(Tenant::Jit, &[flaw], lockout_safety_checks()).await;
-        let failed: BTreeSet<&str> = run.results.iter().filter(|r| r.verdict == Verdict::Fail).map(|r| r.id).collect();
+        let failed = run.failed();
         assert_eq!(failed, checks.iter().copied().collect::<BTreeSet<_>>(), "--flaw {flaw}:\n{}", run.explain());
         assert_eq!(run.failing(), failed, "--flaw {flaw}: no errors beside the failures:\n{}", run.explain());
         for result in run.results.iter().filter(|r| r.verdict == Verdict::Fail) {

@@ -45,12 +45,7 @@ fn every_push_groups_check_is_aimed_at_by_a_flaw() {
 async fn push_groups_checks_pass_against_the_jit_tenant() {
     let run = run_against_tenant(Tenant::Jit, &[], push_groups_checks()).await;
     assert_eq!(run.results.len(), push_groups_checks().len());
-    let bad: Vec<_> = run
-        .results
-        .iter()
-        .filter(|r| r.verdict != Verdict::Pass)
-        .map(|r| format!("{} {:?}: {}", r.id, r.verdict, r.reason))
-        .collect();
+    let bad = run.described(|r| r.verdict != Verdict::Pass);
     assert!(bad.is_empty(), "{bad:#?}");
 }
 
@@ -81,7 +76,7 @@ async fn each_push_groups_flaw_fails_exactly_its_checks() {
     for (name, checks) in PUSH_GROUPS_FLAW_CHECKS {
         let flaw: Flaw = name.parse().unwrap();
         let run = run_against_tenant(Tenant::Jit, &[flaw], push_groups_checks()).await;
-        let failed: BTreeSet<&str> = run.results.iter().filter(|r| r.verdict == Verdict::Fail).map(|r| r.id).collect();
+        let failed = run.failed();
         assert_eq!(failed, checks.iter().copied().collect::<BTreeSet<_>>(), "--flaw {flaw}:\n{}", run.explain());
         assert_eq!(run.failing(), failed, "--flaw {flaw}: no errors beside the failures:\n{}", run.explain());
         for result in run.results.iter().filter(|r| r.verdict == Verdict::Fail) {

@@ -332,12 +332,7 @@ async fn whole_saml_catalogue_passes_against_reference_sp() {
     assert_eq!(run.results.len(), checks_for(Protocol::Saml).len());
     let expected_skips: BTreeSet<&str> = SKIPPED_WITH_JIT.iter().chain(SLO_CHECKS).copied().collect();
     assert_eq!(run.skipped(), expected_skips);
-    let bad: Vec<_> = run
-        .results
-        .iter()
-        .filter(|r| r.verdict != Verdict::Pass && r.verdict != Verdict::Skip)
-        .map(|r| format!("{} {:?}: {}", r.id, r.verdict, r.reason))
-        .collect();
+    let bad = run.described(|r| r.verdict != Verdict::Pass && r.verdict != Verdict::Skip);
     assert!(bad.is_empty(), "{bad:#?}");
 }
 
@@ -353,12 +348,7 @@ async fn whole_saml_catalogue_passes_against_existing_only_tenant() {
     assert_eq!(run.skipped(), expected_skips);
     let skipped = run.results.iter().find(|r| r.id == "saml.account.outside_domain").unwrap();
     assert!(skipped.reason.contains("accounts.jit = false"), "{}", skipped.reason);
-    let bad: Vec<_> = run
-        .results
-        .iter()
-        .filter(|r| r.verdict != Verdict::Pass && r.verdict != Verdict::Skip)
-        .map(|r| format!("{} {:?}: {}", r.id, r.verdict, r.reason))
-        .collect();
+    let bad = run.described(|r| r.verdict != Verdict::Pass && r.verdict != Verdict::Skip);
     assert!(bad.is_empty(), "every check runs and passes, unknown_user included: {bad:#?}");
 }
 

@@ -54,12 +54,7 @@ const FLAWS_AGAINST_HOOLI: &[(&str, &[&str], &[&str])] = &[
 async fn the_demo_tenant_with_generated_keys_passes_the_whole_saml_catalogue_encryption_and_logout_included() {
     let run = run_against_tenant(Tenant::GeneratedKeys, &[], checks_for(Protocol::Saml)).await;
     assert_eq!(run.results.len(), checks_for(Protocol::Saml).len());
-    let bad: Vec<_> = run
-        .results
-        .iter()
-        .filter(|r| r.verdict != Verdict::Pass && r.verdict != Verdict::Skip)
-        .map(|r| format!("{} {:?}: {}", r.id, r.verdict, r.reason))
-        .collect();
+    let bad = run.described(|r| r.verdict != Verdict::Pass && r.verdict != Verdict::Skip);
     assert!(bad.is_empty(), "{bad:#?}");
     assert_eq!(run.skipped(), SKIPPED_BY_HOOLI.iter().copied().collect::<BTreeSet<_>>(), "{}", run.explain());
     for id in CHECKS_NEEDING_KEYS {

@@ -125,12 +125,7 @@ fn every_scim_flaw_is_aimed_at_a_check_and_every_check_at_a_flaw() {
 async fn assert_whole_catalogue_passes(tenant: Tenant) {
     let run = run_against_tenant(tenant, &[], checks_for(Protocol::Scim)).await;
     assert_eq!(run.results.len(), checks_for(Protocol::Scim).len());
-    let bad: Vec<_> = run
-        .results
-        .iter()
-        .filter(|r| r.verdict != Verdict::Pass)
-        .map(|r| format!("{} {:?}: {}", r.id, r.verdict, r.reason))
-        .collect();
+    let bad = run.described(|r| r.verdict != Verdict::Pass);
     assert!(bad.is_empty(), "{tenant:?}: {bad:#?}");
 }
 

@@ -188,12 +188,7 @@ async fn an_sp_that_keeps_no_accounts_skips_the_account_checks_with_reasons() {
     for result in run.results.iter().filter(|r| r.verdict == Verdict::Skip && account_checks.contains(r.id)) {
         assert!(result.reason.contains("keeps no accounts"), "{}: {}", result.id, result.reason);
     }
-    let bad: Vec<_> = run
-        .results
-        .iter()
-        .filter(|r| !matches!(r.verdict, Verdict::Pass | Verdict::Skip))
-        .map(|r| format!("{} {:?}: {}", r.id, r.verdict, r.reason))
-        .collect();
+    let bad = run.described(|r| !matches!(r.verdict, Verdict::Pass | Verdict::Skip));
     assert!(bad.is_empty(), "{bad:#?}");
 }
 

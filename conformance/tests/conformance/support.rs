@@ -28,6 +28,17 @@ impl Run {
             .join("\n")
     }
 
+    /// Each result `picked` selects, as "id Verdict: reason", for an
+    /// assertion that none should be there.
+    pub(crate) fn described(&self, picked: impl Fn(&CheckResult) -> bool) -> Vec<String> {
+        self.results.iter().filter(|r| picked(r)).map(|r| format!("{} {:?}: {}", r.id, r.verdict, r.reason)).collect()
+    }
+
+    /// Checks that failed, errors not included.
+    pub(crate) fn failed(&self) -> BTreeSet<&'static str> {
+        self.results.iter().filter(|r| r.verdict == Verdict::Fail).map(|r| r.id).collect()
+    }
+
     /// Checks that warned: behaviour the spec allows but should not be.
     pub(crate) fn warned(&self) -> BTreeSet<&'static str> {
         self.results.iter().filter(|r| r.verdict == Verdict::Warn).map(|r| r.id).collect()
