@@ -9,6 +9,7 @@ mod bounded;
 mod console;
 mod logout;
 mod oidc;
+mod saml_keys;
 
 use bounded::{BoundedList, BoundedMap};
 
@@ -45,6 +46,7 @@ pub use oidc::{
     ARMED_OIDC_FAULT_LIFETIME, ArmedOidcFault, AuthorizeOutcome, KeyInfo, MintedTokens, OidcState, PkceExchange,
     ProviderFetches, TokenResponse,
 };
+pub use saml_keys::SamlKeys;
 
 /// Where signing keys come from.
 #[derive(Clone, Debug)]
@@ -188,6 +190,10 @@ pub struct Idp {
     keys: KeySource,
     untrusted: SigningCredential,
     credentials: RwLock<HashMap<AppId, SigningCredential>>,
+    /// Per app, the SAML signing keys generated for a certificate rollover
+    /// that the app does not sign with yet; the metadata lists them after
+    /// the active one. They live in memory only.
+    generated_saml_keys: RwLock<HashMap<AppId, Vec<SigningCredential>>>,
     clock: Arc<dyn Clock>,
     ids: Arc<dyn IdGenerator>,
     faults: Mutex<BoundedList<ArmedSamlFault>>,
@@ -209,6 +215,7 @@ impl Idp {
             keys: config.keys,
             untrusted: config.untrusted,
             credentials: RwLock::new(HashMap::new()),
+            generated_saml_keys: RwLock::new(HashMap::new()),
             clock: config.clock,
             ids: config.ids,
             faults: Mutex::new(BoundedList::new(MAX_ARMED_FAULTS)),
@@ -333,7 +340,11 @@ impl Idp {
             })
             .ok_or_else(|| IdpError::AppNotFound(key_or_id.to_owned()))?;
         let credential = self.saml_credential(&app_id)?;
-        Ok(saml::metadata::render(&org_url, &settings, credential.cert_base64_wrapped()))
+        let generated = self.generated_saml_keys(&app_id);
+        let certificates: Vec<&str> = std::iter::once(credential.cert_base64_wrapped())
+            .chain(generated.iter().map(SigningCredential::cert_base64_wrapped))
+            .collect();
+        Ok(saml::metadata::render(&org_url, &settings, &certificates))
     }
 
     /// Arms a fault for the next response to the given user and app (either may be any).

@@ -29,8 +29,12 @@ pub fn embed_link(org_url: &str, app: &App, settings: &SamlSettings) -> String {
     format!("{org_url}/home/{}/{}/aln{}", settings.instance_name, app.id, &app.id.as_str()[3..])
 }
 
-/// Renders the metadata document. `certificate` is base64 wrapped at 76 columns.
-pub fn render(org_url: &str, settings: &SamlSettings, certificate: &str) -> String {
+/// Renders the metadata document. Each of `certificates` (base64 wrapped at
+/// 76 columns) gets its own signing `KeyDescriptor`, in the order given: the
+/// active certificate first, then any generated for a rollover that the app
+/// does not sign with yet, so an SP that refreshes its metadata during the
+/// overlap trusts both.
+pub fn render(org_url: &str, settings: &SamlSettings, certificates: &[&str]) -> String {
     let sso = escape(&sso_url(org_url, settings));
     let mut formats = vec![NameIdFormat::Unspecified, NameIdFormat::EmailAddress];
     if !formats.contains(&settings.name_id_format) {
@@ -48,8 +52,16 @@ pub fn render(org_url: &str, settings: &SamlSettings, certificate: &str) -> Stri
         }
         None => String::new(),
     };
+    let keys: String = certificates
+        .iter()
+        .map(|certificate| {
+            format!(
+                "<md:KeyDescriptor use=\"signing\"><ds:KeyInfo xmlns:ds=\"http://www.w3.org/2000/09/xmldsig#\"><ds:X509Data><ds:X509Certificate>{certificate}</ds:X509Certificate></ds:X509Data></ds:KeyInfo></md:KeyDescriptor>"
+            )
+        })
+        .collect();
     format!(
-        "<?xml version=\"1.0\" encoding=\"UTF-8\"?><md:EntityDescriptor entityID=\"{entity}\" xmlns:md=\"urn:oasis:names:tc:SAML:2.0:metadata\"><md:IDPSSODescriptor WantAuthnRequestsSigned=\"false\" protocolSupportEnumeration=\"urn:oasis:names:tc:SAML:2.0:protocol\"><md:KeyDescriptor use=\"signing\"><ds:KeyInfo xmlns:ds=\"http://www.w3.org/2000/09/xmldsig#\"><ds:X509Data><ds:X509Certificate>{certificate}</ds:X509Certificate></ds:X509Data></ds:KeyInfo></md:KeyDescriptor>{logout}{formats}<md:SingleSignOnService Binding=\"{BINDING_POST}\" Location=\"{sso}\"/><md:SingleSignOnService Binding=\"{BINDING_REDIRECT}\" Location=\"{sso}\"/></md:IDPSSODescriptor></md:EntityDescriptor>",
+        "<?xml version=\"1.0\" encoding=\"UTF-8\"?><md:EntityDescriptor entityID=\"{entity}\" xmlns:md=\"urn:oasis:names:tc:SAML:2.0:metadata\"><md:IDPSSODescriptor WantAuthnRequestsSigned=\"false\" protocolSupportEnumeration=\"urn:oasis:names:tc:SAML:2.0:protocol\">{keys}{logout}{formats}<md:SingleSignOnService Binding=\"{BINDING_POST}\" Location=\"{sso}\"/><md:SingleSignOnService Binding=\"{BINDING_REDIRECT}\" Location=\"{sso}\"/></md:IDPSSODescriptor></md:EntityDescriptor>",
         entity = escape(settings.idp_entity_id().as_str()),
     )
 }

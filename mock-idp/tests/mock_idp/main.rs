@@ -24,6 +24,7 @@ mod own_signing;
 mod provisioning_api;
 mod refusals;
 mod saml_ids;
+mod saml_rollover;
 mod scim_provisioning;
 mod signed_requests;
 mod signing;
