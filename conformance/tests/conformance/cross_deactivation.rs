@@ -17,6 +17,14 @@ use crate::support::{Tenant, run_against_tenant};
 pub(crate) const DEACTIVATION_FLAWS: &[&str] = &["groups-override-deactivation"];
 
 /// Which deactivation checks each flaw must make fail, against acme.
+///
+/// Okta's suspension and its unassignment reach the SP as the very request
+/// its deactivation does (the path-less PATCH `active: false`, or the
+/// wizard's PUT of the object read, whose body for a canary is the same),
+/// and its unsuspension as its reactivation's `active: true`: no SP bug can
+/// tell them apart on the wire, so `suspension_refused` and
+/// `unassignment_refused` are aimed at by the flaws that break refusal
+/// (`jit-revives-deactivated`, `deactivate-deletes`), as `saml_refused` is.
 const DEACTIVATION_FLAW_CHECKS: &[(&str, &[&str])] = &[
     // The session from before the deactivation, and its refresh token, live on.
     ("deactivate-keeps-sessions", &["cross.deactivation.session_ends", "cross.deactivation.refresh_refused"]),
@@ -28,10 +36,14 @@ const DEACTIVATION_FLAW_CHECKS: &[(&str, &[&str])] = &[
             "cross.deactivation.oidc_refused",
             "cross.deactivation.jit_never_revives",
             "cross.deactivation.group_member_refused",
+            "cross.deactivation.suspension_refused",
+            "cross.deactivation.unassignment_refused",
         ],
     ),
     // The deleted account is gone for SCIM, and JIT makes a new one at the
-    // next sign-in, which the reactivation cannot reach.
+    // next sign-in, which the reactivation (and the unsuspension) cannot
+    // reach; SCIM reads 404 and Okta's lookup finds nobody, with or without
+    // a sign-in in between.
     (
         "deactivate-deletes",
         &[
@@ -40,6 +52,9 @@ const DEACTIVATION_FLAW_CHECKS: &[(&str, &[&str])] = &[
             "cross.deactivation.jit_never_revives",
             "cross.deactivation.group_member_refused",
             "cross.deactivation.reactivation_restores",
+            "cross.deactivation.suspension_refused",
+            "cross.deactivation.unassignment_refused",
+            "cross.deactivation.stays_readable",
         ],
     ),
     ("groups-override-deactivation", &["cross.deactivation.group_member_refused"]),
@@ -55,7 +70,7 @@ fn every_deactivation_check_is_aimed_at_by_a_flaw() {
         DEACTIVATION_FLAW_CHECKS.iter().flat_map(|(_, checks)| checks.iter().copied()).collect();
     let catalogue: BTreeSet<&str> = deactivation_checks().iter().map(|c| c.id).collect();
     assert_eq!(aimed, catalogue);
-    assert!(catalogue.len() >= 6, "{} deactivation checks", catalogue.len());
+    assert!(catalogue.len() >= 10, "{} deactivation checks", catalogue.len());
     for flaw in DEACTIVATION_FLAWS {
         assert!(DEACTIVATION_FLAW_CHECKS.iter().any(|(name, _)| name == flaw), "{flaw} has no row");
     }
@@ -71,6 +86,59 @@ async fn deactivation_checks_pass_against_the_jit_tenant() {
     // id: the reactivated sign-in is judged by it too.
     let reactivation = run.results.iter().find(|r| r.id == "cross.deactivation.reactivation_restores").unwrap();
     assert!(reactivation.reason.contains("which the session shows"), "{}", reactivation.reason);
+    // acme signs in by both protocols: the suspension and the unassignment
+    // are judged by each, and the unsuspension by the session's account id.
+    for id in ["cross.deactivation.suspension_refused", "cross.deactivation.unassignment_refused"] {
+        let result = run.results.iter().find(|r| r.id == id).unwrap();
+        assert!(
+            result.reason.contains("SAML sign-in") && result.reason.contains("OIDC sign-in"),
+            "{id}: {}",
+            result.reason
+        );
+    }
+    let suspension = run.results.iter().find(|r| r.id == "cross.deactivation.suspension_refused").unwrap();
+    assert_eq!(suspension.reason.matches("which the session shows").count(), 2, "{}", suspension.reason);
+}
+
+/// The suspension and unassignment checks say what Okta did in their
+/// failures, and show the SCIM requests and the SP's answers: under
+/// `jit-revives-deactivated` the refused sign-in is the failure.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn suspension_and_unassignment_failures_name_okta_s_change() {
+    let checks: Vec<Check> = deactivation_checks()
+        .into_iter()
+        .filter(|c| {
+            c.id == "cross.deactivation.suspension_refused" || c.id == "cross.deactivation.unassignment_refused"
+        })
+        .collect();
+    let flaw: Flaw = "jit-revives-deactivated".parse().unwrap();
+    let run = run_against_tenant(Tenant::Jit, &[flaw], checks).await;
+    let suspension = run.results.iter().find(|r| r.id == "cross.deactivation.suspension_refused").unwrap();
+    assert!(suspension.reason.contains("after Okta's suspension gave a session"), "{}", suspension.reason);
+    let unassignment = run.results.iter().find(|r| r.id == "cross.deactivation.unassignment_refused").unwrap();
+    assert!(unassignment.reason.contains("after Okta unassigned them from the app gave"), "{}", unassignment.reason);
+    for result in &run.results {
+        let Some(Evidence::Scim(evidence)) = &result.evidence else { panic!("{}: no evidence", result.id) };
+        let deactivation = evidence.exchanges.iter().find(|e| e.method == "PATCH").unwrap();
+        assert!(deactivation.request_body.as_deref().unwrap().contains(r#""active":false"#), "{deactivation:?}");
+    }
+}
+
+/// Under `deactivate-deletes` the deactivated user reads 404 and Okta's
+/// lookup finds nobody, which is what `stays_readable` says.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn stays_readable_fails_where_deactivation_deletes() {
+    let checks: Vec<Check> =
+        deactivation_checks().into_iter().filter(|c| c.id == "cross.deactivation.stays_readable").collect();
+    let flaw: Flaw = "deactivate-deletes".parse().unwrap();
+    let run = run_against_tenant(Tenant::Jit, &[flaw], checks).await;
+    let result = &run.results[0];
+    assert_eq!(result.verdict, Verdict::Fail, "{}", run.explain());
+    assert!(result.reason.contains("reads 404"), "{}", result.reason);
+    assert!(result.reason.contains("finds []"), "{}", result.reason);
+    let Some(Evidence::Scim(evidence)) = &result.evidence else { panic!("no evidence") };
+    let read = evidence.exchanges.iter().rev().find(|e| e.method == "GET" && !e.url.contains("filter")).unwrap();
+    assert_eq!(read.status, 404, "{read:?}");
 }
 
 /// globex signs in by SAML only and takes Okta's wizard PUT: the OIDC

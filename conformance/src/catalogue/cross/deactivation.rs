@@ -31,6 +31,17 @@ pub enum DeactivationAction {
     /// The relying party cannot redeem a refresh token of a session from
     /// before the deactivation (K-10).
     RefreshRefused,
+    /// After Okta's suspension (`active: false`), sign-in by every protocol
+    /// the target declares is refused; Okta's unsuspension (`active: true`)
+    /// gives it back to the same account.
+    SuspensionRefused,
+    /// After Okta unassigns the user from the app (`active: false`, the
+    /// user still active at Okta), sign-in is refused and makes no new
+    /// account.
+    UnassignmentRefused,
+    /// After Okta's deactivation, SCIM still reads the user, inactive, by
+    /// id and by Okta's userName lookup.
+    StaysReadable,
 }
 
 /// The fix for the sign-in side of deactivation.
@@ -116,6 +127,30 @@ pub(super) fn checks() -> Vec<Check> {
             DeactivationAction::RefreshRefused,
             "attacks.md K-10 (revoke existing sessions and refresh tokens); RFC 6749 10.4",
             "When SCIM deactivates a user, drop the refresh tokens kept for their sessions with the sessions themselves, or check the account's status before redeeming one.",
+        ),
+        check(
+            "cross.deactivation.suspension_refused",
+            "After Okta's suspension (SCIM active false), sign-in is refused, and Okta's unsuspension gives it back to the same account",
+            Severity::Critical,
+            DeactivationAction::SuspensionRefused,
+            "attacks.md K-10; Okta SCIM 2.0 reference (suspension, deactivation and unassignment all send active false; unsuspension sends active true)",
+            "Okta sends a suspension as `active: false` and the unsuspension as `active: true` on the same SCIM id: refuse every sign-in while the account is inactive, keep the account and its data, and let `active: true` make that same account usable again.",
+        ),
+        check(
+            "cross.deactivation.unassignment_refused",
+            "After Okta unassigns the user from the app (SCIM active false), sign-in is refused and makes no new account",
+            Severity::Critical,
+            DeactivationAction::UnassignmentRefused,
+            "attacks.md K-10; Okta SCIM 2.0 reference (unassignment from the app sends active false; the user stays active in Okta)",
+            "Okta sends an unassignment as `active: false` while the user stays active in Okta, and an Okta session or a group assignment may still produce an assertion or ID token for them: refuse the sign-in of an inactive account, and let just-in-time provisioning find that account rather than create another.",
+        ),
+        check(
+            "cross.deactivation.stays_readable",
+            "After Okta's SCIM deactivation, the user still reads with active false, by id and by Okta's userName lookup",
+            Severity::High,
+            DeactivationAction::StaysReadable,
+            "attacks.md K-10; Okta SCIM 2.0 reference (Okta never sends DELETE for users; it looks users up by userName eq before it creates one)",
+            "Deactivate by status, never by deleting or hiding the account: `GET /Users/{id}` answers 200 with `active: false`, and `filter=userName eq \"…\"` finds inactive users too, so Okta's later reactivation or reassignment links to that account instead of creating a duplicate.",
         ),
     ]
 }

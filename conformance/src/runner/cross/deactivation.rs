@@ -50,11 +50,43 @@ pub(super) async fn execute(suite: &Suite, action: DeactivationAction) -> Step<O
         DeactivationAction::GroupMemberRefused => group_member_refused(suite).await,
         DeactivationAction::ReactivationRestores => reactivation_restores(suite).await,
         DeactivationAction::RefreshRefused => refresh_refused(suite).await,
+        DeactivationAction::SuspensionRefused => suspension_refused(suite).await,
+        DeactivationAction::UnassignmentRefused => unassignment_refused(suite).await,
+        DeactivationAction::StaysReadable => stays_readable(suite).await,
+    }
+}
+
+/// What Okta did to the user. Each reaches the SP as the same request,
+/// Okta's `active: false` or `active: true` for the target's profile; the
+/// name is for the verdict's reason, since the SP cannot tell them apart
+/// and must treat them alike.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+enum OktaChange {
+    Deactivation,
+    Reactivation,
+    Suspension,
+    Unsuspension,
+    Unassignment,
+}
+
+impl OktaChange {
+    fn active(self) -> bool {
+        matches!(self, OktaChange::Reactivation | OktaChange::Unsuspension)
+    }
+
+    fn name(self) -> &'static str {
+        match self {
+            OktaChange::Deactivation => "deactivation",
+            OktaChange::Reactivation => "reactivation",
+            OktaChange::Suspension => "suspension",
+            OktaChange::Unsuspension => "unsuspension",
+            OktaChange::Unassignment => "unassignment from the app",
+        }
     }
 }
 
 /// Why the target cannot sign in by `by`, when it cannot.
-fn cannot_sign_in_by(suite: &Suite, by: SignInBy) -> Option<String> {
+pub(super) fn cannot_sign_in_by(suite: &Suite, by: SignInBy) -> Option<String> {
     match by {
         SignInBy::Saml => suite.saml.is_none().then(|| "the target declares no [saml] section".to_owned()),
         SignInBy::Oidc => match &suite.target.oidc {
@@ -70,9 +102,21 @@ fn cannot_sign_in_by(suite: &Suite, by: SignInBy) -> Option<String> {
 /// The protocol of a check that needs one sign-in protocol, whichever:
 /// SAML where the target declares it, else OIDC. `Err` is why there is none.
 pub(super) fn any_sign_in(suite: &Suite) -> Result<SignInBy, String> {
-    [SignInBy::Saml, SignInBy::Oidc].into_iter().find(|by| cannot_sign_in_by(suite, *by).is_none()).ok_or_else(|| {
-        "the target has neither a [saml] section nor an [oidc] section with a login_url to sign in by".to_owned()
-    })
+    every_sign_in(suite).map(|protocols| protocols[0])
+}
+
+/// Every protocol the target signs in by, SAML first, for a check that
+/// judges each. `Err` is why there is none; otherwise the list is never
+/// empty.
+fn every_sign_in(suite: &Suite) -> Result<Vec<SignInBy>, String> {
+    let protocols: Vec<SignInBy> =
+        [SignInBy::Saml, SignInBy::Oidc].into_iter().filter(|by| cannot_sign_in_by(suite, *by).is_none()).collect();
+    if protocols.is_empty() {
+        return Err(
+            "the target has neither a [saml] section nor an [oidc] section with a login_url to sign in by".to_owned()
+        );
+    }
+    Ok(protocols)
 }
 
 /// A sign-in: the SP's last answer and what the oracle then saw.
@@ -203,17 +247,19 @@ impl<'a> Person<'a> {
         self.sign_in(&browser).await
     }
 
-    /// Sets the user active or not with Okta's request for the target's
-    /// profile. An SP that refuses it is the check's failure: Okta's
-    /// deactivation must be taken.
-    async fn set_active(&mut self, active: bool) -> Step<Result<Reply, Outcome>> {
-        let reply = self.scim.set_active(&self.user, &self.scim_id, active).await?;
+    /// Sends Okta's request for `change` (the user set active or not, for
+    /// the target's profile). An SP that refuses it is the check's failure:
+    /// Okta's change must be taken.
+    async fn set_active(&mut self, change: OktaChange) -> Step<Result<Reply, Outcome>> {
+        let reply = self.scim.set_active(&self.user, &self.scim_id, change.active()).await?;
         if reply.ok() {
             return Ok(Ok(reply));
         }
-        let what = if active { "reactivation" } else { "deactivation" };
         let oracle = "not asked: the SP refused Okta's request";
-        Ok(Err(self.fail(format!("the SP refused Okta's {what} of {} ({})", self.canary.email, reply.status), oracle)))
+        Ok(Err(self.fail(
+            format!("the SP refused Okta's {} of {} ({})", change.name(), self.canary.email, reply.status),
+            oracle,
+        )))
     }
 
     /// The user as the SCIM server reads them now: the status, and whether
@@ -230,6 +276,76 @@ impl<'a> Person<'a> {
         Ok(ids_in(&lookup))
     }
 
+    /// What is wrong with the account after Okta made it inactive, as SCIM
+    /// reads it now: it must read 200 with `active: false`, and Okta's
+    /// lookup by userName must find that one user, so that Okta's later
+    /// reactivation or reassignment links to it rather than making another.
+    async fn inactive_account_problems(&mut self) -> Step<Vec<String>> {
+        let (status, active) = self.read_back().await?;
+        let found = self.looked_up().await?;
+        let mut problems = Vec::new();
+        match (status, active) {
+            (200, Some(false)) => {}
+            (200, Some(true)) => problems.push(format!("the user {} reads active again", self.scim_id)),
+            (200, None) => problems.push(format!("the user {} reads without an active flag", self.scim_id)),
+            (status, _) => {
+                problems.push(format!("the user {} reads {status}: the account Okta deactivated is gone", self.scim_id))
+            }
+        }
+        if found != [self.scim_id.clone()] {
+            problems.push(format!(
+                "Okta's lookup of {} finds {found:?}, not the one deactivated user {}",
+                self.user.user_name, self.scim_id
+            ));
+        }
+        Ok(problems)
+    }
+
+    /// What is wrong after Okta's `change` made the account active again
+    /// and the person signed in (`attempt`): the sign-in must reach the
+    /// person, and the same account where the session shows the account's
+    /// id (its SCIM id); SCIM must read that account active, and Okta's
+    /// lookup find only it.
+    async fn restored_account_problems(&mut self, attempt: &Attempt, change: OktaChange) -> Step<Vec<String>> {
+        let (status, active) = self.read_back().await?;
+        let found = self.looked_up().await?;
+        let what = change.name();
+        let mut problems = Vec::new();
+        if !attempt.seen.is(&self.canary.email) {
+            problems.push(format!(
+                "a {} sign-in after the {what} gave {} (the SP answered {})",
+                self.by.name(),
+                attempt.seen.describe(),
+                attempt.answered()
+            ));
+        }
+        if self.session_shows_the_account()
+            && attempt.seen.is(&self.canary.email)
+            && !attempt.seen.body.contains(&self.scim_id)
+        {
+            problems.push(format!(
+                "the session after the {what} is not the account {}'s, which the session before showed",
+                self.scim_id
+            ));
+        }
+        if (status, active) != (200, Some(true)) {
+            problems.push(format!("the user {} reads {status} with active {active:?}", self.scim_id));
+        }
+        if found != [self.scim_id.clone()] {
+            problems.push(format!(
+                "Okta's lookup of {} finds {found:?}, not the one user {} after the {what}",
+                self.user.user_name, self.scim_id
+            ));
+        }
+        Ok(problems)
+    }
+
+    /// Whether the session of the positive control showed the account's id
+    /// (the SCIM id), so later sessions can be told to be the same account.
+    fn session_shows_the_account(&self) -> bool {
+        self.control_session.contains(&self.scim_id)
+    }
+
     fn evidence(&self, oracle: &str) -> Option<Evidence> {
         Some(Evidence::Scim(ScimEvidence { exchanges: self.scim.exchanges.clone(), oracle: oracle.to_owned() }))
     }
@@ -241,9 +357,18 @@ impl<'a> Person<'a> {
     /// A sign-in of the deactivated person must give no session of any
     /// kind.
     async fn judge_refused(&self, attempt: &Attempt, circumstance: &str) -> Step<Outcome> {
+        Ok(match self.refusal(attempt, circumstance).await? {
+            Ok(passed) => Outcome::pass(passed),
+            Err(failed) => failed,
+        })
+    }
+
+    /// As [`Person::judge_refused`], for a check that goes on after the
+    /// refusal: `Ok` is what passed, `Err` the failure.
+    async fn refusal(&self, attempt: &Attempt, circumstance: &str) -> Step<Result<String, Outcome>> {
         let (any_session, held) = self.suite.judge_any_session(&attempt.seen).await?;
         if any_session {
-            return Ok(self.fail(
+            return Ok(Err(self.fail(
                 format!(
                     "a {} sign-in of {} {circumstance} gave {held} (the SP answered {})",
                     self.by.name(),
@@ -251,9 +376,9 @@ impl<'a> Person<'a> {
                     attempt.answered()
                 ),
                 &held,
-            ));
+            )));
         }
-        Ok(Outcome::pass(format!(
+        Ok(Ok(format!(
             "the {} sign-in {circumstance} was refused (the SP answered {}) and gave no session",
             self.by.name(),
             attempt.answered()
@@ -279,7 +404,7 @@ async fn refused_after_deactivation(suite: &Suite, by: SignInBy) -> Step<Outcome
     }
     let label = if by == SignInBy::Saml { "saml" } else { "oidc" };
     let mut person = Person::signed_in(suite, by, label).await?;
-    if let Err(failed) = person.set_active(false).await? {
+    if let Err(failed) = person.set_active(OktaChange::Deactivation).await? {
         return Ok(failed);
     }
     let attempt = person.sign_in_anew().await?;
@@ -292,7 +417,7 @@ async fn session_ends(suite: &Suite) -> Step<Outcome> {
         Err(why) => return Ok(Outcome::skip(why)),
     };
     let mut person = Person::signed_in(suite, by, "session").await?;
-    if let Err(failed) = person.set_active(false).await? {
+    if let Err(failed) = person.set_active(OktaChange::Deactivation).await? {
         return Ok(failed);
     }
     let seen = suite.oracle(&person.control).await?;
@@ -316,27 +441,11 @@ async fn jit_never_revives(suite: &Suite) -> Step<Outcome> {
         Err(why) => return Ok(Outcome::skip(why)),
     };
     let mut person = Person::signed_in(suite, by, "revive").await?;
-    if let Err(failed) = person.set_active(false).await? {
+    if let Err(failed) = person.set_active(OktaChange::Deactivation).await? {
         return Ok(failed);
     }
     let attempt = person.sign_in_anew().await?;
-    let (status, active) = person.read_back().await?;
-    let found = person.looked_up().await?;
-    let mut problems = Vec::new();
-    match (status, active) {
-        (200, Some(false)) => {}
-        (200, Some(true)) => problems.push(format!("the user {} reads active again", person.scim_id)),
-        (200, None) => problems.push(format!("the user {} reads without an active flag", person.scim_id)),
-        (status, _) => {
-            problems.push(format!("the user {} reads {status}: the account Okta deactivated is gone", person.scim_id))
-        }
-    }
-    if found != [person.scim_id.clone()] {
-        problems.push(format!(
-            "Okta's lookup of {} finds {found:?}, not the one deactivated user {}",
-            person.user.user_name, person.scim_id
-        ));
-    }
+    let problems = person.inactive_account_problems().await?;
     let oracle = attempt.seen.describe();
     if problems.is_empty() {
         return Ok(Outcome::pass(format!(
@@ -390,7 +499,7 @@ async fn group_member_refused(suite: &Suite) -> Step<Outcome> {
     let (user, scim_id) = (person.user.clone(), person.scim_id.clone());
     person.scim.add_members(&group, &[(&user, &scim_id)]).await?;
     join_org_group(suite, &group.0, &person.canary.email)?;
-    if let Err(failed) = person.set_active(false).await? {
+    if let Err(failed) = person.set_active(OktaChange::Deactivation).await? {
         return Ok(failed);
     }
     let attempt = person.sign_in_anew().await?;
@@ -405,47 +514,19 @@ async fn reactivation_restores(suite: &Suite) -> Step<Outcome> {
         Err(why) => return Ok(Outcome::skip(why)),
     };
     let mut person = Person::signed_in(suite, by, "reactivate").await?;
-    if let Err(failed) = person.set_active(false).await? {
+    if let Err(failed) = person.set_active(OktaChange::Deactivation).await? {
         return Ok(failed);
     }
     // A sign-in while deactivated, as a user locked out would try: it must
     // not leave anything behind that the reactivation then trips over.
     let refused = person.sign_in_anew().await?;
-    if let Err(failed) = person.set_active(true).await? {
+    if let Err(failed) = person.set_active(OktaChange::Reactivation).await? {
         return Ok(failed);
     }
     let attempt = person.sign_in_anew().await?;
-    let (status, active) = person.read_back().await?;
-    let found = person.looked_up().await?;
-    let mut problems = Vec::new();
-    if !attempt.seen.is(&person.canary.email) {
-        problems.push(format!(
-            "a {} sign-in after the reactivation gave {} (the SP answered {})",
-            by.name(),
-            attempt.seen.describe(),
-            attempt.answered()
-        ));
-    }
-    // Where the session shows the account's id (the SCIM id), the session
-    // after the reactivation must show the same one.
-    let shows_the_account = person.control_session.contains(&person.scim_id);
-    if shows_the_account && attempt.seen.is(&person.canary.email) && !attempt.seen.body.contains(&person.scim_id) {
-        problems.push(format!(
-            "the session after the reactivation is not the account {}'s, which the session before showed",
-            person.scim_id
-        ));
-    }
-    if (status, active) != (200, Some(true)) {
-        problems.push(format!("the user {} reads {status} with active {active:?}", person.scim_id));
-    }
-    if found != [person.scim_id.clone()] {
-        problems.push(format!(
-            "Okta's lookup of {} finds {found:?}, not the one reactivated user {}",
-            person.user.user_name, person.scim_id
-        ));
-    }
+    let problems = person.restored_account_problems(&attempt, OktaChange::Reactivation).await?;
     if problems.is_empty() {
-        let seen_as = if shows_the_account { ", which the session shows" } else { "" };
+        let seen_as = if person.session_shows_the_account() { ", which the session shows" } else { "" };
         return Ok(Outcome::pass(format!(
             "refused while deactivated ({}), then signed in to the same account {}{seen_as} after the reactivation",
             refused.answered(),
@@ -465,7 +546,7 @@ async fn refresh_refused(suite: &Suite) -> Step<Outcome> {
         ));
     };
     let mut person = Person::signed_in(suite, SignInBy::Oidc, "refresh").await?;
-    if let Err(failed) = person.set_active(false).await? {
+    if let Err(failed) = person.set_active(OktaChange::Deactivation).await? {
         return Ok(failed);
     }
     let answer = person.control.post_form(&refresh_url, &[]).await?;
@@ -482,4 +563,105 @@ async fn refresh_refused(suite: &Suite) -> Step<Outcome> {
     }
     let code = answer.error_code.as_deref().map(|c| format!(" {c}")).unwrap_or_default();
     Ok(Outcome::pass(format!("the refresh was refused (oidc.refresh_url answered {}{code})", answer.status)))
+}
+
+/// Okta's suspension, then its unsuspension, for each protocol the target
+/// signs in by: the sign-in while suspended gets no session, and the one
+/// after the unsuspension reaches the same account. Okta suspends a user
+/// for a while (a leave, an investigation) and keeps them assigned, so an
+/// SP that deletes or re-creates the account here loses their data.
+async fn suspension_refused(suite: &Suite) -> Step<Outcome> {
+    let protocols = match every_sign_in(suite) {
+        Ok(protocols) => protocols,
+        Err(why) => return Ok(Outcome::skip(why)),
+    };
+    let mut passed = Vec::new();
+    for by in protocols {
+        let label = format!("suspend-{}", by.name().to_ascii_lowercase());
+        let mut person = Person::signed_in(suite, by, &label).await?;
+        if let Err(failed) = person.set_active(OktaChange::Suspension).await? {
+            return Ok(failed);
+        }
+        let suspended = person.sign_in_anew().await?;
+        let refused = match person.refusal(&suspended, "after Okta's suspension").await? {
+            Ok(refused) => refused,
+            Err(failed) => return Ok(failed),
+        };
+        if let Err(failed) = person.set_active(OktaChange::Unsuspension).await? {
+            return Ok(failed);
+        }
+        let attempt = person.sign_in_anew().await?;
+        let problems = person.restored_account_problems(&attempt, OktaChange::Unsuspension).await?;
+        if !problems.is_empty() {
+            return Ok(person.fail(
+                format!("{refused}, but after Okta's unsuspension: {}", problems.join("; ")),
+                &attempt.seen.describe(),
+            ));
+        }
+        let seen_as = if person.session_shows_the_account() { ", which the session shows" } else { "" };
+        passed.push(format!(
+            "{refused}; after the unsuspension the {} sign-in reached the same account {}{seen_as}",
+            by.name(),
+            person.scim_id
+        ));
+    }
+    Ok(Outcome::pass(passed.join("; ")))
+}
+
+/// Okta's unassignment of the user from the app, for each protocol the
+/// target signs in by. The org user stays active and assigned at the mock,
+/// so the suite still signs them in, as an Okta session from before the
+/// unassignment or a group assignment racing it would: the SP must refuse
+/// the inactive account, and its just-in-time provisioning must not make
+/// them a new one.
+async fn unassignment_refused(suite: &Suite) -> Step<Outcome> {
+    let protocols = match every_sign_in(suite) {
+        Ok(protocols) => protocols,
+        Err(why) => return Ok(Outcome::skip(why)),
+    };
+    let mut passed = Vec::new();
+    for by in protocols {
+        let label = format!("unassign-{}", by.name().to_ascii_lowercase());
+        let mut person = Person::signed_in(suite, by, &label).await?;
+        if let Err(failed) = person.set_active(OktaChange::Unassignment).await? {
+            return Ok(failed);
+        }
+        let attempt = person.sign_in_anew().await?;
+        let refused = match person.refusal(&attempt, "after Okta unassigned them from the app").await? {
+            Ok(refused) => refused,
+            Err(failed) => return Ok(failed),
+        };
+        let problems = person.inactive_account_problems().await?;
+        if !problems.is_empty() {
+            return Ok(
+                person.fail(format!("{refused}, but after it: {}", problems.join("; ")), &attempt.seen.describe())
+            );
+        }
+        passed.push(format!("{refused}; SCIM still reads the one user {}, inactive", person.scim_id));
+    }
+    Ok(Outcome::pass(passed.join("; ")))
+}
+
+/// Okta's deactivation, then Okta's reads: `GET /Users/{id}` and its lookup
+/// by userName, with no sign-in in between, so what is judged is the
+/// deactivation itself. Okta never deletes a user at the SP; its
+/// reactivation or reassignment later depends on finding this one.
+async fn stays_readable(suite: &Suite) -> Step<Outcome> {
+    let by = match any_sign_in(suite) {
+        Ok(by) => by,
+        Err(why) => return Ok(Outcome::skip(why)),
+    };
+    let mut person = Person::signed_in(suite, by, "readable").await?;
+    if let Err(failed) = person.set_active(OktaChange::Deactivation).await? {
+        return Ok(failed);
+    }
+    let problems = person.inactive_account_problems().await?;
+    let oracle = "not asked: the check reads the user by SCIM only";
+    if !problems.is_empty() {
+        return Ok(person.fail(format!("after Okta's deactivation: {}", problems.join("; ")), oracle));
+    }
+    Ok(Outcome::pass(format!(
+        "after Okta's deactivation, GET /Users/{} reads the user with active false, and Okta's lookup of {} finds exactly them",
+        person.scim_id, person.user.user_name
+    )))
 }
