@@ -19,6 +19,21 @@ use crate::org::{App, AttributeValueSource, Org, User};
 /// ID tokens live an hour, as Okta's do.
 pub const ID_TOKEN_LIFETIME_SECONDS: i64 = 3600;
 
+/// The most groups one groups claim carries. Okta's groups claims (the app's
+/// groups claim filter on the org server, a Groups claim on a custom server)
+/// return at most 100 groups, and for a user in more the token carries the
+/// first 100 without saying that it cut the list (Okta's groups-claim
+/// guide and its Groups.contains/startsWith limit; attacks.md K-07). SAML
+/// group attribute statements have no such limit, so the mock cuts only
+/// OIDC claims.
+pub const GROUPS_CLAIM_LIMIT: usize = 100;
+
+/// The names of the groups a groups claim with `filter` carries: the
+/// matching groups in the org's order, cut at [`GROUPS_CLAIM_LIMIT`].
+fn claimed_group_names<'g>(groups: &[&'g crate::org::Group], matches: impl Fn(&str) -> bool) -> Vec<&'g str> {
+    groups.iter().filter(|g| matches(&g.name)).map(|g| g.name.as_str()).take(GROUPS_CLAIM_LIMIT).collect()
+}
+
 /// Everything a token's claims depend on.
 #[derive(Debug, Clone, Copy)]
 pub struct TokenContext<'a> {
@@ -196,8 +211,7 @@ fn extra_claims(ctx: &TokenContext<'_>, target: ClaimTarget, claims: &mut Map<St
             if let Some(groups_claim) = settings.and_then(|s| s.groups_claim.as_ref())
                 && ctx.has_scope("groups")
             {
-                let names: Vec<&str> =
-                    groups.iter().filter(|g| groups_claim.filter.matches(&g.name)).map(|g| g.name.as_str()).collect();
+                let names = claimed_group_names(&groups, |name| groups_claim.filter.matches(name));
                 put(claims, &groups_claim.name, names);
             }
             if settings.is_some_and(|s| s.app_profile_claims) {
@@ -213,9 +227,9 @@ fn extra_claims(ctx: &TokenContext<'_>, target: ClaimTarget, claims: &mut Map<St
             let app_profile = ctx.org.app_profile(ctx.client, &user.id);
             for claim in custom.claims.iter().filter(|c| c.target == target && c.applies(ctx.scopes)) {
                 let value = match &claim.value {
-                    ClaimValue::Groups(filter) => Some(Value::from(
-                        groups.iter().filter(|g| filter.matches(&g.name)).map(|g| g.name.as_str()).collect::<Vec<_>>(),
-                    )),
+                    ClaimValue::Groups(filter) => {
+                        Some(Value::from(claimed_group_names(&groups, |name| filter.matches(name))))
+                    }
                     ClaimValue::Expression(AttributeValueSource::User(name)) => user.profile.attribute(name),
                     ClaimValue::Expression(AttributeValueSource::AppUser(name)) => app_profile.get(name).cloned(),
                     ClaimValue::Expression(AttributeValueSource::Literal(text)) => Some(Value::from(text.as_str())),

@@ -233,6 +233,44 @@ async fn oidc_groups_scope_adds_the_apps_groups_claim() {
     assert_eq!(claims["groups"], json!(["Engineering", "acme-admins"]));
 }
 
+/// Puts alice in `count` more groups, named `bulk-000` on.
+fn join_bulk_groups(server: &Server, count: usize) {
+    let now = server.idp.now();
+    server.idp.write_org(|org| {
+        for index in 0..count {
+            let name = format!("bulk-{index:03}");
+            let body = serde_json::from_value(json!({"profile": {"name": name}})).unwrap();
+            let made = mock_idp::admin::create_group(org, body, now, server.idp.ids()).unwrap();
+            mock_idp::admin::add_member(org, made.subject.as_str(), "alice@acme.test", now).unwrap();
+        }
+    });
+}
+
+/// Okta's groups claims carry at most 100 groups and say nothing of the
+/// rest (its groups-claim guide; attacks.md K-07): with 120 more groups
+/// alice's org-server and custom-server claims hold the first 100 by name
+/// (her Engineering and acme-admins, then bulk-000 to bulk-097), and the
+/// other 22 are cut.
+#[tokio::test]
+async fn oidc_groups_claims_are_cut_at_one_hundred_groups() {
+    let server = Server::start().await;
+    join_bulk_groups(&server, 120);
+    let org_server =
+        sign_in(&server, &Request { scope: "openid groups", ..Request::web("/oauth2") }, Some(WEB_SECRET)).await;
+    let custom =
+        sign_in(&server, &Request { scope: "openid groups", ..Request::native("/oauth2/default") }, None).await;
+    for tokens in [org_server, custom] {
+        let claims = claims_of(tokens["id_token"].as_str().unwrap());
+        let groups: Vec<&str> = claims["groups"].as_array().unwrap().iter().map(|g| g.as_str().unwrap()).collect();
+        assert_eq!(groups.len(), mock_idp::oidc::claims::GROUPS_CLAIM_LIMIT);
+        assert_eq!(
+            (groups[0], groups[1], groups[2], groups[99]),
+            ("Engineering", "acme-admins", "bulk-000", "bulk-097")
+        );
+        assert!(!groups.contains(&"bulk-098"), "{groups:?}");
+    }
+}
+
 #[tokio::test]
 async fn oidc_client_authentication_follows_the_configured_method() {
     let server = Server::start().await;
