@@ -56,7 +56,29 @@ pub fn router(idp: Arc<Idp>) -> Router {
         .nest("/api/v1", admin::routes(idp.clone()))
         .layer(axum::extract::DefaultBodyLimit::max(MAX_BODY_BYTES))
         .layer(axum::middleware::from_fn_with_state(idp.clone(), error::with_error_ids))
+        .layer(axum::middleware::from_fn_with_state(idp.clone(), during_outage))
         .with_state(idp)
+}
+
+/// Answers 503 Service Unavailable, before any handler runs, for every
+/// request an outage a test switched on covers ([`Idp::set_outage`]), as an
+/// unreachable Okta would: the SP's metadata fetch or the browser's sign-in
+/// fails, whatever the request.
+async fn during_outage(
+    axum::extract::State(idp): axum::extract::State<Arc<Idp>>,
+    request: axum::extract::Request,
+    next: axum::middleware::Next,
+) -> axum::response::Response {
+    use axum::response::IntoResponse;
+    match idp.outage() {
+        Some(outage) if outage.covers(request.uri().path()) => (
+            axum::http::StatusCode::SERVICE_UNAVAILABLE,
+            [(axum::http::header::CONTENT_TYPE, "text/html; charset=utf-8"), (axum::http::header::RETRY_AFTER, "60")],
+            "<!DOCTYPE html><html><head><title>Service Unavailable</title></head><body><h1>Service Unavailable</h1><p>The service is temporarily unavailable. Please try again later.</p></body></html>",
+        )
+            .into_response(),
+        _ => next.run(request).await,
+    }
 }
 
 /// Serves the IdP on a bound listener until `shutdown` completes.

@@ -9,6 +9,7 @@ mod bounded;
 mod console;
 mod logout;
 mod oidc;
+mod outage;
 mod saml_keys;
 
 use bounded::{BoundedList, BoundedMap};
@@ -46,6 +47,7 @@ pub use oidc::{
     ARMED_OIDC_FAULT_LIFETIME, ArmedOidcFault, AuthorizeOutcome, KeyInfo, MintedTokens, OidcState, PkceExchange,
     ProviderFetches, TokenResponse,
 };
+pub use outage::Outage;
 pub use saml_keys::SamlKeys;
 
 /// Where signing keys come from.
@@ -206,6 +208,8 @@ pub struct Idp {
     published_changes: AtomicU64,
     /// The SCIM provisioning engine, once one is started for this IdP.
     provisioner: OnceLock<Arc<crate::provisioning::Provisioner>>,
+    /// The outage a test switched on, if any (see [`Outage`]).
+    outage: RwLock<Option<Outage>>,
 }
 
 impl Idp {
@@ -225,6 +229,7 @@ impl Idp {
             changes: tokio::sync::broadcast::Sender::new(CHANGE_BACKLOG),
             published_changes: AtomicU64::new(0),
             provisioner: OnceLock::new(),
+            outage: RwLock::new(None),
         }
     }
 

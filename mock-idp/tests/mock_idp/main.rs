@@ -20,6 +20,7 @@ mod oidc_keys;
 mod oidc_memory;
 mod oidc_props;
 mod org_changes;
+mod outage;
 mod own_signing;
 mod provisioning_api;
 mod refusals;
