@@ -45,6 +45,14 @@ pub struct Target {
     /// Lists the SP's accounts; a check looks for an email in the answer's
     /// text to tell whether an account exists.
     pub list_users: Option<Hook>,
+    /// Requires sign-in through the IdP (SSO required) or lets it be
+    /// optional again; the body template gets `{value}` (`true` or
+    /// `false`). The break-glass check requires SSO while the IdP is down,
+    /// and asks for it back afterwards.
+    pub set_sso_required: Option<Hook>,
+    /// Makes the SP fetch its IdP metadata again now, as an admin's
+    /// "refresh metadata" button does.
+    pub refresh_idp_metadata: Option<Hook>,
     pub concurrency: usize,
     /// The longest any one request to the SP or a hook may take.
     pub timeout: Duration,
@@ -162,6 +170,34 @@ pub struct Accounts {
     /// SCIM; the lockout-safety check of the last admin is skipped without
     /// it.
     pub admin_group: Option<String>,
+    /// The SP's own way in for its break-glass admin, which must work
+    /// whatever the IdP does; the break-glass check is skipped without it.
+    pub break_glass: Option<BreakGlassLogin>,
+}
+
+/// How the SP's break-glass admin signs in without the IdP: one request
+/// with the admin's credentials, and what its answer shows on success.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct BreakGlassLogin {
+    pub url: String,
+    pub method: reqwest::Method,
+    pub user: String,
+    pub password: String,
+    pub sent_as: CredentialsSentAs,
+    /// The statuses that mean the admin got in; empty means any 2xx.
+    pub success_status: Vec<u16>,
+    /// A JSON pointer that must be present in a successful answer.
+    pub success_pointer: Option<String>,
+}
+
+/// How the break-glass credentials travel.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum CredentialsSentAs {
+    /// An `Authorization: Basic` header.
+    HttpBasic,
+    /// A form body (`application/x-www-form-urlencoded`) with these field
+    /// names, as a local login page posts it.
+    Form { user_field: String, password_field: String },
 }
 
 /// The email domains the SP accepts for sign-in.
@@ -294,6 +330,21 @@ struct AccountsSection {
     email_domains: Option<toml::Value>,
     keeps_accounts: Option<bool>,
     admin_group: Option<String>,
+    break_glass: Option<BreakGlassSection>,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct BreakGlassSection {
+    url: String,
+    method: Option<String>,
+    user: String,
+    password: String,
+    send_as: Option<String>,
+    user_field: Option<String>,
+    password_field: Option<String>,
+    success_status: Option<Vec<u16>>,
+    success_pointer: Option<String>,
 }
 
 #[derive(Debug, Deserialize)]
@@ -317,6 +368,8 @@ struct HooksSection {
     set_idp_initiated: Option<HookEntry>,
     advance_clock: Option<HookEntry>,
     list_users: Option<HookEntry>,
+    set_sso_required: Option<HookEntry>,
+    refresh_idp_metadata: Option<HookEntry>,
 }
 
 #[derive(Debug, Deserialize)]
@@ -479,6 +532,10 @@ pub fn parse_target(file: &str, text: &str, dir: &Path) -> Result<Target, Target
             return Err(fail("accounts.email_domains", format!("{other} is neither a list of domains nor \"any\"")));
         }
     };
+    let break_glass = match parsed.accounts.break_glass {
+        None => None,
+        Some(section) => Some(break_glass_login(section, &fail)?),
+    };
     let accounts = Accounts {
         jit: parsed.accounts.jit,
         email_domains,
@@ -489,6 +546,7 @@ pub fn parse_target(file: &str, text: &str, dir: &Path) -> Result<Target, Target
             }
             other => other,
         },
+        break_glass,
     };
     let pointer = |field: &str, value: Option<String>| -> Result<Option<String>, TargetError> {
         match value {
@@ -571,6 +629,8 @@ pub fn parse_target(file: &str, text: &str, dir: &Path) -> Result<Target, Target
     let set_idp_initiated = hook("set_idp_initiated", parsed.hooks.set_idp_initiated)?;
     let advance_clock = hook("advance_clock", parsed.hooks.advance_clock)?;
     let list_users = hook("list_users", parsed.hooks.list_users)?;
+    let set_sso_required = hook("set_sso_required", parsed.hooks.set_sso_required)?;
+    let refresh_idp_metadata = hook("refresh_idp_metadata", parsed.hooks.refresh_idp_metadata)?;
     let concurrency = parsed.limits.concurrency.unwrap_or(8);
     if !(1..=64).contains(&concurrency) {
         return Err(fail("limits.concurrency", format!("{concurrency} is not between 1 and 64")));
@@ -594,8 +654,73 @@ pub fn parse_target(file: &str, text: &str, dir: &Path) -> Result<Target, Target
         set_idp_initiated,
         advance_clock,
         list_users,
+        set_sso_required,
+        refresh_idp_metadata,
         concurrency,
         timeout: Duration::from_secs(timeout),
+    })
+}
+
+/// Validates `[accounts.break_glass]`: an absolute URL, credentials sent by
+/// HTTP Basic (GET by default) or as a form (POST by default, both field
+/// names given), and success as statuses and an optional JSON pointer.
+fn break_glass_login(
+    section: BreakGlassSection,
+    fail: &dyn Fn(&str, String) -> TargetError,
+) -> Result<BreakGlassLogin, TargetError> {
+    if !url_ok(&section.url) {
+        return Err(fail(
+            "accounts.break_glass.url",
+            format!("'{}' is not an absolute http or https URL", section.url),
+        ));
+    }
+    if section.user.trim().is_empty() || section.password.is_empty() {
+        return Err(fail("accounts.break_glass", "needs a user and a password".into()));
+    }
+    let sent_as = match (section.send_as.as_deref(), section.user_field, section.password_field) {
+        (None | Some("basic"), None, None) => CredentialsSentAs::HttpBasic,
+        (Some("form"), Some(user_field), Some(password_field))
+            if !user_field.is_empty() && !password_field.is_empty() =>
+        {
+            CredentialsSentAs::Form { user_field, password_field }
+        }
+        (Some("form"), _, _) => {
+            return Err(fail("accounts.break_glass", "a form needs user_field and password_field".into()));
+        }
+        (None | Some("basic"), _, _) => {
+            return Err(fail(
+                "accounts.break_glass",
+                "user_field and password_field are for send_as = \"form\"".into(),
+            ));
+        }
+        (Some(other), _, _) => {
+            return Err(fail("accounts.break_glass.send_as", format!("'{other}' is neither \"basic\" nor \"form\"")));
+        }
+    };
+    let default_method = match sent_as {
+        CredentialsSentAs::HttpBasic => "GET",
+        CredentialsSentAs::Form { .. } => "POST",
+    };
+    let method_name = section.method.unwrap_or_else(|| default_method.to_owned());
+    let method = reqwest::Method::from_bytes(method_name.to_ascii_uppercase().as_bytes())
+        .map_err(|_| fail("accounts.break_glass.method", format!("'{method_name}' is not an HTTP method")))?;
+    let success_status = section.success_status.unwrap_or_default();
+    if success_status.iter().any(|s| !(100..=599).contains(s)) {
+        return Err(fail("accounts.break_glass.success_status", "must list HTTP statuses (100 to 599)".into()));
+    }
+    if let Some(pointer) = &section.success_pointer
+        && !pointer.starts_with('/')
+    {
+        return Err(fail("accounts.break_glass.success_pointer", format!("'{pointer}' must start with '/'")));
+    }
+    Ok(BreakGlassLogin {
+        url: section.url,
+        method,
+        user: section.user,
+        password: section.password,
+        sent_as,
+        success_status,
+        success_pointer: section.success_pointer,
     })
 }
 
@@ -729,6 +854,50 @@ mod tests {
         assert_eq!(with("").unwrap().accounts.admin_group, None);
         assert_eq!(with("admin_group = \"admins\"\n").unwrap().accounts.admin_group.as_deref(), Some("admins"));
         assert_eq!(with("admin_group = \" \"\n").unwrap_err().field, "accounts.admin_group");
+    }
+
+    #[test]
+    fn break_glass_login_is_basic_or_a_form_and_optional() {
+        let declared = parse(REFERENCE).unwrap();
+        let login = declared.accounts.break_glass.unwrap();
+        assert_eq!(login.url, "http://127.0.0.1:7100/admin/tenants/acme/settings");
+        assert_eq!((login.method, login.sent_as), (reqwest::Method::GET, CredentialsSentAs::HttpBasic));
+        assert_eq!((login.user.as_str(), login.password.as_str()), ("breakglass@acme.test", "mockta-dev-breakglass"));
+        assert_eq!((login.success_status, login.success_pointer.as_deref()), (vec![200], Some("/sso_required")));
+        assert!(declared.set_sso_required.is_some() && declared.refresh_idp_metadata.is_some());
+        let start = REFERENCE.find("[accounts.break_glass]").unwrap();
+        let end = REFERENCE[start..].find("\n\n").map_or(REFERENCE.len(), |i| start + i);
+        let with = |section: &str| parse(&format!("{}{section}{}", &REFERENCE[..start], &REFERENCE[end..]));
+        assert_eq!(with("").unwrap().accounts.break_glass, None);
+        let form = with(
+            "[accounts.break_glass]\nurl = \"http://sp/login\"\nuser = \"root\"\npassword = \"pw\"\nsend_as = \"form\"\nuser_field = \"username\"\npassword_field = \"password\"\nsuccess_status = [302]\n",
+        )
+        .unwrap()
+        .accounts
+        .break_glass
+        .unwrap();
+        assert_eq!(form.method, reqwest::Method::POST);
+        assert_eq!(
+            form.sent_as,
+            CredentialsSentAs::Form { user_field: "username".into(), password_field: "password".into() }
+        );
+        assert!(form.success_pointer.is_none());
+        let bad = |section: &str| with(&format!("[accounts.break_glass]\nuser = \"u\"\npassword = \"p\"\n{section}"));
+        assert_eq!(bad("url = \"/login\"\n").unwrap_err().field, "accounts.break_glass.url");
+        assert_eq!(bad("url = \"http://sp/\"\nsend_as = \"form\"\n").unwrap_err().field, "accounts.break_glass");
+        assert_eq!(bad("url = \"http://sp/\"\nuser_field = \"u\"\n").unwrap_err().field, "accounts.break_glass");
+        assert_eq!(
+            bad("url = \"http://sp/\"\nsend_as = \"digest\"\n").unwrap_err().field,
+            "accounts.break_glass.send_as"
+        );
+        assert_eq!(
+            bad("url = \"http://sp/\"\nsuccess_pointer = \"ok\"\n").unwrap_err().field,
+            "accounts.break_glass.success_pointer"
+        );
+        assert_eq!(
+            bad("url = \"http://sp/\"\nsuccess_status = [42]\n").unwrap_err().field,
+            "accounts.break_glass.success_status"
+        );
     }
 
     #[test]
