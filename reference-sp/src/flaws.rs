@@ -140,6 +140,8 @@ pub enum Flaw {
     AllowLastAdminGroupRemoval,
     AllowOwnerDeactivation,
     LinkUnverifiedEmail,
+    SignInGroupsReplaceMembership,
+    PushCreatesTeams,
 }
 
 /// How many refused SAML responses lock an account under the
@@ -147,7 +149,7 @@ pub enum Flaw {
 pub const FAILED_SSO_LOCK_THRESHOLD: u32 = 5;
 
 impl Flaw {
-    pub const ALL: [Flaw; 129] = [
+    pub const ALL: [Flaw; 131] = [
         Flaw::AcceptUnsigned,
         Flaw::TrustKeyinfoCert,
         Flaw::TrustKeyValue,
@@ -277,6 +279,8 @@ impl Flaw {
         Flaw::AllowLastAdminGroupRemoval,
         Flaw::AllowOwnerDeactivation,
         Flaw::LinkUnverifiedEmail,
+        Flaw::SignInGroupsReplaceMembership,
+        Flaw::PushCreatesTeams,
     ];
 
     pub fn name(self) -> &'static str {
@@ -410,6 +414,8 @@ impl Flaw {
             Flaw::AllowLastAdminGroupRemoval => "allow-last-admin-group-removal",
             Flaw::AllowOwnerDeactivation => "allow-owner-deactivation",
             Flaw::LinkUnverifiedEmail => "link-unverified-email",
+            Flaw::SignInGroupsReplaceMembership => "sign-in-groups-replace-membership",
+            Flaw::PushCreatesTeams => "push-creates-teams",
         }
     }
 
@@ -502,6 +508,12 @@ impl Flaw {
             }
             Flaw::LinkUnverifiedEmail => {
                 "Finds the account for an OIDC sign-in by its email claim without reading email_verified (or the tenant's linking setting), so an IdP user holding an unverified copy of someone's address gets their account (nOAuth; attacks.md K-08)."
+            }
+            Flaw::SignInGroupsReplaceMembership => {
+                "Takes the groups of each sign-in (the SAML groups attribute, the OIDC groups claim) as the user's whole team membership and takes them out of every pushed team the sign-in does not name, so a groups claim Okta cut at 100 groups drops memberships Okta pushed (attacks.md K-07)."
+            }
+            Flaw::PushCreatesTeams => {
+                "Creates a new team for a pushed group whose name matches no team, in a tenant whose pushed groups must link to existing teams, so every Okta group an admin pushes by mistake becomes a team (the Moxion guide: push groups link to teams and never create them)."
             }
             Flaw::AllowOwnerDeactivation => {
                 "Lets SCIM deactivate the user the tenant's SCIM credential stands for (its API user), so Okta's deactivation locks out the integration's own owner."
@@ -896,6 +908,13 @@ pub struct Policy {
     /// verified it and the tenant allows linking; false under the
     /// `link-unverified-email` flaw, where any email claim links.
     pub oidc_links_only_verified_email: bool,
+    /// A sign-in leaves the user's pushed team memberships as Okta pushed
+    /// them; false under `sign-in-groups-replace-membership`, where teams
+    /// the sign-in's groups do not name lose the user.
+    pub sign_in_keeps_pushed_membership: bool,
+    /// A tenant with `teams_must_exist` refuses to push a group no team is
+    /// named like; false under `push-creates-teams`, which creates one.
+    pub scim_push_links_existing_teams_only: bool,
     pub jit_checks_domain: bool,
     pub signature_failure_is_fatal: bool,
     pub honour_skew_tolerance: bool,
@@ -1100,6 +1119,8 @@ impl Policy {
             allow_last_admin_group_removal: false,
             allow_owner_deactivation: false,
             oidc_links_only_verified_email: true,
+            sign_in_keeps_pushed_membership: true,
+            scim_push_links_existing_teams_only: true,
             jit_checks_domain: true,
             signature_failure_is_fatal: true,
             honour_skew_tolerance: true,
@@ -1314,6 +1335,8 @@ impl Policy {
                 Flaw::AllowLastAdminGroupRemoval => policy.allow_last_admin_group_removal = true,
                 Flaw::AllowOwnerDeactivation => policy.allow_owner_deactivation = true,
                 Flaw::LinkUnverifiedEmail => policy.oidc_links_only_verified_email = false,
+                Flaw::SignInGroupsReplaceMembership => policy.sign_in_keeps_pushed_membership = false,
+                Flaw::PushCreatesTeams => policy.scim_push_links_existing_teams_only = false,
                 Flaw::JitIgnoresDomain => policy.jit_checks_domain = false,
                 Flaw::IgnoreSignatureErrors => policy.signature_failure_is_fatal = false,
                 Flaw::ZeroClockSkew => policy.honour_skew_tolerance = false,

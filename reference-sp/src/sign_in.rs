@@ -152,6 +152,9 @@ impl Sp {
                 return Err(SpError::Locked(user.email));
             }
         }
+        if !self.policy.sign_in_keeps_pushed_membership {
+            self.membership_from_sign_in(tenant, &user.id, &identity.groups)?;
+        }
         let session_token = new_token();
         self.store.create_session(
             &hash_token(&session_token),

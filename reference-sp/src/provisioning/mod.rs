@@ -664,7 +664,10 @@ impl Sp {
             if existing.as_ref().is_some_and(|t| t.linked) {
                 return Err(ScimError::Uniqueness(format!("a group named '{}' already exists", input.display_name)));
             }
-            if existing.is_none() && config.scim.as_ref().is_some_and(|s| s.teams_must_exist) {
+            // The `push-creates-teams` flaw creates the team anyway.
+            let must_exist = config.scim.as_ref().is_some_and(|s| s.teams_must_exist)
+                && self.policy.scim_push_links_existing_teams_only;
+            if existing.is_none() && must_exist {
                 return Err(ScimError::InvalidValue(format!(
                     "tenant {} has no team named '{}'; create the team in the app first, then push the group (pushed groups link to existing teams only)",
                     config.id, input.display_name
@@ -744,6 +747,36 @@ impl Sp {
             self.deactivate_leavers(scope, tenant, &left)?;
         }
         Ok(team)
+    }
+
+    /// The `sign-in-groups-replace-membership` flaw: the groups of a
+    /// sign-in are read as the user's whole membership, so each pushed team
+    /// the sign-in does not name loses the user. The correct SP never calls
+    /// it: membership is Okta's SCIM push alone, and a groups claim Okta cut
+    /// at 100 groups says nothing about the groups it left out.
+    pub(crate) fn membership_from_sign_in(
+        &self,
+        tenant: &TenantConfig,
+        user: &UserId,
+        groups: &[String],
+    ) -> Result<(), StoreError> {
+        let now = self.now();
+        self.store.write(|scope| {
+            let Some(scim_user) = scope.scim_user(&tenant.id, user)? else { return Ok(()) };
+            for (team_id, name) in &scim_user.teams {
+                if groups.iter().any(|group| group == name) {
+                    continue;
+                }
+                let Some(team) = scope.team(&tenant.id, team_id)? else { continue };
+                let write = TeamWrite {
+                    display_name: team.display_name.clone(),
+                    resource: team.resource.clone(),
+                    members: team.members.iter().map(|(id, _)| id.clone()).filter(|id| id != user).collect(),
+                };
+                scope.replace_team(&tenant.id, &team.id, Some(team.version), &write, now)?;
+            }
+            Ok(())
+        })?
     }
 
     /// The `group-exit-deactivates` flaw: users who left a pushed group are
