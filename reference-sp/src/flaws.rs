@@ -139,6 +139,7 @@ pub enum Flaw {
     LockAfterFailedSso,
     AllowLastAdminGroupRemoval,
     AllowOwnerDeactivation,
+    PinFirstIdpCertificate,
     LinkUnverifiedEmail,
     SignInGroupsReplaceMembership,
     PushCreatesTeams,
@@ -149,7 +150,7 @@ pub enum Flaw {
 pub const FAILED_SSO_LOCK_THRESHOLD: u32 = 5;
 
 impl Flaw {
-    pub const ALL: [Flaw; 131] = [
+    pub const ALL: [Flaw; 132] = [
         Flaw::AcceptUnsigned,
         Flaw::TrustKeyinfoCert,
         Flaw::TrustKeyValue,
@@ -278,6 +279,7 @@ impl Flaw {
         Flaw::LockAfterFailedSso,
         Flaw::AllowLastAdminGroupRemoval,
         Flaw::AllowOwnerDeactivation,
+        Flaw::PinFirstIdpCertificate,
         Flaw::LinkUnverifiedEmail,
         Flaw::SignInGroupsReplaceMembership,
         Flaw::PushCreatesTeams,
@@ -413,6 +415,7 @@ impl Flaw {
             Flaw::LockAfterFailedSso => "lock-after-failed-sso",
             Flaw::AllowLastAdminGroupRemoval => "allow-last-admin-group-removal",
             Flaw::AllowOwnerDeactivation => "allow-owner-deactivation",
+            Flaw::PinFirstIdpCertificate => "pin-first-idp-certificate",
             Flaw::LinkUnverifiedEmail => "link-unverified-email",
             Flaw::SignInGroupsReplaceMembership => "sign-in-groups-replace-membership",
             Flaw::PushCreatesTeams => "push-creates-teams",
@@ -514,6 +517,9 @@ impl Flaw {
             }
             Flaw::PushCreatesTeams => {
                 "Creates a new team for a pushed group whose name matches no team, in a tenant whose pushed groups must link to existing teams, so every Okta group an admin pushes by mistake becomes a team (the Moxion guide: push groups link to teams and never create them)."
+            }
+            Flaw::PinFirstIdpCertificate => {
+                "Keeps the IdP signing certificates it read first and ignores those a metadata refresh brings, as an SP that pins the certificate at setup does, so Okta's certificate rollover locks everyone out when the app switches to the new certificate (attacks.md K-05: \"users can't access the app until you upload the new certificate\")."
             }
             Flaw::AllowOwnerDeactivation => {
                 "Lets SCIM deactivate the user the tenant's SCIM credential stands for (its API user), so Okta's deactivation locks out the integration's own owner."
@@ -904,6 +910,10 @@ pub struct Policy {
     /// (the `allow-owner-deactivation` flaw); false in the correct SP,
     /// which refuses it with 409 and the reason.
     pub allow_owner_deactivation: bool,
+    /// A metadata refresh installs the IdP signing certificates it reads;
+    /// false under `pin-first-idp-certificate`, which keeps those read
+    /// first and takes only the rest of the new metadata.
+    pub idp_metadata_refresh_takes_certificates: bool,
     /// An OIDC email links to an existing account only when the provider
     /// verified it and the tenant allows linking; false under the
     /// `link-unverified-email` flaw, where any email claim links.
@@ -1118,6 +1128,7 @@ impl Policy {
             lock_after_failed_sso: false,
             allow_last_admin_group_removal: false,
             allow_owner_deactivation: false,
+            idp_metadata_refresh_takes_certificates: true,
             oidc_links_only_verified_email: true,
             sign_in_keeps_pushed_membership: true,
             scim_push_links_existing_teams_only: true,
@@ -1334,6 +1345,7 @@ impl Policy {
                 Flaw::LockAfterFailedSso => policy.lock_after_failed_sso = true,
                 Flaw::AllowLastAdminGroupRemoval => policy.allow_last_admin_group_removal = true,
                 Flaw::AllowOwnerDeactivation => policy.allow_owner_deactivation = true,
+                Flaw::PinFirstIdpCertificate => policy.idp_metadata_refresh_takes_certificates = false,
                 Flaw::LinkUnverifiedEmail => policy.oidc_links_only_verified_email = false,
                 Flaw::SignInGroupsReplaceMembership => policy.sign_in_keeps_pushed_membership = false,
                 Flaw::PushCreatesTeams => policy.scim_push_links_existing_teams_only = false,

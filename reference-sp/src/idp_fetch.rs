@@ -82,7 +82,14 @@ pub async fn refresh(sp: &Sp, tenant: &TenantConfig) -> Result<(), SpError> {
             .await
             .map_err(|e| SamlError::Metadata(format!("{}: {e}", path.display())))?,
     };
-    let metadata = parse_idp_metadata(&xml)?;
+    let mut metadata = parse_idp_metadata(&xml)?;
+    // The pin-first-idp-certificate flaw: the certificates read first stay
+    // the only ones trusted, whatever the IdP publishes since.
+    if !sp.policy.idp_metadata_refresh_takes_certificates
+        && let Some(first) = sp.idp_metadata(&tenant.id)
+    {
+        metadata.certificates = first.certificates;
+    }
     sp.set_idp_metadata(&tenant.id, metadata);
     Ok(())
 }
