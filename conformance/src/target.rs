@@ -149,6 +149,10 @@ pub struct ScimTarget {
     /// "email"`: the SP's API user whose token Okta holds), whom Okta's
     /// deactivation must not lock out; no owner check runs without it.
     pub owner: Option<String>,
+    /// Whether the SP links pushed groups to teams that exist already and
+    /// refuses to create one (`groups_must_exist = true`, as the Moxion
+    /// guide's SP does); the `create_group` hook then makes a team.
+    pub groups_must_exist: bool,
 }
 
 #[derive(Clone, Debug)]
@@ -320,6 +324,8 @@ struct ScimSection {
     basic_auth: Option<String>,
     profile: Option<String>,
     owner: Option<String>,
+    #[serde(default)]
+    groups_must_exist: bool,
 }
 
 #[derive(Debug, Default, Deserialize)]
@@ -510,7 +516,8 @@ pub fn parse_target(file: &str, text: &str, dir: &Path) -> Result<Target, Target
                 }
                 owner => owner,
             };
-            Some(ScimTarget { base_url: section.base_url, auth, profile, owner })
+            let groups_must_exist = section.groups_must_exist;
+            Some(ScimTarget { base_url: section.base_url, auth, profile, owner, groups_must_exist })
         }
     };
     let email_domains = match parsed.accounts.email_domains {
@@ -824,6 +831,8 @@ mod tests {
         assert_eq!(scim("").unwrap().scim.unwrap().owner, None);
         assert_eq!(scim("owner = \"api@acme.test\"\n").unwrap().scim.unwrap().owner.as_deref(), Some("api@acme.test"));
         assert_eq!(scim("owner = \"api\"\n").unwrap_err().field, "scim.owner");
+        assert!(!scim("").unwrap().scim.unwrap().groups_must_exist);
+        assert!(scim("groups_must_exist = true\n").unwrap().scim.unwrap().groups_must_exist);
         assert!(error.problem.contains("oin, oin_patch or wizard"), "{error}");
     }
 

@@ -249,14 +249,14 @@ fn error_problems(reply: &Reply, wanted: u16, detail_needed: bool) -> Vec<String
 }
 
 /// The user ids a group shows as members.
-fn member_ids(group: &Value) -> Vec<String> {
+pub(super) fn member_ids(group: &Value) -> Vec<String> {
     member(group, "members")
         .and_then(Value::as_array)
         .map(|list| list.iter().filter_map(|m| member(m, "value").and_then(Value::as_str).map(str::to_owned)).collect())
         .unwrap_or_default()
 }
 
-fn sorted(mut ids: Vec<String>) -> Vec<String> {
+pub(super) fn sorted(mut ids: Vec<String>) -> Vec<String> {
     ids.sort();
     ids
 }
@@ -1213,7 +1213,8 @@ async fn group_with_members(
     Ok((group, made))
 }
 
-async fn members_now(session: &mut Session<'_>, group_id: &str) -> Step<Result<Vec<String>, String>> {
+/// The member ids `GET /Groups/{id}` shows, sorted, or why it shows none.
+pub(super) async fn members_now(session: &mut Session<'_>, group_id: &str) -> Step<Result<Vec<String>, String>> {
     let read = session.read_group(group_id).await?;
     Ok(match (&read.json, read.status) {
         (Some(body), 200) => Ok(sorted(member_ids(body))),

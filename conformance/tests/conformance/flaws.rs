@@ -370,6 +370,7 @@ async fn each_flaw_fails_exactly_its_checks() {
             || crate::cross_email_matching::EMAIL_MATCHING_FLAWS.contains(&flaw.name())
             || crate::cross_deactivation::DEACTIVATION_FLAWS.contains(&flaw.name())
             || crate::cross_lockout_safety::LOCKOUT_SAFETY_FLAWS.contains(&flaw.name())
+            || crate::cross_push_groups::PUSH_GROUPS_FLAWS.contains(&flaw.name())
         {
             continue;
         }

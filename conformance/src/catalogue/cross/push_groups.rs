@@ -24,6 +24,21 @@ pub enum PushGroupsAction {
     /// After Okta deletes a pushed group (unlink with delete), its member
     /// still signs in.
     DeletedGroupMemberSignsIn,
+    /// After Okta renames a pushed group (its PATCH replace of `id` and
+    /// `displayName`, the one it sends with every membership update), the
+    /// group keeps its members: at sign-in and in `GET /Groups/{id}`.
+    RenameKeepsMembers,
+    /// Okta's member adds, its `members[value eq "…"]` removes and its "Push
+    /// now" replace leave exactly the intended members, and the sign-ins of
+    /// an added and a removed member agree.
+    MembershipExact,
+    /// A person in a pushed group and in over 100 other groups signs in by
+    /// a groups claim Okta cut at 100: the SP keeps the pushed membership.
+    Over100Groups,
+    /// Where the target's pushed groups must link to existing teams, Okta's
+    /// push of a group named like a team links to it, and a push of a group
+    /// with no team is refused and creates nothing.
+    ExistingTeamLinked,
 }
 
 /// The fix when a group's life cycle takes access away.
@@ -77,6 +92,38 @@ pub(super) fn checks() -> Vec<Check> {
             PushGroupsAction::DeletedGroupMemberSignsIn,
             "attacks.md K-13; Okta SCIM 2.0 reference (DELETE /Groups/{id} on unlink)",
             KEEP_ACCESS_FIX,
+        ),
+        check(
+            "cross.push_groups.rename_keeps_members",
+            "Okta's rename of a pushed group, sent with every membership update, keeps its members at sign-in and over SCIM",
+            Severity::High,
+            PushGroupsAction::RenameKeepsMembers,
+            "attacks.md K-07 and K-13; Okta SCIM 2.0 reference (PATCH replace {id, displayName} before the member operations)",
+            "Apply Okta's PATCH replace of id and displayName to the group's name alone: a replace without a members path leaves the members as they are (RFC 7644 3.5.2.3), and Okta sends it with every membership update.",
+        ),
+        check(
+            "cross.push_groups.membership_exact",
+            "Okta's member adds, removes and \"Push now\" leave exactly the intended members, and sign-ins agree",
+            Severity::High,
+            PushGroupsAction::MembershipExact,
+            "attacks.md K-13; Okta SCIM 2.0 reference (PATCH add members, remove members[value eq ...], replace members)",
+            "Apply each membership operation exactly: add adds the listed members, remove with a members[value eq \"id\"] path removes that member, and a replace of members (Okta's \"Push now\") makes the list exactly the one sent.",
+        ),
+        check(
+            "cross.push_groups.over_100_groups",
+            "A member of a pushed group who is in over 100 groups keeps the membership after a sign-in whose groups Okta cut at 100",
+            Severity::Medium,
+            PushGroupsAction::Over100Groups,
+            "attacks.md K-07; Okta groups-claim guide (a groups claim carries at most 100 groups)",
+            "Never read a group missing from a sign-in's groups as a removal: Okta cuts the groups claim at 100 groups without saying so. Take membership from Okta's SCIM push, or read the groups of a sign-in only to add.",
+        ),
+        check(
+            "cross.push_groups.existing_team_linked",
+            "Where pushed groups must link to existing teams, Okta's push links to the team of that name and a push with no team creates nothing",
+            Severity::Medium,
+            PushGroupsAction::ExistingTeamLinked,
+            "Okta's Moxion SCIM guide (push groups link to existing teams); Okta SCIM 2.0 reference (Group Push: lookup by displayName, then PATCH or POST)",
+            "Answer Okta's POST /Groups for a name that matches a team by linking that team (its id is the group's id from then on), and refuse a name that matches none with a SCIM error, creating nothing.",
         ),
     ]
 }
