@@ -9,6 +9,8 @@ use serde::Serialize;
 mod refresh;
 mod scenarios;
 
+pub(in crate::runner) use scenarios::KeyRotation;
+
 use super::browser::{Browser, SpAnswer};
 use super::{Canary, Evidence, Outcome, Step, StepError, Suite, excerpt};
 use crate::catalogue::OidcAction;

@@ -5,18 +5,23 @@
 //! (SAML, no [scim]).
 
 use std::collections::BTreeSet;
+use std::sync::Arc;
 
 use conformance::catalogue::{Category, Check, Protocol, checks_for};
 use conformance::runner::{Evidence, Verdict};
 use reference_sp::flaws::Flaw;
 
-use crate::support::{Tenant, run_against_tenant};
+use crate::support::{Tenant, run_against_tenant, run_configured_with_idp, run_with_target_edit};
 
 /// Flaws added for these checks, which the SAML and SCIM flaw tables leave
 /// out: the SAML catalogue never sends five refused responses for one
 /// person, so none of its checks sees the lock.
-pub(crate) const LOCKOUT_SAFETY_FLAWS: &[&str] =
-    &["lock-after-failed-sso", "allow-last-admin-group-removal", "allow-owner-deactivation"];
+pub(crate) const LOCKOUT_SAFETY_FLAWS: &[&str] = &[
+    "lock-after-failed-sso",
+    "allow-last-admin-group-removal",
+    "allow-owner-deactivation",
+    "pin-first-idp-certificate",
+];
 
 /// Which lockout-safety checks each flaw must make fail, against acme.
 const LOCKOUT_SAFETY_FLAW_CHECKS: &[(&str, &[&str])] = &[
@@ -29,6 +34,13 @@ const LOCKOUT_SAFETY_FLAW_CHECKS: &[(&str, &[&str])] = &[
     ("allow-last-admin-group-removal", &["cross.lockout_safety.last_admin_kept"]),
     // Okta's deactivation of the SCIM credential's owner is taken.
     ("allow-owner-deactivation", &["cross.lockout_safety.scim_owner_kept"]),
+    // The SP keeps the IdP certificate it read first: the old key's
+    // sign-in works during the overlap, the new key's after the switch
+    // does not.
+    ("pin-first-idp-certificate", &["cross.lockout_safety.saml_certificate_rollover"]),
+    // The relying party verifies with the first key of its cached JWKS,
+    // the old one, after the next key becomes active.
+    ("first-jwks-key", &["cross.lockout_safety.oidc_key_rotation"]),
 ];
 
 fn lockout_safety_checks() -> Vec<Check> {
@@ -46,9 +58,24 @@ fn every_lockout_safety_check_is_aimed_at_by_a_flaw() {
     }
 }
 
+fn check(id: &str) -> Check {
+    lockout_safety_checks().into_iter().find(|c| c.id == id).unwrap()
+}
+
+/// The SHA-256 fingerprint of the certificate the target's SAML app signs
+/// with, and how many generated certificates it publishes besides.
+fn saml_keys_of(idp: &mock_idp::idp::Idp) -> (String, usize) {
+    let app = idp.read_org(|org| org.find_app("reference-sp").unwrap().id.clone());
+    let keys = idp.saml_keys(&app).unwrap();
+    (keys.active.fingerprint().to_owned(), keys.generated.len())
+}
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn lockout_safety_checks_pass_against_the_jit_tenant() {
-    let run = run_against_tenant(Tenant::Jit, &[], lockout_safety_checks()).await;
+    let idp = Arc::new(mock_idp::setup::IdpOptions { deterministic: false, ..Default::default() }.build().unwrap());
+    let first_key = saml_keys_of(&idp);
+    let run =
+        run_configured_with_idp(Tenant::Jit, idp.clone(), &[], lockout_safety_checks(), |text| text, |text| text).await;
     assert_eq!(run.results.len(), lockout_safety_checks().len());
     let bad = run.described(|r| r.verdict != Verdict::Pass);
     assert!(bad.is_empty(), "{bad:#?}");
@@ -62,6 +89,34 @@ async fn lockout_safety_checks_pass_against_the_jit_tenant() {
     // And refuses the deactivation of its SCIM credential's owner with 409.
     let owner = run.results.iter().find(|r| r.id == "cross.lockout_safety.scim_owner_kept").unwrap();
     assert!(owner.reason.contains("scim-owner@acme.test") && owner.reason.contains("with 409"), "{}", owner.reason);
+    // The rollover signed in by both keys, and left the app its first key
+    // and nothing else published, for the checks after it.
+    let rollover = run.results.iter().find(|r| r.id == "cross.lockout_safety.saml_certificate_rollover").unwrap();
+    assert!(
+        rollover.reason.contains("during the overlap")
+            && rollover.reason.contains("signed by the new key after the app switched"),
+        "{}",
+        rollover.reason
+    );
+    assert_eq!(saml_keys_of(&idp), (first_key.0, 0));
+    let rotation = run.results.iter().find(|r| r.id == "cross.lockout_safety.oidc_key_rotation").unwrap();
+    assert!(
+        rotation.reason.contains("signed with kid") && rotation.reason.contains("same account"),
+        "{}",
+        rotation.reason
+    );
+}
+
+/// A target that declares no way to make the SP read its IdP metadata
+/// again skips the rollover, saying so.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_certificate_rollover_skips_without_a_refresh_hook() {
+    let rollover = check("cross.lockout_safety.saml_certificate_rollover");
+    let without_hook =
+        |text: String| text.lines().filter(|l| !l.starts_with("refresh_idp_metadata")).collect::<Vec<_>>().join("\n");
+    let run = run_with_target_edit(Tenant::Jit, &[], vec![rollover], None, without_hook).await;
+    assert_eq!(run.results[0].verdict, Verdict::Skip, "{}", run.explain());
+    assert!(run.results[0].reason.contains("hooks.refresh_idp_metadata"), "{}", run.results[0].reason);
 }
 
 /// globex's target names no admin group and no SCIM owner: the last-admin
@@ -71,12 +126,20 @@ async fn lockout_safety_checks_pass_against_the_existing_only_tenant_and_skip_wi
     let run = run_against_tenant(Tenant::ExistingOnly, &[], lockout_safety_checks()).await;
     assert_eq!(
         run.skipped(),
-        BTreeSet::from(["cross.lockout_safety.last_admin_kept", "cross.lockout_safety.scim_owner_kept"]),
+        BTreeSet::from([
+            "cross.lockout_safety.last_admin_kept",
+            "cross.lockout_safety.scim_owner_kept",
+            "cross.lockout_safety.oidc_key_rotation"
+        ]),
         "{}",
         run.explain()
     );
     for result in run.results.iter().filter(|r| r.verdict == Verdict::Skip) {
-        let field = if result.id.ends_with("scim_owner_kept") { "scim.owner" } else { "accounts.admin_group" };
+        let field = match result.id {
+            "cross.lockout_safety.scim_owner_kept" => "scim.owner",
+            "cross.lockout_safety.oidc_key_rotation" => "[oidc]",
+            _ => "accounts.admin_group",
+        };
         assert!(result.reason.contains(field), "{}: {}", result.id, result.reason);
     }
     assert_eq!(run.failing(), BTreeSet::new(), "{}", run.explain());
@@ -109,6 +172,9 @@ async fn each_lockout_safety_flaw_fails_exactly_its_checks() {
             assert!(!evidence.oracle.is_empty(), "{}: the oracle's answer is part of the evidence", result.id);
             if result.id == "cross.lockout_safety.failed_sso_never_locks" {
                 assert!(result.reason.contains("account.locked"), "{}", result.reason);
+            }
+            if result.id == "cross.lockout_safety.saml_certificate_rollover" {
+                assert!(result.reason.contains("signed by the new key after the switch"), "{}", result.reason);
             }
             assert!(result.fix.is_some(), "{}", result.id);
         }

@@ -25,6 +25,17 @@ pub enum LockoutSafetyAction {
     /// for (its API user, the target's `scim.owner`) leaves them able to
     /// sign in: the SP refuses it, or keeps them active.
     ScimOwnerKept,
+    /// Okta's SAML signing certificate rollover (attacks.md K-05): the new
+    /// certificate is published next to the old one, the SP refreshes its
+    /// IdP metadata, sign-ins signed by the old key still work, and after
+    /// the app switches to the new key sign-ins signed by it reach the same
+    /// account.
+    SamlCertificateRollover,
+    /// Okta's scheduled rotation of the authorization server's signing key
+    /// (the next key, published in the JWKS ahead of use, signs ID tokens
+    /// with a new kid): the same person signs in again by OIDC and reaches
+    /// the same account.
+    OidcKeyRotation,
 }
 
 fn check(
@@ -35,6 +46,10 @@ fn check(
     reference: &'static str,
     fix: &'static str,
 ) -> Check {
+    // The key checks change what signs every concurrent check's messages,
+    // so they run alone.
+    let exclusive =
+        matches!(action, LockoutSafetyAction::SamlCertificateRollover | LockoutSafetyAction::OidcKeyRotation);
     Check {
         id,
         title,
@@ -44,7 +59,7 @@ fn check(
         needs: &[],
         action: Action::Cross(CrossAction::LockoutSafety(action)),
         fix,
-        exclusive: false,
+        exclusive,
         weight: Weight::Fail,
     }
 }
@@ -75,6 +90,22 @@ pub(super) fn checks() -> Vec<Check> {
             LockoutSafetyAction::ScimOwnerKept,
             "attacks.md K-14; Okta's Moxion SCIM guide (the API user whose token Okta holds)",
             "Refuse Okta's deactivation of the user your SCIM token belongs to with 409 and the reason (rotate the token to another admin first), so Okta shows the error and the integration keeps its owner.",
+        ),
+        check(
+            "cross.lockout_safety.saml_certificate_rollover",
+            "Okta's SAML certificate rollover keeps sign-in working: both certificates are trusted during the overlap, and the new one after the switch reaches the same account",
+            Severity::High,
+            LockoutSafetyAction::SamlCertificateRollover,
+            "attacks.md K-05; Okta's Manage signing certificates guide (generate a new certificate, then activate it); SAML 2.0 Metadata 2.4.1.1 (several signing KeyDescriptors)",
+            "Trust every signing certificate in the IdP's metadata and refresh the metadata (on a schedule, or from an admin's button) instead of pinning the certificate read at setup, so Okta's new certificate is known before the app switches to it.",
+        ),
+        check(
+            "cross.lockout_safety.oidc_key_rotation",
+            "After Okta rotates the authorization server's signing key, the same person signs in by OIDC to the same account",
+            Severity::High,
+            LockoutSafetyAction::OidcKeyRotation,
+            "attacks.md K-01, K-14; OpenID Connect Core 10.1.1; Okta's Key rotation concept (the next key is published ahead of the rotation)",
+            "Verify each ID token with the JWKS key its kid names, keep every published key (the next one is there ahead of use), and refetch the JWKS for an unknown kid.",
         ),
     ]
 }

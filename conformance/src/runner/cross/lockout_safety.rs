@@ -1,18 +1,21 @@
 //! Carries out the lockout-safety checks. Each makes one person the way the
 //! deactivation checks do (a canary of the mock org and the same user at
 //! the SP's SCIM server, userName the email and externalId the Okta user
-//! id), signs them in by SAML as the positive control, does what would lock
-//! the person out at a careless SP, and then signs them in again from a new
-//! browser and reads their SCIM user back.
+//! id), signs them in as the positive control (by SAML, or by OIDC for the
+//! OIDC key rotation), does what would lock the person out at a careless SP
+//! (or changes the IdP's signing keys as Okta does), and then signs them in
+//! again from a new browser and reads their SCIM user back.
 
+use mock_idp::ids::AppId;
 use mock_idp::saml::faults::SamlFault;
 use mock_idp::scim::requests::{self, MembershipEdit};
 use serde_json::Value;
 
+use super::super::oidc::{KeyRotation, OidcDriver};
 use super::super::saml::SamlDriver;
 use super::super::scim::{Session, is_true, member, resources, total_results};
 use super::super::{Outcome, Step, StepError, Suite};
-use super::deactivation::{Person, SignInBy, any_sign_in};
+use super::deactivation::{Attempt, Person, SignInBy, any_sign_in};
 use crate::catalogue::LockoutSafetyAction;
 
 /// How many refused sign-ins the check sends: twice the usual password
@@ -25,6 +28,8 @@ pub(super) async fn execute(suite: &Suite, action: LockoutSafetyAction) -> Step<
         LockoutSafetyAction::FailedSsoNeverLocks => failed_sso_never_locks(suite).await,
         LockoutSafetyAction::LastAdminKept => last_admin_kept(suite).await,
         LockoutSafetyAction::ScimOwnerKept => scim_owner_kept(suite).await,
+        LockoutSafetyAction::SamlCertificateRollover => saml_certificate_rollover(suite).await,
+        LockoutSafetyAction::OidcKeyRotation => oidc_key_rotation(suite).await,
     }
 }
 
@@ -264,4 +269,161 @@ async fn scim_owner_kept(suite: &Suite) -> Step<Outcome> {
         reply.status,
         by.name()
     )))
+}
+
+/// Why a sign-in after a key change did not reach the person's own
+/// account, if it did not: the oracle must see the person, and where the
+/// session before the change showed the account's id (its SCIM id), the
+/// session after it must show the same id.
+fn not_their_account(person: &Person, before: &Attempt, after: &Attempt, when: &str) -> Option<String> {
+    if !after.seen.is(&person.canary.email) {
+        return Some(format!(
+            "{}'s {} sign-in {when} gave {} (the SP answered {})",
+            person.canary.email,
+            person.by.name(),
+            after.seen.describe(),
+            after.answered()
+        ));
+    }
+    let shows_the_account = before.seen.body.contains(&person.scim_id);
+    if shows_the_account && !after.seen.body.contains(&person.scim_id) {
+        return Some(format!(
+            "{}'s {} sign-in {when} reached a session that is not the account {}'s, which the session before showed",
+            person.canary.email,
+            person.by.name(),
+            person.scim_id
+        ));
+    }
+    None
+}
+
+/// Asks the SP to read its IdP metadata again, through the target's hook.
+async fn refresh_idp_metadata(suite: &Suite, hook: &crate::target::Hook, when: &str) -> Step<()> {
+    suite
+        .call_hook("refresh_idp_metadata", hook, &[])
+        .await
+        .map(|_| ())
+        .map_err(|StepError(why)| StepError(format!("{when}: {why}")))
+}
+
+async fn saml_certificate_rollover(suite: &Suite) -> Step<Outcome> {
+    let Some(app) = suite.saml.as_ref().map(|app| app.id.clone()) else {
+        return Ok(Outcome::skip(
+            "the target declares no [saml] section: the rollover is of the SAML app's signing certificate",
+        ));
+    };
+    let Some(hook) = suite.target.refresh_idp_metadata.clone() else {
+        return Ok(Outcome::skip(
+            "the target declares no hooks.refresh_idp_metadata, so the suite cannot make the SP read the metadata that lists Okta's new certificate (and the suite never waits for a scheduled refresh)",
+        ));
+    };
+    let app = AppId::parse(&app).map_err(|e| StepError(format!("the SAML app id {app} is not Okta's: {e}")))?;
+    // The positive control: Okta provisions the person, who signs in, and
+    // again from a new browser, before any key changes.
+    let mut person = Person::signed_in(suite, SignInBy::Saml, "lockout-rollover").await?;
+    let before = person.sign_in_anew().await?;
+    let idp = &suite.idp;
+    let original = idp.saml_keys(&app).map_err(|e| StepError(format!("cannot read the app's keys: {e}")))?;
+    let judged = rollover_sign_ins(suite, &person, &app, &hook, &before).await;
+    // The app goes back to its first key and the SP reads that metadata
+    // again, whatever happened, so the checks after this one see the mock
+    // and the SP as they were.
+    idp.restore_saml_keys(&app, original);
+    refresh_idp_metadata(suite, &hook, "the SP's metadata refresh after the app got its first key back").await?;
+    let (problems, steps) = judged?;
+    let (status, active) = person.read_back().await?;
+    let mut problems = problems;
+    if (status, active) != (200, Some(true)) {
+        problems.push(format!("after the rollover the user {} reads {status} with active {active:?}", person.scim_id));
+    }
+    if problems.is_empty() {
+        return Ok(Outcome::pass(format!(
+            "{} signed in to the same account {} throughout: {}",
+            person.canary.email,
+            person.scim_id,
+            steps.join("; ")
+        )));
+    }
+    Ok(person.fail(format!("{} (what happened: {})", problems.join("; "), steps.join("; ")), &before.seen.describe()))
+}
+
+/// The rollover itself: Okta's new certificate published next to the old
+/// one, the SP's refresh, a sign-in signed by the old key, the switch and a
+/// sign-in signed by the new key. Returns what went wrong and the steps as
+/// they happened, for the reason.
+async fn rollover_sign_ins(
+    suite: &Suite,
+    person: &Person<'_>,
+    app: &AppId,
+    hook: &crate::target::Hook,
+    before: &Attempt,
+) -> Step<(Vec<String>, Vec<String>)> {
+    let idp = &suite.idp;
+    let fresh = idp.generate_saml_key(app).map_err(|e| StepError(format!("cannot generate the new key: {e}")))?;
+    let mut steps = vec![
+        format!("signed in before the rollover (the SP answered {})", before.answered()),
+        format!("the app's metadata listed Okta's new certificate (SHA-256 {}) after the old one", fresh.fingerprint()),
+    ];
+    refresh_idp_metadata(suite, hook, "the SP's metadata refresh during the overlap").await?;
+    steps.push("the refresh_idp_metadata hook answered 2xx".to_owned());
+    let mut problems = Vec::new();
+    let overlap = person.sign_in_anew().await?;
+    steps.push(format!("signed by the old key during the overlap (the SP answered {})", overlap.answered()));
+    problems.extend(not_their_account(person, before, &overlap, "signed by the old key during the overlap"));
+    idp.activate_saml_key(app, fresh.fingerprint())
+        .map_err(|e| StepError(format!("cannot switch the app to the new key: {e}")))?;
+    let switched = person.sign_in_anew().await?;
+    steps.push(format!(
+        "signed by the new key after the app switched to it, with no further refresh (the SP answered {})",
+        switched.answered()
+    ));
+    problems.extend(not_their_account(person, before, &switched, "signed by the new key after the switch"));
+    Ok((problems, steps))
+}
+
+async fn oidc_key_rotation(suite: &Suite) -> Step<Outcome> {
+    match &suite.target.oidc {
+        None => {
+            return Ok(Outcome::skip("the target declares no [oidc] section: the rotation is of the OIDC signing key"));
+        }
+        Some(oidc) if oidc.login_url.is_none() => {
+            return Ok(Outcome::skip(
+                "the target has no oidc.login_url to start a sign-in at the relying party, so no one signs in by OIDC again after the rotation",
+            ));
+        }
+        Some(_) => {}
+    }
+    // The positive control: the person signs in by OIDC and Okta's
+    // assignment links their account, then they sign in again from a new
+    // browser, before the rotation.
+    let person = Person::signed_in(suite, SignInBy::Oidc, "lockout-rotation").await?;
+    let before = person.sign_in_anew().await?;
+    // The authorization server the relying party signs in with, read from
+    // where it sends a login.
+    let driver = OidcDriver::new(suite)?;
+    let redirected = driver.start(&suite.browser()?, &person.canary).await?;
+    let server = driver.server_of(&redirected)?;
+    let rotation = KeyRotation::start(&suite.idp, &server, false)?;
+    let after = person.sign_in_anew().await;
+    let fetched = rotation.jwks_fetches();
+    let kind = rotation.kind();
+    let new_kid = suite.idp.key_ring(&server).ok().map(|ring| ring.active().kid.clone()).unwrap_or_default();
+    rotation.put_back()?;
+    let after = after?;
+    let when = format!(
+        "after {kind} rotation of the {server} authorization server's signing key (ID tokens now signed with kid {new_kid})"
+    );
+    match not_their_account(&person, &before, &after, &when) {
+        None => Ok(Outcome::pass(format!(
+            "{} signed in by OIDC to the same account {} before (the relying party answered {}) and {when} (it answered {}; {fetched} JWKS fetches since the rotation)",
+            person.canary.email,
+            person.scim_id,
+            before.answered(),
+            after.answered()
+        ))),
+        Some(problem) => Ok(person.fail(
+            format!("{problem}; the relying party fetched the JWKS {fetched} times since the rotation"),
+            &after.seen.describe(),
+        )),
+    }
 }

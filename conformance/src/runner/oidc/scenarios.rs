@@ -5,8 +5,10 @@
 //! positive control, and each verdict rests on the session oracle or on what
 //! the mock recorded of the relying party's requests.
 
+use mock_idp::idp::Idp;
 use mock_idp::oidc::ServerRef;
 use mock_idp::oidc::faults::{FaultTarget, OidcFault, OidcFaultPlan};
+use mock_idp::oidc::keys::KeyRing;
 
 use super::super::browser::Browser;
 use super::super::{CANARY_GROUP, Canary, Outcome, Step, StepError, excerpt};
@@ -18,10 +20,63 @@ const FLOOD_TOKENS: u64 = 5;
 /// PKCE verifiers are 43 to 128 characters (RFC 7636 4.1).
 const VERIFIER_LENGTHS: std::ops::RangeInclusive<usize> = 43..=128;
 
+/// A rotation of an authorization server's signing key that the suite
+/// undoes afterwards, so the checks after it are judged on their own
+/// subject and not on this one's.
+pub(in crate::runner) struct KeyRotation<'a> {
+    idp: &'a Idp,
+    server: ServerRef,
+    emergency: bool,
+    before: KeyRing,
+    fetches_before: u64,
+}
+
+impl<'a> KeyRotation<'a> {
+    /// Rotates the server's key, gracefully (the next key, published ahead
+    /// of use, becomes active) or in an emergency (a key never published
+    /// signs at once).
+    pub(in crate::runner) fn start(idp: &'a Idp, server: &ServerRef, emergency: bool) -> Step<Self> {
+        let key_error = |e: mock_idp::oidc::OidcError| StepError(format!("cannot rotate the keys of {server:?}: {e}"));
+        let before = idp.key_ring(server).map_err(key_error)?;
+        let fetches_before = idp.provider_fetches(server).jwks;
+        idp.rotate_keys(server, emergency).map_err(key_error)?;
+        Ok(KeyRotation { idp, server: server.clone(), emergency, before, fetches_before })
+    }
+
+    /// "a graceful" or "an emergency", for reasons.
+    pub(in crate::runner) fn kind(&self) -> &'static str {
+        if self.emergency { "an emergency" } else { "a graceful" }
+    }
+
+    /// How many times the relying party fetched the JWKS since the rotation.
+    pub(in crate::runner) fn jwks_fetches(&self) -> u64 {
+        self.idp.provider_fetches(&self.server).jwks.saturating_sub(self.fetches_before)
+    }
+
+    /// Undoes the rotation so that a key the relying party holds signs.
+    ///
+    /// After a graceful rotation the ring goes back as it was. After an
+    /// emergency one, the new key stays active when the relying party
+    /// fetched the JWKS since the rotation (it holds the new key, first in
+    /// the set as the mock orders it); when it fetched nothing, the next
+    /// key (published since before the rotation) becomes active. Either
+    /// way the key that signs afterwards is one the relying party holds,
+    /// even a relying party that only ever uses its cached set's first key.
+    pub(in crate::runner) fn put_back(self) -> Step<()> {
+        let restored = match (self.emergency, self.jwks_fetches()) {
+            (true, 0) => self.idp.rotate_keys(&self.server, false).map(|_| ()),
+            (true, _) => Ok(()),
+            (false, _) => self.idp.restore_key_ring(&self.server, self.before),
+        };
+        restored
+            .map_err(|e| StepError(format!("the keys of {:?} could not be put back after the check: {e}", self.server)))
+    }
+}
+
 impl OidcDriver<'_> {
     /// The authorization server the relying party sends its logins to, read
     /// from the path of the `/authorize` URL it redirected to.
-    pub(super) fn server_of(&self, redirected: &Redirected) -> Step<ServerRef> {
+    pub(in crate::runner) fn server_of(&self, redirected: &Redirected) -> Step<ServerRef> {
         let authorize = redirected.chain.get(1).ok_or_else(|| StepError("no /authorize URL was seen".into()))?;
         let url = url::Url::parse(authorize).map_err(|e| StepError(format!("'{authorize}' is not a URL: {e}")))?;
         let segments: Vec<&str> = url.path_segments().map(Iterator::collect).unwrap_or_default();
@@ -59,39 +114,20 @@ impl OidcDriver<'_> {
     }
 
     /// A graceful or an emergency rotation of the issuer's signing key, then
-    /// a fresh canary must sign in.
-    ///
-    /// After a graceful rotation the suite puts the ring back as it was.
-    /// After an emergency one, the new key stays active when the relying
-    /// party fetched the JWKS since the rotation (it holds the new key, first
-    /// in the set as the mock orders it); when it fetched nothing, the suite
-    /// makes the next key (published since before the check) active. Either
-    /// way the key that signs afterwards is one the relying party holds, so
-    /// the checks after this one judge it on their own subject and not on
-    /// this one's, even a relying party that only ever uses its cached
-    /// set's first key.
+    /// a fresh canary must sign in. The rotation is put back afterwards
+    /// ([`KeyRotation::put_back`]).
     pub(super) async fn rotate_keys(&self, emergency: bool, server: &ServerRef) -> Step<Outcome> {
-        let idp = &self.suite.idp;
-        let key_error = |e: mock_idp::oidc::OidcError| StepError(format!("cannot rotate the keys of {server:?}: {e}"));
-        let before = idp.key_ring(server).map_err(key_error)?;
-        let fetches_before = idp.provider_fetches(server).jwks;
-        idp.rotate_keys(server, emergency).map_err(key_error)?;
+        let rotation = KeyRotation::start(&self.suite.idp, server, emergency)?;
         let user = self.canary("rotated", None)?;
         let judged = async {
             self.suite.ensure_account(&user).await?;
             self.sign_in_fresh(&user).await
         }
         .await;
-        let fetched = idp.provider_fetches(server).jwks.saturating_sub(fetches_before);
-        let restored = match (emergency, fetched) {
-            (true, 0) => idp.rotate_keys(server, false).map(|_| ()),
-            (true, _) => Ok(()),
-            (false, _) => idp.restore_key_ring(server, before),
-        };
-        restored
-            .map_err(|e| StepError(format!("the keys of {server:?} could not be put back after the check: {e}")))?;
+        let fetched = rotation.jwks_fetches();
+        let kind = rotation.kind();
+        rotation.put_back()?;
         let (_, redirected, answer, signed_in) = judged?;
-        let kind = if emergency { "an emergency" } else { "a graceful" };
         if signed_in {
             return Ok(Outcome::pass(format!(
                 "{} signed in after {kind} rotation ({fetched} JWKS fetches since)",
