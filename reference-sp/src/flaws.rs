@@ -143,6 +143,7 @@ pub enum Flaw {
     LinkUnverifiedEmail,
     SignInGroupsReplaceMembership,
     PushCreatesTeams,
+    SignInGroupsOnlyAdd,
 }
 
 /// How many refused SAML responses lock an account under the
@@ -150,7 +151,7 @@ pub enum Flaw {
 pub const FAILED_SSO_LOCK_THRESHOLD: u32 = 5;
 
 impl Flaw {
-    pub const ALL: [Flaw; 132] = [
+    pub const ALL: [Flaw; 133] = [
         Flaw::AcceptUnsigned,
         Flaw::TrustKeyinfoCert,
         Flaw::TrustKeyValue,
@@ -283,6 +284,7 @@ impl Flaw {
         Flaw::LinkUnverifiedEmail,
         Flaw::SignInGroupsReplaceMembership,
         Flaw::PushCreatesTeams,
+        Flaw::SignInGroupsOnlyAdd,
     ];
 
     pub fn name(self) -> &'static str {
@@ -419,6 +421,7 @@ impl Flaw {
             Flaw::LinkUnverifiedEmail => "link-unverified-email",
             Flaw::SignInGroupsReplaceMembership => "sign-in-groups-replace-membership",
             Flaw::PushCreatesTeams => "push-creates-teams",
+            Flaw::SignInGroupsOnlyAdd => "sign-in-groups-only-add",
         }
     }
 
@@ -514,6 +517,9 @@ impl Flaw {
             }
             Flaw::SignInGroupsReplaceMembership => {
                 "Takes the groups of each sign-in (the SAML groups attribute, the OIDC groups claim) as the user's whole team membership and takes them out of every pushed team the sign-in does not name, so a groups claim Okta cut at 100 groups drops memberships Okta pushed (attacks.md K-07)."
+            }
+            Flaw::SignInGroupsOnlyAdd => {
+                "Adds the groups each sign-in shows to the user's groups and never removes one, so a user Okta took out of a group (its SCIM removal, and a sign-in without the group) keeps it in every later session (attacks.md K-07)."
             }
             Flaw::PushCreatesTeams => {
                 "Creates a new team for a pushed group whose name matches no team, in a tenant whose pushed groups must link to existing teams, so every Okta group an admin pushes by mistake becomes a team (the Moxion guide: push groups link to teams and never create them)."
@@ -925,6 +931,10 @@ pub struct Policy {
     /// A tenant with `teams_must_exist` refuses to push a group no team is
     /// named like; false under `push-creates-teams`, which creates one.
     pub scim_push_links_existing_teams_only: bool,
+    /// A session's groups are the groups its sign-in showed; false under
+    /// `sign-in-groups-only-add`, where they are every group any of the
+    /// user's sign-ins showed.
+    pub session_groups_are_the_sign_ins: bool,
     pub jit_checks_domain: bool,
     pub signature_failure_is_fatal: bool,
     pub honour_skew_tolerance: bool,
@@ -1132,6 +1142,7 @@ impl Policy {
             oidc_links_only_verified_email: true,
             sign_in_keeps_pushed_membership: true,
             scim_push_links_existing_teams_only: true,
+            session_groups_are_the_sign_ins: true,
             jit_checks_domain: true,
             signature_failure_is_fatal: true,
             honour_skew_tolerance: true,
@@ -1349,6 +1360,7 @@ impl Policy {
                 Flaw::LinkUnverifiedEmail => policy.oidc_links_only_verified_email = false,
                 Flaw::SignInGroupsReplaceMembership => policy.sign_in_keeps_pushed_membership = false,
                 Flaw::PushCreatesTeams => policy.scim_push_links_existing_teams_only = false,
+                Flaw::SignInGroupsOnlyAdd => policy.session_groups_are_the_sign_ins = false,
                 Flaw::JitIgnoresDomain => policy.jit_checks_domain = false,
                 Flaw::IgnoreSignatureErrors => policy.signature_failure_is_fatal = false,
                 Flaw::ZeroClockSkew => policy.honour_skew_tolerance = false,

@@ -155,11 +155,16 @@ impl Sp {
         if !self.policy.sign_in_keeps_pushed_membership {
             self.membership_from_sign_in(tenant, &user.id, &identity.groups)?;
         }
+        let groups = if self.policy.session_groups_are_the_sign_ins {
+            identity.groups.clone()
+        } else {
+            self.groups_seen_so_far(tenant, &user, &identity.groups)
+        };
         let session_token = new_token();
         self.store.create_session(
             &hash_token(&session_token),
             &user.id,
-            &identity.groups,
+            &groups,
             identity.saml_session.as_ref(),
             now,
             session_expiry(now + self.config.session_ttl, identity.session_not_on_or_after),
@@ -171,6 +176,16 @@ impl Sp {
             self.store.mark_admin_signed_in(&tenant.id)?;
         }
         Ok(SessionStarted { session_token, user })
+    }
+
+    /// The `sign-in-groups-only-add` flaw: this sign-in's groups added to
+    /// every group the user's earlier sign-ins showed, none ever removed,
+    /// as an SP that syncs the IdP's groups into its own by adding only.
+    fn groups_seen_so_far(&self, tenant: &TenantConfig, user: &User, groups: &[String]) -> Vec<String> {
+        let mut seen = self.sign_in_groups_seen.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
+        let all = seen.entry((tenant.id.clone(), user.id.0.clone())).or_default();
+        all.extend(groups.iter().cloned());
+        all.iter().cloned().collect()
     }
 
     /// Whether a user is an admin of the tenant: an admin role, or the

@@ -204,6 +204,10 @@ pub struct Sp {
     /// Refused SAML responses counted by the (tenant, normalised NameID)
     /// they claimed, kept only under the `lock-after-failed-sso` flaw.
     pub(crate) failed_sso: std::sync::Mutex<HashMap<(TenantId, String), u32>>,
+    /// Every group a (tenant, user id)'s sign-ins have shown, kept only
+    /// under the `sign-in-groups-only-add` flaw, whose sessions show them
+    /// all.
+    pub(crate) sign_in_groups_seen: std::sync::Mutex<HashMap<(TenantId, String), BTreeSet<String>>>,
     clock: Arc<dyn Clock>,
     /// Seconds added to the clock's time, moved by the admin API's clock
     /// route so that a test can see what the SP does once a session's end
@@ -288,6 +292,7 @@ impl Sp {
             idp_clients,
             empty_sessions: std::sync::Mutex::new(std::collections::VecDeque::new()),
             failed_sso: std::sync::Mutex::new(HashMap::new()),
+            sign_in_groups_seen: std::sync::Mutex::new(HashMap::new()),
             clock,
             clock_offset_seconds: std::sync::atomic::AtomicI64::new(0),
         })
