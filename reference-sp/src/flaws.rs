@@ -139,6 +139,7 @@ pub enum Flaw {
     LockAfterFailedSso,
     AllowLastAdminGroupRemoval,
     AllowOwnerDeactivation,
+    BreakGlassNeedsIdp,
     PinFirstIdpCertificate,
     LinkUnverifiedEmail,
     SignInGroupsReplaceMembership,
@@ -151,7 +152,7 @@ pub enum Flaw {
 pub const FAILED_SSO_LOCK_THRESHOLD: u32 = 5;
 
 impl Flaw {
-    pub const ALL: [Flaw; 133] = [
+    pub const ALL: [Flaw; 134] = [
         Flaw::AcceptUnsigned,
         Flaw::TrustKeyinfoCert,
         Flaw::TrustKeyValue,
@@ -280,6 +281,7 @@ impl Flaw {
         Flaw::LockAfterFailedSso,
         Flaw::AllowLastAdminGroupRemoval,
         Flaw::AllowOwnerDeactivation,
+        Flaw::BreakGlassNeedsIdp,
         Flaw::PinFirstIdpCertificate,
         Flaw::LinkUnverifiedEmail,
         Flaw::SignInGroupsReplaceMembership,
@@ -417,6 +419,7 @@ impl Flaw {
             Flaw::LockAfterFailedSso => "lock-after-failed-sso",
             Flaw::AllowLastAdminGroupRemoval => "allow-last-admin-group-removal",
             Flaw::AllowOwnerDeactivation => "allow-owner-deactivation",
+            Flaw::BreakGlassNeedsIdp => "break-glass-needs-idp",
             Flaw::PinFirstIdpCertificate => "pin-first-idp-certificate",
             Flaw::LinkUnverifiedEmail => "link-unverified-email",
             Flaw::SignInGroupsReplaceMembership => "sign-in-groups-replace-membership",
@@ -526,6 +529,9 @@ impl Flaw {
             }
             Flaw::PinFirstIdpCertificate => {
                 "Keeps the IdP signing certificates it read first and ignores those a metadata refresh brings, as an SP that pins the certificate at setup does, so Okta's certificate rollover locks everyone out when the app switches to the new certificate (attacks.md K-05: \"users can't access the app until you upload the new certificate\")."
+            }
+            Flaw::BreakGlassNeedsIdp => {
+                "With SSO required, sends the break-glass admin's login through the IdP's metadata as the SSO login is sent (it loads the metadata again first), so it refuses the admin when the metadata cannot be fetched or its certificate changed: the one way in meant for an IdP outage fails in one (attacks.md K-14)."
             }
             Flaw::AllowOwnerDeactivation => {
                 "Lets SCIM deactivate the user the tenant's SCIM credential stands for (its API user), so Okta's deactivation locks out the integration's own owner."
@@ -916,6 +922,11 @@ pub struct Policy {
     /// (the `allow-owner-deactivation` flaw); false in the correct SP,
     /// which refuses it with 409 and the reason.
     pub allow_owner_deactivation: bool,
+    /// With SSO required, the break-glass login first loads the tenant's
+    /// IdP metadata again and refuses when that fails or the signing
+    /// certificates changed (the `break-glass-needs-idp` flaw); false in
+    /// the correct SP, whose break-glass login never asks the IdP.
+    pub break_glass_needs_idp: bool,
     /// A metadata refresh installs the IdP signing certificates it reads;
     /// false under `pin-first-idp-certificate`, which keeps those read
     /// first and takes only the rest of the new metadata.
@@ -1138,6 +1149,7 @@ impl Policy {
             lock_after_failed_sso: false,
             allow_last_admin_group_removal: false,
             allow_owner_deactivation: false,
+            break_glass_needs_idp: false,
             idp_metadata_refresh_takes_certificates: true,
             oidc_links_only_verified_email: true,
             sign_in_keeps_pushed_membership: true,
@@ -1356,6 +1368,7 @@ impl Policy {
                 Flaw::LockAfterFailedSso => policy.lock_after_failed_sso = true,
                 Flaw::AllowLastAdminGroupRemoval => policy.allow_last_admin_group_removal = true,
                 Flaw::AllowOwnerDeactivation => policy.allow_owner_deactivation = true,
+                Flaw::BreakGlassNeedsIdp => policy.break_glass_needs_idp = true,
                 Flaw::PinFirstIdpCertificate => policy.idp_metadata_refresh_takes_certificates = false,
                 Flaw::LinkUnverifiedEmail => policy.oidc_links_only_verified_email = false,
                 Flaw::SignInGroupsReplaceMembership => policy.sign_in_keeps_pushed_membership = false,

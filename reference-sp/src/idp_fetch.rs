@@ -112,3 +112,26 @@ pub async fn ensure(sp: &Sp, tenant_id: &str) -> Result<(), SpError> {
     }
     Ok(())
 }
+
+/// The `break-glass-needs-idp` flaw's gate before the break-glass admin
+/// gets in: with SSO required, the tenant's IdP metadata is loaded again,
+/// as the SSO login loads it, and the admin is refused when that fails or
+/// the signing certificates are no longer those the SP had. The correct SP
+/// never asks the IdP anything here: the break-glass admin is the way in
+/// for when the IdP is down, unreachable or changed.
+pub async fn break_glass_gate(sp: &Sp, tenant_id: &str) -> Result<(), SpError> {
+    if !sp.policy.break_glass_needs_idp {
+        return Ok(());
+    }
+    let tenant = sp.tenant(tenant_id)?;
+    if tenant.saml.is_none() || !sp.settings(tenant)?.sso_required {
+        return Ok(());
+    }
+    let before = sp.idp_metadata(&tenant.id).map(|metadata| metadata.certificates);
+    refresh(sp, tenant).await?;
+    let after = sp.idp_metadata(&tenant.id).map(|metadata| metadata.certificates);
+    if before.is_some() && before != after {
+        return Err(SamlError::Metadata(format!("tenant {}'s IdP signing certificate changed", tenant.id)).into());
+    }
+    Ok(())
+}

@@ -21,6 +21,7 @@ pub(crate) const LOCKOUT_SAFETY_FLAWS: &[&str] = &[
     "allow-last-admin-group-removal",
     "allow-owner-deactivation",
     "pin-first-idp-certificate",
+    "break-glass-needs-idp",
 ];
 
 /// Which lockout-safety checks each flaw must make fail, against acme.
@@ -41,6 +42,9 @@ const LOCKOUT_SAFETY_FLAW_CHECKS: &[(&str, &[&str])] = &[
     // The relying party verifies with the first key of its cached JWKS,
     // the old one, after the next key becomes active.
     ("first-jwks-key", &["cross.lockout_safety.oidc_key_rotation"]),
+    // With SSO required, the break-glass login loads the IdP's metadata
+    // first and refuses when it cannot, or when the certificate changed.
+    ("break-glass-needs-idp", &["cross.lockout_safety.break_glass_survives_idp_outage"]),
 ];
 
 fn lockout_safety_checks() -> Vec<Check> {
@@ -105,6 +109,56 @@ async fn lockout_safety_checks_pass_against_the_jit_tenant() {
         "{}",
         rotation.reason
     );
+    // The break-glass admin got in each time with SSO required, and the
+    // mock is up again with its first key for the checks after it.
+    let break_glass =
+        run.results.iter().find(|r| r.id == "cross.lockout_safety.break_glass_survives_idp_outage").unwrap();
+    assert!(break_glass.reason.starts_with("with SSO required, the break-glass admin"), "{}", break_glass.reason);
+    for failure in ["metadata answered 503", "whole IdP answered 503", "signing certificate changed"] {
+        assert!(break_glass.reason.contains(failure), "{failure}: {}", break_glass.reason);
+    }
+    // (The first key's return is asserted above, after both key checks.)
+    assert_eq!(idp.outage(), None);
+}
+
+/// The break-glass check without accounts.break_glass skips, naming it;
+/// without the set_sso_required hook it judges with SSO optional and says
+/// so.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_break_glass_check_skips_without_a_declaration_and_says_when_sso_stays_optional() {
+    let break_glass = check("cross.lockout_safety.break_glass_survives_idp_outage");
+    let without = |text: String| {
+        let start = text.find("[accounts.break_glass]").unwrap();
+        let end = text[start..].find("\n\n").map_or(text.len(), |i| start + i);
+        format!("{}{}", &text[..start], &text[end..])
+    };
+    let run = run_with_target_edit(Tenant::Jit, &[], vec![break_glass.clone()], None, without).await;
+    assert_eq!(run.results[0].verdict, Verdict::Skip, "{}", run.explain());
+    assert!(run.results[0].reason.contains("accounts.break_glass"), "{}", run.results[0].reason);
+    let optional =
+        |text: String| text.lines().filter(|l| !l.starts_with("set_sso_required")).collect::<Vec<_>>().join("\n");
+    let run = run_with_target_edit(Tenant::Jit, &[], vec![break_glass], None, optional).await;
+    assert_eq!(run.results[0].verdict, Verdict::Pass, "{}", run.explain());
+    assert!(run.results[0].reason.contains("with SSO optional"), "{}", run.results[0].reason);
+}
+
+/// Where acme signs in by OIDC only, the break-glass admin must get in
+/// while the discovery document and keys answer 503 and while the whole
+/// IdP is down; the SAML certificate change is left out, saying why.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_break_glass_check_judges_an_oidc_only_target_by_its_outages() {
+    let break_glass = check("cross.lockout_safety.break_glass_survives_idp_outage");
+    let without_saml = |text: String| {
+        let (start, end) = (text.find("[saml]").unwrap(), text.find("[oidc]").unwrap());
+        format!("{}{}", &text[..start], &text[end..])
+    };
+    let run = run_with_target_edit(Tenant::Jit, &[], vec![break_glass], None, without_saml).await;
+    let result = &run.results[0];
+    assert_eq!(result.verdict, Verdict::Pass, "{}", run.explain());
+    for said in ["metadata answered 503", "whole IdP answered 503", "signs in by OIDC", "an OIDC sign-in"] {
+        assert!(result.reason.contains(said), "{said}: {}", result.reason);
+    }
+    assert!(!result.reason.contains("certificate changed"), "{}", result.reason);
 }
 
 /// A target that declares no way to make the SP read its IdP metadata
@@ -172,6 +226,12 @@ async fn each_lockout_safety_flaw_fails_exactly_its_checks() {
             assert!(!evidence.oracle.is_empty(), "{}: the oracle's answer is part of the evidence", result.id);
             if result.id == "cross.lockout_safety.failed_sso_never_locks" {
                 assert!(result.reason.contains("account.locked"), "{}", result.reason);
+            }
+            if result.id == "cross.lockout_safety.break_glass_survives_idp_outage" {
+                for failure in ["metadata answered 503", "whole IdP answered 503", "signing certificate changed"] {
+                    assert!(result.reason.contains(failure), "{failure}: {}", result.reason);
+                }
+                assert!(result.reason.starts_with("with SSO required"), "{}", result.reason);
             }
             if result.id == "cross.lockout_safety.saml_certificate_rollover" {
                 assert!(result.reason.contains("signed by the new key after the switch"), "{}", result.reason);

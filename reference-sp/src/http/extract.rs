@@ -88,7 +88,10 @@ impl FromRequestParts<Arc<Sp>> for AdminTenant {
             .and_then(|v| base64::engine::general_purpose::STANDARD.decode(v.trim()).ok())
             .and_then(|bytes| String::from_utf8(bytes).ok());
         match credentials.as_deref().and_then(|c| c.split_once(':')) {
-            Some((email, password)) if sp.is_break_glass(&tenant, email, password) => Ok(AdminTenant(tenant)),
+            Some((email, password)) if sp.is_break_glass(&tenant, email, password) => {
+                crate::idp_fetch::break_glass_gate(sp, &tenant).await?;
+                Ok(AdminTenant(tenant))
+            }
             _ => Err(HttpError::AdminUnauthorized),
         }
     }

@@ -36,6 +36,11 @@ pub enum LockoutSafetyAction {
     /// with a new kid): the same person signs in again by OIDC and reaches
     /// the same account.
     OidcKeyRotation,
+    /// The SP's break-glass admin (the target's `accounts.break_glass`)
+    /// still gets in, with SSO required, while the IdP's metadata is
+    /// unreachable, while the whole IdP is down, and after its SAML signing
+    /// certificate changed, each time as a normal SSO sign-in fails.
+    BreakGlassSurvivesIdpOutage,
 }
 
 fn check(
@@ -107,5 +112,18 @@ pub(super) fn checks() -> Vec<Check> {
             "attacks.md K-01, K-14; OpenID Connect Core 10.1.1; Okta's Key rotation concept (the next key is published ahead of the rotation)",
             "Verify each ID token with the JWKS key its kid names, keep every published key (the next one is there ahead of use), and refetch the JWKS for an unknown kid.",
         ),
+        // It takes the mock down and changes its certificate for every
+        // concurrent check, and requires SSO tenant-wide, so it runs alone.
+        Check {
+            exclusive: true,
+            ..check(
+                "cross.lockout_safety.break_glass_survives_idp_outage",
+                "The break-glass admin still gets in, with SSO required, while the IdP's metadata is unreachable, while the IdP is down, and after its signing certificate changed",
+                Severity::High,
+                LockoutSafetyAction::BreakGlassSurvivesIdpOutage,
+                "attacks.md K-14, K-05; issue 13 (the break-glass admin still gets in when the IdP is down, its metadata is unreachable, or its certificate has changed)",
+                "Check the break-glass admin's credentials locally and nothing else: never load the IdP's metadata, reach the IdP or compare its certificate on that path, so the way in meant for an IdP outage works in one.",
+            )
+        },
     ]
 }

@@ -30,6 +30,9 @@ pub(super) async fn execute(suite: &Suite, action: LockoutSafetyAction) -> Step<
         LockoutSafetyAction::ScimOwnerKept => scim_owner_kept(suite).await,
         LockoutSafetyAction::SamlCertificateRollover => saml_certificate_rollover(suite).await,
         LockoutSafetyAction::OidcKeyRotation => oidc_key_rotation(suite).await,
+        LockoutSafetyAction::BreakGlassSurvivesIdpOutage => {
+            super::break_glass::break_glass_survives_idp_outage(suite).await
+        }
     }
 }
 

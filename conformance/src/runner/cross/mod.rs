@@ -4,6 +4,7 @@
 use super::{Outcome, Step, Suite};
 use crate::catalogue::CrossAction;
 
+mod break_glass;
 mod deactivation;
 mod email_matching;
 mod lockout_safety;
