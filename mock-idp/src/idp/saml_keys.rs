@@ -1,9 +1,12 @@
 //! SAML signing certificate rollover, as an Okta admin does it for one app:
-//! Okta generates a new signing certificate, the app's metadata then lists
-//! it next to the active one (the overlap, in which an SP that refreshes
-//! its metadata learns the new certificate before anything is signed with
-//! it), and the admin switches the app to it, after which the app signs
-//! with the new key and its metadata lists only the new certificate.
+//! Okta generates a new signing certificate ("Generate new certificate" on
+//! the app's Sign On tab), the SP is given it before anything is signed
+//! with it (the overlap), and the admin then activates it, after which the
+//! app signs with the new key. Okta hands the new certificate out through
+//! the Sign On tab and its metadata preview for that key (`?kid=`); the mock
+//! lists it in the app's metadata itself, after the active one, so that an
+//! SP that refreshes its metadata during the overlap learns it there. Once
+//! activated, the metadata lists only the new certificate.
 //!
 //! The generated keys live in memory only, as the OIDC key rotations of a
 //! suite run do, so a rollover never changes the key folder; a snapshot
