@@ -76,7 +76,9 @@ pub(crate) async fn run(
         // The SP loads the (now running) IdP's metadata before the checks.
         reference_sp::idp_fetch::refresh_all(&sp).await;
         let results = suite.run(checks, progress.clone()).await;
-        reports.push(Report::new(name, results));
+        let mut report = Report::new(name, results);
+        report.note_state_machine_seed(suite.state_machine_options().seed);
+        reports.push(report);
         if let Ok(suite) = Arc::try_unwrap(suite) {
             suite.stop().await;
         }

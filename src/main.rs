@@ -200,6 +200,10 @@ struct CheckArgs {
     /// one run gives both a JUnit report and the next run's --baseline.
     #[arg(long, value_name = "FILE")]
     json_output: Option<PathBuf>,
+    /// Replay the integration state machine (cross.state_machine.integration)
+    /// from this seed, which every report that ran it names.
+    #[arg(long, value_name = "N")]
+    seed: Option<u64>,
 }
 
 #[derive(Clone, Copy, ValueEnum)]
@@ -631,13 +635,12 @@ fn check(args: CheckArgs) -> Result<(), Failure> {
     let label = args.target.display().to_string();
     // A target whose org file or app is wrong is bad input (exit 2); a busy
     // address or a key folder that cannot be written is the environment (3).
-    let report =
-        runtime.block_on(conformance::run(target, label, checks, args.key_dir.clone(), progress)).map_err(|error| {
-            match error {
-                conformance::runner::SuiteError::Listen { .. } => Failure::runtime(error),
-                conformance::runner::SuiteError::Setup(setup) => setup_failure(setup, false),
-                _ => Failure::usage(error),
-            }
+    let report = runtime
+        .block_on(conformance::run_seeded(target, label, checks, args.key_dir.clone(), args.seed, progress))
+        .map_err(|error| match error {
+            conformance::runner::SuiteError::Listen { .. } => Failure::runtime(error),
+            conformance::runner::SuiteError::Setup(setup) => setup_failure(setup, false),
+            _ => Failure::usage(error),
         })?;
     let text = match args.format {
         ReportFormat::Human => report.to_human(),

@@ -58,9 +58,26 @@ pub async fn run(
     key_dir: Option<std::path::PathBuf>,
     progress: impl Fn(&CheckResult) + Send + Sync + 'static,
 ) -> Result<Report, SuiteError> {
-    let suite = Arc::new(Suite::start(target, key_dir).await?);
+    run_seeded(target, label, checks, key_dir, None, progress).await
+}
+
+/// As [`run`], with the integration state machine's seed given (`mockta
+/// check --seed`), so a run replays the sequences of an earlier one; the
+/// report names the seed whenever the state machine ran.
+pub async fn run_seeded(
+    target: Target,
+    label: String,
+    checks: Vec<Check>,
+    key_dir: Option<std::path::PathBuf>,
+    state_machine_seed: Option<u64>,
+    progress: impl Fn(&CheckResult) + Send + Sync + 'static,
+) -> Result<Report, SuiteError> {
+    let mut suite = Suite::start(target, key_dir).await?;
+    suite.set_state_machine(state_machine_seed, None);
+    let suite = Arc::new(suite);
     let results = suite.run(checks, progress).await;
     let mut report = Report::new(label, results);
     report.idp_ca_file = suite.tls_ca_file().map(|path| path.display().to_string());
+    report.note_state_machine_seed(suite.state_machine_options().seed);
     Ok(report)
 }

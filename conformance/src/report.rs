@@ -49,6 +49,10 @@ pub struct Report {
     /// over TLS (`[idp] tls = true`): the SP must trust it.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub idp_ca_file: Option<String>,
+    /// The seed the integration state machine drew its cases from, when it
+    /// ran: `mockta check --seed` replays it.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub state_machine_seed: Option<u64>,
     pub summary: Summary,
     pub results: Vec<CheckResult>,
 }
@@ -60,7 +64,19 @@ impl Report {
         for result in &results {
             summary.add(result.verdict);
         }
-        Report { schema: SCHEMA, target, idp_ca_file: None, summary, results }
+        Report { schema: SCHEMA, target, idp_ca_file: None, state_machine_seed: None, summary, results }
+    }
+
+    /// Names the integration state machine's seed in the report, when the
+    /// run judged the target by it, so the run can be replayed.
+    pub fn note_state_machine_seed(&mut self, seed: u64) {
+        let ran = self
+            .results
+            .iter()
+            .any(|r| r.category == crate::catalogue::Category::IntegrationStateMachine && r.verdict != Verdict::Skip);
+        if ran {
+            self.state_machine_seed = Some(seed);
+        }
     }
 
     /// Whether nothing failed or errored; with `strict`, whether nothing
@@ -146,6 +162,9 @@ impl Report {
         }
         row(&mut out, "total", &self.summary);
         out.push_str(&behaviour_lines(&self.results));
+        if let Some(seed) = self.state_machine_seed {
+            let _ = writeln!(out, "  integration state machine seed: {seed} (replay with --seed {seed})");
+        }
         let s = &self.summary;
         for result in self
             .results

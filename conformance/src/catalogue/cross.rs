@@ -9,11 +9,13 @@ mod deactivation;
 mod email_matching;
 mod lockout_safety;
 mod push_groups;
+mod state_machine;
 
 pub use deactivation::DeactivationAction;
 pub use email_matching::EmailMatchingAction;
 pub use lockout_safety::LockoutSafetyAction;
 pub use push_groups::PushGroupsAction;
+pub use state_machine::StateMachineAction;
 
 /// What a cross-protocol check does, by behaviour.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -22,6 +24,7 @@ pub enum CrossAction {
     EmailMatching(EmailMatchingAction),
     LockoutSafety(LockoutSafetyAction),
     PushGroups(PushGroupsAction),
+    StateMachine(StateMachineAction),
 }
 
 /// Every cross-protocol check, in report order.
@@ -30,5 +33,6 @@ pub fn checks() -> Vec<Check> {
     checks.extend(email_matching::checks());
     checks.extend(push_groups::checks());
     checks.extend(lockout_safety::checks());
+    checks.extend(state_machine::checks());
     checks
 }

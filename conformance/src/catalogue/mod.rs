@@ -10,7 +10,9 @@ pub mod scim;
 
 use serde::Serialize;
 
-pub use cross::{CrossAction, DeactivationAction, EmailMatchingAction, LockoutSafetyAction, PushGroupsAction};
+pub use cross::{
+    CrossAction, DeactivationAction, EmailMatchingAction, LockoutSafetyAction, PushGroupsAction, StateMachineAction,
+};
 pub use oidc::OidcAction;
 pub use saml::{EncryptedCase, SamlAction};
 pub use scim::ScimAction;
@@ -91,6 +93,9 @@ pub enum Category {
     Deactivation,
     /// Cross-protocol: pushed groups and the groups seen at sign-in.
     PushGroups,
+    /// Cross-protocol: random sequences of Okta admin actions, the SP's
+    /// state after each step held to a model of what Okta intends.
+    IntegrationStateMachine,
 }
 
 impl Category {
@@ -116,6 +121,7 @@ impl Category {
             Category::EmailMatching => "email-matching",
             Category::Deactivation => "deactivation",
             Category::PushGroups => "push-groups",
+            Category::IntegrationStateMachine => "integration-state-machine",
         }
     }
 }

@@ -26,6 +26,7 @@ use crate::catalogue::{Action, Capability, Category, Check, Protocol, Severity, 
 use crate::target::{EmailDomains, NamePointers, SessionOracle, Target};
 use browser::{Browser, read_body, transport_error};
 
+pub use cross::state_machine::{DEFAULT_CASES, SequenceEvidence, SequenceStep, StateMachineOptions};
 pub use oidc::OidcEvidence;
 pub use saml::SamlEvidence;
 pub use scim::{ScimEvidence, ScimExchange};
@@ -60,6 +61,8 @@ pub enum Evidence {
     Saml(SamlEvidence),
     Oidc(OidcEvidence),
     Scim(ScimEvidence),
+    /// The integration state machine's shrunk failing sequence.
+    Sequence(SequenceEvidence),
 }
 
 impl Evidence {
@@ -69,6 +72,7 @@ impl Evidence {
             Evidence::Saml(evidence) => &evidence.oracle,
             Evidence::Oidc(evidence) => &evidence.oracle,
             Evidence::Scim(evidence) => &evidence.oracle,
+            Evidence::Sequence(evidence) => &evidence.oracle,
         }
     }
 
@@ -82,6 +86,7 @@ impl Evidence {
             Evidence::Saml(evidence) => browser_answer(evidence.sp_status, &evidence.sp_location),
             Evidence::Oidc(evidence) => browser_answer(evidence.sp_status, &evidence.sp_location),
             Evidence::Scim(evidence) => evidence.last_answer(),
+            Evidence::Sequence(evidence) => evidence.last_answer(),
         }
     }
 
@@ -91,6 +96,7 @@ impl Evidence {
             Evidence::Saml(evidence) => evidence.message_summary(),
             Evidence::Oidc(evidence) => evidence.message_summary(),
             Evidence::Scim(evidence) => evidence.message_summary(),
+            Evidence::Sequence(evidence) => evidence.message_summary(),
         }
     }
 }
@@ -201,6 +207,9 @@ pub struct Suite {
     /// When the mock serves over TLS (`[idp] tls = true`): its local CA's
     /// certificate file and the certificate the suite's browsers trust.
     tls_ca: Option<(PathBuf, reqwest::Certificate)>,
+    /// The integration state machine's seed and number of cases: a random
+    /// seed unless one is given (`mockta check --seed`).
+    state_machine: StateMachineOptions,
 }
 
 /// The HTTPS identity of the mock for a target with `[idp] tls = true`: a
@@ -322,6 +331,7 @@ impl Suite {
             sp_wants_assertions_signed: tokio::sync::OnceCell::new(),
             sp_request_signing: tokio::sync::OnceCell::new(),
             tls_ca,
+            state_machine: StateMachineOptions { seed: rand::rng().random(), cases: DEFAULT_CASES },
         })
     }
 
@@ -339,6 +349,22 @@ impl Suite {
 
     pub fn idp(&self) -> &Arc<Idp> {
         &self.idp
+    }
+
+    /// Replays the integration state machine from `seed` (random when
+    /// `None`) with `cases` cases (the default when `None`).
+    pub fn set_state_machine(&mut self, seed: Option<u64>, cases: Option<u32>) {
+        if let Some(seed) = seed {
+            self.state_machine.seed = seed;
+        }
+        if let Some(cases) = cases {
+            self.state_machine.cases = cases;
+        }
+    }
+
+    /// The integration state machine's seed and number of cases.
+    pub fn state_machine_options(&self) -> StateMachineOptions {
+        self.state_machine
     }
 
     /// Stops serving the mock IdP, freeing its address.

@@ -15,5 +15,6 @@ mod oidc;
 mod oidc_public;
 mod reports;
 mod scim;
+mod state_machine;
 mod suite;
 mod support;

@@ -173,6 +173,20 @@ pub(crate) async fn run_with_idp(
     run_configured(tenant, idp, &[], checks, None, |text| text, None, |text| text).await
 }
 
+/// Runs the checks against one tenant of a reference SP with `flaws`, the
+/// integration state machine drawing `cases` cases from `seed`.
+pub(crate) async fn run_state_machine(
+    tenant: Tenant,
+    flaws: &[Flaw],
+    checks: Vec<conformance::catalogue::Check>,
+    seed: u64,
+    cases: u32,
+) -> Run {
+    let idp = Arc::new(mock_idp::setup::IdpOptions { deterministic: false, ..Default::default() }.build().unwrap());
+    let no_edit = |text: String| text;
+    run_configured_seeded(tenant, idp, flaws, checks, None, no_edit, None, no_edit, Some((seed, cases))).await
+}
+
 #[allow(clippy::too_many_arguments)]
 async fn run_configured(
     tenant: Tenant,
@@ -183,6 +197,21 @@ async fn run_configured(
     edit: impl Fn(String) -> String,
     proxy: Option<ProxyStarter>,
     sp_edit: impl Fn(String) -> String,
+) -> Run {
+    run_configured_seeded(tenant, idp, flaws, checks, signing, edit, proxy, sp_edit, None).await
+}
+
+#[allow(clippy::too_many_arguments)]
+async fn run_configured_seeded(
+    tenant: Tenant,
+    idp: Arc<mock_idp::idp::Idp>,
+    flaws: &[Flaw],
+    checks: Vec<conformance::catalogue::Check>,
+    signing: Option<&str>,
+    edit: impl Fn(String) -> String,
+    proxy: Option<ProxyStarter>,
+    sp_edit: impl Fn(String) -> String,
+    state_machine: Option<(u64, u32)>,
 ) -> Run {
     let (tenant_id, app_name, target_text) = match tenant {
         Tenant::Jit => ("acme", "reference-sp", include_str!("../../../fixtures/targets/reference-sp.toml")),
@@ -236,7 +265,11 @@ async fn run_configured(
     let target =
         conformance::target::parse_target("reference-sp.toml", &target_text, std::path::Path::new("fixtures/targets"))
             .unwrap();
-    let suite = Arc::new(Suite::with_idp(target, idp).await.unwrap());
+    let mut suite = Suite::with_idp(target, idp).await.unwrap();
+    if let Some((seed, cases)) = state_machine {
+        suite.set_state_machine(Some(seed), Some(cases));
+    }
+    let suite = Arc::new(suite);
 
     let dir = tempfile::tempdir().unwrap();
     let config = reference_sp::config::BUILTIN_CONFIG

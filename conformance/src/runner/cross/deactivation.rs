@@ -229,16 +229,7 @@ impl<'a> Person<'a> {
 
     /// Signs the person in, in `browser`, through the target's flow.
     async fn sign_in(&self, browser: &Browser) -> Step<Attempt> {
-        let answer = match self.by {
-            SignInBy::Saml => SamlDriver::new(self.suite)?.sign_in_capture(browser, &self.canary).await?.1,
-            SignInBy::Oidc => {
-                let driver = OidcDriver::new(self.suite)?;
-                let mut redirected = driver.start(browser, &self.canary).await?;
-                driver.finish(browser, &mut redirected).await?
-            }
-        };
-        let seen = self.suite.oracle(browser).await?;
-        Ok(Attempt { answer, seen })
+        sign_in_by(self.suite, self.by, browser, &self.canary).await
     }
 
     /// Signs the person in from a browser that has never signed in.
@@ -386,8 +377,23 @@ impl<'a> Person<'a> {
     }
 }
 
+/// Signs `user` in by `by`, in `browser`, through the target's flow (the
+/// login hint is `user.email`), and asks the oracle what that gave.
+pub(super) async fn sign_in_by(suite: &Suite, by: SignInBy, browser: &Browser, user: &Canary) -> Step<Attempt> {
+    let answer = match by {
+        SignInBy::Saml => SamlDriver::new(suite)?.sign_in_capture(browser, user).await?.1,
+        SignInBy::Oidc => {
+            let driver = OidcDriver::new(suite)?;
+            let mut redirected = driver.start(browser, user).await?;
+            driver.finish(browser, &mut redirected).await?
+        }
+    };
+    let seen = suite.oracle(browser).await?;
+    Ok(Attempt { answer, seen })
+}
+
 /// The `id`s of the resources of a list answer.
-fn ids_in(reply: &Reply) -> Vec<String> {
+pub(super) fn ids_in(reply: &Reply) -> Vec<String> {
     reply
         .json
         .as_ref()

@@ -9,6 +9,7 @@ mod deactivation;
 mod email_matching;
 mod lockout_safety;
 mod push_groups;
+pub(super) mod state_machine;
 
 pub(super) async fn execute(suite: &Suite, action: CrossAction) -> Step<Outcome> {
     match action {
@@ -16,5 +17,6 @@ pub(super) async fn execute(suite: &Suite, action: CrossAction) -> Step<Outcome>
         CrossAction::EmailMatching(action) => email_matching::execute(suite, action).await,
         CrossAction::PushGroups(action) => push_groups::execute(suite, action).await,
         CrossAction::LockoutSafety(action) => lockout_safety::execute(suite, action).await,
+        CrossAction::StateMachine(_) => state_machine::execute(suite).await,
     }
 }

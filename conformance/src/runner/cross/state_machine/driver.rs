@@ -1,0 +1,788 @@
+//! One case of the state machine at the mock and the SP: each act applied
+//! to the in-process org (whose provisioning engine then sends Okta's SCIM
+//! requests to the SP) or carried out as a sign-in through the target's
+//! flow, then the SP's state read back by SCIM and the session oracle and
+//! held to the model.
+
+use std::collections::BTreeSet;
+use std::sync::Arc;
+
+use mock_idp::admin::{self, Lifecycle};
+use mock_idp::idp::Idp;
+use mock_idp::ids::{AppId, GroupId, UserId};
+use mock_idp::org::provisioning::{
+    PasswordChange, ProvisioningFeatures, ProvisioningLinks, ScimAuthentication, ScimProvisioning, default_mappings,
+};
+use mock_idp::org::{GroupFilter, UsernameTemplate};
+use mock_idp::provisioning::{Provisioner, ProvisionerOptions, RetryPolicy};
+use mock_idp::scim::requests;
+use rand::Rng;
+use serde_json::{Value, json};
+
+use super::super::super::browser::Browser;
+use super::super::super::scim::{Session, is_true, member};
+use super::super::super::{Canary, Step, StepError, Suite};
+use super::super::deactivation::{Attempt, SignInBy, ids_in, sign_in_by};
+use super::model::{Act, EmailName, Model, World};
+use crate::target::ScimAuth;
+
+/// What Okta's SCIM userName is made of for the provisioning app.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+enum UserNames {
+    Email,
+    Login,
+    /// Another template: the userName is not judged.
+    Other,
+}
+
+/// SCIM provisioning turned on for the target's app for the run, and the
+/// mock's provisioning engine that carries it out.
+pub(super) struct Provisioning {
+    idp: Arc<Idp>,
+    /// The app that provisions: the SAML app, else the OIDC app.
+    app: AppId,
+    /// Every sign-in app of the target; a person is assigned to all.
+    sign_in_apps: Vec<AppId>,
+    /// The app's provisioning settings before the run, put back after it.
+    before: Option<ScimProvisioning>,
+    engine: Arc<Provisioner>,
+    user_names: UserNames,
+    /// The filters of the SAML app's group attribute statements, when it
+    /// has any: which group names a SAML sign-in carries.
+    saml_groups: Option<Vec<GroupFilter>>,
+    /// The OIDC app's groups claim filter, when it has one.
+    oidc_groups: Option<GroupFilter>,
+}
+
+impl Provisioning {
+    /// Turns Okta's SCIM provisioning on for the target's app, with the
+    /// target's SCIM base URL, credentials and request profile, as an admin
+    /// does on the app's Provisioning tab, and starts the mock's engine (or
+    /// takes the one already running).
+    pub(super) fn turn_on(suite: &Suite) -> Step<Provisioning> {
+        let scim = suite.target.scim.as_ref().ok_or_else(|| StepError("the target has no [scim] section".into()))?;
+        let idp = suite.idp.clone();
+        let saml_app = suite.saml.as_ref().map(|app| app.id.clone());
+        let oidc_app = suite.target.oidc.as_ref().map(|oidc| oidc.app.clone());
+        let (app, sign_in_apps, user_names, saml_groups, oidc_groups) = idp
+            .read_org(|org| {
+                let saml = saml_app.as_deref().and_then(|id| org.find_app(id));
+                let oidc = oidc_app.as_deref().and_then(|name| org.find_app(name));
+                let app = saml.or(oidc)?;
+                let user_names = match app.saml().map(|s| &s.username_template) {
+                    Some(UsernameTemplate::Email) => UserNames::Email,
+                    Some(UsernameTemplate::OktaUsername) | None => UserNames::Login,
+                    Some(_) => UserNames::Other,
+                };
+                let saml_groups = saml
+                    .and_then(|a| a.saml())
+                    .map(|s| s.group_attributes.iter().map(|g| g.filter.clone()).collect::<Vec<_>>())
+                    .filter(|filters| !filters.is_empty());
+                let oidc_groups =
+                    oidc.and_then(|a| a.oidc()).and_then(|o| o.groups_claim.as_ref()).map(|c| c.filter.clone());
+                let mut apps: Vec<AppId> = [oidc, saml].into_iter().flatten().map(|a| a.id.clone()).collect();
+                apps.dedup();
+                Some((app.id.clone(), apps, user_names, saml_groups, oidc_groups))
+            })
+            .ok_or_else(|| StepError("the target's sign-in app is not in the org".into()))?;
+        let authentication = match &scim.auth {
+            ScimAuth::Bearer(token) => ScimAuthentication::Bearer(token.clone()),
+            ScimAuth::Basic { user_name, password } => {
+                ScimAuthentication::Basic { user: user_name.clone(), password: password.clone() }
+            }
+        };
+        let settings = ScimProvisioning {
+            base_url: scim.base_url.trim_end_matches('/').to_owned(),
+            authentication,
+            unique_identifier: "userName".to_owned(),
+            features: ProvisioningFeatures::default_set(),
+            request_profile: scim.profile,
+            mappings: default_mappings(),
+            pushed_groups: Vec::new(),
+            links: ProvisioningLinks::default(),
+            connection_active: true,
+            password_change: PasswordChange::Change,
+        };
+        let before = idp.write_org(|org| org.apps.get_mut(&app).map(|found| found.provisioning.replace(settings)));
+        let before = before.ok_or_else(|| StepError("the target's sign-in app left the org".into()))?;
+        // A refused request is Okta's failed task at once: retrying would
+        // only wait, and the model judges what the SP then holds.
+        let options = ProvisionerOptions {
+            retry: RetryPolicy { attempts: 1, ..RetryPolicy::default() },
+            ..ProvisionerOptions::default()
+        };
+        let engine = match idp.provisioner() {
+            Some(engine) => engine,
+            None => match Provisioner::start(&idp, options) {
+                Ok(engine) => engine,
+                Err(_) => idp
+                    .provisioner()
+                    .ok_or_else(|| StepError("the mock's provisioning engine could not start".into()))?,
+            },
+        };
+        Ok(Provisioning { idp, app, sign_in_apps, before, engine, user_names, saml_groups, oidc_groups })
+    }
+
+    /// Puts the app's provisioning settings back as they were.
+    pub(super) fn turn_off(self) {
+        let Provisioning { idp, app, before, .. } = self;
+        idp.write_org(|org| {
+            if let Some(found) = org.apps.get_mut(&app) {
+                found.provisioning = before;
+            }
+        });
+    }
+
+    /// The SCIM id Okta linked to the user, and whether the link is active.
+    fn user_link(&self, user: &UserId) -> Option<(String, bool)> {
+        self.idp.read_org(|org| {
+            let settings = org.apps.get(&self.app)?.provisioning.as_ref()?;
+            settings.links.users.get(user).map(|link| (link.scim_id.clone(), link.active))
+        })
+    }
+
+    fn group_link(&self, group: &GroupId) -> Option<String> {
+        self.idp.read_org(|org| org.apps.get(&self.app)?.provisioning.as_ref()?.links.groups.get(group).cloned())
+    }
+
+    fn last_exchange(&self) -> u64 {
+        self.engine.transcript().last().map(|exchange| exchange.sequence).unwrap_or(0)
+    }
+
+    /// The filters that say which group names a sign-in by `by` carries;
+    /// `None` when the app sends no groups that way.
+    fn group_filters(&self, by: SignInBy) -> Option<Vec<GroupFilter>> {
+        match by {
+            SignInBy::Saml => self.saml_groups.clone(),
+            SignInBy::Oidc => self.oidc_groups.clone().map(|filter| vec![filter]),
+        }
+    }
+}
+
+/// One step as it happened.
+pub(super) struct StepRecord {
+    pub(super) act: Act,
+    /// What the SP did, in lines free of per-run names where possible.
+    pub(super) sp_did: String,
+    /// The first state that differed from the model.
+    pub(super) differed: Option<String>,
+    /// What the SP showed there.
+    pub(super) oracle: String,
+}
+
+/// A difference between the SP and the model: what differs, and what the
+/// SP showed.
+struct Difference {
+    text: String,
+    oracle: String,
+}
+
+fn differs(text: impl Into<String>, oracle: impl Into<String>) -> Option<Difference> {
+    Some(Difference { text: text.into(), oracle: oracle.into() })
+}
+
+/// One case: the model, the people and groups it made at the mock, and
+/// the browsers that hold live sessions.
+pub(super) struct CaseRun<'a> {
+    suite: &'a Suite,
+    provisioning: &'a Provisioning,
+    model: Model,
+    /// The random part of every name of this case.
+    tag: String,
+    domain: String,
+    users: Vec<Option<UserId>>,
+    groups: Vec<GroupId>,
+    /// Per person, the browsers of their earlier sign-ins.
+    sessions: Vec<Vec<Browser>>,
+    /// Whether the session shows the account's SCIM id, learned from the
+    /// first sign-in that reached its person.
+    shows_account_ids: Option<bool>,
+    /// Per person, whether an OIDC sign-in has reached their account.
+    oidc_linked: Vec<bool>,
+    scim: Session<'a>,
+}
+
+/// A sign-in carried out in a step.
+struct SignedIn {
+    person: u8,
+    by: SignInBy,
+    browser: Browser,
+    attempt: Attempt,
+}
+
+impl<'a> CaseRun<'a> {
+    /// A fresh case: its groups made at Okta (empty, not pushed), nobody
+    /// yet.
+    pub(super) async fn start(suite: &'a Suite, provisioning: &'a Provisioning, world: World) -> Step<CaseRun<'a>> {
+        let tag: String = {
+            let mut rng = rand::rng();
+            (0..8).map(|_| char::from(b'a' + rng.random_range(0..26u8))).collect()
+        };
+        let domain = suite.idp.read_org(|org| suite.canary_domain(&org.email_domain));
+        let mut run = CaseRun {
+            suite,
+            provisioning,
+            model: Model::new(world.clone()),
+            tag,
+            domain,
+            users: vec![None; usize::from(world.people)],
+            groups: Vec::new(),
+            sessions: (0..world.people).map(|_| Vec::new()).collect(),
+            shows_account_ids: None,
+            oidc_linked: vec![false; usize::from(world.people)],
+            scim: Session::new(suite)?,
+        };
+        for g in 0..world.groups {
+            let name = run.group_name(g, 0);
+            let body =
+                serde_json::from_value(json!({"profile": {"name": name}})).map_err(|e| StepError(e.to_string()))?;
+            let now = suite.idp.now();
+            let id = okta(&name, suite.idp.apply(|org| admin::create_group(org, body, now, suite.idp.ids())))?;
+            run.groups.push(id);
+        }
+        Ok(run)
+    }
+
+    fn email(&self, email: EmailName) -> String {
+        format!("sm-{}-p{}-e{}@{}", self.tag, email.owner, email.version, self.domain)
+    }
+
+    fn login(&self, person: u8, login: u8) -> String {
+        format!("sm-{}-p{person}-l{login}@{}", self.tag, self.domain)
+    }
+
+    fn group_name(&self, group: u8, name: u8) -> String {
+        format!("sm-{}-g{group}-n{name}", self.tag)
+    }
+
+    fn user(&self, person: u8) -> Step<UserId> {
+        self.users
+            .get(usize::from(person))
+            .cloned()
+            .flatten()
+            .ok_or_else(|| StepError(format!("p{person} was never made at the mock")))
+    }
+
+    fn group(&self, group: u8) -> Step<GroupId> {
+        self.groups.get(usize::from(group)).cloned().ok_or_else(|| StepError(format!("no group g{group}")))
+    }
+
+    /// Takes one act: at the mock, then the SP's state held to the model.
+    pub(super) async fn step(&mut self, act: &Act) -> Step<StepRecord> {
+        let engine = &self.provisioning.engine;
+        let since = self.provisioning.last_exchange();
+        let tasks_before = engine.failed_tasks().len();
+        let mut next = self.model.clone();
+        next.apply(act);
+        let signed_in = self.act_at_the_mock(act, &next).await?;
+        engine.wait_idle().await;
+        self.model = next;
+        let mut did: Vec<String> = Vec::new();
+        let base = self.provisioning_base();
+        for exchange in engine.transcript_after(since) {
+            did.push(describe_exchange(&base, &exchange));
+        }
+        for task in engine.failed_tasks().iter().skip(tasks_before) {
+            let status = task.status.map(|s| format!(", the SP answered {s}")).unwrap_or_default();
+            did.push(format!("Okta's task failed ({}{status})", task.code));
+        }
+        if let Act::SignIn { person, by } = act
+            && signed_in.is_none()
+        {
+            did.push(format!("Okta refuses p{person}'s {} sign-in (not active and assigned at Okta)", by.name()));
+        }
+        if let Some(signed) = &signed_in {
+            did.push(format!(
+                "{} sign-in: the SP answered {}; the oracle saw {}",
+                signed.by.name(),
+                answered_briefly(&signed.attempt),
+                signed.attempt.seen.describe()
+            ));
+        }
+        self.scim.exchanges.clear();
+        let difference = self.observe(signed_in).await?;
+        let sp_did = if did.is_empty() { "nothing sent to the SP".to_owned() } else { did.join("; ") };
+        let (differed, oracle) = match difference {
+            Some(Difference { text, oracle }) => (Some(text), oracle),
+            None => (None, String::new()),
+        };
+        Ok(StepRecord { act: *act, sp_did, differed, oracle })
+    }
+
+    fn provisioning_base(&self) -> String {
+        self.suite.target.scim.as_ref().map(|s| s.base_url.trim_end_matches('/').to_owned()).unwrap_or_default()
+    }
+
+    /// Carries the act out at the mock org (the provisioning engine sends
+    /// what follows from it), or signs the person in. `next` is the model
+    /// after the act.
+    async fn act_at_the_mock(&mut self, act: &Act, next: &Model) -> Step<Option<SignedIn>> {
+        let idp = self.suite.idp.clone();
+        let now = idp.now();
+        let person_of = |p: u8| next.people.get(usize::from(p));
+        match *act {
+            Act::CreateUser(p) => {
+                let person = person_of(p).ok_or_else(|| StepError(format!("no person p{p}")))?;
+                let (login, email) = (self.login(p, person.login), self.email(person.email));
+                let body = serde_json::from_value(json!({"profile": {
+                    "login": login, "email": email, "firstName": "State", "lastName": format!("Machine {p}")
+                }}))
+                .map_err(|e| StepError(e.to_string()))?;
+                let id = okta(
+                    &format!("create p{p}"),
+                    idp.apply(|org| admin::create_user(org, body, true, now, idp.ids())),
+                )?;
+                if let Some(slot) = self.users.get_mut(usize::from(p)) {
+                    *slot = Some(id);
+                }
+            }
+            Act::Assign(p) => {
+                let user = self.user(p)?;
+                for app in &self.provisioning.sign_in_apps {
+                    let body = serde_json::from_value(json!({})).map_err(|e| StepError(e.to_string()))?;
+                    okta(
+                        &format!("assign p{p}"),
+                        idp.apply(|org| admin::assign_user(org, app.as_str(), Some(user.as_str()), body, now)),
+                    )?;
+                }
+            }
+            Act::Unassign(p) => {
+                let user = self.user(p)?;
+                for app in &self.provisioning.sign_in_apps {
+                    okta(
+                        &format!("unassign p{p}"),
+                        idp.apply(|org| admin::unassign_user(org, app.as_str(), user.as_str())),
+                    )?;
+                }
+            }
+            Act::ChangeEmail(p) | Act::TakeFormerEmail { person: p, .. } | Act::ChangeLogin(p) => {
+                let user = self.user(p)?;
+                let person = person_of(p).ok_or_else(|| StepError(format!("no person p{p}")))?;
+                let profile = match act {
+                    Act::ChangeLogin(_) => json!({"login": self.login(p, person.login)}),
+                    _ => json!({"email": self.email(person.email)}),
+                };
+                let body =
+                    serde_json::from_value(json!({ "profile": profile })).map_err(|e| StepError(e.to_string()))?;
+                okta(&act.to_string(), idp.apply(|org| admin::update_user(org, user.as_str(), body, true, now)))?;
+            }
+            Act::Deactivate(p) | Act::Reactivate(p) | Act::Suspend(p) | Act::Unsuspend(p) => {
+                let user = self.user(p)?;
+                let operation = match act {
+                    Act::Deactivate(_) => Lifecycle::Deactivate,
+                    Act::Reactivate(_) => Lifecycle::Activate,
+                    Act::Suspend(_) => Lifecycle::Suspend,
+                    _ => Lifecycle::Unsuspend,
+                };
+                okta(&act.to_string(), idp.apply(|org| admin::lifecycle(org, user.as_str(), operation, now)))?;
+            }
+            Act::PushGroup(g) => {
+                let group = self.group(g)?;
+                let name = self.group_name(g, next.groups.get(usize::from(g)).map(|found| found.name).unwrap_or(0));
+                // An SP whose pushed groups link only to teams that exist
+                // gets the team first, as its admin would make it.
+                if let Some(hook) = &self.suite.target.create_group {
+                    self.suite.call_hook("create_group", hook, &[("{name}", &name)]).await?;
+                }
+                self.provisioning
+                    .engine
+                    .push_group_now(self.provisioning.app.as_str(), group.as_str())
+                    .await
+                    .map_err(|e| StepError(format!("Okta's push of g{g}: {e}")))?;
+            }
+            Act::RenameGroup(g) => {
+                let group = self.group(g)?;
+                let name = self.group_name(g, next.groups.get(usize::from(g)).map(|found| found.name).unwrap_or(0));
+                let body =
+                    serde_json::from_value(json!({"profile": {"name": name}})).map_err(|e| StepError(e.to_string()))?;
+                okta(&act.to_string(), idp.apply(|org| admin::update_group(org, group.as_str(), body, now)))?;
+            }
+            Act::AddMember { person, group } | Act::RemoveMember { person, group } => {
+                let (user, group_id) = (self.user(person)?, self.group(group)?);
+                let adding = matches!(act, Act::AddMember { .. });
+                okta(
+                    &act.to_string(),
+                    idp.apply(|org| {
+                        if adding {
+                            admin::add_member(org, group_id.as_str(), user.as_str(), now)
+                        } else {
+                            admin::remove_member(org, group_id.as_str(), user.as_str(), now)
+                        }
+                    }),
+                )?;
+            }
+            Act::SignIn { person, by } => {
+                if !next.okta_lets_in(person) {
+                    return Ok(None);
+                }
+                let found = person_of(person).ok_or_else(|| StepError(format!("no person p{person}")))?;
+                // The login hint is the Okta login, which is unique; the
+                // email may have been another person's.
+                let canary = Canary {
+                    email: self.login(person, found.login),
+                    name: format!("State Machine {person}"),
+                    family_name: format!("Machine {person}"),
+                };
+                let browser = self.suite.browser()?;
+                let attempt = sign_in_by(self.suite, by, &browser, &canary).await?;
+                return Ok(Some(SignedIn { person, by, browser, attempt }));
+            }
+        }
+        Ok(None)
+    }
+
+    /// Every email the person has had, rendered.
+    fn own_emails(&self, person: u8) -> Vec<String> {
+        self.model
+            .people
+            .get(usize::from(person))
+            .map(|found| {
+                found.former.iter().chain(std::iter::once(&found.email)).map(|email| self.email(*email)).collect()
+            })
+            .unwrap_or_default()
+    }
+
+    /// The SCIM userName Okta last sent for the person, when the template
+    /// is one the model follows.
+    fn expected_user_name(&self, person: u8) -> Option<String> {
+        let told = self.model.people.get(usize::from(person))?.told?;
+        match self.provisioning.user_names {
+            UserNames::Email => Some(self.email(told.email)),
+            UserNames::Login => Some(self.login(person, told.login)),
+            UserNames::Other => None,
+        }
+    }
+
+    /// The person whose account has this SCIM id, as "p1", or a phrase for
+    /// an account Okta never linked.
+    fn who_has(&self, scim_id: &str) -> String {
+        (0..self.model.world.people)
+            .find(|p| {
+                self.users
+                    .get(usize::from(*p))
+                    .cloned()
+                    .flatten()
+                    .and_then(|user| self.provisioning.user_link(&user))
+                    .is_some_and(|(id, _)| id == scim_id)
+            })
+            .map(|p| format!("p{p}"))
+            .unwrap_or_else(|| "an account Okta never linked".to_owned())
+    }
+
+    /// The SP's state held to the model; the first difference.
+    async fn observe(&mut self, signed_in: Option<SignedIn>) -> Step<Option<Difference>> {
+        if let Some(signed) = signed_in {
+            if let Some(found) = self.judge_sign_in(&signed).await? {
+                return Ok(Some(found));
+            }
+            if signed.attempt.seen.identity.is_some() {
+                if signed.by == SignInBy::Oidc
+                    && let Some(linked) = self.oidc_linked.get_mut(usize::from(signed.person))
+                {
+                    *linked = true;
+                }
+                if let Some(sessions) = self.sessions.get_mut(usize::from(signed.person)) {
+                    sessions.push(signed.browser);
+                }
+            }
+        }
+        for person in 0..self.model.world.people {
+            if let Some(found) = self.judge_account(person).await? {
+                return Ok(Some(found));
+            }
+        }
+        for group in 0..self.model.world.groups {
+            if let Some(found) = self.judge_group(group).await? {
+                return Ok(Some(found));
+            }
+        }
+        for person in 0..self.model.world.people {
+            if let Some(found) = self.judge_sessions(person).await? {
+                return Ok(Some(found));
+            }
+        }
+        Ok(None)
+    }
+
+    /// A sign-in Okta let through must reach the person's own account, by
+    /// their current email, with the groups Okta sent. An OIDC relying
+    /// party keyed on (iss, sub) may refuse to link an account Okta
+    /// provisioned until it has seen that subject: the person's first OIDC
+    /// sign-ins may be refused outright, giving no session of any kind.
+    async fn judge_sign_in(&mut self, signed: &SignedIn) -> Step<Option<Difference>> {
+        let person = signed.person;
+        let Some(found) = self.model.people.get(usize::from(person)) else { return Ok(None) };
+        let email = self.email(found.email);
+        let seen = &signed.attempt.seen;
+        let what = format!("p{person}'s {} sign-in as {}", signed.by.name(), found.email);
+        let may_refuse =
+            signed.by == SignInBy::Oidc && !self.oidc_linked.get(usize::from(person)).copied().unwrap_or(false);
+        if may_refuse && seen.identity.is_none() {
+            let (any_session, held) = self.suite.judge_any_session(seen).await?;
+            if !any_session {
+                return Ok(None);
+            }
+            return Ok(differs(format!("{what} was refused but left {held}"), held));
+        }
+        if !seen.is(&email) {
+            return Ok(differs(
+                format!(
+                    "{what} gave {} (the SP answered {}), not a session for p{person}",
+                    seen.describe(),
+                    answered_briefly(&signed.attempt)
+                ),
+                seen.describe(),
+            ));
+        }
+        let account = self.user(person).ok().and_then(|user| self.provisioning.user_link(&user)).map(|(id, _)| id);
+        if let Some(account) = account {
+            let shows = seen.body.contains(&account);
+            match (self.shows_account_ids, shows) {
+                (None, _) => self.shows_account_ids = Some(shows),
+                (Some(true), false) => {
+                    return Ok(differs(
+                        format!("{what} reached an account that is not the one Okta provisioned for p{person}"),
+                        seen.describe(),
+                    ));
+                }
+                _ => {}
+            }
+        }
+        let pointer = self.suite.target.session.as_ref().and_then(|s| s.groups_pointer.clone());
+        if let (Some(pointer), Some(filters)) = (pointer, self.provisioning.group_filters(signed.by)) {
+            let mut every_name = BTreeSet::new();
+            for group in 0..self.model.world.groups {
+                for name in 0..=self.model.groups.get(usize::from(group)).map(|g| g.name).unwrap_or(0) {
+                    every_name.insert(self.group_name(group, name));
+                }
+            }
+            let shown: BTreeSet<String> =
+                groups_at(&seen.body, &pointer).into_iter().filter(|name| every_name.contains(name)).collect();
+            let expected: BTreeSet<String> = self
+                .model
+                .groups_of(person)
+                .into_iter()
+                .map(|g| self.group_name(g, self.model.groups.get(usize::from(g)).map(|found| found.name).unwrap_or(0)))
+                .filter(|name| filters.iter().any(|filter| filter.matches(name)))
+                .collect();
+            if shown != expected {
+                return Ok(differs(
+                    format!(
+                        "{what} shows the groups {} at {pointer}; Okta sent {}",
+                        self.symbolic_groups(&shown),
+                        self.symbolic_groups(&expected)
+                    ),
+                    seen.describe(),
+                ));
+            }
+        }
+        Ok(None)
+    }
+
+    /// Group names as "g0 (named g0-n1)", for stable messages.
+    fn symbolic_groups(&self, names: &BTreeSet<String>) -> String {
+        let prefix = format!("sm-{}-", self.tag);
+        let listed: Vec<String> = names.iter().map(|name| name.trim_start_matches(&prefix).to_owned()).collect();
+        if listed.is_empty() { "none".to_owned() } else { listed.join(", ") }
+    }
+
+    /// A provisioned person's account, read by SCIM: there, active as Okta
+    /// intends, with the userName Okta sent, and the one account Okta's
+    /// lookup finds.
+    async fn judge_account(&mut self, person: u8) -> Step<Option<Difference>> {
+        let Some(active) = self.model.account_active(person) else { return Ok(None) };
+        let user = self.user(person)?;
+        let Some((scim_id, _)) = self.provisioning.user_link(&user) else {
+            return Ok(differs(
+                format!("Okta holds no account of p{person} at the SP: its provisioning of p{person} failed"),
+                "not asked: Okta could not provision",
+            ));
+        };
+        let read = self.scim.read_user(&scim_id).await?;
+        let body = read.json.clone().unwrap_or(Value::Null);
+        if read.status != 200 {
+            return Ok(differs(
+                format!("p{person}'s account reads {} by SCIM; Okta intends it there, active {active}", read.status),
+                format!("GET /Users/{{id}} answered {}", read.status),
+            ));
+        }
+        let read_active = is_true(member(&body, "active"));
+        if read_active != Some(active) {
+            let read = read_active.map(|a| a.to_string()).unwrap_or_else(|| "absent".to_owned());
+            return Ok(differs(
+                format!("p{person}'s account reads active {read} by SCIM; Okta intends active {active}"),
+                format!("GET /Users/{{id}}: active {read}"),
+            ));
+        }
+        let Some(expected) = self.expected_user_name(person) else { return Ok(None) };
+        let user_name = member(&body, "userName").and_then(Value::as_str).unwrap_or_default().to_owned();
+        if !user_name.eq_ignore_ascii_case(&expected) {
+            return Ok(differs(
+                format!("p{person}'s account has the userName {user_name}; Okta sent {expected}"),
+                format!("GET /Users/{{id}}: userName {user_name}"),
+            ));
+        }
+        let lookup = self.scim.send(&requests::find_user(&expected)).await?;
+        let found = ids_in(&lookup);
+        if found != [scim_id.clone()] {
+            let whose: Vec<String> = found.iter().map(|id| self.who_has(id)).collect();
+            return Ok(differs(
+                format!(
+                    "Okta's lookup of p{person}'s userName {expected} finds {} account(s) ({}), not p{person}'s one account",
+                    found.len(),
+                    if whose.is_empty() { "none".to_owned() } else { whose.join(", ") }
+                ),
+                format!("GET /Users?filter=userName eq … answered {}", lookup.status),
+            ));
+        }
+        Ok(None)
+    }
+
+    /// A pushed group, read by SCIM: Okta's current name, and exactly the
+    /// members Okta pushed.
+    async fn judge_group(&mut self, group: u8) -> Step<Option<Difference>> {
+        let Some(expected) = self.model.pushed_members(group) else { return Ok(None) };
+        let group_id = self.group(group)?;
+        let name = self.group_name(group, self.model.groups.get(usize::from(group)).map(|g| g.name).unwrap_or(0));
+        let Some(scim_id) = self.provisioning.group_link(&group_id) else {
+            return Ok(differs(
+                format!("Okta holds no group g{group} at the SP: its push failed"),
+                "not asked: Okta could not push",
+            ));
+        };
+        let read = self.scim.read_group(&scim_id).await?;
+        if read.status != 200 {
+            return Ok(differs(
+                format!("the pushed group g{group} reads {} by SCIM", read.status),
+                format!("GET /Groups/{{id}} answered {}", read.status),
+            ));
+        }
+        let body = read.json.clone().unwrap_or(Value::Null);
+        let shown_name = member(&body, "displayName").and_then(Value::as_str).unwrap_or_default().to_owned();
+        if shown_name != name {
+            let prefix = format!("sm-{}-", self.tag);
+            return Ok(differs(
+                format!(
+                    "the pushed group g{group} is named {} at the SP; Okta's name is {}",
+                    shown_name.trim_start_matches(&prefix),
+                    name.trim_start_matches(&prefix)
+                ),
+                format!("GET /Groups/{{id}}: displayName {shown_name}"),
+            ));
+        }
+        let held: BTreeSet<String> = member(&body, "members")
+            .and_then(Value::as_array)
+            .map(|members| {
+                members.iter().filter_map(|m| m.get("value").and_then(Value::as_str)).map(str::to_owned).collect()
+            })
+            .unwrap_or_default();
+        let mut wanted = BTreeSet::new();
+        for person in &expected {
+            if let Some((id, _)) = self.provisioning.user_link(&self.user(*person)?) {
+                wanted.insert(id);
+            }
+        }
+        if held != wanted {
+            let whose = |ids: &BTreeSet<String>| {
+                let mut names: Vec<String> = ids.iter().map(|id| self.who_has(id)).collect();
+                names.sort();
+                if names.is_empty() { "nobody".to_owned() } else { names.join(", ") }
+            };
+            return Ok(differs(
+                format!("the pushed group g{group} holds {} at the SP; Okta pushed {}", whose(&held), whose(&wanted)),
+                format!("GET /Groups/{{id}}: {} members", held.len()),
+            ));
+        }
+        Ok(None)
+    }
+
+    /// The person's earlier sessions: alive and theirs while their account
+    /// is active, gone (of any kind) once Okta has deactivated it. Ended
+    /// sessions are not asked again: whether one comes back after a
+    /// reactivation is the SP's choice.
+    async fn judge_sessions(&mut self, person: u8) -> Step<Option<Difference>> {
+        let Some(browsers) = self.sessions.get_mut(usize::from(person)) else { return Ok(None) };
+        if browsers.is_empty() {
+            return Ok(None);
+        }
+        let browsers = std::mem::take(browsers);
+        let active = self.model.account_active(person) == Some(true);
+        let own = self.own_emails(person);
+        let account = self.user(person).ok().and_then(|user| self.provisioning.user_link(&user)).map(|(id, _)| id);
+        let mut kept = Vec::new();
+        let mut difference = None;
+        for browser in browsers {
+            let seen = self.suite.oracle(&browser).await?;
+            if active {
+                let theirs = own.iter().any(|email| seen.is(email));
+                let same_account = self.shows_account_ids != Some(true)
+                    || account.as_ref().is_some_and(|account| seen.body.contains(account.as_str()));
+                if (!theirs || !same_account) && difference.is_none() {
+                    difference = differs(
+                        format!("p{person}'s session from an earlier sign-in now shows {}", seen.describe()),
+                        seen.describe(),
+                    );
+                }
+                kept.push(browser);
+            } else {
+                let (any_session, held) = self.suite.judge_any_session(&seen).await?;
+                if any_session && difference.is_none() {
+                    difference = differs(
+                        format!(
+                            "p{person}'s session from an earlier sign-in still shows {held} after Okta deactivated p{person}'s account at the SP"
+                        ),
+                        held,
+                    );
+                }
+            }
+        }
+        if let Some(sessions) = self.sessions.get_mut(usize::from(person)) {
+            *sessions = kept;
+        }
+        Ok(difference)
+    }
+}
+
+/// An Okta management operation's result; a refusal is the driver's own
+/// mistake (the model allowed what Okta does not), so the check errors.
+fn okta<T>(what: &str, result: Result<T, admin::OktaApiError>) -> Step<T> {
+    result.map_err(|e| StepError(format!("the mock org refused '{what}': {e}")))
+}
+
+/// "302" or "403 account.deactivated".
+fn answered_briefly(attempt: &Attempt) -> String {
+    match &attempt.answer.error_code {
+        Some(code) => format!("{} {code}", attempt.answer.status),
+        None => attempt.answer.status.to_string(),
+    }
+}
+
+/// One of Okta's exchanges as "PATCH /Groups/{id} → 204": the resource
+/// kept, its id and the query left out, so lines read the same every run.
+fn describe_exchange(base: &str, exchange: &mock_idp::provisioning::Exchange) -> String {
+    let path = exchange.request.url.strip_prefix(base).unwrap_or(&exchange.request.url);
+    let (path, query) = match path.split_once('?') {
+        Some((path, _)) => (path, "?filter=…"),
+        None => (path, ""),
+    };
+    let mut segments = path.trim_start_matches('/').split('/');
+    let resource = segments.next().unwrap_or_default();
+    let id = if segments.next().is_some() { "/{id}" } else { "" };
+    let answer = match (&exchange.response, &exchange.error) {
+        (Some(response), _) => response.status.to_string(),
+        (None, Some(error)) => format!("no reply ({error})"),
+        (None, None) => "no reply".to_owned(),
+    };
+    format!("{} /{resource}{id}{query} → {answer}", exchange.request.method)
+}
+
+/// The group names the session body shows at `pointer`.
+fn groups_at(body: &str, pointer: &str) -> Vec<String> {
+    serde_json::from_str::<Value>(body)
+        .ok()
+        .and_then(|body| body.pointer(pointer).and_then(Value::as_array).cloned())
+        .unwrap_or_default()
+        .iter()
+        .filter_map(|g| g.as_str().map(str::to_owned))
+        .collect()
+}

@@ -1,0 +1,586 @@
+//! The reference model: what Okta intends the SP to hold after each admin
+//! action, and the generator of action sequences over a small world.
+//!
+//! The model is pure. It follows Okta's provisioning rules as the mock's
+//! SCIM client carries them out (`mock_idp::scim::plan::decide_user`): a
+//! user is provisioned when they are active and assigned, deactivated when
+//! they stop being either, reactivated (with the profile changed meanwhile)
+//! when they are both again; profile changes reach the SP only while the
+//! account is active; a pushed group holds exactly the Okta members that are
+//! provisioned. Emails and logins are symbolic (`p0-e1` is person 0's
+//! second email) so that a sequence reads the same in every run; the driver
+//! turns them into addresses unique to one case.
+
+use std::collections::BTreeSet;
+use std::fmt;
+
+use rand::Rng;
+
+use super::super::deactivation::SignInBy;
+
+/// How many people and groups a world may have at most.
+pub(super) const MOST_PEOPLE: u8 = 3;
+pub(super) const MOST_GROUPS: u8 = 2;
+/// How many emails, logins and group names one person or group may go
+/// through in one case, so that names stay short.
+const MOST_EMAILS: u8 = 4;
+const MOST_LOGINS: u8 = 3;
+const MOST_GROUP_NAMES: u8 = 3;
+
+/// The world of one case: how many people and groups, and the sign-in
+/// protocols the target declares.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub(super) struct World {
+    pub(super) people: u8,
+    pub(super) groups: u8,
+    pub(super) sign_in: Vec<SignInBy>,
+}
+
+/// One of the emails a person had: `owner`'s email number `version`.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub(super) struct EmailName {
+    pub(super) owner: u8,
+    pub(super) version: u8,
+}
+
+impl fmt::Display for EmailName {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "p{}-e{}", self.owner, self.version)
+    }
+}
+
+/// One Okta admin action, or a person's sign-in.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(super) enum Act {
+    CreateUser(u8),
+    Assign(u8),
+    Unassign(u8),
+    /// The person gets a new email of their own.
+    ChangeEmail(u8),
+    /// The person gets an email another person had before (Okta keeps
+    /// logins unique, not emails: attacks.md K-08).
+    TakeFormerEmail {
+        person: u8,
+        email: EmailName,
+    },
+    ChangeLogin(u8),
+    Deactivate(u8),
+    Reactivate(u8),
+    Suspend(u8),
+    Unsuspend(u8),
+    PushGroup(u8),
+    RenameGroup(u8),
+    AddMember {
+        person: u8,
+        group: u8,
+    },
+    RemoveMember {
+        person: u8,
+        group: u8,
+    },
+    SignIn {
+        person: u8,
+        by: SignInBy,
+    },
+}
+
+impl fmt::Display for Act {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Act::CreateUser(p) => write!(f, "create user p{p} (active, email p{p}-e0, login p{p}-l0)"),
+            Act::Assign(p) => write!(f, "assign p{p} to the app"),
+            Act::Unassign(p) => write!(f, "unassign p{p} from the app"),
+            Act::ChangeEmail(p) => write!(f, "give p{p} a new email"),
+            Act::TakeFormerEmail { person, email } => {
+                write!(f, "give p{person} the email {email}, which p{} had before", email.owner)
+            }
+            Act::ChangeLogin(p) => write!(f, "give p{p} a new login"),
+            Act::Deactivate(p) => write!(f, "deactivate p{p}"),
+            Act::Reactivate(p) => write!(f, "reactivate p{p}"),
+            Act::Suspend(p) => write!(f, "suspend p{p}"),
+            Act::Unsuspend(p) => write!(f, "unsuspend p{p}"),
+            Act::PushGroup(g) => write!(f, "push group g{g}"),
+            Act::RenameGroup(g) => write!(f, "rename group g{g}"),
+            Act::AddMember { person, group } => write!(f, "add p{person} to group g{group}"),
+            Act::RemoveMember { person, group } => write!(f, "remove p{person} from group g{group}"),
+            Act::SignIn { person, by } => write!(f, "p{person} signs in by {}", by.name()),
+        }
+    }
+}
+
+/// A user's status at Okta, as far as the model needs it.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(super) enum Status {
+    Active,
+    Suspended,
+    Deactivated,
+}
+
+/// What the SP was last told of a person's profile: the email and the login
+/// number at that push.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(super) struct Told {
+    pub(super) email: EmailName,
+    pub(super) login: u8,
+}
+
+/// One person as Okta has them, and what Okta has told the SP.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub(super) struct Person {
+    pub(super) created: bool,
+    pub(super) status: Status,
+    pub(super) assigned: bool,
+    pub(super) email: EmailName,
+    /// The next email number of the person's own.
+    next_email: u8,
+    /// Every email the person had before the current one.
+    pub(super) former: Vec<EmailName>,
+    pub(super) login: u8,
+    /// Okta's link to the SP's account: `None` before it is provisioned,
+    /// then whether Okta holds it active.
+    pub(super) link: Option<bool>,
+    /// The profile the SP was last sent.
+    pub(super) told: Option<Told>,
+}
+
+/// One Okta group.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub(super) struct Group {
+    /// The name's number: `g0-n1` after one rename.
+    pub(super) name: u8,
+    pub(super) pushed: bool,
+    pub(super) members: BTreeSet<u8>,
+}
+
+/// What Okta intends, step by step.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub(super) struct Model {
+    pub(super) world: World,
+    pub(super) people: Vec<Person>,
+    pub(super) groups: Vec<Group>,
+}
+
+impl Model {
+    pub(super) fn new(world: World) -> Model {
+        let people = (0..world.people)
+            .map(|p| Person {
+                created: false,
+                status: Status::Active,
+                assigned: false,
+                email: EmailName { owner: p, version: 0 },
+                next_email: 1,
+                former: Vec::new(),
+                login: 0,
+                link: None,
+                told: None,
+            })
+            .collect();
+        let groups = (0..world.groups).map(|_| Group { name: 0, pushed: false, members: BTreeSet::new() }).collect();
+        Model { world, people, groups }
+    }
+
+    fn person(&self, p: u8) -> Option<&Person> {
+        self.people.get(usize::from(p))
+    }
+
+    fn group(&self, g: u8) -> Option<&Group> {
+        self.groups.get(usize::from(g))
+    }
+
+    /// Whether the email is nobody's now and the SP was told it for nobody,
+    /// so giving it to someone else clashes with no account.
+    fn email_is_free(&self, email: EmailName) -> bool {
+        self.people.iter().all(|person| person.email != email && person.told.is_none_or(|told| told.email != email))
+    }
+
+    /// Whether the act can be taken in this state (its precondition).
+    pub(super) fn allows(&self, act: &Act) -> bool {
+        let created = |p: u8| self.person(p).is_some_and(|person| person.created);
+        let status_is =
+            |p: u8, status: Status| self.person(p).is_some_and(|person| person.created && person.status == status);
+        match *act {
+            Act::CreateUser(p) => self.person(p).is_some_and(|person| !person.created),
+            Act::Assign(p) => created(p) && self.person(p).is_some_and(|person| !person.assigned),
+            Act::Unassign(p) => self.person(p).is_some_and(|person| person.assigned),
+            Act::ChangeEmail(p) => created(p) && self.person(p).is_some_and(|person| person.next_email < MOST_EMAILS),
+            Act::TakeFormerEmail { person, email } => {
+                created(person)
+                    && email.owner != person
+                    && self.person(email.owner).is_some_and(|owner| owner.former.contains(&email))
+                    && self.email_is_free(email)
+            }
+            Act::ChangeLogin(p) => created(p) && self.person(p).is_some_and(|person| person.login + 1 < MOST_LOGINS),
+            Act::Deactivate(p) => created(p) && !status_is(p, Status::Deactivated),
+            Act::Reactivate(p) => status_is(p, Status::Deactivated),
+            Act::Suspend(p) => status_is(p, Status::Active),
+            Act::Unsuspend(p) => status_is(p, Status::Suspended),
+            Act::PushGroup(g) => self.group(g).is_some_and(|group| !group.pushed),
+            Act::RenameGroup(g) => self.group(g).is_some_and(|group| group.name + 1 < MOST_GROUP_NAMES),
+            Act::AddMember { person, group } => {
+                created(person) && self.group(group).is_some_and(|g| !g.members.contains(&person))
+            }
+            Act::RemoveMember { person, group } => self.group(group).is_some_and(|g| g.members.contains(&person)),
+            Act::SignIn { person, by } => created(person) && self.world.sign_in.contains(&by),
+        }
+    }
+
+    /// Whether Okta wants the person's account active at the SP.
+    fn wanted_active(person: &Person) -> bool {
+        person.created && person.status == Status::Active && person.assigned
+    }
+
+    /// Brings one person's account in line, as Okta's client does after a
+    /// change that concerns them; `profile_changed` when their profile did.
+    fn sync(&mut self, p: u8, profile_changed: bool) {
+        let Some(person) = self.people.get_mut(usize::from(p)) else { return };
+        let wanted = Self::wanted_active(person);
+        let now = Told { email: person.email, login: person.login };
+        match person.link {
+            None if wanted => {
+                person.link = Some(true);
+                person.told = Some(now);
+            }
+            None => {}
+            Some(true) if !wanted => person.link = Some(false),
+            Some(false) if wanted => {
+                person.link = Some(true);
+                person.told = Some(now);
+            }
+            Some(true) if profile_changed => person.told = Some(now),
+            Some(_) => {}
+        }
+    }
+
+    fn person_mut(&mut self, p: u8) -> Option<&mut Person> {
+        self.people.get_mut(usize::from(p))
+    }
+
+    /// Takes the act. An act the state does not allow changes nothing.
+    pub(super) fn apply(&mut self, act: &Act) {
+        if !self.allows(act) {
+            return;
+        }
+        match *act {
+            Act::CreateUser(p) => {
+                if let Some(person) = self.person_mut(p) {
+                    person.created = true;
+                }
+                self.sync(p, false);
+            }
+            Act::Assign(p) | Act::Unassign(p) => {
+                if let Some(person) = self.person_mut(p) {
+                    person.assigned = matches!(act, Act::Assign(_));
+                }
+                self.sync(p, false);
+            }
+            Act::ChangeEmail(p) => {
+                if let Some(person) = self.person_mut(p) {
+                    person.former.push(person.email);
+                    person.email = EmailName { owner: p, version: person.next_email };
+                    person.next_email += 1;
+                }
+                self.sync(p, true);
+            }
+            Act::TakeFormerEmail { person: p, email } => {
+                if let Some(person) = self.person_mut(p) {
+                    person.former.push(person.email);
+                    person.email = email;
+                }
+                self.sync(p, true);
+            }
+            Act::ChangeLogin(p) => {
+                if let Some(person) = self.person_mut(p) {
+                    person.login += 1;
+                }
+                self.sync(p, true);
+            }
+            Act::Deactivate(p) | Act::Reactivate(p) | Act::Suspend(p) | Act::Unsuspend(p) => {
+                let next = match act {
+                    Act::Deactivate(_) => Status::Deactivated,
+                    Act::Suspend(_) => Status::Suspended,
+                    _ => Status::Active,
+                };
+                if let Some(person) = self.person_mut(p) {
+                    person.status = next;
+                }
+                self.sync(p, false);
+            }
+            Act::PushGroup(g) => {
+                if let Some(group) = self.groups.get_mut(usize::from(g)) {
+                    group.pushed = true;
+                }
+            }
+            Act::RenameGroup(g) => {
+                if let Some(group) = self.groups.get_mut(usize::from(g)) {
+                    group.name += 1;
+                }
+            }
+            Act::AddMember { person, group } | Act::RemoveMember { person, group } => {
+                if let Some(found) = self.groups.get_mut(usize::from(group)) {
+                    if matches!(act, Act::AddMember { .. }) {
+                        found.members.insert(person);
+                    } else {
+                        found.members.remove(&person);
+                    }
+                }
+            }
+            Act::SignIn { .. } => {}
+        }
+    }
+
+    /// Whether Okta lets the person sign in: they exist, are active and are
+    /// assigned. Otherwise Okta refuses and nothing reaches the SP.
+    pub(super) fn okta_lets_in(&self, p: u8) -> bool {
+        self.person(p).is_some_and(Self::wanted_active)
+    }
+
+    /// Whether the SP's account of the person must be active: `None` when
+    /// Okta has not provisioned one.
+    pub(super) fn account_active(&self, p: u8) -> Option<bool> {
+        self.person(p).and_then(|person| person.link)
+    }
+
+    /// The people a pushed group must hold at the SP: its Okta members that
+    /// Okta has provisioned, active or not (Okta leaves deactivated users in
+    /// their groups). `None` when the group is not pushed.
+    pub(super) fn pushed_members(&self, g: u8) -> Option<BTreeSet<u8>> {
+        let group = self.group(g).filter(|group| group.pushed)?;
+        Some(group.members.iter().copied().filter(|p| self.account_active(*p).is_some()).collect())
+    }
+
+    /// The groups a sign-in of the person carries, by number.
+    pub(super) fn groups_of(&self, p: u8) -> BTreeSet<u8> {
+        (0..self.world.groups).filter(|g| self.group(*g).is_some_and(|group| group.members.contains(&p))).collect()
+    }
+
+    /// Every act the world has, whether or not the state allows it, with
+    /// its weight in generation. The weights lean towards acts that build
+    /// on what the state already has (a member for a pushed group, a
+    /// sign-in after an email change), so short cases reach the orders of
+    /// events where SPs go wrong.
+    fn every_act(&self) -> Vec<(Act, u32)> {
+        let mut acts = Vec::new();
+        let linked = |p: u8| self.account_active(p) == Some(true);
+        let pushed_with_members = |g: u8| self.group(g).is_some_and(|group| group.pushed && !group.members.is_empty());
+        for p in 0..self.world.people {
+            let changed_email = self.person(p).is_some_and(|person| !person.former.is_empty());
+            acts.extend([
+                (Act::CreateUser(p), 8),
+                (Act::Assign(p), 8),
+                (Act::Unassign(p), 1),
+                (Act::ChangeEmail(p), if linked(p) { 5 } else { 1 }),
+                (Act::ChangeLogin(p), 1),
+                (Act::Deactivate(p), 2),
+                (Act::Reactivate(p), 3),
+                (Act::Suspend(p), 2),
+                (Act::Unsuspend(p), 3),
+            ]);
+            for owner in (0..self.world.people).filter(|owner| *owner != p) {
+                for version in 0..MOST_EMAILS {
+                    acts.push((Act::TakeFormerEmail { person: p, email: EmailName { owner, version } }, 12));
+                }
+            }
+            for group in 0..self.world.groups {
+                acts.push((Act::AddMember { person: p, group }, if linked(p) { 5 } else { 2 }));
+                let pushed = self.group(group).is_some_and(|g| g.pushed);
+                acts.push((Act::RemoveMember { person: p, group }, if pushed { 5 } else { 1 }));
+            }
+            for by in &self.world.sign_in {
+                let weight = match (linked(p), changed_email) {
+                    (true, true) => 10,
+                    (true, false) => 6,
+                    (false, _) => 1,
+                };
+                acts.push((Act::SignIn { person: p, by: *by }, weight));
+            }
+        }
+        for g in 0..self.world.groups {
+            let has_members = self.group(g).is_some_and(|group| !group.members.is_empty());
+            acts.push((Act::PushGroup(g), if has_members { 6 } else { 1 }));
+            acts.push((Act::RenameGroup(g), if pushed_with_members(g) { 5 } else { 1 }));
+        }
+        acts
+    }
+
+    /// The acts this state allows, with their weights.
+    fn allowed_acts(&self) -> Vec<(Act, u32)> {
+        self.every_act().into_iter().filter(|(act, _)| self.allows(act)).collect()
+    }
+}
+
+/// A world and a sequence of acts drawn from `rng`: every act allowed where
+/// it stands, `length` acts or fewer.
+pub(super) fn generate(rng: &mut impl Rng, sign_in: &[SignInBy], length: usize) -> (World, Vec<Act>) {
+    let world = World {
+        people: rng.random_range(2..=MOST_PEOPLE),
+        groups: rng.random_range(1..=MOST_GROUPS),
+        sign_in: sign_in.to_vec(),
+    };
+    let mut model = Model::new(world.clone());
+    let mut acts = Vec::new();
+    for _ in 0..length {
+        let allowed = model.allowed_acts();
+        let total: u32 = allowed.iter().map(|(_, weight)| weight).sum();
+        if total == 0 {
+            break;
+        }
+        let mut pick = rng.random_range(0..total);
+        let Some(act) = allowed.iter().find_map(|(act, weight)| {
+            if pick < *weight {
+                Some(*act)
+            } else {
+                pick -= weight;
+                None
+            }
+        }) else {
+            break;
+        };
+        model.apply(&act);
+        acts.push(act);
+    }
+    (world, acts)
+}
+
+/// The acts of `acts` that are still allowed where they stand once earlier
+/// ones are gone: what a shrunk sequence replays.
+pub(super) fn keep_allowed(world: &World, acts: &[Act]) -> Vec<Act> {
+    let mut model = Model::new(world.clone());
+    let mut kept = Vec::new();
+    for act in acts {
+        if model.allows(act) {
+            model.apply(act);
+            kept.push(*act);
+        }
+    }
+    kept
+}
+
+/// The candidates a failing sequence shrinks to, shortest first: each with
+/// one act left out (from the last), as replays keep only allowed acts.
+pub(super) fn shrink_candidates(world: &World, acts: &[Act]) -> Vec<Vec<Act>> {
+    let mut candidates: Vec<Vec<Act>> = Vec::new();
+    for left_out in (0..acts.len()).rev() {
+        let mut shorter = acts.to_vec();
+        shorter.remove(left_out);
+        let kept = keep_allowed(world, &shorter);
+        if kept.len() < acts.len() && !candidates.contains(&kept) {
+            candidates.push(kept);
+        }
+    }
+    candidates.sort_by_key(Vec::len);
+    candidates
+}
+
+#[cfg(test)]
+mod tests {
+    use proptest::prelude::*;
+    use rand::SeedableRng;
+
+    use super::*;
+
+    fn world(sign_in: &[SignInBy]) -> World {
+        World { people: 2, groups: 1, sign_in: sign_in.to_vec() }
+    }
+
+    #[test]
+    fn a_person_is_provisioned_when_active_and_assigned_and_deactivated_when_either_stops() {
+        let mut model = Model::new(world(&[SignInBy::Saml]));
+        model.apply(&Act::CreateUser(0));
+        assert_eq!(model.account_active(0), None);
+        model.apply(&Act::Assign(0));
+        assert_eq!(model.account_active(0), Some(true));
+        model.apply(&Act::Suspend(0));
+        assert_eq!(model.account_active(0), Some(false));
+        assert!(!model.okta_lets_in(0));
+        model.apply(&Act::ChangeEmail(0));
+        // A profile change while the account is inactive is not sent...
+        assert_eq!(model.people[0].told.map(|t| t.email.version), Some(0));
+        model.apply(&Act::Unsuspend(0));
+        // ...until the reactivation, which brings it up to date.
+        assert_eq!(model.people[0].told.map(|t| t.email.version), Some(1));
+        model.apply(&Act::Unassign(0));
+        assert_eq!(model.account_active(0), Some(false));
+    }
+
+    #[test]
+    fn a_pushed_group_holds_its_provisioned_members_only() {
+        let mut model = Model::new(world(&[SignInBy::Saml]));
+        model.apply(&Act::CreateUser(0));
+        model.apply(&Act::CreateUser(1));
+        model.apply(&Act::AddMember { person: 0, group: 0 });
+        model.apply(&Act::AddMember { person: 1, group: 0 });
+        assert_eq!(model.pushed_members(0), None);
+        model.apply(&Act::PushGroup(0));
+        model.apply(&Act::Assign(1));
+        assert_eq!(model.pushed_members(0), Some(BTreeSet::from([1])));
+        // Deactivated users stay in their groups.
+        model.apply(&Act::Deactivate(1));
+        assert_eq!(model.pushed_members(0), Some(BTreeSet::from([1])));
+        assert_eq!(model.groups_of(0), BTreeSet::from([0]));
+    }
+
+    #[test]
+    fn a_former_email_is_taken_only_when_it_is_nobodys() {
+        let mut model = Model::new(world(&[SignInBy::Saml]));
+        let former = EmailName { owner: 0, version: 0 };
+        model.apply(&Act::CreateUser(0));
+        model.apply(&Act::CreateUser(1));
+        assert!(!model.allows(&Act::TakeFormerEmail { person: 1, email: former }));
+        model.apply(&Act::Assign(0));
+        model.apply(&Act::Suspend(0));
+        model.apply(&Act::ChangeEmail(0));
+        // The SP still knows p0 by p0-e0: the change was not sent.
+        assert!(!model.allows(&Act::TakeFormerEmail { person: 1, email: former }));
+        model.apply(&Act::Unsuspend(0));
+        assert!(model.allows(&Act::TakeFormerEmail { person: 1, email: former }));
+    }
+
+    #[test]
+    fn the_same_seed_generates_the_same_sequence() {
+        let draw = |seed| generate(&mut rand::rngs::StdRng::seed_from_u64(seed), &[SignInBy::Saml, SignInBy::Oidc], 12);
+        assert_eq!(draw(7), draw(7));
+        assert_ne!(draw(7), draw(8));
+    }
+
+    proptest! {
+        /// Every generated act is allowed where it stands, so replaying a
+        /// sequence keeps it whole; every shrink candidate is shorter and
+        /// allowed throughout; and the model's invariants hold at each step:
+        /// a person signs in only with an active account, and a pushed
+        /// group's members are provisioned people.
+        #[test]
+        fn prop_generated_sequences_are_allowed_and_keep_the_models_invariants(seed in any::<u64>(), length in 0usize..24) {
+            let sign_in = [SignInBy::Saml, SignInBy::Oidc];
+            let (world, acts) = generate(&mut rand::rngs::StdRng::seed_from_u64(seed), &sign_in, length);
+            prop_assert!(acts.len() <= length);
+            prop_assert!((2..=MOST_PEOPLE).contains(&world.people));
+            prop_assert_eq!(keep_allowed(&world, &acts), acts.clone());
+            let mut model = Model::new(world.clone());
+            for act in &acts {
+                model.apply(act);
+                for p in 0..world.people {
+                    if model.okta_lets_in(p) {
+                        prop_assert_eq!(model.account_active(p), Some(true));
+                    }
+                    let person = &model.people[usize::from(p)];
+                    if person.link == Some(true) {
+                        // An active account knows the person's profile as it is.
+                        prop_assert_eq!(person.told, Some(Told { email: person.email, login: person.login }));
+                    }
+                }
+                for g in 0..world.groups {
+                    for member in model.pushed_members(g).unwrap_or_default() {
+                        prop_assert!(model.account_active(member).is_some());
+                    }
+                }
+                // No two people's current emails are the same.
+                let emails: BTreeSet<EmailName> = model.people.iter().filter(|p| p.created).map(|p| p.email).collect();
+                prop_assert_eq!(emails.len(), model.people.iter().filter(|p| p.created).count());
+            }
+            for candidate in shrink_candidates(&world, &acts) {
+                prop_assert!(candidate.len() < acts.len());
+                prop_assert_eq!(keep_allowed(&world, &candidate), candidate.clone());
+            }
+        }
+    }
+}
