@@ -311,6 +311,22 @@ fn clap_errors_are_one_line_with_exit_2() {
     assert!(stderr.contains("'bogus'") && stderr.contains("table, json"), "{stderr}");
 }
 
+/// `mockta check --seed` takes a number (the integration state machine's
+/// seed a report names); anything else is one line and exit 2, before any
+/// work starts.
+#[test]
+fn check_refuses_a_seed_that_is_not_a_number_in_one_line_with_exit_2() {
+    let dir = tempfile::tempdir().unwrap();
+    for seed in ["twelve", "1.5", "18446744073709551616"] {
+        let (code, stdout, stderr) =
+            run(&["check", "--target", "fixtures/targets/reference-sp.toml", "--seed", seed], dir.path());
+        assert_eq!(code, 2, "--seed {seed}: {stderr}");
+        assert!(stdout.is_empty(), "--seed {seed}: {stdout}");
+        assert_eq!(stderr.lines().count(), 1, "--seed {seed}: {stderr}");
+        assert!(stderr.contains("--seed"), "--seed {seed}: {stderr}");
+    }
+}
+
 #[test]
 fn a_db_in_a_missing_folder_is_refused_not_created() {
     let dir = tempfile::tempdir().unwrap();
