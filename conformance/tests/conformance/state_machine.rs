@@ -9,7 +9,7 @@ use conformance::report::Report;
 use conformance::runner::{DEFAULT_CASES, Evidence, Verdict};
 use reference_sp::flaws::Flaw;
 
-use crate::support::{Tenant, run_against_tenant, run_state_machine};
+use crate::support::{Tenant, run_against_tenant, run_state_machine, run_with_target_edit};
 
 /// The seed the flaw tests replay: with it, every aimed flaw fails within
 /// the default number of cases.
@@ -131,4 +131,29 @@ fn every_aimed_flaw_is_a_flaw_of_the_reference_sp() {
         name.parse::<Flaw>().unwrap();
     }
     assert!(AIMED_FLAWS.len() >= 5);
+}
+
+/// globex: existing accounts only, pushed groups linked to teams its
+/// create_group hook makes first, a session without groups.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_existing_only_tenant_passes_the_state_machine() {
+    let run = run_against_tenant(Tenant::ExistingOnly, &[], state_machine_checks()).await;
+    let result = &run.results[0];
+    assert_eq!(result.verdict, Verdict::Pass, "{}: {:?}", result.reason, result.evidence);
+    assert!(result.reason.contains("signing in by SAML"), "{}", result.reason);
+}
+
+/// acme without its [saml] section: Okta provisions through the OIDC app
+/// (the userName is the login) and every sign-in is by OIDC.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_state_machine_passes_where_the_target_signs_in_by_oidc_only() {
+    let without_saml = |target: String| {
+        let start = target.find("[saml]").unwrap();
+        let end = target.find("[oidc]").unwrap();
+        format!("{}{}", &target[..start], &target[end..])
+    };
+    let run = run_with_target_edit(Tenant::Jit, &[], state_machine_checks(), None, without_saml).await;
+    let result = &run.results[0];
+    assert_eq!(result.verdict, Verdict::Pass, "{}: {:?}", result.reason, result.evidence);
+    assert!(result.reason.contains("signing in by OIDC"), "{}", result.reason);
 }

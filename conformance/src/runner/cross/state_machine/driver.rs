@@ -696,10 +696,11 @@ impl<'a> CaseRun<'a> {
         Ok(None)
     }
 
-    /// The person's earlier sessions: alive and theirs while their account
-    /// is active, gone (of any kind) once Okta has deactivated it. Ended
-    /// sessions are not asked again: whether one comes back after a
-    /// reactivation is the SP's choice.
+    /// The person's earlier sessions: theirs while their account is active,
+    /// gone (of any kind) once Okta has deactivated it. An SP may end a
+    /// session while the account stays active (on a profile change, say):
+    /// then it must have ended outright. Ended sessions are not asked again:
+    /// whether one comes back after a reactivation is the SP's choice.
     async fn judge_sessions(&mut self, person: u8) -> Step<Option<Difference>> {
         let Some(browsers) = self.sessions.get_mut(usize::from(person)) else { return Ok(None) };
         if browsers.is_empty() {
@@ -713,7 +714,12 @@ impl<'a> CaseRun<'a> {
         let mut difference = None;
         for browser in browsers {
             let seen = self.suite.oracle(&browser).await?;
-            if active {
+            if active && seen.identity.is_none() {
+                let (any_session, held) = self.suite.judge_any_session(&seen).await?;
+                if any_session && difference.is_none() {
+                    difference = differs(format!("p{person}'s session from an earlier sign-in now shows {held}"), held);
+                }
+            } else if active {
                 let theirs = own.iter().any(|email| seen.is(email));
                 let same_account = self.shows_account_ids != Some(true)
                     || account.as_ref().is_some_and(|account| seen.body.contains(account.as_str()));
