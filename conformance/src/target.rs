@@ -53,6 +53,10 @@ pub struct Target {
     /// Makes the SP fetch its IdP metadata again now, as an admin's
     /// "refresh metadata" button does.
     pub refresh_idp_metadata: Option<Hook>,
+    /// Tells whether an admin has signed in through the IdP yet, which an
+    /// SP that guards against lockout waits for before it lets SSO be
+    /// required: the answer's JSON holds `true` or `false` at its pointer.
+    pub sso_readiness: Option<ReadinessHook>,
     pub concurrency: usize,
     /// The longest any one request to the SP or a hook may take.
     pub timeout: Duration,
@@ -256,6 +260,16 @@ pub struct Hook {
     pub basic_auth: Option<(String, String)>,
 }
 
+/// A hook whose JSON answer holds a boolean at a pointer: a question the
+/// SP answers about itself, such as whether an admin has signed in through
+/// the IdP yet.
+#[derive(Clone, Debug)]
+pub struct ReadinessHook {
+    pub hook: Hook,
+    /// Where the answer's JSON holds `true` or `false`.
+    pub pointer: String,
+}
+
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 #[error("{file}: {field}: {problem}")]
 pub struct TargetError {
@@ -376,6 +390,17 @@ struct HooksSection {
     list_users: Option<HookEntry>,
     set_sso_required: Option<HookEntry>,
     refresh_idp_metadata: Option<HookEntry>,
+    sso_readiness: Option<ReadinessEntry>,
+}
+
+/// A hook read for a boolean: GET unless told, and the pointer to read.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct ReadinessEntry {
+    method: Option<String>,
+    url: String,
+    basic_auth: Option<String>,
+    pointer: String,
 }
 
 #[derive(Debug, Deserialize)]
@@ -638,6 +663,21 @@ pub fn parse_target(file: &str, text: &str, dir: &Path) -> Result<Target, Target
     let list_users = hook("list_users", parsed.hooks.list_users)?;
     let set_sso_required = hook("set_sso_required", parsed.hooks.set_sso_required)?;
     let refresh_idp_metadata = hook("refresh_idp_metadata", parsed.hooks.refresh_idp_metadata)?;
+    let sso_readiness = match parsed.hooks.sso_readiness {
+        None => None,
+        Some(entry) if !entry.pointer.starts_with('/') => {
+            return Err(fail("hooks.sso_readiness.pointer", format!("'{}' must start with '/'", entry.pointer)));
+        }
+        Some(entry) => {
+            let as_hook = HookEntry {
+                method: entry.method.unwrap_or_else(|| "GET".to_owned()),
+                url: entry.url,
+                body: None,
+                basic_auth: entry.basic_auth,
+            };
+            hook("sso_readiness", Some(as_hook))?.map(|hook| ReadinessHook { hook, pointer: entry.pointer })
+        }
+    };
     let concurrency = parsed.limits.concurrency.unwrap_or(8);
     if !(1..=64).contains(&concurrency) {
         return Err(fail("limits.concurrency", format!("{concurrency} is not between 1 and 64")));
@@ -663,6 +703,7 @@ pub fn parse_target(file: &str, text: &str, dir: &Path) -> Result<Target, Target
         list_users,
         set_sso_required,
         refresh_idp_metadata,
+        sso_readiness,
         concurrency,
         timeout: Duration::from_secs(timeout),
     })
@@ -874,6 +915,17 @@ mod tests {
         assert_eq!((login.user.as_str(), login.password.as_str()), ("breakglass@acme.test", "mockta-dev-breakglass"));
         assert_eq!((login.success_status, login.success_pointer.as_deref()), (vec![200], Some("/sso_required")));
         assert!(declared.set_sso_required.is_some() && declared.refresh_idp_metadata.is_some());
+        let readiness = declared.sso_readiness.unwrap();
+        assert_eq!(
+            (readiness.hook.method, readiness.pointer.as_str()),
+            (reqwest::Method::GET, "/admin_signed_in_via_idp")
+        );
+        assert_eq!(readiness.hook.url, "http://127.0.0.1:7100/admin/tenants/acme/settings");
+        let readiness_line = REFERENCE.lines().find(|l| l.starts_with("sso_readiness")).unwrap();
+        let bad_pointer =
+            REFERENCE.replace(readiness_line, &readiness_line.replace("\"/admin_signed_in_via_idp\"", "\"admin\""));
+        assert_eq!(parse(&bad_pointer).unwrap_err().field, "hooks.sso_readiness.pointer");
+        assert!(parse(&REFERENCE.replace(readiness_line, "")).unwrap().sso_readiness.is_none());
         let start = REFERENCE.find("[accounts.break_glass]").unwrap();
         let end = REFERENCE[start..].find("\n\n").map_or(REFERENCE.len(), |i| start + i);
         let with = |section: &str| parse(&format!("{}{section}{}", &REFERENCE[..start], &REFERENCE[end..]));

@@ -145,6 +145,7 @@ pub enum Flaw {
     SignInGroupsReplaceMembership,
     PushCreatesTeams,
     SignInGroupsOnlyAdd,
+    SsoEnforcementWithoutAdminSignIn,
 }
 
 /// How many refused SAML responses lock an account under the
@@ -152,7 +153,7 @@ pub enum Flaw {
 pub const FAILED_SSO_LOCK_THRESHOLD: u32 = 5;
 
 impl Flaw {
-    pub const ALL: [Flaw; 134] = [
+    pub const ALL: [Flaw; 135] = [
         Flaw::AcceptUnsigned,
         Flaw::TrustKeyinfoCert,
         Flaw::TrustKeyValue,
@@ -287,6 +288,7 @@ impl Flaw {
         Flaw::SignInGroupsReplaceMembership,
         Flaw::PushCreatesTeams,
         Flaw::SignInGroupsOnlyAdd,
+        Flaw::SsoEnforcementWithoutAdminSignIn,
     ];
 
     pub fn name(self) -> &'static str {
@@ -425,6 +427,7 @@ impl Flaw {
             Flaw::SignInGroupsReplaceMembership => "sign-in-groups-replace-membership",
             Flaw::PushCreatesTeams => "push-creates-teams",
             Flaw::SignInGroupsOnlyAdd => "sign-in-groups-only-add",
+            Flaw::SsoEnforcementWithoutAdminSignIn => "sso-enforcement-without-admin-sign-in",
         }
     }
 
@@ -529,6 +532,9 @@ impl Flaw {
             }
             Flaw::PinFirstIdpCertificate => {
                 "Keeps the IdP signing certificates it read first and ignores those a metadata refresh brings, as an SP that pins the certificate at setup does, so Okta's certificate rollover locks everyone out when the app switches to the new certificate (attacks.md K-05: \"users can't access the app until you upload the new certificate\")."
+            }
+            Flaw::SsoEnforcementWithoutAdminSignIn => {
+                "Lets an admin require SSO for the tenant before any admin has signed in through the IdP, so a broken IdP set-up (a wrong certificate, a wrong ACS, an admin group Okta never sends) locks every admin out the moment SSO is required, with nothing having shown that sign-in through the IdP works (attacks.md K-14)."
             }
             Flaw::BreakGlassNeedsIdp => {
                 "With SSO required, sends the break-glass admin's login through the IdP's metadata as the SSO login is sent (it loads the metadata again first), so it refuses the admin when the metadata cannot be fetched or its certificate changed: the one way in meant for an IdP outage fails in one (attacks.md K-14)."
@@ -927,6 +933,10 @@ pub struct Policy {
     /// certificates changed (the `break-glass-needs-idp` flaw); false in
     /// the correct SP, whose break-glass login never asks the IdP.
     pub break_glass_needs_idp: bool,
+    /// Requiring SSO is refused until an admin of the tenant has signed in
+    /// through its IdP; false under `sso-enforcement-without-admin-sign-in`,
+    /// which lets SSO be required at any time.
+    pub sso_enforcement_needs_admin_sign_in: bool,
     /// A metadata refresh installs the IdP signing certificates it reads;
     /// false under `pin-first-idp-certificate`, which keeps those read
     /// first and takes only the rest of the new metadata.
@@ -1150,6 +1160,7 @@ impl Policy {
             allow_last_admin_group_removal: false,
             allow_owner_deactivation: false,
             break_glass_needs_idp: false,
+            sso_enforcement_needs_admin_sign_in: true,
             idp_metadata_refresh_takes_certificates: true,
             oidc_links_only_verified_email: true,
             sign_in_keeps_pushed_membership: true,
@@ -1369,6 +1380,7 @@ impl Policy {
                 Flaw::AllowLastAdminGroupRemoval => policy.allow_last_admin_group_removal = true,
                 Flaw::AllowOwnerDeactivation => policy.allow_owner_deactivation = true,
                 Flaw::BreakGlassNeedsIdp => policy.break_glass_needs_idp = true,
+                Flaw::SsoEnforcementWithoutAdminSignIn => policy.sso_enforcement_needs_admin_sign_in = false,
                 Flaw::PinFirstIdpCertificate => policy.idp_metadata_refresh_takes_certificates = false,
                 Flaw::LinkUnverifiedEmail => policy.oidc_links_only_verified_email = false,
                 Flaw::SignInGroupsReplaceMembership => policy.sign_in_keeps_pushed_membership = false,

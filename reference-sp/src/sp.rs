@@ -550,7 +550,10 @@ impl Sp {
                 "clock_skew_seconds must be at most {MAX_CLOCK_SKEW_SECONDS}"
             )));
         }
-        if patch.sso_required == Some(true) && !current.admin_signed_in_via_idp {
+        if patch.sso_required == Some(true)
+            && !current.admin_signed_in_via_idp
+            && self.policy.sso_enforcement_needs_admin_sign_in
+        {
             return Err(SpError::LockoutRisk(format!(
                 "SSO cannot be required in tenant {} until an admin has signed in through its IdP at least once",
                 config.id

@@ -406,7 +406,8 @@ impl Suite {
         let mut results = Vec::new();
         // Key rotations run alone before every other check: a relying party
         // may refetch keys for an unknown kid only once a minute, and other
-        // checks send unknown kids.
+        // checks send unknown kids. The SSO-enforcement check runs here too,
+        // before any other check can sign an admin in through the IdP.
         for check in first {
             let suite = self.clone();
             let started = Instant::now();
@@ -760,6 +761,22 @@ impl Suite {
     /// answer cut short is an error: a listing read in part could miss the
     /// very account a check looks for.
     async fn call_hook(&self, name: &str, hook: &crate::target::Hook, fills: &[(&str, &str)]) -> Step<String> {
+        let (status, body) = self.hook_answer(name, hook, fills).await?;
+        if !status.is_success() {
+            return Err(StepError(format!("{name} hook answered {status}: {}", excerpt(&body.text, 200))));
+        }
+        body.whole(&format!("the {name} hook's answer"))
+    }
+
+    /// Calls a hook and returns its answer whatever the status, for a check
+    /// that judges the SP's refusal itself; only a transport error is an
+    /// error here.
+    async fn hook_answer(
+        &self,
+        name: &str,
+        hook: &crate::target::Hook,
+        fills: &[(&str, &str)],
+    ) -> Step<(reqwest::StatusCode, browser::Body)> {
         let client = Browser::for_hooks(self.target.timeout)?;
         let mut request = client.client().request(hook.method.clone(), &hook.url);
         if let Some((user_name, password)) = &hook.basic_auth {
@@ -774,11 +791,7 @@ impl Suite {
             .await
             .map_err(|e| transport_error(&format!("{name} hook"), &hook.url, self.target.timeout, &e))?;
         let status = response.status();
-        let body = read_body(response, HOOK_BODY_LIMIT, self.target.timeout).await;
-        if !status.is_success() {
-            return Err(StepError(format!("{name} hook answered {status}: {}", excerpt(&body.text, 200))));
-        }
-        body.whole(&format!("the {name} hook's answer"))
+        Ok((status, read_body(response, HOOK_BODY_LIMIT, self.target.timeout).await))
     }
 
     /// Creates the SP account through the hook when the SP keeps accounts
@@ -854,9 +867,19 @@ fn add_org_user(
 }
 
 /// Whether an exclusive check runs before the shared ones rather than after:
-/// the key rotations, which must not follow the checks that send unknown kids.
+/// the key rotations, which must not follow the checks that send unknown
+/// kids, and the SSO-enforcement lockout check, which must meet the SP
+/// before any other check of this run has signed an admin in through the
+/// IdP (after that the SP rightly lets SSO be required, and the check can
+/// only skip).
 fn runs_before_the_rest(check: &Check) -> bool {
-    matches!(check.action, Action::Oidc(crate::catalogue::OidcAction::RotateKeys { .. }))
+    matches!(
+        check.action,
+        Action::Oidc(crate::catalogue::OidcAction::RotateKeys { .. })
+            | Action::Cross(crate::catalogue::CrossAction::LockoutSafety(
+                crate::catalogue::LockoutSafetyAction::SsoEnforcementNeedsAdminSignIn
+            ))
+    )
 }
 
 /// Waits for a check's task. A task that panicked or was cancelled still

@@ -11,7 +11,7 @@ use conformance::catalogue::{Category, Check, Protocol, checks_for};
 use conformance::runner::{Evidence, Verdict};
 use reference_sp::flaws::Flaw;
 
-use crate::support::{Tenant, run_against_tenant, run_configured_with_idp, run_with_target_edit};
+use crate::support::{Tenant, run_against_tenant, run_configured_with, run_configured_with_idp, run_with_target_edit};
 
 /// Flaws added for these checks, which the SAML and SCIM flaw tables leave
 /// out: the SAML catalogue never sends five refused responses for one
@@ -22,6 +22,7 @@ pub(crate) const LOCKOUT_SAFETY_FLAWS: &[&str] = &[
     "allow-owner-deactivation",
     "pin-first-idp-certificate",
     "break-glass-needs-idp",
+    "sso-enforcement-without-admin-sign-in",
 ];
 
 /// Which lockout-safety checks each flaw must make fail, against acme.
@@ -45,6 +46,9 @@ const LOCKOUT_SAFETY_FLAW_CHECKS: &[(&str, &[&str])] = &[
     // With SSO required, the break-glass login loads the IdP's metadata
     // first and refuses when it cannot, or when the certificate changed.
     ("break-glass-needs-idp", &["cross.lockout_safety.break_glass_survives_idp_outage"]),
+    // The SP lets SSO be required before any admin signed in through the
+    // IdP.
+    ("sso-enforcement-without-admin-sign-in", &["cross.lockout_safety.sso_enforcement_needs_admin_sign_in"]),
 ];
 
 fn lockout_safety_checks() -> Vec<Check> {
@@ -119,6 +123,76 @@ async fn lockout_safety_checks_pass_against_the_jit_tenant() {
     }
     // (The first key's return is asserted above, after both key checks.)
     assert_eq!(idp.outage(), None);
+    // The SSO-enforcement check ran first, before the break-glass check
+    // signed its admin in: it saw the refusal, then the SP take it.
+    let enforcement =
+        run.results.iter().find(|r| r.id == "cross.lockout_safety.sso_enforcement_needs_admin_sign_in").unwrap();
+    for said in [
+        "the SP refused set_sso_required true (409",
+        "lockout.no_admin_sign_in",
+        "after the admin signed in, the sso_readiness hook read true",
+        "after the admin signed in through the IdP, the SP took set_sso_required true (200)",
+        "with SSO required signed the person in",
+        "at the end, the SP took set_sso_required false",
+    ] {
+        assert!(enforcement.reason.contains(said), "{said}: {}", enforcement.reason);
+    }
+}
+
+/// The reference SP's database as a persistent SP keeps it between runs:
+/// the SP's config with its database moved to `path`.
+fn database_at(path: std::path::PathBuf) -> impl Fn(String) -> String {
+    move |config: String| {
+        config
+            .lines()
+            .map(|line| {
+                if line.starts_with("database = ") {
+                    format!("database = \"{}\"", path.display())
+                } else {
+                    line.to_owned()
+                }
+            })
+            .collect::<Vec<_>>()
+            .join("\n")
+    }
+}
+
+/// An admin who signed in through the IdP in an earlier run against the
+/// same SP (its database kept) is history the check cannot undo: the second
+/// run skips, saying why and how to get a fresh tenant, rather than
+/// failing an SP that rightly lets SSO be required now; and it asks the SP
+/// nothing but the readiness hook, so SSO stays optional.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_sso_enforcement_check_skips_where_an_admin_signed_in_in_an_earlier_run() {
+    let enforcement = check("cross.lockout_safety.sso_enforcement_needs_admin_sign_in");
+    let dir = tempfile::tempdir().unwrap();
+    let database = dir.path().join("kept.sqlite3");
+    let first =
+        run_configured_with(Tenant::Jit, &[], vec![enforcement], |text| text, database_at(database.clone())).await;
+    assert_eq!(first.results[0].verdict, Verdict::Pass, "{}", first.explain());
+    let second = run_configured_with(Tenant::Jit, &[], vec![enforcement], |text| text, database_at(database)).await;
+    let result = &second.results[0];
+    assert_eq!(result.verdict, Verdict::Skip, "{}", second.explain());
+    for said in ["an admin has already signed in", "/admin_signed_in_via_idp", "a new database"] {
+        assert!(result.reason.contains(said), "{said}: {}", result.reason);
+    }
+}
+
+/// Without the readiness hook, the set_sso_required hook or the admin group
+/// the check skips, naming what is missing.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_sso_enforcement_check_skips_without_its_hooks_or_an_admin_group() {
+    let enforcement = check("cross.lockout_safety.sso_enforcement_needs_admin_sign_in");
+    for (field, line) in [
+        ("hooks.sso_readiness", "sso_readiness"),
+        ("hooks.set_sso_required", "set_sso_required"),
+        ("accounts.admin_group", "admin_group"),
+    ] {
+        let without = |text: String| text.lines().filter(|l| !l.starts_with(line)).collect::<Vec<_>>().join("\n");
+        let run = run_with_target_edit(Tenant::Jit, &[], vec![enforcement], None, without).await;
+        assert_eq!(run.results[0].verdict, Verdict::Skip, "{field}: {}", run.explain());
+        assert!(run.results[0].reason.contains(field), "{field}: {}", run.results[0].reason);
+    }
 }
 
 /// The break-glass check without accounts.break_glass skips, naming it;
@@ -132,7 +206,7 @@ async fn the_break_glass_check_skips_without_a_declaration_and_says_when_sso_sta
         let end = text[start..].find("\n\n").map_or(text.len(), |i| start + i);
         format!("{}{}", &text[..start], &text[end..])
     };
-    let run = run_with_target_edit(Tenant::Jit, &[], vec![break_glass.clone()], None, without).await;
+    let run = run_with_target_edit(Tenant::Jit, &[], vec![break_glass], None, without).await;
     assert_eq!(run.results[0].verdict, Verdict::Skip, "{}", run.explain());
     assert!(run.results[0].reason.contains("accounts.break_glass"), "{}", run.results[0].reason);
     let optional =
@@ -173,8 +247,10 @@ async fn the_certificate_rollover_skips_without_a_refresh_hook() {
     assert!(run.results[0].reason.contains("hooks.refresh_idp_metadata"), "{}", run.results[0].reason);
 }
 
-/// globex's target names no admin group and no SCIM owner: the last-admin
-/// and owner checks skip, saying so, and the rest pass.
+/// globex's target names no admin group, no SCIM owner and no
+/// set_sso_required hook: the last-admin, owner and SSO-enforcement checks
+/// skip, saying so (and the OIDC rotation, with no [oidc]), and the rest
+/// pass.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn lockout_safety_checks_pass_against_the_existing_only_tenant_and_skip_without_an_admin_group() {
     let run = run_against_tenant(Tenant::ExistingOnly, &[], lockout_safety_checks()).await;
@@ -183,7 +259,8 @@ async fn lockout_safety_checks_pass_against_the_existing_only_tenant_and_skip_wi
         BTreeSet::from([
             "cross.lockout_safety.last_admin_kept",
             "cross.lockout_safety.scim_owner_kept",
-            "cross.lockout_safety.oidc_key_rotation"
+            "cross.lockout_safety.oidc_key_rotation",
+            "cross.lockout_safety.sso_enforcement_needs_admin_sign_in"
         ]),
         "{}",
         run.explain()
@@ -192,6 +269,7 @@ async fn lockout_safety_checks_pass_against_the_existing_only_tenant_and_skip_wi
         let field = match result.id {
             "cross.lockout_safety.scim_owner_kept" => "scim.owner",
             "cross.lockout_safety.oidc_key_rotation" => "[oidc]",
+            "cross.lockout_safety.sso_enforcement_needs_admin_sign_in" => "hooks.set_sso_required",
             _ => "accounts.admin_group",
         };
         assert!(result.reason.contains(field), "{}: {}", result.id, result.reason);
@@ -232,6 +310,10 @@ async fn each_lockout_safety_flaw_fails_exactly_its_checks() {
                     assert!(result.reason.contains(failure), "{failure}: {}", result.reason);
                 }
                 assert!(result.reason.starts_with("with SSO required"), "{}", result.reason);
+            }
+            if result.id == "cross.lockout_safety.sso_enforcement_needs_admin_sign_in" {
+                assert!(result.reason.contains("while no admin had signed in through the IdP"), "{}", result.reason);
+                assert!(evidence.oracle.contains("at the end, the SP took set_sso_required false"), "{evidence:?}");
             }
             if result.id == "cross.lockout_safety.saml_certificate_rollover" {
                 assert!(result.reason.contains("signed by the new key after the switch"), "{}", result.reason);

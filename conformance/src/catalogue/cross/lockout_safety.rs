@@ -41,6 +41,11 @@ pub enum LockoutSafetyAction {
     /// unreachable, while the whole IdP is down, and after its SAML signing
     /// certificate changed, each time as a normal SSO sign-in fails.
     BreakGlassSurvivesIdpOutage,
+    /// Asking the SP to require SSO (the target's `set_sso_required` hook)
+    /// is refused until an admin (a member of the target's admin group) has
+    /// signed in through the IdP, and taken once one has; the admin still
+    /// signs in by SSO with SSO required.
+    SsoEnforcementNeedsAdminSignIn,
 }
 
 fn check(
@@ -123,6 +128,20 @@ pub(super) fn checks() -> Vec<Check> {
                 LockoutSafetyAction::BreakGlassSurvivesIdpOutage,
                 "attacks.md K-14, K-05; issue 13 (the break-glass admin still gets in when the IdP is down, its metadata is unreachable, or its certificate has changed)",
                 "Check the break-glass admin's credentials locally and nothing else: never load the IdP's metadata, reach the IdP or compare its certificate on that path, so the way in meant for an IdP outage works in one.",
+            )
+        },
+        // It requires SSO tenant-wide, so it runs alone; and it must meet
+        // the SP before any other check signs an admin in, so the runner
+        // runs it before the rest (`runs_before_the_rest`).
+        Check {
+            exclusive: true,
+            ..check(
+                "cross.lockout_safety.sso_enforcement_needs_admin_sign_in",
+                "SSO cannot be required before an admin has signed in through the IdP, and can be once one has",
+                Severity::High,
+                LockoutSafetyAction::SsoEnforcementNeedsAdminSignIn,
+                "attacks.md K-14; issue 13 (SSO cannot be enforced before an admin has signed in through the IdP)",
+                "Refuse to require SSO until an admin of the tenant has signed in through its IdP at least once, and say why: until then nothing shows that sign-in through the IdP works, and requiring it would lock every admin out of a broken set-up.",
             )
         },
     ]

@@ -86,14 +86,14 @@ impl Drop for KeysGuard<'_> {
 }
 
 /// What the check did, in order: the evidence's exchanges and the lines a
-/// reader follows.
-struct Log {
-    exchanges: Vec<ScimExchange>,
-    steps: Vec<String>,
+/// reader follows (the SSO-enforcement check keeps one too).
+pub(super) struct Log {
+    pub(super) exchanges: Vec<ScimExchange>,
+    pub(super) steps: Vec<String>,
 }
 
 impl Log {
-    fn step(&mut self, line: String) {
+    pub(super) fn step(&mut self, line: String) {
         self.steps.push(line);
     }
 }
@@ -169,7 +169,7 @@ async fn break_glass_login(suite: &Suite, login: &BreakGlassLogin, log: &mut Log
 
 /// Text on one line, at most `limit` characters: an SP's HTML error page
 /// read into a reason.
-fn one_line(text: &str, limit: usize) -> String {
+pub(super) fn one_line(text: &str, limit: usize) -> String {
     excerpt(&text.split_whitespace().collect::<Vec<_>>().join(" "), limit)
 }
 
@@ -205,7 +205,7 @@ fn a_sign_in_by(by: SignInBy) -> &'static str {
 /// A normal SSO sign-in of the person from a new browser, by the protocol
 /// they signed in by first: true when it reached them. A sign-in the suite could not finish (the IdP's page
 /// answered 503, the SP refused the response) is a failed sign-in.
-async fn sso_sign_in(person: &Person<'_>, when: &str, log: &mut Log) -> bool {
+pub(super) async fn sso_sign_in(person: &Person<'_>, when: &str, log: &mut Log) -> bool {
     match person.sign_in_anew().await {
         Ok(attempt) => {
             let reached = attempt.seen.is(&person.canary.email);

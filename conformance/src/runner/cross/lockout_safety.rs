@@ -33,6 +33,9 @@ pub(super) async fn execute(suite: &Suite, action: LockoutSafetyAction) -> Step<
         LockoutSafetyAction::BreakGlassSurvivesIdpOutage => {
             super::break_glass::break_glass_survives_idp_outage(suite).await
         }
+        LockoutSafetyAction::SsoEnforcementNeedsAdminSignIn => {
+            super::sso_enforcement::sso_enforcement_needs_admin_sign_in(suite).await
+        }
     }
 }
 
@@ -91,7 +94,7 @@ async fn failed_sso_never_locks(suite: &Suite) -> Step<Outcome> {
 
 /// The admin group as Okta pushes it: its lookup by name links the group
 /// the SP already has, else Okta creates it. Returns its id.
-async fn pushed_admin_group(scim: &mut Session<'_>, name: &str) -> Step<String> {
+pub(super) async fn pushed_admin_group(scim: &mut Session<'_>, name: &str) -> Step<String> {
     let lookup = scim.send(&requests::find_group(name)).await?;
     if lookup.status != 404 && total_results(&lookup).unwrap_or(0) > 0 {
         let ids = lookup.json.as_ref().map(resources).unwrap_or_default();

@@ -9,6 +9,7 @@ mod deactivation;
 mod email_matching;
 mod lockout_safety;
 mod push_groups;
+mod sso_enforcement;
 pub(super) mod state_machine;
 
 pub(super) async fn execute(suite: &Suite, action: CrossAction) -> Step<Outcome> {
