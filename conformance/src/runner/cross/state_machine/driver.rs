@@ -43,6 +43,8 @@ pub(super) struct Provisioning {
     app: AppId,
     /// Every sign-in app of the target; a person is assigned to all.
     sign_in_apps: Vec<AppId>,
+    /// The OIDC app, when it is not the app that provisions.
+    second_app: Option<AppId>,
     /// The app's provisioning settings before the run, put back after it.
     before: Option<ScimProvisioning>,
     engine: Arc<Provisioner>,
@@ -64,7 +66,7 @@ impl Provisioning {
         let idp = suite.idp.clone();
         let saml_app = suite.saml.as_ref().map(|app| app.id.clone());
         let oidc_app = suite.target.oidc.as_ref().map(|oidc| oidc.app.clone());
-        let (app, sign_in_apps, user_names, saml_groups, oidc_groups) = idp
+        let (app, sign_in_apps, second_app, user_names, saml_groups, oidc_groups) = idp
             .read_org(|org| {
                 let saml = saml_app.as_deref().and_then(|id| org.find_app(id));
                 let oidc = oidc_app.as_deref().and_then(|name| org.find_app(name));
@@ -82,7 +84,8 @@ impl Provisioning {
                     oidc.and_then(|a| a.oidc()).and_then(|o| o.groups_claim.as_ref()).map(|c| c.filter.clone());
                 let mut apps: Vec<AppId> = [oidc, saml].into_iter().flatten().map(|a| a.id.clone()).collect();
                 apps.dedup();
-                Some((app.id.clone(), apps, user_names, saml_groups, oidc_groups))
+                let second_app = oidc.map(|a| a.id.clone()).filter(|id| *id != app.id);
+                Some((app.id.clone(), apps, second_app, user_names, saml_groups, oidc_groups))
             })
             .ok_or_else(|| StepError("the target's sign-in app is not in the org".into()))?;
         let authentication = match &scim.auth {
@@ -120,7 +123,7 @@ impl Provisioning {
                     .ok_or_else(|| StepError("the mock's provisioning engine could not start".into()))?,
             },
         };
-        Ok(Provisioning { idp, app, sign_in_apps, before, engine, user_names, saml_groups, oidc_groups })
+        Ok(Provisioning { idp, app, sign_in_apps, second_app, before, engine, user_names, saml_groups, oidc_groups })
     }
 
     /// Puts the app's provisioning settings back as they were.
@@ -193,7 +196,9 @@ pub(super) struct CaseRun<'a> {
     users: Vec<Option<UserId>>,
     groups: Vec<GroupId>,
     /// Per person, the browsers of their earlier sign-ins.
-    sessions: Vec<Vec<Browser>>,
+    /// Per person, the browsers of their earlier sign-ins, each with the
+    /// SCIM id of the account it reached where the session showed it.
+    sessions: Vec<Vec<(Browser, Option<String>)>>,
     /// Whether the session shows the account's SCIM id, learned from the
     /// first sign-in that reached its person.
     shows_account_ids: Option<bool>,
@@ -336,9 +341,13 @@ impl<'a> CaseRun<'a> {
                     *slot = Some(id);
                 }
             }
-            Act::Assign(p) => {
+            Act::Assign(p) | Act::AssignOidcApp(p) => {
                 let user = self.user(p)?;
-                for app in &self.provisioning.sign_in_apps {
+                let apps = match act {
+                    Act::AssignOidcApp(_) => self.provisioning.second_app.iter().cloned().collect(),
+                    _ => self.provisioning.sign_in_apps.clone(),
+                };
+                for app in &apps {
                     let body = serde_json::from_value(json!({})).map_err(|e| StepError(e.to_string()))?;
                     okta(
                         &format!("assign p{p}"),
@@ -349,10 +358,13 @@ impl<'a> CaseRun<'a> {
             Act::Unassign(p) => {
                 let user = self.user(p)?;
                 for app in &self.provisioning.sign_in_apps {
-                    okta(
-                        &format!("unassign p{p}"),
-                        idp.apply(|org| admin::unassign_user(org, app.as_str(), user.as_str())),
-                    )?;
+                    let assigned = idp.read_org(|org| org.apps.get(app).is_some_and(|a| a.users.contains_key(&user)));
+                    if assigned {
+                        okta(
+                            &format!("unassign p{p}"),
+                            idp.apply(|org| admin::unassign_user(org, app.as_str(), user.as_str())),
+                        )?;
+                    }
                 }
             }
             Act::ChangeEmail(p) | Act::TakeFormerEmail { person: p, .. } | Act::ChangeLogin(p) => {
@@ -412,7 +424,7 @@ impl<'a> CaseRun<'a> {
                 )?;
             }
             Act::SignIn { person, by } => {
-                if !next.okta_lets_in(person) {
+                if !next.okta_lets_in(person, by) {
                     return Ok(None);
                 }
                 let found = person_of(person).ok_or_else(|| StepError(format!("no person p{person}")))?;
@@ -481,8 +493,14 @@ impl<'a> CaseRun<'a> {
                 {
                     *linked = true;
                 }
+                let reached = self
+                    .user(signed.person)
+                    .ok()
+                    .and_then(|user| self.provisioning.user_link(&user))
+                    .map(|(id, _)| id)
+                    .filter(|id| signed.attempt.seen.body.contains(id.as_str()));
                 if let Some(sessions) = self.sessions.get_mut(usize::from(signed.person)) {
-                    sessions.push(signed.browser);
+                    sessions.push((signed.browser, reached));
                 }
             }
         }
@@ -707,12 +725,14 @@ impl<'a> CaseRun<'a> {
             return Ok(None);
         }
         let browsers = std::mem::take(browsers);
-        let active = self.model.account_active(person) == Some(true);
+        // A session of a person Okta has not provisioned is the SP's own
+        // account (an OIDC JIT one): Okta tells the SP nothing about it, so
+        // it is judged as an active account's.
+        let active = self.model.account_active(person) != Some(false);
         let own = self.own_emails(person);
-        let account = self.user(person).ok().and_then(|user| self.provisioning.user_link(&user)).map(|(id, _)| id);
         let mut kept = Vec::new();
         let mut difference = None;
-        for browser in browsers {
+        for (browser, reached) in browsers {
             let seen = self.suite.oracle(&browser).await?;
             if active && seen.identity.is_none() {
                 let (any_session, held) = self.suite.judge_any_session(&seen).await?;
@@ -721,15 +741,14 @@ impl<'a> CaseRun<'a> {
                 }
             } else if active {
                 let theirs = own.iter().any(|email| seen.is(email));
-                let same_account = self.shows_account_ids != Some(true)
-                    || account.as_ref().is_some_and(|account| seen.body.contains(account.as_str()));
+                let same_account = reached.as_ref().is_none_or(|account| seen.body.contains(account.as_str()));
                 if (!theirs || !same_account) && difference.is_none() {
                     difference = differs(
                         format!("p{person}'s session from an earlier sign-in now shows {}", seen.describe()),
                         seen.describe(),
                     );
                 }
-                kept.push(browser);
+                kept.push((browser, reached));
             } else {
                 let (any_session, held) = self.suite.judge_any_session(&seen).await?;
                 if any_session && difference.is_none() {

@@ -28,7 +28,7 @@ use model::{Act, World};
 /// How many cases a run tries when the suite is not told otherwise: enough
 /// to reach each behaviour's usual mistakes, few enough that the whole
 /// catalogue against a local SP stays well under 30 seconds.
-pub const DEFAULT_CASES: u32 = 24;
+pub const DEFAULT_CASES: u32 = 32;
 /// The most acts one case has.
 const MOST_ACTS: usize = 18;
 /// The most replays the shrinking may take, so a failure's report comes in

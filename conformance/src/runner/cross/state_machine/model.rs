@@ -36,6 +36,17 @@ pub(super) struct World {
     pub(super) sign_in: Vec<SignInBy>,
 }
 
+impl World {
+    /// Whether the OIDC app is an app of its own beside the SAML app, which
+    /// is the one that provisions: then a person can be assigned to the
+    /// OIDC app alone, sign in there first (the relying party's JIT
+    /// account) and be provisioned later, when Okta's lookup must find that
+    /// account.
+    pub(super) fn has_second_app(&self) -> bool {
+        self.sign_in.contains(&SignInBy::Saml) && self.sign_in.contains(&SignInBy::Oidc)
+    }
+}
+
 /// One of the emails a person had: `owner`'s email number `version`.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
 pub(super) struct EmailName {
@@ -53,7 +64,12 @@ impl fmt::Display for EmailName {
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub(super) enum Act {
     CreateUser(u8),
+    /// Assigns the person to every sign-in app.
     Assign(u8),
+    /// Assigns the person to the OIDC app alone, where it is not the app
+    /// that provisions.
+    AssignOidcApp(u8),
+    /// Unassigns the person from every app they are assigned to.
     Unassign(u8),
     /// The person gets a new email of their own.
     ChangeEmail(u8),
@@ -89,6 +105,7 @@ impl fmt::Display for Act {
         match self {
             Act::CreateUser(p) => write!(f, "create user p{p} (active, email p{p}-e0, login p{p}-l0)"),
             Act::Assign(p) => write!(f, "assign p{p} to the app"),
+            Act::AssignOidcApp(p) => write!(f, "assign p{p} to the OIDC app only"),
             Act::Unassign(p) => write!(f, "unassign p{p} from the app"),
             Act::ChangeEmail(p) => write!(f, "give p{p} a new email"),
             Act::TakeFormerEmail { person, email } => {
@@ -129,7 +146,10 @@ pub(super) struct Told {
 pub(super) struct Person {
     pub(super) created: bool,
     pub(super) status: Status,
+    /// Assigned to the app that provisions.
     pub(super) assigned: bool,
+    /// Assigned to the OIDC app where it is a second app.
+    pub(super) assigned_oidc_app: bool,
     pub(super) email: EmailName,
     /// The next email number of the person's own.
     next_email: u8,
@@ -141,6 +161,9 @@ pub(super) struct Person {
     pub(super) link: Option<bool>,
     /// The profile the SP was last sent.
     pub(super) told: Option<Told>,
+    /// The email of the account the SP may have made at an OIDC sign-in
+    /// before Okta provisioned the person (the relying party's JIT).
+    pub(super) jit_email: Option<EmailName>,
 }
 
 /// One Okta group.
@@ -167,12 +190,14 @@ impl Model {
                 created: false,
                 status: Status::Active,
                 assigned: false,
+                assigned_oidc_app: false,
                 email: EmailName { owner: p, version: 0 },
                 next_email: 1,
                 former: Vec::new(),
                 login: 0,
                 link: None,
                 told: None,
+                jit_email: None,
             })
             .collect();
         let groups = (0..world.groups).map(|_| Group { name: 0, pushed: false, members: BTreeSet::new() }).collect();
@@ -190,7 +215,20 @@ impl Model {
     /// Whether the email is nobody's now and the SP was told it for nobody,
     /// so giving it to someone else clashes with no account.
     fn email_is_free(&self, email: EmailName) -> bool {
-        self.people.iter().all(|person| person.email != email && person.told.is_none_or(|told| told.email != email))
+        self.people.iter().all(|person| {
+            person.email != email
+                && person.told.is_none_or(|told| told.email != email)
+                && person.jit_email != Some(email)
+        })
+    }
+
+    /// Whether the person's profile may change: not while the relying
+    /// party holds a JIT account of theirs that Okta has not provisioned.
+    /// Okta's lookup by the new userName would then miss that account and
+    /// create a second one, which no SP can be blamed for; the model keeps
+    /// to the orders of events where one account is what Okta intends.
+    fn profile_may_change(&self, p: u8) -> bool {
+        self.person(p).is_some_and(|person| person.created && (person.jit_email.is_none() || person.told.is_some()))
     }
 
     /// Whether the act can be taken in this state (its precondition).
@@ -201,15 +239,24 @@ impl Model {
         match *act {
             Act::CreateUser(p) => self.person(p).is_some_and(|person| !person.created),
             Act::Assign(p) => created(p) && self.person(p).is_some_and(|person| !person.assigned),
-            Act::Unassign(p) => self.person(p).is_some_and(|person| person.assigned),
-            Act::ChangeEmail(p) => created(p) && self.person(p).is_some_and(|person| person.next_email < MOST_EMAILS),
+            Act::AssignOidcApp(p) => {
+                self.world.has_second_app()
+                    && created(p)
+                    && self.person(p).is_some_and(|person| !person.assigned_oidc_app)
+            }
+            Act::Unassign(p) => self.person(p).is_some_and(|person| person.assigned || person.assigned_oidc_app),
+            Act::ChangeEmail(p) => {
+                self.profile_may_change(p) && self.person(p).is_some_and(|person| person.next_email < MOST_EMAILS)
+            }
             Act::TakeFormerEmail { person, email } => {
-                created(person)
+                self.profile_may_change(person)
                     && email.owner != person
                     && self.person(email.owner).is_some_and(|owner| owner.former.contains(&email))
                     && self.email_is_free(email)
             }
-            Act::ChangeLogin(p) => created(p) && self.person(p).is_some_and(|person| person.login + 1 < MOST_LOGINS),
+            Act::ChangeLogin(p) => {
+                self.profile_may_change(p) && self.person(p).is_some_and(|person| person.login + 1 < MOST_LOGINS)
+            }
             Act::Deactivate(p) => created(p) && !status_is(p, Status::Deactivated),
             Act::Reactivate(p) => status_is(p, Status::Deactivated),
             Act::Suspend(p) => status_is(p, Status::Active),
@@ -237,8 +284,11 @@ impl Model {
         let now = Told { email: person.email, login: person.login };
         match person.link {
             None if wanted => {
+                // Okta's lookup finds an account the relying party made at
+                // sign-in, links it and pushes the profile over it.
                 person.link = Some(true);
                 person.told = Some(now);
+                person.jit_email = None;
             }
             None => {}
             Some(true) if !wanted => person.link = Some(false),
@@ -268,10 +318,17 @@ impl Model {
                 self.sync(p, false);
             }
             Act::Assign(p) | Act::Unassign(p) => {
+                let second_app = self.world.has_second_app();
                 if let Some(person) = self.person_mut(p) {
                     person.assigned = matches!(act, Act::Assign(_));
+                    person.assigned_oidc_app = person.assigned && second_app;
                 }
                 self.sync(p, false);
+            }
+            Act::AssignOidcApp(p) => {
+                if let Some(person) = self.person_mut(p) {
+                    person.assigned_oidc_app = true;
+                }
             }
             Act::ChangeEmail(p) => {
                 if let Some(person) = self.person_mut(p) {
@@ -324,14 +381,28 @@ impl Model {
                     }
                 }
             }
-            Act::SignIn { .. } => {}
+            Act::SignIn { person, by } => {
+                let lets_in = self.okta_lets_in(person, by);
+                if let Some(found) = self.person_mut(person)
+                    && lets_in
+                    && found.told.is_none()
+                {
+                    found.jit_email = Some(found.email);
+                }
+            }
         }
     }
 
-    /// Whether Okta lets the person sign in: they exist, are active and are
-    /// assigned. Otherwise Okta refuses and nothing reaches the SP.
-    pub(super) fn okta_lets_in(&self, p: u8) -> bool {
-        self.person(p).is_some_and(Self::wanted_active)
+    /// Whether Okta lets the person sign in by `by`: they exist, are active
+    /// and are assigned to that protocol's app. Otherwise Okta refuses and
+    /// nothing reaches the SP.
+    pub(super) fn okta_lets_in(&self, p: u8, by: SignInBy) -> bool {
+        let second_app = by == SignInBy::Oidc && self.world.has_second_app();
+        self.person(p).is_some_and(|person| {
+            person.created
+                && person.status == Status::Active
+                && if second_app { person.assigned_oidc_app } else { person.assigned }
+        })
     }
 
     /// Whether the SP's account of the person must be active: `None` when
@@ -367,6 +438,7 @@ impl Model {
             acts.extend([
                 (Act::CreateUser(p), 8),
                 (Act::Assign(p), 8),
+                (Act::AssignOidcApp(p), 4),
                 (Act::Unassign(p), 1),
                 (Act::ChangeEmail(p), if linked(p) { 5 } else { 1 }),
                 (Act::ChangeLogin(p), 1),
@@ -386,7 +458,7 @@ impl Model {
                 acts.push((Act::RemoveMember { person: p, group }, if pushed { 5 } else { 1 }));
             }
             for by in &self.world.sign_in {
-                let weight = match (linked(p), changed_email) {
+                let weight = match (self.okta_lets_in(p, *by), linked(p) && changed_email) {
                     (true, true) => 10,
                     (true, false) => 6,
                     (false, _) => 1,
@@ -491,7 +563,7 @@ mod tests {
         assert_eq!(model.account_active(0), Some(true));
         model.apply(&Act::Suspend(0));
         assert_eq!(model.account_active(0), Some(false));
-        assert!(!model.okta_lets_in(0));
+        assert!(!model.okta_lets_in(0, SignInBy::Saml));
         model.apply(&Act::ChangeEmail(0));
         // A profile change while the account is inactive is not sent...
         assert_eq!(model.people[0].told.map(|t| t.email.version), Some(0));
@@ -536,6 +608,27 @@ mod tests {
     }
 
     #[test]
+    fn an_oidc_jit_account_is_linked_by_okta_and_keeps_the_persons_profile_until_then() {
+        let mut model = Model::new(world(&[SignInBy::Saml, SignInBy::Oidc]));
+        model.apply(&Act::CreateUser(0));
+        model.apply(&Act::CreateUser(1));
+        assert!(model.allows(&Act::AssignOidcApp(0)));
+        model.apply(&Act::AssignOidcApp(0));
+        assert!(model.okta_lets_in(0, SignInBy::Oidc) && !model.okta_lets_in(0, SignInBy::Saml));
+        model.apply(&Act::SignIn { person: 0, by: SignInBy::Oidc });
+        assert_eq!(model.people[0].jit_email, Some(EmailName { owner: 0, version: 0 }));
+        // Okta's lookup by a new userName would miss the relying party's
+        // account: the model keeps the profile until Okta links it.
+        assert!(!model.allows(&Act::ChangeEmail(0)));
+        model.apply(&Act::Assign(0));
+        assert_eq!(model.account_active(0), Some(true));
+        assert_eq!(model.people[0].jit_email, None);
+        assert!(model.allows(&Act::ChangeEmail(0)));
+        // Without a second app there is no OIDC-only assignment.
+        assert!(!Model::new(world(&[SignInBy::Oidc])).allows(&Act::AssignOidcApp(0)));
+    }
+
+    #[test]
     fn the_same_seed_generates_the_same_sequence() {
         let draw = |seed| generate(&mut rand::rngs::StdRng::seed_from_u64(seed), &[SignInBy::Saml, SignInBy::Oidc], 12);
         assert_eq!(draw(7), draw(7));
@@ -559,7 +652,7 @@ mod tests {
             for act in &acts {
                 model.apply(act);
                 for p in 0..world.people {
-                    if model.okta_lets_in(p) {
+                    if model.okta_lets_in(p, SignInBy::Saml) {
                         prop_assert_eq!(model.account_active(p), Some(true));
                     }
                     let person = &model.people[usize::from(p)];
