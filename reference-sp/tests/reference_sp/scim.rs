@@ -533,6 +533,25 @@ async fn sso_required_waits_for_an_admin_sign_in_and_break_glass_keeps_a_way_in(
     assert_eq!(settings.status(), 200);
 }
 
+/// Under `sso-enforcement-without-admin-sign-in` the guard is gone: SSO is
+/// required at once, before anyone has signed in through the IdP.
+#[tokio::test]
+async fn sso_enforcement_without_admin_sign_in_requires_sso_at_once() {
+    let sp = Harness::start(&[Flaw::SsoEnforcementWithoutAdminSignIn]).await;
+    let taken = sp
+        .admin(&sp.browser(), reqwest::Method::PATCH, "/admin/tenants/acme/settings")
+        .json(&json!({"sso_required": true}))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(taken.status(), 200);
+    let settings: Value = taken.json().await.unwrap();
+    assert_eq!(
+        (settings["sso_required"].clone(), settings["admin_signed_in_via_idp"].clone()),
+        (json!(true), json!(false))
+    );
+}
+
 #[tokio::test]
 async fn deactivating_the_scim_credential_owner_is_reported() {
     let sp = Harness::start(&[]).await;
