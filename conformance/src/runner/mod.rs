@@ -761,7 +761,7 @@ impl Suite {
     /// answer cut short is an error: a listing read in part could miss the
     /// very account a check looks for.
     async fn call_hook(&self, name: &str, hook: &crate::target::Hook, fills: &[(&str, &str)]) -> Step<String> {
-        let (status, body) = self.hook_answer(name, hook, fills).await?;
+        let HookAnswer { status, body, .. } = self.hook_answer(name, hook, fills).await?;
         if !status.is_success() {
             return Err(StepError(format!("{name} hook answered {status}: {}", excerpt(&body.text, 200))));
         }
@@ -771,12 +771,7 @@ impl Suite {
     /// Calls a hook and returns its answer whatever the status, for a check
     /// that judges the SP's refusal itself; only a transport error is an
     /// error here.
-    async fn hook_answer(
-        &self,
-        name: &str,
-        hook: &crate::target::Hook,
-        fills: &[(&str, &str)],
-    ) -> Step<(reqwest::StatusCode, browser::Body)> {
+    async fn hook_answer(&self, name: &str, hook: &crate::target::Hook, fills: &[(&str, &str)]) -> Step<HookAnswer> {
         let client = Browser::for_hooks(self.target.timeout)?;
         let mut request = client.client().request(hook.method.clone(), &hook.url);
         if let Some((user_name, password)) = &hook.basic_auth {
@@ -791,7 +786,9 @@ impl Suite {
             .await
             .map_err(|e| transport_error(&format!("{name} hook"), &hook.url, self.target.timeout, &e))?;
         let status = response.status();
-        Ok((status, read_body(response, HOOK_BODY_LIMIT, self.target.timeout).await))
+        let error_code = response.headers().get("x-error-code").and_then(|v| v.to_str().ok()).map(str::to_owned);
+        let body = read_body(response, HOOK_BODY_LIMIT, self.target.timeout).await;
+        Ok(HookAnswer { status, error_code, body })
     }
 
     /// Creates the SP account through the hook when the SP keeps accounts
@@ -804,6 +801,14 @@ impl Suite {
         self.call_hook("create_user", hook, &[("{email}", &user.email), ("{name}", &user.name)]).await?;
         Ok(())
     }
+}
+
+/// A hook's answer, whatever its status.
+struct HookAnswer {
+    status: reqwest::StatusCode,
+    /// The `X-Error-Code` header, where the SP names its refusal in one.
+    error_code: Option<String>,
+    body: browser::Body,
 }
 
 /// Who a new canary is: `{prefix}-{tag}@{domain}`, assigned to `app_id`.

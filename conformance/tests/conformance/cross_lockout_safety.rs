@@ -128,8 +128,7 @@ async fn lockout_safety_checks_pass_against_the_jit_tenant() {
     let enforcement =
         run.results.iter().find(|r| r.id == "cross.lockout_safety.sso_enforcement_needs_admin_sign_in").unwrap();
     for said in [
-        "the SP refused set_sso_required true (409",
-        "lockout.no_admin_sign_in",
+        "the SP refused set_sso_required true (409: lockout.no_admin_sign_in)",
         "after the admin signed in, the sso_readiness hook read true",
         "after the admin signed in through the IdP, the SP took set_sso_required true (200)",
         "with SSO required signed the person in",
@@ -176,6 +175,36 @@ async fn the_sso_enforcement_check_skips_where_an_admin_signed_in_in_an_earlier_
     for said in ["an admin has already signed in", "/admin_signed_in_via_idp", "a new database"] {
         assert!(result.reason.contains(said), "{said}: {}", result.reason);
     }
+}
+
+/// Where acme signs in by OIDC only, the admin signs in by OIDC and the
+/// check judges the same refusal and the same acceptance.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_sso_enforcement_check_judges_an_oidc_only_target() {
+    let enforcement = check("cross.lockout_safety.sso_enforcement_needs_admin_sign_in");
+    let without_saml = |text: String| {
+        let (start, end) = (text.find("[saml]").unwrap(), text.find("[oidc]").unwrap());
+        format!("{}{}", &text[..start], &text[end..])
+    };
+    let run = run_with_target_edit(Tenant::Jit, &[], vec![enforcement], None, without_saml).await;
+    let result = &run.results[0];
+    assert_eq!(result.verdict, Verdict::Pass, "{}", run.explain());
+    for said in [
+        "(409: lockout.no_admin_sign_in)",
+        "signed in by OIDC",
+        "an OIDC sign-in with SSO required signed the person in",
+    ] {
+        assert!(result.reason.contains(said), "{said}: {}", result.reason);
+    }
+    let run = run_with_target_edit(
+        Tenant::Jit,
+        &[Flaw::SsoEnforcementWithoutAdminSignIn],
+        vec![enforcement],
+        None,
+        without_saml,
+    )
+    .await;
+    assert_eq!(run.results[0].verdict, Verdict::Fail, "{}", run.explain());
 }
 
 /// Without the readiness hook, the set_sso_required hook or the admin group

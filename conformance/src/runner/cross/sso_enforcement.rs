@@ -21,7 +21,7 @@ use serde_json::Value;
 use super::super::oidc::OidcDriver;
 use super::super::saml::SamlDriver;
 use super::super::scim::ScimExchange;
-use super::super::{Evidence, Outcome, ScimEvidence, Step, StepError, Suite, excerpt};
+use super::super::{Evidence, HookAnswer, Outcome, ScimEvidence, Step, StepError, Suite, excerpt};
 use super::break_glass::{Log, one_line, sso_sign_in};
 use super::deactivation::{Person, SignInBy, any_sign_in, join_org_group};
 use super::lockout_safety::pushed_admin_group;
@@ -40,7 +40,7 @@ enum Asked {
 /// answer.
 async fn ask_sso_required(suite: &Suite, hook: &Hook, value: bool, when: &str, log: &mut Log) -> Step<Asked> {
     let value = if value { "true" } else { "false" };
-    let (status, body) =
+    let HookAnswer { status, error_code, body } =
         suite.hook_answer("set_sso_required", hook, &[("{value}", value)]).await.map_err(|StepError(why)| {
             StepError(format!("{when}, asking the SP to set SSO required to {value} failed: {why}"))
         })?;
@@ -51,7 +51,8 @@ async fn ask_sso_required(suite: &Suite, hook: &Hook, value: bool, when: &str, l
         status: status.as_u16(),
         response_body: excerpt(&body.text, 2000),
     });
-    let answer = one_line(&body.text, 160);
+    // The SP's error code says why where it gives one; else the body does.
+    let answer = error_code.unwrap_or_else(|| one_line(&body.text, 160));
     if status.is_server_error() {
         return Err(StepError(format!(
             "{when}, the set_sso_required hook ({value}) answered {status}, so the SP's answer cannot be judged: {answer}"
@@ -72,7 +73,7 @@ async fn ask_sso_required(suite: &Suite, hook: &Hook, value: bool, when: &str, l
 /// no `true` or `false` at the pointer, is an error: the check's positive
 /// control is that the SP can say.
 async fn admin_signed_in(suite: &Suite, readiness: &ReadinessHook, when: &str, log: &mut Log) -> Step<bool> {
-    let (status, body) = suite.hook_answer("sso_readiness", &readiness.hook, &[]).await?;
+    let HookAnswer { status, body, .. } = suite.hook_answer("sso_readiness", &readiness.hook, &[]).await?;
     log.exchanges.push(ScimExchange {
         method: readiness.hook.method.to_string(),
         url: readiness.hook.url.clone(),
