@@ -45,7 +45,7 @@ async fn json_and_human_reports_of_a_failing_run() {
 }
 
 /// The checks that cross protocols are summed per behaviour, by its name,
-/// under the table ("deactivation: 5 pass, 2 fail"); JUnit gives the
+/// under the table ("deactivation: 8 pass, 2 fail"); JUnit gives the
 /// behaviour its own test suite and JSON names it as each result's category.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn reports_name_the_deactivation_behaviour_with_its_counts() {
