@@ -487,7 +487,7 @@ impl<'a> CaseRun<'a> {
             if let Some(found) = self.judge_sign_in(&signed).await? {
                 return Ok(Some(found));
             }
-            if signed.attempt.seen.identity.is_some() {
+            if signed.attempt.seen.identity.is_some() && self.model.account_active(signed.person) != Some(false) {
                 if signed.by == SignInBy::Oidc
                     && let Some(linked) = self.oidc_linked.get_mut(usize::from(signed.person))
                 {
@@ -533,6 +533,19 @@ impl<'a> CaseRun<'a> {
         let email = self.email(found.email);
         let seen = &signed.attempt.seen;
         let what = format!("p{person}'s {} sign-in as {}", signed.by.name(), found.email);
+        // An account Okta deactivated at the SP (it was unassigned from the
+        // app that provisions) stays shut whatever other app Okta still
+        // lets the person into: the SP must refuse it outright.
+        if self.model.account_active(person) == Some(false) {
+            let (any_session, held) = self.suite.judge_any_session(seen).await?;
+            if any_session {
+                return Ok(differs(
+                    format!("{what} gave {held}, though Okta deactivated p{person}'s account at the SP"),
+                    held,
+                ));
+            }
+            return Ok(None);
+        }
         let may_refuse =
             signed.by == SignInBy::Oidc && !self.oidc_linked.get(usize::from(person)).copied().unwrap_or(false);
         if may_refuse && seen.identity.is_none() {

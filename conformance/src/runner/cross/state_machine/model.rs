@@ -239,10 +239,15 @@ impl Model {
         match *act {
             Act::CreateUser(p) => self.person(p).is_some_and(|person| !person.created),
             Act::Assign(p) => created(p) && self.person(p).is_some_and(|person| !person.assigned),
+            // Only before Okta provisions the person: once the SP holds the
+            // account Okta made, the person is assigned to both apps or to
+            // neither, so a deactivated account never meets an OIDC sign-in
+            // Okta still lets through (the SP would refuse it, or make a new
+            // account for an email Okta did not send, and neither is wrong).
             Act::AssignOidcApp(p) => {
                 self.world.has_second_app()
                     && created(p)
-                    && self.person(p).is_some_and(|person| !person.assigned_oidc_app)
+                    && self.person(p).is_some_and(|person| !person.assigned_oidc_app && person.link.is_none())
             }
             Act::Unassign(p) => self.person(p).is_some_and(|person| person.assigned || person.assigned_oidc_app),
             Act::ChangeEmail(p) => {
@@ -654,6 +659,11 @@ mod tests {
                 for p in 0..world.people {
                     if model.okta_lets_in(p, SignInBy::Saml) {
                         prop_assert_eq!(model.account_active(p), Some(true));
+                    }
+                    // A person whose account Okta deactivated at the SP is
+                    // let in by no app.
+                    if model.account_active(p) == Some(false) {
+                        prop_assert!(!model.okta_lets_in(p, SignInBy::Saml) && !model.okta_lets_in(p, SignInBy::Oidc));
                     }
                     let person = &model.people[usize::from(p)];
                     if person.link == Some(true) {
