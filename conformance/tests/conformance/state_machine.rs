@@ -9,7 +9,9 @@ use conformance::report::Report;
 use conformance::runner::{DEFAULT_CASES, Evidence, Verdict};
 use reference_sp::flaws::Flaw;
 
-use crate::support::{Tenant, run_against_tenant, run_state_machine, run_with_target_edit};
+use std::sync::Arc;
+
+use crate::support::{Tenant, run_against_tenant, run_configured_with_idp, run_state_machine, run_with_target_edit};
 
 /// The seed the flaw tests replay: with it, every aimed flaw fails within
 /// the default number of cases.
@@ -43,11 +45,18 @@ fn the_state_machine_is_one_exclusive_check_in_its_own_category() {
     assert_eq!(Category::IntegrationStateMachine.as_str(), "integration-state-machine");
 }
 
-/// Whatever the seed, the correct SP passes: the report names the seed,
-/// so a failure here replays with `--seed`.
+/// Whatever the seed, the correct SP passes: the reason names the seed,
+/// so a failure here replays with `--seed`. Afterwards the app's
+/// provisioning settings are back as the org file had them (none).
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn the_jit_tenant_passes_the_state_machine() {
-    let run = run_against_tenant(Tenant::Jit, &[], state_machine_checks()).await;
+    let idp = Arc::new(mock_idp::setup::IdpOptions { deterministic: false, ..Default::default() }.build().unwrap());
+    let provisioning =
+        |idp: &mock_idp::idp::Idp| idp.read_org(|org| org.find_app("reference-sp").unwrap().provisioning.is_some());
+    assert!(!provisioning(&idp));
+    let no_edit = |text: String| text;
+    let run = run_configured_with_idp(Tenant::Jit, idp.clone(), &[], state_machine_checks(), no_edit, no_edit).await;
+    assert!(!provisioning(&idp), "the check left SCIM provisioning on for the app");
     assert_eq!(run.results.len(), 1);
     let result = &run.results[0];
     assert_eq!(result.verdict, Verdict::Pass, "{}: {:?}", result.reason, result.evidence);

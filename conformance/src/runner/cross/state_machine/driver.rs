@@ -45,8 +45,9 @@ pub(super) struct Provisioning {
     sign_in_apps: Vec<AppId>,
     /// The OIDC app, when it is not the app that provisions.
     second_app: Option<AppId>,
-    /// The app's provisioning settings before the run, put back after it.
-    before: Option<ScimProvisioning>,
+    /// The app's provisioning settings before the run, put back when this
+    /// is dropped (the outer `Option` is whether they still are to be).
+    before: Option<Option<ScimProvisioning>>,
     engine: Arc<Provisioner>,
     user_names: UserNames,
     /// The filters of the SAML app's group attribute statements, when it
@@ -107,7 +108,7 @@ impl Provisioning {
             password_change: PasswordChange::Change,
         };
         let before = idp.write_org(|org| org.apps.get_mut(&app).map(|found| found.provisioning.replace(settings)));
-        let before = before.ok_or_else(|| StepError("the target's sign-in app left the org".into()))?;
+        let before = Some(before.ok_or_else(|| StepError("the target's sign-in app left the org".into()))?);
         // A refused request is Okta's failed task at once: retrying would
         // only wait, and the model judges what the SP then holds.
         let options = ProvisionerOptions {
@@ -128,12 +129,7 @@ impl Provisioning {
 
     /// Puts the app's provisioning settings back as they were.
     pub(super) fn turn_off(self) {
-        let Provisioning { idp, app, before, .. } = self;
-        idp.write_org(|org| {
-            if let Some(found) = org.apps.get_mut(&app) {
-                found.provisioning = before;
-            }
-        });
+        drop(self);
     }
 
     /// The SCIM id Okta linked to the user, and whether the link is active.
@@ -159,6 +155,19 @@ impl Provisioning {
             SignInBy::Saml => self.saml_groups.clone(),
             SignInBy::Oidc => self.oidc_groups.clone().map(|filter| vec![filter]),
         }
+    }
+}
+
+impl Drop for Provisioning {
+    /// The settings go back however the run ends, a panic or a cancelled
+    /// task included, so no later check's canaries are provisioned.
+    fn drop(&mut self) {
+        let Some(before) = self.before.take() else { return };
+        self.idp.write_org(|org| {
+            if let Some(found) = org.apps.get_mut(&self.app) {
+                found.provisioning = before;
+            }
+        });
     }
 }
 
