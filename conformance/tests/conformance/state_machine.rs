@@ -22,7 +22,9 @@ const SEED: u64 = 39;
 /// removal ignored, a rename that wipes members, a removal that
 /// deactivates) and email matching (an email change that misses the
 /// account, an old email that still signs in to its first owner, an
-/// account made at OIDC sign-in that Okta's lookup does not find).
+/// account made at OIDC sign-in that Okta's lookup does not find), and
+/// lockout safety (the SP takes Okta's deactivation, or its removal from
+/// the admin group, of its last active admin).
 const AIMED_FLAWS: &[&str] = &[
     "deactivate-keeps-sessions",
     "member-remove-ignored",
@@ -31,6 +33,8 @@ const AIMED_FLAWS: &[&str] = &[
     "scim-update-keeps-email",
     "email-change-keeps-identity",
     "scim-lookup-skips-jit-accounts",
+    "allow-last-admin-deactivation",
+    "allow-last-admin-group-removal",
 ];
 
 fn state_machine_checks() -> Vec<Check> {
@@ -144,6 +148,16 @@ async fn scim_lookup_skips_jit_accounts_fails_the_state_machine() {
     insta::assert_snapshot!(shrunk_sequence_against("scim-lookup-skips-jit-accounts").await);
 }
 
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn allow_last_admin_deactivation_fails_the_state_machine() {
+    insta::assert_snapshot!(shrunk_sequence_against("allow-last-admin-deactivation").await);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn allow_last_admin_group_removal_fails_the_state_machine() {
+    insta::assert_snapshot!(shrunk_sequence_against("allow-last-admin-group-removal").await);
+}
+
 /// Every aimed flaw has its test above, and they span three behaviours.
 #[test]
 fn every_aimed_flaw_is_a_flaw_of_the_reference_sp() {
@@ -151,6 +165,7 @@ fn every_aimed_flaw_is_a_flaw_of_the_reference_sp() {
         name.parse::<Flaw>().unwrap();
     }
     assert!(AIMED_FLAWS.len() >= 5);
+    assert_eq!(AIMED_FLAWS.len(), 9);
 }
 
 /// globex: existing accounts only, pushed groups linked to teams its

@@ -20,7 +20,7 @@ use rand::Rng;
 use serde_json::{Value, json};
 
 use super::super::super::browser::Browser;
-use super::super::super::scim::{Session, is_true, member};
+use super::super::super::scim::{Session, is_true, member, resources};
 use super::super::super::{Canary, Step, StepError, Suite};
 use super::super::deactivation::{Attempt, SignInBy, ids_in, sign_in_by};
 use super::model::{Act, EmailName, Model, World};
@@ -214,6 +214,9 @@ pub(super) struct CaseRun<'a> {
     /// Per person, whether an OIDC sign-in has reached their account.
     oidc_linked: Vec<bool>,
     scim: Session<'a>,
+    /// The target's admin group at the mock org, by name and id, where the
+    /// world has it.
+    admin_group: Option<(String, GroupId)>,
 }
 
 /// A sign-in carried out in a step.
@@ -245,7 +248,16 @@ impl<'a> CaseRun<'a> {
             shows_account_ids: None,
             oidc_linked: vec![false; usize::from(world.people)],
             scim: Session::new(suite)?,
+            admin_group: None,
         };
+        if world.admin_group
+            && let Some(name) = suite.target.accounts.admin_group.clone()
+        {
+            let id = run.fresh_admin_group(&name)?;
+            let outside = run.active_admins_at_the_sp(&name).await?;
+            run.model = Model::with_outside_admins(world.clone(), outside);
+            run.admin_group = Some((name, id));
+        }
         for g in 0..world.groups {
             let name = run.group_name(g, 0);
             let body =
@@ -255,6 +267,88 @@ impl<'a> CaseRun<'a> {
             run.groups.push(id);
         }
         Ok(run)
+    }
+
+    /// The admin group at the mock org, made fresh for the case without
+    /// telling the SP (as if it were a new Okta group of that name): the
+    /// people earlier cases provisioned leave it, and it is no longer
+    /// pushed, so the case's push finds the SP's admin group by name.
+    fn fresh_admin_group(&self, name: &str) -> Step<GroupId> {
+        let idp = &self.suite.idp;
+        if idp.read_org(|org| org.find_group(name).is_none()) {
+            let body =
+                serde_json::from_value(json!({"profile": {"name": name}})).map_err(|e| StepError(e.to_string()))?;
+            let now = idp.now();
+            okta(name, idp.apply(|org| admin::create_group(org, body, now, idp.ids())))?;
+        }
+        let app = self.provisioning.app.clone();
+        idp.write_org(|org| {
+            let id = org.find_group(name).map(|g| g.id.clone())?;
+            let linked: BTreeSet<UserId> = org
+                .apps
+                .get(&app)
+                .and_then(|a| a.provisioning.as_ref())
+                .map(|settings| settings.links.users.keys().cloned().collect())
+                .unwrap_or_default();
+            if let Some(group) = org.groups.get_mut(&id) {
+                group.members.retain(|member| !linked.contains(member));
+            }
+            if let Some(settings) = org.apps.get_mut(&app).and_then(|a| a.provisioning.as_mut()) {
+                settings.links.groups.remove(&id);
+                settings.pushed_groups.retain(|pushed| *pushed != id);
+            }
+            Some(id)
+        })
+        .ok_or_else(|| StepError(format!("the mock org has no group {name}")))
+    }
+
+    /// How many active admins the SP has before the case: the members of
+    /// its admin group that SCIM reads active. The last-admin rule is
+    /// judged against them, since the admin group is the tenant's.
+    async fn active_admins_at_the_sp(&mut self, name: &str) -> Step<u32> {
+        let lookup = self.scim.send(&requests::find_group(name)).await?;
+        let group_ids: Vec<String> = lookup
+            .json
+            .as_ref()
+            .map(resources)
+            .unwrap_or_default()
+            .iter()
+            .filter_map(|g| g.get("id").and_then(Value::as_str).map(str::to_owned))
+            .collect();
+        let mut active = 0;
+        for group_id in group_ids.iter().take(1) {
+            for id in self.member_ids(group_id).await? {
+                let read = self.scim.read_user(&id).await?;
+                if read.status == 200 && is_true(read.json.as_ref().and_then(|u| member(u, "active"))) == Some(true) {
+                    active += 1;
+                }
+            }
+        }
+        self.scim.exchanges.clear();
+        Ok(active)
+    }
+
+    /// The SCIM ids of a group's members at the SP.
+    async fn member_ids(&mut self, group_id: &str) -> Step<BTreeSet<String>> {
+        let read = self.scim.read_group(group_id).await?;
+        Ok(read
+            .json
+            .as_ref()
+            .and_then(|g| member(g, "members"))
+            .and_then(Value::as_array)
+            .map(|members| {
+                members.iter().filter_map(|m| m.get("value").and_then(Value::as_str)).map(str::to_owned).collect()
+            })
+            .unwrap_or_default())
+    }
+
+    /// Whether the case's model allows the act where it stands.
+    pub(super) fn allows(&self, act: &Act) -> bool {
+        self.model.allows(act)
+    }
+
+    fn admin_group_id(&self) -> Step<GroupId> {
+        self.admin_group.as_ref().map(|(_, id)| id.clone()).ok_or_else(|| StepError("no admin group".into()))
     }
 
     fn email(&self, email: EmailName) -> String {
@@ -290,6 +384,19 @@ impl<'a> CaseRun<'a> {
         next.apply(act);
         let signed_in = self.act_at_the_mock(act, &next).await?;
         engine.wait_idle().await;
+        // An SP that answered Okta's deactivation of its last admin with
+        // success (Okta's link now inactive) and kept the account ignored
+        // it, which the model takes as it takes a refusal.
+        for person in 0..next.world.people {
+            let okta_link_inactive = self
+                .user(person)
+                .ok()
+                .and_then(|user| self.provisioning.user_link(&user))
+                .is_some_and(|(_, active)| !active);
+            if okta_link_inactive && next.account_active(person) == Some(true) {
+                next.deactivation_was_ignored(person);
+            }
+        }
         self.model = next;
         let mut did: Vec<String> = Vec::new();
         let base = self.provisioning_base();
@@ -418,9 +525,34 @@ impl<'a> CaseRun<'a> {
                     serde_json::from_value(json!({"profile": {"name": name}})).map_err(|e| StepError(e.to_string()))?;
                 okta(&act.to_string(), idp.apply(|org| admin::update_group(org, group.as_str(), body, now)))?;
             }
+            Act::PushAdminGroup => {
+                let group = self.admin_group_id()?;
+                if let (Some(hook), Some((name, _))) = (&self.suite.target.create_group, &self.admin_group) {
+                    self.suite.call_hook("create_group", hook, &[("{name}", name)]).await?;
+                }
+                self.provisioning
+                    .engine
+                    .push_group_now(self.provisioning.app.as_str(), group.as_str())
+                    .await
+                    .map_err(|e| StepError(format!("Okta's push of the admin group: {e}")))?;
+            }
             Act::AddMember { person, group } | Act::RemoveMember { person, group } => {
                 let (user, group_id) = (self.user(person)?, self.group(group)?);
                 let adding = matches!(act, Act::AddMember { .. });
+                okta(
+                    &act.to_string(),
+                    idp.apply(|org| {
+                        if adding {
+                            admin::add_member(org, group_id.as_str(), user.as_str(), now)
+                        } else {
+                            admin::remove_member(org, group_id.as_str(), user.as_str(), now)
+                        }
+                    }),
+                )?;
+            }
+            Act::MakeAdmin(person) | Act::Demote(person) => {
+                let (user, group_id) = (self.user(person)?, self.admin_group_id()?);
+                let adding = matches!(act, Act::MakeAdmin(_));
                 okta(
                     &act.to_string(),
                     idp.apply(|org| {
@@ -522,6 +654,9 @@ impl<'a> CaseRun<'a> {
             if let Some(found) = self.judge_group(group).await? {
                 return Ok(Some(found));
             }
+        }
+        if let Some(found) = self.judge_admin_group().await? {
+            return Ok(Some(found));
         }
         for person in 0..self.model.world.people {
             if let Some(found) = self.judge_sessions(person).await? {
@@ -647,6 +782,14 @@ impl<'a> CaseRun<'a> {
             ));
         }
         let read_active = is_true(member(&body, "active"));
+        if read_active != Some(active) && self.model.kept_as_last_admin(person) {
+            return Ok(differs(
+                format!(
+                    "p{person}'s account reads active false by SCIM: the SP took Okta's deactivation of p{person}, its last active admin, and has no active admin left (it must refuse or ignore it)"
+                ),
+                "GET /Users/{id}: active false",
+            ));
+        }
         if read_active != Some(active) {
             let read = read_active.map(|a| a.to_string()).unwrap_or_else(|| "absent".to_owned());
             return Ok(differs(
@@ -734,6 +877,59 @@ impl<'a> CaseRun<'a> {
             ));
         }
         Ok(None)
+    }
+
+    /// The admin group once Okta has pushed it, read by SCIM: of the
+    /// world's people, it holds exactly the ones the model expects (earlier
+    /// admins are the SP's own business), so the last active admin stays.
+    async fn judge_admin_group(&mut self) -> Step<Option<Difference>> {
+        if !self.model.admin.pushed {
+            return Ok(None);
+        }
+        let group_id = self.admin_group_id()?;
+        let Some(scim_id) = self.provisioning.group_link(&group_id) else {
+            return Ok(differs(
+                "Okta holds no admin group at the SP: its push failed",
+                "not asked: Okta could not push",
+            ));
+        };
+        let held = self.member_ids(&scim_id).await?;
+        let mut shown = BTreeSet::new();
+        for person in 0..self.model.world.people {
+            let Ok(user) = self.user(person) else { continue };
+            if let Some((id, _)) = self.provisioning.user_link(&user)
+                && held.contains(&id)
+            {
+                shown.insert(person);
+            }
+        }
+        let expected = self.model.admin.at_sp.clone();
+        if shown == expected {
+            return Ok(None);
+        }
+        let names = |set: &BTreeSet<u8>| {
+            if set.is_empty() {
+                "none of the case's people".to_owned()
+            } else {
+                set.iter().map(|p| format!("p{p}")).collect::<Vec<_>>().join(", ")
+            }
+        };
+        let lost_last = self.model.admin.outside == 0
+            && self.model.active_admins() == 1
+            && expected.iter().any(|p| !shown.contains(p) && self.model.account_active(*p) == Some(true));
+        let why = if lost_last {
+            " (the SP took Okta's removal of its last active admin and has no active admin left; it must refuse or ignore it)"
+        } else {
+            ""
+        };
+        Ok(differs(
+            format!(
+                "the admin group holds {} at the SP; Okta's requests leave it {}{why}",
+                names(&shown),
+                names(&expected)
+            ),
+            format!("GET /Groups/{{id}}: {} members", held.len()),
+        ))
     }
 
     /// The person's earlier sessions: theirs while their account is active,

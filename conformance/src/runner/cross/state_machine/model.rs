@@ -14,7 +14,7 @@
 use std::collections::BTreeSet;
 use std::fmt;
 
-use rand::Rng;
+use rand::{Rng, SeedableRng};
 
 use super::super::deactivation::SignInBy;
 
@@ -34,6 +34,9 @@ pub(super) struct World {
     pub(super) people: u8,
     pub(super) groups: u8,
     pub(super) sign_in: Vec<SignInBy>,
+    /// Whether the target names its admin group (`accounts.admin_group`),
+    /// so that Okta can make people the SP's admins and take that away.
+    pub(super) admin_group: bool,
 }
 
 impl World {
@@ -98,6 +101,12 @@ pub(super) enum Act {
         person: u8,
         by: SignInBy,
     },
+    /// Pushes the target's admin group.
+    PushAdminGroup,
+    /// Adds the person to the admin group at Okta.
+    MakeAdmin(u8),
+    /// Removes the person from the admin group at Okta.
+    Demote(u8),
 }
 
 impl fmt::Display for Act {
@@ -121,6 +130,9 @@ impl fmt::Display for Act {
             Act::AddMember { person, group } => write!(f, "add p{person} to group g{group}"),
             Act::RemoveMember { person, group } => write!(f, "remove p{person} from group g{group}"),
             Act::SignIn { person, by } => write!(f, "p{person} signs in by {}", by.name()),
+            Act::PushAdminGroup => write!(f, "push the admin group"),
+            Act::MakeAdmin(p) => write!(f, "add p{p} to the admin group"),
+            Act::Demote(p) => write!(f, "remove p{p} from the admin group"),
         }
     }
 }
@@ -164,6 +176,10 @@ pub(super) struct Person {
     /// The email of the account the SP may have made at an OIDC sign-in
     /// before Okta provisioned the person (the relying party's JIT).
     pub(super) jit_email: Option<EmailName>,
+    /// The SP answered Okta's deactivation of its last active admin with
+    /// success but kept the account active (it ignored it): Okta's link is
+    /// inactive, the SP's account active, until Okta reactivates it.
+    pub(super) ignored_deactivation: bool,
 }
 
 /// One Okta group.
@@ -175,12 +191,28 @@ pub(super) struct Group {
     pub(super) members: BTreeSet<u8>,
 }
 
+/// The target's admin group: tenant-wide at the SP, so the model also
+/// counts the active admins the SP had before the case (`outside`, read by
+/// SCIM when the case starts).
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub(super) struct AdminGroup {
+    /// Whether Okta has pushed it in this case.
+    pub(super) pushed: bool,
+    /// Its members at Okta.
+    pub(super) members: BTreeSet<u8>,
+    /// The world's people the SP's admin group holds, as the model expects.
+    pub(super) at_sp: BTreeSet<u8>,
+    /// The SP's active admins that are none of the world's people.
+    pub(super) outside: u32,
+}
+
 /// What Okta intends, step by step.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub(super) struct Model {
     pub(super) world: World,
     pub(super) people: Vec<Person>,
     pub(super) groups: Vec<Group>,
+    pub(super) admin: AdminGroup,
 }
 
 impl Model {
@@ -198,10 +230,57 @@ impl Model {
                 link: None,
                 told: None,
                 jit_email: None,
+                ignored_deactivation: false,
             })
             .collect();
         let groups = (0..world.groups).map(|_| Group { name: 0, pushed: false, members: BTreeSet::new() }).collect();
-        Model { world, people, groups }
+        Model { world, people, groups, admin: AdminGroup::default() }
+    }
+
+    /// A model whose SP already has `outside` active admins that are none
+    /// of the world's people (read at the start of a case).
+    pub(super) fn with_outside_admins(world: World, outside: u32) -> Model {
+        let mut model = Model::new(world);
+        model.admin.outside = outside;
+        model
+    }
+
+    /// How many active admins the SP has, as the model expects: the ones
+    /// from before the case and the world's people in the admin group
+    /// whose accounts are active.
+    pub(super) fn active_admins(&self) -> u32 {
+        let world = self.admin.at_sp.iter().filter(|p| self.account_active(**p) == Some(true)).count();
+        self.admin.outside + u32::try_from(world).unwrap_or(u32::MAX)
+    }
+
+    /// Whether the person is the SP's last active admin: then the SP must
+    /// refuse (or ignore) Okta's request that would take that away, since
+    /// the tenant would have no admin left (a lockout).
+    pub(super) fn is_last_admin(&self, p: u8) -> bool {
+        self.admin.at_sp.contains(&p) && self.account_active(p) == Some(true) && self.active_admins() == 1
+    }
+
+    /// Whether the SP keeps the person's account active though Okta asked
+    /// it to deactivate it (the last admin), so Okta still holds the link
+    /// active and sends the deactivation again at the person's next change.
+    pub(super) fn kept_as_last_admin(&self, p: u8) -> bool {
+        self.person(p).is_some_and(|person| {
+            (person.link == Some(true) || person.ignored_deactivation) && !Self::wanted_active(person)
+        })
+    }
+
+    /// Okta's link of a person the SP kept as its last admin reads inactive:
+    /// the SP answered the deactivation with success and ignored it, which
+    /// is as good as a refusal. Okta sends nothing more until it
+    /// reactivates the person.
+    pub(super) fn deactivation_was_ignored(&mut self, p: u8) {
+        if !self.kept_as_last_admin(p) {
+            return;
+        }
+        if let Some(person) = self.people.get_mut(usize::from(p)) {
+            person.link = Some(false);
+            person.ignored_deactivation = true;
+        }
     }
 
     fn person(&self, p: u8) -> Option<&Person> {
@@ -228,7 +307,11 @@ impl Model {
     /// create a second one, which no SP can be blamed for; the model keeps
     /// to the orders of events where one account is what Okta intends.
     fn profile_may_change(&self, p: u8) -> bool {
+        // Nor while the SP keeps an account Okta asked it to deactivate:
+        // Okta then sends the deactivation again, not the profile, and
+        // which of the two the SP last heard is not what this model judges.
         self.person(p).is_some_and(|person| person.created && (person.jit_email.is_none() || person.told.is_some()))
+            && !self.kept_as_last_admin(p)
     }
 
     /// Whether the act can be taken in this state (its precondition).
@@ -273,6 +356,9 @@ impl Model {
             }
             Act::RemoveMember { person, group } => self.group(group).is_some_and(|g| g.members.contains(&person)),
             Act::SignIn { person, by } => created(person) && self.world.sign_in.contains(&by),
+            Act::PushAdminGroup => self.world.admin_group && !self.admin.pushed,
+            Act::MakeAdmin(p) => self.world.admin_group && created(p) && !self.admin.members.contains(&p),
+            Act::Demote(p) => self.admin.members.contains(&p),
         }
     }
 
@@ -284,22 +370,32 @@ impl Model {
     /// Brings one person's account in line, as Okta's client does after a
     /// change that concerns them; `profile_changed` when their profile did.
     fn sync(&mut self, p: u8, profile_changed: bool) {
+        let last_admin = self.is_last_admin(p);
+        let joins_admins = self.admin.pushed && self.admin.members.contains(&p);
         let Some(person) = self.people.get_mut(usize::from(p)) else { return };
         let wanted = Self::wanted_active(person);
         let now = Told { email: person.email, login: person.login };
         match person.link {
             None if wanted => {
                 // Okta's lookup finds an account the relying party made at
-                // sign-in, links it and pushes the profile over it.
+                // sign-in, links it and pushes the profile over it; the
+                // person then joins the pushed admin group they are in.
                 person.link = Some(true);
                 person.told = Some(now);
                 person.jit_email = None;
+                if joins_admins {
+                    self.admin.at_sp.insert(p);
+                }
             }
             None => {}
+            // The SP refuses to deactivate its last active admin; Okta's
+            // task fails and its link stays active.
+            Some(true) if !wanted && last_admin => {}
             Some(true) if !wanted => person.link = Some(false),
             Some(false) if wanted => {
                 person.link = Some(true);
                 person.told = Some(now);
+                person.ignored_deactivation = false;
             }
             Some(true) if profile_changed => person.told = Some(now),
             Some(_) => {}
@@ -378,12 +474,44 @@ impl Model {
                 }
             }
             Act::AddMember { person, group } | Act::RemoveMember { person, group } => {
+                // Okta syncs a linked member's account first, as after any
+                // change of theirs: a deactivation the SP refused is sent
+                // again.
+                self.sync(person, false);
                 if let Some(found) = self.groups.get_mut(usize::from(group)) {
                     if matches!(act, Act::AddMember { .. }) {
                         found.members.insert(person);
                     } else {
                         found.members.remove(&person);
                     }
+                }
+            }
+            Act::PushAdminGroup => {
+                self.admin.pushed = true;
+                // Okta finds the SP's admin group by name and replaces its
+                // members with the Okta members it has linked. The SP
+                // refuses that when it would leave no active admin.
+                let replaced: BTreeSet<u8> =
+                    self.admin.members.iter().copied().filter(|p| self.account_active(*p).is_some()).collect();
+                let admins_after = replaced.iter().filter(|p| self.account_active(**p) == Some(true)).count();
+                if self.active_admins() == 0 || admins_after > 0 {
+                    self.admin.at_sp = replaced;
+                    self.admin.outside = 0;
+                }
+            }
+            Act::MakeAdmin(p) => {
+                self.sync(p, false);
+                self.admin.members.insert(p);
+                if self.admin.pushed && self.account_active(p).is_some() {
+                    self.admin.at_sp.insert(p);
+                }
+            }
+            Act::Demote(p) => {
+                self.sync(p, false);
+                self.admin.members.remove(&p);
+                let sent = self.admin.pushed && self.account_active(p).is_some();
+                if sent && !self.is_last_admin(p) {
+                    self.admin.at_sp.remove(&p);
                 }
             }
             Act::SignIn { person, by } => {
@@ -413,7 +541,7 @@ impl Model {
     /// Whether the SP's account of the person must be active: `None` when
     /// Okta has not provisioned one.
     pub(super) fn account_active(&self, p: u8) -> Option<bool> {
-        self.person(p).and_then(|person| person.link)
+        self.person(p).and_then(|person| person.link.map(|active| active || person.ignored_deactivation))
     }
 
     /// The people a pushed group must hold at the SP: its Okta members that
@@ -483,39 +611,111 @@ impl Model {
     fn allowed_acts(&self) -> Vec<(Act, u32)> {
         self.every_act().into_iter().filter(|(act, _)| self.allows(act)).collect()
     }
+
+    /// The acts of the admin group, and the ones that would take an admin
+    /// away (deactivation, suspension, unassignment), with their weights:
+    /// drawn between the other acts where the target has an admin group.
+    fn allowed_admin_acts(&self) -> Vec<(Act, u32)> {
+        if !self.world.admin_group {
+            return Vec::new();
+        }
+        let mut acts = vec![(Act::PushAdminGroup, if self.admin.members.is_empty() { 1 } else { 8 })];
+        for p in 0..self.world.people {
+            let linked = self.account_active(p) == Some(true);
+            let admin_at_sp = self.admin.at_sp.contains(&p) && linked;
+            acts.extend([
+                (Act::MakeAdmin(p), if linked { 8 } else { 3 }),
+                (Act::Demote(p), if admin_at_sp { 6 } else { 1 }),
+            ]);
+            if admin_at_sp {
+                acts.extend([(Act::Deactivate(p), 6), (Act::Suspend(p), 3), (Act::Unassign(p), 3)]);
+            }
+        }
+        acts.into_iter().filter(|(act, _)| self.allows(act)).collect()
+    }
+}
+
+/// Draws one act of `allowed` by weight.
+fn pick(rng: &mut impl Rng, allowed: &[(Act, u32)]) -> Option<Act> {
+    let total: u32 = allowed.iter().map(|(_, weight)| weight).sum();
+    if total == 0 {
+        return None;
+    }
+    let mut pick = rng.random_range(0..total);
+    allowed.iter().find_map(|(act, weight)| {
+        if pick < *weight {
+            Some(*act)
+        } else {
+            pick -= weight;
+            None
+        }
+    })
 }
 
 /// A world and a sequence of acts drawn from `rng`: every act allowed where
 /// it stands, `length` acts or fewer.
-pub(super) fn generate(rng: &mut impl Rng, sign_in: &[SignInBy], length: usize) -> (World, Vec<Act>) {
+pub(super) fn generate(
+    rng: &mut impl Rng,
+    sign_in: &[SignInBy],
+    admin_group: bool,
+    length: usize,
+) -> (World, Vec<Act>) {
     let world = World {
         people: rng.random_range(2..=MOST_PEOPLE),
         groups: rng.random_range(1..=MOST_GROUPS),
         sign_in: sign_in.to_vec(),
+        admin_group,
     };
     let mut model = Model::new(world.clone());
     let mut acts = Vec::new();
     for _ in 0..length {
-        let allowed = model.allowed_acts();
-        let total: u32 = allowed.iter().map(|(_, weight)| weight).sum();
-        if total == 0 {
-            break;
-        }
-        let mut pick = rng.random_range(0..total);
-        let Some(act) = allowed.iter().find_map(|(act, weight)| {
-            if pick < *weight {
-                Some(*act)
-            } else {
-                pick -= weight;
-                None
-            }
-        }) else {
-            break;
-        };
+        let Some(act) = pick(rng, &model.allowed_acts()) else { break };
         model.apply(&act);
         acts.push(act);
     }
-    (world, acts)
+    if !admin_group {
+        return (world, acts);
+    }
+    // The admin group's acts come from a stream of their own, drawn after
+    // the others, so the other acts of a seed are the same with or without
+    // an admin group.
+    let mut admin_rng = rand::rngs::StdRng::seed_from_u64(rng.random());
+    (world.clone(), with_admin_acts(&mut admin_rng, &world, &acts))
+}
+
+/// How many admin acts one case may have at most.
+const MOST_ADMIN_ACTS: usize = 8;
+
+/// Draws admin acts between `acts` (before each, one in two), each kept
+/// only where the act after it is still allowed, so the other acts stay
+/// whole.
+fn with_admin_acts(rng: &mut impl Rng, world: &World, acts: &[Act]) -> Vec<Act> {
+    let mut model = Model::new(world.clone());
+    let mut combined = Vec::new();
+    let mut added = 0;
+    for position in 0..=acts.len() {
+        let next = acts.get(position);
+        if added < MOST_ADMIN_ACTS
+            && rng.random_bool(0.5)
+            && let Some(admin_act) = pick(rng, &model.allowed_admin_acts())
+        {
+            let mut tried = model.clone();
+            tried.apply(&admin_act);
+            if next.is_none_or(|act| tried.allows(act)) {
+                model = tried;
+                combined.push(admin_act);
+                added += 1;
+            }
+        }
+        if let Some(act) = next {
+            if !model.allows(act) {
+                continue;
+            }
+            model.apply(act);
+            combined.push(*act);
+        }
+    }
+    combined
 }
 
 /// The acts of `acts` that are still allowed where they stand once earlier
@@ -556,7 +756,7 @@ mod tests {
     use super::*;
 
     fn world(sign_in: &[SignInBy]) -> World {
-        World { people: 2, groups: 1, sign_in: sign_in.to_vec() }
+        World { people: 2, groups: 1, sign_in: sign_in.to_vec(), admin_group: false }
     }
 
     #[test]
@@ -635,27 +835,86 @@ mod tests {
 
     #[test]
     fn the_same_seed_generates_the_same_sequence() {
-        let draw = |seed| generate(&mut rand::rngs::StdRng::seed_from_u64(seed), &[SignInBy::Saml, SignInBy::Oidc], 12);
+        let draw =
+            |seed| generate(&mut rand::rngs::StdRng::seed_from_u64(seed), &[SignInBy::Saml, SignInBy::Oidc], true, 12);
         assert_eq!(draw(7), draw(7));
         assert_ne!(draw(7), draw(8));
+        // The admin group's acts come on top: the other acts are the same.
+        let (_, with) = draw(7);
+        let (_, without) =
+            generate(&mut rand::rngs::StdRng::seed_from_u64(7), &[SignInBy::Saml, SignInBy::Oidc], false, 12);
+        let admin_act = |act: &Act| matches!(act, Act::PushAdminGroup | Act::MakeAdmin(_) | Act::Demote(_));
+        assert!(with.iter().filter(|act| !admin_act(act)).count() >= without.len().saturating_sub(2));
+    }
+
+    #[test]
+    fn the_last_active_admin_is_kept_and_the_others_go() {
+        let mut model = Model::new(World { admin_group: true, ..world(&[SignInBy::Saml]) });
+        for act in [Act::CreateUser(0), Act::CreateUser(1), Act::Assign(0), Act::Assign(1), Act::MakeAdmin(0)] {
+            model.apply(&act);
+        }
+        // Not pushed yet: the SP has no admin.
+        assert_eq!(model.active_admins(), 0);
+        model.apply(&Act::PushAdminGroup);
+        assert_eq!(model.admin.at_sp, BTreeSet::from([0]));
+        assert!(model.is_last_admin(0));
+        // Okta's deactivation of the last admin is refused: the account
+        // stays active and Okta's link with it.
+        model.apply(&Act::Deactivate(0));
+        assert_eq!(model.account_active(0), Some(true));
+        assert!(model.kept_as_last_admin(0) && !model.allows(&Act::ChangeEmail(0)));
+        model.apply(&Act::Demote(0));
+        assert_eq!(model.admin.at_sp, BTreeSet::from([0]));
+        // An SP that answers with success but keeps the account is as
+        // good: Okta's link is inactive, and nothing more is sent.
+        let mut ignoring = model.clone();
+        ignoring.deactivation_was_ignored(0);
+        assert_eq!(ignoring.account_active(0), Some(true));
+        ignoring.apply(&Act::MakeAdmin(1));
+        assert_eq!(ignoring.account_active(0), Some(true));
+        ignoring.apply(&Act::Reactivate(0));
+        assert!(!ignoring.people[0].ignored_deactivation && ignoring.account_active(0) == Some(true));
+        // With a second admin, a change to p0 sends the deactivation
+        // again, and the SP takes it.
+        model.apply(&Act::MakeAdmin(1));
+        assert_eq!(model.active_admins(), 2);
+        model.apply(&Act::Unassign(0));
+        assert_eq!(model.account_active(0), Some(false));
+        model.apply(&Act::Suspend(1));
+        assert_eq!(model.account_active(1), Some(true), "p1 is now the last admin");
+        // An SP that had an admin before the case lets the world's go.
+        let mut model = Model::with_outside_admins(World { admin_group: true, ..world(&[SignInBy::Saml]) }, 1);
+        for act in [Act::CreateUser(0), Act::Assign(0), Act::PushAdminGroup] {
+            model.apply(&act);
+        }
+        // The push with no admin of the world in it would leave none: refused.
+        assert_eq!(model.admin.outside, 1);
+        model.apply(&Act::MakeAdmin(0));
+        model.apply(&Act::Deactivate(0));
+        assert_eq!(model.account_active(0), Some(false));
     }
 
     proptest! {
         /// Every generated act is allowed where it stands, so replaying a
         /// sequence keeps it whole; every shrink candidate is shorter and
         /// allowed throughout; and the model's invariants hold at each step:
-        /// a person signs in only with an active account, and a pushed
-        /// group's members are provisioned people.
+        /// a person signs in only with an active account, a pushed
+        /// group's members are provisioned people, and the SP keeps an
+        /// active admin once it has one.
         #[test]
         fn prop_generated_sequences_are_allowed_and_keep_the_models_invariants(seed in any::<u64>(), length in 0usize..24) {
             let sign_in = [SignInBy::Saml, SignInBy::Oidc];
-            let (world, acts) = generate(&mut rand::rngs::StdRng::seed_from_u64(seed), &sign_in, length);
-            prop_assert!(acts.len() <= length);
+            let (world, acts) = generate(&mut rand::rngs::StdRng::seed_from_u64(seed), &sign_in, true, length);
+            prop_assert!(acts.len() <= length + MOST_ADMIN_ACTS);
             prop_assert!((2..=MOST_PEOPLE).contains(&world.people));
             prop_assert_eq!(keep_allowed(&world, &acts), acts.clone());
             let mut model = Model::new(world.clone());
             for act in &acts {
+                let admins_before = model.active_admins();
                 model.apply(act);
+                // Once the SP has an active admin, Okta's requests never
+                // leave it none.
+                prop_assert!(admins_before == 0 || model.active_admins() > 0, "{act} left no admin");
                 for p in 0..world.people {
                     if model.okta_lets_in(p, SignInBy::Saml) {
                         prop_assert_eq!(model.account_active(p), Some(true));
