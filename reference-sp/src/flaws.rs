@@ -94,6 +94,7 @@ pub enum Flaw {
     GroupLookupFindsNobody,
     MemberAddIgnored,
     ReplaceMembersAdds,
+    PatchAddReplacesMembers,
     GroupExitDeactivates,
     AcceptAlgNone,
     Hs256PublicKey,
@@ -153,7 +154,7 @@ pub enum Flaw {
 pub const FAILED_SSO_LOCK_THRESHOLD: u32 = 5;
 
 impl Flaw {
-    pub const ALL: [Flaw; 135] = [
+    pub const ALL: [Flaw; 136] = [
         Flaw::AcceptUnsigned,
         Flaw::TrustKeyinfoCert,
         Flaw::TrustKeyValue,
@@ -237,6 +238,7 @@ impl Flaw {
         Flaw::GroupLookupFindsNobody,
         Flaw::MemberAddIgnored,
         Flaw::ReplaceMembersAdds,
+        Flaw::PatchAddReplacesMembers,
         Flaw::GroupExitDeactivates,
         Flaw::AcceptAlgNone,
         Flaw::Hs256PublicKey,
@@ -376,6 +378,7 @@ impl Flaw {
             Flaw::GroupLookupFindsNobody => "group-lookup-finds-nobody",
             Flaw::MemberAddIgnored => "member-add-ignored",
             Flaw::ReplaceMembersAdds => "replace-members-adds",
+            Flaw::PatchAddReplacesMembers => "patch-add-replaces-members",
             Flaw::GroupExitDeactivates => "group-exit-deactivates",
             Flaw::AcceptAlgNone => "accept-alg-none",
             Flaw::Hs256PublicKey => "hs256-public-key",
@@ -702,6 +705,9 @@ impl Flaw {
             Flaw::ReplaceMembersAdds => {
                 "Reads a PATCH replace of members as an add, so Okta's \"Push now\" never removes members who left (keycloak/keycloak #52752, and PostHog/posthog #47336 made it additive on purpose)."
             }
+            Flaw::PatchAddReplacesMembers => {
+                "Reads a PATCH add of members as a replace of the whole list, so when Okta pushes a group of over 100 members in batches (the first a replace, the rest adds) each batch wipes the one before, and an add of one member drops everyone else."
+            }
             Flaw::GroupExitDeactivates => {
                 "Treats membership of a pushed group as access to the app: a user removed from the group, or whose group is deleted, is deactivated, though Okta's assignment still holds (the group-removal deprovisioning of goauthentik/authentik #26265, done by the server)."
             }
@@ -1027,6 +1033,7 @@ pub struct Policy {
     pub scim_group_lookup_finds: bool,
     pub scim_applies_member_add: bool,
     pub scim_replace_members_replaces: bool,
+    pub scim_member_add_keeps_members: bool,
     pub scim_membership_is_not_access: bool,
     pub oidc_accept_alg_none: bool,
     pub oidc_hmac_with_public_key: bool,
@@ -1214,6 +1221,7 @@ impl Policy {
             scim_group_lookup_finds: true,
             scim_applies_member_add: true,
             scim_replace_members_replaces: true,
+            scim_member_add_keeps_members: true,
             scim_membership_is_not_access: true,
             oidc_accept_alg_none: false,
             oidc_hmac_with_public_key: false,
@@ -1319,6 +1327,7 @@ impl Policy {
                 Flaw::GroupLookupFindsNobody => policy.scim_group_lookup_finds = false,
                 Flaw::MemberAddIgnored => policy.scim_applies_member_add = false,
                 Flaw::ReplaceMembersAdds => policy.scim_replace_members_replaces = false,
+                Flaw::PatchAddReplacesMembers => policy.scim_member_add_keeps_members = false,
                 Flaw::GroupExitDeactivates => policy.scim_membership_is_not_access = false,
                 Flaw::AcceptAlgNone => policy.oidc_accept_alg_none = true,
                 Flaw::Hs256PublicKey => policy.oidc_hmac_with_public_key = true,

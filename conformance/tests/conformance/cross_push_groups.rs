@@ -16,12 +16,19 @@ use crate::support::{Tenant, run_against_tenant, run_with_target_edit};
 /// Flaws added for these checks, which the SAML and SCIM flaw tables leave
 /// out: no SAML check pushes a group, and no SCIM check signs in or pushes
 /// to a tenant whose teams must exist.
-pub(crate) const PUSH_GROUPS_FLAWS: &[&str] =
-    &["sign-in-groups-replace-membership", "push-creates-teams", "sign-in-groups-only-add"];
+pub(crate) const PUSH_GROUPS_FLAWS: &[&str] = &[
+    "sign-in-groups-replace-membership",
+    "push-creates-teams",
+    "sign-in-groups-only-add",
+    "patch-add-replaces-members",
+];
 
 /// The check only a tenant whose pushed groups must link to existing teams
 /// runs (globex); acme skips it.
 const EXISTING_TEAM_CHECK: &str = "cross.push_groups.existing_team_linked";
+
+/// The check that pushes a group larger than one page.
+const LARGE_PUSH_CHECK: &str = "cross.push_groups.large_push";
 
 /// Which push-groups checks each flaw must make fail, against acme (and,
 /// for `push-creates-teams`, against globex: see
@@ -29,13 +36,15 @@ const EXISTING_TEAM_CHECK: &str = "cross.push_groups.existing_team_linked";
 const PUSH_GROUPS_FLAW_CHECKS: &[(&str, &[&str])] = &[
     // The groups attribute never reaches the session, so the pushed group
     // Okta also sends at sign-in never shows: not after the add, not after
-    // the rename, not for the member the exact check keeps.
+    // the rename, not for the member the exact check keeps, not for the
+    // members of the large push.
     (
         "drop-attributes",
         &[
             "cross.push_groups.sign_in_groups_agree",
             "cross.push_groups.rename_keeps_members",
             "cross.push_groups.membership_exact",
+            "cross.push_groups.large_push",
         ],
     ),
     // Leaving a pushed group, or its deletion, deactivates the member: the
@@ -52,10 +61,34 @@ const PUSH_GROUPS_FLAW_CHECKS: &[(&str, &[&str])] = &[
     ),
     // Okta's rename PATCH (replace id and displayName) wipes the members;
     // its remove PATCH starts with the same rename, so the exact check
-    // loses the member it keeps too.
-    ("rename-replace-wipes-members", &["cross.push_groups.rename_keeps_members", "cross.push_groups.membership_exact"]),
+    // loses the member it keeps too, and each batch of the large push (an
+    // add, after the rename) wipes the batch before.
+    (
+        "rename-replace-wipes-members",
+        &[
+            "cross.push_groups.rename_keeps_members",
+            "cross.push_groups.membership_exact",
+            "cross.push_groups.large_push",
+        ],
+    ),
+    // Okta's adds answer 200 and add nobody, so every check that reads the
+    // members back finds its pushed member missing; the large push loses
+    // all but its first batch.
+    (
+        "member-add-ignored",
+        &[
+            "cross.push_groups.rename_keeps_members",
+            "cross.push_groups.membership_exact",
+            "cross.push_groups.over_100_groups",
+            "cross.push_groups.large_push",
+        ],
+    ),
     // The remove answers 200 and leaves the removed member in.
     ("member-remove-ignored", &["cross.push_groups.membership_exact"]),
+    // An add of members replaces the list: the large push's second batch
+    // wipes the first, and the exact check's second add of the removed
+    // member drops the one it keeps.
+    ("patch-add-replaces-members", &["cross.push_groups.membership_exact", "cross.push_groups.large_push"]),
     // "Push now" (replace of members) adds, so the member who left stays.
     ("replace-members-adds", &["cross.push_groups.membership_exact"]),
     // acme's checks sign in by OIDC for this one, whose groups claim the
@@ -87,7 +120,7 @@ fn every_push_groups_check_is_aimed_at_by_a_flaw() {
         .collect();
     let catalogue: BTreeSet<&str> = push_groups_checks().iter().map(|c| c.id).collect();
     assert_eq!(aimed, catalogue);
-    assert!(catalogue.len() >= 7, "{} push-groups checks", catalogue.len());
+    assert!(catalogue.len() >= 8, "{} push-groups checks", catalogue.len());
     for flaw in PUSH_GROUPS_FLAWS {
         assert!(flaw.parse::<Flaw>().is_ok(), "{flaw}");
         let rows = PUSH_GROUPS_FLAW_CHECKS.iter().chain(PUSH_GROUPS_EXISTING_TEAM_FLAW_CHECKS);
@@ -108,6 +141,36 @@ async fn push_groups_checks_pass_against_the_jit_tenant() {
     // whose groups claim Okta cut.
     let over = run.results.iter().find(|r| r.id == "cross.push_groups.over_100_groups").unwrap();
     assert!(over.reason.contains("OIDC") && over.reason.contains("cut at 100"), "{}", over.reason);
+    // The large push is more than one page: two batches, all 110 members.
+    let large = run.results.iter().find(|r| r.id == LARGE_PUSH_CHECK).unwrap();
+    assert!(
+        large.reason.contains("in 2 batches") && large.reason.contains("exactly its 110 members"),
+        "{}",
+        large.reason
+    );
+}
+
+/// Under `patch-add-replaces-members` the large push's second batch (an
+/// add of 10) wipes the first (a replace of 100): the reason counts the
+/// members lost, and the evidence holds both batches' PATCHes and the read.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_large_push_counts_the_members_a_batch_wiped() {
+    let checks: Vec<Check> = push_groups_checks().into_iter().filter(|c| c.id == LARGE_PUSH_CHECK).collect();
+    let flaw: Flaw = "patch-add-replaces-members".parse().unwrap();
+    let run = run_against_tenant(Tenant::Jit, &[flaw], checks).await;
+    let result = run.results.iter().find(|r| r.id == LARGE_PUSH_CHECK).unwrap();
+    assert_eq!(result.verdict, Verdict::Fail, "{}", run.explain());
+    assert!(result.reason.contains("lists 10 members: 100 missing"), "{}", result.reason);
+    let Some(Evidence::Scim(evidence)) = &result.evidence else { panic!("no evidence: {}", run.explain()) };
+    let patches: Vec<&str> = evidence
+        .exchanges
+        .iter()
+        .filter(|e| e.method == "PATCH" && e.url.contains("/Groups/"))
+        .filter_map(|e| e.request_body.as_deref())
+        .collect();
+    assert_eq!(patches.len(), 2, "{patches:?}");
+    assert!(patches[0].contains("\"replace\"") && patches[1].contains("\"add\""), "{patches:?}");
+    assert!(evidence.exchanges.last().is_some_and(|e| e.method == "GET" && e.url.contains("/Groups/")), "{evidence:?}");
 }
 
 /// globex's session shows no groups: the groups check skips saying so, and
@@ -199,6 +262,7 @@ async fn push_groups_checks_judge_the_oidc_sign_in_where_the_target_has_no_saml(
                 "cross.push_groups.sign_in_groups_agree",
                 "cross.push_groups.rename_keeps_members",
                 "cross.push_groups.membership_exact",
+                "cross.push_groups.large_push",
             ][..],
         ),
         (

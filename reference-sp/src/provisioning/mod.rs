@@ -547,6 +547,7 @@ impl Sp {
             rename_keeps_members: self.policy.scim_rename_keeps_members,
             apply_member_add: self.policy.scim_applies_member_add,
             replace_members_replaces: self.policy.scim_replace_members_replaces,
+            member_add_keeps_members: self.policy.scim_member_add_keeps_members,
         }
     }
 

@@ -36,6 +36,9 @@ pub struct PatchRules {
     /// A `replace` of `members` replaces the list (false: it is read as an
     /// add, so members the replace leaves out stay).
     pub replace_members_replaces: bool,
+    /// An `add` of `members` keeps the members already there (false: it
+    /// replaces the list, so each of Okta's batches wipes the one before).
+    pub member_add_keeps_members: bool,
 }
 
 impl PatchRules {
@@ -45,6 +48,7 @@ impl PatchRules {
         rename_keeps_members: true,
         apply_member_add: true,
         replace_members_replaces: true,
+        member_add_keeps_members: true,
     };
 }
 
@@ -315,7 +319,8 @@ pub fn apply(resource: &Value, operations: &[PatchOp], rules: PatchRules) -> Res
                 if is_whole_members(path) && !rules.apply_member_add {
                     continue;
                 }
-                set_path(&mut patched, path, value.clone(), true, false)?
+                let add = !is_whole_members(path) || rules.member_add_keeps_members;
+                set_path(&mut patched, path, value.clone(), add, false)?
             }
             PatchOp::Replace { path: Some(path), value } => {
                 let add = is_whole_members(path) && !rules.replace_members_replaces;
@@ -430,6 +435,9 @@ mod tests {
         assert_eq!(member_values(&apply(&group(), &add, PatchRules::CORRECT).unwrap()), ["u1", "u2", "u3"]);
         let dropped = apply(&group(), &add, PatchRules { apply_member_add: false, ..PatchRules::CORRECT }).unwrap();
         assert_eq!(member_values(&dropped), ["u1", "u2"]);
+        let wiped =
+            apply(&group(), &add, PatchRules { member_add_keeps_members: false, ..PatchRules::CORRECT }).unwrap();
+        assert_eq!(member_values(&wiped), ["u3"]);
     }
 
     #[test]

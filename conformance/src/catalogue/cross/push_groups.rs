@@ -39,6 +39,11 @@ pub enum PushGroupsAction {
     /// push of a group named like a team links to it, and a push of a group
     /// with no team is refused and creates nothing.
     ExistingTeamLinked,
+    /// Okta's "Push now" of a group with more members than one page (100)
+    /// comes in batches, the first a replace of members and the rest adds:
+    /// afterwards the group holds exactly every member, and a member of
+    /// the first batch and one of the last sign in with the group.
+    LargePush,
 }
 
 /// The fix when a group's life cycle takes access away.
@@ -124,6 +129,14 @@ pub(super) fn checks() -> Vec<Check> {
             PushGroupsAction::ExistingTeamLinked,
             "Okta's Moxion SCIM guide (push groups link to existing teams); Okta SCIM 2.0 reference (Group Push: lookup by displayName, then PATCH or POST)",
             "Answer Okta's POST /Groups for a name that matches a team by linking that team (its id is the group's id from then on), and refuse a name that matches none with a SCIM error, creating nothing.",
+        ),
+        check(
+            "cross.push_groups.large_push",
+            "Okta's \"Push now\" of a group larger than one page, sent in batches of 100 (a replace, then adds), leaves exactly all its members",
+            Severity::High,
+            PushGroupsAction::LargePush,
+            "attacks.md K-13; Okta SCIM 2.0 reference (PATCH replace members, PATCH add members); RFC 7644 3.5.2.1 (add to a multi-valued attribute appends)",
+            "Apply a PATCH add of members as an addition to the members already there (RFC 7644 3.5.2.1), never as a replace: Okta pushes a large group as one replace followed by adds of the remaining pages, each of which must keep the members the earlier ones set.",
         ),
     ]
 }

@@ -7,6 +7,8 @@
 //! group as Okta does before the person signs in again.
 
 use mock_idp::oidc::claims::GROUPS_CLAIM_LIMIT;
+use mock_idp::scim::PAGE_SIZE;
+use mock_idp::scim::faults::{ArmedFaults, ScimFault, member_batches};
 use mock_idp::scim::requests::{self, Member, MembershipEdit};
 use serde_json::Value;
 
@@ -54,6 +56,11 @@ pub(super) async fn execute(suite: &Suite, action: PushGroupsAction) -> Step<Out
             let by = if cannot_sign_in_by(suite, SignInBy::Oidc).is_none() { SignInBy::Oidc } else { by };
             let person = Person::signed_in(suite, by, "push-groups-over-100").await?;
             over_100_groups(suite, person, groups_pointer(suite).as_deref()).await
+        }
+        PushGroupsAction::LargePush => {
+            let first = Person::signed_in(suite, by, "push-groups-large-first").await?;
+            let last = Person::signed_in(suite, by, "push-groups-large-last").await?;
+            large_push(suite, first, last, groups_pointer(suite).as_deref()).await
         }
         PushGroupsAction::ExistingTeamLinked => {
             if !suite.target.scim.as_ref().is_some_and(|s| s.groups_must_exist) {
@@ -449,6 +456,104 @@ async fn over_100_groups(suite: &Suite, mut person: Person<'_>, pointer: Option<
         )),
         Err(why) => Ok(person.fail(format!("after the sign-in with {carried}: {why}"), &attempt.seen.describe())),
     }
+}
+
+/// How many members the large push sends beside the two who sign in: with
+/// them, more than one page, so Okta's "Push now" takes two batches.
+const LARGE_PUSH_OTHERS: usize = PAGE_SIZE + 8;
+
+/// At most this many ids of a wrong member list are named in a reason.
+const NAMED_IDS: usize = 5;
+
+async fn large_push(suite: &Suite, mut first: Person<'_>, last: Person<'_>, pointer: Option<&str>) -> Step<Outcome> {
+    let group = first.scim.pushed_group("large").await?;
+    // The other members are provisioned as Okta provisions an assigned
+    // user (its lookup, then its create); only the two who sign in need to
+    // be in the Okta group, since only their sign-ins carry it.
+    let mut members = vec![as_member(&first)];
+    for _ in 0..LARGE_PUSH_OTHERS {
+        let (user, scim_id) = first.scim.provisioned("large-member").await?;
+        members.push(Member { scim_id, display: user.user_name });
+    }
+    members.push(as_member(&last));
+    join_org_group(suite, &group.0, &first.canary.email)?;
+    join_org_group(suite, &group.0, &last.canary.email)?;
+    let wanted = sorted(members.iter().map(|m| m.scim_id.clone()).collect());
+    // The mock's own batching under its large-push fault: pages of 100,
+    // the first sent as a replace and the rest as adds, as Okta's "Push
+    // now" of a linked group sends them.
+    let batches = member_batches(members, &ArmedFaults::new([ScimFault::LargeGroupPush]));
+    let count = batches.len();
+    let oracle = "not asked: the membership was already wrong";
+    for (index, batch) in batches.into_iter().enumerate() {
+        let size = batch.len();
+        let (edit, what) = if index == 0 {
+            (MembershipEdit::Replace(batch), format!("batch 1 of {count} (replace of members with {size})"))
+        } else {
+            (MembershipEdit::Add(batch), format!("batch {} of {count} (add of {size} members)", index + 1))
+        };
+        let reply = send_edit(&mut first, &group, edit).await?;
+        if !reply.ok() {
+            return Ok(first
+                .fail(format!("the SP refused Okta's \"Push now\" {what} of {} ({})", group.0, reply.status), oracle));
+        }
+    }
+    match members_now(&mut first.scim, &group.1).await? {
+        Ok(members) if members == wanted => {}
+        Ok(members) => {
+            let missing: Vec<&String> = wanted.iter().filter(|id| !members.contains(id)).collect();
+            let extra: Vec<&String> = members.iter().filter(|id| !wanted.contains(id)).collect();
+            return Ok(first.fail(
+                format!(
+                    "after Okta's \"Push now\" of {} in {count} batches ({} members), GET /Groups/{} lists {} members: {} missing (first {:?}), {} not pushed (first {:?})",
+                    group.0,
+                    wanted.len(),
+                    group.1,
+                    members.len(),
+                    missing.len(),
+                    missing.iter().take(NAMED_IDS).collect::<Vec<_>>(),
+                    extra.len(),
+                    extra.iter().take(NAMED_IDS).collect::<Vec<_>>()
+                ),
+                oracle,
+            ));
+        }
+        Err(why) => return Ok(first.fail(format!("after Okta's \"Push now\" of {}: {why}", group.0), oracle)),
+    }
+    let first_attempt = first.sign_in_anew().await?;
+    let last_attempt = last.sign_in_anew().await?;
+    let mut problems = Vec::new();
+    for (person, attempt, batch) in
+        [(&first, &first_attempt, "the first batch"), (&last, &last_attempt, "the last batch")]
+    {
+        let circumstance = format!("(a member of {batch} of the push)");
+        if let Some(why) = not_signed_in(person, attempt, &circumstance) {
+            problems.push(why);
+            continue;
+        }
+        let Some(pointer) = pointer else { continue };
+        let shown = groups_at(&attempt.seen.body, pointer);
+        if !shown.contains(&group.0) {
+            problems.push(format!(
+                "the {} session of {} {circumstance} shows the groups {shown:?} at {pointer}, without {}",
+                person.by.name(),
+                person.canary.email,
+                group.0
+            ));
+        }
+    }
+    let oracle = format!("{}; {}", first_attempt.seen.describe(), last_attempt.seen.describe());
+    if !problems.is_empty() {
+        return Ok(first.fail(problems.join("; "), &oracle));
+    }
+    let sessions = if pointer.is_some() { " and their sessions show the group" } else { "" };
+    Ok(Outcome::pass(format!(
+        "after Okta's \"Push now\" of {} in {count} batches, GET /Groups/{} lists exactly its {} members; a member of the first batch and one of the last sign in by {}{sessions}",
+        group.0,
+        group.1,
+        wanted.len(),
+        first.by.name()
+    )))
 }
 
 /// The ids Okta's lookup of a group by displayName finds.
