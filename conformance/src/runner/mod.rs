@@ -722,6 +722,28 @@ impl Suite {
         })?
     }
 
+    /// Adds `count` users to the in-process org, each assigned to `app_id`,
+    /// in one change to the org (not one API call each), for a check that
+    /// needs a crowd, such as a group larger than one page.
+    fn canaries(&self, app_id: &str, prefix: &str, count: usize) -> Step<Vec<Canary>> {
+        let now = self.idp.now();
+        self.idp.change_org(|org| {
+            let mut changes = Vec::new();
+            let domain = self.canary_domain(&org.email_domain);
+            let made = (0..count)
+                .map(|_| {
+                    let tag: String = {
+                        let mut rng = rand::rng();
+                        (0..10).map(|_| char::from(b'a' + rng.random_range(0..26u8))).collect()
+                    };
+                    let spec = CanarySpec { app_id, prefix, tag: &tag, domain: &domain };
+                    add_canary(org, &spec, now, self.idp.ids(), &mut changes)
+                })
+                .collect::<Step<Vec<Canary>>>();
+            Ok::<_, StepError>((made, changes))
+        })?
+    }
+
     /// Adds a user with the given email to the in-process org, assigned to
     /// `app_id`, for checks whose person needs an address of a given shape
     /// (a case variant, a look-alike, a +tag).

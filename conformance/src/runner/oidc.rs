@@ -141,6 +141,11 @@ impl<'a> OidcDriver<'a> {
         self.suite.canary(&self.client_id, prefix, domain)
     }
 
+    /// `count` canaries of the OIDC app, made in one change to the org.
+    pub(in crate::runner) fn canaries(&self, prefix: &str, count: usize) -> Step<Vec<Canary>> {
+        self.suite.canaries(&self.client_id, prefix, count)
+    }
+
     /// Starts a login at the relying party in `browser`, follows it to the
     /// mock's `/authorize` and signs `user` in there. Returns the redirect
     /// back to the relying party, which the caller decides where to open.

@@ -384,7 +384,7 @@ impl<'a> Session<'a> {
     }
 
     /// A new canary provisioned by Okta's assignment.
-    pub(super) async fn provisioned(&mut self, label: &str) -> Step<(CanaryUser, String)> {
+    async fn provisioned(&mut self, label: &str) -> Step<(CanaryUser, String)> {
         let user = self.canary(label)?;
         let id = self.provision(&user).await?;
         Ok((user, id))

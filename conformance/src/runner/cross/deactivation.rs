@@ -474,6 +474,12 @@ async fn jit_never_revives(suite: &Suite) -> Step<Outcome> {
 /// Puts the org user in a group of `name` too, so the groups Okta's SAML
 /// attribute or OIDC claim carries agree with the pushed membership.
 pub(super) fn join_org_group(suite: &Suite, name: &str, email: &str) -> Step<()> {
+    join_org_group_all(suite, name, &[email])
+}
+
+/// As [`join_org_group`], for several org users in one change to the org
+/// (not one API call each), as a check that needs a large group does.
+pub(super) fn join_org_group_all(suite: &Suite, name: &str, emails: &[&str]) -> Step<()> {
     let now = suite.idp.now();
     suite.idp.change_org(|org| {
         let mut changes = Vec::new();
@@ -486,9 +492,11 @@ pub(super) fn join_org_group(suite: &Suite, name: &str, email: &str) -> Step<()>
                 changes.extend(made.changes);
             }
             let group_id = org.find_group(name).map(|g| g.id.to_string()).unwrap_or_default();
-            let added = mock_idp::admin::add_member(org, &group_id, email, now)
-                .map_err(|e| StepError(format!("cannot add {email} to the org group {name}: {e}")))?;
-            changes.extend(added.changes);
+            for email in emails {
+                let added = mock_idp::admin::add_member(org, &group_id, email, now)
+                    .map_err(|e| StepError(format!("cannot add {email} to the org group {name}: {e}")))?;
+                changes.extend(added.changes);
+            }
             Ok::<_, StepError>(())
         })();
         Ok::<_, StepError>((joined, changes))

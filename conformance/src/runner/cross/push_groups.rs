@@ -12,9 +12,14 @@ use mock_idp::scim::faults::{ArmedFaults, ScimFault, member_batches};
 use mock_idp::scim::requests::{self, Member, MembershipEdit};
 use serde_json::Value;
 
+use super::super::oidc::OidcDriver;
+use super::super::saml::SamlDriver;
+use super::super::scim::CanaryUser;
 use super::super::scim::{Reply, member_ids, members_now, resources, sorted};
 use super::super::{Outcome, Step, StepError, Suite};
-use super::deactivation::{Attempt, Person, SignInBy, any_sign_in, cannot_sign_in_by, join_org_group};
+use super::deactivation::{
+    Attempt, Person, SignInBy, any_sign_in, cannot_sign_in_by, join_org_group, join_org_group_all,
+};
 use crate::catalogue::PushGroupsAction;
 
 pub(super) async fn execute(suite: &Suite, action: PushGroupsAction) -> Step<Outcome> {
@@ -467,17 +472,29 @@ const NAMED_IDS: usize = 5;
 
 async fn large_push(suite: &Suite, mut first: Person<'_>, last: Person<'_>, pointer: Option<&str>) -> Step<Outcome> {
     let group = first.scim.pushed_group("large").await?;
-    // The other members are provisioned as Okta provisions an assigned
-    // user (its lookup, then its create); only the two who sign in need to
-    // be in the Okta group, since only their sign-ins carry it.
+    // The other members are users of the mock org assigned to the app,
+    // made in one change to the org, each provisioned as Okta provisions
+    // an assigned user (its lookup, then its create), and all in the Okta
+    // group, whose members Okta's "Push now" sends.
+    let prefix = "push-groups-large-member";
+    let others = match first.by {
+        SignInBy::Saml => SamlDriver::new(suite)?.canaries(prefix, LARGE_PUSH_OTHERS)?,
+        SignInBy::Oidc => OidcDriver::new(suite)?.canaries(prefix, LARGE_PUSH_OTHERS)?,
+    };
+    let okta_ids = suite.idp.read_org(|org| {
+        others.iter().map(|c| org.find_user(&c.email).map(|u| u.id.clone())).collect::<Option<Vec<_>>>()
+    });
+    let okta_ids = okta_ids.ok_or_else(|| StepError("a member the check made is not in the org".into()))?;
     let mut members = vec![as_member(&first)];
-    for _ in 0..LARGE_PUSH_OTHERS {
-        let (user, scim_id) = first.scim.provisioned("large-member").await?;
+    for (canary, okta_id) in others.iter().zip(okta_ids) {
+        let user = CanaryUser::of_org_user(okta_id, &canary.email, "Canary", &canary.family_name);
+        let scim_id = first.scim.provision(&user).await?;
         members.push(Member { scim_id, display: user.user_name });
     }
     members.push(as_member(&last));
-    join_org_group(suite, &group.0, &first.canary.email)?;
-    join_org_group(suite, &group.0, &last.canary.email)?;
+    let mut emails: Vec<&str> = vec![&first.canary.email, &last.canary.email];
+    emails.extend(others.iter().map(|c| c.email.as_str()));
+    join_org_group_all(suite, &group.0, &emails)?;
     let wanted = sorted(members.iter().map(|m| m.scim_id.clone()).collect());
     // The mock's own batching under its large-push fault: pages of 100,
     // the first sent as a replace and the rest as adds, as Okta's "Push

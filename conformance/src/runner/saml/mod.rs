@@ -113,6 +113,11 @@ impl<'a> SamlDriver<'a> {
         self.suite.canary(&self.app.id, prefix, domain)
     }
 
+    /// `count` canaries of the SAML app, made in one change to the org.
+    pub(in crate::runner) fn canaries(&self, prefix: &str, count: usize) -> Step<Vec<Canary>> {
+        self.suite.canaries(&self.app.id, prefix, count)
+    }
+
     fn login_url(&self) -> Option<&str> {
         self.suite.target.saml.as_ref().and_then(|s| s.login_url.as_deref())
     }
