@@ -706,7 +706,7 @@ impl Flaw {
                 "Reads a PATCH replace of members as an add, so Okta's \"Push now\" never removes members who left (keycloak/keycloak #52752, and PostHog/posthog #47336 made it additive on purpose)."
             }
             Flaw::PatchAddReplacesMembers => {
-                "Reads a PATCH add of members as a replace of the whole list, so when Okta pushes a group of over 100 members in batches (the first a replace, the rest adds) each batch wipes the one before, and an add of one member drops everyone else."
+                "Reads a PATCH add of members as a replace of the whole list, so when Okta pushes a group of over 100 members in batches (the first a replace, the rest adds) each batch wipes the one before, and an add of one member drops everyone else (msaad00/agent-bom #3533; Okta's batching of membership PATCHes: okta/okta-developer-docs #2105)."
             }
             Flaw::GroupExitDeactivates => {
                 "Treats membership of a pushed group as access to the app: a user removed from the group, or whose group is deleted, is deactivated, though Okta's assignment still holds (the group-removal deprovisioning of goauthentik/authentik #26265, done by the server)."
