@@ -93,6 +93,18 @@ impl Reply {
         (200..300).contains(&self.status)
     }
 
+    /// The `id`s of the resources of a list answer (Okta's lookups), in
+    /// the order the SP gave them; none when the answer is not a list.
+    pub(super) fn resource_ids(&self) -> Vec<String> {
+        self.json
+            .as_ref()
+            .map(resources)
+            .unwrap_or_default()
+            .iter()
+            .filter_map(|r| r.get("id").and_then(Value::as_str).map(str::to_owned))
+            .collect()
+    }
+
     fn get(&self, pointer: &str) -> Option<&Value> {
         self.json.as_ref().and_then(|body| body.pointer(pointer))
     }

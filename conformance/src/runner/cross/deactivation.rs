@@ -15,13 +15,12 @@
 //! deactivation; without it the check is an `error`.
 
 use mock_idp::scim::requests;
-use serde_json::Value;
 
 use super::super::browser::{Browser, SpAnswer};
 use super::super::oidc::OidcDriver;
 use super::super::oracle::Seen;
 use super::super::saml::SamlDriver;
-use super::super::scim::{CanaryUser, Reply, Session, is_true, member, resources};
+use super::super::scim::{CanaryUser, Reply, Session, is_true, member};
 use super::super::{Canary, Evidence, Outcome, ScimEvidence, Step, StepError, Suite, excerpt};
 use crate::catalogue::DeactivationAction;
 
@@ -215,7 +214,7 @@ impl<'a> Person<'a> {
     /// that finds nobody makes Okta create the user.
     async fn okta_assignment(&mut self) -> Step<String> {
         let lookup = self.scim.send(&requests::find_user(&self.user.user_name)).await?;
-        let found: Vec<String> = ids_in(&lookup);
+        let found: Vec<String> = lookup.resource_ids();
         match found.as_slice() {
             [id] => Ok(id.clone()),
             [] => self.scim.provision(&self.user).await,
@@ -264,7 +263,7 @@ impl<'a> Person<'a> {
     /// The ids Okta's lookup by the person's userName finds.
     async fn looked_up(&mut self) -> Step<Vec<String>> {
         let lookup = self.scim.send(&requests::find_user(&self.user.user_name)).await?;
-        Ok(ids_in(&lookup))
+        Ok(lookup.resource_ids())
     }
 
     /// What is wrong with the account after Okta made it inactive, as SCIM
@@ -390,18 +389,6 @@ pub(super) async fn sign_in_by(suite: &Suite, by: SignInBy, browser: &Browser, u
     };
     let seen = suite.oracle(browser).await?;
     Ok(Attempt { answer, seen })
-}
-
-/// The `id`s of the resources of a list answer.
-pub(super) fn ids_in(reply: &Reply) -> Vec<String> {
-    reply
-        .json
-        .as_ref()
-        .map(resources)
-        .unwrap_or_default()
-        .iter()
-        .filter_map(|r| r.get("id").and_then(Value::as_str).map(str::to_owned))
-        .collect()
 }
 
 async fn refused_after_deactivation(suite: &Suite, by: SignInBy) -> Step<Outcome> {

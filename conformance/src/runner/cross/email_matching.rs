@@ -12,7 +12,7 @@ use crate::runner::browser::SpAnswer;
 use crate::runner::oidc::OidcDriver;
 use crate::runner::oracle::Seen;
 use crate::runner::saml::SamlDriver;
-use crate::runner::scim::{CanaryUser, Reply, Session, resources, total_results};
+use crate::runner::scim::{CanaryUser, Reply, Session, total_results};
 use crate::runner::{Canary, Evidence, Outcome, ScimEvidence, Step, StepError, Suite, excerpt};
 use mock_idp::org::provisioning::RequestProfile;
 
@@ -187,7 +187,7 @@ impl<'a> EmailCheck<'a> {
                 suite.ensure_account(&canary).await?;
                 let control = door.sign_in(&canary).await?;
                 let lookup = scim.send(&requests::find_user(&canary.email)).await?;
-                let found = found_ids(&lookup);
+                let found = lookup.resource_ids();
                 let scim_id = match found.as_slice() {
                     [one] if lookup.ok() => one.clone(),
                     [] => scim.provision(&scim_user).await?,
@@ -458,7 +458,7 @@ impl<'a> EmailCheck<'a> {
             problems.push(format!("signing in as {new_email} gave {}", attempt.seen.describe()));
         }
         let lookup = self.scim.send(&requests::find_user(&new_email)).await?;
-        let found = found_ids(&lookup);
+        let found = lookup.resource_ids();
         if total_results(&lookup) != Some(1) || found != [id.clone()] {
             problems.push(format!(
                 "Okta's lookup of {new_email} after the sign-in finds {found:?}, not the one account {id}"
@@ -552,7 +552,7 @@ async fn one_account(suite: &Suite, door: &Door<'_>, scim: &mut Session<'_>) -> 
         )));
     }
     let lookup = scim.send(&requests::find_user(&person.email)).await?;
-    let found = found_ids(&lookup);
+    let found = lookup.resource_ids();
     if lookup.ok() && total_results(&lookup) == Some(1) && found.len() == 1 {
         return Ok(Outcome::pass(format!(
             "Okta's lookup of {} finds the one account {} that signing in reached",
@@ -679,18 +679,6 @@ async fn name_id_not_email(suite: &Suite, door: &Door<'_>, scim: &mut Session<'_
         person.email,
         attempt.seen.describe()
     )))
-}
-
-/// The ids of the users a SCIM list answer holds.
-fn found_ids(reply: &Reply) -> Vec<String> {
-    reply
-        .json
-        .as_ref()
-        .map(resources)
-        .unwrap_or_default()
-        .iter()
-        .filter_map(|u| u.get("id").and_then(|v| v.as_str()).map(str::to_owned))
-        .collect()
 }
 
 fn random_tag() -> String {

@@ -15,7 +15,7 @@ use serde_json::Value;
 use super::super::oidc::OidcDriver;
 use super::super::saml::SamlDriver;
 use super::super::scim::CanaryUser;
-use super::super::scim::{Reply, member_ids, members_now, resources, sorted};
+use super::super::scim::{Reply, member_ids, members_now, sorted};
 use super::super::{Outcome, Step, StepError, Suite};
 use super::deactivation::{
     Attempt, Person, SignInBy, any_sign_in, cannot_sign_in_by, join_org_group, join_org_group_all,
@@ -180,7 +180,7 @@ fn join_many_org_groups(suite: &Suite, prefix: &str, count: usize, email: &str) 
 }
 
 /// The group names the session body shows at `pointer`.
-fn groups_at(body: &str, pointer: &str) -> Vec<String> {
+pub(super) fn groups_at(body: &str, pointer: &str) -> Vec<String> {
     serde_json::from_str::<Value>(body)
         .ok()
         .and_then(|body| body.pointer(pointer).and_then(Value::as_array).cloned())
@@ -573,18 +573,6 @@ async fn large_push(suite: &Suite, mut first: Person<'_>, last: Person<'_>, poin
     )))
 }
 
-/// The ids Okta's lookup of a group by displayName finds.
-fn group_ids(reply: &Reply) -> Vec<String> {
-    reply
-        .json
-        .as_ref()
-        .map(resources)
-        .unwrap_or_default()
-        .iter()
-        .filter_map(|g| g.get("id").and_then(Value::as_str).map(str::to_owned))
-        .collect()
-}
-
 async fn existing_team_linked(suite: &Suite, mut person: Person<'_>, hook: &crate::target::Hook) -> Step<Outcome> {
     let tag = person.scim_id.chars().rev().take(6).collect::<String>();
     let team = format!("scim-team-{tag}-{}", person.canary.family_name);
@@ -596,7 +584,7 @@ async fn existing_team_linked(suite: &Suite, mut person: Person<'_>, hook: &crat
     // Okta's push: its lookup by displayName, then PATCH of the group it
     // found, or POST when it found none.
     let lookup = person.scim.send(&requests::find_group(&team)).await?;
-    let found = group_ids(&lookup);
+    let found = lookup.resource_ids();
     let linked = match found.as_slice() {
         [id] => {
             let member = as_member(&person);
@@ -638,7 +626,7 @@ async fn existing_team_linked(suite: &Suite, mut person: Person<'_>, hook: &crat
     if let Some(team_id) = team_id.as_ref().filter(|team_id| **team_id != linked) {
         problems.push(format!("the push of {team} made the group {linked}, not the team {team_id} the hook made"));
     }
-    let again = group_ids(&person.scim.send(&requests::find_group(&team)).await?);
+    let again = person.scim.send(&requests::find_group(&team)).await?.resource_ids();
     if again != [linked.clone()] {
         problems.push(format!("after the push Okta's lookup of {team} finds {again:?}, not the one group {linked}"));
     }
@@ -652,7 +640,7 @@ async fn existing_team_linked(suite: &Suite, mut person: Person<'_>, hook: &crat
     // A group no team is named like: Okta's lookup finds nothing, its POST
     // must be refused, and nothing must be left behind.
     let orphan = format!("scim-no-team-{tag}-{}", person.canary.family_name);
-    let before = group_ids(&person.scim.send(&requests::find_group(&orphan)).await?);
+    let before = person.scim.send(&requests::find_group(&orphan)).await?.resource_ids();
     let created = person.scim.send(&requests::create_group(&orphan)).await?;
     if created.ok() {
         problems.push(format!(
@@ -661,7 +649,7 @@ async fn existing_team_linked(suite: &Suite, mut person: Person<'_>, hook: &crat
             created.text("/id")
         ));
     }
-    let after = group_ids(&person.scim.send(&requests::find_group(&orphan)).await?);
+    let after = person.scim.send(&requests::find_group(&orphan)).await?.resource_ids();
     if !after.is_empty() {
         problems.push(format!("after Okta's push of {orphan} (found before: {before:?}) its lookup finds {after:?}"));
     }

@@ -20,9 +20,10 @@ use rand::Rng;
 use serde_json::{Value, json};
 
 use super::super::super::browser::Browser;
-use super::super::super::scim::{Session, is_true, member, resources};
+use super::super::super::scim::{Session, is_true, member};
 use super::super::super::{Canary, Step, StepError, Suite};
-use super::super::deactivation::{Attempt, SignInBy, ids_in, sign_in_by};
+use super::super::deactivation::{Attempt, SignInBy, sign_in_by};
+use super::super::push_groups::groups_at;
 use super::model::{Act, EmailName, Model, World};
 use crate::target::ScimAuth;
 
@@ -307,14 +308,7 @@ impl<'a> CaseRun<'a> {
     /// judged against them, since the admin group is the tenant's.
     async fn active_admins_at_the_sp(&mut self, name: &str) -> Step<u32> {
         let lookup = self.scim.send(&requests::find_group(name)).await?;
-        let group_ids: Vec<String> = lookup
-            .json
-            .as_ref()
-            .map(resources)
-            .unwrap_or_default()
-            .iter()
-            .filter_map(|g| g.get("id").and_then(Value::as_str).map(str::to_owned))
-            .collect();
+        let group_ids = lookup.resource_ids();
         let mut active = 0;
         for group_id in group_ids.iter().take(1) {
             for id in self.member_ids(group_id).await? {
@@ -536,23 +530,18 @@ impl<'a> CaseRun<'a> {
                     .await
                     .map_err(|e| StepError(format!("Okta's push of the admin group: {e}")))?;
             }
-            Act::AddMember { person, group } | Act::RemoveMember { person, group } => {
-                let (user, group_id) = (self.user(person)?, self.group(group)?);
-                let adding = matches!(act, Act::AddMember { .. });
-                okta(
-                    &act.to_string(),
-                    idp.apply(|org| {
-                        if adding {
-                            admin::add_member(org, group_id.as_str(), user.as_str(), now)
-                        } else {
-                            admin::remove_member(org, group_id.as_str(), user.as_str(), now)
-                        }
-                    }),
-                )?;
-            }
-            Act::MakeAdmin(person) | Act::Demote(person) => {
-                let (user, group_id) = (self.user(person)?, self.admin_group_id()?);
-                let adding = matches!(act, Act::MakeAdmin(_));
+            Act::AddMember { person, .. }
+            | Act::RemoveMember { person, .. }
+            | Act::MakeAdmin(person)
+            | Act::Demote(person) => {
+                // Making an admin is joining the admin group, and demoting
+                // one is leaving it: the same Okta membership change.
+                let group_id = match act {
+                    Act::AddMember { group, .. } | Act::RemoveMember { group, .. } => self.group(*group)?,
+                    _ => self.admin_group_id()?,
+                };
+                let user = self.user(person)?;
+                let adding = matches!(act, Act::AddMember { .. } | Act::MakeAdmin(_));
                 okta(
                     &act.to_string(),
                     idp.apply(|org| {
@@ -806,7 +795,7 @@ impl<'a> CaseRun<'a> {
             ));
         }
         let lookup = self.scim.send(&requests::find_user(&expected)).await?;
-        let found = ids_in(&lookup);
+        let found = lookup.resource_ids();
         if found != [scim_id.clone()] {
             let whose: Vec<String> = found.iter().map(|id| self.who_has(id)).collect();
             return Ok(differs(
@@ -1017,15 +1006,4 @@ fn describe_exchange(base: &str, exchange: &mock_idp::provisioning::Exchange) ->
         (None, None) => "no reply".to_owned(),
     };
     format!("{} /{resource}{id}{query} → {answer}", exchange.request.method)
-}
-
-/// The group names the session body shows at `pointer`.
-fn groups_at(body: &str, pointer: &str) -> Vec<String> {
-    serde_json::from_str::<Value>(body)
-        .ok()
-        .and_then(|body| body.pointer(pointer).and_then(Value::as_array).cloned())
-        .unwrap_or_default()
-        .iter()
-        .filter_map(|g| g.as_str().map(str::to_owned))
-        .collect()
 }
