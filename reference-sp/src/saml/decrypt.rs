@@ -23,7 +23,6 @@
 
 use base64::Engine;
 use base64::engine::general_purpose::STANDARD as BASE64;
-use libxml::parser::Parser;
 use libxml::tree::Node;
 use xmlsec::{XmlSecKey, XmlSecKeyFormat};
 
@@ -163,7 +162,7 @@ pub fn decrypt_assertion(
     if trimmed.contains("<!DOCTYPE") || trimmed.contains("<!ENTITY") || trimmed.starts_with("<?") {
         return Err(SamlError::DecryptionFailed);
     }
-    let standalone = Parser::default().parse_string(trimmed).map_err(|_| SamlError::DecryptionFailed)?;
+    let standalone = super::parse_strictly(trimmed).map_err(|_| SamlError::DecryptionFailed)?;
     let root = standalone.get_root_element().ok_or(SamlError::DecryptionFailed)?;
     if !is(&root, NS_ASSERTION, "Assertion") {
         return Err(SamlError::DecryptionFailed);

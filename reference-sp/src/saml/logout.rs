@@ -13,7 +13,6 @@
 
 use base64::Engine;
 use base64::engine::general_purpose::STANDARD as BASE64;
-use libxml::parser::Parser;
 use libxml::tree::{Document, Node};
 use time::OffsetDateTime;
 use time::format_description::well_known::Rfc3339;
@@ -98,7 +97,7 @@ fn parse(xml: &str, root_name: &'static str) -> Result<(Document, Node), SamlErr
     if xml.contains("<!DOCTYPE") || xml.contains("<!ENTITY") {
         return Err(SamlError::Doctype);
     }
-    let document = Parser::default().parse_string(xml).map_err(|_| SamlError::Malformed("not well-formed XML"))?;
+    let document = super::parse_strictly(xml).map_err(|_| SamlError::Malformed("not well-formed XML"))?;
     let root = document.get_root_element().ok_or(SamlError::Malformed("no root element"))?;
     if !is(&root, NS_PROTOCOL, root_name) {
         return Err(SamlError::Malformed(if root_name == "LogoutRequest" {

@@ -3,7 +3,6 @@
 use super::decrypt::RSA_OAEP_MGF1P;
 use super::verify::NS_DSIG;
 use super::{SamlError, descendants, xml_escape};
-use libxml::parser::Parser;
 
 const NS_METADATA: &str = "urn:oasis:names:tc:SAML:2.0:metadata";
 const BINDING_REDIRECT: &str = "urn:oasis:names:tc:SAML:2.0:bindings:HTTP-Redirect";
@@ -25,8 +24,7 @@ pub fn parse_idp_metadata(xml: &str) -> Result<IdpMetadata, SamlError> {
     if xml.contains("<!DOCTYPE") {
         return Err(SamlError::Metadata("contains a DTD".into()));
     }
-    let document =
-        Parser::default().parse_string(xml).map_err(|_| SamlError::Metadata("not well-formed XML".into()))?;
+    let document = super::parse_strictly(xml).map_err(|_| SamlError::Metadata("not well-formed XML".into()))?;
     let root = document.get_root_element().ok_or_else(|| SamlError::Metadata("empty".into()))?;
     if root.get_name() != "EntityDescriptor" {
         return Err(SamlError::Metadata("the root is not an EntityDescriptor".into()));

@@ -12,6 +12,16 @@ mod xmlsec_errors;
 
 use libxml::tree::Node;
 
+/// Parses XML as the SP must: strictly. libxml's default options recover
+/// from malformed input (an unclosed element, a document cut short), so a
+/// truncated message, or CBC garbage that decrypts with good padding, could
+/// still parse into something; with recovery off it is refused. No network
+/// access either, whatever the document names.
+pub(crate) fn parse_strictly(xml: &str) -> Result<libxml::tree::Document, libxml::parser::XmlParseError> {
+    let options = libxml::parser::ParserOptions { recover: false, no_net: true, ..Default::default() };
+    libxml::parser::Parser::default().parse_string_with_options(xml, options)
+}
+
 /// Whether a node is the element `name` in `namespace`.
 fn is(node: &Node, namespace: &str, name: &str) -> bool {
     node.get_name() == name && node.get_namespace().is_some_and(|ns| ns.get_href() == namespace)
@@ -168,6 +178,18 @@ pub fn relay_state_is_local(relay_state: &str) -> bool {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_document_cut_short_is_refused_though_libxml_would_recover_it() {
+        let cut = "<saml:Assertion xmlns:saml=\"urn:oasis:names:tc:SAML:2.0:assertion\" ID=\"a\"><saml:Subject>";
+        // The reason for parse_strictly: libxml's default options recover.
+        assert!(libxml::parser::Parser::default().parse_string(cut).is_ok());
+        assert!(parse_strictly(cut).is_err());
+        assert!(parse_strictly("<a><b></a>").is_err());
+        let whole = format!("{cut}</saml:Subject></saml:Assertion>");
+        let document = parse_strictly(&whole).unwrap();
+        assert_eq!(document.get_root_element().unwrap().get_name(), "Assertion");
+    }
 
     #[test]
     fn only_local_paths_are_local_relay_states() {

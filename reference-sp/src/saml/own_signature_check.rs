@@ -13,7 +13,6 @@
 
 use base64::Engine;
 use base64::engine::general_purpose::STANDARD as BASE64;
-use libxml::parser::Parser;
 use libxml::tree::c14n::{CanonicalizationMode, CanonicalizationOptions};
 use libxml::tree::{Document, Node, SaveOptions};
 use openssl::hash::MessageDigest;
@@ -110,7 +109,7 @@ pub(super) fn verifies(
     // can be removed (the enveloped-signature transform) without touching
     // the document the ACS reads next.
     let text = document.to_string_with_options(SaveOptions::default());
-    let copy = Parser::default().parse_string(&text).map_err(|_| unreadable())?;
+    let copy = super::parse_strictly(&text).map_err(|_| unreadable())?;
     let copy_root = copy.get_root_element().ok_or_else(unreadable)?;
     let mut targets: Vec<Node> =
         elements(&copy_root).into_iter().filter(|n| n.get_attribute_no_ns("ID").as_deref() == Some(&id)).collect();

@@ -57,8 +57,7 @@ fn sign_enveloped(xml: &str, request_id: &str, key_pem: &str) -> Result<String, 
         xml_escape(request_id)
     );
     let with_template = xml.replacen("</saml:Issuer>", &format!("</saml:Issuer>{template}"), 1);
-    let document =
-        libxml::parser::Parser::default().parse_string(&with_template).map_err(|_| SamlError::RequestSigning)?;
+    let document = super::parse_strictly(&with_template).map_err(|_| SamlError::RequestSigning)?;
     document
         .specify_idattr("//samlp:AuthnRequest", "ID", Some(&[("samlp", super::verify::NS_PROTOCOL)]))
         .map_err(|_| SamlError::RequestSigning)?;

@@ -32,7 +32,6 @@ use std::collections::{BTreeMap, HashSet};
 
 use base64::Engine;
 use base64::engine::general_purpose::STANDARD as BASE64;
-use libxml::parser::Parser;
 use libxml::tree::{Document, Node};
 use time::format_description::well_known::Rfc3339;
 use time::{Duration, OffsetDateTime};
@@ -225,7 +224,7 @@ impl UnverifiedResponse {
         if self.xml.contains("<!DOCTYPE") {
             return None;
         }
-        let document = Parser::default().parse_string(&self.xml).ok()?;
+        let document = super::parse_strictly(&self.xml).ok()?;
         let root = document.get_root_element()?;
         let issuer = children(&root, NS_ASSERTION, "Issuer").into_iter().next().or_else(|| {
             children(&root, NS_ASSERTION, "Assertion")
@@ -243,7 +242,7 @@ impl UnverifiedResponse {
         if self.xml.contains("<!DOCTYPE") {
             return None;
         }
-        let document = Parser::default().parse_string(&self.xml).ok()?;
+        let document = super::parse_strictly(&self.xml).ok()?;
         let root = document.get_root_element()?;
         let assertion = children(&root, NS_ASSERTION, "Assertion").into_iter().next()?;
         let subject = children(&assertion, NS_ASSERTION, "Subject").into_iter().next()?;
@@ -259,8 +258,7 @@ impl UnverifiedResponse {
         if policy.reject_doctype && (self.xml.contains("<!DOCTYPE") || self.xml.contains("<!ENTITY")) {
             return Err(SamlError::Doctype);
         }
-        let document =
-            Parser::default().parse_string(&self.xml).map_err(|_| SamlError::Malformed("not well-formed XML"))?;
+        let document = super::parse_strictly(&self.xml).map_err(|_| SamlError::Malformed("not well-formed XML"))?;
         let root = document.get_root_element().ok_or(SamlError::Malformed("no root element"))?;
         if !is(&root, NS_PROTOCOL, "Response") {
             return Err(SamlError::Malformed("the root element is not samlp:Response"));
@@ -290,8 +288,7 @@ impl UnverifiedResponse {
                 let assertion = super::decrypt::decrypt_assertion(encrypted_assertion, key, policy)?;
                 let prefix = encrypted_assertion.get_namespace().map(|ns| ns.get_prefix());
                 let decrypted = super::decrypt::splice(&self.xml, prefix.as_deref(), &assertion)?;
-                let document = Parser::default()
-                    .parse_string(&decrypted)
+                let document = super::parse_strictly(&decrypted)
                     .map_err(|_| SamlError::Malformed("not well-formed XML once decrypted"))?;
                 let root = document.get_root_element().ok_or(SamlError::Malformed("no root element"))?;
                 (document, root, Some(response_signed))
@@ -784,7 +781,6 @@ pub(super) fn pem_certificate(base64_der: &str) -> String {
 /// strips the Signature only when it lies inside the referenced element, and
 /// (through the policy) the first Assertion in the document is read.
 mod hand_rolled {
-    use libxml::parser::Parser;
     use libxml::tree::Node;
     use libxml::tree::c14n::{CanonicalizationMode, CanonicalizationOptions};
     use sha2::Digest;
@@ -866,7 +862,7 @@ mod hand_rolled {
         // is inside the candidate.
         let mut digest_matches = false;
         for attempt in 0.. {
-            let document = Parser::default().parse_string(xml).map_err(|_| malformed.clone())?;
+            let document = crate::saml::parse_strictly(xml).map_err(|_| malformed.clone())?;
             let root = document.get_root_element().ok_or(malformed.clone())?;
             let candidates: Vec<Node> =
                 elements(&root).into_iter().filter(|n| n.get_attribute_no_ns("ID").as_deref() == Some(&id)).collect();

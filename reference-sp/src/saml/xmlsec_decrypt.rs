@@ -18,7 +18,6 @@
 
 use std::os::raw::c_uint;
 
-use libxml::parser::Parser;
 use xmlsec::XmlSecKey;
 use xmlsec::bindings;
 
@@ -51,7 +50,7 @@ pub(super) fn aes_key(bytes: &[u8]) -> Option<XmlSecKey> {
 /// libxmlsec1 can find, and returns the plaintext; `None` for any failure,
 /// so that every failure looks the same to the caller.
 pub(super) fn decrypt(template: &str, key: XmlSecKey) -> Option<Vec<u8>> {
-    let document = Parser::default().parse_string(template).ok()?;
+    let document = super::parse_strictly(template).ok()?;
     let root = document.get_root_element()?;
     super::xmlsec_errors::install();
     // SAFETY: each pointer is checked before use; the keys manager adopts the
