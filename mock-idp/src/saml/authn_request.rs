@@ -8,7 +8,6 @@ use std::io::Read;
 use base64::Engine;
 use base64::engine::general_purpose::STANDARD as BASE64;
 use flate2::read::DeflateDecoder;
-use libxml::parser::Parser;
 
 use super::response::{NS_ASSERTION, NS_PROTOCOL};
 
@@ -105,7 +104,7 @@ pub fn parse(xml: &str) -> Result<AuthnRequest, AuthnRequestError> {
     if xml.contains("<!DOCTYPE") || xml.contains("<!ENTITY") {
         return Err(AuthnRequestError::Doctype);
     }
-    let document = Parser::default().parse_string(xml).map_err(|_| AuthnRequestError::Xml)?;
+    let document = super::parse_strictly(xml).map_err(|_| AuthnRequestError::Xml)?;
     let root = document.get_root_element().ok_or(AuthnRequestError::Xml)?;
     let in_protocol = root.get_namespace().is_some_and(|ns| ns.get_href() == NS_PROTOCOL);
     if root.get_name() != "AuthnRequest" || !in_protocol {
@@ -163,6 +162,14 @@ pub fn encode_redirect(xml: &str) -> String {
 mod tests {
     use super::*;
     use proptest::prelude::*;
+
+    #[test]
+    fn an_authn_request_cut_short_is_refused_as_unreadable() {
+        let cut = "<samlp:AuthnRequest xmlns:samlp=\"urn:oasis:names:tc:SAML:2.0:protocol\" ID=\"r1\" Version=\"2.0\"><saml:Issuer xmlns:saml=\"urn:oasis:names:tc:SAML:2.0:assertion\">https://sp.test</saml:Issuer>";
+        // libxml's default options would recover this into a request.
+        assert!(libxml::parser::Parser::default().parse_string(cut).is_ok());
+        assert!(matches!(parse(cut), Err(AuthnRequestError::Xml)));
+    }
 
     const REQUEST: &str = r#"<samlp:AuthnRequest xmlns:samlp="urn:oasis:names:tc:SAML:2.0:protocol" xmlns:saml="urn:oasis:names:tc:SAML:2.0:assertion" ID="ONELOGIN_123" Version="2.0" IssueInstant="2024-01-01T00:00:00Z" AssertionConsumerServiceURL="http://127.0.0.1:7100/sso/acs/acme" ForceAuthn="true"><saml:Issuer>http://sp.test</saml:Issuer></samlp:AuthnRequest>"#;
 

@@ -13,7 +13,6 @@
 //!
 //! Pure: the time and ids come in as arguments.
 
-use libxml::parser::Parser;
 use time::OffsetDateTime;
 
 use super::authn_request::Binding;
@@ -61,7 +60,7 @@ pub fn parse(xml: &str) -> Result<LogoutRequest, LogoutError> {
     if xml.contains("<!DOCTYPE") || xml.contains("<!ENTITY") {
         return Err(LogoutError::Unreadable);
     }
-    let document = Parser::default().parse_string(xml).map_err(|_| LogoutError::Unreadable)?;
+    let document = super::parse_strictly(xml).map_err(|_| LogoutError::Unreadable)?;
     let root = document.get_root_element().ok_or(LogoutError::Unreadable)?;
     let in_namespace = |node: &libxml::tree::Node, namespace: &str, name: &str| {
         node.get_name() == name && node.get_namespace().is_some_and(|ns| ns.get_href() == namespace)

@@ -19,6 +19,16 @@ pub mod sign;
 pub mod xml;
 mod xmlsec_quiet;
 
+/// Parses a message an SP sent (an AuthnRequest, a LogoutRequest or
+/// LogoutResponse) strictly: libxml's default options recover from
+/// malformed input such as a document cut short, which an IdP must refuse
+/// rather than read a guess of. No network access either, whatever the
+/// document names.
+pub(crate) fn parse_strictly(xml: &str) -> Result<libxml::tree::Document, libxml::parser::XmlParseError> {
+    let options = libxml::parser::ParserOptions { recover: false, no_net: true, ..Default::default() };
+    libxml::parser::Parser::default().parse_string_with_options(xml, options)
+}
+
 /// Turns off libxmlsec1's default printing of refused signatures to stderr
 /// (once per process), for other crates' command-line tools that verify
 /// with libxmlsec1, such as `mockta explain`.

@@ -12,7 +12,6 @@
 
 use base64::Engine;
 use base64::engine::general_purpose::{STANDARD as BASE64, URL_SAFE_NO_PAD};
-use libxml::parser::Parser;
 use xmlsec::{XmlSecDocumentExt, XmlSecKey, XmlSecKeyFormat, XmlSecSignatureContext};
 
 use super::response::NS_PROTOCOL;
@@ -121,7 +120,7 @@ pub(crate) enum EnvelopedRefusal {
 /// a carried Assertion, say) is never looked at, so a signed element
 /// wrapped inside proves nothing about the message.
 pub(crate) fn verify_enveloped_root(xml: &str, certificate_pem: &str) -> Result<(), EnvelopedRefusal> {
-    let document = Parser::default().parse_string(xml).map_err(|_| EnvelopedRefusal::Unreadable)?;
+    let document = super::parse_strictly(xml).map_err(|_| EnvelopedRefusal::Unreadable)?;
     let root = document.get_root_element().ok_or(EnvelopedRefusal::Unreadable)?;
     let id = root.get_attribute_no_ns("ID").ok_or(EnvelopedRefusal::Unreadable)?;
     let in_dsig = |node: &libxml::tree::Node, name: &str| {
