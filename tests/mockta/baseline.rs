@@ -173,10 +173,18 @@ async fn the_seed_a_report_names_replays_the_state_machine() {
     let (outcome, seed) = state_machine_outcome(&first);
     assert!(outcome.starts_with("\"fail\""), "{outcome}");
     let seed_text = seed.to_string();
+    // The replay is against a new SP of the same kind: the run it replays
+    // started from a new SP too, and what an SP keeps from a run (the admins
+    // of its admin group) rightly changes what the next run's cases judge.
+    let replay_dir = tempfile::tempdir().unwrap();
+    let (replay_server, replay_sp_url) =
+        flawed_sp(replay_dir.path(), &format!("http://127.0.0.1:{idp_port}"), &["deactivate-keeps-sessions"]).await;
+    let replay_target = target_files(replay_dir.path(), &replay_sp_url, idp_port, "seed");
     let (code, replayed, stderr) =
-        check_state_machine(dir.path(), &target, &["--format", "json", "--seed", &seed_text]).await;
+        check_state_machine(replay_dir.path(), &replay_target, &["--format", "json", "--seed", &seed_text]).await;
     assert_eq!(code, 1, "{stderr}");
     assert_eq!(state_machine_outcome(&replayed), (outcome, seed));
+    replay_server.stop().await.unwrap();
     let (code, human, stderr) = check_state_machine(dir.path(), &target, &["--seed", &seed_text]).await;
     assert_eq!(code, 1, "{stderr}");
     assert!(human.contains(&format!("integration state machine seed: {seed} (replay with --seed {seed})")), "{human}");
