@@ -221,6 +221,8 @@ pub enum OidcClientAuth {
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct OidcConnection {
     /// The authorization server's issuer; discovery is `{issuer}/.well-known/openid-configuration`.
+    /// The config's `issuer`, or, without one, the org authorization server
+    /// of its `okta_domain` (the org URL).
     pub issuer: String,
     pub client_id: String,
     pub client_auth: OidcClientAuth,
@@ -448,7 +450,14 @@ impl SamlEntry {
 #[derive(Debug, Deserialize)]
 #[serde(deny_unknown_fields)]
 struct OidcEntry {
-    issuer: String,
+    /// The authorization server's issuer. Optional when `okta_domain` is
+    /// given: then the issuer is the org authorization server.
+    issuer: Option<String>,
+    /// The customer's Okta org URL, such as `https://acme.okta.com`. The
+    /// Mobius guide asks the customer for the issuer "if present", and an
+    /// absent one means the org authorization server, whose issuer is the
+    /// org URL itself.
+    okta_domain: Option<String>,
     client_id: String,
     client_auth: String,
     client_secret: Option<String>,
@@ -829,13 +838,7 @@ fn parse_saml(entry: SamlEntry, id: &TenantId, base_url: &str, dir: &Path) -> Re
 
 /// Checks a tenant's OIDC table. Errors name the key and the problem.
 fn parse_oidc(entry: OidcEntry, id: &TenantId, dir: &Path) -> Result<OidcConnection, (String, String)> {
-    if !is_http_url(&entry.issuer) || entry.issuer.contains(['?', '#']) {
-        return Err((
-            "issuer".into(),
-            format!("'{}' is not an absolute http or https URL without query", entry.issuer),
-        ));
-    }
-    let issuer = entry.issuer.trim_end_matches('/').to_owned();
+    let issuer = oidc_issuer(entry.issuer.as_deref(), entry.okta_domain.as_deref())?;
     if entry.client_id.trim().is_empty() {
         return Err(("client_id".into(), "must not be empty".into()));
     }
@@ -919,6 +922,53 @@ fn parse_oidc(entry: OidcEntry, id: &TenantId, dir: &Path) -> Result<OidcConnect
         id_token_algorithm,
         form_post,
     })
+}
+
+/// The issuer of a tenant's OIDC table: `issuer` when given, otherwise the
+/// org authorization server of `okta_domain`, whose issuer is the org URL
+/// without a trailing slash (discovery at
+/// `{okta_domain}/.well-known/openid-configuration`). Given both, they must
+/// name the same host: an issuer on another host than the org would send
+/// the customer's sign-ins to someone else's server.
+fn oidc_issuer(issuer: Option<&str>, okta_domain: Option<&str>) -> Result<String, (String, String)> {
+    let checked = |field: &str, value: &str| {
+        if !is_http_url(value) || value.contains(['?', '#']) {
+            return Err((field.to_owned(), format!("'{value}' is not an absolute http or https URL without query")));
+        }
+        Ok(value.trim_end_matches('/').to_owned())
+    };
+    match (issuer, okta_domain) {
+        (Some(issuer), None) => checked("issuer", issuer),
+        (None, Some(domain)) => {
+            let domain = checked("okta_domain", domain)?;
+            let has_path = url::Url::parse(&domain).is_ok_and(|url| url.path() != "/");
+            if has_path {
+                return Err((
+                    "okta_domain".into(),
+                    format!(
+                        "'{domain}' must be the org URL alone, without a path (a custom authorization server goes in issuer)"
+                    ),
+                ));
+            }
+            Ok(domain)
+        }
+        (Some(issuer), Some(domain)) => {
+            let issuer = checked("issuer", issuer)?;
+            let domain = checked("okta_domain", domain)?;
+            let host =
+                |value: &str| url::Url::parse(value).ok().and_then(|url| url.host_str().map(str::to_ascii_lowercase));
+            if host(&issuer) != host(&domain) {
+                return Err((
+                    "issuer".into(),
+                    format!("'{issuer}' is not on the okta_domain's host '{}'", host(&domain).unwrap_or_default()),
+                ));
+            }
+            Ok(issuer)
+        }
+        (None, None) => {
+            Err(("issuer".into(), "give the issuer, or okta_domain for the org authorization server".into()))
+        }
+    }
 }
 
 fn is_http_url(value: &str) -> bool {
@@ -1254,6 +1304,49 @@ pub(crate) mod tests {
             (
                 "issuer = \"https://i.test\", client_id = \"c\", client_auth = \"none\", scopes = [\"email\"]",
                 "sp.toml: tenants[0].oidc.scopes: must include openid",
+            ),
+        ];
+        for (fields, expected) in cases {
+            assert_eq!(error_of(&oidc(fields)), expected, "{fields}");
+        }
+    }
+
+    #[test]
+    fn an_absent_issuer_is_the_org_authorization_server_of_the_okta_domain() {
+        let oidc = |fields: &str| {
+            acme_with(&format!(
+                "oidc = {{ {fields}, client_id = \"0oa1\", client_auth = \"client_secret_basic\", client_secret = \"a-long-secret\" }}"
+            ))
+        };
+        let issuer_of = |fields: &str| {
+            let config = parse_config("sp.toml", &oidc(fields), Path::new(".")).unwrap();
+            config.tenant("acme").unwrap().oidc.as_ref().unwrap().issuer.clone()
+        };
+        assert_eq!(issuer_of("okta_domain = \"https://org.okta.example/\""), "https://org.okta.example");
+        assert_eq!(
+            issuer_of(
+                "okta_domain = \"https://org.okta.example\", issuer = \"https://org.okta.example/oauth2/default\""
+            ),
+            "https://org.okta.example/oauth2/default",
+            "a given issuer is used as it is"
+        );
+        assert_eq!(issuer_of("issuer = \"https://org.okta.example\""), "https://org.okta.example");
+        let cases = [
+            (
+                "okta_domain = \"https://org.okta.example\", issuer = \"https://elsewhere.example/oauth2/default\"",
+                "sp.toml: tenants[0].oidc.issuer: 'https://elsewhere.example/oauth2/default' is not on the okta_domain's host 'org.okta.example'",
+            ),
+            (
+                "redirect_path = \"/cb\"",
+                "sp.toml: tenants[0].oidc.issuer: give the issuer, or okta_domain for the org authorization server",
+            ),
+            (
+                "okta_domain = \"org.okta.example\"",
+                "sp.toml: tenants[0].oidc.okta_domain: 'org.okta.example' is not an absolute http or https URL without query",
+            ),
+            (
+                "okta_domain = \"https://org.okta.example/oauth2/default\"",
+                "sp.toml: tenants[0].oidc.okta_domain: 'https://org.okta.example/oauth2/default' must be the org URL alone, without a path (a custom authorization server goes in issuer)",
             ),
         ];
         for (fields, expected) in cases {
