@@ -94,7 +94,7 @@ pub fn id_token(
     if let Some(user) = ctx.user {
         put(&mut claims, "sub", user.id.as_str());
         if ctx.has_scope("profile") {
-            put(&mut claims, "name", format!("{} {}", user.profile.first_name, user.profile.last_name));
+            put_name(&mut claims, user);
             put(&mut claims, "locale", "en_US");
         }
         if ctx.has_scope("email") {
@@ -164,13 +164,28 @@ pub fn access_token(ctx: &TokenContext<'_>, jti: &str, fault: Option<OidcFault>)
     claims
 }
 
+/// The `name` claim: the first and last names. Okta leaves out a claim
+/// whose profile value is empty (an org can make both names optional in the
+/// profile editor), so a user without names gets no `name`.
+fn put_name(claims: &mut Map<String, Value>, user: &User) {
+    let name = format!("{} {}", user.profile.first_name, user.profile.last_name);
+    put_unless_blank(claims, "name", name.trim());
+}
+
+/// Puts a string claim unless its value is empty or blank.
+fn put_unless_blank(claims: &mut Map<String, Value>, key: &str, value: &str) {
+    if !value.trim().is_empty() {
+        put(claims, key, value);
+    }
+}
+
 /// The `profile` scope's claims after `name` and `locale`, in Okta's order.
 /// An ID token sends them after its registered claims, `/userinfo` right
 /// after `locale`.
 fn put_profile_names(claims: &mut Map<String, Value>, user: &User) {
     put(claims, "preferred_username", user.profile.login.as_str());
-    put(claims, "given_name", user.profile.first_name.as_str());
-    put(claims, "family_name", user.profile.last_name.as_str());
+    put_unless_blank(claims, "given_name", &user.profile.first_name);
+    put_unless_blank(claims, "family_name", &user.profile.last_name);
     put(claims, "zoneinfo", "America/Los_Angeles");
     put(claims, "updated_at", updated_at(user));
 }
@@ -180,7 +195,7 @@ pub fn userinfo(ctx: &TokenContext<'_>, user: &User) -> Map<String, Value> {
     let mut claims = Map::new();
     put(&mut claims, "sub", user.id.as_str());
     if ctx.has_scope("profile") {
-        put(&mut claims, "name", format!("{} {}", user.profile.first_name, user.profile.last_name));
+        put_name(&mut claims, user);
         put(&mut claims, "locale", "en_US");
         put_profile_names(&mut claims, user);
     }
@@ -320,6 +335,41 @@ fn apply_claim_fault(
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_user_without_names_gets_no_name_claims() {
+        let now = time::macros::datetime!(2024-03-29 07:42:22 UTC);
+        let org = crate::org::parse_org("acme.toml", crate::setup::BUILTIN_ORG, now).unwrap();
+        let client = org.find_app("reference-sp-oidc").unwrap();
+        let mut user = org.users.values().next().unwrap().clone();
+        let scopes = ["openid".to_owned(), "profile".to_owned(), "email".to_owned()];
+        let claims_of = |user: &User| {
+            let ctx = TokenContext {
+                org: &org,
+                server: &ServerRef::Org,
+                custom: None,
+                client,
+                user: Some(user),
+                scopes: &scopes,
+                nonce: None,
+                auth_time: None,
+                now,
+                access_token_lifetime_seconds: 3600,
+            };
+            (id_token(&ctx, None, "ID.1", None), userinfo(&ctx, user))
+        };
+        let (token, info) = claims_of(&user);
+        let named = format!("{} {}", user.profile.first_name, user.profile.last_name);
+        assert_eq!((token["name"].as_str(), info["name"].as_str()), (Some(named.as_str()), Some(named.as_str())));
+        user.profile.first_name = String::new();
+        user.profile.last_name = " ".into();
+        let (token, info) = claims_of(&user);
+        for claims in [&token, &info] {
+            assert!(!claims.contains_key("name") && !claims.contains_key("given_name"), "{claims:?}");
+            assert!(!claims.contains_key("family_name"), "{claims:?}");
+            assert_eq!(claims["preferred_username"], user.profile.login.as_str());
+        }
+    }
 
     #[test]
     fn at_hash_is_left_half_of_sha256_base64url() {
