@@ -252,6 +252,28 @@ pub struct TenantConfig {
     pub settings: TenantSettings,
     /// The tenant's SCIM server, if it has one.
     pub scim: Option<ScimConfig>,
+    /// What a sign-in through the IdP must carry, and what it gives.
+    pub sign_in_rules: SignInRules,
+}
+
+/// A tenant's rules for sign-ins through its IdP, as vendor guides state
+/// them. All off by default.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct SignInRules {
+    /// The licence an account is given when it signs in through the IdP:
+    /// at its creation (JIT) and at a later sign-in while it has none. The
+    /// Mobius guide: "Dictation licenses can be optionally assigned upon
+    /// login."
+    pub licence_at_sign_in: Option<String>,
+    /// The IdP's username for the user (OIDC `preferred_username`, which
+    /// is the Okta login; the SAML NameID) must be an email address, or the
+    /// sign-in is refused. The Koopid guide: "Make sure the user in Okta
+    /// ORG has the username format as email-ID."
+    pub require_email_username: bool,
+    /// The IdP must send a display name (OIDC `name`, or the given and
+    /// family names), or the sign-in is refused. The Koopid guide: "Make
+    /// sure the assigned users have Display Name set."
+    pub require_display_name: bool,
 }
 
 impl TenantConfig {
@@ -407,6 +429,9 @@ struct TenantEntry {
     clock_skew_seconds: Option<u32>,
     allow_sha1: Option<bool>,
     link_accounts_by_verified_email: Option<bool>,
+    licence_at_sign_in: Option<String>,
+    require_email_username: Option<bool>,
+    require_display_name: Option<bool>,
     break_glass: BreakGlassEntry,
     scim: Option<ScimEntry>,
 }
@@ -664,7 +689,21 @@ pub fn parse_config(file: &str, text: &str, dir: &Path) -> Result<SpConfig, Conf
                 })
             }
         };
+        if let Some(licence) = &entry.licence_at_sign_in
+            && (licence.trim().is_empty() || licence.trim() != licence)
+        {
+            return Err(fail(
+                field("licence_at_sign_in"),
+                format!("'{licence}' must name a licence, such as dictation"),
+            ));
+        }
+        let sign_in_rules = SignInRules {
+            licence_at_sign_in: entry.licence_at_sign_in,
+            require_email_username: entry.require_email_username.unwrap_or(false),
+            require_display_name: entry.require_display_name.unwrap_or(false),
+        };
         tenants.push(TenantConfig {
+            sign_in_rules,
             name: entry.name.unwrap_or_else(|| id.to_string()),
             saml,
             oidc,
@@ -1352,6 +1391,35 @@ pub(crate) mod tests {
         for (fields, expected) in cases {
             assert_eq!(error_of(&oidc(fields)), expected, "{fields}");
         }
+    }
+
+    #[test]
+    fn sign_in_rules_are_off_by_default_and_read_from_the_tenant() {
+        let default = parse_config("reference.toml", BUILTIN_CONFIG, Path::new(".")).unwrap();
+        assert_eq!(default.tenant("acme").unwrap().sign_in_rules, SignInRules::default());
+        let text = BUILTIN_CONFIG.replacen(
+            "provisioning = \"jit\"\n",
+            "provisioning = \"jit\"\nlicence_at_sign_in = \"dictation\"\nrequire_email_username = true\nrequire_display_name = true\n",
+            1,
+        );
+        let config = parse_config("sp.toml", &text, Path::new(".")).unwrap();
+        assert_eq!(
+            config.tenant("acme").unwrap().sign_in_rules,
+            SignInRules {
+                licence_at_sign_in: Some("dictation".into()),
+                require_email_username: true,
+                require_display_name: true
+            }
+        );
+        let blank = BUILTIN_CONFIG.replacen(
+            "provisioning = \"jit\"\n",
+            "provisioning = \"jit\"\nlicence_at_sign_in = \" \"\n",
+            1,
+        );
+        assert_eq!(
+            error_of(&blank),
+            "sp.toml: tenants[0].licence_at_sign_in: ' ' must name a licence, such as dictation"
+        );
     }
 
     #[test]

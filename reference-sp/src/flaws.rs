@@ -147,6 +147,9 @@ pub enum Flaw {
     PushCreatesTeams,
     SignInGroupsOnlyAdd,
     SsoEnforcementWithoutAdminSignIn,
+    JitSkipsLicence,
+    UsernameFormatUnchecked,
+    DisplayNameOptional,
 }
 
 /// How many refused SAML responses lock an account under the
@@ -154,7 +157,7 @@ pub enum Flaw {
 pub const FAILED_SSO_LOCK_THRESHOLD: u32 = 5;
 
 impl Flaw {
-    pub const ALL: [Flaw; 136] = [
+    pub const ALL: [Flaw; 139] = [
         Flaw::AcceptUnsigned,
         Flaw::TrustKeyinfoCert,
         Flaw::TrustKeyValue,
@@ -291,6 +294,9 @@ impl Flaw {
         Flaw::PushCreatesTeams,
         Flaw::SignInGroupsOnlyAdd,
         Flaw::SsoEnforcementWithoutAdminSignIn,
+        Flaw::JitSkipsLicence,
+        Flaw::UsernameFormatUnchecked,
+        Flaw::DisplayNameOptional,
     ];
 
     pub fn name(self) -> &'static str {
@@ -431,6 +437,9 @@ impl Flaw {
             Flaw::PushCreatesTeams => "push-creates-teams",
             Flaw::SignInGroupsOnlyAdd => "sign-in-groups-only-add",
             Flaw::SsoEnforcementWithoutAdminSignIn => "sso-enforcement-without-admin-sign-in",
+            Flaw::JitSkipsLicence => "jit-skips-licence",
+            Flaw::UsernameFormatUnchecked => "username-format-unchecked",
+            Flaw::DisplayNameOptional => "display-name-optional",
         }
     }
 
@@ -535,6 +544,15 @@ impl Flaw {
             }
             Flaw::PinFirstIdpCertificate => {
                 "Keeps the IdP signing certificates it read first and ignores those a metadata refresh brings, as an SP that pins the certificate at setup does, so Okta's certificate rollover locks everyone out when the app switches to the new certificate (attacks.md K-05: \"users can't access the app until you upload the new certificate\")."
+            }
+            Flaw::JitSkipsLicence => {
+                "Gives the tenant's licence at sign-in only to a returning user: the account it creates at the first sign-in (JIT) has none until the user signs in again, as an SP whose licence step sits in the returning-user path and not in the account-creation path does, so a new user of the Mobius guide's set-up cannot dictate after first signing in."
+            }
+            Flaw::UsernameFormatUnchecked => {
+                "Takes any username the IdP sends although the tenant requires an email-format username (the Koopid guide), so a user whose Okta login is not an email gets an account keyed on a name the SP's other parts take for an address."
+            }
+            Flaw::DisplayNameOptional => {
+                "Creates the account and signs in a user the IdP sent no display name for, using the email as the name, although the tenant requires one (the Koopid guide: \"Make sure the assigned users have Display Name set\")."
             }
             Flaw::SsoEnforcementWithoutAdminSignIn => {
                 "Lets an admin require SSO for the tenant before any admin has signed in through the IdP, so a broken IdP set-up (a wrong certificate, a wrong ACS, an admin group Okta never sends) locks every admin out the moment SSO is required, with nothing having shown that sign-in through the IdP works (attacks.md K-14)."
@@ -943,6 +961,16 @@ pub struct Policy {
     /// through its IdP; false under `sso-enforcement-without-admin-sign-in`,
     /// which lets SSO be required at any time.
     pub sso_enforcement_needs_admin_sign_in: bool,
+    /// An account a sign-in creates (JIT) gets the tenant's
+    /// `licence_at_sign_in` at once; false under `jit-skips-licence`, where
+    /// only a returning user's sign-in gives it.
+    pub licence_at_account_creation: bool,
+    /// A tenant's `require_email_username` refuses a username that is not
+    /// an email; false under `username-format-unchecked`.
+    pub check_username_format: bool,
+    /// A tenant's `require_display_name` refuses a sign-in without a name;
+    /// false under `display-name-optional`.
+    pub require_display_name_when_asked: bool,
     /// A metadata refresh installs the IdP signing certificates it reads;
     /// false under `pin-first-idp-certificate`, which keeps those read
     /// first and takes only the rest of the new metadata.
@@ -1168,6 +1196,9 @@ impl Policy {
             allow_owner_deactivation: false,
             break_glass_needs_idp: false,
             sso_enforcement_needs_admin_sign_in: true,
+            licence_at_account_creation: true,
+            check_username_format: true,
+            require_display_name_when_asked: true,
             idp_metadata_refresh_takes_certificates: true,
             oidc_links_only_verified_email: true,
             sign_in_keeps_pushed_membership: true,
@@ -1390,6 +1421,9 @@ impl Policy {
                 Flaw::AllowOwnerDeactivation => policy.allow_owner_deactivation = true,
                 Flaw::BreakGlassNeedsIdp => policy.break_glass_needs_idp = true,
                 Flaw::SsoEnforcementWithoutAdminSignIn => policy.sso_enforcement_needs_admin_sign_in = false,
+                Flaw::JitSkipsLicence => policy.licence_at_account_creation = false,
+                Flaw::UsernameFormatUnchecked => policy.check_username_format = false,
+                Flaw::DisplayNameOptional => policy.require_display_name_when_asked = false,
                 Flaw::PinFirstIdpCertificate => policy.idp_metadata_refresh_takes_certificates = false,
                 Flaw::LinkUnverifiedEmail => policy.oidc_links_only_verified_email = false,
                 Flaw::SignInGroupsReplaceMembership => policy.sign_in_keeps_pushed_membership = false,

@@ -216,6 +216,7 @@ impl Sp {
             // The drop-oidc-claims flaw: only the email is kept.
             identity.given_name = None;
             identity.family_name = None;
+            identity.display_name = None;
             identity.groups.clear();
         }
         if !self.policy.oidc_links_only_verified_email && identity.email.is_some() {

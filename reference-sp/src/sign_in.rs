@@ -32,6 +32,13 @@ pub struct VerifiedIdentity {
     pub email_verified: bool,
     pub given_name: Option<String>,
     pub family_name: Option<String>,
+    /// The display name the IdP sent as such (OIDC `name`); SAML has none
+    /// apart from the given and family names.
+    pub display_name: Option<String>,
+    /// The IdP's username for the user: OIDC `preferred_username` (at Okta
+    /// the user's login, which an org may allow in a form that is not an
+    /// email) and the SAML NameID (Okta's app username).
+    pub username: Option<String>,
     /// The IdP's groups for the user; they go into the session and can make
     /// the user a member of the tenant's admin team.
     pub groups: Vec<String>,
@@ -71,6 +78,8 @@ impl VerifiedIdentity {
             email_verified: true,
             given_name: attribute("firstName"),
             family_name: attribute("lastName"),
+            display_name: None,
+            username: Some(name_id.to_owned()),
             groups: values("groups"),
             roles: values("role"),
             email_links_existing_account: true,
@@ -104,6 +113,8 @@ impl VerifiedIdentity {
             email_verified,
             given_name: token.given_name().map(str::to_owned),
             family_name: token.family_name().map(str::to_owned),
+            display_name: token.name().map(str::to_owned),
+            username: token.preferred_username().map(str::to_owned),
             groups: token.groups().to_vec(),
             roles: Vec::new(),
             email_links_existing_account: links,
@@ -112,15 +123,25 @@ impl VerifiedIdentity {
         }
     }
 
-    /// The display name: given and family name, or the email without them.
-    fn display_name(&self, email: &str) -> String {
-        let name = format!(
+    /// The name the IdP sent for the user: the given and family names
+    /// joined, or its display name; `None` when it sent none that is not
+    /// blank.
+    pub fn name_sent(&self) -> Option<String> {
+        let joined = format!(
             "{} {}",
             self.given_name.as_deref().unwrap_or_default(),
             self.family_name.as_deref().unwrap_or_default()
         );
-        let name = name.trim();
-        if name.is_empty() { email.to_owned() } else { name.to_owned() }
+        [joined.as_str(), self.display_name.as_deref().unwrap_or_default()]
+            .into_iter()
+            .map(str::trim)
+            .find(|name| !name.is_empty())
+            .map(str::to_owned)
+    }
+
+    /// The account's name: the name the IdP sent, or the email without one.
+    fn display_name(&self, email: &str) -> String {
+        self.name_sent().unwrap_or_else(|| email.to_owned())
     }
 }
 
@@ -144,7 +165,20 @@ impl Sp {
         identity: &VerifiedIdentity,
         now: OffsetDateTime,
     ) -> Result<SessionStarted, SpError> {
+        self.check_sign_in_rules(tenant, identity)?;
+        // Whether this identity has signed in before: the jit-skips-licence
+        // flaw gives the licence only to returning users.
+        let returning = tenant.sign_in_rules.licence_at_sign_in.is_some()
+            && self.store.user_by_identity(&tenant.id, &identity.issuer, &identity.subject)?.is_some();
         let user = self.match_account(tenant, settings, identity)?;
+        if let Some(licence) = &tenant.sign_in_rules.licence_at_sign_in
+            && (returning || self.policy.licence_at_account_creation)
+        {
+            // Every sign-in through the IdP gives the licence to an account
+            // that has none: one made at this sign-in (JIT), and one made
+            // before the tenant had the rule.
+            self.store.grant_licence(&user.id, licence)?;
+        }
         if self.policy.lock_after_failed_sso {
             let failed = self.failed_sso.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
             let count = failed.get(&(tenant.id.clone(), crate::email::normalise(&user.email))).copied().unwrap_or(0);
@@ -176,6 +210,23 @@ impl Sp {
             self.store.mark_admin_signed_in(&tenant.id)?;
         }
         Ok(SessionStarted { session_token, user })
+    }
+
+    /// The tenant's rules on what a sign-in must carry, checked before any
+    /// account is found or made, so a refused sign-in leaves none behind.
+    fn check_sign_in_rules(&self, tenant: &TenantConfig, identity: &VerifiedIdentity) -> Result<(), SpError> {
+        let rules = &tenant.sign_in_rules;
+        if rules.require_email_username && self.policy.check_username_format {
+            let username = identity.username.clone().unwrap_or_default();
+            if email::domain(&username).is_none() {
+                return Err(SpError::UsernameNotEmail { username, tenant: tenant.id.clone() });
+            }
+        }
+        if rules.require_display_name && self.policy.require_display_name_when_asked && identity.name_sent().is_none() {
+            let user = identity.username.clone().or_else(|| identity.email.clone()).unwrap_or_default();
+            return Err(SpError::NoDisplayName { user, tenant: tenant.id.clone() });
+        }
+        Ok(())
     }
 
     /// The `sign-in-groups-only-add` flaw: this sign-in's groups added to
@@ -331,6 +382,75 @@ mod tests {
         Sp::new(config, Arc::new(SqliteStore::in_memory().unwrap()), BTreeSet::new(), Arc::new(SystemClock)).unwrap()
     }
 
+    /// An SP whose acme tenant has `rules` (TOML lines) added, with `flaws`.
+    fn sp_with_rules(rules: &str, flaws: &[crate::flaws::Flaw]) -> Sp {
+        let text =
+            BUILTIN_CONFIG.replacen("provisioning = \"jit\"\n", &format!("provisioning = \"jit\"\n{rules}\n"), 1);
+        let config = parse_config("sp.toml", &text, Path::new(".")).unwrap();
+        let store = Arc::new(SqliteStore::in_memory().unwrap());
+        Sp::new(config, store, flaws.iter().copied().collect(), Arc::new(SystemClock)).unwrap()
+    }
+
+    fn licence_of(sp: &Sp, started: &SessionStarted) -> Option<String> {
+        sp.whoami(&started.session_token).unwrap().unwrap().licence
+    }
+
+    #[test]
+    fn a_licence_is_given_at_the_first_sign_in_and_kept() {
+        let licensing = sp_with_rules("licence_at_sign_in = \"dictation\"", &[]);
+        let first = sign_in(&licensing, "acme", &identity("00u1", Some("ada@acme.test"))).unwrap();
+        assert_eq!(licence_of(&licensing, &first).as_deref(), Some("dictation"));
+        let again = sign_in(&licensing, "acme", &identity("00u1", Some("ada@acme.test"))).unwrap();
+        assert_eq!(licence_of(&licensing, &again).as_deref(), Some("dictation"));
+        // A tenant without the rule shows no licence.
+        let plain = sp();
+        let unlicensed = sign_in(&plain, "acme", &identity("00u1", Some("ada@acme.test"))).unwrap();
+        assert_eq!(licence_of(&plain, &unlicensed), None);
+    }
+
+    #[test]
+    fn under_jit_skips_licence_a_new_account_gets_its_licence_only_at_the_next_sign_in() {
+        let sp = sp_with_rules("licence_at_sign_in = \"dictation\"", &[crate::flaws::Flaw::JitSkipsLicence]);
+        let first = sign_in(&sp, "acme", &identity("00u1", Some("ada@acme.test"))).unwrap();
+        assert_eq!(licence_of(&sp, &first), None);
+        let again = sign_in(&sp, "acme", &identity("00u1", Some("ada@acme.test"))).unwrap();
+        assert_eq!(licence_of(&sp, &again).as_deref(), Some("dictation"));
+    }
+
+    #[test]
+    fn a_username_that_is_not_an_email_is_refused_where_the_tenant_requires_one() {
+        let sp = sp_with_rules("require_email_username = true", &[]);
+        let mut ada = identity("00u1", Some("ada@acme.test"));
+        ada.username = Some("ada.lovelace".into());
+        let refused = sign_in(&sp, "acme", &ada).unwrap_err();
+        assert_eq!(refused.code(), "account.username_not_email");
+        assert!(refused.to_string().contains("'ada.lovelace'"), "{refused}");
+        assert!(sp.list_users("acme").unwrap().is_empty(), "a refused sign-in makes no account");
+        ada.username = Some("ada@acme.test".into());
+        sign_in(&sp, "acme", &ada).unwrap();
+        let flawed = sp_with_rules("require_email_username = true", &[crate::flaws::Flaw::UsernameFormatUnchecked]);
+        ada.username = Some("ada.lovelace".into());
+        sign_in(&flawed, "acme", &ada).unwrap();
+    }
+
+    #[test]
+    fn a_sign_in_without_a_name_is_refused_where_the_tenant_requires_a_display_name() {
+        let sp = sp_with_rules("require_display_name = true", &[]);
+        let mut nameless = identity("00u1", Some("ada@acme.test"));
+        nameless.given_name = None;
+        nameless.family_name = Some("  ".into());
+        let refused = sign_in(&sp, "acme", &nameless).unwrap_err();
+        assert_eq!(refused.code(), "account.no_display_name");
+        assert!(refused.to_string().contains("no display name"), "{refused}");
+        assert!(sp.list_users("acme").unwrap().is_empty(), "a refused sign-in makes no account");
+        // The display name alone is enough.
+        nameless.display_name = Some("Ada".into());
+        assert_eq!(sign_in(&sp, "acme", &nameless).unwrap().user.name, "Ada");
+        let flawed = sp_with_rules("require_display_name = true", &[crate::flaws::Flaw::DisplayNameOptional]);
+        nameless.display_name = None;
+        assert_eq!(sign_in(&flawed, "acme", &nameless).unwrap().user.name, "ada@acme.test");
+    }
+
     fn identity(subject: &str, email: Option<&str>) -> VerifiedIdentity {
         VerifiedIdentity {
             issuer: "https://idp.test".into(),
@@ -339,6 +459,8 @@ mod tests {
             email_verified: true,
             given_name: Some("Ada".into()),
             family_name: Some("Lovelace".into()),
+            display_name: None,
+            username: Some(subject.into()),
             groups: vec!["Engineering".into()],
             roles: vec![],
             email_links_existing_account: true,

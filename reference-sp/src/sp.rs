@@ -68,6 +68,17 @@ pub enum SpError {
     DomainNotAllowed { email: String, tenant: TenantId },
     #[error("no account for {email} in tenant {tenant}")]
     NoAccount { email: String, tenant: TenantId },
+    /// The tenant's `require_email_username`: the IdP's username for the
+    /// user is not an email address.
+    #[error(
+        "the username '{username}' the IdP sent is not an email address, and tenant {tenant} signs in only users whose Okta username is their email: ask the Okta admin to give the user an email-format username"
+    )]
+    UsernameNotEmail { username: String, tenant: TenantId },
+    /// The tenant's `require_display_name`: the IdP sent no name.
+    #[error(
+        "the IdP sent no display name for '{user}', and tenant {tenant} needs one: ask the Okta admin to set the user's display name (first and last name)"
+    )]
+    NoDisplayName { user: String, tenant: TenantId },
     #[error("the account {0} is deactivated")]
     Deactivated(String),
     /// Only under the `lock-after-failed-sso` flaw.
@@ -112,6 +123,8 @@ impl SpError {
             SpError::RelayStateRejected(_) => "saml.relay_state_rejected",
             SpError::DomainNotAllowed { .. } => "account.domain_not_allowed",
             SpError::NoAccount { .. } => "account.not_found",
+            SpError::UsernameNotEmail { .. } => "account.username_not_email",
+            SpError::NoDisplayName { .. } => "account.no_display_name",
             SpError::Deactivated(_) => "account.deactivated",
             SpError::Locked(_) => "account.locked",
             SpError::LockoutRisk(_) => "lockout.no_admin_sign_in",
@@ -172,11 +185,23 @@ pub struct WhoAmI {
     pub name: String,
     pub roles: Vec<String>,
     pub groups: Vec<String>,
+    /// The licence the account was given at sign-in (a tenant's
+    /// `licence_at_sign_in`); left out of the JSON when it has none.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub licence: Option<String>,
 }
 
 impl WhoAmI {
     fn empty(tenant: TenantId) -> WhoAmI {
-        WhoAmI { tenant, user_id: None, email: None, name: String::new(), roles: Vec::new(), groups: Vec::new() }
+        WhoAmI {
+            tenant,
+            user_id: None,
+            email: None,
+            name: String::new(),
+            roles: Vec::new(),
+            groups: Vec::new(),
+            licence: None,
+        }
     }
 }
 
@@ -611,6 +636,11 @@ impl Sp {
             return Ok(None);
         }
         let user = session.user;
+        // Only a tenant that gives licences has any to show, so the others
+        // pay no extra read.
+        let gives_licences =
+            self.config.tenant(user.tenant.as_str()).is_some_and(|t| t.sign_in_rules.licence_at_sign_in.is_some());
+        let licence = if gives_licences { self.store.licence(&user.id)? } else { None };
         Ok(Some(WhoAmI {
             tenant: user.tenant,
             user_id: Some(user.id),
@@ -618,6 +648,7 @@ impl Sp {
             name: user.name,
             roles: user.roles,
             groups: session.groups,
+            licence,
         }))
     }
 

@@ -110,6 +110,8 @@ impl HttpError {
                     SpError::NoMetadata(_) => StatusCode::SERVICE_UNAVAILABLE,
                     SpError::DomainNotAllowed { .. }
                     | SpError::NoAccount { .. }
+                    | SpError::UsernameNotEmail { .. }
+                    | SpError::NoDisplayName { .. }
                     | SpError::Deactivated(_)
                     | SpError::Locked(_)
                     | SpError::EmailNotVerified(_)

@@ -64,6 +64,10 @@ struct Profile {
     email_verified: bool,
     given_name: Option<String>,
     family_name: Option<String>,
+    /// `name`, the display name (OpenID Connect Core 5.1).
+    name: Option<String>,
+    /// `preferred_username`: at Okta, the user's login.
+    preferred_username: Option<String>,
     groups: Vec<String>,
 }
 
@@ -126,6 +130,14 @@ impl VerifiedIdToken {
     pub fn groups(&self) -> &[String] {
         &self.profile.groups
     }
+    /// The display name (`name`), if the provider sent one.
+    pub fn name(&self) -> Option<&str> {
+        self.profile.name.as_deref()
+    }
+    /// The username (`preferred_username`; Okta's login), if sent.
+    pub fn preferred_username(&self) -> Option<&str> {
+        self.profile.preferred_username.as_deref()
+    }
 
     /// Adds the userinfo response's claims (OpenID Connect Core §5.3.2):
     /// its `sub` must be the token's, or the response may be another user's.
@@ -154,6 +166,8 @@ impl VerifiedIdToken {
             },
             given_name: profile.given_name.or(self.profile.given_name),
             family_name: profile.family_name.or(self.profile.family_name),
+            name: profile.name.or(self.profile.name),
+            preferred_username: profile.preferred_username.or(self.profile.preferred_username),
             groups: if userinfo.contains_key("groups") { profile.groups } else { self.profile.groups },
         };
         self.profile = merged;
@@ -594,6 +608,8 @@ impl ClaimReader<'_> {
             email_verified: self.read("email_verified", Value::as_bool)?.value().unwrap_or(false),
             given_name: self.string("given_name")?.value(),
             family_name: self.string("family_name")?.value(),
+            name: self.string("name")?.value(),
+            preferred_username: self.string("preferred_username")?.value(),
             groups: self
                 .read("groups", |v| {
                     v.as_array()?.iter().map(|g| g.as_str().map(str::to_owned)).collect::<Option<Vec<_>>>()

@@ -259,6 +259,11 @@ pub trait SignInStore: Send + Sync {
     fn create_user(&self, user: NewUser, id: UserId) -> StoreResult<User>;
     fn list_users(&self, tenant: &TenantId) -> StoreResult<Vec<User>>;
     fn link_identity(&self, tenant: &TenantId, issuer: &str, subject: &str, user: &UserId) -> StoreResult<()>;
+    /// The licence the account was given at sign-in, if any.
+    fn licence(&self, user: &UserId) -> StoreResult<Option<String>>;
+    /// Gives the account a licence unless it has one: a licence once given
+    /// stays, since only the SP's own admin takes licences away (Mobius).
+    fn grant_licence(&self, user: &UserId, licence: &str) -> StoreResult<()>;
 
     /// Records a message ID (a SAML assertion ID, an OIDC nonce or `jti`).
     /// Returns false when it was already recorded and has not expired: a

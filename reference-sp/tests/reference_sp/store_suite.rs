@@ -109,6 +109,18 @@ pub(crate) fn accounts_match_by_normalised_email_and_by_identity(store: impl Sig
     assert_eq!(store.user_by_identity(&tenant("globex"), "https://idp", "00u1").unwrap(), None);
 }
 
+pub(crate) fn a_licence_is_given_once_and_kept(store: impl SignInStore + SettingsStore) {
+    let store = with_tenants(store);
+    let alice = store.create_user(new_user("acme", "alice@acme.test"), UserId("usr_1".into())).unwrap();
+    let bob = store.create_user(new_user("acme", "bob@acme.test"), UserId("usr_2".into())).unwrap();
+    assert_eq!(store.licence(&alice.id).unwrap(), None);
+    store.grant_licence(&alice.id, "dictation").unwrap();
+    // A second grant changes nothing: the licence first given stays.
+    store.grant_licence(&alice.id, "other").unwrap();
+    assert_eq!(store.licence(&alice.id).unwrap(), Some("dictation".to_owned()));
+    assert_eq!(store.licence(&bob.id).unwrap(), None);
+}
+
 pub(crate) fn a_message_id_is_accepted_once_until_it_expires(store: impl SignInStore + SettingsStore) {
     let store = with_tenants(store);
     let acme = tenant("acme");
@@ -391,6 +403,12 @@ macro_rules! store_suite {
             fn accounts_match_by_normalised_email_and_by_identity() {
                 let dir = tempfile::tempdir().unwrap();
                 super::accounts_match_by_normalised_email_and_by_identity(($make)(dir.path()));
+            }
+
+            #[test]
+            fn a_licence_is_given_once_and_kept() {
+                let dir = tempfile::tempdir().unwrap();
+                super::a_licence_is_given_once_and_kept(($make)(dir.path()));
             }
 
             #[test]

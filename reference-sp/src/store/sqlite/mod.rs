@@ -302,6 +302,22 @@ impl SignInStore for SqliteStore {
         })
     }
 
+    fn licence(&self, user: &UserId) -> StoreResult<Option<String>> {
+        self.read(|c| {
+            Ok(c.query_row("SELECT licence FROM licences WHERE user_id = ?1", [&user.0], |r| r.get(0)).optional()?)
+        })
+    }
+
+    fn grant_licence(&self, user: &UserId, licence: &str) -> StoreResult<()> {
+        self.write_job(|c| {
+            c.execute(
+                "INSERT INTO licences (user_id, licence) VALUES (?1, ?2) ON CONFLICT (user_id) DO NOTHING",
+                params![user.0, licence],
+            )?;
+            Ok(())
+        })
+    }
+
     fn remember_message_id(
         &self,
         tenant: &TenantId,

@@ -137,6 +137,15 @@ CREATE TABLE scim_oauth_tokens (
 CREATE INDEX scim_oauth_tokens_by_grant ON scim_oauth_tokens(tenant, grant_id);
 CREATE INDEX scim_oauth_tokens_by_expiry ON scim_oauth_tokens(expires);
 ",
+    // The licence an account is given when it signs in through the IdP (a
+    // tenant's `licence_at_sign_in`, as Mobius assigns dictation licences
+    // at login); one per account, kept once given.
+    r"
+CREATE TABLE licences (
+    user_id TEXT PRIMARY KEY REFERENCES users(id),
+    licence TEXT NOT NULL
+);
+",
 ];
 
 /// Applies the migrations the database has not seen, each in its own

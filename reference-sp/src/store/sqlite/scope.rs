@@ -189,7 +189,7 @@ impl WriteScope for ConnectionScope<'_> {
 
     fn delete_user(&self, tenant: &TenantId, id: &UserId) -> StoreResult<()> {
         self.atomically(|c| {
-            for table in ["sessions", "identities", "team_members"] {
+            for table in ["sessions", "identities", "team_members", "licences"] {
                 c.execute(&format!("DELETE FROM {table} WHERE user_id = ?1"), [&id.0])?;
             }
             c.execute("DELETE FROM users WHERE id = ?1 AND tenant = ?2", params![id.0, tenant.as_str()])?;
