@@ -28,6 +28,8 @@ pub(crate) enum DemoError {
     Act(#[from] crate::demo_provisioning::ActError),
     #[error("mock IdP: {0}")]
     Idp(String),
+    #[error("{0}")]
+    Profile(#[from] crate::profile::ProfileRunError),
 }
 
 /// The built-in target files, serving the built-in org.

@@ -9,6 +9,7 @@
 mod demo;
 mod demo_provisioning;
 mod explain;
+mod profile;
 mod scim;
 mod target_init;
 
@@ -155,8 +156,12 @@ struct SpArgs {
 #[derive(Args)]
 struct DemoArgs {
     /// Keep serving the mock IdP and the reference SP after the report, until Ctrl-C.
-    #[arg(long)]
+    #[arg(long, conflicts_with = "profile")]
     serve: bool,
+    /// Play one vendor profile only (moxion, …; see README): its guide's
+    /// Okta set-up and SP behaviour, then the checks that apply.
+    #[arg(long, value_name = "NAME")]
+    profile: Option<String>,
     /// Exit 1 on a warning too (behaviour the spec allows but should not be).
     #[arg(long)]
     strict: bool,
@@ -679,6 +684,16 @@ fn check(args: CheckArgs) -> Result<(), Failure> {
 /// The reference SP on 127.0.0.1:7100, the mock IdP on 127.0.0.1:7000, and
 /// every check against the four reference tenants.
 fn demo(args: DemoArgs) -> Result<(), Failure> {
+    if let Some(name) = &args.profile {
+        let builtin = profile::find_profile(name).map_err(Failure::usage)?;
+        let runtime = tokio::runtime::Runtime::new().map_err(Failure::runtime)?;
+        let runs = runtime.block_on(play_profiles(vec![builtin])).map_err(Failure::runtime)?;
+        println!("\nSummary:");
+        for run in &runs {
+            println!("{}", run.summary_line(args.strict));
+        }
+        return judge_profiles(&runs, args.strict);
+    }
     let dir = tempfile::tempdir().map_err(Failure::runtime)?;
     let total: usize = demo::builtin_targets()
         .map_err(Failure::runtime)?
@@ -691,6 +706,26 @@ fn demo(args: DemoArgs) -> Result<(), Failure> {
         print!("{}", report.to_human());
     }
     print!("{}", act.to_human());
+    let runs = runtime.block_on(play_profiles(profile::builtin_profiles())).map_err(Failure::runtime)?;
+    println!("\nSummary:");
+    for report in &reports {
+        let counts = &report.summary;
+        println!(
+            "{:<9} {:<6} {} checks: {} passed, {} failed, {} warned, {} skipped, {} errors",
+            report.target.trim_end_matches(".toml"),
+            if report.ok(args.strict) { "ok" } else { "FAILED" },
+            report.results.len(),
+            counts.pass,
+            counts.fail,
+            counts.warn,
+            counts.skip,
+            counts.error
+        );
+    }
+    println!("{:<9} {:<6} provisioning act", "acme", if act.passed() { "ok" } else { "FAILED" });
+    for run in &runs {
+        println!("{}", run.summary_line(args.strict));
+    }
     if args.serve {
         let idp = Arc::new(build_idp(&IdpOptions::default())?);
         serve_idp_and_sp(idp, dir.path())?;
@@ -698,11 +733,37 @@ fn demo(args: DemoArgs) -> Result<(), Failure> {
     if !act.passed() {
         return Err(Failure { message: "the provisioning act failed against the reference SP".into(), code: 1 });
     }
-    if reports.iter().all(|r| r.ok(args.strict)) {
-        Ok(())
-    } else {
-        Err(Failure { message: "some checks failed against the reference SP".into(), code: 1 })
+    if !reports.iter().all(|r| r.ok(args.strict)) {
+        return Err(Failure { message: "some checks failed against the reference SP".into(), code: 1 });
     }
+    judge_profiles(&runs, args.strict)
+}
+
+/// Plays each profile on the demo's addresses, printing its report and play.
+async fn play_profiles(profiles: Vec<profile::BuiltinProfile>) -> Result<Vec<profile::ProfileRun>, demo::DemoError> {
+    let dir = tempfile::tempdir().map_err(|e| demo::DemoError::Sp(e.to_string()))?;
+    let place = profile::ProfilePlace {
+        sp: SocketAddr::from(([127, 0, 0, 1], 7100)),
+        idp: SocketAddr::from(([127, 0, 0, 1], 7000)),
+        dir: dir.path(),
+    };
+    let mut runs = Vec::new();
+    for builtin in &profiles {
+        let run = profile::run_profile(builtin, &[], &place, progress_printer(builtin.check_count()?)).await?;
+        print!("{}", run.report.to_human());
+        print!("{}", run.play.to_human(&run.profile.title));
+        runs.push(run);
+    }
+    Ok(runs)
+}
+
+/// Exit 1 when a profile's checks or play failed.
+fn judge_profiles(runs: &[profile::ProfileRun], strict: bool) -> Result<(), Failure> {
+    let failed: Vec<&str> = runs.iter().filter(|r| !r.passed(strict)).map(|r| r.profile.name.as_str()).collect();
+    if failed.is_empty() {
+        return Ok(());
+    }
+    Err(Failure { message: format!("profile {} failed against the reference SP", failed.join(", ")), code: 1 })
 }
 
 /// Serves the mock IdP and the reference SP until Ctrl-C.

@@ -11,6 +11,7 @@
 pub mod catalogue;
 pub mod explain;
 pub mod init;
+pub mod profile;
 pub mod report;
 pub mod runner;
 pub mod target;

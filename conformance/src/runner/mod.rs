@@ -11,7 +11,9 @@ mod oidc;
 mod oracle;
 mod saml;
 pub(crate) use saml::{ConsumerService, SpDescriptor, read_sp_descriptor};
+mod play;
 mod scim;
+pub use play::{PlayLine, PlayOutcome};
 
 use std::path::PathBuf;
 use std::sync::Arc;

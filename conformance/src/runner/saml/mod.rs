@@ -122,6 +122,11 @@ impl<'a> SamlDriver<'a> {
         self.suite.target.saml.as_ref().and_then(|s| s.login_url.as_deref())
     }
 
+    /// Whether the target gives a login URL for SP-initiated sign-in.
+    pub(in crate::runner) fn has_login_url(&self) -> bool {
+        self.login_url().is_some()
+    }
+
     /// Whether the target says the SP takes unsolicited (IdP-initiated)
     /// responses; true unless it declares `saml.idp_initiated = false`.
     fn declares_idp_initiated(&self) -> bool {
@@ -239,7 +244,7 @@ impl<'a> SamlDriver<'a> {
         Ok(self.idp_initiated_capture(browser, user, relay).await?.1)
     }
 
-    async fn idp_initiated_capture(
+    pub(in crate::runner) async fn idp_initiated_capture(
         &self,
         browser: &Browser,
         user: &Canary,
