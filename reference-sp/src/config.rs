@@ -254,6 +254,16 @@ pub struct TenantConfig {
     pub scim: Option<ScimConfig>,
     /// What a sign-in through the IdP must carry, and what it gives.
     pub sign_in_rules: SignInRules,
+    /// The app roles an account can have (`roles = [...]`, as the Appenate
+    /// guide's ReadOnly, User, Admin and EnterpriseAdmin). Empty when the
+    /// tenant has no roles of its own; then roles are only what SCIM's
+    /// extension and SAML's `role` attribute give at account creation.
+    pub roles: Vec<String>,
+    /// The OIDC claim (an app-profile attribute Okta sends as a claim) that
+    /// carries the account's role (`role_claim = "role"`). Each sign-in
+    /// sets the account's role from it, so a change the Okta admin makes is
+    /// taken at the next sign-in. Needs `roles`.
+    pub role_claim: Option<String>,
 }
 
 /// A tenant's rules for sign-ins through its IdP, as vendor guides state
@@ -319,6 +329,11 @@ pub struct ScimConfig {
     /// The tenant's own OAuth 2.0 authorization server for its SCIM API,
     /// when it has one (`[tenants.scim.oauth]`).
     pub oauth: Option<ScimOAuthConfig>,
+    /// The User attributes a create or replace must carry, non-empty
+    /// (`required_attributes = ["name.givenName", "name.familyName",
+    /// "emails"]`, as the Appenate guide requires). A write without one is
+    /// refused with 400 invalidValue, and `/Schemas` marks them required.
+    pub required_attributes: Vec<String>,
 }
 
 /// An OAuth 2.0 authorization server in front of a tenant's SCIM API, as OIN
@@ -434,6 +449,11 @@ struct TenantEntry {
     require_display_name: Option<bool>,
     break_glass: BreakGlassEntry,
     scim: Option<ScimEntry>,
+    /// Require SSO from the start (the Appenate guide: "all users ... will
+    /// now be required to sign on via Okta"); break-glass still works.
+    sso_required: Option<bool>,
+    roles: Option<Vec<String>>,
+    role_claim: Option<String>,
 }
 
 #[derive(Debug, Default, Deserialize)]
@@ -505,6 +525,7 @@ struct ScimEntry {
     owner: Option<String>,
     extension: Option<Vec<String>>,
     oauth: Option<ScimOAuthEntry>,
+    required_attributes: Option<Vec<String>>,
 }
 
 #[derive(Debug, Deserialize)]
@@ -614,13 +635,11 @@ pub fn parse_config(file: &str, text: &str, dir: &Path) -> Result<SpConfig, Conf
                 parse_oidc(oidc, &id, dir).map_err(|(name, problem)| fail(field(&format!("oidc.{name}")), problem))
             })
             .transpose()?;
-        // A tenant Okta only provisions (the Moxion guide sets up SCIM and
-        // nothing else) needs no sign-in; any other tenant would be useless.
-        if saml.is_none() && oidc.is_none() && entry.scim.is_none() {
+        if saml.is_none() && oidc.is_none() {
             return Err(fail(
                 field("saml"),
                 format!(
-                    "tenant '{id}' has no way in: give it a SAML IdP (idp_metadata_url or idp_metadata_file), an oidc table or a scim table"
+                    "tenant '{id}' has no way to sign in: give it a SAML IdP (idp_metadata_url or idp_metadata_file) or an oidc table, or both"
                 ),
             ));
         }
@@ -681,6 +700,17 @@ pub fn parse_config(file: &str, text: &str, dir: &Path) -> Result<SpConfig, Conf
                     None => None,
                     Some(oauth) => Some(scim_oauth(oauth).map_err(|(name, problem)| fail(field(name), problem))?),
                 };
+                let required_attributes = scim.required_attributes.unwrap_or_default();
+                if let Some(unknown) =
+                    required_attributes.iter().find(|a| !crate::scim::required::is_requirable_attribute(a))
+                {
+                    return Err(fail(
+                        field("scim.required_attributes"),
+                        format!(
+                            "'{unknown}' is not a User attribute this server keeps (such as name.givenName, name.familyName, emails, displayName)"
+                        ),
+                    ));
+                }
                 Some(ScimConfig {
                     credential,
                     teams_must_exist: scim.teams_must_exist,
@@ -688,8 +718,22 @@ pub fn parse_config(file: &str, text: &str, dir: &Path) -> Result<SpConfig, Conf
                     owner: scim.owner,
                     extension,
                     oauth,
+                    required_attributes,
                 })
             }
+        };
+        let roles = entry.roles.unwrap_or_default();
+        if let Some(bad) = roles.iter().find(|r| r.trim().is_empty() || r.trim() != r.as_str()) {
+            return Err(fail(field("roles"), format!("'{bad}' is not a role name")));
+        }
+        let role_claim = match entry.role_claim {
+            Some(_) if roles.is_empty() => {
+                return Err(fail(field("role_claim"), "needs roles: the list of roles the claim may name".into()));
+            }
+            Some(claim) if claim.trim().is_empty() => {
+                return Err(fail(field("role_claim"), "must name a claim".into()));
+            }
+            other => other,
         };
         if let Some(licence) = &entry.licence_at_sign_in
             && (licence.trim().is_empty() || licence.trim() != licence)
@@ -717,11 +761,13 @@ pub fn parse_config(file: &str, text: &str, dir: &Path) -> Result<SpConfig, Conf
                 allow_idp_initiated: entry.allow_idp_initiated.unwrap_or(true),
                 clock_skew_seconds: skew,
                 allow_sha1: entry.allow_sha1.unwrap_or(false),
-                sso_required: false,
+                sso_required: entry.sso_required.unwrap_or(false),
                 admin_signed_in_via_idp: false,
                 link_accounts_by_verified_email: entry.link_accounts_by_verified_email.unwrap_or(false),
             },
             scim,
+            roles,
+            role_claim,
             id,
         });
     }
@@ -1264,21 +1310,11 @@ pub(crate) mod tests {
 
     #[test]
     fn a_tenant_with_neither_saml_nor_oidc_is_refused_with_the_reason() {
-        let scim_line = BUILTIN_CONFIG.lines().find(|l| l.starts_with("scim = ")).unwrap_or_default();
         assert_eq!(
-            error_of(&acme_with("").replacen(scim_line, "", 1)),
-            "sp.toml: tenants[0].saml: tenant 'acme' has no way in: give it a SAML IdP \
-             (idp_metadata_url or idp_metadata_file), an oidc table or a scim table"
+            error_of(&acme_with("")),
+            "sp.toml: tenants[0].saml: tenant 'acme' has no way to sign in: give it a SAML IdP \
+             (idp_metadata_url or idp_metadata_file) or an oidc table, or both"
         );
-    }
-
-    #[test]
-    fn a_tenant_that_okta_only_provisions_needs_no_sign_in() {
-        // acme keeps its SCIM table and loses its SAML IdP and OIDC table.
-        let config = parse_config("sp.toml", &acme_with(""), Path::new(".")).unwrap();
-        let acme = config.tenant("acme").unwrap();
-        assert!(acme.saml.is_none() && acme.oidc.is_none());
-        assert!(acme.scim.is_some());
     }
 
     #[test]

@@ -146,6 +146,9 @@ pub enum Flaw {
     SignInGroupsReplaceMembership,
     PushCreatesTeams,
     SignInGroupsOnlyAdd,
+    RequiredAttributesUnchecked,
+    EmailNotUnique,
+    RoleOnlyAtCreation,
     SsoEnforcementWithoutAdminSignIn,
     JitSkipsLicence,
     UsernameFormatUnchecked,
@@ -157,7 +160,7 @@ pub enum Flaw {
 pub const FAILED_SSO_LOCK_THRESHOLD: u32 = 5;
 
 impl Flaw {
-    pub const ALL: [Flaw; 139] = [
+    pub const ALL: [Flaw; 142] = [
         Flaw::AcceptUnsigned,
         Flaw::TrustKeyinfoCert,
         Flaw::TrustKeyValue,
@@ -293,6 +296,9 @@ impl Flaw {
         Flaw::SignInGroupsReplaceMembership,
         Flaw::PushCreatesTeams,
         Flaw::SignInGroupsOnlyAdd,
+        Flaw::RequiredAttributesUnchecked,
+        Flaw::EmailNotUnique,
+        Flaw::RoleOnlyAtCreation,
         Flaw::SsoEnforcementWithoutAdminSignIn,
         Flaw::JitSkipsLicence,
         Flaw::UsernameFormatUnchecked,
@@ -436,6 +442,9 @@ impl Flaw {
             Flaw::SignInGroupsReplaceMembership => "sign-in-groups-replace-membership",
             Flaw::PushCreatesTeams => "push-creates-teams",
             Flaw::SignInGroupsOnlyAdd => "sign-in-groups-only-add",
+            Flaw::RequiredAttributesUnchecked => "required-attributes-unchecked",
+            Flaw::EmailNotUnique => "email-not-unique",
+            Flaw::RoleOnlyAtCreation => "role-only-at-creation",
             Flaw::SsoEnforcementWithoutAdminSignIn => "sso-enforcement-without-admin-sign-in",
             Flaw::JitSkipsLicence => "jit-skips-licence",
             Flaw::UsernameFormatUnchecked => "username-format-unchecked",
@@ -544,6 +553,15 @@ impl Flaw {
             }
             Flaw::PinFirstIdpCertificate => {
                 "Keeps the IdP signing certificates it read first and ignores those a metadata refresh brings, as an SP that pins the certificate at setup does, so Okta's certificate rollover locks everyone out when the app switches to the new certificate (attacks.md K-05: \"users can't access the app until you upload the new certificate\")."
+            }
+            Flaw::RequiredAttributesUnchecked => {
+                "Takes a SCIM create or replace that lacks an attribute the tenant requires (a first name, a last name, an email) and stores the user with an empty name, where the Appenate guide says such a user cannot be provisioned; SCIM servers commonly check only userName (RFC 7644 3.3 and 3.12 want 400 invalidValue)."
+            }
+            Flaw::EmailNotUnique => {
+                "Keys SCIM users on userName alone and keeps emails as free attributes, so two users share a primary email, where the Appenate guide says the email is unique because it is the username (RFC 7644 3.3 and 3.12 want 409 uniqueness)."
+            }
+            Flaw::RoleOnlyAtCreation => {
+                "Takes the role claim only when it creates the account at the first sign-in and never updates it, so a role the Okta admin changes on the app profile (EnterpriseAdmin to ReadOnly) keeps its old rights at the SP."
             }
             Flaw::JitSkipsLicence => {
                 "Gives the tenant's licence at sign-in only to a returning user: the account it creates at the first sign-in (JIT) has none until the user signs in again, as an SP whose licence step sits in the returning-user path and not in the account-creation path does, so a new user of the Mobius guide's set-up cannot dictate after first signing in."
@@ -971,6 +989,18 @@ pub struct Policy {
     /// A tenant's `require_display_name` refuses a sign-in without a name;
     /// false under `display-name-optional`.
     pub require_display_name_when_asked: bool,
+    /// A SCIM create or replace without one of the tenant's
+    /// `scim.required_attributes` is refused (400 invalidValue); false under
+    /// `required-attributes-unchecked`.
+    pub scim_enforces_required_attributes: bool,
+    /// A SCIM user's primary email is its account's key, so no two users
+    /// share one (409 uniqueness); false under `email-not-unique`, which
+    /// keys accounts on the userName.
+    pub scim_email_is_unique: bool,
+    /// Each sign-in sets the account's role from the tenant's role claim;
+    /// false under `role-only-at-creation`, which takes it only when the
+    /// sign-in creates the account.
+    pub sign_in_updates_role: bool,
     /// A metadata refresh installs the IdP signing certificates it reads;
     /// false under `pin-first-idp-certificate`, which keeps those read
     /// first and takes only the rest of the new metadata.
@@ -1199,6 +1229,9 @@ impl Policy {
             licence_at_account_creation: true,
             check_username_format: true,
             require_display_name_when_asked: true,
+            scim_enforces_required_attributes: true,
+            scim_email_is_unique: true,
+            sign_in_updates_role: true,
             idp_metadata_refresh_takes_certificates: true,
             oidc_links_only_verified_email: true,
             sign_in_keeps_pushed_membership: true,
@@ -1424,6 +1457,9 @@ impl Policy {
                 Flaw::JitSkipsLicence => policy.licence_at_account_creation = false,
                 Flaw::UsernameFormatUnchecked => policy.check_username_format = false,
                 Flaw::DisplayNameOptional => policy.require_display_name_when_asked = false,
+                Flaw::RequiredAttributesUnchecked => policy.scim_enforces_required_attributes = false,
+                Flaw::EmailNotUnique => policy.scim_email_is_unique = false,
+                Flaw::RoleOnlyAtCreation => policy.sign_in_updates_role = false,
                 Flaw::PinFirstIdpCertificate => policy.idp_metadata_refresh_takes_certificates = false,
                 Flaw::LinkUnverifiedEmail => policy.oidc_links_only_verified_email = false,
                 Flaw::SignInGroupsReplaceMembership => policy.sign_in_keeps_pushed_membership = false,

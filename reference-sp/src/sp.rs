@@ -79,6 +79,13 @@ pub enum SpError {
         "the IdP sent no display name for '{user}', and tenant {tenant} needs one: ask the Okta admin to set the user's display name (first and last name)"
     )]
     NoDisplayName { user: String, tenant: TenantId },
+    /// The tenant's role claim names a role the tenant does not have
+    /// (`roles`): the sign-in is refused rather than guessing a role or
+    /// keeping one the IdP no longer vouches for.
+    #[error(
+        "the IdP says {user} has the role '{role}', which is not one of tenant {tenant}'s roles ({known}): ask the Okta admin to set one of them on the app profile"
+    )]
+    RoleUnknown { user: String, role: String, tenant: TenantId, known: String },
     #[error("the account {0} is deactivated")]
     Deactivated(String),
     /// Only under the `lock-after-failed-sso` flaw.
@@ -125,6 +132,7 @@ impl SpError {
             SpError::NoAccount { .. } => "account.not_found",
             SpError::UsernameNotEmail { .. } => "account.username_not_email",
             SpError::NoDisplayName { .. } => "account.no_display_name",
+            SpError::RoleUnknown { .. } => "account.role_unknown",
             SpError::Deactivated(_) => "account.deactivated",
             SpError::Locked(_) => "account.locked",
             SpError::LockoutRisk(_) => "lockout.no_admin_sign_in",
@@ -184,6 +192,11 @@ pub struct WhoAmI {
     pub email: Option<String>,
     pub name: String,
     pub roles: Vec<String>,
+    /// The account's role among the tenant's `roles`, shown only by a
+    /// tenant that has roles of its own (the Appenate guide's ReadOnly,
+    /// User, Admin or EnterpriseAdmin).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub role: Option<String>,
     pub groups: Vec<String>,
     /// The licence the account was given at sign-in (a tenant's
     /// `licence_at_sign_in`); left out of the JSON when it has none.
@@ -199,6 +212,7 @@ impl WhoAmI {
             email: None,
             name: String::new(),
             roles: Vec::new(),
+            role: None,
             groups: Vec::new(),
             licence: None,
         }
@@ -641,12 +655,15 @@ impl Sp {
         let gives_licences =
             self.config.tenant(user.tenant.as_str()).is_some_and(|t| t.sign_in_rules.licence_at_sign_in.is_some());
         let licence = if gives_licences { self.store.licence(&user.id)? } else { None };
+        let tenant_roles = self.config.tenant(user.tenant.as_str()).map(|t| t.roles.as_slice()).unwrap_or_default();
+        let role = user.roles.iter().find(|r| tenant_roles.contains(r)).cloned();
         Ok(Some(WhoAmI {
             tenant: user.tenant,
             user_id: Some(user.id),
             email: Some(user.email),
             name: user.name,
             roles: user.roles,
+            role,
             groups: session.groups,
             licence,
         }))

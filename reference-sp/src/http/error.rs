@@ -112,6 +112,7 @@ impl HttpError {
                     | SpError::NoAccount { .. }
                     | SpError::UsernameNotEmail { .. }
                     | SpError::NoDisplayName { .. }
+                    | SpError::RoleUnknown { .. }
                     | SpError::Deactivated(_)
                     | SpError::Locked(_)
                     | SpError::EmailNotVerified(_)

@@ -88,6 +88,10 @@ pub struct VerifiedIdToken {
     audiences: Vec<String>,
     auth_time: Option<i64>,
     profile: Profile,
+    /// Every claim as sent (the ID token's, then userinfo's over them), for
+    /// a claim only a tenant names, such as its role claim (an app-profile
+    /// attribute Okta sends as a claim).
+    claims: Map<String, Value>,
 }
 
 impl VerifiedIdToken {
@@ -130,6 +134,10 @@ impl VerifiedIdToken {
     pub fn groups(&self) -> &[String] {
         &self.profile.groups
     }
+    /// A claim whose name the tenant configures, as sent.
+    pub fn claim(&self, name: &str) -> Option<&Value> {
+        self.claims.get(name)
+    }
     /// The display name (`name`), if the provider sent one.
     pub fn name(&self) -> Option<&str> {
         self.profile.name.as_deref()
@@ -157,6 +165,9 @@ impl VerifiedIdToken {
             self.subject = subject;
         }
         let profile = reader.profile()?;
+        for (name, value) in userinfo {
+            self.claims.insert(name.clone(), value.clone());
+        }
         let merged = Profile {
             email: profile.email.or(self.profile.email),
             email_verified: if userinfo.contains_key("email_verified") {
@@ -454,6 +465,7 @@ impl UnverifiedIdToken {
             audiences: audiences.value().unwrap_or_default(),
             auth_time: claims.number("auth_time")?.value(),
             profile: claims.profile()?,
+            claims: self.claims.clone(),
         })
     }
 }

@@ -39,6 +39,7 @@ impl Sp {
     /// lists).
     pub fn scim_schemas(&self, tenant: &str) -> Result<Vec<Value>, ScimError> {
         let config = self.scim_tenant(tenant)?;
+        let required = config.scim.as_ref().map(|s| s.required_attributes.as_slice()).unwrap_or_default();
         let base = format!("{}/scim/v2/{}/Schemas", self.config.base_url, config.id);
         let attribute = |name: &str, kind: &str, multi: bool, required: bool, case_exact: bool, uniqueness: &str| {
             json!({
@@ -175,7 +176,10 @@ impl Sp {
                     attribute("description", "string", false, false, false, "none"),
                 ],
             ),
-        ])
+        ]
+        .into_iter()
+        .map(|schema| mark_required(schema, required))
+        .collect())
     }
 
     /// One schema by its id (`/Schemas/{id}`).
@@ -224,4 +228,34 @@ fn readonly(mut attribute: Value) -> Value {
 fn with_canonical(mut attribute: Value, values: &[&str]) -> Value {
     attribute["canonicalValues"] = json!(values);
     attribute
+}
+
+/// Marks the tenant's required User attributes (`scim.required_attributes`)
+/// `required: true` in the User schema, so what a client reads of the
+/// schema is what a write is held to; `name.givenName` marks the
+/// sub-attribute. Other schemas are returned as they are.
+fn mark_required(mut schema: Value, required: &[String]) -> Value {
+    if schema["id"] != SCHEMA_USER {
+        return schema;
+    }
+    let Some(attributes) = schema["attributes"].as_array_mut() else { return schema };
+    for path in required {
+        let (top, part) = match path.split_once('.') {
+            Some((top, part)) => (top, Some(part)),
+            None => (path.as_str(), None),
+        };
+        let named = |a: &&mut Value, name: &str| a["name"].as_str().is_some_and(|n| n.eq_ignore_ascii_case(name));
+        let Some(attribute) = attributes.iter_mut().find(|a| named(a, top)) else { continue };
+        match part {
+            None => attribute["required"] = Value::Bool(true),
+            Some(part) => {
+                let found =
+                    attribute["subAttributes"].as_array_mut().and_then(|subs| subs.iter_mut().find(|a| named(a, part)));
+                if let Some(sub) = found {
+                    sub["required"] = Value::Bool(true);
+                }
+            }
+        }
+    }
+    schema
 }

@@ -17,6 +17,7 @@ use crate::config::{ScimCredential, TenantConfig, has_admin_role};
 use crate::email;
 use crate::scim::list::{self, ListQuery, PageRules};
 use crate::scim::patch::{self, PatchRules};
+use crate::scim::required;
 use crate::scim::resource::{self, Meta};
 use crate::scim::{ScimError, filter};
 use crate::sp::{Sp, hash_token, new_id, new_token, same_secret};
@@ -260,12 +261,12 @@ impl Sp {
                 )));
             }
         }
+        // The account's key is its primary email, unique in the tenant. The
+        // `email-not-unique` flaw keys it on the userName instead, so the
+        // email is a free attribute two users may share.
+        let key = if self.policy.scim_email_is_unique { email.as_str() } else { input.user_name.as_str() };
         Ok(ScimUserWrite {
-            email_normalised: if self.policy.scim_trims_email {
-                email::normalise(&email)
-            } else {
-                email::fold_case(&email)
-            },
+            email_normalised: if self.policy.scim_trims_email { email::normalise(key) } else { email::fold_case(key) },
             name: if input.display_name.is_empty() { email.clone() } else { input.display_name.clone() },
             email,
             // The `scim-email-untrimmed` flaw keeps the userName as sent.
@@ -277,6 +278,34 @@ impl Sp {
             roles: input.roles,
             resource: input.stored,
         })
+    }
+
+    /// Refuses a User that lacks one of the tenant's required attributes
+    /// (`scim.required_attributes`; RFC 7644 3.3 and 3.12: 400
+    /// invalidValue), before anything is stored. `before` is the stored
+    /// resource for a PATCH, which is held only to the attributes it would
+    /// remove: a deactivation of an account made before the tenant required
+    /// them must still go through.
+    fn require_attributes(&self, tenant: &TenantConfig, user: &Value, before: Option<&Value>) -> Result<(), ScimError> {
+        let required = tenant.scim.as_ref().map(|s| s.required_attributes.as_slice()).unwrap_or_default();
+        if !self.policy.scim_enforces_required_attributes || required.is_empty() {
+            return Ok(());
+        }
+        let held: Vec<String> = match before {
+            None => required.to_vec(),
+            Some(before) => required
+                .iter()
+                .filter(|a| required::first_missing(before, std::slice::from_ref(a)).is_none())
+                .cloned()
+                .collect(),
+        };
+        match required::first_missing(user, &held) {
+            None => Ok(()),
+            Some(missing) => Err(ScimError::InvalidValue(format!(
+                "'{missing}' is required by tenant {}: a user without it cannot be provisioned (see /Schemas)",
+                tenant.id
+            ))),
+        }
     }
 
     pub fn scim_list_users(&self, tenant: &str, query: &ListQuery) -> Result<Value, ScimError> {
@@ -418,6 +447,7 @@ impl Sp {
     pub fn scim_create_user(&self, tenant: &str, body: &Value) -> Result<(ScimReply, bool), ScimError> {
         let tenant = self.scim_tenant(tenant)?;
         let write = self.user_write(tenant, body)?;
+        self.require_attributes(tenant, body, None)?;
         let id = UserId(new_id("usr"));
         let now = self.now();
         let (user, created) = self.scim_write(|scope| match scope.scim_create_user(&tenant.id, &id, &write, now) {
@@ -500,6 +530,7 @@ impl Sp {
                     object.insert("name".into(), name.clone());
                 }
             }
+            self.require_attributes(config, &body, None)?;
             self.write_user(scope, config, &current, &body)
         })?;
         Ok(self.user_reply(config, written))
@@ -535,6 +566,7 @@ impl Sp {
             let mut base = current.resource.clone();
             base["id"] = Value::from(id);
             let patched = patch::apply(&base, &operations, self.patch_rules())?;
+            self.require_attributes(config, &patched, Some(&current.resource))?;
             self.write_user(scope, config, &current, &patched)
         })?;
         Ok(self.user_reply(config, written))

@@ -10,6 +10,7 @@
 pub mod filter;
 pub mod list;
 pub mod patch;
+pub mod required;
 pub mod resource;
 
 use serde_json::{Value, json};

@@ -259,6 +259,8 @@ pub trait SignInStore: Send + Sync {
     fn create_user(&self, user: NewUser, id: UserId) -> StoreResult<User>;
     fn list_users(&self, tenant: &TenantId) -> StoreResult<Vec<User>>;
     fn link_identity(&self, tenant: &TenantId, issuer: &str, subject: &str, user: &UserId) -> StoreResult<()>;
+    /// Sets an account's app roles, as a sign-in's role claim says them.
+    fn set_user_roles(&self, user: &UserId, roles: &[String]) -> StoreResult<()>;
     /// The licence the account was given at sign-in, if any.
     fn licence(&self, user: &UserId) -> StoreResult<Option<String>>;
     /// Gives the account a licence unless it has one: a licence once given

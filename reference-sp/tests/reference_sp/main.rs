@@ -6,6 +6,7 @@
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
 mod accounts;
+mod appenate;
 mod encryption;
 mod hardening;
 mod oidc_flow;

@@ -401,6 +401,9 @@ pub(crate) struct HarnessOptions {
     pub link_accounts_by_verified_email: bool,
     /// Tenant `acme` asks for `offline_access`, so it keeps refresh tokens.
     pub offline_access: bool,
+    /// More keys for tenant `acme`, one TOML line each (such as its
+    /// `roles` and `role_claim`).
+    pub acme_extra: String,
 }
 
 impl Default for HarnessOptions {
@@ -411,6 +414,7 @@ impl Default for HarnessOptions {
             algorithm: "RS256",
             link_accounts_by_verified_email: false,
             offline_access: false,
+            acme_extra: String::new(),
         }
     }
 }
@@ -478,6 +482,7 @@ provisioning = "jit"
 link_accounts_by_verified_email = {link}
 break_glass = {{ email = "breakglass@acme.test", password = "test-breakglass-password" }}
 oidc = {{ issuer = "{issuer}", client_id = "{CLIENT_ID}", {auth}, id_token_signed_response_alg = "{alg}"{scopes} }}
+{acme_extra}
 
 [[tenants]]
 id = "beta"
@@ -488,6 +493,7 @@ oidc = {{ issuer = "{issuer}", client_id = "{CLIENT_ID}", {auth}, id_token_signe
 "#,
             db = dir.path().join("sp.sqlite3").display(),
             link = options.link_accounts_by_verified_email,
+            acme_extra = options.acme_extra,
             alg = options.algorithm,
             scopes = if options.offline_access {
                 r#", scopes = ["openid", "email", "profile", "offline_access"]"#

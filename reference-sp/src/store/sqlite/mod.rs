@@ -186,7 +186,10 @@ impl SettingsStore for SqliteStore {
                 let stored: TenantSettings =
                     serde_json::from_str(&stored).map_err(|e| StoreError::Corrupt(e.to_string()))?;
                 settings.admin_signed_in_via_idp = stored.admin_signed_in_via_idp;
-                settings.sso_required = stored.sso_required;
+                // A config that requires SSO from the start (`sso_required =
+                // true`, as the Appenate guide's SP does) requires it at
+                // every start; otherwise the stored choice stands.
+                settings.sso_required |= stored.sso_required;
             }
             let settings = serde_json::to_string(&settings).map_err(|e| StoreError::Corrupt(e.to_string()))?;
             c.execute(
@@ -288,6 +291,14 @@ impl SignInStore for SqliteStore {
                 c.prepare(&format!("SELECT {USER_COLUMNS} FROM users WHERE tenant = ?1 ORDER BY created, id"))?;
             let rows = statement.query_map([tenant.as_str()], user_from_row)?;
             rows.map(|row| to_user(row?)).collect()
+        })
+    }
+
+    fn set_user_roles(&self, user: &UserId, roles: &[String]) -> StoreResult<()> {
+        let roles = serde_json::to_string(roles).map_err(|e| StoreError::Corrupt(e.to_string()))?;
+        self.write_job(|c| {
+            c.execute("UPDATE users SET roles = ?2 WHERE id = ?1", params![user.0, roles])?;
+            Ok(())
         })
     }
 
