@@ -635,11 +635,13 @@ pub fn parse_config(file: &str, text: &str, dir: &Path) -> Result<SpConfig, Conf
                 parse_oidc(oidc, &id, dir).map_err(|(name, problem)| fail(field(&format!("oidc.{name}")), problem))
             })
             .transpose()?;
-        if saml.is_none() && oidc.is_none() {
+        // A tenant Okta only provisions (the Moxion guide sets up SCIM and
+        // nothing else) needs no sign-in; any other tenant would be useless.
+        if saml.is_none() && oidc.is_none() && entry.scim.is_none() {
             return Err(fail(
                 field("saml"),
                 format!(
-                    "tenant '{id}' has no way to sign in: give it a SAML IdP (idp_metadata_url or idp_metadata_file) or an oidc table, or both"
+                    "tenant '{id}' has no way in: give it a SAML IdP (idp_metadata_url or idp_metadata_file), an oidc table or a scim table"
                 ),
             ));
         }
@@ -1310,11 +1312,21 @@ pub(crate) mod tests {
 
     #[test]
     fn a_tenant_with_neither_saml_nor_oidc_is_refused_with_the_reason() {
+        let scim_line = BUILTIN_CONFIG.lines().find(|l| l.starts_with("scim = ")).unwrap_or_default();
         assert_eq!(
-            error_of(&acme_with("")),
-            "sp.toml: tenants[0].saml: tenant 'acme' has no way to sign in: give it a SAML IdP \
-             (idp_metadata_url or idp_metadata_file) or an oidc table, or both"
+            error_of(&acme_with("").replacen(scim_line, "", 1)),
+            "sp.toml: tenants[0].saml: tenant 'acme' has no way in: give it a SAML IdP \
+             (idp_metadata_url or idp_metadata_file), an oidc table or a scim table"
         );
+    }
+
+    #[test]
+    fn a_tenant_that_okta_only_provisions_needs_no_sign_in() {
+        // acme keeps its SCIM table and loses its SAML IdP and OIDC table.
+        let config = parse_config("sp.toml", &acme_with(""), Path::new(".")).unwrap();
+        let acme = config.tenant("acme").unwrap();
+        assert!(acme.saml.is_none() && acme.oidc.is_none());
+        assert!(acme.scim.is_some());
     }
 
     #[test]
