@@ -209,6 +209,18 @@ struct CheckArgs {
     /// from this seed, which every report that ran it names.
     #[arg(long, value_name = "N")]
     seed: Option<u64>,
+    /// Also judge the target against a profile's requirements and print its
+    /// report after the checks' (oin: Okta Integration Network readiness);
+    /// exit 1 when a requirement is unmet.
+    #[arg(long, value_enum)]
+    profile: Option<CheckProfile>,
+}
+
+/// The requirement profiles `mockta check --profile` judges a target by.
+#[derive(Clone, Copy, ValueEnum)]
+enum CheckProfile {
+    /// What Okta's OIN submission asks of an integration.
+    Oin,
 }
 
 #[derive(Clone, Copy, ValueEnum)]
@@ -640,13 +652,19 @@ fn check(args: CheckArgs) -> Result<(), Failure> {
     let label = args.target.display().to_string();
     // A target whose org file or app is wrong is bad input (exit 2); a busy
     // address or a key folder that cannot be written is the environment (3).
-    let report = runtime
-        .block_on(conformance::run_seeded(target, label, checks, args.key_dir.clone(), args.seed, progress))
-        .map_err(|error| match error {
-            conformance::runner::SuiteError::Listen { .. } => Failure::runtime(error),
-            conformance::runner::SuiteError::Setup(setup) => setup_failure(setup, false),
-            _ => Failure::usage(error),
-        })?;
+    let run = async {
+        match args.profile {
+            None => conformance::run_seeded(target, label, checks, args.key_dir.clone(), args.seed, progress).await,
+            Some(CheckProfile::Oin) => {
+                conformance::run_oin(target, label, checks, args.key_dir.clone(), args.seed, progress).await
+            }
+        }
+    };
+    let report = runtime.block_on(run).map_err(|error| match error {
+        conformance::runner::SuiteError::Listen { .. } => Failure::runtime(error),
+        conformance::runner::SuiteError::Setup(setup) => setup_failure(setup, false),
+        _ => Failure::usage(error),
+    })?;
     let text = match args.format {
         ReportFormat::Human => report.to_human(),
         ReportFormat::Json => report.to_json(),
@@ -658,6 +676,17 @@ fn check(args: CheckArgs) -> Result<(), Failure> {
     }
     if let Some(path) = &args.json_output {
         std::fs::write(path, report.to_json()).map_err(|e| Failure::runtime(format!("{}: {e}", path.display())))?;
+    }
+    // Under a profile an unmet requirement fails the run, even against a
+    // baseline; the checks still fail it as they do without one.
+    if let Some(readiness) = &report.oin
+        && readiness.has_unmet()
+    {
+        let unmet = readiness.unmet();
+        return Err(Failure {
+            message: format!("{} OIN requirements unmet: {}", unmet.len(), unmet.join(", ")),
+            code: 1,
+        });
     }
     if let Some(baseline) = &baseline {
         let comparison = report.compare(baseline, args.strict);

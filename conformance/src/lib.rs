@@ -11,6 +11,7 @@
 pub mod catalogue;
 pub mod explain;
 pub mod init;
+pub mod oin;
 pub mod profile;
 pub mod report;
 pub mod runner;
@@ -81,4 +82,40 @@ pub async fn run_seeded(
     report.idp_ca_file = suite.tls_ca_file().map(|path| path.display().to_string());
     report.note_state_machine_seed(suite.state_machine_options().seed);
     Ok(report)
+}
+
+/// As [`run_seeded`], then judges the target's OIN readiness (`mockta check
+/// --profile oin`); the report carries it.
+pub async fn run_oin(
+    target: Target,
+    label: String,
+    checks: Vec<Check>,
+    key_dir: Option<std::path::PathBuf>,
+    state_machine_seed: Option<u64>,
+    progress: impl Fn(&CheckResult) + Send + Sync + 'static,
+) -> Result<Report, SuiteError> {
+    let mut suite = Suite::start(target.clone(), key_dir).await?;
+    suite.set_state_machine(state_machine_seed, None);
+    Ok(run_oin_on(suite, &target, label, checks, progress).await)
+}
+
+/// Runs the checks on a suite already serving the target's org (tests give
+/// one whose org they pointed at their SP) and judges the OIN readiness from
+/// the org's and target's declarations, read before any check changes the
+/// org, and from the results.
+pub async fn run_oin_on(
+    suite: Suite,
+    target: &Target,
+    label: String,
+    checks: Vec<Check>,
+    progress: impl Fn(&CheckResult) + Send + Sync + 'static,
+) -> Report {
+    let facts = suite.idp().read_org(|org| oin::Facts::gather(target, org));
+    let suite = Arc::new(suite);
+    let results = suite.run(checks, progress).await;
+    let mut report = Report::new(label, results);
+    report.idp_ca_file = suite.tls_ca_file().map(|path| path.display().to_string());
+    report.note_state_machine_seed(suite.state_machine_options().seed);
+    report.oin = Some(oin::judge(&facts, &report.results));
+    report
 }

@@ -6,7 +6,11 @@
 //! "reference", "verdict" (pass | fail | warn | skip | error), "reason",
 //! "evidence"?: the protocol's evidence object (SAML: {"message",
 //! "sp_status", "sp_location", "sp_body_excerpt", "oracle"}), "fix"?,
-//! "duration_ms"}]}`.
+//! "duration_ms"}], "oin"?: {"profile", "requirements": [{"id", "protocol",
+//! "title", "source", "standing" (met | warn | unmet | not_applicable),
+//! "evidence": [string], "manual_cases": [{"area", "title"}]}],
+//! "manual_cases_not_run", "manual_case_ids"}}` (`oin` only under `mockta
+//! check --profile oin`).
 //! Results are in catalogue order.
 
 use std::collections::BTreeMap;
@@ -55,6 +59,10 @@ pub struct Report {
     pub state_machine_seed: Option<u64>,
     pub summary: Summary,
     pub results: Vec<CheckResult>,
+    /// The OIN readiness of the target, when the run was `mockta check
+    /// --profile oin`.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub oin: Option<crate::oin::Readiness>,
 }
 
 impl Report {
@@ -64,7 +72,7 @@ impl Report {
         for result in &results {
             summary.add(result.verdict);
         }
-        Report { schema: SCHEMA, target, idp_ca_file: None, state_machine_seed: None, summary, results }
+        Report { schema: SCHEMA, target, idp_ca_file: None, state_machine_seed: None, summary, results, oin: None }
     }
 
     /// Names the integration state machine's seed in the report, when the
@@ -198,6 +206,10 @@ impl Report {
             "\n{} passed, {} failed, {} warnings, {} skipped, {} errors",
             s.pass, s.fail, s.warn, s.skip, s.error
         );
+        // The OIN readiness comes last, after the checks it rests on.
+        if let Some(oin) = &self.oin {
+            out.push_str(&oin.to_human());
+        }
         out
     }
 }

@@ -138,6 +138,11 @@ pub struct OidcTarget {
     /// tokens, and an error status when it refused them. The refresh checks
     /// are skipped without it.
     pub refresh_url: Option<String>,
+    /// `scopes`: the scopes the relying party asks for, as its configuration
+    /// has them. Only the OIN readiness report (`conformance::oin`) reads
+    /// them, since Okta's submission refuses custom scopes and
+    /// `offline_access`; `None` when the target does not say.
+    pub scopes: Option<Vec<String>>,
 }
 
 /// Where the SP's SCIM 2.0 server is and how Okta authenticates to it.
@@ -328,6 +333,7 @@ struct OidcSection {
     login_url: Option<String>,
     return_parameter: Option<String>,
     refresh_url: Option<String>,
+    scopes: Option<Vec<String>>,
 }
 
 #[derive(Debug, Deserialize)]
@@ -512,6 +518,7 @@ pub fn parse_target(file: &str, text: &str, dir: &Path) -> Result<Target, Target
                 login_url: section.login_url,
                 return_parameter: section.return_parameter.filter(|name| !name.is_empty()),
                 refresh_url: section.refresh_url,
+                scopes: section.scopes,
             })
         }
     };

@@ -18,6 +18,7 @@ mod interop_scim_server;
 mod interop_shibboleth;
 mod layering;
 mod oidc_sign_in;
+mod oin_profile;
 mod profiles;
 mod scim_interop;
 mod scim_oauth;

@@ -13,6 +13,7 @@ mod flaws;
 mod generated_keys;
 mod oidc;
 mod oidc_public;
+mod oin;
 mod reports;
 mod scim;
 mod state_machine;
