@@ -54,6 +54,7 @@ macro_rules! profile_tests {
     };
 }
 
+profile_tests!(mobius);
 profile_tests!(moxion);
 
 #[test]
