@@ -264,6 +264,17 @@ pub struct TenantConfig {
     /// sets the account's role from it, so a change the Okta admin makes is
     /// taken at the next sign-in. Needs `roles`.
     pub role_claim: Option<String>,
+    /// The vendor's own words for a user it has no account for, shown on
+    /// the refusal page of an existing-accounts-only tenant
+    /// (`unknown_user_refusal`), as the MoovingON guide's SP answers "Error
+    /// 405" to an IdP-initiated sign-in of a user it does not know. Without
+    /// it the page says only that there is no account.
+    pub unknown_user_refusal: Option<String>,
+    /// A SAML attribute (and, where the tenant takes it by SCIM, a boolean
+    /// core User attribute) whose value `true` makes the user an admin
+    /// (`admin_attribute`), as the MoovingON guide's `moovingon_ai_admin`
+    /// set on the administrator group's assignment.
+    pub admin_attribute: Option<String>,
 }
 
 /// A tenant's rules for sign-ins through its IdP, as vendor guides state
@@ -326,6 +337,18 @@ pub struct ScimConfig {
     pub owner: Option<String>,
     /// The attributes of the tenant's custom User extension.
     pub extension: Vec<String>,
+    /// Custom attributes the tenant takes on the core User itself
+    /// (`core_attributes`), not in an extension: Okta sends an attribute
+    /// whose External namespace is the core User schema at the top level of
+    /// the resource, as the MoovingON guide sets up `moovingon_ai_admin`,
+    /// `firstPhone` and `secondPhone`. Each is one of
+    /// [`crate::scim::resource::CORE_CUSTOM_ATTRIBUTES`].
+    pub core_attributes: Vec<String>,
+    /// Every SCIM request is refused until an admin has signed in through
+    /// the tenant's IdP (`requires_verified_sso`), as the MoovingON guide
+    /// warns: SCIM enabled before SSO is shown to work can lock the
+    /// customer out of the app.
+    pub requires_verified_sso: bool,
     /// The tenant's own OAuth 2.0 authorization server for its SCIM API,
     /// when it has one (`[tenants.scim.oauth]`).
     pub oauth: Option<ScimOAuthConfig>,
@@ -454,6 +477,8 @@ struct TenantEntry {
     sso_required: Option<bool>,
     roles: Option<Vec<String>>,
     role_claim: Option<String>,
+    unknown_user_refusal: Option<String>,
+    admin_attribute: Option<String>,
 }
 
 #[derive(Debug, Default, Deserialize)]
@@ -524,6 +549,9 @@ struct ScimEntry {
     admin_team: Option<String>,
     owner: Option<String>,
     extension: Option<Vec<String>>,
+    core_attributes: Option<Vec<String>>,
+    #[serde(default)]
+    requires_verified_sso: bool,
     oauth: Option<ScimOAuthEntry>,
     required_attributes: Option<Vec<String>>,
 }
@@ -698,6 +726,14 @@ pub fn parse_config(file: &str, text: &str, dir: &Path) -> Result<SpConfig, Conf
                         format!("'{unknown}' is not one of {}", known.join(", ")),
                     ));
                 }
+                let core_known = crate::scim::resource::CORE_CUSTOM_ATTRIBUTES.map(|(name, _)| name);
+                let core_attributes = scim.core_attributes.unwrap_or_default();
+                if let Some(unknown) = core_attributes.iter().find(|a| !core_known.contains(&a.as_str())) {
+                    return Err(fail(
+                        field("scim.core_attributes"),
+                        format!("'{unknown}' is not one of {}", core_known.join(", ")),
+                    ));
+                }
                 let oauth = match scim.oauth {
                     None => None,
                     Some(oauth) => Some(scim_oauth(oauth).map_err(|(name, problem)| fail(field(name), problem))?),
@@ -719,6 +755,8 @@ pub fn parse_config(file: &str, text: &str, dir: &Path) -> Result<SpConfig, Conf
                     admin_team: scim.admin_team,
                     owner: scim.owner,
                     extension,
+                    core_attributes,
+                    requires_verified_sso: scim.requires_verified_sso,
                     oauth,
                     required_attributes,
                 })
@@ -770,6 +808,11 @@ pub fn parse_config(file: &str, text: &str, dir: &Path) -> Result<SpConfig, Conf
             scim,
             roles,
             role_claim,
+            unknown_user_refusal: entry
+                .unknown_user_refusal
+                .map(|text| text.trim().to_owned())
+                .filter(|t| !t.is_empty()),
+            admin_attribute: entry.admin_attribute.map(|name| name.trim().to_owned()).filter(|n| !n.is_empty()),
             id,
         });
     }

@@ -153,6 +153,9 @@ pub enum Flaw {
     JitSkipsLicence,
     UsernameFormatUnchecked,
     DisplayNameOptional,
+    UnknownUserServerError,
+    ScimBeforeSsoVerified,
+    CoreAttributesDropped,
 }
 
 /// How many refused SAML responses lock an account under the
@@ -160,7 +163,7 @@ pub enum Flaw {
 pub const FAILED_SSO_LOCK_THRESHOLD: u32 = 5;
 
 impl Flaw {
-    pub const ALL: [Flaw; 142] = [
+    pub const ALL: [Flaw; 145] = [
         Flaw::AcceptUnsigned,
         Flaw::TrustKeyinfoCert,
         Flaw::TrustKeyValue,
@@ -303,6 +306,9 @@ impl Flaw {
         Flaw::JitSkipsLicence,
         Flaw::UsernameFormatUnchecked,
         Flaw::DisplayNameOptional,
+        Flaw::UnknownUserServerError,
+        Flaw::ScimBeforeSsoVerified,
+        Flaw::CoreAttributesDropped,
     ];
 
     pub fn name(self) -> &'static str {
@@ -449,6 +455,9 @@ impl Flaw {
             Flaw::JitSkipsLicence => "jit-skips-licence",
             Flaw::UsernameFormatUnchecked => "username-format-unchecked",
             Flaw::DisplayNameOptional => "display-name-optional",
+            Flaw::UnknownUserServerError => "unknown-user-server-error",
+            Flaw::ScimBeforeSsoVerified => "scim-before-sso-verified",
+            Flaw::CoreAttributesDropped => "core-attributes-dropped",
         }
     }
 
@@ -553,6 +562,15 @@ impl Flaw {
             }
             Flaw::PinFirstIdpCertificate => {
                 "Keeps the IdP signing certificates it read first and ignores those a metadata refresh brings, as an SP that pins the certificate at setup does, so Okta's certificate rollover locks everyone out when the app switches to the new certificate (attacks.md K-05: \"users can't access the app until you upload the new certificate\")."
+            }
+            Flaw::UnknownUserServerError => {
+                "Answers a sign-in of a user it has no account for with a generic 500 error page, as an SP whose account lookup returns nothing and fails on it does, instead of its own refusal (the MoovingON guide's \"Error 405\"), so the customer's help desk cannot tell a missing account from an outage."
+            }
+            Flaw::ScimBeforeSsoVerified => {
+                "Takes SCIM requests from the moment SCIM is switched on, before anyone has signed in through the IdP, so provisioning can overwrite or deactivate the accounts of a set-up whose sign-in never worked and lock the customer out (the MoovingON guide: \"Don't try to enable SCIM before you verify that IdP is working\")."
+            }
+            Flaw::CoreAttributesDropped => {
+                "Accepts the custom attributes Okta sends on the core User (the MoovingON guide's moovingon_ai_admin, firstPhone and secondPhone, External namespace urn:ietf:params:scim:schemas:core:2.0:User) and silently keeps none of them, as a SCIM server that maps only the standard attributes does, so the admin flag and the phones never arrive."
             }
             Flaw::RequiredAttributesUnchecked => {
                 "Takes a SCIM create or replace that lacks an attribute the tenant requires (a first name, a last name, an email) and stores the user with an empty name, where the Appenate guide says such a user cannot be provisioned; SCIM servers commonly check only userName (RFC 7644 3.3 and 3.12 want 400 invalidValue)."
@@ -1001,6 +1019,17 @@ pub struct Policy {
     /// false under `role-only-at-creation`, which takes it only when the
     /// sign-in creates the account.
     pub sign_in_updates_role: bool,
+    /// A sign-in of a user with no account is refused with the tenant's
+    /// own refusal (403); false under `unknown-user-server-error`, which
+    /// answers a generic 500.
+    pub unknown_user_gets_refusal: bool,
+    /// A tenant with `requires_verified_sso` refuses SCIM until an admin
+    /// has signed in through its IdP; false under
+    /// `scim-before-sso-verified`.
+    pub scim_waits_for_verified_sso: bool,
+    /// A tenant's custom core User attributes are kept with the resource;
+    /// false under `core-attributes-dropped`, which drops them.
+    pub scim_keeps_core_attributes: bool,
     /// A metadata refresh installs the IdP signing certificates it reads;
     /// false under `pin-first-idp-certificate`, which keeps those read
     /// first and takes only the rest of the new metadata.
@@ -1232,6 +1261,9 @@ impl Policy {
             scim_enforces_required_attributes: true,
             scim_email_is_unique: true,
             sign_in_updates_role: true,
+            unknown_user_gets_refusal: true,
+            scim_waits_for_verified_sso: true,
+            scim_keeps_core_attributes: true,
             idp_metadata_refresh_takes_certificates: true,
             oidc_links_only_verified_email: true,
             sign_in_keeps_pushed_membership: true,
@@ -1460,6 +1492,9 @@ impl Policy {
                 Flaw::RequiredAttributesUnchecked => policy.scim_enforces_required_attributes = false,
                 Flaw::EmailNotUnique => policy.scim_email_is_unique = false,
                 Flaw::RoleOnlyAtCreation => policy.sign_in_updates_role = false,
+                Flaw::UnknownUserServerError => policy.unknown_user_gets_refusal = false,
+                Flaw::ScimBeforeSsoVerified => policy.scim_waits_for_verified_sso = false,
+                Flaw::CoreAttributesDropped => policy.scim_keeps_core_attributes = false,
                 Flaw::PinFirstIdpCertificate => policy.idp_metadata_refresh_takes_certificates = false,
                 Flaw::LinkUnverifiedEmail => policy.oidc_links_only_verified_email = false,
                 Flaw::SignInGroupsReplaceMembership => policy.sign_in_keeps_pushed_membership = false,

@@ -57,6 +57,11 @@ pub struct VerifiedIdentity {
     /// `SessionNotOnOrAfter`); the session ends then if that comes before
     /// the SP's own lifetime. `None` for OIDC and when the IdP says nothing.
     pub session_not_on_or_after: Option<OffsetDateTime>,
+    /// The names of the SAML attributes whose value is `true`, so a
+    /// tenant's `admin_attribute` (the MoovingON guide's
+    /// `moovingon_ai_admin`, set on the administrator group's assignment)
+    /// can make the user an admin. Empty for OIDC.
+    pub true_attributes: Vec<String>,
 }
 
 impl VerifiedIdentity {
@@ -88,6 +93,16 @@ impl VerifiedIdentity {
                 session_index: response.session_index().map(str::to_owned),
             }),
             session_not_on_or_after: response.session_not_on_or_after(),
+            true_attributes: if read_attributes {
+                response
+                    .attributes()
+                    .iter()
+                    .filter(|(_, values)| values.first().is_some_and(|v| v.trim().eq_ignore_ascii_case("true")))
+                    .map(|(name, _)| name.clone())
+                    .collect()
+            } else {
+                Vec::new()
+            },
         }
     }
 
@@ -120,6 +135,7 @@ impl VerifiedIdentity {
             email_links_existing_account: links,
             saml_session: None,
             session_not_on_or_after: None,
+            true_attributes: Vec::new(),
         }
     }
 
@@ -170,7 +186,17 @@ impl Sp {
         // flaw gives the licence only to returning users.
         let returning = tenant.sign_in_rules.licence_at_sign_in.is_some()
             && self.store.user_by_identity(&tenant.id, &identity.issuer, &identity.subject)?.is_some();
-        let user = self.match_account(tenant, settings, identity)?;
+        let user = self.match_account(tenant, settings, identity).map_err(|refused| match refused {
+            // The `unknown-user-server-error` flaw: a generic server error.
+            SpError::NoAccount { .. } if !self.policy.unknown_user_gets_refusal => {
+                SpError::TaskFailed("internal error".into())
+            }
+            SpError::NoAccount { email, tenant: id } => match &tenant.unknown_user_refusal {
+                Some(refusal) => SpError::NoAccountRefused { refusal: refusal.clone(), email, tenant: id },
+                None => SpError::NoAccount { email, tenant: id },
+            },
+            other => other,
+        })?;
         if let Some(licence) = &tenant.sign_in_rules.licence_at_sign_in
             && (returning || self.policy.licence_at_account_creation)
         {
@@ -204,7 +230,7 @@ impl Sp {
             session_expiry(now + self.config.session_ttl, identity.session_not_on_or_after),
         )?;
         tracing::info!(tenant = %tenant.id, user = ?user.email, "signed in");
-        if !settings.admin_signed_in_via_idp && self.is_tenant_admin(tenant, &user, &identity.groups)? {
+        if !settings.admin_signed_in_via_idp && self.is_tenant_admin(tenant, &user, identity)? {
             // Lockout safety: SSO can be required only once an admin has
             // shown that sign-in through the IdP works.
             self.store.mark_admin_signed_in(&tenant.id)?;
@@ -239,10 +265,20 @@ impl Sp {
         all.iter().cloned().collect()
     }
 
-    /// Whether a user is an admin of the tenant: an admin role, or the
+    /// Whether a user is an admin of the tenant: an admin role, the
+    /// tenant's admin attribute set to `true` in this sign-in, or the
     /// tenant's admin team (from SCIM or the IdP's groups).
-    fn is_tenant_admin(&self, tenant: &TenantConfig, user: &User, idp_groups: &[String]) -> Result<bool, SpError> {
+    fn is_tenant_admin(
+        &self,
+        tenant: &TenantConfig,
+        user: &User,
+        identity: &VerifiedIdentity,
+    ) -> Result<bool, SpError> {
+        let idp_groups = &identity.groups;
         if has_admin_role(&user.roles) {
+            return Ok(true);
+        }
+        if tenant.admin_attribute.as_ref().is_some_and(|name| identity.true_attributes.contains(name)) {
             return Ok(true);
         }
         if tenant.admin_team().is_none() {
@@ -466,6 +502,7 @@ mod tests {
             email_links_existing_account: true,
             saml_session: None,
             session_not_on_or_after: None,
+            true_attributes: vec![],
         }
     }
 

@@ -68,6 +68,10 @@ pub enum SpError {
     DomainNotAllowed { email: String, tenant: TenantId },
     #[error("no account for {email} in tenant {tenant}")]
     NoAccount { email: String, tenant: TenantId },
+    /// No account, refused in the tenant's own words
+    /// (`unknown_user_refusal`), which lead the refusal page.
+    #[error("{refusal} (no account for {email} in tenant {tenant})")]
+    NoAccountRefused { refusal: String, email: String, tenant: TenantId },
     /// The tenant's `require_email_username`: the IdP's username for the
     /// user is not an email address.
     #[error(
@@ -129,7 +133,7 @@ impl SpError {
             SpError::NoMetadata(_) => "tenant.idp_metadata_unavailable",
             SpError::RelayStateRejected(_) => "saml.relay_state_rejected",
             SpError::DomainNotAllowed { .. } => "account.domain_not_allowed",
-            SpError::NoAccount { .. } => "account.not_found",
+            SpError::NoAccount { .. } | SpError::NoAccountRefused { .. } => "account.not_found",
             SpError::UsernameNotEmail { .. } => "account.username_not_email",
             SpError::NoDisplayName { .. } => "account.no_display_name",
             SpError::RoleUnknown { .. } => "account.role_unknown",
@@ -479,7 +483,10 @@ impl Sp {
         };
         let (tenant, saml) = match path_tenant {
             Some(id) => self.saml_tenant(id)?,
-            None => self.tenant_for_issuer(unverified.claimed_issuer().as_deref())?,
+            None => match self.tenant_named_by_audience(&unverified) {
+                Some(found) => found,
+                None => self.tenant_for_issuer(unverified.claimed_issuer().as_deref())?,
+            },
         };
         let acs_urls = match path_tenant {
             Some(_) => vec![self.config.acs_url(&tenant.id)],
@@ -543,9 +550,14 @@ impl Sp {
             return Err(SamlError::Replay.into());
         }
 
-        // 9. RelayState.
+        // 9. RelayState. At the shared ACS, a RelayState that is the
+        // integration's identifier (the last segment of the tenant's entity
+        // id, `/sso/acs/<identifier>`, which the MoovingON guide sets as the
+        // app's default RelayState) names the tenant, not a page.
+        let names_the_integration =
+            |r: &str| path_tenant.is_none() && !r.starts_with('/') && saml.sp_entity_id.rsplit('/').next() == Some(r);
         let relay_state = relay_state
-            .filter(|r| !r.is_empty())
+            .filter(|r| !r.is_empty() && !names_the_integration(r))
             .map(str::to_owned)
             .or_else(|| pending.as_ref().map(|p| p.return_to.clone()).filter(|r| !r.is_empty()))
             .unwrap_or_else(|| settings.default_relay_state.clone());
@@ -620,6 +632,32 @@ impl Sp {
 
     /// For the shared ACS: the one tenant whose IdP has this entity id. The
     /// claim is not trusted; it only picks the keys to verify with.
+    /// At the shared ACS: the one SAML tenant whose entity id is among the
+    /// response's (unverified) audiences, as the MoovingON guide's audience
+    /// `/sso/acs/<identifier>` names the integration when several tenants
+    /// share one IdP, and so one issuer.
+    fn tenant_named_by_audience(&self, unverified: &UnverifiedResponse) -> Option<(&TenantConfig, &SamlConnection)> {
+        let audiences = unverified.claimed_audiences();
+        let mut matching = self
+            .config
+            .tenants
+            .iter()
+            .filter_map(|t| Some((t, t.saml.as_ref()?)))
+            .filter(|(_, saml)| audiences.contains(&saml.sp_entity_id));
+        match (matching.next(), matching.next()) {
+            (Some(found), None) => Some(found),
+            _ => None,
+        }
+    }
+
+    /// The tenant the shared ACS would verify this SAMLResponse form value
+    /// for by its audience, if one: the HTTP layer loads that tenant's IdP
+    /// metadata first, as the tenant's own ACS does.
+    pub fn shared_acs_tenant(&self, saml_response: &str) -> Option<String> {
+        let unverified = UnverifiedResponse::from_form_value(saml_response).ok()?;
+        self.tenant_named_by_audience(&unverified).map(|(tenant, _)| tenant.id.to_string())
+    }
+
     fn tenant_for_issuer(&self, issuer: Option<&str>) -> Result<(&TenantConfig, &SamlConnection), SpError> {
         let issuer = issuer.ok_or(SpError::TenantNotIdentified)?;
         let idps = self.idps.read().unwrap_or_else(PoisonError::into_inner);

@@ -110,6 +110,7 @@ impl HttpError {
                     SpError::NoMetadata(_) => StatusCode::SERVICE_UNAVAILABLE,
                     SpError::DomainNotAllowed { .. }
                     | SpError::NoAccount { .. }
+                    | SpError::NoAccountRefused { .. }
                     | SpError::UsernameNotEmail { .. }
                     | SpError::NoDisplayName { .. }
                     | SpError::RoleUnknown { .. }

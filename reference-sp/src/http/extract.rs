@@ -69,6 +69,7 @@ impl FromRequestParts<Arc<Sp>> for ScimTenant {
             Ok(None) | Err(_) => return Err(ScimError::Unauthorized.into()),
         };
         sp.scim_authenticate(&tenant, authorization(parts))?;
+        sp.scim_ready(&tenant)?;
         Ok(ScimTenant(tenant))
     }
 }

@@ -65,8 +65,15 @@ pub(super) async fn login(
 }
 
 async fn acs(sp: Arc<Sp>, tenant: Option<String>, form: AcsForm, headers: HeaderMap) -> Result<Response, HttpError> {
-    if let Some(tenant) = &tenant {
-        idp_fetch::ensure(&sp, tenant).await?;
+    // The shared ACS finds its tenant by the response's audience where it
+    // can; that tenant's IdP metadata is loaded first, as at its own ACS.
+    match &tenant {
+        Some(tenant) => idp_fetch::ensure(&sp, tenant).await?,
+        None => {
+            if let Some(named) = sp.shared_acs_tenant(&form.saml_response) {
+                idp_fetch::ensure(&sp, &named).await?;
+            }
+        }
     }
     let pending = cookie(&headers, PENDING_COOKIE);
     // Verification is CPU work and the store writes with fsync: both run on

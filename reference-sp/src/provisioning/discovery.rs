@@ -113,6 +113,17 @@ impl Sp {
         .into_iter()
         .filter(|a| chosen.iter().any(|c| Some(c.as_str()) == a["name"].as_str()))
         .collect();
+        // The tenant's custom attributes on the core User itself, declared
+        // with the core attributes so a client reads where they go.
+        let core_chosen = config.scim.as_ref().map(|s| s.core_attributes.clone()).unwrap_or_default();
+        let core_custom: Vec<Value> = resource::CORE_CUSTOM_ATTRIBUTES
+            .iter()
+            .filter(|(name, _)| core_chosen.iter().any(|c| c == name))
+            .map(|(name, kind)| {
+                let declared = attribute(name, kind, false, false, false, "none");
+                if *kind == "string" { with_canonical(declared, &E164_EXAMPLES) } else { declared }
+            })
+            .collect();
         Ok(vec![
             schema(
                 SCHEMA_USER,
@@ -134,7 +145,10 @@ impl Sp {
                     addresses,
                     attribute("externalId", "string", false, false, true, "none"),
                     groups,
-                ],
+                ]
+                .into_iter()
+                .chain(core_custom)
+                .collect(),
             ),
             schema(
                 SCHEMA_GROUP,

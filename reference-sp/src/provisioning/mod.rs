@@ -121,6 +121,28 @@ impl Sp {
         if same_secret(&given, &expected) { Ok(()) } else { Err(ScimError::Unauthorized) }
     }
 
+    /// Refuses every SCIM request of a tenant that takes SCIM only once SSO
+    /// is verified (`requires_verified_sso`) while no admin has signed in
+    /// through its IdP yet: SCIM that writes accounts before sign-in through
+    /// the IdP is shown to work can lock the customer out (the MoovingON
+    /// guide's warning). Called after the credential is checked, so an
+    /// unauthenticated caller learns nothing about the tenant's state.
+    pub fn scim_ready(&self, tenant: &str) -> Result<(), ScimError> {
+        let config = self.scim_tenant(tenant)?;
+        let waits = config.scim.as_ref().is_some_and(|s| s.requires_verified_sso);
+        if !waits || !self.policy.scim_waits_for_verified_sso {
+            return Ok(());
+        }
+        let settings = self.settings(config).map_err(|e| ScimError::Internal(e.to_string()))?;
+        if settings.admin_signed_in_via_idp {
+            return Ok(());
+        }
+        Err(ScimError::Forbidden(format!(
+            "SCIM is not enabled for tenant {} until sign-in through its IdP is verified: an admin must sign in through the IdP (from the Okta dashboard) first, so that provisioning cannot lock the customer out",
+            config.id
+        )))
+    }
+
     /// Makes a new bearer token (or Basic password) for the tenant. The old
     /// one stops working at once. Returns the new secret, shown only here.
     pub fn rotate_scim_credential(&self, tenant: &str) -> Result<String, ScimError> {
@@ -243,11 +265,27 @@ impl Sp {
 
     fn user_write(&self, tenant: &TenantConfig, body: &Value) -> Result<ScimUserWrite, ScimError> {
         let extension = tenant.scim.as_ref().map(|s| s.extension.as_slice()).unwrap_or_default();
+        let core_attributes = tenant.scim.as_ref().map(|s| s.core_attributes.as_slice()).unwrap_or_default();
         let rules = resource::UserRules {
             refuse_undeclared: self.policy.scim_refuse_undeclared,
             keep_password: !self.policy.scim_never_returns_password,
         };
-        let input = resource::validate_user(body, extension, rules)?;
+        let mut input = resource::validate_user_with_core(body, extension, core_attributes, rules)?;
+        if !self.policy.scim_keeps_core_attributes {
+            // The `core-attributes-dropped` flaw: taken, then not kept.
+            if let Some(stored) = input.stored.as_object_mut() {
+                stored.retain(|key, _| !core_attributes.iter().any(|a| a.eq_ignore_ascii_case(key)));
+            }
+            input.true_core_flags.clear();
+        }
+        // The tenant's admin attribute, sent as a boolean core attribute
+        // (Okta's group assignment sets it for the administrator group's
+        // members), makes the user an admin as the extension's `admin` does.
+        if tenant.admin_attribute.as_ref().is_some_and(|name| input.true_core_flags.contains(name)) {
+            input.roles.push("Admin".into());
+            input.roles.sort();
+            input.roles.dedup();
+        }
         let email = input.email.clone().unwrap_or_else(|| input.user_name.clone());
         // SCIM makes no account that sign-in would refuse for its domain.
         if self.policy.scim_checks_email_domain {

@@ -235,6 +235,27 @@ impl UnverifiedResponse {
         Some(issuer.get_content().trim().to_owned())
     }
 
+    /// The Audiences of the first (unencrypted) Assertion, read without
+    /// trusting them, only to choose the tenant at the shared ACS
+    /// (`/sso/acs/`), where the MoovingON guide's audience
+    /// `/sso/acs/<identifier>` names the integration; verification then
+    /// requires the tenant's entity id among them as always.
+    pub fn claimed_audiences(&self) -> Vec<String> {
+        if self.xml.contains("<!DOCTYPE") {
+            return Vec::new();
+        }
+        let Ok(document) = super::parse_strictly(&self.xml) else { return Vec::new() };
+        let Some(root) = document.get_root_element() else { return Vec::new() };
+        let assertion = children(&root, NS_ASSERTION, "Assertion").into_iter().next();
+        assertion
+            .into_iter()
+            .flat_map(|a| children(&a, NS_ASSERTION, "Conditions"))
+            .flat_map(|c| children(&c, NS_ASSERTION, "AudienceRestriction"))
+            .flat_map(|r| children(&r, NS_ASSERTION, "Audience"))
+            .map(|audience| audience.get_content().trim().to_owned())
+            .collect()
+    }
+
     /// The first Assertion's Subject NameID, read without trusting it: only
     /// the `lock-after-failed-sso` flaw uses it, to count a refused
     /// response against the account it names.

@@ -53,6 +53,10 @@ pub enum ScimError {
     Unauthorized,
     #[error("Resource {0} not found.")]
     NotFound(String),
+    /// The request is understood and authenticated, but the tenant does not
+    /// take it now (SCIM before SSO is verified).
+    #[error("{0}")]
+    Forbidden(String),
     #[error("uniqueness: {0}")]
     Uniqueness(String),
     /// A conflict the RFC has no scimType for, such as the last admin.
@@ -80,6 +84,7 @@ impl ScimError {
             | ScimError::NoTarget(_)
             | ScimError::Mutability(_) => 400,
             ScimError::Unauthorized => 401,
+            ScimError::Forbidden(_) => 403,
             ScimError::NotFound(_) => 404,
             ScimError::MethodNotAllowed(_) => 405,
             ScimError::Uniqueness(_) | ScimError::Conflict(_) => 409,

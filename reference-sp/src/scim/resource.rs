@@ -20,6 +20,15 @@ pub const ROLES: [&str; 4] = ["ReadOnly", "User", "Admin", "EnterpriseAdmin"];
 /// The attributes a tenant's extension can have; each tenant picks some.
 pub const TENANT_ATTRIBUTES: [&str; 4] = ["role", "admin", "firstPhone", "secondPhone"];
 
+/// The custom attributes a tenant can take on the core User itself, with
+/// their SCIM type: Okta sends an attribute whose External namespace is
+/// `urn:ietf:params:scim:schemas:core:2.0:User` at the top level of the
+/// resource, as the MoovingON guide sets these three up. A tenant lists the
+/// ones it takes in `scim.core_attributes`; `/Schemas` then declares them on
+/// the User, and the phones must be E.164.
+pub const CORE_CUSTOM_ATTRIBUTES: [(&str, &str); 3] =
+    [("moovingon_ai_admin", "boolean"), ("firstPhone", "string"), ("secondPhone", "string")];
+
 /// The core User attributes this server keeps, as `/Schemas` declares them
 /// (besides `schemas`, and the read-only `id`, `meta` and `groups`). A
 /// write naming any other is refused: what a client reads of the schema is
@@ -61,8 +70,9 @@ impl UserRules {
     pub const STRICT: UserRules = UserRules { refuse_undeclared: true, keep_password: false };
 }
 
-/// Refuses a User attribute or extension URN that `/Schemas` does not declare.
-fn refuse_undeclared(object: &Map<String, Value>) -> Result<(), ScimError> {
+/// Refuses a User attribute or extension URN that `/Schemas` does not
+/// declare; `core_attributes` are the tenant's custom core attributes.
+fn refuse_undeclared(object: &Map<String, Value>, core_attributes: &[String]) -> Result<(), ScimError> {
     let known = |list: &[&str], key: &str| list.iter().any(|name| name.eq_ignore_ascii_case(key));
     for (key, value) in object {
         if key.eq_ignore_ascii_case("schemas") || key.eq_ignore_ascii_case("password") {
@@ -84,7 +94,7 @@ fn refuse_undeclared(object: &Map<String, Value>) -> Result<(), ScimError> {
             }
             continue;
         }
-        if !known(&USER_ATTRIBUTES, key) {
+        if !known(&USER_ATTRIBUTES, key) && !core_attributes.iter().any(|a| a.eq_ignore_ascii_case(key)) {
             return Err(invalid(format!("'{key}' is not a User attribute of this server (see /Schemas)")));
         }
     }
@@ -111,6 +121,9 @@ pub struct UserInput {
     /// From the tenant extension's `role` and `admin` (the admin group is
     /// added by the caller, which knows the memberships).
     pub roles: Vec<String>,
+    /// The tenant's boolean core attributes that are `true` (such as
+    /// `moovingon_ai_admin`); the caller knows which one makes an admin.
+    pub true_core_flags: Vec<String>,
 }
 
 fn invalid(detail: impl Into<String>) -> ScimError {
@@ -155,10 +168,36 @@ fn check_schemas(object: &Map<String, Value>, core: &str) -> Result<(), ScimErro
 /// Validates a User from POST or PUT (or the result of a PATCH). `extension`
 /// names the attributes of this tenant's extension.
 pub fn validate_user(body: &Value, extension: &[String], rules: UserRules) -> Result<UserInput, ScimError> {
+    validate_user_with_core(body, extension, &[], rules)
+}
+
+/// [`validate_user`] for a tenant that also takes custom attributes on the
+/// core User (`core_attributes`, each one of [`CORE_CUSTOM_ATTRIBUTES`]):
+/// a boolean one must be a boolean, a phone must be E.164.
+pub fn validate_user_with_core(
+    body: &Value,
+    extension: &[String],
+    core_attributes: &[String],
+    rules: UserRules,
+) -> Result<UserInput, ScimError> {
     let mut object = without_read_only(body, &[])?;
     check_schemas(&object, SCHEMA_USER)?;
     if rules.refuse_undeclared {
-        refuse_undeclared(&object)?;
+        refuse_undeclared(&object, core_attributes)?;
+    }
+    let mut true_core_flags = Vec::new();
+    for (name, kind) in CORE_CUSTOM_ATTRIBUTES.iter().filter(|(name, _)| core_attributes.iter().any(|a| a == name)) {
+        match (*kind, member(body, name)) {
+            (_, None | Some(Value::Null)) => {}
+            ("boolean", Some(Value::Bool(value))) => {
+                if *value {
+                    true_core_flags.push((*name).to_owned());
+                }
+            }
+            ("boolean", Some(_)) => return Err(invalid(format!("'{name}' must be a boolean"))),
+            (_, Some(Value::String(_))) => {}
+            (_, Some(_)) => return Err(invalid(format!("'{name}' must be a string"))),
+        }
     }
     // The `echo-password` flaw keeps the password with the resource.
     if rules.keep_password
@@ -278,7 +317,7 @@ pub fn validate_user(body: &Value, extension: &[String], rules: UserRules) -> Re
     }
     roles.sort();
     roles.dedup();
-    Ok(UserInput { stored: Value::Object(object), user_name, email, display_name, active, roles })
+    Ok(UserInput { stored: Value::Object(object), user_name, email, display_name, active, roles, true_core_flags })
 }
 
 /// What the SP reads out of a valid Group resource.

@@ -9,6 +9,7 @@ mod accounts;
 mod appenate;
 mod encryption;
 mod hardening;
+mod moovingon;
 mod oidc_flow;
 mod oidc_props;
 mod oidc_refresh;
