@@ -82,6 +82,12 @@ pub struct AppEntry {
     pub sign_on_mode: String,
     pub saml: Option<SamlEntry>,
     pub oidc: Option<OidcEntry>,
+    /// The app's settings, as an OIN app's "Sign On" tab asks the admin for
+    /// them (the Koopid guide's Subdomain and Provider ID): `${org.NAME}`
+    /// in the app's OIDC `redirect_uris` and `initiate_login_uri` is the
+    /// setting NAME, filled in when the org loads.
+    #[serde(default)]
+    pub settings: std::collections::BTreeMap<String, String>,
     #[serde(default)]
     pub users: Vec<UserAssignmentEntry>,
     #[serde(default)]

@@ -280,7 +280,9 @@ impl Validator<'_> {
             ("SAML_2_0", Some(_), Some(_)) => {
                 return self.fail(field("oidc"), "is not allowed when sign_on_mode is SAML_2_0");
             }
-            ("OPENID_CONNECT", None, Some(oidc)) => SignOn::Oidc(Box::new(self.oidc(index, oidc)?)),
+            ("OPENID_CONNECT", None, Some(oidc)) => {
+                SignOn::Oidc(Box::new(self.oidc(index, &entry.name, oidc, &entry.settings)?))
+            }
             ("OPENID_CONNECT", _, None) => {
                 return self.fail(field("oidc"), "is required when sign_on_mode is OPENID_CONNECT");
             }

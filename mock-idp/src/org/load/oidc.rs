@@ -31,8 +31,27 @@ impl Validator<'_> {
         Ok(grants)
     }
 
-    pub(super) fn oidc(&self, index: usize, entry: &OidcEntry) -> Checked<OidcSettings> {
+    pub(super) fn oidc(
+        &self,
+        index: usize,
+        app_name: &str,
+        entry: &OidcEntry,
+        settings: &BTreeMap<String, String>,
+    ) -> Checked<OidcSettings> {
         let field = |name: &str| format!("apps[{index}].oidc.{name}");
+        // An OIN app's URL templates take the app's settings.
+        let filled = |field: String, template: &str| {
+            fill_app_settings(template, settings).or_else(|variable| {
+                let known: Vec<&str> = settings.keys().map(String::as_str).collect();
+                self.fail(
+                    field,
+                    format!(
+                        "'${{org.{variable}}}' names no setting of app '{app_name}' (its settings: {})",
+                        if known.is_empty() { "none".to_owned() } else { known.join(", ") }
+                    ),
+                )
+            })
+        };
         let Some(application_type) = ApplicationType::parse(&entry.application_type) else {
             return self.fail(
                 field("application_type"),
@@ -83,6 +102,7 @@ impl Validator<'_> {
         }
         let mut redirect_uris = Vec::new();
         for (u, uri) in entry.redirect_uris.iter().enumerate() {
+            let uri = &filled(format!("apps[{index}].oidc.redirect_uris[{u}]"), uri)?;
             match url::Url::parse(uri) {
                 Ok(parsed) if parsed.fragment().is_none() => redirect_uris.push(uri.clone()),
                 _ => {
@@ -141,7 +161,10 @@ impl Validator<'_> {
         };
         let initiate_login_uri = match &entry.initiate_login_uri {
             None => None,
-            Some(uri) => Some(self.http_url(&field("initiate_login_uri"), uri)?.to_owned()),
+            Some(uri) => {
+                let uri = filled(field("initiate_login_uri"), uri)?;
+                Some(self.http_url(&field("initiate_login_uri"), &uri)?.to_owned())
+            }
         };
         Ok(OidcSettings {
             application_type,
@@ -298,6 +321,28 @@ impl Validator<'_> {
 }
 
 /// Claims the servers set themselves; Okta refuses custom claims with these names.
+/// `template` with each `${org.NAME}` replaced by the app setting NAME, as
+/// Okta fills an OIN app's URL templates from its settings; the unknown
+/// NAME when a setting is missing. Text without `${org.` is returned as it
+/// is.
+fn fill_app_settings(template: &str, settings: &BTreeMap<String, String>) -> Result<String, String> {
+    const OPEN: &str = "${org.";
+    let mut filled = String::with_capacity(template.len());
+    let mut rest = template;
+    while let Some(start) = rest.find(OPEN) {
+        filled.push_str(&rest[..start]);
+        let after = &rest[start + OPEN.len()..];
+        let Some(end) = after.find('}') else {
+            return Err(after.to_owned());
+        };
+        let name = &after[..end];
+        filled.push_str(settings.get(name).ok_or_else(|| name.to_owned())?);
+        rest = &after[end + 1..];
+    }
+    filled.push_str(rest);
+    Ok(filled)
+}
+
 const RESERVED_CLAIMS: [&str; 26] = [
     "iss",
     "sub",
@@ -351,5 +396,43 @@ mod tests {
             error_of(&org_with("client_secret_jwt", None)),
             "org.toml: apps[1].oidc.client_secret: is required with client_secret_jwt"
         );
+    }
+
+    /// The minimal org with an OIN-style OIDC app whose URLs are templates
+    /// filled from its settings, as the Koopid app's are.
+    fn org_with_settings(settings: &str, redirect: &str) -> String {
+        format!(
+            "{MINIMAL}\n[[apps]]\nname = \"koopid\"\nsign_on_mode = \"OPENID_CONNECT\"\nsettings = {{ {settings} }}\n[apps.oidc]\napplication_type = \"web\"\nclient_secret = \"a-secret-of-enough-length\"\nredirect_uris = [\"{redirect}\"]\ninitiate_login_uri = \"https://${{org.subdomain}}.koopid.example/login?provider=${{org.providerId}}\"\n"
+        )
+    }
+
+    #[test]
+    fn app_settings_fill_the_url_templates_and_an_unknown_one_is_named() {
+        let text = org_with_settings(
+            "subdomain = \"us-east.app\", providerId = \"718\"",
+            "https://${org.subdomain}.koopid.example/oauth/${org.providerId}/callback",
+        );
+        let org = parse_org("org.toml", &text, NOW).unwrap();
+        let oidc = org.find_app("koopid").and_then(|app| app.oidc()).unwrap();
+        assert_eq!(oidc.redirect_uris, vec!["https://us-east.app.koopid.example/oauth/718/callback".to_owned()]);
+        assert_eq!(oidc.initiate_login_uri.as_deref(), Some("https://us-east.app.koopid.example/login?provider=718"));
+        let unknown = org_with_settings("subdomain = \"app\"", "https://${org.subdomain}.koopid.example/${org.tenant}");
+        assert_eq!(
+            error_of(&unknown),
+            "org.toml: apps[1].oidc.redirect_uris[0]: '${org.tenant}' names no setting of app 'koopid' (its settings: subdomain)"
+        );
+        let missing = org_with_settings("", "https://app.koopid.example/cb");
+        assert_eq!(
+            error_of(&missing),
+            "org.toml: apps[1].oidc.initiate_login_uri: '${org.subdomain}' names no setting of app 'koopid' (its settings: none)"
+        );
+    }
+
+    #[test]
+    fn a_template_without_settings_is_kept_as_it_is() {
+        let settings = std::collections::BTreeMap::from([("subdomain".to_owned(), "app".to_owned())]);
+        assert_eq!(super::fill_app_settings("https://rp.test/cb", &settings).as_deref(), Ok("https://rp.test/cb"));
+        assert_eq!(super::fill_app_settings("${org.subdomain}-${org.subdomain}", &settings).as_deref(), Ok("app-app"));
+        assert_eq!(super::fill_app_settings("https://${org.subdomain", &settings), Err("subdomain".to_owned()));
     }
 }
