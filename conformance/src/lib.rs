@@ -102,7 +102,7 @@ pub async fn run_oin(
 /// Runs the checks on a suite already serving the target's org (tests give
 /// one whose org they pointed at their SP) and judges the OIN readiness from
 /// the org's and target's declarations, read before any check changes the
-/// org, and from the results.
+/// org, the scopes the relying party was seen to ask for, and the results.
 pub async fn run_oin_on(
     suite: Suite,
     target: &Target,
@@ -110,9 +110,17 @@ pub async fn run_oin_on(
     checks: Vec<Check>,
     progress: impl Fn(&CheckResult) + Send + Sync + 'static,
 ) -> Report {
-    let facts = suite.idp().read_org(|org| oin::Facts::gather(target, org));
+    let mut facts = suite.idp().read_org(|org| oin::Facts::gather(target, org));
+    let client = suite
+        .idp()
+        .read_org(|org| target.oidc.as_ref().and_then(|oidc| org.find_app(&oidc.app)).map(|app| app.id.clone()));
     let suite = Arc::new(suite);
     let results = suite.run(checks, progress).await;
+    // The scopes the relying party asked for are read after the run, from
+    // the authorizations its sign-ins made.
+    if let Some(client) = client {
+        facts.note_requested_scopes(suite.idp().requested_scopes(&client));
+    }
     let mut report = Report::new(label, results);
     report.idp_ca_file = suite.tls_ca_file().map(|path| path.display().to_string());
     report.note_state_machine_seed(suite.state_machine_options().seed);

@@ -456,6 +456,9 @@ pub struct OidcFacts {
     pub grant_types: Vec<GrantType>,
     /// The scopes the target says the relying party asks for.
     pub scopes: Option<Vec<String>>,
+    /// The scopes the relying party was seen to ask for at the mock's
+    /// `/authorize` during the run; `None` when it signed in no one.
+    pub requested_scopes: Option<Vec<String>>,
     /// Whether the target names a refresh hook (`[oidc] refresh_url`).
     pub refresh_declared: bool,
 }
@@ -486,6 +489,7 @@ impl Facts {
                 app: oidc.app.clone(),
                 grant_types: settings.grant_types.clone(),
                 scopes: oidc.scopes.clone(),
+                requested_scopes: None,
                 refresh_declared: oidc.refresh_url.is_some(),
             })
         });
@@ -494,6 +498,17 @@ impl Facts {
             basic_auth: matches!(scim.auth, ScimAuth::Basic { .. }),
         });
         Facts { saml, oidc, scim }
+    }
+
+    /// Notes the scopes the relying party was seen to ask for during the
+    /// run (none seen leaves the facts as they are).
+    pub fn note_requested_scopes(&mut self, scopes: impl IntoIterator<Item = String>) {
+        let seen: Vec<String> = scopes.into_iter().collect();
+        if let Some(oidc) = self.oidc.as_mut()
+            && !seen.is_empty()
+        {
+            oidc.requested_scopes = Some(seen);
+        }
     }
 
     fn declares(&self, protocol: Protocol) -> bool {
@@ -736,6 +751,9 @@ fn judge_no_refresh(oidc: &OidcFacts) -> (Standing, Vec<String>) {
     if oidc.scopes.as_ref().is_some_and(|scopes| scopes.iter().any(|s| s == "offline_access")) {
         problems.push("the target says the relying party asks for offline_access ([oidc] scopes)".to_owned());
     }
+    if oidc.requested_scopes.as_ref().is_some_and(|scopes| scopes.iter().any(|s| s == "offline_access")) {
+        problems.push("the relying party was seen asking for offline_access at the mock's /authorize".to_owned());
+    }
     if oidc.refresh_declared {
         problems.push(
             "the target names a refresh hook ([oidc] refresh_url): the relying party redeems refresh tokens".to_owned(),
@@ -745,37 +763,44 @@ fn judge_no_refresh(oidc: &OidcFacts) -> (Standing, Vec<String>) {
         return (Standing::Unmet, problems);
     }
     let mut evidence = vec![format!("the org's OIDC app '{}' allows no refresh_token grant", oidc.app)];
-    match &oidc.scopes {
-        Some(_) => evidence.push("the relying party asks for no offline_access".to_owned()),
-        None => {
-            evidence.push("the target does not say which scopes the relying party asks for ([oidc] scopes)".to_owned())
-        }
+    if oidc.scopes.is_none() && oidc.requested_scopes.is_none() {
+        evidence.push(NO_SCOPES_SHOWN.to_owned());
+        return (Standing::Warn, evidence);
     }
-    (if oidc.scopes.is_some() { Standing::Met } else { Standing::Warn }, evidence)
+    evidence.push("the relying party asks for no offline_access".to_owned());
+    (Standing::Met, evidence)
 }
 
+const NO_SCOPES_SHOWN: &str =
+    "neither the target ([oidc] scopes) nor a sign-in of the run shows which scopes the relying party asks for";
+
 fn judge_scopes(oidc: &OidcFacts) -> (Standing, Vec<String>) {
-    let Some(scopes) = &oidc.scopes else {
-        return (
-            Standing::Warn,
-            vec!["the target does not say which scopes the relying party asks for ([oidc] scopes)".to_owned()],
-        );
-    };
-    let custom: Vec<&str> =
-        scopes.iter().map(String::as_str).filter(|scope| !STANDARD_SCOPES.contains(scope)).collect();
-    if custom.is_empty() {
-        (Standing::Met, vec![format!("the relying party asks for {}", scopes.join(" "))])
-    } else {
-        (
-            Standing::Unmet,
-            vec![format!(
-                "the relying party asks for the custom scope{} {} ([oidc] scopes = {}); the OIN allows only Okta's OpenID Connect scopes",
+    let sources = [
+        ("the target says the relying party asks for", "([oidc] scopes)", &oidc.scopes),
+        ("the relying party was seen asking for", "at the mock's /authorize", &oidc.requested_scopes),
+    ];
+    let mut standing = Standing::Met;
+    let mut evidence = Vec::new();
+    for (said, place, scopes) in sources {
+        let Some(scopes) = scopes else { continue };
+        let custom: Vec<&str> =
+            scopes.iter().map(String::as_str).filter(|scope| !STANDARD_SCOPES.contains(scope)).collect();
+        if custom.is_empty() {
+            evidence.push(format!("{said} {} {place}", scopes.join(" ")));
+        } else {
+            standing = Standing::Unmet;
+            evidence.push(format!(
+                "{said} the custom scope{} {} {place}, of {}; the OIN allows only Okta's OpenID Connect scopes",
                 if custom.len() == 1 { "" } else { "s" },
                 custom.join(", "),
                 scopes.join(" ")
-            )],
-        )
+            ));
+        }
     }
+    if evidence.is_empty() {
+        return (Standing::Warn, vec![NO_SCOPES_SHOWN.to_owned()]);
+    }
+    (standing, evidence)
 }
 
 /// Okta's submission needs an https base URL with no underscore. A local
@@ -891,6 +916,7 @@ mod tests {
                 app: "oin-oidc".into(),
                 grant_types: vec![GrantType::AuthorizationCode],
                 scopes: Some(vec!["openid".into(), "email".into(), "profile".into()]),
+                requested_scopes: None,
                 refresh_declared: false,
             }),
             scim: Some(ScimFacts { base_url: "https://sp.example/scim/v2".into(), basic_auth: false }),
@@ -1054,12 +1080,39 @@ mod tests {
         }
         let judgement = judge_one(&by_id("oin.oidc.no_custom_scopes"), &custom, &[]);
         assert_eq!(judgement.standing, Standing::Unmet);
-        assert!(judgement.evidence[0].contains("custom scopes groups, mockta.read"), "{:?}", judgement.evidence);
+        assert!(judgement.evidence[0].contains("the custom scopes groups, mockta.read"), "{:?}", judgement.evidence);
         let mut unsaid = facts();
         if let Some(oidc) = unsaid.oidc.as_mut() {
             oidc.scopes = None;
         }
         assert_eq!(standing("oin.oidc.no_custom_scopes", &unsaid, &[]), Standing::Warn);
+    }
+
+    #[test]
+    fn scopes_seen_at_the_mock_are_judged_whatever_the_target_says() {
+        let mut seen = facts();
+        if let Some(oidc) = seen.oidc.as_mut() {
+            oidc.scopes = None;
+        }
+        seen.note_requested_scopes(["openid".to_owned(), "email".to_owned()]);
+        assert_eq!(standing("oin.oidc.no_custom_scopes", &seen, &[]), Standing::Met);
+        assert_eq!(standing("oin.oidc.no_refresh_tokens", &seen, &[]), Standing::Met);
+        // The target declares the standard scopes, but the relying party
+        // was seen asking for more.
+        let mut hidden = facts();
+        hidden.note_requested_scopes(["openid".to_owned(), "groups".to_owned(), "offline_access".to_owned()]);
+        let judgement = judge_one(&by_id("oin.oidc.no_custom_scopes"), &hidden, &[]);
+        assert_eq!(judgement.standing, Standing::Unmet);
+        assert!(
+            judgement.evidence.iter().any(|e| e.contains("seen asking for the custom scope groups")),
+            "{:?}",
+            judgement.evidence
+        );
+        assert_eq!(standing("oin.oidc.no_refresh_tokens", &hidden, &[]), Standing::Unmet);
+        // Nothing seen leaves the declaration alone.
+        let mut nothing = facts();
+        nothing.note_requested_scopes(Vec::new());
+        assert_eq!(nothing, facts());
     }
 
     #[test]

@@ -114,6 +114,8 @@ async fn the_broken_twin_is_unmet_exactly_for_basic_sha1_and_the_custom_scope() 
     let sha256 = evidence("oin.saml.sha256_only");
     assert!(sha256.contains("'oin-saml-sha1' signs with RSA-SHA1"), "{sha256}");
     assert!(sha256.contains("accepts RSA-SHA1 responses (saml.sig.sha1 warned)"), "{sha256}");
-    assert!(evidence("oin.oidc.no_custom_scopes").contains("custom scope groups"));
+    let scopes = evidence("oin.oidc.no_custom_scopes");
+    assert!(scopes.contains("the target says the relying party asks for the custom scope groups"), "{scopes}");
+    assert!(scopes.contains("seen asking for the custom scope groups"), "{scopes}");
     assert!(evidence("oin.scim.credentials_not_basic").contains("HTTP Basic"));
 }

@@ -207,6 +207,20 @@ async fn discovery_and_jwks_fetches_are_counted_and_discovery_caching_is_configu
 }
 
 #[tokio::test]
+async fn requested_scopes_are_those_of_the_clients_own_authorizations() {
+    let server = Server::start().await;
+    let request = Request { scope: "openid email groups", ..Request::native("/oauth2/default") };
+    let (app, other) = server.idp.read_org(|org| {
+        (org.find_app(request.client).unwrap().id.clone(), org.find_app("reference-sp-oidc").unwrap().id.clone())
+    });
+    assert!(server.idp.requested_scopes(&app).is_empty());
+    sign_in(&server, &request, None).await;
+    let seen: Vec<String> = server.idp.requested_scopes(&app).into_iter().collect();
+    assert_eq!(seen, ["email", "groups", "openid"]);
+    assert!(server.idp.requested_scopes(&other).is_empty(), "scopes are per client");
+}
+
+#[tokio::test]
 async fn pkce_exchanges_record_the_challenge_and_the_verifier_length() {
     let server = Server::start().await;
     let request = Request::native("/oauth2/default");

@@ -383,6 +383,20 @@ impl Idp {
         found
     }
 
+    /// Every scope `client` asked for in the authorizations that gave a code,
+    /// while the codes are among the most recent kept, in name order: what
+    /// a relying party was seen to request (the OIN readiness report judges
+    /// custom scopes and `offline_access` by it).
+    pub fn requested_scopes(&self, client: &AppId) -> std::collections::BTreeSet<String> {
+        let codes = lock(&self.oidc.codes);
+        codes
+            .map
+            .values()
+            .filter(|code| code.authorization.client == *client)
+            .flat_map(|code| code.authorization.scopes.iter().cloned())
+            .collect()
+    }
+
     /// The estimated bytes each OIDC table holds, by name (see
     /// [`Footprint`]), so tests and benchmarks can see that the mock's
     /// memory stays bounded however many tokens it issues.
