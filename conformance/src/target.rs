@@ -186,6 +186,20 @@ pub struct Accounts {
     /// The SP's own way in for its break-glass admin, which must work
     /// whatever the IdP does; the break-glass check is skipped without it.
     pub break_glass: Option<BreakGlassLogin>,
+    /// `licence = "dictation"`: the licence the SP gives an account when it
+    /// signs in through the IdP (the Mobius guide's dictation licence);
+    /// `oidc.account.licence_at_sign_in` reads it at `session.licence_pointer`
+    /// after a first sign-in, and is skipped without both.
+    pub licence: Option<String>,
+    /// `username_format = "email"`: the SP refuses a user whose Okta
+    /// username (the OIDC `preferred_username`) is not an email (the Koopid
+    /// guide); `oidc.account.username_not_email_refused` is skipped without
+    /// it. `"any"`, the default, says the SP takes any username.
+    pub username_is_email: bool,
+    /// `display_name_required = true`: the SP refuses a user the IdP sends
+    /// no display name for (the Koopid guide);
+    /// `oidc.account.display_name_required` is skipped without it.
+    pub display_name_required: bool,
 }
 
 /// How the SP's break-glass admin signs in without the IdP: one request
@@ -233,6 +247,9 @@ pub struct SessionOracle {
     pub name: Option<NamePointers>,
     /// JSON pointer to the user's groups (an array), for the attributes check.
     pub groups_pointer: Option<String>,
+    /// JSON pointer to the account's licence (a string, such as
+    /// `/licence`), for `oidc.account.licence_at_sign_in`.
+    pub licence_pointer: Option<String>,
     /// The statuses that mean "no session" (401 by default). A 2xx without
     /// the identity also means no session; any other answer makes the check
     /// an error, never a pass.
@@ -357,6 +374,10 @@ struct AccountsSection {
     keeps_accounts: Option<bool>,
     admin_group: Option<String>,
     break_glass: Option<BreakGlassSection>,
+    licence: Option<String>,
+    username_format: Option<String>,
+    #[serde(default)]
+    display_name_required: bool,
 }
 
 #[derive(Debug, Deserialize)]
@@ -383,6 +404,7 @@ struct SessionSection {
     given_name_pointer: Option<String>,
     family_name_pointer: Option<String>,
     groups_pointer: Option<String>,
+    licence_pointer: Option<String>,
     no_session_status: Option<Vec<u16>>,
 }
 
@@ -586,6 +608,20 @@ pub fn parse_target(file: &str, text: &str, dir: &Path) -> Result<Target, Target
             other => other,
         },
         break_glass,
+        licence: match parsed.accounts.licence {
+            Some(licence) if licence.trim().is_empty() => {
+                return Err(fail("accounts.licence", "must name the licence the SP gives at sign-in".into()));
+            }
+            other => other.map(|licence| licence.trim().to_owned()),
+        },
+        username_is_email: match parsed.accounts.username_format.as_deref() {
+            None | Some("any") => false,
+            Some("email") => true,
+            Some(other) => {
+                return Err(fail("accounts.username_format", format!("'{other}' is neither \"email\" nor \"any\"")));
+            }
+        },
+        display_name_required: parsed.accounts.display_name_required,
     };
     let pointer = |field: &str, value: Option<String>| -> Result<Option<String>, TargetError> {
         match value {
@@ -645,6 +681,7 @@ pub fn parse_target(file: &str, text: &str, dir: &Path) -> Result<Target, Target
                 identity,
                 name,
                 groups_pointer: pointer("session.groups_pointer", section.groups_pointer)?,
+                licence_pointer: pointer("session.licence_pointer", section.licence_pointer)?,
                 no_session_status,
             })
         }
@@ -889,6 +926,37 @@ mod tests {
         let error = parse(&REFERENCE.replace("[saml]\n", "[saml]\njit = true\n")).unwrap_err();
         assert_eq!(error.field, "saml.jit");
         assert!(error.problem.contains("[accounts]"), "{error}");
+    }
+
+    #[test]
+    fn accounts_and_session_read_the_vendor_rules() {
+        let plain = parse(REFERENCE).unwrap();
+        assert_eq!(
+            (plain.accounts.licence, plain.accounts.username_is_email, plain.accounts.display_name_required),
+            (None, false, false)
+        );
+        assert_eq!(plain.session.unwrap().licence_pointer, None);
+        let declared = REFERENCE
+            .replacen(
+                "[accounts]\n",
+                "[accounts]\nlicence = \"dictation\"\nusername_format = \"email\"\ndisplay_name_required = true\n",
+                1,
+            )
+            .replacen("[session]\n", "[session]\nlicence_pointer = \"/licence\"\n", 1);
+        let target = parse(&declared).unwrap();
+        assert_eq!(target.accounts.licence.as_deref(), Some("dictation"));
+        assert!(target.accounts.username_is_email && target.accounts.display_name_required);
+        assert_eq!(target.session.unwrap().licence_pointer.as_deref(), Some("/licence"));
+        let bad = REFERENCE.replacen("[accounts]\n", "[accounts]\nusername_format = \"login\"\n", 1);
+        assert_eq!(
+            parse(&bad).unwrap_err().to_string(),
+            "t.toml: accounts.username_format: 'login' is neither \"email\" nor \"any\""
+        );
+        let pointer = REFERENCE.replacen("[session]\n", "[session]\nlicence_pointer = \"licence\"\n", 1);
+        assert_eq!(
+            parse(&pointer).unwrap_err().to_string(),
+            "t.toml: session.licence_pointer: 'licence' must start with '/'"
+        );
     }
 
     #[test]

@@ -31,7 +31,7 @@
 //! | `oidc.sig.es256_zero_signature` | skip | the all-zero ES256 signature needs a client of an authorization server that signs ES256; this client is on the org server, which signs RS256, so the mock refuses to arm it and the check says so. |
 //! | `oidc.discovery.issuer_mismatch` | skip | it caches the discovery document for a day (`OIDCProviderMetadataRefreshInterval` 0 "means the default of 1 day" with `OIDCProviderMetadataURL`), so it fetched none during the check and never met the impostor issuer. |
 //! | `oidc.redirect.open_after_login` | skip | a sign-in starts at the protected page itself, so the login URL has no return parameter to point elsewhere. |
-//! | `oidc.account.outside_domain`, `oidc.account.email_not_identity` | skip | mod_auth_openidc keeps no accounts and has no domain policy, so the target says `keeps_accounts = false`. |
+//! | `oidc.account.outside_domain`, `oidc.account.email_not_identity`, `oidc.account.licence_at_sign_in`, `oidc.account.username_not_email_refused`, `oidc.account.display_name_required` | skip | mod_auth_openidc keeps no accounts, has no domain policy and gives no licences or account rules, so the target says `keeps_accounts = false`. |
 //! | `oidc.refresh.sub_changed`, `oidc.refresh.iss_changed` | skip | the target declares no `oidc.refresh_url`. mod_auth_openidc does refresh on request, but through its `<redirect_uri>?refresh=<return_to>&access_token=<access_token>` hook (a GET that must carry the session's access token, against cross-site requests), not a POST with the browser's cookies alone, so it does not fit the hook the suite drives. |
 //!
 //! Every other check passes. A token whose `kid` no JWKS has (signed by

@@ -91,6 +91,15 @@ pub enum OidcAction {
     /// the next refresh grant, and the browser POSTs the target's
     /// `oidc.refresh_url`: the relying party must not take the new identity.
     RefreshChangesIdentity(OidcFault),
+    /// A canary's first sign-in must give the account the licence the
+    /// target says the SP gives at sign-in (the Mobius guide).
+    LicenceAtSignIn,
+    /// A user whose Okta username is not an email signs in at an SP that
+    /// requires email usernames (the Koopid guide).
+    UsernameNotEmailRefused,
+    /// A user the IdP sends no display name for signs in at an SP that
+    /// requires one (the Koopid guide).
+    DisplayNameRequired,
 }
 
 const SIG_FIX: &str = "Verify the ID token's signature with a key from the issuer's JWKS, with the algorithm the client registered (RS256 by default), never the one the token names; refuse alg none, HMAC, and keys or key URLs carried in the token header.";
@@ -690,6 +699,42 @@ pub fn checks() -> Vec<Check> {
             ],
             action: Action::Oidc(OidcAction::OutsideDomain),
             fix: "Check the email domain against the tenant's verified domains before matching or creating an account, and match accounts on (issuer, sub), never the email alone.",
+            exclusive: false,
+            weight: Weight::Fail,
+        },
+        Check {
+            id: "oidc.account.licence_at_sign_in",
+            title: "A user's first sign-in gives the account the licence the SP assigns at sign-in",
+            category: Category::Accounts,
+            severity: Severity::Medium,
+            reference: "Mobius Conveyor's Okta guide (\"Dictation licenses can be optionally assigned upon login\"); the target's accounts.licence",
+            needs: &[Capability::SpInitiatedLogin, Capability::KeepsAccounts],
+            action: Action::Oidc(OidcAction::LicenceAtSignIn),
+            fix: "Give the licence in the step that creates the account at its first sign-in (JIT) as well as to existing accounts that lack it, so a new user can use the product at once.",
+            exclusive: false,
+            weight: Weight::Fail,
+        },
+        Check {
+            id: "oidc.account.username_not_email_refused",
+            title: "A user whose Okta username is not an email is refused, with no account, where the SP requires email usernames",
+            category: Category::Accounts,
+            severity: Severity::Medium,
+            reference: "Koopid's Okta guide (\"the username format as email-ID\"); OpenID Connect Core 5.1 (preferred_username may be any string)",
+            needs: &[Capability::SpInitiatedLogin, Capability::KeepsAccounts],
+            action: Action::Oidc(OidcAction::UsernameNotEmailRefused),
+            fix: "Read preferred_username (Okta's login) and, when it is not an email address, refuse the sign-in with an error that says so before any account is found or made.",
+            exclusive: false,
+            weight: Weight::Fail,
+        },
+        Check {
+            id: "oidc.account.display_name_required",
+            title: "A user the IdP sends no display name for is refused, with no account, where the SP requires one",
+            category: Category::Accounts,
+            severity: Severity::Low,
+            reference: "Koopid's Okta guide (\"Make sure the assigned users have Display Name set\"); OpenID Connect Core 5.1 (name)",
+            needs: &[Capability::SpInitiatedLogin, Capability::KeepsAccounts],
+            action: Action::Oidc(OidcAction::DisplayNameRequired),
+            fix: "When the ID token and userinfo carry no name (nor given and family names), refuse the sign-in with an error naming the missing display name before any account is made, instead of making an account named by its email.",
             exclusive: false,
             weight: Weight::Fail,
         },

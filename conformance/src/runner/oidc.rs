@@ -8,6 +8,7 @@ use serde::Serialize;
 
 mod refresh;
 mod scenarios;
+mod vendor_rules;
 
 pub(in crate::runner) use scenarios::KeyRotation;
 
@@ -329,6 +330,9 @@ impl<'a> OidcDriver<'a> {
                 describe_server(server)
             ))),
             OidcAction::ClaimsInSession => self.claims_in_session().await,
+            OidcAction::LicenceAtSignIn => self.licence_at_sign_in().await,
+            OidcAction::UsernameNotEmailRefused => self.username_not_email_refused().await,
+            OidcAction::DisplayNameRequired => self.display_name_required().await,
             OidcAction::StateMissing => {
                 let browser = self.suite.browser()?;
                 let mut redirected = self.start(&browser, user).await?;

@@ -167,6 +167,7 @@ mod tests {
             identity: IdentityPath::JsonPointer("/email".into()),
             name: None,
             groups_pointer: None,
+            licence_pointer: None,
             no_session_status: vec![401],
         }
     }

@@ -298,6 +298,9 @@ pub(crate) const OIDC_FLAWS: &[&str] = &[
     "missing-sub-uses-email",
     "kid-as-file-path",
     "psychic-signature",
+    "jit-skips-licence",
+    "username-format-unchecked",
+    "display-name-optional",
 ];
 
 /// Checks that no reference-SP flaw makes fail. Empty: every check has one.

@@ -13,6 +13,7 @@ mod flaws;
 mod generated_keys;
 mod oidc;
 mod oidc_public;
+mod oidc_vendor_rules;
 mod oin;
 mod reports;
 mod scim;
