@@ -162,6 +162,29 @@ pub struct ScimTarget {
     /// refuses to create one (`groups_must_exist = true`, as the Moxion
     /// guide's SP does); the `create_group` hook then makes a team.
     pub groups_must_exist: bool,
+    /// `requires_verified_sso = true`: the SP refuses every SCIM request
+    /// until an admin has signed in through the IdP (the MoovingON guide:
+    /// "Don't try to enable SCIM before you verify that IdP is working").
+    /// The suite then signs an admin in before any other SCIM check, and
+    /// `cross.lockout_safety.scim_waits_for_verified_sso` judges the wait.
+    pub requires_verified_sso: bool,
+    /// `core_attributes = { name = "boolean" | "string" | "e164", ... }`:
+    /// custom attributes the SP takes on the core User itself (Okta's
+    /// External namespace `urn:ietf:params:scim:schemas:core:2.0:User`), as
+    /// the MoovingON guide's `moovingon_ai_admin`, `firstPhone` and
+    /// `secondPhone`; `scim.users.custom_attributes_kept` is skipped
+    /// without them.
+    pub core_attributes: Vec<(String, CoreAttributeKind)>,
+}
+
+/// The type of a custom core User attribute the target declares.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum CoreAttributeKind {
+    Boolean,
+    String,
+    /// A string that must be an E.164 phone number (a '+', the country
+    /// code and the number); any other string is refused.
+    E164,
 }
 
 #[derive(Clone, Debug)]
@@ -200,6 +223,11 @@ pub struct Accounts {
     /// no display name for (the Koopid guide);
     /// `oidc.account.display_name_required` is skipped without it.
     pub display_name_required: bool,
+    /// `unknown_user_refusal = "Error 405"`: text the SP's refusal of a
+    /// user it has no account for must carry (the vendor's own error, as
+    /// the MoovingON guide's "Error 405"); `saml.account.unknown_user` then
+    /// requires it.
+    pub unknown_user_refusal: Option<String>,
 }
 
 /// How the SP's break-glass admin signs in without the IdP: one request
@@ -363,6 +391,9 @@ struct ScimSection {
     owner: Option<String>,
     #[serde(default)]
     groups_must_exist: bool,
+    #[serde(default)]
+    requires_verified_sso: bool,
+    core_attributes: Option<std::collections::BTreeMap<String, String>>,
 }
 
 #[derive(Debug, Default, Deserialize)]
@@ -378,6 +409,7 @@ struct AccountsSection {
     username_format: Option<String>,
     #[serde(default)]
     display_name_required: bool,
+    unknown_user_refusal: Option<String>,
 }
 
 #[derive(Debug, Deserialize)]
@@ -571,7 +603,33 @@ pub fn parse_target(file: &str, text: &str, dir: &Path) -> Result<Target, Target
                 owner => owner,
             };
             let groups_must_exist = section.groups_must_exist;
-            Some(ScimTarget { base_url: section.base_url, auth, profile, owner, groups_must_exist })
+            let mut core_attributes = Vec::new();
+            for (name, kind) in section.core_attributes.unwrap_or_default() {
+                let kind = match kind.as_str() {
+                    "boolean" => CoreAttributeKind::Boolean,
+                    "string" => CoreAttributeKind::String,
+                    "e164" => CoreAttributeKind::E164,
+                    other => {
+                        return Err(fail(
+                            "scim.core_attributes",
+                            format!("'{name}' has type '{other}', not one of boolean, string or e164"),
+                        ));
+                    }
+                };
+                if name.is_empty() || !name.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'_') {
+                    return Err(fail("scim.core_attributes", format!("'{name}' is not a SCIM attribute name")));
+                }
+                core_attributes.push((name, kind));
+            }
+            Some(ScimTarget {
+                base_url: section.base_url,
+                auth,
+                profile,
+                owner,
+                groups_must_exist,
+                requires_verified_sso: section.requires_verified_sso,
+                core_attributes,
+            })
         }
     };
     let email_domains = match parsed.accounts.email_domains {
@@ -622,6 +680,12 @@ pub fn parse_target(file: &str, text: &str, dir: &Path) -> Result<Target, Target
             }
         },
         display_name_required: parsed.accounts.display_name_required,
+        unknown_user_refusal: match parsed.accounts.unknown_user_refusal {
+            Some(text) if text.trim().is_empty() => {
+                return Err(fail("accounts.unknown_user_refusal", "must be the text the refusal carries".into()));
+            }
+            other => other.map(|text| text.trim().to_owned()),
+        },
     };
     let pointer = |field: &str, value: Option<String>| -> Result<Option<String>, TargetError> {
         match value {

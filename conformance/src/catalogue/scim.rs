@@ -78,6 +78,10 @@ pub enum ScimAction {
     UndeclaredExtension,
     /// A user whose email is outside the SP's domains is refused.
     EmailOutsideDomain,
+    /// The custom attributes the target declares on the core User
+    /// (`scim.core_attributes`) are kept and returned as Okta sent them,
+    /// and a phone that is not E.164 is refused.
+    CustomAttributesKept,
     /// Okta's group push: lookup by displayName, create, then found.
     GroupCreateAndFind,
     /// Okta's membership PATCH (its rename, then `add`) adds the member.
@@ -387,6 +391,15 @@ pub fn checks() -> Vec<Check> {
             Warn,
             &[Capability::EmailDomains],
             false
+        ),
+        scim_check!(
+            "scim.users.custom_attributes_kept",
+            "The custom attributes Okta sends on the core User (External namespace urn:ietf:params:scim:schemas:core:2.0:User) are kept and returned, and a phone that is not E.164 is refused",
+            Schema,
+            Medium,
+            ScimAction::CustomAttributesKept,
+            "MoovingON guide (moovingon_ai_admin boolean, firstPhone and secondPhone E.164 in the core namespace); Okta's Profile Editor (External namespace); RFC 7643 2.3 and 7; RFC 7644 3.12 (400 invalidValue)",
+            "Declare each custom attribute on the User in /Schemas with its type, keep it when Okta sends it at the top level of the User, return it on read, and refuse a value of the wrong type or a phone that is not E.164 with 400 invalidValue."
         ),
         scim_check!(
             "scim.groups.create_and_find",

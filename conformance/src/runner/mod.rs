@@ -212,6 +212,10 @@ pub struct Suite {
     /// The integration state machine's seed and number of cases: a random
     /// seed unless one is given (`mockta check --seed`).
     state_machine: StateMachineOptions,
+    /// For a target whose SP takes SCIM only once sign-in through the IdP
+    /// is verified (`scim.requires_verified_sso`): the admin's sign-in the
+    /// suite made before the other SCIM checks, once, or why it failed.
+    sso_verified_for_scim: tokio::sync::OnceCell<Result<String, String>>,
 }
 
 /// The HTTPS identity of the mock for a target with `[idp] tls = true`: a
@@ -334,6 +338,7 @@ impl Suite {
             sp_request_signing: tokio::sync::OnceCell::new(),
             tls_ca,
             state_machine: StateMachineOptions { seed: rand::rng().random(), cases: DEFAULT_CASES },
+            sso_verified_for_scim: tokio::sync::OnceCell::new(),
         })
     }
 
@@ -405,7 +410,28 @@ impl Suite {
         let progress = Arc::new(progress);
         let (exclusive, shared): (Vec<Check>, Vec<Check>) = checks.into_iter().partition(|c| c.exclusive);
         let (first, exclusive): (Vec<Check>, Vec<Check>) = exclusive.into_iter().partition(runs_before_the_rest);
+        // The check that SCIM waits for a verified SSO meets the SP first of
+        // all, before any check (the SSO-enforcement one included) can sign
+        // an admin in through the IdP.
+        let (waits, first): (Vec<Check>, Vec<Check>) = first.into_iter().partition(waits_for_verified_sso);
+        let needs_verified_sso = self.target.scim.as_ref().is_some_and(|s| s.requires_verified_sso)
+            && first.iter().chain(&shared).chain(&exclusive).any(|c| self.uses_scim(c));
         let mut results = Vec::new();
+        for check in waits {
+            let suite = self.clone();
+            let started = Instant::now();
+            let task = tokio::spawn(async move { suite.run_check(&check).await });
+            let result = settle(&check, started, task).await;
+            progress(&result);
+            results.push(result);
+        }
+        // Then, where the SP takes SCIM only once SSO is verified, an admin
+        // signs in through the IdP before any other check sends SCIM, as the
+        // customer's admin would (also under --only, which leaves the check
+        // above out).
+        if needs_verified_sso {
+            self.verify_sso_for_scim().await;
+        }
         // Key rotations run alone before every other check: a relying party
         // may refetch keys for an unknown kid only once a minute, and other
         // checks send unknown kids. The SSO-enforcement check runs here too,
@@ -448,8 +474,36 @@ impl Suite {
         results
     }
 
+    /// Whether a check talks to the SP's SCIM server: the SCIM checks and
+    /// those across protocols, whose people Okta provisions.
+    fn uses_scim(&self, check: &Check) -> bool {
+        matches!(check.protocol(), Protocol::Scim | Protocol::Cross) && !waits_for_verified_sso(check)
+    }
+
+    /// Signs an admin in through the IdP once, for an SP that takes SCIM
+    /// only once SSO is verified; a sign-in that fails is kept, and every
+    /// check that sends SCIM is then an error that says why.
+    async fn verify_sso_for_scim(&self) -> &Result<String, String> {
+        self.sso_verified_for_scim
+            .get_or_init(|| async {
+                match cross::scim_verified_sso::sign_in_an_admin(self, "scim-sso-verified").await {
+                    Ok(outcome) => outcome,
+                    Err(StepError(why)) => Err(why),
+                }
+            })
+            .await
+    }
+
     async fn run_check(&self, check: &Check) -> CheckResult {
         let started = Instant::now();
+        if self.uses_scim(check)
+            && let Some(Err(why)) = self.sso_verified_for_scim.get()
+        {
+            let reason = format!(
+                "the SP takes SCIM only once sign-in through the IdP is verified (scim.requires_verified_sso), and the suite's admin sign-in before the SCIM checks failed: {why}"
+            );
+            return CheckResult::new(check, Verdict::Error, reason, None, started);
+        }
         let reads_metadata = check.needs.contains(&Capability::ResponseSignatureSuffices)
             || check.needs.contains(&Capability::AssertionSignatureWanted);
         let metadata_problem = reads_metadata.then(|| self.sp_metadata_problem()).flatten();
@@ -907,7 +961,19 @@ fn runs_before_the_rest(check: &Check) -> bool {
         Action::Oidc(crate::catalogue::OidcAction::RotateKeys { .. })
             | Action::Cross(crate::catalogue::CrossAction::LockoutSafety(
                 crate::catalogue::LockoutSafetyAction::SsoEnforcementNeedsAdminSignIn
+                    | crate::catalogue::LockoutSafetyAction::ScimWaitsForVerifiedSso
             ))
+    )
+}
+
+/// Whether a check is `cross.lockout_safety.scim_waits_for_verified_sso`,
+/// which must meet the SP before anyone signs an admin in.
+fn waits_for_verified_sso(check: &Check) -> bool {
+    matches!(
+        check.action,
+        Action::Cross(crate::catalogue::CrossAction::LockoutSafety(
+            crate::catalogue::LockoutSafetyAction::ScimWaitsForVerifiedSso
+        ))
     )
 }
 

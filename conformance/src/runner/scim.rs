@@ -582,6 +582,7 @@ pub(super) async fn execute(suite: &Suite, action: ScimAction) -> Step<Outcome> 
         ScimAction::UndeclaredAttribute => undeclared_attribute(session).await,
         ScimAction::UndeclaredExtension => undeclared_extension(session).await,
         ScimAction::EmailOutsideDomain => email_outside_domain(session).await,
+        ScimAction::CustomAttributesKept => custom_attributes_kept(session).await,
         ScimAction::GroupCreateAndFind => group_create_and_find(session).await,
         ScimAction::GroupAddMember => group_add_member(session).await,
         ScimAction::GroupRenameKeepsMembers => group_rename_keeps_members(session).await,
@@ -1183,6 +1184,102 @@ async fn email_outside_domain(session: &mut Session<'_>) -> Step<Outcome> {
             created.status
         )))
     }
+}
+
+/// E.164 phone numbers the custom-attributes check sends, one per phone
+/// attribute in turn: the MoovingON guide's example country code and a
+/// North American one.
+const E164_SAMPLES: [&str; 2] = ["+972501234567", "+14155550100"];
+
+/// A phone number in local form, without the '+' and country code the
+/// MoovingON guide requires ("every phone number should start with a '+'
+/// and a country code").
+const NOT_E164: &str = "0501234567";
+
+/// `scim.users.custom_attributes_kept`: Okta's assignment of a user with a
+/// value for each custom core attribute the target declares (sent at the
+/// top level of the User, as Okta sends an attribute whose External
+/// namespace is the core User schema), read back by id; then, where a phone
+/// must be E.164, Okta's create with a phone in local form must be refused.
+async fn custom_attributes_kept(session: &mut Session<'_>) -> Step<Outcome> {
+    use crate::target::CoreAttributeKind;
+    let declared = session.target.core_attributes.clone();
+    if declared.is_empty() {
+        return Ok(Outcome::skip(
+            "the target declares no scim.core_attributes (custom attributes on the core User, as the MoovingON guide's moovingon_ai_admin, firstPhone and secondPhone)",
+        ));
+    }
+    let path = |name: &str| {
+        mock_idp::org::provisioning::ScimAttributePath::parse(name)
+            .map_err(|why| StepError(format!("scim.core_attributes: {why}")))
+    };
+    let mut phones = E164_SAMPLES.iter().cycle();
+    let mut sent = Vec::new();
+    for (name, kind) in &declared {
+        let value = match kind {
+            CoreAttributeKind::Boolean => Value::Bool(true),
+            CoreAttributeKind::String => Value::String(format!("mockta {name}")),
+            CoreAttributeKind::E164 => Value::String(phones.next().copied().unwrap_or(E164_SAMPLES[0]).to_owned()),
+        };
+        sent.push((name.clone(), value));
+    }
+    let mut user = session.canary("custom-attributes")?;
+    for (name, value) in &sent {
+        user.view.values.push((path(name)?, value.clone()));
+    }
+    // Okta's assignment: its lookup finds nobody, then its create. A create
+    // refused for the attributes is the SP not taking them, not a broken
+    // control.
+    let lookup = session.send(&requests::find_user(&user.user_name)).await?;
+    if !(lookup.ok() || lookup.status == 404) || total_results(&lookup).unwrap_or(0) > 0 {
+        return Err(StepError(format!(
+            "positive control failed: Okta's lookup of the new user {} answered {} (totalResults {:?})",
+            user.user_name,
+            lookup.status,
+            total_results(&lookup)
+        )));
+    }
+    let created = session.send(&requests::create_user(&user.view, None)).await?;
+    let id = match (created.status, created.text("/id")) {
+        (201, Some(id)) if !id.is_empty() => id.to_owned(),
+        (status, _) => {
+            let detail = created.text("/detail").map(|d| format!(": {d}")).unwrap_or_default();
+            return Ok(session.fail(format!(
+                "Okta's create of a user with {} answered {status}{detail}, so the SP does not take what the target declares",
+                sent.iter().map(|(name, value)| format!("{name} = {value}")).collect::<Vec<_>>().join(", ")
+            )));
+        }
+    };
+    let read = session.read_user(&id).await?;
+    let mut problems = Vec::new();
+    if read.status != 200 {
+        problems.push(format!("GET /Users/{id} answered {}", read.status));
+    }
+    let body = read.json.clone().unwrap_or(Value::Null);
+    for (name, value) in &sent {
+        match member(&body, name) {
+            Some(kept) if kept == value => {}
+            Some(kept) => problems.push(format!("{name} was sent as {value} and reads {kept}")),
+            None => problems.push(format!("{name} was sent as {value} and is not in the user read back")),
+        }
+    }
+    let phone = declared.iter().find(|(_, kind)| *kind == CoreAttributeKind::E164).map(|(name, _)| name.clone());
+    let mut refused = String::new();
+    if let Some(phone) = &phone {
+        let mut local = session.canary("custom-attributes-local-phone")?;
+        local.view.values.push((path(phone)?, Value::String(NOT_E164.to_owned())));
+        let created = session.send(&requests::create_user(&local.view, None)).await?;
+        if created.status == 400 {
+            refused = format!("; {phone} {NOT_E164} (not E.164) was refused with 400");
+        } else {
+            problems.push(format!(
+                "Okta's create with {phone} {NOT_E164}, which is not E.164 (no '+' and country code), answered {}, not 400",
+                created.status
+            ));
+        }
+    }
+    let names: Vec<&str> = sent.iter().map(|(name, _)| name.as_str()).collect();
+    Ok(session.judge(problems, format!("{} kept and returned as sent{refused}", names.join(", "))))
 }
 
 async fn group_create_and_find(session: &mut Session<'_>) -> Step<Outcome> {

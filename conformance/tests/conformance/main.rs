@@ -11,6 +11,7 @@ mod cross_push_groups;
 mod explain;
 mod flaws;
 mod generated_keys;
+mod moovingon;
 mod oidc;
 mod oidc_public;
 mod oidc_vendor_rules;

@@ -46,6 +46,11 @@ pub enum LockoutSafetyAction {
     /// signed in through the IdP, and taken once one has; the admin still
     /// signs in by SSO with SSO required.
     SsoEnforcementNeedsAdminSignIn,
+    /// Where the target declares `scim.requires_verified_sso`: on a fresh
+    /// SP, Okta's SCIM create is refused and makes no user; once an admin
+    /// with an existing account has signed in through the IdP (IdP-initiated,
+    /// from the dashboard, as the MoovingON guide verifies), it is taken.
+    ScimWaitsForVerifiedSso,
 }
 
 fn check(
@@ -142,6 +147,20 @@ pub(super) fn checks() -> Vec<Check> {
                 LockoutSafetyAction::SsoEnforcementNeedsAdminSignIn,
                 "attacks.md K-14; issue 13 (SSO cannot be enforced before an admin has signed in through the IdP)",
                 "Refuse to require SSO until an admin of the tenant has signed in through its IdP at least once, and say why: until then nothing shows that sign-in through the IdP works, and requiring it would lock every admin out of a broken set-up.",
+            )
+        },
+        // It needs an SP no admin has signed in to through the IdP, so the
+        // runner runs it first of all (`runs_before_the_rest`); it changes
+        // what SCIM takes tenant-wide, so it runs alone.
+        Check {
+            exclusive: true,
+            ..check(
+                "cross.lockout_safety.scim_waits_for_verified_sso",
+                "SCIM is refused, and makes no user, until an admin has signed in through the IdP; then it is taken",
+                Severity::High,
+                LockoutSafetyAction::ScimWaitsForVerifiedSso,
+                "MoovingON guide (\"Don't try to enable SCIM before you verify that IdP is working. You can potentially be locked outside of the app.\"); attacks.md K-14",
+                "Refuse every SCIM request with 403 and a SCIM Error that says why until an admin of the tenant has signed in through its IdP, so provisioning cannot overwrite or deactivate the accounts of a set-up whose sign-in has never worked.",
             )
         },
     ]

@@ -36,6 +36,9 @@ pub(super) async fn execute(suite: &Suite, action: LockoutSafetyAction) -> Step<
         LockoutSafetyAction::SsoEnforcementNeedsAdminSignIn => {
             super::sso_enforcement::sso_enforcement_needs_admin_sign_in(suite).await
         }
+        LockoutSafetyAction::ScimWaitsForVerifiedSso => {
+            super::scim_verified_sso::scim_waits_for_verified_sso(suite).await
+        }
     }
 }
 

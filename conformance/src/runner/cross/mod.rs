@@ -9,6 +9,7 @@ mod deactivation;
 mod email_matching;
 mod lockout_safety;
 mod push_groups;
+pub(super) mod scim_verified_sso;
 mod sso_enforcement;
 pub(super) mod state_machine;
 

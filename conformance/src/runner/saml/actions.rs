@@ -10,7 +10,7 @@ use mock_idp::saml::faults::SamlFault;
 use crate::catalogue::SamlAction;
 use crate::runner::browser::SpAnswer;
 use crate::runner::oracle::Seen;
-use crate::runner::{Canary, Outcome, Step, StepError};
+use crate::runner::{Canary, Outcome, Step, StepError, excerpt};
 
 /// How far the `saml.session.expired` check moves the SP's clock: past the
 /// two-minute SessionNotOnOrAfter and any skew tolerance (the suite
@@ -291,9 +291,28 @@ impl SamlDriver<'_> {
                         evidence(&message, &answer, &seen),
                     ));
                 }
+                // The vendor's own refusal, where the target declares its
+                // text: the SP's answer, or the page it redirects to, must
+                // carry it, and be a refusal (4xx), not a server error.
+                let mut refusal_note = String::new();
+                if let Some(expected) = &self.suite.target.accounts.unknown_user_refusal {
+                    let (status, page) = self.refusal_page(&browser, &answer).await?;
+                    let found = quote_around(&page, expected);
+                    if !(400..500).contains(&status) || found.is_none() {
+                        let shown = found.unwrap_or_else(|| excerpt(&visible_text(&page), 240));
+                        return Ok(Outcome::fail(
+                            format!(
+                                "the SP's refusal of the unknown {} ({status}) is not the declared refusal '{expected}' as a 4xx: it shows \"{shown}\"",
+                                stranger.email
+                            ),
+                            evidence(&message, &answer, &seen),
+                        ));
+                    }
+                    refusal_note = format!(", refused in the declared words: \"{}\"", found.unwrap_or_default());
+                }
                 let Some(hook) = &self.suite.target.list_users else {
                     return Ok(Outcome::pass(format!(
-                        "no session for the unknown {} (SP answered {}); accounts not checked: the target has no list_users hook",
+                        "no session for the unknown {} (SP answered {}{refusal_note}); accounts not checked: the target has no list_users hook",
                         stranger.email, answer.status
                     )));
                 };
@@ -308,7 +327,7 @@ impl SamlDriver<'_> {
                     ))
                 } else {
                     Ok(Outcome::pass(format!(
-                        "no session and no account for the unknown {} (SP answered {})",
+                        "no session and no account for the unknown {} (SP answered {}{refusal_note})",
                         stranger.email, answer.status
                     )))
                 }
@@ -473,4 +492,49 @@ impl SamlDriver<'_> {
             ))
         }
     }
+}
+
+impl SamlDriver<'_> {
+    /// The page that carries the SP's refusal: its answer, or, when it
+    /// redirects (to an error page), the page it redirects to, read once.
+    async fn refusal_page(&self, browser: &crate::runner::browser::Browser, answer: &SpAnswer) -> Step<(u16, String)> {
+        let Some(location) = answer.location.as_deref().filter(|_| (300..400).contains(&answer.status)) else {
+            return Ok((answer.status, answer.body.clone()));
+        };
+        let base = self.suite.target.session.as_ref().map(|s| s.url.as_str()).unwrap_or_default();
+        let url = url::Url::parse(base).and_then(|base| base.join(location)).map_err(|e| {
+            StepError(format!("the SP redirected the refusal to '{location}', which is not a URL: {e}"))
+        })?;
+        let page = browser.get(url.as_str()).await?;
+        Ok((page.status, page.body))
+    }
+}
+
+/// The page's text without its markup, on one line.
+fn visible_text(page: &str) -> String {
+    let mut text = String::new();
+    let mut in_tag = false;
+    for c in page.chars() {
+        match c {
+            '<' => in_tag = true,
+            '>' => {
+                in_tag = false;
+                text.push(' ');
+            }
+            _ if !in_tag => text.push(c),
+            _ => {}
+        }
+    }
+    text.split_whitespace().collect::<Vec<_>>().join(" ")
+}
+
+/// The part of the page's text around `expected` (compared without regard
+/// to case), for the evidence; `None` when the page does not carry it.
+fn quote_around(page: &str, expected: &str) -> Option<String> {
+    let text = visible_text(page);
+    let at = text.to_lowercase().find(&expected.to_lowercase())?;
+    // Lowercasing can move byte offsets for some scripts; the quote then
+    // falls back to the whole text, cut short.
+    let start = (0..=at.saturating_sub(80).min(text.len())).rev().find(|i| text.is_char_boundary(*i)).unwrap_or(0);
+    Some(excerpt(text.get(start..).unwrap_or(&text), 240))
 }
