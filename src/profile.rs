@@ -69,7 +69,7 @@ macro_rules! builtin {
 
 /// The five vendor profiles, in the seeds' order.
 pub(crate) fn builtin_profiles() -> Vec<BuiltinProfile> {
-    vec![builtin!("mobius"), builtin!("koopid"), builtin!("moxion")]
+    vec![builtin!("mobius"), builtin!("moovingon"), builtin!("koopid"), builtin!("moxion")]
 }
 
 /// The built-in profile called `name`, or the one-line error listing them.
@@ -230,7 +230,7 @@ impl Pair {
         let config = builtin
             .sp
             .replace(FILE_IDP_URL, &suite.idp_url())
-            .replace(&format!("base_url = \"{FILE_SP_URL}\""), &format!("base_url = \"{sp_url}\""))
+            .replace(FILE_SP_URL, &sp_url)
             .lines()
             .map(|line| {
                 if line.starts_with("database = ") {

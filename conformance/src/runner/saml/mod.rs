@@ -231,8 +231,10 @@ impl<'a> SamlDriver<'a> {
     }
 
     fn embed_link(&self, user: &Canary, relay: Option<&str>) -> String {
-        let mut url =
-            format!("{}/home/{}/{}/aln?login_hint={}", self.suite.idp_url(), self.app.name, self.app.id, user.email);
+        // The hint is encoded: a `+` in an email (local+tag@) would
+        // otherwise reach the mock as a space.
+        let hint = url::form_urlencoded::byte_serialize(user.email.as_bytes()).collect::<String>();
+        let mut url = format!("{}/home/{}/{}/aln?login_hint={hint}", self.suite.idp_url(), self.app.name, self.app.id);
         if let Some(relay) = relay {
             url.push_str("&RelayState=");
             url.push_str(&url::form_urlencoded::byte_serialize(relay.as_bytes()).collect::<String>());
