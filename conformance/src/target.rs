@@ -162,6 +162,15 @@ pub struct ScimTarget {
     /// refuses to create one (`groups_must_exist = true`, as the Moxion
     /// guide's SP does); the `create_group` hook then makes a team.
     pub groups_must_exist: bool,
+    /// `required_attributes = ["name.givenName", "name.familyName",
+    /// "emails"]`: the User attributes the SP refuses a user without (the
+    /// Appenate guide's first name, last name and email);
+    /// `scim.users.required_attributes_enforced` is skipped without them.
+    pub required_attributes: Vec<String>,
+    /// `email_unique = true`: no two users may share a primary email (the
+    /// Appenate guide: the email is the username);
+    /// `scim.users.email_unique` is skipped without it.
+    pub email_unique: bool,
     /// `requires_verified_sso = true`: the SP refuses every SCIM request
     /// until an admin has signed in through the IdP (the MoovingON guide:
     /// "Don't try to enable SCIM before you verify that IdP is working").
@@ -223,6 +232,12 @@ pub struct Accounts {
     /// no display name for (the Koopid guide);
     /// `oidc.account.display_name_required` is skipped without it.
     pub display_name_required: bool,
+    /// `roles = ["ReadOnly", "User", "Admin", "EnterpriseAdmin"]`: the app
+    /// roles the SP takes from the app profile's `role` (the Appenate
+    /// guide), in order of rights; `oidc.account.role_from_app_profile`
+    /// signs in with the last and then the first, and is skipped without
+    /// them or without `session.role_pointer`.
+    pub roles: Vec<String>,
     /// `unknown_user_refusal = "Error 405"`: text the SP's refusal of a
     /// user it has no account for must carry (the vendor's own error, as
     /// the MoovingON guide's "Error 405"); `saml.account.unknown_user` then
@@ -278,6 +293,9 @@ pub struct SessionOracle {
     /// JSON pointer to the account's licence (a string, such as
     /// `/licence`), for `oidc.account.licence_at_sign_in`.
     pub licence_pointer: Option<String>,
+    /// JSON pointer to the user's app role (a string, such as `/role`), for
+    /// `oidc.account.role_from_app_profile`.
+    pub role_pointer: Option<String>,
     /// The statuses that mean "no session" (401 by default). A 2xx without
     /// the identity also means no session; any other answer makes the check
     /// an error, never a pass.
@@ -391,6 +409,9 @@ struct ScimSection {
     owner: Option<String>,
     #[serde(default)]
     groups_must_exist: bool,
+    required_attributes: Option<Vec<String>>,
+    #[serde(default)]
+    email_unique: bool,
     #[serde(default)]
     requires_verified_sso: bool,
     core_attributes: Option<std::collections::BTreeMap<String, String>>,
@@ -409,6 +430,7 @@ struct AccountsSection {
     username_format: Option<String>,
     #[serde(default)]
     display_name_required: bool,
+    roles: Option<Vec<String>>,
     unknown_user_refusal: Option<String>,
 }
 
@@ -437,6 +459,7 @@ struct SessionSection {
     family_name_pointer: Option<String>,
     groups_pointer: Option<String>,
     licence_pointer: Option<String>,
+    role_pointer: Option<String>,
     no_session_status: Option<Vec<u16>>,
 }
 
@@ -603,6 +626,17 @@ pub fn parse_target(file: &str, text: &str, dir: &Path) -> Result<Target, Target
                 owner => owner,
             };
             let groups_must_exist = section.groups_must_exist;
+            let required_attributes = section.required_attributes.unwrap_or_default();
+            if let Some(bad) = required_attributes.iter().find(|a| {
+                a.is_empty()
+                    || a.split('.').count() > 2
+                    || !a.split('.').all(|part| !part.is_empty() && part.bytes().all(|b| b.is_ascii_alphanumeric()))
+            }) {
+                return Err(fail(
+                    "scim.required_attributes",
+                    format!("'{bad}' is not a User attribute path such as name.givenName or emails"),
+                ));
+            }
             let mut core_attributes = Vec::new();
             for (name, kind) in section.core_attributes.unwrap_or_default() {
                 let kind = match kind.as_str() {
@@ -627,6 +661,8 @@ pub fn parse_target(file: &str, text: &str, dir: &Path) -> Result<Target, Target
                 profile,
                 owner,
                 groups_must_exist,
+                required_attributes,
+                email_unique: section.email_unique,
                 requires_verified_sso: section.requires_verified_sso,
                 core_attributes,
             })
@@ -680,6 +716,12 @@ pub fn parse_target(file: &str, text: &str, dir: &Path) -> Result<Target, Target
             }
         },
         display_name_required: parsed.accounts.display_name_required,
+        roles: match parsed.accounts.roles {
+            Some(roles) if roles.len() < 2 || roles.iter().any(|r| r.trim().is_empty()) => {
+                return Err(fail("accounts.roles", "must list at least two role names".into()));
+            }
+            other => other.unwrap_or_default(),
+        },
         unknown_user_refusal: match parsed.accounts.unknown_user_refusal {
             Some(text) if text.trim().is_empty() => {
                 return Err(fail("accounts.unknown_user_refusal", "must be the text the refusal carries".into()));
@@ -746,6 +788,7 @@ pub fn parse_target(file: &str, text: &str, dir: &Path) -> Result<Target, Target
                 name,
                 groups_pointer: pointer("session.groups_pointer", section.groups_pointer)?,
                 licence_pointer: pointer("session.licence_pointer", section.licence_pointer)?,
+                role_pointer: pointer("session.role_pointer", section.role_pointer)?,
                 no_session_status,
             })
         }

@@ -87,6 +87,10 @@ pub enum OidcAction {
     /// A second user with an existing account's email, but their own
     /// `sub`, signs in.
     EmailNotIdentity,
+    /// A user whose app profile gives the target's highest role signs in;
+    /// the Okta admin changes the role to the lowest; a new sign-in must
+    /// show the new role (the Appenate guide's app-profile role claim).
+    RoleFromAppProfile,
     /// After a canary signs in, the mock puts a fault into the ID token of
     /// the next refresh grant, and the browser POSTs the target's
     /// `oidc.refresh_url`: the relying party must not take the new identity.
@@ -602,6 +606,18 @@ pub fn checks() -> Vec<Check> {
             needs: &[Capability::SpInitiatedLogin, Capability::KeepsAccounts],
             action: Action::Oidc(OidcAction::EmailNotIdentity),
             fix: "Key accounts on the issuer and sub; link a new sub to an existing account by email only when email_verified is true and the tenant opted in, never by the email alone.",
+            exclusive: false,
+            weight: Weight::Fail,
+        },
+        Check {
+            id: "oidc.account.role_from_app_profile",
+            title: "The role on the user's app profile is the session's role, and a role the Okta admin changes is taken at the next sign-in",
+            category: Category::Accounts,
+            severity: Severity::High,
+            reference: "Okta: OIDC app claims \"include all user attributes on the app profile\" (the Appenate guide's roles); the target's accounts.roles",
+            needs: &[Capability::SpInitiatedLogin, Capability::KeepsAccounts],
+            action: Action::Oidc(OidcAction::RoleFromAppProfile),
+            fix: "Read the role claim at every sign-in, not only when the account is created, and set the account's role from it; refuse a role the SP does not have rather than keeping the old one.",
             exclusive: false,
             weight: Weight::Fail,
         },

@@ -78,6 +78,12 @@ pub enum ScimAction {
     UndeclaredExtension,
     /// A user whose email is outside the SP's domains is refused.
     EmailOutsideDomain,
+    /// For each attribute the target declares required, Okta's create
+    /// without it is refused and stores no user; the full create works.
+    RequiredAttributesEnforced,
+    /// A create, and an update, giving a user another user's primary email
+    /// is a 409 with `scimType: uniqueness`.
+    EmailUnique,
     /// The custom attributes the target declares on the core User
     /// (`scim.core_attributes`) are kept and returned as Okta sent them,
     /// and a phone that is not E.164 is refused.
@@ -400,6 +406,24 @@ pub fn checks() -> Vec<Check> {
             ScimAction::CustomAttributesKept,
             "MoovingON guide (moovingon_ai_admin boolean, firstPhone and secondPhone E.164 in the core namespace); Okta's Profile Editor (External namespace); RFC 7643 2.3 and 7; RFC 7644 3.12 (400 invalidValue)",
             "Declare each custom attribute on the User in /Schemas with its type, keep it when Okta sends it at the top level of the User, return it on read, and refuse a value of the wrong type or a phone that is not E.164 with 400 invalidValue."
+        ),
+        scim_check!(
+            "scim.users.required_attributes_enforced",
+            "Okta's create of a user without an attribute the SP requires is refused with a SCIM 400 and stores no user",
+            Accounts,
+            Medium,
+            ScimAction::RequiredAttributesEnforced,
+            "RFC 7644 3.3 and 3.12 (400 invalidValue); RFC 7643 2.2 (required); the target's scim.required_attributes (the Appenate guide's first name, last name and email)",
+            "Check every attribute the SP requires on create and replace, answer 400 with the SCIM Error schema, scimType invalidValue and a detail naming the attribute, store nothing, and mark the attribute required in /Schemas."
+        ),
+        scim_check!(
+            "scim.users.email_unique",
+            "A create or update giving a user another user's primary email is refused with 409 uniqueness",
+            Accounts,
+            Medium,
+            ScimAction::EmailUnique,
+            "RFC 7644 3.3 and 3.12 (409 uniqueness); the target's scim.email_unique (the Appenate guide: the email is the username)",
+            "Keep the primary email unique in the tenant when it is the SP's username: refuse a create or an update that would give a user another user's email with 409 and scimType uniqueness."
         ),
         scim_check!(
             "scim.groups.create_and_find",

@@ -7,6 +7,7 @@ use mock_idp::oidc::faults::{FaultTarget, OidcFault, OidcFaultPlan, OidcFaultRef
 use serde::Serialize;
 
 mod refresh;
+mod roles;
 mod scenarios;
 mod vendor_rules;
 
@@ -330,6 +331,7 @@ impl<'a> OidcDriver<'a> {
                 describe_server(server)
             ))),
             OidcAction::ClaimsInSession => self.claims_in_session().await,
+            OidcAction::RoleFromAppProfile => self.role_from_app_profile().await,
             OidcAction::LicenceAtSignIn => self.licence_at_sign_in().await,
             OidcAction::UsernameNotEmailRefused => self.username_not_email_refused().await,
             OidcAction::DisplayNameRequired => self.display_name_required().await,

@@ -168,6 +168,7 @@ mod tests {
             name: None,
             groups_pointer: None,
             licence_pointer: None,
+            role_pointer: None,
             no_session_status: vec![401],
         }
     }

@@ -582,6 +582,8 @@ pub(super) async fn execute(suite: &Suite, action: ScimAction) -> Step<Outcome> 
         ScimAction::UndeclaredAttribute => undeclared_attribute(session).await,
         ScimAction::UndeclaredExtension => undeclared_extension(session).await,
         ScimAction::EmailOutsideDomain => email_outside_domain(session).await,
+        ScimAction::RequiredAttributesEnforced => required_attributes_enforced(session).await,
+        ScimAction::EmailUnique => email_unique(session).await,
         ScimAction::CustomAttributesKept => custom_attributes_kept(session).await,
         ScimAction::GroupCreateAndFind => group_create_and_find(session).await,
         ScimAction::GroupAddMember => group_add_member(session).await,
@@ -1170,6 +1172,135 @@ async fn undeclared_extension(session: &mut Session<'_>) -> Step<Outcome> {
     } else {
         Ok(Outcome::pass("taken and not kept"))
     }
+}
+
+/// Whether an Okta mapping's target is the attribute a target names as
+/// required (`name.givenName` the sub-attribute, `emails` any of it).
+fn names_attribute(path: &mock_idp::org::provisioning::ScimAttributePath, required: &str) -> bool {
+    let (top, part) = match required.split_once('.') {
+        Some((top, part)) => (top, Some(part)),
+        None => (required, None),
+    };
+    path.schema.is_none()
+        && path.attribute.eq_ignore_ascii_case(top)
+        && part.is_none_or(|part| path.sub_attribute.as_deref().is_some_and(|sub| sub.eq_ignore_ascii_case(part)))
+}
+
+/// What is wrong with an answer that should be a SCIM error with this
+/// status and `scimType`.
+fn typed_error_problems(reply: &Reply, status: u16, scim_type: &str) -> Vec<String> {
+    let mut problems = error_problems(reply, status, false);
+    let sent = reply.json.as_ref().and_then(|b| member(b, "scimType")).and_then(Value::as_str);
+    if reply.status == status && sent != Some(scim_type) {
+        problems.push(format!("scimType is {sent:?}, not {scim_type}"));
+    }
+    problems
+}
+
+/// `scim.users.required_attributes_enforced`: the full create works (the
+/// positive control); then, for each attribute the target declares
+/// required, Okta's create of a new canary without it (Okta leaves an
+/// unset profile attribute out of its request) must be a SCIM 400
+/// `invalidValue` (RFC 7644 3.12: "a required value was missing") and leave
+/// no user that Okta's lookup finds.
+async fn required_attributes_enforced(session: &mut Session<'_>) -> Step<Outcome> {
+    let required = session.target.required_attributes.clone();
+    if required.is_empty() {
+        return Ok(Outcome::skip("the target declares no scim.required_attributes"));
+    }
+    session.provisioned("required-full").await?;
+    let mut problems = Vec::new();
+    for attribute in &required {
+        let mut user = session.canary("required")?;
+        let before = user.view.values.len();
+        user.view.values.retain(|(path, _)| !names_attribute(path, attribute));
+        if user.view.values.len() == before {
+            return Err(StepError(format!(
+                "Okta's default mappings send no '{attribute}', so the suite cannot leave it out of a create"
+            )));
+        }
+        let created = session.send(&requests::create_user(&user.view, None)).await?;
+        let refused = typed_error_problems(&created, 400, "invalidValue");
+        if !refused.is_empty() {
+            problems.push(format!("the create without {attribute}: {}", refused.join(", ")));
+        }
+        let lookup = session.send(&requests::find_user(&user.user_name)).await?;
+        if lookup.status != 404 && total_results(&lookup).unwrap_or(0) > 0 {
+            problems
+                .push(format!("a user without {attribute} was stored: Okta's lookup of {} finds it", user.user_name));
+        }
+    }
+    Ok(session.judge(
+        problems,
+        format!(
+            "the full create was taken, and each create without {} was refused with 400 invalidValue and stored nothing",
+            required.join(", ")
+        ),
+    ))
+}
+
+/// Gives Okta's view of a user another primary email.
+fn with_email(view: &mut UserView, email: &str) {
+    for (path, value) in &mut view.values {
+        if names_attribute(path, "emails") {
+            *value = Value::String(email.to_owned());
+        }
+    }
+}
+
+/// `scim.users.email_unique`: a create of a second person (a userName of
+/// their own) with the first person's email, and an update of a third
+/// person (by the target's profile) to that email, must each be a 409
+/// `uniqueness`, storing nothing.
+async fn email_unique(session: &mut Session<'_>) -> Step<Outcome> {
+    if !session.target.email_unique {
+        return Ok(Outcome::skip("the target does not declare scim.email_unique = true"));
+    }
+    let (first, _) = session.provisioned("email-first").await?;
+    let mut problems = Vec::new();
+    let mut twin = session.canary("email-twin")?;
+    with_email(&mut twin.view, &first.user_name);
+    let created = session.send(&requests::create_user(&twin.view, None)).await?;
+    let refused = typed_error_problems(&created, 409, "uniqueness");
+    if !refused.is_empty() {
+        problems.push(format!(
+            "the create of {} with {}'s email: {}",
+            twin.user_name,
+            first.user_name,
+            refused.join(", ")
+        ));
+    }
+    let lookup = session.send(&requests::find_user(&twin.user_name)).await?;
+    if lookup.status != 404 && total_results(&lookup).unwrap_or(0) > 0 {
+        problems.push(format!("{} was stored with {}'s email", twin.user_name, first.user_name));
+    }
+    let (third, id) = session.provisioned("email-update").await?;
+    let current = session.read_user(&id).await?;
+    let Some(current) = current.json.filter(|_| current.status == 200) else {
+        return Err(StepError(format!("Okta's read of user {id} before its update answered {}", current.status)));
+    };
+    let mut view = third.view.clone();
+    with_email(&mut view, &first.user_name);
+    let request = match session.target.profile {
+        RequestProfile::OinPatch => requests::patch_user_profile(&id, &current, &view)
+            .ok_or_else(|| StepError("Okta would send no PATCH: nothing differs".into()))?,
+        RequestProfile::Oin | RequestProfile::AppIntegrationWizard => {
+            requests::replace_user(&id, &current, Some(&view), true)
+        }
+    };
+    let updated = session.send(&request).await?;
+    let refused = typed_error_problems(&updated, 409, "uniqueness");
+    if !refused.is_empty() {
+        problems.push(format!(
+            "Okta's {} update giving {} the email of {}: {}",
+            session.target.profile.as_str(),
+            third.user_name,
+            first.user_name,
+            refused.join(", ")
+        ));
+    }
+    Ok(session
+        .judge(problems, "a create and an update with another user's email were each refused with 409 uniqueness"))
 }
 
 async fn email_outside_domain(session: &mut Session<'_>) -> Step<Outcome> {

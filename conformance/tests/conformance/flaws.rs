@@ -259,6 +259,8 @@ pub(crate) const SCIM_FLAWS: &[&str] = &[
     "member-add-ignored",
     "replace-members-adds",
     "group-exit-deactivates",
+    "required-attributes-unchecked",
+    "email-not-unique",
     "core-attributes-dropped",
 ];
 
@@ -302,6 +304,7 @@ pub(crate) const OIDC_FLAWS: &[&str] = &[
     "jit-skips-licence",
     "username-format-unchecked",
     "display-name-optional",
+    "role-only-at-creation",
 ];
 
 /// Checks that no reference-SP flaw makes fail. Empty: every check has one.

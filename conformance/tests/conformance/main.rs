@@ -4,6 +4,7 @@
 // Test helpers panic on unexpected errors: that is how a test reports failure.
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
+mod appenate;
 mod cross_deactivation;
 mod cross_email_matching;
 mod cross_lockout_safety;
