@@ -271,6 +271,24 @@ impl Sp {
             keep_password: !self.policy.scim_never_returns_password,
         };
         let mut input = resource::validate_user_with_core(body, extension, core_attributes, rules)?;
+        // A tenant with roles of its own (`roles`) takes only those from the
+        // extension's `role`, as its sign-in takes only those from the role
+        // claim; anything else is refused, not stored as a role the tenant
+        // does not have.
+        let sent_role = filter::member(body, crate::scim::SCHEMA_TENANT)
+            .and_then(|extension| filter::member(extension, "role"))
+            .and_then(Value::as_str)
+            .filter(|role| !role.trim().is_empty());
+        if let Some(role) = sent_role
+            && !tenant.roles.is_empty()
+            && !tenant.roles.iter().any(|known| known.eq_ignore_ascii_case(role.trim()))
+        {
+            return Err(ScimError::InvalidValue(format!(
+                "'role' is '{role}', which is not one of tenant {}'s roles: {}",
+                tenant.id,
+                tenant.roles.join(", ")
+            )));
+        }
         if !self.policy.scim_keeps_core_attributes {
             // The `core-attributes-dropped` flaw: taken, then not kept.
             if let Some(stored) = input.stored.as_object_mut() {

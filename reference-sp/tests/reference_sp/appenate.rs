@@ -11,6 +11,7 @@ use serde_json::{Value, json};
 use crate::oidc_support::{ClientAuth, HarnessOptions, OidcHarness};
 
 const USER: &str = "urn:ietf:params:scim:schemas:core:2.0:User";
+const TENANT_EXT: &str = "urn:mockta:params:scim:schemas:extension:tenant:2.0:User";
 const PATCH: &str = "urn:ietf:params:scim:api:messages:2.0:PatchOp";
 const SCIM_TOKEN: &str = "appenate-scim-token";
 const ROLES: [&str; 4] = ["ReadOnly", "User", "Admin", "EnterpriseAdmin"];
@@ -247,4 +248,32 @@ async fn a_primary_email_is_unique_on_create_and_update_unless_the_flaw_keys_on_
             assert_eq!((status, error["scimType"].as_str()), (409, Some("uniqueness")), "{error}");
         }
     }
+}
+
+#[tokio::test]
+async fn a_scim_role_outside_the_tenants_roles_is_refused() {
+    let harness = OidcHarness::start_with(HarnessOptions {
+        client_auth: ClientAuth::None,
+        acme_extra: format!(
+            r#"roles = ["User", "Admin"]
+scim = {{ token = "{SCIM_TOKEN}", extension = ["role"] }}"#
+        ),
+        ..HarnessOptions::default()
+    })
+    .await;
+    let scim = Scim { harness: &harness, client: reqwest::Client::new() };
+    let with_role = |email: &str, role: &str| {
+        let mut body = okta_user(email, email);
+        body["schemas"] = json!([USER, TENANT_EXT]);
+        body[TENANT_EXT] = json!({"role": role});
+        body
+    };
+    // ReadOnly is one of the Appenate guide's roles, but not this tenant's.
+    let (status, error) =
+        scim.send(reqwest::Method::POST, "/Users", Some(with_role("ada@acme.test", "ReadOnly"))).await;
+    assert_eq!((status, error["scimType"].as_str()), (400, Some("invalidValue")), "{error}");
+    assert!(error["detail"].as_str().unwrap().contains("User, Admin"), "{error}");
+    assert_eq!(scim.found("ada@acme.test").await, 0);
+    let (status, created) = scim.send(reqwest::Method::POST, "/Users", Some(with_role("ada@acme.test", "admin"))).await;
+    assert_eq!(status, 201, "{created}");
 }
