@@ -69,7 +69,7 @@ macro_rules! builtin {
 
 /// The five vendor profiles, in the seeds' order.
 pub(crate) fn builtin_profiles() -> Vec<BuiltinProfile> {
-    vec![builtin!("mobius"), builtin!("moovingon"), builtin!("koopid"), builtin!("moxion")]
+    vec![builtin!("mobius"), builtin!("moovingon"), builtin!("koopid"), builtin!("appenate"), builtin!("moxion")]
 }
 
 /// The built-in profile called `name`, or the one-line error listing them.

@@ -65,6 +65,13 @@ pub struct VerifiedIdentity {
 }
 
 impl VerifiedIdentity {
+    /// Whether the subject is the provider's permanent name for the user
+    /// (OIDC `sub`), rather than one that follows the email (Okta's SAML
+    /// NameID in its default, email format).
+    pub fn subject_is_stable(&self) -> bool {
+        self.saml_session.is_none()
+    }
+
     /// The identity a verified SAML response names. The email is the NameID
     /// when it is an address (Okta's default format) and the `email`
     /// attribute otherwise; Okta signs both, so the email counts as verified.
@@ -362,6 +369,19 @@ impl Sp {
             Some(user) if !identity.email_links_existing_account => {
                 return Err(SpError::EmailLinkNotAllowed { email: user.email, tenant: tenant.id.clone() });
             }
+            // An OIDC `sub` never changes, so an account already linked to
+            // one subject of this provider belongs to that user: a verified
+            // email may claim an unlinked account once, never take a linked
+            // one (another Okta user given the same email). A SAML NameID
+            // that is the email changes with it, so SAML may relink. The
+            // link-unverified-email flaw (nOAuth) takes any email claim.
+            Some(user)
+                if identity.subject_is_stable()
+                    && self.policy.oidc_links_only_verified_email
+                    && self.store.user_has_identity_from(&tenant.id, &user.id, &identity.issuer)? =>
+            {
+                return Err(SpError::EmailLinkNotAllowed { email: user.email, tenant: tenant.id.clone() });
+            }
             Some(user) => active(user)?,
             None if !refusing || self.policy.record_refused_users => {
                 let new = NewUser {
@@ -550,6 +570,18 @@ mod tests {
         other.email = Some("grace@acme.test".into());
         let created = sign_in(&sp, "acme", &other).unwrap();
         assert_ne!(created.user.id, owner.user.id);
+    }
+
+    #[test]
+    fn a_verified_email_never_takes_an_account_linked_to_another_oidc_subject() {
+        let sp = sp();
+        let owner = sign_in(&sp, "acme", &identity("00u1", Some("ada@acme.test"))).unwrap();
+        // Another Okta user given the same email, allowed to link by it.
+        let other = identity("00u-other", Some("ada@acme.test"));
+        assert!(other.email_links_existing_account && other.subject_is_stable());
+        assert_eq!(sign_in(&sp, "acme", &other).unwrap_err().code(), "account.link_not_allowed");
+        // The owner still signs in to the account.
+        assert_eq!(sign_in(&sp, "acme", &identity("00u1", Some("ada@acme.test"))).unwrap().user.id, owner.user.id);
     }
 
     #[test]

@@ -57,6 +57,7 @@ macro_rules! profile_tests {
 profile_tests!(mobius);
 profile_tests!(moovingon);
 profile_tests!(koopid);
+profile_tests!(appenate);
 profile_tests!(moxion);
 
 #[test]

@@ -255,6 +255,8 @@ pub trait SignInStore: Send + Sync {
     fn user(&self, id: &UserId) -> StoreResult<Option<User>>;
     /// The account an IdP's subject (SAML NameID, OIDC `sub`) is linked to.
     fn user_by_identity(&self, tenant: &TenantId, issuer: &str, subject: &str) -> StoreResult<Option<User>>;
+    /// Whether the account is linked to some subject of `issuer` already.
+    fn user_has_identity_from(&self, tenant: &TenantId, user: &UserId, issuer: &str) -> StoreResult<bool>;
     fn user_by_email(&self, tenant: &TenantId, email_normalised: &str) -> StoreResult<Option<User>>;
     fn create_user(&self, user: NewUser, id: UserId) -> StoreResult<User>;
     fn list_users(&self, tenant: &TenantId) -> StoreResult<Vec<User>>;

@@ -257,6 +257,16 @@ impl SignInStore for SqliteStore {
         })
     }
 
+    fn user_has_identity_from(&self, tenant: &TenantId, user: &UserId, issuer: &str) -> StoreResult<bool> {
+        self.read(|c| {
+            Ok(c.query_row(
+                "SELECT EXISTS(SELECT 1 FROM identities WHERE tenant = ?1 AND user_id = ?2 AND issuer = ?3)",
+                params![tenant.as_str(), user.0, issuer],
+                |row| row.get(0),
+            )?)
+        })
+    }
+
     fn user_by_email(&self, tenant: &TenantId, email_normalised: &str) -> StoreResult<Option<User>> {
         self.read(|c| {
             query_user(
