@@ -146,6 +146,10 @@ impl CaseRun<'_> {
             }
         }
         let pointer = self.suite.target.session.as_ref().and_then(|s| s.groups_pointer.clone());
+        // Okta puts an OIDC app's groups claim in the ID token only for a
+        // relying party that asks for the `groups` scope (which the OIN
+        // forbids): one that does not gets no groups to show.
+        let pointer = pointer.filter(|_| signed.by != SignInBy::Oidc || self.relying_party_asks_for_groups());
         if let (Some(pointer), Some(filters)) = (pointer, self.provisioning.group_filters(signed.by)) {
             let mut every_name = BTreeSet::new();
             for group in 0..self.model.world.groups {
@@ -405,5 +409,13 @@ impl CaseRun<'_> {
             *sessions = kept;
         }
         Ok(difference)
+    }
+
+    /// Whether the relying party asked the mock for the `groups` scope in
+    /// its sign-ins so far.
+    fn relying_party_asks_for_groups(&self) -> bool {
+        let Some(oidc) = self.suite.target.oidc.as_ref() else { return false };
+        let client = self.suite.idp.read_org(|org| org.find_app(&oidc.app).map(|app| app.id.clone()));
+        client.is_some_and(|client| self.suite.idp.requested_scopes(&client).contains("groups"))
     }
 }
