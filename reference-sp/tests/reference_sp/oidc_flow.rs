@@ -306,21 +306,48 @@ async fn a_verified_email_links_an_existing_account_only_when_the_tenant_allows_
             ..HarnessOptions::default()
         })
         .await;
-        let first = harness.browser();
-        signed_in_to(&harness.sign_in(&first).await, "/welcome");
-        let alice = harness.whoami(&first).await.unwrap()["user_id"].clone();
+        // An account no OIDC subject holds yet, as the tenant's admin (or
+        // SCIM) makes it before its user's first sign-in.
+        let admin = harness.browser();
+        let made = admin
+            .post(harness.url("/admin/tenants/acme/users"))
+            .basic_auth(crate::support::ADMIN.0, Some(crate::support::ADMIN.1))
+            .json(&serde_json::json!({"email": "carol@acme.test", "name": "Carol"}))
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(made.status(), 201);
+        let carol: serde_json::Value = made.json().await.unwrap();
         harness.op.set_edit(|_, claims| {
-            claims.insert("sub".into(), "00u-alice-again".into());
+            claims.insert("sub".into(), "00u-carol".into());
+            claims.insert("email".into(), "carol@acme.test".into());
         });
         let browser = harness.browser();
         let outcome = harness.sign_in(&browser).await;
         if link {
             signed_in_to(&outcome, "/welcome");
-            assert_eq!(harness.whoami(&browser).await.unwrap()["user_id"], alice);
+            assert_eq!(harness.whoami(&browser).await.unwrap()["user_id"], carol["id"]);
         } else {
             assert_eq!((outcome.status, outcome.code.as_deref()), (403, Some("account.link_not_allowed")));
         }
     }
+}
+
+/// A verified email claims an account once: another subject of the same
+/// provider (another Okta user given that email) never takes an account an
+/// OIDC subject already holds, even where the tenant links by email.
+#[tokio::test]
+async fn a_verified_email_never_takes_an_account_another_subject_holds() {
+    let harness =
+        OidcHarness::start_with(HarnessOptions { link_accounts_by_verified_email: true, ..HarnessOptions::default() })
+            .await;
+    let first = harness.browser();
+    signed_in_to(&harness.sign_in(&first).await, "/welcome");
+    harness.op.set_edit(|_, claims| {
+        claims.insert("sub".into(), "00u-alice-again".into());
+    });
+    let outcome = harness.sign_in(&harness.browser()).await;
+    assert_eq!((outcome.status, outcome.code.as_deref()), (403, Some("account.link_not_allowed")));
 }
 
 #[tokio::test]
