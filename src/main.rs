@@ -70,7 +70,7 @@ enum Command {
     Checks(ChecksArgs),
     /// Explain a customer's SAMLResponse, JWT or HAR file: every rule it breaks, by check id, with the fix and who must make it.
     Explain(explain::ExplainArgs),
-    /// Run the mock IdP and the reference SP, run every check against both reference tenants, and print the report.
+    /// Run the mock IdP and the reference SP, run every check against the reference tenants, play the five vendor profiles, and print the report.
     Demo(DemoArgs),
     /// Print a shell completion script (bash, zsh, fish, elvish or powershell).
     Completions {
