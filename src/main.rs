@@ -740,7 +740,7 @@ fn demo(args: DemoArgs) -> Result<(), Failure> {
     for report in &reports {
         let counts = &report.summary;
         println!(
-            "{:<9} {:<6} {} checks: {} passed, {} failed, {} warned, {} skipped, {} errors",
+            "{:<26} {:<6} {} checks: {} passed, {} failed, {} warned, {} skipped, {} errors",
             report.target.trim_end_matches(".toml"),
             if report.ok(args.strict) { "ok" } else { "FAILED" },
             report.results.len(),
@@ -751,7 +751,7 @@ fn demo(args: DemoArgs) -> Result<(), Failure> {
             counts.error
         );
     }
-    println!("{:<9} {:<6} provisioning act", "acme", if act.passed() { "ok" } else { "FAILED" });
+    println!("{:<26} {:<6} provisioning act", "acme", if act.passed() { "ok" } else { "FAILED" });
     for run in &runs {
         println!("{}", run.summary_line(args.strict));
     }

@@ -113,7 +113,7 @@ impl ProfileRun {
     pub(crate) fn summary_line(&self, strict: bool) -> String {
         let counts = &self.report.summary;
         format!(
-            "{:<9} {:<6} {} checks: {} passed, {} failed, {} warned, {} skipped, {} errors; play {}/{} steps held",
+            "{:<26} {:<6} {} checks: {} passed, {} failed, {} warned, {} skipped, {} errors; play {}/{} steps held",
             self.profile.name,
             if self.passed(strict) { "ok" } else { "FAILED" },
             self.report.results.len(),
