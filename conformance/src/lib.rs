@@ -78,10 +78,16 @@ pub async fn run_seeded(
     suite.set_state_machine(state_machine_seed, None);
     let suite = Arc::new(suite);
     let results = suite.run(checks, progress).await;
+    Ok(report_of(&suite, label, results))
+}
+
+/// The report of a run: its results, the mock's CA file when it served
+/// HTTPS, and the state machine's seed when it ran.
+fn report_of(suite: &Suite, label: String, results: Vec<CheckResult>) -> Report {
     let mut report = Report::new(label, results);
     report.idp_ca_file = suite.tls_ca_file().map(|path| path.display().to_string());
     report.note_state_machine_seed(suite.state_machine_options().seed);
-    Ok(report)
+    report
 }
 
 /// As [`run_seeded`], then judges the target's OIN readiness (`mockta check
@@ -121,9 +127,7 @@ pub async fn run_oin_on(
     if let Some(client) = client {
         facts.note_requested_scopes(suite.idp().requested_scopes(&client));
     }
-    let mut report = Report::new(label, results);
-    report.idp_ca_file = suite.tls_ca_file().map(|path| path.display().to_string());
-    report.note_state_machine_seed(suite.state_machine_options().seed);
+    let mut report = report_of(&suite, label, results);
     report.oin = Some(oin::judge(&facts, &report.results));
     report
 }

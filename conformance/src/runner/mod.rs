@@ -417,14 +417,7 @@ impl Suite {
         let needs_verified_sso = self.target.scim.as_ref().is_some_and(|s| s.requires_verified_sso)
             && first.iter().chain(&shared).chain(&exclusive).any(|c| self.uses_scim(c));
         let mut results = Vec::new();
-        for check in waits {
-            let suite = self.clone();
-            let started = Instant::now();
-            let task = tokio::spawn(async move { suite.run_check(&check).await });
-            let result = settle(&check, started, task).await;
-            progress(&result);
-            results.push(result);
-        }
+        self.run_one_at_a_time(waits, progress.as_ref(), &mut results).await;
         // Then, where the SP takes SCIM only once SSO is verified, an admin
         // signs in through the IdP before any other check sends SCIM, as the
         // customer's admin would (also under --only, which leaves the check
@@ -436,14 +429,7 @@ impl Suite {
         // may refetch keys for an unknown kid only once a minute, and other
         // checks send unknown kids. The SSO-enforcement check runs here too,
         // before any other check can sign an admin in through the IdP.
-        for check in first {
-            let suite = self.clone();
-            let started = Instant::now();
-            let task = tokio::spawn(async move { suite.run_check(&check).await });
-            let result = settle(&check, started, task).await;
-            progress(&result);
-            results.push(result);
-        }
+        self.run_one_at_a_time(first, progress.as_ref(), &mut results).await;
         let mut tasks = Vec::new();
         for check in shared {
             let suite = self.clone();
@@ -461,7 +447,20 @@ impl Suite {
             results.push(result);
         }
         // Checks that change tenant-wide settings run alone, one at a time.
-        for check in exclusive {
+        self.run_one_at_a_time(exclusive, progress.as_ref(), &mut results).await;
+        // Checks finish in any order; the results keep the order asked for.
+        results.sort_by_key(|r| order.iter().position(|id| *id == r.id).unwrap_or(usize::MAX));
+        results
+    }
+
+    /// Runs the checks one after another, each alone, adding their results.
+    async fn run_one_at_a_time(
+        self: &Arc<Self>,
+        checks: Vec<Check>,
+        progress: &(impl Fn(&CheckResult) + Send + Sync),
+        results: &mut Vec<CheckResult>,
+    ) {
+        for check in checks {
             let suite = self.clone();
             let started = Instant::now();
             let task = tokio::spawn(async move { suite.run_check(&check).await });
@@ -469,9 +468,6 @@ impl Suite {
             progress(&result);
             results.push(result);
         }
-        // Checks finish in any order; the results keep the order asked for.
-        results.sort_by_key(|r| order.iter().position(|id| *id == r.id).unwrap_or(usize::MAX));
-        results
     }
 
     /// Whether a check talks to the SP's SCIM server: the SCIM checks and

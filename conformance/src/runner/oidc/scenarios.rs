@@ -480,11 +480,16 @@ impl OidcDriver<'_> {
 }
 
 impl OidcDriver<'_> {
-    /// A fresh canary signs in; the name (whole, or given and family) and
-    /// the groups the provider sent must be where the target's `[session]`
-    /// says the session shows them.
-    pub(super) async fn claims_in_session(&self) -> Step<Outcome> {
-        let user = self.canary("claims", None)?;
+    /// A fresh canary (with an account where the SP has no JIT) signs in
+    /// correctly; returns it and what the session URL saw. A sign-in that
+    /// gives no session is an error that says so, and `why` says what it
+    /// leaves unjudged.
+    pub(super) async fn fresh_canary_signed_in(
+        &self,
+        label: &str,
+        why: &str,
+    ) -> Step<(Canary, Redirected, super::SpAnswer, crate::runner::oracle::Seen)> {
+        let user = self.canary(label, None)?;
         self.suite.ensure_account(&user).await?;
         let browser = self.suite.browser()?;
         let mut redirected = self.start(&browser, &user).await?;
@@ -492,12 +497,20 @@ impl OidcDriver<'_> {
         let seen = self.suite.oracle(&browser).await?;
         if !seen.is(&user.email) {
             return Err(StepError(format!(
-                "a correct sign-in for {} gave {} (the relying party answered {})",
+                "a correct sign-in for {} gave {} (the relying party answered {}){why}",
                 user.email,
                 seen.describe(),
                 answer.status
             )));
         }
+        Ok((user, redirected, answer, seen))
+    }
+
+    /// A fresh canary signs in; the name (whole, or given and family) and
+    /// the groups the provider sent must be where the target's `[session]`
+    /// says the session shows them.
+    pub(super) async fn claims_in_session(&self) -> Step<Outcome> {
+        let (user, redirected, answer, seen) = self.fresh_canary_signed_in("claims", "").await?;
         // Only the groups the provider sent can be looked for: a relying
         // party that does not ask for the groups scope gets none.
         let id_token = self.last_id_token(&user);

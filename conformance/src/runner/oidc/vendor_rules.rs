@@ -31,20 +31,8 @@ impl OidcDriver<'_> {
         let Some(pointer) = target.session.as_ref().and_then(|s| s.licence_pointer.as_deref()) else {
             return Ok(Outcome::skip("the target's session has no licence_pointer to read the account's licence from"));
         };
-        let user = self.canary("licensed", None)?;
-        self.suite.ensure_account(&user).await?;
-        let browser = self.suite.browser()?;
-        let mut redirected = self.start(&browser, &user).await?;
-        let answer = self.finish(&browser, &mut redirected).await?;
-        let seen = self.suite.oracle(&browser).await?;
-        if !seen.is(&user.email) {
-            return Err(StepError(format!(
-                "a correct first sign-in for {} gave {} (the relying party answered {}), so its licence cannot be judged",
-                user.email,
-                seen.describe(),
-                answer.status
-            )));
-        }
+        let (user, redirected, answer, seen) =
+            self.fresh_canary_signed_in("licensed", ", so its licence cannot be judged").await?;
         let body: serde_json::Value = serde_json::from_str(&seen.body)
             .map_err(|e| StepError(format!("the session oracle's body is not JSON: {e}")))?;
         let shown = body.pointer(pointer).and_then(serde_json::Value::as_str);
