@@ -738,18 +738,8 @@ fn demo(args: DemoArgs) -> Result<(), Failure> {
     let runs = runtime.block_on(play_profiles(profile::builtin_profiles())).map_err(Failure::runtime)?;
     println!("\nSummary:");
     for report in &reports {
-        let counts = &report.summary;
-        println!(
-            "{:<26} {:<6} {} checks: {} passed, {} failed, {} warned, {} skipped, {} errors",
-            report.target.trim_end_matches(".toml"),
-            if report.ok(args.strict) { "ok" } else { "FAILED" },
-            report.results.len(),
-            counts.pass,
-            counts.fail,
-            counts.warn,
-            counts.skip,
-            counts.error
-        );
+        let name = report.target.trim_end_matches(".toml");
+        println!("{}", profile::summary_line(name, report.ok(args.strict), report));
     }
     println!("{:<26} {:<6} provisioning act", "acme", if act.passed() { "ok" } else { "FAILED" });
     for run in &runs {

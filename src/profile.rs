@@ -101,6 +101,22 @@ impl BuiltinProfile {
     }
 }
 
+/// A run's line in the demo's summary: its name, whether it passed, and its
+/// counts.
+pub(crate) fn summary_line(name: &str, passed: bool, report: &Report) -> String {
+    let counts = &report.summary;
+    format!(
+        "{name:<26} {:<6} {} checks: {} passed, {} failed, {} warned, {} skipped, {} errors",
+        if passed { "ok" } else { "FAILED" },
+        report.results.len(),
+        counts.pass,
+        counts.fail,
+        counts.warn,
+        counts.skip,
+        counts.error
+    )
+}
+
 /// What a profile run gave.
 pub(crate) struct ProfileRun {
     pub(crate) profile: Profile,
@@ -111,20 +127,13 @@ pub(crate) struct ProfileRun {
 impl ProfileRun {
     /// The profile's line in the demo's summary.
     pub(crate) fn summary_line(&self, strict: bool) -> String {
-        let counts = &self.report.summary;
         format!(
-            "{:<26} {:<6} {} checks: {} passed, {} failed, {} warned, {} skipped, {} errors; play {}/{} steps held",
-            self.profile.name,
-            if self.passed(strict) { "ok" } else { "FAILED" },
-            self.report.results.len(),
-            counts.pass,
-            counts.fail,
-            counts.warn,
-            counts.skip,
-            counts.error,
+            "{}; play {}/{} steps held{}",
+            summary_line(&self.profile.name, self.passed(strict), &self.report),
             self.play.lines.iter().filter(|l| l.passed).count(),
             self.play.lines.len(),
-        ) + &self.failing_suffix()
+            self.failing_suffix()
+        )
     }
 
     /// "; not passed: id, id; play steps failed: 2" when anything did not pass.

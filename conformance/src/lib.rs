@@ -74,11 +74,20 @@ pub async fn run_seeded(
     state_machine_seed: Option<u64>,
     progress: impl Fn(&CheckResult) + Send + Sync + 'static,
 ) -> Result<Report, SuiteError> {
-    let mut suite = Suite::start(target, key_dir).await?;
-    suite.set_state_machine(state_machine_seed, None);
-    let suite = Arc::new(suite);
+    let suite = Arc::new(start_seeded(target, key_dir, state_machine_seed).await?);
     let results = suite.run(checks, progress).await;
     Ok(report_of(&suite, label, results))
+}
+
+/// Serves the target's org with the state machine's seed given.
+async fn start_seeded(
+    target: Target,
+    key_dir: Option<std::path::PathBuf>,
+    state_machine_seed: Option<u64>,
+) -> Result<Suite, SuiteError> {
+    let mut suite = Suite::start(target, key_dir).await?;
+    suite.set_state_machine(state_machine_seed, None);
+    Ok(suite)
 }
 
 /// The report of a run: its results, the mock's CA file when it served
@@ -100,8 +109,7 @@ pub async fn run_oin(
     state_machine_seed: Option<u64>,
     progress: impl Fn(&CheckResult) + Send + Sync + 'static,
 ) -> Result<Report, SuiteError> {
-    let mut suite = Suite::start(target.clone(), key_dir).await?;
-    suite.set_state_machine(state_machine_seed, None);
+    let suite = start_seeded(target.clone(), key_dir, state_machine_seed).await?;
     Ok(run_oin_on(suite, &target, label, checks, progress).await)
 }
 

@@ -251,19 +251,8 @@ impl Suite {
             self.idp.read_org(|org| org.find_app(app)?.provisioning.as_ref()?.links.groups.get(&group_id).cloned());
         let failed: Vec<String> = engine.failed_tasks().iter().skip(failed_before).map(describe_failed_task).collect();
         let mut session = super::scim::Session::new(self)?;
-        let filter = format!("displayName eq \"{group}\"");
-        let path =
-            format!("/Groups?filter={}", url::form_urlencoded::byte_serialize(filter.as_bytes()).collect::<String>());
-        let found = session
-            .send(&mock_idp::scim::ScimRequest { method: mock_idp::scim::Method::Get, path, body: None })
-            .await?;
-        let teams = found
-            .json
-            .as_ref()
-            .and_then(|body| super::scim::member(body, "Resources"))
-            .and_then(serde_json::Value::as_array)
-            .map(Vec::len)
-            .unwrap_or(0);
+        // What the SP holds of that name now, read as Okta's push looks for it.
+        let teams = session.send(&mock_idp::scim::requests::find_group(group)).await?.resource_ids().len();
         match expect {
             ScimExpect::Applied => match linked {
                 Some(id) if failed.is_empty() => {

@@ -446,6 +446,19 @@ impl<'a> Session<'a> {
         self.get(&format!("/Groups/{}", encode(id))).await
     }
 
+    /// Okta's profile update of user `id` from `current` (just read) to
+    /// `view`: a PUT of the whole user, or a PATCH of what differs, as the
+    /// target's request profile says.
+    pub(super) fn profile_update(&self, id: &str, current: &Value, view: &UserView) -> Step<ScimRequest> {
+        match self.target.profile {
+            RequestProfile::OinPatch => requests::patch_user_profile(id, current, view)
+                .ok_or_else(|| StepError("Okta would send no PATCH: nothing differs".into())),
+            RequestProfile::Oin | RequestProfile::AppIntegrationWizard => {
+                Ok(requests::replace_user(id, current, Some(view), true))
+            }
+        }
+    }
+
     pub(super) async fn read_user(&mut self, id: &str) -> Step<Reply> {
         self.get(&format!("/Users/{}", encode(id))).await
     }
@@ -768,13 +781,7 @@ async fn crud_update_profile(session: &mut Session<'_>) -> Step<Outcome> {
     };
     let new_given = format!("Renamed{}", random_tag(6));
     let view = view_of(user.view.okta_id.clone(), &user.user_name, &new_given, &user.family, true);
-    let request = match session.target.profile {
-        RequestProfile::OinPatch => requests::patch_user_profile(&id, &current, &view)
-            .ok_or_else(|| StepError("Okta would send no PATCH: nothing differs".into()))?,
-        RequestProfile::Oin | RequestProfile::AppIntegrationWizard => {
-            requests::replace_user(&id, &current, Some(&view), true)
-        }
-    };
+    let request = session.profile_update(&id, &current, &view)?;
     let updated = session.send(&request).await?;
     if !updated.ok() {
         return Ok(session.fail(format!("Okta's update answered {}", updated.status)));
@@ -1281,13 +1288,7 @@ async fn email_unique(session: &mut Session<'_>) -> Step<Outcome> {
     };
     let mut view = third.view.clone();
     with_email(&mut view, &first.user_name);
-    let request = match session.target.profile {
-        RequestProfile::OinPatch => requests::patch_user_profile(&id, &current, &view)
-            .ok_or_else(|| StepError("Okta would send no PATCH: nothing differs".into()))?,
-        RequestProfile::Oin | RequestProfile::AppIntegrationWizard => {
-            requests::replace_user(&id, &current, Some(&view), true)
-        }
-    };
+    let request = session.profile_update(&id, &current, &view)?;
     let updated = session.send(&request).await?;
     let refused = typed_error_problems(&updated, 409, "uniqueness");
     if !refused.is_empty() {

@@ -14,7 +14,6 @@ use crate::runner::oracle::Seen;
 use crate::runner::saml::SamlDriver;
 use crate::runner::scim::{CanaryUser, Reply, Session, total_results};
 use crate::runner::{Canary, Evidence, Outcome, ScimEvidence, Step, StepError, Suite, excerpt};
-use mock_idp::org::provisioning::RequestProfile;
 
 pub(super) async fn execute(suite: &Suite, action: EmailMatchingAction) -> Step<Outcome> {
     if !suite.target.accounts.keeps_accounts {
@@ -371,12 +370,7 @@ impl<'a> EmailCheck<'a> {
         let current = current.json.filter(|_| current.status == 200).ok_or_else(|| {
             StepError(format!("Okta's read of user {id} before its update answered {}", current.status))
         })?;
-        let profile = self.suite.target.scim.as_ref().map(|s| s.profile);
-        let request = match profile {
-            Some(RequestProfile::OinPatch) => requests::patch_user_profile(&id, &current, view)
-                .ok_or_else(|| StepError("Okta would send no PATCH: nothing differs".into()))?,
-            _ => requests::replace_user(&id, &current, Some(view), true),
-        };
+        let request = self.scim.profile_update(&id, &current, view)?;
         self.scim.send(&request).await
     }
 
