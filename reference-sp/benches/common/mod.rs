@@ -13,7 +13,8 @@ pub(crate) const SERVER_THREAD_NAME: &str = "sp-server";
 const TICKS_PER_SECOND: f64 = 100.0;
 
 /// CPU seconds (user and system) used so far by the process's threads named
-/// `name`. Threads that have exited no longer count, so the server's
+/// `name`, and by the store's writer thread, which runs the server's queued
+/// writes. Threads that have exited no longer count, so the server's
 /// blocking pool is kept alive for the whole run.
 pub(crate) fn cpu_seconds_of_threads(name: &str) -> f64 {
     let mut ticks = 0u64;
@@ -24,7 +25,7 @@ pub(crate) fn cpu_seconds_of_threads(name: &str) -> f64 {
         // 13th of them.
         let Some((head, rest)) = stat.rsplit_once(')') else { continue };
         let Some((_, comm)) = head.split_once('(') else { continue };
-        if comm != name {
+        if comm != name && comm != reference_sp::store::sqlite::WRITER_THREAD_NAME {
             continue;
         }
         let fields: Vec<&str> = rest.split_whitespace().collect();

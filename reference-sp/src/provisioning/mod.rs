@@ -11,7 +11,10 @@
 mod discovery;
 pub mod oauth;
 
+use std::sync::Arc;
+
 use serde_json::{Value, json};
+use time::OffsetDateTime;
 
 use crate::config::{ScimCredential, TenantConfig, has_admin_role};
 use crate::email;
@@ -501,12 +504,53 @@ impl Sp {
     /// is false only under the `dup-returns-200` flaw, which answers a
     /// duplicate with the existing user.
     pub fn scim_create_user(&self, tenant: &str, body: &Value) -> Result<(ScimReply, bool), ScimError> {
+        let (config, write) = self.user_to_create(tenant, body)?;
+        let id = UserId(new_id("usr"));
+        let now = self.now();
+        let (user, created) = self.scim_write(|scope| self.create_user_in(scope, config, &id, &write, now))?;
+        Ok((self.render_user(config, &user), created))
+    }
+
+    /// [`Sp::scim_create_user`], with the write queued for the store's
+    /// writer thread while the task waits, so that no thread waits for
+    /// the commit (see [`crate::store::write_queued`]).
+    pub async fn scim_create_user_queued(
+        self: &Arc<Self>,
+        tenant: &str,
+        body: &Value,
+    ) -> Result<(ScimReply, bool), ScimError> {
+        let (config, write) = self.user_to_create(tenant, body)?;
+        let id = UserId(new_id("usr"));
+        let now = self.now();
+        let (sp, tenant_name) = (self.clone(), tenant.to_owned());
+        let (user, created) = self
+            .scim_write_queued(move |scope| {
+                let config = sp.scim_tenant(&tenant_name)?;
+                sp.create_user_in(scope, config, &id, &write, now)
+            })
+            .await?;
+        Ok((self.render_user(config, &user), created))
+    }
+
+    /// The tenant and the user a create asks for, once its body is valid.
+    fn user_to_create(&self, tenant: &str, body: &Value) -> Result<(&TenantConfig, ScimUserWrite), ScimError> {
         let tenant = self.scim_tenant(tenant)?;
         let write = self.user_write(tenant, body)?;
         self.require_attributes(tenant, body, None)?;
-        let id = UserId(new_id("usr"));
-        let now = self.now();
-        let (user, created) = self.scim_write(|scope| match scope.scim_create_user(&tenant.id, &id, &write, now) {
+        Ok((tenant, write))
+    }
+
+    /// A create's write job: the new user, or, where the policy says so,
+    /// the existing user of that userName.
+    fn create_user_in(
+        &self,
+        scope: &dyn WriteScope,
+        tenant: &TenantConfig,
+        id: &UserId,
+        write: &ScimUserWrite,
+        now: OffsetDateTime,
+    ) -> Result<(ScimUser, bool), ScimError> {
+        match scope.scim_create_user(&tenant.id, id, write, now) {
             Ok(user) => Ok((user, true)),
             Err(StoreError::DuplicateUserName(name)) if !self.policy.scim_conflict_has_type => {
                 Err(ScimError::Conflict(format!("a user with the userName '{name}' already exists")))
@@ -520,8 +564,7 @@ impl Sp {
                 Ok((existing, false))
             }
             Err(other) => Err(store_error(other)),
-        })?;
-        Ok((self.render_user(tenant, &user), created))
+        }
     }
 
     /// The `jit-revives-deactivated` flaw: a JIT sign-in makes a deactivated
@@ -549,6 +592,14 @@ impl Sp {
         self.store.write(job).map_err(store_error)?
     }
 
+    /// [`Sp::scim_write`], queued for the store's writer thread.
+    async fn scim_write_queued<T: Send + 'static>(
+        &self,
+        job: impl FnOnce(&dyn WriteScope) -> Result<T, ScimError> + Send + 'static,
+    ) -> Result<T, ScimError> {
+        crate::store::write_queued(&*self.store, job).await.map_err(store_error)?
+    }
+
     fn current_user(
         scope: &dyn WriteScope,
         tenant: &TenantConfig,
@@ -571,25 +622,56 @@ impl Sp {
     ) -> Result<ScimReply, ScimError> {
         let config = self.scim_tenant(tenant)?;
         let user_id = UserId(id.to_owned());
-        let written = self.scim_write(|scope| {
-            let current = Self::current_user(scope, config, &user_id, if_match)?;
-            let mut body = if self.policy.scim_put_replaces { body.clone() } else { merge(&current.resource, body) };
-            if !self.policy.scim_put_updates_name
-                && let Some(object) = body.as_object_mut()
-            {
-                // The flawed PUT keeps the stored name, whatever the body says.
-                let key = object.keys().find(|k| k.eq_ignore_ascii_case("name")).cloned();
-                if let Some(key) = key {
-                    object.remove(&key);
-                }
-                if let Some(name) = filter::member(&current.resource, "name") {
-                    object.insert("name".into(), name.clone());
-                }
-            }
-            self.require_attributes(config, &body, None)?;
-            self.write_user(scope, config, &current, &body)
-        })?;
+        let written = self.scim_write(|scope| self.replace_user_in(scope, config, &user_id, body, if_match))?;
         Ok(self.user_reply(config, written))
+    }
+
+    /// [`Sp::scim_replace_user`], with the write queued for the store's
+    /// writer thread while the task waits.
+    pub async fn scim_replace_user_queued(
+        self: &Arc<Self>,
+        tenant: &str,
+        id: &str,
+        body: Value,
+        if_match: Option<i64>,
+    ) -> Result<ScimReply, ScimError> {
+        let config = self.scim_tenant(tenant)?;
+        let user_id = UserId(id.to_owned());
+        let (sp, tenant_name) = (self.clone(), tenant.to_owned());
+        let written = self
+            .scim_write_queued(move |scope| {
+                let config = sp.scim_tenant(&tenant_name)?;
+                sp.replace_user_in(scope, config, &user_id, &body, if_match)
+            })
+            .await?;
+        Ok(self.user_reply(config, written))
+    }
+
+    /// A PUT's write job.
+    fn replace_user_in(
+        &self,
+        scope: &dyn WriteScope,
+        config: &TenantConfig,
+        user_id: &UserId,
+        body: &Value,
+        if_match: Option<i64>,
+    ) -> Result<Option<ScimUser>, ScimError> {
+        let current = Self::current_user(scope, config, user_id, if_match)?;
+        let mut body = if self.policy.scim_put_replaces { body.clone() } else { merge(&current.resource, body) };
+        if !self.policy.scim_put_updates_name
+            && let Some(object) = body.as_object_mut()
+        {
+            // The flawed PUT keeps the stored name, whatever the body says.
+            let key = object.keys().find(|k| k.eq_ignore_ascii_case("name")).cloned();
+            if let Some(key) = key {
+                object.remove(&key);
+            }
+            if let Some(name) = filter::member(&current.resource, "name") {
+                object.insert("name".into(), name.clone());
+            }
+        }
+        self.require_attributes(config, &body, None)?;
+        self.write_user(scope, config, &current, &body)
     }
 
     /// The answer to DELETE: a refusal with the reason for a user that
@@ -615,17 +697,49 @@ impl Sp {
         let config = self.scim_tenant(tenant)?;
         let user_id = UserId(id.to_owned());
         let operations = patch::parse_request(body)?;
-        let written = self.scim_write(|scope| {
-            let current = Self::current_user(scope, config, &user_id, if_match)?;
-            // The id is part of the resource a PATCH sees, so Okta's
-            // path-less value naming the resource's own id is accepted.
-            let mut base = current.resource.clone();
-            base["id"] = Value::from(id);
-            let patched = patch::apply(&base, &operations, self.patch_rules())?;
-            self.require_attributes(config, &patched, Some(&current.resource))?;
-            self.write_user(scope, config, &current, &patched)
-        })?;
+        let written = self.scim_write(|scope| self.patch_user_in(scope, config, &user_id, &operations, if_match))?;
         Ok(self.user_reply(config, written))
+    }
+
+    /// [`Sp::scim_patch_user`], with the write queued for the store's
+    /// writer thread while the task waits.
+    pub async fn scim_patch_user_queued(
+        self: &Arc<Self>,
+        tenant: &str,
+        id: &str,
+        body: &Value,
+        if_match: Option<i64>,
+    ) -> Result<ScimReply, ScimError> {
+        let config = self.scim_tenant(tenant)?;
+        let user_id = UserId(id.to_owned());
+        let operations = patch::parse_request(body)?;
+        let (sp, tenant_name) = (self.clone(), tenant.to_owned());
+        let written = self
+            .scim_write_queued(move |scope| {
+                let config = sp.scim_tenant(&tenant_name)?;
+                sp.patch_user_in(scope, config, &user_id, &operations, if_match)
+            })
+            .await?;
+        Ok(self.user_reply(config, written))
+    }
+
+    /// A PATCH's write job.
+    fn patch_user_in(
+        &self,
+        scope: &dyn WriteScope,
+        config: &TenantConfig,
+        user_id: &UserId,
+        operations: &[patch::PatchOp],
+        if_match: Option<i64>,
+    ) -> Result<Option<ScimUser>, ScimError> {
+        let current = Self::current_user(scope, config, user_id, if_match)?;
+        // The id is part of the resource a PATCH sees, so Okta's path-less
+        // value naming the resource's own id is accepted.
+        let mut base = current.resource.clone();
+        base["id"] = Value::from(user_id.0.as_str());
+        let patched = patch::apply(&base, operations, self.patch_rules())?;
+        self.require_attributes(config, &patched, Some(&current.resource))?;
+        self.write_user(scope, config, &current, &patched)
     }
 
     fn patch_rules(&self) -> PatchRules {

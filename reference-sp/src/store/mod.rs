@@ -14,6 +14,8 @@
 
 pub mod sqlite;
 
+use std::sync::Arc;
+
 use time::OffsetDateTime;
 
 use crate::config::{TenantId, TenantSettings};
@@ -467,6 +469,51 @@ pub trait GroupCommitStore: Send + Sync {
     /// transaction has committed; an error means the transaction failed, and
     /// nothing of the job was kept. The job must not call the store itself.
     fn run_write_job(&self, job: &mut dyn FnMut(&dyn WriteScope) -> WriteJobOutcome) -> StoreResult<()>;
+
+    /// Queues `job` to run as in [`GroupCommitStore::run_write_job`], on the
+    /// store's own writer thread, without holding the caller's thread:
+    /// `answer` is called, on that thread, with the shared transaction's
+    /// outcome once it is known (an error means nothing of the job was
+    /// kept). A job that panics is undone, and its panic goes no further.
+    fn queue_write_job(&self, job: QueuedWriteJob, answer: WriteJobAnswer);
+}
+
+/// A write job that owns what it needs, for [`GroupCommitStore::queue_write_job`].
+pub type QueuedWriteJob = Box<dyn FnOnce(&dyn WriteScope) -> WriteJobOutcome + Send>;
+/// Told a queued write job's transaction outcome.
+pub type WriteJobAnswer = Box<dyn FnOnce(StoreResult<()>) + Send>;
+
+/// Runs `job` as in [`GroupCommitWrites::write`], but queued for the
+/// store's writer thread while the caller's task waits: an async handler
+/// needs no blocking thread of its own to wait for the commit, and the
+/// writer runs the jobs that queued meanwhile back to back, so they share
+/// one commit without a thread handing the connection to the next.
+pub async fn write_queued<T, E>(
+    store: &(impl GroupCommitStore + ?Sized),
+    job: impl FnOnce(&dyn WriteScope) -> Result<T, E> + Send + 'static,
+) -> StoreResult<Result<T, E>>
+where
+    T: Send + 'static,
+    E: Send + 'static,
+{
+    let result = Arc::new(std::sync::Mutex::new(None));
+    let kept = result.clone();
+    let (sender, receiver) = tokio::sync::oneshot::channel();
+    store.queue_write_job(
+        Box::new(move |scope| {
+            let ran = job(scope);
+            let outcome = if ran.is_ok() { WriteJobOutcome::Keep } else { WriteJobOutcome::Undo };
+            *kept.lock().unwrap_or_else(std::sync::PoisonError::into_inner) = Some(ran);
+            outcome
+        }),
+        Box::new(move |committed| {
+            // A caller that stopped waiting needs no answer.
+            let _ = sender.send(committed);
+        }),
+    );
+    receiver.await.map_err(|_| StoreError::Backend("the store's writer ended without answering".into()))??;
+    let ran = result.lock().unwrap_or_else(std::sync::PoisonError::into_inner).take();
+    ran.ok_or_else(|| StoreError::Backend("the write job panicked".into()))
 }
 
 /// The typed way to run a write job, for any [`GroupCommitStore`].

@@ -9,15 +9,15 @@ mod scope;
 mod writer;
 
 use std::path::{Path, PathBuf};
-use std::sync::{Mutex, PoisonError};
+use std::sync::{Arc, Mutex, PoisonError};
 
 use rusqlite::{Connection, OptionalExtension, params};
 use time::OffsetDateTime;
 
 use super::{
-    GroupCommitStore, NewUser, OidcRefreshGrant, PendingSignIn, ReplaceEffects, SamlSessionKey, ScimGroupStore,
-    ScimUser, ScimUserStore, ScimUserWrite, Session, SessionStore, SettingsStore, SignInProtocol, SignInStore,
-    StoreError, StoreResult, Team, TeamWrite, User, UserId, WriteJobOutcome, WriteScope,
+    GroupCommitStore, NewUser, OidcRefreshGrant, PendingSignIn, QueuedWriteJob, ReplaceEffects, SamlSessionKey,
+    ScimGroupStore, ScimUser, ScimUserStore, ScimUserWrite, Session, SessionStore, SettingsStore, SignInProtocol,
+    SignInStore, StoreError, StoreResult, Team, TeamWrite, User, UserId, WriteJobAnswer, WriteJobOutcome, WriteScope,
 };
 use crate::config::{TenantId, TenantSettings};
 use rows::{
@@ -25,8 +25,8 @@ use rows::{
     user_from_row,
 };
 use scope::ConnectionScope;
-pub use writer::GroupCommitCounts;
-use writer::GroupCommitWriter;
+pub use writer::{GroupCommitCounts, WRITER_THREAD_NAME};
+use writer::{GroupCommitWriter, OwnedJob, OwnedJobs};
 
 /// The SQLite boundary: SQLite's errors become the store's neutral kinds,
 /// with SQLite's message kept as text.
@@ -55,7 +55,9 @@ impl From<rusqlite::Error> for StoreError {
 /// Reads of a file database go through a pool of other connections, which
 /// WAL lets read while a commit is being synced.
 pub struct SqliteStore {
-    writer: GroupCommitWriter,
+    writer: Arc<GroupCommitWriter>,
+    /// The writer thread for queued write jobs, started by the first.
+    queued_jobs: Mutex<Option<OwnedJobs>>,
     /// `None` for an in-memory database, which no other connection can see:
     /// its reads wait for the write connection instead.
     readers: Option<ReaderPool>,
@@ -129,22 +131,26 @@ impl SqliteStore {
         }
         let writer = Self::setup(Connection::open(path)?)?;
         let readers = ReaderPool { path: path.to_owned(), idle: Mutex::new(Vec::new()) };
-        Ok(SqliteStore { writer, readers: Some(readers) })
+        Ok(SqliteStore { writer, queued_jobs: Mutex::new(None), readers: Some(readers) })
     }
 
     /// An in-memory database, for tests.
     pub fn in_memory() -> StoreResult<Self> {
-        Ok(SqliteStore { writer: Self::setup(Connection::open_in_memory()?)?, readers: None })
+        Ok(SqliteStore {
+            writer: Self::setup(Connection::open_in_memory()?)?,
+            queued_jobs: Mutex::new(None),
+            readers: None,
+        })
     }
 
-    fn setup(mut connection: Connection) -> StoreResult<GroupCommitWriter> {
+    fn setup(mut connection: Connection) -> StoreResult<Arc<GroupCommitWriter>> {
         connection.pragma_update(None, "journal_mode", "WAL")?;
         connection.pragma_update(None, "synchronous", "FULL")?;
         connection.pragma_update(None, "foreign_keys", "ON")?;
         connection.busy_timeout(std::time::Duration::from_secs(5))?;
         connection.set_prepared_statement_cache_capacity(CACHED_STATEMENTS);
         schema::migrate(&mut connection)?;
-        Ok(GroupCommitWriter::new(connection))
+        Ok(Arc::new(GroupCommitWriter::new(connection)))
     }
 
     /// Runs one write as its own job of a shared transaction (see
@@ -683,7 +689,40 @@ impl ScimGroupStore for SqliteStore {
     }
 }
 
+impl Drop for SqliteStore {
+    /// Stops the writer thread after the jobs queued before, so that the
+    /// write connection is closed when the store is gone.
+    fn drop(&mut self) {
+        let jobs = self.queued_jobs.get_mut().unwrap_or_else(PoisonError::into_inner).take();
+        if let Some(jobs) = jobs {
+            jobs.stop();
+        }
+    }
+}
+
 impl GroupCommitStore for SqliteStore {
+    fn queue_write_job(&self, job: QueuedWriteJob, answer: WriteJobAnswer) {
+        let job = OwnedJob {
+            run: Box::new(move |c| job(&ConnectionScope { connection: c }) == WriteJobOutcome::Keep),
+            answer,
+        };
+        let mut queued = self.queued_jobs.lock().unwrap_or_else(PoisonError::into_inner);
+        if queued.is_none() {
+            match OwnedJobs::start(self.writer.clone()) {
+                Ok(started) => *queued = Some(started),
+                Err(error) => {
+                    drop(queued);
+                    return (job.answer)(Err(StoreError::Backend(format!("the writer thread did not start: {error}"))));
+                }
+            }
+        }
+        let refused = queued.as_ref().map(|jobs| jobs.submit(job));
+        drop(queued);
+        if let Some(Err(job)) = refused {
+            (job.answer)(Err(StoreError::Backend("the store's writer thread has ended".into())));
+        }
+    }
+
     fn run_write_job(&self, job: &mut dyn FnMut(&dyn WriteScope) -> WriteJobOutcome) -> StoreResult<()> {
         let arrival = self.writer.arrive();
         // An undone job is the job's own answer, which it keeps for its
@@ -810,6 +849,93 @@ mod tests {
         let after = store.group_commit_counts();
         assert_eq!((after.commits - before.commits, after.writes - before.writes), (1, 6), "six writes, one commit");
         assert_eq!(user_names(&store), names, "every write of the shared commit is stored");
+    }
+
+    /// Runs `future` to its end on a runtime of its own.
+    fn block_on<F: std::future::Future>(future: F) -> F::Output {
+        tokio::runtime::Builder::new_current_thread().build().unwrap().block_on(future)
+    }
+
+    #[test]
+    fn queued_writes_that_wait_together_share_one_commit() {
+        let dir = tempfile::tempdir().unwrap();
+        let store = Arc::new(file_store(dir.path()));
+        let before = store.group_commit_counts();
+        // The first job holds the writer thread until the others are
+        // queued behind it, so the writer takes those five as one batch.
+        let (entered, first_entered) = mpsc::channel();
+        let (release, first_released) = mpsc::channel::<()>();
+        let first = {
+            let store = store.clone();
+            std::thread::spawn(move || {
+                block_on(crate::store::write_queued(&*store, move |scope| {
+                    entered.send(()).unwrap();
+                    first_released.recv().unwrap();
+                    let id = UserId("usr_queued0".into());
+                    let write = user_write("queued0@acme.test");
+                    scope.scim_create_user(&acme(), &id, &write, OffsetDateTime::UNIX_EPOCH).map(|_| ())
+                }))
+            })
+        };
+        first_entered.recv().unwrap();
+        let names: Vec<String> = (1..6).map(|i| format!("queued{i}@acme.test")).collect();
+        let (answers, waiting) = mpsc::channel();
+        for name in names.clone() {
+            let answers = answers.clone();
+            store.queue_write_job(
+                Box::new(move |scope| {
+                    let id = UserId(format!("usr_{}", name.replace(['@', '.'], "_")));
+                    match scope.scim_create_user(&acme(), &id, &user_write(&name), OffsetDateTime::UNIX_EPOCH) {
+                        Ok(_) => WriteJobOutcome::Keep,
+                        Err(_) => WriteJobOutcome::Undo,
+                    }
+                }),
+                Box::new(move |committed| answers.send(committed).unwrap()),
+            );
+        }
+        release.send(()).unwrap();
+        assert!(first.join().unwrap().unwrap().is_ok());
+        let answered: Vec<StoreResult<()>> = (0..5).map(|_| waiting.recv().unwrap()).collect();
+        assert!(answered.iter().all(Result::is_ok), "{answered:?}");
+        let after = store.group_commit_counts();
+        assert_eq!(
+            (after.commits - before.commits, after.writes - before.writes),
+            (2, 6),
+            "the first write alone, then the five that queued while it ran"
+        );
+        let mut expected = names;
+        expected.insert(0, "queued0@acme.test".into());
+        assert_eq!(user_names(&store), expected);
+    }
+
+    #[test]
+    fn a_queued_write_that_fails_or_panics_is_undone_alone_and_the_writer_goes_on() {
+        let dir = tempfile::tempdir().unwrap();
+        let store = file_store(dir.path());
+        let refused = block_on(crate::store::write_queued(&store, |scope| {
+            let id = UserId("usr_refused".into());
+            scope.scim_create_user(&acme(), &id, &user_write("refused@acme.test"), OffsetDateTime::UNIX_EPOCH)?;
+            Err::<(), _>(StoreError::Conflict("an account rule refuses this write".into()))
+        }));
+        assert!(matches!(refused, Ok(Err(StoreError::Conflict(_)))), "{refused:?}");
+        let panicked = block_on(crate::store::write_queued(&store, |scope| {
+            let id = UserId("usr_panicked".into());
+            scope
+                .scim_create_user(&acme(), &id, &user_write("panicked@acme.test"), OffsetDateTime::UNIX_EPOCH)
+                .unwrap();
+            if id.0.starts_with("usr_") {
+                panic!("a write that panics after writing");
+            }
+            Ok::<(), StoreError>(())
+        }));
+        assert!(matches!(&panicked, Err(StoreError::Backend(m)) if m.contains("panicked")), "{panicked:?}");
+        let kept = block_on(crate::store::write_queued(&store, |scope| {
+            let id = UserId("usr_kept".into());
+            scope.scim_create_user(&acme(), &id, &user_write("kept@acme.test"), OffsetDateTime::UNIX_EPOCH).map(|_| ())
+        }));
+        assert!(matches!(kept, Ok(Ok(()))), "the writer thread still serves: {kept:?}");
+        assert_eq!(user_names(&store), ["kept@acme.test"], "the refused and the panicked writes left nothing");
+        assert_eq!(store.integrity_check().unwrap(), "ok");
     }
 
     #[test]

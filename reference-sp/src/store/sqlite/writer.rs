@@ -90,6 +90,59 @@ impl Drop for Arrival<'_> {
     }
 }
 
+/// The name of the store's writer thread, which benchmarks count as the
+/// server's (Linux keeps 15 bytes of a thread's name).
+pub const WRITER_THREAD_NAME: &str = "sp-store-writer";
+
+/// A write job that owns what it needs, so that the writer thread can run
+/// it for a caller that waits for its answer without holding a thread.
+pub(super) struct OwnedJob {
+    /// Runs the write on the connection; `true` keeps its changes.
+    pub(super) run: Box<dyn FnOnce(&Connection) -> bool + Send>,
+    /// Told the shared transaction's fate once it is known.
+    pub(super) answer: Box<dyn FnOnce(StoreResult<()>) + Send>,
+}
+
+/// The writer thread: it takes owned jobs from a queue and runs the ones
+/// that queued while it was busy as one batch. It starts with the first
+/// owned job and ends when the store is dropped.
+pub(super) struct OwnedJobs {
+    queue: std::sync::mpsc::Sender<OwnedJob>,
+    thread: std::thread::JoinHandle<()>,
+}
+
+impl OwnedJobs {
+    pub(super) fn start(writer: Arc<GroupCommitWriter>) -> std::io::Result<Self> {
+        let (queue, jobs) = std::sync::mpsc::channel::<OwnedJob>();
+        let thread = std::thread::Builder::new().name(WRITER_THREAD_NAME.into()).spawn(move || {
+            while let Ok(first) = jobs.recv() {
+                let mut batch = vec![first];
+                while batch.len() < MOST_WRITES_PER_COMMIT {
+                    match jobs.try_recv() {
+                        Ok(job) => batch.push(job),
+                        Err(_) => break,
+                    }
+                }
+                writer.run_owned(batch);
+            }
+        })?;
+        Ok(OwnedJobs { queue, thread })
+    }
+
+    /// Queues `job`; gives it back when the writer thread has ended.
+    pub(super) fn submit(&self, job: OwnedJob) -> Result<(), OwnedJob> {
+        self.queue.send(job).map_err(|refused| refused.0)
+    }
+
+    /// Ends the writer thread once it has run every job queued before, and
+    /// waits for it, so that the write connection is closed on return.
+    pub(super) fn stop(self) {
+        drop(self.queue);
+        // A writer thread that panicked has nothing more to report.
+        let _ = self.thread.join();
+    }
+}
+
 /// Runs one transaction-control statement, prepared once per connection.
 fn control(connection: &Connection, statement: &str) -> StoreResult<()> {
     connection.prepare_cached(statement)?.execute([])?;
@@ -167,47 +220,105 @@ impl GroupCommitWriter {
     ) -> StoreResult<Result<T, E>> {
         let mut state = self.lock_state();
         drop(arrival);
-        let batch = match &state.open_batch {
-            Some(batch) => batch.clone(),
-            None => {
-                // IMMEDIATE takes the write lock now, so a commit never finds
-                // the database busy after the batch's writes have run.
-                control(&state.connection, "BEGIN IMMEDIATE")?;
-                let batch = Arc::new(Batch::default());
-                state.open_batch = Some(batch.clone());
-                state.writes_in_open_batch = 0;
-                batch
-            }
-        };
+        let batch = Self::open_or_join(&mut state)?;
         let run = run_in_savepoint(&state.connection, job);
         state.writes_in_open_batch += 1;
         self.writes.fetch_add(1, Ordering::SeqCst);
-        let leave_open = run.control.is_ok()
-            && self.writers_waiting.load(Ordering::SeqCst) > 0
-            && state.writes_in_open_batch < MOST_WRITES_PER_COMMIT;
-        let committed = if leave_open {
-            drop(state);
-            batch.wait()
-        } else {
-            let outcome = run.control.clone().and_then(|()| control(&state.connection, "COMMIT"));
-            if outcome.is_err() && !state.connection.is_autocommit() {
-                // The batch's writes were not made durable, so none of them
-                // may stay: each of their writers is told the commit failed.
-                // A failed rollback leaves nothing more to do than report the
-                // first error.
-                let _ = state.connection.execute_batch("ROLLBACK");
-            }
-            state.open_batch = None;
-            self.commits.fetch_add(1, Ordering::SeqCst);
-            drop(state);
-            batch.finish(outcome.clone());
-            outcome
-        };
+        let committed = self.end_turn(state, &batch, run.control.clone());
         if let Some(panic) = run.panic {
             resume_unwind(panic);
         }
         committed?;
         run.result.ok_or_else(|| StoreError::Backend("the write's savepoint could not be opened".into()))
+    }
+
+    /// Runs owned jobs, in the order given, each in its own savepoint of
+    /// one shared transaction, and answers each once that transaction's
+    /// fate is known. The writer thread (`OwnedJobs`) calls this with the
+    /// jobs that queued while it was busy, so they share one commit without
+    /// any thread waiting for a turn at the connection. A job that panics
+    /// is undone like a failed one; its caller learns it from the answer
+    /// (its result is missing), and the panic goes no further, so that the
+    /// thread goes on serving.
+    pub(super) fn run_owned(&self, jobs: Vec<OwnedJob>) {
+        let arrival = self.arrive();
+        let mut state = self.lock_state();
+        drop(arrival);
+        let batch = match Self::open_or_join(&mut state) {
+            Ok(batch) => batch,
+            Err(error) => {
+                drop(state);
+                for job in jobs {
+                    (job.answer)(Err(error.clone()));
+                }
+                return;
+            }
+        };
+        let mut control = Ok(());
+        let mut answers = Vec::with_capacity(jobs.len());
+        for job in jobs {
+            // Once a savepoint could not be opened or closed the transaction
+            // is lost, so the jobs behind it are not run: the commit's
+            // failure answers them.
+            if control.is_ok() {
+                let run = job.run;
+                let ran = run_in_savepoint(&state.connection, |c| if run(c) { Ok(()) } else { Err(()) });
+                control = ran.control;
+                state.writes_in_open_batch += 1;
+                self.writes.fetch_add(1, Ordering::SeqCst);
+            }
+            answers.push(job.answer);
+        }
+        let committed = self.end_turn(state, &batch, control);
+        for answer in answers {
+            answer(committed.clone());
+        }
+    }
+
+    /// The open transaction, or a new one.
+    fn open_or_join(state: &mut WriterState) -> StoreResult<Arc<Batch>> {
+        if let Some(batch) = &state.open_batch {
+            return Ok(batch.clone());
+        }
+        // IMMEDIATE takes the write lock now, so a commit never finds the
+        // database busy after the batch's writes have run.
+        control(&state.connection, "BEGIN IMMEDIATE")?;
+        let batch = Arc::new(Batch::default());
+        state.open_batch = Some(batch.clone());
+        state.writes_in_open_batch = 0;
+        Ok(batch)
+    }
+
+    /// Ends a writer's turn at the connection: leaves the transaction open
+    /// for the writer that is waiting, or commits it for every writer of
+    /// the batch; returns once the batch's fate is known.
+    fn end_turn(
+        &self,
+        state: MutexGuard<'_, WriterState>,
+        batch: &Batch,
+        control_of_this_turn: StoreResult<()>,
+    ) -> StoreResult<()> {
+        let mut state = state;
+        let leave_open = control_of_this_turn.is_ok()
+            && self.writers_waiting.load(Ordering::SeqCst) > 0
+            && state.writes_in_open_batch < MOST_WRITES_PER_COMMIT;
+        if leave_open {
+            drop(state);
+            return batch.wait();
+        }
+        let outcome = control_of_this_turn.and_then(|()| control(&state.connection, "COMMIT"));
+        if outcome.is_err() && !state.connection.is_autocommit() {
+            // The batch's writes were not made durable, so none of them may
+            // stay: each of their writers is told the commit failed. A
+            // failed rollback leaves nothing more to do than report the
+            // first error.
+            let _ = state.connection.execute_batch("ROLLBACK");
+        }
+        state.open_batch = None;
+        self.commits.fetch_add(1, Ordering::SeqCst);
+        drop(state);
+        batch.finish(outcome.clone());
+        outcome
     }
 
     /// Runs a read on the write connection once no transaction is open, so
