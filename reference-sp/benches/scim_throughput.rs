@@ -8,8 +8,11 @@
 //!
 //! Each phase also reports operations per server CPU-second: the server runs
 //! on its own runtime, whose threads (workers and blocking pool) are named
-//! `sp-server`, and their CPU time is read from `/proc/self/task`, so the
-//! load generator sharing the machine does not count.
+//! `sp-server`, and their CPU time, with the store's writer thread's, is
+//! read from `/proc/self/task`, so the load generator sharing the machine
+//! does not count. The clients send prepared requests on keep-alive
+//! connections with a bare HTTP/1.1 reader (`common::BareConnection`), so
+//! that as little of the two cores as possible goes to load generation.
 //!
 //! Run with `cargo bench -p reference-sp --bench scim_throughput`. Set
 //! `MOCKTA_BENCH_SECONDS` to change how long each phase runs (default 3).
@@ -20,7 +23,7 @@ use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::{Duration, Instant};
 
-use common::{SERVER_THREAD_NAME, cpu_seconds_of_threads, raw_commits_per_second};
+use common::{BareConnection, SERVER_THREAD_NAME, cpu_seconds_of_threads, raw_commits_per_second, scim_request};
 use reference_sp::http::RunningSp;
 use serde_json::json;
 
@@ -95,7 +98,8 @@ struct PhaseResult {
 }
 
 async fn run_phase(
-    base: &str,
+    address: std::net::SocketAddr,
+    base_path: &str,
     clients: usize,
     duration: Duration,
     phase: &'static str,
@@ -106,32 +110,30 @@ async fn run_phase(
     let start = Instant::now();
     let mut tasks = Vec::new();
     for client in 0..clients {
-        let (count, base, ids) = (count.clone(), base.to_owned(), ids.clone());
+        let (count, base, ids) = (count.clone(), base_path.to_owned(), ids.clone());
         tasks.push(tokio::spawn(async move {
-            let http = reqwest::Client::new();
+            let mut connection = BareConnection::connect(address).await;
+            let host = address.to_string();
             let mut n = 0usize;
             while start.elapsed() < duration {
                 n += 1;
-                let response = match phase {
+                let request = match phase {
                     "create" => {
                         let body = json!({"schemas": [USER], "userName": format!("bench{client}-{n}-{}@acme.test", start.elapsed().as_nanos()), "active": true});
-                        http.post(format!("{base}/Users")).bearer_auth("mockta-dev-token").json(&body).send().await.unwrap()
+                        scim_request("POST", &host, &format!("{base}/Users"), TOKEN, Some(&body.to_string()))
                     }
                     "filter" => {
                         let id = &ids[(client * 7919 + n) % ids.len()];
-                        http.get(format!("{base}/Users?filter=id%20eq%20%22{id}%22"))
-                            .bearer_auth("mockta-dev-token")
-                            .send()
-                            .await
-                            .unwrap()
+                        scim_request("GET", &host, &format!("{base}/Users?filter=id%20eq%20%22{id}%22"), TOKEN, None)
                     }
                     _ => {
                         let id = &ids[(client * 7919 + n) % ids.len()];
                         let body = json!({"schemas": ["urn:ietf:params:scim:api:messages:2.0:PatchOp"], "Operations": [{"op": "replace", "path": "displayName", "value": format!("n{n}")}]});
-                        http.patch(format!("{base}/Users/{id}")).bearer_auth("mockta-dev-token").json(&body).send().await.unwrap()
+                        scim_request("PATCH", &host, &format!("{base}/Users/{id}"), TOKEN, Some(&body.to_string()))
                     }
                 };
-                assert!(response.status().is_success(), "{phase}: {}", response.status());
+                let (status, body) = connection.exchange(&request).await;
+                assert!((200..300).contains(&status), "{phase}: {status} {}", String::from_utf8_lossy(body));
                 count.fetch_add(1, Ordering::Relaxed);
             }
         }));
@@ -145,6 +147,9 @@ async fn run_phase(
     PhaseResult { per_second: done / elapsed, per_server_cpu_second: done / server_cpu.max(f64::EPSILON) }
 }
 
+/// The built-in acme tenant's SCIM token.
+const TOKEN: &str = "mockta-dev-token";
+
 fn main() {
     let duration = phase_length();
     let dir = tempfile::tempdir().unwrap();
@@ -157,9 +162,10 @@ fn main() {
         .build()
         .unwrap();
     let client_runtime = tokio::runtime::Builder::new_multi_thread().enable_all().build().unwrap();
-    let (server, base_url) = server_runtime.block_on(async {
+    let (server, base_url, address) = server_runtime.block_on(async {
         let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
-        let base_url = format!("http://{}", listener.local_addr().unwrap());
+        let address = listener.local_addr().unwrap();
+        let base_url = format!("http://{address}");
         let config = reference_sp::config::BUILTIN_CONFIG
             .replace("base_url = \"http://127.0.0.1:7100\"", &format!("base_url = \"{base_url}\""))
             .replace(
@@ -169,12 +175,13 @@ fn main() {
         std::fs::write(dir.path().join("sp.toml"), config).unwrap();
         let options = reference_sp::setup::SpOptions { config: Some(dir.path().join("sp.toml")), ..Default::default() };
         let sp = Arc::new(options.build().unwrap());
-        (RunningSp::serve(listener, sp).unwrap(), base_url)
+        (RunningSp::serve(listener, sp).unwrap(), base_url, address)
     });
     let base = format!("{base_url}/scim/v2/acme");
+    let base_path = "/scim/v2/acme";
     let raw_before_creates = raw_commits_per_second(dir.path(), duration);
     let (store_creates, writes_per_commit) = store_creates_per_second(dir.path(), 8, duration);
-    let creates = client_runtime.block_on(run_phase(&base, 8, duration, "create", Arc::new(Vec::new())));
+    let creates = client_runtime.block_on(run_phase(address, base_path, 8, duration, "create", Arc::new(Vec::new())));
     let (ids, users) = client_runtime.block_on(async {
         let list: serde_json::Value = reqwest::Client::new()
             .get(format!("{base}/Users?count=1000&attributes=id"))
@@ -189,9 +196,9 @@ fn main() {
             list["Resources"].as_array().unwrap().iter().map(|r| r["id"].as_str().unwrap().to_owned()).collect();
         (Arc::new(ids), list["totalResults"].as_u64().unwrap())
     });
-    let filters = client_runtime.block_on(run_phase(&base, 8, duration, "filter", ids.clone()));
+    let filters = client_runtime.block_on(run_phase(address, base_path, 8, duration, "filter", ids.clone()));
     let raw_before_patches = raw_commits_per_second(dir.path(), duration);
-    let patches = client_runtime.block_on(run_phase(&base, 8, duration, "patch", ids));
+    let patches = client_runtime.block_on(run_phase(address, base_path, 8, duration, "patch", ids));
     server_runtime.block_on(server.stop()).unwrap();
 
     println!(

@@ -48,3 +48,64 @@ pub(crate) fn raw_commits_per_second(dir: &std::path::Path, duration: Duration) 
     }
     count as f64 / start.elapsed().as_secs_f64()
 }
+
+/// A keep-alive HTTP/1.1 connection that sends prepared requests and reads
+/// whole responses (the server always sends Content-Length): a load
+/// generator as light as possible, so that the cores it shares with the
+/// server go to the server, as in the mock-idp benchmarks.
+#[allow(dead_code)] // Not every benchmark that includes this file uses it.
+pub(crate) struct BareConnection {
+    stream: tokio::net::TcpStream,
+    buffer: Vec<u8>,
+}
+
+#[allow(dead_code)] // Not every benchmark that includes this file uses it.
+impl BareConnection {
+    pub(crate) async fn connect(address: std::net::SocketAddr) -> Self {
+        let stream = tokio::net::TcpStream::connect(address).await.unwrap();
+        stream.set_nodelay(true).unwrap();
+        BareConnection { stream, buffer: Vec::with_capacity(16 * 1024) }
+    }
+
+    /// Sends `request` and returns the response's status and body.
+    pub(crate) async fn exchange(&mut self, request: &[u8]) -> (u16, &[u8]) {
+        use tokio::io::{AsyncReadExt, AsyncWriteExt};
+        self.stream.write_all(request).await.unwrap();
+        self.buffer.clear();
+        let mut chunk = [0u8; 16 * 1024];
+        let (body_start, length) = loop {
+            let n = self.stream.read(&mut chunk).await.unwrap();
+            assert!(n > 0, "the server closed the connection");
+            self.buffer.extend_from_slice(&chunk[..n]);
+            if let Some(end) = self.buffer.windows(4).position(|w| w == b"\r\n\r\n") {
+                let head = String::from_utf8_lossy(&self.buffer[..end]).to_lowercase();
+                let length = head
+                    .lines()
+                    .find_map(|line| line.strip_prefix("content-length:"))
+                    .map_or(0, |value| value.trim().parse().unwrap());
+                break (end + 4, length);
+            }
+        };
+        while self.buffer.len() < body_start + length {
+            let n = self.stream.read(&mut chunk).await.unwrap();
+            assert!(n > 0, "the server closed the connection");
+            self.buffer.extend_from_slice(&chunk[..n]);
+        }
+        let status = std::str::from_utf8(&self.buffer[9..12]).unwrap().parse().unwrap();
+        (status, &self.buffer[body_start..body_start + length])
+    }
+}
+
+/// An HTTP/1.1 request with the SCIM bearer token, and a SCIM JSON body
+/// when given.
+#[allow(dead_code)] // Not every benchmark that includes this file uses it.
+pub(crate) fn scim_request(method: &str, host: &str, path: &str, token: &str, body: Option<&str>) -> Vec<u8> {
+    let mut request = format!("{method} {path} HTTP/1.1\r\nHost: {host}\r\nAuthorization: Bearer {token}\r\n");
+    if let Some(body) = body {
+        request
+            .push_str(&format!("Content-Type: application/scim+json\r\nContent-Length: {}\r\n\r\n{body}", body.len()));
+    } else {
+        request.push_str("\r\n");
+    }
+    request.into_bytes()
+}
