@@ -23,8 +23,12 @@ use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::{Duration, Instant};
 
-use common::{BareConnection, SERVER_THREAD_NAME, cpu_seconds_of_threads, raw_commits_per_second, scim_request};
+use common::{
+    BareConnection, SERVER_THREAD_NAME, cpu_seconds_of_threads, cpu_seconds_of_threads_named, raw_commits_per_second,
+    scim_request,
+};
 use reference_sp::http::RunningSp;
+use reference_sp::store::sqlite::WRITER_THREAD_NAME;
 use serde_json::json;
 
 mod common;
@@ -95,6 +99,8 @@ const USER: &str = "urn:ietf:params:scim:schemas:core:2.0:User";
 struct PhaseResult {
     per_second: f64,
     per_server_cpu_second: f64,
+    /// The share of the phase the store's writer thread was on a CPU.
+    writer_busy: f64,
 }
 
 async fn run_phase(
@@ -107,6 +113,7 @@ async fn run_phase(
 ) -> PhaseResult {
     let count = Arc::new(AtomicU64::new(0));
     let server_cpu_before = cpu_seconds_of_threads(SERVER_THREAD_NAME);
+    let writer_cpu_before = cpu_seconds_of_threads_named(WRITER_THREAD_NAME);
     let start = Instant::now();
     let mut tasks = Vec::new();
     for client in 0..clients {
@@ -143,8 +150,13 @@ async fn run_phase(
     }
     let elapsed = start.elapsed().as_secs_f64();
     let server_cpu = cpu_seconds_of_threads(SERVER_THREAD_NAME) - server_cpu_before;
+    let writer_cpu = cpu_seconds_of_threads_named(WRITER_THREAD_NAME) - writer_cpu_before;
     let done = count.load(Ordering::Relaxed) as f64;
-    PhaseResult { per_second: done / elapsed, per_server_cpu_second: done / server_cpu.max(f64::EPSILON) }
+    PhaseResult {
+        per_second: done / elapsed,
+        per_server_cpu_second: done / server_cpu.max(f64::EPSILON),
+        writer_busy: writer_cpu / elapsed,
+    }
 }
 
 /// The built-in acme tenant's SCIM token.
@@ -208,10 +220,17 @@ fn main() {
     println!("  raw SQLite commits/s (WAL, synchronous=FULL, one row each), the baseline:");
     println!("    measured before the creates:  {raw_before_creates:>8.0}");
     println!("    measured before the PATCHes:  {raw_before_patches:>8.0}");
-    println!("                                   per second   per server CPU-second   ratio to raw commits/s");
+    println!(
+        "                                   per second   per server CPU-second   ratio to raw commits/s   writer thread busy"
+    );
     let line = |name: &str, phase: &PhaseResult, raw: Option<f64>| {
         let ratio = raw.map(|raw| format!("{:>8.2}", phase.per_second / raw)).unwrap_or_else(|| "       -".into());
-        println!("  {name:<32} {:>10.0}   {:>21.0}   {ratio}", phase.per_second, phase.per_server_cpu_second);
+        println!(
+            "  {name:<32} {:>10.0}   {:>21.0}   {ratio}                 {:>5.0}%",
+            phase.per_second,
+            phase.per_server_cpu_second,
+            phase.writer_busy * 100.0
+        );
     };
     line("SCIM creates", &creates, Some(raw_before_creates));
     line("SCIM filter-gets (id eq)", &filters, None);

@@ -17,6 +17,12 @@ const TICKS_PER_SECOND: f64 = 100.0;
 /// writes. Threads that have exited no longer count, so the server's
 /// blocking pool is kept alive for the whole run.
 pub(crate) fn cpu_seconds_of_threads(name: &str) -> f64 {
+    cpu_seconds_of_threads_named(name) + cpu_seconds_of_threads_named(reference_sp::store::sqlite::WRITER_THREAD_NAME)
+}
+
+/// CPU seconds (user and system) used so far by the process's threads named
+/// exactly `name`.
+pub(crate) fn cpu_seconds_of_threads_named(name: &str) -> f64 {
     let mut ticks = 0u64;
     for task in std::fs::read_dir("/proc/self/task").unwrap() {
         let Ok(stat) = std::fs::read_to_string(task.unwrap().path().join("stat")) else { continue };
@@ -25,7 +31,7 @@ pub(crate) fn cpu_seconds_of_threads(name: &str) -> f64 {
         // 13th of them.
         let Some((head, rest)) = stat.rsplit_once(')') else { continue };
         let Some((_, comm)) = head.split_once('(') else { continue };
-        if comm != name && comm != reference_sp::store::sqlite::WRITER_THREAD_NAME {
+        if comm != name {
             continue;
         }
         let fields: Vec<&str> = rest.split_whitespace().collect();
