@@ -47,7 +47,6 @@ use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::{Duration, Instant};
 
-use base64::Engine;
 use mock_idp::http::RunningServer;
 use mock_idp::idp::{Idp, IdpConfig, KeySource};
 use mock_idp::keys::deterministic;
@@ -77,18 +76,6 @@ const WEB: &str = "0oarefspoidc00000007";
 const WEB_REDIRECT: &str = "http://127.0.0.1:7100/oidc/callback/acme";
 const SERVICE: &str = "0oaservice0000000009";
 const SERVICE_SECRET: &str = "mockta-dev-service-secret";
-
-fn basic(id: &str, secret: &str) -> String {
-    base64::engine::general_purpose::STANDARD.encode(format!("{id}:{secret}"))
-}
-
-fn post(addr: std::net::SocketAddr, path: &str, authorization: &str, body: &str) -> Vec<u8> {
-    format!(
-        "POST {path} HTTP/1.1\r\nHost: {addr}\r\nAuthorization: Basic {authorization}\r\nContent-Type: application/x-www-form-urlencoded\r\nContent-Length: {}\r\n\r\n{body}",
-        body.len()
-    )
-    .into_bytes()
-}
 
 /// A phase's tokens (or rounds) per second and per server CPU-second.
 struct Phase {
@@ -136,7 +123,7 @@ async fn code_exchanges(addr: std::net::SocketAddr, clients: usize, duration: Du
             "GET /oauth2/v1/authorize?client_id={WEB}&redirect_uri={redirect}&response_type=code&scope=openid&state=s&nonce=n&login_hint=alice%40acme.test HTTP/1.1\r\nHost: {addr}\r\n\r\n"
         )
         .into_bytes();
-        let credentials = basic(WEB, "mockta-dev-oidc-secret");
+        let credentials = support::basic(WEB, "mockta-dev-oidc-secret");
         let mut buffer = Vec::with_capacity(16 * 1024);
         let mut tokens = 0;
         while start.elapsed() < duration {
@@ -145,7 +132,7 @@ async fn code_exchanges(addr: std::net::SocketAddr, clients: usize, duration: Du
             let location = reply.header("location").unwrap().to_owned();
             let code = location.split("code=").nth(1).unwrap().split('&').next().unwrap().to_owned();
             let body = format!("grant_type=authorization_code&code={code}&redirect_uri={redirect}");
-            let request = post(addr, "/oauth2/v1/token", &credentials, &body);
+            let request = support::post(addr, "/oauth2/v1/token", &credentials, &body);
             let reply = support::exchange(&mut stream, &request, &mut buffer).await;
             assert_eq!(reply.status, 200, "{}", String::from_utf8_lossy(&reply.body));
             assert!(reply.body.windows(10).any(|w| w == b"\"id_token\""));
@@ -181,10 +168,10 @@ async fn authorizations(addr: std::net::SocketAddr, clients: usize, duration: Du
 /// Client-credentials grants, each yielding one signed access token.
 async fn client_credentials(addr: std::net::SocketAddr, clients: usize, duration: Duration) -> Phase {
     run_phase(addr, clients, move |addr, mut stream, start| async move {
-        let request = post(
+        let request = support::post(
             addr,
             "/oauth2/default/v1/token",
-            &basic(SERVICE, SERVICE_SECRET),
+            &support::basic(SERVICE, SERVICE_SECRET),
             "grant_type=client_credentials&scope=mockta.read",
         );
         let mut buffer = Vec::with_capacity(16 * 1024);
@@ -211,7 +198,7 @@ fn memory_phase_tokens() -> u64 {
 /// Issues `tokens` client-credentials tokens through the `Idp` API on
 /// `threads` threads, and returns how long it took.
 fn issue_tokens(idp: &Idp, tokens: u64, threads: usize) -> Duration {
-    let authorization = format!("Basic {}", basic(SERVICE, SERVICE_SECRET));
+    let authorization = format!("Basic {}", support::basic(SERVICE, SERVICE_SECRET));
     let form = mock_idp::oidc::token::FormParams::from_pairs([
         ("grant_type".to_owned(), "client_credentials".to_owned()),
         ("scope".to_owned(), "mockta.read".to_owned()),

@@ -35,7 +35,6 @@ use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::{Duration, Instant};
 
-use base64::Engine;
 use mock_idp::http::RunningServer;
 use mock_idp::idp::{Idp, IdpConfig, KeySource};
 use mock_idp::keys::deterministic;
@@ -66,18 +65,6 @@ fn soak_length() -> Duration {
     Duration::from_secs_f64(secs)
 }
 
-fn basic(id: &str, secret: &str) -> String {
-    base64::engine::general_purpose::STANDARD.encode(format!("{id}:{secret}"))
-}
-
-fn post(addr: SocketAddr, path: &str, credentials: &str, body: &str) -> Vec<u8> {
-    format!(
-        "POST {path} HTTP/1.1\r\nHost: {addr}\r\nAuthorization: Basic {credentials}\r\nContent-Type: application/x-www-form-urlencoded\r\nContent-Length: {}\r\n\r\n{body}",
-        body.len()
-    )
-    .into_bytes()
-}
-
 /// What the client loops have done so far.
 #[derive(Default)]
 struct Counts {
@@ -103,7 +90,7 @@ async fn saml_loop(addr: SocketAddr, end: Instant, counts: Arc<Counts>) {
 async fn oidc_sign_in_loop(addr: SocketAddr, end: Instant, counts: Arc<Counts>) {
     let mut stream = tokio::net::TcpStream::connect(addr).await.unwrap();
     let redirect: String = url::form_urlencoded::byte_serialize(WEB_REDIRECT.as_bytes()).collect();
-    let credentials = basic(WEB, WEB_SECRET);
+    let credentials = support::basic(WEB, WEB_SECRET);
     let mut buffer = Vec::with_capacity(16 * 1024);
     let mut round = 0u64;
     while Instant::now() < end {
@@ -119,7 +106,8 @@ async fn oidc_sign_in_loop(addr: SocketAddr, end: Instant, counts: Arc<Counts>) 
         let code = location.split("code=").nth(1).unwrap().split('&').next().unwrap().to_owned();
         let body = format!("grant_type=authorization_code&code={code}&redirect_uri={redirect}");
         let reply =
-            support::exchange(&mut stream, &post(addr, "/oauth2/v1/token", &credentials, &body), &mut buffer).await;
+            support::exchange(&mut stream, &support::post(addr, "/oauth2/v1/token", &credentials, &body), &mut buffer)
+                .await;
         assert_eq!(reply.status, 200, "{}", String::from_utf8_lossy(&reply.body));
         assert!(reply.body.windows(10).any(|w| w == b"\"id_token\""));
         counts.oidc_sign_ins.fetch_add(1, Ordering::Relaxed);
@@ -129,10 +117,10 @@ async fn oidc_sign_in_loop(addr: SocketAddr, end: Instant, counts: Arc<Counts>) 
 /// Client-credentials tokens, until `end`.
 async fn token_loop(addr: SocketAddr, end: Instant, counts: Arc<Counts>) {
     let mut stream = tokio::net::TcpStream::connect(addr).await.unwrap();
-    let request = post(
+    let request = support::post(
         addr,
         "/oauth2/default/v1/token",
-        &basic(SERVICE, SERVICE_SECRET),
+        &support::basic(SERVICE, SERVICE_SECRET),
         "grant_type=client_credentials&scope=mockta.read",
     );
     let mut buffer = Vec::with_capacity(16 * 1024);

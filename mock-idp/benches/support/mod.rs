@@ -175,3 +175,20 @@ pub(crate) async fn exchange(stream: &mut TcpStream, request: &[u8], buffer: &mu
     let status = head.get(9..12).and_then(|s| s.parse().ok()).unwrap_or(0);
     Reply { status, head, body: buffer[header_end..header_end + length].to_vec() }
 }
+
+/// The Basic credentials of client `id`.
+#[allow(dead_code)] // Each benchmark uses a different part of this module.
+pub(crate) fn basic(id: &str, secret: &str) -> String {
+    use base64::Engine;
+    base64::engine::general_purpose::STANDARD.encode(format!("{id}:{secret}"))
+}
+
+/// A form POST to `path` with Basic `credentials`.
+#[allow(dead_code)] // Each benchmark uses a different part of this module.
+pub(crate) fn post(addr: std::net::SocketAddr, path: &str, credentials: &str, body: &str) -> Vec<u8> {
+    format!(
+        "POST {path} HTTP/1.1\r\nHost: {addr}\r\nAuthorization: Basic {credentials}\r\nContent-Type: application/x-www-form-urlencoded\r\nContent-Length: {}\r\n\r\n{body}",
+        body.len()
+    )
+    .into_bytes()
+}

@@ -522,12 +522,8 @@ impl Sp {
         let (config, write) = self.user_to_create(tenant, body)?;
         let id = UserId(new_id("usr"));
         let now = self.now();
-        let (sp, tenant_name) = (self.clone(), tenant.to_owned());
         let (user, created) = self
-            .scim_write_queued(move |scope| {
-                let config = sp.scim_tenant(&tenant_name)?;
-                sp.create_user_in(scope, config, &id, &write, now)
-            })
+            .scim_write_queued_in(tenant, move |sp, scope, config| sp.create_user_in(scope, config, &id, &write, now))
             .await?;
         Ok((self.render_user(config, &user), created))
     }
@@ -592,11 +588,16 @@ impl Sp {
         self.store.write(job).map_err(store_error)?
     }
 
-    /// [`Sp::scim_write`], queued for the store's writer thread.
-    async fn scim_write_queued<T: Send + 'static>(
-        &self,
-        job: impl FnOnce(&dyn WriteScope) -> Result<T, ScimError> + Send + 'static,
+    /// [`Sp::scim_write`] for a job in `tenant`, queued for the store's
+    /// writer thread. The job owns what it uses, so it is given the SP and
+    /// the tenant's config again where it runs.
+    async fn scim_write_queued_in<T: Send + 'static>(
+        self: &Arc<Self>,
+        tenant: &str,
+        job: impl FnOnce(&Sp, &dyn WriteScope, &TenantConfig) -> Result<T, ScimError> + Send + 'static,
     ) -> Result<T, ScimError> {
+        let (sp, tenant) = (self.clone(), tenant.to_owned());
+        let job = move |scope: &dyn WriteScope| job(&sp, scope, sp.scim_tenant(&tenant)?);
         crate::store::write_queued(&*self.store, job).await.map_err(store_error)?
     }
 
@@ -637,10 +638,8 @@ impl Sp {
     ) -> Result<ScimReply, ScimError> {
         let config = self.scim_tenant(tenant)?;
         let user_id = UserId(id.to_owned());
-        let (sp, tenant_name) = (self.clone(), tenant.to_owned());
         let written = self
-            .scim_write_queued(move |scope| {
-                let config = sp.scim_tenant(&tenant_name)?;
+            .scim_write_queued_in(tenant, move |sp, scope, config| {
                 sp.replace_user_in(scope, config, &user_id, &body, if_match)
             })
             .await?;
@@ -713,10 +712,8 @@ impl Sp {
         let config = self.scim_tenant(tenant)?;
         let user_id = UserId(id.to_owned());
         let operations = patch::parse_request(body)?;
-        let (sp, tenant_name) = (self.clone(), tenant.to_owned());
         let written = self
-            .scim_write_queued(move |scope| {
-                let config = sp.scim_tenant(&tenant_name)?;
+            .scim_write_queued_in(tenant, move |sp, scope, config| {
                 sp.patch_user_in(scope, config, &user_id, &operations, if_match)
             })
             .await?;

@@ -856,47 +856,64 @@ mod tests {
         tokio::runtime::Builder::new_current_thread().build().unwrap().block_on(future)
     }
 
+    /// A queued job that creates the user `name`.
+    fn queued_create(name: &str) -> QueuedWriteJob {
+        let name = name.to_owned();
+        Box::new(move |scope| {
+            let id = UserId(format!("usr_{}", name.replace(['@', '.'], "_")));
+            match scope.scim_create_user(&acme(), &id, &user_write(&name), OffsetDateTime::UNIX_EPOCH) {
+                Ok(_) => WriteJobOutcome::Keep,
+                Err(_) => WriteJobOutcome::Undo,
+            }
+        })
+    }
+
+    /// Queues a job that creates `held@acme.test` but first holds the
+    /// writer thread until the returned sender is used, and returns once
+    /// the job has begun; the channel gets the job's answer.
+    fn hold_the_writer_thread(store: &SqliteStore) -> (mpsc::Sender<()>, mpsc::Receiver<StoreResult<()>>) {
+        let (entered, job_entered) = mpsc::channel();
+        let (release, job_released) = mpsc::channel::<()>();
+        let (answer, answered) = mpsc::channel();
+        let create = queued_create("held@acme.test");
+        store.queue_write_job(
+            Box::new(move |scope| {
+                entered.send(()).unwrap();
+                job_released.recv().unwrap();
+                create(scope)
+            }),
+            Box::new(move |committed| answer.send(committed).unwrap()),
+        );
+        job_entered.recv().unwrap();
+        (release, answered)
+    }
+
     #[test]
-    fn queued_writes_that_wait_together_share_one_commit() {
+    fn queued_writes_that_wait_together_share_one_commit_and_are_answered_once_committed() {
         let dir = tempfile::tempdir().unwrap();
         let store = Arc::new(file_store(dir.path()));
         let before = store.group_commit_counts();
-        // The first job holds the writer thread until the others are
-        // queued behind it, so the writer takes those five as one batch.
-        let (entered, first_entered) = mpsc::channel();
-        let (release, first_released) = mpsc::channel::<()>();
-        let first = {
-            let store = store.clone();
-            std::thread::spawn(move || {
-                block_on(crate::store::write_queued(&*store, move |scope| {
-                    entered.send(()).unwrap();
-                    first_released.recv().unwrap();
-                    let id = UserId("usr_queued0".into());
-                    let write = user_write("queued0@acme.test");
-                    scope.scim_create_user(&acme(), &id, &write, OffsetDateTime::UNIX_EPOCH).map(|_| ())
-                }))
-            })
-        };
-        first_entered.recv().unwrap();
+        // While the first job holds the writer thread, five more queue
+        // behind it, and the writer takes those five as one batch.
+        let (release, held) = hold_the_writer_thread(&store);
         let names: Vec<String> = (1..6).map(|i| format!("queued{i}@acme.test")).collect();
-        let (answers, waiting) = mpsc::channel();
+        let (answers, answered) = mpsc::channel();
         for name in names.clone() {
-            let answers = answers.clone();
+            let (answers, reader) = (answers.clone(), store.clone());
             store.queue_write_job(
-                Box::new(move |scope| {
-                    let id = UserId(format!("usr_{}", name.replace(['@', '.'], "_")));
-                    match scope.scim_create_user(&acme(), &id, &user_write(&name), OffsetDateTime::UNIX_EPOCH) {
-                        Ok(_) => WriteJobOutcome::Keep,
-                        Err(_) => WriteJobOutcome::Undo,
-                    }
+                queued_create(&name),
+                Box::new(move |committed| {
+                    // Another connection sees only committed data: an answer
+                    // given before the commit would not find the user.
+                    let visible = reader.scim_user_by_user_name(&acme(), &name).unwrap().is_some();
+                    answers.send((committed, visible)).unwrap();
                 }),
-                Box::new(move |committed| answers.send(committed).unwrap()),
             );
         }
         release.send(()).unwrap();
-        assert!(first.join().unwrap().unwrap().is_ok());
-        let answered: Vec<StoreResult<()>> = (0..5).map(|_| waiting.recv().unwrap()).collect();
-        assert!(answered.iter().all(Result::is_ok), "{answered:?}");
+        assert!(held.recv().unwrap().is_ok());
+        let answers: Vec<(StoreResult<()>, bool)> = (0..5).map(|_| answered.recv().unwrap()).collect();
+        assert!(answers.iter().all(|(committed, visible)| committed.is_ok() && *visible), "{answers:?}");
         let after = store.group_commit_counts();
         assert_eq!(
             (after.commits - before.commits, after.writes - before.writes),
@@ -904,38 +921,121 @@ mod tests {
             "the first write alone, then the five that queued while it ran"
         );
         let mut expected = names;
-        expected.insert(0, "queued0@acme.test".into());
+        expected.insert(0, "held@acme.test".into());
+        expected.sort();
         assert_eq!(user_names(&store), expected);
     }
 
     #[test]
-    fn a_queued_write_that_fails_or_panics_is_undone_alone_and_the_writer_goes_on() {
+    fn a_queued_write_that_fails_or_panics_is_undone_alone_in_its_batch_and_the_writer_goes_on() {
         let dir = tempfile::tempdir().unwrap();
         let store = file_store(dir.path());
-        let refused = block_on(crate::store::write_queued(&store, |scope| {
-            let id = UserId("usr_refused".into());
-            scope.scim_create_user(&acme(), &id, &user_write("refused@acme.test"), OffsetDateTime::UNIX_EPOCH)?;
-            Err::<(), _>(StoreError::Conflict("an account rule refuses this write".into()))
-        }));
-        assert!(matches!(refused, Ok(Err(StoreError::Conflict(_)))), "{refused:?}");
-        let panicked = block_on(crate::store::write_queued(&store, |scope| {
-            let id = UserId("usr_panicked".into());
-            scope
-                .scim_create_user(&acme(), &id, &user_write("panicked@acme.test"), OffsetDateTime::UNIX_EPOCH)
-                .unwrap();
-            if id.0.starts_with("usr_") {
-                panic!("a write that panics after writing");
+        let before = store.group_commit_counts();
+        let (release, held) = hold_the_writer_thread(&store);
+        let create = |name: &'static str| {
+            move |scope: &dyn WriteScope| {
+                let id = UserId(format!("usr_{}", name.replace(['@', '.'], "_")));
+                scope.scim_create_user(&acme(), &id, &user_write(name), OffsetDateTime::UNIX_EPOCH).map(|_| ())
             }
-            Ok::<(), StoreError>(())
-        }));
-        assert!(matches!(&panicked, Err(StoreError::Backend(m)) if m.contains("panicked")), "{panicked:?}");
-        let kept = block_on(crate::store::write_queued(&store, |scope| {
-            let id = UserId("usr_kept".into());
-            scope.scim_create_user(&acme(), &id, &user_write("kept@acme.test"), OffsetDateTime::UNIX_EPOCH).map(|_| ())
-        }));
+        };
+        let refuse = |name: &'static str| {
+            move |scope: &dyn WriteScope| {
+                create(name)(scope)?;
+                Err(StoreError::Conflict("an account rule refuses this write".into()))
+            }
+        };
+        let panic_after_writing = |name: &'static str| {
+            move |scope: &dyn WriteScope| {
+                create(name)(scope)?;
+                if name.contains('@') {
+                    panic!("a write that panics after writing");
+                }
+                Ok(())
+            }
+        };
+        type Answer<'a> = std::pin::Pin<Box<dyn std::future::Future<Output = StoreResult<StoreResult<()>>> + 'a>>;
+        let mut futures: Vec<Answer<'_>> = vec![
+            Box::pin(crate::store::write_queued(&store, create("first@acme.test"))),
+            Box::pin(crate::store::write_queued(&store, refuse("refused@acme.test"))),
+            Box::pin(crate::store::write_queued(&store, panic_after_writing("panicked@acme.test"))),
+            Box::pin(crate::store::write_queued(&store, create("last@acme.test"))),
+        ];
+        // A first poll queues each job, in this order, behind the held one.
+        let mut context = std::task::Context::from_waker(std::task::Waker::noop());
+        for future in &mut futures {
+            assert!(future.as_mut().poll(&mut context).is_pending());
+        }
+        release.send(()).unwrap();
+        assert!(held.recv().unwrap().is_ok());
+        let answers: Vec<StoreResult<StoreResult<()>>> = futures.into_iter().map(block_on).collect();
+        assert!(matches!(answers[0], Ok(Ok(()))), "{answers:?}");
+        assert!(matches!(answers[1], Ok(Err(StoreError::Conflict(_)))), "{answers:?}");
+        assert!(matches!(&answers[2], Err(StoreError::Backend(m)) if m.contains("panicked")), "{answers:?}");
+        assert!(matches!(answers[3], Ok(Ok(()))), "{answers:?}");
+        let after = store.group_commit_counts();
+        assert_eq!(
+            (after.commits - before.commits, after.writes - before.writes),
+            (2, 5),
+            "the held write, then the four as one batch"
+        );
+        assert_eq!(
+            user_names(&store),
+            ["first@acme.test", "held@acme.test", "last@acme.test"],
+            "the refused and the panicked writes left nothing"
+        );
+        let kept = block_on(crate::store::write_queued(&store, create("after@acme.test")));
         assert!(matches!(kept, Ok(Ok(()))), "the writer thread still serves: {kept:?}");
-        assert_eq!(user_names(&store), ["kept@acme.test"], "the refused and the panicked writes left nothing");
         assert_eq!(store.integrity_check().unwrap(), "ok");
+    }
+
+    #[test]
+    fn the_writer_thread_leaves_its_transaction_open_for_a_waiting_writer() {
+        let dir = tempfile::tempdir().unwrap();
+        let store = file_store(dir.path());
+        let before = store.group_commit_counts();
+        let (release, held) = hold_the_writer_thread(&store);
+        // A writer on another thread arrives while the writer thread holds
+        // the connection, so the writer thread leaves the transaction open
+        // for it, and that writer's commit answers both.
+        let arrival = store.writer.arrive();
+        std::thread::scope(|threads| {
+            let waiting = threads.spawn(|| {
+                store.writer.run(arrival, |c| create("waiting@acme.test")(&ConnectionScope { connection: c }))
+            });
+            release.send(()).unwrap();
+            assert!(matches!(waiting.join().unwrap(), Ok(Ok(()))));
+        });
+        assert!(held.recv().unwrap().is_ok());
+        let after = store.group_commit_counts();
+        assert_eq!((after.commits - before.commits, after.writes - before.writes), (1, 2), "two writes, one commit");
+        assert_eq!(user_names(&store), ["held@acme.test", "waiting@acme.test"]);
+    }
+
+    #[test]
+    fn a_store_dropped_on_its_writer_thread_keeps_the_job_that_dropped_it() {
+        let dir = tempfile::tempdir().unwrap();
+        let store = Arc::new(file_store(dir.path()));
+        let (release, held) = hold_the_writer_thread(&store);
+        // The queued job holds the last reference to the store, so the store
+        // is dropped on the writer thread when the job ends; the thread
+        // cannot wait for itself, and the job's write must stay.
+        let last_reference = store.clone();
+        let create = queued_create("dropper@acme.test");
+        let (answer, answered) = mpsc::channel();
+        store.queue_write_job(
+            Box::new(move |scope| {
+                let outcome = create(scope);
+                drop(last_reference);
+                outcome
+            }),
+            Box::new(move |committed| answer.send(committed).unwrap()),
+        );
+        drop(store);
+        release.send(()).unwrap();
+        assert!(held.recv().unwrap().is_ok());
+        assert!(answered.recv().unwrap().is_ok());
+        let reopened = SqliteStore::open(&dir.path().join("batch.sqlite3")).unwrap();
+        assert_eq!(user_names(&reopened), ["dropper@acme.test", "held@acme.test"]);
     }
 
     #[test]

@@ -1,7 +1,8 @@
 //! Group commit: concurrent writes share one transaction and one fsync.
 //!
-//! Each write runs on its caller's thread, while that thread holds the one
-//! write connection, inside its own SAVEPOINT of the shared transaction: a
+//! Each write runs on its caller's thread (or, queued, on the store's writer
+//! thread), while that thread holds the one write connection, inside its
+//! own SAVEPOINT of the shared transaction: a
 //! write that fails (a rule refuses it, a constraint is violated, it panics)
 //! is rolled back to its savepoint and leaves the writes before and after it
 //! untouched, and every write sees the effects of the writes before it, as if
@@ -135,9 +136,15 @@ impl OwnedJobs {
     }
 
     /// Ends the writer thread once it has run every job queued before, and
-    /// waits for it, so that the write connection is closed on return.
+    /// waits for it, so that the write connection is closed on return. When
+    /// the store is dropped on the writer thread itself (a job held the last
+    /// reference to what owns the store), it cannot wait for itself: the
+    /// thread ends after the batch it is running, on its own.
     pub(super) fn stop(self) {
         drop(self.queue);
+        if self.thread.thread().id() == std::thread::current().id() {
+            return;
+        }
         // A writer thread that panicked has nothing more to report.
         let _ = self.thread.join();
     }
