@@ -266,7 +266,14 @@ impl Sp {
         Ok(())
     }
 
-    fn user_write(&self, tenant: &TenantConfig, body: &Value) -> Result<ScimUserWrite, ScimError> {
+    /// What a user body stores, once valid. `scope` is the write job it is
+    /// made in, if any, whose transaction the tenant's settings are read in.
+    fn user_write(
+        &self,
+        tenant: &TenantConfig,
+        body: &Value,
+        scope: Option<&dyn WriteScope>,
+    ) -> Result<ScimUserWrite, ScimError> {
         let extension = tenant.scim.as_ref().map(|s| s.extension.as_slice()).unwrap_or_default();
         let core_attributes = tenant.scim.as_ref().map(|s| s.core_attributes.as_slice()).unwrap_or_default();
         let rules = resource::UserRules {
@@ -310,7 +317,12 @@ impl Sp {
         let email = input.email.clone().unwrap_or_else(|| input.user_name.clone());
         // SCIM makes no account that sign-in would refuse for its domain.
         if self.policy.scim_checks_email_domain {
-            let settings = self.settings(tenant).map_err(|e| ScimError::Internal(e.to_string()))?;
+            let settings = match scope {
+                Some(scope) => {
+                    scope.tenant_settings(&tenant.id).map_err(store_error)?.unwrap_or_else(|| tenant.settings.clone())
+                }
+                None => self.settings(tenant).map_err(|e| ScimError::Internal(e.to_string()))?,
+            };
             let domain = email::domain(&email).unwrap_or_default();
             if !settings.allowed_email_domains.contains(&domain) {
                 return Err(ScimError::InvalidValue(format!(
@@ -531,7 +543,7 @@ impl Sp {
     /// The tenant and the user a create asks for, once its body is valid.
     fn user_to_create(&self, tenant: &str, body: &Value) -> Result<(&TenantConfig, ScimUserWrite), ScimError> {
         let tenant = self.scim_tenant(tenant)?;
-        let write = self.user_write(tenant, body)?;
+        let write = self.user_write(tenant, body, None)?;
         self.require_attributes(tenant, body, None)?;
         Ok((tenant, write))
     }
@@ -571,7 +583,7 @@ impl Sp {
             let Some(user) = scope.scim_user(&tenant.id, id).map_err(store_error)? else { return Ok(()) };
             let mut resource = user.resource.clone();
             resource["active"] = Value::Bool(true);
-            let write = self.user_write(tenant, &resource)?;
+            let write = self.user_write(tenant, &resource, Some(scope))?;
             scope
                 .scim_replace_user(&tenant.id, id, Some(user.version), &write, ReplaceEffects::CORRECT, now)
                 .map_err(store_error)?;
@@ -769,7 +781,7 @@ impl Sp {
         body: &Value,
     ) -> Result<Option<ScimUser>, ScimError> {
         let id = &current.user.id;
-        let mut write = self.user_write(tenant, body)?;
+        let mut write = self.user_write(tenant, body, Some(scope))?;
         // Without `active`, the account keeps its status: leaving the
         // attribute out never reactivates a deactivated user.
         if filter::member(body, "active").is_none_or(Value::is_null) {

@@ -409,6 +409,10 @@ pub trait ScimGroupStore: Send + Sync {
 /// another. Each write method here is atomic on its own, so a job that
 /// handles a method's error and goes on keeps nothing of the failed call.
 pub trait WriteScope {
+    /// As [`SettingsStore::tenant_settings`], read in the job's transaction
+    /// (a job must not read through the store itself, which would wait for
+    /// the connection the job holds when the database is in memory).
+    fn tenant_settings(&self, id: &TenantId) -> StoreResult<Option<TenantSettings>>;
     fn scim_user(&self, tenant: &TenantId, id: &UserId) -> StoreResult<Option<ScimUser>>;
     /// Every user of a tenant, in creation order.
     fn scim_users(&self, tenant: &TenantId) -> StoreResult<Vec<ScimUser>>;

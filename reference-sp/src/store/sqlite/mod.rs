@@ -208,10 +208,7 @@ impl SettingsStore for SqliteStore {
     }
 
     fn tenant_settings(&self, id: &TenantId) -> StoreResult<Option<TenantSettings>> {
-        let text: Option<String> = self.read(|c| {
-            Ok(c.query_row("SELECT settings FROM tenants WHERE id = ?1", [id.as_str()], |r| r.get(0)).optional()?)
-        })?;
-        text.map(|t| serde_json::from_str(&t).map_err(|e| StoreError::Corrupt(e.to_string()))).transpose()
+        self.read(|c| rows::tenant_settings(c, id))
     }
 
     fn update_tenant_settings(&self, id: &TenantId, settings: &TenantSettings) -> StoreResult<()> {

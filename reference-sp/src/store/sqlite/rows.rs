@@ -6,7 +6,7 @@ use std::collections::HashMap;
 use rusqlite::{Connection, OptionalExtension, params, params_from_iter};
 use time::OffsetDateTime;
 
-use crate::config::TenantId;
+use crate::config::{TenantId, TenantSettings};
 use crate::store::{ScimUser, StoreError, StoreResult, Team, User, UserId, UserStatus};
 
 pub(super) const USER_COLUMNS: &str = "id, tenant, email, email_normalised, name, status, roles";
@@ -193,4 +193,13 @@ pub(super) fn set_members(
         }
     }
     Ok(())
+}
+
+/// A tenant's stored settings.
+pub(super) fn tenant_settings(connection: &Connection, id: &TenantId) -> StoreResult<Option<TenantSettings>> {
+    let text: Option<String> = connection
+        .prepare_cached("SELECT settings FROM tenants WHERE id = ?1")?
+        .query_row([id.as_str()], |r| r.get(0))
+        .optional()?;
+    text.map(|t| serde_json::from_str(&t).map_err(|e| StoreError::Corrupt(e.to_string()))).transpose()
 }

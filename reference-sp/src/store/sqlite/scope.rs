@@ -6,7 +6,7 @@ use rusqlite::{Connection, OptionalExtension, params};
 use time::OffsetDateTime;
 
 use super::rows::{is_unique_violation, json_text, query_scim_users, query_teams, seconds, set_members};
-use crate::config::TenantId;
+use crate::config::{TenantId, TenantSettings};
 use crate::store::{
     ReplaceEffects, ScimUser, ScimUserWrite, StoreError, StoreResult, Team, TeamWrite, UserId, UserStatus, WriteScope,
 };
@@ -94,6 +94,10 @@ fn write_user_row(
 }
 
 impl WriteScope for ConnectionScope<'_> {
+    fn tenant_settings(&self, id: &TenantId) -> StoreResult<Option<TenantSettings>> {
+        super::rows::tenant_settings(self.connection, id)
+    }
+
     fn scim_user(&self, tenant: &TenantId, id: &UserId) -> StoreResult<Option<ScimUser>> {
         Ok(query_scim_users(self.connection, "tenant = ?1 AND id = ?2 ORDER BY rowid", params![tenant.as_str(), id.0])?
             .pop())
