@@ -836,6 +836,40 @@ mod tests {
     }
 
     #[test]
+    fn a_written_user_is_what_a_read_of_its_row_gives() {
+        let dir = tempfile::tempdir().unwrap();
+        let store = file_store(dir.path());
+        let id = UserId("usr_written".into());
+        let mut write = user_write("Written@acme.test");
+        write.roles = vec!["Admin".into()];
+        write.resource = serde_json::json!({
+            "userName": "Written@acme.test",
+            "name": { "givenName": "Wri", "familyName": "Ten" },
+            "emails": [{ "value": "Written@acme.test", "primary": true }],
+            "active": true,
+            "score": 1.5,
+            "count": 12345678901_i64,
+        });
+        let created_at = OffsetDateTime::UNIX_EPOCH + time::Duration::milliseconds(1_700_000_000_123);
+        let created = store.scim_create_user(&acme(), &id, &write, created_at).unwrap();
+        assert_eq!(Some(&created), store.scim_users(&acme()).unwrap().first(), "the create's answer is its row");
+        let team = TeamWrite {
+            display_name: "Ops".into(),
+            resource: serde_json::json!({ "displayName": "Ops" }),
+            members: vec![id.clone()],
+        };
+        store.create_or_link_team(&acme(), "team_ops", &team, created_at).unwrap();
+        write.active = false;
+        write.name = "Renamed".into();
+        write.resource["active"] = serde_json::Value::Bool(false);
+        let replaced_at = created_at + time::Duration::milliseconds(90_500);
+        let replaced =
+            store.scim_replace_user(&acme(), &id, Some(1), &write, ReplaceEffects::CORRECT, replaced_at).unwrap();
+        assert_eq!(replaced.teams.len(), 1, "{replaced:?}");
+        assert_eq!(Some(&replaced), store.scim_users(&acme()).unwrap().first(), "the replace's answer is its row");
+    }
+
+    #[test]
     fn concurrent_writes_share_one_commit() {
         let dir = tempfile::tempdir().unwrap();
         let store = file_store(dir.path());

@@ -91,7 +91,7 @@ const USERS_PER_TEAM_QUERY: usize = 500;
 
 /// Fills in each user's teams (id, display name), ordered by name, with one
 /// query per [`USERS_PER_TEAM_QUERY`] users rather than one per user.
-fn fill_teams(connection: &Connection, users: &mut [ScimUser]) -> StoreResult<()> {
+pub(super) fn fill_teams(connection: &Connection, users: &mut [ScimUser]) -> StoreResult<()> {
     let mut teams: HashMap<String, Vec<(String, String)>> = HashMap::new();
     for chunk in users.chunks(USERS_PER_TEAM_QUERY) {
         let placeholders = vec!["?"; chunk.len()].join(", ");

@@ -5,10 +5,13 @@
 use rusqlite::{Connection, OptionalExtension, params};
 use time::OffsetDateTime;
 
-use super::rows::{is_unique_violation, json_text, query_scim_users, query_teams, seconds, set_members};
+use super::rows::{
+    fill_teams, instant, is_unique_violation, json_text, query_scim_users, query_teams, seconds, set_members,
+};
 use crate::config::{TenantId, TenantSettings};
 use crate::store::{
-    ReplaceEffects, ScimUser, ScimUserWrite, StoreError, StoreResult, Team, TeamWrite, UserId, UserStatus, WriteScope,
+    ReplaceEffects, ScimUser, ScimUserWrite, StoreError, StoreResult, Team, TeamWrite, User, UserId, UserStatus,
+    WriteScope,
 };
 
 pub(super) struct ConnectionScope<'connection> {
@@ -55,6 +58,38 @@ fn user_columns(write: &ScimUserWrite) -> StoreResult<UserColumns> {
     let resource = json_text(&write.resource)?;
     let status = if write.active { UserStatus::Active } else { UserStatus::Deactivated };
     Ok(UserColumns { roles, resource, status: status.as_str() })
+}
+
+/// The user a write just stored, as a read of its row gives it back: the
+/// columns and the resource were written from `write`, so the row need not
+/// be read and its resource parsed again inside the writer's turn.
+/// `a_written_user_is_what_a_read_of_its_row_gives` holds the two equal.
+fn written_user(
+    tenant: &TenantId,
+    id: &UserId,
+    write: &ScimUserWrite,
+    version: i64,
+    created: OffsetDateTime,
+    last_modified: OffsetDateTime,
+    teams: Vec<(String, String)>,
+) -> ScimUser {
+    ScimUser {
+        user: User {
+            id: id.clone(),
+            tenant: tenant.clone(),
+            email: write.email.clone(),
+            email_normalised: write.email_normalised.clone(),
+            name: write.name.clone(),
+            status: if write.active { UserStatus::Active } else { UserStatus::Deactivated },
+            roles: write.roles.clone(),
+        },
+        user_name: write.user_name.clone(),
+        resource: write.resource.clone(),
+        version,
+        created,
+        last_modified,
+        teams,
+    }
 }
 
 /// Runs a statement that inserts or updates one user row from a SCIM write.
@@ -140,9 +175,9 @@ impl WriteScope for ConnectionScope<'_> {
                 &columns,
                 now,
             )?;
-            query_scim_users(c, "id = ?1 ORDER BY rowid", [&id.0])?
-                .pop()
-                .ok_or_else(|| StoreError::Corrupt("the new user vanished".into()))
+            // A new user is in no team.
+            let stored_now = instant(seconds(now))?;
+            Ok(written_user(tenant, id, write, 1, stored_now, stored_now, Vec::new()))
         })
     }
 
@@ -157,11 +192,11 @@ impl WriteScope for ConnectionScope<'_> {
     ) -> StoreResult<ScimUser> {
         let columns = user_columns(write)?;
         self.atomically(|c| {
-            let found: Option<(i64, String)> = c
-                .prepare_cached("SELECT version, email_normalised FROM users WHERE id = ?1 AND tenant = ?2")?
-                .query_row(params![id.0, tenant.as_str()], |r| Ok((r.get(0)?, r.get(1)?)))
+            let found: Option<(i64, String, i64)> = c
+                .prepare_cached("SELECT version, email_normalised, created FROM users WHERE id = ?1 AND tenant = ?2")?
+                .query_row(params![id.0, tenant.as_str()], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)))
                 .optional()?;
-            let (version, old_email) = found.ok_or(StoreError::NotFound)?;
+            let (version, old_email, created) = found.ok_or(StoreError::NotFound)?;
             if expected_version.is_some_and(|expected| expected != version) {
                 return Err(StoreError::VersionMismatch(version));
             }
@@ -187,7 +222,11 @@ impl WriteScope for ConnectionScope<'_> {
                     params![id.0, old_email],
                 )?;
             }
-            query_scim_users(c, "id = ?1 ORDER BY rowid", [&id.0])?.pop().ok_or(StoreError::NotFound)
+            let mut written =
+                [written_user(tenant, id, write, version + 1, instant(created)?, instant(seconds(now))?, Vec::new())];
+            fill_teams(c, &mut written)?;
+            let [written] = written;
+            Ok(written)
         })
     }
 
