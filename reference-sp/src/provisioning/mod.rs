@@ -600,6 +600,18 @@ impl Sp {
         self.store.write(job).map_err(store_error)?
     }
 
+    /// A user write queued for the store's writer thread, answered with the
+    /// user as written.
+    async fn scim_user_write_queued(
+        self: &Arc<Self>,
+        tenant: &str,
+        job: impl FnOnce(&Sp, &dyn WriteScope, &TenantConfig) -> Result<Option<ScimUser>, ScimError> + Send + 'static,
+    ) -> Result<ScimReply, ScimError> {
+        let config = self.scim_tenant(tenant)?;
+        let written = self.scim_write_queued_in(tenant, job).await?;
+        Ok(self.user_reply(config, written))
+    }
+
     /// [`Sp::scim_write`] for a job in `tenant`, queued for the store's
     /// writer thread. The job owns what it uses, so it is given the SP and
     /// the tenant's config again where it runs.
@@ -648,14 +660,11 @@ impl Sp {
         body: Value,
         if_match: Option<i64>,
     ) -> Result<ScimReply, ScimError> {
-        let config = self.scim_tenant(tenant)?;
         let user_id = UserId(id.to_owned());
-        let written = self
-            .scim_write_queued_in(tenant, move |sp, scope, config| {
-                sp.replace_user_in(scope, config, &user_id, &body, if_match)
-            })
-            .await?;
-        Ok(self.user_reply(config, written))
+        self.scim_user_write_queued(tenant, move |sp, scope, config| {
+            sp.replace_user_in(scope, config, &user_id, &body, if_match)
+        })
+        .await
     }
 
     /// A PUT's write job.
@@ -721,15 +730,15 @@ impl Sp {
         body: &Value,
         if_match: Option<i64>,
     ) -> Result<ScimReply, ScimError> {
-        let config = self.scim_tenant(tenant)?;
+        // An unknown tenant is refused before the body is read, as in
+        // `scim_patch_user`.
+        self.scim_tenant(tenant)?;
         let user_id = UserId(id.to_owned());
         let operations = patch::parse_request(body)?;
-        let written = self
-            .scim_write_queued_in(tenant, move |sp, scope, config| {
-                sp.patch_user_in(scope, config, &user_id, &operations, if_match)
-            })
-            .await?;
-        Ok(self.user_reply(config, written))
+        self.scim_user_write_queued(tenant, move |sp, scope, config| {
+            sp.patch_user_in(scope, config, &user_id, &operations, if_match)
+        })
+        .await
     }
 
     /// A PATCH's write job.
