@@ -74,8 +74,6 @@ fn jsonwebtoken_rate(key_pem: &str, threads: usize, duration: Duration) -> Rate 
 
 const WEB: &str = "0oarefspoidc00000007";
 const WEB_REDIRECT: &str = "http://127.0.0.1:7100/oidc/callback/acme";
-const SERVICE: &str = "0oaservice0000000009";
-const SERVICE_SECRET: &str = "mockta-dev-service-secret";
 
 /// A phase's tokens (or rounds) per second and per server CPU-second.
 struct Phase {
@@ -168,12 +166,7 @@ async fn authorizations(addr: std::net::SocketAddr, clients: usize, duration: Du
 /// Client-credentials grants, each yielding one signed access token.
 async fn client_credentials(addr: std::net::SocketAddr, clients: usize, duration: Duration) -> Phase {
     run_phase(addr, clients, move |addr, mut stream, start| async move {
-        let request = support::post(
-            addr,
-            "/oauth2/default/v1/token",
-            &support::basic(SERVICE, SERVICE_SECRET),
-            "grant_type=client_credentials&scope=mockta.read",
-        );
+        let request = support::client_credentials_request(addr);
         let mut buffer = Vec::with_capacity(16 * 1024);
         let mut tokens = 0;
         while start.elapsed() < duration {
@@ -198,7 +191,7 @@ fn memory_phase_tokens() -> u64 {
 /// Issues `tokens` client-credentials tokens through the `Idp` API on
 /// `threads` threads, and returns how long it took.
 fn issue_tokens(idp: &Idp, tokens: u64, threads: usize) -> Duration {
-    let authorization = format!("Basic {}", support::basic(SERVICE, SERVICE_SECRET));
+    let authorization = format!("Basic {}", support::basic(support::SERVICE, support::SERVICE_SECRET));
     let form = mock_idp::oidc::token::FormParams::from_pairs([
         ("grant_type".to_owned(), "client_credentials".to_owned()),
         ("scope".to_owned(), "mockta.read".to_owned()),

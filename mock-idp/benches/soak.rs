@@ -52,8 +52,6 @@ const SAML_PATH: &str = "/home/reference-sp/0oarefsp000000000001?login_hint=alic
 const WEB: &str = "0oarefspoidc00000007";
 const WEB_SECRET: &str = "mockta-dev-oidc-secret";
 const WEB_REDIRECT: &str = "http://127.0.0.1:7100/oidc/callback/acme";
-const SERVICE: &str = "0oaservice0000000009";
-const SERVICE_SECRET: &str = "mockta-dev-service-secret";
 
 /// How long the soak runs: `MOCKTA_SOAK_SECONDS` (default 150), or 3 s when
 /// run by `cargo test --benches`, which passes no `--bench` flag.
@@ -117,12 +115,7 @@ async fn oidc_sign_in_loop(addr: SocketAddr, end: Instant, counts: Arc<Counts>) 
 /// Client-credentials tokens, until `end`.
 async fn token_loop(addr: SocketAddr, end: Instant, counts: Arc<Counts>) {
     let mut stream = tokio::net::TcpStream::connect(addr).await.unwrap();
-    let request = support::post(
-        addr,
-        "/oauth2/default/v1/token",
-        &support::basic(SERVICE, SERVICE_SECRET),
-        "grant_type=client_credentials&scope=mockta.read",
-    );
+    let request = support::client_credentials_request(addr);
     let mut buffer = Vec::with_capacity(16 * 1024);
     while Instant::now() < end {
         let reply = support::exchange(&mut stream, &request, &mut buffer).await;

@@ -192,3 +192,21 @@ pub(crate) fn post(addr: std::net::SocketAddr, path: &str, credentials: &str, bo
     )
     .into_bytes()
 }
+
+/// A client-credentials grant on the `default` custom authorization server
+/// for the built-in org's service app, asking for `mockta.read`.
+#[allow(dead_code)] // Each benchmark uses a different part of this module.
+pub(crate) fn client_credentials_request(addr: std::net::SocketAddr) -> Vec<u8> {
+    post(
+        addr,
+        "/oauth2/default/v1/token",
+        &basic(SERVICE, SERVICE_SECRET),
+        "grant_type=client_credentials&scope=mockta.read",
+    )
+}
+
+/// The built-in org's service app and its secret.
+#[allow(dead_code)] // Each benchmark uses a different part of this module.
+pub(crate) const SERVICE: &str = "0oaservice0000000009";
+#[allow(dead_code)] // Each benchmark uses a different part of this module.
+pub(crate) const SERVICE_SECRET: &str = "mockta-dev-service-secret";
