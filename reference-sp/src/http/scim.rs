@@ -137,7 +137,7 @@ async fn create_user(
     ScimBody(body): ScimBody,
 ) -> ScimResult {
     refuse_plain_json(&sp, &headers)?;
-    let (created, new) = sp.scim_create_user_queued(&tenant, &body).await?;
+    let (created, new) = sp.scim_create_user(&tenant, &body).await?;
     Ok(reply(if new { StatusCode::CREATED } else { StatusCode::OK }, created))
 }
 
@@ -149,7 +149,7 @@ async fn replace_user(
     ScimBody(body): ScimBody,
 ) -> ScimResult {
     let version = if_match(&sp, &headers)?;
-    Ok(reply(StatusCode::OK, sp.scim_replace_user_queued(&tenant, &id, body, version).await?))
+    Ok(reply(StatusCode::OK, sp.scim_replace_user(&tenant, &id, body, version).await?))
 }
 
 async fn patch_user(
@@ -160,7 +160,7 @@ async fn patch_user(
     ScimBody(body): ScimBody,
 ) -> ScimResult {
     let version = if_match(&sp, &headers)?;
-    Ok(reply(StatusCode::OK, sp.scim_patch_user_queued(&tenant, &id, &body, version).await?))
+    Ok(reply(StatusCode::OK, sp.scim_patch_user(&tenant, &id, &body, version).await?))
 }
 
 /// Okta never deletes users; this SP deactivates instead and keeps the

@@ -514,19 +514,10 @@ impl Sp {
 
     /// Creates a user. The flag says whether a new user was made (201); it
     /// is false only under the `dup-returns-200` flaw, which answers a
-    /// duplicate with the existing user.
-    pub fn scim_create_user(&self, tenant: &str, body: &Value) -> Result<(ScimReply, bool), ScimError> {
-        let (config, write) = self.user_to_create(tenant, body)?;
-        let id = UserId(new_id("usr"));
-        let now = self.now();
-        let (user, created) = self.scim_write(|scope| self.create_user_in(scope, config, &id, &write, now))?;
-        Ok((self.render_user(config, &user), created))
-    }
-
-    /// [`Sp::scim_create_user`], with the write queued for the store's
-    /// writer thread while the task waits, so that no thread waits for
-    /// the commit (see [`crate::store::write_queued`]).
-    pub async fn scim_create_user_queued(
+    /// duplicate with the existing user. The write is queued for the
+    /// store's writer thread while the task waits, so that no thread waits
+    /// for the commit (see [`crate::store::write_queued`]).
+    pub async fn scim_create_user(
         self: &Arc<Self>,
         tenant: &str,
         body: &Value,
@@ -637,23 +628,10 @@ impl Sp {
         Ok(current)
     }
 
-    /// PUT: the body replaces the resource; attributes it leaves out are cleared.
-    pub fn scim_replace_user(
-        &self,
-        tenant: &str,
-        id: &str,
-        body: &Value,
-        if_match: Option<i64>,
-    ) -> Result<ScimReply, ScimError> {
-        let config = self.scim_tenant(tenant)?;
-        let user_id = UserId(id.to_owned());
-        let written = self.scim_write(|scope| self.replace_user_in(scope, config, &user_id, body, if_match))?;
-        Ok(self.user_reply(config, written))
-    }
-
-    /// [`Sp::scim_replace_user`], with the write queued for the store's
-    /// writer thread while the task waits.
-    pub async fn scim_replace_user_queued(
+    /// PUT: the body replaces the resource; attributes it leaves out are
+    /// cleared. The write is queued for the store's writer thread while the
+    /// task waits.
+    pub async fn scim_replace_user(
         self: &Arc<Self>,
         tenant: &str,
         id: &str,
@@ -707,31 +685,16 @@ impl Sp {
         }
     }
 
-    pub fn scim_patch_user(
-        &self,
-        tenant: &str,
-        id: &str,
-        body: &Value,
-        if_match: Option<i64>,
-    ) -> Result<ScimReply, ScimError> {
-        let config = self.scim_tenant(tenant)?;
-        let user_id = UserId(id.to_owned());
-        let operations = patch::parse_request(body)?;
-        let written = self.scim_write(|scope| self.patch_user_in(scope, config, &user_id, &operations, if_match))?;
-        Ok(self.user_reply(config, written))
-    }
-
-    /// [`Sp::scim_patch_user`], with the write queued for the store's
-    /// writer thread while the task waits.
-    pub async fn scim_patch_user_queued(
+    /// PATCH: the operations applied to the user. The write is queued for
+    /// the store's writer thread while the task waits.
+    pub async fn scim_patch_user(
         self: &Arc<Self>,
         tenant: &str,
         id: &str,
         body: &Value,
         if_match: Option<i64>,
     ) -> Result<ScimReply, ScimError> {
-        // An unknown tenant is refused before the body is read, as in
-        // `scim_patch_user`.
+        // An unknown tenant is refused before the body is read.
         self.scim_tenant(tenant)?;
         let user_id = UserId(id.to_owned());
         let operations = patch::parse_request(body)?;
